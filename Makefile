@@ -1,0 +1,49 @@
+# polystack — the two set-up commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint format bench-redis bench-zookeeper bench-helm clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test,helm-oracle]'
+	touch $(STAMP) $@
+
+run: $(STAMP)
+	$(VENV)/bin/polystack serve
+
+test: $(TSTAMP)
+	bash scripts/install-test-deps
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/pytest -q -p no:randomly $(PYTEST_ARGS)
+
+lint: $(TSTAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: $(TSTAMP)
+	$(VENV)/bin/ruff format src tests bench
+
+bench-redis: $(TSTAMP)
+	$(PY) bench/redis.py
+
+bench-zookeeper: $(TSTAMP)
+	$(PY) bench/zookeeper.py
+
+bench-helm: $(TSTAMP)
+	$(PY) bench/helm.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

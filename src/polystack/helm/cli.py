@@ -1,0 +1,564 @@
+"""`polystack helm ...`: Helm's command line (create, lint, template, package,
+show, dependency, repo, search, pull) with Helm's flags and output.
+
+Everything heavy is imported inside the commands so that `polystack helm`
+starts fast and never imports the servers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+
+class HelmCLIError(click.ClickException):
+    """Printed as Helm prints errors: `Error: MESSAGE` on stderr, exit 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.message}", err=True)
+
+
+def _fail(msg: str) -> HelmCLIError:
+    return HelmCLIError(msg)
+
+
+def _values_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("-f", "--values", "value_files", multiple=True, help="specify values in a YAML file or a URL (can specify multiple)"),
+        click.option("--set", "set_values", multiple=True, help="set values on the command line"),
+        click.option("--set-string", "set_string", multiple=True, help="set STRING values on the command line"),
+        click.option("--set-file", "set_file", multiple=True, help="set values from respective files"),
+        click.option("--set-json", "set_json", multiple=True, help="set JSON values on the command line"),
+        click.option("--set-literal", "set_literal", multiple=True, help="set a literal STRING value on the command line"),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
+    from polystack.helm.values import ValueOptions, ValuesError
+
+    vo = ValueOptions(
+        value_files=_split_commas(kw.pop("value_files", ())),
+        json_values=list(kw.pop("set_json", ())),
+        values=list(kw.pop("set_values", ())),
+        string_values=list(kw.pop("set_string", ())),
+        file_values=list(kw.pop("set_file", ())),
+        literal_values=list(kw.pop("set_literal", ())),
+    )
+    try:
+        return vo.merge_values()
+    except ValuesError as e:
+        raise _fail(str(e)) from None
+
+
+def _split_commas(items: Any) -> list[str]:
+    out: list[str] = []
+    for it in items:
+        out.extend(x for x in it.split(",") if x)
+    return out
+
+
+@click.group(name="helm", context_settings={"help_option_names": ["-h", "--help"]})
+def helm_group() -> None:
+    """The Kubernetes package manager (Helm-compatible, in Python)."""
+
+
+# ---------------------------------------------------------------- template
+
+
+@helm_group.command("template", context_settings={"ignore_unknown_options": False})
+@click.argument("args", nargs=-1, required=True)
+@_values_options
+@click.option("-s", "--show-only", "show_only", multiple=True, help="only show manifests rendered from the given templates")
+@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
+@click.option("--kube-version", default="", help="Kubernetes version used for Capabilities.KubeVersion")
+@click.option("-a", "--api-versions", "api_versions", multiple=True, help="Kubernetes api versions used for Capabilities.APIVersions")
+@click.option("--include-crds", is_flag=True, help="include CRDs in the templated output")
+@click.option("--skip-crds", is_flag=True, help="if set, no CRDs will be installed")
+@click.option("--skip-tests", is_flag=True, help="skip tests from templated output")
+@click.option("--release-name", "use_release_name", is_flag=True, help="use release name in the output-dir path.")
+@click.option("--output-dir", default="", help="writes the executed templates to files in output-dir instead of stdout")
+@click.option("--is-upgrade", is_flag=True, help="set .Release.IsUpgrade instead of .Release.IsInstall")
+@click.option("--no-hooks", is_flag=True, help="prevent hooks from running during install")
+@click.option("--name-template", default="", help="specify template used to name the release")
+@click.option("--generate-name", "-g", is_flag=True, help="generate the name (and omit the NAME parameter)")
+@click.option("--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation")
+@click.option("--render-subchart-notes", is_flag=True, help="if set, render subchart notes along with the parent")
+@click.option("--dependency-update", is_flag=True, help="update dependencies if they are missing before installing the chart")
+@click.option("--version", "chart_version", default="", help="specify a version constraint for the chart version to use")
+@click.option("--debug", is_flag=True, help="enable verbose output")
+def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
+    """locally render templates"""
+    vals = _merge_values(kw)
+    opts = TemplateOptions(
+        args=list(args),
+        values=vals,
+        show_only=list(kw["show_only"]),
+        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
+        kube_version=kw["kube_version"],
+        api_versions=_split_commas(kw["api_versions"]),
+        include_crds=kw["include_crds"],
+        skip_tests=kw["skip_tests"],
+        use_release_name=kw["use_release_name"],
+        output_dir=kw["output_dir"],
+        is_upgrade=kw["is_upgrade"],
+        disable_hooks=kw["no_hooks"],
+        name_template=kw["name_template"],
+        generate_name=kw["generate_name"],
+        skip_schema_validation=kw["skip_schema_validation"],
+        render_subchart_notes=kw["render_subchart_notes"],
+        dependency_update=kw["dependency_update"],
+        debug=kw["debug"],
+    )
+    out, err = run_template(opts)
+    if out:
+        click.echo(out, nl=False)
+    if err:
+        raise _fail(err)
+
+
+# ---------------------------------------------------------------- create
+
+
+@helm_group.command("create")
+@click.argument("name")
+@click.option("-p", "--starter", default="", help="the name or absolute path to Helm starter scaffold")
+def create_cmd(name: str, starter: str) -> None:
+    """create a new chart with the given name"""
+    from polystack.helm.create import CreateError, create, create_from
+
+    click.echo(f"Creating {name}")
+    try:
+        if starter:
+            create_from(name, starter)
+        else:
+            create(name)
+    except CreateError as e:
+        raise _fail(str(e)) from None
+
+
+# ---------------------------------------------------------------- lint
+
+
+@helm_group.command("lint")
+@click.argument("paths", nargs=-1)
+@_values_options
+@click.option("--strict", is_flag=True, help="fail on lint warnings")
+@click.option("--with-subcharts", is_flag=True, help="lint dependent charts")
+@click.option("--quiet", is_flag=True, help="print only warnings and errors")
+@click.option("--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation")
+@click.option("--kube-version", default="", help="Kubernetes version used for capabilities and deprecation checks")
+@click.option("-n", "--namespace", default="default", help="namespace scope for this request")
+def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
+    """examine a chart for possible issues"""
+    from polystack.helm.lint import run_lint
+
+    vals = _merge_values(kw)
+    out, failed = run_lint(
+        list(paths) or ["."],
+        vals,
+        strict=kw["strict"],
+        with_subcharts=kw["with_subcharts"],
+        quiet=kw["quiet"],
+        namespace=kw["namespace"],
+        kube_version=kw["kube_version"],
+        skip_schema_validation=kw["skip_schema_validation"],
+    )
+    click.echo(out, nl=False)
+    if failed:
+        raise _fail(failed)
+
+
+# ---------------------------------------------------------------- package
+
+
+@helm_group.command("package")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--version", default="", help="set the version on the chart to this semver version")
+@click.option("--app-version", default="", help="set the appVersion on the chart to this version")
+@click.option("-d", "--destination", default=".", help="location to write the chart.")
+@click.option("-u", "--dependency-update", is_flag=True, help="update dependencies from Chart.yaml to dir charts/ before packaging")
+def package_cmd(paths: tuple[str, ...], version: str, app_version: str, destination: str, dependency_update: bool) -> None:
+    """package a chart directory into a chart archive"""
+    from polystack.helm.package import PackageError, package
+
+    for p in paths:
+        try:
+            if dependency_update:
+                from polystack.helm.repo import dependency_update as dep_update
+
+                dep_update(p, out=lambda s: click.echo(s, nl=False))
+            dest = package(p, destination, version=version, app_version=app_version)
+        except (PackageError, OSError) as e:
+            raise _fail(str(e)) from None
+        except Exception as e:
+            if type(e).__name__ in ("ChartError", "RepoError"):
+                raise _fail(str(e)) from None
+            raise
+        click.echo(f"Successfully packaged chart and saved it to: {dest}")
+
+
+# ---------------------------------------------------------------- show
+
+
+@helm_group.group("show")
+def show_group() -> None:
+    """show information of a chart"""
+
+
+def _show(what: str, chart_ref: str) -> None:
+    from polystack.helm.package import show
+
+    try:
+        click.echo(show(what, chart_ref), nl=False)
+    except Exception as e:
+        if type(e).__name__ in ("ChartError", "PackageError", "RepoError"):
+            raise _fail(str(e)) from None
+        raise
+
+
+for _what, _help in (
+    ("all", "show all information of the chart"),
+    ("chart", "show the chart's definition"),
+    ("values", "show the chart's values"),
+    ("readme", "show the chart's README"),
+    ("crds", "show the chart's CRDs"),
+):
+
+    def _make(what: str, help_text: str) -> None:
+        @show_group.command(what, help=help_text)
+        @click.argument("chart")
+        def _cmd(chart: str) -> None:
+            _show(what, chart)
+
+    _make(_what, _help)
+
+
+# ---------------------------------------------------------------- dependency
+
+
+@helm_group.group("dependency")
+def dependency_group() -> None:
+    """manage a chart's dependencies"""
+
+
+@dependency_group.command("list")
+@click.argument("chart", default=".")
+def dependency_list_cmd(chart: str) -> None:
+    """list the dependencies for the given chart"""
+    from polystack.helm.repo import RepoError, dependency_list
+
+    try:
+        click.echo(dependency_list(chart), nl=False)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@dependency_group.command("update")
+@click.argument("chart", default=".")
+@click.option("--skip-refresh", is_flag=True)
+def dependency_update_cmd(chart: str, skip_refresh: bool) -> None:
+    """update charts/ based on the contents of Chart.yaml"""
+    from polystack.helm.repo import RepoError, dependency_update
+
+    try:
+        dependency_update(chart, out=lambda s: click.echo(s, nl=False))
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@dependency_group.command("build")
+@click.argument("chart", default=".")
+@click.option("--skip-refresh", is_flag=True)
+def dependency_build_cmd(chart: str, skip_refresh: bool) -> None:
+    """rebuild the charts/ directory based on the Chart.lock file"""
+    from polystack.helm.repo import RepoError, dependency_build
+
+    try:
+        dependency_build(chart, out=lambda s: click.echo(s, nl=False))
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+# ---------------------------------------------------------------- repo / search / pull
+
+
+@helm_group.group("repo")
+def repo_group() -> None:
+    """add, list, remove, update, and index chart repositories"""
+
+
+@repo_group.command("index")
+@click.argument("directory")
+@click.option("--url", default="", help="url of chart repository")
+@click.option("--merge", default="", help="merge the generated index into the given index")
+@click.option("--json", "json_index", is_flag=True, help="output in JSON format")
+def repo_index_cmd(directory: str, url: str, merge: str, json_index: bool) -> None:
+    """generate an index file given a directory containing packaged charts"""
+    from polystack.helm.repo import RepoError, index_directory
+
+    try:
+        index_directory(directory, url=url, merge=merge, json_index=json_index)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@repo_group.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--force-update", is_flag=True)
+def repo_add_cmd(name: str, url: str, force_update: bool) -> None:
+    """add a chart repository"""
+    from polystack.helm.repo import RepoError, repo_add
+
+    try:
+        click.echo(repo_add(name, url, force_update=force_update))
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@repo_group.command("list")
+def repo_list_cmd() -> None:
+    """list chart repositories"""
+    from polystack.helm.repo import RepoError, repo_list
+
+    try:
+        click.echo(repo_list(), nl=False)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@repo_group.command("update")
+@click.argument("names", nargs=-1)
+def repo_update_cmd(names: tuple[str, ...]) -> None:
+    """update information of available charts locally from chart repositories"""
+    from polystack.helm.repo import RepoError, repo_update
+
+    try:
+        click.echo(repo_update(list(names)), nl=False)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@helm_group.group("search")
+def search_group() -> None:
+    """search for a keyword in charts"""
+
+
+@search_group.command("repo")
+@click.argument("keyword", default="")
+@click.option("-l", "--versions", is_flag=True, help="show the long listing, with each version of each chart on its own line")
+@click.option("--version", default="", help="search using semantic versioning constraints")
+@click.option("--devel", is_flag=True, help="use development versions (alpha, beta, and release candidate releases), too")
+@click.option("-r", "--regexp", is_flag=True, help="use regular expressions for searching repositories you have added")
+@click.option("-o", "--output", default="table", help="prints the output in the specified format (table, json, yaml)")
+def search_repo_cmd(keyword: str, versions: bool, version: str, devel: bool, regexp: bool, output: str) -> None:
+    """search repositories for a keyword in charts"""
+    from polystack.helm.repo import RepoError, search_repo
+
+    try:
+        click.echo(search_repo(keyword, versions=versions, version=version, devel=devel, regexp=regexp, output=output), nl=False)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+
+
+@helm_group.command("pull")
+@click.argument("chart")
+@click.option("--repo", default="", help="chart repository url where to locate the requested chart")
+@click.option("--version", default="", help="specify a version constraint for the chart version to use")
+@click.option("-d", "--destination", default=".", help="location to write the chart.")
+@click.option("--untar", is_flag=True, help="if set to true, will untar the chart after downloading it")
+@click.option("--untardir", default=".", help="if untar is specified, this flag specifies the name of the directory into which the chart is expanded")
+def pull_cmd(chart: str, repo: str, version: str, destination: str, untar: bool, untardir: str) -> None:
+    """download a chart from a repository and (optionally) unpack it in local directory"""
+    from polystack.helm.repo import RepoError, pull
+
+    try:
+        msg = pull(chart, repo_url=repo, version=version, destination=destination, untar=untar, untardir=untardir)
+    except RepoError as e:
+        raise _fail(str(e)) from None
+    if msg:
+        click.echo(msg, nl=False)
+
+
+# ---------------------------------------------------------------- template action
+# pkg/cmd/template.go + pkg/cmd/install.go (runInstall) + pkg/action/install.go
+
+
+@dataclass
+class TemplateOptions:
+    args: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    show_only: list[str] = field(default_factory=list)
+    namespace: str = "default"
+    kube_version: str = ""
+    api_versions: list[str] = field(default_factory=list)
+    include_crds: bool = False
+    skip_tests: bool = False
+    use_release_name: bool = False
+    output_dir: str = ""
+    is_upgrade: bool = False
+    disable_hooks: bool = False
+    name_template: str = ""
+    generate_name: bool = False
+    skip_schema_validation: bool = False
+    render_subchart_notes: bool = False
+    dependency_update: bool = False
+    debug: bool = False
+
+
+_RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def validate_release_name(name: str) -> str | None:
+    if not name:
+        return "no name provided"
+    if len(name) > 53 or not _RELEASE_NAME_RE.match(name):
+        return (
+            "invalid release name, must match regex"
+            " ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+            " and the length must not be longer than 53"
+        )
+    return None
+
+
+def run_template(o: TemplateOptions) -> tuple[str, str]:
+    """Returns (stdout text, error message or '')."""
+    from polystack.helm import chart as chartmod
+    from polystack.helm import engine, values
+    from polystack.helm.funcs.helm import Capabilities, parse_kube_version
+    from polystack.helm.ignore import BadPattern
+    from polystack.helm.ignore import match as path_match
+
+    if len(o.args) > 2:
+        return "", f"expected at most two arguments, unexpected arguments: {', '.join(o.args[2:])}"
+    if len(o.args) == 2:
+        name, chart_ref = o.args
+    else:
+        name, chart_ref = "release-name", o.args[0]
+    kube = None
+    if o.kube_version:
+        try:
+            kube = parse_kube_version(o.kube_version)
+        except ValueError as e:
+            return "", f"invalid kube version '{o.kube_version}': {e}"
+    try:
+        ch = chartmod.load(_locate_chart(chart_ref))
+    except chartmod.ChartError as e:
+        return "", str(e)
+    if ch.metadata.type not in ("", "application"):
+        return "", f"{ch.metadata.type} charts are not installable"
+    if ch.metadata.dependencies:
+        try:
+            values.check_dependencies(ch)
+        except chartmod.ChartError as e:
+            return "", (
+                "an error occurred while checking for chart dependencies. You may need to run"
+                f" `helm dependency build` to fetch missing dependencies: {e}"
+            )
+    err = validate_release_name(name)
+    if err:
+        return "", f'release name "{name}": {err}'
+    caps = Capabilities(kube, o.api_versions)
+    written: list[str] = []
+
+    def writer(out_dir: str, fname: str, data: str, append: bool) -> None:
+        path = out_dir + "/" + fname
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a" if append else "w", encoding="utf-8") as fh:
+            fh.write(f"---\n# Source: {fname}\n{data}\n")
+        written.append(f"wrote {path}\n")
+
+    try:
+        values.process_dependencies(ch, o.values)
+        opts = values.ReleaseOptions(
+            name=name,
+            namespace=o.namespace,
+            revision=1,
+            is_install=not o.is_upgrade,
+            is_upgrade=o.is_upgrade,
+        )
+        top = values.to_render_values(ch, o.values, opts, caps, o.skip_schema_validation)
+    except (values.ValuesError, chartmod.ChartError) as e:
+        return "", str(e)
+    try:
+        rel = engine.render_resources(
+            ch,
+            top,
+            caps,
+            output_dir=o.output_dir,
+            release_name=name,
+            use_release_name=o.use_release_name,
+            include_crds=o.include_crds,
+            render_subchart_notes=o.render_subchart_notes,
+            writer=writer,
+        )
+    except engine.RenderError as e:
+        return "", f"{e}\n\nUse --debug flag to render out invalid YAML"
+    buf = [rel.manifest.strip() + "\n"]
+    if not o.disable_hooks:
+        hook_written: dict[str, bool] = {}
+        for h in rel.hooks:
+            if o.skip_tests and "test" in h.events:
+                continue
+            if not o.output_dir:
+                buf.append(f"---\n# Source: {h.path}\n{h.manifest}\n")
+            else:
+                new_dir = o.output_dir + "/" + name if o.use_release_name else o.output_dir
+                if os.path.exists(os.path.join(new_dir, h.path)):
+                    hook_written[h.path] = True
+                writer(new_dir, h.path, h.manifest, hook_written.get(h.path, False))
+    manifests = "".join(buf)
+    out = "".join(written)
+    if o.show_only:
+        docs = engine.split_manifests(manifests)
+        picked: list[str] = []
+        for f in o.show_only:
+            f = f.replace(os.sep, "/")
+            missing = True
+            for m in docs:
+                sm = re.search(r"# Source: [^/]+/(.+)", m)
+                if not sm:
+                    continue
+                try:
+                    ok = path_match(f, sm.group(1))
+                except BadPattern:
+                    ok = False
+                if ok:
+                    picked.append(m)
+                    missing = False
+            if missing:
+                return out, f"could not find template {f} in chart"
+        return out + "".join(f"---\n{m}\n" for m in picked), ""
+    return out + manifests, ""
+
+
+def _locate_chart(ref: str) -> str:
+    """ChartPathOptions.LocateChart for local paths (directories and archives)."""
+    from polystack.helm.chart import ChartError
+
+    if os.path.exists(ref):
+        return os.path.abspath(ref)
+    if ref.startswith(("/", ".")) or os.sep in ref and not ref.count("/") == 1:
+        raise ChartError(f"path \"{ref}\" not found")
+    try:
+        from polystack.helm.repo import locate_repo_chart
+    except ImportError:  # pragma: no cover
+        raise ChartError(f"repo {ref.split('/')[0]} not found") from None
+    return locate_repo_chart(ref)
+
+
+def main(argv: list[str] | None = None) -> None:
+    helm_group.main(args=argv, prog_name="helm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,597 @@
+"""Helm's rendering engine (pkg/engine/engine.go).
+
+All templates of a chart and its subcharts go into one template set named
+`gotpl`, each under `<chart path>/templates/<file>`; partials (`_*`) are parsed
+but not rendered; every template gets its chart's scoped values; `include`,
+`tpl`, `required` and `fail` are closures over the set. Errors are reworded
+exactly as Helm rewords text/template's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from polystack.helm.chart import Chart
+from polystack.helm.template.errors import FuncError
+
+log = logging.getLogger(__name__)
+
+WARN_START = "HELM_ERR_START"
+WARN_END = "HELM_ERR_END"
+RECURSION_MAX = 1000
+_WARN_RE = re.compile(WARN_START + r"(.*)" + WARN_END, re.S)
+
+
+class RenderError(Exception):
+    """A render failure; str() is Helm's error text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def warn_wrap(msg: str) -> str:
+    return WARN_START + msg + WARN_END
+
+
+def _go_quote(s: str) -> str:
+    from polystack.helm.template.gostrconv import quote
+
+    return quote(s)
+
+
+# ---------------------------------------------------------------- function map
+
+_BASE_FUNCS: dict[str, Callable[..., Any]] | None = None
+
+
+def base_funcs() -> dict[str, Callable[..., Any]]:
+    """Sprig (without env/expandenv) plus Helm's context-free functions."""
+    global _BASE_FUNCS
+    if _BASE_FUNCS is None:
+        from polystack.helm.funcs.helm import helm_funcs
+        from polystack.helm.funcs.sprig import sprig_funcs
+
+        f = dict(sprig_funcs())
+        f.pop("env", None)
+        f.pop("expandenv", None)
+        f.update(helm_funcs())
+        _BASE_FUNCS = f
+    return _BASE_FUNCS
+
+
+# ---------------------------------------------------------------- error text
+
+
+def cleanup_parse_error(filename: str, err: Exception) -> str:
+    s = str(err)
+    tokens = s.split(": ")
+    if len(tokens) == 1:
+        return f"parse error in ({filename}): {s}"
+    return f"parse error at ({tokens[1]}): {tokens[-1]}"
+
+
+def _trace_chain(s: str) -> list[tuple[str, str, str]] | None:
+    entries: list[tuple[str, str, str]] = []
+    while True:
+        if not s.startswith("template: "):
+            return None
+        rem = s[len("template: ") :]
+        if rem.startswith("no template "):
+            entries.append(("", "", s))
+            return entries
+        loc, sep, after = rem.partition(": ")
+        if not sep:
+            return None
+        if not after.startswith('executing "'):
+            entries.append((loc, "", after))
+            return entries
+        i = after.find('" at <')
+        if i < 0:
+            return None
+        name = after[len('executing "') : i]
+        rest = after[i + len('" at <') :]
+        j = rest.find(">: ")
+        if j < 0:
+            return None
+        node, msg = rest[:j], rest[j + 3 :]
+        executed = f'executing "{name}" at <{node}>:'
+        m = re.match(r"error calling ([^:\s]+): ", msg)
+        if m:
+            entries.append((loc, executed, msg[: m.end() - 1]))
+            s = msg[m.end() :]
+            continue
+        entries.append((loc, executed, msg))
+        return entries
+
+
+def reformat_exec_error(filename: str, err: Exception) -> str:
+    s = str(err)
+    tokens = s.split(": ", 2)
+    if len(tokens) != 3:
+        return f"execution error in ({filename}): {s}"
+    location = tokens[1]
+    m = _WARN_RE.search(tokens[2])
+    if m:
+        return f"execution error at ({location}): {m.group(1)}"
+    chain = _trace_chain(s)
+    if chain is None:
+        return s
+    out: list[str] = []
+    for loc, executed, msg in chain:
+        if loc:
+            out.append(f"{loc}\n  ")
+        if executed:
+            out.append(f"{executed}\n    ")
+        if msg:
+            out.append(f"{msg}\n")
+    return "".join(out).strip()
+
+
+# ---------------------------------------------------------------- renderables
+
+
+@dataclass(slots=True)
+class Renderable:
+    tpl: str
+    vals: dict[str, Any]
+    base_path: str
+
+
+def _files_of(c: Chart) -> Any:
+    from polystack.helm.funcs.helm import Files
+
+    return Files({f.name: f.data for f in c.files})
+
+
+def all_templates(c: Chart, vals: dict[str, Any]) -> dict[str, Renderable]:
+    templates: dict[str, Renderable] = {}
+    _rec_all(c, templates, vals)
+    return templates
+
+
+def _rec_all(c: Chart, templates: dict[str, Renderable], vals: dict[str, Any]) -> dict[str, Any]:
+    sub: dict[str, Any] = {}
+    nxt: dict[str, Any] = {
+        "Chart": c.metadata.go_map(c.is_root()),
+        "Files": _files_of(c),
+        "Release": vals.get("Release"),
+        "Capabilities": vals.get("Capabilities"),
+        "Values": {},
+        "Subcharts": sub,
+    }
+    if c.is_root():
+        nxt["Values"] = vals.get("Values")
+    else:
+        pv = vals.get("Values")
+        if isinstance(pv, dict) and isinstance(pv.get(c.name()), dict):
+            nxt["Values"] = pv[c.name()]
+    for child in c.dependencies():
+        sub[child.name()] = _rec_all(child, templates, nxt)
+    parent_id = c.chart_full_path()
+    library = c.is_library()
+    for t in c.templates:
+        if library and not t.name.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        templates[parent_id + "/" + t.name] = Renderable(
+            t.data.decode("utf-8", "replace"), nxt, parent_id + "/templates"
+        )
+    return nxt
+
+
+def sort_templates(names: list[str]) -> list[str]:
+    """sort.Reverse(byPathLen): deepest paths first, then reverse lexical order."""
+    return sorted(names, key=lambda n: (n.count("/"), n), reverse=True)
+
+
+# ---------------------------------------------------------------- engine
+
+
+class Engine:
+    def __init__(self, strict: bool = False, lint_mode: bool = False) -> None:
+        self.strict = strict
+        self.lint_mode = lint_mode
+
+    def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
+        tmap = all_templates(chart, values)
+        return run_deep(lambda: self._render(tmap))
+
+    def _missingkey(self) -> str:
+        return "error" if self.strict else "zero"
+
+    def _render(self, tpls: dict[str, Renderable]) -> dict[str, str]:
+        from polystack.helm.template import ParseError, TemplateError, TemplateSet
+
+        ts = TemplateSet(dict(base_funcs()), missingkey=self._missingkey())
+        included: dict[str, int] = {}
+        self._install(ts, included)
+        keys = sort_templates(list(tpls))
+        for name in keys:
+            try:
+                ts.parse(name, tpls[name].tpl)
+            except ParseError as e:
+                raise RenderError(cleanup_parse_error(name, e)) from None
+        rendered: dict[str, str] = {}
+        for name in keys:
+            if name.rsplit("/", 1)[-1].startswith("_"):
+                continue
+            r = tpls[name]
+            r.vals["Template"] = {"Name": name, "BasePath": r.base_path}
+            try:
+                out = ts.execute(name, r.vals)
+            except TemplateError as e:
+                raise RenderError(reformat_exec_error(name, e)) from None
+            except RecursionError:
+                raise RenderError("rendering template failed: stack overflow") from None
+            rendered[name] = out.replace("<no value>", "")
+        return rendered
+
+    def _install(self, ts: Any, included: dict[str, int]) -> None:
+        ts.funcs["include"] = self._include_fun(ts, included)
+        ts.funcs["tpl"] = self._tpl_fun(ts, included)
+        ts.funcs["required"] = self._required
+        ts.funcs["fail"] = self._fail
+
+    def _include_fun(self, ts: Any, included: dict[str, int]) -> Callable[..., str]:
+        from polystack.helm.template.gotypes import signature
+
+        @signature("string", "interface {}")
+        def include(name: str, data: Any) -> str:
+            n = included.get(name)
+            if n is not None:
+                if n > RECURSION_MAX:
+                    raise FuncError(
+                        f"rendering template has a nested reference name: {name}:"
+                        " unable to execute template"
+                    )
+                included[name] = n + 1
+            else:
+                included[name] = 1
+            try:
+                return ts.execute(name, data)
+            finally:
+                included[name] -= 1
+
+        return include
+
+    def _tpl_fun(self, parent: Any, included: dict[str, int]) -> Callable[..., str]:
+        from polystack.helm.template import ParseError, TemplateError
+        from polystack.helm.template.gotypes import signature
+
+        @signature("string", "interface {}")
+        def tpl(text: str, vals: Any) -> str:
+            t = parent.clone()
+            t.funcs["include"] = self._include_fun(t, included)
+            t.funcs["tpl"] = self._tpl_fun(t, included)
+            try:
+                t.parse("gotpl", text)
+            except ParseError as e:
+                raise FuncError(f"cannot parse template {_go_quote(text)}: {e}") from None
+            try:
+                out = t.execute("gotpl", vals)
+            except TemplateError as e:
+                raise FuncError(
+                    f"error during tpl function execution for {_go_quote(text)}: {e}"
+                ) from None
+            return out.replace("<no value>", "")
+
+        return tpl
+
+    def _required_impl(self, warn: str, val: Any) -> Any:
+        if val is None or (isinstance(val, str) and val == ""):
+            if self.lint_mode:
+                log.info("[INFO] Missing required value: %s", warn)
+                return ""
+            raise FuncError(warn_wrap(warn))
+        return val
+
+    @property
+    def _required(self) -> Callable[..., Any]:
+        from polystack.helm.template.gotypes import signature
+
+        return signature("string", "interface {}")(self._required_impl)
+
+    def _fail_impl(self, msg: str) -> str:
+        if self.lint_mode:
+            log.info("[INFO] Fail: %s", msg)
+            return ""
+        raise FuncError(warn_wrap(msg))
+
+    @property
+    def _fail(self) -> Callable[..., Any]:
+        from polystack.helm.template.gotypes import signature
+
+        return signature("string")(self._fail_impl)
+
+
+# ---------------------------------------------------------------- deep stacks
+
+_STACK_BYTES = 512 * 1024 * 1024
+
+
+def run_deep(fn: Callable[[], Any]) -> Any:
+    """Run fn on a thread with a deep stack (Helm allows 1000 nested includes)."""
+    if getattr(_local, "deep", False):
+        return fn()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        _local.deep = True
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 200000))
+        try:
+            box["v"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
+            box["e"] = e
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size()
+    try:
+        threading.stack_size(_STACK_BYTES)
+        th = threading.Thread(target=target, name="helm-render")
+        th.start()
+    finally:
+        threading.stack_size(old_size)
+    th.join()
+    if "e" in box:
+        raise box["e"]
+    return box["v"]
+
+
+_local = threading.local()
+
+
+def render(chart: Chart, values: dict[str, Any], strict: bool = False) -> dict[str, str]:
+    return Engine(strict=strict).render(chart, values)
+
+
+# ---------------------------------------------------------------- releases
+# pkg/release/v1/util (SplitManifests, SortManifests, kind order) and
+# pkg/action (renderResources) as `helm template` uses them.
+
+INSTALL_ORDER = (
+    "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy"
+    " PodDisruptionBudget ServiceAccount Secret SecretList ConfigMap StorageClass"
+    " PersistentVolume PersistentVolumeClaim CustomResourceDefinition ClusterRole"
+    " ClusterRoleList ClusterRoleBinding ClusterRoleBindingList Role RoleList RoleBinding"
+    " RoleBindingList Service DaemonSet Pod ReplicationController ReplicaSet Deployment"
+    " HorizontalPodAutoscaler StatefulSet Job CronJob IngressClass Ingress APIService"
+    " MutatingWebhookConfiguration ValidatingWebhookConfiguration"
+).split()
+_KIND_RANK = {k: i for i, k in enumerate(INSTALL_ORDER)}
+
+HOOK_EVENTS = {
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+}
+_SEP = re.compile(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*")
+NOTES_SUFFIX = "NOTES.txt"
+
+
+def split_manifests(big: str) -> list[str]:
+    """releaseutil.SplitManifests, in document order."""
+    out: list[str] = []
+    for d in _SEP.split(big.lstrip()):
+        if d == "":
+            continue
+        out.append(d.lstrip())
+    return out
+
+
+@dataclass(slots=True)
+class Manifest:
+    name: str
+    content: str
+    kind: str
+    version: str
+
+
+@dataclass(slots=True)
+class Hook:
+    name: str
+    kind: str
+    path: str
+    manifest: str
+    events: list[str]
+    weight: int
+    delete_policies: list[str]
+
+
+def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
+    if key in d:
+        return True, d[key]
+    low = key.lower()
+    for k, v in d.items():
+        if k.lower() == low:
+            return True, v
+    return False, None
+
+
+def _json_kind(v: Any) -> str:
+    from polystack.helm.yamlgo import _json_kind as jk
+
+    return jk(v)
+
+
+def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | None]:
+    """Unmarshal a manifest into releaseutil.SimpleHead: (version, kind, name, annotations)."""
+    from polystack.helm import yamlgo
+
+    def bad(field: str, v: Any) -> RenderError:
+        return RenderError(
+            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+            f" cannot unmarshal {_json_kind(v)} into Go struct field {field} of type string"
+        )
+
+    try:
+        doc = yamlgo.unmarshal(m)
+    except yamlgo.YAMLError as e:
+        raise RenderError(f"YAML parse error on {path}: {e}") from None
+    if doc is None:
+        return "", "", "", None
+    if not isinstance(doc, dict):
+        raise RenderError(
+            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+            f" cannot unmarshal {_json_kind(doc)} into Go value of type util.SimpleHead"
+        )
+    _, version = _ci_get(doc, "apiVersion")
+    _, kind = _ci_get(doc, "kind")
+    for fname, v in (("SimpleHead.apiVersion", version), ("SimpleHead.kind", kind)):
+        if v is not None and not isinstance(v, str):
+            raise bad(fname, v)
+    _, meta = _ci_get(doc, "metadata")
+    name, ann = "", None
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise RenderError(
+                f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+                f" cannot unmarshal {_json_kind(meta)} into Go struct field SimpleHead.metadata"
+                " of type struct { Name string \"json:\\\"name\\\"\"; Annotations"
+                " map[string]string \"json:\\\"annotations\\\"\" }"
+            )
+        _, name = _ci_get(meta, "name")
+        if name is not None and not isinstance(name, str):
+            raise bad("SimpleHead.metadata.name", name)
+        _, a = _ci_get(meta, "annotations")
+        if a is not None:
+            if not isinstance(a, dict):
+                raise RenderError(
+                    f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON:"
+                    f" json: cannot unmarshal {_json_kind(a)} into Go struct field"
+                    " SimpleHead.metadata.annotations of type map[string]string"
+                )
+            for av in a.values():
+                if av is not None and not isinstance(av, str):
+                    raise bad("SimpleHead.metadata.annotations", av)
+            ann = {k: (v or "") for k, v in a.items()}
+    return version or "", kind or "", name or "", ann
+
+
+def _kind_key(kind: str) -> tuple[int, str]:
+    r = _KIND_RANK.get(kind)
+    return (0, f"{r:04d}") if r is not None else (1, kind)
+
+
+def sort_manifests(files: dict[str, str]) -> tuple[list[Hook], list[Manifest]]:
+    """releaseutil.SortManifests with InstallOrder."""
+    hooks: list[Hook] = []
+    generic: list[Manifest] = []
+    for path in sorted(files):
+        content = files[path]
+        if path.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        if content.strip() == "":
+            continue
+        for m in split_manifests(content):
+            version, kind, name, ann = _simple_head(path, m)
+            if not ann or "helm.sh/hook" not in ann:
+                generic.append(Manifest(path, m, kind, version))
+                continue
+            try:
+                weight = int(ann.get("helm.sh/hook-weight", "").strip() or "x")
+            except ValueError:
+                weight = 0
+            events: list[str] = []
+            unknown = False
+            for ht in ann["helm.sh/hook"].split(","):
+                ht = ht.strip().lower()
+                if ht not in HOOK_EVENTS:
+                    unknown = True
+                    break
+                events.append("test" if ht == "test-success" else ht)
+            if unknown:
+                log.info("skipping unknown hooks: %s", ann["helm.sh/hook"])
+                continue
+            dps = [
+                p.strip().lower()
+                for p in ann.get("helm.sh/hook-delete-policy", "").split(",")
+                if "helm.sh/hook-delete-policy" in ann
+            ]
+            hooks.append(Hook(name, kind, path, m, events, weight, dps))
+    generic.sort(key=lambda m: _kind_key(m.kind))
+    hooks.sort(key=lambda h: _kind_key(h.kind))
+    return hooks, generic
+
+
+@dataclass
+class RenderedRelease:
+    manifest: str
+    hooks: list[Hook]
+    notes: str
+    files_written: list[str]
+
+
+def render_resources(
+    chart: Chart,
+    values: dict[str, Any],
+    caps: Any,
+    *,
+    output_dir: str = "",
+    release_name: str = "",
+    use_release_name: bool = False,
+    include_crds: bool = False,
+    render_subchart_notes: bool = False,
+    strict: bool = False,
+    writer: Callable[[str, str, str, bool], None] | None = None,
+) -> RenderedRelease:
+    """action.renderResources (without post-renderers)."""
+    from polystack.helm.values import is_compatible_range
+
+    kv = chart.metadata.kube_version
+    if kv and not is_compatible_range(kv, caps.KubeVersion.String()):
+        raise RenderError(
+            f"chart requires kubeVersion: {kv} which is incompatible with Kubernetes"
+            f" {caps.KubeVersion.String()}"
+        )
+    files = Engine(strict=strict).render(chart, values)
+    notes_paths: list[str] = []
+    notes_map: dict[str, str] = {}
+    root_notes = f"{chart.name()}/templates/{NOTES_SUFFIX}"
+    for fp in list(files):
+        if fp.endswith(NOTES_SUFFIX):
+            if render_subchart_notes or fp == root_notes:
+                notes_map[fp] = files[fp]
+                notes_paths.append(fp)
+            del files[fp]
+    notes_paths.sort(key=lambda p: (p.count("/charts/"), p))
+    hooks, manifests = sort_manifests(files)
+    b: list[str] = []
+    written: list[str] = []
+    file_written: dict[str, bool] = {}
+    if include_crds:
+        for _, filename, data in chart.crd_objects():
+            text = data.decode("utf-8", "replace")
+            if not output_dir:
+                b.append(f"---\n# Source: {filename}\n{text}\n")
+            else:
+                assert writer is not None
+                writer(output_dir, filename, text, file_written.get(filename, False))
+                file_written[filename] = True
+    for m in manifests:
+        if not output_dir:
+            b.append(f"---\n# Source: {m.name}\n{m.content}\n")
+        else:
+            assert writer is not None
+            new_dir = output_dir + "/" + release_name if use_release_name else output_dir
+            writer(new_dir, m.name, m.content, file_written.get(m.name, False))
+            file_written[m.name] = True
+    notes = "".join(notes_map[p] if i == 0 else "\n" + notes_map[p] for i, p in enumerate(notes_paths))
+    return RenderedRelease("".join(b), hooks, notes, written)

@@ -1,0 +1,493 @@
+"""Helm's own template functions (pkg/engine/funcs.go, files.go) and the
+objects templates see: `.Files`, `.Capabilities`.
+
+`include`, `tpl`, `required` and `fail` close over a render and are built by
+:mod:`polystack.helm.engine`; this module holds the context-free ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from polystack.helm import yamlgo
+from polystack.helm.template.gotypes import GoStruct, Int64, StringList, signature
+
+# ---------------------------------------------------------------- YAML / JSON
+
+
+@signature("interface {}")
+def to_yaml(v: Any) -> str:
+    return yamlgo.to_yaml(v)
+
+
+@signature("interface {}")
+def must_to_yaml(v: Any) -> str:
+    try:
+        return yamlgo.marshal_yaml(v).removesuffix("\n")
+    except yamlgo.YAMLError as e:
+        raise ValueError(str(e)) from None
+
+
+@signature("interface {}")
+def to_yaml_pretty(v: Any) -> str:
+    return yamlgo.to_yaml_pretty(v)
+
+
+@signature("string")
+def from_yaml(s: str) -> dict[str, Any]:
+    try:
+        return yamlgo.unmarshal_map(s)
+    except yamlgo.YAMLError as e:
+        msg = str(e)
+        if not msg.startswith("error"):
+            msg = "error converting YAML to JSON: " + msg
+        return {"Error": msg}
+
+
+@signature("string")
+def from_yaml_array(s: str) -> list[Any]:
+    try:
+        v = yamlgo.unmarshal(s)
+    except yamlgo.YAMLError as e:
+        return [str(e)]
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        return [
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+            f"{yamlgo._json_kind(v)} into Go value of type []interface {{}}"
+        ]
+    return v
+
+
+@signature("interface {}")
+def to_json(v: Any) -> str:
+    try:
+        return yamlgo.marshal_json(v)
+    except yamlgo.YAMLError:
+        return ""
+
+
+@signature("interface {}")
+def must_to_json(v: Any) -> str:
+    try:
+        return yamlgo.marshal_json(v)
+    except yamlgo.YAMLError as e:
+        raise ValueError(str(e)) from None
+
+
+@signature("string")
+def from_json(s: str) -> dict[str, Any]:
+    try:
+        v = yamlgo.unmarshal_json(s)
+    except yamlgo.YAMLError as e:
+        return {"Error": str(e)}
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        return {
+            "Error": f"json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type"
+            " map[string]interface {}"
+        }
+    return v
+
+
+@signature("string")
+def from_json_array(s: str) -> list[Any]:
+    try:
+        v = yamlgo.unmarshal_json(s)
+    except yamlgo.YAMLError as e:
+        return [str(e)]
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        return [
+            f"json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type []interface {{}}"
+        ]
+    return v
+
+
+# ---------------------------------------------------------------- TOML
+
+
+def _toml_key(k: str) -> str:
+    if k and re.fullmatch(r"[A-Za-z0-9_-]+", k):
+        return k
+    return _toml_str(k)
+
+
+def _toml_str(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(v: Any) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, str):
+        return _toml_str(v)
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        s = yamlgo.format_float(v, "f") if 1e-5 <= abs(v) < 1e21 or v == 0 else None
+        if s is None:
+            s = yamlgo.format_float(v, "e")
+        if "." not in s and "e" not in s:
+            s += ".0"
+        return s
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise ValueError(f"toml: cannot encode a value of type {type(v).__name__}")
+
+
+def _toml_table(d: dict[str, Any], path: list[str], out: list[str], indent: str) -> None:
+    keys = sorted(d)
+    simple = [
+        k
+        for k in keys
+        if d[k] is not None
+        and not isinstance(d[k], dict)
+        and not (isinstance(d[k], list) and d[k] and all(isinstance(x, dict) for x in d[k]))
+    ]
+    for k in simple:
+        out.append(f"{indent}{_toml_key(k)} = {_toml_value(d[k])}\n")
+    for k in keys:
+        v = d[k]
+        if isinstance(v, dict):
+            p = path + [k]
+            out.append(f"\n{indent}[{'.'.join(_toml_key(x) for x in p)}]\n")
+            _toml_table(v, p, out, indent + "  ")
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            p = path + [k]
+            for item in v:
+                out.append(f"\n{indent}[[{'.'.join(_toml_key(x) for x in p)}]]\n")
+                _toml_table(item, p, out, indent + "  ")
+
+
+@signature("interface {}")
+def to_toml(v: Any) -> str:
+    if not isinstance(v, dict):
+        return "toml: top-level values must be Go maps or structs"
+    out: list[str] = []
+    try:
+        _toml_table(v, [], out, "")
+    except ValueError as e:
+        return str(e)
+    text = "".join(out)
+    return text.lstrip("\n") if text.startswith("\n") else text
+
+
+def _from_toml_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return Int64(v)
+    if isinstance(v, dict):
+        return {k: _from_toml_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_from_toml_value(x) for x in v]
+    return v
+
+
+@signature("string")
+def from_toml(s: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return _from_toml_value(tomllib.loads(s))
+    except tomllib.TOMLDecodeError as e:
+        return {"Error": f"toml: {e}"}
+
+
+@signature("string", "string", "string", "string")
+def lookup(api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any]:
+    """Without a cluster (helm template), lookup returns an empty map."""
+    return {}
+
+
+# ---------------------------------------------------------------- .Files
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str] | None:
+    """gobwas/glob with '/' as separator: * ? ** [..] {a,b}."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    depth = 0
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                out.append(".*")
+                i += 2
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            i += 1
+            if i >= n:
+                return None
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                return None
+            body = pattern[i + 1 : j]
+            neg = body.startswith("!")
+            if neg:
+                body = body[1:]
+            out.append(("[^" if neg else "[") + body.replace("\\", "\\\\") + "]")
+            i = j
+        elif c == "{":
+            depth += 1
+            out.append("(?:")
+        elif c == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif c == "," and depth:
+            out.append("|")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    if depth:
+        return None
+    try:
+        return re.compile("".join(out), re.S)
+    except re.error:
+        return None
+
+
+class Files(GoStruct):
+    """Helm's engine.files: the chart's non-template files, with methods."""
+
+    go_type_name = "engine.files"
+    go_kind = "map"
+    go_fields = ()
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._files = files
+
+    def go_map(self) -> dict[str, bytes]:
+        return self._files
+
+    def go_json(self) -> dict[str, bytes]:
+        return self._files
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._files))
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def items(self) -> Any:
+        return sorted(self._files.items())
+
+    def keys(self) -> list[str]:
+        return sorted(self._files)
+
+    def __getitem__(self, k: str) -> bytes:
+        return self._files[k]
+
+    def __contains__(self, k: object) -> bool:
+        return k in self._files
+
+    def get(self, k: str, default: Any = None) -> Any:
+        return self._files.get(k, default)
+
+    @signature("string")
+    def GetBytes(self, name: str) -> bytes:  # noqa: N802 - Go method name
+        return self._files.get(name, b"")
+
+    @signature("string")
+    def Get(self, name: str) -> str:  # noqa: N802
+        return self._files.get(name, b"").decode("utf-8", "replace")
+
+    @signature("string")
+    def Glob(self, pattern: str) -> Files:  # noqa: N802
+        rx = _glob_regex(pattern) or _glob_regex("**")
+        assert rx is not None
+        return Files({k: v for k, v in self._files.items() if rx.fullmatch(k)})
+
+    def AsConfig(self) -> str:  # noqa: N802
+        m: dict[str, str] = {}
+        for k, v in self._files.items():
+            m[k.rsplit("/", 1)[-1]] = v.decode("utf-8", "replace")
+        return yamlgo.to_yaml(m)
+
+    def AsSecrets(self) -> str:  # noqa: N802
+        m: dict[str, str] = {}
+        for k, v in self._files.items():
+            m[k.rsplit("/", 1)[-1]] = base64.b64encode(v).decode()
+        return yamlgo.to_yaml(m)
+
+    @signature("string")
+    def Lines(self, path: str) -> StringList:  # noqa: N802
+        data = self._files.get(path)
+        if data is None:
+            return StringList()
+        s = data.decode("utf-8", "replace")
+        if s.endswith("\n"):
+            s = s[:-1]
+        return StringList(s.split("\n"))
+
+
+# ---------------------------------------------------------------- .Capabilities
+
+DEFAULT_KUBE_VERSION = "v1.36.0"
+HELM_VERSION = "v4.2"
+GO_VERSION = "go1.26.6"
+
+DEFAULT_API_VERSIONS = (
+    "v1 admissionregistration.k8s.io/v1 admissionregistration.k8s.io/v1alpha1"
+    " admissionregistration.k8s.io/v1beta1 internal.apiserver.k8s.io/v1alpha1 apps/v1"
+    " apps/v1beta1 apps/v1beta2 authentication.k8s.io/v1 authentication.k8s.io/v1alpha1"
+    " authentication.k8s.io/v1beta1 authorization.k8s.io/v1 authorization.k8s.io/v1beta1"
+    " autoscaling/v1 autoscaling/v2 batch/v1 batch/v1beta1 certificates.k8s.io/v1"
+    " certificates.k8s.io/v1beta1 certificates.k8s.io/v1alpha1 coordination.k8s.io/v1alpha2"
+    " coordination.k8s.io/v1beta1 coordination.k8s.io/v1 discovery.k8s.io/v1"
+    " discovery.k8s.io/v1beta1 events.k8s.io/v1 events.k8s.io/v1beta1 extensions/v1beta1"
+    " flowcontrol.apiserver.k8s.io/v1 flowcontrol.apiserver.k8s.io/v1beta1"
+    " flowcontrol.apiserver.k8s.io/v1beta2 flowcontrol.apiserver.k8s.io/v1beta3"
+    " networking.k8s.io/v1 networking.k8s.io/v1beta1 node.k8s.io/v1 node.k8s.io/v1alpha1"
+    " node.k8s.io/v1beta1 policy/v1 policy/v1beta1 rbac.authorization.k8s.io/v1"
+    " rbac.authorization.k8s.io/v1beta1 rbac.authorization.k8s.io/v1alpha1 resource.k8s.io/v1"
+    " resource.k8s.io/v1beta2 resource.k8s.io/v1beta1 resource.k8s.io/v1alpha3"
+    " scheduling.k8s.io/v1alpha2 scheduling.k8s.io/v1beta1 scheduling.k8s.io/v1"
+    " storage.k8s.io/v1beta1 storage.k8s.io/v1 storage.k8s.io/v1alpha1"
+    " storagemigration.k8s.io/v1beta1 apiextensions.k8s.io/v1beta1 apiextensions.k8s.io/v1"
+).split()
+
+
+class KubeVersion(GoStruct):
+    go_type_name = "common.KubeVersion"
+    go_fields = ("Version", "normalizedVersion", "Major", "Minor")
+
+    def __init__(self, version: str, normalized: str, major: str, minor: str) -> None:
+        self.Version = version
+        self.normalizedVersion = normalized
+        self.Major = major
+        self.Minor = minor
+
+    def String(self) -> str:  # noqa: N802
+        return self.Version
+
+    def GitVersion(self) -> str:  # noqa: N802
+        return self.Version
+
+    def go_json(self) -> dict[str, str]:
+        return {"Version": self.Version, "Major": self.Major, "Minor": self.Minor}
+
+
+def parse_kube_version(v: str) -> KubeVersion:
+    """common.ParseKubeVersion (k8s version.ParseGeneric)."""
+    m = re.fullmatch(r"\s*v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?([-+].*)?\s*", v)
+    if not m:
+        raise ValueError(f'could not parse "{v}" as version')
+    major, minor, patch = m.group(1), m.group(2), m.group(3) or "0"
+    for part in (major, minor, patch):
+        if len(part) > 1 and part[0] == "0":
+            raise ValueError(f'illegal zero-prefixed version component "{part}" in "{v}"')
+    normalized = f"v{int(major)}.{int(minor)}.{int(patch)}"
+    version = v if v.startswith("v") else "v" + v
+    return KubeVersion(version, normalized, str(int(major)), str(int(minor)))
+
+
+class VersionSet(StringList):
+    """common.VersionSet: a []string with a Has method."""
+
+    go_type_name = "common.VersionSet"
+
+    @signature("string")
+    def Has(self, apiVersion: str) -> bool:  # noqa: N802,N803
+        return apiVersion in self
+
+
+class HelmVersion(GoStruct):
+    go_type_name = "version.BuildInfo"
+    go_fields = ("Version", "GitCommit", "GitTreeState", "GoVersion", "KubeClientVersion")
+
+    def __init__(self) -> None:
+        self.Version = HELM_VERSION
+        self.GitCommit = ""
+        self.GitTreeState = ""
+        self.GoVersion = GO_VERSION
+        self.KubeClientVersion = "v1.36"
+
+    def go_json(self) -> dict[str, str]:
+        return {
+            "version": self.Version,
+            "go_version": self.GoVersion,
+            "kube_client_version": self.KubeClientVersion,
+        }
+
+
+class Capabilities(GoStruct):
+    go_type_name = "*common.Capabilities"
+    go_fields = ("KubeVersion", "APIVersions", "HelmVersion")
+
+    def __init__(
+        self, kube_version: KubeVersion | None = None, extra_apis: list[str] | None = None
+    ) -> None:
+        self.KubeVersion = kube_version or parse_kube_version(DEFAULT_KUBE_VERSION)
+        self.APIVersions = VersionSet(list(DEFAULT_API_VERSIONS) + list(extra_apis or []))
+        self.HelmVersion = HelmVersion()
+
+    def go_json(self) -> dict[str, Any]:
+        return {
+            "KubeVersion": self.KubeVersion.go_json(),
+            "APIVersions": list(self.APIVersions),
+            "HelmVersion": self.HelmVersion.go_json(),
+        }
+
+
+def helm_funcs() -> dict[str, Callable[..., Any]]:
+    """Helm's additions to Sprig (context-free ones)."""
+    return {
+        "toToml": to_toml,
+        "fromToml": from_toml,
+        "toYaml": to_yaml,
+        "mustToYaml": must_to_yaml,
+        "toYamlPretty": to_yaml_pretty,
+        "fromYaml": from_yaml,
+        "fromYamlArray": from_yaml_array,
+        "toJson": to_json,
+        "mustToJson": must_to_json,
+        "fromJson": from_json,
+        "fromJsonArray": from_json_array,
+        "lookup": lookup,
+    }

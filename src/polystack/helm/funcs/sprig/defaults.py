@@ -1,0 +1,118 @@
+"""Sprig defaults.go: default, empty, coalesce, all, any, ternary and JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polystack.helm.template.gotypes import GoStruct, signature
+
+from . import gojson
+
+
+def empty(v: Any) -> bool:
+    """Sprig's empty: the zero value of its type (structs are never empty)."""
+    if v is None:
+        return True
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, int | float):
+        return v == 0
+    if isinstance(v, str | bytes | bytearray | list | tuple | dict):
+        return len(v) == 0
+    if isinstance(v, GoStruct):
+        return False
+    return False
+
+
+@signature("interface {}", "...interface {}")
+def default(d: Any, *given: Any) -> Any:
+    if not given or empty(given[0]):
+        return d
+    return given[0]
+
+
+@signature("...interface {}")
+def coalesce(*v: Any) -> Any:
+    for x in v:
+        if not empty(x):
+            return x
+    return None
+
+
+@signature("...interface {}")
+def all_(*v: Any) -> bool:
+    return all(not empty(x) for x in v)
+
+
+@signature("...interface {}")
+def any_(*v: Any) -> bool:
+    return any(not empty(x) for x in v)
+
+
+@signature("interface {}", "interface {}", "bool")
+def ternary(vt: Any, vf: Any, v: bool) -> Any:
+    return vt if v else vf
+
+
+@signature("string")
+def from_json(s: str) -> Any:
+    try:
+        return gojson.unmarshal(s)
+    except gojson.JSONError:
+        return None
+
+
+@signature("string")
+def must_from_json(s: str) -> Any:
+    return gojson.unmarshal(s)
+
+
+def to_json(v: Any) -> str:
+    try:
+        return gojson.marshal(v)
+    except gojson.JSONError:
+        return ""
+
+
+def must_to_json(v: Any) -> str:
+    return gojson.marshal(v)
+
+
+def to_pretty_json(v: Any) -> str:
+    try:
+        return gojson.marshal(v, indent="  ")
+    except gojson.JSONError:
+        return ""
+
+
+def must_to_pretty_json(v: Any) -> str:
+    return gojson.marshal(v, indent="  ")
+
+
+def to_raw_json(v: Any) -> str:
+    try:
+        return gojson.marshal(v, escape_html=False)
+    except gojson.JSONError:
+        return ""
+
+
+def must_to_raw_json(v: Any) -> str:
+    return gojson.marshal(v, escape_html=False)
+
+
+FUNCS = {
+    "default": default,
+    "empty": empty,
+    "coalesce": coalesce,
+    "all": all_,
+    "any": any_,
+    "ternary": ternary,
+    "fromJson": from_json,
+    "toJson": to_json,
+    "toPrettyJson": to_pretty_json,
+    "toRawJson": to_raw_json,
+    "mustFromJson": must_from_json,
+    "mustToJson": must_to_json,
+    "mustToPrettyJson": must_to_pretty_json,
+    "mustToRawJson": must_to_raw_json,
+}

@@ -1,0 +1,150 @@
+"""`.helmignore` rules (Helm's pkg/ignore) and Go's filepath.Match."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+HELMIGNORE = ".helmignore"
+
+
+class BadPattern(ValueError):
+    def __init__(self) -> None:
+        super().__init__("syntax error in pattern")
+
+
+@lru_cache(maxsize=1024)
+def _compile(pattern: str) -> re.Pattern[str]:
+    """Translate a Go filepath.Match pattern (separator '/') to a regex."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            i += 1
+            if i >= n:
+                raise BadPattern()
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            i += 1
+            neg = False
+            if i < n and pattern[i] == "^":
+                neg = True
+                i += 1
+            parts: list[str] = []
+            first = True
+            while True:
+                if i >= n:
+                    raise BadPattern()
+                c = pattern[i]
+                if c == "]" and not first:
+                    break
+                first = False
+                lo, i = _class_char(pattern, i)
+                if i < n and pattern[i] == "-":
+                    hi, i = _class_char(pattern, i + 1)
+                    if hi < lo:
+                        raise BadPattern()
+                    parts.append(re.escape(lo) + "-" + re.escape(hi))
+                else:
+                    parts.append(re.escape(lo))
+            out.append(("[^/" if neg else "[") + "".join(parts) + "]")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S)
+
+
+def _class_char(p: str, i: int) -> tuple[str, int]:
+    if i >= len(p) or p[i] in "-]":
+        raise BadPattern()
+    if p[i] == "\\":
+        i += 1
+        if i >= len(p):
+            raise BadPattern()
+    return p[i], i + 1
+
+
+def match(pattern: str, name: str) -> bool:
+    """Go's path/filepath.Match (raises BadPattern on a malformed pattern)."""
+    return _compile(pattern).fullmatch(name) is not None
+
+
+@dataclass(slots=True)
+class _Pattern:
+    raw: str
+    negate: bool
+    must_dir: bool
+    fn: Callable[[str], bool]
+
+
+@dataclass
+class Rules:
+    patterns: list[_Pattern] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> Rules:
+        r = cls()
+        for line in text.splitlines():
+            r.parse_rule(line)
+        return r
+
+    def add_defaults(self) -> None:
+        self.parse_rule("templates/.?*")
+
+    def parse_rule(self, rule: str) -> None:
+        rule = rule.strip()
+        if not rule or rule.startswith("#"):
+            return
+        if "**" in rule:
+            raise ValueError("double-star (**) syntax is not supported")
+        match(rule, "abc")
+        raw = rule
+        negate = rule.startswith("!")
+        if negate:
+            rule = rule[1:]
+        must_dir = rule.endswith("/")
+        if must_dir:
+            rule = rule[:-1]
+        if rule.startswith("/"):
+            r = rule[1:]
+
+            def fn(n: str, r: str = r) -> bool:
+                return _safe_match(r, n)
+        elif "/" in rule:
+
+            def fn(n: str, r: str = rule) -> bool:
+                return _safe_match(r, n)
+        else:
+
+            def fn(n: str, r: str = rule) -> bool:
+                return _safe_match(r, n.rsplit("/", 1)[-1])
+
+        self.patterns.append(_Pattern(raw, negate, must_dir, fn))
+
+    def ignore(self, path: str, is_dir: bool) -> bool:
+        if path in ("", ".", "./"):
+            return False
+        for p in self.patterns:
+            if p.must_dir and not is_dir:
+                continue
+            if p.negate:
+                if p.fn(path):
+                    return False
+                continue
+            if p.fn(path):
+                return True
+        return False
+
+
+def _safe_match(pattern: str, name: str) -> bool:
+    try:
+        return match(pattern, name)
+    except BadPattern:
+        return False

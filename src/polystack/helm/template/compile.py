@@ -1,0 +1,604 @@
+"""Compiles parse trees into Python closures (done once per template)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import exec as ex
+from .builtins import BUILTINS, truth
+from .errors import ExecError
+from .gostrconv import quote
+from .gotypes import GoStruct, Int64, StringList
+from .nodes import (
+    ActionNode,
+    BoolNode,
+    BreakNode,
+    ChainNode,
+    CommandNode,
+    CommentNode,
+    ContinueNode,
+    DotNode,
+    FieldNode,
+    IdentifierNode,
+    IfNode,
+    ListNode,
+    NilNode,
+    Node,
+    NumberNode,
+    PipeNode,
+    RangeNode,
+    StringNode,
+    TemplateNode,
+    TextNode,
+    VariableNode,
+    WithNode,
+)
+from .values import MISSING, NO_VALUE
+
+__all__ = ["compile_tree"]
+
+fail = ex.fail
+State = ex.State
+Value = Callable[[State, Any], Any]
+Command = Callable[[State, Any, Any], Any]
+Runner = Callable[[State, Any], None]
+
+
+def compile_tree(root: ListNode) -> Runner:
+    return _Compiler().list_(root, iface=False)
+
+
+def _noop(st: State, dot: Any) -> None:
+    return None
+
+
+def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
+    keys = list(d)
+    try:
+        if all(type(k) is str for k in keys):
+            return sorted(keys, key=lambda k: k.encode("utf-8", "surrogateescape"))
+        return sorted(keys)
+    except TypeError:
+        return keys
+
+
+class _Compiler:
+    # ------------------------------------------------------------ structure
+    def list_(self, lst: ListNode, iface: bool) -> Runner:
+        runners = [self.node(n, iface) for n in lst.nodes]
+        runners = [r for r in runners if r is not _noop]
+        if not runners:
+            return _noop
+        if len(runners) == 1:
+            return runners[0]
+        seq = tuple(runners)
+
+        def run_list(st: State, dot: Any) -> None:
+            for r in seq:
+                r(st, dot)
+
+        return run_list
+
+    def node(self, n: Node, iface: bool) -> Runner:
+        if isinstance(n, TextNode):
+            text = n.text
+
+            def run_text(st: State, dot: Any) -> None:
+                st.out.append(text)
+
+            return run_text
+        if isinstance(n, ActionNode):
+            return self.action(n, iface)
+        if isinstance(n, IfNode):
+            return self.if_with(n, iface, is_with=False)
+        if isinstance(n, WithNode):
+            return self.if_with(n, iface, is_with=True)
+        if isinstance(n, RangeNode):
+            return self.range_(n, iface)
+        if isinstance(n, TemplateNode):
+            return self.template(n, iface)
+        if isinstance(n, CommentNode):
+            return _noop
+        if isinstance(n, BreakNode):
+
+            def run_break(st: State, dot: Any) -> None:
+                st.node = n
+                raise ex._BREAK
+
+            return run_break
+        if isinstance(n, ContinueNode):
+
+            def run_continue(st: State, dot: Any) -> None:
+                st.node = n
+                raise ex._CONTINUE
+
+            return run_continue
+        if isinstance(n, ListNode):
+            return self.list_(n, iface)
+        raise AssertionError(f"unknown node: {n}")
+
+    def action(self, n: ActionNode, iface: bool) -> Runner:
+        pipe = self.pipeline(n.pipe, iface)
+        if n.pipe.decl:
+
+            def run_decl(st: State, dot: Any) -> None:
+                st.node = n
+                pipe(st, dot)
+
+            return run_decl
+        printable = ex.printable
+
+        def run_action(st: State, dot: Any) -> None:
+            st.node = n
+            v = pipe(st, dot)
+            if type(v) is str:
+                st.out.append(v)
+            else:
+                st.node = n
+                st.out.append(printable(st, n, v))
+
+        return run_action
+
+    def if_with(self, n: IfNode | WithNode, iface: bool, is_with: bool) -> Runner:
+        pipe = self.pipeline(n.pipe, iface)
+        body = self.list_(n.list, False if is_with else iface)
+        other = self.list_(n.else_list, iface) if n.else_list is not None else None
+
+        def run_if(st: State, dot: Any) -> None:
+            st.node = n
+            mark = len(st.names)
+            val = pipe(st, dot)
+            if truth(val):
+                body(st, val if is_with else dot)
+            elif other is not None:
+                other(st, dot)
+            if len(st.names) > mark:
+                del st.names[mark:]
+                del st.vals[mark:]
+
+        return run_if
+
+    def range_(self, r: RangeNode, iface: bool) -> Runner:
+        pipe = self.pipeline(r.pipe, iface)
+        body = self.list_(r.list, True)
+        other = self.list_(r.else_list, iface) if r.else_list is not None else None
+        decl = [v.ident[0] for v in r.pipe.decl]
+        ndecl = len(decl)
+        is_assign = r.pipe.is_assign
+        Break, Continue = ex._Break, ex._Continue
+
+        def run_range(st: State, dot: Any) -> None:
+            st.node = r
+            mark0 = len(st.names)
+            val = pipe(st, dot)
+            mark = len(st.names)
+            names, vals = st.names, st.vals
+
+            def one(index: Any, elem: Any) -> None:
+                if ndecl:
+                    if is_assign:
+                        ex._set_var(st, decl[0], index if ndecl > 1 else elem)
+                    else:
+                        vals[-1] = elem
+                if ndecl > 1:
+                    if is_assign:
+                        ex._set_var(st, decl[1], elem)
+                    else:
+                        vals[-2] = index
+                try:
+                    body(st, elem)
+                except Continue:
+                    pass
+                finally:
+                    if len(names) > mark:
+                        del names[mark:]
+                        del vals[mark:]
+
+            ran = False
+            try:
+                if isinstance(val, list | tuple):
+                    if val:
+                        ran = True
+                        for i, e in enumerate(val):
+                            one(i, e)
+                elif isinstance(val, dict):
+                    if val:
+                        ran = True
+                        for k in _sorted_map_keys(val):
+                            one(k, val[k])
+                elif isinstance(val, int) and not isinstance(val, bool):
+                    if ndecl > 1:
+                        fail(st, f"can't use {val} to iterate over more than one variable")
+                    if val > 0:
+                        ran = True
+                        mk = Int64 if isinstance(val, Int64) else int
+                        for i in range(int(val)):
+                            one(NO_VALUE, mk(i))
+                elif isinstance(val, bytes | bytearray):
+                    if val:
+                        ran = True
+                        for i, e in enumerate(val):
+                            one(i, e)
+                elif val is NO_VALUE:
+                    pass
+                else:
+                    fail(st, f"range can't iterate over {ex.gofmt.format_value(val)}")
+            except Break:
+                pass
+            if not ran and other is not None:
+                other(st, dot)
+            if len(names) > mark0:
+                del names[mark0:]
+                del vals[mark0:]
+
+        return run_range
+
+    def template(self, t: TemplateNode, iface: bool) -> Runner:
+        pipe = self.pipeline(t.pipe, iface) if t.pipe is not None else None
+        name = t.name
+        max_depth = ex.MAX_EXEC_DEPTH
+
+        def run_template(st: State, dot: Any) -> None:
+            st.node = t
+            tree = st.ts._trees.get(name)
+            if tree is None or tree.root is None:
+                fail(st, f"template {quote(name)} not defined")
+            if st.depth == max_depth:
+                fail(st, f"exceeded maximum template depth ({max_depth})")
+            newdot = pipe(st, dot) if pipe is not None else NO_VALUE
+            runner = tree.compiled
+            if runner is None:
+                runner = tree.compiled = compile_tree(tree.root)
+            sub = State(st.ts, name, newdot, st.depth + 1, st.out)
+            try:
+                runner(sub, newdot)
+            except RecursionError:
+                st.node = t
+                fail(st, f"exceeded maximum template depth ({max_depth})")
+
+        return run_template
+
+    # ------------------------------------------------------------ pipelines
+    def pipeline(self, pipe: PipeNode, iface: bool) -> Value:
+        cmds = [self.command(c, iface) for c in pipe.cmds]
+        decl = [v.ident[0] for v in pipe.decl]
+        is_assign = pipe.is_assign
+        if len(cmds) == 1 and not decl:
+            c0 = cmds[0]
+
+            def run_pipe1(st: State, dot: Any) -> Any:
+                st.node = pipe
+                v = c0(st, dot, MISSING)
+                return NO_VALUE if v is None else v
+
+            return run_pipe1
+        seq = tuple(cmds)
+
+        def run_pipe(st: State, dot: Any) -> Any:
+            st.node = pipe
+            v: Any = MISSING
+            for c in seq:
+                v = c(st, dot, v)
+                if v is None:
+                    v = NO_VALUE
+            for name in decl:
+                if is_assign:
+                    ex._set_var(st, name, v)
+                else:
+                    st.names.append(name)
+                    st.vals.append(v)
+            return v
+
+        return run_pipe
+
+    def not_a_function(self, args: list[Node]) -> Callable[[State, Any], None]:
+        many = len(args) > 1
+        first = str(args[0])
+
+        def check(st: State, final: Any) -> None:
+            if many or final is not MISSING:
+                fail(st, f"can't give argument to non-function {first}")
+
+        return check
+
+    def command(self, cmd: CommandNode, iface: bool) -> Command:
+        first = cmd.args[0]
+        rest = cmd.args[1:]
+        if isinstance(first, FieldNode):
+            return self.field_cmd(first, rest, iface)
+        if isinstance(first, ChainNode):
+            return self.chain_cmd(first, rest, iface)
+        if isinstance(first, IdentifierNode):
+            return self.function(first, cmd, rest, iface)
+        if isinstance(first, PipeNode):
+            check = self.not_a_function(cmd.args)
+            inner = self.pipeline(first, iface)
+
+            def run_paren(st: State, dot: Any, final: Any) -> Any:
+                check(st, final)
+                return inner(st, dot)
+
+            return run_paren
+        if isinstance(first, VariableNode):
+            return self.variable_cmd(first, cmd.args, rest, iface)
+        check = self.not_a_function(cmd.args)
+        if isinstance(first, BoolNode):
+            bv = first.true
+
+            def run_bool(st: State, dot: Any, final: Any) -> Any:
+                st.node = first
+                check(st, final)
+                return bv
+
+            return run_bool
+        if isinstance(first, DotNode):
+
+            def run_dot(st: State, dot: Any, final: Any) -> Any:
+                st.node = first
+                check(st, final)
+                return dot
+
+            return run_dot
+        if isinstance(first, NilNode):
+
+            def run_nil(st: State, dot: Any, final: Any) -> Any:
+                st.node = first
+                check(st, final)
+                fail(st, "nil is not a command")
+
+            return run_nil
+        if isinstance(first, NumberNode):
+            const = self.ideal_constant(first)
+
+            def run_number(st: State, dot: Any, final: Any) -> Any:
+                st.node = first
+                check(st, final)
+                return const(st, dot)
+
+            return run_number
+        if isinstance(first, StringNode):
+            text = first.text
+
+            def run_string(st: State, dot: Any, final: Any) -> Any:
+                st.node = first
+                check(st, final)
+                return text
+
+            return run_string
+
+        def run_bad(st: State, dot: Any, final: Any) -> Any:
+            st.node = first
+            fail(st, f"can't evaluate command {quote(str(first))}")
+
+        return run_bad
+
+    def ideal_constant(self, n: NumberNode) -> Value:
+        text = n.text
+        is_hex_int = (
+            len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(c in text for c in "pP")
+        )
+        if n.is_complex:
+            value: Any = n.complex128
+        elif (
+            n.is_float
+            and not is_hex_int
+            and not text.startswith("'")
+            and any(c in text for c in ".eEpP")
+        ):
+            value = n.float64
+        elif n.is_int:
+            value = int(n.int64)
+        elif n.is_uint:
+
+            def overflow(st: State, dot: Any) -> Any:
+                st.node = n
+                fail(st, f"{text} overflows int")
+
+            return overflow
+        else:
+            value = NO_VALUE
+
+        def const(st: State, dot: Any) -> Any:
+            st.node = n
+            return value
+
+        return const
+
+    # ------------------------------------------------------------ arguments
+    def arg(self, n: Node, iface: bool) -> Value:
+        """evalArg with an untyped / reflect.Value parameter: the raw value."""
+        if isinstance(n, DotNode):
+
+            def arg_dot(st: State, dot: Any) -> Any:
+                st.node = n
+                return dot
+
+            return arg_dot
+        if isinstance(n, NilNode):
+
+            def arg_nil(st: State, dot: Any) -> Any:
+                st.node = n
+                return NO_VALUE
+
+            return arg_nil
+        if isinstance(n, FieldNode):
+            f = self.field_cmd(n, [], iface)
+
+            def arg_field(st: State, dot: Any) -> Any:
+                st.node = n
+                return f(st, dot, MISSING)
+
+            return arg_field
+        if isinstance(n, VariableNode):
+            v = self.variable_cmd(n, None, [], iface)
+
+            def arg_var(st: State, dot: Any) -> Any:
+                st.node = n
+                return v(st, dot, MISSING)
+
+            return arg_var
+        if isinstance(n, PipeNode):
+            p = self.pipeline(n, iface)
+
+            def arg_pipe(st: State, dot: Any) -> Any:
+                st.node = n
+                return p(st, dot)
+
+            return arg_pipe
+        if isinstance(n, IdentifierNode):
+            fn = self.function(n, n, [], iface)
+
+            def arg_ident(st: State, dot: Any) -> Any:
+                st.node = n
+                return fn(st, dot, MISSING)
+
+            return arg_ident
+        if isinstance(n, ChainNode):
+            c = self.chain_cmd(n, [], iface)
+
+            def arg_chain(st: State, dot: Any) -> Any:
+                st.node = n
+                return c(st, dot, MISSING)
+
+            return arg_chain
+        if isinstance(n, BoolNode):
+            b = n.true
+
+            def arg_bool(st: State, dot: Any) -> Any:
+                st.node = n
+                return b
+
+            return arg_bool
+        if isinstance(n, NumberNode):
+            return self.ideal_constant(n)
+        if isinstance(n, StringNode):
+            s = n.text
+
+            def arg_string(st: State, dot: Any) -> Any:
+                st.node = n
+                return s
+
+            return arg_string
+
+        def arg_bad(st: State, dot: Any) -> Any:
+            st.node = n
+            fail(st, f"can't handle assignment of {n} to empty interface argument")
+
+        return arg_bad
+
+    # ------------------------------------------------------------ calls & fields
+    def function(
+        self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool
+    ) -> Command:
+        name = ident.ident
+        arg_fns = [self.arg(a, iface) for a in rest]
+        builtin_fn = BUILTINS.get(name)
+        eval_call = ex.eval_call
+
+        def run_call(st: State, dot: Any, final: Any) -> Any:
+            st.node = ident
+            fn = st.ts.funcs.get(name)
+            if fn is not None:
+                return eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
+            if builtin_fn is None:
+                fail(st, f"{quote(name)} is not a defined function")
+            return eval_call(st, dot, builtin_fn, True, cmd, name, rest, arg_fns, final)
+
+        return run_call
+
+    def field_cmd(self, n: FieldNode, rest: list[Node], iface: bool) -> Command:
+        idents = n.ident
+        arg_fns = [self.arg(a, iface) for a in rest]
+        eval_field_chain = ex.eval_field_chain
+        missing_key = ex._missing_key
+        if not rest:
+            last = len(idents) - 1
+
+            def run_field(st: State, dot: Any, final: Any) -> Any:
+                st.node = n
+                r = dot
+                if final is MISSING:
+                    for i, name in enumerate(idents):
+                        if type(r) is dict:
+                            try:
+                                r = r[name]
+                            except KeyError:
+                                r = missing_key(st, name)
+                        else:
+                            return eval_field_chain(
+                                st,
+                                dot,
+                                r,
+                                n,
+                                idents[i:],
+                                None,
+                                None,
+                                MISSING,
+                                ex._head_type(r, iface) if i == 0 else "interface {}",
+                            )
+                    return r
+                return eval_field_chain(
+                    st, dot, dot, n, idents, None, None, final, ex._head_type(dot, iface)
+                )
+
+            del last
+            return run_field
+
+        def run_field_args(st: State, dot: Any, final: Any) -> Any:
+            st.node = n
+            return eval_field_chain(
+                st, dot, dot, n, idents, rest, arg_fns, final, ex._head_type(dot, iface)
+            )
+
+        return run_field_args
+
+    def chain_cmd(self, n: ChainNode, rest: list[Node], iface: bool) -> Command:
+        head = self.arg(n.node, iface)
+        fields = n.field
+        arg_fns = [self.arg(a, iface) for a in rest]
+        is_nil = isinstance(n.node, NilNode)
+        text = str(n)
+
+        def run_chain(st: State, dot: Any, final: Any) -> Any:
+            st.node = n
+            if is_nil:
+                fail(st, f"indirection through explicit nil in {text}")
+            recv = head(st, dot)
+            return ex.eval_field_chain(
+                st, dot, recv, n, fields, rest, arg_fns, final, ex._head_type(recv, False)
+            )
+
+        return run_chain
+
+    def variable_cmd(
+        self, n: VariableNode, args: list[Node] | None, rest: list[Node], iface: bool
+    ) -> Command:
+        name = n.ident[0]
+        fields = n.ident[1:]
+        arg_fns = [self.arg(a, iface) for a in rest]
+        var_value = ex._var_value
+        if not fields:
+            check = self.not_a_function(args) if args else None
+
+            def run_var(st: State, dot: Any, final: Any) -> Any:
+                st.node = n
+                v = var_value(st, name)
+                if check is not None:
+                    check(st, final)
+                return v
+
+            return run_var
+
+        def run_var_fields(st: State, dot: Any, final: Any) -> Any:
+            st.node = n
+            v = var_value(st, name)
+            return ex.eval_field_chain(
+                st, dot, v, n, fields, rest, arg_fns, final, ex._head_type(v, False)
+            )
+
+        return run_var_fields
+
+
+# Re-exported for type checkers / users of this module.
+_unused = (ExecError, GoStruct, StringList, Int64)

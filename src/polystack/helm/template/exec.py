@@ -1,0 +1,499 @@
+"""Execution of parsed templates, compiled once into Python closures.
+
+Follows src/text/template/exec.go: every place where Go's executor records the
+current node (``s.at(node)``) the compiled code stores ``st.node``, so errors
+carry the same ``NAME:LINE:COL`` and ``<node>`` text as Go's.
+
+Values: Go's invalid ``reflect.Value`` (a missing key) is ``NO_VALUE``; a nil
+interface is ``None``.  A pipeline turns ``None`` into ``NO_VALUE`` as Go's
+``evalPipeline`` does when it unwraps an empty interface.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from . import gofmt
+from .builtins import BUILTINS, truth
+from .errors import ExecError, FuncError, TemplateError
+from .gostrconv import quote
+from .gotypes import GoStruct, Int64, StringList, type_of
+from .nodes import (
+    ActionNode,
+    BoolNode,
+    BreakNode,
+    ChainNode,
+    CommandNode,
+    CommentNode,
+    ContinueNode,
+    DotNode,
+    FieldNode,
+    IdentifierNode,
+    IfNode,
+    ListNode,
+    NilNode,
+    Node,
+    NumberNode,
+    PipeNode,
+    RangeNode,
+    StringNode,
+    TemplateNode,
+    TextNode,
+    VariableNode,
+    WithNode,
+)
+from .values import MISSING, NO_VALUE
+
+__all__ = ["State", "compile_tree", "MAX_EXEC_DEPTH", "error_context"]
+
+MAX_EXEC_DEPTH = 100000
+RV = "reflect.Value"
+IFACE = "interface {}"
+
+Runner = Callable[["State", Any], None]
+
+
+class State:
+    """Go's ``state``: one executing template."""
+
+    __slots__ = ("ts", "name", "node", "names", "vals", "depth", "out")
+
+    def __init__(self, ts: Any, name: str, dot: Any, depth: int, out: list[str]) -> None:
+        self.ts = ts
+        self.name = name
+        self.node: Node | None = None
+        self.names: list[str] = ["$"]
+        self.vals: list[Any] = [dot]
+        self.depth = depth
+        self.out = out
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+_BREAK = _Break()
+_CONTINUE = _Continue()
+
+
+def error_context(node: Node) -> tuple[str, str]:
+    """parse.Tree.ErrorContext: ``NAME:LINE:COL`` (COL in bytes) and the node text."""
+    tree = node.tree
+    pos = node.pos
+    text = tree.text[:pos] if tree is not None else ""
+    nl = text.rfind("\n")
+    col = len(text.encode("utf-8", "surrogateescape")) if nl < 0 else len(
+        text[nl + 1 :].encode("utf-8", "surrogateescape")
+    )
+    line = 1 + text.count("\n")
+    name = tree.parse_name if tree is not None else ""
+    return f"{name}:{line}:{col}", str(node)
+
+
+def fail(st: State, msg: str) -> None:
+    """state.errorf."""
+    node = st.node
+    if node is None:
+        text = f"template: {st.name}: {msg}"
+    else:
+        loc, ctx = error_context(node)
+        text = f"template: {loc}: executing {quote(st.name)} at <{ctx}>: {msg}"
+    raise ExecError(text, st.name, msg)
+
+
+# ---------------------------------------------------------------- variables
+def _var_value(st: State, name: str) -> Any:
+    names = st.names
+    for i in range(len(names) - 1, -1, -1):
+        if names[i] == name:
+            return st.vals[i]
+    fail(st, f"undefined variable: {name}")
+
+
+def _set_var(st: State, name: str, value: Any) -> None:
+    names = st.names
+    for i in range(len(names) - 1, -1, -1):
+        if names[i] == name:
+            st.vals[i] = value
+            return
+    fail(st, f"undefined variable: {name}")
+
+
+# ---------------------------------------------------------------- functions
+_SPEC_CACHE: dict[Any, tuple[Any, ...]] = {}
+
+
+def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
+    """(Go parameter types or None, fixed count, variadic, max count)."""
+    try:
+        return fn._go_spec  # type: ignore[no-any-return]
+    except AttributeError:
+        pass
+    key = getattr(fn, "__func__", None)
+    bound = key is not None
+    if key is None:
+        key = fn
+    try:
+        cached = _SPEC_CACHE.get(key)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    params = getattr(fn, "go_params", None)
+    if params is not None:
+        variadic = bool(params) and params[-1].startswith("...")
+        nfixed = len(params) - 1 if variadic else len(params)
+        spec = (tuple(params), nfixed, variadic, -1 if variadic else nfixed)
+    else:
+        required = optional = 0
+        var = False
+        try:
+            sig = inspect.signature(fn)
+            for p in sig.parameters.values():
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    if p.default is p.empty:
+                        required += 1
+                    else:
+                        optional += 1
+                elif p.kind == p.VAR_POSITIONAL:
+                    var = True
+        except (TypeError, ValueError):
+            var = True
+        if var:
+            spec = (None, required, True, -1)
+        elif optional:
+            spec = (None, required, True, required + optional)
+        else:
+            spec = (None, required, False, required)
+    if not bound:
+        try:
+            fn._go_spec = spec
+            return spec  # type: ignore[return-value]
+        except (AttributeError, TypeError):
+            pass
+    if len(_SPEC_CACHE) > 4096:
+        _SPEC_CACHE.clear()
+    try:
+        _SPEC_CACHE[key] = spec
+    except TypeError:
+        pass
+    return spec  # type: ignore[return-value]
+
+
+def _can_be_nil(typ: str | None) -> bool:
+    if typ is None:
+        return True
+    return (
+        typ in (IFACE, RV)
+        or typ.startswith(("[]", "map[", "*", "func", "chan"))
+    )
+
+
+def _assignable(v: Any, typ: str) -> bool:
+    t = type(v)
+    if typ == "string":
+        return t is str
+    if typ == "int":
+        return t is int
+    if typ == "int64":
+        return t is Int64
+    if typ == "float64":
+        return t is float
+    if typ == "bool":
+        return t is bool
+    if typ == "[]interface {}":
+        return t is list or (isinstance(v, list) and not isinstance(v, StringList))
+    if typ == "[]string":
+        return isinstance(v, StringList)
+    if typ == "map[string]interface {}":
+        return isinstance(v, dict)
+    if typ == "[]uint8" or typ == "[]byte":
+        return isinstance(v, bytes | bytearray)
+    return type_of(v) == typ
+
+
+def validate_type(st: State, value: Any, typ: str | None) -> Any:
+    if value is NO_VALUE:
+        if typ is None:
+            return NO_VALUE
+        if _can_be_nil(typ):
+            return NO_VALUE if typ == RV else None
+        fail(st, f"invalid value; expected {typ}")
+    if typ is None or typ == RV or typ == IFACE:
+        return value
+    if value is None:
+        fail(st, f"wrong type for value; expected {typ}; got interface {{}}")
+    if not _assignable(value, typ):
+        fail(st, f"wrong type for value; expected {typ}; got {type_of(value)}")
+    return value
+
+
+_NONLITERAL = (DotNode, FieldNode, VariableNode, PipeNode, IdentifierNode, ChainNode)
+
+
+def _convert_arg(st: State, dot: Any, typ: str, node: Node, fn: Callable[..., Any]) -> Any:
+    """evalArg for a declared Go parameter type."""
+    if typ == IFACE:
+        v = fn(st, dot)
+        return None if v is NO_VALUE else v
+    if typ == RV:
+        return fn(st, dot)
+    if isinstance(node, _NONLITERAL):
+        return validate_type(st, fn(st, dot), typ)
+    st.node = node
+    if isinstance(node, NilNode):
+        if _can_be_nil(typ):
+            return None
+        fail(st, f"cannot assign nil to {typ}")
+    if typ == "bool":
+        if isinstance(node, BoolNode):
+            return node.true
+        fail(st, f"expected bool; found {node}")
+    if typ in ("float64", "float32"):
+        if isinstance(node, NumberNode) and node.is_float:
+            return node.float64
+        fail(st, f"expected float; found {node}")
+    if typ in ("int", "int64", "int32", "int8", "int16"):
+        if isinstance(node, NumberNode) and node.is_int:
+            return Int64(node.int64) if typ == "int64" else node.int64
+        fail(st, f"expected integer; found {node}")
+    if typ == "string":
+        if isinstance(node, StringNode):
+            return node.text
+        fail(st, f"expected string; found {node}")
+    fail(st, f"can't handle {node} for arg of type {typ}")
+
+
+def _err_text(e: BaseException) -> str:
+    msg = getattr(e, "message", None)
+    if isinstance(msg, str):
+        return msg
+    return str(e)
+
+
+def eval_call(
+    st: State,
+    dot: Any,
+    fn: Any,
+    builtin: bool,
+    node: Node,
+    name: str,
+    arg_nodes: list[Node],
+    arg_fns: list[Callable[..., Any]],
+    final: Any,
+) -> Any:
+    """state.evalCall."""
+    params, nfixed, variadic, maxn = fn_spec(fn)
+    nargs = len(arg_fns)
+    num_in = nargs + (final is not MISSING)
+    if variadic:
+        if num_in < nfixed:
+            fail(st, f"wrong number of args for {name}: want at least {nfixed} got {nargs}")
+        if maxn >= 0 and num_in > maxn:
+            fail(st, f"wrong number of args for {name}: want {maxn} got {num_in}")
+    elif num_in != nfixed:
+        fail(st, f"wrong number of args for {name}: want {nfixed} got {num_in}")
+    if builtin and (name == "and" or name == "or"):
+        want = name == "or"
+        v: Any = NO_VALUE
+        for a in arg_fns:
+            v = a(st, dot)
+            if truth(v) == want:
+                return v
+        if final is not MISSING:
+            v = final
+        return v
+    if params is None:
+        argv = []
+        for a in arg_fns:
+            v = a(st, dot)
+            argv.append(None if v is NO_VALUE else v)
+        if final is not MISSING:
+            argv.append(None if final is NO_VALUE else final)
+    else:
+        argv = []
+        i = 0
+        while i < nfixed and i < nargs:
+            argv.append(_convert_arg(st, dot, params[i], arg_nodes[i], arg_fns[i]))
+            i += 1
+        if variadic:
+            elem = params[-1][3:]
+            while i < nargs:
+                argv.append(_convert_arg(st, dot, elem, arg_nodes[i], arg_fns[i]))
+                i += 1
+        if final is not MISSING:
+            if variadic:
+                t = params[num_in - 1] if num_in - 1 < nfixed else params[-1][3:]
+            else:
+                t = params[-1]
+            fv = validate_type(st, final, t)
+            argv.append(None if fv is NO_VALUE and t != RV else fv)
+    if builtin and name == "call":
+        callee = str(arg_nodes[0]) if arg_nodes else gofmt.format_value(final)
+        try:
+            return _call_builtin(callee, argv[0], argv[1:])
+        except RecursionError:
+            raise
+        except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+            st.node = node
+            fail(st, f"error calling call: {_err_text(e)}")
+    try:
+        return fn(*argv)
+    except (RecursionError, _Break, _Continue):
+        raise
+    except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+        st.node = node
+        fail(st, f"error calling {name}: {_err_text(e)}")
+
+
+def _call_builtin(name: str, fn: Any, args: list[Any]) -> Any:
+    """funcs.go call."""
+    if fn is NO_VALUE or fn is None:
+        raise FuncError("call of nil")
+    if not callable(fn):
+        raise FuncError(f"non-function {name} of type {type_of(fn)}")
+    params, nfixed, variadic, maxn = fn_spec(fn)
+    if variadic:
+        if len(args) < nfixed:
+            raise FuncError(
+                f"wrong number of args for {name}: got {len(args)} want at least {nfixed}"
+            )
+    elif len(args) != nfixed:
+        raise FuncError(f"wrong number of args for {name}: got {len(args)} want {nfixed}")
+    argv = []
+    for i, a in enumerate(args):
+        a = None if a is NO_VALUE else a
+        if params is not None:
+            t = params[i] if (not variadic or i < nfixed) else params[-1][3:]
+            if t not in (IFACE, RV):
+                if a is None:
+                    if not _can_be_nil(t):
+                        raise FuncError(f"arg {i}: value is nil; should be of type {t}")
+                elif not _assignable(a, t) and not (
+                    isinstance(a, int) and t in ("int", "int64") and not isinstance(a, bool)
+                ):
+                    raise FuncError(f"arg {i}: value has type {type_of(a)}; should be {t}")
+        argv.append(a)
+    return fn(*argv)
+
+
+# ---------------------------------------------------------------- fields
+def _missing_key(st: State, name: str) -> Any:
+    mode = st.ts.missingkey
+    if mode == "zero":
+        return None
+    if mode == "error":
+        fail(st, f"map has no entry for key {quote(name)}")
+    return NO_VALUE
+
+
+def _go_method(receiver: Any, name: str) -> Any:
+    if not name[:1].isupper():
+        return None
+    attr = getattr(type(receiver), name, None)
+    if attr is None or isinstance(attr, property) or not callable(attr):
+        return None
+    if name in getattr(receiver, "go_fields", ()):
+        return None
+    return getattr(receiver, name)
+
+
+def eval_field(
+    st: State,
+    dot: Any,
+    name: str,
+    node: Node,
+    arg_nodes: list[Node] | None,
+    arg_fns: list[Callable[..., Any]] | None,
+    final: Any,
+    receiver: Any,
+    typ: str,
+) -> Any:
+    """state.evalField."""
+    if receiver is NO_VALUE:
+        if st.ts.missingkey == "error":
+            fail(st, f"nil data; no entry for key {quote(name)}")
+        return NO_VALUE
+    if receiver is None:
+        fail(st, f"nil pointer evaluating {typ}.{name}")
+    has_args = bool(arg_nodes) or final is not MISSING
+    if isinstance(receiver, GoStruct):
+        meth = _go_method(receiver, name)
+        if meth is not None:
+            return eval_call(
+                st, dot, meth, False, node, name, arg_nodes or [], arg_fns or [], final
+            )
+        if name in receiver.go_fields or (name[:1].isupper() and hasattr(receiver, name)):
+            if has_args:
+                fail(st, f"{name} has arguments but cannot be invoked as function")
+            return getattr(receiver, name, None)
+        fail(st, f"can't evaluate field {name} in type {receiver.go_type_name}")
+    if isinstance(receiver, dict):
+        if type(receiver) is not dict:
+            meth = _go_method(receiver, name)
+            if meth is not None:
+                return eval_call(
+                    st, dot, meth, False, node, name, arg_nodes or [], arg_fns or [], final
+                )
+        if has_args:
+            fail(st, f"{name} is not a method but has arguments")
+        try:
+            return receiver[name]
+        except KeyError:
+            return _missing_key(st, name)
+    fail(st, f"can't evaluate field {name} in type {typ}")
+
+
+def eval_field_chain(
+    st: State,
+    dot: Any,
+    receiver: Any,
+    node: Node,
+    idents: list[str],
+    arg_nodes: list[Node] | None,
+    arg_fns: list[Callable[..., Any]] | None,
+    final: Any,
+    typ: str,
+) -> Any:
+    last = len(idents) - 1
+    for i, name in enumerate(idents):
+        if i < last:
+            if type(receiver) is dict:
+                try:
+                    receiver = receiver[name]
+                except KeyError:
+                    receiver = _missing_key(st, name)
+                typ = IFACE
+                continue
+            receiver = eval_field(st, dot, name, node, None, None, MISSING, receiver, typ)
+            typ = IFACE if receiver is None else type_of(receiver)
+        else:
+            return eval_field(st, dot, name, node, arg_nodes, arg_fns, final, receiver, typ)
+    return receiver  # pragma: no cover
+
+
+def _head_type(v: Any, iface: bool) -> str:
+    if v is None or iface:
+        return IFACE if not isinstance(v, GoStruct) else v.go_type_name
+    return type_of(v)
+
+
+# ---------------------------------------------------------------- printing
+def printable(st: State, node: Node, v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if v is NO_VALUE or v is None:
+        return "<no value>"
+    if t is int:
+        return str(v)
+    if callable(v) and not isinstance(v, GoStruct):
+        st.node = node
+        fail(st, f"can't print {node} of type {type_of(v)}")
+    return gofmt.print_value(v)

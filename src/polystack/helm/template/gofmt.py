@@ -1,0 +1,780 @@
+"""Go's fmt package: ``Sprint``, ``Sprintln``, ``Sprintf`` and ``%v`` value printing.
+
+Follows src/fmt/print.go (doPrintf, printArg, printValue, badVerb ...) and
+src/fmt/format.go (padding, integer, float and string formatting) verb by verb.
+Values follow the Go value model of :mod:`.gotypes`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import gostrconv
+from .gotypes import GoStruct, Int64, StringList, type_of
+
+__all__ = ["sprint", "sprintln", "sprintf", "format_value", "print_value"]
+
+_LDIGITS = "0123456789abcdefx"
+_UDIGITS = "0123456789ABCDEFX"
+
+
+def _too_large(n: int) -> bool:
+    return n > 1_000_000 or n < -1_000_000
+
+
+class _Printer:
+    __slots__ = (
+        "buf",
+        "wid",
+        "prec",
+        "wid_present",
+        "prec_present",
+        "minus",
+        "plus",
+        "sharp",
+        "space",
+        "zero",
+        "plus_v",
+        "sharp_v",
+        "arg",
+        "good_argnum",
+        "reordered",
+    )
+
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.clear_flags()
+        self.arg: Any = None
+        self.good_argnum = True
+        self.reordered = False
+
+    def clear_flags(self) -> None:
+        self.wid = 0
+        self.prec = 0
+        self.wid_present = False
+        self.prec_present = False
+        self.minus = False
+        self.plus = False
+        self.sharp = False
+        self.space = False
+        self.zero = False
+        self.plus_v = False
+        self.sharp_v = False
+
+    # ---------------------------------------------------------------- padding
+    def write_padding(self, n: int) -> None:
+        if n <= 0:
+            return
+        self.buf.append(("0" if self.zero and not self.minus else " ") * n)
+
+    def pad(self, s: str) -> None:
+        if not self.wid_present or self.wid == 0:
+            self.buf.append(s)
+            return
+        width = self.wid - len(s)
+        if not self.minus:
+            self.write_padding(width)
+            self.buf.append(s)
+        else:
+            self.buf.append(s)
+            self.write_padding(width)
+
+    def truncate(self, s: str) -> str:
+        if self.prec_present and self.prec < len(s):
+            return s[: self.prec]
+        return s
+
+    # ---------------------------------------------------------------- basic kinds
+    def fmt_bool(self, v: bool, verb: str) -> None:
+        if verb in "tv":
+            self.pad("true" if v else "false")
+        else:
+            self.bad_verb(verb)
+
+    def fmt_integer_base(self, u: int, base: int, verb: str, digits: str) -> None:
+        negative = u < 0
+        if negative:
+            u = -u
+        prec = 0
+        if self.prec_present:
+            prec = self.prec
+            if prec == 0 and u == 0:
+                old = self.zero
+                self.zero = False
+                self.write_padding(self.wid)
+                self.zero = old
+                return
+        elif self.zero and not self.minus and self.wid_present:
+            prec = self.wid
+            if negative or self.plus or self.space:
+                prec -= 1
+        if base == 10:
+            s = str(u)
+        elif base == 16:
+            s = format(u, "x")
+            if digits is _UDIGITS:
+                s = s.upper()
+        elif base == 8:
+            s = format(u, "o")
+        else:
+            s = format(u, "b")
+        if prec > len(s):
+            s = "0" * (prec - len(s)) + s
+        if self.sharp:
+            if base == 2:
+                s = "0b" + s
+            elif base == 8:
+                if s[0] != "0":
+                    s = "0" + s
+            elif base == 16:
+                s = "0" + digits[16] + s
+        if verb == "O":
+            s = "0o" + s
+        if negative:
+            s = "-" + s
+        elif self.plus:
+            s = "+" + s
+        elif self.space:
+            s = " " + s
+        old = self.zero
+        self.zero = False
+        self.pad(s)
+        self.zero = old
+
+    def fmt_0x64(self, v: int, leading0x: bool) -> None:
+        sharp = self.sharp
+        self.sharp = leading0x
+        self.fmt_integer_base(v, 16, "v", _LDIGITS)
+        self.sharp = sharp
+
+    def fmt_integer(self, v: int, verb: str) -> None:
+        if verb in "vd":
+            self.fmt_integer_base(v, 10, verb, _LDIGITS)
+        elif verb == "x":
+            self.fmt_integer_base(v, 16, verb, _LDIGITS)
+        elif verb == "X":
+            self.fmt_integer_base(v, 16, verb, _UDIGITS)
+        elif verb == "b":
+            self.fmt_integer_base(v, 2, verb, _LDIGITS)
+        elif verb in "oO":
+            self.fmt_integer_base(v, 8, verb, _LDIGITS)
+        elif verb == "c":
+            self.pad(_rune_str(v))
+        elif verb == "q":
+            r = v if 0 <= v <= 0x10FFFF else 0xFFFD
+            self.pad(gostrconv.quote_rune_ascii(r) if self.plus else gostrconv.quote_rune(r))
+        elif verb == "U":
+            self.fmt_unicode(v)
+        else:
+            self.bad_verb(verb)
+
+    def fmt_unicode(self, u: int) -> None:
+        prec = 4
+        if self.prec_present and self.prec > 4:
+            prec = self.prec
+        s = "U+" + format(u & 0xFFFFFFFFFFFFFFFF, "X").rjust(prec, "0")
+        if self.sharp and 0 <= u <= 0x10FFFF and gostrconv.is_print(u):
+            s += " '" + chr(u) + "'"
+        old = self.zero
+        self.zero = False
+        self.pad(s)
+        self.zero = old
+
+    def fmt_float(self, v: float, verb: str) -> None:
+        if verb == "v":
+            self.fmt_float_core(v, "g", -1)
+        elif verb in "bgGxX":
+            self.fmt_float_core(v, verb, -1)
+        elif verb in "feEF":
+            self.fmt_float_core(v, verb, 6)
+        else:
+            self.bad_verb(verb)
+
+    def fmt_float_core(self, v: float, verb: str, prec: int) -> None:
+        if self.prec_present:
+            prec = self.prec
+        num = gostrconv.format_float(v, "f" if verb == "F" else verb, prec)
+        if num[0] in "-+":
+            sign, num = num[0], num[1:]
+        else:
+            sign = "+"
+        if self.space and sign == "+" and not self.plus:
+            sign = " "
+        if num[0] in "IN":  # Inf, NaN
+            old = self.zero
+            self.zero = False
+            if num[0] == "N" and not self.space and not self.plus:
+                self.pad(num)
+            else:
+                self.pad(sign + num)
+            self.zero = old
+            return
+        if self.sharp and verb != "b":
+            digits = 0
+            if verb in "vgGxX":
+                digits = prec if prec != -1 else 6
+            tail = ""
+            head = []
+            has_point = False
+            saw_nonzero = False
+            for i, c in enumerate(num):
+                if c == ".":
+                    has_point = True
+                    head.append(c)
+                elif c in "pP" or (c in "eE" and verb not in "xX"):
+                    tail = num[i:]
+                    break
+                else:
+                    if c != "0":
+                        saw_nonzero = True
+                    if saw_nonzero:
+                        digits -= 1
+                    head.append(c)
+            num = "".join(head)
+            if not has_point:
+                if num == "0":
+                    digits -= 1
+                num += "."
+            if digits > 0:
+                num += "0" * digits
+            num += tail
+        if self.plus or sign != "+":
+            if self.zero and not self.minus and self.wid_present and self.wid > len(num) + 1:
+                self.buf.append(sign)
+                self.write_padding(self.wid - len(num) - 1)
+                self.buf.append(num)
+                return
+            self.pad(sign + num)
+            return
+        self.pad(num)
+
+    def fmt_complex(self, v: complex, verb: str) -> None:
+        if verb not in "vbgGxXfFeE":
+            self.bad_verb(verb)
+            return
+        old_wid = self.wid
+        self.buf.append("(")
+        self.fmt_float(v.real, verb)
+        old_plus = self.plus
+        self.plus = True
+        self.fmt_float(v.imag, verb)
+        self.buf.append("i)")
+        self.plus = old_plus
+        self.wid = old_wid
+
+    def fmt_sx(self, data: bytes, digits: str) -> None:
+        length = len(data)
+        if self.prec_present and self.prec < length:
+            length = self.prec
+        width = 2 * length
+        if width > 0:
+            if self.space:
+                if self.sharp:
+                    width *= 2
+                width += length - 1
+            elif self.sharp:
+                width += 2
+        else:
+            if self.wid_present:
+                self.write_padding(self.wid)
+            return
+        if self.wid_present and self.wid > width and not self.minus:
+            self.write_padding(self.wid - width)
+        out = []
+        if self.sharp:
+            out.append("0" + digits[16])
+        for i in range(length):
+            if self.space and i > 0:
+                out.append(" ")
+                if self.sharp:
+                    out.append("0" + digits[16])
+            c = data[i]
+            out.append(digits[c >> 4] + digits[c & 0xF])
+        self.buf.append("".join(out))
+        if self.wid_present and self.wid > width and self.minus:
+            self.write_padding(self.wid - width)
+
+    def fmt_q(self, s: str) -> None:
+        s = self.truncate(s)
+        if self.sharp and gostrconv.can_backquote(s):
+            self.pad("`" + s + "`")
+            return
+        self.pad(gostrconv.quote_ascii(s) if self.plus else gostrconv.quote(s))
+
+    def fmt_string(self, v: str, verb: str) -> None:
+        if verb == "v":
+            if self.sharp_v:
+                self.fmt_q(v)
+            else:
+                self.pad(self.truncate(v))
+        elif verb == "s":
+            self.pad(self.truncate(v))
+        elif verb == "x":
+            self.fmt_sx(_str_bytes(v), _LDIGITS)
+        elif verb == "X":
+            self.fmt_sx(_str_bytes(v), _UDIGITS)
+        elif verb == "q":
+            self.fmt_q(v)
+        else:
+            self.bad_verb(verb)
+
+    def fmt_bytes(self, v: bytes, verb: str, type_string: str) -> None:
+        if verb in "vd":
+            if self.sharp_v:
+                self.buf.append(type_string + "{")
+                for i, c in enumerate(v):
+                    if i:
+                        self.buf.append(", ")
+                    self.fmt_0x64(c, True)
+                self.buf.append("}")
+            else:
+                self.buf.append("[")
+                for i, c in enumerate(v):
+                    if i:
+                        self.buf.append(" ")
+                    self.fmt_integer_base(c, 10, verb, _LDIGITS)
+                self.buf.append("]")
+        elif verb == "s":
+            self.pad(self.truncate(v.decode("utf-8", "surrogateescape")))
+        elif verb == "x":
+            self.fmt_sx(bytes(v), _LDIGITS)
+        elif verb == "X":
+            self.fmt_sx(bytes(v), _UDIGITS)
+        elif verb == "q":
+            self.fmt_q(v.decode("utf-8", "surrogateescape"))
+        else:
+            self.print_value(list(v), verb, 0, elem_type="uint8")
+
+    # ---------------------------------------------------------------- errors
+    def bad_verb(self, verb: str) -> None:
+        self.buf.append("%!" + verb + "(")
+        arg = self.arg
+        if arg is not None:
+            self.buf.append(type_of(arg) + "=")
+            self.print_arg(arg, "v")
+        else:
+            self.buf.append("<nil>")
+        self.buf.append(")")
+
+    # ---------------------------------------------------------------- dispatch
+    def print_arg(self, arg: Any, verb: str) -> None:
+        self.arg = arg
+        if arg is None:
+            if verb in "Tv":
+                self.pad("<nil>")
+            else:
+                self.bad_verb(verb)
+            return
+        if verb == "T":
+            self.pad(self.truncate(type_of(arg)))
+            return
+        if verb == "p":
+            self.fmt_pointer(arg, verb)
+            return
+        t = type(arg)
+        if t is str:
+            self.fmt_string(arg, verb)
+        elif t is int or t is Int64:
+            self.fmt_integer(arg, verb)
+        elif t is bool:
+            self.fmt_bool(arg, verb)
+        elif t is float:
+            self.fmt_float(arg, verb)
+        elif t is bytes or t is bytearray:
+            self.fmt_bytes(arg, verb, "[]byte")
+        elif isinstance(arg, int) and not isinstance(arg, bool):
+            self.fmt_integer(int(arg), verb)
+        elif isinstance(arg, complex):
+            self.fmt_complex(arg, verb)
+        elif not self.handle_methods(arg, verb):
+            self.print_value(arg, verb, 0)
+
+    def handle_methods(self, arg: Any, verb: str) -> bool:
+        if self.sharp_v:
+            gs = getattr(arg, "GoString", None)
+            if gs is not None and isinstance(arg, GoStruct):
+                self.buf.append(gs())
+                return True
+            return False
+        if verb not in "vsxXq":
+            return False
+        if isinstance(arg, BaseException):
+            self.fmt_string(str(arg), verb)
+            return True
+        if isinstance(arg, GoStruct):
+            meth = getattr(arg, "Error", None) or getattr(arg, "String", None)
+            if meth is not None and callable(meth):
+                self.fmt_string(meth(), verb)
+                return True
+        return False
+
+    def fmt_pointer(self, arg: Any, verb: str) -> None:
+        # Addresses are not reproducible; print Go's shape with a fixed address.
+        if verb == "v" and arg is None:
+            self.pad("<nil>")
+            return
+        if verb in "vp":
+            self.pad("0xc000010000")
+        else:
+            self.bad_verb(verb)
+
+    def print_value(self, v: Any, verb: str, depth: int, elem_type: str | None = None) -> None:
+        if depth > 0:
+            if v is None:
+                if self.sharp_v:
+                    self.buf.append("interface {}(nil)")
+                else:
+                    self.pad("<nil>")
+                return
+            self.arg = v
+            t = type(v)
+            if t is str:
+                self.fmt_string(v, verb)
+                return
+            if t is int or t is Int64:
+                self.fmt_integer(v, verb)
+                return
+            if t is float:
+                self.fmt_float(v, verb)
+                return
+            if t is bool:
+                self.fmt_bool(v, verb)
+                return
+            if t is bytes or t is bytearray:
+                self.fmt_bytes(v, verb, "[]uint8")
+                return
+            if self.handle_methods(v, verb):
+                return
+        if isinstance(v, dict):
+            if self.sharp_v:
+                self.buf.append(type_of(v) + "{")
+            else:
+                self.buf.append("map[")
+            for i, key in enumerate(_sorted_keys(v)):
+                if i:
+                    self.buf.append(", " if self.sharp_v else " ")
+                self.print_value(key, verb, depth + 1)
+                self.buf.append(":")
+                self.print_value(v[key], verb, depth + 1)
+            self.buf.append("}" if self.sharp_v else "]")
+            return
+        if isinstance(v, list | tuple):
+            if self.sharp_v:
+                tn = "[]" + elem_type if elem_type else type_of(v)
+                self.buf.append(tn + "{")
+                for i, e in enumerate(v):
+                    if i:
+                        self.buf.append(", ")
+                    if elem_type == "uint8":
+                        self.fmt_0x64(e, True)
+                    else:
+                        self.print_value(e, verb, depth + 1)
+                self.buf.append("}")
+            else:
+                self.buf.append("[")
+                for i, e in enumerate(v):
+                    if i:
+                        self.buf.append(" ")
+                    if isinstance(v, StringList) and e is None:
+                        e = ""
+                    self.print_value(e, verb, depth + 1)
+                self.buf.append("]")
+            return
+        if isinstance(v, GoStruct):
+            is_ptr = v.go_type_name.startswith("*")
+            if is_ptr:
+                if depth > 0:
+                    self.fmt_pointer(v, verb)
+                    return
+                self.buf.append("&")
+            if self.sharp_v:
+                self.buf.append(v.go_type_name.lstrip("*"))
+            self.buf.append("{")
+            for i, name in enumerate(v.go_fields):
+                if i:
+                    self.buf.append(", " if self.sharp_v else " ")
+                if self.plus_v or self.sharp_v:
+                    self.buf.append(name + ":")
+                self.print_value(getattr(v, name, None), verb, depth + 1)
+            self.buf.append("}")
+            return
+        if callable(v):
+            self.fmt_pointer(v, verb)
+            return
+        # Unknown Python value: print its str() as a string would be.
+        self.fmt_string(str(v), verb)
+
+    # ---------------------------------------------------------------- Printf
+    def arg_number(self, argnum: int, fmt: str, i: int, nargs: int) -> tuple[int, int, bool]:
+        if len(fmt) <= i or fmt[i] != "[":
+            return argnum, i, False
+        self.reordered = True
+        index, wid, ok = _parse_arg_number(fmt[i:])
+        if ok and 0 <= index < nargs:
+            return index, i + wid, True
+        self.good_argnum = False
+        return argnum, i + wid, ok
+
+    def do_printf(self, fmt: str, a: tuple[Any, ...]) -> None:
+        end = len(fmt)
+        argnum = 0
+        after_index = False
+        self.reordered = False
+        i = 0
+        buf = self.buf
+        nargs = len(a)
+        while i < end:
+            self.good_argnum = True
+            j = fmt.find("%", i)
+            if j < 0:
+                buf.append(fmt[i:])
+                break
+            if j > i:
+                buf.append(fmt[i:j])
+            i = j + 1
+            self.clear_flags()
+            simple = False
+            while i < end:
+                c = fmt[i]
+                if c == "#":
+                    self.sharp = True
+                elif c == "0":
+                    self.zero = True
+                elif c == "+":
+                    self.plus = True
+                elif c == "-":
+                    self.minus = True
+                elif c == " ":
+                    self.space = True
+                else:
+                    if "a" <= c <= "z" and argnum < nargs:
+                        if c == "v":
+                            self.sharp_v = self.sharp
+                            self.sharp = False
+                            self.plus_v = self.plus
+                            self.plus = False
+                        self.print_arg(a[argnum], c)
+                        argnum += 1
+                        i += 1
+                        simple = True
+                    break
+                i += 1
+            if simple:
+                continue
+            argnum, i, after_index = self.arg_number(argnum, fmt, i, nargs)
+            if i < end and fmt[i] == "*":
+                i += 1
+                self.wid, self.wid_present, argnum = _int_from_arg(a, argnum)
+                if not self.wid_present:
+                    buf.append("%!(BADWIDTH)")
+                if self.wid < 0:
+                    self.wid = -self.wid
+                    self.minus = True
+                    self.zero = False
+                after_index = False
+            else:
+                self.wid, self.wid_present, i = _parse_num(fmt, i, end)
+                if after_index and self.wid_present:
+                    self.good_argnum = False
+            if i + 1 < end and fmt[i] == ".":
+                i += 1
+                if after_index:
+                    self.good_argnum = False
+                argnum, i, after_index = self.arg_number(argnum, fmt, i, nargs)
+                if i < end and fmt[i] == "*":
+                    i += 1
+                    self.prec, self.prec_present, argnum = _int_from_arg(a, argnum)
+                    if self.prec < 0:
+                        self.prec = 0
+                        self.prec_present = False
+                    if not self.prec_present:
+                        buf.append("%!(BADPREC)")
+                    after_index = False
+                else:
+                    self.prec, self.prec_present, i = _parse_num(fmt, i, end)
+                    if not self.prec_present:
+                        self.prec = 0
+                        self.prec_present = True
+            if not after_index:
+                argnum, i, after_index = self.arg_number(argnum, fmt, i, nargs)
+            if i >= end:
+                buf.append("%!(NOVERB)")
+                break
+            verb = fmt[i]
+            i += 1
+            if verb == "%":
+                buf.append("%")
+            elif not self.good_argnum:
+                buf.append("%!" + verb + "(BADINDEX)")
+            elif argnum >= nargs:
+                buf.append("%!" + verb + "(MISSING)")
+            else:
+                if verb == "v":
+                    self.sharp_v = self.sharp
+                    self.sharp = False
+                    self.plus_v = self.plus
+                    self.plus = False
+                self.print_arg(a[argnum], verb)
+                argnum += 1
+        if not self.reordered and argnum < nargs:
+            self.clear_flags()
+            buf.append("%!(EXTRA ")
+            for k, arg in enumerate(a[argnum:]):
+                if k:
+                    buf.append(", ")
+                if arg is None:
+                    buf.append("<nil>")
+                else:
+                    buf.append(type_of(arg) + "=")
+                    self.print_arg(arg, "v")
+            buf.append(")")
+
+
+def _parse_num(s: str, start: int, end: int) -> tuple[int, bool, int]:
+    if start >= end:
+        return 0, False, end
+    num = 0
+    isnum = False
+    i = start
+    while i < end and "0" <= s[i] <= "9":
+        if _too_large(num):
+            return 0, False, end
+        num = num * 10 + ord(s[i]) - 48
+        isnum = True
+        i += 1
+    return num, isnum, i
+
+
+def _parse_arg_number(fmt: str) -> tuple[int, int, bool]:
+    if len(fmt) < 3:
+        return 0, 1, False
+    for i in range(1, len(fmt)):
+        if fmt[i] == "]":
+            width, ok, newi = _parse_num(fmt, 1, i)
+            if not ok or newi != i:
+                return 0, i + 1, False
+            return width - 1, i + 1, True
+    return 0, 1, False
+
+
+def _int_from_arg(a: tuple[Any, ...], argnum: int) -> tuple[int, bool, int]:
+    num, isint, new = 0, False, argnum
+    if argnum < len(a):
+        v = a[argnum]
+        if type(v) is int or type(v) is Int64:
+            num, isint = int(v), True
+        new = argnum + 1
+        if _too_large(num):
+            num, isint = 0, False
+    return num, isint, new
+
+
+def _rune_str(v: int) -> str:
+    if v < 0 or v > 0x10FFFF or 0xD800 <= v <= 0xDFFF:
+        return "\ufffd"
+    return chr(v)
+
+
+def _str_bytes(s: str) -> bytes:
+    return s.encode("utf-8", "surrogateescape")
+
+
+def _sort_key(k: Any) -> tuple[int, Any]:
+    if isinstance(k, bool):
+        return (1, k)
+    if isinstance(k, int | float):
+        return (2, k)
+    if isinstance(k, str):
+        return (3, k.encode("utf-8", "surrogateescape"))
+    return (4, str(k))
+
+
+def _sorted_keys(d: dict[Any, Any]) -> list[Any]:
+    try:
+        if all(type(k) is str for k in d):
+            return sorted(d, key=lambda k: k.encode("utf-8", "surrogateescape"))
+        return sorted(d, key=_sort_key)
+    except TypeError:
+        return list(d)
+
+
+# ---------------------------------------------------------------------- public API
+
+
+def format_value(v: Any) -> str:
+    """What Go's ``%v`` (``fmt.Sprint(v)``) prints for ``v``."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is int or t is Int64:
+        return str(int(v))
+    if t is bool:
+        return "true" if v else "false"
+    if t is float:
+        if v.is_integer() and -1e21 < v < 1e21:
+            if -1e6 < v < 1e6:
+                return "-0" if v == 0 and str(v)[0] == "-" else str(int(v))
+        return gostrconv.format_float(v, "g", -1)
+    if v is None:
+        return "<nil>"
+    p = _Printer()
+    p.print_arg(v, "v")
+    return "".join(p.buf)
+
+
+def print_value(v: Any) -> str:
+    """What text/template prints for an action's value (``printableValue`` + Fprint).
+
+    Pointers are indirected first, so a ``*struct`` prints ``{...}``, not ``&{...}``.
+    """
+    if isinstance(v, GoStruct) and v.go_type_name.startswith("*"):
+        if (getattr(v, "String", None) is None) and getattr(v, "Error", None) is None:
+            p = _Printer()
+            p.arg = v
+            p.print_value(_Deref(v), "v", 0)
+            return "".join(p.buf)
+    return format_value(v)
+
+
+class _Deref(GoStruct):
+    """A struct value seen through its pointer (for template printing)."""
+
+    __slots__ = ("_target", "go_fields")
+
+    def __init__(self, target: GoStruct) -> None:
+        self._target = target
+        self.go_fields = target.go_fields  # type: ignore[misc]
+
+    @property
+    def go_type_name(self) -> str:  # type: ignore[override]
+        return self._target.go_type_name.lstrip("*")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+def sprint(*args: Any) -> str:
+    """fmt.Sprint: spaces between operands when neither side is a string."""
+    if len(args) == 1:
+        return format_value(args[0])
+    out = []
+    prev_string = False
+    for i, arg in enumerate(args):
+        is_string = isinstance(arg, str)
+        if i > 0 and not is_string and not prev_string:
+            out.append(" ")
+        out.append(format_value(arg))
+        prev_string = is_string
+    return "".join(out)
+
+
+def sprintln(*args: Any) -> str:
+    """fmt.Sprintln: operands always separated by spaces, newline appended."""
+    return " ".join(format_value(a) for a in args) + "\n"
+
+
+def sprintf(format: str, *args: Any) -> str:
+    """fmt.Sprintf."""
+    p = _Printer()
+    p.do_printf(format, args)
+    return "".join(p.buf)

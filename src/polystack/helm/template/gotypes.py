@@ -1,0 +1,202 @@
+"""Go's value model as seen by text/template, Sprig and Helm.
+
+Go values are plain Python values (see the shared contract):
+
+=====================  ==========================================
+Go                     Python
+=====================  ==========================================
+nil                    ``None``
+bool                   ``bool``
+string                 ``str``
+int                    ``int`` (exactly ``int``)
+int64                  :class:`Int64` (an ``int`` subclass)
+float64                ``float``
+[]byte                 ``bytes``
+[]interface {}         ``list``
+[]string               :class:`StringList` (a ``list`` subclass)
+map[string]interface{} ``dict`` with ``str`` keys
+struct / *struct       subclasses of :class:`GoStruct`
+=====================  ==========================================
+
+Typed function parameters
+-------------------------
+Go's template executor converts each argument to the parameter type of the
+called function and fails with ``wrong type for value; expected int; got
+float64`` (or, for literal arguments, ``expected integer; found 1.5``).
+Python callables carry no Go types, so by default every parameter is
+``interface {}`` and nothing is checked.  A function that needs Go's exact
+checks declares its Go parameter types with :func:`signature`::
+
+    @signature("string", "int", "...interface {}")
+    def substr(s, n, *rest): ...
+
+The executor then checks the argument count (``wrong number of args for
+NAME: want 2 got 3``) and each argument's type exactly as Go's exec.go
+``evalArg``/``validateType`` do.  Supported type names: ``interface {}``,
+``string``, ``int``, ``int64``, ``float64``, ``bool``, ``[]interface {}``,
+``map[string]interface {}``, ``[]string`` and ``...T`` for a final variadic
+parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+__all__ = [
+    "GoStruct",
+    "Int64",
+    "StringList",
+    "kind_of",
+    "type_of",
+    "truth",
+    "signature",
+    "go_params",
+]
+
+
+class Int64(int):
+    """A Go ``int64`` (Sprig arithmetic results, ``--set`` integers)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Int64({int(self)})"
+
+
+class StringList(list):
+    """A Go ``[]string``; a plain ``list`` is ``[]interface {}``."""
+
+    __slots__ = ()
+
+
+class GoStruct:
+    """Base of Python objects standing for Go structs (``.Release``, ``.Chart`` ...).
+
+    Subclasses set ``go_type_name`` (what ``%T`` prints, e.g. ``"*chart.Metadata"``;
+    a leading ``*`` marks a pointer, printed ``&{...}`` by ``%v``) and
+    ``go_fields`` (the Go field names in declaration order, used by ``%v`` and
+    ``%+v``).  Template field access reads the attribute with the Go field name;
+    methods are Python methods with the Go method name.  A ``String`` method makes
+    the value a ``fmt.Stringer``.
+    """
+
+    go_type_name: ClassVar[str] = "struct {}"
+    go_fields: ClassVar[tuple[str, ...]] = ()
+
+
+def go_type(v: Any) -> str:
+    """Alias of :func:`type_of`."""
+    return type_of(v)
+
+
+def type_of(v: Any) -> str:
+    """What Go's ``%T`` prints for ``v``."""
+    if v is None:
+        return "<nil>"
+    t = type(v)
+    if t is str:
+        return "string"
+    if t is bool:
+        return "bool"
+    if t is int:
+        return "int"
+    if t is float:
+        return "float64"
+    if t is dict:
+        return "map[string]interface {}"
+    if t is list:
+        return "[]interface {}"
+    name = getattr(t, "go_type_name", None)
+    if name is not None:
+        return name
+    if t is Int64 or isinstance(v, Int64):
+        return "int64"
+    if isinstance(v, StringList):
+        return "[]string"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bytes | bytearray):
+        return "[]uint8"
+    if isinstance(v, dict):
+        return "map[string]interface {}"
+    if isinstance(v, list | tuple):
+        return "[]interface {}"
+    if callable(v):
+        return "func(...interface {}) interface {}"
+    return t.__name__
+
+
+def kind_of(v: Any) -> str:
+    """Go's ``reflect.Kind`` name of ``v`` (``invalid`` for nil)."""
+    if v is None:
+        return "invalid"
+    t = type(v)
+    if t is str:
+        return "string"
+    if t is bool:
+        return "bool"
+    if t is int:
+        return "int"
+    if t is float:
+        return "float64"
+    if t is dict:
+        return "map"
+    if t is list:
+        return "slice"
+    kind = getattr(t, "go_kind", None)
+    if kind is not None:
+        return kind
+    if isinstance(v, GoStruct):
+        return "ptr" if v.go_type_name.startswith("*") else "struct"
+    if isinstance(v, Int64):
+        return "int64"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bytes | bytearray | list | tuple):
+        return "slice"
+    if isinstance(v, dict):
+        return "map"
+    if callable(v):
+        return "func"
+    return "struct"
+
+
+def truth(v: Any) -> bool:
+    """Go template truthiness (exec.go ``isTrue``): zero values are false."""
+    if v is None or v is False:
+        return False
+    if v is True:
+        return True
+    if isinstance(v, GoStruct):
+        return True
+    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float):
+        return bool(v)
+    return True
+
+
+def signature(*params: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the Go parameter types of a template function (see module doc)."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.go_params = tuple(params)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def go_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The Go parameter types declared with :func:`signature`, or ``None``."""
+    return getattr(fn, "go_params", None)

@@ -1,0 +1,495 @@
+"""The lexer of Go's text/template (src/text/template/parse/lex.go), state by state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Item", "ItemType", "Lexer"]
+
+
+class ItemType(IntEnum):
+    ERROR = 0
+    BOOL = 1
+    CHAR = 2
+    CHAR_CONSTANT = 3
+    COMMENT = 4
+    COMPLEX = 5
+    ASSIGN = 6
+    DECLARE = 7
+    EOF = 8
+    FIELD = 9
+    IDENTIFIER = 10
+    LEFT_DELIM = 11
+    LEFT_PAREN = 12
+    NUMBER = 13
+    PIPE = 14
+    RAW_STRING = 15
+    RIGHT_DELIM = 16
+    RIGHT_PAREN = 17
+    SPACE = 18
+    STRING = 19
+    TEXT = 20
+    VARIABLE = 21
+    KEYWORD = 22  # delimits the keywords
+    BLOCK = 23
+    BREAK = 24
+    CONTINUE = 25
+    DOT = 26
+    DEFINE = 27
+    ELSE = 28
+    END = 29
+    IF = 30
+    NIL = 31
+    RANGE = 32
+    TEMPLATE = 33
+    WITH = 34
+
+
+_KEYWORDS = {
+    ".": ItemType.DOT,
+    "block": ItemType.BLOCK,
+    "break": ItemType.BREAK,
+    "continue": ItemType.CONTINUE,
+    "define": ItemType.DEFINE,
+    "else": ItemType.ELSE,
+    "end": ItemType.END,
+    "if": ItemType.IF,
+    "range": ItemType.RANGE,
+    "nil": ItemType.NIL,
+    "template": ItemType.TEMPLATE,
+    "with": ItemType.WITH,
+}
+
+
+@dataclass(slots=True)
+class Item:
+    typ: ItemType
+    pos: int
+    val: str
+    line: int
+
+    def __str__(self) -> str:
+        # item.String() in lex.go
+        from .gostrconv import quote
+
+        if self.typ == ItemType.EOF:
+            return "EOF"
+        if self.typ == ItemType.ERROR:
+            return self.val
+        if self.typ > ItemType.KEYWORD:
+            return f"<{self.val}>"
+        if len(self.val) > 10:
+            return quote(self.val[:10]) + "..."
+        return quote(self.val)
+
+
+_SPACE = " \t\r\n"
+LEFT_DELIM = "{{"
+RIGHT_DELIM = "}}"
+_LEFT_COMMENT = "/*"
+_RIGHT_COMMENT = "*/"
+_EOF = ""
+
+
+def _is_space(r: str) -> bool:
+    return r != "" and r in _SPACE
+
+
+def _is_alnum(r: str) -> bool:
+    return r != "" and (r == "_" or r.isalpha() or _is_digit(r))
+
+
+def _is_digit(r: str) -> bool:
+    # unicode.IsDigit: category Nd
+    return r.isdigit() and r.isdecimal()
+
+
+def _has_left_trim(s: str, i: int) -> bool:
+    return len(s) >= i + 2 and s[i] == "-" and s[i + 1] in _SPACE
+
+
+def _has_right_trim(s: str, i: int) -> bool:
+    return len(s) >= i + 2 and s[i] in _SPACE and s[i + 1] == "-"
+
+
+class Lexer:
+    """Scans a template into items on demand (``next_item``)."""
+
+    def __init__(
+        self,
+        name: str,
+        text: str,
+        left: str = "",
+        right: str = "",
+        emit_comment: bool = False,
+    ) -> None:
+        self.name = name
+        self.input = text
+        self.left_delim = left or LEFT_DELIM
+        self.right_delim = right or RIGHT_DELIM
+        self.emit_comment = emit_comment
+        self.pos = 0
+        self.start = 0
+        self.width = 0
+        self.paren_depth = 0
+        self.line = 1
+        self.start_line = 1
+        self.break_ok = True
+        self.continue_ok = True
+        self.state = self.lex_text
+
+    # -- primitives -------------------------------------------------------
+    def next(self) -> str:
+        if self.pos >= len(self.input):
+            self.width = 0
+            return _EOF
+        r = self.input[self.pos]
+        self.width = 1
+        self.pos += 1
+        if r == "\n":
+            self.line += 1
+        return r
+
+    def peek(self) -> str:
+        if self.pos >= len(self.input):
+            return _EOF
+        return self.input[self.pos]
+
+    def backup(self) -> None:
+        self.pos -= self.width
+        if self.width == 1 and self.input[self.pos] == "\n":
+            self.line -= 1
+
+    def emit(self, t: ItemType) -> Item:
+        item = Item(t, self.start, self.input[self.start : self.pos], self.start_line)
+        self.start = self.pos
+        self.start_line = self.line
+        return item
+
+    def ignore(self) -> None:
+        self.line += self.input.count("\n", self.start, self.pos)
+        self.start = self.pos
+        self.start_line = self.line
+
+    def accept(self, valid: str) -> bool:
+        r = self.next()
+        if r != "" and r in valid:
+            return True
+        self.backup()
+        return False
+
+    def accept_run(self, valid: str) -> None:
+        while True:
+            r = self.next()
+            if r == "" or r not in valid:
+                break
+        self.backup()
+
+    def errorf(self, msg: str) -> Item:
+        return Item(ItemType.ERROR, self.start, msg, self.start_line)
+
+    def next_item(self) -> Item:
+        while self.state is not None:
+            ret, self.state = self.state()
+            if self.state is None:
+                return ret  # type: ignore[return-value]
+            if ret is not None:
+                return ret
+        return self.emit(ItemType.EOF)
+
+    # -- states -------------------------------------------------------------
+    def lex_text(self):  # type: ignore[no-untyped-def]
+        self.width = 0
+        x = self.input.find(self.left_delim, self.pos)
+        if x >= 0:
+            ldn = len(self.left_delim)
+            self.pos = x
+            trim = 0
+            if _has_left_trim(self.input, self.pos + ldn):
+                seg = self.input[self.start : self.pos]
+                trim = len(seg) - len(seg.rstrip(_SPACE))
+            self.pos -= trim
+            ret = None
+            if self.pos > self.start:
+                self.line += self.input.count("\n", self.start, self.pos)
+                ret = self.emit(ItemType.TEXT)
+            self.pos += trim
+            self.ignore()
+            return ret, self.lex_left_delim
+        self.pos = len(self.input)
+        if self.pos > self.start:
+            self.line += self.input.count("\n", self.start, self.pos)
+            return self.emit(ItemType.TEXT), self.lex_text
+        return self.emit(ItemType.EOF), None
+
+    def at_right_delim(self) -> tuple[bool, bool]:
+        s = self.input
+        if _has_right_trim(s, self.pos) and s.startswith(self.right_delim, self.pos + 2):
+            return True, True
+        if s.startswith(self.right_delim, self.pos):
+            return True, False
+        return False, False
+
+    def lex_left_delim(self):  # type: ignore[no-untyped-def]
+        self.pos += len(self.left_delim)
+        trim = _has_left_trim(self.input, self.pos)
+        after = 2 if trim else 0
+        if self.input.startswith(_LEFT_COMMENT, self.pos + after):
+            self.pos += after
+            self.ignore()
+            return None, self.lex_comment
+        ret = self.emit(ItemType.LEFT_DELIM)
+        self.pos += after
+        self.ignore()
+        self.paren_depth = 0
+        return ret, self.lex_inside_action
+
+    def lex_comment(self):  # type: ignore[no-untyped-def]
+        self.pos += len(_LEFT_COMMENT)
+        i = self.input.find(_RIGHT_COMMENT, self.pos)
+        if i < 0:
+            return self.errorf("unclosed comment"), None
+        self.pos = i + len(_RIGHT_COMMENT)
+        delim, trim = self.at_right_delim()
+        if not delim:
+            return self.errorf("comment ends before closing delimiter"), None
+        ret = None
+        if self.emit_comment:
+            ret = self.emit(ItemType.COMMENT)
+        if trim:
+            self.pos += 2
+        self.pos += len(self.right_delim)
+        if trim:
+            rest = self.input[self.pos :]
+            self.pos += len(rest) - len(rest.lstrip(_SPACE))
+        self.ignore()
+        return ret, self.lex_text
+
+    def lex_right_delim(self):  # type: ignore[no-untyped-def]
+        trim = _has_right_trim(self.input, self.pos)
+        if trim:
+            self.pos += 2
+            self.ignore()
+        self.pos += len(self.right_delim)
+        ret = self.emit(ItemType.RIGHT_DELIM)
+        if trim:
+            rest = self.input[self.pos :]
+            self.pos += len(rest) - len(rest.lstrip(_SPACE))
+            self.ignore()
+        return ret, self.lex_text
+
+    def lex_inside_action(self):  # type: ignore[no-untyped-def]
+        delim, _ = self.at_right_delim()
+        if delim:
+            if self.paren_depth == 0:
+                return None, self.lex_right_delim
+            return self.errorf("unclosed left paren"), None
+        r = self.next()
+        if r == _EOF:
+            return self.errorf("unclosed action"), None
+        if _is_space(r):
+            self.backup()
+            return None, self.lex_space
+        if r == "=":
+            return self.emit(ItemType.ASSIGN), self.lex_inside_action
+        if r == ":":
+            if self.next() != "=":
+                return self.errorf("expected :="), None
+            return self.emit(ItemType.DECLARE), self.lex_inside_action
+        if r == "|":
+            return self.emit(ItemType.PIPE), self.lex_inside_action
+        if r == '"':
+            return None, self.lex_quote
+        if r == "`":
+            return None, self.lex_raw_quote
+        if r == "$":
+            return None, self.lex_variable
+        if r == "'":
+            return None, self.lex_char
+        if r == ".":
+            if self.pos < len(self.input):
+                c = self.input[self.pos]
+                if c < "0" or c > "9":
+                    return None, self.lex_field
+            self.backup()
+            return None, self.lex_number
+        if r == "+" or r == "-" or "0" <= r <= "9":
+            self.backup()
+            return None, self.lex_number
+        if _is_alnum(r):
+            self.backup()
+            return None, self.lex_identifier
+        if r == "(":
+            ret = self.emit(ItemType.LEFT_PAREN)
+            self.paren_depth += 1
+            return ret, self.lex_inside_action
+        if r == ")":
+            ret = self.emit(ItemType.RIGHT_PAREN)
+            self.paren_depth -= 1
+            if self.paren_depth < 0:
+                return self.errorf("unexpected right paren U+0029 ')'"), None
+            return ret, self.lex_inside_action
+        if ord(r) <= 0x7F and 0x20 <= ord(r) < 0x7F:
+            return self.emit(ItemType.CHAR), self.lex_inside_action
+        return self.errorf(f"unrecognized character in action: {_sharp_u(r)}"), None
+
+    def lex_space(self):  # type: ignore[no-untyped-def]
+        num = 0
+        while _is_space(self.peek()):
+            self.next()
+            num += 1
+        if _has_right_trim(self.input, self.pos - 1) and self.input.startswith(
+            self.right_delim, self.pos - 1 + 2
+        ):
+            self.backup()
+            if num == 1:
+                return None, self.lex_right_delim
+        return self.emit(ItemType.SPACE), self.lex_inside_action
+
+    def lex_identifier(self):  # type: ignore[no-untyped-def]
+        while True:
+            r = self.next()
+            if _is_alnum(r):
+                continue
+            self.backup()
+            word = self.input[self.start : self.pos]
+            if not self.at_terminator():
+                return self.errorf(f"bad character {_sharp_u(r)}"), None
+            kw = _KEYWORDS.get(word)
+            if kw is not None and kw > ItemType.KEYWORD:
+                if (kw == ItemType.BREAK and not self.break_ok) or (
+                    kw == ItemType.CONTINUE and not self.continue_ok
+                ):
+                    return self.emit(ItemType.IDENTIFIER), self.lex_inside_action
+                return self.emit(kw), self.lex_inside_action
+            if word[0] == ".":
+                return self.emit(ItemType.FIELD), self.lex_inside_action
+            if word in ("true", "false"):
+                return self.emit(ItemType.BOOL), self.lex_inside_action
+            return self.emit(ItemType.IDENTIFIER), self.lex_inside_action
+
+    def lex_field(self):  # type: ignore[no-untyped-def]
+        return self.lex_field_or_variable(ItemType.FIELD)
+
+    def lex_variable(self):  # type: ignore[no-untyped-def]
+        if self.at_terminator():
+            return self.emit(ItemType.VARIABLE), self.lex_inside_action
+        return self.lex_field_or_variable(ItemType.VARIABLE)
+
+    def lex_field_or_variable(self, typ: ItemType):  # type: ignore[no-untyped-def]
+        if self.at_terminator():
+            if typ == ItemType.VARIABLE:
+                return self.emit(ItemType.VARIABLE), self.lex_inside_action
+            return self.emit(ItemType.DOT), self.lex_inside_action
+        while True:
+            r = self.next()
+            if not _is_alnum(r):
+                self.backup()
+                break
+        if not self.at_terminator():
+            return self.errorf(f"bad character {_sharp_u(r)}"), None
+        return self.emit(typ), self.lex_inside_action
+
+    def at_terminator(self) -> bool:
+        r = self.peek()
+        if _is_space(r):
+            return True
+        if r == _EOF or r in ".,|:)(":
+            return True
+        return r == self.right_delim[0]
+
+    def lex_char(self):  # type: ignore[no-untyped-def]
+        while True:
+            r = self.next()
+            if r == "\\":
+                r2 = self.next()
+                if r2 != _EOF and r2 != "\n":
+                    continue
+                return self.errorf("unterminated character constant"), None
+            if r == _EOF or r == "\n":
+                return self.errorf("unterminated character constant"), None
+            if r == "'":
+                break
+        return self.emit(ItemType.CHAR_CONSTANT), self.lex_inside_action
+
+    def lex_number(self):  # type: ignore[no-untyped-def]
+        if not self.scan_number():
+            return self.errorf(
+                f"bad number syntax: {_q(self.input[self.start : self.pos])}"
+            ), None
+        sign = self.peek()
+        if sign == "+" or sign == "-":
+            if not self.scan_number() or self.input[self.pos - 1] != "i":
+                return self.errorf(
+                    f"bad number syntax: {_q(self.input[self.start : self.pos])}"
+                ), None
+            return self.emit(ItemType.COMPLEX), self.lex_inside_action
+        return self.emit(ItemType.NUMBER), self.lex_inside_action
+
+    def scan_number(self) -> bool:
+        self.accept("+-")
+        digits = "0123456789_"
+        if self.accept("0"):
+            if self.accept("xX"):
+                digits = "0123456789abcdefABCDEF_"
+            elif self.accept("oO"):
+                digits = "01234567_"
+            elif self.accept("bB"):
+                digits = "01_"
+        self.accept_run(digits)
+        if self.accept("."):
+            self.accept_run(digits)
+        if len(digits) == 11 and self.accept("eE"):
+            self.accept("+-")
+            self.accept_run("0123456789_")
+        if len(digits) == 23 and self.accept("pP"):
+            self.accept("+-")
+            self.accept_run("0123456789_")
+        self.accept("i")
+        if _is_alnum(self.peek()):
+            self.next()
+            return False
+        return True
+
+    def lex_quote(self):  # type: ignore[no-untyped-def]
+        while True:
+            r = self.next()
+            if r == "\\":
+                r2 = self.next()
+                if r2 != _EOF and r2 != "\n":
+                    continue
+                return self.errorf("unterminated quoted string"), None
+            if r == _EOF or r == "\n":
+                return self.errorf("unterminated quoted string"), None
+            if r == '"':
+                break
+        return self.emit(ItemType.STRING), self.lex_inside_action
+
+    def lex_raw_quote(self):  # type: ignore[no-untyped-def]
+        while True:
+            r = self.next()
+            if r == _EOF:
+                return self.errorf("unterminated raw quoted string"), None
+            if r == "`":
+                break
+        return self.emit(ItemType.RAW_STRING), self.lex_inside_action
+
+
+def _q(s: str) -> str:
+    from .gostrconv import quote
+
+    return quote(s)
+
+
+def _sharp_u(r: str) -> str:
+    """fmt's %#U of a rune."""
+    if r == "":
+        return "U+FFFFFFFFFFFFFFFF"
+    from .gostrconv import is_print
+
+    c = ord(r)
+    s = f"U+{c:04X}"
+    if is_print(c):
+        s += f" '{r}'"
+    return s

@@ -1,0 +1,729 @@
+"""The parser of Go's text/template (src/text/template/parse/parse.go)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .errors import ParseError
+from .gostrconv import quote
+from .lexer import Item, ItemType, Lexer
+from .nodes import (
+    ActionNode,
+    BoolNode,
+    BreakNode,
+    ChainNode,
+    CommandNode,
+    CommentNode,
+    ContinueNode,
+    DotNode,
+    ElseNode,
+    EndNode,
+    FieldNode,
+    IdentifierNode,
+    IfNode,
+    ListNode,
+    NilNode,
+    Node,
+    NumberNode,
+    PipeNode,
+    RangeNode,
+    StringNode,
+    TemplateNode,
+    TextNode,
+    VariableNode,
+    WithNode,
+)
+
+__all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
+
+MAX_STACK_DEPTH = 10000
+MAX_PIPELINE_CMDS = 100000
+
+T = ItemType
+
+
+class UnquoteError(Exception):
+    """strconv.ErrSyntax."""
+
+    def __str__(self) -> str:
+        return "invalid syntax"
+
+
+class _Abort(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+_SIMPLE = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _unquote_char(s: str, i: int, q: str) -> tuple[int, bool, int]:
+    """strconv.UnquoteChar: (value, is_byte, next index)."""
+    c = s[i]
+    if c == q and q in "'\"":
+        raise UnquoteError
+    if c != "\\":
+        return ord(c), False, i + 1
+    if i + 1 >= len(s):
+        raise UnquoteError
+    c = s[i + 1]
+    i += 2
+    if c in _SIMPLE:
+        return _SIMPLE[c], False, i
+    if c in "xuU":
+        n = {"x": 2, "u": 4, "U": 8}[c]
+        digits = s[i : i + n]
+        if len(digits) < n or any(d not in _HEX for d in digits):
+            raise UnquoteError
+        v = int(digits, 16)
+        if c == "x":
+            return v, True, i + n
+        if v > 0x10FFFF or 0xD800 <= v <= 0xDFFF:
+            raise UnquoteError
+        return v, False, i + n
+    if "0" <= c <= "7":
+        digits = s[i - 1 : i + 2]
+        if len(digits) < 3 or any(d not in "01234567" for d in digits):
+            raise UnquoteError
+        v = int(digits, 8)
+        if v > 255:
+            raise UnquoteError
+        return v, True, i + 2
+    if c in "'\"":
+        if c != q:
+            raise UnquoteError
+        return ord(c), False, i
+    raise UnquoteError
+
+
+def go_unquote(s: str) -> str:
+    """strconv.Unquote for "..." , `...` and '...' literals."""
+    if len(s) < 2:
+        raise UnquoteError
+    q = s[0]
+    if q != s[-1]:
+        raise UnquoteError
+    body = s[1:-1]
+    if q == "`":
+        if "`" in body:
+            raise UnquoteError
+        return body.replace("\r", "")
+    if q not in "\"'":
+        raise UnquoteError
+    if "\n" in body:
+        raise UnquoteError
+    if "\\" not in body and q not in body:
+        if q == '"':
+            return body
+        if len(body) == 1:
+            return body
+    out = bytearray()
+    i = 0
+    count = 0
+    while i < len(body):
+        v, is_byte, i = _unquote_char(body, i, q)
+        count += 1
+        if is_byte:
+            out.append(v)
+        else:
+            out += chr(v).encode("utf-8", "surrogatepass")
+        if q == "'" and count > 1:
+            raise UnquoteError
+    if q == "'" and count != 1:
+        raise UnquoteError
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _go_parse_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64) without the range check (None on syntax error)."""
+    s = text
+    neg = False
+    if s[:1] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if not s:
+        return None
+    try:
+        low = s[:2].lower()
+        if low in ("0x", "0o", "0b"):
+            v = int(s, 0)
+        elif s[0] == "0" and len(s) > 1:
+            body = s[1:]
+            if body.startswith("_"):
+                body = body[1:]
+            v = int(body, 8)
+        else:
+            if s.startswith("_") or s.endswith("_"):
+                return None
+            v = int(s, 10)
+    except ValueError:
+        return None
+    return -v if neg else v
+
+
+def _go_parse_float(text: str) -> float | None:
+    s = text
+    try:
+        if "x" in s.lower():
+            sign = 1.0
+            if s[:1] in "+-":
+                sign = -1.0 if s[0] == "-" else 1.0
+                s = s[1:]
+            if "p" not in s.lower():
+                return None
+            return sign * float.fromhex(s.replace("_", ""))
+        if s.lower().lstrip("+-").startswith(("inf", "nan")):
+            return None
+        return float(s)
+    except (ValueError, OverflowError):
+        return None
+
+
+def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
+    """node.go newNumber: classify a number constant (raises ValueError with Go's text)."""
+    n = NumberNode(pos, text)
+    if typ == T.CHAR_CONSTANT:
+        try:
+            v, _, nxt = _unquote_char(text, 1, text[0])
+        except UnquoteError:
+            raise ValueError("invalid syntax") from None
+        if text[nxt:] != "'":
+            raise ValueError(f"malformed character constant: {text}")
+        n.int64 = n.uint64 = v
+        n.is_int = n.is_uint = n.is_float = True
+        n.float64 = float(v)
+        return n
+    if typ == T.COMPLEX:
+        raise ValueError(f"complex constants are not supported: {text}")
+    if text.endswith("i"):
+        f = _go_parse_float(text[:-1])
+        if f is not None:
+            n.is_complex = True
+            n.complex128 = complex(0, f)
+            if n.complex128.imag == 0:
+                n.is_float = True
+                n.float64 = 0.0
+                if math.isfinite(n.float64):
+                    n.is_int = n.is_uint = True
+            return n
+    iv = _go_parse_int(text)
+    if iv is not None:
+        if 0 <= iv < 1 << 64 and not text.startswith("-"):
+            n.is_uint = True
+            n.uint64 = iv
+        if -(1 << 63) <= iv < 1 << 63:
+            n.is_int = True
+            n.int64 = iv
+            if iv == 0:
+                n.is_uint = True
+                n.uint64 = 0
+    if n.is_int:
+        n.is_float = True
+        n.float64 = float(n.int64)
+    elif n.is_uint:
+        n.is_float = True
+        n.float64 = float(n.uint64)
+    else:
+        f = _go_parse_float(text)
+        if f is not None and math.isfinite(f):
+            if not any(c in text for c in ".eEpP"):
+                raise ValueError(f"integer overflow: {text}")
+            n.is_float = True
+            n.float64 = f
+            if f == int(f) and -(1 << 63) <= int(f) < 1 << 63:
+                n.is_int = True
+                n.int64 = int(f)
+            if f == int(f) and 0 <= int(f) < 1 << 64:
+                n.is_uint = True
+                n.uint64 = int(f)
+    if not (n.is_int or n.is_uint or n.is_float):
+        raise ValueError(f"illegal number syntax: {quote(text)}")
+    return n
+
+
+def is_empty_tree(n: Node | None) -> bool:
+    if n is None:
+        return True
+    if isinstance(n, CommentNode):
+        return True
+    if isinstance(n, ListNode):
+        return all(is_empty_tree(x) for x in n.nodes)
+    if isinstance(n, TextNode):
+        return n.text.strip(" \t\n\v\f\r\x85\xa0") == ""
+    return False
+
+
+class Tree:
+    """One parsed template (``parse.Tree``)."""
+
+    def __init__(self, name: str, has_function: Callable[[str], bool] | None = None) -> None:
+        self.name = name
+        self.parse_name = name
+        self.root: ListNode | None = None
+        self.text = ""
+        self.has_function = has_function or (lambda _n: False)
+        self.lex: Lexer | None = None
+        self.token: list[Item] = [None, None, None]  # type: ignore[list-item]
+        self.peek_count = 0
+        self.vars: list[str] = []
+        self.tree_set: dict[str, Tree] = {}
+        self.action_line = 0
+        self.range_depth = 0
+        self.stack_depth = 0
+        self.compiled: object = None  # filled by the compiler
+
+    # -- token stream -----------------------------------------------------
+    def next(self) -> Item:
+        if self.peek_count > 0:
+            self.peek_count -= 1
+        else:
+            self.token[0] = self.lex.next_item()  # type: ignore[union-attr]
+        return self.token[self.peek_count]
+
+    def backup(self) -> None:
+        self.peek_count += 1
+
+    def backup2(self, t1: Item) -> None:
+        self.token[1] = t1
+        self.peek_count = 2
+
+    def backup3(self, t2: Item, t1: Item) -> None:
+        self.token[1] = t1
+        self.token[2] = t2
+        self.peek_count = 3
+
+    def peek(self) -> Item:
+        if self.peek_count > 0:
+            return self.token[self.peek_count - 1]
+        self.peek_count = 1
+        self.token[0] = self.lex.next_item()  # type: ignore[union-attr]
+        return self.token[0]
+
+    def next_non_space(self) -> Item:
+        while True:
+            tok = self.next()
+            if tok.typ != T.SPACE:
+                return tok
+
+    def peek_non_space(self) -> Item:
+        tok = self.next_non_space()
+        self.backup()
+        return tok
+
+    # -- errors -----------------------------------------------------------
+    def errorf(self, msg: str) -> None:
+        self.root = None
+        line = self.token[0].line if self.token[0] is not None else 1
+        raise _Abort(f"template: {self.parse_name}:{line}: {msg}")
+
+    def expect(self, expected: ItemType, context: str) -> Item:
+        tok = self.next_non_space()
+        if tok.typ != expected:
+            self.unexpected(tok, context)
+        return tok
+
+    def expect_one_of(self, e1: ItemType, e2: ItemType, context: str) -> Item:
+        tok = self.next_non_space()
+        if tok.typ != e1 and tok.typ != e2:
+            self.unexpected(tok, context)
+        return tok
+
+    def unexpected(self, tok: Item, context: str) -> None:
+        if tok.typ == T.ERROR:
+            extra = ""
+            if self.action_line != 0 and self.action_line != tok.line:
+                extra = f" in action started at {self.parse_name}:{self.action_line}"
+                if tok.val.endswith(" action"):
+                    extra = extra[len(" in action") :]
+            self.errorf(f"{tok}{extra}")
+        self.errorf(f"unexpected {tok} in {context}")
+
+    # -- parsing ----------------------------------------------------------
+    def start_parse(self, lex: Lexer, tree_set: dict[str, Tree]) -> None:
+        self.root = None
+        self.lex = lex
+        self.vars = ["$"]
+        self.tree_set = tree_set
+        self.stack_depth = 0
+        lex.break_ok = not self.has_function("break")
+        lex.continue_ok = not self.has_function("continue")
+
+    def stop_parse(self) -> None:
+        self.lex = None
+        self.vars = []
+
+    def parse(self, text: str, tree_set: dict[str, Tree]) -> None:
+        self.parse_name = self.name
+        lex = Lexer(self.name, text)
+        self.start_parse(lex, tree_set)
+        self.text = text
+        self._parse()
+        self.add()
+        self.stop_parse()
+
+    def add(self) -> None:
+        tree = self.tree_set.get(self.name)
+        if tree is None or is_empty_tree(tree.root):
+            self.tree_set[self.name] = self
+            return
+        if not is_empty_tree(self.root):
+            self.errorf(f"template: multiple definition of template {quote(self.name)}")
+
+    def _new_sub(self, name: str) -> Tree:
+        sub = Tree(name, self.has_function)
+        sub.text = self.text
+        sub.parse_name = self.parse_name
+        sub.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
+        # share the token buffer state: Go shares the lexer, not the lookahead
+        return sub
+
+    def _parse(self) -> None:
+        self.root = self._set(ListNode(self.peek().pos))
+        while self.peek().typ != T.EOF:
+            if self.peek().typ == T.LEFT_DELIM:
+                delim = self.next()
+                if self.next_non_space().typ == T.DEFINE:
+                    new_t = self._new_sub("definition")
+                    new_t.parse_definition()
+                    continue
+                self.backup2(delim)
+            n = self.text_or_action()
+            if isinstance(n, EndNode | ElseNode):
+                self.errorf(f"unexpected {n}")
+            else:
+                self.root.nodes.append(n)
+
+    def _set(self, n: Node) -> Node:  # type: ignore[override]
+        n.tree = self
+        return n
+
+    def parse_definition(self) -> None:
+        context = "define clause"
+        name = self.expect_one_of(T.STRING, T.RAW_STRING, context)
+        try:
+            self.name = go_unquote(name.val)
+        except UnquoteError as e:
+            self.errorf(str(e))
+        self.expect(T.RIGHT_DELIM, context)
+        self.root, end = self.item_list()
+        if not isinstance(end, EndNode):
+            self.errorf(f"unexpected {end} in {context}")
+        self.add()
+        self.stop_parse()
+
+    def item_list(self) -> tuple[ListNode, Node]:
+        lst = self._set(ListNode(self.peek_non_space().pos))
+        while self.peek_non_space().typ != T.EOF:
+            n = self.text_or_action()
+            if isinstance(n, EndNode | ElseNode):
+                return lst, n  # type: ignore[return-value]
+            lst.nodes.append(n)  # type: ignore[attr-defined]
+        self.errorf("unexpected EOF")
+        raise AssertionError
+
+    def text_or_action(self) -> Node:
+        tok = self.next_non_space()
+        if tok.typ == T.TEXT:
+            return self._set(TextNode(tok.pos, tok.val))
+        if tok.typ == T.LEFT_DELIM:
+            self.action_line = tok.line
+            try:
+                return self.action()
+            finally:
+                self.action_line = 0
+        if tok.typ == T.COMMENT:
+            return self._set(CommentNode(tok.pos, tok.val))
+        self.unexpected(tok, "input")
+        raise AssertionError
+
+    def action(self) -> Node:
+        tok = self.next_non_space()
+        typ = tok.typ
+        if typ == T.BLOCK:
+            return self.block_control()
+        if typ == T.BREAK:
+            return self.break_control(tok.pos, tok.line)
+        if typ == T.CONTINUE:
+            return self.continue_control(tok.pos, tok.line)
+        if typ == T.ELSE:
+            return self.else_control()
+        if typ == T.END:
+            return self.end_control()
+        if typ == T.IF:
+            return self.if_control()
+        if typ == T.RANGE:
+            return self.range_control()
+        if typ == T.TEMPLATE:
+            return self.template_control()
+        if typ == T.WITH:
+            return self.with_control()
+        self.backup()
+        tok = self.peek()
+        return self._set(ActionNode(tok.pos, tok.line, self.pipeline("command", T.RIGHT_DELIM)))
+
+    def break_control(self, pos: int, line: int) -> Node:
+        tok = self.next_non_space()
+        if tok.typ != T.RIGHT_DELIM:
+            self.unexpected(tok, "{{break}}")
+        if self.range_depth == 0:
+            self.errorf("{{break}} outside {{range}}")
+        return self._set(BreakNode(pos, line))
+
+    def continue_control(self, pos: int, line: int) -> Node:
+        tok = self.next_non_space()
+        if tok.typ != T.RIGHT_DELIM:
+            self.unexpected(tok, "{{continue}}")
+        if self.range_depth == 0:
+            self.errorf("{{continue}} outside {{range}}")
+        return self._set(ContinueNode(pos, line))
+
+    def pipeline(self, context: str, end: ItemType) -> PipeNode:
+        tok = self.peek_non_space()
+        pipe = self._set(PipeNode(tok.pos, tok.line))
+        assert isinstance(pipe, PipeNode)
+        while True:  # decls:
+            v = self.peek_non_space()
+            if v.typ != T.VARIABLE:
+                break
+            self.next()
+            token_after = self.peek()
+            nxt = self.peek_non_space()
+            if nxt.typ in (T.ASSIGN, T.DECLARE):
+                pipe.is_assign = nxt.typ == T.ASSIGN
+                self.next_non_space()
+                pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
+                self.vars.append(v.val)
+                break
+            if nxt.typ == T.CHAR and nxt.val == ",":
+                self.next_non_space()
+                pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
+                self.vars.append(v.val)
+                if context == "range" and len(pipe.decl) < 2:
+                    if self.peek_non_space().typ in (T.VARIABLE, T.RIGHT_DELIM, T.RIGHT_PAREN):
+                        continue
+                    self.errorf("range can only initialize variables")
+                self.errorf(f"too many declarations in {context}")
+            if token_after.typ == T.SPACE:
+                self.backup3(v, token_after)
+            else:
+                self.backup2(v)
+            break
+        while True:
+            tok = self.next_non_space()
+            if tok.typ == end:
+                self.check_pipeline(pipe, context)
+                return pipe
+            if tok.typ in (
+                T.BOOL,
+                T.CHAR_CONSTANT,
+                T.COMPLEX,
+                T.DOT,
+                T.FIELD,
+                T.IDENTIFIER,
+                T.NUMBER,
+                T.NIL,
+                T.RAW_STRING,
+                T.STRING,
+                T.VARIABLE,
+                T.LEFT_PAREN,
+            ):
+                self.backup()
+                pipe.cmds.append(self.command())
+                if len(pipe.cmds) > MAX_PIPELINE_CMDS:
+                    self.errorf("pipeline too long")
+            else:
+                self.unexpected(tok, context)
+
+    def check_pipeline(self, pipe: PipeNode, context: str) -> None:
+        if not pipe.cmds:
+            self.errorf(f"missing value for {context}")
+        for i, c in enumerate(pipe.cmds[1:]):
+            if isinstance(c.args[0], BoolNode | DotNode | NilNode | NumberNode | StringNode):
+                self.errorf(f"non executable command in pipeline stage {i + 2}")
+
+    def parse_control(self, context: str) -> tuple[int, int, PipeNode, ListNode, ListNode | None]:
+        nvars = len(self.vars)
+        try:
+            pipe = self.pipeline(context, T.RIGHT_DELIM)
+            if context == "range":
+                self.range_depth += 1
+            lst, nxt = self.item_list()
+            if context == "range":
+                self.range_depth -= 1
+            else_list = None
+            if isinstance(nxt, ElseNode):
+                if context == "if" and self.peek().typ == T.IF:
+                    self.next()
+                    else_list = self._set(ListNode(nxt.pos))
+                    else_list.nodes.append(self.if_control())  # type: ignore[attr-defined]
+                elif context == "with" and self.peek().typ == T.WITH:
+                    self.next()
+                    else_list = self._set(ListNode(nxt.pos))
+                    else_list.nodes.append(self.with_control())  # type: ignore[attr-defined]
+                else:
+                    else_list, nxt = self.item_list()
+                    if not isinstance(nxt, EndNode):
+                        self.errorf(f"expected end; found {nxt}")
+            return pipe.pos, pipe.line, pipe, lst, else_list  # type: ignore[return-value]
+        finally:
+            del self.vars[nvars:]
+
+    def if_control(self) -> Node:
+        return self._set(IfNode(*self.parse_control("if")))
+
+    def range_control(self) -> Node:
+        return self._set(RangeNode(*self.parse_control("range")))
+
+    def with_control(self) -> Node:
+        return self._set(WithNode(*self.parse_control("with")))
+
+    def end_control(self) -> Node:
+        return self._set(EndNode(self.expect(T.RIGHT_DELIM, "end").pos))
+
+    def else_control(self) -> Node:
+        peek = self.peek_non_space()
+        if peek.typ in (T.IF, T.WITH):
+            return self._set(ElseNode(peek.pos, peek.line))
+        tok = self.expect(T.RIGHT_DELIM, "else")
+        return self._set(ElseNode(tok.pos, tok.line))
+
+    def block_control(self) -> Node:
+        context = "block clause"
+        tok = self.next_non_space()
+        name = self.parse_template_name(tok, context)
+        pipe = self.pipeline(context, T.RIGHT_DELIM)
+        block = Tree(name, self.has_function)
+        block.text = self.text
+        block.parse_name = self.parse_name
+        block.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
+        block.root, end = block.item_list()
+        if not isinstance(end, EndNode):
+            self.errorf(f"unexpected {end} in {context}")
+        block.add()
+        block.stop_parse()
+        return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
+
+    def template_control(self) -> Node:
+        context = "template clause"
+        tok = self.next_non_space()
+        name = self.parse_template_name(tok, context)
+        pipe = None
+        if self.next_non_space().typ != T.RIGHT_DELIM:
+            self.backup()
+            pipe = self.pipeline(context, T.RIGHT_DELIM)
+        return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
+
+    def parse_template_name(self, tok: Item, context: str) -> str:
+        if tok.typ in (T.STRING, T.RAW_STRING):
+            try:
+                return go_unquote(tok.val)
+            except UnquoteError as e:
+                self.errorf(str(e))
+        self.unexpected(tok, context)
+        raise AssertionError
+
+    def command(self) -> CommandNode:
+        cmd = self._set(CommandNode(self.peek_non_space().pos))
+        assert isinstance(cmd, CommandNode)
+        while True:
+            self.peek_non_space()
+            operand = self.operand()
+            if operand is not None:
+                cmd.args.append(operand)
+            tok = self.next()
+            if tok.typ == T.SPACE:
+                continue
+            if tok.typ in (T.RIGHT_DELIM, T.RIGHT_PAREN):
+                self.backup()
+            elif tok.typ == T.PIPE:
+                pass
+            else:
+                self.unexpected(tok, "operand")
+            break
+        if not cmd.args:
+            self.errorf("empty command")
+        return cmd
+
+    def operand(self) -> Node | None:
+        node = self.term()
+        if node is None:
+            return None
+        if self.peek().typ == T.FIELD:
+            chain = self._set(ChainNode(self.peek().pos, node))
+            assert isinstance(chain, ChainNode)
+            while self.peek().typ == T.FIELD:
+                chain.add(self.next().val)
+            if isinstance(node, FieldNode):
+                node = self._set(FieldNode(chain.pos, str(chain)))
+            elif isinstance(node, VariableNode):
+                node = self._set(VariableNode(chain.pos, str(chain)))
+            elif isinstance(node, BoolNode | StringNode | NumberNode | NilNode | DotNode):
+                self.errorf(f"unexpected . after term {quote(str(node))}")
+            else:
+                node = chain
+        return node
+
+    def term(self) -> Node | None:
+        tok = self.next_non_space()
+        typ = tok.typ
+        if typ == T.IDENTIFIER:
+            if not self.has_function(tok.val):
+                self.errorf(f"function {quote(tok.val)} not defined")
+            return self._set(IdentifierNode(tok.pos, tok.val))
+        if typ == T.DOT:
+            return self._set(DotNode(tok.pos))
+        if typ == T.NIL:
+            return self._set(NilNode(tok.pos))
+        if typ == T.VARIABLE:
+            return self.use_var(tok.pos, tok.val)
+        if typ == T.FIELD:
+            return self._set(FieldNode(tok.pos, tok.val))
+        if typ == T.BOOL:
+            return self._set(BoolNode(tok.pos, tok.val == "true"))
+        if typ in (T.CHAR_CONSTANT, T.COMPLEX, T.NUMBER):
+            try:
+                return self._set(new_number(tok.pos, tok.val, typ))
+            except ValueError as e:
+                self.errorf(str(e))
+        if typ == T.LEFT_PAREN:
+            if self.stack_depth >= MAX_STACK_DEPTH:
+                self.errorf("max expression depth exceeded")
+            self.stack_depth += 1
+            try:
+                return self.pipeline("parenthesized pipeline", T.RIGHT_PAREN)
+            finally:
+                self.stack_depth -= 1
+        if typ in (T.STRING, T.RAW_STRING):
+            try:
+                s = go_unquote(tok.val)
+            except UnquoteError as e:
+                self.errorf(str(e))
+            return self._set(StringNode(tok.pos, tok.val, s))
+        self.backup()
+        return None
+
+    def use_var(self, pos: int, name: str) -> Node:
+        v = self._set(VariableNode(pos, name))
+        assert isinstance(v, VariableNode)
+        if v.ident[0] in self.vars:
+            return v
+        self.errorf(f"undefined variable {quote(v.ident[0])}")
+        raise AssertionError
+
+
+def parse(
+    name: str, text: str, has_function: Callable[[str], bool]
+) -> dict[str, Tree]:
+    """parse.Parse: the trees of ``text`` (the top-level one named ``name``)."""
+    tree_set: dict[str, Tree] = {}
+    t = Tree(name, has_function)
+    t.text = text
+    try:
+        t.parse(text, tree_set)
+    except _Abort as e:
+        raise ParseError(e.message) from None
+    except RecursionError:
+        raise ParseError(f"template: {name}:1: max expression depth exceeded") from None
+    return tree_set

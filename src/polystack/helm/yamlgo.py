@@ -1,0 +1,858 @@
+"""YAML and JSON exactly as Helm's Go libraries produce and read them.
+
+Helm reads YAML with sigs.k8s.io/yaml (goyaml.v2 resolution, YAML 1.1 booleans
+such as `y`/`on`, then converted through JSON so every number becomes a
+float64) and writes it with `yaml.Marshal` (encoding/json first, then goyaml.v2's
+emitter, a port of libyaml). We use PyYAML's libyaml bindings for the scanning
+and emitting and reproduce Go's resolution, key order and number formatting.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+
+try:  # libyaml bindings
+    from yaml import CSafeDumper as _BaseDumper
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+MERGE = "tag:yaml.org,2002:merge"
+BINARY = "tag:yaml.org,2002:binary"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+
+
+class YAMLError(Exception):
+    """A YAML/JSON error carrying Go's message text."""
+
+
+# ---------------------------------------------------------------- Go strconv
+
+
+def _go_exp(e: int) -> str:
+    return ("e-" if e < 0 else "e+") + f"{abs(e):02d}"
+
+
+def _shortest_digits(f: float) -> tuple[str, int]:
+    """Shortest round-trip decimal digits and decimal point position of |f|."""
+    r = repr(abs(f))
+    mant, _, exp = r.partition("e")
+    e = int(exp) if exp else 0
+    intpart, _, frac = mant.partition(".")
+    if frac == "0":
+        frac = ""
+    digits = (intpart + frac).lstrip("0")
+    lead_zeros = len(intpart + frac) - len((intpart + frac).lstrip("0"))
+    dp = len(intpart) + e - lead_zeros
+    digits = digits.rstrip("0") or "0"
+    return digits, dp
+
+
+def format_float(f: float, fmt: str = "g") -> str:
+    """strconv.FormatFloat(f, fmt, -1, 64) for fmt in 'g', 'e', 'f'."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    neg = "-" if math.copysign(1.0, f) < 0 else ""
+    if f == 0:
+        digits, dp = "0", 1
+    else:
+        digits, dp = _shortest_digits(f)
+    if fmt == "g":
+        exp = dp - 1
+        fmt = "e" if exp < -4 or exp >= 6 else "f"
+    if fmt == "e":
+        exp = dp - 1 if f != 0 else 0
+        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return neg + m + _go_exp(exp)
+    # 'f'
+    if dp <= 0:
+        return neg + "0." + "0" * (-dp) + digits
+    if dp >= len(digits):
+        return neg + digits + "0" * (dp - len(digits))
+    return neg + digits[:dp] + "." + digits[dp:]
+
+
+def format_float_g(f: float) -> str:
+    """strconv.FormatFloat(f, 'g', -1, 64): %v of a float64 in Go."""
+    return format_float(f, "g")
+
+
+def json_float(f: float) -> str:
+    """encoding/json's float64 text."""
+    if math.isnan(f) or math.isinf(f):
+        raise YAMLError(f"json: unsupported value: {format_float_g(f)}")
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        s = format_float(f, "e")
+        if len(s) >= 4 and s[-4] == "e" and s[-3] == "-" and s[-2] == "0":
+            s = s[:-2] + s[-1]
+        return s
+    return format_float(f, "f")
+
+
+def _parse_go_int(s: str) -> int | None:
+    """strconv.ParseInt/ParseUint(s, 0, 64) value, or None (range ignored)."""
+    m = re.fullmatch(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", s)
+    if not m:
+        return None
+    sign, body = m.groups()
+    low = body.lower()
+    if low.startswith("0x"):
+        v = int(body[2:], 16)
+    elif low.startswith("0o"):
+        v = int(body[2:], 8)
+    elif low.startswith("0b"):
+        v = int(body[2:], 2)
+    elif len(body) > 1 and body[0] == "0":
+        v = int(body[1:], 8)
+    else:
+        v = int(body)
+    return -v if sign == "-" else v
+
+
+_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_GO_FLOAT = re.compile(
+    r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.I
+)
+_RESOLVE_MAP: dict[str, tuple[str, Any]] = {}
+for _vals, _tag, _v in (
+    (("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), BOOL, True),
+    (("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), BOOL, False),
+    (("", "~", "null", "Null", "NULL"), NULL, None),
+    ((".nan", ".NaN", ".NAN"), FLOAT, math.nan),
+    ((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), FLOAT, math.inf),
+    (("-.inf", "-.Inf", "-.INF"), FLOAT, -math.inf),
+    (("<<",), MERGE, "<<"),
+):
+    for _s in _vals:
+        _RESOLVE_MAP[_s] = (_tag, _v)
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
+    r"|(?: [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?))?"
+)
+
+I64_MIN, I64_MAX, U64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+
+
+def _go_parse_float(s: str) -> float | None:
+    t = s.replace("_", "") if "_" in s else s
+    try:
+        if re.fullmatch(r"[+-]?0[xX].*", t):
+            return float.fromhex(t)
+        if not _GO_FLOAT.fullmatch(s) or not re.search(r"[0-9]|inf|nan", s, re.I):
+            return None
+        v = float(t)
+    except (ValueError, OverflowError):
+        return None
+    return v
+
+
+def resolve(s: str) -> tuple[str, Any]:
+    """goyaml.v2 resolve("", s) for a plain scalar: (tag, value)."""
+    item = _RESOLVE_MAP.get(s)
+    if item is not None:
+        return item
+    c = s[0] if s else ""
+    if c == ".":
+        f = _go_parse_float(s)
+        if f is not None:
+            return FLOAT, f
+    elif c in "+-0123456789" and c:
+        if c.isdigit() and len(s) >= 8 and s[4:5] == "-" and _TIMESTAMP.fullmatch(s):
+            return TIMESTAMP, s
+        plain = s.replace("_", "")
+        iv = _parse_go_int(plain)
+        if iv is not None and I64_MIN <= iv <= U64_MAX:
+            return INT, iv
+        if _YAML_FLOAT.fullmatch(plain):
+            return FLOAT, float(plain)
+        if iv is not None:  # out of 64-bit range: big.Int
+            return INT, iv
+    return STR, s
+
+
+def needs_quotes(s: str) -> bool:
+    """goyaml.v2 stringv: whether a string cannot be emitted plain."""
+    return resolve(s)[0] != STR or bool(s and s[0] in "+-0123456789" and _BASE60.fullmatch(s))
+
+
+# ---------------------------------------------------------------- keys
+
+
+def _key_less(a: str, b: str) -> bool:
+    """goyaml.v2 keyList.Less for two string keys (natural number order)."""
+    n = min(len(a), len(b))
+    for i in range(n):
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return ca < cb
+        if al or bl:
+            return bl
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdigit():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdigit():
+            an = an * 10 + (ord(a[ai]) - 48)
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdigit():
+            bn = bn * 10 + (ord(b[bi]) - 48)
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return len(a) < len(b)
+
+
+class _Key:
+    __slots__ = ("s",)
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+    def __lt__(self, other: _Key) -> bool:
+        return _key_less(self.s, other.s)
+
+
+def _plain_sortable(keys: list[str]) -> bool:
+    for k in keys:
+        if not k.isascii() or not k.isalpha():
+            return False
+    return True
+
+
+def sorted_keys(keys: list[str]) -> list[str]:
+    if _plain_sortable(keys):
+        return sorted(keys)
+    return sorted(keys, key=_Key)
+
+
+# ---------------------------------------------------------------- JSON (Go)
+
+
+def to_json_tree(v: Any) -> Any:
+    """Go encoding/json view of a Go value, as JSON-ready Python (numbers kept)."""
+    if v is None or isinstance(v, (bool, str, int, float)):
+        return v
+    if isinstance(v, dict):
+        return {str(k): to_json_tree(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json_tree(x) for x in v]
+    if isinstance(v, (bytes, bytearray)):
+        return base64.b64encode(bytes(v)).decode()
+    hook = getattr(v, "go_json", None)
+    if hook is not None:
+        return to_json_tree(hook())
+    raise YAMLError(f"json: unsupported type: {type(v).__name__}")
+
+
+_HTML_ESC = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_HTML_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def _json_str(s: str) -> str:
+    out = json.dumps(s, ensure_ascii=False)
+    if _HTML_RE.search(out):
+        out = _HTML_RE.sub(lambda m: _HTML_ESC[m.group()], out)
+    return out
+
+
+def marshal_json(v: Any, indent: str | None = None) -> str:
+    """encoding/json.Marshal (with HTML escaping), or MarshalIndent with prefix ''."""
+    parts: list[str] = []
+    _json_encode(v, parts, indent, 0)
+    return "".join(parts)
+
+
+def _json_encode(v: Any, out: list[str], indent: str | None, depth: int) -> None:
+    if v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif isinstance(v, str):
+        out.append(_json_str(v))
+    elif isinstance(v, int):
+        out.append(str(int(v)))
+    elif isinstance(v, float):
+        out.append(json_float(v))
+    elif isinstance(v, dict):
+        if not v:
+            out.append("{}")
+            return
+        out.append("{")
+        first = True
+        for k in sorted(str(x) for x in v):
+            if not first:
+                out.append(",")
+            first = False
+            if indent is not None:
+                out.append("\n" + indent * (depth + 1))
+            out.append(_json_str(k))
+            out.append(": " if indent is not None else ":")
+            _json_encode(v[k] if k in v else _lookup_str_key(v, k), out, indent, depth + 1)
+        if indent is not None:
+            out.append("\n" + indent * depth)
+        out.append("}")
+    elif isinstance(v, (list, tuple)):
+        if not v:
+            out.append("[]" if isinstance(v, (list, tuple)) else "null")
+            return
+        out.append("[")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",")
+            if indent is not None:
+                out.append("\n" + indent * (depth + 1))
+            _json_encode(x, out, indent, depth + 1)
+        if indent is not None:
+            out.append("\n" + indent * depth)
+        out.append("]")
+    elif isinstance(v, (bytes, bytearray)):
+        out.append('"' + base64.b64encode(bytes(v)).decode() + '"')
+    else:
+        hook = getattr(v, "go_json", None)
+        if hook is None:
+            raise YAMLError(f"json: unsupported type: {type(v).__name__}")
+        _json_encode(hook(), out, indent, depth)
+
+
+def _lookup_str_key(d: dict, k: str) -> Any:
+    for kk, vv in d.items():
+        if str(kk) == k:
+            return vv
+    return None
+
+
+# ---------------------------------------------------------------- YAML output
+
+
+class _GoDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # every tag implicit
+        if kind is yaml.ScalarNode:
+            return STR
+        if kind is yaml.SequenceNode:
+            return SEQ
+        return MAP
+
+
+def _node(v: Any) -> yaml.Node:
+    """Build the YAML node goyaml.v2 would emit for the JSON re-decoding of v."""
+    if isinstance(v, str):
+        if "\n" in v:
+            style = "|"
+        elif needs_quotes(v):
+            style = '"'
+        else:
+            style = None
+        return yaml.ScalarNode(STR, v, style=style)
+    if v is None:
+        return yaml.ScalarNode(STR, "null")
+    if v is True:
+        return yaml.ScalarNode(STR, "true")
+    if v is False:
+        return yaml.ScalarNode(STR, "false")
+    if isinstance(v, int):
+        return yaml.ScalarNode(STR, str(int(v)))
+    if isinstance(v, float):
+        return yaml.ScalarNode(STR, _number_text(json_float(v)))
+    if isinstance(v, dict):
+        items = [
+            (yaml.ScalarNode(STR, k, style='"' if needs_quotes(k) else None), _node(v[k]))
+            for k in sorted_keys([str(k) for k in v])
+        ] if all(type(k) is str for k in v) else [
+            (_node(str(k)), _node(x)) for k, x in sorted(((str(k), x) for k, x in v.items()),
+                                                       key=lambda kv: _Key(kv[0]))
+        ]
+        return yaml.MappingNode(MAP, items, flow_style=False)
+    if isinstance(v, (list, tuple)):
+        return yaml.SequenceNode(SEQ, [_node(x) for x in v], flow_style=False)
+    if isinstance(v, (bytes, bytearray)):
+        return _node(base64.b64encode(bytes(v)).decode())
+    hook = getattr(v, "go_json", None)
+    if hook is not None:
+        return _node(to_json_tree(hook()))
+    raise YAMLError(f"json: unsupported type: {type(v).__name__}")
+
+
+def _number_text(j: str) -> str:
+    """A JSON number re-read by goyaml.v2 and written back."""
+    tag, val = resolve(j)
+    if tag == FLOAT:
+        s = format_float_g(val)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
+    if tag == INT:
+        return str(val)
+    return j
+
+
+def _empty_flow(node: yaml.Node) -> None:
+    """goyaml.v2 writes empty collections as `{}` / `[]` (libyaml does too)."""
+
+
+def marshal_yaml(v: Any) -> str:
+    """sigs.k8s.io/yaml.Marshal(v) as text (with the trailing newline)."""
+    node = _node(v)
+    out = yaml.serialize(
+        node,
+        Dumper=_GoDumper,
+        allow_unicode=True,
+        width=80,
+        indent=2,
+    )
+    if out.endswith("\n...\n"):
+        out = out[:-4]
+    return out
+
+
+def to_yaml(v: Any) -> str:
+    """Helm's toYaml: Marshal, trailing newline trimmed; "" on error."""
+    try:
+        return marshal_yaml(v).removesuffix("\n")
+    except (YAMLError, RecursionError):
+        return ""
+
+
+def to_yaml_pretty(v: Any) -> str:
+    """Helm's toYamlPretty: goyaml.v3 encoder with indent 2 over the JSON tree."""
+    try:
+        tree = json.loads(marshal_json(v))
+    except YAMLError:
+        return ""
+    node = _node_v3(tree)
+    out = yaml.serialize(
+        node,
+        Dumper=_GoDumperV3,
+        allow_unicode=True,
+        width=1 << 30,
+        indent=2,
+    )
+    if out.endswith("\n...\n"):
+        out = out[:-4]
+    return out.removesuffix("\n")
+
+
+class _GoDumperV3(_GoDumper):
+    pass
+
+
+def _node_v3(v: Any) -> yaml.Node:
+    if isinstance(v, dict):
+        items = [(_node_v3(k), _node_v3(v[k])) for k in sorted(v)]
+        return yaml.MappingNode(MAP, items, flow_style=False)
+    if isinstance(v, list):
+        return yaml.SequenceNode(SEQ, [_node_v3(x) for x in v], flow_style=False)
+    return _node(v)
+
+
+# ---------------------------------------------------------------- YAML input
+
+
+class _GoLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    pass
+
+
+def _go_resolve_node(self: Any, kind: Any, value: Any, implicit: Any) -> str:
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            return resolve(value)[0]
+        return STR
+    if kind is yaml.SequenceNode:
+        return SEQ
+    return MAP
+
+
+_GoLoader.resolve = _go_resolve_node  # type: ignore[method-assign]
+
+
+def _construct_map(loader: Any, node: yaml.MappingNode) -> Any:
+    data: dict[str, Any] = {}
+    yield data
+    loader.flatten_mapping(node)
+    for knode, vnode in node.value:
+        key = loader.construct_object(knode, deep=True)
+        value = loader.construct_object(vnode, deep=True)
+        data[_json_key(key, value)] = value
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
+    return resolve(node.value)[1]
+
+
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> Any:
+    v = node.value
+    if node.tag == FLOAT and resolve(v)[0] == FLOAT:
+        return resolve(v)[1]
+    f = _go_parse_float(v)
+    return f if f is not None else v
+
+
+def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
+    return _RESOLVE_MAP[node.value][1]
+
+
+def _construct_null(loader: Any, node: yaml.ScalarNode) -> Any:
+    return None
+
+
+def _construct_str(loader: Any, node: yaml.ScalarNode) -> Any:
+    return node.value
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    return _GoTimestamp(node.value)
+
+
+class _GoTimestamp(str):
+    """A YAML timestamp: JSON conversion keeps its text."""
+
+
+def _construct_merge(loader: Any, node: yaml.ScalarNode) -> Any:
+    return "<<"
+
+
+def _construct_binary(loader: Any, node: yaml.ScalarNode) -> Any:
+    try:
+        return base64.b64decode(node.value).decode("utf-8", "replace")
+    except Exception as e:  # noqa: BLE001
+        raise YAMLError(f"yaml: !!binary value contains invalid base64 data: {e}")
+
+
+for _tag, _fn in (
+    (INT, _construct_int),
+    (FLOAT, _construct_float),
+    (BOOL, _construct_bool),
+    (NULL, _construct_null),
+    (STR, _construct_str),
+    (TIMESTAMP, _construct_timestamp),
+    (MERGE, _construct_merge),
+    (BINARY, _construct_binary),
+    (MAP, _construct_map),
+):
+    _GoLoader.add_constructor(_tag, _fn)
+
+
+def _yaml_error(e: yaml.YAMLError) -> YAMLError:
+    """goyaml.v2's parser error text: `yaml: line N: problem`."""
+    problem = getattr(e, "problem", None) or "unknown problem parsing YAML content"
+    pm = getattr(e, "problem_mark", None)
+    cm = getattr(e, "context_mark", None)
+    line = 0
+    if pm is not None and pm.line != 0:
+        line = pm.line
+        if isinstance(e, yaml.scanner.ScannerError):
+            line += 1
+    elif cm is not None and cm.line != 0:
+        line = cm.line
+    where = f"line {line}: " if line else ""
+    return YAMLError(f"yaml: {where}{problem}")
+
+
+def _to_json_value(v: Any) -> Any:
+    """sigs.k8s.io/yaml's YAML->JSON->interface{} step: numbers become float64."""
+    if isinstance(v, dict):
+        out: dict[str, Any] = {}
+        for k, x in v.items():
+            out[_json_key(k, x)] = _to_json_value(x)
+        return out
+    if isinstance(v, list):
+        return [_to_json_value(x) for x in v]
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, _GoTimestamp):
+        return str(v)
+    if isinstance(v, int):
+        return float(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise YAMLError(
+                "error converting YAML to JSON: json: unsupported value: " + format_float_g(v)
+            )
+        return v
+    return v
+
+
+def _json_key(k: Any, val: Any) -> str:
+    if isinstance(k, str):
+        return str(k)
+    if k is True:
+        return "true"
+    if k is False:
+        return "false"
+    if isinstance(k, int):
+        return str(k)
+    if isinstance(k, float):
+        return format_float_g(k)
+    raise YAMLError(
+        "error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>,"
+        f" value: {_go_q(val)}"
+        if k is None
+        else f"error converting YAML to JSON: unsupported map key of type: {type(k).__name__}"
+    )
+
+
+def _go_q(v: Any) -> str:
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def load_raw(text: str) -> Any:
+    """Parse one YAML document with goyaml.v2 resolution (no JSON conversion)."""
+    try:
+        return yaml.load(text, Loader=_GoLoader)  # noqa: S506 - custom safe loader
+    except yaml.YAMLError as e:
+        raise _yaml_error(e) from None
+
+
+def unmarshal(text: str | bytes) -> Any:
+    """sigs.k8s.io/yaml.Unmarshal into interface{}: JSON-typed values."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        raw = yaml.load(text, Loader=_GoLoader)  # noqa: S506
+    except yaml.YAMLError as e:
+        raise YAMLError("error converting YAML to JSON: " + str(_yaml_error(e))) from None
+    return _to_json_value(raw)
+
+
+def load_all_raw(text: str) -> list[Any]:
+    try:
+        return list(yaml.load_all(text, Loader=_GoLoader))  # noqa: S506
+    except yaml.YAMLError as e:
+        raise _yaml_error(e) from None
+
+
+def unmarshal_map(text: str | bytes) -> dict[str, Any]:
+    """Unmarshal into map[string]interface{} (values.yaml, -f files, Chart.yaml)."""
+    v = unmarshal(text)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise YAMLError(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+            f"{_json_kind(v)} into Go value of type map[string]interface {{}}"
+        )
+    return v
+
+
+def _json_kind(v: Any) -> str:
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, list):
+        return "array"
+    return "object"
+
+
+# ---------------------------------------------------------------- Go JSON errors
+
+
+def go_json_error(text: str) -> str | None:
+    """The message Go's encoding/json gives for invalid `text`, None if valid."""
+    return _GoJSONChecker(text).check()
+
+
+def _quote_char(c: str) -> str:
+    if c == "'":
+        return "'\\''"
+    if c == '"':
+        return "'\"'"
+    if c.isprintable():
+        return "'" + c + "'"
+    return "'" + json.dumps(c)[1:-1] + "'"
+
+
+class _GoJSONChecker:
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.i = 0
+
+    def check(self) -> str | None:
+        try:
+            self.ws()
+            self.value("looking for beginning of value")
+            self.ws()
+            if self.i < len(self.s):
+                return self.bad("after top-level value")
+        except _JSONErr as e:
+            return str(e)
+        return None
+
+    def bad(self, ctx: str) -> str:
+        return f"invalid character {_quote_char(self.s[self.i])} {ctx}"
+
+    def fail(self, ctx: str) -> None:
+        if self.i >= len(self.s):
+            raise _JSONErr("unexpected end of JSON input")
+        raise _JSONErr(self.bad(ctx))
+
+    def ws(self) -> None:
+        while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
+            self.i += 1
+
+    def value(self, ctx: str) -> None:
+        if self.i >= len(self.s):
+            raise _JSONErr("unexpected end of JSON input")
+        c = self.s[self.i]
+        if c == "{":
+            self.i += 1
+            self.ws()
+            if self.peek() == "}":
+                self.i += 1
+                return
+            while True:
+                if self.peek() != '"':
+                    self.fail("looking for beginning of object key string")
+                self.string()
+                self.ws()
+                if self.peek() != ":":
+                    self.fail("after object key")
+                self.i += 1
+                self.ws()
+                self.value("looking for beginning of value")
+                self.ws()
+                if self.peek() == ",":
+                    self.i += 1
+                    self.ws()
+                    continue
+                if self.peek() == "}":
+                    self.i += 1
+                    return
+                self.fail("after object key:value pair")
+        elif c == "[":
+            self.i += 1
+            self.ws()
+            if self.peek() == "]":
+                self.i += 1
+                return
+            while True:
+                self.value("looking for beginning of value")
+                self.ws()
+                if self.peek() == ",":
+                    self.i += 1
+                    self.ws()
+                    continue
+                if self.peek() == "]":
+                    self.i += 1
+                    return
+                self.fail("after array element")
+        elif c == '"':
+            self.string()
+        elif c in "-0123456789":
+            self.number()
+        elif c in "tfn":
+            word = {"t": "true", "f": "false", "n": "null"}[c]
+            for j, expect in enumerate(word):
+                if self.i >= len(self.s):
+                    raise _JSONErr("unexpected end of JSON input")
+                if self.s[self.i] != expect:
+                    raise _JSONErr(
+                        f"{self.bad(f'in literal {word} (expecting {_quote_char(expect)})')}"
+                    )
+                self.i += 1
+                del j
+        else:
+            self.fail(ctx)
+
+    def peek(self) -> str:
+        return self.s[self.i] if self.i < len(self.s) else ""
+
+    def string(self) -> None:
+        self.i += 1
+        while True:
+            if self.i >= len(self.s):
+                raise _JSONErr("unexpected end of JSON input")
+            c = self.s[self.i]
+            if c == '"':
+                self.i += 1
+                return
+            if c == "\\":
+                self.i += 1
+                e = self.peek()
+                if e == "u":
+                    self.i += 1
+                    for _ in range(4):
+                        if self.peek() == "":
+                            raise _JSONErr("unexpected end of JSON input")
+                        if self.peek() not in "0123456789abcdefABCDEF":
+                            self.fail("in \\u hexadecimal character escape")
+                        self.i += 1
+                    continue
+                if e == "" or e not in '"\\/bfnrt':
+                    self.fail("in string escape code")
+                self.i += 1
+                continue
+            if ord(c) < 0x20:
+                self.fail("in string literal")
+            self.i += 1
+
+    def number(self) -> None:
+        if self.peek() == "-":
+            self.i += 1
+            if not self.peek().isdigit():
+                self.fail("in numeric literal")
+        if self.peek() == "0":
+            self.i += 1
+        else:
+            while self.peek().isdigit():
+                self.i += 1
+        if self.peek() == ".":
+            self.i += 1
+            if not self.peek().isdigit():
+                self.fail("after decimal point in numeric literal")
+            while self.peek().isdigit():
+                self.i += 1
+        if self.peek() in ("e", "E"):
+            self.i += 1
+            if self.peek() in ("+", "-"):
+                self.i += 1
+            if not self.peek().isdigit():
+                self.fail("in exponent of numeric literal")
+            while self.peek().isdigit():
+                self.i += 1
+
+
+class _JSONErr(Exception):
+    pass
+
+
+def unmarshal_json(text: str) -> Any:
+    """encoding/json.Unmarshal into interface{}: numbers are float64."""
+    err = go_json_error(text)
+    if err is not None:
+        raise YAMLError(err)
+    return json.loads(text, parse_int=float)

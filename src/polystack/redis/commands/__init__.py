@@ -1,0 +1,177 @@
+"""The declarative command table.
+
+Every command is declared once with :func:`command`: its name, arity (negative
+means "at least"), flags, key positions, group and handler.  Dispatch, arity
+errors, COMMAND INFO/DOCS/COUNT/LIST/GETKEYS and ACL categories all read this
+table.  Importing :mod:`polystack.redis.commands.table` registers every family.
+
+A handler is ``fn(client, argv) -> reply`` where ``argv[0]`` is the command name
+as sent and the reply is a value :func:`polystack.redis.wire.encode` understands
+(or it raises :class:`~polystack.redis.errors.RedisError`).  A handler that
+modifies the dataset increments ``client.server.dirty``; the command is then
+written to the log (its ``argv``, or what the handler put in
+``client.propagate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[Any, list[bytes]], Any]
+
+COMMANDS: dict[bytes, Command] = {}
+# The same commands keyed by lower- and upper-case names, so dispatch usually needs no lower().
+DISPATCH: dict[bytes, Command] = {}
+
+
+@dataclass(slots=True)
+class Command:
+    name: str
+    arity: int
+    flags: frozenset[str]
+    first_key: int
+    last_key: int
+    step: int
+    handler: Handler
+    group: str
+    since: str
+    summary: str
+    complexity: str = ""
+    acl_categories: tuple[str, ...] = ()
+    tips: tuple[str, ...] = ()
+    subcommands: dict[bytes, Command] = field(default_factory=dict)
+    parent: Command | None = None
+    arguments: tuple[dict, ...] = ()
+    write: bool = False
+    noauth: bool = False
+    getkeys: Callable[[list[bytes]], list[int]] | None = None
+    calls: int = 0
+    failed_calls: int = 0
+    rejected_calls: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name}|{self.name}" if self.parent else self.name
+
+    def key_indexes(self, argv: list[bytes]) -> list[int]:
+        if self.getkeys is not None:
+            return self.getkeys(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.step or 1))
+
+
+_GROUP_CATEGORY = {
+    "string": "@string",
+    "generic": "@keyspace",
+    "list": "@list",
+    "hash": "@hash",
+    "set": "@set",
+    "sorted-set": "@sortedset",
+    "connection": "@connection",
+    "server": "",
+    "transactions": "@transaction",
+    "pubsub": "@pubsub",
+    "scripting": "@scripting",
+    "hyperloglog": "@hyperloglog",
+    "stream": "@stream",
+    "bitmap": "@bitmap",
+    "geo": "@geo",
+}
+
+
+def _categories(flags: frozenset[str], group: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    cats: list[str] = []
+    if "write" in flags:
+        cats.append("@write")
+    if "readonly" in flags and group not in ("server", "connection"):
+        cats.append("@read")
+    if "admin" in flags:
+        cats += ["@admin", "@dangerous"]
+    g = _GROUP_CATEGORY.get(group, "")
+    if g:
+        cats.append(g)
+    if "fast" in flags:
+        cats.append("@fast")
+    else:
+        cats.append("@slow")
+    if "blocking" in flags:
+        cats.append("@blocking")
+    for c in extra:
+        if c not in cats:
+            cats.append(c)
+    return tuple(cats)
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str = "",
+    keys: tuple[int, int, int] = (0, 0, 0),
+    group: str = "generic",
+    since: str = "1.0.0",
+    summary: str = "",
+    complexity: str = "",
+    acl: tuple[str, ...] = (),
+    tips: tuple[str, ...] = (),
+    parent: str | None = None,
+    arguments: tuple[dict, ...] = (),
+    getkeys: Callable[[list[bytes]], list[int]] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``)."""
+
+    def register(handler: Handler) -> Handler:
+        fl = frozenset(flags.split())
+        cmd = Command(
+            name=name.lower(),
+            arity=arity,
+            flags=fl,
+            first_key=keys[0],
+            last_key=keys[1],
+            step=keys[2],
+            handler=handler,
+            group=group,
+            since=since,
+            summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+            complexity=complexity,
+            acl_categories=_categories(fl, group, acl),
+            tips=tips,
+            arguments=arguments,
+            write="write" in fl,
+            noauth="no_auth" in fl,
+            getkeys=getkeys,
+        )
+        if parent is None:
+            existing = COMMANDS.get(cmd.name.encode())
+            if existing is not None:
+                cmd.subcommands = existing.subcommands
+                for sub in cmd.subcommands.values():
+                    sub.parent = cmd
+            COMMANDS[cmd.name.encode()] = cmd
+            DISPATCH[cmd.name.encode()] = cmd
+            DISPATCH[cmd.name.upper().encode()] = cmd
+        else:
+            container = COMMANDS.get(parent.lower().encode())
+            if container is None:
+                raise RuntimeError(f"register the container command {parent} before {name}")
+            cmd.parent = container
+            container.subcommands[cmd.name.encode()] = cmd
+        return handler
+
+    return register
+
+
+def container(name: str, group: str, since: str, summary: str, flags: str = "") -> None:
+    """Declare a container command (CONFIG, CLIENT, OBJECT ...) whose subcommands register later."""
+
+    def dispatch(client: Any, argv: list[bytes]) -> Any:
+        raise AssertionError("container commands are dispatched by the session")
+
+    command(name, -2, flags, group=group, since=since, summary=summary)(dispatch)
+
+
+def lookup(argv: list[bytes]) -> Command | None:
+    return COMMANDS.get(argv[0].lower())

@@ -1,0 +1,241 @@
+"""One Redis client connection (sans-I/O): parse requests, check them against the
+command table, run them, encode the replies, and hand writes to the log."""
+
+from __future__ import annotations
+
+import marshal
+from typing import TYPE_CHECKING, Any
+
+from polystack.redis import wire
+from polystack.redis.commands import COMMANDS, DISPATCH, Command
+from polystack.redis.errors import RedisError
+from polystack.redis.store import Database
+
+if TYPE_CHECKING:
+    from polystack.redis.service import RedisService
+    from polystack.runtime.connection import Peer
+
+_encode = wire.encode
+_COMMANDS_get = COMMANDS.get
+_DISPATCH_get = DISPATCH.get
+_OK = wire.OK
+_dumps = marshal.dumps
+_BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+
+# Flags on a client that send it off the fast path (auth needed, MULTI, subscribed ...).
+SLOW_AUTH = 1
+SLOW_MULTI = 2
+SLOW_PUBSUB = 4
+SLOW_CLOSING = 8
+
+
+class Client:
+    """A connected client: its database, protocol version, name and state."""
+
+    def __init__(self, server: RedisService, peer: Peer) -> None:
+        self.server = server
+        self.peer = peer
+        self.id = peer.id
+        self.db_id = 0
+        self.db: Database = server.keyspace.dbs[0]
+        self.resp3 = False
+        self.name: bytes = b""
+        self.lib_name: bytes = b""
+        self.lib_ver: bytes = b""
+        self.user = "default"
+        self.authenticated = not server.config.requirepass
+        self.slow = 0 if self.authenticated else SLOW_AUTH
+        self.created = server.clock.time()
+        self.last_interaction = self.created
+        self.last_cmd = "NULL"
+        self.no_evict = False
+        self.propagate: list[list[bytes]] | None = None
+        self.multi: list[list[bytes]] | None = None
+        self._out: list[bytes] = []
+        self._log: list[tuple[int, list[bytes]]] = []
+        self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
+        self._clock_time = server.clock.time
+        self.ks = server.keyspace
+        server.clients[self.id] = self
+
+    # -- the runtime's interface -------------------------------------------
+    def feed(self, data: bytes) -> None:
+        self.last_interaction = self._clock_time()
+        try:
+            requests = self._parser.feed(data)
+            error = None
+        except wire.ProtocolError as e:
+            requests = e.requests
+            error = e
+        if requests:
+            self._run(requests)
+        if error is not None:
+            self._out.append(error.reply())
+            self.slow |= SLOW_CLOSING
+        self._finish_batch()
+        if self.slow & SLOW_CLOSING:
+            self.peer.close()
+
+    def connection_lost(self) -> None:
+        self.server.clients.pop(self.id, None)
+        self.server.client_gone(self)
+
+    # -- batches -----------------------------------------------------------
+    def _finish_batch(self) -> None:
+        out = self._out
+        if self._log:
+            log = self.server.log_commands(self._log)
+            self._log = []
+            if out:
+                data = b"".join(out) if len(out) > 1 else out[0]
+                out.clear()
+                if log is not None:
+                    self.peer.write_after(log, data)
+                else:
+                    self.peer.write(data)
+        elif out:
+            self.peer.write(b"".join(out) if len(out) > 1 else out[0])
+            out.clear()
+
+    def push(self, value: Any) -> None:
+        """Send an out-of-band reply (pub/sub message, CLIENT KILL notice) outside a batch."""
+        out: list[bytes] = []
+        _encode(value, self.resp3, out)
+        self.peer.write(b"".join(out))
+
+    # -- executing -----------------------------------------------------------
+    def _run(self, requests: list[list[bytes]]) -> None:
+        """Run a batch of requests and queue their replies (the hot path: keep it lean)."""
+        out = self._out
+        extend = out.extend
+        ks = self.ks
+        for argv in requests:
+            if self.slow:
+                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                continue
+            cmd = _DISPATCH_get(argv[0])
+            if cmd is None or cmd.subcommands:
+                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                continue
+            n = len(argv)
+            arity = cmd.arity
+            if (arity > 0 and arity != n) or n < -arity:
+                out.append(
+                    b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.name.encode()
+                )
+                cmd.rejected_calls += 1
+                continue
+            dirty = ks.dirty
+            try:
+                reply = cmd.handler(self, argv)
+            except RedisError as e:
+                out.append(e.encode())
+                cmd.failed_calls += 1
+            else:
+                if reply is _OK:
+                    out.append(b"+OK\r\n")
+                elif type(reply) is bytes and len(reply) < 4096:
+                    extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                else:
+                    _encode(reply, self.resp3, out)
+            cmd.calls += 1
+            if ks.dirty != dirty:
+                if self.propagate is None:
+                    self._log.append((self.db_id, argv))
+                else:
+                    for p in self.propagate:
+                        self._log.append((self.db_id, p))
+                    self.propagate = None
+
+    def execute(self, argv: list[bytes]) -> None:
+        """Run one request (used by MULTI/EXEC and scripts)."""
+        self._run([argv])
+
+    def _call(self, cmd: Command, argv: list[bytes]) -> None:
+        ks = self.ks
+        dirty = ks.dirty
+        try:
+            reply = cmd.handler(self, argv)
+        except RedisError as e:
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+        else:
+            _encode(reply, self.resp3, self._out)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            if self.propagate is None:
+                self._log.append((self.db_id, argv))
+            else:
+                for p in self.propagate:
+                    self._log.append((self.db_id, p))
+                self.propagate = None
+
+    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
+        out = self._out
+        if self.slow & SLOW_CLOSING:
+            return
+        if cmd is None:
+            name = argv[0]
+            args = b""
+            for a in argv[1:]:
+                if len(args) >= 128:
+                    break
+                args += b"'%b' " % a[: 128 - len(args)]
+            err = b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args)
+            out.append(err.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+            self.server.unknown_commands += 1
+            return
+        if cmd.subcommands and len(argv) >= 2:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                msg = b"-ERR unknown subcommand '%b'. Try %b HELP." % (
+                    argv[1][:128],
+                    cmd.name.upper().encode(),
+                )
+                out.append(msg.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+                return
+            cmd = sub
+        n = len(argv)
+        if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
+            out.append(
+                b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.full_name.encode()
+            )
+            cmd.rejected_calls += 1
+            return
+        if self.slow & SLOW_AUTH and not cmd.noauth:
+            out.append(b"-NOAUTH Authentication required.\r\n")
+            cmd.rejected_calls += 1
+            return
+        if self.slow & SLOW_MULTI and cmd.name not in (
+            "exec",
+            "discard",
+            "multi",
+            "watch",
+            "quit",
+            "reset",
+        ):
+            assert self.multi is not None
+            self.multi.append(argv)
+            out.append(b"+QUEUED\r\n")
+            return
+        self._call(cmd, argv)
+
+    # -- state changes commands make -------------------------------------
+    def select(self, db_id: int) -> None:
+        self.db_id = db_id
+        self.db = self.server.keyspace.dbs[db_id]
+
+    def set_authenticated(self, user: str = "default") -> None:
+        self.authenticated = True
+        self.user = user
+        self.slow &= ~SLOW_AUTH
+
+    def close_after_reply(self) -> None:
+        self.slow |= SLOW_CLOSING
+
+    def now_ms(self) -> int:
+        return self.server.clock.time_ms()
+
+
+def encode_log_batch(entries: list[tuple[int, list[bytes]]]) -> bytes:
+    return _dumps(entries)

@@ -1,0 +1,149 @@
+"""The keyspace: Redis's numbered databases of keys, values and expiry deadlines.
+
+Knows nothing of the wire.  String values are ``bytes``; other types register
+their Python class and Redis type name in :data:`TYPE_NAMES`.  Expiry is lazy
+(a read of an expired key deletes it) plus active: every deadline also sits in a
+heap, and :meth:`Keyspace.active_expire_cycle` (run ``hz`` times a second)
+removes keys whose deadlines have passed, within a time budget.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from typing import Any
+
+TYPE_NAMES: dict[type, str] = {bytes: "string"}
+
+
+def type_name(value: Any) -> str:
+    return TYPE_NAMES.get(type(value), "none")
+
+
+class Database:
+    """One numbered database (SELECT n)."""
+
+    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys")
+
+    def __init__(self, db_id: int) -> None:
+        self.id = db_id
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}  # key -> absolute deadline in ms
+        self.heap: list[tuple[int, bytes]] = []  # (deadline, key); stale entries skipped
+        self.lru: dict[bytes, int] = {}  # key -> last access (LRU clock seconds)
+        self.expired_keys = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- expiry ----------------------------------------------------------
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+        heapq.heappush(self.heap, (when_ms, key))
+        if len(self.heap) > 2 * len(self.expires) + 1024:
+            self.heap = [(w, k) for k, w in self.expires.items()]
+            heapq.heapify(self.heap)
+
+    def persist(self, key: bytes) -> bool:
+        return self.expires.pop(key, None) is not None
+
+    def is_expired(self, key: bytes, now_ms: int) -> bool:
+        when = self.expires.get(key)
+        return when is not None and when <= now_ms
+
+    def get(self, key: bytes, now_ms: int) -> Any:
+        """The live value of ``key`` (deleting it if its deadline passed), or None."""
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms:
+                self.delete(key)
+                self.expired_keys += 1
+                return None
+        return self.data.get(key)
+
+    def exists(self, key: bytes, now_ms: int) -> bool:
+        return self.get(key, now_ms) is not None
+
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
+        """Store ``value``; a plain SET clears the key's deadline unless ``keep_ttl``."""
+        self.data[key] = value
+        if not keep_ttl and self.expires:
+            self.expires.pop(key, None)
+
+    def delete(self, key: bytes) -> bool:
+        if self.data.pop(key, None) is None:
+            return False
+        if self.expires:
+            self.expires.pop(key, None)
+        self.lru.pop(key, None)
+        return True
+
+    def ttl_ms(self, key: bytes, now_ms: int) -> int:
+        """Redis's TTL semantics: -2 missing, -1 no deadline, else milliseconds left."""
+        if self.get(key, now_ms) is None:
+            return -2
+        when = self.expires.get(key)
+        if when is None:
+            return -1
+        return max(0, when - now_ms)
+
+    def clear(self) -> int:
+        n = len(self.data)
+        self.data = {}
+        self.expires = {}
+        self.heap = []
+        self.lru = {}
+        return n
+
+    def expire_due(self, now_ms: int, budget_s: float) -> int:
+        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds."""
+        heap = self.heap
+        expires = self.expires
+        removed = 0
+        stop = time.perf_counter() + budget_s
+        while heap and heap[0][0] <= now_ms:
+            when, key = heapq.heappop(heap)
+            if expires.get(key) == when:
+                self.delete(key)
+                self.expired_keys += 1
+                removed += 1
+                if removed % 64 == 0 and time.perf_counter() > stop:
+                    break
+        return removed
+
+    def avg_ttl(self, now_ms: int) -> int:
+        if not self.expires:
+            return 0
+        sample = list(self.expires.values())[:64]
+        return max(0, sum(w - now_ms for w in sample) // len(sample))
+
+
+class Keyspace:
+    """All databases plus the counters INFO reports about them."""
+
+    def __init__(self, databases: int = 16) -> None:
+        self.dbs = [Database(i) for i in range(databases)]
+        self.dirty = 0  # changes since the last snapshot
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+
+    @property
+    def expired_keys(self) -> int:
+        return sum(db.expired_keys for db in self.dbs)
+
+    def flushall(self) -> int:
+        return sum(db.clear() for db in self.dbs)
+
+    def swap(self, a: int, b: int) -> None:
+        da, db_ = self.dbs[a], self.dbs[b]
+        da.data, db_.data = db_.data, da.data
+        da.expires, db_.expires = db_.expires, da.expires
+        da.heap, db_.heap = db_.heap, da.heap
+        da.lru, db_.lru = db_.lru, da.lru
+
+    def active_expire_cycle(self, now_ms: int, budget_s: float = 0.025) -> int:
+        removed = 0
+        for db in self.dbs:
+            if db.heap:
+                removed += db.expire_due(now_ms, budget_s)
+        return removed

@@ -1,0 +1,345 @@
+"""RESP2/RESP3 codec (sans-I/O).
+
+Requests are parsed with hiredis's C ``Reader`` (multibulk) or as inline commands
+(a line of space-separated words, as typed into telnet or old redis-cli).  Replies
+are Python values encoded by :func:`encode`:
+
+========================  ==========================  =========================
+value                     RESP2                       RESP3
+========================  ==========================  =========================
+``bytes``                 bulk string ``$``           bulk string ``$``
+``Simple`` (OK, PONG)     simple string ``+``         simple string ``+``
+``int``                   integer ``:``               integer ``:``
+``bool``                  integer ``:`` 1/0           boolean ``#t``/``#f``
+``float``                 bulk string (``%.17g``)     double ``,``
+``None``                  null bulk ``$-1``           null ``_``
+``NULL_ARRAY``            null array ``*-1``          null ``_``
+``list``/``tuple``        array ``*``                 array ``*``
+``dict``                  flat array ``*``            map ``%``
+``set``/``frozenset``     array ``*``                 set ``~``
+``Verbatim``              bulk string                 verbatim ``=txt:``
+``Push``                  array ``*``                 push ``>``
+``RedisError``            error ``-``                 error ``-``
+``Raw``                   bytes as they are           bytes as they are
+========================  ==========================  =========================
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import hiredis
+
+from polystack.redis.errors import RedisError
+
+PROTO_INLINE_MAX_SIZE = 64 * 1024
+PROTO_MBULK_BIG_ARG = 32 * 1024
+
+
+class Simple(bytes):
+    """A simple string reply (``+OK``)."""
+
+
+class Verbatim(bytes):
+    """A verbatim string (RESP3 ``=``); a bulk string in RESP2."""
+
+
+class Raw(bytes):
+    """Already-encoded RESP, written as it is."""
+
+
+class Push(list):
+    """An out-of-band push (RESP3 ``>``); an array in RESP2."""
+
+
+class _NullArray:
+    __slots__ = ()
+
+
+NULL_ARRAY = _NullArray()
+OK = Simple(b"OK")
+PONG = Simple(b"PONG")
+QUEUED = Simple(b"QUEUED")
+
+
+class ProtocolError(Exception):
+    """The client sent bytes that are not RESP; Redis replies with the error and closes."""
+
+    requests: list[list[bytes]] = []
+
+    def reply(self) -> bytes:
+        return f"-ERR Protocol error: {self.args[0]}\r\n".encode()
+
+
+def format_double(value: float) -> bytes:
+    """Redis's %.17g formatting of doubles, as used for replies and INCRBYFLOAT."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if math.isnan(value):
+        return b"nan"
+    if value == int(value) and abs(value) < 1e17:
+        return b"%d" % int(value)
+    return (b"%.17g" % value).replace(b"e+", b"e+")
+
+
+def format_human_double(value: float) -> bytes:
+    """Redis's "human friendly" long double format (INCRBYFLOAT, HINCRBYFLOAT): %.17Lf, trailing zeros cut."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    text = b"%.17f" % value
+    if b"." in text:
+        text = text.rstrip(b"0").rstrip(b".")
+    if text == b"-0":
+        text = b"0"
+    return text
+
+
+def _resp3_double(value: float) -> bytes:
+    if math.isinf(value):
+        return b",inf\r\n" if value > 0 else b",-inf\r\n"
+    if math.isnan(value):
+        return b",nan\r\n"
+    return b"," + format_double(value) + b"\r\n"
+
+
+def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
+    """Append the RESP encoding of ``value`` to ``out``."""
+    t = type(value)
+    if t is bytes:
+        out.append(b"$%d\r\n%b\r\n" % (len(value), value))
+    elif t is Simple:
+        out.append(b"+%b\r\n" % value)
+    elif t is int:
+        out.append(b":%d\r\n" % value)
+    elif value is None:
+        out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        out.append(b"*%d\r\n" % len(value))
+        for item in value:
+            encode(item, resp3, out)
+    elif t is Raw:
+        out.append(value)
+    elif isinstance(value, RedisError):
+        out.append(value.encode())
+    elif t is bool:
+        if resp3:
+            out.append(b"#t\r\n" if value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if value else b":0\r\n")
+    elif t is float:
+        if resp3:
+            out.append(_resp3_double(value))
+        else:
+            s = format_double(value)
+            out.append(b"$%d\r\n%b\r\n" % (len(s), s))
+    elif t is dict:
+        if resp3:
+            out.append(b"%%%d\r\n" % len(value))
+        else:
+            out.append(b"*%d\r\n" % (2 * len(value)))
+        for k, v in value.items():
+            encode(k, resp3, out)
+            encode(v, resp3, out)
+    elif t is set or t is frozenset:
+        out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+        for item in value:
+            encode(item, resp3, out)
+    elif t is Verbatim:
+        if resp3:
+            out.append(b"=%d\r\ntxt:%b\r\n" % (len(value) + 4, value))
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(value), value))
+    elif t is Push:
+        out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+        for item in value:
+            encode(item, resp3, out)
+    elif value is NULL_ARRAY:
+        out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is str:
+        b = value.encode()
+        out.append(b"$%d\r\n%b\r\n" % (len(b), b))
+    elif isinstance(value, bytes):
+        out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))
+    elif isinstance(value, int):
+        out.append(b":%d\r\n" % value)
+    else:
+        raise TypeError(f"cannot encode {t.__name__} as RESP")
+
+
+def encode_one(value: Any, resp3: bool = False) -> bytes:
+    out: list[bytes] = []
+    encode(value, resp3, out)
+    return b"".join(out)
+
+
+def encode_command(*args: bytes | str | int) -> bytes:
+    """A request as clients send it (used by the log, benchmarks and tests)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = b"%d" % a
+        parts.append(b"$%d\r\n%b\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+def split_inline(line: bytes) -> list[bytes]:
+    """Split an inline command as Redis's sdssplitargs does (quotes, escapes)."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\n\r\x0b\x0c":
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if (
+                    c == 0x5C
+                    and i + 3 < n
+                    and line[i + 1] == 0x78
+                    and _ishex(line[i + 2])
+                    and _ishex(line[i + 3])
+                ):
+                    cur.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    cur.append(
+                        {0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(line[i], line[i])
+                    )
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\x0b\x0c":
+                        raise ProtocolError("unbalanced quotes in request")
+                    inq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            elif insq:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    cur.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\x0b\x0c":
+                        raise ProtocolError("unbalanced quotes in request")
+                    insq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \n\r\t\x00":
+                    break
+                if c == 0x22:
+                    inq = True
+                elif c == 0x27:
+                    insq = True
+                else:
+                    cur.append(c)
+            i += 1
+        args.append(bytes(cur))
+
+
+def _ishex(c: int) -> bool:
+    return c in b"0123456789abcdefABCDEF"
+
+
+class RequestParser:
+    """Bytes in, argument vectors out: :meth:`feed` returns the complete requests so far."""
+
+    __slots__ = ("_reader", "_inline_buf", "max_query")
+
+    def __init__(self, max_query: int = 1 << 30) -> None:
+        self._reader = hiredis.Reader()
+        self._inline_buf = b""
+        self.max_query = max_query
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
+        ``requests`` holds the complete requests that came before them."""
+        reader = self._reader
+        requests: list[list[bytes]] = []
+        while data:
+            if not reader.has_data() and data[0] != 0x2A:  # not '*': inline command
+                try:
+                    data = self._feed_inline(data, requests)
+                except ProtocolError as e:
+                    e.requests = requests
+                    raise
+                continue
+            reader.feed(data)
+            data = b""
+            try:
+                while True:
+                    req = reader.gets()
+                    if req is False:
+                        break
+                    if type(req) is not list:
+                        raise ProtocolError(f"expected '*', got '{_first_char(req)}'")
+                    for a in req:
+                        if type(a) is not bytes:
+                            raise ProtocolError(f"expected '$', got '{_first_char(a)}'")
+                    if req:
+                        requests.append(req)
+            except hiredis.ProtocolError as e:
+                err = ProtocolError(_hiredis_message(str(e)))
+                err.requests = requests
+                raise err from None
+            except ProtocolError as e:
+                e.requests = requests
+                raise
+            if reader.has_data() and reader.len() > self.max_query:
+                err = ProtocolError("too big query buffer")
+                err.requests = requests
+                raise err
+        return requests
+
+    def _feed_inline(self, data: bytes, requests: list[list[bytes]]) -> bytes:
+        buf = self._inline_buf + data
+        nl = buf.find(b"\n")
+        if nl < 0:
+            if len(buf) > PROTO_INLINE_MAX_SIZE:
+                self._inline_buf = b""
+                raise ProtocolError("too big inline request")
+            self._inline_buf = buf
+            return b""
+        line = buf[:nl]
+        rest = buf[nl + 1 :]
+        self._inline_buf = b""
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        argv = split_inline(line)
+        if argv:
+            requests.append(argv)
+        return rest
+
+
+def _first_char(v: object) -> str:
+    if isinstance(v, int):
+        return ":"
+    if isinstance(v, list):
+        return "*"
+    return "+"
+
+
+def _hiredis_message(msg: str) -> str:
+    low = msg.lower()
+    if "multi-bulk length" in low or "multibulk" in low:
+        return "invalid multibulk length"
+    if "bulk" in low and "length" in low:
+        return "invalid bulk length"
+    return msg

@@ -1,0 +1,35 @@
+"""Session-level ops: ping, whoAmI (and the ops the session itself drives: auth, closeSession)."""
+
+from __future__ import annotations
+
+from ..defs import OpCode
+from ..records import AuthPacket, EmptyRequest
+from ..wire import AUTH_XID, PING_XID, write_ustring, INT
+from . import op
+
+
+@op(OpCode.ping, "ping", EmptyRequest, special_xid=PING_XID)
+def ping(zk, cnxn, req) -> bytes:
+    return b""
+
+
+@op(OpCode.whoAmI, "whoAmI", EmptyRequest)
+def who_am_i(zk, cnxn, req) -> bytes:
+    infos = cnxn.auth_info
+    parts = [INT.pack(len(infos))]
+    for ident in infos:
+        user = ident.id.split(":", 1)[0] if ident.scheme == "digest" else ident.id
+        parts.append(write_ustring(ident.scheme))
+        parts.append(write_ustring(user))
+    return b"".join(parts)
+
+
+@op(OpCode.auth, "auth", AuthPacket, special_xid=AUTH_XID)
+def auth(zk, cnxn, req) -> bytes:
+    return cnxn.add_auth(req)
+
+
+@op(OpCode.closeSession, "closeSession", EmptyRequest, write=True)
+def close_session(zk, cnxn, req, zxid, time) -> bytes:
+    zk.kill_session(cnxn.session_id, zxid)
+    return b""

@@ -1,0 +1,175 @@
+"""The ZooKeeper service: its listener, recovery, session expiry and container timers, admin routes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from polystack.runtime.clock import Clock
+from polystack.runtime.log import Journal
+from polystack.runtime.server import ListenerSpec, Service
+
+from . import admin, zoocfg
+from .session import ServerCnxn
+from .zkserver import Settings, ZooKeeperServer
+
+if TYPE_CHECKING:
+    from polystack.config import Config
+    from polystack.runtime.connection import Peer
+
+log = logging.getLogger(__name__)
+
+
+def build_settings(config: Config, data_dir: Path) -> tuple[Settings, Path, Path, int]:
+    """Settings from the ``[zookeeper]`` section, overlaid by a zoo.cfg when one is given.
+
+    Returns (settings, data dir, log dir, client port).
+    """
+    zc = config.zookeeper
+    s = Settings(
+        tick_time=zc.tick_time,
+        min_session_timeout=zc.min_session_timeout or -1,
+        max_session_timeout=zc.max_session_timeout or -1,
+        max_buffer=zc.jute_maxbuffer,
+        max_client_cnxns=zc.max_client_cnxns,
+        four_letter_whitelist=frozenset(
+            w.strip() for w in zc.four_letter_whitelist.split(",") if w.strip()
+        ),
+    )
+    port = zc.port
+    data = data_dir
+    data_log = Path(zc.data_log_dir) if zc.data_log_dir else data_dir
+    if zc.zoo_cfg:
+        cfg = zoocfg.load(zc.zoo_cfg)
+        v = cfg.get_int("clientPort")
+        if v is not None and port == 2181:
+            port = v
+        if cfg.get("dataDir"):
+            data = Path(cfg.get("dataDir"))
+            data_log = data
+        if cfg.get("dataLogDir"):
+            data_log = Path(cfg.get("dataLogDir"))
+        for key, attr in (
+            ("tickTime", "tick_time"),
+            ("minSessionTimeout", "min_session_timeout"),
+            ("maxSessionTimeout", "max_session_timeout"),
+            ("maxClientCnxns", "max_client_cnxns"),
+            ("snapCount", "snap_count"),
+            ("jute.maxbuffer", "max_buffer"),
+            ("znode.container.checkIntervalMs", "container_check_interval_ms"),
+        ):
+            v = cfg.get_int(key)
+            if v is not None:
+                setattr(s, attr, v)
+        wl = cfg.get("4lw.commands.whitelist")
+        if wl is not None:
+            s.four_letter_whitelist = frozenset(w.strip() for w in wl.split(",") if w.strip())
+        if cfg.get("clientPortAddress"):
+            s.client_port_address = cfg.get("clientPortAddress")
+    s.client_port = port
+    s.data_dir = str(data)
+    s.data_log_dir = str(data_log)
+    return s, data, data_log, port
+
+
+class ZooKeeperService(Service):
+    name = "zookeeper"
+
+    def __init__(self, config: Config, data_dir: Path, clock: Clock) -> None:
+        super().__init__(config, data_dir, clock)
+        self.settings, self.zk_data_dir, self.zk_log_dir, self.port = build_settings(
+            config, data_dir
+        )
+        self.journal = Journal(self.zk_log_dir, config.zookeeper.fsync, name="zookeeper")
+        self.zk = ZooKeeperServer(self.settings, clock)
+        self._tick: Any = None
+        self._containers: Any = None
+        self._per_ip: dict[str, int] = {}
+
+    # -- runtime hooks -------------------------------------------------------------------------
+    def listeners(self) -> list[ListenerSpec]:
+        return [
+            ListenerSpec(
+                "zookeeper",
+                self.port,
+                self.new_connection,
+                max_clients=10000,
+                flag="--zookeeper-port",
+            )
+        ]
+
+    def new_connection(self, peer: Peer) -> ServerCnxn:
+        cnxn = ServerCnxn(self.zk, peer)
+        limit = self.settings.max_client_cnxns
+        if limit > 0 and peer.peername:
+            ip = peer.peername[0]
+            same = sum(
+                1
+                for c in self.zk.connections
+                if c is not cnxn and c.peer.peername and c.peer.peername[0] == ip
+            )
+            if same >= limit:
+                log.warning("Too many connections from /%s - max is %d", ip, limit)
+                cnxn.state = 3
+                self.zk.connections.discard(cnxn)
+                peer.close()
+        return cnxn
+
+    async def start(self) -> None:
+        snapshot, records = self.journal.open()
+        self.zk.load(snapshot, records)
+        self.zk.journal = self.journal
+        self.zk.stats.started_ms = self.zk.now_ms()
+        self._tick = self.clock.call_later(self.settings.tick_time / 1000.0, self._on_tick)
+        self._containers = self.clock.call_later(
+            self.settings.container_check_interval_ms / 1000.0, self._on_container_check
+        )
+        log.info(
+            "ZooKeeper serving on port %s (data %s, log %s)",
+            self.bound_ports.get("zookeeper", self.port),
+            self.zk_data_dir,
+            self.zk_log_dir,
+        )
+
+    async def stop(self) -> None:
+        for t in (self._tick, self._containers):
+            if t is not None:
+                t.cancel()
+        self._tick = self._containers = None
+        for c in list(self.zk.connections):
+            c.connection_lost()
+        try:
+            if self.zk.txns_since_snapshot:
+                self.zk.snapshot()
+        finally:
+            self.journal.close()
+
+    def http_routes(self):
+        return admin.routes(self.zk)
+
+    def status(self) -> dict:
+        zk = self.zk
+        return {
+            "znodes": len(zk.tree.nodes),
+            "sessions": len(zk.tracker.sessions),
+            "connections": len(zk.connections),
+            "zxid": "0x%x" % zk.last_zxid,
+        }
+
+    # -- timers --------------------------------------------------------------------------------
+    def _on_tick(self) -> None:
+        self._tick = self.clock.call_later(self.settings.tick_time / 1000.0, self._on_tick)
+        try:
+            self.zk.expire_sessions()
+        except Exception:
+            log.exception("session expiry failed")
+
+    def _on_container_check(self) -> None:
+        self._containers = self.clock.call_later(
+            self.settings.container_check_interval_ms / 1000.0, self._on_container_check
+        )
+        try:
+            self.zk.check_containers()
+        except Exception:
+            log.exception("container check failed")

@@ -1,0 +1,324 @@
+"""One client connection (ZooKeeper's ServerCnxn), sans-I/O.
+
+States: FRESH (nothing yet: the first 4 bytes may be a four-letter word, else the first packet is
+a ConnectRequest), CONNECTED (requests, replies in FIFO order), CLOSING (flush what is queued, then
+close). Replies produced while handling one ``feed`` are joined and written once; when the journal
+holds records not yet durable they go out with ``Peer.write_after`` so that no client ever sees a
+write (or a state that depends on it) before its log record is synced.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import fourletter
+from .commands import TABLE
+from .defs import KeeperState, OpCode
+from .errors import Code, JuteError, ZKError
+from .records import AuthPacket
+from .sessions import generate_passwd
+from .wire import (
+    AUTH_XID,
+    REQUEST_HEADER,
+    ConnectRequest,
+    ConnectResponse,
+    FrameDecoder,
+    Id,
+    frame,
+    reply,
+    watcher_event,
+)
+
+log = logging.getLogger(__name__)
+
+FRESH = 0
+CONNECTED = 1
+CLOSING = 2
+CLOSED = 3
+
+_SYNC_CONNECTED = int(KeeperState.SyncConnected)
+_CLOSE_SESSION = int(OpCode.closeSession)
+_AUTH = int(OpCode.auth)
+_unpack_header = REQUEST_HEADER.unpack_from
+_ZERO_PASSWD = bytes(16)
+
+
+class ServerCnxn:
+    """Implements the runtime's Session protocol for one ZooKeeper client connection."""
+
+    __slots__ = (
+        "zk",
+        "peer",
+        "decoder",
+        "state",
+        "session_id",
+        "session",
+        "auth_info",
+        "out",
+        "packets_received",
+        "packets_sent",
+        "last_cxid",
+        "last_zxid",
+        "last_op",
+        "established_ms",
+        "last_latency",
+        "timeout",
+        "__weakref__",
+    )
+
+    def __init__(self, zk: Any, peer: Any) -> None:
+        self.zk = zk
+        self.peer = peer
+        self.decoder = FrameDecoder(zk.settings.max_buffer)
+        self.state = FRESH
+        self.session_id = 0
+        self.session = None
+        host = peer.peername[0] if getattr(peer, "peername", None) else "127.0.0.1"
+        self.auth_info: list[Id] = [Id("ip", host)]
+        self.out: list[bytes] | None = None
+        self.packets_received = 0
+        self.packets_sent = 0
+        self.last_cxid = -1
+        self.last_zxid = -1
+        self.last_op = "NA"
+        self.established_ms = zk.now_ms()
+        self.last_latency = 0
+        self.timeout = 0
+        zk.connections.add(self)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    # -----------------------------------------------------------------------------------------
+    # the runtime's Session protocol
+
+    def feed(self, data: bytes) -> None:
+        if self.state >= CLOSING:
+            return
+        dec = self.decoder
+        dec.feed(data)
+        out: list[bytes] = []
+        self.out = out
+        zk = self.zk
+        try:
+            if self.state == FRESH:
+                n = dec.peek_length()
+                if n is None:
+                    return
+                if fourletter.is_known(n):
+                    out.append(fourletter.run(zk, self, n))
+                    self.state = CLOSING
+                    return
+                pkt = dec.next_frame()
+                if pkt is None:
+                    return
+                self.handle_connect(pkt)
+            session = self.session
+            if session is not None and self.state == CONNECTED:
+                zk.tracker.touch_info(session, zk.mono_ms())
+            while self.state == CONNECTED:
+                pkt = dec.next_frame()
+                if pkt is None:
+                    break
+                self.handle_packet(pkt)
+        except JuteError as e:
+            log.warning("Closing ZooKeeper connection from %s: %s", self.peer.peername, e)
+            self.state = CLOSING
+        finally:
+            self.out = None
+            if out:
+                self.packets_sent += len(out)
+                zk.stats.packets_sent += len(out)
+                zk.send(self.peer, b"".join(out) if len(out) > 1 else out[0])
+            if self.state == CLOSING:
+                self._close()
+
+    def connection_lost(self) -> None:
+        if self.state == CLOSED:
+            return
+        self.state = CLOSED
+        self._detach()
+
+    # -----------------------------------------------------------------------------------------
+    # watches
+
+    def process(self, event_type: int, path: str) -> None:
+        data = watcher_event(event_type, _SYNC_CONNECTED, path)
+        out = self.out
+        if out is not None:
+            out.append(data)
+        elif self.state == CONNECTED:
+            self.packets_sent += 1
+            self.zk.stats.packets_sent += 1
+            self.zk.send(self.peer, data)
+
+    # -----------------------------------------------------------------------------------------
+    # handshake
+
+    def handle_connect(self, pkt: bytes) -> None:
+        zk = self.zk
+        req = ConnectRequest.decode(pkt)
+        old_client = len(pkt) < 8 + 4 + 4 + 8 + 4 + len(req.passwd) + 1
+        if req.last_zxid_seen > zk.last_zxid:
+            log.info(
+                "Refusing session request for client %s as it has seen zxid 0x%x "
+                "our last zxid is 0x%x client must try another server",
+                self.peer.peername,
+                req.last_zxid_seen,
+                zk.last_zxid,
+            )
+            self.state = CLOSING
+            return
+        timeout = zk.clamp_timeout(req.timeout)
+        tracker = zk.tracker
+        if req.session_id == 0:
+            sid = zk.create_session(timeout)
+            valid = True
+        else:
+            sid = req.session_id
+            info = tracker.get(sid)
+            if info is not None and info.owner is not None and info.owner is not self:
+                info.owner.session_moved()
+            valid = (
+                req.passwd == generate_passwd(sid)
+                and tracker.touch(sid, zk.mono_ms(), timeout)
+            )
+            if not valid:
+                log.info(
+                    "Invalid session 0x%x for client %s, probably expired",
+                    sid & (2**64 - 1),
+                    self.peer.peername,
+                )
+        resp = ConnectResponse(
+            0,
+            timeout if valid else 0,
+            sid if valid else 0,
+            generate_passwd(sid) if valid else _ZERO_PASSWD,
+            False,
+        ).encode()
+        if old_client:
+            resp = resp[:-1]
+        self.out.append(frame(resp))
+        if valid:
+            self.session_id = sid
+            self.timeout = timeout
+            info = tracker.get(sid)
+            info.owner = self
+            self.session = info
+            self.state = CONNECTED
+        else:
+            self.state = CLOSING
+
+    # -----------------------------------------------------------------------------------------
+    # requests
+
+    def handle_packet(self, pkt: bytes) -> None:
+        if len(pkt) < 8:
+            raise JuteError("short RequestHeader")
+        xid, code = _unpack_header(pkt, 0)
+        zk = self.zk
+        self.packets_received += 1
+        zk.stats.packets_received += 1
+        spec = TABLE.get(code)
+        out = self.out
+        if spec is None:
+            log.warning("Received packet at server of unknown type %d", code)
+            out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
+            return
+        self.last_op = spec.name
+        try:
+            req, _ = spec.record.decode(pkt, 8)
+        except JuteError:
+            out.append(reply(xid, zk.last_zxid, int(Code.MARSHALLINGERROR)))
+            return
+        if spec.write:
+            zxid, err, body = zk.execute_write(self, spec, req)
+            self.last_cxid = xid
+            self.last_zxid = zxid
+            out.append(reply(xid, zxid, err, body))
+            if code == _CLOSE_SESSION:
+                self.session = None
+                self.state = CLOSING
+            return
+        if code == _AUTH:
+            self.handle_auth(xid, req)
+            return
+        try:
+            body = spec.handler(zk, self, req)
+            err = 0
+        except ZKError as e:
+            body = b""
+            err = e.code
+        zxid = zk.last_zxid
+        if xid >= 0:
+            self.last_cxid = xid
+        self.last_zxid = zxid
+        out.append(reply(xid, zxid, err, body))
+
+    def handle_auth(self, xid: int, req: AuthPacket) -> None:
+        from .acl import generate_digest
+
+        scheme = req.scheme
+        ok = True
+        if scheme == "digest":
+            text = req.auth.decode("utf-8", "replace")
+            if ":" not in text:
+                ok = False
+            else:
+                ident = Id("digest", generate_digest(text))
+                super_digest = getattr(self.zk.settings, "super_digest", "")
+                if super_digest and ident.id == super_digest:
+                    self._add_auth(Id("super", ""))
+                self._add_auth(ident)
+        elif scheme == "ip":
+            self._add_auth(Id("ip", self.auth_info[0].id if self.auth_info else "127.0.0.1"))
+        else:
+            ok = False
+        if ok:
+            self.out.append(reply(AUTH_XID if xid == AUTH_XID else xid, 0, 0))
+        else:
+            log.warning("Authentication failed for scheme: %s", scheme)
+            self.out.append(reply(xid, 0, int(Code.AUTHFAILED)))
+            self.state = CLOSING
+
+    def add_auth(self, req: AuthPacket) -> bytes:  # used by the op table's auth entry
+        self.handle_auth(AUTH_XID, req)
+        return b""
+
+    def _add_auth(self, ident: Id) -> None:
+        if ident not in self.auth_info:
+            self.auth_info.append(ident)
+
+    # -----------------------------------------------------------------------------------------
+    # closing
+
+    def session_expired(self) -> None:
+        """Our session expired: ZooKeeper closes the connection."""
+        self.session = None
+        self._close()
+
+    def session_moved(self) -> None:
+        """The same session reconnected on another connection: this one is closed."""
+        self.session = None
+        self._close()
+
+    def _close(self) -> None:
+        if self.state == CLOSED:
+            return
+        self.state = CLOSED
+        self._detach()
+        self.peer.close()
+
+    def _detach(self) -> None:
+        zk = self.zk
+        zk.connections.discard(self)
+        zk.data_watches.remove_watcher(self)
+        zk.child_watches.remove_watcher(self)
+        s = self.session
+        if s is not None and s.owner is self:
+            s.owner = None
+        self.session = None

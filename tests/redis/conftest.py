@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+import redis
+
+import polystack.testing
+from tests.redis import realredis
+
+
+@pytest.fixture(scope="session")
+def server():
+    """polystack serving Redis on an ephemeral port for the whole test session."""
+    with polystack.testing.serve(redis=True) as s:
+        yield s
+
+
+@pytest.fixture
+def r(server):
+    """A redis-py client (RESP2) on a flushed polystack."""
+    server.call(server.service("redis").flushall)
+    client = redis.Redis(port=server.redis_port, protocol=2)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def r3(server):
+    """A redis-py client speaking RESP3 on a flushed polystack."""
+    server.call(server.service("redis").flushall)
+    client = redis.Redis(port=server.redis_port, protocol=3)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def real_redis():
+    """A real redis-server from Debian on a spare port (skipped when not installed)."""
+    if not realredis.available():
+        pytest.skip("redis-server is not installed (scripts/install-test-deps installs it)")
+    rr = realredis.RealRedis()
+    yield rr
+    rr.stop()
+
+
+@pytest.fixture
+def differ(server, real_redis):
+    """``differ(commands, resp=2)`` sends the same commands to both servers (both flushed
+    first) and returns the two lists of raw replies."""
+
+    def run(commands: list[list], resp: int = 2) -> tuple[list[bytes], list[bytes]]:
+        for port in (server.redis_port, real_redis.port):
+            realredis.exchange(port, [["FLUSHALL"]])
+        ours = realredis.exchange(server.redis_port, commands, resp)
+        theirs = realredis.exchange(real_redis.port, commands, resp)
+        return ours, theirs
+
+    return run

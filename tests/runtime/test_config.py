@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from polystack import config
+
+
+def test_defaults():
+    cfg = config.load(None, environ={})
+    assert cfg.bind == "127.0.0.1"
+    assert str(cfg.data_dir) == "polystack-data"
+    assert cfg.redis.port == 6379 and cfg.zookeeper.port == 2181
+    assert cfg.redis.appendfsync == "everysec"
+
+
+def test_precedence_file_env_flags(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text('bind = "0.0.0.0"\n[redis]\nport = 7000\nappendfsync = "always"\n')
+    cfg = config.load(f, environ={})
+    assert cfg.bind == "0.0.0.0" and cfg.redis.port == 7000 and cfg.redis.appendfsync == "always"
+    cfg = config.load(f, environ={"POLYSTACK_REDIS_PORT": "7001", "POLYSTACK_BIND": "127.0.0.2"})
+    assert cfg.redis.port == 7001 and cfg.bind == "127.0.0.2"
+    cfg = config.load(f, {"redis.port": 7002}, environ={"POLYSTACK_REDIS_PORT": "7001"})
+    assert cfg.redis.port == 7002
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"redis.appendfsync": "sometimes"},
+            "redis.appendfsync: must be one of always, everysec, no",
+        ),
+        ({"redis.port": 70000}, "redis.port: must be between 0 and 65535"),
+        ({"only": "redis,memcached"}, "only: unknown system 'memcached'"),
+    ],
+)
+def test_bad_values_name_the_key(overrides, message):
+    with pytest.raises(config.ConfigError) as e:
+        config.load(None, overrides, environ={})
+    assert message in str(e.value)
+
+
+def test_bad_env_value():
+    with pytest.raises(config.ConfigError, match="redis.port: expected an integer, got 'abc'"):
+        config.load(None, environ={"POLYSTACK_REDIS_PORT": "abc"})
+
+
+def test_unknown_file_key(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text("[redis]\nprot = 1\n")
+    with pytest.raises(config.ConfigError, match="redis.prot: unknown configuration key"):
+        config.load(f, environ={})
+
+
+def test_bad_toml(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text("[redis\n")
+    with pytest.raises(config.ConfigError, match="config file"):
+        config.load(f, environ={})
