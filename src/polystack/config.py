@@ -76,10 +76,19 @@ class ZooKeeperConfig:
     autopurge_snap_retain_count: int = 3
     autopurge_purge_interval: int = 0
     zoo_cfg: str | None = None
+    snap_count: int = 100000
+    extended_types_enabled: bool = True
+    container_check_interval_ms: int = 60000
+    super_digest: str = ""
 
     def validate(self) -> None:
         _choice("zookeeper.fsync", self.fsync, ("always", "everysec", "no"))
         _range("zookeeper.tick_time", self.tick_time, 1, 1 << 30)
+        _range("zookeeper.snap_count", self.snap_count, 1, 1 << 31)
+        _range("zookeeper.jute_maxbuffer", self.jute_maxbuffer, 1, 1 << 31)
+        _range(
+            "zookeeper.container_check_interval_ms", self.container_check_interval_ms, 1, 1 << 31
+        )
 
 
 @dataclass(slots=True)

@@ -91,8 +91,9 @@ class RealZooKeeper:
                 raise RuntimeError((self.dir / "zk.log").read_text()[-2000:])
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"ruok")
-                    if s.recv(4) == b"imok":
+                    # srvr answers "not currently serving requests" until the server is ready
+                    s.sendall(b"srvr")
+                    if b"Mode: standalone" in s.recv(4096):
                         return
             except OSError:
                 pass

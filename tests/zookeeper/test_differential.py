@@ -7,12 +7,14 @@ the order in which notifications and replies arrive.
 
 from __future__ import annotations
 
+import socket
 import struct
 
 import pytest
 
 from polystack.testing import serve
 from polystack.zookeeper.records import (
+    AuthPacket,
     CreateRequest,
     CreateTTLRequest,
     PathRequest,
@@ -344,5 +346,202 @@ def test_containers_and_ttl_creation(servers):
         ("a", 21, CreateTTLRequest(r + "/t4", b"", OPEN, 0, 100)),  # BadArguments
         ("a", *C(r + "/t5", b"", flags=5)),  # TTL mode through create: BadArguments
         ("a", 3, PathWatchRequest(r + "/t", False)),
+    ]
+    compare(servers, steps)
+
+
+def _drain(sock: socket.socket) -> list:
+    """Everything the server sends until it closes (or 3 s of silence)."""
+    frames = zkproto.Frames()
+    got: list = []
+    sock.settimeout(3)
+    try:
+        while data := sock.recv(1000):
+            got += [f.hex() for f in frames.feed(data)]
+    except OSError as ex:
+        got.append(type(ex).__name__)
+    return got
+
+
+def _recv_or_error(sock: socket.socket) -> object:
+    sock.settimeout(2)
+    try:
+        return sock.recv(100)
+    except OSError as ex:
+        return type(ex).__name__
+
+
+def _session_edges(addr):
+    out = []
+
+    def call(client, op, rec=b""):
+        payload = rec.encode() if hasattr(rec, "encode") else rec
+        h, b, _ = client.call(lambda x: zkproto.packet(x, op, payload))
+        return h, b
+
+    c = zkproto.RawClient(*addr)
+    c.sock.sendall(zkproto.packet(-4, 100, AuthPacket(0, "digest", b"bob:secret").encode()))
+    h = zkproto.header(c.recv())
+    out.append(("auth", h[0], h[2]))
+    h, b = call(c, 107)
+    out.append(("whoami", h[2], b.hex()))
+    h, b = call(c, 1, CreateRequest("/authz", b"s", [ACL(31, Id("auth", ""))], 0))
+    out.append(("create", h[2], b))
+    d = zkproto.RawClient(*addr)
+    h, b = call(d, 6, PathRequest("/authz"))
+    out.append(("getacl-other", h[2], b))
+    h, b = call(d, 4, PathWatchRequest("/authz", False))
+    out.append(("getdata-other", h[2]))
+    h, b = call(c, 6, PathRequest("/authz"))
+    out.append(("getacl-owner", h[2], b[:60]))
+    h, b = call(c, 7, SetACLRequest("/authz", [ACL(1, Id("digest", "bob:x"))], -1))
+    out.append(("setacl", h[2]))
+    h, b = call(d, 6, PathRequest("/authz"))
+    out.append(("getacl-other2", h[2], b))
+    h, b = call(c, 2, PathVersionRequest("/authz", -1))
+    out.append(("delete", h[2]))
+    d.sock.sendall(zkproto.packet(-2, 11))
+    f = d.recv()
+    out.append(("ping", zkproto.header(f)[0], zkproto.header(f)[2], len(f)))
+    h, b = call(d, 16, b"\xff\xff\xff\xff" * 3 + b"\0" * 8)
+    out.append(("reconfig", h[2]))
+    h, b = call(d, 55)
+    out.append(("unknown", h[2]))
+    e = zkproto.RawClient(*addr)
+    e.sock.sendall(zkproto.packet(-4, 100, AuthPacket(0, "foo", b"x").encode()))
+    h = zkproto.header(e.recv())
+    out.append(("badauth", h[0], h[2], _recv_or_error(e.sock)))
+    s = socket.create_connection(addr)
+    s.sendall(zkproto.connect(session_id=c.session.session_id, passwd=b"x" * 16))
+    out.append(("badpass", _drain(s)))
+    s = socket.create_connection(addr)
+    s.sendall(
+        zkproto.connect(
+            session_id=c.session.session_id, passwd=c.session.passwd, read_only_flag=False
+        )
+    )
+    frames = zkproto.Frames()
+    s.settimeout(3)
+    got = frames.feed(s.recv(1000))
+    out.append(("resume-oldclient", len(got[0]), got[0][4:8].hex()))
+    out.append(("old-conn-after-move", _recv_or_error(c.sock)))
+    return out
+
+
+def test_auth_acl_and_session_edges(servers):
+    real = _session_edges(servers["real"])
+    ours = _session_edges(servers["polystack"])
+    assert ours == real
+
+
+def test_session_close_and_sequence_edges(servers):
+    from polystack.zookeeper.records import MultiOperationRecord
+
+    r = "/dclose"
+    steps = [
+        ("a", *C(r, b"")),
+        ("b", *C(r + "/e1", b"", flags=1)),
+        ("b", *C(r + "/e2", b"", flags=3)),
+        ("a", 12, PathWatchRequest(r, True)),
+        ("a", 3, PathWatchRequest(r + "/e1", True)),
+        ("a", 4, PathWatchRequest(r + "/e2" + "0000000001", True)),
+        ("b", -11, b""),  # closeSession: both ephemerals go, in one transaction
+        ("a", 12, PathWatchRequest(r, False)),
+        ("a", *C(r + "/s-", b"", flags=2)),
+        ("a", 2, PathVersionRequest(r + "/s-0000000004", -1)),
+        ("a", *C(r + "/s-", b"", flags=2)),
+        ("a", 12, PathWatchRequest("/", False)),
+        ("a", 102, b"\x00\x00\x00\x00"),  # sasl without SASL configured
+        (
+            "a",
+            14,
+            MultiOperationRecord(
+                [(1, CreateRequest(r + "/m", b"", OPEN, 0)), (4, PathWatchRequest(r, False))]
+            ),
+        ),
+        ("a", 22, MultiOperationRecord([(1, CreateRequest(r + "/m", b"", OPEN, 0))])),
+        ("a", *C(r + "/big", b"x" * 500000)),
+        ("a", 4, PathWatchRequest(r + "/big", False)),
+    ]
+    compare(servers, steps)
+
+
+def test_set_watches_after_reconnect(servers):
+    from polystack.zookeeper.records import SetWatches, SetWatches2
+
+    r = "/dsetw"
+    steps = [
+        ("a", *C(r, b"")),
+        ("a", *C(r + "/c", b"")),
+        ("a", *C(r + "/d", b"")),
+        ("a", 5, SetDataRequest(r + "/d", b"new", -1)),
+        ("a", 2, PathVersionRequest(r + "/c", -1)),
+        (
+            "b",
+            101,
+            SetWatches(3, [r, r + "/d", r + "/gone"], [r + "/c", r + "/new"], [r], [], []),
+        ),
+        ("a", *C(r + "/new", b"")),
+        ("b", 3, PathWatchRequest(r, False)),
+        ("b", 105, SetWatches2(100000, [], [], [], [r + "/new"], [r])),
+        ("a", 5, SetDataRequest(r + "/new", b"x", -1)),
+        ("b", 3, PathWatchRequest(r, False)),
+    ]
+    compare(servers, steps)
+
+
+def _four(addr, word: bytes) -> bytes:
+    with socket.create_connection(addr) as s:
+        s.sendall(word)
+        out = b""
+        s.settimeout(5)
+        while chunk := s.recv(65536):
+            out += chunk
+    return out
+
+
+def test_four_letter_words_match(servers):
+    real = RealZooKeeper({"4lw.commands.whitelist": "srvr,ruok,isro,wchs"})
+    try:
+        ours_overrides = {"zookeeper.four_letter_whitelist": "srvr,ruok,isro,wchs"}
+        with serve(zookeeper=True, config_overrides=ours_overrides) as s:
+            a = ("127.0.0.1", real.port)
+            b = ("127.0.0.1", s.zookeeper_port)
+            for word in (b"ruok", b"isro", b"stat", b"mntr", b"wchs", b"dump"):
+                assert _four(b, word) == _four(a, word), word
+            real_srvr = _four(a, b"srvr").decode().splitlines()
+            ours_srvr = _four(b, b"srvr").decode().splitlines()
+            assert [line.split(":")[0] for line in ours_srvr] == [
+                line.split(":")[0] for line in real_srvr
+            ]
+            # fresh servers: same zxid and node count
+            assert ours_srvr[-3:] == real_srvr[-3:]
+    finally:
+        real.stop()
+
+
+def test_multi_watch_events(servers):
+    from polystack.zookeeper.records import MultiOperationRecord
+
+    r = "/dmw"
+    steps = [
+        ("a", *C(r, b"")),
+        ("a", *C(r + "/x", b"")),
+        ("b", 12, PathWatchRequest(r, True)),
+        ("b", 4, PathWatchRequest(r + "/x", True)),
+        ("b", 12, PathWatchRequest(r + "/x", True)),
+        ("b", 3, PathWatchRequest(r + "/y", True)),
+        (
+            "a",
+            14,
+            MultiOperationRecord(
+                [
+                    (1, CreateRequest(r + "/y", b"", OPEN, 0)),
+                    (2, PathVersionRequest(r + "/x", -1)),
+                    (5, SetDataRequest(r, b"d", -1)),
+                ]
+            ),
+        ),
+        ("b", 3, PathWatchRequest(r, False)),
     ]
     compare(servers, steps)

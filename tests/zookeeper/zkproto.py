@@ -34,8 +34,13 @@ def packet(xid: int, op: int, body: bytes = b"") -> bytes:
     return INT.pack(len(payload)) + payload
 
 
-def connect(session_id: int = 0, passwd: bytes = bytes(16), timeout: int = 10000,
-            last_zxid: int = 0, read_only_flag: bool = True) -> bytes:
+def connect(
+    session_id: int = 0,
+    passwd: bytes = bytes(16),
+    timeout: int = 10000,
+    last_zxid: int = 0,
+    read_only_flag: bool = True,
+) -> bytes:
     body = ConnectRequest(0, last_zxid, timeout, session_id, passwd, False).encode()
     if not read_only_flag:
         body = body[:-1]
@@ -43,7 +48,9 @@ def connect(session_id: int = 0, passwd: bytes = bytes(16), timeout: int = 10000
 
 
 def create(xid: int, path: str, data: bytes | None = b"", flags: int = 0, acl=None, op: int = 1):
-    return packet(xid, op, CreateRequest(path, data, OPEN_ACL if acl is None else acl, flags).encode())
+    return packet(
+        xid, op, CreateRequest(path, data, OPEN_ACL if acl is None else acl, flags).encode()
+    )
 
 
 def delete(xid: int, path: str, version: int = -1):

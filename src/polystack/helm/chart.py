@@ -18,6 +18,7 @@ from typing import Any
 
 from polystack.helm import yamlgo
 from polystack.helm.ignore import HELMIGNORE, Rules
+from polystack.helm.jsongo import StringMap
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class Metadata:
     app_version: str = ""
     deprecated: bool = False
     annotations: dict[str, str] = field(default_factory=dict)
+    annotations_nil: bool = True
     kube_version: str = ""
     dependencies: list[Dependency] = field(default_factory=list)
     type: str = ""
@@ -173,9 +175,10 @@ class Metadata:
                 md.maintainers.append(
                     Maintainer(_s(m.get("name")), _s(m.get("email")), _s(m.get("url")))
                 )
-        ann = d.get("annotations") or {}
+        ann = d.get("annotations")
         if isinstance(ann, dict):
             md.annotations = {str(k): _s(v) for k, v in ann.items()}
+            md.annotations_nil = False
         md.dependencies = parse_dependencies(d.get("dependencies"))
         return md
 
@@ -207,16 +210,14 @@ class Metadata:
                 raise ChartError("validation: dependencies must have a name")
             key = dep.alias or dep.name
             if key in seen:
-                raise ChartError(
-                    f'validation: more than one dependency with name or alias "{key}"'
-                )
+                raise ChartError(f'validation: more than one dependency with name or alias "{key}"')
             seen.add(key)
 
     def go_map(self, is_root: bool) -> dict[str, Any]:
         """What `.Chart` is in Helm 4 templates: a map keyed by Go field names."""
         return {
             "APIVersion": self.api_version,
-            "Annotations": dict(self.annotations),
+            "Annotations": StringMap(self.annotations, nil=self.annotations_nil),
             "AppVersion": self.app_version,
             "Condition": self.condition,
             "Dependencies": [d.go_map() for d in self.dependencies],
@@ -476,9 +477,10 @@ def load_values(data: bytes | str) -> dict[str, Any]:
     try:
         docs = yamlgo.load_all_raw(text)
     except yamlgo.YAMLError as e:
-        raise ChartError(
-            f"cannot unmarshal yaml document: error converting YAML to JSON: {e}"
-        ) from None
+        msg = str(e)
+        if not msg.startswith("error converting YAML to JSON"):
+            msg = "error converting YAML to JSON: " + msg
+        raise ChartError(f"cannot unmarshal yaml document: {msg}") from None
     for doc in docs:
         try:
             v = yamlgo._to_json_value(doc)
@@ -531,7 +533,9 @@ def load_files(files: list[File]) -> Chart:
             except yamlgo.YAMLError as e:
                 raise ChartError(f"cannot load Chart.lock: {e}") from None
             c.lock = Lock(
-                _s(d.get("generated")), _s(d.get("digest")), parse_dependencies(d.get("dependencies"))
+                _s(d.get("generated")),
+                _s(d.get("digest")),
+                parse_dependencies(d.get("dependencies")),
             )
         elif n == "values.yaml":
             try:
@@ -581,24 +585,18 @@ def load_files(files: list[File]) -> Chart:
             try:
                 sc = load_archive(sfiles[0].data)
             except ChartError as e:
-                raise ChartError(
-                    f"error unpacking subchart {cname} in {c.name()}: {e}"
-                ) from None
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         elif len(sfiles) == 1 and sfiles[0].name == cname:
             # a plain file directly in charts/: Helm tries to load it as an archive
             try:
                 sc = load_archive(sfiles[0].data)
             except ChartError as e:
-                raise ChartError(
-                    f"error unpacking subchart {cname} in {c.name()}: {e}"
-                ) from None
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         else:
             inner = [File(sf.name[len(cname) + 1 :], sf.data) for sf in sfiles]
             try:
                 sc = load_files(inner)
             except ChartError as e:
-                raise ChartError(
-                    f"error unpacking subchart {cname} in {c.name()}: {e}"
-                ) from None
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         c.add_dependency(sc)
     return c

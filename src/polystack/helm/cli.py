@@ -30,12 +30,32 @@ def _fail(msg: str) -> HelmCLIError:
 
 def _values_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
-        click.option("-f", "--values", "value_files", multiple=True, help="specify values in a YAML file or a URL (can specify multiple)"),
+        click.option(
+            "-f",
+            "--values",
+            "value_files",
+            multiple=True,
+            help="specify values in a YAML file or a URL (can specify multiple)",
+        ),
         click.option("--set", "set_values", multiple=True, help="set values on the command line"),
-        click.option("--set-string", "set_string", multiple=True, help="set STRING values on the command line"),
-        click.option("--set-file", "set_file", multiple=True, help="set values from respective files"),
-        click.option("--set-json", "set_json", multiple=True, help="set JSON values on the command line"),
-        click.option("--set-literal", "set_literal", multiple=True, help="set a literal STRING value on the command line"),
+        click.option(
+            "--set-string",
+            "set_string",
+            multiple=True,
+            help="set STRING values on the command line",
+        ),
+        click.option(
+            "--set-file", "set_file", multiple=True, help="set values from respective files"
+        ),
+        click.option(
+            "--set-json", "set_json", multiple=True, help="set JSON values on the command line"
+        ),
+        click.option(
+            "--set-literal",
+            "set_literal",
+            multiple=True,
+            help="set a literal STRING value on the command line",
+        ),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -77,23 +97,65 @@ def helm_group() -> None:
 @helm_group.command("template", context_settings={"ignore_unknown_options": False})
 @click.argument("args", nargs=-1, required=True)
 @_values_options
-@click.option("-s", "--show-only", "show_only", multiple=True, help="only show manifests rendered from the given templates")
+@click.option(
+    "-s",
+    "--show-only",
+    "show_only",
+    multiple=True,
+    help="only show manifests rendered from the given templates",
+)
 @click.option("-n", "--namespace", default=None, help="namespace scope for this request")
-@click.option("--kube-version", default="", help="Kubernetes version used for Capabilities.KubeVersion")
-@click.option("-a", "--api-versions", "api_versions", multiple=True, help="Kubernetes api versions used for Capabilities.APIVersions")
+@click.option(
+    "--kube-version", default="", help="Kubernetes version used for Capabilities.KubeVersion"
+)
+@click.option(
+    "-a",
+    "--api-versions",
+    "api_versions",
+    multiple=True,
+    help="Kubernetes api versions used for Capabilities.APIVersions",
+)
 @click.option("--include-crds", is_flag=True, help="include CRDs in the templated output")
 @click.option("--skip-crds", is_flag=True, help="if set, no CRDs will be installed")
 @click.option("--skip-tests", is_flag=True, help="skip tests from templated output")
-@click.option("--release-name", "use_release_name", is_flag=True, help="use release name in the output-dir path.")
-@click.option("--output-dir", default="", help="writes the executed templates to files in output-dir instead of stdout")
-@click.option("--is-upgrade", is_flag=True, help="set .Release.IsUpgrade instead of .Release.IsInstall")
+@click.option(
+    "--release-name",
+    "use_release_name",
+    is_flag=True,
+    help="use release name in the output-dir path.",
+)
+@click.option(
+    "--output-dir",
+    default="",
+    help="writes the executed templates to files in output-dir instead of stdout",
+)
+@click.option(
+    "--is-upgrade", is_flag=True, help="set .Release.IsUpgrade instead of .Release.IsInstall"
+)
 @click.option("--no-hooks", is_flag=True, help="prevent hooks from running during install")
 @click.option("--name-template", default="", help="specify template used to name the release")
-@click.option("--generate-name", "-g", is_flag=True, help="generate the name (and omit the NAME parameter)")
-@click.option("--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation")
-@click.option("--render-subchart-notes", is_flag=True, help="if set, render subchart notes along with the parent")
-@click.option("--dependency-update", is_flag=True, help="update dependencies if they are missing before installing the chart")
-@click.option("--version", "chart_version", default="", help="specify a version constraint for the chart version to use")
+@click.option(
+    "--generate-name", "-g", is_flag=True, help="generate the name (and omit the NAME parameter)"
+)
+@click.option(
+    "--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation"
+)
+@click.option(
+    "--render-subchart-notes",
+    is_flag=True,
+    help="if set, render subchart notes along with the parent",
+)
+@click.option(
+    "--dependency-update",
+    is_flag=True,
+    help="update dependencies if they are missing before installing the chart",
+)
+@click.option(
+    "--version",
+    "chart_version",
+    default="",
+    help="specify a version constraint for the chart version to use",
+)
 @click.option("--debug", is_flag=True, help="enable verbose output")
 def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
     """locally render templates"""
@@ -130,7 +192,9 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
 
 @helm_group.command("create")
 @click.argument("name")
-@click.option("-p", "--starter", default="", help="the name or absolute path to Helm starter scaffold")
+@click.option(
+    "-p", "--starter", default="", help="the name or absolute path to Helm starter scaffold"
+)
 def create_cmd(name: str, starter: str) -> None:
     """create a new chart with the given name"""
     from polystack.helm.create import CreateError, create, create_from
@@ -154,9 +218,21 @@ def create_cmd(name: str, starter: str) -> None:
 @click.option("--strict", is_flag=True, help="fail on lint warnings")
 @click.option("--with-subcharts", is_flag=True, help="lint dependent charts")
 @click.option("--quiet", is_flag=True, help="print only warnings and errors")
-@click.option("--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation")
-@click.option("--kube-version", default="", help="Kubernetes version used for capabilities and deprecation checks")
+@click.option(
+    "--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation"
+)
+@click.option(
+    "--kube-version",
+    default="",
+    help="Kubernetes version used for capabilities and deprecation checks",
+)
 @click.option("-n", "--namespace", default="default", help="namespace scope for this request")
+@click.option(
+    "--kube-validate",
+    is_flag=True,
+    help="also validate rendered manifests against the Kubernetes OpenAPI schemas"
+    " (kubernetes-validate; not a helm flag)",
+)
 def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
     """examine a chart for possible issues"""
     from polystack.helm.lint import run_lint
@@ -171,6 +247,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
         namespace=kw["namespace"],
         kube_version=kw["kube_version"],
         skip_schema_validation=kw["skip_schema_validation"],
+        kube_validate=kw["kube_validate"],
     )
     click.echo(out, nl=False)
     if failed:
@@ -185,15 +262,26 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
 @click.option("--version", default="", help="set the version on the chart to this semver version")
 @click.option("--app-version", default="", help="set the appVersion on the chart to this version")
 @click.option("-d", "--destination", default=".", help="location to write the chart.")
-@click.option("-u", "--dependency-update", is_flag=True, help="update dependencies from Chart.yaml to dir charts/ before packaging")
-def package_cmd(paths: tuple[str, ...], version: str, app_version: str, destination: str, dependency_update: bool) -> None:
+@click.option(
+    "-u",
+    "--dependency-update",
+    is_flag=True,
+    help="update dependencies from Chart.yaml to dir charts/ before packaging",
+)
+def package_cmd(
+    paths: tuple[str, ...],
+    version: str,
+    app_version: str,
+    destination: str,
+    dependency_update: bool,
+) -> None:
     """package a chart directory into a chart archive"""
     from polystack.helm.package import PackageError, package
 
     for p in paths:
         try:
             if dependency_update:
-                from polystack.helm.repo import dependency_update as dep_update
+                from polystack.helm.dependency import dependency_update as dep_update
 
                 dep_update(p, out=lambda s: click.echo(s, nl=False))
             dest = package(p, destination, version=version, app_version=app_version)
@@ -254,7 +342,7 @@ def dependency_group() -> None:
 @click.argument("chart", default=".")
 def dependency_list_cmd(chart: str) -> None:
     """list the dependencies for the given chart"""
-    from polystack.helm.repo import RepoError, dependency_list
+    from polystack.helm.dependency import RepoError, dependency_list
 
     try:
         click.echo(dependency_list(chart), nl=False)
@@ -267,10 +355,10 @@ def dependency_list_cmd(chart: str) -> None:
 @click.option("--skip-refresh", is_flag=True)
 def dependency_update_cmd(chart: str, skip_refresh: bool) -> None:
     """update charts/ based on the contents of Chart.yaml"""
-    from polystack.helm.repo import RepoError, dependency_update
+    from polystack.helm.dependency import RepoError, dependency_update
 
     try:
-        dependency_update(chart, out=lambda s: click.echo(s, nl=False))
+        dependency_update(chart, out=lambda s: click.echo(s, nl=False), skip_refresh=skip_refresh)
     except RepoError as e:
         raise _fail(str(e)) from None
 
@@ -280,10 +368,10 @@ def dependency_update_cmd(chart: str, skip_refresh: bool) -> None:
 @click.option("--skip-refresh", is_flag=True)
 def dependency_build_cmd(chart: str, skip_refresh: bool) -> None:
     """rebuild the charts/ directory based on the Chart.lock file"""
-    from polystack.helm.repo import RepoError, dependency_build
+    from polystack.helm.dependency import RepoError, dependency_build
 
     try:
-        dependency_build(chart, out=lambda s: click.echo(s, nl=False))
+        dependency_build(chart, out=lambda s: click.echo(s, nl=False), skip_refresh=skip_refresh)
     except RepoError as e:
         raise _fail(str(e)) from None
 
@@ -355,17 +443,48 @@ def search_group() -> None:
 
 @search_group.command("repo")
 @click.argument("keyword", default="")
-@click.option("-l", "--versions", is_flag=True, help="show the long listing, with each version of each chart on its own line")
+@click.option(
+    "-l",
+    "--versions",
+    is_flag=True,
+    help="show the long listing, with each version of each chart on its own line",
+)
 @click.option("--version", default="", help="search using semantic versioning constraints")
-@click.option("--devel", is_flag=True, help="use development versions (alpha, beta, and release candidate releases), too")
-@click.option("-r", "--regexp", is_flag=True, help="use regular expressions for searching repositories you have added")
-@click.option("-o", "--output", default="table", help="prints the output in the specified format (table, json, yaml)")
-def search_repo_cmd(keyword: str, versions: bool, version: str, devel: bool, regexp: bool, output: str) -> None:
+@click.option(
+    "--devel",
+    is_flag=True,
+    help="use development versions (alpha, beta, and release candidate releases), too",
+)
+@click.option(
+    "-r",
+    "--regexp",
+    is_flag=True,
+    help="use regular expressions for searching repositories you have added",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="table",
+    help="prints the output in the specified format (table, json, yaml)",
+)
+def search_repo_cmd(
+    keyword: str, versions: bool, version: str, devel: bool, regexp: bool, output: str
+) -> None:
     """search repositories for a keyword in charts"""
     from polystack.helm.repo import RepoError, search_repo
 
     try:
-        click.echo(search_repo(keyword, versions=versions, version=version, devel=devel, regexp=regexp, output=output), nl=False)
+        click.echo(
+            search_repo(
+                keyword,
+                versions=versions,
+                version=version,
+                devel=devel,
+                regexp=regexp,
+                output=output,
+            ),
+            nl=False,
+        )
     except RepoError as e:
         raise _fail(str(e)) from None
 
@@ -373,16 +492,33 @@ def search_repo_cmd(keyword: str, versions: bool, version: str, devel: bool, reg
 @helm_group.command("pull")
 @click.argument("chart")
 @click.option("--repo", default="", help="chart repository url where to locate the requested chart")
-@click.option("--version", default="", help="specify a version constraint for the chart version to use")
+@click.option(
+    "--version", default="", help="specify a version constraint for the chart version to use"
+)
 @click.option("-d", "--destination", default=".", help="location to write the chart.")
-@click.option("--untar", is_flag=True, help="if set to true, will untar the chart after downloading it")
-@click.option("--untardir", default=".", help="if untar is specified, this flag specifies the name of the directory into which the chart is expanded")
-def pull_cmd(chart: str, repo: str, version: str, destination: str, untar: bool, untardir: str) -> None:
+@click.option(
+    "--untar", is_flag=True, help="if set to true, will untar the chart after downloading it"
+)
+@click.option(
+    "--untardir",
+    default=".",
+    help="if untar is specified, this flag specifies the name of the directory into which the chart is expanded",
+)
+def pull_cmd(
+    chart: str, repo: str, version: str, destination: str, untar: bool, untardir: str
+) -> None:
     """download a chart from a repository and (optionally) unpack it in local directory"""
     from polystack.helm.repo import RepoError, pull
 
     try:
-        msg = pull(chart, repo_url=repo, version=version, destination=destination, untar=untar, untardir=untardir)
+        msg = pull(
+            chart,
+            repo_url=repo,
+            version=version,
+            destination=destination,
+            untar=untar,
+            untardir=untardir,
+        )
     except RepoError as e:
         raise _fail(str(e)) from None
     if msg:
@@ -450,8 +586,11 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             kube = parse_kube_version(o.kube_version)
         except ValueError as e:
             return "", f"invalid kube version '{o.kube_version}': {e}"
+    if o.generate_name or o.name_template:
+        return "", "--generate-name and --name-template are not supported by polystack helm"
     try:
-        ch = chartmod.load(_locate_chart(chart_ref))
+        chart_path = _locate_chart(chart_ref)
+        ch = chartmod.load(chart_path)
     except chartmod.ChartError as e:
         return "", str(e)
     if ch.metadata.type not in ("", "application"):
@@ -460,10 +599,19 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
         try:
             values.check_dependencies(ch)
         except chartmod.ChartError as e:
-            return "", (
-                "an error occurred while checking for chart dependencies. You may need to run"
-                f" `helm dependency build` to fetch missing dependencies: {e}"
-            )
+            if o.dependency_update and os.path.isdir(chart_path):
+                from polystack.helm.dependency import RepoError, dependency_update
+
+                try:
+                    dependency_update(chart_path, out=lambda s: None)
+                    ch = chartmod.load(chart_path)
+                except (RepoError, chartmod.ChartError) as e2:
+                    return "", str(e2)
+            else:
+                return "", (
+                    "an error occurred while checking for chart dependencies. You may need to"
+                    f" run `helm dependency build` to fetch missing dependencies: {e}"
+                )
     err = validate_release_name(name)
     if err:
         return "", f'release name "{name}": {err}'
@@ -502,6 +650,8 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             writer=writer,
         )
     except engine.RenderError as e:
+        if o.debug:
+            return "", str(e)
         return "", f"{e}\n\nUse --debug flag to render out invalid YAML"
     buf = [rel.manifest.strip() + "\n"]
     if not o.disable_hooks:
@@ -548,7 +698,7 @@ def _locate_chart(ref: str) -> str:
     if os.path.exists(ref):
         return os.path.abspath(ref)
     if ref.startswith(("/", ".")) or os.sep in ref and not ref.count("/") == 1:
-        raise ChartError(f"path \"{ref}\" not found")
+        raise ChartError(f'path "{ref}" not found')
     try:
         from polystack.helm.repo import locate_repo_chart
     except ImportError:  # pragma: no cover

@@ -45,8 +45,13 @@ def validate_chart_name(name: str) -> None:
         )
 
 
+# Package data keeps `.helmignore` as `helmignore.txt` so that wheels include it.
+_DATA_NAME = {".helmignore": "helmignore.txt"}
+
+
 def starter_text(rel: str) -> str:
-    return (resources.files("polystack.helm") / "starter" / rel).read_text(encoding="utf-8")
+    data = _DATA_NAME.get(rel, rel)
+    return (resources.files("polystack.helm") / "starter" / data).read_text(encoding="utf-8")
 
 
 def create(path: str) -> str:

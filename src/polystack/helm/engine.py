@@ -59,9 +59,14 @@ def base_funcs() -> dict[str, Callable[..., Any]]:
     global _BASE_FUNCS
     if _BASE_FUNCS is None:
         from polystack.helm.funcs.helm import helm_funcs
-        from polystack.helm.funcs.sprig import sprig_funcs
 
-        f = dict(sprig_funcs())
+        try:
+            from polystack.helm.funcs.sprig import sprig_funcs
+        except ImportError:  # only while the Sprig package is being written
+            log.warning("Sprig functions are not available")
+            f: dict[str, Callable[..., Any]] = {}
+        else:
+            f = dict(sprig_funcs())
         f.pop("env", None)
         f.pop("expandenv", None)
         f.update(helm_funcs())
@@ -135,6 +140,39 @@ def reformat_exec_error(filename: str, err: Exception) -> str:
         if msg:
             out.append(f"{msg}\n")
     return "".join(out).strip()
+
+
+# ---------------------------------------------------------------- parse cache
+# Parsed trees depend only on the template's name and text (and on which
+# function names exist, which is fixed for the engine), and compiled code looks
+# functions up at run time, so trees can be shared between renders.
+
+_PARSE_CACHE: dict[tuple[str, str, int], dict[str, Any]] = {}
+_PARSE_CACHE_MAX = 8192
+PARSE_CACHE_ENABLED = True
+
+
+def clear_parse_cache() -> None:
+    _PARSE_CACHE.clear()
+
+
+def parse_cached(ts: Any, name: str, text: str) -> None:
+    """ts.parse(name, text), reusing the trees of an identical earlier parse."""
+    from polystack.helm.template.parse import is_empty_tree, parse
+
+    key = (name, text, len(ts.funcs))
+    trees = _PARSE_CACHE.get(key) if PARSE_CACHE_ENABLED else None
+    if trees is None:
+        trees = parse(name, text, ts._has_function)
+        if PARSE_CACHE_ENABLED:
+            if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
+                _PARSE_CACHE.clear()
+            _PARSE_CACHE[key] = trees
+    for tname, tree in trees.items():
+        old = ts._trees.get(tname)
+        if old is not None and is_empty_tree(tree.root) and old.root is not None:
+            continue  # Go keeps a non-empty template over an empty redefinition
+        ts._trees[tname] = tree
 
 
 # ---------------------------------------------------------------- renderables
@@ -217,7 +255,7 @@ class Engine:
         keys = sort_templates(list(tpls))
         for name in keys:
             try:
-                ts.parse(name, tpls[name].tpl)
+                parse_cached(ts, name, tpls[name].tpl)
             except ParseError as e:
                 raise RenderError(cleanup_parse_error(name, e)) from None
         rendered: dict[str, str] = {}
@@ -273,7 +311,7 @@ class Engine:
             t.funcs["include"] = self._include_fun(t, included)
             t.funcs["tpl"] = self._tpl_fun(t, included)
             try:
-                t.parse("gotpl", text)
+                parse_cached(t, "gotpl", text)
             except ParseError as e:
                 raise FuncError(f"cannot parse template {_go_quote(text)}: {e}") from None
             try:
@@ -286,31 +324,37 @@ class Engine:
 
         return tpl
 
-    def _required_impl(self, warn: str, val: Any) -> Any:
-        if val is None or (isinstance(val, str) and val == ""):
-            if self.lint_mode:
-                log.info("[INFO] Missing required value: %s", warn)
-                return ""
-            raise FuncError(warn_wrap(warn))
-        return val
-
     @property
     def _required(self) -> Callable[..., Any]:
         from polystack.helm.template.gotypes import signature
 
-        return signature("string", "interface {}")(self._required_impl)
+        lint_mode = self.lint_mode
 
-    def _fail_impl(self, msg: str) -> str:
-        if self.lint_mode:
-            log.info("[INFO] Fail: %s", msg)
-            return ""
-        raise FuncError(warn_wrap(msg))
+        @signature("string", "interface {}")
+        def required(warn: str, val: Any) -> Any:
+            if val is None or (isinstance(val, str) and val == ""):
+                if lint_mode:
+                    log.info("[INFO] Missing required value: %s", warn)
+                    return ""
+                raise FuncError(warn_wrap(warn))
+            return val
+
+        return required
 
     @property
     def _fail(self) -> Callable[..., Any]:
         from polystack.helm.template.gotypes import signature
 
-        return signature("string")(self._fail_impl)
+        lint_mode = self.lint_mode
+
+        @signature("string")
+        def fail(msg: str) -> str:
+            if lint_mode:
+                log.info("[INFO] Fail: %s", msg)
+                return ""
+            raise FuncError(warn_wrap(msg))
+
+        return fail
 
 
 # ---------------------------------------------------------------- deep stacks
@@ -464,8 +508,8 @@ def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | Non
             raise RenderError(
                 f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
                 f" cannot unmarshal {_json_kind(meta)} into Go struct field SimpleHead.metadata"
-                " of type struct { Name string \"json:\\\"name\\\"\"; Annotations"
-                " map[string]string \"json:\\\"annotations\\\"\" }"
+                ' of type struct { Name string "json:\\"name\\""; Annotations'
+                ' map[string]string "json:\\"annotations\\"" }'
             )
         _, name = _ci_get(meta, "name")
         if name is not None and not isinstance(name, str):
@@ -593,5 +637,33 @@ def render_resources(
             new_dir = output_dir + "/" + release_name if use_release_name else output_dir
             writer(new_dir, m.name, m.content, file_written.get(m.name, False))
             file_written[m.name] = True
-    notes = "".join(notes_map[p] if i == 0 else "\n" + notes_map[p] for i, p in enumerate(notes_paths))
+    notes = "".join(
+        notes_map[p] if i == 0 else "\n" + notes_map[p] for i, p in enumerate(notes_paths)
+    )
     return RenderedRelease("".join(b), hooks, notes, written)
+
+
+def render_chart(
+    path: str,
+    vals: dict[str, Any] | None = None,
+    *,
+    name: str = "release-name",
+    namespace: str = "default",
+    is_upgrade: bool = False,
+    caps: Any = None,
+    strict: bool = False,
+) -> dict[str, str]:
+    """Load, process dependencies, coalesce and render: every template's output."""
+    from polystack.helm import chart as chartmod
+    from polystack.helm import values as valuesmod
+    from polystack.helm.funcs.helm import Capabilities
+
+    ch = chartmod.load(path)
+    user = dict(vals or {})
+    valuesmod.process_dependencies(ch, user)
+    caps = caps or Capabilities()
+    opts = valuesmod.ReleaseOptions(
+        name=name, namespace=namespace, is_install=not is_upgrade, is_upgrade=is_upgrade
+    )
+    top = valuesmod.to_render_values(ch, user, opts, caps)
+    return Engine(strict=strict).render(ch, top)

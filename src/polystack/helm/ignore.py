@@ -113,18 +113,20 @@ class Rules:
         if must_dir:
             rule = rule[:-1]
         if rule.startswith("/"):
-            r = rule[1:]
+            rx = _safe_compile(rule[1:])
 
-            def fn(n: str, r: str = r) -> bool:
-                return _safe_match(r, n)
+            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+                return rx is not None and rx.fullmatch(n) is not None
         elif "/" in rule:
+            rx = _safe_compile(rule)
 
-            def fn(n: str, r: str = rule) -> bool:
-                return _safe_match(r, n)
+            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+                return rx is not None and rx.fullmatch(n) is not None
         else:
+            rx = _safe_compile(rule)
 
-            def fn(n: str, r: str = rule) -> bool:
-                return _safe_match(r, n.rsplit("/", 1)[-1])
+            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+                return rx is not None and rx.fullmatch(n.rsplit("/", 1)[-1]) is not None
 
         self.patterns.append(_Pattern(raw, negate, must_dir, fn))
 
@@ -143,8 +145,8 @@ class Rules:
         return False
 
 
-def _safe_match(pattern: str, name: str) -> bool:
+def _safe_compile(pattern: str) -> re.Pattern[str] | None:
     try:
-        return match(pattern, name)
+        return _compile(pattern)
     except BadPattern:
-        return False
+        return None

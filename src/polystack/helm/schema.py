@@ -145,7 +145,9 @@ def _message(e: jse.ValidationError) -> str:
     if k == "allOf":
         return "allOf failed"
     if k == "oneOf":
-        return "oneOf failed, none matched" if e.context else "oneOf failed, subschemas 0, 1 matched"
+        return (
+            "oneOf failed, none matched" if e.context else "oneOf failed, subschemas 0, 1 matched"
+        )
     if k == "not":
         return "not failed"
     if k == "contains":
@@ -195,8 +197,14 @@ def _parent(
         return spath[:-2], ipath[:-1]
     if prev in ("items", "prefixItems") and isinstance(last, int):
         return spath[:-2], ipath[:-1]
-    if last in ("items", "additionalProperties", "additionalItems", "unevaluatedProperties",
-                "unevaluatedItems", "contains"):
+    if last in (
+        "items",
+        "additionalProperties",
+        "additionalItems",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "contains",
+    ):
         return spath[:-1], ipath[:-1]
     if prev in ("allOf", "dependentSchemas", "dependencies", "$defs", "definitions"):
         return spath[:-2], ipath

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from polystack.helm.template.gotypes import GoStruct
+
 __all__ = [
     "SemverError",
     "Version",
@@ -25,6 +27,20 @@ _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-" + _
 _U64 = 1 << 64
 
 
+class Uint64(int):
+    """A Go ``uint64`` (what Version.Major/Minor/Patch return)."""
+
+    __slots__ = ()
+    go_type_name = "uint64"
+    go_kind = "uint64"
+
+
+def _go_quote(s: str) -> str:
+    from polystack.helm.template import gostrconv
+
+    return gostrconv.quote(s)
+
+
 class SemverError(ValueError):
     """An error from Masterminds/semver; ``str()`` is semver's error text."""
 
@@ -35,6 +51,10 @@ ERR_INVALID_CHARACTERS = "invalid characters in version"
 ERR_SEGMENT_STARTS_ZERO = "version segment starts with 0"
 ERR_INVALID_METADATA = "invalid metadata string"
 ERR_INVALID_PRERELEASE = "invalid prerelease string"
+MAX_VERSION_LEN = 256
+MAX_CONSTRAINT_LEN = 512
+MAX_CONSTRAINT_GROUPS = 32
+ERR_VERSION_TOO_LONG = f"version string is too long (max {MAX_VERSION_LEN} bytes)"
 
 # looseSemVerRegex (Go RE2; ASCII only, anchored).
 _LOOSE = re.compile(
@@ -108,7 +128,7 @@ def compare_prerelease(v: str, o: str) -> int:
 
 
 @dataclass(slots=True, eq=False)
-class Version:
+class Version(GoStruct):
     """*semver.Version.  Template field access (.Major, .Prerelease ...) maps to
     the Go methods of the same name, which are methods here too."""
 
@@ -120,11 +140,14 @@ class Version:
     original: str = ""
 
     go_type_name = "*semver.Version"
+    go_kind = "ptr"
 
     # -- parsing -----------------------------------------------------------
     @classmethod
     def parse(cls, v: str) -> Version:
         """semver.NewVersion (CoerceNewVersion = true, the default)."""
+        if len(v.encode("utf-8", "surrogatepass")) > MAX_VERSION_LEN:
+            raise SemverError(ERR_VERSION_TOO_LONG)
         m = _LOOSE.fullmatch(v)
         if m is None:
             raise SemverError(ERR_INVALID_SEMVER)
@@ -142,6 +165,8 @@ class Version:
     @classmethod
     def strict(cls, v: str) -> Version:
         """semver.StrictNewVersion."""
+        if len(v.encode("utf-8", "surrogatepass")) > MAX_VERSION_LEN:
+            raise SemverError(ERR_VERSION_TOO_LONG)
         if not v:
             raise SemverError(ERR_EMPTY_STRING)
         parts = v.split(".", 2)
@@ -160,18 +185,18 @@ class Version:
             if len(p) > 1 and p[0] == "0":
                 raise SemverError(ERR_SEGMENT_STARTS_ZERO)
         if any(p == "" for p in parts):
-            raise SemverError(f'strconv.ParseUint: parsing "": invalid syntax')
+            raise SemverError('strconv.ParseUint: parsing "": invalid syntax')
         return cls(*(_parse_uint(p) for p in parts), pre, meta, v)
 
     # -- Go methods (template-visible) -------------------------------------
-    def Major(self) -> int:  # noqa: N802 - Go method name
-        return self.major
+    def Major(self) -> Uint64:  # noqa: N802 - Go method name
+        return Uint64(self.major)
 
-    def Minor(self) -> int:  # noqa: N802
-        return self.minor
+    def Minor(self) -> Uint64:  # noqa: N802
+        return Uint64(self.minor)
 
-    def Patch(self) -> int:  # noqa: N802
-        return self.patch
+    def Patch(self) -> Uint64:  # noqa: N802
+        return Uint64(self.patch)
 
     def Prerelease(self) -> str:  # noqa: N802
         return self.pre
@@ -191,6 +216,10 @@ class Version:
         return s
 
     def __str__(self) -> str:
+        return self.String()
+
+    def go_json(self) -> str:
+        """MarshalJSON: the version string."""
         return self.String()
 
     def __repr__(self) -> str:
@@ -293,7 +322,7 @@ def _parse_constraint(c: str) -> _Constraint:
         return _Constraint(Version(0, 0, 0, "", "", "0.0.0"), c, "", dirty=True)
     m = _CONSTRAINT_RE.search(c)
     if m is None:
-        raise SemverError(f"improper constraint: {c}")
+        raise SemverError(f"improper constraint: {_go_quote(c)}")
     g = [m.group(0)] + [x or "" for x in m.groups()]
     # group indices follow Go: m[1]=op, m[2]=version, m[3]=major, m[4]=.minor,
     # m[5]=.patch, m[6]=-pre (with dash)
@@ -380,14 +409,20 @@ def _check(v: Version, c: _Constraint, include_pre: bool) -> tuple[bool, str]:
         return _tilde(v, c)
     if op == "^":
         return _caret(v, c)
-    raise SemverError(f"improper constraint: {c.string()}")  # pragma: no cover
+    raise SemverError(f"improper constraint: {_go_quote(c.string())}")  # pragma: no cover
 
 
 def _tilde(v: Version, c: _Constraint) -> tuple[bool, str]:
     con = c.con
     if v.compare(con) < 0:
         return False, f"{v} is less than {c.orig}"
-    if con.major == 0 and con.minor == 0 and con.patch == 0 and not c.minor_dirty and not c.patch_dirty:
+    if (
+        con.major == 0
+        and con.minor == 0
+        and con.patch == 0
+        and not c.minor_dirty
+        and not c.patch_dirty
+    ):
         return True, ""
     if v.major != con.major:
         return False, f"{v} does not have same major version as {c.orig}"
@@ -448,12 +483,17 @@ class Constraints:
     def parse(cls, c: str) -> Constraints:
         """semver.NewConstraint."""
         src = c
+        if len(c.encode("utf-8", "surrogatepass")) > MAX_CONSTRAINT_LEN:
+            raise SemverError(f"constraint string is too long (max {MAX_CONSTRAINT_LEN} bytes)")
         c = _rewrite_range(c)
         groups: list[list[_Constraint]] = []
         has_pre: list[bool] = []
-        for seg in c.split("||"):
+        ors = c.split("||")
+        if len(ors) > MAX_CONSTRAINT_GROUPS:
+            raise SemverError(f"too many constraint groups (max {MAX_CONSTRAINT_GROUPS})")
+        for seg in ors:
             if not _VALID_RE.search(seg):
-                raise SemverError(f"improper constraint: {seg}")
+                raise SemverError(f"improper constraint: {_go_quote(seg)}")
             cs = [m.group(0) for m in _FIND_RE.finditer(seg)]
             if not cs:
                 cs = [seg]

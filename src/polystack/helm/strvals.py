@@ -43,7 +43,7 @@ def _go_type(v: Any) -> str:
     if isinstance(v, float):
         return "float64"
     if isinstance(v, int):
-        return "int64" if type(v) is not int else "int"
+        return "int64"
     if isinstance(v, dict):
         return "map[string]interface {}"
     if isinstance(v, list):
@@ -133,6 +133,13 @@ def _go_quote(s: str) -> str:
     return "".join(out)
 
 
+def _rune_list(s: str) -> str:
+    """Go's %q of a []rune: each rune quoted, space separated, in brackets."""
+    from polystack.helm.template.gostrconv import quote_rune
+
+    return "[" + " ".join(quote_rune(ord(c)) for c in s) + "]"
+
+
 def typed_val(v: str, st: bool) -> Any:
     if st:
         return v
@@ -180,27 +187,11 @@ def _set_index(lst: list, index: int, val: Any) -> list:
     return lst
 
 
-def _go_json_error(text: str, exc: json.JSONDecodeError) -> str:
-    pos = exc.pos
-    if pos >= len(text.rstrip()):
-        return "unexpected EOF"
-    ch = text[pos]
-    return f"invalid character {_go_char(ch)} looking for beginning of value"
-
-
-def _go_char(ch: str) -> str:
-    if ch == "'":
-        return "'\\''"
-    if ch == '"':
-        return "'\"'"
-    return "'" + ch + "'"
-
-
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_int=float)
 
 
 class Parser:
@@ -247,6 +238,8 @@ class Parser:
         if last == "[":
             try:
                 i = self.key_index()
+            except _EOF:
+                raise  # errors.Is(err, io.EOF) still holds through Go's %w
             except StrvalsError as e:
                 raise StrvalsError(f"error parsing index: {e}") from None
             lst: list = []
@@ -307,12 +300,12 @@ class Parser:
             store(None)
             return
         text = self.sc.rest()
-        try:
-            value, end = _JSON.raw_decode(text)
-        except json.JSONDecodeError as e:
-            raise StrvalsError(_go_json_error(text, e)) from None
-        except ValueError as e:
-            raise StrvalsError(f"invalid character '{str(e)[:1]}' looking for beginning of value")
+        from polystack.helm.jsongo import decoder_error
+
+        err = decoder_error(text)
+        if err is not None:
+            raise StrvalsError(err)
+        value, end = _JSON.raw_decode(text)
         store(value)
         self.sc.pos += end
         self.empty_val()
@@ -338,7 +331,7 @@ class Parser:
         sc = self.sc
         k, last, eof = _runes_until(sc, "[.=")
         if k:
-            raise StrvalsError(f"unexpected data at end of array index: {_go_quote(k)}")
+            raise StrvalsError(f"unexpected data at end of array index: {_rune_list(k)}")
         if eof:
             raise _EOF()
         if last == "=":
@@ -357,6 +350,8 @@ class Parser:
         if last == "[":
             try:
                 next_i = self.key_index()
+            except _EOF:
+                raise  # errors.Is(err, io.EOF) still holds through Go's %w
             except StrvalsError as e:
                 raise StrvalsError(f"error parsing index: {e}") from None
             crt: list = []
@@ -450,6 +445,8 @@ class LiteralParser:
             return
         try:
             i = self.key_index()
+        except _EOF:
+            raise  # errors.Is(err, io.EOF) still holds through Go's %w
         except StrvalsError as e:
             raise StrvalsError(f"error parsing index: {e}") from None
         lst: list = []
@@ -471,7 +468,7 @@ class LiteralParser:
             raise StrvalsError(f"negative {i} index not allowed")
         k, last, eof = _runes_until(self.sc, "[.=", escapes=False)
         if k:
-            raise StrvalsError(f"unexpected data at end of array index: {_go_quote(k)}")
+            raise StrvalsError(f"unexpected data at end of array index: {_rune_list(k)}")
         if eof:
             raise _EOF()
         if last == "=":
@@ -487,6 +484,8 @@ class LiteralParser:
             return _set_index(lst, i, inner)
         try:
             next_i = self.key_index()
+        except _EOF:
+            raise  # errors.Is(err, io.EOF) still holds through Go's %w
         except StrvalsError as e:
             raise StrvalsError(f"error parsing index: {e}") from None
         crt: list = []

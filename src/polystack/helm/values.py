@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from polystack.helm import strvals, yamlgo
+from polystack.helm import jsongo, strvals, yamlgo
 from polystack.helm.chart import Chart, ChartError, Dependency, load_values, merge_maps
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ def _coalesce_globals(dest: dict[str, Any], src: dict[str, Any], prefix: str) ->
     else:
         dg = dest[GLOBAL_KEY]
         if not isinstance(dg, dict):
-            log.warning("warning: skipping globals because destination %s is not a table.", GLOBAL_KEY)
+            log.warning(
+                "warning: skipping globals because destination %s is not a table.", GLOBAL_KEY
+            )
             return
     if GLOBAL_KEY not in src:
         sg: dict[str, Any] = {}
@@ -141,14 +143,17 @@ def _coalesce_chart_values(ch: Chart, v: dict[str, Any], prefix: str, merge: boo
             elif isinstance(value, dict):
                 if not isinstance(val, dict):
                     if val is not None:
-                        log.warning("warning: skipped value for %s.%s: Not a table.", sub_prefix, key)
+                        log.warning(
+                            "warning: skipped value for %s.%s: Not a table.", sub_prefix, key
+                        )
                 else:
                     m = _child_chart_merge_true(ch, key, merge)
-                    if not m and prefix != "":
+                    if not m:
+                        # Helm 4.2: chart-default nulls are dropped before merging
                         _clean_nil(val)
                     _coalesce_tables(value, val, _concat(sub_prefix, key), m)
         else:
-            if not merge and prefix != "":
+            if not merge:
                 if val is None:
                     continue
                 if isinstance(val, dict):
@@ -156,7 +161,9 @@ def _coalesce_chart_values(ch: Chart, v: dict[str, Any], prefix: str, merge: boo
             v[key] = val
 
 
-def coalesce_tables(dst: dict[str, Any] | None, src: dict[str, Any] | None) -> dict[str, Any] | None:
+def coalesce_tables(
+    dst: dict[str, Any] | None, src: dict[str, Any] | None
+) -> dict[str, Any] | None:
     return _coalesce_tables(dst, src, "", False)
 
 
@@ -187,10 +194,14 @@ def _coalesce_tables(
             if istable(dv):
                 _coalesce_tables(dv, val, fullkey, merge)
             else:
-                log.warning("warning: cannot overwrite table with non table for %s (%s)", fullkey, val)
+                log.warning(
+                    "warning: cannot overwrite table with non table for %s (%s)", fullkey, val
+                )
         elif istable(dv) and val is not None:
             log.warning(
-                "warning: destination for %s is a table. Ignoring non-table value (%s)", fullkey, val
+                "warning: destination for %s is a table. Ignoring non-table value (%s)",
+                fullkey,
+                val,
             )
     return dst
 
@@ -431,10 +442,10 @@ def check_dependencies(c: Chart) -> None:
 
 def validate_against_schema(c: Chart, values: dict[str, Any]) -> str:
     """ValidateAgainstSchema: '' when valid, else Helm's per-chart error text."""
-    from polystack.helm.schema import validate_single
-
     out: list[str] = []
     if c.schema is not None:
+        from polystack.helm.schema import validate_single
+
         err = validate_single(values, c.schema)
         if err:
             out.append(f"{c.name()}:\n")
@@ -524,7 +535,7 @@ class ValueOptions:
             trimmed = value.strip()
             if trimmed.startswith("{"):
                 try:
-                    jm = yamlgo.unmarshal_json(trimmed)
+                    jm = jsongo.unmarshal_json(trimmed)
                 except yamlgo.YAMLError:
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
                 if not isinstance(jm, dict):
@@ -554,8 +565,8 @@ class ValueOptions:
                 strvals.parse_into_file(value, base, reader)
             except strvals.StrvalsError as e:
                 raise ValuesError(f"failed parsing --set-file data: {e}") from None
-            except OSError as e:
-                raise ValuesError(f"failed parsing --set-file data: {_os_err(e)}") from None
+            except ValuesError as e:
+                raise ValuesError(f"failed parsing --set-file data: {e}") from None
         for value in self.literal_values:
             try:
                 strvals.parse_literal_into(value, base)

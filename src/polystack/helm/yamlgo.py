@@ -191,6 +191,8 @@ def resolve(s: str) -> tuple[str, Any]:
 
 def needs_quotes(s: str) -> bool:
     """goyaml.v2 stringv: whether a string cannot be emitted plain."""
+    if s == "<<":  # the merge key is emitted plain by sigs.k8s.io/yaml
+        return False
     return resolve(s)[0] != STR or bool(s and s[0] in "+-0123456789" and _BASE60.fullmatch(s))
 
 
@@ -256,104 +258,6 @@ def sorted_keys(keys: list[str]) -> list[str]:
     return sorted(keys, key=_Key)
 
 
-# ---------------------------------------------------------------- JSON (Go)
-
-
-def to_json_tree(v: Any) -> Any:
-    """Go encoding/json view of a Go value, as JSON-ready Python (numbers kept)."""
-    if v is None or isinstance(v, (bool, str, int, float)):
-        return v
-    if isinstance(v, dict):
-        return {str(k): to_json_tree(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [to_json_tree(x) for x in v]
-    if isinstance(v, (bytes, bytearray)):
-        return base64.b64encode(bytes(v)).decode()
-    hook = getattr(v, "go_json", None)
-    if hook is not None:
-        return to_json_tree(hook())
-    raise YAMLError(f"json: unsupported type: {type(v).__name__}")
-
-
-_HTML_ESC = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_HTML_RE = re.compile("[<>&\u2028\u2029]")
-
-
-def _json_str(s: str) -> str:
-    out = json.dumps(s, ensure_ascii=False)
-    if _HTML_RE.search(out):
-        out = _HTML_RE.sub(lambda m: _HTML_ESC[m.group()], out)
-    return out
-
-
-def marshal_json(v: Any, indent: str | None = None) -> str:
-    """encoding/json.Marshal (with HTML escaping), or MarshalIndent with prefix ''."""
-    parts: list[str] = []
-    _json_encode(v, parts, indent, 0)
-    return "".join(parts)
-
-
-def _json_encode(v: Any, out: list[str], indent: str | None, depth: int) -> None:
-    if v is None:
-        out.append("null")
-    elif v is True:
-        out.append("true")
-    elif v is False:
-        out.append("false")
-    elif isinstance(v, str):
-        out.append(_json_str(v))
-    elif isinstance(v, int):
-        out.append(str(int(v)))
-    elif isinstance(v, float):
-        out.append(json_float(v))
-    elif isinstance(v, dict):
-        if not v:
-            out.append("{}")
-            return
-        out.append("{")
-        first = True
-        for k in sorted(str(x) for x in v):
-            if not first:
-                out.append(",")
-            first = False
-            if indent is not None:
-                out.append("\n" + indent * (depth + 1))
-            out.append(_json_str(k))
-            out.append(": " if indent is not None else ":")
-            _json_encode(v[k] if k in v else _lookup_str_key(v, k), out, indent, depth + 1)
-        if indent is not None:
-            out.append("\n" + indent * depth)
-        out.append("}")
-    elif isinstance(v, (list, tuple)):
-        if not v:
-            out.append("[]" if isinstance(v, (list, tuple)) else "null")
-            return
-        out.append("[")
-        for i, x in enumerate(v):
-            if i:
-                out.append(",")
-            if indent is not None:
-                out.append("\n" + indent * (depth + 1))
-            _json_encode(x, out, indent, depth + 1)
-        if indent is not None:
-            out.append("\n" + indent * depth)
-        out.append("]")
-    elif isinstance(v, (bytes, bytearray)):
-        out.append('"' + base64.b64encode(bytes(v)).decode() + '"')
-    else:
-        hook = getattr(v, "go_json", None)
-        if hook is None:
-            raise YAMLError(f"json: unsupported type: {type(v).__name__}")
-        _json_encode(hook(), out, indent, depth)
-
-
-def _lookup_str_key(d: dict, k: str) -> Any:
-    for kk, vv in d.items():
-        if str(kk) == k:
-            return vv
-    return None
-
-
 # ---------------------------------------------------------------- YAML output
 
 
@@ -376,7 +280,7 @@ def _node(v: Any) -> yaml.Node:
         else:
             style = None
         return yaml.ScalarNode(STR, v, style=style)
-    if v is None:
+    if v is None or (isinstance(v, dict) and getattr(v, "nil", False)):
         return yaml.ScalarNode(STR, "null")
     if v is True:
         return yaml.ScalarNode(STR, "true")
@@ -387,13 +291,11 @@ def _node(v: Any) -> yaml.Node:
     if isinstance(v, float):
         return yaml.ScalarNode(STR, _number_text(json_float(v)))
     if isinstance(v, dict):
-        items = [
-            (yaml.ScalarNode(STR, k, style='"' if needs_quotes(k) else None), _node(v[k]))
-            for k in sorted_keys([str(k) for k in v])
-        ] if all(type(k) is str for k in v) else [
-            (_node(str(k)), _node(x)) for k, x in sorted(((str(k), x) for k, x in v.items()),
-                                                       key=lambda kv: _Key(kv[0]))
-        ]
+        if all(type(k) is str for k in v):
+            items = [(_node(k), _node(v[k])) for k in sorted_keys(list(v))]
+        else:
+            pairs = sorted(((str(k), x) for k, x in v.items()), key=lambda kv: _Key(kv[0]))
+            items = [(_node(k), _node(x)) for k, x in pairs]
         return yaml.MappingNode(MAP, items, flow_style=False)
     if isinstance(v, (list, tuple)):
         return yaml.SequenceNode(SEQ, [_node(x) for x in v], flow_style=False)
@@ -401,6 +303,8 @@ def _node(v: Any) -> yaml.Node:
         return _node(base64.b64encode(bytes(v)).decode())
     hook = getattr(v, "go_json", None)
     if hook is not None:
+        from polystack.helm.jsongo import to_json_tree
+
         return _node(to_json_tree(hook()))
     raise YAMLError(f"json: unsupported type: {type(v).__name__}")
 
@@ -444,12 +348,11 @@ def to_yaml(v: Any) -> str:
 
 
 def to_yaml_pretty(v: Any) -> str:
-    """Helm's toYamlPretty: goyaml.v3 encoder with indent 2 over the JSON tree."""
+    """Helm's toYamlPretty: the goyaml.v3 encoder with indent 2."""
     try:
-        tree = json.loads(marshal_json(v))
-    except YAMLError:
+        node = _node_v3(v)
+    except (YAMLError, RecursionError):
         return ""
-    node = _node_v3(tree)
     out = yaml.serialize(
         node,
         Dumper=_GoDumperV3,
@@ -462,16 +365,76 @@ def to_yaml_pretty(v: Any) -> str:
     return out.removesuffix("\n")
 
 
-class _GoDumperV3(_GoDumper):
-    pass
+class _GoDumperV3(
+    yaml.emitter.Emitter,
+    yaml.serializer.Serializer,
+    yaml.representer.SafeRepresenter,
+    yaml.resolver.BaseResolver,
+):
+    """goyaml.v3 with SetIndent(2): block sequences are indented under their key."""
+
+    def __init__(self, stream: Any, **kw: Any) -> None:
+        yaml.emitter.Emitter.__init__(
+            self,
+            stream,
+            canonical=None,
+            indent=kw.get("indent"),
+            width=kw.get("width"),
+            allow_unicode=kw.get("allow_unicode"),
+            line_break=None,
+        )
+        yaml.serializer.Serializer.__init__(self)
+        yaml.representer.SafeRepresenter.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        # goyaml.v3 allows tabs in literal blocks (libyaml and goyaml.v2 do not);
+        # plain and single-quoted scalars still cannot hold them
+        if "\t" not in scalar:
+            return super().analyze_scalar(scalar)
+        analysis = super().analyze_scalar(scalar.replace("\t", "x"))
+        analysis.scalar = scalar
+        analysis.allow_flow_plain = analysis.allow_block_plain = False
+        analysis.allow_single_quoted = False
+        return analysis
+
+    def check_simple_key(self) -> bool:
+        # goyaml.v3 writes an empty string key as a simple key: `"": x`
+        if isinstance(self.event, yaml.ScalarEvent) and self.event.value == "":
+            return True
+        return bool(super().check_simple_key())
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            return STR
+        if kind is yaml.SequenceNode:
+            return SEQ
+        return MAP
 
 
 def _node_v3(v: Any) -> yaml.Node:
+    """goyaml.v3 encodes the Go values themselves (no JSON round trip)."""
     if isinstance(v, dict):
-        items = [(_node_v3(k), _node_v3(v[k])) for k in sorted(v)]
+        if getattr(v, "nil", False):
+            return yaml.ScalarNode(STR, "{}")
+        keys = sorted_keys([str(k) for k in v])
+        items = [(_node(k), _node_v3(v[k] if k in v else None)) for k in keys]
         return yaml.MappingNode(MAP, items, flow_style=False)
-    if isinstance(v, list):
+    if isinstance(v, (list, tuple)):
         return yaml.SequenceNode(SEQ, [_node_v3(x) for x in v], flow_style=False)
+    if isinstance(v, float) and not isinstance(v, bool):
+        s = format_float_g(v)
+        return yaml.ScalarNode(STR, {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s))
+    if isinstance(v, (str, int)) or v is None:
+        return _node(v)
+    hook = getattr(v, "go_json", None)
+    if hook is not None:
+        from polystack.helm.jsongo import to_json_tree
+
+        return _node_v3(to_json_tree(hook()))
     return _node(v)
 
 
@@ -503,6 +466,19 @@ def _construct_map(loader: Any, node: yaml.MappingNode) -> Any:
         key = loader.construct_object(knode, deep=True)
         value = loader.construct_object(vnode, deep=True)
         data[_json_key(key, value)] = value
+
+
+def _construct_unknown_tag(loader: Any, suffix: str, node: yaml.Node) -> Any:
+    """goyaml.v2 decodes nodes with an unknown tag by their kind."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [loader.construct_object(n, deep=True) for n in node.value]
+    gen = _construct_map(loader, node)  # type: ignore[arg-type]
+    data = next(gen)
+    for _ in gen:
+        pass
+    return data
 
 
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
@@ -560,13 +536,20 @@ for _tag, _fn in (
     (MAP, _construct_map),
 ):
     _GoLoader.add_constructor(_tag, _fn)
+_GoLoader.add_multi_constructor("!", _construct_unknown_tag)
+_GoLoader.add_multi_constructor("tag:", _construct_unknown_tag)
 
 
-def _yaml_error(e: yaml.YAMLError) -> YAMLError:
+def _yaml_error(e: yaml.YAMLError, text: str | None = None) -> YAMLError:
     """goyaml.v2's parser error text: `yaml: line N: problem`."""
     problem = getattr(e, "problem", None) or "unknown problem parsing YAML content"
     pm = getattr(e, "problem_mark", None)
     cm = getattr(e, "context_mark", None)
+    if problem.startswith("found undefined alias") and pm is not None:
+        # goyaml.v2 reports this while decoding, without a line
+        src = pm.buffer if pm.buffer else (text or "")
+        m = re.match(r"\*([A-Za-z0-9_-]+)", src[pm.index :])
+        return YAMLError(f"yaml: unknown anchor '{m.group(1) if m else ''}' referenced")
     line = 0
     if pm is not None and pm.line != 0:
         line = pm.line
@@ -622,8 +605,15 @@ def _json_key(k: Any, val: Any) -> str:
 
 
 def _go_q(v: Any) -> str:
+    """Go's %+#v of a decoded YAML value (the common cases)."""
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return format_float_g(v)
     return str(v)
 
 
@@ -640,17 +630,28 @@ def unmarshal(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
-        raw = yaml.load(text, Loader=_GoLoader)  # noqa: S506
+        raw = first_document(text)
     except yaml.YAMLError as e:
-        raise YAMLError("error converting YAML to JSON: " + str(_yaml_error(e))) from None
+        raise YAMLError("error converting YAML to JSON: " + str(_yaml_error(e, text))) from None
     return _to_json_value(raw)
+
+
+def first_document(text: str) -> Any:
+    """goyaml.v2 Unmarshal reads the first document only; what follows is not parsed."""
+    loader = _GoLoader(text)
+    try:
+        if loader.check_data():
+            return loader.get_data()
+        return None
+    finally:
+        loader.dispose()
 
 
 def load_all_raw(text: str) -> list[Any]:
     try:
         return list(yaml.load_all(text, Loader=_GoLoader))  # noqa: S506
     except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
+        raise _yaml_error(e, text) from None
 
 
 def unmarshal_map(text: str | bytes) -> dict[str, Any]:
@@ -676,183 +677,3 @@ def _json_kind(v: Any) -> str:
     if isinstance(v, list):
         return "array"
     return "object"
-
-
-# ---------------------------------------------------------------- Go JSON errors
-
-
-def go_json_error(text: str) -> str | None:
-    """The message Go's encoding/json gives for invalid `text`, None if valid."""
-    return _GoJSONChecker(text).check()
-
-
-def _quote_char(c: str) -> str:
-    if c == "'":
-        return "'\\''"
-    if c == '"':
-        return "'\"'"
-    if c.isprintable():
-        return "'" + c + "'"
-    return "'" + json.dumps(c)[1:-1] + "'"
-
-
-class _GoJSONChecker:
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.i = 0
-
-    def check(self) -> str | None:
-        try:
-            self.ws()
-            self.value("looking for beginning of value")
-            self.ws()
-            if self.i < len(self.s):
-                return self.bad("after top-level value")
-        except _JSONErr as e:
-            return str(e)
-        return None
-
-    def bad(self, ctx: str) -> str:
-        return f"invalid character {_quote_char(self.s[self.i])} {ctx}"
-
-    def fail(self, ctx: str) -> None:
-        if self.i >= len(self.s):
-            raise _JSONErr("unexpected end of JSON input")
-        raise _JSONErr(self.bad(ctx))
-
-    def ws(self) -> None:
-        while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
-            self.i += 1
-
-    def value(self, ctx: str) -> None:
-        if self.i >= len(self.s):
-            raise _JSONErr("unexpected end of JSON input")
-        c = self.s[self.i]
-        if c == "{":
-            self.i += 1
-            self.ws()
-            if self.peek() == "}":
-                self.i += 1
-                return
-            while True:
-                if self.peek() != '"':
-                    self.fail("looking for beginning of object key string")
-                self.string()
-                self.ws()
-                if self.peek() != ":":
-                    self.fail("after object key")
-                self.i += 1
-                self.ws()
-                self.value("looking for beginning of value")
-                self.ws()
-                if self.peek() == ",":
-                    self.i += 1
-                    self.ws()
-                    continue
-                if self.peek() == "}":
-                    self.i += 1
-                    return
-                self.fail("after object key:value pair")
-        elif c == "[":
-            self.i += 1
-            self.ws()
-            if self.peek() == "]":
-                self.i += 1
-                return
-            while True:
-                self.value("looking for beginning of value")
-                self.ws()
-                if self.peek() == ",":
-                    self.i += 1
-                    self.ws()
-                    continue
-                if self.peek() == "]":
-                    self.i += 1
-                    return
-                self.fail("after array element")
-        elif c == '"':
-            self.string()
-        elif c in "-0123456789":
-            self.number()
-        elif c in "tfn":
-            word = {"t": "true", "f": "false", "n": "null"}[c]
-            for j, expect in enumerate(word):
-                if self.i >= len(self.s):
-                    raise _JSONErr("unexpected end of JSON input")
-                if self.s[self.i] != expect:
-                    raise _JSONErr(
-                        f"{self.bad(f'in literal {word} (expecting {_quote_char(expect)})')}"
-                    )
-                self.i += 1
-                del j
-        else:
-            self.fail(ctx)
-
-    def peek(self) -> str:
-        return self.s[self.i] if self.i < len(self.s) else ""
-
-    def string(self) -> None:
-        self.i += 1
-        while True:
-            if self.i >= len(self.s):
-                raise _JSONErr("unexpected end of JSON input")
-            c = self.s[self.i]
-            if c == '"':
-                self.i += 1
-                return
-            if c == "\\":
-                self.i += 1
-                e = self.peek()
-                if e == "u":
-                    self.i += 1
-                    for _ in range(4):
-                        if self.peek() == "":
-                            raise _JSONErr("unexpected end of JSON input")
-                        if self.peek() not in "0123456789abcdefABCDEF":
-                            self.fail("in \\u hexadecimal character escape")
-                        self.i += 1
-                    continue
-                if e == "" or e not in '"\\/bfnrt':
-                    self.fail("in string escape code")
-                self.i += 1
-                continue
-            if ord(c) < 0x20:
-                self.fail("in string literal")
-            self.i += 1
-
-    def number(self) -> None:
-        if self.peek() == "-":
-            self.i += 1
-            if not self.peek().isdigit():
-                self.fail("in numeric literal")
-        if self.peek() == "0":
-            self.i += 1
-        else:
-            while self.peek().isdigit():
-                self.i += 1
-        if self.peek() == ".":
-            self.i += 1
-            if not self.peek().isdigit():
-                self.fail("after decimal point in numeric literal")
-            while self.peek().isdigit():
-                self.i += 1
-        if self.peek() in ("e", "E"):
-            self.i += 1
-            if self.peek() in ("+", "-"):
-                self.i += 1
-            if not self.peek().isdigit():
-                self.fail("in exponent of numeric literal")
-            while self.peek().isdigit():
-                self.i += 1
-
-
-class _JSONErr(Exception):
-    pass
-
-
-def unmarshal_json(text: str) -> Any:
-    """encoding/json.Unmarshal into interface{}: numbers are float64."""
-    err = go_json_error(text)
-    if err is not None:
-        raise YAMLError(err)
-    return json.loads(text, parse_int=float)

@@ -69,6 +69,23 @@ class RedisService(Service):
         self.extra_config: dict[str, bytes] = {}
         self._cron: Any = None
         self.hz_cycles = 0
+        # Server state the connection/server/introspection commands keep (CONFIG, INFO, DEBUG).
+        self.save_points: list[tuple[int, int]] = []
+        self.notify_keyspace_events = 0
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
+        self.active_expire = True
+        self.closed_bytes_in = 0
+        self.closed_bytes_out = 0
+        self.connections_at_reset = 0
+        self.expired_at_reset = 0
+        self.error_counts: dict[str, int] = {}
+        self.ops_samples: list[float] = []
+        self._ops_last: tuple[float, int] | None = None
+        self._sampler: Any = None
+        self._save_timer: Any = None
+        self.last_bgsave_time = -1
+        self.last_save_duration = -1
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
@@ -89,11 +106,15 @@ class RedisService(Service):
     async def start(self) -> None:
         self.recover()
         self._schedule_cron()
+        self._schedule_stats_sampler()
 
     async def stop(self) -> None:
         if self._cron is not None:
             self._cron.cancel()
             self._cron = None
+        if self._sampler is not None:
+            self._sampler.cancel()
+            self._sampler = None
         if self.journal is not None:
             self.journal.close()
 
@@ -156,7 +177,10 @@ class RedisService(Service):
     def _server_cron(self) -> None:
         self.hz_cycles += 1
         try:
-            self.keyspace.active_expire_cycle(self.clock.time_ms(), budget_s=0.25 / self.config.hz)
+            if self.active_expire:  # DEBUG SET-ACTIVE-EXPIRE 0 turns this off
+                self.keyspace.active_expire_cycle(
+                    self.clock.time_ms(), budget_s=0.25 / self.config.hz
+                )
             self._maybe_rewrite()
             if self.config.timeout:
                 self._close_idle_clients()
@@ -183,7 +207,122 @@ class RedisService(Service):
                 c.peer.close()
 
     def client_gone(self, client: Client) -> None:
-        pass
+        self.closed_bytes_in += getattr(client.peer, "bytes_in", 0)
+        self.closed_bytes_out += getattr(client.peer, "bytes_out", 0)
+
+    # -- live configuration (CONFIG SET) ----------------------------------------
+    def set_appendfsync(self, policy: str) -> None:
+        """Switch the log's fsync policy now (CONFIG SET appendfsync)."""
+        self.config.appendfsync = policy
+        journal = self.journal
+        if journal is None:
+            return
+        journal.policy = policy
+        rlog = journal.log
+        if rlog.policy == policy:
+            return
+        rlog.flush(sync=True)  # settle what was written under the old policy
+        rlog.policy = policy
+        timer = getattr(rlog, "_everysec", None)
+        if policy != "everysec" and timer is not None:
+            timer.cancel()
+            rlog._everysec = None
+        elif policy == "everysec" and timer is None and getattr(rlog, "_loop", None) is not None:
+            rlog._everysec = rlog._loop.call_later(1.0, rlog._everysec_tick)
+
+    def set_appendonly(self, on: bool) -> None:
+        """Start logging (writing a snapshot of the current data first) or stop it."""
+        if on and self.journal is None:
+            journal = Journal(self.data_dir, fsync=self.config.appendfsync, name="appendonly")
+            journal.open()  # whatever an older run left is superseded by the snapshot below
+            self.journal = journal
+            self.config.appendonly = True
+            self.save()
+        elif not on and self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        self.config.appendonly = on
+
+    def command_totals(self) -> tuple[int, int, int]:
+        """(calls, failed, rejected) over every command and subcommand."""
+        from polystack.redis.commands import COMMANDS
+
+        calls = failed = rejected = 0
+        for cmd in COMMANDS.values():
+            calls += cmd.calls
+            failed += cmd.failed_calls
+            rejected += cmd.rejected_calls
+            for sub in cmd.subcommands.values():
+                calls += sub.calls
+                failed += sub.failed_calls
+                rejected += sub.rejected_calls
+        return calls, failed, rejected
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: zero the counters INFO reports."""
+        from polystack.redis.commands import COMMANDS
+
+        for cmd in COMMANDS.values():
+            for c in (cmd, *cmd.subcommands.values()):
+                c.calls = c.failed_calls = c.rejected_calls = 0
+        ks = self.keyspace
+        ks.keyspace_hits = ks.keyspace_misses = 0
+        for db in ks.dbs:
+            db.expired_keys = 0
+        self.unknown_commands = 0
+        self.total_commands = 0
+        self.error_counts.clear()
+        self.connections_at_reset = self.total_connections()
+        self.closed_bytes_in = self.closed_bytes_out = 0
+        for c in self.clients.values():
+            peer = c.peer
+            if hasattr(peer, "bytes_in"):
+                peer.bytes_in = peer.bytes_out = 0
+        self.ops_samples.clear()
+        self._ops_last = None
+
+    def total_connections(self) -> int:
+        for c in self.clients.values():
+            listener = getattr(c.peer, "listener", None)
+            if listener is not None:
+                return listener.total_connections
+        return self.connections_at_reset
+
+    # -- instantaneous_ops_per_sec: sampled 10 times a second, averaged over 16 samples -----
+    def _schedule_stats_sampler(self) -> None:
+        self._sampler = self.clock.call_later(0.1, self._sample_stats)
+
+    def _sample_stats(self) -> None:
+        now = self.clock.time()
+        calls = self.command_totals()[0]
+        last = self._ops_last
+        if last is not None and now > last[0]:
+            self.ops_samples.append(max(0, calls - last[1]) / (now - last[0]))
+            del self.ops_samples[:-16]
+        self._ops_last = (now, calls)
+        self._check_save_points(now)
+        self._schedule_stats_sampler()
+
+    def instantaneous_ops(self) -> int:
+        s = self.ops_samples
+        return int(sum(s) / len(s)) if s else 0
+
+    def _check_save_points(self, now: float) -> None:
+        """``save <seconds> <changes>``: snapshot when enough changes are that old."""
+        if not self.save_points:
+            return
+        changes = self.rdb_changes_since_last_save
+        elapsed = now - self.lastsave
+        for seconds, needed in self.save_points:
+            if changes >= needed and elapsed >= seconds:
+                log.info("redis: %d changes in %d seconds; saving", changes, int(elapsed))
+                try:
+                    self.save()
+                    self.last_bgsave_status = "ok"
+                except OSError:
+                    log.exception("redis: background save failed")
+                    self.last_bgsave_status = "err"
+                return
 
 
 def _run_id() -> str:

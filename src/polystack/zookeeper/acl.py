@@ -68,8 +68,25 @@ def matches(scheme: str, auth_id: str, acl_id: str) -> bool:
     return auth_id == acl_id
 
 
-def fixup_acl(path: str, auth_info: list[Id], acls: list[ACL] | None) -> tuple[ACL, ...]:
+# id(request ACL tuple) -> (that tuple, its fixed-up form); the tuples come from the decoder's
+# cache and stay alive in this dict, so an id is never reused while its entry exists
+_FIXED: dict[int, tuple[tuple[ACL, ...], tuple[ACL, ...]]] = {}
+
+
+def fixup_acl(path: str, auth_info: list[Id], acls) -> tuple[ACL, ...]:
     """PrepRequestProcessor.fixupACL: validate, drop duplicates, expand ``auth`` ids."""
+    if type(acls) is tuple:
+        entry = _FIXED.get(id(acls))
+        if entry is not None and entry[0] is acls:
+            return entry[1]
+        fixed = _fixup(path, auth_info, acls)
+        if not any(a.id.scheme == "auth" for a in acls) and len(_FIXED) < 1024:
+            _FIXED[id(acls)] = (acls, fixed)
+        return fixed
+    return _fixup(path, auth_info, acls)
+
+
+def _fixup(path: str, auth_info: list[Id], acls) -> tuple[ACL, ...]:
     uniq: list[ACL] = []
     for a in acls or ():
         if a not in uniq:
@@ -96,7 +113,9 @@ def fixup_acl(path: str, auth_info: list[Id], acls: list[ACL] | None) -> tuple[A
     return intern_acl(out)
 
 
-def check_acl(acl: tuple[ACL, ...], perm: int, auth_info: list[Id], path: str | None = None) -> None:
+def check_acl(
+    acl: tuple[ACL, ...], perm: int, auth_info: list[Id], path: str | None = None
+) -> None:
     """ZooKeeperServer.checkACL: raise NoAuth unless one entry grants ``perm`` to the caller."""
     if not acl:
         return

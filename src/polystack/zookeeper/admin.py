@@ -46,7 +46,7 @@ def _server_stats(zk: Any) -> dict[str, Any]:
             "uptime": zk.now_ms() - st.started_ms,
         },
         "client_response": {"last_buffer_size": -1, "min_buffer_size": -1, "max_buffer_size": -1},
-        "node_count": len(zk.tree.nodes),
+        "node_count": zk.tree.node_count(),
     }
 
 
@@ -181,6 +181,24 @@ def commands(zk: Any) -> dict[str, tuple[tuple[str, ...], Callable[[], dict[str,
     }
 
 
+def pretty(value: Any, level: int = 0) -> str:
+    """JSON as Jackson's DefaultPrettyPrinter writes it (ZooKeeper's AdminServer output):
+    ``"key" : value``, two-space indents, arrays on one line as ``[ a, b ]``."""
+    if isinstance(value, dict):
+        if not value:
+            return "{ }"
+        pad = "  " * (level + 1)
+        items = ",\n".join(
+            f"{pad}{json.dumps(str(k))} : {pretty(v, level + 1)}" for k, v in value.items()
+        )
+        return "{\n" + items + "\n" + "  " * level + "}"
+    if isinstance(value, list | tuple | set):
+        if not value:
+            return "[ ]"
+        return "[ " + ", ".join(pretty(v, level) for v in value) + " ]"
+    return json.dumps(value)
+
+
 def _expiry(zk: Any) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for s in zk.tracker.sessions.values():
@@ -197,7 +215,7 @@ def routes(zk: Any) -> dict[str, Route]:
             body = fn()
             body["command"] = name
             body["error"] = None
-            return 200, "application/json", json.dumps(body, indent=2).encode()
+            return 200, "application/json", pretty(body).encode()
 
         return route
 
@@ -208,9 +226,7 @@ def routes(zk: Any) -> dict[str, Route]:
             result[f"/commands/{a}"] = r
 
     def index(query: dict[str, str]) -> tuple[int, str, bytes]:
-        links = "".join(
-            f'<a href="/commands/{n}">{n}</a><br/>\n' for n in sorted(table)
-        )
+        links = "".join(f'<a href="/commands/{n}">{n}</a><br/>\n' for n in sorted(table))
         html = f"<html>\n<body>\n<h1>ZooKeeper AdminServer</h1>\n{links}</body>\n</html>\n"
         return 200, "text/html", html.encode()
 

@@ -111,7 +111,7 @@ def _full(zk: Any, c: Any) -> str:
         s += (
             f",sid={hexid(c.session_id)},lop={LAST_OP.get(c.last_op, 'NA')},"
             f"est={c.established_ms},to={c.timeout},lcxid={hexid(c.last_cxid)},"
-            f"lzxid={hexid(c.last_zxid)},lresp=0,llat={c.last_latency},"
+            f"lzxid={hexid(c.last_zxid)},lresp={c.last_response_ms},llat={c.last_latency},"
             f"minlat={zk.stats.min_latency},avglat={int(zk.stats.avg_latency)},"
             f"maxlat={zk.stats.max_latency}"
         )
@@ -128,7 +128,7 @@ def _server_summary(zk: Any) -> str:
         f"Outstanding: {zk.outstanding}\n"
         f"Zxid: {hexid(zk.last_zxid)}\n"
         f"Mode: standalone\n"
-        f"Node count: {len(zk.tree.nodes)}\n"
+        f"Node count: {zk.tree.node_count()}\n"
     )
 
 
@@ -176,6 +176,7 @@ def cmd_stmk(zk: Any, cnxn: Any) -> str:
 
 
 def monitor_values(zk: Any) -> list[tuple[str, Any]]:
+    """mntr's keys, in ZooKeeper 3.8's order (the ones that have a meaning here)."""
     st = zk.stats
     tree = zk.tree
     watch_count = zk.data_watches.size() + zk.child_watches.size()
@@ -186,18 +187,20 @@ def monitor_values(zk: Any) -> list[tuple[str, Any]]:
         ("zk_num_alive_connections", len(zk.connections)),
         ("zk_avg_latency", java_double(st.avg_latency)),
         ("zk_outstanding_requests", zk.outstanding),
-        ("zk_znode_count", len(tree.nodes)),
+        ("zk_znode_count", tree.node_count()),
         ("zk_global_sessions", len(zk.tracker.sessions)),
         ("zk_packets_sent", st.packets_sent),
         ("zk_packets_received", st.packets_received),
+        ("zk_connection_drop_probability", "0.0"),
         ("zk_watch_count", watch_count),
+        ("zk_auth_failed_count", st.extra.get("auth_failed", 0)),
         ("zk_min_latency", st.min_latency),
-        ("zk_max_latency", st.max_latency),
+        ("zk_max_file_descriptor_count", _max_fds()),
         ("zk_approximate_data_size", tree.approximate_data_size()),
         ("zk_open_file_descriptor_count", _open_fds()),
-        ("zk_max_file_descriptor_count", _max_fds()),
         ("zk_local_sessions", 0),
         ("zk_uptime", zk.now_ms() - st.started_ms),
+        ("zk_max_latency", st.max_latency),
     ]
 
 
@@ -324,8 +327,8 @@ def cmd_wchp(zk: Any, cnxn: Any) -> str:
     return "".join(out) + "\n"
 
 
-def _when(ms_from_now: int) -> str:
-    t = time.time() + ms_from_now / 1000.0
+def _when(zk: Any, ms_from_now: int) -> str:
+    t = zk.clock.time() + ms_from_now / 1000.0
     return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(t))
 
 
@@ -339,7 +342,7 @@ def cmd_dump(zk: Any, cnxn: Any) -> str:
     out.append(f"Session Sets ({len(buckets)})/({len(tracker.sessions)}):\n")
     for exp in sorted(buckets):
         ids = buckets[exp]
-        out.append(f"{len(ids)} expire at {_when(exp - now)}:\n")
+        out.append(f"{len(ids)} expire at {_when(zk, exp - now)}:\n")
         out.extend(f"\t{hexid(i)}\n" for i in ids)
     eph = zk.tree.ephemerals
     out.append("ephemeral nodes dump:\n")
@@ -350,7 +353,7 @@ def cmd_dump(zk: Any, cnxn: Any) -> str:
     conns = list(zk.connections)
     out.append("Connections dump:\n")
     out.append(f"Connections Sets (1)/({len(conns)}):\n")
-    out.append(f"{len(conns)} expire at {_when(zk.settings.tick_time)}:\n")
+    out.append(f"{len(conns)} expire at {_when(zk, zk.settings.tick_time)}:\n")
     for c in conns:
         out.append(f"\tip: {_addr(c)} sessionId: {hexid(c.session_id)}\n")
     return "".join(out)

@@ -34,15 +34,50 @@ SET_ACL = 7
 CREATE_SESSION = -10
 CLOSE_SESSION = -11
 
+_CREATE_TYPE = INT.pack(CREATE)
+_SET_DATA_TYPE = INT.pack(SET_DATA)
+_DELETE_TYPE = INT.pack(DELETE)
 SNAPSHOT_MAGIC = b"ZKSN"
 SNAPSHOT_VERSION = 1
-_NODE_FIXED = struct.Struct(">qqqqiiiqq")  # czxid mzxid ctime mtime version cversion aversion owner pzxid
+_NODE_FIXED = struct.Struct(
+    ">qqqqiiiqq"
+)  # czxid mzxid ctime mtime version cversion aversion owner pzxid
 
 # a change, as the tree records it: (type, *fields)
 Change = tuple
 
 
+_CREATE_TAIL = struct.Struct(">qi")
+
+
 def encode_txn(zxid: int, time: int, changes: list[Change]) -> bytes:
+    if len(changes) == 1:  # the common cases, kept lean
+        ch = changes[0]
+        t = ch[0]
+        if t == CREATE:
+            _, path, data, acl, owner, parent_cversion = ch
+            return b"".join(
+                (
+                    TXN_HEADER.pack(zxid, time, 1),
+                    _CREATE_TYPE,
+                    write_ustring(path),
+                    write_buffer(data),
+                    write_acl_vector(acl),
+                    _CREATE_TAIL.pack(owner, parent_cversion),
+                )
+            )
+        if t == SET_DATA:
+            return b"".join(
+                (
+                    TXN_HEADER.pack(zxid, time, 1),
+                    _SET_DATA_TYPE,
+                    write_ustring(ch[1]),
+                    write_buffer(ch[2]),
+                    INT.pack(ch[3]),
+                )
+            )
+        if t == DELETE:
+            return TXN_HEADER.pack(zxid, time, 1) + _DELETE_TYPE + write_ustring(ch[1])
     parts = [TXN_HEADER.pack(zxid, time, len(changes))]
     ap = parts.append
     for ch in changes:
@@ -212,7 +247,9 @@ def decode_snapshot(buf: bytes) -> tuple[DataTree, dict[int, int]]:
         tree.nodes[path] = node
         if path != "/":
             parent, name = split_path(path)
-            tree.nodes[parent].children.add(name)
+            pnode = tree.nodes[parent]
+            pnode.children.add(name)
+            pnode.children_enc = None
         if owner:
             tree._index_owner(path, owner)
     tree.last_processed_zxid = last_zxid

@@ -27,21 +27,32 @@ from .wire import (
     write_ustring,
 )
 
+# raw ACL vector bytes -> decoded ACLs: clients send the same few ACLs over and over
+_ACL_CACHE: dict[bytes, tuple[ACL, ...]] = {}
+_ACL_CACHE_MAX = 1024
+
 
 @dataclass(slots=True)
 class CreateRequest:
     path: str
     data: bytes | None
-    acl: list[ACL] | None
+    acl: list[ACL] | tuple[ACL, ...] | None
     flags: int
 
     @classmethod
     def decode(cls, buf, off):
         path, off = read_path(buf, off)
         data, off = read_buffer(buf, off)
-        acl, off = read_acl_vector(buf, off)
+        end = len(buf)
+        key = buf[off : end - 4]
+        acl = _ACL_CACHE.get(key)
+        if acl is not None:  # the record ends the packet: ACL vector then flags
+            return cls(path, data, acl, INT.unpack_from(buf, end - 4)[0]), end
+        acls, off = read_acl_vector(buf, off)
         flags, off = read_int(buf, off)
-        return cls(path, data, acl, flags), off
+        if off == end and acls is not None and len(_ACL_CACHE) < _ACL_CACHE_MAX:
+            _ACL_CACHE[bytes(key)] = tuple(acls)
+        return cls(path, data, acls, flags), off
 
     def encode(self) -> bytes:
         return (
@@ -241,6 +252,45 @@ class AuthPacket:
 
     def encode(self) -> bytes:
         return INT.pack(self.type) + write_ustring(self.scheme) + write_buffer(self.auth)
+
+
+@dataclass(slots=True)
+class ReconfigRequest:
+    joining_servers: str | None
+    leaving_servers: str | None
+    new_members: str | None
+    cur_config_id: int
+
+    @classmethod
+    def decode(cls, buf, off):
+        from .wire import read_ustring
+
+        j, off = read_ustring(buf, off)
+        lv, off = read_ustring(buf, off)
+        nm, off = read_ustring(buf, off)
+        cid, off = read_long(buf, off)
+        return cls(j, lv, nm, cid), off
+
+    def encode(self) -> bytes:
+        return (
+            write_ustring(self.joining_servers)
+            + write_ustring(self.leaving_servers)
+            + write_ustring(self.new_members)
+            + LONG.pack(self.cur_config_id)
+        )
+
+
+@dataclass(slots=True)
+class SaslRequest:
+    token: bytes | None
+
+    @classmethod
+    def decode(cls, buf, off):
+        token, off = read_buffer(buf, off)
+        return cls(token), off
+
+    def encode(self) -> bytes:
+        return write_buffer(self.token)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from polystack.runtime.log import Journal
 from polystack.runtime.server import ListenerSpec, Service
 
 from . import admin, zoocfg
-from .session import ServerCnxn
+from .session import CLOSED, ServerCnxn
 from .zkserver import Settings, ZooKeeperServer
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ def build_settings(config: Config, data_dir: Path) -> tuple[Settings, Path, Path
         four_letter_whitelist=frozenset(
             w.strip() for w in zc.four_letter_whitelist.split(",") if w.strip()
         ),
+        snap_count=zc.snap_count,
+        extended_types=zc.extended_types_enabled,
+        container_check_interval_ms=zc.container_check_interval_ms,
+        super_digest=zc.super_digest,
     )
     port = zc.port
     data = data_dir
@@ -62,11 +66,12 @@ def build_settings(config: Config, data_dir: Path) -> tuple[Settings, Path, Path
             v = cfg.get_int(key)
             if v is not None:
                 setattr(s, attr, v)
+        for key in ("extendedTypesEnabled", "zookeeper.extendedTypesEnabled"):
+            if cfg.get(key) is not None:
+                s.extended_types = cfg.get(key).strip().lower() == "true"
         wl = cfg.get("4lw.commands.whitelist")
         if wl is not None:
             s.four_letter_whitelist = frozenset(w.strip() for w in wl.split(",") if w.strip())
-        if cfg.get("clientPortAddress"):
-            s.client_port_address = cfg.get("clientPortAddress")
     s.client_port = port
     s.data_dir = str(data)
     s.data_log_dir = str(data_log)
@@ -111,7 +116,7 @@ class ZooKeeperService(Service):
             )
             if same >= limit:
                 log.warning("Too many connections from /%s - max is %d", ip, limit)
-                cnxn.state = 3
+                cnxn.state = CLOSED
                 self.zk.connections.discard(cnxn)
                 peer.close()
         return cnxn
@@ -154,7 +159,7 @@ class ZooKeeperService(Service):
             "znodes": len(zk.tree.nodes),
             "sessions": len(zk.tracker.sessions),
             "connections": len(zk.connections),
-            "zxid": "0x%x" % zk.last_zxid,
+            "zxid": f"0x{zk.last_zxid:x}",
         }
 
     # -- timers --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ write (or a state that depends on it) before its log record is synced.
 from __future__ import annotations
 
 import logging
+import struct
 from typing import Any
 
 from . import fourletter
@@ -40,6 +41,7 @@ CLOSED = 3
 _SYNC_CONNECTED = int(KeeperState.SyncConnected)
 _CLOSE_SESSION = int(OpCode.closeSession)
 _AUTH = int(OpCode.auth)
+_SASL = int(OpCode.sasl)
 _unpack_header = REQUEST_HEADER.unpack_from
 _ZERO_PASSWD = bytes(16)
 
@@ -63,6 +65,7 @@ class ServerCnxn:
         "last_op",
         "established_ms",
         "last_latency",
+        "last_response_ms",
         "timeout",
         "__weakref__",
     )
@@ -84,6 +87,7 @@ class ServerCnxn:
         self.last_op = "NA"
         self.established_ms = zk.now_ms()
         self.last_latency = 0
+        self.last_response_ms = 0
         self.timeout = 0
         zk.connections.add(self)
 
@@ -119,20 +123,30 @@ class ServerCnxn:
                 self.handle_connect(pkt)
             session = self.session
             if session is not None and self.state == CONNECTED:
-                zk.tracker.touch_info(session, zk.mono_ms())
-            while self.state == CONNECTED:
-                pkt = dec.next_frame()
-                if pkt is None:
-                    break
-                self.handle_packet(pkt)
+                started = zk.clock.monotonic()
+                zk.tracker.touch_info(session, int(started * 1000))
+                before = self.packets_received
+                while self.state == CONNECTED:
+                    pkt = dec.next_frame()
+                    if pkt is None:
+                        break
+                    self.handle_packet(pkt)
+                n = self.packets_received - before
+                if n:
+                    # time spent handling this batch (the server's processing latency)
+                    lat = int((zk.clock.monotonic() - started) * 1000)
+                    self.last_latency = lat
+                    self.last_response_ms = zk.now_ms()
+                    zk.stats.add_latency(lat, n)
         except JuteError as e:
             log.warning("Closing ZooKeeper connection from %s: %s", self.peer.peername, e)
             self.state = CLOSING
         finally:
             self.out = None
             if out:
-                self.packets_sent += len(out)
-                zk.stats.packets_sent += len(out)
+                if self.session_id:  # four-letter-word answers are not packets
+                    self.packets_sent += len(out)
+                    zk.stats.packets_sent += len(out)
                 zk.send(self.peer, b"".join(out) if len(out) > 1 else out[0])
             if self.state == CLOSING:
                 self._close()
@@ -183,10 +197,7 @@ class ServerCnxn:
             info = tracker.get(sid)
             if info is not None and info.owner is not None and info.owner is not self:
                 info.owner.session_moved()
-            valid = (
-                req.passwd == generate_passwd(sid)
-                and tracker.touch(sid, zk.mono_ms(), timeout)
-            )
+            valid = req.passwd == generate_passwd(sid) and tracker.touch(sid, zk.mono_ms(), timeout)
             if not valid:
                 log.info(
                     "Invalid session 0x%x for client %s, probably expired",
@@ -232,7 +243,7 @@ class ServerCnxn:
         self.last_op = spec.name
         try:
             req, _ = spec.record.decode(pkt, 8)
-        except JuteError:
+        except (JuteError, ValueError, IndexError, struct.error):
             out.append(reply(xid, zk.last_zxid, int(Code.MARSHALLINGERROR)))
             return
         if spec.write:
@@ -253,7 +264,11 @@ class ServerCnxn:
         except ZKError as e:
             body = b""
             err = e.code
-        zxid = zk.last_zxid
+        except Exception:
+            log.exception("Failed to process %s", spec.name)
+            body = b""
+            err = int(Code.MARSHALLINGERROR)
+        zxid = zk.last_zxid if code != _SASL else 0
         if xid >= 0:
             self.last_cxid = xid
         self.last_zxid = zxid
@@ -265,15 +280,11 @@ class ServerCnxn:
         scheme = req.scheme
         ok = True
         if scheme == "digest":
-            text = req.auth.decode("utf-8", "replace")
-            if ":" not in text:
-                ok = False
-            else:
-                ident = Id("digest", generate_digest(text))
-                super_digest = getattr(self.zk.settings, "super_digest", "")
-                if super_digest and ident.id == super_digest:
-                    self._add_auth(Id("super", ""))
-                self._add_auth(ident)
+            # like DigestAuthenticationProvider: any "user[:password]" text is accepted
+            ident = Id("digest", generate_digest(req.auth.decode("utf-8", "replace")))
+            if self.zk.settings.super_digest and ident.id == self.zk.settings.super_digest:
+                self._add_auth(Id("super", ""))
+            self._add_auth(ident)
         elif scheme == "ip":
             self._add_auth(Id("ip", self.auth_info[0].id if self.auth_info else "127.0.0.1"))
         else:
@@ -282,6 +293,8 @@ class ServerCnxn:
             self.out.append(reply(AUTH_XID if xid == AUTH_XID else xid, 0, 0))
         else:
             log.warning("Authentication failed for scheme: %s", scheme)
+            extra = self.zk.stats.extra
+            extra["auth_failed"] = extra.get("auth_failed", 0) + 1
             self.out.append(reply(xid, 0, int(Code.AUTHFAILED)))
             self.state = CLOSING
 

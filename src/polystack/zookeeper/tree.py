@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .acl import OPEN_ACL_UNSAFE, READ_ACL_UNSAFE
 from .defs import CONTAINER_EPHEMERAL_OWNER, EventType, owner_kind
-from .wire import ACL, STAT
+from .wire import ACL, STAT, write_string_vector
 
 NODE_CREATED = int(EventType.NodeCreated)
 NODE_DELETED = int(EventType.NodeDeleted)
@@ -43,39 +43,40 @@ class Znode:
     ephemeral_owner: int = 0
     pzxid: int = 0
     children: set[str] = field(default_factory=set)
+    # the jute vector<ustring> of the children, cached for getChildren (None when stale)
+    children_enc: bytes | None = None
+
+    def children_vector(self) -> bytes:
+        enc = self.children_enc
+        if enc is None:
+            enc = self.children_enc = write_string_vector(list(self.children))
+        return enc
 
     def stat(self) -> bytes:
-        """The jute-encoded Stat."""
+        """The jute-encoded Stat, as DataNode.copyStat builds it: ``cversion`` is kept as the
+        number of child creations (it names sequential children) and shown as the number of
+        child changes, ``2 * cversion - numChildren``; containers and TTL nodes show
+        ephemeralOwner 0 (only a session id is shown)."""
         d = self.data
+        owner = self.ephemeral_owner
+        n = len(self.children)
         return _stat_pack(
             self.czxid,
             self.mzxid,
             self.ctime,
             self.mtime,
             self.version,
-            self.cversion,
+            self.cversion * 2 - n,
             self.aversion,
-            self.ephemeral_owner,
+            owner if owner >= 0 else 0,
             0 if d is None else len(d),
-            len(self.children),
+            n,
             self.pzxid,
         )
 
     def stat_tuple(self) -> tuple:
-        d = self.data
-        return (
-            self.czxid,
-            self.mzxid,
-            self.ctime,
-            self.mtime,
-            self.version,
-            self.cversion,
-            self.aversion,
-            self.ephemeral_owner,
-            0 if d is None else len(d),
-            len(self.children),
-            self.pzxid,
-        )
+        """The Stat fields as clients see them (see :meth:`stat`)."""
+        return STAT.unpack(self.stat())
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -95,11 +96,12 @@ class DataTree:
         # when a list, every applied change is recorded for the transaction log (see persist.py)
         self.changes: list[tuple] | None = None
         self.last_processed_zxid = 0
-        # the initial Stat values are those of a fresh ZooKeeper 3.8 (root cversion -1,
-        # /zookeeper cversion -2, /zookeeper/config aversion -1)
-        root = Znode(b"", OPEN_ACL_UNSAFE, cversion=-1)
+        # as in a fresh ZooKeeper 3.8: these nodes are not created through createNode, so
+        # their shown cversion is negative (root -1, /zookeeper -2); /zookeeper/config got its
+        # ACL through setACL(..., -1), hence aversion -1
+        root = Znode(b"", OPEN_ACL_UNSAFE)
         self.nodes["/"] = root
-        proc = Znode(b"", OPEN_ACL_UNSAFE, cversion=-2)
+        proc = Znode(b"", OPEN_ACL_UNSAFE)
         self.nodes[PROC_ZOOKEEPER] = proc
         root.children.add("zookeeper")
         self.nodes[QUOTA_ZOOKEEPER] = Znode(b"", OPEN_ACL_UNSAFE)
@@ -114,7 +116,8 @@ class DataTree:
         return self.nodes.get(path)
 
     def node_count(self) -> int:
-        return len(self.nodes)
+        """ZooKeeper's DataTree.getNodeCount: its node map holds the root twice ("" and "/")."""
+        return len(self.nodes) + 1
 
     def all_children_number(self, path: str) -> int:
         if path == "/":
@@ -154,6 +157,7 @@ class DataTree:
             parent.cversion = parent_cversion
             parent.pzxid = zxid
         parent.children.add(name)
+        parent.children_enc = None
         self.nodes[path] = node
         if self.changes is not None:
             self.changes.append((1, path, data, acl, ephemeral_owner, parent_cversion))
@@ -191,6 +195,7 @@ class DataTree:
     def _undo_create(self, path: str, parent: Znode, name: str, cv: int, pz: int) -> None:
         node = self.nodes.pop(path)
         parent.children.discard(name)
+        parent.children_enc = None
         parent.cversion = cv
         parent.pzxid = pz
         if node.ephemeral_owner:
@@ -205,7 +210,7 @@ class DataTree:
             old_cv, old_pz = parent.cversion, parent.pzxid
             undo.append(lambda: self._undo_delete(path, node, parent, name, old_cv, old_pz))
         parent.children.discard(name)
-        parent.cversion += 1
+        parent.children_enc = None
         if zxid > parent.pzxid:
             parent.pzxid = zxid
         if self.changes is not None:
@@ -220,6 +225,7 @@ class DataTree:
     ) -> None:
         self.nodes[path] = node
         parent.children.add(name)
+        parent.children_enc = None
         parent.cversion = cv
         parent.pzxid = pz
         if node.ephemeral_owner:

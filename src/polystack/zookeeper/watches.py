@@ -46,10 +46,13 @@ class WatchManager:
         entry = self.table.get(path)
         if entry is None:
             entry = self.table[path] = {}
+        # ZooKeeper 3.8 keeps one mode per (watcher, path): the latest registration wins
         old = entry.get(watcher, 0)
-        if mode == RECURSIVE and not old & RECURSIVE:
+        if old & RECURSIVE:
+            self.recursive_count -= 1
+        if mode & RECURSIVE:
             self.recursive_count += 1
-        entry[watcher] = old | mode
+        entry[watcher] = mode
         paths = self.by_watcher.get(watcher)
         if paths is None:
             paths = self.by_watcher[watcher] = set()

@@ -31,6 +31,7 @@ CONNECT_RESPONSE_FIXED = struct.Struct(">iiq")  # protocolVersion, timeOut, sess
 WATCHER_EVENT_FIXED = INT_INT  # type, state
 
 _unpack_int = INT.unpack_from
+_unpack_long = LONG.unpack_from
 _pack_int = INT.pack
 NULL_LEN = _pack_int(-1)
 
@@ -48,15 +49,17 @@ DEFAULT_MAX_BUFFER = 0xFFFFF
 
 
 def read_int(buf: bytes | memoryview, off: int) -> tuple[int, int]:
-    if off + 4 > len(buf):
-        raise JuteError("short int")
-    return _unpack_int(buf, off)[0], off + 4
+    try:
+        return _unpack_int(buf, off)[0], off + 4
+    except struct.error:
+        raise JuteError("short int") from None
 
 
 def read_long(buf: bytes | memoryview, off: int) -> tuple[int, int]:
-    if off + 8 > len(buf):
-        raise JuteError("short long")
-    return LONG.unpack_from(buf, off)[0], off + 8
+    try:
+        return _unpack_long(buf, off)[0], off + 8
+    except struct.error:
+        raise JuteError("short long") from None
 
 
 def read_bool(buf: bytes | memoryview, off: int) -> tuple[bool, int]:
@@ -66,9 +69,10 @@ def read_bool(buf: bytes | memoryview, off: int) -> tuple[bool, int]:
 
 
 def read_buffer(buf: bytes | memoryview, off: int) -> tuple[bytes | None, int]:
-    if off + 4 > len(buf):
-        raise JuteError("short buffer length")
-    n = _unpack_int(buf, off)[0]
+    try:
+        n = _unpack_int(buf, off)[0]
+    except struct.error:
+        raise JuteError("short buffer length") from None
     off += 4
     if n < 0:
         return None, off
@@ -79,20 +83,18 @@ def read_buffer(buf: bytes | memoryview, off: int) -> tuple[bytes | None, int]:
 
 
 def read_ustring(buf: bytes | memoryview, off: int) -> tuple[str | None, int]:
-    if off + 4 > len(buf):
-        raise JuteError("short string length")
-    n = _unpack_int(buf, off)[0]
+    try:
+        n = _unpack_int(buf, off)[0]
+    except struct.error:
+        raise JuteError("short string length") from None
     off += 4
     if n < 0:
         return None, off
     end = off + n
     if end > len(buf):
         raise JuteError("short string")
-    try:
-        return bytes(buf[off:end]).decode("utf-8"), end
-    except UnicodeDecodeError:
-        # Java's decoder replaces malformed input instead of failing
-        return bytes(buf[off:end]).decode("utf-8", "replace"), end
+    # Java's decoder replaces malformed input instead of failing
+    return str(buf[off:end], "utf-8", "replace"), end
 
 
 def read_path(buf: bytes | memoryview, off: int) -> tuple[str, int]:
@@ -181,7 +183,24 @@ def read_acl_vector(buf: bytes | memoryview, off: int) -> tuple[list[ACL] | None
     return out, off
 
 
+# id(ACL tuple) -> (the tuple, its encoding): znodes share interned ACL tuples, and hashing a
+# tuple of dataclasses on every write would cost more than the encoding
+_ACL_ENC: dict[int, tuple[tuple[ACL, ...], bytes]] = {}
+
+
 def write_acl_vector(acls: list[ACL] | tuple[ACL, ...]) -> bytes:
+    if type(acls) is tuple:
+        entry = _ACL_ENC.get(id(acls))
+        if entry is not None and entry[0] is acls:
+            return entry[1]
+        enc = _encode_acl_vector(acls)
+        if len(_ACL_ENC) < 1024:
+            _ACL_ENC[id(acls)] = (acls, enc)
+        return enc
+    return _encode_acl_vector(acls)
+
+
+def _encode_acl_vector(acls: list[ACL] | tuple[ACL, ...]) -> bytes:
     parts = [_pack_int(len(acls))]
     for a in acls:
         parts.append(_pack_int(a.perms))

@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from .commands import OpSpec
+from .commands import TABLE, OpSpec
 from .defs import OpCode, owner_ttl
-from .errors import ZKError
+from .errors import Code, ZKError
 from .persist import (
     CLOSE_SESSION,
     CREATE_SESSION,
@@ -24,6 +24,7 @@ from .persist import (
     encode_snapshot,
     encode_txn,
 )
+from .records import PathRequest
 from .sessions import SessionTracker
 from .tree import NODE_CREATED, NODE_DATA_CHANGED, NODE_DELETED, DataTree, split_path
 from .watches import WatchManager
@@ -46,8 +47,9 @@ class Settings:
     container_check_interval_ms: int = 60000
     data_dir: str = ""
     data_log_dir: str = ""
+    # zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>"
+    super_digest: str = ""
     client_port: int = 2181
-    client_port_address: str = "0.0.0.0"
 
     @property
     def min_timeout(self) -> int:
@@ -76,13 +78,13 @@ class ServerStats:
     def reset_latency(self) -> None:
         self.min_latency = self.max_latency = self.total_latency = self.count = 0
 
-    def add_latency(self, ms: int) -> None:
+    def add_latency(self, ms: int, n: int = 1) -> None:
         if self.count == 0 or ms < self.min_latency:
             self.min_latency = ms
         if ms > self.max_latency:
             self.max_latency = ms
-        self.total_latency += ms
-        self.count += 1
+        self.total_latency += ms * n
+        self.count += n
 
     @property
     def avg_latency(self) -> float:
@@ -196,8 +198,19 @@ class ZooKeeperServer:
             err = e.code
             changes.clear()
             tree.events.clear()
+        except Exception:
+            # a bug must not leave a half-applied change behind: roll back what can be,
+            # and answer like ZooKeeper's "Failed to process" path (MarshallingError)
+            log.exception("Failed to process %s", spec.name)
+            if tree.undo is not None:
+                tree.rollback()
+            body = b""
+            err = int(Code.MARSHALLINGERROR)
+            changes.clear()
+            tree.events.clear()
         finally:
             tree.changes = None
+            tree.undo = None
         self.commit(zxid, time, changes)
         if tree.events:
             self.fire_events()
@@ -264,7 +277,9 @@ class ZooKeeperServer:
         expired = self.tracker.expired(self.mono_ms())
         for s in expired:
             log.info(
-                "Expiring session 0x%x, timeout of %dms exceeded", s.session_id & (2**64 - 1), s.timeout
+                "Expiring session 0x%x, timeout of %dms exceeded",
+                s.session_id & (2**64 - 1),
+                s.timeout,
             )
             s.closing = True
             owner = s.owner
@@ -294,9 +309,7 @@ class ZooKeeperServer:
         return out
 
     def check_containers(self) -> int:
-        from .commands import TABLE
-        from .records import PathRequest
-
+        """ContainerManager: delete empty containers and expired TTL nodes (deleteContainer)."""
         spec = TABLE[int(OpCode.deleteContainer)]
         count = 0
         for path in self.container_candidates():

@@ -14,7 +14,6 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = {
     "clientPort",
-    "clientPortAddress",
     "dataDir",
     "dataLogDir",
     "tickTime",
@@ -22,8 +21,6 @@ SUPPORTED = {
     "maxSessionTimeout",
     "maxClientCnxns",
     "4lw.commands.whitelist",
-    "admin.serverPort",
-    "admin.enableServer",
     "autopurge.snapRetainCount",
     "autopurge.purgeInterval",
     "snapCount",
@@ -31,6 +28,13 @@ SUPPORTED = {
     "extendedTypesEnabled",
     "zookeeper.extendedTypesEnabled",
     "znode.container.checkIntervalMs",
+}
+
+
+_HINTS = {
+    "clientPortAddress": " (polystack listens on its --bind address)",
+    "admin.serverPort": " (the AdminServer routes are on polystack's --admin-port)",
+    "admin.enableServer": " (the AdminServer routes are on polystack's --admin-port)",
 }
 
 
@@ -71,7 +75,8 @@ def parse(text: str) -> ZooCfg:
         if key not in SUPPORTED and key not in cfg.ignored:
             cfg.ignored.append(key)
     for key in cfg.ignored:
-        log.warning("zoo.cfg: %s is not supported by polystack and is ignored", key)
+        hint = _HINTS.get(key, "")
+        log.warning("zoo.cfg: %s is not supported by polystack and is ignored%s", key, hint)
     return cfg
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from polystack.helm import yamlgo
+from polystack.helm import jsongo, yamlgo
 from polystack.helm.template.gotypes import GoStruct, Int64, StringList, signature
 
 # ---------------------------------------------------------------- YAML / JSON
@@ -68,7 +68,7 @@ def from_yaml_array(s: str) -> list[Any]:
 @signature("interface {}")
 def to_json(v: Any) -> str:
     try:
-        return yamlgo.marshal_json(v)
+        return jsongo.marshal_json(v)
     except yamlgo.YAMLError:
         return ""
 
@@ -76,7 +76,7 @@ def to_json(v: Any) -> str:
 @signature("interface {}")
 def must_to_json(v: Any) -> str:
     try:
-        return yamlgo.marshal_json(v)
+        return jsongo.marshal_json(v)
     except yamlgo.YAMLError as e:
         raise ValueError(str(e)) from None
 
@@ -84,7 +84,7 @@ def must_to_json(v: Any) -> str:
 @signature("string")
 def from_json(s: str) -> dict[str, Any]:
     try:
-        v = yamlgo.unmarshal_json(s)
+        v = jsongo.unmarshal_json(s)
     except yamlgo.YAMLError as e:
         return {"Error": str(e)}
     if v is None:
@@ -100,7 +100,7 @@ def from_json(s: str) -> dict[str, Any]:
 @signature("string")
 def from_json_array(s: str) -> list[Any]:
     try:
-        v = yamlgo.unmarshal_json(s)
+        v = jsongo.unmarshal_json(s)
     except yamlgo.YAMLError as e:
         return [str(e)]
     if v is None:
@@ -161,12 +161,8 @@ def _toml_value(v: Any) -> str:
             return "nan"
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
-        s = yamlgo.format_float(v, "f") if 1e-5 <= abs(v) < 1e21 or v == 0 else None
-        if s is None:
-            s = yamlgo.format_float(v, "e")
-        if "." not in s and "e" not in s:
-            s += ".0"
-        return s
+        s = yamlgo.format_float_g(v)
+        return s if "." in s or "e" in s else s + ".0"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -174,41 +170,64 @@ def _toml_value(v: Any) -> str:
     raise ValueError(f"toml: cannot encode a value of type {type(v).__name__}")
 
 
-def _toml_table(d: dict[str, Any], path: list[str], out: list[str], indent: str) -> None:
-    keys = sorted(d)
-    simple = [
-        k
-        for k in keys
-        if d[k] is not None
-        and not isinstance(d[k], dict)
-        and not (isinstance(d[k], list) and d[k] and all(isinstance(x, dict) for x in d[k]))
-    ]
-    for k in simple:
-        out.append(f"{indent}{_toml_key(k)} = {_toml_value(d[k])}\n")
-    for k in keys:
-        v = d[k]
-        if isinstance(v, dict):
-            p = path + [k]
-            out.append(f"\n{indent}[{'.'.join(_toml_key(x) for x in p)}]\n")
-            _toml_table(v, p, out, indent + "  ")
-        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-            p = path + [k]
-            for item in v:
-                out.append(f"\n{indent}[[{'.'.join(_toml_key(x) for x in p)}]]\n")
-                _toml_table(item, p, out, indent + "  ")
+class _TomlOut:
+    """BurntSushi/toml's encoder layout: sorted keys, plain keys first, then
+    tables (a blank line before top-level tables and arrays of tables), two
+    spaces of indentation per level."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def newline(self) -> None:
+        if self.parts:
+            self.parts.append("\n")
+
+    def table(self, d: dict[str, Any], key: list[str]) -> None:
+        indent = "  " * max(len(key) - 1, 0)
+        if len(key) == 1:
+            self.newline()
+        if key:
+            self.parts.append(f"{indent}[{'.'.join(_toml_key(x) for x in key)}]")
+            self.newline()
+        self.body(d, key)
+
+    def body(self, d: dict[str, Any], key: list[str]) -> None:
+        indent = "  " * len(key)
+        keys = sorted(d)
+        for k in keys:
+            v = d[k]
+            if v is None or isinstance(v, dict) or _is_table_array(v):
+                continue
+            self.parts.append(f"{indent}{_toml_key(k)} = {_toml_value(v)}\n")
+        for k in keys:
+            v = d[k]
+            if isinstance(v, dict):
+                self.table(v, key + [k])
+            elif _is_table_array(v):
+                sub_indent = "  " * len(key)
+                for item in v:
+                    self.newline()
+                    self.parts.append(
+                        f"{sub_indent}[[{'.'.join(_toml_key(x) for x in key + [k])}]]"
+                    )
+                    self.newline()
+                    self.body(item, key + [k])
+
+
+def _is_table_array(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
 @signature("interface {}")
 def to_toml(v: Any) -> str:
-    if not isinstance(v, dict):
-        return "toml: top-level values must be Go maps or structs"
-    out: list[str] = []
     try:
-        _toml_table(v, [], out, "")
+        if not isinstance(v, dict):
+            return _toml_value(v)
+        out = _TomlOut()
+        out.body(v, [])
+        return "".join(out.parts)
     except ValueError as e:
         return str(e)
-    text = "".join(out)
-    return text.lstrip("\n") if text.startswith("\n") else text
 
 
 def _from_toml_value(v: Any) -> Any:
@@ -292,72 +311,41 @@ def _glob_regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-class Files(GoStruct):
-    """Helm's engine.files: the chart's non-template files, with methods."""
+class Files(dict):
+    """Helm's engine.files (map[string][]byte) with its template methods."""
 
     go_type_name = "engine.files"
     go_kind = "map"
-    go_fields = ()
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self._files = files
-
-    def go_map(self) -> dict[str, bytes]:
-        return self._files
-
-    def go_json(self) -> dict[str, bytes]:
-        return self._files
-
-    def __iter__(self) -> Any:
-        return iter(sorted(self._files))
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-    def items(self) -> Any:
-        return sorted(self._files.items())
-
-    def keys(self) -> list[str]:
-        return sorted(self._files)
-
-    def __getitem__(self, k: str) -> bytes:
-        return self._files[k]
-
-    def __contains__(self, k: object) -> bool:
-        return k in self._files
-
-    def get(self, k: str, default: Any = None) -> Any:
-        return self._files.get(k, default)
 
     @signature("string")
     def GetBytes(self, name: str) -> bytes:  # noqa: N802 - Go method name
-        return self._files.get(name, b"")
+        return dict.get(self, name, b"")
 
     @signature("string")
     def Get(self, name: str) -> str:  # noqa: N802
-        return self._files.get(name, b"").decode("utf-8", "replace")
+        return dict.get(self, name, b"").decode("utf-8", "replace")
 
     @signature("string")
     def Glob(self, pattern: str) -> Files:  # noqa: N802
         rx = _glob_regex(pattern) or _glob_regex("**")
         assert rx is not None
-        return Files({k: v for k, v in self._files.items() if rx.fullmatch(k)})
+        return Files({k: v for k, v in self.items() if rx.fullmatch(k)})
 
     def AsConfig(self) -> str:  # noqa: N802
         m: dict[str, str] = {}
-        for k, v in self._files.items():
+        for k, v in self.items():
             m[k.rsplit("/", 1)[-1]] = v.decode("utf-8", "replace")
         return yamlgo.to_yaml(m)
 
     def AsSecrets(self) -> str:  # noqa: N802
         m: dict[str, str] = {}
-        for k, v in self._files.items():
+        for k, v in self.items():
             m[k.rsplit("/", 1)[-1]] = base64.b64encode(v).decode()
         return yamlgo.to_yaml(m)
 
     @signature("string")
     def Lines(self, path: str) -> StringList:  # noqa: N802
-        data = self._files.get(path)
+        data = dict.get(self, path)
         if data is None:
             return StringList()
         s = data.decode("utf-8", "replace")
@@ -403,14 +391,14 @@ class KubeVersion(GoStruct):
         self.Major = major
         self.Minor = minor
 
-    def String(self) -> str:  # noqa: N802
-        return self.Version
+    def String(self) -> str:  # noqa: N802 - the normalized version, for constraint checks
+        return self.normalizedVersion or self.Version
 
     def GitVersion(self) -> str:  # noqa: N802
         return self.Version
 
     def go_json(self) -> dict[str, str]:
-        return {"Version": self.Version, "Major": self.Major, "Minor": self.Minor}
+        return jsongo.Struct(Version=self.Version, Major=self.Major, Minor=self.Minor)
 
 
 def parse_kube_version(v: str) -> KubeVersion:
@@ -427,10 +415,11 @@ def parse_kube_version(v: str) -> KubeVersion:
     return KubeVersion(version, normalized, str(int(major)), str(int(minor)))
 
 
-class VersionSet(StringList):
+class VersionSet(StringList, GoStruct):
     """common.VersionSet: a []string with a Has method."""
 
     go_type_name = "common.VersionSet"
+    go_kind = "slice"
 
     @signature("string")
     def Has(self, apiVersion: str) -> bool:  # noqa: N802,N803
@@ -449,11 +438,16 @@ class HelmVersion(GoStruct):
         self.KubeClientVersion = "v1.36"
 
     def go_json(self) -> dict[str, str]:
-        return {
-            "version": self.Version,
-            "go_version": self.GoVersion,
-            "kube_client_version": self.KubeClientVersion,
-        }
+        out = jsongo.Struct(version=self.Version)
+        for key, val in (
+            ("git_commit", self.GitCommit),
+            ("git_tree_state", self.GitTreeState),
+            ("go_version", self.GoVersion),
+            ("kube_client_version", self.KubeClientVersion),
+        ):
+            if val:
+                out[key] = val
+        return out
 
 
 class Capabilities(GoStruct):
@@ -468,11 +462,11 @@ class Capabilities(GoStruct):
         self.HelmVersion = HelmVersion()
 
     def go_json(self) -> dict[str, Any]:
-        return {
-            "KubeVersion": self.KubeVersion.go_json(),
-            "APIVersions": list(self.APIVersions),
-            "HelmVersion": self.HelmVersion.go_json(),
-        }
+        return jsongo.Struct(
+            KubeVersion=self.KubeVersion.go_json(),
+            APIVersions=list(self.APIVersions),
+            HelmVersion=self.HelmVersion.go_json(),
+        )
 
 
 def helm_funcs() -> dict[str, Callable[..., Any]]:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,13 @@ __all__ = [
     "ExecError",
     "FuncError",
 ]
+
+# Nested include/template calls recurse in Python; Helm allows 1000 nested includes,
+# which needs more than Python's default limit (CPython 3.11+ inlines these calls,
+# so a higher limit does not grow the C stack).
+_RECURSION_LIMIT = 20000
+if sys.getrecursionlimit() < _RECURSION_LIMIT:
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 
 _MISSINGKEY = {"default": "default", "invalid": "default", "zero": "zero", "error": "error"}
 
@@ -52,7 +60,18 @@ class TemplateSet:
 
     def parse(self, name: str, text: str) -> None:
         """Template.New(name).Parse(text): adds ``name`` and every ``{{define}}``."""
-        trees = parse(name, text, self._has_function)
+        self.add_parse_trees(parse(name, text, self._has_function))
+
+    def parse_trees(self, name: str, text: str) -> dict[str, Tree]:
+        """parse.Parse only: the trees of ``text`` (shareable between sets; see add_parse_trees)."""
+        return parse(name, text, self._has_function)
+
+    def add_parse_trees(self, trees: dict[str, Tree]) -> None:
+        """Associate already parsed trees (Go's AddParseTree/associate rules).
+
+        Trees and their compiled code hold no reference to a set, so trees parsed
+        once may be added to many sets (e.g. a parse cache shared by renders).
+        """
         for tname, tree in trees.items():
             old = self._trees.get(tname)
             if old is not None and is_empty_tree(tree.root) and old.root is not None:

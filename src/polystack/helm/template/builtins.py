@@ -48,11 +48,9 @@ def truth(v: Any) -> bool:
         return False
     if v is True:
         return True
-    if isinstance(v, GoStruct):
-        return True
     if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float | complex):
         return bool(v)
-    return True
+    return True  # structs, pointers and functions
 
 
 @_builtin(RV)

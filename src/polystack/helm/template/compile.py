@@ -7,9 +7,8 @@ from typing import Any
 
 from . import exec as ex
 from .builtins import BUILTINS, truth
-from .errors import ExecError
 from .gostrconv import quote
-from .gotypes import GoStruct, Int64, StringList
+from .gotypes import Int64
 from .nodes import (
     ActionNode,
     BoolNode,
@@ -64,6 +63,10 @@ def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
 
 
 class _Compiler:
+    def __init__(self) -> None:
+        # variables bound to range elements hold interface {} values
+        self.iface_vars: list[str] = []
+
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
         runners = [self.node(n, iface) for n in lst.nodes]
@@ -161,7 +164,12 @@ class _Compiler:
 
     def range_(self, r: RangeNode, iface: bool) -> Runner:
         pipe = self.pipeline(r.pipe, iface)
-        body = self.list_(r.list, True)
+        elem_vars = [v.ident[0] for v in r.pipe.decl][-1:]
+        self.iface_vars.extend(elem_vars)
+        try:
+            body = self.list_(r.list, True)
+        finally:
+            del self.iface_vars[len(self.iface_vars) - len(elem_vars) :]
         other = self.list_(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
         ndecl = len(decl)
@@ -376,7 +384,10 @@ class _Compiler:
     def ideal_constant(self, n: NumberNode) -> Value:
         text = n.text
         is_hex_int = (
-            len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(c in text for c in "pP")
+            len(text) > 2
+            and text[0] == "0"
+            and text[1] in "xX"
+            and not any(c in text for c in "pP")
         )
         if n.is_complex:
             value: Any = n.complex128
@@ -488,18 +499,43 @@ class _Compiler:
         return arg_bad
 
     # ------------------------------------------------------------ calls & fields
-    def function(
-        self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool
-    ) -> Command:
+    def function(self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool) -> Command:
         name = ident.ident
         arg_fns = [self.arg(a, iface) for a in rest]
         builtin_fn = BUILTINS.get(name)
         eval_call = ex.eval_call
 
+        nargs = len(arg_fns)
+        err_text = ex._err_text
+
         def run_call(st: State, dot: Any, final: Any) -> Any:
             st.node = ident
             fn = st.ts.funcs.get(name)
             if fn is not None:
+                spec = getattr(fn, "_go_spec", None)
+                # fast path: untyped Python function called with the right arity
+                if (
+                    spec is not None
+                    and spec[0] is None
+                    and (
+                        spec[1] == nargs + (final is not MISSING)
+                        if not spec[2]
+                        else spec[3] < 0 and spec[1] <= nargs + (final is not MISSING)
+                    )
+                ):
+                    argv = []
+                    for a in arg_fns:
+                        v = a(st, dot)
+                        argv.append(None if v is NO_VALUE else v)
+                    if final is not MISSING:
+                        argv.append(None if final is NO_VALUE else final)
+                    try:
+                        return fn(*argv)
+                    except (RecursionError, ex._Break, ex._Continue):
+                        raise
+                    except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+                        st.node = cmd
+                        fail(st, f"error calling {name}: {err_text(e)}")
                 return eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
             if builtin_fn is None:
                 fail(st, f"{quote(name)} is not a defined function")
@@ -590,15 +626,13 @@ class _Compiler:
 
             return run_var
 
+        var_iface = name in self.iface_vars
+
         def run_var_fields(st: State, dot: Any, final: Any) -> Any:
             st.node = n
             v = var_value(st, name)
             return ex.eval_field_chain(
-                st, dot, v, n, fields, rest, arg_fns, final, ex._head_type(v, False)
+                st, dot, v, n, fields, rest, arg_fns, final, ex._head_type(v, var_iface)
             )
 
         return run_var_fields
-
-
-# Re-exported for type checkers / users of this module.
-_unused = (ExecError, GoStruct, StringList, Int64)

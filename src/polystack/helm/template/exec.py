@@ -16,37 +16,26 @@ from collections.abc import Callable
 from typing import Any
 
 from . import gofmt
-from .builtins import BUILTINS, truth
-from .errors import ExecError, FuncError, TemplateError
+from .builtins import truth
+from .errors import ExecError, FuncError
 from .gostrconv import quote
 from .gotypes import GoStruct, Int64, StringList, type_of
 from .nodes import (
-    ActionNode,
     BoolNode,
-    BreakNode,
     ChainNode,
-    CommandNode,
-    CommentNode,
-    ContinueNode,
     DotNode,
     FieldNode,
     IdentifierNode,
-    IfNode,
-    ListNode,
     NilNode,
     Node,
     NumberNode,
     PipeNode,
-    RangeNode,
     StringNode,
-    TemplateNode,
-    TextNode,
     VariableNode,
-    WithNode,
 )
 from .values import MISSING, NO_VALUE
 
-__all__ = ["State", "compile_tree", "MAX_EXEC_DEPTH", "error_context"]
+__all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
 
 MAX_EXEC_DEPTH = 100000
 RV = "reflect.Value"
@@ -88,8 +77,10 @@ def error_context(node: Node) -> tuple[str, str]:
     pos = node.pos
     text = tree.text[:pos] if tree is not None else ""
     nl = text.rfind("\n")
-    col = len(text.encode("utf-8", "surrogateescape")) if nl < 0 else len(
-        text[nl + 1 :].encode("utf-8", "surrogateescape")
+    col = (
+        len(text.encode("utf-8", "surrogateescape"))
+        if nl < 0
+        else len(text[nl + 1 :].encode("utf-8", "surrogateescape"))
     )
     line = 1 + text.count("\n")
     name = tree.parse_name if tree is not None else ""
@@ -189,10 +180,7 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
 def _can_be_nil(typ: str | None) -> bool:
     if typ is None:
         return True
-    return (
-        typ in (IFACE, RV)
-        or typ.startswith(("[]", "map[", "*", "func", "chan"))
-    )
+    return typ in (IFACE, RV) or typ.startswith(("[]", "map[", "*", "func", "chan"))
 
 
 def _assignable(v: Any, typ: str) -> bool:
@@ -430,6 +418,11 @@ def eval_field(
                 st, dot, meth, False, node, name, arg_nodes or [], arg_fns or [], final
             )
         if name in receiver.go_fields or (name[:1].isupper() and hasattr(receiver, name)):
+            if not name[:1].isupper():
+                fail(
+                    st,
+                    f"{name} is an unexported field of struct type {receiver.go_type_name}",
+                )
             if has_args:
                 fail(st, f"{name} has arguments but cannot be invoked as function")
             return getattr(receiver, name, None)

@@ -124,6 +124,8 @@ def type_of(v: Any) -> str:
         return "string"
     if isinstance(v, bytes | bytearray):
         return "[]uint8"
+    if isinstance(v, complex):
+        return "complex128"
     if isinstance(v, dict):
         return "map[string]interface {}"
     if isinstance(v, list | tuple):
@@ -167,6 +169,8 @@ def kind_of(v: Any) -> str:
         return "string"
     if isinstance(v, bytes | bytearray | list | tuple):
         return "slice"
+    if isinstance(v, complex):
+        return "complex128"
     if isinstance(v, dict):
         return "map"
     if callable(v):
@@ -180,11 +184,9 @@ def truth(v: Any) -> bool:
         return False
     if v is True:
         return True
-    if isinstance(v, GoStruct):
-        return True
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float):
+    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float | complex):
         return bool(v)
-    return True
+    return True  # structs, pointers and functions
 
 
 def signature(*params: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

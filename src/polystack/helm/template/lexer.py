@@ -328,7 +328,7 @@ class Lexer:
             ret = self.emit(ItemType.RIGHT_PAREN)
             self.paren_depth -= 1
             if self.paren_depth < 0:
-                return self.errorf("unexpected right paren U+0029 ')'"), None
+                return self.errorf("unexpected right paren"), None
             return ret, self.lex_inside_action
         if ord(r) <= 0x7F and 0x20 <= ord(r) < 0x7F:
             return self.emit(ItemType.CHAR), self.lex_inside_action
@@ -415,9 +415,7 @@ class Lexer:
 
     def lex_number(self):  # type: ignore[no-untyped-def]
         if not self.scan_number():
-            return self.errorf(
-                f"bad number syntax: {_q(self.input[self.start : self.pos])}"
-            ), None
+            return self.errorf(f"bad number syntax: {_q(self.input[self.start : self.pos])}"), None
         sign = self.peek()
         if sign == "+" or sign == "-":
             if not self.scan_number() or self.input[self.pos - 1] != "i":

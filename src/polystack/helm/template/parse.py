@@ -196,17 +196,19 @@ def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
         n.float64 = float(v)
         return n
     if typ == T.COMPLEX:
-        raise ValueError(f"complex constants are not supported: {text}")
+        try:
+            n.complex128 = complex(text.replace("_", "").replace("i", "j"))
+        except ValueError:
+            raise ValueError(f"expected integer; found {text}") from None
+        n.is_complex = True
+        _simplify_complex(n)
+        return n
     if text.endswith("i"):
         f = _go_parse_float(text[:-1])
         if f is not None:
             n.is_complex = True
             n.complex128 = complex(0, f)
-            if n.complex128.imag == 0:
-                n.is_float = True
-                n.float64 = 0.0
-                if math.isfinite(n.float64):
-                    n.is_int = n.is_uint = True
+            _simplify_complex(n)
             return n
     iv = _go_parse_int(text)
     if iv is not None:
@@ -229,7 +231,7 @@ def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
         f = _go_parse_float(text)
         if f is not None and math.isfinite(f):
             if not any(c in text for c in ".eEpP"):
-                raise ValueError(f"integer overflow: {text}")
+                raise ValueError(f"illegal number syntax: {quote(text)}")
             n.is_float = True
             n.float64 = f
             if f == int(f) and -(1 << 63) <= int(f) < 1 << 63:
@@ -241,6 +243,20 @@ def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
     if not (n.is_int or n.is_uint or n.is_float):
         raise ValueError(f"illegal number syntax: {quote(text)}")
     return n
+
+
+def _simplify_complex(n: NumberNode) -> None:
+    """node.go simplifyComplex: a complex with zero imaginary part is also a float."""
+    n.is_float = n.complex128.imag == 0
+    if n.is_float:
+        n.float64 = n.complex128.real
+        f = n.float64
+        n.is_int = math.isfinite(f) and f == int(f) and -(1 << 63) <= int(f) < 1 << 63
+        if n.is_int:
+            n.int64 = int(f)
+        n.is_uint = math.isfinite(f) and f == int(f) and 0 <= int(f) < 1 << 64
+        if n.is_uint:
+            n.uint64 = int(f)
 
 
 def is_empty_tree(n: Node | None) -> bool:
@@ -713,9 +729,7 @@ class Tree:
         raise AssertionError
 
 
-def parse(
-    name: str, text: str, has_function: Callable[[str], bool]
-) -> dict[str, Tree]:
+def parse(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, Tree]:
     """parse.Parse: the trees of ``text`` (the top-level one named ``name``)."""
     tree_set: dict[str, Tree] = {}
     t = Tree(name, has_function)

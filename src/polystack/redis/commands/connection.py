@@ -1,53 +1,116 @@
-"""Connection commands."""
+"""Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO, RESET (and CLIENT, in client.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.commands import client as _client  # noqa: F401  (registers CLIENT)
 from polystack.redis.commands import command
-from polystack.redis.errors import err
+from polystack.redis.commands.client import valid_attribute
+from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
 from polystack.redis.wire import OK, PONG, Simple
 
+NO_AUTH_FLAGS = "noscript loading stale fast no_auth allow_busy"
+RESET = Simple(b"RESET")
+_MAX_INT = (1 << 31) - 1
 
-@command("ping", -1, "fast", group="connection", since="1.0.0", summary="Returns the server's liveliness response.")
+
+def parse_long(b: bytes, message: str = "value is not an integer or out of range") -> int:
+    """Redis's string2ll (strict: no spaces, no '+', no leading zeros), 64-bit range."""
+    body = b[1:] if b[:1] == b"-" else b
+    if (
+        not body
+        or len(b) > 20
+        or not body.isdigit()
+        or (body[0] == 0x30 and len(body) > 1)
+        or b == b"-0"
+    ):
+        raise err(message)
+    v = int(b)
+    if not -(1 << 63) <= v < (1 << 63):
+        raise err(message)
+    return v
+
+
+def parse_int32(b: bytes) -> int:
+    v = parse_long(b)
+    if not -_MAX_INT - 1 <= v <= _MAX_INT:
+        raise err(f"value is out of range, value must between {-_MAX_INT - 1} and {_MAX_INT}")
+    return v
+
+
+@command(
+    "ping",
+    -1,
+    "fast",
+    group="connection",
+    since="1.0.0",
+    summary="Ping the server",
+    complexity="O(1)",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+    arguments=({"name": "message", "type": "string", "flags": "optional"},),
+)
 def ping(client: Any, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         raise err("wrong number of arguments for 'ping' command")
+    if client.slow & 4 and not client.resp3:  # subscribed, RESP2: a pub/sub style reply
+        return [b"pong", argv[1] if len(argv) == 2 else b""]
     if len(argv) == 2:
         return argv[1]
     return PONG
 
 
-@command("echo", 2, "fast", group="connection", since="1.0.0", summary="Returns the given string.")
+@command(
+    "echo",
+    2,
+    "loading stale fast",
+    group="connection",
+    since="1.0.0",
+    summary="Echo the given string",
+    complexity="O(1)",
+    arguments=({"name": "message", "type": "string"},),
+)
 def echo(client: Any, argv: list[bytes]) -> Any:
     return argv[1]
 
 
-@command("select", 2, "loading stale fast", group="connection", since="1.0.0", summary="Changes the selected database.")
+@command(
+    "select",
+    2,
+    "loading stale fast",
+    group="connection",
+    since="1.0.0",
+    summary="Change the selected database for the current connection",
+    complexity="O(1)",
+    arguments=({"name": "index", "type": "integer"},),
+)
 def select(client: Any, argv: list[bytes]) -> Any:
-    try:
-        idx = int(argv[1])
-    except ValueError:
-        raise err("value is not an integer or out of range") from None
+    idx = parse_int32(argv[1])
     if not 0 <= idx < len(client.server.keyspace.dbs):
         raise err("DB index is out of range")
     client.select(idx)
     return OK
 
 
-@command("quit", -1, "allow_busy no_auth fast", group="connection", since="1.0.0", summary="Closes the connection.")
+@command(
+    "quit",
+    -1,
+    NO_AUTH_FLAGS,
+    group="connection",
+    since="1.0.0",
+    summary="Close the connection",
+    complexity="O(1)",
+)
 def quit_(client: Any, argv: list[bytes]) -> Any:
     client.close_after_reply()
     return OK
 
 
-_ = Simple
-
-
 def _check_password(client: Any, user: bytes, password: bytes) -> bool:
-    required = client.server.config.requirepass
+    """Only the ``default`` user exists; with no requirepass it accepts any password (nopass)."""
     if user != b"default":
         return False
+    required = client.server.config.requirepass
     if not required:
         return True
     return password == required.encode()
@@ -56,14 +119,15 @@ def _check_password(client: Any, user: bytes, password: bytes) -> bool:
 @command(
     "auth",
     -2,
-    "noscript loading stale fast no_auth allow_busy",
+    NO_AUTH_FLAGS,
     group="connection",
     since="1.0.0",
-    summary="Authenticates the connection.",
+    summary="Authenticate to the server",
+    complexity="O(N) where N is the number of passwords defined for the user",
 )
 def auth(client: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
-        raise err("syntax error")
+        raise SYNTAX
     if len(argv) == 2:
         if not client.server.config.requirepass:
             raise err(
@@ -74,8 +138,6 @@ def auth(client: Any, argv: list[bytes]) -> Any:
     else:
         user, password = argv[1], argv[2]
     if not _check_password(client, user, password):
-        from polystack.redis.errors import WRONGPASS
-
         raise WRONGPASS
     client.set_authenticated(user.decode("utf-8", "replace"))
     return OK
@@ -84,47 +146,46 @@ def auth(client: Any, argv: list[bytes]) -> Any:
 @command(
     "hello",
     -1,
-    "noscript loading stale fast no_auth allow_busy",
+    NO_AUTH_FLAGS,
     group="connection",
     since="6.0.0",
-    summary="Handshakes with the Redis server.",
+    summary="Handshake with Redis",
+    complexity="O(1)",
 )
 def hello(client: Any, argv: list[bytes]) -> Any:
-    from polystack.redis.errors import WRONGPASS, RedisError
-
     ver = 0
     if len(argv) >= 2:
-        try:
-            ver = int(argv[1])
-        except ValueError:
-            raise err("Protocol version is not an integer or out of range") from None
+        ver = parse_long(argv[1], "Protocol version is not an integer or out of range")
         if ver < 2 or ver > 3:
             raise RedisError("NOPROTO", "unsupported protocol version")
-    i = 2
+    credentials: tuple[bytes, bytes] | None = None
     setname: bytes | None = None
+    i = 2
     while i < len(argv):
         opt = argv[i].lower()
-        more = len(argv) - i - 1
+        more = len(argv) - 1 - i
         if opt == b"auth" and more >= 2:
-            user, password = argv[i + 1], argv[i + 2]
-            if not _check_password(client, user, password):
-                raise WRONGPASS
-            client.set_authenticated(user.decode("utf-8", "replace"))
+            credentials = (argv[i + 1], argv[i + 2])
             i += 3
         elif opt == b"setname" and more >= 1:
             setname = argv[i + 1]
-            if any(c <= 32 or c > 126 for c in setname):
-                raise err("Client names cannot contain spaces, newlines or special characters.")
             i += 2
         else:
             raise err(f"Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
+    if credentials is not None:
+        if not _check_password(client, *credentials):
+            raise WRONGPASS
+        client.set_authenticated(credentials[0].decode("utf-8", "replace"))
     if not client.authenticated:
         raise RedisError(
-            "NOAUTH", "HELLO must be called with the client already authenticated, otherwise the "
+            "NOAUTH",
+            "HELLO must be called with the client already authenticated, otherwise the "
             "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-            "select the RESP protocol version at the same time"
+            "select the RESP protocol version at the same time",
         )
     if setname is not None:
+        if not valid_attribute(setname):
+            raise err("Client names cannot contain spaces, newlines or special characters.")
         client.name = setname
     if ver:
         client.resp3 = ver == 3
@@ -139,3 +200,34 @@ def hello(client: Any, argv: list[bytes]) -> Any:
         b"role": b"master",
         b"modules": [],
     }
+
+
+@command(
+    "reset",
+    1,
+    NO_AUTH_FLAGS,
+    group="connection",
+    since="6.2.0",
+    summary="Reset the connection",
+    complexity="O(1)",
+)
+def reset(client: Any, argv: list[bytes]) -> Any:
+    """Back to a fresh connection's state: no MULTI or watches, no subscriptions, db 0, RESP2,
+    no name, and (when a password is required) not authenticated."""
+    from polystack.redis import session
+
+    for hook in ("discard_multi", "unwatch_all", "unsubscribe_all"):
+        fn = getattr(client, hook, None)
+        if fn is not None:
+            fn()
+    client.multi = None
+    client.slow &= ~(session.SLOW_MULTI | session.SLOW_PUBSUB)
+    client.select(0)
+    client.resp3 = False
+    client.name = b""
+    client.no_evict = False
+    client.user = "default"
+    if client.server.config.requirepass:
+        client.authenticated = False
+        client.slow |= session.SLOW_AUTH
+    return RESET

@@ -1,1 +1,280 @@
-"""server commands (being written)."""
+"""Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SAVE, BGSAVE,
+BGREWRITEAOF, SHUTDOWN, ROLE and DEBUG (INFO is in info.py, CONFIG in config.py)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from polystack.redis.commands import command
+from polystack.redis.commands import config as _config  # noqa: F401  (registers CONFIG)
+from polystack.redis.commands import info as _info  # noqa: F401  (registers INFO)
+from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.connection import parse_long
+from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.wire import OK, Raw, Simple
+
+log = logging.getLogger(__name__)
+
+ALL_SHARDS = ("request_policy:all_shards", "response_policy:all_succeeded")
+
+
+@command(
+    "dbsize",
+    1,
+    "readonly fast",
+    group="server",
+    since="1.0.0",
+    summary="Return the number of keys in the selected database",
+    complexity="O(1)",
+    acl=("@keyspace", "@read"),
+    tips=("request_policy:all_shards", "response_policy:agg_sum"),
+)
+def dbsize(client: Any, argv: list[bytes]) -> Any:
+    return len(client.db)
+
+
+def _flush_mode(argv: list[bytes]) -> None:
+    """FLUSHDB/FLUSHALL [ASYNC|SYNC]: both empty the data at once here (the old dicts are
+    dropped; freeing them is Python's job)."""
+    if len(argv) > 2:
+        raise SYNTAX
+    if len(argv) == 2 and argv[1].lower() not in (b"async", b"sync"):
+        raise SYNTAX
+
+
+@command(
+    "flushdb",
+    -1,
+    "write",
+    group="server",
+    since="1.0.0",
+    summary="Remove all keys from the current database",
+    complexity="O(N) where N is the number of keys in the selected database",
+    acl=("@keyspace", "@dangerous"),
+    tips=ALL_SHARDS,
+)
+def flushdb(client: Any, argv: list[bytes]) -> Any:
+    _flush_mode(argv)
+    client.db.clear()
+    client.ks.dirty += 1
+    return OK
+
+
+@command(
+    "flushall",
+    -1,
+    "write",
+    group="server",
+    since="1.0.0",
+    summary="Remove all keys from all databases",
+    complexity="O(N) where N is the total number of keys in all databases",
+    acl=("@keyspace", "@dangerous"),
+    tips=ALL_SHARDS,
+)
+def flushall(client: Any, argv: list[bytes]) -> Any:
+    _flush_mode(argv)
+    client.ks.flushall()
+    client.ks.dirty += 1
+    return OK
+
+
+@command(
+    "swapdb",
+    3,
+    "write fast",
+    group="server",
+    since="4.0.0",
+    summary="Swaps two Redis databases",
+    complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
+    acl=("@keyspace", "@dangerous"),
+    arguments=({"name": "index1", "type": "integer"}, {"name": "index2", "type": "integer"}),
+)
+def swapdb(client: Any, argv: list[bytes]) -> Any:
+    a = _db_index(argv[1], "invalid first DB index")
+    b = _db_index(argv[2], "invalid second DB index")
+    n = len(client.ks.dbs)
+    if not (0 <= a < n and 0 <= b < n):
+        raise err("DB index is out of range")
+    if a != b:
+        client.ks.swap(a, b)
+        for hook in ("on_swapdb",):
+            fn = getattr(client.server, hook, None)
+            if fn is not None:
+                fn(a, b)
+    client.ks.dirty += 1
+    return OK
+
+
+def _db_index(b: bytes, message: str) -> int:
+    v = parse_long(b, message)
+    if not -(1 << 31) <= v < (1 << 31):
+        raise err(message)
+    return v
+
+
+@command(
+    "time",
+    1,
+    "loading stale fast",
+    group="server",
+    since="2.6.0",
+    summary="Return the current server time",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+)
+def time_(client: Any, argv: list[bytes]) -> Any:
+    us = int(client.server.clock.time() * 1_000_000)
+    return [b"%d" % (us // 1_000_000), b"%d" % (us % 1_000_000)]
+
+
+@command(
+    "lastsave",
+    1,
+    "loading stale fast",
+    group="server",
+    since="1.0.0",
+    summary="Get the UNIX time stamp of the last successful save to disk",
+    complexity="O(1)",
+    acl=("@admin", "@dangerous"),
+    tips=("nondeterministic_output",),
+)
+def lastsave(client: Any, argv: list[bytes]) -> Any:
+    return client.server.lastsave
+
+
+def snapshot(server: Any) -> None:
+    """``server.save()`` from inside a command: keeps ``keyspace.dirty`` as it was, so the
+    command that saved is not mistaken for a write and logged (or replayed)."""
+    ks = server.keyspace
+    dirty = ks.dirty
+    try:
+        server.save()
+    finally:
+        ks.dirty = dirty
+
+
+def _save(server: Any) -> None:
+    started = time.perf_counter()
+    try:
+        snapshot(server)
+    except OSError as e:
+        server.last_bgsave_status = "err"
+        log.error("redis: save failed: %s", e)
+        raise RedisError("ERR", "") from None
+    server.last_bgsave_status = "ok"
+    server.last_save_duration = int(time.perf_counter() - started)
+    server.last_bgsave_time = server.last_save_duration
+
+
+@command(
+    "save",
+    1,
+    "admin noscript no_async_loading no_multi",
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
+def save(client: Any, argv: list[bytes]) -> Any:
+    _save(client.server)
+    return OK
+
+
+@command(
+    "bgsave",
+    -1,
+    "admin noscript no_async_loading",
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously save the dataset to disk",
+    complexity="O(1)",
+    arguments=(
+        {
+            "name": "schedule",
+            "type": "pure-token",
+            "token": "SCHEDULE",
+            "since": "3.2.2",
+            "flags": "optional",
+        },
+    ),
+)
+def bgsave(client: Any, argv: list[bytes]) -> Any:
+    """There is no fork: the snapshot is written before the reply, so it is complete when the
+    client reads "Background saving started" (SCHEDULE changes nothing)."""
+    if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
+        raise SYNTAX
+    _save(client.server)
+    return Simple(b"Background saving started")
+
+
+@command(
+    "bgrewriteaof",
+    1,
+    "admin noscript no_async_loading",
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously rewrite the append-only file",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
+def bgrewriteaof(client: Any, argv: list[bytes]) -> Any:
+    _save(client.server)
+    return Simple(b"Background append only file rewriting started")
+
+
+@command(
+    "shutdown",
+    -1,
+    "admin noscript loading stale no_multi allow_busy",
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk and then shut down the server",
+    complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+)
+def shutdown(client: Any, argv: list[bytes]) -> Any:
+    opts = set()
+    for a in argv[1:]:
+        low = a.lower()
+        if low not in (b"nosave", b"save", b"now", b"force", b"abort"):
+            raise SYNTAX
+        opts.add(low)
+    if (b"abort" in opts and len(opts) > 1) or {b"save", b"nosave"} <= opts:
+        raise SYNTAX
+    if b"abort" in opts:
+        raise err("No shutdown in progress.")
+    server = client.server
+    stop = server.request_server_stop
+    if stop is None:
+        raise err("Errors trying to SHUTDOWN. Check logs.")
+    if b"save" in opts or (b"nosave" not in opts and server.save_points):
+        try:
+            snapshot(server)
+        except OSError as e:
+            log.error("redis: SHUTDOWN could not save: %s", e)
+            if b"force" not in opts:
+                raise err("Errors trying to SHUTDOWN. Check logs.") from None
+    log.info("redis: SHUTDOWN requested by client %d; stopping", client.id)
+    server.shutdown_requested = "shutdown"
+    client.close_after_reply()
+    stop()
+    return Raw(b"")
+
+
+@command(
+    "role",
+    1,
+    "noscript loading stale fast",
+    group="server",
+    since="2.8.12",
+    summary="Return the role of the instance in the context of replication",
+    complexity="O(1)",
+    acl=("@admin", "@dangerous"),
+)
+def role(client: Any, argv: list[bytes]) -> Any:
+    return [b"master", 0, []]
+
+
+from polystack.redis.commands import debug as _debug  # noqa: E402,F401  (registers DEBUG)
+
+__all__ = ["help_reply"]

@@ -64,9 +64,7 @@ def bad_path(path: str) -> None:
 # writes
 
 
-def apply_create(
-    zk, cnxn, code: int, req, zxid: int, time: int, in_multi: bool = False
-) -> tuple[str, Znode]:
+def apply_create(zk, cnxn, code: int, req, zxid: int, time: int) -> tuple[str, Znode]:
     flags = req.flags
     path = req.path
     if flags < 0 or flags > 6:
@@ -92,16 +90,14 @@ def apply_create(
     check_acl(parent.acl, CREATE, cnxn.auth_info, path)
     parent_cv = parent.cversion
     if flags == 2 or flags == 3 or flags == 6:
-        path = "%s%010d" % (path, parent_cv)
+        path = f"{path}{parent_cv:010d}"
     if validate_path(path) is not None:
         raise ZKError(Code.BADARGUMENTS, path)
     if path in tree.nodes:
         raise ZKError(Code.NODEEXISTS, path)
     if parent.ephemeral_owner and owner_kind(parent.ephemeral_owner) == "normal":
         raise ZKError(Code.NOCHILDRENFOREPHEMERALS, path)
-    if in_multi and (flags == 4 or is_ttl):
-        owner = 0
-    elif flags == 4:
+    if flags == 4:
         owner = CONTAINER_EPHEMERAL_OWNER
     elif is_ttl:
         owner = ttl_to_owner(ttl)
@@ -258,7 +254,7 @@ def read_children(zk, cnxn, req, with_stat: bool) -> bytes:
     check_acl(node.acl, READ, cnxn.auth_info, path)
     if req.watch:
         zk.child_watches.add(path, cnxn)
-    body = write_string_vector(list(node.children))
+    body = node.children_vector()
     return body + node.stat() if with_stat else body
 
 

@@ -33,8 +33,7 @@ def _apply_one(zk, cnxn, t: int, rec, zxid: int, time: int) -> bytes:
         path, _ = data.apply_create(zk, cnxn, 1, rec, zxid, time)
         return _pack_header(1, False, 0) + write_ustring(path)
     if t in (19, 21):
-        # ZooKeeper 3.8 applies these inside a multi as plain persistent nodes (owner 0)
-        path, node = data.apply_create(zk, cnxn, t, rec, zxid, time, in_multi=True)
+        path, node = data.apply_create(zk, cnxn, t, rec, zxid, time)
         return _pack_header(15, False, 0) + write_ustring(path) + node.stat()
     if t == 2:
         data.apply_delete(zk, cnxn, rec, zxid)
@@ -95,7 +94,7 @@ def multi(zk, cnxn, req, zxid, time) -> bytes:
 @op(OpCode.multiRead, "multiRead", MultiOperationRecord)
 def multi_read(zk, cnxn, req) -> bytes:
     out: list[bytes] = []
-    for t, rec in req.ops:
+    for t, _ in req.ops:
         if t not in READ_OPS:
             raise ZKError(Code.MARSHALLINGERROR)
     for t, rec in req.ops:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..defs import OpCode
-from ..records import AuthPacket, EmptyRequest
-from ..wire import AUTH_XID, PING_XID, write_ustring, INT
+from ..errors import Code, ZKError
+from ..records import AuthPacket, EmptyRequest, ReconfigRequest, SaslRequest
+from ..wire import AUTH_XID, INT, NULL_LEN, PING_XID, write_ustring
 from . import op
 
 
@@ -15,7 +16,10 @@ def ping(zk, cnxn, req) -> bytes:
 
 @op(OpCode.whoAmI, "whoAmI", EmptyRequest)
 def who_am_i(zk, cnxn, req) -> bytes:
-    infos = cnxn.auth_info
+    # ZooKeeper lists the connection's ip id after the ids added by addauth
+    infos = [i for i in cnxn.auth_info if i.scheme != "ip"] + [
+        i for i in cnxn.auth_info if i.scheme == "ip"
+    ]
     parts = [INT.pack(len(infos))]
     for ident in infos:
         user = ident.id.split(":", 1)[0] if ident.scheme == "digest" else ident.id
@@ -33,3 +37,15 @@ def auth(zk, cnxn, req) -> bytes:
 def close_session(zk, cnxn, req, zxid, time) -> bytes:
     zk.kill_session(cnxn.session_id, zxid)
     return b""
+
+
+@op(OpCode.reconfig, "reconfig", ReconfigRequest, write=True)
+def reconfig(zk, cnxn, req, zxid, time) -> bytes:
+    # dynamic reconfiguration is disabled (reconfigEnabled=false), as in a default ZooKeeper
+    raise ZKError(Code.RECONFIGDISABLED)
+
+
+@op(OpCode.sasl, "sasl", SaslRequest)
+def sasl(zk, cnxn, req) -> bytes:
+    # no SASL mechanism is configured: ZooKeeper answers with a null token (and zxid 0)
+    return NULL_LEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..defs import AddWatchMode, EventType, OpCode
 from ..errors import Code, ZKError
-from ..records import EmptyRequest, PathTypeRequest, SetWatches, SetWatches2
+from ..records import PathTypeRequest, SetWatches, SetWatches2
 from ..watches import PERSISTENT, RECURSIVE
 from ..wire import INT, SET_WATCHES_XID
 from . import op
@@ -101,6 +101,3 @@ def check_watches(zk, cnxn, req) -> bytes:
         if manager.contains(req.path, cnxn, modes):
             return b""
     raise ZKError(Code.NOWATCHER, req.path)
-
-
-_ = EmptyRequest

@@ -20,6 +20,7 @@ class IntList(list):
 
     __slots__ = ()
     go_type_name = "[]int"
+    go_underlying = "[]int"
     go_kind = "slice"
 
 
@@ -28,6 +29,7 @@ class StringMap(dict):
 
     __slots__ = ()
     go_type_name = "map[string]string"
+    go_underlying = "map[string]string"
     go_kind = "map"
 
 
@@ -141,8 +143,10 @@ def parse_float(s: str) -> float:
         except (ValueError, OverflowError):
             raise ValueError(f'strconv.ParseFloat: parsing "{s}": value out of range') from None
     if "_" in s:
-        # underscores are only allowed with a base prefix
-        raise ValueError(f'strconv.ParseFloat: parsing "{s}": invalid syntax')
+        # underscores must separate digits, as in Go number literals
+        if not _underscore_ok(s):
+            raise ValueError(f'strconv.ParseFloat: parsing "{s}": invalid syntax')
+        s = s.replace("_", "")
     f = float(s)
     if math.isinf(f) and "inf" not in low:
         raise ValueError(f'strconv.ParseFloat: parsing "{s}": value out of range')

@@ -51,6 +51,8 @@ def to_upper(c: str) -> str:
 
 
 def to_lower(c: str) -> str:
+    if c == "\u0130":  # the one multi-rune lower mapping; Go's simple mapping is "i"
+        return "i"
     u = c.lower()
     return u if len(u) == 1 else c
 

@@ -13,18 +13,18 @@ import os
 import secrets
 import struct
 import uuid
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING, Any
 
 from polystack.helm.template.gotypes import GoStruct, signature
 
 from ._conv import GoError, sprint_v
 from .encoding import _B64, CorruptInputError, _go_decode
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# `cryptography` is imported inside the functions that need it, so that
+# loading the function map (every `helm template` run) stays cheap.
 
 
 class Certificate(GoStruct):
@@ -115,12 +115,22 @@ def derive_password(counter: Any, password_type: str, password: str, user: str, 
     templates = _TEMPLATES.get(password_type)
     if templates is None:
         return f"cannot find password template {password_type}"
+    if not isinstance(counter, int) or isinstance(counter, bool):
+        from polystack.helm.template.gotypes import type_of
+
+        raise GoError(f"wrong type for value; expected uint32; got {type_of(counter)}")
     ctr = int(counter) & 0xFFFFFFFF
     ub = user.encode("utf-8", "surrogatepass")
     sb = site.encode("utf-8", "surrogatepass")
     salt = _SEED + struct.pack(">I", len(ub)) + ub
     key = hashlib.scrypt(
-        password.encode("utf-8", "surrogatepass"), salt=salt, n=32768, r=8, p=2, maxmem=1 << 28, dklen=64
+        password.encode("utf-8", "surrogatepass"),
+        salt=salt,
+        n=32768,
+        r=8,
+        p=2,
+        maxmem=1 << 28,
+        dklen=64,
     )
     msg = _SEED + struct.pack(">I", len(sb)) + sb + struct.pack(">I", ctr)
     seed = hmac.new(key, msg, hashlib.sha256).digest()
@@ -132,15 +142,22 @@ def derive_password(counter: Any, password_type: str, password: str, user: str, 
 
 
 def _pem_for_key(priv: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+
     if isinstance(priv, rsa.RSAPrivateKey | dsa.DSAPrivateKey | ec.EllipticCurvePrivateKey):
         fmt = serialization.PrivateFormat.TraditionalOpenSSL
     else:
         fmt = serialization.PrivateFormat.PKCS8
-    return priv.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode("ascii")
+    return priv.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode(
+        "ascii"
+    )
 
 
 @signature("string")
 def gen_private_key(typ: str) -> str:
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+
     if typ in ("", "rsa"):
         priv: Any = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     elif typ == "dsa":
@@ -175,6 +192,8 @@ def _pem_blocks(data: str) -> tuple[str, bytes] | None:
 
 
 def _parse_private_key_pem(pem: str) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
     blk = _pem_blocks(pem)
     if blk is None:
         raise GoError("no PEM data in input")
@@ -190,7 +209,9 @@ def _parse_private_key_pem(pem: str) -> Any:
     if kind not in ("RSA", "EC", "DSA"):
         raise GoError(f"invalid private key type {typ}")
     try:
-        return serialization.load_pem_private_key(pem[pem.index("-----BEGIN") :].encode(), password=None)
+        return serialization.load_pem_private_key(
+            pem[pem.index("-----BEGIN") :].encode(), password=None
+        )
     except (ValueError, TypeError) as e:
         what = {"RSA": "RSA", "EC": "EC", "DSA": "DSA"}[kind]
         raise GoError(f"parsing {what} private key from PEM: {e}") from None
@@ -218,11 +239,16 @@ def _dns_names(names: Any) -> list[str]:
 
 
 def _sig_hash(key: Any) -> Any:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
     if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         return hashes.SHA256()
-    raise GoError("error creating certificate: x509: certificate private key does not implement crypto.Signer")
+    raise GoError(
+        "error creating certificate: x509: certificate private key does not implement crypto.Signer"
+    )
 
 
 def _build(
@@ -235,6 +261,10 @@ def _build(
     issuer: x509.Certificate | None,
     signer: Any,
 ) -> Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     ip_list = _net_ips(ips)
     dns_list = _dns_names(dns)
     now = _dt.datetime.now(_dt.UTC)
@@ -263,7 +293,9 @@ def _build(
             critical=True,
         )
         .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
@@ -273,9 +305,7 @@ def _build(
     if issuer is not None:
         try:
             ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-            b = b.add_extension(
-                x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False
-            )
+            b = b.add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
         except x509.ExtensionNotFound:
             pass
     if ip_list or dns_list:
@@ -283,10 +313,14 @@ def _build(
         sans += [x509.IPAddress(i) for i in ip_list]
         b = b.add_extension(x509.SubjectAlternativeName(sans), critical=not cn)
     cert = b.sign(signer, _sig_hash(signer))
-    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), _pem_for_key(priv))
+    return Certificate(
+        cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), _pem_for_key(priv)
+    )
 
 
 def _new_rsa() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -324,6 +358,8 @@ def gen_self_signed_cert_with_key(cn: str, ips: Any, dns: Any, days: int, key: s
 
 
 def _signer(ca: Any) -> tuple[x509.Certificate, Any]:
+    from cryptography import x509
+
     if not isinstance(ca, Certificate):
         from polystack.helm.template.gotypes import type_of
 
@@ -342,15 +378,17 @@ def _signer(ca: Any) -> tuple[x509.Certificate, Any]:
     return cert, key
 
 
-@signature("string", "[]interface {}", "[]interface {}", "int", "interface {}")
+@signature("string", "[]interface {}", "[]interface {}", "int", "sprig.certificate")
 def gen_signed_cert(cn: str, ips: Any, dns: Any, days: int, ca: Any) -> Certificate:
     cert, ca_key = _signer(ca)
     k = _new_rsa()
     return _build(cn, ips, dns, days, k, False, cert, ca_key)
 
 
-@signature("string", "[]interface {}", "[]interface {}", "int", "interface {}", "string")
-def gen_signed_cert_with_key(cn: str, ips: Any, dns: Any, days: int, ca: Any, key: str) -> Certificate:
+@signature("string", "[]interface {}", "[]interface {}", "int", "sprig.certificate", "string")
+def gen_signed_cert_with_key(
+    cn: str, ips: Any, dns: Any, days: int, ca: Any, key: str
+) -> Certificate:
     k = _with_key(key)
     cert, ca_key = _signer(ca)
     return _build(cn, ips, dns, days, k, False, cert, ca_key)
@@ -358,6 +396,8 @@ def gen_signed_cert_with_key(cn: str, ips: Any, dns: Any, days: int, ca: Any, ke
 
 @signature("string", "string")
 def build_custom_cert(b64cert: str, b64key: str) -> Certificate:
+    from cryptography import x509
+
     try:
         cert = _go_decode(b64cert.encode(), _B64, 4, "base64")
     except CorruptInputError:
@@ -390,6 +430,8 @@ def _aes_key(password: str) -> bytes:
 
 @signature("string", "string")
 def encrypt_aes(password: str, plaintext: str) -> str:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     if plaintext == "":
         return ""
     content = plaintext.encode("utf-8", "surrogatepass")
@@ -402,6 +444,8 @@ def encrypt_aes(password: str, plaintext: str) -> str:
 
 @signature("string", "string")
 def decrypt_aes(password: str, crypt64: str) -> str:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     if crypt64 == "":
         return ""
     try:

@@ -9,10 +9,10 @@ from polystack.helm.template.gotypes import Int64, signature
 
 from ._conv import GoError
 from .gotime import (
+    _UTC,
     SECOND,
     GoTime,
     TimeParseError,
-    _UTC,
     format_duration,
     go_format,
     go_parse,
@@ -63,7 +63,7 @@ def html_date_in_zone(d: Any, zone: str) -> str:
     return date_in_zone("2006-01-02", d, zone)
 
 
-@signature("string", "interface {}")
+@signature("string", "time.Time")
 def date_modify(fmt: str, d: Any) -> GoTime:
     if not isinstance(d, GoTime):
         raise _wrong_type("dateModify", d)
@@ -73,7 +73,7 @@ def date_modify(fmt: str, d: Any) -> GoTime:
         return d
 
 
-@signature("string", "interface {}")
+@signature("string", "time.Time")
 def must_date_modify(fmt: str, d: Any) -> GoTime:
     if not isinstance(d, GoTime):
         raise _wrong_type("mustDateModify", d)
@@ -168,7 +168,7 @@ def must_to_date(fmt: str, s: str) -> GoTime:
         raise GoError(str(e)) from None
 
 
-@signature("interface {}")
+@signature("time.Time")
 def unix_epoch(d: Any) -> str:
     if not isinstance(d, GoTime):
         raise _wrong_type("unixEpoch", d)

@@ -105,7 +105,7 @@ def _merge_map(dst: dict[str, Any], src: dict[str, Any], overwrite: bool) -> Non
 
 def _merge(dst: Any, srcs: tuple[Any, ...], overwrite: bool) -> Any:
     if dst is None:
-        raise GoError("src and dst must be of same type")
+        dst = {}  # mergo makes the nil destination map
     for src in srcs:
         if src is None:
             continue
@@ -141,6 +141,8 @@ def must_merge_overwrite(dst: dict[str, Any], *srcs: dict[str, Any]) -> Any:
 
 @signature("interface {}")
 def deep_copy_(v: Any) -> Any:
+    if v is None:
+        raise GoError("reflect: call of reflect.Value.Type on zero Value")
     return deep_copy(v)
 
 
@@ -156,7 +158,9 @@ def dig(*ps: Any) -> Any:
         raise GoError("dig needs at least three arguments")
     d = ps[-1]
     if type(d) is not dict:
-        raise GoError(f"interface conversion: interface {{}} is {_type_of(d)}, not map[string]interface {{}}")
+        raise GoError(
+            f"interface conversion: interface {{}} is {_type_of(d)}, not map[string]interface {{}}"
+        )
     default = ps[-2]
     ks = []
     for k in ps[:-2]:

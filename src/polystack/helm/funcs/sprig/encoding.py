@@ -54,7 +54,7 @@ def _go_decode(src: bytes, alphabet: str, quantum: int, kind: str) -> bytes:
                 else:
                     if j not in (2, 4, 5, 7):
                         raise CorruptInputError(kind, si - 1)
-                    for k in range(quantum - 1 - j):
+                    for _ in range(quantum - 1 - j):
                         while si < n and src[si] in (10, 13):
                             si += 1
                         if si == n or src[si] != ord("="):

@@ -200,8 +200,11 @@ class _Parser:
         self.i = 0
         self.n = len(s)
 
-    def err(self, what: str) -> JSONError:
+    def err(self, what: str, eof_space: bool = False) -> JSONError:
         if self.i >= self.n:
+            if eof_space:
+                # Go's scanner feeds a final ' ' at EOF
+                return JSONError(f"invalid character ' ' {what}")
             return JSONError("unexpected end of JSON input")
         return JSONError(f"invalid character {_quote_char(self.s[self.i])} {what}")
 
@@ -228,10 +231,8 @@ class _Parser:
             if c == lit[0]:
                 self.i += 1
                 for expect in lit[1:]:
-                    if self.i >= self.n:
-                        raise JSONError("unexpected end of JSON input")
-                    if self.s[self.i] != expect:
-                        raise self.err(f"in literal {lit} (expecting {_quote_char(expect)})")
+                    if self.i >= self.n or self.s[self.i] != expect:
+                        raise self.err(f"in literal {lit} (expecting {_quote_char(expect)})", True)
                     self.i += 1
                 return val
         raise self.err(ctx)
@@ -296,7 +297,16 @@ class _Parser:
                 if self.i >= n:
                     raise JSONError("unexpected end of JSON input")
                 e = s[self.i]
-                simple = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+                simple = {
+                    '"': '"',
+                    "\\": "\\",
+                    "/": "/",
+                    "b": "\b",
+                    "f": "\f",
+                    "n": "\n",
+                    "r": "\r",
+                    "t": "\t",
+                }
                 if e in simple:
                     out.append(simple[e])
                     self.i += 1
@@ -333,10 +343,8 @@ class _Parser:
         s, n, start = self.s, self.n, self.i
         if s[self.i] == "-":
             self.i += 1
-            if self.i >= n:
-                raise JSONError("unexpected end of JSON input")
-            if not ("0" <= s[self.i] <= "9"):
-                raise self.err("in numeric literal")
+            if self.i >= n or not ("0" <= s[self.i] <= "9"):
+                raise self.err("in numeric literal", True)
         if s[self.i] == "0":
             self.i += 1
         else:
@@ -344,20 +352,16 @@ class _Parser:
                 self.i += 1
         if self.i < n and s[self.i] == ".":
             self.i += 1
-            if self.i >= n:
-                raise JSONError("unexpected end of JSON input")
-            if not ("0" <= s[self.i] <= "9"):
-                raise self.err("after decimal point in numeric literal")
+            if self.i >= n or not ("0" <= s[self.i] <= "9"):
+                raise self.err("after decimal point in numeric literal", True)
             while self.i < n and "0" <= s[self.i] <= "9":
                 self.i += 1
         if self.i < n and s[self.i] in "eE":
             self.i += 1
             if self.i < n and s[self.i] in "+-":
                 self.i += 1
-            if self.i >= n:
-                raise JSONError("unexpected end of JSON input")
-            if not ("0" <= s[self.i] <= "9"):
-                raise self.err("in exponent of numeric literal")
+            if self.i >= n or not ("0" <= s[self.i] <= "9"):
+                raise self.err("in exponent of numeric literal", True)
             while self.i < n and "0" <= s[self.i] <= "9":
                 self.i += 1
         text = s[start : self.i]

@@ -52,6 +52,58 @@ class _FixedZone(_dt.tzinfo):
         return self.name
 
 
+def days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (any year, incl. 0)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def civil_from_days(z: int) -> tuple[int, int, int]:
+    z += 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + (3 if mp < 10 else -9)
+    return y + (m <= 2), m, d
+
+
+def _is_leap(y: int) -> bool:
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def days_in(m: int, y: int) -> int:
+    if m == 2:
+        return 29 if _is_leap(y) else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+def zone_at(zone: _dt.tzinfo, sec: int) -> tuple[str, int]:
+    """(abbreviation, offset seconds) of ``zone`` at instant ``sec``."""
+    if zone is _UTC:
+        return "UTC", 0
+    if isinstance(zone, _FixedZone):
+        return zone.name, zone.offset
+    lo, hi = -62135596800 + 86400, 253402300799 - 86400
+    d = (_EPOCH + _dt.timedelta(seconds=min(max(sec, lo), hi))).astimezone(zone)
+    off = d.utcoffset()
+    return d.tzname() or "", int(off.total_seconds()) if off is not None else 0
+
+
+def local_offset(zone: _dt.tzinfo, local_sec: int) -> int:
+    """The offset that makes wall-clock ``local_sec`` (as if UTC) a real instant in ``zone``."""
+    _, off = zone_at(zone, local_sec)
+    _, off2 = zone_at(zone, local_sec - off)
+    return off2
+
+
 _local: _dt.tzinfo | None = None
 
 
@@ -99,17 +151,17 @@ class GoTime(GoStruct):
     go_type_name = "time.Time"
     go_kind = "struct"
 
-    @property
-    def dt(self) -> _dt.datetime:
-        return (_EPOCH + _dt.timedelta(seconds=self.sec)).astimezone(self.zone)
-
     def zone_name_offset(self) -> tuple[str, int]:
-        d = self.dt
-        off = d.utcoffset()
-        name = d.tzname() or ""
-        if self.zone is _UTC:
-            name = "UTC"
-        return name, int(off.total_seconds()) if off is not None else 0
+        return zone_at(self.zone, self.sec)
+
+    def fields(self) -> tuple[int, int, int, int, int, int, int, int]:
+        """(year, month, day, hour, minute, second, weekday 0=Sunday, yday) in the zone."""
+        _, off = self.zone_name_offset()
+        local = self.sec + off
+        days, rem = divmod(local, 86400)
+        y, m, d = civil_from_days(days)
+        yday = days - days_from_civil(y, 1, 1) + 1
+        return y, m, d, rem // 3600, rem % 3600 // 60, rem % 60, (days + 4) % 7, yday
 
     def In(self, zone: _dt.tzinfo) -> GoTime:  # noqa: N802
         return GoTime(self.sec, self.nsec, zone, self.mono)
@@ -303,9 +355,8 @@ def _pad(v: int, width: int) -> str:
 
 
 def go_format(t: GoTime, layout: str) -> str:
-    d = t.dt
     name, offset = t.zone_name_offset()
-    year = d.year
+    year, month, day, hour, minute, second, wday, yday = t.fields()
     out: list[str] = []
     for kind, text in _chunks(layout):
         if kind == "":
@@ -315,45 +366,45 @@ def go_format(t: GoTime, layout: str) -> str:
         elif kind == "06":
             out.append(_pad(year % 100, 2))
         elif kind == "January":
-            out.append(_LONG_MONTHS[d.month - 1])
+            out.append(_LONG_MONTHS[month - 1])
         elif kind == "Jan":
-            out.append(_LONG_MONTHS[d.month - 1][:3])
+            out.append(_LONG_MONTHS[month - 1][:3])
         elif kind == "1":
-            out.append(str(d.month))
+            out.append(str(month))
         elif kind == "01":
-            out.append(_pad(d.month, 2))
+            out.append(_pad(month, 2))
         elif kind == "Monday":
-            out.append(_LONG_DAYS[(d.weekday() + 1) % 7])
+            out.append(_LONG_DAYS[wday])
         elif kind == "Mon":
-            out.append(_LONG_DAYS[(d.weekday() + 1) % 7][:3])
+            out.append(_LONG_DAYS[wday][:3])
         elif kind == "2":
-            out.append(str(d.day))
+            out.append(str(day))
         elif kind == "_2":
-            out.append(str(d.day).rjust(2))
+            out.append(str(day).rjust(2))
         elif kind == "02":
-            out.append(_pad(d.day, 2))
+            out.append(_pad(day, 2))
         elif kind == "__2":
-            out.append(str(d.timetuple().tm_yday).rjust(3))
+            out.append(str(yday).rjust(3))
         elif kind == "002":
-            out.append(_pad(d.timetuple().tm_yday, 3))
+            out.append(_pad(yday, 3))
         elif kind == "15":
-            out.append(_pad(d.hour, 2))
+            out.append(_pad(hour, 2))
         elif kind == "3":
-            out.append(str(d.hour % 12 or 12))
+            out.append(str(hour % 12 or 12))
         elif kind == "03":
-            out.append(_pad(d.hour % 12 or 12, 2))
+            out.append(_pad(hour % 12 or 12, 2))
         elif kind == "4":
-            out.append(str(d.minute))
+            out.append(str(minute))
         elif kind == "04":
-            out.append(_pad(d.minute, 2))
+            out.append(_pad(minute, 2))
         elif kind == "5":
-            out.append(str(d.second))
+            out.append(str(second))
         elif kind == "05":
-            out.append(_pad(d.second, 2))
+            out.append(_pad(second, 2))
         elif kind == "PM":
-            out.append("PM" if d.hour >= 12 else "AM")
+            out.append("PM" if hour >= 12 else "AM")
         elif kind == "pm":
-            out.append("pm" if d.hour >= 12 else "am")
+            out.append("pm" if hour >= 12 else "am")
         elif kind == "MST":
             if name:
                 out.append(name)
@@ -450,7 +501,7 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
     if loc is None:
         loc = local_zone()
     alayout, avalue = layout, value
-    year, month, day, yday = 1, -1, -1, -1
+    year, month, day, yday = 0, -1, -1, -1
     hour = minute = sec = nsec = 0
     pm_set = am_set = False
     z_offset: int | None = None
@@ -480,14 +531,18 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
                 year = y + (1900 if y >= 69 else 2000)
                 value = value[2:]
             elif kind in ("January", "Jan"):
-                r = _lookup(_LONG_MONTHS if kind == "January" else [m[:3] for m in _LONG_MONTHS], value)
+                r = _lookup(
+                    _LONG_MONTHS if kind == "January" else [m[:3] for m in _LONG_MONTHS], value
+                )
                 if r is None:
                     raise ValueError
                 month, value = r[0] + 1, r[1]
             elif kind in ("1", "01"):
                 r = _getnum(value, kind == "01")
                 if r is None or not 1 <= r[0] <= 12:
-                    raise _perr(alayout, avalue, "", "", ": month out of range") if r else ValueError
+                    raise (
+                        _perr(alayout, avalue, "", "", ": month out of range") if r else ValueError
+                    )
                 month, value = r
             elif kind in ("Monday", "Mon"):
                 r = _lookup(_LONG_DAYS if kind == "Monday" else [d[:3] for d in _LONG_DAYS], value)
@@ -581,9 +636,13 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
                     if not value or value[0] not in "+-":
                         raise ValueError
                     sign = -1 if value[0] == "-" else 1
-                    fmt = {"070000": "hhmmss", "07:00:00": "hh:mm:ss", "0700": "hhmm", "07:00": "hh:mm", "07": "hh"}[
-                        body
-                    ]
+                    fmt = {
+                        "070000": "hhmmss",
+                        "07:00:00": "hh:mm:ss",
+                        "0700": "hhmm",
+                        "07:00": "hh:mm",
+                        "07": "hh",
+                    }[body]
                     v = value[1:]
                     if len(v) < len(fmt):
                         raise ValueError
@@ -606,41 +665,37 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
     elif am_set and hour == 12:
         hour = 0
     if yday >= 0:
-        base = _dt.date(year, 1, 1) + _dt.timedelta(days=yday - 1)
-        if month < 0:
-            month, day = base.month, base.day
+        if yday < 1 or yday > (366 if _is_leap(year) else 365):
+            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year out of range")
+        y_m, y_d = 1, yday
+        while y_d > days_in(y_m, year):
+            y_d -= days_in(y_m, year)
+            y_m += 1
+        if month >= 0 and month != y_m or day >= 0 and day != y_d:
+            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year does not match month")
+        month, day = y_m, y_d
     if month < 0:
         month = 1
     if day < 0:
         day = 1
-    try:
-        naive = _dt.datetime(year, month, day, hour, minute, sec)
-    except ValueError:
-        raise TimeParseError(f"parsing time {_quote(avalue)}: day out of range") from None
+    if day < 1 or day > days_in(month, year):
+        raise TimeParseError(f"parsing time {_quote(avalue)}: day out of range")
+    wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + sec
     if z_offset is not None:
-        utc = naive - _dt.timedelta(seconds=z_offset)
-        secs = int((utc.replace(tzinfo=_UTC) - _EPOCH).total_seconds())
-        t = GoTime(secs, nsec, _UTC)
+        secs = wall - z_offset
         if z_name == "UTC" and z_offset == 0 and kind_is_utc(loc):
             return GoTime(secs, nsec, _UTC)
-        local_off = t.In(loc).zone_name_offset()[1]
-        if local_off == z_offset:
+        if zone_at(loc, secs)[1] == z_offset:
             return GoTime(secs, nsec, loc)
         if z_offset == 0 and z_name == "UTC":
             return GoTime(secs, nsec, _UTC)
         return GoTime(secs, nsec, _FixedZone("", z_offset))
     if z_name:
-        # known abbreviation of loc?
-        aware = naive.replace(tzinfo=loc)
-        if aware.tzname() == z_name:
-            secs = int((aware - _EPOCH).total_seconds())
-            return GoTime(secs, nsec, loc)
-        utc = naive.replace(tzinfo=_UTC)
-        secs = int((utc - _EPOCH).total_seconds())
-        return GoTime(secs, nsec, _FixedZone(z_name, 0))
-    aware = naive.replace(tzinfo=loc)
-    secs = int((aware - _EPOCH).total_seconds())
-    return GoTime(secs, nsec, loc)
+        off = local_offset(loc, wall)
+        if zone_at(loc, wall - off)[0] == z_name:
+            return GoTime(wall - off, nsec, loc)
+        return GoTime(wall, nsec, _FixedZone(z_name, 0))
+    return GoTime(wall - local_offset(loc, wall), nsec, loc)
 
 
 def kind_is_utc(loc: _dt.tzinfo) -> bool:

@@ -18,6 +18,7 @@ class ListOfLists(list):
 
     __slots__ = ()
     go_type_name = "[][]interface {}"
+    go_underlying = "[][]interface {}"
     go_kind = "slice"
 
 
@@ -59,13 +60,13 @@ def first(lst: Any) -> Any:
 @signature("interface {}")
 def rest(lst: Any) -> list[Any] | None:
     items = _items(lst, "Cannot find rest on type {}")
-    return items[1:] if items else None
+    return items[1:]
 
 
 @signature("interface {}")
 def initial(lst: Any) -> list[Any] | None:
     items = _items(lst, "Cannot find initial on type {}")
-    return items[:-1] if items else None
+    return items[:-1]
 
 
 @signature("interface {}")
@@ -125,7 +126,7 @@ def slice_(lst: Any, *indices: Any) -> Any:
     start = to_int(indices[0]) if indices else 0
     end = to_int(indices[1]) if len(indices) >= 2 else n
     if start < 0 or end < start or end > n:
-        raise GoError("reflect: slice index out of range")
+        raise GoError("reflect.Value.Slice: slice index out of bounds")
     out = lst[start:end]
     if isinstance(lst, list) and type(lst) is not list:
         return type(lst)(out)

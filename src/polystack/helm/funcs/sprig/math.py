@@ -99,7 +99,10 @@ def _decimal_op(a: Any, rest: tuple[Any, ...], op: str) -> float:
             if d == 0:
                 raise GoError("decimal division by 0")
             q = _CTX.divide(acc, d)
-            acc = q.quantize(decimal.Decimal(1).scaleb(-16), context=_CTX)
+            try:
+                acc = q.quantize(decimal.Decimal(1).scaleb(-16), context=_CTX)
+            except decimal.InvalidOperation:
+                acc = q  # too many digits to hold 16 places: already exact enough
     return _to_float(acc)
 
 

@@ -62,7 +62,11 @@ _SPECIAL = set("\\.+*?()|[]{}^$#&~- \t\n\r\v\f")
 def _lit(c: str) -> str:
     """A literal character for a Python pattern (outside or inside a class)."""
     if c in _SPECIAL:
-        return "\\" + c if c not in "\t\n\r\v\f" else {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f"}[c]
+        return (
+            "\\" + c
+            if c not in "\t\n\r\v\f"
+            else {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f"}[c]
+        )
     if ord(c) < 0x20 or ord(c) == 0x7F:
         return f"\\x{ord(c):02x}"
     return c
@@ -85,9 +89,7 @@ def _category_class(cat: str) -> str:
             prev = cp
     if start >= 0:
         ranges.append((start, prev))
-    return "".join(
-        _lit(chr(a)) if a == b else f"{_lit(chr(a))}-{_lit(chr(b))}" for a, b in ranges
-    )
+    return "".join(_lit(chr(a)) if a == b else f"{_lit(chr(a))}-{_lit(chr(b))}" for a, b in ranges)
 
 
 _CATEGORIES = {
@@ -145,11 +147,14 @@ class _Parser:
                 end = self.t.find("}", self.pos)
                 body = self.t[self.pos + 1 : end] if end >= 0 else ""
                 if end < 0 or not body or not all(h in "0123456789abcdefABCDEF" for h in body):
-                    raise _err("invalid escape sequence", self.t[start : (end + 1 if end >= 0 else len(self.t))])
+                    raise _err(
+                        "invalid escape sequence",
+                        self.t[start : (end + 1 if end >= 0 else len(self.t))],
+                    )
                 v = int(body, 16)
-                self.pos = end + 1
                 if v > 0x10FFFF:
-                    raise _err("invalid escape sequence", self.t[start : self.pos])
+                    raise _err("invalid escape sequence", self.t[start:end])
+                self.pos = end + 1
                 return "char", chr(v)
             h = self.t[self.pos : self.pos + 2]
             if len(h) < 2 or not all(x in "0123456789abcdefABCDEF" for x in h):
@@ -182,7 +187,7 @@ class _Parser:
             if name == "Any":
                 return ("neg" if neg else "class"), "\\x00-\\U0010ffff"
             if name not in _CATEGORIES:
-                if name.isalpha():
+                if name.isalpha() and len(name) > 1:
                     raise RegexpError(
                         f"error parsing regexp: Unicode class \\p{{{name}}} is not supported by polystack"
                     )
@@ -269,11 +274,12 @@ class _Parser:
     ) -> str | None:
         c = self.t[self.pos]
         if c == "\\":
+            esc_start = self.pos
             kind, val = self.parse_escape(in_class=True)
             if kind == "char":
                 return val
             if range_end:
-                raise _err("invalid character class range", self.t[self.pos - 2 : self.pos])
+                raise _err("invalid escape sequence", self.t[esc_start : self.pos])
             if kind == "class":
                 items.append(val or "")
             else:
@@ -317,9 +323,13 @@ class _Parser:
                     last_repeat_start = -1
                     continue
                 if last_repeat_start >= 0:
-                    raise _err("invalid nested repetition operator", self.t[last_repeat_start : self.pos])
+                    raise _err(
+                        "invalid nested repetition operator", self.t[last_repeat_start : self.pos]
+                    )
                 if not can_repeat or not cur:
-                    raise _err("missing argument to repetition operator", self.t[op_start : self.pos])
+                    raise _err(
+                        "missing argument to repetition operator", self.t[op_start : self.pos]
+                    )
                 text, greedy = op
                 if flags.u:
                     greedy = not greedy
@@ -389,7 +399,12 @@ class _Parser:
             if lo > 1000 or hi > 1000 or (hi >= 0 and hi < lo):
                 raise _err("invalid repeat count", m.group(0))
             self.pos += m.end()
-            text = "{%d}" % lo if m.group(2) is None else ("{%d,}" % lo if hi < 0 else "{%d,%d}" % (lo, hi))
+            if m.group(2) is None:
+                text = f"{{{lo}}}"
+            elif hi < 0:
+                text = f"{{{lo},}}"
+            else:
+                text = f"{{{lo},{hi}}}"
         greedy = True
         if self.peek() == "?":
             self.pos += 1
@@ -408,14 +423,14 @@ class _Parser:
                 name = t[name_start:end]
                 if not name or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name):
                     raise _err("invalid named capture", t[start : end + 1])
-                if name in self.names:
-                    raise _err("duplicate capture group name", name)
+                dup = name in self.names
                 self.pos = end + 1
                 self.ngroups += 1
                 self.names.append(name)
                 inner = self.parse_alt(flags, top=False)
                 self.pos += 1
-                return f"(?P<{name}>{inner})"
+                # Go allows a name twice; Python does not: later ones are unnamed
+                return f"({inner})" if dup else f"(?P<{name}>{inner})"
             # flags
             i = self.pos + 2
             new = _Flags(flags.i, flags.m, flags.s, flags.u)
@@ -424,7 +439,7 @@ class _Parser:
             seen_flag = False
             while True:
                 if i >= len(t):
-                    raise _err("missing closing )", self.expr)
+                    raise _err("invalid or unsupported Perl syntax", t[start:])
                 ch = t[i]
                 i += 1
                 if ch in "imsU":
@@ -575,7 +590,9 @@ class GoRegexp:
             brace = i < n and template[i] == "{"
             k = i + 1 if brace else i
             e = k
-            while e < n and (template[e].isascii() and (template[e].isalnum() or template[e] == "_")):
+            while e < n and (
+                template[e].isascii() and (template[e].isalnum() or template[e] == "_")
+            ):
                 e += 1
             if e == k or (brace and (e >= n or template[e] != "}")):
                 out.append("$")

@@ -8,8 +8,9 @@ from polystack.helm.template.gotypes import StringList, signature
 from .re2 import RegexpError, compile_re2, must_compile, quote_meta
 
 
-def _sl(v: list[str] | None) -> StringList | None:
-    return None if v is None else StringList(v)
+def _sl(v: list[str] | None) -> StringList:
+    # a nil []string prints as [] like an empty one
+    return StringList(v or ())
 
 
 @signature("string", "string")
@@ -26,12 +27,12 @@ def must_regex_match(regex: str, s: str) -> bool:
 
 
 @signature("string", "string", "int")
-def regex_find_all(regex: str, s: str, n: int) -> StringList | None:
+def regex_find_all(regex: str, s: str, n: int) -> StringList:
     return _sl(must_compile(regex).find_all_string(s, n))
 
 
 @signature("string", "string", "int")
-def must_regex_find_all(regex: str, s: str, n: int) -> StringList | None:
+def must_regex_find_all(regex: str, s: str, n: int) -> StringList:
     return _sl(compile_re2(regex).find_all_string(s, n))
 
 
@@ -66,12 +67,12 @@ def must_regex_replace_all_literal(regex: str, s: str, repl: str) -> str:
 
 
 @signature("string", "string", "int")
-def regex_split(regex: str, s: str, n: int) -> StringList | None:
+def regex_split(regex: str, s: str, n: int) -> StringList:
     return _sl(must_compile(regex).split(s, n))
 
 
 @signature("string", "string", "int")
-def must_regex_split(regex: str, s: str, n: int) -> StringList | None:
+def must_regex_split(regex: str, s: str, n: int) -> StringList:
     return _sl(compile_re2(regex).split(s, n))
 
 

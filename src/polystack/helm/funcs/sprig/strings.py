@@ -100,8 +100,10 @@ def untitle(s: str) -> str:
 
 @signature("string")
 def nospace(s: str) -> str:
-    """goutils.DeleteWhiteSpace."""
-    return "".join(c for c in s if not u.is_space(c))
+    """goutils.DeleteWhiteSpace: works on bytes, each kept byte becomes a rune."""
+    if s.isascii():
+        return "".join(c for c in s if not u.is_space(c))
+    return "".join(chr(b) for b in _b(s) if not u.is_space(chr(b)))
 
 
 @signature("string")
@@ -220,7 +222,7 @@ def _is_connector(c: str) -> bool:
 
 
 def _is_alphabet(c: str) -> bool:
-    return ("a" <= c <= "z") or ("A" <= c <= "Z")
+    return u.is_letter(c)
 
 
 _INVALID, _NUMBER, _UPPER, _ALPHABET, _CONNECTOR, _PUNCT, _OTHER = range(7)
@@ -358,6 +360,8 @@ def to_camel_case(s: str, big: bool) -> str:
             break
         buf.append(r0)
     else:
+        # only connectors: Go writes the last one once more
+        buf.append(r0)
         return "".join(buf)
     if i >= n:
         buf.append(r0)
@@ -413,7 +417,7 @@ def title(s: str) -> str:
     return u.title(s)
 
 
-@signature("int", "string", "string")
+@signature("int", "int", "string")
 def substr(start: int, end: int, s: str) -> str:
     b = _b(s)
     n = len(b)
@@ -471,9 +475,11 @@ def has_suffix(suffix: str, s: str) -> bool:
 
 @signature("...interface {}")
 def quote(*args: Any) -> str:
-    from polystack.helm.template import gofmt
+    from polystack.helm.template.gostrconv import quote as go_quote
 
-    return " ".join(gofmt.sprintf("%q", strval(a)) for a in args if a is not None)
+    if len(args) == 1 and type(args[0]) is str:
+        return go_quote(args[0])
+    return " ".join(go_quote(strval(a)) for a in args if a is not None)
 
 
 @signature("...interface {}")

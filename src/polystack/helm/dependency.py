@@ -1,0 +1,334 @@
+"""`helm dependency list|update|build` (pkg/downloader and pkg/action/dependency.go):
+resolve Chart.yaml dependencies from `file://` paths and chart repositories,
+fill `charts/` and write `Chart.lock`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from typing import Any
+
+from polystack.helm import jsongo, yamlgo
+from polystack.helm.chart import API_V1, Chart, ChartError, Dependency, load, load_dir
+from polystack.helm.repo import (
+    IndexFile,
+    RepoError,
+    _check,
+    _download,
+    _semver,
+    _table,
+    go_now,
+    http_get,
+    load_repositories,
+    url_join,
+)
+
+# ---------------------------------------------------------------- dependencies
+
+
+def hash_req(req: list[Dependency], lock: list[Dependency]) -> str:
+    """resolver.HashReq: sha256 of the JSON of [requirements, locked]."""
+
+    def dep_json(d: Dependency) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": d.name}
+        if d.version:
+            out["version"] = d.version
+        out["repository"] = d.repository
+        if d.condition:
+            out["condition"] = d.condition
+        if d.tags:
+            out["tags"] = d.tags
+        if d.enabled:
+            out["enabled"] = True
+        if d.import_values:
+            out["import-values"] = d.import_values
+        if d.alias:
+            out["alias"] = d.alias
+        return out
+
+    data = _go_json_struct([[dep_json(d) for d in req], [dep_json(d) for d in lock]])
+    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+
+
+def _go_json_struct(v: Any) -> str:
+    """encoding/json of structs: fields in declaration order (dicts keep insertion order)."""
+    if isinstance(v, dict):
+        return (
+            "{"
+            + ",".join(jsongo._json_str(k) + ":" + _go_json_struct(x) for k, x in v.items())
+            + "}"
+        )
+    if isinstance(v, list):
+        return "[" + ",".join(_go_json_struct(x) for x in v) + "]"
+    return jsongo.marshal_json(v)
+
+
+def _local_path(repo: str, chart_path: str) -> str:
+    p = repo[len("file://") :] if repo.startswith("file://") else repo
+    if not os.path.isabs(p):
+        p = os.path.join(chart_path, p)
+    if not os.path.exists(p):
+        raise RepoError(f"directory {p} not found")
+    return p
+
+
+def _resolve(chart_path: str, req: list[Dependency]) -> list[Dependency]:
+    locked: list[Dependency] = []
+    missing: list[str] = []
+    for d in req:
+        try:
+            _semver().Constraints.parse(d.version or "*")
+        except Exception as e:  # noqa: BLE001
+            raise RepoError(
+                f'dependency "{d.name}" has an invalid version/constraint format: {e}'
+            ) from None
+        if not d.repository:
+            _local_path(os.path.join("charts", d.name), chart_path)
+            locked.append(Dependency(name=d.name, repository="", version=d.version))
+            continue
+        if d.repository.startswith("file://"):
+            ch = load_dir(_local_path(d.repository, chart_path))
+            if not _check(d.version, ch.metadata.version):
+                missing.append(f'"{d.name}" (repository "{d.repository}", version "{d.version}")')
+                continue
+            locked.append(
+                Dependency(name=d.name, repository=d.repository, version=ch.metadata.version)
+            )
+            continue
+        url = d.repository
+        if url.startswith(("@", "alias:")):
+            alias = url.split(":", 1)[1] if url.startswith("alias:") else url[1:]
+            found = [r for r in load_repositories() if r.get("name") == alias]
+            if not found:
+                raise RepoError(f"no repository definition for {url}")
+            url = str(found[0]["url"])
+        idx = IndexFile.parse(http_get(url_join(url, "index.yaml")))
+        try:
+            cv = idx.get(d.name, d.version)
+        except RepoError:
+            missing.append(f'"{d.name}" (repository "{d.repository}", version "{d.version}")')
+            continue
+        locked.append(Dependency(name=d.name, repository=d.repository, version=cv.version))
+    if missing:
+        raise RepoError(
+            f"can't get a valid version for {len(missing)} subchart(s): {', '.join(missing)}. Make"
+            " sure a matching chart version exists in the repo, or change the version constraint"
+            " in Chart.yaml"
+        )
+    return locked
+
+
+def _download_all(chart_path: str, deps: list[Dependency], out: Any) -> None:
+    from polystack.helm.package import save
+
+    charts_dir = os.path.join(chart_path, "charts")
+    tmp = tempfile.mkdtemp(prefix="helm-deps-", dir=chart_path)
+    try:
+        out(f"Saving {len(deps)} charts\n")
+        for d in deps:
+            if not d.repository:
+                continue
+            if d.repository.startswith("file://"):
+                ch = load_dir(_local_path(d.repository, chart_path))
+                save(ch, tmp)
+                d.version = ch.metadata.version
+                continue
+            url = d.repository
+            if url.startswith(("@", "alias:")):
+                alias = url.split(":", 1)[1] if url.startswith("alias:") else url[1:]
+                url = next(str(r["url"]) for r in load_repositories() if r.get("name") == alias)
+            out(f"Downloading {d.name} from repo {d.repository}\n")
+            idx = IndexFile.parse(http_get(url_join(url, "index.yaml")))
+            _download(idx.get(d.name, d.version), url, tmp)
+        out("Deleting outdated charts\n")
+        os.makedirs(charts_dir, exist_ok=True)
+        keep = {d.name for d in deps if not d.repository}
+        for f in os.listdir(charts_dir):
+            full = os.path.join(charts_dir, f)
+            if f.endswith(".tgz") and os.path.isfile(full):
+                os.remove(full)
+            elif (
+                os.path.isdir(full)
+                and f not in keep
+                and any(f == d.name for d in deps if d.repository)
+            ):
+                shutil.rmtree(full)
+        for f in os.listdir(tmp):
+            shutil.move(os.path.join(tmp, f), os.path.join(charts_dir, f))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_lock(chart_path: str, lock: dict[str, Any], legacy: bool) -> None:
+    name = "requirements.lock" if legacy else "Chart.lock"
+    with open(os.path.join(chart_path, name), "w", encoding="utf-8") as fh:
+        fh.write(yamlgo.marshal_yaml(lock))
+
+
+def _update_repositories(out: Any) -> None:
+    """Manager.UpdateRepositories: refresh every configured repository's index."""
+    from polystack.helm.repo import _fetch_index
+
+    repos = load_repositories()
+    if not repos:
+        return
+    out("Hang tight while we grab the latest from your chart repositories...\n")
+    for r in repos:
+        try:
+            _fetch_index(str(r["name"]), str(r["url"]))
+            out(f'...Successfully got an update from the "{r["name"]}" chart repository\n')
+        except RepoError as e:
+            out(
+                f'...Unable to get an update from the "{r["name"]}" chart repository'
+                f" ({r['url']}):\n\t{e}\n"
+            )
+    out("Update Complete. ⎈Happy Helming!⎈\n")
+
+
+def dependency_update(chart_path: str, out: Any = print, skip_refresh: bool = False) -> None:
+    try:
+        c = load_dir(chart_path)
+    except ChartError as e:
+        raise RepoError(str(e)) from None
+    req = c.metadata.dependencies
+    if not req:
+        return
+    if not skip_refresh:
+        _update_repositories(out)
+    locked = _resolve(chart_path, req)
+    _download_all(chart_path, locked, out)
+    digest = hash_req(req, locked)
+    if c.lock is not None and c.lock.digest == digest:
+        return
+    _write_lock(
+        chart_path,
+        {
+            "dependencies": [
+                {"name": d.name, "repository": d.repository, "version": d.version} for d in locked
+            ],
+            "digest": digest,
+            "generated": go_now(),
+        },
+        c.metadata.api_version == API_V1,
+    )
+
+
+def dependency_build(chart_path: str, out: Any = print, skip_refresh: bool = False) -> None:
+    try:
+        c = load_dir(chart_path)
+    except ChartError as e:
+        raise RepoError(str(e)) from None
+    if c.lock is None:
+        dependency_update(chart_path, out, skip_refresh)
+        return
+    req = c.metadata.dependencies
+    if hash_req(req, c.lock.dependencies) != c.lock.digest:
+        raise RepoError(
+            "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml)."
+            " Please update the dependencies"
+        )
+    configured = {str(r.get("url")).rstrip("/") for r in load_repositories()}
+    missing = [
+        d.repository
+        for d in c.lock.dependencies
+        if d.repository
+        and not d.repository.startswith(("file://", "@", "alias:"))
+        and d.repository.rstrip("/") not in configured
+    ]
+    if missing:
+        raise RepoError(
+            "no repository definition for " + ", ".join(missing) + ". Please add the missing repos"
+            " via 'helm repo add'"
+        )
+    if not skip_refresh:
+        _update_repositories(out)
+    _download_all(chart_path, [d for d in c.lock.dependencies], out)
+
+
+def dependency_list(chart_path: str) -> str:
+    try:
+        c = load(chart_path)
+    except ChartError as e:
+        raise RepoError(str(e)) from None
+    if not c.metadata.dependencies:
+        return f"WARNING: no dependencies at {os.path.join(chart_path, 'charts')}\n"
+    rows = [["NAME", "VERSION", "REPOSITORY", "STATUS"]]
+    for d in c.metadata.dependencies:
+        rows.append([d.name, d.version, d.repository, _dependency_status(chart_path, d, c)])
+    text = _table(rows, max_width=80) + "\n" + "\n"
+    cdir = os.path.join(chart_path, "charts")
+    for f in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
+        full = os.path.join(cdir, f)
+        if not os.path.isdir(full) and not f.endswith(".tgz"):
+            continue
+        try:
+            sc = load(full)
+        except ChartError:
+            text += f'WARNING: "{full}" is not a chart.\n'
+            continue
+        if not any(d.name == sc.name() for d in c.metadata.dependencies):
+            text += f'WARNING: "{full}" is not in Chart.yaml.\n'
+    return text
+
+
+def _archive_status(archive: str, dep: Dependency) -> str:
+    try:
+        c = load(archive)
+    except ChartError:
+        return "corrupt"
+    if c.name() != dep.name:
+        return "misnamed"
+    if c.metadata.version != dep.version:
+        try:
+            ok = (
+                _semver()
+                .Constraints.parse(dep.version)
+                .check(_semver().Version.parse(c.metadata.version))
+            )
+        except Exception:  # noqa: BLE001
+            return "invalid version"
+        if not ok:
+            return "wrong version"
+    return "ok"
+
+
+def _dependency_status(chart_path: str, dep: Dependency, parent: Chart) -> str:
+    cdir = os.path.join(chart_path, "charts")
+    archives = sorted(
+        os.path.join(cdir, f)
+        for f in (os.listdir(cdir) if os.path.isdir(cdir) else [])
+        if f.startswith(dep.name + "-") and f.endswith(".tgz")
+    )
+    if len(archives) > 1:
+        found = [
+            a
+            for a in archives
+            if re.fullmatch(
+                r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?",
+                os.path.basename(a)[len(dep.name) + 1 : -4],
+            )
+        ]
+        if len(found) == 1:
+            return _archive_status(found[0], dep)
+        if len(found) > 1:
+            return "too many matches"
+    elif len(archives) == 1:
+        return _archive_status(archives[0], dep)
+    dep_chart = next((d for d in parent.dependencies() if d.name() == dep.name), None)
+    if dep_chart is None:
+        return "missing"
+    if dep_chart.metadata.version != dep.version:
+        try:
+            ok = (
+                _semver()
+                .Constraints.parse(dep.version)
+                .check(_semver().Version.parse(dep_chart.metadata.version))
+            )
+        except Exception:  # noqa: BLE001
+            return "invalid version"
+        if not ok:
+            return "wrong version"
+    return "unpacked"

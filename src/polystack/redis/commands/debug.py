@@ -1,0 +1,175 @@
+"""DEBUG: the subcommands clients and test suites use (SLEEP, RELOAD, OBJECT,
+SET-ACTIVE-EXPIRE, HELP).  Every other DEBUG subcommand answers Redis's own
+"unknown subcommand" error."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from polystack.redis import objects, persist, rdb
+from polystack.redis.commands import command
+from polystack.redis.commands.client import help_reply
+from polystack.redis.errors import NO_SUCH_KEY, err
+from polystack.redis.store import type_name
+from polystack.redis.wire import OK, Simple
+
+log = logging.getLogger(__name__)
+
+_LRU_MASK = (1 << 24) - 1
+
+
+def encoding_of(value: Any) -> str:
+    """OBJECT ENCODING's answer (objects.py for strings; other types name their own)."""
+    if type(value) is bytes:
+        return objects.encoding_of(value)
+    fn = getattr(value, "encoding", None)
+    if callable(fn):
+        return fn()
+    return fn if isinstance(fn, str) else type_name(value)
+
+
+def serialized_length(value: Any) -> int:
+    """rdbSavedObjectLen: the value's length in Redis's RDB encoding (LZF included)."""
+    entry = rdb.WRITERS.get(type(value))
+    return len(entry[1](value)) if entry is not None else 0
+
+
+def _sleep(client: Any, argv: list[bytes]) -> Any:
+    try:
+        seconds = float(argv[2])
+    except ValueError:
+        seconds = 0.0  # Redis uses strtod: garbage sleeps 0 seconds
+    if seconds > 0:
+        time.sleep(seconds)  # DEBUG SLEEP blocks the whole server, as in Redis
+    return OK
+
+
+def _object(client: Any, argv: list[bytes]) -> Any:
+    key = argv[2]
+    value = client.db.get(key, client.now_ms())
+    if value is None:
+        raise NO_SUCH_KEY
+    now_s = client.now_ms() // 1000
+    lru = client.db.lru.get(key, now_s) & _LRU_MASK
+    clock = now_s & _LRU_MASK
+    idle = clock - lru if clock >= lru else clock + (_LRU_MASK - lru)
+    refcount = objects.refcount_of(client, value) if type(value) is bytes else 1
+    return Simple(
+        (
+            f"Value at:0x{id(value):x} refcount:{refcount} encoding:{encoding_of(value)} "
+            f"serializedlength:{serialized_length(value)} lru:{lru} lru_seconds_idle:{idle}"
+        ).encode()
+    )
+
+
+def _reload(client: Any, argv: list[bytes]) -> Any:
+    """Save, empty the keyspace and load it back (NOSAVE loads the last snapshot on disk,
+    NOFLUSH keeps what is in memory, MERGE lets loaded keys replace existing ones)."""
+    merge = noflush = nosave = False
+    for opt in argv[2:]:
+        low = opt.lower()
+        if low == b"merge":
+            merge = True
+        elif low == b"noflush":
+            noflush = True
+        elif low == b"nosave":
+            nosave = True
+        else:
+            raise err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    server = client.server
+    ks = server.keyspace
+    if nosave:
+        payload = _snapshot_on_disk(server)
+        if payload is None:
+            raise err("Error trying to load the RDB dump, check server logs.")
+    else:
+        payload = persist.dump_keyspace(ks)
+        snapshot(server)
+    if not noflush:
+        ks.flushall()
+    if noflush and not merge:
+        from polystack.redis.store import Keyspace
+
+        probe = Keyspace(len(ks.dbs))
+        persist.load_keyspace(probe, payload)
+        for db, loaded in zip(ks.dbs, probe.dbs, strict=True):
+            if any(k in db.data for k in loaded.data):
+                raise err("Error trying to load the RDB dump, check server logs.")
+    persist.load_keyspace(ks, payload)
+    if nosave or noflush:
+        snapshot(server)  # the data now differs from what the log says: start it afresh
+    log.info("redis: DEBUG RELOAD reloaded the dataset")
+    return OK
+
+
+def snapshot(server: Any) -> None:
+    from polystack.redis.commands.server import snapshot as save
+
+    save(server)
+
+
+def _snapshot_on_disk(server: Any) -> bytes | None:
+    journal = server.journal
+    if journal is None:
+        return None
+    from polystack.runtime import snapshot as snapshot_file
+    from polystack.runtime.log import SNAP_HEADER
+
+    raw = snapshot_file.read(journal.snapshot_path)
+    if raw is None or len(raw) < SNAP_HEADER.size:
+        return None
+    return raw[SNAP_HEADER.size :]
+
+
+def _set_active_expire(client: Any, argv: list[bytes]) -> Any:
+    client.server.active_expire = argv[2] != b"0"
+    return OK
+
+
+_DEBUG_HELP = [
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the dataset, empty it and load it back. Options:",
+    "    * MERGE: conflicting keys will be loaded from the snapshot.",
+    "    * NOFLUSH: the existing data is not removed before loading.",
+    "    * NOSAVE: load the last snapshot on disk instead of saving first.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+]
+
+# name -> (handler, argument counts it accepts: exact or minimum when negative)
+_SUBCOMMANDS = {
+    b"sleep": (_sleep, 3),
+    b"object": (_object, 3),
+    b"reload": (_reload, -2),
+    b"set-active-expire": (_set_active_expire, 3),
+    b"help": (lambda c, a: help_reply("DEBUG", _DEBUG_HELP), 2),
+}
+
+
+@command(
+    "debug",
+    -2,
+    "admin noscript loading stale",
+    group="server",
+    since="1.0.0",
+    summary="A container for debugging commands",
+    complexity="Depends on subcommand.",
+)
+def debug(client: Any, argv: list[bytes]) -> Any:
+    entry = _SUBCOMMANDS.get(argv[1].lower())
+    if entry is not None:
+        handler, arity = entry
+        if (arity > 0 and len(argv) == arity) or (arity < 0 and len(argv) >= -arity):
+            return handler(client, argv)
+    raise err(
+        f"unknown subcommand or wrong number of arguments for '{argv[1].decode('utf-8', 'replace')}'. "
+        "Try DEBUG HELP."
+    )

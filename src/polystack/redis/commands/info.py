@@ -1,0 +1,322 @@
+"""INFO: the server's state in Redis's sections and field names.
+
+Memory figures are estimates from the process's resident set size (polystack is a Python
+process and may host other servers too; there is no allocator accounting per key):
+``used_memory`` is the RSS, ``used_memory_peak`` the peak RSS.  Command timings are not
+measured on the hot path, so commandstats report ``usec=0`` and ``usec_per_call=0.00``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from polystack.redis.commands import COMMANDS, command
+from polystack.redis.wire import Verbatim
+
+# Section order and membership as genRedisInfoString has them.
+SECTIONS = (
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+)
+DEFAULT = frozenset(SECTIONS) - {"commandstats"}
+ALL = frozenset(SECTIONS)
+_TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats"}
+
+
+def bytes_to_human(n: int) -> str:
+    """Redis's bytesToHuman (B, K, M, G, T, P with two decimals)."""
+    if n < 1024:
+        return f"{n}B"
+    for i, unit in enumerate("KMGTP", start=1):
+        if n < 1024 ** (i + 1):
+            return f"{n / 1024**i:.2f}{unit}"
+    return f"{n}B"
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def total_system_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _server(s: Any, client: Any) -> list[str]:
+    now = s.clock.time()
+    uptime = int(now - s.start_time)
+    from polystack.redis.service import REDIS_VERSION
+
+    uname = platform.uname()
+    return [
+        f"redis_version:{REDIS_VERSION}",
+        "redis_git_sha1:00000000",
+        "redis_git_dirty:0",
+        "redis_mode:standalone",
+        f"os:{uname.system} {uname.release} {uname.machine}",
+        f"arch_bits:{64 if sys.maxsize > 2**32 else 32}",
+        "monotonic_clock:POSIX clock_gettime",
+        f"multiplexing_api:{'epoll' if sys.platform.startswith('linux') else 'kqueue'}",
+        f"process_id:{os.getpid()}",
+        "process_supervised:no",
+        f"run_id:{s.run_id}",
+        f"tcp_port:{s.bound_ports.get('redis', s.config.port)}",
+        f"server_time_usec:{int(now * 1_000_000)}",
+        f"uptime_in_seconds:{uptime}",
+        f"uptime_in_days:{uptime // 86400}",
+        f"hz:{s.config.hz}",
+        f"configured_hz:{s.config.hz}",
+        f"lru_clock:{int(now) & ((1 << 24) - 1)}",
+        f"executable:{sys.executable}",
+        "config_file:",
+        "io_threads_active:0",
+    ]
+
+
+def _clients(s: Any, client: Any) -> list[str]:
+    clients = list(s.clients.values())
+    blocked = sum(1 for c in clients if getattr(c, "blocked", None))
+    out_max = max((getattr(c.peer, "pending_output", 0) for c in clients), default=0)
+    return [
+        f"connected_clients:{len(clients)}",
+        "cluster_connections:0",
+        f"maxclients:{s.config.maxclients}",
+        "client_recent_max_input_buffer:0",
+        f"client_recent_max_output_buffer:{out_max}",
+        f"blocked_clients:{blocked}",
+        "tracking_clients:0",
+        f"clients_in_timeout_table:{blocked}",
+    ]
+
+
+def _memory(s: Any, client: Any) -> list[str]:
+    rss = rss_bytes()
+    peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    s.memory_peak = max(getattr(s, "memory_peak", 0), peak)
+    peak = s.memory_peak
+    total = total_system_memory()
+    maxmem = s.config.maxmemory
+    return [
+        f"used_memory:{rss}",
+        f"used_memory_human:{bytes_to_human(rss)}",
+        f"used_memory_rss:{rss}",
+        f"used_memory_rss_human:{bytes_to_human(rss)}",
+        f"used_memory_peak:{peak}",
+        f"used_memory_peak_human:{bytes_to_human(peak)}",
+        f"used_memory_peak_perc:{rss * 100 / peak if peak else 0:.2f}%",
+        f"total_system_memory:{total}",
+        f"total_system_memory_human:{bytes_to_human(total)}",
+        f"maxmemory:{maxmem}",
+        f"maxmemory_human:{bytes_to_human(maxmem)}",
+        f"maxmemory_policy:{s.config.maxmemory_policy}",
+        "mem_fragmentation_ratio:1.00",
+        "mem_allocator:libc",
+        "lazyfree_pending_objects:0",
+    ]
+
+
+def _persistence(s: Any, client: Any) -> list[str]:
+    aof = s.journal is not None
+    lines = [
+        f"loading:{int(s.loading)}",
+        "async_loading:0",
+        f"rdb_changes_since_last_save:{s.rdb_changes_since_last_save}",
+        "rdb_bgsave_in_progress:0",
+        f"rdb_last_save_time:{s.lastsave}",
+        f"rdb_last_bgsave_status:{s.last_bgsave_status}",
+        f"rdb_last_bgsave_time_sec:{s.last_bgsave_time}",
+        "rdb_current_bgsave_time_sec:-1",
+        f"rdb_saves:{s.aof_rewrites}",
+        f"aof_enabled:{int(aof)}",
+        "aof_rewrite_in_progress:0",
+        "aof_rewrite_scheduled:0",
+        f"aof_last_rewrite_time_sec:{s.last_save_duration}",
+        "aof_current_rewrite_time_sec:-1",
+        "aof_last_bgrewrite_status:ok",
+        f"aof_rewrites:{s.aof_rewrites}",
+        "aof_last_write_status:ok",
+    ]
+    if aof:
+        lines += [
+            f"aof_current_size:{s.journal.log.size}",
+            f"aof_base_size:{s.aof_base_size}",
+            "aof_pending_rewrite:0",
+            "aof_buffer_length:0",
+        ]
+    return lines
+
+
+def _stats(s: Any, client: Any) -> list[str]:
+    calls, failed, rejected = s.command_totals()
+    ks = s.keyspace
+    bytes_in = s.closed_bytes_in + sum(getattr(c.peer, "bytes_in", 0) for c in s.clients.values())
+    bytes_out = s.closed_bytes_out + sum(
+        getattr(c.peer, "bytes_out", 0) for c in s.clients.values()
+    )
+    channels = getattr(s, "pubsub_channels", None)
+    patterns = getattr(s, "pubsub_patterns", None)
+    return [
+        f"total_connections_received:{s.total_connections() - s.connections_at_reset}",
+        f"total_commands_processed:{calls}",
+        f"instantaneous_ops_per_sec:{s.instantaneous_ops()}",
+        f"total_net_input_bytes:{bytes_in}",
+        f"total_net_output_bytes:{bytes_out}",
+        f"expired_keys:{ks.expired_keys}",
+        "evicted_keys:0",
+        f"keyspace_hits:{ks.keyspace_hits}",
+        f"keyspace_misses:{ks.keyspace_misses}",
+        f"pubsub_channels:{len(channels) if channels else 0}",
+        f"pubsub_patterns:{len(patterns) if patterns else 0}",
+        "latest_fork_usec:0",
+        "total_forks:0",
+        "unexpected_error_replies:0",
+        f"total_error_replies:{failed + rejected + s.unknown_commands}",
+    ]
+
+
+def _replication(s: Any, client: Any) -> list[str]:
+    return [
+        "role:master",
+        "connected_slaves:0",
+        "master_failover_state:no-failover",
+        f"master_replid:{s.run_id}",
+        "master_replid2:0000000000000000000000000000000000000000",
+        "master_repl_offset:0",
+        "second_repl_offset:-1",
+        "repl_backlog_active:0",
+        "repl_backlog_size:1048576",
+        "repl_backlog_first_byte_offset:0",
+        "repl_backlog_histlen:0",
+    ]
+
+
+def _cpu(s: Any, client: Any) -> list[str]:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines = [
+        f"used_cpu_sys:{me.ru_stime:.6f}",
+        f"used_cpu_user:{me.ru_utime:.6f}",
+        f"used_cpu_sys_children:{kids.ru_stime:.6f}",
+        f"used_cpu_user_children:{kids.ru_utime:.6f}",
+    ]
+    thread = getattr(resource, "RUSAGE_THREAD", None)
+    if thread is not None:
+        main = resource.getrusage(thread)  # the event loop's thread, which runs every command
+        lines += [
+            f"used_cpu_sys_main_thread:{main.ru_stime:.6f}",
+            f"used_cpu_user_main_thread:{main.ru_utime:.6f}",
+        ]
+    return lines
+
+
+def _modules(s: Any, client: Any) -> list[str]:
+    return []
+
+
+def _commandstats(s: Any, client: Any) -> list[str]:
+    lines = []
+    for cmd in COMMANDS.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            if c.calls or c.failed_calls or c.rejected_calls:
+                lines.append(
+                    f"cmdstat_{c.full_name}:calls={c.calls},usec=0,usec_per_call=0.00,"
+                    f"rejected_calls={c.rejected_calls},failed_calls={c.failed_calls}"
+                )
+    return lines
+
+
+def _errorstats(s: Any, client: Any) -> list[str]:
+    return [f"errorstat_{code}:count={n}" for code, n in sorted(s.error_counts.items())]
+
+
+def _cluster(s: Any, client: Any) -> list[str]:
+    return ["cluster_enabled:0"]
+
+
+def _keyspace(s: Any, client: Any) -> list[str]:
+    now = s.clock.time_ms()
+    return [
+        f"db{db.id}:keys={len(db)},expires={len(db.expires)},avg_ttl={db.avg_ttl(now)}"
+        for db in s.keyspace.dbs
+        if len(db)
+    ]
+
+
+_BUILDERS: dict[str, Callable[[Any, Any], list[str]]] = {
+    "server": _server,
+    "clients": _clients,
+    "memory": _memory,
+    "persistence": _persistence,
+    "stats": _stats,
+    "replication": _replication,
+    "cpu": _cpu,
+    "modules": _modules,
+    "commandstats": _commandstats,
+    "errorstats": _errorstats,
+    "cluster": _cluster,
+    "keyspace": _keyspace,
+}
+
+
+def chosen_sections(args: list[bytes]) -> set[str]:
+    """The sections ``INFO args...`` asks for (unknown names select nothing)."""
+    if not args:
+        return set(DEFAULT)
+    out: set[str] = set()
+    for a in args:
+        name = a.decode("latin-1").lower()
+        if name in ("all", "everything"):
+            out |= ALL
+        elif name == "default":
+            out |= DEFAULT
+        elif name in _BUILDERS:
+            out.add(name)
+    return out
+
+
+def info_text(server: Any, client: Any, args: list[bytes]) -> str:
+    wanted = chosen_sections(args)
+    parts = []
+    for name in SECTIONS:
+        if name not in wanted:
+            continue
+        title = _TITLES.get(name, name.capitalize())
+        lines = _BUILDERS[name](server, client)
+        parts.append("".join([f"# {title}\r\n", *(line + "\r\n" for line in lines)]))
+    return "\r\n".join(parts)
+
+
+@command(
+    "info",
+    -1,
+    "loading stale",
+    group="server",
+    since="1.0.0",
+    summary="Get information and statistics about the server",
+    complexity="O(1)",
+    acl=("@dangerous",),
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+)
+def info(client: Any, argv: list[bytes]) -> Any:
+    return Verbatim(info_text(client.server, client, argv[1:]).encode("utf-8", "replace"))

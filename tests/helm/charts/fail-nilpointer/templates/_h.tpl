@@ -1,0 +1,3 @@
+{{- define "deep" -}}
+value: {{ .Values.missing.deeper }}
+{{- end -}}

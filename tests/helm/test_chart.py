@@ -1,0 +1,167 @@
+"""Chart loading: directories, archives, .helmignore, Chart.yaml validation,
+subcharts, CRDs and files, compared with real Helm where it can tell."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from polystack.helm import ignore
+from polystack.helm.chart import ChartError, is_valid_semver, load, load_archive
+from polystack.helm.package import package
+
+from .conftest import CHARTS_DIR
+
+
+def _write(root: Any, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        p = os.path.join(str(root), name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return str(root)
+
+
+def test_load_parent_chart() -> None:
+    c = load(os.path.join(CHARTS_DIR, "parent"))
+    assert c.name() == "parent"
+    assert c.metadata.version == "1.2.3"
+    assert sorted(d.name() for d in c.dependencies()) == ["lib", "sub1", "sub2"]
+    assert [t.name for t in c.templates][:2] == ["templates/NOTES.txt", "templates/_helpers.tpl"]
+    names = {f.name for f in c.files}
+    assert {"README.md", "crds/widgets.yaml", "files/lines.txt"} <= names
+    assert "values.yaml" not in names and "Chart.yaml" not in names
+    assert [x[1] for x in c.crd_objects()] == ["parent/crds/widgets.yaml"]
+    sub1 = next(d for d in c.dependencies() if d.name() == "sub1")
+    assert sub1.chart_full_path() == "parent/charts/sub1"
+    assert sub1.values["global"]["subOnly"] is True  # YAML 1.1: yes is a bool
+
+
+@pytest.mark.parametrize(
+    ("chart_yaml", "message"),
+    [
+        (None, "Chart.yaml file is missing"),
+        ("apiVersion: v2\nversion: 0.1.0\n", "validation: chart.metadata.name is required"),
+        ("apiVersion: v2\nname: t\n", "validation: chart.metadata.version is required"),
+        (
+            "apiVersion: v2\nname: t\nversion: abc\n",
+            'validation: chart.metadata.version "abc" is invalid',
+        ),
+        (
+            "apiVersion: v2\nname: t\nversion: 0.1.0\ntype: foo\n",
+            "validation: chart.metadata.type must be application or library",
+        ),
+        (
+            "apiVersion: v2\nname: t\nversion: 0.1.0\nfoo: [\n",
+            "cannot load Chart.yaml: error converting YAML to JSON: yaml: line 4: did not find"
+            " expected node content",
+        ),
+    ],
+)
+def test_chart_yaml_errors(
+    helm_oracle: Any, tmp_path: Any, chart_yaml: str | None, message: str
+) -> None:
+    files = {"templates/a.yaml": "x"}
+    if chart_yaml is not None:
+        files["Chart.yaml"] = chart_yaml
+    path = _write(tmp_path, files)
+    with pytest.raises(ChartError) as ei:
+        load(path)
+    assert str(ei.value) == message
+    with pytest.raises(helm_oracle.HelmError) as he:
+        helm_oracle.Chart.load(path)
+    assert str(he.value) == message
+
+
+def test_tolerant_chart_yaml(tmp_path: Any) -> None:
+    path = _write(
+        tmp_path, {"Chart.yaml": "name: t\nversion: 1\nappVersion: 1.10\n", "templates/a": ""}
+    )
+    c = load(path)
+    assert c.metadata.api_version == "v1"
+    assert c.metadata.version == "1"
+    assert c.metadata.app_version == "1.1"  # a YAML float, printed as Go does
+
+
+def test_helmignore(tmp_path: Any) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "Chart.yaml": "apiVersion: v2\nname: t\nversion: 0.1.0\n",
+            ".helmignore": "# comment\n*.bak\nsecret/\n!keep.bak\n/rootonly.txt\ndocs/*.md\n",
+            "a.bak": "",
+            "keep.bak": "",
+            "secret/x": "",
+            "rootonly.txt": "",
+            "sub/rootonly.txt": "",
+            "docs/a.md": "",
+            "docs/deep/b.md": "",
+            "templates/.hidden": "",
+            "templates/ok.yaml": "",
+        },
+    )
+    c = load(path)
+    files = sorted(f.name for f in c.files)
+    assert files == [".helmignore", "docs/deep/b.md", "sub/rootonly.txt"]
+    assert [t.name for t in c.templates] == ["templates/ok.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        ("*.txt", "a.txt", True),
+        ("*.txt", "a/b.txt", False),
+        ("a?c", "abc", True),
+        ("[a-c]x", "bx", True),
+        ("[^a-c]x", "dx", True),
+        ("[!a-c]x", "!x", True),
+        ("\\*", "*", True),
+        ("a/*", "a/b", True),
+    ],
+)
+def test_filepath_match(pattern: str, name: str, expected: bool) -> None:
+    # Go's path/filepath.Match semantics
+    assert ignore.match(pattern, name) is expected
+
+
+def test_bad_pattern() -> None:
+    with pytest.raises(ignore.BadPattern):
+        ignore.match("[", "x")
+
+
+def test_archive_roundtrip(tmp_path: Any) -> None:
+    out = package(os.path.join(CHARTS_DIR, "parent"), str(tmp_path))
+    with open(out, "rb") as fh:
+        c = load_archive(fh.read())
+    d = load(os.path.join(CHARTS_DIR, "parent"))
+    assert c.name() == d.name()
+    assert sorted(f.name for f in c.files) == sorted(f.name for f in d.files)
+    assert {t.name: t.data for t in c.templates} == {t.name: t.data for t in d.templates}
+    assert sorted(x.name() for x in c.dependencies()) == sorted(x.name() for x in d.dependencies())
+
+
+def test_oracle_loads_same_metadata(helm_oracle: Any) -> None:
+    path = os.path.join(CHARTS_DIR, "parent")
+    theirs = helm_oracle.Chart.load(path)
+    ours = load(path)
+    assert theirs.name == ours.name()
+    assert theirs.version == ours.metadata.version
+    assert sorted(f["name"] for f in theirs.files) == sorted(f.name for f in ours.files)
+    assert sorted(t["name"] for t in theirs.templates) == sorted(t.name for t in ours.templates)
+
+
+@pytest.mark.parametrize(
+    ("v", "ok"),
+    [
+        ("1.2.3", True),
+        ("v1.2", True),
+        ("1", True),
+        ("1.2.3-rc.1+b", True),
+        ("abc", False),
+        ("1.2.3-01", False),
+    ],
+)
+def test_semver_validity(v: str, ok: bool) -> None:
+    assert is_valid_semver(v) is ok
