@@ -4,8 +4,16 @@ def test_get_set(r):
 
 
 def test_differential_get_set(differ):
-    cmds = [["SET", "a", "1"], ["GET", "a"], ["GET", "missing"], ["SET", "a"], ["NOSUCH", "x", "y"],
-            ["SET", "a", "2", "NX"], ["SET", "a", "3", "XX", "GET"], ["SET", "b", "1", "EX", "0"]]
+    cmds = [
+        ["SET", "a", "1"],
+        ["GET", "a"],
+        ["GET", "missing"],
+        ["SET", "a"],
+        ["NOSUCH", "x", "y"],
+        ["SET", "a", "2", "NX"],
+        ["SET", "a", "3", "XX", "GET"],
+        ["SET", "b", "1", "EX", "0"],
+    ]
     ours, theirs = differ(cmds)
     assert ours == theirs
     ours, theirs = differ(cmds, resp=3)

@@ -43,8 +43,16 @@ from polystack.redis.wire import (
         ({b"k": b"v"}, b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n", b"%1\r\n$1\r\nk\r\n$1\r\nv\r\n"),
         ({b"x"}, b"*1\r\n$1\r\nx\r\n", b"~1\r\n$1\r\nx\r\n"),
         (Verbatim(b"hi"), b"$2\r\nhi\r\n", b"=6\r\ntxt:hi\r\n"),
-        (Push([b"message", b"c"]), b"*2\r\n$7\r\nmessage\r\n$1\r\nc\r\n", b">2\r\n$7\r\nmessage\r\n$1\r\nc\r\n"),
-        (RedisError("WRONGTYPE", "Operation"), b"-WRONGTYPE Operation\r\n", b"-WRONGTYPE Operation\r\n"),
+        (
+            Push([b"message", b"c"]),
+            b"*2\r\n$7\r\nmessage\r\n$1\r\nc\r\n",
+            b">2\r\n$7\r\nmessage\r\n$1\r\nc\r\n",
+        ),
+        (
+            RedisError("WRONGTYPE", "Operation"),
+            b"-WRONGTYPE Operation\r\n",
+            b"-WRONGTYPE Operation\r\n",
+        ),
         (Raw(b"+X\r\n"), b"+X\r\n", b"+X\r\n"),
     ],
 )
@@ -130,7 +138,10 @@ def test_inline_too_big():
         RequestParser().feed(b"a" * (70 * 1024))
 
 
-@given(st.lists(st.lists(st.binary(max_size=40), min_size=1, max_size=6), min_size=1, max_size=8), st.data())
+@given(
+    st.lists(st.lists(st.binary(max_size=40), min_size=1, max_size=6), min_size=1, max_size=8),
+    st.data(),
+)
 @settings(max_examples=200)
 def test_round_trip_any_split(commands, data):
     blob = b"".join(encode_command(*c) for c in commands)
@@ -144,11 +155,13 @@ def test_round_trip_any_split(commands, data):
     assert got == commands
 
 
-@given(st.recursive(
-    st.one_of(st.binary(max_size=20), st.integers(-(2**63), 2**63 - 1), st.none()),
-    lambda children: st.lists(children, max_size=4),
-    max_leaves=20,
-))
+@given(
+    st.recursive(
+        st.one_of(st.binary(max_size=20), st.integers(-(2**63), 2**63 - 1), st.none()),
+        lambda children: st.lists(children, max_size=4),
+        max_leaves=20,
+    )
+)
 @settings(max_examples=200)
 def test_encoded_replies_parse_back_with_hiredis(value):
     import hiredis

@@ -54,21 +54,22 @@ def _go_quote(s: str) -> str:
 _BASE_FUNCS: dict[str, Callable[..., Any]] | None = None
 
 
+def _no_dns(name: str) -> str:
+    return ""
+
+
 def base_funcs() -> dict[str, Callable[..., Any]]:
     """Sprig (without env/expandenv) plus Helm's context-free functions."""
     global _BASE_FUNCS
     if _BASE_FUNCS is None:
         from polystack.helm.funcs.helm import helm_funcs
+        from polystack.helm.funcs.sprig import sprig_funcs
 
-        try:
-            from polystack.helm.funcs.sprig import sprig_funcs
-        except ImportError:  # only while the Sprig package is being written
-            log.warning("Sprig functions are not available")
-            f: dict[str, Callable[..., Any]] = {}
-        else:
-            f = dict(sprig_funcs())
+        f: dict[str, Callable[..., Any]] = dict(sprig_funcs())
         f.pop("env", None)
         f.pop("expandenv", None)
+        # Helm answers "" for every getHostByName unless --enable-dns is given (not supported).
+        f["getHostByName"] = _no_dns
         f.update(helm_funcs())
         _BASE_FUNCS = f
     return _BASE_FUNCS

@@ -161,7 +161,6 @@ class RedisService(Service):
             self.aof_base_size = self.journal.log.size
         self.lastsave = int(self.clock.time())
         self.rdb_changes_since_last_save = 0
-        self.keyspace.dirty = 0
         self.aof_rewrites += 1
 
     def flushall(self) -> None:

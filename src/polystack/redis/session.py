@@ -126,11 +126,13 @@ class Client:
                 cmd.rejected_calls += 1
                 continue
             dirty = ks.dirty
+            self.last_cmd = cmd
             try:
                 reply = cmd.handler(self, argv)
             except RedisError as e:
                 out.append(e.encode())
                 cmd.failed_calls += 1
+                self._count_error(e.code)
             else:
                 if reply is _OK:
                     out.append(b"+OK\r\n")
@@ -147,6 +149,10 @@ class Client:
                         self._log.append((self.db_id, p))
                     self.propagate = None
 
+    def _count_error(self, code: str) -> None:
+        counts = self.server.error_counts
+        counts[code] = counts.get(code, 0) + 1
+
     def execute(self, argv: list[bytes]) -> None:
         """Run one request (used by MULTI/EXEC and scripts)."""
         self._run([argv])
@@ -154,11 +160,13 @@ class Client:
     def _call(self, cmd: Command, argv: list[bytes]) -> None:
         ks = self.ks
         dirty = ks.dirty
+        self.last_cmd = cmd
         try:
             reply = cmd.handler(self, argv)
         except RedisError as e:
             self._out.append(e.encode())
             cmd.failed_calls += 1
+            self._count_error(e.code)
         else:
             _encode(reply, self.resp3, self._out)
         cmd.calls += 1
@@ -184,6 +192,7 @@ class Client:
             err = b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args)
             out.append(err.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
             self.server.unknown_commands += 1
+            self._count_error("ERR")
             return
         if cmd.subcommands and len(argv) >= 2:
             sub = cmd.subcommands.get(argv[1].lower())
@@ -201,10 +210,12 @@ class Client:
                 b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.full_name.encode()
             )
             cmd.rejected_calls += 1
+            self._count_error("ERR")
             return
         if self.slow & SLOW_AUTH and not cmd.noauth:
             out.append(b"-NOAUTH Authentication required.\r\n")
             cmd.rejected_calls += 1
+            self._count_error("NOAUTH")
             return
         if self.slow & SLOW_MULTI and cmd.name not in (
             "exec",

@@ -188,6 +188,7 @@ def encode_command(*args: bytes | str | int) -> bytes:
 def split_inline(line: bytes) -> list[bytes]:
     """Split an inline command as Redis's sdssplitargs does (quotes, escapes)."""
     args: list[bytes] = []
+    line = line.split(b"\x00", 1)[0]  # Redis splits a C string: a NUL ends the line
     i, n = 0, len(line)
     while True:
         while i < n and line[i] in b" \t\n\r\x0b\x0c":
@@ -261,12 +262,13 @@ def _ishex(c: int) -> bool:
 class RequestParser:
     """Bytes in, argument vectors out: :meth:`feed` returns the complete requests so far."""
 
-    __slots__ = ("_reader", "_inline_buf", "max_query")
+    __slots__ = ("_reader", "_inline_buf", "max_query", "_mid_request")
 
     def __init__(self, max_query: int = 1 << 30) -> None:
         self._reader = hiredis.Reader()
         self._inline_buf = b""
         self.max_query = max_query
+        self._mid_request = False  # hiredis holds part of a request (has_data() can't tell)
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
@@ -274,7 +276,7 @@ class RequestParser:
         reader = self._reader
         requests: list[list[bytes]] = []
         while data:
-            if not reader.has_data() and data[0] != 0x2A:  # not '*': inline command
+            if not self._mid_request and data[0] != 0x2A:  # not '*': inline command
                 try:
                     data = self._feed_inline(data, requests)
                 except ProtocolError as e:
@@ -283,6 +285,7 @@ class RequestParser:
                 continue
             reader.feed(data)
             data = b""
+            self._mid_request = True
             try:
                 while True:
                     req = reader.gets()
@@ -295,6 +298,7 @@ class RequestParser:
                             raise ProtocolError(f"expected '$', got '{_first_char(a)}'")
                     if req:
                         requests.append(req)
+                    self._mid_request = reader.has_data()
             except hiredis.ProtocolError as e:
                 err = ProtocolError(_hiredis_message(str(e)))
                 err.requests = requests
