@@ -17,6 +17,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LIVE: list[ServeProcess] = []
+
+
+def kill_all() -> None:
+    """Kill every server a test started and did not stop (called after each test)."""
+    while LIVE:
+        p = LIVE.pop()
+        if p.proc is not None and p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait(10)
+
+
 class ServeProcess:
     def __init__(self, data_dir: Path, *args: str, only: str = "redis") -> None:
         self.data_dir = data_dir
@@ -40,6 +52,7 @@ class ServeProcess:
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
         )
+        LIVE.append(self)
         port = self.ports[self.only.split(",")[0]]
         deadline = time.monotonic() + timeout
         while True:

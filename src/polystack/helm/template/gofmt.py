@@ -92,6 +92,7 @@ class _Printer:
             self.bad_verb(verb)
 
     def fmt_integer_base(self, u: int, base: int, verb: str, digits: str) -> None:
+        u = int(u)  # an int subclass (Int64, Uint8 ...) must not print through its repr
         negative = u < 0
         if negative:
             u = -u
