@@ -298,7 +298,12 @@ class RequestParser:
                             raise ProtocolError(f"expected '$', got '{_first_char(a)}'")
                     if req:
                         requests.append(req)
-                    self._mid_request = reader.has_data()
+                    if not reader.has_data():
+                        # Ended exactly at a request boundary: the next chunk starts afresh
+                        # (an inline command is possible).  Otherwise the remaining bytes are
+                        # part of a request even once hiredis has consumed them.
+                        self._mid_request = False
+                        break
             except hiredis.ProtocolError as e:
                 err = ProtocolError(_hiredis_message(str(e)))
                 err.requests = requests
