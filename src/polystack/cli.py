@@ -110,6 +110,12 @@ def serve(
         "zookeeper.port": zookeeper_port,
         "zookeeper.zoo_cfg": zookeeper_config,
     }
+    if zookeeper_config:
+        try:
+            _apply_zoo_cfg(zookeeper_config, overrides)
+        except ValueError as e:
+            click.echo(f"polystack: configuration error: {e}", err=True)
+            sys.exit(2)
     try:
         cfg = configmod.load(config_file, overrides)
     except configmod.ConfigError as e:
@@ -142,6 +148,28 @@ def serve(
         loop.run_until_complete(srv.serve_forever())
     finally:
         loop.close()
+
+
+def _apply_zoo_cfg(path: str, overrides: dict) -> None:
+    """zoo.cfg keys that are process-wide in polystack: clientPortAddress -> --bind,
+    admin.serverPort -> --admin-port, admin.enableServer=false -> no admin endpoint.
+    Flags given on the command line win."""
+    from polystack.zookeeper import zoocfg
+
+    quiet = logging.getLogger(zoocfg.__name__)
+    quiet.disabled = True  # the ZooKeeper service reports ignored keys once, when it starts
+    try:
+        zc = zoocfg.load(path)
+    finally:
+        quiet.disabled = False
+    if overrides.get("bind") is None and zc.get("clientPortAddress"):
+        overrides["bind"] = zc.get("clientPortAddress")
+    if overrides.get("zookeeper.port") is None and zc.get_int("clientPort") is not None:
+        overrides["zookeeper.port"] = zc.get_int("clientPort")
+    if overrides.get("admin_port") is None and zc.get_int("admin.serverPort") is not None:
+        overrides["admin_port"] = zc.get_int("admin.serverPort")
+    if (zc.get("admin.enableServer") or "").strip().lower() == "false":
+        overrides["admin"] = False
 
 
 @main.command()

@@ -82,3 +82,45 @@ def test_each_server_keeps_its_own_subdirectory(tmp_path, system):
 
 def test_free_port_helper_is_not_a_default_port():
     assert free_port() not in (6379, 2181, 5672, 27017, 8080)
+
+
+def test_zoo_cfg_drop_in(tmp_path):
+    """`polystack serve --zookeeper-config zoo.cfg` takes ports, address and dirs from zoo.cfg."""
+    import json
+    import os
+    import time
+    import urllib.request
+
+    zk_port, admin_port = free_port(), free_port()
+    cfg = tmp_path / "zoo.cfg"
+    cfg.write_text(
+        f"tickTime=2000\ndataDir={tmp_path / 'zkdata'}\nclientPort={zk_port}\n"
+        f"clientPortAddress=127.0.0.1\nadmin.serverPort={admin_port}\n"
+        "4lw.commands.whitelist=ruok,srvr\nserver.1=zk1:2888:3888\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLYSTACK_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "polystack.cli", "serve", "--only", "zookeeper",
+         "--zookeeper-config", str(cfg), "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                s = socket.create_connection(("127.0.0.1", zk_port), timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        s.sendall(b"ruok")
+        assert s.recv(10) == b"imok"
+        s.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/commands/ruok", timeout=5) as r:
+            assert json.load(r)["command"] == "ruok"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "server.1 is not supported by polystack and is ignored" in out
+    assert "clientPortAddress" not in out
+    assert (tmp_path / "zkdata").exists()

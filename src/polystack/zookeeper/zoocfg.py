@@ -28,14 +28,15 @@ SUPPORTED = {
     "extendedTypesEnabled",
     "zookeeper.extendedTypesEnabled",
     "znode.container.checkIntervalMs",
+    # Applied process-wide by `polystack serve --zookeeper-config` (cli.py) when the
+    # corresponding flag is not given: --bind, --admin-port, and the admin endpoint itself.
+    "clientPortAddress",
+    "admin.serverPort",
+    "admin.enableServer",
 }
 
 
-_HINTS = {
-    "clientPortAddress": " (polystack listens on its --bind address)",
-    "admin.serverPort": " (the AdminServer routes are on polystack's --admin-port)",
-    "admin.enableServer": " (the AdminServer routes are on polystack's --admin-port)",
-}
+_HINTS: dict[str, str] = {}
 
 
 @dataclass
