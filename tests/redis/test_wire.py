@@ -117,7 +117,6 @@ def test_split_inline_unbalanced(line):
     [
         (b"*x\r\n", "invalid multibulk length"),
         (b"*1\r\n$-5\r\n", "invalid bulk length"),
-        (b"*1\r\n:5\r\n", "expected '$', got ':'"),
     ],
 )
 def test_parser_protocol_errors(data, message):
@@ -125,6 +124,13 @@ def test_parser_protocol_errors(data, message):
         RequestParser().feed(data)
     assert message in str(e.value)
     assert e.value.reply().startswith(b"-ERR Protocol error: ")
+
+
+def test_non_bulk_items_are_left_to_the_session():
+    [req] = RequestParser().feed(b"*2\r\n$3\r\nSET\r\n:5\r\n")
+    assert req == [b"SET", 5]
+    assert wire.non_bulk_error(req).reply() == b"-ERR Protocol error: expected '$', got ':'\r\n"
+    assert wire.non_bulk_error([b"GET", b"k"]) is None
 
 
 def test_requests_before_a_protocol_error_are_kept():

@@ -68,7 +68,15 @@ class Client:
             requests = e.requests
             error = e
         if requests:
-            self._run(requests)
+            try:
+                self._run(requests)
+            except wire.ProtocolError as e:
+                error = e
+            except (TypeError, AttributeError):
+                # A read command tripped over an item that is not a bulk string (see _run).
+                error = next(filter(None, map(wire.non_bulk_error, requests)), None)
+                if error is None:
+                    raise
         if error is not None:
             self._out.append(error.reply())
             self.slow |= SLOW_CLOSING
@@ -125,6 +133,10 @@ class Client:
                 )
                 cmd.rejected_calls += 1
                 continue
+            if cmd.write:
+                for a in argv:
+                    if type(a) is not bytes:
+                        raise wire.non_bulk_error(argv)  # type: ignore[misc]
             dirty = ks.dirty
             self.last_cmd = cmd
             try:
@@ -182,6 +194,9 @@ class Client:
         out = self._out
         if self.slow & SLOW_CLOSING:
             return
+        bad = wire.non_bulk_error(argv)
+        if bad is not None:
+            raise bad
         if cmd is None:
             name = argv[0]
             args = b""

@@ -293,9 +293,9 @@ class RequestParser:
                         break
                     if type(req) is not list:
                         raise ProtocolError(f"expected '*', got '{_first_char(req)}'")
-                    for a in req:
-                        if type(a) is not bytes:
-                            raise ProtocolError(f"expected '$', got '{_first_char(a)}'")
+                    # Items that are not bulk strings (":5", "*1" ...) are left for the session
+                    # to refuse (see non_bulk_error): checking every item here would cost each
+                    # request, and only commands that store their arguments need the check.
                     if req:
                         requests.append(req)
                     if not reader.has_data():
@@ -335,6 +335,14 @@ class RequestParser:
         if argv:
             requests.append(argv)
         return rest
+
+
+def non_bulk_error(argv: list) -> ProtocolError | None:
+    """The protocol error for a request holding an item that is not a bulk string, or None."""
+    for a in argv:
+        if type(a) is not bytes:
+            return ProtocolError(f"expected '$', got '{_first_char(a)}'")
+    return None
 
 
 def _first_char(v: object) -> str:

@@ -272,6 +272,24 @@ def is_empty_tree(n: Node | None) -> bool:
     return False
 
 
+class _Source:
+    """What a node needs of its tree for error contexts: the text and the parse name.
+
+    Nodes point at this instead of at their Tree so parsed trees hold no reference
+    cycles (they are freed by reference counting, not by the cyclic GC).
+    """
+
+    __slots__ = ("text", "parse_name")
+
+    def __init__(self, text: str, parse_name: str) -> None:
+        self.text = text
+        self.parse_name = parse_name
+
+
+def _no_function(_name: str) -> bool:
+    return False
+
+
 class Tree:
     """One parsed template (``parse.Tree``)."""
 
@@ -280,7 +298,7 @@ class Tree:
         self.parse_name = name
         self.root: ListNode | None = None
         self.text = ""
-        self.has_function = has_function or (lambda _n: False)
+        self.has_function = has_function or _no_function
         self.lex: Lexer | None = None
         self.token: list[Item] = [None, None, None]  # type: ignore[list-item]
         self.peek_count = 0
@@ -290,6 +308,7 @@ class Tree:
         self.range_depth = 0
         self.stack_depth = 0
         self.compiled: object = None  # filled by the compiler
+        self._src = _Source(self.text, self.parse_name)
 
     # -- token stream -----------------------------------------------------
     def next(self) -> Item:
@@ -368,14 +387,18 @@ class Tree:
         lex.continue_ok = not self.has_function("continue")
 
     def stop_parse(self) -> None:
+        # like Go's stopParse, drop what only parsing needs (and the reference cycles)
         self.lex = None
         self.vars = []
+        self.tree_set = {}
+        self.has_function = _no_function
 
     def parse(self, text: str, tree_set: dict[str, Tree]) -> None:
         self.parse_name = self.name
         lex = Lexer(self.name, text)
         self.start_parse(lex, tree_set)
         self.text = text
+        self._src = _Source(text, self.parse_name)
         self._parse()
         self.add()
         self.stop_parse()
@@ -392,6 +415,7 @@ class Tree:
         sub = Tree(name, self.has_function)
         sub.text = self.text
         sub.parse_name = self.parse_name
+        sub._src = self._src
         sub.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
         # share the token buffer state: Go shares the lexer, not the lookahead
         return sub
@@ -413,7 +437,7 @@ class Tree:
                 self.root.nodes.append(n)
 
     def _set(self, n: Node) -> Node:  # type: ignore[override]
-        n.tree = self
+        n.tree = self._src
         return n
 
     def parse_definition(self) -> None:
@@ -614,6 +638,7 @@ class Tree:
         block = Tree(name, self.has_function)
         block.text = self.text
         block.parse_name = self.parse_name
+        block._src = self._src
         block.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
         block.root, end = block.item_list()
         if not isinstance(end, EndNode):
