@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -90,6 +91,11 @@ RIGHT_DELIM = "}}"
 _LEFT_COMMENT = "/*"
 _RIGHT_COMMENT = "*/"
 _EOF = ""
+
+# fast paths: runs the per-character loops below would consume the same way
+_SPACE_RUN = re.compile(r"[ \t\r\n]+")
+_ASCII_ALNUM_RUN = re.compile(r"[A-Za-z0-9_]*")
+_QUOTED_REST = re.compile(r'(?:[^"\\\n]|\\[^\n])*"')
 
 
 def _is_space(r: str) -> bool:
@@ -335,10 +341,16 @@ class Lexer:
         return self.errorf(f"unrecognized character in action: {_sharp_u(r)}"), None
 
     def lex_space(self):  # type: ignore[no-untyped-def]
+        s = self.input
+        start = self.pos
+        m = _SPACE_RUN.match(s, start)
         num = 0
-        while _is_space(self.peek()):
-            self.next()
-            num += 1
+        if m is not None:
+            end = m.end()
+            num = end - start
+            self.line += s.count("\n", start, end)
+            self.pos = end
+            self.width = 1
         if _has_right_trim(self.input, self.pos - 1) and self.input.startswith(
             self.right_delim, self.pos - 1 + 2
         ):
@@ -348,6 +360,7 @@ class Lexer:
         return self.emit(ItemType.SPACE), self.lex_inside_action
 
     def lex_identifier(self):  # type: ignore[no-untyped-def]
+        self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
             if _is_alnum(r):
@@ -382,6 +395,7 @@ class Lexer:
             if typ == ItemType.VARIABLE:
                 return self.emit(ItemType.VARIABLE), self.lex_inside_action
             return self.emit(ItemType.DOT), self.lex_inside_action
+        self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
             if not _is_alnum(r):
@@ -451,6 +465,11 @@ class Lexer:
         return True
 
     def lex_quote(self):  # type: ignore[no-untyped-def]
+        m = _QUOTED_REST.match(self.input, self.pos)
+        if m is not None:
+            self.pos = m.end()
+            self.width = 1
+            return self.emit(ItemType.STRING), self.lex_inside_action
         while True:
             r = self.next()
             if r == "\\":
