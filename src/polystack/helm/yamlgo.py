@@ -199,18 +199,22 @@ def needs_quotes(s: str) -> bool:
 # ---------------------------------------------------------------- keys
 
 
-def _key_less(a: str, b: str) -> bool:
-    """goyaml.v2 keyList.Less for two string keys (natural number order)."""
+def _key_less(a: str, b: str, v3: bool = False) -> bool:
+    """goyaml keyList.Less for two string keys (natural number order).  goyaml.v3 (``v3``)
+    also puts a letter before a digit when the equal rune before them was a digit."""
     n = min(len(a), len(b))
+    digits = False  # whether the last equal rune was a digit (go-yaml >= 2.4's rule)
     for i in range(n):
         ca, cb = a[i], b[i]
         if ca == cb:
+            digits = v3 and ca.isdigit()
             continue
         al, bl = ca.isalpha(), cb.isalpha()
         if al and bl:
             return ca < cb
         if al or bl:
-            return bl
+            # v3: after a digit, a letter sorts before a digit ("0E" < "00")
+            return al if digits else bl
         an = bn = 0
         if ca == "0" or cb == "0":
             j = i - 1
@@ -245,6 +249,13 @@ class _Key:
         return _key_less(self.s, other.s)
 
 
+class _KeyV3(_Key):
+    __slots__ = ()
+
+    def __lt__(self, other: _Key) -> bool:
+        return _key_less(self.s, other.s, v3=True)
+
+
 def _plain_sortable(keys: list[str]) -> bool:
     for k in keys:
         if not k.isascii() or not k.isalpha():
@@ -252,10 +263,10 @@ def _plain_sortable(keys: list[str]) -> bool:
     return True
 
 
-def sorted_keys(keys: list[str]) -> list[str]:
+def sorted_keys(keys: list[str], v3: bool = False) -> list[str]:
     if _plain_sortable(keys):
         return sorted(keys)
-    return sorted(keys, key=_Key)
+    return sorted(keys, key=_KeyV3 if v3 else _Key)
 
 
 # ---------------------------------------------------------------- YAML output
@@ -420,7 +431,7 @@ def _node_v3(v: Any) -> yaml.Node:
     if isinstance(v, dict):
         if getattr(v, "nil", False):
             return yaml.ScalarNode(STR, "{}")
-        keys = sorted_keys([str(k) for k in v])
+        keys = sorted_keys([str(k) for k in v], v3=True)
         items = [(_node(k), _node_v3(v[k] if k in v else None)) for k in keys]
         return yaml.MappingNode(MAP, items, flow_style=False)
     if isinstance(v, (list, tuple)):

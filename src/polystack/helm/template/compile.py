@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -39,13 +40,29 @@ __all__ = ["compile_tree"]
 
 fail = ex.fail
 State = ex.State
+# module-level aliases (not closure cells: fewer objects per compiled node)
+_printable = ex.printable
+_eval_call = ex.eval_call
+_err_text = ex._err_text
+_eval_field_chain = ex.eval_field_chain
+_missing_key = ex._missing_key
+_var_value = ex._var_value
 Value = Callable[[State, Any], Any]
 Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
 
 
 def compile_tree(root: ListNode) -> Runner:
-    return _Compiler().list_(root, iface=False)
+    # compiling allocates many closures that all stay alive: pause the cyclic GC
+    # meanwhile (as parse does) instead of scanning them again and again
+    gc_was_enabled = gc.isenabled()
+    if gc_was_enabled:
+        gc.disable()
+    try:
+        return _Compiler().list_(root, iface=False)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _noop(st: State, dot: Any) -> None:
@@ -130,7 +147,6 @@ class _Compiler:
                 pipe(st, dot)
 
             return run_decl
-        printable = ex.printable
 
         def run_action(st: State, dot: Any) -> None:
             st.node = n
@@ -139,7 +155,7 @@ class _Compiler:
                 st.out.append(v)
             else:
                 st.node = n
-                st.out.append(printable(st, n, v))
+                st.out.append(_printable(st, n, v))
 
         return run_action
 
@@ -503,10 +519,8 @@ class _Compiler:
         name = ident.ident
         arg_fns = [self.arg(a, iface) for a in rest]
         builtin_fn = BUILTINS.get(name)
-        eval_call = ex.eval_call
 
         nargs = len(arg_fns)
-        err_text = ex._err_text
 
         def run_call(st: State, dot: Any, final: Any) -> Any:
             st.node = ident
@@ -535,19 +549,17 @@ class _Compiler:
                         raise
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
                         st.node = cmd
-                        fail(st, f"error calling {name}: {err_text(e)}")
-                return eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
+                        fail(st, f"error calling {name}: {_err_text(e)}")
+                return _eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
             if builtin_fn is None:
                 fail(st, f"{quote(name)} is not a defined function")
-            return eval_call(st, dot, builtin_fn, True, cmd, name, rest, arg_fns, final)
+            return _eval_call(st, dot, builtin_fn, True, cmd, name, rest, arg_fns, final)
 
         return run_call
 
     def field_cmd(self, n: FieldNode, rest: list[Node], iface: bool) -> Command:
         idents = n.ident
         arg_fns = [self.arg(a, iface) for a in rest]
-        eval_field_chain = ex.eval_field_chain
-        missing_key = ex._missing_key
         if not rest:
             last = len(idents) - 1
 
@@ -560,9 +572,9 @@ class _Compiler:
                             try:
                                 r = r[name]
                             except KeyError:
-                                r = missing_key(st, name)
+                                r = _missing_key(st, name)
                         else:
-                            return eval_field_chain(
+                            return _eval_field_chain(
                                 st,
                                 dot,
                                 r,
@@ -574,7 +586,7 @@ class _Compiler:
                                 ex._head_type(r, iface) if i == 0 else "interface {}",
                             )
                     return r
-                return eval_field_chain(
+                return _eval_field_chain(
                     st, dot, dot, n, idents, None, None, final, ex._head_type(dot, iface)
                 )
 
@@ -583,7 +595,7 @@ class _Compiler:
 
         def run_field_args(st: State, dot: Any, final: Any) -> Any:
             st.node = n
-            return eval_field_chain(
+            return _eval_field_chain(
                 st, dot, dot, n, idents, rest, arg_fns, final, ex._head_type(dot, iface)
             )
 
@@ -613,13 +625,12 @@ class _Compiler:
         name = n.ident[0]
         fields = n.ident[1:]
         arg_fns = [self.arg(a, iface) for a in rest]
-        var_value = ex._var_value
         if not fields:
             check = self.not_a_function(args) if args else None
 
             def run_var(st: State, dot: Any, final: Any) -> Any:
                 st.node = n
-                v = var_value(st, name)
+                v = _var_value(st, name)
                 if check is not None:
                     check(st, final)
                 return v
@@ -630,7 +641,7 @@ class _Compiler:
 
         def run_var_fields(st: State, dot: Any, final: Any) -> Any:
             st.node = n
-            v = var_value(st, name)
+            v = _var_value(st, name)
             return ex.eval_field_chain(
                 st, dot, v, n, fields, rest, arg_fns, final, ex._head_type(v, var_iface)
             )

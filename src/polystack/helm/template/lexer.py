@@ -63,6 +63,44 @@ _KEYWORDS = {
 }
 
 
+# enum members as module globals (a class attribute lookup per use is slow)
+_T_ERROR = ItemType.ERROR
+_T_BOOL = ItemType.BOOL
+_T_CHAR = ItemType.CHAR
+_T_CHAR_CONSTANT = ItemType.CHAR_CONSTANT
+_T_COMMENT = ItemType.COMMENT
+_T_COMPLEX = ItemType.COMPLEX
+_T_ASSIGN = ItemType.ASSIGN
+_T_DECLARE = ItemType.DECLARE
+_T_EOF = ItemType.EOF
+_T_FIELD = ItemType.FIELD
+_T_IDENTIFIER = ItemType.IDENTIFIER
+_T_LEFT_DELIM = ItemType.LEFT_DELIM
+_T_LEFT_PAREN = ItemType.LEFT_PAREN
+_T_NUMBER = ItemType.NUMBER
+_T_PIPE = ItemType.PIPE
+_T_RAW_STRING = ItemType.RAW_STRING
+_T_RIGHT_DELIM = ItemType.RIGHT_DELIM
+_T_RIGHT_PAREN = ItemType.RIGHT_PAREN
+_T_SPACE = ItemType.SPACE
+_T_STRING = ItemType.STRING
+_T_TEXT = ItemType.TEXT
+_T_VARIABLE = ItemType.VARIABLE
+_T_KEYWORD = ItemType.KEYWORD
+_T_BLOCK = ItemType.BLOCK
+_T_BREAK = ItemType.BREAK
+_T_CONTINUE = ItemType.CONTINUE
+_T_DOT = ItemType.DOT
+_T_DEFINE = ItemType.DEFINE
+_T_ELSE = ItemType.ELSE
+_T_END = ItemType.END
+_T_IF = ItemType.IF
+_T_NIL = ItemType.NIL
+_T_RANGE = ItemType.RANGE
+_T_TEMPLATE = ItemType.TEMPLATE
+_T_WITH = ItemType.WITH
+
+
 @dataclass(slots=True)
 class Item:
     typ: ItemType
@@ -74,11 +112,11 @@ class Item:
         # item.String() in lex.go
         from .gostrconv import quote
 
-        if self.typ == ItemType.EOF:
+        if self.typ == _T_EOF:
             return "EOF"
-        if self.typ == ItemType.ERROR:
+        if self.typ == _T_ERROR:
             return self.val
-        if self.typ > ItemType.KEYWORD:
+        if self.typ > _T_KEYWORD:
             return f"<{self.val}>"
         if len(self.val) > 10:
             return quote(self.val[:10]) + "..."
@@ -95,6 +133,9 @@ _EOF = ""
 # fast paths: runs the per-character loops below would consume the same way
 _SPACE_RUN = re.compile(r"[ \t\r\n]+")
 _ASCII_ALNUM_RUN = re.compile(r"[A-Za-z0-9_]*")
+# an ASCII word (field ".x", variable "$x" or identifier) as the states would scan it
+_WORD = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*")
+_TERMINATORS = " \t\r\n.,|:)("
 _QUOTED_REST = re.compile(r'(?:[^"\\\n]|\\[^\n])*"')
 
 
@@ -193,16 +234,18 @@ class Lexer:
         self.backup()
 
     def errorf(self, msg: str) -> Item:
-        return Item(ItemType.ERROR, self.start, msg, self.start_line)
+        return Item(_T_ERROR, self.start, msg, self.start_line)
 
     def next_item(self) -> Item:
-        while self.state is not None:
-            ret, self.state = self.state()
-            if self.state is None:
+        state = self.state
+        while state is not None:
+            ret, state = state()
+            self.state = state
+            if state is None:
                 return ret  # type: ignore[return-value]
             if ret is not None:
                 return ret
-        return self.emit(ItemType.EOF)
+        return self.emit(_T_EOF)
 
     # -- states -------------------------------------------------------------
     def lex_text(self):  # type: ignore[no-untyped-def]
@@ -219,15 +262,15 @@ class Lexer:
             ret = None
             if self.pos > self.start:
                 self.line += self.input.count("\n", self.start, self.pos)
-                ret = self.emit(ItemType.TEXT)
+                ret = self.emit(_T_TEXT)
             self.pos += trim
             self.ignore()
             return ret, self.lex_left_delim
         self.pos = len(self.input)
         if self.pos > self.start:
             self.line += self.input.count("\n", self.start, self.pos)
-            return self.emit(ItemType.TEXT), self.lex_text
-        return self.emit(ItemType.EOF), None
+            return self.emit(_T_TEXT), self.lex_text
+        return self.emit(_T_EOF), None
 
     def at_right_delim(self) -> tuple[bool, bool]:
         s = self.input
@@ -245,7 +288,7 @@ class Lexer:
             self.pos += after
             self.ignore()
             return None, self.lex_comment
-        ret = self.emit(ItemType.LEFT_DELIM)
+        ret = self.emit(_T_LEFT_DELIM)
         self.pos += after
         self.ignore()
         self.paren_depth = 0
@@ -262,7 +305,7 @@ class Lexer:
             return self.errorf("comment ends before closing delimiter"), None
         ret = None
         if self.emit_comment:
-            ret = self.emit(ItemType.COMMENT)
+            ret = self.emit(_T_COMMENT)
         if trim:
             self.pos += 2
         self.pos += len(self.right_delim)
@@ -278,7 +321,7 @@ class Lexer:
             self.pos += 2
             self.ignore()
         self.pos += len(self.right_delim)
-        ret = self.emit(ItemType.RIGHT_DELIM)
+        ret = self.emit(_T_RIGHT_DELIM)
         if trim:
             rest = self.input[self.pos :]
             self.pos += len(rest) - len(rest.lstrip(_SPACE))
@@ -286,11 +329,58 @@ class Lexer:
         return ret, self.lex_text
 
     def lex_inside_action(self):  # type: ignore[no-untyped-def]
-        delim, _ = self.at_right_delim()
-        if delim:
+        # the states a state returns with no item are run right away (as next_item would)
+        s = self.input
+        pos = self.pos
+        rd = self.right_delim
+        if s.startswith(rd, pos) or (
+            pos + 1 < len(s)
+            and s[pos] in _SPACE
+            and s[pos + 1] == "-"
+            and s.startswith(rd, pos + 2)
+        ):
             if self.paren_depth == 0:
-                return None, self.lex_right_delim
+                return self.lex_right_delim()
             return self.errorf("unclosed left paren"), None
+        if pos < len(s) and s[pos] in _SPACE:
+            # next() then backup(): only the width changes
+            self.width = 1
+            return self.lex_space()
+        m = _WORD.match(s, pos)
+        if m is not None:
+            # fast path for a word followed by a terminator (anything else: the states)
+            end = m.end()
+            if end < len(s):
+                t = s[end]
+                ok = t in _TERMINATORS or t == rd[0]
+            else:
+                t = ""
+                ok = True
+            if ok:
+                word = m.group()
+                c = word[0]
+                if c == ".":
+                    typ = _T_FIELD
+                elif c == "$":
+                    typ = _T_VARIABLE
+                else:
+                    kw = _KEYWORDS.get(word)
+                    if kw is not None and kw > _T_KEYWORD:
+                        if (kw == _T_BREAK and not self.break_ok) or (
+                            kw == _T_CONTINUE and not self.continue_ok
+                        ):
+                            typ = _T_IDENTIFIER
+                        else:
+                            typ = kw
+                    elif word == "true" or word == "false":
+                        typ = _T_BOOL
+                    else:
+                        typ = _T_IDENTIFIER
+                item = Item(typ, self.start, word, self.start_line)
+                self.pos = self.start = end
+                self.start_line = self.line
+                self.width = 1 if t else 0
+                return item, self.lex_inside_action
         r = self.next()
         if r == _EOF:
             return self.errorf("unclosed action"), None
@@ -298,46 +388,46 @@ class Lexer:
             self.backup()
             return None, self.lex_space
         if r == "=":
-            return self.emit(ItemType.ASSIGN), self.lex_inside_action
+            return self.emit(_T_ASSIGN), self.lex_inside_action
         if r == ":":
             if self.next() != "=":
                 return self.errorf("expected :="), None
-            return self.emit(ItemType.DECLARE), self.lex_inside_action
+            return self.emit(_T_DECLARE), self.lex_inside_action
         if r == "|":
-            return self.emit(ItemType.PIPE), self.lex_inside_action
+            return self.emit(_T_PIPE), self.lex_inside_action
         if r == '"':
-            return None, self.lex_quote
+            return self.lex_quote()
         if r == "`":
-            return None, self.lex_raw_quote
+            return self.lex_raw_quote()
         if r == "$":
-            return None, self.lex_variable
+            return self.lex_variable()
         if r == "'":
-            return None, self.lex_char
+            return self.lex_char()
         if r == ".":
             if self.pos < len(self.input):
                 c = self.input[self.pos]
                 if c < "0" or c > "9":
-                    return None, self.lex_field
+                    return self.lex_field()
             self.backup()
-            return None, self.lex_number
+            return self.lex_number()
         if r == "+" or r == "-" or "0" <= r <= "9":
             self.backup()
-            return None, self.lex_number
+            return self.lex_number()
         if _is_alnum(r):
             self.backup()
-            return None, self.lex_identifier
+            return self.lex_identifier()
         if r == "(":
-            ret = self.emit(ItemType.LEFT_PAREN)
+            ret = self.emit(_T_LEFT_PAREN)
             self.paren_depth += 1
             return ret, self.lex_inside_action
         if r == ")":
-            ret = self.emit(ItemType.RIGHT_PAREN)
+            ret = self.emit(_T_RIGHT_PAREN)
             self.paren_depth -= 1
             if self.paren_depth < 0:
                 return self.errorf("unexpected right paren"), None
             return ret, self.lex_inside_action
         if ord(r) <= 0x7F and 0x20 <= ord(r) < 0x7F:
-            return self.emit(ItemType.CHAR), self.lex_inside_action
+            return self.emit(_T_CHAR), self.lex_inside_action
         return self.errorf(f"unrecognized character in action: {_sharp_u(r)}"), None
 
     def lex_space(self):  # type: ignore[no-untyped-def]
@@ -348,16 +438,23 @@ class Lexer:
         if m is not None:
             end = m.end()
             num = end - start
-            self.line += s.count("\n", start, end)
+            line = self.line + s.count("\n", start, end)
+            self.line = line
             self.pos = end
             self.width = 1
+            if not (end < len(s) and s[end] == "-" and s.startswith(self.right_delim, end + 1)):
+                # the common case of the check below: emit, inlined
+                item = Item(_T_SPACE, self.start, s[self.start : end], self.start_line)
+                self.start = end
+                self.start_line = line
+                return item, self.lex_inside_action
         if _has_right_trim(self.input, self.pos - 1) and self.input.startswith(
             self.right_delim, self.pos - 1 + 2
         ):
             self.backup()
             if num == 1:
-                return None, self.lex_right_delim
-        return self.emit(ItemType.SPACE), self.lex_inside_action
+                return self.lex_right_delim()
+        return self.emit(_T_SPACE), self.lex_inside_action
 
     def lex_identifier(self):  # type: ignore[no-untyped-def]
         self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
@@ -370,31 +467,31 @@ class Lexer:
             if not self.at_terminator():
                 return self.errorf(f"bad character {_sharp_u(r)}"), None
             kw = _KEYWORDS.get(word)
-            if kw is not None and kw > ItemType.KEYWORD:
-                if (kw == ItemType.BREAK and not self.break_ok) or (
-                    kw == ItemType.CONTINUE and not self.continue_ok
+            if kw is not None and kw > _T_KEYWORD:
+                if (kw == _T_BREAK and not self.break_ok) or (
+                    kw == _T_CONTINUE and not self.continue_ok
                 ):
-                    return self.emit(ItemType.IDENTIFIER), self.lex_inside_action
+                    return self.emit(_T_IDENTIFIER), self.lex_inside_action
                 return self.emit(kw), self.lex_inside_action
             if word[0] == ".":
-                return self.emit(ItemType.FIELD), self.lex_inside_action
+                return self.emit(_T_FIELD), self.lex_inside_action
             if word in ("true", "false"):
-                return self.emit(ItemType.BOOL), self.lex_inside_action
-            return self.emit(ItemType.IDENTIFIER), self.lex_inside_action
+                return self.emit(_T_BOOL), self.lex_inside_action
+            return self.emit(_T_IDENTIFIER), self.lex_inside_action
 
     def lex_field(self):  # type: ignore[no-untyped-def]
-        return self.lex_field_or_variable(ItemType.FIELD)
+        return self.lex_field_or_variable(_T_FIELD)
 
     def lex_variable(self):  # type: ignore[no-untyped-def]
         if self.at_terminator():
-            return self.emit(ItemType.VARIABLE), self.lex_inside_action
-        return self.lex_field_or_variable(ItemType.VARIABLE)
+            return self.emit(_T_VARIABLE), self.lex_inside_action
+        return self.lex_field_or_variable(_T_VARIABLE)
 
     def lex_field_or_variable(self, typ: ItemType):  # type: ignore[no-untyped-def]
         if self.at_terminator():
-            if typ == ItemType.VARIABLE:
-                return self.emit(ItemType.VARIABLE), self.lex_inside_action
-            return self.emit(ItemType.DOT), self.lex_inside_action
+            if typ == _T_VARIABLE:
+                return self.emit(_T_VARIABLE), self.lex_inside_action
+            return self.emit(_T_DOT), self.lex_inside_action
         self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
@@ -425,7 +522,7 @@ class Lexer:
                 return self.errorf("unterminated character constant"), None
             if r == "'":
                 break
-        return self.emit(ItemType.CHAR_CONSTANT), self.lex_inside_action
+        return self.emit(_T_CHAR_CONSTANT), self.lex_inside_action
 
     def lex_number(self):  # type: ignore[no-untyped-def]
         if not self.scan_number():
@@ -436,8 +533,8 @@ class Lexer:
                 return self.errorf(
                     f"bad number syntax: {_q(self.input[self.start : self.pos])}"
                 ), None
-            return self.emit(ItemType.COMPLEX), self.lex_inside_action
-        return self.emit(ItemType.NUMBER), self.lex_inside_action
+            return self.emit(_T_COMPLEX), self.lex_inside_action
+        return self.emit(_T_NUMBER), self.lex_inside_action
 
     def scan_number(self) -> bool:
         self.accept("+-")
@@ -469,7 +566,7 @@ class Lexer:
         if m is not None:
             self.pos = m.end()
             self.width = 1
-            return self.emit(ItemType.STRING), self.lex_inside_action
+            return self.emit(_T_STRING), self.lex_inside_action
         while True:
             r = self.next()
             if r == "\\":
@@ -481,7 +578,7 @@ class Lexer:
                 return self.errorf("unterminated quoted string"), None
             if r == '"':
                 break
-        return self.emit(ItemType.STRING), self.lex_inside_action
+        return self.emit(_T_STRING), self.lex_inside_action
 
     def lex_raw_quote(self):  # type: ignore[no-untyped-def]
         while True:
@@ -490,7 +587,7 @@ class Lexer:
                 return self.errorf("unterminated raw quoted string"), None
             if r == "`":
                 break
-        return self.emit(ItemType.RAW_STRING), self.lex_inside_action
+        return self.emit(_T_RAW_STRING), self.lex_inside_action
 
 
 def _q(s: str) -> str:

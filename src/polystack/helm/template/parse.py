@@ -42,6 +42,59 @@ MAX_STACK_DEPTH = 10000
 MAX_PIPELINE_CMDS = 100000
 
 T = ItemType
+_SPACE_ITEM = ItemType.SPACE
+# enum members as module globals (a class attribute lookup per use is slow)
+_T_ERROR = ItemType.ERROR
+_T_BOOL = ItemType.BOOL
+_T_CHAR = ItemType.CHAR
+_T_CHAR_CONSTANT = ItemType.CHAR_CONSTANT
+_T_COMMENT = ItemType.COMMENT
+_T_COMPLEX = ItemType.COMPLEX
+_T_ASSIGN = ItemType.ASSIGN
+_T_DECLARE = ItemType.DECLARE
+_T_EOF = ItemType.EOF
+_T_FIELD = ItemType.FIELD
+_T_IDENTIFIER = ItemType.IDENTIFIER
+_T_LEFT_DELIM = ItemType.LEFT_DELIM
+_T_LEFT_PAREN = ItemType.LEFT_PAREN
+_T_NUMBER = ItemType.NUMBER
+_T_PIPE = ItemType.PIPE
+_T_RAW_STRING = ItemType.RAW_STRING
+_T_RIGHT_DELIM = ItemType.RIGHT_DELIM
+_T_RIGHT_PAREN = ItemType.RIGHT_PAREN
+_T_SPACE = ItemType.SPACE
+_T_STRING = ItemType.STRING
+_T_TEXT = ItemType.TEXT
+_T_VARIABLE = ItemType.VARIABLE
+_T_KEYWORD = ItemType.KEYWORD
+_T_BLOCK = ItemType.BLOCK
+_T_BREAK = ItemType.BREAK
+_T_CONTINUE = ItemType.CONTINUE
+_T_DOT = ItemType.DOT
+_T_DEFINE = ItemType.DEFINE
+_T_ELSE = ItemType.ELSE
+_T_END = ItemType.END
+_T_IF = ItemType.IF
+_T_NIL = ItemType.NIL
+_T_RANGE = ItemType.RANGE
+_T_TEMPLATE = ItemType.TEMPLATE
+_T_WITH = ItemType.WITH
+
+# the items that start a command in a pipeline
+_OPERAND_START = (
+    _T_BOOL,
+    _T_CHAR_CONSTANT,
+    _T_COMPLEX,
+    _T_DOT,
+    _T_FIELD,
+    _T_IDENTIFIER,
+    _T_NUMBER,
+    _T_NIL,
+    _T_RAW_STRING,
+    _T_STRING,
+    _T_VARIABLE,
+    _T_LEFT_PAREN,
+)
 
 
 class UnquoteError(Exception):
@@ -185,7 +238,7 @@ def _go_parse_float(text: str) -> float | None:
 def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
     """node.go newNumber: classify a number constant (raises ValueError with Go's text)."""
     n = NumberNode(pos, text)
-    if typ == T.CHAR_CONSTANT:
+    if typ == _T_CHAR_CONSTANT:
         try:
             v, _, nxt = _unquote_char(text, 1, text[0])
         except UnquoteError:
@@ -196,7 +249,7 @@ def new_number(pos: int, text: str, typ: ItemType) -> NumberNode:
         n.is_int = n.is_uint = n.is_float = True
         n.float64 = float(v)
         return n
-    if typ == T.COMPLEX:
+    if typ == _T_COMPLEX:
         try:
             n.complex128 = complex(text.replace("_", "").replace("i", "j"))
         except ValueError:
@@ -338,14 +391,20 @@ class Tree:
         return self.token[0]
 
     def next_non_space(self) -> Item:
+        token = self.token
         while True:
-            tok = self.next()
-            if tok.typ != T.SPACE:
+            # self.next(), inlined
+            if self.peek_count > 0:
+                self.peek_count -= 1
+                tok = token[self.peek_count]
+            else:
+                tok = token[0] = self.lex.next_item()  # type: ignore[union-attr]
+            if tok.typ != _SPACE_ITEM:
                 return tok
 
     def peek_non_space(self) -> Item:
         tok = self.next_non_space()
-        self.backup()
+        self.peek_count += 1
         return tok
 
     # -- errors -----------------------------------------------------------
@@ -367,7 +426,7 @@ class Tree:
         return tok
 
     def unexpected(self, tok: Item, context: str) -> None:
-        if tok.typ == T.ERROR:
+        if tok.typ == _T_ERROR:
             extra = ""
             if self.action_line != 0 and self.action_line != tok.line:
                 extra = f" in action started at {self.parse_name}:{self.action_line}"
@@ -422,16 +481,16 @@ class Tree:
 
     def _parse(self) -> None:
         self.root = self._set(ListNode(self.peek().pos))
-        while self.peek().typ != T.EOF:
-            if self.peek().typ == T.LEFT_DELIM:
+        while self.peek().typ != _T_EOF:
+            if self.peek().typ == _T_LEFT_DELIM:
                 delim = self.next()
-                if self.next_non_space().typ == T.DEFINE:
+                if self.next_non_space().typ == _T_DEFINE:
                     new_t = self._new_sub("definition")
                     new_t.parse_definition()
                     continue
                 self.backup2(delim)
             n = self.text_or_action()
-            if isinstance(n, EndNode | ElseNode):
+            if isinstance(n, (EndNode, ElseNode)):
                 self.errorf(f"unexpected {n}")
             else:
                 self.root.nodes.append(n)
@@ -442,12 +501,12 @@ class Tree:
 
     def parse_definition(self) -> None:
         context = "define clause"
-        name = self.expect_one_of(T.STRING, T.RAW_STRING, context)
+        name = self.expect_one_of(_T_STRING, _T_RAW_STRING, context)
         try:
             self.name = go_unquote(name.val)
         except UnquoteError as e:
             self.errorf(str(e))
-        self.expect(T.RIGHT_DELIM, context)
+        self.expect(_T_RIGHT_DELIM, context)
         self.root, end = self.item_list()
         if not isinstance(end, EndNode):
             self.errorf(f"unexpected {end} in {context}")
@@ -456,9 +515,9 @@ class Tree:
 
     def item_list(self) -> tuple[ListNode, Node]:
         lst = self._set(ListNode(self.peek_non_space().pos))
-        while self.peek_non_space().typ != T.EOF:
+        while self.peek_non_space().typ != _T_EOF:
             n = self.text_or_action()
-            if isinstance(n, EndNode | ElseNode):
+            if isinstance(n, (EndNode, ElseNode)):
                 return lst, n  # type: ignore[return-value]
             lst.nodes.append(n)  # type: ignore[attr-defined]
         self.errorf("unexpected EOF")
@@ -466,15 +525,15 @@ class Tree:
 
     def text_or_action(self) -> Node:
         tok = self.next_non_space()
-        if tok.typ == T.TEXT:
+        if tok.typ == _T_TEXT:
             return self._set(TextNode(tok.pos, tok.val))
-        if tok.typ == T.LEFT_DELIM:
+        if tok.typ == _T_LEFT_DELIM:
             self.action_line = tok.line
             try:
                 return self.action()
             finally:
                 self.action_line = 0
-        if tok.typ == T.COMMENT:
+        if tok.typ == _T_COMMENT:
             return self._set(CommentNode(tok.pos, tok.val))
         self.unexpected(tok, "input")
         raise AssertionError
@@ -482,31 +541,31 @@ class Tree:
     def action(self) -> Node:
         tok = self.next_non_space()
         typ = tok.typ
-        if typ == T.BLOCK:
+        if typ == _T_BLOCK:
             return self.block_control()
-        if typ == T.BREAK:
+        if typ == _T_BREAK:
             return self.break_control(tok.pos, tok.line)
-        if typ == T.CONTINUE:
+        if typ == _T_CONTINUE:
             return self.continue_control(tok.pos, tok.line)
-        if typ == T.ELSE:
+        if typ == _T_ELSE:
             return self.else_control()
-        if typ == T.END:
+        if typ == _T_END:
             return self.end_control()
-        if typ == T.IF:
+        if typ == _T_IF:
             return self.if_control()
-        if typ == T.RANGE:
+        if typ == _T_RANGE:
             return self.range_control()
-        if typ == T.TEMPLATE:
+        if typ == _T_TEMPLATE:
             return self.template_control()
-        if typ == T.WITH:
+        if typ == _T_WITH:
             return self.with_control()
         self.backup()
         tok = self.peek()
-        return self._set(ActionNode(tok.pos, tok.line, self.pipeline("command", T.RIGHT_DELIM)))
+        return self._set(ActionNode(tok.pos, tok.line, self.pipeline("command", _T_RIGHT_DELIM)))
 
     def break_control(self, pos: int, line: int) -> Node:
         tok = self.next_non_space()
-        if tok.typ != T.RIGHT_DELIM:
+        if tok.typ != _T_RIGHT_DELIM:
             self.unexpected(tok, "{{break}}")
         if self.range_depth == 0:
             self.errorf("{{break}} outside {{range}}")
@@ -514,7 +573,7 @@ class Tree:
 
     def continue_control(self, pos: int, line: int) -> Node:
         tok = self.next_non_space()
-        if tok.typ != T.RIGHT_DELIM:
+        if tok.typ != _T_RIGHT_DELIM:
             self.unexpected(tok, "{{continue}}")
         if self.range_depth == 0:
             self.errorf("{{continue}} outside {{range}}")
@@ -526,27 +585,27 @@ class Tree:
         assert isinstance(pipe, PipeNode)
         while True:  # decls:
             v = self.peek_non_space()
-            if v.typ != T.VARIABLE:
+            if v.typ != _T_VARIABLE:
                 break
             self.next()
             token_after = self.peek()
             nxt = self.peek_non_space()
-            if nxt.typ in (T.ASSIGN, T.DECLARE):
-                pipe.is_assign = nxt.typ == T.ASSIGN
+            if nxt.typ in (_T_ASSIGN, _T_DECLARE):
+                pipe.is_assign = nxt.typ == _T_ASSIGN
                 self.next_non_space()
                 pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
                 self.vars.append(v.val)
                 break
-            if nxt.typ == T.CHAR and nxt.val == ",":
+            if nxt.typ == _T_CHAR and nxt.val == ",":
                 self.next_non_space()
                 pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
                 self.vars.append(v.val)
                 if context == "range" and len(pipe.decl) < 2:
-                    if self.peek_non_space().typ in (T.VARIABLE, T.RIGHT_DELIM, T.RIGHT_PAREN):
+                    if self.peek_non_space().typ in (_T_VARIABLE, _T_RIGHT_DELIM, _T_RIGHT_PAREN):
                         continue
                     self.errorf("range can only initialize variables")
                 self.errorf(f"too many declarations in {context}")
-            if token_after.typ == T.SPACE:
+            if token_after.typ == _T_SPACE:
                 self.backup3(v, token_after)
             else:
                 self.backup2(v)
@@ -556,20 +615,7 @@ class Tree:
             if tok.typ == end:
                 self.check_pipeline(pipe, context)
                 return pipe
-            if tok.typ in (
-                T.BOOL,
-                T.CHAR_CONSTANT,
-                T.COMPLEX,
-                T.DOT,
-                T.FIELD,
-                T.IDENTIFIER,
-                T.NUMBER,
-                T.NIL,
-                T.RAW_STRING,
-                T.STRING,
-                T.VARIABLE,
-                T.LEFT_PAREN,
-            ):
+            if tok.typ in _OPERAND_START:
                 self.backup()
                 pipe.cmds.append(self.command())
                 if len(pipe.cmds) > MAX_PIPELINE_CMDS:
@@ -581,13 +627,13 @@ class Tree:
         if not pipe.cmds:
             self.errorf(f"missing value for {context}")
         for i, c in enumerate(pipe.cmds[1:]):
-            if isinstance(c.args[0], BoolNode | DotNode | NilNode | NumberNode | StringNode):
+            if isinstance(c.args[0], (BoolNode, DotNode, NilNode, NumberNode, StringNode)):
                 self.errorf(f"non executable command in pipeline stage {i + 2}")
 
     def parse_control(self, context: str) -> tuple[int, int, PipeNode, ListNode, ListNode | None]:
         nvars = len(self.vars)
         try:
-            pipe = self.pipeline(context, T.RIGHT_DELIM)
+            pipe = self.pipeline(context, _T_RIGHT_DELIM)
             if context == "range":
                 self.range_depth += 1
             lst, nxt = self.item_list()
@@ -595,11 +641,11 @@ class Tree:
                 self.range_depth -= 1
             else_list = None
             if isinstance(nxt, ElseNode):
-                if context == "if" and self.peek().typ == T.IF:
+                if context == "if" and self.peek().typ == _T_IF:
                     self.next()
                     else_list = self._set(ListNode(nxt.pos))
                     else_list.nodes.append(self.if_control())  # type: ignore[attr-defined]
-                elif context == "with" and self.peek().typ == T.WITH:
+                elif context == "with" and self.peek().typ == _T_WITH:
                     self.next()
                     else_list = self._set(ListNode(nxt.pos))
                     else_list.nodes.append(self.with_control())  # type: ignore[attr-defined]
@@ -621,20 +667,20 @@ class Tree:
         return self._set(WithNode(*self.parse_control("with")))
 
     def end_control(self) -> Node:
-        return self._set(EndNode(self.expect(T.RIGHT_DELIM, "end").pos))
+        return self._set(EndNode(self.expect(_T_RIGHT_DELIM, "end").pos))
 
     def else_control(self) -> Node:
         peek = self.peek_non_space()
-        if peek.typ in (T.IF, T.WITH):
+        if peek.typ in (_T_IF, _T_WITH):
             return self._set(ElseNode(peek.pos, peek.line))
-        tok = self.expect(T.RIGHT_DELIM, "else")
+        tok = self.expect(_T_RIGHT_DELIM, "else")
         return self._set(ElseNode(tok.pos, tok.line))
 
     def block_control(self) -> Node:
         context = "block clause"
         tok = self.next_non_space()
         name = self.parse_template_name(tok, context)
-        pipe = self.pipeline(context, T.RIGHT_DELIM)
+        pipe = self.pipeline(context, _T_RIGHT_DELIM)
         block = Tree(name, self.has_function)
         block.text = self.text
         block.parse_name = self.parse_name
@@ -652,13 +698,13 @@ class Tree:
         tok = self.next_non_space()
         name = self.parse_template_name(tok, context)
         pipe = None
-        if self.next_non_space().typ != T.RIGHT_DELIM:
+        if self.next_non_space().typ != _T_RIGHT_DELIM:
             self.backup()
-            pipe = self.pipeline(context, T.RIGHT_DELIM)
+            pipe = self.pipeline(context, _T_RIGHT_DELIM)
         return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
 
     def parse_template_name(self, tok: Item, context: str) -> str:
-        if tok.typ in (T.STRING, T.RAW_STRING):
+        if tok.typ in (_T_STRING, _T_RAW_STRING):
             try:
                 return go_unquote(tok.val)
             except UnquoteError as e:
@@ -675,11 +721,11 @@ class Tree:
             if operand is not None:
                 cmd.args.append(operand)
             tok = self.next()
-            if tok.typ == T.SPACE:
+            if tok.typ == _T_SPACE:
                 continue
-            if tok.typ in (T.RIGHT_DELIM, T.RIGHT_PAREN):
+            if tok.typ in (_T_RIGHT_DELIM, _T_RIGHT_PAREN):
                 self.backup()
-            elif tok.typ == T.PIPE:
+            elif tok.typ == _T_PIPE:
                 pass
             else:
                 self.unexpected(tok, "operand")
@@ -692,16 +738,16 @@ class Tree:
         node = self.term()
         if node is None:
             return None
-        if self.peek().typ == T.FIELD:
+        if self.peek().typ == _T_FIELD:
             chain = self._set(ChainNode(self.peek().pos, node))
             assert isinstance(chain, ChainNode)
-            while self.peek().typ == T.FIELD:
+            while self.peek().typ == _T_FIELD:
                 chain.add(self.next().val)
             if isinstance(node, FieldNode):
                 node = self._set(FieldNode(chain.pos, str(chain)))
             elif isinstance(node, VariableNode):
                 node = self._set(VariableNode(chain.pos, str(chain)))
-            elif isinstance(node, BoolNode | StringNode | NumberNode | NilNode | DotNode):
+            elif isinstance(node, (BoolNode, StringNode, NumberNode, NilNode, DotNode)):
                 self.errorf(f"unexpected . after term {quote(str(node))}")
             else:
                 node = chain
@@ -710,34 +756,34 @@ class Tree:
     def term(self) -> Node | None:
         tok = self.next_non_space()
         typ = tok.typ
-        if typ == T.IDENTIFIER:
+        if typ == _T_IDENTIFIER:
             if not self.has_function(tok.val):
                 self.errorf(f"function {quote(tok.val)} not defined")
             return self._set(IdentifierNode(tok.pos, tok.val))
-        if typ == T.DOT:
+        if typ == _T_DOT:
             return self._set(DotNode(tok.pos))
-        if typ == T.NIL:
+        if typ == _T_NIL:
             return self._set(NilNode(tok.pos))
-        if typ == T.VARIABLE:
+        if typ == _T_VARIABLE:
             return self.use_var(tok.pos, tok.val)
-        if typ == T.FIELD:
+        if typ == _T_FIELD:
             return self._set(FieldNode(tok.pos, tok.val))
-        if typ == T.BOOL:
+        if typ == _T_BOOL:
             return self._set(BoolNode(tok.pos, tok.val == "true"))
-        if typ in (T.CHAR_CONSTANT, T.COMPLEX, T.NUMBER):
+        if typ in (_T_CHAR_CONSTANT, _T_COMPLEX, _T_NUMBER):
             try:
                 return self._set(new_number(tok.pos, tok.val, typ))
             except ValueError as e:
                 self.errorf(str(e))
-        if typ == T.LEFT_PAREN:
+        if typ == _T_LEFT_PAREN:
             if self.stack_depth >= MAX_STACK_DEPTH:
                 self.errorf("max expression depth exceeded")
             self.stack_depth += 1
             try:
-                return self.pipeline("parenthesized pipeline", T.RIGHT_PAREN)
+                return self.pipeline("parenthesized pipeline", _T_RIGHT_PAREN)
             finally:
                 self.stack_depth -= 1
-        if typ in (T.STRING, T.RAW_STRING):
+        if typ in (_T_STRING, _T_RAW_STRING):
             try:
                 s = go_unquote(tok.val)
             except UnquoteError as e:
