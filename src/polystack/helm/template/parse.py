@@ -8,7 +8,47 @@ from collections.abc import Callable
 
 from .errors import ParseError
 from .gostrconv import quote
-from .lexer import Item, ItemType, Lexer
+
+# enum members as module globals (a class attribute lookup per use is slow)
+from .lexer import (
+    _T_ASSIGN,
+    _T_BLOCK,
+    _T_BOOL,
+    _T_BREAK,
+    _T_CHAR,
+    _T_CHAR_CONSTANT,
+    _T_COMMENT,
+    _T_COMPLEX,
+    _T_CONTINUE,
+    _T_DECLARE,
+    _T_DEFINE,
+    _T_DOT,
+    _T_ELSE,
+    _T_END,
+    _T_EOF,
+    _T_ERROR,
+    _T_FIELD,
+    _T_IDENTIFIER,
+    _T_IF,
+    _T_LEFT_DELIM,
+    _T_LEFT_PAREN,
+    _T_NIL,
+    _T_NUMBER,
+    _T_PIPE,
+    _T_RANGE,
+    _T_RAW_STRING,
+    _T_RIGHT_DELIM,
+    _T_RIGHT_PAREN,
+    _T_SPACE,
+    _T_STRING,
+    _T_TEMPLATE,
+    _T_TEXT,
+    _T_VARIABLE,
+    _T_WITH,
+    Item,
+    ItemType,
+    Lexer,
+)
 from .nodes import (
     ActionNode,
     BoolNode,
@@ -43,42 +83,6 @@ MAX_PIPELINE_CMDS = 100000
 
 T = ItemType
 _SPACE_ITEM = ItemType.SPACE
-# enum members as module globals (a class attribute lookup per use is slow)
-_T_ERROR = ItemType.ERROR
-_T_BOOL = ItemType.BOOL
-_T_CHAR = ItemType.CHAR
-_T_CHAR_CONSTANT = ItemType.CHAR_CONSTANT
-_T_COMMENT = ItemType.COMMENT
-_T_COMPLEX = ItemType.COMPLEX
-_T_ASSIGN = ItemType.ASSIGN
-_T_DECLARE = ItemType.DECLARE
-_T_EOF = ItemType.EOF
-_T_FIELD = ItemType.FIELD
-_T_IDENTIFIER = ItemType.IDENTIFIER
-_T_LEFT_DELIM = ItemType.LEFT_DELIM
-_T_LEFT_PAREN = ItemType.LEFT_PAREN
-_T_NUMBER = ItemType.NUMBER
-_T_PIPE = ItemType.PIPE
-_T_RAW_STRING = ItemType.RAW_STRING
-_T_RIGHT_DELIM = ItemType.RIGHT_DELIM
-_T_RIGHT_PAREN = ItemType.RIGHT_PAREN
-_T_SPACE = ItemType.SPACE
-_T_STRING = ItemType.STRING
-_T_TEXT = ItemType.TEXT
-_T_VARIABLE = ItemType.VARIABLE
-_T_KEYWORD = ItemType.KEYWORD
-_T_BLOCK = ItemType.BLOCK
-_T_BREAK = ItemType.BREAK
-_T_CONTINUE = ItemType.CONTINUE
-_T_DOT = ItemType.DOT
-_T_DEFINE = ItemType.DEFINE
-_T_ELSE = ItemType.ELSE
-_T_END = ItemType.END
-_T_IF = ItemType.IF
-_T_NIL = ItemType.NIL
-_T_RANGE = ItemType.RANGE
-_T_TEMPLATE = ItemType.TEMPLATE
-_T_WITH = ItemType.WITH
 
 # the items that start a command in a pipeline
 _OPERAND_START = (
