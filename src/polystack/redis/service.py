@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from polystack.redis import persist
 from polystack.redis.commands import table  # noqa: F401  (registers every command)
-from polystack.redis.session import Client, encode_log_batch
+from polystack.redis.session import SLOW_PUBSUB, Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.runtime.clock import Clock
 from polystack.runtime.log import Journal, RecordLog
@@ -202,7 +202,7 @@ class RedisService(Service):
     def _close_idle_clients(self) -> None:
         now = self.clock.time()
         for c in list(self.clients.values()):
-            if now - c.last_interaction > self.config.timeout and not c.slow & 4:
+            if now - c.last_interaction > self.config.timeout and not c.slow & SLOW_PUBSUB:
                 c.peer.close()
 
     def client_gone(self, client: Client) -> None:

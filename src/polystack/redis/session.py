@@ -154,20 +154,20 @@ class Client:
                     _encode(reply, self.resp3, out)
             cmd.calls += 1
             if ks.dirty != dirty:
-                if self.propagate is None:
-                    self._log.append((self.db_id, argv))
-                else:
-                    for p in self.propagate:
-                        self._log.append((self.db_id, p))
-                    self.propagate = None
+                self._record_write(argv)
+
+    def _record_write(self, argv: list[bytes]) -> None:
+        """Queue a command that changed the dataset for the log (its propagated form, if any)."""
+        if self.propagate is None:
+            self._log.append((self.db_id, argv))
+        else:
+            for p in self.propagate:
+                self._log.append((self.db_id, p))
+            self.propagate = None
 
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
-
-    def execute(self, argv: list[bytes]) -> None:
-        """Run one request (used by MULTI/EXEC and scripts)."""
-        self._run([argv])
 
     def _call(self, cmd: Command, argv: list[bytes]) -> None:
         ks = self.ks
@@ -183,12 +183,7 @@ class Client:
             _encode(reply, self.resp3, self._out)
         cmd.calls += 1
         if ks.dirty != dirty:
-            if self.propagate is None:
-                self._log.append((self.db_id, argv))
-            else:
-                for p in self.propagate:
-                    self._log.append((self.db_id, p))
-                self.propagate = None
+            self._record_write(argv)
 
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
         out = self._out
@@ -231,18 +226,6 @@ class Client:
             out.append(b"-NOAUTH Authentication required.\r\n")
             cmd.rejected_calls += 1
             self._count_error("NOAUTH")
-            return
-        if self.slow & SLOW_MULTI and cmd.name not in (
-            "exec",
-            "discard",
-            "multi",
-            "watch",
-            "quit",
-            "reset",
-        ):
-            assert self.multi is not None
-            self.multi.append(argv)
-            out.append(b"+QUEUED\r\n")
             return
         self._call(cmd, argv)
 
