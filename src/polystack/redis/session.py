@@ -154,7 +154,10 @@ class Client:
                     _encode(reply, self.resp3, out)
             cmd.calls += 1
             if ks.dirty != dirty:
-                self._record_write(argv)
+                if self.propagate is None:  # the common case, inline: this is the hot path
+                    self._log.append((self.db_id, argv))
+                else:
+                    self._record_write(argv)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
