@@ -398,10 +398,13 @@ def load(path: str) -> Chart:
     """loader.Load: a directory or an archive."""
     if not os.path.exists(path):
         raise ChartError(f"stat {path}: no such file or directory")
-    if os.path.isdir(path):
-        return load_dir(path)
-    with open(path, "rb") as fh:
-        return load_archive(fh.read())
+    from polystack.helm.template.parse import gc_paused
+
+    with gc_paused():
+        if os.path.isdir(path):
+            return load_dir(path)
+        with open(path, "rb") as fh:
+            return load_archive(fh.read())
 
 
 def load_dir(root: str) -> Chart:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .errors import ParseError
 from .gostrconv import quote
@@ -47,7 +48,8 @@ from .lexer import (
     _T_WITH,
     Item,
     ItemType,
-    Lexer,
+    lex_all,
+    lex_items,
 )
 from .nodes import (
     ActionNode,
@@ -356,9 +358,11 @@ class Tree:
         self.root: ListNode | None = None
         self.text = ""
         self.has_function = has_function or _no_function
-        self.lex: Lexer | None = None
-        self.token: list[Item] = [None, None, None]  # type: ignore[list-item]
-        self.peek_count = 0
+        # the token stream: every item of the text (a sub-tree for a define or
+        # block continues where its parent is, and hands the position back)
+        self.items: list[Item] = []
+        self.i = 0  # the next item
+        self.hw = 0  # the furthest item read or peeked (Go's t.token[0] is items[hw - 1])
         self.vars: list[str] = []
         self.tree_set: dict[str, Tree] = {}
         self.action_line = 0
@@ -368,53 +372,59 @@ class Tree:
         self._src = _Source(self.text, self.parse_name)
 
     # -- token stream -----------------------------------------------------
+    # Go's parser keeps a three-token lookahead over the lexer; here the items
+    # are all lexed up front and the lookahead is an index into them.
     def next(self) -> Item:
-        if self.peek_count > 0:
-            self.peek_count -= 1
-        else:
-            self.token[0] = self.lex.next_item()  # type: ignore[union-attr]
-        return self.token[self.peek_count]
+        i = self.i
+        self.i = i + 1
+        return self.items[i]
 
     def backup(self) -> None:
-        self.peek_count += 1
+        i = self.i
+        if i > self.hw:
+            self.hw = i
+        self.i = i - 1
 
-    def backup2(self, t1: Item) -> None:
-        self.token[1] = t1
-        self.peek_count = 2
-
-    def backup3(self, t2: Item, t1: Item) -> None:
-        self.token[1] = t1
-        self.token[2] = t2
-        self.peek_count = 3
+    def rewind(self, mark: int) -> None:
+        """Go's backup2/backup3: read again from item ``mark``."""
+        if self.i > self.hw:
+            self.hw = self.i
+        self.i = mark
 
     def peek(self) -> Item:
-        if self.peek_count > 0:
-            return self.token[self.peek_count - 1]
-        self.peek_count = 1
-        self.token[0] = self.lex.next_item()  # type: ignore[union-attr]
-        return self.token[0]
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        return self.items[i]
 
     def next_non_space(self) -> Item:
-        token = self.token
-        while True:
-            # self.next(), inlined
-            if self.peek_count > 0:
-                self.peek_count -= 1
-                tok = token[self.peek_count]
-            else:
-                tok = token[0] = self.lex.next_item()  # type: ignore[union-attr]
-            if tok.typ != _SPACE_ITEM:
-                return tok
+        items = self.items
+        i = self.i
+        tok = items[i]
+        while tok.typ == _SPACE_ITEM:
+            i += 1
+            tok = items[i]
+        self.i = i + 1
+        return tok
 
     def peek_non_space(self) -> Item:
-        tok = self.next_non_space()
-        self.peek_count += 1
+        # nextNonSpace + backup: the spaces are consumed, the item is not
+        items = self.items
+        i = self.i
+        tok = items[i]
+        while tok.typ == _SPACE_ITEM:
+            i += 1
+            tok = items[i]
+        self.i = i
+        if i >= self.hw:
+            self.hw = i + 1
         return tok
 
     # -- errors -----------------------------------------------------------
     def errorf(self, msg: str) -> None:
         self.root = None
-        line = self.token[0].line if self.token[0] is not None else 1
+        last = max(self.hw, self.i) - 1
+        line = self.items[last].line if last >= 0 else 1
         raise _Abort(f"template: {self.parse_name}:{line}: {msg}")
 
     def expect(self, expected: ItemType, context: str) -> Item:
@@ -440,26 +450,31 @@ class Tree:
         self.errorf(f"unexpected {tok} in {context}")
 
     # -- parsing ----------------------------------------------------------
-    def start_parse(self, lex: Lexer, tree_set: dict[str, Tree]) -> None:
+    def start_parse(self, items: list[Item], at: int, tree_set: dict[str, Tree]) -> None:
         self.root = None
-        self.lex = lex
+        self.items = items
+        self.i = self.hw = at
         self.vars = ["$"]
         self.tree_set = tree_set
         self.stack_depth = 0
-        lex.break_ok = not self.has_function("break")
-        lex.continue_ok = not self.has_function("continue")
 
     def stop_parse(self) -> None:
         # like Go's stopParse, drop what only parsing needs (and the reference cycles)
-        self.lex = None
+        self.items = []
         self.vars = []
         self.tree_set = {}
         self.has_function = _no_function
 
     def parse(self, text: str, tree_set: dict[str, Tree]) -> None:
         self.parse_name = self.name
-        lex = Lexer(self.name, text)
-        self.start_parse(lex, tree_set)
+        break_ok = not self.has_function("break")
+        continue_ok = not self.has_function("continue")
+        items = lex_all(text, break_ok, continue_ok)
+        if items is None:
+            items = lex_items(self.name, text, break_ok, continue_ok)
+        else:
+            items.extend([items[-1]] * 4)  # EOF: the lookahead may look past the end
+        self.start_parse(items, 0, tree_set)
         self.text = text
         self._src = _Source(text, self.parse_name)
         self._parse()
@@ -479,20 +494,22 @@ class Tree:
         sub.text = self.text
         sub.parse_name = self.parse_name
         sub._src = self._src
-        sub.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
-        # share the token buffer state: Go shares the lexer, not the lookahead
+        # Go shares the lexer, not the lookahead (empty here: nothing is peeked)
+        sub.start_parse(self.items, self.i, self.tree_set)
         return sub
 
     def _parse(self) -> None:
         self.root = self._set(ListNode(self.peek().pos))
         while self.peek().typ != _T_EOF:
             if self.peek().typ == _T_LEFT_DELIM:
-                delim = self.next()
+                mark = self.i
+                self.next()
                 if self.next_non_space().typ == _T_DEFINE:
                     new_t = self._new_sub("definition")
                     new_t.parse_definition()
+                    self.i = self.hw = new_t.i  # go on after the define's {{end}}
                     continue
-                self.backup2(delim)
+                self.rewind(mark)
             n = self.text_or_action()
             if isinstance(n, (EndNode, ElseNode)):
                 self.errorf(f"unexpected {n}")
@@ -591,8 +608,9 @@ class Tree:
             v = self.peek_non_space()
             if v.typ != _T_VARIABLE:
                 break
+            mark = self.i
             self.next()
-            token_after = self.peek()
+            self.peek()  # Go peeks here (it matters for the line of an error)
             nxt = self.peek_non_space()
             if nxt.typ in (_T_ASSIGN, _T_DECLARE):
                 pipe.is_assign = nxt.typ == _T_ASSIGN
@@ -609,10 +627,7 @@ class Tree:
                         continue
                     self.errorf("range can only initialize variables")
                 self.errorf(f"too many declarations in {context}")
-            if token_after.typ == _T_SPACE:
-                self.backup3(v, token_after)
-            else:
-                self.backup2(v)
+            self.rewind(mark)  # backup3(v, space) or backup2(v)
             break
         while True:
             tok = self.next_non_space()
@@ -689,12 +704,14 @@ class Tree:
         block.text = self.text
         block.parse_name = self.parse_name
         block._src = self._src
-        block.start_parse(self.lex, self.tree_set)  # type: ignore[arg-type]
+        block.start_parse(self.items, self.i, self.tree_set)
         block.root, end = block.item_list()
         if not isinstance(end, EndNode):
             self.errorf(f"unexpected {end} in {context}")
+        at = block.i
         block.add()
         block.stop_parse()
+        self.i = self.hw = at
         return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
 
     def template_control(self) -> Node:
@@ -805,23 +822,31 @@ class Tree:
         raise AssertionError
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: parsing and rendering allocate many small, mostly
+    acyclic objects, and the collections they would trigger (full ones included)
+    cost more than the work itself. Re-enabled on exit if it was enabled."""
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, Tree]:
     """parse.Parse: the trees of ``text`` (the top-level one named ``name``)."""
     tree_set: dict[str, Tree] = {}
     t = Tree(name, has_function)
     t.text = text
-    # Parsing allocates many small acyclic objects; pausing the cyclic GC meanwhile
-    # avoids repeated full collections (it is re-enabled right after).
-    gc_was_enabled = gc.isenabled()
-    if gc_was_enabled:
-        gc.disable()
-    try:
-        t.parse(text, tree_set)
-    except _Abort as e:
-        raise ParseError(e.message) from None
-    except RecursionError:
-        raise ParseError(f"template: {name}:1: max expression depth exceeded") from None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            t.parse(text, tree_set)
+        except _Abort as e:
+            raise ParseError(e.message) from None
+        except RecursionError:
+            raise ParseError(f"template: {name}:1: max expression depth exceeded") from None
     return tree_set

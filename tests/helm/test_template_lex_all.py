@@ -1,0 +1,204 @@
+"""The whole-text scanner (``lex_all``) against the state-machine lexer.
+
+``lex_all`` is a fast path: wherever it returns items they must be the very
+items ``Lexer`` yields (type, position, value, line); where it cannot, it must
+return None so the parser falls back to ``Lexer``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from polystack.helm.template.lexer import ItemType as T
+from polystack.helm.template.lexer import Lexer, lex_all
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def slow(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple]:
+    lx = Lexer("t", text)
+    lx.break_ok = break_ok
+    lx.continue_ok = continue_ok
+    out = []
+    while True:
+        it = lx.next_item()
+        out.append((it.typ, it.pos, it.val, it.line))
+        if it.typ in (T.EOF, T.ERROR):
+            return out
+
+
+def fast(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple] | None:
+    items = lex_all(text, break_ok, continue_ok)
+    if items is None:
+        return None
+    return [(it.typ, it.pos, it.val, it.line) for it in items]
+
+
+def check(text: str, break_ok: bool = True, continue_ok: bool = True) -> bool:
+    got = fast(text, break_ok, continue_ok)
+    want = slow(text, break_ok, continue_ok)
+    if got is None:
+        return False
+    assert got == want, text
+    return True
+
+
+# fragments a template is made of, including the corner cases of trim markers,
+# comments, numbers, strings and the characters lex_all leaves to Lexer
+FRAGMENTS = [
+    '"}}"',
+    '" -}}"',
+    "`}}`",
+    "'}'",
+    "{{",
+    "}}",
+    "{{- ",
+    " -}}",
+    "{{-\n",
+    "\n-}}",
+    "{{/* c */}}",
+    "{{- /* c\n */ -}}",
+    "/*",
+    "*/",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\r\n",
+    "-",
+    "+",
+    ".",
+    "..",
+    "$",
+    "$x",
+    "$1",
+    ":=",
+    "=",
+    ":",
+    "|",
+    "(",
+    ")",
+    ",",
+    "}",
+    "{",
+    "!",
+    "'a'",
+    "'\\n'",
+    "'",
+    '"s"',
+    '"a\\"b"',
+    '"',
+    "`r\n`",
+    "`",
+    "1",
+    "-1",
+    "+2",
+    "1.5",
+    ".5",
+    "1.",
+    "0x1F",
+    "1e3",
+    "007",
+    "1_000",
+    "2i",
+    "1+2i",
+    ".Values",
+    ".a.b",
+    ".Values.image.tag",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    "block",
+    "template",
+    "break",
+    "continue",
+    "nil",
+    "true",
+    "false",
+    "include",
+    "quote",
+    "x",
+    "_y",
+    "é",
+    "ü.x",
+    "λ",
+    "\x01",
+    "text ",
+    "a: b\n",
+    "  key: ",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_lex_all_matches_lexer(parts: list[str], break_ok: bool, continue_ok: bool) -> None:
+    check("".join(parts), break_ok, continue_ok)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("{}-/* \n\t.$:=|()\"'`a1+,é_")), max_size=40))
+def test_lex_all_matches_lexer_on_characters(text: str) -> None:
+    check(text)
+
+
+def test_lex_all_takes_the_common_cases() -> None:
+    # well-formed templates are scanned by lex_all, not handed back
+    for text in [
+        "",
+        "plain text",
+        "a {{ .Values.x }} b",
+        "{{- if .Values.a }}\n  x: {{ .Values.a | quote }}\n{{- end }}",
+        '{{ include "c.labels" . | nindent 4 }}',
+        "{{ $x := 1 }}{{ $x = 2.5 }}{{ $x }}",
+        "{{/* comment */}}\n{{- /* trimmed */ -}}\n",
+        "{{ range $i, $v := .L }}{{ $i }}={{ $v }},{{ end }}",
+        "{{ `raw\nstring` }}{{ 'c' }}{{ (len .) }}",
+        "{{ x -}}   \n y {{- z }}",
+        # the starter chart's NOTES.txt: a string holding "}}"
+        '--template "{{"{{ range (index .s 0) }}{{.}}{{ end }}"}}")',
+        "{{ `a}}b` -}}  {{- 'c' }}",
+    ]:
+        assert check(text), text
+
+
+def test_lex_all_hands_back_errors_and_rare_forms() -> None:
+    for text in [
+        "{{ .Values.é }}",
+        "{{ 0x1F }}",
+        "{{ 1e3 }}",
+        "{{ unclosed",
+        "{{ /* unclosed comment",
+        "{{ ( }}",
+        "{{ ) }}",
+        '{{ "unterminated }}',
+        "{{ a : b }}",
+        "{{ \x01 }}",
+    ]:
+        assert fast(text) is None, text
+
+
+def test_lex_all_on_every_chart_template_in_the_repository() -> None:
+    n = 0
+    for path in sorted((ROOT / "tests").rglob("*")):
+        if (
+            path.is_file()
+            and path.suffix in (".yaml", ".tpl", ".txt")
+            and "templates" in path.parts
+        ):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "{{" in text:
+                n += 1
+                got = fast(text)
+                if got is not None:
+                    assert got == slow(text), path
+    assert n > 0
