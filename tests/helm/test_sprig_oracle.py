@@ -5030,6 +5030,373 @@ CASES: list[tuple[str, str, str]] = [
         "ok",
         "map[fragment: host:h hostname:h opaque: path:/a/b query: scheme:http userinfo:]",
     ),
+    # Typed integers (int64, uint8, uint64) and floats inside slices and maps print
+    # through fmt's %v verbs, never through a Python repr.
+    ("{{ list (add 1 1) }}", "ok", "[2]"),
+    (
+        '{{ dict "a" (add 1 1) "b" (list (mul 2 3) (dict "c" (sub 5 1))) }}',
+        "ok",
+        "map[a:2 b:[6 map[c:4]]]",
+    ),
+    ("{{ list (list (add 1 1) (list (add 2 2))) }}", "ok", "[[2 [4]]]"),
+    (
+        "{{ list 1.5 (addf 1 1) (divf 1 3) (list 1e21 (mulf 1e10 1e12)) }}",
+        "ok",
+        "[1.5 2 0.3333333333333333 [1e+21 1e+22]]",
+    ),
+    (
+        '{{ dict "f" (addf 1 0.5) "n" (dict "g" (float64 "1e-7")) }}',
+        "ok",
+        "map[f:1.5 n:map[g:1e-07]]",
+    ),
+    (
+        '{{ printf "%d|%x|%#v|%v|%q" (list (semver "1.2.3").Major) (list (semver "1.2.3").Major) (list (semver "1.2.3").Major) (dict "a" (semver "1.2.3").Major) (list (semver "1.2.3").Major) }}',
+        "ok",
+        "[1]|[1]|[]interface {}{0x1}|map[a:1]|['\\x01']",
+    ),
+    (
+        '{{ printf "%d|%x|%#v|%v|%q|%T" (list (index "abc" 0)) (list (index "abc" 0)) (list (index "abc" 0)) (dict "a" (index "abc" 0)) (list (index "abc" 0)) (index "abc" 0) }}',
+        "ok",
+        "[97]|[61]|[]interface {}{0x61}|map[a:97]|['a']|uint8",
+    ),
+    ('{{ printf "%#v %#v" (semver "1.2.3").Major (add 1 1) }}', "ok", "0x1 2"),
+    (
+        '{{ printf "%#v" (dict "a" (index "abc" 0) "b" (list (add 1 1) (float64 "2") 0.5)) }}',
+        "ok",
+        'map[string]interface {}{"a":0x61, "b":[]interface {}{2, 2, 0.5}}',
+    ),
+    (
+        '{{ printf "%s" (list (index "abc" 0) (semver "1.2.3").Major) }}',
+        "ok",
+        "[%!s(uint8=97) %!s(uint64=1)]",
+    ),
+    (
+        '{{ printf "%5d|%-4v|%03d" (list (index "abc" 0) (semver "1.2.3").Major) (dict "k" (add 1 1)) (list (add 1 1)) }}',
+        "ok",
+        "[   97     1]|map[k   :2   ]|[002]",
+    ),
+    (
+        '{{ print (list (index "abc" 0)) (semver "1.2.3").Major (dict "a" (list (add 1 1))) }}',
+        "ok",
+        "[97] 1 map[a:[2]]",
+    ),
+    (
+        '{{ printf "%v" (dict "a" (dict "b" (list (index "abc" 0) (semver "1.2.3").Major (add 1 1) (float64 "3") 1.25))) }}',
+        "ok",
+        "map[a:map[b:[97 1 2 3 1.25]]]",
+    ),
+    (
+        '{{ printf "%.2f|%e|%g" (list (float64 "2") 1.555) (dict "a" (addf 1 1)) (list (list (divf 1 3))) }}',
+        "ok",
+        "[2.00 1.55]|map[%!e(string=a):2.000000e+00]|[[0.3333333333333333]]",
+    ),
+    ('{{ toJson (list (index "abc" 0) (semver "1.2.3").Major (add 1 1)) }}', "ok", "[97,1,2]"),
+    ('{{ list (index "abc" 0) (semver "1.2.3").Major | join "," }}', "ok", "97,1"),
+    # derivePassword's counter is a uint32 parameter: Go converts an unsigned
+    # integer constant and rejects any other value's type.
+    ('{{ derivePassword "x" "x" "x" "x" "x" }}', "err", 'at: expected unsigned integer; found "x"'),
+    (
+        '{{ derivePassword .Values.f "long" "p" "u" "s" }}',
+        "err",
+        "at: wrong type for value; expected uint32; got float64",
+    ),
+    ('{{ derivePassword 1 "long" "p" "u" "s" }}', "ok", "Rude2$QafoJela"),
+    ('{{ derivePassword 1.0 "long" "p" "u" "s" }}', "ok", "Rude2$QafoJela"),
+    ('{{ derivePassword 4294967297 "long" "p" "u" "s" }}', "ok", "Rude2$QafoJela"),
+    (
+        '{{ derivePassword -1 "long" "p" "u" "s" }}',
+        "err",
+        "at: expected unsigned integer; found -1",
+    ),
+    (
+        '{{ derivePassword 1.5 "long" "p" "u" "s" }}',
+        "err",
+        "at: expected unsigned integer; found 1.5",
+    ),
+    ('{{ derivePassword 0x10 "pin" "p" "u" "s" }}', "ok", "5794"),
+    (
+        '{{ derivePassword (add 1 0) "long" "p" "u" "s" }}',
+        "err",
+        "at: wrong type for value; expected uint32; got int64",
+    ),
+    (
+        '{{ derivePassword (len "a") "long" "p" "u" "s" }}',
+        "err",
+        "at: wrong type for value; expected uint32; got int",
+    ),
+    ('{{ derivePassword nil "long" "p" "u" "s" }}', "err", "at: cannot assign nil to uint32"),
+    (
+        '{{ derivePassword true "long" "p" "u" "s" }}',
+        "err",
+        "at: expected unsigned integer; found true",
+    ),
+    ('{{ derivePassword \'a\' "long" "p" "u" "s" }}', "ok", "TimaNowoLexd0^"),
+    ('{{ derivePassword 1 "nope" "p" "u" "s" }}', "ok", "cannot find password template nope"),
+    ('{{ "s" | derivePassword 1 "long" "p" "u" }}', "ok", "Rude2$QafoJela"),
+    ('{{ derivePassword 18446744073709551615 "pin" "p" "u" "s" }}', "ok", "1667"),
+    ('{{ derivePassword 1e3 "pin" "p" "u" "s" }}', "ok", "3182"),
+    ('{{ derivePassword 1i "pin" "p" "u" "s" }}', "err", "at: expected unsigned integer; found 1i"),
+    (
+        '{{ derivePassword (index "abc" 0) "pin" "p" "u" "s" }}',
+        "err",
+        "at: wrong type for value; expected uint32; got uint8",
+    ),
+    (
+        '{{ derivePassword (semver "1.2.3").Major "pin" "p" "u" "s" }}',
+        "err",
+        "at: wrong type for value; expected uint32; got uint64",
+    ),
+    # split/splitn return a map[string]string, which is not assignable to a
+    # map[string]interface {} parameter; a typed slice is not a []interface {}.
+    (
+        '{{ keys (split "," "a,b") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ printf "%#v|%T|%v" (split "," "a,b") (split "," "a,b") (list (split "," "a,b")) }}',
+        "ok",
+        'map[string]string{"_0":"a", "_1":"b"}|map[string]string|[map[_0:a _1:b]]',
+    ),
+    ('{{ (split "," "a,b")._0 }}', "ok", "a"),
+    ('{{ toPrettyJson (splitn "," 2 "a,b,c") }}', "ok", '{\n  "_0": "a",\n  "_1": "b,c"\n}'),
+    (
+        '{{ typeOf (split "," "a") }}|{{ kindOf (split "," "a") }}|{{ len (split "," "a,b") }}|{{ empty (split "," "") }}',
+        "ok",
+        "map[string]string|map|2|false",
+    ),
+    (
+        '{{ values (split "," "a,b") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ hasKey (split "," "a,b") "_0" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ get (split "," "a,b") "_0" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ pick (split "," "a,b") "_0" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ omit (split "," "a,b") "_0" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ dig "_0" "d" (split "," "a,b") }}',
+        "err",
+        "call dig: interface conversion: interface {} is map[string]string, not map[string]interface {}",
+    ),
+    (
+        '{{ merge (dict) (split "," "a,b") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ pluck "_0" (split "," "a,b") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ set (split "," "a,b") "x" "y" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ unset (split "," "a,b") "_0" }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    ('{{ deepCopy (split "," "a,b") }}', "ok", "map[_0:a _1:b]"),
+    ('{{ deepEqual (split "," "a,b") (dict "_0" "a" "_1" "b") }}', "ok", "false"),
+    ('{{ deepEqual (split "," "a,b") (split "," "a,b") }}', "ok", "true"),
+    (
+        '{{ eq (split "," "a,b") (split "," "a,b") }}',
+        "err",
+        "call eq: non-comparable type map[_0:a _1:b]: map[string]string",
+    ),
+    (
+        '{{ keys (dict "a" 1) (splitn "," 2 "a,b") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    (
+        '{{ mustMerge (dict "a" 1) (splitn "," 1 "x") }}',
+        "err",
+        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
+    ),
+    ('{{ toRawJson (split "," "a<b") }}', "ok", '{"_0":"a<b"}'),
+    ('{{ sortAlpha (split "," "b,a") }}', "ok", "[map[_0:b _1:a]]"),
+    ('{{ first (split "," "b,a") }}', "err", "call first: Cannot find first on type map"),
+    ('{{ with split "," "a,b" }}{{ ._0 }}{{ end }}', "ok", "a"),
+    (
+        '{{ genSelfSignedCert "a" (until 2) nil 1 }}',
+        "err",
+        "at: wrong type for value; expected []interface {}; got []int",
+    ),
+    (
+        '{{ genSelfSignedCert "a" (list "1.2.3.4") (splitList "," "a,b") 1 }}',
+        "err",
+        "at: wrong type for value; expected []interface {}; got []string",
+    ),
+    # RE2 Unicode classes: categories, scripts, long names (Go canonicalises the
+    # name; a script name with an underscore is unreachable), negations, errors.
+    ('{{ mustRegexFind "\\\\p{Greek}+" "abc αβγ" }}', "ok", "αβγ"),
+    ('{{ regexFindAll "\\\\pL+" "héllo wörld 42" -1 }}', "ok", "[héllo wörld]"),
+    ('{{ regexFindAll "\\\\p{Lu}" "HéLLo Ωmega" -1 }}', "ok", "[H L L Ω]"),
+    ('{{ regexFindAll "\\\\PL+" "héllo wörld 42" -1 }}', "ok", "[   42]"),
+    ('{{ regexFindAll "[\\\\p{Han}]+" "abc 漢字 def 中文" -1 }}', "ok", "[漢字 中文]"),
+    ('{{ regexReplaceAll "\\\\p{Cyrillic}" "Привет, world" "x" }}', "ok", "xxxxxx, world"),
+    ('{{ regexMatch "^\\\\p{Latin}+$" "héllo" }}', "ok", "true"),
+    ('{{ regexFind "\\\\P{Greek}+" "αβγabc" }}', "ok", "abc"),
+    ('{{ regexFind "\\\\p{^Greek}+" "αβγabc" }}', "ok", "abc"),
+    ('{{ regexFind "\\\\P{^Greek}+" "abcαβγ" }}', "ok", "αβγ"),
+    ('{{ regexFindAll "[^\\\\p{Latin}\\\\s]+" "abc αβγ déf" -1 }}', "ok", "[αβγ]"),
+    ('{{ regexFindAll "[\\\\p{Greek}\\\\p{Cyrillic}]+" "abc αβγ жзи def" -1 }}', "ok", "[αβγ жзи]"),
+    ('{{ regexFindAll "[\\\\P{Latin}]+" "abcαβγ" -1 }}', "ok", "[αβγ]"),
+    ('{{ regexFindAll "(?i)\\\\p{Greek}+" "abcΩω" -1 }}', "ok", "[Ωω]"),
+    ('{{ regexFindAll "(?i)\\\\p{Greek}" "µΩωΩ" -1 }}', "ok", "[µ Ω ω Ω]"),
+    ('{{ regexFindAll "(?i)\\\\p{Lu}+" "abcDEF" -1 }}', "ok", "[abcDEF]"),
+    ('{{ mustRegexFind "\\\\p{greek}" "α" }}', "ok", "α"),
+    ('{{ mustRegexFind "\\\\p{GREEK}" "α" }}', "ok", "α"),
+    (
+        '{{ mustRegexFind "\\\\p{Foo}" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Foo}`",
+    ),
+    (
+        '{{ regexFind "\\\\p{Foo}" "α" }}',
+        "err",
+        "call regexFind: regexp: Compile(`\\p{Foo}`): error parsing regexp: invalid character class range: `\\p{Foo}`",
+    ),
+    ('{{ regexMatch "\\\\p{Foo}" "α" }}', "ok", "false"),
+    ('{{ mustRegexFind "\\\\p{Letter}" "α" }}', "ok", "α"),
+    ('{{ mustRegexFind "\\\\p{Uppercase_Letter}+" "ABc" }}', "ok", "AB"),
+    ('{{ mustRegexFind "\\\\p{decimal number}+" "x٣4" }}', "ok", "٣4"),
+    (
+        '{{ mustRegexFind "\\\\p{L&}" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{L&}`",
+    ),
+    ('{{ regexFindAll "\\\\p{LC}+" "aB1ǅ" -1 }}', "ok", "[aB ǅ]"),
+    ('{{ regexFindAll "\\\\p{Cn}" "a\\u0378b" -1 }}', "ok", "[\u0378]"),
+    ('{{ regexFindAll "\\\\p{Assigned}" "a\\u0378b" -1 }}', "ok", "[a b]"),
+    ('{{ regexFindAll "\\\\P{Assigned}" "a\\u0378b" -1 }}', "ok", "[\u0378]"),
+    ('{{ regexFindAll "[^\\\\p{Assigned}]" "a\\u0378b" -1 }}', "ok", "[\u0378]"),
+    ('{{ regexFindAll "\\\\p{ASCII}+" "abé" -1 }}', "ok", "[ab]"),
+    ('{{ regexFindAll "\\\\P{Any}" "ab" -1 }}', "ok", "[]"),
+    ('{{ mustRegexFind "\\\\p{Common}+" "a 1,2" }}', "ok", " 1,2"),
+    ('{{ mustRegexFind "\\\\p{Inherited}+" "a\\u0301" }}', "ok", "́"),
+    ('{{ mustRegexFind "\\\\p{Hiragana}+" "ひらがなカタカナ" }}', "ok", "ひらがな"),
+    ('{{ mustRegexFind "\\\\p{Kawi}" "\\U00011F04" }}', "ok", "\U00011f04"),
+    (
+        '{{ mustRegexFind "\\\\p{Old_Italic}" "a" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Old_Italic}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{SignWriting}" "a" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{SignWriting}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{Garay}" "a" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Garay}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{Zzzz}" "a" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Zzzz}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{Script=Greek}" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Script=Greek}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{Lowercase}" "a" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Lowercase}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{Greek" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{Greek`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\p{}" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\p{}`",
+    ),
+    (
+        '{{ mustRegexFind "\\\\pX" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid character class range: `\\pX`",
+    ),
+    ('{{ regexFindAll "\\\\pn" "1½٣" -1 }}', "ok", "[1 ½ ٣]"),
+    ('{{ mustRegexFind "[\\\\p{Greek}-z]" "-" }}', "ok", "-"),
+    (
+        '{{ mustRegexFind "[a-\\\\p{Greek}]" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid escape sequence: `\\p`",
+    ),
+    (
+        '{{ mustRegexFind "[a-\\\\d]" "α" }}',
+        "err",
+        "call mustRegexFind: error parsing regexp: invalid escape sequence: `\\d`",
+    ),
+    ('{{ regexSplit "\\\\p{Greek}" "aαbβc" -1 }}', "ok", "[a b c]"),
+    ('{{ regexFindAll "[^\\\\P{Greek}]" "aαb" -1 }}', "ok", "[α]"),
+    ('{{ mustRegexFind "\\\\pC" "\\u0378" }}', "ok", "\u0378"),
+    (
+        '{{ regexReplaceAllLiteral "[\\\\p{Arabic}\\\\p{Hebrew}]+" "abc مرحبا שלום" "$1" }}',
+        "ok",
+        "abc $1 $1",
+    ),
+    ('{{ regexMatch "^[\\\\p{L}\\\\p{M}\\\\p{N}_-]+$" "Ünïcödé_42-x" }}', "ok", "true"),
+    # genPrivateKey "dsa" (Sprig: L2048N256 params, DSA PRIVATE KEY block); x509 takes no DSA key.
+    (
+        '{{ $c := genSelfSignedCertWithKey "a" nil nil 1 (genPrivateKey "dsa") }}{{ $c.Cert | len }}',
+        "err",
+        "call genSelfSignedCertWithKey: error creating certificate: x509: certificate private key does not implement crypto.Signer",
+    ),
+    (
+        '{{ $c := genCAWithKey "a" 1 (genPrivateKey "dsa") }}{{ $c.Cert | len }}',
+        "err",
+        "call genCAWithKey: error creating certificate: x509: certificate private key does not implement crypto.Signer",
+    ),
+    (
+        '{{ $ca := genCA "x" 1 }}{{ $c := genSignedCertWithKey "a" nil nil 1 $ca (genPrivateKey "dsa") }}{{ $c.Key | trunc 31 }}',
+        "err",
+        "call genSignedCertWithKey: error creating certificate: x509: unsupported public key type: *dsa.PublicKey",
+    ),
+    ('{{ genPrivateKey "dsa" | trunc 31 }}', "ok", "-----BEGIN DSA PRIVATE KEY-----"),
+    ('{{ genPrivateKey "DSA" }}', "ok", "Unknown type DSA"),
+    # time.Parse range-checks a numeric zone offset (hour > 24, minute or second > 60).
+    (
+        '{{ mustToDate "2006-01-02T15:04:05Z07:00" "2021-03-04T05:06:07+25:00" }}',
+        "err",
+        'call mustToDate: parsing time "2021-03-04T05:06:07+25:00": time zone offset hour out of range',
+    ),
+    (
+        '{{ mustToDate "2006-01-02T15:04:05Z0700" "2021-03-04T05:06:07+0161" }}',
+        "err",
+        'call mustToDate: parsing time "2021-03-04T05:06:07+0161": time zone offset minute out of range',
+    ),
+    (
+        '{{ mustToDate "2006-01-02T15:04:05Z07:00:00" "2021-03-04T05:06:07+01:00:61" }}',
+        "err",
+        'call mustToDate: parsing time "2021-03-04T05:06:07+01:00:61": time zone offset second out of range',
+    ),
 ]
 
 
@@ -5121,27 +5488,8 @@ def test_live_oracle() -> None:
 
 
 # Real Helm behaviour polystack does not reproduce yet; each names its cause.
-KNOWN_GAPS = [
-    # Go converts an integer constant to derivePassword's uint32 counter; the
-    # template executor has no uint32 parameter type yet (TEMPLATE room).
-    ('{{ derivePassword "x" "x" "x" "x" "x" }}', "err", 'at: expected unsigned integer; found "x"'),
-    (
-        '{{ derivePassword .Values.f "long" "p" "u" "s" }}',
-        "err",
-        "at: wrong type for value; expected uint32; got float64",
-    ),
-    # Unicode script classes need script tables Python's re/unicodedata lack.
-    ('{{ mustRegexFind "\\\\p{Greek}+" "abc αβγ" }}', "ok", "αβγ"),
-    # gofmt prints an int64 nested in a slice with its Python repr (TEMPLATE room).
-    ("{{ list (add 1 1) }}", "ok", "[2]"),
-    # A map[string]string (split's result) is not assignable to a
-    # map[string]interface {} parameter; the executor's check accepts any dict.
-    (
-        '{{ keys (split "," "a,b") }}',
-        "err",
-        "at: wrong type for value; expected map[string]interface {}; got map[string]string",
-    ),
-]
+# (Empty: every known gap has been fixed and moved into CASES.)
+KNOWN_GAPS: list[tuple[str, str, str]] = []
 
 
 @pytest.mark.xfail(reason="known gap, see KNOWN_GAPS comments", strict=False)

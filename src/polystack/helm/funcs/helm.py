@@ -15,7 +15,10 @@ from functools import lru_cache
 from typing import Any
 
 from polystack.helm import jsongo, yamlgo
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList, signature
+from polystack.helm.template.gotypes import GoStruct, StringList, signature
+
+from . import tomlgo
+from .sprig import gotime
 
 # ---------------------------------------------------------------- YAML / JSON
 
@@ -147,6 +150,13 @@ def _toml_str(s: str) -> str:
     return "".join(out)
 
 
+_TOML_LOCAL_LAYOUTS = {
+    "datetime-local": "2006-01-02T15:04:05.999999999",
+    "date-local": "2006-01-02",
+    "time-local": "15:04:05.999999999",
+}
+
+
 def _toml_value(v: Any) -> str:
     if v is True:
         return "true"
@@ -163,7 +173,14 @@ def _toml_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         s = yamlgo.format_float_g(v)
         return s if "." in s or "e" in s else s + ".0"
+    if isinstance(v, gotime.GoTime):
+        layout = _TOML_LOCAL_LAYOUTS.get(getattr(v.zone, "name", ""))
+        if layout is not None:  # BurntSushi's local date/time zones print in UTC
+            return gotime.go_format(v.UTC(), layout)
+        return gotime.go_format(v, "2006-01-02T15:04:05.999999999Z07:00")
     if isinstance(v, (list, tuple)):
+        if any(x is None for x in v):
+            raise ValueError("toml: cannot encode array with nil element")
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
@@ -218,38 +235,40 @@ def _is_table_array(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
+def _encode_toml(v: Any) -> str:
+    """BurntSushi's Encoder.Encode; ValueError carries its error text."""
+    if v is None:
+        # reflect panics on the nil interface before the encoder starts
+        raise RuntimeError("reflect: call of reflect.Value.Type on zero Value")
+    if not isinstance(v, dict):
+        if _is_table_array(v):
+            raise ValueError("toml: top-level values must be Go maps or structs")
+        return _toml_value(v)
+    out = _TomlOut()
+    out.body(v, [])
+    return "".join(out.parts)
+
+
 @signature("interface {}")
 def to_toml(v: Any) -> str:
     try:
-        if not isinstance(v, dict):
-            return _toml_value(v)
-        out = _TomlOut()
-        out.body(v, [])
-        return "".join(out.parts)
+        return _encode_toml(v)
     except ValueError as e:
         return str(e)
 
 
-def _from_toml_value(v: Any) -> Any:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, int):
-        return Int64(v)
-    if isinstance(v, dict):
-        return {k: _from_toml_value(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_from_toml_value(x) for x in v]
-    return v
+@signature("interface {}")
+def must_to_toml(v: Any) -> str:
+    return _encode_toml(v)
 
 
 @signature("string")
 def from_toml(s: str) -> dict[str, Any]:
-    import tomllib
-
+    """Helm's fromTOML: BurntSushi/toml's Unmarshal; a parse error becomes the Error key."""
     try:
-        return _from_toml_value(tomllib.loads(s))
-    except tomllib.TOMLDecodeError as e:
-        return {"Error": f"toml: {e}"}
+        return tomlgo.loads(s)
+    except tomlgo.TOMLError as e:
+        return {"Error": str(e)}
 
 
 @signature("string", "string", "string", "string")
@@ -473,6 +492,7 @@ def helm_funcs() -> dict[str, Callable[..., Any]]:
     """Helm's additions to Sprig (context-free ones)."""
     return {
         "toToml": to_toml,
+        "mustToToml": must_to_toml,
         "fromToml": from_toml,
         "toYaml": to_yaml,
         "mustToYaml": must_to_yaml,

@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 
 from . import gofmt
 from .errors import FuncError
-from .gotypes import GoStruct, Int64, type_of
+from .gotypes import GoStruct, Int64, Uint8, is_unsigned, type_of
 from .values import NO_VALUE
 
 __all__ = ["BUILTINS", "html_escape", "js_escape", "eval_args"]
@@ -100,12 +100,12 @@ def index(item: Any, *indexes: Any) -> Any:
             x = _index_arg(ix, len(b))
             if x == len(b):
                 raise FuncError("reflect: string index out of range")
-            item = _Uint8(b[x])
+            item = Uint8(b[x])
         elif isinstance(item, bytes | bytearray):
             x = _index_arg(ix, len(item))
             if x == len(item):
                 raise FuncError("reflect: slice index out of range")
-            item = _Uint8(item[x])
+            item = Uint8(item[x])
         elif isinstance(item, dict):
             if ix is NO_VALUE:
                 raise FuncError("value is nil; should be of type string")
@@ -115,14 +115,6 @@ def index(item: Any, *indexes: Any) -> Any:
         else:
             raise FuncError(f"can't index item of type {_rtype(item)}")
     return item
-
-
-class _Uint8(int):
-    """A Go uint8 (a byte from indexing a string)."""
-
-    __slots__ = ()
-    go_type_name = "uint8"
-    go_kind = "uint8"
 
 
 @_builtin(RV, "..." + RV)
@@ -172,7 +164,7 @@ def _basic_kind(v: Any) -> str | None:
         return "float"
     if t is int or t is Int64:
         return "int"
-    if t is _Uint8:
+    if is_unsigned(v):
         return "uint"
     if t is complex:
         return "complex"

@@ -19,7 +19,7 @@ from . import gofmt
 from .builtins import truth
 from .errors import ExecError, FuncError
 from .gostrconv import quote
-from .gotypes import GoStruct, Int64, StringList, type_of
+from .gotypes import UNSIGNED_TYPES, GoStruct, Int64, StringList, type_of
 from .nodes import (
     BoolNode,
     ChainNode,
@@ -196,14 +196,29 @@ def _assignable(v: Any, typ: str) -> bool:
     if typ == "bool":
         return t is bool
     if typ == "[]interface {}":
-        return t is list or (isinstance(v, list) and not isinstance(v, StringList))
+        # a typed slice ([]string, []int, []map[string]interface {} ...) is not assignable
+        return t is list or (isinstance(v, list) and type_of(v) == typ)
     if typ == "[]string":
         return isinstance(v, StringList)
-    if typ == "map[string]interface {}":
-        return isinstance(v, dict)
+    if typ == "map[string]interface {}" or typ == "map[string]string":
+        # a named or differently typed map (map[string]string from split,
+        # engine.files ...) is not assignable; a named type over the same
+        # map type (common.Values) is
+        return isinstance(v, dict) and _map_type(v) == typ
     if typ == "[]uint8" or typ == "[]byte":
         return isinstance(v, bytes | bytearray)
     return type_of(v) == typ
+
+
+def _map_type(v: dict[Any, Any]) -> str:
+    """The map type a Go map value is assignable as (its underlying type if named)."""
+    t = type(v)
+    if t is dict:
+        return "map[string]interface {}"
+    under = getattr(t, "go_underlying", None)
+    if under is not None:
+        return str(under)
+    return str(getattr(v, "go_type_name", "map[string]interface {}"))
 
 
 def validate_type(st: State, value: Any, typ: str | None) -> Any:
@@ -247,6 +262,11 @@ def _convert_arg(st: State, dot: Any, typ: str, node: Node, fn: Callable[..., An
         if isinstance(node, NumberNode) and node.is_float:
             return node.float64
         fail(st, f"expected float; found {node}")
+    if typ in UNSIGNED_TYPES:
+        if isinstance(node, NumberNode) and node.is_uint:
+            cls = UNSIGNED_TYPES[typ]
+            return cls(node.uint64 & ((1 << cls.bits) - 1))
+        fail(st, f"expected unsigned integer; found {node}")
     if typ in ("int", "int64", "int32", "int8", "int16"):
         if isinstance(node, NumberNode) and node.is_int:
             return Int64(node.int64) if typ == "int64" else node.int64

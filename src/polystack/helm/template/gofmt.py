@@ -148,8 +148,10 @@ class _Printer:
         self.fmt_integer_base(v, 16, "v", _LDIGITS)
         self.sharp = sharp
 
-    def fmt_integer(self, v: int, verb: str) -> None:
-        if verb in "vd":
+    def fmt_integer(self, v: int, verb: str, unsigned: bool = False) -> None:
+        if verb == "v" and self.sharp_v and unsigned:
+            self.fmt_0x64(v, True)
+        elif verb in "vd":
             self.fmt_integer_base(v, 10, verb, _LDIGITS)
         elif verb == "x":
             self.fmt_integer_base(v, 16, verb, _LDIGITS)
@@ -384,7 +386,7 @@ class _Printer:
         elif t is bytes or t is bytearray:
             self.fmt_bytes(arg, verb, "[]byte")
         elif isinstance(arg, int) and not isinstance(arg, bool):
-            self.fmt_integer(int(arg), verb)
+            self.fmt_integer(int(arg), verb, _is_unsigned(arg))
         elif isinstance(arg, complex):
             self.fmt_complex(arg, verb)
         elif not self.handle_methods(arg, verb):
@@ -445,6 +447,14 @@ class _Printer:
                 self.fmt_bytes(v, verb, "[]uint8")
                 return
             if self.handle_methods(v, verb):
+                return
+            if isinstance(v, int) and not isinstance(v, bool):
+                # typed integers (uint8, uint64 ...): an int subclass whose
+                # repr must never reach the output
+                self.fmt_integer(int(v), verb, _is_unsigned(v))
+                return
+            if isinstance(v, float):
+                self.fmt_float(float(v), verb)
                 return
         if isinstance(v, dict):
             if self.sharp_v:
@@ -668,6 +678,11 @@ def _int_from_arg(a: tuple[Any, ...], argnum: int) -> tuple[int, bool, int]:
         if _too_large(num):
             num, isint = 0, False
     return num, isint, new
+
+
+def _is_unsigned(v: int) -> bool:
+    """Whether a typed Go integer is of an unsigned kind (uint8, uint32, uint64 ...)."""
+    return str(getattr(type(v), "go_kind", "int")).startswith("uint")
 
 
 def _rune_str(v: int) -> str:

@@ -10,6 +10,7 @@ bool                   ``bool``
 string                 ``str``
 int                    ``int`` (exactly ``int``)
 int64                  :class:`Int64` (an ``int`` subclass)
+uint8 ... uint64       :class:`Uint8` ... :class:`Uint64` (``int`` subclasses)
 float64                ``float``
 []byte                 ``bytes``
 []interface {}         ``list``
@@ -34,7 +35,11 @@ The executor then checks the argument count (``wrong number of args for
 NAME: want 2 got 3``) and each argument's type exactly as Go's exec.go
 ``evalArg``/``validateType`` do.  Supported type names: ``interface {}``,
 ``string``, ``int``, ``int64``, ``float64``, ``bool``, ``[]interface {}``,
-``map[string]interface {}``, ``[]string`` and ``...T`` for a final variadic
+``map[string]interface {}``, ``map[string]string``, ``[]string``, the
+unsigned kinds ``uint``, ``uint8``, ``uint16``, ``uint32``, ``uint64`` and
+``uintptr`` (a literal must be a non-negative integer constant: ``expected
+unsigned integer; found -1``; the value is truncated to the type's width as
+Go's ``reflect.Value.SetUint`` does) and ``...T`` for a final variadic
 parameter.
 """
 
@@ -47,6 +52,14 @@ __all__ = [
     "GoStruct",
     "Int64",
     "StringList",
+    "UNSIGNED_TYPES",
+    "Uint",
+    "Uint8",
+    "Uint16",
+    "Uint32",
+    "Uint64",
+    "Uintptr",
+    "is_unsigned",
     "kind_of",
     "type_of",
     "truth",
@@ -62,6 +75,73 @@ class Int64(int):
 
     def __repr__(self) -> str:
         return f"Int64({int(self)})"
+
+
+class _Unsigned(int):
+    """Base of Go's unsigned integer types; ``go_kind`` names the kind."""
+
+    __slots__ = ()
+    go_type_name: ClassVar[str] = "uint"
+    go_kind: ClassVar[str] = "uint"
+    bits: ClassVar[int] = 64
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({int(self)})"
+
+
+class Uint(_Unsigned):
+    """A Go ``uint``."""
+
+    __slots__ = ()
+
+
+class Uint8(_Unsigned):
+    """A Go ``uint8`` (a byte: an element of a string or ``[]byte``)."""
+
+    __slots__ = ()
+    go_type_name = go_kind = "uint8"
+    bits = 8
+
+
+class Uint16(_Unsigned):
+    """A Go ``uint16``."""
+
+    __slots__ = ()
+    go_type_name = go_kind = "uint16"
+    bits = 16
+
+
+class Uint32(_Unsigned):
+    """A Go ``uint32`` (derivePassword's counter)."""
+
+    __slots__ = ()
+    go_type_name = go_kind = "uint32"
+    bits = 32
+
+
+class Uint64(_Unsigned):
+    """A Go ``uint64``."""
+
+    __slots__ = ()
+    go_type_name = go_kind = "uint64"
+
+
+class Uintptr(_Unsigned):
+    """A Go ``uintptr``."""
+
+    __slots__ = ()
+    go_type_name = go_kind = "uintptr"
+
+
+#: Go's unsigned integer type names and the Python class standing for each.
+UNSIGNED_TYPES: dict[str, type[_Unsigned]] = {
+    c.go_type_name: c for c in (Uint, Uint8, Uint16, Uint32, Uint64, Uintptr)
+}
+
+
+def is_unsigned(v: Any) -> bool:
+    """Whether ``v`` is a Go unsigned integer (any ``int`` whose ``go_kind`` is ``uint*``)."""
+    return isinstance(v, int) and str(getattr(type(v), "go_kind", "")).startswith("uint")
 
 
 class StringList(list):

@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList
+from polystack.helm.template.gotypes import GoStruct, Int64, StringList, Uint8
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -243,14 +243,6 @@ def slice_items(v: Any) -> list[Any]:
     if isinstance(v, bytes | bytearray):
         return [Uint8(b) for b in v]
     return list(v)
-
-
-class Uint8(int):
-    """A Go ``uint8`` (an element of a []byte seen through reflection)."""
-
-    __slots__ = ()
-    go_type_name = "uint8"
-    go_kind = "uint8"
 
 
 def kind_name(v: Any) -> str:

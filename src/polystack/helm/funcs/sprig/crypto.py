@@ -110,15 +110,11 @@ _CHARS = {
 }
 
 
-@signature("interface {}", "string", "string", "string", "string")
-def derive_password(counter: Any, password_type: str, password: str, user: str, site: str) -> str:
+@signature("uint32", "string", "string", "string", "string")
+def derive_password(counter: int, password_type: str, password: str, user: str, site: str) -> str:
     templates = _TEMPLATES.get(password_type)
     if templates is None:
         return f"cannot find password template {password_type}"
-    if not isinstance(counter, int) or isinstance(counter, bool):
-        from polystack.helm.template.gotypes import type_of
-
-        raise GoError(f"wrong type for value; expected uint32; got {type_of(counter)}")
     ctr = int(counter) & 0xFFFFFFFF
     ub = user.encode("utf-8", "surrogatepass")
     sb = site.encode("utf-8", "surrogatepass")
@@ -263,10 +259,17 @@ def _build(
 ) -> Certificate:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     ip_list = _net_ips(ips)
     dns_list = _dns_names(dns)
+    sig_hash = _sig_hash(signer)  # x509.CreateCertificate checks the signer first
+    if isinstance(priv, dsa.DSAPrivateKey):
+        # then marshalPublicKey, which knows no DSA
+        raise GoError(
+            "error creating certificate: x509: unsupported public key type: *dsa.PublicKey"
+        )
     now = _dt.datetime.now(_dt.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]) if cn else x509.Name([])
     pub = priv.public_key()
@@ -312,7 +315,7 @@ def _build(
         sans: list[x509.GeneralName] = [x509.DNSName(d) for d in dns_list]
         sans += [x509.IPAddress(i) for i in ip_list]
         b = b.add_extension(x509.SubjectAlternativeName(sans), critical=not cn)
-    cert = b.sign(signer, _sig_hash(signer))
+    cert = b.sign(signer, sig_hash)
     return Certificate(
         cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), _pem_for_key(priv)
     )

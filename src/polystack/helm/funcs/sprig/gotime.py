@@ -169,6 +169,42 @@ class GoTime(GoStruct):
     def Unix(self) -> int:  # noqa: N802
         return self.sec
 
+    def UnixMilli(self) -> int:  # noqa: N802
+        return self.sec * 1000 + self.nsec // MS
+
+    def UnixMicro(self) -> int:  # noqa: N802
+        return self.sec * 1000_000 + self.nsec // US
+
+    def Year(self) -> int:  # noqa: N802
+        return self.fields()[0]
+
+    def Day(self) -> int:  # noqa: N802
+        return self.fields()[2]
+
+    def Hour(self) -> int:  # noqa: N802
+        return self.fields()[3]
+
+    def Minute(self) -> int:  # noqa: N802
+        return self.fields()[4]
+
+    def Second(self) -> int:  # noqa: N802
+        return self.fields()[5]
+
+    def Nanosecond(self) -> int:  # noqa: N802
+        return self.nsec
+
+    def YearDay(self) -> int:  # noqa: N802
+        return self.fields()[7]
+
+    def IsZero(self) -> bool:  # noqa: N802
+        return self.is_zero()
+
+    def UTC(self) -> GoTime:  # noqa: N802
+        return GoTime(self.sec, self.nsec, _UTC, self.mono)
+
+    def Local(self) -> GoTime:  # noqa: N802
+        return GoTime(self.sec, self.nsec, local_zone(), self.mono)
+
     def UnixNano(self) -> int:  # noqa: N802
         return self.sec * SECOND + self.nsec
 
@@ -652,6 +688,12 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
                             raise ValueError
                     digits = part.replace(":", "")
                     hh, mm, ss = int(digits[0:2]), int(digits[2:4] or 0), int(digits[4:6] or 0)
+                    # Go checks with > (offsets of 24 hours or 60 minutes occur)
+                    for part_v, what in ((hh, "hour"), (mm, "minute"), (ss, "second")):
+                        if part_v > (24 if what == "hour" else 60):
+                            raise _perr(
+                                alayout, avalue, "", "", f": time zone offset {what} out of range"
+                            )
                     z_offset = sign * (hh * 3600 + mm * 60 + ss)
                     value = v[len(fmt) :]
         except ValueError as e:
@@ -683,12 +725,11 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
     wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + sec
     if z_offset is not None:
         secs = wall - z_offset
-        if z_name == "UTC" and z_offset == 0 and kind_is_utc(loc):
+        if z_name == "UTC" and z_offset == 0:
+            # "Z" or "UTC" in the value: Go's parse sets z = UTC, whatever loc is
             return GoTime(secs, nsec, _UTC)
         if zone_at(loc, secs)[1] == z_offset:
             return GoTime(secs, nsec, loc)
-        if z_offset == 0 and z_name == "UTC":
-            return GoTime(secs, nsec, _UTC)
         return GoTime(secs, nsec, _FixedZone("", z_offset))
     if z_name:
         off = local_offset(loc, wall)

@@ -5,9 +5,9 @@ Go's own ``error parsing regexp: ...`` text (backreferences, lookaround,
 nested repetition, bad escapes ...), and translates the rest into an
 equivalent Python pattern: ``$`` is end of text unless ``(?m)``, ``\\d \\w
 \\s \\b`` are ASCII, flags are scoped as RE2 scopes them, ``(?U)`` swaps
-greediness, POSIX ``[[:alpha:]]`` classes and ``\\pL``-style Unicode general
-categories are expanded.  Unicode *script* classes (``\\p{Greek}``) are not
-supported and raise `RegexpError` with "not supported".
+greediness, POSIX ``[[:alpha:]]`` classes and the Unicode classes ``\\pL``,
+``\\p{Lu}``, ``\\p{Greek}``, ``\\p{Letter}`` ... are expanded into
+explicit ranges (see :mod:`.re2_unicode` for the names Go accepts).
 
 `GoRegexp` then implements Go's match iteration rules (FindAll, ReplaceAll,
 Split, Expand) which differ from Python's around empty matches.
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-import unicodedata
 from dataclasses import dataclass
+
+from .re2_unicode import unicode_class
 
 __all__ = ["RegexpError", "GoRegexp", "compile_re2", "quote_meta"]
 
@@ -70,33 +70,6 @@ def _lit(c: str) -> str:
     if ord(c) < 0x20 or ord(c) == 0x7F:
         return f"\\x{ord(c):02x}"
     return c
-
-
-@functools.lru_cache(maxsize=64)
-def _category_class(cat: str) -> str:
-    """Ranges (Python class body) of a Unicode general category (``L``, ``Lu`` ...)."""
-    ranges: list[tuple[int, int]] = []
-    start = -1
-    prev = -2
-    for cp in range(sys.maxunicode + 1):
-        c = unicodedata.category(chr(cp))
-        ok = c == cat if len(cat) == 2 else c[0] == cat
-        if ok:
-            if cp != prev + 1:
-                if start >= 0:
-                    ranges.append((start, prev))
-                start = cp
-            prev = cp
-    if start >= 0:
-        ranges.append((start, prev))
-    return "".join(_lit(chr(a)) if a == b else f"{_lit(chr(a))}-{_lit(chr(b))}" for a, b in ranges)
-
-
-_CATEGORIES = {
-    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No",
-    "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So",
-    "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co",
-}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -184,15 +157,11 @@ class _Parser:
             if name.startswith("^"):
                 neg = not neg
                 name = name[1:]
-            if name == "Any":
-                return ("neg" if neg else "class"), "\\x00-\\U0010ffff"
-            if name not in _CATEGORIES:
-                if name.isalpha() and len(name) > 1:
-                    raise RegexpError(
-                        f"error parsing regexp: Unicode class \\p{{{name}}} is not supported by polystack"
-                    )
+            table = unicode_class(name)
+            if table is None:
                 raise _err("invalid character class range", self.t[start : self.pos])
-            return ("neg" if neg else "class"), _category_class(name)
+            body, inverted = table
+            return ("neg" if neg != inverted else "class"), body
         if not in_class:
             if c == "A":
                 return "assert", "\\A"
@@ -275,6 +244,9 @@ class _Parser:
         c = self.t[self.pos]
         if c == "\\":
             esc_start = self.pos
+            if range_end and self.peek(1) in ("p", "P", "d", "D", "s", "S", "w", "W"):
+                # a class escape cannot end a range: Go's parseEscape stops at the letter
+                raise _err("invalid escape sequence", self.t[esc_start : esc_start + 2])
             kind, val = self.parse_escape(in_class=True)
             if kind == "char":
                 return val
