@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from .gpg_keys import gpg_keys  # noqa: F401 - GnuPG-made keys for the provenance tests
+
 CHARTS_DIR = os.path.join(os.path.dirname(__file__), "charts")
 
 

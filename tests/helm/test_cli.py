@@ -316,7 +316,7 @@ def _restore_cwd() -> Any:
     os.chdir(cwd)
 
 
-def test_template_dependency_update_and_unsupported(tmp_path: Any) -> None:
+def test_template_dependency_update_and_generate_name(tmp_path: Any) -> None:
     app = tmp_path / "app"
     shutil.copytree(os.path.join(CHARTS_DIR, "fail-required"), app)
     shutil.copytree(os.path.join(PARENT, "charts", "sub2"), tmp_path / "sub2")
@@ -332,8 +332,10 @@ def test_template_dependency_update_and_unsupported(tmp_path: Any) -> None:
     r = run("template", str(app), "--set", "database.host=h", "--dependency-update")
     assert r.exit_code == 0, r.output
     assert "# Source: fail-required/charts/sub2/templates/svc.yaml" in r.output
-    r = run("template", str(app), "--generate-name")
-    assert r.exit_code == 1 and "not supported" in r.output
+    # one argument and --generate-name: `helm template` presets "release-name"
+    r = run("template", str(app), "--set", "database.host=h", "--generate-name")
+    assert r.exit_code == 0, r.output
+    assert "release-name" in r.output
 
 
 def test_template_debug_drops_hint() -> None:

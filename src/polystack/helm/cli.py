@@ -1,5 +1,5 @@
 """`polystack helm ...`: Helm's command line (create, lint, template, package,
-show, dependency, repo, search, pull) with Helm's flags and output.
+show, dependency, repo, search, pull, verify) with Helm's flags and output.
 
 Everything heavy is imported inside the commands so that `polystack helm`
 starts fast and never imports the servers.
@@ -259,6 +259,17 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
 
 @helm_group.command("package")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--sign", is_flag=True, help="use a PGP private key to sign this package")
+@click.option(
+    "--key", default="", help="name of the key to use when signing. Used if --sign is true"
+)
+@click.option("--keyring", default=None, help="location of a public keyring")
+@click.option(
+    "--passphrase-file",
+    default="",
+    help='location of a file which contains the passphrase for the signing key. Use "-" in'
+    " order to read from stdin.",
+)
 @click.option("--version", default="", help="set the version on the chart to this semver version")
 @click.option("--app-version", default="", help="set the appVersion on the chart to this version")
 @click.option("-d", "--destination", default=".", help="location to write the chart.")
@@ -270,6 +281,10 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
 )
 def package_cmd(
     paths: tuple[str, ...],
+    sign: bool,
+    key: str,
+    keyring: str | None,
+    passphrase_file: str,
     version: str,
     app_version: str,
     destination: str,
@@ -277,7 +292,21 @@ def package_cmd(
 ) -> None:
     """package a chart directory into a chart archive"""
     from polystack.helm.package import PackageError, package
+    from polystack.helm.provenance import (
+        PassphraseSource,
+        ProvenanceError,
+        default_keyring,
+        sign_chart,
+    )
 
+    if keyring is None:
+        keyring = default_keyring()
+    if sign:
+        if not key:
+            raise _fail("--key is required for signing a package")
+        if not keyring:
+            raise _fail("--keyring is required for signing a package")
+    passphrases = PassphraseSource(passphrase_file, echo=lambda t: click.echo(t, nl=False))
     for p in paths:
         try:
             if dependency_update:
@@ -285,13 +314,34 @@ def package_cmd(
 
                 dep_update(p, out=lambda s: click.echo(s, nl=False))
             dest = package(p, destination, version=version, app_version=app_version)
-        except (PackageError, OSError) as e:
+            if sign:
+                sign_chart(dest, key, keyring, passphrases.fetcher)
+        except (PackageError, ProvenanceError, OSError) as e:
             raise _fail(str(e)) from None
         except Exception as e:
             if type(e).__name__ in ("ChartError", "RepoError"):
                 raise _fail(str(e)) from None
             raise
         click.echo(f"Successfully packaged chart and saved it to: {dest}")
+
+
+# ---------------------------------------------------------------- verify
+
+
+@helm_group.command("verify")
+@click.argument("args", nargs=-1, metavar="PATH")
+@click.option("--keyring", default=None, help="keyring containing public keys")
+def verify_cmd(args: tuple[str, ...], keyring: str | None) -> None:
+    """verify that a chart at the given path has been signed and is valid"""
+    from polystack.helm.provenance import ProvenanceError, default_keyring, verify_chart
+
+    if len(args) != 1:
+        raise _fail('"helm verify" requires 1 argument\n\nUsage:  helm verify PATH [flags]')
+    try:
+        v = verify_chart(args[0], args[0] + ".prov", keyring or default_keyring())
+    except ProvenanceError as e:
+        raise _fail(str(e)) from None
+    click.echo(v.output(), nl=False)
 
 
 # ---------------------------------------------------------------- show
@@ -350,28 +400,52 @@ def dependency_list_cmd(chart: str) -> None:
         raise _fail(str(e)) from None
 
 
+def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--keyring", default=None, help="keyring containing public keys")(f)
+    f = click.option("--verify", is_flag=True, help="verify the packages against signatures")(f)
+    return click.option("--skip-refresh", is_flag=True)(f)
+
+
 @dependency_group.command("update")
 @click.argument("chart", default=".")
-@click.option("--skip-refresh", is_flag=True)
-def dependency_update_cmd(chart: str, skip_refresh: bool) -> None:
+@_dependency_options
+def dependency_update_cmd(
+    chart: str, skip_refresh: bool, verify: bool, keyring: str | None
+) -> None:
     """update charts/ based on the contents of Chart.yaml"""
     from polystack.helm.dependency import RepoError, dependency_update
+    from polystack.helm.provenance import default_keyring
+    from polystack.helm.repo import VERIFY_ALWAYS, VERIFY_NEVER
 
     try:
-        dependency_update(chart, out=lambda s: click.echo(s, nl=False), skip_refresh=skip_refresh)
+        dependency_update(
+            chart,
+            out=lambda s: click.echo(s, nl=False),
+            skip_refresh=skip_refresh,
+            verify=VERIFY_ALWAYS if verify else VERIFY_NEVER,
+            keyring=keyring or default_keyring(),
+        )
     except RepoError as e:
         raise _fail(str(e)) from None
 
 
 @dependency_group.command("build")
 @click.argument("chart", default=".")
-@click.option("--skip-refresh", is_flag=True)
-def dependency_build_cmd(chart: str, skip_refresh: bool) -> None:
+@_dependency_options
+def dependency_build_cmd(chart: str, skip_refresh: bool, verify: bool, keyring: str | None) -> None:
     """rebuild the charts/ directory based on the Chart.lock file"""
     from polystack.helm.dependency import RepoError, dependency_build
+    from polystack.helm.provenance import default_keyring
+    from polystack.helm.repo import VERIFY_IF_POSSIBLE, VERIFY_NEVER
 
     try:
-        dependency_build(chart, out=lambda s: click.echo(s, nl=False), skip_refresh=skip_refresh)
+        dependency_build(
+            chart,
+            out=lambda s: click.echo(s, nl=False),
+            skip_refresh=skip_refresh,
+            verify=VERIFY_IF_POSSIBLE if verify else VERIFY_NEVER,
+            keyring=keyring or default_keyring(),
+        )
     except RepoError as e:
         raise _fail(str(e)) from None
 
@@ -504,10 +578,24 @@ def search_repo_cmd(
     default=".",
     help="if untar is specified, this flag specifies the name of the directory into which the chart is expanded",
 )
+@click.option("--verify", is_flag=True, help="verify the package before using it")
+@click.option(
+    "--prov", is_flag=True, help="fetch the provenance file, but don't perform verification"
+)
+@click.option("--keyring", default=None, help="location of public keys used for verification")
 def pull_cmd(
-    chart: str, repo: str, version: str, destination: str, untar: bool, untardir: str
+    chart: str,
+    repo: str,
+    version: str,
+    destination: str,
+    untar: bool,
+    untardir: str,
+    verify: bool,
+    prov: bool,
+    keyring: str | None,
 ) -> None:
     """download a chart from a repository and (optionally) unpack it in local directory"""
+    from polystack.helm.provenance import default_keyring
     from polystack.helm.repo import RepoError, pull
 
     try:
@@ -518,6 +606,9 @@ def pull_cmd(
             destination=destination,
             untar=untar,
             untardir=untardir,
+            verify=verify,
+            prov=prov,
+            keyring=keyring or default_keyring(),
         )
     except RepoError as e:
         raise _fail(str(e)) from None
@@ -573,21 +664,19 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     from polystack.helm.funcs.helm import Capabilities, parse_kube_version
     from polystack.helm.ignore import BadPattern
     from polystack.helm.ignore import match as path_match
+    from polystack.helm.naming import name_and_chart
 
-    if len(o.args) > 2:
-        return "", f"expected at most two arguments, unexpected arguments: {', '.join(o.args[2:])}"
-    if len(o.args) == 2:
-        name, chart_ref = o.args
-    else:
-        name, chart_ref = "release-name", o.args[0]
     kube = None
     if o.kube_version:
         try:
             kube = parse_kube_version(o.kube_version)
         except ValueError as e:
             return "", f"invalid kube version '{o.kube_version}': {e}"
-    if o.generate_name or o.name_template:
-        return "", "--generate-name and --name-template are not supported by polystack helm"
+    try:
+        # `helm template` sets the install's release name to "release-name"
+        name, chart_ref = name_and_chart(o.args, "release-name", o.name_template, o.generate_name)
+    except ValueError as e:
+        return "", str(e)
     try:
         chart_path = _locate_chart(chart_ref)
         ch = chartmod.load(chart_path)

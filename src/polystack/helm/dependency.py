@@ -14,12 +14,15 @@ from typing import Any
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.chart import API_V1, Chart, ChartError, Dependency, load, load_dir
 from polystack.helm.repo import (
+    VERIFY_NEVER,
     IndexFile,
     RepoError,
     _check,
     _download,
     _semver,
     _table,
+    chart_url,
+    fetch_provenance,
     go_now,
     http_get,
     load_repositories,
@@ -121,7 +124,13 @@ def _resolve(chart_path: str, req: list[Dependency]) -> list[Dependency]:
     return locked
 
 
-def _download_all(chart_path: str, deps: list[Dependency], out: Any) -> None:
+def _download_all(
+    chart_path: str,
+    deps: list[Dependency],
+    out: Any,
+    verify: str = VERIFY_NEVER,
+    keyring: str = "",
+) -> None:
     from polystack.helm.package import save
 
     charts_dir = os.path.join(chart_path, "charts")
@@ -142,7 +151,19 @@ def _download_all(chart_path: str, deps: list[Dependency], out: Any) -> None:
                 url = next(str(r["url"]) for r in load_repositories() if r.get("name") == alias)
             out(f"Downloading {d.name} from repo {d.repository}\n")
             idx = IndexFile.parse(http_get(url_join(url, "index.yaml")))
-            _download(idx.get(d.name, d.version), url, tmp)
+            cv = idx.get(d.name, d.version)
+            archive = _download(cv, url, tmp)
+            churl = chart_url(cv, url)
+            try:
+                said, _ = fetch_provenance(churl, archive, churl, verify, keyring)
+            except RepoError as e:
+                # Manager.downloadAll's save error: nothing of this run reaches charts/
+                err = f"could not download {churl}: {e}"
+                out(f"Save error occurred:  {err}\n")
+                out("Deleting newly downloaded charts, restoring pre-update state\n")
+                raise RepoError(err) from None
+            if said:
+                out(said)
         out("Deleting outdated charts\n")
         os.makedirs(charts_dir, exist_ok=True)
         keep = {d.name for d in deps if not d.repository}
@@ -188,7 +209,13 @@ def _update_repositories(out: Any) -> None:
     out("Update Complete. ⎈Happy Helming!⎈\n")
 
 
-def dependency_update(chart_path: str, out: Any = print, skip_refresh: bool = False) -> None:
+def dependency_update(
+    chart_path: str,
+    out: Any = print,
+    skip_refresh: bool = False,
+    verify: str = VERIFY_NEVER,
+    keyring: str = "",
+) -> None:
     try:
         c = load_dir(chart_path)
     except ChartError as e:
@@ -199,7 +226,7 @@ def dependency_update(chart_path: str, out: Any = print, skip_refresh: bool = Fa
     if not skip_refresh:
         _update_repositories(out)
     locked = _resolve(chart_path, req)
-    _download_all(chart_path, locked, out)
+    _download_all(chart_path, locked, out, verify, keyring)
     digest = hash_req(req, locked)
     if c.lock is not None and c.lock.digest == digest:
         return
@@ -216,13 +243,19 @@ def dependency_update(chart_path: str, out: Any = print, skip_refresh: bool = Fa
     )
 
 
-def dependency_build(chart_path: str, out: Any = print, skip_refresh: bool = False) -> None:
+def dependency_build(
+    chart_path: str,
+    out: Any = print,
+    skip_refresh: bool = False,
+    verify: str = VERIFY_NEVER,
+    keyring: str = "",
+) -> None:
     try:
         c = load_dir(chart_path)
     except ChartError as e:
         raise RepoError(str(e)) from None
     if c.lock is None:
-        dependency_update(chart_path, out, skip_refresh)
+        dependency_update(chart_path, out, skip_refresh, verify, keyring)
         return
     req = c.metadata.dependencies
     if hash_req(req, c.lock.dependencies) != c.lock.digest:
@@ -245,7 +278,7 @@ def dependency_build(chart_path: str, out: Any = print, skip_refresh: bool = Fal
         )
     if not skip_refresh:
         _update_repositories(out)
-    _download_all(chart_path, [d for d in c.lock.dependencies], out)
+    _download_all(chart_path, [d for d in c.lock.dependencies], out, verify, keyring)
 
 
 def dependency_list(chart_path: str) -> str:

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.chart import (
@@ -24,6 +24,9 @@ from polystack.helm.chart import (
     Metadata,
     load,
 )
+
+if TYPE_CHECKING:
+    from polystack.helm.provenance import Verification
 
 
 class RepoError(Exception):
@@ -520,18 +523,59 @@ def _find_repo_url(ref: str) -> tuple[str, str]:
     raise RepoError(f"repo {repo_name} not found")
 
 
-def _download(cv: ChartVersion, repo_url: str, dest_dir: str) -> str:
+def chart_url(cv: ChartVersion, repo_url: str) -> str:
+    """The absolute download URL of a chart version (its first URL, resolved)."""
     if not cv.urls:
         raise RepoError(f"chart {cv.name} has no downloadable URLs")
     u = cv.urls[0]
     if not urllib.parse.urlsplit(u).scheme:
         u = url_join(repo_url, u)
+    return u
+
+
+def _download(cv: ChartVersion, repo_url: str, dest_dir: str) -> str:
+    u = chart_url(cv, repo_url)
     data = http_get(u)
     os.makedirs(dest_dir, exist_ok=True)
     target = os.path.join(dest_dir, os.path.basename(urllib.parse.urlsplit(u).path))
     with open(target, "wb") as fh:
         fh.write(data)
     return target
+
+
+# ChartDownloader verification strategies (pkg/downloader)
+VERIFY_NEVER = "never"
+VERIFY_IF_POSSIBLE = "if-possible"
+VERIFY_ALWAYS = "always"
+VERIFY_LATER = "later"
+
+
+def fetch_provenance(
+    url: str, archive: str, ref: str, strategy: str, keyring: str
+) -> tuple[str, Verification | None]:
+    """The provenance half of ChartDownloader.DownloadTo: fetch URL.prov next to the
+    archive and, unless `later`, verify it. Returns the warning Helm prints when
+    the .prov is missing and that is allowed, and the verification; raises
+    RepoError with Helm's text on failure."""
+    from polystack.helm.provenance import ProvenanceError, verify_chart
+
+    if strategy == VERIFY_NEVER:
+        return "", None
+    prov_url = url + ".prov"
+    try:
+        body = http_get(prov_url)
+    except RepoError as e:
+        if strategy == VERIFY_ALWAYS:
+            raise RepoError(f'failed to fetch provenance "{prov_url}"') from None
+        return f"WARNING: Verification not found for {ref}: {e}\n", None
+    with open(archive + ".prov", "wb") as fh:
+        fh.write(body)
+    if strategy == VERIFY_LATER:
+        return "", None
+    try:
+        return "", verify_chart(archive, archive + ".prov", keyring)
+    except ProvenanceError as e:
+        raise RepoError(str(e)) from None
 
 
 def pull(
@@ -541,7 +585,12 @@ def pull(
     destination: str = ".",
     untar: bool = False,
     untardir: str = ".",
+    verify: bool = False,
+    prov: bool = False,
+    keyring: str = "",
 ) -> str:
+    """action.Pull.Run for HTTP repositories; returns what Helm prints."""
+    by_url = bool(repo_url)
     if repo_url:
         idx = IndexFile.parse(http_get(url_join(repo_url, "index.yaml")))
         name = chart_ref
@@ -560,19 +609,27 @@ def pull(
             if version
             else f'chart "{name}" not found in {repo_url} repository'
         ) from None
+    url = chart_url(cv, repo_url)
+    # with --repo, Helm downloads the resolved chart URL, which is also the name it reports
+    ref = url if by_url else chart_ref
+    strategy = VERIFY_ALWAYS if verify else VERIFY_LATER if prov else VERIFY_NEVER
     if untar:
         tmp = tempfile.mkdtemp(prefix="helm-pull-")
         try:
             archive = _download(cv, repo_url, tmp)
+            out, v = fetch_provenance(url, archive, ref, strategy, keyring)
+            if v is not None:
+                out += v.output()
             target_root = (
                 untardir if os.path.isabs(untardir) else os.path.join(destination, untardir)
             )
             expand(archive, target_root)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        return ""
-    _download(cv, repo_url, destination)
-    return ""
+        return out
+    archive = _download(cv, repo_url, destination)
+    out, v = fetch_provenance(url, archive, ref, strategy, keyring)
+    return out + (v.output() if v is not None else "")
 
 
 def expand(archive: str, dest: str) -> None:
