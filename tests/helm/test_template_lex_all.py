@@ -7,18 +7,26 @@ return None so the parser falls back to ``Lexer``.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
+import sys
+from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polystack.helm.template import ParseError
 from polystack.helm.template.lexer import ItemType as T
-from polystack.helm.template.lexer import Lexer, lex_all
+from polystack.helm.template.lexer import Lexer, lex_all, lex_items
+from polystack.helm.template.parse import parse
+
+parse_module = sys.modules["polystack.helm.template.parse"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def slow(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple]:
+def raw(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple]:
     lx = Lexer("t", text)
     lx.break_ok = break_ok
     lx.continue_ok = continue_ok
@@ -30,11 +38,24 @@ def slow(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tup
             return out
 
 
+def slow(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple]:
+    """lex_items: Lexer's items with the SPACE items folded into the next item's flag."""
+    items = lex_items("t", text, break_ok, continue_ok)
+    assert [it.typ for it in items[-4:]] == [T.EOF] * 4  # the lookahead's padding
+    out = [(it.typ, it.pos, it.val, it.line, it.space) for it in items[:-4]]
+    # the folding loses nothing but the SPACE items themselves
+    want = raw(text, break_ok, continue_ok)
+    kept = [i for i, w in enumerate(want) if w[0] != T.SPACE]
+    assert [o[:4] for o in out] == [want[i] for i in kept]
+    assert [o[4] for o in out] == [i > 0 and want[i - 1][0] == T.SPACE for i in kept]
+    return out
+
+
 def fast(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[tuple] | None:
     items = lex_all(text, break_ok, continue_ok)
     if items is None:
         return None
-    return [(it.typ, it.pos, it.val, it.line) for it in items]
+    return [(it.typ, it.pos, it.val, it.line, it.space) for it in items]
 
 
 def check(text: str, break_ok: bool = True, continue_ok: bool = True) -> bool:
@@ -202,3 +223,78 @@ def test_lex_all_on_every_chart_template_in_the_repository() -> None:
                 if got is not None:
                     assert got == slow(text), path
     assert n > 0
+
+
+@contextlib.contextmanager
+def _lex_all_disabled() -> Iterator[None]:
+    saved = parse_module.lex_all
+    parse_module.lex_all = lambda *a: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        parse_module.lex_all = saved
+
+
+def _parse_outcome(text: str) -> tuple[str, Any]:
+    try:
+        trees = parse("t", text, lambda name: name in ("f", "g", "include", "quote"))
+    except ParseError as e:
+        return "err", str(e)
+    return "ok", {name: str(tree.root) for name, tree in trees.items()}
+
+
+ACTION_FRAGMENTS = [
+    "{{",
+    "}}",
+    "{{- ",
+    " -}}",
+    " ",
+    "\n",
+    ".a",
+    ".b",
+    ".a.b",
+    "$",
+    "$x",
+    " := ",
+    " = ",
+    ", ",
+    "|",
+    " | ",
+    "(",
+    ")",
+    "f",
+    "g",
+    "nope",
+    "include",
+    '"s"',
+    "1",
+    "-2",
+    "nil",
+    "true",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    '"n"',
+    "block",
+    "template",
+    "break",
+    "continue",
+    "text\n",
+    "{{/* c */}}",
+    "é",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(ACTION_FRAGMENTS), max_size=25))
+def test_parser_same_result_from_either_lexer(parts: list[str]) -> None:
+    """The parser's result (trees or Go's error text, line included) is the same
+    from lex_all's items as from Lexer's."""
+    text = "".join(parts)
+    fast_result = _parse_outcome(text)
+    with _lex_all_disabled():
+        slow_result = _parse_outcome(text)
+    assert fast_result == slow_result, text

@@ -107,6 +107,9 @@ class Item:
     pos: int
     val: str
     line: int
+    # in the parser's item list, SPACE items are folded into this flag of the
+    # item after them (see lex_items)
+    space: bool = False
 
     def __str__(self) -> str:
         # item.String() in lex.go
@@ -616,7 +619,7 @@ def _sharp_u(r: str) -> str:
 # per item. ``lex_all`` cuts each action out of the text at its closing
 # delimiter and splits it with one ``findall``, for the texts that use the
 # default delimiters and lex without error, and returns the same items as
-# ``Lexer``. Anything else (an error, a non-ASCII word, an unusual number, a
+# ``lex_items`` (``Lexer``'s, with the SPACE items folded). Anything else (an error, a non-ASCII word, an unusual number, a
 # string holding "}}") returns None and the parser falls back to ``Lexer``, which
 # then produces Go's error text. tests/helm/test_template_lex_all.py checks the
 # two agree on generated texts.
@@ -739,38 +742,42 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
                 return None
             toks, stop, rtrim = found
         depth = 0
+        sp = False  # the item follows a SPACE item (folded, see lex_items)
         for tok in toks:
             k = first.get(tok[0], _K_OTHER)
             if k == _K_SPACE:
-                append(Item(_T_SPACE, pos, tok, line))
+                sp = True
                 if "\n" in tok:
                     line += tok.count("\n")
-            elif k == _K_WORD:
-                append(Item(words.get(tok, _T_IDENTIFIER), pos, tok, line))
+                pos += len(tok)
+                continue
+            if k == _K_WORD:
+                append(Item(words.get(tok, _T_IDENTIFIER), pos, tok, line, sp))
             elif k == _K_DOT:
                 if len(tok) == 1:
-                    append(Item(_T_DOT, pos, tok, line))
+                    append(Item(_T_DOT, pos, tok, line, sp))
                 elif "0" <= tok[1] <= "9":
-                    append(Item(_T_NUMBER, pos, tok, line))
+                    append(Item(_T_NUMBER, pos, tok, line, sp))
                 else:
-                    append(Item(_T_FIELD, pos, tok, line))
+                    append(Item(_T_FIELD, pos, tok, line, sp))
             elif k == _K_VAR:
-                append(Item(_T_VARIABLE, pos, tok, line))
+                append(Item(_T_VARIABLE, pos, tok, line, sp))
             elif k == _K_NUMBER:
-                append(Item(_T_NUMBER, pos, tok, line))
+                append(Item(_T_NUMBER, pos, tok, line, sp))
             elif k == _K_LPAREN:
-                append(Item(_T_LEFT_PAREN, pos, tok, line))
+                append(Item(_T_LEFT_PAREN, pos, tok, line, sp))
                 depth += 1
             elif k == _K_RPAREN:
-                append(Item(_T_RIGHT_PAREN, pos, tok, line))
+                append(Item(_T_RIGHT_PAREN, pos, tok, line, sp))
                 depth -= 1
                 if depth < 0:
                     return None
             elif k == _K_RAW:
-                append(Item(_T_RAW_STRING, pos, tok, line))
+                append(Item(_T_RAW_STRING, pos, tok, line, sp))
                 line += tok.count("\n")
             else:
-                append(Item(other.get(tok[0], _T_CHAR), pos, tok, line))
+                append(Item(other.get(tok[0], _T_CHAR), pos, tok, line, sp))
+            sp = False
             pos += len(tok)
         if depth:
             return None  # Lexer reports the unclosed paren
@@ -778,7 +785,7 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
             if text[pos] == "\n":
                 line += 1
             pos += 2
-        append(Item(_T_RIGHT_DELIM, pos, "}}", line))
+        append(Item(_T_RIGHT_DELIM, pos, "}}", line, sp))
         pos += 2
         if rtrim:
             m = _SPACE_RUN.match(text, pos)
@@ -789,14 +796,26 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
 
 
 def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:
-    """Every item ``Lexer`` yields up to EOF or the first error, then EOF items
-    (what Go's lexer returns once it has stopped), for the parser's lookahead."""
+    """The parser's item list: every item ``Lexer`` yields up to EOF or the first
+    error, then EOF items (what Go's lexer returns once it has stopped).
+
+    SPACE items are not in the list: the item after one has ``space`` set. The
+    parser only ever asks whether a space separates two items (operands, field
+    chains) and never stops at a SPACE item (Go's parser always reads on to the
+    next item before it can fail), so nothing else depends on them."""
     lx = Lexer(name, text)
     lx.break_ok = break_ok
     lx.continue_ok = continue_ok
     items: list[Item] = []
+    sp = False
     while True:
         item = lx.next_item()
+        if item.typ == _T_SPACE:
+            sp = True
+            continue
+        if sp:
+            item.space = True
+            sp = False
         items.append(item)
         if item.typ == _T_EOF or item.typ == _T_ERROR:
             break

@@ -49,7 +49,8 @@ class ListNode(Node):
     __slots__ = ("nodes",)
 
     def __init__(self, pos: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.nodes: list[Node] = []
 
     def __str__(self) -> str:
@@ -60,7 +61,8 @@ class TextNode(Node):
     __slots__ = ("text",)
 
     def __init__(self, pos: int, text: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.text = text
 
     def __str__(self) -> str:
@@ -71,7 +73,8 @@ class CommentNode(Node):
     __slots__ = ("text",)
 
     def __init__(self, pos: int, text: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.text = text
 
     def __str__(self) -> str:
@@ -82,7 +85,8 @@ class PipeNode(Node):
     __slots__ = ("line", "is_assign", "decl", "cmds")
 
     def __init__(self, pos: int, line: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
         self.is_assign = False
         self.decl: list[VariableNode] = []
@@ -100,7 +104,8 @@ class ActionNode(Node):
     __slots__ = ("line", "pipe")
 
     def __init__(self, pos: int, line: int, pipe: PipeNode) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
         self.pipe = pipe
 
@@ -112,7 +117,8 @@ class CommandNode(Node):
     __slots__ = ("args",)
 
     def __init__(self, pos: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.args: list[Node] = []
 
     def __str__(self) -> str:
@@ -129,7 +135,8 @@ class IdentifierNode(Node):
     __slots__ = ("ident",)
 
     def __init__(self, pos: int, ident: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.ident = ident
 
     def __str__(self) -> str:
@@ -140,7 +147,8 @@ class VariableNode(Node):
     __slots__ = ("ident",)
 
     def __init__(self, pos: int, ident: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.ident = ident.split(".")
 
     def __str__(self) -> str:
@@ -165,7 +173,8 @@ class FieldNode(Node):
     __slots__ = ("ident",)
 
     def __init__(self, pos: int, ident: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.ident = ident[1:].split(".")  # drop leading dot
 
     def __str__(self) -> str:
@@ -176,7 +185,8 @@ class ChainNode(Node):
     __slots__ = ("node", "field")
 
     def __init__(self, pos: int, node: Node) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.node = node
         self.field: list[str] = []
 
@@ -199,7 +209,8 @@ class BoolNode(Node):
     __slots__ = ("true",)
 
     def __init__(self, pos: int, true: bool) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.true = true
 
     def __str__(self) -> str:
@@ -220,7 +231,8 @@ class NumberNode(Node):
     )
 
     def __init__(self, pos: int, text: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.text = text
         self.is_int = self.is_uint = self.is_float = self.is_complex = False
         self.int64 = 0
@@ -236,7 +248,8 @@ class StringNode(Node):
     __slots__ = ("quoted", "text")
 
     def __init__(self, pos: int, quoted: str, text: str) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.quoted = quoted
         self.text = text
 
@@ -255,7 +268,8 @@ class ElseNode(Node):
     __slots__ = ("line",)
 
     def __init__(self, pos: int, line: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
 
     def __str__(self) -> str:
@@ -269,7 +283,8 @@ class _BranchNode(Node):
     def __init__(
         self, pos: int, line: int, pipe: PipeNode, lst: ListNode, else_list: ListNode | None
     ) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
         self.pipe = pipe
         self.list = lst
@@ -301,7 +316,8 @@ class BreakNode(Node):
     __slots__ = ("line",)
 
     def __init__(self, pos: int, line: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
 
     def __str__(self) -> str:
@@ -312,7 +328,8 @@ class ContinueNode(Node):
     __slots__ = ("line",)
 
     def __init__(self, pos: int, line: int) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
 
     def __str__(self) -> str:
@@ -323,7 +340,8 @@ class TemplateNode(Node):
     __slots__ = ("line", "name", "pipe")
 
     def __init__(self, pos: int, line: int, name: str, pipe: PipeNode | None) -> None:
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__, inlined (one call less per node)
+        self.tree = None
         self.line = line
         self.name = name
         self.pipe = pipe

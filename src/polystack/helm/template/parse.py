@@ -40,7 +40,6 @@ from .lexer import (
     _T_RAW_STRING,
     _T_RIGHT_DELIM,
     _T_RIGHT_PAREN,
-    _T_SPACE,
     _T_STRING,
     _T_TEMPLATE,
     _T_TEXT,
@@ -84,7 +83,6 @@ MAX_STACK_DEPTH = 10000
 MAX_PIPELINE_CMDS = 100000
 
 T = ItemType
-_SPACE_ITEM = ItemType.SPACE
 
 # the items that start a command in a pipeline
 _OPERAND_START = (
@@ -397,28 +395,10 @@ class Tree:
             self.hw = i + 1
         return self.items[i]
 
-    def next_non_space(self) -> Item:
-        items = self.items
-        i = self.i
-        tok = items[i]
-        while tok.typ == _SPACE_ITEM:
-            i += 1
-            tok = items[i]
-        self.i = i + 1
-        return tok
-
-    def peek_non_space(self) -> Item:
-        # nextNonSpace + backup: the spaces are consumed, the item is not
-        items = self.items
-        i = self.i
-        tok = items[i]
-        while tok.typ == _SPACE_ITEM:
-            i += 1
-            tok = items[i]
-        self.i = i
-        if i >= self.hw:
-            self.hw = i + 1
-        return tok
+    # The item list has no SPACE items (see lexer.lex_items): Go's nextNonSpace
+    # and peekNonSpace are next and peek.
+    next_non_space = next
+    peek_non_space = peek
 
     # -- errors -----------------------------------------------------------
     def errorf(self, msg: str) -> None:
@@ -645,6 +625,8 @@ class Tree:
     def check_pipeline(self, pipe: PipeNode, context: str) -> None:
         if not pipe.cmds:
             self.errorf(f"missing value for {context}")
+        if len(pipe.cmds) == 1:
+            return
         for i, c in enumerate(pipe.cmds[1:]):
             if isinstance(c.args[0], (BoolNode, DotNode, NilNode, NumberNode, StringNode)):
                 self.errorf(f"non executable command in pipeline stage {i + 2}")
@@ -736,19 +718,26 @@ class Tree:
     def command(self) -> CommandNode:
         cmd = self._set(CommandNode(self.peek_non_space().pos))
         assert isinstance(cmd, CommandNode)
+        items = self.items
         while True:
-            self.peek_non_space()
             operand = self.operand()
             if operand is not None:
                 cmd.args.append(operand)
-            tok = self.next()
-            if tok.typ == _T_SPACE:
+            # Go: next(); a SPACE item means another operand follows (a SPACE
+            # can only come right after an operand: term backs up to the
+            # non-space item). Then backup() for a delimiter, inlined.
+            i = self.i
+            tok = items[i]
+            if operand is not None and tok.space:
                 continue
-            if tok.typ in (_T_RIGHT_DELIM, _T_RIGHT_PAREN):
-                self.backup()
-            elif tok.typ == _T_PIPE:
-                pass
+            typ = tok.typ
+            if typ == _T_RIGHT_DELIM or typ == _T_RIGHT_PAREN:
+                if i + 1 > self.hw:
+                    self.hw = i + 1
+            elif typ == _T_PIPE:
+                self.i = i + 1
             else:
+                self.i = i + 1
                 self.unexpected(tok, "operand")
             break
         if not cmd.args:
@@ -759,10 +748,26 @@ class Tree:
         node = self.term()
         if node is None:
             return None
-        if self.peek().typ == _T_FIELD:
+        i = self.i  # self.peek(), inlined: a field right after the term (no space)
+        if i >= self.hw:
+            self.hw = i + 1
+        tok = self.items[i]
+        if tok.typ == _T_FIELD and not tok.space:
+            if isinstance(node, (FieldNode, VariableNode)):
+                # the chain below, then newField/newVariable(chain.String()), directly
+                items = self.items
+                i = j = self.i
+                while items[j].typ == _T_FIELD and not items[j].space:
+                    j += 1
+                self.i = j
+                if j >= self.hw:
+                    self.hw = j + 1  # Go's loop ends peeking the item after the chain
+                text = str(node) + "".join(items[k].val for k in range(i, j))
+                cls = FieldNode if isinstance(node, FieldNode) else VariableNode
+                return self._set(cls(items[i].pos, text))
             chain = self._set(ChainNode(self.peek().pos, node))
             assert isinstance(chain, ChainNode)
-            while self.peek().typ == _T_FIELD:
+            while self.peek().typ == _T_FIELD and not self.peek().space:
                 chain.add(self.next().val)
             if isinstance(node, FieldNode):
                 node = self._set(FieldNode(chain.pos, str(chain)))
