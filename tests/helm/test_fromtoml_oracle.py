@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from polystack.helm.funcs.helm import from_toml
-from polystack.helm.funcs.sprig import gotime
+from polystack.helm.funcs.sprig import golayout, gotime
 from polystack.helm.funcs.tomlgo import TableArray
 from polystack.helm.template import gofmt
 from polystack.helm.template.gotypes import Int64, type_of
@@ -585,7 +585,7 @@ def test_go_types_of_values() -> None:
 def test_z_offset_is_utc_in_any_location() -> None:
     # Go's time.Parse gives UTC for a "Z" (or "UTC") zone whatever the location
     # it parses in, even one whose offset is also 0 (BurntSushi's date-local ...)
-    t = gotime.go_parse(
+    t = golayout.go_parse(
         "2006-01-02T15:04:05Z07:00", "1979-05-27T07:32:00Z", gotime._FixedZone("date-local", 0)
     )
     assert t.String() == "1979-05-27 07:32:00 +0000 UTC"

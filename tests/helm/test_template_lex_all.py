@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from polystack.helm.template import ParseError
 from polystack.helm.template.lexer import ItemType as T
-from polystack.helm.template.lexer import Lexer, lex_all, lex_items
+from polystack.helm.template.lexer import Lexer
 from polystack.helm.template.parse import parse
+from polystack.helm.template.scan import lex_all, lex_items
 
 parse_module = sys.modules["polystack.helm.template.parse"]
 

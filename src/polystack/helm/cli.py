@@ -1,5 +1,10 @@
-"""`polystack helm ...`: Helm's command line (create, lint, template, package,
-show, dependency, repo, search, pull, verify) with Helm's flags and output.
+"""`polystack helm ...`: Helm's command line with Helm's flags and output.
+
+This module holds the `helm` group and the commands that work on a local chart
+(template, create, lint, package [--sign], verify, show) with the template
+action behind `helm template`; the commands that talk to chart repositories
+and manage dependencies (dependency, repo, search, pull) are in cli_repo.py,
+registered on the same group.
 
 Everything heavy is imported inside the commands so that `polystack helm`
 starts fast and never imports the servers.
@@ -380,242 +385,6 @@ for _what, _help in (
     _make(_what, _help)
 
 
-# ---------------------------------------------------------------- dependency
-
-
-@helm_group.group("dependency")
-def dependency_group() -> None:
-    """manage a chart's dependencies"""
-
-
-@dependency_group.command("list")
-@click.argument("chart", default=".")
-def dependency_list_cmd(chart: str) -> None:
-    """list the dependencies for the given chart"""
-    from polystack.helm.dependency import RepoError, dependency_list
-
-    try:
-        click.echo(dependency_list(chart), nl=False)
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--keyring", default=None, help="keyring containing public keys")(f)
-    f = click.option("--verify", is_flag=True, help="verify the packages against signatures")(f)
-    return click.option("--skip-refresh", is_flag=True)(f)
-
-
-@dependency_group.command("update")
-@click.argument("chart", default=".")
-@_dependency_options
-def dependency_update_cmd(
-    chart: str, skip_refresh: bool, verify: bool, keyring: str | None
-) -> None:
-    """update charts/ based on the contents of Chart.yaml"""
-    from polystack.helm.dependency import RepoError, dependency_update
-    from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import VERIFY_ALWAYS, VERIFY_NEVER
-
-    try:
-        dependency_update(
-            chart,
-            out=lambda s: click.echo(s, nl=False),
-            skip_refresh=skip_refresh,
-            verify=VERIFY_ALWAYS if verify else VERIFY_NEVER,
-            keyring=keyring or default_keyring(),
-        )
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@dependency_group.command("build")
-@click.argument("chart", default=".")
-@_dependency_options
-def dependency_build_cmd(chart: str, skip_refresh: bool, verify: bool, keyring: str | None) -> None:
-    """rebuild the charts/ directory based on the Chart.lock file"""
-    from polystack.helm.dependency import RepoError, dependency_build
-    from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import VERIFY_IF_POSSIBLE, VERIFY_NEVER
-
-    try:
-        dependency_build(
-            chart,
-            out=lambda s: click.echo(s, nl=False),
-            skip_refresh=skip_refresh,
-            verify=VERIFY_IF_POSSIBLE if verify else VERIFY_NEVER,
-            keyring=keyring or default_keyring(),
-        )
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-# ---------------------------------------------------------------- repo / search / pull
-
-
-@helm_group.group("repo")
-def repo_group() -> None:
-    """add, list, remove, update, and index chart repositories"""
-
-
-@repo_group.command("index")
-@click.argument("directory")
-@click.option("--url", default="", help="url of chart repository")
-@click.option("--merge", default="", help="merge the generated index into the given index")
-@click.option("--json", "json_index", is_flag=True, help="output in JSON format")
-def repo_index_cmd(directory: str, url: str, merge: str, json_index: bool) -> None:
-    """generate an index file given a directory containing packaged charts"""
-    from polystack.helm.repo import RepoError, index_directory
-
-    try:
-        index_directory(directory, url=url, merge=merge, json_index=json_index)
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@repo_group.command("add")
-@click.argument("name")
-@click.argument("url")
-@click.option("--force-update", is_flag=True)
-def repo_add_cmd(name: str, url: str, force_update: bool) -> None:
-    """add a chart repository"""
-    from polystack.helm.repo import RepoError, repo_add
-
-    try:
-        click.echo(repo_add(name, url, force_update=force_update))
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@repo_group.command("list")
-def repo_list_cmd() -> None:
-    """list chart repositories"""
-    from polystack.helm.repo import RepoError, repo_list
-
-    try:
-        click.echo(repo_list(), nl=False)
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@repo_group.command("update")
-@click.argument("names", nargs=-1)
-def repo_update_cmd(names: tuple[str, ...]) -> None:
-    """update information of available charts locally from chart repositories"""
-    from polystack.helm.repo import RepoError, repo_update
-
-    try:
-        click.echo(repo_update(list(names)), nl=False)
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@helm_group.group("search")
-def search_group() -> None:
-    """search for a keyword in charts"""
-
-
-@search_group.command("repo")
-@click.argument("keyword", default="")
-@click.option(
-    "-l",
-    "--versions",
-    is_flag=True,
-    help="show the long listing, with each version of each chart on its own line",
-)
-@click.option("--version", default="", help="search using semantic versioning constraints")
-@click.option(
-    "--devel",
-    is_flag=True,
-    help="use development versions (alpha, beta, and release candidate releases), too",
-)
-@click.option(
-    "-r",
-    "--regexp",
-    is_flag=True,
-    help="use regular expressions for searching repositories you have added",
-)
-@click.option(
-    "-o",
-    "--output",
-    default="table",
-    help="prints the output in the specified format (table, json, yaml)",
-)
-def search_repo_cmd(
-    keyword: str, versions: bool, version: str, devel: bool, regexp: bool, output: str
-) -> None:
-    """search repositories for a keyword in charts"""
-    from polystack.helm.repo import RepoError, search_repo
-
-    try:
-        click.echo(
-            search_repo(
-                keyword,
-                versions=versions,
-                version=version,
-                devel=devel,
-                regexp=regexp,
-                output=output,
-            ),
-            nl=False,
-        )
-    except RepoError as e:
-        raise _fail(str(e)) from None
-
-
-@helm_group.command("pull")
-@click.argument("chart")
-@click.option("--repo", default="", help="chart repository url where to locate the requested chart")
-@click.option(
-    "--version", default="", help="specify a version constraint for the chart version to use"
-)
-@click.option("-d", "--destination", default=".", help="location to write the chart.")
-@click.option(
-    "--untar", is_flag=True, help="if set to true, will untar the chart after downloading it"
-)
-@click.option(
-    "--untardir",
-    default=".",
-    help="if untar is specified, this flag specifies the name of the directory into which the chart is expanded",
-)
-@click.option("--verify", is_flag=True, help="verify the package before using it")
-@click.option(
-    "--prov", is_flag=True, help="fetch the provenance file, but don't perform verification"
-)
-@click.option("--keyring", default=None, help="location of public keys used for verification")
-def pull_cmd(
-    chart: str,
-    repo: str,
-    version: str,
-    destination: str,
-    untar: bool,
-    untardir: str,
-    verify: bool,
-    prov: bool,
-    keyring: str | None,
-) -> None:
-    """download a chart from a repository and (optionally) unpack it in local directory"""
-    from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import RepoError, pull
-
-    try:
-        msg = pull(
-            chart,
-            repo_url=repo,
-            version=version,
-            destination=destination,
-            untar=untar,
-            untardir=untardir,
-            verify=verify,
-            prov=prov,
-            keyring=keyring or default_keyring(),
-        )
-    except RepoError as e:
-        raise _fail(str(e)) from None
-    if msg:
-        click.echo(msg, nl=False)
-
-
 # ---------------------------------------------------------------- template action
 # pkg/cmd/template.go + pkg/cmd/install.go (runInstall) + pkg/action/install.go
 
@@ -793,6 +562,10 @@ def _locate_chart(ref: str) -> str:
     except ImportError:  # pragma: no cover
         raise ChartError(f"repo {ref.split('/')[0]} not found") from None
     return locate_repo_chart(ref)
+
+
+# dependency, repo, search and pull: importing the module registers them on helm_group
+from polystack.helm import cli_repo  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

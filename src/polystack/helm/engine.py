@@ -203,30 +203,40 @@ def all_templates(c: Chart, vals: dict[str, Any]) -> dict[str, Renderable]:
 
 
 def _rec_all(c: Chart, templates: dict[str, Renderable], vals: dict[str, Any]) -> dict[str, Any]:
+    """recAllTpls: each chart's template data, scoped to its values.
+
+    As in Go, the data (`$`), `.Values` and `.Template` are common.Values while
+    the same maps seen from the parent (`.Subcharts.<name>`, `.Values.<name>`)
+    are plain maps: see ValuesView.
+    """
+    from polystack.helm.funcs.helm import Values, as_values
+
     sub: dict[str, Any] = {}
     nxt: dict[str, Any] = {
         "Chart": c.metadata.go_map(c.is_root()),
         "Files": _files_of(c),
         "Release": vals.get("Release"),
         "Capabilities": vals.get("Capabilities"),
-        "Values": {},
+        "Values": Values(),
         "Subcharts": sub,
     }
     if c.is_root():
-        nxt["Values"] = vals.get("Values")
+        v = vals.get("Values")
+        nxt["Values"] = as_values(v) if isinstance(v, dict) else v
     else:
         pv = vals.get("Values")
         if isinstance(pv, dict) and isinstance(pv.get(c.name()), dict):
-            nxt["Values"] = pv[c.name()]
+            nxt["Values"] = as_values(pv[c.name()])
     for child in c.dependencies():
         sub[child.name()] = _rec_all(child, templates, nxt)
     parent_id = c.chart_full_path()
     library = c.is_library()
+    data = as_values(nxt)
     for t in c.templates:
         if library and not t.name.rsplit("/", 1)[-1].startswith("_"):
             continue
         templates[parent_id + "/" + t.name] = Renderable(
-            t.data.decode("utf-8", "replace"), nxt, parent_id + "/templates"
+            t.data.decode("utf-8", "replace"), data, parent_id + "/templates"
         )
     return nxt
 
@@ -268,6 +278,7 @@ class Engine:
             ts.funcs.clear()
 
     def _render_set(self, ts: Any, tpls: dict[str, Renderable]) -> dict[str, str]:
+        from polystack.helm.funcs.helm import Values
         from polystack.helm.template import ParseError, TemplateError
 
         keys = sort_templates(list(tpls))
@@ -281,7 +292,7 @@ class Engine:
             if name.rsplit("/", 1)[-1].startswith("_"):
                 continue
             r = tpls[name]
-            r.vals["Template"] = {"Name": name, "BasePath": r.base_path}
+            r.vals["Template"] = Values({"Name": name, "BasePath": r.base_path})
             try:
                 out = ts.execute(name, r.vals)
             except TemplateError as e:

@@ -142,15 +142,9 @@ def parse_message_block(data: bytes) -> dict[str, str]:
 
 
 def _json_kind(v: object) -> str:
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, list):
-        return "array"
-    return "object"
+    from polystack.helm.yamlgo import _json_kind as json_kind
+
+    return json_kind(v)
 
 
 def _q(s: str) -> str:

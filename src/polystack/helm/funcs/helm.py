@@ -1,5 +1,6 @@
 """Helm's own template functions (pkg/engine/funcs.go, files.go) and the
-objects templates see: `.Files`, `.Capabilities`.
+objects templates see: `$`, `.Values` and `.Template` (common.Values),
+`.Files`, `.Capabilities`.
 
 `include`, `tpl`, `required` and `fail` close over a render and are built by
 :mod:`polystack.helm.engine`; this module holds the context-free ones.
@@ -15,10 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 from polystack.helm import jsongo, yamlgo
+from polystack.helm.template.gostrconv import quote as go_quote
 from polystack.helm.template.gotypes import GoStruct, StringList, signature
 
 from . import tomlgo
-from .sprig import gotime
+from .sprig import golayout, gotime
 
 # ---------------------------------------------------------------- YAML / JSON
 
@@ -176,8 +178,8 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, gotime.GoTime):
         layout = _TOML_LOCAL_LAYOUTS.get(getattr(v.zone, "name", ""))
         if layout is not None:  # BurntSushi's local date/time zones print in UTC
-            return gotime.go_format(v.UTC(), layout)
-        return gotime.go_format(v, "2006-01-02T15:04:05.999999999Z07:00")
+            return golayout.go_format(v.UTC(), layout)
+        return golayout.go_format(v, "2006-01-02T15:04:05.999999999Z07:00")
     if isinstance(v, (list, tuple)):
         if any(x is None for x in v):
             raise ValueError("toml: cannot encode array with nil element")
@@ -373,6 +375,125 @@ class Files(dict):
         return StringList(s.split("\n"))
 
 
+# ---------------------------------------------------------------- common.Values
+
+
+class Values(dict):
+    """common.Values: the named map type (``type Values map[string]interface{}``)
+    of the template data Helm's engine builds: `$`, `.Values` (the chart's and each
+    subchart's) and `.Template`. Maps inside stay plain ``map[string]interface {}``.
+
+    `typeOf`/`%T` print ``common.Values``, `kindOf` ``map``; `typeIs` with
+    ``map[string]interface {}`` and `deepEqual` with a plain map are false; it is
+    assignable to Sprig's ``map[string]interface {}`` parameters (`go_underlying`)
+    but fails `dig`'s type assertion. Its Go methods win over keys of the same name
+    (`.Values.YAML` is the method) through the executor's method hook for dict
+    subclasses; any other key is a plain dict read.
+    """
+
+    __slots__ = ()
+    go_type_name = "common.Values"
+    go_kind = "map"
+    go_underlying = "map[string]interface {}"
+
+    def YAML(self) -> str:  # noqa: N802 - Go method names
+        """yaml.Marshal of the map, its trailing newline kept."""
+        try:
+            return yamlgo.marshal_yaml(self)
+        except yamlgo.YAMLError as e:
+            raise ValueError(str(e)) from None
+
+    def AsMap(self) -> dict[str, Any]:  # noqa: N802
+        """The map as map[string]interface {} (Go returns the same map; this is a copy)."""
+        return dict(self)
+
+    @signature("string")
+    def Table(self, name: str) -> Values:  # noqa: N802
+        """The table at a dotted path, sharing its map: ``"x" is not a table`` else."""
+        table: dict[str, Any] = self
+        for key in name.split("."):
+            v = table.get(key)
+            if type(v) is not dict and not isinstance(v, Values):
+                raise ValueError(f"{go_quote(key)} is not a table")
+            table = v
+        return table if isinstance(table, Values) else ValuesView(table)
+
+    @signature("string")
+    def PathValue(self, path: str) -> Any:  # noqa: N802
+        """The non-table value at a dotted path: ``"x" is not a value`` else."""
+        if path == "":
+            raise ValueError("YAML path cannot be empty")
+        *parents, key = path.split(".")
+        table: dict[str, Any] = self
+        if parents:
+            try:
+                table = self.Table(".".join(parents))
+            except ValueError:
+                raise ValueError(f"{go_quote(key)} is not a value") from None
+        if key in table and type(table[key]) is not dict:
+            return table[key]
+        raise ValueError(f"{go_quote(key)} is not a value")
+
+    @signature("io.Writer")
+    def Encode(self, w: Any) -> None:  # noqa: N802
+        """Values.Encode(io.Writer): declared for its arity; no template value is a writer."""
+        raise ValueError("runtime error: invalid memory address or nil pointer dereference")
+
+
+class ValuesView(Values):
+    """A common.Values over a map that another map also holds.
+
+    Go shares one map under two types: a subchart's `.Values` is its parent's
+    `.Values.<name>` (a plain map there), and a template's `$` is the map
+    `.Subcharts.<name>` holds. A Python object has one type, so this is a copy
+    whose writes (`set`, `unset`, merges into it, the engine's `.Template`) go to
+    the shared map too; reads are the copy's own, with no per-access cost.
+    """
+
+    _shared: dict[str, Any] | None = None
+
+    def __init__(self, shared: Any = (), /) -> None:
+        dict.__init__(self, shared)
+        if type(shared) is dict:
+            self._shared = shared
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        dict.__setitem__(self, key, value)
+        if self._shared is not None:
+            self._shared[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        if self._shared is not None:
+            self._shared.pop(key, None)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if self._shared is not None:
+            self._shared.pop(key, None)
+        return dict.pop(self, key, *default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        for key, value in dict(*args, **kw).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        dict.clear(self)
+        if self._shared is not None:
+            self._shared.clear()
+
+
+def as_values(v: Any) -> Values:
+    """`v` as a common.Values sharing its map (a fresh empty one for a non-map)."""
+    if isinstance(v, Values):
+        return v
+    return ValuesView(v) if type(v) is dict else Values()
+
+
 # ---------------------------------------------------------------- .Capabilities
 
 DEFAULT_KUBE_VERSION = "v1.36.0"
@@ -403,6 +524,9 @@ DEFAULT_API_VERSIONS = (
 class KubeVersion(GoStruct):
     go_type_name = "common.KubeVersion"
     go_fields = ("Version", "normalizedVersion", "Major", "Minor")
+    # func (kv *KubeVersion) String/GitVersion: `{{ .Capabilities.KubeVersion }}`
+    # prints v1.36.0, `printf "%v"`/`toString`/`print` print {v1.36.0 v1.36.0 1 36}
+    go_pointer_methods = frozenset({"String", "GitVersion"})
 
     def __init__(self, version: str, normalized: str, major: str, minor: str) -> None:
         self.Version = version

@@ -25,7 +25,7 @@ from typing import Any
 from polystack.helm.template.gostrconv import quote as go_quote
 from polystack.helm.template.gotypes import Int64
 
-from .sprig import gotime
+from .sprig import golayout, gotime
 from .tomllex import (
     ARRAY,
     ARRAY_END,
@@ -295,8 +295,8 @@ class _Parser:
         ):
             loc = gotime.local_zone() if zone is None else gotime._FixedZone(zone, off)
             try:
-                t = gotime.go_parse(layout, v, loc)
-            except gotime.TimeParseError:
+                t = golayout.go_parse(layout, v, loc)
+            except golayout.TimeParseError:
                 continue
             if _missing_leading_zero(v, layout):
                 break

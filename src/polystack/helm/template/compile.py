@@ -47,6 +47,7 @@ _err_text = ex._err_text
 _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
+_iface_maps = ex._IFACE_MAPS
 Value = Callable[[State, Any], Any]
 Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
@@ -568,7 +569,10 @@ class _Compiler:
                 r = dot
                 if final is MISSING:
                     for i, name in enumerate(idents):
-                        if type(r) is dict:
+                        t = type(r)
+                        # a map of interface {} (dict, or common.Values when the
+                        # name is no method of it): a plain read
+                        if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
                             try:
                                 r = r[name]
                             except KeyError:

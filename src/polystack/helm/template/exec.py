@@ -177,10 +177,18 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     return spec  # type: ignore[return-value]
 
 
+# named interface types that appear as parameters (common.Values.Encode's io.Writer)
+_NAMED_INTERFACES = frozenset({"error", "fmt.Stringer", "io.Writer"})
+
+
 def _can_be_nil(typ: str | None) -> bool:
     if typ is None:
         return True
-    return typ in (IFACE, RV) or typ.startswith(("[]", "map[", "*", "func", "chan"))
+    return (
+        typ in (IFACE, RV)
+        or typ.startswith(("[]", "map[", "*", "func", "chan"))
+        or typ in _NAMED_INTERFACES
+    )
 
 
 def _assignable(v: Any, typ: str) -> bool:
@@ -474,27 +482,83 @@ def eval_field_chain(
     final: Any,
     typ: str,
 ) -> Any:
+    if not arg_nodes and final is MISSING:
+        # map reads, the hot path (`$` and `.Values` are common.Values): plain
+        # dict reads while the receiver is a map of interface {} and the name no
+        # method of it; the general loop below takes over from there
+        maps = _IFACE_MAPS
+        i = 0
+        for name in idents:
+            t = type(receiver)
+            if t is not dict:
+                meths = maps.get(t)
+                if meths is None or name in meths:
+                    break
+            try:
+                receiver = receiver[name]
+            except KeyError:
+                receiver = _missing_key(st, name)
+            i += 1
+        else:
+            return receiver
+        if i:
+            idents = idents[i:]
+            typ = IFACE
     last = len(idents) - 1
     for i, name in enumerate(idents):
-        if i < last:
-            if type(receiver) is dict:
+        t = type(receiver)
+        meths = _IFACE_MAPS.get(t, _UNSEEN)
+        if meths is _UNSEEN:
+            meths = _iface_map_methods(t)
+        if i == last:
+            if meths is not None and name not in meths and not arg_nodes and final is MISSING:
                 try:
-                    receiver = receiver[name]
+                    return receiver[name]
                 except KeyError:
-                    receiver = _missing_key(st, name)
-                typ = IFACE
-                continue
+                    return _missing_key(st, name)
+            return eval_field(st, dot, name, node, arg_nodes, arg_fns, final, receiver, typ)
+        if meths is not None and name not in meths:
+            try:
+                receiver = receiver[name]
+            except KeyError:
+                receiver = _missing_key(st, name)
+            typ = IFACE
+        else:
             receiver = eval_field(st, dot, name, node, None, None, MISSING, receiver, typ)
             typ = IFACE if receiver is None else type_of(receiver)
-        else:
-            return eval_field(st, dot, name, node, arg_nodes, arg_fns, final, receiver, typ)
     return receiver  # pragma: no cover
+
+
+# Maps whose elements are interface {}: map[string]interface {} (``dict``) and
+# named types over it (common.Values, declaring ``go_underlying``), each with
+# its Go method names, which win over keys of the same name (Go looks methods
+# up first); any other key is a plain read. ``None`` for every other type.
+_IFACE_MAPS: dict[type, frozenset[str] | None] = {dict: frozenset()}
+# the Go type names of those maps, for _head_type
+_IFACE_MAP_NAMES: dict[type, str] = {dict: "map[string]interface {}"}
+_UNSEEN: Any = object()
+
+
+def _iface_map_methods(t: type) -> frozenset[str] | None:
+    meths = None
+    if issubclass(t, dict) and getattr(t, "go_underlying", None) == "map[string]interface {}":
+        meths = frozenset(
+            n
+            for n in dir(t)
+            if n[:1].isupper()
+            and callable(getattr(t, n, None))
+            and not isinstance(getattr(t, n, None), property)
+        )
+        _IFACE_MAP_NAMES[t] = str(getattr(t, "go_type_name", "map[string]interface {}"))
+    _IFACE_MAPS[t] = meths
+    return meths
 
 
 def _head_type(v: Any, iface: bool) -> str:
     if v is None or iface:
         return IFACE if not isinstance(v, GoStruct) else v.go_type_name
-    return type_of(v)
+    name = _IFACE_MAP_NAMES.get(type(v))
+    return name if name is not None else type_of(v)
 
 
 # ---------------------------------------------------------------- printing

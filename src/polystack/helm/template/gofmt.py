@@ -405,7 +405,10 @@ class _Printer:
             self.fmt_string(str(arg), verb)
             return True
         if isinstance(arg, GoStruct):
-            meth = getattr(arg, "Error", None) or getattr(arg, "String", None)
+            ptr_only = arg.go_pointer_methods
+            meth = None if "Error" in ptr_only else getattr(arg, "Error", None)
+            if meth is None and "String" not in ptr_only:
+                meth = getattr(arg, "String", None)
             if meth is not None and callable(meth):
                 self.fmt_string(meth(), verb)
                 return True
@@ -741,8 +744,11 @@ def format_value(v: Any) -> str:
 def print_value(v: Any) -> str:
     """What text/template prints for an action's value (``printableValue`` + Fprint).
 
-    Pointers are indirected first, so a ``*struct`` prints ``{...}``, not ``&{...}``.
+    Pointers are indirected first, so a ``*struct`` prints ``{...}``, not ``&{...}``;
+    a struct value is taken as addressable, so its pointer methods print it too.
     """
+    if isinstance(v, GoStruct) and "String" in v.go_pointer_methods:
+        return str(v.String())
     if isinstance(v, GoStruct) and v.go_type_name.startswith("*"):
         if (getattr(v, "String", None) is None) and getattr(v, "Error", None) is None:
             p = _Printer()

@@ -159,10 +159,18 @@ class GoStruct:
     ``%+v``).  Template field access reads the attribute with the Go field name;
     methods are Python methods with the Go method name.  A ``String`` method makes
     the value a ``fmt.Stringer``.
+
+    ``go_pointer_methods`` names the methods Go declares on the pointer type
+    (``func (v *T) String()``) of a struct value type ``T``: text/template calls
+    them on the addressable values its field chains reach (``{{
+    .Capabilities.KubeVersion }}`` prints through ``String``), while fmt
+    (``printf``, ``print``, ``toString``, a struct's fields under ``%v``) sees only
+    ``T``'s own method set and prints the struct.
     """
 
     go_type_name: ClassVar[str] = "struct {}"
     go_fields: ClassVar[tuple[str, ...]] = ()
+    go_pointer_methods: ClassVar[frozenset[str]] = frozenset()
 
 
 def go_type(v: Any) -> str:

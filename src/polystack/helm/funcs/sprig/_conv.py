@@ -224,7 +224,12 @@ def strval(v: Any) -> str:
     if isinstance(v, BaseException):
         return str(v)
     s = getattr(v, "String", None)
-    if s is not None and callable(s) and not isinstance(v, type):
+    if (
+        s is not None
+        and callable(s)
+        and not isinstance(v, type)
+        and "String" not in getattr(v, "go_pointer_methods", ())
+    ):
         return s()
     return sprint_v(v)
 

@@ -8,14 +8,12 @@ from typing import Any
 from polystack.helm.template.gotypes import Int64, signature
 
 from ._conv import GoError
+from .golayout import TimeParseError, go_format, go_parse
 from .gotime import (
     _UTC,
     SECOND,
     GoTime,
-    TimeParseError,
     format_duration,
-    go_format,
-    go_parse,
     load_location,
     now,
     parse_duration,

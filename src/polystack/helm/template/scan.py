@@ -1,0 +1,246 @@
+"""The parser's item list: ``lex_items`` (Lexer's items, SPACE items folded)
+and ``lex_all``, the fast whole-text scan that produces the same list."""
+
+from __future__ import annotations
+
+import re
+
+from .lexer import (
+    _KEYWORDS,
+    _SPACE,
+    _SPACE_RUN,
+    _T_ASSIGN,
+    _T_BOOL,
+    _T_CHAR,
+    _T_CHAR_CONSTANT,
+    _T_DECLARE,
+    _T_DOT,
+    _T_EOF,
+    _T_ERROR,
+    _T_FIELD,
+    _T_IDENTIFIER,
+    _T_KEYWORD,
+    _T_LEFT_DELIM,
+    _T_LEFT_PAREN,
+    _T_NUMBER,
+    _T_PIPE,
+    _T_RAW_STRING,
+    _T_RIGHT_DELIM,
+    _T_RIGHT_PAREN,
+    _T_SPACE,
+    _T_STRING,
+    _T_TEXT,
+    _T_VARIABLE,
+    Item,
+    Lexer,
+)
+
+__all__ = ["lex_all", "lex_items"]
+
+# The state machine above yields one item per call and costs a few Python calls
+# per item. ``lex_all`` cuts each action out of the text at its closing
+# delimiter and splits it with one ``findall``, for the texts that use the
+# default delimiters and lex without error, and returns the same items as
+# ``lex_items`` (``Lexer``'s, with the SPACE items folded). Anything else (an error, a non-ASCII word, an unusual number, a
+# string holding "}}") returns None and the parser falls back to ``Lexer``, which
+# then produces Go's error text. tests/helm/test_template_lex_all.py checks the
+# two agree on generated texts.
+
+# An action's tokens; a word, "." and a number must end where Lexer ends them
+# (at a terminator, or at the end of the action, which is always followed by
+# one: "}}" or " -}}").
+_ACTION_TOKEN = re.compile(
+    r"""[ \t\r\n]+
+    |(?:\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n.,|:)(}]|\Z)
+    |"(?:[^"\\\n]|\\[^\n])*"
+    |\.(?=[ \t\r\n.,|:)(}]|\Z)
+    |[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?=[ \t\r\n)|},]|\Z)
+    |:=
+    |`[^`]*`
+    |'(?:[^'\\\n]|\\[^\n])*'
+    |[|()=!\#%&*,/;<>?@\[\\\]^{}~]""",
+    re.VERBOSE,
+)
+_ACTION_TOKENS = _ACTION_TOKEN.findall
+
+# token kinds by first character
+_K_SPACE, _K_DOT, _K_VAR, _K_WORD, _K_NUMBER, _K_LPAREN, _K_RPAREN, _K_RAW, _K_OTHER = range(9)
+_FIRST: dict[str, int] = {c: _K_SPACE for c in _SPACE}
+_FIRST.update({c: _K_WORD for c in "_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+_FIRST.update({c: _K_NUMBER for c in "+-0123456789"})
+_FIRST.update({".": _K_DOT, "$": _K_VAR, "(": _K_LPAREN, ")": _K_RPAREN, "`": _K_RAW})
+_OTHER_TYPE = {'"': _T_STRING, "|": _T_PIPE, "=": _T_ASSIGN, ":": _T_DECLARE, "'": _T_CHAR_CONSTANT}
+_WORD_TYPES = {w: t for w, t in _KEYWORDS.items() if t > _T_KEYWORD}
+_WORD_TYPES["true"] = _WORD_TYPES["false"] = _T_BOOL
+
+
+def _action_tokens(text: str, pos: int) -> tuple[list[str], int, bool] | None:
+    """The tokens of the action at ``pos`` one by one, looking for the closing
+    delimiter before each (for an action whose first "}}" is inside a string).
+    Returns (tokens, where the closing " -}}" or "}}" starts, trimmed?)."""
+    tokens: list[str] = []
+    n = len(text)
+    match = _ACTION_TOKEN.match
+    while True:
+        if text.startswith("}}", pos):
+            return tokens, pos, False
+        if pos + 1 < n and text[pos] in _SPACE and text.startswith("-}}", pos + 1):
+            return tokens, pos, True
+        m = match(text, pos)
+        if m is None:
+            return None
+        tok = m.group()
+        if tok[0] in _SPACE and text.startswith("-}}", m.end()):
+            tok = tok[:-1]  # the last space belongs to the trim marker
+        tokens.append(tok)
+        pos += len(tok)
+
+
+def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item] | None:
+    """All items of ``text`` (default delimiters, no comment items), or None (see above)."""
+    items: list[Item] = []
+    append = items.append
+    find = text.find
+    count = text.count
+    startswith = text.startswith
+    tokens_of = _ACTION_TOKENS
+    first = _FIRST
+    other = _OTHER_TYPE
+    n = len(text)
+    words = _WORD_TYPES
+    if not break_ok or not continue_ok:
+        words = dict(words)
+        if not break_ok:
+            del words["break"]
+        if not continue_ok:
+            del words["continue"]
+    start = 0  # where the pending text starts
+    line = 1  # the line at ``start``
+    while True:
+        x = find("{{", start)
+        if x < 0:
+            if start < n:
+                append(Item(_T_TEXT, start, text[start:], line))
+                line += count("\n", start, n)
+            append(Item(_T_EOF, n, "", line))
+            return items
+        trim = x + 3 < n and text[x + 2] == "-" and text[x + 3] in _SPACE
+        end = x
+        if trim:
+            end = start + len(text[start:x].rstrip(_SPACE))
+        if end > start:
+            append(Item(_T_TEXT, start, text[start:end], line))
+        line += count("\n", start, x)
+        pos = x + 4 if trim else x + 2
+        if startswith("/*", pos):
+            i = find("*/", pos + 2)
+            if i < 0:
+                return None
+            pos = i + 2
+            if startswith("}}", pos):
+                pos += 2
+            elif pos + 1 < n and text[pos] in _SPACE and startswith("-}}", pos + 1):
+                m = _SPACE_RUN.match(text, pos + 4)
+                pos = m.end() if m is not None else pos + 4
+            else:
+                return None
+            line += count("\n", x, pos)
+            start = pos
+            continue
+        append(Item(_T_LEFT_DELIM, x, "{{", line))
+        if trim:
+            line += count("\n", x + 2, pos)
+        close = find("}}", pos)
+        if close < 0:
+            return None
+        # " -}}": the space and the dash are the trim marker, not action text
+        rtrim = close - 2 >= pos and text[close - 1] == "-" and text[close - 2] in _SPACE
+        stop = close - 2 if rtrim else close
+        toks = tokens_of(text, pos, stop)
+        if sum(map(len, toks)) != stop - pos:
+            # a character no token covers: a string holding "}}", or an error
+            found = _action_tokens(text, pos)
+            if found is None:
+                return None
+            toks, stop, rtrim = found
+        depth = 0
+        sp = False  # the item follows a SPACE item (folded, see lex_items)
+        for tok in toks:
+            k = first.get(tok[0], _K_OTHER)
+            if k == _K_SPACE:
+                sp = True
+                if "\n" in tok:
+                    line += tok.count("\n")
+                pos += len(tok)
+                continue
+            if k == _K_WORD:
+                append(Item(words.get(tok, _T_IDENTIFIER), pos, tok, line, sp))
+            elif k == _K_DOT:
+                if len(tok) == 1:
+                    append(Item(_T_DOT, pos, tok, line, sp))
+                elif "0" <= tok[1] <= "9":
+                    append(Item(_T_NUMBER, pos, tok, line, sp))
+                else:
+                    append(Item(_T_FIELD, pos, tok, line, sp))
+            elif k == _K_VAR:
+                append(Item(_T_VARIABLE, pos, tok, line, sp))
+            elif k == _K_NUMBER:
+                append(Item(_T_NUMBER, pos, tok, line, sp))
+            elif k == _K_LPAREN:
+                append(Item(_T_LEFT_PAREN, pos, tok, line, sp))
+                depth += 1
+            elif k == _K_RPAREN:
+                append(Item(_T_RIGHT_PAREN, pos, tok, line, sp))
+                depth -= 1
+                if depth < 0:
+                    return None
+            elif k == _K_RAW:
+                append(Item(_T_RAW_STRING, pos, tok, line, sp))
+                line += tok.count("\n")
+            else:
+                append(Item(other.get(tok[0], _T_CHAR), pos, tok, line, sp))
+            sp = False
+            pos += len(tok)
+        if depth:
+            return None  # Lexer reports the unclosed paren
+        if rtrim:
+            if text[pos] == "\n":
+                line += 1
+            pos += 2
+        append(Item(_T_RIGHT_DELIM, pos, "}}", line, sp))
+        pos += 2
+        if rtrim:
+            m = _SPACE_RUN.match(text, pos)
+            if m is not None:
+                line += count("\n", pos, m.end())
+                pos = m.end()
+        start = pos
+
+
+def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:
+    """The parser's item list: every item ``Lexer`` yields up to EOF or the first
+    error, then EOF items (what Go's lexer returns once it has stopped).
+
+    SPACE items are not in the list: the item after one has ``space`` set. The
+    parser only ever asks whether a space separates two items (operands, field
+    chains) and never stops at a SPACE item (Go's parser always reads on to the
+    next item before it can fail), so nothing else depends on them."""
+    lx = Lexer(name, text)
+    lx.break_ok = break_ok
+    lx.continue_ok = continue_ok
+    items: list[Item] = []
+    sp = False
+    while True:
+        item = lx.next_item()
+        if item.typ == _T_SPACE:
+            sp = True
+            continue
+        if sp:
+            item.space = True
+            sp = False
+        items.append(item)
+        if item.typ == _T_EOF or item.typ == _T_ERROR:
+            break
+    eof = Item(_T_EOF, len(text), "", item.line)
+    items.extend([eof] * 4)
+    return items
