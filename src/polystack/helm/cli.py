@@ -21,6 +21,15 @@ from typing import Any
 
 import click
 
+from polystack.helm.cli_flags import (
+    AliasGroup,
+    HelmCommand,
+    chart_path_options,
+    check_install_only_flags,
+    dry_run_strategy,
+    install_only_options,
+)
+
 
 class HelmCLIError(click.ClickException):
     """Printed as Helm prints errors: `Error: MESSAGE` on stderr, exit 1."""
@@ -91,7 +100,12 @@ def _split_commas(items: Any) -> list[str]:
     return out
 
 
-@click.group(name="helm", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    name="helm",
+    cls=AliasGroup,
+    aliases={"inspect": "show", "fetch": "pull", "dep": "dependency", "dependencies": "dependency"},
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 def helm_group() -> None:
     """The Kubernetes package manager (Helm-compatible, in Python)."""
 
@@ -99,7 +113,7 @@ def helm_group() -> None:
 # ---------------------------------------------------------------- template
 
 
-@helm_group.command("template", context_settings={"ignore_unknown_options": False})
+@helm_group.command("template", cls=HelmCommand)
 @click.argument("args", nargs=-1, required=True)
 @_values_options
 @click.option(
@@ -148,22 +162,36 @@ def helm_group() -> None:
 @click.option(
     "--render-subchart-notes",
     is_flag=True,
-    help="if set, render subchart notes along with the parent",
+    hidden=True,
+    help="no effect: helm template never prints NOTES (deprecated in Helm 4)",
 )
 @click.option(
     "--dependency-update",
     is_flag=True,
     help="update dependencies if they are missing before installing the chart",
 )
-@click.option(
-    "--version",
-    "chart_version",
-    default="",
-    help="specify a version constraint for the chart version to use",
-)
+@chart_path_options
+@install_only_options
 @click.option("--debug", is_flag=True, help="enable verbose output")
 def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
     """locally render templates"""
+    err = check_install_only_flags(kw)  # pflag: bad flag values fail before RunE
+    if err:
+        raise _fail(err)
+    if kw["kube_version"]:
+        from polystack.helm.funcs.helm import parse_kube_version
+
+        try:
+            parse_kube_version(kw["kube_version"])
+        except ValueError as e:
+            raise _fail(f"invalid kube version '{kw['kube_version']}': {e}") from None
+    try:
+        if dry_run_strategy(kw["dry_run"]) == "server":
+            raise _fail(
+                "--dry-run=server needs a Kubernetes cluster: not supported by polystack helm"
+            )
+    except ValueError as e:
+        raise _fail(str(e)) from None
     vals = _merge_values(kw)
     opts = TemplateOptions(
         args=list(args),
@@ -184,6 +212,11 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         render_subchart_notes=kw["render_subchart_notes"],
         dependency_update=kw["dependency_update"],
         debug=kw["debug"],
+        chart_version=kw["chart_version"],
+        devel=kw["devel"],
+        repo_url=kw["repo_url"],
+        verify=kw["verify"],
+        keyring=kw["keyring"],
     )
     out, err = run_template(opts)
     if out:
@@ -231,7 +264,7 @@ def create_cmd(name: str, starter: str) -> None:
     default="",
     help="Kubernetes version used for capabilities and deprecation checks",
 )
-@click.option("-n", "--namespace", default="default", help="namespace scope for this request")
+@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
 @click.option(
     "--kube-validate",
     is_flag=True,
@@ -249,7 +282,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
         strict=kw["strict"],
         with_subcharts=kw["with_subcharts"],
         quiet=kw["quiet"],
-        namespace=kw["namespace"],
+        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
         kube_version=kw["kube_version"],
         skip_schema_validation=kw["skip_schema_validation"],
         kube_validate=kw["kube_validate"],
@@ -263,7 +296,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
 
 
 @helm_group.command("package")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--sign", is_flag=True, help="use a PGP private key to sign this package")
 @click.option(
     "--key", default="", help="name of the key to use when signing. Used if --sign is true"
@@ -282,7 +315,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
     "-u",
     "--dependency-update",
     is_flag=True,
-    help="update dependencies from Chart.yaml to dir charts/ before packaging",
+    help='update dependencies from "Chart.yaml" to dir "charts/" before packaging',
 )
 def package_cmd(
     paths: tuple[str, ...],
@@ -304,6 +337,8 @@ def package_cmd(
         sign_chart,
     )
 
+    if not paths:
+        raise _fail("need at least one argument, the path to the chart")
     if keyring is None:
         keyring = default_keyring()
     if sign:
@@ -313,11 +348,14 @@ def package_cmd(
             raise _fail("--keyring is required for signing a package")
     passphrases = PassphraseSource(passphrase_file, echo=lambda t: click.echo(t, nl=False))
     for p in paths:
+        if not os.path.exists(p):
+            raise _fail(f"stat {p}: no such file or directory")
         try:
             if dependency_update:
                 from polystack.helm.dependency import dependency_update as dep_update
 
-                dep_update(p, out=lambda s: click.echo(s, nl=False))
+                # Helm's download manager writes to io.Discard here
+                dep_update(p, out=lambda s: None)
             dest = package(p, destination, version=version, app_version=app_version)
             if sign:
                 sign_chart(dest, key, keyring, passphrases.fetcher)
@@ -357,11 +395,19 @@ def show_group() -> None:
     """show information of a chart"""
 
 
-def _show(what: str, chart_ref: str) -> None:
+def _show(what: str, chart_ref: str, kw: dict[str, Any]) -> None:
     from polystack.helm.package import show
 
     try:
-        click.echo(show(what, chart_ref), nl=False)
+        path = _locate_chart(
+            chart_ref,
+            kw["chart_version"],
+            kw["devel"],
+            kw["repo_url"],
+            kw["verify"],
+            kw["keyring"],
+        )
+        click.echo(show(what, path), nl=False)
     except Exception as e:
         if type(e).__name__ in ("ChartError", "PackageError", "RepoError"):
             raise _fail(str(e)) from None
@@ -379,8 +425,9 @@ for _what, _help in (
     def _make(what: str, help_text: str) -> None:
         @show_group.command(what, help=help_text)
         @click.argument("chart")
-        def _cmd(chart: str) -> None:
-            _show(what, chart)
+        @chart_path_options
+        def _cmd(chart: str, **kw: Any) -> None:
+            _show(what, chart, kw)
 
     _make(_what, _help)
 
@@ -409,6 +456,11 @@ class TemplateOptions:
     render_subchart_notes: bool = False
     dependency_update: bool = False
     debug: bool = False
+    chart_version: str = ""
+    devel: bool = False
+    repo_url: str = ""
+    verify: bool = False
+    keyring: str | None = None
 
 
 _RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -447,7 +499,9 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     except ValueError as e:
         return "", str(e)
     try:
-        chart_path = _locate_chart(chart_ref)
+        chart_path = _locate_chart(
+            chart_ref, o.chart_version, o.devel, o.repo_url, o.verify, o.keyring
+        )
         ch = chartmod.load(chart_path)
     except chartmod.ChartError as e:
         return "", str(e)
@@ -549,19 +603,26 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     return out + manifests, ""
 
 
-def _locate_chart(ref: str) -> str:
-    """ChartPathOptions.LocateChart for local paths (directories and archives)."""
+def _locate_chart(
+    ref: str,
+    version: str = "",
+    devel: bool = False,
+    repo_url: str = "",
+    verify: bool = False,
+    keyring: str | None = None,
+) -> str:
+    """ChartPathOptions.LocateChart: local paths and archives, `repo/chart`,
+    chart URLs and --repo (HTTP repositories); raises ChartError."""
     from polystack.helm.chart import ChartError
+    from polystack.helm.provenance import default_keyring
+    from polystack.helm.repo import RepoError, locate_chart
 
-    if os.path.exists(ref):
-        return os.path.abspath(ref)
-    if ref.startswith(("/", ".")) or os.sep in ref and not ref.count("/") == 1:
-        raise ChartError(f'path "{ref}" not found')
     try:
-        from polystack.helm.repo import locate_repo_chart
-    except ImportError:  # pragma: no cover
-        raise ChartError(f"repo {ref.split('/')[0]} not found") from None
-    return locate_repo_chart(ref)
+        return locate_chart(
+            ref, version, repo_url, verify, keyring or default_keyring(), devel=devel
+        )
+    except RepoError as e:
+        raise ChartError(str(e)) from None
 
 
 # dependency, repo, search and pull: importing the module registers them on helm_group

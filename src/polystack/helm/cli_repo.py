@@ -14,23 +14,30 @@ from typing import Any
 import click
 
 from polystack.helm.cli import HelmCLIError, helm_group
+from polystack.helm.cli_flags import AliasGroup
 
 # ---------------------------------------------------------------- dependency
 
 
-@helm_group.group("dependency")
+@helm_group.group("dependency", cls=AliasGroup, aliases={"ls": "list", "up": "update"})
 def dependency_group() -> None:
     """manage a chart's dependencies"""
 
 
 @dependency_group.command("list")
 @click.argument("chart", default=".")
-def dependency_list_cmd(chart: str) -> None:
+@click.option(
+    "--max-col-width",
+    type=click.IntRange(min=0),
+    default=80,
+    help="maximum column width for output table",
+)
+def dependency_list_cmd(chart: str, max_col_width: int) -> None:
     """list the dependencies for the given chart"""
     from polystack.helm.dependency import RepoError, dependency_list
 
     try:
-        click.echo(dependency_list(chart), nl=False)
+        click.echo(dependency_list(chart, max_col_width), nl=False)
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
 
@@ -38,7 +45,9 @@ def dependency_list_cmd(chart: str) -> None:
 def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--keyring", default=None, help="keyring containing public keys")(f)
     f = click.option("--verify", is_flag=True, help="verify the packages against signatures")(f)
-    return click.option("--skip-refresh", is_flag=True)(f)
+    return click.option(
+        "--skip-refresh", is_flag=True, help="do not refresh the local repository cache"
+    )(f)
 
 
 @dependency_group.command("update")
@@ -88,7 +97,7 @@ def dependency_build_cmd(chart: str, skip_refresh: bool, verify: bool, keyring: 
 # ---------------------------------------------------------------- repo / search / pull
 
 
-@helm_group.group("repo")
+@helm_group.group("repo", cls=AliasGroup, aliases={"ls": "list"})
 def repo_group() -> None:
     """add, list, remove, update, and index chart repositories"""
 
@@ -122,7 +131,7 @@ def repo_add_cmd(name: str, url: str, force_update: bool) -> None:
         raise HelmCLIError(str(e)) from None
 
 
-@repo_group.command("list")
+@repo_group.command("list")  # alias "ls": see repo_group
 def repo_list_cmd() -> None:
     """list chart repositories"""
     from polystack.helm.repo import RepoError, repo_list
@@ -151,18 +160,24 @@ def search_group() -> None:
 
 
 @search_group.command("repo")
-@click.argument("keyword", default="")
+@click.argument("keyword", nargs=-1)
 @click.option(
     "-l",
     "--versions",
     is_flag=True,
-    help="show the long listing, with each version of each chart on its own line",
+    help="show the long listing, with each version of each chart on its own line, for"
+    " repositories you have added",
 )
-@click.option("--version", default="", help="search using semantic versioning constraints")
+@click.option(
+    "--version",
+    default="",
+    help="search using semantic versioning constraints on repositories you have added",
+)
 @click.option(
     "--devel",
     is_flag=True,
-    help="use development versions (alpha, beta, and release candidate releases), too",
+    help="use development versions (alpha, beta, and release candidate releases), too."
+    " Equivalent to version '>0.0.0-0'. If --version is set, this is ignored",
 )
 @click.option(
     "-r",
@@ -174,37 +189,53 @@ def search_group() -> None:
     "-o",
     "--output",
     default="table",
-    help="prints the output in the specified format (table, json, yaml)",
+    help="prints the output in the specified format. Allowed values: table, json, yaml",
 )
-def search_repo_cmd(
-    keyword: str, versions: bool, version: str, devel: bool, regexp: bool, output: str
-) -> None:
+@click.option(
+    "--max-col-width",
+    type=click.IntRange(min=0),
+    default=50,
+    help="maximum column width for output table",
+)
+@click.option("--fail-on-no-result", is_flag=True, help="search fails if no results are found")
+def search_repo_cmd(keyword: tuple[str, ...], **kw: Any) -> None:
     """search repositories for a keyword in charts"""
     from polystack.helm.repo import RepoError, search_repo
 
-    try:
-        click.echo(
-            search_repo(
-                keyword,
-                versions=versions,
-                version=version,
-                devel=devel,
-                regexp=regexp,
-                output=output,
-            ),
-            nl=False,
+    if kw["output"] not in ("table", "json", "yaml"):
+        raise HelmCLIError(
+            f'invalid argument "{kw["output"]}" for "-o, --output" flag:'
+            f" invalid format type '{kw['output']}'"
         )
+    try:
+        click.echo(search_repo(" ".join(keyword), **kw), nl=False)
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
 
 
 @helm_group.command("pull")
-@click.argument("chart")
+@click.argument("charts", nargs=-1, required=True, metavar="[chart URL | repo/chartname] [...]")
 @click.option("--repo", default="", help="chart repository url where to locate the requested chart")
 @click.option(
-    "--version", default="", help="specify a version constraint for the chart version to use"
+    "--version",
+    default="",
+    help="specify a version constraint for the chart version to use. This constraint can be a"
+    " specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is"
+    " not specified, the latest version is used",
 )
-@click.option("-d", "--destination", default=".", help="location to write the chart.")
+@click.option(
+    "--devel",
+    is_flag=True,
+    help="use development versions, too. Equivalent to version '>0.0.0-0'. If --version is"
+    " set, this is ignored.",
+)
+@click.option(
+    "-d",
+    "--destination",
+    default=".",
+    help="location to write the chart. If this and untardir are specified, untardir is"
+    " appended to this",
+)
 @click.option(
     "--untar", is_flag=True, help="if set to true, will untar the chart after downloading it"
 )
@@ -218,34 +249,26 @@ def search_repo_cmd(
     "--prov", is_flag=True, help="fetch the provenance file, but don't perform verification"
 )
 @click.option("--keyring", default=None, help="location of public keys used for verification")
-def pull_cmd(
-    chart: str,
-    repo: str,
-    version: str,
-    destination: str,
-    untar: bool,
-    untardir: str,
-    verify: bool,
-    prov: bool,
-    keyring: str | None,
-) -> None:
+def pull_cmd(charts: tuple[str, ...], keyring: str | None, **kw: Any) -> None:
     """download a chart from a repository and (optionally) unpack it in local directory"""
     from polystack.helm.provenance import default_keyring
     from polystack.helm.repo import RepoError, pull
 
-    try:
-        msg = pull(
-            chart,
-            repo_url=repo,
-            version=version,
-            destination=destination,
-            untar=untar,
-            untardir=untardir,
-            verify=verify,
-            prov=prov,
-            keyring=keyring or default_keyring(),
-        )
-    except RepoError as e:
-        raise HelmCLIError(str(e)) from None
-    if msg:
-        click.echo(msg, nl=False)
+    for chart in charts:
+        try:
+            msg = pull(
+                chart,
+                repo_url=kw["repo"],
+                version=kw["version"],
+                destination=kw["destination"],
+                untar=kw["untar"],
+                untardir=kw["untardir"],
+                verify=kw["verify"],
+                prov=kw["prov"],
+                keyring=keyring or default_keyring(),
+                devel=kw["devel"],
+            )
+        except RepoError as e:
+            raise HelmCLIError(str(e)) from None
+        if msg:
+            click.echo(msg, nl=False)

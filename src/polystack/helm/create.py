@@ -73,42 +73,69 @@ def create(path: str) -> str:
     return cdir
 
 
+def starters_dir() -> str:
+    """helmpath.DataPath("starters")."""
+    home = os.environ.get("HELM_DATA_HOME") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "helm"
+    )
+    return os.path.join(home, "starters")
+
+
 def create_from(path: str, starter: str) -> str:
-    """chartutil.CreateFrom: copy a starter chart, renaming it."""
+    """`helm create -p`: chartutil.CreateFrom with the metadata `helm create` writes.
+
+    As in Helm, a starter that is not an absolute path is looked up in
+    $HELM_DATA_HOME/starters; the starter's Chart.yaml is replaced by a new one
+    (name, description, type, version and appVersion of `helm create`);
+    `<CHARTNAME>` is replaced in the templates and values.yaml only; other files,
+    values.schema.json and the starter's subcharts (written as archives under
+    charts/, as SaveDir does) are copied unchanged."""
     from polystack.helm import yamlgo
-    from polystack.helm.chart import ChartError, load
+    from polystack.helm.chart import ChartError, Metadata, load
+    from polystack.helm.package import PackageError, save
 
     name = os.path.basename(path.rstrip("/"))
     parent = os.path.dirname(path.rstrip("/")) or "."
     validate_chart_name(name)
-    if not os.path.isabs(starter) and not os.path.exists(starter):
-        home = os.environ.get("HELM_DATA_HOME") or os.path.join(
-            os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "helm"
-        )
-        starter = os.path.join(home, "starters", starter)
+    src_path = starter if os.path.isabs(starter) else os.path.join(starters_dir(), starter)
     try:
-        src = load(starter)
+        src = load(src_path)
     except ChartError as e:
-        raise CreateError(str(e)) from None
+        raise CreateError(f"could not load {src_path}: {e}") from None
+    md = Metadata(
+        name=name,
+        description="A Helm chart for Kubernetes",
+        type="application",
+        version="0.1.0",
+        app_version="0.1.0",
+        api_version="v2",
+    )
     cdir = os.path.join(parent, name)
-    md = src.metadata
-    md.name = name
-    if md.api_version == "v1":
-        md.api_version = "v1"
-    files = list(src.templates) + list(src.files)
-    schema = [("values.schema.json", src.schema)] if src.schema is not None else []
+    if os.path.exists(cdir) and not os.path.isdir(cdir):
+        raise CreateError(f"file {cdir} already exists and is not a directory")
     os.makedirs(cdir, exist_ok=True)
     with open(os.path.join(cdir, "Chart.yaml"), "w", encoding="utf-8") as fh:
         fh.write(yamlgo.marshal_yaml(md.json()))
-    for f in src.raw:
-        if f.name == "values.yaml":
-            with open(os.path.join(cdir, "values.yaml"), "wb") as fh:
-                fh.write(f.data.replace(PLACEHOLDER.encode(), name.encode()))
-    for rel, data in [(f.name, f.data) for f in files] + schema:
-        if data is None:
-            continue
+    placeholder = PLACEHOLDER.encode()
+    out: list[tuple[str, bytes]] = [
+        ("values.yaml", f.data.replace(placeholder, name.encode()))
+        for f in src.raw
+        if f.name == "values.yaml"
+    ]
+    if src.schema is not None:
+        out.append(("values.schema.json", src.schema))
+    out += [(f.name, f.data.replace(placeholder, name.encode())) for f in src.templates]
+    out += [(f.name, f.data) for f in src.files]
+    for rel, data in out:
         target = os.path.join(cdir, rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as fh:
-            fh.write(data.replace(PLACEHOLDER.encode(), name.encode()))
+            fh.write(data)
+    for dep in src.dependencies():
+        charts = os.path.join(cdir, "charts")
+        os.makedirs(charts, exist_ok=True)
+        try:
+            save(dep, charts)
+        except (PackageError, ChartError) as e:
+            raise CreateError(f"saving {dep.chart_full_path()}: {e}") from None
     return cdir

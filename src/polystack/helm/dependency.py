@@ -281,7 +281,7 @@ def dependency_build(
     _download_all(chart_path, [d for d in c.lock.dependencies], out, verify, keyring)
 
 
-def dependency_list(chart_path: str) -> str:
+def dependency_list(chart_path: str, max_col_width: int = 80) -> str:
     try:
         c = load(chart_path)
     except ChartError as e:
@@ -291,7 +291,7 @@ def dependency_list(chart_path: str) -> str:
     rows = [["NAME", "VERSION", "REPOSITORY", "STATUS"]]
     for d in c.metadata.dependencies:
         rows.append([d.name, d.version, d.repository, _dependency_status(chart_path, d, c)])
-    text = _table(rows, max_width=80) + "\n" + "\n"
+    text = _table(rows, max_width=max_col_width) + "\n" + "\n"
     cdir = os.path.join(chart_path, "charts")
     for f in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
         full = os.path.join(cdir, f)

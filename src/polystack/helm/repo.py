@@ -116,6 +116,15 @@ def _check(constraint: str, version: str) -> bool:
     return is_compatible_range(constraint or "*", version)
 
 
+def _semver_constraint_error(constraint: str) -> str:
+    """The error of semver.NewConstraint, or ""."""
+    try:
+        _semver().Constraints.parse(constraint)
+    except ValueError as e:
+        return str(e)
+    return ""
+
+
 def http_get(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - user-given repo URL
@@ -129,6 +138,11 @@ def http_get(url: str) -> bytes:
 
 
 # ---------------------------------------------------------------- index.yaml
+
+
+_INDEX_FIELDS = frozenset(
+    ("apiVersion", "generated", "entries", "publicKeys", "serverInfo", "annotations")
+)
 
 
 @dataclass
@@ -168,7 +182,12 @@ class IndexFile:
         try:
             d = yamlgo.unmarshal_map(data)
         except yamlgo.YAMLError as e:
-            raise RepoError(f"error unmarshaling JSON: {e}") from None
+            raise RepoError(str(e)) from None
+        for k in d:  # yaml.UnmarshalStrict into repo.IndexFile
+            if k not in _INDEX_FIELDS:
+                raise RepoError(
+                    f'error unmarshaling JSON: while decoding JSON: json: unknown field "{k}"'
+                )
         if not d.get("apiVersion"):
             raise RepoError("no API version specified")
         idx = cls(api_version=str(d["apiVersion"]), generated=str(d.get("generated") or ""))
@@ -289,8 +308,12 @@ def index_directory(
             IndexFile().write(merge)
             other = IndexFile()
         else:
-            with open(merge, "rb") as fh:
-                other = IndexFile.parse(fh.read())
+            try:  # repo.LoadIndexFile
+                with open(merge, "rb") as fh:
+                    other = IndexFile.parse(fh.read())
+            except (OSError, RepoError) as e:
+                msg = e.strerror if isinstance(e, OSError) else str(e)
+                raise RepoError(f"merge failed: error loading {merge}: {msg}") from None
         idx.merge(other)
     idx.sort_entries()
     idx.write(os.path.join(directory, "index.yaml"), as_json=json_index)
@@ -436,7 +459,13 @@ def search_repo(
     devel: bool = False,
     regexp: bool = False,
     output: str = "table",
+    max_col_width: int = 50,
+    fail_on_no_result: bool = False,
 ) -> str:
+    """`helm search repo`: every version of every chart is searched (Helm's
+    setupSearchedVersion always sets a constraint, `>0.0.0` or `>0.0.0-0` with
+    --devel), then the first version of each chart that satisfies it is kept
+    (all of them with --versions)."""
     repos = load_repositories()
     if not repos:
         raise RepoError("no repositories configured")
@@ -447,9 +476,7 @@ def search_repo(
         except RepoError:
             continue
         for name, cvs in idx.entries.items():
-            for i, cv in enumerate(cvs):
-                if not versions and i > 0:
-                    break
+            for cv in cvs:
                 found.append((f"{r['name']}/{name}", cv))
     kw = keyword.lower()
     scored: list[tuple[int, str, ChartVersion]] = []
@@ -481,11 +508,23 @@ def search_repo(
             scored.append((score, full, cv))
     scored.sort(key=lambda r: (r[0], r[1], _version_sort_key(r[2].version)))
     results: list[tuple[str, ChartVersion]] = [(full, cv) for _, full, cv in scored]
-    constraint = version or (">0.0.0-0" if devel else "")
-    if constraint:
-        results = [r for r in results if _check(constraint, r[1].version)]
-    elif not devel:
-        results = [r for r in results if "-" not in r[1].version]
+    constraint = version or (">0.0.0-0" if devel else ">0.0.0")
+    bad = _semver_constraint_error(constraint)
+    if bad:
+        raise RepoError(f"an invalid version/constraint format: {bad}")
+    kept: list[tuple[str, ChartVersion]] = []
+    seen: set[str] = set()
+    for n, cv in results:
+        if not versions and n in seen:
+            continue
+        if _version_key(cv.version) is None:
+            continue
+        if _check(constraint, cv.version):
+            kept.append((n, cv))
+            seen.add(n)
+    results = kept
+    if fail_on_no_result and not results and output in ("table", "json", "yaml"):
+        raise RepoError("no results found")
     if output in ("json", "yaml"):
         rows = [
             jsongo.Struct(
@@ -512,7 +551,7 @@ def search_repo(
         ]
         for n, cv in results
     ]
-    return _table(rows, max_width=50)
+    return _table(rows, max_width=max_col_width)
 
 
 def _find_repo_url(ref: str) -> tuple[str, str]:
@@ -578,6 +617,52 @@ def fetch_provenance(
         raise RepoError(str(e)) from None
 
 
+def resolve_chart(
+    chart_ref: str, version: str = "", repo_url: str = ""
+) -> tuple[ChartVersion | None, str, str]:
+    """Find a chart as ChartDownloader.ResolveChartVersion (a `repo/chart`
+    reference or an absolute URL) or, with `--repo`, repo.FindChartInRepoURL does.
+    Returns (the index entry or None for a URL, the download URL, the repository
+    URL) and raises RepoError with Helm's texts."""
+    if chart_ref.startswith("oci://"):
+        raise RepoError(f"OCI references are not supported by polystack helm: {chart_ref}")
+    if repo_url:
+        idx = IndexFile.parse(http_get(url_join(repo_url, "index.yaml")))
+        try:
+            cv = idx.get(chart_ref, version)
+        except RepoError:
+            what = f'chart "{chart_ref}"' + (f' version "{version}"' if version else "")
+            raise RepoError(f"{what} not found in {repo_url} repository") from None
+        return cv, chart_url(cv, repo_url), repo_url
+    u = urllib.parse.urlsplit(chart_ref)
+    if u.scheme and u.netloc and u.path:
+        return None, chart_ref, ""
+    if "/" not in chart_ref:
+        raise RepoError(
+            f"non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}"
+        )
+    repo_url, name = _find_repo_url(chart_ref)
+    repo_name = chart_ref.split("/", 1)[0]
+    idx = _cached_index(repo_name)
+    try:
+        cv = idx.get(name, version)
+    except RepoError as e:
+        raise RepoError(
+            f'chart "{name}" matching {version} not found in {repo_name} index.'
+            f" (try 'helm repo update'): {e}"
+        ) from None
+    return cv, chart_url(cv, repo_url), repo_url
+
+
+def _download_url(url: str, dest_dir: str) -> str:
+    data = http_get(url)
+    os.makedirs(dest_dir, exist_ok=True)
+    target = os.path.join(dest_dir, os.path.basename(urllib.parse.urlsplit(url).path))
+    with open(target, "wb") as fh:
+        fh.write(data)
+    return target
+
+
 def pull(
     chart_ref: str,
     repo_url: str = "",
@@ -588,35 +673,20 @@ def pull(
     verify: bool = False,
     prov: bool = False,
     keyring: str = "",
+    devel: bool = False,
 ) -> str:
     """action.Pull.Run for HTTP repositories; returns what Helm prints."""
+    if not version and devel:
+        version = ">0.0.0-0"
     by_url = bool(repo_url)
-    if repo_url:
-        idx = IndexFile.parse(http_get(url_join(repo_url, "index.yaml")))
-        name = chart_ref
-    else:
-        if "/" not in chart_ref:
-            raise RepoError(
-                f"non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}"
-            )
-        repo_url, name = _find_repo_url(chart_ref)
-        idx = _cached_index(chart_ref.split("/", 1)[0])
-    try:
-        cv = idx.get(name, version)
-    except RepoError:
-        raise RepoError(
-            f'chart "{name}" version "{version}" not found in {repo_url} repository'
-            if version
-            else f'chart "{name}" not found in {repo_url} repository'
-        ) from None
-    url = chart_url(cv, repo_url)
+    _, url, _ = resolve_chart(chart_ref, version, repo_url)
     # with --repo, Helm downloads the resolved chart URL, which is also the name it reports
     ref = url if by_url else chart_ref
     strategy = VERIFY_ALWAYS if verify else VERIFY_LATER if prov else VERIFY_NEVER
     if untar:
         tmp = tempfile.mkdtemp(prefix="helm-pull-")
         try:
-            archive = _download(cv, repo_url, tmp)
+            archive = _download_url(url, tmp)
             out, v = fetch_provenance(url, archive, ref, strategy, keyring)
             if v is not None:
                 out += v.output()
@@ -627,7 +697,7 @@ def pull(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
-    archive = _download(cv, repo_url, destination)
+    archive = _download_url(url, destination)
     out, v = fetch_provenance(url, archive, ref, strategy, keyring)
     return out + (v.output() if v is not None else "")
 
@@ -652,12 +722,45 @@ def load_files_name(data: bytes) -> str:
     return load_archive(data).name()
 
 
+def locate_chart(
+    ref: str,
+    version: str = "",
+    repo_url: str = "",
+    verify: bool = False,
+    keyring: str = "",
+    devel: bool = False,
+) -> str:
+    """ChartPathOptions.LocateChart (the --version, --devel, --repo, --verify and
+    --keyring flags of template, show, ...): a local path (verified against its
+    .prov with --verify), else a chart from an HTTP repository downloaded into
+    the repository cache. Raises ChartError/RepoError with Helm's texts."""
+    from polystack.helm.provenance import ProvenanceError, verify_chart
+
+    name = ref.strip()
+    version = version.strip()
+    if not version and devel:
+        version = ">0.0.0-0"
+    if os.path.exists(name):
+        path = os.path.abspath(name)
+        if verify:
+            try:
+                verify_chart(path, path + ".prov", keyring)
+            except ProvenanceError as e:
+                raise RepoError(str(e)) from None
+        return path
+    if os.path.isabs(name) or name.startswith("."):
+        raise ChartError(f'path "{name}" not found')
+    _, url, _ = resolve_chart(name, version, repo_url)
+    _, cache = _helm_dirs()
+    archive = _download_url(url, cache)
+    fetch_provenance(url, archive, name, VERIFY_ALWAYS if verify else VERIFY_NEVER, keyring)
+    return archive
+
+
 def locate_repo_chart(ref: str, version: str = "") -> str:
     """Download `repo/chart` from a configured repository into the cache; returns the path."""
     if "/" not in ref:
         raise ChartError(f'path "{ref}" not found')
-    repo_url, name = _find_repo_url(ref)
-    idx = _cached_index(ref.split("/", 1)[0])
-    cv = idx.get(name, version)
+    _, url, _ = resolve_chart(ref, version)
     _, cache = _helm_dirs()
-    return _download(cv, repo_url, cache)
+    return _download_url(url, cache)
