@@ -24,10 +24,12 @@ import click
 from polystack.helm.cli_flags import (
     AliasGroup,
     HelmCommand,
+    chart_path_from_kw,
     chart_path_options,
     check_install_only_flags,
     dry_run_strategy,
     install_only_options,
+    registry_client_options,
 )
 
 
@@ -170,6 +172,7 @@ def helm_group() -> None:
     is_flag=True,
     help="update dependencies if they are missing before installing the chart",
 )
+@click.option("--enable-dns", is_flag=True, help="enable DNS lookups when rendering templates")
 @chart_path_options
 @install_only_options
 @click.option("--debug", is_flag=True, help="enable verbose output")
@@ -212,11 +215,8 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         render_subchart_notes=kw["render_subchart_notes"],
         dependency_update=kw["dependency_update"],
         debug=kw["debug"],
-        chart_version=kw["chart_version"],
-        devel=kw["devel"],
-        repo_url=kw["repo_url"],
-        verify=kw["verify"],
-        keyring=kw["keyring"],
+        enable_dns=kw["enable_dns"],
+        chart_path=chart_path_from_kw(kw),
     )
     out, err = run_template(opts)
     if out:
@@ -317,6 +317,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
     is_flag=True,
     help='update dependencies from "Chart.yaml" to dir "charts/" before packaging',
 )
+@registry_client_options
 def package_cmd(
     paths: tuple[str, ...],
     sign: bool,
@@ -327,6 +328,7 @@ def package_cmd(
     app_version: str,
     destination: str,
     dependency_update: bool,
+    **_registry: Any,
 ) -> None:
     """package a chart directory into a chart archive"""
     from polystack.helm.package import PackageError, package
@@ -399,15 +401,8 @@ def _show(what: str, chart_ref: str, kw: dict[str, Any]) -> None:
     from polystack.helm.package import show
 
     try:
-        path = _locate_chart(
-            chart_ref,
-            kw["chart_version"],
-            kw["devel"],
-            kw["repo_url"],
-            kw["verify"],
-            kw["keyring"],
-        )
-        click.echo(show(what, path), nl=False)
+        path = _locate_chart(chart_ref, chart_path_from_kw(kw))
+        click.echo(show(what, path, jsonpath=kw.get("jsonpath") or ""), nl=False)
     except Exception as e:
         if type(e).__name__ in ("ChartError", "PackageError", "RepoError"):
             raise _fail(str(e)) from None
@@ -428,6 +423,11 @@ for _what, _help in (
         @chart_path_options
         def _cmd(chart: str, **kw: Any) -> None:
             _show(what, chart, kw)
+
+        if what == "values":  # addShowFlags: --jsonpath on `show values` only
+            click.option(
+                "--jsonpath", default="", help="supply a JSONPath expression to filter the output"
+            )(_cmd)
 
     _make(_what, _help)
 
@@ -456,11 +456,9 @@ class TemplateOptions:
     render_subchart_notes: bool = False
     dependency_update: bool = False
     debug: bool = False
-    chart_version: str = ""
-    devel: bool = False
-    repo_url: str = ""
-    verify: bool = False
-    keyring: str | None = None
+    enable_dns: bool = False
+    # where the chart is and how to fetch it (downloader.ChartPathOptions)
+    chart_path: Any = None
 
 
 _RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -499,9 +497,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     except ValueError as e:
         return "", str(e)
     try:
-        chart_path = _locate_chart(
-            chart_ref, o.chart_version, o.devel, o.repo_url, o.verify, o.keyring
-        )
+        chart_path = _locate_chart(chart_ref, o.chart_path)
         ch = chartmod.load(chart_path)
     except chartmod.ChartError as e:
         return "", str(e)
@@ -559,6 +555,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             use_release_name=o.use_release_name,
             include_crds=o.include_crds,
             render_subchart_notes=o.render_subchart_notes,
+            enable_dns=o.enable_dns,
             writer=writer,
         )
     except engine.RenderError as e:
@@ -603,24 +600,18 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     return out + manifests, ""
 
 
-def _locate_chart(
-    ref: str,
-    version: str = "",
-    devel: bool = False,
-    repo_url: str = "",
-    verify: bool = False,
-    keyring: str | None = None,
-) -> str:
+def _locate_chart(ref: str, cpo: Any = None) -> str:
     """ChartPathOptions.LocateChart: local paths and archives, `repo/chart`,
     chart URLs and --repo (HTTP repositories); raises ChartError."""
     from polystack.helm.chart import ChartError
+    from polystack.helm.downloader import ChartPathOptions, locate_chart
     from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import RepoError, locate_chart
+    from polystack.helm.repo import RepoError
 
+    if cpo is None:
+        cpo = ChartPathOptions(keyring=default_keyring())
     try:
-        return locate_chart(
-            ref, version, repo_url, verify, keyring or default_keyring(), devel=devel
-        )
+        return locate_chart(ref, cpo)
     except RepoError as e:
         raise ChartError(str(e)) from None
 

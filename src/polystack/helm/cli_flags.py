@@ -19,10 +19,14 @@ import click
 __all__ = [
     "AliasGroup",
     "HelmCommand",
+    "chart_path_from_kw",
     "chart_path_options",
     "check_install_only_flags",
     "dry_run_strategy",
     "install_only_options",
+    "parse_duration",
+    "registry_client_options",
+    "tls_options",
 ]
 
 
@@ -61,10 +65,59 @@ def _options(f: Callable[..., Any], opts: list[Callable[..., Any]]) -> Callable[
     return f
 
 
+def tls_options(f: Callable[..., Any], insecure_help: str) -> Callable[..., Any]:
+    """--cert-file, --key-file, --insecure-skip-tls-verify and --ca-file (the TLS
+    half of addChartPathOptionsFlags, `repo add` and the registry-client flags)."""
+    return _options(
+        f,
+        [
+            click.option(
+                "--cert-file",
+                default="",
+                help="identify HTTPS client using this SSL certificate file",
+            ),
+            click.option(
+                "--key-file", default="", help="identify HTTPS client using this SSL key file"
+            ),
+            click.option("--insecure-skip-tls-verify", is_flag=True, help=insecure_help),
+            click.option(
+                "--ca-file",
+                default="",
+                help="verify certificates of HTTPS-enabled servers using this CA bundle",
+            ),
+        ],
+    )
+
+
+def _credential_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    return _options(
+        f,
+        [
+            click.option(
+                "--username",
+                default="",
+                help="chart repository username where to locate the requested chart",
+            ),
+            click.option(
+                "--password",
+                default="",
+                help="chart repository password where to locate the requested chart",
+            ),
+        ],
+    )
+
+
 def chart_path_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """addChartPathOptionsFlags without the TLS and credential flags (--username,
-    --password, --cert-file, --key-file, --ca-file, --insecure-skip-tls-verify,
-    --plain-http, --pass-credentials are not supported), plus --devel."""
+    """addChartPathOptionsFlags plus --devel: where a chart is (--version, --repo,
+    --verify, --keyring) and how to fetch it (--username, --password, --cert-file,
+    --key-file, --insecure-skip-tls-verify, --ca-file, --pass-credentials).
+    --plain-http is for OCI registries only and is not offered (no OCI support)."""
+    f = click.option(
+        "--pass-credentials", "pass_credentials", is_flag=True,
+        help="pass credentials to all domains",
+    )(f)  # fmt: skip
+    f = tls_options(f, "skip tls certificate checks for the chart download")
+    f = _credential_options(f)
     return _options(
         f,
         [
@@ -96,6 +149,36 @@ def chart_path_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ],
     )
+
+
+def chart_path_from_kw(kw: dict[str, Any]) -> Any:
+    """The downloader's ChartPathOptions from the chart_path_options flags."""
+    from polystack.helm.downloader import ChartPathOptions
+    from polystack.helm.provenance import default_keyring
+
+    return ChartPathOptions(
+        version=kw.get("chart_version", kw.get("version", "")) or "",
+        devel=bool(kw.get("devel")),
+        repo_url=kw.get("repo_url", kw.get("repo", "")) or "",
+        verify=bool(kw.get("verify")),
+        keyring=kw.get("keyring") or default_keyring(),
+        username=kw.get("username") or "",
+        password=kw.get("password") or "",
+        cert_file=kw.get("cert_file") or "",
+        key_file=kw.get("key_file") or "",
+        ca_file=kw.get("ca_file") or "",
+        insecure_skip_tls_verify=bool(kw.get("insecure_skip_tls_verify")),
+        pass_credentials_all=bool(kw.get("pass_credentials")),
+    )
+
+
+def registry_client_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags `package` and `dependency update|build` hand to Helm's OCI
+    registry client (newRegistryClient). They never reach an HTTP repository,
+    whose credentials come from repositories.yaml, so with no OCI support they
+    are accepted with no effect (--plain-http, OCI only, is not offered)."""
+    f = tls_options(f, "skip tls certificate checks for the chart download")
+    return _credential_options(f)
 
 
 def install_only_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -150,6 +233,27 @@ def dry_run_strategy(value: str) -> str:
 
 _DURATION_RE = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
 _UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
+
+
+_UNIT_SECONDS = {
+    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+}  # fmt: skip
+
+
+def parse_duration(flag: str, s: str) -> float:
+    """time.ParseDuration for a flag, in seconds; ValueError with pflag's text."""
+    err = _duration_error(s)
+    if err:
+        raise ValueError(f'invalid argument "{s}" for "{flag}" flag: {err}')
+    sign = -1.0 if s.startswith("-") else 1.0
+    rest = s.lstrip("+-")
+    total = 0.0
+    while rest and rest != "0":
+        m = _DURATION_RE.match(rest)
+        assert m is not None
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        rest = rest[len(m.group(1)) + len(m.group(2)) :]
+    return sign * total
 
 
 def _duration_error(s: str) -> str:

@@ -1,7 +1,8 @@
 """`polystack helm dependency|repo|search|pull`: the commands that work with
-chart repositories (index, add, list, update, search, pull with --prov/--verify)
-and with a chart's dependencies (list, update, build), with Helm's flags and
-output. They are registered on `cli.helm_group`, which imports this module.
+chart repositories (index, add with credentials and TLS files, list, update,
+remove, search, pull with --prov/--verify and the download flags) and with a
+chart's dependencies (list, update, build), with Helm's flags and output. They
+are registered on `cli.helm_group`, which imports this module.
 
 Everything heavy is imported inside the commands, as in cli.py.
 """
@@ -14,7 +15,18 @@ from typing import Any
 import click
 
 from polystack.helm.cli import HelmCLIError, helm_group
-from polystack.helm.cli_flags import AliasGroup
+from polystack.helm.cli_flags import (
+    AliasGroup,
+    chart_path_from_kw,
+    parse_duration,
+    registry_client_options,
+    tls_options,
+)
+
+
+def tls_options_for_download(f: Callable[..., Any]) -> Callable[..., Any]:
+    return tls_options(f, "skip tls certificate checks for the chart download")
+
 
 # ---------------------------------------------------------------- dependency
 
@@ -43,6 +55,7 @@ def dependency_list_cmd(chart: str, max_col_width: int) -> None:
 
 
 def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = registry_client_options(f)  # OCI registry client only: no effect on HTTP repositories
     f = click.option("--keyring", default=None, help="keyring containing public keys")(f)
     f = click.option("--verify", is_flag=True, help="verify the packages against signatures")(f)
     return click.option(
@@ -54,12 +67,12 @@ def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("chart", default=".")
 @_dependency_options
 def dependency_update_cmd(
-    chart: str, skip_refresh: bool, verify: bool, keyring: str | None
+    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **_registry: Any
 ) -> None:
     """update charts/ based on the contents of Chart.yaml"""
     from polystack.helm.dependency import RepoError, dependency_update
+    from polystack.helm.downloader import VERIFY_ALWAYS, VERIFY_NEVER
     from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import VERIFY_ALWAYS, VERIFY_NEVER
 
     try:
         dependency_update(
@@ -76,11 +89,13 @@ def dependency_update_cmd(
 @dependency_group.command("build")
 @click.argument("chart", default=".")
 @_dependency_options
-def dependency_build_cmd(chart: str, skip_refresh: bool, verify: bool, keyring: str | None) -> None:
+def dependency_build_cmd(
+    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **_registry: Any
+) -> None:
     """rebuild the charts/ directory based on the Chart.lock file"""
     from polystack.helm.dependency import RepoError, dependency_build
+    from polystack.helm.downloader import VERIFY_IF_POSSIBLE, VERIFY_NEVER
     from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import VERIFY_IF_POSSIBLE, VERIFY_NEVER
 
     try:
         dependency_build(
@@ -97,7 +112,7 @@ def dependency_build_cmd(chart: str, skip_refresh: bool, verify: bool, keyring: 
 # ---------------------------------------------------------------- repo / search / pull
 
 
-@helm_group.group("repo", cls=AliasGroup, aliases={"ls": "list"})
+@helm_group.group("repo", cls=AliasGroup, aliases={"ls": "list", "rm": "remove"})
 def repo_group() -> None:
     """add, list, remove, update, and index chart repositories"""
 
@@ -118,23 +133,111 @@ def repo_index_cmd(directory: str, url: str, merge: str, json_index: bool) -> No
 
 
 @repo_group.command("add")
-@click.argument("name")
-@click.argument("url")
-@click.option("--force-update", is_flag=True)
-def repo_add_cmd(name: str, url: str, force_update: bool) -> None:
+@click.argument("args", nargs=-1, metavar="[NAME] [URL]")
+@click.option("--username", default="", help="chart repository username")
+@click.option("--password", default="", help="chart repository password")
+@click.option("--password-stdin", is_flag=True, help="read chart repository password from stdin")
+@click.option(
+    "--force-update", is_flag=True, help="replace (overwrite) the repo if it already exists"
+)
+@click.option(
+    "--cert-file", default="", help="identify HTTPS client using this SSL certificate file"
+)
+@click.option("--key-file", default="", help="identify HTTPS client using this SSL key file")
+@click.option(
+    "--ca-file",
+    default="",
+    help="verify certificates of HTTPS-enabled servers using this CA bundle",
+)
+@click.option(
+    "--insecure-skip-tls-verify",
+    is_flag=True,
+    help="skip tls certificate checks for the repository",
+)
+@click.option(
+    "--allow-deprecated-repos",
+    is_flag=True,
+    help="by default, this command will not allow adding official repos that have been"
+    " permanently deleted. This disables that behavior",
+)
+@click.option("--pass-credentials", is_flag=True, help="pass credentials to all domains")
+@click.option(
+    "--timeout",
+    default="2m0s",
+    help="time to wait for the index file download to complete",
+)
+def repo_add_cmd(args: tuple[str, ...], **kw: Any) -> None:
     """add a chart repository"""
-    from polystack.helm.repo import RepoError, repo_add
+    _repo_add(args, kw)
 
+
+def _repo_add(args: tuple[str, ...], kw: dict[str, Any]) -> None:
+    from polystack.helm.chartrepo import repo_add
+    from polystack.helm.repo import Entry, RepoError
+
+    if len(args) != 2:
+        raise HelmCLIError(
+            '"helm repo add" requires 2 arguments\n\nUsage:  helm repo add [NAME] [URL] [flags]'
+        )
     try:
-        click.echo(repo_add(name, url, force_update=force_update))
+        timeout = parse_duration("--timeout", kw["timeout"])
+    except ValueError as e:
+        raise HelmCLIError(str(e)) from None
+    entry = Entry(
+        name=args[0],
+        url=args[1],
+        username=kw["username"],
+        password=kw["password"],
+        cert_file=kw["cert_file"],
+        key_file=kw["key_file"],
+        ca_file=kw["ca_file"],
+        insecure_skip_tls_verify=kw["insecure_skip_tls_verify"],
+        pass_credentials_all=kw["pass_credentials"],
+    )
+    try:
+        click.echo(
+            repo_add(
+                entry,
+                force_update=kw["force_update"],
+                allow_deprecated_repos=kw["allow_deprecated_repos"],
+                timeout=timeout,
+                read_password=_password_reader(kw["password_stdin"]),
+            )
+        )
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
+
+
+def _password_reader(from_stdin: bool) -> Callable[[], str]:
+    """--password-stdin: all of stdin less one trailing \\n and one \\r; else
+    Helm's prompt `Password: ` read without echo from the terminal (and
+    term.ReadPassword's `inappropriate ioctl for device` when stdin is not one)."""
+
+    def read() -> str:
+        import sys
+
+        stdin = sys.stdin
+        if from_stdin:
+            text = stdin.read()
+            return text.removesuffix("\n").removesuffix("\r")
+        click.echo("Password: ", nl=False)
+        try:
+            if not stdin.isatty():
+                raise HelmCLIError("inappropriate ioctl for device")
+            import getpass
+
+            return getpass.getpass(prompt="", stream=None)
+        finally:
+            click.echo()
+
+    return read
 
 
 @repo_group.command("list")  # alias "ls": see repo_group
 def repo_list_cmd() -> None:
     """list chart repositories"""
-    from polystack.helm.repo import RepoError, repo_list
+    from polystack.helm.chartrepo import repo_list
+    from polystack.helm.repo import RepoError
 
     try:
         click.echo(repo_list(), nl=False)
@@ -146,10 +249,29 @@ def repo_list_cmd() -> None:
 @click.argument("names", nargs=-1)
 def repo_update_cmd(names: tuple[str, ...]) -> None:
     """update information of available charts locally from chart repositories"""
-    from polystack.helm.repo import RepoError, repo_update
+    from polystack.helm.chartrepo import repo_update
+    from polystack.helm.repo import RepoError
 
     try:
         click.echo(repo_update(list(names)), nl=False)
+    except RepoError as e:
+        raise HelmCLIError(str(e)) from None
+
+
+@repo_group.command("remove")  # alias "rm": see repo_group
+@click.argument("names", nargs=-1, metavar="[REPO1 [REPO2 ...]]")
+def repo_remove_cmd(names: tuple[str, ...]) -> None:
+    """remove one or more chart repositories"""
+    from polystack.helm.chartrepo import repo_remove
+    from polystack.helm.repo import RepoError
+
+    if not names:  # require.MinimumNArgs(1)
+        raise HelmCLIError(
+            '"helm repo remove" requires at least 1 argument\n\n'
+            "Usage:  helm repo remove [REPO1 [REPO2 ...]] [flags]"
+        )
+    try:
+        repo_remove(list(names), out=lambda s: click.echo(s, nl=False))
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
 
@@ -249,24 +371,33 @@ def search_repo_cmd(keyword: tuple[str, ...], **kw: Any) -> None:
     "--prov", is_flag=True, help="fetch the provenance file, but don't perform verification"
 )
 @click.option("--keyring", default=None, help="location of public keys used for verification")
-def pull_cmd(charts: tuple[str, ...], keyring: str | None, **kw: Any) -> None:
+@click.option(
+    "--username",
+    default="",
+    help="chart repository username where to locate the requested chart",
+)
+@click.option(
+    "--password",
+    default="",
+    help="chart repository password where to locate the requested chart",
+)
+@click.option("--pass-credentials", is_flag=True, help="pass credentials to all domains")
+@tls_options_for_download
+def pull_cmd(charts: tuple[str, ...], **kw: Any) -> None:
     """download a chart from a repository and (optionally) unpack it in local directory"""
-    from polystack.helm.provenance import default_keyring
-    from polystack.helm.repo import RepoError, pull
+    from polystack.helm.downloader import pull
+    from polystack.helm.repo import RepoError
 
+    cpo = chart_path_from_kw(kw)
     for chart in charts:
         try:
             msg = pull(
                 chart,
-                repo_url=kw["repo"],
-                version=kw["version"],
+                cpo,
                 destination=kw["destination"],
                 untar=kw["untar"],
                 untardir=kw["untardir"],
-                verify=kw["verify"],
                 prov=kw["prov"],
-                keyring=keyring or default_keyring(),
-                devel=kw["devel"],
             )
         except RepoError as e:
             raise HelmCLIError(str(e)) from None

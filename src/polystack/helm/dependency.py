@@ -13,21 +13,35 @@ from typing import Any
 
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.chart import API_V1, Chart, ChartError, Dependency, load, load_dir
+from polystack.helm.downloader import VERIFY_NEVER, ChartDownloader
+from polystack.helm.getter import GetterOptions, url_equal
 from polystack.helm.repo import (
-    VERIFY_NEVER,
     IndexFile,
     RepoError,
     _check,
-    _download,
     _semver,
     _table,
     chart_url,
-    fetch_provenance,
     go_now,
     http_get,
     load_repositories,
     url_join,
 )
+
+
+def _repo_options(url: str) -> GetterOptions:
+    """Manager.findChartURL: a repository of repositories.yaml with this URL lends
+    its credentials, TLS files and flags; any other one is fetched anonymously
+    (the dependency commands' own --username ... flags only reach OCI registries)."""
+    for r in load_repositories():
+        if url_equal(url, r.url):
+            return r.getter_options()
+    return GetterOptions(url=url)
+
+
+def _fetch_repo_index(url: str) -> IndexFile:
+    return IndexFile.parse(http_get(url_join(url, "index.yaml"), _repo_options(url)))
+
 
 # ---------------------------------------------------------------- dependencies
 
@@ -104,11 +118,11 @@ def _resolve(chart_path: str, req: list[Dependency]) -> list[Dependency]:
         url = d.repository
         if url.startswith(("@", "alias:")):
             alias = url.split(":", 1)[1] if url.startswith("alias:") else url[1:]
-            found = [r for r in load_repositories() if r.get("name") == alias]
+            found = [r for r in load_repositories() if r.name == alias]
             if not found:
                 raise RepoError(f"no repository definition for {url}")
-            url = str(found[0]["url"])
-        idx = IndexFile.parse(http_get(url_join(url, "index.yaml")))
+            url = found[0].url
+        idx = _fetch_repo_index(url)
         try:
             cv = idx.get(d.name, d.version)
         except RepoError:
@@ -148,14 +162,13 @@ def _download_all(
             url = d.repository
             if url.startswith(("@", "alias:")):
                 alias = url.split(":", 1)[1] if url.startswith("alias:") else url[1:]
-                url = next(str(r["url"]) for r in load_repositories() if r.get("name") == alias)
+                url = next(r.url for r in load_repositories() if r.name == alias)
             out(f"Downloading {d.name} from repo {d.repository}\n")
-            idx = IndexFile.parse(http_get(url_join(url, "index.yaml")))
-            cv = idx.get(d.name, d.version)
-            archive = _download(cv, url, tmp)
+            cv = _fetch_repo_index(url).get(d.name, d.version)
             churl = chart_url(cv, url)
+            dl = ChartDownloader(options=_repo_options(url), verify=verify, keyring=keyring)
             try:
-                said, _ = fetch_provenance(churl, archive, churl, verify, keyring)
+                _, _, said = dl.download_to(churl, "", tmp)
             except RepoError as e:
                 # Manager.downloadAll's save error: nothing of this run reaches charts/
                 err = f"could not download {churl}: {e}"
@@ -191,21 +204,13 @@ def _write_lock(chart_path: str, lock: dict[str, Any], legacy: bool) -> None:
 
 def _update_repositories(out: Any) -> None:
     """Manager.UpdateRepositories: refresh every configured repository's index."""
-    from polystack.helm.repo import _fetch_index
+    from polystack.helm.chartrepo import update_repositories
 
     repos = load_repositories()
     if not repos:
         return
     out("Hang tight while we grab the latest from your chart repositories...\n")
-    for r in repos:
-        try:
-            _fetch_index(str(r["name"]), str(r["url"]))
-            out(f'...Successfully got an update from the "{r["name"]}" chart repository\n')
-        except RepoError as e:
-            out(
-                f'...Unable to get an update from the "{r["name"]}" chart repository'
-                f" ({r['url']}):\n\t{e}\n"
-            )
+    out(update_repositories(repos))
     out("Update Complete. ⎈Happy Helming!⎈\n")
 
 
@@ -263,7 +268,7 @@ def dependency_build(
             "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml)."
             " Please update the dependencies"
         )
-    configured = {str(r.get("url")).rstrip("/") for r in load_repositories()}
+    configured = {r.url.rstrip("/") for r in load_repositories()}
     missing = [
         d.repository
         for d in c.lock.dependencies

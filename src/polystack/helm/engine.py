@@ -68,7 +68,7 @@ def base_funcs() -> dict[str, Callable[..., Any]]:
         f: dict[str, Callable[..., Any]] = dict(sprig_funcs())
         f.pop("env", None)
         f.pop("expandenv", None)
-        # Helm answers "" for every getHostByName unless --enable-dns is given (not supported).
+        # Helm answers "" for every getHostByName unless --enable-dns (Engine.enable_dns).
         f["getHostByName"] = _no_dns
         f.update(helm_funcs())
         _BASE_FUNCS = f
@@ -250,9 +250,13 @@ def sort_templates(names: list[str]) -> list[str]:
 
 
 class Engine:
-    def __init__(self, strict: bool = False, lint_mode: bool = False) -> None:
+    def __init__(
+        self, strict: bool = False, lint_mode: bool = False, enable_dns: bool = False
+    ) -> None:
         self.strict = strict
         self.lint_mode = lint_mode
+        # Engine.EnableDNS: keep Sprig's getHostByName (net.LookupHost) instead of ""
+        self.enable_dns = enable_dns
 
     def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
         from polystack.helm.template.parse import gc_paused
@@ -267,7 +271,12 @@ class Engine:
     def _render(self, tpls: dict[str, Renderable]) -> dict[str, str]:
         from polystack.helm.template import TemplateSet
 
-        ts = TemplateSet(dict(base_funcs()), missingkey=self._missingkey())
+        funcs = dict(base_funcs())
+        if self.enable_dns:
+            from polystack.helm.funcs.sprig.urls import get_host_by_name
+
+            funcs["getHostByName"] = get_host_by_name
+        ts = TemplateSet(funcs, missingkey=self._missingkey())
         included: dict[str, int] = {}
         self._install(ts, included)
         try:
@@ -626,6 +635,7 @@ def render_resources(
     include_crds: bool = False,
     render_subchart_notes: bool = False,
     strict: bool = False,
+    enable_dns: bool = False,
     writer: Callable[[str, str, str, bool], None] | None = None,
 ) -> RenderedRelease:
     """action.renderResources (without post-renderers)."""
@@ -637,7 +647,7 @@ def render_resources(
             f"chart requires kubeVersion: {kv} which is incompatible with Kubernetes"
             f" {caps.KubeVersion.String()}"
         )
-    files = Engine(strict=strict).render(chart, values)
+    files = Engine(strict=strict, enable_dns=enable_dns).render(chart, values)
     notes_paths: list[str] = []
     notes_map: dict[str, str] = {}
     root_notes = f"{chart.name()}/templates/{NOTES_SUFFIX}"

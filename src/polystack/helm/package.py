@@ -126,11 +126,13 @@ def package(path: str, destination: str = ".", version: str = "", app_version: s
 _README_NAMES = ("readme.md", "readme.txt", "readme")
 
 
-def show(what: str, chart_ref: str) -> str:
-    """action.Show.Run for chart|values|readme|crds|all."""
+def show(what: str, chart_ref: str, jsonpath: str = "") -> str:
+    """action.Show.Run for chart|values|readme|crds|all. With a JSONPath template
+    (`show values --jsonpath`) the values are printed through it, as Helm's
+    JSONPathPrinter does; an evaluation error prints nothing (Helm ignores it)."""
     path = chart_ref
     if not os.path.exists(path):
-        from polystack.helm.repo import locate_repo_chart
+        from polystack.helm.downloader import locate_repo_chart
 
         path = locate_repo_chart(chart_ref)
     c = load(path)
@@ -138,11 +140,24 @@ def show(what: str, chart_ref: str) -> str:
     if what in ("chart", "all"):
         out.append(yamlgo.marshal_yaml(c.metadata.json()) + "\n")
     if what in ("values", "all"):
-        if what == "all":
+        has_values = any(f.name == "values.yaml" for f in c.raw)
+        if what == "all" and has_values:
             out.append("---\n")
-        for f in c.raw:
-            if f.name == "values.yaml":
-                out.append(f.data.decode("utf-8", "replace") + "\n")
+        if jsonpath and has_values:
+            from polystack.helm import jsonpath as jp
+
+            try:
+                printer = jp.JSONPath.parse(jsonpath)
+            except jp.JSONPathError as e:
+                raise PackageError(f"error parsing jsonpath {jsonpath}: {e}") from None
+            try:
+                out.append(printer.execute(c.values))
+            except jp.JSONPathError:
+                pass  # Show.Run ignores printer.Execute's error
+        else:
+            for f in c.raw:
+                if f.name == "values.yaml":
+                    out.append(f.data.decode("utf-8", "replace") + "\n")
     if what in ("readme", "all"):
         readme = next(
             (f for n in _README_NAMES for f in c.files if f.name.lower() == n),

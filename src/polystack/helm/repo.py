@@ -1,21 +1,19 @@
-"""Chart repositories (pkg/repo: index.yaml, repositories.yaml, cache) and the
-commands on them: `repo index|add|list|update`, `search repo`, `pull`, and
-`dependency list|update|build` (pkg/downloader)."""
+"""Chart repositories (pkg/repo): index.yaml (`repo index`), repositories.yaml
+and its entries with their credentials and TLS files, the repository cache, and
+`search repo`. The commands that talk to a repository are in chartrepo.py (`repo
+add|update|remove`, FindChartInRepoURL) and downloader.py (`pull`, LocateChart);
+`dependency` is in dependency.py."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.chart import (
@@ -24,9 +22,7 @@ from polystack.helm.chart import (
     Metadata,
     load,
 )
-
-if TYPE_CHECKING:
-    from polystack.helm.provenance import Verification
+from polystack.helm.getter import GetterError, GetterOptions
 
 
 class RepoError(Exception):
@@ -125,16 +121,26 @@ def _semver_constraint_error(constraint: str) -> str:
     return ""
 
 
-def http_get(url: str) -> bytes:
+def http_get(url: str, opts: GetterOptions | None = None) -> bytes:
+    """getter.HTTPGetter.Get; raises RepoError with Helm's text."""
+    from polystack.helm.getter import get
+
     try:
-        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - user-given repo URL
-            return resp.read()
-    except urllib.error.HTTPError as e:
-        raise RepoError(f"failed to fetch {url} : {e.code} {e.reason}") from None
-    except (urllib.error.URLError, OSError) as e:
-        raise RepoError(
-            f'looks like "{url}" is not a valid chart repository or cannot be reached: {e}'
-        ) from None
+        return get(url, opts)
+    except GetterError as e:
+        raise RepoError(str(e)) from None
+
+
+def resolve_reference_url(base: str, ref: str) -> str:
+    """repo.ResolveReferenceURL: ref as is when absolute, else resolved against
+    base (with a trailing `/`), keeping base's query."""
+    r = urllib.parse.urlsplit(ref)
+    if r.scheme:
+        return ref
+    b = urllib.parse.urlsplit(base)
+    b = b._replace(path=b.path.rstrip("/") + "/")
+    joined = urllib.parse.urlsplit(urllib.parse.urljoin(urllib.parse.urlunsplit(b), ref))
+    return urllib.parse.urlunsplit(joined._replace(query=b.query))
 
 
 # ---------------------------------------------------------------- index.yaml
@@ -322,7 +328,9 @@ def index_directory(
 # ---------------------------------------------------------------- repositories.yaml
 
 
-def _helm_dirs() -> tuple[str, str]:
+def helm_dirs() -> tuple[str, str]:
+    """(repositories.yaml, repository cache): HELM_REPOSITORY_CONFIG and
+    HELM_REPOSITORY_CACHE, else the XDG/Helm home defaults."""
     cfg = os.environ.get("HELM_REPOSITORY_CONFIG") or os.path.join(
         os.environ.get("HELM_CONFIG_HOME")
         or os.path.join(
@@ -338,99 +346,170 @@ def _helm_dirs() -> tuple[str, str]:
     return cfg, cache
 
 
-def load_repositories() -> list[dict[str, Any]]:
-    cfg, _ = _helm_dirs()
-    if not os.path.exists(cfg):
-        return []
-    with open(cfg, "rb") as fh:
-        d = yamlgo.unmarshal_map(fh.read())
-    return [r for r in d.get("repositories") or [] if isinstance(r, dict)]
+@dataclass
+class Entry:
+    """repo.Entry: one repository of repositories.yaml, with what `repo add` stored
+    for it (credentials, client certificate, CA bundle, TLS and credential flags)."""
+
+    name: str = ""
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+    insecure_skip_tls_verify: bool = False
+    pass_credentials_all: bool = False
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Entry:
+        def s(k: str) -> str:
+            v = d.get(k)
+            return "" if v is None else str(v)
+
+        return cls(
+            name=s("name"),
+            url=s("url"),
+            username=s("username"),
+            password=s("password"),
+            cert_file=s("certFile"),
+            key_file=s("keyFile"),
+            ca_file=s("caFile"),
+            insecure_skip_tls_verify=d.get("insecure_skip_tls_verify") is True,
+            pass_credentials_all=d.get("pass_credentials_all") is True,
+        )
+
+    def json(self) -> dict[str, Any]:
+        """The entry as repositories.yaml holds it (the Go struct's JSON tags)."""
+        return {
+            "caFile": self.ca_file,
+            "certFile": self.cert_file,
+            "insecure_skip_tls_verify": self.insecure_skip_tls_verify,
+            "keyFile": self.key_file,
+            "name": self.name,
+            "pass_credentials_all": self.pass_credentials_all,
+            "password": self.password,
+            "url": self.url,
+            "username": self.username,
+        }
+
+    def getter_options(self) -> GetterOptions:
+        """ChartRepository.DownloadIndexFile's options: everything the entry holds."""
+        return GetterOptions(
+            url=self.url,
+            username=self.username,
+            password=self.password,
+            pass_credentials_all=self.pass_credentials_all,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            ca_file=self.ca_file,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+        )
 
 
-def _save_repositories(repos: list[dict[str, Any]]) -> None:
-    cfg, _ = _helm_dirs()
-    os.makedirs(os.path.dirname(cfg), exist_ok=True)
-    doc = {"apiVersion": "", "generated": "0001-01-01T00:00:00Z", "repositories": repos}
-    with open(cfg, "w", encoding="utf-8") as fh:
+@dataclass
+class RepoFile:
+    """repo.File: repositories.yaml (apiVersion and generated are kept as read)."""
+
+    api_version: str = ""
+    generated: str = "0001-01-01T00:00:00Z"
+    repositories: list[Entry] = field(default_factory=list)
+
+    def get(self, name: str) -> Entry | None:
+        return next((r for r in self.repositories if r.name == name), None)
+
+    def update(self, e: Entry) -> None:
+        """File.Update: replace the entry of that name in place, else append."""
+        for i, r in enumerate(self.repositories):
+            if r.name == e.name:
+                self.repositories[i] = e
+                return
+        self.repositories.append(e)
+
+    def remove(self, name: str) -> bool:
+        kept = [r for r in self.repositories if r.name != name]
+        found = len(kept) != len(self.repositories)
+        self.repositories = kept
+        return found
+
+
+def load_repo_file(path: str | None = None) -> RepoFile:
+    """repo.LoadFile; a missing file is an empty File (loadRepoConfig)."""
+    path = path or helm_dirs()[0]
+    if not os.path.exists(path):
+        return RepoFile()
+    with open(path, "rb") as fh:
+        try:
+            d = yamlgo.unmarshal_map(fh.read())
+        except yamlgo.YAMLError as e:
+            raise RepoError(str(e)) from None  # yaml.Unmarshal's error, as repo.LoadFile
+    return RepoFile(
+        api_version=str(d.get("apiVersion") or ""),
+        generated=str(d.get("generated") or "0001-01-01T00:00:00Z"),
+        repositories=[
+            Entry.from_json(r) for r in d.get("repositories") or [] if isinstance(r, dict)
+        ],
+    )
+
+
+def save_repo_file(f: RepoFile, path: str | None = None) -> None:
+    """File.WriteFile(path, 0600): it holds passwords, so it is created private."""
+    path = path or helm_dirs()[0]
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    doc = {
+        "apiVersion": f.api_version,
+        "generated": f.generated,
+        "repositories": [r.json() for r in f.repositories],
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(yamlgo.marshal_yaml(doc))
 
 
-def _fetch_index(name: str, url: str) -> IndexFile:
-    data = http_get(url_join(url, "index.yaml"))
-    idx = IndexFile.parse(data)
-    _, cache = _helm_dirs()
-    os.makedirs(cache, exist_ok=True)
-    with open(os.path.join(cache, f"{name}-index.yaml"), "wb") as fh:
-        fh.write(data)
-    with open(os.path.join(cache, f"{name}-charts.txt"), "w", encoding="utf-8") as fh:
-        fh.write("".join(f"{n}\n" for n in sorted(idx.entries)))
-    return idx
+def load_repositories() -> list[Entry]:
+    return load_repo_file().repositories
 
 
-def repo_add(name: str, url: str, force_update: bool = False) -> str:
-    repos = load_repositories()
-    for r in repos:
-        if r.get("name") == name:
-            if r.get("url") == url and not force_update:
-                return f'"{name}" already exists with the same configuration, skipping'
-            if not force_update:
-                raise RepoError(
-                    f"repository name ({name}) already exists, please specify a different name"
-                )
-    _fetch_index(name, url)
-    repos = [r for r in repos if r.get("name") != name]
-    repos.append(
-        {
-            "caFile": "",
-            "certFile": "",
-            "insecure_skip_tls_verify": False,
-            "keyFile": "",
-            "name": name,
-            "pass_credentials_all": False,
-            "password": "",
-            "url": url,
-            "username": "",
-        }
-    )
-    _save_repositories(repos)
-    return f'"{name}" has been added to your repositories'
+def cache_index_path(name: str) -> str:
+    """helmpath.CacheIndexFile in the repository cache."""
+    return os.path.join(helm_dirs()[1], f"{name}-index.yaml")
 
 
-def repo_list() -> str:
-    repos = load_repositories()
-    if not repos:
-        raise RepoError("no repositories to show")
-    return _table([["NAME", "URL"]] + [[str(r.get("name")), str(r.get("url"))] for r in repos])
-
-
-def repo_update(names: list[str]) -> str:
-    repos = load_repositories()
-    if not repos:
-        raise RepoError("no repositories found. You must add one before updating")
-    out = ["Hang tight while we grab the latest from your chart repositories...\n"]
-    for r in repos:
-        if names and r.get("name") not in names:
-            continue
-        try:
-            _fetch_index(str(r["name"]), str(r["url"]))
-            out.append(f'...Successfully got an update from the "{r["name"]}" chart repository\n')
-        except RepoError as e:
-            out.append(
-                f'...Unable to get an update from the "{r["name"]}" chart repository ({r["url"]}):\n\t{e}\n'
-            )
-    out.append("Update Complete. ⎈Happy Helming!⎈\n")
-    return "".join(out)
+def cache_charts_path(name: str) -> str:
+    """helmpath.CacheChartsFile in the repository cache."""
+    return os.path.join(helm_dirs()[1], f"{name}-charts.txt")
 
 
 def _cached_index(name: str) -> IndexFile:
-    _, cache = _helm_dirs()
-    path = os.path.join(cache, f"{name}-index.yaml")
+    path = cache_index_path(name)
     if not os.path.exists(path):
         raise RepoError(
             f"no cached repo found. (try 'helm repo update'): open {path}: no such file or directory"
         )
     with open(path, "rb") as fh:
         return IndexFile.parse(fh.read())
+
+
+def scan_repos_for_url(url: str, repos: list[Entry]) -> Entry | None:
+    """ChartDownloader.scanReposForURL: the first configured repository whose
+    cached index lists url (None: ErrNoOwnerRepo). A repository without a cached
+    index fails, as in Helm."""
+    from polystack.helm.getter import url_equal
+
+    for rc in repos:
+        idx = _cached_index(rc.name)
+        for cvs in idx.entries.values():
+            for cv in cvs:
+                if any(url_equal(url, dl) for dl in cv.urls):
+                    return rc
+    return None
+
+
+def chart_url(cv: ChartVersion, repo_url: str) -> str:
+    """The absolute download URL of a chart version (its first URL, resolved)."""
+    if not cv.urls:
+        raise RepoError(f"chart {cv.name} has no downloadable URLs")
+    return resolve_reference_url(repo_url, cv.urls[0])
 
 
 # ---------------------------------------------------------------- tables
@@ -449,7 +528,7 @@ def _table(rows: list[list[str]], max_width: int = 0) -> str:
     return "\n".join("\t".join(c.ljust(widths[i]) for i, c in enumerate(r)) for r in rows) + "\n"
 
 
-# ---------------------------------------------------------------- search / pull
+# ---------------------------------------------------------------- search
 
 
 def search_repo(
@@ -472,12 +551,12 @@ def search_repo(
     found: list[tuple[str, ChartVersion]] = []
     for r in repos:
         try:
-            idx = _cached_index(str(r["name"]))
+            idx = _cached_index(r.name)
         except RepoError:
             continue
         for name, cvs in idx.entries.items():
             for cv in cvs:
-                found.append((f"{r['name']}/{name}", cv))
+                found.append((f"{r.name}/{name}", cv))
     kw = keyword.lower()
     scored: list[tuple[int, str, ChartVersion]] = []
     for full, cv in found:
@@ -552,215 +631,3 @@ def search_repo(
         for n, cv in results
     ]
     return _table(rows, max_width=max_col_width)
-
-
-def _find_repo_url(ref: str) -> tuple[str, str]:
-    repo_name, _, chart = ref.partition("/")
-    for r in load_repositories():
-        if r.get("name") == repo_name:
-            return str(r["url"]), chart
-    raise RepoError(f"repo {repo_name} not found")
-
-
-def chart_url(cv: ChartVersion, repo_url: str) -> str:
-    """The absolute download URL of a chart version (its first URL, resolved)."""
-    if not cv.urls:
-        raise RepoError(f"chart {cv.name} has no downloadable URLs")
-    u = cv.urls[0]
-    if not urllib.parse.urlsplit(u).scheme:
-        u = url_join(repo_url, u)
-    return u
-
-
-def _download(cv: ChartVersion, repo_url: str, dest_dir: str) -> str:
-    u = chart_url(cv, repo_url)
-    data = http_get(u)
-    os.makedirs(dest_dir, exist_ok=True)
-    target = os.path.join(dest_dir, os.path.basename(urllib.parse.urlsplit(u).path))
-    with open(target, "wb") as fh:
-        fh.write(data)
-    return target
-
-
-# ChartDownloader verification strategies (pkg/downloader)
-VERIFY_NEVER = "never"
-VERIFY_IF_POSSIBLE = "if-possible"
-VERIFY_ALWAYS = "always"
-VERIFY_LATER = "later"
-
-
-def fetch_provenance(
-    url: str, archive: str, ref: str, strategy: str, keyring: str
-) -> tuple[str, Verification | None]:
-    """The provenance half of ChartDownloader.DownloadTo: fetch URL.prov next to the
-    archive and, unless `later`, verify it. Returns the warning Helm prints when
-    the .prov is missing and that is allowed, and the verification; raises
-    RepoError with Helm's text on failure."""
-    from polystack.helm.provenance import ProvenanceError, verify_chart
-
-    if strategy == VERIFY_NEVER:
-        return "", None
-    prov_url = url + ".prov"
-    try:
-        body = http_get(prov_url)
-    except RepoError as e:
-        if strategy == VERIFY_ALWAYS:
-            raise RepoError(f'failed to fetch provenance "{prov_url}"') from None
-        return f"WARNING: Verification not found for {ref}: {e}\n", None
-    with open(archive + ".prov", "wb") as fh:
-        fh.write(body)
-    if strategy == VERIFY_LATER:
-        return "", None
-    try:
-        return "", verify_chart(archive, archive + ".prov", keyring)
-    except ProvenanceError as e:
-        raise RepoError(str(e)) from None
-
-
-def resolve_chart(
-    chart_ref: str, version: str = "", repo_url: str = ""
-) -> tuple[ChartVersion | None, str, str]:
-    """Find a chart as ChartDownloader.ResolveChartVersion (a `repo/chart`
-    reference or an absolute URL) or, with `--repo`, repo.FindChartInRepoURL does.
-    Returns (the index entry or None for a URL, the download URL, the repository
-    URL) and raises RepoError with Helm's texts."""
-    if chart_ref.startswith("oci://"):
-        raise RepoError(f"OCI references are not supported by polystack helm: {chart_ref}")
-    if repo_url:
-        idx = IndexFile.parse(http_get(url_join(repo_url, "index.yaml")))
-        try:
-            cv = idx.get(chart_ref, version)
-        except RepoError:
-            what = f'chart "{chart_ref}"' + (f' version "{version}"' if version else "")
-            raise RepoError(f"{what} not found in {repo_url} repository") from None
-        return cv, chart_url(cv, repo_url), repo_url
-    u = urllib.parse.urlsplit(chart_ref)
-    if u.scheme and u.netloc and u.path:
-        return None, chart_ref, ""
-    if "/" not in chart_ref:
-        raise RepoError(
-            f"non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}"
-        )
-    repo_url, name = _find_repo_url(chart_ref)
-    repo_name = chart_ref.split("/", 1)[0]
-    idx = _cached_index(repo_name)
-    try:
-        cv = idx.get(name, version)
-    except RepoError as e:
-        raise RepoError(
-            f'chart "{name}" matching {version} not found in {repo_name} index.'
-            f" (try 'helm repo update'): {e}"
-        ) from None
-    return cv, chart_url(cv, repo_url), repo_url
-
-
-def _download_url(url: str, dest_dir: str) -> str:
-    data = http_get(url)
-    os.makedirs(dest_dir, exist_ok=True)
-    target = os.path.join(dest_dir, os.path.basename(urllib.parse.urlsplit(url).path))
-    with open(target, "wb") as fh:
-        fh.write(data)
-    return target
-
-
-def pull(
-    chart_ref: str,
-    repo_url: str = "",
-    version: str = "",
-    destination: str = ".",
-    untar: bool = False,
-    untardir: str = ".",
-    verify: bool = False,
-    prov: bool = False,
-    keyring: str = "",
-    devel: bool = False,
-) -> str:
-    """action.Pull.Run for HTTP repositories; returns what Helm prints."""
-    if not version and devel:
-        version = ">0.0.0-0"
-    by_url = bool(repo_url)
-    _, url, _ = resolve_chart(chart_ref, version, repo_url)
-    # with --repo, Helm downloads the resolved chart URL, which is also the name it reports
-    ref = url if by_url else chart_ref
-    strategy = VERIFY_ALWAYS if verify else VERIFY_LATER if prov else VERIFY_NEVER
-    if untar:
-        tmp = tempfile.mkdtemp(prefix="helm-pull-")
-        try:
-            archive = _download_url(url, tmp)
-            out, v = fetch_provenance(url, archive, ref, strategy, keyring)
-            if v is not None:
-                out += v.output()
-            target_root = (
-                untardir if os.path.isabs(untardir) else os.path.join(destination, untardir)
-            )
-            expand(archive, target_root)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
-    archive = _download_url(url, destination)
-    out, v = fetch_provenance(url, archive, ref, strategy, keyring)
-    return out + (v.output() if v is not None else "")
-
-
-def expand(archive: str, dest: str) -> None:
-    """chartutil.ExpandFile: unpack into dest/<chart name>/."""
-    from polystack.helm.chart import archive_files
-
-    with open(archive, "rb") as fh:
-        data = fh.read()
-    c = load_files_name(data)
-    for f in archive_files(data):
-        target = os.path.join(dest, c, f.name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as out:
-            out.write(f.data)
-
-
-def load_files_name(data: bytes) -> str:
-    from polystack.helm.chart import load_archive
-
-    return load_archive(data).name()
-
-
-def locate_chart(
-    ref: str,
-    version: str = "",
-    repo_url: str = "",
-    verify: bool = False,
-    keyring: str = "",
-    devel: bool = False,
-) -> str:
-    """ChartPathOptions.LocateChart (the --version, --devel, --repo, --verify and
-    --keyring flags of template, show, ...): a local path (verified against its
-    .prov with --verify), else a chart from an HTTP repository downloaded into
-    the repository cache. Raises ChartError/RepoError with Helm's texts."""
-    from polystack.helm.provenance import ProvenanceError, verify_chart
-
-    name = ref.strip()
-    version = version.strip()
-    if not version and devel:
-        version = ">0.0.0-0"
-    if os.path.exists(name):
-        path = os.path.abspath(name)
-        if verify:
-            try:
-                verify_chart(path, path + ".prov", keyring)
-            except ProvenanceError as e:
-                raise RepoError(str(e)) from None
-        return path
-    if os.path.isabs(name) or name.startswith("."):
-        raise ChartError(f'path "{name}" not found')
-    _, url, _ = resolve_chart(name, version, repo_url)
-    _, cache = _helm_dirs()
-    archive = _download_url(url, cache)
-    fetch_provenance(url, archive, name, VERIFY_ALWAYS if verify else VERIFY_NEVER, keyring)
-    return archive
-
-
-def locate_repo_chart(ref: str, version: str = "") -> str:
-    """Download `repo/chart` from a configured repository into the cache; returns the path."""
-    if "/" not in ref:
-        raise ChartError(f'path "{ref}" not found')
-    _, url, _ = resolve_chart(ref, version)
-    _, cache = _helm_dirs()
-    return _download_url(url, cache)
