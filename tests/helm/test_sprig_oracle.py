@@ -5485,14 +5485,3 @@ def test_live_oracle() -> None:
             assert _oracle_render([s])[0] == ("err", expected), s
     finally:
         os.chdir(cwd)
-
-
-# Real Helm behaviour polystack does not reproduce yet; each names its cause.
-# (Empty: every known gap has been fixed and moved into CASES.)
-KNOWN_GAPS: list[tuple[str, str, str]] = []
-
-
-@pytest.mark.xfail(reason="known gap, see KNOWN_GAPS comments", strict=False)
-@pytest.mark.parametrize(("template", "kind", "expected"), KNOWN_GAPS)
-def test_known_gap(template: str, kind: str, expected: str) -> None:
-    assert render(template, VALUES) == (kind, expected)
