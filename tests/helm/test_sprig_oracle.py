@@ -5480,7 +5480,8 @@ def test_live_oracle() -> None:
         got = _oracle_render([c[0] for c in ok])
         for i, (s, _kind, expected) in enumerate(ok):
             assert got[i] == ("ok", expected), s
-        errs = [c for c in CASES if c[1] == "err"][:25]
+        # every error case, one render each (an error stops the whole chart): ~4 s
+        errs = [c for c in CASES if c[1] == "err"]
         for s, _kind, expected in errs:
             assert _oracle_render([s])[0] == ("err", expected), s
     finally:
