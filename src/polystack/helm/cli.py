@@ -510,8 +510,9 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             if o.dependency_update and os.path.isdir(chart_path):
                 from polystack.helm.dependency import RepoError, dependency_update
 
+                registry = o.chart_path.registry_options() if o.chart_path else None
                 try:
-                    dependency_update(chart_path, out=lambda s: None)
+                    dependency_update(chart_path, out=lambda s: None, registry=registry)
                     ch = chartmod.load(chart_path)
                 except (RepoError, chartmod.ChartError) as e2:
                     return "", str(e2)
@@ -616,8 +617,9 @@ def _locate_chart(ref: str, cpo: Any = None) -> str:
         raise ChartError(str(e)) from None
 
 
-# dependency, repo, search and pull: importing the module registers them on helm_group
-from polystack.helm import cli_repo  # noqa: E402, F401
+# dependency, repo, search, pull (cli_repo) and push, registry (cli_registry):
+# importing the modules registers them on helm_group
+from polystack.helm import cli_registry, cli_repo  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

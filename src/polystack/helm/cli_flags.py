@@ -25,7 +25,9 @@ __all__ = [
     "dry_run_strategy",
     "install_only_options",
     "parse_duration",
+    "plain_http_option",
     "registry_client_options",
+    "registry_options_from_kw",
     "tls_options",
 ]
 
@@ -110,8 +112,9 @@ def _credential_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def chart_path_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """addChartPathOptionsFlags plus --devel: where a chart is (--version, --repo,
     --verify, --keyring) and how to fetch it (--username, --password, --cert-file,
-    --key-file, --insecure-skip-tls-verify, --ca-file, --pass-credentials).
-    --plain-http is for OCI registries only and is not offered (no OCI support)."""
+    --key-file, --insecure-skip-tls-verify, --ca-file, --pass-credentials,
+    --plain-http for OCI registries)."""
+    f = plain_http_option(f)
     f = click.option(
         "--pass-credentials", "pass_credentials", is_flag=True,
         help="pass credentials to all domains",
@@ -169,16 +172,40 @@ def chart_path_from_kw(kw: dict[str, Any]) -> Any:
         ca_file=kw.get("ca_file") or "",
         insecure_skip_tls_verify=bool(kw.get("insecure_skip_tls_verify")),
         pass_credentials_all=bool(kw.get("pass_credentials")),
+        plain_http=bool(kw.get("plain_http")),
     )
+
+
+def plain_http_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--plain-http: talk HTTP instead of HTTPS to an OCI registry."""
+    return click.option(
+        "--plain-http", is_flag=True, help="use insecure HTTP connections for the chart download"
+    )(f)
 
 
 def registry_client_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The flags `package` and `dependency update|build` hand to Helm's OCI
-    registry client (newRegistryClient). They never reach an HTTP repository,
-    whose credentials come from repositories.yaml, so with no OCI support they
-    are accepted with no effect (--plain-http, OCI only, is not offered)."""
+    registry client (newRegistryClient): credentials, TLS files and --plain-http.
+    They never reach an HTTP repository, whose credentials come from
+    repositories.yaml."""
+    f = plain_http_option(f)
     f = tls_options(f, "skip tls certificate checks for the chart download")
     return _credential_options(f)
+
+
+def registry_options_from_kw(kw: dict[str, Any]) -> Any:
+    """oci.RegistryOptions from the registry-client flags."""
+    from polystack.helm.oci import RegistryOptions
+
+    return RegistryOptions(
+        plain_http=bool(kw.get("plain_http")),
+        username=kw.get("username") or "",
+        password=kw.get("password") or "",
+        cert_file=kw.get("cert_file") or "",
+        key_file=kw.get("key_file") or "",
+        ca_file=kw.get("ca_file") or "",
+        insecure_skip_tls_verify=bool(kw.get("insecure_skip_tls_verify")),
+    )
 
 
 def install_only_options(f: Callable[..., Any]) -> Callable[..., Any]:

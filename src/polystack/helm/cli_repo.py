@@ -19,7 +19,9 @@ from polystack.helm.cli_flags import (
     AliasGroup,
     chart_path_from_kw,
     parse_duration,
+    plain_http_option,
     registry_client_options,
+    registry_options_from_kw,
     tls_options,
 )
 
@@ -55,7 +57,7 @@ def dependency_list_cmd(chart: str, max_col_width: int) -> None:
 
 
 def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = registry_client_options(f)  # OCI registry client only: no effect on HTTP repositories
+    f = registry_client_options(f)  # the OCI registry client's: HTTP repositories never see them
     f = click.option("--keyring", default=None, help="keyring containing public keys")(f)
     f = click.option("--verify", is_flag=True, help="verify the packages against signatures")(f)
     return click.option(
@@ -67,7 +69,7 @@ def _dependency_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("chart", default=".")
 @_dependency_options
 def dependency_update_cmd(
-    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **_registry: Any
+    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **registry: Any
 ) -> None:
     """update charts/ based on the contents of Chart.yaml"""
     from polystack.helm.dependency import RepoError, dependency_update
@@ -81,6 +83,7 @@ def dependency_update_cmd(
             skip_refresh=skip_refresh,
             verify=VERIFY_ALWAYS if verify else VERIFY_NEVER,
             keyring=keyring or default_keyring(),
+            registry=registry_options_from_kw(registry),
         )
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
@@ -90,7 +93,7 @@ def dependency_update_cmd(
 @click.argument("chart", default=".")
 @_dependency_options
 def dependency_build_cmd(
-    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **_registry: Any
+    chart: str, skip_refresh: bool, verify: bool, keyring: str | None, **registry: Any
 ) -> None:
     """rebuild the charts/ directory based on the Chart.lock file"""
     from polystack.helm.dependency import RepoError, dependency_build
@@ -104,6 +107,7 @@ def dependency_build_cmd(
             skip_refresh=skip_refresh,
             verify=VERIFY_IF_POSSIBLE if verify else VERIFY_NEVER,
             keyring=keyring or default_keyring(),
+            registry=registry_options_from_kw(registry),
         )
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
@@ -382,6 +386,7 @@ def search_repo_cmd(keyword: tuple[str, ...], **kw: Any) -> None:
     help="chart repository password where to locate the requested chart",
 )
 @click.option("--pass-credentials", is_flag=True, help="pass credentials to all domains")
+@plain_http_option
 @tls_options_for_download
 def pull_cmd(charts: tuple[str, ...], **kw: Any) -> None:
     """download a chart from a repository and (optionally) unpack it in local directory"""

@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.chart import API_V1, Chart, ChartError, Dependency, load, load_dir
@@ -27,6 +27,55 @@ from polystack.helm.repo import (
     load_repositories,
     url_join,
 )
+
+if TYPE_CHECKING:
+    from polystack.helm.oci import RegistryOptions
+
+
+def _oci_version(d: Dependency, registry: RegistryOptions | None) -> str | None:
+    """The resolver's OCI branch: the newest tag of REPOSITORY/NAME matching the
+    dependency's constraint, or None."""
+    from polystack.helm.oci import OCIReference, RegistryOptions, tag_versions
+    from polystack.helm.registry import RegistryError
+
+    client = (registry or RegistryOptions()).client()
+    try:
+        ref = OCIReference.parse(d.repository.rstrip("/") + "/" + d.name)
+        tags = tag_versions(client, ref)
+    except RegistryError as e:
+        raise RepoError(
+            f"could not retrieve list of tags for repository {d.repository}: {e}"
+        ) from None
+    for t in tags:
+        if _check(d.version, t):
+            return t
+    return None
+
+
+def _oci_download(
+    d: Dependency, dest: str, registry: RegistryOptions | None, verify: str, keyring: str
+) -> str:
+    """Manager.downloadAll for an oci:// dependency; returns the warning Helm prints."""
+    from polystack.helm.downloader import VERIFY_ALWAYS, VERIFY_IF_POSSIBLE
+    from polystack.helm.oci import RegistryOptions, download
+    from polystack.helm.provenance import ProvenanceError, verify_chart
+    from polystack.helm.registry import RegistryError
+
+    churl = d.repository.rstrip("/") + "/" + d.name
+    try:
+        archive, _ = download(
+            churl,
+            d.version,
+            dest,
+            registry or RegistryOptions(),
+            with_prov=verify == VERIFY_IF_POSSIBLE,
+            require_prov=verify == VERIFY_ALWAYS,
+        )
+        if verify in (VERIFY_ALWAYS, VERIFY_IF_POSSIBLE) and os.path.exists(archive + ".prov"):
+            verify_chart(archive, archive + ".prov", keyring)
+    except (RegistryError, ProvenanceError) as e:
+        raise RepoError(f"could not download {churl}: {e}") from None
+    return ""
 
 
 def _repo_options(url: str) -> GetterOptions:
@@ -92,7 +141,9 @@ def _local_path(repo: str, chart_path: str) -> str:
     return p
 
 
-def _resolve(chart_path: str, req: list[Dependency]) -> list[Dependency]:
+def _resolve(
+    chart_path: str, req: list[Dependency], registry: RegistryOptions | None = None
+) -> list[Dependency]:
     locked: list[Dependency] = []
     missing: list[str] = []
     for d in req:
@@ -114,6 +165,13 @@ def _resolve(chart_path: str, req: list[Dependency]) -> list[Dependency]:
             locked.append(
                 Dependency(name=d.name, repository=d.repository, version=ch.metadata.version)
             )
+            continue
+        if d.repository.startswith("oci://"):
+            version = _oci_version(d, registry)
+            if version is None:
+                missing.append(f'"{d.name}" (repository "{d.repository}", version "{d.version}")')
+                continue
+            locked.append(Dependency(name=d.name, repository=d.repository, version=version))
             continue
         url = d.repository
         if url.startswith(("@", "alias:")):
@@ -144,6 +202,7 @@ def _download_all(
     out: Any,
     verify: str = VERIFY_NEVER,
     keyring: str = "",
+    registry: RegistryOptions | None = None,
 ) -> None:
     from polystack.helm.package import save
 
@@ -158,6 +217,17 @@ def _download_all(
                 ch = load_dir(_local_path(d.repository, chart_path))
                 save(ch, tmp)
                 d.version = ch.metadata.version
+                continue
+            if d.repository.startswith("oci://"):
+                out(f"Downloading {d.name} from repo {d.repository}\n")
+                try:
+                    said = _oci_download(d, tmp, registry, verify, keyring)
+                except RepoError as e:
+                    out(f"Save error occurred:  {e}\n")
+                    out("Deleting newly downloaded charts, restoring pre-update state\n")
+                    raise
+                if said:
+                    out(said)
                 continue
             url = d.repository
             if url.startswith(("@", "alias:")):
@@ -220,6 +290,7 @@ def dependency_update(
     skip_refresh: bool = False,
     verify: str = VERIFY_NEVER,
     keyring: str = "",
+    registry: RegistryOptions | None = None,
 ) -> None:
     try:
         c = load_dir(chart_path)
@@ -230,8 +301,8 @@ def dependency_update(
         return
     if not skip_refresh:
         _update_repositories(out)
-    locked = _resolve(chart_path, req)
-    _download_all(chart_path, locked, out, verify, keyring)
+    locked = _resolve(chart_path, req, registry)
+    _download_all(chart_path, locked, out, verify, keyring, registry)
     digest = hash_req(req, locked)
     if c.lock is not None and c.lock.digest == digest:
         return
@@ -254,13 +325,14 @@ def dependency_build(
     skip_refresh: bool = False,
     verify: str = VERIFY_NEVER,
     keyring: str = "",
+    registry: RegistryOptions | None = None,
 ) -> None:
     try:
         c = load_dir(chart_path)
     except ChartError as e:
         raise RepoError(str(e)) from None
     if c.lock is None:
-        dependency_update(chart_path, out, skip_refresh, verify, keyring)
+        dependency_update(chart_path, out, skip_refresh, verify, keyring, registry)
         return
     req = c.metadata.dependencies
     if hash_req(req, c.lock.dependencies) != c.lock.digest:
@@ -273,7 +345,7 @@ def dependency_build(
         d.repository
         for d in c.lock.dependencies
         if d.repository
-        and not d.repository.startswith(("file://", "@", "alias:"))
+        and not d.repository.startswith(("file://", "@", "alias:", "oci://"))
         and d.repository.rstrip("/") not in configured
     ]
     if missing:
@@ -283,7 +355,7 @@ def dependency_build(
         )
     if not skip_refresh:
         _update_repositories(out)
-    _download_all(chart_path, [d for d in c.lock.dependencies], out, verify, keyring)
+    _download_all(chart_path, list(c.lock.dependencies), out, verify, keyring, registry)
 
 
 def dependency_list(chart_path: str, max_col_width: int = 80) -> str:

@@ -28,6 +28,7 @@ from polystack.helm.repo import (
 )
 
 if TYPE_CHECKING:
+    from polystack.helm.oci import RegistryOptions
     from polystack.helm.provenance import Verification
 
 # ChartDownloader verification strategies (pkg/downloader)
@@ -66,7 +67,7 @@ class ChartDownloader:
         """ResolveChartVersion: the download URL of ref (an absolute URL or
         `repo/chart`); updates self.options as Helm's c.Options."""
         if ref.startswith("oci://"):
-            raise RepoError(f"OCI references are not supported by polystack helm: {ref}")
+            raise RepoError(f"an oci:// reference needs the registry client: {ref}")
         repos = load_repo_file().repositories
         u = urllib.parse.urlsplit(ref)
         if u.scheme and u.netloc and u.path:
@@ -162,6 +163,21 @@ class ChartPathOptions:
     ca_file: str = ""
     insecure_skip_tls_verify: bool = False
     pass_credentials_all: bool = False
+    plain_http: bool = False
+
+    def registry_options(self) -> RegistryOptions:
+        """The registry client's options for an oci:// chart (newRegistryClient)."""
+        from polystack.helm.oci import RegistryOptions
+
+        return RegistryOptions(
+            plain_http=self.plain_http,
+            username=self.username,
+            password=self.password,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            ca_file=self.ca_file,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+        )
 
     def getter_options(self) -> GetterOptions:
         return GetterOptions(
@@ -192,6 +208,8 @@ def pull(
     command's credentials go with every request of the pull (with --repo, to the
     chart URL too, wherever it is: Pull has no host check, unlike LocateChart)."""
     version = cpo.constraint()
+    if chart_ref.startswith("oci://") and not cpo.repo_url:
+        return _oci_pull(chart_ref, version, cpo, destination, untar, untardir, prov)
     dl = ChartDownloader(
         options=cpo.getter_options(),
         verify=VERIFY_ALWAYS if cpo.verify else VERIFY_LATER if prov else VERIFY_NEVER,
@@ -216,6 +234,34 @@ def pull(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _oci_pull(
+    chart_ref: str,
+    version: str,
+    cpo: ChartPathOptions,
+    destination: str,
+    untar: bool,
+    untardir: str,
+    prov: bool,
+) -> str:
+    from polystack.helm.oci import pull as oci_pull
+    from polystack.helm.registry import RegistryError
+
+    try:
+        return oci_pull(
+            chart_ref,
+            version,
+            cpo.registry_options(),
+            destination=destination,
+            untar=untar,
+            untardir=untardir,
+            prov=prov,
+            verify=cpo.verify,
+            keyring=cpo.keyring,
+        )
+    except RegistryError as e:
+        raise RepoError(str(e)) from None
 
 
 def expand(archive: str, dest: str) -> None:
@@ -252,6 +298,8 @@ def locate_chart(ref: str, cpo: ChartPathOptions | None = None) -> str:
         return path
     if os.path.isabs(name) or name.startswith("."):
         raise ChartError(f'path "{name}" not found')
+    if name.startswith("oci://"):
+        return _oci_locate(name, version, cpo)
     dl = ChartDownloader(
         options=cpo.getter_options(),
         verify=VERIFY_ALWAYS if cpo.verify else VERIFY_NEVER,
@@ -264,6 +312,26 @@ def locate_chart(ref: str, cpo: ChartPathOptions | None = None) -> str:
         if not (cpo.pass_credentials_all or same_scheme_host(cpo.repo_url, name)):
             dl.options = dl.options.but(username="", password="")
     archive, _, _ = dl.download_to(name, version, helm_dirs()[1])
+    return archive
+
+
+def _oci_locate(name: str, version: str, cpo: ChartPathOptions) -> str:
+    """LocateChart for oci://: pulled into the repository cache (verified with --verify)."""
+    from polystack.helm.oci import download
+    from polystack.helm.provenance import ProvenanceError, verify_chart
+    from polystack.helm.registry import RegistryError
+
+    try:
+        archive, _ = download(
+            name, version, helm_dirs()[1], cpo.registry_options(), require_prov=cpo.verify
+        )
+    except RegistryError as e:
+        raise RepoError(str(e)) from None
+    if cpo.verify:
+        try:
+            verify_chart(archive, archive + ".prov", cpo.keyring)
+        except ProvenanceError as e:
+            raise RepoError(str(e)) from None
     return archive
 
 
