@@ -19,7 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.funcs.sprig import gojson, gotime, sprig_funcs
+from polystack.helm import jsongo
+from polystack.helm.funcs.sprig import gotime, sprig_funcs
 from polystack.helm.funcs.sprig.crypto import Certificate
 from polystack.helm.funcs.sprig.re2 import RegexpError, compile_re2, quote_meta
 
@@ -217,10 +218,10 @@ _json = st.recursive(
 
 @given(_json)
 def test_json_round_trip(v: object) -> None:
-    text = gojson.marshal(v)
+    text = jsongo.marshal(v)
     assert json.loads(text, parse_int=float) == v
-    assert gojson.unmarshal(text) == v
-    assert json.loads(gojson.marshal(v, indent="  "), parse_int=float) == v
+    assert jsongo.unmarshal(text) == v
+    assert json.loads(jsongo.marshal(v, indent="  "), parse_int=float) == v
 
 
 @pytest.mark.parametrize(
@@ -234,7 +235,7 @@ def test_json_round_trip(v: object) -> None:
     ],
 )
 def test_json_floats_as_go(f: float, text: str) -> None:
-    assert gojson.format_float(f) == text
+    assert jsongo.format_float(f) == text
 
 
 @given(st.text(max_size=30), st.text(max_size=60))

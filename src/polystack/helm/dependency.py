@@ -98,8 +98,8 @@ def _fetch_repo_index(url: str) -> IndexFile:
 def hash_req(req: list[Dependency], lock: list[Dependency]) -> str:
     """resolver.HashReq: sha256 of the JSON of [requirements, locked]."""
 
-    def dep_json(d: Dependency) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": d.name}
+    def dep_json(d: Dependency) -> jsongo.Struct:
+        out = jsongo.Struct(name=d.name)
         if d.version:
             out["version"] = d.version
         out["repository"] = d.repository
@@ -115,21 +115,8 @@ def hash_req(req: list[Dependency], lock: list[Dependency]) -> str:
             out["alias"] = d.alias
         return out
 
-    data = _go_json_struct([[dep_json(d) for d in req], [dep_json(d) for d in lock]])
+    data = jsongo.marshal([[dep_json(d) for d in req], [dep_json(d) for d in lock]])
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
-
-
-def _go_json_struct(v: Any) -> str:
-    """encoding/json of structs: fields in declaration order (dicts keep insertion order)."""
-    if isinstance(v, dict):
-        return (
-            "{"
-            + ",".join(jsongo._json_str(k) + ":" + _go_json_struct(x) for k, x in v.items())
-            + "}"
-        )
-    if isinstance(v, list):
-        return "[" + ",".join(_go_json_struct(x) for x in v) + "]"
-    return jsongo.marshal_json(v)
 
 
 def _local_path(repo: str, chart_path: str) -> str:

@@ -622,14 +622,14 @@ class JSONPath:
         return full
 
     def _print_results(self, results: list[Any]) -> str:
-        from polystack.helm.jsongo import marshal_json
+        from polystack.helm.jsongo import marshal
         from polystack.helm.yamlgo import YAMLError
 
         out: list[str] = []
         for i, r in enumerate(results):
             if _is_container(r):
                 try:
-                    text = marshal_json(r)
+                    text = marshal(r)
                 except YAMLError as e:
                     raise JSONPathError(str(e)) from None
             else:

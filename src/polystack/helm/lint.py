@@ -311,7 +311,7 @@ def _validate_metadata_name(kind: str, name: str) -> str | None:
     msgs = _name_validator(kind)(name)
     if not msgs:
         return None
-    q = jsongo._json_str(name)
+    q = jsongo.quote(name)
     errs = [f"metadata.name: Invalid value: {q}: {m}" for m in msgs]
     agg = errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]"
     return f"object name does not conform to Kubernetes naming requirements: {q}: {agg}"
@@ -436,7 +436,7 @@ def _lenient_str(v: Any) -> str:
         return v
     if v is None or isinstance(v, (dict, list)):
         return ""
-    return jsongo.marshal_json(v)
+    return jsongo.marshal(v)
 
 
 def _ci(d: dict[str, Any], key: str) -> Any:

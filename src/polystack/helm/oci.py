@@ -130,10 +130,10 @@ def _go_json(v: Any) -> str:
     from polystack.helm import jsongo
 
     if isinstance(v, dict):
-        return "{" + ",".join(jsongo._json_str(k) + ":" + _go_json(x) for k, x in v.items()) + "}"
+        return "{" + ",".join(jsongo.quote(k) + ":" + _go_json(x) for k, x in v.items()) + "}"
     if isinstance(v, list):
         return "[" + ",".join(_go_json(x) for x in v) + "]"
-    return jsongo.marshal_json(v)
+    return jsongo.marshal(v)
 
 
 def config_json(md: Any) -> bytes:

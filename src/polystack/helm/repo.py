@@ -276,7 +276,7 @@ class IndexFile:
 
     def write(self, path: str, as_json: bool = False) -> None:
         text = (
-            jsongo.marshal_json(self.json(), indent="  ")
+            jsongo.marshal(self.json(), indent="  ")
             if as_json
             else yamlgo.marshal_yaml(self.json())
         )
@@ -615,7 +615,7 @@ def search_repo(
             for n, cv in results
         ]
         if output == "json":
-            return jsongo.marshal_json(rows) + "\n"
+            return jsongo.marshal(rows) + "\n"
         return yamlgo.marshal_yaml(rows)
     if output != "table":
         raise RepoError(f"invalid format type '{output}'")

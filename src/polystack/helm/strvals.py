@@ -187,13 +187,6 @@ def _set_index(lst: list, index: int, val: Any) -> list:
     return lst
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_int=float)
-
-
 class Parser:
     """One strvals parser: typed (`--set`), string (`--set-string`), file
     (`--set-file`, with a reader) or JSON (`--set-json`)."""
@@ -300,12 +293,12 @@ class Parser:
             store(None)
             return
         text = self.sc.rest()
-        from polystack.helm.jsongo import decoder_error
+        from polystack.helm import jsongo, yamlgo
 
-        err = decoder_error(text)
-        if err is not None:
-            raise StrvalsError(err)
-        value, end = _JSON.raw_decode(text)
+        try:
+            value, end = jsongo.decode(text)
+        except yamlgo.YAMLError as e:
+            raise StrvalsError(str(e)) from None
         store(value)
         self.sc.pos += end
         self.empty_val()

@@ -535,7 +535,7 @@ class ValueOptions:
             trimmed = value.strip()
             if trimmed.startswith("{"):
                 try:
-                    jm = jsongo.unmarshal_json(trimmed)
+                    jm = jsongo.unmarshal(trimmed, into=dict)
                 except yamlgo.YAMLError:
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
                 if not isinstance(jm, dict):

@@ -95,6 +95,9 @@ def format_float_g(f: float) -> str:
 
 def json_float(f: float) -> str:
     """encoding/json's float64 text."""
+    r = float.__repr__(f)
+    if "e" not in r and "n" not in r:  # 1e-4 <= |f| < 1e16 or 0: shortest digits, no exponent
+        return r[:-2] if r.endswith(".0") else r
     if math.isnan(f) or math.isinf(f):
         raise YAMLError(f"json: unsupported value: {format_float_g(f)}")
     a = abs(f)
@@ -183,7 +186,9 @@ def resolve(s: str) -> tuple[str, Any]:
         if iv is not None and I64_MIN <= iv <= U64_MAX:
             return INT, iv
         if _YAML_FLOAT.fullmatch(plain):
-            return FLOAT, float(plain)
+            f = float(plain)
+            if not math.isinf(f):  # ParseFloat's range error: not a float, so a string
+                return FLOAT, f
         if iv is not None:  # out of 64-bit range: big.Int
             return INT, iv
     return STR, s
@@ -554,7 +559,9 @@ _GoLoader.add_multi_constructor("tag:", _construct_unknown_tag)
 def _yaml_error(e: yaml.YAMLError, text: str | None = None) -> YAMLError:
     """goyaml.v2's parser error text: `yaml: line N: problem`."""
     if text and isinstance(e, yaml.scanner.ScannerError):
-        e = _parser_error_first(e, text)
+        from polystack.helm.yamlorder import parser_error_first
+
+        e = parser_error_first(e, text)
     problem = getattr(e, "problem", None) or "unknown problem parsing YAML content"
     pm = getattr(e, "problem_mark", None)
     cm = getattr(e, "context_mark", None)
@@ -572,114 +579,6 @@ def _yaml_error(e: yaml.YAMLError, text: str | None = None) -> YAMLError:
         line = cm.line
     where = f"line {line}: " if line else ""
     return YAMLError(f"yaml: {where}{problem}")
-
-
-# ---------------------------------------------------------------- error order
-# libyaml (our C parser) and goyaml differ in how far the scanner reads ahead of
-# the parser. Both read on while the token at the head may still become a
-# simple key; goyaml looks that key up by token number, and closing a flow
-# collection drops the entry of the token number its level's key slot holds:
-# the last key saved on that level or, if none was, the number of the "{" / "["
-# itself -- which is the number of the key saved for that token on the
-# enclosing level. So in `{]%` goyaml's parser gets "{" and "]" and fails at "]"
-# before the scanner meets "%", where libyaml's scanner fails first; in
-# `{a]-` and `{:&` both scanners fail first. On a scanner error the text is parsed again with PyYAML's Python
-# scanner and parser and goyaml's lookahead: if that fails in the parser first,
-# libyaml's wording of that parser error is taken from the C parser run on the
-# text before the bad character. (Checked against Helm by the differential fuzz
-# test in tests/helm/test_yaml.py.)
-
-
-class _GoLookaheadScanner(yaml.scanner.Scanner):  # type: ignore[misc]
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys_by_token: dict[int, int] = {}  # token number -> flow level of its key
-        self.level_slot: dict[int, int] = {}  # flow level -> token number its key slot holds
-
-    def _forget(self, level: int) -> None:
-        key = self.possible_simple_keys.get(level)
-        if key is not None:
-            self.keys_by_token.pop(key.token_number, None)
-
-    def save_possible_simple_key(self) -> None:
-        if self.allow_simple_key:
-            self._forget(self.flow_level)
-        super().save_possible_simple_key()
-        key = self.possible_simple_keys.get(self.flow_level)
-        if key is not None:
-            self.keys_by_token[key.token_number] = self.flow_level
-            self.level_slot[self.flow_level] = key.token_number
-
-    def remove_possible_simple_key(self) -> None:
-        self._forget(self.flow_level)
-        super().remove_possible_simple_key()
-
-    def stale_possible_simple_keys(self) -> None:
-        before = dict(self.possible_simple_keys)
-        super().stale_possible_simple_keys()
-        for level, key in before.items():
-            if level not in self.possible_simple_keys:
-                self.keys_by_token.pop(key.token_number, None)
-
-    def fetch_flow_collection_start(self, token_class: Any) -> None:
-        self.level_slot[self.flow_level + 1] = self.tokens_taken + len(self.tokens)
-        super().fetch_flow_collection_start(token_class)
-
-    def fetch_flow_collection_end(self, token_class: Any) -> None:
-        level = self.flow_level
-        super().fetch_flow_collection_end(token_class)
-        if level > 0:
-            slot = self.level_slot.pop(level, None)
-            if slot is not None:
-                self.keys_by_token.pop(slot, None)
-
-    def need_more_tokens(self) -> bool:
-        if self.done:
-            return False
-        if not self.tokens:
-            return True
-        self.stale_possible_simple_keys()
-        return self.tokens_taken in self.keys_by_token
-
-
-class _GoOrderParser(
-    yaml.reader.Reader,  # type: ignore[misc]
-    _GoLookaheadScanner,
-    yaml.parser.Parser,  # type: ignore[misc]
-):
-    def __init__(self, text: str) -> None:
-        yaml.reader.Reader.__init__(self, text)
-        _GoLookaheadScanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-
-
-def _parser_error_first(e: Any, text: str) -> Any:
-    """The error goyaml reports for ``text``, given libyaml's scanner error ``e``."""
-    marks = [m.index for m in (e.problem_mark, e.context_mark) if m is not None]
-    if not marks:
-        return e
-    cut = min(marks)
-    p = _GoOrderParser(text)
-    try:
-        while p.check_event():
-            p.get_event()
-    except yaml.parser.ParserError as pe:
-        at = pe.problem_mark.index if pe.problem_mark is not None else None
-    except yaml.YAMLError:
-        return e
-    else:
-        return e
-    if at is None or at >= cut:
-        return e
-    try:
-        for _event in yaml.parse(text[:cut], Loader=_GoLoader):  # noqa: S506 - events only
-            pass
-    except yaml.parser.ParserError as ce:
-        if ce.problem_mark is not None and ce.problem_mark.index == at:
-            return ce
-    except yaml.YAMLError:
-        pass
-    return e
 
 
 def _to_json_value(v: Any) -> Any:

@@ -73,7 +73,7 @@ def from_yaml_array(s: str) -> list[Any]:
 @signature("interface {}")
 def to_json(v: Any) -> str:
     try:
-        return jsongo.marshal_json(v)
+        return jsongo.marshal(v)
     except yamlgo.YAMLError:
         return ""
 
@@ -81,7 +81,7 @@ def to_json(v: Any) -> str:
 @signature("interface {}")
 def must_to_json(v: Any) -> str:
     try:
-        return jsongo.marshal_json(v)
+        return jsongo.marshal(v)
     except yamlgo.YAMLError as e:
         raise ValueError(str(e)) from None
 
@@ -89,32 +89,22 @@ def must_to_json(v: Any) -> str:
 @signature("string")
 def from_json(s: str) -> dict[str, Any]:
     try:
-        v = jsongo.unmarshal_json(s)
+        v = jsongo.unmarshal(s, into=dict)
+    except jsongo.UnmarshalTypeError as e:
+        # Go keeps what it decoded into the map, then Helm adds the error
+        return {**(e.value or {}), "Error": str(e)}
     except yamlgo.YAMLError as e:
         return {"Error": str(e)}
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        return {
-            "Error": f"json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type"
-            " map[string]interface {}"
-        }
-    return v
+    return {} if v is None else v
 
 
 @signature("string")
 def from_json_array(s: str) -> list[Any]:
     try:
-        v = jsongo.unmarshal_json(s)
+        v = jsongo.unmarshal(s, into=list)
     except yamlgo.YAMLError as e:
         return [str(e)]
-    if v is None:
-        return []
-    if not isinstance(v, list):
-        return [
-            f"json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type []interface {{}}"
-        ]
-    return v
+    return [] if v is None else v
 
 
 # ---------------------------------------------------------------- TOML

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.helm import jsongo
 from polystack.helm.template.gotypes import GoStruct, signature
-
-from . import gojson
+from polystack.helm.yamlgo import YAMLError
 
 
 def empty(v: Any) -> bool:
@@ -57,47 +57,47 @@ def ternary(vt: Any, vf: Any, v: bool) -> Any:
 @signature("string")
 def from_json(s: str) -> Any:
     try:
-        return gojson.unmarshal(s)
-    except gojson.JSONError:
+        return jsongo.unmarshal(s)
+    except jsongo.UnmarshalTypeError as e:
+        return e.value
+    except YAMLError:
         return None
 
 
 @signature("string")
 def must_from_json(s: str) -> Any:
-    return gojson.unmarshal(s)
+    return jsongo.unmarshal(s)
 
 
 def to_json(v: Any) -> str:
     try:
-        return gojson.marshal(v)
-    except gojson.JSONError:
+        return jsongo.marshal(v)
+    except YAMLError:
         return ""
 
 
 def must_to_json(v: Any) -> str:
-    return gojson.marshal(v)
+    return jsongo.marshal(v)
 
 
 def to_pretty_json(v: Any) -> str:
     try:
-        return gojson.marshal(v, indent="  ")
-    except gojson.JSONError:
+        return jsongo.marshal(v, indent="  ")
+    except YAMLError:
         return ""
 
 
 def must_to_pretty_json(v: Any) -> str:
-    return gojson.marshal(v, indent="  ")
+    return jsongo.marshal(v, indent="  ")
 
 
 def to_raw_json(v: Any) -> str:
-    try:
-        return gojson.marshal(v, escape_html=False)
-    except gojson.JSONError:
-        return ""
+    # Sprig's toRawJson panics on an error (unlike toJson and toPrettyJson)
+    return jsongo.marshal(v, escape_html=False)
 
 
 def must_to_raw_json(v: Any) -> str:
-    return gojson.marshal(v, escape_html=False)
+    return jsongo.marshal(v, escape_html=False)
 
 
 FUNCS = {
