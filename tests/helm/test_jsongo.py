@@ -26,6 +26,40 @@ from polystack.helm.yamlgo import YAMLError
 DEEP = "[" * 10001
 
 CASES: list[tuple[str, str, str]] = [
+    # "null" leaves fromJson's map (fromJsonArray's slice) nil: printed empty,
+    # JSON/YAML null, %#v (nil), and Go panics on an assignment to a nil map
+    (
+        '{{ fromJson "null" }}|{{ fromJson "null" | toJson }}|{{ fromJson "null" | toYaml }}|'
+        '{{ fromJson "null" | typeOf }}|{{ fromJson "null" | len }}|{{ fromJson "null" | empty }}|'
+        '{{ printf "%#v" (fromJson "null") }}|{{ printf "%#v" (fromJsonArray "null") }}|'
+        '{{ fromJsonArray "null" }}|{{ fromJsonArray "null" | toJson }}|'
+        '{{ fromJsonArray "null" | toYaml }}|{{ fromJsonArray "null" | typeOf }}',
+        "ok",
+        "map[]|null|null|map[string]interface {}|0|true|map[string]interface {}(nil)|"
+        "[]interface {}(nil)|[]|null|null|[]interface {}",
+    ),
+    (
+        '{{ merge (fromJson "null") (dict "a" 1) | toJson }}|{{ hasKey (fromJson "null") "a" }}|'
+        '{{ dig "a" "d" (fromJson "null") }}|{{ unset (fromJson "null") "a" | toJson }}|'
+        '{{ append (fromJsonArray "null") 1 | toJson }}|'
+        '{{ range fromJson "null" }}x{{ else }}empty{{ end }}',
+        "ok",
+        '{"a":1}|false|d|null|[1]|empty',
+    ),
+    (
+        '{{ toYamlPretty (fromJsonArray "null") }}|{{ toYamlPretty (fromJson "null") }}|'
+        '{{ toYamlPretty (dict "a" (fromJsonArray "null") "b" (fromJson "null")) }}|'
+        '{{ toYaml (dict "a" (fromJsonArray "null") "b" (fromJson "null")) }}|'
+        '{{ toJson (list (fromJson "null")) }}|{{ toPrettyJson (fromJson "null") }}|'
+        '{{ toRawJson (fromJsonArray "null") }}',
+        "ok",
+        "[]|{}|a: []\nb: {}|a: null\nb: null|[null]|null|null",
+    ),
+    (
+        '{{ $m := fromJson "null" }}{{ $_ := set $m "a" 1 }}',
+        "err",
+        "assignment to entry in nil map",
+    ),
     # Go structs keep their field order under every JSON function
     (
         "{{ toPrettyJson .Capabilities.KubeVersion }}",

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
+from polystack.helm.template.gotypes import StringMap
 from polystack.helm.yamlgo import YAMLError
 from polystack.helm.yamlgo import json_float as format_float
 
@@ -48,16 +49,6 @@ class Struct(dict):
     """A Go struct as encoding/json sees it: fields keep their declaration order."""
 
     __slots__ = ()
-
-
-class StringMap(dict):
-    """A Go map[string]string; ``nil`` marks a nil map (JSON null, printed map[])."""
-
-    go_type_name = "map[string]string"
-
-    def __init__(self, *args: Any, nil: bool = False, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.nil = nil
 
 
 class UnmarshalTypeError(YAMLError):
@@ -151,7 +142,10 @@ def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl:
         else:
             _object(v, False, put, special, indent, nl)
     elif isinstance(v, (list, tuple)):
-        _array(v, put, special, indent, nl)
+        if getattr(v, "nil", False):
+            put("null")
+        else:
+            _array(v, put, special, indent, nl)
     elif isinstance(v, int):
         put(int.__repr__(v))
     elif isinstance(v, float):

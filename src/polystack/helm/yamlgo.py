@@ -296,8 +296,8 @@ def _node(v: Any) -> yaml.Node:
         else:
             style = None
         return yaml.ScalarNode(STR, v, style=style)
-    if v is None or (isinstance(v, dict) and getattr(v, "nil", False)):
-        return yaml.ScalarNode(STR, "null")
+    if v is None or (isinstance(v, dict | list) and getattr(v, "nil", False) is True):
+        return yaml.ScalarNode(STR, "null")  # nil maps and slices: JSON null
     if v is True:
         return yaml.ScalarNode(STR, "true")
     if v is False:
@@ -434,8 +434,8 @@ class _GoDumperV3(
 def _node_v3(v: Any) -> yaml.Node:
     """goyaml.v3 encodes the Go values themselves (no JSON round trip)."""
     if isinstance(v, dict):
-        if getattr(v, "nil", False):
-            return yaml.ScalarNode(STR, "{}")
+        if getattr(v, "nil", False) is True:
+            return yaml.MappingNode(MAP, [], flow_style=True)  # a nil map: {}
         keys = sorted_keys([str(k) for k in v], v3=True)
         items = [(_node(k), _node_v3(v[k] if k in v else None)) for k in keys]
         return yaml.MappingNode(MAP, items, flow_style=False)

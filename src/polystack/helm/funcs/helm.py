@@ -17,7 +17,7 @@ from typing import Any
 
 from polystack.helm import jsongo, yamlgo
 from polystack.helm.template.gostrconv import quote as go_quote
-from polystack.helm.template.gotypes import GoStruct, StringList, signature
+from polystack.helm.template.gotypes import GoStruct, NilList, NilMap, StringList, signature
 
 from . import tomlgo
 from .sprig import golayout, gotime
@@ -95,7 +95,7 @@ def from_json(s: str) -> dict[str, Any]:
         return {**(e.value or {}), "Error": str(e)}
     except yamlgo.YAMLError as e:
         return {"Error": str(e)}
-    return {} if v is None else v
+    return NilMap() if v is None else v  # "null": Go leaves the map nil
 
 
 @signature("string")
@@ -104,7 +104,7 @@ def from_json_array(s: str) -> list[Any]:
         v = jsongo.unmarshal(s, into=list)
     except yamlgo.YAMLError as e:
         return [str(e)]
-    return [] if v is None else v
+    return NilList() if v is None else v
 
 
 # ---------------------------------------------------------------- TOML

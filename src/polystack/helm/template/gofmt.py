@@ -459,6 +459,9 @@ class _Printer:
             if isinstance(v, float):
                 self.fmt_float(float(v), verb)
                 return
+        if self.sharp_v and getattr(v, "nil", False) is True:  # a nil map or slice
+            self.buf.append(type_of(v) + "(nil)")
+            return
         if isinstance(v, dict):
             if self.sharp_v:
                 self.buf.append(type_of(v) + "{")

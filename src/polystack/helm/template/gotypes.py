@@ -150,6 +150,47 @@ class StringList(list):
     __slots__ = ()
 
 
+class StringMap(dict):
+    """A Go ``map[string]string`` (``split``'s result, ``.Chart.Annotations``);
+    ``nil=True`` marks a nil map (JSON ``null``, printed ``map[]``)."""
+
+    go_type_name = go_underlying = "map[string]string"
+    go_kind = "map"
+    nil = False
+
+    def __init__(self, *args: Any, nil: bool = False, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if nil:
+            self.nil = True
+
+
+class NilMap(dict):
+    """A nil ``map[string]interface {}`` (``fromJson "null"``): empty, but JSON
+    ``null``, ``%#v`` ``map[string]interface {}(nil)``, and ``set`` fails on it.
+    (Functions that would give Go a new map, like ``merge``, fill it in place:
+    it is nil only while empty.)"""
+
+    __slots__ = ()
+    go_type_name = go_underlying = "map[string]interface {}"
+    go_kind = "map"
+
+    @property
+    def nil(self) -> bool:
+        return not self
+
+
+class NilList(list):
+    """A nil ``[]interface {}`` (``fromJsonArray "null"``): empty, JSON ``null``."""
+
+    __slots__ = ()
+    go_type_name = go_underlying = "[]interface {}"
+    go_kind = "slice"
+
+    @property
+    def nil(self) -> bool:
+        return not self
+
+
 class GoStruct:
     """Base of Python objects standing for Go structs (``.Release``, ``.Chart`` ...).
 

@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList, Uint8
+from polystack.helm.template.gotypes import GoStruct, Int64, StringList, StringMap, Uint8
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -22,15 +22,6 @@ class IntList(list):
     go_type_name = "[]int"
     go_underlying = "[]int"
     go_kind = "slice"
-
-
-class StringMap(dict):
-    """A Go ``map[string]string`` (what ``split``/``splitn`` return)."""
-
-    __slots__ = ()
-    go_type_name = "map[string]string"
-    go_underlying = "map[string]string"
-    go_kind = "map"
 
 
 class GoError(Exception):

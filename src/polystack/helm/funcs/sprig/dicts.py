@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm.template.gotypes import StringList, signature
+from polystack.helm.template.gotypes import NilMap, StringList, signature
 
 from ._conv import GoError, deep_copy, strval
 from .defaults import empty
@@ -27,6 +27,8 @@ def get(d: dict[str, Any], key: str) -> Any:
 
 @signature(_MAP, "string", "interface {}")
 def set_(d: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    if getattr(d, "nil", False) is True:
+        raise GoError("assignment to entry in nil map")  # Go's runtime panic, recovered
     d[key] = value
     return d
 
@@ -157,7 +159,7 @@ def dig(*ps: Any) -> Any:
     if len(ps) < 3:
         raise GoError("dig needs at least three arguments")
     d = ps[-1]
-    if type(d) is not dict:
+    if type(d) is not dict and type(d) is not NilMap:
         raise GoError(
             f"interface conversion: interface {{}} is {_type_of(d)}, not map[string]interface {{}}"
         )
@@ -174,7 +176,7 @@ def dig(*ps: Any) -> Any:
         step = cur[k]
         if i == len(ks) - 1:
             return step
-        if type(step) is not dict:
+        if type(step) is not dict and type(step) is not NilMap:
             raise GoError(
                 f"interface conversion: interface {{}} is {_type_of(step)}, not map[string]interface {{}}"
             )
