@@ -492,6 +492,21 @@ CASES: list[tuple[str, str, str]] = [
         "err",
         'c/templates/t.txt:1:10\n  executing "c/templates/t.txt" at <.Values.m.x.y>:\n    can\'t evaluate field y in type interface {}',
     ),
+    # text/template prints through a pointer-receiver String only for an
+    # addressable value: a function's argument or result (include's dot,
+    # default's result, list's elements) is a copy in an interface {} and is not
+    ("{{ range list .Capabilities.KubeVersion }}{{ . }}{{ end }}", "ok", "{v1.36.0 v1.36.0 1 36}"),
+    ('{{ default "x" .Capabilities.KubeVersion }}', "ok", "{v1.36.0 v1.36.0 1 36}"),
+    (
+        '{{ define "x" }}{{ . }}{{ end }}{{ include "x" .Capabilities.KubeVersion }}',
+        "ok",
+        "{v1.36.0 v1.36.0 1 36}",
+    ),
+    (
+        '{{ define "v" }}{{ .String }}{{ end }}{{ include "v" .Capabilities.KubeVersion }}',
+        "err",
+        'c/templates/t.txt:1:41\n  executing "c/templates/t.txt" at <include "v" .Capabilities.KubeVersion>:\n    error calling include:\nc/templates/t.txt:1:19\n  executing "v" at <.String>:\n    can\'t evaluate field String in type common.KubeVersion',
+    ),
 ]
 
 SUB_CASES: list[tuple[str, str, str]] = [
@@ -550,23 +565,6 @@ SHARED_CASES: list[tuple[str, str, str, str]] = [
 
 # Real Helm behaviour polystack does not reproduce; each names its cause.
 KNOWN_GAPS: list[tuple[str, str, str]] = [
-    # text/template prints through a pointer-receiver String only for an
-    # addressable value; polystack does not track addressability and takes every
-    # struct the template prints as addressable (right for field chains,
-    # variables, `with` and `template`; wrong for function results and for the
-    # dot of `include` and of `range` over a list)
-    ("{{ range list .Capabilities.KubeVersion }}{{ . }}{{ end }}", "ok", "{v1.36.0 v1.36.0 1 36}"),
-    ('{{ default "x" .Capabilities.KubeVersion }}', "ok", "{v1.36.0 v1.36.0 1 36}"),
-    (
-        '{{ define "x" }}{{ . }}{{ end }}{{ include "x" .Capabilities.KubeVersion }}',
-        "ok",
-        "{v1.36.0 v1.36.0 1 36}",
-    ),
-    (
-        '{{ define "v" }}{{ .String }}{{ end }}{{ include "v" .Capabilities.KubeVersion }}',
-        "err",
-        'c/templates/t.txt:1:41\n  executing "c/templates/t.txt" at <include "v" .Capabilities.KubeVersion>:\n    error calling include:\nc/templates/t.txt:1:19\n  executing "v" at <.String>:\n    can\'t evaluate field String in type common.KubeVersion',
-    ),
     # Go converts a common.Values argument to the map[string]interface {}
     # parameter of merge/mergeOverwrite/set and returns that: the same map under
     # the plain type. A Python object has one type; polystack returns the same

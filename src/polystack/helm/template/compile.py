@@ -9,7 +9,7 @@ from typing import Any
 from . import exec as ex
 from .builtins import BUILTINS, truth
 from .gostrconv import quote
-from .gotypes import Int64
+from .gotypes import POINTER_METHOD_TYPES, Int64, unaddressable
 from .nodes import (
     ActionNode,
     BoolNode,
@@ -48,6 +48,8 @@ _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
 _iface_maps = ex._IFACE_MAPS
+_ptr_types = POINTER_METHOD_TYPES
+_unaddressable = unaddressable
 Value = Callable[[State, Any], Any]
 Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
@@ -541,9 +543,17 @@ class _Compiler:
                     argv = []
                     for a in arg_fns:
                         v = a(st, dot)
-                        argv.append(None if v is NO_VALUE else v)
+                        if v is NO_VALUE:
+                            v = None
+                        elif type(v) in _ptr_types:
+                            v = _unaddressable(v)  # a copy in an interface {}
+                        argv.append(v)
                     if final is not MISSING:
-                        argv.append(None if final is NO_VALUE else final)
+                        if final is NO_VALUE:
+                            final = None
+                        elif type(final) in _ptr_types:
+                            final = _unaddressable(final)
+                        argv.append(final)
                     try:
                         return fn(*argv)
                     except (RecursionError, ex._Break, ex._Continue):

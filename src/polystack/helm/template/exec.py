@@ -19,7 +19,15 @@ from . import gofmt
 from .builtins import truth
 from .errors import ExecError, FuncError
 from .gostrconv import quote
-from .gotypes import UNSIGNED_TYPES, GoStruct, Int64, StringList, type_of
+from .gotypes import (
+    POINTER_METHOD_TYPES,
+    UNSIGNED_TYPES,
+    GoStruct,
+    Int64,
+    StringList,
+    type_of,
+    unaddressable,
+)
 from .nodes import (
     BoolNode,
     ChainNode,
@@ -350,6 +358,9 @@ def eval_call(
                 t = params[-1]
             fv = validate_type(st, final, t)
             argv.append(None if fv is NO_VALUE and t != RV else fv)
+    if not builtin:
+        # reflect.Call hands the function copies in interface {}: not addressable
+        argv = [unaddressable(v) if type(v) in POINTER_METHOD_TYPES else v for v in argv]
     if builtin and name == "call":
         callee = str(arg_nodes[0]) if arg_nodes else gofmt.format_value(final)
         try:
@@ -417,6 +428,8 @@ def _go_method(receiver: Any, name: str) -> Any:
         return None
     if name in getattr(receiver, "go_fields", ()):
         return None
+    if not getattr(receiver, "go_addressable", True) and name in receiver.go_pointer_methods:
+        return None  # not in the value type's method set
     return getattr(receiver, name)
 
 
@@ -445,7 +458,11 @@ def eval_field(
             return eval_call(
                 st, dot, meth, False, node, name, arg_nodes or [], arg_fns or [], final
             )
-        if name in receiver.go_fields or (name[:1].isupper() and hasattr(receiver, name)):
+        if name in receiver.go_fields or (
+            name[:1].isupper()
+            and hasattr(receiver, name)
+            and name not in receiver.go_pointer_methods  # (unaddressable: no method)
+        ):
             if not name[:1].isupper():
                 fail(
                     st,

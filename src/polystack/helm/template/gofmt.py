@@ -537,7 +537,7 @@ def print_value(v: Any) -> str:
     Pointers are indirected first, so a ``*struct`` prints ``{...}``, not ``&{...}``;
     a struct value is taken as addressable, so its pointer methods print it too.
     """
-    if isinstance(v, GoStruct) and "String" in v.go_pointer_methods:
+    if isinstance(v, GoStruct) and "String" in v.go_pointer_methods and v.go_addressable:
         return str(v.String())
     if isinstance(v, GoStruct) and v.go_type_name.startswith("*"):
         if (getattr(v, "String", None) is None) and getattr(v, "Error", None) is None:

@@ -45,6 +45,7 @@ parameter.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -212,6 +213,32 @@ class GoStruct:
     go_type_name: ClassVar[str] = "struct {}"
     go_fields: ClassVar[tuple[str, ...]] = ()
     go_pointer_methods: ClassVar[frozenset[str]] = frozenset()
+    # False on a copy made by passing the value through a function (interface {}):
+    # no longer addressable, so its pointer methods are gone (see unaddressable)
+    go_addressable = True
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.go_pointer_methods:
+            POINTER_METHOD_TYPES.add(cls)
+
+
+# the GoStruct types with pointer methods: what a function call makes unaddressable
+POINTER_METHOD_TYPES: set[type] = set()
+
+
+def unaddressable(v: GoStruct) -> GoStruct:
+    """The value as a function receives it: a copy that is not addressable.
+
+    text/template calls a pointer-receiver method (``{{ .Capabilities.KubeVersion }}``
+    printing through ``String``) only on an addressable value; a function's
+    argument or result (``include``'s dot, ``default``'s result, ``list``'s
+    elements) is a copy in an interface and is not."""
+    if not v.go_addressable:
+        return v
+    c = copy.copy(v)
+    c.go_addressable = False
+    return c
 
 
 def go_type(v: Any) -> str:
