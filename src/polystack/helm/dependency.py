@@ -378,18 +378,18 @@ def _archive_status(archive: str, dep: Dependency) -> str:
         return "corrupt"
     if c.name() != dep.name:
         return "misnamed"
-    if c.metadata.version != dep.version:
-        try:
-            ok = (
-                _semver()
-                .Constraints.parse(dep.version)
-                .check(_semver().Version.parse(c.metadata.version))
-            )
-        except Exception:  # noqa: BLE001
-            return "invalid version"
-        if not ok:
-            return "wrong version"
-    return "ok"
+    return _version_status(c.metadata.version, dep.version) or "ok"
+
+
+def _version_status(version: str, constraint: str) -> str:
+    """ "" when ``version`` is or satisfies ``constraint``, else the status word."""
+    if version == constraint:
+        return ""
+    try:
+        ok = _semver().Constraints.parse(constraint).check(_semver().Version.parse(version))
+    except Exception:  # noqa: BLE001
+        return "invalid version"
+    return "" if ok else "wrong version"
 
 
 def _dependency_status(chart_path: str, dep: Dependency, parent: Chart) -> str:
@@ -417,15 +417,4 @@ def _dependency_status(chart_path: str, dep: Dependency, parent: Chart) -> str:
     dep_chart = next((d for d in parent.dependencies() if d.name() == dep.name), None)
     if dep_chart is None:
         return "missing"
-    if dep_chart.metadata.version != dep.version:
-        try:
-            ok = (
-                _semver()
-                .Constraints.parse(dep.version)
-                .check(_semver().Version.parse(dep_chart.metadata.version))
-            )
-        except Exception:  # noqa: BLE001
-            return "invalid version"
-        if not ok:
-            return "wrong version"
-    return "unpacked"
+    return _version_status(dep_chart.metadata.version, dep.version) or "unpacked"

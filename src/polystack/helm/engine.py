@@ -163,21 +163,17 @@ def clear_parse_cache() -> None:
 
 def parse_cached(ts: Any, name: str, text: str) -> None:
     """ts.parse(name, text), reusing the trees of an identical earlier parse."""
-    from polystack.helm.template.parse import is_empty_tree, parse
-
+    if not PARSE_CACHE_ENABLED:
+        ts.parse(name, text)
+        return
     key = (name, text, len(ts.funcs))
-    trees = _PARSE_CACHE.get(key) if PARSE_CACHE_ENABLED else None
+    trees = _PARSE_CACHE.get(key)
     if trees is None:
-        trees = parse(name, text, ts._has_function)
-        if PARSE_CACHE_ENABLED:
-            if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
-                _PARSE_CACHE.clear()
-            _PARSE_CACHE[key] = trees
-    for tname, tree in trees.items():
-        old = ts._trees.get(tname)
-        if old is not None and is_empty_tree(tree.root) and old.root is not None:
-            continue  # Go keeps a non-empty template over an empty redefinition
-        ts._trees[tname] = tree
+        trees = ts.parse_trees(name, text)
+        if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[key] = trees
+    ts.add_parse_trees(trees)
 
 
 # ---------------------------------------------------------------- renderables

@@ -79,16 +79,6 @@ def template_name(name_template: str) -> str:
     return ts.execute("name-template", None)
 
 
-def _go_base(path: str) -> str:
-    """filepath.Base."""
-    if path == "":
-        return "."
-    path = path.rstrip("/")
-    if path == "":
-        return "/"
-    return path[path.rfind("/") + 1 :]
-
-
 def name_and_chart(
     args: list[str], release_name: str, name_template: str, generate_name: bool
 ) -> tuple[str, str]:
@@ -114,7 +104,9 @@ def name_and_chart(
         return release_name, args[0]
     if not generate_name:
         raise ValueError("must either provide a name or specify --generate-name")
-    base = _go_base(args[0])
+    from polystack.helm.funcs.sprig.paths import base as go_base  # filepath.Base on Unix
+
+    base = go_base(args[0])
     if base in (".", ""):
         base = "chart"
     if "." in base:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
+from .parse import gc_paused
 from .values import MISSING, NO_VALUE
 
 __all__ = ["compile_tree"]
@@ -48,8 +48,6 @@ _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
 _iface_maps = ex._IFACE_MAPS
-_ptr_types = POINTER_METHOD_TYPES
-_unaddressable = unaddressable
 Value = Callable[[State, Any], Any]
 Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
@@ -58,14 +56,8 @@ Runner = Callable[[State, Any], None]
 def compile_tree(root: ListNode) -> Runner:
     # compiling allocates many closures that all stay alive: pause the cyclic GC
     # meanwhile (as parse does) instead of scanning them again and again
-    gc_was_enabled = gc.isenabled()
-    if gc_was_enabled:
-        gc.disable()
-    try:
+    with gc_paused():
         return _Compiler().list_(root, iface=False)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _noop(st: State, dot: Any) -> None:
@@ -545,14 +537,14 @@ class _Compiler:
                         v = a(st, dot)
                         if v is NO_VALUE:
                             v = None
-                        elif type(v) in _ptr_types:
-                            v = _unaddressable(v)  # a copy in an interface {}
+                        elif type(v) in POINTER_METHOD_TYPES:
+                            v = unaddressable(v)  # a copy in an interface {}
                         argv.append(v)
                     if final is not MISSING:
                         if final is NO_VALUE:
                             final = None
-                        elif type(final) in _ptr_types:
-                            final = _unaddressable(final)
+                        elif type(final) in POINTER_METHOD_TYPES:
+                            final = unaddressable(final)
                         argv.append(final)
                     try:
                         return fn(*argv)
