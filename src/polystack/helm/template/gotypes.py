@@ -241,11 +241,6 @@ def unaddressable(v: GoStruct) -> GoStruct:
     return c
 
 
-def go_type(v: Any) -> str:
-    """Alias of :func:`type_of`."""
-    return type_of(v)
-
-
 def type_of(v: Any) -> str:
     """What Go's ``%T`` prints for ``v``."""
     if v is None:
