@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm.template.gotypes import NilMap, StringList, signature
+from polystack.helm.template.gotypes import StringList, signature, type_of
 
 from ._conv import GoError, deep_copy, strval
 from .defaults import empty
@@ -148,26 +148,20 @@ def deep_copy_(v: Any) -> Any:
     return deep_copy(v)
 
 
-def _type_of(v: Any) -> str:
-    from polystack.helm.template.gotypes import type_of
-
-    return type_of(v)
-
-
 @signature("...interface {}")
 def dig(*ps: Any) -> Any:
     if len(ps) < 3:
         raise GoError("dig needs at least three arguments")
     d = ps[-1]
-    if type(d) is not dict and type(d) is not NilMap:
+    if type_of(d) != _MAP:  # Go's type assertion: exactly map[string]interface {}
         raise GoError(
-            f"interface conversion: interface {{}} is {_type_of(d)}, not map[string]interface {{}}"
+            f"interface conversion: interface {{}} is {type_of(d)}, not map[string]interface {{}}"
         )
     default = ps[-2]
     ks = []
     for k in ps[:-2]:
         if not isinstance(k, str):
-            raise GoError(f"interface conversion: interface {{}} is {_type_of(k)}, not string")
+            raise GoError(f"interface conversion: interface {{}} is {type_of(k)}, not string")
         ks.append(k)
     cur: Any = d
     for i, k in enumerate(ks):
@@ -176,9 +170,9 @@ def dig(*ps: Any) -> Any:
         step = cur[k]
         if i == len(ks) - 1:
             return step
-        if type(step) is not dict and type(step) is not NilMap:
+        if type_of(step) != _MAP:
             raise GoError(
-                f"interface conversion: interface {{}} is {_type_of(step)}, not map[string]interface {{}}"
+                f"interface conversion: interface {{}} is {type_of(step)}, not map[string]interface {{}}"
             )
         cur = step
     return default
