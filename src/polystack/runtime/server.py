@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 SERVICES: dict[str, str | None] = {
     "redis": "polystack.redis.service:RedisService",
     "amqp": None,
-    "mongo": None,
+    "mongo": "polystack.mongo.service:MongoService",
     "zookeeper": "polystack.zookeeper.service:ZooKeeperService",
 }
 PORT_FLAGS = {

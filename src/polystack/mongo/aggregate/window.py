@@ -1,0 +1,3 @@
+"""$setWindowFields, $densify and $fill."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""array_ops expressions (filled in below)."""
+
+from __future__ import annotations

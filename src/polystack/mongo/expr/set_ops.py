@@ -1,0 +1,3 @@
+"""set_ops expressions (filled in below)."""
+
+from __future__ import annotations

@@ -1,0 +1,283 @@
+"""What the document store writes to the runtime's record log, and how it reads it back.
+
+Every write is one record (written at the end of the loop turn that made it, see
+``runtime/log.py``): ``[1-byte kind][u32 collection id][u64 cluster time][body]``.
+
+``C`` create collection (body: BSON {db, name, options, uuid}), ``D`` drop collection,
+``i`` insert and ``u`` update (body: the document's full BSON — replay just stores it),
+``d`` delete (body: the ``_id`` key), ``X`` any other catalog change (body: a BSON command:
+createIndexes, dropIndexes, renameCollection, dropDatabase, collMod, views).
+
+A snapshot holds the catalog (collections, their options and index specs, views) as one BSON
+header and every collection's documents as length-prefixed runs of BSON.  Recovery loads the
+snapshot and replays the records after it; indexes are rebuilt from the documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import uuid as uuidlib
+from typing import Any
+
+from bson.binary import Binary
+
+from . import wire
+from .collection import Collection
+from .errors import MongoError
+from .keystring import encode_key
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+REC = struct.Struct("<cIQ")
+U32 = struct.Struct("<I")
+U64 = struct.Struct("<Q")
+SNAP_VERSION = 1
+
+
+def doc_id_key(raw: bytes) -> bytes:
+    """The ``_id`` key of a stored document (fast for an ObjectId stored first)."""
+    if raw[4] == 0x07 and raw[5:9] == b"_id\x00":
+        return b"\x64" + raw[9:21]
+    doc = wire.decode_document(raw)
+    return encode_key(doc["_id"])
+
+
+class StoreLog:
+    """Writes records for a :class:`Storage` into a runtime ``Journal``."""
+
+    def __init__(self, journal: Any) -> None:
+        self.journal = journal
+        self.records_since_snapshot = 0
+
+    @property
+    def last_seq(self) -> int:
+        return self.journal.log.last_seq
+
+    def _append(self, kind: bytes, coll_id: int, ts: int, body: bytes) -> int:
+        self.records_since_snapshot += 1
+        return self.journal.append(REC.pack(kind, coll_id, ts) + body)
+
+    def create(self, coll: Collection, ts: int) -> None:
+        self._append(b"C", coll.coll_id, ts, wire.encode_document(_coll_meta(coll)))
+
+    def drop(self, coll: Collection, ts: int) -> None:
+        self._append(b"D", coll.coll_id, ts, b"")
+
+    def insert(self, coll: Collection, ts: int, raw: bytes) -> None:
+        self._append(b"i", coll.coll_id, ts, raw)
+
+    def update(self, coll: Collection, ts: int, raw: bytes) -> None:
+        self._append(b"u", coll.coll_id, ts, raw)
+
+    def delete(self, coll: Collection, ts: int, idkey: bytes) -> None:
+        self._append(b"d", coll.coll_id, ts, idkey)
+
+    def command(self, ts: int, doc: dict[str, Any]) -> None:
+        self._append(b"X", 0, ts, wire.encode_document(doc))
+
+    def flush(self, sync: bool = True) -> None:
+        self.journal.flush(sync)
+
+    @property
+    def size(self) -> int:
+        return self.journal.log.size
+
+    def compact(self, storage: Storage) -> None:
+        self.journal.compact(snapshot(storage))
+        self.records_since_snapshot = 0
+
+
+def _coll_meta(coll: Collection) -> dict[str, Any]:
+    return {
+        "db": coll.db_name,
+        "name": coll.name,
+        "options": coll.options,
+        "uuid": Binary.from_uuid(coll.uuid),
+        "id": coll.coll_id,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# snapshot
+
+
+def snapshot(storage: Storage) -> bytes:
+    colls = storage.all_collections()
+    header = {
+        "version": SNAP_VERSION,
+        "nextCollId": storage.next_coll_id,
+        "clusterTime": storage.cluster.last,
+        "views": [
+            {"db": d.name, "name": n, **v}
+            for d in storage.databases.values()
+            for n, v in d.views.items()
+        ],
+        "collections": [
+            {**_coll_meta(c), "indexes": [ix.spec.to_doc() for ix in c.indexes.values()]}
+            for c in colls
+        ],
+    }
+    head = wire.encode_document(header)
+    parts = [U32.pack(len(head)), head]
+    for c in colls:
+        body = b"".join(c.records.values())
+        parts.append(U64.pack(len(body)))
+        parts.append(body)
+    return b"".join(parts)
+
+
+def load(storage: Storage, snap: bytes | None, records: list[bytes]) -> int:
+    """Rebuild ``storage`` from a snapshot and the records after it; returns records replayed."""
+    by_id: dict[int, Collection] = {}
+    pending_indexes: list[tuple[Collection, dict]] = []
+    if snap:
+        (hl,) = U32.unpack_from(snap, 0)
+        header = wire.decode_document(snap[4 : 4 + hl])
+        pos = 4 + hl
+        storage.next_coll_id = int(header.get("nextCollId", 1))
+        storage.cluster.advance_to(int(header.get("clusterTime", 0)))
+        for meta in header.get("collections", []):
+            coll = _create(storage, meta)
+            by_id[coll.coll_id] = coll
+            (n,) = U64.unpack_from(snap, pos)
+            pos += 8
+            _load_docs(coll, snap, pos, pos + n)
+            pos += n
+            for spec in meta.get("indexes", []):
+                pending_indexes.append((coll, spec))
+        for v in header.get("views", []):
+            storage.create_view(v["db"], v["name"], v["viewOn"], v["pipeline"], replay=True)
+    for coll, spec in pending_indexes:
+        _create_index(storage, coll, spec)
+    n = 0
+    for rec in records:
+        _replay(storage, by_id, rec)
+        n += 1
+    return n
+
+
+def _create(storage: Storage, meta: dict[str, Any]) -> Collection:
+    u = meta.get("uuid")
+    uid = u.as_uuid() if isinstance(u, Binary) else uuidlib.uuid4()
+    return storage.create_collection(
+        meta["db"],
+        meta["name"],
+        meta.get("options") or {},
+        uuid=uid,
+        coll_id=int(meta["id"]),
+        replay=True,
+    )
+
+
+def _load_docs(coll: Collection, data: bytes, start: int, end: int) -> None:
+    records = coll.records
+    unpack = wire.INT32.unpack_from
+    pos = start
+    size = 0
+    while pos < end:
+        (n,) = unpack(data, pos)
+        raw = data[pos : pos + n]
+        records[doc_id_key(raw)] = raw
+        size += n
+        pos += n
+    coll.data_size += size
+    if coll.capped_seq is not None:
+        for i, k in enumerate(records):
+            coll.capped_seq[k] = i
+
+
+def _create_index(storage: Storage, coll: Collection, spec_doc: dict) -> None:
+    from .commands.indexes import parse_index_spec
+
+    try:
+        storage.create_index(coll, parse_index_spec(spec_doc), replay=True)
+    except MongoError as e:
+        log.error("could not rebuild index %s on %s: %s", spec_doc.get("name"), coll.ns, e)
+
+
+def _replay(storage: Storage, by_id: dict[int, Collection], rec: bytes) -> None:
+    kind, coll_id, ts = REC.unpack_from(rec, 0)
+    body = rec[REC.size :]
+    storage.cluster.advance_to(ts)
+    if kind == b"C":
+        meta = wire.decode_document(body)
+        existing = storage.collection(meta["db"], meta["name"])
+        if existing is not None:
+            storage.drop_collection(meta["db"], meta["name"], replay=True)
+        by_id[coll_id] = _create(storage, meta)
+        return
+    if kind == b"X":
+        _replay_command(storage, by_id, wire.decode_document(body))
+        return
+    coll = by_id.get(coll_id)
+    if coll is None:
+        log.warning("log record for unknown collection id %d skipped", coll_id)
+        return
+    if kind == b"D":
+        storage.drop_collection(coll.db_name, coll.name, replay=True)
+        by_id.pop(coll_id, None)
+        return
+    if kind in (b"i", b"u"):
+        raw = bytes(body)
+        idkey = doc_id_key(raw)
+        old = coll.records.get(idkey)
+        if coll.indexes:
+            doc = wire.decode_document(raw)
+            if old is None:
+                plan = [(ix, ix.keys_for(doc)) for ix in coll.indexes.values()]
+                coll.insert(idkey, raw, plan, ts)
+            else:
+                odoc = wire.decode_document(old)
+                rplan = [(ix, ix.keys_for(odoc), ix.keys_for(doc)) for ix in coll.indexes.values()]
+                coll.replace(idkey, raw, rplan, ts)
+        elif old is None:
+            coll.insert(idkey, raw, [], ts)
+        else:
+            coll.replace(idkey, raw, [], ts)
+        return
+    if kind == b"d":
+        idkey = bytes(body)
+        if idkey in coll.records:
+            coll.delete(idkey, None, ts)
+        return
+    log.warning("unknown log record kind %r skipped", kind)
+
+
+def _replay_command(storage: Storage, by_id: dict[int, Collection], cmd: dict) -> None:
+    if "dropDatabase" in cmd:
+        db = storage.database(cmd["db"])
+        if db is not None:
+            for c in db.collections.values():
+                by_id.pop(c.coll_id, None)
+        storage.drop_database(cmd["db"], replay=True)
+    elif "renameCollection" in cmd:
+        sdb, sname = cmd["renameCollection"].split(".", 1)
+        ddb, dname = cmd["to"].split(".", 1)
+        target = storage.collection(ddb, dname)
+        if target is not None:
+            by_id.pop(target.coll_id, None)
+        storage.rename_collection(sdb, sname, ddb, dname, bool(cmd.get("dropTarget")), replay=True)
+    elif "createIndexes" in cmd:
+        coll = storage.collection(cmd["db"], cmd["createIndexes"])
+        if coll is not None:
+            if cmd.get("replace"):
+                coll.indexes.pop(cmd["spec"]["name"], None)
+            _create_index(storage, coll, cmd["spec"])
+    elif "dropIndexes" in cmd:
+        coll = storage.collection(cmd["db"], cmd["dropIndexes"])
+        if coll is not None:
+            storage.drop_index(coll, cmd["index"], replay=True)
+    elif "collMod" in cmd:
+        coll = storage.collection(cmd["db"], cmd["collMod"])
+        if coll is not None:
+            storage.set_options(coll, cmd["options"], replay=True)
+    elif "createView" in cmd:
+        storage.create_view(
+            cmd["db"], cmd["createView"], cmd["viewOn"], cmd["pipeline"], replay=True
+        )
+    elif "dropView" in cmd:
+        storage.drop_collection(cmd["db"], cmd["dropView"], replay=True)
+    else:
+        log.warning("unknown catalog record %r skipped", next(iter(cmd), None))
