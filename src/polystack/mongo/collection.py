@@ -12,7 +12,8 @@ What is kept in memory, and why:
   costs 8 bytes a record).
 * Secondary indexes: a ``SortedList`` of byte entries (see :mod:`.index`).
 * ``versions``: the cluster time of recent writes per ``_id`` key, for the write-conflict
-  checks of multi-document transactions; older entries fold into one ``version_horizon``.
+  checks of multi-document transactions; older entries fold into one ``version_horizon``
+  (and while no transaction needs them, every write only moves the horizon).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Collection:
         "coll_id",
         "id_accesses",
         "tail_waiters",
+        "track_versions",
     )
 
     def __init__(
@@ -87,6 +89,9 @@ class Collection:
         self.coll_id = coll_id
         self.id_accesses = 0
         self.tail_waiters: list[Any] = []
+        # per-document versions are kept only while multi-document transactions need them;
+        # otherwise every write just moves the horizon (all older versions compare as it)
+        self.track_versions = False
 
     @property
     def ns(self) -> str:
@@ -112,6 +117,9 @@ class Collection:
 
     # -- writes --------------------------------------------------------------------------------
     def _touch(self, idkey: bytes, ts: int) -> None:
+        if not self.track_versions:
+            self.version_horizon = ts
+            return
         versions = self.versions
         if len(versions) >= VERSIONS_KEPT:
             versions.clear()
@@ -153,10 +161,13 @@ class Collection:
             self.capped_seq[idkey] = ts or len(self.capped_seq)
 
     def check_replace(
-        self, idkey: bytes, old: dict, new: dict
+        self, idkey: bytes, old: dict, new: dict, touched: set[str] | None = None
     ) -> list[tuple[Index, list[bytes], list[bytes]]]:
         plan = []
         for ix in self.indexes.values():
+            if touched is not None and not any(p[0] in touched for p in ix.parts):
+                if ix.partial_filter is None:
+                    continue
             old_keys = ix.keys_for(old)
             new_keys = ix.keys_for(new)
             if old_keys == new_keys:

@@ -100,7 +100,7 @@ class MongoServer:
         self.connections: dict[int, Any] = {}  # connection id -> session
         self.total_connections = 0
         self.next_op_id = 1
-        self.sessions: dict[bytes, dict[str, Any]] = {}  # lsid bytes -> {lastUse}
+        self.sessions: dict[bytes, int] = {}  # lsid bytes -> last use (ms)
         self.hello_waiters: list[Any] = []
         self.shutting_down = False
         self.last_write_ts = 0

@@ -43,6 +43,17 @@ class ClusterClock:
                 self.inc = 1
         return self.secs << 32 | self.inc
 
+    def reserve(self, n: int) -> int:
+        """``n`` consecutive cluster times; returns the first (the last is ``first + n - 1``)."""
+        first = self.tick()
+        if n > 1:
+            self.inc += n - 1
+            if self.inc >= 1 << 32:
+                self.secs += 1
+                self.inc = n
+                first = self.secs << 32 | 1
+        return first
+
     def advance_to(self, ts: int) -> None:
         secs, inc = ts >> 32, ts & 0xFFFFFFFF
         if (secs, inc) > (self.secs, self.inc):
@@ -65,7 +76,7 @@ class OplogEntry:
     ts: int
     op: str  # 'i' insert, 'u' update, 'd' delete, 'c' command, 'n' no-op
     ns: str
-    o: Any  # i/u: the document's BSON bytes; d: {_id}; c: the command document
+    o: Any  # i/u: the document's BSON bytes (a list of them for a batch); d: {_id}; c: command
     o2: Any = None  # u: {_id: ...}
     ui: Any = None
     wall_ms: int = 0
@@ -104,8 +115,13 @@ class Oplog:
         self.total += 1
 
     def since(self, ts: int) -> Iterator[OplogEntry]:
+        """Entries after ``ts``, one per document (batched inserts are expanded)."""
         for e in self.entries:
-            if e.ts > ts:
+            if type(e.o) is list:
+                for i, raw in enumerate(e.o):
+                    if e.ts + i > ts:
+                        yield OplogEntry(e.ts + i, e.op, e.ns, raw, None, e.ui, e.wall_ms)
+            elif e.ts > ts:
                 yield e
 
     @property

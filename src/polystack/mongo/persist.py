@@ -4,7 +4,8 @@ Every write is one record (written at the end of the loop turn that made it, see
 ``runtime/log.py``): ``[1-byte kind][u32 collection id][u64 cluster time][body]``.
 
 ``C`` create collection (body: BSON {db, name, options, uuid}), ``D`` drop collection,
-``i`` insert and ``u`` update (body: the document's full BSON — replay just stores it),
+``i`` insert and ``u`` update (body: the document's full BSON — replay just stores it), ``I``
+a run of inserts (body: the documents' BSON back to back; cluster times ``ts``, ``ts+1`` ...),
 ``d`` delete (body: the ``_id`` key), ``X`` any other catalog change (body: a BSON command:
 createIndexes, dropIndexes, renameCollection, dropDatabase, collMod, views).
 
@@ -67,6 +68,9 @@ class StoreLog:
 
     def insert(self, coll: Collection, ts: int, raw: bytes) -> None:
         self._append(b"i", coll.coll_id, ts, raw)
+
+    def insert_many(self, coll: Collection, first_ts: int, raws: list[bytes]) -> None:
+        self._append(b"I", coll.coll_id, first_ts, b"".join(raws))
 
     def update(self, coll: Collection, ts: int, raw: bytes) -> None:
         self._append(b"u", coll.coll_id, ts, raw)
@@ -219,23 +223,14 @@ def _replay(storage: Storage, by_id: dict[int, Collection], rec: bytes) -> None:
         storage.drop_collection(coll.db_name, coll.name, replay=True)
         by_id.pop(coll_id, None)
         return
+    if kind == b"I":
+        docs = wire.split_documents(body, 0, len(body))
+        storage.cluster.advance_to(ts + len(docs) - 1)
+        for raw in docs:
+            _replay_put(coll, raw, ts)
+        return
     if kind in (b"i", b"u"):
-        raw = bytes(body)
-        idkey = doc_id_key(raw)
-        old = coll.records.get(idkey)
-        if coll.indexes:
-            doc = wire.decode_document(raw)
-            if old is None:
-                plan = [(ix, ix.keys_for(doc)) for ix in coll.indexes.values()]
-                coll.insert(idkey, raw, plan, ts)
-            else:
-                odoc = wire.decode_document(old)
-                rplan = [(ix, ix.keys_for(odoc), ix.keys_for(doc)) for ix in coll.indexes.values()]
-                coll.replace(idkey, raw, rplan, ts)
-        elif old is None:
-            coll.insert(idkey, raw, [], ts)
-        else:
-            coll.replace(idkey, raw, [], ts)
+        _replay_put(coll, bytes(body), ts)
         return
     if kind == b"d":
         idkey = bytes(body)
@@ -243,6 +238,27 @@ def _replay(storage: Storage, by_id: dict[int, Collection], rec: bytes) -> None:
             coll.delete(idkey, None, ts)
         return
     log.warning("unknown log record kind %r skipped", kind)
+
+
+def _replay_put(coll: Collection, raw: bytes, ts: int) -> None:
+    idkey = doc_id_key(raw)
+    old = coll.records.get(idkey)
+    if coll.indexes:
+        doc = wire.decode_document(raw)
+        if old is None:
+            coll.insert(idkey, raw, [(ix, ix.keys_for(doc)) for ix in coll.indexes.values()], ts)
+        else:
+            odoc = wire.decode_document(old)
+            coll.replace(
+                idkey,
+                raw,
+                [(ix, ix.keys_for(odoc), ix.keys_for(doc)) for ix in coll.indexes.values()],
+                ts,
+            )
+    elif old is None:
+        coll.insert(idkey, raw, [], ts)
+    else:
+        coll.replace(idkey, raw, [], ts)
 
 
 def _replay_command(storage: Storage, by_id: dict[int, Collection], cmd: dict) -> None:

@@ -42,6 +42,7 @@ NO_COMPRESSION = frozenset(
      "createUser", "updateUser", "copydbSaslStart", "copydbgetnonce", "copydb"}
 )  # fmt: skip
 _SIGNATURE = {"hash": Binary(bytes(20), 0), "keyId": Int64(0)}
+_TIME_CACHE: dict[int, tuple[dict[str, Any], Any]] = {}
 GENERIC_ARGS = frozenset(
     {"$db", "lsid", "txnNumber", "$clusterTime", "$readPreference", "readConcern",
      "writeConcern", "comment", "maxTimeMS", "apiVersion", "apiStrict", "apiDeprecationErrors",
@@ -262,19 +263,9 @@ class MongoSession:
                     touch_session_ctx(self, lsid)
             op_id = server.new_op_id()
             ctx = CommandContext(server, db, req, self.client, op_id)
-            self.client.current_op = {
-                "type": "op",
-                "opid": op_id,
-                "active": True,
-                "op": "command",
-                "ns": f"{db}.$cmd",
-                "command": {k: v for k, v in body.items() if k not in ("lsid", "$clusterTime")},
-                "client": self.client.remote,
-                "connectionId": self.client.conn_id,
-            }
             result = spec.handler(ctx, _merge_sequences(req))
             if isinstance(result, Deferred):
-                self.client.current_op = None
+                self.client.current_op = op_document(ctx, body)
                 return result
             out = self._finish(result, ctx, wc, spec.write)
         except MongoError as e:
@@ -296,9 +287,7 @@ class MongoSession:
                     0,
                 )
             )
-        finally:
-            self.client.current_op = None
-            _ = started
+        _ = started
         return out
 
     def _finish(self, result: Any, ctx: CommandContext, wc: Any, write: bool) -> bytes:
@@ -334,9 +323,14 @@ class MongoSession:
     def _time_fields(self, write_ts: int) -> dict[str, Any]:
         storage = self.server.storage
         last = storage.cluster.last
-        ts = to_timestamp(last) if last else storage.cluster.timestamp()
-        op = to_timestamp(write_ts) if write_ts else ts
-        return {"$clusterTime": {"clusterTime": ts, "signature": _SIGNATURE}, "operationTime": op}
+        cached = _TIME_CACHE.get(last)
+        if cached is None:
+            ts = to_timestamp(last) if last else storage.cluster.timestamp()
+            cached = ({"clusterTime": ts, "signature": _SIGNATURE}, ts)
+            _TIME_CACHE.clear()
+            _TIME_CACHE[last] = cached
+        op = to_timestamp(write_ts) if write_ts and write_ts != last else cached[1]
+        return {"$clusterTime": cached[0], "operationTime": op}
 
     def _decorate(self, reply: dict[str, Any], write_ts: int) -> dict[str, Any]:
         reply.update(self._time_fields(write_ts))
@@ -360,6 +354,7 @@ class MongoSession:
         if deferred.done or self.closed:
             return
         deferred.done = True
+        self.client.current_op = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -450,10 +445,24 @@ class MongoSession:
 
 
 def touch_session_ctx(session: MongoSession, lsid: Any) -> None:
-    from bson.binary import Binary as _B
+    if type(lsid) is dict:
+        i = lsid.get("id")
+        if isinstance(i, bytes):
+            session.server.sessions[bytes(i)] = session.server.clock.time_ms()
 
-    if isinstance(lsid, dict) and isinstance(lsid.get("id"), _B | bytes):
-        session.server.sessions[bytes(lsid["id"])] = {"lastUse": session.server.clock.time_ms()}
+
+def op_document(ctx: CommandContext, body: dict) -> dict[str, Any]:
+    """The currentOp entry of a running (or waiting) command."""
+    return {
+        "type": "op",
+        "opid": ctx.op_id,
+        "active": True,
+        "op": "command",
+        "ns": f"{ctx.db}.$cmd",
+        "command": {k: v for k, v in body.items() if k not in ("lsid", "$clusterTime")},
+        "client": ctx.client.remote,
+        "connectionId": ctx.client.conn_id,
+    }
 
 
 def _check_write_concern(wc: Any) -> None:

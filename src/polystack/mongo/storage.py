@@ -24,6 +24,7 @@ from .oplog import ClusterClock, Oplog, OplogEntry
 log = logging.getLogger(__name__)
 
 INVALID_DB_CHARS = set('/\\. "$\x00')
+MAX_DOC = wire.MAX_BSON_OBJECT_SIZE
 MAX_DB_NAME = 63
 MAX_NS = 255
 
@@ -360,6 +361,72 @@ class Storage:
             self._wake(coll)
         return ts
 
+    def insert_batch(
+        self,
+        coll: Collection,
+        raws: list[bytes],
+        docs: list[dict],
+        ordered: bool,
+        prepare: Callable[[dict, bytes], tuple[dict, bytes]],
+        check: Callable[[Collection, dict], None],
+    ) -> tuple[int, list[tuple[int, MongoError]], int]:
+        """Insert many documents; returns (inserted, [(index, error)], last cluster time).
+
+        Documents whose ``_id`` is an ObjectId stored first, in a collection without secondary
+        indexes, validator or cap, take a fast path: their bytes are stored as received and the
+        whole run is one log record and one oplog entry.  Anything else goes through
+        :meth:`insert` one document at a time (``prepare`` adds/moves ``_id`` and checks size,
+        ``check`` applies the validator).
+        """
+        records = coll.records
+        fast_ok = not coll.indexes and coll.validator is None and not coll.capped
+        run: list[bytes] = []
+        errors: list[tuple[int, MongoError]] = []
+        n = 0
+        last_ts = 0
+        sorted_ids = coll._sorted_ids
+        size = 0
+        for i, raw in enumerate(raws):
+            try:
+                if fast_ok and raw[4] == 7 and raw[5:9] == b"_id\x00" and len(raw) <= MAX_DOC:
+                    idkey = b"\x64" + raw[9:21]
+                    if idkey in records:
+                        raise coll.duplicate_key_error(None, {"_id": docs[i]["_id"]})
+                    records[idkey] = raw
+                    size += len(raw)
+                    if sorted_ids is not None:
+                        sorted_ids.add(idkey)
+                    run.append(raw)
+                    n += 1
+                    continue
+                if run:
+                    last_ts = self._log_run(coll, run)
+                    run = []
+                doc, stored = prepare(docs[i], raw)
+                check(coll, doc)
+                last_ts = self.insert(coll, doc, stored)
+                n += 1
+            except MongoError as e:
+                errors.append((i, e))
+                if ordered:
+                    break
+        coll.data_size += size
+        if run:
+            last_ts = self._log_run(coll, run)
+        return n, errors, last_ts
+
+    def _log_run(self, coll: Collection, run: list[bytes]) -> int:
+        first = self.cluster.reserve(len(run))
+        last = first + len(run) - 1
+        coll._touch(b"", last)
+        if self.log is not None:
+            self.log.insert_many(coll, first, run)
+        self._emit(OplogEntry(first, "i", coll.ns, run, None, coll.uuid, 0))
+        self.stats["inserted"] += len(run)
+        if coll.tail_waiters:
+            self._wake(coll)
+        return last
+
     def _make_room(self, coll: Collection, incoming: int) -> None:
         if coll.capped_size and incoming > coll.capped_size:
             raise MongoError(
@@ -373,8 +440,18 @@ class Storage:
             oldest = next(iter(coll.records))
             self.delete(coll, oldest, None, capped_eviction=True)
 
-    def replace(self, coll: Collection, idkey: bytes, old: dict, new: dict, raw: bytes) -> int:
-        plan = coll.check_replace(idkey, old, new)
+    def replace(
+        self,
+        coll: Collection,
+        idkey: bytes,
+        old: dict,
+        new: dict,
+        raw: bytes,
+        touched: set[str] | None = None,
+    ) -> int:
+        """Store a new version of a document; ``touched`` (the top-level fields an update may
+        change) lets indexes on other fields skip their key comparison."""
+        plan = coll.check_replace(idkey, old, new, touched)
         ts = self._stamp()
         coll.replace(idkey, raw, plan, ts)
         if self.log is not None:

@@ -155,52 +155,55 @@ def compress(compressor_id: int, data: bytes) -> bytes:
 class MessageDecoder:
     """Splits a byte stream into messages: ``(request_id, response_to, op_code, payload)``.
 
-    A length outside ``[16, max_message_size]`` is a broken stream (mongod closes the
-    connection with "recv(): message msgLen N is invalid").
+    Arriving chunks are kept as they are and joined once a whole message is there (a large
+    insert arrives in many chunks: joining once avoids re-growing one buffer); ``payload`` is a
+    zero-copy view of the message after its header.  A length outside
+    ``[16, max_message_size]`` is a broken stream (mongod closes the connection with
+    "recv(): message msgLen N is invalid").
     """
 
-    __slots__ = ("_buf", "_pos", "max_message_size")
+    __slots__ = ("_chunks", "_have", "max_message_size")
 
     def __init__(self, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
-        self._buf = bytearray()
-        self._pos = 0
+        self._chunks: list[bytes] = []
+        self._have = 0
         self.max_message_size = max_message_size
 
     def feed(self, data: bytes) -> None:
-        if self._pos and self._pos == len(self._buf):
-            self._buf.clear()
-            self._pos = 0
-        self._buf += data
+        if data:
+            self._chunks.append(bytes(data))
+            self._have += len(data)
 
     @property
     def buffered(self) -> int:
-        return len(self._buf) - self._pos
+        return self._have
 
-    def peek(self, n: int) -> bytes:
-        return bytes(self._buf[self._pos : self._pos + n])
-
-    def next_message(self) -> tuple[int, int, int, bytes] | None:
-        buf = self._buf
-        pos = self._pos
-        if len(buf) - pos < 16:
+    def next_message(self) -> tuple[int, int, int, memoryview] | None:
+        if self._have < 16:
             return None
-        length, request_id, response_to, op_code = HEADER.unpack_from(buf, pos)
+        chunks = self._chunks
+        if len(chunks[0]) < 16:
+            joined = b"".join(chunks)
+            chunks[:] = [joined]
+        length, request_id, response_to, op_code = HEADER.unpack_from(chunks[0], 0)
         if length < 16 or length > self.max_message_size:
             raise ProtocolViolation(
                 f"recv(): message msgLen {length} is invalid. Min 16 Max: {self.max_message_size}"
             )
-        if len(buf) - pos < length:
+        if self._have < length:
             return None
-        payload = bytes(buf[pos + 16 : pos + length])
-        pos += length
-        if pos == len(buf):
-            buf.clear()
-            pos = 0
-        elif pos > 1 << 20:
-            del buf[:pos]
-            pos = 0
-        self._pos = pos
-        return request_id, response_to, op_code, payload
+        first = chunks[0]
+        if len(first) < length:
+            first = b"".join(chunks)
+            chunks[:] = [first]
+        if len(first) == length:
+            msg = first
+            chunks.pop(0)
+        else:
+            msg = first[:length]
+            chunks[0] = first[length:]
+        self._have -= length
+        return request_id, response_to, op_code, memoryview(msg)[16:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,19 +255,48 @@ def split_documents(data: bytes | memoryview, start: int, end: int) -> list[byte
     return docs
 
 
+_bson_to_dict = getattr(bson, "_bson_to_dict", None) or (lambda d, o: bson.decode(d, o))
+
+
 def decode_document(raw: bytes | memoryview) -> dict[str, Any]:
     try:
-        return bson.decode(raw, CODEC_OPTIONS)
+        return _bson_to_dict(raw, CODEC_OPTIONS)
     except Exception as e:
         raise MongoError(22, f"Invalid BSON: {e}") from None
 
 
-def _read_cstring(data: bytes, pos: int, end: int) -> tuple[str, int]:
-    nul = data.find(b"\x00", pos, end)
+def decode_many(raws: list[bytes]) -> list[dict[str, Any]]:
+    """Decode stored documents in one call of the C codec."""
+    try:
+        return bson.decode_all(b"".join(raws), CODEC_OPTIONS)
+    except Exception as e:
+        raise MongoError(22, f"Invalid BSON: {e}") from None
+
+
+def decode_all(raws: list[bytes]) -> list[dict[str, Any]]:
+    """Decode many documents in one call of the C codec (validating each)."""
+    try:
+        docs = bson.decode_all(b"".join(raws), CODEC_OPTIONS)
+    except Exception as e:
+        raise MongoError(22, f"Invalid BSON: {e}") from None
+    if len(docs) != len(raws):
+        raise MongoError(22, "Invalid BSON: document sequence does not split into documents")
+    return docs
+
+
+def _read_cstring(data: Any, pos: int, end: int) -> tuple[str, int]:
+    if type(data) is memoryview:
+        # identifiers are short: look in a small window first, not the whole section
+        found = bytes(data[pos : min(end, pos + 1024)]).find(b"\x00")
+        if found < 0 and end > pos + 1024:
+            found = bytes(data[pos:end]).find(b"\x00")
+        nul = found + pos if found >= 0 else -1
+    else:
+        nul = data.find(b"\x00", pos, end)
     if nul < 0:
         raise MongoError(22, "Invalid BSON: unterminated C string")
     try:
-        return data[pos:nul].decode("utf-8"), nul + 1
+        return bytes(data[pos:nul]).decode("utf-8"), nul + 1
     except UnicodeDecodeError:
         raise MongoError(22, "Invalid BSON: string is not valid UTF-8") from None
 
@@ -288,7 +320,7 @@ def parse_op_msg(request_id: int, payload: bytes, response_to: int = 0) -> Reque
         end -= 4
         (expected,) = UINT32.unpack_from(payload, end)
         header = HEADER.pack(len(payload) + 16, request_id, response_to, OP_MSG)
-        if crc32c(payload[:end], crc32c(header)) != expected:
+        if crc32c(bytes(payload[:end]), crc32c(header)) != expected:
             raise ProtocolViolation("OP_MSG checksum does not match contents")
     pos = 4
     body: dict[str, Any] | None = None
@@ -364,6 +396,7 @@ def parse_message(
     """Decode one message; OP_COMPRESSED is unwrapped and remembered on the request."""
     compressor = -1
     if op_code == OP_COMPRESSED:
+        payload = bytes(payload)
         if len(payload) < COMPRESSED_HEADER.size:
             raise ProtocolViolation("OP_COMPRESSED is too short")
         op_code, size, compressor = COMPRESSED_HEADER.unpack_from(payload, 0)

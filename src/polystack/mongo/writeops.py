@@ -183,6 +183,8 @@ def apply_update(
     storage: Storage,
     ctx_vars: Any,
     is_insert: bool = False,
+    now: Any = None,
+    cluster_time: Any = None,
 ) -> dict:
     """``doc`` after the update (``doc`` is a fresh decode and may be changed in place)."""
     if upd.kind == "pipeline":
@@ -195,8 +197,8 @@ def apply_update(
     actx = ApplyContext(
         position=position,
         is_insert=is_insert,
-        now=_now(storage),
-        cluster_time=storage.cluster.timestamp(),
+        now=now or _now(storage),
+        cluster_time=cluster_time or storage.cluster.timestamp(),
         doc_id=doc.get("_id", MISSING),
     )
     return upd.apply(doc, actx)
@@ -269,28 +271,35 @@ def update_docs(
     if coll is not None:
         sort_spec = parse_sort(sort) if sort else []
         plan = choose_plan(coll, flt, sort_spec, hint)
+        touched = upd.touched_roots()
+        decode = wire.decode_document
+        encode = wire.encode_document
+        now = ectx.now
+        cluster_time = ectx.cluster_time
         for idkey, raw, doc in list(execute(coll, flt, plan, sort_spec, 0 if multi else 1)):
-            if doc is None:
-                doc = wire.decode_document(raw)
-            before = wire.decode_document(raw) if want_docs else None
+            old = decode(raw)
+            work = doc if doc is not None else decode(raw)
             res.matched += 1
-            new = apply_update(upd, doc if upd.kind != "replacement" else doc, flt, storage, ectx)
             if upd.kind == "replacement":
-                new = _replacement(upd, wire.decode_document(raw))
-            check_immutable_id(wire.decode_document(raw) if before is None else before, new)
+                new = _replacement(upd, work)
+            else:
+                new = apply_update(
+                    upd, work, flt, storage, ectx, now=now, cluster_time=cluster_time
+                )
+            check_immutable_id(old, new)
             new = _reorder_id(new)
-            new_raw = wire.encode_document(new)
+            new_raw = encode(new)
             if len(new_raw) > max_size:
                 raise MongoError(
                     17419, f"Resulting document after update is larger than {max_size}"
                 )
             if new_raw != raw:
-                old = wire.decode_document(raw)
                 validate_document(coll, new, bypass, old)
-                res.ts = storage.replace(coll, idkey, old, new, new_raw)
+                res.ts = storage.replace(coll, idkey, old, new, new_raw, touched)
                 res.modified += 1
-            res.doc_before = before
-            res.doc_after = new
+            if want_docs:
+                res.doc_before = old
+                res.doc_after = new
             if not multi:
                 break
     if res.matched == 0 and upsert:

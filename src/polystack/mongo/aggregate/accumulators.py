@@ -11,6 +11,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from bson.decimal128 import Decimal128
+from bson.int64 import Int64
+
 from .. import arith
 from ..bsontypes import is_numeric
 from ..errors import MongoError
@@ -55,25 +58,72 @@ def _num(v: Any) -> bool:
     return is_numeric(v) and not isinstance(v, bool)
 
 
+class _Total:
+    """An exact running total with MongoDB's result typing (int -> long -> double, decimal)."""
+
+    __slots__ = ("ints", "floats", "decimal", "long", "double", "count")
+
+    def __init__(self) -> None:
+        self.ints = 0
+        self.floats = 0.0
+        self.decimal: Any = None
+        self.long = False
+        self.double = False
+        self.count = 0
+
+    def add(self, v: Any, sign: int = 1) -> None:
+        t = type(v)
+        if t is int:
+            self.ints += v if sign > 0 else -v
+        elif t is float:
+            self.floats += v if sign > 0 else -v
+            self.double = True
+        elif t is Int64:
+            self.ints += int(v) * sign
+            self.long = True
+        elif t is Decimal128:
+            d = v.to_decimal()
+            self.decimal = (self.decimal or 0) + (d if sign > 0 else -d)
+        else:
+            return
+        self.count += sign
+
+    def value(self) -> Any:
+        if self.decimal is not None:
+            total = self.decimal + arith.to_dec(self.ints) + arith.to_dec(self.floats)
+            return arith.make_dec(total)
+        if self.double:
+            return float(self.ints) + self.floats
+        n = self.ints
+        if not self.long and -(1 << 31) <= n < 1 << 31:
+            return n
+        if -(1 << 63) <= n < 1 << 63:
+            return Int64(n)
+        return float(n)
+
+    def mean(self) -> Any:
+        if not self.count:
+            return None
+        if self.decimal is not None:
+            return arith.make_dec(arith.to_dec(self.value()) / self.count)
+        return (float(self.ints) + self.floats) / self.count
+
+
 @accumulator("$sum")
 class Sum(Accumulator):
     def start(self) -> Any:
-        return [0, 0.0, False]  # exact integer/decimal total, float compensation, seen
+        return _Total()
 
     def add(self, state: Any, v: Any) -> Any:
-        if type(v) is list and not isinstance(self.arg, list) and False:
-            pass
-        if _num(v):
-            state[0] = arith.add(state[0], v)
+        state.add(v)
         return state
 
     def remove(self, state: Any, v: Any) -> Any:
-        if _num(v):
-            state[0] = arith.subtract(state[0], v)
+        state.add(v, -1)
         return state
 
     def result(self, state: Any) -> Any:
-        return state[0]
+        return state.value()
 
 
 @accumulator("$count")
@@ -85,28 +135,9 @@ class Count(Sum):
 
 
 @accumulator("$avg")
-class Avg(Accumulator):
-    def start(self) -> Any:
-        return [0, 0]
-
-    def add(self, state: Any, v: Any) -> Any:
-        if _num(v):
-            state[0] = arith.add(state[0], v)
-            state[1] += 1
-        return state
-
-    def remove(self, state: Any, v: Any) -> Any:
-        if _num(v):
-            state[0] = arith.subtract(state[0], v)
-            state[1] -= 1
-        return state
-
+class Avg(Sum):
     def result(self, state: Any) -> Any:
-        if not state[1]:
-            return None
-        if arith.is_decimal(state[0]):
-            return arith.make_dec(arith.to_dec(state[0]) / state[1])
-        return float(state[0]) / state[1]
+        return state.mean()
 
 
 @accumulator("$min")

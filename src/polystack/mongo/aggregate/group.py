@@ -10,7 +10,7 @@ from ..bsontypes import is_numeric
 from ..errors import MongoError
 from ..expr import compile_expression
 from ..keystring import MISSING, compare, encode_key
-from .accumulators import compile_accumulator
+from .accumulators import Accumulator, compile_accumulator
 from .pipeline import PipelineContext, Stage, stage
 
 
@@ -42,19 +42,29 @@ def _group(spec: Any, pctx: PipelineContext) -> Stage:
     variables = pctx.variables
 
     def run(docs: Iterator[dict]) -> Iterator[dict]:
-        groups: dict[bytes, list] = {}
+        groups: dict[Any, list] = {}
+        vars_ = dict(variables)
+        adders = [
+            (i, a.expr if type(a).value is Accumulator.value else a.value, a.add)
+            for i, (_, a) in enumerate(accs, 1)
+        ]
+        starts = [a.start for _, a in accs]
         for d in docs:
-            vars_ = {**variables, "ROOT": d} if variables else {"ROOT": d}
+            vars_["ROOT"] = d
             key_value = id_fn(d, vars_)
-            if key_value is MISSING:
-                key_value = None
-            k = encode_key(key_value)
+            # strings key the groups directly; everything else by its BSON-order key
+            if type(key_value) is str:
+                k: Any = key_value
+            else:
+                if key_value is MISSING:
+                    key_value = None
+                k = encode_key(key_value)
             g = groups.get(k)
             if g is None:
-                g = [key_value] + [a.start() for _, a in accs]
+                g = [key_value] + [s() for s in starts]
                 groups[k] = g
-            for i, (_, a) in enumerate(accs, 1):
-                g[i] = a.add(g[i], a.value(d, vars_))
+            for i, value, add in adders:
+                g[i] = add(g[i], value(d, vars_))
         for g in groups.values():
             out = {"_id": g[0]}
             for i, (name, a) in enumerate(accs, 1):

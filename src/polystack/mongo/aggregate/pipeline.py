@@ -160,7 +160,9 @@ def collection_source(
                 used += 1
     flt = compile_filter(flt_spec, pctx.ectx)
     plan = choose_plan(coll, flt, sort)
-    rows = execute(coll, flt, plan, sort, limit, 0, pctx.allow_disk_use, pctx.sort_limit)
+    rows = execute(
+        coll, flt, plan, sort, limit, 0, pctx.allow_disk_use, pctx.sort_limit, want_docs=True
+    )
 
     def docs() -> Iterator[dict]:
         for _, raw, doc in rows:

@@ -157,8 +157,12 @@ def list_commands(ctx: CommandContext, cmd: dict) -> dict:
 
 @command("currentOp", "list the operations in progress", admin_only=True)
 def current_op(ctx: CommandContext, cmd: dict) -> dict:
-    ops = []
+    from ..session import op_document
+
+    ops = [op_document(ctx, ctx.request.body)]
     for conn_id, sess in list(ctx.server.connections.items()):
+        if sess.client is ctx.client:
+            continue
         info = getattr(sess, "client", None)
         op = getattr(info, "current_op", None) if info is not None else None
         if op is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bsontypes import is_integral, is_numeric
 from ..errors import MongoError
 from ..mongod import MongoServer
 from ..wire import Request
@@ -81,8 +82,8 @@ def get_int(cmd: dict, name: str, default: int = 0, field_path: str | None = Non
     v = cmd.get(name, default)
     if v is None:
         return default
-    from ..bsontypes import is_integral, is_numeric
-
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or not is_numeric(v):
         raise MongoError(
             14,

@@ -11,6 +11,8 @@ from ..query.projection import compile_projection
 from . import command
 from .context import CommandContext, get_bool, get_doc, ns_of
 
+INSERT_CHUNK = 1000
+
 
 def statements(ctx: CommandContext, cmd: dict, name: str, raw: bool = False) -> list:
     """A write command's statements, from its document sequence or its body array."""
@@ -59,22 +61,31 @@ def insert(ctx: CommandContext, cmd: dict) -> dict:
     storage = ctx.storage
     coll = storage.get_or_create(ctx.db, name)
     max_size = ctx.server.settings.max_bson_object_size
+    for raw in raws:
+        if not isinstance(raw, bytes | bytearray):
+            raise MongoError(14, "BSON field 'insert.documents' must be an array of objects")
+
+    def prepare(doc: dict, raw: bytes) -> tuple[dict, bytes]:
+        return writeops.prepare_insert(doc, raw, max_size)
+
+    def check(c: Any, doc: dict) -> None:
+        writeops.validate_document(c, doc, bypass)
+
+    # decoded in chunks so that the decoded copies (only needed for checks) stay few
     n = 0
-    errors: list[dict] = []
-    decode = wire.decode_document
-    insert_one = writeops.insert_one
-    for i, raw in enumerate(raws):
-        try:
-            if not isinstance(raw, bytes | bytearray):
-                raise MongoError(2, "BSON field 'insert.documents' must be an array of objects")
-            doc = decode(raw)
-            _, ts = insert_one(storage, coll, doc, raw, bypass, max_size)
+    failed: list[tuple[int, MongoError]] = []
+    for start in range(0, len(raws), INSERT_CHUNK):
+        chunk = raws[start : start + INSERT_CHUNK]
+        docs = wire.decode_all(chunk)
+        got, errs, ts = storage.insert_batch(coll, chunk, docs, ordered, prepare, check)
+        del docs
+        n += got
+        if ts:
             ctx.write_ts = ts
-            n += 1
-        except MongoError as e:
-            errors.append(e.write_error(i))
-            if ordered:
-                break
+        failed.extend((start + i, e) for i, e in errs)
+        if errs and ordered:
+            break
+    errors = [e.write_error(i) for i, e in failed]
     ctx.server.opcounters["insert"] += len(raws)
     reply: dict[str, Any] = {"n": n}
     if errors:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bson.int64 import Int64
+from bson.objectid import ObjectId
 
 from .. import wire
 from ..cursors import DEFAULT_FIRST_BATCH, Cursor
@@ -322,8 +323,36 @@ def _explain_find(
     return out
 
 
+FAST_FIND_KEYS = frozenset(
+    {"find", "filter", "limit", "singleBatch", "batchSize", "lsid", "$clusterTime", "$db",
+     "$readPreference", "comment", "projection"}
+)  # fmt: skip
+FAST_ID_TYPES = (ObjectId, str, int, Int64)
+
+
 @command("find", "query for documents", read=True, in_transaction=True)
 def find(ctx: CommandContext, cmd: dict) -> Any:
+    # the commonest query, a lookup by _id, answered without planning
+    flt = cmd.get("filter")
+    if (
+        type(flt) is dict
+        and len(flt) == 1
+        and type(flt.get("_id")) in FAST_ID_TYPES
+        and cmd.keys() <= FAST_FIND_KEYS
+        and not cmd.get("projection")
+        and type(cmd.get("limit", 0)) is int
+        and cmd.get("limit", 0) >= 0
+        and type(cmd.get("find")) is str
+    ):
+        name = cmd["find"]
+        coll = ctx.storage.collection(ctx.db, name)
+        if coll is not None:
+            coll.id_accesses += 1
+            ctx.server.opcounters["query"] += 1
+            raw = coll.records.get(encode_key(flt["_id"]))
+            batch = [raw] if raw is not None else []
+            ctx.storage.stats["returned"] += len(batch)
+            return wire.cursor_reply(batch, 0, f"{ctx.db}.{name}")
     return run_find(ctx, cmd)
 
 

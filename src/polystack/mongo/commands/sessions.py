@@ -23,13 +23,13 @@ def _lsid_key(lsid: Any) -> bytes | None:
 def touch_session(ctx: CommandContext, lsid: Any) -> None:
     key = _lsid_key(lsid)
     if key is not None:
-        ctx.server.sessions[key] = {"lastUse": ctx.now_ms()}
+        ctx.server.sessions[key] = ctx.now_ms()
 
 
 @command("startSession", "start a logical session", requires_auth=False)
 def start_session(ctx: CommandContext, cmd: dict) -> dict:
     sid = Binary(uuid.uuid4().bytes, 4)
-    ctx.server.sessions[bytes(sid)] = {"lastUse": ctx.now_ms()}
+    ctx.server.sessions[bytes(sid)] = ctx.now_ms()
     return {"id": {"id": sid}, "timeoutMinutes": 30}
 
 

@@ -12,6 +12,7 @@ traversal on paths and on leaf arrays, ``$ne``/``$nin``/``$not`` negating the wh
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,14 +95,20 @@ class OtherNode(Node):
 
 
 class Filter:
-    """A compiled query filter."""
+    """A compiled query filter.
 
-    __slots__ = ("root", "match", "spec")
+    ``needles``: byte strings of which every matching document's BSON contains at least one
+    per group (from string equalities the whole filter requires) — a scan tests them on the
+    stored bytes before it pays for decoding a document.
+    """
+
+    __slots__ = ("root", "match", "spec", "needles")
 
     def __init__(self, root: Node, spec: dict) -> None:
         self.root = root
         self.match: DocPred = root.fn
         self.spec = spec
+        self.needles = _needles(root)
 
     @property
     def is_empty(self) -> bool:
@@ -929,7 +936,42 @@ def _narrow(doc: dict, parts: tuple[str, ...], value: Any) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers for the planner
+# helpers for the planner and scans
+
+
+def _string_payload(s: str) -> bytes | None:
+    try:
+        b = s.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return struct.pack("<i", len(b) + 1) + b + b"\x00"
+
+
+def _needles(root: Node) -> list[tuple[bytes, ...]]:
+    """Groups of byte strings; a matching document contains one of each group.
+
+    A string value is stored as (int32 length, UTF-8, NUL) wherever it sits (a field, an array
+    element, a nested document), so a document equal to "x" somewhere on the path contains
+    those bytes.  Only required predicates (the root AND) contribute.
+    """
+    preds = (
+        [root]
+        if isinstance(root, PathNode)
+        else (root.children if isinstance(root, AndNode) else [])
+    )
+    out: list[tuple[bytes, ...]] = []
+    for p in preds:
+        if not isinstance(p, PathNode) or p.negated:
+            continue
+        if p.op == "$eq" and type(p.arg) is str:
+            b = _string_payload(p.arg)
+            if b is not None:
+                out.append((b,))
+        elif p.op == "$in" and p.arg and all(type(x) is str for x in p.arg):
+            group = tuple(b for b in map(_string_payload, p.arg) if b is not None)
+            if len(group) == len(p.arg):
+                out.append(group)
+    return out
 
 
 def top_level_predicates(flt: Filter) -> list[PathNode]:

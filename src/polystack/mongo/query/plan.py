@@ -493,21 +493,36 @@ def execute(
     skip: int = 0,
     allow_disk_use: bool | None = None,
     sort_limit: int = SORT_MEMORY_LIMIT,
+    want_docs: bool = False,
 ) -> Iterator[tuple[bytes, bytes, dict | None]]:
-    """Matching (idkey, raw, decoded-or-None) in result order, after sort/skip/limit."""
+    """Matching (idkey, raw, decoded-or-None) in result order, after sort/skip/limit.
+
+    ``want_docs``: the caller needs every document decoded (aggregation), so a collection scan
+    decodes in chunks even without a filter.
+    """
     match = None if flt.is_empty else flt.match
     decode = decode_document
-    source = candidates(coll, plan)
+    if plan.kind == "COLLSCAN" and (match is not None or want_docs):
+        source = _scan(coll, plan, flt)
+        match = None
+        rows_source = True
+    else:
+        source = candidates(coll, plan)
+        rows_source = False
     need_sort = bool(sort) and not plan.provides_sort
     if not need_sort:
         n = 0
         skipped = 0
-        for k, raw in source:
-            doc = None
-            if match is not None:
-                doc = decode(raw)
-                if not match(doc):
-                    continue
+        for item in source:
+            if rows_source:
+                k, raw, doc = item
+            else:
+                k, raw = item
+                doc = None
+                if match is not None:
+                    doc = decode(raw)
+                    if not match(doc):
+                        continue
             if skipped < skip:
                 skipped += 1
                 continue
@@ -519,10 +534,14 @@ def execute(
     keyfn = sort_key_fn(sort)
     rows = []
     used = 0
-    for k, raw in source:
-        doc = decode(raw)
-        if match is not None and not match(doc):
-            continue
+    for item in source:
+        if rows_source:
+            k, raw, doc = item
+        else:
+            k, raw = item
+            doc = decode(raw)
+            if match is not None and not match(doc):
+                continue
         used += len(raw)
         if used > sort_limit and allow_disk_use is False:
             raise MongoError(
@@ -537,6 +556,37 @@ def execute(
         rows.sort()
     for row in rows[skip:]:
         yield row[2], row[3], row[4]
+
+
+SCAN_CHUNK = 512
+
+
+def _scan(coll: Collection, plan: Plan, flt: Filter) -> Iterator[tuple[bytes, bytes, dict]]:
+    """A filtered collection scan: byte-level prefilter, then decoding in chunks."""
+    from ..wire import decode_many
+
+    match = None if flt.is_empty else flt.match
+    needles = flt.needles
+    items = list(coll.records.items())
+    if plan.reverse:
+        items.reverse()
+    plan.docs_examined += len(items)
+    for group in needles:
+        if len(group) == 1:
+            n = group[0]
+            items = [kv for kv in items if n in kv[1]]
+        else:
+            items = [kv for kv in items if any(x in kv[1] for x in group)]
+    for start in range(0, len(items), SCAN_CHUNK):
+        chunk = items[start : start + SCAN_CHUNK]
+        docs = decode_many([raw for _, raw in chunk])
+        if match is None:
+            for (k, raw), doc in zip(chunk, docs, strict=True):
+                yield k, raw, doc
+            continue
+        for (k, raw), doc in zip(chunk, docs, strict=True):
+            if match(doc):
+                yield k, raw, doc
 
 
 def explain_plan(

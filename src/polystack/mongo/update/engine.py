@@ -40,6 +40,14 @@ class UpdateSpec:
     renames: list[tuple[str, str]] = field(default_factory=list)
     raw: Any = None
 
+    def touched_roots(self) -> set[str] | None:
+        """Top-level fields the update may change (None: any field — replacement/pipeline)."""
+        if self.kind != "modifiers" or self.tree is None:
+            return None
+        if "$" in self.tree.children or any(k.startswith("$[") for k in self.tree.children):
+            return None
+        return set(self.tree.children)
+
     def apply(self, doc: dict, ctx: ApplyContext) -> dict:
         """Apply to ``doc`` (a freshly decoded copy: it is changed in place) and return it."""
         if self.kind == "replacement":
