@@ -17,6 +17,7 @@ from typing import Any
 
 from bson.objectid import ObjectId
 
+from . import memory
 from .cursors import CursorManager
 from .storage import Storage
 from .wire import MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE, MAX_WRITE_BATCH_SIZE
@@ -107,6 +108,23 @@ class MongoServer:
         self.log_lines: list[dict[str, Any]] = []
         self.host_name = socket.gethostname()
         self.pid = os.getpid()
+        self._trim_pending = False
+
+    def schedule_trim(self) -> None:
+        """Return freed heap pages to the OS shortly after a large request (once its buffers,
+        the log's included, are gone)."""
+        if self._trim_pending:
+            return
+        self._trim_pending = True
+
+        def run() -> None:
+            self._trim_pending = False
+            memory.trim()
+
+        try:
+            self.clock.call_later(0.2, run)
+        except RuntimeError:  # no running loop (unit tests drive the session directly)
+            self._trim_pending = False
 
     # -- identity ------------------------------------------------------------------------------
     @property

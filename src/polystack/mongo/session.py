@@ -20,7 +20,7 @@ from typing import Any
 from bson.binary import Binary
 from bson.int64 import Int64
 
-from . import wire
+from . import memory, wire
 from .commands import lookup
 from .commands.context import ClientInfo, CommandContext, Deferred
 from .commands.sessions import touch_session
@@ -132,6 +132,8 @@ class MongoSession:
                 log.info("mongo: closing connection %s: %s", self.client.remote, e)
                 self._close()
                 return
+            if len(payload) > memory.LARGE_REQUEST:
+                self.server.schedule_trim()
         if self.waiting is not None and dec.buffered:
             self.peer.pause_reading()
 
