@@ -206,3 +206,36 @@ def test_commit_without_transaction(client):
     with pytest.raises(OperationFailure) as e:
         client.admin.command("commitTransaction", txnNumber=Int64(1), autocommit=False)
     assert e.value.code in (20, 251)
+
+
+def test_bulk_write_command_across_namespaces(client, db):
+    from pymongo import DeleteOne, InsertOne, UpdateOne
+
+    other = client[db.name + "_b"]
+    try:
+        r = client.bulk_write(
+            [
+                InsertOne({"_id": 1, "v": 1}, namespace=f"{db.name}.c"),
+                InsertOne({"_id": 2, "v": 2}, namespace=f"{other.name}.d"),
+                UpdateOne({"_id": 1}, {"$inc": {"v": 5}}, namespace=f"{db.name}.c"),
+                UpdateOne({"_id": 9}, {"$set": {"v": 0}}, upsert=True, namespace=f"{db.name}.c"),
+                DeleteOne({"_id": 2}, namespace=f"{other.name}.d"),
+            ],
+            verbose_results=True,
+        )
+        assert (
+            r.inserted_count,
+            r.matched_count,
+            r.modified_count,
+            r.upserted_count,
+            r.deleted_count,
+        ) == (2, 1, 1, 1, 1)
+        assert db.c.find_one({"_id": 1})["v"] == 6
+        assert other.d.count_documents({}) == 0
+        from pymongo.errors import ClientBulkWriteException
+
+        with pytest.raises(ClientBulkWriteException) as e:
+            client.bulk_write([InsertOne({"_id": 1}, namespace=f"{db.name}.c")])
+        assert e.value.write_errors[0]["code"] == 11000
+    finally:
+        client.drop_database(other.name)

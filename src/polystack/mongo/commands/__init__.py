@@ -78,6 +78,7 @@ def _load() -> None:
     from . import (  # noqa: F401  (registration side effects)
         admin,
         aggregate,
+        bulk,
         catalog,
         crud,
         handshake,

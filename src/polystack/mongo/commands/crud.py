@@ -20,6 +20,9 @@ def statements(ctx: CommandContext, cmd: dict, name: str, raw: bool = False) -> 
     if seq is not None:
         if raw:
             return seq
+        merged = cmd.get(name)
+        if isinstance(merged, list) and len(merged) == len(seq):
+            return merged  # already decoded when the sequence was merged into the body
         return [wire.decode_document(d) for d in seq]
     v = cmd.get(name)
     if v is None:
