@@ -27,6 +27,7 @@ SLOW_AUTH = 1
 SLOW_MULTI = 2
 SLOW_PUBSUB = 4
 SLOW_CLOSING = 8
+SLOW_MISCONF = 16  # the log cannot be written: writes (and PING) get -MISCONF
 
 
 class Client:
@@ -53,6 +54,8 @@ class Client:
         self.multi: list[list[bytes]] | None = None
         self._out: list[bytes] = []
         self._log: list[tuple[int, list[bytes]]] = []
+        # Requests parsed but not run because the connection's output is full (flow control).
+        self._pending: list[list[bytes]] | None = None
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
         self.ks = server.keyspace
@@ -67,6 +70,9 @@ class Client:
         except wire.ProtocolError as e:
             requests = e.requests
             error = e
+        if self._pending is not None:
+            requests = self._pending + requests
+            self._pending = None
         if requests:
             try:
                 self._run(requests)
@@ -87,6 +93,11 @@ class Client:
     def connection_lost(self) -> None:
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
+
+    def resume_writing(self) -> None:
+        """The output drained: run the requests held back while it was full."""
+        if self._pending is not None:
+            self.feed(b"")
 
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
@@ -117,7 +128,10 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        for argv in requests:
+        budget = self.peer.output_room()
+        produced = 0
+        it = iter(requests)
+        for argv in it:
             if self.slow:
                 self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
                 continue
@@ -150,14 +164,23 @@ class Client:
                     out.append(b"+OK\r\n")
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                elif type(reply) is int:
+                    out.append(b":%d\r\n" % reply)
                 else:
+                    start = len(out)
                     _encode(reply, self.resp3, out)
+                    # Stop before building more once the output is full (flow control).
+                    produced += sum(map(len, out[start:]))
+                    if produced >= budget and self.peer.output_full(produced):
+                        self._pending = list(it)
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+            if self._pending is not None:
+                return
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -230,6 +253,13 @@ class Client:
             cmd.rejected_calls += 1
             self._count_error("NOAUTH")
             return
+        if self.slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
+            error = self.server.aof_write_error
+            if error:
+                out.append(b"-MISCONF Errors writing to the AOF file: %s\r\n" % error.encode())
+                cmd.rejected_calls += 1
+                self._count_error("MISCONF")
+                return
         self._call(cmd, argv)
 
     # -- state changes commands make -------------------------------------
