@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import persist
-from polystack.redis.commands import table  # noqa: F401  (registers every command)
-from polystack.redis.session import SLOW_PUBSUB, Client, encode_log_batch
+from polystack.redis.commands.table import COMMANDS
+from polystack.redis.flags import SLOW_PUBSUB
+from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.runtime.clock import Clock
 from polystack.runtime.log import Journal, RecordLog
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
     from polystack.runtime.connection import Peer
 
 log = logging.getLogger(__name__)
-
-REDIS_VERSION = "7.0.15"
 
 
 class NullPeer:
@@ -244,8 +244,6 @@ class RedisService(Service):
 
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
-        from polystack.redis.commands import COMMANDS
-
         calls = failed = rejected = 0
         for cmd in COMMANDS.values():
             calls += cmd.calls
@@ -259,8 +257,6 @@ class RedisService(Service):
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero the counters INFO reports."""
-        from polystack.redis.commands import COMMANDS
-
         for cmd in COMMANDS.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
@@ -325,6 +321,4 @@ class RedisService(Service):
 
 
 def _run_id() -> str:
-    import secrets
-
     return secrets.token_hex(20)

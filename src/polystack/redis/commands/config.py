@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polystack.redis.commands import command, container
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.wire import OK
 

@@ -10,10 +10,13 @@ from typing import Any
 
 from polystack.redis import objects, persist, rdb
 from polystack.redis.commands import command
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
-from polystack.redis.store import type_name
+from polystack.redis.store import Keyspace, type_name
 from polystack.redis.wire import OK, Simple
+from polystack.runtime import snapshot as snapshot_file
+from polystack.runtime.log import SNAP_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +93,6 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
     if not noflush:
         ks.flushall()
     if noflush and not merge:
-        from polystack.redis.store import Keyspace
-
         probe = Keyspace(len(ks.dbs))
         persist.load_keyspace(probe, payload)
         for db, loaded in zip(ks.dbs, probe.dbs, strict=True):
@@ -104,19 +105,10 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def snapshot(server: Any) -> None:
-    from polystack.redis.commands.server import snapshot as save
-
-    save(server)
-
-
 def _snapshot_on_disk(server: Any) -> bytes | None:
     journal = server.journal
     if journal is None:
         return None
-    from polystack.runtime import snapshot as snapshot_file
-    from polystack.runtime.log import SNAP_HEADER
-
     raw = snapshot_file.read(journal.snapshot_path)
     if raw is None or len(raw) < SNAP_HEADER.size:
         return None
