@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
+
+from prometheus_client.core import Metric
 
 from polystack.runtime.metrics import CounterMetricFamily, GaugeMetricFamily, register
 
-if TYPE_CHECKING:
-    from prometheus_client.core import Metric
 
-    from polystack.redis.service import RedisService
-
-
-def register_service(service: RedisService) -> None:
-    register(service.ctx.registry, lambda: collect(service))
+def register_service(service: Any, commands: dict[str, Any]) -> None:
+    """Add the families of ``service`` (the RedisService) and its command table."""
+    register(service.ctx.registry, lambda: collect(service, commands))
 
 
-def collect(s: RedisService) -> Iterable[Metric]:
-    from polystack.redis.commands import COMMANDS
-
+def collect(s: Any, commands: dict[str, Any]) -> Iterable[Metric]:
     calls = CounterMetricFamily(
         "redis_commands", "Commands processed, by command.", labels=["command"]
     )
@@ -31,7 +27,7 @@ def collect(s: RedisService) -> Iterable[Metric]:
         "Commands refused before running (arity, auth), by command.",
         labels=["command"],
     )
-    for cmd in COMMANDS.values():
+    for cmd in commands.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed_calls or c.rejected_calls:
                 name = c.full_name.lower()

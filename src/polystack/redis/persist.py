@@ -18,14 +18,10 @@ from __future__ import annotations
 import logging
 import marshal
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from polystack.redis.commands import COMMANDS
+from polystack.redis.store import Keyspace
 from polystack.runtime.journal import chunked
-
-if TYPE_CHECKING:
-    from polystack.redis.session import Client
-    from polystack.redis.store import Keyspace
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +91,14 @@ def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
     return n
 
 
-def replay(client: Client, records: Iterable[bytes]) -> int:
-    """Re-run logged commands through the command table; returns how many ran."""
+class Replayer(Protocol):
+    """What runs a logged command again: the session's client (``Client.replay_command``)."""
+
+    def replay_command(self, db_id: int, argv: list[bytes]) -> bool: ...
+
+
+def replay(client: Replayer, records: Iterable[bytes]) -> int:
+    """Re-run logged commands through ``client``; returns how many ran."""
     n = 0
     for record in records:
         try:
@@ -105,18 +107,6 @@ def replay(client: Client, records: Iterable[bytes]) -> int:
             log.warning("skipping an unreadable log record of %d bytes", len(record))
             continue
         for db_id, argv in batch:
-            cmd = COMMANDS.get(argv[0].lower())
-            if cmd is None:
-                log.warning("log names an unknown command %r; skipped", argv[0])
-                continue
-            if cmd.subcommands and len(argv) > 1:
-                cmd = cmd.subcommands.get(argv[1].lower(), cmd)
-            if client.db_id != db_id:
-                client.select(db_id)
-            try:
-                cmd.handler(client, argv)
-            except Exception as e:  # a logged command that fails now must not stop recovery
-                log.warning("replaying %s failed: %s", argv[0], e)
-            client.propagate = None
-            n += 1
+            if client.replay_command(db_id, argv):
+                n += 1
     return n

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import metrics as redis_metrics
 from polystack.redis import persist
-from polystack.redis.commands import table  # noqa: F401  (registers every command)
-from polystack.redis.limits import OutputLimit, parse_output_limits
-from polystack.redis.session import SLOW_MISCONF, SLOW_PUBSUB, Client, encode_log_batch
+from polystack.redis.commands.table import COMMANDS
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
+from polystack.redis.limits import OutputLimit, format_output_limits, parse_output_limits
+from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.runtime.journal import Journal
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
     from polystack.runtime.log import RecordLog
 
 log = logging.getLogger(__name__)
-
-REDIS_VERSION = "7.0.15"
 
 
 class NullPeer:
@@ -105,7 +105,7 @@ class RedisService(Service):
             self.config.client_output_buffer_limit
         )
         ctx.logs.subscribe_failures(self._on_log_failure)
-        redis_metrics.register_service(self)
+        redis_metrics.register_service(self, COMMANDS)
 
     def request_server_stop(self) -> None:
         """SHUTDOWN: ask the whole process to shut down gracefully."""
@@ -257,8 +257,6 @@ class RedisService(Service):
     def set_output_limits(self, limits: dict[str, OutputLimit]) -> None:
         """CONFIG SET client-output-buffer-limit: classes not named keep their limits."""
         self.output_limits.update(limits)
-        from polystack.redis.limits import format_output_limits
-
         self.config.client_output_buffer_limit = format_output_limits(self.output_limits)
         for c in self.clients.values():
             self.apply_output_limits(c)
@@ -327,8 +325,6 @@ class RedisService(Service):
 
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
-        from polystack.redis.commands import COMMANDS
-
         calls = failed = rejected = 0
         for cmd in COMMANDS.values():
             calls += cmd.calls
@@ -342,8 +338,6 @@ class RedisService(Service):
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero the counters INFO reports."""
-        from polystack.redis.commands import COMMANDS
-
         for cmd in COMMANDS.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
@@ -408,6 +402,4 @@ class RedisService(Service):
 
 
 def _run_id() -> str:
-    import secrets
-
     return secrets.token_hex(20)

@@ -3,17 +3,20 @@ command table, run them, encode the replies, and hand writes to the log."""
 
 from __future__ import annotations
 
+import logging
 import marshal
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import wire
-from polystack.redis.commands import COMMANDS, DISPATCH, Command
+from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
+from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
-    from polystack.redis.service import RedisService
     from polystack.runtime.connection import Peer
+
+log = logging.getLogger(__name__)
 
 _encode = wire.encode
 _COMMANDS_get = COMMANDS.get
@@ -22,18 +25,21 @@ _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 
-# Flags on a client that send it off the fast path (auth needed, MULTI, subscribed ...).
-SLOW_AUTH = 1
-SLOW_MULTI = 2
-SLOW_PUBSUB = 4
-SLOW_CLOSING = 8
-SLOW_MISCONF = 16  # the log cannot be written: writes (and PING) get -MISCONF
+__all__ = [
+    "SLOW_AUTH",
+    "SLOW_CLOSING",
+    "SLOW_MISCONF",
+    "SLOW_MULTI",
+    "SLOW_PUBSUB",
+    "Client",
+    "encode_log_batch",
+]
 
 
 class Client:
     """A connected client: its database, protocol version, name and state."""
 
-    def __init__(self, server: RedisService, peer: Peer) -> None:
+    def __init__(self, server: Any, peer: Peer) -> None:
         self.server = server
         self.peer = peer
         self.id = peer.id
@@ -261,6 +267,23 @@ class Client:
                 self._count_error("MISCONF")
                 return
         self._call(cmd, argv)
+
+    def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
+        """Run a command read back from the log (no reply); False when it is unknown."""
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is None:
+            log.warning("log names an unknown command %r; skipped", argv[0])
+            return False
+        if cmd.subcommands and len(argv) > 1:
+            cmd = cmd.subcommands.get(argv[1].lower(), cmd)
+        if self.db_id != db_id:
+            self.select(db_id)
+        try:
+            cmd.handler(self, argv)
+        except Exception as e:  # a logged command that fails now must not stop recovery
+            log.warning("replaying %s failed: %s", argv[0], e)
+        self.propagate = None
+        return True
 
     # -- state changes commands make -------------------------------------
     def select(self, db_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from polystack.redis.limits import parse_output_limits
 from polystack.runtime.spec import Option, Port, SystemSpec, check_choice, check_range
 
 # client-output-buffer-limit as Redis 7.0 ships it: class, hard, soft, soft seconds.
@@ -33,8 +34,6 @@ class RedisConfig:
         check_range("redis.databases", self.databases, 1, 1 << 20)
         check_range("redis.maxclients", self.maxclients, 1, 1 << 20)
         check_range("redis.hz", self.hz, 1, 500)
-        from polystack.redis.limits import parse_output_limits
-
         try:
             parse_output_limits(self.client_output_buffer_limit)
         except ValueError as e:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from polystack.redis.commands import command, container
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.limits import format_output_limits, parse_output_limits
 from polystack.redis.wire import OK
 
 log = logging.getLogger(__name__)
@@ -283,8 +284,6 @@ def _get_dir(server: Any) -> bytes:
 
 
 def _parse_output_limits(value: bytes) -> Any:
-    from polystack.redis.limits import parse_output_limits
-
     try:
         return parse_output_limits(value.decode("latin-1"))
     except ValueError as e:
@@ -292,8 +291,6 @@ def _parse_output_limits(value: bytes) -> Any:
 
 
 def _get_output_limits(server: Any) -> bytes:
-    from polystack.redis.limits import format_output_limits
-
     return format_output_limits(server.output_limits).encode()
 
 

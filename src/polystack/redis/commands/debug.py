@@ -10,9 +10,10 @@ from typing import Any
 
 from polystack.redis import objects, persist, rdb
 from polystack.redis.commands import command
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
-from polystack.redis.store import type_name
+from polystack.redis.store import Keyspace, type_name
 from polystack.redis.wire import OK, Simple
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
     if not noflush:
         ks.flushall()
     if noflush and not merge:
-        from polystack.redis.store import Keyspace
-
         probe = Keyspace(len(ks.dbs))
         persist.load_keyspace(probe, payload)
         for db, loaded in zip(ks.dbs, probe.dbs, strict=True):
@@ -102,12 +101,6 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
         snapshot(server)  # the data now differs from what the log says: start it afresh
     log.info("redis: DEBUG RELOAD reloaded the dataset")
     return OK
-
-
-def snapshot(server: Any) -> None:
-    from polystack.redis.commands.server import snapshot as save
-
-    save(server)
 
 
 def _snapshot_on_disk(server: Any) -> list[bytes] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from polystack.redis.commands import COMMANDS, Command, command
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import VARIABLE_FLAGS, Spec, specs_for
 from polystack.redis.errors import SYNTAX, err
 from polystack.redis.glob import compile_pattern

@@ -16,12 +16,12 @@ import re
 from typing import Any
 
 from polystack.redis import rdb
+from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import COMMANDS, command, container
-from polystack.redis.commands import expire as _expire  # noqa: F401  (registers EXPIRE, TTL ...)
-from polystack.redis.commands.client import help_reply
-from polystack.redis.commands.strings import lookup_read, lookup_write, parse_int, parse_int32
+from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.glob import compile_pattern
+from polystack.redis.lookup import lookup_read, lookup_write
 from polystack.redis.objects import (
     LFU_INIT_VAL,
     duplicate,

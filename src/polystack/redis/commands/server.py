@@ -7,11 +7,8 @@ import logging
 import time
 from typing import Any
 
+from polystack.redis.args import parse_int
 from polystack.redis.commands import command
-from polystack.redis.commands import config as _config  # noqa: F401  (registers CONFIG)
-from polystack.redis.commands import info as _info  # noqa: F401  (registers INFO)
-from polystack.redis.commands.client import help_reply
-from polystack.redis.commands.connection import parse_long
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.wire import OK, Raw, Simple
 
@@ -108,7 +105,7 @@ def swapdb(client: Any, argv: list[bytes]) -> Any:
 
 
 def _db_index(b: bytes, message: str) -> int:
-    v = parse_long(b, message)
+    v = parse_int(b, message)
     if not -(1 << 31) <= v < (1 << 31):
         raise err(message)
     return v
@@ -273,8 +270,3 @@ def shutdown(client: Any, argv: list[bytes]) -> Any:
 )
 def role(client: Any, argv: list[bytes]) -> Any:
     return [b"master", 0, []]
-
-
-from polystack.redis.commands import debug as _debug  # noqa: E402,F401  (registers DEBUG)
-
-__all__ = ["help_reply"]
