@@ -185,15 +185,13 @@ class Client:
                     # Stop before building more once the output is full (flow control).
                     produced += sum(map(len, out[start:]))
                     if produced >= budget and self.peer.output_full(produced):
-                        self._pending = list(it)
+                        self._pending = list(it)  # drains ``it``: the loop ends here
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
-            if self._pending is not None:
-                return
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
