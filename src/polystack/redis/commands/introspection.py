@@ -181,6 +181,14 @@ def docs_entry(cmd: Command) -> dict:
     out: dict = {"summary": cmd.summary, "since": cmd.since, "group": cmd.group}
     if cmd.complexity:
         out["complexity"] = cmd.complexity
+    if cmd.doc_flags:
+        out["doc_flags"] = RSet(Simple(f.encode()) for f in cmd.doc_flags)
+    if cmd.deprecated_since:
+        out["deprecated_since"] = cmd.deprecated_since
+    if cmd.replaced_by:
+        out["replaced_by"] = cmd.replaced_by
+    if cmd.history:
+        out["history"] = RSet([v, text] for v, text in cmd.history)
     if cmd.arguments:
         out["arguments"] = [_arg_reply(a) for a in cmd.arguments]
     if cmd.subcommands:
