@@ -180,6 +180,12 @@ def bulk_map(items: list[bytes], resp3: bool) -> Raw:
     return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
 
 
+def bulk_set(items: list[bytes], resp3: bool) -> Raw:
+    """Bulk strings as a RESP3 set (in this order), or an array in RESP2."""
+    head = b"~%d\r\n" % len(items) if resp3 else b"*%d\r\n" % len(items)
+    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+
+
 def encode_one(value: Any, resp3: bool = False) -> bytes:
     out: list[bytes] = []
     encode(value, resp3, out)

@@ -145,8 +145,9 @@ def _spec_reply(spec: Spec) -> dict:
 
 
 def info_entry(cmd: Command) -> list:
-    movable = cmd.getkeys is not None
-    first, last, step = (0, 0, 0) if movable else (cmd.first_key, cmd.last_key, cmd.step)
+    # A command with movable keys reports the legacy range of its fixed key positions only
+    # (ZUNIONSTORE's destination: 1 1 1; SINTERCARD: 0 0 0), as declared.
+    first, last, step = cmd.first_key, cmd.last_key, cmd.step
     subs: Any = [info_entry(s) for s in cmd.subcommands.values()] if cmd.subcommands else RSet()
     return [
         cmd.full_name,
