@@ -42,7 +42,7 @@ class ServeProcess:
         argv = [
             sys.executable, "-m", "polystack.cli", "serve",
             "--data-dir", str(self.data_dir),
-            "--only", self.only,
+            *(["--only", self.only] if self.only else []),
             "--redis-port", str(self.ports["redis"]),
             "--zookeeper-port", str(self.ports["zookeeper"]),
             "--admin-port", str(self.ports["admin"]),
@@ -53,7 +53,7 @@ class ServeProcess:
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
         )
         LIVE.append(self)
-        port = self.ports[self.only.split(",")[0]]
+        port = self.ports[(self.only or "redis").split(",")[0]]
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

@@ -8,3 +8,4 @@ SLOW_AUTH = 1  # not authenticated yet: only no_auth commands run
 SLOW_MULTI = 2  # inside MULTI: commands are queued
 SLOW_PUBSUB = 4  # RESP2 subscriber: only the pub/sub commands (and PING, QUIT, RESET) run
 SLOW_CLOSING = 8  # CLIENT_CLOSE_AFTER_REPLY
+SLOW_MISCONF = 16  # the log cannot be written: writes (and PING) get -MISCONF

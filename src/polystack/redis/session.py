@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import wire
 from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
-from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -25,7 +25,15 @@ _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 
-__all__ = ["SLOW_AUTH", "SLOW_CLOSING", "SLOW_MULTI", "SLOW_PUBSUB", "Client", "encode_log_batch"]
+__all__ = [
+    "SLOW_AUTH",
+    "SLOW_CLOSING",
+    "SLOW_MISCONF",
+    "SLOW_MULTI",
+    "SLOW_PUBSUB",
+    "Client",
+    "encode_log_batch",
+]
 
 
 class Client:
@@ -52,6 +60,8 @@ class Client:
         self.multi: list[list[bytes]] | None = None
         self._out: list[bytes] = []
         self._log: list[tuple[int, list[bytes]]] = []
+        # Requests parsed but not run because the connection's output is full (flow control).
+        self._pending: list[list[bytes]] | None = None
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
         self.ks = server.keyspace
@@ -66,6 +76,9 @@ class Client:
         except wire.ProtocolError as e:
             requests = e.requests
             error = e
+        if self._pending is not None:
+            requests = self._pending + requests
+            self._pending = None
         if requests:
             try:
                 self._run(requests)
@@ -86,6 +99,11 @@ class Client:
     def connection_lost(self) -> None:
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
+
+    def resume_writing(self) -> None:
+        """The output drained: run the requests held back while it was full."""
+        if self._pending is not None:
+            self.feed(b"")
 
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
@@ -116,7 +134,10 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        for argv in requests:
+        budget = self.peer.output_room()
+        produced = 0
+        it = iter(requests)
+        for argv in it:
             if self.slow:
                 self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
                 continue
@@ -149,14 +170,23 @@ class Client:
                     out.append(b"+OK\r\n")
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                elif type(reply) is int:
+                    out.append(b":%d\r\n" % reply)
                 else:
+                    start = len(out)
                     _encode(reply, self.resp3, out)
+                    # Stop before building more once the output is full (flow control).
+                    produced += sum(map(len, out[start:]))
+                    if produced >= budget and self.peer.output_full(produced):
+                        self._pending = list(it)
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+            if self._pending is not None:
+                return
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -229,6 +259,13 @@ class Client:
             cmd.rejected_calls += 1
             self._count_error("NOAUTH")
             return
+        if self.slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
+            error = self.server.aof_write_error
+            if error:
+                out.append(b"-MISCONF Errors writing to the AOF file: %s\r\n" % error.encode())
+                cmd.rejected_calls += 1
+                self._count_error("MISCONF")
+                return
         self._call(cmd, argv)
 
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from polystack.redis.commands import command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.limits import format_output_limits, parse_output_limits
 from polystack.redis.wire import OK
 
 log = logging.getLogger(__name__)
@@ -270,16 +271,31 @@ def _set_port(server: Any, port: int) -> None:
 
 
 def _get_bind(server: Any) -> bytes:
-    return server.root_config.bind.encode()
+    return server.bind.encode()
 
 
 def _set_bind(server: Any, value: bytes) -> None:
-    if value.decode("latin-1").split() != server.root_config.bind.split():
+    if value.decode("latin-1").split() != server.bind.split():
         raise InvalidValue("Failed to bind to specified addresses.")
 
 
 def _get_dir(server: Any) -> bytes:
     return os.fsencode(os.path.abspath(server.data_dir))
+
+
+def _parse_output_limits(value: bytes) -> Any:
+    try:
+        return parse_output_limits(value.decode("latin-1"))
+    except ValueError as e:
+        raise InvalidValue(str(e)) from None
+
+
+def _get_output_limits(server: Any) -> bytes:
+    return format_output_limits(server.output_limits).encode()
+
+
+def _set_output_limits(server: Any, limits: Any) -> None:
+    server.set_output_limits(limits)
 
 
 def _extra_int(name: str, default: int) -> tuple[Callable, Callable]:
@@ -405,6 +421,12 @@ def _params() -> dict[str, Param]:
         ),
         Param(
             "auto-aof-rewrite-min-size", memory(0, _LLONG_MAX), *_attr("auto_aof_rewrite_min_size")
+        ),
+        Param(
+            "client-output-buffer-limit",
+            _parse_output_limits,
+            _get_output_limits,
+            _set_output_limits,
         ),
     ]
     out = {x.name: x for x in p}

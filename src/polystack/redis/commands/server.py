@@ -141,21 +141,21 @@ def lastsave(client: Any, argv: list[bytes]) -> Any:
     return client.server.lastsave
 
 
-def snapshot(server: Any) -> None:
+def snapshot(server: Any, background: bool = False) -> None:
     """``server.save()`` from inside a command: keeps ``keyspace.dirty`` as it was, so the
     command that saved is not mistaken for a write and logged (or replayed)."""
     ks = server.keyspace
     dirty = ks.dirty
     try:
-        server.save()
+        server.save(background=background)
     finally:
         ks.dirty = dirty
 
 
-def _save(server: Any) -> None:
+def _save(server: Any, background: bool = False) -> None:
     started = time.perf_counter()
     try:
-        snapshot(server)
+        snapshot(server, background)
     except OSError as e:
         server.last_bgsave_status = "err"
         log.error("redis: save failed: %s", e)
@@ -198,11 +198,11 @@ def save(client: Any, argv: list[bytes]) -> Any:
     ),
 )
 def bgsave(client: Any, argv: list[bytes]) -> Any:
-    """There is no fork: the snapshot is written before the reply, so it is complete when the
-    client reads "Background saving started" (SCHEDULE changes nothing)."""
+    """There is no fork: the snapshot's content is taken before the reply; its file is written
+    and fsynced off the loop (SCHEDULE changes nothing)."""
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise SYNTAX
-    _save(client.server)
+    _save(client.server, background=True)
     return Simple(b"Background saving started")
 
 
@@ -216,7 +216,7 @@ def bgsave(client: Any, argv: list[bytes]) -> Any:
     complexity="O(N) where N is the total number of keys in all databases",
 )
 def bgrewriteaof(client: Any, argv: list[bytes]) -> Any:
-    _save(client.server)
+    _save(client.server, background=True)
     return Simple(b"Background append only file rewriting started")
 
 
