@@ -9,10 +9,12 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     connection,
     debug,
     expire,
+    hashes,
     info,
     introspection,
     keys,
     server,
+    sets,
     strings,
 )
 
