@@ -16,6 +16,8 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     server,
     sets,
     strings,
+    zset_ops,
+    zsets,
 )
 
 __all__ = ["COMMANDS", "DISPATCH", "Command"]
