@@ -19,6 +19,7 @@ class FakePeer:
         self.closed = False
         self.paused = False
         self.peername = ("127.0.0.1", 50000)
+        self.synced_writes: list = []
 
     def write(self, data: bytes) -> None:
         self.out.append(data)
@@ -31,6 +32,19 @@ class FakePeer:
 
     def resume_reading(self) -> None:
         self.paused = False
+
+    def write_when_synced(self, log: Any, seq: int, data: bytes) -> None:
+        self.synced_writes.append((log, seq))
+        self.out.append(data)
+
+    def write_stateless(self, data: bytes) -> None:
+        self.out.append(data)
+
+    def output_full(self, extra: int = 0) -> bool:
+        return False
+
+    def set_output_limits(self, hard: int, soft: int = 0, soft_seconds: float = 0) -> None:
+        pass
 
     def take(self) -> bytes:
         data = b"".join(self.out)

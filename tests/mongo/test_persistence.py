@@ -175,3 +175,73 @@ def test_snapshot_compaction_and_recovery(tmp_path):
         assert "v_-1" in c.test.c.index_information()
         c.close()
     assert persist.SNAP_VERSION == 1
+
+
+def _health(admin_port: int) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/healthz", timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.mark.slow
+def test_full_disk_fails_writes_and_loses_nothing_acknowledged(tmp_path):
+    import resource
+    import threading
+
+    port = processes.free_port()
+    proc = processes.ServeProcess(
+        tmp_path, "--mongo-port", str(port), only="mongo", fsize=256 * 1024
+    )
+    proc.ports["mongo"] = port
+    proc.start()
+    url = f"mongodb://127.0.0.1:{port}/"
+    c1 = pymongo.MongoClient(url, socketTimeoutMS=60000, retryWrites=False)
+    acked: list[int] = []
+    blocked = threading.Event()
+
+    def writer() -> None:
+        for i in range(2000):
+            try:
+                c1.test.c.insert_one({"_id": i, "pad": "x" * 1000})
+            except pymongo.errors.PyMongoError:
+                return
+            acked.append(i)
+            if blocked.is_set():
+                return
+
+    t = threading.Thread(target=writer)
+    t.start()
+    deadline = time.monotonic() + 60
+    while _health(proc.ports["admin"]) != 503:
+        assert time.monotonic() < deadline, "the full disk was never reported"
+        time.sleep(0.1)
+    blocked.set()
+    c2 = pymongo.MongoClient(url, socketTimeoutMS=20000, retryWrites=False)
+    with pytest.raises(pymongo.errors.OperationFailure) as e:
+        c2.test.other.insert_one({"x": 1})
+    assert e.value.code == 14031
+    assert c2.test.c.find_one({"_id": 0}) is not None  # reads still work
+    proc.set_fsize(resource.RLIM_INFINITY)
+    t.join(60)
+    assert not t.is_alive()
+    deadline = time.monotonic() + 30
+    while _health(proc.ports["admin"]) != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    c2.test.other.insert_one({"x": 2})
+    n = len(acked)
+    c1.close()
+    c2.close()
+    proc.kill9()
+    proc.start()
+    c = pymongo.MongoClient(url)
+    assert c.test.c.count_documents({}) >= n
+    assert all(c.test.c.find_one({"_id": i}) for i in acked)
+    assert c.test.other.count_documents({"x": 2}) == 1
+    c.close()
+    proc.terminate()

@@ -82,10 +82,10 @@ PARAMETERS: dict[str, tuple[Any, bool]] = {
 class MongoServer:
     """What a mongod holds besides its connections."""
 
-    def __init__(self, settings: Settings, clock: Any) -> None:
+    def __init__(self, settings: Settings, clock: Any, oplog_window: int = 10_000) -> None:
         self.settings = settings
         self.clock = clock
-        self.storage = Storage(clock)
+        self.storage = Storage(clock, oplog_window)
         self.cursors = CursorManager(clock)
         self.parameters: dict[str, Any] = {k: v for k, (v, _) in PARAMETERS.items()}
         self.started = clock.time()
@@ -109,6 +109,8 @@ class MongoServer:
         self.host_name = socket.gethostname()
         self.pid = os.getpid()
         self._trim_pending = False
+        # set while the log cannot be written (disk full): writes answer with an error
+        self.log_error = ""
 
     def schedule_trim(self) -> None:
         """Return freed heap pages to the OS shortly after a large request (once its buffers,

@@ -9,9 +9,10 @@ a run of inserts (body: the documents' BSON back to back; cluster times ``ts``, 
 ``d`` delete (body: the ``_id`` key), ``X`` any other catalog change (body: a BSON command:
 createIndexes, dropIndexes, renameCollection, dropDatabase, collMod, views).
 
-A snapshot holds the catalog (collections, their options and index specs, views) as one BSON
-header and every collection's documents as length-prefixed runs of BSON.  Recovery loads the
-snapshot and replays the records after it; indexes are rebuilt from the documents.
+A snapshot is a stream of chunks (``runtime/journal.py``): the catalog (collections, their
+options and index specs, views) as one BSON chunk, then each collection's documents in runs of
+about 256 KiB.  Recovery streams the snapshot's chunks and then the records after it; indexes
+are rebuilt from the documents.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import struct
 import uuid as uuidlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bson.binary import Binary
@@ -32,6 +34,7 @@ from .storage import Storage
 log = logging.getLogger(__name__)
 
 REC = struct.Struct("<cIQ")
+CHUNK_BYTES = 256 * 1024
 U32 = struct.Struct("<I")
 U64 = struct.Struct("<Q")
 SNAP_VERSION = 1
@@ -89,8 +92,19 @@ class StoreLog:
         return self.journal.log.size
 
     def compact(self, storage: Storage) -> None:
-        self.journal.compact(snapshot(storage))
+        """Write a snapshot now (on this thread) and start a new log generation."""
+        self.journal.compact(snapshot_chunks(storage))
         self.records_since_snapshot = 0
+
+    def compact_in_background(self, storage: Storage) -> Any:
+        """Snapshot with the file writes and fsyncs on the I/O threads; returns a future."""
+        self.records_since_snapshot = 0
+        return self.journal.compact_in_background(snapshot_chunks(storage))
+
+    @property
+    def record_log(self) -> Any:
+        """The log the latest records went to (``when_synced`` waits on it)."""
+        return self.journal.log
 
 
 def _coll_meta(coll: Collection) -> dict[str, Any]:
@@ -107,7 +121,9 @@ def _coll_meta(coll: Collection) -> dict[str, Any]:
 # snapshot
 
 
-def snapshot(storage: Storage) -> bytes:
+def snapshot_chunks(storage: Storage) -> Iterator[bytes]:
+    """The snapshot as chunks: ``H`` + the catalog (BSON), then ``D`` + collection id + the
+    documents' BSON back to back, about 256 KiB a chunk."""
     colls = storage.all_collections()
     header = {
         "version": SNAP_VERSION,
@@ -123,36 +139,48 @@ def snapshot(storage: Storage) -> bytes:
             for c in colls
         ],
     }
-    head = wire.encode_document(header)
-    parts = [U32.pack(len(head)), head]
+    yield b"H" + wire.encode_document(header)
     for c in colls:
-        body = b"".join(c.records.values())
-        parts.append(U64.pack(len(body)))
-        parts.append(body)
-    return b"".join(parts)
+        prefix = b"D" + U32.pack(c.coll_id)
+        batch: list[bytes] = []
+        size = 0
+        for raw in list(c.records.values()):
+            batch.append(raw)
+            size += len(raw)
+            if size >= CHUNK_BYTES:
+                yield prefix + b"".join(batch)
+                batch = []
+                size = 0
+        if batch:
+            yield prefix + b"".join(batch)
 
 
-def load(storage: Storage, snap: bytes | None, records: list[bytes]) -> int:
-    """Rebuild ``storage`` from a snapshot and the records after it; returns records replayed."""
+def load(storage: Storage, chunks: Iterable[bytes] | None, records: Iterable[bytes]) -> int:
+    """Rebuild ``storage`` from snapshot chunks and the records after them; returns the number
+    of records replayed."""
     by_id: dict[int, Collection] = {}
     pending_indexes: list[tuple[Collection, dict]] = []
-    if snap:
-        (hl,) = U32.unpack_from(snap, 0)
-        header = wire.decode_document(snap[4 : 4 + hl])
-        pos = 4 + hl
-        storage.next_coll_id = int(header.get("nextCollId", 1))
-        storage.cluster.advance_to(int(header.get("clusterTime", 0)))
-        for meta in header.get("collections", []):
-            coll = _create(storage, meta)
-            by_id[coll.coll_id] = coll
-            (n,) = U64.unpack_from(snap, pos)
-            pos += 8
-            _load_docs(coll, snap, pos, pos + n)
-            pos += n
-            for spec in meta.get("indexes", []):
-                pending_indexes.append((coll, spec))
-        for v in header.get("views", []):
-            storage.create_view(v["db"], v["name"], v["viewOn"], v["pipeline"], replay=True)
+    for chunk in chunks or ():
+        kind = chunk[:1]
+        if kind == b"H":
+            header = wire.decode_document(chunk[1:])
+            storage.next_coll_id = int(header.get("nextCollId", 1))
+            storage.cluster.advance_to(int(header.get("clusterTime", 0)))
+            for meta in header.get("collections", []):
+                coll = _create(storage, meta)
+                by_id[coll.coll_id] = coll
+                for spec in meta.get("indexes", []):
+                    pending_indexes.append((coll, spec))
+            for v in header.get("views", []):
+                storage.create_view(v["db"], v["name"], v["viewOn"], v["pipeline"], replay=True)
+        elif kind == b"D":
+            (coll_id,) = U32.unpack_from(chunk, 1)
+            coll = by_id.get(coll_id)
+            if coll is None:
+                raise ValueError(f"snapshot: documents for unknown collection id {coll_id}")
+            _load_docs(coll, chunk, 5, len(chunk))
+        else:
+            raise ValueError(f"snapshot: unknown chunk kind {kind!r}")
     for coll, spec in pending_indexes:
         _create_index(storage, coll, spec)
     n = 0

@@ -66,6 +66,8 @@ class MongoSession:
         "_next_id",
         "durable",
         "_first",
+        "_durable",
+        "_exhausting",
         "__weakref__",
     )
 
@@ -88,6 +90,10 @@ class MongoSession:
         # called with a callback to run once every log record written so far is on disk
         self.durable = durable
         self._first = True
+        # (log, seq): the next reply is sent once that record is fsynced (j:true, majority)
+        self._durable: tuple[Any, int] | None = None
+        # an exhaust cursor paused by flow control: (request, last reply id)
+        self._exhausting: tuple[wire.Request, int] | None = None
 
     # -- the runtime's Session protocol --------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -216,11 +222,13 @@ class MongoSession:
             return
         if req.more_to_come:
             return
-        flags = 0
-        body = reply
-        self._send(wire.op_msg(req.request_id, body, self._reply_id(), flags), req)
-        if req.exhaust_allowed and req.command_name == "getMore":
-            self._exhaust(req, body)
+        if req.exhaust_allowed and req.command_name == "getMore" and _cursor_open(reply):
+            # exhaust: this reply and the ones after it carry moreToCome until the last batch
+            rid = self._reply_id()
+            self._send(wire.op_msg(req.request_id, reply, rid, wire.MORE_TO_COME), req)
+            self._continue_exhaust(req, rid)
+            return
+        self._send(wire.op_msg(req.request_id, reply, self._reply_id(), 0), req)
 
     # -- running a command ---------------------------------------------------------------------
     def _run(self, req: wire.Request) -> Any:
@@ -245,6 +253,11 @@ class MongoSession:
             server.opcounters["command"] += (
                 0 if spec.name in ("insert", "update", "delete", "find", "getMore") else 1
             )
+            if spec.write and server.log_error:
+                raise MongoError(
+                    14031,
+                    f"Insufficient disk space: the log cannot be written ({server.log_error})",
+                )
             if spec.admin_only and db != "admin":
                 raise MongoError(13, f"{spec.name} may only be run against the admin database.")
             if db != "admin" or spec.name not in ("hello", "isMaster"):
@@ -311,8 +324,13 @@ class MongoSession:
                     "errmsg": "Not enough data-bearing nodes",
                     "errInfo": {"writeConcern": dict(wc, provenance="clientSupplied")},
                 }
-            if (wc.get("j") or w == "majority" or wc.get("fsync")) and ctx.storage.log is not None:
-                ctx.storage.log.flush(sync=True)
+            slog = ctx.storage.log
+            if (wc.get("j") or w == "majority" or wc.get("fsync")) and slog is not None:
+                # acknowledged once this write's log record is fsynced (and only this reply
+                # waits); a write that changed nothing waits for what was appended before it
+                rlog = slog.record_log
+                if rlog.last_seq:
+                    self._durable = (rlog, rlog.last_seq)
         if isinstance(result, bytes):
             fields = self._time_fields(ctx.write_ts)
             fields.update(extra)
@@ -344,6 +362,11 @@ class MongoSession:
             return
         if req is not None and req.compressor_id > 0 and req.command_name not in NO_COMPRESSION:
             message = wire.compressed(message, req.compressor_id)
+        durable = self._durable
+        if durable is not None:
+            self._durable = None
+            self.peer.write_when_synced(durable[0], durable[1], message)
+            return
         self.peer.write(message)
 
     # -- deferred replies ----------------------------------------------------------------------
@@ -416,28 +439,44 @@ class MongoSession:
         w.build = fail
         w.wake()
 
-    def _exhaust(self, req: wire.Request, first: bytes) -> None:
-        """Exhaust cursor: keep sending getMore batches with moreToCome until the cursor ends."""
-        prev = self._next_id - 1
-        body = first
+    def _continue_exhaust(self, req: wire.Request, prev: int) -> None:
+        self._exhausting = None
         while not self.closed:
-            doc = wire.decode_document(body)
-            cursor = doc.get("cursor") or {}
-            if not cursor.get("id"):
+            output_full = getattr(self.peer, "output_full", None)
+            if output_full is not None and output_full():
+                self._exhausting = (req, prev)
                 return
             nxt = wire.Request(prev, req.op_code, req.body, req.flags, {}, req.compressor_id)
             reply = self._run(nxt)
             if isinstance(reply, Deferred):
                 self._park(nxt, reply)
                 return
-            body = reply
-            doc = wire.decode_document(body)
-            more = bool((doc.get("cursor") or {}).get("id"))
+            more = _cursor_open(reply)
             rid = self._reply_id()
-            self._send(wire.op_msg(prev, body, rid, wire.MORE_TO_COME if more else 0), req)
+            self._send(wire.op_msg(prev, reply, rid, wire.MORE_TO_COME if more else 0), req)
             prev = rid
             if not more:
                 return
+
+    # -- flow control and shutdown (the runtime's optional session hooks) -----------------------
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        if self._exhausting is not None and not self.closed:
+            req, prev = self._exhausting
+            self._continue_exhaust(req, prev)
+
+    def shutdown(self, reason: str) -> None:
+        """The server is stopping: a waiting getMore or hello answers 11600
+        InterruptedAtShutdown, then the connection closes once its output is sent."""
+        self.interrupt(11600, "interrupted at shutdown")
+        self._exhausting = None
+        self._cancel_wait()
+        if not self.closed:
+            self.closed = True
+            self.server.connections.pop(self.client.conn_id, None)
+            self.peer.close()
 
     def _close(self) -> None:
         if self.closed:
@@ -465,6 +504,16 @@ def op_document(ctx: CommandContext, body: dict) -> dict[str, Any]:
         "client": ctx.client.remote,
         "connectionId": ctx.client.conn_id,
     }
+
+
+def _cursor_open(reply: bytes) -> bool:
+    """Whether a cursor reply (``{cursor: {..., id}, ok}``) left its cursor open."""
+    try:
+        doc = wire.decode_document(reply)
+    except MongoError:
+        return False
+    cursor = doc.get("cursor")
+    return isinstance(cursor, dict) and bool(cursor.get("id")) and doc.get("ok") == 1.0
 
 
 def _check_write_concern(wc: Any) -> None:
