@@ -175,10 +175,10 @@ def compile_projection(
 
     walk("", spec, root)
     if inclusion is None:
-        # only _id, $slice or $elemMatch: an exclusion projection keeping everything else
-        inclusion = False
-        if _has_elem_or_slice_only(root) is False and spec.get("_id") in (1, True):
-            inclusion = True
+        # only _id or $slice: an exclusion projection keeping everything else; an $elemMatch
+        # (or a lone {_id: 1}) projects like an inclusion
+        only_id = bool(spec) and set(root.children) <= {"_id"} and include_id and "_id" in spec
+        inclusion = _has_elem_match(root) or only_id
     proj = Projection(spec, inclusion, include_id, root)
     if positional_seen:
         proj.positional_path = next((k[:-2] for k in _flat_keys(spec) if k.endswith(".$")), None)
@@ -195,8 +195,8 @@ def _flat_keys(spec: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _has_elem_or_slice_only(node: ProjNode) -> bool:
-    return bool(node.children)
+def _has_elem_match(node: ProjNode) -> bool:
+    return any(c.elem_match is not None or _has_elem_match(c) for c in node.children.values())
 
 
 def _descend(node: ProjNode, parts: list[str]) -> ProjNode:
