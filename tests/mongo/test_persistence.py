@@ -245,3 +245,81 @@ def test_full_disk_fails_writes_and_loses_nothing_acknowledged(tmp_path):
     assert c.test.other.count_documents({"x": 2}) == 1
     c.close()
     proc.terminate()
+
+
+class BlockingFsync:
+    def __init__(self) -> None:
+        import threading
+
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.real = os.fsync
+
+    def __call__(self, fd: int) -> None:
+        self.entered.set()
+        self.gate.wait(30)
+        self.real(fd)
+
+
+def test_j_true_reply_waits_for_its_fsync_and_only_it(monkeypatch, tmp_path):
+    import threading
+
+    from polystack.runtime import log as logmod
+
+    with serve(mongo=True, data_dir=tmp_path) as s:
+        url = f"mongodb://127.0.0.1:{s.ports['mongo']}/"
+        a = pymongo.MongoClient(url)
+        b = pymongo.MongoClient(url)
+        a.test.c.insert_one({"_id": 0})
+        fake = BlockingFsync()
+        monkeypatch.setattr(logmod, "fsync", fake)
+        done = threading.Event()
+
+        def journaled() -> None:
+            a.test.get_collection("c", write_concern=pymongo.WriteConcern(j=True)).insert_one(
+                {"_id": 1}
+            )
+            done.set()
+
+        t = threading.Thread(target=journaled)
+        try:
+            t.start()
+            assert fake.entered.wait(10)
+            assert not done.wait(0.5)  # the j:true reply waits for the fsync
+            # other clients, and w:1 writes, are not held
+            b.test.c.insert_one({"_id": 2})
+            assert b.test.c.find_one({"_id": 1}) == {"_id": 1}
+            fake.gate.set()
+            assert done.wait(10)
+        finally:
+            fake.gate.set()
+            t.join(10)
+            a.close()
+            b.close()
+
+
+def test_client_that_never_reads_is_paused_and_others_are_served(mongo_url, mongo_server):
+    import bson
+
+    from tests.mongo.fakepeer import op_msg
+
+    c = pymongo.MongoClient(mongo_url)
+    c.test.big.drop()
+    c.test.big.insert_one({"_id": 1, "pad": "x" * 100_000})
+    sock = socket.create_connection(("127.0.0.1", mongo_server.ports["mongo"]))
+    sock.settimeout(5)
+    req = op_msg({"find": "big", "filter": {}, "$db": "test"})
+    sent = 0
+    try:
+        for _ in range(2000):  # ~200 MB of replies if all were produced
+            sock.sendall(req)
+            sent += 1
+    except (TimeoutError, OSError):
+        pass
+    # the server stopped reading that client; everyone else is served
+    assert c.admin.command("ping")["ok"] == 1.0
+    assert c.test.big.find_one({"_id": 1}, {"_id": 1}) == {"_id": 1}
+    sock.close()
+    c.test.big.drop()
+    c.close()
+    _ = bson

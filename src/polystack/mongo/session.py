@@ -122,7 +122,12 @@ class MongoSession:
     # -- processing ----------------------------------------------------------------------------
     def _process(self) -> None:
         dec = self.decoder
+        output_full = getattr(self.peer, "output_full", None)
         while not self.closed and self.waiting is None:
+            if output_full is not None and output_full():
+                # the client is not reading its replies: keep its requests until it does
+                # (resume_writing continues here)
+                return
             try:
                 msg = dec.next_message()
             except ProtocolViolation as e:
@@ -466,6 +471,8 @@ class MongoSession:
         if self._exhausting is not None and not self.closed:
             req, prev = self._exhausting
             self._continue_exhaust(req, prev)
+        if not self.closed and self._exhausting is None and self.waiting is None:
+            self._process()
 
     def shutdown(self, reason: str) -> None:
         """The server is stopping: a waiting getMore or hello answers 11600
