@@ -22,7 +22,7 @@ from bson.int64 import Int64
 
 from . import memory, wire
 from .commands import lookup
-from .commands.context import ClientInfo, CommandContext, Deferred
+from .commands.context import ClientInfo, CommandContext, Deferred, op_document
 from .commands.sessions import touch_session
 from .errors import MongoError, ProtocolViolation
 from .mongod import MongoServer
@@ -497,20 +497,6 @@ def touch_session_ctx(session: MongoSession, lsid: Any) -> None:
         i = lsid.get("id")
         if isinstance(i, bytes):
             session.server.sessions[bytes(i)] = session.server.clock.time_ms()
-
-
-def op_document(ctx: CommandContext, body: dict) -> dict[str, Any]:
-    """The currentOp entry of a running (or waiting) command."""
-    return {
-        "type": "op",
-        "opid": ctx.op_id,
-        "active": True,
-        "op": "command",
-        "ns": f"{ctx.db}.$cmd",
-        "command": {k: v for k, v in body.items() if k not in ("lsid", "$clusterTime")},
-        "client": ctx.client.remote,
-        "connectionId": ctx.client.conn_id,
-    }
 
 
 def _cursor_open(reply: bytes) -> bool:

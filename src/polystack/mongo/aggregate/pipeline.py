@@ -725,7 +725,7 @@ def _search(spec: Any, pctx: PipelineContext) -> Stage:
 def _coll_stats(spec: Any, pctx: PipelineContext) -> Stage:
     if not isinstance(spec, dict):
         raise MongoError(5447000, "$collStats must take a nested object")
-    from ..commands.catalog import coll_stats
+    from ..collection import collection_stats
 
     def run(docs: Iterator[dict]) -> Iterator[dict]:
         for _ in docs:
@@ -747,7 +747,7 @@ def _coll_stats(spec: Any, pctx: PipelineContext) -> Stage:
                 k: {"latency": 0, "ops": 0} for k in ("reads", "writes", "commands", "transactions")
             }
         if "storageStats" in spec:
-            stats = coll_stats(None, coll, int((spec["storageStats"] or {}).get("scale", 1)))
+            stats = collection_stats(coll, int((spec["storageStats"] or {}).get("scale", 1)))
             out["storageStats"] = stats
         if "count" in spec:
             out["count"] = len(coll)
