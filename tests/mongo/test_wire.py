@@ -274,3 +274,40 @@ def test_fuzz_mutated_valid_messages():
             b[rng.randrange(len(b))] = rng.randrange(256)
         sess, peer, _ = make_session()
         sess.feed(bytes(b))
+
+
+def test_oversized_command_body_is_refused_with_bson_object_too_large():
+    big = {"ping": 1, "$db": "admin", "pad": "x" * (16 * 1024 * 1024 + 20_000)}
+    payload = struct.pack("<I", 0) + b"\x00" + bson.encode(big)
+    with pytest.raises(MongoError) as e:
+        wire.parse_op_msg(1, payload)
+    assert e.value.code == 10334 and "BSONObj size" in e.value.errmsg
+
+
+def test_kill_op_interrupts_a_waiting_operation():
+    from polystack.runtime.clock import ManualClock
+
+    clock = ManualClock(1_700_000_000.0)
+    sess, peer, server = make_session(clock)
+    sess.feed(op_msg({"hello": 1, "$db": "admin"}, 1))
+    ((_, _, _, first),) = read_replies(peer.take())
+    sess.feed(
+        op_msg(
+            {
+                "hello": 1,
+                "$db": "admin",
+                "topologyVersion": first["topologyVersion"],
+                "maxAwaitTimeMS": 60000,
+            },
+            2,
+        )
+    )
+    assert peer.take() == b""
+    opid = sess.client.current_op["opid"]
+    other, other_peer, _ = make_session(clock)
+    other.server = server
+    other.feed(op_msg({"currentOp": 1, "$db": "admin"}, 3))
+    sess.kill_current()
+    ((rto, _, _, doc),) = read_replies(peer.take())
+    assert rto == 2 and doc["code"] == 11601
+    assert opid > 0

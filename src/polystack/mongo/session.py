@@ -429,8 +429,8 @@ class MongoSession:
             self.waiting = None
 
     def kill_current(self) -> None:
-        """killOp on a waiting operation: answer it with Interrupted."""
-        self._cancel_wait()
+        """killOp on a waiting operation: it answers 11601 Interrupted."""
+        self.interrupt(11601, "operation was interrupted")
 
     def interrupt(self, code: int, message: str) -> None:
         """Answer a parked request with an error (shutdown: 11600 InterruptedAtShutdown)."""
