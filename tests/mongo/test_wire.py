@@ -311,3 +311,20 @@ def test_kill_op_interrupts_a_waiting_operation():
     ((rto, _, _, doc),) = read_replies(peer.take())
     assert rto == 2 and doc["code"] == 11601
     assert opid > 0
+
+
+def test_hello_ok_and_idle_sessions_expire():
+    from polystack.runtime.clock import ManualClock
+
+    clock = ManualClock(1_700_000_000.0)
+    sess, peer, server = make_session(clock)
+    sess.feed(op_query("admin.$cmd", {"isMaster": 1, "helloOk": True}, 1))
+    ((_, _, _, doc),) = read_replies(peer.take())
+    assert doc["helloOk"] is True
+    lsid = {"id": bson.Binary(b"s" * 16, 4)}
+    sess.feed(op_msg({"ping": 1, "$db": "admin", "lsid": lsid}, 2))
+    assert len(server.sessions) == 1
+    clock.advance(29 * 60)
+    assert server.expire_sessions() == 0
+    clock.advance(2 * 60)
+    assert server.expire_sessions() == 1 and not server.sessions

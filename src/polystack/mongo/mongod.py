@@ -128,6 +128,14 @@ class MongoServer:
         except RuntimeError:  # no running loop (unit tests drive the session directly)
             self._trim_pending = False
 
+    def expire_sessions(self) -> int:
+        """Forget logical sessions idle for longer than logicalSessionTimeoutMinutes."""
+        cutoff = self.clock.time_ms() - LOGICAL_SESSION_TIMEOUT_MINUTES * 60_000
+        dead = [k for k, last in self.sessions.items() if last < cutoff]
+        for k in dead:
+            del self.sessions[k]
+        return len(dead)
+
     # -- identity ------------------------------------------------------------------------------
     @property
     def me(self) -> str:
