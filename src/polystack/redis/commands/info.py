@@ -148,20 +148,20 @@ def _persistence(s: Any, client: Any) -> list[str]:
         "rdb_current_bgsave_time_sec:-1",
         f"rdb_saves:{s.aof_rewrites}",
         f"aof_enabled:{int(aof)}",
-        "aof_rewrite_in_progress:0",
+        f"aof_rewrite_in_progress:{int(aof and s.journal.compacting)}",
         "aof_rewrite_scheduled:0",
         f"aof_last_rewrite_time_sec:{s.last_save_duration}",
         "aof_current_rewrite_time_sec:-1",
         "aof_last_bgrewrite_status:ok",
         f"aof_rewrites:{s.aof_rewrites}",
-        "aof_last_write_status:ok",
+        f"aof_last_write_status:{'err' if s.aof_write_error else 'ok'}",
     ]
     if aof:
         lines += [
             f"aof_current_size:{s.journal.log.size}",
             f"aof_base_size:{s.aof_base_size}",
             "aof_pending_rewrite:0",
-            "aof_buffer_length:0",
+            f"aof_buffer_length:{s.journal.log.pending_bytes}",
         ]
     return lines
 
