@@ -27,16 +27,19 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 2
 
-# type -> (tag, to marshal-able, from marshal-able)
-CODECS: dict[type, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
-    bytes: ("s", lambda v: v, lambda v: v),
+# type -> (tag, to marshal-able, from marshal-able given the keyspace's encoding limits)
+CODECS: dict[type, tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
+    bytes: ("s", lambda v: v, lambda v, limits: v),
 }
 _BY_TAG = {tag: dec for tag, _, dec in CODECS.values()}
 
 
 def register_codec(
-    cls: type, tag: str, enc: Callable[[Any], Any], dec: Callable[[Any], Any]
+    cls: type, tag: str, enc: Callable[[Any], Any], dec: Callable[[Any, Any], Any]
 ) -> None:
+    """Snapshot values of ``cls`` as ``enc(value)`` (marshal-able); ``dec(data, limits)``
+    builds the value back, choosing its encoding as loading an RDB file would under
+    ``limits`` (so DEBUG RELOAD converts encodings as Redis's does)."""
     CODECS[cls] = (tag, enc, dec)
     _BY_TAG[tag] = dec
 
@@ -65,6 +68,7 @@ def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
     n = 0
     skipped: set[int] = set()
     dbs = ks.dbs
+    limits = ks.limits
     for chunk in chunks:
         data = marshal.loads(chunk)
         if isinstance(data, dict):
@@ -82,7 +86,7 @@ def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
                 skipped.add(db_id)
                 continue
             db = dbs[db_id]
-            db.data[key] = _BY_TAG[tag](value)
+            db.data[key] = _BY_TAG[tag](value, limits)
             if deadline >= 0:
                 db.set_expire(key, deadline)
             n += 1

@@ -9,11 +9,15 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     connection,
     debug,
     expire,
+    hashes,
     info,
     introspection,
     keys,
     server,
+    sets,
     strings,
+    zset_ops,
+    zsets,
 )
 
 __all__ = ["COMMANDS", "DISPATCH", "Command"]
