@@ -1,0 +1,59 @@
+"""The AMQP service: its place in the runtime (listener, broker, store, timers)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from polystack.runtime.clock import Clock
+from polystack.runtime.server import ListenerSpec, Service
+
+from .broker import Broker, Settings
+from .session import Connection
+
+if TYPE_CHECKING:
+    from polystack.config import Config
+    from polystack.runtime.connection import Peer
+
+log = logging.getLogger(__name__)
+
+
+def build_settings(section: Any) -> Settings:
+    s = Settings()
+    for name in Settings.__slots__:
+        if hasattr(section, name):
+            setattr(s, name, getattr(section, name))
+    return s
+
+
+class AMQPService(Service):
+    name = "amqp"
+
+    def __init__(self, config: Config, data_dir: Path, clock: Clock) -> None:
+        super().__init__(config, data_dir, clock)
+        section = config.section("amqp")
+        self.port = section.port
+        self.broker = Broker(build_settings(section), clock)
+
+    def listeners(self) -> list[ListenerSpec]:
+        return [ListenerSpec("amqp", self.port, self.new_connection, flag="--amqp-port")]
+
+    def new_connection(self, peer: Peer) -> Connection:
+        return Connection(self.broker, peer)
+
+    async def start(self) -> None:
+        log.info("AMQP 0-9-1 broker serving on port %s", self.bound_ports.get("amqp", self.port))
+
+    async def stop(self) -> None:
+        for c in list(self.broker.connections):
+            c.shutdown()
+
+    def status(self) -> dict:
+        ready, unacked = self.broker.queue_totals()
+        return {
+            "connections": len(self.broker.connections),
+            "queues": sum(len(v.queues) for v in self.broker.vhosts.values()),
+            "messages_ready": ready,
+            "messages_unacknowledged": unacked,
+        }

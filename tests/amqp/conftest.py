@@ -1,0 +1,20 @@
+import pytest
+
+from polystack import testing
+from polystack.runtime import server as servermod
+
+
+@pytest.fixture(scope="module")
+def amqp_server(tmp_path_factory):
+    servermod.SERVICES.setdefault("amqp", None)
+    if servermod.SERVICES["amqp"] is None:
+        servermod.SERVICES["amqp"] = "polystack.amqp.service:AMQPService"
+    handle = testing.ServerHandle(("amqp",), tmp_path_factory.mktemp("amqp"), admin=False)
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def amqp_port(amqp_server):
+    return amqp_server.ports["amqp"]
