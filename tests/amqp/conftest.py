@@ -2,6 +2,7 @@ import pytest
 
 from polystack import testing
 from polystack.runtime import server as servermod
+from tests.amqp import realrabbit
 
 
 @pytest.fixture(scope="module")
@@ -18,3 +19,13 @@ def amqp_server(tmp_path_factory):
 @pytest.fixture
 def amqp_port(amqp_server):
     return amqp_server.ports["amqp"]
+
+
+@pytest.fixture(scope="session")
+def real_rabbit():
+    """A real rabbitmq-server from Debian on spare ports (skipped when not installed)."""
+    if not realrabbit.available():
+        pytest.skip("rabbitmq-server is not installed (scripts/install-test-deps installs it)")
+    rr = realrabbit.RealRabbit().wait()
+    yield rr
+    rr.stop()

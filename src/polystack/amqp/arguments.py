@@ -232,6 +232,11 @@ def assert_args_equivalence(
                 and isinstance(current[key], bool) == isinstance(received[key], bool)
             ):
                 continue
+            raise AMQPError(
+                406,
+                f"inequivalent arg '{key}' for {where}: received '{_fmt(received[key])}' "
+                f"but current is '{_fmt(current[key])}'",
+            )
         raise AMQPError(
             406,
             f"inequivalent arg '{key}' for {where}: received {_val(received, key)} "

@@ -442,7 +442,11 @@ class Connection:
                 f"{self.frame_max - 8}}}"
             )
         else:
-            text = f"type {ftype}, all octets = <<>>: {{invalid_frame_end_marker,0}}"
+            payload, marker = e.args[2], e.args[3]
+            text = (
+                f"type {ftype}, all octets = {_erl_binary(payload)}: "
+                f"{{invalid_frame_end_marker,{marker}}}"
+            )
         self._error(AMQPError(501, text, connection=True), 0)
 
     def _error(self, e: AMQPError, chno: int) -> None:

@@ -341,6 +341,8 @@ def return_method(channel: int, code: int, text: str, exchange: bytes, rk: bytes
 
 def confirm_frame(channel: int, tag: int, multiple: bool, nack: bool = False) -> bytes:
     bits = 1 if multiple else 0
+    if nack:
+        bits |= 2  # RabbitMQ's basic.nack record defaults requeue to true
     payload = (_NACK_ID if nack else _ACK_ID) + _pack_tag(tag) + bytes((bits,))
     return _pack_frame_header(FRAME_METHOD, channel, len(payload)) + payload + _END
 
@@ -530,7 +532,7 @@ class FrameReader:
                 break
             if buf[end] != FRAME_END:
                 self.buf = b""
-                raise FrameError("frame end marker missing", ftype)
+                raise FrameError("frame end marker missing", ftype, buf[pos + 7 : end], buf[end])
             frames.append((ftype, channel, buf[pos + 7 : end]))
             pos = end + 1
         self.buf = buf[pos:] if pos < n else b""

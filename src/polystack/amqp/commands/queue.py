@@ -46,7 +46,7 @@ def queue_declare(conn: Any, ch: Any, m: Any) -> None:
     q, created = vhost.declare_queue(
         name,
         passive=m.passive,
-        durable=m.durable,
+        durable=m.durable and not m.exclusive,  # RabbitMQ: exclusive queues are transient
         exclusive=m.exclusive,
         auto_delete=m.auto_delete,
         arguments=args,
