@@ -19,7 +19,6 @@ from .rawclient import RawClient, describe
 
 pytestmark = pytest.mark.differential
 
-SYNC = ("sync",)
 
 
 def run(port: int, steps: list, prefix: str, quiet: float = 0.0) -> list[str]:
@@ -32,9 +31,13 @@ def run(port: int, steps: list, prefix: str, quiet: float = 0.0) -> list[str]:
                 c.publish(1, *[_sub(a, prefix) for a in st[1:]])
             elif isinstance(st, tuple) and st and st[0] == "raw":
                 c.send_raw(st[1])
-            elif st == SYNC:  # wait for the reply before sending more (as a client would)
-                ch, f = c.recv(5)
-                out.append(_norm(f"{ch} {describe(f)}", prefix))
+            elif isinstance(st, tuple) and st and st[0] == "until":
+                # wait for a reply before sending more, as a client would
+                while True:
+                    ch, f = c.recv(5)
+                    out.append(_norm(f"{ch} {describe(f)}", prefix))
+                    if isinstance(f, (st[1], Channel.Close, Connection.Close)):
+                        break
             elif isinstance(st, tuple) and st and st[0] == "ch":
                 c.send(st[1], _sub(st[2], prefix))
             else:
@@ -243,7 +246,7 @@ SCENARIOS: dict[str, list] = {
     "queue delete if-unused": [
         Queue.Declare(queue="@q12", exclusive=True),
         Basic.Consume(queue="@q12", consumer_tag="c1"),
-        SYNC,
+        ("until", Basic.ConsumeOk),
         Queue.Delete(queue="@q12", if_unused=True),
     ],
     "no previously declared queue": [Queue.Bind(queue="", exchange="amq.direct")],
@@ -305,14 +308,14 @@ SCENARIOS: dict[str, list] = {
     "reuse consumer tag": [
         Queue.Declare(queue="@q19", exclusive=True),
         Basic.Consume(queue="@q19", consumer_tag="t"),
-        SYNC,
+        ("until", Basic.ConsumeOk),
         Basic.Consume(queue="@q19", consumer_tag="t"),
-        SYNC,
+        ("until", Basic.ConsumeOk),
     ],
     "exclusive consumer": [
         Queue.Declare(queue="@q20", exclusive=True),
         Basic.Consume(queue="@q20", consumer_tag="t1"),
-        SYNC,
+        ("until", Basic.ConsumeOk),
         Basic.Consume(queue="@q20", consumer_tag="t2", exclusive=True),
     ],
     "cancel unknown": [Basic.Cancel(consumer_tag="zz")],
@@ -347,13 +350,13 @@ SCENARIOS: dict[str, list] = {
         Tx.Rollback(),
         ("pub", b"b", "", "@q23"),
         Tx.Commit(),
-        SYNC,
+        ("until", Tx.CommitOk),
         Basic.Get(queue="@q23"),
         Basic.Ack(delivery_tag=1),
         Tx.Rollback(),
         Basic.Ack(delivery_tag=1),
         Tx.Commit(),
-        SYNC,
+        ("until", Tx.CommitOk),
         Queue.Declare(queue="@q23", passive=True),
     ],
     # channels and frames

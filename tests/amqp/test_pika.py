@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pika
@@ -15,6 +16,12 @@ def conn(amqp_port):
     yield c
     if c.is_open:
         c.close()
+
+
+def wait_for(conn, cond, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        conn.process_data_events(time_limit=0.05)
 
 
 def name(prefix: str = "q") -> str:
@@ -78,7 +85,8 @@ def test_consumer_round_robin_and_qos(conn):
     ch.basic_consume(q, on("b"), consumer_tag="b")
     for i in range(4):
         ch.basic_publish("", q, str(i).encode())
-    conn.process_data_events(time_limit=0.3)
+    wait_for(conn, lambda: len(got) >= 2)
+    conn.process_data_events(time_limit=0.2)
     # prefetch 1: each consumer holds one unacknowledged message
     assert sorted(t for t, _ in got) == ["a", "b"]
     assert ch.queue_declare(q, passive=True).method.message_count == 2
@@ -176,7 +184,7 @@ def test_direct_reply_to(conn):
     assert p.reply_to.startswith("amq.rabbitmq.reply-to.")
     ch2 = conn.channel()
     ch2.basic_publish("", p.reply_to, b"pong")
-    conn.process_data_events(time_limit=0.3)
+    wait_for(conn, lambda: replies)
     assert replies == [b"pong"]
 
 
