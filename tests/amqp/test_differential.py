@@ -20,7 +20,6 @@ from .rawclient import RawClient, describe
 pytestmark = pytest.mark.differential
 
 
-
 def run(port: int, steps: list, prefix: str, quiet: float = 0.0) -> list[str]:
     c = RawClient(port).open()
     c.channel(1)
