@@ -129,6 +129,8 @@ class Channel:
             consumer.unacked += 1
             self.consumer_unacked += 1
             self.stats.delivered += 1
+            if msg.stored and queue.durable and not entry.redelivered:
+                conn.broker.store.delivered(queue, msg)
         else:
             self.stats.delivered_no_ack += 1
         if entry.redelivered:
@@ -160,6 +162,8 @@ class Channel:
             queue.took_unacked(entry)
             self.unacked[tag] = Delivery(tag, queue, entry, None)
             self.stats.get += 1
+            if msg.stored and queue.durable and not entry.redelivered:
+                conn.broker.store.delivered(queue, msg)
 
     def consumer_cancelled_by_server(self, c: Consumer) -> None:
         """The queue went away: basic.cancel to clients that asked for consumer_cancel_notify."""

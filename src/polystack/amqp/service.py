@@ -10,6 +10,7 @@ from polystack.runtime.clock import Clock
 from polystack.runtime.server import ListenerSpec, Service
 
 from .broker import Broker, Settings
+from .persist import Store
 from .session import Connection
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class AMQPService(Service):
         section = config.section("amqp")
         self.port = section.port
         self.broker = Broker(build_settings(section), clock)
+        self.store = Store(data_dir / "store", getattr(section, "fsync", "always"))
 
     def listeners(self) -> list[ListenerSpec]:
         return [ListenerSpec("amqp", self.port, self.new_connection, flag="--amqp-port")]
@@ -43,11 +45,14 @@ class AMQPService(Service):
         return Connection(self.broker, peer)
 
     async def start(self) -> None:
+        self.broker.store = self.store
+        self.store.open(self.broker)
         log.info("AMQP 0-9-1 broker serving on port %s", self.bound_ports.get("amqp", self.port))
 
     async def stop(self) -> None:
         for c in list(self.broker.connections):
             c.shutdown()
+        self.store.close()
 
     def status(self) -> dict:
         ready, unacked = self.broker.queue_totals()
