@@ -433,7 +433,7 @@ class Connection:
 
     # -- errors --------------------------------------------------------------------------------------------
     def _frame_error(self, e: FrameError) -> None:
-        msg = str(e)
+        msg = e.args[0]
         ftype = e.args[1] if len(e.args) > 1 else 0
         if msg.startswith("frame size"):
             size = int(msg.split()[2])
