@@ -37,6 +37,8 @@ def run(port: int, steps: list, prefix: str, quiet: float = 0.0) -> list[str]:
                     out.append(_norm(f"{ch} {describe(f)}", prefix))
                     if isinstance(f, (st[1], Channel.Close, Connection.Close)):
                         break
+            elif isinstance(st, tuple) and st and st[0] == "sleep":
+                time.sleep(st[1])  # RabbitMQ dead-letters asynchronously
             elif isinstance(st, tuple) and st and st[0] == "ch":
                 c.send(st[1], _sub(st[2], prefix))
             else:
@@ -82,6 +84,7 @@ def _norm(text: str, prefix: str) -> str:
     text = re.sub(r"amq\.gen-[A-Za-z0-9_-]{22}", "amq.gen-*", text)
     text = re.sub(r"amq\.ctag-[A-Za-z0-9_-]{22}", "amq.ctag-*", text)
     text = re.sub(r"node '[^']*'", "node 'N'", text)
+    text = re.sub(r"datetime\.datetime\([^)]*\)", "datetime(T)", text)
     return text
 
 
@@ -447,6 +450,35 @@ SCENARIOS: dict[str, list] = {
         Basic.Get(queue="@pq", no_ack=True),
         Basic.Get(queue="@pq", no_ack=True),
         Basic.Get(queue="@pq", no_ack=True),
+    ],
+    "dead letter on reject with x-death": [
+        Exchange.Declare(exchange="@dlx", exchange_type="fanout", auto_delete=True),
+        Queue.Declare(queue="@dead", exclusive=True),
+        Queue.Bind(queue="@dead", exchange="@dlx"),
+        Queue.Declare(queue="@src", exclusive=True, arguments={"x-dead-letter-exchange": "@dlx"}),
+        ("pub", b"d", "", "@src", False, Basic.Properties(headers={"h": "v"}, expiration="60000")),
+        Basic.Get(queue="@src"),
+        Basic.Reject(delivery_tag=1, requeue=False),
+        ("sleep", 0.3),
+        Queue.Declare(queue="@dead", passive=True),
+        Basic.Get(queue="@dead", no_ack=True),
+    ],
+    "dead letter routing key and maxlen": [
+        Queue.Declare(queue="@dead2", exclusive=True),
+        Queue.Declare(
+            queue="@src2",
+            exclusive=True,
+            arguments={
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": "@dead2",
+                "x-max-length": 1,
+            },  # fmt: skip
+        ),
+        ("pub", b"1", "", "@src2"),
+        ("pub", b"2", "", "@src2"),
+        ("sleep", 0.3),
+        Queue.Declare(queue="@dead2", passive=True),
+        Basic.Get(queue="@dead2", no_ack=True),
     ],
     "ttl zero expires without consumer": [
         Queue.Declare(queue="@tz", exclusive=True, arguments={"x-message-ttl": 0}),

@@ -403,9 +403,9 @@ class VHost:
         headers["x-death"] = arr
         headers.types["x-death"] = "A"
         if "x-first-death-reason" not in headers:
-            headers["x-first-death-reason"] = reason
-            headers["x-first-death-queue"] = queue.name
             headers["x-first-death-exchange"] = msg.exchange
+            headers["x-first-death-queue"] = queue.name
+            headers["x-first-death-reason"] = reason
         newp = Properties(**props.as_dict())
         newp.headers = headers
         newp.expiration = None
