@@ -41,6 +41,8 @@ LAUNCH = (
     "from polystack.runtime import server\n"
     "if hasattr(server, 'SERVICES') and server.SERVICES.get('amqp') is None:\n"
     "    server.SERVICES['amqp'] = 'polystack.amqp.service:AMQPService'\n"
+    "    from polystack.amqp.service import AMQPService\n"
+    "    AMQPService.default_management_port = 0\n"
     "from polystack import cli\n"
     "sys.argv[0] = 'polystack'\n"
     "cli.main()\n"

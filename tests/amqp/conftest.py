@@ -10,6 +10,9 @@ def amqp_server(tmp_path_factory):
     servermod.SERVICES.setdefault("amqp", None)
     if servermod.SERVICES["amqp"] is None:
         servermod.SERVICES["amqp"] = "polystack.amqp.service:AMQPService"
+    from polystack.amqp.service import AMQPService
+
+    AMQPService.default_management_port = 0  # never a default port in tests
     handle = testing.ServerHandle(("amqp",), tmp_path_factory.mktemp("amqp"), admin=False)
     handle.start()
     yield handle
