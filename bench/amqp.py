@@ -36,17 +36,6 @@ from pamqp.commands import Basic, Channel, Confirm, Queue  # noqa: E402
 from pamqp.commands import Connection as C  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-LAUNCH = (
-    "import sys\n"
-    "from polystack.runtime import server\n"
-    "if hasattr(server, 'SERVICES') and server.SERVICES.get('amqp') is None:\n"
-    "    server.SERVICES['amqp'] = 'polystack.amqp.service:AMQPService'\n"
-    "    from polystack.amqp.service import AMQPService\n"
-    "    AMQPService.default_management_port = 0\n"
-    "from polystack import cli\n"
-    "sys.argv[0] = 'polystack'\n"
-    "cli.main()\n"
-)
 
 
 # -- raw protocol helpers (setup only: the measured loops send pre-encoded bytes) ------------------
@@ -309,8 +298,9 @@ class Polystack:
         self.start()
 
     def start(self) -> None:
-        argv = [sys.executable, "-c", LAUNCH, "serve", "--only", "amqp", "--data-dir", self.dir,
-                "--amqp-port", str(self.port), "--admin-port", str(free_port())]  # fmt: skip
+        argv = [sys.executable, "-m", "polystack.cli", "serve", "--only", "amqp", "--data-dir",
+                self.dir, "--amqp-port", str(self.port), "--amqp-management-port",
+                str(free_port()), "--admin-port", str(free_port())]  # fmt: skip
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.t_start = time.monotonic()
         wait_port(self.port)

@@ -1,22 +1,14 @@
 import pytest
 
 from polystack import testing
-from polystack.runtime import server as servermod
 from tests.amqp import realrabbit
 
 
 @pytest.fixture(scope="module")
 def amqp_server(tmp_path_factory):
-    servermod.SERVICES.setdefault("amqp", None)
-    if servermod.SERVICES["amqp"] is None:
-        servermod.SERVICES["amqp"] = "polystack.amqp.service:AMQPService"
-    from polystack.amqp.service import AMQPService
-
-    AMQPService.default_management_port = 0  # never a default port in tests
-    handle = testing.ServerHandle(("amqp",), tmp_path_factory.mktemp("amqp"), admin=False)
-    handle.start()
-    yield handle
-    handle.stop()
+    """polystack serving AMQP (and its management API) on ephemeral ports for one module."""
+    with testing.serve(amqp=True, data_dir=tmp_path_factory.mktemp("amqp")) as handle:
+        yield handle
 
 
 @pytest.fixture

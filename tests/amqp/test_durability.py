@@ -25,9 +25,10 @@ class AmqpProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> AmqpProcess:
-        argv = [sys.executable, "-m", "tests.amqp.serve_amqp", "serve", "--data-dir",
+        argv = [sys.executable, "-m", "polystack.cli", "serve", "--data-dir",
                 str(self.data_dir), "--only", "amqp", "--amqp-port", str(self.port),
-                "--admin-port", str(free_port()), *self.args]  # fmt: skip
+                "--amqp-management-port", str(free_port()), "--admin-port", str(free_port()),
+                *self.args]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLYSTACK_")}
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env

@@ -207,3 +207,20 @@ def test_json_shapes_match_real_rabbitmq(mport, real_rabbit):
         call(port, "DELETE", f"queues/%2F/{q}")
         call(port, "DELETE", f"exchanges/%2F/{q}x")
     time.sleep(0)
+
+
+def test_metrics_on_admin_port(amqp_server, amqp_port):
+    q = uniq("metricq")
+    c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+    ch = c.channel()
+    ch.queue_declare(q)
+    for _ in range(3):
+        ch.basic_publish("", q, b"x")
+    ch.queue_declare(q, passive=True)
+    url = f"http://127.0.0.1:{amqp_server.ports['admin']}/metrics"
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    c.close()
+    assert f'amqp_queue_messages_ready{{queue="{q}",vhost="/"}} 3.0' in text
+    for family in ("amqp_connections", "amqp_channels", "amqp_consumers",
+                   "amqp_global_messages_received_total", "amqp_queue_messages_unacked"):  # fmt: skip
+        assert family in text

@@ -81,7 +81,9 @@ class Broker:
         self._msg_id = 0
         self._queue_id = 0
         self.memory_used = 0  # bytes of bodies held in memory
-        self.alarm = False  # memory alarm: publishers are blocked
+        self.alarm = False  # a resource alarm is on: publishers are blocked
+        self.resource_alarms: set[str] = set()  # "memory" (message bodies), runtime alarms
+        self.shutting_down = False
         self.started_ms = self.now_ms()
         self.listeners: list[Callable[[str, Any], None]] = []
         self.reply_to: dict[str, Any] = {}  # direct reply-to name -> channel
@@ -256,16 +258,32 @@ class Broker:
 
     def _check_alarm(self) -> None:
         high = self.settings.memory_high_watermark
-        if not self.alarm and self.memory_used > high:
-            self.alarm = True
-            log.warning("memory resource limit alarm set: %d bytes of messages in memory", high)
-            for c in list(self.connections):
-                c.alarm_changed(True)
-        elif self.alarm and self.memory_used <= high * 0.9:
-            self.alarm = False
-            log.warning("memory resource limit alarm cleared")
-            for c in list(self.connections):
-                c.alarm_changed(False)
+        on = "messages" in self.resource_alarms
+        if not on and self.memory_used > high:
+            log.warning(
+                "memory resource limit alarm set: %d bytes of messages in memory (limit %d)",
+                self.memory_used,
+                high,
+            )
+            self.set_resource_alarm("messages", True)
+        elif on and self.memory_used <= high * 0.9:
+            self.set_resource_alarm("messages", False)
+
+    def set_resource_alarm(self, resource: str, active: bool) -> None:
+        """A resource alarm (message memory, the runtime's memory/disk alarms, a failing store)
+        changed: publishing connections are blocked while any is on, as in RabbitMQ."""
+        if active:
+            self.resource_alarms.add(resource)
+        else:
+            self.resource_alarms.discard(resource)
+        on = bool(self.resource_alarms)
+        if on == self.alarm:
+            return
+        self.alarm = on
+        if not on:
+            log.warning("resource limit alarm cleared")
+        for c in list(self.connections):
+            c.alarm_changed(on)
 
     # -- introspection ----------------------------------------------------------------------------------
     def queue_totals(self) -> tuple[int, int]:

@@ -129,10 +129,7 @@ class Management:
         try:
             return self._handle(req)
         except HttpError as e:
-            resp = _json({"error": e.error, "reason": e.reason}, e.status)
-            if e.status == 401:
-                resp.headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"'
-            return resp
+            return self._error(e)
         except AMQPError as e:
             return _json({"error": "bad_request", "reason": e.text}, 400)
 
@@ -144,14 +141,33 @@ class Management:
             raise _not_found()
         for m, mt, fn, admin in matched:
             if m == req.method or (req.method == "HEAD" and m == "GET"):
-                user = self._authenticate(req)
-                if admin and "administrator" not in user.tags:
-                    raise HttpError(401, "not_authorized", "Not administrator user")
                 req.params = {k: unquote(v) for k, v in mt.groupdict().items()}
-                req.user = user  # type: ignore[attr-defined]
-                return fn(self, req)
+                return self._call(fn, admin, req)
         allowed = sorted({m for m, *_ in matched})
         return Response(405, b"", headers={"allow": ", ".join(allowed)})
+
+    def dispatch(self, fn: Handler, admin: bool, req: Request) -> Response:
+        """Run one route's handler (``req.params`` already matched and decoded)."""
+        try:
+            return self._call(fn, admin, req)
+        except HttpError as e:
+            return self._error(e)
+        except AMQPError as e:
+            return _json({"error": "bad_request", "reason": e.text}, 400)
+
+    def _call(self, fn: Handler, admin: bool, req: Request) -> Response:
+        user = self._authenticate(req)
+        if admin and "administrator" not in user.tags:
+            raise HttpError(401, "not_authorized", "Not administrator user")
+        req.user = user  # type: ignore[attr-defined]
+        return fn(self, req)
+
+    @staticmethod
+    def _error(e: HttpError) -> Response:
+        resp = _json({"error": e.error, "reason": e.reason}, e.status)
+        if e.status == 401:
+            resp.headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"'
+        return resp
 
     def _authenticate(self, req: Request) -> Any:
         creds = req.basic_auth()

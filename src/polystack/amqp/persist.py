@@ -32,8 +32,6 @@ from typing import Any
 
 from crc32c import crc32c
 
-from polystack.runtime.log import RecordLog
-
 from .exchange import Binding
 from .message import Message
 from .table import decode_table, encode_table
@@ -66,7 +64,7 @@ class Segment:
     def __init__(self, number: int, path: Path) -> None:
         self.number = number
         self.path = path
-        self.log: RecordLog | None = None
+        self.log: Any = None  # runtime RecordLog while the segment is appended to
         self.fd = -1
         self.size = 0
         self.live = 0
@@ -76,15 +74,20 @@ class Segment:
 class Store:
     """The AMQP broker's durable storage (see the module docstring)."""
 
-    def __init__(self, directory: Path | str, fsync: str = "always") -> None:
+    def __init__(self, directory: Path | str, fsync: str = "everysec", logs: Any = None) -> None:
         self.dir = Path(directory)
         self.fsync = fsync
+        if logs is None:
+            from polystack.runtime.log import LogGroup
+
+            logs = LogGroup(name="amqp")
+        self.logs = logs
         self.segments: dict[int, Segment] = {}
         self.current: Segment | None = None
         self.broker: Any = None
         self._seq_base = 0
         self._sync_waiting = False
-        self.waiting_connections: set[Any] = set()
+        self._sync_target = 0
         self.recovered_messages = 0
         self.recovery_seconds = 0.0
 
@@ -96,16 +99,18 @@ class Store:
 
     @property
     def durable_seq(self) -> int:
+        """Every record up to this one is fsynced (older segments were synced when rolled)."""
         cur = self.current
-        return cur.seq_base + cur.log.durable_seq if cur is not None and cur.log else 0
+        return cur.seq_base + cur.log.synced_seq if cur is not None and cur.log else 0
 
     def when_synced(self, seq: int, fn: Callable[[], None]) -> None:
-        """Run ``fn`` once record ``seq`` (and everything before it) is on disk."""
+        """Run ``fn`` once record ``seq`` (and everything before it) is fsynced; under
+        ``everysec`` and ``no`` this asks for the fsync (one per loop turn covers them all)."""
         cur = self.current
         if cur is None or cur.log is None or seq <= self.durable_seq:
             fn()
             return
-        cur.log.when_durable(fn)
+        cur.log.when_synced(seq - cur.seq_base, fn)
 
     # -- appending -------------------------------------------------------------------------------
     def _append(self, payload: bytes) -> tuple[int, int]:
@@ -145,19 +150,21 @@ class Store:
         cur.live += len(queues)
         msg.location = (cur.number, offset + len(head), msg.size)
         msg.stored = True
-        if not self._sync_waiting:
-            self._sync_waiting = True
-            self.when_synced(seq, self._synced)
+        if seq > self._sync_target:
+            self._sync_target = seq
+            if not self._sync_waiting:
+                self._sync_waiting = True
+                self.when_synced(seq, self._synced)
         return seq
 
     def _synced(self) -> None:
+        """Publish records reached the disk: connections send the confirms now due."""
         self._sync_waiting = False
         for c in list(self.broker.connections) if self.broker is not None else ():
             c.confirms_synced()
-        cur = self.current
-        if cur is not None and cur.log is not None and cur.log.durable_seq < cur.log.last_seq:
+        if self._sync_target > self.durable_seq:
             self._sync_waiting = True
-            cur.log.when_durable(self._synced)
+            self.when_synced(self._sync_target, self._synced)
 
     def ack(self, queue: Any, msg: Message) -> None:
         """``msg`` left durable ``queue`` for good (acked, purged, expired, dropped ...)."""
@@ -292,9 +299,9 @@ class Store:
             old.log = None
         n = (old.number + 1) if old is not None else 1
         seg = Segment(n, self._path(n))
-        seg.log = RecordLog(seg.path, self.fsync)
-        seg.log.open()
-        seg.size = seg.log.size
+        seg.log = self.logs.record_log(seg.path, self.fsync)
+        seg.log.open_empty()
+        seg.size = 0
         seg.seq_base = base
         self.segments[n] = seg
         self.current = seg

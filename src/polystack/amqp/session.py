@@ -175,11 +175,12 @@ class Connection:
             for q in {c.queue for c in ch.consumers.values()}:
                 q.dispatch()
 
-    def shutdown(self, reason: str = "shutdown") -> None:
-        """Graceful broker shutdown: RabbitMQ's CONNECTION_FORCED close."""
+    def shutdown(self, reason: str = "") -> None:
+        """Graceful broker shutdown: RabbitMQ's CONNECTION_FORCED close, then the socket."""
         self.close_by_server(
-            320, f"CONNECTION_FORCED - broker forced connection closure with reason '{reason}'"
+            320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"
         )
+        self._close_socket()
 
     # -- output -----------------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
