@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -144,7 +143,7 @@ class RDBSaver:
         """rdbSave on the loop; raises OSError (the file is left as it was)."""
         path = self.path()
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        started = time.monotonic()
+        started = self.server.clock.monotonic()
         try:
             rdbfile.write_file(path, rdbfile.rdb_chunks(self.server.keyspace, self.options()))
         except OSError as e:
@@ -153,7 +152,7 @@ class RDBSaver:
             self.last_bgsave_status = "err"
             raise
         log.info("DB saved on disk")
-        self._saved(time.monotonic() - started)
+        self._saved(self.server.clock.monotonic() - started)
 
     def _saved(self, seconds: float) -> None:
         self.server.rdb_changes_since_last_save = 0
@@ -182,7 +181,7 @@ class RDBSaver:
             rdbfile.write_file(path, rdbfile.rdb_chunks(ks, opts))
 
         pid, status_r = fork_child(body)
-        child = self.child = Child(pid, "disk", time.monotonic(), on_done)
+        child = self.child = Child(pid, "disk", self.server.clock.monotonic(), on_done)
         log.info("Background saving started by pid %d", pid)
 
         def done(ok: bool, error: str) -> None:
@@ -194,7 +193,7 @@ class RDBSaver:
     def _bgsave_done(self, child: Child, ok: bool, error: str, changes: int) -> None:
         if self.child is child:
             self.child = None
-        seconds = time.monotonic() - child.started
+        seconds = self.server.clock.monotonic() - child.started
         if ok:
             log.info("Background saving terminated with success")
             self.server.rdb_changes_since_last_save = max(
@@ -233,7 +232,7 @@ class RDBSaver:
 
         pid, status_r = fork_child(body)
         os.close(data_w)
-        child = self.child = Child(pid, "socket", time.monotonic(), on_done, data_r)
+        child = self.child = Child(pid, "socket", self.server.clock.monotonic(), on_done, data_r)
         log.info("Starting BGSAVE for SYNC with target: replicas sockets")
 
         def done(ok: bool, error: str) -> None:
@@ -302,13 +301,13 @@ class RDBSaver:
                 data = f.read()
         except FileNotFoundError:
             return None
-        started = time.monotonic()
+        started = self.server.clock.monotonic()
         result = rdbfile.load_bytes(data, ks, self.server.clock.time_ms(), skip_expired)
         self.last_load_keys_loaded = result.keys
         self.last_load_keys_expired = result.expired_skipped
         log.info(
             "DB loaded from disk: %.3f seconds (%d keys from %s)",
-            time.monotonic() - started,
+            self.server.clock.monotonic() - started,
             result.keys,
             path,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import conf, persist
@@ -217,7 +216,7 @@ class RedisService(Service):
                 self._load_rdb()
                 return
             self.journal = self._open_journal()
-            started = time.perf_counter()
+            started = self.clock.monotonic()
             snap, records = self.journal.open()
             keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
             client = Client(self, NullPeer())  # type: ignore[arg-type]
@@ -230,7 +229,7 @@ class RedisService(Service):
                     "redis: loaded %d keys from the snapshot and replayed %d commands in %.3f s",
                     keys,
                     commands,
-                    time.perf_counter() - started,
+                    self.clock.monotonic() - started,
                 )
             elif self._load_rdb():
                 self.save()  # the journal starts from the loaded dataset
@@ -255,7 +254,7 @@ class RedisService(Service):
         """rdbPopulateSaveInfo: the replication state an RDB carries (none yet)."""
         return None
 
-    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> RecordLog | None:
+    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """Append a batch of write commands.  Replies need no special handling: under
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
         otherwise every reply goes out after the record's write()."""
@@ -263,7 +262,6 @@ class RedisService(Service):
         journal = self.journal
         if journal is not None:
             journal.append(encode_log_batch(entries))
-        return None
 
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
@@ -339,7 +337,7 @@ class RedisService(Service):
         try:
             if self.active_expire:  # DEBUG SET-ACTIVE-EXPIRE 0 turns this off
                 self.keyspace.active_expire_cycle(
-                    self.clock.time_ms(), budget_s=0.25 / self.config.hz
+                    self.clock.time_ms(), 0.25 / self.config.hz, self.clock.monotonic
                 )
             self._maybe_rewrite()
             if self.config.timeout:

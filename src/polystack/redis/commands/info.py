@@ -12,7 +12,6 @@ import os
 import platform
 import resource
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -140,7 +139,7 @@ def _persistence(s: Any, client: Any) -> list[str]:
     aof = s.journal is not None
     rdb = s.rdb
     child = rdb.child
-    now = time.monotonic()
+    now = s.clock.monotonic()
     lines = [
         f"loading:{int(s.loading)}",
         "async_loading:0",

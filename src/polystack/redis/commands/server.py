@@ -4,7 +4,6 @@ BGREWRITEAOF, SHUTDOWN, ROLE and DEBUG (INFO is in info.py, CONFIG in config.py)
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from polystack.redis.args import parse_int
@@ -153,14 +152,14 @@ def snapshot(server: Any, background: bool = False) -> None:
 
 
 def _rewrite_aof(server: Any) -> None:
-    started = time.perf_counter()
+    started = server.clock.monotonic()
     try:
         snapshot(server, background=True)
     except OSError as e:
         server.aof_last_bgrewrite_status = "err"
         log.error("redis: AOF rewrite failed: %s", e)
         raise RedisError("ERR", "") from None
-    server.last_save_duration = int(time.perf_counter() - started)
+    server.last_save_duration = int(server.clock.monotonic() - started)
 
 
 @command(
