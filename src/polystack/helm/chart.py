@@ -398,7 +398,7 @@ def load(path: str) -> Chart:
     """loader.Load: a directory or an archive."""
     if not os.path.exists(path):
         raise ChartError(f"stat {path}: no such file or directory")
-    from polystack.helm.template.parse import gc_paused
+    from polystack.helm.template.limits import gc_paused
 
     with gc_paused():
         if os.path.isdir(path):
@@ -486,6 +486,7 @@ def load_values(data: bytes | str) -> dict[str, Any]:
         raise ChartError(f"cannot unmarshal yaml document: {msg}") from None
     for doc in docs:
         try:
+            yamlgo.check_json_depth(doc)
             v = yamlgo._to_json_value(doc)
         except yamlgo.YAMLError as e:
             raise ChartError(f"cannot unmarshal yaml document: {e}") from None

@@ -22,8 +22,8 @@ from typing import Any
 import click
 
 from polystack.helm.cli_flags import (
-    AliasGroup,
     HelmCommand,
+    HelmGroup,
     chart_path_from_kw,
     chart_path_options,
     check_install_only_flags,
@@ -104,7 +104,7 @@ def _split_commas(items: Any) -> list[str]:
 
 @click.group(
     name="helm",
-    cls=AliasGroup,
+    cls=HelmGroup,
     aliases={"inspect": "show", "fetch": "pull", "dep": "dependency", "dependencies": "dependency"},
     context_settings={"help_option_names": ["-h", "--help"]},
 )

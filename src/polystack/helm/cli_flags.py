@@ -43,6 +43,21 @@ class AliasGroup(click.Group):
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
 
 
+class HelmGroup(AliasGroup):
+    """The `helm` group: its command runs on a thread with a deep stack (see
+    template.limits.run_deep), so deeply nested values, charts and templates
+    end with Helm's errors, never with Python's recursion limit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from polystack.helm.template.limits import run_deep
+
+        def command() -> Any:
+            with ctx:  # click's current context is per thread
+                return super(HelmGroup, self).invoke(ctx)
+
+        return run_deep(command)
+
+
 class HelmCommand(click.Command):
     """A command whose optional-value flags behave as pflag's NoOptDefVal: a bare
     `--wait` or `--dry-run` takes the default value and never the next word

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from polystack.helm.chart import Chart
 from polystack.helm.template.errors import FuncError
+from polystack.helm.template.limits import gc_paused, run_deep
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +40,12 @@ class RenderError(Exception):
 
 def warn_wrap(msg: str) -> str:
     return WARN_START + msg + WARN_END
+
+
+def nested_reference(name: str) -> str:
+    """Helm's error for include recursion (also polystack's for any nesting
+    deeper than its limit: see template.limits)."""
+    return f"rendering template has a nested reference name: {name}: unable to execute template"
 
 
 def _go_quote(s: str) -> str:
@@ -161,11 +166,11 @@ def clear_parse_cache() -> None:
     _PARSE_CACHE.clear()
 
 
-def parse_cached(ts: Any, name: str, text: str) -> None:
-    """ts.parse(name, text), reusing the trees of an identical earlier parse."""
+def parse_cached(ts: Any, name: str, text: str) -> Any:
+    """ts.parse(name, text), reusing the trees of an identical earlier parse;
+    returns the tree of the new template ``name``."""
     if not PARSE_CACHE_ENABLED:
-        ts.parse(name, text)
-        return
+        return ts.parse(name, text)
     key = (name, text, len(ts.funcs))
     trees = _PARSE_CACHE.get(key)
     if trees is None:
@@ -173,7 +178,7 @@ def parse_cached(ts: Any, name: str, text: str) -> None:
         if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
             _PARSE_CACHE.clear()
         _PARSE_CACHE[key] = trees
-    ts.add_parse_trees(trees)
+    return ts.add_parse_trees(name, trees)
 
 
 # ---------------------------------------------------------------- renderables
@@ -255,8 +260,6 @@ class Engine:
         self.enable_dns = enable_dns
 
     def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
-        from polystack.helm.template.parse import gc_paused
-
         tmap = all_templates(chart, values)
         with gc_paused():
             return run_deep(lambda: self._render(tmap))
@@ -273,8 +276,7 @@ class Engine:
 
             funcs["getHostByName"] = get_host_by_name
         ts = TemplateSet(funcs, missingkey=self._missingkey())
-        included: dict[str, int] = {}
-        self._install(ts, included)
+        self._install(ts)
         try:
             return self._render_set(ts, tpls)
         finally:
@@ -298,65 +300,94 @@ class Engine:
                 continue
             r = tpls[name]
             r.vals["Template"] = Values({"Name": name, "BasePath": r.base_path})
+            err = ""
             try:
                 out = ts.execute(name, r.vals)
             except TemplateError as e:
-                raise RenderError(reformat_exec_error(name, e)) from None
+                err = reformat_exec_error(name, e)
             except RecursionError:
-                raise RenderError("rendering template failed: stack overflow") from None
+                err = "rendering template failed: stack overflow"
+            if err:
+                # raised outside the handler: no chain of the nested errors is kept
+                raise RenderError(err)
             rendered[name] = out.replace("<no value>", "")
         return rendered
 
-    def _install(self, ts: Any, included: dict[str, int]) -> None:
-        ts.funcs["include"] = self._include_fun(ts, included)
-        ts.funcs["tpl"] = self._tpl_fun(ts, included)
+    def _install(self, ts: Any) -> None:
+        ts.funcs["include"] = self._include_fun(ts)
+        ts.funcs["tpl"] = self._tpl_fun(ts)
         ts.funcs["required"] = self._required
         ts.funcs["fail"] = self._fail
 
-    def _include_fun(self, ts: Any, included: dict[str, int]) -> Callable[..., str]:
+    def _include_fun(self, ts: Any) -> Callable[..., str]:
+        from polystack.helm.template import TemplateError
         from polystack.helm.template.gotypes import signature
+
+        budget = ts.budget
+        included = budget.included
 
         @signature("string", "interface {}")
         def include(name: str, data: Any) -> str:
             n = included.get(name)
             if n is not None:
-                if n > RECURSION_MAX:
-                    raise FuncError(
-                        f"rendering template has a nested reference name: {name}:"
-                        " unable to execute template"
-                    )
+                if n > RECURSION_MAX or budget.nesting >= budget.max_nesting:
+                    raise FuncError(nested_reference(name))
                 included[name] = n + 1
             else:
+                if budget.nesting >= budget.max_nesting:
+                    raise FuncError(nested_reference(name))
                 included[name] = 1
+            budget.nesting += 1
+            err: TemplateError | None = None
             try:
-                return ts.execute(name, data)
+                return ts.execute(name, data)  # type: ignore[no-any-return]
+            except TemplateError as e:
+                err = e
             finally:
                 included[name] -= 1
+                budget.nesting -= 1
+            # re-raised outside the handler: the caller wraps it into its own
+            # error, and no chain of the nested errors stays alive meanwhile
+            assert err is not None
+            try:
+                raise err
+            finally:
+                del err  # no cycle exception -> traceback -> this frame -> exception
 
         return include
 
-    def _tpl_fun(self, parent: Any, included: dict[str, int]) -> Callable[..., str]:
+    def _tpl_fun(self, parent: Any) -> Callable[..., str]:
         from polystack.helm.template import ParseError, TemplateError
         from polystack.helm.template.gotypes import signature
 
+        budget = parent.budget
+
         @signature("string", "interface {}")
         def tpl(text: str, vals: Any) -> str:
+            # Helm: t := parent.Clone(); re-inject include/tpl over t;
+            # t.New(parent.Name()).Parse(text); the *new* template is executed
+            if budget.nesting >= budget.max_nesting:
+                raise FuncError(nested_reference(parent.name))
             t = parent.clone()
-            t.funcs["include"] = self._include_fun(t, included)
-            t.funcs["tpl"] = self._tpl_fun(t, included)
+            t.funcs["include"] = self._include_fun(t)
+            t.funcs["tpl"] = self._tpl_fun(t)
+            msg = ""
+            budget.nesting += 1
             try:
                 try:
-                    parse_cached(t, "gotpl", text)
+                    tree = parse_cached(t, parent.name, text)
                 except ParseError as e:
-                    raise FuncError(f"cannot parse template {_go_quote(text)}: {e}") from None
-                try:
-                    out = t.execute("gotpl", vals)
-                except TemplateError as e:
-                    raise FuncError(
-                        f"error during tpl function execution for {_go_quote(text)}: {e}"
-                    ) from None
+                    msg = f"cannot parse template {_go_quote(text)}: {e}"
+                else:
+                    try:
+                        out = t.execute_tree(parent.name, tree, vals)
+                    except TemplateError as e:
+                        msg = f"error during tpl function execution for {_go_quote(text)}: {e}"
             finally:
+                budget.nesting -= 1
                 t.funcs.clear()  # the include/tpl closures refer to t: break the cycle
+            if msg:
+                raise FuncError(msg)
             return out.replace("<no value>", "")
 
         return tpl
@@ -392,44 +423,6 @@ class Engine:
             raise FuncError(warn_wrap(msg))
 
         return fail
-
-
-# ---------------------------------------------------------------- deep stacks
-
-_STACK_BYTES = 512 * 1024 * 1024
-
-
-def run_deep(fn: Callable[[], Any]) -> Any:
-    """Run fn on a thread with a deep stack (Helm allows 1000 nested includes)."""
-    if getattr(_local, "deep", False):
-        return fn()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        _local.deep = True
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 200000))
-        try:
-            box["v"] = fn()
-        except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
-            box["e"] = e
-        finally:
-            sys.setrecursionlimit(old)
-
-    old_size = threading.stack_size()
-    try:
-        threading.stack_size(_STACK_BYTES)
-        th = threading.Thread(target=target, name="helm-render")
-        th.start()
-    finally:
-        threading.stack_size(old_size)
-    th.join()
-    if "e" in box:
-        raise box["e"]
-    return box["v"]
-
-
-_local = threading.local()
 
 
 def render(chart: Chart, values: dict[str, Any], strict: bool = False) -> dict[str, str]:
@@ -692,8 +685,6 @@ def render_chart(
     strict: bool = False,
 ) -> dict[str, str]:
     """Load, process dependencies, coalesce and render: every template's output."""
-    from polystack.helm.template.parse import gc_paused
-
     with gc_paused():
         return _render_chart(path, vals, name, namespace, is_upgrade, caps, strict)
 

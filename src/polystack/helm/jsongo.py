@@ -27,7 +27,8 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
-from polystack.helm.template.gotypes import StringMap
+from polystack.helm.template.gotypes import StringMap, type_of
+from polystack.helm.template.limits import CycleError, check_walk
 from polystack.helm.yamlgo import YAMLError
 from polystack.helm.yamlgo import json_float as format_float
 
@@ -110,6 +111,12 @@ def quote(s: str, escape_html: bool = True) -> str:
 
 def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> str:
     """json.Marshal(v), or json.MarshalIndent(v, "", indent); raises YAMLError."""
+    try:
+        check_walk(v, "json")
+    except CycleError as e:
+        raise YAMLError(
+            f"json: unsupported value: encountered a cycle via {type_of(e.container)}"
+        ) from None
     parts: list[str] = []
     _encode(v, parts.append, _SPECIAL_HTML if escape_html else _SPECIAL_RAW, indent, "\n")
     return "".join(parts)

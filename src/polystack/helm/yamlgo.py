@@ -342,6 +342,7 @@ def _empty_flow(node: yaml.Node) -> None:
 
 def marshal_yaml(v: Any) -> str:
     """sigs.k8s.io/yaml.Marshal(v) as text (with the trailing newline)."""
+    _check_marshal_walk(v)
     node = _node(v)
     out = yaml.serialize(
         node,
@@ -355,6 +356,19 @@ def marshal_yaml(v: Any) -> str:
     return out
 
 
+def _check_marshal_walk(v: Any) -> None:
+    from polystack.helm.template.gotypes import type_of
+    from polystack.helm.template.limits import CycleError, check_walk
+
+    try:
+        check_walk(v, "yaml")
+    except CycleError as e:
+        raise YAMLError(
+            "error marshaling into JSON: json: unsupported value: encountered a cycle via "
+            + type_of(e.container)
+        ) from None
+
+
 def to_yaml(v: Any) -> str:
     """Helm's toYaml: Marshal, trailing newline trimmed; "" on error."""
     try:
@@ -366,6 +380,7 @@ def to_yaml(v: Any) -> str:
 def to_yaml_pretty(v: Any) -> str:
     """Helm's toYamlPretty: the goyaml.v3 encoder with indent 2."""
     try:
+        _check_marshal_walk(v)
         node = _node_v3(v)
     except (YAMLError, RecursionError):
         return ""
@@ -558,6 +573,12 @@ _GoLoader.add_multi_constructor("tag:", _construct_unknown_tag)
 
 def _yaml_error(e: yaml.YAMLError, text: str | None = None) -> YAMLError:
     """goyaml.v2's parser error text: `yaml: line N: problem`."""
+    if getattr(e, "problem", None) == "exceeded maximum nesting depth":
+        # libyaml's limit (set past goyaml's): goyaml's error, without the
+        # error-order emulation below (quadratic in the nesting)
+        pm = getattr(e, "problem_mark", None)
+        where = f"line {pm.line + 1}: " if pm is not None and pm.line else ""
+        return YAMLError(f"yaml: {where}exceeded max depth of {GO_MAX_DEPTH}")
     if text and isinstance(e, yaml.scanner.ScannerError):
         from polystack.helm.yamlorder import parser_error_first
 
@@ -640,9 +661,10 @@ def _go_q(v: Any) -> str:
 def load_raw(text: str) -> Any:
     """Parse one YAML document with goyaml.v2 resolution (no JSON conversion)."""
     try:
-        return yaml.load(text, Loader=_GoLoader)  # noqa: S506 - custom safe loader
+        docs = _load_documents(text, first_only=False, single=True)
     except yaml.YAMLError as e:
         raise _yaml_error(e) from None
+    return docs[0] if docs else None
 
 
 def unmarshal(text: str | bytes) -> Any:
@@ -653,25 +675,134 @@ def unmarshal(text: str | bytes) -> Any:
         raw = first_document(text)
     except yaml.YAMLError as e:
         raise YAMLError("error converting YAML to JSON: " + str(_yaml_error(e, text))) from None
+    except YAMLError as e:
+        if str(e).startswith("yaml: "):  # check_go_depth's
+            raise YAMLError("error converting YAML to JSON: " + str(e)) from None
+        raise
+    check_json_depth(raw)
     return _to_json_value(raw)
 
 
 def first_document(text: str) -> Any:
     """goyaml.v2 Unmarshal reads the first document only; what follows is not parsed."""
-    loader = _GoLoader(text)
+    docs = _load_documents(text, first_only=True)
+    return docs[0] if docs else None
+
+
+# goyaml's scanner limits (max_flow_level, max_indents) and encoding/json's
+# maxNestingDepth, which sigs.k8s.io/yaml's YAML -> JSON step meets
+GO_MAX_DEPTH = 10000
+JSON_MAX_DEPTH = 10000
+# libyaml (0.2.5+) refuses more than 1000 nested collections by default; goyaml
+# allows 10000 flow levels and 10000 block indents, so up to ~20000 in all
+_LIBYAML_NEST_LEVEL = 2 * GO_MAX_DEPTH + 2
+_nest_level_set = False
+
+
+def _allow_go_depth() -> None:
+    """Let the libyaml parser nest as deep as goyaml's (a setting of PyYAML's
+    bundled libyaml only; it allows deeper documents, never fewer)."""
+    global _nest_level_set
+    if _nest_level_set:
+        return
+    _nest_level_set = True
     try:
-        if loader.check_data():
-            return loader.get_data()
-        return None
-    finally:
-        loader.dispose()
+        import ctypes
+
+        from yaml import _yaml as libyaml  # type: ignore[attr-defined]
+
+        setter = ctypes.CDLL(libyaml.__file__).yaml_set_max_nest_level
+        setter.argtypes = [ctypes.c_int]
+        setter(_LIBYAML_NEST_LEVEL)
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - pure-Python PyYAML
+        pass
+
+
+def check_go_depth(root: yaml.Node) -> None:
+    """goyaml's depth limits over a composed document (without recursion):
+    more than GO_MAX_DEPTH nested flow collections, or block collections each
+    indented deeper than its parent, is a scanner error."""
+    stack: list[tuple[yaml.Node, int, int, int]] = [(root, 0, 0, -1)]
+    while stack:
+        node, flow, indents, column = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if node.flow_style:
+            flow += 1
+            if flow > GO_MAX_DEPTH:
+                line = node.start_mark.line
+                where = f"line {line + 1}: " if line else ""
+                raise YAMLError(f"yaml: {where}exceeded max depth of {GO_MAX_DEPTH}")
+        elif node.start_mark.column > column:
+            indents += 1
+            column = node.start_mark.column
+            if indents > GO_MAX_DEPTH:
+                raise YAMLError(
+                    f"yaml: line {node.start_mark.line + 1}: exceeded max depth of {GO_MAX_DEPTH}"
+                )
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            for k, v in node.value:
+                children += (k, v)
+        for child in reversed(children):
+            stack.append((child, flow, indents, column))
+
+
+def check_json_depth(v: Any) -> None:
+    """encoding/json's maxNestingDepth over the JSON of ``v`` (object keys in
+    json.Marshal's sorted order): the first array or object nested deeper than
+    JSON_MAX_DEPTH ends decoding."""
+    stack: list[tuple[Any, int]] = [(v, 1)]
+    while stack:
+        x, depth = stack.pop()
+        if isinstance(x, dict):
+            kids = [x[k] for k in sorted(x)]
+        elif isinstance(x, list):
+            kids = x
+        else:
+            continue
+        if depth > JSON_MAX_DEPTH:
+            ch = "{" if isinstance(x, dict) else "["
+            raise YAMLError(
+                "error unmarshaling JSON: while decoding JSON: "
+                f"invalid character '{ch}' exceeded max depth"
+            )
+        for k in reversed(kids):
+            if isinstance(k, dict | list):
+                stack.append((k, depth + 1))
 
 
 def load_all_raw(text: str) -> list[Any]:
     try:
-        return list(yaml.load_all(text, Loader=_GoLoader))  # noqa: S506
+        return _load_documents(text, first_only=False)
     except yaml.YAMLError as e:
         raise _yaml_error(e, text) from None
+
+
+def _load_documents(text: str, first_only: bool, single: bool = False) -> list[Any]:
+    """The documents of ``text`` (the first only, or exactly one), each checked
+    against goyaml's depth limits before it is constructed."""
+    _allow_go_depth()
+    loader = _GoLoader(text)
+    docs: list[Any] = []
+    try:
+        if single:
+            node = loader.get_single_node()
+            if node is not None:
+                check_go_depth(node)
+                docs.append(loader.construct_document(node))
+            return docs
+        while loader.check_node():
+            node = loader.get_node()
+            check_go_depth(node)
+            docs.append(loader.construct_document(node))
+            if first_only:
+                break
+        return docs
+    finally:
+        loader.dispose()
 
 
 def unmarshal_map(text: str | bytes) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from . import gostrconv
 from .goformat import _LDIGITS, _UDIGITS, Format
 from .gotypes import GoStruct, Int64, StringList, type_of
+from .limits import check_walk
 
 __all__ = ["sprint", "sprintln", "sprintf", "format_value", "print_value"]
 
@@ -149,6 +150,8 @@ class _Printer(Format):
     # ---------------------------------------------------------------- dispatch
     def print_arg(self, arg: Any, verb: str) -> None:
         self.arg = arg
+        if verb != "T" and isinstance(arg, dict | list | tuple):
+            check_walk(arg, "print")
         if arg is None:
             if verb in "Tv":
                 self.pad("<nil>")

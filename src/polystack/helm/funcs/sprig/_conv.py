@@ -247,20 +247,30 @@ def kind_name(v: Any) -> str:
     return kind_of(v)
 
 
-def deep_equal(a: Any, b: Any) -> bool:
-    """reflect.DeepEqual on Go values (types must match exactly)."""
+def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
+    """reflect.DeepEqual on Go values (types must match exactly). As Go's, it
+    takes identical maps and slices as equal and compares a pair of them once
+    (linear in shared structure, ends on cycles)."""
+    if a is b and isinstance(a, dict | list | tuple):
+        return True
     if a is None or b is None:
         return a is None and b is None
     from polystack.helm.template.gotypes import type_of
 
     if type_of(a) != type_of(b):
         return False
-    if isinstance(a, dict):
+    if isinstance(a, dict | list | tuple):
         if len(a) != len(b):
             return False
-        return all(k in b and deep_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+        if seen is None:
+            seen = set()
+        pair = (id(a), id(b))
+        if pair in seen:
+            return True
+        seen.add(pair)
+        if isinstance(a, dict):
+            return all(k in b and deep_equal(a[k], b[k], seen) for k in a)
+        return all(deep_equal(x, y, seen) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         return a == b  # NaN != NaN as in Go
     if isinstance(a, GoStruct):
@@ -270,10 +280,17 @@ def deep_equal(a: Any, b: Any) -> bool:
 
 def deep_copy(v: Any) -> Any:
     """mitchellh/copystructure-like deep copy of maps and slices."""
+    from polystack.helm.template.limits import check_walk
+
+    check_walk(v, "copy")
+    return _deep_copy(v)
+
+
+def _deep_copy(v: Any) -> Any:
     if isinstance(v, dict):
-        return type(v)((k, deep_copy(x)) for k, x in v.items())
+        return type(v)((k, _deep_copy(x)) for k, x in v.items())
     if isinstance(v, list):
-        return type(v)(deep_copy(x) for x in v)
+        return type(v)(_deep_copy(x) for x in v)
     return v
 
 

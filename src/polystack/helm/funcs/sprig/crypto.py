@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from polystack.helm.template.gotypes import GoStruct, signature
+from polystack.helm.template.limits import check_size
 
 from ._conv import GoError, sprint_v
 from .encoding import _B64, CorruptInputError, _go_decode
@@ -73,6 +74,7 @@ def htpasswd(username: str, password: str) -> str:
 def rand_bytes(count: int) -> str:
     if count < 0:
         raise GoError("runtime error: makeslice: len out of range")
+    check_size(count * 4 // 3, "random bytes")
     return base64.b64encode(os.urandom(count)).decode("ascii")
 
 

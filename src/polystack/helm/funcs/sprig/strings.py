@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from polystack.helm.template.gotypes import StringList, signature
+from polystack.helm.template.limits import check_size
 
 from . import _unicode as u
 from ._conv import GoError, StringMap, is_slice, slice_items, strval
@@ -181,6 +182,7 @@ _ASCII = "".join(chr(c) for c in range(32, 127))
 def _random(count: int, alphabet: str) -> str:
     if count <= 0:
         return ""
+    check_size(count, "random string")
     return "".join(secrets.choice(alphabet) for _ in range(count))
 
 
@@ -440,6 +442,7 @@ def substr(start: int, end: int, s: str) -> str:
 def repeat(count: int, s: str) -> str:
     if count < 0:
         raise GoError("strings: negative Repeat count")
+    check_size(len(s) * count, "repeat output")
     return s * count
 
 
@@ -500,6 +503,7 @@ def cat(*args: Any) -> str:
 def indent(spaces: int, s: str) -> str:
     if spaces < 0:
         raise GoError("strings: negative Repeat count")
+    check_size(spaces * (1 + s.count("\n")) + len(s), "indent output")
     pad = " " * spaces
     return pad + s.replace("\n", "\n" + pad)
 
@@ -511,6 +515,9 @@ def nindent(spaces: int, s: str) -> str:
 
 @signature("string", "string", "string")
 def replace(old: str, new: str, src: str) -> str:
+    if len(new) > len(old):
+        n = len(src) + 1 if old == "" else src.count(old)
+        check_size(len(src) + n * (len(new) - len(old)), "replace output")
     return src.replace(old, new)
 
 
