@@ -227,6 +227,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         _tpl('a: {{ fromYaml (printf "a: %s%s" (repeat 100000 "[") (repeat 100000 "]")) | len }}'),
         "",
     ),
+    (
+        "regex-catastrophic",
+        _tpl('a: {{ regexMatch "(a+)+$" (printf "%sb" (repeat 100000 "a")) }}'),
+        "",
+    ),
 ]
 
 

@@ -22,6 +22,7 @@ from polystack.helm.chart import (
     Metadata,
     load,
 )
+from polystack.helm.funcs.sprig.re2 import RegexpError, compile_re2
 from polystack.helm.getter import GetterError, GetterOptions
 
 
@@ -574,10 +575,9 @@ def search_repo(
             continue
         if regexp:
             try:
-                m = re.search(keyword, text)
-            except re.error as e:
-                raise RepoError(f"error parsing regexp: {e}") from None
-            pos = m.start() if m else -1
+                pos = compile_re2(keyword).index(text)
+            except RegexpError as e:
+                raise RepoError(str(e)) from None
         else:
             pos = text.lower().find(kw)
         if pos < 0:

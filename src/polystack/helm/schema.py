@@ -165,10 +165,72 @@ def _extra_props(e: jse.ValidationError) -> list[str]:
     inst = e.instance if isinstance(e.instance, dict) else {}
     schema = e.schema if isinstance(e.schema, dict) else {}
     props = schema.get("properties", {}) or {}
-    import re
+    pats = list(schema.get("patternProperties") or {})
+    return [k for k in inst if k not in props and not any(_re2_search(p, k) for p in pats)]
 
-    pats = [re.compile(p) for p in (schema.get("patternProperties") or {})]
-    return [k for k in inst if k not in props and not any(p.search(k) for p in pats)]
+
+# ---------------------------------------------------------------- RE2 patterns
+# Helm's validator (santhosh-tekuri/jsonschema) matches "pattern" and
+# "patternProperties" with Go's regexp: RE2 syntax, linear time. jsonschema's
+# own keywords use Python's backtracking re, so these three are replaced.
+
+
+def _re2_search(pattern: str, s: str) -> bool:
+    from polystack.helm.funcs.sprig.re2 import RegexpError, compile_re2
+
+    try:
+        return compile_re2(pattern).match_string(s)
+    except RegexpError as e:
+        raise jse.SchemaError(str(e)) from None
+
+
+def _pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not _re2_search(patrn, instance):
+        yield jse.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+
+def _pattern_properties(validator: Any, pattern_props: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_props.items():
+        for k, v in instance.items():
+            if _re2_search(pattern, k):
+                yield from validator.descend(v, subschema, path=k, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, ap: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    props = schema.get("properties", {})
+    pats = list(schema.get("patternProperties", {}))
+    extras = {k for k in instance if k not in props and not any(_re2_search(p, k) for p in pats)}
+    if validator.is_type(ap, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], ap, path=extra)
+    elif not ap and extras:
+        if "patternProperties" in schema:
+            verb = "does" if len(extras) == 1 else "do"
+            joined = ", ".join(repr(each) for each in sorted(extras))
+            patterns = ", ".join(repr(each) for each in sorted(schema["patternProperties"]))
+            yield jse.ValidationError(f"{joined} {verb} not match any of the regexes: {patterns}")
+        else:
+            extra = sorted(extras, key=str)
+            verb = "was" if len(extra) == 1 else "were"
+            yield jse.ValidationError(
+                "Additional properties are not allowed"
+                f" ({', '.join(repr(x) for x in extra)} {verb} unexpected)"
+            )
+
+
+def _re2_validator(cls: Any) -> Any:
+    return jsonschema.validators.extend(
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
 
 
 class _Node:
@@ -297,7 +359,7 @@ def validate_single(values: dict[str, Any], schema_json: bytes) -> str:
         return f"{e}"
     try:
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        validator = _re2_validator(cls)(schema, format_checker=cls.FORMAT_CHECKER)
         errors = sorted(validator.iter_errors(values), key=_rank)
     except jse.SchemaError as e:
         return f"jsonschema: invalid schema: {e.message}"

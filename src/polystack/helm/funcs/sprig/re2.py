@@ -17,9 +17,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from .re2_unicode import unicode_class
+import re2
+
+from polystack.helm.template.limits import MAX_VALUE, check_items, check_size
+
+from .re2_unicode import complement, re2_class_body, unicode_class, unicode_ranges
 
 __all__ = ["RegexpError", "GoRegexp", "compile_re2", "quote_meta"]
 
@@ -457,143 +463,278 @@ def _go_quote(s: str) -> str:
     return gostrconv.quote(s)
 
 
+def _enc(s: str) -> bytes:
+    return s.encode("utf-8", "surrogateescape")
+
+
+def _dec(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def _rune_width(b: bytes, pos: int) -> int:
+    """utf8.DecodeRune's width at ``pos`` (1 for an invalid byte, 0 at the end)."""
+    if pos >= len(b):
+        return 0
+    c = b[pos]
+    if c < 0x80:
+        return 1
+    w = 2 if c < 0xE0 else 3 if c < 0xF0 else 4
+    try:
+        b[pos : pos + w].decode("utf-8")
+    except UnicodeDecodeError:
+        return 1
+    return w
+
+
 class GoRegexp:
-    """A compiled Go regexp with Go's iteration semantics."""
+    """A compiled Go regexp: RE2 (linear time in the input) with Go's iteration
+    rules, on the UTF-8 bytes of the text as Go works on them."""
 
-    __slots__ = ("expr", "pattern", "names")
+    __slots__ = ("expr", "prog", "names")
 
-    def __init__(self, expr: str, pattern: re.Pattern[str], names: list[str | None]) -> None:
+    def __init__(self, expr: str, prog: Any, names: list[str | None]) -> None:
         self.expr = expr
-        self.pattern = pattern
+        self.prog = prog
         self.names = names
 
     def match_string(self, s: str) -> bool:
-        return self.pattern.search(s) is not None
+        return self.prog.search(_enc(s)) is not None
+
+    def index(self, s: str) -> int:
+        """The (character) offset of the leftmost match, -1 if none."""
+        b = _enc(s)
+        m = self.prog.search(b)
+        return -1 if m is None else len(_dec(b[: m.start()]))
 
     def find_string(self, s: str) -> str:
-        m = self.pattern.search(s)
-        return m.group(0) if m else ""
+        m = self.prog.search(_enc(s))
+        return _dec(m.group(0)) if m else ""
 
-    def _all(self, s: str, n: int) -> list[re.Match[str]]:
-        out: list[re.Match[str]] = []
+    def _all(self, b: bytes, n: int) -> list[tuple[int, int]]:
+        """regexp.allMatches: the spans of at most ``n`` matches (all if n < 0)."""
+        out: list[tuple[int, int]] = []
         if n < 0:
-            n = len(s) + 1
+            n = len(b) + 1
         pos = 0
         prev_end = -1
-        end = len(s)
+        end = len(b)
+        search = self.prog.search
         while len(out) < n and pos <= end:
-            m = self.pattern.search(s, pos)
+            m = search(b, pos)
             if m is None:
                 break
+            start, stop = m.span()
             accept = True
-            if m.end() == pos:
-                if m.start() == prev_end:
-                    accept = False
-                pos += 1
+            if stop == pos:  # an empty match
+                if start == prev_end:
+                    accept = False  # not right after the previous match
+                w = _rune_width(b, pos)
+                pos += w if w else 1
             else:
-                pos = m.end()
-            prev_end = m.end()
+                pos = stop
+            prev_end = stop
             if accept:
-                out.append(m)
+                out.append((start, stop))
         return out
 
     def find_all_string(self, s: str, n: int) -> list[str] | None:
-        ms = self._all(s, n)
-        return [m.group(0) for m in ms] if ms else None
+        b = _enc(s)
+        spans = self._all(b, n)
+        if not spans:
+            return None
+        check_items(len(spans), "regexFindAll result")
+        return [_dec(b[i:j]) for i, j in spans]
 
     def split(self, s: str, n: int) -> list[str] | None:
         if n == 0:
             return None
         if self.expr and not s:
             return [""]
+        b = _enc(s)
         out: list[str] = []
         beg = end = 0
-        for m in self._all(s, n):
+        for i, j in self._all(b, n):
             if n > 0 and len(out) == n - 1:
                 break
-            end = m.start()
-            if m.end() != 0:
-                out.append(s[beg:end])
-            beg = m.end()
-        if end != len(s):
-            out.append(s[beg:])
+            end = i
+            if j != 0:
+                out.append(_dec(b[beg:end]))
+            beg = j
+        if end != len(b):
+            out.append(_dec(b[beg:]))
+        check_items(len(out), "regexSplit result")
         return out
 
-    def _replace(self, s: str, repl) -> str:  # type: ignore[no-untyped-def]
-        buf: list[str] = []
+    def _replace(self, s: str, repl: Callable[[Any, bytes], bytes]) -> str:
+        """regexp.replaceAll; refuses to build more than MAX_VALUE bytes."""
+        b = _enc(s)
+        buf: list[bytes] = []
+        size = 0
         last = 0
         pos = 0
-        while pos <= len(s):
-            m = self.pattern.search(s, pos)
+        end = len(b)
+        search = self.prog.search
+        while pos <= end:
+            m = search(b, pos)
             if m is None:
                 break
-            buf.append(s[last : m.start()])
-            if m.end() > last or m.start() == 0:
-                buf.append(repl(m))
-            last = m.end()
-            if pos + 1 > m.end():
+            start, stop = m.span()
+            buf.append(b[last:start])
+            size += start - last
+            if stop > last or start == 0:
+                r = repl(m, b)
+                buf.append(r)
+                size += len(r)
+                if size > MAX_VALUE:
+                    check_size(size, "regexReplaceAll output")
+            last = stop
+            width = _rune_width(b, pos)
+            if pos + width > stop:
+                pos += width
+            elif pos + 1 > stop:
                 pos += 1
             else:
-                pos = m.end()
-        buf.append(s[last:])
-        return "".join(buf)
+                pos = stop
+        buf.append(b[last:])
+        return _dec(b"".join(buf))
 
     def replace_all_literal_string(self, s: str, repl: str) -> str:
-        return self._replace(s, lambda m: repl)
+        r = _enc(repl)
+        return self._replace(s, lambda m, b: r)
 
     def replace_all_string(self, s: str, template: str) -> str:
-        return self._replace(s, lambda m: self.expand(template, m))
+        t = _enc(template)
+        return self._replace(s, lambda m, b: self.expand(t, m))
 
-    def expand(self, template: str, m: re.Match[str]) -> str:
-        out: list[str] = []
+    def expand(self, template: bytes, m: Any) -> bytes:
+        """regexp.expand: $1, ${1}, $name, ${name}, $$."""
+        out: list[bytes] = []
         i = 0
         n = len(template)
+        ngroups = len(self.names)
         while i < n:
-            j = template.find("$", i)
+            j = template.find(b"$", i)
             if j < 0:
                 out.append(template[i:])
                 break
             out.append(template[i:j])
             i = j + 1
-            if i < n and template[i] == "$":
-                out.append("$")
+            if i < n and template[i] == 0x24:  # $$
+                out.append(b"$")
                 i += 1
                 continue
-            brace = i < n and template[i] == "{"
+            brace = i < n and template[i] == 0x7B  # {
             k = i + 1 if brace else i
             e = k
             while e < n and (
-                template[e].isascii() and (template[e].isalnum() or template[e] == "_")
+                chr(template[e]).isascii() and (chr(template[e]).isalnum() or template[e] == 0x5F)
             ):
                 e += 1
-            if e == k or (brace and (e >= n or template[e] != "}")):
-                out.append("$")
+            if e == k or (brace and (e >= n or template[e] != 0x7D)):
+                out.append(b"$")
                 continue
-            name = template[k:e]
+            name = template[k:e].decode("ascii")
             i = e + 1 if brace else e
             if name.isdigit():
                 num = int(name)
-                if num <= len(self.names) and num < 100000000:
-                    g = m.group(num)
-                    out.append(g or "")
+                if num <= ngroups and num < 100000000:
+                    out.append(m.group(num) or b"")
                 continue
             for gi, gname in enumerate(self.names, 1):
                 if gname == name:
-                    out.append(m.group(gi) or "")
+                    out.append(m.group(gi) or b"")
                     break
-        return "".join(out)
+        return b"".join(out)
+
+
+def _unicode_escape(expr: str, i: int) -> tuple[Any, bool, int]:
+    """At ``\\p``/``\\P`` (already validated): (ranges, negated, end index)."""
+    neg = expr[i + 1] == "P"
+    if expr[i + 2] == "{":
+        end = expr.index("}", i + 3)
+        name, nxt = expr[i + 3 : end], end + 1
+    else:
+        name, nxt = expr[i + 2], i + 3
+    if name.startswith("^"):
+        neg, name = not neg, name[1:]
+    table = unicode_ranges(name)
+    assert table is not None
+    ranges, inverted = table
+    return ranges, neg != inverted, nxt
+
+
+def re2_syntax(expr: str) -> str:
+    """The RE2 (C++) pattern of a Go expression the parser accepted: the same
+    text, with each Unicode class escape spelled as explicit ranges (Go knows
+    names RE2 does not: ``\\p{Letter}``, ``\\p{greek}``, ``\\p{Cn}`` ...; and
+    its tables are the ones the parser checked against Helm's)."""
+    if "\\p" not in expr and "\\P" not in expr:
+        return expr
+    out: list[str] = []
+    i, n = 0, len(expr)
+    in_class = False
+    while i < n:
+        c = expr[i]
+        if c == "\\":
+            nxt = expr[i + 1] if i + 1 < n else ""
+            if nxt in ("p", "P"):
+                ranges, neg, i = _unicode_escape(expr, i)
+                if in_class:
+                    out.append(re2_class_body(complement(ranges) if neg else ranges))
+                else:
+                    out.append(("[^" if neg else "[") + re2_class_body(ranges) + "]")
+                continue
+            if nxt == "Q" and not in_class:
+                end = expr.find("\\E", i + 2)
+                end = n if end < 0 else end + 2
+                out.append(expr[i:end])
+                i = end
+                continue
+            out.append(expr[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "[" and expr.startswith("[:", i):
+                end = expr.find(":]", i + 2)
+                if end >= 0:
+                    out.append(expr[i : end + 2])
+                    i = end + 2
+                    continue
+            if c == "]":
+                in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            j = i + 1
+            if j < n and expr[j] == "^":
+                j += 1
+            if j < n and expr[j] == "]":
+                j += 1  # a leading ] is a literal
+            out.append(expr[i:j])
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=512)
 def compile_re2(expr: str) -> GoRegexp:
-    """regexp.Compile; raises RegexpError with Go's text."""
+    """regexp.Compile; raises RegexpError with Go's text. Go's syntax is checked
+    (and Go's errors given) by the parser here; matching is RE2's."""
     p = _Parser(expr)
-    py = p.parse()
+    p.parse()
     try:
-        pat = re.compile(py)
-    except re.error as e:  # pragma: no cover - translation bug guard
-        raise RegexpError(f"error parsing regexp: {e}") from None
-    return GoRegexp(expr, pat, p.names)
+        prog = re2.compile(_enc(re2_syntax(expr)), _RE2_OPTIONS)
+    except re2.error:
+        raise RegexpError(f"error parsing regexp: expression too large: `{expr}`") from None
+    return GoRegexp(expr, prog, p.names)
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 64 << 20  # Go compiles programs well past RE2's default 8 MiB
 
 
 def must_compile(expr: str) -> GoRegexp:

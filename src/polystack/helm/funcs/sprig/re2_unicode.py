@@ -27,7 +27,14 @@ import functools
 import sys
 import unicodedata
 
-__all__ = ["canonical_name", "unicode_class", "class_body"]
+__all__ = [
+    "canonical_name",
+    "unicode_class",
+    "unicode_ranges",
+    "class_body",
+    "complement",
+    "re2_class_body",
+]
 
 ANY = "\\x00-\\U0010ffff"
 
@@ -110,9 +117,12 @@ def class_body(ranges: list[tuple[int, int]]) -> str:
     return "".join(_lit(a) if a == b else f"{_lit(a)}-{_lit(b)}" for a, b in ranges)
 
 
+Ranges = tuple[tuple[int, int], ...]
+
+
 @functools.lru_cache(maxsize=64)
-def _category(cat: str) -> str:
-    """Class body of a general category (``L``, ``Lu``, ``LC``, ``Cn`` ...)."""
+def _category(cat: str) -> Ranges:
+    """Code point ranges of a general category (``L``, ``Lu``, ``LC``, ``Cn`` ...)."""
     if cat == "LC":
         want = frozenset({"Lu", "Ll", "Lt"})
     elif len(cat) == 2:
@@ -133,28 +143,29 @@ def _category(cat: str) -> str:
             prev = cp
     if start >= 0:
         ranges.append((start, prev))
-    return class_body(ranges)
+    return tuple(ranges)
 
 
 @functools.lru_cache(maxsize=64)
-def _script(name: str) -> str:
-    """Class body of a script (``Greek``, ``Han`` ...) from the regex package's tables."""
+def _script(name: str) -> Ranges:
+    """Code point ranges of a script (``Greek``, ``Han`` ...) from the regex package."""
     import regex  # Unicode script data (Python's unicodedata has none)
 
     every = "".join(map(chr, range(sys.maxunicode + 1)))
     pat = regex.compile(r"\p{Script=" + name + "}+")
-    return class_body([(m.start(), m.end() - 1) for m in pat.finditer(every)])
+    return tuple((m.start(), m.end() - 1) for m in pat.finditer(every))
 
 
-def unicode_class(name: str) -> tuple[str, bool] | None:
-    """regexp/syntax unicodeTable: (class body, negated) for a ``\\p`` name, or None."""
+def unicode_ranges(name: str) -> tuple[Ranges, bool] | None:
+    """regexp/syntax unicodeTable: (code point ranges, negated) for a ``\\p`` name,
+    or None when Go knows no class of that name."""
     canon = canonical_name(name)
     if canon == "Any":
-        return ANY, False
+        return ((0, sys.maxunicode),), False
     if canon == "Assigned":
         return _category("Cn"), True
     if canon == "Ascii":
-        return "\\x00-\\x7f", False
+        return ((0, 0x7F),), False
     if canon == "Lc":
         return _category("LC"), False
     if canon in CATEGORIES:
@@ -165,3 +176,29 @@ def unicode_class(name: str) -> tuple[str, bool] | None:
     if alias is not None:
         return _category(alias), False
     return None
+
+
+def unicode_class(name: str) -> tuple[str, bool] | None:
+    """(Python ``re`` class body, negated) for a ``\\p`` name, or None."""
+    table = unicode_ranges(name)
+    if table is None:
+        return None
+    return class_body(list(table[0])), table[1]
+
+
+def complement(ranges: Ranges) -> Ranges:
+    """The code points (0 .. U+10FFFF) not in the sorted ``ranges``."""
+    out: list[tuple[int, int]] = []
+    nxt = 0
+    for a, b in ranges:
+        if a > nxt:
+            out.append((nxt, a - 1))
+        nxt = b + 1
+    if nxt <= sys.maxunicode:
+        out.append((nxt, sys.maxunicode))
+    return tuple(out)
+
+
+def re2_class_body(ranges: Ranges) -> str:
+    """An RE2 class body (no brackets) for inclusive code point ranges."""
+    return "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
