@@ -1,4 +1,4 @@
-# polystack — the two set-up commands: `make run` and `make test`.
+# polystack — the two set-up commands: `make run` (flags: make run ARGS="--redis-port 7000") and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -21,7 +21,7 @@ $(TSTAMP): pyproject.toml | $(PY)
 	touch $(STAMP) $@
 
 run: $(STAMP)
-	$(VENV)/bin/polystack serve
+	$(VENV)/bin/polystack serve $(ARGS)
 
 test: $(TSTAMP)
 	bash scripts/install-test-deps

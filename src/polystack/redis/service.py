@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import logging
-import time
-from pathlib import Path
+import os
+import secrets
 from typing import TYPE_CHECKING, Any
 
+from polystack.redis import metrics as redis_metrics
 from polystack.redis import persist
-from polystack.redis.commands import table  # noqa: F401  (registers every command)
-from polystack.redis.session import SLOW_PUBSUB, Client, encode_log_batch
+from polystack.redis.commands.table import COMMANDS
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
+from polystack.redis.limits import OutputLimit, format_output_limits, parse_output_limits
+from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
-from polystack.runtime.clock import Clock
-from polystack.runtime.log import Journal, RecordLog
-from polystack.runtime.server import ListenerSpec, Service
+from polystack.runtime.journal import Journal
+from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
 if TYPE_CHECKING:
-    from polystack.config import Config
     from polystack.runtime.connection import Peer
+    from polystack.runtime.log import RecordLog
 
 log = logging.getLogger(__name__)
-
-REDIS_VERSION = "7.0.15"
 
 
 class NullPeer:
@@ -31,11 +31,24 @@ class NullPeer:
     peername = None
     sockname = None
     closed = False
+    pending_output = 0
 
     def write(self, data: bytes) -> None:
         pass
 
+    def write_stateless(self, data: bytes) -> None:
+        pass
+
     def write_after(self, log: Any, data: bytes) -> None:
+        pass
+
+    def output_room(self) -> int:
+        return 1 << 62
+
+    def output_full(self, extra: int = 0) -> bool:
+        return False
+
+    def set_output_limits(self, hard: int, soft: int = 0, soft_seconds: float = 0) -> None:
         pass
 
     def close(self) -> None:
@@ -48,15 +61,14 @@ class NullPeer:
 class RedisService(Service):
     name = "redis"
 
-    def __init__(self, config: Config, data_dir: Path, clock: Clock) -> None:
-        super().__init__(config, data_dir, clock)
-        self.root_config = config
-        self.config = config.redis
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(ctx)
+        self.bind = ctx.bind
         self.keyspace = Keyspace(self.config.databases)
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
-        self.start_time = clock.time()
-        self.lastsave = int(clock.time())
+        self.start_time = self.clock.time()
+        self.lastsave = int(self.clock.time())
         self.last_bgsave_status = "ok"
         self.rdb_changes_since_last_save = 0
         self.aof_base_size = 0
@@ -86,6 +98,17 @@ class RedisService(Service):
         self._save_timer: Any = None
         self.last_bgsave_time = -1
         self.last_save_duration = -1
+        # -MISCONF while the log cannot be written (aof_last_write_status:err)
+        self.aof_write_error: str = ""
+        self.output_limits: dict[str, OutputLimit] = parse_output_limits(
+            self.config.client_output_buffer_limit
+        )
+        ctx.logs.subscribe_failures(self._on_log_failure)
+        redis_metrics.register_service(self, COMMANDS)
+
+    def request_server_stop(self) -> None:
+        """SHUTDOWN: ask the whole process to shut down gracefully."""
+        self.ctx.request_stop("SHUTDOWN")
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
@@ -101,33 +124,49 @@ class RedisService(Service):
         ]
 
     def new_client(self, peer: Peer) -> Client:
-        return Client(self, peer)
+        client = Client(self, peer)
+        if self.aof_write_error:
+            client.slow |= SLOW_MISCONF
+        self.apply_output_limits(client)
+        return client
 
-    async def start(self) -> None:
-        self.recover()
+    async def recover(self) -> None:
+        self.recover_data()
+
+    def start(self) -> None:
         self._schedule_cron()
         self._schedule_stats_sampler()
 
+    def shutdown(self, reason: str) -> None:
+        for timer in (self._cron, self._sampler):
+            if timer is not None:
+                timer.cancel()
+        self._cron = self._sampler = None
+
     async def stop(self) -> None:
-        if self._cron is not None:
-            self._cron.cancel()
-            self._cron = None
-        if self._sampler is not None:
-            self._sampler.cancel()
-            self._sampler = None
+        self.shutdown("stop")
         if self.journal is not None:
             self.journal.close()
 
     def status(self) -> dict:
         return {"keys": sum(len(db) for db in self.keyspace.dbs), "clients": len(self.clients)}
 
+    def reset_for_test(self) -> None:
+        """The pytest fixture's reset: an empty dataset."""
+        self.flushall()
+
     # -- persistence ---------------------------------------------------------
-    def recover(self) -> None:
+    def _open_journal(self) -> Journal:
+        return self.ctx.logs.journal(
+            self.data_dir, self.config.appendfsync, "appendonly", barrier=True
+        )
+
+    def recover_data(self) -> None:
         if not self.config.appendonly:
             return
-        self.journal = Journal(self.data_dir, fsync=self.config.appendfsync, name="appendonly")
+        self.journal = self._open_journal()
         self.loading = True
-        started = time.perf_counter()
+        started = self.clock.monotonic()
         snap, records = self.journal.open()
         keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
         client = Client(self, NullPeer())  # type: ignore[arg-type]
@@ -141,33 +180,84 @@ class RedisService(Service):
                 "redis: loaded %d keys from the snapshot and replayed %d commands in %.3f s",
                 keys,
                 commands,
-                time.perf_counter() - started,
+                self.clock.monotonic() - started,
             )
 
-    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> RecordLog | None:
-        """Append a batch of write commands; returns the log when replies must wait for its fsync."""
+    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> None:
+        """Append a batch of write commands.  Replies need no special handling: under
+        ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
+        otherwise every reply goes out after the record's write()."""
         self.rdb_changes_since_last_save += len(entries)
         journal = self.journal
-        if journal is None:
-            return None
-        journal.append(encode_log_batch(entries))
-        return journal.log if journal.policy == "always" else None
+        if journal is not None:
+            journal.append(encode_log_batch(entries))
 
-    def save(self) -> None:
-        """Write a snapshot of every database and start a fresh log (SAVE, BGSAVE, BGREWRITEAOF)."""
-        payload = persist.dump_keyspace(self.keyspace)
-        if self.journal is not None:
-            self.journal.compact(payload)
-            self.aof_base_size = self.journal.log.size
+    def save(self, background: bool = False) -> None:
+        """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
+        BGREWRITEAOF with ``background``: the file writes and fsyncs then run off the loop)."""
+        chunks = persist.dump_keyspace(self.keyspace)
+        journal = self.journal
+        if journal is not None:
+            if background:
+                if journal.compacting:
+                    return
+                fut = journal.compact_in_background(chunks)
+                fut.add_done_callback(self._background_saved)
+            else:
+                journal.compact(chunks)
+            self.aof_base_size = journal.log.size
         self.lastsave = int(self.clock.time())
         self.rdb_changes_since_last_save = 0
         self.aof_rewrites += 1
+
+    def _background_saved(self, fut: Any) -> None:
+        exc = fut.exception()
+        self.last_bgsave_status = "ok" if exc is None else "err"
+        if exc is not None:
+            log.error("redis: background save failed: %s", exc)
 
     def flushall(self) -> None:
         """Empty every database (used by the test fixtures; logged like FLUSHALL)."""
         self.keyspace.flushall()
         if self.journal is not None:
             self.journal.append(encode_log_batch([(0, [b"FLUSHALL"])]))
+
+    def _on_log_failure(self, rlog: RecordLog, error: OSError | None) -> None:
+        """A log write or fsync failed (or works again): refuse writes with -MISCONF
+        meanwhile, as Redis does after a failed AOF write."""
+        if error is not None:
+            self.aof_write_error = os.strerror(error.errno) if error.errno else str(error)
+            for c in self.clients.values():
+                c.slow |= SLOW_MISCONF
+            log.warning(
+                "redis: refusing writes until the log can be written again (%s)",
+                self.aof_write_error,
+            )
+        elif not self.ctx.logs.failed:
+            self.aof_write_error = ""
+            for c in self.clients.values():
+                c.slow &= ~SLOW_MISCONF
+            log.warning("redis: AOF write error looks solved, Redis can write again.")
+
+    def health(self) -> list[str]:
+        if self.aof_write_error:
+            return [f"Errors writing to the AOF file: {self.aof_write_error}"]
+        return []
+
+    # -- output buffer limits ---------------------------------------------------
+    def apply_output_limits(self, client: Client) -> None:
+        """The client-output-buffer-limit of the client's class (pubsub while subscribed)."""
+        cls = "pubsub" if client.slow & SLOW_PUBSUB else "normal"
+        limit = self.output_limits.get(cls)
+        if limit is not None:
+            client.peer.set_output_limits(limit.hard, limit.soft, limit.soft_seconds)
+
+    def set_output_limits(self, limits: dict[str, OutputLimit]) -> None:
+        """CONFIG SET client-output-buffer-limit: classes not named keep their limits."""
+        self.output_limits.update(limits)
+        self.config.client_output_buffer_limit = format_output_limits(self.output_limits)
+        for c in self.clients.values():
+            self.apply_output_limits(c)
 
     # -- periodic work -------------------------------------------------------
     def _schedule_cron(self) -> None:
@@ -178,7 +268,7 @@ class RedisService(Service):
         try:
             if self.active_expire:  # DEBUG SET-ACTIVE-EXPIRE 0 turns this off
                 self.keyspace.active_expire_cycle(
-                    self.clock.time_ms(), budget_s=0.25 / self.config.hz
+                    self.clock.time_ms(), 0.25 / self.config.hz, self.clock.monotonic
                 )
             self._maybe_rewrite()
             if self.config.timeout:
@@ -189,7 +279,7 @@ class RedisService(Service):
 
     def _maybe_rewrite(self) -> None:
         j = self.journal
-        if j is None or not self.config.auto_aof_rewrite_percentage:
+        if j is None or not self.config.auto_aof_rewrite_percentage or j.compacting:
             return
         size = j.log.size
         if size < self.config.auto_aof_rewrite_min_size:
@@ -197,7 +287,7 @@ class RedisService(Service):
         base = self.aof_base_size or 1
         if (size - base) * 100 // base >= self.config.auto_aof_rewrite_percentage:
             log.info("redis: log grew to %d bytes; rewriting it behind a snapshot", size)
-            self.save()
+            self.save(background=True)
 
     def _close_idle_clients(self) -> None:
         now = self.clock.time()
@@ -213,27 +303,16 @@ class RedisService(Service):
     def set_appendfsync(self, policy: str) -> None:
         """Switch the log's fsync policy now (CONFIG SET appendfsync)."""
         self.config.appendfsync = policy
-        journal = self.journal
-        if journal is None:
-            return
-        journal.policy = policy
-        rlog = journal.log
-        if rlog.policy == policy:
-            return
-        rlog.flush(sync=True)  # settle what was written under the old policy
-        rlog.policy = policy
-        timer = getattr(rlog, "_everysec", None)
-        if policy != "everysec" and timer is not None:
-            timer.cancel()
-            rlog._everysec = None
-        elif policy == "everysec" and timer is None and getattr(rlog, "_loop", None) is not None:
-            rlog._everysec = rlog._loop.call_later(1.0, rlog._everysec_tick)
+        if self.journal is not None:
+            self.journal.set_policy(policy)
 
     def set_appendonly(self, on: bool) -> None:
         """Start logging (writing a snapshot of the current data first) or stop it."""
         if on and self.journal is None:
-            journal = Journal(self.data_dir, fsync=self.config.appendfsync, name="appendonly")
-            journal.open()  # whatever an older run left is superseded by the snapshot below
+            journal = self._open_journal()
+            _, records = journal.open()
+            for _ in records:  # whatever an older run left is superseded by the snapshot below
+                pass
             self.journal = journal
             self.config.appendonly = True
             self.save()
@@ -244,8 +323,6 @@ class RedisService(Service):
 
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
-        from polystack.redis.commands import COMMANDS
-
         calls = failed = rejected = 0
         for cmd in COMMANDS.values():
             calls += cmd.calls
@@ -259,8 +336,6 @@ class RedisService(Service):
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero the counters INFO reports."""
-        from polystack.redis.commands import COMMANDS
-
         for cmd in COMMANDS.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
@@ -316,7 +391,7 @@ class RedisService(Service):
             if changes >= needed and elapsed >= seconds:
                 log.info("redis: %d changes in %d seconds; saving", changes, int(elapsed))
                 try:
-                    self.save()
+                    self.save(background=True)
                     self.last_bgsave_status = "ok"
                 except OSError:
                     log.exception("redis: background save failed")
@@ -325,6 +400,4 @@ class RedisService(Service):
 
 
 def _run_id() -> str:
-    import secrets
-
     return secrets.token_hex(20)

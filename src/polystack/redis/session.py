@@ -3,17 +3,20 @@ command table, run them, encode the replies, and hand writes to the log."""
 
 from __future__ import annotations
 
+import logging
 import marshal
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import wire
-from polystack.redis.commands import COMMANDS, DISPATCH, Command
+from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
+from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
-    from polystack.redis.service import RedisService
     from polystack.runtime.connection import Peer
+
+log = logging.getLogger(__name__)
 
 _encode = wire.encode
 _COMMANDS_get = COMMANDS.get
@@ -22,17 +25,21 @@ _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 
-# Flags on a client that send it off the fast path (auth needed, MULTI, subscribed ...).
-SLOW_AUTH = 1
-SLOW_MULTI = 2
-SLOW_PUBSUB = 4
-SLOW_CLOSING = 8
+__all__ = [
+    "SLOW_AUTH",
+    "SLOW_CLOSING",
+    "SLOW_MISCONF",
+    "SLOW_MULTI",
+    "SLOW_PUBSUB",
+    "Client",
+    "encode_log_batch",
+]
 
 
 class Client:
     """A connected client: its database, protocol version, name and state."""
 
-    def __init__(self, server: RedisService, peer: Peer) -> None:
+    def __init__(self, server: Any, peer: Peer) -> None:
         self.server = server
         self.peer = peer
         self.id = peer.id
@@ -53,6 +60,9 @@ class Client:
         self.multi: list[list[bytes]] | None = None
         self._out: list[bytes] = []
         self._log: list[tuple[int, list[bytes]]] = []
+        # Requests parsed but not run because the connection's output is full (flow control).
+        self._pending: list[list[bytes]] | None = None
+        self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
         self.ks = server.keyspace
@@ -67,6 +77,9 @@ class Client:
         except wire.ProtocolError as e:
             requests = e.requests
             error = e
+        if self._pending is not None:
+            requests = self._pending + requests
+            self._pending = None
         if requests:
             try:
                 self._run(requests)
@@ -88,21 +101,32 @@ class Client:
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
 
+    def resume_writing(self) -> None:
+        """The output drained: run the requests held back while it was full."""
+        if self._pending is not None:
+            self.feed(b"")
+
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
         out = self._out
         if self._log:
-            log = self.server.log_commands(self._log)
+            self.server.log_commands(self._log)  # the log orders the replies (see write)
             self._log = []
+            self._misconf_replies = 0
             if out:
-                data = b"".join(out) if len(out) > 1 else out[0]
+                self.peer.write(b"".join(out) if len(out) > 1 else out[0])
                 out.clear()
-                if log is not None:
-                    self.peer.write_after(log, data)
+        elif out:
+            data = b"".join(out) if len(out) > 1 else out[0]
+            if self._misconf_replies:
+                # Only -MISCONF errors: they reveal nothing, so no barrier holds them.
+                if self._misconf_replies == len(out):
+                    self.peer.write_stateless(data)
                 else:
                     self.peer.write(data)
-        elif out:
-            self.peer.write(b"".join(out) if len(out) > 1 else out[0])
+                self._misconf_replies = 0
+            else:
+                self.peer.write(data)
             out.clear()
 
     def push(self, value: Any) -> None:
@@ -117,7 +141,10 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        for argv in requests:
+        budget = self.peer.output_room()
+        produced = 0
+        it = iter(requests)
+        for argv in it:
             if self.slow:
                 self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
                 continue
@@ -150,8 +177,15 @@ class Client:
                     out.append(b"+OK\r\n")
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                elif type(reply) is int:
+                    out.append(b":%d\r\n" % reply)
                 else:
+                    start = len(out)
                     _encode(reply, self.resp3, out)
+                    # Stop before building more once the output is full (flow control).
+                    produced += sum(map(len, out[start:]))
+                    if produced >= budget and self.peer.output_full(produced):
+                        self._pending = list(it)  # drains ``it``: the loop ends here
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
@@ -230,7 +264,32 @@ class Client:
             cmd.rejected_calls += 1
             self._count_error("NOAUTH")
             return
+        if self.slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
+            error = self.server.aof_write_error
+            if error:
+                out.append(b"-MISCONF Errors writing to the AOF file: %s\r\n" % error.encode())
+                self._misconf_replies += 1
+                cmd.rejected_calls += 1
+                self._count_error("MISCONF")
+                return
         self._call(cmd, argv)
+
+    def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
+        """Run a command read back from the log (no reply); False when it is unknown."""
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is None:
+            log.warning("log names an unknown command %r; skipped", argv[0])
+            return False
+        if cmd.subcommands and len(argv) > 1:
+            cmd = cmd.subcommands.get(argv[1].lower(), cmd)
+        if self.db_id != db_id:
+            self.select(db_id)
+        try:
+            cmd.handler(self, argv)
+        except Exception as e:  # a logged command that fails now must not stop recovery
+            log.warning("replaying %s failed: %s", argv[0], e)
+        self.propagate = None
+        return True
 
     # -- state changes commands make -------------------------------------
     def select(self, db_id: int) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 TYPE_NAMES: dict[type, str] = {bytes: "string"}
@@ -20,10 +22,27 @@ def type_name(value: Any) -> str:
     return TYPE_NAMES.get(type(value), "none")
 
 
+@dataclass(slots=True)
+class EncodingLimits:
+    """The thresholds that choose a value's encoding (CONFIG SET hash-max-listpack-entries
+    and friends); the keyspace's, as Redis keeps them in ``server``."""
+
+    hash_max_listpack_entries: int = 512
+    hash_max_listpack_value: int = 64
+    set_max_intset_entries: int = 512
+    zset_max_listpack_entries: int = 128
+    zset_max_listpack_value: int = 64
+    list_max_listpack_size: int = -2
+    list_compress_depth: int = 0
+    stream_node_max_bytes: int = 4096
+    stream_node_max_entries: int = 100
+    packed_threshold: int = 1 << 30  # DEBUG QUICKLIST-PACKED-THRESHOLD
+
+
 class Database:
     """One numbered database (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys")
+    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys")
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -32,6 +51,8 @@ class Database:
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); stale entries skipped
         self.lru: dict[bytes, int] = {}  # key -> last access (LRU clock seconds)
         self.expired_keys = 0
+        # key -> clients blocked on it, in arrival order (db->blocking_keys)
+        self.blocking_keys: dict[bytes, list[Any]] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -95,19 +116,22 @@ class Database:
         self.lru = {}
         return n
 
-    def expire_due(self, now_ms: int, budget_s: float) -> int:
-        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds."""
+    def expire_due(
+        self, now_ms: int, budget_s: float, monotonic: Callable[[], float] = time.perf_counter
+    ) -> int:
+        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds of
+        ``monotonic`` (the server's clock)."""
         heap = self.heap
         expires = self.expires
         removed = 0
-        stop = time.perf_counter() + budget_s
+        stop = monotonic() + budget_s
         while heap and heap[0][0] <= now_ms:
             when, key = heapq.heappop(heap)
             if expires.get(key) == when:
                 self.delete(key)
                 self.expired_keys += 1
                 removed += 1
-                if removed % 64 == 0 and time.perf_counter() > stop:
+                if removed % 64 == 0 and monotonic() > stop:
                     break
         return removed
 
@@ -126,6 +150,16 @@ class Keyspace:
         self.dirty = 0  # changes since the last snapshot
         self.keyspace_hits = 0
         self.keyspace_misses = 0
+        self.limits = EncodingLimits()
+        # Keys that got a value while clients were blocked on them (server.ready_keys): the
+        # session serves those clients after the command that made them ready (or after the
+        # whole MULTI/EXEC or script).
+        self.ready_keys: list[tuple[Database, bytes]] = []
+        # Hooks the pub/sub, WATCH and tracking features install; the data-structure commands
+        # call them through polystack.redis.notify.
+        self.notify_classes = 0  # notify-keyspace-events classes that are on
+        self.event_sink: Any = None  # fn(class, event: bytes, key, db_id)
+        self.modified_sink: Any = None  # fn(db, key): signalModifiedKey (WATCH, tracking)
 
     @property
     def expired_keys(self) -> int:
@@ -134,6 +168,13 @@ class Keyspace:
     def flushall(self) -> int:
         return sum(db.clear() for db in self.dbs)
 
+    def signal_key_as_ready(self, db: Database, key: bytes) -> None:
+        """signalKeyAsReady: a client blocked on ``key`` may be served now."""
+        if key in db.blocking_keys:
+            entry = (db, key)
+            if entry not in self.ready_keys:
+                self.ready_keys.append(entry)
+
     def swap(self, a: int, b: int) -> None:
         da, db_ = self.dbs[a], self.dbs[b]
         da.data, db_.data = db_.data, da.data
@@ -141,9 +182,14 @@ class Keyspace:
         da.heap, db_.heap = db_.heap, da.heap
         da.lru, db_.lru = db_.lru, da.lru
 
-    def active_expire_cycle(self, now_ms: int, budget_s: float = 0.025) -> int:
+    def active_expire_cycle(
+        self,
+        now_ms: int,
+        budget_s: float = 0.025,
+        monotonic: Callable[[], float] = time.perf_counter,
+    ) -> int:
         removed = 0
         for db in self.dbs:
             if db.heap:
-                removed += db.expire_due(now_ms, budget_s)
+                removed += db.expire_due(now_ms, budget_s, monotonic)
         return removed

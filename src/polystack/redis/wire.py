@@ -73,14 +73,15 @@ class ProtocolError(Exception):
 
 
 def format_double(value: float) -> bytes:
-    """Redis's %.17g formatting of doubles, as used for replies and INCRBYFLOAT."""
-    if math.isinf(value):
-        return b"inf" if value > 0 else b"-inf"
-    if math.isnan(value):
+    """addReplyDouble's text: C's %.17g ("-0" for negative zero), "inf"/"-inf"."""
+    if value != value:
         return b"nan"
-    if value == int(value) and abs(value) < 1e17:
-        return b"%d" % int(value)
-    return (b"%.17g" % value).replace(b"e+", b"e+")
+    if value in (_INF, -_INF):
+        return b"inf" if value > 0 else b"-inf"
+    return b"%.17g" % value
+
+
+_INF = float("inf")
 
 
 def format_human_double(value: float) -> bytes:
@@ -165,6 +166,25 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
         out.append(b":%d\r\n" % value)
     else:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
+
+
+def bulk_array(items: list[bytes]) -> Raw:
+    """An array of bulk strings, encoded at once (the same in RESP2 and RESP3)."""
+    return Raw(
+        b"*%d\r\n%b" % (len(items), b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    )
+
+
+def bulk_map(items: list[bytes], resp3: bool) -> Raw:
+    """Field/value pairs (flattened) as a RESP3 map, or a flat array in RESP2."""
+    head = b"%%%d\r\n" % (len(items) // 2) if resp3 else b"*%d\r\n" % len(items)
+    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+
+
+def bulk_set(items: list[bytes], resp3: bool) -> Raw:
+    """Bulk strings as a RESP3 set (in this order), or an array in RESP2."""
+    head = b"~%d\r\n" % len(items) if resp3 else b"*%d\r\n" % len(items)
+    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
 
 
 def encode_one(value: Any, resp3: bool = False) -> bytes:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from polystack.redis import argspec
+
 Handler = Callable[[Any, list[bytes]], Any]
 
 COMMANDS: dict[bytes, Command] = {}
@@ -44,6 +46,11 @@ class Command:
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     arguments: tuple[dict, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()
+    doc_flags: tuple[str, ...] = ()
+    deprecated_since: str = ""
+    replaced_by: str = ""
+    key_specs: tuple[tuple, ...] | None = None
     write: bool = False
     noauth: bool = False
     getkeys: Callable[[list[bytes]], list[int]] | None = None
@@ -118,10 +125,18 @@ def command(
     acl: tuple[str, ...] = (),
     tips: tuple[str, ...] = (),
     parent: str | None = None,
-    arguments: tuple[dict, ...] = (),
+    arguments: tuple[dict, ...] | str = (),
     getkeys: Callable[[list[bytes]], list[int]] | None = None,
+    history: tuple[tuple[str, str], ...] = (),
+    deprecated: tuple[str, str] | None = None,
+    specs: tuple[tuple, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``)."""
+    """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``).
+
+    ``arguments`` may be given in :mod:`polystack.redis.argspec` notation; ``deprecated``
+    is (deprecated_since, replaced_by); ``specs`` the key specifications (see keyspecs.py)."""
+    if isinstance(arguments, str):
+        arguments = argspec.parse(arguments)
 
     def register(handler: Handler) -> Handler:
         fl = frozenset(flags.split())
@@ -140,6 +155,11 @@ def command(
             acl_categories=_categories(fl, group, acl),
             tips=tips,
             arguments=arguments,
+            history=history,
+            doc_flags=("deprecated",) if deprecated else (),
+            deprecated_since=deprecated[0] if deprecated else "",
+            replaced_by=deprecated[1] if deprecated else "",
+            key_specs=specs,
             write="write" in fl,
             noauth="no_auth" in fl,
             getkeys=getkeys,

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.args import parse_int
 from polystack.redis.commands import COMMANDS, command, container
+from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, err
-from polystack.redis.wire import OK, Simple, Verbatim
+from polystack.redis.flags import SLOW_PUBSUB
+from polystack.redis.wire import OK, Verbatim
 
 SUBCOMMAND_FLAGS = "noscript loading stale"
 ADMIN_FLAGS = "admin noscript loading stale"
@@ -24,20 +27,13 @@ _CLIENT_TYPES = {
 _CLIENT_TYPES[b"pubsub"] = "pubsub"
 
 
-def help_reply(name: str, lines: list[str]) -> list[Simple]:
-    """Redis's addReplyHelp: a title line, the subcommand lines, then HELP."""
-    out = [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines]
-    out += ["HELP", "    Prints this help."]
-    return [Simple(line.encode()) for line in out]
-
-
 def valid_attribute(value: bytes) -> bool:
     """A client name or library attribute: printable ASCII without spaces."""
     return all(0x21 <= c <= 0x7E for c in value)
 
 
 def client_type(client: Any) -> str:
-    return "pubsub" if client.slow & 4 else "normal"
+    return "pubsub" if client.slow & SLOW_PUBSUB else "normal"
 
 
 def _addr(sock: Any) -> str:
@@ -72,7 +68,7 @@ def _flags(client: Any) -> str:
     flags = ""
     if client.multi is not None:
         flags += "x"
-    if client.slow & 4:
+    if client.slow & SLOW_PUBSUB:
         flags += "P"
     if client.no_evict:
         flags += "e"
@@ -233,12 +229,10 @@ def client_list(client: Any, argv: list[bytes]) -> Any:
             raise err(f"Unknown client type '{argv[3].decode('utf-8', 'replace')}'")
         clients = [c for c in clients if client_type(c) == kind]
     elif len(argv) > 3 and argv[2].lower() == b"id":
-        from polystack.redis.commands.connection import parse_long
-
         ids = []
         for a in argv[3:]:
             try:
-                ids.append(parse_long(a))
+                ids.append(parse_int(a))
             except Exception:
                 raise err("Invalid client ID") from None
         by_id = client.server.clients

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from polystack.redis.commands import command, container
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.limits import format_output_limits, parse_output_limits
 from polystack.redis.wire import OK
 
 log = logging.getLogger(__name__)
@@ -270,16 +271,31 @@ def _set_port(server: Any, port: int) -> None:
 
 
 def _get_bind(server: Any) -> bytes:
-    return server.root_config.bind.encode()
+    return server.bind.encode()
 
 
 def _set_bind(server: Any, value: bytes) -> None:
-    if value.decode("latin-1").split() != server.root_config.bind.split():
+    if value.decode("latin-1").split() != server.bind.split():
         raise InvalidValue("Failed to bind to specified addresses.")
 
 
 def _get_dir(server: Any) -> bytes:
     return os.fsencode(os.path.abspath(server.data_dir))
+
+
+def _parse_output_limits(value: bytes) -> Any:
+    try:
+        return parse_output_limits(value.decode("latin-1"))
+    except ValueError as e:
+        raise InvalidValue(str(e)) from None
+
+
+def _get_output_limits(server: Any) -> bytes:
+    return format_output_limits(server.output_limits).encode()
+
+
+def _set_output_limits(server: Any, limits: Any) -> None:
+    server.set_output_limits(limits)
 
 
 def _extra_int(name: str, default: int) -> tuple[Callable, Callable]:
@@ -292,8 +308,66 @@ def _extra_int(name: str, default: int) -> tuple[Callable, Callable]:
     return get, set_
 
 
+def _limit(name: str) -> tuple[Callable, Callable]:
+    """A value-encoding threshold, kept in the keyspace's EncodingLimits."""
+
+    def get(server: Any) -> bytes:
+        return b"%d" % getattr(server.keyspace.limits, name)
+
+    def set_(server: Any, value: int) -> None:
+        setattr(server.keyspace.limits, name, value)
+
+    return get, set_
+
+
+_LONG_MAX = _LLONG_MAX
+
+
+def _encoding_params() -> list[Param]:
+    """The *-max-listpack-*, set-max-intset-entries, list and stream node parameters."""
+    return [
+        Param(
+            "hash-max-listpack-entries",
+            integer(0, _LONG_MAX),
+            *_limit("hash_max_listpack_entries"),
+            aliases=("hash-max-ziplist-entries",),
+        ),
+        Param(
+            "hash-max-listpack-value",
+            memory(0, _LONG_MAX),
+            *_limit("hash_max_listpack_value"),
+            aliases=("hash-max-ziplist-value",),
+        ),
+        Param("set-max-intset-entries", integer(0, _LONG_MAX), *_limit("set_max_intset_entries")),
+        Param(
+            "zset-max-listpack-entries",
+            integer(0, _LONG_MAX),
+            *_limit("zset_max_listpack_entries"),
+            aliases=("zset-max-ziplist-entries",),
+        ),
+        Param(
+            "zset-max-listpack-value",
+            memory(0, _LONG_MAX),
+            *_limit("zset_max_listpack_value"),
+            aliases=("zset-max-ziplist-value",),
+        ),
+        Param(
+            "list-max-listpack-size",
+            integer(-_INT_MAX - 1, _INT_MAX),
+            *_limit("list_max_listpack_size"),
+            aliases=("list-max-ziplist-size",),
+        ),
+        Param("list-compress-depth", integer(0, _INT_MAX), *_limit("list_compress_depth")),
+        Param("stream-node-max-bytes", memory(0, _LONG_MAX), *_limit("stream_node_max_bytes")),
+        Param(
+            "stream-node-max-entries", integer(0, _LLONG_MAX), *_limit("stream_node_max_entries")
+        ),
+    ]
+
+
 def _params() -> dict[str, Param]:
     p: list[Param] = [
+        *_encoding_params(),
         Param("maxmemory", memory(0, _LLONG_MAX), *_attr("maxmemory")),
         Param(
             "maxmemory-policy",
@@ -348,8 +422,18 @@ def _params() -> dict[str, Param]:
         Param(
             "auto-aof-rewrite-min-size", memory(0, _LLONG_MAX), *_attr("auto_aof_rewrite_min_size")
         ),
+        Param(
+            "client-output-buffer-limit",
+            _parse_output_limits,
+            _get_output_limits,
+            _set_output_limits,
+        ),
     ]
-    return {x.name: x for x in p}
+    out = {x.name: x for x in p}
+    for x in p:
+        for alias in x.aliases:
+            out[alias] = x
+    return out
 
 
 PARAMS = _params()
@@ -377,12 +461,12 @@ def set_params(server: Any, pairs: list[tuple[bytes, bytes]]) -> None:
             raise fail("can't set protected config")
         if param.set is None:
             raise fail("can't set immutable config")
-        if key in seen:
+        if param.name in seen:
             raise err(
                 "CONFIG SET failed (possibly related to argument "
                 f"'{name.decode('utf-8', 'replace')}') - duplicate parameter"
             )
-        seen.add(key)
+        seen.add(param.name)
         try:
             chosen.append((param, param.parse(value)))
         except InvalidValue as e:
@@ -413,8 +497,8 @@ def get_params(server: Any, patterns: list[bytes]) -> dict[bytes, bytes]:
         text = pat.decode("latin-1")
         if not any(c in text for c in "*?["):
             param = PARAMS.get(text.lower())
-            if param is not None and param.name not in done:
-                done.add(param.name)
+            if param is not None and text.lower() not in done:
+                done.add(text.lower())
                 out[pat] = param.get(server)
             continue
         for name, param in PARAMS.items():
@@ -493,6 +577,8 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
     path = os.path.join(server.data_dir, "redis.conf")
     lines = ["# Written by polystack's CONFIG REWRITE: the live Redis configuration.\n"]
     for name, param in PARAMS.items():
+        if name != param.name:  # an alias: written once, under the parameter's own name
+            continue
         value = param.get(server).decode("latin-1")
         if name == "save" and not value:
             value = '""'

@@ -4,39 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.redis.commands import client as _client  # noqa: F401  (registers CLIENT)
+from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import command
 from polystack.redis.commands.client import valid_attribute
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
+from polystack.redis.flags import SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import OK, PONG, Simple
 
 NO_AUTH_FLAGS = "noscript loading stale fast no_auth allow_busy"
 RESET = Simple(b"RESET")
-_MAX_INT = (1 << 31) - 1
-
-
-def parse_long(b: bytes, message: str = "value is not an integer or out of range") -> int:
-    """Redis's string2ll (strict: no spaces, no '+', no leading zeros), 64-bit range."""
-    body = b[1:] if b[:1] == b"-" else b
-    if (
-        not body
-        or len(b) > 20
-        or not body.isdigit()
-        or (body[0] == 0x30 and len(body) > 1)
-        or b == b"-0"
-    ):
-        raise err(message)
-    v = int(b)
-    if not -(1 << 63) <= v < (1 << 63):
-        raise err(message)
-    return v
-
-
-def parse_int32(b: bytes) -> int:
-    v = parse_long(b)
-    if not -_MAX_INT - 1 <= v <= _MAX_INT:
-        raise err(f"value is out of range, value must between {-_MAX_INT - 1} and {_MAX_INT}")
-    return v
 
 
 @command(
@@ -53,7 +30,7 @@ def parse_int32(b: bytes) -> int:
 def ping(client: Any, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         raise err("wrong number of arguments for 'ping' command")
-    if client.slow & 4 and not client.resp3:  # subscribed, RESP2: a pub/sub style reply
+    if client.slow & SLOW_PUBSUB and not client.resp3:  # subscribed, RESP2: a pub/sub style reply
         return [b"pong", argv[1] if len(argv) == 2 else b""]
     if len(argv) == 2:
         return argv[1]
@@ -155,7 +132,7 @@ def auth(client: Any, argv: list[bytes]) -> Any:
 def hello(client: Any, argv: list[bytes]) -> Any:
     ver = 0
     if len(argv) >= 2:
-        ver = parse_long(argv[1], "Protocol version is not an integer or out of range")
+        ver = parse_int(argv[1], "Protocol version is not an integer or out of range")
         if ver < 2 or ver > 3:
             raise RedisError("NOPROTO", "unsupported protocol version")
     credentials: tuple[bytes, bytes] | None = None
@@ -189,8 +166,6 @@ def hello(client: Any, argv: list[bytes]) -> Any:
         client.name = setname
     if ver:
         client.resp3 = ver == 3
-    from polystack.redis.service import REDIS_VERSION
-
     return {
         b"server": b"redis",
         b"version": REDIS_VERSION.encode(),
@@ -214,14 +189,12 @@ def hello(client: Any, argv: list[bytes]) -> Any:
 def reset(client: Any, argv: list[bytes]) -> Any:
     """Back to a fresh connection's state: no MULTI or watches, no subscriptions, db 0, RESP2,
     no name, and (when a password is required) not authenticated."""
-    from polystack.redis import session
-
     for hook in ("discard_multi", "unwatch_all", "unsubscribe_all"):
         fn = getattr(client, hook, None)
         if fn is not None:
             fn()
     client.multi = None
-    client.slow &= ~(session.SLOW_MULTI | session.SLOW_PUBSUB)
+    client.slow &= ~(SLOW_MULTI | SLOW_PUBSUB)
     client.select(0)
     client.resp3 = False
     client.name = b""
@@ -229,5 +202,5 @@ def reset(client: Any, argv: list[bytes]) -> Any:
     client.user = "default"
     if client.server.config.requirepass:
         client.authenticated = False
-        client.slow |= session.SLOW_AUTH
+        client.slow |= SLOW_AUTH
     return RESET

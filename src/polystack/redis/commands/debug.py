@@ -10,9 +10,10 @@ from typing import Any
 
 from polystack.redis import objects, persist, rdb
 from polystack.redis.commands import command
-from polystack.redis.commands.client import help_reply
+from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
-from polystack.redis.store import type_name
+from polystack.redis.store import Keyspace, type_name
 from polystack.redis.wire import OK, Simple
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,10 @@ def encoding_of(value: Any) -> str:
 
 def serialized_length(value: Any) -> int:
     """rdbSavedObjectLen: the value's length in Redis's RDB encoding (LZF included)."""
-    entry = rdb.WRITERS.get(type(value))
-    return len(entry[1](value)) if entry is not None else 0
+    try:
+        return len(rdb.write_object(value))
+    except TypeError:
+        return 0
 
 
 def _sleep(client: Any, argv: list[bytes]) -> Any:
@@ -85,13 +88,11 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
         if payload is None:
             raise err("Error trying to load the RDB dump, check server logs.")
     else:
-        payload = persist.dump_keyspace(ks)
+        payload = list(persist.dump_keyspace(ks))
         snapshot(server)
     if not noflush:
         ks.flushall()
     if noflush and not merge:
-        from polystack.redis.store import Keyspace
-
         probe = Keyspace(len(ks.dbs))
         persist.load_keyspace(probe, payload)
         for db, loaded in zip(ks.dbs, probe.dbs, strict=True):
@@ -104,23 +105,15 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def snapshot(server: Any) -> None:
-    from polystack.redis.commands.server import snapshot as save
-
-    save(server)
-
-
-def _snapshot_on_disk(server: Any) -> bytes | None:
+def _snapshot_on_disk(server: Any) -> list[bytes] | None:
     journal = server.journal
     if journal is None:
         return None
-    from polystack.runtime import snapshot as snapshot_file
-    from polystack.runtime.log import SNAP_HEADER
-
-    raw = snapshot_file.read(journal.snapshot_path)
-    if raw is None or len(raw) < SNAP_HEADER.size:
+    try:
+        chunks = journal.read_snapshot()
+        return None if chunks is None else list(chunks)
+    except ValueError:
         return None
-    return raw[SNAP_HEADER.size :]
 
 
 def _set_active_expire(client: Any, argv: list[bytes]) -> Any:

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.args import LLONG_MAX, LLONG_MIN, parse_int
 from polystack.redis.commands import command
-from polystack.redis.commands.strings import (
-    LLONG_MAX,
-    LLONG_MIN,
-    lookup_read,
-    lookup_write,
-    parse_int,
-)
 from polystack.redis.errors import err
+from polystack.redis.lookup import lookup_read, lookup_write
 
 _GENERIC = "generic"
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from polystack.redis.commands import COMMANDS, command
+from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import Verbatim
 
 # Section order and membership as genRedisInfoString has them.
@@ -66,8 +67,6 @@ def total_system_memory() -> int:
 def _server(s: Any, client: Any) -> list[str]:
     now = s.clock.time()
     uptime = int(now - s.start_time)
-    from polystack.redis.service import REDIS_VERSION
-
     uname = platform.uname()
     return [
         f"redis_version:{REDIS_VERSION}",

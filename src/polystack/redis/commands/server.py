@@ -7,11 +7,8 @@ import logging
 import time
 from typing import Any
 
+from polystack.redis.args import parse_int
 from polystack.redis.commands import command
-from polystack.redis.commands import config as _config  # noqa: F401  (registers CONFIG)
-from polystack.redis.commands import info as _info  # noqa: F401  (registers INFO)
-from polystack.redis.commands.client import help_reply
-from polystack.redis.commands.connection import parse_long
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.wire import OK, Raw, Simple
 
@@ -108,7 +105,7 @@ def swapdb(client: Any, argv: list[bytes]) -> Any:
 
 
 def _db_index(b: bytes, message: str) -> int:
-    v = parse_long(b, message)
+    v = parse_int(b, message)
     if not -(1 << 31) <= v < (1 << 31):
         raise err(message)
     return v
@@ -144,21 +141,21 @@ def lastsave(client: Any, argv: list[bytes]) -> Any:
     return client.server.lastsave
 
 
-def snapshot(server: Any) -> None:
+def snapshot(server: Any, background: bool = False) -> None:
     """``server.save()`` from inside a command: keeps ``keyspace.dirty`` as it was, so the
     command that saved is not mistaken for a write and logged (or replayed)."""
     ks = server.keyspace
     dirty = ks.dirty
     try:
-        server.save()
+        server.save(background=background)
     finally:
         ks.dirty = dirty
 
 
-def _save(server: Any) -> None:
+def _save(server: Any, background: bool = False) -> None:
     started = time.perf_counter()
     try:
-        snapshot(server)
+        snapshot(server, background)
     except OSError as e:
         server.last_bgsave_status = "err"
         log.error("redis: save failed: %s", e)
@@ -201,11 +198,11 @@ def save(client: Any, argv: list[bytes]) -> Any:
     ),
 )
 def bgsave(client: Any, argv: list[bytes]) -> Any:
-    """There is no fork: the snapshot is written before the reply, so it is complete when the
-    client reads "Background saving started" (SCHEDULE changes nothing)."""
+    """There is no fork: the snapshot's content is taken before the reply; its file is written
+    and fsynced off the loop (SCHEDULE changes nothing)."""
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise SYNTAX
-    _save(client.server)
+    _save(client.server, background=True)
     return Simple(b"Background saving started")
 
 
@@ -219,7 +216,7 @@ def bgsave(client: Any, argv: list[bytes]) -> Any:
     complexity="O(N) where N is the total number of keys in all databases",
 )
 def bgrewriteaof(client: Any, argv: list[bytes]) -> Any:
-    _save(client.server)
+    _save(client.server, background=True)
     return Simple(b"Background append only file rewriting started")
 
 
@@ -273,8 +270,3 @@ def shutdown(client: Any, argv: list[bytes]) -> Any:
 )
 def role(client: Any, argv: list[bytes]) -> Any:
     return [b"master", 0, []]
-
-
-from polystack.redis.commands import debug as _debug  # noqa: E402,F401  (registers DEBUG)
-
-__all__ = ["help_reply"]

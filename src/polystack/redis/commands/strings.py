@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.args import LLONG_MAX, LLONG_MIN, parse_int
 from polystack.redis.commands import command
 from polystack.redis.errors import SYNTAX, WRONGTYPE, err
 from polystack.redis.longdouble import (
@@ -17,6 +18,7 @@ from polystack.redis.longdouble import (
     ld_add,
     parse_long_double,
 )
+from polystack.redis.lookup import lookup_read, lookup_write
 from polystack.redis.objects import (
     OBJ_SHARED_INTEGERS,
     encoding_of,
@@ -30,40 +32,7 @@ from polystack.redis.objects import (
 from polystack.redis.wire import OK
 
 NOT_INTEGER = err("value is not an integer or out of range")
-LLONG_MAX = (1 << 63) - 1
-LLONG_MIN = -(1 << 63)
 _STRING_TOO_LONG = err("string exceeds maximum allowed size (proto-max-bulk-len)")
-
-
-def parse_int(b: bytes) -> int:
-    """Redis's string2ll: optional '-', digits, no spaces/plus/leading zeros, 64-bit range
-    (exactly the canonical decimal forms of 64-bit integers)."""
-    if len(b) > 20:
-        raise NOT_INTEGER
-    try:
-        v = int(b)
-    except ValueError:
-        raise NOT_INTEGER from None
-    if b"%d" % v != b or not LLONG_MIN <= v <= LLONG_MAX:
-        raise NOT_INTEGER
-    return v
-
-
-def parse_int32(b: bytes) -> int:
-    """getIntFromObjectOrReply."""
-    v = parse_int(b)
-    if not -(1 << 31) <= v < (1 << 31):
-        raise err("value is out of range, value must between -2147483648 and 2147483647")
-    return v
-
-
-def lookup_write(client: Any, key: bytes) -> Any:
-    """lookupKeyWrite: the live value (expiring the key first), marked as accessed."""
-    db = client.db
-    v = db.get(key, client.now_ms()) if db.expires else db.data.get(key)
-    if v is not None:
-        touch(client, key)
-    return v
 
 
 def string_value(client: Any, key: bytes) -> bytes | None:
@@ -72,20 +41,6 @@ def string_value(client: Any, key: bytes) -> bytes | None:
     if v is None or type(v) is bytes:
         return v
     raise WRONGTYPE
-
-
-def lookup_read(client: Any, key: bytes, notouch: bool = False) -> Any:
-    """lookupKeyRead: the live value (expiring the key first), counted as a keyspace hit or
-    miss for INFO, and marked as accessed unless ``notouch`` (LOOKUP_NOTOUCH)."""
-    db = client.db
-    v = db.get(key, client.now_ms()) if db.expires else db.data.get(key)
-    if v is None:
-        client.ks.keyspace_misses += 1
-    else:
-        client.ks.keyspace_hits += 1
-        if not notouch:
-            touch(client, key)
-    return v
 
 
 def read_string(client: Any, key: bytes) -> bytes | None:

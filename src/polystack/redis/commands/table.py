@@ -1,9 +1,23 @@
-"""Importing this module registers every command family in the table."""
+"""The full command table: importing this module registers every command family."""
 
-from polystack.redis.commands import (  # noqa: F401
+from polystack.redis.commands import (  # noqa: F401  (each family registers its commands)
+    COMMANDS,
+    DISPATCH,
+    Command,
+    client,
+    config,
     connection,
+    debug,
+    expire,
+    hashes,
+    info,
     introspection,
     keys,
     server,
+    sets,
     strings,
+    zset_ops,
+    zsets,
 )
+
+__all__ = ["COMMANDS", "DISPATCH", "Command"]
