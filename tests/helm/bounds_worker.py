@@ -108,8 +108,8 @@ def run_case(case: dict[str, Any], as_bytes: int, cpu: int) -> dict[str, Any]:
 
 def main() -> None:
     as_bytes, cpu = int(sys.argv[1]), int(sys.argv[2])
-    import polystack.helm.cli  # noqa: F401 - imported once, before the forks
-    from polystack.helm.engine import base_funcs
+    import polystack.helm.cli.commands  # noqa: F401 - imported once, before the forks
+    from polystack.helm.render.engine import base_funcs
 
     base_funcs()
 

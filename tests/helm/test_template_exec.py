@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.template import ExecError, FuncError, ParseError, TemplateSet
-from polystack.helm.template.gotypes import (
+from polystack.helm.golang.types import (
     GoStruct,
     Int64,
     StringList,
@@ -22,6 +21,7 @@ from polystack.helm.template.gotypes import (
     truth,
     type_of,
 )
+from polystack.helm.template import ExecError, FuncError, ParseError, TemplateSet
 
 
 def run(

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from polystack.helm.engine import render_chart
+from polystack.helm.render.engine import render_chart
 
 CHART = "apiVersion: v2\nname: c\nversion: 0.1.0\n"
 
@@ -21,8 +21,8 @@ def test_import_changes_no_process_setting() -> None:
     code = (
         "import gc, sys\n"
         "before = (sys.getrecursionlimit(), gc.isenabled(), gc.get_threshold())\n"
-        "import polystack.helm.cli, polystack.helm.engine, polystack.helm.template\n"
-        "from polystack.helm.engine import base_funcs\n"
+        "import polystack.helm.cli.commands, polystack.helm.render.engine, polystack.helm.template\n"
+        "from polystack.helm.render.engine import base_funcs\n"
         "base_funcs()\n"
         "after = (sys.getrecursionlimit(), gc.isenabled(), gc.get_threshold())\n"
         "assert before == after, (before, after)\n"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import exec as ex
-from .builtins import BUILTINS, truth
-from .gostrconv import quote
-from .gotypes import POINTER_METHOD_TYPES, Int64, unaddressable
-from .limits import INVOKE_COST, gc_paused
-from .nodes import (
+from polystack.helm.golang.runtime import INVOKE_COST, gc_paused
+from polystack.helm.golang.strconv import quote
+from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
+from polystack.helm.template import exec as ex
+from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
     BreakNode,
@@ -34,8 +34,8 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .parse import Tree
-from .values import MISSING, NO_VALUE
+from polystack.helm.template.parse import Tree
+from polystack.helm.template.values import MISSING, NO_VALUE
 
 __all__ = ["compile_tree"]
 

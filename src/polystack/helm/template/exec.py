@@ -15,11 +15,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import gofmt
-from .builtins import truth
-from .errors import ExecError, FuncError
-from .gostrconv import quote
-from .gotypes import (
+from polystack.helm.golang import fmt as gofmt
+from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, Budget, LimitError
+from polystack.helm.golang.strconv import quote
+from polystack.helm.golang.types import (
     POINTER_METHOD_TYPES,
     UNSIGNED_TYPES,
     GoStruct,
@@ -28,8 +27,9 @@ from .gotypes import (
     type_of,
     unaddressable,
 )
-from .limits import MAX_ITEMS, MAX_VALUE, Budget, LimitError
-from .nodes import (
+from polystack.helm.template.builtins import truth
+from polystack.helm.template.errors import ExecError, FuncError
+from polystack.helm.template.nodes import (
     BoolNode,
     ChainNode,
     DotNode,
@@ -42,7 +42,7 @@ from .nodes import (
     StringNode,
     VariableNode,
 )
-from .values import MISSING, NO_VALUE
+from polystack.helm.template.values import MISSING, NO_VALUE
 
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
 

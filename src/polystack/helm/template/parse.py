@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ParseError
-from .gostrconv import quote
+from polystack.helm.golang.runtime import gc_paused
+from polystack.helm.golang.strconv import quote
+from polystack.helm.template.errors import ParseError
 
 # enum members as module globals (a class attribute lookup per use is slow)
-from .lexer import (
+from polystack.helm.template.lexer import (
     _T_ASSIGN,
     _T_BLOCK,
     _T_BOOL,
@@ -46,9 +47,8 @@ from .lexer import (
     Item,
     ItemType,
 )
-from .limits import gc_paused
-from .literals import UnquoteError, go_unquote, new_number
-from .nodes import (
+from polystack.helm.template.literals import UnquoteError, go_unquote, new_number
+from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
     BreakNode,
@@ -74,7 +74,7 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .scan import lex_all, lex_items
+from polystack.helm.template.scan import lex_all, lex_items
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 

@@ -1,6 +1,6 @@
 """Go conversions Sprig relies on: spf13/cast, strconv, fmt %v and Go int64 math.
 
-Every helper here follows the Go value model of polystack.helm.template.gotypes.
+Every helper here follows the Go value model of polystack.helm.golang.types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList, StringMap, Uint8
+from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -201,7 +201,7 @@ def to_float64(v: Any) -> float:
 
 def sprint_v(v: Any) -> str:
     """fmt.Sprintf("%v", v)."""
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return gofmt.format_value(v)
 
@@ -242,7 +242,7 @@ def slice_items(v: Any) -> list[Any]:
 
 
 def kind_name(v: Any) -> str:
-    from polystack.helm.template.gotypes import kind_of
+    from polystack.helm.golang.types import kind_of
 
     return kind_of(v)
 
@@ -255,7 +255,7 @@ def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool
         return True
     if a is None or b is None:
         return a is None and b is None
-    from polystack.helm.template.gotypes import type_of
+    from polystack.helm.golang.types import type_of
 
     if type_of(a) != type_of(b):
         return False
@@ -280,7 +280,7 @@ def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool
 
 def deep_copy(v: Any) -> Any:
     """mitchellh/copystructure-like deep copy of maps and slices."""
-    from polystack.helm.template.limits import check_walk
+    from polystack.helm.golang.runtime import check_walk
 
     check_walk(v, "copy")
     return _deep_copy(v)

@@ -15,11 +15,10 @@ import struct
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from polystack.helm.template.gotypes import GoStruct, signature
-from polystack.helm.template.limits import check_size
-
-from ._conv import GoError, sprint_v
-from .encoding import _B64, CorruptInputError, _go_decode
+from polystack.helm.funcs.sprig._conv import GoError, sprint_v
+from polystack.helm.funcs.sprig.encoding import _B64, CorruptInputError, _go_decode
+from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.types import GoStruct, signature
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -366,7 +365,7 @@ def _signer(ca: Any) -> tuple[x509.Certificate, Any]:
     from cryptography import x509
 
     if not isinstance(ca, Certificate):
-        from polystack.helm.template.gotypes import type_of
+        from polystack.helm.golang.types import type_of
 
         raise GoError(f"wrong type for value; expected sprig.certificate; got {type_of(ca)}")
     blk = _pem_blocks(ca.Cert)

@@ -7,10 +7,17 @@ import math as _m
 import secrets
 from typing import Any
 
-from polystack.helm.template.gotypes import Int64, signature
-from polystack.helm.template.limits import check_items, check_size
-
-from ._conv import GoError, IntList, parse_int, sprint_v, to_float64, to_int64, wrap64
+from polystack.helm.funcs.sprig._conv import (
+    GoError,
+    IntList,
+    parse_int,
+    sprint_v,
+    to_float64,
+    to_int64,
+    wrap64,
+)
+from polystack.helm.golang.runtime import check_items, check_size
+from polystack.helm.golang.types import Int64, signature
 
 
 def _i64(n: int) -> Int64:

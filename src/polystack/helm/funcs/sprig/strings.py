@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polystack.helm.template.gotypes import StringList, signature
-from polystack.helm.template.limits import check_size
-
-from . import _unicode as u
-from ._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.funcs.sprig import _unicode as u
+from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.types import StringList, signature
 
 
 def _b(s: str) -> bytes:
@@ -478,7 +477,7 @@ def has_suffix(suffix: str, s: str) -> bool:
 
 @signature("...interface {}")
 def quote(*args: Any) -> str:
-    from polystack.helm.template.gostrconv import quote as go_quote
+    from polystack.helm.golang.strconv import quote as go_quote
 
     if len(args) == 1 and type(args[0]) is str:
         return go_quote(args[0])
@@ -487,14 +486,14 @@ def quote(*args: Any) -> str:
 
 @signature("...interface {}")
 def squote(*args: Any) -> str:
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return " ".join("'" + gofmt.format_value(a) + "'" for a in args if a is not None)
 
 
 @signature("...interface {}")
 def cat(*args: Any) -> str:
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return " ".join(gofmt.format_value(a) for a in args if a is not None)
 
@@ -591,7 +590,7 @@ def to_string(v: Any) -> str:
 
 @signature("string")
 def atoi(a: str) -> int:
-    from ._conv import parse_int
+    from polystack.helm.funcs.sprig._conv import parse_int
 
     try:
         return parse_int(a, 10, 64)
