@@ -47,6 +47,7 @@ class PipelineContext:
     writes: list[int] = field(default_factory=list)  # cluster times of $out/$merge writes
     sort_limit: int = DEFAULT_MEMORY_LIMIT
     group_limit: int = DEFAULT_MEMORY_LIMIT
+    check: Callable[[], None] | None = None  # maxTimeMS
 
     def sub(self) -> PipelineContext:
         if self.depth >= 20:
@@ -161,7 +162,16 @@ def collection_source(
     flt = compile_filter(flt_spec, pctx.ectx)
     plan = choose_plan(coll, flt, sort)
     rows = execute(
-        coll, flt, plan, sort, limit, 0, pctx.allow_disk_use, pctx.sort_limit, want_docs=True
+        coll,
+        flt,
+        plan,
+        sort,
+        limit,
+        0,
+        pctx.allow_disk_use,
+        pctx.sort_limit,
+        want_docs=True,
+        check=pctx.check,
     )
 
     def docs() -> Iterator[dict]:
