@@ -328,3 +328,31 @@ def test_hello_ok_and_idle_sessions_expire():
     assert server.expire_sessions() == 0
     clock.advance(2 * 60)
     assert server.expire_sessions() == 1 and not server.sessions
+
+
+def test_retried_write_is_not_applied_twice():
+    sess, peer, server = make_session()
+    lsid = {"id": bson.Binary(b"r" * 16, 4)}
+    body = {
+        "update": "c",
+        "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}, "upsert": True}],
+        "$db": "d",
+        "lsid": lsid,
+        "txnNumber": bson.Int64(7),
+    }
+    sess.feed(op_msg(body, 1))
+    ((_, _, _, first),) = read_replies(peer.take())
+    sess.feed(op_msg(body, 2))  # the driver retries after a network error
+    ((_, _, _, again),) = read_replies(peer.take())
+    assert again["n"] == first["n"] == 1 and again["upserted"] == first["upserted"]
+    sess.feed(op_msg({"find": "c", "filter": {}, "$db": "d"}, 3))
+    ((_, _, _, found),) = read_replies(peer.take())
+    assert found["cursor"]["firstBatch"] == [{"_id": 1, "n": 1}]
+    sess.feed(op_msg({**body, "txnNumber": bson.Int64(6)}, 4))
+    ((_, _, _, old),) = read_replies(peer.take())
+    assert old["code"] == 225 and old["codeName"] == "TransactionTooOld"
+    sess.feed(op_msg({**body, "txnNumber": bson.Int64(8)}, 5))
+    read_replies(peer.take())
+    sess.feed(op_msg({"find": "c", "filter": {}, "$db": "d"}, 6))
+    ((_, _, _, found),) = read_replies(peer.take())
+    assert found["cursor"]["firstBatch"] == [{"_id": 1, "n": 2}]

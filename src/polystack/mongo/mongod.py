@@ -102,6 +102,8 @@ class MongoServer:
         self.total_connections = 0
         self.next_op_id = 1
         self.sessions: dict[bytes, int] = {}  # lsid bytes -> last use (ms)
+        # retryable writes: lsid -> (txnNumber, the reply sent for it)
+        self.retryable: dict[bytes, tuple[int, bytes]] = {}
         self.hello_waiters: list[Any] = []
         self.shutting_down = False
         self.last_write_ts = 0
@@ -134,6 +136,7 @@ class MongoServer:
         dead = [k for k, last in self.sessions.items() if last < cutoff]
         for k in dead:
             del self.sessions[k]
+            self.retryable.pop(k, None)
         return len(dead)
 
     # -- identity ------------------------------------------------------------------------------

@@ -283,11 +283,18 @@ class MongoSession:
                     touch_session_ctx(self, lsid)
             op_id = server.new_op_id()
             ctx = CommandContext(server, db, req, self.client, op_id)
+            retry_key = _retry_key(spec.name, body)
+            if retry_key is not None:
+                cached = _retried(server, retry_key, body)
+                if cached is not None:
+                    return cached
             result = spec.handler(ctx, _merge_sequences(req))
             if isinstance(result, Deferred):
                 self.client.current_op = op_document(ctx, body)
                 return result
             out = self._finish(result, ctx, wc, spec.write)
+            if retry_key is not None:
+                server.retryable[retry_key] = (int(body["txnNumber"]), out)
         except MongoError as e:
             if spec is not None:
                 server.command_failures[spec.name] += 1
@@ -497,6 +504,38 @@ def touch_session_ctx(session: MongoSession, lsid: Any) -> None:
         i = lsid.get("id")
         if isinstance(i, bytes):
             session.server.sessions[bytes(i)] = session.server.clock.time_ms()
+
+
+RETRYABLE = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
+
+def _retry_key(name: str, body: dict) -> bytes | None:
+    """The session a retryable write belongs to (``lsid`` with ``txnNumber``, no transaction)."""
+    if name not in RETRYABLE or "txnNumber" not in body or body.get("autocommit") is False:
+        return None
+    lsid = body.get("lsid")
+    if type(lsid) is not dict or not isinstance(lsid.get("id"), bytes):
+        return None
+    return bytes(lsid["id"])
+
+
+def _retried(server: MongoServer, key: bytes, body: dict) -> bytes | None:
+    """A retry of the session's last write answers with that write's reply (it is not applied
+    twice); an older txnNumber is refused with 225 TransactionTooOld."""
+    seen = server.retryable.get(key)
+    if seen is None:
+        return None
+    txn = int(body["txnNumber"])
+    if txn == seen[0]:
+        return seen[1]
+    if txn < seen[0]:
+        raise MongoError(
+            225,
+            f"Retryable write with txnNumber {txn} is prohibited on session "
+            f"{key.hex()} because a newer retryable write with txnNumber {seen[0]} has "
+            "already started on this session.",
+        )
+    return None
 
 
 def _cursor_open(reply: bytes) -> bool:
