@@ -355,12 +355,13 @@ class MongoSession:
     def _time_fields(self, write_ts: int) -> dict[str, Any]:
         storage = self.server.storage
         last = storage.cluster.last
-        cached = _TIME_CACHE.get(last)
+        cached = _TIME_CACHE.get(last) if last else None
         if cached is None:
             ts = to_timestamp(last) if last else storage.cluster.timestamp()
             cached = ({"clusterTime": ts, "signature": _SIGNATURE}, ts)
-            _TIME_CACHE.clear()
-            _TIME_CACHE[last] = cached
+            if last:
+                _TIME_CACHE.clear()
+                _TIME_CACHE[last] = cached
         op = to_timestamp(write_ts) if write_ts and write_ts != last else cached[1]
         return {"$clusterTime": cached[0], "operationTime": op}
 
