@@ -450,7 +450,8 @@ def main() -> None:
 def render(results: dict, rec: dict | None, args: Any) -> list[str]:
     cmd = (
         f".venv/bin/python bench/mongo.py --docs {args.docs} --budget {args.budget} "
-        f"--recovery-docs {args.recovery_docs}" + (f" --skip {args.skip}" if args.skip else "")
+        f"--clients {args.clients} --rounds {args.rounds} --recovery-docs {args.recovery_docs}"
+        + (f" --skip {args.skip}" if args.skip else "")
     )
     peers = [p for p in results if p != "polystack"]
     out = [
