@@ -8,6 +8,7 @@ import marshal
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import wire
+from polystack.redis.blocking import BLOCKED
 from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
@@ -57,6 +58,10 @@ class Client:
         self.last_cmd = "NULL"
         self.no_evict = False
         self.propagate: list[list[bytes]] | None = None
+        self.blocked: Any = None  # what the client waits for (WAIT), see blocking.py
+        self.woff = 0  # the replication offset after this client's last write (WAIT)
+        self.repl: Any = None  # a replica's record on its master (replication/state.py)
+        self.is_master = False  # the client applying our master's stream (a replica's)
         self.multi: list[list[bytes]] | None = None
         self._out: list[bytes] = []
         self._log: list[tuple[int, list[bytes]]] = []
@@ -80,6 +85,9 @@ class Client:
         if self._pending is not None:
             requests = self._pending + requests
             self._pending = None
+        if self.blocked is not None:  # a blocked client's input waits for unblock()
+            self._pending = requests
+            requests = []
         if requests:
             try:
                 self._run(requests)
@@ -100,6 +108,28 @@ class Client:
     def connection_lost(self) -> None:
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
+
+    # -- blocking (blocking.py) ----------------------------------------------------
+    def flush_writes(self) -> None:
+        """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
+        if self._log:
+            self.server.log_commands(self._log)
+            self._log = []
+        self.woff = self.server.repl_offset()
+
+    def block(self, what: Any) -> Any:
+        """Block on ``what`` (the handler returns the result: BLOCKED)."""
+        self.blocked = what
+        return BLOCKED
+
+    def unblock(self, reply: bytes) -> None:
+        """Answer the blocked command and run the input held meanwhile."""
+        if self.blocked is None:
+            return
+        self.blocked = None
+        self.peer.write(reply)
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def resume_writing(self) -> None:
         """The output drained: run the requests held back while it was full."""
@@ -147,10 +177,16 @@ class Client:
         for argv in it:
             if self.slow:
                 self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = list(it)
+                    return
                 continue
             cmd = _DISPATCH_get(argv[0])
             if cmd is None or cmd.subcommands:
                 self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = list(it)
+                    return
                 continue
             n = len(argv)
             arity = cmd.arity
@@ -164,6 +200,12 @@ class Client:
                 for a in argv:
                     if type(a) is not bytes:
                         raise wire.non_bulk_error(argv)  # type: ignore[misc]
+                denied = self.server.write_denied  # -READONLY replica, -NOREPLICAS
+                if denied is not None:
+                    out.append(denied)
+                    cmd.rejected_calls += 1
+                    self._count_error(denied[1 : denied.index(b" ")].decode())
+                    continue
             dirty = ks.dirty
             self.last_cmd = cmd
             try:
@@ -175,6 +217,8 @@ class Client:
             else:
                 if reply is _OK:
                     out.append(b"+OK\r\n")
+                elif reply is BLOCKED:
+                    self._pending = list(it)
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
                 elif type(reply) is int:
@@ -217,7 +261,8 @@ class Client:
             cmd.failed_calls += 1
             self._count_error(e.code)
         else:
-            _encode(reply, self.resp3, self._out)
+            if reply is not BLOCKED:
+                _encode(reply, self.resp3, self._out)
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
@@ -263,6 +308,12 @@ class Client:
             out.append(b"-NOAUTH Authentication required.\r\n")
             cmd.rejected_calls += 1
             self._count_error("NOAUTH")
+            return
+        if cmd.write and self.server.write_denied is not None:
+            denied = self.server.write_denied
+            out.append(denied)
+            cmd.rejected_calls += 1
+            self._count_error(denied[1 : denied.index(b" ")].decode())
             return
         if self.slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
             error = self.server.aof_write_error

@@ -42,7 +42,9 @@ class EncodingLimits:
 class Database:
     """One numbered database (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys")
+    __slots__ = (
+        "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica"
+    )  # fmt: skip
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -53,6 +55,9 @@ class Database:
         self.expired_keys = 0
         # key -> clients blocked on it, in arrival order (db->blocking_keys)
         self.blocking_keys: dict[bytes, list[Any]] = {}
+        # On a replica (1), a key past its deadline reads as missing but stays until the
+        # master's DEL arrives; the master's own commands (2) still see it (expireIfNeeded).
+        self.replica = 0
 
     def __len__(self) -> int:
         return len(self.data)
@@ -77,6 +82,8 @@ class Database:
         if self.expires:
             when = self.expires.get(key)
             if when is not None and when <= now_ms:
+                if self.replica:
+                    return self.data.get(key) if self.replica == 2 else None
                 self.delete(key)
                 self.expired_keys += 1
                 return None
