@@ -137,6 +137,8 @@ def test_full_disk_misconf_then_recovery_loses_nothing_acknowledged(tmp_path, po
         other.close()
         if policy == "everysec":
             assert _client(port, 10).get("k0") == acked["k0"].encode()  # reads go on
+            info = _client(port, 10).info("persistence")
+            assert info["aof_last_write_status"] == "err"
         proc.set_fsize(resource.RLIM_INFINITY)  # the disk has room again
         assert _wait(lambda: _health(admin)[0] == 200), "no recovery after the disk came back"
         assert _client(port, 10).set("after", "yes")

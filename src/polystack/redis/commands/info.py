@@ -177,7 +177,7 @@ def _persistence(s: Any, client: Any) -> list[str]:
             f"aof_current_size:{s.journal.log.size}",
             f"aof_base_size:{s.aof_base_size}",
             "aof_pending_rewrite:0",
-            "aof_buffer_length:0",
+            f"aof_buffer_length:{s.journal.log.pending_bytes}",
             "aof_pending_bio_fsync:0",
             "aof_delayed_fsync:0",
         ]
