@@ -196,3 +196,29 @@ def test_replica_promoted_keeps_serving_partial_resyncs_to_its_siblings() -> Non
             a.set("new", "master")
             in_sync(a, sib)
             assert "Successful partial resynchronization with master" in sibling_srv.log()
+
+
+def test_polystack_master_propagates_expired_keys_as_del() -> None:
+    """A real replica never expires keys itself: it deletes them when polystack's DEL (from
+    lazy or active expiry) arrives, in order with the writes around it."""
+    with polystack_redis() as master, real_server() as real:
+        rep = real.client()
+        rep.replicaof("127.0.0.1", port_of(master))
+        link_up(rep)
+        master.set("lazy", "x", px=100)
+        master.set("active", "y", px=100)
+        in_sync(master, rep)
+        time.sleep(0.3)
+        assert master.get("lazy") is None  # lazy expiry on the master: DEL propagated
+        wait_for(lambda: rep.dbsize() == 0, 10, "the DELs of both expired keys")
+        # A key set to expire and read back in one pipeline: the replica ends up without it.
+        pipe = master.pipeline(transaction=False)
+        pipe.set("k", "v", px=1)
+        pipe.execute()
+        time.sleep(0.05)
+        pipe = master.pipeline(transaction=False)
+        pipe.get("k")
+        pipe.set("k2", "v2")
+        pipe.execute()
+        in_sync(master, rep)
+        assert rep.dbsize() == 1

@@ -97,6 +97,8 @@ class RedisService(Service):
         self.master_client: Client | None = None
         self.write_denied: bytes | None = None  # -READONLY / -NOREPLICAS for client writes
         self._repl_cron_at = 0.0
+        self.current_client: Client | None = None  # the client whose batch is running
+        self.keyspace.set_expired_listener(self._key_expired)
         self.aof_base_size = 0
         self.aof_rewrites = 0
         self.total_commands = 0
@@ -456,6 +458,18 @@ class RedisService(Service):
         for r in list(self.repl.replicas):
             r.client.peer.close()
             self.master_side.replica_gone(r.client)
+
+    def _key_expired(self, db: Any, key: bytes) -> None:
+        """propagateDeletion: an expired key's deletion goes to the log and the replicas as a
+        DEL, in order with the writes of the batch that found it expired."""
+        if self.loading:
+            return
+        entry = (db.id, [b"DEL", key])
+        client = self.current_client
+        if client is not None:
+            client.log_write(entry)
+        else:
+            self.log_commands([entry])
 
     def master_link_up(self, peer: Any) -> None:
         """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""

@@ -76,6 +76,7 @@ class Client:
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
         self.last_interaction = self._clock_time()
+        self.server.current_client = self
         try:
             requests = self._parser.feed(data)
             error = None
@@ -102,12 +103,19 @@ class Client:
             self._out.append(error.reply())
             self.slow |= SLOW_CLOSING
         self._finish_batch()
+        self.server.current_client = None
         if self.slow & SLOW_CLOSING:
             self.peer.close()
 
     def connection_lost(self) -> None:
+        if self.server.current_client is self:
+            self.server.current_client = None
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
+
+    def log_write(self, entry: tuple[int, list[bytes]]) -> None:
+        """A write made on this client's behalf (an expired key's DEL), in order with its own."""
+        self._log.append(entry)
 
     # -- blocking (blocking.py) ----------------------------------------------------
     def flush_writes(self) -> None:

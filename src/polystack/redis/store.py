@@ -43,7 +43,8 @@ class Database:
     """One numbered database (SELECT n)."""
 
     __slots__ = (
-        "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica"
+        "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica",
+        "on_expired",
     )  # fmt: skip
 
     def __init__(self, db_id: int) -> None:
@@ -58,6 +59,9 @@ class Database:
         # On a replica (1), a key past its deadline reads as missing but stays until the
         # master's DEL arrives; the master's own commands (2) still see it (expireIfNeeded).
         self.replica = 0
+        # Called as on_expired(db, key) after a key is deleted because its deadline passed
+        # (a master propagates the deletion to its replicas as a DEL).
+        self.on_expired: Any = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -86,6 +90,8 @@ class Database:
                     return self.data.get(key) if self.replica == 2 else None
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 return None
         return self.data.get(key)
 
@@ -137,6 +143,8 @@ class Database:
             if expires.get(key) == when:
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 removed += 1
                 if removed % 64 == 0 and monotonic() > stop:
                     break
@@ -171,6 +179,11 @@ class Keyspace:
     @property
     def expired_keys(self) -> int:
         return sum(db.expired_keys for db in self.dbs)
+
+    def set_expired_listener(self, fn: Any) -> None:
+        """``fn(db, key)`` after any database deletes a key whose deadline passed."""
+        for db in self.dbs:
+            db.on_expired = fn
 
     def flushall(self) -> int:
         return sum(db.clear() for db in self.dbs)

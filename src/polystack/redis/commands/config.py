@@ -367,6 +367,89 @@ def _encoding_params() -> list[Param]:
     ]
 
 
+def _repl_setter(name: str, then: str = "") -> Callable:
+    def set_(server: Any, value: Any) -> None:
+        setattr(server.config, name, value)
+        if then:
+            getattr(server, then)()
+
+    return set_
+
+
+def _set_backlog_size(server: Any, n: int) -> None:
+    server.config.repl_backlog_size = n
+    server.repl.resize_backlog(n)
+
+
+def _get_replicaof(server: Any) -> bytes:
+    return server.config.replicaof.encode()
+
+
+def _replication_params() -> list[Param]:
+    yesno = _yesno
+    enc = str.encode
+
+    def string(name: str, then: str = "") -> tuple:
+        return (
+            lambda v: v.decode("utf-8", "surrogateescape"),
+            _attr(name, enc)[0],
+            _repl_setter(name, then),
+        )
+
+    def flag(name: str, then: str = "") -> tuple:
+        return (parse_bool, _attr(name, yesno)[0], _repl_setter(name, then))
+
+    def number(name: str, lo: int, hi: int, then: str = "") -> tuple:
+        return (integer(lo, hi), _attr(name)[0], _repl_setter(name, then))
+
+    params = [
+        Param("replicaof", bytes, _get_replicaof, None),
+        Param("masterauth", *string("masterauth")),
+        Param("masteruser", *string("masteruser")),
+        Param("replica-read-only", *flag("replica_read_only", "update_write_denied")),
+        Param("replica-serve-stale-data", *flag("replica_serve_stale_data")),
+        Param("replica-priority", *number("replica_priority", 0, _INT_MAX)),
+        Param("replica-announce-ip", *string("replica_announce_ip")),
+        Param("replica-announce-port", *number("replica_announce_port", 0, 65535)),
+        Param("replica-announced", *flag("replica_announced")),
+        Param(
+            "repl-backlog-size",
+            memory(1, _LLONG_MAX),
+            _attr("repl_backlog_size")[0],
+            _set_backlog_size,
+        ),
+        Param("repl-backlog-ttl", *number("repl_backlog_ttl", 0, _INT_MAX)),
+        Param("repl-timeout", *number("repl_timeout", 1, _INT_MAX)),
+        Param("repl-ping-replica-period", *number("repl_ping_replica_period", 1, _INT_MAX)),
+        Param("repl-diskless-sync", *flag("repl_diskless_sync")),
+        Param("repl-diskless-sync-delay", *number("repl_diskless_sync_delay", 0, _INT_MAX)),
+        Param(
+            "repl-diskless-sync-max-replicas",
+            *number("repl_diskless_sync_max_replicas", 0, _INT_MAX),
+        ),
+        Param(
+            "repl-diskless-load",
+            enum("disabled", "on-empty-db", "swapdb"),
+            _attr("repl_diskless_load", enc)[0],
+            _repl_setter("repl_diskless_load"),
+        ),
+        Param(
+            "min-replicas-to-write",
+            *number("min_replicas_to_write", 0, _INT_MAX, "update_write_denied"),
+        ),
+        Param(
+            "min-replicas-max-lag",
+            *number("min_replicas_max_lag", 0, _INT_MAX, "update_write_denied"),
+        ),
+    ]
+    by_name = {p.name: p for p in params}
+    for alias, name in conf.ALIASES.items():
+        if name in by_name:
+            p = by_name[name]
+            params.append(Param(alias, p.parse, p.get, p.set, p.protected))
+    return params
+
+
 def _params() -> dict[str, Param]:
     p: list[Param] = [
         *_encoding_params(),
@@ -438,6 +521,7 @@ def _params() -> dict[str, Param]:
             _get_output_limits,
             _set_output_limits,
         ),
+        *_replication_params(),
     ]
     out = {x.name: x for x in p}
     for x in p:
@@ -592,6 +676,8 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
     options: dict[str, list[str]] = {}
     defaults: dict[str, list[str]] = {}
     for name, param in PARAMS.items():
+        if name in conf.ALIASES:
+            continue
         value = param.get(server).decode("utf-8", "surrogateescape")
         options[name] = _rewrite_lines(name, value)
         default = conf.REDIS_DEFAULTS.get(name)
