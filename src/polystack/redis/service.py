@@ -336,7 +336,13 @@ class RedisService(Service):
     # -- output buffer limits ---------------------------------------------------
     def apply_output_limits(self, client: Client) -> None:
         """The client-output-buffer-limit of the client's class (pubsub while subscribed)."""
-        cls = "pubsub" if client.slow & SLOW_PUBSUB else "normal"
+        cls = (
+            "slave"
+            if client.repl is not None
+            else "pubsub"
+            if client.slow & SLOW_PUBSUB
+            else "normal"
+        )
         limit = self.output_limits.get(cls)
         if limit is not None:
             client.peer.set_output_limits(limit.hard, limit.soft, limit.soft_seconds)
@@ -344,6 +350,8 @@ class RedisService(Service):
     def set_output_limits(self, limits: dict[str, OutputLimit]) -> None:
         """CONFIG SET client-output-buffer-limit: classes not named keep their limits."""
         self.output_limits.update(limits)
+        slave = self.output_limits.get("slave")
+        self.repl.hard_limit = slave.hard if slave is not None else 0
         self.config.client_output_buffer_limit = format_output_limits(self.output_limits)
         for c in self.clients.values():
             self.apply_output_limits(c)
@@ -418,9 +426,7 @@ class RedisService(Service):
 
     def replica_attached(self, client: Client) -> None:
         """A client became a replica: the replica class's output limits apply to it."""
-        limit = self.output_limits.get("slave")
-        if limit is not None:
-            client.peer.set_output_limits(limit.hard, limit.soft, limit.soft_seconds)
+        self.apply_output_limits(client)
         self.update_write_denied()
 
     def set_master(self, host: str, port: int) -> None:
