@@ -153,6 +153,7 @@ def test_client_kill_forms(r, server):
     spared = r.execute_command("CLIENT", "KILL", "ID", str(me))
     assert spared == 0 and r.ping()
     victim = RawClient(server.redis_port)
+    assert victim.call("PING") == b"+PONG\r\n"  # the server has registered the connection
     killed = r.execute_command("CLIENT", "KILL", "LADDR", laddr, "USER", "default")
     assert killed >= 1
     assert victim.read_reply() == b""

@@ -9,8 +9,9 @@ import pytest
 import redis
 
 import polystack.testing
-from polystack.redis.commands.config import memtoull, notify_to_string, parse_notify
+from polystack.redis.commands.config import memtoull, parse_notify
 from polystack.redis.commands.info import bytes_to_human, chosen_sections
+from polystack.redis.notify import flags_to_string as notify_to_string
 from tests.redis.realredis import RawClient
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.notify import key_miss
 from polystack.redis.objects import touch
 
 
@@ -17,13 +18,16 @@ def lookup_write(client: Any, key: bytes) -> Any:
     return v
 
 
-def lookup_read(client: Any, key: bytes, notouch: bool = False) -> Any:
+def lookup_read(client: Any, key: bytes, notouch: bool = False, nonotify: bool = False) -> Any:
     """lookupKeyRead: the live value (expiring the key first), counted as a keyspace hit or
-    miss for INFO, and marked as accessed unless ``notouch`` (LOOKUP_NOTOUCH)."""
+    miss for INFO (a miss also sends the ``keymiss`` event unless ``nonotify``), and marked
+    as accessed unless ``notouch`` (LOOKUP_NOTOUCH)."""
     db = client.db
     v = db.get(key, client.now_ms()) if db.expires else db.data.get(key)
     if v is None:
         client.ks.keyspace_misses += 1
+        if not nonotify and client.server.notify_keyspace_events:
+            key_miss(client, key)
     else:
         client.ks.keyspace_hits += 1
         if not notouch:

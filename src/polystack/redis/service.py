@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import persist
+from polystack.redis import notify, persist
 from polystack.redis.commands.table import COMMANDS
 from polystack.redis.flags import SLOW_PUBSUB
+from polystack.redis.pubsub import PubSub
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
+from polystack.redis.watch import Watches
 from polystack.runtime.clock import Clock
 from polystack.runtime.log import Journal, RecordLog
 from polystack.runtime.server import ListenerSpec, Service
@@ -86,6 +89,15 @@ class RedisService(Service):
         self._save_timer: Any = None
         self.last_bgsave_time = -1
         self.last_save_duration = -1
+        # Pub/Sub, WATCH, listeners of keyspace changes (notify.py) and the slow-path bits
+        # every client carries while a server-wide condition holds (flags.py).
+        self.pubsub = PubSub()
+        self.watches = Watches(self)
+        self.key_listeners: tuple = ()
+        self.flush_listeners: tuple = (self.watches.on_flushed,)
+        self.swap_listeners: tuple = (self.watches.on_swapdb,)
+        self.slow_all = 0
+        self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self))
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:

@@ -1,5 +1,11 @@
 """One Redis client connection (sans-I/O): parse requests, check them against the
-command table, run them, encode the replies, and hand writes to the log."""
+command table, run them, encode the replies, and hand writes to the log.
+
+``_run`` is the fast path for a client with nothing special about it.  Any state bit in
+``Client.slow`` (not authenticated, inside MULTI, subscribed, restricted by ACL, a
+server-wide condition such as maxmemory or MONITOR ...) sends its commands through
+``_execute_slow``, which checks them in the order server.c's processCommand does.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import wire
 from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
-from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import (
+    SLOW_ACL,
+    SLOW_AUTH,
+    SLOW_BLOCKED,
+    SLOW_CLOSING,
+    SLOW_MULTI,
+    SLOW_PUBSUB,
+    SLOW_SERVER,
+    SLOW_TRACKING,
+)
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -25,7 +40,27 @@ _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 
-__all__ = ["SLOW_AUTH", "SLOW_CLOSING", "SLOW_MULTI", "SLOW_PUBSUB", "Client", "encode_log_batch"]
+# What a RESP2 subscriber may still run (server.c's processCommand).
+_PUBSUB_CONTEXT = frozenset(
+    (b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe")
+    + (b"punsubscribe", b"quit", b"reset")
+)
+# What runs at once inside MULTI instead of being queued.
+_NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+_QUEUED = b"+QUEUED\r\n"
+
+__all__ = [
+    "SLOW_ACL",
+    "SLOW_AUTH",
+    "SLOW_BLOCKED",
+    "SLOW_CLOSING",
+    "SLOW_MULTI",
+    "SLOW_PUBSUB",
+    "SLOW_SERVER",
+    "SLOW_TRACKING",
+    "Client",
+    "encode_log_batch",
+]
 
 
 class Client:
@@ -43,14 +78,25 @@ class Client:
         self.lib_ver: bytes = b""
         self.user = "default"
         self.authenticated = not server.config.requirepass
-        self.slow = 0 if self.authenticated else SLOW_AUTH
+        self.slow = (0 if self.authenticated else SLOW_AUTH) | server.slow_all
         self.created = server.clock.time()
         self.last_interaction = self.created
-        self.last_cmd = "NULL"
+        self.last_cmd: Any = "NULL"
         self.no_evict = False
         self.propagate: list[list[bytes]] | None = None
-        self.multi: list[list[bytes]] | None = None
+        # MULTI/EXEC and WATCH (multi.c)
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        self.multi_error = False  # CLIENT_DIRTY_EXEC: a command failed to queue
+        self.dirty_cas = False  # CLIENT_DIRTY_CAS: a watched key changed
+        self.watched_keys: list[Any] = []
+        self.in_exec = False
+        self.deny_blocking = False  # CLIENT_DENY_BLOCKING (inside EXEC and scripts)
+        # Pub/Sub (pubsub.c)
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
         self._out: list[bytes] = []
+        self._in_batch = False
         self._log: list[tuple[int, list[bytes]]] = []
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
@@ -66,26 +112,34 @@ class Client:
         except wire.ProtocolError as e:
             requests = e.requests
             error = e
-        if requests:
-            try:
-                self._run(requests)
-            except wire.ProtocolError as e:
-                error = e
-            except (TypeError, AttributeError):
-                # A read command tripped over an item that is not a bulk string (see _run).
-                error = next(filter(None, map(wire.non_bulk_error, requests)), None)
-                if error is None:
-                    raise
-        if error is not None:
-            self._out.append(error.reply())
-            self.slow |= SLOW_CLOSING
+        self._in_batch = True
+        try:
+            if requests:
+                try:
+                    self._run(requests)
+                except wire.ProtocolError as e:
+                    error = e
+                except (TypeError, AttributeError):
+                    # A read command tripped over an item that is not a bulk string (see _run).
+                    error = next(filter(None, map(wire.non_bulk_error, requests)), None)
+                    if error is None:
+                        raise
+            if error is not None:
+                self._out.append(error.reply())
+                self.slow |= SLOW_CLOSING
+        finally:
+            self._in_batch = False
         self._finish_batch()
         if self.slow & SLOW_CLOSING:
             self.peer.close()
 
     def connection_lost(self) -> None:
-        self.server.clients.pop(self.id, None)
-        self.server.client_gone(self)
+        server = self.server
+        server.clients.pop(self.id, None)
+        self.unwatch_all()
+        if self.channels or self.patterns or self.shard_channels:
+            server.pubsub.forget(self)
+        server.client_gone(self)
 
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
@@ -105,10 +159,19 @@ class Client:
             out.clear()
 
     def push(self, value: Any) -> None:
-        """Send an out-of-band reply (pub/sub message, CLIENT KILL notice) outside a batch."""
+        """Send an out-of-band reply (CLIENT KILL notice, invalidation ...)."""
         out: list[bytes] = []
         _encode(value, self.resp3, out)
-        self.peer.write(b"".join(out))
+        self.push_raw(b"".join(out), None)
+
+    def push_raw(self, resp2: bytes, resp3: bytes | None) -> None:
+        """Queue a pre-encoded push (``resp3`` for a RESP3 client when given): after the
+        replies already produced, in this batch if the client is running one."""
+        data = resp3 if (self.resp3 and resp3 is not None) else resp2
+        if self._in_batch:
+            self._out.append(data)
+        else:
+            self.peer.write(data)
 
     # -- executing -----------------------------------------------------------
     def _run(self, requests: list[list[bytes]]) -> None:
@@ -127,10 +190,7 @@ class Client:
             n = len(argv)
             arity = cmd.arity
             if (arity > 0 and arity != n) or n < -arity:
-                out.append(
-                    b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.name.encode()
-                )
-                cmd.rejected_calls += 1
+                self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
             if cmd.write:
                 for a in argv:
@@ -172,6 +232,7 @@ class Client:
         counts[code] = counts.get(code, 0) + 1
 
     def _call(self, cmd: Command, argv: list[bytes]) -> None:
+        """call(): run ``cmd`` and queue its reply."""
         ks = self.ks
         dirty = ks.dirty
         self.last_cmd = cmd
@@ -186,9 +247,27 @@ class Client:
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
+        else:
+            self.propagate = None
+
+    def _reject(self, cmd: Command | None, error: bytes, code: str) -> None:
+        """rejectCommand: an error reply before the command ran (which also dooms a MULTI;
+        a refused EXEC discards the transaction with -EXECABORT and the reason)."""
+        if self.multi is not None:
+            self.multi_error = True
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if cmd is not None and cmd.name == "exec" and cmd.parent is None:
+            self.discard_transaction()
+            # rejectCommandFormat's texts carry no ERR code; shared errors keep theirs
+            reason = error[5:] if error.startswith(b"-ERR ") else error[1:]
+            error = b"-EXECABORT Transaction discarded because of: " + reason
+            code = "EXECABORT"
+        self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+        self._count_error(code)
 
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
-        out = self._out
+        """processCommand: every check Redis makes before running a command, in its order."""
         if self.slow & SLOW_CLOSING:
             return
         bad = wire.non_bulk_error(argv)
@@ -201,36 +280,100 @@ class Client:
                 if len(args) >= 128:
                     break
                 args += b"'%b' " % a[: 128 - len(args)]
-            err = b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args)
-            out.append(err.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
             self.server.unknown_commands += 1
-            self._count_error("ERR")
+            self._reject(
+                None, b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args),
+                "ERR",
+            )  # fmt: skip
             return
         if cmd.subcommands and len(argv) >= 2:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
-                msg = b"-ERR unknown subcommand '%b'. Try %b HELP." % (
-                    argv[1][:128],
-                    cmd.name.upper().encode(),
+                self._reject(
+                    None,
+                    b"-ERR unknown subcommand '%b'. Try %b HELP."
+                    % (argv[1][:128], cmd.name.upper().encode()),
+                    "ERR",
                 )
-                out.append(msg.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
                 return
             cmd = sub
         n = len(argv)
         if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
-            out.append(
-                b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.full_name.encode()
+            self._reject(
+                cmd,
+                b"-ERR wrong number of arguments for '%s' command" % cmd.full_name.encode(),
+                "ERR",
             )
-            cmd.rejected_calls += 1
-            self._count_error("ERR")
             return
-        if self.slow & SLOW_AUTH and not cmd.noauth:
-            out.append(b"-NOAUTH Authentication required.\r\n")
-            cmd.rejected_calls += 1
-            self._count_error("NOAUTH")
+        slow = self.slow
+        if slow & SLOW_AUTH and not cmd.noauth:
+            self._reject(cmd, b"-NOAUTH Authentication required.", "NOAUTH")
+            return
+        if self.multi is not None and "no_multi" in cmd.flags:
+            self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
+            return
+        if slow & SLOW_PUBSUB and not self.resp3:
+            top = (cmd.parent or cmd).name.encode()
+            if top not in _PUBSUB_CONTEXT:
+                self._reject(
+                    cmd,
+                    b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
+                    b"/ QUIT / RESET are allowed in this context" % cmd.full_name.encode(),
+                    "ERR",
+                )
+                return
+        if self.multi is not None and (cmd.parent or cmd).name.encode() not in _NOT_QUEUED:
+            if not (self.multi_error or self.dirty_cas):
+                self.multi.append((cmd, argv))
+            self._out.append(_QUEUED)
             return
         self._call(cmd, argv)
 
+    # -- MULTI / EXEC -----------------------------------------------------------
+    def exec_transaction(self) -> wire.Raw:
+        """Run the queued commands (EXEC has checked they may run); the array of replies."""
+        queued = self.multi or []
+        self.server.watches.unwatch_all(self)
+        saved_out = self._out
+        self._out = replies = []
+        old_deny = self.deny_blocking
+        self.deny_blocking = True
+        self.in_exec = True
+        dirty = self.ks.dirty
+        try:
+            for cmd, argv in queued:
+                self._call(cmd, argv)
+        finally:
+            self._out = saved_out
+            self.deny_blocking = old_deny
+            self.in_exec = False
+            self.discard_transaction()
+        if self.ks.dirty != dirty:
+            self.propagate = []  # the commands were logged one by one; EXEC itself is not
+        return wire.Raw(b"*%d\r\n" % len(queued) + b"".join(replies))
+
+    def discard_transaction(self) -> None:
+        """discardTransaction: leave MULTI and forget the watches."""
+        self.multi = None
+        self.multi_error = False
+        self.dirty_cas = False
+        self.slow &= ~SLOW_MULTI
+        self.unwatch_all()
+
+    def discard_multi(self) -> None:
+        if self.multi is not None:
+            self.discard_transaction()
+
+    def unwatch_all(self) -> None:
+        if self.watched_keys:
+            self.server.watches.unwatch_all(self)
+
+    def unsubscribe_all(self) -> None:
+        if self.channels or self.patterns or self.shard_channels:
+            self.server.pubsub.forget(self)
+        self.slow &= ~SLOW_PUBSUB
+
+    # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
         """Run a command read back from the log (no reply); False when it is unknown."""
         cmd = COMMANDS.get(argv[0].lower())

@@ -23,7 +23,7 @@ def type_name(value: Any) -> str:
 class Database:
     """One numbered database (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys")
+    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys", "on_expired")
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -32,6 +32,9 @@ class Database:
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); stale entries skipped
         self.lru: dict[bytes, int] = {}  # key -> last access (LRU clock seconds)
         self.expired_keys = 0
+        # Called as on_expired(db, key) after a key is deleted because its deadline passed
+        # (keyspace notifications, WATCH, memory accounting: see notify.key_expired).
+        self.on_expired: Any = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -58,6 +61,8 @@ class Database:
             if when is not None and when <= now_ms:
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 return None
         return self.data.get(key)
 
@@ -106,6 +111,8 @@ class Database:
             if expires.get(key) == when:
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 removed += 1
                 if removed % 64 == 0 and time.perf_counter() > stop:
                     break
@@ -130,6 +137,11 @@ class Keyspace:
     @property
     def expired_keys(self) -> int:
         return sum(db.expired_keys for db in self.dbs)
+
+    def set_expired_listener(self, fn: Any) -> None:
+        """``fn(db, key)`` after any database deletes a key whose deadline passed."""
+        for db in self.dbs:
+            db.on_expired = fn
 
     def flushall(self) -> int:
         return sum(db.clear() for db in self.dbs)

@@ -120,8 +120,12 @@ def command(
     parent: str | None = None,
     arguments: tuple[dict, ...] = (),
     getkeys: Callable[[list[bytes]], list[int]] | None = None,
+    categories: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``)."""
+    """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``).
+
+    ``categories`` gives the ACL categories exactly (``("@pubsub", "@slow")``) instead of
+    deriving them from the flags and group."""
 
     def register(handler: Handler) -> Handler:
         fl = frozenset(flags.split())
@@ -137,7 +141,7 @@ def command(
             since=since,
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
             complexity=complexity,
-            acl_categories=_categories(fl, group, acl),
+            acl_categories=categories if categories is not None else _categories(fl, group, acl),
             tips=tips,
             arguments=arguments,
             write="write" in fl,

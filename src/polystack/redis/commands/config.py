@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from polystack.redis import notify
 from polystack.redis.commands import command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
@@ -136,47 +137,11 @@ def parse_save(v: bytes) -> list[tuple[int, int]]:
     return points
 
 
-# notify-keyspace-events classes, as notify.c spells them.
-NOTIFY_FLAGS = {
-    "g": 1 << 2,
-    "$": 1 << 3,
-    "l": 1 << 4,
-    "s": 1 << 5,
-    "h": 1 << 6,
-    "z": 1 << 7,
-    "x": 1 << 8,
-    "e": 1 << 9,
-    "t": 1 << 10,
-    "m": 1 << 12,
-    "d": 1 << 11,
-    "n": 1 << 13,
-    "K": 1 << 0,
-    "E": 1 << 1,
-}
-NOTIFY_ALL = sum(NOTIFY_FLAGS[c] for c in "g$lshzxetd")
-
-
 def parse_notify(v: bytes) -> int:
-    flags = 0
-    for ch in v.decode("latin-1"):
-        if ch == "A":
-            flags |= NOTIFY_ALL
-        elif ch in NOTIFY_FLAGS:
-            flags |= NOTIFY_FLAGS[ch]
-        else:
-            raise InvalidValue("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    flags = notify.flags_from_string(v)
+    if flags is None:
+        raise InvalidValue("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
     return flags
-
-
-def notify_to_string(flags: int) -> str:
-    if flags & NOTIFY_ALL == NOTIFY_ALL:
-        out = "A"
-    else:
-        out = "".join(c for c in "g$lshzxetd" if flags & NOTIFY_FLAGS[c])
-    for c in "nKEm":
-        if flags & NOTIFY_FLAGS[c]:
-            out += c
-    return out
 
 
 def _yesno(b: bool) -> bytes:
@@ -253,7 +218,7 @@ def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
 
 
 def _get_notify(server: Any) -> bytes:
-    return notify_to_string(getattr(server, "notify_keyspace_events", 0)).encode()
+    return notify.flags_to_string(server.notify_keyspace_events).encode()
 
 
 def _set_notify(server: Any, flags: int) -> None:

@@ -22,6 +22,7 @@ from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.glob import compile_pattern
 from polystack.redis.lookup import lookup_read, lookup_write
+from polystack.redis.notify import NOTIFY_GENERIC, key_changed
 from polystack.redis.objects import (
     LFU_INIT_VAL,
     duplicate,
@@ -48,6 +49,7 @@ def _delete_keys(client: Any, keys: list[bytes]) -> int:
     now = client.now_ms()
     for key in keys:
         if db.get(key, now) is not None and db.delete(key):
+            key_changed(client, db, key, NOTIFY_GENERIC, b"del")
             n += 1
     client.ks.dirty += n
     return n
@@ -164,6 +166,8 @@ def _rename(client: Any, argv: list[bytes], nx: bool) -> Any:
     _move_entry(db, db, key, newkey, value)
     db.delete(key)
     client.ks.dirty += 1
+    key_changed(client, db, key, NOTIFY_GENERIC, b"rename_from")
+    key_changed(client, db, newkey, NOTIFY_GENERIC, b"rename_to")
     return 1 if nx else OK
 
 
@@ -218,6 +222,8 @@ def move(client: Any, argv: list[bytes]) -> Any:
     _move_entry(src, dst, key, key, value)
     src.delete(key)
     client.ks.dirty += 1
+    key_changed(client, src, key, NOTIFY_GENERIC, b"move_from")
+    key_changed(client, dst, key, NOTIFY_GENERIC, b"move_to")
     return 1
 
 
@@ -272,6 +278,7 @@ def copy_(client: Any, argv: list[bytes]) -> Any:
         dst.set_expire(newkey, when)
     dst.lru[newkey] = new_stamp(client)
     client.ks.dirty += 1
+    key_changed(client, dst, newkey, NOTIFY_GENERIC, b"copy_to")
     return 1
 
 
@@ -403,7 +410,7 @@ def scan(client: Any, argv: list[bytes]) -> Any:
         if match is not None and not match(key):
             continue
         if typename is not None:
-            value = lookup_read(client, key, notouch=True)
+            value = lookup_read(client, key, notouch=True, nonotify=True)
             name = b"none" if value is None else type_name(value).encode()
             if name != typename:
                 continue
@@ -464,7 +471,7 @@ _LFU_SELECTED = (
 
 
 def _object_value(client: Any, key: bytes) -> Any:
-    return lookup_read(client, key, notouch=True)
+    return lookup_read(client, key, notouch=True, nonotify=True)
 
 
 def idle_seconds(client: Any, key: bytes) -> int:
@@ -678,6 +685,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
         if deleted:
             client.propagate = [[b"DEL", key]]
             client.ks.dirty += 1
+            key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return OK
     db.set(key, value)
     if ttl:
@@ -692,6 +700,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
         propagate += [b"FREQ", b"%d" % freq]
     client.propagate = [propagate]
     client.ks.dirty += 1
+    key_changed(client, db, key, NOTIFY_GENERIC, b"restore")
     return OK
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from polystack.redis.args import parse_int
 from polystack.redis.commands import command
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.notify import signal_flushed_db
 from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def _flush_mode(argv: list[bytes]) -> None:
 )
 def flushdb(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    signal_flushed_db(client.server, client.db_id)
     client.db.clear()
     client.ks.dirty += 1
     return OK
@@ -72,6 +74,7 @@ def flushdb(client: Any, argv: list[bytes]) -> Any:
 )
 def flushall(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    signal_flushed_db(client.server, -1)
     client.ks.flushall()
     client.ks.dirty += 1
     return OK
@@ -95,11 +98,9 @@ def swapdb(client: Any, argv: list[bytes]) -> Any:
     if not (0 <= a < n and 0 <= b < n):
         raise err("DB index is out of range")
     if a != b:
+        for listener in client.server.swap_listeners:
+            listener(a, b)  # before the swap: WATCH compares both databases' keys
         client.ks.swap(a, b)
-        for hook in ("on_swapdb",):
-            fn = getattr(client.server, hook, None)
-            if fn is not None:
-                fn(a, b)
     client.ks.dirty += 1
     return OK
 

@@ -12,8 +12,10 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     info,
     introspection,
     keys,
+    pubsub,
     server,
     strings,
+    transactions,
 )
 
 __all__ = ["COMMANDS", "DISPATCH", "Command"]
