@@ -1,6 +1,6 @@
 """Imports inside ``polystack.redis`` point down only, as in ``polystack.zookeeper``:
-``spec`` -> ``service`` -> ``session`` -> ``commands/`` -> ``persist`` -> model -> ``wire``,
-``errors`` and constants.
+``spec`` -> ``service`` -> ``session`` -> ``commands/`` -> model (``store``, ``persist``, the
+type modules ...) -> ``wire``, ``errors`` and constants.
 
 The graph is built from the AST of every module (imports inside functions and under
 ``TYPE_CHECKING`` included, and the implicit import of a module's parent package), so a cycle
@@ -26,7 +26,6 @@ LAYER_OF = {
     "service": 5,
     "session": 4,
     "commands": 3,  # and every commands.* module
-    "persist": 2,
     "wire": 0,
     "errors": 0,
     "version": 0,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from polystack.redis.errors import NOT_INTEGER, RedisError, err
+from polystack.redis.errors import NOT_INTEGER, err
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
@@ -35,9 +35,16 @@ def parse_int32(b: bytes) -> int:
     return v
 
 
-def parse_range_int(b: bytes, lo: int, hi: int, error: RedisError) -> int:
-    """getRangeLongFromObjectOrReply: an integer within [lo, hi], else ``error``."""
-    v = parse_int(b)
+def parse_range(b: bytes, lo: int, hi: int, message: str | None = None) -> int:
+    """getRangeLongFromObjectOrReply: an integer within [lo, hi].  With ``message``, that text
+    is the error for a non-integer too; else "value is not an integer or out of range" and
+    "value is out of range, value must between <lo> and <hi>"."""
+    v = parse_int(b, message)
     if not lo <= v <= hi:
-        raise error
+        raise err(message or f"value is out of range, value must between {lo} and {hi}")
     return v
+
+
+def parse_positive(b: bytes, message: str | None = None) -> int:
+    """getPositiveLongFromObjectOrReply (0 included)."""
+    return parse_range(b, 0, LLONG_MAX, message or "value is out of range, must be positive")

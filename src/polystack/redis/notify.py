@@ -3,22 +3,25 @@
 Redis's db.c and notify.c give every write command two calls to make, and polystack's
 commands make the same two:
 
-``signal_modified_key(client, db, key)`` (signalModifiedKey)
-    once for every key the command changed (set, deleted, altered in place, expired).
-    WATCH marks the watchers' transactions as failed, client-side caching sends its
-    invalidation messages, memory accounting re-measures the key.  ``client`` is the one
-    that made the change (``None`` for expiry and eviction).
+``modified(client, key)`` (signalModifiedKey)
+    once for every key the command changed (set, deleted, altered in place).  WATCH marks
+    the watchers' transactions as failed, client-side caching sends its invalidation
+    messages, memory accounting re-measures the key.
 
-``keyspace_event(server, NOTIFY_x, event, key, db_id)`` (notifyKeyspaceEvent)
+``notify(client, NOTIFY_x, event, key)`` (notifyKeyspaceEvent)
     for each keyspace notification Redis sends: ``NOTIFY_STRING, b"set"``,
-    ``NOTIFY_GENERIC, b"del"``, ``NOTIFY_LIST, b"lpush"`` ...  When the class is enabled
-    by ``notify-keyspace-events`` it is published on ``__keyspace@<db>__:<key>`` (K) and
+    ``NOTIFY_GENERIC, b"del"``, ``NOTIFY_SET, b"sadd"`` ...  When ``notify-keyspace-events``
+    enables the class it is published on ``__keyspace@<db>__:<key>`` (K) and
     ``__keyevent@<db>__:<event>`` (E).
 
-``signal_flushed_db(server, db_id)`` (signalFlushedDb) is FLUSHDB/FLUSHALL's (``-1``: all).
+Both take an optional ``db`` for a key outside the client's selected database (MOVE, COPY
+... DB).  ``key_changed`` makes the usual pair of calls at once.  The server's own changes
+(expiry, eviction) go through :func:`key_expired` and :func:`key_evicted`; FLUSHDB/FLUSHALL
+call :func:`signal_flushed_db` before emptying anything.
 
-Whoever needs the signals registers a listener on the server (``server.key_listeners``,
-a tuple, empty when no one listens, so an unwatched SET pays one empty loop).
+The listeners live on the :class:`~polystack.redis.store.Keyspace` (``key_listeners``,
+``flush_listeners``, ``swap_listeners``, ``event_sink`` and ``notify_classes``), so the
+calls cost an attribute read and an empty loop when no feature listens.
 """
 
 from __future__ import annotations
@@ -112,64 +115,83 @@ def flags_to_string(flags: int) -> str:
     return out
 
 
-def signal_modified_key(client: Any, db: Any, key: bytes) -> None:
-    """signalModifiedKey: ``client``'s command changed ``key`` of ``db``."""
-    for listener in client.server.key_listeners:
-        listener(client, db, key)
+# -- what commands call ------------------------------------------------------------------
+def modified(client: Any, key: bytes, db: Any = None) -> None:
+    """signalModifiedKey: ``client``'s command changed ``key`` (of its selected db)."""
+    for listener in client.ks.key_listeners:
+        listener(client, db if db is not None else client.db, key)
 
 
-def signal_server_change(server: Any, db: Any, key: bytes) -> None:
-    """signalModifiedKey(NULL, ...): the server itself changed ``key`` (expiry, eviction)."""
-    for listener in server.key_listeners:
-        listener(None, db, key)
+def notify(client: Any, kind: int, event: bytes, key: bytes, db: Any = None) -> None:
+    """notifyKeyspaceEvent(kind, event, key, the client's db)."""
+    ks = client.ks
+    if ks.notify_classes & kind and ks.event_sink is not None:
+        ks.event_sink(kind, event, key, db.id if db is not None else client.db_id)
 
 
-def signal_modified_keys(server: Any, client: Any, db: Any, keys: Any) -> None:
-    """signalModifiedKey for several keys."""
-    listeners = server.key_listeners
-    if listeners:
-        for key in keys:
-            for listener in listeners:
-                listener(client, db, key)
-
-
-def signal_flushed_db(server: Any, db_id: int) -> None:
-    """signalFlushedDb: every key of database ``db_id`` (all databases for -1) is gone."""
-    for listener in server.flush_listeners:
-        listener(db_id)
-
-
-def keyspace_event(server: Any, type_: int, event: bytes, key: bytes, db_id: int) -> None:
-    """notifyKeyspaceEvent: publish the event when its class is enabled."""
-    flags = server.notify_keyspace_events
-    if not flags & type_:
-        return
-    publish = server.pubsub.publish
-    if flags & NOTIFY_KEYSPACE:
-        publish(b"__keyspace@%d__:%b" % (db_id, key), event)
-    if flags & NOTIFY_KEYEVENT:
-        publish(b"__keyevent@%d__:%b" % (db_id, event), key)
-
-
-def key_changed(client: Any, db: Any, key: bytes, type_: int, event: bytes) -> None:
+def key_changed(client: Any, db: Any, key: bytes, kind: int, event: bytes) -> None:
     """The usual pair: signalModifiedKey then notifyKeyspaceEvent for ``event``."""
-    server = client.server
-    for listener in server.key_listeners:
+    ks = client.ks
+    for listener in ks.key_listeners:
         listener(client, db, key)
-    if server.notify_keyspace_events & type_:
-        keyspace_event(server, type_, event, key, db.id)
+    if ks.notify_classes & kind and ks.event_sink is not None:
+        ks.event_sink(kind, event, key, db.id)
 
 
 def key_miss(client: Any, key: bytes) -> None:
     """A read found no key: the ``keymiss`` event (class m)."""
-    server = client.server
-    if server.notify_keyspace_events & NOTIFY_KEY_MISS:
-        keyspace_event(server, NOTIFY_KEY_MISS, b"keymiss", key, client.db_id)
+    notify(client, NOTIFY_KEY_MISS, b"keymiss", key)
 
 
-def key_expired(server: Any, db: Any, key: bytes) -> None:
-    """What a key's expiry tells the others (deleteExpiredKeyAndPropagate)."""
-    if server.notify_keyspace_events & NOTIFY_EXPIRED:
-        keyspace_event(server, NOTIFY_EXPIRED, b"expired", key, db.id)
-    for listener in server.key_listeners:
+# -- what the server calls ------------------------------------------------------------------
+def key_expired(ks: Any, db: Any, key: bytes) -> None:
+    """deleteExpiredKeyAndPropagate: the ``expired`` event, then signalModifiedKey."""
+    if ks.notify_classes & NOTIFY_EXPIRED and ks.event_sink is not None:
+        ks.event_sink(NOTIFY_EXPIRED, b"expired", key, db.id)
+    for listener in ks.key_listeners:
         listener(None, db, key)
+
+
+def key_evicted(ks: Any, db: Any, key: bytes) -> None:
+    """performEvictions: signalModifiedKey, then the ``evicted`` event."""
+    for listener in ks.key_listeners:
+        listener(None, db, key)
+    if ks.notify_classes & NOTIFY_EVICTED and ks.event_sink is not None:
+        ks.event_sink(NOTIFY_EVICTED, b"evicted", key, db.id)
+
+
+def signal_flushed_db(ks: Any, db_id: int) -> None:
+    """signalFlushedDb: database ``db_id`` (every database for -1) is about to be emptied."""
+    for listener in ks.flush_listeners:
+        listener(db_id)
+
+
+def signal_swapdb(ks: Any, a: int, b: int) -> None:
+    """SWAPDB a b is about to swap the two databases' contents."""
+    for listener in ks.swap_listeners:
+        listener(a, b)
+
+
+def add_listener(ks: Any, kind: str, fn: Any) -> None:
+    """Start calling ``fn`` on ``kind`` ("key", "flush" or "swap") signals."""
+    attr = kind + "_listeners"
+    if fn not in getattr(ks, attr):
+        setattr(ks, attr, (*getattr(ks, attr), fn))
+
+
+def remove_listener(ks: Any, kind: str, fn: Any) -> None:
+    attr = kind + "_listeners"
+    setattr(ks, attr, tuple(f for f in getattr(ks, attr) if f != fn))
+
+
+def publisher(pubsub: Any, ks: Any) -> Any:
+    """The keyspace's event sink: publish on the keyspace and keyevent channels."""
+
+    def publish_event(kind: int, event: bytes, key: bytes, db_id: int) -> None:
+        flags = ks.notify_classes
+        if flags & NOTIFY_KEYSPACE:
+            pubsub.publish(b"__keyspace@%d__:%b" % (db_id, key), event)
+        if flags & NOTIFY_KEYEVENT:
+            pubsub.publish(b"__keyevent@%d__:%b" % (db_id, event), key)
+
+    return publish_event

@@ -24,16 +24,19 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
 
-# type -> (tag, to marshal-able, from marshal-able)
-CODECS: dict[type, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
-    bytes: ("s", lambda v: v, lambda v: v),
+# type -> (tag, to marshal-able, from marshal-able given the keyspace's encoding limits)
+CODECS: dict[type, tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
+    bytes: ("s", lambda v: v, lambda v, limits: v),
 }
 _BY_TAG = {tag: dec for tag, _, dec in CODECS.values()}
 
 
 def register_codec(
-    cls: type, tag: str, enc: Callable[[Any], Any], dec: Callable[[Any], Any]
+    cls: type, tag: str, enc: Callable[[Any], Any], dec: Callable[[Any, Any], Any]
 ) -> None:
+    """Snapshot values of ``cls`` as ``enc(value)`` (marshal-able); ``dec(data, limits)``
+    builds the value back, choosing its encoding as loading an RDB file would under
+    ``limits`` (so DEBUG RELOAD converts encodings as Redis's does)."""
     CODECS[cls] = (tag, enc, dec)
     _BY_TAG[tag] = dec
 
@@ -64,8 +67,9 @@ def load_keyspace(ks: Keyspace, payload: bytes) -> int:
             )
             continue
         db = ks.dbs[db_id]
+        limits = ks.limits
         for key, tag, value, deadline in items:
-            db.data[key] = _BY_TAG[tag](value)
+            db.data[key] = _BY_TAG[tag](value, limits)
             if deadline >= 0:
                 db.set_expire(key, deadline)
             n += 1

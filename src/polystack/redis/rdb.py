@@ -13,8 +13,11 @@ a reader built on :func:`save_len`, :func:`save_string` and :class:`Reader`).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
+
+from polystack.redis.store import EncodingLimits
 
 RDB_VERSION = 10
 
@@ -259,36 +262,64 @@ def save_string(s: bytes, compress: bool = True) -> bytes:
     return save_len(n) + s
 
 
-# type -> (rdb type byte, writer of the object body)
-WRITERS: dict[type, tuple[int, Callable[[Any], bytes]]] = {
+def save_double(value: float) -> bytes:
+    """rdbSaveBinaryDoubleValue: the IEEE 754 double, little endian."""
+    return struct.pack("<d", value)
+
+
+def save_millis(ms: int) -> bytes:
+    """rdbSaveMillisecondTime: 8 bytes little endian."""
+    return (ms & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+
+
+# type -> (rdb type byte or a function of the value giving it, writer of the object body)
+WRITERS: dict[type, tuple[int | Callable[[Any], int], Callable[..., bytes]]] = {
     bytes: (RDB_TYPE_STRING, save_string),
 }
-# rdb type byte -> reader of the object body
-READERS: dict[int, Callable[[Reader], Any]] = {}
+# rdb type byte -> reader of the object body: fn(reader, encoding limits) -> value
+READERS: dict[int, Callable[[Reader, EncodingLimits], Any]] = {}
 
 
 def register_type(
     cls: type,
-    rdb_type: int,
-    write: Callable[[Any], bytes],
-    read: Callable[[Reader], Any],
-    *more_types: int,
+    rdb_type: int | Callable[[Any], int],
+    write: Callable[..., bytes],
+    read: Callable[[Reader, EncodingLimits], Any] | dict[int, Callable[..., Any]],
 ) -> None:
-    """Let DUMP/RESTORE handle values of ``cls`` (``more_types``: other RDB type bytes the
-    reader also accepts, such as a type's compact encodings)."""
+    """Let DUMP/RESTORE (and RDB files) handle values of ``cls``.
+
+    ``rdb_type`` is the RDB type byte, or a function of the value choosing it by encoding;
+    ``write(value, compress=True)`` returns the object body; ``read`` reads a body of that
+    type byte (or is a dict from each type byte it accepts to its reader), given the
+    keyspace's encoding limits (loading picks encodings as rdbLoadObject does)."""
     WRITERS[cls] = (rdb_type, write)
-    READERS[rdb_type] = read
-    for t in more_types:
-        READERS[t] = read
+    if callable(read):
+        assert isinstance(rdb_type, int)
+        READERS[rdb_type] = read
+    else:
+        READERS.update(read)
+
+
+def object_type(value: Any) -> int:
+    """rdbSaveObjectType's type byte for ``value``."""
+    entry = WRITERS.get(type(value))
+    if entry is None:
+        raise TypeError(f"no RDB encoding for {type(value).__name__}")
+    t = entry[0]
+    return t if isinstance(t, int) else t(value)
+
+
+def write_object(value: Any, compress: bool = True) -> bytes:
+    """rdbSaveObject: the object body (LZF compression as ``rdbcompression yes``)."""
+    entry = WRITERS.get(type(value))
+    if entry is None:
+        raise TypeError(f"no RDB encoding for {type(value).__name__}")
+    return entry[1](value, compress)
 
 
 def dump_payload(value: Any) -> bytes:
     """createDumpPayload: the serialized value, RDB version and CRC64."""
-    entry = WRITERS.get(type(value))
-    if entry is None:
-        raise TypeError(f"no RDB encoding for {type(value).__name__}")
-    rdb_type, write = entry
-    body = bytes((rdb_type,)) + write(value) + RDB_VERSION.to_bytes(2, "little")
+    body = bytes((object_type(value),)) + write_object(value) + RDB_VERSION.to_bytes(2, "little")
     return body + crc64(body).to_bytes(8, "little")
 
 
@@ -329,6 +360,35 @@ class Reader:
             return int.from_bytes(self.read(8), "big"), False
         raise RDBError("Unknown length encoding in rdbLoadLen()")
 
+    def load_plain_len(self) -> int:
+        """rdbLoadLen where an encoded (special) length is corruption."""
+        n, encoded = self.load_len()
+        if encoded:
+            raise RDBError("unexpected encoded length")
+        return n
+
+    def load_double(self) -> float:
+        """rdbLoadBinaryDoubleValue."""
+        return struct.unpack("<d", self.read(8))[0]
+
+    def load_millis(self) -> int:
+        return int.from_bytes(self.read(8), "little", signed=True)
+
+    def load_old_double(self) -> float:
+        """rdbLoadDoubleValue (RDB_TYPE_ZSET): a length byte and the %.17g text; 253 nan,
+        254 +inf, 255 -inf."""
+        n = self.byte()
+        if n == 253:
+            return float("nan")
+        if n == 254:
+            return float("inf")
+        if n == 255:
+            return float("-inf")
+        try:
+            return float(self.read(n))
+        except ValueError:
+            raise RDBError("bad double") from None
+
     def load_string(self) -> bytes:
         """rdbGenericLoadStringObject."""
         n, encoded = self.load_len()
@@ -350,7 +410,7 @@ class Reader:
         return self.read(n)
 
 
-READERS[RDB_TYPE_STRING] = Reader.load_string
+READERS[RDB_TYPE_STRING] = lambda reader, limits: reader.load_string()
 
 
 def verify_payload(payload: bytes) -> bool:
@@ -363,10 +423,10 @@ def verify_payload(payload: bytes) -> bool:
     return crc64(payload[:-8]).to_bytes(8, "little") == payload[-8:]
 
 
-def load_payload(payload: bytes) -> Any:
+def load_payload(payload: bytes, limits: EncodingLimits | None = None) -> Any:
     """The value a (verified) DUMP payload holds; :class:`RDBError` when it is malformed."""
     reader = Reader(payload)
     read = READERS.get(reader.byte())
     if read is None:
         raise RDBError("unknown RDB type")
-    return read(reader)
+    return read(reader, limits or EncodingLimits())

@@ -89,15 +89,13 @@ class RedisService(Service):
         self._save_timer: Any = None
         self.last_bgsave_time = -1
         self.last_save_duration = -1
-        # Pub/Sub, WATCH, listeners of keyspace changes (notify.py) and the slow-path bits
-        # every client carries while a server-wide condition holds (flags.py).
+        # Pub/Sub (keyspace notifications are published there), WATCH, and the slow-path
+        # bits every client carries while a server-wide condition holds (flags.py).
         self.pubsub = PubSub()
         self.watches = Watches(self)
-        self.key_listeners: tuple = ()
-        self.flush_listeners: tuple = (self.watches.on_flushed,)
-        self.swap_listeners: tuple = (self.watches.on_swapdb,)
         self.slow_all = 0
-        self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self))
+        self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
+        self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self.keyspace))
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from dataclasses import dataclass
 from typing import Any
 
 TYPE_NAMES: dict[type, str] = {bytes: "string"}
@@ -20,10 +21,36 @@ def type_name(value: Any) -> str:
     return TYPE_NAMES.get(type(value), "none")
 
 
+@dataclass(slots=True)
+class EncodingLimits:
+    """The thresholds that choose a value's encoding (CONFIG SET hash-max-listpack-entries
+    and friends); the keyspace's, as Redis keeps them in ``server``."""
+
+    hash_max_listpack_entries: int = 128
+    hash_max_listpack_value: int = 64
+    set_max_intset_entries: int = 512
+    zset_max_listpack_entries: int = 128
+    zset_max_listpack_value: int = 64
+    list_max_listpack_size: int = -2
+    list_compress_depth: int = 0
+    stream_node_max_bytes: int = 4096
+    stream_node_max_entries: int = 100
+    packed_threshold: int = 1 << 30  # DEBUG QUICKLIST-PACKED-THRESHOLD
+
+
 class Database:
     """One numbered database (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "heap", "lru", "expired_keys", "on_expired")
+    __slots__ = (
+        "id",
+        "data",
+        "expires",
+        "heap",
+        "lru",
+        "expired_keys",
+        "blocking_keys",
+        "on_expired",
+    )
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -32,6 +59,8 @@ class Database:
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); stale entries skipped
         self.lru: dict[bytes, int] = {}  # key -> last access (LRU clock seconds)
         self.expired_keys = 0
+        # key -> clients blocked on it, in arrival order (db->blocking_keys)
+        self.blocking_keys: dict[bytes, list[Any]] = {}
         # Called as on_expired(db, key) after a key is deleted because its deadline passed
         # (keyspace notifications, WATCH, memory accounting: see notify.key_expired).
         self.on_expired: Any = None
@@ -133,6 +162,20 @@ class Keyspace:
         self.dirty = 0  # changes since the last snapshot
         self.keyspace_hits = 0
         self.keyspace_misses = 0
+        self.limits = EncodingLimits()
+        # Keys that got a value while clients were blocked on them (server.ready_keys): the
+        # session serves those clients after the command that made them ready (or after the
+        # whole MULTI/EXEC or script).
+        self.ready_keys: list[tuple[Database, bytes]] = []
+        # What the keyspace tells the rest of the server (see polystack.redis.notify): the
+        # notify-keyspace-events classes that are on and where events go (pub/sub), and who
+        # listens to key changes (WATCH, client tracking, memory accounting), flushes and
+        # SWAPDB.  Empty tuples when no one listens, so a write pays an empty loop.
+        self.notify_classes = 0
+        self.event_sink: Any = None  # fn(class, event: bytes, key, db_id)
+        self.key_listeners: tuple = ()  # fn(client or None, db, key): signalModifiedKey
+        self.flush_listeners: tuple = ()  # fn(db_id or -1): before FLUSHDB/FLUSHALL
+        self.swap_listeners: tuple = ()  # fn(a, b): before SWAPDB a b
 
     @property
     def expired_keys(self) -> int:
@@ -145,6 +188,13 @@ class Keyspace:
 
     def flushall(self) -> int:
         return sum(db.clear() for db in self.dbs)
+
+    def signal_key_as_ready(self, db: Database, key: bytes) -> None:
+        """signalKeyAsReady: a client blocked on ``key`` may be served now."""
+        if key in db.blocking_keys:
+            entry = (db, key)
+            if entry not in self.ready_keys:
+                self.ready_keys.append(entry)
 
     def swap(self, a: int, b: int) -> None:
         da, db_ = self.dbs[a], self.dbs[b]

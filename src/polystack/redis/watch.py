@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from polystack.redis import notify
+
 
 @dataclass(slots=True, eq=False)
 class WatchedKey:
@@ -36,12 +38,12 @@ class Watches:
         self.count = 0
 
     def _listen(self) -> None:
-        """Listen to key changes only while some key is watched."""
-        listeners = self.server.key_listeners
-        if self.count and self.on_modified not in listeners:
-            self.server.key_listeners = (*listeners, self.on_modified)
-        elif not self.count and self.on_modified in listeners:
-            self.server.key_listeners = tuple(f for f in listeners if f != self.on_modified)
+        """Listen to key changes, flushes and SWAPDB only while some key is watched."""
+        ks = self.server.keyspace
+        change = notify.add_listener if self.count else notify.remove_listener
+        change(ks, "key", self.on_modified)
+        change(ks, "flush", self.on_flushed)
+        change(ks, "swap", self.on_swapdb)
 
     def watch(self, client: Any, db: Any, key: bytes, now_ms: int) -> None:
         """watchForKey."""

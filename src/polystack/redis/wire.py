@@ -167,6 +167,25 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 
 
+def bulk_array(items: list[bytes]) -> Raw:
+    """An array of bulk strings, encoded at once (the same in RESP2 and RESP3)."""
+    return Raw(
+        b"*%d\r\n%b" % (len(items), b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    )
+
+
+def bulk_map(items: list[bytes], resp3: bool) -> Raw:
+    """Field/value pairs (flattened) as a RESP3 map, or a flat array in RESP2."""
+    head = b"%%%d\r\n" % (len(items) // 2) if resp3 else b"*%d\r\n" % len(items)
+    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+
+
+def bulk_set(items: list[bytes], resp3: bool) -> Raw:
+    """Bulk strings as a RESP3 set (in this order), or an array in RESP2."""
+    head = b"~%d\r\n" % len(items) if resp3 else b"*%d\r\n" % len(items)
+    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+
+
 def encode_one(value: Any, resp3: bool = False) -> bytes:
     out: list[bytes] = []
     encode(value, resp3, out)

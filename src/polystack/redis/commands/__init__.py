@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from polystack.redis import argspec
+
 Handler = Callable[[Any, list[bytes]], Any]
 
 COMMANDS: dict[bytes, Command] = {}
@@ -44,6 +46,11 @@ class Command:
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     arguments: tuple[dict, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()
+    doc_flags: tuple[str, ...] = ()
+    deprecated_since: str = ""
+    replaced_by: str = ""
+    key_specs: tuple[tuple, ...] | None = None
     write: bool = False
     noauth: bool = False
     getkeys: Callable[[list[bytes]], list[int]] | None = None
@@ -118,14 +125,22 @@ def command(
     acl: tuple[str, ...] = (),
     tips: tuple[str, ...] = (),
     parent: str | None = None,
-    arguments: tuple[dict, ...] = (),
+    arguments: tuple[dict, ...] | str = (),
     getkeys: Callable[[list[bytes]], list[int]] | None = None,
+    history: tuple[tuple[str, str], ...] = (),
+    deprecated: tuple[str, str] | None = None,
+    specs: tuple[tuple, ...] | None = None,
     categories: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``).
 
     ``categories`` gives the ACL categories exactly (``("@pubsub", "@slow")``) instead of
-    deriving them from the flags and group."""
+    deriving them from the flags and group.
+
+    ``arguments`` may be given in :mod:`polystack.redis.argspec` notation; ``deprecated``
+    is (deprecated_since, replaced_by); ``specs`` the key specifications (see keyspecs.py)."""
+    if isinstance(arguments, str):
+        arguments = argspec.parse(arguments)
 
     def register(handler: Handler) -> Handler:
         fl = frozenset(flags.split())
@@ -144,6 +159,11 @@ def command(
             acl_categories=categories if categories is not None else _categories(fl, group, acl),
             tips=tips,
             arguments=arguments,
+            history=history,
+            doc_flags=("deprecated",) if deprecated else (),
+            deprecated_since=deprecated[0] if deprecated else "",
+            replaced_by=deprecated[1] if deprecated else "",
+            key_specs=specs,
             write="write" in fl,
             noauth="no_auth" in fl,
             getkeys=getkeys,

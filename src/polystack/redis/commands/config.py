@@ -218,11 +218,12 @@ def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
 
 
 def _get_notify(server: Any) -> bytes:
-    return notify.flags_to_string(server.notify_keyspace_events).encode()
+    return notify.flags_to_string(server.keyspace.notify_classes).encode()
 
 
 def _set_notify(server: Any, flags: int) -> None:
     server.notify_keyspace_events = flags
+    server.keyspace.notify_classes = flags
 
 
 def _get_port(server: Any) -> bytes:
@@ -257,8 +258,66 @@ def _extra_int(name: str, default: int) -> tuple[Callable, Callable]:
     return get, set_
 
 
+def _limit(name: str) -> tuple[Callable, Callable]:
+    """A value-encoding threshold, kept in the keyspace's EncodingLimits."""
+
+    def get(server: Any) -> bytes:
+        return b"%d" % getattr(server.keyspace.limits, name)
+
+    def set_(server: Any, value: int) -> None:
+        setattr(server.keyspace.limits, name, value)
+
+    return get, set_
+
+
+_LONG_MAX = _LLONG_MAX
+
+
+def _encoding_params() -> list[Param]:
+    """The *-max-listpack-*, set-max-intset-entries, list and stream node parameters."""
+    return [
+        Param(
+            "hash-max-listpack-entries",
+            integer(0, _LONG_MAX),
+            *_limit("hash_max_listpack_entries"),
+            aliases=("hash-max-ziplist-entries",),
+        ),
+        Param(
+            "hash-max-listpack-value",
+            memory(0, _LONG_MAX),
+            *_limit("hash_max_listpack_value"),
+            aliases=("hash-max-ziplist-value",),
+        ),
+        Param("set-max-intset-entries", integer(0, _LONG_MAX), *_limit("set_max_intset_entries")),
+        Param(
+            "zset-max-listpack-entries",
+            integer(0, _LONG_MAX),
+            *_limit("zset_max_listpack_entries"),
+            aliases=("zset-max-ziplist-entries",),
+        ),
+        Param(
+            "zset-max-listpack-value",
+            memory(0, _LONG_MAX),
+            *_limit("zset_max_listpack_value"),
+            aliases=("zset-max-ziplist-value",),
+        ),
+        Param(
+            "list-max-listpack-size",
+            integer(-_INT_MAX - 1, _INT_MAX),
+            *_limit("list_max_listpack_size"),
+            aliases=("list-max-ziplist-size",),
+        ),
+        Param("list-compress-depth", integer(0, _INT_MAX), *_limit("list_compress_depth")),
+        Param("stream-node-max-bytes", memory(0, _LONG_MAX), *_limit("stream_node_max_bytes")),
+        Param(
+            "stream-node-max-entries", integer(0, _LLONG_MAX), *_limit("stream_node_max_entries")
+        ),
+    ]
+
+
 def _params() -> dict[str, Param]:
     p: list[Param] = [
+        *_encoding_params(),
         Param("maxmemory", memory(0, _LLONG_MAX), *_attr("maxmemory")),
         Param(
             "maxmemory-policy",
@@ -314,7 +373,11 @@ def _params() -> dict[str, Param]:
             "auto-aof-rewrite-min-size", memory(0, _LLONG_MAX), *_attr("auto_aof_rewrite_min_size")
         ),
     ]
-    return {x.name: x for x in p}
+    out = {x.name: x for x in p}
+    for x in p:
+        for alias in x.aliases:
+            out[alias] = x
+    return out
 
 
 PARAMS = _params()
@@ -342,12 +405,12 @@ def set_params(server: Any, pairs: list[tuple[bytes, bytes]]) -> None:
             raise fail("can't set protected config")
         if param.set is None:
             raise fail("can't set immutable config")
-        if key in seen:
+        if param.name in seen:
             raise err(
                 "CONFIG SET failed (possibly related to argument "
                 f"'{name.decode('utf-8', 'replace')}') - duplicate parameter"
             )
-        seen.add(key)
+        seen.add(param.name)
         try:
             chosen.append((param, param.parse(value)))
         except InvalidValue as e:
@@ -378,8 +441,8 @@ def get_params(server: Any, patterns: list[bytes]) -> dict[bytes, bytes]:
         text = pat.decode("latin-1")
         if not any(c in text for c in "*?["):
             param = PARAMS.get(text.lower())
-            if param is not None and param.name not in done:
-                done.add(param.name)
+            if param is not None and text.lower() not in done:
+                done.add(text.lower())
                 out[pat] = param.get(server)
             continue
         for name, param in PARAMS.items():
@@ -458,6 +521,8 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
     path = os.path.join(server.data_dir, "redis.conf")
     lines = ["# Written by polystack's CONFIG REWRITE: the live Redis configuration.\n"]
     for name, param in PARAMS.items():
+        if name != param.name:  # an alias: written once, under the parameter's own name
+            continue
         value = param.get(server).decode("latin-1")
         if name == "save" and not value:
             value = '""'

@@ -35,8 +35,10 @@ def encoding_of(value: Any) -> str:
 
 def serialized_length(value: Any) -> int:
     """rdbSavedObjectLen: the value's length in Redis's RDB encoding (LZF included)."""
-    entry = rdb.WRITERS.get(type(value))
-    return len(entry[1](value)) if entry is not None else 0
+    try:
+        return len(rdb.write_object(value))
+    except TypeError:
+        return 0
 
 
 def _sleep(client: Any, argv: list[bytes]) -> Any:

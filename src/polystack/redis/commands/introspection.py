@@ -145,8 +145,9 @@ def _spec_reply(spec: Spec) -> dict:
 
 
 def info_entry(cmd: Command) -> list:
-    movable = cmd.getkeys is not None
-    first, last, step = (0, 0, 0) if movable else (cmd.first_key, cmd.last_key, cmd.step)
+    # A command with movable keys reports the legacy range of its fixed key positions only
+    # (ZUNIONSTORE's destination: 1 1 1; SINTERCARD: 0 0 0), as declared.
+    first, last, step = cmd.first_key, cmd.last_key, cmd.step
     subs: Any = [info_entry(s) for s in cmd.subcommands.values()] if cmd.subcommands else RSet()
     return [
         cmd.full_name,
@@ -181,6 +182,14 @@ def docs_entry(cmd: Command) -> dict:
     out: dict = {"summary": cmd.summary, "since": cmd.since, "group": cmd.group}
     if cmd.complexity:
         out["complexity"] = cmd.complexity
+    if cmd.doc_flags:
+        out["doc_flags"] = RSet(Simple(f.encode()) for f in cmd.doc_flags)
+    if cmd.deprecated_since:
+        out["deprecated_since"] = cmd.deprecated_since
+    if cmd.replaced_by:
+        out["replaced_by"] = cmd.replaced_by
+    if cmd.history:
+        out["history"] = RSet([v, text] for v, text in cmd.history)
     if cmd.arguments:
         out["arguments"] = [_arg_reply(a) for a in cmd.arguments]
     if cmd.subcommands:

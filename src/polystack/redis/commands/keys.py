@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import copy
 import random
-import re
 from typing import Any
 
 from polystack.redis import rdb
@@ -32,6 +31,7 @@ from polystack.redis.objects import (
     new_stamp,
     refcount_of,
 )
+from polystack.redis.scan import parse_cursor
 from polystack.redis.store import type_name
 from polystack.redis.wire import OK, Simple
 
@@ -312,8 +312,6 @@ def keys(client: Any, argv: list[bytes]) -> Any:
 
 
 _CURSOR_HASH_MASK = (1 << 63) - 1
-_CURSOR_RE = re.compile(rb"([+-]?)([0-9]+)")
-_ULONG_MAX = (1 << 64) - 1
 # id(Database) -> (id of the data dict, keyspace dirty counter, sorted hashes, keys in that order)
 _SCAN_ORDER: dict[int, tuple[int, int, list[int], list[bytes]]] = {}
 
@@ -336,20 +334,6 @@ def _scan_order(client: Any, cursor: int) -> tuple[list[int], list[bytes]]:
         cached = (id(db.data), client.ks.dirty, [h for h, _ in entries], [k for _, k in entries])
         _SCAN_ORDER[id(db)] = cached
     return cached[2], cached[3]
-
-
-def parse_cursor(arg: bytes) -> int:
-    """parseScanCursorOrReply: strtoul, refusing leading spaces, junk and overflow ("" is 0,
-    "-1" wraps around as in C)."""
-    if not arg:
-        return 0
-    m = _CURSOR_RE.fullmatch(arg)
-    if m is None:
-        raise err("invalid cursor")
-    v = int(m.group(2))
-    if v > _ULONG_MAX:
-        raise err("invalid cursor")
-    return (-v) & _ULONG_MAX if m.group(1) == b"-" else v
 
 
 @command(
@@ -674,7 +658,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
     if not rdb.verify_payload(payload):
         raise err("DUMP payload version or checksum are wrong")
     try:
-        value = rdb.load_payload(payload)
+        value = rdb.load_payload(payload, client.ks.limits)
     except (rdb.RDBError, ValueError, IndexError):
         raise err("Bad data format") from None
     deleted = replace and db.get(key, client.now_ms()) is not None and db.delete(key)

@@ -91,7 +91,27 @@ def key_specs(full_name: str, *specs: Spec) -> None:
     KEY_SPECS[full_name] = list(specs)
 
 
+def norm(flags: str) -> str:
+    """Key spec flags as the table spells them: RO/RW/OW/RM upper case, the rest lower."""
+    return " ".join(f if f in ("RO", "RW", "OW", "RM") else f.lower() for f in flags.split())
+
+
+def single(flags: str, pos: int = 1) -> Spec:
+    """The common spec: one key at position ``pos``."""
+    return (norm(flags), ("index", pos), ("range", 0, 1, 0))
+
+
+def spec(flags: str, begin: tuple, find: tuple, notes: str = "") -> Spec:
+    """A key spec: ``begin`` ("index", pos) or ("keyword", word, startfrom); ``find``
+    ("range", lastkey, step, limit) or ("keynum", keynumidx, firstkey, step)."""
+    if notes:
+        return (norm(flags), begin, find, {"notes": notes})
+    return (norm(flags), begin, find)
+
+
 def specs_for(cmd: Any) -> list[Spec]:
+    if cmd.key_specs is not None:
+        return list(cmd.key_specs)
     specs = KEY_SPECS.get(cmd.full_name)
     if specs is not None:
         return specs

@@ -10,7 +10,7 @@ from typing import Any
 from polystack.redis.args import parse_int
 from polystack.redis.commands import command
 from polystack.redis.errors import SYNTAX, RedisError, err
-from polystack.redis.notify import signal_flushed_db
+from polystack.redis.notify import signal_flushed_db, signal_swapdb
 from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _flush_mode(argv: list[bytes]) -> None:
 )
 def flushdb(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
-    signal_flushed_db(client.server, client.db_id)
+    signal_flushed_db(client.ks, client.db_id)
     client.db.clear()
     client.ks.dirty += 1
     return OK
@@ -74,7 +74,7 @@ def flushdb(client: Any, argv: list[bytes]) -> Any:
 )
 def flushall(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
-    signal_flushed_db(client.server, -1)
+    signal_flushed_db(client.ks, -1)
     client.ks.flushall()
     client.ks.dirty += 1
     return OK
@@ -98,8 +98,7 @@ def swapdb(client: Any, argv: list[bytes]) -> Any:
     if not (0 <= a < n and 0 <= b < n):
         raise err("DB index is out of range")
     if a != b:
-        for listener in client.server.swap_listeners:
-            listener(a, b)  # before the swap: WATCH compares both databases' keys
+        signal_swapdb(client.ks, a, b)  # before the swap: WATCH compares both databases
         client.ks.swap(a, b)
     client.ks.dirty += 1
     return OK

@@ -19,7 +19,14 @@ from polystack.redis.longdouble import (
     parse_long_double,
 )
 from polystack.redis.lookup import lookup_read, lookup_write
-from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_STRING, key_changed, key_miss
+from polystack.redis.notify import (
+    NOTIFY_GENERIC,
+    NOTIFY_NEW,
+    NOTIFY_STRING,
+    key_changed,
+    key_miss,
+    notify,
+)
 from polystack.redis.objects import (
     OBJ_SHARED_INTEGERS,
     encoding_of,
@@ -70,7 +77,7 @@ def get(client: Any, argv: list[bytes]) -> Any:
         v = db.get(argv[1], client.now_ms())
     if v is None:
         client.ks.keyspace_misses += 1
-        if client.server.notify_keyspace_events:
+        if client.ks.notify_classes:
             key_miss(client, argv[1])
         return None
     client.ks.keyspace_hits += 1
@@ -153,10 +160,12 @@ def set_(client: Any, argv: list[bytes]) -> Any:
         if db.expires and key in db.expires:
             db.get(key, client.now_ms())  # setKey's lookupKeyWrite: an expired key goes first
             db.expires.pop(key, None)
+        ks = client.ks
+        if ks.notify_classes & NOTIFY_NEW and key not in db.data:
+            notify(client, NOTIFY_NEW, b"new", key)
         db.data[key] = argv[2]
-        client.ks.dirty += 1
-        srv = client.server
-        if srv.key_listeners or srv.notify_keyspace_events:
+        ks.dirty += 1
+        if ks.key_listeners or ks.notify_classes:
             key_changed(client, db, key, NOTIFY_STRING, b"set")
         return OK
     flags, unit, expire = _parse_extended(argv, 3, _SET)
@@ -370,8 +379,8 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
         data[key] = argv[i + 1]
         lru[key] = stamp
     client.ks.dirty += (len(argv) - 1) // 2
-    srv = client.server
-    if srv.key_listeners or srv.notify_keyspace_events:
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes:
         for i in range(1, len(argv), 2):
             key_changed(client, db, argv[i], NOTIFY_STRING, b"set")
 
@@ -572,8 +581,8 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
     else:
         db.lru[key] = now // 1000
     client.ks.dirty += 1
-    srv = client.server
-    if srv.key_listeners or srv.notify_keyspace_events:
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes:
         key_changed(client, db, key, NOTIFY_STRING, b"incrby")
     return value
 

@@ -9,11 +9,13 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     connection,
     debug,
     expire,
+    hashes,
     info,
     introspection,
     keys,
     pubsub,
     server,
+    sets,
     strings,
     transactions,
 )
