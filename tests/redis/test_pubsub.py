@@ -309,6 +309,12 @@ _EVENT_COMMANDS = [
     ("w", "RENAMENX", "s4", "s5"),
     ("w", "COPY", "s5", "s6"),
     ("w", "MOVE", "s6", "1"),
+    ("w", "SET", "r1", "a"),
+    ("w", "SET", "r2", "b"),
+    ("w", "RENAME", "r1", "r2"),
+    ("w", "COPY", "r2", "r3"),
+    ("w", "COPY", "r2", "r3", "REPLACE"),
+    ("w", "COPY", "r2", "r3", "DB", "2"),
     ("w", "GET", "missing"),
     ("w", "EXISTS", "missing2"),
     ("w", "EXPIRE", "m1", "0"),
@@ -317,13 +323,24 @@ _EVENT_COMMANDS = [
     ("sleep", 0.02),
     ("w", "GET", "px"),
     ("w", "UNLINK", "n"),
+    ("w", "HSET", "h", "f", "v", "g", "w"),
+    ("w", "HINCRBY", "h", "n", "2"),
+    ("w", "HDEL", "h", "f", "g", "n"),
+    ("w", "SADD", "st", "a", "b", "c"),
+    ("w", "SREM", "st", "a"),
+    ("w", "SMOVE", "st", "st2", "b"),
+    ("w", "SINTERSTORE", "st3", "st", "st2"),
+    ("w", "SUNIONSTORE", "st3", "st", "st2"),
+    ("w", "SPOP", "st"),
     ("w", "FLUSHDB"),
     ("w", "PING"),
 ]
 
 
 @pytest.mark.differential
-@pytest.mark.parametrize("classes", ["KA", "EA", "K$", "Eg", "Ex", "Em", "KEA", "Kgx", "E$m"])
+@pytest.mark.parametrize(
+    "classes", ["KA", "EA", "K$", "Eg", "Ex", "Em", "KEA", "Kgx", "E$m", "Kh", "Es", "En", "KEAn"]
+)
 def test_keyspace_events_like_redis(server, real_redis, classes) -> None:
     assert _events(server.redis_port, classes) == _events(real_redis.port, classes)
 

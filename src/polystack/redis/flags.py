@@ -15,3 +15,18 @@ SLOW_BLOCKED = 128  # waiting (paused, busy script, blocking command): input is 
 
 # Bits every client carries while a server-wide condition holds (see RedisService.slow_all).
 SERVER_BITS = SLOW_SERVER
+
+
+def set_server_condition(server: object, reason: str, on: bool) -> None:
+    """Turn a server-wide condition (``"maxmemory"``, ``"monitor"``, ``"notify-new"`` ...)
+    on or off; while any holds, every client carries SLOW_SERVER and takes the slow path."""
+    reasons: set[str] = server.slow_reasons  # type: ignore[attr-defined]
+    if on:
+        reasons.add(reason)
+    else:
+        reasons.discard(reason)
+    bits = SLOW_SERVER if reasons else 0
+    if bits != server.slow_all:  # type: ignore[attr-defined]
+        server.slow_all = bits  # type: ignore[attr-defined]
+        for c in server.clients.values():  # type: ignore[attr-defined]
+            c.slow = (c.slow & ~SLOW_SERVER) | bits

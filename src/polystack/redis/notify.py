@@ -125,6 +125,8 @@ def modified(client: Any, key: bytes, db: Any = None) -> None:
 def notify(client: Any, kind: int, event: bytes, key: bytes, db: Any = None) -> None:
     """notifyKeyspaceEvent(kind, event, key, the client's db)."""
     ks = client.ks
+    if ks.new_candidates:
+        _announce_new_keys(ks, (db or client.db, key) if kind == NOTIFY_NEW else None)
     if ks.notify_classes & kind and ks.event_sink is not None:
         ks.event_sink(kind, event, key, db.id if db is not None else client.db_id)
 
@@ -134,8 +136,27 @@ def key_changed(client: Any, db: Any, key: bytes, kind: int, event: bytes) -> No
     ks = client.ks
     for listener in ks.key_listeners:
         listener(client, db, key)
+    if ks.new_candidates:
+        _announce_new_keys(ks, None)
     if ks.notify_classes & kind and ks.event_sink is not None:
         ks.event_sink(kind, event, key, db.id)
+
+
+def _announce_new_keys(ks: Any, announced: tuple | None) -> None:
+    """The ``new`` events (class n) of keys the running command created so far: dbAdd sends
+    them as the key is added, before the command's own events.  ``ks.new_candidates`` holds
+    the (db, key) pairs the command names that did not exist when it started (the session
+    fills it while class n is on); ``announced`` is one the caller reports itself."""
+    candidates = ks.new_candidates
+    for i in range(len(candidates) - 1, -1, -1):
+        db, key = candidates[i]
+        if (db, key) == announced:
+            del candidates[i]
+    for db, key in list(candidates):
+        if key in db.data:
+            candidates.remove((db, key))
+            if ks.event_sink is not None:
+                ks.event_sink(NOTIFY_NEW, b"new", key, db.id)
 
 
 def key_miss(client: Any, key: bytes) -> None:

@@ -94,6 +94,7 @@ class RedisService(Service):
         self.pubsub = PubSub()
         self.watches = Watches(self)
         self.slow_all = 0
+        self.slow_reasons: set[str] = set()
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self.keyspace))
 

@@ -26,6 +26,7 @@ from polystack.redis.flags import (
     SLOW_SERVER,
     SLOW_TRACKING,
 )
+from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -236,6 +237,11 @@ class Client:
         ks = self.ks
         dirty = ks.dirty
         self.last_cmd = cmd
+        if ks.notify_classes & NOTIFY_NEW and cmd.write:
+            data = self.db.data
+            ks.new_candidates = [
+                (self.db, argv[i]) for i in cmd.key_indexes(argv) if argv[i] not in data
+            ]
         try:
             reply = cmd.handler(self, argv)
         except RedisError as e:
@@ -244,6 +250,9 @@ class Client:
             self._count_error(e.code)
         else:
             _encode(reply, self.resp3, self._out)
+        finally:
+            if ks.new_candidates:
+                ks.new_candidates = []
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)

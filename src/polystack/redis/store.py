@@ -176,6 +176,9 @@ class Keyspace:
         self.key_listeners: tuple = ()  # fn(client or None, db, key): signalModifiedKey
         self.flush_listeners: tuple = ()  # fn(db_id or -1): before FLUSHDB/FLUSHALL
         self.swap_listeners: tuple = ()  # fn(a, b): before SWAPDB a b
+        # While class n (new key) notifications are on: the keys the running command names
+        # that did not exist yet (see notify._announce_new_keys).
+        self.new_candidates: list[tuple[Database, bytes]] = []
 
     @property
     def expired_keys(self) -> int:

@@ -19,6 +19,7 @@ from polystack.redis import notify
 from polystack.redis.commands import command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.flags import set_server_condition
 from polystack.redis.wire import OK
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,8 @@ def _get_notify(server: Any) -> bytes:
 def _set_notify(server: Any, flags: int) -> None:
     server.notify_keyspace_events = flags
     server.keyspace.notify_classes = flags
+    # "new" events need each write command's keys looked at before it runs (slow path)
+    set_server_condition(server, "notify-new", bool(flags & notify.NOTIFY_NEW))
 
 
 def _get_port(server: Any) -> bytes:

@@ -21,7 +21,7 @@ from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.glob import compile_pattern
 from polystack.redis.lookup import lookup_read, lookup_write
-from polystack.redis.notify import NOTIFY_GENERIC, key_changed
+from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_NEW, key_changed, notify
 from polystack.redis.objects import (
     LFU_INIT_VAL,
     duplicate,
@@ -164,6 +164,7 @@ def _rename(client: Any, argv: list[bytes], nx: bool) -> Any:
             return 0
         db.delete(newkey)
     _move_entry(db, db, key, newkey, value)
+    notify(client, NOTIFY_NEW, b"new", newkey)  # dbAdd, even over a deleted target
     db.delete(key)
     client.ks.dirty += 1
     key_changed(client, db, key, NOTIFY_GENERIC, b"rename_from")
@@ -220,6 +221,7 @@ def move(client: Any, argv: list[bytes]) -> Any:
     if dst.get(key, client.now_ms()) is not None:
         return 0
     _move_entry(src, dst, key, key, value)
+    notify(client, NOTIFY_NEW, b"new", key, db=dst)
     src.delete(key)
     client.ks.dirty += 1
     key_changed(client, src, key, NOTIFY_GENERIC, b"move_from")
@@ -277,6 +279,7 @@ def copy_(client: Any, argv: list[bytes]) -> Any:
     if when is not None:
         dst.set_expire(newkey, when)
     dst.lru[newkey] = new_stamp(client)
+    notify(client, NOTIFY_NEW, b"new", newkey, db=dst)  # dbAdd, even after REPLACE deleted it
     client.ks.dirty += 1
     key_changed(client, dst, newkey, NOTIFY_GENERIC, b"copy_to")
     return 1
@@ -672,6 +675,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
             key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return OK
     db.set(key, value)
+    notify(client, NOTIFY_NEW, b"new", key)  # dbAdd (REPLACE deleted the old key first)
     if ttl:
         db.set_expire(key, ttl)
     _set_lru_or_lfu(client, key, idle, freq)

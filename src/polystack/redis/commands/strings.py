@@ -371,6 +371,8 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
     db = client.db
     data, expires, lru = db.data, db.expires, db.lru
     stamp = new_stamp(client)
+    ks = client.ks
+    signal = bool(ks.key_listeners or ks.notify_classes)
     for i in range(1, len(argv), 2):
         key = argv[i]
         if expires and key in expires:
@@ -378,11 +380,9 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
             expires.pop(key, None)
         data[key] = argv[i + 1]
         lru[key] = stamp
-    client.ks.dirty += (len(argv) - 1) // 2
-    ks = client.ks
-    if ks.key_listeners or ks.notify_classes:
-        for i in range(1, len(argv), 2):
-            key_changed(client, db, argv[i], NOTIFY_STRING, b"set")
+        if signal:
+            key_changed(client, db, key, NOTIFY_STRING, b"set")
+    ks.dirty += (len(argv) - 1) // 2
 
 
 @command(
