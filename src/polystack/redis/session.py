@@ -99,7 +99,9 @@ class Client:
         self._out: list[bytes] = []
         self._in_batch = False
         self._log: list[tuple[int, list[bytes]]] = []
-        self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
+        self._parser = wire.RequestParser(
+            server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
+        )
         self._clock_time = server.clock.time
         self.ks = server.keyspace
         server.clients[self.id] = self

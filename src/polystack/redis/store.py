@@ -26,7 +26,7 @@ class EncodingLimits:
     """The thresholds that choose a value's encoding (CONFIG SET hash-max-listpack-entries
     and friends); the keyspace's, as Redis keeps them in ``server``."""
 
-    hash_max_listpack_entries: int = 128
+    hash_max_listpack_entries: int = 512
     hash_max_listpack_value: int = 64
     set_max_intset_entries: int = 512
     zset_max_listpack_entries: int = 128
