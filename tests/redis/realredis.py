@@ -9,8 +9,6 @@ import tempfile
 import time
 from collections.abc import Iterable
 
-import hiredis
-
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -82,6 +80,30 @@ def _encode(args: Iterable[bytes | str | int]) -> bytes:
     return b"*%d\r\n" % n + b"".join(parts)
 
 
+def reply_end(buf: bytes, pos: int) -> int | None:
+    """Where the RESP2/RESP3 reply starting at ``pos`` ends, or None if incomplete."""
+    nl = buf.find(b"\r\n", pos)
+    if nl < 0:
+        return None
+    kind = buf[pos : pos + 1]
+    after = nl + 2
+    if kind in (b"$", b"=", b"!"):
+        n = int(buf[pos + 1 : nl])
+        if n < 0:
+            return after
+        return after + n + 2 if after + n + 2 <= len(buf) else None
+    if kind in (b"*", b">", b"~", b"%", b"|"):
+        n = int(buf[pos + 1 : nl])
+        if kind in (b"%", b"|"):
+            n *= 2
+        for _ in range(max(n, 0)):
+            after = reply_end(buf, after)
+            if after is None:
+                return None
+        return reply_end(buf, after) if kind == b"|" else after
+    return after  # + - : _ # , (
+
+
 class RawClient:
     """Sends commands and returns each reply's exact bytes (for byte-for-byte comparison)."""
 
@@ -91,20 +113,10 @@ class RawClient:
 
     def _read_reply(self) -> bytes:
         while True:
-            reader = hiredis.Reader()
-            reader.feed(self.buf)
-            try:
-                got = reader.gets()
-            except hiredis.ProtocolError:
-                got = False
-            if got is not False:
-                # find how many bytes the reply used: re-parse prefixes
-                for end in range(1, len(self.buf) + 1):
-                    r2 = hiredis.Reader()
-                    r2.feed(self.buf[:end])
-                    if r2.gets() is not False:
-                        reply, self.buf = self.buf[:end], self.buf[end:]
-                        return reply
+            end = reply_end(self.buf, 0)
+            if end is not None:
+                reply, self.buf = self.buf[:end], self.buf[end:]
+                return reply
             chunk = self.sock.recv(65536)
             if not chunk:
                 reply, self.buf = self.buf, b""

@@ -191,7 +191,7 @@ def test_encoded_replies_parse_back_with_hiredis(value):
     ),
     st.data(),
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_exact_parser_and_hiredis_agree(parts, data):
     """The exact (processMultibulkBuffer) parser and the hiredis path split any stream of
     requests, empty multibulks and inline commands the same way."""

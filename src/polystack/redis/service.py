@@ -95,6 +95,8 @@ class RedisService(Service):
         self.watches = Watches(self)
         self.slow_all = 0
         self.slow_reasons: set[str] = set()
+        self.scripting: Any = None  # the EVAL script cache, made on first use
+        self.busy_script: Any = None  # the script running past busy-reply-threshold
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self.keyspace))
 

@@ -230,6 +230,10 @@ class Client:
                 self._log.append((self.db_id, p))
             self.propagate = None
 
+    def log_write(self, db_id: int, argv: list[bytes]) -> None:
+        """Log a write made on this client's behalf (a script's commands), in its batch."""
+        self._log.append((db_id, argv))
+
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1

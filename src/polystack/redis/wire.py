@@ -54,6 +54,10 @@ class Push(list):
     """An out-of-band push (RESP3 ``>``); an array in RESP2."""
 
 
+class BigNumber(bytes):
+    """A big number (RESP3 ``(``); a bulk string in RESP2."""
+
+
 class _NullArray:
     __slots__ = ()
 
@@ -157,6 +161,11 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
             encode(item, resp3, out)
     elif value is NULL_ARRAY:
         out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is BigNumber:
+        if resp3:
+            out.append(b"(%b\r\n" % value)
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(value), value))
     elif t is str:
         b = value.encode()
         out.append(b"$%d\r\n%b\r\n" % (len(b), b))
@@ -191,6 +200,71 @@ def encode_one(value: Any, resp3: bool = False) -> bytes:
     out: list[bytes] = []
     encode(value, resp3, out)
     return b"".join(out)
+
+
+def decode_reply(data: bytes) -> Any:
+    """The typed value of one RESP2/RESP3 reply (the inverse of :func:`encode`): Simple,
+    bytes, int, None, NULL_ARRAY, list, dict, set, bool, float, BigNumber, Verbatim, Push,
+    RedisError.  Attributes are skipped."""
+    value, _ = _decode_at(data, 0)
+    return value
+
+
+def _decode_at(data: bytes, pos: int) -> tuple[Any, int]:
+    kind = data[pos : pos + 1]
+    nl = data.index(b"\r\n", pos)
+    line = data[pos + 1 : nl]
+    pos = nl + 2
+    if kind == b"+":
+        return Simple(line), pos
+    if kind == b"-":
+        code, _, message = line.decode("utf-8", "surrogateescape").partition(" ")
+        return RedisError(code, message), pos
+    if kind == b":":
+        return int(line), pos
+    if kind in (b"$", b"="):
+        n = int(line)
+        if n < 0:
+            return None, pos
+        body = data[pos : pos + n]
+        return (Verbatim(body[4:]) if kind == b"=" else body), pos + n + 2
+    if kind in (b"*", b">", b"~"):
+        n = int(line)
+        if n < 0:
+            return NULL_ARRAY, pos
+        items = []
+        for _ in range(n):
+            item, pos = _decode_at(data, pos)
+            items.append(item)
+        if kind == b">":
+            return Push(items), pos
+        if kind == b"~":
+            try:
+                return set(items), pos
+            except TypeError:
+                return items, pos
+        return items, pos
+    if kind in (b"%", b"|"):
+        out: dict = {}
+        for _ in range(int(line)):
+            k, pos = _decode_at(data, pos)
+            v, pos = _decode_at(data, pos)
+            try:
+                out[k] = v
+            except TypeError:
+                out[repr(k)] = v
+        if kind == b"|":
+            return _decode_at(data, pos)
+        return out, pos
+    if kind == b"_":
+        return None, pos
+    if kind == b"#":
+        return line == b"t", pos
+    if kind == b",":
+        return float(line), pos
+    if kind == b"(":
+        return BigNumber(line), pos
+    raise ValueError(f"not a RESP reply type: {kind!r}")
 
 
 def encode_command(*args: bytes | str | int) -> bytes:

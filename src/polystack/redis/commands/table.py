@@ -14,6 +14,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     introspection,
     keys,
     pubsub,
+    scripting,
     server,
     sets,
     strings,
