@@ -8,10 +8,11 @@ import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import conf, persist, rdbfile
+from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
-from polystack.redis.commands import config as config_params
 from polystack.redis.commands.table import server_table
+from polystack.redis.configtable import BY_NAME
+from polystack.redis.configtypes import IMMUTABLE, LIVE, InvalidValue
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
 from polystack.redis.limits import (
     OutputLimit,
@@ -19,6 +20,7 @@ from polystack.redis.limits import (
     parse_output_limits,
     parse_save_points,
 )
+from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
 from polystack.redis.replication.link import MasterLink, ReplicaSide
@@ -26,6 +28,7 @@ from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
+from polystack.redis.watch import Watches
 from polystack.runtime import outbound
 from polystack.runtime.journal import Journal
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
@@ -131,6 +134,15 @@ class RedisService(Service):
         self._sampler: Any = None
         self._save_timer: Any = None
         self.last_save_duration = -1
+        # Pub/Sub (keyspace notifications are published there), WATCH, and the slow-path
+        # bits every client carries while a server-wide condition holds (flags.py).
+        self.pubsub = PubSub()
+        self.watches = Watches(self)
+        self.slow_all = 0
+        self.slow_reasons: set[str] = set()
+        self.scripting: Any = None  # the EVAL script cache, made on first use
+        self.busy_script: Any = None  # the script running past busy-reply-threshold
+        self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
         self.output_limits: dict[str, OutputLimit] = parse_output_limits(
@@ -146,18 +158,22 @@ class RedisService(Service):
         not apply are named in one warning line."""
         unsupported: list[str] = []
         for d in rest:
-            param = config_params.PARAMS.get(d.name)
-            if param is None or param.set is None:
+            param = BY_NAME.get(d.name)
+            if param is None or (param.flags & IMMUTABLE and param.setter is None):
                 if d.name not in unsupported:
                     unsupported.append(d.name)
                 continue
             value = " ".join(d.args).encode("utf-8", "surrogateescape")
             try:
-                param.set(self, param.parse(value))
-            except config_params.InvalidValue as e:
+                param.write(self, param.parse(param.split(value)))
+                if param.apply is not None:
+                    param.apply(self)
+            except InvalidValue as e:
                 raise conf.ConfigFileError(
                     f"{d.path}:{d.lineno}: >>> '{d.text.strip()}': {e}"
                 ) from None
+            if param.effect != LIVE and d.name not in unsupported:
+                unsupported.append(d.name)
         if unsupported:
             log.warning(
                 "%s: directives polystack does not support, ignored: %s",
@@ -474,14 +490,14 @@ class RedisService(Service):
     def _key_expired(self, db: Any, key: bytes) -> None:
         """propagateDeletion: an expired key's deletion goes to the log and the replicas as a
         DEL, in order with the writes of the batch that found it expired."""
+        notify.key_expired(self.keyspace, db, key)
         if self.loading:
             return
-        entry = (db.id, [b"DEL", key])
         client = self.current_client
         if client is not None:
-            client.log_write(entry)
+            client.log_write(db.id, [b"DEL", key])
         else:
-            self.log_commands([entry])
+            self.log_commands([(db.id, [b"DEL", key])])
 
     def master_link_up(self, peer: Any) -> None:
         """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""

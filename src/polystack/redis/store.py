@@ -60,7 +60,8 @@ class Database:
         # master's DEL arrives; the master's own commands (2) still see it (expireIfNeeded).
         self.replica = 0
         # Called as on_expired(db, key) after a key is deleted because its deadline passed
-        # (a master propagates the deletion to its replicas as a DEL).
+        # (keyspace notifications, WATCH, memory accounting: see notify.key_expired; a
+        # master propagates the deletion to its replicas as a DEL).
         self.on_expired: Any = None
 
     def __len__(self) -> int:
@@ -170,11 +171,18 @@ class Keyspace:
         # session serves those clients after the command that made them ready (or after the
         # whole MULTI/EXEC or script).
         self.ready_keys: list[tuple[Database, bytes]] = []
-        # Hooks the pub/sub, WATCH and tracking features install; the data-structure commands
-        # call them through polystack.redis.notify.
-        self.notify_classes = 0  # notify-keyspace-events classes that are on
+        # What the keyspace tells the rest of the server (see polystack.redis.notify): the
+        # notify-keyspace-events classes that are on and where events go (pub/sub), and who
+        # listens to key changes (WATCH, client tracking, memory accounting), flushes and
+        # SWAPDB.  Empty tuples when no one listens, so a write pays an empty loop.
+        self.notify_classes = 0
         self.event_sink: Any = None  # fn(class, event: bytes, key, db_id)
-        self.modified_sink: Any = None  # fn(db, key): signalModifiedKey (WATCH, tracking)
+        self.key_listeners: tuple = ()  # fn(client or None, db, key): signalModifiedKey
+        self.flush_listeners: tuple = ()  # fn(db_id or -1): before FLUSHDB/FLUSHALL
+        self.swap_listeners: tuple = ()  # fn(a, b): before SWAPDB a b
+        # While class n (new key) notifications are on: the keys the running command names
+        # that did not exist yet (see notify._announce_new_keys).
+        self.new_candidates: list[tuple[Database, bytes]] = []
 
     @property
     def expired_keys(self) -> int:

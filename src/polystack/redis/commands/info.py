@@ -191,8 +191,8 @@ def _stats(s: Any, client: Any) -> list[str]:
     bytes_out = s.closed_bytes_out + sum(
         getattr(c.peer, "bytes_out", 0) for c in s.clients.values()
     )
-    channels = getattr(s, "pubsub_channels", None)
-    patterns = getattr(s, "pubsub_patterns", None)
+    channels = s.pubsub.channels
+    patterns = s.pubsub.patterns
     return [
         f"total_connections_received:{s.total_connections() - s.connections_at_reset}",
         f"total_commands_processed:{calls}",
@@ -205,6 +205,7 @@ def _stats(s: Any, client: Any) -> list[str]:
         f"keyspace_misses:{ks.keyspace_misses}",
         f"pubsub_channels:{len(channels) if channels else 0}",
         f"pubsub_patterns:{len(patterns) if patterns else 0}",
+        f"pubsubshard_channels:{len(s.pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
         "unexpected_error_replies:0",

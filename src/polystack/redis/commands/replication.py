@@ -11,7 +11,9 @@ from typing import Any
 
 from polystack.redis.args import parse_int
 from polystack.redis.commands import COMMANDS, command
+from polystack.redis.configtable import BY_NAME
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.replication import params
 from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
@@ -181,6 +183,8 @@ def wait(client: Any, argv: list[bytes]) -> Any:
     side.add_waiter(client, offset, numreplicas, timeout)
     return client.block("wait")
 
+
+params.bind(BY_NAME)  # the replication and RDB parameters change what they say
 
 # WAIT is in the generic group but its ACL categories are @slow @connection (commands/wait.json).
 COMMANDS[b"wait"].acl_categories = ("@slow", "@connection")
