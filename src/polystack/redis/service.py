@@ -114,6 +114,7 @@ class RedisService(Service):
         self.unknown_commands = 0
         self.loading = False
         self.shutdown_requested: str | None = None
+        self.security_warning_at = float("-inf")  # the last "Possible SECURITY ATTACK" log
         self.run_id = _run_id()
         self.extra_config: dict[str, bytes] = {}
         self._cron: Any = None
