@@ -29,6 +29,7 @@ from polystack.redis.flags import (
     SLOW_TRACKING,
 )
 from polystack.redis.notify import NOTIFY_NEW
+from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -434,6 +435,11 @@ class Client:
                 b"-ERR wrong number of arguments for '%s' command" % cmd.full_name.encode(),
                 "ERR",
             )
+            return
+        if cmd.name == "debug" and not allow_protected_action(
+            self.server.config.enable_debug_command, self.peer
+        ):
+            self._reject(cmd, DEBUG_NOT_ALLOWED, "ERR")
             return
         slow = self.slow
         if slow & SLOW_AUTH and not cmd.noauth:
