@@ -271,6 +271,7 @@ class Client:
                     self._count_error(denied[1 : denied.index(b" ")].decode())
                     continue
             dirty = ks.dirty
+            mark = len(self._log)
             self.last_cmd = cmd
             try:
                 reply = cmd.handler(self, argv)
@@ -300,6 +301,8 @@ class Client:
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+                if len(self._log) - mark > 1:
+                    self._wrap_multi(mark)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -309,6 +312,14 @@ class Client:
             for p in self.propagate:
                 self._log.append((self.db_id, p))
             self.propagate = None
+
+    def _wrap_multi(self, mark: int) -> None:
+        """propagatePendingCommands: what one command propagated (EXEC's queue, a script's
+        effects, an expired key's DEL before a write) reaches the log and the replicas as one
+        MULTI ... EXEC."""
+        entries = self._log
+        entries.insert(mark, (entries[mark][0], [b"MULTI"]))
+        entries.append((entries[-1][0], [b"EXEC"]))
 
     def log_write(self, db_id: int, argv: list[bytes]) -> None:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
@@ -322,6 +333,7 @@ class Client:
         """call(): run ``cmd`` and queue its reply."""
         ks = self.ks
         dirty = ks.dirty
+        mark = len(self._log)
         self.last_cmd = cmd
         if ks.notify_classes & NOTIFY_NEW and cmd.write:
             data = self.db.data
@@ -343,6 +355,8 @@ class Client:
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
+            if len(self._log) - mark > 1 and not self.in_exec:
+                self._wrap_multi(mark)
         else:
             self.propagate = None
 
@@ -483,7 +497,10 @@ class Client:
 
     # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
-        """Run a command read back from the log (no reply); False when it is unknown."""
+        """Run a command read back from the log (no reply); False when it is unknown.  The
+        MULTI/EXEC around a transaction's effects are markers for the replicas: skipped."""
+        if argv[0] in (b"MULTI", b"EXEC"):
+            return True
         cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])
