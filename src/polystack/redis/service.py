@@ -23,6 +23,7 @@ from polystack.redis.limits import (
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
+from polystack.redis.replication.failover import Failover
 from polystack.redis.replication.link import MasterLink, ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
@@ -105,6 +106,9 @@ class RedisService(Service):
         self.link.connect_fn = self._connect_to_master
         self.master_client: Client | None = None
         self.write_denied: bytes | None = None  # -READONLY / -NOREPLICAS for client writes
+        self.failover = Failover(self)
+        self.writes_paused = False  # FAILOVER pauses clients' writes
+        self.paused_clients: set[Client] = set()
         self._repl_cron_at = 0.0
         self.current_client: Client | None = None  # the client whose batch is running
         self.keyspace.set_expired_listener(self._key_expired)
@@ -427,6 +431,7 @@ class RedisService(Service):
             self.update_write_denied()
         if client.blocked is not None:
             self.master_side.forget_waiter(client)
+            self.paused_clients.discard(client)
 
     # -- replication -------------------------------------------------------------------------
     def is_replica(self) -> bool:
@@ -498,6 +503,26 @@ class RedisService(Service):
             client.log_write(db.id, [b"DEL", key])
         else:
             self.log_commands([(db.id, [b"DEL", key])])
+
+    @property
+    def failover_state(self) -> str:
+        return self.failover.state
+
+    def pause_writes(self, on: bool) -> None:
+        self.writes_paused = on
+        if not on:
+            paused, self.paused_clients = self.paused_clients, set()
+            for c in paused:
+                c.unpause()
+
+    def failover_to(self, host: str, port: int) -> None:
+        """FAILOVER: follow the target, asking it to take over (PSYNC ... FAILOVER)."""
+        self.link.failover_psync = True
+        self.set_master(host, port)
+
+    def unset_master_after_failed_failover(self) -> None:
+        self.link.failover_psync = False
+        self.unset_master()
 
     def master_link_up(self, peer: Any) -> None:
         """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""

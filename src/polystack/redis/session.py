@@ -90,6 +90,7 @@ class Client:
         self.woff = 0  # the replication offset after this client's last write (WAIT)
         self.repl: Any = None  # a replica's record on its master (replication/state.py)
         self.is_master = False  # the client applying our master's stream (a replica's)
+        self._requeue: list[list[bytes]] = []  # a paused write, run again when unpaused
         # MULTI/EXEC and WATCH (multi.c)
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False  # CLIENT_DIRTY_EXEC: a command failed to queue
@@ -178,6 +179,22 @@ class Client:
         self.blocked = what
         return BLOCKED
 
+    def pause(self, argv: list[bytes]) -> bool:
+        """A write while FAILOVER pauses writes: it waits (with the input after it) and runs
+        when the pause ends.  The master's and replicas' links are never paused."""
+        if self.is_master or self.repl is not None:
+            return False
+        self._requeue = [argv]
+        self.blocked = "pause"
+        self.server.paused_clients.add(self)
+        return True
+
+    def unpause(self) -> None:
+        if self.blocked == "pause":
+            self.blocked = None
+            if self._pending is not None and not self.peer.closed:
+                self.feed(b"")
+
     def unblock(self, reply: bytes) -> None:
         """Answer the blocked command and run the input held meanwhile."""
         if self.blocked is None:
@@ -245,14 +262,16 @@ class Client:
             if self.slow:
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
-                    self._pending = list(it)
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
-                    self._pending = list(it)
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             n = len(argv)
@@ -264,6 +283,10 @@ class Client:
                 for a in argv:
                     if type(a) is not bytes:
                         raise wire.non_bulk_error(argv)  # type: ignore[misc]
+                if self.server.writes_paused and self.pause(argv):  # FAILOVER
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
                 denied = self.server.write_denied  # -READONLY replica, -NOREPLICAS
                 if denied is not None:
                     out.append(denied)
@@ -430,6 +453,8 @@ class Client:
                 )
                 self._misconf_replies += 1
                 return
+        if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
+            return
         if cmd.write and self.server.write_denied is not None:  # -NOREPLICAS, -READONLY
             denied = self.server.write_denied.rstrip(b"\r\n")
             self._reject(cmd, denied, denied[1 : denied.index(b" ")].decode())

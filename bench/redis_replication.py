@@ -1,0 +1,219 @@
+"""Replication benchmark: polystack master vs a real redis-server master, in the same run.
+
+1. Full sync: the master holds N small keys (key:0000001 -> 10-byte value); a fresh real
+   redis-server replica runs REPLICAOF; the time until its link is up with every key loaded.
+   Both masters sync diskless with repl-diskless-sync-delay 0.
+2. Replication lag under ``redis-benchmark -t set -c 50``: while the load runs against the
+   master, a probe writes a timestamped key every 20 ms and polls the replica until it is
+   there; p50/p99/max of those delays.
+
+Each server's CPU seconds and the load generator's own CPU time are printed beside the
+results, and the ratios polystack/redis.
+
+    .venv/bin/python bench/redis_replication.py [--keys 1000000] [--requests 300000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# bench/redis.py would shadow the redis client package: look it up without this directory.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+import redis  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time, its forked children (RDB) included once they exited."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / CLK_TCK
+
+
+class Server:
+    def __init__(self, kind: str, workdir: str) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(dir=workdir)
+        if kind == "redis":
+            argv = [
+                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.dir, "--save", "", "--appendonly", "yes",
+                "--appendfsync", "everysec", "--repl-diskless-sync-delay", "0",
+            ]  # fmt: skip
+        else:
+            argv = [
+                sys.executable, "-m", "polystack.cli", "serve", "--only", "redis",
+                "--data-dir", self.dir, "--redis-port", str(self.port),
+                "--admin-port", str(free_port()), "--appendfsync", "everysec",
+            ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            argv, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_port(self.port, self.proc)
+        self.client = redis.Redis(port=self.port, socket_timeout=120)
+        if kind == "polystack":
+            self.client.config_set("repl-diskless-sync-delay", 0)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def load(r: redis.Redis, n: int) -> None:
+    batch = 1000
+    for start in range(0, n, batch * 50):
+        pipe = r.pipeline(transaction=False)
+        for b in range(start, min(n, start + batch * 50), batch):
+            pipe.mset({b"key:%07d" % i: b"v%09d" % i for i in range(b, min(n, b + batch))})
+        pipe.execute()
+
+
+def full_sync(master: Server, workdir: str, n: int) -> float:
+    replica = Server("redis", workdir)
+    try:
+        started = time.monotonic()
+        replica.client.replicaof("127.0.0.1", master.port)
+        while True:
+            info = replica.client.info("replication")
+            if info.get("master_link_status") == "up" and replica.client.dbsize() >= n:
+                return time.monotonic() - started
+            time.sleep(0.01)
+    finally:
+        replica.stop()
+
+
+def lag_under_load(master: Server, workdir: str, requests: int) -> dict:
+    replica = Server("redis", workdir)
+    try:
+        replica.client.replicaof("127.0.0.1", master.port)
+        while replica.client.info("replication").get("master_link_status") != "up":
+            time.sleep(0.05)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0 = master.cpu()
+        bench = subprocess.Popen(
+            ["redis-benchmark", "-h", "127.0.0.1", "-p", str(master.port), "-t", "set",
+             "-c", "50", "-n", str(requests), "-r", "100000", "-q"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        lags: list[float] = []
+        stop = threading.Event()
+
+        def probe() -> None:
+            m = redis.Redis(port=master.port)
+            rep = redis.Redis(port=replica.port)
+            i = 0
+            while not stop.is_set():
+                key = f"probe:{i}"
+                t0 = time.monotonic()
+                m.set(key, "1")
+                while rep.get(key) is None:
+                    time.sleep(0.0005)
+                    if time.monotonic() - t0 > 30:
+                        break
+                lags.append(time.monotonic() - t0)
+                i += 1
+                time.sleep(0.02)
+
+        t = threading.Thread(target=probe)
+        t.start()
+        out, _ = bench.communicate()
+        stop.set()
+        t.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        lags.sort()
+        rps = out.strip().split(":")[-1].strip() if out else "?"
+        return {
+            "p50": statistics.median(lags) * 1000,
+            "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))] * 1000,
+            "max": lags[-1] * 1000,
+            "probes": len(lags),
+            "rps": rps,
+            "server_cpu": master.cpu() - cpu0,
+            "bench_cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        }
+    finally:
+        replica.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=300_000)
+    args = ap.parse_args()
+    if not shutil.which("redis-server") or not shutil.which("redis-benchmark"):
+        sys.exit("redis-server and redis-benchmark are needed (scripts/install-test-deps)")
+    workdir = tempfile.mkdtemp(prefix="bench-repl-")
+    results: dict[str, dict] = {}
+    try:
+        for kind in ("redis", "polystack"):
+            master = Server(kind, workdir)
+            try:
+                load(master.client, args.keys)
+                cpu0 = master.cpu()
+                sync = full_sync(master, workdir, args.keys)
+                sync_cpu = master.cpu() - cpu0
+                lag = lag_under_load(master, workdir, args.requests)
+                results[kind] = {"sync": sync, "sync_cpu": sync_cpu, **lag}
+            finally:
+                master.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    r, p = results["redis"], results["polystack"]
+    print(f"full sync of {args.keys} keys to a real replica (diskless, delay 0):")
+    print(f"  redis-server master  {r['sync']:7.2f} s   master CPU {r['sync_cpu']:.2f} s")
+    print(f"  polystack master     {p['sync']:7.2f} s   master CPU {p['sync_cpu']:.2f} s")
+    print(f"  ratio polystack/redis {p['sync'] / r['sync']:.2f}x")
+    print(f"replication lag under redis-benchmark -t set -c 50 -n {args.requests} -r 100000:")
+    for name, x in (("redis-server", r), ("polystack", p)):
+        print(
+            f"  {name:<12} master: p50 {x['p50']:6.2f} ms  p99 {x['p99']:6.2f} ms  "
+            f"max {x['max']:7.2f} ms  ({x['probes']} probes)  SET {x['rps']}  "
+            f"server CPU {x['server_cpu']:.2f} s  redis-benchmark CPU {x['bench_cpu']:.2f} s"
+        )
+    print(f"  ratio p99 polystack/redis {p['p99'] / max(r['p99'], 1e-9):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
