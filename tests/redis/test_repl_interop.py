@@ -257,3 +257,24 @@ def test_failover_command_both_ways() -> None:
             link_up(m)
             rep.set("after", "failover")
             in_sync(rep, m)
+
+
+def test_replica_serve_stale_data_no_refuses_like_redis() -> None:
+    from tests.redis.realredis import RawClient
+    from tests.redis.repl_support import free_port
+
+    dead = free_port()
+    cmds = [["GET", "x"], ["PING"], ["SET", "x", "1"], ["DBSIZE"], ["ROLE"], ["TIME"]]
+    with real_server("--replica-serve-stale-data", "no") as real:
+        real.client().replicaof("127.0.0.1", dead)
+        c = RawClient(real.port)
+        theirs = [c.call(*cmd) for cmd in cmds]
+    with polystack_redis(**{"redis.replica_serve_stale_data": False}) as rep:
+        rep.replicaof("127.0.0.1", dead)
+        c = RawClient(port_of(rep))
+        ours = [c.call(*cmd) for cmd in cmds]
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        if cmd[0] in ("ROLE", "TIME"):
+            assert a[:1] == b[:1] == b"*", cmd
+        else:
+            assert a == b, cmd

@@ -13,7 +13,7 @@ from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands.table import server_table
 from polystack.redis.configtable import BY_NAME
 from polystack.redis.configtypes import IMMUTABLE, LIVE, InvalidValue
-from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
     OutputLimit,
     format_output_limits,
@@ -108,6 +108,7 @@ class RedisService(Service):
         self.write_denied: bytes | None = None  # -READONLY / -NOREPLICAS for client writes
         self.failover = Failover(self)
         self.writes_paused = False  # FAILOVER pauses clients' writes
+        self.master_down = False  # replica-serve-stale-data no and the link is down
         self.paused_clients: set[Client] = set()
         self._repl_cron_at = 0.0
         self.current_client: Client | None = None  # the client whose batch is running
@@ -554,6 +555,14 @@ class RedisService(Service):
             self.write_denied = b"-NOREPLICAS Not enough good replicas to write.\r\n"
         else:
             self.write_denied = None
+        down = (
+            self.is_replica()
+            and not self.config.replica_serve_stale_data
+            and self.link.repl_state != "connected"
+        )
+        if down != self.master_down:
+            self.master_down = down
+            set_server_condition(self, "masterdown", down)  # every client on the slow path
 
     def replication_cron(self) -> None:
         self.master_side.cron()

@@ -459,6 +459,14 @@ class Client:
             denied = self.server.write_denied.rstrip(b"\r\n")
             self._reject(cmd, denied, denied[1 : denied.index(b" ")].decode())
             return
+        if self.server.master_down and "stale" not in cmd.flags and not self.is_master:
+            self._reject(
+                cmd,
+                b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+                b"'no'.",
+                "MASTERDOWN",
+            )
+            return
         if slow & SLOW_PUBSUB and not self.resp3:
             top = (cmd.parent or cmd).name.encode()
             if top not in _PUBSUB_CONTEXT:

@@ -94,6 +94,9 @@ class MasterLink:
         except LinkError as e:
             log.warning("%s", e)
             self.drop()
+        except (ValueError, TypeError, IndexError, UnicodeDecodeError) as e:
+            log.warning("Protocol error from MASTER (%s): dropping the link", e)
+            self.drop()
 
     def connection_lost(self) -> None:
         if not self.closed:
@@ -335,7 +338,7 @@ class MasterLink:
                 argv = reader.gets()
                 if argv is False:
                     break
-                if type(argv) is not list or not argv:
+                if type(argv) is not list or not argv or any(type(a) is not bytes for a in argv):
                     raise LinkError("Protocol error from MASTER: expected a command")
                 size = command_size(argv)
                 name = argv[0].lower()
@@ -548,6 +551,7 @@ class ReplicaSide:
         self.link_up_since = self.clock.monotonic()
         self.psync_id = self.state.replid
         self.server.master_link_up(link.peer)
+        self.server.update_write_denied()
         link.send_ack()
 
     def apply(self, batch: list[tuple[int, list[bytes]]]) -> None:
