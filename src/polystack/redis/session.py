@@ -311,6 +311,8 @@ class Client:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
                 elif type(reply) is int:
                     out.append(b":%d\r\n" % reply)
+                elif reply is None:
+                    out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
                 else:
                     start = len(out)
                     _encode(reply, self.resp3, out)
