@@ -8,6 +8,11 @@
    polls the replica until the key is there; p50/p99/max of those delays (the master's own
    reply time under the load is printed beside them).
 
+3. Sentinel failover: a master, a replica and three Sentinels (polystack's with polystack
+   servers, redis-sentinel with redis-server), down-after-milliseconds 1000; the master is
+   SIGKILLed and the time until redis-py's Sentinel client writes to the new master is taken
+   (median of --failovers runs).
+
 Each server's CPU seconds and the load generator's own CPU time are printed beside the
 results, and the ratios polystack/redis.
 
@@ -34,6 +39,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 import redis  # noqa: E402
+from redis.sentinel import MasterNotFoundError, Sentinel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -183,17 +189,86 @@ def lag_under_load(master: Server, workdir: str, requests: int) -> dict:
         replica.stop()
 
 
+def start_sentinel(kind: str, workdir: str, master_port: int) -> tuple[subprocess.Popen, int]:
+    d = tempfile.mkdtemp(dir=workdir)
+    port = free_port()
+    path = os.path.join(d, "sentinel.conf")
+    with open(path, "w") as f:
+        f.write(
+            f"port {port}\nsentinel monitor mymaster 127.0.0.1 {master_port} 2\n"
+            "sentinel down-after-milliseconds mymaster 1000\n"
+            "sentinel failover-timeout mymaster 10000\n"
+        )
+    if kind == "redis":
+        argv = ["redis-sentinel", path, "--bind", "127.0.0.1", "--dir", d]
+    else:
+        argv = [
+            sys.executable, "-m", "polystack.cli", "serve", "--only", "sentinel",
+            "--data-dir", d, "--sentinel-config", path, "--admin-port", str(free_port()),
+        ]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, port
+
+
+def sentinel_failover(kind: str, workdir: str) -> float:
+    master = Server(kind, workdir)
+    replica = Server(kind, workdir)
+    sentinels: list[subprocess.Popen] = []
+    try:
+        replica.client.replicaof("127.0.0.1", master.port)
+        while replica.client.info("replication").get("master_link_status") != "up":
+            time.sleep(0.05)
+        ports = []
+        for _ in range(3):
+            proc, port = start_sentinel(kind, workdir, master.port)
+            sentinels.append(proc)
+            ports.append(port)
+        for port in ports:  # every Sentinel knows the others and the replica
+            c = redis.Redis(port=port, decode_responses=True)
+            while True:
+                m = c.sentinel_master("mymaster")
+                if m["num-other-sentinels"] == 2 and m["num-slaves"] == 1:
+                    break
+                time.sleep(0.1)
+        snt = Sentinel([("127.0.0.1", p) for p in ports], socket_timeout=0.5)
+        started = time.monotonic()
+        master.proc.kill()
+        while True:
+            try:
+                if snt.discover_master("mymaster")[1] == replica.port:
+                    snt.master_for("mymaster", socket_timeout=0.5).set("after", "failover")
+                    return time.monotonic() - started
+            except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError,
+                    MasterNotFoundError):  # fmt: skip
+                pass
+            time.sleep(0.02)
+    finally:
+        for proc in sentinels:
+            proc.kill()
+            proc.wait()
+        master.proc.kill()
+        master.proc.wait()
+        replica.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=300_000)
+    ap.add_argument("--failovers", type=int, default=3)
+    ap.add_argument("--only-failover", action="store_true")
     args = ap.parse_args()
     if not shutil.which("redis-server") or not shutil.which("redis-benchmark"):
         sys.exit("redis-server and redis-benchmark are needed (scripts/install-test-deps)")
     workdir = tempfile.mkdtemp(prefix="bench-repl-")
     results: dict[str, dict] = {}
+    failovers: dict[str, list[float]] = {"redis": [], "polystack": []}
     try:
-        for kind in ("redis", "polystack"):
+        for _ in range(args.failovers):
+            for kind in ("redis", "polystack"):
+                failovers[kind].append(sentinel_failover(kind, workdir))
+        for kind in () if args.only_failover else ("redis", "polystack"):
             master = Server(kind, workdir)
             try:
                 load(master.client, args.keys)
@@ -206,6 +281,12 @@ def main() -> None:
                 master.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    fr, fp = statistics.median(failovers["redis"]), statistics.median(failovers["polystack"])
+    print("Sentinel failover after SIGKILL of the master (down-after-milliseconds 1000):")
+    print(f"  redis-sentinel + redis-server  median {fr:.2f} s  {_runs(failovers['redis'])}")
+    print(f"  polystack Sentinel + servers   median {fp:.2f} s  {_runs(failovers['polystack'])}")
+    if args.only_failover:
+        return
     r, p = results["redis"], results["polystack"]
     print(f"full sync of {args.keys} keys to a real replica (diskless, delay 0):")
     print(f"  redis-server master  {r['sync']:7.2f} s   master CPU {r['sync_cpu']:.2f} s")
@@ -220,6 +301,10 @@ def main() -> None:
             f"server CPU {x['server_cpu']:.2f} s  redis-benchmark CPU {x['bench_cpu']:.2f} s"
         )
     print(f"  ratio p99 polystack/redis {p['p99'] / max(r['p99'], 1e-9):.2f}x")
+
+
+def _runs(xs: list[float]) -> str:
+    return "(" + ", ".join(f"{x:.2f}" for x in xs) + ")"
 
 
 if __name__ == "__main__":

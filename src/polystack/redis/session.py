@@ -14,7 +14,7 @@ import marshal
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import wire
-from polystack.redis.blocking import BLOCKED
+from polystack.redis.blocked import BLOCKED
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
@@ -86,7 +86,7 @@ class Client:
         self.last_cmd: Any = "NULL"
         self.no_evict = False
         self.propagate: list[list[bytes]] | None = None
-        self.blocked: Any = None  # what the client waits for (WAIT), see blocking.py
+        self.blocked: Any = None  # what the client waits for (WAIT), see blocked.py
         self.woff = 0  # the replication offset after this client's last write (WAIT)
         self.repl: Any = None  # a replica's record on its master (replication/state.py)
         self.is_master = False  # the client applying our master's stream (a replica's)
@@ -166,7 +166,7 @@ class Client:
             server.pubsub.forget(self)
         server.client_gone(self)
 
-    # -- blocking (blocking.py) ----------------------------------------------------
+    # -- blocking (blocked.py) ----------------------------------------------------
     def flush_writes(self) -> None:
         """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
         if self._log:
