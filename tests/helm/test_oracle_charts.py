@@ -114,7 +114,7 @@ def test_schema_satisfied(helm_oracle: Any) -> None:
 
 def test_packaged_subchart(helm_oracle: Any, tmp_path: Any) -> None:
     """A subchart shipped as a .tgz in charts/ renders like the directory."""
-    from polystack.helm.action.package import save
+    from polystack.helm.chart.archive import save
     from polystack.helm.chart.chart import load
 
     dst = tmp_path / "parent"

@@ -90,7 +90,7 @@ def lint_chartfile(ln: Linter) -> None:
             raw = fh.read()
         data = yamlgo.unmarshal_map(raw)
         md = Metadata.from_dict(data)
-    except (OSError, yamlgo.YAMLError) as e:
+    except (OSError, yamlgo.EncodingError) as e:
         msg = str(e)
         if isinstance(e, FileNotFoundError):
             msg = f"open {path}: no such file or directory"
@@ -411,20 +411,20 @@ def _yaml_documents(text: str) -> list[str]:
 def _k8s_struct(doc: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         v = yamlgo.unmarshal(doc)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         return None, f"unable to parse YAML: {e}"
     if v is None:
         return None, None
     if not isinstance(v, dict):
         return None, (
             "unable to parse YAML: error unmarshaling JSON: while decoding JSON: json: cannot"
-            f" unmarshal {yamlgo._json_kind(v)} into Go value of type rules.k8sYamlStruct"
+            f" unmarshal {yamlgo.json_kind(v)} into Go value of type rules.k8sYamlStruct"
         )
     meta = _ci(v, "metadata")
     if meta is not None and not isinstance(meta, dict):
         return None, (
             "unable to parse YAML: error unmarshaling JSON: while decoding JSON: json: cannot"
-            f" unmarshal {yamlgo._json_kind(meta)} into Go struct field k8sYamlStruct.Metadata of"
+            f" unmarshal {yamlgo.json_kind(meta)} into Go struct field k8sYamlStruct.Metadata of"
             " type rules.k8sYamlMetadata"
         )
     return v, None

@@ -297,7 +297,7 @@ class Parser:
 
         try:
             value, end = jsongo.decode(text)
-        except yamlgo.YAMLError as e:
+        except yamlgo.EncodingError as e:
             raise StrvalsError(str(e)) from None
         store(value)
         self.sc.pos += end

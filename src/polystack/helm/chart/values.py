@@ -20,7 +20,8 @@ from polystack.helm.chart.chart import (
     load_values,
     merge_maps,
 )
-from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.encoding import jsongo, semver, yamlgo
+from polystack.helm.golang.strconv import format_float_g
 
 log = logging.getLogger(__name__)
 
@@ -248,27 +249,14 @@ def path_value(v: dict[str, Any], path: str) -> Any:
 
 
 def is_compatible_range(constraint: str, version: str) -> bool:
+    """chartutil.IsCompatibleRange: whether ``version`` satisfies ``constraint``
+    (false when either does not parse)."""
     try:
-        from polystack.helm.encoding import semver as hsemver
-    except ImportError:  # SPRIG has not landed semver yet
-        hsemver = None  # type: ignore[assignment]
-    if hsemver is not None and hasattr(hsemver, "is_compatible_range"):
-        return bool(hsemver.is_compatible_range(constraint, version))
-    if hsemver is not None and hasattr(hsemver, "Constraints") and hasattr(hsemver, "Version"):
-        try:
-            c = hsemver.Constraints.parse(constraint)  # type: ignore[attr-defined]
-            v = hsemver.Version.parse(version)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001
-            return False
-        return bool(c.check(v))
-    return _fallback_compatible(constraint, version)
-
-
-def _fallback_compatible(constraint: str, version: str) -> bool:
-    constraint = constraint.strip()
-    if constraint in ("", "*", "x", "X"):
-        return True
-    return constraint.lstrip("=v ") == version.lstrip("v")
+        c = semver.Constraints.parse(constraint)
+        v = semver.Version.parse(version)
+    except semver.SemverError:
+        return False
+    return bool(c.check(v))
 
 
 def _alias_dependency(charts: list[Chart], dep: Dependency) -> Chart | None:
@@ -414,7 +402,7 @@ def _fmt_v(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return yamlgo.format_float_g(v)
+        return format_float_g(v)
     return str(v)
 
 
@@ -543,7 +531,7 @@ class ValueOptions:
             if trimmed.startswith("{"):
                 try:
                     jm = jsongo.unmarshal(trimmed, into=dict)
-                except yamlgo.YAMLError:
+                except yamlgo.EncodingError:
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
                 if not isinstance(jm, dict):
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}")

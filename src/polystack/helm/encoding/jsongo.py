@@ -14,7 +14,7 @@ index, lint and dependency digests:
   ``invalid character 'X' CONTEXT`` names the offending *byte* (as Go's
   quoteChar does, so ``é`` is reported as ``'Ã'``).
 
-Errors are `yamlgo.YAMLError`s (the Helm package's one Go-text error);
+Errors are `EncodingError`s (the Helm package's one Go-text error);
 `UnmarshalTypeError` also carries the partly decoded value, as Go leaves it.
 """
 
@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
-from polystack.helm.encoding.yamlgo import YAMLError
-from polystack.helm.encoding.yamlgo import json_float as format_float
+from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.runtime import CycleError, check_walk
+from polystack.helm.golang.strconv import format_float
 from polystack.helm.golang.types import StringMap, type_of
 
 __all__ = [
@@ -52,12 +53,28 @@ class Struct(dict):
     __slots__ = ()
 
 
-class UnmarshalTypeError(YAMLError):
+class UnmarshalTypeError(EncodingError):
     """json.UnmarshalTypeError; ``value`` is what Go decoded around the failure."""
 
     def __init__(self, message: str, value: Any = None) -> None:
         super().__init__(message)
         self.value = value
+
+
+def json_float(f: float) -> str:
+    """encoding/json's float64 text."""
+    r = float.__repr__(f)
+    if "e" not in r and "n" not in r:  # 1e-4 <= |f| < 1e16 or 0: shortest digits, no exponent
+        return r[:-2] if r.endswith(".0") else r
+    if math.isnan(f) or math.isinf(f):
+        raise EncodingError("json: unsupported value: " + format_float(f, "g", -1))
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        s = format_float(f, "e", -1)
+        if len(s) >= 4 and s[-4] == "e" and s[-3] == "-" and s[-2] == "0":
+            s = s[:-2] + s[-1]
+        return s
+    return format_float(f, "f", -1)
 
 
 def to_json_tree(v: Any) -> Any:
@@ -73,7 +90,7 @@ def to_json_tree(v: Any) -> Any:
     hook = getattr(v, "go_json", None)
     if hook is not None:
         return to_json_tree(hook())
-    raise YAMLError(f"json: unsupported type: {type(v).__name__}")
+    raise EncodingError(f"json: unsupported type: {type(v).__name__}")
 
 
 # ---------------------------------------------------------------- Marshal
@@ -110,11 +127,11 @@ def quote(s: str, escape_html: bool = True) -> str:
 
 
 def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> str:
-    """json.Marshal(v), or json.MarshalIndent(v, "", indent); raises YAMLError."""
+    """json.Marshal(v), or json.MarshalIndent(v, "", indent); raises EncodingError."""
     try:
         check_walk(v, "json")
     except CycleError as e:
-        raise YAMLError(
+        raise EncodingError(
             f"json: unsupported value: encountered a cycle via {type_of(e.container)}"
         ) from None
     parts: list[str] = []
@@ -134,7 +151,7 @@ def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl:
     elif t is int:
         put(int.__repr__(v))
     elif t is float:
-        put(format_float(v))
+        put(json_float(v))
     elif v is None:
         put("null")
     elif v is True:
@@ -156,7 +173,7 @@ def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl:
     elif isinstance(v, int):
         put(int.__repr__(v))
     elif isinstance(v, float):
-        put(format_float(float(v)))
+        put(json_float(float(v)))
     elif isinstance(v, (bytes, bytearray)):
         put('"' + base64.b64encode(bytes(v)).decode() + '"')
     else:
@@ -172,7 +189,7 @@ def _go_value(v: Any) -> Any:
         return hook()
     if isinstance(v, GoStruct):
         return Struct((f, getattr(v, f, None)) for f in type(v).go_fields)
-    raise YAMLError(f"json: unsupported type: {type_of(v)}")
+    raise EncodingError(f"json: unsupported type: {type_of(v)}")
 
 
 def _object(
@@ -267,7 +284,7 @@ def _reject_constant(name: str) -> Any:
 _PY_JSON = json.JSONDecoder(parse_int=float, parse_constant=_reject_constant)
 
 
-class _EOF(YAMLError):
+class _EOF(EncodingError):
     """An error found because the input ended (json.Decoder: unexpected EOF)."""
 
 
@@ -289,14 +306,14 @@ def _quote_byte(c: str) -> str:
     return "'" + go_quote(chr(b))[1:-1] + "'"
 
 
-def _bad(s: str, i: int, ctx: str) -> YAMLError:
+def _bad(s: str, i: int, ctx: str) -> EncodingError:
     """The scanner's error at s[i]; at the end Go steps a space past the input."""
     if i >= len(s):
         return _EOF(f"invalid character ' ' {ctx}")
-    return YAMLError(f"invalid character {_quote_byte(s[i])} {ctx}")
+    return EncodingError(f"invalid character {_quote_byte(s[i])} {ctx}")
 
 
-def _ended() -> YAMLError:
+def _ended() -> EncodingError:
     return _EOF("unexpected end of JSON input")
 
 
@@ -508,7 +525,7 @@ def go_json_error(text: str) -> str | None:
         unmarshal(text)
     except UnmarshalTypeError:
         return None
-    except YAMLError as e:
+    except EncodingError as e:
         return str(e)
     return None
 
@@ -519,7 +536,7 @@ def decode(text: str) -> tuple[Any, int]:
     try:
         value, end, bad = _scan(text, 0)
     except _EOF:
-        raise YAMLError("EOF" if not text.strip(" \t\r\n") else "unexpected EOF") from None
+        raise EncodingError("EOF" if not text.strip(" \t\r\n") else "unexpected EOF") from None
     if bad is not None:
         raise UnmarshalTypeError(bad, value)
     return value, end

@@ -463,7 +463,7 @@ def _go_type(v: Any) -> str:
 
 def _go_sprint(v: Any) -> str:
     """fmt.Fprint of a value (what evalToText writes)."""
-    from polystack.helm.encoding.yamlgo import format_float_g
+    from polystack.helm.golang.strconv import format_float_g
 
     if v is INVALID:
         return "<no value>"
@@ -623,14 +623,14 @@ class JSONPath:
 
     def _print_results(self, results: list[Any]) -> str:
         from polystack.helm.encoding.jsongo import marshal
-        from polystack.helm.encoding.yamlgo import YAMLError
+        from polystack.helm.encoding.yamlgo import EncodingError
 
         out: list[str] = []
         for i, r in enumerate(results):
             if _is_container(r):
                 try:
                     text = marshal(r)
-                except YAMLError as e:
+                except EncodingError as e:
                     raise JSONPathError(str(e)) from None
             else:
                 text = _go_sprint(r)

@@ -104,7 +104,7 @@ def parser_error_first(e: Any, text: str) -> Any:
         return e
     if at is None or at >= cut:
         return e
-    from polystack.helm.encoding.yamlgo import _GoLoader
+    from polystack.helm.encoding.yamlload import _GoLoader
 
     try:
         for _event in yaml.parse(text[:cut], Loader=_GoLoader):  # noqa: S506 - events only

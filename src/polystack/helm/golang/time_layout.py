@@ -1,16 +1,16 @@
 """Go's time/format.go for templates: reference layouts ("2006-01-02",
 "Mon Jan _2 15:04:05 MST 2006" ...), Time.Format and time.Parse /
-ParseInLocation, with Go's error texts. The time.Time value, zones and
-durations are in gotime.py."""
+ParseInLocation, with Go's error texts. Zones and calendar arithmetic are
+in calendar.py; the time.Time value (and go_parse) in time.py."""
 
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Protocol
 
-from polystack.helm.golang.time import (
+from polystack.helm.golang.calendar import (
     _UTC,
-    GoTime,
-    _FixedZone,
+    FixedZone,
     _is_leap,
     _quote,
     days_from_civil,
@@ -20,7 +20,7 @@ from polystack.helm.golang.time import (
     zone_at,
 )
 
-__all__ = ["TimeParseError", "go_format", "go_parse"]
+__all__ = ["TimeParseError", "go_format", "parse_fields"]
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +159,17 @@ def _pad(v: int, width: int) -> str:
     return str(v).rjust(width, "0")
 
 
-def go_format(t: GoTime, layout: str) -> str:
+class _Time(Protocol):
+    """What Time.Format reads of a time.Time (time.GoTime)."""
+
+    nsec: int
+
+    def zone_name_offset(self) -> tuple[str, int]: ...
+
+    def fields(self) -> tuple[int, int, int, int, int, int, int, int]: ...
+
+
+def go_format(t: _Time, layout: str) -> str:
     name, offset = t.zone_name_offset()
     year, month, day, hour, minute, second, wday, yday = t.fields()
     out: list[str] = []
@@ -295,8 +305,11 @@ def _lookup(names: list[str], s: str) -> tuple[int, str] | None:
     return None
 
 
-def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
-    """time.ParseInLocation(layout, value, loc or Local)."""
+def parse_fields(
+    layout: str, value: str, loc: _dt.tzinfo | None = None
+) -> tuple[int, int, _dt.tzinfo]:
+    """time.ParseInLocation(layout, value, loc or Local): (seconds, nanoseconds, zone)
+    of the time (see time.go_parse)."""
     if loc is None:
         loc = local_zone()
     alayout, avalue = layout, value
@@ -490,13 +503,13 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
         secs = wall - z_offset
         if z_name == "UTC" and z_offset == 0:
             # "Z" or "UTC" in the value: Go's parse sets z = UTC, whatever loc is
-            return GoTime(secs, nsec, _UTC)
+            return (secs, nsec, _UTC)
         if zone_at(loc, secs)[1] == z_offset:
-            return GoTime(secs, nsec, loc)
-        return GoTime(secs, nsec, _FixedZone("", z_offset))
+            return (secs, nsec, loc)
+        return (secs, nsec, FixedZone("", z_offset))
     if z_name:
         off = local_offset(loc, wall)
         if zone_at(loc, wall - off)[0] == z_name:
-            return GoTime(wall - off, nsec, loc)
-        return GoTime(wall, nsec, _FixedZone(z_name, 0))
-    return GoTime(wall - local_offset(loc, wall), nsec, loc)
+            return (wall - off, nsec, loc)
+        return (wall, nsec, FixedZone(z_name, 0))
+    return (wall - local_offset(loc, wall), nsec, loc)

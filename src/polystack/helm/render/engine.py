@@ -500,7 +500,7 @@ def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
 
 
 def _json_kind(v: Any) -> str:
-    from polystack.helm.encoding.yamlgo import _json_kind as jk
+    from polystack.helm.encoding.yamlgo import json_kind as jk
 
     return jk(v)
 
@@ -517,7 +517,7 @@ def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | Non
 
     try:
         doc = yamlgo.unmarshal(m)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         raise RenderError(f"YAML parse error on {path}: {e}") from None
     if doc is None:
         return "", "", "", None
