@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polystack.helm import render_chart
 from polystack.helm.chart import strvals
 from polystack.helm.encoding import jsongo
 from polystack.helm.encoding.yamlgo import EncodingError
-from polystack.helm.render.engine import render_chart
 
 DEEP = "[" * 10001
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from polystack.helm.chart.chart import API_V1, API_V2, ChartError, Metadata, load, load_dir
 from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.golang.types import type_of
 
 INFO, WARNING, ERROR = 1, 2, 3
 _SEV = {0: "UNKNOWN", INFO: "INFO", WARNING: "WARNING", ERROR: "ERROR"}
@@ -74,12 +75,6 @@ def _is_url(s: str) -> bool:
     return bool(host) and not host.startswith(".") and "." in host or host == "localhost"
 
 
-def _go_type_name(v: Any) -> str:
-    from polystack.helm.golang.types import type_of
-
-    return type_of(v)
-
-
 def lint_chartfile(ln: Linter) -> None:
     name = "Chart.yaml"
     path = os.path.join(ln.chart_dir, name)
@@ -121,15 +116,14 @@ def lint_chartfile(ln: Linter) -> None:
             ln.rule(
                 ERROR,
                 name,
-                f"{key} should be of type string but it's of type {_go_type_name(data[key])}",
+                f"{key} should be of type string but it's of type {type_of(data[key])}",
             )
     ln.rule(ERROR, name, _validate_version(md.version))
     if "appVersion" in data and not isinstance(data["appVersion"], str):
         ln.rule(
             ERROR,
             name,
-            "appVersion should be of type string but it's of type "
-            f"{_go_type_name(data['appVersion'])}",
+            f"appVersion should be of type string but it's of type {type_of(data['appVersion'])}",
         )
     for m in md.maintainers:
         if not m.name:

@@ -9,6 +9,8 @@ import os
 import time as _time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from polystack.helm.golang.strconv import quote as go_quote
+
 __all__ = [
     "format_duration",
     "parse_duration",
@@ -131,12 +133,6 @@ def load_location(name: str) -> _dt.tzinfo:
         raise ValueError(f"unknown time zone {name}") from None
 
 
-def _quote(s: str) -> str:
-    from polystack.helm.golang import strconv as gostrconv
-
-    return gostrconv.quote(s)
-
-
 def kind_is_utc(loc: _dt.tzinfo) -> bool:
     return loc is _UTC
 
@@ -203,7 +199,7 @@ _UNITS = {
 def parse_duration(s: str) -> int:
     """time.ParseDuration; raises ValueError with Go's text."""
     orig = s
-    q = _quote(orig)
+    q = go_quote(orig)
     neg = False
     if s and s[0] in "+-":
         neg = s[0] == "-"
@@ -243,7 +239,7 @@ def parse_duration(s: str) -> int:
         s = s[j:]
         unit = _UNITS.get(unit_s)
         if unit is None:
-            raise ValueError(f"time: unknown unit {_quote(unit_s)} in duration {q}")
+            raise ValueError(f"time: unknown unit {go_quote(unit_s)} in duration {q}")
         v = whole * unit + (frac * unit) // scale
         total += v
         if total > (1 << 63) - 1 + (1 if neg else 0):

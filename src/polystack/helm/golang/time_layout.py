@@ -12,13 +12,13 @@ from polystack.helm.golang.calendar import (
     _UTC,
     FixedZone,
     _is_leap,
-    _quote,
     days_from_civil,
     days_in,
     local_offset,
     local_zone,
     zone_at,
 )
+from polystack.helm.golang.strconv import quote as go_quote
 
 __all__ = ["TimeParseError", "go_format", "parse_fields"]
 
@@ -271,9 +271,9 @@ class TimeParseError(ValueError):
 
 def _perr(layout: str, value: str, elem: str, velem: str, msg: str = "") -> TimeParseError:
     if msg:
-        return TimeParseError(f"parsing time {_quote(value)}{msg}")
+        return TimeParseError(f"parsing time {go_quote(value)}{msg}")
     return TimeParseError(
-        f"parsing time {_quote(value)} as {_quote(layout)}: cannot parse {_quote(velem)} as {_quote(elem)}"
+        f"parsing time {go_quote(value)} as {go_quote(layout)}: cannot parse {go_quote(velem)} as {go_quote(elem)}"
     )
 
 
@@ -477,27 +477,29 @@ def parse_fields(
                 raise
             raise _perr(alayout, avalue, text, hold) from None
     if value:
-        raise TimeParseError(f"parsing time {_quote(avalue)}: extra text: {_quote(value)}")
+        raise TimeParseError(f"parsing time {go_quote(avalue)}: extra text: {go_quote(value)}")
     if pm_set and hour < 12:
         hour += 12
     elif am_set and hour == 12:
         hour = 0
     if yday >= 0:
         if yday < 1 or yday > (366 if _is_leap(year) else 365):
-            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year out of range")
+            raise TimeParseError(f"parsing time {go_quote(avalue)}: day-of-year out of range")
         y_m, y_d = 1, yday
         while y_d > days_in(y_m, year):
             y_d -= days_in(y_m, year)
             y_m += 1
         if month >= 0 and month != y_m or day >= 0 and day != y_d:
-            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year does not match month")
+            raise TimeParseError(
+                f"parsing time {go_quote(avalue)}: day-of-year does not match month"
+            )
         month, day = y_m, y_d
     if month < 0:
         month = 1
     if day < 0:
         day = 1
     if day < 1 or day > days_in(month, year):
-        raise TimeParseError(f"parsing time {_quote(avalue)}: day out of range")
+        raise TimeParseError(f"parsing time {go_quote(avalue)}: day out of range")
     wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + sec
     if z_offset is not None:
         secs = wall - z_offset

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from polystack.helm.golang import fmt as gofmt
-from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, Budget, LimitError
+from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, LimitError
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import (
     POINTER_METHOD_TYPES,
@@ -29,6 +29,7 @@ from polystack.helm.golang.types import (
 )
 from polystack.helm.template.builtins import truth
 from polystack.helm.template.errors import ExecError, FuncError
+from polystack.helm.template.limits import Budget
 from polystack.helm.template.nodes import (
     BoolNode,
     ChainNode,
