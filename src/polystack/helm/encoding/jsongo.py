@@ -266,7 +266,16 @@ _SIMPLE_ESC = {
 }
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _KINDS = {"{": "object", "[": "array", '"': "string", "t": "bool", "f": "bool", "n": "null"}
-_GO_TARGET = {dict: "map[string]interface {}", list: "[]interface {}"}
+
+
+def _end(pattern: re.Pattern[str], s: str, pos: int = 0) -> int:
+    """Where a run of ``pattern`` (which matches the empty string) starting at
+    ``pos`` ends."""
+    m = pattern.match(s, pos)
+    return pos if m is None else m.end()
+
+
+_GO_TARGET: dict[type, str] = {dict: "map[string]interface {}", list: "[]interface {}"}
 # Inputs Python's json reads differently from Go: surrogates (raw ones stand
 # for invalid UTF-8 bytes; escaped lone ones become U+FFFD in Go) and numbers
 # that may overflow float64 (>= 200 digits, or an exponent of 3+ digits).
@@ -326,7 +335,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
     stack: list[Any] = []  # open containers
     keys: list[str] = []  # the pending key of each open object
     bad: str | None = None
-    i = _WS.match(s, i).end()
+    i = _end(_WS, s, i)
     while True:
         # ---- one value at s[i]
         if i >= n:
@@ -335,7 +344,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
         if c == "{" or c == "[":
             if len(stack) >= _MAX_DEPTH:
                 raise _bad(s, i, "exceeded max depth")
-            i = _WS.match(s, i + 1).end()
+            i = _end(_WS, s, i + 1)
             if c == "[":
                 if i < n and s[i] == "]":
                     value: Any = []
@@ -371,14 +380,14 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
             if not stack:
                 return value, i, bad
             top = stack[-1]
-            i = _WS.match(s, i).end()
+            i = _end(_WS, s, i)
             if i >= n:
                 raise _ended()
             c = s[i]
             if type(top) is list:
                 top.append(value)
                 if c == ",":
-                    i = _WS.match(s, i + 1).end()
+                    i = _end(_WS, s, i + 1)
                     break
                 if c != "]":
                     raise _bad(s, i, "after array element")
@@ -386,7 +395,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
             else:
                 top[keys[-1]] = value
                 if c == ",":
-                    keys[-1], i = _key(s, _WS.match(s, i + 1).end())
+                    keys[-1], i = _key(s, _end(_WS, s, i + 1))
                     break
                 if c != "}":
                     raise _bad(s, i, "after object key:value pair")
@@ -402,18 +411,18 @@ def _key(s: str, i: int) -> tuple[str, int]:
     if s[i] != '"':
         raise _bad(s, i, "looking for beginning of object key string")
     key, i = _string(s, i)
-    i = _WS.match(s, i).end()
+    i = _end(_WS, s, i)
     if i >= len(s):
         raise _ended()
     if s[i] != ":":
         raise _bad(s, i, "after object key")
-    return key, _WS.match(s, i + 1).end()
+    return key, _end(_WS, s, i + 1)
 
 
 def _string(s: str, i: int) -> tuple[str, int]:
     """The string literal at s[i] == '"' and the index after it."""
     n = len(s)
-    j = _STR_RUN.match(s, i + 1).end()
+    j = _end(_STR_RUN, s, i + 1)
     if j < n and s[j] == '"':
         return s[i + 1 : j], j + 1
     parts = [s[i + 1 : j]]
@@ -444,9 +453,9 @@ def _string(s: str, i: int) -> tuple[str, int]:
         else:  # a lone surrogate: an invalid UTF-8 byte
             parts.append("\ufffd")
             j += 1
-        m = _STR_RUN.match(s, j)
-        parts.append(m.group())
-        j = m.end()
+        k = _end(_STR_RUN, s, j)
+        parts.append(s[j:k])
+        j = k
 
 
 def _hex4(s: str, i: int) -> tuple[int, int]:
@@ -464,19 +473,19 @@ def _number(s: str, i: int) -> tuple[float | None, int, str | None]:
         i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "in numeric literal")
-    i = i + 1 if s[i] == "0" else _DIGITS.match(s, i).end()
+    i = i + 1 if s[i] == "0" else _end(_DIGITS, s, i)
     if i < n and s[i] == ".":
         i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "after decimal point in numeric literal")
-        i = _DIGITS.match(s, i).end()
+        i = _end(_DIGITS, s, i)
     if i < n and s[i] in "eE":
         i += 1
         if i < n and s[i] in "+-":
             i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "in exponent of numeric literal")
-        i = _DIGITS.match(s, i).end()
+        i = _end(_DIGITS, s, i)
     text = s[start:i]
     f = float(text)
     if f in (float("inf"), float("-inf")):
@@ -504,11 +513,11 @@ def unmarshal(text: str, into: type | None = None) -> Any:
             fast = False
     if not fast:
         value, end, bad = _scan(text, 0)
-        end = _WS.match(text, end).end()
+        end = _end(_WS, text, end)
         if end < len(text):
             raise _bad(text, end, "after top-level value")
     if into is not None:
-        first = text[_WS.match(text).end()]
+        first = text[_end(_WS, text)]
         kind = _KINDS.get(first, "number")
         if kind != "null" and kind != ("object" if into is dict else "array"):
             raise UnmarshalTypeError(

@@ -173,7 +173,8 @@ class Version(GoStruct):
                 raise SemverError(ERR_SEGMENT_STARTS_ZERO)
         if any(p == "" for p in parts):
             raise SemverError('strconv.ParseUint: parsing "": invalid syntax')
-        return cls(*(_parse_uint(p) for p in parts), pre, meta, v)
+        major, minor, patch = (_parse_uint(p) for p in parts)
+        return cls(major, minor, patch, pre, meta, v)
 
     # -- Go methods (template-visible) -------------------------------------
     def Major(self) -> Uint64:  # noqa: N802 - Go method name

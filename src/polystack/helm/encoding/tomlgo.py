@@ -209,7 +209,7 @@ class _Parser:
             return it.val
         if it.typ in STRING_ITEMS:
             s, _ = self.value(it, False)
-            return s  # type: ignore[no-any-return]
+            return s
         raise RuntimeError("BUG: unexpected key type")  # pragma: no cover
 
     # -- values ----------------------------------------------------------------

@@ -63,7 +63,7 @@ __all__ = [
 # ---------------------------------------------------------------- YAML output
 
 
-class _GoDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class _GoDumper(_BaseDumper):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # every tag implicit
         if kind is yaml.ScalarNode:
             return STR
@@ -118,10 +118,6 @@ def _number_text(j: str) -> str:
     if tag == INT:
         return str(val)
     return j
-
-
-def _empty_flow(node: yaml.Node) -> None:
-    """goyaml.v2 writes empty collections as `{}` / `[]` (libyaml does too)."""
 
 
 def marshal_yaml(v: Any) -> str:

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
 # ---------------------------------------------------------------- YAML input
 
 
-class _GoLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _GoLoader(_BaseLoader):
     pass
 
 
@@ -155,7 +155,7 @@ def _allow_go_depth() -> None:
     try:
         import ctypes
 
-        from yaml import _yaml as libyaml  # type: ignore[attr-defined]
+        from yaml import _yaml as libyaml
 
         setter = ctypes.CDLL(libyaml.__file__).yaml_set_max_nest_level
         setter.argtypes = [ctypes.c_int]
@@ -173,7 +173,7 @@ def check_go_depth(root: yaml.Node) -> None:
         node, flow, indents, column = stack.pop()
         if isinstance(node, yaml.ScalarNode):
             continue
-        if node.flow_style:
+        if getattr(node, "flow_style", None):
             flow += 1
             if flow > GO_MAX_DEPTH:
                 line = node.start_mark.line
@@ -211,6 +211,7 @@ def _load_documents(text: str, first_only: bool, single: bool = False) -> list[A
             return docs
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None
             check_go_depth(node)
             docs.append(loader.construct_document(node))
             if first_only:

@@ -63,7 +63,7 @@ _TIMESTAMP = re.compile(
     r"|(?: [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?))?"
 )
 
-I64_MIN, I64_MAX, U64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+I64_MIN, U64_MAX = -(2**63), 2**64 - 1
 
 
 def _go_parse_float(s: str) -> float | None:

@@ -133,10 +133,6 @@ def load_location(name: str) -> _dt.tzinfo:
         raise ValueError(f"unknown time zone {name}") from None
 
 
-def kind_is_utc(loc: _dt.tzinfo) -> bool:
-    return loc is _UTC
-
-
 # ---------------------------------------------------------------------------
 # Durations
 # ---------------------------------------------------------------------------

@@ -203,4 +203,4 @@ def run_deep(fn: Callable[[], T]) -> T:
     if "e" in box:
         e = box.pop("e")
         raise e
-    return box["v"]  # type: ignore[no-any-return]
+    return box["v"]

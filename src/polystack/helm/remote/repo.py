@@ -61,7 +61,7 @@ def url_join(base: str, *paths: str) -> str:
     u = urllib.parse.urlsplit(base)
     joined = "/".join(p for p in [u.path.rstrip("/"), *paths] if p)
     joined = re.sub(r"/+", "/", joined)
-    parts = []
+    parts: list[str] = []
     for seg in joined.split("/"):
         if seg == "..":
             if parts and parts[-1] not in ("", ".."):
@@ -622,7 +622,7 @@ def search_repo(
         raise RepoError(f"invalid format type '{output}'")
     if not results:
         return "No results found\n"
-    rows = [["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]] + [
+    table: list[list[str]] = [["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]] + [
         [
             n,
             cv.version,
@@ -631,4 +631,4 @@ def search_repo(
         ]
         for n, cv in results
     ]
-    return _table(rows, max_width=max_col_width)
+    return _table(table, max_width=max_col_width)

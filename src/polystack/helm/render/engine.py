@@ -335,7 +335,7 @@ class Engine:
             budget.nesting += 1
             err: TemplateError | None = None
             try:
-                return ts.execute(name, data)  # type: ignore[no-any-return]
+                return ts.execute(name, data)
             except TemplateError as e:
                 err = e
             finally:

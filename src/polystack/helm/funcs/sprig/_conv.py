@@ -45,10 +45,6 @@ def float_to_int64(f: float) -> int:
     return t
 
 
-def is_go_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _underscore_ok(s: str) -> bool:
     saw = "^"
     i = 0
@@ -224,10 +220,6 @@ def strval(v: Any) -> str:
     ):
         return s()
     return sprint_v(v)
-
-
-def go_len(v: Any) -> int:
-    return len(v)
 
 
 def is_slice(v: Any) -> bool:
