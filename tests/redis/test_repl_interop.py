@@ -222,3 +222,59 @@ def test_polystack_master_propagates_expired_keys_as_del() -> None:
         pipe.execute()
         in_sync(master, rep)
         assert rep.dbsize() == 1
+
+
+def test_failover_command_both_ways() -> None:
+    """FAILOVER: a coordinated switch (writes paused, the target catches up, then PSYNC ...
+    FAILOVER) from a polystack master to a real replica, and from a real master to a polystack
+    replica."""
+    with polystack_redis() as master, real_server() as real:
+        rep = real.client()
+        rep.replicaof("127.0.0.1", port_of(master))
+        link_up(rep)
+        write_mix(master, "f")
+        with pytest.raises(redis.ResponseError, match="No failover in progress"):
+            master.execute_command("FAILOVER", "ABORT")
+        with pytest.raises(redis.ResponseError, match="is not a replica"):
+            master.execute_command("FAILOVER", "TO", "127.0.0.1", "1")
+        assert master.execute_command("FAILOVER") in (True, b"OK")
+        wait_for(lambda: rep.role()[0] == b"master", 20, "the replica to take over")
+        wait_for(lambda: master.role()[0] == b"slave", 20, "the old master to follow")
+        link_up(master)
+        assert master.info("replication")["master_failover_state"] == "no-failover"
+        rep.set("written-on-the-new-master", "1")
+        in_sync(rep, master)
+    with real_server("--repl-diskless-sync-delay", "0") as real:
+        m = real.client()
+        write_mix(m, "g")
+        with polystack_redis() as rep:
+            rep.replicaof("127.0.0.1", real.port)
+            link_up(rep)
+            in_sync(m, rep)
+            assert m.execute_command("FAILOVER", "TO", "127.0.0.1", port_of(rep), "TIMEOUT", 5000)
+            wait_for(lambda: rep.role()[0] == b"master", 20, "polystack to take over")
+            wait_for(lambda: m.role()[0] == b"slave", 20, "the real master to follow")
+            link_up(m)
+            rep.set("after", "failover")
+            in_sync(rep, m)
+
+
+def test_replica_serve_stale_data_no_refuses_like_redis() -> None:
+    from tests.redis.realredis import RawClient
+    from tests.redis.repl_support import free_port
+
+    dead = free_port()
+    cmds = [["GET", "x"], ["PING"], ["SET", "x", "1"], ["DBSIZE"], ["ROLE"], ["TIME"]]
+    with real_server("--replica-serve-stale-data", "no") as real:
+        real.client().replicaof("127.0.0.1", dead)
+        c = RawClient(real.port)
+        theirs = [c.call(*cmd) for cmd in cmds]
+    with polystack_redis(**{"redis.replica_serve_stale_data": False}) as rep:
+        rep.replicaof("127.0.0.1", dead)
+        c = RawClient(port_of(rep))
+        ours = [c.call(*cmd) for cmd in cmds]
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        if cmd[0] in ("ROLE", "TIME"):
+            assert a[:1] == b[:1] == b"*", cmd
+        else:
+            assert a == b, cmd

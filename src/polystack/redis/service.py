@@ -13,7 +13,7 @@ from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands.table import server_table
 from polystack.redis.configtable import BY_NAME
 from polystack.redis.configtypes import IMMUTABLE, LIVE, InvalidValue
-from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
     OutputLimit,
     format_output_limits,
@@ -23,6 +23,7 @@ from polystack.redis.limits import (
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
+from polystack.redis.replication.failover import Failover
 from polystack.redis.replication.link import MasterLink, ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
@@ -108,6 +109,10 @@ class RedisService(Service):
         self.link.connect_fn = self._connect_to_master
         self.master_client: Client | None = None
         self.write_denied: bytes | None = None  # -READONLY / -NOREPLICAS for client writes
+        self.failover = Failover(self)
+        self.writes_paused = False  # FAILOVER pauses clients' writes
+        self.master_down = False  # replica-serve-stale-data no and the link is down
+        self.paused_clients: set[Client] = set()
         self._repl_cron_at = 0.0
         self.current_client: Client | None = None  # the client whose batch is running
         self.keyspace.set_expired_listener(self._key_expired)
@@ -440,6 +445,7 @@ class RedisService(Service):
             self.update_write_denied()
         if client.blocked is not None:
             self.master_side.forget_waiter(client)
+            self.paused_clients.discard(client)
 
     # -- replication -------------------------------------------------------------------------
     def is_replica(self) -> bool:
@@ -512,6 +518,26 @@ class RedisService(Service):
         else:
             self.log_commands([(db.id, [b"DEL", key])])
 
+    @property
+    def failover_state(self) -> str:
+        return self.failover.state
+
+    def pause_writes(self, on: bool) -> None:
+        self.writes_paused = on
+        if not on:
+            paused, self.paused_clients = self.paused_clients, set()
+            for c in paused:
+                c.unpause()
+
+    def failover_to(self, host: str, port: int) -> None:
+        """FAILOVER: follow the target, asking it to take over (PSYNC ... FAILOVER)."""
+        self.link.failover_psync = True
+        self.set_master(host, port)
+
+    def unset_master_after_failed_failover(self) -> None:
+        self.link.failover_psync = False
+        self.unset_master()
+
     def master_link_up(self, peer: Any) -> None:
         """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""
         self._forget_master_client()
@@ -542,6 +568,14 @@ class RedisService(Service):
             self.write_denied = b"-NOREPLICAS Not enough good replicas to write.\r\n"
         else:
             self.write_denied = None
+        down = (
+            self.is_replica()
+            and not self.config.replica_serve_stale_data
+            and self.link.repl_state != "connected"
+        )
+        if down != self.master_down:
+            self.master_down = down
+            set_server_condition(self, "masterdown", down)  # every client on the slow path
 
     def replication_cron(self) -> None:
         self.master_side.cron()

@@ -14,7 +14,7 @@ import marshal
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import wire
-from polystack.redis.blocking import BLOCKED
+from polystack.redis.blocked import BLOCKED
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
@@ -89,10 +89,11 @@ class Client:
         self.last_cmd: Any = "NULL"
         self.no_evict = False
         self.propagate: list[list[bytes]] | None = None
-        self.blocked: Any = None  # what the client waits for (WAIT), see blocking.py
+        self.blocked: Any = None  # what the client waits for (WAIT), see blocked.py
         self.woff = 0  # the replication offset after this client's last write (WAIT)
         self.repl: Any = None  # a replica's record on its master (replication/state.py)
         self.is_master = False  # the client applying our master's stream (a replica's)
+        self._requeue: list[list[bytes]] = []  # a paused write, run again when unpaused
         # MULTI/EXEC and WATCH (multi.c)
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False  # CLIENT_DIRTY_EXEC: a command failed to queue
@@ -195,7 +196,7 @@ class Client:
             server.pubsub.forget(self)
         server.client_gone(self)
 
-    # -- blocking (blocking.py) ----------------------------------------------------
+    # -- blocking (blocked.py) ----------------------------------------------------
     def flush_writes(self) -> None:
         """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
         if self._log:
@@ -207,6 +208,22 @@ class Client:
         """Block on ``what`` (the handler returns the result: BLOCKED)."""
         self.blocked = what
         return BLOCKED
+
+    def pause(self, argv: list[bytes]) -> bool:
+        """A write while FAILOVER pauses writes: it waits (with the input after it) and runs
+        when the pause ends.  The master's and replicas' links are never paused."""
+        if self.is_master or self.repl is not None:
+            return False
+        self._requeue = [argv]
+        self.blocked = "pause"
+        self.server.paused_clients.add(self)
+        return True
+
+    def unpause(self) -> None:
+        if self.blocked == "pause":
+            self.blocked = None
+            if self._pending is not None and not self.peer.closed:
+                self.feed(b"")
 
     def unblock(self, reply: bytes) -> None:
         """Answer the blocked command and run the input held meanwhile."""
@@ -275,14 +292,16 @@ class Client:
             if self.slow:
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
-                    self._pending = list(it)
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
-                    self._pending = list(it)
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             n = len(argv)
@@ -294,6 +313,10 @@ class Client:
                 for a in argv:
                     if type(a) is not bytes:
                         raise wire.non_bulk_error(argv)  # type: ignore[misc]
+                if self.server.writes_paused and self.pause(argv):  # FAILOVER
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
                 denied = self.server.write_denied  # -READONLY replica, -NOREPLICAS
                 if denied is not None:
                     out.append(denied)
@@ -301,6 +324,7 @@ class Client:
                     self._count_error(denied[1 : denied.index(b" ")].decode())
                     continue
             dirty = ks.dirty
+            mark = len(self._log)
             self.last_cmd = cmd
             try:
                 reply = cmd.handler(self, argv)
@@ -332,6 +356,8 @@ class Client:
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+                if len(self._log) - mark > 1:
+                    self._wrap_multi(mark)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -341,6 +367,14 @@ class Client:
             for p in self.propagate:
                 self._log.append((self.db_id, p))
             self.propagate = None
+
+    def _wrap_multi(self, mark: int) -> None:
+        """propagatePendingCommands: what one command propagated (EXEC's queue, a script's
+        effects, an expired key's DEL before a write) reaches the log and the replicas as one
+        MULTI ... EXEC."""
+        entries = self._log
+        entries.insert(mark, (entries[mark][0], [b"MULTI"]))
+        entries.append((entries[-1][0], [b"EXEC"]))
 
     def log_write(self, db_id: int, argv: list[bytes]) -> None:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
@@ -354,6 +388,7 @@ class Client:
         """call(): run ``cmd`` and queue its reply."""
         ks = self.ks
         dirty = ks.dirty
+        mark = len(self._log)
         self.last_cmd = cmd
         if ks.notify_classes & NOTIFY_NEW and cmd.write:
             data = self.db.data
@@ -375,6 +410,8 @@ class Client:
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
+            if len(self._log) - mark > 1 and not self.in_exec:
+                self._wrap_multi(mark)
         else:
             self.propagate = None
 
@@ -456,9 +493,19 @@ class Client:
                 )
                 self._misconf_replies += 1
                 return
+        if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
+            return
         if cmd.write and self.server.write_denied is not None:  # -NOREPLICAS, -READONLY
             denied = self.server.write_denied.rstrip(b"\r\n")
             self._reject(cmd, denied, denied[1 : denied.index(b" ")].decode())
+            return
+        if self.server.master_down and "stale" not in cmd.flags and not self.is_master:
+            self._reject(
+                cmd,
+                b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+                b"'no'.",
+                "MASTERDOWN",
+            )
             return
         if slow & SLOW_PUBSUB and not self.resp3:
             top = (cmd.parent or cmd).name.encode()
@@ -540,7 +587,10 @@ class Client:
 
     # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
-        """Run a command read back from the log (no reply); False when it is unknown."""
+        """Run a command read back from the log (no reply); False when it is unknown.  The
+        MULTI/EXEC around a transaction's effects are markers for the replicas: skipped."""
+        if argv[0] in (b"MULTI", b"EXEC"):
+            return True
         cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])

@@ -14,6 +14,7 @@ from polystack.redis.commands import COMMANDS, command
 from polystack.redis.configtable import BY_NAME
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.replication import params
+from polystack.redis.replication.failover import FailoverError
 from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,13 @@ def _sync(client: Any, argv: list[bytes], psync: bool) -> Any:
     server = client.server
     if client.repl is not None:
         return Raw(b"")
+    if psync and len(argv) > 3 and argv[3].lower() == b"failover":
+        if argv[1].decode("latin-1") != server.repl.replid:
+            raise err("PSYNC FAILOVER replid must match my replid.")
+        server.unset_master()  # the master asked us to take over (FAILOVER)
+        log.info("MASTER MODE enabled (failover request from 'id=%d')", client.id)
+    if server.failover.state != "no-failover":
+        raise RedisError("NOMASTERLINK", "Can't SYNC while failing over")
     if server.is_replica() and server.link.repl_state != "connected":
         raise RedisError("NOMASTERLINK", "Can't SYNC while not connected with my master")
     if psync:
@@ -108,8 +116,6 @@ def _sync(client: Any, argv: list[bytes], psync: bool) -> Any:
             offset = int(argv[2])
         except ValueError:
             raise err("value is not an integer or out of range") from None
-        if replid.lower() == "failover" or getattr(server, "failover_state", "") == "x":
-            pass
     else:
         replid, offset = "?", -1
     server.master_side.psync(client, replid, offset, sync=not psync)
@@ -188,6 +194,55 @@ params.bind(BY_NAME)  # the replication and RDB parameters change what they say
 
 # WAIT is in the generic group but its ACL categories are @slow @connection (commands/wait.json).
 COMMANDS[b"wait"].acl_categories = ("@slow", "@connection")
+
+
+@command(
+    "failover",
+    -1,
+    "admin noscript stale",
+    group="server",
+    since="6.2.0",
+    summary="Start a coordinated failover between this server and one of its replicas.",
+    complexity="O(1)",
+)
+def failover(client: Any, argv: list[bytes]) -> Any:
+    server = client.server
+    host: str | None = None
+    port = 0
+    force = abort = False
+    timeout: int | None = None
+    i = 1
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"to" and i + 2 < len(argv) and host is None:
+            host = argv[i + 1].decode("utf-8", "surrogateescape")
+            port = parse_int(argv[i + 2])
+            i += 3
+        elif opt == b"timeout" and i + 1 < len(argv) and timeout is None:
+            timeout = parse_int(argv[i + 1])
+            if timeout <= 0:
+                raise err("FAILOVER timeout must be greater than 0")
+            i += 2
+        elif opt == b"force" and not force:
+            force = True
+            i += 1
+        elif opt == b"abort" and not abort:
+            abort = True
+            i += 1
+        else:
+            raise SYNTAX
+    if abort:
+        if host is not None or force or timeout is not None:
+            raise err("FAILOVER abort is not valid with other options.")
+        if server.failover.state == "no-failover":
+            raise err("No failover in progress.")
+        server.failover.abort("Failover manually aborted")
+        return OK
+    try:
+        server.failover.start(host, port, timeout or 0, force)
+    except FailoverError as e:
+        raise err(str(e)) from None
+    return OK
 
 
 @command(

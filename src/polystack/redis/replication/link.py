@@ -94,6 +94,9 @@ class MasterLink:
         except LinkError as e:
             log.warning("%s", e)
             self.drop()
+        except (ValueError, TypeError, IndexError, UnicodeDecodeError) as e:
+            log.warning("Protocol error from MASTER (%s): dropping the link", e)
+            self.drop()
 
     def connection_lost(self) -> None:
         if not self.closed:
@@ -218,7 +221,10 @@ class MasterLink:
             log.info("Partial resynchronization not possible (no cached master)")
         else:
             log.info("Trying a partial resynchronization (request %s:%d).", replid, offset)
-        self.send(b"PSYNC", replid.encode(), b"%d" % offset)
+        if self.side.failover_psync:
+            self.send(b"PSYNC", replid.encode(), b"%d" % offset, b"FAILOVER")
+        else:
+            self.send(b"PSYNC", replid.encode(), b"%d" % offset)
         self.state = RECEIVE_PSYNC_REPLY
 
     def _psync_reply(self, line: bytes) -> None:
@@ -235,6 +241,7 @@ class MasterLink:
             log.info("Full resync from master: %s:%d", self.master_replid, self.master_offset)
             self.state = TRANSFER
             side.sync_started()
+            side.failover_result(True)
             return
         if line.startswith(b"+CONTINUE"):
             parts = line.split()
@@ -242,6 +249,7 @@ class MasterLink:
             log.info("Successful partial resynchronization with master.")
             side.continue_sync(new_id)
             self._start_stream()
+            side.failover_result(True)
             return
         if line.startswith(b"-NOMASTERLINK") or line.startswith(b"-LOADING"):
             raise LinkError(
@@ -330,7 +338,7 @@ class MasterLink:
                 argv = reader.gets()
                 if argv is False:
                     break
-                if type(argv) is not list or not argv:
+                if type(argv) is not list or not argv or any(type(a) is not bytes for a in argv):
                     raise LinkError("Protocol error from MASTER: expected a command")
                 size = command_size(argv)
                 name = argv[0].lower()
@@ -407,6 +415,7 @@ class ReplicaSide:
         self.psync_offset = -1
         self._last_ack = 0.0
         self.link_up_since = 0.0
+        self.failover_psync = False  # the next PSYNC asks the master to take over (FAILOVER)
 
     @property
     def config(self) -> Any:
@@ -451,7 +460,13 @@ class ReplicaSide:
         self.repl_state = CONNECTING
         self.connect_fn(self.master_host, self.master_port)
 
+    def failover_result(self, ok: bool) -> None:
+        if self.failover_psync:
+            self.failover_psync = False
+            self.server.failover.psync_done(ok)
+
     def connect_failed(self, error: str) -> None:
+        self.failover_result(False)
         self.connecting = False
         if self.master_host is not None:
             log.warning("Error condition on socket for SYNC: %s", error)
@@ -471,6 +486,7 @@ class ReplicaSide:
         if self.link is not link:
             return
         self.link = None
+        self.failover_result(False)
         if self.repl_state == CONNECTED:
             log.info("Connection with master lost.")
             # Our id and offset are now the cached master's: PSYNC from where we are.
@@ -535,6 +551,7 @@ class ReplicaSide:
         self.link_up_since = self.clock.monotonic()
         self.psync_id = self.state.replid
         self.server.master_link_up(link.peer)
+        self.server.update_write_denied()
         link.send_ack()
 
     def apply(self, batch: list[tuple[int, list[bytes]]]) -> None:

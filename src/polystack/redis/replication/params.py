@@ -57,7 +57,9 @@ BINDINGS: dict[str, tuple[Any, Any, str]] = {
     "masterauth": (*_str_field("masterauth"), "the password a replica AUTHs with"),
     "masteruser": (*_str_field("masteruser"), "the user a replica AUTHs as"),
     "replica-read-only": (*_field("replica_read_only", "update_write_denied"), "-READONLY"),
-    "replica-serve-stale-data": (*_field("replica_serve_stale_data"), "stored"),
+    "replica-serve-stale-data": (
+        *_field("replica_serve_stale_data", "update_write_denied"), "-MASTERDOWN"
+    ),
     "replica-priority": (*_field("replica_priority"), "reported in INFO for Sentinel"),
     "replica-announce-ip": (*_str_field("replica_announce_ip"), "REPLCONF ip-address"),
     "replica-announce-port": (*_field("replica_announce_port"), "REPLCONF listening-port"),
