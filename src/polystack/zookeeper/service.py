@@ -41,6 +41,7 @@ def build_settings(zc: ZooKeeperConfig, data_dir: Path) -> tuple[Settings, Path,
         extended_types=zc.extended_types_enabled,
         container_check_interval_ms=zc.container_check_interval_ms,
         super_digest=zc.super_digest,
+        sessionless_cnxn_timeout=zc.sessionless_cnxn_timeout,
     )
     port = zc.port
     data = data_dir

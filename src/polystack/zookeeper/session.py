@@ -45,6 +45,11 @@ _AUTH = int(OpCode.auth)
 _SASL = int(OpCode.sasl)
 _unpack_header = REQUEST_HEADER.unpack_from
 _ZERO_PASSWD = bytes(16)
+# The first four bytes of an HTTP request line, read as a packet length.
+_HTTP_METHODS = frozenset(
+    struct.unpack(">i", m)[0]
+    for m in (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC")
+)
 
 
 class ServerCnxn:
@@ -68,6 +73,8 @@ class ServerCnxn:
         "last_latency",
         "last_response_ms",
         "timeout",
+        "_sessionless",
+        "_last_io",
         "__weakref__",
     )
 
@@ -91,6 +98,13 @@ class ServerCnxn:
         self.last_response_ms = 0
         self.timeout = 0
         zk.connections.add(self)
+        # NIOServerCnxnFactory's sessionlessCnxnTimeout: a connection that has not completed
+        # its handshake is closed once it has been idle this long (it holds a per-IP slot).
+        self._last_io = zk.clock.monotonic()
+        self._sessionless: Any = None
+        limit = zk.settings.sessionless_cnxn_timeout
+        if limit > 0:
+            self._sessionless = zk.clock.call_later(limit / 1000.0, self._sessionless_check)
 
     def __hash__(self) -> int:
         return id(self)
@@ -104,6 +118,8 @@ class ServerCnxn:
     def feed(self, data: bytes) -> None:
         if self.state >= CLOSING:
             return
+        if self.state == FRESH:
+            self._last_io = self.zk.clock.monotonic()
         dec = self.decoder
         dec.feed(data)
         out: list[bytes] = []
@@ -116,6 +132,18 @@ class ServerCnxn:
                     return
                 if fourletter.is_known(n):
                     out.append(fourletter.run(zk, self, n))
+                    self.state = CLOSING
+                    return
+                if n in _HTTP_METHODS:
+                    # An HTTP request (a browser can be made to send one to 127.0.0.1): its
+                    # first four bytes read as a length far beyond jute.maxbuffer; closed
+                    # however large jute.maxbuffer is configured.
+                    log.warning(
+                        "Closing connection from %s: an HTTP request sent to the ZooKeeper "
+                        "port (Len error %d)",
+                        self.peer.peername,
+                        n,
+                    )
                     self.state = CLOSING
                     return
                 pkt = dec.next_frame()
@@ -166,6 +194,28 @@ class ServerCnxn:
             return
         self.state = CLOSED
         self._detach()
+
+    def _sessionless_check(self) -> None:
+        """The connection expirer: still no session after the timeout since the last I/O."""
+        self._sessionless = None
+        if self.state != FRESH:
+            return
+        zk = self.zk
+        idle = zk.clock.monotonic() - self._last_io
+        limit = zk.settings.sessionless_cnxn_timeout / 1000.0
+        if idle < limit:
+            self._sessionless = zk.clock.call_later(limit - idle, self._sessionless_check)
+            return
+        log.info(
+            "Closing connection from %s: no session established within %d ms",
+            self.peer.peername,
+            zk.settings.sessionless_cnxn_timeout,
+        )
+        extra = zk.stats.extra
+        extra["sessionless_connections_expired"] = (
+            extra.get("sessionless_connections_expired", 0) + 1
+        )
+        self._close()
 
     def resume_writing(self) -> None:
         """The output drained: handle the requests still waiting in the decoder."""
@@ -347,6 +397,9 @@ class ServerCnxn:
         self.peer.close()
 
     def _detach(self) -> None:
+        if self._sessionless is not None:
+            self._sessionless.cancel()
+            self._sessionless = None
         zk = self.zk
         zk.connections.discard(self)
         zk.data_watches.remove_watcher(self)
