@@ -311,3 +311,16 @@ def test_debug_sleep_refused_keeps_zookeeper_sessions(default):
         finally:
             zk.stop()
             zk.close()
+
+
+def test_auth_compares_passwords_in_constant_time(monkeypatch):
+    import hmac
+
+    calls: list[tuple] = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append((a, b)) or real(a, b))
+    with polystack.testing.serve(redis=True, config_overrides={"redis.requirepass": "pw"}) as s:
+        assert talk(s.redis_port, b"AUTH guess\r\nAUTH pw\r\n") == (
+            b"-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n"
+        )
+    assert (b"guess", b"pw") in calls and (b"pw", b"pw") in calls

@@ -10,6 +10,7 @@ full (``Peer.output_full``); the rest waits in the decoder until ``resume_writin
 
 from __future__ import annotations
 
+import hmac
 import logging
 import struct
 from typing import Any
@@ -45,6 +46,8 @@ _AUTH = int(OpCode.auth)
 _SASL = int(OpCode.sasl)
 _unpack_header = REQUEST_HEADER.unpack_from
 _ZERO_PASSWD = bytes(16)
+# Requests ZooKeeperServer.processPacket answers without touching the session.
+_NO_TOUCH = frozenset((struct.pack(">i", _AUTH), struct.pack(">i", _SASL)))
 # The first four bytes of an HTTP request line, read as a packet length.
 _HTTP_METHODS = frozenset(
     struct.unpack(">i", m)[0]
@@ -153,7 +156,7 @@ class ServerCnxn:
             session = self.session
             if session is not None and self.state == CONNECTED:
                 started = zk.clock.monotonic()
-                zk.tracker.touch_info(session, int(started * 1000))
+                touched = False
                 before = self.packets_received
                 peer = self.peer
                 budget = peer.output_room()
@@ -165,6 +168,11 @@ class ServerCnxn:
                     pkt = dec.next_frame()
                     if pkt is None:
                         break
+                    if not touched and pkt[4:8] not in _NO_TOUCH:
+                        # every request but auth and SASL renews the session (submitRequest):
+                        # a client looping on SASL lets its session expire, as in ZooKeeper
+                        zk.tracker.touch_info(session, int(started * 1000))
+                        touched = True
                     self.handle_packet(pkt)
                     while seen < len(out):
                         size += len(out[seen])
@@ -262,7 +270,9 @@ class ServerCnxn:
             info = tracker.get(sid)
             if info is not None and info.owner is not None and info.owner is not self:
                 info.owner.session_moved()
-            valid = req.passwd == generate_passwd(sid) and tracker.touch(sid, zk.mono_ms(), timeout)
+            valid = hmac.compare_digest(req.passwd, generate_passwd(sid)) and tracker.touch(
+                sid, zk.mono_ms(), timeout
+            )
             if not valid:
                 log.info(
                     "Invalid session 0x%x for client %s, probably expired",
@@ -352,7 +362,8 @@ class ServerCnxn:
         if scheme == "digest":
             # like DigestAuthenticationProvider: any "user[:password]" text is accepted
             ident = Id("digest", generate_digest(req.auth.decode("utf-8", "replace")))
-            if self.zk.settings.super_digest and ident.id == self.zk.settings.super_digest:
+            sup = self.zk.settings.super_digest
+            if sup and hmac.compare_digest(ident.id.encode(), sup.encode()):
                 self._add_auth(Id("super", ""))
             self._add_auth(ident)
         elif scheme == "ip":
