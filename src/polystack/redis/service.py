@@ -368,6 +368,9 @@ class RedisService(Service):
                 c.slow &= ~SLOW_MISCONF
             log.warning("redis: AOF write error looks solved, Redis can write again.")
 
+    def requires_auth(self) -> bool:
+        return bool(self.config.requirepass)
+
     def health(self) -> list[str]:
         if self.aof_write_error:
             return [f"Errors writing to the AOF file: {self.aof_write_error}"]

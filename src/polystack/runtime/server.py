@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from polystack.runtime import metrics
+from polystack.runtime.admin import AdminGuard, is_loopback
 from polystack.runtime.alarms import ResourceAlarms
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
 from polystack.runtime.connection import ListenerState, Peer
@@ -55,6 +56,9 @@ class ServerSettings:
     data_dir: Path = Path("./polystack-data")
     admin: bool = True
     admin_port: int = 8080
+    admin_bind: str = "127.0.0.1"  # the admin port listens here (loopback unless configured)
+    admin_auth: str = ""  # "bearer:TOKEN" | "basic:USER:PASSWORD" (runtime/admin.py)
+    admin_allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides addresses
     shutdown_timeout: float = 10.0
     memory_high_watermark: str = "0.4"
     disk_free_limit: str = "50MB"
@@ -217,29 +221,35 @@ class Server:
                         (spec.name, p.name, port, p.cli_flag, self._http_factory(p.name), "")
                     )
         if self.settings.admin:
+            guard = AdminGuard(
+                self.settings.admin_bind,
+                self.settings.admin_auth,
+                tuple(self.settings.admin_allowed_hosts),
+            )
             plan.append(
                 (
                     "",
                     "admin",
                     self.settings.admin_port,
                     "--admin-port",
-                    self._http_factory("admin"),
+                    self._http_factory("admin", guard),
                     "",
                 )
             )
         for system, name, port, flag, factory, _ in plan:
+            host = self.settings.admin_bind if name == "admin" and not system else bind
             try:
                 if isinstance(factory, HttpServer):
                     srv = await asyncio.start_server(
-                        factory.handle, bind, port, reuse_address=True, start_serving=False,
+                        factory.handle, host, port, reuse_address=True, start_serving=False,
                         limit=64 * 1024,
                     )  # fmt: skip
                 else:
                     srv = await loop.create_server(
-                        factory, bind, port, reuse_address=True, start_serving=False, backlog=1024
+                        factory, host, port, reuse_address=True, start_serving=False, backlog=1024
                     )
             except OSError as e:
-                problems.append(_port_problem(name, bind, port, flag, e))
+                problems.append(_port_problem(name, host, port, flag, e))
                 continue
             self._servers.append(srv)
             self._servers_of.setdefault(system, []).append(srv)
@@ -248,17 +258,38 @@ class Server:
             bound = srv.sockets[0].getsockname()[1]
             if system:
                 self.contexts[system].bound_ports[name] = bound
-            self.endpoints.append(Endpoint(name, bind, bound, self._url(system, name, bound)))
+            self.endpoints.append(Endpoint(name, host, bound, self._url(system, name, bound)))
         if problems:
             raise PortInUse(problems)
+        self._warn_exposed()
 
-    def _http_factory(self, port_name: str) -> HttpServer:
-        srv = HttpServer(self.routes, port_name)
+    def _warn_exposed(self) -> None:
+        """One warning line per system listening beyond loopback without authentication."""
+        bind = self.settings.bind
+        if not is_loopback(bind):
+            for name, service in self.services.items():
+                if not service.requires_auth():
+                    ports = ", ".join(str(p) for p in self.contexts[name].bound_ports.values())
+                    log.warning(
+                        "%s listens on %s (port %s), beyond loopback, and requires no "
+                        "authentication: anyone who can reach it can use it",
+                        name, bind, ports,
+                    )  # fmt: skip
+        st = self.settings
+        if st.admin and not is_loopback(st.admin_bind) and not st.admin_auth:
+            log.warning(
+                "the admin port listens on %s, beyond loopback, without admin_auth: anyone "
+                "who can reach it can read it (ZooKeeper sessions, metrics)",
+                st.admin_bind,
+            )
+
+    def _http_factory(self, port_name: str, guard: AdminGuard | None = None) -> HttpServer:
+        srv = HttpServer(self.routes, port_name, guard)
         self._http.append(srv)
         return srv
 
     def _url(self, system: str, name: str, port: int) -> str:
-        host = _host(self.settings.bind)
+        host = _host(self.settings.bind if system else self.settings.admin_bind)
         for spec, _ in self.systems:
             if spec.name == system:
                 for p in spec.ports:

@@ -117,6 +117,11 @@ class Service:
         """Shown on /healthz and by ``polystack status``."""
         return {}
 
+    def requires_auth(self) -> bool:
+        """Whether clients must authenticate (the runtime warns at start about a system that
+        listens beyond loopback and does not)."""
+        return False
+
     def health(self) -> list[str]:
         """Problems that make /healthz unhealthy (the logs' failures are added by the
         runtime)."""

@@ -100,7 +100,8 @@ class ZooKeeperService(Service):
         ctx.logs.subscribe_failures(self._on_log_failure)
         for path, route in admin.routes(self.zk).items():
             handler = _adapt(route)
-            ctx.route("GET", path, handler)
+            if not admin.changes_state(path):  # the resets are POST only (no GET from a page)
+                ctx.route("GET", path, handler)
             ctx.route("POST", path, handler)
         register_service(self)
 
