@@ -248,10 +248,10 @@ class Sentinel:
             have = inst.cc if kind == "cmd" else inst.pc
             if have is not None or kind in inst.connecting:
                 continue
-            if now - inst.last_reconn < PING_PERIOD and kind == "cmd":
+            last = inst.last_reconn.get(kind, 0.0)
+            if now - last < PING_PERIOD:  # at most one attempt a second per link
                 continue
-            if kind == "cmd":
-                inst.last_reconn = now
+            inst.last_reconn[kind] = now
             inst.connecting.add(kind)
             owner = LinkOwner(self, inst, kind)
             self.connect_fn(
