@@ -205,7 +205,7 @@ class RedisService(Service):
 
     def new_client(self, peer: Peer) -> Client:
         client = Client(self, peer)
-        if self.aof_write_error:
+        if self.misconf_reply() is not None:
             client.slow |= SLOW_MISCONF
         self.apply_output_limits(client)
         return client
@@ -343,17 +343,39 @@ class RedisService(Service):
         meanwhile, as Redis does after a failed AOF write."""
         if error is not None:
             self.aof_write_error = os.strerror(error.errno) if error.errno else str(error)
-            for c in self.clients.values():
-                c.slow |= SLOW_MISCONF
+            self.update_misconf()
             log.warning(
                 "redis: refusing writes until the log can be written again (%s)",
                 self.aof_write_error,
             )
         elif not self.ctx.logs.failed:
             self.aof_write_error = ""
-            for c in self.clients.values():
-                c.slow &= ~SLOW_MISCONF
+            self.update_misconf()
             log.warning("redis: AOF write error looks solved, Redis can write again.")
+
+    def misconf_reply(self) -> bytes | None:
+        """writeCommandsDeniedByDiskError: why writes (and PING) get -MISCONF, or None: a
+        failed BGSAVE with save points and stop-writes-on-bgsave-error, then a failing log."""
+        cfg = self.config
+        if (
+            cfg.stop_writes_on_bgsave_error
+            and self.save_points
+            and self.rdb.last_bgsave_status == "err"
+            and not self.is_replica()
+        ):
+            return _RDB_MISCONF
+        if self.aof_write_error:
+            return b"-MISCONF Errors writing to the AOF file: %s" % self.aof_write_error.encode()
+        return None
+
+    def update_misconf(self) -> None:
+        """Send every client through the -MISCONF check while a disk error holds."""
+        on = self.misconf_reply() is not None
+        for c in self.clients.values():
+            if on:
+                c.slow |= SLOW_MISCONF
+            else:
+                c.slow &= ~SLOW_MISCONF
 
     def health(self) -> list[str]:
         if self.aof_write_error:
@@ -565,6 +587,7 @@ class RedisService(Service):
             set_server_condition(self, "masterdown", down)  # every client on the slow path
 
     def replication_cron(self) -> None:
+        self.update_misconf()
         self.master_side.cron()
         self.link.cron()
         self.update_write_denied()
@@ -711,6 +734,15 @@ class RedisService(Service):
     def _check_save_points(self, now: float) -> None:
         """``save <seconds> <changes>``: BGSAVE when enough changes are that old."""
         self.rdb.check_save_points(now, self.save_points)
+
+
+_RDB_MISCONF = (
+    b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    b"to disk. Commands that may modify the data set are disabled, because this instance is "
+    b"configured to report errors during writes if RDB snapshotting fails "
+    b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    b"RDB error."
+)
 
 
 def _run_id() -> str:
