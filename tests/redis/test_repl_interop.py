@@ -14,6 +14,7 @@ import pytest
 import redis
 
 import polystack.testing
+from tests.processes import ServeProcess
 from tests.redis.realredis import RawClient
 from tests.redis.repl_support import dataset, free_port, real_server, wait_for
 
@@ -307,3 +308,30 @@ def test_info_replication_fields_as_redis_prints_them() -> None:
         ours_down = _fields(pr)
     assert ours == theirs
     assert ours_down == theirs_down
+
+
+def test_a_restarted_replica_continues_with_a_partial_resync(tmp_path) -> None:
+    """A replica stopped cleanly records its replication id and offset (as Redis does in the
+    RDB it saves at shutdown) and PSYNCs from there when it starts again."""
+    with real_server("--repl-diskless-sync-delay", "0") as real:
+        m = real.client()
+        write_mix(m, "one")
+        cfg = tmp_path / "redis.conf"
+        cfg.write_text(f"appendonly yes\nreplicaof 127.0.0.1 {real.port}\n")
+        rep = ServeProcess(tmp_path / "data", "--redis-config", str(cfg))
+        rep.start()
+        try:
+            r = redis.Redis(port=rep.ports["redis"])
+            link_up(r)
+            in_sync(m, r)
+            rep.terminate()
+            write_mix(m, "while-down", 20)
+            rep.start()
+            r = redis.Redis(port=rep.ports["redis"])
+            link_up(r)
+            in_sync(m, r)
+            assert real.log().count("Partial resynchronization request from") == 1
+        finally:
+            if rep.proc is not None and rep.proc.poll() is None:
+                rep.proc.kill()
+                rep.proc.wait(10)

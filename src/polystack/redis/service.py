@@ -97,6 +97,7 @@ class RedisService(Service):
         self.rdb_changes_since_last_save = 0
         self.rdb = RDBSaver(self)  # dump.rdb: SAVE, BGSAVE, save points, start-up load
         self.loaded_save_info: SaveInfo | None = None
+        self._resume: tuple[str, int] | None = None
         self.aof_last_bgrewrite_status = "ok"
         self.shutdown_save: bool | None = None  # SHUTDOWN SAVE/NOSAVE decided it already
         # Replication: the ids/offset/backlog, the replicas we feed, the link to our master.
@@ -220,10 +221,19 @@ class RedisService(Service):
             self.output_limits["slave"].hard if "slave" in self.output_limits else 0
         )
         if self.config.replicaof:
+            resume = self._resume or self.loaded_save_info
+            if resume is not None:  # PSYNC from where we stopped (a partial resync if possible)
+                replid, offset = (
+                    resume if isinstance(resume, tuple) else (resume.repl_id, resume.repl_offset)
+                )
+                self.repl.replid, self.repl.offset = replid, offset
+            self._resume = None
             host, port = self.config.replicaof.split()
             self.set_master(host, int(port))
 
     def shutdown(self, reason: str) -> None:
+        if self.is_replica() and self.link.repl_state == "connected":
+            self._resume = (self.repl.replid, self.repl.offset)
         self.link.unset_master()
         for timer in (self._cron, self._sampler):
             if timer is not None:
@@ -241,6 +251,37 @@ class RedisService(Service):
                 log.warning("Error trying to save the DB, can't exit: %s", e)
         if self.journal is not None:
             self.journal.close()
+            if self._resume is not None:
+                self._write_resume(*self._resume)
+
+    # A replica's replication id and offset at a clean stop (its journal holds exactly the
+    # data up to that offset): the next start PSYNCs from there, as Redis does with the
+    # repl-id/repl-offset of the RDB it saves at shutdown.
+    RESUME_FILE = "replication.state"
+
+    def _write_resume(self, replid: str, offset: int) -> None:
+        path = os.path.join(self.data_dir, self.RESUME_FILE)
+        try:
+            with open(path, "w") as f:
+                f.write(f"{replid} {offset}\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            log.warning("redis: could not record the replication offset: %s", e)
+
+    def _read_resume(self) -> tuple[str, int] | None:
+        """The state a clean stop recorded; removed at once, so that after a crash (the
+        journal may then hold more) the next start does a full sync."""
+        path = os.path.join(self.data_dir, self.RESUME_FILE)
+        try:
+            with open(path) as f:
+                words = f.read().split()
+            os.unlink(path)
+        except OSError:
+            return None
+        if len(words) == 2 and len(words[0]) == 40 and words[1].isdigit():
+            return words[0], int(words[1])
+        return None
 
     def status(self) -> dict:
         return {"keys": sum(len(db) for db in self.keyspace.dbs), "clients": len(self.clients)}
@@ -265,6 +306,7 @@ class RedisService(Service):
                 self._load_rdb()
                 return
             self.journal = self._open_journal()
+            self._resume = self._read_resume()
             started = self.clock.monotonic()
             snap, records = self.journal.open()
             keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
