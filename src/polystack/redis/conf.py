@@ -692,3 +692,14 @@ REDIS_DEFAULTS: dict[str, str] = {
     "zset-max-ziplist-value": "64",
 }
 KNOWN_DIRECTIVES = frozenset(REDIS_DEFAULTS)
+
+
+def sentinel_cli_overrides(path: str, overrides: dict) -> None:
+    """``--sentinel-config``: the file's ``port`` when ``--sentinel-port`` is not given."""
+    cfg = read(path, sentinel=True)
+    port = cfg.last("port")
+    if overrides.get("sentinel.port") is None and port is not None and port.args:
+        try:
+            overrides["sentinel.port"] = int(port.args[0])
+        except ValueError:
+            raise ValueError(f"{path}: invalid port {port.args[0]!r}") from None
