@@ -486,11 +486,9 @@ class Client:
             self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
             return
         if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
-            error = self.server.aof_write_error
+            error = self.server.misconf_reply()
             if error:
-                self._reject(
-                    cmd, b"-MISCONF Errors writing to the AOF file: %s" % error.encode(), "MISCONF"
-                )
+                self._reject(cmd, error, "MISCONF")
                 self._misconf_replies += 1
                 return
         if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
