@@ -345,11 +345,15 @@ def test_debug_sleep_when_enabled_stops_redis_but_not_zookeeper():
             other.ping()
             t = threading.Thread(
                 target=lambda: order.append(
-                    "sleep:" + str(sleeper.execute_command("DEBUG", "SLEEP", "3"))
+                    "sleep:" + str(sleeper.execute_command("DEBUG", "SLEEP", "5"))
                 )
             )
             t.start()
-            time.sleep(0.3)
+            svc = s.service("redis")
+            deadline = time.monotonic() + 10
+            while not s.call(lambda: any(c.blocked == "sleep" for c in svc.clients.values())):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
             p = threading.Thread(target=lambda: order.append(f"ping:{other.ping()}"))
             p.start()
             zk.set("/lock", b"during the sleep")
