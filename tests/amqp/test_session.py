@@ -210,3 +210,47 @@ def test_frame_too_large_text():
     assert close.reply_text == (
         "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,196608,131064}"
     )
+
+
+def test_deliveries_stop_at_the_output_high_water_mark_and_resume():
+    b = make_broker()
+    c = Client(b).open()
+    c.peer.high_water = 1 << 20
+    c.send(1, Queue.Declare(queue="big"))
+    for _ in range(300):
+        c.publish(1, b"x" * 10_000, routing_key="big")
+    c.read()
+    c.peer.written.clear()
+    c.seen = 0
+    out = c.send(1, Basic.Consume(queue="big", no_ack=True))
+    delivered = sum(1 for _, f in out if isinstance(f, Basic.Deliver))
+    assert 100 <= delivered < 300  # stopped near 1 MiB of output, the rest stays queued
+    assert b.vhosts["/"].queues["big"].message_count == 300 - delivered
+    c.peer.written.clear()
+    c.seen = 0
+    c.conn.resume_writing()  # the runtime calls this once the client drained its output
+    more = sum(1 for _, f in c.read() if isinstance(f, Basic.Deliver))
+    assert more > 0 and b.vhosts["/"].queues["big"].message_count == 300 - delivered - more
+
+
+def test_memory_alarm_blocks_publishers_with_connection_blocked():
+    b = make_broker(memory_high_watermark=1 << 20)
+    pub = Client(b).open()
+    pub.send(1, Queue.Declare(queue="mem"))
+    other = Client(b).open()
+    out = []
+    for _ in range(200):
+        out += pub.publish(1, b"y" * 10_000, routing_key="mem")
+    blocked = [f for _, f in out if isinstance(f, C.Blocked)]
+    assert blocked and blocked[0].reason == "low on memory"
+    assert not pub.peer.reading  # the publisher is no longer read from
+    # a consumer-only connection keeps working and draining clears the alarm
+    got = 0
+    while True:
+        r = other.send(1, Basic.Get(queue="mem", no_ack=True))
+        if isinstance(r[0][1], Basic.GetEmpty):
+            break
+        got += 1
+    assert got > 0
+    assert any(isinstance(f, C.Unblocked) for _, f in pub.read())
+    assert pub.peer.reading

@@ -74,6 +74,7 @@ CHANNEL_OPEN = (20 << 16) | 10
 CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
 CLOSE_OK_TIMEOUT = 3.0
+OUTPUT_CHECK_BYTES = 256 * 1024
 
 
 def _erl_binary(data: bytes) -> str:
@@ -107,6 +108,7 @@ class Connection:
         self.blocked = False  # connection.blocked sent (memory alarm)
         self.published = False
         self.output_paused = False
+        self._unchecked = 0
         self.received = False
         self.sent = False
         self._hb_send: Any = None
@@ -185,12 +187,19 @@ class Connection:
     # -- output -----------------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
         self.sent = True
-        self.send_oct += len(data)
+        n = len(data)
+        self.send_oct += n
         held = self.held
         if held is not None:
             held.append(data)
         else:
             self.peer.write(data)
+        self._unchecked += n
+        if self._unchecked > OUTPUT_CHECK_BYTES:
+            self._unchecked = 0
+            if not self.output_paused and self.peer.output_full():
+                # the client reads slower than we deliver: stop pushing until it drains
+                self.pause_writing()
 
     def hold(self, seq: int) -> None:
         """Keep further output back until log record ``seq`` is durable."""
