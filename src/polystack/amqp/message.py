@@ -41,6 +41,7 @@ class Message:
         body: bytes,
         xname: bytes | None = None,
         rkname: bytes | None = None,
+        header: bytes | None = None,
     ) -> None:
         self.id = id
         self.exchange = exchange
@@ -48,7 +49,8 @@ class Message:
         self.props = props
         self.body: bytes | None = body
         self.size = len(body)
-        self.header = CONTENT_HEADER_S.pack(60, 0, self.size) + props
+        # the publisher's own content header payload when its size matches the body
+        self.header = header or CONTENT_HEADER_S.pack(60, 0, self.size) + props
         s = summarize(props)
         self.summary: PropertySummary = s
         self.persistent = s.delivery_mode == 2
@@ -83,7 +85,7 @@ class Entry:
 
     __slots__ = ("msg", "seq", "redelivered", "expires", "deliveries", "priority")
 
-    def __init__(self, msg: Message, seq: int, expires: int = 0, priority: int = 0) -> None:
+    def __init__(self, msg: Message, seq: int, expires: int = 0, priority: int = 0) -> None:  # noqa: D107
         self.msg = msg
         self.seq = seq
         self.redelivered = False

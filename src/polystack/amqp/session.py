@@ -75,6 +75,7 @@ CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
 CLOSE_OK_TIMEOUT = 3.0
 OUTPUT_CHECK_BYTES = 256 * 1024
+FRAME_BUDGET = 300  # frames handled per turn of the loop before yielding to other clients
 
 
 def _erl_binary(data: bytes) -> str:
@@ -108,6 +109,7 @@ class Connection:
         self.blocked = False  # connection.blocked sent (memory alarm)
         self.published = False
         self.output_paused = False
+        self._yielded = False  # reading paused to give other connections the loop
         self._unchecked = 0
         self.received = False
         self.sent = False
@@ -140,22 +142,28 @@ class Connection:
             if not data:
                 return
         try:
-            frames = self.reader.feed(data)
+            count = self.reader.feed(data, self._frame, FRAME_BUDGET)
         except FrameError as e:
             self._frame_error(e)
             return
-        self.recv_cnt += len(frames)
-        handle = self._frame
-        try:
-            for ftype, chno, payload in frames:
-                if self.state >= CLOSED:
-                    break
-                try:
-                    handle(ftype, chno, payload)
-                except AMQPError as e:
-                    self._error(e, chno)
         finally:
             self._after_batch()
+        self.recv_cnt += count
+        if count == FRAME_BUDGET and self.state < CLOSING_CONN and self.reader.has_frame():
+            # more input is waiting: let the other connections have the loop first (a consumer's
+            # ack must not wait behind a publisher's whole socket buffer)
+            if not self._yielded:
+                self._yielded = True
+                self.peer.pause_reading()
+            self.broker.call_later(0, self._continue)
+        elif self._yielded:
+            self._yielded = False
+            if not self.blocked:
+                self.peer.resume_reading()
+
+    def _continue(self) -> None:
+        if self.state < CLOSED:
+            self.feed(b"")
 
     def connection_lost(self) -> None:
         if self.state == CLOSED:
@@ -289,6 +297,34 @@ class Connection:
 
     # -- frames --------------------------------------------------------------------------------------------
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
+        if self.state >= CLOSED:
+            return
+        try:
+            self._frame_body(ftype, chno, payload)
+        except AMQPError as e:
+            self._error(e, chno)
+
+    def _frame_body(self, ftype: int, chno: int, payload: bytes) -> None:
+        if ftype == FRAME_BODY:  # the most frequent frame first
+            ch = self.channels.get(chno)
+            if ch is None:
+                self._unopened(chno)
+            if ch.state != OPEN:
+                return
+            if ch.pending_header is None:
+                raise AMQPError(
+                    505,
+                    "expected method frame, got non method frame instead",
+                    connection=True,
+                )
+            ch.body_parts.append(payload)
+            ch.body_remaining -= len(payload)
+            if ch.body_remaining <= 0:
+                parts = ch.body_parts
+                body = parts[0] if len(parts) == 1 else b"".join(parts)
+                ch.body_parts = []
+                self._publish(ch, body)
+            return
         if ftype == FRAME_METHOD:
             if self.state == CLOSING_CONN:
                 index, m = decode_method(payload)
@@ -348,26 +384,6 @@ class Connection:
                 if not e.class_id:
                     e.class_id, e.method_id = index >> 16, index & 0xFFFF
                 raise
-            return
-        if ftype == FRAME_BODY:
-            ch = self.channels.get(chno)
-            if ch is None:
-                self._unopened(chno)
-            if ch.state != OPEN:
-                return
-            if ch.pending_header is None:
-                raise AMQPError(
-                    505,
-                    "expected method frame, got non method frame instead",
-                    connection=True,
-                )
-            ch.body_parts.append(payload)
-            ch.body_remaining -= len(payload)
-            if ch.body_remaining <= 0:
-                parts = ch.body_parts
-                body = parts[0] if len(parts) == 1 else b"".join(parts)
-                ch.body_parts = []
-                self._publish(ch, body)
             return
         if ftype == FRAME_HEADER:
             ch = self.channels.get(chno)
@@ -704,7 +720,8 @@ class Connection:
             self.blocked = False
             if self.capabilities.get("connection.blocked"):
                 self.send(method_frame(0, build(C.Unblocked)))
-            self.peer.resume_reading()
+            if not self._yielded:
+                self.peer.resume_reading()
 
     # -- heartbeats ---------------------------------------------------------------------------------------------
     def _start_heartbeats(self) -> None:
