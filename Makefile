@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-helm clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-helm bench-amqp clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-redis: $(TSTAMP)
 
 bench-zookeeper: $(TSTAMP)
 	$(PY) bench/zookeeper.py
+
+bench-amqp: $(TSTAMP)
+	$(PY) bench/amqp.py
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py
