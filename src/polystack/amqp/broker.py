@@ -31,7 +31,7 @@ class Settings:
     frame_max: int = FRAME_MAX
     heartbeat: int = HEARTBEAT
     max_message_size: int = 134217728
-    memory_high_watermark: int = 1 << 30  # bytes of message bodies held in memory
+    memory_high_watermark: int = 256 << 20  # bytes of message bodies held in memory
     paging_ratio: float = 0.5  # page bodies to disk above this fraction of the watermark
     node_name: str = "polystack@localhost"
     cluster_name: str = "polystack@localhost"
