@@ -94,6 +94,8 @@ class Message:
         location: int,
         xname: bytes,
         rkname: bytes,
+        header: bytes,
+        summary: PropertySummary,
     ) -> Message:
         """A persistent message read back from the store: its body stays on disk."""
         m = cls.__new__(cls)
@@ -103,9 +105,8 @@ class Message:
         m.props = props
         m.body = None
         m.size = size
-        m.header = intern_bytes(CONTENT_HEADER_S.pack(60, 0, size) + props)
-        s = summarize(props)
-        m.summary = s
+        m.header = header
+        m.summary = summary
         m.persistent = True
         m.refs = 0
         m.xname = xname

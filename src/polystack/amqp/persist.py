@@ -35,6 +35,7 @@ from crc32c import crc32c
 from .exchange import Binding
 from .message import LOCATION_SHIFT, Message, intern_bytes
 from .table import decode_table, encode_table
+from .wire import CONTENT_HEADER_S, summarize
 
 OFFSET_MASK = (1 << LOCATION_SHIFT) - 1
 
@@ -584,6 +585,12 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
     messages = state.messages
     base = seg_no << LOCATION_SHIFT
     names: dict[bytes, tuple[str, bytes]] = {}
+    last_key: Any = None
+    last_size = -1
+    qids: Any = None
+    x = r = (None, b"")
+    props = header = b""
+    summary: Any = None
     while pos + hsize <= size:
         length, crc = unpack(mm, pos)
         start = pos + hsize
@@ -593,29 +600,39 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
         kind = mm[start]
         if kind == 0x50:  # P: a persistent message
             msg_id, n = pub_head(mm, start + 1)
-            p = start + 1 + PUB_HEAD.size
-            if n == 1:
-                qids: Any = qid_unpack(mm, p)[0]
-            else:
-                qids = tuple(qid_unpack(mm, p + 4 * i)[0] for i in range(n))
-            p += 4 * n
+            p = start + 1 + PUB_HEAD.size + 4 * n
             xl = mm[p]
-            xraw = mm[p : p + 1 + xl]
-            p += 1 + xl
-            rl = mm[p]
-            rraw = mm[p : p + 1 + rl]
-            p += 1 + rl
-            pl = u32(mm, p)[0]
-            props = intern_bytes(mm[p + 4 : p + 4 + pl])
-            p += 4 + pl
-            x = names.get(xraw)
-            if x is None:
-                x = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
-            r = names.get(rraw)
-            if r is None:
-                r = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
-            msg = Message.recovered(msg_id, x[0], r[0], props, end - p, base | p, x[1], r[1])
-            messages[msg_id] = [msg, qids]
+            rl = mm[p + 1 + xl]
+            props_at = p + 2 + xl + rl
+            p = props_at + 4 + u32(mm, props_at)[0]
+            body_size = end - p
+            # consecutive messages usually share queues, exchange, key and properties
+            key = mm[start + 9 : p]
+            if key != last_key or body_size != last_size:
+                last_key = key
+                last_size = body_size
+                q0 = start + 1 + PUB_HEAD.size
+                if n == 1:
+                    qids: Any = qid_unpack(mm, q0)[0]
+                else:
+                    qids = tuple(qid_unpack(mm, q0 + 4 * i)[0] for i in range(n))
+                xp = q0 + 4 * n
+                xraw = mm[xp : xp + 1 + xl]
+                rraw = mm[xp + 1 + xl : xp + 2 + xl + rl]
+                props = intern_bytes(mm[props_at + 4 : p])
+                x = names.get(xraw)
+                if x is None:
+                    x = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
+                r = names.get(rraw)
+                if r is None:
+                    r = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                header = intern_bytes(CONTENT_HEADER_S.pack(60, 0, body_size) + props)
+                summary = summarize(props)
+            messages[msg_id] = [
+                Message.recovered(msg_id, x[0], r[0], props, body_size, base | p, x[1], r[1], header,
+                                  summary),
+                qids,
+            ]  # fmt: skip
         elif kind == 0x41:  # A: left a queue for good
             qid, msg_id = ack_unpack(mm, start + 1)
             rec = messages.get(msg_id)

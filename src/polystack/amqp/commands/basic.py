@@ -180,7 +180,7 @@ def basic_consume(conn: Any, ch: Any, m: Any) -> None:
     priority = 0
     if "x-priority" in args:
         t = args.types.get("x-priority") if hasattr(args, "types") else None
-        if t is not None and (t not in INTEGER_TYPES or t == "L"):
+        if t is not None and t not in INTEGER_TYPES:
             raise AMQPError(
                 406,
                 f"invalid arg 'x-priority' for queue '{q.name}' in vhost '{vhost.name}': "
