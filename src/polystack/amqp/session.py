@@ -142,7 +142,7 @@ class Connection:
             if not data:
                 return
         try:
-            count = self.reader.feed(data, self._frame, FRAME_BUDGET)
+            count = self.reader.feed(data, self._frame, FRAME_BUDGET, self._content)
         except FrameError as e:
             self._frame_error(e)
             return
@@ -296,6 +296,32 @@ class Connection:
         self._close_socket()
 
     # -- frames --------------------------------------------------------------------------------------------
+    def _content(self, chno: int, method: bytes, header: bytes, body: bytes) -> None:
+        """A whole basic.publish (method, content header, body) arrived at once."""
+        ch = self.channels.get(chno)
+        if ch is None or ch.state != OPEN or ch.pending_method is not None or self.state != RUNNING:
+            # anything unusual takes the frame-by-frame path, which has every error reply
+            self._frame(FRAME_METHOD, chno, method)
+            self._frame(FRAME_HEADER, chno, header)
+            if body:
+                self._frame(FRAME_BODY, chno, body)
+            return
+        try:
+            _, m = decode_method(method)
+            limit = self.broker.settings.max_message_size
+            if len(body) > limit:
+                raise AMQPError(
+                    406,
+                    f"message size {len(body)} is larger than configured max size {limit}",
+                    60,
+                    40,
+                )
+            ch.pending_method = m
+            ch.pending_header = header
+            self._publish(ch, body)
+        except AMQPError as e:
+            self._error(e, chno)
+
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
         if self.state >= CLOSED:
             return
