@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-helm bench-amqp clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm bench-amqp clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ test: $(TSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
 
 format: $(TSTAMP)
 	$(VENV)/bin/ruff format src tests bench
@@ -44,6 +45,10 @@ bench-zookeeper: $(TSTAMP)
 
 bench-amqp: $(TSTAMP)
 	$(PY) bench/amqp.py
+
+bench-mongo: $(TSTAMP)
+	$(PIP) install --quiet -e '.[bench]'
+	$(PY) bench/mongo.py
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py

@@ -19,10 +19,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm import jsongo
-from polystack.helm.funcs.sprig import gotime, sprig_funcs
+from polystack.helm.encoding import jsongo
+from polystack.helm.funcs.sprig import sprig_funcs
 from polystack.helm.funcs.sprig.crypto import Certificate
-from polystack.helm.funcs.sprig.re2 import RegexpError, compile_re2, quote_meta
+from polystack.helm.golang import time as gotime
+from polystack.helm.golang.regexp import RegexpError, compile_re2, quote_meta
 
 F = sprig_funcs()
 
@@ -235,7 +236,7 @@ def test_json_round_trip(v: object) -> None:
     ],
 )
 def test_json_floats_as_go(f: float, text: str) -> None:
-    assert jsongo.format_float(f) == text
+    assert jsongo.json_float(f) == text
 
 
 @given(st.text(max_size=30), st.text(max_size=60))

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from polystack.helm import strvals
-from polystack.helm.chart import load
-from polystack.helm.values import (
-    ValueOptions,
+from polystack.helm.action.values import ValueOptions
+from polystack.helm.chart import strvals
+from polystack.helm.chart.chart import load
+from polystack.helm.chart.values import (
     ValuesError,
     coalesce_tables,
     coalesce_values,

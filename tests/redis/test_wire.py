@@ -176,3 +176,41 @@ def test_encoded_replies_parse_back_with_hiredis(value):
         r = hiredis.Reader()
         r.feed(encode_one(value, resp3))
         assert r.gets() == value
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.binary(max_size=30), min_size=1, max_size=5).map(
+                lambda a: encode_command(*a)
+            ),
+            st.sampled_from([b"*0\r\n", b"*-1\r\n", b"PING\r\n", b"set a 'b c'\r\n"]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.data(),
+)
+@settings(max_examples=100, deadline=None)
+def test_exact_parser_and_hiredis_agree(parts, data):
+    """The exact (processMultibulkBuffer) parser and the hiredis path split any stream of
+    requests, empty multibulks and inline commands the same way."""
+    blob = b"".join(parts)
+    exact = RequestParser()._parse_exact(blob, [])
+    p = RequestParser()
+    got: list = []
+    pos = 0
+    while pos < len(blob):
+        step = data.draw(st.integers(1, max(1, len(blob) - pos)))
+        got += p.feed(blob[pos : pos + step])
+        pos += step
+    assert got == exact
+
+
+def test_huge_multibulk_count_is_not_allocated_up_front():
+    p = RequestParser()
+    assert p.feed(b"*1\r\n$4\r\nPING\r\n*2000000000\r\n$4\r\nECHO\r\n") == [[b"PING"]]
+    with pytest.raises(ProtocolError, match="invalid multibulk length"):
+        RequestParser().feed(b"*3000000000\r\n")
+    with pytest.raises(ProtocolError, match="invalid bulk length"):
+        RequestParser(max_bulk=1 << 20).feed(b"*1\r\n$1048577\r\n")

@@ -27,6 +27,7 @@ value                     RESP2                       RESP3
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import hiredis
@@ -51,6 +52,10 @@ class Raw(bytes):
 
 class Push(list):
     """An out-of-band push (RESP3 ``>``); an array in RESP2."""
+
+
+class BigNumber(bytes):
+    """A big number (RESP3 ``(``); a bulk string in RESP2."""
 
 
 class _NullArray:
@@ -157,6 +162,11 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
             encode(item, resp3, out)
     elif value is NULL_ARRAY:
         out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is BigNumber:
+        if resp3:
+            out.append(b"(%b\r\n" % value)
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(value), value))
     elif t is str:
         b = value.encode()
         out.append(b"$%d\r\n%b\r\n" % (len(b), b))
@@ -191,6 +201,71 @@ def encode_one(value: Any, resp3: bool = False) -> bytes:
     out: list[bytes] = []
     encode(value, resp3, out)
     return b"".join(out)
+
+
+def decode_reply(data: bytes) -> Any:
+    """The typed value of one RESP2/RESP3 reply (the inverse of :func:`encode`): Simple,
+    bytes, int, None, NULL_ARRAY, list, dict, set, bool, float, BigNumber, Verbatim, Push,
+    RedisError.  Attributes are skipped."""
+    value, _ = _decode_at(data, 0)
+    return value
+
+
+def _decode_at(data: bytes, pos: int) -> tuple[Any, int]:
+    kind = data[pos : pos + 1]
+    nl = data.index(b"\r\n", pos)
+    line = data[pos + 1 : nl]
+    pos = nl + 2
+    if kind == b"+":
+        return Simple(line), pos
+    if kind == b"-":
+        code, _, message = line.decode("utf-8", "surrogateescape").partition(" ")
+        return RedisError(code, message), pos
+    if kind == b":":
+        return int(line), pos
+    if kind in (b"$", b"="):
+        n = int(line)
+        if n < 0:
+            return None, pos
+        body = data[pos : pos + n]
+        return (Verbatim(body[4:]) if kind == b"=" else body), pos + n + 2
+    if kind in (b"*", b">", b"~"):
+        n = int(line)
+        if n < 0:
+            return NULL_ARRAY, pos
+        items = []
+        for _ in range(n):
+            item, pos = _decode_at(data, pos)
+            items.append(item)
+        if kind == b">":
+            return Push(items), pos
+        if kind == b"~":
+            try:
+                return set(items), pos
+            except TypeError:
+                return items, pos
+        return items, pos
+    if kind in (b"%", b"|"):
+        out: dict = {}
+        for _ in range(int(line)):
+            k, pos = _decode_at(data, pos)
+            v, pos = _decode_at(data, pos)
+            try:
+                out[k] = v
+            except TypeError:
+                out[repr(k)] = v
+        if kind == b"|":
+            return _decode_at(data, pos)
+        return out, pos
+    if kind == b"_":
+        return None, pos
+    if kind == b"#":
+        return line == b"t", pos
+    if kind == b",":
+        return float(line), pos
+    if kind == b"(":
+        return BigNumber(line), pos
+    raise ValueError(f"not a RESP reply type: {kind!r}")
 
 
 def encode_command(*args: bytes | str | int) -> bytes:
@@ -280,21 +355,46 @@ def _ishex(c: int) -> bool:
 
 
 class RequestParser:
-    """Bytes in, argument vectors out: :meth:`feed` returns the complete requests so far."""
+    """Bytes in, argument vectors out: :meth:`feed` returns the complete requests so far.
 
-    __slots__ = ("_reader", "_inline_buf", "max_query", "_mid_request")
+    hiredis's C reader parses well-formed multibulk requests (the fast path).  What it
+    cannot tell apart from a valid request, or refuses with its own words, is re-read from
+    the exact byte where that request starts by :meth:`_parse_exact`, a port of Redis's
+    processMultibulkBuffer/processInlineBuffer: empty multibulks (``*0``, ``*-1``) are
+    skipped, an inline command may follow a multibulk in the same read, and errors carry
+    Redis's texts.  Byte positions come from the requests' canonical encodings: hiredis
+    only accepts canonical lengths, so each parsed request used exactly that many bytes.
+    """
 
-    def __init__(self, max_query: int = 1 << 30) -> None:
+    __slots__ = (
+        "_reader",
+        "_inline_buf",
+        "max_query",
+        "max_bulk",
+        "_mid_request",
+        "_chunks",
+        "_done",
+        "_exact",
+    )
+
+    def __init__(self, max_query: int = 1 << 30, max_bulk: int = 512 * 1024 * 1024) -> None:
         self._reader = hiredis.Reader()
         self._inline_buf = b""
         self.max_query = max_query
+        self.max_bulk = max_bulk  # proto-max-bulk-len
         self._mid_request = False  # hiredis holds part of a request (has_data() can't tell)
+        self._chunks: list[bytes] = []  # bytes fed to hiredis since the last request boundary
+        self._done: list[list[bytes]] = []  # requests parsed out of those bytes
+        self._exact: bytes | None = None  # unparsed bytes while the exact parser is in charge
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
         ``requests`` holds the complete requests that came before them."""
-        reader = self._reader
         requests: list[list[bytes]] = []
+        if self._exact is not None:
+            data, self._exact = self._exact + data, None
+            return self._parse_exact(data, requests)
+        reader = self._reader
         while data:
             if not self._mid_request and data[0] != 0x2A:  # not '*': inline command
                 try:
@@ -303,38 +403,97 @@ class RequestParser:
                     e.requests = requests
                     raise
                 continue
+            self._chunks.append(data)
+            if b"*" in data and _HUGE_COUNT.search(data) is not None:
+                # hiredis allocates a multibulk's whole array up front: a count in the
+                # millions goes to the exact parser, which builds it as items arrive
+                return self._recover(requests)
             reader.feed(data)
             data = b""
             self._mid_request = True
-            try:
-                while True:
+            while True:
+                try:
                     req = reader.gets()
-                    if req is False:
-                        break
-                    if type(req) is not list:
-                        raise ProtocolError(f"expected '*', got '{_first_char(req)}'")
-                    # Items that are not bulk strings (":5", "*1" ...) are left for the session
-                    # to refuse (see non_bulk_error): checking every item here would cost each
-                    # request, and only commands that store their arguments need the check.
-                    if req:
-                        requests.append(req)
-                    if not reader.has_data():
-                        # Ended exactly at a request boundary: the next chunk starts afresh
-                        # (an inline command is possible).  Otherwise the remaining bytes are
-                        # part of a request even once hiredis has consumed them.
-                        self._mid_request = False
-                        break
-            except hiredis.ProtocolError as e:
-                err = ProtocolError(_hiredis_message(str(e)))
-                err.requests = requests
-                raise err from None
-            except ProtocolError as e:
-                e.requests = requests
-                raise
-            if reader.has_data() and reader.len() > self.max_query:
+                except hiredis.ProtocolError:
+                    return self._recover(requests)
+                if req is False:
+                    self._check_partial(requests)
+                    break
+                if type(req) is not list or not req:
+                    # an empty multibulk (skipped by Redis) or a reply type hiredis accepts
+                    return self._recover(requests)
+                # Items that are not bulk strings (":5", "*1" ...) are left for the session
+                # to refuse (see non_bulk_error): checking every item here would cost each
+                # request, and only commands that store their arguments need the check.
+                requests.append(req)
+                self._done.append(req)
+                if not reader.has_data():
+                    # Ended exactly at a request boundary: the next chunk starts afresh (an
+                    # inline command is possible).  Otherwise the remaining bytes are part
+                    # of a request even once hiredis has consumed them.
+                    self._mid_request = False
+                    self._chunks.clear()
+                    self._done.clear()
+                    break
+            if self._mid_request and reader.len() > self.max_query:
                 err = ProtocolError("too big query buffer")
                 err.requests = requests
                 raise err
+        return requests
+
+    def _pending_bytes(self) -> bytes:
+        """What hiredis holds beyond the requests it returned (the start of the next one)."""
+        offset = sum(map(encoded_length, self._done))
+        return b"".join(self._chunks)[offset:]
+
+    def _recover(self, requests: list[list[bytes]]) -> list[list[bytes]]:
+        """Hand the bytes from the current request on to the exact parser."""
+        rest = self._pending_bytes()
+        self._reader = hiredis.Reader()
+        self._chunks.clear()
+        self._done.clear()
+        self._mid_request = False
+        return self._parse_exact(rest, requests)
+
+    def _check_partial(self, requests: list[list[bytes]]) -> None:
+        """Redis refuses a bulk longer than proto-max-bulk-len as soon as it reads the
+        length; hiredis would wait for the bytes.  Check the headers of a request still
+        incomplete while what is buffered is small (a header comes first, so a long request
+        had its headers checked when they arrived)."""
+        if sum(map(len, self._chunks)) > (1 << 20):
+            return
+        try:
+            _scan_headers(self._pending_bytes(), self.max_bulk)
+        except ProtocolError as e:
+            e.requests = requests
+            raise
+
+    def _parse_exact(self, buf: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
+        """processInputBuffer over ``buf``: complete requests are appended; an incomplete
+        one stays for the next feed; refused bytes raise ProtocolError."""
+        pos = 0
+        n = len(buf)
+        try:
+            while pos < n:
+                if buf[pos] == 0x2A:
+                    got = _multibulk(buf, pos, self.max_bulk)
+                else:
+                    got = _inline(buf, pos)
+                if got is None:
+                    break
+                argv, pos = got
+                if argv:
+                    requests.append(argv)
+        except ProtocolError as e:
+            e.requests = requests
+            raise
+        rest = buf[pos:]
+        if rest:
+            if len(rest) > self.max_query:
+                err = ProtocolError("too big query buffer")
+                err.requests = requests
+                raise err
+            self._exact = rest
         return requests
 
     def _feed_inline(self, data: bytes, requests: list[list[bytes]]) -> bytes:
@@ -357,6 +516,90 @@ class RequestParser:
         return rest
 
 
+def encoded_length(req: list[bytes]) -> int:
+    """The length of ``req`` as a canonical multibulk (``*N`` then ``$len`` per item)."""
+    total = len(b"%d" % len(req)) + 3
+    for a in req:
+        la = len(a)
+        total += la + 5 + (1 if la < 10 else 2 if la < 100 else len(b"%d" % la))
+    return total
+
+
+def _string2ll(b: bytes) -> int | None:
+    """util.c's string2ll (no sign but '-', no leading zeros, 64-bit range)."""
+    if not b or len(b) > 20:
+        return None
+    body = b[1:] if b[:1] == b"-" else b
+    if not body.isdigit() or (body[:1] == b"0" and len(body) > 1) or b == b"-0":
+        return None
+    v = int(b)
+    return v if -(1 << 63) <= v < (1 << 63) else None
+
+
+_INT_MAX = (1 << 31) - 1
+_HUGE_COUNT = re.compile(rb"\*-?[0-9]{7,}")
+
+
+def _multibulk(buf: bytes, pos: int, max_bulk: int) -> tuple[list[bytes], int] | None:
+    """processMultibulkBuffer for the request at ``pos``: (argv, next position), or None when
+    the request is not complete yet.  An empty multibulk gives an empty argv."""
+    nl = buf.find(b"\r", pos)
+    if nl < 0:
+        if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+            raise ProtocolError("too big mbulk count string")
+        return None
+    if nl + 1 >= len(buf):
+        return None
+    count = _string2ll(buf[pos + 1 : nl])
+    if count is None or count > _INT_MAX:
+        raise ProtocolError("invalid multibulk length")
+    pos = nl + 2
+    if count <= 0:
+        return [], pos
+    argv: list[bytes] = []
+    n = len(buf)
+    while len(argv) < count:
+        nl = buf.find(b"\r", pos)
+        if nl < 0:
+            if n - pos > PROTO_INLINE_MAX_SIZE:
+                raise ProtocolError("too big bulk count string")
+            return None
+        if nl + 1 >= n:
+            return None
+        if buf[pos] != 0x24:
+            raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
+        size = _string2ll(buf[pos + 1 : nl])
+        if size is None or size < 0 or size > max_bulk:
+            raise ProtocolError("invalid bulk length")
+        start = nl + 2
+        if n - start < size + 2:
+            return None
+        argv.append(buf[start : start + size])
+        pos = start + size + 2  # Redis skips the two bytes after the data unchecked
+    return argv, pos
+
+
+def _inline(buf: bytes, pos: int) -> tuple[list[bytes], int] | None:
+    """processInlineBuffer for the line at ``pos``."""
+    nl = buf.find(b"\n", pos)
+    if nl < 0:
+        if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+            raise ProtocolError("too big inline request")
+        return None
+    end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
+    return split_inline(buf[pos:end]), nl + 1
+
+
+def _scan_headers(buf: bytes, max_bulk: int) -> None:
+    """The header checks of processMultibulkBuffer over a request still arriving."""
+    try:
+        _multibulk(buf, 0, max_bulk)
+    except ProtocolError as e:
+        if "expected '$'" in str(e.args[0]):
+            return  # a reply type inside the request: hiredis will tell when it completes
+        raise
+
+
 def non_bulk_error(argv: list) -> ProtocolError | None:
     """The protocol error for a request holding an item that is not a bulk string, or None."""
     for a in argv:
@@ -370,6 +613,8 @@ def _first_char(v: object) -> str:
         return ":"
     if isinstance(v, list):
         return "*"
+    if isinstance(v, hiredis.ReplyError):
+        return "-"
     return "+"
 
 

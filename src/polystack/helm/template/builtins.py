@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_plus
 
-from . import gofmt
-from .errors import FuncError
-from .gotypes import GoStruct, Int64, Uint8, is_unsigned, type_of
-from .values import NO_VALUE
+from polystack.helm.golang import fmt as gofmt
+from polystack.helm.golang.types import GoStruct, Int64, Uint8, is_unsigned, type_of
+from polystack.helm.template.errors import FuncError
+from polystack.helm.template.values import NO_VALUE
 
 __all__ = ["BUILTINS", "html_escape", "js_escape", "eval_args"]
 
@@ -23,8 +23,8 @@ RV = "reflect.Value"
 ZERO_VALUE_TYPE = "reflect: call of reflect.Value.Type on zero Value"
 
 
-def _builtin(*params: str):  # type: ignore[no-untyped-def]
-    def mark(fn):  # type: ignore[no-untyped-def]
+def _builtin(*params: str):
+    def mark(fn):
         fn.go_params = params
         fn.go_builtin = True
         return fn

@@ -1,6 +1,6 @@
 """Go conversions Sprig relies on: spf13/cast, strconv, fmt %v and Go int64 math.
 
-Every helper here follows the Go value model of polystack.helm.template.gotypes.
+Every helper here follows the Go value model of polystack.helm.golang.types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import math
 import re
 from typing import Any
 
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList, StringMap, Uint8
+from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
+from polystack.helm.golang.types import deep_copy as types_deep_copy
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -42,10 +43,6 @@ def float_to_int64(f: float) -> int:
     if t < INT64_MIN or t > INT64_MAX:
         return INT64_MIN
     return t
-
-
-def is_go_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _underscore_ok(s: str) -> bool:
@@ -201,7 +198,7 @@ def to_float64(v: Any) -> float:
 
 def sprint_v(v: Any) -> str:
     """fmt.Sprintf("%v", v)."""
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return gofmt.format_value(v)
 
@@ -225,10 +222,6 @@ def strval(v: Any) -> str:
     return sprint_v(v)
 
 
-def go_len(v: Any) -> int:
-    return len(v)
-
-
 def is_slice(v: Any) -> bool:
     """reflect Kind is Slice or Array."""
     return isinstance(v, list | tuple | bytes | bytearray)
@@ -242,25 +235,35 @@ def slice_items(v: Any) -> list[Any]:
 
 
 def kind_name(v: Any) -> str:
-    from polystack.helm.template.gotypes import kind_of
+    from polystack.helm.golang.types import kind_of
 
     return kind_of(v)
 
 
-def deep_equal(a: Any, b: Any) -> bool:
-    """reflect.DeepEqual on Go values (types must match exactly)."""
+def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
+    """reflect.DeepEqual on Go values (types must match exactly). As Go's, it
+    takes identical maps and slices as equal and compares a pair of them once
+    (linear in shared structure, ends on cycles)."""
+    if a is b and isinstance(a, dict | list | tuple):
+        return True
     if a is None or b is None:
         return a is None and b is None
-    from polystack.helm.template.gotypes import type_of
+    from polystack.helm.golang.types import type_of
 
     if type_of(a) != type_of(b):
         return False
-    if isinstance(a, dict):
+    if isinstance(a, dict | list | tuple):
         if len(a) != len(b):
             return False
-        return all(k in b and deep_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+        if seen is None:
+            seen = set()
+        pair = (id(a), id(b))
+        if pair in seen:
+            return True
+        seen.add(pair)
+        if isinstance(a, dict):
+            return all(k in b and deep_equal(a[k], b[k], seen) for k in a)
+        return all(deep_equal(x, y, seen) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         return a == b  # NaN != NaN as in Go
     if isinstance(a, GoStruct):
@@ -269,12 +272,12 @@ def deep_equal(a: Any, b: Any) -> bool:
 
 
 def deep_copy(v: Any) -> Any:
-    """mitchellh/copystructure-like deep copy of maps and slices."""
-    if isinstance(v, dict):
-        return type(v)((k, deep_copy(x)) for k, x in v.items())
-    if isinstance(v, list):
-        return type(v)(deep_copy(x) for x in v)
-    return v
+    """mitchellh/copystructure's copy of maps and slices (refusing values too big to
+    walk, or that contain themselves)."""
+    from polystack.helm.golang.runtime import check_walk
+
+    check_walk(v, "copy")
+    return types_deep_copy(v)
 
 
 __all__ = [
