@@ -293,3 +293,29 @@ def test_publish_fast_path_matches_frame_by_frame():
         outputs.append([(ch, type(f).__name__, getattr(f, "reply_text", None)) for ch, f in out])
     assert outputs[0] == outputs[1]
     assert outputs[0][1][2] == "NOT_FOUND - no exchange 'missing' in vhost '/'"
+
+
+def test_input_beyond_the_turn_budget_is_always_continued():
+    """A connection that handled its budget of frames yields the loop and continues on the next
+    turn — also when a whole publish (three frames) took it past the budget (it stalled: the
+    client waited for confirms the broker never got to)."""
+    from pamqp import body as pbody
+    from pamqp import frame
+    from pamqp import header as pheader
+
+    from polystack.amqp import session as S
+
+    b = make_broker()
+    c = Client(b).open()
+    c.send(1, Queue.Declare(queue="budget"))
+    one = (
+        frame.marshal(Basic.Publish(exchange="", routing_key="budget"), 1)
+        + frame.marshal(pheader.ContentHeader(0, 3, Basic.Properties()), 1)
+        + frame.marshal(pbody.ContentBody(b"abc"), 1)
+    )
+    n = S.FRAME_BUDGET  # one single frame first: the publishes cross the budget mid-publish
+    c.feed(frame.marshal(Basic.Qos(0, 0, False), 1) + one * n)
+    for _ in range(10):
+        b.clock.advance(0)
+    assert b.vhosts["/"].queues["budget"].message_count == n
+    assert c.peer.reading  # reading resumed once the buffer was drained

@@ -149,7 +149,7 @@ class Connection:
         finally:
             self._after_batch()
         self.recv_cnt += count
-        if count == FRAME_BUDGET and self.state < CLOSING_CONN and self.reader.has_frame():
+        if count >= FRAME_BUDGET and self.state < CLOSING_CONN and self.reader.has_frame():
             # more input is waiting: let the other connections have the loop first (a consumer's
             # ack must not wait behind a publisher's whole socket buffer)
             if not self._yielded:
