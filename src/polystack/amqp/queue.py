@@ -274,9 +274,6 @@ class Queue:
     def consumer_count(self) -> int:
         return len(self.consumers)
 
-    def is_durable_store(self) -> bool:
-        return self.durable
-
     # -- enqueue -------------------------------------------------------------------------------
     def accepts(self, msg: Message) -> bool:
         """reject-publish(-dlx): is there room for ``msg``?"""
@@ -324,8 +321,6 @@ class Queue:
         self.ready.push(e)
         self.ready_bytes += msg.size
         self.stats.published += 1
-        if expires and ttl == 0:
-            pass  # expired straight away unless a consumer takes it in dispatch below
         self._enforce_limits()
         if self.consumers:
             self.dispatch()
@@ -606,10 +601,9 @@ class Queue:
 
 
 class QueueStats:
-    __slots__ = ("published", "delivered", "acked", "redelivered")
+    __slots__ = ("published", "delivered", "acked")
 
     def __init__(self) -> None:
         self.published = 0
         self.delivered = 0
         self.acked = 0
-        self.redelivered = 0
