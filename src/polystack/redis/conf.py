@@ -335,6 +335,9 @@ FIELDS: dict[str, tuple[str, object]] = {
     "appendonly": ("appendonly", _bool),
     "appendfsync": ("appendfsync", _enum("always", "everysec", "no")),
     "requirepass": ("requirepass", str),
+    "enable-debug-command": ("enable_debug_command", _enum("no", "yes", "local")),
+    "enable-protected-configs": ("enable_protected_configs", _enum("no", "yes", "local")),
+    "protected-mode": ("protected_mode", _bool),
     "databases": ("databases", _int),
     "maxclients": ("maxclients", _int),
     "hz": ("hz", _int),
@@ -692,3 +695,14 @@ REDIS_DEFAULTS: dict[str, str] = {
     "zset-max-ziplist-value": "64",
 }
 KNOWN_DIRECTIVES = frozenset(REDIS_DEFAULTS)
+
+
+def sentinel_cli_overrides(path: str, overrides: dict) -> None:
+    """``--sentinel-config``: the file's ``port`` when ``--sentinel-port`` is not given."""
+    cfg = read(path, sentinel=True)
+    port = cfg.last("port")
+    if overrides.get("sentinel.port") is None and port is not None and port.args:
+        try:
+            overrides["sentinel.port"] = int(port.args[0])
+        except ValueError:
+            raise ValueError(f"{path}: invalid port {port.args[0]!r}") from None

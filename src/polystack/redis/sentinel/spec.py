@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polystack.redis import conf
 from polystack.runtime.spec import Option, Port, SystemSpec
 
 
@@ -22,17 +21,6 @@ class SentinelConfig:
         pass
 
 
-def cli_overrides(path: str, overrides: dict) -> None:
-    """``--sentinel-config``: the file's ``port`` when ``--sentinel-port`` is not given."""
-    cfg = conf.read(path, sentinel=True)
-    port = cfg.last("port")
-    if overrides.get("sentinel.port") is None and port is not None and port.args:
-        try:
-            overrides["sentinel.port"] = int(port.args[0])
-        except ValueError:
-            raise ValueError(f"{path}: invalid port {port.args[0]!r}") from None
-
-
 SPEC = SystemSpec(
     name="sentinel",
     title="Redis Sentinel",
@@ -45,10 +33,11 @@ SPEC = SystemSpec(
             "sentinel_config",
             "Read (and keep rewriting) a sentinel.conf.",
             type="path",
-            apply="polystack.redis.sentinel.spec:cli_overrides",
+            apply="polystack.redis.conf:sentinel_cli_overrides",
         ),
     ),
-    fixture="polystack_sentinel_url",
+    # No session fixture: the shared test server starts the default systems only; tests start
+    # Sentinels with polystack.testing.serve(sentinel=True, config_overrides=...).
     description="Redis Sentinel: monitoring and automatic failover",
     default=False,
 )
