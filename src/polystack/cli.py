@@ -17,7 +17,10 @@ import click
 
 from polystack import __version__
 
-LAZY_COMMANDS = {"helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool.")}
+LAZY_COMMANDS = {
+    "helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool."),
+    "amqp": ("polystack.amqp.cli", "amqp_group", "Administer the AMQP broker (rabbitmqctl)."),
+}
 
 
 class PolystackGroup(click.Group):
@@ -170,6 +173,11 @@ def _serve_command() -> click.Command:
             type=int,
             default=None,
             help="Admin HTTP port (/metrics, /healthz, /readyz) [default: 8080].",
+        ),
+        click.Option(
+            ["--admin-bind"],
+            default=None,
+            help="Address the admin port listens on [default: 127.0.0.1].",
         ),
         *_system_options(),
         click.Option(

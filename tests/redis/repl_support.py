@@ -165,14 +165,21 @@ def canonical(payload: bytes) -> Any:
 def dataset(r: redis.Redis, databases: int = 16) -> dict[tuple[int, bytes], tuple[Any, bool]]:
     """Every key of every database: (db, key) -> (DUMP payload, has a TTL), the payload made
     :func:`canonical`."""
-    out: dict[tuple[int, bytes], tuple[bytes, bool]] = {}
+    out: dict[tuple[int, bytes], tuple[Any, bool]] = {}
     for db in range(databases):
         r.execute_command("SELECT", db)
-        for key in r.scan_iter(count=1000):
-            payload = r.dump(key)
-            if payload is None:
-                continue
-            out[(db, key)] = (canonical(payload), r.pttl(key) > 0)
+        keys = list(r.scan_iter(count=1000))
+        for i in range(0, len(keys), 1000):
+            batch = keys[i : i + 1000]
+            pipe = r.pipeline(transaction=False)
+            for key in batch:
+                pipe.dump(key)
+                pipe.pttl(key)
+            replies = pipe.execute()
+            for j, key in enumerate(batch):
+                payload, ttl = replies[2 * j], replies[2 * j + 1]
+                if payload is not None:
+                    out[(db, key)] = (canonical(payload), ttl > 0)
     r.execute_command("SELECT", 0)
     return out
 

@@ -4,13 +4,15 @@ SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, DEBUG, ROLE."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import redis
 
 import polystack.testing
-from polystack.redis.commands.config import memtoull, notify_to_string, parse_notify
+from polystack.redis.commands.config import memtoull, parse_notify
 from polystack.redis.commands.info import bytes_to_human, chosen_sections
+from polystack.redis.notify import flags_to_string as notify_to_string
 from tests.redis.realredis import RawClient
 
 
@@ -216,15 +218,11 @@ def test_config_set_requirepass_applies_to_new_connections(tmp_path):
         r.close()
 
 
-def test_config_rewrite_writes_redis_conf(r, server):
-    r.config_set("maxmemory", "1mb")
-    try:
-        assert r.config_rewrite() in (True, b"OK")
-    finally:
-        r.config_set("maxmemory", "0")
-    text = (server.data_dir / "redis" / "redis.conf").read_text()
-    assert "maxmemory 1048576\n" in text and "appendfsync everysec\n" in text
-    assert 'save ""\n' in text
+def test_config_rewrite_without_a_config_file_is_refused_as_redis_does(r, server):
+    """Only a server started with --redis-config has a file to rewrite (test_redis_conf.py)."""
+    with pytest.raises(redis.ResponseError, match="The server is running without a config file"):
+        r.config_rewrite()
+    assert not (server.data_dir / "redis" / "redis.conf").exists()
 
 
 def test_config_help(r):
@@ -234,7 +232,8 @@ def test_config_help(r):
 
 def test_memtoull_and_notify_codecs():
     assert memtoull(b"1k") == 1000 and memtoull(b"1KB") == 1024 and memtoull(b"3gb") == 3 << 30
-    assert memtoull(b"-1") is None and memtoull(b"1.5") is None and memtoull(b"") is None
+    assert memtoull(b"-1") is None and memtoull(b"1.5") is None
+    assert memtoull(b"") == 0  # as Redis reads it: CONFIG SET maxmemory "" sets 0
     assert notify_to_string(parse_notify(b"KEA")) == "AKE"
     assert notify_to_string(parse_notify(b"Egx")) == "gxE"
     assert notify_to_string(parse_notify(b"")) == ""
@@ -255,6 +254,8 @@ def test_save_bgsave_bgrewriteaof_and_restart(tmp_path):
         r.set("after", "2")
         assert r.info("persistence")["rdb_changes_since_last_save"] == 1
         assert r.bgsave() is True
+        while r.info("persistence")["rdb_bgsave_in_progress"]:
+            time.sleep(0.01)
         assert r.execute_command("BGSAVE", "SCHEDULE") is True
         assert r.bgrewriteaof() is True
         r.close()
@@ -283,7 +284,8 @@ def test_config_set_appendonly_off_and_on(tmp_path):
 
 
 def test_shutdown_stops_the_server_and_keeps_data(tmp_path):
-    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+    overrides = {"redis.shutdown_scope": "process"}
+    with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=overrides) as s:
         r = redis.Redis(port=s.redis_port)
         r.set("k", "v")
         with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
@@ -354,6 +356,10 @@ def test_save_points_write_a_snapshot(manual):
     assert r.lastsave() == before  # one change: not enough
     r.set("b", "2")
     manual.advance(0.2)
+    # The save point forks a BGSAVE child; LASTSAVE moves when it has finished.
+    deadline = time.monotonic() + 20
+    while r.info("persistence")["rdb_saves"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert r.lastsave() > before
     assert r.info("persistence")["rdb_changes_since_last_save"] == 0
     r.close()
@@ -406,3 +412,20 @@ def test_flush_and_swapdb_are_logged_and_replayed(tmp_path):
         r1.close()
         s.restart()
         assert redis.Redis(port=s.redis_port).dbsize() == 0
+
+
+def test_command_counters_are_per_server() -> None:
+    """Two servers in one process keep their own command statistics."""
+    import redis as redis_py
+
+    from polystack.testing import serve
+
+    with serve(redis=True, admin=False) as a, serve(redis=True, admin=False) as b:
+        ra = redis_py.Redis(port=a.redis_port)
+        rb = redis_py.Redis(port=b.redis_port)
+        for _ in range(3):
+            ra.set("k", "v")
+        assert ra.info("commandstats")["cmdstat_set"]["calls"] == 3
+        assert "cmdstat_set" not in rb.info("commandstats")
+        ra.close()
+        rb.close()

@@ -13,11 +13,16 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     info,
     introspection,
     keys,
+    pubsub,
+    replication,
+    scripting,
     server,
+    server_table,
     sets,
     strings,
+    transactions,
     zset_ops,
     zsets,
 )
 
-__all__ = ["COMMANDS", "DISPATCH", "Command"]
+__all__ = ["COMMANDS", "DISPATCH", "Command", "server_table"]
