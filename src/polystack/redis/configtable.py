@@ -9,6 +9,7 @@ docs/redis-compatibility.md lists both groups.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from typing import Any
@@ -385,7 +386,20 @@ def _tls_not_configured(server: Any) -> None:
 
 
 def _get_dir(server: Any) -> bytes:
-    return os.fsencode(os.path.abspath(server.data_dir))
+    return os.fsencode(server.rdb_dir())
+
+
+def _set_dir(server: Any, value: bytes) -> None:
+    """setConfigDirOption: Redis chdir()s there (dump.rdb is written there from now on)."""
+    path = os.path.abspath(os.fsdecode(value))
+    if not os.path.isdir(path):
+        raise InvalidValue(os.strerror(errno.ENOTDIR if os.path.exists(path) else errno.ENOENT))
+    server.config.dir = path
+
+
+def _check_dbfilename(value: bytes) -> None:
+    if b"/" in value or b"\\" in value:
+        raise InvalidValue("dbfilename can't be a path, just a filename")
 
 
 def _live(p: Param, note: str = "") -> Param:
@@ -418,7 +432,7 @@ def _params() -> list[Param]:
         ),
         _live(
             special("dir", b"", lambda w: w[0], lambda v: v, flags=PROTECTED | DENY_LOADING,
-                    getter=_get_dir),
+                    getter=_get_dir, setter=_set_dir),
             "the data directory (protected, as in Redis)",
         ),
         _live(
@@ -543,12 +557,16 @@ def _params() -> list[Param]:
         boolean("crash-log-enabled", True),
         boolean("crash-memcheck-enabled", True),
         boolean("daemonize", False, flags=im),
-        string("dbfilename", b"dump.rdb", flags=pr),
+        string("dbfilename", b"dump.rdb", flags=pr, check=_check_dbfilename,
+               getter=lambda s: os.fsencode(s.config.dbfilename),
+               setter=lambda s, v: setattr(s.config, "dbfilename", os.fsdecode(v))),
         boolean("disable-thp", True, flags=im),
         boolean("dynamic-hz", True),
-        enum("enable-debug-command", ("no", "yes", "local"), "yes", flags=im),
+        enum("enable-debug-command", ("no", "yes", "local"), "no", flags=im,
+             bind="config.enable_debug_command"),
         enum("enable-module-command", ("no", "yes", "local"), "no", flags=im),
-        enum("enable-protected-configs", ("no", "yes", "local"), "no", flags=im),
+        enum("enable-protected-configs", ("no", "yes", "local"), "no", flags=im,
+             bind="config.enable_protected_configs"),
         string("ignore-warnings", b""),
         numeric("io-threads", 1, 128, 1, flags=im),
         boolean("io-threads-do-reads", False, flags=im),
@@ -571,7 +589,8 @@ def _params() -> list[Param]:
         string("proc-title-template", b"{title} {listen-addr} {server-mode}",
                check=_check_proc_title),
         enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore"),
-        boolean("protected-mode", True),
+        _live(boolean("protected-mode", True, bind="config.protected_mode"),
+              "clients from other addresses than 127.0.0.1/::1 get -DENIED while no password is set"),
         boolean("rdb-del-sync-files", False),
         boolean("rdb-save-incremental-fsync", True),
         boolean("rdbchecksum", True, flags=im),

@@ -27,6 +27,7 @@ from polystack.redis.replication.failover import Failover
 from polystack.redis.replication.link import MasterLink, ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
+from polystack.redis.security import DeniedConnection, protected_mode_denies
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
@@ -91,6 +92,8 @@ class RedisService(Service):
         self.keyspace = Keyspace(self.config.databases)
         # this server's copy of the command table: its counters are not shared with other servers
         self.commands, self.dispatch = server_table()
+        for name in (b"debug", b"DEBUG"):  # checked against enable-debug-command (slow path)
+            self.dispatch.pop(name, None)
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
         self.start_time = self.clock.time()
@@ -120,6 +123,9 @@ class RedisService(Service):
         self.unknown_commands = 0
         self.loading = False
         self.shutdown_requested: str | None = None
+        self.security_warning_at = float("-inf")  # the last "Possible SECURITY ATTACK" log
+        self._listener: Any = None  # the runtime's ListenerState (connection counters)
+        self.rejected_at_reset = 0
         self.run_id = _run_id()
         self.extra_config: dict[str, bytes] = {}
         self._cron: Any = None
@@ -188,8 +194,12 @@ class RedisService(Service):
             )
 
     def request_server_stop(self) -> None:
-        """SHUTDOWN: ask the whole process to shut down gracefully."""
-        self.ctx.request_stop("SHUTDOWN")
+        """SHUTDOWN: stop the Redis service (``shutdown_scope = "redis"``, the default) or the
+        whole process (``"process"``)."""
+        if self.config.shutdown_scope == "process":
+            self.ctx.request_stop("SHUTDOWN")
+        else:
+            self.ctx.stop_service("SHUTDOWN")
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
@@ -204,7 +214,10 @@ class RedisService(Service):
             )
         ]
 
-    def new_client(self, peer: Peer) -> Client:
+    def new_client(self, peer: Peer) -> Client | DeniedConnection:
+        self._listener = getattr(peer, "listener", None)
+        if protected_mode_denies(self.config, peer):
+            return DeniedConnection(peer)
         client = Client(self, peer)
         if self.misconf_reply() is not None:
             client.slow |= SLOW_MISCONF
@@ -418,6 +431,9 @@ class RedisService(Service):
                 c.slow |= SLOW_MISCONF
             else:
                 c.slow &= ~SLOW_MISCONF
+
+    def requires_auth(self) -> bool:
+        return bool(self.config.requirepass)
 
     def health(self) -> list[str]:
         if self.aof_write_error:
@@ -739,6 +755,7 @@ class RedisService(Service):
         self.total_commands = 0
         self.error_counts.clear()
         self.connections_at_reset = self.total_connections()
+        self.rejected_at_reset += self.rejected_connections()
         self.closed_bytes_in = self.closed_bytes_out = 0
         for c in self.clients.values():
             peer = c.peer
@@ -746,6 +763,11 @@ class RedisService(Service):
                 peer.bytes_in = peer.bytes_out = 0
         self.ops_samples.clear()
         self._ops_last = None
+
+    def rejected_connections(self) -> int:
+        """stat_rejected_conn: refused at accept (maxclients, protected mode)."""
+        listener = self._listener
+        return listener.rejected_connections - self.rejected_at_reset if listener else 0
 
     def total_connections(self) -> int:
         for c in self.clients.values():

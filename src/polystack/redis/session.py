@@ -29,6 +29,7 @@ from polystack.redis.flags import (
     SLOW_TRACKING,
 )
 from polystack.redis.notify import NOTIFY_NEW
+from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ _PUBSUB_CONTEXT = frozenset(
 # What runs at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 _QUEUED = b"+QUEUED\r\n"
+# An HTTP request's request line or Host header read as a command (processCommand).
+_CROSS_PROTOCOL = frozenset((b"post", b"host:"))
 
 __all__ = [
     "SLOW_ACL",
@@ -108,6 +111,7 @@ class Client:
         # Requests parsed but not run because the connection's output is full (flow control).
         self._pending: list[list[bytes]] | None = None
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
+        self._abort = False  # close without sending the replies (a cross-protocol request)
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
         )
@@ -120,6 +124,29 @@ class Client:
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
+        if self.authenticated:
+            self._feed(data)
+            return
+        # Before AUTH the parser applies Redis's unauthenticated limits and hands over one
+        # request at a time: what follows an AUTH is read as the authenticated client's.
+        parser = self._parser
+        parser.unauthenticated = True
+        left = -1
+        while (
+            parser.buffered != left
+            and not self.slow & SLOW_CLOSING
+            and self.blocked is None
+            and self._pending is None
+            and not self.peer.closed
+        ):
+            left = parser.buffered + len(data)
+            self._feed(data)
+            data = b""
+            parser.unauthenticated = not self.authenticated
+            if not parser.buffered:
+                break
+
+    def _feed(self, data: bytes) -> None:
         self.last_interaction = self._clock_time()
         self.server.current_client = self
         try:
@@ -154,7 +181,10 @@ class Client:
         self._finish_batch()
         self.server.current_client = None
         if self.slow & SLOW_CLOSING:
-            self.peer.close()
+            if self._abort:
+                self.peer.abort()
+            else:
+                self.peer.close()
 
     def connection_lost(self) -> None:
         server = self.server
@@ -410,6 +440,9 @@ class Client:
             raise bad
         if cmd is None:
             name = argv[0]
+            if name.lower() in _CROSS_PROTOCOL:
+                self._security_warning()
+                return
             args = b""
             for a in argv[1:]:
                 if len(args) >= 128:
@@ -439,6 +472,11 @@ class Client:
                 b"-ERR wrong number of arguments for '%s' command" % cmd.full_name.encode(),
                 "ERR",
             )
+            return
+        if cmd.name == "debug" and not allow_protected_action(
+            self.server.config.enable_debug_command, self.peer
+        ):
+            self._reject(cmd, DEBUG_NOT_ALLOWED, "ERR")
             return
         slow = self.slow
         if slow & SLOW_AUTH and not cmd.noauth:
@@ -483,6 +521,23 @@ class Client:
             self._out.append(_QUEUED)
             return
         self._call(cmd, argv)
+
+    def _security_warning(self) -> None:
+        """securityWarningCommand: ``POST`` and ``Host:`` are an HTTP request sent to the
+        Redis port (a web page can make a browser send one to 127.0.0.1).  The connection is
+        dropped without a reply and without reading further; logged at most once a minute."""
+        server = self.server
+        now = self._clock_time()
+        if abs(now - server.security_warning_at) > 60:
+            server.security_warning_at = now
+            log.warning(
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
+                "Host: commands to Redis. This is likely due to an attacker attempting to use "
+                "Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
+            )
+        self._out.clear()
+        self.slow |= SLOW_CLOSING
+        self._abort = True
 
     # -- MULTI / EXEC -----------------------------------------------------------
     def exec_transaction(self) -> wire.Raw:
