@@ -4,6 +4,7 @@ checked with redis-check-rdb and a real redis-server loading the file."""
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,14 @@ from tests.processes import ServeProcess
 from tests.redis.repl_support import check_rdb, dataset, real_server, wait_for
 
 pytestmark = pytest.mark.differential
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 
 def info(r: redis.Redis, section: str = "persistence") -> dict:
@@ -149,8 +158,9 @@ def test_save_points_and_shutdown_save(tmp_path: Path) -> None:
         r.shutdown(save=True)
     except redis.ConnectionError:
         pass
-    proc.proc.wait(30)
-    assert proc.proc.returncode == 0
+    # SHUTDOWN stops the Redis service (shutdown_scope "redis"): its port closes.
+    wait_for(lambda: not _listening(proc.ports["redis"]), 30, "the Redis service to stop")
+    proc.terminate()
     checked = check_rdb(str(path))
     assert checked.returncode == 0, checked.stdout
     with real_server(dir=str(path.parent)) as real:
