@@ -12,6 +12,7 @@ import redis
 
 import polystack.testing
 from tests.processes import ServeProcess
+from tests.redis.realredis import RawClient
 from tests.redis.repl_support import check_rdb, dataset, real_server, wait_for
 
 pytestmark = pytest.mark.differential
@@ -194,3 +195,22 @@ def test_a_failed_bgsave_stops_writes_like_redis(tmp_path: Path) -> None:
         r.bgsave()
         wait_for(lambda: info(r)["rdb_last_bgsave_status"] == "ok", 20, "a good BGSAVE")
         assert r.set("k", "x")
+
+
+def _info_fields(port: int, section: str) -> list[str]:
+    c = RawClient(port)
+    try:
+        text = c.call("INFO", section).decode()
+    finally:
+        c.close()
+    return [line.split(":")[0] for line in text.splitlines()[2:] if line]
+
+
+@pytest.mark.parametrize("appendonly", ["yes", "no"])
+def test_info_persistence_fields_as_redis_prints_them(tmp_path: Path, appendonly: str) -> None:
+    with real_server("--appendonly", appendonly) as real:
+        theirs = _info_fields(real.port, "persistence")
+    overrides = {"redis.appendonly": appendonly == "yes"}
+    with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=overrides) as s:
+        ours = _info_fields(s.redis_port, "persistence")
+    assert ours == theirs
