@@ -146,7 +146,9 @@ def test_a_corrupt_dump_rdb_stops_start_up_naming_the_file(tmp_path: Path) -> No
 
 
 def test_save_points_and_shutdown_save(tmp_path: Path) -> None:
-    proc = ServeProcess(tmp_path).start()
+    conf = tmp_path / "polystack.toml"
+    conf.write_text('[redis]\nshutdown_scope = "process"\n')  # SHUTDOWN ends the process
+    proc = ServeProcess(tmp_path, "--config", str(conf)).start()
     r = redis.Redis(port=proc.ports["redis"])
     r.config_set("save", "1 1")
     assert r.config_get("save") == {"save": "1 1"}
