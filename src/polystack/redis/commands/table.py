@@ -5,6 +5,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     DISPATCH,
     Command,
     client,
+    cluster,
     config,
     connection,
     debug,
