@@ -187,9 +187,7 @@ class Cluster:
                 )
             except (OSError, TimeoutError, ValueError) as e:
                 log.debug("Connection with Node %s at %s:%d failed: %s", node.name, ip, cport, e)
-                if node.ping_sent == 0:
-                    node.ping_sent = self.now_ms()
-                state.free_link(link)
+                state.connect_failed(link)
             finally:
                 self.connects_in_flight.discard(node.name)
 

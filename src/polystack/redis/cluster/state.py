@@ -233,6 +233,14 @@ class ClusterState:
                 node.inbound_link = None
         self.links.discard(link)
 
+    def connect_failed(self, link: Link) -> None:
+        """The connection could not be made: failure detection still needs a ping time, so
+        one counts as sent now (clusterNodeCronHandleReconnect)."""
+        node = link.node
+        if node is not None and node.ping_sent == 0:
+            node.ping_sent = self.host.now_ms()
+        self.free_link(link)
+
     def link_connected(self, link: Link) -> None:
         """An outbound link is up: PING (or MEET) at once (clusterLinkConnectHandler)."""
         node = link.node

@@ -391,7 +391,7 @@ def cluster_setslot(client: Any, argv: list[bytes]) -> Any:
             st.broadcast_pong(BROADCAST_ALL)
     else:
         raise err("Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
-    _done(cl, TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG)
+    _done(cl, TODO_SAVE_CONFIG | TODO_UPDATE_STATE)
     return OK
 
 
