@@ -138,9 +138,10 @@ class ServerCnxn:
                     if pkt is None:
                         break
                     self.handle_packet(pkt)
-                    while seen < len(out):
-                        size += len(out[seen])
-                        seen += 1
+                    n = len(out)
+                    if n != seen:
+                        size += len(out[-1]) if n == seen + 1 else sum(map(len, out[seen:]))
+                        seen = n
                 n = self.packets_received - before
                 if n:
                     # time spent handling this batch (the server's processing latency)
