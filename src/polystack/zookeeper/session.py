@@ -131,17 +131,21 @@ class ServerCnxn:
                 budget = peer.output_room()
                 size = 0
                 seen = len(out)
+                countdown = 8
                 while self.state == CONNECTED:
-                    if size >= budget and peer.output_full(size):
-                        break  # the rest waits in the decoder until resume_writing
+                    countdown -= 1
+                    if not countdown:
+                        # Every 8 requests: stop once the output is full (flow control); the
+                        # rest waits in the decoder until resume_writing.
+                        countdown = 8
+                        size += sum(map(len, out[seen:]))
+                        seen = len(out)
+                        if size >= budget and peer.output_full(size):
+                            break
                     pkt = dec.next_frame()
                     if pkt is None:
                         break
                     self.handle_packet(pkt)
-                    n = len(out)
-                    if n != seen:
-                        size += len(out[-1]) if n == seen + 1 else sum(map(len, out[seen:]))
-                        seen = n
                 n = self.packets_received - before
                 if n:
                     # time spent handling this batch (the server's processing latency)
