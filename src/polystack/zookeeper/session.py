@@ -261,7 +261,7 @@ class ServerCnxn:
             out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
             return
         self.last_op = spec.name
-        zk.stats.ops[spec.name] += 1
+        zk.op_counts[code] += 1
         try:
             req, _ = spec.record.decode(pkt, 8)
         except (JuteError, ValueError, IndexError, struct.error):
