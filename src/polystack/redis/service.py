@@ -321,8 +321,15 @@ class RedisService(Service):
 
     # -- output buffer limits ---------------------------------------------------
     def apply_output_limits(self, client: Client) -> None:
-        """The client-output-buffer-limit of the client's class (pubsub while subscribed)."""
-        cls = "pubsub" if client.slow & SLOW_PUBSUB else "normal"
+        """The client-output-buffer-limit of the client's class: ``slave`` for a replica,
+        ``pubsub`` while subscribed, else ``normal``.  Whatever changes a client's class
+        (SUBSCRIBE, UNSUBSCRIBE, RESET, a replica's SYNC/PSYNC) calls this again."""
+        if getattr(client, "replica", False):
+            cls = "slave"
+        elif client.slow & SLOW_PUBSUB:
+            cls = "pubsub"
+        else:
+            cls = "normal"
         limit = self.output_limits.get(cls)
         if limit is not None:
             client.peer.set_output_limits(limit.hard, limit.soft, limit.soft_seconds)
