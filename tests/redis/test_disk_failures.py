@@ -356,10 +356,10 @@ def test_output_limit_class_follows_the_client():
             svc.apply_output_limits(client)
             out.append((client.peer._hard, client.peer._soft, client.peer._soft_seconds))
             client.slow &= ~SLOW_PUBSUB
-            client.replica = True
+            client.repl = object()  # a replica's link
             svc.apply_output_limits(client)
             out.append((client.peer._hard, client.peer._soft, client.peer._soft_seconds))
-            client.replica = False
+            client.repl = None
             svc.apply_output_limits(client)
             return out
 
