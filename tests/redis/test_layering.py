@@ -25,6 +25,7 @@ LAYER_OF = {
     "spec": 6,
     "service": 5,
     "session": 4,
+    "blocked": 4,  # serves blocked clients, beside the session
     "commands": 3,  # and every commands.* module
     "wire": 0,
     "errors": 0,

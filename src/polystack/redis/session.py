@@ -7,7 +7,8 @@ import logging
 import marshal
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import wire
+from polystack.redis import blocked, wire
+from polystack.redis.blocking import Block
 from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
@@ -56,6 +57,12 @@ class Client:
         self.last_interaction = self.created
         self.last_cmd = "NULL"
         self.no_evict = False
+        # Blocking commands: the Block this client waits on (and the db it waits in), its
+        # timeout timer; deny_blocking makes them answer at once (MULTI/EXEC, scripts).
+        self.blocked: Block | None = None
+        self.blocked_db: Database | None = None
+        self.block_timer: Any = None
+        self.deny_blocking = False
         self.propagate: list[list[bytes]] | None = None
         self.multi: list[list[bytes]] | None = None
         self._out: list[bytes] = []
@@ -79,6 +86,10 @@ class Client:
         if self._pending is not None:
             requests = self._pending + requests
             self._pending = None
+        if self.blocked is not None:  # input waits until the client is served or times out
+            if requests:
+                self._pending = requests
+            requests = []
         if requests:
             try:
                 self._run(requests)
@@ -97,6 +108,8 @@ class Client:
             self.peer.close()
 
     def connection_lost(self) -> None:
+        if self.blocked is not None:
+            blocked.unblock(self)
         self.server.clients.pop(self.id, None)
         self.server.client_gone(self)
 
@@ -139,11 +152,17 @@ class Client:
         it = iter(requests)
         for argv in it:
             if self.slow:
-                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                blk = self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if blk is not None:
+                    self._block(blk, it)
+                    return
                 continue
             cmd = _DISPATCH_get(argv[0])
             if cmd is None or cmd.subcommands:
-                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                blk = self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if blk is not None:
+                    self._block(blk, it)
+                    return
                 continue
             n = len(argv)
             arity = cmd.arity
@@ -173,6 +192,10 @@ class Client:
                 elif type(reply) is int:
                     out.append(b":%d\r\n" % reply)
                 else:
+                    if type(reply) is Block:
+                        cmd.calls += 1
+                        self._block(reply, it)
+                        return
                     start = len(out)
                     _encode(reply, self.resp3, out)
                     # Stop before building more once the output is full (flow control).
@@ -185,6 +208,8 @@ class Client:
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+                if ks.ready_keys:
+                    self._serve_blocked()
             if self._pending is not None:
                 return
 
@@ -201,7 +226,7 @@ class Client:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call(self, cmd: Command, argv: list[bytes]) -> None:
+    def _call(self, cmd: Command, argv: list[bytes]) -> Block | None:
         ks = self.ks
         dirty = ks.dirty
         self.last_cmd = cmd
@@ -212,12 +237,59 @@ class Client:
             cmd.failed_calls += 1
             self._count_error(e.code)
         else:
+            if type(reply) is Block:
+                cmd.calls += 1
+                return reply
             _encode(reply, self.resp3, self._out)
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
+            if ks.ready_keys:
+                self._serve_blocked()
+        return None
 
-    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
+    # -- blocking commands ---------------------------------------------------------------------
+    def _block(self, blk: Block, rest: Any) -> None:
+        """Park this client; the requests after the blocking one wait for it."""
+        remaining = list(rest)
+        if remaining:
+            self._pending = remaining + (self._pending or [])
+        blocked.block(self, blk)
+
+    def _serve_blocked(self) -> None:
+        """Keys became ready: write what this client's batch logged so far first (the
+        served clients' pops follow it in the log), then serve the waiting clients."""
+        if self._log:
+            self.server.log_commands(self._log)
+            self._log = []
+        blocked.handle_ready_keys(self.ks)
+
+    def deliver(self, reply: Any) -> None:
+        """The reply of the command this client was blocked in (served, timed out or
+        unblocked), with its write logged; its queued input runs on the next loop turn."""
+        if isinstance(reply, RedisError):
+            self._out.append(reply.encode())
+            self._count_error(reply.code)
+            self.propagate = None
+        else:
+            _encode(reply, self.resp3, self._out)
+            if self.propagate is not None:
+                for p in self.propagate:
+                    self._log.append((self.db_id, p))
+                self.propagate = None
+        self._finish_batch()
+        if self._pending is not None:
+            self.server.clock.call_later(0, self._resume)
+
+    def unblock_by_client(self, error: bool) -> bool:
+        """CLIENT UNBLOCK of this client (a timeout's reply, or -UNBLOCKED)."""
+        return blocked.kill(self, error)
+
+    def _resume(self) -> None:
+        if self.blocked is None and self._pending is not None and not self.peer.closed:
+            self.feed(b"")
+
+    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Block | None:
         out = self._out
         if self.slow & SLOW_CLOSING:
             return
@@ -266,7 +338,7 @@ class Client:
                 cmd.rejected_calls += 1
                 self._count_error("MISCONF")
                 return
-        self._call(cmd, argv)
+        return self._call(cmd, argv)
 
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
         """Run a command read back from the log (no reply); False when it is unknown."""

@@ -177,6 +177,10 @@ class Keyspace:
         da.expires, db_.expires = db_.expires, da.expires
         da.heap, db_.heap = db_.heap, da.heap
         da.lru, db_.lru = db_.lru, da.lru
+        for d in (da, db_):  # scanDatabaseForReadyKeys: the waiters stay with the db index
+            for key in d.blocking_keys:
+                if key in d.data:
+                    self.signal_key_as_ready(d, key)
 
     def active_expire_cycle(self, now_ms: int, budget_s: float = 0.025) -> int:
         removed = 0

@@ -199,7 +199,7 @@ def _replication(s: Any, client: Any) -> list[str]:
         "role:master",
         "connected_slaves:0",
         "master_failover_state:no-failover",
-        f"master_replid:{s.run_id}",
+        f"master_replid:{getattr(s, 'replid', s.run_id)}",
         "master_replid2:0000000000000000000000000000000000000000",
         "master_repl_offset:0",
         "second_repl_offset:-1",

@@ -13,6 +13,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     info,
     introspection,
     keys,
+    lists,
     server,
     sets,
     strings,
