@@ -111,7 +111,7 @@ def _check_nodes(q: Quicklist, model: list[bytes]) -> None:
             assert node.sz == len(listpack.encode(node.items))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(_OPS, st.sampled_from([-1, -2, -5, 0, 2, 5]), st.sampled_from([1 << 30, 300]))
 def test_quicklist_matches_a_python_list(ops, fill, threshold) -> None:
     q = Quicklist(fill)

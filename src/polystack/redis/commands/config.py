@@ -360,6 +360,9 @@ def _encoding_params() -> list[Param]:
         Param("list-compress-depth", integer(0, _INT_MAX), *_limit("list_compress_depth")),
         Param("stream-node-max-bytes", memory(0, _LONG_MAX), *_limit("stream_node_max_bytes")),
         Param(
+            "hll-sparse-max-bytes", memory(0, _LONG_MAX), *_extra_int("hll-sparse-max-bytes", 3000)
+        ),
+        Param(
             "stream-node-max-entries", integer(0, _LLONG_MAX), *_limit("stream_node_max_entries")
         ),
     ]
