@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-helm clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-redis: $(TSTAMP)
 
 bench-zookeeper: $(TSTAMP)
 	$(PY) bench/zookeeper.py
+
+bench-mongo: $(TSTAMP)
+	$(PIP) install --quiet -e '.[bench]'
+	$(PY) bench/mongo.py
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py

@@ -17,7 +17,10 @@ import click
 
 from polystack import __version__
 
-LAZY_COMMANDS = {"helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool.")}
+LAZY_COMMANDS = {
+    "helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool."),
+    "amqp": ("polystack.amqp.cli", "amqp_group", "Administer the AMQP broker (rabbitmqctl)."),
+}
 
 
 class PolystackGroup(click.Group):

@@ -142,7 +142,7 @@ def test_encoding_thresholds(r) -> None:
         r.hset("g", "d", 4)
         assert r.object("encoding", "g") == b"hashtable"
     finally:
-        r.config_set("hash-max-listpack-entries", 128)
+        r.config_set("hash-max-listpack-entries", 512)
 
 
 # -- units ---------------------------------------------------------------------------------------

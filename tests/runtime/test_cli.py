@@ -152,3 +152,72 @@ def test_zoo_cfg_drop_in(tmp_path):
     assert "server.1 is not supported by polystack and is ignored" in out
     assert "clientPortAddress" not in out
     assert (tmp_path / "zkdata").exists()
+
+
+def test_second_serve_on_the_same_data_dir_exits_2_naming_dir_and_pid(tmp_path):
+    first = ServeProcess(tmp_path, only="redis").start()
+    try:
+        other = ServeProcess(tmp_path, only="redis")  # other ports, same data directory
+        out = run_cli(
+            "serve", "--only", "redis", "--data-dir", str(tmp_path),
+            "--redis-port", str(other.ports["redis"]), "--admin-port", str(other.ports["admin"]),
+        )  # fmt: skip
+    finally:
+        first.terminate()
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert str(tmp_path.resolve()) in lines[0]
+    assert first.proc is not None and f"process {first.proc.pid}" in lines[0]
+
+
+def test_every_busy_port_is_reported_at_once(tmp_path):
+    socks = []
+    for _ in range(3):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        socks.append(s)
+    redis_port, zk_port, admin_port = (s.getsockname()[1] for s in socks)
+    try:
+        out = run_cli(
+            "serve", "--data-dir", str(tmp_path), "--redis-port", str(redis_port),
+            "--zookeeper-port", str(zk_port), "--admin-port", str(admin_port),
+        )  # fmt: skip
+    finally:
+        for s in socks:
+            s.close()
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 3, out.stderr
+    assert f"redis port {redis_port}" in lines[0] and "--redis-port" in lines[0]
+    assert f"zookeeper port {zk_port}" in lines[1] and "--zookeeper-port" in lines[1]
+    assert f"admin port {admin_port}" in lines[2] and "--admin-port" in lines[2]
+
+
+def test_repair_log(tmp_path):
+    from polystack.runtime.records import frame
+
+    path = tmp_path / "x.log"
+    path.write_bytes(frame(b"one") + frame(b"two"))
+    out = run_cli("repair-log", str(path))
+    assert out.returncode == 0 and "no damage found (2 records" in out.stdout
+    bad = bytearray(frame(b"three"))
+    bad[-1] ^= 1
+    path.write_bytes(frame(b"one") + bytes(bad) + frame(b"four"))
+    out = run_cli("repair-log", str(path))
+    assert out.returncode == 0
+    assert f"kept 1 records ({len(frame(b'one'))} bytes)" in out.stdout
+    assert path.read_bytes() == frame(b"one")
+
+
+def test_make_run_passes_args():
+    out = subprocess.run(
+        ["make", "-n", "run", "ARGS=--redis-port 7000 --only redis"],
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
+    if out.returncode != 0:
+        pytest.skip(f"make is not usable here: {out.stderr.strip()}")
+    assert "polystack serve --redis-port 7000 --only redis" in out.stdout

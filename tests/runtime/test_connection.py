@@ -99,8 +99,10 @@ def test_flow_control_stops_building_replies_when_the_output_is_full(tmp_path):
             c.send(b"PING")
             return c.line()
 
+        session = svc.sessions[0]
         pong = await in_thread(drain)
         c.close()
+        assert session.paused >= 1 and session.resumed >= 1  # the hooks were called
         return built_while_stalled, pending, pong, svc.built, svc
 
     built, pending, pong, total, svc = run(body, tmp_path, policy="no", barrier=False)

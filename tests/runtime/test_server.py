@@ -224,3 +224,97 @@ def test_failure_at_start_closes_everything(tmp_path, monkeypatch):
         await ok.stop()
 
     asyncio.run(again())
+
+
+class SlowToy(ToyService):
+    release: asyncio.Event | None = None
+
+    async def recover(self) -> None:
+        SlowToy.release = asyncio.Event()
+        await SlowToy.release.wait()
+
+
+def test_readyz_is_503_until_every_service_recovered(tmp_path, monkeypatch):
+    import tests.runtime.toy as toymod
+
+    monkeypatch.setattr(toymod, "ToyService", SlowToy)
+
+    async def main():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        task = asyncio.ensure_future(srv.start())
+        while SlowToy.release is None:
+            await asyncio.sleep(0.01)
+        admin = port_of(srv, "admin")
+        during = await in_thread(http, admin, "GET", "/readyz")
+        SlowToy.release.set()
+        await task
+        after = await in_thread(http, admin, "GET", "/readyz")
+        await srv.stop()
+        return during[0], after[0]
+
+    assert asyncio.run(main()) == (503, 200)
+
+
+def test_healthz_reports_a_stalled_loop(tmp_path):
+    import time
+
+    async def main():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        srv.health_monitor.stall_threshold = 0.3
+        await srv.start()
+        admin = port_of(srv, "admin")
+        before = await in_thread(http, admin, "GET", "/healthz")
+        await asyncio.sleep(0.3)
+        time.sleep(0.8)  # something blocks the loop
+        await asyncio.sleep(0.3)
+        after = await in_thread(http, admin, "GET", "/healthz")
+        await srv.stop()
+        return before, after
+
+    before, after = asyncio.run(main())
+    assert before[0] == 200
+    assert after[0] == 503 and b"event loop stalled" in after[1]
+
+
+def test_each_systems_metric_families():
+    import redis
+    from kazoo.client import KazooClient
+
+    from polystack.testing import serve
+
+    with serve(redis=True, zookeeper=True) as s:
+        r = redis.Redis(port=s.redis_port)
+        r.set("a", "1")
+        r.get("a")
+        try:
+            r.execute_command("NOSUCHCOMMAND")
+        except redis.ResponseError:
+            pass
+        zk = KazooClient(hosts=s.zookeeper_hosts)
+        zk.start(10)
+        zk.create("/m", b"x")
+        zk.get("/m", watch=lambda e: None)
+        status, text, _ = http(s.port("admin"), "GET", "/metrics")
+        zk.stop()
+        zk.close()
+    assert status == 200
+    fams = {f.name: f for f in text_string_to_metric_families(text.decode())}
+
+    def samples(name):
+        return {tuple(sorted(x.labels.items())): x.value for x in fams[name].samples}
+
+    assert samples("redis_commands")[(("command", "set"),)] == 1
+    assert samples("redis_keys")[(("db", "0"),)] == 1
+    assert samples("redis_errors")[(("kind", "ERR"),)] == 1
+    assert samples("zookeeper_requests")[(("op", "create"),)] == 1
+    assert samples("zookeeper_znodes")[()] >= 3
+    assert samples("zookeeper_sessions")[()] == 1
+    assert samples("zookeeper_watches")[(("kind", "data"),)] == 1
+    conns = samples("polystack_connections")
+    assert conns[(("listener", "redis"), ("system", "redis"))] >= 1
+    assert conns[(("listener", "zookeeper"), ("system", "zookeeper"))] == 1
+    appends = samples("polystack_log_appends")
+    assert appends[(("system", "redis"),)] >= 1 and appends[(("system", "zookeeper"),)] >= 2
+    assert any(
+        k[0] == ("file", "appendonly.log.00000000") for k in samples("polystack_log_size_bytes")
+    )

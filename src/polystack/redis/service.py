@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 
+from polystack.redis import conf, persist
 from polystack.redis import metrics as redis_metrics
-from polystack.redis import persist
+from polystack.redis.commands import config as config_params
 from polystack.redis.commands.table import COMMANDS
+from polystack.redis.conf import parse_save_points
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
 from polystack.redis.limits import OutputLimit, format_output_limits, parse_output_limits
+from polystack.redis.rdbfile import RDBLoadError, SaveInfo
+from polystack.redis.rdbsave import RDBSaver
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.runtime.journal import Journal
@@ -65,13 +68,22 @@ class RedisService(Service):
     def __init__(self, ctx: ServerContext) -> None:
         super().__init__(ctx)
         self.bind = ctx.bind
+        # redis.conf (--redis-config): read before anything uses the section's values
+        self.config_file: str | None = None
+        conf_rest: list[conf.Directive] = []
+        if self.config.redis_config:
+            self.config_file = os.path.abspath(self.config.redis_config)
+            conf_rest = conf.apply(self.config, conf.read(self.config_file))
+            self.config.validate()
         self.keyspace = Keyspace(self.config.databases)
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
         self.start_time = self.clock.time()
-        self.lastsave = int(self.clock.time())
-        self.last_bgsave_status = "ok"
         self.rdb_changes_since_last_save = 0
+        self.rdb = RDBSaver(self)  # dump.rdb: SAVE, BGSAVE, save points, start-up load
+        self.loaded_save_info: SaveInfo | None = None
+        self.aof_last_bgrewrite_status = "ok"
+        self.shutdown_save: bool | None = None  # SHUTDOWN SAVE/NOSAVE decided it already
         self.aof_base_size = 0
         self.aof_rewrites = 0
         self.total_commands = 0
@@ -83,7 +95,7 @@ class RedisService(Service):
         self._cron: Any = None
         self.hz_cycles = 0
         # Server state the connection/server/introspection commands keep (CONFIG, INFO, DEBUG).
-        self.save_points: list[tuple[int, int]] = []
+        self.save_points: list[tuple[int, int]] = parse_save_points(self.config.save)
         self.notify_keyspace_events = 0
         self.lfu_log_factor = 10
         self.lfu_decay_time = 1
@@ -97,7 +109,6 @@ class RedisService(Service):
         self._ops_last: tuple[float, int] | None = None
         self._sampler: Any = None
         self._save_timer: Any = None
-        self.last_bgsave_time = -1
         self.last_save_duration = -1
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
@@ -106,6 +117,32 @@ class RedisService(Service):
         )
         ctx.logs.subscribe_failures(self._on_log_failure)
         redis_metrics.register_service(self, COMMANDS)
+        if self.config_file is not None:
+            self._apply_conf_params(conf_rest)
+
+    def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
+        """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
+        not apply are named in one warning line."""
+        unsupported: list[str] = []
+        for d in rest:
+            param = config_params.PARAMS.get(d.name)
+            if param is None or param.set is None:
+                if d.name not in unsupported:
+                    unsupported.append(d.name)
+                continue
+            value = " ".join(d.args).encode("utf-8", "surrogateescape")
+            try:
+                param.set(self, param.parse(value))
+            except config_params.InvalidValue as e:
+                raise conf.ConfigFileError(
+                    f"{d.path}:{d.lineno}: >>> '{d.text.strip()}': {e}"
+                ) from None
+        if unsupported:
+            log.warning(
+                "%s: directives polystack does not support, ignored: %s",
+                self.config_file,
+                ", ".join(unsupported),
+            )
 
     def request_server_stop(self) -> None:
         """SHUTDOWN: ask the whole process to shut down gracefully."""
@@ -146,6 +183,13 @@ class RedisService(Service):
 
     async def stop(self) -> None:
         self.shutdown("stop")
+        self.rdb.kill_child()
+        if self.shutdown_save is None and self.save_points:
+            # prepareForShutdown: with save points configured, a final synchronous SAVE
+            try:
+                self.rdb.save()
+            except OSError as e:
+                log.warning("Error trying to save the DB, can't exit: %s", e)
         if self.journal is not None:
             self.journal.close()
 
@@ -163,28 +207,54 @@ class RedisService(Service):
         )
 
     def recover_data(self) -> None:
-        if not self.config.appendonly:
-            return
-        self.journal = self._open_journal()
+        """Read the dataset back: the journal (snapshot + log) when ``appendonly`` is on, else
+        dump.rdb as Redis loads it.  A brand-new journal next to a dump.rdb (a user bringing a
+        snapshot from a real Redis) starts from that file."""
         self.loading = True
-        started = time.perf_counter()
-        snap, records = self.journal.open()
-        keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
-        client = Client(self, NullPeer())  # type: ignore[arg-type]
-        self.clients.pop(client.id, None)
-        commands = persist.replay(client, records)
-        self.keyspace.dirty = 0
-        self.loading = False
-        self.aof_base_size = self.journal.log.size
-        if snap is not None or commands:
-            log.info(
-                "redis: loaded %d keys from the snapshot and replayed %d commands in %.3f s",
-                keys,
-                commands,
-                time.perf_counter() - started,
-            )
+        try:
+            if not self.config.appendonly:
+                self._load_rdb()
+                return
+            self.journal = self._open_journal()
+            started = self.clock.monotonic()
+            snap, records = self.journal.open()
+            keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
+            client = Client(self, NullPeer())  # type: ignore[arg-type]
+            self.clients.pop(client.id, None)
+            commands = persist.replay(client, records)
+            self.keyspace.dirty = 0
+            self.aof_base_size = self.journal.log.size
+            if snap is not None or commands:
+                log.info(
+                    "redis: loaded %d keys from the snapshot and replayed %d commands in %.3f s",
+                    keys,
+                    commands,
+                    self.clock.monotonic() - started,
+                )
+            elif self._load_rdb():
+                self.save()  # the journal starts from the loaded dataset
+        finally:
+            self.loading = False
 
-    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> RecordLog | None:
+    def _load_rdb(self) -> bool:
+        try:
+            result = self.rdb.load(self.keyspace)
+        except RDBLoadError as e:
+            raise RDBLoadError(f"{self.rdb.path()}: {e}") from None
+        if result is None:
+            return False
+        self.loaded_save_info = result.save_info
+        return True
+
+    def rdb_dir(self) -> str:
+        """Where dump.rdb lives: ``dir``, else the Redis data directory."""
+        return os.path.abspath(self.config.dir or self.data_dir)
+
+    def save_info(self) -> SaveInfo | None:
+        """rdbPopulateSaveInfo: the replication state an RDB carries (none yet)."""
+        return None
+
+    def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """Append a batch of write commands.  Replies need no special handling: under
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
         otherwise every reply goes out after the record's write()."""
@@ -192,7 +262,6 @@ class RedisService(Service):
         journal = self.journal
         if journal is not None:
             journal.append(encode_log_batch(entries))
-        return None
 
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
@@ -208,15 +277,13 @@ class RedisService(Service):
             else:
                 journal.compact(chunks)
             self.aof_base_size = journal.log.size
-        self.lastsave = int(self.clock.time())
-        self.rdb_changes_since_last_save = 0
         self.aof_rewrites += 1
 
     def _background_saved(self, fut: Any) -> None:
         exc = fut.exception()
-        self.last_bgsave_status = "ok" if exc is None else "err"
+        self.aof_last_bgrewrite_status = "ok" if exc is None else "err"
         if exc is not None:
-            log.error("redis: background save failed: %s", exc)
+            log.error("redis: background AOF rewrite failed: %s", exc)
 
     def flushall(self) -> None:
         """Empty every database (used by the test fixtures; logged like FLUSHALL)."""
@@ -270,7 +337,7 @@ class RedisService(Service):
         try:
             if self.active_expire:  # DEBUG SET-ACTIVE-EXPIRE 0 turns this off
                 self.keyspace.active_expire_cycle(
-                    self.clock.time_ms(), budget_s=0.25 / self.config.hz
+                    self.clock.time_ms(), 0.25 / self.config.hz, self.clock.monotonic
                 )
             self._maybe_rewrite()
             if self.config.timeout:
@@ -384,21 +451,8 @@ class RedisService(Service):
         return int(sum(s) / len(s)) if s else 0
 
     def _check_save_points(self, now: float) -> None:
-        """``save <seconds> <changes>``: snapshot when enough changes are that old."""
-        if not self.save_points:
-            return
-        changes = self.rdb_changes_since_last_save
-        elapsed = now - self.lastsave
-        for seconds, needed in self.save_points:
-            if changes >= needed and elapsed >= seconds:
-                log.info("redis: %d changes in %d seconds; saving", changes, int(elapsed))
-                try:
-                    self.save(background=True)
-                    self.last_bgsave_status = "ok"
-                except OSError:
-                    log.exception("redis: background save failed")
-                    self.last_bgsave_status = "err"
-                return
+        """``save <seconds> <changes>``: BGSAVE when enough changes are that old."""
+        self.rdb.check_save_points(now, self.save_points)
 
 
 def _run_id() -> str:

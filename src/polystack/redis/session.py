@@ -69,6 +69,7 @@ class Client:
         self._log: list[tuple[int, list[bytes]]] = []
         # Requests parsed but not run because the connection's output is full (flow control).
         self._pending: list[list[bytes]] | None = None
+        self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
         self.ks = server.keyspace
@@ -122,17 +123,23 @@ class Client:
     def _finish_batch(self) -> None:
         out = self._out
         if self._log:
-            log = self.server.log_commands(self._log)
+            self.server.log_commands(self._log)  # the log orders the replies (see write)
             self._log = []
+            self._misconf_replies = 0
             if out:
-                data = b"".join(out) if len(out) > 1 else out[0]
+                self.peer.write(b"".join(out) if len(out) > 1 else out[0])
                 out.clear()
-                if log is not None:
-                    self.peer.write_after(log, data)
+        elif out:
+            data = b"".join(out) if len(out) > 1 else out[0]
+            if self._misconf_replies:
+                # Only -MISCONF errors: they reveal nothing, so no barrier holds them.
+                if self._misconf_replies == len(out):
+                    self.peer.write_stateless(data)
                 else:
                     self.peer.write(data)
-        elif out:
-            self.peer.write(b"".join(out) if len(out) > 1 else out[0])
+                self._misconf_replies = 0
+            else:
+                self.peer.write(data)
             out.clear()
 
     def push(self, value: Any) -> None:
@@ -201,7 +208,7 @@ class Client:
                     # Stop before building more once the output is full (flow control).
                     produced += sum(map(len, out[start:]))
                     if produced >= budget and self.peer.output_full(produced):
-                        self._pending = list(it)
+                        self._pending = list(it)  # drains ``it``: the loop ends here
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
@@ -210,8 +217,6 @@ class Client:
                     self._record_write(argv)
                 if ks.ready_keys:
                     self._serve_blocked()
-            if self._pending is not None:
-                return
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -335,6 +340,7 @@ class Client:
             error = self.server.aof_write_error
             if error:
                 out.append(b"-MISCONF Errors writing to the AOF file: %s\r\n" % error.encode())
+                self._misconf_replies += 1
                 cmd.rejected_calls += 1
                 self._count_error("MISCONF")
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from polystack.redis.conf import parse_save_points
 from polystack.redis.limits import parse_output_limits
 from polystack.runtime.spec import Option, Port, SystemSpec, check_choice, check_range
 
@@ -28,12 +29,28 @@ class RedisConfig:
     timeout: int = 0
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
+    # RDB files (dump.rdb): where, how, and the save points ("" = none: polystack's journal is
+    # its durability; a redis.conf without a save line gets Redis's "3600 1 300 100 60 10000").
+    dir: str = ""  # "" = the Redis data directory
+    dbfilename: str = "dump.rdb"
+    rdbcompression: bool = True
+    rdbchecksum: bool = True
+    save: str = ""
+    stop_writes_on_bgsave_error: bool = True
+    # A redis.conf to read (``polystack serve --redis-config``); CONFIG REWRITE rewrites it.
+    redis_config: str | None = None
 
     def validate(self) -> None:
         check_choice("redis.appendfsync", self.appendfsync, ("always", "everysec", "no"))
         check_range("redis.databases", self.databases, 1, 1 << 20)
         check_range("redis.maxclients", self.maxclients, 1, 1 << 20)
         check_range("redis.hz", self.hz, 1, 500)
+        try:
+            parse_save_points(self.save)
+        except ValueError:
+            raise ValueError(f"redis.save: invalid save points {self.save!r}") from None
+        if "/" in self.dbfilename or not self.dbfilename:
+            raise ValueError("redis.dbfilename: dbfilename can't be a path, just a filename")
         try:
             parse_output_limits(self.client_output_buffer_limit)
         except ValueError as e:
@@ -54,6 +71,13 @@ SPEC = SystemSpec(
             choices=("always", "everysec", "no"),
         ),
         Option("--requirepass", "requirepass", "Redis password (AUTH)."),
+        Option(
+            "--redis-config",
+            "redis_config",
+            "Read a redis.conf (Redis's own format); flags and polystack's config override it.",
+            type="path",
+            apply="polystack.redis.conf:cli_overrides",
+        ),
     ),
     fixture="polystack_redis_url",
     description="RESP2/RESP3 key-value server",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ class EncodingLimits:
     """The thresholds that choose a value's encoding (CONFIG SET hash-max-listpack-entries
     and friends); the keyspace's, as Redis keeps them in ``server``."""
 
-    hash_max_listpack_entries: int = 128
+    hash_max_listpack_entries: int = 512
     hash_max_listpack_value: int = 64
     set_max_intset_entries: int = 512
     zset_max_listpack_entries: int = 128
@@ -115,19 +116,22 @@ class Database:
         self.lru = {}
         return n
 
-    def expire_due(self, now_ms: int, budget_s: float) -> int:
-        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds."""
+    def expire_due(
+        self, now_ms: int, budget_s: float, monotonic: Callable[[], float] = time.perf_counter
+    ) -> int:
+        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds of
+        ``monotonic`` (the server's clock)."""
         heap = self.heap
         expires = self.expires
         removed = 0
-        stop = time.perf_counter() + budget_s
+        stop = monotonic() + budget_s
         while heap and heap[0][0] <= now_ms:
             when, key = heapq.heappop(heap)
             if expires.get(key) == when:
                 self.delete(key)
                 self.expired_keys += 1
                 removed += 1
-                if removed % 64 == 0 and time.perf_counter() > stop:
+                if removed % 64 == 0 and monotonic() > stop:
                     break
         return removed
 
@@ -182,9 +186,14 @@ class Keyspace:
                 if key in d.data:
                     self.signal_key_as_ready(d, key)
 
-    def active_expire_cycle(self, now_ms: int, budget_s: float = 0.025) -> int:
+    def active_expire_cycle(
+        self,
+        now_ms: int,
+        budget_s: float = 0.025,
+        monotonic: Callable[[], float] = time.perf_counter,
+    ) -> int:
         removed = 0
         for db in self.dbs:
             if db.heap:
-                removed += db.expire_due(now_ms, budget_s)
+                removed += db.expire_due(now_ms, budget_s, monotonic)
         return removed

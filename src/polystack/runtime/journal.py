@@ -240,6 +240,8 @@ class Journal:
                 fsync(old_fd)  # the old generation stays until the snapshot is durable
             except OSError as e:
                 return False, e
+            # Replies waiting for the old generation's records need not wait for the snapshot.
+            loop.call_soon_threadsafe(old.mark_synced, old_written)
             try:
                 size = self._write_snapshot(parts, gen)
                 self._drop_older(gen)

@@ -256,8 +256,7 @@ class ServerCnxn:
             out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
             return
         self.last_op = spec.name
-        ops = zk.stats.ops
-        ops[spec.name] = ops.get(spec.name, 0) + 1
+        zk.stats.ops[spec.name] += 1
         try:
             req, _ = spec.record.decode(pkt, 8)
         except (JuteError, ValueError, IndexError, struct.error):

@@ -10,6 +10,7 @@ a transaction only after its log sync.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,7 @@ class ServerStats:
     count: int = 0
     started_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-    ops: dict[str, int] = field(default_factory=dict)  # requests by operation name
+    ops: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))  # by op name
     errors: dict[int, int] = field(default_factory=dict)  # error replies by code
 
     def count_error(self, code: int) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from polystack.redis import conf
 from polystack.redis.commands import command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
@@ -251,6 +252,7 @@ def _get_save(server: Any) -> bytes:
 
 def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
     server.save_points = points
+    server.config.save = " ".join(f"{s} {c}" for s, c in points)
 
 
 def _get_notify(server: Any) -> bytes:
@@ -280,7 +282,7 @@ def _set_bind(server: Any, value: bytes) -> None:
 
 
 def _get_dir(server: Any) -> bytes:
-    return os.fsencode(os.path.abspath(server.data_dir))
+    return os.fsencode(server.rdb_dir())
 
 
 def _parse_output_limits(value: bytes) -> Any:
@@ -405,6 +407,14 @@ def _params() -> dict[str, Param]:
         Param("maxclients", integer(1, _UINT_MAX), _attr("maxclients")[0], _set_maxclients),
         Param("save", parse_save, _get_save, _set_save),
         Param("dir", bytes, _get_dir, None, protected=True),
+        Param("dbfilename", bytes, _attr("dbfilename", str.encode)[0], None, protected=True),
+        Param("rdbcompression", parse_bool, *_attr("rdbcompression", _yesno)),
+        Param("rdbchecksum", parse_bool, _attr("rdbchecksum", _yesno)[0], None),
+        Param(
+            "stop-writes-on-bgsave-error",
+            parse_bool,
+            *_attr("stop_writes_on_bgsave_error", _yesno),
+        ),
         Param("port", integer(0, 65535), _get_port, _set_port),
         Param("bind", bytes, _get_bind, _set_bind),
         Param("notify-keyspace-events", parse_notify, _get_notify, _set_notify),
@@ -576,33 +586,47 @@ def config_resetstat(client: Any, argv: list[bytes]) -> Any:
     complexity="O(1)",
 )
 def config_rewrite(client: Any, argv: list[bytes]) -> Any:
+    """rewriteConfig: the redis.conf polystack was started with (--redis-config) gets the
+    live configuration, keeping its comments and order."""
     server = client.server
-    path = os.path.join(server.data_dir, "redis.conf")
-    lines = ["# Written by polystack's CONFIG REWRITE: the live Redis configuration.\n"]
+    path = server.config_file
+    if not path:
+        raise err("The server is running without a config file")
+    options: dict[str, list[str]] = {}
+    defaults: dict[str, list[str]] = {}
     for name, param in PARAMS.items():
-        if name != param.name:  # an alias: written once, under the parameter's own name
-            continue
-        value = param.get(server).decode("latin-1")
-        if name == "save" and not value:
-            value = '""'
-        elif name in ("requirepass", "notify-keyspace-events") and not value:
-            value = '""'
-        elif " " in value or not value:
-            value = f'"{value}"'
-        lines.append(f"{name} {value}\n")
-    tmp = path + ".tmp"
+        value = param.get(server).decode("utf-8", "surrogateescape")
+        options[name] = _rewrite_lines(name, value)
+        default = conf.REDIS_DEFAULTS.get(name)
+        if default is not None and name != "save":  # save is always written, as Redis does
+            defaults[name] = _rewrite_lines(name, default)
     try:
-        os.makedirs(server.data_dir, exist_ok=True)
-        with open(tmp, "w", encoding="latin-1") as f:
-            f.writelines(lines)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        conf.rewrite(path, options, defaults)
     except OSError as e:
         log.warning("CONFIG REWRITE failed: %s", e)
         raise err(f"Rewriting config file: {e.strerror}") from None
-    log.info("CONFIG REWRITE wrote %s", path)
+    log.info("CONFIG REWRITE executed with success.")
     return OK
+
+
+def _rewrite_lines(name: str, value: str) -> list[str]:
+    if name == "save":
+        words = value.split()
+        if not words:
+            return ['save ""']
+        return [f"save {words[i]} {words[i + 1]}" for i in range(0, len(words), 2)]
+    if name == "client-output-buffer-limit":
+        words = value.split()
+        return [
+            f"{name} {words[i]} {conf.format_memory(int(words[i + 1]))} "
+            f"{conf.format_memory(int(words[i + 2]))} {words[i + 3]}"
+            for i in range(0, len(words), 4)
+        ]
+    if name in conf.MEMORY_DIRECTIVES and value.isdigit():
+        return [f"{name} {conf.format_memory(int(value))}"]
+    if name in ("bind", "oom-score-adj-values", "replicaof") and value:
+        return [f"{name} {value}"]
+    return [f"{name} {conf.quote(value, always=name in conf.STRING_DIRECTIVES)}"]
 
 
 _CONFIG_HELP = [
