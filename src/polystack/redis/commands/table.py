@@ -10,6 +10,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     connection,
     debug,
     expire,
+    geo,
     hashes,
     hyperloglog,
     info,
