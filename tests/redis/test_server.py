@@ -409,3 +409,20 @@ def test_flush_and_swapdb_are_logged_and_replayed(tmp_path):
         r1.close()
         s.restart()
         assert redis.Redis(port=s.redis_port).dbsize() == 0
+
+
+def test_command_counters_are_per_server() -> None:
+    """Two servers in one process keep their own command statistics."""
+    import redis as redis_py
+
+    from polystack.testing import serve
+
+    with serve(redis=True, admin=False) as a, serve(redis=True, admin=False) as b:
+        ra = redis_py.Redis(port=a.redis_port)
+        rb = redis_py.Redis(port=b.redis_port)
+        for _ in range(3):
+            ra.set("k", "v")
+        assert ra.info("commandstats")["cmdstat_set"]["calls"] == 3
+        assert "cmdstat_set" not in rb.info("commandstats")
+        ra.close()
+        rb.close()

@@ -1,4 +1,5 @@
-"""``client-output-buffer-limit``: per client class, a hard limit and a soft limit with its time.
+"""Values the Redis spec validates at start-up: ``save`` points, and
+``client-output-buffer-limit``: per client class, a hard limit and a soft limit with its time.
 
 The value is Redis's: ``<class> <hard> <soft> <soft seconds>`` repeated, with the classes
 ``normal``, ``replica`` (``slave``) and ``pubsub``, and sizes as Redis's memory units
@@ -75,3 +76,17 @@ def format_output_limits(limits: dict[str, OutputLimit]) -> str:
         for cls in CLASSES
         if cls in limits
     )
+
+
+def parse_save_points(text: str) -> list[tuple[int, int]]:
+    """``"900 1 300 10"`` -> [(900, 1), (300, 10)]; ValueError for anything else."""
+    words = text.split()
+    if len(words) % 2:
+        raise ValueError("Invalid save parameters")
+    points = []
+    for i in range(0, len(words), 2):
+        secs, changes = int(words[i]), int(words[i + 1])
+        if secs < 1 or changes < 0:
+            raise ValueError("Invalid save parameters")
+        points.append((secs, changes))
+    return points

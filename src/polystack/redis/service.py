@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import conf, persist
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands import config as config_params
-from polystack.redis.commands.table import COMMANDS
-from polystack.redis.conf import parse_save_points
+from polystack.redis.commands.table import server_table
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
-from polystack.redis.limits import OutputLimit, format_output_limits, parse_output_limits
+from polystack.redis.limits import (
+    OutputLimit,
+    format_output_limits,
+    parse_output_limits,
+    parse_save_points,
+)
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
 from polystack.redis.session import Client, encode_log_batch
@@ -76,6 +80,8 @@ class RedisService(Service):
             conf_rest = conf.apply(self.config, conf.read(self.config_file))
             self.config.validate()
         self.keyspace = Keyspace(self.config.databases)
+        # this server's copy of the command table: its counters are not shared with other servers
+        self.commands, self.dispatch = server_table()
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
         self.start_time = self.clock.time()
@@ -116,7 +122,7 @@ class RedisService(Service):
             self.config.client_output_buffer_limit
         )
         ctx.logs.subscribe_failures(self._on_log_failure)
-        redis_metrics.register_service(self, COMMANDS)
+        redis_metrics.register_service(self, self.commands)
         if self.config_file is not None:
             self._apply_conf_params(conf_rest)
 
@@ -393,7 +399,7 @@ class RedisService(Service):
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
         calls = failed = rejected = 0
-        for cmd in COMMANDS.values():
+        for cmd in self.commands.values():
             calls += cmd.calls
             failed += cmd.failed_calls
             rejected += cmd.rejected_calls
@@ -405,7 +411,7 @@ class RedisService(Service):
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero the counters INFO reports."""
-        for cmd in COMMANDS.values():
+        for cmd in self.commands.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
         ks = self.keyspace

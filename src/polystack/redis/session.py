@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from polystack.redis import blocked, wire
 from polystack.redis.blocking import Block
-from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
+from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.store import Database
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _encode = wire.encode
-_COMMANDS_get = COMMANDS.get
-_DISPATCH_get = DISPATCH.get
 _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
@@ -73,6 +71,9 @@ class Client:
         self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
         self._clock_time = server.clock.time
         self.ks = server.keyspace
+        # This server's own command table (its call counters are per server).
+        self._commands_get = server.commands.get
+        self._dispatch_get = server.dispatch.get
         server.clients[self.id] = self
 
     # -- the runtime's interface -------------------------------------------
@@ -156,17 +157,19 @@ class Client:
         ks = self.ks
         budget = self.peer.output_room()
         produced = 0
+        commands_get = self._commands_get
+        dispatch_get = self._dispatch_get
         it = iter(requests)
         for argv in it:
             if self.slow:
-                blk = self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                blk = self._execute_slow(argv, commands_get(argv[0].lower()))
                 if blk is not None:
                     self._block(blk, it)
                     return
                 continue
-            cmd = _DISPATCH_get(argv[0])
+            cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
-                blk = self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                blk = self._execute_slow(argv, commands_get(argv[0].lower()))
                 if blk is not None:
                     self._block(blk, it)
                     return
@@ -348,7 +351,7 @@ class Client:
 
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
         """Run a command read back from the log (no reply); False when it is unknown."""
-        cmd = COMMANDS.get(argv[0].lower())
+        cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])
             return False

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polystack.redis.conf import parse_save_points
-from polystack.redis.limits import parse_output_limits
+from polystack.redis.limits import parse_output_limits, parse_save_points
 from polystack.runtime.spec import Option, Port, SystemSpec, check_choice, check_range
 
 # client-output-buffer-limit as Redis 7.0 ships it: class, hard, soft, soft seconds.

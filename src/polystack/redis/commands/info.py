@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from polystack.redis.commands import COMMANDS, command
+from polystack.redis.commands import command
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import Verbatim
 
@@ -253,7 +253,7 @@ def _modules(s: Any, client: Any) -> list[str]:
 
 def _commandstats(s: Any, client: Any) -> list[str]:
     lines = []
-    for cmd in COMMANDS.values():
+    for cmd in s.commands.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed_calls or c.rejected_calls:
                 lines.append(

@@ -18,10 +18,11 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     keys,
     lists,
     server,
+    server_table,
     sets,
     strings,
     zset_ops,
     zsets,
 )
 
-__all__ = ["COMMANDS", "DISPATCH", "Command"]
+__all__ = ["COMMANDS", "DISPATCH", "Command", "server_table"]
