@@ -147,6 +147,8 @@ def set_(client: Any, argv: list[bytes]) -> Any:
     db = client.db
     key = argv[1]
     if len(argv) == 3:
+        if db.blocking_keys:
+            db.stream_replaced(key)
         db.data[key] = argv[2]
         if db.expires:
             db.expires.pop(key, None)
@@ -349,6 +351,8 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
     stamp = new_stamp(client)
     for i in range(1, len(argv), 2):
         key = argv[i]
+        if db.blocking_keys:
+            db.stream_replaced(key)
         data[key] = argv[i + 1]
         if expires:
             expires.pop(key, None)

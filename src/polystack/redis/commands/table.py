@@ -20,6 +20,8 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     server,
     server_table,
     sets,
+    stream_groups,
+    streams,
     strings,
     zset_ops,
     zsets,
