@@ -214,13 +214,36 @@ def test_protocol_errors_close_only_the_bad_connection(server, good, blob, reply
     [
         # Redis refuses a bulk longer than proto-max-bulk-len as soon as it reads the header.
         (b"*1\r\n$999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        # Redis skips empty multibulks (*0, *-1) and reads on.
-        (b"*0\r\nPING\r\n", b"+PONG\r\n"),
         # Redis names the byte it found instead of '$'.
         (b"*1\r\nx\r\n", b"-ERR Protocol error: expected '$', got 'x'\r\n"),
     ],
 )
 def test_protocol_differences_still_to_fix(server, blob, reply):
+    bad = socket.create_connection(("127.0.0.1", server.redis_port))
+    bad.sendall(blob)
+    data, _ = read_available(bad, 0.5)
+    bad.close()
+    assert data == reply
+
+
+@pytest.mark.parametrize(
+    ("blob", "reply"),
+    [
+        # Redis skips empty multibulks (*0) and reads on.
+        (b"*0\r\nPING\r\n", b"+PONG\r\n"),
+        # An inline command right after multibulk requests in the same read (redis-cli --pipe
+        # ends its input with "\r\n" and an ECHO): Redis decides request by request.
+        (
+            b"*1\r\n$4\r\nPING\r\n\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n",
+            b"+PONG\r\n$2\r\nhi\r\n",
+        ),
+        (
+            b"*1\r\n$4\r\nPING\r\n+x y\r\nPING\r\n",
+            b"+PONG\r\n-ERR unknown command '+x', with args beginning with: 'y' \r\n+PONG\r\n",
+        ),
+    ],
+)
+def test_inline_and_multibulk_mixed_in_one_read(server, blob, reply):
     bad = socket.create_connection(("127.0.0.1", server.redis_port))
     bad.sendall(blob)
     data, _ = read_available(bad, 0.5)

@@ -282,13 +282,18 @@ def _ishex(c: int) -> bool:
 class RequestParser:
     """Bytes in, argument vectors out: :meth:`feed` returns the complete requests so far."""
 
-    __slots__ = ("_reader", "_inline_buf", "max_query", "_mid_request")
+    __slots__ = ("_reader", "_inline_buf", "max_query", "_mid_request", "_seg", "_seg_reqs")
 
     def __init__(self, max_query: int = 1 << 30) -> None:
         self._reader = hiredis.Reader()
         self._inline_buf = b""
         self.max_query = max_query
         self._mid_request = False  # hiredis holds part of a request (has_data() can't tell)
+        # The bytes fed to hiredis since it last ended at a request boundary, and how many
+        # requests it completed in them: enough to find where an inline command starts when
+        # one follows multibulk requests in the same read (redis-cli --pipe ends with "\r\n").
+        self._seg: list[bytes] = []
+        self._seg_reqs = 0
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
@@ -304,6 +309,11 @@ class RequestParser:
                     raise
                 continue
             reader.feed(data)
+            if self._mid_request:
+                self._seg.append(data)
+            else:
+                self._seg = [data]
+                self._seg_reqs = 0
             data = b""
             self._mid_request = True
             try:
@@ -311,8 +321,9 @@ class RequestParser:
                     req = reader.gets()
                     if req is False:
                         break
-                    if type(req) is not list:
-                        raise ProtocolError(f"expected '*', got '{_first_char(req)}'")
+                    if type(req) is not list:  # "+x", ":1" ... where a request starts
+                        raise hiredis.ProtocolError(f"expected '*', got '{_first_char(req)}'")
+                    self._seg_reqs += 1
                     # Items that are not bulk strings (":5", "*1" ...) are left for the session
                     # to refuse (see non_bulk_error): checking every item here would cost each
                     # request, and only commands that store their arguments need the check.
@@ -325,6 +336,12 @@ class RequestParser:
                         self._mid_request = False
                         break
             except hiredis.ProtocolError as e:
+                rest = self._inline_after_requests()
+                if rest is not None:  # not an error: an inline command follows
+                    self._reader = reader = hiredis.Reader()
+                    self._mid_request = False
+                    data = rest
+                    continue
                 err = ProtocolError(_hiredis_message(str(e)))
                 err.requests = requests
                 raise err from None
@@ -336,6 +353,31 @@ class RequestParser:
                 err.requests = requests
                 raise err
         return requests
+
+    def _inline_after_requests(self) -> bytes | None:
+        """hiredis refused bytes: if they start right after a complete request with something
+        other than '*', they are an inline command (Redis decides request by request); return
+        them from there.  Else None: a real protocol error."""
+        seg = b"".join(self._seg)
+        n = self._seg_reqs
+        lo, hi = 0, len(seg)
+        while lo < hi:  # the shortest prefix holding the n complete requests
+            mid = (lo + hi) // 2
+            probe = hiredis.Reader()
+            probe.feed(seg[:mid])
+            done = 0
+            try:
+                while done < n and probe.gets() is not False:
+                    done += 1
+            except hiredis.ProtocolError:
+                pass
+            if done >= n:
+                hi = mid
+            else:
+                lo = mid + 1
+        if lo < len(seg) and seg[lo] != 0x2A:
+            return seg[lo:]
+        return None
 
     def _feed_inline(self, data: bytes, requests: list[list[bytes]]) -> bytes:
         buf = self._inline_buf + data
