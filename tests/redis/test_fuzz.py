@@ -278,3 +278,33 @@ def test_no_connection_leaks_after_fuzzing(server, good):
         time.sleep(0.01)
     left = server.call(still_open)
     assert left == [], left
+
+
+def test_mass_insertion_ending_inline(server):
+    """redis-cli --pipe's shape at scale: 20000 multibulk requests written in 64 KiB blocks
+    (so reads rarely end at a request boundary), then "\\r\\n" and an ECHO: every request
+    answered, the ECHO too, quickly (finding where the inline part starts is linear)."""
+    import threading
+
+    data = (
+        b"".join(encode([b"HSET", b"mass:%d" % i, b"f", b"v%d" % i]) for i in range(20000))
+        + b"\r\n*2\r\n$4\r\nECHO\r\n$4\r\ndone\r\n"
+    )
+    c = socket.create_connection(("127.0.0.1", server.redis_port))
+    got = bytearray()
+
+    def reader() -> None:
+        c.settimeout(30)
+        while not got.endswith(b"$4\r\ndone\r\n"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got.extend(chunk)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for i in range(0, len(data), 65536):
+        c.sendall(data[i : i + 65536])
+    t.join()
+    c.close()
+    assert got == b":1\r\n" * 20000 + b"$4\r\ndone\r\n"

@@ -113,8 +113,18 @@ def string2d(b: bytes) -> float | None:
     return value
 
 
+_PLAIN = b"0123456789.+-"
+
+
 def parse_double(b: bytes, message: str = "value is not a valid float") -> float:
     """getDoubleFromObjectOrReply."""
+    if 0 < len(b) <= 30 and not b.translate(None, _PLAIN):
+        # Plain decimal (no exponent, so no overflow or underflow): Python's float() rounds
+        # exactly as glibc's strtod does; a malformed one falls through to the full reading.
+        try:
+            return float(b)
+        except ValueError:
+            pass
     v = string2d(b)
     if v is None:
         raise err(message)

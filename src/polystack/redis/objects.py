@@ -56,7 +56,11 @@ def lfu_counter(client: Any, packed: int | None) -> int:
 
 def touch(client: Any, key: bytes) -> None:
     """An access: the LRU clock (1-second resolution), or updateLFU under an LFU policy."""
+    server = client.server
     db = client.db
+    if "lfu" not in server.config.maxmemory_policy:  # the common case, inline (hot path)
+        db.lru[key] = client.now_ms() // 1000
+        return
     if lfu_policy(client):
         counter = lfu_counter(client, db.lru.get(key))
         if counter < 255:

@@ -122,7 +122,12 @@ class Quicklist:
             nodes.insert(0, Node([value], plain=True))
             return
         head = nodes[0] if nodes else None
-        if head is not None and allow_insert(head, self.fill, len(value), threshold):
+        fill = self.fill
+        if head is not None and (
+            (not head.plain and head.sz + len(value) + 8 <= OPTIMIZATION_LEVEL[-fill - 1])
+            if fill < 0
+            else allow_insert(head, fill, len(value), threshold)
+        ):
             head.items.insert(0, value)
             head.sz += _element_size(value)
         else:
@@ -135,7 +140,12 @@ class Quicklist:
             nodes.append(Node([value], plain=True))
             return
         tail = nodes[-1] if nodes else None
-        if tail is not None and allow_insert(tail, self.fill, len(value), threshold):
+        fill = self.fill
+        if tail is not None and (
+            (not tail.plain and tail.sz + len(value) + 8 <= OPTIMIZATION_LEVEL[-fill - 1])
+            if fill < 0
+            else allow_insert(tail, fill, len(value), threshold)
+        ):
             tail.items.append(value)
             tail.sz += _element_size(value)
         else:

@@ -168,23 +168,35 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 
 
+_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+
+
+def _bulks(items: list[bytes]) -> bytes:
+    """Bulk strings back to back (a prefix table for the usual short lengths)."""
+    if not items:
+        return b""
+    p = _PREFIX
+    try:
+        return b"\r\n".join([p[len(x)] + x for x in items]) + b"\r\n"
+    except IndexError:  # a long one
+        return b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items])
+
+
 def bulk_array(items: list[bytes]) -> Raw:
     """An array of bulk strings, encoded at once (the same in RESP2 and RESP3)."""
-    return Raw(
-        b"*%d\r\n%b" % (len(items), b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
-    )
+    return Raw(b"*%d\r\n" % len(items) + _bulks(items))
 
 
 def bulk_map(items: list[bytes], resp3: bool) -> Raw:
     """Field/value pairs (flattened) as a RESP3 map, or a flat array in RESP2."""
     head = b"%%%d\r\n" % (len(items) // 2) if resp3 else b"*%d\r\n" % len(items)
-    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    return Raw(head + _bulks(items))
 
 
 def bulk_set(items: list[bytes], resp3: bool) -> Raw:
     """Bulk strings as a RESP3 set (in this order), or an array in RESP2."""
     head = b"~%d\r\n" % len(items) if resp3 else b"*%d\r\n" % len(items)
-    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    return Raw(head + _bulks(items))
 
 
 def encode_one(value: Any, resp3: bool = False) -> bytes:
@@ -358,26 +370,13 @@ class RequestParser:
         """hiredis refused bytes: if they start right after a complete request with something
         other than '*', they are an inline command (Redis decides request by request); return
         them from there.  Else None: a real protocol error."""
-        seg = b"".join(self._seg)
         n = self._seg_reqs
-        lo, hi = 0, len(seg)
-        while lo < hi:  # the shortest prefix holding the n complete requests
-            mid = (lo + hi) // 2
-            probe = hiredis.Reader()
-            probe.feed(seg[:mid])
-            done = 0
-            try:
-                while done < n and probe.gets() is not False:
-                    done += 1
-            except hiredis.ProtocolError:
-                pass
-            if done >= n:
-                hi = mid
-            else:
-                lo = mid + 1
-        if lo < len(seg) and seg[lo] != 0x2A:
-            return seg[lo:]
-        return None
+        if n == 0:  # the segment's first request is the bad one: it started with '*'
+            return None
+        seg = b"".join(self._seg)
+        end = _end_of_requests(seg, n)
+        rest = seg[end:]
+        return rest if rest and rest[0] != 0x2A else None
 
     def _feed_inline(self, data: bytes, requests: list[list[bytes]]) -> bytes:
         buf = self._inline_buf + data
@@ -397,6 +396,55 @@ class RequestParser:
         if argv:
             requests.append(argv)
         return rest
+
+
+def _count_requests(reader: hiredis.Reader, limit: int) -> tuple[int, bool]:
+    """Complete requests the reader gives (up to ``limit``), and whether it consumed all it
+    was fed right after the last of them (so the bytes fed end at a request boundary)."""
+    done = 0
+    clean = False
+    try:
+        while done < limit and reader.gets() is not False:
+            done += 1
+            clean = not reader.has_data()
+    except hiredis.ProtocolError:
+        clean = False
+    return done, clean
+
+
+def _end_of_requests(data: bytes, n: int) -> int:
+    """The offset just past the ``n``-th request in ``data`` (which holds at least n).
+
+    One pass in 256-byte steps finds the step where the n-th request completes and the last
+    step before it that ended exactly at a request boundary; from that boundary the step is
+    parsed again in 64-byte and then 1-byte steps."""
+    reader = hiredis.Reader()
+    done = base = base_done = pos = 0
+    while pos < len(data):
+        nxt = min(len(data), pos + 256)
+        reader.feed(data[pos:nxt])
+        got, clean = _count_requests(reader, n - done)
+        done += got
+        if done >= n:
+            break
+        pos = nxt
+        if got and clean:
+            base, base_done = pos, done
+    lo, hi = pos, min(len(data), pos + 256)  # the n-th request ends in (lo, hi]
+    for step in (64, 1):
+        reader = hiredis.Reader()
+        reader.feed(data[base:lo])
+        done = base_done + _count_requests(reader, n - base_done)[0]
+        p = lo
+        while p < hi:
+            q = min(hi, p + step)
+            reader.feed(data[p:q])
+            done += _count_requests(reader, n - done)[0]
+            if done >= n:
+                break
+            p = q
+        lo, hi = p, min(hi, p + step)
+    return hi
 
 
 def non_bulk_error(argv: list) -> ProtocolError | None:

@@ -39,13 +39,16 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
             return 0
         q = Quicklist.create(client.ks.limits)
         db_add(client, key, q)
-    threshold = client.ks.limits.packed_threshold
+    ks = client.ks
+    threshold = ks.limits.packed_threshold
     push = q.push_head if where == HEAD else q.push_tail
     for value in argv[2:]:
         push(value, threshold)
-    modified(client, key)
-    notify(client, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
-    client.ks.dirty += len(argv) - 2
+    if ks.modified_sink is not None:
+        ks.modified_sink(db, key)
+    if ks.notify_classes & NOTIFY_LIST:
+        notify(client, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
+    ks.dirty += len(argv) - 2
     return q.count
 
 
@@ -126,11 +129,14 @@ def rpushx(client: Any, argv: list[bytes]) -> Any:
 # -- pops -------------------------------------------------------------------------------------
 def elements_removed(client: Any, key: bytes, q: Quicklist, where: int, count: int) -> None:
     """listElementsRemoved: events, key deletion when empty, dirty."""
-    notify(client, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
+    ks = client.ks
+    if ks.notify_classes & NOTIFY_LIST:
+        notify(client, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
     if not q.count:
         db_delete(client, key)
-    modified(client, key)
-    client.ks.dirty += count
+    if ks.modified_sink is not None:
+        ks.modified_sink(client.db, key)
+    ks.dirty += count
 
 
 def pop_range(q: Quicklist, where: int, count: int) -> list[bytes]:

@@ -27,9 +27,13 @@ MAX_RANDOM_REPLY = 1 << 24
 
 
 def _changed(client: Any, key: bytes, event: bytes, dirty: int) -> None:
-    modified(client, key)
-    notify(client, NOTIFY_SET, event, key)
-    client.ks.dirty += dirty
+    """signalModifiedKey, the keyspace event and dirty (notify's checks inline: hot path)."""
+    ks = client.ks
+    if ks.modified_sink is not None:
+        ks.modified_sink(client.db, key)
+    if ks.notify_classes & NOTIFY_SET and ks.event_sink is not None:
+        ks.event_sink(NOTIFY_SET, event, key, client.db.id)
+    ks.dirty += dirty
 
 
 @command(

@@ -14,6 +14,7 @@ from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, db_delete, lookup_read, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_ZSET, modified, notify
 from polystack.redis.objects import new_stamp, touch
+from polystack.redis.wire import bulk_array
 from polystack.redis.zset_type import (
     ADD_GT,
     ADD_INCR,
@@ -45,9 +46,13 @@ _OPTIONS = {b"nx": ADD_NX, b"xx": ADD_XX, b"gt": ADD_GT, b"lt": ADD_LT, b"incr":
 
 
 def changed(client: Any, key: bytes, event: bytes, dirty: int) -> None:
-    modified(client, key)
-    notify(client, NOTIFY_ZSET, event, key)
-    client.ks.dirty += dirty
+    """signalModifiedKey, the keyspace event and dirty (notify's checks inline: hot path)."""
+    ks = client.ks
+    if ks.modified_sink is not None:
+        ks.modified_sink(client.db, key)
+    if ks.notify_classes & NOTIFY_ZSET and ks.event_sink is not None:
+        ks.event_sink(NOTIFY_ZSET, event, key, client.db.id)
+    ks.dirty += dirty
 
 
 def store_result(client: Any, dst: bytes, z: ZSet | None, event: bytes) -> int:
@@ -71,11 +76,16 @@ def store_result(client: Any, dst: bytes, z: ZSet | None, event: bytes) -> int:
 
 
 # -- ZADD / ZINCRBY -----------------------------------------------------------------------------
+_NUMERIC_START = frozenset(b"0123456789-+.")
+
+
 def zadd_generic(client: Any, argv: list[bytes], flags: int) -> Any:
     key = argv[1]
     ch = False
     idx = 2
     n = len(argv)
+    if n == 4 and not flags and argv[2][:1] and argv[2][0] in _NUMERIC_START:
+        return _zadd_one(client, key, parse_double(argv[2]), argv[3])
     while idx < n:
         opt = argv[idx].lower()
         bit = _OPTIONS.get(opt)
@@ -137,6 +147,28 @@ def zadd_generic(client: Any, argv: list[bytes], flags: int) -> Any:
     if incr:
         return score if processed else None
     return added + updated if ch else added
+
+
+def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
+    """ZADD key score member: the common form, without the option parsing."""
+    db = client.db
+    z = db.data.get(key)
+    if z is None or db.expires:
+        z = write_typed(client, key, ZSet)
+    elif type(z) is not ZSet:
+        raise _WRONGTYPE
+    else:
+        touch(client, key)
+    limits = client.ks.limits
+    if z is None:
+        z = new_for(member, limits)
+        db_add(client, key, z)
+    out, _ = zset_add(z, score, member, 0, limits)
+    if out & OUT_NAN:  # pragma: no cover - a parsed score is never NaN
+        raise err("resulting score is not a number (NaN)")
+    if out & (OUT_ADDED | OUT_UPDATED):
+        changed(client, key, b"zadd", 1)
+    return 1 if out & OUT_ADDED else 0
 
 
 @command(
@@ -543,7 +575,7 @@ def select_range(
 
 def range_reply(client: Any, items: list[tuple[float, bytes]], withscores: bool) -> Any:
     if not withscores:
-        return [m for _, m in items]
+        return bulk_array([m for _, m in items])
     if client.resp3:
         return [[m, s] for s, m in items]
     out: list[Any] = []
