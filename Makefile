@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm helm-oracle-record clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ test: $(TSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
 
 format: $(TSTAMP)
 	$(VENV)/bin/ruff format src tests bench
@@ -48,6 +49,10 @@ bench-mongo: $(TSTAMP)
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py
+
+# rewrite tests/helm/oracle/*.json from real Helm (needs helm-python-sdk: x86_64 Linux)
+helm-oracle-record: $(TSTAMP)
+	POLYSTACK_HELM_RECORD=1 $(VENV)/bin/pytest -q -p no:randomly tests/helm
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -62,7 +62,11 @@ def _state(c: redis.Redis) -> dict:
 
 @pytest.mark.parametrize("snapshot", [False, True])
 def test_every_type_survives_sigkill(tmp_path, snapshot: bool) -> None:
-    proc = ServeProcess(tmp_path, "--appendfsync", "always").start()
+    conf = tmp_path / "redis.conf"
+    conf.write_text("enable-debug-command yes\nappendonly yes\n")  # DEBUG RELOAD below
+    proc = ServeProcess(
+        tmp_path / "data", "--appendfsync", "always", "--redis-config", str(conf)
+    ).start()
     c = redis.Redis(port=proc.ports["redis"])
     _populate(c, ":a")
     if snapshot:  # the snapshot codec, then the log written after it

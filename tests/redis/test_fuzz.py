@@ -208,22 +208,39 @@ def test_protocol_errors_close_only_the_bad_connection(server, good, blob, reply
     assert good.call("PING") == b"+PONG\r\n"
 
 
-@pytest.mark.xfail(reason="wire.py: known differences from Redis's request parser", strict=True)
+@pytest.mark.differential
 @pytest.mark.parametrize(
-    ("blob", "reply"),
+    "blob",
     [
         # Redis refuses a bulk longer than proto-max-bulk-len as soon as it reads the header.
-        (b"*1\r\n$999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        b"*1\r\n$999999999999\r\n",
+        b"*1\r\n$536870913\r\n",
+        b"*2\r\n$3\r\nGET\r\n$536870913\r\n",
+        # Redis skips empty multibulks (*0, *-1, *-10) and reads on, inline commands too.
+        b"*0\r\nPING\r\n",
+        b"*-10\r\nPING\r\n",
+        b"*-1\r\n*1\r\n$4\r\nPING\r\n",
+        b"*0\r\n*0\r\n*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\nPING\r\n*1\r\n$4\r\nPING\r\n",
         # Redis names the byte it found instead of '$'.
-        (b"*1\r\nx\r\n", b"-ERR Protocol error: expected '$', got 'x'\r\n"),
+        b"*1\r\nx\r\n",
+        b"*2\r\n$4\r\nSET\r\n*0\r\n",
+        b"*2\r\n$4\r\nECHO\r\n-x\r\n",
+        # the two bytes after a bulk are skipped unread
+        b"*2\r\n$4\r\nECHO\r\n$1\r\naXX*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$04\r\nPING\r\n",
+        b"*3000000000\r\n",
     ],
 )
-def test_protocol_differences_still_to_fix(server, blob, reply):
-    bad = socket.create_connection(("127.0.0.1", server.redis_port))
-    bad.sendall(blob)
-    data, _ = read_available(bad, 0.5)
-    bad.close()
-    assert data == reply
+def test_request_parsing_like_redis(server, real_redis, blob):
+    def talk(port: int) -> bytes:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(blob)
+        data, _ = read_available(s, 0.5)
+        s.close()
+        return data
+
+    assert talk(server.redis_port) == talk(real_redis.port)
 
 
 @pytest.mark.parametrize(

@@ -156,3 +156,31 @@ def test_save_points_and_shutdown_save(tmp_path: Path) -> None:
     with real_server(dir=str(path.parent)) as real:
         rr = real.client()
         assert (rr.get("a"), rr.get("b")) == (b"1", b"2")
+
+
+def test_a_failed_bgsave_stops_writes_like_redis(tmp_path: Path) -> None:
+    """stop-writes-on-bgsave-error with save points: writes (and PING) get Redis's -MISCONF
+    until a save succeeds again; reads go on."""
+    rdb_dir = tmp_path / "rdb"
+    rdb_dir.mkdir()
+    overrides = {"redis.dir": str(rdb_dir), "redis.save": "3600 1"}
+    with polystack.testing.serve(
+        redis=True, data_dir=tmp_path / "d", config_overrides=overrides
+    ) as s:
+        r = redis.Redis(port=s.redis_port)
+        r.set("k", "v")
+        shutil.rmtree(rdb_dir)
+        rdb_dir.write_text("not a directory")  # the child cannot create its temp file
+        r.bgsave()
+        wait_for(lambda: info(r)["rdb_last_bgsave_status"] == "err", 20, "the failed BGSAVE")
+        with pytest.raises(redis.ResponseError, match="MISCONF Redis is configured to save RDB"):
+            r.set("k", "w")
+        assert r.get("k") == b"v"
+        r.config_set("stop-writes-on-bgsave-error", "no")
+        wait_for(lambda: r.set("k", "w"), 5, "writes accepted again")
+        r.config_set("stop-writes-on-bgsave-error", "yes")
+        rdb_dir.unlink()
+        rdb_dir.mkdir()
+        r.bgsave()
+        wait_for(lambda: info(r)["rdb_last_bgsave_status"] == "ok", 20, "a good BGSAVE")
+        assert r.set("k", "x")

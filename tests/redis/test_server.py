@@ -10,8 +10,9 @@ import pytest
 import redis
 
 import polystack.testing
-from polystack.redis.commands.config import memtoull, notify_to_string, parse_notify
+from polystack.redis.commands.config import memtoull, parse_notify
 from polystack.redis.commands.info import bytes_to_human, chosen_sections
+from polystack.redis.notify import flags_to_string as notify_to_string
 from tests.redis.realredis import RawClient
 
 
@@ -231,7 +232,8 @@ def test_config_help(r):
 
 def test_memtoull_and_notify_codecs():
     assert memtoull(b"1k") == 1000 and memtoull(b"1KB") == 1024 and memtoull(b"3gb") == 3 << 30
-    assert memtoull(b"-1") is None and memtoull(b"1.5") is None and memtoull(b"") is None
+    assert memtoull(b"-1") is None and memtoull(b"1.5") is None
+    assert memtoull(b"") == 0  # as Redis reads it: CONFIG SET maxmemory "" sets 0
     assert notify_to_string(parse_notify(b"KEA")) == "AKE"
     assert notify_to_string(parse_notify(b"Egx")) == "gxE"
     assert notify_to_string(parse_notify(b"")) == ""
@@ -282,7 +284,8 @@ def test_config_set_appendonly_off_and_on(tmp_path):
 
 
 def test_shutdown_stops_the_server_and_keeps_data(tmp_path):
-    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+    overrides = {"redis.shutdown_scope": "process"}
+    with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=overrides) as s:
         r = redis.Redis(port=s.redis_port)
         r.set("k", "v")
         with pytest.raises(redis.ResponseError, match="No shutdown in progress"):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.redis import wire
+from polystack.redis import querybuf, wire
 from polystack.redis.errors import RedisError
 from polystack.redis.wire import (
     NULL_ARRAY,
@@ -126,10 +126,16 @@ def test_parser_protocol_errors(data, message):
     assert e.value.reply().startswith(b"-ERR Protocol error: ")
 
 
-def test_non_bulk_items_are_left_to_the_session():
-    [req] = RequestParser().feed(b"*2\r\n$3\r\nSET\r\n:5\r\n")
-    assert req == [b"SET", 5]
-    assert wire.non_bulk_error(req).reply() == b"-ERR Protocol error: expected '$', got ':'\r\n"
+@pytest.mark.parametrize("item, char", [(b":5", ":"), (b"+5", "+"), (b"*0", "*"), (b"-x", "-")])
+def test_non_bulk_items_are_refused_by_the_parser(item, char):
+    """Redis refuses an item that is not a bulk string while reading the request, whatever
+    the command (GET as well as SET)."""
+    for cmd in (b"SET", b"GET"):
+        with pytest.raises(ProtocolError) as e:
+            RequestParser().feed(b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\n%b\r\n%b\r\n" % (cmd, item))
+        assert e.value.reply() == b"-ERR Protocol error: expected '$', got '%b'\r\n" % char.encode()
+        assert e.value.requests == [[b"PING"]]
+    assert wire.non_bulk_error([b"GET", 5]).reply().endswith(b"got ':'\r\n")
     assert wire.non_bulk_error([b"GET", b"k"]) is None
 
 
@@ -176,3 +182,41 @@ def test_encoded_replies_parse_back_with_hiredis(value):
         r = hiredis.Reader()
         r.feed(encode_one(value, resp3))
         assert r.gets() == value
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.binary(max_size=30), min_size=1, max_size=5).map(
+                lambda a: encode_command(*a)
+            ),
+            st.sampled_from([b"*0\r\n", b"*-1\r\n", b"PING\r\n", b"set a 'b c'\r\n"]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.data(),
+)
+@settings(max_examples=100, deadline=None)
+def test_exact_parser_and_hiredis_agree(parts, data):
+    """The exact (processMultibulkBuffer) parser and the hiredis path split any stream of
+    requests, empty multibulks and inline commands the same way."""
+    blob = b"".join(parts)
+    exact = querybuf.parse_all(blob)
+    p = RequestParser()
+    got: list = []
+    pos = 0
+    while pos < len(blob):
+        step = data.draw(st.integers(1, max(1, len(blob) - pos)))
+        got += p.feed(blob[pos : pos + step])
+        pos += step
+    assert got == exact
+
+
+def test_huge_multibulk_count_is_not_allocated_up_front():
+    p = RequestParser()
+    assert p.feed(b"*1\r\n$4\r\nPING\r\n*2000000000\r\n$4\r\nECHO\r\n") == [[b"PING"]]
+    with pytest.raises(ProtocolError, match="invalid multibulk length"):
+        RequestParser().feed(b"*3000000000\r\n")
+    with pytest.raises(ProtocolError, match="invalid bulk length"):
+        RequestParser(max_bulk=1 << 20).feed(b"*1\r\n$1048577\r\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from polystack.redis.errors import WRONGTYPE
-from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_NEW, notify
+from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_NEW, key_miss, notify
 from polystack.redis.objects import new_stamp, touch
 
 
@@ -19,13 +19,16 @@ def lookup_write(client: Any, key: bytes) -> Any:
     return v
 
 
-def lookup_read(client: Any, key: bytes, notouch: bool = False) -> Any:
+def lookup_read(client: Any, key: bytes, notouch: bool = False, nonotify: bool = False) -> Any:
     """lookupKeyRead: the live value (expiring the key first), counted as a keyspace hit or
-    miss for INFO, and marked as accessed unless ``notouch`` (LOOKUP_NOTOUCH)."""
+    miss for INFO (a miss also sends the ``keymiss`` event unless ``nonotify``), and marked
+    as accessed unless ``notouch`` (LOOKUP_NOTOUCH)."""
     db = client.db
     v = db.get(key, client.now_ms()) if db.expires else db.data.get(key)
     if v is None:
         client.ks.keyspace_misses += 1
+        if not nonotify and client.ks.notify_classes:
+            key_miss(client, key)
     else:
         client.ks.keyspace_hits += 1
         if not notouch:

@@ -1,5 +1,11 @@
 """One Redis client connection (sans-I/O): parse requests, check them against the
-command table, run them, encode the replies, and hand writes to the log."""
+command table, run them, encode the replies, and hand writes to the log.
+
+``_run`` is the fast path for a client with nothing special about it.  Any state bit in
+``Client.slow`` (not authenticated, inside MULTI, subscribed, restricted by ACL, a
+server-wide condition such as maxmemory or MONITOR ...) sends its commands through
+``_execute_slow``, which checks them in the order server.c's processCommand does.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,24 @@ import logging
 import marshal
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import blocked, wire
+from polystack.redis import blocked_keys, wire
+from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
-from polystack.redis.flags import SLOW_AUTH, SLOW_CLOSING, SLOW_MISCONF, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import (
+    SLOW_ACL,
+    SLOW_AUTH,
+    SLOW_BLOCKED,
+    SLOW_CLOSING,
+    SLOW_MISCONF,
+    SLOW_MULTI,
+    SLOW_PUBSUB,
+    SLOW_SERVER,
+    SLOW_TRACKING,
+)
+from polystack.redis.notify import NOTIFY_NEW
+from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -24,12 +43,27 @@ _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 
+# What a RESP2 subscriber may still run (server.c's processCommand).
+_PUBSUB_CONTEXT = frozenset(
+    (b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe")
+    + (b"punsubscribe", b"quit", b"reset")
+)
+# What runs at once inside MULTI instead of being queued.
+_NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+_QUEUED = b"+QUEUED\r\n"
+# An HTTP request's request line or Host header read as a command (processCommand).
+_CROSS_PROTOCOL = frozenset((b"post", b"host:"))
+
 __all__ = [
+    "SLOW_ACL",
     "SLOW_AUTH",
+    "SLOW_BLOCKED",
     "SLOW_CLOSING",
     "SLOW_MISCONF",
     "SLOW_MULTI",
     "SLOW_PUBSUB",
+    "SLOW_SERVER",
+    "SLOW_TRACKING",
     "Client",
     "encode_log_batch",
 ]
@@ -50,25 +84,43 @@ class Client:
         self.lib_ver: bytes = b""
         self.user = "default"
         self.authenticated = not server.config.requirepass
-        self.slow = 0 if self.authenticated else SLOW_AUTH
+        self.slow = (0 if self.authenticated else SLOW_AUTH) | server.slow_all
         self.created = server.clock.time()
         self.last_interaction = self.created
-        self.last_cmd = "NULL"
+        self.last_cmd: Any = "NULL"
         self.no_evict = False
-        # Blocking commands: the Block this client waits on (and the db it waits in), its
-        # timeout timer; deny_blocking makes them answer at once (MULTI/EXEC, scripts).
-        self.blocked: Block | None = None
+        self.propagate: list[list[bytes]] | None = None
+        # What the client waits for: WAIT/a FAILOVER pause (blocked.py), or a blocking
+        # command's Block (BLPOP, XREAD BLOCK ...: blocked_keys.py, with the db it waits in and
+        # its timeout timer).
+        self.blocked: Any = None
         self.blocked_db: Database | None = None
         self.block_timer: Any = None
-        self.deny_blocking = False
-        self.propagate: list[list[bytes]] | None = None
-        self.multi: list[list[bytes]] | None = None
+        self.woff = 0  # the replication offset after this client's last write (WAIT)
+        self.repl: Any = None  # a replica's record on its master (replication/state.py)
+        self.is_master = False  # the client applying our master's stream (a replica's)
+        self._requeue: list[list[bytes]] = []  # a paused write, run again when unpaused
+        # MULTI/EXEC and WATCH (multi.c)
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        self.multi_error = False  # CLIENT_DIRTY_EXEC: a command failed to queue
+        self.dirty_cas = False  # CLIENT_DIRTY_CAS: a watched key changed
+        self.watched_keys: list[Any] = []
+        self.in_exec = False
+        self.deny_blocking = False  # CLIENT_DENY_BLOCKING (inside EXEC and scripts)
+        # Pub/Sub (pubsub.c)
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
         self._out: list[bytes] = []
+        self._in_batch = False
         self._log: list[tuple[int, list[bytes]]] = []
         # Requests parsed but not run because the connection's output is full (flow control).
         self._pending: list[list[bytes]] | None = None
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
-        self._parser = wire.RequestParser(server.config.client_query_buffer_limit)
+        self._abort = False  # close without sending the replies (a cross-protocol request)
+        self._parser = wire.RequestParser(
+            server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
+        )
         self._clock_time = server.clock.time
         self.ks = server.keyspace
         # This server's own command table (its call counters are per server).
@@ -78,7 +130,31 @@ class Client:
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
+        if self.authenticated:
+            self._feed(data)
+            return
+        # Before AUTH the parser applies Redis's unauthenticated limits and hands over one
+        # request at a time: what follows an AUTH is read as the authenticated client's.
+        parser = self._parser
+        parser.unauthenticated = True
+        left = -1
+        while (
+            parser.buffered != left
+            and not self.slow & SLOW_CLOSING
+            and self.blocked is None
+            and self._pending is None
+            and not self.peer.closed
+        ):
+            left = parser.buffered + len(data)
+            self._feed(data)
+            data = b""
+            parser.unauthenticated = not self.authenticated
+            if not parser.buffered:
+                break
+
+    def _feed(self, data: bytes) -> None:
         self.last_interaction = self._clock_time()
+        self.server.current_client = self
         try:
             requests = self._parser.feed(data)
             error = None
@@ -88,32 +164,83 @@ class Client:
         if self._pending is not None:
             requests = self._pending + requests
             self._pending = None
-        if self.blocked is not None:  # input waits until the client is served or times out
-            if requests:
-                self._pending = requests
+        if self.blocked is not None:  # a blocked client's input waits for unblock()
+            self._pending = requests
             requests = []
-        if requests:
-            try:
-                self._run(requests)
-            except wire.ProtocolError as e:
-                error = e
-            except (TypeError, AttributeError):
-                # A read command tripped over an item that is not a bulk string (see _run).
-                error = next(filter(None, map(wire.non_bulk_error, requests)), None)
-                if error is None:
-                    raise
-        if error is not None:
-            self._out.append(error.reply())
-            self.slow |= SLOW_CLOSING
+        self._in_batch = True
+        try:
+            if requests:
+                try:
+                    self._run(requests)
+                except wire.ProtocolError as e:
+                    error = e
+                except (TypeError, AttributeError):
+                    # A read command tripped over an item that is not a bulk string (see _run).
+                    error = next(filter(None, map(wire.non_bulk_error, requests)), None)
+                    if error is None:
+                        raise
+            if error is not None:
+                self._out.append(error.reply())
+                self.slow |= SLOW_CLOSING
+        finally:
+            self._in_batch = False
         self._finish_batch()
+        self.server.current_client = None
         if self.slow & SLOW_CLOSING:
-            self.peer.close()
+            if self._abort:
+                self.peer.abort()
+            else:
+                self.peer.close()
 
     def connection_lost(self) -> None:
-        if self.blocked is not None:
-            blocked.unblock(self)
-        self.server.clients.pop(self.id, None)
-        self.server.client_gone(self)
+        if type(self.blocked) is Block:
+            blocked_keys.unblock(self)
+        server = self.server
+        if server.current_client is self:
+            server.current_client = None
+        server.clients.pop(self.id, None)
+        self.unwatch_all()
+        if self.channels or self.patterns or self.shard_channels:
+            server.pubsub.forget(self)
+        server.client_gone(self)
+
+    # -- blocking (blocked.py) ----------------------------------------------------
+    def flush_writes(self) -> None:
+        """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
+        if self._log:
+            self.server.log_commands(self._log)
+            self._log = []
+        self.woff = self.server.repl_offset()
+
+    def block(self, what: Any) -> Any:
+        """Block on ``what`` (the handler returns the result: BLOCKED)."""
+        self.blocked = what
+        return BLOCKED
+
+    def pause(self, argv: list[bytes]) -> bool:
+        """A write while FAILOVER pauses writes: it waits (with the input after it) and runs
+        when the pause ends.  The master's and replicas' links are never paused."""
+        if self.is_master or self.repl is not None:
+            return False
+        self._requeue = [argv]
+        self.blocked = "pause"
+        self.server.paused_clients.add(self)
+        return True
+
+    def unpause(self) -> None:
+        if self.blocked == "pause":
+            self.blocked = None
+            if self._pending is not None and not self.peer.closed:
+                self.feed(b"")
+
+    def unblock(self, reply: bytes) -> None:
+        """Answer the blocked command and run the input held meanwhile."""
+        if self.blocked is None:
+            return
+        self.blocked = None
+        self.peer.write(reply)
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def resume_writing(self) -> None:
         """The output drained: run the requests held back while it was full."""
@@ -144,10 +271,19 @@ class Client:
             out.clear()
 
     def push(self, value: Any) -> None:
-        """Send an out-of-band reply (pub/sub message, CLIENT KILL notice) outside a batch."""
+        """Send an out-of-band reply (CLIENT KILL notice, invalidation ...)."""
         out: list[bytes] = []
         _encode(value, self.resp3, out)
-        self.peer.write(b"".join(out))
+        self.push_raw(b"".join(out), None)
+
+    def push_raw(self, resp2: bytes, resp3: bytes | None) -> None:
+        """Queue a pre-encoded push (``resp3`` for a RESP3 client when given): after the
+        replies already produced, in this batch if the client is running one."""
+        data = resp3 if (self.resp3 and resp3 is not None) else resp2
+        if self._in_batch:
+            self._out.append(data)
+        else:
+            self.peer.write(data)
 
     # -- executing -----------------------------------------------------------
     def _run(self, requests: list[list[bytes]]) -> None:
@@ -162,31 +298,41 @@ class Client:
         it = iter(requests)
         for argv in it:
             if self.slow:
-                blk = self._execute_slow(argv, commands_get(argv[0].lower()))
-                if blk is not None:
-                    self._block(blk, it)
+                self._execute_slow(argv, commands_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
-                blk = self._execute_slow(argv, commands_get(argv[0].lower()))
-                if blk is not None:
-                    self._block(blk, it)
+                self._execute_slow(argv, commands_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             n = len(argv)
             arity = cmd.arity
             if (arity > 0 and arity != n) or n < -arity:
-                out.append(
-                    b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.name.encode()
-                )
-                cmd.rejected_calls += 1
+                self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
             if cmd.write:
                 for a in argv:
                     if type(a) is not bytes:
                         raise wire.non_bulk_error(argv)  # type: ignore[misc]
+                if self.server.writes_paused and self.pause(argv):  # FAILOVER
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
+                denied = self.server.write_denied  # -READONLY replica, -NOREPLICAS
+                if denied is not None:
+                    out.append(denied)
+                    cmd.rejected_calls += 1
+                    self._count_error(denied[1 : denied.index(b" ")].decode())
+                    continue
             dirty = ks.dirty
+            mark = len(self._log)
             self.last_cmd = cmd
             try:
                 reply = cmd.handler(self, argv)
@@ -197,15 +343,18 @@ class Client:
             else:
                 if reply is _OK:
                     out.append(b"+OK\r\n")
+                elif reply is BLOCKED:
+                    self._pending = list(it)
+                elif type(reply) is Block:
+                    blocked_keys.block(self, reply)
+                    self._pending = list(it)
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
                 elif type(reply) is int:
                     out.append(b":%d\r\n" % reply)
+                elif reply is None:
+                    out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
                 else:
-                    if type(reply) is Block:
-                        cmd.calls += 1
-                        self._block(reply, it)
-                        return
                     start = len(out)
                     _encode(reply, self.resp3, out)
                     # Stop before building more once the output is full (flow control).
@@ -218,6 +367,8 @@ class Client:
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+                if len(self._log) - mark > 1:
+                    self._wrap_multi(mark)
                 if ks.ready_keys:
                     self._serve_blocked()
 
@@ -230,14 +381,33 @@ class Client:
                 self._log.append((self.db_id, p))
             self.propagate = None
 
+    def _wrap_multi(self, mark: int) -> None:
+        """propagatePendingCommands: what one command propagated (EXEC's queue, a script's
+        effects, an expired key's DEL before a write) reaches the log and the replicas as one
+        MULTI ... EXEC."""
+        entries = self._log
+        entries.insert(mark, (entries[mark][0], [b"MULTI"]))
+        entries.append((entries[-1][0], [b"EXEC"]))
+
+    def log_write(self, db_id: int, argv: list[bytes]) -> None:
+        """Log a write made on this client's behalf (a script's commands), in its batch."""
+        self._log.append((db_id, argv))
+
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call(self, cmd: Command, argv: list[bytes]) -> Block | None:
+    def _call(self, cmd: Command, argv: list[bytes]) -> None:
+        """call(): run ``cmd`` and queue its reply."""
         ks = self.ks
         dirty = ks.dirty
+        mark = len(self._log)
         self.last_cmd = cmd
+        if ks.notify_classes & NOTIFY_NEW and cmd.write:
+            data = self.db.data
+            ks.new_candidates = [
+                (self.db, argv[i]) for i in cmd.key_indexes(argv) if argv[i] not in data
+            ]
         try:
             reply = cmd.handler(self, argv)
         except RedisError as e:
@@ -246,34 +416,35 @@ class Client:
             self._count_error(e.code)
         else:
             if type(reply) is Block:
-                cmd.calls += 1
-                return reply
-            _encode(reply, self.resp3, self._out)
+                blocked_keys.block(self, reply)
+            elif reply is not BLOCKED:
+                _encode(reply, self.resp3, self._out)
+        finally:
+            if ks.new_candidates:
+                ks.new_candidates = []
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
-            if ks.ready_keys:
+            if len(self._log) - mark > 1 and not self.in_exec:
+                self._wrap_multi(mark)
+            # After a top-level command (a whole EXEC or script too): serve the clients
+            # blocked on keys it made ready.
+            if ks.ready_keys and not self.in_exec:
                 self._serve_blocked()
-        return None
+        else:
+            self.propagate = None
 
-    # -- blocking commands ---------------------------------------------------------------------
-    def _block(self, blk: Block, rest: Any) -> None:
-        """Park this client; the requests after the blocking one wait for it."""
-        remaining = list(rest)
-        if remaining:
-            self._pending = remaining + (self._pending or [])
-        blocked.block(self, blk)
-
+    # -- blocking on keys (blocked_keys.py) ------------------------------------------------------
     def _serve_blocked(self) -> None:
         """Keys became ready: write what this client's batch logged so far first (the
-        served clients' pops follow it in the log), then serve the waiting clients."""
+        served clients' writes follow it in the log), then serve the waiting clients."""
         if self._log:
             self.server.log_commands(self._log)
             self._log = []
-        blocked.handle_ready_keys(self.ks)
+        blocked_keys.handle_ready_keys(self.ks)
 
     def deliver(self, reply: Any) -> None:
-        """The reply of the command this client was blocked in (served, timed out or
+        """The reply of the blocking command this client waited in (served, timed out or
         unblocked), with its write logged; its queued input runs on the next loop turn."""
         if isinstance(reply, RedisError):
             self._out.append(reply.encode())
@@ -290,15 +461,33 @@ class Client:
             self.server.clock.call_later(0, self._resume)
 
     def unblock_by_client(self, error: bool) -> bool:
-        """CLIENT UNBLOCK of this client (a timeout's reply, or -UNBLOCKED)."""
-        return blocked.kill(self, error)
+        """CLIENT UNBLOCK of a client blocked on keys (a timeout's reply, or -UNBLOCKED)."""
+        if type(self.blocked) is not Block:
+            return False
+        return blocked_keys.kill(self, error)
 
     def _resume(self) -> None:
         if self.blocked is None and self._pending is not None and not self.peer.closed:
             self.feed(b"")
 
-    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Block | None:
-        out = self._out
+    def _reject(self, cmd: Command | None, error: bytes, code: str) -> None:
+        """rejectCommand: an error reply before the command ran (which also dooms a MULTI;
+        a refused EXEC discards the transaction with -EXECABORT and the reason)."""
+        if self.multi is not None:
+            self.multi_error = True
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if cmd is not None and cmd.name == "exec" and cmd.parent is None:
+            self.discard_transaction()
+            # rejectCommandFormat's texts carry no ERR code; shared errors keep theirs
+            reason = error[5:] if error.startswith(b"-ERR ") else error[1:]
+            error = b"-EXECABORT Transaction discarded because of: " + reason
+            code = "EXECABORT"
+        self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+        self._count_error(code)
+
+    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
+        """processCommand: every check Redis makes before running a command, in its order."""
         if self.slow & SLOW_CLOSING:
             return
         bad = wire.non_bulk_error(argv)
@@ -306,51 +495,155 @@ class Client:
             raise bad
         if cmd is None:
             name = argv[0]
+            if name.lower() in _CROSS_PROTOCOL:
+                self._security_warning()
+                return
             args = b""
             for a in argv[1:]:
                 if len(args) >= 128:
                     break
                 args += b"'%b' " % a[: 128 - len(args)]
-            err = b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args)
-            out.append(err.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
             self.server.unknown_commands += 1
-            self._count_error("ERR")
+            self._reject(
+                None, b"-ERR unknown command '%b', with args beginning with: %b" % (name[:128], args),
+                "ERR",
+            )  # fmt: skip
             return
         if cmd.subcommands and len(argv) >= 2:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
-                msg = b"-ERR unknown subcommand '%b'. Try %b HELP." % (
-                    argv[1][:128],
-                    cmd.name.upper().encode(),
+                self._reject(
+                    None,
+                    b"-ERR unknown subcommand '%b'. Try %b HELP."
+                    % (argv[1][:128], cmd.name.upper().encode()),
+                    "ERR",
                 )
-                out.append(msg.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
                 return
             cmd = sub
         n = len(argv)
         if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
-            out.append(
-                b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.full_name.encode()
+            self._reject(
+                cmd,
+                b"-ERR wrong number of arguments for '%s' command" % cmd.full_name.encode(),
+                "ERR",
             )
-            cmd.rejected_calls += 1
-            self._count_error("ERR")
             return
-        if self.slow & SLOW_AUTH and not cmd.noauth:
-            out.append(b"-NOAUTH Authentication required.\r\n")
-            cmd.rejected_calls += 1
-            self._count_error("NOAUTH")
+        if cmd.name == "debug" and not allow_protected_action(
+            self.server.config.enable_debug_command, self.peer
+        ):
+            self._reject(cmd, DEBUG_NOT_ALLOWED, "ERR")
             return
-        if self.slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
-            error = self.server.aof_write_error
+        slow = self.slow
+        if slow & SLOW_AUTH and not cmd.noauth:
+            self._reject(cmd, b"-NOAUTH Authentication required.", "NOAUTH")
+            return
+        if self.multi is not None and "no_multi" in cmd.flags:
+            self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
+            return
+        if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
+            error = self.server.misconf_reply()
             if error:
-                out.append(b"-MISCONF Errors writing to the AOF file: %s\r\n" % error.encode())
+                self._reject(cmd, error, "MISCONF")
                 self._misconf_replies += 1
-                cmd.rejected_calls += 1
-                self._count_error("MISCONF")
                 return
-        return self._call(cmd, argv)
+        if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
+            return
+        if cmd.write and self.server.write_denied is not None:  # -NOREPLICAS, -READONLY
+            denied = self.server.write_denied.rstrip(b"\r\n")
+            self._reject(cmd, denied, denied[1 : denied.index(b" ")].decode())
+            return
+        if self.server.master_down and "stale" not in cmd.flags and not self.is_master:
+            self._reject(
+                cmd,
+                b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+                b"'no'.",
+                "MASTERDOWN",
+            )
+            return
+        if slow & SLOW_PUBSUB and not self.resp3:
+            top = (cmd.parent or cmd).name.encode()
+            if top not in _PUBSUB_CONTEXT:
+                self._reject(
+                    cmd,
+                    b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
+                    b"/ QUIT / RESET are allowed in this context" % cmd.full_name.encode(),
+                    "ERR",
+                )
+                return
+        if self.multi is not None and (cmd.parent or cmd).name.encode() not in _NOT_QUEUED:
+            if not (self.multi_error or self.dirty_cas):
+                self.multi.append((cmd, argv))
+            self._out.append(_QUEUED)
+            return
+        self._call(cmd, argv)
 
+    def _security_warning(self) -> None:
+        """securityWarningCommand: ``POST`` and ``Host:`` are an HTTP request sent to the
+        Redis port (a web page can make a browser send one to 127.0.0.1).  The connection is
+        dropped without a reply and without reading further; logged at most once a minute."""
+        server = self.server
+        now = self._clock_time()
+        if abs(now - server.security_warning_at) > 60:
+            server.security_warning_at = now
+            log.warning(
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
+                "Host: commands to Redis. This is likely due to an attacker attempting to use "
+                "Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
+            )
+        self._out.clear()
+        self.slow |= SLOW_CLOSING
+        self._abort = True
+
+    # -- MULTI / EXEC -----------------------------------------------------------
+    def exec_transaction(self) -> wire.Raw:
+        """Run the queued commands (EXEC has checked they may run); the array of replies."""
+        queued = self.multi or []
+        self.server.watches.unwatch_all(self)
+        saved_out = self._out
+        self._out = replies = []
+        old_deny = self.deny_blocking
+        self.deny_blocking = True
+        self.in_exec = True
+        dirty = self.ks.dirty
+        try:
+            for cmd, argv in queued:
+                self._call(cmd, argv)
+        finally:
+            self._out = saved_out
+            self.deny_blocking = old_deny
+            self.in_exec = False
+            self.discard_transaction()
+        if self.ks.dirty != dirty:
+            self.propagate = []  # the commands were logged one by one; EXEC itself is not
+        return wire.Raw(b"*%d\r\n" % len(queued) + b"".join(replies))
+
+    def discard_transaction(self) -> None:
+        """discardTransaction: leave MULTI and forget the watches."""
+        self.multi = None
+        self.multi_error = False
+        self.dirty_cas = False
+        self.slow &= ~SLOW_MULTI
+        self.unwatch_all()
+
+    def discard_multi(self) -> None:
+        if self.multi is not None:
+            self.discard_transaction()
+
+    def unwatch_all(self) -> None:
+        if self.watched_keys:
+            self.server.watches.unwatch_all(self)
+
+    def unsubscribe_all(self) -> None:
+        if self.channels or self.patterns or self.shard_channels:
+            self.server.pubsub.forget(self)
+        self.slow &= ~SLOW_PUBSUB
+
+    # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
-        """Run a command read back from the log (no reply); False when it is unknown."""
+        """Run a command read back from the log (no reply); False when it is unknown.  The
+        MULTI/EXEC around a transaction's effects are markers for the replicas: skipped."""
+        if argv[0] in (b"MULTI", b"EXEC"):
+            return True
         cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])

@@ -36,18 +36,59 @@ class RedisConfig:
     rdbchecksum: bool = True
     save: str = ""
     stop_writes_on_bgsave_error: bool = True
+    # Replication (replicaof "host port" makes this server a replica at start)
+    replicaof: str = ""
+    masterauth: str = ""
+    masteruser: str = ""
+    replica_read_only: bool = True
+    replica_serve_stale_data: bool = True
+    replica_priority: int = 100
+    replica_announce_ip: str = ""
+    replica_announce_port: int = 0
+    replica_announced: bool = True
+    repl_backlog_size: int = 1024 * 1024
+    repl_backlog_ttl: int = 3600
+    repl_timeout: int = 60
+    repl_ping_replica_period: int = 10
+    repl_diskless_sync: bool = True
+    repl_diskless_sync_delay: int = 5
+    repl_diskless_sync_max_replicas: int = 0
+    repl_diskless_load: str = "disabled"
+    min_replicas_to_write: int = 0
+    min_replicas_max_lag: int = 10
     # A redis.conf to read (``polystack serve --redis-config``); CONFIG REWRITE rewrites it.
     redis_config: str | None = None
+    # Security (README "Security"): DEBUG and the protected configs (dir, dbfilename) are
+    # refused unless "yes" (or "local": from 127.0.0.1/::1), as in Redis 7; protected mode
+    # answers clients from other addresses with -DENIED while no password is set; SHUTDOWN
+    # stops the Redis service alone ("redis") or the whole process ("process").
+    enable_debug_command: str = "no"
+    enable_protected_configs: str = "no"
+    protected_mode: bool = True
+    shutdown_scope: str = "redis"
 
     def validate(self) -> None:
         check_choice("redis.appendfsync", self.appendfsync, ("always", "everysec", "no"))
         check_range("redis.databases", self.databases, 1, 1 << 20)
         check_range("redis.maxclients", self.maxclients, 1, 1 << 20)
         check_range("redis.hz", self.hz, 1, 500)
+        for key in ("enable_debug_command", "enable_protected_configs"):
+            check_choice(f"redis.{key}", getattr(self, key), ("no", "yes", "local"))
+        check_choice("redis.shutdown_scope", self.shutdown_scope, ("redis", "process"))
         try:
             parse_save_points(self.save)
         except ValueError:
             raise ValueError(f"redis.save: invalid save points {self.save!r}") from None
+        check_range("redis.repl_backlog_size", self.repl_backlog_size, 1, 1 << 40)
+        check_range("redis.repl_timeout", self.repl_timeout, 1, 1 << 31)
+        check_range("redis.repl_ping_replica_period", self.repl_ping_replica_period, 1, 1 << 31)
+        check_choice(
+            "redis.repl_diskless_load",
+            self.repl_diskless_load,
+            ("disabled", "on-empty-db", "swapdb"),
+        )
+        if self.replicaof and len(self.replicaof.split()) != 2:
+            raise ValueError("redis.replicaof: must be 'host port'")
         if "/" in self.dbfilename or not self.dbfilename:
             raise ValueError("redis.dbfilename: dbfilename can't be a path, just a filename")
         try:

@@ -43,15 +43,9 @@ class Database:
     """One numbered database (SELECT n)."""
 
     __slots__ = (
-        "id",
-        "data",
-        "expires",
-        "heap",
-        "lru",
-        "expired_keys",
-        "blocking_keys",
-        "ready_sink",
-    )
+        "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica",
+        "on_expired", "ready_sink",
+    )  # fmt: skip
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -62,6 +56,13 @@ class Database:
         self.expired_keys = 0
         # key -> clients blocked on it, in arrival order (db->blocking_keys)
         self.blocking_keys: dict[bytes, list[Any]] = {}
+        # On a replica (1), a key past its deadline reads as missing but stays until the
+        # master's DEL arrives; the master's own commands (2) still see it (expireIfNeeded).
+        self.replica = 0
+        # Called as on_expired(db, key) after a key is deleted because its deadline passed
+        # (keyspace notifications, WATCH, memory accounting: see notify.key_expired; a
+        # master propagates the deletion to its replicas as a DEL).
+        self.on_expired: Any = None
         # signalKeyAsReady (the keyspace's): a stream that clients wait on in XREADGROUP is
         # deleted or replaced, so they must be woken (with an error, or served by the new one)
         self.ready_sink: Callable[[Database, bytes], None] | None = None
@@ -89,8 +90,12 @@ class Database:
         if self.expires:
             when = self.expires.get(key)
             if when is not None and when <= now_ms:
+                if self.replica:
+                    return self.data.get(key) if self.replica == 2 else None
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 return None
         return self.data.get(key)
 
@@ -158,6 +163,8 @@ class Database:
             if expires.get(key) == when:
                 self.delete(key)
                 self.expired_keys += 1
+                if self.on_expired is not None:
+                    self.on_expired(self, key)
                 removed += 1
                 if removed % 64 == 0 and monotonic() > stop:
                     break
@@ -185,15 +192,27 @@ class Keyspace:
         # session serves those clients after the command that made them ready (or after the
         # whole MULTI/EXEC or script).
         self.ready_keys: list[tuple[Database, bytes]] = []
-        # Hooks the pub/sub, WATCH and tracking features install; the data-structure commands
-        # call them through polystack.redis.notify.
-        self.notify_classes = 0  # notify-keyspace-events classes that are on
+        # What the keyspace tells the rest of the server (see polystack.redis.notify): the
+        # notify-keyspace-events classes that are on and where events go (pub/sub), and who
+        # listens to key changes (WATCH, client tracking, memory accounting), flushes and
+        # SWAPDB.  Empty tuples when no one listens, so a write pays an empty loop.
+        self.notify_classes = 0
         self.event_sink: Any = None  # fn(class, event: bytes, key, db_id)
-        self.modified_sink: Any = None  # fn(db, key): signalModifiedKey (WATCH, tracking)
+        self.key_listeners: tuple = ()  # fn(client or None, db, key): signalModifiedKey
+        self.flush_listeners: tuple = ()  # fn(db_id or -1): before FLUSHDB/FLUSHALL
+        self.swap_listeners: tuple = ()  # fn(a, b): before SWAPDB a b
+        # While class n (new key) notifications are on: the keys the running command names
+        # that did not exist yet (see notify._announce_new_keys).
+        self.new_candidates: list[tuple[Database, bytes]] = []
 
     @property
     def expired_keys(self) -> int:
         return sum(db.expired_keys for db in self.dbs)
+
+    def set_expired_listener(self, fn: Any) -> None:
+        """``fn(db, key)`` after any database deletes a key whose deadline passed."""
+        for db in self.dbs:
+            db.on_expired = fn
 
     def flushall(self) -> int:
         return sum(db.clear() for db in self.dbs)

@@ -132,8 +132,12 @@ def command(
     deprecated: tuple[str, str] | None = None,
     specs: tuple[tuple, ...] | None = None,
     doc_flags: tuple[str, ...] = (),
+    categories: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``).
+
+    ``categories`` gives the ACL categories exactly (``("@pubsub", "@slow")``) instead of
+    deriving them from the flags and group.
 
     ``arguments`` may be given in :mod:`polystack.redis.argspec` notation; ``deprecated``
     is (deprecated_since, replaced_by); ``specs`` the key specifications (see keyspecs.py)."""
@@ -154,7 +158,7 @@ def command(
             since=since,
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
             complexity=complexity,
-            acl_categories=_categories(fl, group, acl),
+            acl_categories=categories if categories is not None else _categories(fl, group, acl),
             tips=tips,
             arguments=arguments,
             history=history,

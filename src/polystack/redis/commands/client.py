@@ -33,6 +33,10 @@ def valid_attribute(value: bytes) -> bool:
 
 
 def client_type(client: Any) -> str:
+    if client.repl is not None:
+        return "replica"
+    if client.is_master:
+        return "master"
     return "pubsub" if client.slow & SLOW_PUBSUB else "normal"
 
 
@@ -65,7 +69,7 @@ def _fd(client: Any) -> int:
 
 
 def _flags(client: Any) -> str:
-    flags = ""
+    flags = "S" if client.repl is not None else "M" if client.is_master else ""
     if client.multi is not None:
         flags += "x"
     if getattr(client, "blocked", None) is not None:
@@ -96,7 +100,8 @@ def describe(client: Any, now: float) -> str:
         f"id={client.id} addr={addr(client)} laddr={laddr(client)} fd={_fd(client)} "
         f"name={name} age={int(now - client.created)} idle={int(now - client.last_interaction)} "
         f"flags={_flags(client)} db={client.db_id} sub={_subscriptions(client, 'channels')} "
-        f"psub={_subscriptions(client, 'patterns')} ssub=0 multi={multi} qbuf=0 qbuf-free=0 "
+        f"psub={_subscriptions(client, 'patterns')} ssub={_subscriptions(client, 'shard_channels')} "
+        f"multi={multi} qbuf=0 qbuf-free=0 "
         f"argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
         f"omem={getattr(client.peer, 'pending_output', 0)} tot-mem=0 events=r "
         f"cmd={last} user={client.user} redir=-1 resp={resp} "

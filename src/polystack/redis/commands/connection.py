@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from polystack.redis.args import parse_int, parse_int32
@@ -90,7 +91,8 @@ def _check_password(client: Any, user: bytes, password: bytes) -> bool:
     required = client.server.config.requirepass
     if not required:
         return True
-    return password == required.encode()
+    # in constant time, as Redis compares SHA-256 digests with time_independent_strcmp
+    return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
 
 
 @command(

@@ -10,6 +10,7 @@ from polystack.redis.args import LLONG_MAX, LLONG_MIN, parse_int
 from polystack.redis.commands import command
 from polystack.redis.errors import err
 from polystack.redis.lookup import lookup_read, lookup_write
+from polystack.redis.notify import NOTIFY_GENERIC, key_changed
 
 _GENERIC = "generic"
 
@@ -56,9 +57,11 @@ def _expire_generic(client: Any, argv: list[bytes], basetime: int, seconds: bool
     if when <= client.now_ms() and not client.server.loading:
         db.delete(key)
         client.propagate = [[b"DEL", key]]
+        key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return 1
     db.set_expire(key, when)
     client.propagate = [[b"PEXPIREAT", key, b"%d" % when]]
+    key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
     return 1
 
 
@@ -213,5 +216,6 @@ def persist(client: Any, argv: list[bytes]) -> Any:
         return 0
     if client.db.persist(argv[1]):
         client.ks.dirty += 1
+        key_changed(client, client.db, argv[1], NOTIFY_GENERIC, b"persist")
         return 1
     return 0

@@ -33,7 +33,8 @@ def _check(value: Any) -> bytes:
 
 
 def sparse_max_bytes(client: Any) -> int:
-    return getattr(client.server, "hll_sparse_max_bytes", 3000)
+    """hll-sparse-max-bytes (CONFIG's extra settings: no server attribute of its own)."""
+    return client.server.extra_config.get("hll-sparse-max-bytes", 3000)
 
 
 def store(client: Any, key: bytes, data: bytearray, new: bool) -> bytes:

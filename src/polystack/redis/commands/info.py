@@ -191,20 +191,22 @@ def _stats(s: Any, client: Any) -> list[str]:
     bytes_out = s.closed_bytes_out + sum(
         getattr(c.peer, "bytes_out", 0) for c in s.clients.values()
     )
-    channels = getattr(s, "pubsub_channels", None)
-    patterns = getattr(s, "pubsub_patterns", None)
+    channels = s.pubsub.channels
+    patterns = s.pubsub.patterns
     return [
         f"total_connections_received:{s.total_connections() - s.connections_at_reset}",
         f"total_commands_processed:{calls}",
         f"instantaneous_ops_per_sec:{s.instantaneous_ops()}",
         f"total_net_input_bytes:{bytes_in}",
         f"total_net_output_bytes:{bytes_out}",
+        f"rejected_connections:{s.rejected_connections()}",
         f"expired_keys:{ks.expired_keys}",
         "evicted_keys:0",
         f"keyspace_hits:{ks.keyspace_hits}",
         f"keyspace_misses:{ks.keyspace_misses}",
         f"pubsub_channels:{len(channels) if channels else 0}",
         f"pubsub_patterns:{len(patterns) if patterns else 0}",
+        f"pubsubshard_channels:{len(s.pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
         "unexpected_error_replies:0",
@@ -213,19 +215,31 @@ def _stats(s: Any, client: Any) -> list[str]:
 
 
 def _replication(s: Any, client: Any) -> list[str]:
-    return [
-        "role:master",
-        "connected_slaves:0",
-        "master_failover_state:no-failover",
-        f"master_replid:{getattr(s, 'replid', s.run_id)}",
-        "master_replid2:0000000000000000000000000000000000000000",
-        "master_repl_offset:0",
-        "second_repl_offset:-1",
-        "repl_backlog_active:0",
-        "repl_backlog_size:1048576",
-        "repl_backlog_first_byte_offset:0",
-        "repl_backlog_histlen:0",
+    st = s.repl
+    cfg = s.config
+    if s.is_replica():
+        lines = ["role:slave", *s.link.info_lines()]
+        lines += [
+            f"slave_priority:{cfg.replica_priority}",
+            f"slave_read_only:{int(cfg.replica_read_only)}",
+            f"replica_announced:{int(cfg.replica_announced)}",
+        ]
+    else:
+        lines = ["role:master"]
+    lines += s.master_side.info_lines()
+    backlog = st.backlog
+    lines += [
+        f"master_failover_state:{getattr(s, 'failover_state', 'no-failover')}",
+        f"master_replid:{st.replid}",
+        f"master_replid2:{st.replid2}",
+        f"master_repl_offset:{st.offset}",
+        f"second_repl_offset:{st.second_replid_offset}",
+        f"repl_backlog_active:{int(backlog is not None)}",
+        f"repl_backlog_size:{st.backlog_size}",
+        f"repl_backlog_first_byte_offset:{backlog.first_byte_offset if backlog else 0}",
+        f"repl_backlog_histlen:{backlog.histlen if backlog else 0}",
     ]
+    return lines
 
 
 def _cpu(s: Any, client: Any) -> list[str]:

@@ -21,6 +21,7 @@ from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.glob import compile_pattern
 from polystack.redis.lookup import lookup_read, lookup_write
+from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_NEW, key_changed, notify
 from polystack.redis.objects import (
     LFU_INIT_VAL,
     duplicate,
@@ -48,6 +49,7 @@ def _delete_keys(client: Any, keys: list[bytes]) -> int:
     now = client.now_ms()
     for key in keys:
         if db.get(key, now) is not None and db.delete(key):
+            key_changed(client, db, key, NOTIFY_GENERIC, b"del")
             n += 1
     client.ks.dirty += n
     return n
@@ -169,8 +171,11 @@ def _rename(client: Any, argv: list[bytes], nx: bool) -> Any:
             return 0
         db.delete(newkey)
     _move_entry(client, db, db, key, newkey, value)
+    notify(client, NOTIFY_NEW, b"new", newkey)  # dbAdd, even over a deleted target
     db.delete(key)
     client.ks.dirty += 1
+    key_changed(client, db, key, NOTIFY_GENERIC, b"rename_from")
+    key_changed(client, db, newkey, NOTIFY_GENERIC, b"rename_to")
     return 1 if nx else OK
 
 
@@ -223,8 +228,11 @@ def move(client: Any, argv: list[bytes]) -> Any:
     if dst.get(key, client.now_ms()) is not None:
         return 0
     _move_entry(client, src, dst, key, key, value)
+    notify(client, NOTIFY_NEW, b"new", key, db=dst)
     src.delete(key)
     client.ks.dirty += 1
+    key_changed(client, src, key, NOTIFY_GENERIC, b"move_from")
+    key_changed(client, dst, key, NOTIFY_GENERIC, b"move_to")
     return 1
 
 
@@ -279,7 +287,9 @@ def copy_(client: Any, argv: list[bytes]) -> Any:
     if when is not None:
         dst.set_expire(newkey, when)
     dst.lru[newkey] = new_stamp(client)
+    notify(client, NOTIFY_NEW, b"new", newkey, db=dst)  # dbAdd, even after REPLACE deleted it
     client.ks.dirty += 1
+    key_changed(client, dst, newkey, NOTIFY_GENERIC, b"copy_to")
     return 1
 
 
@@ -395,7 +405,7 @@ def scan(client: Any, argv: list[bytes]) -> Any:
         if match is not None and not match(key):
             continue
         if typename is not None:
-            value = lookup_read(client, key, notouch=True)
+            value = lookup_read(client, key, notouch=True, nonotify=True)
             name = b"none" if value is None else type_name(value).encode()
             if name != typename:
                 continue
@@ -456,7 +466,7 @@ _LFU_SELECTED = (
 
 
 def _object_value(client: Any, key: bytes) -> Any:
-    return lookup_read(client, key, notouch=True)
+    return lookup_read(client, key, notouch=True, nonotify=True)
 
 
 def idle_seconds(client: Any, key: bytes) -> int:
@@ -670,9 +680,11 @@ def restore(client: Any, argv: list[bytes]) -> Any:
         if deleted:
             client.propagate = [[b"DEL", key]]
             client.ks.dirty += 1
+            key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return OK
     db.set(key, value)
     _signal_ready(client, db, key)
+    notify(client, NOTIFY_NEW, b"new", key)  # dbAdd (REPLACE deleted the old key first)
     if ttl:
         db.set_expire(key, ttl)
     _set_lru_or_lfu(client, key, idle, freq)
@@ -685,6 +697,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
         propagate += [b"FREQ", b"%d" % freq]
     client.propagate = [propagate]
     client.ks.dirty += 1
+    key_changed(client, db, key, NOTIFY_GENERIC, b"restore")
     return OK
 
 

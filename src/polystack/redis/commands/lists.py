@@ -11,7 +11,7 @@ from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
-from polystack.redis.notify import NOTIFY_LIST, modified, notify
+from polystack.redis.notify import NOTIFY_LIST, key_changed, modified, notify
 from polystack.redis.objects import touch
 from polystack.redis.quicklist import Quicklist
 from polystack.redis.wire import NULL_ARRAY, OK, bulk_array
@@ -44,10 +44,8 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
     push = q.push_head if where == HEAD else q.push_tail
     for value in argv[2:]:
         push(value, threshold)
-    if ks.modified_sink is not None:
-        ks.modified_sink(db, key)
-    if ks.notify_classes & NOTIFY_LIST:
-        notify(client, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, db, key, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush")
     ks.dirty += len(argv) - 2
     return q.count
 
@@ -130,12 +128,12 @@ def rpushx(client: Any, argv: list[bytes]) -> Any:
 def elements_removed(client: Any, key: bytes, q: Quicklist, where: int, count: int) -> None:
     """listElementsRemoved: events, key deletion when empty, dirty."""
     ks = client.ks
-    if ks.notify_classes & NOTIFY_LIST:
+    if ks.notify_classes or ks.new_candidates:
         notify(client, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
     if not q.count:
         db_delete(client, key)
-    if ks.modified_sink is not None:
-        ks.modified_sink(client.db, key)
+    if ks.key_listeners:
+        modified(client, key)
     ks.dirty += count
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from polystack.redis.args import parse_int
 from polystack.redis.commands import command
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.notify import signal_flushed_db, signal_swapdb
 from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def _flush_mode(argv: list[bytes]) -> None:
 )
 def flushdb(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    signal_flushed_db(client.ks, client.db_id)
     client.db.clear()
     client.ks.dirty += 1
     return OK
@@ -71,6 +73,7 @@ def flushdb(client: Any, argv: list[bytes]) -> Any:
 )
 def flushall(client: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    signal_flushed_db(client.ks, -1)
     client.ks.flushall()
     client.ks.dirty += 1
     return OK
@@ -94,11 +97,8 @@ def swapdb(client: Any, argv: list[bytes]) -> Any:
     if not (0 <= a < n and 0 <= b < n):
         raise err("DB index is out of range")
     if a != b:
+        signal_swapdb(client.ks, a, b)  # before the swap: WATCH compares both databases
         client.ks.swap(a, b)
-        for hook in ("on_swapdb",):
-            fn = getattr(client.server, hook, None)
-            if fn is not None:
-                fn(a, b)
     client.ks.dirty += 1
     return OK
 
@@ -276,17 +276,3 @@ def shutdown(client: Any, argv: list[bytes]) -> Any:
     client.close_after_reply()
     stop()
     return Raw(b"")
-
-
-@command(
-    "role",
-    1,
-    "noscript loading stale fast",
-    group="server",
-    since="2.8.12",
-    summary="Return the role of the instance in the context of replication",
-    complexity="O(1)",
-    acl=("@admin", "@dangerous"),
-)
-def role(client: Any, argv: list[bytes]) -> Any:
-    return [b"master", 0, []]

@@ -14,6 +14,7 @@ from polystack.redis.args import parse_int
 from polystack.redis.blocking import NOT_READY, Block
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
+from polystack.redis.commands.scriptrun import ScriptClient
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, lookup_read, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_STREAM, modified, notify
@@ -699,7 +700,7 @@ def xread_generic(client: Any, argv: list[bytes], xreadgroup: bool) -> Any:
         more = argc - i - 1
         o = argv[i].lower()
         if o == b"block" and more:
-            if getattr(client, "in_script", False):
+            if isinstance(client, ScriptClient):
                 raise err(f"{name} command is not allowed with BLOCK option from scripts")
             i += 1
             timeout = parse_int(argv[i], "timeout is not an integer or out of range")

@@ -19,6 +19,14 @@ from polystack.redis.longdouble import (
     parse_long_double,
 )
 from polystack.redis.lookup import lookup_read, lookup_write
+from polystack.redis.notify import (
+    NOTIFY_GENERIC,
+    NOTIFY_NEW,
+    NOTIFY_STRING,
+    key_changed,
+    key_miss,
+    notify,
+)
 from polystack.redis.objects import (
     OBJ_SHARED_INTEGERS,
     encoding_of,
@@ -69,6 +77,8 @@ def get(client: Any, argv: list[bytes]) -> Any:
         v = db.get(argv[1], client.now_ms())
     if v is None:
         client.ks.keyspace_misses += 1
+        if client.ks.notify_classes:
+            key_miss(client, argv[1])
         return None
     client.ks.keyspace_hits += 1
     if type(v) is not bytes:
@@ -147,12 +157,18 @@ def set_(client: Any, argv: list[bytes]) -> Any:
     db = client.db
     key = argv[1]
     if len(argv) == 3:
+        if db.expires and key in db.expires:
+            db.get(key, client.now_ms())  # setKey's lookupKeyWrite: an expired key goes first
+            db.expires.pop(key, None)
         if db.blocking_keys:
             db.stream_replaced(key)
+        ks = client.ks
+        if ks.notify_classes & NOTIFY_NEW and key not in db.data:
+            notify(client, NOTIFY_NEW, b"new", key)
         db.data[key] = argv[2]
-        if db.expires:
-            db.expires.pop(key, None)
-        client.ks.dirty += 1
+        ks.dirty += 1
+        if ks.key_listeners or ks.notify_classes:
+            key_changed(client, db, key, NOTIFY_STRING, b"set")
         return OK
     flags, unit, expire = _parse_extended(argv, 3, _SET)
     return set_generic(client, key, argv[2], flags, unit, expire, "set", OK, None)
@@ -189,6 +205,9 @@ def set_generic(
     else:
         client.propagate = [[b"SET", key, value]]
     client.ks.dirty += 1
+    key_changed(client, db, key, NOTIFY_STRING, b"set")
+    if deadline is not None:
+        key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
     return old if get_old else ok_reply
 
 
@@ -256,13 +275,16 @@ def getex(client: Any, argv: list[bytes]) -> Any:
         db.delete(key)
         client.propagate = [[b"DEL", key]]
         client.ks.dirty += 1
+        key_changed(client, db, key, NOTIFY_GENERIC, b"del")
     elif deadline is not None:
         db.set_expire(key, deadline)
         client.propagate = [[b"PEXPIREAT", key, b"%d" % deadline]]
         client.ks.dirty += 1
+        key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
     elif b"persist" in flags and db.persist(key):
         client.propagate = [[b"PERSIST", key]]
         client.ks.dirty += 1
+        key_changed(client, db, key, NOTIFY_GENERIC, b"persist")
     return value
 
 
@@ -282,6 +304,7 @@ def getdel(client: Any, argv: list[bytes]) -> Any:
         client.db.delete(argv[1])
         client.propagate = [[b"DEL", argv[1]]]
         client.ks.dirty += 1
+        key_changed(client, client.db, argv[1], NOTIFY_GENERIC, b"del")
     return value
 
 
@@ -301,6 +324,7 @@ def getset(client: Any, argv: list[bytes]) -> Any:
     stamp_new(client, argv[1])
     client.propagate = [[b"SET", argv[1], argv[2]]]
     client.ks.dirty += 1
+    key_changed(client, client.db, argv[1], NOTIFY_STRING, b"set")
     return old
 
 
@@ -349,15 +373,20 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
     db = client.db
     data, expires, lru = db.data, db.expires, db.lru
     stamp = new_stamp(client)
+    ks = client.ks
+    signal = bool(ks.key_listeners or ks.notify_classes)
     for i in range(1, len(argv), 2):
         key = argv[i]
+        if expires and key in expires:
+            db.get(key, client.now_ms())  # an expired key is deleted (and notified) first
+            expires.pop(key, None)
         if db.blocking_keys:
             db.stream_replaced(key)
         data[key] = argv[i + 1]
-        if expires:
-            expires.pop(key, None)
         lru[key] = stamp
-    client.ks.dirty += (len(argv) - 1) // 2
+        if signal:
+            key_changed(client, db, key, NOTIFY_STRING, b"set")
+    ks.dirty += (len(argv) - 1) // 2
 
 
 @command(
@@ -412,6 +441,7 @@ def append(client: Any, argv: list[bytes]) -> Any:
         client.db.set(key, new, keep_ttl=True)
         note_encoding(client, new, "raw")
     client.ks.dirty += 1
+    key_changed(client, client.db, key, NOTIFY_STRING, b"append")
     return len(new)
 
 
@@ -515,6 +545,7 @@ def setrange(client: Any, argv: list[bytes]) -> Any:
         client.db.set(key, new, keep_ttl=True)
     note_encoding(client, new, "raw")
     client.ks.dirty += 1
+    key_changed(client, client.db, key, NOTIFY_STRING, b"setrange")
     return len(new)
 
 
@@ -554,6 +585,9 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
     else:
         db.lru[key] = now // 1000
     client.ks.dirty += 1
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes:
+        key_changed(client, db, key, NOTIFY_STRING, b"incrby")
     return value
 
 
@@ -640,6 +674,7 @@ def incrbyfloat(client: Any, argv: list[bytes]) -> Any:
     stamp_new(client, key)
     client.propagate = [[b"SET", key, new, b"KEEPTTL"]]
     client.ks.dirty += 1
+    key_changed(client, client.db, key, NOTIFY_STRING, b"incrbyfloat")
     return new
 
 

@@ -1,0 +1,321 @@
+"""EVAL scripting (eval.c): EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD, EXISTS,
+FLUSH, KILL, DEBUG, HELP.
+
+Scripts run in one Lua 5.1 state per server (lupa; see ``polystack.redis.lua``), cached by
+the SHA1 of their body.  A script's writes are logged command by command in the caller's
+batch (so replay applies the script's effects, atomically); the EVAL itself is not logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polystack.redis.args import parse_int
+from polystack.redis.commands import COMMANDS, command, container
+from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.keyspecs import key_specs
+from polystack.redis.commands.scriptrun import ScriptRun
+from polystack.redis.errors import RedisError, err
+from polystack.redis.lua.engine import sha1hex
+from polystack.redis.lua.scripts import ALLOW_OOM, EVAL_COMPAT_MODE, NO_WRITES, ScriptCache
+from polystack.redis.wire import OK, Raw
+
+NOSCRIPT = RedisError("NOSCRIPT", "No matching script. Please use EVAL.")
+_EVAL_FLAGS = "noscript skip_monitor no_mandatory_keys stale"
+_CATS = ("@slow", "@scripting")
+
+
+def scripts_of(server: Any) -> ScriptCache:
+    """The server's EVAL script cache (made on first use)."""
+    cache = server.scripting
+    if cache is None:
+        cache = server.scripting = ScriptCache()
+    return cache
+
+
+def eval_keys(argv: list[bytes]) -> list[int]:
+    """The key positions of EVAL-like commands (numkeys, then the keys)."""
+    try:
+        n = int(argv[2])
+    except (ValueError, IndexError):
+        return []
+    return list(range(3, 3 + n)) if 0 <= n <= len(argv) - 3 else []
+
+
+def _numkeys(argv: list[bytes]) -> int:
+    n = parse_int(argv[2])
+    if n > len(argv) - 3:
+        raise err("Number of keys can't be greater than number of args")
+    if n < 0:
+        raise err("Number of keys can't be negative")
+    return n
+
+
+def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
+    """evalGenericCommand."""
+    numkeys = _numkeys(argv)
+    cache = scripts_of(client.server)
+    if evalsha:
+        sha = argv[1].decode("latin-1").lower()
+        script = cache.get(sha) if len(sha) == 40 else None
+        if script is None:
+            raise NOSCRIPT
+    else:
+        script = cache.create(argv[1])
+    flags = script.flags
+    if not flags & EVAL_COMPAT_MODE and not flags & NO_WRITES and ro:
+        raise err("Can not execute a script with write flag using *_ro command.")
+    read_only = ro or (not flags & EVAL_COMPAT_MODE and bool(flags & NO_WRITES))
+    allow_oom = not flags & EVAL_COMPAT_MODE and bool(flags & ALLOW_OOM)
+    run = ScriptRun(client, script.sha.encode(), read_only, allow_oom, eval_mode=True)
+    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+    try:
+        reply = cache.engine.run(script.function, run.funcname, client.resp3, run, keys, args)
+    finally:
+        if run.wrote:
+            client.propagate = []  # its commands were logged one by one
+    return Raw(reply)
+
+
+_ARGS = (
+    {"name": "script", "type": "string"},
+    {"name": "numkeys", "type": "integer"},
+    {"name": "key", "type": "key", "key_spec_index": 0, "flags": "optional multiple"},
+    {"name": "arg", "type": "string", "flags": "optional multiple"},
+)
+_SHA_ARGS = ({"name": "sha1", "type": "string"}, *_ARGS[1:])
+
+
+@command(
+    "eval",
+    -3,
+    _EVAL_FLAGS,
+    group="scripting",
+    since="2.6.0",
+    summary="Execute a Lua script server side",
+    complexity="Depends on the script that is executed.",
+    categories=_CATS,
+    getkeys=eval_keys,
+    arguments=_ARGS,
+)
+def eval_(client: Any, argv: list[bytes]) -> Any:
+    return run_eval(client, argv, evalsha=False, ro=False)
+
+
+@command(
+    "evalsha",
+    -3,
+    _EVAL_FLAGS,
+    group="scripting",
+    since="2.6.0",
+    summary="Execute a Lua script server side",
+    complexity="Depends on the script that is executed.",
+    categories=_CATS,
+    getkeys=eval_keys,
+    arguments=_SHA_ARGS,
+)
+def evalsha(client: Any, argv: list[bytes]) -> Any:
+    return run_eval(client, argv, evalsha=True, ro=False)
+
+
+@command(
+    "eval_ro",
+    -3,
+    "readonly " + _EVAL_FLAGS,
+    group="scripting",
+    since="7.0.0",
+    summary="Execute a read-only Lua script server side",
+    complexity="Depends on the script that is executed.",
+    categories=_CATS,
+    getkeys=eval_keys,
+    arguments=_ARGS,
+)
+def eval_ro(client: Any, argv: list[bytes]) -> Any:
+    return run_eval(client, argv, evalsha=False, ro=True)
+
+
+@command(
+    "evalsha_ro",
+    -3,
+    "readonly " + _EVAL_FLAGS,
+    group="scripting",
+    since="7.0.0",
+    summary="Execute a read-only Lua script server side",
+    complexity="Depends on the script that is executed.",
+    categories=_CATS,
+    getkeys=eval_keys,
+    arguments=_SHA_ARGS,
+)
+def evalsha_ro(client: Any, argv: list[bytes]) -> Any:
+    return run_eval(client, argv, evalsha=True, ro=True)
+
+
+_RW_NOTE = {
+    "notes": "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
+}
+_RO_NOTE = {
+    "notes": "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
+}
+key_specs("eval", ("RW access update", ("index", 2), ("keynum", 0, 1, 1), _RW_NOTE))
+key_specs("evalsha", ("RW access update", ("index", 2), ("keynum", 0, 1, 1)))
+key_specs("eval_ro", ("RO access", ("index", 2), ("keynum", 0, 1, 1), _RO_NOTE))
+key_specs("evalsha_ro", ("RO access", ("index", 2), ("keynum", 0, 1, 1)))
+
+
+# -- SCRIPT --------------------------------------------------------------------------------
+container("script", "scripting", "2.6.0", "A container for Lua scripts management commands")
+COMMANDS[b"script"].acl_categories = ("@slow",)
+COMMANDS[b"script"].complexity = "Depends on subcommand."
+
+
+@command(
+    "load",
+    3,
+    "noscript stale",
+    group="scripting",
+    since="2.6.0",
+    parent="script",
+    summary="Load the specified Lua script into the script cache.",
+    complexity="O(N) with N being the length in bytes of the script body.",
+    categories=_CATS,
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+    arguments=({"name": "script", "type": "string"},),
+)
+def script_load(client: Any, argv: list[bytes]) -> Any:
+    return scripts_of(client.server).create(argv[2]).sha.encode()
+
+
+@command(
+    "exists",
+    -3,
+    "noscript",
+    group="scripting",
+    since="2.6.0",
+    parent="script",
+    summary="Check existence of scripts in the script cache.",
+    complexity="O(N) with N being the number of scripts to check (so checking a single "
+    "script is an O(1) operation).",
+    categories=_CATS,
+    tips=("request_policy:all_shards", "response_policy:agg_logical_and"),
+    arguments=({"name": "sha1", "type": "string", "flags": "multiple"},),
+)
+def script_exists(client: Any, argv: list[bytes]) -> Any:
+    cache = scripts_of(client.server)
+    return [int(cache.get(a.decode("latin-1").lower()) is not None) for a in argv[2:]]
+
+
+@command(
+    "flush",
+    -2,
+    "noscript",
+    group="scripting",
+    since="2.6.0",
+    parent="script",
+    summary="Remove all the scripts from the script cache.",
+    complexity="O(N) with N being the number of scripts in cache",
+    categories=_CATS,
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+)
+def script_flush(client: Any, argv: list[bytes]) -> Any:
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
+        raise err("SCRIPT FLUSH only support SYNC|ASYNC option")
+    scripts_of(client.server).flush()
+    return OK
+
+
+@command(
+    "kill",
+    2,
+    "noscript allow_busy",
+    group="scripting",
+    since="2.6.0",
+    parent="script",
+    summary="Kill the script currently in execution.",
+    complexity="O(1)",
+    categories=_CATS,
+    tips=("request_policy:all_shards", "response_policy:one_succeeded"),
+)
+def script_kill(client: Any, argv: list[bytes]) -> Any:
+    return kill_running(client.server, is_eval=True)
+
+
+def kill_running(server: Any, is_eval: bool) -> Any:
+    """scriptKill: flag the running (busy) script to stop at its next check."""
+    run = getattr(server, "busy_script", None)
+    if run is None:
+        raise RedisError("NOTBUSY", "No scripts in execution right now.")
+    if run.write_dirty:
+        raise RedisError(
+            "UNKILLABLE",
+            "Sorry the script already executed write commands against the dataset. You can "
+            "either wait the script termination or kill the server in a hard way using the "
+            "SHUTDOWN NOSAVE command.",
+        )
+    if is_eval and not run.eval_mode:
+        raise RedisError(
+            "BUSY",
+            "Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+        )
+    if not is_eval and run.eval_mode:
+        raise RedisError(
+            "BUSY",
+            "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        )
+    run.killed = True
+    return OK
+
+
+@command(
+    "debug",
+    3,
+    "noscript",
+    group="scripting",
+    since="3.2.0",
+    parent="script",
+    summary="Set the debug mode for executed scripts.",
+    complexity="O(1)",
+    categories=_CATS,
+)
+def script_debug(client: Any, argv: list[bytes]) -> Any:
+    mode = argv[2].lower()
+    if mode == b"no":
+        return OK
+    if mode in (b"yes", b"sync"):
+        raise err("SCRIPT DEBUG (the Lua debugger) is not supported by polystack")
+    raise err("Use SCRIPT DEBUG YES/SYNC/NO")
+
+
+_SCRIPT_HELP = [
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+]
+
+
+@command(
+    "help",
+    2,
+    "loading stale",
+    group="scripting",
+    since="5.0.0",
+    parent="script",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    categories=_CATS,
+)
+def script_help(client: Any, argv: list[bytes]) -> Any:
+    return help_reply("SCRIPT", _SCRIPT_HELP)
+
+
+__all__ = ["NOSCRIPT", "eval_keys", "kill_running", "run_eval", "scripts_of", "sha1hex"]

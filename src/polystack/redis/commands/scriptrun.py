@@ -1,0 +1,136 @@
+"""Running commands from a script (script.c's scriptCall): the script's own client and the
+checks Redis makes before ``redis.call`` runs a command.
+
+A script runs its commands as a separate client (Redis's lua_client): it starts in the
+caller's database (a SELECT inside the script does not leak out), speaks RESP2 unless the
+script calls ``redis.setresp(3)``, never blocks, and sees time stopped at the moment the
+script started.  Every write it makes is logged by the caller, one command at a time, in
+the caller's batch: the script's effects are replayed, not the script.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polystack.redis.commands import COMMANDS, Command
+from polystack.redis.errors import RedisError, err
+
+_UNKNOWN = err("Unknown Redis command called from script")
+_ARITY = err("Wrong number of args calling Redis command from script")
+_NOSCRIPT = err("This Redis command is not allowed from script")
+_READONLY = err("Write commands are not allowed from read-only scripts.")
+
+
+class ScriptClient:
+    """The client a script's commands run as (what command handlers read of a client)."""
+
+    def __init__(self, run: ScriptRun, caller: Any, now_ms: int) -> None:
+        self._run = run
+        self.caller = caller
+        self.server = caller.server
+        self.ks = caller.ks
+        self.db_id = caller.db_id
+        self.db = caller.db
+        self.id = caller.id
+        self.name = caller.name
+        self.user = caller.user
+        self.peer = caller.peer
+        self.authenticated = True
+        self.propagate: list[list[bytes]] | None = None
+        self.multi: list | None = [] if caller.multi is not None else None
+        self.in_exec = caller.in_exec
+        self.deny_blocking = True
+        self.slow = 0
+        self.no_evict = caller.no_evict
+        self.last_cmd: Any = "NULL"
+        self.watched_keys: list = []
+        self.channels: dict = {}
+        self.patterns: dict = {}
+        self.shard_channels: dict = {}
+        self.lib_name = caller.lib_name
+        self.lib_ver = caller.lib_ver
+        self._now = now_ms
+
+    @property
+    def resp3(self) -> bool:
+        return self._run.resp3
+
+    def now_ms(self) -> int:
+        """Time stands still while a script runs (keys expire as of its start)."""
+        return self._now
+
+    def select(self, db_id: int) -> None:
+        self.db_id = db_id
+        self.db = self.server.keyspace.dbs[db_id]
+
+    def push_raw(self, resp2: bytes, resp3: bytes | None) -> None:
+        pass
+
+
+class ScriptRun:
+    """One script invocation: what ``redis.call`` goes through (scriptRunCtx)."""
+
+    def __init__(
+        self, caller: Any, funcname: bytes, read_only: bool, allow_oom: bool, eval_mode: bool
+    ) -> None:
+        self.caller = caller
+        self.funcname = funcname
+        self.read_only = read_only
+        self.allow_oom = allow_oom
+        self.eval_mode = eval_mode
+        self.resp3 = False
+        self.repl_flags = 3  # REPL_ALL
+        self.write_dirty = False  # SCRIPT_WRITE_DIRTY: a write command ran
+        self.wrote = False  # the dataset changed
+        self.killed = False
+        self.client = ScriptClient(self, caller, caller.now_ms())
+
+    def lookup(self, argv: list[bytes]) -> Command | None:
+        """lookupCommand: a container with a second argument resolves to its subcommand."""
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            return cmd.subcommands.get(argv[1].lower())
+        return cmd
+
+    def call(self, argv: list[bytes]) -> Any:
+        """scriptCall: the command's reply, or a RedisError (refused or failed)."""
+        cmd = self.lookup(argv)
+        if cmd is None:
+            return _UNKNOWN
+        n = len(argv)
+        if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
+            return _ARITY
+        if "noscript" in cmd.flags:
+            return _NOSCRIPT
+        if cmd.write and self.read_only:
+            return _READONLY
+        if cmd.write:
+            self.write_dirty = True
+        sc = self.client
+        ks = sc.ks
+        dirty = ks.dirty
+        sc.propagate = None
+        sc.last_cmd = cmd
+        try:
+            reply = cmd.handler(sc, argv)
+        except RedisError as e:
+            reply = e
+            cmd.failed_calls += 1
+            counts = sc.server.error_counts
+            counts[e.code] = counts.get(e.code, 0) + 1
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            self.wrote = True
+            if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
+                for p in sc.propagate if sc.propagate is not None else [argv]:
+                    self.caller.log_write(sc.db_id, p)
+        sc.propagate = None
+        return reply
+
+    def acl_check(self, argv: list[bytes]) -> bool | None:
+        """redis.acl_check_cmd: None for an unknown command."""
+        cmd = self.lookup(argv)
+        if cmd is None:
+            return None
+        check = getattr(self.caller.server, "acl_allows", None)
+        return True if check is None else bool(check(self.caller, cmd, argv))

@@ -1,0 +1,581 @@
+"""One Lua 5.1 state (lupa) set up as Redis 7.0 sets up scripting: the sandbox, the ``redis``
+API, cjson, cmsgpack, bit and struct.  The engine knows nothing of commands: while a script
+runs, ``redis.call`` and friends go to the *run* object handed to :meth:`LuaEngine.run`
+(see commands/scriptrun.py).
+
+Lua -> RESP conversion happens in Lua (prelude.py); Python replies become Lua values with
+:meth:`LuaEngine.to_lua` by Redis's rules for the script's RESP version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+import lupa.lua51 as lua51
+
+from polystack.redis import wire
+from polystack.redis.errors import RedisError
+from polystack.redis.lua import bitstruct, codecs
+from polystack.redis.lua.prelude import PRELUDE
+from polystack.redis.version import REDIS_VERSION, REDIS_VERSION_NUM
+
+log = logging.getLogger("polystack.redis")
+
+_LOG_LEVELS = (logging.DEBUG, logging.DEBUG + 5, logging.INFO, logging.WARNING)
+lua_type = lua51.lua_type
+
+
+class TableError(Exception):
+    """A failed redis.call: the Lua error table (unwrapped by the prelude)."""
+
+    def __init__(self, table: Any) -> None:
+        super().__init__("script error")
+        self.table = table
+
+
+class MessageError(Exception):
+    """A library function's error: the message, already after the script's position."""
+
+    def __init__(self, message: bytes) -> None:
+        super().__init__(message.decode("utf-8", "replace"))
+        self.message = message
+
+
+def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
+    raise AttributeError("access denied")
+
+
+def sha1hex(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+class LuaEngine:
+    """A Lua state with Redis's scripting environment."""
+
+    def __init__(self, rand: bitstruct.Rand48 | None = None) -> None:
+        self.lua = lua51.LuaRuntime(
+            encoding=None,
+            unpack_returned_tuples=True,
+            register_eval=False,
+            register_builtins=False,
+            attribute_filter=_deny_attributes,
+        )
+        self.rand = rand if rand is not None else bitstruct.Rand48()
+        self.current: Any = None  # the run redis.call goes to
+        table = self.lua.table_from
+        self.null = self.lua.execute("return newproxy(false)")
+        api: dict[Any, bytes] = {}
+
+        def fn(f: Callable) -> Callable:
+            api[f] = b"function: 0x%012x" % id(f)
+            return f
+
+        def lib_fn(f: Callable) -> Callable:
+            """A library function: (True, values...) or (False, message) -> values or raise."""
+
+            def call(*args: Any) -> Any:
+                try:
+                    res = f(*args)
+                except (TypeError, ValueError, OverflowError) as e:
+                    res = (False, str(e))
+                if not res[0]:
+                    raise MessageError(self._where() + _text(res[1]))
+                return res[1] if len(res) == 2 else res[1:]
+
+            return fn(call)
+
+        redis = table(
+            {
+                b"call": fn(self._redis_call),
+                b"pcall": fn(self._redis_pcall),
+                b"sha1hex": fn(self._sha1hex),
+                b"log": fn(self._log),
+                b"setresp": fn(self._setresp),
+                b"set_repl": fn(self._set_repl),
+                b"acl_check_cmd": fn(self._acl_check),
+                b"LOG_DEBUG": 0,
+                b"LOG_VERBOSE": 1,
+                b"LOG_NOTICE": 2,
+                b"LOG_WARNING": 3,
+                b"REPL_NONE": 0,
+                b"REPL_AOF": 1,
+                b"REPL_SLAVE": 2,
+                b"REPL_REPLICA": 2,
+                b"REPL_ALL": 3,
+                b"REDIS_VERSION": REDIS_VERSION.encode(),
+                b"REDIS_VERSION_NUM": REDIS_VERSION_NUM,
+            }
+        )
+        cjson = table(
+            {
+                b"encode": lib_fn(self._json_encode),
+                b"decode": lib_fn(lambda *a: codecs.json_decode(self.lua, self.null, *a)),
+                b"null": self.null,
+                b"_NAME": b"cjson",
+                b"_VERSION": b"2.1.0",
+            }
+        )
+        for name in ("encode_keep_buffer", "encode_max_depth", "decode_max_depth",
+                     "encode_number_precision", "encode_sparse_array", "encode_invalid_numbers",
+                     "decode_invalid_numbers", "new"):  # fmt: skip
+            cjson[name.encode()] = lib_fn(lambda *a: (True, None))
+        cmsgpack = table(
+            {
+                b"pack": lib_fn(codecs.msgpack_pack),
+                b"unpack": lib_fn(lambda *a: codecs.msgpack_unpack(self.lua, self.null, *a)),
+                b"unpack_one": lib_fn(
+                    lambda d=None, o=0: codecs.msgpack_unpack_limit(self.lua, d, 1, o)
+                ),
+                b"unpack_limit": lib_fn(
+                    lambda d=None, n=0, o=0: codecs.msgpack_unpack_limit(self.lua, d, n, o)
+                ),
+                b"_NAME": b"lua-cmsgpack",
+                b"_VERSION": b"lua-cmsgpack 0.4.0",
+                b"_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
+                b"_DESCRIPTION": b"MessagePack C implementation for Lua",
+            }
+        )
+        math_lib = table(dict(self.lua.globals()[b"math"].items()))
+        math_lib[b"random"] = fn(self._random)
+        math_lib[b"randomseed"] = fn(self._randomseed)
+        libs = table(
+            {
+                b"math": math_lib,
+                b"cjson": cjson,
+                b"cmsgpack": cmsgpack,
+                b"bit": table({k.encode(): lib_fn(f) for k, f in bitstruct.BIT.items()}),
+                b"struct": table({k.encode(): lib_fn(f) for k, f in bitstruct.STRUCT.items()}),
+                b"redis": redis,
+            }
+        )
+        libs[b"rawset"] = fn(self._rawset)
+        libs[b"setmetatable"] = fn(self._setmetatable)
+        self.py = table({b"libs": libs, b"api": table(api), b"unwrap_error": self._unwrap_error})
+        self._run, self._compile, self.script_globals, self.env = self.lua.execute(
+            PRELUDE, self.py, name=b"=polystack"
+        )
+        self._where_fn = self.py[b"where"]
+        self._set_script_resp = self.py[b"set_script_resp"]
+        self._is_readonly = self.py[b"is_readonly"]
+        self._lua_rawset = self.py[b"rawset"]
+        self._lua_setmetatable = self.py[b"setmetatable"]
+
+    # -- compiling and running --------------------------------------------------------
+    def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
+        """The Lua function compiled from ``source`` (its environment is the scripts'
+        sandbox), or raise ValueError with Lua's message."""
+        fn, message = self._compile(source, chunkname)
+        if fn is None:
+            raise ValueError(message.decode("utf-8", "replace"))
+        return fn
+
+    def run(
+        self,
+        fn: Any,
+        funcname: bytes,
+        caller_resp3: bool,
+        run: Any,
+        keys: list[bytes],
+        args: list[bytes],
+        as_function: bool = False,
+    ) -> bytes:
+        """Call ``fn``; its result as RESP for the caller, or raise RedisError.  EVAL
+        scripts see KEYS and ARGV as globals; functions get them as arguments."""
+        lua = self.lua
+        keys_t, args_t = lua.table_from(keys), lua.table_from(args)
+        previous = self.current
+        self.current = run
+        try:
+            if as_function:
+                kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t)
+            else:
+                g = self.script_globals
+                g[b"KEYS"] = keys_t
+                g[b"ARGV"] = args_t
+                kind, payload = self._run(fn, funcname, caller_resp3, None, None)
+        finally:
+            self.current = previous
+        if kind == 0:
+            return payload
+        raise error_from_text(payload.decode("utf-8", "surrogateescape"))
+
+    def _where(self) -> bytes:
+        return self._where_fn()
+
+    def _unwrap_error(self, err: Any) -> Any:
+        if isinstance(err, TableError):
+            return err.table
+        if isinstance(err, MessageError):
+            return err.message
+        if isinstance(err, BaseException):
+            return self._where() + str(err).encode()
+        return None
+
+    def _rawset(self, *args: Any) -> Any:
+        if args and self._is_readonly(args[0]):
+            raise MessageError(b"Attempt to modify a readonly table")
+        return self._lua_rawset(*args)
+
+    def _setmetatable(self, *args: Any) -> Any:
+        if args and self._is_readonly(args[0]):
+            raise MessageError(b"Attempt to modify a readonly table")
+        return self._lua_setmetatable(*args)
+
+    # -- the redis table ---------------------------------------------------------------
+    def _argv(self, args: tuple) -> list[bytes] | str:
+        """luaArgsToRedisArgv: strings as they are, numbers as %.17g."""
+        if not args:
+            return "ERR Please specify at least one argument for this redis lib call"
+        argv: list[bytes] = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int or t is float:
+                argv.append(b"%.17g" % a)
+            else:
+                return "ERR Lua redis lib command arguments must be strings or integers"
+        return argv
+
+    def _dispatch(self, args: tuple) -> tuple[bool, Any]:
+        """(failed, value): the reply as a Lua value, or the Lua error table."""
+        run = self.current
+        if run is None:
+            return True, self.error_table(
+                "ERR redis.call/pcall can only be called inside a script invocation"
+            )
+        argv = self._argv(args)
+        if isinstance(argv, str):
+            return True, self.error_table(argv)
+        reply = run.call(argv)
+        if isinstance(reply, RedisError):
+            return True, self.error_table(f"{reply.code} {reply.message}")
+        return False, self.to_lua(reply, run.resp3)
+
+    def _redis_call(self, *args: Any) -> Any:
+        failed, value = self._dispatch(args)
+        if failed:
+            raise TableError(value)
+        return value
+
+    def _redis_pcall(self, *args: Any) -> Any:
+        return self._dispatch(args)[1]
+
+    def _sha1hex(self, *args: Any) -> bytes:
+        if len(args) != 1:
+            raise TableError(self.error_table("ERR wrong number of arguments"))
+        s = args[0]
+        if type(s) in (int, float):
+            s = _number_text(s)
+        return sha1hex(s if type(s) is bytes else b"").encode()
+
+    def _log(self, *args: Any) -> None:
+        if len(args) < 2:
+            raise TableError(self.error_table("ERR redis.log() requires two arguments or more."))
+        level = _to_number(args[0])
+        if level is None:
+            raise TableError(self.error_table("ERR First argument must be a number (log level)."))
+        level = int(level)
+        if not 0 <= level <= 3:
+            raise TableError(self.error_table("ERR Invalid debug level."))
+        parts = [
+            a if type(a) is bytes else _number_text(a)
+            for a in args[1:]
+            if type(a) in (bytes, int, float)
+        ]
+        log.log(_LOG_LEVELS[level], "%s", b" ".join(parts).decode("utf-8", "replace"))
+
+    def _setresp(self, *args: Any) -> None:
+        if self.current is None:
+            raise TableError(
+                self.error_table("ERR redis.setresp can only be called inside a script invocation")
+            )
+        if len(args) != 1:
+            raise TableError(self.error_table("ERR redis.setresp() requires one argument."))
+        resp = _to_number(args[0])
+        if resp not in (2, 3):
+            raise TableError(self.error_table("ERR RESP version must be 2 or 3."))
+        self.current.resp3 = resp == 3
+        self._set_script_resp(int(resp))
+
+    def _set_repl(self, *args: Any) -> None:
+        if self.current is None:
+            raise TableError(
+                self.error_table("ERR redis.set_repl can only be called inside a script invocation")
+            )
+        if len(args) != 1:
+            raise TableError(self.error_table("ERR redis.set_repl() requires two arguments."))
+        flags = int(_to_number(args[0]) or 0)
+        if flags & ~3:
+            raise TableError(
+                self.error_table(
+                    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                    "REPL_NONE."
+                )
+            )
+        self.current.repl_flags = flags
+
+    def _acl_check(self, *args: Any) -> bool:
+        run = self.current
+        if run is None:
+            raise TableError(
+                self.error_table(
+                    "ERR redis.acl_check_cmd can only be called inside a script invocation"
+                )
+            )
+        argv = self._argv(args)
+        if isinstance(argv, str):
+            raise TableError(self.error_table(argv))
+        allowed = run.acl_check(argv)
+        if allowed is None:
+            raise TableError(
+                self.error_table("ERR Invalid command passed to redis.acl_check_cmd()")
+            )
+        return allowed
+
+    # -- math.random (rand48) ----------------------------------------------------------------
+    def _random(self, *args: Any) -> Any:
+        r = self.rand.random()
+        if not args:
+            return r
+        if len(args) > 2:
+            raise MessageError(self._where() + b"wrong number of arguments")
+        bounds = []
+        for i, a in enumerate(args, 1):
+            n = _to_number(a)
+            if n is None:
+                raise MessageError(
+                    self._where()
+                    + b"bad argument #%d to 'random' (number expected, got %b)" % (i, _type_name(a))
+                )
+            bounds.append(int(n))
+        if len(bounds) == 1:
+            if bounds[0] < 1:
+                raise MessageError(
+                    self._where() + b"bad argument #1 to 'random' (interval is empty)"
+                )
+            return math.floor(r * bounds[0]) + 1
+        low, high = bounds
+        if low > high:
+            raise MessageError(self._where() + b"bad argument #2 to 'random' (interval is empty)")
+        return math.floor(r * (high - low + 1)) + low
+
+    def _randomseed(self, *args: Any) -> None:
+        n = _to_number(args[0]) if args else None
+        if n is None:
+            got = _type_name(args[0]) if args else b"no value"
+            raise MessageError(
+                self._where() + b"bad argument #1 to 'randomseed' (number expected, got %b)" % got
+            )
+        self.rand.seed(int(n))
+
+    # -- cjson.encode (lua_cjson 2.1.0) --------------------------------------------------------
+    def _json_encode(self, *args: Any) -> tuple:
+        if len(args) != 1:
+            return (False, "bad argument #1 to 'encode' (expected 1 argument)")
+        out: list[bytes] = []
+        self._json_value(args[0], 0, out)
+        return (True, b"".join(out))
+
+    def _json_value(self, v: Any, depth: int, out: list[bytes]) -> None:
+        t = type(v)
+        if t is bytes:
+            out.append(_json_string(v))
+        elif t is bool:
+            out.append(b"true" if v else b"false")
+        elif t is int or t is float:
+            out.append(_json_number(v))
+        elif v is None or v == self.null:
+            out.append(b"null")
+        elif lua_type(v) == "table":
+            depth += 1
+            if depth > 1000:
+                raise ValueError(f"Cannot serialise, excessive nesting ({depth})")
+            items = list(v.items())
+            length = _array_length(items)
+            if length > 0:
+                out.append(b"[")
+                for i in range(1, length + 1):
+                    if i > 1:
+                        out.append(b",")
+                    self._json_value(v[i], depth, out)
+                out.append(b"]")
+            else:
+                out.append(b"{")
+                for n, (k, val) in enumerate(items):
+                    kt = type(k)
+                    if kt is bytes:
+                        key = k
+                    elif kt is int or kt is float:
+                        key = _json_number(k)
+                    else:
+                        raise ValueError(
+                            f"Cannot serialise {_type_name(k).decode()}: table key must be a "
+                            "number or string"
+                        )
+                    if n:
+                        out.append(b",")
+                    out.append(_json_string(key) + b":")
+                    self._json_value(val, depth, out)
+                out.append(b"}")
+        else:
+            raise ValueError(f"Cannot serialise {_type_name(v).decode()}: type not supported")
+
+    # -- conversions -----------------------------------------------------------------------
+    def error_table(self, text: str) -> Any:
+        """The {err = "CODE message"} table redis.pcall returns for an error."""
+        text = text.strip("\r\n")
+        return self.lua.table_from({b"err": text.encode("utf-8", "surrogateescape")})
+
+    def to_lua(self, value: Any, resp3: bool) -> Any:
+        """A command's reply as the Lua value redis.call returns (redisProtocolToLuaType)."""
+        t = type(value)
+        if t is bytes or t is int:
+            return value
+        if value is None or value is wire.NULL_ARRAY:
+            return None if resp3 else False
+        table = self.lua.table_from
+        if t is wire.Simple:
+            return table({b"ok": bytes(value)})
+        if t is list or t is tuple or t is wire.Push:
+            return table([self.to_lua(v, resp3) for v in value])
+        if t is bool:
+            return value if resp3 else int(value)
+        if t is float:
+            if resp3:
+                return table({b"double": value})
+            return wire.format_double(value)
+        if t is dict:
+            if resp3:
+                inner = {self.to_lua(k, resp3): self.to_lua(v, resp3) for k, v in value.items()}
+                return table({b"map": table(inner)})
+            flat = []
+            for k, v in value.items():
+                flat += [self.to_lua(k, resp3), self.to_lua(v, resp3)]
+            return table(flat)
+        if t is set or t is frozenset:
+            if resp3:
+                return table({b"set": table({self.to_lua(k, resp3): True for k in value})})
+            return table([self.to_lua(v, resp3) for v in value])
+        if t is wire.Verbatim:
+            if resp3:
+                return table(
+                    {b"verbatim_string": table({b"format": b"txt", b"string": bytes(value)})}
+                )
+            return bytes(value)
+        if t is wire.Raw:
+            return self.to_lua(wire.decode_reply(bytes(value)), resp3)
+        if t is wire.BigNumber:
+            return table({b"big_number": bytes(value)}) if resp3 else bytes(value)
+        if isinstance(value, RedisError):
+            return self.error_table(f"{value.code} {value.message}")
+        if isinstance(value, bytes):
+            return bytes(value)
+        if isinstance(value, int):
+            return int(value)
+        return None
+
+
+class ScriptError(RedisError):
+    """An error a script answers with, sent exactly as the script worded it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        code, _, message = text.partition(" ")
+        super().__init__(code, message)
+        self.text = text
+
+    def encode(self) -> bytes:
+        return b"-" + self.text.encode("utf-8", "surrogateescape") + b"\r\n"
+
+
+def error_from_text(text: str) -> RedisError:
+    """An error reply text ("CODE message ...") as a RedisError."""
+    return ScriptError(text)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _text(message: Any) -> bytes:
+    return message if isinstance(message, bytes) else str(message).encode()
+
+
+def _to_number(v: Any) -> float | int | None:
+    """lua_tonumber: numbers, and strings that read as numbers."""
+    if type(v) in (int, float):
+        return v
+    if type(v) is bytes:
+        try:
+            text = v.strip()
+            return int(text, 16) if text.lower().startswith(b"0x") else float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _number_text(n: int | float) -> bytes:
+    """Lua's tostring of a number (LUA_NUMBER_FMT "%.14g")."""
+    return b"%.14g" % n
+
+
+def _type_name(v: Any) -> bytes:
+    if v is None:
+        return b"nil"
+    if type(v) is bool:
+        return b"boolean"
+    if type(v) in (int, float):
+        return b"number"
+    if type(v) is bytes:
+        return b"string"
+    return lua_type(v).encode() if lua_type(v) else b"userdata"
+
+
+_JSON_ESCAPES = {
+    ord('"'): b'\\"',
+    ord("\\"): b"\\\\",
+    ord("/"): b"\\/",
+    8: b"\\b",
+    12: b"\\f",
+    10: b"\\n",
+    13: b"\\r",
+    9: b"\\t",
+}
+
+
+def _json_string(s: bytes) -> bytes:
+    out = bytearray(b'"')
+    for c in s:
+        esc = _JSON_ESCAPES.get(c)
+        if esc is not None:
+            out += esc
+        elif c < 0x20 or c == 0x7F:
+            out += b"\\u%04x" % c
+        else:
+            out.append(c)
+    out += b'"'
+    return bytes(out)
+
+
+def _json_number(n: int | float) -> bytes:
+    f = float(n)
+    if f != f or f in (math.inf, -math.inf):
+        raise ValueError("Cannot serialise number: must not be NaN or Inf")
+    return b"%.14g" % f
+
+
+def _array_length(items: list) -> int:
+    """lua_array_length: the largest index of an array table, -1 for any other key; a
+    sparse array (largest index > 10 and > twice the items) cannot be encoded."""
+    largest = 0
+    for k, _ in items:
+        if type(k) in (int, float) and k > 0 and k == int(k):
+            largest = max(largest, int(k))
+        else:
+            return -1
+    if largest > 10 and largest > 2 * len(items):
+        raise ValueError("Cannot serialise table: excessively sparse array")
+    return largest
