@@ -250,3 +250,28 @@ def test_rename_restore_and_swapdb_wake_waiters(server, real_redis) -> None:
         return out
 
     _both(server, real_redis, script)
+
+
+def test_served_after_a_whole_transaction_or_script(server, real_redis) -> None:
+    """Keys made ready inside MULTI/EXEC or a script are served once it finishes, with what
+    the whole transaction left (a key pushed then deleted serves nobody)."""
+
+    def script(s: Session) -> list:
+        s.send("a", "BLPOP", "k", "0")
+        s.wait_blocked(1)
+        out = [s.call("p", "MULTI"), s.call("p", "RPUSH", "k", "x", "y")]
+        out += [s.call("p", "LPUSH", "k", "w"), s.call("p", "EXEC"), s.read("a")]
+        s.send("a", "BLPOP", "gone", "0")
+        s.wait_blocked(1)
+        out += [s.call("p", "MULTI"), s.call("p", "RPUSH", "gone", "1"), s.call("p", "DEL", "gone")]
+        out.append(s.call("p", "EXEC"))
+        s.wait_blocked(1)  # still waiting: the key is gone again
+        out += [s.call("p", "RPUSH", "gone", "2"), s.read("a")]
+        s.send("a", "XREAD", "BLOCK", "0", "STREAMS", "st", "$")
+        s.wait_blocked(1)
+        lua = "redis.call('XADD', KEYS[1], '1-1', 'f', 'v'); redis.call('XADD', KEYS[1], '1-2', 'g', 'w')"
+        out += [s.call("p", "EVAL", lua, "1", "st"), s.read("a")]
+        return out
+
+    got = _both(server, real_redis, script)
+    assert got[4] == b"*2\r\n$1\r\nk\r\n$1\r\nw\r\n"
