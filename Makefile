@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm helm-oracle-record clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm bench-amqp helm-oracle-record clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench-redis: $(TSTAMP)
 
 bench-zookeeper: $(TSTAMP)
 	$(PY) bench/zookeeper.py
+
+bench-amqp: $(TSTAMP)
+	$(PY) bench/amqp.py
 
 bench-mongo: $(TSTAMP)
 	$(PIP) install --quiet -e '.[bench]'

@@ -374,7 +374,7 @@ class RedisService(Service):
             if background:
                 if journal.compacting:
                     return
-                fut = journal.compact_in_background(chunks)
+                fut = journal.compact_forked(chunks)  # the loop never walks the keyspace
                 fut.add_done_callback(self._background_saved)
             else:
                 journal.compact(chunks)
