@@ -24,6 +24,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     server_table,
     sets,
     stream_groups,
+    stream_read,
     streams,
     strings,
     transactions,

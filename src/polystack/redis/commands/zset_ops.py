@@ -1,11 +1,12 @@
 """Sorted set commands (t_zset.c), part two: ZUNION/ZINTER/ZDIFF (with WEIGHTS and
-AGGREGATE, and their STORE forms), ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP and ZRANDMEMBER."""
+AGGREGATE, and their STORE forms), ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+from polystack.redis import scan
 from polystack.redis.args import (
     LLONG_MAX,
     parse_double,
@@ -23,7 +24,7 @@ from polystack.redis.lookup import db_delete, lookup_read, read_typed, write_typ
 from polystack.redis.notify import NOTIFY_ZSET, modified, notify
 from polystack.redis.set_type import RedisSet
 from polystack.redis.wire import NULL_ARRAY
-from polystack.redis.zset_type import ZSet
+from polystack.redis.zset_type import ZSet, ld2string_auto, listpack_score
 
 _WRONGTYPE = RedisError("WRONGTYPE", "Operation against a key holding the wrong kind of value")
 UNION, INTER, DIFF = "union", "inter", "diff"
@@ -590,3 +591,38 @@ def bzmpop(client: Any, argv: list[bytes]) -> Any:
     timeout = parse_timeout_ms(argv[1])
     keys, where, count = parse_mpop(argv, 2)
     return blocking_zpop(client, keys, where, timeout, count, True)
+
+
+# -- ZSCAN -------------------------------------------------------------------------------------
+@command(
+    "zscan",
+    -3,
+    "readonly",
+    (1, 1, 1),
+    ZGROUP,
+    "2.8.0",
+    "Incrementally iterate sorted sets elements and associated scores",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
+    "calls for the cursor to return back to 0. N is the number of elements inside the "
+    "collection..",
+    tips=("nondeterministic_output",),
+    arguments="key:key cursor:integer pattern:pattern'MATCH'? count:integer'COUNT'?",
+    specs=(single("RO ACCESS"),),
+)
+def zscan(client: Any, argv: list[bytes]) -> Any:
+    from_cursor = scan.parse_cursor(argv[2])
+    z = read_typed(client, argv[1], ZSet)
+    if z is None:
+        return [b"0", []]
+    count, match = scan.parse_options(argv, 3)
+    items: list[bytes] = []
+    if z.listpack:
+        for s, m in z.sl:
+            score = listpack_score(s)
+            items += [m, score if type(score) is bytes else b"%d" % score]
+        return scan.reply(0, scan.filter_pairs(items, match))
+    d = z.dict
+    cursor, members = scan.scan_hashtable(z, from_cursor, count, lambda: list(d), d.__contains__)
+    for m in members:
+        items += [m, ld2string_auto(d[m])]
+    return scan.reply(cursor, scan.filter_pairs(items, match))

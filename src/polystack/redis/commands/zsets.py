@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.redis import scan
 from polystack.redis.args import parse_double, parse_int, strtod_whole
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single
@@ -28,9 +27,7 @@ from polystack.redis.zset_type import (
     OUT_NOP,
     OUT_UPDATED,
     ZSet,
-    ld2string_auto,
     lex_bounds,
-    listpack_score,
     new_for,
     score_bounds,
     zset_add,
@@ -799,38 +796,3 @@ def zrangebylex(client: Any, argv: list[bytes]) -> Any:
 )
 def zrevrangebylex(client: Any, argv: list[bytes]) -> Any:
     return zrange_generic(client, argv, 1, False, LEX, True)
-
-
-# -- ZSCAN -------------------------------------------------------------------------------------
-@command(
-    "zscan",
-    -3,
-    "readonly",
-    _ONE_KEY,
-    ZGROUP,
-    "2.8.0",
-    "Incrementally iterate sorted sets elements and associated scores",
-    complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
-    "calls for the cursor to return back to 0. N is the number of elements inside the "
-    "collection..",
-    tips=("nondeterministic_output",),
-    arguments="key:key cursor:integer pattern:pattern'MATCH'? count:integer'COUNT'?",
-    specs=_RO_ACCESS,
-)
-def zscan(client: Any, argv: list[bytes]) -> Any:
-    from_cursor = scan.parse_cursor(argv[2])
-    z = read_typed(client, argv[1], ZSet)
-    if z is None:
-        return [b"0", []]
-    count, match = scan.parse_options(argv, 3)
-    items: list[bytes] = []
-    if z.listpack:
-        for s, m in z.sl:
-            score = listpack_score(s)
-            items += [m, score if type(score) is bytes else b"%d" % score]
-        return scan.reply(0, scan.filter_pairs(items, match))
-    d = z.dict
-    cursor, members = scan.scan_hashtable(z, from_cursor, count, lambda: list(d), d.__contains__)
-    for m in members:
-        items += [m, ld2string_auto(d[m])]
-    return scan.reply(cursor, scan.filter_pairs(items, match))
