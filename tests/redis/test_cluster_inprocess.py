@@ -237,9 +237,13 @@ def test_manual_failover_then_clients_follow(cluster, rc) -> None:
     assert replica.execute_command("CLUSTER FAILOVER")
     wait_for(lambda: replica.execute_command("ROLE")[0] == b"master", what="promotion")
     wait_for(lambda: redis.Redis(port=cluster[0]).execute_command("ROLE")[0] == b"slave")
-    nodes = redis.Redis(port=cluster[1], decode_responses=True).execute_command("CLUSTER NODES")
-    assert nodes[f"127.0.0.1:{cluster[0]}"]["flags"] == "slave"
-    assert nodes[f"127.0.0.1:{cluster[0]}"]["master_id"] != master_id.decode()
+    other = redis.Redis(port=cluster[1], decode_responses=True)
+
+    def old_master_seen_as_replica() -> bool:  # gossip reaches the other nodes a little later
+        view = other.execute_command("CLUSTER NODES")[f"127.0.0.1:{cluster[0]}"]
+        return view["flags"] == "slave" and view["master_id"] != master_id.decode()
+
+    wait_for(old_master_seen_as_replica, what="the old master seen as a replica")
     wait_for(lambda: all(cluster_ok(p) for p in cluster))
     rc.set("mf:key", "after")
     assert rc.get("mf:key") == b"after"

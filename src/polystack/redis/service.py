@@ -482,7 +482,9 @@ class RedisService(Service):
 
     # -- output buffer limits ---------------------------------------------------
     def apply_output_limits(self, client: Client) -> None:
-        """The client-output-buffer-limit of the client's class (pubsub while subscribed)."""
+        """The client-output-buffer-limit of the client's class: ``slave`` for a replica,
+        ``pubsub`` while subscribed, else ``normal``.  Whatever changes a client's class
+        (SUBSCRIBE, UNSUBSCRIBE, RESET, a replica's SYNC/PSYNC) calls this again."""
         cls = (
             "slave"
             if client.repl is not None
