@@ -189,7 +189,8 @@ class RedisService(Service):
     def _server_cron(self) -> None:
         self.hz_cycles += 1
         try:
-            if self.active_expire:  # DEBUG SET-ACTIVE-EXPIRE 0 turns this off
+            # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a busy script owns the data meanwhile
+            if self.active_expire and self.busy_script is None:
                 self.keyspace.active_expire_cycle(
                     self.clock.time_ms(), budget_s=0.25 / self.config.hz
                 )

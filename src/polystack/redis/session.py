@@ -13,6 +13,8 @@ import logging
 import marshal
 from typing import TYPE_CHECKING, Any
 
+import greenlet
+
 from polystack.redis import wire
 from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
 from polystack.redis.errors import RedisError
@@ -49,6 +51,16 @@ _PUBSUB_CONTEXT = frozenset(
 # What runs at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 _QUEUED = b"+QUEUED\r\n"
+# Commands that may run a script: they run in a greenlet of their own, so that a script past
+# busy-reply-threshold can yield to the event loop (and be killed) as Redis's scripts do.
+YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
+_BLOCKED = object()  # what the slow path answers when the client has to wait
+_SLOW_EVAL = (
+    b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+)
+_SLOW_SCRIPT = (
+    b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
 
 __all__ = [
     "SLOW_ACL",
@@ -98,6 +110,10 @@ class Client:
         self.shard_channels: dict[bytes, None] = {}
         self._out: list[bytes] = []
         self._in_batch = False
+        # Requests held back while the client waits (SLOW_BLOCKED), in arrival order.
+        self._pending: list[list[bytes]] | None = None
+        self._script: Any = None  # the greenlet of a script that yielded
+        self.yield_to_loop: Any = None  # set while a yielding command runs
         self._log: list[tuple[int, list[bytes]]] = []
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
@@ -115,6 +131,15 @@ class Client:
         except wire.ProtocolError as e:
             requests = e.requests
             error = e
+        if self._pending is not None:
+            requests = self._pending + requests
+            self._pending = None
+        if self.slow & SLOW_BLOCKED:  # waiting: keep the requests (and the error) for later
+            self._pending = requests
+            if error is not None:
+                self._out.append(error.reply())
+                self.slow |= SLOW_CLOSING
+            return
         self._in_batch = True
         try:
             if requests:
@@ -139,6 +164,7 @@ class Client:
     def connection_lost(self) -> None:
         server = self.server
         server.clients.pop(self.id, None)
+        self._pending = None
         self.unwatch_all()
         if self.channels or self.patterns or self.shard_channels:
             server.pubsub.forget(self)
@@ -184,11 +210,15 @@ class Client:
         ks = self.ks
         for argv in requests:
             if self.slow:
-                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if self._execute_slow(argv, _COMMANDS_get(argv[0].lower())) is _BLOCKED:
+                    self._hold_after(requests, argv)
+                    return
                 continue
             cmd = _DISPATCH_get(argv[0])
             if cmd is None or cmd.subcommands:
-                self._execute_slow(argv, _COMMANDS_get(argv[0].lower()))
+                if self._execute_slow(argv, _COMMANDS_get(argv[0].lower())) is _BLOCKED:
+                    self._hold_after(requests, argv)
+                    return
                 continue
             n = len(argv)
             arity = cmd.arity
@@ -238,8 +268,81 @@ class Client:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call(self, cmd: Command, argv: list[bytes]) -> None:
+    def _hold_after(self, requests: list[list[bytes]], argv: list[bytes]) -> None:
+        """The client is now blocked on ``argv``: hold the requests after it."""
+        for i, a in enumerate(requests):
+            if a is argv:
+                self._pending = requests[i + 1 :]
+                break
+        self.peer.pause_reading()
+
+    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
+        """Run a command that may run a script in a greenlet: if the script yields (it is
+        past busy-reply-threshold), the client waits (SLOW_BLOCKED) while the event loop
+        serves others, and the script is resumed at the next loop turn."""
+        g = greenlet.greenlet(self._call)
+        root = greenlet.getcurrent()
+        batch_out = self._out
+
+        def yield_to_loop() -> None:
+            root.switch(_BLOCKED)
+
+        self.yield_to_loop = yield_to_loop
+        try:
+            outcome = g.switch(cmd, argv)
+        except BaseException:
+            self.yield_to_loop = None
+            raise
+        if g.dead:
+            self.yield_to_loop = None
+            return outcome
+        # The script yielded: this client waits; the batch so far goes out as it is.
+        self._out = batch_out
+        self._script = g
+        self.slow |= SLOW_BLOCKED
+        self.server.clock.call_later(0, self._continue_script)
+        return _BLOCKED
+
+    def _continue_script(self) -> None:
+        """Give the yielded script another slice; when it ends, send its reply and run what
+        the client sent meanwhile."""
+        g = self._script
+        if g is None:
+            return
+        root = greenlet.getcurrent()
+
+        def yield_to_loop() -> None:
+            root.switch(_BLOCKED)
+
+        self.yield_to_loop = yield_to_loop
+        self._in_batch = True
+        try:
+            g.switch()
+        except Exception:
+            log.exception("redis: a script failed after yielding")
+        finally:
+            self._in_batch = False
+        if not g.dead:
+            self._finish_batch()
+            self.server.clock.call_later(0, self._continue_script)
+            return
+        self._script = None
+        self.yield_to_loop = None
+        self.unblock()
+
+    def unblock(self) -> None:
+        """The client may go on: send what is queued, then run its held requests."""
+        self.slow &= ~SLOW_BLOCKED
+        self._finish_batch()
+        if not self.peer.closed:
+            self.peer.resume_reading()
+            if self._pending:
+                self.feed(b"")
+
+    def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
+        if cmd.name in YIELDING and self.yield_to_loop is None and cmd.parent is None:
+            return self._call_yielding(cmd, argv)
         ks = self.ks
         dirty = ks.dirty
         self.last_cmd = cmd
@@ -281,7 +384,7 @@ class Client:
         self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
         self._count_error(code)
 
-    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
+    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
         if self.slow & SLOW_CLOSING:
             return
@@ -337,12 +440,16 @@ class Client:
                     "ERR",
                 )
                 return
+        busy = self.server.busy_script
+        if busy is not None and "allow_busy" not in cmd.flags:
+            self._reject(cmd, _SLOW_EVAL if busy.eval_mode else _SLOW_SCRIPT, "BUSY")
+            return
         if self.multi is not None and (cmd.parent or cmd).name.encode() not in _NOT_QUEUED:
             if not (self.multi_error or self.dirty_cas):
                 self.multi.append((cmd, argv))
             self._out.append(_QUEUED)
             return
-        self._call(cmd, argv)
+        return self._call(cmd, argv)
 
     # -- MULTI / EXEC -----------------------------------------------------------
     def exec_transaction(self) -> wire.Raw:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from polystack.redis.args import parse_int
-from polystack.redis.commands import COMMANDS, command, container
+from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
 from polystack.redis.commands.scriptrun import ScriptRun
@@ -72,6 +72,7 @@ def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     try:
         reply = cache.engine.run(script.function, run.funcname, client.resp3, run, keys, args)
     finally:
+        run.finish()
         if run.wrote:
             client.propagate = []  # its commands were logged one by one
     return Raw(reply)
@@ -149,6 +150,11 @@ def eval_ro(client: Any, argv: list[bytes]) -> Any:
 def evalsha_ro(client: Any, argv: list[bytes]) -> Any:
     return run_eval(client, argv, evalsha=True, ro=True)
 
+
+# Scripts run off the session's fast path: in a greenlet of their own, so they can yield.
+for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro"):
+    DISPATCH.pop(_name, None)
+    DISPATCH.pop(_name.upper(), None)
 
 _RW_NOTE = {
     "notes": "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"

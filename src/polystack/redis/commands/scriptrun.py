@@ -10,10 +10,14 @@ the caller's batch: the script's effects are replayed, not the script.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from polystack.redis.commands import COMMANDS, Command
 from polystack.redis.errors import RedisError, err
+from polystack.redis.flags import set_server_condition
+
+log = logging.getLogger(__name__)
 
 _UNKNOWN = err("Unknown Redis command called from script")
 _ARITY = err("Wrong number of args calling Redis command from script")
@@ -82,8 +86,46 @@ class ScriptRun:
         self.repl_flags = 3  # REPL_ALL
         self.write_dirty = False  # SCRIPT_WRITE_DIRTY: a write command ran
         self.wrote = False  # the dataset changed
+        self.effects: list[tuple[int, list[bytes]]] = []  # what the log gets, at the end
         self.killed = False
+        self.timed_out = False
+        server = caller.server
+        self.server = server
+        self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
+        self.watched = self.threshold_ms > 0  # the count hook checks the time
+        self.started = server.clock.monotonic()
+        self.last_yield = self.started
         self.client = ScriptClient(self, caller, caller.now_ms())
+
+    def interrupt(self) -> None:
+        """scriptInterrupt: past busy-reply-threshold the server answers -BUSY to others and
+        the script yields to the event loop at every check, until it ends or is killed."""
+        if not self.timed_out:
+            elapsed = int((self.server.clock.monotonic() - self.started) * 1000)
+            if elapsed < self.threshold_ms:
+                return
+            log.warning(
+                "Slow script detected: still in execution after %d milliseconds. You can try "
+                "killing the script using the %s command.",
+                elapsed,
+                "SCRIPT KILL" if self.eval_mode else "FUNCTION KILL",
+            )
+            self.timed_out = True
+            self.server.busy_script = self
+            set_server_condition(self.server, "busy", True)
+        yield_to_loop = self.caller.yield_to_loop
+        if yield_to_loop is not None:
+            yield_to_loop()
+            self.last_yield = self.server.clock.monotonic()
+
+    def finish(self) -> None:
+        """scriptResetRun: the effects go to the caller's log; a busy server is free again."""
+        for db_id, argv in self.effects:
+            self.caller.log_write(db_id, argv)
+        self.effects = []
+        if self.timed_out:
+            self.server.busy_script = None
+            set_server_condition(self.server, "busy", False)
 
     def lookup(self, argv: list[bytes]) -> Command | None:
         """lookupCommand: a container with a second argument resolves to its subcommand."""
@@ -94,6 +136,10 @@ class ScriptRun:
 
     def call(self, argv: list[bytes]) -> Any:
         """scriptCall: the command's reply, or a RedisError (refused or failed)."""
+        if self.timed_out and self.server.clock.monotonic() - self.last_yield > 0.002:
+            self.interrupt()  # a busy script that mostly calls commands yields between them
+            if self.killed:
+                return RedisError("ERR", "Script killed by user with SCRIPT KILL...")
         cmd = self.lookup(argv)
         if cmd is None:
             return _UNKNOWN
@@ -123,7 +169,7 @@ class ScriptRun:
             self.wrote = True
             if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
                 for p in sc.propagate if sc.propagate is not None else [argv]:
-                    self.caller.log_write(sc.db_id, p)
+                    self.effects.append((sc.db_id, p))
         sc.propagate = None
         return reply
 

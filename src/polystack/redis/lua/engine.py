@@ -153,8 +153,16 @@ class LuaEngine:
             }
         )
         libs[b"rawset"] = fn(self._rawset)
+        self.hook_count = 100000
         libs[b"setmetatable"] = fn(self._setmetatable)
-        self.py = table({b"libs": libs, b"api": table(api), b"unwrap_error": self._unwrap_error})
+        self.py = table(
+            {
+                b"libs": libs,
+                b"api": table(api),
+                b"unwrap_error": self._unwrap_error,
+                b"hook": self._hook,
+            }
+        )
         self._run, self._compile, self.script_globals, self.env = self.lua.execute(
             PRELUDE, self.py, name=b"=polystack"
         )
@@ -163,6 +171,7 @@ class LuaEngine:
         self._is_readonly = self.py[b"is_readonly"]
         self._lua_rawset = self.py[b"rawset"]
         self._lua_setmetatable = self.py[b"setmetatable"]
+        self._hook_every_line = self.py[b"hook_every_line"]
 
     # -- compiling and running --------------------------------------------------------
     def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
@@ -189,19 +198,32 @@ class LuaEngine:
         keys_t, args_t = lua.table_from(keys), lua.table_from(args)
         previous = self.current
         self.current = run
+        hooks = self.hook_count if run.watched else 0
         try:
             if as_function:
-                kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t)
+                kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t, hooks)
             else:
                 g = self.script_globals
                 g[b"KEYS"] = keys_t
                 g[b"ARGV"] = args_t
-                kind, payload = self._run(fn, funcname, caller_resp3, None, None)
+                kind, payload = self._run(fn, funcname, caller_resp3, None, None, hooks)
         finally:
             self.current = previous
         if kind == 0:
             return payload
         raise error_from_text(payload.decode("utf-8", "surrogateescape"))
+
+    def _hook(self) -> None:
+        """scriptInterrupt, every hook_count instructions: let the run yield (it decides when
+        it is past busy-reply-threshold) and stop it once SCRIPT/FUNCTION KILL asked."""
+        run = self.current
+        if run is None:
+            return
+        if not run.killed:
+            run.interrupt()
+        if run.killed:
+            self._hook_every_line()
+            raise TableError(self.error_table("ERR Script killed by user with SCRIPT KILL..."))
 
     def _where(self) -> bytes:
         return self._where_fn()

@@ -295,15 +295,29 @@ local function error_text(err, funcname)
   return flat(msg)
 end
 
--- run(fn, funcname, caller3, keys, args): 0, RESP | 1, error reply text | 2, failure text
-local function run(fn, funcname, caller3, keys, args)
+-- The count hook (luaMaskCountHook): every 100000 instructions the host may yield to its
+-- event loop, or stop a killed script; once killed, it runs on every line so that a pcall
+-- in the script cannot swallow the error.
+local py_hook = py.hook
+local function hook()
+  local info = dbg.getinfo(2, "S")
+  if info and info.source == "=polystack" then return end  -- not inside this chunk
+  py_hook()
+end
+function py.hook_every_line() dbg.sethook(hook, "l") end
+
+-- run(fn, funcname, caller3, keys, args, hook_count): 0, RESP | 1, error reply text |
+-- 2, failure text
+local function run(fn, funcname, caller3, keys, args, hook_count)
   script_resp = 2
   local ok, res
+  if hook_count > 0 then dbg.sethook(hook, "", hook_count) end
   if keys then
     ok, res = xpcall(function() return fn(keys, args) end, handler)
   else
     ok, res = xpcall(fn, handler)
   end
+  if hook_count > 0 then dbg.sethook() end
   if not ok then
     if type(res) ~= "table" then
       return 2, "Error running script " .. funcname .. ", " .. tostring(res):sub(1, 100)
