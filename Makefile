@@ -1,4 +1,4 @@
-# polystack — the two set-up commands: `make run` and `make test`.
+# polystack — the two set-up commands: `make run` (flags: make run ARGS="--redis-port 7000") and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-helm clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(TSTAMP): pyproject.toml | $(PY)
 	touch $(STAMP) $@
 
 run: $(STAMP)
-	$(VENV)/bin/polystack serve
+	$(VENV)/bin/polystack serve $(ARGS)
 
 test: $(TSTAMP)
 	bash scripts/install-test-deps
@@ -41,6 +41,10 @@ bench-redis: $(TSTAMP)
 
 bench-zookeeper: $(TSTAMP)
 	$(PY) bench/zookeeper.py
+
+bench-mongo: $(TSTAMP)
+	$(PIP) install --quiet -e '.[bench]'
+	$(PY) bench/mongo.py
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py

@@ -47,7 +47,7 @@ extra:
 
 def build_chart(root: str, copies: int, subcharts: int) -> str:
     """Write the benchmark chart under root and return its path."""
-    from polystack.helm.create import create
+    from polystack.helm.chart.create import create
 
     base = os.path.join(root, "big")
     create(base)
@@ -110,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args(argv)
 
-    from polystack.helm.engine import render_chart
+    from polystack.helm.render.engine import render_chart
 
     root = tempfile.mkdtemp(prefix="helm-bench-")
     try:
         path = build_chart(root, args.copies, args.subcharts)
         print(f"chart: {count_templates(path)} templates, {args.subcharts} subcharts")
-        from polystack.helm import engine
+        from polystack.helm.render import engine
 
         # cold: every template parsed and compiled, as in one `helm template` run
         engine.PARSE_CACHE_ENABLED = False

@@ -30,10 +30,15 @@ def kill_all() -> None:
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, *args: str, only: str = "redis") -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, only: str = "redis", fsize: int | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.args = args
         self.only = only
+        # RLIMIT_FSIZE soft limit (a full disk: writes past it fail with EFBIG); the hard
+        # limit stays unlimited so a test can lift it again with resource.prlimit.
+        self.fsize = fsize
         self.ports = {"redis": free_port(), "zookeeper": free_port(), "admin": free_port()}
         self.proc: subprocess.Popen | None = None
         self.output = ""
@@ -42,18 +47,32 @@ class ServeProcess:
         argv = [
             sys.executable, "-m", "polystack.cli", "serve",
             "--data-dir", str(self.data_dir),
-            "--only", self.only,
+            *(["--only", self.only] if self.only else []),
             "--redis-port", str(self.ports["redis"]),
             "--zookeeper-port", str(self.ports["zookeeper"]),
             "--admin-port", str(self.ports["admin"]),
             *self.args,
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLYSTACK_")}
+        preexec = None
+        if self.fsize is not None:
+            import resource
+
+            limit = self.fsize
+
+            def preexec() -> None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
         self.proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            preexec_fn=preexec,
         )
         LIVE.append(self)
-        port = self.ports[self.only.split(",")[0]]
+        port = self.ports[(self.only or "redis").split(",")[0]]
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -73,6 +92,23 @@ class ServeProcess:
         self.proc.wait(10)
         if self.proc.stdout:
             self.proc.stdout.close()
+
+    def set_fsize(self, limit: int) -> None:
+        """Change the running server's RLIMIT_FSIZE (``resource.RLIM_INFINITY``: the disk
+        has room again)."""
+        import resource
+
+        assert self.proc is not None
+        resource.prlimit(self.proc.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    def rss(self) -> int:
+        """Resident memory of the server process, in bytes."""
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
 
     def terminate(self) -> str:
         assert self.proc is not None

@@ -1,16 +1,26 @@
-"""The ``polystack`` command line: thin — it parses, then calls the library."""
+"""The ``polystack`` command line: thin — it parses, then calls the library.
+
+The flags of ``serve`` come from the systems' specs (``polystack/systems.py``): each system's
+port flags (``--redis-port``) and its own options (``--appendfsync``); nothing here names a
+system.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from polystack import __version__
 
-LAZY_COMMANDS = {"helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool.")}
+LAZY_COMMANDS = {
+    "helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool."),
+    "amqp": ("polystack.amqp.cli", "amqp_group", "Administer the AMQP broker (rabbitmqctl)."),
+}
 
 
 class PolystackGroup(click.Group):
@@ -47,101 +57,61 @@ def main() -> None:
     Helm-compatible chart tool, in one Python program."""
 
 
-@main.command()
-@click.option("--bind", default=None, help="Address to listen on [default: 127.0.0.1].")
-@click.option("--data-dir", default=None, help="Data directory [default: ./polystack-data].")
-@click.option(
-    "--config", "config_file", default=None, type=click.Path(), help="TOML configuration file."
-)
-@click.option(
-    "--only", default=None, help="Comma-separated systems to start: redis,amqp,mongo,zookeeper."
-)
-@click.option("--redis-port", type=int, default=None, help="Redis port [default: 6379].")
-@click.option("--amqp-port", type=int, default=None, help="AMQP port [default: 5672].")
-@click.option("--mongo-port", type=int, default=None, help="MongoDB port [default: 27017].")
-@click.option("--zookeeper-port", type=int, default=None, help="ZooKeeper port [default: 2181].")
-@click.option(
-    "--admin-port",
-    type=int,
-    default=None,
-    help="Admin HTTP port (/metrics, /healthz) [default: 8080].",
-)
-@click.option(
-    "--zookeeper-config", default=None, type=click.Path(), help="Read a ZooKeeper zoo.cfg."
-)
-@click.option(
-    "--appendfsync",
-    type=click.Choice(["always", "everysec", "no"]),
-    default=None,
-    help="Redis log fsync policy [default: everysec].",
-)
-@click.option("--requirepass", default=None, help="Redis password (AUTH).")
-@click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
-def serve(
-    bind: str | None,
-    data_dir: str | None,
-    config_file: str | None,
-    only: str | None,
-    redis_port: int | None,
-    amqp_port: int | None,
-    mongo_port: int | None,
-    zookeeper_port: int | None,
-    admin_port: int | None,
-    zookeeper_config: str | None,
-    appendfsync: str | None,
-    requirepass: str | None,
-    log_level: str | None,
-) -> None:
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _serve(config_file: str | None, **flags: Any) -> None:
     """Start the servers on the embedded default (a local data directory)."""
     from polystack import config as configmod
+    from polystack import systems
     from polystack.runtime import server as servermod
+    from polystack.runtime.lock import DataDirInUse
 
-    overrides = {
-        "bind": bind,
-        "data_dir": data_dir,
-        "only": only,
-        "admin_port": admin_port,
-        "log_level": log_level,
-        "redis.port": redis_port,
-        "redis.appendfsync": appendfsync,
-        "redis.requirepass": requirepass,
-        "amqp.port": amqp_port,
-        "mongo.port": mongo_port,
-        "zookeeper.port": zookeeper_port,
-        "zookeeper.zoo_cfg": zookeeper_config,
-    }
-    if zookeeper_config:
+    overrides: dict[str, Any] = {k: flags.pop(k) for k in list(flags) if not k.startswith("sys__")}
+    applies = []
+    for name, spec in systems.specs().items():
+        for p in spec.ports:
+            overrides[f"{name}.{p.key}"] = flags.get(f"sys__{name}__{p.key}")
+        for opt in spec.options:
+            value = flags.get(f"sys__{name}__{opt.key}")
+            overrides[f"{name}.{opt.key}"] = value
+            if value is not None and opt.apply:
+                applies.append((opt, value))
+    for opt, value in applies:
         try:
-            _apply_zoo_cfg(zookeeper_config, overrides)
+            opt.apply_fn()(value, overrides)  # type: ignore[misc]
         except ValueError as e:
-            click.echo(f"polystack: configuration error: {e}", err=True)
-            sys.exit(2)
+            _fail(f"polystack: configuration error: {e}")
     try:
         cfg = configmod.load(config_file, overrides)
+    except configmod.NotAvailable as e:
+        _fail(f"polystack: {e}")
     except configmod.ConfigError as e:
-        click.echo(f"polystack: configuration error: {e}", err=True)
-        sys.exit(2)
+        _fail(f"polystack: configuration error: {e}")
     logging.basicConfig(
         level=getattr(logging, cfg.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     loop = servermod.new_event_loop()
-    srv = servermod.Server(cfg)
+    srv = configmod.build_server(cfg)
     try:
         loop.run_until_complete(srv.start())
-    except OSError as e:
-        click.echo(str(e), err=True)
+    except servermod.PortInUse as e:
         loop.close()
-        sys.exit(2)
-    except (configmod.ConfigError, ValueError) as e:
-        click.echo(f"polystack: configuration error: {e}", err=True)
+        _fail("\n".join(e.problems))
+    except (DataDirInUse, servermod.StartupError) as e:
         loop.close()
-        sys.exit(2)
+        _fail(str(e))
+    except (OSError, ValueError) as e:
+        loop.close()
+        _fail(f"polystack: failed to start: {e}")
     click.echo(f"polystack {__version__} ready (data dir {cfg.data_dir})")
     for ep in srv.endpoints:
         click.echo(f"  {ep.name:<10} {ep.url}")
     for name in srv.unavailable:
-        click.echo(f"  {name:<10} not available yet in this version")
+        click.echo(f"  {name:<10} not available in this version")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:
@@ -150,26 +120,88 @@ def serve(
         loop.close()
 
 
-def _apply_zoo_cfg(path: str, overrides: dict) -> None:
-    """zoo.cfg keys that are process-wide in polystack: clientPortAddress -> --bind,
-    admin.serverPort -> --admin-port, admin.enableServer=false -> no admin endpoint.
-    Flags given on the command line win."""
-    from polystack.zookeeper import zoocfg
+def _system_options() -> list[click.Option]:
+    from polystack import systems
 
-    quiet = logging.getLogger(zoocfg.__name__)
-    quiet.disabled = True  # the ZooKeeper service reports ignored keys once, when it starts
-    try:
-        zc = zoocfg.load(path)
-    finally:
-        quiet.disabled = False
-    if overrides.get("bind") is None and zc.get("clientPortAddress"):
-        overrides["bind"] = zc.get("clientPortAddress")
-    if overrides.get("zookeeper.port") is None and zc.get_int("clientPort") is not None:
-        overrides["zookeeper.port"] = zc.get_int("clientPort")
-    if overrides.get("admin_port") is None and zc.get_int("admin.serverPort") is not None:
-        overrides["admin_port"] = zc.get_int("admin.serverPort")
-    if (zc.get("admin.enableServer") or "").strip().lower() == "false":
-        overrides["admin"] = False
+    opts: list[click.Option] = []
+    for name, spec in systems.specs().items():
+        for p in spec.ports:
+            what = f"{spec.title} port" if p is spec.port else f"{spec.title} {p.name} port"
+            opts.append(
+                click.Option(
+                    [p.cli_flag, f"sys__{name}__{p.key}"],
+                    type=int,
+                    default=None,
+                    help=f"{what} [default: {p.default}].",
+                )
+            )
+        for o in spec.options:
+            kind: Any
+            if o.choices:
+                kind = click.Choice(list(o.choices))
+            elif o.type == "path":
+                kind = click.Path()
+            else:
+                kind = o.type
+            opts.append(
+                click.Option(
+                    [o.flag, f"sys__{name}__{o.key}"],
+                    type=kind,
+                    default=None,
+                    help=o.help,
+                    is_flag=o.type is bool,
+                )
+            )
+    return opts
+
+
+def _serve_command() -> click.Command:
+    params: list[click.Parameter] = [
+        click.Option(["--bind"], default=None, help="Address to listen on [default: 127.0.0.1]."),
+        click.Option(
+            ["--data-dir"], default=None, help="Data directory [default: ./polystack-data]."
+        ),
+        click.Option(
+            ["--config", "config_file"],
+            default=None,
+            type=click.Path(),
+            help="TOML configuration file.",
+        ),
+        click.Option(["--only"], default=None, help=_only_help()),
+        click.Option(
+            ["--admin-port"],
+            type=int,
+            default=None,
+            help="Admin HTTP port (/metrics, /healthz, /readyz) [default: 8080].",
+        ),
+        *_system_options(),
+        click.Option(
+            ["--shutdown-timeout"],
+            type=float,
+            default=None,
+            help="Seconds to let clients drain their output on shutdown [default: 10].",
+        ),
+        click.Option(
+            ["--log-level"],
+            default=None,
+            type=click.Choice(["debug", "info", "warning", "error"]),
+        ),
+    ]
+    return click.Command(
+        "serve",
+        callback=_serve,
+        params=params,
+        help="Start the servers on the embedded default (a local data directory).",
+    )
+
+
+def _only_help() -> str:
+    from polystack import systems
+
+    return f"Comma-separated systems to start: {','.join(systems.specs())}."
+
+
+main.add_command(_serve_command())
 
 
 @main.command()
@@ -179,15 +211,70 @@ def _apply_zoo_cfg(path: str, overrides: dict) -> None:
 def status(admin_url: str) -> None:
     """Show the status of a running polystack (its /healthz)."""
     import json
+    import urllib.error
     import urllib.request
 
     try:
         with urllib.request.urlopen(admin_url.rstrip("/") + "/healthz", timeout=5) as r:
             data = json.load(r)
+    except urllib.error.HTTPError as e:
+        data = json.load(e)
     except OSError as e:
         click.echo(f"polystack: no server answering at {admin_url}: {e}", err=True)
         sys.exit(1)
     click.echo(json.dumps(data, indent=2))
+    if data.get("status") != "ok":
+        sys.exit(1)
+
+
+@main.command("repair-log")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only report where the log would be cut.")
+def repair_log(path: str, dry_run: bool) -> None:
+    """Truncate a log file at its first damaged record.
+
+    Start-up refuses a log whose middle is damaged (records after the damage would be lost);
+    this drops the damaged record and everything after it.  Back the file up first.
+    """
+    from polystack.runtime.lock import LOCK_NAME, DataDirInUse, DataDirLock
+    from polystack.runtime.records import LogCorruption, LogReader, repair
+
+    p = Path(path).resolve()
+    with open(p, "rb") as f:
+        if f.read(5) == b"PSNAP":
+            _fail(f"polystack: {p} is a snapshot, not a log; repair-log only repairs logs")
+    for parent in list(p.parents)[:4]:
+        if (parent / LOCK_NAME).exists():
+            lock = DataDirLock(parent)
+            try:
+                lock.acquire()
+            except DataDirInUse as e:
+                _fail(str(e).replace("choose another with --data-dir", "repair it after it stops"))
+            lock.release()
+            break
+    reader = LogReader(p)
+    damage = ""
+    try:
+        for _ in reader:
+            pass
+    except LogCorruption as e:
+        damage = e.reason
+    size = p.stat().st_size
+    if reader.valid_end == size:
+        click.echo(f"{p}: no damage found ({reader.count} records, {size} bytes)")
+        return
+    what = damage or reader.torn_reason
+    if dry_run:
+        click.echo(
+            f"{p}: would keep {reader.count} records ({reader.valid_end} bytes) and remove "
+            f"{size - reader.valid_end} bytes from offset {reader.valid_end} ({what})"
+        )
+        return
+    kept, kept_bytes, removed = repair(p)
+    click.echo(
+        f"{p}: kept {kept} records ({kept_bytes} bytes); removed {removed} bytes from offset "
+        f"{kept_bytes} ({what})"
+    )
 
 
 if __name__ == "__main__":

@@ -1,125 +1,125 @@
 """One typed configuration: TOML file < environment ``POLYSTACK_*`` < command-line flags.
 
-Top-level keys (``bind``, ``data_dir``, ``only``, ``admin_port``) and one table per
-system (``[redis]``, ``[amqp]``, ``[mongo]``, ``[zookeeper]``).  In the environment,
-``POLYSTACK_BIND`` sets ``bind`` and ``POLYSTACK_REDIS_APPENDFSYNC`` sets
-``redis.appendfsync``: ``POLYSTACK_<SECTION>_<KEY>`` for a system's key.
+Top-level keys (``bind``, ``data_dir``, ``only``, ``admin_port``, ``shutdown_timeout``,
+``memory_high_watermark``, ``disk_free_limit`` ...) and one table per system, whose keys are the
+fields of the section dataclass its spec names (``[redis]``, ``[zookeeper]`` ...).  In the
+environment, ``POLYSTACK_BIND`` sets ``bind`` and ``POLYSTACK_REDIS_APPENDFSYNC`` sets
+``redis.appendfsync``: ``POLYSTACK_<SECTION>_<KEY>`` for a system's key.  This module names no
+system: the sections come from ``polystack.systems``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-SYSTEMS = ("redis", "amqp", "mongo", "zookeeper")
+from polystack import systems
+from polystack.runtime.alarms import parse_size, parse_watermark
+from polystack.runtime.spec import SystemSpec
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
     """A configuration value that cannot be used; the message names the key."""
 
 
-@dataclass(slots=True)
-class RedisConfig:
-    port: int = 6379
-    appendonly: bool = True
-    appendfsync: str = "everysec"
-    requirepass: str = ""
-    databases: int = 16
-    maxclients: int = 10000
-    hz: int = 10
-    client_query_buffer_limit: int = 1024 * 1024 * 1024
-    proto_max_bulk_len: int = 512 * 1024 * 1024
-    auto_aof_rewrite_percentage: int = 100
-    auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
-    timeout: int = 0
-    maxmemory: int = 0
-    maxmemory_policy: str = "noeviction"
-
-    def validate(self) -> None:
-        _choice("redis.appendfsync", self.appendfsync, ("always", "everysec", "no"))
-        _range("redis.databases", self.databases, 1, 1 << 20)
-        _range("redis.maxclients", self.maxclients, 1, 1 << 20)
-        _range("redis.hz", self.hz, 1, 500)
+class NotAvailable(ConfigError):
+    """A system named in ``only`` that this version of polystack does not serve."""
 
 
-@dataclass(slots=True)
-class AmqpConfig:
-    port: int = 5672
-
-    def validate(self) -> None:
-        pass
-
-
-@dataclass(slots=True)
-class MongoConfig:
-    port: int = 27017
-
-    def validate(self) -> None:
-        pass
+TOP_LEVEL = (
+    "bind",
+    "data_dir",
+    "only",
+    "admin_port",
+    "admin",
+    "log_level",
+    "shutdown_timeout",
+    "memory_high_watermark",
+    "disk_free_limit",
+    "stall_threshold",
+)
 
 
-@dataclass(slots=True)
-class ZooKeeperConfig:
-    port: int = 2181
-    tick_time: int = 2000
-    min_session_timeout: int | None = None
-    max_session_timeout: int | None = None
-    max_client_cnxns: int = 60
-    four_letter_whitelist: str = "srvr"
-    jute_maxbuffer: int = 0xFFFFF
-    fsync: str = "always"
-    data_log_dir: str | None = None
-    autopurge_snap_retain_count: int = 3
-    autopurge_purge_interval: int = 0
-    zoo_cfg: str | None = None
-    snap_count: int = 100000
-    extended_types_enabled: bool = True
-    container_check_interval_ms: int = 60000
-    super_digest: str = ""
-
-    def validate(self) -> None:
-        _choice("zookeeper.fsync", self.fsync, ("always", "everysec", "no"))
-        _range("zookeeper.tick_time", self.tick_time, 1, 1 << 30)
-        _range("zookeeper.snap_count", self.snap_count, 1, 1 << 31)
-        _range("zookeeper.jute_maxbuffer", self.jute_maxbuffer, 1, 1 << 31)
-        _range(
-            "zookeeper.container_check_interval_ms", self.container_check_interval_ms, 1, 1 << 31
-        )
-
-
-@dataclass(slots=True)
+@dataclass
 class Config:
     bind: str = "127.0.0.1"
     data_dir: Path = Path("./polystack-data")
-    only: tuple[str, ...] = SYSTEMS
+    only: tuple[str, ...] = ()  # empty: every system this version serves
     admin_port: int = 8080
     admin: bool = True
     log_level: str = "info"
-    redis: RedisConfig = field(default_factory=RedisConfig)
-    amqp: AmqpConfig = field(default_factory=AmqpConfig)
-    mongo: MongoConfig = field(default_factory=MongoConfig)
-    zookeeper: ZooKeeperConfig = field(default_factory=ZooKeeperConfig)
+    shutdown_timeout: float = 10.0
+    memory_high_watermark: str = "0.4"
+    disk_free_limit: str = "50MB"
+    stall_threshold: float = 2.0
+    sections: dict[str, Any] = field(default_factory=dict)
+    # Tables of systems this version does not serve, kept so a shared file still loads.
+    ignored: dict[str, Any] = field(default_factory=dict)
 
-    def validate(self) -> None:
-        unknown = [s for s in self.only if s not in SYSTEMS]
-        if unknown:
-            raise ConfigError(
-                f"only: unknown system {unknown[0]!r} (choose from {', '.join(SYSTEMS)})"
-            )
-        _choice("log_level", self.log_level, ("debug", "info", "warning", "error"))
-        for port_key, port in [("admin_port", self.admin_port)] + [
-            (f"{s}.port", getattr(self, s).port) for s in SYSTEMS
-        ]:
-            _range(port_key, port, 0, 65535)
-        for s in SYSTEMS:
-            getattr(self, s).validate()
+    def __post_init__(self) -> None:
+        for name, spec in systems.specs().items():
+            self.sections.setdefault(name, spec.config())
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")
+        if sections is not None and name in sections:
+            return sections[name]
+        raise AttributeError(name)
 
     def section(self, name: str) -> Any:
-        return getattr(self, name)
+        return self.sections[name]
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The systems to start, in the canonical order."""
+        if self.only:
+            return tuple(n for n in systems.KNOWN if n in self.only)
+        return tuple(systems.specs())
+
+    def validate(self) -> None:
+        unknown = [s for s in self.only if s not in systems.KNOWN]
+        if unknown:
+            raise ConfigError(
+                f"only: unknown system {unknown[0]!r} (choose from {', '.join(systems.KNOWN)})"
+            )
+        available = systems.specs()
+        missing = [s for s in self.only if s not in available]
+        if missing:
+            raise NotAvailable(
+                f"{missing[0]} is not available in this version of polystack "
+                f"(available: {', '.join(available) or 'none'})"
+            )
+        _choice("log_level", self.log_level, ("debug", "info", "warning", "error"))
+        _range("admin_port", self.admin_port, 0, 65535)
+        if self.shutdown_timeout < 0:
+            raise ConfigError(f"shutdown_timeout: must be 0 or more (got {self.shutdown_timeout})")
+        if self.stall_threshold <= 0:
+            raise ConfigError(f"stall_threshold: must be more than 0 (got {self.stall_threshold})")
+        try:
+            parse_watermark(self.memory_high_watermark, 1 << 30)
+        except ValueError as e:
+            raise ConfigError(f"memory_high_watermark: {e}") from None
+        try:
+            parse_size(self.disk_free_limit)
+        except ValueError as e:
+            raise ConfigError(f"disk_free_limit: {e}") from None
+        for name, spec in available.items():
+            section = self.sections[name]
+            for p in spec.ports:
+                _range(f"{name}.{p.key}", getattr(section, p.key), 0, 65535)
+            try:
+                section.validate()
+            except ConfigError:
+                raise
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
 
 
 def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
@@ -149,6 +149,10 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             if isinstance(value, bool):
                 raise ValueError(value)
             return int(value)
+        if hint is float or text == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
         if text in ("int | None", "typing.Optional[int]"):
             return None if value in (None, "", "none") else int(value)
         if text in ("str | None", "typing.Optional[str]"):
@@ -169,12 +173,15 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
 
 
 def _type_word(text: str) -> str:
-    return {"int": "an integer", "bool": "true or false", "str": "a string"}.get(
-        text.replace(" | None", ""), text
-    )
+    return {
+        "int": "an integer",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "a string",
+    }.get(text.replace(" | None", ""), text)
 
 
-def _apply(target: Any, values: dict[str, Any], prefix: str = "") -> None:
+def _apply_section(target: Any, values: dict[str, Any], prefix: str) -> None:
     hints = get_type_hints(type(target))
     names = {f.name for f in dataclasses.fields(target)}
     for raw_key, value in values.items():
@@ -182,26 +189,36 @@ def _apply(target: Any, values: dict[str, Any], prefix: str = "") -> None:
         full = f"{prefix}{raw_key}"
         if key not in names:
             raise ConfigError(f"{full}: unknown configuration key")
-        current = getattr(target, key)
-        if dataclasses.is_dataclass(current):
+        setattr(target, key, _coerce(full, value, hints[key]))
+
+
+def _apply(cfg: Config, values: dict[str, Any]) -> None:
+    hints = get_type_hints(Config)
+    specs = systems.specs()
+    for raw_key, value in values.items():
+        key = raw_key.replace("-", "_")
+        if key in specs:
             if not isinstance(value, dict):
-                raise ConfigError(f"{full}: expected a table")
-            _apply(current, value, prefix=f"{full}.")
+                raise ConfigError(f"{raw_key}: expected a table")
+            _apply_section(cfg.sections[key], value, f"{key}.")
+        elif key in systems.KNOWN:
+            cfg.ignored.setdefault(key, {}).update(value if isinstance(value, dict) else {})
+        elif key in TOP_LEVEL:
+            setattr(cfg, key, _coerce(raw_key, value, hints[key]))
         else:
-            setattr(target, key, _coerce(full, value, hints[key]))
+            raise ConfigError(f"{raw_key}: unknown configuration key")
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    top = {f.name for f in dataclasses.fields(Config)}
     for name, value in environ.items():
         if not name.startswith("POLYSTACK_"):
             continue
         rest = name[len("POLYSTACK_") :].lower()
-        section = next((s for s in SYSTEMS if rest.startswith(s + "_")), None)
+        section = next((s for s in systems.KNOWN if rest.startswith(s + "_")), None)
         if section is not None:
             out.setdefault(section, {})[rest[len(section) + 1 :]] = value
-        elif rest in top:
+        elif rest in TOP_LEVEL:
             out[rest] = value
     return out
 
@@ -211,7 +228,10 @@ def load(
     overrides: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
 ) -> Config:
-    """Build the configuration: file < environment < ``overrides`` (flags), then validate."""
+    """Build the configuration: file < environment < ``overrides`` (flags), then validate.
+
+    ``overrides`` keys are top-level names or ``"section.key"``; None values are skipped.
+    """
     cfg = Config()
     if path is not None:
         try:
@@ -236,3 +256,35 @@ def load(
         _apply(cfg, nested)
     cfg.validate()
     return cfg
+
+
+def server_settings(cfg: Config) -> Any:
+    """The runtime's :class:`~polystack.runtime.server.ServerSettings` for ``cfg``."""
+    from polystack.runtime.server import ServerSettings
+
+    return ServerSettings(
+        bind=cfg.bind,
+        data_dir=Path(cfg.data_dir),
+        admin=cfg.admin,
+        admin_port=cfg.admin_port,
+        shutdown_timeout=cfg.shutdown_timeout,
+        memory_high_watermark=cfg.memory_high_watermark,
+        disk_free_limit=cfg.disk_free_limit,
+        stall_threshold=cfg.stall_threshold,
+    )
+
+
+def build_server(cfg: Config, clock: Any = None) -> Any:
+    """A :class:`~polystack.runtime.server.Server` for the chosen systems of ``cfg``."""
+    from polystack.runtime.server import Server
+
+    specs: dict[str, SystemSpec] = systems.specs()
+    chosen = [(specs[n], cfg.sections[n]) for n in cfg.chosen]
+    kwargs: dict[str, Any] = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    unavailable = [] if cfg.only else systems.unavailable()
+    if cfg.ignored:
+        for name in cfg.ignored:
+            log.warning("[%s]: not available in this version of polystack; ignored", name)
+    return Server(server_settings(cfg), chosen, unavailable=unavailable, **kwargs)

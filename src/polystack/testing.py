@@ -3,17 +3,18 @@
 >>> with polystack.testing.serve(redis=True) as s:
 ...     r = redis.Redis.from_url(s.redis_url)
 
-Servers run on port 0 (an ephemeral port) with a temporary data directory, on an
-event loop in a background thread, and stop cleanly when the block ends.
+Servers run on port 0 (an ephemeral port) with a temporary data directory, on an event loop in
+a background thread, and stop cleanly when the block ends.  ``serve()`` takes one keyword per
+system (``redis=True``, ``zookeeper=True`` ...; the names come from the systems' specs).  A
+handle gives ``port(name)``, ``url(name)``, ``address(name)`` and, for each system,
+``<name>_port``, ``<name>_url`` and ``<name>_hosts``.
 
-The pytest plugin (registered through the ``pytest11`` entry point) provides:
-
-``polystack_server``
-    one server for the whole test session (Redis and ZooKeeper);
-``polystack_redis_url``
-    a Redis URL whose databases are flushed before each test;
-``polystack_zookeeper_hosts``
-    ``host:port`` of the session's ZooKeeper.
+The pytest plugin (registered through the ``pytest11`` entry point) provides
+``polystack_server`` — one server with every available system for the whole test session — and
+one fixture per system, named by its spec (``polystack_redis_url``,
+``polystack_zookeeper_hosts`` ...), giving its address; a service with a
+``reset_for_test()`` method is reset before each test that uses it (Redis flushes its
+databases).
 """
 
 from __future__ import annotations
@@ -59,25 +60,33 @@ class ServerHandle:
     def host(self) -> str:
         return "127.0.0.1"
 
-    @property
-    def redis_port(self) -> int:
-        return self.ports["redis"]
+    def port(self, name: str) -> int:
+        return self.ports[name]
 
-    @property
-    def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.ports['redis']}/0"
+    def url(self, name: str) -> str:
+        from polystack import systems
 
-    @property
-    def zookeeper_port(self) -> int:
-        return self.ports["zookeeper"]
+        return systems.specs()[name].url(self.host, self.ports[name])
 
-    @property
-    def zookeeper_hosts(self) -> str:
-        return f"127.0.0.1:{self.ports['zookeeper']}"
+    def address(self, name: str) -> str:
+        """What the system's fixture gives: its URL, or ``host:port``."""
+        from polystack import systems
 
-    @property
-    def admin_port(self) -> int:
-        return self.ports["admin"]
+        if systems.specs()[name].fixture_value == "hostport":
+            return f"{self.host}:{self.ports[name]}"
+        return self.url(name)
+
+    def __getattr__(self, attr: str) -> Any:
+        for suffix, fn in (
+            ("_port", self.port),
+            ("_url", self.url),
+            ("_hosts", lambda n: f"{self.host}:{self.ports[n]}"),
+        ):
+            if attr.endswith(suffix):
+                name = attr[: -len(suffix)]
+                if name in self.__dict__.get("ports", {}):
+                    return fn(name)
+        raise AttributeError(attr)
 
     @property
     def admin_url(self) -> str:
@@ -88,7 +97,7 @@ class ServerHandle:
 
     # -- lifecycle -------------------------------------------------------
     def _config(self) -> Any:
-        from polystack import config
+        from polystack import config, systems
 
         overrides: dict[str, Any] = {
             "bind": "127.0.0.1",
@@ -97,12 +106,14 @@ class ServerHandle:
             "admin_port": self.ports.get("admin", 0),
             "admin": self.admin,
         }
-        for name in ("redis", "amqp", "mongo", "zookeeper"):
-            overrides[f"{name}.port"] = self.ports.get(name, 0)
+        for name, spec in systems.specs().items():
+            for p in spec.ports:
+                overrides[f"{name}.{p.key}"] = self.ports.get(p.name, 0)
         overrides.update(self.config_overrides)
         return config.load(None, overrides, environ={})
 
     def start(self) -> ServerHandle:
+        from polystack import config as configmod
         from polystack.runtime import server as servermod
 
         cfg = self._config()
@@ -112,7 +123,7 @@ class ServerHandle:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            srv = servermod.Server(cfg, clock=self.clock)
+            srv = configmod.build_server(cfg, clock=self.clock)
             self.server = srv
 
             async def main() -> None:
@@ -142,8 +153,8 @@ class ServerHandle:
             return
         srv = self.server
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(srv.request_stop)
-        self._thread.join(timeout=30)
+            self._loop.call_soon_threadsafe(srv.request_stop, "test server stopped")
+        self._thread.join(timeout=60)
         self._thread = None
 
     def restart(self) -> None:
@@ -172,27 +183,26 @@ class ServerHandle:
 
 @contextlib.contextmanager
 def serve(
-    redis: bool = False,
-    amqp: bool = False,
-    mongo: bool = False,
-    zookeeper: bool = False,
     *,
     data_dir: str | Path | None = None,
     clock: Any = None,
     config_overrides: dict[str, Any] | None = None,
     admin: bool = True,
+    **chosen: bool,
 ) -> Iterator[ServerHandle]:
-    """Start the chosen servers in-process on ephemeral ports (all four when none is chosen)."""
-    chosen = tuple(
-        n
-        for n, on in (("redis", redis), ("amqp", amqp), ("mongo", mongo), ("zookeeper", zookeeper))
-        if on
-    ) or ("redis", "zookeeper")
+    """Start the chosen systems in-process on ephemeral ports (every available system when
+    none is chosen)."""
+    from polystack import systems
+
+    unknown = [n for n in chosen if n not in systems.KNOWN]
+    if unknown:
+        raise TypeError(f"serve() got an unexpected keyword argument {unknown[0]!r}")
+    names = tuple(n for n in systems.KNOWN if chosen.get(n)) or tuple(systems.specs())
     tmp = None
     if data_dir is None:
         tmp = tempfile.mkdtemp(prefix="polystack-")
         data_dir = tmp
-    handle = ServerHandle(chosen, Path(data_dir), clock, config_overrides, admin)
+    handle = ServerHandle(names, Path(data_dir), clock, config_overrides, admin)
     handle.start()
     try:
         yield handle
@@ -208,21 +218,32 @@ try:
 except ImportError:  # pragma: no cover - pytest is optional at run time
     pytest = None  # type: ignore[assignment]
 
+
+def _system_fixture(name: str) -> Callable[..., str]:
+    def fixture(polystack_server: ServerHandle) -> str:
+        svc = polystack_server.service(name)
+        reset = getattr(svc, "reset_for_test", None)
+        if reset is not None:
+            polystack_server.call(reset)
+        return polystack_server.address(name)
+
+    fixture.__doc__ = f"The address of the session's {name} server (reset before the test)."
+    return fixture
+
+
 if pytest is not None:
 
     @pytest.fixture(scope="session")
     def polystack_server() -> Iterator[ServerHandle]:
-        """One polystack (Redis and ZooKeeper) for the whole test session."""
-        with serve(redis=True, zookeeper=True) as s:
+        """One polystack (every available system) for the whole test session."""
+        with serve() as s:
             yield s
 
-    @pytest.fixture
-    def polystack_redis_url(polystack_server: ServerHandle) -> str:
-        """A Redis URL whose databases are flushed before the test."""
-        svc = polystack_server.service("redis")
-        polystack_server.call(svc.flushall)
-        return polystack_server.redis_url
+    def _register_fixtures() -> None:
+        from polystack import systems
 
-    @pytest.fixture
-    def polystack_zookeeper_hosts(polystack_server: ServerHandle) -> str:
-        return polystack_server.zookeeper_hosts
+        for name, spec in systems.specs().items():
+            if spec.fixture:
+                globals()[spec.fixture] = pytest.fixture(name=spec.fixture)(_system_fixture(name))
+
+    _register_fixtures()

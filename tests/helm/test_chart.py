@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from polystack.helm import ignore
-from polystack.helm.chart import ChartError, is_valid_semver, load, load_archive
-from polystack.helm.package import package
+from polystack.helm.action.package import package
+from polystack.helm.chart import ignore
+from polystack.helm.chart.chart import ChartError, is_valid_semver, load, load_archive
 
 from .conftest import CHARTS_DIR
 

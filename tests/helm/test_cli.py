@@ -190,7 +190,7 @@ def test_lint_failures_and_strict(helm_oracle: Any) -> None:
 
 
 def test_lint_matches_helm(helm_oracle: Any) -> None:
-    from polystack.helm.lint import lint_chart
+    from polystack.helm.action.lint import lint_chart
 
     for chart in ["parent", "fail-required", "fail-schema", "fail-parse", "fail-nilpointer"]:
         path = os.path.join(CHARTS_DIR, chart)
@@ -377,9 +377,11 @@ def test_helm_command_does_not_import_servers(tmp_path: Any) -> None:
         "from polystack.cli import main\n"
         f"r = CliRunner().invoke(main, ['helm', 'show', 'chart', {PARENT!r}])\n"
         "assert r.exit_code == 0, r.output\n"
+        # the systems' specs (polystack.cli builds `serve`'s flags from them) are light
+        "light = lambda m: m.count('.') == 1 or m.endswith('.spec') or m.endswith('.limits')\n"
         "bad = [m for m in sys.modules if m.split('.')[:2] in (['polystack', 'redis'],"
         " ['polystack', 'amqp'], ['polystack', 'mongo'], ['polystack', 'zookeeper'],"
-        " ['polystack', 'runtime'])]\n"
+        " ['polystack', 'runtime']) and not light(m)]\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

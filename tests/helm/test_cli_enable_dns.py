@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from polystack.helm import engine
-from polystack.helm.chart import load
+from polystack.helm.chart.chart import load
 from polystack.helm.cli import helm_group
+from polystack.helm.render import engine
 
 TEMPLATE = 'host: {{ getHostByName "localhost" | quote }}\n'
 
@@ -68,7 +68,7 @@ def test_enable_dns_matches_helm(helm_oracle: Any, dns_chart: str) -> None:
 
 
 def _top(path: str) -> dict[str, Any]:
-    from polystack.helm import values
+    from polystack.helm.chart import values
     from polystack.helm.funcs.helm import Capabilities
 
     ch = load(path)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from polystack.helm.action.package import package
 from polystack.helm.cli import helm_group
-from polystack.helm.package import package
 
 from .conftest import CHARTS_DIR
 from .gpg_keys import GpgKeys

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from polystack.helm.action.package import package
 from polystack.helm.cli import helm_group
-from polystack.helm.oci import RegistryOptions, push
-from polystack.helm.package import package
+from polystack.helm.remote.oci import RegistryOptions, push
 
 from .gpg_keys import PLAIN_UID, GpgKeys
 from .oci_registry import Registry, serve_registry

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.engine import (
+from polystack.helm.render.engine import (
     cleanup_parse_error,
     reformat_exec_error,
     render_chart,

@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
+from polystack.helm.encoding.tomlgo import TableArray
 from polystack.helm.funcs.helm import from_toml
-from polystack.helm.funcs.sprig import golayout, gotime
-from polystack.helm.funcs.tomlgo import TableArray
-from polystack.helm.template import gofmt
-from polystack.helm.template.gotypes import Int64, type_of
+from polystack.helm.golang import fmt as gofmt
+from polystack.helm.golang import time as gotime
+from polystack.helm.golang import time_layout as golayout
+from polystack.helm.golang.types import Int64, type_of
 
 TEMPLATE = (
     '{{ $m := fromToml (.Files.Get "t/%03d.toml") }}'

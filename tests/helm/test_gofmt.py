@@ -12,15 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polystack.helm.template.gofmt import format_value, print_value, sprint, sprintf, sprintln
-from polystack.helm.template.gostrconv import (
+from polystack.helm.golang.fmt import format_value, print_value, sprint, sprintf, sprintln
+from polystack.helm.golang.strconv import (
     can_backquote,
     format_float,
     quote,
     quote_ascii,
     quote_rune,
 )
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList
+from polystack.helm.golang.types import GoStruct, Int64, StringList
 
 # (format, arg, expected) from fmt_test.go
 FMT_CASES = [

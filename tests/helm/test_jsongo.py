@@ -1,4 +1,4 @@
-"""The one encoding/json codec (polystack.helm.jsongo) behind Helm's and
+"""The one encoding/json codec (polystack.helm.encoding.jsongo) behind Helm's and
 Sprig's JSON functions and --set-json, against real Helm 4.2.
 
 CASES were recorded from the reference renderer (helm-python-sdk); each is a
@@ -19,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm import jsongo, strvals
-from polystack.helm.engine import render_chart
-from polystack.helm.yamlgo import YAMLError
+from polystack.helm.chart import strvals
+from polystack.helm.encoding import jsongo
+from polystack.helm.encoding.yamlgo import YAMLError
+from polystack.helm.render.engine import render_chart
 
 DEEP = "[" * 10001
 

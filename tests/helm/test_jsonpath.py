@@ -1,4 +1,4 @@
-"""kubectl's JSONPath (polystack.helm.jsonpath) and `show values --jsonpath`.
+"""kubectl's JSONPath (polystack.helm.encoding.jsonpath) and `show values --jsonpath`.
 
 The helm-python-sdk oracle's `show` takes no JSONPath, so the expectations are
 client-go's own: the cases below are those of k8s.io/client-go/util/jsonpath's
@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from polystack.helm.cli import helm_group
-from polystack.helm.jsonpath import JSONPath, JSONPathError
+from polystack.helm.encoding.jsonpath import JSONPath, JSONPathError
 
 
 def jp(template: str, data: Any, allow_missing_keys: bool = False) -> str:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from polystack.helm.cli import helm_group
-from polystack.helm.naming import expand_env, name_and_chart, template_name
+from polystack.helm.render.naming import expand_env, name_and_chart, template_name
 
 from .conftest import CHARTS_DIR
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.openpgp import algorithm as alg
-from polystack.helm.openpgp import armor, clearsign
-from polystack.helm.openpgp.errors import (
+from polystack.helm.remote.openpgp import algorithm as alg
+from polystack.helm.remote.openpgp import armor, clearsign
+from polystack.helm.remote.openpgp.errors import (
     OpenPGPError,
     SignatureError,
     StructuralError,
@@ -22,7 +22,7 @@ from polystack.helm.openpgp.errors import (
     UnknownIssuerError,
     UnsupportedError,
 )
-from polystack.helm.openpgp.keys import (
+from polystack.helm.remote.openpgp.keys import (
     EntityList,
     canonical_text,
     check_detached_signature,
@@ -30,7 +30,7 @@ from polystack.helm.openpgp.keys import (
     read_key_ring,
     sign_detached,
 )
-from polystack.helm.openpgp.packet import (
+from polystack.helm.remote.openpgp.packet import (
     S2K,
     SIG_BINARY,
     SIG_TEXT,
@@ -408,7 +408,7 @@ def test_secret_key_ciphers(gpg_keys: GpgKeys, cipher_id: int) -> None:
         from cryptography.hazmat.decrepit.ciphers import algorithms as old
         from cryptography.hazmat.decrepit.ciphers.modes import CFB
 
-        from polystack.helm.openpgp.packet import _serialize_secret
+        from polystack.helm.remote.openpgp.packet import _serialize_secret
 
         key.encrypt(b"pw", alg.AES128)  # sets up the S2K, then re-encrypt by hand
         size, block = alg.cipher_sizes(cipher_id)
@@ -545,7 +545,7 @@ def test_secret_key_with_16_bit_checksum(gpg_keys: GpgKeys) -> None:
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-    from polystack.helm.openpgp.packet import _serialize_secret
+    from polystack.helm.remote.openpgp.packet import _serialize_secret
 
     key = _entity(_ring(gpg_keys, "plain-sec.gpg"), "Test Signer").private_key
     plain = _serialize_secret(key.algo, key.secret)

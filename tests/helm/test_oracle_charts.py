@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from polystack.helm import strvals
-from polystack.helm.engine import render_chart
+from polystack.helm.chart import strvals
+from polystack.helm.render.engine import render_chart
 
 from .conftest import CHARTS_DIR
 
@@ -114,8 +114,8 @@ def test_schema_satisfied(helm_oracle: Any) -> None:
 
 def test_packaged_subchart(helm_oracle: Any, tmp_path: Any) -> None:
     """A subchart shipped as a .tgz in charts/ renders like the directory."""
-    from polystack.helm.chart import load
-    from polystack.helm.package import save
+    from polystack.helm.action.package import save
+    from polystack.helm.chart.chart import load
 
     dst = tmp_path / "parent"
     shutil.copytree(os.path.join(CHARTS_DIR, "parent"), dst)
@@ -128,7 +128,7 @@ def test_packaged_subchart(helm_oracle: Any, tmp_path: Any) -> None:
 
 def test_our_archive_loads_in_helm(helm_oracle: Any, tmp_path: Any) -> None:
     """A chart packaged by polystack is loaded and rendered by real Helm."""
-    from polystack.helm.package import package
+    from polystack.helm.action.package import package
 
     out = package(os.path.join(CHARTS_DIR, "parent"), str(tmp_path))
     assert os.path.basename(out) == "parent-1.2.3.tgz"
@@ -142,9 +142,10 @@ _KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: 
 
 
 def _our_release(path: str, vals: dict[str, Any], name: str, namespace: str) -> tuple[str, str]:
-    from polystack.helm import chart as chartmod
-    from polystack.helm import engine, values
+    from polystack.helm.chart import chart as chartmod
+    from polystack.helm.chart import values
     from polystack.helm.funcs.helm import Capabilities
+    from polystack.helm.render import engine
 
     ch = chartmod.load(path)
     caps = Capabilities()

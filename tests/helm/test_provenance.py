@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from polystack.helm.action.package import package
 from polystack.helm.cli import helm_group
-from polystack.helm.openpgp import clearsign
-from polystack.helm.openpgp.packet import (
+from polystack.helm.remote.openpgp import clearsign
+from polystack.helm.remote.openpgp.packet import (
     PacketReader,
     PrivateKey,
     Signature,
     parse_packet,
     read_header,
 )
-from polystack.helm.package import package
-from polystack.helm.provenance import (
+from polystack.helm.remote.provenance import (
     ProvenanceError,
     message_block,
     parse_message_block,

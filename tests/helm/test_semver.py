@@ -1,4 +1,4 @@
-"""Masterminds/semver v3 versions and constraints (polystack.helm.semver).
+"""Masterminds/semver v3 versions and constraints (polystack.helm.encoding.semver).
 
 Expected values follow semver's own tests (version_test.go, constraints_test.go)
 and README; the semverCompare cases in test_sprig_oracle.py were checked
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polystack.helm.semver import Constraints, SemverError, Version
+from polystack.helm.encoding.semver import Constraints, SemverError, Version
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm import jsongo
-from polystack.helm.funcs.sprig import gotime, sprig_funcs
+from polystack.helm.encoding import jsongo
+from polystack.helm.funcs.sprig import sprig_funcs
 from polystack.helm.funcs.sprig.crypto import Certificate
-from polystack.helm.funcs.sprig.re2 import RegexpError, compile_re2, quote_meta
+from polystack.helm.golang import time as gotime
+from polystack.helm.golang.regexp import RegexpError, compile_re2, quote_meta
 
 F = sprig_funcs()
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm import strvals
-from polystack.helm.template.gotypes import Int64
+from polystack.helm.chart import strvals
+from polystack.helm.golang.types import Int64
 
 # (input, expected) from TestParseSet; None means "must fail".
 PARSE_CASES: list[tuple[str, Any]] = [

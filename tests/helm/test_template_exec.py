@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.template import ExecError, FuncError, ParseError, TemplateSet
-from polystack.helm.template.gotypes import (
+from polystack.helm.golang.types import (
     GoStruct,
     Int64,
     StringList,
@@ -22,6 +21,7 @@ from polystack.helm.template.gotypes import (
     truth,
     type_of,
 )
+from polystack.helm.template import ExecError, FuncError, ParseError, TemplateSet
 
 
 def run(
@@ -411,9 +411,9 @@ def test_parse_trees_are_shareable() -> None:
     a = TemplateSet({"f": lambda: "A"})
     b = TemplateSet({"f": lambda: "B"})
     trees = a.parse_trees("t", '{{define "d"}}{{f}}{{end}}{{template "d"}}')
-    a.add_parse_trees(trees)
-    b.add_parse_trees(trees)
+    a.add_parse_trees("t", trees)
+    b.add_parse_trees("t", trees)
     assert a.execute("t", None) == "A"
     assert b.execute("t", None) == "B"  # compiled code looks functions up per set
-    b.add_parse_trees(b.parse_trees("u", '{{define "d"}} {{end}}'))
+    b.add_parse_trees("u", b.parse_trees("u", '{{define "d"}} {{end}}'))
     assert b.execute("t", None) == "B"  # an empty redefinition does not replace

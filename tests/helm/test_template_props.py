@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polystack.helm.golang.fmt import sprintf
 from polystack.helm.template import ExecError, ParseError, TemplateSet
-from polystack.helm.template.gofmt import sprintf
 
 ACTION_ALPHABET = st.sampled_from(
     list("{}()|.$:=,-+ \n\t\"'`/*0123456789abcdexyzi_")

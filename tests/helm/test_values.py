@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from polystack.helm import strvals
-from polystack.helm.chart import load
-from polystack.helm.values import (
+from polystack.helm.chart import strvals
+from polystack.helm.chart.chart import load
+from polystack.helm.chart.values import (
     ValueOptions,
     ValuesError,
     coalesce_tables,

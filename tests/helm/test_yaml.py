@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm import jsongo, yamlgo
-from polystack.helm.engine import render_chart
+from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.render.engine import render_chart
 
 VALUES_DOCS = [
     "a: 1\nb: 1.5\nc: 1000000\nd: 1e-7\ne: 1e21\nf: 123456789\ng: 0.000001\nh: -0.0\n",

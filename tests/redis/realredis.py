@@ -81,27 +81,36 @@ def _encode(args: Iterable[bytes | str | int]) -> bytes:
 
 
 def reply_end(buf: bytes, pos: int) -> int | None:
-    """Where the RESP2/RESP3 reply starting at ``pos`` ends, or None if incomplete."""
+    """Where the RESP2/RESP3 reply starting at ``pos`` ends, or None if it is incomplete."""
     nl = buf.find(b"\r\n", pos)
     if nl < 0:
         return None
     kind = buf[pos : pos + 1]
+    line = buf[pos + 1 : nl]
     after = nl + 2
+    if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
+        return after
     if kind in (b"$", b"=", b"!"):
-        n = int(buf[pos + 1 : nl])
+        n = int(line)
         if n < 0:
             return after
-        return after + n + 2 if after + n + 2 <= len(buf) else None
-    if kind in (b"*", b">", b"~", b"%", b"|"):
-        n = int(buf[pos + 1 : nl])
+        end = after + n + 2
+        return end if len(buf) >= end else None
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        n = int(line)
+        if n < 0:
+            return after
         if kind in (b"%", b"|"):
             n *= 2
-        for _ in range(max(n, 0)):
-            after = reply_end(buf, after)
-            if after is None:
+        for _ in range(n):
+            end = reply_end(buf, after)
+            if end is None:
                 return None
-        return reply_end(buf, after) if kind == b"|" else after
-    return after  # + - : _ # , (
+            after = end
+        if kind == b"|":  # attributes precede the reply they describe
+            return reply_end(buf, after)
+        return after
+    return len(buf)  # not RESP: hand back whatever arrived
 
 
 class RawClient:

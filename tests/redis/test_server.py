@@ -4,6 +4,7 @@ SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, DEBUG, ROLE."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import redis
@@ -217,15 +218,11 @@ def test_config_set_requirepass_applies_to_new_connections(tmp_path):
         r.close()
 
 
-def test_config_rewrite_writes_redis_conf(r, server):
-    r.config_set("maxmemory", "1mb")
-    try:
-        assert r.config_rewrite() in (True, b"OK")
-    finally:
-        r.config_set("maxmemory", "0")
-    text = (server.data_dir / "redis" / "redis.conf").read_text()
-    assert "maxmemory 1048576\n" in text and "appendfsync everysec\n" in text
-    assert 'save ""\n' in text
+def test_config_rewrite_without_a_config_file_is_refused_as_redis_does(r, server):
+    """Only a server started with --redis-config has a file to rewrite (test_redis_conf.py)."""
+    with pytest.raises(redis.ResponseError, match="The server is running without a config file"):
+        r.config_rewrite()
+    assert not (server.data_dir / "redis" / "redis.conf").exists()
 
 
 def test_config_help(r):
@@ -257,6 +254,8 @@ def test_save_bgsave_bgrewriteaof_and_restart(tmp_path):
         r.set("after", "2")
         assert r.info("persistence")["rdb_changes_since_last_save"] == 1
         assert r.bgsave() is True
+        while r.info("persistence")["rdb_bgsave_in_progress"]:
+            time.sleep(0.01)
         assert r.execute_command("BGSAVE", "SCHEDULE") is True
         assert r.bgrewriteaof() is True
         r.close()
@@ -356,6 +355,10 @@ def test_save_points_write_a_snapshot(manual):
     assert r.lastsave() == before  # one change: not enough
     r.set("b", "2")
     manual.advance(0.2)
+    # The save point forks a BGSAVE child; LASTSAVE moves when it has finished.
+    deadline = time.monotonic() + 20
+    while r.info("persistence")["rdb_saves"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert r.lastsave() > before
     assert r.info("persistence")["rdb_changes_since_last_save"] == 0
     r.close()
@@ -408,3 +411,20 @@ def test_flush_and_swapdb_are_logged_and_replayed(tmp_path):
         r1.close()
         s.restart()
         assert redis.Redis(port=s.redis_port).dbsize() == 0
+
+
+def test_command_counters_are_per_server() -> None:
+    """Two servers in one process keep their own command statistics."""
+    import redis as redis_py
+
+    from polystack.testing import serve
+
+    with serve(redis=True, admin=False) as a, serve(redis=True, admin=False) as b:
+        ra = redis_py.Redis(port=a.redis_port)
+        rb = redis_py.Redis(port=b.redis_port)
+        for _ in range(3):
+            ra.set("k", "v")
+        assert ra.info("commandstats")["cmdstat_set"]["calls"] == 3
+        assert "cmdstat_set" not in rb.info("commandstats")
+        ra.close()
+        rb.close()

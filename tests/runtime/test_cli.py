@@ -59,7 +59,7 @@ def test_unknown_system(tmp_path):
 
 
 def test_banner_ping_and_graceful_stop(tmp_path):
-    proc = ServeProcess(tmp_path, only="redis,amqp").start()
+    proc = ServeProcess(tmp_path, only="redis").start()
     port = proc.ports["redis"]
     if shutil.which("redis-cli"):
         ping = subprocess.run(
@@ -69,8 +69,36 @@ def test_banner_ping_and_graceful_stop(tmp_path):
     out = proc.terminate()
     assert "ready" in out
     assert f"redis://127.0.0.1:{port}/" in out
-    assert "amqp" in out and "not available yet" in out
     assert proc.proc is not None and proc.proc.returncode == 0
+
+
+def test_system_not_implemented_is_refused_with_one_line(tmp_path):
+    from polystack import systems
+
+    missing = systems.unavailable()
+    if not missing:
+        pytest.skip("every system is available in this version")
+    out = run_cli("serve", "--only", f"redis,{missing[0]}", "--data-dir", str(tmp_path))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert lines == [
+        f"polystack: {missing[0]} is not available in this version of polystack "
+        f"(available: {', '.join(systems.specs())})"
+    ]
+
+
+def test_default_serve_lists_systems_not_available(tmp_path):
+    from polystack import systems
+
+    missing = systems.unavailable()
+    if not missing:
+        pytest.skip("every system is available in this version")
+    proc = ServeProcess(tmp_path, only="").start()
+    out = proc.terminate()
+    for name in missing:
+        assert f"{name:<10} not available in this version" in out
+        assert f"{name}://" not in out
+    assert "ready" in out
 
 
 @pytest.mark.parametrize("system", ["redis", "zookeeper"])
@@ -124,3 +152,72 @@ def test_zoo_cfg_drop_in(tmp_path):
     assert "server.1 is not supported by polystack and is ignored" in out
     assert "clientPortAddress" not in out
     assert (tmp_path / "zkdata").exists()
+
+
+def test_second_serve_on_the_same_data_dir_exits_2_naming_dir_and_pid(tmp_path):
+    first = ServeProcess(tmp_path, only="redis").start()
+    try:
+        other = ServeProcess(tmp_path, only="redis")  # other ports, same data directory
+        out = run_cli(
+            "serve", "--only", "redis", "--data-dir", str(tmp_path),
+            "--redis-port", str(other.ports["redis"]), "--admin-port", str(other.ports["admin"]),
+        )  # fmt: skip
+    finally:
+        first.terminate()
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert str(tmp_path.resolve()) in lines[0]
+    assert first.proc is not None and f"process {first.proc.pid}" in lines[0]
+
+
+def test_every_busy_port_is_reported_at_once(tmp_path):
+    socks = []
+    for _ in range(3):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        socks.append(s)
+    redis_port, zk_port, admin_port = (s.getsockname()[1] for s in socks)
+    try:
+        out = run_cli(
+            "serve", "--data-dir", str(tmp_path), "--redis-port", str(redis_port),
+            "--zookeeper-port", str(zk_port), "--admin-port", str(admin_port),
+        )  # fmt: skip
+    finally:
+        for s in socks:
+            s.close()
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 3, out.stderr
+    assert f"redis port {redis_port}" in lines[0] and "--redis-port" in lines[0]
+    assert f"zookeeper port {zk_port}" in lines[1] and "--zookeeper-port" in lines[1]
+    assert f"admin port {admin_port}" in lines[2] and "--admin-port" in lines[2]
+
+
+def test_repair_log(tmp_path):
+    from polystack.runtime.records import frame
+
+    path = tmp_path / "x.log"
+    path.write_bytes(frame(b"one") + frame(b"two"))
+    out = run_cli("repair-log", str(path))
+    assert out.returncode == 0 and "no damage found (2 records" in out.stdout
+    bad = bytearray(frame(b"three"))
+    bad[-1] ^= 1
+    path.write_bytes(frame(b"one") + bytes(bad) + frame(b"four"))
+    out = run_cli("repair-log", str(path))
+    assert out.returncode == 0
+    assert f"kept 1 records ({len(frame(b'one'))} bytes)" in out.stdout
+    assert path.read_bytes() == frame(b"one")
+
+
+def test_make_run_passes_args():
+    out = subprocess.run(
+        ["make", "-n", "run", "ARGS=--redis-port 7000 --only redis"],
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
+    if out.returncode != 0:
+        pytest.skip(f"make is not usable here: {out.stderr.strip()}")
+    assert "polystack serve --redis-port 7000 --only redis" in out.stdout

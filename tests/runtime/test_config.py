@@ -58,3 +58,51 @@ def test_bad_toml(tmp_path):
     f.write_text("[redis\n")
     with pytest.raises(config.ConfigError, match="config file"):
         config.load(f, environ={})
+
+
+def test_top_level_runtime_keys(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text(
+        'shutdown_timeout = 3\nmemory_high_watermark = "2GiB"\ndisk_free_limit = "1GB"\n'
+        "[zookeeper]\nclient_output_limit = 1000\n"
+    )
+    cfg = config.load(f, environ={"POLYSTACK_ZOOKEEPER_FSYNC": "no"})
+    assert cfg.shutdown_timeout == 3.0 and cfg.memory_high_watermark == "2GiB"
+    assert cfg.disk_free_limit == "1GB"
+    assert cfg.zookeeper.client_output_limit == 1000 and cfg.zookeeper.fsync == "no"
+    with pytest.raises(config.ConfigError, match="disk_free_limit: expected a size"):
+        config.load(None, {"disk_free_limit": "plenty"}, environ={})
+    with pytest.raises(config.ConfigError, match="memory_high_watermark"):
+        config.load(None, {"memory_high_watermark": "half"}, environ={})
+
+
+def test_sections_come_from_the_specs():
+    from polystack import systems
+
+    cfg = config.load(None, environ={})
+    assert set(cfg.sections) == set(systems.specs())
+    for name, spec in systems.specs().items():
+        assert isinstance(cfg.section(name), spec.config)
+        assert getattr(cfg, name).port == spec.default_port
+
+
+def test_systems_not_available_are_refused_by_only_and_their_tables_ignored(tmp_path):
+    from polystack import systems
+
+    missing = systems.unavailable()
+    if not missing:
+        pytest.skip("every system is available in this version")
+    with pytest.raises(config.NotAvailable, match=f"{missing[0]} is not available"):
+        config.load(None, {"only": missing[0]}, environ={})
+    f = tmp_path / "p.toml"
+    f.write_text(f"[{missing[0]}]\nport = 1234\n")
+    cfg = config.load(f, environ={})
+    assert cfg.ignored == {missing[0]: {"port": 1234}}
+    assert missing[0] not in cfg.chosen
+
+
+def test_redis_output_limits_are_validated():
+    with pytest.raises(
+        config.ConfigError, match="client_output_buffer_limit: Invalid client class"
+    ):
+        config.load(None, {"redis.client_output_buffer_limit": "bogus 1 2 3"}, environ={})

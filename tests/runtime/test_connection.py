@@ -1,98 +1,318 @@
-"""runtime/connection.py and server.py with a toy sans-I/O session."""
+"""runtime/connection.py with the toy session: backpressure, flow control before the reply is
+built, hard output limits, the barrier and per-record durability, shutdown hooks."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import threading
 import time
-import urllib.request
 
-from polystack import config
-from polystack.runtime.connection import Peer
-from polystack.runtime.server import ListenerSpec, Server, Service
+import pytest
 
+from polystack.runtime import log as logmod
 
-class Blaster:
-    """Answers every line with 256 KiB (a reader that never reads must not grow memory)."""
-
-    def __init__(self, peer: Peer) -> None:
-        self.peer = peer
-        Blaster.peers.append(peer)
-
-    peers: list[Peer] = []
-
-    def feed(self, data: bytes) -> None:
-        for _ in range(data.count(b"\n")):
-            self.peer.write(b"x" * 256 * 1024)
-
-    def connection_lost(self) -> None:
-        pass
+from .toy import LineClient, in_thread, port_of, toy_server
 
 
-class ToyService(Service):
-    name = "toy"
+class BlockingFsync:
+    """An fsync that waits until released (a slow disk under the test's control)."""
 
-    def listeners(self) -> list[ListenerSpec]:
-        return [
-            ListenerSpec(
-                "toy", 0, Blaster, max_clients=2, reject=b"-ERR max number of clients reached\r\n"
-            )
-        ]
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.real = os.fsync
 
-    def http_routes(self):
-        return {"/toy": lambda q: (200, "text/plain", b"toy " + q.get("x", "").encode())}
-
-
-async def _serve(tmp_path) -> Server:
-    cfg = config.load(
-        None, {"only": "redis", "admin_port": 0, "data_dir": str(tmp_path)}, environ={}
-    )
-    cfg.only = ()
-    srv = Server(cfg)
-    srv.services["toy"] = ToyService(cfg, tmp_path, srv.clock)
-    return srv
+    def __call__(self, fd: int) -> None:
+        self.entered.set()
+        self.gate.wait(20)
+        self.real(fd)
 
 
-def test_backpressure_max_clients_and_admin(tmp_path):
-    async def main() -> None:
-        srv = await _serve(tmp_path)
-        # register the toy listener the way Server.start does for real services
+def run(coro_fn, tmp_path, **cfg):
+    async def main():
+        srv = toy_server(tmp_path, **cfg)
         await srv.start()
-        port = srv.services["toy"].bound_ports["toy"]
-        admin = next(e.port for e in srv.endpoints if e.name == "admin")
-        loop = asyncio.get_running_loop()
+        try:
+            return await coro_fn(srv)
+        finally:
+            await srv.stop("test over")
 
-        def client_work() -> tuple[bytes, int, bytes, bytes]:
-            slow = socket.create_connection(("127.0.0.1", port))
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.settimeout(0.05)
+    return asyncio.run(main())
+
+
+def test_backpressure_and_max_clients(tmp_path):
+    async def body(srv):
+        port = port_of(srv, "toy")
+        svc = srv.services["toy"]
+
+        def client_work():
+            slow = LineClient(port, rcvbuf=4096)
+            slow.sock.settimeout(0.05)
             for _ in range(400):  # asks for 100 MiB of replies, one line at a time, reads none
                 try:
-                    slow.send(b"\n")
+                    slow.sock.send(b"BLAST 256\n")
                 except TimeoutError:
                     break
                 time.sleep(0.002)
             time.sleep(0.3)
-            other = socket.create_connection(("127.0.0.1", port))
-            other.sendall(b"\n")
-            got = other.recv(10)
-            third = socket.create_connection(("127.0.0.1", port))
-            rejected = third.recv(100)
-            pending = Blaster.peers[0].pending_output
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/toy?x=1", timeout=5) as r:
-                body = r.read()
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/healthz", timeout=5) as r:
-                health = r.read()
-            for s in (slow, other, third):
-                s.close()
-            return got, pending, rejected, body + b"|" + health
+            pending = svc.sessions[0].peer.pending_output
+            other = LineClient(port)
+            other.send(b"PING")
+            got = other.line()
+            third = LineClient(port)
+            fourth = LineClient(port)
+            rejected = fourth.sock.recv(100)
+            for c in (slow, other, third, fourth):
+                c.close()
+            return got, pending, rejected
 
-        got, pending, rejected, bodies = await loop.run_in_executor(None, client_work)
-        await srv.stop()
-        assert got == b"x" * 10
+        got, pending, rejected = await in_thread(client_work)
+        assert got == b"+PONG"
         # Reading was paused: far less than the 100 MiB asked for is buffered.
         assert pending < 16 * 1024 * 1024
-        assert rejected == b"-ERR max number of clients reached\r\n"
-        assert bodies.startswith(b"toy 1|") and b'"status": "ok"' in bodies
+        assert rejected == b"-ERR max number of clients reached\n"
+        assert srv.listener_states[0].rejected_connections == 1
 
-    asyncio.run(main())
+    run(body, tmp_path, policy="no", barrier=False)
+
+
+def test_flow_control_stops_building_replies_when_the_output_is_full(tmp_path):
+    """READ 1000 asks for 64 MB in one request; a client that does not read gets a bounded
+    amount built, and everything once it reads."""
+
+    async def body(srv):
+        port = port_of(srv, "toy")
+        svc = srv.services["toy"]
+        c = LineClient(port, rcvbuf=4096)
+        c.send(b"READ 1000")
+        await asyncio.sleep(0.5)
+        built_while_stalled = svc.built
+        pending = svc.sessions[0].peer.pending_output
+
+        def drain():
+            n = 0
+            while n < 1000:
+                assert len(c.line()) == 64 * 1024 - 1
+                n += 1
+            c.send(b"PING")
+            return c.line()
+
+        session = svc.sessions[0]
+        pong = await in_thread(drain)
+        c.close()
+        assert session.paused >= 1 and session.resumed >= 1  # the hooks were called
+        return built_while_stalled, pending, pong, svc.built, svc
+
+    built, pending, pong, total, svc = run(body, tmp_path, policy="no", barrier=False)
+    assert built < 200  # at most the high-water mark (4 MiB) plus what the socket holds
+    assert pending < 16 * 1024 * 1024
+    assert pong == b"+PONG" and total == 1000
+
+
+def test_hard_output_limit_disconnects_a_client_that_never_reads(tmp_path, caplog):
+    async def body(srv):
+        port = port_of(srv, "toy")
+        c = LineClient(port, rcvbuf=4096)
+        for _ in range(8):
+            c.send(b"BLAST 512")
+        await asyncio.sleep(0.5)
+        state = srv.listener_states[0]
+
+        def closed():
+            c.sock.settimeout(5)
+            try:
+                while c.sock.recv(1 << 20):
+                    pass
+            except ConnectionError:
+                pass
+            return True
+
+        assert await in_thread(closed)
+        c.close()
+        return state.output_limit_disconnections
+
+    with caplog.at_level("WARNING"):
+        assert run(body, tmp_path, policy="no", barrier=False, hard_limit=1 << 20) == 1
+    assert "overcoming of output buffer limits" in caplog.text
+
+
+def test_barrier_no_client_sees_a_write_before_its_fsync(tmp_path, monkeypatch):
+    """Under a barrier log, a GET from another client waits for the SET's fsync; a PING (no
+    state) does not wait."""
+    fake = BlockingFsync()
+    monkeypatch.setattr(logmod, "fsync", fake)
+
+    async def body(srv):
+        port = port_of(srv, "toy")
+        svc = srv.services["toy"]
+        writer, reader, pinger = LineClient(port), LineClient(port), LineClient(port)
+
+        def work():
+            writer.send(b"SET k v1")
+            assert fake.entered.wait(10)  # the record is written, its fsync is running
+            reader.send(b"GET k")
+            pinger.send(b"PING")
+            pong = pinger.line()
+            reader.sock.settimeout(0.3)
+            writer.sock.settimeout(0.3)
+            early = []
+            for c in (reader, writer):
+                try:
+                    early.append(c.sock.recv(100))
+                except TimeoutError:
+                    pass
+            fake.gate.set()
+            reader.sock.settimeout(10)
+            writer.sock.settimeout(10)
+            return pong, early, writer.line(), reader.line()
+
+        pong, early, ok, got = await in_thread(work)
+        for c in (writer, reader, pinger):
+            c.close()
+        assert svc.data[b"k"] == b"v1"
+        return pong, early, ok, got
+
+    pong, early, ok, got = run(body, tmp_path, policy="always", barrier=True)
+    assert pong == b"+PONG"
+    assert early == []  # neither the writer's +OK nor the reader's value before the fsync
+    assert ok == b"+OK" and got == b"v1"
+
+
+def test_per_record_confirm_waits_for_its_fsync_only(tmp_path, monkeypatch):
+    """write_when_synced: the confirm waits for its record's fsync (forced under policy
+    "no"); other replies on the same connection go out meanwhile."""
+    fake = BlockingFsync()
+    monkeypatch.setattr(logmod, "fsync", fake)
+
+    async def body(srv):
+        port = port_of(srv, "toy")
+        c = LineClient(port)
+
+        def work():
+            c.send(b"CONFIRM a 1")
+            assert fake.entered.wait(10)
+            c.send(b"GET a")
+            first = c.line()
+            c.send(b"PING")
+            second = c.line()
+            fake.gate.set()
+            return first, second, c.line()
+
+        out = await in_thread(work)
+        c.close()
+        return out
+
+    assert run(body, tmp_path, policy="no", barrier=False) == (b"1", b"+PONG", b"+CONFIRMED a")
+
+
+def test_shutdown_hook_says_goodbye_and_logs_are_flushed(tmp_path):
+    async def main():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        await srv.start()
+        port = port_of(srv, "toy")
+        c = LineClient(port)
+        c.send(b"SET k v")
+        assert await in_thread(c.line) == b"+OK"
+        await srv.stop("SIGTERM")
+
+        def rest():
+            lines = [c.line()]
+            try:
+                c.line()
+            except ConnectionError:
+                lines.append(b"<closed>")
+            return lines
+
+        lines = await in_thread(rest)
+        c.close()
+        return lines
+
+    assert asyncio.run(main()) == [b"-SHUTDOWN SIGTERM", b"<closed>"]
+
+    async def again():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        await srv.start()
+        data = dict(srv.services["toy"].data)
+        await srv.stop()
+        return data
+
+    assert asyncio.run(again()) == {b"k": b"v"}
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True])
+def test_output_full_resumes_when_the_transport_stays_between_marks(tmp_path, use_uvloop):
+    """A session that stopped because output_full() said so is resumed even when the
+    transport's buffer never passed its own high-water mark."""
+    if use_uvloop:
+        uvloop = pytest.importorskip("uvloop")
+
+    async def body(srv):
+        port = port_of(srv, "toy")
+        svc = srv.services["toy"]
+        c = LineClient(port)
+        c.send(b"READ 200")
+
+        def drain():
+            for _ in range(200):
+                c.line()
+            return True
+
+        ok = await in_thread(drain)
+        c.close()
+        return ok and svc.built == 200
+
+    if use_uvloop:
+
+        async def main():
+            srv = toy_server(tmp_path, policy="no", barrier=False)
+            await srv.start()
+            try:
+                return await body(srv)
+            finally:
+                await srv.stop()
+
+        loop = uvloop.new_event_loop()
+        try:
+            assert loop.run_until_complete(main())
+        finally:
+            loop.close()
+    else:
+        assert run(body, tmp_path, policy="no", barrier=False)
+
+
+def test_session_failure_closes_only_that_client(tmp_path):
+    async def body(srv):
+        port = port_of(srv, "toy")
+        bad, good = LineClient(port), LineClient(port)
+        bad.send(b"BLAST notanumber")  # int() raises inside the session
+
+        def check():
+            try:
+                bad.line()
+            except ConnectionError:
+                pass
+            good.send(b"PING")
+            return good.line()
+
+        out = await in_thread(check)
+        bad.close()
+        good.close()
+        return out
+
+    assert run(body, tmp_path, policy="no", barrier=False) == b"+PONG"
+
+
+def test_free_socket_after_stop(tmp_path):
+    async def main():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        await srv.start()
+        port = port_of(srv, "toy")
+        await srv.stop()
+        return port
+
+    port = asyncio.run(main())
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))

@@ -16,6 +16,19 @@ class FakePeer:
         self.written: list[bytes] = []
         self.after: list[bytes] = []
         self.closed = False
+        self.pending_output = 0
+
+    def output_room(self) -> int:
+        return 1 << 62
+
+    def output_full(self, extra: int = 0) -> bool:
+        return False
+
+    def set_output_limits(self, hard: int, soft: int = 0, soft_seconds: float = 0) -> None:
+        pass
+
+    def write_stateless(self, data: bytes) -> None:
+        self.written.append(data)
 
     def write(self, data: bytes) -> None:
         self.written.append(data)

@@ -1,4 +1,4 @@
-"""Durability ordering, containers and TTL nodes, zoo.cfg, the AdminServer routes, four-letter
+"""Containers and TTL nodes, zoo.cfg, the AdminServer routes, four-letter
 words over a socket."""
 
 from __future__ import annotations
@@ -15,65 +15,6 @@ from polystack.zookeeper import zoocfg
 
 from . import zkproto
 from .harness import make_server, session
-
-
-class FakeLog:
-    def __init__(self) -> None:
-        self.last_seq = 0
-        self.durable_seq = 0
-
-
-class FakeJournal:
-    def __init__(self) -> None:
-        self.log = FakeLog()
-        self.records: list[bytes] = []
-
-    def append(self, payload: bytes) -> int:
-        self.records.append(payload)
-        self.log.last_seq += 1
-        return self.log.last_seq
-
-
-class OrderPeer:
-    def __init__(self) -> None:
-        self.peername = ("127.0.0.1", 40000)
-        self.calls: list[tuple[str, bytes]] = []
-        self.closed = False
-
-    def write(self, data):
-        self.calls.append(("write", data))
-
-    def write_after(self, log, data):
-        self.calls.append(("after", data))
-
-    def close(self):
-        self.closed = True
-
-
-def test_write_replies_wait_for_the_log():
-    from polystack.zookeeper.session import ServerCnxn
-
-    zk = make_server()
-    journal = FakeJournal()
-    zk.journal = journal
-    peer = OrderPeer()
-    cnxn = ServerCnxn(zk, peer)
-    cnxn.feed(zkproto.connect())
-    # the createSession transaction is logged: the ConnectResponse waits for it
-    assert peer.calls[-1][0] == "after" and len(journal.records) == 1
-    journal.log.durable_seq = journal.log.last_seq
-    cnxn.feed(zkproto.exists(1, "/"))
-    assert peer.calls[-1][0] == "write"  # nothing pending: a read goes out at once
-    cnxn.feed(zkproto.create(2, "/d", b"x") + zkproto.get_data(3, "/d"))
-    # the create and the read that follows it in the same batch wait for the fsync
-    assert peer.calls[-1][0] == "after" and len(journal.records) == 2
-    # a read by another client while the record is not durable waits as well
-    other_peer = OrderPeer()
-    other = ServerCnxn(zk, other_peer)
-    journal.log.durable_seq = journal.log.last_seq
-    other.feed(zkproto.connect())
-    other.feed(zkproto.get_data(1, "/d"))
-    assert other_peer.calls[-1][0] == "after"
 
 
 def test_failed_writes_take_a_zxid_like_zookeeper():

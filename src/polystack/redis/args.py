@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from polystack.redis.errors import NOT_INTEGER, err
 
 LLONG_MAX = (1 << 63) - 1
@@ -48,3 +50,82 @@ def parse_range(b: bytes, lo: int, hi: int, message: str | None = None) -> int:
 def parse_positive(b: bytes, message: str | None = None) -> int:
     """getPositiveLongFromObjectOrReply (0 included)."""
     return parse_range(b, 0, LLONG_MAX, message or "value is out of range, must be positive")
+
+
+# -- doubles (C's strtod, as glibc reads them) ---------------------------------------------
+_SPACE = b" \t\n\x0b\x0c\r"
+_DEC_RE = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_HEX_RE = re.compile(
+    rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
+)
+_INF_RE = re.compile(rb"[+-]?(?:infinity|inf)", re.IGNORECASE)
+_NAN_RE = re.compile(rb"[+-]?nan(?:\([0-9A-Za-z_]*\))?", re.IGNORECASE)
+_NONZERO_DIGIT = re.compile(rb"[1-9a-fA-F]")
+
+
+def strtod(s: bytes) -> tuple[float, int, bool]:
+    """glibc's strtod on the C string ``s`` (which must not contain NUL): (value, bytes
+    consumed, ERANGE).  Nothing parsed gives (0.0, 0, False)."""
+    i = 0
+    n = len(s)
+    while i < n and s[i] in _SPACE:
+        i += 1
+    for regex in (_HEX_RE, _DEC_RE):
+        m = regex.match(s, i)
+        if m is not None:
+            text = m.group()
+            mant = text.split(b"p")[0].split(b"P")[0] if regex is _HEX_RE else text
+            if regex is _HEX_RE:
+                value = float.fromhex(text.decode())
+                mant = mant[mant.lower().index(b"x") + 1 :]
+            else:
+                value = float(text)
+                mant = mant.split(b"e")[0].split(b"E")[0]
+            erange = (value == 0 and _NONZERO_DIGIT.search(mant) is not None) or (
+                value in (_INF, -_INF)
+            )
+            return value, m.end(), erange
+    m = _INF_RE.match(s, i)
+    if m is not None:
+        return (-_INF if m.group()[:1] == b"-" else _INF), m.end(), False
+    m = _NAN_RE.match(s, i)
+    if m is not None:
+        return _NAN, m.end(), False
+    return 0.0, 0, False
+
+
+_INF = float("inf")
+_NAN = float("nan")
+
+
+def string2d(b: bytes) -> float | None:
+    """util.c's string2d (getDoubleFromObject): the whole string is one double, no leading
+    space, no overflow or underflow to zero, not NaN."""
+    if not b or b[0] in _SPACE or 0 in b:
+        return None
+    value, used, erange = strtod(b)
+    if used != len(b) or value != value:
+        return None
+    if erange and (value in (_INF, -_INF) or value == 0):
+        return None
+    return value
+
+
+def parse_double(b: bytes, message: str = "value is not a valid float") -> float:
+    """getDoubleFromObjectOrReply."""
+    v = string2d(b)
+    if v is None:
+        raise err(message)
+    return v
+
+
+def strtod_whole(b: bytes) -> float | None:
+    """``strtod(s, &eptr)`` with ``*eptr == '\\0'`` required and NaN refused, on the C string
+    (up to the first NUL): zslParseRange's reading of a score bound ("" reads as 0)."""
+    nul = b.find(b"\x00")
+    if nul >= 0:
+        b = b[:nul]
+    value, used, _ = strtod(b)
+    if used != len(b) or value != value:
+        return None
+    return value

@@ -42,6 +42,7 @@ from polystack.redis.configtypes import (
     string,
 )
 from polystack.redis.flags import set_server_condition
+from polystack.redis.limits import OutputLimit
 
 _ASYNC_LOG = logging.getLogger("polystack.redis")
 
@@ -111,10 +112,7 @@ def _set_port(server: Any, port: int) -> None:
 
 
 def _bind_addresses(server: Any) -> list[bytes]:
-    bind = getattr(server, "bind", None)  # the runtime's per-server context, when present
-    if bind is None:
-        bind = server.root_config.bind
-    return [a.encode() for a in bind.split()]
+    return [a.encode() for a in server.bind.split()]
 
 
 def _set_bind(server: Any, words: list[bytes]) -> None:
@@ -192,13 +190,11 @@ def _parse_output_limits(words: list[bytes]) -> dict[str, tuple[int, int, int]]:
 
 
 def _get_output_limits(server: Any) -> dict[str, tuple[int, int, int]]:
-    return server.extra_config.get("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS)
+    return {c: (v.hard, v.soft, v.soft_seconds) for c, v in server.output_limits.items()}
 
 
 def _set_output_limits(server: Any, limits: dict[str, tuple[int, int, int]]) -> None:
-    merged = dict(_get_output_limits(server))
-    merged.update(limits)
-    server.extra_config["client-output-buffer-limit"] = merged
+    server.set_output_limits({c: OutputLimit(*v) for c, v in limits.items()})
 
 
 def _format_output_limits(limits: dict[str, tuple[int, int, int]]) -> bytes:
@@ -385,7 +381,22 @@ def _tls_not_configured(server: Any) -> None:
 
 
 def _get_dir(server: Any) -> bytes:
-    return os.fsencode(os.path.abspath(server.data_dir))
+    return os.fsencode(server.rdb_dir())
+
+
+def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
+    server.save_points = points
+    server.config.save = " ".join(f"{s} {c}" for s, c in points)
+
+
+def _str_attr(name: str) -> dict[str, Any]:
+    """getter/setter for a str field of the [redis] section holding a string parameter."""
+    return {
+        "getter": lambda server: getattr(server.config, name).encode("utf-8", "surrogateescape"),
+        "setter": lambda server, v: setattr(
+            server.config, name, v.decode("utf-8", "surrogateescape")
+        ),
+    }
 
 
 def _live(p: Param, note: str = "") -> Param:
@@ -409,29 +420,33 @@ def _params() -> list[Param]:
             "the log's fsync policy, switched at once",
         ),
         _live(numeric("auto-aof-rewrite-min-size", 0, ll, 64 << 20, MEMORY,
-                      bind="config.auto_aof_rewrite_min_size")),
+                      bind="config.auto_aof_rewrite_min_size"), "drives the automatic log rewrite"),
         _live(numeric("auto-aof-rewrite-percentage", 0, INT_MAX, 100,
-                      bind="config.auto_aof_rewrite_percentage")),
+                      bind="config.auto_aof_rewrite_percentage"),
+              "drives the automatic log rewrite"),
         _live(
-            special("save", [], _parse_save, _format_save, flags=MULTI_ARG, bind="save_points"),
-            "snapshot after <seconds> when <changes> were made",
+            special("save", [], _parse_save, _format_save, flags=MULTI_ARG, bind="save_points",
+                    setter=_set_save),
+            "save points: dump.rdb is written when enough changes are that old",
         ),
         _live(
             special("dir", b"", lambda w: w[0], lambda v: v, flags=PROTECTED | DENY_LOADING,
                     getter=_get_dir),
-            "the data directory (protected, as in Redis)",
+            "where dump.rdb is written (the Redis data directory unless redis.conf names one); "
+            "protected, as in Redis",
         ),
         _live(
             string("requirepass", b"", flags=SENSITIVE, getter=_get_requirepass,
                    setter=_set_requirepass),
-            "the default user's password",
+            "connections opened afterwards must AUTH (existing ones stay authenticated)",
         ),
-        _live(numeric("timeout", 0, INT_MAX, 0, bind="config.timeout"), "idle client timeout"),
+        _live(numeric("timeout", 0, INT_MAX, 0, bind="config.timeout"), "idle clients are closed after this many seconds (0: never)"),
         _live(numeric("hz", 0, INT_MAX, 10, bind="config.hz", setter=_set_hz),
-              "periodic task rate, clamped to 1..500"),
+              "the periodic task rate (active expiry, log rewrite checks, save points); clamped to "
+              "1..500 like Redis"),
         _live(numeric("databases", 1, INT_MAX, 16, flags=im, bind="config.databases")),
         _live(numeric("maxclients", 1, UINT_MAX, 10000, unsigned=True, bind="config.maxclients",
-                      setter=_set_maxclients)),
+                      setter=_set_maxclients), "applies to new connections at once"),
         _live(numeric("port", 0, 65535, 6379, getter=_bound_port, setter=_set_port),
               "reports the bound port; another value is refused as a failed rebind"),
         _live(special("bind", [b"*", b"-::*"], _parse_bind, lambda v: b" ".join(v),
@@ -439,26 +454,43 @@ def _params() -> list[Param]:
               "reports the bound addresses; others are refused as a failed rebind"),
         _live(special("notify-keyspace-events", 0, _parse_notify,
                       lambda v: notify.flags_to_string(v).encode(),
-                      bind="keyspace.notify_classes", setter=_set_notify)),
+                      bind="keyspace.notify_classes", setter=_set_notify),
+              "keyspace notifications (see Pub/Sub)"),
         _live(numeric("maxmemory", 0, ULLONG_MAX, 0, MEMORY, unsigned=True,
-                      bind="config.maxmemory")),
+                      bind="config.maxmemory"),
+              "stored and reported; eviction is not implemented yet"),
         _live(enum("maxmemory-policy", (
             "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction",
-            bind="config.maxmemory_policy")),
+            bind="config.maxmemory_policy"), "stored and reported (no eviction yet)"),
         numeric("maxmemory-samples", 1, INT_MAX, 5),
         numeric("maxmemory-eviction-tenacity", 0, 100, 10),
         numeric("maxmemory-clients", -100, SSIZE_MAX, 0, MEMORY | PERCENT),
-        _live(numeric("lfu-log-factor", 0, INT_MAX, 10, bind="lfu_log_factor")),
-        _live(numeric("lfu-decay-time", 0, INT_MAX, 1, bind="lfu_decay_time")),
+        _live(numeric("lfu-log-factor", 0, INT_MAX, 10, bind="lfu_log_factor"),
+              "the LFU counter (OBJECT FREQ)"),
+        _live(numeric("lfu-decay-time", 0, INT_MAX, 1, bind="lfu_decay_time"),
+              "the LFU counter (OBJECT FREQ)"),
         _live(numeric("proto-max-bulk-len", 1 << 20, LONG_MAX, 512 << 20, MEMORY,
-                      bind="config.proto_max_bulk_len", setter=_set_bulk_limit)),
+                      bind="config.proto_max_bulk_len", setter=_set_bulk_limit),
+              "the longest bulk string a request may carry, and SETRANGE/APPEND results"),
         _live(numeric("client-query-buffer-limit", 1 << 20, LONG_MAX, 1 << 30, MEMORY,
                       unsigned=True, bind="config.client_query_buffer_limit",
-                      setter=_set_query_limit)),
-        special("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS, _parse_output_limits,
-                _format_output_limits, flags=MULTI_ARG, getter=_get_output_limits,
-                setter=_set_output_limits),
+                      setter=_set_query_limit),
+              "applies to every connection at once (`Protocol error: too big query buffer`)"),
+        _live(special("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS,
+                      _parse_output_limits, _format_output_limits, flags=MULTI_ARG,
+                      getter=_get_output_limits, setter=_set_output_limits),
+              "per class (`normal`, `slave`/`replica`, `pubsub`): hard bytes, soft bytes, soft "
+              "seconds; a client over its class's hard limit (or over the soft limit for that "
+              "long) is closed"),
+        _live(string("dbfilename", b"dump.rdb", flags=pr, **_str_attr("dbfilename")),
+              "the RDB file's name"),
+        _live(boolean("rdbchecksum", True, flags=im, bind="config.rdbchecksum"),
+              "whether dump.rdb ends with a CRC64"),
+        _live(boolean("rdbcompression", True, bind="config.rdbcompression"),
+              "LZF compression of dump.rdb strings"),
+        _live(boolean("stop-writes-on-bgsave-error", True,
+                      bind="config.stop_writes_on_bgsave_error"), "stored with the RDB state"),
         _live(enum("loglevel", ("debug", "verbose", "notice", "warning"), "notice",
                    setter=_set_loglevel),
               "the level of polystack's Redis logger"),
@@ -543,7 +575,6 @@ def _params() -> list[Param]:
         boolean("crash-log-enabled", True),
         boolean("crash-memcheck-enabled", True),
         boolean("daemonize", False, flags=im),
-        string("dbfilename", b"dump.rdb", flags=pr),
         boolean("disable-thp", True, flags=im),
         boolean("dynamic-hz", True),
         enum("enable-debug-command", ("no", "yes", "local"), "yes", flags=im),
@@ -574,8 +605,6 @@ def _params() -> list[Param]:
         boolean("protected-mode", True),
         boolean("rdb-del-sync-files", False),
         boolean("rdb-save-incremental-fsync", True),
-        boolean("rdbchecksum", True, flags=im),
-        boolean("rdbcompression", True),
         numeric("repl-backlog-size", 1, ll, 1 << 20, MEMORY, apply=_clamp_backlog),
         numeric("repl-backlog-ttl", 0, LONG_MAX, 3600),
         boolean("repl-disable-tcp-nodelay", False),
@@ -605,7 +634,6 @@ def _params() -> list[Param]:
         enum("shutdown-on-sigterm", ("default", "save", "nosave", "now", "force"), "default"),
         numeric("shutdown-timeout", 0, INT_MAX, 10),
         numeric("socket-mark-id", 0, UINT_MAX, 0, flags=im, unsigned=True),
-        boolean("stop-writes-on-bgsave-error", True),
         enum("supervised", ("upstart", "systemd", "auto", "no"), "no", flags=im),
         boolean("syslog-enabled", False, flags=im),
         enum("syslog-facility", ("user", "local0", "local1", "local2", "local3", "local4",

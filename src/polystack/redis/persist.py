@@ -6,23 +6,26 @@ their absolute form (``SET k v PXAT <ms>``, ``PEXPIREAT``), so replaying them
 later gives the same deadlines; a key whose deadline passed while the server was
 down is gone on the first lookup or expiry cycle.
 
-Snapshot: ``marshal`` of ``{"version": 1, "dbs": [[db, [(key, tag, value, deadline)...]]...]}``
-where ``tag`` names the value's codec in :data:`CODECS` (``"s"`` for strings)
-and ``deadline`` is -1 for keys without one.
+Snapshot (written as chunks, see ``runtime/journal.py``): a header chunk, ``marshal`` of
+``{"version": 2}``, then chunks each holding ``marshal`` of a list of
+``(db, key, tag, value, deadline)`` where ``tag`` names the value's codec in :data:`CODECS`
+(``"s"`` for strings) and ``deadline`` is -1 for keys without one.  A version-1 snapshot (one
+payload, ``{"version": 1, "dbs": [[db, [(key, tag, value, deadline)...]]...]}``) still loads.
 """
 
 from __future__ import annotations
 
 import logging
 import marshal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from polystack.redis.store import Keyspace
+from polystack.runtime.journal import chunked
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 # type -> (tag, to marshal-able, from marshal-able given the keyspace's encoding limits)
 CODECS: dict[type, tuple[str, Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
@@ -41,38 +44,54 @@ def register_codec(
     _BY_TAG[tag] = dec
 
 
-def dump_keyspace(ks: Keyspace) -> bytes:
-    dbs = []
+def dump_keyspace(ks: Keyspace) -> Iterator[bytes]:
+    """The snapshot's chunks: a header, then ``marshal`` of lists of
+    ``(db, key, tag, value, deadline)`` of about 256 KiB each."""
+    yield marshal.dumps({"version": SNAPSHOT_VERSION})
+    yield from chunked(_items(ks), marshal.dumps)
+
+
+def _items(ks: Keyspace) -> Iterator[tuple]:
     for db in ks.dbs:
         if not db.data:
             continue
-        items = []
         expires = db.expires
+        db_id = db.id
         for key, value in db.data.items():
             tag, enc, _ = CODECS[type(value)]
-            items.append((key, tag, enc(value), expires.get(key, -1)))
-        dbs.append([db.id, items])
-    return marshal.dumps({"version": SNAPSHOT_VERSION, "dbs": dbs})
+            yield (db_id, key, tag, enc(value), expires.get(key, -1))
 
 
-def load_keyspace(ks: Keyspace, payload: bytes) -> int:
-    data = marshal.loads(payload)
-    if data.get("version") != SNAPSHOT_VERSION:
-        raise ValueError(f"unsupported snapshot version {data.get('version')}")
+def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
+    """Load a snapshot's chunks (or a version-1 snapshot's single payload); returns the number
+    of keys loaded."""
     n = 0
-    for db_id, items in data["dbs"]:
-        if db_id >= len(ks.dbs):
-            log.warning(
-                "snapshot has database %d but only %d are configured; skipped", db_id, len(ks.dbs)
-            )
-            continue
-        db = ks.dbs[db_id]
-        limits = ks.limits
-        for key, tag, value, deadline in items:
+    skipped: set[int] = set()
+    dbs = ks.dbs
+    limits = ks.limits
+    for chunk in chunks:
+        data = marshal.loads(chunk)
+        if isinstance(data, dict):
+            version = data.get("version")
+            if version == 1:  # the first format: everything in one payload
+                items = [(db_id, *item) for db_id, its in data["dbs"] for item in its]
+            elif version == SNAPSHOT_VERSION:
+                continue
+            else:
+                raise ValueError(f"unsupported snapshot version {version}")
+        else:
+            items = data
+        for db_id, key, tag, value, deadline in items:
+            if db_id >= len(dbs):
+                skipped.add(db_id)
+                continue
+            db = dbs[db_id]
             db.data[key] = _BY_TAG[tag](value, limits)
             if deadline >= 0:
                 db.set_expire(key, deadline)
             n += 1
+    for db_id in sorted(skipped):
+        log.warning("snapshot has database %d but only %d are configured; skipped", db_id, len(dbs))
     return n
 
 
@@ -82,7 +101,7 @@ class Replayer(Protocol):
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool: ...
 
 
-def replay(client: Replayer, records: list[bytes]) -> int:
+def replay(client: Replayer, records: Iterable[bytes]) -> int:
     """Re-run logged commands through ``client``; returns how many ran."""
     n = 0
     for record in records:

@@ -49,6 +49,7 @@ class RDBError(ValueError):
 
 # -- CRC64 (Jones polynomial, reflected, as Redis's crc64.c) --------------------------
 _POLY = 0x95AC9329AC4BC9B5  # 0xad93d23594c935a9 bit-reflected
+_POLY_FULL = 0x1AD93D23594C935A9  # the same polynomial with its x^64 term, as crcmod wants it
 
 
 def _make_table() -> list[int]:
@@ -64,11 +65,19 @@ def _make_table() -> list[int]:
 _CRC_TABLE = _make_table()
 
 
-def crc64(data: bytes, crc: int = 0) -> int:
+def _crc64_python(data: bytes, crc: int = 0) -> int:
     table = _CRC_TABLE
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc
+
+
+try:  # crcmod's C extension: the same CRC (Jones polynomial, reflected, no final xor)
+    import crcmod as _crcmod
+
+    crc64: Callable[..., int] = _crcmod.mkCrcFun(_POLY_FULL, initCrc=0, rev=True, xorOut=0)
+except ImportError:  # pragma: no cover - pure Python
+    crc64 = _crc64_python
 
 
 # -- LZF ---------------------------------------------------------------------

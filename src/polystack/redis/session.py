@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import greenlet
 
 from polystack.redis import wire
-from polystack.redis.commands.table import COMMANDS, DISPATCH, Command
+from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
     SLOW_ACL,
     SLOW_AUTH,
     SLOW_BLOCKED,
     SLOW_CLOSING,
+    SLOW_MISCONF,
     SLOW_MULTI,
     SLOW_PUBSUB,
     SLOW_SERVER,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _encode = wire.encode
-_COMMANDS_get = COMMANDS.get
-_DISPATCH_get = DISPATCH.get
 _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
@@ -67,6 +66,7 @@ __all__ = [
     "SLOW_AUTH",
     "SLOW_BLOCKED",
     "SLOW_CLOSING",
+    "SLOW_MISCONF",
     "SLOW_MULTI",
     "SLOW_PUBSUB",
     "SLOW_SERVER",
@@ -115,11 +115,15 @@ class Client:
         self._script: Any = None  # the greenlet of a script that yielded
         self.yield_to_loop: Any = None  # set while a yielding command runs
         self._log: list[tuple[int, list[bytes]]] = []
+        self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
         )
         self._clock_time = server.clock.time
         self.ks = server.keyspace
+        # This server's own command table (its call counters are per server).
+        self._commands_get = server.commands.get
+        self._dispatch_get = server.dispatch.get
         server.clients[self.id] = self
 
     # -- the runtime's interface -------------------------------------------
@@ -170,21 +174,32 @@ class Client:
             server.pubsub.forget(self)
         server.client_gone(self)
 
+    def resume_writing(self) -> None:
+        """The output drained: run the requests held back while it was full."""
+        if self._pending is not None:
+            self.feed(b"")
+
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
         out = self._out
         if self._log:
-            log = self.server.log_commands(self._log)
+            self.server.log_commands(self._log)  # the log orders the replies (see write)
             self._log = []
+            self._misconf_replies = 0
             if out:
-                data = b"".join(out) if len(out) > 1 else out[0]
+                self.peer.write(b"".join(out) if len(out) > 1 else out[0])
                 out.clear()
-                if log is not None:
-                    self.peer.write_after(log, data)
+        elif out:
+            data = b"".join(out) if len(out) > 1 else out[0]
+            if self._misconf_replies:
+                # Only -MISCONF errors: they reveal nothing, so no barrier holds them.
+                if self._misconf_replies == len(out):
+                    self.peer.write_stateless(data)
                 else:
                     self.peer.write(data)
-        elif out:
-            self.peer.write(b"".join(out) if len(out) > 1 else out[0])
+                self._misconf_replies = 0
+            else:
+                self.peer.write(data)
             out.clear()
 
     def push(self, value: Any) -> None:
@@ -208,16 +223,23 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        for argv in requests:
+        budget = self.peer.output_room()
+        produced = 0
+        commands_get = self._commands_get
+        dispatch_get = self._dispatch_get
+        it = iter(requests)
+        for argv in it:
             if self.slow:
-                if self._execute_slow(argv, _COMMANDS_get(argv[0].lower())) is _BLOCKED:
-                    self._hold_after(requests, argv)
+                if self._execute_slow(argv, commands_get(argv[0].lower())) is _BLOCKED:
+                    self._pending = list(it)  # held until the client may go on
+                    self.peer.pause_reading()
                     return
                 continue
-            cmd = _DISPATCH_get(argv[0])
+            cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
-                if self._execute_slow(argv, _COMMANDS_get(argv[0].lower())) is _BLOCKED:
-                    self._hold_after(requests, argv)
+                if self._execute_slow(argv, commands_get(argv[0].lower())) is _BLOCKED:
+                    self._pending = list(it)  # held until the client may go on
+                    self.peer.pause_reading()
                     return
                 continue
             n = len(argv)
@@ -242,8 +264,15 @@ class Client:
                     out.append(b"+OK\r\n")
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                elif type(reply) is int:
+                    out.append(b":%d\r\n" % reply)
                 else:
+                    start = len(out)
                     _encode(reply, self.resp3, out)
+                    # Stop before building more once the output is full (flow control).
+                    produced += sum(map(len, out[start:]))
+                    if produced >= budget and self.peer.output_full(produced):
+                        self._pending = list(it)  # drains ``it``: the loop ends here
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
@@ -267,14 +296,6 @@ class Client:
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
-
-    def _hold_after(self, requests: list[list[bytes]], argv: list[bytes]) -> None:
-        """The client is now blocked on ``argv``: hold the requests after it."""
-        for i, a in enumerate(requests):
-            if a is argv:
-                self._pending = requests[i + 1 :]
-                break
-        self.peer.pause_reading()
 
     def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
         """Run a command that may run a script in a greenlet: if the script yields (it is
@@ -430,6 +451,15 @@ class Client:
         if self.multi is not None and "no_multi" in cmd.flags:
             self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
             return
+        if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
+            error = self.server.aof_write_error
+            if error:
+                if self.multi is None:
+                    self._misconf_replies += 1
+                self._reject(
+                    cmd, b"-MISCONF Errors writing to the AOF file: %s" % error.encode(), "MISCONF"
+                )
+                return
         if slow & SLOW_PUBSUB and not self.resp3:
             top = (cmd.parent or cmd).name.encode()
             if top not in _PUBSUB_CONTEXT:
@@ -498,7 +528,7 @@ class Client:
     # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
         """Run a command read back from the log (no reply); False when it is unknown."""
-        cmd = COMMANDS.get(argv[0].lower())
+        cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])
             return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,12 +130,15 @@ class Database:
         self.lru = {}
         return n
 
-    def expire_due(self, now_ms: int, budget_s: float) -> int:
-        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds."""
+    def expire_due(
+        self, now_ms: int, budget_s: float, monotonic: Callable[[], float] = time.perf_counter
+    ) -> int:
+        """Delete keys whose deadlines passed, for at most ``budget_s`` seconds of
+        ``monotonic`` (the server's clock)."""
         heap = self.heap
         expires = self.expires
         removed = 0
-        stop = time.perf_counter() + budget_s
+        stop = monotonic() + budget_s
         while heap and heap[0][0] <= now_ms:
             when, key = heapq.heappop(heap)
             if expires.get(key) == when:
@@ -143,7 +147,7 @@ class Database:
                 if self.on_expired is not None:
                     self.on_expired(self, key)
                 removed += 1
-                if removed % 64 == 0 and time.perf_counter() > stop:
+                if removed % 64 == 0 and monotonic() > stop:
                     break
         return removed
 
@@ -206,9 +210,14 @@ class Keyspace:
         da.heap, db_.heap = db_.heap, da.heap
         da.lru, db_.lru = db_.lru, da.lru
 
-    def active_expire_cycle(self, now_ms: int, budget_s: float = 0.025) -> int:
+    def active_expire_cycle(
+        self,
+        now_ms: int,
+        budget_s: float = 0.025,
+        monotonic: Callable[[], float] = time.perf_counter,
+    ) -> int:
         removed = 0
         for db in self.dbs:
             if db.heap:
-                removed += db.expire_due(now_ms, budget_s)
+                removed += db.expire_due(now_ms, budget_s, monotonic)
         return removed

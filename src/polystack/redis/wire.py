@@ -78,14 +78,15 @@ class ProtocolError(Exception):
 
 
 def format_double(value: float) -> bytes:
-    """Redis's %.17g formatting of doubles, as used for replies and INCRBYFLOAT."""
-    if math.isinf(value):
-        return b"inf" if value > 0 else b"-inf"
-    if math.isnan(value):
+    """addReplyDouble's text: C's %.17g ("-0" for negative zero), "inf"/"-inf"."""
+    if value != value:
         return b"nan"
-    if value == int(value) and abs(value) < 1e17:
-        return b"%d" % int(value)
-    return (b"%.17g" % value).replace(b"e+", b"e+")
+    if value in (_INF, -_INF):
+        return b"inf" if value > 0 else b"-inf"
+    return b"%.17g" % value
+
+
+_INF = float("inf")
 
 
 def format_human_double(value: float) -> bytes:

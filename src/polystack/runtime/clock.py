@@ -53,7 +53,8 @@ class ManualClock(Clock):
     """A clock that only moves when told to; due timers fire inside :meth:`advance`."""
 
     def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else start
+        self._start = time.time() if start is None else start
+        self._now = self._start
         self._mono = 1000.0
         self._timers: list[tuple[float, int, TimerHandle, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -80,15 +81,13 @@ class ManualClock(Clock):
         target = self._mono + seconds
         while self._timers and self._timers[0][0] <= target:
             due, _, handle, fn = heapq.heappop(self._timers)
-            step = due - self._mono
-            if step > 0:
+            if due > self._mono:
                 self._mono = due
-                self._now += step
+                self._now = self._start + (due - 1000.0)
             if not handle.cancelled:
                 fn()
-        step = target - self._mono
         self._mono = target
-        self._now += step
+        self._now = self._start + (target - 1000.0)
 
 
 SYSTEM_CLOCK = Clock()

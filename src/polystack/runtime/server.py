@@ -1,110 +1,65 @@
-"""Starts and stops the servers: many listeners in one asyncio loop (uvloop when
-installed), graceful shutdown on SIGINT/SIGTERM that flushes every log."""
+"""Starts and stops the servers: every system's listeners in one asyncio loop (uvloop when
+installed), the admin HTTP port, phased shutdown on SIGINT/SIGTERM.
+
+This module reads the systems' :class:`~polystack.runtime.spec.SystemSpec` objects it is given;
+it imports no system package (the services are imported lazily by their spec).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import importlib
+import json
 import logging
 import signal
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any
 
-from polystack.runtime.admin import AdminServer
+from polystack.runtime import metrics
+from polystack.runtime.alarms import ResourceAlarms
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
-from polystack.runtime.connection import ListenerState, Peer, Session
+from polystack.runtime.connection import ListenerState, Peer
+from polystack.runtime.health import LoopMonitor
+from polystack.runtime.http import HttpRequest, HttpResponse, HttpServer, Routes
+from polystack.runtime.lock import DataDirLock
+from polystack.runtime.log import LogGroup
+from polystack.runtime.service import ListenerSpec, ServerContext, Service
+from polystack.runtime.spec import SystemSpec
 
-if TYPE_CHECKING:
-    from polystack.config import Config
+# Re-exported for services and tests.
+__all__ = ["Endpoint", "ListenerSpec", "PortInUse", "Server", "ServerSettings", "Service"]
 
 log = logging.getLogger(__name__)
 
-# name -> "module:Class"; None means the system is not built yet.
-SERVICES: dict[str, str | None] = {
-    "redis": "polystack.redis.service:RedisService",
-    "amqp": None,
-    "mongo": None,
-    "zookeeper": "polystack.zookeeper.service:ZooKeeperService",
-}
-PORT_FLAGS = {
-    "redis": "--redis-port",
-    "amqp": "--amqp-port",
-    "mongo": "--mongo-port",
-    "zookeeper": "--zookeeper-port",
-    "admin": "--admin-port",
-}
+DRAIN_STEP = 0.01
+
+
+class StartupError(RuntimeError):
+    """A service could not start; the message is the one line the CLI prints."""
 
 
 class PortInUse(OSError):
-    """A listener could not bind; names the port and the flag that changes it."""
+    """Listeners could not bind; names every such port and the flag that changes it."""
 
-    def __init__(self, name: str, host: str, port: int, flag: str, reason: str) -> None:
-        super().__init__(
-            f"polystack: {name} port {port} on {host} is {reason}; choose another with {flag} N"
-        )
-        self.port = port
-        self.flag = flag
-
-
-class NotAvailable(RuntimeError):
-    """A system that polystack does not serve yet."""
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass
-class ListenerSpec:
-    name: str
-    port: int
-    session_factory: Callable[[Peer], Session]
-    max_clients: int = 10000
-    reject: bytes = b""
-    flag: str = ""
+class ServerSettings:
+    """The process-wide settings the runtime needs (from the top level of the config)."""
 
-
-class Service:
-    """What each system provides to the server (subclassed in ``<system>/service.py``)."""
-
-    name: ClassVar[str] = ""
-
-    def __init__(self, config: Config, data_dir: Path, clock: Clock) -> None:
-        self.config = config
-        self.data_dir = data_dir
-        self.clock = clock
-        self.bound_ports: dict[str, int] = {}
-        # Set by the server: asks the whole process to shut down gracefully (SHUTDOWN).
-        self.request_server_stop: Callable[[], None] | None = None
-
-    def listeners(self) -> list[ListenerSpec]:
-        return []
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    def http_routes(self) -> dict[str, Callable[[dict[str, str]], tuple[int, str, bytes]]]:
-        return {}
-
-    def status(self) -> dict:
-        return {}
-
-
-def service_class(name: str) -> type[Service]:
-    target = SERVICES.get(name)
-    if target is None:
-        raise NotAvailable(f"{name}: not available yet in this version of polystack")
-    module, cls = target.split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith(module.rsplit(".", 1)[0]):
-            raise NotAvailable(f"{name}: not available yet in this version of polystack") from None
-        raise
-    return getattr(mod, cls)
+    bind: str = "127.0.0.1"
+    data_dir: Path = Path("./polystack-data")
+    admin: bool = True
+    admin_port: int = 8080
+    shutdown_timeout: float = 10.0
+    memory_high_watermark: str = "0.4"
+    disk_free_limit: str = "50MB"
+    stall_threshold: float = 2.0
+    lock_data_dir: bool = True
 
 
 @dataclass
@@ -117,107 +72,249 @@ class Endpoint:
 
 @dataclass
 class Server:
-    """All configured services on one loop."""
+    """The chosen systems' services on one loop.
 
-    config: Config
+    ``systems`` is a list of ``(spec, section)`` pairs: each spec's service is constructed
+    with its section in a :class:`ServerContext` of its own.
+    """
+
+    settings: ServerSettings
+    systems: list[tuple[SystemSpec, Any]] = field(default_factory=list)
     clock: Clock = SYSTEM_CLOCK
-    services: dict[str, Service] = field(default_factory=dict)
-    endpoints: list[Endpoint] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
-    _servers: list[asyncio.base_events.Server] = field(default_factory=list)
-    _listeners: list[ListenerState] = field(default_factory=list)
-    _stopping: asyncio.Event | None = None
-    started_at: float = 0.0
+    services: dict[str, Service] = field(default_factory=dict)
+    contexts: dict[str, ServerContext] = field(default_factory=dict)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    listener_states: list[ListenerState] = field(default_factory=list)
+    ready: bool = False
+    alarms: ResourceAlarms | None = None
+    stop_reason: str = ""
 
+    def __post_init__(self) -> None:
+        self.registry = metrics.new_registry()
+        self.routes = Routes()
+        self.health_monitor = LoopMonitor(self.settings.stall_threshold)
+        self._servers: list[asyncio.base_events.Server] = []
+        self._early: list[asyncio.base_events.Server] = []
+        self._http: list[HttpServer] = []
+        self._stopping: asyncio.Event | None = None
+        self._lock: DataDirLock | None = None
+        self._started_mono = 0.0
+        self._fsync_hist: Any = None
+        self._stopped = False
+
+    # -- start ---------------------------------------------------------------
     async def start(self) -> None:
-        """Bind every listener, recover every service's data, then start accepting clients."""
-        loop = asyncio.get_running_loop()
-        cfg = self.config
-        data_dir = Path(cfg.data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.started_at = time.time()
+        """Lock the data directory, bind every port, recover every service's data, then
+        accept clients.  On any failure everything already started is closed again."""
         self._stopping = asyncio.Event()
-        for name in cfg.only:
-            try:
-                cls = service_class(name)
-            except NotAvailable:
-                self.unavailable.append(name)
-                log.warning("%s: not available yet in this version of polystack; skipped", name)
-                continue
-            self.services[name] = cls(cfg, data_dir / name, self.clock)
-            self.services[name].request_server_stop = self.request_stop
+        self._started_mono = self.clock.monotonic()
         try:
-            for service in self.services.values():
-                for spec in service.listeners():
-                    state = ListenerState(
-                        spec.name, spec.session_factory, spec.max_clients, spec.reject
-                    )
-                    srv = await self._bind(
-                        loop,
-                        spec.name,
-                        spec.port,
-                        spec.flag or PORT_FLAGS.get(spec.name, ""),
-                        lambda state=state: Peer(state),
-                    )
-                    port = srv.sockets[0].getsockname()[1]
-                    service.bound_ports[spec.name] = port
-                    self._listeners.append(state)
-                    self._servers.append(srv)
-                    self.endpoints.append(
-                        Endpoint(spec.name, cfg.bind, port, _url(spec.name, cfg.bind, port))
-                    )
-            if cfg.admin:
-                routes: dict = {}
-                for service in self.services.values():
-                    routes.update(service.http_routes())
-                admin = AdminServer(routes, self.status)
-                srv = await self._bind_stream(loop, admin.handle, cfg.admin_port)
-                port = srv.sockets[0].getsockname()[1]
-                self._servers.append(srv)
-                self.endpoints.append(
-                    Endpoint("admin", cfg.bind, port, f"http://{_host(cfg.bind)}:{port}/")
-                )
-            for service in self.services.values():
-                await service.start()
+            await self._start()
         except BaseException:
-            for srv in self._servers:
-                srv.close()
+            await self._close_everything()
             raise
-        for srv in self._servers:
+
+    async def _start(self) -> None:
+        st = self.settings
+        data_dir = Path(st.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if st.lock_data_dir:
+            self._lock = DataDirLock(data_dir)
+            self._lock.acquire()
+        self.alarms = ResourceAlarms(
+            self.clock, data_dir, st.memory_high_watermark, st.disk_free_limit
+        )
+        self._fsync_hist = metrics.fsync_histogram(self.registry)
+        metrics.register(self.registry, metrics.runtime_collector(self))
+        self._admin_routes()
+        for spec, section in self.systems:
+            self._construct(spec, section, data_dir)
+        self.routes.check()
+        await self._bind_all()
+        # The admin port answers during recovery (/readyz says 503 until the end of start()).
+        for srv in self._early:
             await srv.start_serving()
+        self.health_monitor.start()
+        for name, service in self.services.items():
+            try:
+                await service.recover()
+            except Exception as e:
+                log.debug("%s failed to recover", name, exc_info=True)
+                raise StartupError(f"polystack: {name} failed to start: {_reason(e)}") from e
+        for name, service in self.services.items():
+            try:
+                service.start()
+            except Exception as e:
+                raise StartupError(f"polystack: {name} failed to start: {_reason(e)}") from e
+        self.alarms.start()
+        for srv in self._servers:
+            if srv not in self._early:
+                await srv.start_serving()
+        self.ready = True
 
-    async def _bind(self, loop, name, port, flag, factory):
+    def _construct(self, spec: SystemSpec, section: Any, data_dir: Path) -> None:
+        name = spec.name
         try:
-            return await loop.create_server(
-                factory,
-                self.config.bind,
-                port,
-                reuse_address=True,
-                start_serving=False,
-                backlog=1024,
-            )
-        except OSError as e:
-            raise _port_error(name, self.config.bind, port, flag, e) from None
+            cls = spec.service_class()
+        except Exception as e:
+            raise StartupError(f"polystack: {name} failed to start: {_reason(e)}") from e
+        group = LogGroup(self.clock, name)
+        hist = self._fsync_hist.labels(name)
+        group.fsync_observers.append(hist.observe)
+        assert self.alarms is not None
+        ctx = ServerContext(
+            name=name,
+            config=section,
+            data_dir=data_dir / name,
+            bind=self.settings.bind,
+            clock=self.clock,
+            logs=group,
+            registry=self.registry,
+            alarms=self.alarms,
+            routes=self.routes,
+            request_stop=self.request_stop,
+        )
+        self.contexts[name] = ctx
+        try:
+            self.services[name] = cls(ctx)
+        except Exception as e:
+            raise StartupError(f"polystack: {name} failed to start: {_reason(e)}") from e
 
-    async def _bind_stream(self, loop, handler, port):
-        try:
-            return await asyncio.start_server(
-                handler, self.config.bind, port, reuse_address=True, start_serving=False
+    async def _bind_all(self) -> None:
+        """Bind every port before reading any data; report every busy port at once."""
+        loop = asyncio.get_running_loop()
+        bind = self.settings.bind
+        problems: list[str] = []
+        plan: list[tuple[str, str, int, str, Any]] = []
+        for spec, section in self.systems:
+            service = self.services[spec.name]
+            ctx = self.contexts[spec.name]
+            for ls in service.listeners():
+                state = ListenerState(
+                    ls.name,
+                    ls.session_factory,
+                    ls.max_clients,
+                    ls.reject,
+                    logs=ctx.logs,
+                    clock=self.clock,
+                    high_water=ls.high_water,
+                    low_water=ls.low_water,
+                    system=spec.name,
+                )
+                self.listener_states.append(state)
+                flag = ls.flag or spec.port.cli_flag
+                url = spec.url(_host(bind), 0)
+                plan.append((spec.name, ls.name, ls.port, flag, lambda s=state: Peer(s), url))
+            for p in spec.ports[1:]:
+                if p.scheme == "http":
+                    port = getattr(section, p.key)
+                    plan.append(
+                        (spec.name, p.name, port, p.cli_flag, self._http_factory(p.name), "")
+                    )
+        if self.settings.admin:
+            plan.append(
+                (
+                    "",
+                    "admin",
+                    self.settings.admin_port,
+                    "--admin-port",
+                    self._http_factory("admin"),
+                    "",
+                )
             )
-        except OSError as e:
-            raise _port_error("admin", self.config.bind, port, PORT_FLAGS["admin"], e) from None
+        for system, name, port, flag, factory, _ in plan:
+            try:
+                if isinstance(factory, HttpServer):
+                    srv = await asyncio.start_server(
+                        factory.handle, bind, port, reuse_address=True, start_serving=False,
+                        limit=64 * 1024,
+                    )  # fmt: skip
+                else:
+                    srv = await loop.create_server(
+                        factory, bind, port, reuse_address=True, start_serving=False, backlog=1024
+                    )
+            except OSError as e:
+                problems.append(_port_problem(name, bind, port, flag, e))
+                continue
+            self._servers.append(srv)
+            if name == "admin":
+                self._early.append(srv)
+            bound = srv.sockets[0].getsockname()[1]
+            if system:
+                self.contexts[system].bound_ports[name] = bound
+            self.endpoints.append(Endpoint(name, bind, bound, self._url(system, name, bound)))
+        if problems:
+            raise PortInUse(problems)
+
+    def _http_factory(self, port_name: str) -> HttpServer:
+        srv = HttpServer(self.routes, port_name)
+        self._http.append(srv)
+        return srv
+
+    def _url(self, system: str, name: str, port: int) -> str:
+        host = _host(self.settings.bind)
+        for spec, _ in self.systems:
+            if spec.name == system:
+                for p in spec.ports:
+                    if p.name == name:
+                        return spec.url(host, port, p)
+                return spec.url(host, port)
+        return f"http://{host}:{port}/"
+
+    # -- admin routes --------------------------------------------------------
+    def _admin_routes(self) -> None:
+        add = self.routes.add
+        add("GET", "/metrics", self._metrics, owner="runtime")
+        add("GET", "/healthz", self._healthz, owner="runtime")
+        add("GET", "/readyz", self._readyz, owner="runtime")
+
+    def _metrics(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(200, metrics.render(self.registry), metrics.CONTENT_TYPE)
+
+    def _healthz(self, request: HttpRequest) -> HttpResponse:
+        status = self.status()
+        code = 200 if status["status"] == "ok" else 503
+        return HttpResponse(code, json.dumps(status).encode(), "application/json")
+
+    def _readyz(self, request: HttpRequest) -> HttpResponse:
+        if self.ready and not self.stop_reason:
+            return HttpResponse(200, b'{"ready": true}', "application/json")
+        return HttpResponse(503, b'{"ready": false}', "application/json")
+
+    def problems(self) -> list[str]:
+        out = list(self.health_monitor.problems())
+        for name, ctx in self.contexts.items():
+            out.extend(f"{name}: {p}" for p in ctx.logs.health())
+            service = self.services.get(name)
+            if service is not None:
+                try:
+                    out.extend(f"{name}: {p}" for p in service.health())
+                except Exception:
+                    log.exception("%s: health check failed", name)
+        return out
+
+    def uptime(self) -> float:
+        return round(self.clock.monotonic() - self._started_mono, 3) if self._started_mono else 0.0
 
     def status(self) -> dict:
+        problems = self.problems()
         return {
-            "status": "ok",
-            "uptime_seconds": round(time.time() - self.started_at, 3),
+            "status": "ok" if not problems else "unhealthy",
+            "problems": problems,
+            "ready": self.ready,
+            "uptime_seconds": self.uptime(),
             "services": {
-                n: {"ports": s.bound_ports, **s.status()} for n, s in self.services.items()
+                n: {"ports": self.contexts[n].bound_ports, **s.status()}
+                for n, s in self.services.items()
             },
             "unavailable": self.unavailable,
         }
 
-    def request_stop(self) -> None:
+    # -- stop ------------------------------------------------------------------
+    def request_stop(self, reason: str = "shutdown requested") -> None:
+        if not self.stop_reason:
+            self.stop_reason = reason
         if self._stopping is not None:
             self._stopping.set()
 
@@ -225,58 +322,102 @@ class Server:
         assert self._stopping is not None
         await self._stopping.wait()
 
-    async def stop(self) -> None:
-        """Graceful: stop accepting, close clients, flush and close every service's logs."""
+    async def stop(self, reason: str | None = None) -> None:
+        """Phased: stop accepting; every session's ``shutdown(reason)``; every service's
+        ``shutdown(reason)``; drain output up to the deadline; ``stop()`` each service; flush,
+        fsync and close every log; close what is left."""
+        if self._stopped:
+            return
+        reason = reason or self.stop_reason or "server shutdown"
+        self.ready = False
         for srv in self._servers:
             srv.close()
-        for state in self._listeners:
+        for state in self.listener_states:
             for peer in list(state.clients):
-                peer.close()
-        for service in reversed(list(self.services.values())):
+                peer.shutdown(reason)
+        for name, service in self.services.items():
+            try:
+                service.shutdown(reason)
+            except Exception:
+                log.exception("%s: error in shutdown", name)
+        await self._drain()
+        for name, service in reversed(list(self.services.items())):
             try:
                 await service.stop()
             except Exception:
-                log.exception("%s: error during shutdown", service.name)
-        for state in self._listeners:
+                log.exception("%s: error during shutdown", name)
+        await self._close_everything()
+
+    async def _drain(self) -> None:
+        steps = int(self.settings.shutdown_timeout / DRAIN_STEP)
+        for _ in range(max(1, steps)):
+            if all(p.drained for st in self.listener_states for p in st.clients):
+                return
+            await asyncio.sleep(DRAIN_STEP)
+        left = sum(1 for st in self.listener_states for p in st.clients if not p.drained)
+        if left:
+            log.warning("shutdown: %d clients still had output after %g s; closing them", left,
+                        self.settings.shutdown_timeout)  # fmt: skip
+
+    async def _close_everything(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.ready = False
+        for srv in self._servers:
+            srv.close()
+        for h in self._http:
+            h.close_all()
+        for ctx in self.contexts.values():
+            ctx.logs.flush_all()
+            ctx.logs.close()
+        for state in self.listener_states:
             for peer in list(state.clients):
                 peer.abort()
+        if self.alarms is not None:
+            self.alarms.stop()
+        self.health_monitor.stop()
+        await asyncio.sleep(0)
         self._servers.clear()
-        self._listeners.clear()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     async def serve_forever(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, self.request_stop)
+                loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
             except (NotImplementedError, RuntimeError):
                 pass
         try:
             await self.wait_stopped()
         finally:
-            log.info("shutting down: flushing logs")
+            log.info("shutting down (%s): draining clients, flushing logs", self.stop_reason)
             await self.stop()
 
 
-def _port_error(name: str, host: str, port: int, flag: str, e: OSError) -> OSError:
+def _reason(e: BaseException) -> str:
+    text = str(e).strip()
+    if text.startswith("polystack: "):
+        text = text[len("polystack: ") :]
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _port_problem(name: str, host: str, port: int, flag: str, e: OSError) -> str:
     if e.errno == errno.EADDRINUSE:
-        return PortInUse(name, host, port, flag, "already in use")
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return PortInUse(name, host, port, flag, "not allowed (permission denied)")
-    if e.errno == errno.EADDRNOTAVAIL:
-        return PortInUse(name, host, port, "--bind", "not an address of this machine")
-    return e
+        why = "already in use"
+    elif e.errno in (errno.EACCES, errno.EPERM):
+        why = "not allowed (permission denied)"
+    elif e.errno == errno.EADDRNOTAVAIL:
+        return f"polystack: {name} port {port}: {host} is not an address of this machine; choose another with --bind"
+    else:
+        why = f"unusable ({e.strerror or e})"
+    return f"polystack: {name} port {port} on {host} is {why}; choose another with {flag} N"
 
 
 def _host(bind: str) -> str:
     return "127.0.0.1" if bind in ("0.0.0.0", "") else (f"[{bind}]" if ":" in bind else bind)
-
-
-def _url(name: str, bind: str, port: int) -> str:
-    host = _host(bind)
-    scheme = {"redis": "redis", "amqp": "amqp", "mongo": "mongodb", "zookeeper": "zk"}.get(
-        name, "tcp"
-    )
-    return f"{scheme}://{host}:{port}" + ("/" if name in ("redis", "amqp", "mongo") else "")
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -4,12 +4,16 @@ A log record is one transaction: ``[zxid q][time q][count i]`` followed by ``cou
 type int and its fields in jute. The changes are what the data tree applied (a ``multi`` or a
 ``closeSession`` is several changes under one zxid); an error transaction has no change and only
 moves the zxid, as ZooKeeper's ErrorTxn does. A snapshot holds every znode with its full Stat, the
-live sessions with their timeouts, and the last zxid.
+live sessions with their timeouts, and the last zxid; it is written and read as chunks (a header,
+then groups of znodes), so neither writing nor loading holds a second copy of a large tree.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Iterator
+
+from polystack.runtime.journal import chunked
 
 from .acl import intern_acl
 from .tree import DataTree, Znode, split_path
@@ -179,15 +183,22 @@ def apply_changes(
         tree.last_processed_zxid = zxid
 
 
-def encode_snapshot(tree: DataTree, sessions: dict[int, int]) -> bytes:
-    parts = [SNAPSHOT_MAGIC, INT.pack(SNAPSHOT_VERSION), LONG.pack(tree.last_processed_zxid)]
-    ap = parts.append
-    ap(INT.pack(len(sessions)))
+def snapshot_chunks(tree: DataTree, sessions: dict[int, int]) -> Iterator[bytes]:
+    """The snapshot as chunks: a header (magic, version, last zxid, sessions), then groups of
+    znodes (``[count i]`` and that many znodes, parents first), each about 256 KiB."""
+    head = [SNAPSHOT_MAGIC, INT.pack(SNAPSHOT_VERSION), LONG.pack(tree.last_processed_zxid)]
+    head.append(INT.pack(len(sessions)))
     for sid, timeout in sessions.items():
-        ap(LONG.pack(sid))
-        ap(INT.pack(timeout))
-    ap(INT.pack(len(tree.nodes)))
-    for path, n in tree.walk():
+        head.append(LONG.pack(sid))
+        head.append(INT.pack(timeout))
+    yield b"".join(head)
+    yield from chunked(tree.walk(), _encode_nodes)
+
+
+def _encode_nodes(nodes: list) -> bytes:
+    parts = [INT.pack(len(nodes))]
+    ap = parts.append
+    for path, n in nodes:
         ap(write_ustring(path))
         ap(write_buffer(n.data))
         ap(write_acl_vector(n.acl))
@@ -207,23 +218,50 @@ def encode_snapshot(tree: DataTree, sessions: dict[int, int]) -> bytes:
     return b"".join(parts)
 
 
+def encode_snapshot(tree: DataTree, sessions: dict[int, int]) -> bytes:
+    """The whole snapshot as one byte string (the chunks joined)."""
+    return b"".join(snapshot_chunks(tree, sessions))
+
+
 def decode_snapshot(buf: bytes) -> tuple[DataTree, dict[int, int]]:
-    if buf[:4] != SNAPSHOT_MAGIC:
-        raise ValueError("not a ZooKeeper snapshot")
-    off = 4
-    version, off = read_int(buf, off)
-    if version != SNAPSHOT_VERSION:
-        raise ValueError(f"unsupported snapshot version {version}")
-    last_zxid, off = read_long(buf, off)
-    nsess, off = read_int(buf, off)
-    sessions: dict[int, int] = {}
-    for _ in range(nsess):
-        sid, off = read_long(buf, off)
-        timeout, off = read_int(buf, off)
-        sessions[sid] = timeout
+    """Decode a whole snapshot (the chunks joined, or a first-version file's payload)."""
+    return load_snapshot([buf])
+
+
+def load_snapshot(chunks: Iterable[bytes]) -> tuple[DataTree, dict[int, int]]:
+    """Rebuild the tree from a snapshot's chunks, one chunk in memory at a time."""
     tree = DataTree()
     tree.nodes.clear()
+    sessions: dict[int, int] = {}
+    header = True
+    last_zxid = 0
+    for buf in chunks:
+        off = 0
+        if header:
+            if buf[:4] != SNAPSHOT_MAGIC:
+                raise ValueError("not a ZooKeeper snapshot")
+            off = 4
+            version, off = read_int(buf, off)
+            if version != SNAPSHOT_VERSION:
+                raise ValueError(f"unsupported snapshot version {version}")
+            last_zxid, off = read_long(buf, off)
+            nsess, off = read_int(buf, off)
+            for _ in range(nsess):
+                sid, off = read_long(buf, off)
+                timeout, off = read_int(buf, off)
+                sessions[sid] = timeout
+            header = False
+        while off < len(buf):
+            off = _decode_nodes(tree, buf, off)
+    if header:
+        raise ValueError("empty ZooKeeper snapshot")
+    tree.last_processed_zxid = last_zxid
+    return tree, sessions
+
+
+def _decode_nodes(tree: DataTree, buf: bytes, off: int) -> int:
     count, off = read_int(buf, off)
+    nodes = tree.nodes
     for _ in range(count):
         path, off = read_path(buf, off)
         data, off = read_buffer(buf, off)
@@ -244,13 +282,12 @@ def decode_snapshot(buf: bytes) -> tuple[DataTree, dict[int, int]]:
             owner,
             pzxid,
         )
-        tree.nodes[path] = node
+        nodes[path] = node
         if path != "/":
             parent, name = split_path(path)
-            pnode = tree.nodes[parent]
+            pnode = nodes[parent]
             pnode.children.add(name)
             pnode.children_enc = None
         if owner:
             tree._index_owner(path, owner)
-    tree.last_processed_zxid = last_zxid
-    return tree, sessions
+    return off

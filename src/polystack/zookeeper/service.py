@@ -6,27 +6,28 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polystack.runtime.clock import Clock
-from polystack.runtime.log import Journal
-from polystack.runtime.server import ListenerSpec, Service
+from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
 from . import admin, zoocfg
+from .metrics import register_service
 from .session import CLOSED, ServerCnxn
 from .zkserver import Settings, ZooKeeperServer
 
 if TYPE_CHECKING:
-    from polystack.config import Config
     from polystack.runtime.connection import Peer
+    from polystack.runtime.http import HttpRequest
+    from polystack.runtime.log import RecordLog
+
+    from .spec import ZooKeeperConfig
 
 log = logging.getLogger(__name__)
 
 
-def build_settings(config: Config, data_dir: Path) -> tuple[Settings, Path, Path, int]:
+def build_settings(zc: ZooKeeperConfig, data_dir: Path) -> tuple[Settings, Path, Path, int]:
     """Settings from the ``[zookeeper]`` section, overlaid by a zoo.cfg when one is given.
 
     Returns (settings, data dir, log dir, client port).
     """
-    zc = config.zookeeper
     s = Settings(
         tick_time=zc.tick_time,
         min_session_timeout=zc.min_session_timeout or -1,
@@ -81,16 +82,24 @@ def build_settings(config: Config, data_dir: Path) -> tuple[Settings, Path, Path
 class ZooKeeperService(Service):
     name = "zookeeper"
 
-    def __init__(self, config: Config, data_dir: Path, clock: Clock) -> None:
-        super().__init__(config, data_dir, clock)
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(ctx)
+        zc: ZooKeeperConfig = ctx.config
         self.settings, self.zk_data_dir, self.zk_log_dir, self.port = build_settings(
-            config, data_dir
+            zc, ctx.data_dir
         )
-        self.journal = Journal(self.zk_log_dir, config.zookeeper.fsync, name="zookeeper")
-        self.zk = ZooKeeperServer(self.settings, clock)
+        self.journal = ctx.logs.journal(self.zk_log_dir, zc.fsync, "zookeeper", barrier=True)
+        self.zk = ZooKeeperServer(self.settings, self.clock)
         self._tick: Any = None
         self._containers: Any = None
-        self._per_ip: dict[str, int] = {}
+        # The log cannot be written: ZooKeeper stops serving (no acknowledgement, no session).
+        self.log_error: str = ""
+        ctx.logs.subscribe_failures(self._on_log_failure)
+        for path, route in admin.routes(self.zk).items():
+            handler = _adapt(route)
+            ctx.route("GET", path, handler)
+            ctx.route("POST", path, handler)
+        register_service(self)
 
     # -- runtime hooks -------------------------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
@@ -106,6 +115,17 @@ class ZooKeeperService(Service):
 
     def new_connection(self, peer: Peer) -> ServerCnxn:
         cnxn = ServerCnxn(self.zk, peer)
+        peer.set_output_limits(self.ctx.config.client_output_limit)
+        if self.log_error:
+            log.warning(
+                "Closing connection from %s: the transaction log cannot be written (%s)",
+                peer.peername,
+                self.log_error,
+            )
+            cnxn.state = CLOSED
+            self.zk.connections.discard(cnxn)
+            peer.abort()
+            return cnxn
         limit = self.settings.max_client_cnxns
         if limit > 0 and peer.peername:
             ip = peer.peername[0]
@@ -121,10 +141,12 @@ class ZooKeeperService(Service):
                 peer.close()
         return cnxn
 
-    async def start(self) -> None:
+    async def recover(self) -> None:
         snapshot, records = self.journal.open()
         self.zk.load(snapshot, records)
         self.zk.journal = self.journal
+
+    def start(self) -> None:
         self.zk.stats.started_ms = self.zk.now_ms()
         self._tick = self.clock.call_later(self.settings.tick_time / 1000.0, self._on_tick)
         self._containers = self.clock.call_later(
@@ -137,21 +159,21 @@ class ZooKeeperService(Service):
             self.zk_log_dir,
         )
 
-    async def stop(self) -> None:
+    def shutdown(self, reason: str) -> None:
         for t in (self._tick, self._containers):
             if t is not None:
                 t.cancel()
         self._tick = self._containers = None
+
+    async def stop(self) -> None:
+        self.shutdown("stop")
         for c in list(self.zk.connections):
             c.connection_lost()
         try:
-            if self.zk.txns_since_snapshot:
+            if self.zk.txns_since_snapshot and not self.log_error:
                 self.zk.snapshot()
         finally:
             self.journal.close()
-
-    def http_routes(self):
-        return admin.routes(self.zk)
 
     def status(self) -> dict:
         zk = self.zk
@@ -161,6 +183,32 @@ class ZooKeeperService(Service):
             "connections": len(zk.connections),
             "zxid": f"0x{zk.last_zxid:x}",
         }
+
+    def health(self) -> list[str]:
+        if self.log_error:
+            return [f"not serving: the transaction log cannot be written ({self.log_error})"]
+        return []
+
+    # -- a failing disk --------------------------------------------------------------------------
+    def _on_log_failure(self, rlog: RecordLog, error: OSError | None) -> None:
+        """Like ZooKeeper, whose request processors stop the server when the transaction log
+        cannot be written: acknowledge nothing more and close every client connection (their
+        sessions live on, and expire if the disk does not come back in time)."""
+        if error is not None:
+            self.log_error = str(error)
+            log.error(
+                "Severe unrecoverable error writing the transaction log %s: %s; closing all "
+                "client connections until it can be written again",
+                rlog.path,
+                error,
+            )
+            for c in list(self.zk.connections):
+                c.state = CLOSED
+                c._detach()
+                c.peer.abort()
+        elif not self.ctx.logs.failed:
+            log.warning("The transaction log can be written again; serving clients")
+            self.log_error = ""
 
     # -- timers --------------------------------------------------------------------------------
     def _on_tick(self) -> None:
@@ -178,3 +226,10 @@ class ZooKeeperService(Service):
             self.zk.check_containers()
         except Exception:
             log.exception("container check failed")
+
+
+def _adapt(route: Any) -> Any:
+    def handler(request: HttpRequest) -> tuple[int, str, bytes]:
+        return route(request.query)
+
+    return handler

@@ -2,9 +2,10 @@
 
 States: FRESH (nothing yet: the first 4 bytes may be a four-letter word, else the first packet is
 a ConnectRequest), CONNECTED (requests, replies in FIFO order), CLOSING (flush what is queued, then
-close). Replies produced while handling one ``feed`` are joined and written once; when the journal
-holds records not yet durable they go out with ``Peer.write_after`` so that no client ever sees a
-write (or a state that depends on it) before its log record is synced.
+close). Replies produced while handling one ``feed`` are joined and written once; the journal is a
+barrier log, so no client ever sees a write (or a state that depends on it) before its log record
+is synced. Requests are taken one at a time and the loop stops once the connection's output is
+full (``Peer.output_full``); the rest waits in the decoder until ``resume_writing``.
 """
 
 from __future__ import annotations
@@ -126,11 +127,20 @@ class ServerCnxn:
                 started = zk.clock.monotonic()
                 zk.tracker.touch_info(session, int(started * 1000))
                 before = self.packets_received
+                peer = self.peer
+                budget = peer.output_room()
+                size = 0
+                seen = len(out)
                 while self.state == CONNECTED:
+                    if size >= budget and peer.output_full(size):
+                        break  # the rest waits in the decoder until resume_writing
                     pkt = dec.next_frame()
                     if pkt is None:
                         break
                     self.handle_packet(pkt)
+                    while seen < len(out):
+                        size += len(out[seen])
+                        seen += 1
                 n = self.packets_received - before
                 if n:
                     # time spent handling this batch (the server's processing latency)
@@ -156,6 +166,11 @@ class ServerCnxn:
             return
         self.state = CLOSED
         self._detach()
+
+    def resume_writing(self) -> None:
+        """The output drained: handle the requests still waiting in the decoder."""
+        if self.state == CONNECTED and self.decoder.pending():
+            self.feed(b"")
 
     # -----------------------------------------------------------------------------------------
     # watches
@@ -241,6 +256,7 @@ class ServerCnxn:
             out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
             return
         self.last_op = spec.name
+        zk.stats.ops[spec.name] += 1
         try:
             req, _ = spec.record.decode(pkt, 8)
         except (JuteError, ValueError, IndexError, struct.error):
@@ -248,6 +264,8 @@ class ServerCnxn:
             return
         if spec.write:
             zxid, err, body = zk.execute_write(self, spec, req)
+            if err:
+                zk.stats.count_error(err)
             self.last_cxid = xid
             self.last_zxid = zxid
             out.append(reply(xid, zxid, err, body))
@@ -268,6 +286,8 @@ class ServerCnxn:
             log.exception("Failed to process %s", spec.name)
             body = b""
             err = int(Code.MARSHALLINGERROR)
+        if err:
+            zk.stats.count_error(err)
         zxid = zk.last_zxid if code != _SASL else 0
         if xid >= 0:
             self.last_cxid = xid

@@ -2,13 +2,16 @@
 
 One instance per service. Connections (session.py) hand it decoded requests; writes become
 transactions (a zxid, applied to the tree, appended to the journal, watches fired), reads run
-against the tree. Replies that must not overtake the log go out through ``send``, which uses
-``Peer.write_after(log, ...)`` while anything appended is not yet durable.
+against the tree. The journal is a barrier log: under ``fsync = always`` no reply (nor watch
+event) reaches any client before the records appended before it are fsynced, as ZooKeeper applies
+a transaction only after its log sync.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +22,10 @@ from .persist import (
     CLOSE_SESSION,
     CREATE_SESSION,
     apply_changes,
-    decode_snapshot,
     decode_txn,
-    encode_snapshot,
     encode_txn,
+    load_snapshot,
+    snapshot_chunks,
 )
 from .records import PathRequest
 from .sessions import SessionTracker
@@ -70,6 +73,11 @@ class ServerStats:
     count: int = 0
     started_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    ops: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))  # by op name
+    errors: dict[int, int] = field(default_factory=dict)  # error replies by code
+
+    def count_error(self, code: int) -> None:
+        self.errors[code] = self.errors.get(code, 0) + 1
 
     def reset(self) -> None:
         self.packets_received = self.packets_sent = 0
@@ -124,25 +132,20 @@ class ZooKeeperServer:
         return j is not None and j.log.durable_seq < j.log.last_seq
 
     def send(self, peer: Any, data: bytes) -> None:
-        j = self.journal
-        if j is None:
-            peer.write(data)
-            return
-        lg = j.log
-        if lg.durable_seq < lg.last_seq:
-            peer.write_after(lg, data)
-        else:
-            peer.write(data)
+        peer.write(data)
 
     # -----------------------------------------------------------------------------------------
     # recovery
 
-    def load(self, snapshot: bytes | None, records: list[bytes]) -> None:
+    def load(self, snapshot: Iterable[bytes] | None, records: Iterable[bytes]) -> None:
+        """Recover from a snapshot's chunks and the log records after it (both streamed)."""
         sessions: dict[int, int] = {}
-        if snapshot:
-            self.tree, sessions = decode_snapshot(snapshot)
+        if snapshot is not None:
+            self.tree, sessions = load_snapshot(snapshot)
         tree = self.tree
+        count = 0
         for rec in records:
+            count += 1
             zxid, time, changes = decode_txn(rec)
             if zxid <= tree.last_processed_zxid:
                 continue
@@ -154,7 +157,7 @@ class ZooKeeperServer:
         for sid in list(tree.ephemerals):
             if sid not in sessions:
                 tree.ephemerals.pop(sid, None)
-        self.txns_since_snapshot = len(records)
+        self.txns_since_snapshot = count
         log.info(
             "ZooKeeper data restored: %d znodes, %d sessions, last zxid 0x%x",
             len(tree.nodes),
@@ -162,11 +165,19 @@ class ZooKeeperServer:
             tree.last_processed_zxid,
         )
 
-    def snapshot(self) -> None:
-        if self.journal is None:
+    def snapshot(self, background: bool = False) -> None:
+        """Write a snapshot and start a new log generation (with ``background`` the file writes
+        and fsyncs run off the loop; the snapshot's content is taken now)."""
+        j = self.journal
+        if j is None or j.compacting:
             return
         sessions = {sid: s.timeout for sid, s in self.tracker.sessions.items()}
-        self.journal.compact(encode_snapshot(self.tree, sessions))
+        chunks = snapshot_chunks(self.tree, sessions)
+        if background:
+            fut = j.compact_in_background(chunks)
+            fut.add_done_callback(_report_snapshot)
+        else:
+            j.compact(chunks)
         self.txns_since_snapshot = 0
 
     # -----------------------------------------------------------------------------------------
@@ -181,7 +192,7 @@ class ZooKeeperServer:
             self.journal.append(encode_txn(zxid, time, changes))
             self.txns_since_snapshot += 1
             if self.txns_since_snapshot >= self.settings.snap_count:
-                self.snapshot()
+                self.snapshot(background=True)
 
     def execute_write(self, cnxn: Any, spec: OpSpec, req: Any) -> tuple[int, int, bytes]:
         """Run one write request as a transaction; returns (zxid, err, body)."""
@@ -317,6 +328,12 @@ class ZooKeeperServer:
             if err == 0:
                 count += 1
         return count
+
+
+def _report_snapshot(fut: Any) -> None:
+    exc = fut.exception()
+    if exc is not None:
+        log.error("Severe unrecoverable error writing a snapshot: %s", exc)
 
 
 class _ServerCnxn:

@@ -99,3 +99,26 @@ def load(path: str | Path) -> ZooCfg:
     except FileNotFoundError:
         raise ValueError(f"zoo.cfg {path}: not found") from None
     return parse(text)
+
+
+def cli_overrides(path: str, overrides: dict) -> None:
+    """``serve --zookeeper-config zoo.cfg``: zoo.cfg keys that are process-wide in polystack.
+
+    clientPortAddress -> ``bind``, clientPort -> ``zookeeper.port``, admin.serverPort ->
+    ``admin_port``, admin.enableServer=false -> no admin endpoint.  Flags given on the command
+    line win.  Raises ValueError for a zoo.cfg that cannot be read.
+    """
+    quiet = logging.getLogger(__name__)
+    quiet.disabled = True  # the ZooKeeper service reports ignored keys once, when it starts
+    try:
+        zc = load(path)
+    finally:
+        quiet.disabled = False
+    if overrides.get("bind") is None and zc.get("clientPortAddress"):
+        overrides["bind"] = zc.get("clientPortAddress")
+    if overrides.get("zookeeper.port") is None and zc.get_int("clientPort") is not None:
+        overrides["zookeeper.port"] = zc.get_int("clientPort")
+    if overrides.get("admin_port") is None and zc.get_int("admin.serverPort") is not None:
+        overrides["admin_port"] = zc.get_int("admin.serverPort")
+    if (zc.get("admin.enableServer") or "").strip().lower() == "false":
+        overrides["admin"] = False

@@ -3,7 +3,7 @@ objects templates see: `$`, `.Values` and `.Template` (common.Values),
 `.Files`, `.Capabilities`.
 
 `include`, `tpl`, `required` and `fail` close over a render and are built by
-:mod:`polystack.helm.engine`; this module holds the context-free ones.
+:mod:`polystack.helm.render.engine`; this module holds the context-free ones.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from polystack.helm import jsongo, yamlgo
-from polystack.helm.template.gostrconv import quote as go_quote
-from polystack.helm.template.gotypes import GoStruct, NilList, NilMap, StringList, signature
-
-from . import tomlgo
-from .sprig import golayout, gotime
+from polystack.helm.encoding import jsongo, tomlgo, yamlgo
+from polystack.helm.golang import time as gotime
+from polystack.helm.golang import time_layout as golayout
+from polystack.helm.golang.strconv import quote as go_quote
+from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
 
 # ---------------------------------------------------------------- YAML / JSON
 

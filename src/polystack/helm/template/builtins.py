@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_plus
 
-from . import gofmt
-from .errors import FuncError
-from .gotypes import GoStruct, Int64, Uint8, is_unsigned, type_of
-from .values import NO_VALUE
+from polystack.helm.golang import fmt as gofmt
+from polystack.helm.golang.types import GoStruct, Int64, Uint8, is_unsigned, type_of
+from polystack.helm.template.errors import FuncError
+from polystack.helm.template.values import NO_VALUE
 
 __all__ = ["BUILTINS", "html_escape", "js_escape", "eval_args"]
 

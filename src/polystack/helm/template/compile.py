@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import exec as ex
-from .builtins import BUILTINS, truth
-from .gostrconv import quote
-from .gotypes import POINTER_METHOD_TYPES, Int64, unaddressable
-from .nodes import (
+from polystack.helm.golang.runtime import INVOKE_COST, gc_paused
+from polystack.helm.golang.strconv import quote
+from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
+from polystack.helm.template import exec as ex
+from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
     BreakNode,
@@ -33,8 +34,8 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .parse import gc_paused
-from .values import MISSING, NO_VALUE
+from polystack.helm.template.parse import Tree
+from polystack.helm.template.values import MISSING, NO_VALUE
 
 __all__ = ["compile_tree"]
 
@@ -44,6 +45,9 @@ State = ex.State
 _printable = ex.printable
 _eval_call = ex.eval_call
 _err_text = ex._err_text
+_charge = ex.charge
+_check_budget = ex.check_budget
+_call_failed = ex.call_failed
 _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
@@ -53,15 +57,29 @@ Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
 
 
-def compile_tree(root: ListNode) -> Runner:
+def compile_tree(tree: Tree) -> Runner:
+    """The runner of ``tree``; sets ``tree.weight`` (its node count, the work
+    units one execution costs)."""
+    assert tree.root is not None
     # compiling allocates many closures that all stay alive: pause the cyclic GC
     # meanwhile (as parse does) instead of scanning them again and again
     with gc_paused():
-        return _Compiler().list_(root, iface=False)
+        c = _Compiler()
+        runner = c.list_(tree.root, iface=False)
+    tree.weight = max(c.count, 1)
+    return runner
 
 
 def _noop(st: State, dot: Any) -> None:
     return None
+
+
+def _charge_output(st: State, n: Node, v: str) -> None:
+    """An action wrote a long string: a unit of work per 16 characters."""
+    budget = st.budget
+    budget.work += len(v) >> 4
+    if budget.work > budget.next_check:
+        _check_budget(st, n)
 
 
 def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
@@ -78,6 +96,8 @@ class _Compiler:
     def __init__(self) -> None:
         # variables bound to range elements hold interface {} values
         self.iface_vars: list[str] = []
+        # nodes and commands compiled so far (plus a unit per 256 bytes of text)
+        self.count = 0
 
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
@@ -96,8 +116,10 @@ class _Compiler:
         return run_list
 
     def node(self, n: Node, iface: bool) -> Runner:
+        self.count += 1
         if isinstance(n, TextNode):
             text = n.text
+            self.count += len(text) >> 8
 
             def run_text(st: State, dot: Any) -> None:
                 st.out.append(text)
@@ -146,11 +168,12 @@ class _Compiler:
         def run_action(st: State, dot: Any) -> None:
             st.node = n
             v = pipe(st, dot)
-            if type(v) is str:
-                st.out.append(v)
-            else:
+            if type(v) is not str:
                 st.node = n
-                st.out.append(_printable(st, n, v))
+                v = _printable(st, n, v)
+            if len(v) > 64:
+                _charge_output(st, n, v)
+            st.out.append(v)
 
         return run_action
 
@@ -177,10 +200,12 @@ class _Compiler:
         pipe = self.pipeline(r.pipe, iface)
         elem_vars = [v.ident[0] for v in r.pipe.decl][-1:]
         self.iface_vars.extend(elem_vars)
+        before = self.count
         try:
             body = self.list_(r.list, True)
         finally:
             del self.iface_vars[len(self.iface_vars) - len(elem_vars) :]
+        body_weight = max(self.count - before, 1)
         other = self.list_(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
         ndecl = len(decl)
@@ -194,7 +219,12 @@ class _Compiler:
             mark = len(st.names)
             names, vals = st.names, st.vals
 
+            budget = st.budget
+
             def one(index: Any, elem: Any) -> None:
+                budget.work += body_weight
+                if budget.work > budget.next_check:
+                    _check_budget(st, r)
                 if ndecl:
                     if is_assign:
                         ex._set_var(st, decl[0], index if ndecl > 1 else elem)
@@ -260,21 +290,30 @@ class _Compiler:
 
         def run_template(st: State, dot: Any) -> None:
             st.node = t
-            tree = st.ts._trees.get(name)
+            tree = st.ts.tree(name)
             if tree is None or tree.root is None:
                 fail(st, f"template {quote(name)} not defined")
-            if st.depth == max_depth:
+            budget = st.budget
+            if st.depth == max_depth or budget.nesting >= budget.max_nesting:
+                # (Go's limit; polystack's nesting limit ends deeper recursion
+                # through include/tpl with the same error, within a bounded stack)
                 fail(st, f"exceeded maximum template depth ({max_depth})")
             newdot = pipe(st, dot) if pipe is not None else NO_VALUE
             runner = tree.compiled
             if runner is None:
-                runner = tree.compiled = compile_tree(tree.root)
+                runner = tree.compiled = compile_tree(tree)
+            budget.work += tree.weight + INVOKE_COST
+            if budget.work > budget.next_check:
+                _check_budget(st, t)
             sub = State(st.ts, name, newdot, st.depth + 1, st.out)
+            budget.nesting += 1
             try:
                 runner(sub, newdot)
             except RecursionError:
                 st.node = t
                 fail(st, f"exceeded maximum template depth ({max_depth})")
+            finally:
+                budget.nesting -= 1
 
         return run_template
 
@@ -322,6 +361,7 @@ class _Compiler:
         return check
 
     def command(self, cmd: CommandNode, iface: bool) -> Command:
+        self.count += len(cmd.args)
         first = cmd.args[0]
         rest = cmd.args[1:]
         if isinstance(first, FieldNode):
@@ -547,12 +587,16 @@ class _Compiler:
                             final = unaddressable(final)
                         argv.append(final)
                     try:
-                        return fn(*argv)
-                    except (RecursionError, ex._Break, ex._Continue):
+                        r = fn(*argv)
+                    except (ex._Break, ex._Continue):
                         raise
+                    except RecursionError:
+                        msg = ex.STACK_OVERFLOW
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
-                        st.node = cmd
-                        fail(st, f"error calling {name}: {_err_text(e)}")
+                        msg = _err_text(e)
+                    else:
+                        return _charge(st, cmd, r)
+                    _call_failed(st, cmd, name, msg)
                 return _eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
             if builtin_fn is None:
                 fail(st, f"{quote(name)} is not a defined function")

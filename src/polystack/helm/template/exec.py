@@ -15,11 +15,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import gofmt
-from .builtins import truth
-from .errors import ExecError, FuncError
-from .gostrconv import quote
-from .gotypes import (
+from polystack.helm.golang import fmt as gofmt
+from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, Budget, LimitError
+from polystack.helm.golang.strconv import quote
+from polystack.helm.golang.types import (
     POINTER_METHOD_TYPES,
     UNSIGNED_TYPES,
     GoStruct,
@@ -28,7 +27,9 @@ from .gotypes import (
     type_of,
     unaddressable,
 )
-from .nodes import (
+from polystack.helm.template.builtins import truth
+from polystack.helm.template.errors import ExecError, FuncError
+from polystack.helm.template.nodes import (
     BoolNode,
     ChainNode,
     DotNode,
@@ -41,7 +42,7 @@ from .nodes import (
     StringNode,
     VariableNode,
 )
-from .values import MISSING, NO_VALUE
+from polystack.helm.template.values import MISSING, NO_VALUE
 
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
 
@@ -55,10 +56,11 @@ Runner = Callable[["State", Any], None]
 class State:
     """Go's ``state``: one executing template."""
 
-    __slots__ = ("ts", "name", "node", "names", "vals", "depth", "out")
+    __slots__ = ("ts", "name", "node", "names", "vals", "depth", "out", "budget")
 
     def __init__(self, ts: Any, name: str, dot: Any, depth: int, out: list[str]) -> None:
         self.ts = ts
+        self.budget: Budget = ts.budget
         self.name = name
         self.node: Node | None = None
         self.names: list[str] = ["$"]
@@ -364,19 +366,73 @@ def eval_call(
     if builtin and name == "call":
         callee = str(arg_nodes[0]) if arg_nodes else gofmt.format_value(final)
         try:
-            return _call_builtin(callee, argv[0], argv[1:])
+            r = _call_builtin(callee, argv[0], argv[1:])
         except RecursionError:
-            raise
+            msg = STACK_OVERFLOW
         except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
-            st.node = node
-            fail(st, f"error calling call: {_err_text(e)}")
+            msg = _err_text(e)
+        else:
+            return charge(st, node, r)
+        call_failed(st, node, "call", msg)
     try:
-        return fn(*argv)
-    except (RecursionError, _Break, _Continue):
+        r = fn(*argv)
+    except (_Break, _Continue):
         raise
+    except RecursionError:
+        msg = STACK_OVERFLOW
     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+        msg = _err_text(e)
+    else:
+        return charge(st, node, r)
+    call_failed(st, node, name, msg)
+
+
+# a function ran out of stack: a value nested deeper than Python's frames allow
+# (a Go process would grow its stack to 1 GB first)
+STACK_OVERFLOW = "stack overflow: value nested too deeply"
+
+
+def call_failed(st: State, node: Node, name: str, msg: str) -> None:
+    """safeCall's error, raised outside the handler of the function's exception
+    (so a chain of nested include/tpl errors is not kept alive)."""
+    st.node = node
+    fail(st, f"error calling {name}: {msg}")
+
+
+# result types whose size is charged: True for strings, False for collections
+_SIZED = {str: True, bytes: True, bytearray: True, list: False, tuple: False, dict: False}
+
+
+def charge(st: State, node: Node, v: Any) -> Any:
+    """Account a function's result to the render's work budget (a unit per 16
+    characters of a string or 16 elements of a list or map); refuse values over
+    the size limits."""
+    is_str = _SIZED.get(type(v))
+    if is_str is None:
+        return v
+    n = len(v)
+    if n < 64:
+        return v
+    if is_str:
+        if n > MAX_VALUE:
+            st.node = node
+            fail(st, f"value of {n} bytes exceeds the maximum value size ({MAX_VALUE})")
+    elif n > MAX_ITEMS:
         st.node = node
-        fail(st, f"error calling {name}: {_err_text(e)}")
+        fail(st, f"value of {n} elements exceeds the maximum length ({MAX_ITEMS})")
+    budget = st.budget
+    budget.work += n >> 4
+    if budget.work > budget.next_check:
+        check_budget(st, node)
+    return v
+
+
+def check_budget(st: State, node: Node) -> None:
+    """The budget's work passed its next check: fail if over a limit."""
+    msg = st.budget.over()
+    if msg:
+        st.node = node
+        fail(st, msg)
 
 
 def _call_builtin(name: str, fn: Any, args: list[Any]) -> Any:
@@ -590,4 +646,10 @@ def printable(st: State, node: Node, v: Any) -> str:
     if callable(v) and not isinstance(v, GoStruct):
         st.node = node
         fail(st, f"can't print {node} of type {type_of(v)}")
-    return gofmt.print_value(v)
+    try:
+        return gofmt.print_value(v)
+    except LimitError as e:
+        msg = str(e)
+    st.node = node
+    fail(st, msg)
+    raise AssertionError  # fail raises

@@ -113,7 +113,7 @@ class Item:
 
     def __str__(self) -> str:
         # item.String() in lex.go
-        from .gostrconv import quote
+        from polystack.helm.golang.strconv import quote
 
         if self.typ == _T_EOF:
             return "EOF"
@@ -596,7 +596,7 @@ class Lexer:
 
 
 def _q(s: str) -> str:
-    from .gostrconv import quote
+    from polystack.helm.golang.strconv import quote
 
     return quote(s)
 
@@ -605,7 +605,7 @@ def _sharp_u(r: str) -> str:
     """fmt's %#U of a rune."""
     if r == "":
         return "U+FFFFFFFFFFFFFFFF"
-    from .gostrconv import is_print
+    from polystack.helm.golang.strconv import is_print
 
     c = ord(r)
     s = f"U+{c:04X}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from .gostrconv import quote
-from .lexer import _T_CHAR_CONSTANT, _T_COMPLEX, ItemType
-from .nodes import NumberNode
+from polystack.helm.golang.strconv import quote
+from polystack.helm.template.lexer import _T_CHAR_CONSTANT, _T_COMPLEX, ItemType
+from polystack.helm.template.nodes import NumberNode
 
 __all__ = ["UnquoteError", "go_unquote", "new_number"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .gostrconv import quote
+from polystack.helm.golang.strconv import quote
 
 __all__ = [
     "Node",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
-from .errors import ParseError
-from .gostrconv import quote
+from polystack.helm.golang.runtime import gc_paused
+from polystack.helm.golang.strconv import quote
+from polystack.helm.template.errors import ParseError
 
 # enum members as module globals (a class attribute lookup per use is slow)
-from .lexer import (
+from polystack.helm.template.lexer import (
     _T_ASSIGN,
     _T_BLOCK,
     _T_BOOL,
@@ -47,8 +47,8 @@ from .lexer import (
     Item,
     ItemType,
 )
-from .literals import UnquoteError, go_unquote, new_number
-from .nodes import (
+from polystack.helm.template.literals import UnquoteError, go_unquote, new_number
+from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
     BreakNode,
@@ -74,7 +74,7 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .scan import lex_all, lex_items
+from polystack.helm.template.scan import lex_all, lex_items
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 
@@ -154,7 +154,8 @@ class Tree:
         self.action_line = 0
         self.range_depth = 0
         self.stack_depth = 0
-        self.compiled: object = None  # filled by the compiler
+        self.compiled: Any = None  # filled by the compiler
+        self.weight = 1  # work units of one execution (set by the compiler)
         self._src = _Source(self.text, self.parse_name)
 
     # -- token stream -----------------------------------------------------
@@ -613,21 +614,6 @@ class Tree:
             return v
         self.errorf(f"undefined variable {quote(v.ident[0])}")
         raise AssertionError
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: parsing and rendering allocate many small, mostly
-    acyclic objects, and the collections they would trigger (full ones included)
-    cost more than the work itself. Re-enabled on exit if it was enabled."""
-    was_enabled = gc.isenabled()
-    if was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, Tree]:

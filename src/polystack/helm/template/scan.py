@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .lexer import (
+from polystack.helm.template.lexer import (
     _KEYWORDS,
     _SPACE,
     _SPACE_RUN,

@@ -15,6 +15,7 @@ written to the log (its ``argv``, or what the handler put in
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,28 @@ def container(name: str, group: str, since: str, summary: str, flags: str = "") 
         raise AssertionError("container commands are dispatched by the session")
 
     command(name, -2, flags, group=group, since=since, summary=summary)(dispatch)
+
+
+def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:
+    """A copy of the command table for one server: (by lower-case name, dispatch by name as
+    sent), with subcommands copied too.  The declarations are shared; the call counters
+    (``calls``, ``failed_calls``, ``rejected_calls``) are that server's own, so two servers in
+    one process never count each other's commands."""
+    commands: dict[bytes, Command] = {}
+    dispatch: dict[bytes, Command] = {}
+    for key, cmd in COMMANDS.items():
+        mine = copy.copy(cmd)
+        mine.calls = mine.failed_calls = mine.rejected_calls = 0
+        mine.subcommands = {}
+        for sub_key, sub in cmd.subcommands.items():
+            sub_copy = copy.copy(sub)
+            sub_copy.calls = sub_copy.failed_calls = sub_copy.rejected_calls = 0
+            sub_copy.parent = mine
+            mine.subcommands[sub_key] = sub_copy
+        commands[key] = mine
+    for key, cmd in DISPATCH.items():
+        dispatch[key] = commands[cmd.name.encode()]
+    return commands, dispatch
 
 
 def lookup(argv: list[bytes]) -> Command | None:

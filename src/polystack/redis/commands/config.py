@@ -9,9 +9,9 @@ already set are restored.  Error texts are Redis's own.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
+from polystack.redis import conf
 from polystack.redis.commands import command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.configtable import BY_NAME, PARAMS
@@ -19,6 +19,8 @@ from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
     IMMUTABLE,
+    LIVE,
+    MULTI_ARG,
     PROTECTED,
     InvalidValue,
     Param,
@@ -101,6 +103,22 @@ def set_params(server: Any, pairs: list[tuple[bytes, bytes]]) -> None:
                 except Exception:
                     log.exception("CONFIG SET: could not restore %s", p.name)
         raise _failed(failed, str(e)) from None
+
+
+def load_directive(server: Any, name: str, args: list[bytes]) -> bool:
+    """A redis.conf line naming a parameter (loadServerConfigFromString): set it, immutable
+    ones included.  False when polystack has no such parameter or the value changes nothing
+    here (a stored parameter set to other than its default); raises InvalidValue."""
+    param = BY_NAME.get(name.lower())
+    if param is None:
+        return False
+    if not param.flags & MULTI_ARG and len(args) != 1:
+        raise InvalidValue("wrong number of arguments")
+    value = param.parse(args)
+    param.write(server, value)
+    if param.apply is not None:
+        param.apply(server)
+    return param.effect == LIVE or value == param.default
 
 
 def get_params(server: Any, patterns: list[bytes]) -> dict[bytes, bytes]:
@@ -191,32 +209,51 @@ def config_resetstat(client: Any, argv: list[bytes]) -> Any:
     complexity="O(1)",
 )
 def config_rewrite(client: Any, argv: list[bytes]) -> Any:
+    """rewriteConfig: the redis.conf polystack was started with (--redis-config) gets the
+    live configuration, keeping its comments and order."""
     server = client.server
-    path = os.path.join(server.data_dir, "redis.conf")
-    lines = ["# Written by polystack's CONFIG REWRITE: the live Redis configuration.\n"]
+    path = server.config_file
+    if not path:
+        raise err("The server is running without a config file")
+    options: dict[str, list[str]] = {}
+    defaults: dict[str, list[str]] = {}
     for param in PARAMS:
         name = param.name
-        if param.flags & HIDDEN:
+        value = param.get(server).decode("utf-8", "surrogateescape")
+        options[name] = _rewrite_lines(name, value)
+        if name in ("save", "dir"):  # always written, as Redis does
             continue
-        value = param.get(server).decode("latin-1")
-        if name == "save" and not value:
-            value = '""'
-        elif " " in value or not value:
-            value = f'"{value}"'
-        lines.append(f"{name} {value}\n")
-    tmp = path + ".tmp"
+        default = conf.REDIS_DEFAULTS.get(name)
+        if default is None:
+            default = param.format(param.default).decode("utf-8", "surrogateescape")
+        defaults[name] = _rewrite_lines(name, default)
     try:
-        os.makedirs(server.data_dir, exist_ok=True)
-        with open(tmp, "w", encoding="latin-1") as f:
-            f.writelines(lines)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        conf.rewrite(path, options, defaults)
     except OSError as e:
         log.warning("CONFIG REWRITE failed: %s", e)
         raise err(f"Rewriting config file: {e.strerror}") from None
-    log.info("CONFIG REWRITE wrote %s", path)
+    log.info("CONFIG REWRITE executed with success.")
     return OK
+
+
+def _rewrite_lines(name: str, value: str) -> list[str]:
+    if name == "save":
+        words = value.split()
+        if not words:
+            return ['save ""']
+        return [f"save {words[i]} {words[i + 1]}" for i in range(0, len(words), 2)]
+    if name == "client-output-buffer-limit":
+        words = value.split()
+        return [
+            f"{name} {words[i]} {conf.format_memory(int(words[i + 1]))} "
+            f"{conf.format_memory(int(words[i + 2]))} {words[i + 3]}"
+            for i in range(0, len(words), 4)
+        ]
+    if name in conf.MEMORY_DIRECTIVES and value.isdigit():
+        return [f"{name} {conf.format_memory(int(value))}"]
+    if name in ("bind", "oom-score-adj-values", "replicaof") and value:
+        return [f"{name} {value}"]
+    return [f"{name} {conf.quote(value, always=name in conf.STRING_DIRECTIVES)}"]
 
 
 _CONFIG_HELP = [

@@ -15,8 +15,6 @@ from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
 from polystack.redis.store import Keyspace, type_name
 from polystack.redis.wire import OK, Simple
-from polystack.runtime import snapshot as snapshot_file
-from polystack.runtime.log import SNAP_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +88,7 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
         if payload is None:
             raise err("Error trying to load the RDB dump, check server logs.")
     else:
-        payload = persist.dump_keyspace(ks)
+        payload = list(persist.dump_keyspace(ks))
         snapshot(server)
     if not noflush:
         ks.flushall()
@@ -107,14 +105,15 @@ def _reload(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _snapshot_on_disk(server: Any) -> bytes | None:
+def _snapshot_on_disk(server: Any) -> list[bytes] | None:
     journal = server.journal
     if journal is None:
         return None
-    raw = snapshot_file.read(journal.snapshot_path)
-    if raw is None or len(raw) < SNAP_HEADER.size:
+    try:
+        chunks = journal.read_snapshot()
+        return None if chunks is None else list(chunks)
+    except ValueError:
         return None
-    return raw[SNAP_HEADER.size :]
 
 
 def _set_active_expire(client: Any, argv: list[bytes]) -> Any:

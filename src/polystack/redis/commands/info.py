@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from polystack.redis.commands import COMMANDS, command
+from polystack.redis.commands import command
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import Verbatim
 
@@ -88,7 +88,7 @@ def _server(s: Any, client: Any) -> list[str]:
         f"configured_hz:{s.config.hz}",
         f"lru_clock:{int(now) & ((1 << 24) - 1)}",
         f"executable:{sys.executable}",
-        "config_file:",
+        f"config_file:{s.config_file or ''}",
         "io_threads_active:0",
     ]
 
@@ -137,31 +137,49 @@ def _memory(s: Any, client: Any) -> list[str]:
 
 def _persistence(s: Any, client: Any) -> list[str]:
     aof = s.journal is not None
+    rdb = s.rdb
+    child = rdb.child
+    now = s.clock.monotonic()
     lines = [
         f"loading:{int(s.loading)}",
         "async_loading:0",
+        "current_cow_peak:0",
+        "current_cow_size:0",
+        "current_cow_size_age:0",
+        "current_fork_perc:0.00",
+        "current_save_keys_processed:0",
+        "current_save_keys_total:0",
         f"rdb_changes_since_last_save:{s.rdb_changes_since_last_save}",
-        "rdb_bgsave_in_progress:0",
-        f"rdb_last_save_time:{s.lastsave}",
-        f"rdb_last_bgsave_status:{s.last_bgsave_status}",
-        f"rdb_last_bgsave_time_sec:{s.last_bgsave_time}",
-        "rdb_current_bgsave_time_sec:-1",
-        f"rdb_saves:{s.aof_rewrites}",
+        f"rdb_bgsave_in_progress:{int(child is not None)}",
+        f"rdb_last_save_time:{rdb.lastsave}",
+        f"rdb_last_bgsave_status:{rdb.last_bgsave_status}",
+        f"rdb_last_bgsave_time_sec:{rdb.last_bgsave_time_sec}",
+        f"rdb_current_bgsave_time_sec:{int(now - child.started) if child else -1}",
+        f"rdb_saves:{rdb.saves}",
+        "rdb_last_cow_size:0",
+        f"rdb_last_load_keys_expired:{rdb.last_load_keys_expired}",
+        f"rdb_last_load_keys_loaded:{rdb.last_load_keys_loaded}",
         f"aof_enabled:{int(aof)}",
-        "aof_rewrite_in_progress:0",
+        f"aof_rewrite_in_progress:{int(bool(aof and s.journal.compacting))}",
         "aof_rewrite_scheduled:0",
         f"aof_last_rewrite_time_sec:{s.last_save_duration}",
         "aof_current_rewrite_time_sec:-1",
-        "aof_last_bgrewrite_status:ok",
+        f"aof_last_bgrewrite_status:{s.aof_last_bgrewrite_status}",
         f"aof_rewrites:{s.aof_rewrites}",
-        "aof_last_write_status:ok",
+        "aof_rewrites_consecutive_failures:0",
+        f"aof_last_write_status:{'err' if s.aof_write_error else 'ok'}",
+        "aof_last_cow_size:0",
+        "module_fork_in_progress:0",
+        "module_fork_last_cow_size:0",
     ]
     if aof:
         lines += [
             f"aof_current_size:{s.journal.log.size}",
             f"aof_base_size:{s.aof_base_size}",
             "aof_pending_rewrite:0",
-            "aof_buffer_length:0",
+            f"aof_buffer_length:{s.journal.log.pending_bytes}",
+            "aof_pending_bio_fsync:0",
+            "aof_delayed_fsync:0",
         ]
     return lines
 
@@ -236,7 +254,7 @@ def _modules(s: Any, client: Any) -> list[str]:
 
 def _commandstats(s: Any, client: Any) -> list[str]:
     lines = []
-    for cmd in COMMANDS.values():
+    for cmd in s.commands.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed_calls or c.rejected_calls:
                 lines.append(

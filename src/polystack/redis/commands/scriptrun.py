@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from polystack.redis.commands import COMMANDS, Command
+from polystack.redis.commands import Command
 from polystack.redis.errors import RedisError, err
 from polystack.redis.flags import set_server_condition
 
@@ -129,7 +129,7 @@ class ScriptRun:
 
     def lookup(self, argv: list[bytes]) -> Command | None:
         """lookupCommand: a container with a second argument resolves to its subcommand."""
-        cmd = COMMANDS.get(argv[0].lower())
+        cmd = self.server.commands.get(argv[0].lower())
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             return cmd.subcommands.get(argv[1].lower())
         return cmd

@@ -4,7 +4,6 @@ BGREWRITEAOF, SHUTDOWN, ROLE and DEBUG (INFO is in info.py, CONFIG in config.py)
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from polystack.redis.args import parse_int
@@ -138,31 +137,29 @@ def time_(client: Any, argv: list[bytes]) -> Any:
     tips=("nondeterministic_output",),
 )
 def lastsave(client: Any, argv: list[bytes]) -> Any:
-    return client.server.lastsave
+    return client.server.rdb.lastsave
 
 
-def snapshot(server: Any) -> None:
+def snapshot(server: Any, background: bool = False) -> None:
     """``server.save()`` from inside a command: keeps ``keyspace.dirty`` as it was, so the
     command that saved is not mistaken for a write and logged (or replayed)."""
     ks = server.keyspace
     dirty = ks.dirty
     try:
-        server.save()
+        server.save(background=background)
     finally:
         ks.dirty = dirty
 
 
-def _save(server: Any) -> None:
-    started = time.perf_counter()
+def _rewrite_aof(server: Any) -> None:
+    started = server.clock.monotonic()
     try:
-        snapshot(server)
+        snapshot(server, background=True)
     except OSError as e:
-        server.last_bgsave_status = "err"
-        log.error("redis: save failed: %s", e)
+        server.aof_last_bgrewrite_status = "err"
+        log.error("redis: AOF rewrite failed: %s", e)
         raise RedisError("ERR", "") from None
-    server.last_bgsave_status = "ok"
-    server.last_save_duration = int(time.perf_counter() - started)
-    server.last_bgsave_time = server.last_save_duration
+    server.last_save_duration = int(server.clock.monotonic() - started)
 
 
 @command(
@@ -175,7 +172,14 @@ def _save(server: Any) -> None:
     complexity="O(N) where N is the total number of keys in all databases",
 )
 def save(client: Any, argv: list[bytes]) -> Any:
-    _save(client.server)
+    """rdbSave: dump.rdb written on the loop (clients wait, as they do for Redis's SAVE)."""
+    rdb = client.server.rdb
+    if rdb.in_progress:
+        raise err("Background save already in progress")
+    try:
+        rdb.save()
+    except OSError:
+        raise RedisError("ERR", "") from None
     return OK
 
 
@@ -198,11 +202,21 @@ def save(client: Any, argv: list[bytes]) -> Any:
     ),
 )
 def bgsave(client: Any, argv: list[bytes]) -> Any:
-    """There is no fork: the snapshot is written before the reply, so it is complete when the
-    client reads "Background saving started" (SCHEDULE changes nothing)."""
+    """rdbSaveBackground: a forked child writes dump.rdb from the dataset as it is now."""
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise SYNTAX
-    _save(client.server)
+    rdb = client.server.rdb
+    if rdb.in_progress:
+        raise err("Background save already in progress")
+    if getattr(client, "in_exec", False):
+        rdb.scheduled = True  # inside EXEC: forking now would split the transaction
+        return Simple(b"Background saving scheduled")
+    try:
+        rdb.bgsave()
+    except OSError as e:
+        log.warning("Can't save in background: fork: %s", e)
+        rdb.last_bgsave_status = "err"
+        raise RedisError("ERR", "") from None
     return Simple(b"Background saving started")
 
 
@@ -216,7 +230,9 @@ def bgsave(client: Any, argv: list[bytes]) -> Any:
     complexity="O(N) where N is the total number of keys in all databases",
 )
 def bgrewriteaof(client: Any, argv: list[bytes]) -> Any:
-    _save(client.server)
+    """polystack's append-only file is its journal: a snapshot is written off the loop and a
+    fresh log generation starts."""
+    _rewrite_aof(client.server)
     return Simple(b"Background append only file rewriting started")
 
 
@@ -244,13 +260,17 @@ def shutdown(client: Any, argv: list[bytes]) -> Any:
     stop = server.request_server_stop
     if stop is None:
         raise err("Errors trying to SHUTDOWN. Check logs.")
+    server.rdb.kill_child()
     if b"save" in opts or (b"nosave" not in opts and server.save_points):
         try:
-            snapshot(server)
+            server.rdb.save()
         except OSError as e:
             log.error("redis: SHUTDOWN could not save: %s", e)
             if b"force" not in opts:
                 raise err("Errors trying to SHUTDOWN. Check logs.") from None
+        server.shutdown_save = True
+    else:
+        server.shutdown_save = False
     log.info("redis: SHUTDOWN requested by client %d; stopping", client.id)
     server.shutdown_requested = "shutdown"
     client.close_after_reply()

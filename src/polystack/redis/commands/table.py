@@ -16,9 +16,12 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     pubsub,
     scripting,
     server,
+    server_table,
     sets,
     strings,
     transactions,
+    zset_ops,
+    zsets,
 )
 
-__all__ = ["COMMANDS", "DISPATCH", "Command"]
+__all__ = ["COMMANDS", "DISPATCH", "Command", "server_table"]

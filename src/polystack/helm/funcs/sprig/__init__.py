@@ -4,7 +4,7 @@
 ``sprig.TxtFuncMap()`` minus the two Helm deletes (``env``, ``expandenv``).
 Helm overrides some of them (toJson, fromJson ...) with its own; these are
 Sprig's versions.  Each value is a plain Python callable following the Go
-value model of ``polystack.helm.template.gotypes``; Go parameter types are
+value model of ``polystack.helm.golang.types``; Go parameter types are
 declared with ``gotypes.signature`` so the executor checks them as Go does.
 """
 
@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from polystack.helm.template.gotypes import signature
-
-from . import (
+from polystack.helm.funcs.sprig import (
     crypto,
     dates,
     defaults,
@@ -30,7 +28,8 @@ from . import (
     strings,
     urls,
 )
-from ._conv import GoError
+from polystack.helm.funcs.sprig._conv import GoError
+from polystack.helm.golang.types import signature
 
 __all__ = ["sprig_funcs", "SPRIG_NAMES"]
 

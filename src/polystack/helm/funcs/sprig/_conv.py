@@ -1,6 +1,6 @@
 """Go conversions Sprig relies on: spf13/cast, strconv, fmt %v and Go int64 math.
 
-Every helper here follows the Go value model of polystack.helm.template.gotypes.
+Every helper here follows the Go value model of polystack.helm.golang.types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from polystack.helm.template.gotypes import GoStruct, Int64, StringList, StringMap, Uint8
+from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -201,7 +201,7 @@ def to_float64(v: Any) -> float:
 
 def sprint_v(v: Any) -> str:
     """fmt.Sprintf("%v", v)."""
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return gofmt.format_value(v)
 
@@ -242,25 +242,35 @@ def slice_items(v: Any) -> list[Any]:
 
 
 def kind_name(v: Any) -> str:
-    from polystack.helm.template.gotypes import kind_of
+    from polystack.helm.golang.types import kind_of
 
     return kind_of(v)
 
 
-def deep_equal(a: Any, b: Any) -> bool:
-    """reflect.DeepEqual on Go values (types must match exactly)."""
+def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
+    """reflect.DeepEqual on Go values (types must match exactly). As Go's, it
+    takes identical maps and slices as equal and compares a pair of them once
+    (linear in shared structure, ends on cycles)."""
+    if a is b and isinstance(a, dict | list | tuple):
+        return True
     if a is None or b is None:
         return a is None and b is None
-    from polystack.helm.template.gotypes import type_of
+    from polystack.helm.golang.types import type_of
 
     if type_of(a) != type_of(b):
         return False
-    if isinstance(a, dict):
+    if isinstance(a, dict | list | tuple):
         if len(a) != len(b):
             return False
-        return all(k in b and deep_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+        if seen is None:
+            seen = set()
+        pair = (id(a), id(b))
+        if pair in seen:
+            return True
+        seen.add(pair)
+        if isinstance(a, dict):
+            return all(k in b and deep_equal(a[k], b[k], seen) for k in a)
+        return all(deep_equal(x, y, seen) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         return a == b  # NaN != NaN as in Go
     if isinstance(a, GoStruct):
@@ -270,10 +280,17 @@ def deep_equal(a: Any, b: Any) -> bool:
 
 def deep_copy(v: Any) -> Any:
     """mitchellh/copystructure-like deep copy of maps and slices."""
+    from polystack.helm.golang.runtime import check_walk
+
+    check_walk(v, "copy")
+    return _deep_copy(v)
+
+
+def _deep_copy(v: Any) -> Any:
     if isinstance(v, dict):
-        return type(v)((k, deep_copy(x)) for k, x in v.items())
+        return type(v)((k, _deep_copy(x)) for k, x in v.items())
     if isinstance(v, list):
-        return type(v)(deep_copy(x) for x in v)
+        return type(v)(_deep_copy(x) for x in v)
     return v
 
 

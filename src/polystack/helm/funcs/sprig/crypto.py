@@ -15,10 +15,10 @@ import struct
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from polystack.helm.template.gotypes import GoStruct, signature
-
-from ._conv import GoError, sprint_v
-from .encoding import _B64, CorruptInputError, _go_decode
+from polystack.helm.funcs.sprig._conv import GoError, sprint_v
+from polystack.helm.funcs.sprig.encoding import _B64, CorruptInputError, _go_decode
+from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.types import GoStruct, signature
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -73,6 +73,7 @@ def htpasswd(username: str, password: str) -> str:
 def rand_bytes(count: int) -> str:
     if count < 0:
         raise GoError("runtime error: makeslice: len out of range")
+    check_size(count * 4 // 3, "random bytes")
     return base64.b64encode(os.urandom(count)).decode("ascii")
 
 
@@ -364,7 +365,7 @@ def _signer(ca: Any) -> tuple[x509.Certificate, Any]:
     from cryptography import x509
 
     if not isinstance(ca, Certificate):
-        from polystack.helm.template.gotypes import type_of
+        from polystack.helm.golang.types import type_of
 
         raise GoError(f"wrong type for value; expected sprig.certificate; got {type_of(ca)}")
     blk = _pem_blocks(ca.Cert)

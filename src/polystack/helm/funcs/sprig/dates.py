@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm.template.gotypes import Int64, signature
-
-from ._conv import GoError
-from .golayout import TimeParseError, go_format, go_parse
-from .gotime import (
+from polystack.helm.funcs.sprig._conv import GoError
+from polystack.helm.golang.time import (
     _UTC,
     SECOND,
     GoTime,
@@ -20,6 +17,8 @@ from .gotime import (
     unix,
     zero_time,
 )
+from polystack.helm.golang.time_layout import TimeParseError, go_format, go_parse
+from polystack.helm.golang.types import Int64, signature
 
 
 def _as_time(date: Any) -> GoTime:
@@ -31,7 +30,7 @@ def _as_time(date: Any) -> GoTime:
 
 
 def _wrong_type(fn: str, v: Any) -> GoError:
-    from polystack.helm.template.gotypes import type_of
+    from polystack.helm.golang.types import type_of
 
     return GoError(f"wrong type for value; expected time.Time; got {type_of(v)}")
 
@@ -108,7 +107,7 @@ def ago(d: Any) -> str:
 def duration(sec: Any) -> str:
     n = 0
     if isinstance(sec, str):
-        from ._conv import parse_int
+        from polystack.helm.funcs.sprig._conv import parse_int
 
         try:
             n = parse_int(sec, 10, 64)

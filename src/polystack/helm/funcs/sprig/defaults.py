@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm import jsongo
-from polystack.helm.template.gotypes import GoStruct, signature
-from polystack.helm.yamlgo import YAMLError
+from polystack.helm.encoding import jsongo
+from polystack.helm.encoding.yamlgo import YAMLError
+from polystack.helm.golang.types import GoStruct, signature
 
 
 def empty(v: Any) -> bool:

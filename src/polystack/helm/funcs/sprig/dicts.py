@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm.template.gotypes import StringList, signature, type_of
-
-from ._conv import GoError, deep_copy, strval
-from .defaults import empty
+from polystack.helm.funcs.sprig._conv import GoError, deep_copy, strval
+from polystack.helm.funcs.sprig.defaults import empty
+from polystack.helm.golang.types import StringList, signature, type_of
 
 _MAP = "map[string]interface {}"
 

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import zlib
 
-from polystack.helm.template.gotypes import signature
+from polystack.helm.golang.types import signature
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -5,10 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from polystack.helm.template.gotypes import StringList, signature
-
-from ._conv import GoError, deep_equal, is_slice, kind_name, slice_items, strval, to_int
-from .defaults import empty
+from polystack.helm.funcs.sprig._conv import (
+    GoError,
+    deep_equal,
+    is_slice,
+    kind_name,
+    slice_items,
+    strval,
+    to_int,
+)
+from polystack.helm.funcs.sprig.defaults import empty
+from polystack.helm.golang.types import StringList, signature
 
 _NIL_DEREF = "runtime error: invalid memory address or nil pointer dereference"
 
@@ -71,7 +78,7 @@ def initial(lst: Any) -> list[Any] | None:
 
 @signature("interface {}")
 def sort_alpha(lst: Any) -> StringList:
-    from .strings import strslice
+    from polystack.helm.funcs.sprig.strings import strslice
 
     if is_slice(lst):
         return StringList(sorted(strslice(lst), key=lambda s: s.encode("utf-8", "surrogatepass")))

@@ -7,9 +7,17 @@ import math as _m
 import secrets
 from typing import Any
 
-from polystack.helm.template.gotypes import Int64, signature
-
-from ._conv import GoError, IntList, parse_int, sprint_v, to_float64, to_int64, wrap64
+from polystack.helm.funcs.sprig._conv import (
+    GoError,
+    IntList,
+    parse_int,
+    sprint_v,
+    to_float64,
+    to_int64,
+    wrap64,
+)
+from polystack.helm.golang.runtime import check_items, check_size
+from polystack.helm.golang.types import Int64, signature
 
 
 def _i64(n: int) -> Int64:
@@ -232,11 +240,11 @@ def until_step(start: int, stop: int, step: int) -> IntList:
     if stop < start:
         if step >= 0:
             return v
-        v.extend(range(start, stop, step))
+    elif step <= 0:
         return v
-    if step <= 0:
-        return v
-    v.extend(range(start, stop, step))
+    r = range(start, stop, step)
+    check_items(len(r), "list")
+    v.extend(r)
     return v
 
 
@@ -251,6 +259,7 @@ def until_step_(start: int, stop: int, step: int) -> IntList:
 
 
 def _ints(v: list[int]) -> str:
+    check_size(len(v) * 8, "seq output")
     return " ".join(str(i) for i in v)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polystack.helm.template.gotypes import signature
+from polystack.helm.golang.types import signature
 
 
 def clean(p: str) -> str:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.helm.template.gotypes import kind_of, signature, type_of
-
-from ._conv import deep_equal
+from polystack.helm.funcs.sprig._conv import deep_equal
+from polystack.helm.golang.types import kind_of, signature, type_of
 
 
 @signature("interface {}")

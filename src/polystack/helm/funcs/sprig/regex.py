@@ -3,9 +3,8 @@ regexSplit, regexQuoteMeta and the must* variants (Go RE2 semantics)."""
 
 from __future__ import annotations
 
-from polystack.helm.template.gotypes import StringList, signature
-
-from .re2 import RegexpError, compile_re2, must_compile, quote_meta
+from polystack.helm.golang.regexp import RegexpError, compile_re2, must_compile, quote_meta
+from polystack.helm.golang.types import StringList, signature
 
 
 def _sl(v: list[str] | None) -> StringList:

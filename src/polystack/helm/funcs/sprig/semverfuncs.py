@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from polystack.helm.semver import Constraints, SemverError, Version
-from polystack.helm.template.gotypes import signature
-
-from ._conv import GoError
+from polystack.helm.encoding.semver import Constraints, SemverError, Version
+from polystack.helm.funcs.sprig._conv import GoError
+from polystack.helm.golang.types import signature
 
 
 @signature("string")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polystack.helm.template.gotypes import StringList, signature
-
-from . import _unicode as u
-from ._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.funcs.sprig import _unicode as u
+from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.types import StringList, signature
 
 
 def _b(s: str) -> bytes:
@@ -181,6 +181,7 @@ _ASCII = "".join(chr(c) for c in range(32, 127))
 def _random(count: int, alphabet: str) -> str:
     if count <= 0:
         return ""
+    check_size(count, "random string")
     return "".join(secrets.choice(alphabet) for _ in range(count))
 
 
@@ -440,6 +441,7 @@ def substr(start: int, end: int, s: str) -> str:
 def repeat(count: int, s: str) -> str:
     if count < 0:
         raise GoError("strings: negative Repeat count")
+    check_size(len(s) * count, "repeat output")
     return s * count
 
 
@@ -475,7 +477,7 @@ def has_suffix(suffix: str, s: str) -> bool:
 
 @signature("...interface {}")
 def quote(*args: Any) -> str:
-    from polystack.helm.template.gostrconv import quote as go_quote
+    from polystack.helm.golang.strconv import quote as go_quote
 
     if len(args) == 1 and type(args[0]) is str:
         return go_quote(args[0])
@@ -484,14 +486,14 @@ def quote(*args: Any) -> str:
 
 @signature("...interface {}")
 def squote(*args: Any) -> str:
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return " ".join("'" + gofmt.format_value(a) + "'" for a in args if a is not None)
 
 
 @signature("...interface {}")
 def cat(*args: Any) -> str:
-    from polystack.helm.template import gofmt
+    from polystack.helm.golang import fmt as gofmt
 
     return " ".join(gofmt.format_value(a) for a in args if a is not None)
 
@@ -500,6 +502,7 @@ def cat(*args: Any) -> str:
 def indent(spaces: int, s: str) -> str:
     if spaces < 0:
         raise GoError("strings: negative Repeat count")
+    check_size(spaces * (1 + s.count("\n")) + len(s), "indent output")
     pad = " " * spaces
     return pad + s.replace("\n", "\n" + pad)
 
@@ -511,6 +514,9 @@ def nindent(spaces: int, s: str) -> str:
 
 @signature("string", "string", "string")
 def replace(old: str, new: str, src: str) -> str:
+    if len(new) > len(old):
+        n = len(src) + 1 if old == "" else src.count(old)
+        check_size(len(src) + n * (len(new) - len(old)), "replace output")
     return src.replace(old, new)
 
 
@@ -584,7 +590,7 @@ def to_string(v: Any) -> str:
 
 @signature("string")
 def atoi(a: str) -> int:
-    from ._conv import parse_int
+    from polystack.helm.funcs.sprig._conv import parse_int
 
     try:
         return parse_int(a, 10, 64)

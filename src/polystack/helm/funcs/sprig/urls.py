@@ -8,9 +8,8 @@ import socket
 from typing import Any
 from urllib.parse import quote, unquote
 
-from polystack.helm.template.gotypes import kind_of, signature
-
-from ._conv import GoError
+from polystack.helm.funcs.sprig._conv import GoError
+from polystack.helm.golang.types import kind_of, signature
 
 _PATH_SAFE = "/:@$&+,;="
 _HEXDIGITS = "0123456789abcdefABCDEF"

@@ -1,0 +1,593 @@
+"""Side-by-side benchmark: polystack's AMQP broker vs Debian's rabbitmq-server, same run.
+
+The load generator is not a client library: worker processes send pre-encoded frames in large
+batches (publish + content header + body, ``--batch`` messages per ``sendall``) and consumers
+count delivered bytes instead of parsing each frame (every delivery of a run has the same size,
+learnt from the first one); manual-ack consumers acknowledge with ``multiple`` every half
+prefetch.  Both servers run the same workloads in turn; the table shows messages per second,
+the ratio polystack/RabbitMQ, each server's CPU seconds and the generator's own CPU seconds.
+
+    .venv/bin/python bench/amqp.py [--seconds 5] [--only polystack] [--workloads a,b]
+    .venv/bin/python bench/amqp.py --backlog 1000000    # RSS and restart time with a backlog
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pamqp import body as pbody  # noqa: E402
+from pamqp import frame, header  # noqa: E402
+from pamqp.commands import Basic, Channel, Confirm, Queue  # noqa: E402
+from pamqp.commands import Connection as C  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# -- raw protocol helpers (setup only: the measured loops send pre-encoded bytes) ------------------
+
+
+class Raw:
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.sock.sendall(b"AMQP\x00\x00\x09\x01")
+        self.expect(C.Start)
+        self.send(0, C.StartOk(client_properties={"capabilities": {"basic.nack": True}},
+                               mechanism="PLAIN", response="\0guest\0guest"))  # fmt: skip
+        tune = self.expect(C.Tune)
+        self.frame_max = tune.frame_max
+        self.send(0, C.TuneOk(tune.channel_max, tune.frame_max, 0))
+        self.send(0, C.Open("/"))
+        self.expect(C.OpenOk)
+        self.send(1, Channel.Open())
+        self.expect(Channel.OpenOk)
+
+    def send(self, ch: int, m) -> None:
+        self.sock.sendall(frame.marshal(m, ch))
+
+    def expect(self, cls):
+        while True:
+            while len(self.buf) < 8 or len(self.buf) < 8 + struct.unpack(">I", self.buf[3:7])[0]:
+                data = self.sock.recv(65536)
+                if not data:
+                    raise ConnectionError("closed")
+                self.buf += data
+            n, _, f = frame.unmarshal(self.buf)
+            self.buf = self.buf[n:]
+            if isinstance(f, cls):
+                return f
+            if isinstance(f, (C.Close, Channel.Close)):
+                raise RuntimeError(f"server closed: {f.reply_code} {f.reply_text}")
+
+    def call(self, m, cls):
+        self.send(1, m)
+        return self.expect(cls)
+
+
+def publish_bytes(rks: list[str], size: int, persistent: bool, n: int, frame_max: int) -> bytes:
+    props = Basic.Properties(delivery_mode=2 if persistent else 1)
+    out = []
+    payload = b"x" * size
+    for i in range(n):
+        rk = rks[i % len(rks)]
+        out.append(frame.marshal(Basic.Publish(exchange="", routing_key=rk), 1))
+        out.append(frame.marshal(header.ContentHeader(0, size, props), 1))
+        out.append(frame.marshal(pbody.ContentBody(payload), 1))
+    return b"".join(out)
+
+
+def cpu_of_self() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+# -- workers -------------------------------------------------------------------------------------
+
+
+def publisher(port, rks, size, persistent, confirm, seconds, batch, count, start_at, out):
+    r = Raw(port)
+    if confirm:
+        r.call(Confirm.Select(), Confirm.SelectOk)
+    data = publish_bytes(rks, size, persistent, batch, r.frame_max)
+    cpu0 = cpu_of_self()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    t0 = time.monotonic()
+    deadline = t0 + seconds
+    sent = acked = 0
+    window = 20 * batch
+    sock = r.sock
+    ack_buf = b""
+    while (count and sent < count) or (not count and time.monotonic() < deadline):
+        sock.sendall(data)
+        sent += batch
+        if confirm:
+            # read confirms (small frames; the server coalesces them with ``multiple``)
+            while sent - acked > window or (count and sent >= count and acked < sent):
+                ack_buf += sock.recv(1 << 20)
+                acked, ack_buf = _count_acks(ack_buf, acked)
+    elapsed = time.monotonic() - t0
+    out.put(("pub", sent, acked if confirm else sent, elapsed, cpu_of_self() - cpu0))
+    sock.close()
+
+
+def _count_acks(buf: bytes, acked: int) -> tuple[int, bytes]:
+    pos = 0
+    n = len(buf)
+    while n - pos >= 8:
+        ftype, _, size = struct.unpack_from(">BHI", buf, pos)
+        if n - pos < size + 8:
+            break
+        if ftype == 1:
+            cls, meth = struct.unpack_from(">HH", buf, pos + 7)
+            if cls == 60 and meth in (80, 120):
+                tag = struct.unpack_from(">Q", buf, pos + 11)[0]
+                acked = max(acked, tag)
+        pos += size + 8
+    return acked, buf[pos:]
+
+
+def consumer(port, queue, no_ack, prefetch, seconds, expected, start_at, out):
+    r = Raw(port)
+    if prefetch:
+        r.call(Basic.Qos(prefetch_count=prefetch), Basic.QosOk)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    t0 = time.monotonic()  # from the subscription: a backlog's dispatch counts too
+    r.send(1, Basic.Consume(queue=queue, consumer_tag="c", no_ack=no_ack))
+    r.expect(Basic.ConsumeOk)
+    sock = r.sock
+    cpu0 = cpu_of_self()
+    buf = r.buf
+    # learn the size of one delivery from the first one
+    while True:
+        got = _delivery_size(buf)
+        if got:
+            break
+        data = sock.recv(1 << 20)
+        if not data:
+            return
+        buf += data
+    per = got
+    total = len(buf)
+    acked = 0
+    step = max(1, prefetch // 2) if prefetch else 0
+    deadline = t0 + seconds
+    last = t0
+    sock.settimeout(0.5)
+    while True:
+        n = total // per
+        if not no_ack and n - acked >= step:
+            sock.sendall(frame.marshal(Basic.Ack(delivery_tag=n, multiple=True), 1))
+            acked = n
+        if expected and n >= expected:
+            break
+        if not expected and time.monotonic() >= deadline:
+            break
+        try:
+            data = sock.recv(1 << 20)
+        except TimeoutError:
+            if expected and time.monotonic() - last > 5:
+                break
+            continue
+        if not data:
+            break
+        last = time.monotonic()
+        total += len(data)
+    elapsed = last - t0
+    out.put(("con", total // per, elapsed, cpu_of_self() - cpu0))
+    sock.close()
+
+
+def _delivery_size(buf: bytes) -> int:
+    pos = 0
+    for _ in range(2):  # method + header
+        if len(buf) - pos < 7:
+            return 0
+        size = struct.unpack_from(">I", buf, pos + 3)[0]
+        if len(buf) - pos < size + 8:
+            return 0
+        if _ == 1:
+            body_size = struct.unpack_from(">Q", buf, pos + 11)[0]
+        pos += size + 8
+    rest = body_size
+    while rest > 0:
+        if len(buf) - pos < 7:
+            return 0
+        size = struct.unpack_from(">I", buf, pos + 3)[0]
+        pos += size + 8
+        rest -= size
+    return pos
+
+
+def latency_probe(port, queue, rate, seconds, start_at, out):
+    """Publishes timestamped messages at ``rate``/s and consumes them: end-to-end latency."""
+    pub = Raw(port)
+    con = Raw(port)
+    con.send(1, Basic.Consume(queue=queue, consumer_tag="lat", no_ack=True))
+    con.expect(Basic.ConsumeOk)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    lat: list[float] = []
+    interval = 1.0 / rate
+    next_at = time.monotonic()
+    deadline = next_at + seconds
+    con.sock.setblocking(False)
+    buf = b""
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if now >= next_at:
+            payload = struct.pack(">d", time.monotonic()) + b"x" * 92
+            pub.sock.sendall(
+                frame.marshal(Basic.Publish(exchange="", routing_key=queue), 1)
+                + frame.marshal(header.ContentHeader(0, len(payload), Basic.Properties()), 1)
+                + frame.marshal(pbody.ContentBody(payload), 1)
+            )
+            next_at += interval
+        try:
+            buf += con.sock.recv(1 << 16)
+        except BlockingIOError:
+            time.sleep(0.0002)
+            continue
+        while len(buf) >= 8:
+            size = struct.unpack_from(">I", buf, 3)[0]
+            if len(buf) < size + 8:
+                break
+            if buf[0] == 3:
+                lat.append(time.monotonic() - struct.unpack_from(">d", buf, 7)[0])
+            buf = buf[size + 8 :]
+    out.put(("lat", lat))
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def proc_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class Polystack:
+    name = "polystack"
+
+    def __init__(self, data_dir: str | None = None) -> None:
+        self.dir = data_dir or tempfile.mkdtemp(prefix="bench-amqp-")
+        self.port = free_port()
+        self.start()
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "polystack.cli", "serve", "--only", "amqp", "--data-dir",
+                self.dir, "--amqp-port", str(self.port), "--amqp-management-port",
+                str(free_port()), "--admin-port", str(free_port())]  # fmt: skip
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.t_start = time.monotonic()
+        wait_port(self.port)
+        self.startup_seconds = time.monotonic() - self.t_start
+        self.pid = self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Rabbit:
+    name = "rabbitmq"
+
+    def __init__(self) -> None:
+        from tests.amqp.realrabbit import RealRabbit
+
+        self.rr = RealRabbit(management=False)
+        self.rr.management_port = 0
+        self.rr.wait()
+        self.port = self.rr.port
+        self.pid = _beam_pid(self.rr.proc.pid)
+
+    def stop(self) -> None:
+        self.rr.stop()
+
+    def cleanup(self) -> None:
+        pass
+
+
+def _beam_pid(pgid: int) -> int:
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if "beam.smp" in stat.split(")")[0] and int(fields[2]) == pgid:
+            return int(p)
+    raise RuntimeError("no beam.smp found")
+
+
+# -- workloads -------------------------------------------------------------------------------------
+
+WORKLOADS = {
+    # name: (kind, size, queues, no_ack, prefetch, confirm, persistent)
+    "publish 100B 1q": ("publish", 100, 1, True, 0, False, False),
+    "publish 1KB 1q": ("publish", 1024, 1, True, 0, False, False),
+    "publish 1KB 10q": ("publish", 1024, 10, True, 0, False, False),
+    "publish 1KB 1q confirms": ("publish", 1024, 1, True, 0, True, False),
+    "consume 100B 1q autoack": ("consume", 100, 1, True, 0, False, False),
+    "consume 1KB 1q autoack": ("consume", 1024, 1, True, 0, False, False),
+    "consume 1KB 10q autoack": ("consume", 1024, 10, True, 0, False, False),
+    "consume 1KB 1q ack prefetch 100": ("consume", 1024, 1, False, 100, False, False),
+    "pub+con 100B 1q autoack": ("both", 100, 1, True, 0, False, False),
+    "pub+con 1KB 1q autoack": ("both", 1024, 1, True, 0, False, False),
+    "pub+con 1KB 10q autoack": ("both", 1024, 10, True, 0, False, False),
+    "pub+con 1KB 1q ack prefetch 100": ("both", 1024, 1, False, 100, False, False),
+    "pub+con 1KB 10q ack prefetch 100": ("both", 1024, 10, False, 100, False, False),
+    "persistent 1KB 1q confirms": ("publish", 1024, 1, True, 0, True, True),
+    "persistent 1KB 10q confirms": ("publish", 1024, 10, True, 0, True, True),
+}
+
+
+def run_workload(server, name: str, seconds: float, publishers: int, batch: int) -> dict:
+    kind, size, nq, no_ack, prefetch, confirm, persistent = WORKLOADS[name]
+    setup = Raw(server.port)
+    tag = f"b{int(time.time() * 1000) % 100000}"
+    queues = [f"{tag}-{i}" for i in range(nq)]
+    for q in queues:
+        setup.call(Queue.Declare(queue=q, durable=persistent), Queue.DeclareOk)
+    out: mp.Queue = mp.Queue()
+    procs: list[mp.Process] = []
+    cpu_srv0 = proc_cpu(server.pid)
+    result: dict = {"name": name}
+    start_at = time.time() + 0.5
+    if kind in ("publish", "both"):
+        for i in range(publishers):
+            rks = queues[i % nq :: 1] if nq > 1 else queues
+            procs.append(mp.Process(target=publisher, args=(server.port, rks, size, persistent,
+                         confirm, seconds, batch, 0, start_at, out)))  # fmt: skip
+    if kind == "consume":
+        # prefill, then time the consumers alone
+        total = int(60000 if size <= 100 else 40000) * max(1, seconds // 5)
+        per_q = total // nq
+        pre = [mp.Process(target=publisher, args=(server.port, [q], size, False, True, 0, batch,
+               per_q, time.time(), out)) for q in queues]  # fmt: skip
+        for p in pre:
+            p.start()
+        for p in pre:
+            p.join()
+        for _ in pre:
+            out.get()
+        _wait_depth(setup, queues, per_q)
+        cpu_srv0 = proc_cpu(server.pid)
+        start_at = time.time() + 0.3
+        for q in queues:
+            procs.append(mp.Process(target=consumer, args=(server.port, q, no_ack, prefetch, 0,
+                         per_q, start_at, out)))  # fmt: skip
+    if kind == "both":
+        for q in queues:
+            procs.append(mp.Process(target=consumer, args=(server.port, q, no_ack, prefetch,
+                         seconds, 0, start_at, out)))  # fmt: skip
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    if os.environ.get("BENCH_DEBUG"):
+        print(name, results, flush=True)
+    for p in procs:
+        p.join()
+    wall = time.monotonic() - t0
+    gen_cpu = sum(r[-1] for r in results)
+    if kind == "publish":
+        sent = sum(r[1] for r in results if r[0] == "pub")
+        confirmed = sum(r[2] for r in results if r[0] == "pub")
+        if confirm:
+            elapsed = max(r[3] for r in results if r[0] == "pub")
+            rate = confirmed / elapsed
+        else:
+            # the publishers' time plus the time the broker needed for what was still in flight
+            drain = _wait_depth(setup, queues, 0, total=sent)
+            elapsed = max(r[3] for r in results if r[0] == "pub") + drain
+            rate = sent / elapsed
+    elif kind == "consume":
+        n = sum(r[1] for r in results)
+        elapsed = max(r[2] for r in results)
+        rate = n / elapsed
+    else:
+        n = sum(r[1] for r in results if r[0] == "con")
+        elapsed = max(r[2] for r in results if r[0] == "con")
+        rate = n / elapsed
+    result.update(rate=rate, server_cpu=proc_cpu(server.pid) - cpu_srv0, gen_cpu=gen_cpu, wall=wall)
+    for q in queues:
+        setup.call(Queue.Delete(queue=q), Queue.DeleteOk)
+    setup.sock.close()
+    return result
+
+
+def _wait_depth(setup: Raw, queues: list[str], per_q: int, total: int = 0) -> float:
+    """Wait until the queues hold what was published; returns the seconds it took."""
+    t0 = time.monotonic()
+    want = total or per_q * len(queues)
+    last = -1
+    stable_since = time.monotonic()
+    while time.monotonic() - t0 < 60:
+        n = sum(setup.call(Queue.Declare(queue=q, passive=True), Queue.DeclareOk).message_count
+                for q in queues)  # fmt: skip
+        if n >= want:
+            break
+        if n != last:
+            last, stable_since = n, time.monotonic()
+        elif time.monotonic() - stable_since > 3:
+            break
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
+def run_latency(server, seconds: float, rate: int) -> list[float]:
+    setup = Raw(server.port)
+    q = f"lat{int(time.time() * 1000) % 100000}"
+    setup.call(Queue.Declare(queue=q, auto_delete=True), Queue.DeclareOk)
+    out: mp.Queue = mp.Queue()
+    p = mp.Process(
+        target=latency_probe, args=(server.port, q, rate, seconds, time.time() + 0.3, out)
+    )
+    p.start()
+    kind, lat = out.get()
+    p.join()
+    setup.sock.close()
+    return sorted(lat)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--publishers", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--only", choices=("polystack", "rabbitmq"))
+    ap.add_argument("--workloads", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--latency-rate", type=int, default=2000)
+    ap.add_argument("--backlog", type=int, default=0, help="RSS/restart test with N persistent 1KB")
+    args = ap.parse_args()
+    if args.backlog:
+        backlog(args.backlog, args.batch)
+        return
+    names = [w for w in args.workloads.split(",") if w] or list(WORKLOADS)
+    servers = []
+    results: dict[str, dict[str, dict]] = {}
+    kinds = [k for k in (Polystack, Rabbit) if args.only in (None, k.name)]
+    lat: dict[str, list[float]] = {}
+    for kind in kinds:
+        srv = kind()
+        servers.append(srv)
+        try:
+            for name in names:
+                r = run_workload(srv, name, args.seconds, args.publishers, args.batch)
+                results.setdefault(name, {})[srv.name] = r
+                print(f"{srv.name:10s} {name:36s} {r['rate']:10,.0f} msg/s  server cpu "
+                      f"{r['server_cpu']:5.1f}s  generator cpu {r['gen_cpu']:5.1f}s", flush=True)  # fmt: skip
+            lat[srv.name] = run_latency(srv, args.seconds, args.latency_rate)
+        finally:
+            srv.stop()
+            srv.cleanup()
+    print()
+    print("| workload | polystack msg/s | RabbitMQ msg/s | ratio | server CPU s (ps / rmq) "
+          "| generator CPU s (ps / rmq) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        r = results.get(name, {})
+        ps, rq = r.get("polystack"), r.get("rabbitmq")
+        ratio = f"{ps['rate'] / rq['rate']:.2f}" if ps and rq else "-"
+        print(f"| {name} | {ps['rate'] if ps else 0:,.0f} | {rq['rate'] if rq else 0:,.0f} | "
+              f"{ratio} | {ps['server_cpu'] if ps else 0:.1f} / {rq['server_cpu'] if rq else 0:.1f}"
+              f" | {ps['gen_cpu'] if ps else 0:.1f} / {rq['gen_cpu'] if rq else 0:.1f} |")  # fmt: skip
+    print()
+    print(f"End-to-end latency, {args.latency_rate} msg/s of 100 B, one publisher, one no-ack "
+          "consumer (ms):")  # fmt: skip
+    print("| server | p50 | p90 | p99 | p99.9 | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, values in lat.items():
+        print(f"| {name} | {pct(values, .5):.2f} | {pct(values, .9):.2f} | {pct(values, .99):.2f}"
+              f" | {pct(values, .999):.2f} | {pct(values, 1):.2f} |")  # fmt: skip
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"\nGenerator processes' total CPU (user+sys): {ru.ru_utime + ru.ru_stime:.1f}s")
+
+
+def backlog(n: int, batch: int) -> None:
+    """Queue ``n`` persistent 1 KB messages, report RSS, restart, report restart time and RSS."""
+    srv = Polystack()
+    try:
+        setup = Raw(srv.port)
+        setup.call(Queue.Declare(queue="backlog", durable=True), Queue.DeclareOk)
+        rss0 = proc_rss(srv.pid)
+        out: mp.Queue = mp.Queue()
+        per = n // 4
+        t0 = time.monotonic()
+        ps = [mp.Process(target=publisher, args=(srv.port, ["backlog"], 1024, True, True, 0, batch,
+              per, time.time(), out)) for _ in range(4)]  # fmt: skip
+        for p in ps:
+            p.start()
+        for _ in ps:
+            out.get()
+        for p in ps:
+            p.join()
+        fill = time.monotonic() - t0
+        depth = setup.call(Queue.Declare(queue="backlog", passive=True), Queue.DeclareOk)
+        rss1 = proc_rss(srv.pid)
+        setup.sock.close()
+        print(f"queued {depth.message_count:,} persistent 1 KB messages in {fill:.1f}s "
+              f"({depth.message_count / fill:,.0f}/s confirmed); RSS {rss0 / 2**20:.0f} MiB -> "
+              f"{rss1 / 2**20:.0f} MiB")  # fmt: skip
+        srv.stop()
+        srv.start()
+        restart = srv.startup_seconds
+        setup = Raw(srv.port)
+        depth = setup.call(Queue.Declare(queue="backlog", passive=True), Queue.DeclareOk)
+        print(f"restart: listening after {restart:.2f}s with {depth.message_count:,} messages; "
+              f"RSS {proc_rss(srv.pid) / 2**20:.0f} MiB")  # fmt: skip
+        t0 = time.monotonic()
+        c = mp.Process(target=consumer, args=(srv.port, "backlog", True, 0, 0,
+                       depth.message_count, time.time(), out))  # fmt: skip
+        c.start()
+        r = out.get()
+        c.join()
+        print(f"drained {r[1]:,} messages in {time.monotonic() - t0:.1f}s")
+        setup.sock.close()
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+"""One AMQP channel's state: consumers, unacknowledged deliveries, QoS, confirms, transactions.
+
+The channel writes through its connection (``conn.send``) and knows the broker only through the
+connection.  Deliveries are written with the hand encoders of :mod:`.wire`; the content header
+payload is the one the message built once, so a delivery costs three frame headers and a join.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from .errors import AMQPError
+from .message import Entry
+from .queue import Consumer, Queue
+from .table import Table
+from .wire import (
+    Properties,
+    content_frames,
+    deliver_method,
+    encode_properties,
+    get_ok_method,
+    header_payload,
+    method_frame,
+)
+
+OPEN = 1
+CLOSING = 2  # we sent channel.close and wait for close-ok
+CLOSED = 3
+
+
+class Delivery:
+    __slots__ = ("tag", "queue", "entry", "consumer")
+
+    def __init__(self, tag: int, queue: Queue, entry: Entry, consumer: Consumer | None) -> None:
+        self.tag = tag
+        self.queue = queue
+        self.entry = entry
+        self.consumer = consumer
+
+
+class Channel:
+    __slots__ = (
+        "conn",
+        "number",
+        "state",
+        "consumers",
+        "unacked",
+        "next_tag",
+        "prefetch",
+        "global_prefetch",
+        "consumer_unacked",
+        "blocked",
+        "confirm",
+        "publish_seq",
+        "pending_confirms",
+        "tx",
+        "tx_ops",
+        "pending_method",
+        "pending_header",
+        "body_parts",
+        "body_remaining",
+        "reply_tag",
+        "reply_name",
+        "last_queue",
+        "stats",
+        "created_ms",
+        "_consumer_seq",
+    )
+
+    def __init__(self, conn: Any, number: int) -> None:
+        self.conn = conn
+        self.number = number
+        self.state = OPEN
+        self.consumers: dict[str, Consumer] = {}
+        self.unacked: dict[int, Delivery] = {}
+        self.next_tag = 0
+        self.prefetch = 0  # basic.qos global=false: applies to consumers created after it
+        self.global_prefetch = 0  # basic.qos global=true: shared by the channel's consumers
+        self.consumer_unacked = 0
+        self.blocked = False  # the connection cannot take more output right now
+        self.confirm = False
+        self.publish_seq = 0
+        self.pending_confirms: deque[list[int]] = deque()  # [seq, log seq, nack]
+        self.tx = False
+        self.tx_ops: list[tuple] = []
+        self.pending_method: Any = None  # basic.publish waiting for its content
+        self.pending_header: bytes | None = None
+        self.body_parts: list[bytes] = []
+        self.body_remaining = 0
+        self.reply_tag: str | None = None  # direct reply-to consumer
+        self.reply_name: str | None = None
+        self.last_queue = ""  # "no previously declared queue"
+        self.stats = ChannelStats()
+        self.created_ms = conn.broker.now_ms()
+        self._consumer_seq = 0
+
+    # -- output ----------------------------------------------------------------------------------
+    def send_method(self, method: Any) -> None:
+        self.conn.send(method_frame(self.number, method))
+
+    # -- consumers --------------------------------------------------------------------------------
+    def new_consumer_tag(self) -> str:
+        import secrets
+
+        return "amq.ctag-" + secrets.token_urlsafe(16)
+
+    def deliver(self, consumer: Consumer, queue: Queue, entry: Entry) -> None:
+        self.next_tag += 1
+        tag = self.next_tag
+        msg = entry.msg
+        conn = self.conn
+        body = msg.body
+        if body is None:
+            body = conn.broker.body_of(msg)
+        header = msg.header
+        if entry.deliveries and queue.type == "quorum":
+            header = _with_delivery_count(msg, entry.deliveries, len(body))
+        frames = content_frames(self.number, header, body, conn.frame_max)
+        frames.insert(
+            0,
+            deliver_method(
+                self.number, consumer.etag, tag, entry.redelivered, msg.xname, msg.rkname
+            ),
+        )
+        conn.send(b"".join(frames))
+        if not consumer.no_ack:
+            self.unacked[tag] = Delivery(tag, queue, entry, consumer)
+            consumer.unacked += 1
+            self.consumer_unacked += 1
+            self.stats.delivered += 1
+            if msg.stored and queue.durable and not entry.redelivered:
+                conn.broker.store.delivered(queue, msg)
+        else:
+            self.stats.delivered_no_ack += 1
+        if entry.redelivered:
+            self.stats.redelivered += 1
+
+    def deliver_get(self, queue: Queue, entry: Entry, no_ack: bool) -> None:
+        self.next_tag += 1
+        tag = self.next_tag
+        msg = entry.msg
+        conn = self.conn
+        body = msg.body
+        if body is None:
+            body = conn.broker.body_of(msg)
+        header = msg.header
+        if entry.deliveries and queue.type == "quorum":
+            header = _with_delivery_count(msg, entry.deliveries, len(body))
+        frames = content_frames(self.number, header, body, conn.frame_max)
+        frames.insert(
+            0,
+            get_ok_method(
+                self.number, tag, entry.redelivered, msg.xname, msg.rkname, len(queue.ready)
+            ),
+        )
+        conn.send(b"".join(frames))
+        if no_ack:
+            queue.settled(entry)
+            self.stats.get_no_ack += 1
+        else:
+            queue.took_unacked(entry)
+            self.unacked[tag] = Delivery(tag, queue, entry, None)
+            self.stats.get += 1
+            if msg.stored and queue.durable and not entry.redelivered:
+                conn.broker.store.delivered(queue, msg)
+
+    def consumer_cancelled_by_server(self, c: Consumer) -> None:
+        """The queue went away: basic.cancel to clients that asked for consumer_cancel_notify."""
+        if self.consumers.pop(c.tag, None) is None:
+            return
+        conn = self.conn
+        if self.state == OPEN and conn.capabilities.get("consumer_cancel_notify"):
+            from pamqp.commands import Basic
+
+            from .wire import build
+
+            self.send_method(build(Basic.Cancel, consumer_tag=c.tag, nowait=True))
+
+    # -- settlement -------------------------------------------------------------------------------
+    def take(self, tag: int, multiple: bool) -> list[Delivery]:
+        unacked = self.unacked
+        if multiple:
+            if tag == 0:
+                out = list(unacked.values())
+                unacked.clear()
+                return out
+            if tag not in unacked and (not unacked or tag < next(iter(unacked))):
+                raise AMQPError(406, f"unknown delivery tag {tag}")
+            out = []
+            while unacked:
+                first = next(iter(unacked))
+                if first > tag:
+                    break
+                out.append(unacked.pop(first))
+            return out
+        d = unacked.pop(tag, None)
+        if d is None:
+            raise AMQPError(406, f"unknown delivery tag {tag}")
+        return [d]
+
+    def release(self, ds: list[Delivery]) -> set[Queue]:
+        """Return consumer credit for settled deliveries; the queues to dispatch again."""
+        kick: set[Queue] = set()
+        for d in ds:
+            c = d.consumer
+            if c is not None:
+                c.unacked -= 1
+                self.consumer_unacked -= 1
+                kick.add(d.queue)
+        if self.global_prefetch and kick:
+            for c in self.consumers.values():
+                kick.add(c.queue)
+        return kick
+
+    def ack(self, ds: list[Delivery]) -> None:
+        for d in ds:
+            d.queue.acked(d.entry)
+        self.stats.acked += len(ds)
+        for q in self.release(ds):
+            q.dispatch()
+
+    def reject(self, ds: list[Delivery], requeue: bool) -> None:
+        kick = self.release(ds)
+        by_queue: dict[Queue, list[Entry]] = {}
+        for d in ds:
+            by_queue.setdefault(d.queue, []).append(d.entry)
+        for q, entries in by_queue.items():
+            if requeue:
+                entries.sort(key=lambda e: e.seq)
+                q.requeue(entries)
+            else:
+                q.reject_discard(entries)
+            kick.discard(q)
+        for q in kick:
+            q.dispatch()
+
+    def requeue_all(self) -> None:
+        """Channel closed or basic.recover: every unacknowledged delivery goes back."""
+        ds = list(self.unacked.values())
+        self.unacked.clear()
+        if ds:
+            self.reject(ds, True)
+
+    # -- confirms ---------------------------------------------------------------------------------
+    def flush_confirms(self, durable_seq: int) -> None:
+        """Send basic.ack/nack for confirmed publishes, in order, coalescing with ``multiple``."""
+        pending = self.pending_confirms
+        if not pending or self.state != OPEN:
+            return
+        from .wire import confirm_frame
+
+        out: list[bytes] = []
+        run_end = 0
+        run_len = 0
+        while pending:
+            seq, wait, nack = pending[0]
+            if wait > durable_seq:
+                break
+            pending.popleft()
+            if nack:
+                if run_len:
+                    out.append(confirm_frame(self.number, run_end, run_len > 1))
+                    run_len = 0
+                out.append(confirm_frame(self.number, seq, False, nack=True))
+            else:
+                run_end = seq
+                run_len += 1
+        if run_len:
+            # multiple=true acks every earlier unconfirmed tag: only safe from the oldest one
+            if run_len == 1:
+                out.append(confirm_frame(self.number, run_end, False))
+            else:
+                out.append(confirm_frame(self.number, run_end, True))
+        if out:
+            self.stats.confirmed += len(out)
+            self.conn.send(b"".join(out))
+
+    # -- closing ----------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Release everything the channel holds (consumers cancelled, deliveries requeued)."""
+        self.state = CLOSED
+        for c in list(self.consumers.values()):
+            c.queue.remove_consumer(c)
+        self.consumers.clear()
+        self.requeue_all()
+        self.pending_confirms.clear()
+        self.tx_ops.clear()
+        if self.reply_name is not None:
+            self.conn.broker.reply_to.pop(self.reply_name, None)
+            self.reply_name = self.reply_tag = None
+
+
+def _with_delivery_count(msg: Any, count: int, size: int) -> bytes:
+    """A quorum queue redelivery carries ``x-delivery-count`` in its headers."""
+    p = msg.properties
+    newp = Properties(**p.as_dict())
+    h = Table(p.headers or {})
+    if isinstance(p.headers, Table):
+        h.types.update(p.headers.types)
+    h["x-delivery-count"] = count
+    h.types["x-delivery-count"] = "l"
+    newp.headers = h
+    return header_payload(size, encode_properties(newp))
+
+
+class ChannelStats:
+    __slots__ = (
+        "published",
+        "delivered",
+        "delivered_no_ack",
+        "get",
+        "get_no_ack",
+        "acked",
+        "redelivered",
+        "confirmed",
+        "returned",
+    )
+
+    def __init__(self) -> None:
+        for n in self.__slots__:
+            setattr(self, n, 0)

@@ -1,0 +1,305 @@
+"""basic.*: publish (with mandatory returns, confirms, direct reply-to), consume, cancel, get,
+ack / nack / reject, recover, qos."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pamqp.commands import Basic as B
+
+from ..constants import REPLY_TO_QUEUE
+from ..errors import AMQPError
+from ..queue import Consumer
+from ..table import INTEGER_TYPES, TYPE_NAMES
+from ..wire import build, content_frames, deliver_method, encode_properties, return_method
+from . import method
+from .queue import queue_name
+
+REPLY_PREFIX = REPLY_TO_QUEUE + "."
+
+
+# -- publish --------------------------------------------------------------------------------------
+
+
+@method(60, 40, content=True)
+def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> None:
+    vhost = conn.vhost
+    x = vhost.exchanges.get(m.exchange)
+    if x is None:
+        raise AMQPError(404, f"no exchange '{m.exchange}' in vhost '{vhost.name}'")
+    if x.internal:
+        raise AMQPError(
+            403, f"cannot publish to internal exchange '{x.name}' in vhost '{vhost.name}'"
+        )
+    if conn.user is not None and x.name not in conn.write_ok:
+        conn.broker.check(conn.user, vhost, "write", "exchange", x.name)
+        conn.write_ok.add(x.name)
+    broker = conn.broker
+    props = header[12:]
+    msg = broker.new_message(x.name, m.routing_key, props, body, x.ename)
+    s = msg.summary
+    if s.user_id is not None and conn.user is not None and s.user_id != conn.user.name:
+        raise AMQPError(
+            406,
+            f"user_id property set to '{s.user_id}' but authenticated user was '{conn.user.name}'",
+        )
+    if s.reply_to is not None and s.reply_to == REPLY_TO_QUEUE:
+        if ch.reply_name is None:
+            raise AMQPError(406, "fast reply consumer does not exist")
+        p = msg.properties
+        p.reply_to = ch.reply_name
+        new = broker.new_message(
+            x.name, m.routing_key, encode_properties(p), body, x.ename, msg.rkname
+        )
+        broker.memory_used -= msg.size
+        msg = new
+    ch.stats.published += 1
+    broker.counters.published += 1
+    if ch.tx:
+        ch.tx_ops.append(("publish", x, m.routing_key, m.mandatory, msg))
+        return
+    route_message(conn, ch, x, m.routing_key, m.mandatory, msg)
+
+
+def route_message(conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any) -> int:
+    """Route and enqueue; returns the log sequence number the message's confirm waits for."""
+    vhost = conn.vhost
+    broker = conn.broker
+    if x is vhost.default_exchange and rk.startswith(REPLY_PREFIX):
+        return _direct_reply(conn, ch, rk, mandatory, msg)
+    if msg.summary.has_headers:
+        cc = _cc_keys(msg)
+        queues = vhost.route_keys(x, [rk, *cc], msg) if cc else vhost.route(x, rk, msg)
+    else:
+        queues = vhost.route(x, rk, msg)
+    seq = 0
+    rejected = False
+    if queues:
+        _, rejected, seq = broker.deliver_to_queues(vhost, msg, queues)
+        x.messages_out += 1
+    else:
+        broker.memory_used -= msg.size  # nothing holds it: it dies with this call
+        if mandatory:
+            send_return(ch, 312, "NO_ROUTE", msg)
+        else:
+            broker.counters.dropped_unroutable += 1
+    if ch.confirm:
+        ch.publish_seq += 1
+        ch.pending_confirms.append([ch.publish_seq, seq, rejected])
+    return seq
+
+
+def _cc_keys(msg: Any) -> list[str]:
+    h = msg.properties.headers or {}
+    keys: list[str] = []
+    for name in ("CC", "BCC"):
+        v = h.get(name)
+        if isinstance(v, list):
+            keys += [k for k in v if isinstance(k, str)]
+    return keys
+
+
+def send_return(ch: Any, code: int, text: str, msg: Any) -> None:
+    conn = ch.conn
+    body = conn.broker.body_of(msg)
+    frames = content_frames(ch.number, msg.header, body, conn.frame_max)
+    frames.insert(0, return_method(ch.number, code, text, msg.xname, msg.rkname))
+    conn.send(b"".join(frames))
+    ch.stats.returned += 1
+    conn.broker.counters.returned += 1
+
+
+def _direct_reply(conn: Any, ch: Any, rk: str, mandatory: bool, msg: Any) -> int:
+    target = conn.broker.reply_to.get(rk)
+    if target is None or target.state != 1:
+        if mandatory:
+            send_return(ch, 312, "NO_ROUTE", msg)
+    else:
+        target.next_tag += 1
+        tconn = target.conn
+        body = msg.body if msg.body is not None else b""
+        frames = content_frames(target.number, msg.header, body, tconn.frame_max)
+        etag = target.reply_tag.encode()
+        frames.insert(
+            0,
+            deliver_method(
+                target.number,
+                bytes((len(etag),)) + etag,
+                target.next_tag,
+                False,
+                msg.xname,
+                msg.rkname,
+            ),
+        )
+        tconn.send(b"".join(frames))
+    conn.broker.memory_used -= msg.size
+    if ch.confirm:
+        ch.publish_seq += 1
+        ch.pending_confirms.append([ch.publish_seq, 0, False])
+    return 0
+
+
+# -- consume / cancel / get ----------------------------------------------------------------------
+
+
+@method(60, 20)
+def basic_consume(conn: Any, ch: Any, m: Any) -> None:
+    vhost = conn.vhost
+    tag = m.consumer_tag
+    if tag and (tag in ch.consumers or tag == ch.reply_tag):
+        raise AMQPError(530, f"attempt to reuse consumer tag '{tag}'", 60, 20, connection=True)
+    if m.queue == REPLY_TO_QUEUE:
+        if not m.no_ack:
+            raise AMQPError(406, "reply consumer cannot acknowledge")
+        if ch.reply_tag is not None:
+            raise AMQPError(406, "reply consumer already set")
+        tag = tag or ch.new_consumer_tag()
+        ch.reply_tag = tag
+        ch.reply_name = REPLY_PREFIX + secrets.token_urlsafe(24)
+        conn.broker.reply_to[ch.reply_name] = ch
+        if not m.nowait:
+            ch.send_method(build(B.ConsumeOk, consumer_tag=tag))
+        return
+    name = queue_name(ch, m.queue)
+    conn.broker.check(conn.user, vhost, "read", "queue", name)
+    q = vhost.lookup_queue(name)
+    vhost.check_exclusive(q, conn)
+    args = m.arguments
+    priority = 0
+    if "x-priority" in args:
+        t = args.types.get("x-priority") if hasattr(args, "types") else None
+        if t is not None and (t not in INTEGER_TYPES or t == "L"):
+            raise AMQPError(
+                406,
+                f"invalid arg 'x-priority' for queue '{q.name}' in vhost '{vhost.name}': "
+                f'"expected integer, got {TYPE_NAMES.get(t, t)}"',
+            )
+        priority = int(args["x-priority"])
+    if q.consumers and (m.exclusive or any(c.exclusive for c in q.consumers)):
+        raise AMQPError(403, f"queue '{q.name}' in vhost '{vhost.name}' in exclusive use")
+    tag = tag or ch.new_consumer_tag()
+    c = Consumer(tag, ch, q, m.no_ack, m.exclusive, priority, args, ch.prefetch)
+    ch.consumers[tag] = c
+    if not m.nowait:
+        ch.send_method(build(B.ConsumeOk, consumer_tag=tag))
+    q.add_consumer(c)
+
+
+@method(60, 30)
+def basic_cancel(conn: Any, ch: Any, m: Any) -> None:
+    tag = m.consumer_tag
+    c = ch.consumers.pop(tag, None)
+    if c is None and tag == ch.reply_tag and tag is not None:
+        conn.broker.reply_to.pop(ch.reply_name, None)
+        ch.reply_tag = ch.reply_name = None
+    if not m.nowait:
+        ch.send_method(build(B.CancelOk, consumer_tag=tag))
+    if c is not None:
+        c.queue.remove_consumer(c)
+
+
+@method(60, 70)
+def basic_get(conn: Any, ch: Any, m: Any) -> None:
+    vhost = conn.vhost
+    name = queue_name(ch, m.queue)
+    conn.broker.check(conn.user, vhost, "read", "queue", name)
+    q = vhost.lookup_queue(name)
+    vhost.check_exclusive(q, conn)
+    e = q.get()
+    if e is None:
+        ch.send_method(build(B.GetEmpty, cluster_id=""))
+        conn.broker.counters.get_empty += 1
+        return
+    ch.deliver_get(q, e, m.no_ack)
+
+
+# -- settlement --------------------------------------------------------------------------------------
+
+
+@method(60, 80)
+def basic_ack(conn: Any, ch: Any, m: Any) -> None:
+    ds = ch.take(m.delivery_tag, m.multiple)
+    if ch.tx:
+        ch.tx_ops.append(("ack", ds))
+        return
+    ch.ack(ds)
+    conn.broker.counters.acked += len(ds)
+
+
+@method(60, 120)
+def basic_nack(conn: Any, ch: Any, m: Any) -> None:
+    ds = ch.take(m.delivery_tag, m.multiple)
+    if ch.tx:
+        ch.tx_ops.append(("reject", ds, m.requeue))
+        return
+    ch.reject(ds, m.requeue)
+
+
+@method(60, 90)
+def basic_reject(conn: Any, ch: Any, m: Any) -> None:
+    ds = ch.take(m.delivery_tag, False)
+    if ch.tx:
+        ch.tx_ops.append(("reject", ds, m.requeue))
+        return
+    ch.reject(ds, m.requeue)
+
+
+@method(60, 110)
+def basic_recover(conn: Any, ch: Any, m: Any) -> None:
+    if not m.requeue:
+        raise AMQPError(540, "requeue=false", 60, 110, connection=True)
+    ch.requeue_all()
+    ch.send_method(build(B.RecoverOk))
+
+
+@method(60, 100)
+def basic_recover_async(conn: Any, ch: Any, m: Any) -> None:
+    if not m.requeue:
+        raise AMQPError(540, "requeue=false", 60, 100, connection=True)
+    ch.requeue_all()
+
+
+@method(60, 10)
+def basic_qos(conn: Any, ch: Any, m: Any) -> None:
+    if m.prefetch_size != 0:
+        raise AMQPError(540, f"prefetch_size!=0 ({m.prefetch_size})", 60, 10, connection=True)
+    if m.global_:
+        ch.global_prefetch = m.prefetch_count
+    else:
+        ch.prefetch = m.prefetch_count
+    ch.send_method(build(B.QosOk))
+    if m.global_:
+        for q in {c.queue for c in ch.consumers.values()}:
+            q.dispatch()
+
+
+# -- transactions ------------------------------------------------------------------------------------
+
+
+def run_tx(conn: Any, ch: Any) -> int:
+    """Apply a transaction's publishes and acknowledgements; the log seq the commit waits for."""
+    ops, ch.tx_ops = ch.tx_ops, []
+    wait = 0
+    for op in ops:
+        if op[0] == "publish":
+            _, x, rk, mandatory, msg = op
+            wait = max(wait, route_message(conn, ch, x, rk, mandatory, msg))
+        elif op[0] == "ack":
+            ch.ack(op[1])
+        else:
+            ch.reject(op[1], op[2])
+    return wait
+
+
+def rollback_tx(ch: Any) -> None:
+    """tx.rollback: publishes are dropped; acknowledged deliveries become unacknowledged again."""
+    returned = []
+    for op in ch.tx_ops:
+        if op[0] != "publish":
+            returned.extend(op[1])
+    ch.tx_ops = []
+    if returned:
+        merged = {d.tag: d for d in returned}
+        merged.update(ch.unacked)
+        ch.unacked = dict(sorted(merged.items()))

@@ -1,0 +1,824 @@
+"""The RabbitMQ management HTTP API (the subset rabbitmqadmin, provisioning scripts and
+dashboards use), sans-I/O: ``handle(Request) -> Response`` over a declarative route table.
+
+JSON shapes follow RabbitMQ 3.10's management plugin; errors are
+``{"error": "...", "reason": "..."}`` with RabbitMQ's statuses (401 with ``WWW-Authenticate`` for
+a failed login or a user without a management tag, 404 ``Object Not Found``, 400 ``bad_request``
+with the AMQP error text, 204 for a successful PUT/DELETE of an existing object, 201 for a new
+one).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from . import constants as K
+from .auth import HASHING_ALGORITHM, check_password, hash_password
+from .errors import AMQPError
+from .management_format import (
+    _stats,
+    default_bindings,
+    format_binding,
+    format_channel,
+    format_connection,
+    format_consumer,
+    format_exchange,
+    format_permission,
+    format_queue,
+    format_user,
+    format_vhost,
+    properties_key,
+)
+from .table import Table, to_json
+from .wire import Properties, encode_properties
+
+MANAGEMENT_TAGS = frozenset({"administrator", "monitoring", "policymaker", "management"})
+EXCHANGE_DESCRIPTIONS = {
+    "direct": "AMQP direct exchange, as per the AMQP specification",
+    "fanout": "AMQP fanout exchange, as per the AMQP specification",
+    "headers": "AMQP headers exchange, as per the AMQP specification",
+    "topic": "AMQP topic exchange, as per the AMQP specification",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        h = self.headers.get("authorization", "")
+        if not h.lower().startswith("basic "):
+            return None
+        try:
+            user, _, pw = base64.b64decode(h[6:].strip()).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return user, pw
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise HttpError(400, "bad_request", "not_json") from None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, error: str, reason: str) -> None:
+        super().__init__(status, error, reason)
+        self.status = status
+        self.error = error
+        self.reason = reason
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(status, json.dumps(value, separators=(",", ":")).encode())
+
+
+def _not_found() -> HttpError:
+    return HttpError(404, "Object Not Found", "Not Found")
+
+
+Handler = Callable[["Management", Request], Response]
+ROUTES: list[tuple[str, str, Handler, bool]] = []  # method, pattern, handler, admin only
+
+
+def route(method: str, pattern: str, admin: bool = False):
+    def register(fn: Handler) -> Handler:
+        ROUTES.append((method, pattern, fn, admin))
+        return fn
+
+    return register
+
+
+def _compile(pattern: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "/?$")
+
+
+class Management:
+    """One broker's management API."""
+
+    def __init__(self, broker: Any, node_name: str = "polystack@localhost") -> None:
+        self.broker = broker
+        self.node = node_name
+        self.routes = [(m, _compile(p), fn, admin) for m, p, fn, admin in ROUTES]
+        self.listeners: list[dict] = []
+
+    # -- dispatch --------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        try:
+            return self._handle(req)
+        except HttpError as e:
+            return self._error(e)
+        except AMQPError as e:
+            return _json({"error": "bad_request", "reason": e.text}, 400)
+
+    def _handle(self, req: Request) -> Response:
+        path = req.path.split("?", 1)[0]
+        matched = [(m, rx.match(path), fn, admin) for m, rx, fn, admin in self.routes]
+        matched = [(m, mt, fn, admin) for m, mt, fn, admin in matched if mt is not None]
+        if not matched:
+            raise _not_found()
+        for m, mt, fn, admin in matched:
+            if m == req.method or (req.method == "HEAD" and m == "GET"):
+                req.params = {k: unquote(v) for k, v in mt.groupdict().items()}
+                return self._call(fn, admin, req)
+        allowed = sorted({m for m, *_ in matched})
+        return Response(405, b"", headers={"allow": ", ".join(allowed)})
+
+    def dispatch(self, fn: Handler, admin: bool, req: Request) -> Response:
+        """Run one route's handler (``req.params`` already matched and decoded)."""
+        try:
+            return self._call(fn, admin, req)
+        except HttpError as e:
+            return self._error(e)
+        except AMQPError as e:
+            return _json({"error": "bad_request", "reason": e.text}, 400)
+
+    def _call(self, fn: Handler, admin: bool, req: Request) -> Response:
+        user = self._authenticate(req)
+        if admin and "administrator" not in user.tags:
+            raise HttpError(401, "not_authorized", "Not administrator user")
+        req.user = user  # type: ignore[attr-defined]
+        return fn(self, req)
+
+    @staticmethod
+    def _error(e: HttpError) -> Response:
+        resp = _json({"error": e.error, "reason": e.reason}, e.status)
+        if e.status == 401:
+            resp.headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"'
+        return resp
+
+    def _authenticate(self, req: Request) -> Any:
+        creds = req.basic_auth()
+        if creds is None:
+            raise HttpError(401, "not_authorized", "Login failed")
+        u = self.broker.users.get(creds[0])
+        if u is None or not check_password(u.password_hash, creds[1]):
+            raise HttpError(401, "not_authorized", "Login failed")
+        if not MANAGEMENT_TAGS & set(u.tags):
+            raise HttpError(401, "not_authorized", "Not management user")
+        return u
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def vhost(self, name: str) -> Any:
+        v = self.broker.vhosts.get(name)
+        if v is None:
+            raise _not_found()
+        return v
+
+    def visible(self, req: Request, vhost: str) -> bool:
+        u = req.user  # type: ignore[attr-defined]
+        if {"administrator", "monitoring"} & set(u.tags):
+            return True
+        return (u.name, vhost) in self.broker.permissions
+
+    def vhosts_for(self, req: Request) -> list[Any]:
+        name = req.params.get("vhost")
+        if name is not None:
+            v = self.vhost(name)
+            if not self.visible(req, v.name):
+                raise HttpError(401, "not_authorized", "Access refused.")
+            return [v]
+        return [v for v in self.broker.vhosts.values() if self.visible(req, v.name)]
+
+
+# -- routes: overview and health ---------------------------------------------------------------------
+
+
+@route("GET", "/api/overview")
+def overview(m: Management, req: Request) -> Response:
+    b = m.broker
+    c = b.counters
+    vhosts = m.vhosts_for(req)
+    ready = sum(len(q.ready) for v in vhosts for q in v.queues.values())
+    unacked = sum(q.unacked_count for v in vhosts for q in v.queues.values())
+    return _json({
+        "management_version": K.VERSION,
+        "rates_mode": "basic",
+        "exchange_types": [{"name": t, "description": EXCHANGE_DESCRIPTIONS[t], "enabled": True}
+                           for t in ("direct", "fanout", "headers", "topic")],  # fmt: skip
+        "product_version": K.VERSION,
+        "product_name": K.PRODUCT,
+        "rabbitmq_version": K.VERSION,
+        "cluster_name": b.settings.cluster_name,
+        "erlang_version": "25.2.3",
+        "erlang_full_version": "polystack (Python)",
+        "disable_stats": False,
+        "enable_queue_totals": False,
+        "message_stats": _stats(
+            ack=c.acked, confirm=sum(ch.stats.confirmed for cn in b.connections
+                                     for ch in cn.channels.values()),  # fmt: skip
+            deliver_get=c.delivered + c.get, get_empty=c.get_empty, publish=c.published,
+            drop_unroutable=c.dropped_unroutable, return_unroutable=c.returned,
+        ),
+        "churn_rates": _stats(
+            channel_closed=c.channels_closed, channel_created=c.channels_opened,
+            connection_closed=c.connections_closed, connection_created=c.connections_opened,
+            queue_created=c.queues_declared, queue_declared=c.queues_declared,
+            queue_deleted=c.queues_deleted,
+        ),
+        "queue_totals": {"messages": ready + unacked, "messages_details": {"rate": 0.0},
+                         "messages_ready": ready, "messages_ready_details": {"rate": 0.0},
+                         "messages_unacknowledged": unacked,
+                         "messages_unacknowledged_details": {"rate": 0.0}},  # fmt: skip
+        "object_totals": {
+            "channels": sum(len(cn.channels) for cn in b.connections),
+            "connections": len(b.connections),
+            "consumers": sum(len(q.consumers) for v in vhosts for q in v.queues.values()),
+            "exchanges": sum(len(v.exchanges) for v in vhosts),
+            "queues": sum(len(v.queues) for v in vhosts),
+        },
+        "statistics_db_event_queue": 0,
+        "node": m.node,
+        "listeners": m.listeners,
+        "contexts": [],
+    })  # fmt: skip
+
+
+@route("GET", "/api/whoami")
+def whoami(m: Management, req: Request) -> Response:
+    u = req.user  # type: ignore[attr-defined]
+    return _json({"name": u.name, "tags": list(u.tags)})
+
+
+@route("GET", "/api/healthchecks/node")
+def healthcheck(m: Management, req: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+@route("GET", "/api/aliveness-test/{vhost}")
+def aliveness(m: Management, req: Request) -> Response:
+    v = m.vhost(req.params["vhost"])
+    q, _ = v.declare_queue("aliveness-test", durable=False)
+    msg = m.broker.new_message("", q.name, encode_properties({}), b"test_message")
+    m.broker.deliver_to_queues(v, msg, [q])
+    e = q.get()
+    if e is not None:
+        q.settled(e)
+    return _json({"status": "ok"})
+
+
+@route("GET", "/api/nodes")
+def nodes(m: Management, req: Request) -> Response:
+    b = m.broker
+    return _json([{"name": m.node, "type": "disc", "running": True, "mem_alarm": b.alarm,
+                   "disk_free_alarm": False, "mem_used": b.memory_used,
+                   "mem_limit": b.settings.memory_high_watermark,
+                   "uptime": b.now_ms() - b.started_ms, "processors": 1, "partitions": []}])  # fmt: skip
+
+
+# -- queues -----------------------------------------------------------------------------------------
+
+
+@route("GET", "/api/queues")
+@route("GET", "/api/queues/{vhost}")
+def list_queues(m: Management, req: Request) -> Response:
+    return _json([format_queue(m, q) for v in m.vhosts_for(req) for q in v.queues.values()])
+
+
+def _queue(m: Management, req: Request) -> Any:
+    v = m.vhosts_for(req)[0]
+    q = v.queues.get(req.params["name"])
+    if q is None:
+        raise _not_found()
+    return v, q
+
+
+@route("GET", "/api/queues/{vhost}/{name}")
+def get_queue(m: Management, req: Request) -> Response:
+    _, q = _queue(m, req)
+    return _json(format_queue(m, q, details=True))
+
+
+@route("PUT", "/api/queues/{vhost}/{name}")
+def put_queue(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    body = req.json()
+    args = Table(body.get("arguments") or {})
+    if "x-queue-type" not in args and body.get("type"):
+        args["x-queue-type"] = body["type"]
+    name = req.params["name"]
+    existed = name in v.queues
+    v.declare_queue(name, durable=bool(body.get("durable", True)),
+                    auto_delete=bool(body.get("auto_delete", False)), arguments=args)  # fmt: skip
+    return Response(204 if existed else 201)
+
+
+@route("DELETE", "/api/queues/{vhost}/{name}")
+def delete_queue(m: Management, req: Request) -> Response:
+    v, q = _queue(m, req)
+    v.delete_queue(q, if_unused=req.query.get("if-unused") == "true",
+                   if_empty=req.query.get("if-empty") == "true")  # fmt: skip
+    return Response(204)
+
+
+@route("DELETE", "/api/queues/{vhost}/{name}/contents")
+def purge_queue(m: Management, req: Request) -> Response:
+    v, q = _queue(m, req)
+    v.purge_queue(q)
+    return Response(204)
+
+
+@route("GET", "/api/queues/{vhost}/{name}/bindings")
+def queue_bindings(m: Management, req: Request) -> Response:
+    v, q = _queue(m, req)
+    out = [{"source": "", "vhost": v.name, "destination": q.name, "destination_type": "queue",
+            "routing_key": q.name, "arguments": {}, "properties_key": q.name}]  # fmt: skip
+    out += [format_binding(v.name, b) for b in q.bindings.values()]
+    return _json(out)
+
+
+@route("POST", "/api/queues/{vhost}/{name}/get")
+def queue_get(m: Management, req: Request) -> Response:
+    v, q = _queue(m, req)
+    body = req.json()
+    count = int(body.get("count", 1))
+    mode = body.get("ackmode", "ack_requeue_true")
+    encoding = body.get("encoding", "auto")
+    truncate = body.get("truncate")
+    if mode not in ("ack_requeue_true", "ack_requeue_false", "reject_requeue_true",
+                    "reject_requeue_false"):  # fmt: skip
+        raise HttpError(400, "bad_request", f"Invalid ackmode: {mode}")
+    out = []
+    taken = []
+    for _ in range(count):
+        e = q.get()
+        if e is None:
+            break
+        q.took_unacked(e)
+        taken.append(e)
+        msg = e.msg
+        payload = m.broker.body_of(msg)
+        if truncate is not None:
+            payload = payload[: int(truncate)]
+        try:
+            text, enc = (payload.decode("utf-8"), "string") if encoding == "auto" else (None, "")
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            text, enc = base64.b64encode(payload).decode(), "base64"
+        out.append({
+            "payload_bytes": msg.size, "redelivered": e.redelivered, "exchange": msg.exchange,
+            "routing_key": msg.routing_key, "message_count": len(q.ready),
+            "properties": to_json(msg.properties.as_dict()), "payload": text,
+            "payload_encoding": enc,
+        })  # fmt: skip
+    if mode.endswith("requeue_true"):
+        q.requeue(taken)
+    elif mode.startswith("reject"):
+        q.reject_discard(taken)
+    else:
+        for e in taken:
+            q.acked(e)
+    return _json(out)
+
+
+# -- exchanges --------------------------------------------------------------------------------------
+
+
+@route("GET", "/api/exchanges")
+@route("GET", "/api/exchanges/{vhost}")
+def list_exchanges(m: Management, req: Request) -> Response:
+    out = []
+    for v in m.vhosts_for(req):
+        for x in v.exchanges.values():
+            out.append(format_exchange(x))
+    return _json(out)
+
+
+def _xname(name: str) -> str:
+    return "" if name == "amq.default" else name
+
+
+@route("GET", "/api/exchanges/{vhost}/{name}")
+def get_exchange(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    x = v.exchanges.get(_xname(req.params["name"]))
+    if x is None:
+        raise _not_found()
+    return _json(format_exchange(x, details=True))
+
+
+@route("PUT", "/api/exchanges/{vhost}/{name}")
+def put_exchange(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    body = req.json()
+    xtype = body.get("type")
+    if xtype is None:
+        raise HttpError(400, "bad_request", "key_missing: type")
+    if xtype not in K.EXCHANGE_TYPES:
+        raise HttpError(400, "bad_request", f"unknown exchange type '{xtype}'")
+    name = req.params["name"]
+    existed = name in v.exchanges
+    v.declare_exchange(name, xtype, durable=bool(body.get("durable", True)),
+                       auto_delete=bool(body.get("auto_delete", False)),
+                       internal=bool(body.get("internal", False)),
+                       arguments=Table(body.get("arguments") or {}))  # fmt: skip
+    return Response(204 if existed else 201)
+
+
+@route("DELETE", "/api/exchanges/{vhost}/{name}")
+def delete_exchange(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    name = req.params["name"]
+    if name not in v.exchanges:
+        raise _not_found()
+    v.delete_exchange(name, if_unused=req.query.get("if-unused") == "true")
+    return Response(204)
+
+
+@route("POST", "/api/exchanges/{vhost}/{name}/publish")
+def publish(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    x = v.exchanges.get(_xname(req.params["name"]))
+    if x is None:
+        raise _not_found()
+    body = req.json()
+    for key in ("routing_key", "payload", "payload_encoding"):
+        if key not in body:
+            raise HttpError(400, "bad_request", f"key_missing: {key}")
+    enc = body["payload_encoding"]
+    if enc == "base64":
+        payload = base64.b64decode(body["payload"])
+    elif enc == "string":
+        payload = str(body["payload"]).encode("utf-8")
+    else:
+        raise HttpError(400, "bad_request", f"invalid_encoding: {enc}")
+    props = body.get("properties") or {}
+    known = {k: v for k, v in props.items() if k in Properties.__slots__}
+    raw = encode_properties(known)
+    b = m.broker
+    msg = b.new_message(x.name, body["routing_key"], raw, payload)
+    queues = v.route(x, body["routing_key"], msg)
+    if queues:
+        b.deliver_to_queues(v, msg, queues)
+    else:
+        b.memory_used -= msg.size
+    b.counters.published += 1
+    return _json({"routed": bool(queues)})
+
+
+@route("GET", "/api/exchanges/{vhost}/{name}/bindings/source")
+def exchange_bindings_source(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    name = _xname(req.params["name"])
+    x = v.exchanges.get(name)
+    if x is None:
+        raise _not_found()
+    if name == "":
+        return _json(default_bindings(v))
+    return _json([format_binding(v.name, b) for b in x.bindings.values()])
+
+
+@route("GET", "/api/exchanges/{vhost}/{name}/bindings/destination")
+def exchange_bindings_destination(m: Management, req: Request) -> Response:
+    v = m.vhosts_for(req)[0]
+    name = req.params["name"]
+    if name not in v.exchanges:
+        raise _not_found()
+    return _json([format_binding(v.name, b) for b in v.bindings_list()
+                  if b.dest_kind == "exchange" and b.destination == name])  # fmt: skip
+
+
+# -- bindings -----------------------------------------------------------------------------------------
+
+
+@route("GET", "/api/bindings")
+@route("GET", "/api/bindings/{vhost}")
+def list_bindings(m: Management, req: Request) -> Response:
+    out = []
+    for v in m.vhosts_for(req):
+        out += default_bindings(v)
+        out += [format_binding(v.name, b) for b in v.bindings_list()]
+    return _json(out)
+
+
+def _ends(m: Management, req: Request, kind: str) -> tuple[Any, str, str]:
+    v = m.vhosts_for(req)[0]
+    src = req.params["source"]
+    dst = req.params["destination"]
+    if src not in v.exchanges:
+        raise _not_found()
+    if (kind == "queue" and dst not in v.queues) or (kind == "exchange" and dst not in v.exchanges):
+        raise _not_found()
+    return v, src, dst
+
+
+def _binding_list(m: Management, req: Request, kind: str) -> Response:
+    v, src, dst = _ends(m, req, kind)
+    return _json([format_binding(v.name, b) for b in v.exchanges[src].bindings.values()
+                  if b.dest_kind == kind and b.destination == dst])  # fmt: skip
+
+
+def _binding_create(m: Management, req: Request, kind: str) -> Response:
+    v, src, dst = _ends(m, req, kind)
+    body = req.json()
+    rk = body.get("routing_key", "")
+    args = Table(body.get("arguments") or {})
+    v.bind(src, kind, dst, rk, args)
+    return Response(201, headers={"location": f"{dst}/{properties_key(rk, args)}"})
+
+
+def _binding_find(m: Management, req: Request, kind: str) -> tuple[Any, Any]:
+    v, src, dst = _ends(m, req, kind)
+    props = req.params["props"]
+    for b in v.exchanges[src].bindings.values():
+        if (b.dest_kind == kind and b.destination == dst
+                and properties_key(b.routing_key, b.arguments) == props):  # fmt: skip
+            return v, b
+    raise _not_found()
+
+
+@route("GET", "/api/bindings/{vhost}/e/{source}/q/{destination}")
+def bindings_eq(m: Management, req: Request) -> Response:
+    return _binding_list(m, req, "queue")
+
+
+@route("POST", "/api/bindings/{vhost}/e/{source}/q/{destination}")
+def bind_eq(m: Management, req: Request) -> Response:
+    return _binding_create(m, req, "queue")
+
+
+@route("GET", "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}")
+def binding_eq(m: Management, req: Request) -> Response:
+    v, b = _binding_find(m, req, "queue")
+    return _json(format_binding(v.name, b))
+
+
+@route("DELETE", "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}")
+def unbind_eq(m: Management, req: Request) -> Response:
+    v, b = _binding_find(m, req, "queue")
+    v.unbind(b.source, "queue", b.destination, b.routing_key, b.arguments)
+    return Response(204)
+
+
+@route("GET", "/api/bindings/{vhost}/e/{source}/e/{destination}")
+def bindings_ee(m: Management, req: Request) -> Response:
+    return _binding_list(m, req, "exchange")
+
+
+@route("POST", "/api/bindings/{vhost}/e/{source}/e/{destination}")
+def bind_ee(m: Management, req: Request) -> Response:
+    return _binding_create(m, req, "exchange")
+
+
+@route("GET", "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}")
+def binding_ee(m: Management, req: Request) -> Response:
+    v, b = _binding_find(m, req, "exchange")
+    return _json(format_binding(v.name, b))
+
+
+@route("DELETE", "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}")
+def unbind_ee(m: Management, req: Request) -> Response:
+    v, b = _binding_find(m, req, "exchange")
+    v.unbind(b.source, "exchange", b.destination, b.routing_key, b.arguments)
+    return Response(204)
+
+
+# -- connections, channels, consumers -------------------------------------------------------------------
+
+
+def _conns(m: Management, req: Request) -> list[Any]:
+    u = req.user  # type: ignore[attr-defined]
+    allc = sorted(m.broker.connections, key=lambda c: c.connected_ms)
+    allc = [c for c in allc if c.user is not None]
+    if {"administrator", "monitoring"} & set(u.tags):
+        return allc
+    return [c for c in allc if c.user.name == u.name]
+
+
+@route("GET", "/api/connections")
+def list_connections(m: Management, req: Request) -> Response:
+    return _json([format_connection(m, c) for c in _conns(m, req)])
+
+
+@route("GET", "/api/connections/{name}")
+def get_connection(m: Management, req: Request) -> Response:
+    for c in _conns(m, req):
+        if c.name == req.params["name"]:
+            return _json(format_connection(m, c))
+    raise _not_found()
+
+
+@route("DELETE", "/api/connections/{name}")
+def close_connection(m: Management, req: Request) -> Response:
+    for c in _conns(m, req):
+        if c.name == req.params["name"]:
+            reason = req.headers.get("x-reason", "Closed via management plugin")
+            c.close_by_server(320, f"CONNECTION_FORCED - {reason}")
+            return Response(204)
+    raise _not_found()
+
+
+@route("GET", "/api/connections/{name}/channels")
+def connection_channels(m: Management, req: Request) -> Response:
+    for c in _conns(m, req):
+        if c.name == req.params["name"]:
+            return _json([format_channel(m, ch) for ch in c.channels.values()])
+    raise _not_found()
+
+
+@route("GET", "/api/channels")
+def list_channels(m: Management, req: Request) -> Response:
+    return _json([format_channel(m, ch) for c in _conns(m, req) for ch in c.channels.values()])
+
+
+@route("GET", "/api/consumers")
+@route("GET", "/api/consumers/{vhost}")
+def list_consumers(m: Management, req: Request) -> Response:
+    return _json([format_consumer(m, c) for v in m.vhosts_for(req) for q in v.queues.values()
+                  for c in q.consumers])  # fmt: skip
+
+
+# -- vhosts, users, permissions -----------------------------------------------------------------------
+
+
+@route("GET", "/api/vhosts")
+def list_vhosts(m: Management, req: Request) -> Response:
+    return _json([format_vhost(m, v) for v in m.vhosts_for(req)])
+
+
+@route("GET", "/api/vhosts/{vhost}")
+def get_vhost(m: Management, req: Request) -> Response:
+    return _json(format_vhost(m, m.vhosts_for(req)[0]))
+
+
+@route("PUT", "/api/vhosts/{vhost}", admin=True)
+def put_vhost(m: Management, req: Request) -> Response:
+    body = req.json()
+    name = req.params["vhost"]
+    existed = name in m.broker.vhosts
+    tags = body.get("tags", [])
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    v = m.broker.add_vhost(name, body.get("description", ""), tags)
+    if existed:
+        v.description = body.get("description", v.description)
+        v.tags = tags
+    return Response(204 if existed else 201)
+
+
+@route("DELETE", "/api/vhosts/{vhost}", admin=True)
+def delete_vhost(m: Management, req: Request) -> Response:
+    if req.params["vhost"] not in m.broker.vhosts:
+        raise _not_found()
+    m.broker.delete_vhost(req.params["vhost"])
+    return Response(204)
+
+
+@route("GET", "/api/vhosts/{vhost}/permissions", admin=True)
+def vhost_permissions(m: Management, req: Request) -> Response:
+    v = m.vhost(req.params["vhost"])
+    return _json([format_permission(p) for p in m.broker.permissions.values() if p.vhost == v.name])
+
+
+@route("GET", "/api/users", admin=True)
+def list_users(m: Management, req: Request) -> Response:
+    return _json([format_user(u) for u in m.broker.users.values()])
+
+
+@route("GET", "/api/users/{user}", admin=True)
+def get_user(m: Management, req: Request) -> Response:
+    u = m.broker.users.get(req.params["user"])
+    if u is None:
+        raise _not_found()
+    return _json(format_user(u))
+
+
+@route("PUT", "/api/users/{user}", admin=True)
+def put_user(m: Management, req: Request) -> Response:
+    body = req.json()
+    name = req.params["user"]
+    existed = name in m.broker.users
+    tags = body.get("tags", "")
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    if "password" in body:
+        pw_hash = hash_password(str(body["password"]))
+    elif "password_hash" in body:
+        algo = body.get("hashing_algorithm", HASHING_ALGORITHM)
+        if algo != HASHING_ALGORITHM:
+            raise HttpError(400, "bad_request", f"unsupported hashing algorithm: {algo}")
+        pw_hash = body["password_hash"]
+    elif existed:
+        pw_hash = m.broker.users[name].password_hash
+    else:
+        raise HttpError(400, "bad_request", "key_missing: password or password_hash")
+    m.broker.put_user(name, pw_hash, tags)
+    return Response(204 if existed else 201)
+
+
+@route("DELETE", "/api/users/{user}", admin=True)
+def delete_user(m: Management, req: Request) -> Response:
+    if req.params["user"] not in m.broker.users:
+        raise _not_found()
+    m.broker.delete_user(req.params["user"])
+    return Response(204)
+
+
+@route("GET", "/api/users/{user}/permissions", admin=True)
+def user_permissions(m: Management, req: Request) -> Response:
+    if req.params["user"] not in m.broker.users:
+        raise _not_found()
+    return _json([format_permission(p) for p in m.broker.permissions.values()
+                  if p.user == req.params["user"]])  # fmt: skip
+
+
+@route("GET", "/api/permissions", admin=True)
+def list_permissions(m: Management, req: Request) -> Response:
+    return _json([format_permission(p) for p in m.broker.permissions.values()])
+
+
+@route("GET", "/api/permissions/{vhost}/{user}", admin=True)
+def get_permission(m: Management, req: Request) -> Response:
+    p = m.broker.permissions.get((req.params["user"], req.params["vhost"]))
+    if p is None:
+        raise _not_found()
+    return _json(format_permission(p))
+
+
+@route("PUT", "/api/permissions/{vhost}/{user}", admin=True)
+def put_permission(m: Management, req: Request) -> Response:
+    vhost, user = req.params["vhost"], req.params["user"]
+    if vhost not in m.broker.vhosts:
+        raise HttpError(400, "bad_request", "vhost_or_user_not_found")
+    if user not in m.broker.users:
+        raise HttpError(400, "bad_request", "vhost_or_user_not_found")
+    body = req.json()
+    for key in ("configure", "write", "read"):
+        if key not in body:
+            raise HttpError(400, "bad_request", f"key_missing: {key}")
+    existed = (user, vhost) in m.broker.permissions
+    m.broker.set_permissions(user, vhost, body["configure"], body["write"], body["read"])
+    return Response(204 if existed else 201)
+
+
+@route("DELETE", "/api/permissions/{vhost}/{user}", admin=True)
+def delete_permission(m: Management, req: Request) -> Response:
+    if (req.params["user"], req.params["vhost"]) not in m.broker.permissions:
+        raise _not_found()
+    m.broker.clear_permissions(req.params["user"], req.params["vhost"])
+    return Response(204)
+
+
+@route("GET", "/api/definitions", admin=True)
+def definitions(m: Management, req: Request) -> Response:
+    b = m.broker
+    out: dict[str, Any] = {"rabbit_version": K.VERSION, "rabbitmq_version": K.VERSION,
+                           "product_name": K.PRODUCT, "product_version": K.VERSION,
+                           "users": [], "vhosts": [], "permissions": [], "topic_permissions": [],
+                           "parameters": [], "global_parameters": [], "policies": [],
+                           "queues": [], "exchanges": [], "bindings": []}  # fmt: skip
+    for u in b.users.values():
+        out["users"].append({"name": u.name, "password_hash": u.password_hash,
+                             "hashing_algorithm": u.hashing_algorithm, "tags": u.tags,
+                             "limits": {}})  # fmt: skip
+    for v in b.vhosts.values():
+        out["vhosts"].append({"name": v.name})
+        for q in v.queues.values():
+            if q.exclusive:
+                continue
+            out["queues"].append({"name": q.name, "vhost": v.name, "durable": q.durable,
+                                  "auto_delete": q.auto_delete,
+                                  "arguments": to_json(q.arguments)})  # fmt: skip
+        for x in v.exchanges.values():
+            if x.builtin:
+                continue
+            out["exchanges"].append({"name": x.name, "vhost": v.name, "type": x.type,
+                                     "durable": x.durable, "auto_delete": x.auto_delete,
+                                     "internal": x.internal,
+                                     "arguments": to_json(x.arguments)})  # fmt: skip
+        for bd in v.bindings_list():
+            fb = format_binding(v.name, bd)
+            fb.pop("properties_key")
+            out["bindings"].append(fb)
+    for p in b.permissions.values():
+        out["permissions"].append(format_permission(p))
+    return _json(out)
+
+
+def parse_target(target: str) -> tuple[str, dict[str, str]]:
+    """Split a request target into a path (still %-encoded per segment) and its query."""
+    path, _, qs = target.partition("?")
+    return path, dict(parse_qsl(qs))

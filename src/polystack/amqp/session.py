@@ -1,0 +1,745 @@
+"""One AMQP 0-9-1 connection (RabbitMQ's reader + channel processes), sans-I/O.
+
+States: the protocol header, connection.start-ok (SASL PLAIN / AMQPLAIN), tune-ok, open (virtual
+host), running (channels), closing (we sent connection.close and wait for close-ok), closed.
+Every error becomes RabbitMQ's reply: a soft error closes its channel, a hard error the
+connection, with the reply code, RabbitMQ's text and the failing method's ids.  A wrong protocol
+header gets the 0-9-1 header back and the socket closed; an HTTP request line is refused with a
+security warning in the log.
+
+Output goes through ``send``; when a reply promises durability (a durable declaration, a
+transaction commit) the output that follows is held until the store has synced that record, so
+replies stay in order.  Publisher confirms wait per message on the store's sequence numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pamqp.commands import Channel as PChannel
+from pamqp.commands import Connection as C
+
+from .channel import CLOSING, OPEN, Channel
+from .commands import TABLE
+from .commands.basic import basic_publish
+from .constants import (
+    CAPABILITIES,
+    COPYRIGHT,
+    FRAME_BODY,
+    FRAME_HEADER,
+    FRAME_HEARTBEAT,
+    FRAME_METHOD,
+    FRAME_MIN_SIZE,
+    INFORMATION,
+    METHOD_NAMES,
+    PLATFORM,
+    PRODUCT,
+    PROTOCOL_HEADER,
+    VERSION,
+)
+from .errors import AMQPError, FrameError
+from .wire import (
+    BASIC_PUBLISH,
+    HEARTBEAT_FRAME,
+    U64,
+    FrameReader,
+    build,
+    decode_method,
+    method_frame,
+)
+
+log = logging.getLogger(__name__)
+
+HEADER = 0
+START_OK = 1
+TUNE_OK = 2
+OPENING = 3
+RUNNING = 4
+CLOSING_CONN = 5
+CLOSED = 6
+
+STATE_NAMES = {
+    HEADER: "starting",
+    START_OK: "starting",
+    TUNE_OK: "tuning",
+    OPENING: "opening",
+    RUNNING: "running",
+    CLOSING_CONN: "closing",
+    CLOSED: "closed",
+}
+LEGACY_HEADERS = (b"AMQP\x01\x01\x00\x09", b"AMQP\x01\x01\x09\x01")
+HTTP_PREFIXES = (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"Host")
+CHANNEL_OPEN = (20 << 16) | 10
+CHANNEL_CLOSE = (20 << 16) | 40
+CHANNEL_CLOSE_OK = (20 << 16) | 41
+CLOSE_OK_TIMEOUT = 3.0
+
+
+def _erl_binary(data: bytes) -> str:
+    return "<<" + ",".join(str(b) for b in data) + ">>"
+
+
+class Connection:
+    """Implements the runtime's session protocol for one AMQP client connection."""
+
+    def __init__(self, broker: Any, peer: Any) -> None:
+        self.broker = broker
+        self.peer = peer
+        s = broker.settings
+        self.state = HEADER
+        self.buf = b""
+        self.reader = FrameReader(s.frame_max)
+        self.frame_max = s.frame_max
+        self.channel_max = s.channel_max
+        self.heartbeat = 0
+        self.channels: dict[int, Channel] = {}
+        self.current_channel = 0
+        self.user: Any = None
+        self.vhost: Any = None
+        self.client_properties: dict = {}
+        self.capabilities: dict = {}
+        self.mechanism = ""
+        self.exclusive_queues: set[Any] = set()
+        self.write_ok: set[str] = set()  # exchanges this user may publish to (checked once)
+        self.held: list[bytes] | None = None
+        self.hold_seq = 0
+        self.blocked = False  # connection.blocked sent (memory alarm)
+        self.published = False
+        self.output_paused = False
+        self.received = False
+        self.sent = False
+        self._hb_send: Any = None
+        self._hb_check: Any = None
+        self._close_timer: Any = None
+        self.connected_ms = broker.now_ms()
+        self.recv_oct = 0
+        self.send_oct = 0
+        self.recv_cnt = 0
+        self.name = self._name()
+        broker.connections.add(self)
+        broker.counters.connections_opened += 1
+        self._handshake_timer = broker.call_later(s.handshake_timeout, self._handshake_timeout)
+
+    def _name(self) -> str:
+        p = getattr(self.peer, "peername", None) or ("127.0.0.1", 0)
+        sock = getattr(self.peer, "sockname", None) or ("127.0.0.1", 5672)
+        return f"{p[0]}:{p[1]} -> {sock[0]}:{sock[1]}"
+
+    # -- the runtime's session protocol --------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        state = self.state
+        if state >= CLOSED:
+            return
+        self.received = True
+        self.recv_oct += len(data)
+        if state == HEADER:
+            data = self._protocol_header(data)
+            if not data:
+                return
+        try:
+            frames = self.reader.feed(data)
+        except FrameError as e:
+            self._frame_error(e)
+            return
+        self.recv_cnt += len(frames)
+        handle = self._frame
+        try:
+            for ftype, chno, payload in frames:
+                if self.state >= CLOSED:
+                    break
+                try:
+                    handle(ftype, chno, payload)
+                except AMQPError as e:
+                    self._error(e, chno)
+        finally:
+            self._after_batch()
+
+    def connection_lost(self) -> None:
+        if self.state == CLOSED:
+            return
+        self._teardown()
+
+    def pause_writing(self) -> None:
+        """The client does not read: stop handing it messages until its buffer drains."""
+        self.output_paused = True
+        for ch in self.channels.values():
+            ch.blocked = True
+
+    def resume_writing(self) -> None:
+        self.output_paused = False
+        for ch in self.channels.values():
+            if ch.state == OPEN:
+                ch.blocked = False
+        for ch in list(self.channels.values()):
+            for q in {c.queue for c in ch.consumers.values()}:
+                q.dispatch()
+
+    def shutdown(self, reason: str = "") -> None:
+        """Graceful broker shutdown: RabbitMQ's CONNECTION_FORCED close, then the socket."""
+        self.close_by_server(
+            320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"
+        )
+        self._close_socket()
+
+    # -- output -----------------------------------------------------------------------------------------
+    def send(self, data: bytes) -> None:
+        self.sent = True
+        self.send_oct += len(data)
+        held = self.held
+        if held is not None:
+            held.append(data)
+        else:
+            self.peer.write(data)
+
+    def hold(self, seq: int) -> None:
+        """Keep further output back until log record ``seq`` is durable."""
+        store = self.broker.store
+        if not seq or store is None or store.durable_seq >= seq:
+            return
+        if seq > self.hold_seq:
+            self.hold_seq = seq
+        if self.held is None:
+            self.held = []
+            store.when_synced(seq, self._release)
+
+    def hold_definitions(self) -> None:
+        store = self.broker.store
+        if store is not None:
+            self.hold(store.last_seq)
+
+    def _release(self) -> None:
+        store = self.broker.store
+        if self.held is None:
+            return
+        if store is not None and store.durable_seq < self.hold_seq:
+            store.when_synced(self.hold_seq, self._release)
+            return
+        held, self.held = self.held, None
+        if self.state < CLOSED and held:
+            self.peer.write(b"".join(held))
+        self.flush_confirms()
+        if self.state == CLOSING_CONN and self._close_after_send:
+            self.peer.close()
+
+    _close_after_send = False
+
+    # -- protocol header ---------------------------------------------------------------------------------
+    def _protocol_header(self, data: bytes) -> bytes:
+        buf = self.buf + data
+        if len(buf) < 8:
+            if buf[:4] in HTTP_PREFIXES or (len(buf) >= 4 and buf[:4] != b"AMQP"):
+                if buf[:4] in HTTP_PREFIXES:
+                    self._http_refused()
+                    return b""
+            self.buf = buf
+            return b""
+        self.buf = b""
+        head = buf[:8]
+        if head != PROTOCOL_HEADER and head not in LEGACY_HEADERS:
+            if head[:4] in HTTP_PREFIXES:
+                self._http_refused()
+                return b""
+            log.warning(
+                "closing AMQP connection %s: unsupported protocol header %r", self.name, head
+            )
+            self.peer.write(PROTOCOL_HEADER)
+            self._close_socket()
+            return b""
+        self.state = START_OK
+        self.send(
+            method_frame(
+                0,
+                build(
+                    C.Start,
+                    version_major=0,
+                    version_minor=9,
+                    server_properties={
+                        "capabilities": dict(CAPABILITIES),
+                        "cluster_name": self.broker.settings.cluster_name,
+                        "copyright": COPYRIGHT,
+                        "information": INFORMATION,
+                        "platform": PLATFORM,
+                        "product": PRODUCT,
+                        "version": VERSION,
+                    },
+                    mechanisms="AMQPLAIN PLAIN",
+                    locales="en_US",
+                ),
+            )
+        )
+        return buf[8:]
+
+    def _http_refused(self) -> None:
+        log.warning(
+            "SECURITY: an HTTP request was sent to the AMQP port from %s; connection closed "
+            "(possible cross-protocol attack)",
+            self.name,
+        )
+        self._close_socket()
+
+    # -- frames --------------------------------------------------------------------------------------------
+    def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
+        if ftype == FRAME_METHOD:
+            if self.state == CLOSING_CONN:
+                index, m = decode_method(payload)
+                if chno == 0 and index in ((10 << 16) | 51, (10 << 16) | 50):
+                    if index == (10 << 16) | 50:
+                        self.send(method_frame(0, build(C.CloseOk)))
+                    self._close_socket()
+                return
+            if chno == 0:
+                self._connection_method(payload)
+                return
+            if self.state != RUNNING:
+                index = int.from_bytes(payload[:4], "big") if len(payload) >= 4 else 0
+                raise AMQPError(
+                    504,
+                    f"unexpected method in connection state {STATE_NAMES[self.state]}",
+                    index >> 16,
+                    index & 0xFFFF,
+                    connection=True,
+                )
+            ch = self.channels.get(chno)
+            index, m = decode_method(payload)
+            self.current_channel = chno
+            if ch is None:
+                if index != CHANNEL_OPEN:
+                    raise AMQPError(
+                        504, "expected 'channel.open'", index >> 16, index & 0xFFFF, connection=True
+                    )
+                TABLE[index].handler(self, None, m)
+                return
+            if ch.state != OPEN:
+                if index == CHANNEL_CLOSE_OK:
+                    self.channels.pop(chno, None)
+                elif index == CHANNEL_CLOSE:
+                    self.channels.pop(chno, None)
+                    ch.send_method(build(PChannel.CloseOk))
+                return
+            if ch.pending_method is not None:
+                raise AMQPError(
+                    505,
+                    "expected content header for class 60, got non content header frame instead",
+                    60,
+                    40,
+                    connection=True,
+                )
+            if index == BASIC_PUBLISH:
+                ch.pending_method = m
+                return
+            spec = TABLE.get(index)
+            if spec is None:
+                raise AMQPError(
+                    503, "unimplemented method", index >> 16, index & 0xFFFF, connection=True
+                )
+            try:
+                spec.handler(self, ch, m)
+            except AMQPError as e:
+                if not e.class_id:
+                    e.class_id, e.method_id = index >> 16, index & 0xFFFF
+                raise
+            return
+        if ftype == FRAME_BODY:
+            ch = self.channels.get(chno)
+            if ch is None:
+                self._unopened(chno)
+            if ch.state != OPEN:
+                return
+            if ch.pending_header is None:
+                raise AMQPError(
+                    505,
+                    "expected method frame, got non method frame instead",
+                    connection=True,
+                )
+            ch.body_parts.append(payload)
+            ch.body_remaining -= len(payload)
+            if ch.body_remaining <= 0:
+                parts = ch.body_parts
+                body = parts[0] if len(parts) == 1 else b"".join(parts)
+                ch.body_parts = []
+                self._publish(ch, body)
+            return
+        if ftype == FRAME_HEADER:
+            ch = self.channels.get(chno)
+            if ch is None:
+                self._unopened(chno)
+            if ch.state != OPEN:
+                return
+            if ch.pending_method is None or ch.pending_header is not None:
+                raise AMQPError(
+                    505,
+                    "expected method frame, got non method frame instead",
+                    connection=True,
+                )
+            if len(payload) < 14:
+                raise AMQPError(501, "content header too short", connection=True)
+            size = U64.unpack_from(payload, 4)[0]
+            limit = self.broker.settings.max_message_size
+            if size > limit:
+                ch.pending_method = None
+                raise AMQPError(
+                    406, f"message size {size} is larger than configured max size {limit}", 60, 40
+                )
+            ch.pending_header = payload
+            if size == 0:
+                self._publish(ch, b"")
+            else:
+                ch.body_remaining = size
+            return
+        if ftype == FRAME_HEARTBEAT:
+            return
+        raise AMQPError(
+            501,
+            f"type {ftype}, all octets = {_erl_binary(payload)}: unknown_frame",
+            connection=True,
+        )
+
+    def _unopened(self, chno: int) -> None:
+        raise AMQPError(504, "expected 'channel.open'", connection=True)
+
+    def _publish(self, ch: Channel, body: bytes) -> None:
+        m = ch.pending_method
+        header = ch.pending_header
+        ch.pending_method = None
+        ch.pending_header = None
+        self.published = True
+        try:
+            basic_publish(self, ch, m, header, body)
+        except AMQPError as e:
+            if not e.class_id:
+                e.class_id, e.method_id = 60, 40
+            raise
+
+    def _after_batch(self) -> None:
+        if self.state != RUNNING:
+            return
+        self.flush_confirms()
+        if self.published and self.broker.alarm and not self.blocked:
+            self.alarm_changed(True)
+
+    def flush_confirms(self) -> None:
+        store = self.broker.store
+        durable = store.durable_seq if store is not None else 0
+        for ch in self.channels.values():
+            if ch.pending_confirms:
+                if self.held is not None:
+                    durable = min(durable, self.hold_seq - 1) if store is not None else durable
+                ch.flush_confirms(durable if store is not None else 1 << 62)
+
+    def confirms_synced(self) -> None:
+        """The store synced more records: some confirms may be due."""
+        if self.held is None:
+            self.flush_confirms()
+
+    # -- errors --------------------------------------------------------------------------------------------
+    def _frame_error(self, e: FrameError) -> None:
+        msg = e.args[0]
+        ftype = e.args[1] if len(e.args) > 1 else 0
+        if msg.startswith("frame size"):
+            size = int(msg.split()[2])
+            text = (
+                f"type {ftype}, all octets = <<>>: {{frame_too_large,{size - 8},"
+                f"{self.frame_max - 8}}}"
+            )
+        else:
+            payload, marker = e.args[2], e.args[3]
+            text = (
+                f"type {ftype}, all octets = {_erl_binary(payload)}: "
+                f"{{invalid_frame_end_marker,{marker}}}"
+            )
+        self._error(AMQPError(501, text, connection=True), 0)
+
+    def _error(self, e: AMQPError, chno: int) -> None:
+        if self.state >= CLOSING_CONN:
+            return
+        if not e.connection and chno:
+            ch = self.channels.get(chno)
+            if ch is not None and ch.state == OPEN:
+                log.info("channel error on %s (%d): %s", self.name, chno, e.reply_text)
+                ch.pending_method = None
+                ch.pending_header = None
+                ch.body_parts = []
+                ch.shutdown()
+                ch.state = CLOSING
+                self.send(
+                    method_frame(
+                        chno,
+                        build(
+                            PChannel.Close,
+                            reply_code=e.reply_code,
+                            reply_text=e.reply_text,
+                            class_id=e.class_id,
+                            method_id=e.method_id,
+                        ),
+                    )
+                )
+                return
+        log.warning("closing AMQP connection %s: %s", self.name, e.reply_text)
+        self.close_by_server(e.reply_code, e.reply_text, e.class_id, e.method_id)
+
+    def close_by_server(self, code: int, text: str, class_id: int = 0, method_id: int = 0) -> None:
+        if self.state >= CLOSING_CONN:
+            return
+        if self.state == HEADER:
+            self._close_socket()
+            return
+        self._release_channels()
+        self.state = CLOSING_CONN
+        self.send(
+            method_frame(
+                0,
+                build(
+                    C.Close,
+                    reply_code=code,
+                    reply_text=text,
+                    class_id=class_id,
+                    method_id=method_id,
+                ),
+            )
+        )
+        self._close_timer = self.broker.call_later(CLOSE_OK_TIMEOUT, self._close_socket)
+
+    # -- connection class ------------------------------------------------------------------------------------
+    def _connection_method(self, payload: bytes) -> None:
+        index, m = decode_method(payload)
+        state = self.state
+        name = METHOD_NAMES.get((index >> 16, index & 0xFFFF), "")
+        if state == START_OK:
+            if not isinstance(m, C.StartOk):
+                raise AMQPError(
+                    503, f"expected 'connection.start_ok', got '{name}'", connection=True
+                )
+            self._start_ok(m)
+        elif state == TUNE_OK:
+            if not isinstance(m, C.TuneOk):
+                raise AMQPError(
+                    503, f"expected 'connection.tune_ok', got '{name}'", connection=True
+                )
+            self._tune_ok(m)
+        elif state == OPENING:
+            if not isinstance(m, C.Open):
+                raise AMQPError(503, f"expected 'connection.open', got '{name}'", connection=True)
+            self._open(m)
+        else:
+            if isinstance(m, C.Close):
+                self._release_channels()
+                self.send(method_frame(0, build(C.CloseOk)))
+                self.state = CLOSING_CONN
+                self._close_after_send = True
+                if self.held is None:
+                    self._close_socket()
+            elif isinstance(m, C.CloseOk):
+                self._close_socket()
+            elif isinstance(m, C.UpdateSecret):
+                self.send(method_frame(0, build(C.UpdateSecretOk)))
+            elif isinstance(m, (C.Blocked, C.Unblocked)):
+                pass
+            else:
+                raise AMQPError(
+                    504,
+                    "unexpected method in connection state running",
+                    index >> 16,
+                    index & 0xFFFF,
+                    connection=True,
+                )
+
+    def _start_ok(self, m: Any) -> None:
+        from .auth import check_password, parse_response
+
+        self.client_properties = m.client_properties or {}
+        caps = self.client_properties.get("capabilities")
+        self.capabilities = caps if isinstance(caps, dict) else {}
+        mech = m.mechanism
+        self.mechanism = mech
+        if mech not in ("PLAIN", "AMQPLAIN"):
+            log.warning(
+                "closing AMQP connection %s: unknown authentication mechanism '%s'",
+                self.name,
+                mech,
+            )
+            raise AMQPError(503, f"unknown authentication mechanism '{mech}'", connection=True)
+        creds = parse_response(mech, m.response)
+        user = None
+        reason = "invalid credentials"
+        if creds is not None:
+            name, password = creds
+            u = self.broker.users.get(name)
+            if u is not None and check_password(u.password_hash, password):
+                if name in self.broker.settings.loopback_users and not self._from_loopback():
+                    reason = f"user '{name}' can only connect via localhost"
+                else:
+                    user = u
+            elif u is None:
+                reason = f"user '{name}' - invalid credentials"
+        if user is None:
+            log.warning(
+                "Error on AMQP connection %s: access refused: %s (mechanism %s)",
+                self.name,
+                reason,
+                mech,
+            )
+            if self.capabilities.get("authentication_failure_close"):
+                self.close_by_server(
+                    403,
+                    f"ACCESS_REFUSED - Login was refused using authentication mechanism {mech}. "
+                    "For details see the broker logfile.",
+                )
+            else:
+                self._close_socket()
+            return
+        self.user = user
+        s = self.broker.settings
+        self.state = TUNE_OK
+        self.send(
+            method_frame(
+                0,
+                build(
+                    C.Tune, channel_max=s.channel_max, frame_max=s.frame_max, heartbeat=s.heartbeat
+                ),
+            )
+        )
+
+    def _from_loopback(self) -> bool:
+        p = getattr(self.peer, "peername", None)
+        if not p:
+            return True
+        host = p[0]
+        return (
+            host.startswith("127.")
+            or host in ("::1", "localhost")
+            or host.startswith("::ffff:127.")
+        )
+
+    def _tune_ok(self, m: Any) -> None:
+        s = self.broker.settings
+        fm = m.frame_max or s.frame_max
+        if fm < FRAME_MIN_SIZE:
+            raise AMQPError(
+                530, f"frame_max={fm} < {FRAME_MIN_SIZE} min size", 10, 31, connection=True
+            )
+        if fm > s.frame_max:
+            raise AMQPError(
+                530, f"frame_max={fm} > {s.frame_max} max size", 10, 31, connection=True
+            )
+        self.frame_max = fm
+        self.reader.frame_max = fm
+        self.channel_max = m.channel_max or s.channel_max
+        self.heartbeat = m.heartbeat
+        self.state = OPENING
+        if self.heartbeat:
+            self._start_heartbeats()
+
+    def _open(self, m: Any) -> None:
+        b = self.broker
+        vhost = b.vhosts.get(m.virtual_host)
+        if vhost is None:
+            raise AMQPError(530, f"vhost {m.virtual_host} not found", 10, 40, connection=True)
+        if (self.user.name, vhost.name) not in b.permissions:
+            raise AMQPError(
+                530,
+                f"access to vhost '{vhost.name}' refused for user '{self.user.name}'",
+                10,
+                40,
+                connection=True,
+            )
+        self.vhost = vhost
+        self.state = RUNNING
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        self.send(method_frame(0, build(C.OpenOk, known_hosts="")))
+        if b.alarm and self.capabilities.get("connection.blocked"):
+            pass  # blocked only once it publishes, as RabbitMQ does
+
+    def _handshake_timeout(self) -> None:
+        self._handshake_timer = None
+        if self.state < RUNNING:
+            log.warning("closing AMQP connection %s: handshake timeout", self.name)
+            self._close_socket()
+
+    # -- channels ---------------------------------------------------------------------------------------------
+    def open_channel(self, number: int) -> Channel:
+        ch = Channel(self, number)
+        if self.output_paused:
+            ch.blocked = True
+        self.channels[number] = ch
+        self.broker.counters.channels_opened += 1
+        return ch
+
+    def close_channel(self, ch: Channel) -> None:
+        ch.shutdown()
+        self.channels.pop(ch.number, None)
+        self.broker.counters.channels_closed += 1
+
+    def _release_channels(self) -> None:
+        for ch in list(self.channels.values()):
+            if ch.state == OPEN:
+                ch.shutdown()
+        self.channels.clear()
+        for q in list(self.exclusive_queues):
+            if self.vhost is not None:
+                self.vhost.delete_queue(q, reason="exclusive owner closed")
+        self.exclusive_queues.clear()
+
+    # -- memory alarm -----------------------------------------------------------------------------------------
+    def alarm_changed(self, on: bool) -> None:
+        if self.state != RUNNING:
+            return
+        if on and self.published and not self.blocked:
+            self.blocked = True
+            if self.capabilities.get("connection.blocked"):
+                self.send(method_frame(0, build(C.Blocked, reason="low on memory")))
+            self.peer.pause_reading()
+        elif not on and self.blocked:
+            self.blocked = False
+            if self.capabilities.get("connection.blocked"):
+                self.send(method_frame(0, build(C.Unblocked)))
+            self.peer.resume_reading()
+
+    # -- heartbeats ---------------------------------------------------------------------------------------------
+    def _start_heartbeats(self) -> None:
+        interval = self.heartbeat
+        self._hb_send = self.broker.call_later(interval / 2, self._heartbeat_send)
+        self._hb_check = self.broker.call_later(interval * 2, self._heartbeat_check)
+
+    def _heartbeat_send(self) -> None:
+        if self.state >= CLOSED:
+            return
+        if not self.sent:
+            self.peer.write(HEARTBEAT_FRAME)
+        self.sent = False
+        self._hb_send = self.broker.call_later(self.heartbeat / 2, self._heartbeat_send)
+
+    def _heartbeat_check(self) -> None:
+        if self.state >= CLOSED:
+            return
+        if not self.received:
+            log.warning(
+                "closing AMQP connection %s: missed heartbeats from client, timeout: %ds",
+                self.name,
+                self.heartbeat,
+            )
+            self._close_socket()
+            return
+        self.received = False
+        self._hb_check = self.broker.call_later(self.heartbeat * 2, self._heartbeat_check)
+
+    # -- teardown ---------------------------------------------------------------------------------------------
+    def _close_socket(self) -> None:
+        if self.state == CLOSED:
+            return
+        self._teardown()
+        self.peer.close()
+
+    def _teardown(self) -> None:
+        self._release_channels()
+        self.state = CLOSED
+        for t in (self._hb_send, self._hb_check, self._close_timer, self._handshake_timer):
+            if t is not None:
+                t.cancel()
+        self._hb_send = self._hb_check = self._close_timer = self._handshake_timer = None
+        b = self.broker
+        if self in b.connections:
+            b.connections.discard(self)
+            b.counters.connections_closed += 1

@@ -1,0 +1,606 @@
+"""Helm charts: the model (pkg/chart/v2) and the loader (pkg/chart/v2/loader).
+
+A chart is loaded from a directory (honouring `.helmignore`) or a `.tgz`
+archive into a :class:`Chart` with its metadata, templates, other files,
+default values, schema and subcharts (from `charts/`, as directories or
+archives).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tarfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from polystack.helm.chart.ignore import HELMIGNORE, Rules
+from polystack.helm.encoding import yamlgo
+from polystack.helm.encoding.jsongo import StringMap
+
+log = logging.getLogger(__name__)
+
+API_V1 = "v1"
+API_V2 = "v2"
+
+
+class ChartError(Exception):
+    """A chart that cannot be loaded or is invalid; the text is Helm's."""
+
+
+@dataclass(slots=True)
+class File:
+    name: str
+    data: bytes
+
+
+@dataclass
+class Maintainer:
+    name: str = ""
+    email: str = ""
+    url: str = ""
+
+    def go_map(self) -> dict[str, Any]:
+        return {"Email": self.email, "Name": self.name, "URL": self.url}
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.email:
+            out["email"] = self.email
+        if self.url:
+            out["url"] = self.url
+        return out
+
+
+@dataclass
+class Dependency:
+    name: str = ""
+    version: str = ""
+    repository: str = ""
+    condition: str = ""
+    tags: list[str] = field(default_factory=list)
+    enabled: bool = False
+    import_values: list[Any] = field(default_factory=list)
+    alias: str = ""
+
+    def go_map(self) -> dict[str, Any]:
+        return {
+            "Alias": self.alias,
+            "Condition": self.condition,
+            "Enabled": self.enabled,
+            "ImportValues": list(self.import_values),
+            "Name": self.name,
+            "Repository": self.repository,
+            "Tags": list(self.tags),
+            "Version": self.version,
+        }
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.version:
+            out["version"] = self.version
+        out["repository"] = self.repository
+        if self.condition:
+            out["condition"] = self.condition
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.enabled:
+            out["enabled"] = True
+        if self.import_values:
+            out["import-values"] = list(self.import_values)
+        if self.alias:
+            out["alias"] = self.alias
+        return out
+
+    def copy(self) -> Dependency:
+        return Dependency(
+            self.name,
+            self.version,
+            self.repository,
+            self.condition,
+            list(self.tags),
+            self.enabled,
+            list(self.import_values),
+            self.alias,
+        )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _s(v: Any) -> str:
+    """A Chart.yaml string field, as Helm's tolerant decoding gives it."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return yamlgo.format_float_g(v)
+    if isinstance(v, str):
+        return v
+    return str(v)
+
+
+def _slist(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return [_s(x) for x in v]
+    return [_s(v)]
+
+
+@dataclass
+class Metadata:
+    name: str = ""
+    home: str = ""
+    sources: list[str] = field(default_factory=list)
+    version: str = ""
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    maintainers: list[Maintainer] = field(default_factory=list)
+    icon: str = ""
+    api_version: str = ""
+    condition: str = ""
+    tags: str = ""
+    app_version: str = ""
+    deprecated: bool = False
+    annotations: dict[str, str] = field(default_factory=dict)
+    annotations_nil: bool = True
+    kube_version: str = ""
+    dependencies: list[Dependency] = field(default_factory=list)
+    type: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metadata:
+        md = cls(
+            name=_s(d.get("name")),
+            home=_s(d.get("home")),
+            sources=_slist(d.get("sources")),
+            version=_s(d.get("version")),
+            description=_s(d.get("description")),
+            keywords=_slist(d.get("keywords")),
+            icon=_s(d.get("icon")),
+            api_version=_s(d.get("apiVersion")),
+            condition=_s(d.get("condition")),
+            tags=_s(d.get("tags")),
+            app_version=_s(d.get("appVersion")),
+            deprecated=bool(d.get("deprecated") or False),
+            kube_version=_s(d.get("kubeVersion")),
+            type=_s(d.get("type")),
+        )
+        for m in d.get("maintainers") or []:
+            if isinstance(m, dict):
+                md.maintainers.append(
+                    Maintainer(_s(m.get("name")), _s(m.get("email")), _s(m.get("url")))
+                )
+        ann = d.get("annotations")
+        if isinstance(ann, dict):
+            md.annotations = {str(k): _s(v) for k, v in ann.items()}
+            md.annotations_nil = False
+        md.dependencies = parse_dependencies(d.get("dependencies"))
+        return md
+
+    def validate(self) -> None:
+        for f in ("name", "home", "version", "description", "icon", "api_version"):
+            setattr(self, f, _CONTROL.sub("", getattr(self, f)))
+        if not self.api_version:
+            raise ChartError("validation: chart.metadata.apiVersion is required")
+        if not self.name:
+            raise ChartError("validation: chart.metadata.name is required")
+        if self.name != os.path.basename(self.name) or self.name in (".", ".."):
+            raise ChartError(f'validation: chart.metadata.name "{self.name}" is invalid')
+        if not self.version:
+            raise ChartError("validation: chart.metadata.version is required")
+        if not is_valid_semver(self.version):
+            raise ChartError(f'validation: chart.metadata.version "{self.version}" is invalid')
+        if self.type not in ("", "application", "library"):
+            raise ChartError("validation: chart.metadata.type must be application or library")
+        for m in self.maintainers:
+            if not m.name:
+                raise ChartError("validation: each maintainer requires a name")
+        seen: set[str] = set()
+        for dep in self.dependencies:
+            if dep.alias and not re.fullmatch(r"[a-zA-Z0-9-_]+", dep.alias):
+                raise ChartError(
+                    f'validation: dependency "{dep.name}" has disallowed characters in the alias'
+                )
+            if not dep.name:
+                raise ChartError("validation: dependencies must have a name")
+            key = dep.alias or dep.name
+            if key in seen:
+                raise ChartError(f'validation: more than one dependency with name or alias "{key}"')
+            seen.add(key)
+
+    def go_map(self, is_root: bool) -> dict[str, Any]:
+        """What `.Chart` is in Helm 4 templates: a map keyed by Go field names."""
+        return {
+            "APIVersion": self.api_version,
+            "Annotations": StringMap(self.annotations, nil=self.annotations_nil),
+            "AppVersion": self.app_version,
+            "Condition": self.condition,
+            "Dependencies": [d.go_map() for d in self.dependencies],
+            "Deprecated": self.deprecated,
+            "Description": self.description,
+            "Home": self.home,
+            "Icon": self.icon,
+            "IsRoot": is_root,
+            "Keywords": list(self.keywords),
+            "KubeVersion": self.kube_version,
+            "Maintainers": [m.go_map() for m in self.maintainers],
+            "Name": self.name,
+            "Sources": list(self.sources),
+            "Tags": self.tags,
+            "Type": self.type,
+            "Version": self.version,
+        }
+
+    def json(self) -> dict[str, Any]:
+        """Chart.yaml as Helm writes it (json tags, omitempty)."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.home:
+            out["home"] = self.home
+        if self.sources:
+            out["sources"] = list(self.sources)
+        out["version"] = self.version
+        if self.description:
+            out["description"] = self.description
+        if self.keywords:
+            out["keywords"] = list(self.keywords)
+        if self.maintainers:
+            out["maintainers"] = [m.json() for m in self.maintainers]
+        if self.icon:
+            out["icon"] = self.icon
+        out["apiVersion"] = self.api_version
+        if self.condition:
+            out["condition"] = self.condition
+        if self.tags:
+            out["tags"] = self.tags
+        if self.app_version:
+            out["appVersion"] = self.app_version
+        if self.deprecated:
+            out["deprecated"] = True
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        if self.kube_version:
+            out["kubeVersion"] = self.kube_version
+        if self.dependencies:
+            out["dependencies"] = [d.json() for d in self.dependencies]
+        if self.type:
+            out["type"] = self.type
+        return out
+
+
+def parse_dependencies(v: Any) -> list[Dependency]:
+    out: list[Dependency] = []
+    for d in v or []:
+        if not isinstance(d, dict):
+            continue
+        iv = d.get("import-values") or []
+        out.append(
+            Dependency(
+                name=_s(d.get("name")),
+                version=_s(d.get("version")),
+                repository=_s(d.get("repository")),
+                condition=_s(d.get("condition")),
+                tags=_slist(d.get("tags")),
+                enabled=bool(d.get("enabled") or False),
+                import_values=list(iv) if isinstance(iv, list) else [],
+                alias=_s(d.get("alias")),
+            )
+        )
+    return out
+
+
+_SEMVER = re.compile(
+    r"v?(0|[1-9]\d*)(\.(0|[1-9]\d*))?(\.(0|[1-9]\d*))?"
+    r"(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?"
+)
+
+
+def is_valid_semver(v: str) -> bool:
+    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts)."""
+    m = _SEMVER.fullmatch(v)
+    if not m:
+        return False
+    pre = m.group(7)
+    if pre:
+        for part in pre.split("."):
+            if part.isdigit() and len(part) > 1 and part[0] == "0":
+                return False
+    return True
+
+
+@dataclass
+class Lock:
+    generated: str = ""
+    digest: str = ""
+    dependencies: list[Dependency] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Chart:
+    metadata: Metadata
+    templates: list[File] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    schema: bytes | None = None
+    raw: list[File] = field(default_factory=list)
+    lock: Lock | None = None
+    parent: Chart | None = None
+    _dependencies: list[Chart] = field(default_factory=list)
+
+    def name(self) -> str:
+        return self.metadata.name
+
+    def is_root(self) -> bool:
+        return self.parent is None
+
+    def dependencies(self) -> list[Chart]:
+        return self._dependencies
+
+    def set_dependencies(self, *charts: Chart) -> None:
+        self._dependencies = []
+        for c in charts:
+            self.add_dependency(c)
+
+    def add_dependency(self, c: Chart) -> None:
+        c.parent = self
+        self._dependencies.append(c)
+
+    def chart_full_path(self) -> str:
+        if self.parent is None:
+            return self.name()
+        return self.parent.chart_full_path() + "/charts/" + self.name()
+
+    def chart_path(self) -> str:
+        if self.parent is None:
+            return self.name()
+        return self.parent.chart_path() + "." + self.name()
+
+    def is_library(self) -> bool:
+        return self.metadata.type.lower() == "library"
+
+    def crd_objects(self) -> list[tuple[str, str, bytes]]:
+        """(name, filename, data) of CRDs in this chart and its subcharts."""
+        out: list[tuple[str, str, bytes]] = []
+        for f in self.files:
+            if f.name.startswith("crds/") and _has_manifest_ext(f.name):
+                out.append((f.name, self.chart_full_path() + "/" + f.name, f.data))
+        for d in self._dependencies:
+            out.extend(d.crd_objects())
+        return out
+
+    def shallow_copy(self) -> Chart:
+        c = Chart(
+            metadata=self.metadata,
+            templates=self.templates,
+            files=self.files,
+            values=self.values,
+            schema=self.schema,
+            raw=self.raw,
+            lock=self.lock,
+            parent=self.parent,
+        )
+        c._dependencies = list(self._dependencies)
+        return c
+
+
+def _has_manifest_ext(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in (".yaml", ".yml", ".json")
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(path: str) -> Chart:
+    """loader.Load: a directory or an archive."""
+    if not os.path.exists(path):
+        raise ChartError(f"stat {path}: no such file or directory")
+    from polystack.helm.golang.runtime import gc_paused
+
+    with gc_paused():
+        if os.path.isdir(path):
+            return load_dir(path)
+        with open(path, "rb") as fh:
+            return load_archive(fh.read())
+
+
+def load_dir(root: str) -> Chart:
+    root = os.path.abspath(root)
+    rules = Rules()
+    ign = os.path.join(root, HELMIGNORE)
+    if os.path.exists(ign):
+        with open(ign, encoding="utf-8", errors="replace") as fh:
+            rules = Rules.parse(fh.read())
+    rules.add_defaults()
+    files: list[File] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        keep = []
+        for d in sorted(dirnames):
+            n = f"{rel_dir}/{d}" if rel_dir else d
+            if not rules.ignore(n, True):
+                keep.append(d)
+        dirnames[:] = keep
+        for fname in sorted(filenames):
+            n = f"{rel_dir}/{fname}" if rel_dir else fname
+            if rules.ignore(n, False):
+                continue
+            full = os.path.join(dirpath, fname)
+            if not os.path.isfile(full):
+                raise ChartError(
+                    f"cannot load irregular file {full} as it has file mode type bits set"
+                )
+            with open(full, "rb") as fh:
+                files.append(File(n, fh.read()))
+    files.sort(key=lambda f: f.name)
+    return load_files(files)
+
+
+def load_archive(data: bytes) -> Chart:
+    return load_files(archive_files(data))
+
+
+def archive_files(data: bytes) -> list[File]:
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise ChartError(f"gzip: invalid header ({e})") from None
+    files: list[File] = []
+    with tf:
+        for m in tf:
+            if m.isdir() or m.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
+                continue
+            name = m.name.replace("\\", "/")
+            parts = name.split("/")
+            if parts[0] == "Chart.yaml":
+                raise ChartError("chart yaml not in base directory")
+            n = "/".join(parts[1:])
+            if not n:
+                continue
+            n = os.path.normpath(n).replace(os.sep, "/")
+            if n.startswith("..") or n.startswith("/"):
+                raise ChartError("chart illegally references parent directory")
+            fh = tf.extractfile(m)
+            if fh is None:
+                continue
+            files.append(File(n, fh.read()))
+    if not files:
+        raise ChartError("no files in chart archive")
+    return files
+
+
+def load_values(data: bytes | str) -> dict[str, Any]:
+    """loader.LoadValues: every YAML document merged in order."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    out: dict[str, Any] = {}
+    try:
+        docs = yamlgo.load_all_raw(text)
+    except yamlgo.YAMLError as e:
+        msg = str(e)
+        if not msg.startswith("error converting YAML to JSON"):
+            msg = "error converting YAML to JSON: " + msg
+        raise ChartError(f"cannot unmarshal yaml document: {msg}") from None
+    for doc in docs:
+        try:
+            yamlgo.check_json_depth(doc)
+            v = yamlgo._to_json_value(doc)
+        except yamlgo.YAMLError as e:
+            raise ChartError(f"cannot unmarshal yaml document: {e}") from None
+        if v is None:
+            continue
+        if not isinstance(v, dict):
+            raise ChartError(
+                "cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON:"
+                f" json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type"
+                " map[string]interface {}"
+            )
+        out = merge_maps(out, v)
+    return out
+
+
+def merge_maps(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict):
+            bv = out.get(k)
+            if isinstance(bv, dict):
+                out[k] = merge_maps(bv, v)
+                continue
+        out[k] = v
+    return out
+
+
+def load_files(files: list[File]) -> Chart:
+    c = Chart(metadata=Metadata())
+    subcharts: dict[str, list[File]] = {}
+    have_chart_yaml = False
+    requirements: list[Dependency] | None = None
+    for f in files:
+        c.raw.append(f)
+        n = f.name
+        if n == "Chart.yaml":
+            have_chart_yaml = True
+            try:
+                d = yamlgo.unmarshal_map(f.data)
+            except yamlgo.YAMLError as e:
+                raise ChartError(f"cannot load Chart.yaml: {e}") from None
+            c.metadata = Metadata.from_dict(d)
+            if not c.metadata.api_version:
+                c.metadata.api_version = API_V1
+        elif n == "Chart.lock":
+            try:
+                d = yamlgo.unmarshal_map(f.data)
+            except yamlgo.YAMLError as e:
+                raise ChartError(f"cannot load Chart.lock: {e}") from None
+            c.lock = Lock(
+                _s(d.get("generated")),
+                _s(d.get("digest")),
+                parse_dependencies(d.get("dependencies")),
+            )
+        elif n == "values.yaml":
+            try:
+                c.values = load_values(f.data)
+            except ChartError as e:
+                raise ChartError(f"cannot load values.yaml: {e}") from None
+        elif n == "values.schema.json":
+            c.schema = f.data
+        elif n == "requirements.yaml":
+            try:
+                d = yamlgo.unmarshal_map(f.data)
+            except yamlgo.YAMLError as e:
+                raise ChartError(f"cannot load requirements.yaml: {e}") from None
+            requirements = parse_dependencies(d.get("dependencies"))
+            c.files.append(f)
+        elif n == "requirements.lock":
+            try:
+                d = yamlgo.unmarshal_map(f.data)
+            except yamlgo.YAMLError as e:
+                raise ChartError(f"cannot load requirements.lock: {e}") from None
+            if c.lock is None:
+                c.lock = Lock(
+                    _s(d.get("generated")),
+                    _s(d.get("digest")),
+                    parse_dependencies(d.get("dependencies")),
+                )
+            c.files.append(f)
+        elif n.startswith("templates/"):
+            c.templates.append(f)
+        elif n.startswith("charts/"):
+            if os.path.splitext(n)[1] == ".prov":
+                c.files.append(f)
+                continue
+            fname = n[len("charts/") :]
+            cname = fname.split("/", 1)[0]
+            subcharts.setdefault(cname, []).append(File(fname, f.data))
+        else:
+            c.files.append(f)
+    if not have_chart_yaml:
+        raise ChartError("Chart.yaml file is missing")
+    if requirements is not None and c.metadata.api_version == API_V1:
+        c.metadata.dependencies = requirements
+    c.metadata.validate()
+    for cname in sorted(subcharts):
+        sfiles = subcharts[cname]
+        if len(sfiles) == 1 and sfiles[0].name == cname and cname.endswith(".tgz"):
+            try:
+                sc = load_archive(sfiles[0].data)
+            except ChartError as e:
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
+        elif len(sfiles) == 1 and sfiles[0].name == cname:
+            # a plain file directly in charts/: Helm tries to load it as an archive
+            try:
+                sc = load_archive(sfiles[0].data)
+            except ChartError as e:
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
+        else:
+            inner = [File(sf.name[len(cname) + 1 :], sf.data) for sf in sfiles]
+            try:
+                sc = load_files(inner)
+            except ChartError as e:
+                raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
+        c.add_dependency(sc)
+    return c

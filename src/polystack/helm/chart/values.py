@@ -1,0 +1,605 @@
+"""Helm values: coalescing (pkg/chart/common/util/coalesce.go), dependency
+enabling and import-values (pkg/chart/v2/util/dependencies.go), the values
+given on the command line (pkg/cli/values) and values.schema.json validation.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from polystack.helm.chart import strvals
+from polystack.helm.chart.chart import (
+    Chart,
+    ChartError,
+    Dependency,
+    load_values,
+    merge_maps,
+)
+from polystack.helm.encoding import jsongo, yamlgo
+
+log = logging.getLogger(__name__)
+
+GLOBAL_KEY = "global"
+
+
+class ValuesError(Exception):
+    """A values problem with Helm's message."""
+
+
+def istable(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _concat(a: str, b: str) -> str:
+    return b if not a else f"{a}.{b}"
+
+
+def _deep_copy(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _deep_copy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_deep_copy(x) for x in v]
+    return v
+
+
+# ---------------------------------------------------------------- coalescing
+
+
+def coalesce_values(chart: Chart, vals: dict[str, Any] | None) -> dict[str, Any]:
+    """CoalesceValues: user values over chart defaults, null deletes a key."""
+    dest = _deep_copy(vals) if vals else {}
+    return _coalesce(chart, dest, "", False)
+
+
+def merge_values(chart: Chart, vals: dict[str, Any] | None) -> dict[str, Any]:
+    """MergeValues: like coalesce_values but nulls are kept."""
+    dest = _deep_copy(vals) if vals else {}
+    return _coalesce(chart, dest, "", True)
+
+
+def _coalesce(ch: Chart, dest: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
+    _coalesce_chart_values(ch, dest, prefix, merge)
+    return _coalesce_deps(ch, dest, prefix, merge)
+
+
+def _coalesce_deps(ch: Chart, dest: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
+    for sub in ch.dependencies():
+        name = sub.name()
+        if name not in dest:
+            dest[name] = {}
+        elif not istable(dest[name]):
+            raise ValuesError(f"type mismatch on {name}: %!t({_go_type(dest[name])}={dest[name]})")
+        dvmap = dest[name]
+        sub_prefix = _concat(prefix, ch.name())
+        _coalesce_globals(dvmap, dest, sub_prefix)
+        dest[name] = _coalesce(sub, dvmap, sub_prefix, merge)
+    return dest
+
+
+def _go_type(v: Any) -> str:
+    from polystack.helm.golang.types import type_of
+
+    return type_of(v)
+
+
+def _coalesce_globals(dest: dict[str, Any], src: dict[str, Any], prefix: str) -> None:
+    if GLOBAL_KEY not in dest:
+        dg: dict[str, Any] = {}
+    else:
+        dg = dest[GLOBAL_KEY]
+        if not isinstance(dg, dict):
+            log.warning(
+                "warning: skipping globals because destination %s is not a table.", GLOBAL_KEY
+            )
+            return
+    if GLOBAL_KEY not in src:
+        sg: dict[str, Any] = {}
+    else:
+        sg = src[GLOBAL_KEY]
+        if not isinstance(sg, dict):
+            log.warning("warning: skipping globals because source %s is not a table.", GLOBAL_KEY)
+            return
+    for key, val in sg.items():
+        if istable(val):
+            vv = dict(val)
+            if key not in dg:
+                dg[key] = vv
+            else:
+                destv = dg[key]
+                if not isinstance(destv, dict):
+                    log.warning('Conflict: cannot merge map onto non-map for "%s". Skipping.', key)
+                else:
+                    _coalesce_tables(vv, destv, _concat(prefix, key), True)
+                    dg[key] = vv
+        elif key in dg and istable(dg[key]):
+            log.warning("key %s is table. Skipping", key)
+        else:
+            dg[key] = val
+    dest[GLOBAL_KEY] = dg
+
+
+def _child_chart_merge_true(ch: Chart, key: str, merge: bool) -> bool:
+    for sub in ch.dependencies():
+        if sub.name() == key:
+            return True
+    return merge
+
+
+def _clean_nil(m: dict[str, Any]) -> None:
+    for key in list(m):
+        val = m[key]
+        if val is None:
+            del m[key]
+        elif isinstance(val, dict):
+            _clean_nil(val)
+
+
+def _coalesce_chart_values(ch: Chart, v: dict[str, Any], prefix: str, merge: bool) -> None:
+    sub_prefix = _concat(prefix, ch.name())
+    vc = _deep_copy(ch.values)
+    for key, val in vc.items():
+        if key in v:
+            value = v[key]
+            if value is None and not merge:
+                del v[key]
+            elif isinstance(value, dict):
+                if not isinstance(val, dict):
+                    if val is not None:
+                        log.warning(
+                            "warning: skipped value for %s.%s: Not a table.", sub_prefix, key
+                        )
+                else:
+                    m = _child_chart_merge_true(ch, key, merge)
+                    if not m:
+                        # Helm 4.2: chart-default nulls are dropped before merging
+                        _clean_nil(val)
+                    _coalesce_tables(value, val, _concat(sub_prefix, key), m)
+        else:
+            if not merge:
+                if val is None:
+                    continue
+                if isinstance(val, dict):
+                    _clean_nil(val)
+            v[key] = val
+
+
+def coalesce_tables(
+    dst: dict[str, Any] | None, src: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    return _coalesce_tables(dst, src, "", False)
+
+
+def merge_tables(dst: dict[str, Any] | None, src: dict[str, Any] | None) -> dict[str, Any] | None:
+    return _coalesce_tables(dst, src, "", True)
+
+
+def _coalesce_tables(
+    dst: dict[str, Any] | None, src: dict[str, Any] | None, prefix: str, merge: bool
+) -> dict[str, Any] | None:
+    if src is None:
+        return dst
+    if dst is None:
+        return src
+    src_non_nil = {k for k, v in src.items() if v is not None}
+    for key, val in dst.items():
+        if val is None:
+            src[key] = None
+    for key, val in list(src.items()):
+        fullkey = _concat(prefix, key)
+        present = key in dst
+        dv = dst.get(key)
+        if present and not merge and dv is None and key in src_non_nil:
+            del dst[key]
+        elif not present:
+            dst[key] = val
+        elif istable(val):
+            if istable(dv):
+                _coalesce_tables(dv, val, fullkey, merge)
+            else:
+                log.warning(
+                    "warning: cannot overwrite table with non table for %s (%s)", fullkey, val
+                )
+        elif istable(dv) and val is not None:
+            log.warning(
+                "warning: destination for %s is a table. Ignoring non-table value (%s)",
+                fullkey,
+                val,
+            )
+    return dst
+
+
+# ---------------------------------------------------------------- paths
+
+
+class NoValue(Exception):
+    pass
+
+
+def table(v: dict[str, Any], name: str) -> dict[str, Any] | None:
+    t: Any = v
+    for n in name.split("."):
+        if not isinstance(t, dict) or n not in t or not isinstance(t[n], dict):
+            return None
+        t = t[n]
+    return t
+
+
+def path_value(v: dict[str, Any], path: str) -> Any:
+    parts = path.split(".")
+    if len(parts) == 1:
+        if parts[0] in v and not istable(v[parts[0]]):
+            return v[parts[0]]
+        raise NoValue(parts[0])
+    key = parts[-1]
+    t = table(v, ".".join(parts[:-1]))
+    if t is None:
+        raise NoValue(key)
+    if key in t and not istable(t[key]):
+        return t[key]
+    raise NoValue(key)
+
+
+# ---------------------------------------------------------------- dependencies
+
+
+def is_compatible_range(constraint: str, version: str) -> bool:
+    try:
+        from polystack.helm.encoding import semver as hsemver
+    except ImportError:  # SPRIG has not landed semver yet
+        hsemver = None  # type: ignore[assignment]
+    if hsemver is not None and hasattr(hsemver, "is_compatible_range"):
+        return bool(hsemver.is_compatible_range(constraint, version))
+    if hsemver is not None and hasattr(hsemver, "Constraints") and hasattr(hsemver, "Version"):
+        try:
+            c = hsemver.Constraints.parse(constraint)  # type: ignore[attr-defined]
+            v = hsemver.Version.parse(version)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            return False
+        return bool(c.check(v))
+    return _fallback_compatible(constraint, version)
+
+
+def _fallback_compatible(constraint: str, version: str) -> bool:
+    constraint = constraint.strip()
+    if constraint in ("", "*", "x", "X"):
+        return True
+    return constraint.lstrip("=v ") == version.lstrip("v")
+
+
+def _alias_dependency(charts: list[Chart], dep: Dependency) -> Chart | None:
+    for c in charts:
+        if c.name() != dep.name:
+            continue
+        if not is_compatible_range(dep.version, c.metadata.version):
+            continue
+        out = c.shallow_copy()
+        md = copy.copy(c.metadata)
+        md.dependencies = [d.copy() for d in c.metadata.dependencies]
+        out.metadata = md
+        out.set_dependencies(*[d.shallow_copy() for d in c.dependencies()])
+        if dep.alias:
+            md.name = dep.alias
+        return out
+    return None
+
+
+def process_dependencies(c: Chart, v: dict[str, Any]) -> None:
+    """chartutil.ProcessDependencies: drop disabled subcharts, import values."""
+    _process_enabled(c, v, "")
+    _process_import_values_rec(c, True)
+
+
+def _process_enabled(c: Chart, v: dict[str, Any], path: str) -> None:
+    if not c.metadata.dependencies:
+        return
+    chart_deps: list[Chart] = []
+    for existing in c.dependencies():
+        if any(
+            existing.name() == req.name
+            and is_compatible_range(req.version, existing.metadata.version)
+            for req in c.metadata.dependencies
+        ):
+            continue
+        chart_deps.append(existing)
+    for req in c.metadata.dependencies:
+        cd = _alias_dependency(c.dependencies(), req)
+        if cd is not None:
+            chart_deps.append(cd)
+        if req.alias:
+            req.name = req.alias
+    c.set_dependencies(*chart_deps)
+    for lr in c.metadata.dependencies:
+        lr.enabled = True
+    cvals = coalesce_values(c, v)
+    _process_tags(c.metadata.dependencies, cvals)
+    _process_conditions(c.metadata.dependencies, cvals, path)
+    rm = {r.name for r in c.metadata.dependencies if not r.enabled}
+    cd_list = [n for n in c.dependencies() if n.metadata.name not in rm]
+    cd_meta = [n for n in c.metadata.dependencies if n.name not in rm]
+    for t in cd_list:
+        _process_enabled(t, cvals, path + t.metadata.name + ".")
+    c.metadata.dependencies = cd_meta
+    c.set_dependencies(*cd_list)
+
+
+def _process_tags(reqs: list[Dependency], cvals: dict[str, Any]) -> None:
+    vt = table(cvals, "tags")
+    if vt is None:
+        return
+    for r in reqs:
+        has_true = has_false = False
+        for k in r.tags:
+            if k in vt:
+                b = vt[k]
+                if isinstance(b, bool):
+                    if b:
+                        has_true = True
+                    else:
+                        has_false = True
+                else:
+                    log.warning("returned non-bool value tag=%s chart=%s", k, r.name)
+        if not has_true and has_false:
+            r.enabled = False
+        elif has_true or (not has_true and not has_false):
+            r.enabled = True
+
+
+def _process_conditions(reqs: list[Dependency], cvals: dict[str, Any], cpath: str) -> None:
+    for r in reqs:
+        for cond in r.condition.strip().split(","):
+            if not cond:
+                continue
+            try:
+                vv = path_value(cvals, cpath + cond)
+            except NoValue:
+                continue
+            if isinstance(vv, bool):
+                r.enabled = vv
+                break
+            log.warning("returned non-bool value path=%s chart=%s", cond, r.name)
+
+
+def _path_to_map(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    if path == ".":
+        return data
+    cur: dict[str, Any] = data
+    for p in reversed(path.split(".")):
+        cur = {p: cur}
+    return cur
+
+
+def _process_import_values(c: Chart, merge: bool) -> None:
+    if not c.metadata.dependencies:
+        return
+    cvals = merge_values(c, None) if merge else coalesce_values(c, None)
+    b: dict[str, Any] = {}
+    for r in c.metadata.dependencies:
+        outiv: list[Any] = []
+        for riv in r.import_values:
+            if isinstance(riv, dict):
+                child = _fmt_v(riv.get("child"))
+                parent = _fmt_v(riv.get("parent"))
+                outiv.append({"child": child, "parent": parent})
+                vv = table(cvals, r.name + "." + child)
+                if vv is None:
+                    log.warning("ImportValues missing table from chart %s", r.name)
+                    continue
+                pm = _path_to_map(parent, _deep_copy(vv))
+                b = (merge_tables if merge else coalesce_tables)(b, pm) or {}
+            elif isinstance(riv, str):
+                child = "exports." + riv
+                outiv.append({"child": child, "parent": "."})
+                vm = table(cvals, r.name + "." + child)
+                if vm is None:
+                    log.warning("ImportValues missing table")
+                    continue
+                b = (merge_tables if merge else coalesce_tables)(b, _deep_copy(vm)) or {}
+        r.import_values = outiv
+    if merge:
+        c.values = merge_tables(_deep_copy(cvals), b) or {}
+    else:
+        c.values = coalesce_tables(_trim_nil(cvals), b) or {}
+
+
+def _fmt_v(v: Any) -> str:
+    if v is None:
+        return "<nil>"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return yamlgo.format_float_g(v)
+    return str(v)
+
+
+def _trim_nil(vals: dict[str, Any]) -> dict[str, Any]:
+    out = _deep_copy(vals)
+    for k in list(out):
+        if out[k] is None:
+            del out[k]
+        elif isinstance(out[k], dict):
+            out[k] = _trim_nil(out[k])
+    return out
+
+
+def _process_import_values_rec(c: Chart, merge: bool) -> None:
+    for d in c.dependencies():
+        _process_import_values_rec(d, merge)
+    _process_import_values(c, merge)
+
+
+def check_dependencies(c: Chart) -> None:
+    """action.CheckDependencies."""
+    names = {d.name() for d in c.dependencies()}
+    missing = [r.name for r in c.metadata.dependencies if r.name not in names]
+    if missing:
+        raise ChartError(
+            "found in Chart.yaml, but missing in charts/ directory: " + ", ".join(missing)
+        )
+
+
+# ---------------------------------------------------------------- schema
+
+
+def validate_against_schema(c: Chart, values: dict[str, Any]) -> str:
+    """ValidateAgainstSchema: '' when valid, else Helm's per-chart error text."""
+    out: list[str] = []
+    if c.schema is not None:
+        from polystack.helm.chart.schema import validate_single
+
+        err = validate_single(values, c.schema)
+        if err:
+            out.append(f"{c.name()}:\n")
+            out.append(err)
+    for sub in c.dependencies():
+        raw = values.get(sub.name())
+        if raw is None:
+            continue
+        if not isinstance(raw, dict):
+            out.append(
+                f"{sub.name()}:\ninvalid type for values: expected object (map), got {_go_type(raw)}\n"
+            )
+            continue
+        e = validate_against_schema(sub, raw)
+        if e:
+            out.append(e)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- render values
+
+
+@dataclass
+class ReleaseOptions:
+    name: str = "release-name"
+    namespace: str = "default"
+    revision: int = 1
+    is_install: bool = True
+    is_upgrade: bool = False
+
+
+def to_render_values(
+    chart: Chart,
+    chart_vals: dict[str, Any],
+    options: ReleaseOptions,
+    caps: Any,
+    skip_schema_validation: bool = False,
+) -> dict[str, Any]:
+    top: dict[str, Any] = {
+        "Chart": chart.metadata.go_map(chart.is_root()),
+        "Capabilities": caps,
+        "Release": {
+            "Name": options.name,
+            "Namespace": options.namespace,
+            "IsUpgrade": options.is_upgrade,
+            "IsInstall": options.is_install,
+            "Revision": options.revision,
+            "Service": "Helm",
+        },
+    }
+    vals = coalesce_values(chart, chart_vals)
+    if not skip_schema_validation:
+        err = validate_against_schema(chart, vals)
+        if err:
+            raise ValuesError(
+                "values don't meet the specifications of the schema(s) in the following"
+                " chart(s):\n" + err
+            )
+    top["Values"] = vals
+    return top
+
+
+# ---------------------------------------------------------------- CLI values
+
+
+@dataclass
+class ValueOptions:
+    """pkg/cli/values.Options: -f, --set-json, --set, --set-string, --set-file, --set-literal."""
+
+    value_files: list[str] = field(default_factory=list)
+    json_values: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    string_values: list[str] = field(default_factory=list)
+    file_values: list[str] = field(default_factory=list)
+    literal_values: list[str] = field(default_factory=list)
+
+    def merge_values(self) -> dict[str, Any]:
+        base: dict[str, Any] = {}
+        for fp in self.value_files:
+            raw = _read_file(fp)
+            try:
+                current = load_values(raw)
+            except ChartError as e:
+                raise ValuesError(f"failed to parse {fp}: {e}") from None
+            base = merge_maps(base, current)
+        for value in self.json_values:
+            trimmed = value.strip()
+            if trimmed.startswith("{"):
+                try:
+                    jm = jsongo.unmarshal(trimmed, into=dict)
+                except yamlgo.YAMLError:
+                    raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
+                if not isinstance(jm, dict):
+                    raise ValuesError(f"failed parsing --set-json data JSON: {value}")
+                base = merge_maps(base, jm)
+            else:
+                try:
+                    strvals.parse_json(value, base)
+                except strvals.StrvalsError:
+                    raise ValuesError(f"failed parsing --set-json data {value}") from None
+        for value in self.values:
+            try:
+                strvals.parse_into(value, base)
+            except strvals.StrvalsError as e:
+                raise ValuesError(f"failed parsing --set data: {e}") from None
+        for value in self.string_values:
+            try:
+                strvals.parse_into_string(value, base)
+            except strvals.StrvalsError as e:
+                raise ValuesError(f"failed parsing --set-string data: {e}") from None
+        for value in self.file_values:
+
+            def reader(rs: str) -> Any:
+                return _read_file(rs).decode("utf-8", "replace")
+
+            try:
+                strvals.parse_into_file(value, base, reader)
+            except strvals.StrvalsError as e:
+                raise ValuesError(f"failed parsing --set-file data: {e}") from None
+            except ValuesError as e:
+                raise ValuesError(f"failed parsing --set-file data: {e}") from None
+        for value in self.literal_values:
+            try:
+                strvals.parse_literal_into(value, base)
+            except strvals.StrvalsError as e:
+                raise ValuesError(f"failed parsing --set-literal data: {e}") from None
+        return base
+
+
+def _os_err(e: OSError) -> str:
+    if isinstance(e, FileNotFoundError):
+        return f"open {e.filename}: no such file or directory"
+    if isinstance(e, IsADirectoryError):
+        return f"read {e.filename}: is a directory"
+    return f"open {e.filename}: {e.strerror.lower() if e.strerror else e}"
+
+
+def _read_file(path: str) -> bytes:
+    if path.strip() == "-":
+        return sys.stdin.buffer.read()
+    if "://" in path:
+        import urllib.request
+
+        with urllib.request.urlopen(path) as resp:  # noqa: S310 - user-supplied values URL
+            return resp.read()
+    try:
+        with open(os.path.expanduser(path), "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        raise ValuesError(_os_err(e)) from None

@@ -1,0 +1,595 @@
+"""`polystack helm ...`: Helm's command line with Helm's flags and output.
+
+This module holds the commands that work on a local chart (template, create,
+lint, package [--sign], verify, show) with the template action behind
+`helm template`; the `helm` group is in root.py, the commands that talk to
+chart repositories and manage dependencies in repo.py and registry.py.
+
+Everything heavy is imported inside the commands so that `polystack helm`
+starts fast and never imports the servers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from polystack.helm.cli.flags import (
+    HelmCommand,
+    chart_path_from_kw,
+    chart_path_options,
+    check_install_only_flags,
+    dry_run_strategy,
+    install_only_options,
+    registry_client_options,
+)
+from polystack.helm.cli.root import _fail, helm_group
+
+
+def _values_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option(
+            "-f",
+            "--values",
+            "value_files",
+            multiple=True,
+            help="specify values in a YAML file or a URL (can specify multiple)",
+        ),
+        click.option("--set", "set_values", multiple=True, help="set values on the command line"),
+        click.option(
+            "--set-string",
+            "set_string",
+            multiple=True,
+            help="set STRING values on the command line",
+        ),
+        click.option(
+            "--set-file", "set_file", multiple=True, help="set values from respective files"
+        ),
+        click.option(
+            "--set-json", "set_json", multiple=True, help="set JSON values on the command line"
+        ),
+        click.option(
+            "--set-literal",
+            "set_literal",
+            multiple=True,
+            help="set a literal STRING value on the command line",
+        ),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
+    from polystack.helm.chart.values import ValueOptions, ValuesError
+
+    vo = ValueOptions(
+        value_files=_split_commas(kw.pop("value_files", ())),
+        json_values=list(kw.pop("set_json", ())),
+        values=list(kw.pop("set_values", ())),
+        string_values=list(kw.pop("set_string", ())),
+        file_values=list(kw.pop("set_file", ())),
+        literal_values=list(kw.pop("set_literal", ())),
+    )
+    try:
+        return vo.merge_values()
+    except ValuesError as e:
+        raise _fail(str(e)) from None
+
+
+def _split_commas(items: Any) -> list[str]:
+    out: list[str] = []
+    for it in items:
+        out.extend(x for x in it.split(",") if x)
+    return out
+
+
+# ---------------------------------------------------------------- template
+
+
+@helm_group.command("template", cls=HelmCommand)
+@click.argument("args", nargs=-1, required=True)
+@_values_options
+@click.option(
+    "-s",
+    "--show-only",
+    "show_only",
+    multiple=True,
+    help="only show manifests rendered from the given templates",
+)
+@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
+@click.option(
+    "--kube-version", default="", help="Kubernetes version used for Capabilities.KubeVersion"
+)
+@click.option(
+    "-a",
+    "--api-versions",
+    "api_versions",
+    multiple=True,
+    help="Kubernetes api versions used for Capabilities.APIVersions",
+)
+@click.option("--include-crds", is_flag=True, help="include CRDs in the templated output")
+@click.option("--skip-crds", is_flag=True, help="if set, no CRDs will be installed")
+@click.option("--skip-tests", is_flag=True, help="skip tests from templated output")
+@click.option(
+    "--release-name",
+    "use_release_name",
+    is_flag=True,
+    help="use release name in the output-dir path.",
+)
+@click.option(
+    "--output-dir",
+    default="",
+    help="writes the executed templates to files in output-dir instead of stdout",
+)
+@click.option(
+    "--is-upgrade", is_flag=True, help="set .Release.IsUpgrade instead of .Release.IsInstall"
+)
+@click.option("--no-hooks", is_flag=True, help="prevent hooks from running during install")
+@click.option("--name-template", default="", help="specify template used to name the release")
+@click.option(
+    "--generate-name", "-g", is_flag=True, help="generate the name (and omit the NAME parameter)"
+)
+@click.option(
+    "--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation"
+)
+@click.option(
+    "--render-subchart-notes",
+    is_flag=True,
+    hidden=True,
+    help="no effect: helm template never prints NOTES (deprecated in Helm 4)",
+)
+@click.option(
+    "--dependency-update",
+    is_flag=True,
+    help="update dependencies if they are missing before installing the chart",
+)
+@click.option("--enable-dns", is_flag=True, help="enable DNS lookups when rendering templates")
+@chart_path_options
+@install_only_options
+@click.option("--debug", is_flag=True, help="enable verbose output")
+def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
+    """locally render templates"""
+    err = check_install_only_flags(kw)  # pflag: bad flag values fail before RunE
+    if err:
+        raise _fail(err)
+    if kw["kube_version"]:
+        from polystack.helm.funcs.helm import parse_kube_version
+
+        try:
+            parse_kube_version(kw["kube_version"])
+        except ValueError as e:
+            raise _fail(f"invalid kube version '{kw['kube_version']}': {e}") from None
+    try:
+        if dry_run_strategy(kw["dry_run"]) == "server":
+            raise _fail(
+                "--dry-run=server needs a Kubernetes cluster: not supported by polystack helm"
+            )
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    vals = _merge_values(kw)
+    opts = TemplateOptions(
+        args=list(args),
+        values=vals,
+        show_only=list(kw["show_only"]),
+        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
+        kube_version=kw["kube_version"],
+        api_versions=_split_commas(kw["api_versions"]),
+        include_crds=kw["include_crds"],
+        skip_tests=kw["skip_tests"],
+        use_release_name=kw["use_release_name"],
+        output_dir=kw["output_dir"],
+        is_upgrade=kw["is_upgrade"],
+        disable_hooks=kw["no_hooks"],
+        name_template=kw["name_template"],
+        generate_name=kw["generate_name"],
+        skip_schema_validation=kw["skip_schema_validation"],
+        render_subchart_notes=kw["render_subchart_notes"],
+        dependency_update=kw["dependency_update"],
+        debug=kw["debug"],
+        enable_dns=kw["enable_dns"],
+        chart_path=chart_path_from_kw(kw),
+    )
+    out, err = run_template(opts)
+    if out:
+        click.echo(out, nl=False)
+    if err:
+        raise _fail(err)
+
+
+# ---------------------------------------------------------------- create
+
+
+@helm_group.command("create")
+@click.argument("name")
+@click.option(
+    "-p", "--starter", default="", help="the name or absolute path to Helm starter scaffold"
+)
+def create_cmd(name: str, starter: str) -> None:
+    """create a new chart with the given name"""
+    from polystack.helm.chart.create import CreateError, create, create_from
+
+    click.echo(f"Creating {name}")
+    try:
+        if starter:
+            create_from(name, starter)
+        else:
+            create(name)
+    except CreateError as e:
+        raise _fail(str(e)) from None
+
+
+# ---------------------------------------------------------------- lint
+
+
+@helm_group.command("lint")
+@click.argument("paths", nargs=-1)
+@_values_options
+@click.option("--strict", is_flag=True, help="fail on lint warnings")
+@click.option("--with-subcharts", is_flag=True, help="lint dependent charts")
+@click.option("--quiet", is_flag=True, help="print only warnings and errors")
+@click.option(
+    "--skip-schema-validation", is_flag=True, help="if set, disables JSON schema validation"
+)
+@click.option(
+    "--kube-version",
+    default="",
+    help="Kubernetes version used for capabilities and deprecation checks",
+)
+@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
+@click.option(
+    "--kube-validate",
+    is_flag=True,
+    help="also validate rendered manifests against the Kubernetes OpenAPI schemas"
+    " (kubernetes-validate; not a helm flag)",
+)
+def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
+    """examine a chart for possible issues"""
+    from polystack.helm.action.lint import run_lint
+
+    vals = _merge_values(kw)
+    out, failed = run_lint(
+        list(paths) or ["."],
+        vals,
+        strict=kw["strict"],
+        with_subcharts=kw["with_subcharts"],
+        quiet=kw["quiet"],
+        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
+        kube_version=kw["kube_version"],
+        skip_schema_validation=kw["skip_schema_validation"],
+        kube_validate=kw["kube_validate"],
+    )
+    click.echo(out, nl=False)
+    if failed:
+        raise _fail(failed)
+
+
+# ---------------------------------------------------------------- package
+
+
+@helm_group.command("package")
+@click.argument("paths", nargs=-1)
+@click.option("--sign", is_flag=True, help="use a PGP private key to sign this package")
+@click.option(
+    "--key", default="", help="name of the key to use when signing. Used if --sign is true"
+)
+@click.option("--keyring", default=None, help="location of a public keyring")
+@click.option(
+    "--passphrase-file",
+    default="",
+    help='location of a file which contains the passphrase for the signing key. Use "-" in'
+    " order to read from stdin.",
+)
+@click.option("--version", default="", help="set the version on the chart to this semver version")
+@click.option("--app-version", default="", help="set the appVersion on the chart to this version")
+@click.option("-d", "--destination", default=".", help="location to write the chart.")
+@click.option(
+    "-u",
+    "--dependency-update",
+    is_flag=True,
+    help='update dependencies from "Chart.yaml" to dir "charts/" before packaging',
+)
+@registry_client_options
+def package_cmd(
+    paths: tuple[str, ...],
+    sign: bool,
+    key: str,
+    keyring: str | None,
+    passphrase_file: str,
+    version: str,
+    app_version: str,
+    destination: str,
+    dependency_update: bool,
+    **_registry: Any,
+) -> None:
+    """package a chart directory into a chart archive"""
+    from polystack.helm.action.package import PackageError, package
+    from polystack.helm.remote.provenance import (
+        PassphraseSource,
+        ProvenanceError,
+        default_keyring,
+        sign_chart,
+    )
+
+    if not paths:
+        raise _fail("need at least one argument, the path to the chart")
+    if keyring is None:
+        keyring = default_keyring()
+    if sign:
+        if not key:
+            raise _fail("--key is required for signing a package")
+        if not keyring:
+            raise _fail("--keyring is required for signing a package")
+    passphrases = PassphraseSource(passphrase_file, echo=lambda t: click.echo(t, nl=False))
+    for p in paths:
+        if not os.path.exists(p):
+            raise _fail(f"stat {p}: no such file or directory")
+        try:
+            if dependency_update:
+                from polystack.helm.action.dependency import dependency_update as dep_update
+
+                # Helm's download manager writes to io.Discard here
+                dep_update(p, out=lambda s: None)
+            dest = package(p, destination, version=version, app_version=app_version)
+            if sign:
+                sign_chart(dest, key, keyring, passphrases.fetcher)
+        except (PackageError, ProvenanceError, OSError) as e:
+            raise _fail(str(e)) from None
+        except Exception as e:
+            if type(e).__name__ in ("ChartError", "RepoError"):
+                raise _fail(str(e)) from None
+            raise
+        click.echo(f"Successfully packaged chart and saved it to: {dest}")
+
+
+# ---------------------------------------------------------------- verify
+
+
+@helm_group.command("verify")
+@click.argument("args", nargs=-1, metavar="PATH")
+@click.option("--keyring", default=None, help="keyring containing public keys")
+def verify_cmd(args: tuple[str, ...], keyring: str | None) -> None:
+    """verify that a chart at the given path has been signed and is valid"""
+    from polystack.helm.remote.provenance import ProvenanceError, default_keyring, verify_chart
+
+    if len(args) != 1:
+        raise _fail('"helm verify" requires 1 argument\n\nUsage:  helm verify PATH [flags]')
+    try:
+        v = verify_chart(args[0], args[0] + ".prov", keyring or default_keyring())
+    except ProvenanceError as e:
+        raise _fail(str(e)) from None
+    click.echo(v.output(), nl=False)
+
+
+# ---------------------------------------------------------------- show
+
+
+@helm_group.group("show")
+def show_group() -> None:
+    """show information of a chart"""
+
+
+def _show(what: str, chart_ref: str, kw: dict[str, Any]) -> None:
+    from polystack.helm.action.package import show
+
+    try:
+        path = _locate_chart(chart_ref, chart_path_from_kw(kw))
+        click.echo(show(what, path, jsonpath=kw.get("jsonpath") or ""), nl=False)
+    except Exception as e:
+        if type(e).__name__ in ("ChartError", "PackageError", "RepoError"):
+            raise _fail(str(e)) from None
+        raise
+
+
+for _what, _help in (
+    ("all", "show all information of the chart"),
+    ("chart", "show the chart's definition"),
+    ("values", "show the chart's values"),
+    ("readme", "show the chart's README"),
+    ("crds", "show the chart's CRDs"),
+):
+
+    def _make(what: str, help_text: str) -> None:
+        @show_group.command(what, help=help_text)
+        @click.argument("chart")
+        @chart_path_options
+        def _cmd(chart: str, **kw: Any) -> None:
+            _show(what, chart, kw)
+
+        if what == "values":  # addShowFlags: --jsonpath on `show values` only
+            click.option(
+                "--jsonpath", default="", help="supply a JSONPath expression to filter the output"
+            )(_cmd)
+
+    _make(_what, _help)
+
+
+# ---------------------------------------------------------------- template action
+# pkg/cmd/template.go + pkg/cmd/install.go (runInstall) + pkg/action/install.go
+
+
+@dataclass
+class TemplateOptions:
+    args: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    show_only: list[str] = field(default_factory=list)
+    namespace: str = "default"
+    kube_version: str = ""
+    api_versions: list[str] = field(default_factory=list)
+    include_crds: bool = False
+    skip_tests: bool = False
+    use_release_name: bool = False
+    output_dir: str = ""
+    is_upgrade: bool = False
+    disable_hooks: bool = False
+    name_template: str = ""
+    generate_name: bool = False
+    skip_schema_validation: bool = False
+    render_subchart_notes: bool = False
+    dependency_update: bool = False
+    debug: bool = False
+    enable_dns: bool = False
+    # where the chart is and how to fetch it (downloader.ChartPathOptions)
+    chart_path: Any = None
+
+
+_RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def validate_release_name(name: str) -> str | None:
+    if not name:
+        return "no name provided"
+    if len(name) > 53 or not _RELEASE_NAME_RE.match(name):
+        return (
+            "invalid release name, must match regex"
+            " ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+            " and the length must not be longer than 53"
+        )
+    return None
+
+
+def run_template(o: TemplateOptions) -> tuple[str, str]:
+    """Returns (stdout text, error message or '')."""
+    from polystack.helm.chart import chart as chartmod
+    from polystack.helm.chart import values
+    from polystack.helm.chart.ignore import BadPattern
+    from polystack.helm.chart.ignore import match as path_match
+    from polystack.helm.funcs.helm import Capabilities, parse_kube_version
+    from polystack.helm.render import engine
+    from polystack.helm.render.naming import name_and_chart
+
+    kube = None
+    if o.kube_version:
+        try:
+            kube = parse_kube_version(o.kube_version)
+        except ValueError as e:
+            return "", f"invalid kube version '{o.kube_version}': {e}"
+    try:
+        # `helm template` sets the install's release name to "release-name"
+        name, chart_ref = name_and_chart(o.args, "release-name", o.name_template, o.generate_name)
+    except ValueError as e:
+        return "", str(e)
+    try:
+        chart_path = _locate_chart(chart_ref, o.chart_path)
+        ch = chartmod.load(chart_path)
+    except chartmod.ChartError as e:
+        return "", str(e)
+    if ch.metadata.type not in ("", "application"):
+        return "", f"{ch.metadata.type} charts are not installable"
+    if ch.metadata.dependencies:
+        try:
+            values.check_dependencies(ch)
+        except chartmod.ChartError as e:
+            if o.dependency_update and os.path.isdir(chart_path):
+                from polystack.helm.action.dependency import RepoError, dependency_update
+
+                registry = o.chart_path.registry_options() if o.chart_path else None
+                try:
+                    dependency_update(chart_path, out=lambda s: None, registry=registry)
+                    ch = chartmod.load(chart_path)
+                except (RepoError, chartmod.ChartError) as e2:
+                    return "", str(e2)
+            else:
+                return "", (
+                    "an error occurred while checking for chart dependencies. You may need to"
+                    f" run `helm dependency build` to fetch missing dependencies: {e}"
+                )
+    err = validate_release_name(name)
+    if err:
+        return "", f'release name "{name}": {err}'
+    caps = Capabilities(kube, o.api_versions)
+    written: list[str] = []
+
+    def writer(out_dir: str, fname: str, data: str, append: bool) -> None:
+        path = out_dir + "/" + fname
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a" if append else "w", encoding="utf-8") as fh:
+            fh.write(f"---\n# Source: {fname}\n{data}\n")
+        written.append(f"wrote {path}\n")
+
+    try:
+        values.process_dependencies(ch, o.values)
+        opts = values.ReleaseOptions(
+            name=name,
+            namespace=o.namespace,
+            revision=1,
+            is_install=not o.is_upgrade,
+            is_upgrade=o.is_upgrade,
+        )
+        top = values.to_render_values(ch, o.values, opts, caps, o.skip_schema_validation)
+    except (values.ValuesError, chartmod.ChartError) as e:
+        return "", str(e)
+    try:
+        rel = engine.render_resources(
+            ch,
+            top,
+            caps,
+            output_dir=o.output_dir,
+            release_name=name,
+            use_release_name=o.use_release_name,
+            include_crds=o.include_crds,
+            render_subchart_notes=o.render_subchart_notes,
+            enable_dns=o.enable_dns,
+            writer=writer,
+        )
+    except engine.RenderError as e:
+        if o.debug:
+            return "", str(e)
+        return "", f"{e}\n\nUse --debug flag to render out invalid YAML"
+    buf = [rel.manifest.strip() + "\n"]
+    if not o.disable_hooks:
+        hook_written: dict[str, bool] = {}
+        for h in rel.hooks:
+            if o.skip_tests and "test" in h.events:
+                continue
+            if not o.output_dir:
+                buf.append(f"---\n# Source: {h.path}\n{h.manifest}\n")
+            else:
+                new_dir = o.output_dir + "/" + name if o.use_release_name else o.output_dir
+                if os.path.exists(os.path.join(new_dir, h.path)):
+                    hook_written[h.path] = True
+                writer(new_dir, h.path, h.manifest, hook_written.get(h.path, False))
+    manifests = "".join(buf)
+    out = "".join(written)
+    if o.show_only:
+        docs = engine.split_manifests(manifests)
+        picked: list[str] = []
+        for f in o.show_only:
+            f = f.replace(os.sep, "/")
+            missing = True
+            for m in docs:
+                sm = re.search(r"# Source: [^/]+/(.+)", m)
+                if not sm:
+                    continue
+                try:
+                    ok = path_match(f, sm.group(1))
+                except BadPattern:
+                    ok = False
+                if ok:
+                    picked.append(m)
+                    missing = False
+            if missing:
+                return out, f"could not find template {f} in chart"
+        return out + "".join(f"---\n{m}\n" for m in picked), ""
+    return out + manifests, ""
+
+
+def _locate_chart(ref: str, cpo: Any = None) -> str:
+    """ChartPathOptions.LocateChart: local paths and archives, `repo/chart`,
+    chart URLs and --repo (HTTP repositories); raises ChartError."""
+    from polystack.helm.chart.chart import ChartError
+    from polystack.helm.remote.downloader import ChartPathOptions, locate_chart
+    from polystack.helm.remote.provenance import default_keyring
+    from polystack.helm.remote.repo import RepoError
+
+    if cpo is None:
+        cpo = ChartPathOptions(keyring=default_keyring())
+    try:
+        return locate_chart(ref, cpo)
+    except RepoError as e:
+        raise ChartError(str(e)) from None

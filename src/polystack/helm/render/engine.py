@@ -1,0 +1,713 @@
+"""Helm's rendering engine (pkg/engine/engine.go).
+
+All templates of a chart and its subcharts go into one template set named
+`gotpl`, each under `<chart path>/templates/<file>`; partials (`_*`) are parsed
+but not rendered; every template gets its chart's scoped values; `include`,
+`tpl`, `required` and `fail` are closures over the set. Errors are reworded
+exactly as Helm rewords text/template's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from polystack.helm.chart.chart import Chart
+from polystack.helm.golang.runtime import gc_paused, run_deep
+from polystack.helm.template.errors import FuncError
+
+log = logging.getLogger(__name__)
+
+WARN_START = "HELM_ERR_START"
+WARN_END = "HELM_ERR_END"
+RECURSION_MAX = 1000
+_WARN_RE = re.compile(WARN_START + r"(.*)" + WARN_END, re.S)
+
+
+class RenderError(Exception):
+    """A render failure; str() is Helm's error text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def warn_wrap(msg: str) -> str:
+    return WARN_START + msg + WARN_END
+
+
+def nested_reference(name: str) -> str:
+    """Helm's error for include recursion (also polystack's for any nesting
+    deeper than its limit: see template.limits)."""
+    return f"rendering template has a nested reference name: {name}: unable to execute template"
+
+
+def _go_quote(s: str) -> str:
+    from polystack.helm.golang.strconv import quote
+
+    return quote(s)
+
+
+# ---------------------------------------------------------------- function map
+
+_BASE_FUNCS: dict[str, Callable[..., Any]] | None = None
+
+
+def _no_dns(name: str) -> str:
+    return ""
+
+
+def base_funcs() -> dict[str, Callable[..., Any]]:
+    """Sprig (without env/expandenv) plus Helm's context-free functions."""
+    global _BASE_FUNCS
+    if _BASE_FUNCS is None:
+        from polystack.helm.funcs.helm import helm_funcs
+        from polystack.helm.funcs.sprig import sprig_funcs
+
+        f: dict[str, Callable[..., Any]] = dict(sprig_funcs())
+        f.pop("env", None)
+        f.pop("expandenv", None)
+        # Helm answers "" for every getHostByName unless --enable-dns (Engine.enable_dns).
+        f["getHostByName"] = _no_dns
+        f.update(helm_funcs())
+        _BASE_FUNCS = f
+    return _BASE_FUNCS
+
+
+# ---------------------------------------------------------------- error text
+
+
+def cleanup_parse_error(filename: str, err: Exception) -> str:
+    s = str(err)
+    tokens = s.split(": ")
+    if len(tokens) == 1:
+        return f"parse error in ({filename}): {s}"
+    return f"parse error at ({tokens[1]}): {tokens[-1]}"
+
+
+def _trace_chain(s: str) -> list[tuple[str, str, str]] | None:
+    entries: list[tuple[str, str, str]] = []
+    while True:
+        if not s.startswith("template: "):
+            return None
+        rem = s[len("template: ") :]
+        if rem.startswith("no template "):
+            entries.append(("", "", s))
+            return entries
+        loc, sep, after = rem.partition(": ")
+        if not sep:
+            return None
+        if not after.startswith('executing "'):
+            entries.append((loc, "", after))
+            return entries
+        i = after.find('" at <')
+        if i < 0:
+            return None
+        name = after[len('executing "') : i]
+        rest = after[i + len('" at <') :]
+        j = rest.find(">: ")
+        if j < 0:
+            return None
+        node, msg = rest[:j], rest[j + 3 :]
+        executed = f'executing "{name}" at <{node}>:'
+        m = re.match(r"error calling ([^:\s]+): ", msg)
+        if m:
+            entries.append((loc, executed, msg[: m.end() - 1]))
+            s = msg[m.end() :]
+            continue
+        entries.append((loc, executed, msg))
+        return entries
+
+
+def reformat_exec_error(filename: str, err: Exception) -> str:
+    s = str(err)
+    tokens = s.split(": ", 2)
+    if len(tokens) != 3:
+        return f"execution error in ({filename}): {s}"
+    location = tokens[1]
+    m = _WARN_RE.search(tokens[2])
+    if m:
+        return f"execution error at ({location}): {m.group(1)}"
+    chain = _trace_chain(s)
+    if chain is None:
+        return s
+    out: list[str] = []
+    for loc, executed, msg in chain:
+        if loc:
+            out.append(f"{loc}\n  ")
+        if executed:
+            out.append(f"{executed}\n    ")
+        if msg:
+            out.append(f"{msg}\n")
+    return "".join(out).strip()
+
+
+# ---------------------------------------------------------------- parse cache
+# Parsed trees depend only on the template's name and text (and on which
+# function names exist, which is fixed for the engine), and compiled code looks
+# functions up at run time, so trees can be shared between renders. The cache is
+# off by default: a single render (the CLI) gains nothing from it, and the trees
+# it keeps alive are objects every later cyclic-GC pass of the process has to
+# walk (measured: +10-20 ms per render of bench/helm.py's chart). Programs that
+# render the same charts again and again can turn it on.
+
+_PARSE_CACHE: dict[tuple[str, str, int], dict[str, Any]] = {}
+_PARSE_CACHE_MAX = 8192
+PARSE_CACHE_ENABLED = False
+
+
+def clear_parse_cache() -> None:
+    _PARSE_CACHE.clear()
+
+
+def parse_cached(ts: Any, name: str, text: str) -> Any:
+    """ts.parse(name, text), reusing the trees of an identical earlier parse;
+    returns the tree of the new template ``name``."""
+    if not PARSE_CACHE_ENABLED:
+        return ts.parse(name, text)
+    key = (name, text, len(ts.funcs))
+    trees = _PARSE_CACHE.get(key)
+    if trees is None:
+        trees = ts.parse_trees(name, text)
+        if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[key] = trees
+    return ts.add_parse_trees(name, trees)
+
+
+# ---------------------------------------------------------------- renderables
+
+
+@dataclass(slots=True)
+class Renderable:
+    tpl: str
+    vals: dict[str, Any]
+    base_path: str
+
+
+def _files_of(c: Chart) -> Any:
+    from polystack.helm.funcs.helm import Files
+
+    return Files({f.name: f.data for f in c.files})
+
+
+def all_templates(c: Chart, vals: dict[str, Any]) -> dict[str, Renderable]:
+    templates: dict[str, Renderable] = {}
+    _rec_all(c, templates, vals)
+    return templates
+
+
+def _rec_all(c: Chart, templates: dict[str, Renderable], vals: dict[str, Any]) -> dict[str, Any]:
+    """recAllTpls: each chart's template data, scoped to its values.
+
+    As in Go, the data (`$`), `.Values` and `.Template` are common.Values while
+    the same maps seen from the parent (`.Subcharts.<name>`, `.Values.<name>`)
+    are plain maps: see ValuesView.
+    """
+    from polystack.helm.funcs.helm import Values, as_values
+
+    sub: dict[str, Any] = {}
+    nxt: dict[str, Any] = {
+        "Chart": c.metadata.go_map(c.is_root()),
+        "Files": _files_of(c),
+        "Release": vals.get("Release"),
+        "Capabilities": vals.get("Capabilities"),
+        "Values": Values(),
+        "Subcharts": sub,
+    }
+    if c.is_root():
+        v = vals.get("Values")
+        nxt["Values"] = as_values(v) if isinstance(v, dict) else v
+    else:
+        pv = vals.get("Values")
+        if isinstance(pv, dict) and isinstance(pv.get(c.name()), dict):
+            nxt["Values"] = as_values(pv[c.name()])
+    for child in c.dependencies():
+        sub[child.name()] = _rec_all(child, templates, nxt)
+    parent_id = c.chart_full_path()
+    library = c.is_library()
+    data = as_values(nxt)
+    for t in c.templates:
+        if library and not t.name.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        templates[parent_id + "/" + t.name] = Renderable(
+            t.data.decode("utf-8", "replace"), data, parent_id + "/templates"
+        )
+    return nxt
+
+
+def sort_templates(names: list[str]) -> list[str]:
+    """sort.Reverse(byPathLen): deepest paths first, then reverse lexical order."""
+    return sorted(names, key=lambda n: (n.count("/"), n), reverse=True)
+
+
+# ---------------------------------------------------------------- engine
+
+
+class Engine:
+    def __init__(
+        self, strict: bool = False, lint_mode: bool = False, enable_dns: bool = False
+    ) -> None:
+        self.strict = strict
+        self.lint_mode = lint_mode
+        # Engine.EnableDNS: keep Sprig's getHostByName (net.LookupHost) instead of ""
+        self.enable_dns = enable_dns
+
+    def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
+        tmap = all_templates(chart, values)
+        with gc_paused():
+            return run_deep(lambda: self._render(tmap))
+
+    def _missingkey(self) -> str:
+        return "error" if self.strict else "zero"
+
+    def _render(self, tpls: dict[str, Renderable]) -> dict[str, str]:
+        from polystack.helm.template import TemplateSet
+
+        funcs = dict(base_funcs())
+        if self.enable_dns:
+            from polystack.helm.funcs.sprig.urls import get_host_by_name
+
+            funcs["getHostByName"] = get_host_by_name
+        ts = TemplateSet(funcs, missingkey=self._missingkey())
+        self._install(ts)
+        try:
+            return self._render_set(ts, tpls)
+        finally:
+            # the include/tpl closures refer to ts: break the cycle, so that the
+            # trees and compiled code are freed now rather than by the cyclic GC
+            ts.funcs.clear()
+
+    def _render_set(self, ts: Any, tpls: dict[str, Renderable]) -> dict[str, str]:
+        from polystack.helm.funcs.helm import Values
+        from polystack.helm.template import ParseError, TemplateError
+
+        keys = sort_templates(list(tpls))
+        for name in keys:
+            try:
+                parse_cached(ts, name, tpls[name].tpl)
+            except ParseError as e:
+                raise RenderError(cleanup_parse_error(name, e)) from None
+        rendered: dict[str, str] = {}
+        for name in keys:
+            if name.rsplit("/", 1)[-1].startswith("_"):
+                continue
+            r = tpls[name]
+            r.vals["Template"] = Values({"Name": name, "BasePath": r.base_path})
+            err = ""
+            try:
+                out = ts.execute(name, r.vals)
+            except TemplateError as e:
+                err = reformat_exec_error(name, e)
+            except RecursionError:
+                err = "rendering template failed: stack overflow"
+            if err:
+                # raised outside the handler: no chain of the nested errors is kept
+                raise RenderError(err)
+            rendered[name] = out.replace("<no value>", "")
+        return rendered
+
+    def _install(self, ts: Any) -> None:
+        ts.funcs["include"] = self._include_fun(ts)
+        ts.funcs["tpl"] = self._tpl_fun(ts)
+        ts.funcs["required"] = self._required
+        ts.funcs["fail"] = self._fail
+
+    def _include_fun(self, ts: Any) -> Callable[..., str]:
+        from polystack.helm.golang.types import signature
+        from polystack.helm.template import TemplateError
+
+        budget = ts.budget
+        included = budget.included
+
+        @signature("string", "interface {}")
+        def include(name: str, data: Any) -> str:
+            n = included.get(name)
+            if n is not None:
+                if n > RECURSION_MAX or budget.nesting >= budget.max_nesting:
+                    raise FuncError(nested_reference(name))
+                included[name] = n + 1
+            else:
+                if budget.nesting >= budget.max_nesting:
+                    raise FuncError(nested_reference(name))
+                included[name] = 1
+            budget.nesting += 1
+            err: TemplateError | None = None
+            try:
+                return ts.execute(name, data)  # type: ignore[no-any-return]
+            except TemplateError as e:
+                err = e
+            finally:
+                included[name] -= 1
+                budget.nesting -= 1
+            # re-raised outside the handler: the caller wraps it into its own
+            # error, and no chain of the nested errors stays alive meanwhile
+            assert err is not None
+            try:
+                raise err
+            finally:
+                del err  # no cycle exception -> traceback -> this frame -> exception
+
+        return include
+
+    def _tpl_fun(self, parent: Any) -> Callable[..., str]:
+        from polystack.helm.golang.types import signature
+        from polystack.helm.template import ParseError, TemplateError
+
+        budget = parent.budget
+
+        @signature("string", "interface {}")
+        def tpl(text: str, vals: Any) -> str:
+            # Helm: t := parent.Clone(); re-inject include/tpl over t;
+            # t.New(parent.Name()).Parse(text); the *new* template is executed
+            if budget.nesting >= budget.max_nesting:
+                raise FuncError(nested_reference(parent.name))
+            t = parent.clone()
+            t.funcs["include"] = self._include_fun(t)
+            t.funcs["tpl"] = self._tpl_fun(t)
+            msg = ""
+            budget.nesting += 1
+            try:
+                try:
+                    tree = parse_cached(t, parent.name, text)
+                except ParseError as e:
+                    msg = f"cannot parse template {_go_quote(text)}: {e}"
+                else:
+                    try:
+                        out = t.execute_tree(parent.name, tree, vals)
+                    except TemplateError as e:
+                        msg = f"error during tpl function execution for {_go_quote(text)}: {e}"
+            finally:
+                budget.nesting -= 1
+                t.funcs.clear()  # the include/tpl closures refer to t: break the cycle
+            if msg:
+                raise FuncError(msg)
+            return out.replace("<no value>", "")
+
+        return tpl
+
+    @property
+    def _required(self) -> Callable[..., Any]:
+        from polystack.helm.golang.types import signature
+
+        lint_mode = self.lint_mode
+
+        @signature("string", "interface {}")
+        def required(warn: str, val: Any) -> Any:
+            if val is None or (isinstance(val, str) and val == ""):
+                if lint_mode:
+                    log.info("[INFO] Missing required value: %s", warn)
+                    return ""
+                raise FuncError(warn_wrap(warn))
+            return val
+
+        return required
+
+    @property
+    def _fail(self) -> Callable[..., Any]:
+        from polystack.helm.golang.types import signature
+
+        lint_mode = self.lint_mode
+
+        @signature("string")
+        def fail(msg: str) -> str:
+            if lint_mode:
+                log.info("[INFO] Fail: %s", msg)
+                return ""
+            raise FuncError(warn_wrap(msg))
+
+        return fail
+
+
+def render(chart: Chart, values: dict[str, Any], strict: bool = False) -> dict[str, str]:
+    return Engine(strict=strict).render(chart, values)
+
+
+# ---------------------------------------------------------------- releases
+# pkg/release/v1/util (SplitManifests, SortManifests, kind order) and
+# pkg/action (renderResources) as `helm template` uses them.
+
+INSTALL_ORDER = (
+    "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy"
+    " PodDisruptionBudget ServiceAccount Secret SecretList ConfigMap StorageClass"
+    " PersistentVolume PersistentVolumeClaim CustomResourceDefinition ClusterRole"
+    " ClusterRoleList ClusterRoleBinding ClusterRoleBindingList Role RoleList RoleBinding"
+    " RoleBindingList Service DaemonSet Pod ReplicationController ReplicaSet Deployment"
+    " HorizontalPodAutoscaler StatefulSet Job CronJob IngressClass Ingress APIService"
+    " MutatingWebhookConfiguration ValidatingWebhookConfiguration"
+).split()
+_KIND_RANK = {k: i for i, k in enumerate(INSTALL_ORDER)}
+
+HOOK_EVENTS = {
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+}
+_SEP = re.compile(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*")
+NOTES_SUFFIX = "NOTES.txt"
+
+
+def split_manifests(big: str) -> list[str]:
+    """releaseutil.SplitManifests, in document order."""
+    out: list[str] = []
+    for d in _SEP.split(big.lstrip()):
+        if d == "":
+            continue
+        out.append(d.lstrip())
+    return out
+
+
+@dataclass(slots=True)
+class Manifest:
+    name: str
+    content: str
+    kind: str
+    version: str
+
+
+@dataclass(slots=True)
+class Hook:
+    name: str
+    kind: str
+    path: str
+    manifest: str
+    events: list[str]
+    weight: int
+    delete_policies: list[str]
+
+
+def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
+    if key in d:
+        return True, d[key]
+    low = key.lower()
+    for k, v in d.items():
+        if k.lower() == low:
+            return True, v
+    return False, None
+
+
+def _json_kind(v: Any) -> str:
+    from polystack.helm.encoding.yamlgo import _json_kind as jk
+
+    return jk(v)
+
+
+def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | None]:
+    """Unmarshal a manifest into releaseutil.SimpleHead: (version, kind, name, annotations)."""
+    from polystack.helm.encoding import yamlgo
+
+    def bad(field: str, v: Any) -> RenderError:
+        return RenderError(
+            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+            f" cannot unmarshal {_json_kind(v)} into Go struct field {field} of type string"
+        )
+
+    try:
+        doc = yamlgo.unmarshal(m)
+    except yamlgo.YAMLError as e:
+        raise RenderError(f"YAML parse error on {path}: {e}") from None
+    if doc is None:
+        return "", "", "", None
+    if not isinstance(doc, dict):
+        raise RenderError(
+            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+            f" cannot unmarshal {_json_kind(doc)} into Go value of type util.SimpleHead"
+        )
+    _, version = _ci_get(doc, "apiVersion")
+    _, kind = _ci_get(doc, "kind")
+    for fname, v in (("SimpleHead.apiVersion", version), ("SimpleHead.kind", kind)):
+        if v is not None and not isinstance(v, str):
+            raise bad(fname, v)
+    _, meta = _ci_get(doc, "metadata")
+    name, ann = "", None
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise RenderError(
+                f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
+                f" cannot unmarshal {_json_kind(meta)} into Go struct field SimpleHead.metadata"
+                ' of type struct { Name string "json:\\"name\\""; Annotations'
+                ' map[string]string "json:\\"annotations\\"" }'
+            )
+        _, name = _ci_get(meta, "name")
+        if name is not None and not isinstance(name, str):
+            raise bad("SimpleHead.metadata.name", name)
+        _, a = _ci_get(meta, "annotations")
+        if a is not None:
+            if not isinstance(a, dict):
+                raise RenderError(
+                    f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON:"
+                    f" json: cannot unmarshal {_json_kind(a)} into Go struct field"
+                    " SimpleHead.metadata.annotations of type map[string]string"
+                )
+            for av in a.values():
+                if av is not None and not isinstance(av, str):
+                    raise bad("SimpleHead.metadata.annotations", av)
+            ann = {k: (v or "") for k, v in a.items()}
+    return version or "", kind or "", name or "", ann
+
+
+def _kind_key(kind: str) -> tuple[int, str]:
+    r = _KIND_RANK.get(kind)
+    return (0, f"{r:04d}") if r is not None else (1, kind)
+
+
+def sort_manifests(files: dict[str, str]) -> tuple[list[Hook], list[Manifest]]:
+    """releaseutil.SortManifests with InstallOrder."""
+    hooks: list[Hook] = []
+    generic: list[Manifest] = []
+    for path in sorted(files):
+        content = files[path]
+        if path.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        if content.strip() == "":
+            continue
+        for m in split_manifests(content):
+            version, kind, name, ann = _simple_head(path, m)
+            if not ann or "helm.sh/hook" not in ann:
+                generic.append(Manifest(path, m, kind, version))
+                continue
+            try:
+                weight = int(ann.get("helm.sh/hook-weight", "").strip() or "x")
+            except ValueError:
+                weight = 0
+            events: list[str] = []
+            unknown = False
+            for ht in ann["helm.sh/hook"].split(","):
+                ht = ht.strip().lower()
+                if ht not in HOOK_EVENTS:
+                    unknown = True
+                    break
+                events.append("test" if ht == "test-success" else ht)
+            if unknown:
+                log.info("skipping unknown hooks: %s", ann["helm.sh/hook"])
+                continue
+            dps = [
+                p.strip().lower()
+                for p in ann.get("helm.sh/hook-delete-policy", "").split(",")
+                if "helm.sh/hook-delete-policy" in ann
+            ]
+            hooks.append(Hook(name, kind, path, m, events, weight, dps))
+    generic.sort(key=lambda m: _kind_key(m.kind))
+    hooks.sort(key=lambda h: _kind_key(h.kind))
+    return hooks, generic
+
+
+@dataclass
+class RenderedRelease:
+    manifest: str
+    hooks: list[Hook]
+    notes: str
+    files_written: list[str]
+
+
+def render_resources(
+    chart: Chart,
+    values: dict[str, Any],
+    caps: Any,
+    *,
+    output_dir: str = "",
+    release_name: str = "",
+    use_release_name: bool = False,
+    include_crds: bool = False,
+    render_subchart_notes: bool = False,
+    strict: bool = False,
+    enable_dns: bool = False,
+    writer: Callable[[str, str, str, bool], None] | None = None,
+) -> RenderedRelease:
+    """action.renderResources (without post-renderers)."""
+    from polystack.helm.chart.values import is_compatible_range
+
+    kv = chart.metadata.kube_version
+    if kv and not is_compatible_range(kv, caps.KubeVersion.String()):
+        raise RenderError(
+            f"chart requires kubeVersion: {kv} which is incompatible with Kubernetes"
+            f" {caps.KubeVersion.String()}"
+        )
+    files = Engine(strict=strict, enable_dns=enable_dns).render(chart, values)
+    notes_paths: list[str] = []
+    notes_map: dict[str, str] = {}
+    root_notes = f"{chart.name()}/templates/{NOTES_SUFFIX}"
+    for fp in list(files):
+        if fp.endswith(NOTES_SUFFIX):
+            if render_subchart_notes or fp == root_notes:
+                notes_map[fp] = files[fp]
+                notes_paths.append(fp)
+            del files[fp]
+    notes_paths.sort(key=lambda p: (p.count("/charts/"), p))
+    hooks, manifests = sort_manifests(files)
+    b: list[str] = []
+    written: list[str] = []
+    file_written: dict[str, bool] = {}
+    if include_crds:
+        for _, filename, data in chart.crd_objects():
+            text = data.decode("utf-8", "replace")
+            if not output_dir:
+                b.append(f"---\n# Source: {filename}\n{text}\n")
+            else:
+                assert writer is not None
+                writer(output_dir, filename, text, file_written.get(filename, False))
+                file_written[filename] = True
+    for m in manifests:
+        if not output_dir:
+            b.append(f"---\n# Source: {m.name}\n{m.content}\n")
+        else:
+            assert writer is not None
+            new_dir = output_dir + "/" + release_name if use_release_name else output_dir
+            writer(new_dir, m.name, m.content, file_written.get(m.name, False))
+            file_written[m.name] = True
+    notes = "".join(
+        notes_map[p] if i == 0 else "\n" + notes_map[p] for i, p in enumerate(notes_paths)
+    )
+    return RenderedRelease("".join(b), hooks, notes, written)
+
+
+def render_chart(
+    path: str,
+    vals: dict[str, Any] | None = None,
+    *,
+    name: str = "release-name",
+    namespace: str = "default",
+    is_upgrade: bool = False,
+    caps: Any = None,
+    strict: bool = False,
+) -> dict[str, str]:
+    """Load, process dependencies, coalesce and render: every template's output."""
+    with gc_paused():
+        return _render_chart(path, vals, name, namespace, is_upgrade, caps, strict)
+
+
+def _render_chart(
+    path: str,
+    vals: dict[str, Any] | None,
+    name: str,
+    namespace: str,
+    is_upgrade: bool,
+    caps: Any,
+    strict: bool,
+) -> dict[str, str]:
+    from polystack.helm.chart import chart as chartmod
+    from polystack.helm.chart import values as valuesmod
+    from polystack.helm.funcs.helm import Capabilities
+
+    ch = chartmod.load(path)
+    user = dict(vals or {})
+    valuesmod.process_dependencies(ch, user)
+    caps = caps or Capabilities()
+    opts = valuesmod.ReleaseOptions(
+        name=name, namespace=namespace, is_install=not is_upgrade, is_upgrade=is_upgrade
+    )
+    top = valuesmod.to_render_values(ch, user, opts, caps)
+    return Engine(strict=strict).render(ch, top)

@@ -1,0 +1,1 @@
+"""The MongoDB-compatible document database (OP_MSG and BSON)."""

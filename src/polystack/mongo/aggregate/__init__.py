@@ -1,0 +1,1 @@
+"""The aggregation pipeline: stages, accumulators and window functions."""

@@ -1,0 +1,1 @@
+"""MongoDB's query language: the filter matcher, projection and sort."""

@@ -1,0 +1,410 @@
+"""Sorted set commands against a real redis-server 7.0: replies byte for byte in RESP2 and
+RESP3 (doubles as Redis formats them), errors, encodings and their thresholds, DUMP payloads
+(listpack and skiplist) and RESTORE conversions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.redis import realredis
+from tests.redis.scenarios import check, parse
+
+pytestmark = pytest.mark.differential
+
+ZSETS: dict[str, list[list]] = {
+    "walkthrough": [
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        ["ZADD", "z", "1.5", "a"],
+        ["ZADD", "z", "CH", "1.5", "a", "2.5", "b"],
+        ["ZADD", "z", "NX", "10", "a", "10", "d"],
+        ["ZADD", "z", "XX", "20", "a", "20", "e"],
+        ["ZADD", "z", "GT", "1", "a"],
+        ["ZADD", "z", "GT", "30", "a"],
+        ["ZADD", "z", "LT", "40", "a"],
+        ["ZADD", "z", "LT", "0.5", "a"],
+        ["ZADD", "z", "INCR", "2", "a"],
+        ["ZADD", "z", "INCR", "NX", "2", "a"],
+        ["ZADD", "z", "INCR", "XX", "2", "zz"],
+        ["ZADD", "z", "NX", "XX", "1", "a"],
+        ["ZADD", "z", "GT", "LT", "1", "a"],
+        ["ZADD", "z", "GT", "NX", "1", "a"],
+        ["ZADD", "z", "INCR", "1", "a", "2", "b"],
+        ["ZADD", "z", "1"],
+        ["ZADD", "z", "x", "a"],
+        ["ZADD", "z", "nan", "a"],
+        ["ZADD", "z", "inf", "a"],
+        ["ZADD", "z", "-inf", "b"],
+        ["ZADD", "z", "INCR", "-inf", "a"],
+        ["ZADD", "z", "1", "a", "2"],
+        ["ZADD", "z", "XX"],
+        ["ZADD", "nokey", "XX", "1", "a"],
+        ["ZADD", "nokey", "XX", "INCR", "1", "a"],
+        ["EXISTS", "nokey"],
+        ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["ZSCORE", "z", "a"],
+        ["ZSCORE", "z", "nope"],
+        ["ZSCORE", "nokey", "a"],
+        ["ZMSCORE", "z", "a", "b", "nope"],
+        ["ZMSCORE", "nokey", "a", "b"],
+        ["ZINCRBY", "z", "1.1", "c"],
+        ["ZINCRBY", "z", "x", "c"],
+        ["ZINCRBY", "z", "nx", "c"],
+        ["ZINCRBY", "z", "0.1", "newm"],
+        ["ZCARD", "z"],
+        ["ZCARD", "nokey"],
+        ["ZRANK", "z", "c"],
+        ["ZREVRANK", "z", "c"],
+        ["ZRANK", "z", "nope"],
+        ["ZRANK", "nokey", "a"],
+        ["ZRANGEBYLEX", "s", "-", "+"],
+        ["ZRANGEBYLEX", "s", "[b", "(e"],
+        ["ZRANGEBYLEX", "s", "(b", "[e"],
+        ["ZRANGEBYLEX", "s", "+", "-"],
+        ["ZRANGEBYLEX", "s", "[a", "[a"],
+        ["ZRANGEBYLEX", "s", "(a", "(a"],
+        ["ZRANGEBYLEX", "s", "-", "+", "LIMIT", "1", "2"],
+        ["ZRANGEBYLEX", "s", "-", "+", "LIMIT", "-1", "2"],
+        ["ZRANGEBYLEX", "s", "-", "+", "LIMIT", "1", "-1"],
+        ["ZRANGEBYLEX", "s", "b", "e"],
+        ["ZRANGEBYLEX", "s", "[b"],
+        ["ZREVRANGEBYLEX", "s", "+", "-"],
+        ["ZREVRANGEBYLEX", "s", "(e", "[b", "LIMIT", "1", "10"],
+        ["ZLEXCOUNT", "s", "-", "+"],
+        ["ZLEXCOUNT", "s", "[b", "(e"],
+        ["ZLEXCOUNT", "s", "x", "y"],
+        ["ZRANGE", "s", "[b", "[d", "BYLEX"],
+        ["ZRANGE", "s", "[d", "[b", "BYLEX", "REV"],
+        ["ZRANGE", "s", "[b", "[d", "BYLEX", "WITHSCORES"],
+        ["ZADD", "n", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"],
+        ["ZRANGEBYSCORE", "n", "2", "4"],
+        ["ZRANGEBYSCORE", "n", "(2", "(4"],
+        ["ZRANGEBYSCORE", "n", "-inf", "+inf", "WITHSCORES"],
+        ["ZRANGEBYSCORE", "n", "(-inf", "(+inf"],
+        ["ZRANGEBYSCORE", "n", "(inf", "+inf"],
+        ["ZRANGEBYSCORE", "n", "4", "2"],
+        ["ZRANGEBYSCORE", "n", "2", "2"],
+        ["ZRANGEBYSCORE", "n", "(2", "2"],
+        ["ZRANGEBYSCORE", "n", "x", "2"],
+        ["ZRANGEBYSCORE", "n", "1", "5", "LIMIT", "1", "2"],
+        ["ZRANGEBYSCORE", "n", "1", "5", "LIMIT", "1", "-1"],
+        ["ZRANGEBYSCORE", "n", "1", "5", "LIMIT", "-1", "2"],
+        ["ZRANGEBYSCORE", "n", "1", "5", "LIMIT", "10", "2"],
+        ["ZRANGEBYSCORE", "n", "1", "5", "LIMIT", "1"],
+        ["ZRANGEBYSCORE", "n", "", "3"],
+        ["ZRANGEBYSCORE", "n", " 1", "3"],
+        ["ZRANGEBYSCORE", "n", "1 ", "3"],
+        ["ZRANGEBYSCORE", "n", "0x1", "0x3"],
+        ["ZRANGEBYSCORE", "n", "1e0", "3e0"],
+        ["ZREVRANGEBYSCORE", "n", "4", "2"],
+        ["ZREVRANGEBYSCORE", "n", "+inf", "-inf", "WITHSCORES", "LIMIT", "1", "2"],
+        ["ZREVRANGEBYSCORE", "n", "4", "2", "REV"],
+        ["ZRANGE", "n", "0", "-1"],
+        ["ZRANGE", "n", "1", "2", "WITHSCORES"],
+        ["ZRANGE", "n", "-2", "-1"],
+        ["ZRANGE", "n", "3", "1"],
+        ["ZRANGE", "n", "0", "100"],
+        ["ZRANGE", "n", "1", "3", "REV"],
+        ["ZRANGE", "n", "0", "-1", "REV", "WITHSCORES"],
+        ["ZRANGE", "n", "2", "4", "BYSCORE"],
+        ["ZRANGE", "n", "4", "2", "BYSCORE", "REV"],
+        ["ZRANGE", "n", "(1", "+inf", "BYSCORE", "LIMIT", "1", "2"],
+        ["ZRANGE", "n", "0", "-1", "LIMIT", "1", "2"],
+        ["ZRANGE", "n", "0", "-1", "BYSCORE", "BYLEX"],
+        ["ZRANGE", "n", "0", "-1", "REV", "REV"],
+        ["ZRANGE", "n", "0", "-1", "WITHSCORES", "WITHSCORES"],
+        ["ZRANGE", "n", "x", "1"],
+        ["ZRANGE", "nokey", "0", "-1"],
+        ["ZREVRANGE", "n", "0", "1", "WITHSCORES"],
+        ["ZREVRANGE", "n", "0", "1", "REV"],
+        ["ZCOUNT", "n", "2", "4"],
+        ["ZCOUNT", "n", "(2", "+inf"],
+        ["ZCOUNT", "n", "x", "y"],
+        ["ZCOUNT", "nokey", "1", "2"],
+        ["ZRANGESTORE", "dst", "n", "1", "3"],
+        ["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        ["OBJECT", "ENCODING", "dst"],
+        ["ZRANGESTORE", "dst", "n", "(1", "3", "BYSCORE", "LIMIT", "0", "1"],
+        ["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        ["ZRANGESTORE", "dst", "nokey", "0", "-1"],
+        ["EXISTS", "dst"],
+        ["ZRANGESTORE", "dst", "n", "0", "-1", "WITHSCORES"],
+        ["ZREMRANGEBYSCORE", "n", "2", "3"],
+        ["ZRANGE", "n", "0", "-1"],
+        ["ZREMRANGEBYRANK", "n", "0", "0"],
+        ["ZREMRANGEBYRANK", "n", "5", "10"],
+        ["ZREMRANGEBYRANK", "n", "x", "1"],
+        ["ZREMRANGEBYLEX", "s", "[b", "[c"],
+        ["ZREMRANGEBYLEX", "s", "b", "c"],
+        ["ZREMRANGEBYSCORE", "n", "x", "1"],
+        ["ZRANGE", "s", "0", "-1"],
+        ["ZREM", "s", "a", "b", "nope"],
+        ["ZREM", "nokey", "a"],
+        ["ZREM", "s", "c", "d", "e", "f", "g"],
+        ["EXISTS", "s"],
+        ["ZADD", "neg", "-0", "a"],
+        ["ZSCORE", "neg", "a"],
+        ["ZRANGE", "neg", "0", "-1", "WITHSCORES"],
+        ["ZRANGE", "big", "0", "-1", "WITHSCORES"],
+        ["DUMP", "big"],
+        ["ZSCAN", "big", "0"],
+        ["ZSCAN", "nokey", "0"],
+        ["ZSCAN", "big", "0", "MATCH", "a"],
+        ["ZSCAN", "big", "x"],
+        ["SET", "str", "x"],
+        ["ZADD", "str", "1", "a"],
+        ["ZRANGE", "str", "0", "1"],
+        ["ZSCORE", "str", "a"],
+        ["ZRANGEBYSCORE", "str", "1", "2"],
+        ["ZRANGEBYSCORE", "str", "x", "2"],
+        ["ZRANGESTORE", "dst", "str", "0", "1"],
+        ["ZREMRANGEBYRANK", "str", "0", "1"],
+        ["ZCOUNT", "str", "0", "1"],
+    ],
+    "algebra_and_pops": [
+        ["ZADD", "a", "1", "x", "2", "y", "3", "z"],
+        ["ZADD", "b", "10", "y", "20", "z", "30", "w"],
+        ["SADD", "s", "y", "w", "q"],
+        ["ZUNION", "2", "a", "b"],
+        ["ZUNION", "2", "a", "b", "WITHSCORES"],
+        ["ZUNION", "3", "a", "b", "s", "WITHSCORES"],
+        ["ZUNION", "2", "a", "b", "WEIGHTS", "2", "3", "WITHSCORES"],
+        ["ZUNION", "2", "a", "b", "WEIGHTS", "2", "WITHSCORES"],
+        ["ZUNION", "2", "a", "b", "WEIGHTS", "2", "x"],
+        ["ZUNION", "2", "a", "b", "AGGREGATE", "MIN", "WITHSCORES"],
+        ["ZUNION", "2", "a", "b", "AGGREGATE", "MAX", "WITHSCORES"],
+        ["ZUNION", "2", "a", "b", "AGGREGATE", "foo"],
+        ["ZUNION", "0", "a"],
+        ["ZUNION", "-1", "a"],
+        ["ZUNION", "3", "a", "b"],
+        ["ZUNION", "x", "a"],
+        ["ZUNION", "2", "a", "nokey", "WITHSCORES"],
+        ["ZINTER", "2", "a", "b", "WITHSCORES"],
+        ["ZINTER", "3", "a", "b", "s", "WITHSCORES"],
+        ["ZINTER", "2", "a", "a", "WITHSCORES"],
+        ["ZINTER", "2", "a", "nokey"],
+        ["ZINTER", "2", "a", "b", "WEIGHTS", "1", "-1", "AGGREGATE", "MAX", "WITHSCORES"],
+        ["ZDIFF", "2", "a", "b", "WITHSCORES"],
+        ["ZDIFF", "2", "b", "s", "WITHSCORES"],
+        ["ZDIFF", "2", "a", "a"],
+        ["ZDIFF", "2", "a", "b", "WEIGHTS", "1", "2"],
+        ["ZDIFF", "1", "nokey"],
+        ["ZINTERCARD", "2", "a", "b"],
+        ["ZINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        ["ZINTERCARD", "2", "a", "b", "LIMIT", "-1"],
+        ["ZINTERCARD", "2", "a", "b", "WEIGHTS", "1", "1"],
+        ["ZINTERCARD", "0", "a"],
+        ["ZUNIONSTORE", "d", "2", "a", "b"],
+        ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
+        ["OBJECT", "ENCODING", "d"],
+        ["ZUNIONSTORE", "d", "2", "a", "b", "WITHSCORES"],
+        ["ZINTERSTORE", "d", "2", "a", "b", "WEIGHTS", "0", "1"],
+        ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
+        ["ZINTERSTORE", "d", "2", "a", "nokey"],
+        ["EXISTS", "d"],
+        ["ZDIFFSTORE", "d", "2", "b", "a"],
+        ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
+        ["ZUNIONSTORE", "d", "0", "a"],
+        ["ZADD", "inf1", "inf", "x"],
+        ["ZADD", "inf2", "-inf", "x"],
+        ["ZUNION", "2", "inf1", "inf2", "WITHSCORES"],
+        ["ZINTER", "2", "inf1", "inf2", "WITHSCORES"],
+        ["ZUNION", "2", "inf1", "a", "WEIGHTS", "0", "1", "WITHSCORES"],
+        ["SET", "str", "x"],
+        ["ZUNION", "2", "a", "str"],
+        ["ZINTER", "2", "nokey", "str"],
+        ["ZPOPMIN", "a"],
+        ["ZPOPMAX", "a", "5"],
+        ["ZPOPMIN", "nokey"],
+        ["ZPOPMIN", "nokey", "2"],
+        ["ZPOPMIN", "b", "0"],
+        ["ZPOPMIN", "b", "-1"],
+        ["ZPOPMIN", "b", "1", "2"],
+        ["ZPOPMIN", "str"],
+        ["ZMPOP", "2", "nokey", "b", "MIN"],
+        ["ZMPOP", "2", "nokey", "b", "MAX", "COUNT", "10"],
+        ["ZMPOP", "1", "nokey", "MIN"],
+        ["ZMPOP", "0", "b", "MIN"],
+        ["ZMPOP", "1", "b"],
+        ["ZMPOP", "1", "b", "FOO"],
+        ["ZMPOP", "1", "b", "MIN", "COUNT", "0"],
+        ["ZMPOP", "1", "b", "MIN", "COUNT", "1", "COUNT", "2"],
+        ["ZMPOP", "2", "str", "b", "MIN"],
+        ["ZRANDMEMBER", "nokey"],
+        ["ZRANDMEMBER", "nokey", "3"],
+        ["ZADD", "r", "1", "a", "2", "b", "3", "c"],
+        ["ZRANDMEMBER", "r", "5"],
+        ["ZRANDMEMBER", "r", "5", "WITHSCORES"],
+        ["ZRANDMEMBER", "r", "0"],
+        ["ZRANDMEMBER", "r", "5", "bad"],
+        ["ZRANDMEMBER", "r", "-9223372036854775808"],
+        ["ZRANDMEMBER", "r", "-4611686018427387904", "WITHSCORES"],
+    ],
+}
+
+_BIG = [x for i in range(130) for x in (f"{i * 1.5}", f"m{i}")]
+_LONG = "x" * 65
+
+ZSETS["encodings_and_dump"] = [
+    ["ZADD", "z", "1", "a"],
+    ["OBJECT", "ENCODING", "z"],
+    ["ZADD", "z", "2", _LONG],
+    ["OBJECT", "ENCODING", "z"],
+    ["ZREM", "z", _LONG],
+    ["OBJECT", "ENCODING", "z"],
+    ["DUMP", "z"],
+    ["ZADD", "big", *_BIG],
+    ["OBJECT", "ENCODING", "big"],
+    ["DUMP", "big"],
+    ["ZADD", "neg", "-0", "a", "1", "b"],
+    ["ZSCORE", "neg", "a"],
+    ["ZADD", "negsk", "-0", "a", *_BIG],
+    ["ZSCORE", "negsk", "a"],
+    ["ZREMRANGEBYRANK", "negsk", "2", "-1"],
+    ["OBJECT", "ENCODING", "negsk"],
+    ["ZUNIONSTORE", "u", "1", "negsk"],
+    ["OBJECT", "ENCODING", "u"],
+    ["ZSCORE", "u", "a"],
+    ["ZRANGESTORE", "r", "negsk", "0", "-1"],
+    ["OBJECT", "ENCODING", "r"],
+    ["ZSCORE", "r", "a"],
+    ["DEBUG", "RELOAD"],
+    ["OBJECT", "ENCODING", "negsk"],
+    ["ZSCORE", "negsk", "a"],
+    ["OBJECT", "ENCODING", "big"],
+    ["CONFIG", "SET", "zset-max-listpack-entries", "2"],
+    ["ZADD", "t", "1", "a", "2", "b"],
+    ["OBJECT", "ENCODING", "t"],
+    ["ZADD", "t", "3", "c"],
+    ["OBJECT", "ENCODING", "t"],
+    ["ZRANGESTORE", "r2", "t", "0", "-1"],
+    ["OBJECT", "ENCODING", "r2"],
+    ["ZRANGESTORE", "r3", "t", "0", "1"],
+    ["OBJECT", "ENCODING", "r3"],
+    ["ZRANGESTORE", "r4", "t", "-inf", "+inf", "BYSCORE"],
+    ["OBJECT", "ENCODING", "r4"],
+    ["CONFIG", "SET", "zset-max-listpack-entries", "0"],
+    ["ZADD", "t0", "1", "a"],
+    ["OBJECT", "ENCODING", "t0"],
+    ["CONFIG", "SET", "zset-max-listpack-entries", "128"],
+    ["CONFIG", "SET", "zset-max-listpack-value", "3"],
+    ["ZADD", "v", "1", "abc"],
+    ["ZADD", "v", "1", "abcd"],
+    ["OBJECT", "ENCODING", "v"],
+    ["ZADD", "v2", "1", "abcd"],
+    ["OBJECT", "ENCODING", "v2"],
+    ["CONFIG", "SET", "zset-max-listpack-value", "64"],
+    ["ZRANGE", "negsk", "0", "-1", "WITHSCORES"],
+    ["CONFIG", "GET", "zset-max-listpack-entries"],
+    ["CONFIG", "GET", "zset-max-ziplist-value"],
+]
+
+ZSETS["mixed_scores_lex"] = [
+    ["ZADD", "m", "1", "b", "2", "a", "3", "d", "4", "c"],
+    ["ZRANGEBYLEX", "m", "[b", "[c"],
+    ["ZRANGEBYLEX", "m", "-", "[c"],
+    ["ZLEXCOUNT", "m", "[a", "+"],
+    ["ZREVRANGEBYLEX", "m", "+", "[b"],
+    ["ZREMRANGEBYLEX", "m", "[a", "[b"],
+    ["ZRANGE", "m", "0", "-1"],
+]
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+@pytest.mark.parametrize("name", sorted(ZSETS))
+def test_zset_commands(differ, name: str, resp: int) -> None:
+    check(differ, ZSETS[name], resp, loose={"CONFIG"}, shape={"ZRANDMEMBER", "ZSCAN"})
+
+
+def test_skiplist_ranges_and_scores(differ) -> None:
+    members = [x for i in range(300) for x in (str((i * 7919) % 1000 / 7), f"m{i:03d}")]
+    cmds = [
+        ["ZADD", "z", *members],
+        ["ZADD", "z", "0.1", "tenth", "-0", "negzero", "1e17", "big", "inf", "top"],
+        ["OBJECT", "ENCODING", "z"],
+        ["ZRANGE", "z", "0", "20", "WITHSCORES"],
+        ["ZRANGE", "z", "-20", "-1", "REV", "WITHSCORES"],
+        ["ZRANGEBYSCORE", "z", "(10", "40", "WITHSCORES", "LIMIT", "5", "10"],
+        ["ZREVRANGEBYSCORE", "z", "40", "(10", "LIMIT", "3", "7"],
+        ["ZCOUNT", "z", "-inf", "(50"],
+        ["ZRANK", "z", "m150"],
+        ["ZREVRANK", "z", "m150"],
+        ["ZSCORE", "z", "tenth"],
+        ["ZSCORE", "z", "negzero"],
+        ["ZSCORE", "z", "big"],
+        ["ZMSCORE", "z", "top", "nope", "m001"],
+        ["ZINCRBY", "z", "0.2", "tenth"],
+        ["ZADD", "z", "INCR", "-inf", "top"],
+        ["ZREMRANGEBYSCORE", "z", "(100", "+inf"],
+        ["ZCARD", "z"],
+        ["DUMP", "z"],
+        ["ZPOPMIN", "z", "3"],
+        ["ZPOPMAX", "z"],
+        ["ZMPOP", "1", "z", "MAX", "COUNT", "2"],
+    ]
+    for resp in (2, 3):
+        check(differ, cmds, resp)
+
+
+def test_dump_restore_both_ways(server, real_redis) -> None:
+    setups = {
+        "listpack": ["ZADD", "k", "1", "a", "2.5", "b", "-3", "c", "1e17", "d"],
+        "skiplist": ["ZADD", "k", *[x for i in range(200) for x in (str(i / 3), f"m{i}")]],
+    }
+    for name, setup in setups.items():
+        for src, dst in (
+            (server.redis_port, real_redis.port),
+            (real_redis.port, server.redis_port),
+        ):
+            for port in (src, dst):
+                realredis.exchange(port, [["FLUSHALL"]])
+            realredis.exchange(src, [setup])
+            payload = parse(realredis.exchange(src, [["DUMP", "k"]])[0])
+            other = parse(realredis.exchange(dst, [setup, ["DUMP", "k"], ["DEL", "k"]])[1])
+            assert payload == other, name
+            got = realredis.exchange(
+                dst, [["RESTORE", "k", "0", payload], ["ZRANGE", "k", "0", "-1", "WITHSCORES"]]
+            )
+            want = realredis.exchange(src, [["ZRANGE", "k", "0", "-1", "WITHSCORES"]])
+            assert got[0] == b"+OK\r\n" and got[1] == want[0], name
+
+
+def test_restore_converts_as_redis_loads(differ, real_redis) -> None:
+    payloads = realredis.exchange(
+        real_redis.port,
+        [
+            ["FLUSHALL"],
+            ["ZADD", "small", *[x for i in range(200) for x in (str(i), f"m{i}")]],
+            ["ZREMRANGEBYRANK", "small", "3", "-1"],
+            ["CONFIG", "SET", "zset-max-listpack-entries", "1000"],
+            ["ZADD", "lp", *[x for i in range(200) for x in (str(i), f"m{i}")]],
+            ["CONFIG", "SET", "zset-max-listpack-entries", "128"],
+            ["DUMP", "small"],
+            ["DUMP", "lp"],
+        ],
+    )[-2:]
+    dumps = [parse(p) for p in payloads]
+    cmds = []
+    for i, d in enumerate(dumps):
+        cmds += [["RESTORE", f"r{i}", "0", d], ["OBJECT", "ENCODING", f"r{i}"], ["ZCARD", f"r{i}"]]
+    check(differ, cmds)
+
+
+def test_command_info_and_docs(differ) -> None:
+    names = [
+        "zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex",
+        "zcard", "zscore", "zmscore", "zrank", "zrevrank", "zcount", "zlexcount", "zrange",
+        "zrangestore", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
+        "zrevrangebylex", "zscan", "zunion", "zunionstore", "zinter", "zinterstore",
+        "zintercard", "zdiff", "zdiffstore", "zpopmin", "zpopmax", "zmpop", "zrandmember",
+    ]  # fmt: skip
+    for resp in (2, 3):
+        check(differ, [["COMMAND", "INFO", n] for n in names], resp)
+        check(differ, [["COMMAND", "DOCS", n] for n in names], resp)
+    check(
+        differ,
+        [
+            ["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
+            ["COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN"],
+            ["COMMAND", "GETKEYSANDFLAGS", "ZRANGESTORE", "d", "s", "0", "1"],
+        ],
+    )
