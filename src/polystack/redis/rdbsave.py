@@ -133,6 +133,7 @@ class RDBSaver:
             save_info=save_info if save_info is not None else server.save_info(),
             policy=cfg.maxmemory_policy if cfg.maxmemory else "noeviction",
             now_ms=server.clock.time_ms(),
+            functions=server.function_codes(),
         )
 
     @property
@@ -316,6 +317,7 @@ class RDBSaver:
             return None
         started = self.server.clock.monotonic()
         result = rdbfile.load_bytes(data, ks, self.server.clock.time_ms(), skip_expired)
+        self.server.load_function_codes(result.functions)
         self.last_load_keys_loaded = result.keys
         self.last_load_keys_expired = result.expired_skipped
         log.info(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import conf, notify, persist
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands import config as config_params
+from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.table import server_table
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
 from polystack.redis.limits import (
@@ -126,6 +127,8 @@ class RedisService(Service):
         self.slow_all = 0
         self.slow_reasons: set[str] = set()
         self.scripting: Any = None  # the EVAL script cache, made on first use
+        self.functions: Any = None  # FUNCTION libraries, made on first use
+        self.lua_rand: Any = None  # math.random's state, shared by scripts and functions
         self.busy_script: Any = None  # the script running past busy-reply-threshold
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self.keyspace))
@@ -234,7 +237,11 @@ class RedisService(Service):
             self.journal = self._open_journal()
             started = self.clock.monotonic()
             snap, records = self.journal.open()
-            keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
+            keys = (
+                persist.load_keyspace(self.keyspace, snap, self._snapshot_header)
+                if snap is not None
+                else 0
+            )
             client = Client(self, NullPeer())  # type: ignore[arg-type]
             self.clients.pop(client.id, None)
             commands = persist.replay(client, records)
@@ -251,6 +258,17 @@ class RedisService(Service):
                 self.save()  # the journal starts from the loaded dataset
         finally:
             self.loading = False
+
+    def function_codes(self) -> list[bytes]:
+        """Each function library's code (what a snapshot or dump.rdb keeps)."""
+        return self.functions.codes() if self.functions is not None else []
+
+    def load_function_codes(self, codes: list[bytes]) -> None:
+        if codes:
+            functions_of(self).load_codes(codes)
+
+    def _snapshot_header(self, header: dict) -> None:
+        self.load_function_codes(header.get("functions", []))
 
     def _load_rdb(self) -> bool:
         try:
@@ -282,7 +300,7 @@ class RedisService(Service):
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
         BGREWRITEAOF with ``background``: the file writes and fsyncs then run off the loop)."""
-        chunks = persist.dump_keyspace(self.keyspace)
+        chunks = persist.dump_keyspace(self.keyspace, {"functions": self.function_codes()})
         journal = self.journal
         if journal is not None:
             if background:

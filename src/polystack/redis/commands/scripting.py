@@ -16,6 +16,7 @@ from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
 from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.errors import RedisError, err
+from polystack.redis.lua.bitstruct import Rand48
 from polystack.redis.lua.engine import sha1hex
 from polystack.redis.lua.scripts import ALLOW_OOM, EVAL_COMPAT_MODE, NO_WRITES, ScriptCache
 from polystack.redis.wire import OK, Raw
@@ -25,11 +26,20 @@ _EVAL_FLAGS = "noscript skip_monitor no_mandatory_keys stale"
 _CATS = ("@slow", "@scripting")
 
 
+def lua_rand(server: Any) -> Rand48:
+    """The rand48 state math.random draws from: one per server, shared by EVAL scripts and
+    functions (Redis's is process-wide)."""
+    rand = server.lua_rand
+    if rand is None:
+        rand = server.lua_rand = Rand48()
+    return rand
+
+
 def scripts_of(server: Any) -> ScriptCache:
     """The server's EVAL script cache (made on first use)."""
     cache = server.scripting
     if cache is None:
-        cache = server.scripting = ScriptCache()
+        cache = server.scripting = ScriptCache(lua_rand(server))
     return cache
 
 
@@ -51,6 +61,41 @@ def _numkeys(argv: list[bytes]) -> int:
     return n
 
 
+def prepare_run(flags: int, ro: bool) -> tuple[bool, bool]:
+    """scriptPrepareForRun's checks of the script's flags: (read_only, allow_oom)."""
+    compat = bool(flags & EVAL_COMPAT_MODE)
+    if not compat and not flags & NO_WRITES and ro:
+        raise err("Can not execute a script with write flag using *_ro command.")
+    read_only = ro or (not compat and bool(flags & NO_WRITES))
+    allow_oom = not compat and bool(flags & ALLOW_OOM)
+    return read_only, allow_oom
+
+
+def execute(
+    client: Any,
+    engine: Any,
+    fn: Any,
+    funcname: bytes,
+    flags: int,
+    ro: bool,
+    argv: list[bytes],
+    numkeys: int,
+    eval_mode: bool,
+) -> Raw:
+    """Run a script (EVAL) or a function (FCALL) for ``client``: its reply as RESP."""
+    read_only, allow_oom = prepare_run(flags, ro)
+    run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode=eval_mode)
+    run.argv = argv
+    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+    try:
+        reply = engine.run(fn, funcname, client.resp3, run, keys, args, as_function=not eval_mode)
+    finally:
+        run.finish()
+        if run.wrote:
+            client.propagate = []  # its commands were logged one by one
+    return Raw(reply)
+
+
 def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     """evalGenericCommand."""
     numkeys = _numkeys(argv)
@@ -62,20 +107,10 @@ def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
             raise NOSCRIPT
     else:
         script = cache.create(argv[1])
-    flags = script.flags
-    if not flags & EVAL_COMPAT_MODE and not flags & NO_WRITES and ro:
-        raise err("Can not execute a script with write flag using *_ro command.")
-    read_only = ro or (not flags & EVAL_COMPAT_MODE and bool(flags & NO_WRITES))
-    allow_oom = not flags & EVAL_COMPAT_MODE and bool(flags & ALLOW_OOM)
-    run = ScriptRun(client, script.sha.encode(), read_only, allow_oom, eval_mode=True)
-    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
-    try:
-        reply = cache.engine.run(script.function, run.funcname, client.resp3, run, keys, args)
-    finally:
-        run.finish()
-        if run.wrote:
-            client.propagate = []  # its commands were logged one by one
-    return Raw(reply)
+    return execute(
+        client, cache.engine, script.function, script.sha.encode(), script.flags, ro, argv,
+        numkeys, True,
+    )  # fmt: skip
 
 
 _ARGS = (

@@ -79,6 +79,7 @@ class ScriptRun:
     ) -> None:
         self.caller = caller
         self.funcname = funcname
+        self.argv: list[bytes] = []  # the caller's command (FUNCTION STATS shows it)
         self.read_only = read_only
         self.allow_oom = allow_oom
         self.eval_mode = eval_mode

@@ -9,6 +9,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     connection,
     debug,
     expire,
+    functions,
     hashes,
     info,
     introspection,
