@@ -54,6 +54,7 @@ _QUEUED = b"+QUEUED\r\n"
 # busy-reply-threshold can yield to the event loop (and be killed) as Redis's scripts do.
 YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
 _BLOCKED = object()  # what the slow path answers when the client has to wait
+_DONE = object()  # the worker greenlet finished a command
 _SLOW_EVAL = (
     b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 )
@@ -113,6 +114,8 @@ class Client:
         # Requests held back while the client waits (SLOW_BLOCKED), in arrival order.
         self._pending: list[list[bytes]] | None = None
         self._script: Any = None  # the greenlet of a script that yielded
+        self._worker: Any = None  # the greenlet scripts run in (see _call_yielding)
+        self._root: Any = None  # the greenlet to return to from the worker
         self.yield_to_loop: Any = None  # set while a yielding command runs
         self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
@@ -300,29 +303,47 @@ class Client:
     def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
         """Run a command that may run a script in a greenlet: if the script yields (it is
         past busy-reply-threshold), the client waits (SLOW_BLOCKED) while the event loop
-        serves others, and the script is resumed at the next loop turn."""
-        g = greenlet.greenlet(self._call)
-        root = greenlet.getcurrent()
+        serves others, and the script is resumed at the next loop turn.  The greenlet is the
+        client's own and is reused (making one per call costs more than a short script)."""
+        worker = self._worker
+        if worker is None or worker.dead:
+            worker = self._worker = greenlet.greenlet(self._work)
+        self._root = greenlet.getcurrent()
         batch_out = self._out
-
-        def yield_to_loop() -> None:
-            root.switch(_BLOCKED)
-
-        self.yield_to_loop = yield_to_loop
+        self.yield_to_loop = self._yield_to_loop
         try:
-            outcome = g.switch(cmd, argv)
+            outcome = worker.switch(cmd, argv)
         except BaseException:
             self.yield_to_loop = None
             raise
-        if g.dead:
+        if outcome is not _BLOCKED:
             self.yield_to_loop = None
-            return outcome
+            return self._finished(outcome)
         # The script yielded: this client waits; the batch so far goes out as it is.
         self._out = batch_out
-        self._script = g
+        self._script = worker
         self.slow |= SLOW_BLOCKED
         self.server.clock.call_later(0, self._continue_script)
         return _BLOCKED
+
+    def _work(self, cmd: Command, argv: list[bytes]) -> None:
+        """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
+        while True:
+            try:
+                outcome: tuple = (_DONE, True, self._call(cmd, argv))
+            except Exception as e:
+                outcome = (_DONE, False, e)
+            cmd, argv = self._root.switch(outcome)
+
+    def _yield_to_loop(self) -> None:
+        self._root.switch(_BLOCKED)
+
+    @staticmethod
+    def _finished(outcome: tuple) -> Any:
+        _, ok, value = outcome
+        if not ok:
+            raise value
+        return value
 
     def _continue_script(self) -> None:
         """Give the yielded script another slice; when it ends, send its reply and run what
@@ -330,20 +351,19 @@ class Client:
         g = self._script
         if g is None:
             return
-        root = greenlet.getcurrent()
-
-        def yield_to_loop() -> None:
-            root.switch(_BLOCKED)
-
-        self.yield_to_loop = yield_to_loop
+        self._root = greenlet.getcurrent()
+        self.yield_to_loop = self._yield_to_loop
         self._in_batch = True
+        outcome: Any = _BLOCKED
         try:
-            g.switch()
+            outcome = g.switch()
+            if outcome is not _BLOCKED:
+                self._finished(outcome)
         except Exception:
             log.exception("redis: a script failed after yielding")
         finally:
             self._in_batch = False
-        if not g.dead:
+        if outcome is _BLOCKED and not g.dead:
             self._finish_batch()
             self.server.clock.call_later(0, self._continue_script)
             return

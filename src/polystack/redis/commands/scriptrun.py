@@ -124,6 +124,7 @@ class ScriptRun:
         for db_id, argv in self.effects:
             self.caller.log_write(db_id, argv)
         self.effects = []
+        self.client._run = None  # no reference cycle left: freed at once, not by the GC
         if self.timed_out:
             self.server.busy_script = None
             set_server_condition(self.server, "busy", False)

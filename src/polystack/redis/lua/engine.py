@@ -408,9 +408,12 @@ class LuaEngine:
                 "ERR redis.call/pcall can only be called inside a script invocation"
             )
         argv = self._argv(args)
-        if isinstance(argv, str):
+        if type(argv) is str:
             return True, self.error_table(argv)
         reply = run.call(argv)
+        t = type(reply)
+        if t is bytes or t is int:
+            return False, reply
         if isinstance(reply, RedisError):
             return True, self.error_table(f"{reply.code} {reply.message}")
         return False, self.to_lua(reply, run.resp3)
