@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from polystack.redis import notify
+from polystack.redis import acl, notify
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
@@ -88,7 +88,18 @@ def _set_hz(server: Any, n: int) -> None:
 
 
 def _set_requirepass(server: Any, value: bytes) -> None:
+    """ACLUpdateDefaultUserPassword: the default user's only password (none: nopass)."""
     server.config.requirepass = value.decode("utf-8", "surrogateescape")
+    server.acl.update_default_password(value or None)
+    acl.refresh_clients(server)
+
+
+def _set_acllog_max_len(server: Any, n: int) -> None:
+    server.acl.log_max_len = n  # the log is trimmed at its next entry, as in Redis
+
+
+def _set_acl_pubsub_default(server: Any, value: str) -> None:
+    server.acl.pubsub_default = acl.SEL_ALLCHANNELS if value == "allchannels" else 0
 
 
 def _get_requirepass(server: Any) -> bytes:
@@ -524,9 +535,15 @@ def _params() -> list[Param]:
         numeric("slowlog-max-len", 0, LONG_MAX, 128, unsigned=True),
         numeric("latency-monitor-threshold", 0, ll, 0),
         numeric("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
-        numeric("acllog-max-len", 0, LONG_MAX, 128, unsigned=True),
-        enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels"),
-        string("aclfile", b"", flags=im),
+        _live(numeric("acllog-max-len", 0, LONG_MAX, 128, unsigned=True,
+                      getter=lambda s: s.acl.log_max_len, setter=_set_acllog_max_len),
+              "the ACL LOG's length"),
+        _live(enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels",
+                   getter=lambda s: "allchannels" if s.acl.pubsub_default else "resetchannels",
+                   setter=_set_acl_pubsub_default),
+              "the channel permissions of new users"),
+        _live(string("aclfile", b"", flags=im), "the users file of ACL LOAD and ACL SAVE, read at "
+              "start-up"),
         numeric("tracking-table-max-keys", 0, LONG_MAX, 1000000, unsigned=True),
         boolean("latency-tracking", True),
         special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,

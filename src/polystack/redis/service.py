@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import conf, notify, persist
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands import config as config_params
+from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.table import server_table
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
@@ -128,6 +129,8 @@ class RedisService(Service):
         self.slow_reasons: set[str] = set()
         self.scripting: Any = None  # the EVAL script cache, made on first use
         self.functions: Any = None  # FUNCTION libraries, made on first use
+        self.acl = build_acl(self)  # users, their rules and the ACL log
+        self.acl_conf_users: list = []  # redis.conf's ``user`` lines, loaded after the rest
         self.lua_rand: Any = None  # math.random's state, shared by scripts and functions
         self.busy_script: Any = None  # the script running past busy-reply-threshold
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
@@ -141,6 +144,10 @@ class RedisService(Service):
         redis_metrics.register_service(self, self.commands)
         if self.config_file is not None:
             self._apply_conf_params(conf_rest)
+            try:
+                load_users_at_startup(self)
+            except ValueError as e:
+                raise conf.ConfigFileError(f"{self.config_file}: {e}") from None
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 import greenlet
 
 from polystack.redis import wire
+from polystack.redis.acl import default_authenticated, slow_bits
+from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
+from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
@@ -90,9 +93,10 @@ class Client:
         self.name: bytes = b""
         self.lib_name: bytes = b""
         self.lib_ver: bytes = b""
-        self.user = "default"
-        self.authenticated = not server.config.requirepass
-        self.slow = (0 if self.authenticated else SLOW_AUTH) | server.slow_all
+        self.user = "default"  # the ACL user's name (CLIENT LIST, CLIENT KILL USER)
+        self.acl_user = server.acl.default
+        self.authenticated = default_authenticated(server)
+        self.slow = slow_bits(server, self) | server.slow_all
         self.created = server.clock.time()
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
@@ -471,6 +475,11 @@ class Client:
         if self.multi is not None and "no_multi" in cmd.flags:
             self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
             return
+        if slow & SLOW_ACL:
+            refused = acl_refusal(self, cmd, argv)
+            if refused is not None:
+                self._reject(cmd, refused, "NOPERM")
+                return
         if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
             error = self.server.aof_write_error
             if error:
@@ -514,6 +523,12 @@ class Client:
         dirty = self.ks.dirty
         try:
             for cmd, argv in queued:
+                if self.slow & SLOW_ACL:
+                    refused = acl_exec_refusal(self, cmd, argv)
+                    if refused is not None:  # the rules changed since it was queued
+                        replies.append(refused.encode())
+                        self._count_error(refused.code)
+                        continue
                 self._call(cmd, argv)
         finally:
             self._out = saved_out
@@ -567,11 +582,6 @@ class Client:
     def select(self, db_id: int) -> None:
         self.db_id = db_id
         self.db = self.server.keyspace.dbs[db_id]
-
-    def set_authenticated(self, user: str = "default") -> None:
-        self.authenticated = True
-        self.user = user
-        self.slow &= ~SLOW_AUTH
 
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING

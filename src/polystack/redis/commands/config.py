@@ -13,6 +13,7 @@ from typing import Any
 
 from polystack.redis import conf
 from polystack.redis.commands import command, container
+from polystack.redis.commands.acl import queue_conf_user
 from polystack.redis.commands.help import help_reply
 from polystack.redis.configtable import BY_NAME, PARAMS
 from polystack.redis.configtypes import (
@@ -109,6 +110,9 @@ def load_directive(server: Any, name: str, args: list[bytes]) -> bool:
     """A redis.conf line naming a parameter (loadServerConfigFromString): set it, immutable
     ones included.  False when polystack has no such parameter or the value changes nothing
     here (a stored parameter set to other than its default); raises InvalidValue."""
+    if name.lower() == "user":
+        queue_conf_user(server, args)
+        return True
     param = BY_NAME.get(name.lower())
     if param is None:
         return False
@@ -227,6 +231,17 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
         if default is None:
             default = param.format(param.default).decode("utf-8", "surrogateescape")
         defaults[name] = _rewrite_lines(name, default)
+    # rewriteConfigUserOption: the users, unless they live in an ACL file
+    acl = server.acl
+    has_file = bool(server.extra_config.get("aclfile"))
+    options["user"] = (
+        []
+        if has_file
+        else [
+            f"user {u.name.decode('utf-8', 'surrogateescape')} {acl.describe_user(u)}"
+            for u in acl.sorted_users()
+        ]
+    )
     try:
         conf.rewrite(path, options, defaults)
     except OSError as e:

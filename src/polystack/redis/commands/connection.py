@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from polystack.redis.acl import U_NOPASS, default_authenticated, slow_bits
 from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import command
+from polystack.redis.commands.acl import authenticate
 from polystack.redis.commands.client import valid_attribute
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
-from polystack.redis.flags import SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import OK, PONG, Simple
 
@@ -83,16 +85,6 @@ def quit_(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _check_password(client: Any, user: bytes, password: bytes) -> bool:
-    """Only the ``default`` user exists; with no requirepass it accepts any password (nopass)."""
-    if user != b"default":
-        return False
-    required = client.server.config.requirepass
-    if not required:
-        return True
-    return password == required.encode()
-
-
 @command(
     "auth",
     -2,
@@ -106,7 +98,7 @@ def auth(client: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise SYNTAX
     if len(argv) == 2:
-        if not client.server.config.requirepass:
+        if client.server.acl.default.flags & U_NOPASS:
             raise err(
                 "AUTH <password> called without any password configured for the default user. "
                 "Are you sure your configuration is correct?"
@@ -114,9 +106,8 @@ def auth(client: Any, argv: list[bytes]) -> Any:
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
-    if not _check_password(client, user, password):
+    if not authenticate(client, user, password, argv[0]):
         raise WRONGPASS
-    client.set_authenticated(user.decode("utf-8", "replace"))
     return OK
 
 
@@ -149,15 +140,13 @@ def hello(client: Any, argv: list[bytes]) -> Any:
             i += 2
         else:
             raise err(f"Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
-    if credentials is not None:
-        if not _check_password(client, *credentials):
-            raise WRONGPASS
-        client.set_authenticated(credentials[0].decode("utf-8", "replace"))
+    if credentials is not None and not authenticate(client, *credentials, argv[0]):
+        raise WRONGPASS
     if not client.authenticated:
         raise RedisError(
             "NOAUTH",
             "HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time",
         )
     if setname is not None:
@@ -199,8 +188,9 @@ def reset(client: Any, argv: list[bytes]) -> Any:
     client.resp3 = False
     client.name = b""
     client.no_evict = False
+    server = client.server
     client.user = "default"
-    if client.server.config.requirepass:
-        client.authenticated = False
-        client.slow |= SLOW_AUTH
+    client.acl_user = server.acl.default
+    client.authenticated = default_authenticated(server)
+    client.slow = (client.slow & ~(SLOW_AUTH | SLOW_ACL)) | slow_bits(server, client)
     return RESET

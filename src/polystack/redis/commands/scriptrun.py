@@ -14,8 +14,9 @@ import logging
 from typing import Any
 
 from polystack.redis.commands import Command
+from polystack.redis.commands.acl import check_command, script_refusal
 from polystack.redis.errors import RedisError, err
-from polystack.redis.flags import set_server_condition
+from polystack.redis.flags import SLOW_ACL, set_server_condition
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class ScriptClient:
         self.id = caller.id
         self.name = caller.name
         self.user = caller.user
+        self.acl_user = caller.acl_user
         self.peer = caller.peer
         self.authenticated = True
         self.propagate: list[list[bytes]] | None = None
@@ -148,6 +150,10 @@ class ScriptRun:
         n = len(argv)
         if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
             return _ARITY
+        if self.caller.slow & SLOW_ACL:
+            refused = script_refusal(self.client, cmd, argv)
+            if refused is not None:
+                return refused
         if "noscript" in cmd.flags:
             return _NOSCRIPT
         if cmd.write and self.read_only:
@@ -180,5 +186,5 @@ class ScriptRun:
         cmd = self.lookup(argv)
         if cmd is None:
             return None
-        check = getattr(self.caller.server, "acl_allows", None)
-        return True if check is None else bool(check(self.caller, cmd, argv))
+        result, _ = check_command(self.server, self.caller.acl_user, cmd, argv)
+        return result == 0

@@ -4,6 +4,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     COMMANDS,
     DISPATCH,
     Command,
+    acl,
     client,
     config,
     connection,
