@@ -32,6 +32,7 @@ test: $(TSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
 
 format: $(TSTAMP)
 	$(VENV)/bin/ruff format src tests bench

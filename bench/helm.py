@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args(argv)
 
-    from polystack.helm.render.engine import render_chart
+    from polystack.helm import render_chart
 
     root = tempfile.mkdtemp(prefix="helm-bench-")
     try:

@@ -81,7 +81,7 @@ class Config:
         """The systems to start, in the canonical order."""
         if self.only:
             return tuple(n for n in systems.KNOWN if n in self.only)
-        return tuple(systems.specs())
+        return tuple(n for n, spec in systems.specs().items() if spec.default)
 
     def validate(self) -> None:
         unknown = [s for s in self.only if s not in systems.KNOWN]

@@ -18,6 +18,7 @@ SPEC_MODULES: dict[str, str] = {
     "amqp": "polystack.amqp.spec",
     "mongo": "polystack.mongo.spec",
     "zookeeper": "polystack.zookeeper.spec",
+    "sentinel": "polystack.redis.sentinel.spec",
 }
 KNOWN: tuple[str, ...] = tuple(SPEC_MODULES)
 

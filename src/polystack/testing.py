@@ -197,7 +197,9 @@ def serve(
     unknown = [n for n in chosen if n not in systems.KNOWN]
     if unknown:
         raise TypeError(f"serve() got an unexpected keyword argument {unknown[0]!r}")
-    names = tuple(n for n in systems.KNOWN if chosen.get(n)) or tuple(systems.specs())
+    names = tuple(n for n in systems.KNOWN if chosen.get(n)) or tuple(
+        n for n, spec in systems.specs().items() if spec.default
+    )
     tmp = None
     if data_dir is None:
         tmp = tempfile.mkdtemp(prefix="polystack-")

@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.render.engine import (
-    cleanup_parse_error,
-    reformat_exec_error,
-    render_chart,
-    sort_manifests,
-    sort_templates,
-    split_manifests,
-)
+from polystack.helm import render_chart
+from polystack.helm.render.engine import cleanup_parse_error, reformat_exec_error, sort_templates
+from polystack.helm.render.manifests import sort_manifests, split_manifests
 
 CHART_YAML = "apiVersion: v2\nname: t\nversion: 0.1.0\nappVersion: '1.0'\n"
 VALUES = "a: 1\ns: hello\nempty: ''\nlist: [x, y]\nm: {k: v}\nn: 1000000\n"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
 
 CHART_YAML = "apiVersion: v2\nname: c\nversion: 0.1.0\nannotations:\n  k: v\n"
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
 
 PARENT_OUT = "c/templates/t.txt"
 SUB_OUT = "c/charts/sub/templates/t.txt"

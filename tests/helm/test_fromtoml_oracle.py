@@ -21,7 +21,7 @@ from polystack.helm.encoding.tomlgo import TableArray
 from polystack.helm.funcs.helm import from_toml
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang import time as gotime
-from polystack.helm.golang import time_layout as golayout
+from polystack.helm.golang.calendar import FixedZone
 from polystack.helm.golang.types import Int64, type_of
 
 TEMPLATE = (
@@ -586,8 +586,8 @@ def test_go_types_of_values() -> None:
 def test_z_offset_is_utc_in_any_location() -> None:
     # Go's time.Parse gives UTC for a "Z" (or "UTC") zone whatever the location
     # it parses in, even one whose offset is also 0 (BurntSushi's date-local ...)
-    t = golayout.go_parse(
-        "2006-01-02T15:04:05Z07:00", "1979-05-27T07:32:00Z", gotime._FixedZone("date-local", 0)
+    t = gotime.go_parse(
+        "2006-01-02T15:04:05Z07:00", "1979-05-27T07:32:00Z", FixedZone("date-local", 0)
     )
     assert t.String() == "1979-05-27 07:32:00 +0000 UTC"
 

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polystack.helm import render_chart
 from polystack.helm.chart import strvals
 from polystack.helm.encoding import jsongo
-from polystack.helm.encoding.yamlgo import YAMLError
-from polystack.helm.render.engine import render_chart
+from polystack.helm.encoding.yamlgo import EncodingError
 
 DEEP = "[" * 10001
 
@@ -232,9 +232,9 @@ def test_marshal_go_values() -> None:
     assert jsongo.marshal({"m": jsongo.StringMap(nil=True)}) == '{"m":null}'
     assert jsongo.marshal({2: "x", 10: "y"}) == '{"10":"y","2":"x"}'
     assert jsongo.marshal(b"\x00\xff") == '"AP8="'
-    with pytest.raises(YAMLError, match="json: unsupported value: NaN"):
+    with pytest.raises(EncodingError, match="json: unsupported value: NaN"):
         jsongo.marshal([float("nan")])
-    with pytest.raises(YAMLError, match="json: unsupported type: func"):
+    with pytest.raises(EncodingError, match="json: unsupported type: func"):
         jsongo.marshal({"f": len})
 
 
@@ -242,7 +242,7 @@ def test_decode_reads_one_value() -> None:
     assert jsongo.decode('{"a":1} ,b=2') == ({"a": 1.0}, 7)
     assert jsongo.decode("12x") == (12.0, 2)
     for text, err in (("  ", "EOF"), ("tr", "unexpected EOF"), ("[1,", "unexpected EOF")):
-        with pytest.raises(YAMLError, match=f"^{err}$"):
+        with pytest.raises(EncodingError, match=f"^{err}$"):
             jsongo.decode(text)
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from polystack.helm import render_chart
 from polystack.helm.chart import strvals
-from polystack.helm.render.engine import render_chart
 
 from .conftest import CHARTS_DIR
 
@@ -114,7 +114,7 @@ def test_schema_satisfied(helm_oracle: Any) -> None:
 
 def test_packaged_subchart(helm_oracle: Any, tmp_path: Any) -> None:
     """A subchart shipped as a .tgz in charts/ renders like the directory."""
-    from polystack.helm.action.package import save
+    from polystack.helm.chart.archive import save
     from polystack.helm.chart.chart import load
 
     dst = tmp_path / "parent"
@@ -145,7 +145,7 @@ def _our_release(path: str, vals: dict[str, Any], name: str, namespace: str) -> 
     from polystack.helm.chart import chart as chartmod
     from polystack.helm.chart import values
     from polystack.helm.funcs.helm import Capabilities
-    from polystack.helm.render import engine
+    from polystack.helm.render import release
 
     ch = chartmod.load(path)
     caps = Capabilities()
@@ -153,7 +153,7 @@ def _our_release(path: str, vals: dict[str, Any], name: str, namespace: str) -> 
     top = values.to_render_values(
         ch, vals, values.ReleaseOptions(name=name, namespace=namespace), caps
     )
-    rel = engine.render_resources(ch, top, caps)
+    rel = release.render_resources(ch, top, caps)
     return rel.manifest, rel.notes
 
 

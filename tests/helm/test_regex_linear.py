@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from polystack.helm import render_chart
 from polystack.helm.golang.regexp import compile_re2
-from polystack.helm.render.engine import base_funcs, render_chart
+from polystack.helm.render.engine import base_funcs
 from polystack.helm.template import TemplateSet
 
 from .recorded import Oracle, assert_same

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
 
 from .recorded import Oracle, assert_same
 

@@ -236,7 +236,7 @@ def test_json_round_trip(v: object) -> None:
     ],
 )
 def test_json_floats_as_go(f: float, text: str) -> None:
-    assert jsongo.format_float(f) == text
+    assert jsongo.json_float(f) == text
 
 
 @given(st.text(max_size=30), st.text(max_size=60))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
 
 from .recorded import Oracle, assert_same
 

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
 
 CHART = "apiVersion: v2\nname: c\nversion: 0.1.0\n"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from polystack.helm.action.values import ValueOptions
 from polystack.helm.chart import strvals
 from polystack.helm.chart.chart import load
 from polystack.helm.chart.values import (
-    ValueOptions,
     ValuesError,
     coalesce_tables,
     coalesce_values,

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.encoding import jsongo, yamlgo
-from polystack.helm.render.engine import render_chart
+from polystack.helm import render_chart
+from polystack.helm.encoding import jsongo, yamlgo, yamlresolve
+from polystack.helm.golang.strconv import format_float_g
 
 VALUES_DOCS = [
     "a: 1\nb: 1.5\nc: 1000000\nd: 1e-7\ne: 1e21\nf: 123456789\ng: 0.000001\nh: -0.0\n",
@@ -140,14 +141,14 @@ def test_float_out_of_range_is_a_string() -> None:
 )
 def test_go_float_formats(f: float, g: str, j: str) -> None:
     # strconv.FormatFloat(f, 'g', -1, 64) and encoding/json's float encoding
-    assert yamlgo.format_float_g(f) == g
-    assert yamlgo.json_float(f) == j
+    assert format_float_g(f) == g
+    assert jsongo.json_float(f) == j
 
 
 def test_key_order_is_natural() -> None:
     # goyaml.v2 keyList.Less: digits compare numerically, non-letters first
     keys = ["b10", "b9", "aB", "a_", "a1", "a01"]
-    assert yamlgo.sorted_keys(keys) == ["a_", "a1", "a01", "aB", "b9", "b10"]
+    assert yamlresolve.sorted_keys(keys) == ["a_", "a1", "a01", "aB", "b9", "b10"]
 
 
 _JSONABLE = st.recursive(
@@ -260,7 +261,7 @@ LOOKAHEAD_CASES = [
 
 @pytest.mark.parametrize(("doc", "message"), LOOKAHEAD_CASES)
 def test_parse_error_follows_goyaml_lookahead(doc: str, message: str) -> None:
-    with pytest.raises(yamlgo.YAMLError) as e:
+    with pytest.raises(yamlgo.EncodingError) as e:
         yamlgo.unmarshal(doc)
     assert str(e.value) == "error converting YAML to JSON: " + message
 

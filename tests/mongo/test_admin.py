@@ -153,3 +153,12 @@ def test_compression_negotiated_with_each_compressor(mongo_url):
         assert c.test.c.find_one({"v": "x" * 1000}) is not None
         c.test.c.drop()
         c.close()
+
+
+def test_current_op_stage_and_search_stages(client, db):
+    ops = list(client.admin.aggregate([{"$currentOp": {"idleConnections": True}}]))
+    assert ops and all("connectionId" in op for op in ops)
+    db.c.insert_one({})
+    with pytest.raises(OperationFailure) as e:
+        list(db.c.list_search_indexes())
+    assert e.value.code == 31082

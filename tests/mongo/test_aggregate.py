@@ -377,3 +377,22 @@ def test_views(db):
     db.command("create", "big", viewOn="base", pipeline=[{"$match": {"v": {"$gte": 3}}}])
     assert [d["_id"] for d in db.big.find()] == [3, 4]
     assert "big" in db.list_collection_names()
+
+
+def test_bitwise_and_percentile_expressions(db):
+    db.c.insert_one({"a": 12, "b": Int64(10), "xs": [1, 2, 3, 4, 5]})
+    out = agg(
+        db.c,
+        [
+            {
+                "$project": {
+                    "_id": 0,
+                    "and": {"$bitAnd": ["$a", "$b"]},
+                    "or": {"$bitOr": ["$a", 1]},
+                    "not": {"$bitNot": "$a"},
+                    "med": {"$median": {"input": "$xs", "method": "approximate"}},
+                }
+            }
+        ],
+    )[0]
+    assert out == {"and": Int64(8), "or": 13, "not": -13, "med": 3.0}

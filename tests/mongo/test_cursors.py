@@ -100,3 +100,15 @@ def test_waiting_getmore_answers_interrupted_at_shutdown(tmp_path):
         e = errors[0]
         assert getattr(e, "code", None) == 11600 or isinstance(e, pymongo.errors.AutoReconnect)
         c.close()
+
+
+def test_max_time_ms_stops_a_long_scan(db):
+    db.big.insert_many([{"v": i, "s": "x" * 50} for i in range(30000)])
+    slow = {"$expr": {"$eq": [{"$toString": "$v"}, "none"]}}  # examines every document
+    with pytest.raises(pymongo.errors.ExecutionTimeout) as e:
+        list(db.big.find(slow).max_time_ms(1))
+    assert e.value.code == 50
+    with pytest.raises(pymongo.errors.ExecutionTimeout):
+        list(db.big.aggregate([{"$match": slow}], maxTimeMS=1))
+    assert list(db.big.find(slow).max_time_ms(600000)) == []
+    assert db.big.count_documents({"v": {"$lt": 10}}, maxTimeMS=600000) == 10

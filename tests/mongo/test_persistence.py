@@ -323,3 +323,60 @@ def test_client_that_never_reads_is_paused_and_others_are_served(mongo_url, mong
     c.test.big.drop()
     c.close()
     _ = bson
+
+
+@pytest.mark.slow
+def test_sigkill_mid_write_stream_loses_nothing_acknowledged(tmp_path):
+    import threading
+
+    p = MongoProcess(tmp_path).start()
+    acked: list[int] = []
+    stop = threading.Event()
+
+    def writer(base: int, batched: bool) -> None:
+        c = pymongo.MongoClient(
+            f"mongodb://127.0.0.1:{p.port}/",
+            retryWrites=False,
+            serverSelectionTimeoutMS=2000,
+            socketTimeoutMS=5000,
+        )
+        i = 0
+        try:
+            while not stop.is_set():
+                ids = [base + i + k for k in range(20 if batched else 1)]
+                try:
+                    if batched:
+                        c.test.c.insert_many([{"_id": x, "v": x} for x in ids])
+                    else:
+                        c.test.c.update_one({"_id": ids[0]}, {"$set": {"v": ids[0]}}, upsert=True)
+                except pymongo.errors.PyMongoError:
+                    return
+                acked.extend(ids)
+                i += len(ids)
+        finally:
+            c.close()
+
+    threads = [
+        threading.Thread(target=writer, args=(0, True)),
+        threading.Thread(target=writer, args=(10_000_000, False)),
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(acked) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    p.kill9()  # in the middle of the stream: some writes are in flight
+    stop.set()
+    for t in threads:
+        t.join(20)
+    n = len(acked)
+    assert n >= 100
+    p2 = MongoProcess(tmp_path)
+    p2.port = p.port
+    p2.start()
+    c = p2.client()
+    present = {d["_id"] for d in c.test.c.find({}, {"_id": 1})}
+    missing = [x for x in acked[:n] if x not in present]
+    assert missing == []
+    c.close()
+    p2.stop()

@@ -274,3 +274,85 @@ def test_fuzz_mutated_valid_messages():
             b[rng.randrange(len(b))] = rng.randrange(256)
         sess, peer, _ = make_session()
         sess.feed(bytes(b))
+
+
+def test_oversized_command_body_is_refused_with_bson_object_too_large():
+    big = {"ping": 1, "$db": "admin", "pad": "x" * (16 * 1024 * 1024 + 20_000)}
+    payload = struct.pack("<I", 0) + b"\x00" + bson.encode(big)
+    with pytest.raises(MongoError) as e:
+        wire.parse_op_msg(1, payload)
+    assert e.value.code == 10334 and "BSONObj size" in e.value.errmsg
+
+
+def test_kill_op_interrupts_a_waiting_operation():
+    from polystack.runtime.clock import ManualClock
+
+    clock = ManualClock(1_700_000_000.0)
+    sess, peer, server = make_session(clock)
+    sess.feed(op_msg({"hello": 1, "$db": "admin"}, 1))
+    ((_, _, _, first),) = read_replies(peer.take())
+    sess.feed(
+        op_msg(
+            {
+                "hello": 1,
+                "$db": "admin",
+                "topologyVersion": first["topologyVersion"],
+                "maxAwaitTimeMS": 60000,
+            },
+            2,
+        )
+    )
+    assert peer.take() == b""
+    opid = sess.client.current_op["opid"]
+    other, other_peer, _ = make_session(clock)
+    other.server = server
+    other.feed(op_msg({"currentOp": 1, "$db": "admin"}, 3))
+    sess.kill_current()
+    ((rto, _, _, doc),) = read_replies(peer.take())
+    assert rto == 2 and doc["code"] == 11601
+    assert opid > 0
+
+
+def test_hello_ok_and_idle_sessions_expire():
+    from polystack.runtime.clock import ManualClock
+
+    clock = ManualClock(1_700_000_000.0)
+    sess, peer, server = make_session(clock)
+    sess.feed(op_query("admin.$cmd", {"isMaster": 1, "helloOk": True}, 1))
+    ((_, _, _, doc),) = read_replies(peer.take())
+    assert doc["helloOk"] is True
+    lsid = {"id": bson.Binary(b"s" * 16, 4)}
+    sess.feed(op_msg({"ping": 1, "$db": "admin", "lsid": lsid}, 2))
+    assert len(server.sessions) == 1
+    clock.advance(29 * 60)
+    assert server.expire_sessions() == 0
+    clock.advance(2 * 60)
+    assert server.expire_sessions() == 1 and not server.sessions
+
+
+def test_retried_write_is_not_applied_twice():
+    sess, peer, server = make_session()
+    lsid = {"id": bson.Binary(b"r" * 16, 4)}
+    body = {
+        "update": "c",
+        "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}, "upsert": True}],
+        "$db": "d",
+        "lsid": lsid,
+        "txnNumber": bson.Int64(7),
+    }
+    sess.feed(op_msg(body, 1))
+    ((_, _, _, first),) = read_replies(peer.take())
+    sess.feed(op_msg(body, 2))  # the driver retries after a network error
+    ((_, _, _, again),) = read_replies(peer.take())
+    assert again["n"] == first["n"] == 1 and again["upserted"] == first["upserted"]
+    sess.feed(op_msg({"find": "c", "filter": {}, "$db": "d"}, 3))
+    ((_, _, _, found),) = read_replies(peer.take())
+    assert found["cursor"]["firstBatch"] == [{"_id": 1, "n": 1}]
+    sess.feed(op_msg({**body, "txnNumber": bson.Int64(6)}, 4))
+    ((_, _, _, old),) = read_replies(peer.take())
+    assert old["code"] == 225 and old["codeName"] == "TransactionTooOld"
+    sess.feed(op_msg({**body, "txnNumber": bson.Int64(8)}, 5))
+    read_replies(peer.take())
+    sess.feed(op_msg({"find": "c", "filter": {}, "$db": "d"}, 6))
+    ((_, _, _, found),) = read_replies(peer.take())
+    assert found["cursor"]["firstBatch"] == [{"_id": 1, "n": 2}]

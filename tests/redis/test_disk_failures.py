@@ -310,3 +310,32 @@ def test_client_output_buffer_limit_disconnects_a_normal_client(tmp_path):
         slow.close()
         assert got < 40 * 300 * 1024  # closed before everything was sent
         assert admin.ping()
+
+
+def test_failed_fsync_shows_on_healthz_refuses_writes_and_recovers(monkeypatch):
+    import errno
+
+    state = {"failing": False}
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        if state["failing"]:
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(logmod, "RETRY_SECONDS", 0.1)
+    with serve(redis=True, config_overrides={"redis.appendfsync": "everysec"}) as s:
+        c = _client(s.redis_port)
+        c.set("before", "1")
+        monkeypatch.setattr(logmod, "fsync", fsync)
+        state["failing"] = True
+        c.set("k", "v")  # written to the OS at once (everysec): acknowledged; fsync within 1 s
+        assert _wait(lambda: _health(s.port("admin"))[0] == 503)
+        status, body = _health(s.port("admin"))
+        assert any("fsync failed" in p and "Input/output error" in p for p in body["problems"])
+        with pytest.raises(redis.ResponseError, match="^MISCONF Errors writing to the AOF file"):
+            c.set("refused", "x")
+        assert c.get("k") == b"v"
+        state["failing"] = False
+        assert _wait(lambda: _health(s.port("admin"))[0] == 200)
+        assert c.set("after", "1")

@@ -288,3 +288,34 @@ def key_value(ix: Index, doc: dict, key: bytes) -> dict[str, Any]:
 
 def id_key(v: Any) -> bytes:
     return encode_key(v)
+
+
+def collection_stats(coll: Collection, scale: int = 1) -> dict[str, Any]:
+    """collStats' figures (sizes are the BSON bytes stored)."""
+    count = len(coll)
+    size = coll.data_size
+    index_sizes = {"_id_": len(coll.records) * 16}
+    for ix in coll.indexes.values():
+        index_sizes[ix.name] = ix.size_bytes()
+    total_index = sum(index_sizes.values())
+    out: dict[str, Any] = {
+        "ns": coll.ns,
+        "size": size // scale,
+        "count": count,
+        "avgObjSize": size // count if count else 0,
+        "numOrphanDocs": 0,
+        "storageSize": size // scale,
+        "freeStorageSize": 0,
+        "capped": coll.capped,
+        "nindexes": 1 + len(coll.indexes),
+        "indexDetails": {},
+        "indexBuilds": [],
+        "totalIndexSize": total_index // scale,
+        "totalSize": (size + total_index) // scale,
+        "indexSizes": {k: v // scale for k, v in index_sizes.items()},
+        "scaleFactor": scale,
+    }
+    if coll.capped:
+        out["max"] = coll.capped_max
+        out["maxSize"] = coll.capped_size // scale
+    return out

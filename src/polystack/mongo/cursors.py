@@ -13,6 +13,34 @@ MAX_BATCH_BYTES = 16 * 1024 * 1024
 DEFAULT_FIRST_BATCH = 101
 
 
+class TimeBudget:
+    """``maxTimeMS``: the processing time an operation may use, summed over its batches (time a
+    cursor sits idle between getMores does not count), checked while documents are examined."""
+
+    __slots__ = ("clock", "limit", "used", "started")
+
+    def __init__(self, clock: Any, limit_ms: int) -> None:
+        self.clock = clock
+        self.limit = limit_ms / 1000.0
+        self.used = 0.0
+        self.started: float | None = None
+
+    def start(self) -> None:
+        self.started = self.clock.monotonic()
+
+    def stop(self) -> None:
+        if self.started is not None:
+            self.used += self.clock.monotonic() - self.started
+            self.started = None
+
+    def check(self) -> None:
+        if self.started is None:
+            return
+        if self.used + (self.clock.monotonic() - self.started) > self.limit:
+            self.stop()
+            raise MongoError(50, "operation exceeded time limit")
+
+
 @dataclass(slots=True, eq=False)
 class Cursor:
     id: int
@@ -35,9 +63,20 @@ class Cursor:
     no_timeout: bool = False
     kind: str = "find"
     pending: list[bytes] = field(default_factory=list)
+    budget: TimeBudget | None = None
 
     def next_batch(self, batch_size: int) -> list[bytes]:
         """Up to ``batch_size`` documents (0: no count limit), within 16 MB."""
+        budget = self.budget
+        if budget is None:
+            return self._next_batch(batch_size)
+        budget.start()
+        try:
+            return self._next_batch(batch_size)
+        finally:
+            budget.stop()
+
+    def _next_batch(self, batch_size: int) -> list[bytes]:
         out: list[bytes] = []
         size = 0
         want = batch_size if batch_size > 0 else 1 << 62

@@ -21,6 +21,7 @@ from bson.regex import Regex
 from bson.timestamp import Timestamp
 
 from .keystring import MISSING, datetime_ms
+from .keystring import _regex_flags as regex_flags
 
 
 def _string(s: str) -> str:
@@ -87,9 +88,8 @@ def value(v: Any) -> str:
         sub = v.subtype if t is Binary else 0
         return f"BinData({sub}, {bytes(v).hex().upper()})"
     if t is Regex:
-        from .query.regex import regex_flags_string
-
-        return f"/{v.pattern}/{regex_flags_string(v.flags)}"
+        flags = v.flags if isinstance(v.flags, str) else regex_flags(v.flags)
+        return f"/{v.pattern}/{flags}"
     if t is MinKey:
         return "MinKey"
     if t is MaxKey:

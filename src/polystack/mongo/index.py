@@ -20,6 +20,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from . import paths
+from .bsontypes import is_numeric
 from .errors import MongoError
 from .keystring import MISSING, encode_key
 
@@ -268,3 +269,136 @@ def index_name(key: list[tuple[str, Any]]) -> str:
             d = int(d)
         parts.append(f"{f}_{d}")
     return "_".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# index specifications (createIndexes, and the catalog read back from disk)
+
+KNOWN_OPTIONS = frozenset(
+    {
+        "key", "name", "unique", "sparse", "partialFilterExpression", "expireAfterSeconds",
+        "hidden", "v", "background", "collation", "weights", "default_language",
+        "language_override", "textIndexVersion", "2dsphereIndexVersion", "bits", "min", "max",
+        "bucketSize", "wildcardProjection", "storageEngine", "ns", "dropDups",
+        "prepareUnique", "clustered",
+    }
+)  # fmt: skip
+SPECIAL_TYPES = ("text", "2dsphere", "2d", "hashed", "geoHaystack")
+
+
+def parse_index_spec(spec: Any) -> IndexSpec:
+    if not isinstance(spec, dict):
+        raise MongoError(14, "BSON field 'createIndexes.indexes' must contain objects")
+    key = spec.get("key")
+    if not isinstance(key, dict):
+        raise MongoError(
+            9 if key is None else 14,
+            "The 'key' field is a required property of an index specification"
+            if key is None
+            else "The field 'key' must be an object",
+        )
+    if not key:
+        raise MongoError(67, "Index keys cannot be empty.")
+    pairs = []
+    for f, d in key.items():
+        if not f:
+            raise MongoError(67, "Index keys cannot be an empty field.")
+        if isinstance(d, str):
+            if d in SPECIAL_TYPES:
+                raise MongoError(67, f"{d} indexes are not supported by polystack yet")
+            raise MongoError(67, f"Unknown index plugin '{d}'")
+        if not is_numeric(d) or isinstance(d, bool) or d == 0:
+            raise MongoError(
+                67,
+                f"Values in the index key pattern can only be numbers or strings. Found: {f}: {d}"
+                if not is_numeric(d) or isinstance(d, bool)
+                else f"Values in v:2 index key pattern cannot be of value 0. Found: {f}: {d}",
+            )
+        if f.startswith("$") or f == "$**" or f.endswith(".$**"):
+            raise MongoError(
+                67,
+                "Index key contains an illegal field name: field name starts with '$'."
+                if f.startswith("$")
+                else "wildcard indexes are not supported by polystack yet",
+            )
+        pairs.append((f, d))
+    name = spec.get("name")
+    if name is None:
+        name = index_name(pairs)
+    if not isinstance(name, str):
+        raise MongoError(14, "The field 'name' must be a string")
+    if not name:
+        raise MongoError(67, "The index name cannot be empty")
+    for k in spec:
+        if k not in KNOWN_OPTIONS:
+            raise MongoError(
+                197,
+                f"The field '{k}' is not valid for an index specification. Specification: "
+                f"{_disp(spec)}",
+            )
+    partial = spec.get("partialFilterExpression")
+    if partial is not None:
+        if not isinstance(partial, dict):
+            raise MongoError(14, "The field 'partialFilterExpression' must be an object")
+        from .query.matcher import compile_filter
+
+        compile_filter(partial)
+    sparse = bool(spec.get("sparse", False))
+    if partial is not None and sparse:
+        raise MongoError(67, 'cannot mix "partialFilterExpression" and "sparse" options')
+    ttl = spec.get("expireAfterSeconds")
+    if ttl is not None:
+        if not is_numeric(ttl) or isinstance(ttl, bool):
+            raise MongoError(
+                67,
+                "TTL index 'expireAfterSeconds' option must be numeric, but received a "
+                "type of '" + type(ttl).__name__ + "'. Index spec: " + _disp(spec),
+            )
+        if len(pairs) > 1:
+            raise MongoError(
+                67,
+                "TTL indexes are single-field indexes, compound indexes do "
+                "not support TTL. Index spec: " + _disp(spec),
+            )
+        if ttl < 0 or ttl > 2147483647:
+            raise MongoError(
+                67,
+                "TTL index 'expireAfterSeconds' option must be within an "
+                "acceptable range, try a lower number. Index spec: " + _disp(spec),
+            )
+    options = {
+        k: v
+        for k, v in spec.items()
+        if k
+        not in (
+            "key",
+            "name",
+            "unique",
+            "sparse",
+            "partialFilterExpression",
+            "expireAfterSeconds",
+            "hidden",
+            "v",
+            "ns",
+            "background",
+        )
+    }
+    unique = bool(spec.get("unique", False))
+    if name == "_id_" or pairs == [("_id", 1)]:
+        unique = True
+    return IndexSpec(
+        name,
+        pairs,
+        unique,
+        sparse,
+        partial,
+        float(ttl) if isinstance(ttl, float) else (int(ttl) if ttl is not None else None),
+        bool(spec.get("hidden", False)),
+        options,
+    )
+
+
+def _disp(v: Any) -> str:
+    from ..display import value
+
+    return value(v)

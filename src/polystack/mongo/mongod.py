@@ -102,6 +102,8 @@ class MongoServer:
         self.total_connections = 0
         self.next_op_id = 1
         self.sessions: dict[bytes, int] = {}  # lsid bytes -> last use (ms)
+        # retryable writes: lsid -> (txnNumber, the reply sent for it)
+        self.retryable: dict[bytes, tuple[int, bytes]] = {}
         self.hello_waiters: list[Any] = []
         self.shutting_down = False
         self.last_write_ts = 0
@@ -127,6 +129,15 @@ class MongoServer:
             self.clock.call_later(0.2, run)
         except RuntimeError:  # no running loop (unit tests drive the session directly)
             self._trim_pending = False
+
+    def expire_sessions(self) -> int:
+        """Forget logical sessions idle for longer than logicalSessionTimeoutMinutes."""
+        cutoff = self.clock.time_ms() - LOGICAL_SESSION_TIMEOUT_MINUTES * 60_000
+        dead = [k for k, last in self.sessions.items() if last < cutoff]
+        for k in dead:
+            del self.sessions[k]
+            self.retryable.pop(k, None)
+        return len(dead)
 
     # -- identity ------------------------------------------------------------------------------
     @property

@@ -28,6 +28,7 @@ from bson.binary import Binary
 from . import wire
 from .collection import Collection
 from .errors import MongoError
+from .index import parse_index_spec
 from .keystring import encode_key
 from .storage import Storage
 
@@ -221,8 +222,6 @@ def _load_docs(coll: Collection, data: bytes, start: int, end: int) -> None:
 
 
 def _create_index(storage: Storage, coll: Collection, spec_doc: dict) -> None:
-    from .commands.indexes import parse_index_spec
-
     try:
         storage.create_index(coll, parse_index_spec(spec_doc), replay=True)
     except MongoError as e:

@@ -156,6 +156,7 @@ class MongoService(Service):
     def _on_cursor_timeout(self) -> None:
         self._cursors = self.clock.call_later(60.0, self._on_cursor_timeout)
         self.server.cursors.expire(self.settings.cursor_timeout_ms)
+        self.server.expire_sessions()
 
     def _on_compact(self) -> None:
         self._compact = self.clock.call_later(10.0, self._on_compact)

@@ -22,7 +22,7 @@ from bson.int64 import Int64
 
 from . import memory, wire
 from .commands import lookup
-from .commands.context import ClientInfo, CommandContext, Deferred
+from .commands.context import ClientInfo, CommandContext, Deferred, op_document
 from .commands.sessions import touch_session
 from .errors import MongoError, ProtocolViolation
 from .mongod import MongoServer
@@ -283,11 +283,18 @@ class MongoSession:
                     touch_session_ctx(self, lsid)
             op_id = server.new_op_id()
             ctx = CommandContext(server, db, req, self.client, op_id)
+            retry_key = _retry_key(spec.name, body)
+            if retry_key is not None:
+                cached = _retried(server, retry_key, body)
+                if cached is not None:
+                    return cached
             result = spec.handler(ctx, _merge_sequences(req))
             if isinstance(result, Deferred):
                 self.client.current_op = op_document(ctx, body)
                 return result
             out = self._finish(result, ctx, wc, spec.write)
+            if retry_key is not None:
+                server.retryable[retry_key] = (int(body["txnNumber"]), out)
         except MongoError as e:
             if spec is not None:
                 server.command_failures[spec.name] += 1
@@ -348,12 +355,13 @@ class MongoSession:
     def _time_fields(self, write_ts: int) -> dict[str, Any]:
         storage = self.server.storage
         last = storage.cluster.last
-        cached = _TIME_CACHE.get(last)
+        cached = _TIME_CACHE.get(last) if last else None
         if cached is None:
             ts = to_timestamp(last) if last else storage.cluster.timestamp()
             cached = ({"clusterTime": ts, "signature": _SIGNATURE}, ts)
-            _TIME_CACHE.clear()
-            _TIME_CACHE[last] = cached
+            if last:
+                _TIME_CACHE.clear()
+                _TIME_CACHE[last] = cached
         op = to_timestamp(write_ts) if write_ts and write_ts != last else cached[1]
         return {"$clusterTime": cached[0], "operationTime": op}
 
@@ -429,8 +437,8 @@ class MongoSession:
             self.waiting = None
 
     def kill_current(self) -> None:
-        """killOp on a waiting operation: answer it with Interrupted."""
-        self._cancel_wait()
+        """killOp on a waiting operation: it answers 11601 Interrupted."""
+        self.interrupt(11601, "operation was interrupted")
 
     def interrupt(self, code: int, message: str) -> None:
         """Answer a parked request with an error (shutdown: 11600 InterruptedAtShutdown)."""
@@ -499,18 +507,36 @@ def touch_session_ctx(session: MongoSession, lsid: Any) -> None:
             session.server.sessions[bytes(i)] = session.server.clock.time_ms()
 
 
-def op_document(ctx: CommandContext, body: dict) -> dict[str, Any]:
-    """The currentOp entry of a running (or waiting) command."""
-    return {
-        "type": "op",
-        "opid": ctx.op_id,
-        "active": True,
-        "op": "command",
-        "ns": f"{ctx.db}.$cmd",
-        "command": {k: v for k, v in body.items() if k not in ("lsid", "$clusterTime")},
-        "client": ctx.client.remote,
-        "connectionId": ctx.client.conn_id,
-    }
+RETRYABLE = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
+
+def _retry_key(name: str, body: dict) -> bytes | None:
+    """The session a retryable write belongs to (``lsid`` with ``txnNumber``, no transaction)."""
+    if name not in RETRYABLE or "txnNumber" not in body or body.get("autocommit") is False:
+        return None
+    lsid = body.get("lsid")
+    if type(lsid) is not dict or not isinstance(lsid.get("id"), bytes):
+        return None
+    return bytes(lsid["id"])
+
+
+def _retried(server: MongoServer, key: bytes, body: dict) -> bytes | None:
+    """A retry of the session's last write answers with that write's reply (it is not applied
+    twice); an older txnNumber is refused with 225 TransactionTooOld."""
+    seen = server.retryable.get(key)
+    if seen is None:
+        return None
+    txn = int(body["txnNumber"])
+    if txn == seen[0]:
+        return seen[1]
+    if txn < seen[0]:
+        raise MongoError(
+            225,
+            f"Retryable write with txnNumber {txn} is prohibited on session "
+            f"{key.hex()} because a newer retryable write with txnNumber {seen[0]} has "
+            "already started on this session.",
+        )
+    return None
 
 
 def _cursor_open(reply: bytes) -> bool:

@@ -373,10 +373,11 @@ class Storage:
         """Insert many documents; returns (inserted, [(index, error)], last cluster time).
 
         Documents whose ``_id`` is an ObjectId stored first, in a collection without secondary
-        indexes, validator or cap, take a fast path: their bytes are stored as received and the
-        whole run is one log record and one oplog entry.  Anything else goes through
-        :meth:`insert` one document at a time (``prepare`` adds/moves ``_id`` and checks size,
-        ``check`` applies the validator).
+        indexes or validator, take a fast path: their bytes are stored as received.  Others are
+        prepared (``prepare`` adds/moves ``_id`` and checks the size), validated (``check``) and
+        their index keys checked one by one; either way a run of inserts is one log record and
+        one oplog entry.  Capped collections insert one document at a time (the oldest ones
+        are deleted as new ones come).
         """
         records = coll.records
         fast_ok = not coll.indexes and coll.validator is None and not coll.capped
@@ -399,11 +400,19 @@ class Storage:
                     run.append(raw)
                     n += 1
                     continue
+                doc, stored = prepare(docs[i], raw)
+                check(coll, doc)
+                if not coll.capped:
+                    # indexes or a validator: keys checked per document, still one log record
+                    idkey = id_key(doc["_id"])
+                    plan = coll.check_insert(doc, idkey)
+                    coll.insert(idkey, stored, plan)
+                    run.append(stored)
+                    n += 1
+                    continue
                 if run:
                     last_ts = self._log_run(coll, run)
                     run = []
-                doc, stored = prepare(docs[i], raw)
-                check(coll, doc)
                 last_ts = self.insert(coll, doc, stored)
                 n += 1
             except MongoError as e:

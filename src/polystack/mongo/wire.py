@@ -334,6 +334,12 @@ def parse_op_msg(request_id: int, payload: bytes, response_to: int = 0) -> Reque
             if end - pos < 5:
                 raise MongoError(22, "Invalid BSON: body is truncated")
             (n,) = INT32.unpack_from(payload, pos)
+            if n > MAX_INTERNAL_BSON_SIZE:
+                raise MongoError(
+                    10334,
+                    f"BSONObj size: {n} (0x{n:X}) is invalid. Size must be between 0 and "
+                    f"{MAX_INTERNAL_BSON_SIZE}(16MB)",
+                )
             if n < 5 or pos + n > end:
                 raise MongoError(22, f"Invalid BSON: body length {n} overruns the message")
             body = decode_document(payload[pos : pos + n])

@@ -245,6 +245,8 @@ class ACL:
         self.log_max_len = 128
         self.default = self.create_default_user()
         self.users[b"default"] = self.default
+        # what internal clients (the link from a master) run as: everything, never listed
+        self.superuser = self.create_default_user()
         self.denied = {DENIED_AUTH: 0, DENIED_CMD: 0, DENIED_KEY: 0, DENIED_CHANNEL: 0}
 
     # -- users ----------------------------------------------------------------------------

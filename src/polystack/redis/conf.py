@@ -350,6 +350,24 @@ FIELDS: dict[str, tuple[str, object]] = {
     "rdbcompression": ("rdbcompression", _bool),
     "rdbchecksum": ("rdbchecksum", _bool),
     "stop-writes-on-bgsave-error": ("stop_writes_on_bgsave_error", _bool),
+    "masterauth": ("masterauth", str),
+    "masteruser": ("masteruser", str),
+    "replica-read-only": ("replica_read_only", _bool),
+    "replica-serve-stale-data": ("replica_serve_stale_data", _bool),
+    "replica-priority": ("replica_priority", _int),
+    "replica-announce-ip": ("replica_announce_ip", str),
+    "replica-announce-port": ("replica_announce_port", _int),
+    "replica-announced": ("replica_announced", _bool),
+    "repl-backlog-size": ("repl_backlog_size", memtoull),
+    "repl-backlog-ttl": ("repl_backlog_ttl", _int),
+    "repl-timeout": ("repl_timeout", _int),
+    "repl-ping-replica-period": ("repl_ping_replica_period", _int),
+    "repl-diskless-sync": ("repl_diskless_sync", _bool),
+    "repl-diskless-sync-delay": ("repl_diskless_sync_delay", _int),
+    "repl-diskless-sync-max-replicas": ("repl_diskless_sync_max_replicas", _int),
+    "repl-diskless-load": ("repl_diskless_load", _enum("disabled", "on-empty-db", "swapdb")),
+    "min-replicas-to-write": ("min_replicas_to_write", _int),
+    "min-replicas-max-lag": ("min_replicas_max_lag", _int),
 }
 # Values CONFIG REWRITE writes with a memory unit (rewriteConfigBytesOption).
 MEMORY_DIRECTIVES = frozenset(
@@ -402,6 +420,11 @@ def apply(config: object, cfg: ConfigFile) -> list[Directive]:
                     raise ValueError("Wrong number of arguments in buffer limit configuration.")
                 cls = d.args[0].lower()
                 limits["slave" if cls == "replica" else cls] = " ".join(d.args[1:])
+            elif d.name == "replicaof":
+                if len(d.args) != 2:
+                    raise ValueError("wrong number of arguments")
+                if untouched.get("replicaof"):
+                    config.replicaof = " ".join(d.args)  # type: ignore[attr-defined]
             elif d.name in FIELDS:
                 field_name, parse = FIELDS[d.name]
                 if len(d.args) != 1:
@@ -669,3 +692,14 @@ REDIS_DEFAULTS: dict[str, str] = {
     "zset-max-ziplist-value": "64",
 }
 KNOWN_DIRECTIVES = frozenset(REDIS_DEFAULTS)
+
+
+def sentinel_cli_overrides(path: str, overrides: dict) -> None:
+    """``--sentinel-config``: the file's ``port`` when ``--sentinel-port`` is not given."""
+    cfg = read(path, sentinel=True)
+    port = cfg.last("port")
+    if overrides.get("sentinel.port") is None and port is not None and port.args:
+        try:
+            overrides["sentinel.port"] = int(port.args[0])
+        except ValueError:
+            raise ValueError(f"{path}: invalid port {port.args[0]!r}") from None

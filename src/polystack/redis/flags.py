@@ -8,11 +8,11 @@ SLOW_AUTH = 1  # not authenticated yet: only no_auth commands run
 SLOW_MULTI = 2  # inside MULTI: commands are queued
 SLOW_PUBSUB = 4  # a subscriber (in RESP2 only the pub/sub commands, PING, QUIT, RESET run)
 SLOW_CLOSING = 8  # CLIENT_CLOSE_AFTER_REPLY
-SLOW_MISCONF = 16  # the log cannot be written: writes (and PING) get -MISCONF
-SLOW_ACL = 32  # the user is not allowed everything: every command is checked
-SLOW_SERVER = 64  # a server-wide condition (maxmemory, MONITOR, pause, busy script ...)
-SLOW_TRACKING = 128  # client-side caching: keys read are remembered
-SLOW_BLOCKED = 256  # waiting (paused, busy script, blocking command): input is held
+SLOW_ACL = 16  # the user is not allowed everything: every command is checked
+SLOW_SERVER = 32  # a server-wide condition (maxmemory, MONITOR, pause, busy script ...)
+SLOW_TRACKING = 64  # client-side caching: keys read are remembered
+SLOW_BLOCKED = 128  # waiting (paused, busy script, blocking command): input is held
+SLOW_MISCONF = 256  # the log cannot be written: writes (and PING) get -MISCONF
 
 # Bits every client carries while a server-wide condition holds (see RedisService.slow_all).
 SERVER_BITS = SLOW_SERVER

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import conf, notify, persist
+from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.commands import config as config_params
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.table import server_table
-from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
     OutputLimit,
     format_output_limits,
@@ -24,9 +24,14 @@ from polystack.redis.limits import (
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
+from polystack.redis.replication.failover import Failover
+from polystack.redis.replication.link import MasterLink, ReplicaSide
+from polystack.redis.replication.master import MasterSide
+from polystack.redis.replication.state import ReplicationState
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
+from polystack.runtime import outbound
 from polystack.runtime.journal import Journal
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
@@ -95,6 +100,20 @@ class RedisService(Service):
         self.loaded_save_info: SaveInfo | None = None
         self.aof_last_bgrewrite_status = "ok"
         self.shutdown_save: bool | None = None  # SHUTDOWN SAVE/NOSAVE decided it already
+        # Replication: the ids/offset/backlog, the replicas we feed, the link to our master.
+        self.repl = ReplicationState(self.config.repl_backlog_size)
+        self.master_side = MasterSide(self, self.repl)
+        self.link = ReplicaSide(self, self.repl)
+        self.link.connect_fn = self._connect_to_master
+        self.master_client: Client | None = None
+        self.write_denied: bytes | None = None  # -READONLY / -NOREPLICAS for client writes
+        self.failover = Failover(self)
+        self.writes_paused = False  # FAILOVER pauses clients' writes
+        self.master_down = False  # replica-serve-stale-data no and the link is down
+        self.paused_clients: set[Client] = set()
+        self._repl_cron_at = 0.0
+        self.current_client: Client | None = None  # the client whose batch is running
+        self.keyspace.set_expired_listener(self._key_expired)
         self.aof_base_size = 0
         self.aof_rewrites = 0
         self.total_commands = 0
@@ -134,7 +153,6 @@ class RedisService(Service):
         self.lua_rand: Any = None  # math.random's state, shared by scripts and functions
         self.busy_script: Any = None  # the script running past busy-reply-threshold
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
-        self.keyspace.set_expired_listener(functools.partial(notify.key_expired, self.keyspace))
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
         self.output_limits: dict[str, OutputLimit] = parse_output_limits(
@@ -200,8 +218,15 @@ class RedisService(Service):
     def start(self) -> None:
         self._schedule_cron()
         self._schedule_stats_sampler()
+        self.repl.hard_limit = (
+            self.output_limits["slave"].hard if "slave" in self.output_limits else 0
+        )
+        if self.config.replicaof:
+            host, port = self.config.replicaof.split()
+            self.set_master(host, int(port))
 
     def shutdown(self, reason: str) -> None:
+        self.link.unset_master()
         for timer in (self._cron, self._sampler):
             if timer is not None:
                 timer.cancel()
@@ -291,10 +316,6 @@ class RedisService(Service):
         """Where dump.rdb lives: ``dir``, else the Redis data directory."""
         return os.path.abspath(self.config.dir or self.data_dir)
 
-    def save_info(self) -> SaveInfo | None:
-        """rdbPopulateSaveInfo: the replication state an RDB carries (none yet)."""
-        return None
-
     def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """Append a batch of write commands.  Replies need no special handling: under
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
@@ -303,6 +324,8 @@ class RedisService(Service):
         journal = self.journal
         if journal is not None:
             journal.append(encode_log_batch(entries))
+        if self.link.master_host is None:  # a replica's own writes stay local
+            self.repl.feed_commands(entries)
 
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
@@ -357,7 +380,13 @@ class RedisService(Service):
     # -- output buffer limits ---------------------------------------------------
     def apply_output_limits(self, client: Client) -> None:
         """The client-output-buffer-limit of the client's class (pubsub while subscribed)."""
-        cls = "pubsub" if client.slow & SLOW_PUBSUB else "normal"
+        cls = (
+            "slave"
+            if client.repl is not None
+            else "pubsub"
+            if client.slow & SLOW_PUBSUB
+            else "normal"
+        )
         limit = self.output_limits.get(cls)
         if limit is not None:
             client.peer.set_output_limits(limit.hard, limit.soft, limit.soft_seconds)
@@ -365,6 +394,8 @@ class RedisService(Service):
     def set_output_limits(self, limits: dict[str, OutputLimit]) -> None:
         """CONFIG SET client-output-buffer-limit: classes not named keep their limits."""
         self.output_limits.update(limits)
+        slave = self.output_limits.get("slave")
+        self.repl.hard_limit = slave.hard if slave is not None else 0
         self.config.client_output_buffer_limit = format_output_limits(self.output_limits)
         for c in self.clients.values():
             self.apply_output_limits(c)
@@ -376,14 +407,19 @@ class RedisService(Service):
     def _server_cron(self) -> None:
         self.hz_cycles += 1
         try:
-            # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a busy script owns the data meanwhile
-            if self.active_expire and self.busy_script is None:
+            # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a replica's master expires its keys; a
+            # busy script owns the data meanwhile
+            if self.active_expire and self.link.master_host is None and self.busy_script is None:
                 self.keyspace.active_expire_cycle(
                     self.clock.time_ms(), 0.25 / self.config.hz, self.clock.monotonic
                 )
             self._maybe_rewrite()
             if self.config.timeout:
                 self._close_idle_clients()
+            now = self.clock.monotonic()
+            if now - self._repl_cron_at >= 1.0:
+                self._repl_cron_at = now
+                self.replication_cron()
         except Exception:
             log.exception("redis: periodic task failed")
         self._schedule_cron()
@@ -409,6 +445,204 @@ class RedisService(Service):
     def client_gone(self, client: Client) -> None:
         self.closed_bytes_in += getattr(client.peer, "bytes_in", 0)
         self.closed_bytes_out += getattr(client.peer, "bytes_out", 0)
+        if client.repl is not None:
+            self.master_side.replica_gone(client)
+            self.update_write_denied()
+        if client.blocked is not None:
+            self.master_side.forget_waiter(client)
+            self.paused_clients.discard(client)
+
+    # -- replication -------------------------------------------------------------------------
+    def is_replica(self) -> bool:
+        return self.link.master_host is not None
+
+    def repl_offset(self) -> int:
+        return self.repl.offset
+
+    def listening_port(self) -> int:
+        return self.bound_ports.get("redis", self.config.port)
+
+    def save_info(self) -> SaveInfo | None:
+        """rdbPopulateSaveInfo: the replication state an RDB carries (a master with a backlog,
+        or a replica: its master's id and offset)."""
+        st = self.repl
+        if st.backlog is None and not self.is_replica():
+            return None
+        return SaveInfo(max(st.seldb, 0), st.replid, st.offset)
+
+    def replica_attached(self, client: Client) -> None:
+        """A client became a replica: the replica class's output limits apply to it."""
+        self.apply_output_limits(client)
+        self.update_write_denied()
+
+    def set_master(self, host: str, port: int) -> None:
+        """REPLICAOF host port."""
+        self.rdb_kill_replication_child()
+        self.master_side.waiters_fail_on_replica()
+        self.replicas_must_resync()
+        self.link.set_master(host, port)
+        self.config.replicaof = f"{host} {port}"
+        for db in self.keyspace.dbs:
+            db.replica = 1
+        self.update_write_denied()
+
+    def unset_master(self) -> None:
+        """REPLICAOF NO ONE: promoted, with a new replication id (the old one stays valid as
+        replid2 up to the current offset, so siblings can PSYNC from us)."""
+        if self.link.master_host is None:
+            return
+        self.link.unset_master()
+        for db in self.keyspace.dbs:
+            db.replica = 0
+        self.repl.shift_replid()
+        self.replicas_must_resync()
+        self.repl.seldb = -1
+        self.config.replicaof = ""
+        self._forget_master_client()
+        self.update_write_denied()
+
+    def rdb_kill_replication_child(self) -> None:
+        if self.master_side.child_kind:
+            self.rdb.kill_child()
+
+    def replicas_must_resync(self) -> None:
+        """disconnectSlaves: our replicas reconnect (and PSYNC) to learn what changed."""
+        for r in list(self.repl.replicas):
+            r.client.peer.close()
+            self.master_side.replica_gone(r.client)
+
+    def _key_expired(self, db: Any, key: bytes) -> None:
+        """propagateDeletion: an expired key's deletion goes to the log and the replicas as a
+        DEL, in order with the writes of the batch that found it expired."""
+        notify.key_expired(self.keyspace, db, key)
+        if self.loading:
+            return
+        client = self.current_client
+        if client is not None:
+            client.log_write(db.id, [b"DEL", key])
+        else:
+            self.log_commands([(db.id, [b"DEL", key])])
+
+    @property
+    def failover_state(self) -> str:
+        return self.failover.state
+
+    def pause_writes(self, on: bool) -> None:
+        self.writes_paused = on
+        if not on:
+            paused, self.paused_clients = self.paused_clients, set()
+            for c in paused:
+                c.unpause()
+
+    def failover_to(self, host: str, port: int) -> None:
+        """FAILOVER: follow the target, asking it to take over (PSYNC ... FAILOVER)."""
+        self.link.failover_psync = True
+        self.set_master(host, port)
+
+    def unset_master_after_failed_failover(self) -> None:
+        self.link.failover_psync = False
+        self.unset_master()
+
+    def master_link_up(self, peer: Any) -> None:
+        """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""
+        self._forget_master_client()
+        client = self.master_client = Client(self, peer)
+        client.is_master = True
+        client.set_authenticated()
+
+    def master_link_down(self) -> None:
+        self._forget_master_client()
+        self.update_write_denied()
+
+    def _forget_master_client(self) -> None:
+        client = self.master_client
+        if client is not None:
+            self.clients.pop(client.id, None)
+            self.master_client = None
+
+    def update_write_denied(self) -> None:
+        """What a client's write gets instead of running (-READONLY on a read-only replica,
+        -NOREPLICAS below min-replicas-to-write), or None."""
+        if self.is_replica() and self.config.replica_read_only:
+            self.write_denied = b"-READONLY You can't write against a read only replica.\r\n"
+        elif (
+            not self.is_replica()
+            and self.config.min_replicas_to_write
+            and self.master_side.good_replicas() < self.config.min_replicas_to_write
+        ):
+            self.write_denied = b"-NOREPLICAS Not enough good replicas to write.\r\n"
+        else:
+            self.write_denied = None
+        down = (
+            self.is_replica()
+            and not self.config.replica_serve_stale_data
+            and self.link.repl_state != "connected"
+        )
+        if down != self.master_down:
+            self.master_down = down
+            set_server_condition(self, "masterdown", down)  # every client on the slow path
+
+    def replication_cron(self) -> None:
+        self.master_side.cron()
+        self.link.cron()
+        self.update_write_denied()
+
+    def _connect_to_master(self, host: str, port: int) -> None:
+        async def run() -> None:
+            try:
+                await outbound.connect(
+                    host,
+                    port,
+                    lambda peer: MasterLink(self.link, peer),
+                    logs=self.ctx.logs,
+                    clock=self.clock,
+                    name="redis-master-link",
+                    timeout=self.config.repl_timeout,
+                )
+            except (OSError, TimeoutError) as e:
+                self.link.connect_failed(str(e) or type(e).__name__)
+
+        asyncio.get_running_loop().create_task(run())
+
+    def load_synced_rdb(self, payload: bytes) -> bool:
+        """A full sync's RDB: loaded into a fresh keyspace; swapped in only if it loaded."""
+        fresh = Keyspace(len(self.keyspace.dbs))
+        fresh.limits = self.keyspace.limits
+        try:
+            rdbfile.load_bytes(payload, fresh, self.clock.time_ms(), skip_expired=False)
+        except rdbfile.RDBLoadError as e:
+            log.warning("Failed trying to load the MASTER synchronization DB from socket: %s", e)
+            return False
+        for old, new in zip(self.keyspace.dbs, fresh.dbs, strict=True):
+            old.data, old.expires, old.heap, old.lru = new.data, new.expires, new.heap, new.lru
+        self.keyspace.dirty += 1
+        if self.journal is not None:  # the log starts again from the master's dataset
+            self.save(background=False)
+        return True
+
+    def apply_from_master(self, batch: list[tuple[int, list[bytes]]]) -> None:
+        """Run commands from our master's stream (no replies) and log what they changed."""
+        client = self.master_client
+        if client is None:  # (the link is up before any command arrives)
+            return
+        ks = self.keyspace
+        logged = []
+        dbs = ks.dbs
+        for d in dbs:
+            d.replica = 2  # the master's commands see keys past their deadline
+        try:
+            for db, argv in batch:
+                dirty = ks.dirty
+                client.replay_command(db, argv)
+                if ks.dirty != dirty:
+                    logged.append((db, argv))
+        finally:
+            for d in dbs:
+                d.replica = 1
+        if logged:
+            self.rdb_changes_since_last_save += len(logged)
+            if self.journal is not None:
+                self.journal.append(encode_log_batch(logged))
 
     # -- live configuration (CONFIG SET) ----------------------------------------
     def set_appendfsync(self, policy: str) -> None:

@@ -17,6 +17,7 @@ import greenlet
 
 from polystack.redis import wire
 from polystack.redis.acl import default_authenticated, slow_bits
+from polystack.redis.blocked import BLOCKED
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.table import Command
@@ -56,7 +57,7 @@ _QUEUED = b"+QUEUED\r\n"
 # Commands that may run a script: they run in a greenlet of their own, so that a script past
 # busy-reply-threshold can yield to the event loop (and be killed) as Redis's scripts do.
 YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
-_BLOCKED = object()  # what the slow path answers when the client has to wait
+_YIELDED = object()  # what the script worker hands back when the script yields
 _DONE = object()  # the worker greenlet finished a command
 _SLOW_EVAL = (
     b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -102,6 +103,11 @@ class Client:
         self.last_cmd: Any = "NULL"
         self.no_evict = False
         self.propagate: list[list[bytes]] | None = None
+        self.blocked: Any = None  # what the client waits for (WAIT, a script), see blocked.py
+        self.woff = 0  # the replication offset after this client's last write (WAIT)
+        self.repl: Any = None  # a replica's record on its master (replication/state.py)
+        self.is_master = False  # the client applying our master's stream (a replica's)
+        self._requeue: list[list[bytes]] = []  # a paused write, run again when unpaused
         # MULTI/EXEC and WATCH (multi.c)
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False  # CLIENT_DIRTY_EXEC: a command failed to queue
@@ -115,7 +121,7 @@ class Client:
         self.shard_channels: dict[bytes, None] = {}
         self._out: list[bytes] = []
         self._in_batch = False
-        # Requests held back while the client waits (SLOW_BLOCKED), in arrival order.
+        # Requests held back while the client waits (``blocked``) or its output is full.
         self._pending: list[list[bytes]] | None = None
         self._script: Any = None  # the greenlet of a script that yielded
         self._worker: Any = None  # the greenlet scripts run in (see _call_yielding)
@@ -136,6 +142,7 @@ class Client:
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
         self.last_interaction = self._clock_time()
+        self.server.current_client = self
         try:
             requests = self._parser.feed(data)
             error = None
@@ -145,12 +152,9 @@ class Client:
         if self._pending is not None:
             requests = self._pending + requests
             self._pending = None
-        if self.slow & SLOW_BLOCKED:  # waiting: keep the requests (and the error) for later
+        if self.blocked is not None:  # a blocked client's input waits for unblock()
             self._pending = requests
-            if error is not None:
-                self._out.append(error.reply())
-                self.slow |= SLOW_CLOSING
-            return
+            requests = []
         self._in_batch = True
         try:
             if requests:
@@ -169,17 +173,58 @@ class Client:
         finally:
             self._in_batch = False
         self._finish_batch()
+        self.server.current_client = None
         if self.slow & SLOW_CLOSING:
             self.peer.close()
 
     def connection_lost(self) -> None:
         server = self.server
+        if server.current_client is self:
+            server.current_client = None
         server.clients.pop(self.id, None)
         self._pending = None
         self.unwatch_all()
         if self.channels or self.patterns or self.shard_channels:
             server.pubsub.forget(self)
         server.client_gone(self)
+
+    # -- blocking (blocked.py) ----------------------------------------------------
+    def flush_writes(self) -> None:
+        """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
+        if self._log:
+            self.server.log_commands(self._log)
+            self._log = []
+        self.woff = self.server.repl_offset()
+
+    def block(self, what: Any) -> Any:
+        """Block on ``what`` (the handler returns the result: BLOCKED)."""
+        self.blocked = what
+        return BLOCKED
+
+    def pause(self, argv: list[bytes]) -> bool:
+        """A write while FAILOVER pauses writes: it waits (with the input after it) and runs
+        when the pause ends.  The master's and replicas' links are never paused."""
+        if self.is_master or self.repl is not None:
+            return False
+        self._requeue = [argv]
+        self.blocked = "pause"
+        self.server.paused_clients.add(self)
+        return True
+
+    def unpause(self) -> None:
+        if self.blocked == "pause":
+            self.blocked = None
+            if self._pending is not None and not self.peer.closed:
+                self.feed(b"")
+
+    def unblock(self, reply: bytes) -> None:
+        """Answer the blocked command and run the input held meanwhile."""
+        if self.blocked is None:
+            return
+        self.blocked = None
+        self.peer.write(reply)
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def resume_writing(self) -> None:
         """The output drained: run the requests held back while it was full."""
@@ -237,16 +282,18 @@ class Client:
         it = iter(requests)
         for argv in it:
             if self.slow:
-                if self._execute_slow(argv, commands_get(argv[0].lower())) is _BLOCKED:
-                    self._pending = list(it)  # held until the client may go on
-                    self.peer.pause_reading()
+                self._execute_slow(argv, commands_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             cmd = dispatch_get(argv[0])
             if cmd is None or cmd.subcommands:
-                if self._execute_slow(argv, commands_get(argv[0].lower())) is _BLOCKED:
-                    self._pending = list(it)  # held until the client may go on
-                    self.peer.pause_reading()
+                self._execute_slow(argv, commands_get(argv[0].lower()))
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
                     return
                 continue
             n = len(argv)
@@ -258,7 +305,18 @@ class Client:
                 for a in argv:
                     if type(a) is not bytes:
                         raise wire.non_bulk_error(argv)  # type: ignore[misc]
+                if self.server.writes_paused and self.pause(argv):  # FAILOVER
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
+                denied = self.server.write_denied  # -READONLY replica, -NOREPLICAS
+                if denied is not None:
+                    out.append(denied)
+                    cmd.rejected_calls += 1
+                    self._count_error(denied[1 : denied.index(b" ")].decode())
+                    continue
             dirty = ks.dirty
+            mark = len(self._log)
             self.last_cmd = cmd
             try:
                 reply = cmd.handler(self, argv)
@@ -269,10 +327,14 @@ class Client:
             else:
                 if reply is _OK:
                     out.append(b"+OK\r\n")
+                elif reply is BLOCKED:
+                    self._pending = list(it)
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
                 elif type(reply) is int:
                     out.append(b":%d\r\n" % reply)
+                elif reply is None:
+                    out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
                 else:
                     start = len(out)
                     _encode(reply, self.resp3, out)
@@ -286,6 +348,8 @@ class Client:
                     self._log.append((self.db_id, argv))
                 else:
                     self._record_write(argv)
+                if len(self._log) - mark > 1:
+                    self._wrap_multi(mark)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -295,6 +359,14 @@ class Client:
             for p in self.propagate:
                 self._log.append((self.db_id, p))
             self.propagate = None
+
+    def _wrap_multi(self, mark: int) -> None:
+        """propagatePendingCommands: what one command propagated (EXEC's queue, a script's
+        effects, an expired key's DEL before a write) reaches the log and the replicas as one
+        MULTI ... EXEC."""
+        entries = self._log
+        entries.insert(mark, (entries[mark][0], [b"MULTI"]))
+        entries.append((entries[-1][0], [b"EXEC"]))
 
     def log_write(self, db_id: int, argv: list[bytes]) -> None:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
@@ -306,9 +378,10 @@ class Client:
 
     def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
         """Run a command that may run a script in a greenlet: if the script yields (it is
-        past busy-reply-threshold), the client waits (SLOW_BLOCKED) while the event loop
-        serves others, and the script is resumed at the next loop turn.  The greenlet is the
-        client's own and is reused (making one per call costs more than a short script)."""
+        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
+        event loop serves others, and the script is resumed at the next loop turn.  The
+        greenlet is the client's own and is reused (making one per call costs more than a
+        short script)."""
         worker = self._worker
         if worker is None or worker.dead:
             worker = self._worker = greenlet.greenlet(self._work)
@@ -320,15 +393,15 @@ class Client:
         except BaseException:
             self.yield_to_loop = None
             raise
-        if outcome is not _BLOCKED:
+        if outcome is not _YIELDED:
             self.yield_to_loop = None
             return self._finished(outcome)
         # The script yielded: this client waits; the batch so far goes out as it is.
         self._out = batch_out
         self._script = worker
-        self.slow |= SLOW_BLOCKED
+        self.blocked = "script"
         self.server.clock.call_later(0, self._continue_script)
-        return _BLOCKED
+        return BLOCKED
 
     def _work(self, cmd: Command, argv: list[bytes]) -> None:
         """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
@@ -340,7 +413,7 @@ class Client:
             cmd, argv = self._root.switch(outcome)
 
     def _yield_to_loop(self) -> None:
-        self._root.switch(_BLOCKED)
+        self._root.switch(_YIELDED)
 
     @staticmethod
     def _finished(outcome: tuple) -> Any:
@@ -358,31 +431,25 @@ class Client:
         self._root = greenlet.getcurrent()
         self.yield_to_loop = self._yield_to_loop
         self._in_batch = True
-        outcome: Any = _BLOCKED
+        outcome: Any = _YIELDED
         try:
             outcome = g.switch()
-            if outcome is not _BLOCKED:
+            if outcome is not _YIELDED:
                 self._finished(outcome)
         except Exception:
             log.exception("redis: a script failed after yielding")
         finally:
             self._in_batch = False
-        if outcome is _BLOCKED and not g.dead:
+        if outcome is _YIELDED and not g.dead:
             self._finish_batch()
             self.server.clock.call_later(0, self._continue_script)
             return
         self._script = None
         self.yield_to_loop = None
-        self.unblock()
-
-    def unblock(self) -> None:
-        """The client may go on: send what is queued, then run its held requests."""
-        self.slow &= ~SLOW_BLOCKED
+        self.blocked = None
         self._finish_batch()
-        if not self.peer.closed:
-            self.peer.resume_reading()
-            if self._pending:
-                self.feed(b"")
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
@@ -390,6 +457,7 @@ class Client:
             return self._call_yielding(cmd, argv)
         ks = self.ks
         dirty = ks.dirty
+        mark = len(self._log)
         self.last_cmd = cmd
         if ks.notify_classes & NOTIFY_NEW and cmd.write:
             data = self.db.data
@@ -403,13 +471,16 @@ class Client:
             cmd.failed_calls += 1
             self._count_error(e.code)
         else:
-            _encode(reply, self.resp3, self._out)
+            if reply is not BLOCKED:
+                _encode(reply, self.resp3, self._out)
         finally:
             if ks.new_candidates:
                 ks.new_candidates = []
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
+            if len(self._log) - mark > 1 and not self.in_exec:
+                self._wrap_multi(mark)
         else:
             self.propagate = None
 
@@ -489,6 +560,20 @@ class Client:
                     cmd, b"-MISCONF Errors writing to the AOF file: %s" % error.encode(), "MISCONF"
                 )
                 return
+        if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
+            return
+        if cmd.write and self.server.write_denied is not None:  # -NOREPLICAS, -READONLY
+            denied = self.server.write_denied.rstrip(b"\r\n")
+            self._reject(cmd, denied, denied[1 : denied.index(b" ")].decode())
+            return
+        if self.server.master_down and "stale" not in cmd.flags and not self.is_master:
+            self._reject(
+                cmd,
+                b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+                b"'no'.",
+                "MASTERDOWN",
+            )
+            return
         if slow & SLOW_PUBSUB and not self.resp3:
             top = (cmd.parent or cmd).name.encode()
             if top not in _PUBSUB_CONTEXT:
@@ -562,7 +647,10 @@ class Client:
 
     # -- replay ---------------------------------------------------------------
     def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
-        """Run a command read back from the log (no reply); False when it is unknown."""
+        """Run a command read back from the log (no reply); False when it is unknown.  The
+        MULTI/EXEC around a transaction's effects are markers for the replicas: skipped."""
+        if argv[0] in (b"MULTI", b"EXEC"):
+            return True
         cmd = self._commands_get(argv[0].lower())
         if cmd is None:
             log.warning("log names an unknown command %r; skipped", argv[0])
@@ -582,6 +670,12 @@ class Client:
     def select(self, db_id: int) -> None:
         self.db_id = db_id
         self.db = self.server.keyspace.dbs[db_id]
+
+    def set_authenticated(self) -> None:
+        """An internal client (the master's link) that no ACL restricts (Redis's NULL user)."""
+        self.authenticated = True
+        self.acl_user = self.server.acl.superuser
+        self.slow &= ~(SLOW_AUTH | SLOW_ACL)
 
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING

@@ -36,6 +36,26 @@ class RedisConfig:
     rdbchecksum: bool = True
     save: str = ""
     stop_writes_on_bgsave_error: bool = True
+    # Replication (replicaof "host port" makes this server a replica at start)
+    replicaof: str = ""
+    masterauth: str = ""
+    masteruser: str = ""
+    replica_read_only: bool = True
+    replica_serve_stale_data: bool = True
+    replica_priority: int = 100
+    replica_announce_ip: str = ""
+    replica_announce_port: int = 0
+    replica_announced: bool = True
+    repl_backlog_size: int = 1024 * 1024
+    repl_backlog_ttl: int = 3600
+    repl_timeout: int = 60
+    repl_ping_replica_period: int = 10
+    repl_diskless_sync: bool = True
+    repl_diskless_sync_delay: int = 5
+    repl_diskless_sync_max_replicas: int = 0
+    repl_diskless_load: str = "disabled"
+    min_replicas_to_write: int = 0
+    min_replicas_max_lag: int = 10
     # A redis.conf to read (``polystack serve --redis-config``); CONFIG REWRITE rewrites it.
     redis_config: str | None = None
 
@@ -48,6 +68,16 @@ class RedisConfig:
             parse_save_points(self.save)
         except ValueError:
             raise ValueError(f"redis.save: invalid save points {self.save!r}") from None
+        check_range("redis.repl_backlog_size", self.repl_backlog_size, 1, 1 << 40)
+        check_range("redis.repl_timeout", self.repl_timeout, 1, 1 << 31)
+        check_range("redis.repl_ping_replica_period", self.repl_ping_replica_period, 1, 1 << 31)
+        check_choice(
+            "redis.repl_diskless_load",
+            self.repl_diskless_load,
+            ("disabled", "on-empty-db", "swapdb"),
+        )
+        if self.replicaof and len(self.replicaof.split()) != 2:
+            raise ValueError("redis.replicaof: must be 'host port'")
         if "/" in self.dbfilename or not self.dbfilename:
             raise ValueError("redis.dbfilename: dbfilename can't be a path, just a filename")
         try:

@@ -43,15 +43,9 @@ class Database:
     """One numbered database (SELECT n)."""
 
     __slots__ = (
-        "id",
-        "data",
-        "expires",
-        "heap",
-        "lru",
-        "expired_keys",
-        "blocking_keys",
+        "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica",
         "on_expired",
-    )
+    )  # fmt: skip
 
     def __init__(self, db_id: int) -> None:
         self.id = db_id
@@ -62,8 +56,12 @@ class Database:
         self.expired_keys = 0
         # key -> clients blocked on it, in arrival order (db->blocking_keys)
         self.blocking_keys: dict[bytes, list[Any]] = {}
+        # On a replica (1), a key past its deadline reads as missing but stays until the
+        # master's DEL arrives; the master's own commands (2) still see it (expireIfNeeded).
+        self.replica = 0
         # Called as on_expired(db, key) after a key is deleted because its deadline passed
-        # (keyspace notifications, WATCH, memory accounting: see notify.key_expired).
+        # (keyspace notifications, WATCH, memory accounting: see notify.key_expired; a
+        # master propagates the deletion to its replicas as a DEL).
         self.on_expired: Any = None
 
     def __len__(self) -> int:
@@ -89,6 +87,8 @@ class Database:
         if self.expires:
             when = self.expires.get(key)
             if when is not None and when <= now_ms:
+                if self.replica:
+                    return self.data.get(key) if self.replica == 2 else None
                 self.delete(key)
                 self.expired_keys += 1
                 if self.on_expired is not None:

@@ -444,6 +444,8 @@ class RecordLog:
     def when_synced(self, seq: int, fn: Callable[[], None]) -> None:
         """Run ``fn`` once record ``seq`` is fsynced, asking for the fsync if the policy would
         not do it soon (one fsync per log per loop turn covers every request of that turn)."""
+        if seq > self.last_seq:
+            raise ValueError(f"record {seq} was not appended (the last is {self.last_seq})")
         if seq <= self.synced_seq:
             fn()
             return
@@ -455,6 +457,8 @@ class RecordLog:
 
     def when_written(self, seq: int, fn: Callable[[], None]) -> None:
         """Run ``fn`` once record ``seq`` is handed to the OS (survives a process crash)."""
+        if seq > self.last_seq:
+            raise ValueError(f"record {seq} was not appended (the last is {self.last_seq})")
         if seq <= self.written_seq:
             fn()
             return

@@ -76,6 +76,9 @@ class SystemSpec:
     # ("127.0.0.1:2181", as kazoo's ``hosts`` wants it).
     fixture_value: str = "url"
     description: str = ""
+    # Started by a plain ``polystack serve`` (and ``testing.serve()`` without a choice); a
+    # system with ``default=False`` (Redis Sentinel) starts only when named (``--only``).
+    default: bool = True
 
     @property
     def port(self) -> Port:

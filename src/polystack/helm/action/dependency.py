@@ -191,7 +191,7 @@ def _download_all(
     keyring: str = "",
     registry: RegistryOptions | None = None,
 ) -> None:
-    from polystack.helm.action.package import save
+    from polystack.helm.chart.archive import save
 
     charts_dir = os.path.join(chart_path, "charts")
     tmp = tempfile.mkdtemp(prefix="helm-deps-", dir=chart_path)

@@ -11,6 +11,7 @@ from typing import Any
 
 from polystack.helm.chart.chart import API_V1, API_V2, ChartError, Metadata, load, load_dir
 from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.golang.types import type_of
 
 INFO, WARNING, ERROR = 1, 2, 3
 _SEV = {0: "UNKNOWN", INFO: "INFO", WARNING: "WARNING", ERROR: "ERROR"}
@@ -74,12 +75,6 @@ def _is_url(s: str) -> bool:
     return bool(host) and not host.startswith(".") and "." in host or host == "localhost"
 
 
-def _go_type_name(v: Any) -> str:
-    from polystack.helm.golang.types import type_of
-
-    return type_of(v)
-
-
 def lint_chartfile(ln: Linter) -> None:
     name = "Chart.yaml"
     path = os.path.join(ln.chart_dir, name)
@@ -90,7 +85,7 @@ def lint_chartfile(ln: Linter) -> None:
             raw = fh.read()
         data = yamlgo.unmarshal_map(raw)
         md = Metadata.from_dict(data)
-    except (OSError, yamlgo.YAMLError) as e:
+    except (OSError, yamlgo.EncodingError) as e:
         msg = str(e)
         if isinstance(e, FileNotFoundError):
             msg = f"open {path}: no such file or directory"
@@ -121,15 +116,14 @@ def lint_chartfile(ln: Linter) -> None:
             ln.rule(
                 ERROR,
                 name,
-                f"{key} should be of type string but it's of type {_go_type_name(data[key])}",
+                f"{key} should be of type string but it's of type {type_of(data[key])}",
             )
     ln.rule(ERROR, name, _validate_version(md.version))
     if "appVersion" in data and not isinstance(data["appVersion"], str):
         ln.rule(
             ERROR,
             name,
-            "appVersion should be of type string but it's of type "
-            f"{_go_type_name(data['appVersion'])}",
+            f"appVersion should be of type string but it's of type {type_of(data['appVersion'])}",
         )
     for m in md.maintainers:
         if not m.name:
@@ -411,20 +405,20 @@ def _yaml_documents(text: str) -> list[str]:
 def _k8s_struct(doc: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         v = yamlgo.unmarshal(doc)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         return None, f"unable to parse YAML: {e}"
     if v is None:
         return None, None
     if not isinstance(v, dict):
         return None, (
             "unable to parse YAML: error unmarshaling JSON: while decoding JSON: json: cannot"
-            f" unmarshal {yamlgo._json_kind(v)} into Go value of type rules.k8sYamlStruct"
+            f" unmarshal {yamlgo.json_kind(v)} into Go value of type rules.k8sYamlStruct"
         )
     meta = _ci(v, "metadata")
     if meta is not None and not isinstance(meta, dict):
         return None, (
             "unable to parse YAML: error unmarshaling JSON: while decoding JSON: json: cannot"
-            f" unmarshal {yamlgo._json_kind(meta)} into Go struct field k8sYamlStruct.Metadata of"
+            f" unmarshal {yamlgo.json_kind(meta)} into Go struct field k8sYamlStruct.Metadata of"
             " type rules.k8sYamlMetadata"
         )
     return v, None

@@ -19,6 +19,7 @@ from typing import Any
 from polystack.helm.chart.ignore import HELMIGNORE, Rules
 from polystack.helm.encoding import yamlgo
 from polystack.helm.encoding.jsongo import StringMap
+from polystack.helm.golang.strconv import format_float_g
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def _s(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return yamlgo.format_float_g(v)
+        return format_float_g(v)
     if isinstance(v, str):
         return v
     return str(v)
@@ -479,7 +480,7 @@ def load_values(data: bytes | str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         docs = yamlgo.load_all_raw(text)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         msg = str(e)
         if not msg.startswith("error converting YAML to JSON"):
             msg = "error converting YAML to JSON: " + msg
@@ -487,15 +488,15 @@ def load_values(data: bytes | str) -> dict[str, Any]:
     for doc in docs:
         try:
             yamlgo.check_json_depth(doc)
-            v = yamlgo._to_json_value(doc)
-        except yamlgo.YAMLError as e:
+            v = yamlgo.to_json_value(doc)
+        except yamlgo.EncodingError as e:
             raise ChartError(f"cannot unmarshal yaml document: {e}") from None
         if v is None:
             continue
         if not isinstance(v, dict):
             raise ChartError(
                 "cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON:"
-                f" json: cannot unmarshal {yamlgo._json_kind(v)} into Go value of type"
+                f" json: cannot unmarshal {yamlgo.json_kind(v)} into Go value of type"
                 " map[string]interface {}"
             )
         out = merge_maps(out, v)
@@ -526,7 +527,7 @@ def load_files(files: list[File]) -> Chart:
             have_chart_yaml = True
             try:
                 d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.YAMLError as e:
+            except yamlgo.EncodingError as e:
                 raise ChartError(f"cannot load Chart.yaml: {e}") from None
             c.metadata = Metadata.from_dict(d)
             if not c.metadata.api_version:
@@ -534,7 +535,7 @@ def load_files(files: list[File]) -> Chart:
         elif n == "Chart.lock":
             try:
                 d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.YAMLError as e:
+            except yamlgo.EncodingError as e:
                 raise ChartError(f"cannot load Chart.lock: {e}") from None
             c.lock = Lock(
                 _s(d.get("generated")),
@@ -551,14 +552,14 @@ def load_files(files: list[File]) -> Chart:
         elif n == "requirements.yaml":
             try:
                 d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.YAMLError as e:
+            except yamlgo.EncodingError as e:
                 raise ChartError(f"cannot load requirements.yaml: {e}") from None
             requirements = parse_dependencies(d.get("dependencies"))
             c.files.append(f)
         elif n == "requirements.lock":
             try:
                 d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.YAMLError as e:
+            except yamlgo.EncodingError as e:
                 raise ChartError(f"cannot load requirements.lock: {e}") from None
             if c.lock is None:
                 c.lock = Lock(

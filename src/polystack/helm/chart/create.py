@@ -90,7 +90,7 @@ def create_from(path: str, starter: str) -> str:
     `<CHARTNAME>` is replaced in the templates and values.yaml only; other files,
     values.schema.json and the starter's subcharts (written as archives under
     charts/, as SaveDir does) are copied unchanged."""
-    from polystack.helm.action.package import PackageError, save
+    from polystack.helm.chart.archive import PackageError, save
     from polystack.helm.chart.chart import ChartError, Metadata, load
     from polystack.helm.encoding import yamlgo
 

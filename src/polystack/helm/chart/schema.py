@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 from jsonschema import exceptions as jse
 
-from polystack.helm.encoding.yamlgo import format_float_g
+from polystack.helm.golang.strconv import format_float_g
 
 _CHILD_ONE = {
     "items",

@@ -11,6 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from polystack.helm.golang.strconv import quote as go_quote
+from polystack.helm.golang.types import type_of
+
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30
 
@@ -34,21 +37,12 @@ class _Panic(Exception):
 
 
 def _go_type(v: Any) -> str:
+    """The Go type of a parsed value: strvals' integers are int64s."""
     if v is None:
         return "nil"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, int):
+    if type(v) is int:
         return "int64"
-    if isinstance(v, dict):
-        return "map[string]interface {}"
-    if isinstance(v, list):
-        return "[]interface {}"
-    return type(v).__name__
+    return type_of(v)
 
 
 def _assert(v: Any, typ: type, go_name: str) -> Any:
@@ -108,29 +102,6 @@ def _atoi(s: str) -> int:
 
 def _go_escape(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)[1:-1]
-
-
-def _go_quote(s: str) -> str:
-    """Go's %q of a string (close enough for the keys Helm prints)."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def _rune_list(s: str) -> str:
@@ -227,7 +198,7 @@ class Parser:
         if eof:
             if not k:
                 raise _EOF()
-            raise StrvalsError(f"key {_go_quote(k)} has no value")
+            raise StrvalsError(f"key {go_quote(k)} has no value")
         if last == "[":
             try:
                 i = self.key_index()
@@ -267,7 +238,7 @@ class Parser:
             return
         if last == ",":
             _set(data, k, "")
-            raise StrvalsError(f"key {_go_quote(k)} has no value (cannot end with ,)")
+            raise StrvalsError(f"key {go_quote(k)} has no value (cannot end with ,)")
         # last == "."
         level += 1
         if level > MAX_NESTED_NAME_LEVEL:
@@ -285,7 +256,7 @@ class Parser:
                 _set(data, k, inner)
             raise
         if not inner:
-            raise StrvalsError(f"key map {_go_quote(k)} has no value")
+            raise StrvalsError(f"key map {go_quote(k)} has no value")
         _set(data, k, inner)
 
     def _json_value(self, store: Callable[[Any], None]) -> None:
@@ -297,7 +268,7 @@ class Parser:
 
         try:
             value, end = jsongo.decode(text)
-        except yamlgo.YAMLError as e:
+        except yamlgo.EncodingError as e:
             raise StrvalsError(str(e)) from None
         store(value)
         self.sc.pos += end
@@ -412,7 +383,7 @@ class LiteralParser:
         if eof:
             if not k:
                 raise _EOF()
-            raise StrvalsError(f"key {_go_quote(k)} has no value")
+            raise StrvalsError(f"key {go_quote(k)} has no value")
         if last == "=":
             _set(data, k, self.val())
             return
@@ -433,7 +404,7 @@ class LiteralParser:
                     _set(data, k, inner)
                 raise
             if not inner:
-                raise StrvalsError(f"key map {_go_quote(k)} has no value")
+                raise StrvalsError(f"key map {go_quote(k)} has no value")
             _set(data, k, inner)
             return
         try:

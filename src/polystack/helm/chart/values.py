@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from polystack.helm.chart import strvals
 from polystack.helm.chart.chart import (
     Chart,
     ChartError,
     Dependency,
-    load_values,
-    merge_maps,
 )
-from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.encoding import semver
+from polystack.helm.golang.strconv import format_float_g
+from polystack.helm.golang.types import deep_copy, type_of
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +36,18 @@ def _concat(a: str, b: str) -> str:
     return b if not a else f"{a}.{b}"
 
 
-def _deep_copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _deep_copy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_deep_copy(x) for x in v]
-    return v
-
-
 # ---------------------------------------------------------------- coalescing
 
 
 def coalesce_values(chart: Chart, vals: dict[str, Any] | None) -> dict[str, Any]:
     """CoalesceValues: user values over chart defaults, null deletes a key."""
-    dest = _deep_copy(vals) if vals else {}
+    dest = deep_copy(vals) if vals else {}
     return _coalesce(chart, dest, "", False)
 
 
 def merge_values(chart: Chart, vals: dict[str, Any] | None) -> dict[str, Any]:
     """MergeValues: like coalesce_values but nulls are kept."""
-    dest = _deep_copy(vals) if vals else {}
+    dest = deep_copy(vals) if vals else {}
     return _coalesce(chart, dest, "", True)
 
 
@@ -73,18 +62,12 @@ def _coalesce_deps(ch: Chart, dest: dict[str, Any], prefix: str, merge: bool) ->
         if name not in dest:
             dest[name] = {}
         elif not istable(dest[name]):
-            raise ValuesError(f"type mismatch on {name}: %!t({_go_type(dest[name])}={dest[name]})")
+            raise ValuesError(f"type mismatch on {name}: %!t({type_of(dest[name])}={dest[name]})")
         dvmap = dest[name]
         sub_prefix = _concat(prefix, ch.name())
         _coalesce_globals(dvmap, dest, sub_prefix)
         dest[name] = _coalesce(sub, dvmap, sub_prefix, merge)
     return dest
-
-
-def _go_type(v: Any) -> str:
-    from polystack.helm.golang.types import type_of
-
-    return type_of(v)
 
 
 def _coalesce_globals(dest: dict[str, Any], src: dict[str, Any], prefix: str) -> None:
@@ -141,7 +124,7 @@ def _clean_nil(m: dict[str, Any]) -> None:
 
 def _coalesce_chart_values(ch: Chart, v: dict[str, Any], prefix: str, merge: bool) -> None:
     sub_prefix = _concat(prefix, ch.name())
-    vc = _deep_copy(ch.values)
+    vc = deep_copy(ch.values)
     for key, val in vc.items():
         if key in v:
             value = v[key]
@@ -248,27 +231,14 @@ def path_value(v: dict[str, Any], path: str) -> Any:
 
 
 def is_compatible_range(constraint: str, version: str) -> bool:
+    """chartutil.IsCompatibleRange: whether ``version`` satisfies ``constraint``
+    (false when either does not parse)."""
     try:
-        from polystack.helm.encoding import semver as hsemver
-    except ImportError:  # SPRIG has not landed semver yet
-        hsemver = None  # type: ignore[assignment]
-    if hsemver is not None and hasattr(hsemver, "is_compatible_range"):
-        return bool(hsemver.is_compatible_range(constraint, version))
-    if hsemver is not None and hasattr(hsemver, "Constraints") and hasattr(hsemver, "Version"):
-        try:
-            c = hsemver.Constraints.parse(constraint)  # type: ignore[attr-defined]
-            v = hsemver.Version.parse(version)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001
-            return False
-        return bool(c.check(v))
-    return _fallback_compatible(constraint, version)
-
-
-def _fallback_compatible(constraint: str, version: str) -> bool:
-    constraint = constraint.strip()
-    if constraint in ("", "*", "x", "X"):
-        return True
-    return constraint.lstrip("=v ") == version.lstrip("v")
+        c = semver.Constraints.parse(constraint)
+        v = semver.Version.parse(version)
+    except semver.SemverError:
+        return False
+    return bool(c.check(v))
 
 
 def _alias_dependency(charts: list[Chart], dep: Dependency) -> Chart | None:
@@ -389,7 +359,7 @@ def _process_import_values(c: Chart, merge: bool) -> None:
                 if vv is None:
                     log.warning("ImportValues missing table from chart %s", r.name)
                     continue
-                pm = _path_to_map(parent, _deep_copy(vv))
+                pm = _path_to_map(parent, deep_copy(vv))
                 b = (merge_tables if merge else coalesce_tables)(b, pm) or {}
             elif isinstance(riv, str):
                 child = "exports." + riv
@@ -398,10 +368,10 @@ def _process_import_values(c: Chart, merge: bool) -> None:
                 if vm is None:
                     log.warning("ImportValues missing table")
                     continue
-                b = (merge_tables if merge else coalesce_tables)(b, _deep_copy(vm)) or {}
+                b = (merge_tables if merge else coalesce_tables)(b, deep_copy(vm)) or {}
         r.import_values = outiv
     if merge:
-        c.values = merge_tables(_deep_copy(cvals), b) or {}
+        c.values = merge_tables(deep_copy(cvals), b) or {}
     else:
         c.values = coalesce_tables(_trim_nil(cvals), b) or {}
 
@@ -414,12 +384,12 @@ def _fmt_v(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return yamlgo.format_float_g(v)
+        return format_float_g(v)
     return str(v)
 
 
 def _trim_nil(vals: dict[str, Any]) -> dict[str, Any]:
-    out = _deep_copy(vals)
+    out = deep_copy(vals)
     for k in list(out):
         if out[k] is None:
             del out[k]
@@ -463,7 +433,7 @@ def validate_against_schema(c: Chart, values: dict[str, Any]) -> str:
             continue
         if not isinstance(raw, dict):
             out.append(
-                f"{sub.name()}:\ninvalid type for values: expected object (map), got {_go_type(raw)}\n"
+                f"{sub.name()}:\ninvalid type for values: expected object (map), got {type_of(raw)}\n"
             )
             continue
         e = validate_against_schema(sub, raw)
@@ -513,93 +483,3 @@ def to_render_values(
             )
     top["Values"] = vals
     return top
-
-
-# ---------------------------------------------------------------- CLI values
-
-
-@dataclass
-class ValueOptions:
-    """pkg/cli/values.Options: -f, --set-json, --set, --set-string, --set-file, --set-literal."""
-
-    value_files: list[str] = field(default_factory=list)
-    json_values: list[str] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
-    string_values: list[str] = field(default_factory=list)
-    file_values: list[str] = field(default_factory=list)
-    literal_values: list[str] = field(default_factory=list)
-
-    def merge_values(self) -> dict[str, Any]:
-        base: dict[str, Any] = {}
-        for fp in self.value_files:
-            raw = _read_file(fp)
-            try:
-                current = load_values(raw)
-            except ChartError as e:
-                raise ValuesError(f"failed to parse {fp}: {e}") from None
-            base = merge_maps(base, current)
-        for value in self.json_values:
-            trimmed = value.strip()
-            if trimmed.startswith("{"):
-                try:
-                    jm = jsongo.unmarshal(trimmed, into=dict)
-                except yamlgo.YAMLError:
-                    raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
-                if not isinstance(jm, dict):
-                    raise ValuesError(f"failed parsing --set-json data JSON: {value}")
-                base = merge_maps(base, jm)
-            else:
-                try:
-                    strvals.parse_json(value, base)
-                except strvals.StrvalsError:
-                    raise ValuesError(f"failed parsing --set-json data {value}") from None
-        for value in self.values:
-            try:
-                strvals.parse_into(value, base)
-            except strvals.StrvalsError as e:
-                raise ValuesError(f"failed parsing --set data: {e}") from None
-        for value in self.string_values:
-            try:
-                strvals.parse_into_string(value, base)
-            except strvals.StrvalsError as e:
-                raise ValuesError(f"failed parsing --set-string data: {e}") from None
-        for value in self.file_values:
-
-            def reader(rs: str) -> Any:
-                return _read_file(rs).decode("utf-8", "replace")
-
-            try:
-                strvals.parse_into_file(value, base, reader)
-            except strvals.StrvalsError as e:
-                raise ValuesError(f"failed parsing --set-file data: {e}") from None
-            except ValuesError as e:
-                raise ValuesError(f"failed parsing --set-file data: {e}") from None
-        for value in self.literal_values:
-            try:
-                strvals.parse_literal_into(value, base)
-            except strvals.StrvalsError as e:
-                raise ValuesError(f"failed parsing --set-literal data: {e}") from None
-        return base
-
-
-def _os_err(e: OSError) -> str:
-    if isinstance(e, FileNotFoundError):
-        return f"open {e.filename}: no such file or directory"
-    if isinstance(e, IsADirectoryError):
-        return f"read {e.filename}: is a directory"
-    return f"open {e.filename}: {e.strerror.lower() if e.strerror else e}"
-
-
-def _read_file(path: str) -> bytes:
-    if path.strip() == "-":
-        return sys.stdin.buffer.read()
-    if "://" in path:
-        import urllib.request
-
-        with urllib.request.urlopen(path) as resp:  # noqa: S310 - user-supplied values URL
-            return resp.read()
-    try:
-        with open(os.path.expanduser(path), "rb") as fh:
-            return fh.read()
-    except OSError as e:
-        raise ValuesError(_os_err(e)) from None

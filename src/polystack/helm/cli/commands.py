@@ -12,13 +12,12 @@ starts fast and never imports the servers.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
+import polystack.helm as helm
 from polystack.helm.cli.flags import (
     HelmCommand,
     chart_path_from_kw,
@@ -66,9 +65,7 @@ def _values_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
-    from polystack.helm.chart.values import ValueOptions, ValuesError
-
-    vo = ValueOptions(
+    vo = helm.ValueOptions(
         value_files=_split_commas(kw.pop("value_files", ())),
         json_values=list(kw.pop("set_json", ())),
         values=list(kw.pop("set_values", ())),
@@ -78,7 +75,7 @@ def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         return vo.merge_values()
-    except ValuesError as e:
+    except helm.ValuesError as e:
         raise _fail(str(e)) from None
 
 
@@ -173,7 +170,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
     except ValueError as e:
         raise _fail(str(e)) from None
     vals = _merge_values(kw)
-    opts = TemplateOptions(
+    opts = helm.TemplateOptions(
         args=list(args),
         values=vals,
         show_only=list(kw["show_only"]),
@@ -195,7 +192,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         enable_dns=kw["enable_dns"],
         chart_path=chart_path_from_kw(kw),
     )
-    out, err = run_template(opts)
+    out, err = helm.run_template(opts)
     if out:
         click.echo(out, nl=False)
     if err:
@@ -378,7 +375,7 @@ def _show(what: str, chart_ref: str, kw: dict[str, Any]) -> None:
     from polystack.helm.action.package import show
 
     try:
-        path = _locate_chart(chart_ref, chart_path_from_kw(kw))
+        path = helm.locate_chart(chart_ref, chart_path_from_kw(kw))
         click.echo(show(what, path, jsonpath=kw.get("jsonpath") or ""), nl=False)
     except Exception as e:
         if type(e).__name__ in ("ChartError", "PackageError", "RepoError"):
@@ -411,185 +408,3 @@ for _what, _help in (
 
 # ---------------------------------------------------------------- template action
 # pkg/cmd/template.go + pkg/cmd/install.go (runInstall) + pkg/action/install.go
-
-
-@dataclass
-class TemplateOptions:
-    args: list[str]
-    values: dict[str, Any] = field(default_factory=dict)
-    show_only: list[str] = field(default_factory=list)
-    namespace: str = "default"
-    kube_version: str = ""
-    api_versions: list[str] = field(default_factory=list)
-    include_crds: bool = False
-    skip_tests: bool = False
-    use_release_name: bool = False
-    output_dir: str = ""
-    is_upgrade: bool = False
-    disable_hooks: bool = False
-    name_template: str = ""
-    generate_name: bool = False
-    skip_schema_validation: bool = False
-    render_subchart_notes: bool = False
-    dependency_update: bool = False
-    debug: bool = False
-    enable_dns: bool = False
-    # where the chart is and how to fetch it (downloader.ChartPathOptions)
-    chart_path: Any = None
-
-
-_RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-def validate_release_name(name: str) -> str | None:
-    if not name:
-        return "no name provided"
-    if len(name) > 53 or not _RELEASE_NAME_RE.match(name):
-        return (
-            "invalid release name, must match regex"
-            " ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-            " and the length must not be longer than 53"
-        )
-    return None
-
-
-def run_template(o: TemplateOptions) -> tuple[str, str]:
-    """Returns (stdout text, error message or '')."""
-    from polystack.helm.chart import chart as chartmod
-    from polystack.helm.chart import values
-    from polystack.helm.chart.ignore import BadPattern
-    from polystack.helm.chart.ignore import match as path_match
-    from polystack.helm.funcs.helm import Capabilities, parse_kube_version
-    from polystack.helm.render import engine
-    from polystack.helm.render.naming import name_and_chart
-
-    kube = None
-    if o.kube_version:
-        try:
-            kube = parse_kube_version(o.kube_version)
-        except ValueError as e:
-            return "", f"invalid kube version '{o.kube_version}': {e}"
-    try:
-        # `helm template` sets the install's release name to "release-name"
-        name, chart_ref = name_and_chart(o.args, "release-name", o.name_template, o.generate_name)
-    except ValueError as e:
-        return "", str(e)
-    try:
-        chart_path = _locate_chart(chart_ref, o.chart_path)
-        ch = chartmod.load(chart_path)
-    except chartmod.ChartError as e:
-        return "", str(e)
-    if ch.metadata.type not in ("", "application"):
-        return "", f"{ch.metadata.type} charts are not installable"
-    if ch.metadata.dependencies:
-        try:
-            values.check_dependencies(ch)
-        except chartmod.ChartError as e:
-            if o.dependency_update and os.path.isdir(chart_path):
-                from polystack.helm.action.dependency import RepoError, dependency_update
-
-                registry = o.chart_path.registry_options() if o.chart_path else None
-                try:
-                    dependency_update(chart_path, out=lambda s: None, registry=registry)
-                    ch = chartmod.load(chart_path)
-                except (RepoError, chartmod.ChartError) as e2:
-                    return "", str(e2)
-            else:
-                return "", (
-                    "an error occurred while checking for chart dependencies. You may need to"
-                    f" run `helm dependency build` to fetch missing dependencies: {e}"
-                )
-    err = validate_release_name(name)
-    if err:
-        return "", f'release name "{name}": {err}'
-    caps = Capabilities(kube, o.api_versions)
-    written: list[str] = []
-
-    def writer(out_dir: str, fname: str, data: str, append: bool) -> None:
-        path = out_dir + "/" + fname
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "a" if append else "w", encoding="utf-8") as fh:
-            fh.write(f"---\n# Source: {fname}\n{data}\n")
-        written.append(f"wrote {path}\n")
-
-    try:
-        values.process_dependencies(ch, o.values)
-        opts = values.ReleaseOptions(
-            name=name,
-            namespace=o.namespace,
-            revision=1,
-            is_install=not o.is_upgrade,
-            is_upgrade=o.is_upgrade,
-        )
-        top = values.to_render_values(ch, o.values, opts, caps, o.skip_schema_validation)
-    except (values.ValuesError, chartmod.ChartError) as e:
-        return "", str(e)
-    try:
-        rel = engine.render_resources(
-            ch,
-            top,
-            caps,
-            output_dir=o.output_dir,
-            release_name=name,
-            use_release_name=o.use_release_name,
-            include_crds=o.include_crds,
-            render_subchart_notes=o.render_subchart_notes,
-            enable_dns=o.enable_dns,
-            writer=writer,
-        )
-    except engine.RenderError as e:
-        if o.debug:
-            return "", str(e)
-        return "", f"{e}\n\nUse --debug flag to render out invalid YAML"
-    buf = [rel.manifest.strip() + "\n"]
-    if not o.disable_hooks:
-        hook_written: dict[str, bool] = {}
-        for h in rel.hooks:
-            if o.skip_tests and "test" in h.events:
-                continue
-            if not o.output_dir:
-                buf.append(f"---\n# Source: {h.path}\n{h.manifest}\n")
-            else:
-                new_dir = o.output_dir + "/" + name if o.use_release_name else o.output_dir
-                if os.path.exists(os.path.join(new_dir, h.path)):
-                    hook_written[h.path] = True
-                writer(new_dir, h.path, h.manifest, hook_written.get(h.path, False))
-    manifests = "".join(buf)
-    out = "".join(written)
-    if o.show_only:
-        docs = engine.split_manifests(manifests)
-        picked: list[str] = []
-        for f in o.show_only:
-            f = f.replace(os.sep, "/")
-            missing = True
-            for m in docs:
-                sm = re.search(r"# Source: [^/]+/(.+)", m)
-                if not sm:
-                    continue
-                try:
-                    ok = path_match(f, sm.group(1))
-                except BadPattern:
-                    ok = False
-                if ok:
-                    picked.append(m)
-                    missing = False
-            if missing:
-                return out, f"could not find template {f} in chart"
-        return out + "".join(f"---\n{m}\n" for m in picked), ""
-    return out + manifests, ""
-
-
-def _locate_chart(ref: str, cpo: Any = None) -> str:
-    """ChartPathOptions.LocateChart: local paths and archives, `repo/chart`,
-    chart URLs and --repo (HTTP repositories); raises ChartError."""
-    from polystack.helm.chart.chart import ChartError
-    from polystack.helm.remote.downloader import ChartPathOptions, locate_chart
-    from polystack.helm.remote.provenance import default_keyring
-    from polystack.helm.remote.repo import RepoError
-
-    if cpo is None:
-        cpo = ChartPathOptions(keyring=default_keyring())
-    try:
-        return locate_chart(ref, cpo)
-    except RepoError as e:
-        raise ChartError(str(e)) from None

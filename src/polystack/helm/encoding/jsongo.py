@@ -14,7 +14,7 @@ index, lint and dependency digests:
   ``invalid character 'X' CONTEXT`` names the offending *byte* (as Go's
   quoteChar does, so ``é`` is reported as ``'Ã'``).
 
-Errors are `yamlgo.YAMLError`s (the Helm package's one Go-text error);
+Errors are `EncodingError`s (the Helm package's one Go-text error);
 `UnmarshalTypeError` also carries the partly decoded value, as Go leaves it.
 """
 
@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
-from polystack.helm.encoding.yamlgo import YAMLError
-from polystack.helm.encoding.yamlgo import json_float as format_float
+from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.runtime import CycleError, check_walk
+from polystack.helm.golang.strconv import format_float
 from polystack.helm.golang.types import StringMap, type_of
 
 __all__ = [
@@ -52,12 +53,28 @@ class Struct(dict):
     __slots__ = ()
 
 
-class UnmarshalTypeError(YAMLError):
+class UnmarshalTypeError(EncodingError):
     """json.UnmarshalTypeError; ``value`` is what Go decoded around the failure."""
 
     def __init__(self, message: str, value: Any = None) -> None:
         super().__init__(message)
         self.value = value
+
+
+def json_float(f: float) -> str:
+    """encoding/json's float64 text."""
+    r = float.__repr__(f)
+    if "e" not in r and "n" not in r:  # 1e-4 <= |f| < 1e16 or 0: shortest digits, no exponent
+        return r[:-2] if r.endswith(".0") else r
+    if math.isnan(f) or math.isinf(f):
+        raise EncodingError("json: unsupported value: " + format_float(f, "g", -1))
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        s = format_float(f, "e", -1)
+        if len(s) >= 4 and s[-4] == "e" and s[-3] == "-" and s[-2] == "0":
+            s = s[:-2] + s[-1]
+        return s
+    return format_float(f, "f", -1)
 
 
 def to_json_tree(v: Any) -> Any:
@@ -73,7 +90,7 @@ def to_json_tree(v: Any) -> Any:
     hook = getattr(v, "go_json", None)
     if hook is not None:
         return to_json_tree(hook())
-    raise YAMLError(f"json: unsupported type: {type(v).__name__}")
+    raise EncodingError(f"json: unsupported type: {type(v).__name__}")
 
 
 # ---------------------------------------------------------------- Marshal
@@ -110,11 +127,11 @@ def quote(s: str, escape_html: bool = True) -> str:
 
 
 def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> str:
-    """json.Marshal(v), or json.MarshalIndent(v, "", indent); raises YAMLError."""
+    """json.Marshal(v), or json.MarshalIndent(v, "", indent); raises EncodingError."""
     try:
         check_walk(v, "json")
     except CycleError as e:
-        raise YAMLError(
+        raise EncodingError(
             f"json: unsupported value: encountered a cycle via {type_of(e.container)}"
         ) from None
     parts: list[str] = []
@@ -134,7 +151,7 @@ def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl:
     elif t is int:
         put(int.__repr__(v))
     elif t is float:
-        put(format_float(v))
+        put(json_float(v))
     elif v is None:
         put("null")
     elif v is True:
@@ -156,7 +173,7 @@ def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl:
     elif isinstance(v, int):
         put(int.__repr__(v))
     elif isinstance(v, float):
-        put(format_float(float(v)))
+        put(json_float(float(v)))
     elif isinstance(v, (bytes, bytearray)):
         put('"' + base64.b64encode(bytes(v)).decode() + '"')
     else:
@@ -172,7 +189,7 @@ def _go_value(v: Any) -> Any:
         return hook()
     if isinstance(v, GoStruct):
         return Struct((f, getattr(v, f, None)) for f in type(v).go_fields)
-    raise YAMLError(f"json: unsupported type: {type_of(v)}")
+    raise EncodingError(f"json: unsupported type: {type_of(v)}")
 
 
 def _object(
@@ -249,7 +266,16 @@ _SIMPLE_ESC = {
 }
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _KINDS = {"{": "object", "[": "array", '"': "string", "t": "bool", "f": "bool", "n": "null"}
-_GO_TARGET = {dict: "map[string]interface {}", list: "[]interface {}"}
+
+
+def _end(pattern: re.Pattern[str], s: str, pos: int = 0) -> int:
+    """Where a run of ``pattern`` (which matches the empty string) starting at
+    ``pos`` ends."""
+    m = pattern.match(s, pos)
+    return pos if m is None else m.end()
+
+
+_GO_TARGET: dict[type, str] = {dict: "map[string]interface {}", list: "[]interface {}"}
 # Inputs Python's json reads differently from Go: surrogates (raw ones stand
 # for invalid UTF-8 bytes; escaped lone ones become U+FFFD in Go) and numbers
 # that may overflow float64 (>= 200 digits, or an exponent of 3+ digits).
@@ -267,7 +293,7 @@ def _reject_constant(name: str) -> Any:
 _PY_JSON = json.JSONDecoder(parse_int=float, parse_constant=_reject_constant)
 
 
-class _EOF(YAMLError):
+class _EOF(EncodingError):
     """An error found because the input ended (json.Decoder: unexpected EOF)."""
 
 
@@ -289,14 +315,14 @@ def _quote_byte(c: str) -> str:
     return "'" + go_quote(chr(b))[1:-1] + "'"
 
 
-def _bad(s: str, i: int, ctx: str) -> YAMLError:
+def _bad(s: str, i: int, ctx: str) -> EncodingError:
     """The scanner's error at s[i]; at the end Go steps a space past the input."""
     if i >= len(s):
         return _EOF(f"invalid character ' ' {ctx}")
-    return YAMLError(f"invalid character {_quote_byte(s[i])} {ctx}")
+    return EncodingError(f"invalid character {_quote_byte(s[i])} {ctx}")
 
 
-def _ended() -> YAMLError:
+def _ended() -> EncodingError:
     return _EOF("unexpected end of JSON input")
 
 
@@ -309,7 +335,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
     stack: list[Any] = []  # open containers
     keys: list[str] = []  # the pending key of each open object
     bad: str | None = None
-    i = _WS.match(s, i).end()
+    i = _end(_WS, s, i)
     while True:
         # ---- one value at s[i]
         if i >= n:
@@ -318,7 +344,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
         if c == "{" or c == "[":
             if len(stack) >= _MAX_DEPTH:
                 raise _bad(s, i, "exceeded max depth")
-            i = _WS.match(s, i + 1).end()
+            i = _end(_WS, s, i + 1)
             if c == "[":
                 if i < n and s[i] == "]":
                     value: Any = []
@@ -354,14 +380,14 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
             if not stack:
                 return value, i, bad
             top = stack[-1]
-            i = _WS.match(s, i).end()
+            i = _end(_WS, s, i)
             if i >= n:
                 raise _ended()
             c = s[i]
             if type(top) is list:
                 top.append(value)
                 if c == ",":
-                    i = _WS.match(s, i + 1).end()
+                    i = _end(_WS, s, i + 1)
                     break
                 if c != "]":
                     raise _bad(s, i, "after array element")
@@ -369,7 +395,7 @@ def _scan(s: str, i: int) -> tuple[Any, int, str | None]:
             else:
                 top[keys[-1]] = value
                 if c == ",":
-                    keys[-1], i = _key(s, _WS.match(s, i + 1).end())
+                    keys[-1], i = _key(s, _end(_WS, s, i + 1))
                     break
                 if c != "}":
                     raise _bad(s, i, "after object key:value pair")
@@ -385,18 +411,18 @@ def _key(s: str, i: int) -> tuple[str, int]:
     if s[i] != '"':
         raise _bad(s, i, "looking for beginning of object key string")
     key, i = _string(s, i)
-    i = _WS.match(s, i).end()
+    i = _end(_WS, s, i)
     if i >= len(s):
         raise _ended()
     if s[i] != ":":
         raise _bad(s, i, "after object key")
-    return key, _WS.match(s, i + 1).end()
+    return key, _end(_WS, s, i + 1)
 
 
 def _string(s: str, i: int) -> tuple[str, int]:
     """The string literal at s[i] == '"' and the index after it."""
     n = len(s)
-    j = _STR_RUN.match(s, i + 1).end()
+    j = _end(_STR_RUN, s, i + 1)
     if j < n and s[j] == '"':
         return s[i + 1 : j], j + 1
     parts = [s[i + 1 : j]]
@@ -427,9 +453,9 @@ def _string(s: str, i: int) -> tuple[str, int]:
         else:  # a lone surrogate: an invalid UTF-8 byte
             parts.append("\ufffd")
             j += 1
-        m = _STR_RUN.match(s, j)
-        parts.append(m.group())
-        j = m.end()
+        k = _end(_STR_RUN, s, j)
+        parts.append(s[j:k])
+        j = k
 
 
 def _hex4(s: str, i: int) -> tuple[int, int]:
@@ -447,19 +473,19 @@ def _number(s: str, i: int) -> tuple[float | None, int, str | None]:
         i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "in numeric literal")
-    i = i + 1 if s[i] == "0" else _DIGITS.match(s, i).end()
+    i = i + 1 if s[i] == "0" else _end(_DIGITS, s, i)
     if i < n and s[i] == ".":
         i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "after decimal point in numeric literal")
-        i = _DIGITS.match(s, i).end()
+        i = _end(_DIGITS, s, i)
     if i < n and s[i] in "eE":
         i += 1
         if i < n and s[i] in "+-":
             i += 1
         if i >= n or not "0" <= s[i] <= "9":
             raise _bad(s, i, "in exponent of numeric literal")
-        i = _DIGITS.match(s, i).end()
+        i = _end(_DIGITS, s, i)
     text = s[start:i]
     f = float(text)
     if f in (float("inf"), float("-inf")):
@@ -487,11 +513,11 @@ def unmarshal(text: str, into: type | None = None) -> Any:
             fast = False
     if not fast:
         value, end, bad = _scan(text, 0)
-        end = _WS.match(text, end).end()
+        end = _end(_WS, text, end)
         if end < len(text):
             raise _bad(text, end, "after top-level value")
     if into is not None:
-        first = text[_WS.match(text).end()]
+        first = text[_end(_WS, text)]
         kind = _KINDS.get(first, "number")
         if kind != "null" and kind != ("object" if into is dict else "array"):
             raise UnmarshalTypeError(
@@ -508,7 +534,7 @@ def go_json_error(text: str) -> str | None:
         unmarshal(text)
     except UnmarshalTypeError:
         return None
-    except YAMLError as e:
+    except EncodingError as e:
         return str(e)
     return None
 
@@ -519,7 +545,7 @@ def decode(text: str) -> tuple[Any, int]:
     try:
         value, end, bad = _scan(text, 0)
     except _EOF:
-        raise YAMLError("EOF" if not text.strip(" \t\r\n") else "unexpected EOF") from None
+        raise EncodingError("EOF" if not text.strip(" \t\r\n") else "unexpected EOF") from None
     if bad is not None:
         raise UnmarshalTypeError(bad, value)
     return value, end

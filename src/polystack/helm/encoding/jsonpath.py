@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from polystack.helm.golang.types import type_of
+
 __all__ = ["JSONPath", "JSONPathError"]
 
 
@@ -103,9 +105,13 @@ class UnionNode:
 class _GoInt(int):
     """A Go `int` (the parser's integer literals), as opposed to an int64 value."""
 
+    go_type_name = "int"
+
 
 class _Byte(int):
     """A Go `uint8`: what `*` and `..` find in a string."""
+
+    go_type_name = "uint8"
 
 
 class _Invalid:
@@ -439,31 +445,20 @@ def _unquote_extend(s: str) -> str:
 
 
 def _go_type(v: Any) -> str:
-    """The Go type name of a value (reflect.Value.Type) after Indirect."""
+    """The Go type name of a value (reflect.Value.Type) after Indirect: decoded
+    integers are int64s, a list of any kind is []interface {}."""
     if v is INVALID:
         return "<invalid reflect.Value>"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, _Byte):
-        return "uint8"
-    if isinstance(v, _GoInt):
-        return "int"
-    if isinstance(v, int):
+    if type(v) is int:
         return "int64"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, dict):
-        return "map[string]interface {}"
-    if isinstance(v, list | tuple):
+    if isinstance(v, list | tuple) and not hasattr(type(v), "go_type_name"):
         return "[]interface {}"
-    return "interface {}"
+    return type_of(v)
 
 
 def _go_sprint(v: Any) -> str:
     """fmt.Fprint of a value (what evalToText writes)."""
-    from polystack.helm.encoding.yamlgo import format_float_g
+    from polystack.helm.golang.strconv import format_float_g
 
     if v is INVALID:
         return "<no value>"
@@ -623,14 +618,14 @@ class JSONPath:
 
     def _print_results(self, results: list[Any]) -> str:
         from polystack.helm.encoding.jsongo import marshal
-        from polystack.helm.encoding.yamlgo import YAMLError
+        from polystack.helm.encoding.yamlgo import EncodingError
 
         out: list[str] = []
         for i, r in enumerate(results):
             if _is_container(r):
                 try:
                     text = marshal(r)
-                except YAMLError as e:
+                except EncodingError as e:
                     raise JSONPathError(str(e)) from None
             else:
                 text = _go_sprint(r)

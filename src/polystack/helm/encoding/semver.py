@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from polystack.helm.golang.types import GoStruct
+from polystack.helm.golang.strconv import quote as go_quote
+from polystack.helm.golang.types import GoStruct, Uint64
 
 __all__ = [
     "SemverError",
@@ -25,20 +26,6 @@ __all__ = [
 _NUM = "0123456789"
 _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-" + _NUM)
 _U64 = 1 << 64
-
-
-class Uint64(int):
-    """A Go ``uint64`` (what Version.Major/Minor/Patch return)."""
-
-    __slots__ = ()
-    go_type_name = "uint64"
-    go_kind = "uint64"
-
-
-def _go_quote(s: str) -> str:
-    from polystack.helm.golang import strconv as gostrconv
-
-    return gostrconv.quote(s)
 
 
 class SemverError(ValueError):
@@ -186,7 +173,8 @@ class Version(GoStruct):
                 raise SemverError(ERR_SEGMENT_STARTS_ZERO)
         if any(p == "" for p in parts):
             raise SemverError('strconv.ParseUint: parsing "": invalid syntax')
-        return cls(*(_parse_uint(p) for p in parts), pre, meta, v)
+        major, minor, patch = (_parse_uint(p) for p in parts)
+        return cls(major, minor, patch, pre, meta, v)
 
     # -- Go methods (template-visible) -------------------------------------
     def Major(self) -> Uint64:  # noqa: N802 - Go method name
@@ -322,7 +310,7 @@ def _parse_constraint(c: str) -> _Constraint:
         return _Constraint(Version(0, 0, 0, "", "", "0.0.0"), c, "", dirty=True)
     m = _CONSTRAINT_RE.search(c)
     if m is None:
-        raise SemverError(f"improper constraint: {_go_quote(c)}")
+        raise SemverError(f"improper constraint: {go_quote(c)}")
     g = [m.group(0)] + [x or "" for x in m.groups()]
     # group indices follow Go: m[1]=op, m[2]=version, m[3]=major, m[4]=.minor,
     # m[5]=.patch, m[6]=-pre (with dash)
@@ -409,7 +397,7 @@ def _check(v: Version, c: _Constraint, include_pre: bool) -> tuple[bool, str]:
         return _tilde(v, c)
     if op == "^":
         return _caret(v, c)
-    raise SemverError(f"improper constraint: {_go_quote(c.string())}")  # pragma: no cover
+    raise SemverError(f"improper constraint: {go_quote(c.string())}")  # pragma: no cover
 
 
 def _tilde(v: Version, c: _Constraint) -> tuple[bool, str]:
@@ -493,7 +481,7 @@ class Constraints:
             raise SemverError(f"too many constraint groups (max {MAX_CONSTRAINT_GROUPS})")
         for seg in ors:
             if not _VALID_RE.search(seg):
-                raise SemverError(f"improper constraint: {_go_quote(seg)}")
+                raise SemverError(f"improper constraint: {go_quote(seg)}")
             cs = [m.group(0) for m in _FIND_RE.finditer(seg)]
             if not cs:
                 cs = [seg]

@@ -55,6 +55,7 @@ from polystack.helm.encoding.tomllex import (
 )
 from polystack.helm.golang import time as gotime
 from polystack.helm.golang import time_layout as golayout
+from polystack.helm.golang.calendar import FixedZone
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import Int64
 
@@ -208,7 +209,7 @@ class _Parser:
             return it.val
         if it.typ in STRING_ITEMS:
             s, _ = self.value(it, False)
-            return s  # type: ignore[no-any-return]
+            return s
         raise RuntimeError("BUG: unexpected key type")  # pragma: no cover
 
     # -- values ----------------------------------------------------------------
@@ -293,9 +294,9 @@ class _Parser:
             ("2006-01-02T15:04", "datetime-local"),
             ("15:04", "time-local"),
         ):
-            loc = gotime.local_zone() if zone is None else gotime._FixedZone(zone, off)
+            loc = gotime.local_zone() if zone is None else FixedZone(zone, off)
             try:
-                t = golayout.go_parse(layout, v, loc)
+                t = gotime.go_parse(layout, v, loc)
             except golayout.TimeParseError:
                 continue
             if _missing_leading_zero(v, layout):

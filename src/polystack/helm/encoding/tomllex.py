@@ -185,27 +185,29 @@ class Lexer:
             self.ignore()
             return
 
-    def error(self, msg: str) -> None:
+    def error(self, msg: str) -> State | None:
         if self.at_eof:
             return self.error_prev_line(msg)
         self.items.append(Item(ERROR, "", self.line, msg))
         return None
 
-    def error_prev_line(self, msg: str) -> None:
+    def error_prev_line(self, msg: str) -> State | None:
         self.items.append(Item(ERROR, "", self.line - 1, msg))
         return None
 
-    def error_pos(self, msg: str) -> None:
+    def error_pos(self, msg: str) -> State | None:
         self.items.append(Item(ERROR, "", self.line, msg))
         return None
 
-    def errorf(self, msg: str) -> None:
+    def errorf(self, msg: str) -> State | None:
+        """Emit an error item; the lexer stops (no next state)."""
         # reported on the line of the last character read: a newline just read
         # (or read before EOF) belongs to the line it ends
         line = self.line
         if self.at_eof and self.pos > 0 and self.input[self.pos - 1] == "\n":
             line -= 1
         self.items.append(Item(ERROR, "", line, msg))
+        return None
         return None
 
 

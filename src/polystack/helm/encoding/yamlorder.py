@@ -23,7 +23,7 @@ __all__ = ["parser_error_first"]
 # test in tests/helm/test_yaml.py.)
 
 
-class _GoLookaheadScanner(yaml.scanner.Scanner):  # type: ignore[misc]
+class _GoLookaheadScanner(yaml.scanner.Scanner):
     def __init__(self) -> None:
         super().__init__()
         self.keys_by_token: dict[int, int] = {}  # token number -> flow level of its key
@@ -76,9 +76,9 @@ class _GoLookaheadScanner(yaml.scanner.Scanner):  # type: ignore[misc]
 
 
 class _GoOrderParser(
-    yaml.reader.Reader,  # type: ignore[misc]
+    yaml.reader.Reader,
     _GoLookaheadScanner,
-    yaml.parser.Parser,  # type: ignore[misc]
+    yaml.parser.Parser,
 ):
     def __init__(self, text: str) -> None:
         yaml.reader.Reader.__init__(self, text)
@@ -104,7 +104,7 @@ def parser_error_first(e: Any, text: str) -> Any:
         return e
     if at is None or at >= cut:
         return e
-    from polystack.helm.encoding.yamlgo import _GoLoader
+    from polystack.helm.encoding.yamlload import _GoLoader
 
     try:
         for _event in yaml.parse(text[:cut], Loader=_GoLoader):  # noqa: S506 - events only

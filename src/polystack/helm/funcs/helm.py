@@ -18,6 +18,7 @@ from typing import Any
 from polystack.helm.encoding import jsongo, tomlgo, yamlgo
 from polystack.helm.golang import time as gotime
 from polystack.helm.golang import time_layout as golayout
+from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
 
@@ -33,7 +34,7 @@ def to_yaml(v: Any) -> str:
 def must_to_yaml(v: Any) -> str:
     try:
         return yamlgo.marshal_yaml(v).removesuffix("\n")
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         raise ValueError(str(e)) from None
 
 
@@ -46,7 +47,7 @@ def to_yaml_pretty(v: Any) -> str:
 def from_yaml(s: str) -> dict[str, Any]:
     try:
         return yamlgo.unmarshal_map(s)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         msg = str(e)
         if not msg.startswith("error"):
             msg = "error converting YAML to JSON: " + msg
@@ -57,14 +58,14 @@ def from_yaml(s: str) -> dict[str, Any]:
 def from_yaml_array(s: str) -> list[Any]:
     try:
         v = yamlgo.unmarshal(s)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         return [str(e)]
     if v is None:
         return []
     if not isinstance(v, list):
         return [
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-            f"{yamlgo._json_kind(v)} into Go value of type []interface {{}}"
+            f"{yamlgo.json_kind(v)} into Go value of type []interface {{}}"
         ]
     return v
 
@@ -73,7 +74,7 @@ def from_yaml_array(s: str) -> list[Any]:
 def to_json(v: Any) -> str:
     try:
         return jsongo.marshal(v)
-    except yamlgo.YAMLError:
+    except yamlgo.EncodingError:
         return ""
 
 
@@ -81,7 +82,7 @@ def to_json(v: Any) -> str:
 def must_to_json(v: Any) -> str:
     try:
         return jsongo.marshal(v)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         raise ValueError(str(e)) from None
 
 
@@ -92,7 +93,7 @@ def from_json(s: str) -> dict[str, Any]:
     except jsongo.UnmarshalTypeError as e:
         # Go keeps what it decoded into the map, then Helm adds the error
         return {**(e.value or {}), "Error": str(e)}
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         return {"Error": str(e)}
     return NilMap() if v is None else v  # "null": Go leaves the map nil
 
@@ -101,7 +102,7 @@ def from_json(s: str) -> dict[str, Any]:
 def from_json_array(s: str) -> list[Any]:
     try:
         v = jsongo.unmarshal(s, into=list)
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         return [str(e)]
     return NilList() if v is None else v
 
@@ -162,7 +163,7 @@ def _toml_value(v: Any) -> str:
             return "nan"
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
-        s = yamlgo.format_float_g(v)
+        s = format_float_g(v)
         return s if "." in s or "e" in s else s + ".0"
     if isinstance(v, gotime.GoTime):
         layout = _TOML_LOCAL_LAYOUTS.get(getattr(v.zone, "name", ""))
@@ -389,7 +390,7 @@ class Values(dict):
         """yaml.Marshal of the map, its trailing newline kept."""
         try:
             return yamlgo.marshal_yaml(self)
-        except yamlgo.YAMLError as e:
+        except yamlgo.EncodingError as e:
             raise ValueError(str(e)) from None
 
     def AsMap(self) -> dict[str, Any]:  # noqa: N802

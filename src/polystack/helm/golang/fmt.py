@@ -541,7 +541,7 @@ def print_value(v: Any) -> str:
     a struct value is taken as addressable, so its pointer methods print it too.
     """
     if isinstance(v, GoStruct) and "String" in v.go_pointer_methods and v.go_addressable:
-        return str(v.String())
+        return str(getattr(v, "String")())  # noqa: B009 - a Go method of the struct
     if isinstance(v, GoStruct) and v.go_type_name.startswith("*"):
         if (getattr(v, "String", None) is None) and getattr(v, "Error", None) is None:
             p = _Printer()

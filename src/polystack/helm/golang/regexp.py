@@ -23,6 +23,7 @@ from typing import Any
 
 import re2
 
+from polystack.helm.golang import strconv as gostrconv
 from polystack.helm.golang.regexp_unicode import (
     complement,
     re2_class_body,
@@ -459,9 +460,8 @@ def quote_meta(s: str) -> str:
     return "".join("\\" + c if c in "\\.+*?()|[]{}^$" else c for c in s)
 
 
-def _go_quote(s: str) -> str:
-    from polystack.helm.golang import strconv as gostrconv
-
+def _regexp_quote(s: str) -> str:
+    """regexp's quote: backquoted when possible (MustCompile's panic text)."""
     if gostrconv.can_backquote(s):
         return "`" + s + "`"
     return gostrconv.quote(s)
@@ -746,4 +746,4 @@ def must_compile(expr: str) -> GoRegexp:
     try:
         return compile_re2(expr)
     except RegexpError as e:
-        raise RegexpError(f"regexp: Compile({_go_quote(expr)}): {e}") from None
+        raise RegexpError(f"regexp: Compile({_regexp_quote(expr)}): {e}") from None

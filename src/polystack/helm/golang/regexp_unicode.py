@@ -36,8 +36,6 @@ __all__ = [
     "re2_class_body",
 ]
 
-ANY = "\\x00-\\U0010ffff"
-
 #: unicode.Categories keys (Go 1.25): the general categories, their major
 #: classes, ``LC`` (cased letter) and ``Cn`` (unassigned).
 CATEGORIES = frozenset(

@@ -1,20 +1,16 @@
-"""What bounds one render: nesting, work and value sizes, and the process state
-(stack depth, cyclic GC) a render borrows and gives back.
+"""What a Go process gets from its runtime and a Python one must be given.
 
 Go's text/template bounds only the depth of ``{{template}}`` calls (100000 per
 Execute); Helm bounds ``include`` to 1000 nested calls of one name. Everything
 else a Go process survives by growing its goroutine stack to 1 GB and its heap
 to whatever the machine has, or not at all: `tpl` recursion and long include
-cycles end in ``fatal error: stack overflow`` or the OOM killer. polystack gives
-every render a fixed budget instead, so no chart, values file or ``--set`` can
-crash or exhaust the process:
-
-* nesting: at most ``MAX_NESTING`` template/include/tpl executions are active at
-  once (each within Helm's and Go's own limits below it);
-* work: every range iteration, template execution and produced value costs
-  work units in proportion to what it executes or allocates; a render may spend
-  ``MAX_WORK`` of them and ``MAX_SECONDS`` of CPU time;
-* values: no function builds a string or collection bigger than ``MAX_VALUE``.
+cycles end in ``fatal error: stack overflow`` or the OOM killer. polystack
+bounds what a render may do instead, so no chart, values file or ``--set`` can
+crash or exhaust the process: here, the sizes of values and walks (no function
+builds a string or collection bigger than ``MAX_VALUE``/``MAX_ITEMS``; no
+serializer, printer or copy walks more than ``MAX_WALK`` nodes or a value that
+contains itself); in template/limits.py, each render's budget of nesting, work
+and CPU time.
 
 The process-wide settings a deep render needs (Python's recursion limit, a
 paused cyclic GC) are taken by reference count while renders run and restored
@@ -26,16 +22,12 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 __all__ = [
-    "Budget",
     "LimitError",
-    "MAX_NESTING",
-    "MAX_WORK",
     "MAX_VALUE",
     "MAX_ITEMS",
     "check_size",
@@ -47,19 +39,6 @@ __all__ = [
     "run_deep",
 ]
 
-# active template/include/tpl executions (Helm's include limit is 1000 per name,
-# so a cycle through up to four names still ends with Helm's own error)
-MAX_NESTING = 5000
-# work units of one render (see Budget): real charts spend well under 1/20 of it
-MAX_WORK = 10_000_000
-# CPU seconds of one render (checked every CHECK_EVERY work units)
-MAX_SECONDS = 10.0
-CHECK_EVERY = 1 << 16
-# work units of starting one execution on top of its tree's node count: a
-# {{template}} call, and (a new state, output buffer and error wrapping) an
-# include, a tpl or a top-level template
-INVOKE_COST = 8
-EXECUTE_COST = 32
 # the biggest string (in characters) or byte string a function may build
 MAX_VALUE = 64 * 1024 * 1024
 # the most elements a function may put in one list or map
@@ -144,59 +123,6 @@ def check_items(n: int, what: str) -> None:
         raise LimitError(f"{what} of {n} elements exceeds the maximum length ({MAX_ITEMS})")
 
 
-class Budget:
-    """The counters of one render, shared by its template set and every clone.
-
-    ``work`` grows by the node count of each executed template and range body
-    (plus INVOKE_COST or EXECUTE_COST for each template call, include and tpl),
-    by a unit per 16 characters of each long string an action writes or a
-    function returns, and by a unit per 16 elements of each long list or map a
-    function returns. Every ``CHECK_EVERY`` units the render's thread CPU time is
-    checked against ``max_seconds`` too (the backstop for work the units do not
-    see, such as one function call on big data in a long loop).
-    """
-
-    __slots__ = (
-        "nesting",
-        "work",
-        "next_check",
-        "deadline",
-        "max_nesting",
-        "max_work",
-        "max_seconds",
-        "included",
-    )
-
-    def __init__(
-        self,
-        max_nesting: int = MAX_NESTING,
-        max_work: int = MAX_WORK,
-        max_seconds: float = MAX_SECONDS,
-    ) -> None:
-        self.nesting = 0
-        self.work = 0
-        self.next_check = min(CHECK_EVERY, max_work)
-        self.deadline = -1.0  # set at the first check, on the rendering thread
-        self.max_nesting = max_nesting
-        self.max_work = max_work
-        self.max_seconds = max_seconds
-        # Helm's includedNames: active include calls per template name
-        self.included: dict[str, int] = {}
-
-    def over(self) -> str:
-        """Called when ``work`` passed ``next_check``: the error text if the render
-        is over its work or time budget, else "" (and the next check is set)."""
-        if self.work > self.max_work:
-            return f"exceeded maximum template work ({self.max_work})"
-        now = time.thread_time()
-        if self.deadline < 0:
-            self.deadline = now + self.max_seconds
-        elif now > self.deadline:
-            return f"exceeded maximum template run time ({self.max_seconds:g}s of CPU)"
-        self.next_check = min(self.work + CHECK_EVERY, self.max_work)
-        return ""
-
-
 # ---------------------------------------------------------------- process state
 
 _lock = threading.Lock()
@@ -277,4 +203,4 @@ def run_deep(fn: Callable[[], T]) -> T:
     if "e" in box:
         e = box.pop("e")
         raise e
-    return box["v"]  # type: ignore[no-any-return]
+    return box["v"]

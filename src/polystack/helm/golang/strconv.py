@@ -179,6 +179,11 @@ def format_float(v: float, fmt: str, prec: int) -> str:
     raise ValueError(f"unknown float format {fmt!r}")
 
 
+def format_float_g(v: float) -> str:
+    """strconv.FormatFloat(v, 'g', -1, 64): what %v prints for a float64."""
+    return format_float(v, "g", -1)
+
+
 def is_print(r: int) -> bool:
     """unicode.IsPrint / strconv.IsPrint."""
     if r < 0x7F:

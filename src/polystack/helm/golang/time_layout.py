@@ -1,26 +1,26 @@
 """Go's time/format.go for templates: reference layouts ("2006-01-02",
 "Mon Jan _2 15:04:05 MST 2006" ...), Time.Format and time.Parse /
-ParseInLocation, with Go's error texts. The time.Time value, zones and
-durations are in gotime.py."""
+ParseInLocation, with Go's error texts. Zones and calendar arithmetic are
+in calendar.py; the time.Time value (and go_parse) in time.py."""
 
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Protocol
 
-from polystack.helm.golang.time import (
+from polystack.helm.golang.calendar import (
     _UTC,
-    GoTime,
-    _FixedZone,
+    FixedZone,
     _is_leap,
-    _quote,
     days_from_civil,
     days_in,
     local_offset,
     local_zone,
     zone_at,
 )
+from polystack.helm.golang.strconv import quote as go_quote
 
-__all__ = ["TimeParseError", "go_format", "go_parse"]
+__all__ = ["TimeParseError", "go_format", "parse_fields"]
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +159,17 @@ def _pad(v: int, width: int) -> str:
     return str(v).rjust(width, "0")
 
 
-def go_format(t: GoTime, layout: str) -> str:
+class _Time(Protocol):
+    """What Time.Format reads of a time.Time (time.GoTime)."""
+
+    nsec: int
+
+    def zone_name_offset(self) -> tuple[str, int]: ...
+
+    def fields(self) -> tuple[int, int, int, int, int, int, int, int]: ...
+
+
+def go_format(t: _Time, layout: str) -> str:
     name, offset = t.zone_name_offset()
     year, month, day, hour, minute, second, wday, yday = t.fields()
     out: list[str] = []
@@ -261,9 +271,9 @@ class TimeParseError(ValueError):
 
 def _perr(layout: str, value: str, elem: str, velem: str, msg: str = "") -> TimeParseError:
     if msg:
-        return TimeParseError(f"parsing time {_quote(value)}{msg}")
+        return TimeParseError(f"parsing time {go_quote(value)}{msg}")
     return TimeParseError(
-        f"parsing time {_quote(value)} as {_quote(layout)}: cannot parse {_quote(velem)} as {_quote(elem)}"
+        f"parsing time {go_quote(value)} as {go_quote(layout)}: cannot parse {go_quote(velem)} as {go_quote(elem)}"
     )
 
 
@@ -295,8 +305,11 @@ def _lookup(names: list[str], s: str) -> tuple[int, str] | None:
     return None
 
 
-def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
-    """time.ParseInLocation(layout, value, loc or Local)."""
+def parse_fields(
+    layout: str, value: str, loc: _dt.tzinfo | None = None
+) -> tuple[int, int, _dt.tzinfo]:
+    """time.ParseInLocation(layout, value, loc or Local): (seconds, nanoseconds, zone)
+    of the time (see time.go_parse)."""
     if loc is None:
         loc = local_zone()
     alayout, avalue = layout, value
@@ -464,39 +477,41 @@ def go_parse(layout: str, value: str, loc: _dt.tzinfo | None = None) -> GoTime:
                 raise
             raise _perr(alayout, avalue, text, hold) from None
     if value:
-        raise TimeParseError(f"parsing time {_quote(avalue)}: extra text: {_quote(value)}")
+        raise TimeParseError(f"parsing time {go_quote(avalue)}: extra text: {go_quote(value)}")
     if pm_set and hour < 12:
         hour += 12
     elif am_set and hour == 12:
         hour = 0
     if yday >= 0:
         if yday < 1 or yday > (366 if _is_leap(year) else 365):
-            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year out of range")
+            raise TimeParseError(f"parsing time {go_quote(avalue)}: day-of-year out of range")
         y_m, y_d = 1, yday
         while y_d > days_in(y_m, year):
             y_d -= days_in(y_m, year)
             y_m += 1
         if month >= 0 and month != y_m or day >= 0 and day != y_d:
-            raise TimeParseError(f"parsing time {_quote(avalue)}: day-of-year does not match month")
+            raise TimeParseError(
+                f"parsing time {go_quote(avalue)}: day-of-year does not match month"
+            )
         month, day = y_m, y_d
     if month < 0:
         month = 1
     if day < 0:
         day = 1
     if day < 1 or day > days_in(month, year):
-        raise TimeParseError(f"parsing time {_quote(avalue)}: day out of range")
+        raise TimeParseError(f"parsing time {go_quote(avalue)}: day out of range")
     wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + sec
     if z_offset is not None:
         secs = wall - z_offset
         if z_name == "UTC" and z_offset == 0:
             # "Z" or "UTC" in the value: Go's parse sets z = UTC, whatever loc is
-            return GoTime(secs, nsec, _UTC)
+            return (secs, nsec, _UTC)
         if zone_at(loc, secs)[1] == z_offset:
-            return GoTime(secs, nsec, loc)
-        return GoTime(secs, nsec, _FixedZone("", z_offset))
+            return (secs, nsec, loc)
+        return (secs, nsec, FixedZone("", z_offset))
     if z_name:
         off = local_offset(loc, wall)
         if zone_at(loc, wall - off)[0] == z_name:
-            return GoTime(wall - off, nsec, loc)
-        return GoTime(wall, nsec, _FixedZone(z_name, 0))
-    return GoTime(wall - local_offset(loc, wall), nsec, loc)
+            return (wall - off, nsec, loc)
+        return (wall, nsec, FixedZone(z_name, 0))
+    return (wall - local_offset(loc, wall), nsec, loc)

@@ -50,6 +50,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 __all__ = [
+    "deep_copy",
     "GoStruct",
     "Int64",
     "StringList",
@@ -353,3 +354,13 @@ def signature(*params: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
 def go_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     """The Go parameter types declared with :func:`signature`, or ``None``."""
     return getattr(fn, "go_params", None)
+
+
+def deep_copy(v: Any) -> Any:
+    """A copy of a tree of maps and slices (of the same types); other values are
+    shared, as Go's copies of values share them."""
+    if isinstance(v, dict):
+        return type(v)((k, deep_copy(x)) for k, x in v.items())
+    if isinstance(v, list):
+        return type(v)(deep_copy(x) for x in v)
+    return v

@@ -14,6 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from polystack.helm.chart.archive import expand
 from polystack.helm.chart.chart import ChartError
 from polystack.helm.remote.getter import CHART_ACCEPT, GetterOptions, same_scheme_host
 from polystack.helm.remote.repo import (
@@ -262,20 +263,6 @@ def _oci_pull(
         )
     except RegistryError as e:
         raise RepoError(str(e)) from None
-
-
-def expand(archive: str, dest: str) -> None:
-    """chartutil.ExpandFile: unpack into dest/<chart name>/."""
-    from polystack.helm.chart.chart import archive_files, load_archive
-
-    with open(archive, "rb") as fh:
-        data = fh.read()
-    name = load_archive(data).name()
-    for f in archive_files(data):
-        target = os.path.join(dest, name, f.name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as out:
-            out.write(f.data)
 
 
 def locate_chart(ref: str, cpo: ChartPathOptions | None = None) -> str:

@@ -265,8 +265,10 @@ class _SNIConnection(HTTPSConnection):
         from http.client import HTTPConnection
 
         HTTPConnection.connect(self)
-        server_name = self._sni or self._tunnel_host or self.host
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=server_name)
+        # HTTPSConnection's own attributes (the proxy tunnel's host, the SSL context)
+        server_name = self._sni or getattr(self, "_tunnel_host", None) or self.host
+        context = getattr(self, "_context")  # noqa: B009 - private to http.client
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):

@@ -409,7 +409,7 @@ def pull(
     import shutil
     import tempfile
 
-    from polystack.helm.remote.downloader import expand
+    from polystack.helm.chart.archive import expand
 
     tmp = tempfile.mkdtemp(prefix="helm-pull-") if untar else ""
     try:

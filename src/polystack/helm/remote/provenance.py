@@ -125,7 +125,7 @@ def parse_message_block(data: bytes) -> dict[str, str]:
         raise ProvenanceError("message block must have at least two parts")
     try:
         doc = yamlgo.unmarshal(parts[1])
-    except yamlgo.YAMLError as e:
+    except yamlgo.EncodingError as e:
         raise ProvenanceError(str(e)) from None
     if doc is None:
         return {}
@@ -147,7 +147,7 @@ def parse_message_block(data: bytes) -> dict[str, str]:
 
 
 def _json_kind(v: object) -> str:
-    from polystack.helm.encoding.yamlgo import _json_kind as json_kind
+    from polystack.helm.encoding.yamlgo import json_kind as json_kind
 
     return json_kind(v)
 

@@ -23,6 +23,7 @@ from polystack.helm.chart.chart import (
 )
 from polystack.helm.encoding import jsongo, yamlgo
 from polystack.helm.golang.regexp import RegexpError, compile_re2
+from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.remote.getter import GetterError, GetterOptions
 
 
@@ -60,7 +61,7 @@ def url_join(base: str, *paths: str) -> str:
     u = urllib.parse.urlsplit(base)
     joined = "/".join(p for p in [u.path.rstrip("/"), *paths] if p)
     joined = re.sub(r"/+", "/", joined)
-    parts = []
+    parts: list[str] = []
     for seg in joined.split("/"):
         if seg == "..":
             if parts and parts[-1] not in ("", ".."):
@@ -188,7 +189,7 @@ class IndexFile:
     def parse(cls, data: bytes) -> IndexFile:
         try:
             d = yamlgo.unmarshal_map(data)
-        except yamlgo.YAMLError as e:
+        except yamlgo.EncodingError as e:
             raise RepoError(str(e)) from None
         for k in d:  # yaml.UnmarshalStrict into repo.IndexFile
             if k not in _INDEX_FIELDS:
@@ -207,7 +208,7 @@ class IndexFile:
                     k: x for k, x in v.items() if k not in ("urls", "created", "digest", "removed")
                 }
                 if isinstance(md.get("version"), float):
-                    md["version"] = yamlgo.format_float_g(md["version"])
+                    md["version"] = format_float_g(md["version"])
                 out.append(
                     ChartVersion(
                         md,
@@ -442,7 +443,7 @@ def load_repo_file(path: str | None = None) -> RepoFile:
     with open(path, "rb") as fh:
         try:
             d = yamlgo.unmarshal_map(fh.read())
-        except yamlgo.YAMLError as e:
+        except yamlgo.EncodingError as e:
             raise RepoError(str(e)) from None  # yaml.Unmarshal's error, as repo.LoadFile
     return RepoFile(
         api_version=str(d.get("apiVersion") or ""),
@@ -621,7 +622,7 @@ def search_repo(
         raise RepoError(f"invalid format type '{output}'")
     if not results:
         return "No results found\n"
-    rows = [["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]] + [
+    table: list[list[str]] = [["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]] + [
         [
             n,
             cv.version,
@@ -630,4 +631,4 @@ def search_repo(
         ]
         for n, cv in results
     ]
-    return _table(rows, max_width=max_col_width)
+    return _table(table, max_width=max_col_width)

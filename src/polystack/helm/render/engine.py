@@ -17,6 +17,7 @@ from typing import Any
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.runtime import gc_paused, run_deep
+from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.template.errors import FuncError
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,6 @@ def nested_reference(name: str) -> str:
     """Helm's error for include recursion (also polystack's for any nesting
     deeper than its limit: see template.limits)."""
     return f"rendering template has a nested reference name: {name}: unable to execute template"
-
-
-def _go_quote(s: str) -> str:
-    from polystack.helm.golang.strconv import quote
-
-    return quote(s)
 
 
 # ---------------------------------------------------------------- function map
@@ -340,7 +335,7 @@ class Engine:
             budget.nesting += 1
             err: TemplateError | None = None
             try:
-                return ts.execute(name, data)  # type: ignore[no-any-return]
+                return ts.execute(name, data)
             except TemplateError as e:
                 err = e
             finally:
@@ -377,12 +372,12 @@ class Engine:
                 try:
                     tree = parse_cached(t, parent.name, text)
                 except ParseError as e:
-                    msg = f"cannot parse template {_go_quote(text)}: {e}"
+                    msg = f"cannot parse template {go_quote(text)}: {e}"
                 else:
                     try:
                         out = t.execute_tree(parent.name, tree, vals)
                     except TemplateError as e:
-                        msg = f"error during tpl function execution for {_go_quote(text)}: {e}"
+                        msg = f"error during tpl function execution for {go_quote(text)}: {e}"
             finally:
                 budget.nesting -= 1
                 t.funcs.clear()  # the include/tpl closures refer to t: break the cycle
@@ -427,287 +422,3 @@ class Engine:
 
 def render(chart: Chart, values: dict[str, Any], strict: bool = False) -> dict[str, str]:
     return Engine(strict=strict).render(chart, values)
-
-
-# ---------------------------------------------------------------- releases
-# pkg/release/v1/util (SplitManifests, SortManifests, kind order) and
-# pkg/action (renderResources) as `helm template` uses them.
-
-INSTALL_ORDER = (
-    "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy"
-    " PodDisruptionBudget ServiceAccount Secret SecretList ConfigMap StorageClass"
-    " PersistentVolume PersistentVolumeClaim CustomResourceDefinition ClusterRole"
-    " ClusterRoleList ClusterRoleBinding ClusterRoleBindingList Role RoleList RoleBinding"
-    " RoleBindingList Service DaemonSet Pod ReplicationController ReplicaSet Deployment"
-    " HorizontalPodAutoscaler StatefulSet Job CronJob IngressClass Ingress APIService"
-    " MutatingWebhookConfiguration ValidatingWebhookConfiguration"
-).split()
-_KIND_RANK = {k: i for i, k in enumerate(INSTALL_ORDER)}
-
-HOOK_EVENTS = {
-    "pre-install",
-    "post-install",
-    "pre-delete",
-    "post-delete",
-    "pre-upgrade",
-    "post-upgrade",
-    "pre-rollback",
-    "post-rollback",
-    "test",
-    "test-success",
-}
-_SEP = re.compile(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*")
-NOTES_SUFFIX = "NOTES.txt"
-
-
-def split_manifests(big: str) -> list[str]:
-    """releaseutil.SplitManifests, in document order."""
-    out: list[str] = []
-    for d in _SEP.split(big.lstrip()):
-        if d == "":
-            continue
-        out.append(d.lstrip())
-    return out
-
-
-@dataclass(slots=True)
-class Manifest:
-    name: str
-    content: str
-    kind: str
-    version: str
-
-
-@dataclass(slots=True)
-class Hook:
-    name: str
-    kind: str
-    path: str
-    manifest: str
-    events: list[str]
-    weight: int
-    delete_policies: list[str]
-
-
-def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
-    if key in d:
-        return True, d[key]
-    low = key.lower()
-    for k, v in d.items():
-        if k.lower() == low:
-            return True, v
-    return False, None
-
-
-def _json_kind(v: Any) -> str:
-    from polystack.helm.encoding.yamlgo import _json_kind as jk
-
-    return jk(v)
-
-
-def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | None]:
-    """Unmarshal a manifest into releaseutil.SimpleHead: (version, kind, name, annotations)."""
-    from polystack.helm.encoding import yamlgo
-
-    def bad(field: str, v: Any) -> RenderError:
-        return RenderError(
-            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
-            f" cannot unmarshal {_json_kind(v)} into Go struct field {field} of type string"
-        )
-
-    try:
-        doc = yamlgo.unmarshal(m)
-    except yamlgo.YAMLError as e:
-        raise RenderError(f"YAML parse error on {path}: {e}") from None
-    if doc is None:
-        return "", "", "", None
-    if not isinstance(doc, dict):
-        raise RenderError(
-            f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
-            f" cannot unmarshal {_json_kind(doc)} into Go value of type util.SimpleHead"
-        )
-    _, version = _ci_get(doc, "apiVersion")
-    _, kind = _ci_get(doc, "kind")
-    for fname, v in (("SimpleHead.apiVersion", version), ("SimpleHead.kind", kind)):
-        if v is not None and not isinstance(v, str):
-            raise bad(fname, v)
-    _, meta = _ci_get(doc, "metadata")
-    name, ann = "", None
-    if meta is not None:
-        if not isinstance(meta, dict):
-            raise RenderError(
-                f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json:"
-                f" cannot unmarshal {_json_kind(meta)} into Go struct field SimpleHead.metadata"
-                ' of type struct { Name string "json:\\"name\\""; Annotations'
-                ' map[string]string "json:\\"annotations\\"" }'
-            )
-        _, name = _ci_get(meta, "name")
-        if name is not None and not isinstance(name, str):
-            raise bad("SimpleHead.metadata.name", name)
-        _, a = _ci_get(meta, "annotations")
-        if a is not None:
-            if not isinstance(a, dict):
-                raise RenderError(
-                    f"YAML parse error on {path}: error unmarshaling JSON: while decoding JSON:"
-                    f" json: cannot unmarshal {_json_kind(a)} into Go struct field"
-                    " SimpleHead.metadata.annotations of type map[string]string"
-                )
-            for av in a.values():
-                if av is not None and not isinstance(av, str):
-                    raise bad("SimpleHead.metadata.annotations", av)
-            ann = {k: (v or "") for k, v in a.items()}
-    return version or "", kind or "", name or "", ann
-
-
-def _kind_key(kind: str) -> tuple[int, str]:
-    r = _KIND_RANK.get(kind)
-    return (0, f"{r:04d}") if r is not None else (1, kind)
-
-
-def sort_manifests(files: dict[str, str]) -> tuple[list[Hook], list[Manifest]]:
-    """releaseutil.SortManifests with InstallOrder."""
-    hooks: list[Hook] = []
-    generic: list[Manifest] = []
-    for path in sorted(files):
-        content = files[path]
-        if path.rsplit("/", 1)[-1].startswith("_"):
-            continue
-        if content.strip() == "":
-            continue
-        for m in split_manifests(content):
-            version, kind, name, ann = _simple_head(path, m)
-            if not ann or "helm.sh/hook" not in ann:
-                generic.append(Manifest(path, m, kind, version))
-                continue
-            try:
-                weight = int(ann.get("helm.sh/hook-weight", "").strip() or "x")
-            except ValueError:
-                weight = 0
-            events: list[str] = []
-            unknown = False
-            for ht in ann["helm.sh/hook"].split(","):
-                ht = ht.strip().lower()
-                if ht not in HOOK_EVENTS:
-                    unknown = True
-                    break
-                events.append("test" if ht == "test-success" else ht)
-            if unknown:
-                log.info("skipping unknown hooks: %s", ann["helm.sh/hook"])
-                continue
-            dps = [
-                p.strip().lower()
-                for p in ann.get("helm.sh/hook-delete-policy", "").split(",")
-                if "helm.sh/hook-delete-policy" in ann
-            ]
-            hooks.append(Hook(name, kind, path, m, events, weight, dps))
-    generic.sort(key=lambda m: _kind_key(m.kind))
-    hooks.sort(key=lambda h: _kind_key(h.kind))
-    return hooks, generic
-
-
-@dataclass
-class RenderedRelease:
-    manifest: str
-    hooks: list[Hook]
-    notes: str
-    files_written: list[str]
-
-
-def render_resources(
-    chart: Chart,
-    values: dict[str, Any],
-    caps: Any,
-    *,
-    output_dir: str = "",
-    release_name: str = "",
-    use_release_name: bool = False,
-    include_crds: bool = False,
-    render_subchart_notes: bool = False,
-    strict: bool = False,
-    enable_dns: bool = False,
-    writer: Callable[[str, str, str, bool], None] | None = None,
-) -> RenderedRelease:
-    """action.renderResources (without post-renderers)."""
-    from polystack.helm.chart.values import is_compatible_range
-
-    kv = chart.metadata.kube_version
-    if kv and not is_compatible_range(kv, caps.KubeVersion.String()):
-        raise RenderError(
-            f"chart requires kubeVersion: {kv} which is incompatible with Kubernetes"
-            f" {caps.KubeVersion.String()}"
-        )
-    files = Engine(strict=strict, enable_dns=enable_dns).render(chart, values)
-    notes_paths: list[str] = []
-    notes_map: dict[str, str] = {}
-    root_notes = f"{chart.name()}/templates/{NOTES_SUFFIX}"
-    for fp in list(files):
-        if fp.endswith(NOTES_SUFFIX):
-            if render_subchart_notes or fp == root_notes:
-                notes_map[fp] = files[fp]
-                notes_paths.append(fp)
-            del files[fp]
-    notes_paths.sort(key=lambda p: (p.count("/charts/"), p))
-    hooks, manifests = sort_manifests(files)
-    b: list[str] = []
-    written: list[str] = []
-    file_written: dict[str, bool] = {}
-    if include_crds:
-        for _, filename, data in chart.crd_objects():
-            text = data.decode("utf-8", "replace")
-            if not output_dir:
-                b.append(f"---\n# Source: {filename}\n{text}\n")
-            else:
-                assert writer is not None
-                writer(output_dir, filename, text, file_written.get(filename, False))
-                file_written[filename] = True
-    for m in manifests:
-        if not output_dir:
-            b.append(f"---\n# Source: {m.name}\n{m.content}\n")
-        else:
-            assert writer is not None
-            new_dir = output_dir + "/" + release_name if use_release_name else output_dir
-            writer(new_dir, m.name, m.content, file_written.get(m.name, False))
-            file_written[m.name] = True
-    notes = "".join(
-        notes_map[p] if i == 0 else "\n" + notes_map[p] for i, p in enumerate(notes_paths)
-    )
-    return RenderedRelease("".join(b), hooks, notes, written)
-
-
-def render_chart(
-    path: str,
-    vals: dict[str, Any] | None = None,
-    *,
-    name: str = "release-name",
-    namespace: str = "default",
-    is_upgrade: bool = False,
-    caps: Any = None,
-    strict: bool = False,
-) -> dict[str, str]:
-    """Load, process dependencies, coalesce and render: every template's output."""
-    with gc_paused():
-        return _render_chart(path, vals, name, namespace, is_upgrade, caps, strict)
-
-
-def _render_chart(
-    path: str,
-    vals: dict[str, Any] | None,
-    name: str,
-    namespace: str,
-    is_upgrade: bool,
-    caps: Any,
-    strict: bool,
-) -> dict[str, str]:
-    from polystack.helm.chart import chart as chartmod
-    from polystack.helm.chart import values as valuesmod
-    from polystack.helm.funcs.helm import Capabilities
-
-    ch = chartmod.load(path)
-    user = dict(vals or {})
-    valuesmod.process_dependencies(ch, user)
-    caps = caps or Capabilities()
-    opts = valuesmod.ReleaseOptions(
-        name=name, namespace=namespace, is_install=not is_upgrade, is_upgrade=is_upgrade
-    )
-    top = valuesmod.to_render_values(ch, user, opts, caps)
-    return Engine(strict=strict).render(ch, top)

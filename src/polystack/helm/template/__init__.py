@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from polystack.helm.golang.runtime import EXECUTE_COST, Budget
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template.builtins import BUILTINS
 from polystack.helm.template.compile import compile_tree
 from polystack.helm.template.errors import ExecError, FuncError, ParseError, TemplateError
 from polystack.helm.template.exec import State, fail
+from polystack.helm.template.limits import EXECUTE_COST, Budget
 from polystack.helm.template.parse import Tree, is_empty_tree, parse
 from polystack.helm.template.values import NO_VALUE
 

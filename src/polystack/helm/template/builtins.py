@@ -23,8 +23,8 @@ RV = "reflect.Value"
 ZERO_VALUE_TYPE = "reflect: call of reflect.Value.Type on zero Value"
 
 
-def _builtin(*params: str):  # type: ignore[no-untyped-def]
-    def mark(fn):  # type: ignore[no-untyped-def]
+def _builtin(*params: str):
+    def mark(fn):
         fn.go_params = params
         fn.go_builtin = True
         return fn

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from polystack.helm.golang.runtime import INVOKE_COST, gc_paused
+from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.limits import INVOKE_COST
 from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from polystack.helm.golang import fmt as gofmt
-from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, Budget, LimitError
+from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, LimitError
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import (
     POINTER_METHOD_TYPES,
@@ -29,6 +29,7 @@ from polystack.helm.golang.types import (
 )
 from polystack.helm.template.builtins import truth
 from polystack.helm.template.errors import ExecError, FuncError
+from polystack.helm.template.limits import Budget
 from polystack.helm.template.nodes import (
     BoolNode,
     ChainNode,
@@ -133,7 +134,7 @@ _SPEC_CACHE: dict[Any, tuple[Any, ...]] = {}
 def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     """(Go parameter types or None, fixed count, variadic, max count)."""
     try:
-        return fn._go_spec  # type: ignore[no-any-return]
+        return fn._go_spec
     except AttributeError:
         pass
     key = getattr(fn, "__func__", None)
@@ -145,8 +146,9 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     except TypeError:
         cached = None
     if cached is not None:
-        return cached  # type: ignore[return-value]
+        return cached
     params = getattr(fn, "go_params", None)
+    spec: tuple[tuple[str, ...] | None, int, bool, int]
     if params is not None:
         variadic = bool(params) and params[-1].startswith("...")
         nfixed = len(params) - 1 if variadic else len(params)
@@ -175,7 +177,7 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     if not bound:
         try:
             fn._go_spec = spec
-            return spec  # type: ignore[return-value]
+            return spec
         except (AttributeError, TypeError):
             pass
     if len(_SPEC_CACHE) > 4096:
@@ -184,7 +186,7 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
         _SPEC_CACHE[key] = spec
     except TypeError:
         pass
-    return spec  # type: ignore[return-value]
+    return spec
 
 
 # named interface types that appear as parameters (common.Values.Encode's io.Writer)
@@ -362,7 +364,7 @@ def eval_call(
             argv.append(None if fv is NO_VALUE and t != RV else fv)
     if not builtin:
         # reflect.Call hands the function copies in interface {}: not addressable
-        argv = [unaddressable(v) if type(v) in POINTER_METHOD_TYPES else v for v in argv]
+        argv = [unaddressable(v) if type(v) in POINTER_METHOD_TYPES else v for v in argv]  # type: ignore[arg-type]
     if builtin and name == "call":
         callee = str(arg_nodes[0]) if arg_nodes else gofmt.format_value(final)
         try:
@@ -400,7 +402,14 @@ def call_failed(st: State, node: Node, name: str, msg: str) -> None:
 
 
 # result types whose size is charged: True for strings, False for collections
-_SIZED = {str: True, bytes: True, bytearray: True, list: False, tuple: False, dict: False}
+_SIZED: dict[type, bool] = {
+    str: True,
+    bytes: True,
+    bytearray: True,
+    list: False,
+    tuple: False,
+    dict: False,
+}
 
 
 def charge(st: State, node: Node, v: Any) -> Any:

@@ -245,13 +245,13 @@ class Lexer:
             ret, state = state()
             self.state = state
             if state is None:
-                return ret  # type: ignore[return-value]
+                return ret
             if ret is not None:
                 return ret
         return self.emit(_T_EOF)
 
     # -- states -------------------------------------------------------------
-    def lex_text(self):  # type: ignore[no-untyped-def]
+    def lex_text(self):
         self.width = 0
         x = self.input.find(self.left_delim, self.pos)
         if x >= 0:
@@ -283,7 +283,7 @@ class Lexer:
             return True, False
         return False, False
 
-    def lex_left_delim(self):  # type: ignore[no-untyped-def]
+    def lex_left_delim(self):
         self.pos += len(self.left_delim)
         trim = _has_left_trim(self.input, self.pos)
         after = 2 if trim else 0
@@ -297,7 +297,7 @@ class Lexer:
         self.paren_depth = 0
         return ret, self.lex_inside_action
 
-    def lex_comment(self):  # type: ignore[no-untyped-def]
+    def lex_comment(self):
         self.pos += len(_LEFT_COMMENT)
         i = self.input.find(_RIGHT_COMMENT, self.pos)
         if i < 0:
@@ -319,7 +319,7 @@ class Lexer:
         self.ignore()
         return ret, self.lex_text
 
-    def lex_right_delim(self):  # type: ignore[no-untyped-def]
+    def lex_right_delim(self):
         trim = _has_right_trim(self.input, self.pos)
         if trim:
             self.pos += 2
@@ -333,7 +333,7 @@ class Lexer:
             self.ignore()
         return ret, self.lex_text
 
-    def lex_inside_action(self):  # type: ignore[no-untyped-def]
+    def lex_inside_action(self):
         # the states a state returns with no item are run right away (as next_item would)
         s = self.input
         pos = self.pos
@@ -435,7 +435,7 @@ class Lexer:
             return self.emit(_T_CHAR), self.lex_inside_action
         return self.errorf(f"unrecognized character in action: {_sharp_u(r)}"), None
 
-    def lex_space(self):  # type: ignore[no-untyped-def]
+    def lex_space(self):
         s = self.input
         start = self.pos
         m = _SPACE_RUN.match(s, start)
@@ -461,7 +461,7 @@ class Lexer:
                 return self.lex_right_delim()
         return self.emit(_T_SPACE), self.lex_inside_action
 
-    def lex_identifier(self):  # type: ignore[no-untyped-def]
+    def lex_identifier(self):
         self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
@@ -484,15 +484,15 @@ class Lexer:
                 return self.emit(_T_BOOL), self.lex_inside_action
             return self.emit(_T_IDENTIFIER), self.lex_inside_action
 
-    def lex_field(self):  # type: ignore[no-untyped-def]
+    def lex_field(self):
         return self.lex_field_or_variable(_T_FIELD)
 
-    def lex_variable(self):  # type: ignore[no-untyped-def]
+    def lex_variable(self):
         if self.at_terminator():
             return self.emit(_T_VARIABLE), self.lex_inside_action
         return self.lex_field_or_variable(_T_VARIABLE)
 
-    def lex_field_or_variable(self, typ: ItemType):  # type: ignore[no-untyped-def]
+    def lex_field_or_variable(self, typ: ItemType):
         if self.at_terminator():
             if typ == _T_VARIABLE:
                 return self.emit(_T_VARIABLE), self.lex_inside_action
@@ -515,7 +515,7 @@ class Lexer:
             return True
         return r == self.right_delim[0]
 
-    def lex_char(self):  # type: ignore[no-untyped-def]
+    def lex_char(self):
         while True:
             r = self.next()
             if r == "\\":
@@ -529,7 +529,7 @@ class Lexer:
                 break
         return self.emit(_T_CHAR_CONSTANT), self.lex_inside_action
 
-    def lex_number(self):  # type: ignore[no-untyped-def]
+    def lex_number(self):
         if not self.scan_number():
             return self.errorf(f"bad number syntax: {_q(self.input[self.start : self.pos])}"), None
         sign = self.peek()
@@ -566,7 +566,7 @@ class Lexer:
             return False
         return True
 
-    def lex_quote(self):  # type: ignore[no-untyped-def]
+    def lex_quote(self):
         m = _QUOTED_REST.match(self.input, self.pos)
         if m is not None:
             self.pos = m.end()
@@ -585,7 +585,7 @@ class Lexer:
                 break
         return self.emit(_T_STRING), self.lex_inside_action
 
-    def lex_raw_quote(self):  # type: ignore[no-untyped-def]
+    def lex_raw_quote(self):
         while True:
             r = self.next()
             if r == _EOF:

@@ -268,7 +268,9 @@ class Tree:
         return sub
 
     def _parse(self) -> None:
-        self.root = self._set(ListNode(self.peek().pos))
+        root = ListNode(self.peek().pos)
+        self._set(root)
+        self.root = root
         while self.peek().typ != _T_EOF:
             if self.peek().typ == _T_LEFT_DELIM:
                 mark = self.i
@@ -283,9 +285,9 @@ class Tree:
             if isinstance(n, (EndNode, ElseNode)):
                 self.errorf(f"unexpected {n}")
             else:
-                self.root.nodes.append(n)
+                root.nodes.append(n)
 
-    def _set(self, n: Node) -> Node:  # type: ignore[override]
+    def _set(self, n: Node) -> Node:
         n.tree = self._src
         return n
 

@@ -47,6 +47,7 @@ class PipelineContext:
     writes: list[int] = field(default_factory=list)  # cluster times of $out/$merge writes
     sort_limit: int = DEFAULT_MEMORY_LIMIT
     group_limit: int = DEFAULT_MEMORY_LIMIT
+    check: Callable[[], None] | None = None  # maxTimeMS
 
     def sub(self) -> PipelineContext:
         if self.depth >= 20:
@@ -161,7 +162,16 @@ def collection_source(
     flt = compile_filter(flt_spec, pctx.ectx)
     plan = choose_plan(coll, flt, sort)
     rows = execute(
-        coll, flt, plan, sort, limit, 0, pctx.allow_disk_use, pctx.sort_limit, want_docs=True
+        coll,
+        flt,
+        plan,
+        sort,
+        limit,
+        0,
+        pctx.allow_disk_use,
+        pctx.sort_limit,
+        want_docs=True,
+        check=pctx.check,
     )
 
     def docs() -> Iterator[dict]:
@@ -676,121 +686,8 @@ def _redact(spec: Any, pctx: PipelineContext) -> Stage:
     return run
 
 
-@stage("$documents")
-def _documents(spec: Any, pctx: PipelineContext) -> Stage:
-    fn = compile_expression(spec, pctx.ectx)
-
-    def run(docs: Iterator[dict]) -> Iterator[dict]:
-        for _ in docs:
-            pass
-        v = fn({}, pctx.variables)
-        if type(v) is not list:
-            raise MongoError(5858203, "error during resolving $documents: an array is expected")
-        for d in v:
-            if type(d) is not dict:
-                raise MongoError(40228, "'newRoot' expression must evaluate to an object")
-            yield d
-
-    return run
-
-
-@stage("$changeStream")
-def _change_stream(spec: Any, pctx: PipelineContext) -> Stage:
-    raise MongoError(
-        40573,
-        "$changeStream is not supported by polystack yet",
-    )
-
-
-@stage("$geoNear")
-def _geo_near(spec: Any, pctx: PipelineContext) -> Stage:
-    raise MongoError(
-        291,
-        "$geoNear requires a 2d or 2dsphere index, but none were found",
-        "NoQueryExecutionPlans",
-    )
-
-
-@stage("$search", "$searchMeta", "$vectorSearch")
-def _search(spec: Any, pctx: PipelineContext) -> Stage:
-    raise MongoError(
-        31082,
-        "Using Atlas Search Database Commands and the $listSearchIndexes "
-        "aggregation stage requires additional configuration.",
-        "SearchNotEnabled",
-    )
-
-
-@stage("$collStats")
-def _coll_stats(spec: Any, pctx: PipelineContext) -> Stage:
-    if not isinstance(spec, dict):
-        raise MongoError(5447000, "$collStats must take a nested object")
-    from ..commands.catalog import coll_stats
-
-    def run(docs: Iterator[dict]) -> Iterator[dict]:
-        for _ in docs:
-            pass
-        coll = pctx.storage.collection(pctx.db, pctx.coll_name)
-        if coll is None:
-            raise MongoError(
-                26,
-                f"Unable to retrieve storageStats in $collStats stage :: caused "
-                f"by :: Collection [{pctx.db}.{pctx.coll_name}] not found.",
-            )
-        out: dict[str, Any] = {
-            "ns": f"{pctx.db}.{pctx.coll_name}",
-            "host": pctx.server.me if pctx.server else "",
-            "localTime": pctx.server.local_time() if pctx.server else None,
-        }
-        if "latencyStats" in spec:
-            out["latencyStats"] = {
-                k: {"latency": 0, "ops": 0} for k in ("reads", "writes", "commands", "transactions")
-            }
-        if "storageStats" in spec:
-            stats = coll_stats(None, coll, int((spec["storageStats"] or {}).get("scale", 1)))
-            out["storageStats"] = stats
-        if "count" in spec:
-            out["count"] = len(coll)
-        if "queryExecStats" in spec:
-            out["queryExecStats"] = {"collectionScans": {"total": 0, "nonTailable": 0}}
-        yield out
-
-    return run
-
-
-@stage("$indexStats")
-def _index_stats(spec: Any, pctx: PipelineContext) -> Stage:
-    def run(docs: Iterator[dict]) -> Iterator[dict]:
-        for _ in docs:
-            pass
-        coll = pctx.storage.collection(pctx.db, pctx.coll_name)
-        if coll is None:
-            return
-        host = pctx.server.me if pctx.server else ""
-        since = pctx.server.local_time() if pctx.server else None
-        from bson.int64 import Int64
-
-        yield {
-            "name": "_id_",
-            "key": {"_id": 1},
-            "host": host,
-            "accesses": {"ops": Int64(coll.id_accesses), "since": since},
-            "spec": {"v": 2, "key": {"_id": 1}, "name": "_id_"},
-        }
-        for ix in coll.indexes.values():
-            yield {
-                "name": ix.name,
-                "key": dict(ix.spec.key),
-                "host": host,
-                "accesses": {"ops": Int64(ix.accesses), "since": since},
-                "spec": ix.spec.to_doc(),
-            }
-
-    return run
-
-
 def _load() -> None:
-    from . import group, lookup, output, window  # noqa: F401  (registration side effects)
+    from . import group, lookup, output, sources, window  # noqa: F401  (registration)
 
 
 _load()

@@ -11,7 +11,7 @@ from ..errors import MongoError
 from ..mongod import PARAMETERS, VERSION
 from ..oplog import to_timestamp
 from . import TABLE, command
-from .context import CommandContext, get_bool
+from .context import CommandContext, get_bool, op_document
 
 
 @command("serverStatus", "returns lots of administrative server statistics", read=True)
@@ -157,8 +157,6 @@ def list_commands(ctx: CommandContext, cmd: dict) -> dict:
 
 @command("currentOp", "list the operations in progress", admin_only=True)
 def current_op(ctx: CommandContext, cmd: dict) -> dict:
-    from ..session import op_document
-
     ops = [op_document(ctx, ctx.request.body)]
     for conn_id, sess in list(ctx.server.connections.items()):
         if sess.client is ctx.client:

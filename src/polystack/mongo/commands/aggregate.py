@@ -18,7 +18,7 @@ from ..errors import MongoError
 from ..query.plan import explain_plan
 from . import command
 from .context import CommandContext, get_bool, get_doc
-from .query import _register, expr_context, run_find
+from .query import _budget, _register, expr_context, run_find
 
 
 def pipeline_context(ctx: CommandContext, cmd: dict, coll_name: str) -> PipelineContext:
@@ -76,6 +76,9 @@ def aggregate(ctx: CommandContext, cmd: dict) -> Any:
                 51024, f"BSON field 'batchSize' value must be >= 0, actual value '{batch_size}'"
             )
     pctx = pipeline_context(ctx, cmd, coll_name or "")
+    budget = _budget(ctx, cmd)
+    if budget is not None:
+        pctx.check = budget.check
     if coll_name is None:
         first = next(iter(pipeline[0]), "") if pipeline else ""
         if first not in (
@@ -104,7 +107,13 @@ def aggregate(ctx: CommandContext, cmd: dict) -> Any:
             ctx.write_ts = max(pctx.writes)
         return wire.cursor_reply([], 0, ns)
     cursor = Cursor(
-        0, ns, _encoded(docs), kind="aggregate", comment=cmd.get("comment"), command=dict(cmd)
+        0,
+        ns,
+        _encoded(docs),
+        kind="aggregate",
+        comment=cmd.get("comment"),
+        command=dict(cmd),
+        budget=budget,
     )
     first = cursor.next_batch(batch_size)
     ctx.storage.stats["returned"] += len(first)

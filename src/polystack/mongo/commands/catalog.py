@@ -9,6 +9,7 @@ from bson.binary import Binary
 from bson.int64 import Int64
 
 from .. import wire
+from ..collection import collection_stats
 from ..errors import MongoError
 from ..query.matcher import compile_filter
 from . import command
@@ -318,36 +319,6 @@ def coll_mod(ctx: CommandContext, cmd: dict) -> dict:
     return out
 
 
-def coll_stats(ctx: CommandContext, coll: Any, scale: int = 1) -> dict[str, Any]:
-    count = len(coll)
-    size = coll.data_size
-    index_sizes = {"_id_": len(coll.records) * 16}
-    for ix in coll.indexes.values():
-        index_sizes[ix.name] = ix.size_bytes()
-    total_index = sum(index_sizes.values())
-    out: dict[str, Any] = {
-        "ns": coll.ns,
-        "size": size // scale,
-        "count": count,
-        "avgObjSize": size // count if count else 0,
-        "numOrphanDocs": 0,
-        "storageSize": size // scale,
-        "freeStorageSize": 0,
-        "capped": coll.capped,
-        "nindexes": 1 + len(coll.indexes),
-        "indexDetails": {},
-        "indexBuilds": [],
-        "totalIndexSize": total_index // scale,
-        "totalSize": (size + total_index) // scale,
-        "indexSizes": {k: v // scale for k, v in index_sizes.items()},
-        "scaleFactor": scale,
-    }
-    if coll.capped:
-        out["max"] = coll.capped_max
-        out["maxSize"] = coll.capped_size // scale
-    return out
-
-
 @command("collStats", "get collection statistics", read=True)
 def coll_stats_cmd(ctx: CommandContext, cmd: dict) -> dict:
     name = ns_of(ctx, cmd, "collStats")
@@ -357,7 +328,7 @@ def coll_stats_cmd(ctx: CommandContext, cmd: dict) -> dict:
     coll = ctx.storage.collection(ctx.db, name)
     if coll is None:
         raise MongoError(26, f"Collection [{ctx.db}.{name}] not found.")
-    return coll_stats(ctx, coll, scale)
+    return collection_stats(coll, scale)
 
 
 @command("dbStats", "get database statistics", read=True)
@@ -370,7 +341,7 @@ def db_stats(ctx: CommandContext, cmd: dict) -> dict:
     objects = sum(len(c) for c in colls)
     data = sum(c.data_size for c in colls)
     indexes = sum(1 + len(c.indexes) for c in colls)
-    index_size = sum(coll_stats(ctx, c)["totalIndexSize"] for c in colls)
+    index_size = sum(collection_stats(c)["totalIndexSize"] for c in colls)
     return {
         "db": ctx.db,
         "collections": len(colls),

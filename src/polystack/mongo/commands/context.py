@@ -126,3 +126,17 @@ class Deferred:
     def wake(self) -> None:
         if self.hook is not None and not self.done:
             self.hook()
+
+
+def op_document(ctx: CommandContext, body: dict) -> dict[str, Any]:
+    """The currentOp entry of a running (or waiting) command."""
+    return {
+        "type": "op",
+        "opid": ctx.op_id,
+        "active": True,
+        "op": "command",
+        "ns": f"{ctx.db}.$cmd",
+        "command": {k: v for k, v in body.items() if k not in ("lsid", "$clusterTime")},
+        "client": ctx.client.remote,
+        "connectionId": ctx.client.conn_id,
+    }

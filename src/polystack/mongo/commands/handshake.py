@@ -65,6 +65,9 @@ def hello_reply(ctx: CommandContext, legacy: bool, cmd: dict) -> dict[str, Any]:
     )
     if ctx.client.compressors:
         reply["compression"] = list(ctx.client.compressors)
+    if cmd.get("helloOk") is True:
+        # the client may use "hello" from now on (drivers send helloOk with isMaster)
+        reply["helloOk"] = True
     mechs = cmd.get("saslSupportedMechs")
     if isinstance(mechs, str):
         reply["saslSupportedMechs"] = []

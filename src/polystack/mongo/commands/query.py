@@ -9,7 +9,7 @@ from bson.int64 import Int64
 from bson.objectid import ObjectId
 
 from .. import wire
-from ..cursors import DEFAULT_FIRST_BATCH, Cursor
+from ..cursors import DEFAULT_FIRST_BATCH, Cursor, TimeBudget
 from ..errors import MongoError
 from ..expr import ExprContext
 from ..keystring import MISSING, encode_key
@@ -139,7 +139,20 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
     sort_limit = ctx.server.parameters["internalQueryMaxBlockingSortMemoryUsageBytes"]
     if allow_disk is None and ctx.server.parameters.get("allowDiskUseByDefault", True):
         allow_disk = None
-    rows = execute(coll, flt, plan, sort, limit, skip, allow_disk, sort_limit)
+    budget = _budget(ctx, cmd)
+    if budget is not None:
+        budget.start()
+    rows = execute(
+        coll,
+        flt,
+        plan,
+        sort,
+        limit,
+        skip,
+        allow_disk,
+        sort_limit,
+        check=budget.check if budget is not None else None,
+    )
     if min_spec is not None or max_spec is not None:
         rows = _min_max(rows, min_spec, max_spec)
     source = _project(rows, proj, flt)
@@ -152,7 +165,10 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
         await_data=await_data,
         comment=cmd.get("comment"),
         command=dict(cmd),
+        budget=budget,
     )
+    if budget is not None:
+        budget.stop()
     if tailable:
         cursor.resume = _tail_resume(coll, cursor)
         source = _tail_tracking(coll, cursor, source)
@@ -171,6 +187,13 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
         else:
             cid = _register(ctx, cursor)
     return wire.cursor_reply(first, cid, ns)
+
+
+def _budget(ctx: CommandContext, cmd: dict) -> TimeBudget | None:
+    ms = cmd.get("maxTimeMS")
+    if ms is None or isinstance(ms, bool) or not isinstance(ms, int | float) or ms <= 0:
+        return None
+    return TimeBudget(ctx.server.clock, int(ms))
 
 
 def _register(ctx: CommandContext, cursor: Cursor) -> int:
@@ -375,7 +398,12 @@ def get_more(ctx: CommandContext, cmd: dict) -> Any:
     if max_await is not None and not cursor.await_data and not cursor.tailable:
         raise MongoError(2, "cannot set maxTimeMS on getMore command for a non-awaitData cursor")
     ctx.server.opcounters["getmore"] += 1
-    batch = cursor.next_batch(batch_size)
+    try:
+        batch = cursor.next_batch(batch_size)
+    except MongoError as e:
+        if e.code == 50:
+            ctx.server.cursors.kill(cursor.id)
+        raise
     if not batch and cursor.await_data and not cursor.exhausted:
         wait_ms = int(max_await) if max_await is not None else 1000
         coll = ctx.storage.collection(ctx.db, coll_name)
@@ -441,7 +469,11 @@ def count(ctx: CommandContext, cmd: dict) -> dict:
             n = min(n, limit)
         return {"n": n}
     plan = choose_plan(coll, flt, [], cmd.get("hint"))
-    n = sum(1 for _ in execute(coll, flt, plan, [], limit, skip))
+    budget = _budget(ctx, cmd)
+    if budget is not None:
+        budget.start()
+    check = budget.check if budget is not None else None
+    n = sum(1 for _ in execute(coll, flt, plan, [], limit, skip, check=check))
     return {"n": n}
 
 

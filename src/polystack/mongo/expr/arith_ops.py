@@ -378,3 +378,47 @@ def _round_like(name: str, mode: str) -> None:
 _round_like("$round", "round")
 _round_like("$trunc", "trunc")
 _ = MISSING
+
+
+def _bitwise(name: str, fn: Any, unary: bool = False) -> None:
+    @operator(name)
+    def compile_bits(args: Any, ctx: ExprContext) -> Fn:
+        fns = compile_args(arity(name, args, 1) if unary else args, ctx)
+
+        def bits(root: Any, vars: dict) -> Any:
+            vals = [f(root, vars) for f in fns]
+            if any(nullish(v) for v in vals):
+                return None
+            long_ = False
+            for v in vals:
+                t = type(v)
+                if t is Int64:
+                    long_ = True
+                elif t is not int:
+                    raise MongoError(
+                        10038,
+                        f"{name} only supports int and long operands.",
+                    )
+            if unary:
+                n = ~int(vals[0])
+            else:
+                n = fn([int(v) for v in vals])
+            return Int64(arith.wrap64(n)) if long_ else arith.wrap32(n)
+
+        return bits
+
+
+def _fold(op: Any, start: int) -> Any:
+    def f(values: list[int]) -> int:
+        acc = start
+        for v in values:
+            acc = op(acc, v)
+        return acc
+
+    return f
+
+
+_bitwise("$bitAnd", _fold(lambda a, b: a & b, -1))
+_bitwise("$bitOr", _fold(lambda a, b: a | b, 0))
+_bitwise("$bitXor", _fold(lambda a, b: a ^ b, 0))
+_bitwise("$bitNot", None, unary=True)

@@ -529,3 +529,25 @@ def _array_reduce(name: str, op: Any) -> None:
 for _name in ("$sum", "$avg", "$min", "$max", "$stdDevPop", "$stdDevSamp"):
     _array_reduce(_name, None)
 _ = compare
+
+
+def _percentile_expr(name: str) -> None:
+    @operator(name)
+    def compile_pct(args: Any, ctx: ExprContext) -> Fn:
+        from ..aggregate.accumulators import ACCUMULATORS
+
+        acc = ACCUMULATORS[name](args, ctx)
+
+        def pct(root: Any, vars: dict) -> Any:
+            v = acc.expr(root, vars)
+            values = v if type(v) is list else [v]
+            state = acc.start()
+            for x in values:
+                state = acc.add(state, x)
+            return acc.result(state)
+
+        return pct
+
+
+_percentile_expr("$median")
+_percentile_expr("$percentile")

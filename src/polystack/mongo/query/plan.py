@@ -12,7 +12,7 @@ index only ever narrows the scan.  ``explain`` reports the chosen plan in MongoD
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -494,21 +494,25 @@ def execute(
     allow_disk_use: bool | None = None,
     sort_limit: int = SORT_MEMORY_LIMIT,
     want_docs: bool = False,
+    check: Callable[[], None] | None = None,
 ) -> Iterator[tuple[bytes, bytes, dict | None]]:
     """Matching (idkey, raw, decoded-or-None) in result order, after sort/skip/limit.
 
     ``want_docs``: the caller needs every document decoded (aggregation), so a collection scan
-    decodes in chunks even without a filter.
+    decodes in chunks even without a filter.  ``check`` is called every few hundred documents
+    examined (``maxTimeMS`` raises from it).
     """
     match = None if flt.is_empty else flt.match
     decode = decode_document
     if plan.kind == "COLLSCAN" and (match is not None or want_docs):
-        source = _scan(coll, plan, flt)
+        source = _scan(coll, plan, flt, check)
         match = None
         rows_source = True
     else:
         source = candidates(coll, plan)
         rows_source = False
+        if check is not None:
+            source = _checked(source, check)
     need_sort = bool(sort) and not plan.provides_sort
     if not need_sort:
         n = 0
@@ -561,7 +565,18 @@ def execute(
 SCAN_CHUNK = 512
 
 
-def _scan(coll: Collection, plan: Plan, flt: Filter) -> Iterator[tuple[bytes, bytes, dict]]:
+def _checked(source: Iterator, check: Callable[[], None]) -> Iterator:
+    n = 0
+    for item in source:
+        n += 1
+        if not n & 255:
+            check()
+        yield item
+
+
+def _scan(
+    coll: Collection, plan: Plan, flt: Filter, check: Callable[[], None] | None = None
+) -> Iterator[tuple[bytes, bytes, dict]]:
     """A filtered collection scan: byte-level prefilter, then decoding in chunks."""
     from ..wire import decode_many
 
@@ -578,6 +593,8 @@ def _scan(coll: Collection, plan: Plan, flt: Filter) -> Iterator[tuple[bytes, by
         else:
             items = [kv for kv in items if any(x in kv[1] for x in group)]
     for start in range(0, len(items), SCAN_CHUNK):
+        if check is not None:
+            check()
         chunk = items[start : start + SCAN_CHUNK]
         docs = decode_many([raw for _, raw in chunk])
         if match is None:

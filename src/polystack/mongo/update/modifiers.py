@@ -406,7 +406,9 @@ class PullMod(Modifier):
 
     def __init__(self, path: str, arg: Any) -> None:
         super().__init__(path, arg)
-        from ..query.matcher import _eq_pred, _is_operator_object, compile_filter
+        from ..query.matcher import compile_filter
+        from ..query.predicates import _eq_pred
+        from ..query.predicates import is_operator_object as _is_operator_object
 
         if isinstance(arg, dict) and arg and not _is_operator_object(arg):
             flt = compile_filter(arg)

@@ -33,6 +33,10 @@ def valid_attribute(value: bytes) -> bool:
 
 
 def client_type(client: Any) -> str:
+    if client.repl is not None:
+        return "replica"
+    if client.is_master:
+        return "master"
     return "pubsub" if client.slow & SLOW_PUBSUB else "normal"
 
 
@@ -65,7 +69,7 @@ def _fd(client: Any) -> int:
 
 
 def _flags(client: Any) -> str:
-    flags = ""
+    flags = "S" if client.repl is not None else "M" if client.is_master else ""
     if client.multi is not None:
         flags += "x"
     if client.slow & SLOW_PUBSUB:

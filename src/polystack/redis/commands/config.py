@@ -223,6 +223,8 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
     defaults: dict[str, list[str]] = {}
     for param in PARAMS:
         name = param.name
+        if param.flags & HIDDEN:
+            continue
         value = param.get(server).decode("utf-8", "surrogateescape")
         options[name] = _rewrite_lines(name, value)
         if name in ("save", "dir"):  # always written, as Redis does
@@ -266,8 +268,8 @@ def _rewrite_lines(name: str, value: str) -> list[str]:
         ]
     if name in conf.MEMORY_DIRECTIVES and value.isdigit():
         return [f"{name} {conf.format_memory(int(value))}"]
-    if name in ("bind", "oom-score-adj-values", "replicaof") and value:
-        return [f"{name} {value}"]
+    if name in ("bind", "oom-score-adj-values", "replicaof", "latency-tracking-info-percentiles"):
+        return [f"{name} {value}"] if value else []
     return [f"{name} {conf.quote(value, always=name in conf.STRING_DIRECTIVES)}"]
 
 

@@ -214,19 +214,31 @@ def _stats(s: Any, client: Any) -> list[str]:
 
 
 def _replication(s: Any, client: Any) -> list[str]:
-    return [
-        "role:master",
-        "connected_slaves:0",
-        "master_failover_state:no-failover",
-        f"master_replid:{s.run_id}",
-        "master_replid2:0000000000000000000000000000000000000000",
-        "master_repl_offset:0",
-        "second_repl_offset:-1",
-        "repl_backlog_active:0",
-        "repl_backlog_size:1048576",
-        "repl_backlog_first_byte_offset:0",
-        "repl_backlog_histlen:0",
+    st = s.repl
+    cfg = s.config
+    if s.is_replica():
+        lines = ["role:slave", *s.link.info_lines()]
+        lines += [
+            f"slave_priority:{cfg.replica_priority}",
+            f"slave_read_only:{int(cfg.replica_read_only)}",
+            f"replica_announced:{int(cfg.replica_announced)}",
+        ]
+    else:
+        lines = ["role:master"]
+    lines += s.master_side.info_lines()
+    backlog = st.backlog
+    lines += [
+        f"master_failover_state:{getattr(s, 'failover_state', 'no-failover')}",
+        f"master_replid:{st.replid}",
+        f"master_replid2:{st.replid2}",
+        f"master_repl_offset:{st.offset}",
+        f"second_repl_offset:{st.second_replid_offset}",
+        f"repl_backlog_active:{int(backlog is not None)}",
+        f"repl_backlog_size:{st.backlog_size}",
+        f"repl_backlog_first_byte_offset:{backlog.first_byte_offset if backlog else 0}",
+        f"repl_backlog_histlen:{backlog.histlen if backlog else 0}",
     ]
+    return lines
 
 
 def _cpu(s: Any, client: Any) -> list[str]:

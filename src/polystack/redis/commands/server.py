@@ -276,17 +276,3 @@ def shutdown(client: Any, argv: list[bytes]) -> Any:
     client.close_after_reply()
     stop()
     return Raw(b"")
-
-
-@command(
-    "role",
-    1,
-    "noscript loading stale fast",
-    group="server",
-    since="2.8.12",
-    summary="Return the role of the instance in the context of replication",
-    complexity="O(1)",
-    acl=("@admin", "@dangerous"),
-)
-def role(client: Any, argv: list[bytes]) -> Any:
-    return [b"master", 0, []]

@@ -16,6 +16,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     introspection,
     keys,
     pubsub,
+    replication,
     scripting,
     server,
     server_table,

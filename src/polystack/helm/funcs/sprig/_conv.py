@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
+from polystack.helm.golang.types import deep_copy as types_deep_copy
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -42,10 +43,6 @@ def float_to_int64(f: float) -> int:
     if t < INT64_MIN or t > INT64_MAX:
         return INT64_MIN
     return t
-
-
-def is_go_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _underscore_ok(s: str) -> bool:
@@ -225,10 +222,6 @@ def strval(v: Any) -> str:
     return sprint_v(v)
 
 
-def go_len(v: Any) -> int:
-    return len(v)
-
-
 def is_slice(v: Any) -> bool:
     """reflect Kind is Slice or Array."""
     return isinstance(v, list | tuple | bytes | bytearray)
@@ -279,19 +272,12 @@ def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool
 
 
 def deep_copy(v: Any) -> Any:
-    """mitchellh/copystructure-like deep copy of maps and slices."""
+    """mitchellh/copystructure's copy of maps and slices (refusing values too big to
+    walk, or that contain themselves)."""
     from polystack.helm.golang.runtime import check_walk
 
     check_walk(v, "copy")
-    return _deep_copy(v)
-
-
-def _deep_copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return type(v)((k, _deep_copy(x)) for k, x in v.items())
-    if isinstance(v, list):
-        return type(v)(_deep_copy(x) for x in v)
-    return v
+    return types_deep_copy(v)
 
 
 __all__ = [

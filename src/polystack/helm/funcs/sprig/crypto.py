@@ -175,7 +175,7 @@ def _pem_blocks(data: str) -> tuple[str, bytes] | None:
         line = line.strip()
         if line.startswith("-----BEGIN ") and line.endswith("-----"):
             typ = line[11:-5]
-            body = []
+            body: list[str] = []
             for rest in lines[i + 1 :]:
                 r = rest.strip()
                 if r == f"-----END {typ}-----":

@@ -10,14 +10,16 @@ from polystack.helm.golang.time import (
     _UTC,
     SECOND,
     GoTime,
+    TimeParseError,
     format_duration,
+    go_format,
+    go_parse,
     load_location,
     now,
     parse_duration,
     unix,
     zero_time,
 )
-from polystack.helm.golang.time_layout import TimeParseError, go_format, go_parse
 from polystack.helm.golang.types import Int64, signature
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from polystack.helm.encoding import jsongo
-from polystack.helm.encoding.yamlgo import YAMLError
+from polystack.helm.encoding.yamlgo import EncodingError
 from polystack.helm.golang.types import GoStruct, signature
 
 
@@ -60,7 +60,7 @@ def from_json(s: str) -> Any:
         return jsongo.unmarshal(s)
     except jsongo.UnmarshalTypeError as e:
         return e.value
-    except YAMLError:
+    except EncodingError:
         return None
 
 
@@ -72,7 +72,7 @@ def must_from_json(s: str) -> Any:
 def to_json(v: Any) -> str:
     try:
         return jsongo.marshal(v)
-    except YAMLError:
+    except EncodingError:
         return ""
 
 
@@ -83,7 +83,7 @@ def must_to_json(v: Any) -> str:
 def to_pretty_json(v: Any) -> str:
     try:
         return jsongo.marshal(v, indent="  ")
-    except YAMLError:
+    except EncodingError:
         return ""
 
 

@@ -72,10 +72,10 @@ def _go_decode(src: bytes, alphabet: str, quantum: int, kind: str) -> bytes:
                 total = quantum * bits // 8
                 out += acc.to_bytes(total, "big")[:nbytes]
                 return bytes(out)
-            v = amap.get(c)
-            if v is None:
+            digit = amap.get(c)
+            if digit is None:
                 raise CorruptInputError(kind, si - 1)
-            vals.append(v)
+            vals.append(digit)
             j += 1
         acc = 0
         for v in vals:

@@ -84,7 +84,7 @@ def new_hash(hash_id: int) -> Any:
 def _crypto_hash(hash_id: int) -> Any:
     from cryptography.hazmat.primitives import hashes
 
-    cls = {
+    cls: Any = {
         SHA1: hashes.SHA1,
         SHA256: hashes.SHA256,
         SHA384: hashes.SHA384,
@@ -144,7 +144,8 @@ def cfb_decrypt(cipher_id: int, key: bytes, iv: bytes, data: bytes) -> bytes:
         from cryptography.hazmat.decrepit.ciphers import algorithms as old
 
         camellia = getattr(old, "Camellia", None) or algorithms.Camellia
-        algo = {2: old.TripleDES, 3: old.CAST5, 4: old.Blowfish}.get(cipher_id, camellia)(key)
+        ciphers: dict[int, Any] = {2: old.TripleDES, 3: old.CAST5, 4: old.Blowfish}
+        algo = ciphers.get(cipher_id, camellia)(key)
     dec = Cipher(algo, _cfb(iv)).decryptor()
     return dec.update(data) + dec.finalize()
 

@@ -1,0 +1,253 @@
+"""goyaml.v2's decoder over PyYAML's libyaml bindings: its resolution and
+constructors (maps, !!binary, merge keys, unknown tags by kind), its depth
+limits, and the documents of a stream."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import yaml
+
+from polystack.helm.encoding.errors import EncodingError
+from polystack.helm.encoding.yamlresolve import (
+    _RESOLVE_MAP,
+    BINARY,
+    BOOL,
+    FLOAT,
+    INT,
+    MAP,
+    MERGE,
+    NULL,
+    SEQ,
+    STR,
+    TIMESTAMP,
+    _go_parse_float,
+    resolve,
+)
+from polystack.helm.golang.strconv import format_float_g
+
+try:  # libyaml bindings
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# ---------------------------------------------------------------- YAML input
+
+
+class _GoLoader(_BaseLoader):
+    pass
+
+
+def _go_resolve_node(self: Any, kind: Any, value: Any, implicit: Any) -> str:
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            return resolve(value)[0]
+        return STR
+    if kind is yaml.SequenceNode:
+        return SEQ
+    return MAP
+
+
+_GoLoader.resolve = _go_resolve_node  # type: ignore[method-assign]
+
+
+def _construct_map(loader: Any, node: yaml.MappingNode) -> Any:
+    data: dict[str, Any] = {}
+    yield data
+    loader.flatten_mapping(node)
+    for knode, vnode in node.value:
+        key = loader.construct_object(knode, deep=True)
+        value = loader.construct_object(vnode, deep=True)
+        data[_json_key(key, value)] = value
+
+
+def _construct_unknown_tag(loader: Any, suffix: str, node: yaml.Node) -> Any:
+    """goyaml.v2 decodes nodes with an unknown tag by their kind."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [loader.construct_object(n, deep=True) for n in node.value]
+    gen = _construct_map(loader, node)  # type: ignore[arg-type]
+    data = next(gen)
+    for _ in gen:
+        pass
+    return data
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
+    return resolve(node.value)[1]
+
+
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> Any:
+    v = node.value
+    if node.tag == FLOAT and resolve(v)[0] == FLOAT:
+        return resolve(v)[1]
+    f = _go_parse_float(v)
+    return f if f is not None else v
+
+
+def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
+    return _RESOLVE_MAP[node.value][1]
+
+
+def _construct_null(loader: Any, node: yaml.ScalarNode) -> Any:
+    return None
+
+
+def _construct_str(loader: Any, node: yaml.ScalarNode) -> Any:
+    return node.value
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    return _GoTimestamp(node.value)
+
+
+class _GoTimestamp(str):
+    """A YAML timestamp: JSON conversion keeps its text."""
+
+
+def _construct_merge(loader: Any, node: yaml.ScalarNode) -> Any:
+    return "<<"
+
+
+def _construct_binary(loader: Any, node: yaml.ScalarNode) -> Any:
+    try:
+        return base64.b64decode(node.value).decode("utf-8", "replace")
+    except Exception as e:  # noqa: BLE001
+        raise EncodingError(f"yaml: !!binary value contains invalid base64 data: {e}")
+
+
+for _tag, _fn in (
+    (INT, _construct_int),
+    (FLOAT, _construct_float),
+    (BOOL, _construct_bool),
+    (NULL, _construct_null),
+    (STR, _construct_str),
+    (TIMESTAMP, _construct_timestamp),
+    (MERGE, _construct_merge),
+    (BINARY, _construct_binary),
+    (MAP, _construct_map),
+):
+    _GoLoader.add_constructor(_tag, _fn)
+_GoLoader.add_multi_constructor("!", _construct_unknown_tag)
+_GoLoader.add_multi_constructor("tag:", _construct_unknown_tag)
+
+
+# goyaml's scanner limits (max_flow_level, max_indents) and encoding/json's
+# maxNestingDepth, which sigs.k8s.io/yaml's YAML -> JSON step meets
+GO_MAX_DEPTH = 10000
+JSON_MAX_DEPTH = 10000
+# libyaml (0.2.5+) refuses more than 1000 nested collections by default; goyaml
+# allows 10000 flow levels and 10000 block indents, so up to ~20000 in all
+_LIBYAML_NEST_LEVEL = 2 * GO_MAX_DEPTH + 2
+_nest_level_set = False
+
+
+def _allow_go_depth() -> None:
+    """Let the libyaml parser nest as deep as goyaml's (a setting of PyYAML's
+    bundled libyaml only; it allows deeper documents, never fewer)."""
+    global _nest_level_set
+    if _nest_level_set:
+        return
+    _nest_level_set = True
+    try:
+        import ctypes
+
+        from yaml import _yaml as libyaml
+
+        setter = ctypes.CDLL(libyaml.__file__).yaml_set_max_nest_level
+        setter.argtypes = [ctypes.c_int]
+        setter(_LIBYAML_NEST_LEVEL)
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - pure-Python PyYAML
+        pass
+
+
+def check_go_depth(root: yaml.Node) -> None:
+    """goyaml's depth limits over a composed document (without recursion):
+    more than GO_MAX_DEPTH nested flow collections, or block collections each
+    indented deeper than its parent, is a scanner error."""
+    stack: list[tuple[yaml.Node, int, int, int]] = [(root, 0, 0, -1)]
+    while stack:
+        node, flow, indents, column = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if getattr(node, "flow_style", None):
+            flow += 1
+            if flow > GO_MAX_DEPTH:
+                line = node.start_mark.line
+                where = f"line {line + 1}: " if line else ""
+                raise EncodingError(f"yaml: {where}exceeded max depth of {GO_MAX_DEPTH}")
+        elif node.start_mark.column > column:
+            indents += 1
+            column = node.start_mark.column
+            if indents > GO_MAX_DEPTH:
+                raise EncodingError(
+                    f"yaml: line {node.start_mark.line + 1}: exceeded max depth of {GO_MAX_DEPTH}"
+                )
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            for k, v in node.value:
+                children += (k, v)
+        for child in reversed(children):
+            stack.append((child, flow, indents, column))
+
+
+def _load_documents(text: str, first_only: bool, single: bool = False) -> list[Any]:
+    """The documents of ``text`` (the first only, or exactly one), each checked
+    against goyaml's depth limits before it is constructed."""
+    _allow_go_depth()
+    loader = _GoLoader(text)
+    docs: list[Any] = []
+    try:
+        if single:
+            node = loader.get_single_node()
+            if node is not None:
+                check_go_depth(node)
+                docs.append(loader.construct_document(node))
+            return docs
+        while loader.check_node():
+            node = loader.get_node()
+            assert node is not None
+            check_go_depth(node)
+            docs.append(loader.construct_document(node))
+            if first_only:
+                break
+        return docs
+    finally:
+        loader.dispose()
+
+
+def _json_key(k: Any, val: Any) -> str:
+    if isinstance(k, str):
+        return str(k)
+    if k is True:
+        return "true"
+    if k is False:
+        return "false"
+    if isinstance(k, int):
+        return str(k)
+    if isinstance(k, float):
+        return format_float_g(k)
+    raise EncodingError(
+        "error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>,"
+        f" value: {_go_q(val)}"
+        if k is None
+        else f"error converting YAML to JSON: unsupported map key of type: {type(k).__name__}"
+    )
+
+
+def _go_q(v: Any) -> str:
+    """Go's %+#v of a decoded YAML value (the common cases)."""
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return format_float_g(v)
+    return str(v)
