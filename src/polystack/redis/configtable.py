@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from polystack.redis import acl, notify
+from polystack.redis import acl, memory, notify
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
@@ -468,13 +468,15 @@ def _params() -> list[Param]:
                       bind="keyspace.notify_classes", setter=_set_notify),
               "keyspace notifications (see Pub/Sub)"),
         _live(numeric("maxmemory", 0, ULLONG_MAX, 0, MEMORY, unsigned=True,
-                      bind="config.maxmemory"),
-              "stored and reported; eviction is not implemented yet"),
+                      bind="config.maxmemory", setter=memory.set_maxmemory),
+              "the memory limit: keys are evicted by `maxmemory-policy`, or writes refused "
+              "with -OOM (see Memory)"),
         _live(enum("maxmemory-policy", (
             "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction",
-            bind="config.maxmemory_policy"), "stored and reported (no eviction yet)"),
-        numeric("maxmemory-samples", 1, INT_MAX, 5),
+            bind="config.maxmemory_policy"), "which keys eviction picks (see Memory)"),
+        _live(numeric("maxmemory-samples", 1, INT_MAX, 5),
+              "keys sampled per database for each eviction"),
         numeric("maxmemory-eviction-tenacity", 0, 100, 10),
         numeric("maxmemory-clients", -100, SSIZE_MAX, 0, MEMORY | PERCENT),
         _live(numeric("lfu-log-factor", 0, INT_MAX, 10, bind="lfu_log_factor"),

@@ -21,6 +21,7 @@ from polystack.redis.limits import (
     parse_output_limits,
     parse_save_points,
 )
+from polystack.redis.memory import EvictionState, set_maxmemory
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
@@ -152,6 +153,9 @@ class RedisService(Service):
         self.acl_conf_users: list = []  # redis.conf's ``user`` lines, loaded after the rest
         self.lua_rand: Any = None  # math.random's state, shared by scripts and functions
         self.busy_script: Any = None  # the script running past busy-reply-threshold
+        self.accountant: Any = None  # the dataset's size while maxmemory is set (memory.py)
+        self.eviction = EvictionState()
+        self.pre_command_oom_state = False  # OOM when the running script started
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
@@ -216,6 +220,8 @@ class RedisService(Service):
         self.recover_data()
 
     def start(self) -> None:
+        if self.config.maxmemory:
+            set_maxmemory(self, self.config.maxmemory)
         self._schedule_cron()
         self._schedule_stats_sampler()
         self.repl.hard_limit = (

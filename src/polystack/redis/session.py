@@ -33,6 +33,7 @@ from polystack.redis.flags import (
     SLOW_SERVER,
     SLOW_TRACKING,
 )
+from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.store import Database
 
@@ -551,6 +552,19 @@ class Client:
             if refused is not None:
                 self._reject(cmd, refused, "NOPERM")
                 return
+        server = self.server
+        if server.config.maxmemory and server.busy_script is None:
+            out_of_memory = not perform_evictions(server, self)
+            top = (cmd.parent or cmd).name
+            reject = "denyoom" in cmd.flags or (
+                top == "exec" and any("denyoom" in c.flags for c, _ in self.multi or ())
+            )
+            if self.multi is not None and top not in ("exec", "discard", "quit", "reset"):
+                reject = True  # queuing takes memory too
+            if out_of_memory and reject:
+                self._reject(cmd, OOM_ERROR, "OOM")
+                return
+            server.pre_command_oom_state = out_of_memory
         if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
             error = self.server.aof_write_error
             if error:

@@ -84,6 +84,18 @@ def execute(
 ) -> Raw:
     """Run a script (EVAL) or a function (FCALL) for ``client``: its reply as RESP."""
     read_only, allow_oom = prepare_run(flags, ro)
+    server = client.server
+    if (
+        not flags & EVAL_COMPAT_MODE
+        and server.config.maxmemory
+        and server.pre_command_oom_state
+        and not flags & (ALLOW_OOM | NO_WRITES)
+    ):
+        raise RedisError(
+            "OOM",
+            "allow-oom flag is not set on the script, can not run it when used memory > "
+            "'maxmemory'",
+        )
     run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode=eval_mode)
     run.argv = argv
     keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]

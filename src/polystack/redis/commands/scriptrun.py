@@ -24,6 +24,7 @@ _UNKNOWN = err("Unknown Redis command called from script")
 _ARITY = err("Wrong number of args calling Redis command from script")
 _NOSCRIPT = err("This Redis command is not allowed from script")
 _READONLY = err("Write commands are not allowed from read-only scripts.")
+_OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
 
 
 class ScriptClient:
@@ -158,6 +159,15 @@ class ScriptRun:
             return _NOSCRIPT
         if cmd.write and self.read_only:
             return _READONLY
+        server = self.server
+        if (
+            not self.allow_oom
+            and server.config.maxmemory
+            and not self.write_dirty
+            and server.pre_command_oom_state
+            and "denyoom" in cmd.flags
+        ):
+            return _OOM  # only before the script's first write: it cannot stop half-way
         if cmd.write:
             self.write_dirty = True
         sc = self.client

@@ -15,6 +15,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     info,
     introspection,
     keys,
+    memory,
     pubsub,
     replication,
     scripting,
