@@ -9,11 +9,15 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import polystack.testing
 from polystack.redis import wire
 from polystack.redis.acl import ACL, ACLError, CommandTable
 from tests.redis import realredis, scenario
+
+NO_RETRY = Retry(NoBackoff(), 0)  # a refused AUTH is a ConnectionError redis-py would retry
 
 # -- the model ----------------------------------------------------------------------------------
 
@@ -84,7 +88,9 @@ def test_users_and_auth_through_redis_py(server, r) -> None:
             c.incr("app:n")
         assert c.acl_whoami() == "app"
         with pytest.raises(redis.AuthenticationError):
-            redis.Redis(port=server.redis_port, username="app", password="bad").ping()
+            redis.Redis(
+                port=server.redis_port, username="app", password="bad", retry=NO_RETRY
+            ).ping()
         entries = r.acl_log()
         assert {e["reason"] for e in entries} >= {"key", "command", "auth"}
         c.close()
@@ -99,7 +105,7 @@ def test_requirepass_is_the_default_users_password(server) -> None:
     try:
         assert r.config_set("requirepass", "pw")
         with pytest.raises(redis.AuthenticationError):
-            redis.Redis(port=server.redis_port).ping()
+            redis.Redis(port=server.redis_port, retry=NO_RETRY).ping()
         assert redis.Redis(port=server.redis_port, password="pw").ping()
         assert "#" in r.acl_list()[0]
     finally:
@@ -125,6 +131,7 @@ def test_aclfile_load_and_save(tmp_path) -> None:
         aclfile.write_text("user default on nopass ~* &* +@all\n")
         assert r.acl_load()
         assert r.acl_users() == ["default"]
+        bob.connection_pool.connection_kwargs["retry"] = NO_RETRY
         with pytest.raises(redis.ConnectionError):
             bob.get("b1")  # its user is gone: the connection was closed
         aclfile.write_text("user x bogus\n")
