@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from polystack.redis import acl, memory, notify
+from polystack.redis import acl, memory, notify, ops
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
@@ -92,6 +92,11 @@ def _set_requirepass(server: Any, value: bytes) -> None:
     server.config.requirepass = value.decode("utf-8", "surrogateescape")
     server.acl.update_default_password(value or None)
     acl.refresh_clients(server)
+
+
+def _apply_tracking_max(server: Any) -> None:
+    if server.tracking is not None:
+        server.tracking.max_keys = server.extra_config.get("tracking-table-max-keys", 1000000)
 
 
 def _set_acllog_max_len(server: Any, n: int) -> None:
@@ -533,9 +538,12 @@ def _params() -> list[Param]:
                       bind="keyspace.limits.stream_node_max_entries")),
         numeric("hll-sparse-max-bytes", 0, LONG_MAX, 3000, MEMORY, unsigned=True),
         # features that read their own parameters
-        numeric("slowlog-log-slower-than", -1, ll, 10000),
-        numeric("slowlog-max-len", 0, LONG_MAX, 128, unsigned=True),
-        numeric("latency-monitor-threshold", 0, ll, 0),
+        _live(numeric("slowlog-log-slower-than", -1, ll, 10000, apply=ops.update_timing),
+              "SLOWLOG's threshold in microseconds (-1: off)"),
+        _live(numeric("slowlog-max-len", 0, LONG_MAX, 128, unsigned=True),
+              "the SLOWLOG's length"),
+        _live(numeric("latency-monitor-threshold", 0, ll, 0, apply=ops.update_timing),
+              "the latency monitor's threshold in milliseconds (0: off)"),
         numeric("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
         _live(numeric("acllog-max-len", 0, LONG_MAX, 128, unsigned=True,
                       getter=lambda s: s.acl.log_max_len, setter=_set_acllog_max_len),
@@ -546,8 +554,10 @@ def _params() -> list[Param]:
               "the channel permissions of new users"),
         _live(string("aclfile", b"", flags=im), "the users file of ACL LOAD and ACL SAVE, read at "
               "start-up"),
-        numeric("tracking-table-max-keys", 0, LONG_MAX, 1000000, unsigned=True),
-        boolean("latency-tracking", True),
+        _live(numeric("tracking-table-max-keys", 0, LONG_MAX, 1000000, unsigned=True,
+                      apply=_apply_tracking_max),
+              "the tracking table's size (older keys are invalidated past it)"),
+        _live(boolean("latency-tracking", True), "per-command latency histograms"),
         special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
                 lambda v: " ".join(_format_percentile(p) for p in v).encode(), flags=MULTI_ARG),
         boolean("activedefrag", False),

@@ -22,6 +22,7 @@ from polystack.redis.limits import (
     parse_save_points,
 )
 from polystack.redis.memory import EvictionState, set_maxmemory
+from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
@@ -156,6 +157,16 @@ class RedisService(Service):
         self.accountant: Any = None  # the dataset's size while maxmemory is set (memory.py)
         self.eviction = EvictionState()
         self.pre_command_oom_state = False  # OOM when the running script started
+        # SLOWLOG, the latency monitor, MONITOR clients (ops.py, commands/monitor.py)
+        self.slowlog = SlowLog()
+        self.latency = LatencyMonitor()
+        self.monitors: list[Any] = []
+        self.tracking: Any = None  # CLIENT TRACKING's table, made on first use
+        self.client_pause_mode: str | None = None  # CLIENT PAUSE: "write" or "all"
+        self.client_pause_end = 0.0
+        self.client_pause_timer: Any = None
+        self.timing_threshold = 0.01
+        update_timing(self)
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
@@ -690,6 +701,9 @@ class RedisService(Service):
         for cmd in self.commands.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
+                c.usec = 0.0
+                if c.hist is not None:
+                    c.hist[:] = [0] * len(c.hist)
         ks = self.keyspace
         ks.keyspace_hits = ks.keyspace_misses = 0
         for db in ks.dbs:

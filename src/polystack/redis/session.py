@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import marshal
+import time
 from typing import TYPE_CHECKING, Any
 
 import greenlet
@@ -20,7 +21,13 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
+from polystack.redis.commands.monitor import (
+    feed_monitors,
+    record_slow_command,
+    stop_monitoring,
+)
 from polystack.redis.commands.table import Command
+from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
     SLOW_ACL,
@@ -60,6 +67,7 @@ _QUEUED = b"+QUEUED\r\n"
 YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
 _YIELDED = object()  # what the script worker hands back when the script yields
 _DONE = object()  # the worker greenlet finished a command
+_perf = time.perf_counter
 _SLOW_EVAL = (
     b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 )
@@ -103,6 +111,10 @@ class Client:
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
         self.no_evict = False
+        self.monitor = False  # MONITOR: every command the server runs is fed to it
+        self.tracking: Any = None  # CLIENT TRACKING state (tracking.py)
+        self.executing = False  # running a command (a tracking push waits for its reply)
+        self.pending_pushes: list[bytes] = []
         self.propagate: list[list[bytes]] | None = None
         self.blocked: Any = None  # what the client waits for (WAIT, a script), see blocked.py
         self.woff = 0  # the replication offset after this client's last write (WAIT)
@@ -174,7 +186,11 @@ class Client:
         finally:
             self._in_batch = False
         self._finish_batch()
-        self.server.current_client = None
+        server = self.server
+        server.current_client = None
+        tracking = server.tracking
+        if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
+            tracking.broadcast()  # beforeSleep's BCAST invalidations
         if self.slow & SLOW_CLOSING:
             self.peer.close()
 
@@ -185,6 +201,10 @@ class Client:
         server.clients.pop(self.id, None)
         self._pending = None
         self.unwatch_all()
+        if self.monitor:
+            stop_monitoring(server, self)
+        if self.tracking is not None:
+            stop_tracking(self)
         if self.channels or self.patterns or self.shard_channels:
             server.pubsub.forget(self)
         server.client_gone(self)
@@ -280,6 +300,8 @@ class Client:
         produced = 0
         commands_get = self._commands_get
         dispatch_get = self._dispatch_get
+        threshold = self.server.timing_threshold
+        perf = _perf
         it = iter(requests)
         for argv in it:
             if self.slow:
@@ -319,6 +341,7 @@ class Client:
             dirty = ks.dirty
             mark = len(self._log)
             self.last_cmd = cmd
+            t0 = perf()
             try:
                 reply = cmd.handler(self, argv)
             except RedisError as e:
@@ -343,6 +366,11 @@ class Client:
                     produced += sum(map(len, out[start:]))
                     if produced >= budget and self.peer.output_full(produced):
                         self._pending = list(it)  # drains ``it``: the loop ends here
+            took = perf() - t0
+            cmd.usec += took
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
+            if took >= threshold:
+                self._slow_command(cmd, argv, took)
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
@@ -351,6 +379,22 @@ class Client:
                     self._record_write(argv)
                 if len(self._log) - mark > 1:
                     self._wrap_multi(mark)
+
+    def _after_tracked(self, cmd: Command, argv: list[bytes]) -> None:
+        """A tracking client's command ran: remember the keys it read, send the invalidations
+        it caused itself (after its reply), end CLIENT CACHING's one-command window."""
+        state = self.tracking
+        if "readonly" in cmd.flags and not state.bcast:
+            remember_read(self, cmd, argv)
+        if self.pending_pushes and not self.executing:
+            self._out.extend(self.pending_pushes)
+            self.pending_pushes.clear()
+        if state.caching and (cmd.parent or cmd).name != "client" and self.multi is None:
+            state.caching = False
+
+    def _slow_command(self, cmd: Command, argv: list[bytes], took: float) -> None:
+        """A command past slowlog-log-slower-than or latency-monitor-threshold."""
+        record_slow_command(self.server, self, cmd, argv, took)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -460,6 +504,10 @@ class Client:
         dirty = ks.dirty
         mark = len(self._log)
         self.last_cmd = cmd
+        server = self.server
+        t0 = _perf()
+        executing = self.executing
+        self.executing = True
         if ks.notify_classes & NOTIFY_NEW and cmd.write:
             data = self.db.data
             ks.new_candidates = [
@@ -477,6 +525,17 @@ class Client:
         finally:
             if ks.new_candidates:
                 ks.new_candidates = []
+        self.executing = executing
+        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
+            feed_monitors(server, self, argv, cmd)  # after the command, as 7.0's call() does
+        if self.tracking is not None:
+            self._after_tracked(cmd, argv)
+        took = _perf() - t0
+        cmd.usec += took
+        if cmd.hist is not None:
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
@@ -602,6 +661,9 @@ class Client:
         if busy is not None and "allow_busy" not in cmd.flags:
             self._reject(cmd, _SLOW_EVAL if busy.eval_mode else _SLOW_SCRIPT, "BUSY")
             return
+        if server.client_pause_mode is not None and pauses(server, cmd, self.multi):
+            if self.pause(argv):  # CLIENT PAUSE: it runs (from scratch) when the pause ends
+                return
         if self.multi is not None and (cmd.parent or cmd).name.encode() not in _NOT_QUEUED:
             if not (self.multi_error or self.dirty_cas):
                 self.multi.append((cmd, argv))

@@ -70,12 +70,21 @@ def _fd(client: Any) -> int:
 
 def _flags(client: Any) -> str:
     flags = "S" if client.repl is not None else "M" if client.is_master else ""
+    if getattr(client, "monitor", False):
+        flags = "O"
     if client.multi is not None:
         flags += "x"
     if client.slow & SLOW_PUBSUB:
         flags += "P"
     if client.no_evict:
         flags += "e"
+    state = getattr(client, "tracking", None)
+    if state is not None:
+        flags += "t"
+        if state.broken_redirect:
+            flags += "R"
+        if state.bcast:
+            flags += "B"
     return flags or "N"
 
 

@@ -9,6 +9,8 @@ from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import command
 from polystack.redis.commands.acl import authenticate
 from polystack.redis.commands.client import valid_attribute
+from polystack.redis.commands.monitor import stop_monitoring
+from polystack.redis.commands.tracking import stop_tracking
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
 from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.version import REDIS_VERSION
@@ -189,6 +191,11 @@ def reset(client: Any, argv: list[bytes]) -> Any:
     client.name = b""
     client.no_evict = False
     server = client.server
+    if getattr(client, "monitor", False):
+        stop_monitoring(server, client)
+        client.monitor = False
+    if getattr(client, "tracking", None) is not None:
+        stop_tracking(client)
     client.user = "default"
     client.acl_user = server.acl.default
     client.authenticated = default_authenticated(server)

@@ -2,8 +2,8 @@
 
 Memory figures are Redis's: ``used_memory`` is what Redis 7.0 would allocate for the same
 data (polystack/redis/memory.py), ``used_memory_rss`` the process's resident set.  Command
-timings are not measured on the hot path, so commandstats report ``usec=0`` and
-``usec_per_call=0.00``.
+timings come from the session, which times every command (commandstats' ``usec``,
+latencystats' percentiles from each command's power-of-two histogram).
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ SECTIONS = (
     "errorstats",
     "cluster",
     "keyspace",
+    "latencystats",
 )
 DEFAULT = frozenset(SECTIONS) - {"commandstats"}
 ALL = frozenset(SECTIONS)
-_TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats"}
+_TITLES = {
+    "cpu": "CPU",
+    "commandstats": "Commandstats",
+    "errorstats": "Errorstats",
+    "latencystats": "Latencystats",
+}
 
 
 def bytes_to_human(n: int) -> str:
@@ -105,7 +111,7 @@ def _clients(s: Any, client: Any) -> list[str]:
         "client_recent_max_input_buffer:0",
         f"client_recent_max_output_buffer:{out_max}",
         f"blocked_clients:{blocked}",
-        "tracking_clients:0",
+        f"tracking_clients:{s.tracking.clients if s.tracking is not None else 0}",
         f"clients_in_timeout_table:{blocked}",
     ]
 
@@ -265,6 +271,9 @@ def _stats(s: Any, client: Any) -> list[str]:
         f"pubsubshard_channels:{len(s.pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
+        f"tracking_total_keys:{len(s.tracking.table) if s.tracking is not None else 0}",
+        f"tracking_total_items:{s.tracking.total_items() if s.tracking is not None else 0}",
+        f"tracking_total_prefixes:{len(s.tracking.prefixes) if s.tracking is not None else 0}",
         "unexpected_error_replies:0",
         f"total_error_replies:{failed + rejected + s.unknown_commands}",
     ]
@@ -326,10 +335,47 @@ def _commandstats(s: Any, client: Any) -> list[str]:
     for cmd in s.commands.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed_calls or c.rejected_calls:
+                usec = int(c.usec * 1_000_000)
+                per_call = usec / c.calls if c.calls else 0.0
                 lines.append(
-                    f"cmdstat_{c.full_name}:calls={c.calls},usec=0,usec_per_call=0.00,"
+                    f"cmdstat_{c.full_name}:calls={c.calls},usec={usec},"
+                    f"usec_per_call={per_call:.2f},"
                     f"rejected_calls={c.rejected_calls},failed_calls={c.failed_calls}"
                 )
+    return lines
+
+
+def _percentile_name(p: float) -> str:
+    text = f"{p:f}".rstrip("0").rstrip(".")
+    return f"p{text}"
+
+
+def _latencystats(s: Any, client: Any) -> list[str]:
+    """latency_percentiles_usec_<command>: each configured percentile from the command's
+    histogram (the upper bound of the power-of-two bucket it falls in)."""
+    if not s.extra_config.get("latency-tracking", True):
+        return []
+    percentiles = s.extra_config.get("latency-tracking-info-percentiles", [50.0, 99.0, 99.9])
+    lines = []
+    for cmd in s.commands.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            hist = c.hist
+            total = sum(hist) if hist else 0
+            if not total:
+                continue
+            parts = []
+            for p in percentiles:
+                want = max(1, -(-total * p // 100))
+                seen = 0
+                value = 0.0
+                for k, n in enumerate(hist):
+                    seen += n
+                    if seen >= want:
+                        ns = 1024 << k
+                        value = (ns + (1 << max(0, ns.bit_length() - 8)) - 1) / 1000
+                        break
+                parts.append(f"{_percentile_name(p)}={value:.3f}")
+            lines.append(f"latency_percentiles_usec_{c.full_name}:{','.join(parts)}")
     return lines
 
 
@@ -363,6 +409,7 @@ _BUILDERS: dict[str, Callable[[Any, Any], list[str]]] = {
     "errorstats": _errorstats,
     "cluster": _cluster,
     "keyspace": _keyspace,
+    "latencystats": _latencystats,
 }
 
 

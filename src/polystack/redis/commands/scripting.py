@@ -14,6 +14,7 @@ from polystack.redis.args import parse_int
 from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
+from polystack.redis.commands.monitor import feed_monitors
 from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.errors import RedisError, err
 from polystack.redis.lua.bitstruct import Rand48
@@ -83,8 +84,10 @@ def execute(
     eval_mode: bool,
 ) -> Raw:
     """Run a script (EVAL) or a function (FCALL) for ``client``: its reply as RESP."""
-    read_only, allow_oom = prepare_run(flags, ro)
     server = client.server
+    if server.monitors:  # the script's command before its commands, as eval.c feeds it
+        feed_monitors(server, client, argv)
+    read_only, allow_oom = prepare_run(flags, ro)
     if (
         not flags & EVAL_COMPAT_MODE
         and server.config.maxmemory

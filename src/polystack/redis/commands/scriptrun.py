@@ -11,10 +11,12 @@ the caller's batch: the script's effects are replayed, not the script.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from polystack.redis.commands import Command
 from polystack.redis.commands.acl import check_command, script_refusal
+from polystack.redis.commands.monitor import feed_monitors, record_slow_command
 from polystack.redis.errors import RedisError, err
 from polystack.redis.flags import SLOW_ACL, set_server_condition
 
@@ -175,6 +177,7 @@ class ScriptRun:
         dirty = ks.dirty
         sc.propagate = None
         sc.last_cmd = cmd
+        t0 = time.perf_counter()
         try:
             reply = cmd.handler(sc, argv)
         except RedisError as e:
@@ -182,7 +185,15 @@ class ScriptRun:
             cmd.failed_calls += 1
             counts = sc.server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
+        took = time.perf_counter() - t0
+        cmd.usec += took
+        if cmd.hist is not None:
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+        if took >= server.timing_threshold:
+            record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
+        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
+            feed_monitors(server, sc, argv, cmd)
         if ks.dirty != dirty:
             self.wrote = True
             if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
