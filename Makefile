@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm clean
+.PHONY: run test lint format bench-redis bench-zookeeper bench-mongo bench-helm bench-amqp helm-oracle-record clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,12 +43,19 @@ bench-redis: $(TSTAMP)
 bench-zookeeper: $(TSTAMP)
 	$(PY) bench/zookeeper.py
 
+bench-amqp: $(TSTAMP)
+	$(PY) bench/amqp.py
+
 bench-mongo: $(TSTAMP)
 	$(PIP) install --quiet -e '.[bench]'
 	$(PY) bench/mongo.py
 
 bench-helm: $(TSTAMP)
 	$(PY) bench/helm.py
+
+# rewrite tests/helm/oracle/*.json from real Helm (needs helm-python-sdk: x86_64 Linux)
+helm-oracle-record: $(TSTAMP)
+	POLYSTACK_HELM_RECORD=1 $(VENV)/bin/pytest -q -p no:randomly tests/helm
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

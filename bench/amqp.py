@@ -499,7 +499,11 @@ def main() -> None:
     ap.add_argument("--workloads", default="", help="comma-separated names (default: all)")
     ap.add_argument("--latency-rate", type=int, default=2000)
     ap.add_argument("--backlog", type=int, default=0, help="RSS/restart test with N persistent 1KB")
+    ap.add_argument("--cpu", action="store_true", help="CPU per message, in-process, no sockets")
     args = ap.parse_args()
+    if args.cpu:
+        cpu_per_message()
+        return
     if args.backlog:
         backlog(args.backlog, args.batch)
         return
@@ -542,6 +546,67 @@ def main() -> None:
               f" | {pct(values, .999):.2f} | {pct(values, 1):.2f} |")  # fmt: skip
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"\nGenerator processes' total CPU (user+sys): {ru.ru_utime + ru.ru_stime:.1f}s")
+
+
+class _NullPeer:
+    peername = ("127.0.0.1", 1)
+    sockname = ("127.0.0.1", 5672)
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def output_full(self, extra: int = 0) -> bool:
+        return False
+
+
+def cpu_per_message(n: int = 100_000) -> None:
+    """The session and broker alone (no sockets, no event loop): CPU microseconds per 1 KB
+    message to publish, to publish and deliver (no-ack), and to publish, deliver and ack."""
+    from polystack.amqp import session as S
+    from polystack.amqp.broker import Broker, Settings
+    from polystack.runtime.clock import ManualClock
+
+    S.FRAME_BUDGET = 1 << 30  # no event loop here to yield to
+
+    def connect(broker: Broker) -> S.Connection:
+        c = S.Connection(broker, _NullPeer())
+        c.feed(b"AMQP\x00\x00\x09\x01")
+        c.feed(frame.marshal(C.StartOk(client_properties={}, mechanism="PLAIN",
+                                       response="\0guest\0guest"), 0))  # fmt: skip
+        c.feed(frame.marshal(C.TuneOk(2047, 131072, 0), 0) + frame.marshal(C.Open("/"), 0))
+        c.feed(frame.marshal(Channel.Open(), 1))
+        return c
+
+    batch = publish_bytes(["q"], 1024, False, 100, 131072)
+    for mode in ("publish", "publish+deliver (no-ack)", "publish+deliver+ack (prefetch 100)"):
+        broker = Broker(Settings(memory_high_watermark=1 << 40), ManualClock())
+        pub = connect(broker)
+        pub.feed(frame.marshal(Queue.Declare(queue="q"), 1))
+        con = None
+        if mode != "publish":
+            con = connect(broker)
+            if "ack" in mode.split("+")[-1] and "no-ack" not in mode:
+                con.feed(frame.marshal(Basic.Qos(prefetch_count=100), 1))
+            con.feed(frame.marshal(Basic.Consume(queue="q", consumer_tag="c",
+                                                 no_ack="no-ack" in mode), 1))  # fmt: skip
+        t0 = time.process_time()
+        tag = 0
+        for _ in range(n // 100):
+            pub.feed(batch)
+            if con is not None and "prefetch" in mode:
+                tag += 100
+                con.feed(frame.marshal(Basic.Ack(delivery_tag=tag, multiple=True), 1))
+        us = (time.process_time() - t0) / n * 1e6
+        print(f"{mode:40s} {us:6.2f} us CPU per message")
 
 
 def backlog(n: int, batch: int) -> None:

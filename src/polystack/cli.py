@@ -174,6 +174,11 @@ def _serve_command() -> click.Command:
             default=None,
             help="Admin HTTP port (/metrics, /healthz, /readyz) [default: 8080].",
         ),
+        click.Option(
+            ["--admin-bind"],
+            default=None,
+            help="Address the admin port listens on [default: 127.0.0.1].",
+        ),
         *_system_options(),
         click.Option(
             ["--shutdown-timeout"],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from polystack import systems
+from polystack.runtime.admin import parse_admin_auth
 from polystack.runtime.alarms import parse_size, parse_watermark
 from polystack.runtime.spec import SystemSpec
 
@@ -39,6 +40,9 @@ TOP_LEVEL = (
     "only",
     "admin_port",
     "admin",
+    "admin_bind",
+    "admin_auth",
+    "admin_allowed_hosts",
     "log_level",
     "shutdown_timeout",
     "memory_high_watermark",
@@ -54,6 +58,9 @@ class Config:
     only: tuple[str, ...] = ()  # empty: every system this version serves
     admin_port: int = 8080
     admin: bool = True
+    admin_bind: str = "127.0.0.1"
+    admin_auth: str = ""
+    admin_allowed_hosts: tuple[str, ...] = ()
     log_level: str = "info"
     shutdown_timeout: float = 10.0
     memory_high_watermark: str = "0.4"
@@ -98,6 +105,10 @@ class Config:
             )
         _choice("log_level", self.log_level, ("debug", "info", "warning", "error"))
         _range("admin_port", self.admin_port, 0, 65535)
+        try:
+            parse_admin_auth(self.admin_auth)
+        except ValueError as e:
+            raise ConfigError(f"admin_auth: {e}") from None
         if self.shutdown_timeout < 0:
             raise ConfigError(f"shutdown_timeout: must be 0 or more (got {self.shutdown_timeout})")
         if self.stall_threshold <= 0:
@@ -267,6 +278,9 @@ def server_settings(cfg: Config) -> Any:
         data_dir=Path(cfg.data_dir),
         admin=cfg.admin,
         admin_port=cfg.admin_port,
+        admin_bind=cfg.admin_bind,
+        admin_auth=cfg.admin_auth,
+        admin_allowed_hosts=cfg.admin_allowed_hosts,
         shutdown_timeout=cfg.shutdown_timeout,
         memory_high_watermark=cfg.memory_high_watermark,
         disk_free_limit=cfg.disk_free_limit,

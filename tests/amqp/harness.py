@@ -30,6 +30,11 @@ class FakePeer:
     def abort(self) -> None:
         self.closed = True
 
+    def output_full(self, extra: int = 0) -> bool:
+        return sum(map(len, self.written)) + extra >= self.high_water
+
+    high_water = 1 << 62
+
     def pause_reading(self) -> None:
         self.reading = False
 

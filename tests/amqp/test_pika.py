@@ -204,3 +204,41 @@ def test_dead_letter_on_reject_with_x_death(conn):
     assert death["count"] == 1 and death["reason"] == "rejected" and death["queue"] == q
     assert death["exchange"] == "" and death["routing-keys"] == [q]
     assert p.headers["x-first-death-reason"] == "rejected"
+
+
+def test_select_connection_publish_consume(amqp_port):
+    """pika's asynchronous SelectConnection: declare, confirm, consume, ack, close."""
+    q = name()
+    result: dict = {"got": [], "acks": 0}
+    params = pika.ConnectionParameters("127.0.0.1", amqp_port)
+
+    def on_open(conn):
+        conn.channel(on_open_callback=on_channel)
+
+    def on_channel(ch):
+        result["ch"] = ch
+        ch.confirm_delivery(on_confirm)
+        ch.queue_declare(q, exclusive=True, callback=on_declared)
+
+    def on_confirm(frame):
+        # basic.ack with ``multiple`` confirms every tag up to this one
+        result["acks"] = max(result["acks"], frame.method.delivery_tag)
+
+    def on_declared(_frame):
+        ch = result["ch"]
+        for i in range(3):
+            ch.basic_publish("", q, b"s%d" % i)
+        ch.basic_consume(q, on_message)
+
+    def on_message(ch, method, props, body):
+        result["got"].append(body)
+        ch.basic_ack(method.delivery_tag)
+        if len(result["got"]) == 3:
+            ch.connection.close()
+
+    conn = pika.SelectConnection(params, on_open_callback=on_open,
+                                 on_close_callback=lambda c, r: c.ioloop.stop())  # fmt: skip
+    conn.ioloop.call_later(10, conn.ioloop.stop)
+    conn.ioloop.start()
+    assert result["got"] == [b"s0", b"s1", b"s2"]
+    assert result["acks"] == 3

@@ -74,17 +74,20 @@ def test_truncated_method_is_a_syntax_error():
 def test_frame_reader_splits_and_checks_end_marker():
     r = wire.FrameReader(131072)
     data = frame.marshal(Basic.Ack(1), 1) + frame.marshal(Basic.Ack(2), 2)
-    assert [f[1] for f in r.feed(data[:5])] == []
-    frames = r.feed(data[5:])
+    frames: list = []
+    assert r.feed(data[:5], lambda *f: frames.append(f)) == 0
+    assert r.feed(data[5:], lambda *f: frames.append(f), limit=1) == 1
+    assert r.has_frame()
+    assert r.feed(b"", lambda *f: frames.append(f)) == 1
     assert [(t, c) for t, c, _ in frames] == [(1, 1), (1, 2)]
     with pytest.raises(FrameError):
-        r.feed(b"\x01\x00\x01\x00\x00\x00\x01\x00\xcd")
+        r.feed(b"\x01\x00\x01\x00\x00\x00\x01\x00\xcd", lambda *f: None)
 
 
 def test_frame_reader_rejects_oversized_frames():
     r = wire.FrameReader(4096)
     with pytest.raises(FrameError):
-        r.feed(b"\x03\x00\x01\x00\x01\x00\x00")
+        r.feed(b"\x03\x00\x01\x00\x01\x00\x00", lambda *f: None)
 
 
 def test_properties_summary_and_decode():

@@ -1,6 +1,9 @@
-"""OpenPGP keys made by the real GnuPG (`gpg --batch --gen-key`) in a temporary
-GNUPGHOME, exported as legacy binary and armored keyrings; shared by the
-provenance and OpenPGP tests. Skips when gpg is not installed (the Debian
+"""OpenPGP keys made by the real GnuPG (`gpg --batch --gen-key`): a GNUPGHOME and
+the same keys exported as legacy binary and armored keyrings, shared by the
+provenance and OpenPGP tests. They are made once and kept in tests/helm/pgp/
+(test-only keys: never use them for anything else), so a test session copies
+them instead of spending seconds generating; `python tests/helm/gpg_keys.py
+tests/helm/pgp` makes a new set. Skips when gpg is not installed (the Debian
 package `gnupg`, see scripts/install-test-deps)."""
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 import pytest
 
 PASSPHRASE = "s3cret pass"
+# the keys made once with GnuPG (see generate) and kept with the tests
+STORED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgp")
 PLAIN_UID = "Test Signer (polystack test) <signer@example.com>"
 LOCKED_UID = "Locked Signer <locked@example.com>"
 
@@ -121,14 +126,13 @@ def _export(k: GpgKeys, name: str, *args: str) -> None:
         fh.write(k.gpg(*args).stdout)
 
 
-@pytest.fixture(scope="session")
-def gpg_keys(tmp_path_factory: Any) -> Iterator[GpgKeys]:
-    if shutil.which("gpg") is None:
-        pytest.skip("gpg is not installed (Debian package gnupg)")
-    base = tmp_path_factory.mktemp("pgp")
-    home = base / "gnupg"
-    home.mkdir(mode=0o700)
-    k = GpgKeys(str(home), str(base))
+def generate(base: str) -> GpgKeys:
+    """Make the keys with GnuPG into ``base`` (a GNUPGHOME in base/gnupg and the
+    exported keyrings beside it). Seconds of work: the tests use the set stored in
+    tests/helm/pgp/, made by ``python tests/helm/gpg_keys.py tests/helm/pgp``."""
+    home = os.path.join(base, "gnupg")
+    os.makedirs(home, mode=0o700)
+    k = GpgKeys(home, base)
     k.gpg("--gen-key", input=_KEYS.encode())
     _revoke(k, "revoked@example.com")
     k.gpg("--gen-key", input=_LOCKED.encode())
@@ -148,12 +152,42 @@ def gpg_keys(tmp_path_factory: Any) -> Iterator[GpgKeys]:
         "--export-secret-keys",
         "locked@example.com",
     )
+    _kill_agent(home)
+    return k
+
+
+def _kill_agent(home: str) -> None:
+    subprocess.run(
+        ["gpgconf", "--kill", "gpg-agent"],
+        env=dict(os.environ, GNUPGHOME=home),
+        capture_output=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def gpg_keys(tmp_path_factory: Any) -> Iterator[GpgKeys]:
+    """The stored test keys (test-only secrets), copied to a temporary directory
+    (gpg-agent keeps its sockets in the GNUPGHOME)."""
+    if shutil.which("gpg") is None:
+        pytest.skip("gpg is not installed (Debian package gnupg)")
+    base = str(tmp_path_factory.mktemp("pgp"))
+    if os.path.isdir(os.path.join(STORED, "gnupg")):
+        shutil.copytree(STORED, base, dirs_exist_ok=True)
+        os.chmod(os.path.join(base, "gnupg"), 0o700)
+        k = GpgKeys(os.path.join(base, "gnupg"), base)
+    else:  # pragma: no cover - only when the stored set was removed
+        k = generate(base)
     try:
         yield k
     finally:
-        subprocess.run(
-            ["gpgconf", "--kill", "gpg-agent"],
-            env=dict(os.environ, GNUPGHOME=k.home),
-            capture_output=True,
-            check=False,
-        )
+        _kill_agent(k.home)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    target = sys.argv[1]
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    generate(target)

@@ -358,14 +358,14 @@ def test_https_registry_with_ca_file(tmp_path: Any) -> None:
 # ---------------------------------------------------------------- Helm interop
 
 
-def test_interop_with_helm(registry: Registry, tmp_path: Any, helm_oracle: Any) -> None:
+def test_interop_with_helm(registry: Registry, tmp_path: Any, helm_live: Any) -> None:
     """Helm pushes, we pull, and the other way round; for the same chart and
     creation time the manifests (and so the config blobs) are byte-identical,
     with a provenance layer too."""
     tgz = make_chart(tmp_path, version="2.0.0+b.1")
     with open(tgz + ".prov", "w") as fh:
         fh.write("not checked on push\n")
-    client = helm_oracle.RegistryClient(plain_http=True, credentials_file=str(tmp_path / "o.json"))
+    client = helm_live.RegistryClient(plain_http=True, credentials_file=str(tmp_path / "o.json"))
     client.push(tgz, f"oci://{registry.host}/theirs")
     theirs = registry.manifests["theirs/demo"]["2.0.0_b.1"][1]
     created = json.loads(theirs)["annotations"]["org.opencontainers.image.created"]
@@ -377,7 +377,7 @@ def test_interop_with_helm(registry: Registry, tmp_path: Any, helm_oracle: Any) 
     assert "application/vnd.cncf.helm.chart.provenance.v1.prov" in [x["mediaType"] for x in layers]
     # Helm pulls ours; we pull Helm's (with the .prov when asked)
     (tmp_path / "h").mkdir()
-    helm_oracle.registry.pull(
+    helm_live.registry.pull(
         f"oci://{registry.host}/ours/demo", client=client, destination=str(tmp_path / "h"),
         version="2.0.0+b.1",
     )  # fmt: skip

@@ -466,7 +466,7 @@ def test_same_errors_as_helm(helm_oracle: Any, gpg_keys: GpgKeys, tmp_path: Any)
 
 
 def test_helm_signs_with_our_aes256_protected_key(
-    helm_oracle: Any, gpg_keys: GpgKeys, tmp_path: Any
+    helm_live: Any, gpg_keys: GpgKeys, tmp_path: Any
 ) -> None:
     """Re-protect the plain key with AES-256 (our S2K + CFB + SHA-1 check) and let
     Helm unlock it: our secret-key encoding is the standard one."""
@@ -488,7 +488,7 @@ def test_helm_signs_with_our_aes256_protected_key(
     pw = tmp_path / "pw"
     pw.write_text("aes pw\n")
     archive = package(CHART, str(tmp_path))
-    helm_oracle.sign(archive, key="Test Signer", keyring=str(ring), passphrase_file=str(pw))
+    helm_live.sign(archive, key="Test Signer", keyring=str(ring), passphrase_file=str(pw))
     assert verify_chart(archive, archive + ".prov", gpg_keys.path("pubring.gpg")).file_hash
     r = run("package", CHART, "-d", str(tmp_path), "--sign", "--key", "Test Signer",
             "--keyring", str(ring), "--passphrase-file", str(pw))  # fmt: skip

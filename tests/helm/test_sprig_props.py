@@ -70,6 +70,7 @@ def test_names_are_exactly_helms_sprig_set() -> None:
         ("randAscii", "".join(chr(c) for c in range(32, 127))),
     ],
 )
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(n=st.integers(min_value=-5, max_value=200))
 def test_random_strings(fn: str, alphabet: str, n: int) -> None:
     s = F[fn](n)
@@ -77,11 +78,13 @@ def test_random_strings(fn: str, alphabet: str, n: int) -> None:
     assert set(s) <= set(alphabet)
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(st.text(max_size=50))
 def test_shuffle_is_a_permutation(s: str) -> None:
     assert sorted(F["shuffle"](s)) == sorted(s)
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(st.integers(min_value=0, max_value=300))
 def test_rand_bytes(n: int) -> None:
     assert len(base64.b64decode(F["randBytes"](n), validate=True)) == n
@@ -188,6 +191,7 @@ def test_with_key_variants_keep_the_key() -> None:
     assert (rebuilt.Cert, rebuilt.Key) == (leaf.Cert, leaf.Key)
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(st.binary(max_size=100))
 def test_base64_base32_round_trip(data: bytes) -> None:
     s = data.decode("latin-1")
@@ -217,6 +221,7 @@ _json = st.recursive(
 )
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(_json)
 def test_json_round_trip(v: object) -> None:
     text = jsongo.marshal(v)
@@ -239,6 +244,7 @@ def test_json_floats_as_go(f: float, text: str) -> None:
     assert jsongo.json_float(f) == text
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(st.text(max_size=30), st.text(max_size=60))
 def test_quote_meta_matches_literally(lit: str, hay: str) -> None:
     r = compile_re2(quote_meta(lit))
@@ -255,6 +261,7 @@ def test_re2_rejects_perl_only_syntax(bad: str) -> None:
         compile_re2(bad)
 
 
+@settings(deadline=None)  # no timing in a test: the machine may be busy
 @given(st.integers(min_value=-(1 << 63) + 1, max_value=(1 << 63) - 1))
 def test_duration_round_trip(d: int) -> None:
     assert gotime.parse_duration(gotime.format_duration(d)) == d

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polystack.helm.chart import strvals
@@ -297,7 +297,12 @@ def test_string_roundtrip(d: dict[str, str]) -> None:
 _SET_PIECES = st.sampled_from(list("ab.=,[]{}\\0123 -xn") + ["null", "true", "[1]", "[0]"])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(_SET_PIECES, max_size=12).map("".join))
 def test_random_set_lines_match_helm(helm_oracle: Any, text: str) -> None:
     """Differential property: --set, --set-string and --set-literal on random lines."""

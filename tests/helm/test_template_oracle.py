@@ -23,14 +23,10 @@ from polystack.helm.template import ExecError, ParseError, TemplateSet
 NAME = "c/templates/t.yaml"
 
 
-@pytest.fixture(scope="module")
-def helm():
-    helm_python = pytest.importorskip("helm_python")
-    try:
-        helm_python.helm_c_version()
-    except Exception as e:  # pragma: no cover - oracle cannot load
-        pytest.skip(f"helm oracle cannot load: {e}")
-    return helm_python
+@pytest.fixture
+def helm(helm_oracle: Any) -> Any:
+    """Real Helm, live or recorded (conftest.helm_oracle)."""
+    return helm_oracle
 
 
 def oracle_render(helm_python: Any, tpl: str, values: dict[str, Any]) -> tuple[str, str]:

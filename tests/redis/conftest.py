@@ -9,8 +9,12 @@ from tests.redis import realredis
 
 @pytest.fixture(scope="session")
 def server():
-    """polystack serving Redis on an ephemeral port for the whole test session."""
-    with polystack.testing.serve(redis=True) as s:
+    """polystack serving Redis on an ephemeral port for the whole test session, with DEBUG
+    enabled (as Redis's own test suite starts its servers, and as the real server the
+    differential tests compare with)."""
+    with polystack.testing.serve(
+        redis=True, config_overrides={"redis.enable_debug_command": "yes"}
+    ) as s:
         yield s
 
 

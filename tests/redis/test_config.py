@@ -20,8 +20,11 @@ ENVIRONMENT = {
 
 @pytest.fixture(scope="module")
 def fresh():
-    """A polystack Redis of its own: these tests change every parameter."""
-    with polystack.testing.serve(redis=True) as s:
+    """A polystack Redis of its own: these tests change every parameter.  DEBUG enabled, as
+    on the real server compared with."""
+    with polystack.testing.serve(
+        redis=True, config_overrides={"redis.enable_debug_command": "yes"}
+    ) as s:
         yield s
 
 

@@ -27,6 +27,7 @@ LAYER_OF = {
     "session": 4,
     "commands": 3,  # and every commands.* module
     "wire": 0,
+    "querybuf": 0,  # the request side of the wire (wire.py re-exports it)
     "errors": 0,
     "version": 0,
     "flags": 0,

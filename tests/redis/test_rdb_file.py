@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import given
+from hypothesis import strategies as st
 
 import polystack.redis.commands.table  # noqa: F401  (registers every value type)
 from polystack.redis import rdb, rdbfile
@@ -55,6 +57,15 @@ def fill(r: redis.Redis) -> None:
     r.zadd("zset:lp", {"a": 1, "b": 2.5, "c": -3})
     r.zadd("zset:sl", {f"m{i}": i / 7 for i in range(200)})
     r.zadd("zset:inf", {"lo": float("-inf"), "hi": float("inf")})
+    if rdb.RDB_TYPE_LIST_QUICKLIST_2 in rdb.READERS:  # lists (redis-ds)
+        r.rpush("list:small", "a", "b", 1, 2)
+        r.rpush("list:big", *[f"element-{i}" * 3 for i in range(3000)])
+        r.rpush("list:huge-item", "x" * 10000, "y")
+    if rdb.RDB_TYPE_STREAM_LISTPACKS_2 in rdb.READERS:  # streams (redis-ds)
+        for i in range(5):
+            r.xadd("stream", {"f": i, "g": "v" * i})
+        r.xgroup_create("stream", "grp", id="0")
+        r.xreadgroup("grp", "alice", {"stream": ">"}, count=2)
     for db in (1, 5, 15):
         r.execute_command("SELECT", db)
         r.set(f"db{db}", f"value in {db}")
@@ -282,3 +293,30 @@ def test_write_file_is_atomic(tmp_path: Path) -> None:
         rdbfile.write_file(str(target), chunks())
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["dump.rdb"]
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.integers(0, 3), st.binary(max_size=40)),
+        st.tuples(
+            st.one_of(
+                st.binary(max_size=300), st.integers(-(2**63), 2**63 - 1).map(str).map(str.encode)
+            ),
+            st.one_of(st.none(), st.integers(NOW, NOW + 10**9)),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_any_string_dataset_round_trips(items, compress) -> None:
+    ks = Keyspace(4)
+    for (db, key), (value, when) in items.items():
+        ks.dbs[db].data[key] = value
+        if when is not None:
+            ks.dbs[db].set_expire(key, when)
+    data = rdbfile.dump_bytes(ks, SaveOptions(compress=compress, now_ms=NOW))
+    back = Keyspace(4)
+    assert rdbfile.load_bytes(data, back, NOW).keys == len(items)
+    for i in range(4):
+        assert back.dbs[i].data == ks.dbs[i].data
+        assert back.dbs[i].expires == ks.dbs[i].expires

@@ -14,7 +14,9 @@ import pytest
 import redis
 
 import polystack.testing
-from tests.redis.repl_support import dataset, real_server, wait_for
+from tests.processes import ServeProcess
+from tests.redis.realredis import RawClient
+from tests.redis.repl_support import dataset, free_port, real_server, wait_for
 
 pytestmark = pytest.mark.differential
 
@@ -260,9 +262,6 @@ def test_failover_command_both_ways() -> None:
 
 
 def test_replica_serve_stale_data_no_refuses_like_redis() -> None:
-    from tests.redis.realredis import RawClient
-    from tests.redis.repl_support import free_port
-
     dead = free_port()
     cmds = [["GET", "x"], ["PING"], ["SET", "x", "1"], ["DBSIZE"], ["ROLE"], ["TIME"]]
     with real_server("--replica-serve-stale-data", "no") as real:
@@ -278,3 +277,81 @@ def test_replica_serve_stale_data_no_refuses_like_redis() -> None:
             assert a[:1] == b[:1] == b"*", cmd
         else:
             assert a == b, cmd
+
+
+def _fields(r: redis.Redis) -> list[str]:
+    c = RawClient(port_of(r))
+    try:
+        text = c.call("INFO", "replication").decode()
+    finally:
+        c.close()
+    return [line.split(":")[0] for line in text.splitlines()[2:] if line]
+
+
+def test_info_replication_fields_as_redis_prints_them() -> None:
+    """The same field names in the same order, on a master with a replica and on the replica
+    (with its link up, and down)."""
+    with real_server("--repl-diskless-sync-delay", "0") as rm, real_server() as rr:
+        rr.client().replicaof("127.0.0.1", rm.port)
+        link_up(rr.client())
+        theirs = (_fields(rm.client()), _fields(rr.client()))
+        rm.stop()
+        wait_for(lambda: rr.client().info("replication")["master_link_status"] == "down", 20,
+                 "the link down")  # fmt: skip
+        theirs_down = _fields(rr.client())
+    with polystack_redis() as pm, polystack_redis() as pr:
+        pr.replicaof("127.0.0.1", port_of(pm))
+        link_up(pr)
+        ours = (_fields(pm), _fields(pr))
+        pm.handle.stop()
+        wait_for(lambda: pr.info("replication")["master_link_status"] == "down", 20, "down")
+        ours_down = _fields(pr)
+    assert ours == theirs
+    assert ours_down == theirs_down
+
+
+def test_a_restarted_replica_continues_with_a_partial_resync(tmp_path) -> None:
+    """A replica stopped cleanly records its replication id and offset (as Redis does in the
+    RDB it saves at shutdown) and PSYNCs from there when it starts again."""
+    with real_server("--repl-diskless-sync-delay", "0") as real:
+        m = real.client()
+        write_mix(m, "one")
+        cfg = tmp_path / "redis.conf"
+        cfg.write_text(f"appendonly yes\nreplicaof 127.0.0.1 {real.port}\n")
+        rep = ServeProcess(tmp_path / "data", "--redis-config", str(cfg))
+        rep.start()
+        try:
+            r = redis.Redis(port=rep.ports["redis"])
+            link_up(r)
+            in_sync(m, r)
+            rep.terminate()
+            write_mix(m, "while-down", 20)
+            rep.start()
+            r = redis.Redis(port=rep.ports["redis"])
+            link_up(r)
+            in_sync(m, r)
+            assert real.log().count("Partial resynchronization request from") == 1
+        finally:
+            if rep.proc is not None and rep.proc.poll() is None:
+                rep.proc.kill()
+                rep.proc.wait(10)
+
+
+def test_masterauth_both_ways() -> None:
+    with real_server("--requirepass", "s3cret", "--repl-diskless-sync-delay", "0") as real:
+        m = real.client(password="s3cret")
+        m.set("k", "v")
+        with polystack_redis(**{"redis.masterauth": "s3cret"}) as rep:
+            rep.replicaof("127.0.0.1", real.port)
+            link_up(rep)
+            assert rep.get("k") == b"v"
+    with (
+        polystack_redis(**{"redis.requirepass": "pw"}) as master,
+        real_server("--masterauth", "pw") as real,
+    ):
+        m = redis.Redis(port=port_of(master), password="pw")
+        m.set("k", "v")
+        rep = real.client()
+        rep.replicaof("127.0.0.1", port_of(master))
+        link_up(rep)
+        assert rep.get("k") == b"v"

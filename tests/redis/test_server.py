@@ -287,7 +287,8 @@ def test_config_set_appendonly_off_and_on(tmp_path):
 
 
 def test_shutdown_stops_the_server_and_keeps_data(tmp_path):
-    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+    overrides = {"redis.shutdown_scope": "process"}
+    with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=overrides) as s:
         r = redis.Redis(port=s.redis_port)
         r.set("k", "v")
         with pytest.raises(redis.ResponseError, match="No shutdown in progress"):

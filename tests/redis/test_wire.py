@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.redis import wire
+from polystack.redis import querybuf, wire
 from polystack.redis.errors import RedisError
 from polystack.redis.wire import (
     NULL_ARRAY,
@@ -126,10 +126,16 @@ def test_parser_protocol_errors(data, message):
     assert e.value.reply().startswith(b"-ERR Protocol error: ")
 
 
-def test_non_bulk_items_are_left_to_the_session():
-    [req] = RequestParser().feed(b"*2\r\n$3\r\nSET\r\n:5\r\n")
-    assert req == [b"SET", 5]
-    assert wire.non_bulk_error(req).reply() == b"-ERR Protocol error: expected '$', got ':'\r\n"
+@pytest.mark.parametrize("item, char", [(b":5", ":"), (b"+5", "+"), (b"*0", "*"), (b"-x", "-")])
+def test_non_bulk_items_are_refused_by_the_parser(item, char):
+    """Redis refuses an item that is not a bulk string while reading the request, whatever
+    the command (GET as well as SET)."""
+    for cmd in (b"SET", b"GET"):
+        with pytest.raises(ProtocolError) as e:
+            RequestParser().feed(b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\n%b\r\n%b\r\n" % (cmd, item))
+        assert e.value.reply() == b"-ERR Protocol error: expected '$', got '%b'\r\n" % char.encode()
+        assert e.value.requests == [[b"PING"]]
+    assert wire.non_bulk_error([b"GET", 5]).reply().endswith(b"got ':'\r\n")
     assert wire.non_bulk_error([b"GET", b"k"]) is None
 
 
@@ -196,7 +202,7 @@ def test_exact_parser_and_hiredis_agree(parts, data):
     """The exact (processMultibulkBuffer) parser and the hiredis path split any stream of
     requests, empty multibulks and inline commands the same way."""
     blob = b"".join(parts)
-    exact = RequestParser()._parse_exact(blob, [])
+    exact = querybuf.parse_all(blob)
     p = RequestParser()
     got: list = []
     pos = 0

@@ -77,7 +77,7 @@ def _erl(v: Any) -> str:
 
 def _int(args: dict, key: str) -> tuple[int | None, Any]:
     t = _type(args, key)
-    if t not in INTEGER_TYPES or t == "L":
+    if t not in INTEGER_TYPES:
         return None, f'"expected integer, got {TYPE_NAMES.get(t, t)}"'
     return int(args[key]), None
 

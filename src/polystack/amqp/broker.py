@@ -31,7 +31,7 @@ class Settings:
     frame_max: int = FRAME_MAX
     heartbeat: int = HEARTBEAT
     max_message_size: int = 134217728
-    memory_high_watermark: int = 1 << 30  # bytes of message bodies held in memory
+    memory_high_watermark: int = 256 << 20  # bytes of message bodies held in memory
     paging_ratio: float = 0.5  # page bodies to disk above this fraction of the watermark
     node_name: str = "polystack@localhost"
     cluster_name: str = "polystack@localhost"
@@ -87,6 +87,7 @@ class Broker:
         self.started_ms = self.now_ms()
         self.listeners: list[Callable[[str, Any], None]] = []
         self.reply_to: dict[str, Any] = {}  # direct reply-to name -> channel
+        self._paging_threshold = self.settings.memory_high_watermark * self.settings.paging_ratio
         s = self.settings
         self.add_vhost(s.default_vhost, persist=False)
         if s.default_user:
@@ -117,9 +118,10 @@ class Broker:
         body: bytes,
         xname: bytes | None = None,
         rkname: bytes | None = None,
+        header: bytes | None = None,
     ) -> Message:
         self._msg_id += 1
-        m = Message(self._msg_id, exchange, routing_key, props, body, xname, rkname)
+        m = Message(self._msg_id, exchange, routing_key, props, body, xname, rkname, header)
         self.memory_used += m.size
         return m
 
@@ -225,6 +227,19 @@ class Broker:
         The log record is written before any queue hands the message to a consumer, so an
         acknowledgement is never logged before the publish it settles.
         """
+        if len(queues) == 1 and queues[0].overflow == "drop-head":
+            q = queues[0]
+            seq = 0
+            if msg.persistent and q.durable and self.store is not None:
+                seq = self.store.publish(msg, queues)
+            q.enqueue(msg)
+            if msg.refs == 0:
+                if msg.body is not None:
+                    self.memory_used -= msg.size
+                    msg.body = None
+            elif self.memory_used > self._paging_threshold:
+                self._page_out()
+            return 1, False, seq
         rejected = False
         accepted = queues
         for q in queues:
@@ -240,13 +255,12 @@ class Broker:
             durable = [q for q in accepted if q.durable]
             if durable:
                 seq = self.store.publish(msg, durable)
-        now = self.now_ms()
         for q in accepted:
-            q.enqueue(msg, now)
+            q.enqueue(msg)
         if msg.refs == 0 and msg.body is not None:
             self.memory_used -= msg.size
             msg.body = None
-        elif self.memory_used > self.settings.memory_high_watermark * self.settings.paging_ratio:
+        elif self.memory_used > self._paging_threshold:
             self._page_out()
         return len(accepted), rejected, seq
 

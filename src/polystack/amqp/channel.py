@@ -15,6 +15,8 @@ from .message import Entry
 from .queue import Consumer, Queue
 from .table import Table
 from .wire import (
+    FRAME_HEADER_S,
+    U64,
     Properties,
     content_frames,
     deliver_method,
@@ -23,6 +25,20 @@ from .wire import (
     header_payload,
     method_frame,
 )
+
+_pack_hdr = FRAME_HEADER_S.pack
+_pack_tag = U64.pack
+_END = b"\xce"
+
+
+def _END_HDR2(channel: int, size: int) -> bytes:  # noqa: N802
+    """The frame end of the method frame, then a content header frame's header."""
+    return b"\xce" + _pack_hdr(2, channel, size)
+
+
+def _END_HDR3(channel: int, size: int) -> bytes:  # noqa: N802
+    return b"\xce" + _pack_hdr(3, channel, size)
+
 
 OPEN = 1
 CLOSING = 2  # we sent channel.close and wait for close-ok
@@ -116,14 +132,35 @@ class Channel:
         header = msg.header
         if entry.deliveries and queue.type == "quorum":
             header = _with_delivery_count(msg, entry.deliveries, len(body))
-        frames = content_frames(self.number, header, body, conn.frame_max)
-        frames.insert(
-            0,
-            deliver_method(
-                self.number, consumer.etag, tag, entry.redelivered, msg.xname, msg.rkname
-            ),
-        )
-        conn.send(b"".join(frames))
+        n = self.number
+        blen = len(body)
+        if blen and blen <= conn.frame_max - 8:
+            # the whole delivery (method, header, one body frame) in one join
+            prefix = consumer.deliver_prefix
+            xr = msg.xname + msg.rkname
+            conn.send(
+                b"".join(
+                    (
+                        _pack_hdr(1, n, len(prefix) + 9 + len(xr)),
+                        prefix,
+                        _pack_tag(tag),
+                        b"\x01" if entry.redelivered else b"\x00",
+                        xr,
+                        _END_HDR2(n, len(header)),
+                        header,
+                        _END_HDR3(n, blen),
+                        body,
+                        _END,
+                    )
+                )
+            )
+        else:
+            frames = content_frames(n, header, body, conn.frame_max)
+            frames.insert(
+                0,
+                deliver_method(n, consumer.etag, tag, entry.redelivered, msg.xname, msg.rkname),
+            )
+            conn.send(b"".join(frames))
         if not consumer.no_ack:
             self.unacked[tag] = Delivery(tag, queue, entry, consumer)
             consumer.unacked += 1

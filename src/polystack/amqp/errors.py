@@ -38,39 +38,3 @@ class AMQPError(Exception):
 
 class FrameError(Exception):
     """The byte stream cannot be framed: the connection is closed with FRAME_ERROR (501)."""
-
-
-def not_found(text: str) -> AMQPError:
-    return AMQPError(404, text)
-
-
-def precondition_failed(text: str) -> AMQPError:
-    return AMQPError(406, text)
-
-
-def access_refused(text: str) -> AMQPError:
-    return AMQPError(403, text)
-
-
-def resource_locked(text: str) -> AMQPError:
-    return AMQPError(405, text)
-
-
-def command_invalid(text: str) -> AMQPError:
-    return AMQPError(503, text)
-
-
-def not_allowed(text: str) -> AMQPError:
-    return AMQPError(530, text)
-
-
-def not_implemented(text: str) -> AMQPError:
-    return AMQPError(540, text)
-
-
-def channel_error(text: str) -> AMQPError:
-    return AMQPError(504, text)
-
-
-def syntax_error(text: str) -> AMQPError:
-    return AMQPError(502, text)

@@ -12,6 +12,22 @@ from typing import Any
 
 from .wire import CONTENT_HEADER_S, PropertySummary, decode_properties, summarize
 
+LOCATION_SHIFT = 40  # a body on disk: (segment number << 40) | file offset
+
+_interned: dict[bytes, bytes] = {}
+
+
+def intern_bytes(b: bytes) -> bytes:
+    """One shared copy of a small value many messages repeat (properties, headers, keys)."""
+    got = _interned.get(b)
+    if got is not None:
+        return got
+    if len(b) <= 512:
+        if len(_interned) >= 65536:
+            _interned.clear()
+        _interned[b] = b
+    return b
+
 
 class Message:
     __slots__ = (
@@ -41,6 +57,7 @@ class Message:
         body: bytes,
         xname: bytes | None = None,
         rkname: bytes | None = None,
+        header: bytes | None = None,
     ) -> None:
         self.id = id
         self.exchange = exchange
@@ -48,7 +65,8 @@ class Message:
         self.props = props
         self.body: bytes | None = body
         self.size = len(body)
-        self.header = CONTENT_HEADER_S.pack(60, 0, self.size) + props
+        # the publisher's own content header payload when its size matches the body
+        self.header = intern_bytes(header or CONTENT_HEADER_S.pack(60, 0, self.size) + props)
         s = summarize(props)
         self.summary: PropertySummary = s
         self.persistent = s.delivery_mode == 2
@@ -60,10 +78,43 @@ class Message:
             raw = routing_key.encode()
             rkname = bytes((len(raw),)) + raw
         self.xname = xname
-        self.rkname = rkname
-        self.location: Any = None  # where the body lives on disk when paged out (store's key)
+        self.rkname = intern_bytes(rkname)
+        self.location: int | None = None  # where the body is on disk (store's segment/offset)
         self.stored = False  # a persistent copy is in the message log
         self._decoded: Any = None
+
+    @classmethod
+    def recovered(
+        cls,
+        id: int,
+        exchange: str,
+        routing_key: str,
+        props: bytes,
+        size: int,
+        location: int,
+        xname: bytes,
+        rkname: bytes,
+        header: bytes,
+        summary: PropertySummary,
+    ) -> Message:
+        """A persistent message read back from the store: its body stays on disk."""
+        m = cls.__new__(cls)
+        m.id = id
+        m.exchange = exchange
+        m.routing_key = routing_key
+        m.props = props
+        m.body = None
+        m.size = size
+        m.header = header
+        m.summary = summary
+        m.persistent = True
+        m.refs = 0
+        m.xname = xname
+        m.rkname = rkname
+        m.location = location
+        m.stored = True
+        m._decoded = None
+        return m
 
     @property
     def properties(self) -> Any:
@@ -83,7 +134,7 @@ class Entry:
 
     __slots__ = ("msg", "seq", "redelivered", "expires", "deliveries", "priority")
 
-    def __init__(self, msg: Message, seq: int, expires: int = 0, priority: int = 0) -> None:
+    def __init__(self, msg: Message, seq: int, expires: int = 0, priority: int = 0) -> None:  # noqa: D107
         self.msg = msg
         self.seq = seq
         self.redelivered = False

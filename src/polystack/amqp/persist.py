@@ -33,8 +33,11 @@ from typing import Any
 from crc32c import crc32c
 
 from .exchange import Binding
-from .message import Message
+from .message import LOCATION_SHIFT, Message, intern_bytes
 from .table import decode_table, encode_table
+from .wire import CONTENT_HEADER_S, summarize
+
+OFFSET_MASK = (1 << LOCATION_SHIFT) - 1
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +151,7 @@ class Store:
         cur = self.current
         assert cur is not None
         cur.live += len(queues)
-        msg.location = (cur.number, offset + len(head), msg.size)
+        msg.location = (cur.number << LOCATION_SHIFT) | (offset + len(head))
         msg.stored = True
         if seq > self._sync_target:
             self._sync_target = seq
@@ -172,7 +175,7 @@ class Store:
             self._append(b"A" + ACK.pack(queue.qid, msg.id))
         loc = msg.location
         if loc is not None:
-            seg = self.segments.get(loc[0])
+            seg = self.segments.get(loc >> LOCATION_SHIFT)
             if seg is not None:
                 seg.live -= 1
                 if seg.live <= 0 and seg.number == min(self.segments):
@@ -185,14 +188,15 @@ class Store:
     def release(self, msg: Message) -> None:
         """A message no queue holds any more: a transient paged body can go."""
         if not msg.stored and msg.location is not None:
-            seg = self.segments.get(msg.location[0])
+            seg = self.segments.get(msg.location >> LOCATION_SHIFT)
             if seg is not None:
                 seg.live -= 1
             msg.location = None
             self._collect()
 
     def read_body(self, msg: Message) -> bytes:
-        seg_no, offset, size = msg.location
+        loc = msg.location
+        seg_no, offset, size = loc >> LOCATION_SHIFT, loc & OFFSET_MASK, msg.size
         seg = self.segments.get(seg_no)
         if seg is None:
             raise CorruptStore(f"message {msg.id}: segment {seg_no} is gone")
@@ -220,7 +224,7 @@ class Store:
                         cur = self.current
                         assert cur is not None
                         cur.live += 1
-                        msg.location = (cur.number, offset + 1, msg.size)
+                        msg.location = (cur.number << LOCATION_SHIFT) | (offset + 1)
                     msg.body = None
                     broker.memory_used -= msg.size
 
@@ -383,20 +387,6 @@ def _binding(b: Binding) -> dict:
             "key": b.routing_key, "args": _args(b.arguments)}  # fmt: skip
 
 
-class MsgRec:
-    __slots__ = ("id", "exchange", "rk", "props", "location", "size", "qids")
-
-    def __init__(self, id: int, exchange: str, rk: str, props: bytes, location: tuple,
-                 size: int, qids: set[int]) -> None:  # fmt: skip
-        self.id = id
-        self.exchange = exchange
-        self.rk = rk
-        self.props = props
-        self.location = location
-        self.size = size
-        self.qids = qids
-
-
 class Recovery:
     """The state rebuilt while segments are replayed."""
 
@@ -405,7 +395,8 @@ class Recovery:
                                      "exchanges": {}, "queues": {}, "bindings": {}}  # fmt: skip
         self.next_qid = 0
         self.next_msg = 0
-        self.messages: dict[int, MsgRec] = {}
+        # message id -> [Message, queue id or tuple of queue ids]; in publish order
+        self.messages: dict[int, list] = {}
         self.delivered: set[tuple[int, int]] = set()
 
     def snapshot(self, snap: dict) -> None:
@@ -524,36 +515,30 @@ class Recovery:
                     v.bind(b["source"], b["kind"], b["destination"], b["key"], _unargs(b["args"]))
                 except Exception as e:  # a binding whose ends are gone
                     log.warning("AMQP recovery: binding %s skipped: %s", b, e)
-            msgs = sorted(self.messages.values(), key=lambda m: m.id)
-            now = broker.now_ms()
             count = 0
-            for rec in msgs:
-                targets = [by_qid[q] for q in rec.qids if q in by_qid]
-                seg = store.segments.get(rec.location[0])
+            last_id = 0
+            delivered = self.delivered
+            messages = self.messages
+            for msg_id in list(messages):
+                msg, qids = messages.pop(msg_id)
+                last_id = msg_id
+                targets = (
+                    [by_qid[qids]] if type(qids) is int and qids in by_qid
+                    else [by_qid[q] for q in (qids if type(qids) is tuple else ()) if q in by_qid]
+                )  # fmt: skip
+                seg = store.segments.get(msg.location >> LOCATION_SHIFT)
                 if not targets or seg is None:
                     continue
-                msg = Message(rec.id, rec.exchange, rec.rk, rec.props, b"")
-                msg.body = None
-                msg.size = rec.size
-                msg.header = _header(rec.props, rec.size)
-                msg.location = rec.location
-                msg.stored = True
                 seg.live += len(targets)
                 for q in targets:
-                    e = q.enqueue(msg, now)
-                    if (q.qid, rec.id) in self.delivered:
+                    e = q.enqueue(msg)
+                    if delivered and (q.qid, msg_id) in delivered:
                         e.redelivered = True
                 count += 1
             store.recovered_messages = count
         finally:
             broker.store = saved_store
-        broker._msg_id = max(broker._msg_id, max((m.id for m in msgs), default=0))
-
-
-def _header(props: bytes, size: int) -> bytes:
-    from .wire import CONTENT_HEADER_S
-
-    return CONTENT_HEADER_S.pack(60, 0, size) + props
+        broker._msg_id = max(broker._msg_id, last_id)
 
 
 def _bkey(vhost: str, b: dict) -> tuple:
@@ -561,26 +546,22 @@ def _bkey(vhost: str, b: dict) -> tuple:
 
 
 def _scan(seg: Segment, state: Recovery, last: bool) -> int:
-    """Replay one segment; returns its valid length.  A torn tail is cut from the last one."""
+    """Replay one segment; returns its valid length.  A torn tail is cut from the last one.
+
+    Bodies are not read (their CRC is checked through a memoryview, without copies): a
+    recovered message keeps the segment offset of its body.
+    """
     path = seg.path
     size = path.stat().st_size
     if size == 0:
         return 0
     with open(path, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    mv = memoryview(mm)
     try:
-        pos = 0
-        hsize = HEADER.size
-        unpack = HEADER.unpack_from
-        while pos + hsize <= size:
-            length, crc = unpack(mm, pos)
-            start = pos + hsize
-            end = start + length
-            if end > size or crc32c(mm[start:end]) != crc:
-                break
-            _record(mm, start, end, seg.number, state)
-            pos = end
+        pos = _replay(mm, mv, size, seg.number, state)
     finally:
+        mv.release()
         mm.close()
     if pos < size:
         if not last:
@@ -593,37 +574,84 @@ def _scan(seg: Segment, state: Recovery, last: bool) -> int:
     return pos
 
 
-def _record(mm: Any, start: int, end: int, seg_no: int, state: Recovery) -> None:
-    kind = mm[start]
-    if kind == 0x50:  # P
-        msg_id, n = PUB_HEAD.unpack_from(mm, start + 1)
-        pos = start + 1 + PUB_HEAD.size
-        qids = set()
-        for _ in range(n):
-            qids.add(QID.unpack_from(mm, pos)[0])
-            pos += 4
-        xl = mm[pos]
-        exchange = mm[pos + 1 : pos + 1 + xl].decode()
-        pos += 1 + xl
-        rl = mm[pos]
-        rk = mm[pos + 1 : pos + 1 + rl].decode()
-        pos += 1 + rl
-        pl = U32.unpack_from(mm, pos)[0]
-        props = mm[pos + 4 : pos + 4 + pl]
-        pos += 4 + pl
-        state.messages[msg_id] = MsgRec(msg_id, exchange, rk, props, (seg_no, pos, end - pos),
-                                        end - pos, qids)  # fmt: skip
-    elif kind == 0x41:  # A
-        qid, msg_id = ACK.unpack_from(mm, start + 1)
-        rec = state.messages.get(msg_id)
-        if rec is not None:
-            rec.qids.discard(qid)
-            if not rec.qids:
-                del state.messages[msg_id]
-    elif kind == 0x56:  # V
-        state.delivered.add(ACK.unpack_from(mm, start + 1))
-    elif kind == 0x44:  # D
-        state.definition(json.loads(bytes(mm[start + 1 : end])))
-    elif kind == 0x53:  # S
-        state.snapshot(json.loads(bytes(mm[start + 1 : end])))
-    # B: a paged transient body, meaningless after a restart
+def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) -> int:
+    pos = 0
+    hsize = HEADER.size
+    unpack = HEADER.unpack_from
+    pub_head = PUB_HEAD.unpack_from
+    ack_unpack = ACK.unpack_from
+    qid_unpack = QID.unpack_from
+    u32 = U32.unpack_from
+    messages = state.messages
+    base = seg_no << LOCATION_SHIFT
+    names: dict[bytes, tuple[str, bytes]] = {}
+    last_key: Any = None
+    last_size = -1
+    qids: Any = None
+    x = r = (None, b"")
+    props = header = b""
+    summary: Any = None
+    while pos + hsize <= size:
+        length, crc = unpack(mm, pos)
+        start = pos + hsize
+        end = start + length
+        if end > size or crc32c(mv[start:end]) != crc:
+            break
+        kind = mm[start]
+        if kind == 0x50:  # P: a persistent message
+            msg_id, n = pub_head(mm, start + 1)
+            p = start + 1 + PUB_HEAD.size + 4 * n
+            xl = mm[p]
+            rl = mm[p + 1 + xl]
+            props_at = p + 2 + xl + rl
+            p = props_at + 4 + u32(mm, props_at)[0]
+            body_size = end - p
+            # consecutive messages usually share queues, exchange, key and properties
+            key = mm[start + 9 : p]
+            if key != last_key or body_size != last_size:
+                last_key = key
+                last_size = body_size
+                q0 = start + 1 + PUB_HEAD.size
+                if n == 1:
+                    qids: Any = qid_unpack(mm, q0)[0]
+                else:
+                    qids = tuple(qid_unpack(mm, q0 + 4 * i)[0] for i in range(n))
+                xp = q0 + 4 * n
+                xraw = mm[xp : xp + 1 + xl]
+                rraw = mm[xp + 1 + xl : xp + 2 + xl + rl]
+                props = intern_bytes(mm[props_at + 4 : p])
+                x = names.get(xraw)
+                if x is None:
+                    x = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
+                r = names.get(rraw)
+                if r is None:
+                    r = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                header = intern_bytes(CONTENT_HEADER_S.pack(60, 0, body_size) + props)
+                summary = summarize(props)
+            messages[msg_id] = [
+                Message.recovered(msg_id, x[0], r[0], props, body_size, base | p, x[1], r[1], header,
+                                  summary),
+                qids,
+            ]  # fmt: skip
+        elif kind == 0x41:  # A: left a queue for good
+            qid, msg_id = ack_unpack(mm, start + 1)
+            rec = messages.get(msg_id)
+            if rec is not None:
+                q = rec[1]
+                if q == qid:
+                    del messages[msg_id]
+                elif type(q) is tuple and qid in q:
+                    rest = tuple(x for x in q if x != qid)
+                    if rest:
+                        rec[1] = rest[0] if len(rest) == 1 else rest
+                    else:
+                        del messages[msg_id]
+        elif kind == 0x56:  # V: delivered (comes back redelivered)
+            state.delivered.add(ack_unpack(mm, start + 1))
+        elif kind == 0x44:  # D: a definition change
+            state.definition(json.loads(bytes(mm[start + 1 : end])))
+        elif kind == 0x53:  # S: the definitions at the start of a segment
+            state.snapshot(json.loads(bytes(mm[start + 1 : end])))
+        # B: a paged transient body, meaningless after a restart
+        pos = end
+    return pos

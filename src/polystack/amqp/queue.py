@@ -35,6 +35,7 @@ class Consumer:
         "prefetch",
         "unacked",
         "delivered",
+        "deliver_prefix",
     )
 
     def __init__(
@@ -51,6 +52,7 @@ class Consumer:
         self.tag = tag
         raw = tag.encode()
         self.etag = bytes((len(raw),)) + raw
+        self.deliver_prefix = b"\x00\x3c\x00\x3c" + self.etag  # basic.deliver + consumer tag
         self.channel = channel
         self.queue = queue
         self.no_ack = no_ack
@@ -195,6 +197,7 @@ class Queue:
         "bindings",
         "name_bytes",
         "_prio_mixed",
+        "_plain",
     )
 
     def __init__(
@@ -248,6 +251,12 @@ class Queue:
         self._expiry_timer: Any = None
         self._dispatching = False
         self._prio_mixed = False
+        self._plain = (
+            self.message_ttl is None
+            and self.max_priority is None
+            and self.max_length is None
+            and self.max_length_bytes is None
+        )
         # publish/deliver/ack counters for the management API and /metrics
         self.stats = QueueStats()
         self.bindings: dict[tuple, Any] = {}  # bindings whose destination is this queue
@@ -265,9 +274,6 @@ class Queue:
     def consumer_count(self) -> int:
         return len(self.consumers)
 
-    def is_durable_store(self) -> bool:
-        return self.durable
-
     # -- enqueue -------------------------------------------------------------------------------
     def accepts(self, msg: Message) -> bool:
         """reject-publish(-dlx): is there room for ``msg``?"""
@@ -280,8 +286,20 @@ class Queue:
             and self.ready_bytes + msg.size > self.max_length_bytes
         )
 
-    def enqueue(self, msg: Message, now_ms: int) -> Entry:
+    def enqueue(self, msg: Message, now_ms: int = 0) -> Entry:
         self._seq += 1
+        if self._plain and msg.summary.expiration is None:
+            # no TTL, priorities or length limits: the common case, kept lean
+            e = Entry(msg, self._seq)
+            msg.refs += 1
+            self.ready.items.append(e)
+            self.ready_bytes += msg.size
+            self.stats.published += 1
+            if self.consumers:
+                self.dispatch()
+            return e
+        if not now_ms:
+            now_ms = self.host.now_ms()
         expires = 0
         ttl = self.message_ttl
         exp = msg.summary.expiration
@@ -303,8 +321,6 @@ class Queue:
         self.ready.push(e)
         self.ready_bytes += msg.size
         self.stats.published += 1
-        if expires and ttl == 0:
-            pass  # expired straight away unless a consumer takes it in dispatch below
         self._enforce_limits()
         if self.consumers:
             self.dispatch()
@@ -585,10 +601,9 @@ class Queue:
 
 
 class QueueStats:
-    __slots__ = ("published", "delivered", "acked", "redelivered")
+    __slots__ = ("published", "delivered", "acked")
 
     def __init__(self) -> None:
         self.published = 0
         self.delivered = 0
         self.acked = 0
-        self.redelivered = 0

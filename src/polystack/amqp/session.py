@@ -74,6 +74,8 @@ CHANNEL_OPEN = (20 << 16) | 10
 CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
 CLOSE_OK_TIMEOUT = 3.0
+OUTPUT_CHECK_BYTES = 256 * 1024
+FRAME_BUDGET = 300  # frames handled per turn of the loop before yielding to other clients
 
 
 def _erl_binary(data: bytes) -> str:
@@ -107,6 +109,8 @@ class Connection:
         self.blocked = False  # connection.blocked sent (memory alarm)
         self.published = False
         self.output_paused = False
+        self._yielded = False  # reading paused to give other connections the loop
+        self._unchecked = 0
         self.received = False
         self.sent = False
         self._hb_send: Any = None
@@ -138,22 +142,28 @@ class Connection:
             if not data:
                 return
         try:
-            frames = self.reader.feed(data)
+            count = self.reader.feed(data, self._frame, FRAME_BUDGET, self._content)
         except FrameError as e:
             self._frame_error(e)
             return
-        self.recv_cnt += len(frames)
-        handle = self._frame
-        try:
-            for ftype, chno, payload in frames:
-                if self.state >= CLOSED:
-                    break
-                try:
-                    handle(ftype, chno, payload)
-                except AMQPError as e:
-                    self._error(e, chno)
         finally:
             self._after_batch()
+        self.recv_cnt += count
+        if count >= FRAME_BUDGET and self.state < CLOSING_CONN and self.reader.has_frame():
+            # more input is waiting: let the other connections have the loop first (a consumer's
+            # ack must not wait behind a publisher's whole socket buffer)
+            if not self._yielded:
+                self._yielded = True
+                self.peer.pause_reading()
+            self.broker.call_later(0, self._continue)
+        elif self._yielded:
+            self._yielded = False
+            if not self.blocked:
+                self.peer.resume_reading()
+
+    def _continue(self) -> None:
+        if self.state < CLOSED:
+            self.feed(b"")
 
     def connection_lost(self) -> None:
         if self.state == CLOSED:
@@ -185,12 +195,19 @@ class Connection:
     # -- output -----------------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
         self.sent = True
-        self.send_oct += len(data)
+        n = len(data)
+        self.send_oct += n
         held = self.held
         if held is not None:
             held.append(data)
         else:
             self.peer.write(data)
+        self._unchecked += n
+        if self._unchecked > OUTPUT_CHECK_BYTES:
+            self._unchecked = 0
+            if not self.output_paused and self.peer.output_full():
+                # the client reads slower than we deliver: stop pushing until it drains
+                self.pause_writing()
 
     def hold(self, seq: int) -> None:
         """Keep further output back until log record ``seq`` is durable."""
@@ -279,7 +296,61 @@ class Connection:
         self._close_socket()
 
     # -- frames --------------------------------------------------------------------------------------------
+    def _content(self, chno: int, method: bytes, header: bytes, body: bytes) -> None:
+        """A whole basic.publish (method, content header, body) arrived at once."""
+        ch = self.channels.get(chno)
+        if ch is None or ch.state != OPEN or ch.pending_method is not None or self.state != RUNNING:
+            # anything unusual takes the frame-by-frame path, which has every error reply
+            self._frame(FRAME_METHOD, chno, method)
+            self._frame(FRAME_HEADER, chno, header)
+            if body:
+                self._frame(FRAME_BODY, chno, body)
+            return
+        try:
+            _, m = decode_method(method)
+            limit = self.broker.settings.max_message_size
+            if len(body) > limit:
+                raise AMQPError(
+                    406,
+                    f"message size {len(body)} is larger than configured max size {limit}",
+                    60,
+                    40,
+                )
+            ch.pending_method = m
+            ch.pending_header = header
+            self._publish(ch, body)
+        except AMQPError as e:
+            self._error(e, chno)
+
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
+        if self.state >= CLOSED:
+            return
+        try:
+            self._frame_body(ftype, chno, payload)
+        except AMQPError as e:
+            self._error(e, chno)
+
+    def _frame_body(self, ftype: int, chno: int, payload: bytes) -> None:
+        if ftype == FRAME_BODY:  # the most frequent frame first
+            ch = self.channels.get(chno)
+            if ch is None:
+                self._unopened(chno)
+            if ch.state != OPEN:
+                return
+            if ch.pending_header is None:
+                raise AMQPError(
+                    505,
+                    "expected method frame, got non method frame instead",
+                    connection=True,
+                )
+            ch.body_parts.append(payload)
+            ch.body_remaining -= len(payload)
+            if ch.body_remaining <= 0:
+                parts = ch.body_parts
+                body = parts[0] if len(parts) == 1 else b"".join(parts)
+                ch.body_parts = []
+                self._publish(ch, body)
+            return
         if ftype == FRAME_METHOD:
             if self.state == CLOSING_CONN:
                 index, m = decode_method(payload)
@@ -339,26 +410,6 @@ class Connection:
                 if not e.class_id:
                     e.class_id, e.method_id = index >> 16, index & 0xFFFF
                 raise
-            return
-        if ftype == FRAME_BODY:
-            ch = self.channels.get(chno)
-            if ch is None:
-                self._unopened(chno)
-            if ch.state != OPEN:
-                return
-            if ch.pending_header is None:
-                raise AMQPError(
-                    505,
-                    "expected method frame, got non method frame instead",
-                    connection=True,
-                )
-            ch.body_parts.append(payload)
-            ch.body_remaining -= len(payload)
-            if ch.body_remaining <= 0:
-                parts = ch.body_parts
-                body = parts[0] if len(parts) == 1 else b"".join(parts)
-                ch.body_parts = []
-                self._publish(ch, body)
             return
         if ftype == FRAME_HEADER:
             ch = self.channels.get(chno)
@@ -695,7 +746,8 @@ class Connection:
             self.blocked = False
             if self.capabilities.get("connection.blocked"):
                 self.send(method_frame(0, build(C.Unblocked)))
-            self.peer.resume_reading()
+            if not self._yielded:
+                self.peer.resume_reading()
 
     # -- heartbeats ---------------------------------------------------------------------------------------------
     def _start_heartbeats(self) -> None:

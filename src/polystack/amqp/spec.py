@@ -25,7 +25,7 @@ class AmqpConfig:
     max_message_size: int = 134217728
     # bytes of message bodies held in memory; beyond ``paging_ratio`` of it bodies are paged to
     # the message store, beyond it publishers are blocked (connection.blocked)
-    memory_high_watermark: int = 1 << 30
+    memory_high_watermark: int = 256 << 20
     paging_ratio: float = 0.5
     handshake_timeout: float = 10.0
     # pending output after which a client that does not read is disconnected (0: no limit)

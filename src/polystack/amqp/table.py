@@ -129,8 +129,8 @@ def _value(data: bytes, pos: int, depth: int) -> tuple[str, Any, int]:
         return t, _IU.unpack_from(data, pos)[0], pos + 4
     if t == "l":
         return t, _L.unpack_from(data, pos)[0], pos + 8
-    if t == "L":
-        return t, _LU.unpack_from(data, pos)[0], pos + 8
+    if t == "L":  # RabbitMQ reads both 'l' and 'L' as signed 64-bit
+        return t, _L.unpack_from(data, pos)[0], pos + 8
     if t == "f":
         return t, _F.unpack_from(data, pos)[0], pos + 4
     if t == "d":
@@ -198,7 +198,7 @@ def _encode_value(t: str, v: Any, out: list[bytes]) -> None:
         raw = v.encode("utf-8") if isinstance(v, str) else bytes(v)
         out.append(b"S" + _IU.pack(len(raw)) + raw)
     elif t in ("I", "i", "b", "B", "s", "u", "l", "L"):
-        st = {"I": _I, "i": _IU, "b": _B, "B": _BU, "s": _S, "u": _SU, "l": _L, "L": _LU}[t]
+        st = {"I": _I, "i": _IU, "b": _B, "B": _BU, "s": _S, "u": _SU, "l": _L, "L": _L}[t]
         out.append(t.encode() + st.pack(int(v)))
     elif t == "t":
         out.append(b"t\x01" if v else b"t\x00")

@@ -88,8 +88,6 @@ class VHost:
             if x is None or not x.builtin:
                 raise AMQPError(403, f"exchange name '{name}' contains reserved prefix 'amq.*'")
         if type not in EXCHANGE_TYPES:
-            if type.startswith("x-"):
-                raise AMQPError(503, f"invalid exchange type '{type}'")
             raise AMQPError(503, f"invalid exchange type '{type}'")
         x = self.exchanges.get(name)
         if x is not None:

@@ -41,15 +41,18 @@ BASIC_NACK = 0x003C0078
 
 
 class Publish:
-    """basic.publish as decoded on the hot path."""
+    """basic.publish as decoded on the hot path (``rkname``: the routing key's wire bytes)."""
 
-    __slots__ = ("exchange", "routing_key", "mandatory", "immediate")
+    __slots__ = ("exchange", "routing_key", "mandatory", "immediate", "rkname")
 
-    def __init__(self, exchange: str, routing_key: str, mandatory: bool, immediate: bool) -> None:
+    def __init__(
+        self, exchange: str, routing_key: str, mandatory: bool, immediate: bool, rkname: bytes
+    ) -> None:
         self.exchange = exchange
         self.routing_key = routing_key
         self.mandatory = mandatory
         self.immediate = immediate
+        self.rkname = rkname
 
 
 class Ack:
@@ -91,9 +94,10 @@ def decode_method(payload: bytes) -> tuple[int, Any]:
     try:
         if index == BASIC_PUBLISH:
             exchange, pos = shortstr_at(payload, 6)
+            start = pos
             rk, pos = shortstr_at(payload, pos)
             bits = payload[pos]
-            return index, Publish(exchange, rk, bool(bits & 1), bool(bits & 2))
+            return index, Publish(exchange, rk, bool(bits & 1), bool(bits & 2), payload[start:pos])
         if index == BASIC_ACK:
             tag = U64.unpack_from(payload, 4)[0]
             return index, Ack(tag, bool(payload[12] & 1), None)
@@ -286,6 +290,8 @@ _ACK_ID = U32.pack(BASIC_ACK)
 _NACK_ID = U32.pack(BASIC_NACK)
 _pack_tag = U64.pack
 _pack_u32 = U32.pack
+_unpack_q = U64.unpack_from
+_PUBLISH = U32.pack(BASIC_PUBLISH)
 
 
 def content_frames(channel: int, header_payload: bytes, body: bytes, frame_max: int) -> list[bytes]:
@@ -515,28 +521,96 @@ class FrameReader:
         self.buf = b""
         self.frame_max = frame_max
 
-    def feed(self, data: bytes) -> list[tuple[int, int, bytes]]:
+    def feed(self, data: bytes, handle: Any, limit: int = 0, content: Any = None) -> int:
+        """Call ``handle(type, channel, payload)`` for each complete frame (at most ``limit``
+        when given; the rest stays buffered).  Returns how many frames were handled.
+
+        With ``content``, a basic.publish whose content header and single body frame are
+        already in the buffer is handed over at once: ``content(channel, method, header,
+        body)`` (the hot path of a publisher; three frames, one call).
+        """
         buf = self.buf + data if self.buf else data
-        frames: list[tuple[int, int, bytes]] = []
+        self.buf = b""
         pos = 0
         n = len(buf)
         unpack = FRAME_HEADER_S.unpack_from
-        limit = self.frame_max
-        while n - pos >= 7:
-            ftype, channel, size = unpack(buf, pos)
-            if limit and size + 8 > limit:
-                self.buf = b""
-                raise FrameError(f"frame size {size + 8} larger than negotiated {limit}", ftype)
-            end = pos + 7 + size
-            if end >= n:
-                break
-            if buf[end] != FRAME_END:
-                self.buf = b""
-                raise FrameError("frame end marker missing", ftype, buf[pos + 7 : end], buf[end])
-            frames.append((ftype, channel, buf[pos + 7 : end]))
-            pos = end + 1
-        self.buf = buf[pos:] if pos < n else b""
-        return frames
+        max_size = self.frame_max - 8 if self.frame_max else 1 << 32
+        limit = limit or 1 << 62
+        count = 0
+        try:
+            while n - pos >= 7 and count < limit:
+                ftype, channel, size = unpack(buf, pos)
+                if size > max_size:
+                    pos = n
+                    raise FrameError(
+                        f"frame size {size + 8} larger than negotiated {max_size + 8}", ftype
+                    )
+                end = pos + 7 + size
+                if end >= n:
+                    break
+                if buf[end] != FRAME_END:
+                    payload, marker = buf[pos + 7 : end], buf[end]
+                    pos = n
+                    raise FrameError("frame end marker missing", ftype, payload, marker)
+                if (
+                    content is not None
+                    and ftype == FRAME_METHOD
+                    and buf[pos + 7 : pos + 11] == _PUBLISH
+                ):
+                    # the content header frame ...
+                    h = end + 1
+                    if n - h >= 7:
+                        t2, c2, s2 = unpack(buf, h)
+                        e2 = h + 7 + s2
+                        if (
+                            t2 == FRAME_HEADER
+                            and c2 == channel
+                            and 14 <= s2 <= max_size
+                            and e2 < n
+                            and buf[e2] == FRAME_END
+                        ):
+                            bsize = _unpack_q(buf, h + 11)[0]
+                            b = e2 + 1
+                            if bsize == 0:
+                                content(channel, buf[pos + 7 : end], buf[h + 7 : e2], b"")
+                                pos = b
+                                count += 2
+                                continue
+                            # ... and the one body frame
+                            if n - b >= 7:
+                                t3, c3, s3 = unpack(buf, b)
+                                e3 = b + 7 + s3
+                                if (
+                                    t3 == FRAME_BODY
+                                    and c3 == channel
+                                    and s3 == bsize
+                                    and e3 < n
+                                    and buf[e3] == FRAME_END
+                                ):
+                                    content(
+                                        channel,
+                                        buf[pos + 7 : end],
+                                        buf[h + 7 : e2],
+                                        buf[b + 7 : e3],
+                                    )
+                                    pos = e3 + 1
+                                    count += 3
+                                    continue
+                payload = buf[pos + 7 : end]
+                pos = end + 1
+                count += 1
+                handle(ftype, channel, payload)
+        finally:
+            if pos < n:
+                self.buf = self.buf + buf[pos:] if self.buf else buf[pos:]
+        return count
+
+    def has_frame(self) -> bool:
+        """A complete frame is waiting (after a feed that stopped at its limit)."""
+        buf = self.buf
+        if len(buf) < 8:
+            return False
+        return len(buf) >= 8 + U32.unpack_from(buf, 3)[0]
 
 
 __all__ = [

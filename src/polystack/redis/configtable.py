@@ -9,6 +9,7 @@ docs/redis-compatibility.md lists both groups.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from typing import Any
@@ -405,14 +406,17 @@ def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
     server.config.save = " ".join(f"{s} {c}" for s, c in points)
 
 
-def _str_attr(name: str) -> dict[str, Any]:
-    """getter/setter for a str field of the [redis] section holding a string parameter."""
-    return {
-        "getter": lambda server: getattr(server.config, name).encode("utf-8", "surrogateescape"),
-        "setter": lambda server, v: setattr(
-            server.config, name, v.decode("utf-8", "surrogateescape")
-        ),
-    }
+def _set_dir(server: Any, value: bytes) -> None:
+    """setConfigDirOption: Redis chdir()s there (dump.rdb is written there from now on)."""
+    path = os.path.abspath(os.fsdecode(value))
+    if not os.path.isdir(path):
+        raise InvalidValue(os.strerror(errno.ENOTDIR if os.path.exists(path) else errno.ENOENT))
+    server.config.dir = path
+
+
+def _check_dbfilename(value: bytes) -> None:
+    if b"/" in value or b"\\" in value:
+        raise InvalidValue("dbfilename can't be a path, just a filename")
 
 
 def _live(p: Param, note: str = "") -> Param:
@@ -447,7 +451,7 @@ def _params() -> list[Param]:
         ),
         _live(
             special("dir", b"", lambda w: w[0], lambda v: v, flags=PROTECTED | DENY_LOADING,
-                    getter=_get_dir),
+                    getter=_get_dir, setter=_set_dir),
             "where dump.rdb is written (the Redis data directory unless redis.conf names one); "
             "protected, as in Redis",
         ),
@@ -501,7 +505,9 @@ def _params() -> list[Param]:
               "per class (`normal`, `slave`/`replica`, `pubsub`): hard bytes, soft bytes, soft "
               "seconds; a client over its class's hard limit (or over the soft limit for that "
               "long) is closed"),
-        _live(string("dbfilename", b"dump.rdb", flags=pr, **_str_attr("dbfilename")),
+        _live(string("dbfilename", b"dump.rdb", flags=pr, check=_check_dbfilename,
+                     getter=lambda s: os.fsencode(s.config.dbfilename),
+                     setter=lambda s, v: setattr(s.config, "dbfilename", os.fsdecode(v))),
               "the RDB file's name"),
         _live(boolean("rdbchecksum", True, flags=im, bind="config.rdbchecksum"),
               "whether dump.rdb ends with a CRC64"),
@@ -606,9 +612,11 @@ def _params() -> list[Param]:
         boolean("daemonize", False, flags=im),
         boolean("disable-thp", True, flags=im),
         boolean("dynamic-hz", True),
-        enum("enable-debug-command", ("no", "yes", "local"), "yes", flags=im),
+        enum("enable-debug-command", ("no", "yes", "local"), "no", flags=im,
+             bind="config.enable_debug_command"),
         enum("enable-module-command", ("no", "yes", "local"), "no", flags=im),
-        enum("enable-protected-configs", ("no", "yes", "local"), "no", flags=im),
+        enum("enable-protected-configs", ("no", "yes", "local"), "no", flags=im,
+             bind="config.enable_protected_configs"),
         string("ignore-warnings", b""),
         numeric("io-threads", 1, 128, 1, flags=im),
         boolean("io-threads-do-reads", False, flags=im),
@@ -631,7 +639,8 @@ def _params() -> list[Param]:
         string("proc-title-template", b"{title} {listen-addr} {server-mode}",
                check=_check_proc_title),
         enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore"),
-        boolean("protected-mode", True),
+        _live(boolean("protected-mode", True, bind="config.protected_mode"),
+              "clients from other addresses than 127.0.0.1/::1 get -DENIED while no password is set"),
         boolean("rdb-del-sync-files", False),
         boolean("rdb-save-incremental-fsync", True),
         numeric("repl-backlog-size", 1, ll, 1 << 20, MEMORY, apply=_clamp_backlog),

@@ -144,7 +144,7 @@ class RDBSaver:
     def save(self) -> None:
         """rdbSave on the loop; raises OSError (the file is left as it was)."""
         path = self.path()
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        _ensure_dir(path)
         started = self.server.clock.monotonic()
         try:
             rdbfile.write_file(path, rdbfile.rdb_chunks(self.server.keyspace, self.options()))
@@ -162,6 +162,7 @@ class RDBSaver:
         self.last_bgsave_status = "ok"
         self.saves += 1
         self.last_bgsave_time_sec = int(seconds)
+        self.server.update_misconf()
 
     # -- BGSAVE -----------------------------------------------------------------------------
     def bgsave(
@@ -174,7 +175,7 @@ class RDBSaver:
         if self.child is not None:
             raise RuntimeError("Background save already in progress")
         path = self.path()
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        _ensure_dir(path)
         ks: Keyspace = self.server.keyspace
         opts = self.options(save_info)
         changes = self.server.rdb_changes_since_last_save
@@ -213,6 +214,7 @@ class RDBSaver:
             self.last_bgsave_time_sec = int(seconds)
         if child.on_done is not None:
             child.on_done(ok, error)
+        self.server.update_misconf()
 
     def fork_to_pipe(self, save_info: SaveInfo, on_done: Callable[[bool, str], None]) -> Child:
         """rdbSaveToSlavesSockets: a child writing the RDB to a pipe (diskless sync); the
@@ -327,6 +329,15 @@ class RDBSaver:
             path,
         )
         return result
+
+
+def _ensure_dir(path: str) -> None:
+    """The default directory (the Redis data directory) may not exist yet; a configured one
+    that cannot be used makes the save itself fail, as in Redis."""
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    except OSError:
+        pass
 
 
 def _used_memory() -> int:

@@ -30,6 +30,7 @@ from polystack.redis.replication.failover import Failover
 from polystack.redis.replication.link import MasterLink, ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
+from polystack.redis.security import DeniedConnection, protected_mode_denies
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
@@ -94,12 +95,15 @@ class RedisService(Service):
         self.keyspace = Keyspace(self.config.databases)
         # this server's copy of the command table: its counters are not shared with other servers
         self.commands, self.dispatch = server_table()
+        for name in (b"debug", b"DEBUG"):  # checked against enable-debug-command (slow path)
+            self.dispatch.pop(name, None)
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
         self.start_time = self.clock.time()
         self.rdb_changes_since_last_save = 0
         self.rdb = RDBSaver(self)  # dump.rdb: SAVE, BGSAVE, save points, start-up load
         self.loaded_save_info: SaveInfo | None = None
+        self._resume: tuple[str, int] | None = None
         self.aof_last_bgrewrite_status = "ok"
         self.shutdown_save: bool | None = None  # SHUTDOWN SAVE/NOSAVE decided it already
         # Replication: the ids/offset/backlog, the replicas we feed, the link to our master.
@@ -122,6 +126,9 @@ class RedisService(Service):
         self.unknown_commands = 0
         self.loading = False
         self.shutdown_requested: str | None = None
+        self.security_warning_at = float("-inf")  # the last "Possible SECURITY ATTACK" log
+        self._listener: Any = None  # the runtime's ListenerState (connection counters)
+        self.rejected_at_reset = 0
         self.run_id = _run_id()
         self.extra_config: dict[str, bytes] = {}
         self._cron: Any = None
@@ -204,8 +211,12 @@ class RedisService(Service):
             )
 
     def request_server_stop(self) -> None:
-        """SHUTDOWN: ask the whole process to shut down gracefully."""
-        self.ctx.request_stop("SHUTDOWN")
+        """SHUTDOWN: stop the Redis service (``shutdown_scope = "redis"``, the default) or the
+        whole process (``"process"``)."""
+        if self.config.shutdown_scope == "process":
+            self.ctx.request_stop("SHUTDOWN")
+        else:
+            self.ctx.stop_service("SHUTDOWN")
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
@@ -220,9 +231,12 @@ class RedisService(Service):
             )
         ]
 
-    def new_client(self, peer: Peer) -> Client:
+    def new_client(self, peer: Peer) -> Client | DeniedConnection:
+        self._listener = getattr(peer, "listener", None)
+        if protected_mode_denies(self.config, peer):
+            return DeniedConnection(peer)
         client = Client(self, peer)
-        if self.aof_write_error:
+        if self.misconf_reply() is not None:
             client.slow |= SLOW_MISCONF
         self.apply_output_limits(client)
         return client
@@ -239,10 +253,19 @@ class RedisService(Service):
             self.output_limits["slave"].hard if "slave" in self.output_limits else 0
         )
         if self.config.replicaof:
+            resume = self._resume or self.loaded_save_info
+            if resume is not None:  # PSYNC from where we stopped (a partial resync if possible)
+                replid, offset = (
+                    resume if isinstance(resume, tuple) else (resume.repl_id, resume.repl_offset)
+                )
+                self.repl.replid, self.repl.offset = replid, offset
+            self._resume = None
             host, port = self.config.replicaof.split()
             self.set_master(host, int(port))
 
     def shutdown(self, reason: str) -> None:
+        if self.is_replica() and self.link.repl_state == "connected":
+            self._resume = (self.repl.replid, self.repl.offset)
         self.link.unset_master()
         for timer in (self._cron, self._sampler):
             if timer is not None:
@@ -260,6 +283,37 @@ class RedisService(Service):
                 log.warning("Error trying to save the DB, can't exit: %s", e)
         if self.journal is not None:
             self.journal.close()
+            if self._resume is not None:
+                self._write_resume(*self._resume)
+
+    # A replica's replication id and offset at a clean stop (its journal holds exactly the
+    # data up to that offset): the next start PSYNCs from there, as Redis does with the
+    # repl-id/repl-offset of the RDB it saves at shutdown.
+    RESUME_FILE = "replication.state"
+
+    def _write_resume(self, replid: str, offset: int) -> None:
+        path = os.path.join(self.data_dir, self.RESUME_FILE)
+        try:
+            with open(path, "w") as f:
+                f.write(f"{replid} {offset}\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            log.warning("redis: could not record the replication offset: %s", e)
+
+    def _read_resume(self) -> tuple[str, int] | None:
+        """The state a clean stop recorded; removed at once, so that after a crash (the
+        journal may then hold more) the next start does a full sync."""
+        path = os.path.join(self.data_dir, self.RESUME_FILE)
+        try:
+            with open(path) as f:
+                words = f.read().split()
+            os.unlink(path)
+        except OSError:
+            return None
+        if len(words) == 2 and len(words[0]) == 40 and words[1].isdigit():
+            return words[0], int(words[1])
+        return None
 
     def status(self) -> dict:
         return {"keys": sum(len(db) for db in self.keyspace.dbs), "clients": len(self.clients)}
@@ -284,6 +338,7 @@ class RedisService(Service):
                 self._load_rdb()
                 return
             self.journal = self._open_journal()
+            self._resume = self._read_resume()
             started = self.clock.monotonic()
             snap, records = self.journal.open()
             keys = (
@@ -353,7 +408,7 @@ class RedisService(Service):
             if background:
                 if journal.compacting:
                     return
-                fut = journal.compact_in_background(chunks)
+                fut = journal.compact_forked(chunks)  # the loop never walks the keyspace
                 fut.add_done_callback(self._background_saved)
             else:
                 journal.compact(chunks)
@@ -377,17 +432,42 @@ class RedisService(Service):
         meanwhile, as Redis does after a failed AOF write."""
         if error is not None:
             self.aof_write_error = os.strerror(error.errno) if error.errno else str(error)
-            for c in self.clients.values():
-                c.slow |= SLOW_MISCONF
+            self.update_misconf()
             log.warning(
                 "redis: refusing writes until the log can be written again (%s)",
                 self.aof_write_error,
             )
         elif not self.ctx.logs.failed:
             self.aof_write_error = ""
-            for c in self.clients.values():
-                c.slow &= ~SLOW_MISCONF
+            self.update_misconf()
             log.warning("redis: AOF write error looks solved, Redis can write again.")
+
+    def misconf_reply(self) -> bytes | None:
+        """writeCommandsDeniedByDiskError: why writes (and PING) get -MISCONF, or None: a
+        failed BGSAVE with save points and stop-writes-on-bgsave-error, then a failing log."""
+        cfg = self.config
+        if (
+            cfg.stop_writes_on_bgsave_error
+            and self.save_points
+            and self.rdb.last_bgsave_status == "err"
+            and not self.is_replica()
+        ):
+            return _RDB_MISCONF
+        if self.aof_write_error:
+            return b"-MISCONF Errors writing to the AOF file: %s" % self.aof_write_error.encode()
+        return None
+
+    def update_misconf(self) -> None:
+        """Send every client through the -MISCONF check while a disk error holds."""
+        on = self.misconf_reply() is not None
+        for c in self.clients.values():
+            if on:
+                c.slow |= SLOW_MISCONF
+            else:
+                c.slow &= ~SLOW_MISCONF
+
+    def requires_auth(self) -> bool:
+        return bool(self.config.requirepass)
 
     def health(self) -> list[str]:
         if self.aof_write_error:
@@ -600,6 +680,7 @@ class RedisService(Service):
             set_server_condition(self, "masterdown", down)  # every client on the slow path
 
     def replication_cron(self) -> None:
+        self.update_misconf()
         self.master_side.cron()
         self.link.cron()
         self.update_write_denied()
@@ -712,6 +793,7 @@ class RedisService(Service):
         self.total_commands = 0
         self.error_counts.clear()
         self.connections_at_reset = self.total_connections()
+        self.rejected_at_reset += self.rejected_connections()
         self.closed_bytes_in = self.closed_bytes_out = 0
         for c in self.clients.values():
             peer = c.peer
@@ -719,6 +801,11 @@ class RedisService(Service):
                 peer.bytes_in = peer.bytes_out = 0
         self.ops_samples.clear()
         self._ops_last = None
+
+    def rejected_connections(self) -> int:
+        """stat_rejected_conn: refused at accept (maxclients, protected mode)."""
+        listener = self._listener
+        return listener.rejected_connections - self.rejected_at_reset if listener else 0
 
     def total_connections(self) -> int:
         for c in self.clients.values():
@@ -749,6 +836,15 @@ class RedisService(Service):
     def _check_save_points(self, now: float) -> None:
         """``save <seconds> <changes>``: BGSAVE when enough changes are that old."""
         self.rdb.check_save_points(now, self.save_points)
+
+
+_RDB_MISCONF = (
+    b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    b"to disk. Commands that may modify the data set are disabled, because this instance is "
+    b"configured to report errors during writes if RDB snapshotting fails "
+    b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    b"RDB error."
+)
 
 
 def _run_id() -> str:

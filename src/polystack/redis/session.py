@@ -42,6 +42,7 @@ from polystack.redis.flags import (
 )
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
+from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ _SLOW_EVAL = (
 _SLOW_SCRIPT = (
     b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 )
+# An HTTP request's request line or Host header read as a command (processCommand).
+_CROSS_PROTOCOL = frozenset((b"post", b"host:"))
 
 __all__ = [
     "SLOW_ACL",
@@ -142,6 +145,7 @@ class Client:
         self.yield_to_loop: Any = None  # set while a yielding command runs
         self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
+        self._abort = False  # close without sending the replies (a cross-protocol request)
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
         )
@@ -154,6 +158,29 @@ class Client:
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
+        if self.authenticated:
+            self._feed(data)
+            return
+        # Before AUTH the parser applies Redis's unauthenticated limits and hands over one
+        # request at a time: what follows an AUTH is read as the authenticated client's.
+        parser = self._parser
+        parser.unauthenticated = True
+        left = -1
+        while (
+            parser.buffered != left
+            and not self.slow & SLOW_CLOSING
+            and self.blocked is None
+            and self._pending is None
+            and not self.peer.closed
+        ):
+            left = parser.buffered + len(data)
+            self._feed(data)
+            data = b""
+            parser.unauthenticated = not self.authenticated
+            if not parser.buffered:
+                break
+
+    def _feed(self, data: bytes) -> None:
         self.last_interaction = self._clock_time()
         self.server.current_client = self
         try:
@@ -192,7 +219,10 @@ class Client:
         if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
             tracking.broadcast()  # beforeSleep's BCAST invalidations
         if self.slow & SLOW_CLOSING:
-            self.peer.close()
+            if self._abort:
+                self.peer.abort()
+            else:
+                self.peer.close()
 
     def connection_lost(self) -> None:
         server = self.server
@@ -569,6 +599,9 @@ class Client:
             raise bad
         if cmd is None:
             name = argv[0]
+            if name.lower() in _CROSS_PROTOCOL:
+                self._security_warning()
+                return
             args = b""
             for a in argv[1:]:
                 if len(args) >= 128:
@@ -599,6 +632,11 @@ class Client:
                 "ERR",
             )
             return
+        if cmd.name == "debug" and not allow_protected_action(
+            self.server.config.enable_debug_command, self.peer
+        ):
+            self._reject(cmd, DEBUG_NOT_ALLOWED, "ERR")
+            return
         slow = self.slow
         if slow & SLOW_AUTH and not cmd.noauth:
             self._reject(cmd, b"-NOAUTH Authentication required.", "NOAUTH")
@@ -625,13 +663,11 @@ class Client:
                 return
             server.pre_command_oom_state = out_of_memory
         if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
-            error = self.server.aof_write_error
+            error = self.server.misconf_reply()
             if error:
                 if self.multi is None:
                     self._misconf_replies += 1
-                self._reject(
-                    cmd, b"-MISCONF Errors writing to the AOF file: %s" % error.encode(), "MISCONF"
-                )
+                self._reject(cmd, error, "MISCONF")
                 return
         if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
             return
@@ -670,6 +706,23 @@ class Client:
             self._out.append(_QUEUED)
             return
         return self._call(cmd, argv)
+
+    def _security_warning(self) -> None:
+        """securityWarningCommand: ``POST`` and ``Host:`` are an HTTP request sent to the
+        Redis port (a web page can make a browser send one to 127.0.0.1).  The connection is
+        dropped without a reply and without reading further; logged at most once a minute."""
+        server = self.server
+        now = self._clock_time()
+        if abs(now - server.security_warning_at) > 60:
+            server.security_warning_at = now
+            log.warning(
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
+                "Host: commands to Redis. This is likely due to an attacker attempting to use "
+                "Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
+            )
+        self._out.clear()
+        self.slow |= SLOW_CLOSING
+        self._abort = True
 
     # -- MULTI / EXEC -----------------------------------------------------------
     def exec_transaction(self) -> wire.Raw:

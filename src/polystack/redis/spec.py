@@ -58,12 +58,23 @@ class RedisConfig:
     min_replicas_max_lag: int = 10
     # A redis.conf to read (``polystack serve --redis-config``); CONFIG REWRITE rewrites it.
     redis_config: str | None = None
+    # Security (README "Security"): DEBUG and the protected configs (dir, dbfilename) are
+    # refused unless "yes" (or "local": from 127.0.0.1/::1), as in Redis 7; protected mode
+    # answers clients from other addresses with -DENIED while no password is set; SHUTDOWN
+    # stops the Redis service alone ("redis") or the whole process ("process").
+    enable_debug_command: str = "no"
+    enable_protected_configs: str = "no"
+    protected_mode: bool = True
+    shutdown_scope: str = "redis"
 
     def validate(self) -> None:
         check_choice("redis.appendfsync", self.appendfsync, ("always", "everysec", "no"))
         check_range("redis.databases", self.databases, 1, 1 << 20)
         check_range("redis.maxclients", self.maxclients, 1, 1 << 20)
         check_range("redis.hz", self.hz, 1, 500)
+        for key in ("enable_debug_command", "enable_protected_configs"):
+            check_choice(f"redis.{key}", getattr(self, key), ("no", "yes", "local"))
+        check_choice("redis.shutdown_scope", self.shutdown_scope, ("redis", "process"))
         try:
             parse_save_points(self.save)
         except ValueError:

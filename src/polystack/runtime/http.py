@@ -15,6 +15,7 @@ import binascii
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -166,9 +167,10 @@ class BadRequest(Exception):
 class HttpServer:
     """HTTP/1.1 with keep-alive for one port's routes."""
 
-    def __init__(self, routes: Routes, port_name: str = "admin") -> None:
+    def __init__(self, routes: Routes, port_name: str = "admin", guard: Any = None) -> None:
         self.routes = routes
         self.port_name = port_name
+        self.guard = guard  # runtime.admin.AdminGuard: Host and credentials checks
         self.requests = 0
         self.bad_requests = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -188,7 +190,8 @@ class HttpServer:
                 if request is None:
                     return
                 self.requests += 1
-                response = self._dispatch(request)
+                refused = self.guard.check(request) if self.guard is not None else None
+                response = refused if refused is not None else self._dispatch(request)
                 keep = request.headers.get("connection", "").lower() != "close"
                 await self._send(writer, response, keep, head=request.method == "HEAD")
                 if not keep:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from polystack.runtime import metrics
+from polystack.runtime.admin import AdminGuard, is_loopback
 from polystack.runtime.alarms import ResourceAlarms
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
 from polystack.runtime.connection import ListenerState, Peer
@@ -55,6 +56,9 @@ class ServerSettings:
     data_dir: Path = Path("./polystack-data")
     admin: bool = True
     admin_port: int = 8080
+    admin_bind: str = "127.0.0.1"  # the admin port listens here (loopback unless configured)
+    admin_auth: str = ""  # "bearer:TOKEN" | "basic:USER:PASSWORD" (runtime/admin.py)
+    admin_allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides addresses
     shutdown_timeout: float = 10.0
     memory_high_watermark: str = "0.4"
     disk_free_limit: str = "50MB"
@@ -89,12 +93,15 @@ class Server:
     ready: bool = False
     alarms: ResourceAlarms | None = None
     stop_reason: str = ""
+    stopped_services: dict[str, str] = field(default_factory=dict)  # name -> reason
 
     def __post_init__(self) -> None:
         self.registry = metrics.new_registry()
         self.routes = Routes()
         self.health_monitor = LoopMonitor(self.settings.stall_threshold)
         self._servers: list[asyncio.base_events.Server] = []
+        self._servers_of: dict[str, list[asyncio.base_events.Server]] = {}
+        self._service_stops: list[asyncio.Task] = []
         self._early: list[asyncio.base_events.Server] = []
         self._http: list[HttpServer] = []
         self._stopping: asyncio.Event | None = None
@@ -174,6 +181,7 @@ class Server:
             alarms=self.alarms,
             routes=self.routes,
             request_stop=self.request_stop,
+            service_stopper=self.stop_service,
         )
         self.contexts[name] = ctx
         try:
@@ -213,47 +221,75 @@ class Server:
                         (spec.name, p.name, port, p.cli_flag, self._http_factory(p.name), "")
                     )
         if self.settings.admin:
+            guard = AdminGuard(
+                self.settings.admin_bind,
+                self.settings.admin_auth,
+                tuple(self.settings.admin_allowed_hosts),
+            )
             plan.append(
                 (
                     "",
                     "admin",
                     self.settings.admin_port,
                     "--admin-port",
-                    self._http_factory("admin"),
+                    self._http_factory("admin", guard),
                     "",
                 )
             )
         for system, name, port, flag, factory, _ in plan:
+            host = self.settings.admin_bind if name == "admin" and not system else bind
             try:
                 if isinstance(factory, HttpServer):
                     srv = await asyncio.start_server(
-                        factory.handle, bind, port, reuse_address=True, start_serving=False,
+                        factory.handle, host, port, reuse_address=True, start_serving=False,
                         limit=64 * 1024,
                     )  # fmt: skip
                 else:
                     srv = await loop.create_server(
-                        factory, bind, port, reuse_address=True, start_serving=False, backlog=1024
+                        factory, host, port, reuse_address=True, start_serving=False, backlog=1024
                     )
             except OSError as e:
-                problems.append(_port_problem(name, bind, port, flag, e))
+                problems.append(_port_problem(name, host, port, flag, e))
                 continue
             self._servers.append(srv)
+            self._servers_of.setdefault(system, []).append(srv)
             if name == "admin":
                 self._early.append(srv)
             bound = srv.sockets[0].getsockname()[1]
             if system:
                 self.contexts[system].bound_ports[name] = bound
-            self.endpoints.append(Endpoint(name, bind, bound, self._url(system, name, bound)))
+            self.endpoints.append(Endpoint(name, host, bound, self._url(system, name, bound)))
         if problems:
             raise PortInUse(problems)
+        self._warn_exposed()
 
-    def _http_factory(self, port_name: str) -> HttpServer:
-        srv = HttpServer(self.routes, port_name)
+    def _warn_exposed(self) -> None:
+        """One warning line per system listening beyond loopback without authentication."""
+        bind = self.settings.bind
+        if not is_loopback(bind):
+            for name, service in self.services.items():
+                if not service.requires_auth():
+                    ports = ", ".join(str(p) for p in self.contexts[name].bound_ports.values())
+                    log.warning(
+                        "%s listens on %s (port %s), beyond loopback, and requires no "
+                        "authentication: anyone who can reach it can use it",
+                        name, bind, ports,
+                    )  # fmt: skip
+        st = self.settings
+        if st.admin and not is_loopback(st.admin_bind) and not st.admin_auth:
+            log.warning(
+                "the admin port listens on %s, beyond loopback, without admin_auth: anyone "
+                "who can reach it can read it (ZooKeeper sessions, metrics)",
+                st.admin_bind,
+            )
+
+    def _http_factory(self, port_name: str, guard: AdminGuard | None = None) -> HttpServer:
+        srv = HttpServer(self.routes, port_name, guard)
         self._http.append(srv)
         return srv
 
     def _url(self, system: str, name: str, port: int) -> str:
-        host = _host(self.settings.bind)
+        host = _host(self.settings.bind if system else self.settings.admin_bind)
         for spec, _ in self.systems:
             if spec.name == system:
                 for p in spec.ports:
@@ -287,7 +323,7 @@ class Server:
         for name, ctx in self.contexts.items():
             out.extend(f"{name}: {p}" for p in ctx.logs.health())
             service = self.services.get(name)
-            if service is not None:
+            if service is not None and name not in self.stopped_services:
                 try:
                     out.extend(f"{name}: {p}" for p in service.health())
                 except Exception:
@@ -305,7 +341,11 @@ class Server:
             "ready": self.ready,
             "uptime_seconds": self.uptime(),
             "services": {
-                n: {"ports": self.contexts[n].bound_ports, **s.status()}
+                n: (
+                    {"ports": self.contexts[n].bound_ports, **s.status()}
+                    if n not in self.stopped_services
+                    else {"stopped": self.stopped_services[n]}
+                )
                 for n, s in self.services.items()
             },
             "unavailable": self.unavailable,
@@ -330,31 +370,74 @@ class Server:
             return
         reason = reason or self.stop_reason or "server shutdown"
         self.ready = False
+        for task in self._service_stops:  # a service stopping alone finishes first
+            try:
+                await task
+            except Exception:
+                log.exception("stopping a service failed")
         for srv in self._servers:
             srv.close()
         for state in self.listener_states:
             for peer in list(state.clients):
                 peer.shutdown(reason)
         for name, service in self.services.items():
+            if name in self.stopped_services:
+                continue
             try:
                 service.shutdown(reason)
             except Exception:
                 log.exception("%s: error in shutdown", name)
-        await self._drain()
+        await self._drain(self.listener_states)
         for name, service in reversed(list(self.services.items())):
+            if name in self.stopped_services:
+                continue
             try:
                 await service.stop()
             except Exception:
                 log.exception("%s: error during shutdown", name)
         await self._close_everything()
 
-    async def _drain(self) -> None:
+    def stop_service(self, name: str, reason: str) -> None:
+        """Stop one service while the others keep serving (ServerContext.stop_service)."""
+        if name in self.stopped_services or self.stop_reason or self._stopped:
+            return
+        self.stopped_services[name] = reason
+        task = asyncio.get_running_loop().create_task(self._stop_service(name, reason))
+        self._service_stops.append(task)
+
+    async def _stop_service(self, name: str, reason: str) -> None:
+        log.warning("%s: stopping (%s); the other systems keep serving", name, reason)
+        for srv in self._servers_of.get(name, ()):
+            srv.close()
+        states = [st for st in self.listener_states if st.system == name]
+        for state in states:
+            for peer in list(state.clients):
+                peer.shutdown(reason)
+        service = self.services[name]
+        try:
+            service.shutdown(reason)
+        except Exception:
+            log.exception("%s: error in shutdown", name)
+        await self._drain(states)
+        try:
+            await service.stop()
+        except Exception:
+            log.exception("%s: error during shutdown", name)
+        ctx = self.contexts[name]
+        ctx.logs.flush_all()
+        ctx.logs.close()
+        for state in states:
+            for peer in list(state.clients):
+                peer.abort()
+        log.warning("%s: stopped (%s)", name, reason)
+
+    async def _drain(self, states: list[ListenerState]) -> None:
         steps = int(self.settings.shutdown_timeout / DRAIN_STEP)
         for _ in range(max(1, steps)):
-            if all(p.drained for st in self.listener_states for p in st.clients):
+            if all(p.drained for st in states for p in st.clients):
                 return
             await asyncio.sleep(DRAIN_STEP)
-        left = sum(1 for st in self.listener_states for p in st.clients if not p.drained)
+        left = sum(1 for st in states for p in st.clients if not p.drained)
         if left:
             log.warning("shutdown: %d clients still had output after %g s; closing them", left,
                         self.settings.shutdown_timeout)  # fmt: skip
@@ -368,7 +451,9 @@ class Server:
             srv.close()
         for h in self._http:
             h.close_all()
-        for ctx in self.contexts.values():
+        for name, ctx in self.contexts.items():
+            if name in self.stopped_services:
+                continue  # flushed and closed when it stopped (or it is stopping: close now)
             ctx.logs.flush_all()
             ctx.logs.close()
         for state in self.listener_states:

@@ -49,6 +49,18 @@ class ServerContext:
     routes: Routes
     request_stop: Callable[[str], None]
     bound_ports: dict[str, int] = field(default_factory=dict)
+    # (name, reason) -> stop that one service; set by the runtime (see stop_service)
+    service_stopper: Callable[[str, str], None] | None = None
+
+    def stop_service(self, reason: str) -> None:
+        """Stop this service alone, gracefully (Redis ``SHUTDOWN`` with ``shutdown_scope =
+        "redis"``): its ports close, its sessions get ``shutdown(reason)``, then the service's
+        ``shutdown`` and ``stop``, and its logs are flushed and closed; every other system
+        keeps serving.  Without a runtime to do it, the whole process stops."""
+        if self.service_stopper is None:
+            self.request_stop(reason)
+        else:
+            self.service_stopper(self.name, reason)
 
     def route(self, method: str, path: str, handler: Handler, *, port: str = "admin") -> None:
         """Serve ``method path`` on an HTTP port ("admin", or an HTTP port of the spec).
@@ -104,6 +116,11 @@ class Service:
     def status(self) -> dict:
         """Shown on /healthz and by ``polystack status``."""
         return {}
+
+    def requires_auth(self) -> bool:
+        """Whether clients must authenticate (the runtime warns at start about a system that
+        listens beyond loopback and does not)."""
+        return False
 
     def health(self) -> list[str]:
         """Problems that make /healthz unhealthy (the logs' failures are added by the

@@ -206,6 +206,15 @@ def _expiry(zk: Any) -> dict[str, list[int]]:
     return out
 
 
+# Commands that change the server's state: served on POST only, so that a page a browser
+# loads (an <img> pointing at the admin port) cannot reset them.
+STATE_CHANGING = frozenset(("stat_reset", "srst", "connection_stat_reset", "crst"))
+
+
+def changes_state(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in STATE_CHANGING
+
+
 def routes(zk: Any) -> dict[str, Route]:
     table = commands(zk)
     result: dict[str, Route] = {}

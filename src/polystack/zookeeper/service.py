@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,7 @@ def build_settings(zc: ZooKeeperConfig, data_dir: Path) -> tuple[Settings, Path,
         extended_types=zc.extended_types_enabled,
         container_check_interval_ms=zc.container_check_interval_ms,
         super_digest=zc.super_digest,
+        sessionless_cnxn_timeout=zc.sessionless_cnxn_timeout,
     )
     port = zc.port
     data = data_dir
@@ -97,7 +100,8 @@ class ZooKeeperService(Service):
         ctx.logs.subscribe_failures(self._on_log_failure)
         for path, route in admin.routes(self.zk).items():
             handler = _adapt(route)
-            ctx.route("GET", path, handler)
+            if not admin.changes_state(path):  # the resets are POST only (no GET from a page)
+                ctx.route("GET", path, handler)
             ctx.route("POST", path, handler)
         register_service(self)
 
@@ -143,7 +147,20 @@ class ZooKeeperService(Service):
 
     async def recover(self) -> None:
         snapshot, records = self.journal.open()
-        self.zk.load(snapshot, records)
+        reading = [self.journal.snapshot_path]
+
+        def logged() -> Iterator[bytes]:
+            reading[0] = self.journal.log.path  # the records after the snapshot
+            yield from records
+
+        try:
+            self.zk.load(snapshot, logged())
+        except (ValueError, IndexError, KeyError, struct.error, UnicodeDecodeError) as e:
+            # the file's framing is intact (its checksums match) but what it holds is not
+            # ZooKeeper data: corrupt data, named, never a configuration problem
+            raise CorruptData(
+                f"{reading[0]}: corrupt ZooKeeper data: {e or type(e).__name__}"
+            ) from e
         self.zk.journal = self.journal
 
     def start(self) -> None:
@@ -226,6 +243,10 @@ class ZooKeeperService(Service):
             self.zk.check_containers()
         except Exception:
             log.exception("container check failed")
+
+
+class CorruptData(RuntimeError):
+    """A snapshot or log record that reads back as something other than ZooKeeper data."""
 
 
 def _adapt(route: Any) -> Any:

@@ -10,6 +10,7 @@ full (``Peer.output_full``); the rest waits in the decoder until ``resume_writin
 
 from __future__ import annotations
 
+import hmac
 import logging
 import struct
 from typing import Any
@@ -45,6 +46,13 @@ _AUTH = int(OpCode.auth)
 _SASL = int(OpCode.sasl)
 _unpack_header = REQUEST_HEADER.unpack_from
 _ZERO_PASSWD = bytes(16)
+# Requests ZooKeeperServer.processPacket answers without touching the session.
+_NO_TOUCH = frozenset((struct.pack(">i", _AUTH), struct.pack(">i", _SASL)))
+# The first four bytes of an HTTP request line, read as a packet length.
+_HTTP_METHODS = frozenset(
+    struct.unpack(">i", m)[0]
+    for m in (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC")
+)
 
 
 class ServerCnxn:
@@ -68,6 +76,8 @@ class ServerCnxn:
         "last_latency",
         "last_response_ms",
         "timeout",
+        "_sessionless",
+        "_last_io",
         "__weakref__",
     )
 
@@ -91,6 +101,13 @@ class ServerCnxn:
         self.last_response_ms = 0
         self.timeout = 0
         zk.connections.add(self)
+        # NIOServerCnxnFactory's sessionlessCnxnTimeout: a connection that has not completed
+        # its handshake is closed once it has been idle this long (it holds a per-IP slot).
+        self._last_io = zk.clock.monotonic()
+        self._sessionless: Any = None
+        limit = zk.settings.sessionless_cnxn_timeout
+        if limit > 0:
+            self._sessionless = zk.clock.call_later(limit / 1000.0, self._sessionless_check)
 
     def __hash__(self) -> int:
         return id(self)
@@ -104,6 +121,8 @@ class ServerCnxn:
     def feed(self, data: bytes) -> None:
         if self.state >= CLOSING:
             return
+        if self.state == FRESH:
+            self._last_io = self.zk.clock.monotonic()
         dec = self.decoder
         dec.feed(data)
         out: list[bytes] = []
@@ -118,6 +137,18 @@ class ServerCnxn:
                     out.append(fourletter.run(zk, self, n))
                     self.state = CLOSING
                     return
+                if n in _HTTP_METHODS:
+                    # An HTTP request (a browser can be made to send one to 127.0.0.1): its
+                    # first four bytes read as a length far beyond jute.maxbuffer; closed
+                    # however large jute.maxbuffer is configured.
+                    log.warning(
+                        "Closing connection from %s: an HTTP request sent to the ZooKeeper "
+                        "port (Len error %d)",
+                        self.peer.peername,
+                        n,
+                    )
+                    self.state = CLOSING
+                    return
                 pkt = dec.next_frame()
                 if pkt is None:
                     return
@@ -125,7 +156,7 @@ class ServerCnxn:
             session = self.session
             if session is not None and self.state == CONNECTED:
                 started = zk.clock.monotonic()
-                zk.tracker.touch_info(session, int(started * 1000))
+                touched = False
                 before = self.packets_received
                 peer = self.peer
                 budget = peer.output_room()
@@ -137,6 +168,11 @@ class ServerCnxn:
                     pkt = dec.next_frame()
                     if pkt is None:
                         break
+                    if not touched and pkt[4:8] not in _NO_TOUCH:
+                        # every request but auth and SASL renews the session (submitRequest):
+                        # a client looping on SASL lets its session expire, as in ZooKeeper
+                        zk.tracker.touch_info(session, int(started * 1000))
+                        touched = True
                     self.handle_packet(pkt)
                     while seen < len(out):
                         size += len(out[seen])
@@ -166,6 +202,28 @@ class ServerCnxn:
             return
         self.state = CLOSED
         self._detach()
+
+    def _sessionless_check(self) -> None:
+        """The connection expirer: still no session after the timeout since the last I/O."""
+        self._sessionless = None
+        if self.state != FRESH:
+            return
+        zk = self.zk
+        idle = zk.clock.monotonic() - self._last_io
+        limit = zk.settings.sessionless_cnxn_timeout / 1000.0
+        if idle < limit:
+            self._sessionless = zk.clock.call_later(limit - idle, self._sessionless_check)
+            return
+        log.info(
+            "Closing connection from %s: no session established within %d ms",
+            self.peer.peername,
+            zk.settings.sessionless_cnxn_timeout,
+        )
+        extra = zk.stats.extra
+        extra["sessionless_connections_expired"] = (
+            extra.get("sessionless_connections_expired", 0) + 1
+        )
+        self._close()
 
     def resume_writing(self) -> None:
         """The output drained: handle the requests still waiting in the decoder."""
@@ -212,7 +270,9 @@ class ServerCnxn:
             info = tracker.get(sid)
             if info is not None and info.owner is not None and info.owner is not self:
                 info.owner.session_moved()
-            valid = req.passwd == generate_passwd(sid) and tracker.touch(sid, zk.mono_ms(), timeout)
+            valid = hmac.compare_digest(req.passwd, generate_passwd(sid)) and tracker.touch(
+                sid, zk.mono_ms(), timeout
+            )
             if not valid:
                 log.info(
                     "Invalid session 0x%x for client %s, probably expired",
@@ -302,7 +362,8 @@ class ServerCnxn:
         if scheme == "digest":
             # like DigestAuthenticationProvider: any "user[:password]" text is accepted
             ident = Id("digest", generate_digest(req.auth.decode("utf-8", "replace")))
-            if self.zk.settings.super_digest and ident.id == self.zk.settings.super_digest:
+            sup = self.zk.settings.super_digest
+            if sup and hmac.compare_digest(ident.id.encode(), sup.encode()):
                 self._add_auth(Id("super", ""))
             self._add_auth(ident)
         elif scheme == "ip":
@@ -347,6 +408,9 @@ class ServerCnxn:
         self.peer.close()
 
     def _detach(self) -> None:
+        if self._sessionless is not None:
+            self._sessionless.cancel()
+            self._sessionless = None
         zk = self.zk
         zk.connections.discard(self)
         zk.data_watches.remove_watcher(self)

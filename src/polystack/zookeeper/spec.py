@@ -28,6 +28,9 @@ class ZooKeeperConfig:
     # Pending output (replies and watch events) after which a client that does not read is
     # disconnected; 0 disables the limit.
     client_output_limit: int = 64 * 1024 * 1024
+    # ms a connection may stay idle before its ConnectRequest (zookeeper.nio.
+    # sessionlessCnxnTimeout); 0 disables it
+    sessionless_cnxn_timeout: int = 10000
 
     def validate(self) -> None:
         check_choice("zookeeper.fsync", self.fsync, ("always", "everysec", "no"))
@@ -38,6 +41,7 @@ class ZooKeeperConfig:
             "zookeeper.container_check_interval_ms", self.container_check_interval_ms, 1, 1 << 31
         )
         check_range("zookeeper.client_output_limit", self.client_output_limit, 0, 1 << 40)
+        check_range("zookeeper.sessionless_cnxn_timeout", self.sessionless_cnxn_timeout, 0, 1 << 31)
 
 
 SPEC = SystemSpec(

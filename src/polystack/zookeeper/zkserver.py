@@ -53,6 +53,9 @@ class Settings:
     # zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>"
     super_digest: str = ""
     client_port: int = 2181
+    # zookeeper.nio.sessionlessCnxnTimeout (ms): a connection without a session is closed
+    # after this long idle
+    sessionless_cnxn_timeout: int = 10000
 
     @property
     def min_timeout(self) -> int:

@@ -4,6 +4,7 @@ ack / nack / reject, recover, qos."""
 from __future__ import annotations
 
 import secrets
+import struct
 from typing import Any
 
 from pamqp.commands import Basic as B
@@ -37,7 +38,10 @@ def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> Non
         conn.write_ok.add(x.name)
     broker = conn.broker
     props = header[12:]
-    msg = broker.new_message(x.name, m.routing_key, props, body, x.ename)
+    same = _size(header) == len(body)
+    msg = broker.new_message(
+        x.name, m.routing_key, props, body, x.ename, m.rkname, header if same else None
+    )
     s = msg.summary
     if s.user_id is not None and conn.user is not None and s.user_id != conn.user.name:
         raise AMQPError(
@@ -51,7 +55,7 @@ def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> Non
         p.reply_to = ch.reply_name
         new = broker.new_message(
             x.name, m.routing_key, encode_properties(p), body, x.ename, msg.rkname
-        )
+        )  # a new header: the properties changed
         broker.memory_used -= msg.size
         msg = new
     ch.stats.published += 1
@@ -60,6 +64,13 @@ def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> Non
         ch.tx_ops.append(("publish", x, m.routing_key, m.mandatory, msg))
         return
     route_message(conn, ch, x, m.routing_key, m.mandatory, msg)
+
+
+_size_of = struct.Struct(">Q").unpack_from
+
+
+def _size(header: bytes) -> int:
+    return _size_of(header, 4)[0]
 
 
 def route_message(conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any) -> int:
@@ -169,7 +180,7 @@ def basic_consume(conn: Any, ch: Any, m: Any) -> None:
     priority = 0
     if "x-priority" in args:
         t = args.types.get("x-priority") if hasattr(args, "types") else None
-        if t is not None and (t not in INTEGER_TYPES or t == "L"):
+        if t is not None and t not in INTEGER_TYPES:
             raise AMQPError(
                 406,
                 f"invalid arg 'x-priority' for queue '{q.name}' in vhost '{vhost.name}': "

@@ -81,6 +81,13 @@ def _write_tar_contents(tf: tarfile.TarFile, c: Chart, prefix: str, mtime: float
         _write_tar_contents(tf, d, f"{base}/charts", mtime)
 
 
+def _archive_time() -> float:
+    """The time stamped on the entries: now, as Helm does, or SOURCE_DATE_EPOCH
+    when set (reproducible archives, for builds and tests)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return float(epoch) if epoch.isdigit() else time.time()
+
+
 def save(c: Chart, out_dir: str) -> str:
     """chartutil.Save: write NAME-VERSION.tgz into out_dir, returning its path."""
     c.metadata.validate()
@@ -89,7 +96,7 @@ def save(c: Chart, out_dir: str) -> str:
     filename = os.path.join(out_dir, f"{c.name()}-{c.metadata.version}.tgz")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
-        _write_tar_contents(tf, c, "", time.time())
+        _write_tar_contents(tf, c, "", _archive_time())
     with open(filename, "wb") as fh:
         fh.write(_gzip(buf.getvalue()))
     return filename

@@ -29,6 +29,7 @@ from polystack.redis.configtypes import (
 )
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.glob import compile_pattern
+from polystack.redis.security import allow_protected_action
 from polystack.redis.wire import OK
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,11 @@ def _failed(name: str, reason: str) -> RedisError:
     return err(f"CONFIG SET failed (possibly related to argument '{name}') - {reason}")
 
 
-def set_params(server: Any, pairs: list[tuple[bytes, bytes]]) -> None:
-    """configSetCommand: apply ``pairs`` atomically, raising Redis's CONFIG SET errors."""
+def set_params(server: Any, pairs: list[tuple[bytes, bytes]], peer: Any = None) -> None:
+    """configSetCommand: apply ``pairs`` atomically, raising Redis's CONFIG SET errors.
+    Protected parameters (dir, dbfilename) as ``enable-protected-configs`` allows for the
+    client connected through ``peer``."""
+    protected_ok = allow_protected_action(server.config.enable_protected_configs, peer)
     chosen: list[tuple[str, Param, bytes]] = []
     unknown: bytes | None = None
     refusal: tuple[str, str] | None = None
@@ -63,7 +67,7 @@ def set_params(server: Any, pairs: list[tuple[bytes, bytes]]) -> None:
         if unknown is not None or refusal is not None or loading:
             continue
         shown = name.decode("utf-8", "replace")
-        if param.flags & (IMMUTABLE | PROTECTED):
+        if param.flags & IMMUTABLE or (param.flags & PROTECTED and not protected_ok):
             why = "immutable" if param.flags & IMMUTABLE else "protected"
             refusal = (shown, f"can't set {why} config")
             continue
@@ -183,7 +187,7 @@ def config_set(client: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2:
         raise SYNTAX
     pairs = [(argv[i], argv[i + 1]) for i in range(2, len(argv), 2)]
-    set_params(client.server, pairs)
+    set_params(client.server, pairs, client.peer)
     return OK
 
 

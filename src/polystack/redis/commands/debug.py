@@ -8,9 +8,10 @@ import logging
 import time
 from typing import Any
 
-from polystack.redis import objects, persist, rdb
+from polystack.redis import objects, persist, rdb, slices
 from polystack.redis.commands import command
 from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.monitor import record_slow_command
 from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
 from polystack.redis.store import Keyspace, type_name
@@ -44,9 +45,42 @@ def _sleep(client: Any, argv: list[bytes]) -> Any:
         seconds = float(argv[2])
     except ValueError:
         seconds = 0.0  # Redis uses strtod: garbage sleeps 0 seconds
-    if seconds > 0:
-        time.sleep(seconds)  # DEBUG SLEEP blocks the whole server, as in Redis
+    if seconds <= 0:
+        return OK
+    if slices.can_yield(client):
+        return _sleep_redis_only(client, seconds, argv)
+    time.sleep(seconds)  # inside EXEC or a script: the whole process stops, as a Redis server
     return OK
+
+
+def _sleep_redis_only(client: Any, seconds: float, argv: list[bytes]) -> Any:
+    """DEBUG SLEEP stops the Redis server: until it ends no Redis client is read (their
+    requests wait in the socket buffers) and the sleeping client gets +OK at the end; the
+    event loop itself keeps serving the other systems (a ZooKeeper session does not expire)."""
+    paused = []
+    for other in client.server.clients.values():
+        peer = other.peer
+        if other is not client and hasattr(peer, "pause_reading"):  # (nothing else in
+            # Redis pauses a client's reading, so resuming them all at the end is right)
+            peer.pause_reading()
+            paused.append(peer)
+
+    server = client.server
+    started = server.clock.monotonic()
+    cmd = client.last_cmd
+
+    def wake() -> None:
+        for peer in paused:
+            if not peer.closed:
+                peer.resume_reading()
+        # the server stood still this long: the slow log and latency monitor see it
+        took = server.clock.monotonic() - started
+        if took >= server.timing_threshold and hasattr(cmd, "flags"):
+            record_slow_command(server, client, cmd, argv, took)
+        client.unblock(b"+OK\r\n")
+
+    server.clock.call_later(seconds, wake)
+    return client.block("sleep")
 
 
 def _object(client: Any, argv: list[bytes]) -> Any:

@@ -262,6 +262,7 @@ def _stats(s: Any, client: Any) -> list[str]:
         f"instantaneous_ops_per_sec:{s.instantaneous_ops()}",
         f"total_net_input_bytes:{bytes_in}",
         f"total_net_output_bytes:{bytes_out}",
+        f"rejected_connections:{s.rejected_connections()}",
         f"expired_keys:{ks.expired_keys}",
         f"evicted_keys:{s.eviction.evicted_keys}",
         f"keyspace_hits:{ks.keyspace_hits}",

@@ -14,7 +14,7 @@ import copy
 import random
 from typing import Any
 
-from polystack.redis import rdb
+from polystack.redis import rdb, slices
 from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
@@ -305,6 +305,8 @@ def keys(client: Any, argv: list[bytes]) -> Any:
     match = compile_pattern(argv[1])
     expires = db.expires
     now = client.now_ms() if expires else 0
+    if len(db.data) > slices.SLICE and slices.can_yield(client):
+        return _keys_in_slices(client, list(db.data), match, dict(expires) if expires else {}, now)
     out = []
     for key in db.data:
         if match(key):
@@ -312,6 +314,21 @@ def keys(client: Any, argv: list[bytes]) -> Any:
             if when is None or when > now:
                 out.append(key)
     return out
+
+
+def _keys_in_slices(client: Any, names: list[bytes], match: Any, expires: dict, now: int) -> Any:
+    """KEYS over a large database without holding the loop: the names and deadlines are
+    copied now (the reply is the keyspace as it is now), matched a slice per loop turn."""
+    parts: list[bytes] = []
+
+    def visit(batch: list[bytes]) -> None:
+        for key in batch:
+            if match(key):
+                when = expires.get(key) if expires else None
+                if when is None or when > now:
+                    parts.append(b"$%d\r\n%b\r\n" % (len(key), key))
+
+    return slices.walk(client, names, visit, lambda: b"*%d\r\n%b" % (len(parts), b"".join(parts)))
 
 
 _CURSOR_HASH_MASK = (1 << 63) - 1

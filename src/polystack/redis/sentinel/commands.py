@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from polystack.redis.errors import RedisError, err
-from polystack.redis.sentinel.core import HELLO_CHANNEL, Sentinel
+from polystack.redis.sentinel.core import Sentinel
 from polystack.redis.sentinel.instance import MASTER
+from polystack.redis.sentinel.periods import HELLO_CHANNEL
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import NULL_ARRAY, OK, PONG, Raw, Simple, Verbatim
 

@@ -32,7 +32,7 @@ class Instance:
     pc: Any = None  # pub/sub link (masters and replicas)
     connecting: set[str] = field(default_factory=set)
     link_down_since: float = 0.0
-    last_reconn: float = 0.0
+    last_reconn: dict[str, float] = field(default_factory=dict)
     # liveness (ms timestamps of the Sentinel's clock)
     act_ping_time: float = 0.0
     last_ping_time: float = 0.0

@@ -36,7 +36,8 @@ SPEC = SystemSpec(
             apply="polystack.redis.conf:sentinel_cli_overrides",
         ),
     ),
-    fixture="polystack_sentinel_url",
+    # No session fixture: the shared test server starts the default systems only; tests start
+    # Sentinels with polystack.testing.serve(sentinel=True, config_overrides=...).
     description="Redis Sentinel: monitoring and automatic failover",
     default=False,
 )
