@@ -519,7 +519,7 @@ def _params() -> list[Param]:
                    setter=_set_loglevel),
               "the level of polystack's Redis logger"),
         # value encodings (the data-structure commands read these)
-        _live(numeric("hash-max-listpack-entries", 0, LONG_MAX, 128, unsigned=True,
+        _live(numeric("hash-max-listpack-entries", 0, LONG_MAX, 512, unsigned=True,
                       alias="hash-max-ziplist-entries",
                       bind="keyspace.limits.hash_max_listpack_entries")),
         _live(numeric("hash-max-listpack-value", 0, LONG_MAX, 64, MEMORY, unsigned=True,

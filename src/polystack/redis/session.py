@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import greenlet
 
-from polystack.redis import wire
+from polystack.redis import blocked_keys, wire
 from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
+from polystack.redis.blocking import Block
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -119,7 +120,12 @@ class Client:
         self.executing = False  # running a command (a tracking push waits for its reply)
         self.pending_pushes: list[bytes] = []
         self.propagate: list[list[bytes]] | None = None
-        self.blocked: Any = None  # what the client waits for (WAIT, a script), see blocked.py
+        # What the client waits for: WAIT/a FAILOVER pause/a busy script (blocked.py), or a
+        # blocking command's Block (BLPOP, XREAD BLOCK ...: blocked_keys.py, with the db it
+        # waits in and its timeout timer).
+        self.blocked: Any = None
+        self.blocked_db: Database | None = None
+        self.block_timer: Any = None
         self.woff = 0  # the replication offset after this client's last write (WAIT)
         self.repl: Any = None  # a replica's record on its master (replication/state.py)
         self.is_master = False  # the client applying our master's stream (a replica's)
@@ -225,6 +231,8 @@ class Client:
                 self.peer.close()
 
     def connection_lost(self) -> None:
+        if type(self.blocked) is Block:
+            blocked_keys.unblock(self)
         server = self.server
         if server.current_client is self:
             server.current_client = None
@@ -383,6 +391,9 @@ class Client:
                     out.append(b"+OK\r\n")
                 elif reply is BLOCKED:
                     self._pending = list(it)
+                elif type(reply) is Block:
+                    blocked_keys.block(self, reply)
+                    self._pending = list(it)
                 elif type(reply) is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
                 elif type(reply) is int:
@@ -409,6 +420,8 @@ class Client:
                     self._record_write(argv)
                 if len(self._log) - mark > 1:
                     self._wrap_multi(mark)
+                if ks.ready_keys:
+                    self._serve_blocked()
 
     def _after_tracked(self, cmd: Command, argv: list[bytes]) -> None:
         """A tracking client's command ran: remember the keys it read, send the invalidations
@@ -550,7 +563,9 @@ class Client:
             cmd.failed_calls += 1
             self._count_error(e.code)
         else:
-            if reply is not BLOCKED:
+            if type(reply) is Block:
+                blocked_keys.block(self, reply)
+            elif reply is not BLOCKED:
                 _encode(reply, self.resp3, self._out)
         finally:
             if ks.new_candidates:
@@ -571,8 +586,48 @@ class Client:
             self._record_write(argv)
             if len(self._log) - mark > 1 and not self.in_exec:
                 self._wrap_multi(mark)
+            # After a top-level command (a whole EXEC or script too): serve the clients
+            # blocked on keys it made ready.
+            if ks.ready_keys and not self.in_exec:
+                self._serve_blocked()
         else:
             self.propagate = None
+
+    # -- blocking on keys (blocked_keys.py) ------------------------------------------------------
+    def _serve_blocked(self) -> None:
+        """Keys became ready: write what this client's batch logged so far first (the
+        served clients' writes follow it in the log), then serve the waiting clients."""
+        if self._log:
+            self.server.log_commands(self._log)
+            self._log = []
+        blocked_keys.handle_ready_keys(self.ks)
+
+    def deliver(self, reply: Any) -> None:
+        """The reply of the blocking command this client waited in (served, timed out or
+        unblocked), with its write logged; its queued input runs on the next loop turn."""
+        if isinstance(reply, RedisError):
+            self._out.append(reply.encode())
+            self._count_error(reply.code)
+            self.propagate = None
+        else:
+            _encode(reply, self.resp3, self._out)
+            if self.propagate is not None:
+                for p in self.propagate:
+                    self._log.append((self.db_id, p))
+                self.propagate = None
+        self._finish_batch()
+        if self._pending is not None:
+            self.server.clock.call_later(0, self._resume)
+
+    def unblock_by_client(self, error: bool) -> bool:
+        """CLIENT UNBLOCK of a client blocked on keys (a timeout's reply, or -UNBLOCKED)."""
+        if type(self.blocked) is not Block:
+            return False
+        return blocked_keys.kill(self, error)
+
+    def _resume(self) -> None:
+        if self.blocked is None and self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def _reject(self, cmd: Command | None, error: bytes, code: str) -> None:
         """rejectCommand: an error reply before the command ran (which also dooms a MULTI;

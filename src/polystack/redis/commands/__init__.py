@@ -135,6 +135,7 @@ def command(
     history: tuple[tuple[str, str], ...] = (),
     deprecated: tuple[str, str] | None = None,
     specs: tuple[tuple, ...] | None = None,
+    doc_flags: tuple[str, ...] = (),
     categories: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as command ``name`` (or as subcommand ``parent|name``).
@@ -165,7 +166,7 @@ def command(
             tips=tips,
             arguments=arguments,
             history=history,
-            doc_flags=("deprecated",) if deprecated else (),
+            doc_flags=doc_flags + (("deprecated",) if deprecated else ()),
             deprecated_since=deprecated[0] if deprecated else "",
             replaced_by=deprecated[1] if deprecated else "",
             key_specs=specs,
