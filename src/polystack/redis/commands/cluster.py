@@ -20,6 +20,7 @@ from polystack.redis.cluster.state import (
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keys import restore
+from polystack.redis.commands.keyspecs import single, spec
 from polystack.redis.errors import RedisError, err
 from polystack.redis.wire import OK, Raw, Simple, Verbatim
 
@@ -263,7 +264,8 @@ def cluster_countkeysinslot(client: Any, argv: list[bytes]) -> Any:
 
 @command("getkeysinslot", 4, _SUB, group="cluster", since="3.0.0", parent="cluster",
          summary="Return local key names in the specified hash slot",
-         complexity="O(log(N)) where N is the number of requested keys")  # fmt: skip
+         complexity="O(log(N)) where N is the number of requested keys",
+         tips=("nondeterministic_output",))  # fmt: skip
 def cluster_getkeysinslot(client: Any, argv: list[bytes]) -> Any:
     cl = _cluster(client)
     slot, maxkeys = _int(argv[2]), _int(argv[3])
@@ -475,15 +477,16 @@ def _replicas(client: Any, argv: list[bytes]) -> Any:
     return [nodesconf.node_line(cl.state, r).encode() for r in n.replicas]
 
 
-command("replicas", 3, _ADMIN, group="cluster", since="5.0.0", parent="cluster",
-        summary="List replica nodes of the specified master node",
-        complexity="O(1)")(_replicas)  # fmt: skip
-command("slaves", 3, _ADMIN, group="cluster", since="3.0.0", parent="cluster",
+command("replicas", 3, "admin stale", group="cluster", since="5.0.0", parent="cluster",
         summary="List replica nodes of the specified master node", complexity="O(1)",
-        deprecated=("5.0.0", "`CLUSTER REPLICAS`"))(_replicas)  # fmt: skip
+        tips=("nondeterministic_output",))(_replicas)  # fmt: skip
+command("slaves", 3, "admin stale", group="cluster", since="3.0.0", parent="cluster",
+        summary="List replica nodes of the specified master node", complexity="O(1)",
+        deprecated=("5.0.0", "`CLUSTER REPLICAS`"),
+        tips=("nondeterministic_output",))(_replicas)  # fmt: skip
 
 
-@command("count-failure-reports", 3, _ADMIN, group="cluster", since="3.0.0",
+@command("count-failure-reports", 3, "admin stale", group="cluster", since="3.0.0",
          parent="cluster", summary="Return the number of failure reports active for a given "
          "node", complexity="O(N) where N is the number of failure reports",
          tips=("nondeterministic_output",))  # fmt: skip
@@ -569,7 +572,7 @@ def cluster_saveconfig(client: Any, argv: list[bytes]) -> Any:
 
 @command("bumpepoch", 2, "admin stale no_async_loading", group="cluster", since="3.0.0",
          parent="cluster", summary="Advance the cluster config epoch",
-         complexity="O(1)")  # fmt: skip
+         complexity="O(1)", tips=("nondeterministic_output",))  # fmt: skip
 def cluster_bumpepoch(client: Any, argv: list[bytes]) -> Any:
     cl = _cluster(client)
     bumped = cl.state.bump_epoch_without_consensus()
@@ -668,7 +671,7 @@ def cluster_help(client: Any, argv: list[bytes]) -> Any:
 # -- ASKING, READONLY, READWRITE ------------------------------------------------------------
 @command("asking", 1, "fast", group="cluster", since="3.0.0",
          summary="Sent by cluster clients after an -ASK redirect", complexity="O(1)",
-         categories=("@keyspace", "@fast"))  # fmt: skip
+         categories=("@fast", "@connection"))  # fmt: skip
 def asking(client: Any, argv: list[bytes]) -> Any:
     _cluster(client)
     client.asking = True
@@ -677,7 +680,7 @@ def asking(client: Any, argv: list[bytes]) -> Any:
 
 @command("readonly", 1, "loading stale fast", group="cluster", since="3.0.0",
          summary="Enables read queries for a connection to a cluster replica node",
-         complexity="O(1)", categories=("@keyspace", "@fast"))  # fmt: skip
+         complexity="O(1)", categories=("@fast", "@connection"))  # fmt: skip
 def readonly(client: Any, argv: list[bytes]) -> Any:
     _cluster(client)
     client.readonly = True
@@ -686,7 +689,7 @@ def readonly(client: Any, argv: list[bytes]) -> Any:
 
 @command("readwrite", 1, "loading stale fast", group="cluster", since="3.0.0",
          summary="Disables read queries for a connection to a cluster replica node",
-         complexity="O(1)", categories=("@keyspace", "@fast"))  # fmt: skip
+         complexity="O(1)", categories=("@fast", "@connection"))  # fmt: skip
 def readwrite(client: Any, argv: list[bytes]) -> Any:
     _cluster(client)
     client.readonly = False
@@ -697,7 +700,7 @@ command("restore-asking", -4, "write denyoom asking", (1, 1, 1), group="server",
         since="3.0.0", summary="An internal command for migrating keys in a cluster",
         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
         "serialized value, where N is the number of Redis objects composing the value and M "
-        "their average size.",
+        "their average size.", specs=(single("OW update"),),
         categories=("@keyspace", "@write", "@slow", "@dangerous"))(restore)  # fmt: skip
 
 
@@ -721,6 +724,9 @@ def _migrate_keys(argv: list[bytes]) -> list[int]:
          "RESTORE in the target instance. See the pages of these commands for time "
          "complexity. Also an O(N) data transfer between the two instances is performed.",
          getkeys=_migrate_keys, categories=("@keyspace", "@write", "@slow", "@dangerous"),
+         specs=(spec("RW access delete", ("index", 3), ("range", 0, 1, 0)),
+                spec("RW access delete incomplete", ("keyword", "KEYS", -2),
+                     ("range", -1, 1, 0))),
          tips=("nondeterministic_output",))  # fmt: skip
 def migrate_command(client: Any, argv: list[bytes]) -> Any:
     req = migrate.parse(argv)
