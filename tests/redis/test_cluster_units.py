@@ -467,3 +467,21 @@ def test_publish_reaches_every_node() -> None:
     net.states()[0].propagate_publish(b"ch", b"hello")
     net.pump()
     assert [h.published for h in net.hosts[1:]] == [[(b"ch", b"hello", False)]] * 2
+
+
+@given(st.sets(st.integers(0, bus.CLUSTER_SLOTS - 1), max_size=400), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_slot_ranges_are_the_maximal_runs_of_owned_slots(slots: set[int], fill: bool) -> None:
+    """Node.slot_ranges (nodes.conf, CLUSTER NODES/SLOTS) reads the bitmap a byte at a time;
+    the ranges are exactly the maximal runs of the node's slots."""
+    owned = set(range(bus.CLUSTER_SLOTS)) - slots if fill else slots
+    node = Node("a" * 40, 0)
+    for s in owned:
+        node.set_slot_bit(s)
+    expected: list[tuple[int, int]] = []
+    for s in sorted(owned):
+        if expected and expected[-1][1] == s - 1:
+            expected[-1] = (expected[-1][0], s)
+        else:
+            expected.append((s, s))
+    assert node.slot_ranges() == expected

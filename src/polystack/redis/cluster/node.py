@@ -178,16 +178,29 @@ class Node:
         return sum(1 for r in self.replicas if not r.failed)
 
     def slot_ranges(self) -> list[tuple[int, int]]:
+        """The node's slots as (first, last) ranges; whole bytes of the bitmap (none or all
+        eight slots) are taken at once."""
         ranges: list[tuple[int, int]] = []
         start = -1
-        slots = self.slots
-        for j in range(bus.CLUSTER_SLOTS + 1):
-            on = j < bus.CLUSTER_SLOTS and slots[j >> 3] & (1 << (j & 7))
-            if on and start == -1:
-                start = j
-            elif not on and start != -1:
-                ranges.append((start, j - 1))
-                start = -1
+        for i, byte in enumerate(self.slots):
+            base = i << 3
+            if byte == 0:
+                if start != -1:
+                    ranges.append((start, base - 1))
+                    start = -1
+            elif byte == 0xFF:
+                if start == -1:
+                    start = base
+            else:
+                for bit in range(8):
+                    if byte >> bit & 1:
+                        if start == -1:
+                            start = base + bit
+                    elif start != -1:
+                        ranges.append((start, base + bit - 1))
+                        start = -1
+        if start != -1:
+            ranges.append((start, bus.CLUSTER_SLOTS - 1))
         return ranges
 
     def flag_names(self) -> str:
