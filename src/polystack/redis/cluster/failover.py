@@ -10,8 +10,7 @@ import random
 
 from polystack.redis.cluster import bus
 from polystack.redis.cluster.bus import Message
-from polystack.redis.cluster.node import Node
-from polystack.redis.cluster.state import (
+from polystack.redis.cluster.defs import (
     BROADCAST_ALL,
     BROADCAST_LOCAL_SLAVES,
     MF_TIMEOUT,
@@ -20,8 +19,9 @@ from polystack.redis.cluster.state import (
     TODO_HANDLE_FAILOVER,
     TODO_SAVE_CONFIG,
     TODO_UPDATE_STATE,
-    ClusterState,
 )
+from polystack.redis.cluster.node import Node
+from polystack.redis.cluster.state import ClusterState
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from typing import Any
 
 from polystack.redis.cluster import bus, migrate, nodesconf
 from polystack.redis.cluster.bus import CLUSTER_OK, CLUSTER_SLOTS
-from polystack.redis.cluster.failover import ManualFailoverError
-from polystack.redis.cluster.node import Node, random_name
-from polystack.redis.cluster.slots import key_hash_slot
-from polystack.redis.cluster.state import (
+from polystack.redis.cluster.defs import (
     BROADCAST_ALL,
     TODO_FSYNC_CONFIG,
     TODO_SAVE_CONFIG,
     TODO_UPDATE_STATE,
 )
+from polystack.redis.cluster.failover import ManualFailoverError
+from polystack.redis.cluster.node import Node, random_name
+from polystack.redis.cluster.slots import key_hash_slot
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keys import restore
