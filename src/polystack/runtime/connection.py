@@ -263,7 +263,7 @@ class Peer(asyncio.Protocol):
         self._paused_by_writes = False
         if self._limits_lowered:
             self._limits_lowered = False
-            self.transport.set_write_buffer_limits(  # type: ignore[attr-defined]
+            self.transport.set_write_buffer_limits(
                 self.listener.high_water, self.listener.low_water
             )
         if not self._paused_by_session and not self.closed and not self._shutting_down:
@@ -548,7 +548,7 @@ class Peer(asyncio.Protocol):
                 # Ask the transport to tell us when it drains to the low-water mark.
                 self._limits_lowered = True
                 low = self.listener.low_water
-                transport.set_write_buffer_limits(low, low)  # type: ignore[attr-defined]
+                transport.set_write_buffer_limits(low, low)
 
     def _release(self) -> None:
         """Move output whose log conditions hold from the head of the held queue to the
