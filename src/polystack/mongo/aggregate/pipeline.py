@@ -174,11 +174,11 @@ def collection_source(
         check=pctx.check,
     )
 
-    def docs() -> Iterator[dict]:
+    def planned_docs() -> Iterator[dict]:
         for _, raw, doc in rows:
             yield doc if doc is not None else decode_document(raw)
 
-    return docs(), used, plan
+    return planned_docs(), used, plan
 
 
 def run_pipeline(
