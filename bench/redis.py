@@ -14,12 +14,17 @@ small hashes (``HSET hash:<i> f1 <v> f2 <v> f3 <v>``) and then N small sorted se
 zset:<i> 1 a 2 b 3 c``) into each server through ``redis-cli --pipe`` and prints the memory
 each server gained per key: the process's resident set (VmRSS) for both, and Redis's
 ``INFO memory`` used_memory beside it.
+
+``--tests ...,evalsha`` adds a Lua workload: EVALSHA of a cached script (a fixed-window rate
+limiter: INCR, then EXPIRE on the window's first hit) on 100,000 random keys, through
+redis-benchmark's arbitrary-command mode (the script is loaded into each server first).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import resource
@@ -79,7 +84,17 @@ class Target:
 
 
 ZRANGE_KEY = "bench:zset"
-CUSTOM = {"zrange": ["ZRANGE", ZRANGE_KEY, "0", "99"]}
+# The EVALSHA workload's script: a fixed-window rate limiter.
+LIMITER = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "return n"
+)
+LIMITER_SHA = hashlib.sha1(LIMITER.encode()).hexdigest()
+CUSTOM = {
+    "zrange": ["ZRANGE", ZRANGE_KEY, "0", "99"],
+    "evalsha": ["-r", "100000", "EVALSHA", LIMITER_SHA, "1", "rl:__rand_int__", "60"],
+}
 DS_SUITE = "lpush,lpop,sadd,hset,zadd,lrange_100,zrange"
 
 
@@ -106,7 +121,12 @@ def prepare(port: int) -> None:
     members = []
     for i in range(100):
         members += [str(i), f"member:{i}"]
-    pipe_in(port, resp("DEL", ZRANGE_KEY) + resp("ZADD", ZRANGE_KEY, *members))
+    pipe_in(
+        port,
+        resp("DEL", ZRANGE_KEY)
+        + resp("ZADD", ZRANGE_KEY, *members)
+        + resp("SCRIPT", "LOAD", LIMITER),
+    )
 
 
 def run_benchmark(
