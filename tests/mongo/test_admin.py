@@ -103,6 +103,20 @@ def test_invalid_index_specs_show_the_spec(db):
     )
 
 
+def test_collection_names_of_the_wrong_type_name_the_bson_type(db):
+    for command, name, type_ in (
+        ("find", [1], "array"),
+        ("find", 1.5, "double"),
+        ("count", True, "bool"),
+        ("create", None, "null"),
+        ("create", {"a": 1}, "object"),
+    ):
+        with pytest.raises(OperationFailure) as e:
+            db.command(command, name)
+        assert e.value.code == 2, command
+        assert e.value.details["errmsg"] == f"collection name has invalid type {type_}"
+
+
 def test_sessions_and_transactions_errors(client):
     s = client.admin.command("startSession")
     assert s["timeoutMinutes"] == 30

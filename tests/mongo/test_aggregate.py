@@ -391,6 +391,17 @@ def test_stage_arguments_of_the_wrong_type(db):
         assert (e.value.code, e.value.details["errmsg"]) == (code, message), stage
 
 
+def test_add_fields_errors_name_the_stage_and_bson_type(db):
+    db.a.insert_one({"x": 1})
+    for stage, message in (
+        ({"$set": [1]}, "$set specification stage must be an object, got array"),
+        ({"$addFields": 1.5}, "$addFields specification stage must be an object, got double"),
+    ):
+        with pytest.raises(OperationFailure) as e:
+            agg(db.a, [stage])
+        assert (e.value.code, e.value.details["errmsg"]) == (40272, message)
+
+
 def test_sort_memory_limit_without_disk_use(client, db):
     db.c.insert_many([{"v": i, "pad": "x" * 1000} for i in range(50)])
     client.admin.command("setParameter", 1, internalQueryMaxBlockingSortMemoryUsageBytes=10000)
