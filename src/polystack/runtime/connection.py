@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
 from polystack.runtime.log import LogGroup
@@ -180,18 +180,21 @@ class Peer(asyncio.Protocol):
 
     # -- asyncio.Protocol ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # a stream server or connection hands its protocol a Transport (asyncio types the
+        # parameter as the base class every kind of transport shares)
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
         self._loop = asyncio.get_running_loop()
         self.peername = transport.get_extra_info("peername")
         self.sockname = transport.get_extra_info("sockname")
         listener = self.listener
-        transport.set_write_buffer_limits(listener.high_water, listener.low_water)  # type: ignore[attr-defined]
+        transport.set_write_buffer_limits(listener.high_water, listener.low_water)
         listener.total_connections += 1
         if len(listener.clients) >= listener.max_clients:
             self.closed = True
             listener.rejected_connections += 1
             if listener.reject:
-                transport.write(listener.reject)  # type: ignore[attr-defined]
+                transport.write(listener.reject)
             transport.close()
             return
         listener.clients.add(self)
