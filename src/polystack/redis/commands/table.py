@@ -27,6 +27,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     server,
     server_table,
     sets,
+    sort,
     stream_groups,
     stream_read,
     streams,
