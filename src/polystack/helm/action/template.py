@@ -21,7 +21,7 @@ from polystack.helm.remote.downloader import ChartPathOptions
 from polystack.helm.remote.provenance import default_keyring
 from polystack.helm.remote.repo import RepoError
 from polystack.helm.render import manifests as releaseutil
-from polystack.helm.render.engine import RenderError
+from polystack.helm.render.engine import RenderError, default_template_cache
 from polystack.helm.render.naming import name_and_chart
 from polystack.helm.render.release import render_resources
 
@@ -51,6 +51,8 @@ class TemplateOptions:
     enable_dns: bool = False
     # where the chart is and how to fetch it (downloader.ChartPathOptions)
     chart_path: Any = None
+    # keep parsed templates in the on-disk cache (render.engine.default_template_cache)
+    template_cache: bool = False
 
 
 _RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -143,6 +145,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             render_subchart_notes=o.render_subchart_notes,
             enable_dns=o.enable_dns,
             writer=writer,
+            cache=default_template_cache() if o.template_cache else None,
         )
     except RenderError as e:
         if o.debug:

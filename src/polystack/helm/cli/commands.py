@@ -214,6 +214,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         debug=os.environ.get("HELM_DEBUG", "").lower() in ("1", "t", "true"),
         enable_dns=kw["enable_dns"],
         chart_path=chart_path_from_kw(kw),
+        template_cache=True,
     )
     out, err = helm.run_template(opts)
     if out:
