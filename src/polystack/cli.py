@@ -24,12 +24,16 @@ LAZY_COMMANDS = {
 
 
 class PolystackGroup(click.Group):
-    """Loads heavy sub-command groups (helm) only when they are used."""
+    """Loads heavy sub-command groups (helm) only when they are used, and builds
+    `serve` (whose flags come from every system's spec) only when it is asked for:
+    `polystack helm ...` imports no server."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS) | {"serve"})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "serve" and "serve" not in self.commands:
+            self.add_command(_serve_command())
         if name in LAZY_COMMANDS:
             module, attr, help_text = LAZY_COMMANDS[name]
             try:
@@ -204,9 +208,6 @@ def _only_help() -> str:
     from polystack import systems
 
     return f"Comma-separated systems to start: {','.join(systems.specs())}."
-
-
-main.add_command(_serve_command())
 
 
 @main.command()

@@ -16,10 +16,7 @@ from polystack.helm.chart.chart import ChartError
 from polystack.helm.chart.ignore import BadPattern
 from polystack.helm.chart.ignore import match as path_match
 from polystack.helm.funcs.helm import Capabilities, parse_kube_version
-from polystack.helm.remote import downloader
-from polystack.helm.remote.downloader import ChartPathOptions
-from polystack.helm.remote.provenance import default_keyring
-from polystack.helm.remote.repo import RepoError
+from polystack.helm.remote.options import ChartPathOptions, default_keyring
 from polystack.helm.render import manifests as releaseutil
 from polystack.helm.render.engine import RenderError, default_template_cache
 from polystack.helm.render.naming import name_and_chart
@@ -194,6 +191,12 @@ def locate_chart(ref: str, cpo: Any = None) -> str:
     chart URLs and --repo (HTTP repositories); raises ChartError."""
     if cpo is None:
         cpo = ChartPathOptions(keyring=default_keyring())
+    name = ref.strip()
+    if not cpo.verify and os.path.exists(name):
+        return os.path.abspath(name)  # a local chart: none of the network code is needed
+    from polystack.helm.remote import downloader
+    from polystack.helm.remote.repo import RepoError
+
     try:
         return downloader.locate_chart(ref, cpo)
     except RepoError as e:

@@ -64,9 +64,10 @@ def base_funcs() -> dict[str, Callable[..., Any]]:
     global _BASE_FUNCS
     if _BASE_FUNCS is None:
         from polystack.helm.funcs.helm import helm_funcs
-        from polystack.helm.funcs.sprig import sprig_funcs
+        from polystack.helm.funcs.sprig import lazy_sprig_funcs
 
-        f: dict[str, Callable[..., Any]] = dict(sprig_funcs())
+        # each Sprig module is imported when a template first calls one of its functions
+        f: dict[str, Callable[..., Any]] = lazy_sprig_funcs()
         f.pop("env", None)
         f.pop("expandenv", None)
         # Helm answers "" for every getHostByName unless --enable-dns (Engine.enable_dns).

@@ -10,6 +10,7 @@ from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.funcmap import LazyFunc, resolve
 from polystack.helm.template.limits import INVOKE_COST
 from polystack.helm.template.nodes import (
     ActionNode,
@@ -45,6 +46,9 @@ State = ex.State
 # module-level aliases (not closure cells: fewer objects per compiled node)
 _printable = ex.printable
 _eval_call = ex.eval_call
+_call_plan = ex.call_plan
+_validate_type = ex.validate_type
+_RV = ex.RV
 _err_text = ex._err_text
 _charge = ex.charge
 _check_budget = ex.check_budget
@@ -557,11 +561,41 @@ class _Compiler:
         builtin_fn = BUILTINS.get(name)
 
         nargs = len(arg_fns)
+        # the argument checks of this call site, made at its first call with a
+        # function of declared Go types (ex.call_plan): [(function, plan)], one slot
+        # so that threads rendering the same tree never see a plan of another function
+        site: list[Any] = [(None, None)]
 
         def run_call(st: State, dot: Any, final: Any) -> Any:
             st.node = ident
             fn = st.ts.funcs.get(name)
+            if type(fn) is LazyFunc:
+                fn = resolve(st.ts.funcs, name)
             if fn is not None:
+                site_fn, plan = site[0]
+                if fn is not site_fn:
+                    plan = _call_plan(fn, rest, arg_fns, final is not MISSING)
+                    site[0] = (fn, plan)
+                if plan is not None:
+                    convs, final_typ = plan
+                    argv = [c(st, dot) for c in convs]
+                    if final_typ is not None:
+                        fv = _validate_type(st, final, final_typ)
+                        argv.append(None if fv is NO_VALUE and final_typ != _RV else fv)
+                    for i, v in enumerate(argv):
+                        if type(v) in POINTER_METHOD_TYPES:
+                            argv[i] = unaddressable(v)  # a copy in an interface {}
+                    try:
+                        r = fn(*argv)
+                    except (ex._Break, ex._Continue):
+                        raise
+                    except RecursionError:
+                        msg = ex.STACK_OVERFLOW
+                    except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+                        msg = _err_text(e)
+                    else:
+                        return _charge(st, cmd, r)
+                    _call_failed(st, cmd, name, msg)
                 spec = getattr(fn, "_go_spec", None)
                 # fast path: untyped Python function called with the right arity
                 if (

@@ -13,12 +13,17 @@ when it grows past its bound.
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import logging
 import os
 import pickle
-import tempfile
+import threading
 from typing import Any
+
+try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 
 from polystack import __version__
 
@@ -32,13 +37,14 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is
 _ENGINE_SOURCES = ("scan.py", "lexer.py", "literals.py", "nodes.py", "parse.py", "diskcache.py")
 _ENGINE_ID: str | None = None
+_TMP_SEQ = itertools.count()
 
 
 def engine_id() -> str:
     """polystack's version and a hash of the parser's source: part of every key."""
     global _ENGINE_ID
     if _ENGINE_ID is None:
-        h = hashlib.blake2b(__version__.encode(), digest_size=16)
+        h = blake2b(__version__.encode(), digest_size=16)
         here = os.path.dirname(os.path.abspath(__file__))
         for name in _ENGINE_SOURCES:
             try:
@@ -64,7 +70,7 @@ class TreeCache:
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
-        h = hashlib.blake2b(digest_size=20)
+        h = blake2b(digest_size=20)
         h.update(engine_id().encode())
         h.update(funcs_key.encode())
         h.update(b"\0")
@@ -102,7 +108,7 @@ class TreeCache:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = data[head:]
-        if hashlib.blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
+        if blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
         try:
@@ -122,10 +128,13 @@ class TreeCache:
         except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
             log.debug("template cache: cannot store %s: %s", name, e)
             return
-        digest = hashlib.blake2b(body, digest_size=_DIGEST).digest()
+        digest = blake2b(body, digest_size=_DIGEST).digest()
         try:
             os.makedirs(self.dir, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
+            tmp = os.path.join(
+                self.dir, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_TMP_SEQ)}"
+            )
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(MAGIC)
