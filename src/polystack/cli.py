@@ -31,6 +31,14 @@ class PolystackGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS) | {"serve"})
 
+    def main(self, args: Any = None, *rest: Any, **kw: Any) -> Any:
+        if args is None and not rest and kw.get("standalone_mode", True):
+            if sys.argv[1:2] == ["helm"]:  # the process is `polystack helm ...`
+                from polystack.helm.cli.process import run_as_process
+
+                run_as_process(lambda: click.Group.main(self, None, **kw))
+        return super().main(args, *rest, **kw)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name == "serve" and "serve" not in self.commands:
             self.add_command(_serve_command())

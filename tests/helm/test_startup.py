@@ -151,3 +151,45 @@ def test_lazy_loading_is_no_global_side_effect() -> None:
     ts.parse("t", '{{ trimSuffix "-" "a-" }}')
     assert ts.execute("t", {}) == "a"
     assert isinstance(base["trimSuffix"], LazyFunc)
+
+
+def test_the_helm_process_ends_with_its_output_and_status(chart: str) -> None:
+    """`polystack helm` as the process ends with os._exit (cli/process.py): every
+    byte written before is flushed, and the status is the command's."""
+    from click.testing import CliRunner
+
+    from polystack.cli import main
+
+    expected = CliRunner().invoke(main, ["helm", "template", "rel", chart]).output
+    r = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "template", "rel", chart],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout == expected and "kind: Deployment" in r.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "template", "rel", chart + "-missing"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr == f'Error: path "{chart}-missing" not found\n'
+    help_ = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert help_.returncode == 0 and "Usage:" in help_.stdout
+
+
+def test_exit_code_is_sys_exits() -> None:
+    from polystack.helm.cli.process import exit_code
+
+    assert exit_code(None) == 0
+    assert exit_code(3) == 3
+    assert exit_code(256 + 2) == 2
+    assert exit_code("boom") == 1
