@@ -17,19 +17,28 @@ import click
 
 from polystack import __version__
 
-LAZY_COMMANDS = {
-    "helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool."),
-    "amqp": ("polystack.amqp.cli", "amqp_group", "Administer the AMQP broker (rabbitmqctl)."),
-}
+LAZY_COMMANDS = {"helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool.")}
+
+
+def _lazy_commands() -> dict[str, tuple[str, str, str]]:
+    """helm, plus the sub-command groups the systems' specs declare (``polystack amqp``)."""
+    from polystack import systems
+
+    out = dict(LAZY_COMMANDS)
+    for spec in systems.specs().values():
+        for c in spec.commands:
+            module, attr = c.target.split(":")
+            out[c.name] = (module, attr, c.help)
+    return out
 
 
 class PolystackGroup(click.Group):
-    """Loads heavy sub-command groups (helm) only when they are used, and builds
-    `serve` (whose flags come from every system's spec) only when it is asked for:
-    `polystack helm ...` imports no server."""
+    """Loads heavy sub-command groups (helm, the systems' own) only when they are
+    used, and builds `serve` (whose flags come from every system's spec) only when
+    it is asked for: `polystack helm ...` imports no server and no system spec."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS) | {"serve"})
+        return sorted(set(super().list_commands(ctx)) | set(_lazy_commands()) | {"serve"})
 
     def main(self, args: Any = None, *rest: Any, **kw: Any) -> Any:
         if args is None and not rest and kw.get("standalone_mode", True):
@@ -42,8 +51,10 @@ class PolystackGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name == "serve" and "serve" not in self.commands:
             self.add_command(_serve_command())
-        if name in LAZY_COMMANDS:
-            module, attr, help_text = LAZY_COMMANDS[name]
+        # helm is known without the systems' specs (the specs import the servers)
+        lazy = LAZY_COMMANDS if name in LAZY_COMMANDS else _lazy_commands()
+        if name in lazy:
+            module, attr, help_text = lazy[name]
             try:
                 return getattr(importlib.import_module(module), attr)
             except (ImportError, AttributeError) as exc:

@@ -140,11 +140,18 @@ def type_(client: Any, argv: list[bytes]) -> Any:
 
 
 # -- renaming and moving ------------------------------------------------------------------
-def _move_entry(src: Any, dst: Any, key: bytes, newkey: bytes, value: Any) -> None:
+def _signal_ready(client: Any, db: Any, key: bytes) -> None:
+    """dbAdd's signalKeyAsReady: clients blocked on ``key`` may be served."""
+    if db.blocking_keys:
+        client.ks.signal_key_as_ready(db, key)
+
+
+def _move_entry(client: Any, src: Any, dst: Any, key: bytes, newkey: bytes, value: Any) -> None:
     """Put ``value`` at ``newkey`` in ``dst`` with ``key``'s deadline and access time."""
     when = src.expires.get(key)
     lru = src.lru.get(key)
     dst.set(newkey, value)
+    _signal_ready(client, dst, newkey)
     if when is not None:
         dst.set_expire(newkey, when)
     if lru is not None:
@@ -163,7 +170,7 @@ def _rename(client: Any, argv: list[bytes], nx: bool) -> Any:
         if nx:
             return 0
         db.delete(newkey)
-    _move_entry(db, db, key, newkey, value)
+    _move_entry(client, db, db, key, newkey, value)
     notify(client, NOTIFY_NEW, b"new", newkey)  # dbAdd, even over a deleted target
     db.delete(key)
     client.ks.dirty += 1
@@ -220,7 +227,7 @@ def move(client: Any, argv: list[bytes]) -> Any:
         return 0
     if dst.get(key, client.now_ms()) is not None:
         return 0
-    _move_entry(src, dst, key, key, value)
+    _move_entry(client, src, dst, key, key, value)
     notify(client, NOTIFY_NEW, b"new", key, db=dst)
     src.delete(key)
     client.ks.dirty += 1
@@ -276,6 +283,7 @@ def copy_(client: Any, argv: list[bytes]) -> Any:
         dst.delete(newkey)
     when = src.expires.get(key)
     dst.set(newkey, copy_value(client, value))
+    _signal_ready(client, dst, newkey)
     if when is not None:
         dst.set_expire(newkey, when)
     dst.lru[newkey] = new_stamp(client)
@@ -692,6 +700,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
             key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return OK
     db.set(key, value)
+    _signal_ready(client, db, key)
     notify(client, NOTIFY_NEW, b"new", key)  # dbAdd (REPLACE deleted the old key first)
     if ttl:
         db.set_expire(key, ttl)
