@@ -38,6 +38,7 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.parse import Tree
 from polystack.helm.template.values import MISSING, NO_VALUE
+from polystack.helm.template.weight import list_weight
 
 __all__ = ["compile_tree"]
 
@@ -62,14 +63,15 @@ Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
 
 
-def compile_tree(tree: Tree) -> Runner:
+def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     """The runner of ``tree``; sets ``tree.weight`` (its node count, the work
-    units one execution costs)."""
+    units one execution costs). With ``lazy`` the branches of if/with/range are
+    compiled when they first run."""
     assert tree.root is not None
     # compiling allocates many closures that all stay alive: pause the cyclic GC
     # meanwhile (as parse does) instead of scanning them again and again
     with gc_paused():
-        c = _Compiler()
+        c = _Compiler(lazy)
         runner = c.list_(tree.root, iface=False)
     tree.weight = max(c.count, 1)
     return runner
@@ -98,11 +100,13 @@ def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, lazy: bool = True) -> None:
         # variables bound to range elements hold interface {} values
         self.iface_vars: list[str] = []
         # nodes and commands compiled so far (plus a unit per 256 bytes of text)
         self.count = 0
+        # compile the branches of if/with/range when they first run (see later)
+        self.lazy = lazy
 
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
@@ -182,10 +186,31 @@ class _Compiler:
 
         return run_action
 
+    def later(self, lst: ListNode, iface: bool) -> Runner:
+        """The runner of a branch, compiled when it first runs: most of a chart's
+        branches (disabled components, unset options) never do. Its weight is
+        counted now, as compiling it would."""
+        if not self.lazy:
+            return self.list_(lst, iface)
+        self.count += list_weight(lst)
+        iface_vars = list(self.iface_vars)
+        runner: Runner | None = None
+
+        def run_later(st: State, dot: Any) -> None:
+            nonlocal runner
+            r = runner
+            if r is None:
+                c = _Compiler()
+                c.iface_vars = iface_vars
+                r = runner = c.list_(lst, iface)
+            r(st, dot)
+
+        return run_later
+
     def if_with(self, n: IfNode | WithNode, iface: bool, is_with: bool) -> Runner:
         pipe = self.pipeline(n.pipe, iface)
-        body = self.list_(n.list, False if is_with else iface)
-        other = self.list_(n.else_list, iface) if n.else_list is not None else None
+        body = self.later(n.list, False if is_with else iface)
+        other = self.later(n.else_list, iface) if n.else_list is not None else None
 
         def run_if(st: State, dot: Any) -> None:
             st.node = n
@@ -207,11 +232,11 @@ class _Compiler:
         self.iface_vars.extend(elem_vars)
         before = self.count
         try:
-            body = self.list_(r.list, True)
+            body = self.later(r.list, True)
         finally:
             del self.iface_vars[len(self.iface_vars) - len(elem_vars) :]
         body_weight = max(self.count - before, 1)
-        other = self.list_(r.else_list, iface) if r.else_list is not None else None
+        other = self.later(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
         ndecl = len(decl)
         is_assign = r.pipe.is_assign
