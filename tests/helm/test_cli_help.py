@@ -62,3 +62,20 @@ def test_a_command_without_long_prints_its_short_description() -> None:
 def test_every_table_entry_names_a_command() -> None:
     for path in set(LONG) | set(USE):
         assert _help(path)
+
+
+def test_root_help_lists_helms_environment_variables() -> None:
+    out = CliRunner().invoke(main, ["helm", "--help"]).output
+    names = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| $")]
+    assert names[:6] == [
+        "$HELM_CACHE_HOME",
+        "$HELM_CONFIG_HOME",
+        "$HELM_DATA_HOME",
+        "$HELM_DEBUG",
+        "$HELM_DRIVER",
+        "$HELM_DRIVER_SQL_CONNECTION_STRING",
+    ]
+    for name in ("$HELM_NO_PLUGINS", "$KUBECONFIG", "$HELM_BURST_LIMIT", "$NO_COLOR"):
+        assert name in names
+    widths = {len(line) for line in out.splitlines() if line.startswith("| $")}
+    assert len(widths) == 1  # one table, every row as wide
