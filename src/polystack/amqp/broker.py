@@ -87,6 +87,9 @@ class Broker:
         self.started_ms = self.now_ms()
         self.listeners: list[Callable[[str, Any], None]] = []
         self.reply_to: dict[str, Any] = {}  # direct reply-to name -> channel
+        # bumped by every change of exchanges, queues, bindings, users or permissions: what
+        # publishers cached about a route (exchange, permission, queues) is valid while it holds
+        self.version = 0
         self._paging_threshold = self.settings.memory_high_watermark * self.settings.paging_ratio
         s = self.settings
         self.add_vhost(s.default_vhost, persist=False)
@@ -119,11 +122,30 @@ class Broker:
         xname: bytes | None = None,
         rkname: bytes | None = None,
         header: bytes | None = None,
+        summary: Any = None,
     ) -> Message:
         self._msg_id += 1
-        m = Message(self._msg_id, exchange, routing_key, props, body, xname, rkname, header)
+        m = Message(
+            self._msg_id, exchange, routing_key, props, body, xname, rkname, header, summary
+        )
         self.memory_used += m.size
         return m
+
+    def new_messages(
+        self, x: Any, rkname: bytes, rk: str, props: bytes, header: bytes, s: Any,
+        bodies: list[bytes],
+    ) -> list[Message]:  # fmt: skip
+        """A run of messages published with the same exchange, routing key and header."""
+        mid = self._msg_id
+        xname = x.name
+        ename = x.ename
+        out = []
+        add = out.append
+        for body in bodies:
+            mid += 1
+            add(Message(mid, xname, rk, props, body, ename, rkname, header, s))
+        self._msg_id = mid
+        return out
 
     # -- vhosts, users, permissions ---------------------------------------------------------------------
     def add_vhost(self, name: str, description: str = "", tags: list | None = None,
@@ -188,6 +210,7 @@ class Broker:
 
     # -- persistence hooks ------------------------------------------------------------------------------
     def entity_changed(self, kind: str, vhost: Any, obj: Any) -> None:
+        self.version += 1
         if kind == "queue.declare":
             self.counters.queues_declared += 1
         elif kind == "queue.delete":
@@ -263,6 +286,19 @@ class Broker:
         elif self.memory_used > self._paging_threshold:
             self._page_out()
         return len(accepted), rejected, seq
+
+    def enqueue_run(self, q: Queue, msgs: list[Message], size: int) -> int:
+        """Enqueue new messages (``size`` bytes of bodies) on one queue that takes them all
+        (``x-overflow: drop-head``); returns the log seq the last one's confirm waits for."""
+        self.memory_used += size
+        seq = 0
+        store = self.store
+        if store is not None and q.durable and msgs[0].persistent:
+            seq = store.publish_run(msgs, q)  # logged before any consumer sees them
+        q.enqueue_run(msgs, size)
+        if self.memory_used > self._paging_threshold:
+            self._page_out()
+        return seq
 
     # -- memory -------------------------------------------------------------------------------------------
     def _page_out(self) -> None:

@@ -97,7 +97,7 @@ class Channel:
         self.blocked = False  # the connection cannot take more output right now
         self.confirm = False
         self.publish_seq = 0
-        self.pending_confirms: deque[list[int]] = deque()  # [seq, log seq, nack]
+        self.pending_confirms: deque[list] = deque()  # [first, last, log seq, nack]
         self.tx = False
         self.tx_ops: list[tuple] = []
         self.pending_method: Any = None  # basic.publish waiting for its content
@@ -172,6 +172,87 @@ class Channel:
             self.stats.delivered_no_ack += 1
         if entry.redelivered:
             self.stats.redelivered += 1
+
+    def deliver_run(self, consumer: Consumer, queue: Queue, entries: list[Entry]) -> None:
+        """Several deliveries to one consumer, encoded into one write."""
+        conn = self.conn
+        n = self.number
+        max_body = conn.frame_max - 8
+        prefix = consumer.deliver_prefix
+        no_ack = consumer.no_ack
+        tag = self.next_tag
+        parts: list[bytes] = []
+        add = parts.extend
+        method_hdr = {}  # length of the method payload -> its frame header
+        hdr2: dict[int, bytes] = {}
+        end_hdr3: dict[int, bytes] = {}
+        body_of = conn.broker.body_of
+        quorum = queue.type == "quorum"
+        redelivered = 0
+        for e in entries:
+            tag += 1
+            msg = e.msg
+            body = msg.body
+            if body is None:
+                body = body_of(msg)
+            header = msg.header
+            if quorum and e.deliveries:
+                header = _with_delivery_count(msg, e.deliveries, len(body))
+            blen = len(body)
+            xr = msg.xname + msg.rkname
+            if e.redelivered:
+                redelivered += 1
+            if blen and blen <= max_body:
+                mlen = len(prefix) + 9 + len(xr)
+                mh = method_hdr.get(mlen)
+                if mh is None:
+                    mh = method_hdr[mlen] = _pack_hdr(1, n, mlen)
+                hl = len(header)
+                h2 = hdr2.get(hl)
+                if h2 is None:
+                    h2 = hdr2[hl] = _END_HDR2(n, hl)
+                h3 = end_hdr3.get(blen)
+                if h3 is None:
+                    h3 = end_hdr3[blen] = _END_HDR3(n, blen)
+                add(
+                    (
+                        mh,
+                        prefix,
+                        _pack_tag(tag),
+                        b"\x01" if e.redelivered else b"\x00",
+                        xr,
+                        h2,
+                        header,
+                        h3,
+                        body,
+                        _END,
+                    )
+                )
+            else:
+                frames = content_frames(n, header, body, conn.frame_max)
+                frames.insert(
+                    0, deliver_method(n, consumer.etag, tag, e.redelivered, msg.xname, msg.rkname)
+                )
+                add(frames)
+        count = len(entries)
+        if not no_ack:
+            unacked = self.unacked
+            store = conn.broker.store
+            t = self.next_tag
+            for e in entries:
+                t += 1
+                unacked[t] = Delivery(t, queue, e, consumer)
+                msg = e.msg
+                if msg.stored and queue.durable and not e.redelivered:
+                    store.delivered(queue, msg)
+            consumer.unacked += count
+            self.consumer_unacked += count
+            self.stats.delivered += count
+        else:
+            self.stats.delivered_no_ack += count
+        self.stats.redelivered += redelivered
+        self.next_tag = tag
+        conn.send(b"".join(parts))
 
     def deliver_get(self, queue: Queue, entry: Entry, no_ack: bool) -> None:
         self.next_tag += 1
@@ -280,6 +361,23 @@ class Channel:
             self.reject(ds, True)
 
     # -- confirms ---------------------------------------------------------------------------------
+    def confirm_run(self, n: int, wait: int, nack: bool) -> None:
+        """``n`` more publishes to confirm once store record ``wait`` is durable (0: at once),
+        or to nack.  Kept as ranges [first, last, wait, nack] of publish sequence numbers."""
+        first = self.publish_seq + 1
+        self.publish_seq += n
+        pending = self.pending_confirms
+        if pending:
+            tail = pending[-1]
+            if tail[2] == wait and tail[3] == nack:
+                tail[1] = self.publish_seq
+                return
+        pending.append([first, self.publish_seq, wait, nack])
+
+    @property
+    def unconfirmed(self) -> int:
+        return sum(r[1] - r[0] + 1 for r in self.pending_confirms)
+
     def flush_confirms(self, durable_seq: int) -> None:
         """Send basic.ack/nack for confirmed publishes, in order, coalescing with ``multiple``."""
         pending = self.pending_confirms
@@ -290,27 +388,28 @@ class Channel:
         out: list[bytes] = []
         run_end = 0
         run_len = 0
+        acked = 0
+        number = self.number
         while pending:
-            seq, wait, nack = pending[0]
+            first, last, wait, nack = pending[0]
             if wait > durable_seq:
                 break
             pending.popleft()
             if nack:
                 if run_len:
-                    out.append(confirm_frame(self.number, run_end, run_len > 1))
+                    out.append(confirm_frame(number, run_end, run_len > 1))
                     run_len = 0
-                out.append(confirm_frame(self.number, seq, False, nack=True))
+                for seq in range(first, last + 1):
+                    out.append(confirm_frame(number, seq, False, nack=True))
             else:
-                run_end = seq
-                run_len += 1
+                run_end = last
+                run_len += last - first + 1
+                acked += last - first + 1
         if run_len:
             # multiple=true acks every earlier unconfirmed tag: only safe from the oldest one
-            if run_len == 1:
-                out.append(confirm_frame(self.number, run_end, False))
-            else:
-                out.append(confirm_frame(self.number, run_end, True))
+            out.append(confirm_frame(number, run_end, run_len > 1))
         if out:
-            self.stats.confirmed += len(out)
+            self.stats.confirmed += acked
             self.conn.send(b"".join(out))
 
     # -- closing ----------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def format_channel(m: Any, ch: Any) -> dict:
         ),
         "messages_unacknowledged": len(ch.unacked),
         "messages_uncommitted": sum(1 for op in ch.tx_ops if op[0] == "publish"),
-        "messages_unconfirmed": len(ch.pending_confirms),
+        "messages_unconfirmed": ch.unconfirmed,
         "name": f"{c.name} ({ch.number})",
         "node": m.node,
         "number": ch.number,

@@ -47,6 +47,8 @@ PUB_HEAD = struct.Struct(">QH")  # msg id, number of queues
 QID = struct.Struct(">I")
 ACK = struct.Struct(">IQ")
 U32 = struct.Struct(">I")
+U16 = struct.Struct(">H")
+U64 = struct.Struct(">Q")
 
 
 class CorruptStore(RuntimeError):
@@ -153,6 +155,42 @@ class Store:
         cur.live += len(queues)
         msg.location = (cur.number << LOCATION_SHIFT) | (offset + len(head))
         msg.stored = True
+        if seq > self._sync_target:
+            self._sync_target = seq
+            if not self._sync_waiting:
+                self._sync_waiting = True
+                self.when_synced(seq, self._synced)
+        return seq
+
+    def publish_run(self, msgs: list[Message], queue: Any) -> int:
+        """``publish`` for messages that share exchange, routing key and properties, all
+        routed to one durable queue; returns the last record's seq."""
+        m0 = msgs[0]
+        ex = m0.exchange.encode()
+        rk = m0.routing_key.encode()
+        tail = b"".join(
+            (
+                U16.pack(1),
+                QID.pack(queue.qid),
+                bytes((len(ex),)),
+                ex,
+                bytes((len(rk),)),
+                rk,
+                U32.pack(len(m0.props)),
+                m0.props,
+            )
+        )
+        head_len = 1 + 8 + len(tail)
+        pack_id = U64.pack
+        append = self._append
+        shift = LOCATION_SHIFT
+        seq = 0
+        for msg in msgs:
+            body = msg.body or b""
+            seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
+            msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
+            msg.stored = True
+            self.current.live += 1  # type: ignore[union-attr]
         if seq > self._sync_target:
             self._sync_target = seq
             if not self._sync_waiting:

@@ -21,6 +21,9 @@ from .message import Entry, Message
 
 log = logging.getLogger(__name__)
 
+RUN = 128  # deliveries encoded into one write to one consumer
+RUN_BYTES = 256 * 1024  # ... or this many bytes of bodies
+
 
 class Consumer:
     __slots__ = (
@@ -62,6 +65,19 @@ class Consumer:
         self.prefetch = prefetch
         self.unacked = 0
         self.delivered = 0
+
+    def room(self) -> int:
+        """How many deliveries this consumer can take now (its channel's output and QoS)."""
+        ch = self.channel
+        if ch.blocked:
+            return 0
+        if self.no_ack:
+            return RUN
+        r = self.prefetch - self.unacked if self.prefetch else RUN
+        g = ch.global_prefetch
+        if g and g - ch.consumer_unacked < r:
+            r = g - ch.consumer_unacked
+        return r if r > 0 else 0
 
     def can_take(self) -> bool:
         ch = self.channel
@@ -329,6 +345,24 @@ class Queue:
             self._arm_ttl()
         return e
 
+    def enqueue_run(self, msgs: list[Message], size: int) -> None:
+        """Enqueue a run of new messages (``size`` bytes of bodies in all)."""
+        if not self._plain or msgs[0].summary.expiration is not None:
+            for m in msgs:
+                self.enqueue(m)
+            return
+        seq = self._seq
+        add = self.ready.items.append
+        for m in msgs:
+            seq += 1
+            m.refs += 1
+            add(Entry(m, seq))
+        self._seq = seq
+        self.ready_bytes += size
+        self.stats.published += len(msgs)
+        if self.consumers:
+            self.dispatch()
+
     def _enforce_limits(self) -> None:
         if self.overflow != "drop-head":
             return
@@ -418,7 +452,13 @@ class Queue:
         try:
             ready = self.ready
             now = 0
+            consumers = self.consumers
             while ready:
+                if len(consumers) == 1 and type(ready) is ReadyList:
+                    # one consumer: runs of deliveries, encoded and written together
+                    if not self._dispatch_run(consumers[0]):
+                        break
+                    continue
                 c = self._next_consumer()
                 if c is None:
                     break
@@ -441,6 +481,50 @@ class Queue:
                     self.settled(e)
         finally:
             self._dispatching = False
+
+    def _dispatch_run(self, c: Consumer) -> bool:
+        """Deliver up to a run of ready messages to ``c``; False when it can take none."""
+        room = c.room()
+        if not room:
+            return False
+        items = self.ready.items
+        take = min(room, RUN, len(items))
+        entries: list[Entry] = []
+        size = 0
+        expired: list[Entry] = []
+        now = 0
+        pop = items.popleft
+        while len(entries) < take and items and size < RUN_BYTES:
+            e = pop()
+            if e.expires:
+                if not now:
+                    now = self.host.now_ms()
+                if e.expires <= now:
+                    self.ready_bytes -= e.msg.size
+                    expired.append(e)
+                    continue
+            entries.append(e)
+            size += e.msg.size
+        if expired:
+            self.host.dead_letter(self, expired, "expired")
+        if not entries:
+            return True
+        count = len(entries)
+        self.ready_bytes -= size
+        c.delivered += count
+        self.stats.delivered += count
+        if c.no_ack:
+            c.channel.deliver_run(c, self, entries)
+            removed = self.host.message_removed
+            for e in entries:
+                msg = e.msg
+                msg.refs -= 1
+                removed(self, msg)
+        else:
+            self.unacked_count += count
+            self.unacked_bytes += size
+            c.channel.deliver_run(c, self, entries)
+        return True
 
     # -- basic.get -----------------------------------------------------------------------------------
     def get(self) -> Entry | None:

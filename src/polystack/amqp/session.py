@@ -22,7 +22,7 @@ from pamqp.commands import Connection as C
 
 from .channel import CLOSING, OPEN, Channel
 from .commands import TABLE
-from .commands.basic import basic_publish
+from .commands.basic import PublishTarget, basic_publish, publish_target
 from .constants import (
     CAPABILITIES,
     COPYRIGHT,
@@ -39,6 +39,7 @@ from .constants import (
     VERSION,
 )
 from .errors import AMQPError, FrameError
+from .message import intern_bytes
 from .wire import (
     BASIC_PUBLISH,
     HEARTBEAT_FRAME,
@@ -47,6 +48,7 @@ from .wire import (
     build,
     decode_method,
     method_frame,
+    summarize,
 )
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
 CLOSE_OK_TIMEOUT = 3.0
 OUTPUT_CHECK_BYTES = 256 * 1024
+PUBLISH_TARGETS = 256  # basic.publish methods remembered per connection
+HEADER_INFOS = 256  # content headers remembered per connection
 FRAME_BUDGET = 300  # frames handled per turn of the loop before yielding to other clients
 
 
@@ -103,7 +107,9 @@ class Connection:
         self.capabilities: dict = {}
         self.mechanism = ""
         self.exclusive_queues: set[Any] = set()
-        self.write_ok: set[str] = set()  # exchanges this user may publish to (checked once)
+        # basic.publish method bytes -> what was checked and routed for them (broker.version)
+        self.publish_targets: dict[bytes, PublishTarget] = {}
+        self.header_info: dict[bytes, tuple[bytes, bytes, Any]] = {}
         self.held: list[bytes] | None = None
         self.hold_seq = 0
         self.blocked = False  # connection.blocked sent (memory alarm)
@@ -296,31 +302,60 @@ class Connection:
         self._close_socket()
 
     # -- frames --------------------------------------------------------------------------------------------
-    def _content(self, chno: int, method: bytes, header: bytes, body: bytes) -> None:
-        """A whole basic.publish (method, content header, body) arrived at once."""
+    def _content(self, chno: int, method: bytes, header: bytes, bodies: list[bytes]) -> None:
+        """Whole basic.publishes (method, content header, one body frame) arrived at once: one,
+        or a run of them with the same method and header bytes (``bodies``, one per message)."""
         ch = self.channels.get(chno)
         if ch is None or ch.state != OPEN or ch.pending_method is not None or self.state != RUNNING:
             # anything unusual takes the frame-by-frame path, which has every error reply
-            self._frame(FRAME_METHOD, chno, method)
-            self._frame(FRAME_HEADER, chno, header)
-            if body:
-                self._frame(FRAME_BODY, chno, body)
+            for body in bodies:
+                self._frame(FRAME_METHOD, chno, method)
+                self._frame(FRAME_HEADER, chno, header)
+                if body:
+                    self._frame(FRAME_BODY, chno, body)
             return
         try:
-            _, m = decode_method(method)
-            limit = self.broker.settings.max_message_size
-            if len(body) > limit:
+            size = len(bodies[0])
+            t = self.publish_targets.get(method)
+            if t is None or t.version != self.broker.version:
+                _, m = decode_method(method)
+                limit = self.broker.settings.max_message_size
+                if size > limit:
+                    raise AMQPError(
+                        406, f"message size {size} is larger than configured max size {limit}"
+                    )
+                t = self._publish_target(m, method)
+            elif size > self.broker.settings.max_message_size:
+                limit = self.broker.settings.max_message_size
                 raise AMQPError(
-                    406,
-                    f"message size {len(body)} is larger than configured max size {limit}",
-                    60,
-                    40,
+                    406, f"message size {size} is larger than configured max size {limit}"
                 )
-            ch.pending_method = m
-            ch.pending_header = header
-            self._publish(ch, body)
+            self.published = True
+            basic_publish(self, ch, t, header, bodies)
         except AMQPError as e:
+            if not e.class_id:
+                e.class_id, e.method_id = 60, 40
             self._error(e, chno)
+
+    def _publish_target(self, m: Any, raw: bytes) -> PublishTarget:
+        targets = self.publish_targets
+        if len(targets) >= PUBLISH_TARGETS:
+            targets.clear()
+        t = targets[raw] = publish_target(self, m)
+        return t
+
+    def learn_header(self, header: bytes) -> tuple[bytes, bytes, Any]:
+        """A content header's interned bytes, its properties and their summary (remembered
+        for headers that repeat: the same size and properties without a headers table)."""
+        props = header[12:]
+        s = summarize(props)
+        info = (intern_bytes(header), props, s)
+        if not s.has_headers and len(header) <= 96:
+            cache = self.header_info
+            if len(cache) >= HEADER_INFOS:
+                cache.clear()
+            cache[header] = info
+        return info
 
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
         if self.state >= CLOSED:
@@ -456,7 +491,10 @@ class Connection:
         ch.pending_header = None
         self.published = True
         try:
-            basic_publish(self, ch, m, header, body)
+            t = self.publish_targets.get(m.raw)
+            if t is None or t.version != self.broker.version:
+                t = self._publish_target(m, m.raw)
+            basic_publish(self, ch, t, header, [body])
         except AMQPError as e:
             if not e.class_id:
                 e.class_id, e.method_id = 60, 40

@@ -300,15 +300,26 @@ class VHost:
         if x is self.default_exchange:
             q = self.queues.get(routing_key)
             return [q] if q is not None else []
+        queues, passed = self.walk(x, routing_key, msg.headers)
+        for ex in passed:
+            ex.messages_in += 1
+        return queues
+
+    def walk(
+        self, x: Exchange, routing_key: str, headers: Any
+    ) -> tuple[list[Queue], list[Exchange]]:
+        """The queues a message reaches from ``x`` (exchange-to-exchange bindings and alternate
+        exchanges followed, each exchange and queue once) and the exchanges it passed through.
+        ``headers`` returns the message's headers table (headers exchanges only)."""
         queues: list[Queue] = []
+        passed: list[Exchange] = []
         seen_q: set[int] = set()
         seen_x = {x.name}
         work = [x]
-        headers = msg.headers
         while work:
             ex = work.pop()
             bindings = ex.route(routing_key, headers)
-            ex.messages_in += 1
+            passed.append(ex)
             if not bindings and ex.alternate is not None:
                 ae = self.exchanges.get(ex.alternate)
                 if ae is not None and ae.name not in seen_x:
@@ -324,7 +335,7 @@ class VHost:
                 elif t.name not in seen_x:
                     seen_x.add(t.name)
                     work.append(t)
-        return queues
+        return queues, passed
 
     def route_keys(self, x: Exchange, keys: list[str], msg: Message) -> list[Queue]:
         """Route with several routing keys (CC headers, dead-lettering), each queue once."""
