@@ -289,6 +289,6 @@ def test_confirms_are_ranges_acked_with_multiple_and_nacked_one_by_one():
     got = [(type(f).__name__, f.delivery_tag, f.multiple) for _, f in out]
     assert got == [("Ack", 2, True), ("Nack", 3, False), ("Nack", 4, False), ("Nack", 5, False)]
     ch = pub.conn.channels[1]
-    assert ch.unconfirmed == 0 and ch.stats.confirmed == 2
+    assert ch.unconfirmed == 0 and ch.stats.confirm == 2
     out = pub.feed(publish_bytes("nowhere", b"m") * 3)
     assert [(type(f).__name__, f.delivery_tag, f.multiple) for _, f in out] == [("Ack", 8, True)]

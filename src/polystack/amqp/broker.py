@@ -36,6 +36,7 @@ class Settings:
     node_name: str = "polystack@localhost"
     cluster_name: str = "polystack@localhost"
     handshake_timeout: float = 10.0
+    collect_statistics_interval: int = 5000  # ms between samples of the message rates
     users: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,6 +59,8 @@ class Counters:
         "channels_closed",
         "queues_declared",
         "queues_deleted",
+        "queue_declare_methods",
+        "flow_paused",
     )
 
     def __init__(self) -> None:
@@ -90,6 +93,8 @@ class Broker:
         # bumped by every change of exchanges, queues, bindings, users or permissions: what
         # publishers cached about a route (exchange, permission, queues) is valid while it holds
         self.version = 0
+        self.samples: Any = None  # the node's rates (rates.collect)
+        self._stats_timer: Any = None
         self._paging_threshold = self.settings.memory_high_watermark * self.settings.paging_ratio
         s = self.settings
         self.add_vhost(s.default_vhost, persist=False)
@@ -107,6 +112,30 @@ class Broker:
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> Any:
         return self.clock.call_later(delay, fn)
+
+    def stats_now(self) -> int:
+        """Wall-clock milliseconds on the runtime clock (sample timestamps)."""
+        return int(self.clock.time() * 1000)
+
+    # -- message rates ---------------------------------------------------------------------------
+    def start_stats(self) -> None:
+        """Sample every object's counters every ``collect_statistics_interval`` (rates)."""
+        if self._stats_timer is None:
+            self._stats_timer = self.call_later(
+                self.settings.collect_statistics_interval / 1000, self._collect
+            )
+
+    def stop_stats(self) -> None:
+        if self._stats_timer is not None:
+            self._stats_timer.cancel()
+            self._stats_timer = None
+
+    def _collect(self) -> None:
+        from .rates import collect
+
+        interval = self.settings.collect_statistics_interval
+        self._stats_timer = self.call_later(interval / 1000, self._collect)
+        collect(self, (self.stats_now() // interval) * interval)
 
     # -- ids ------------------------------------------------------------------------------------------
     def next_queue_id(self) -> int:

@@ -82,6 +82,7 @@ class Channel:
         "stats",
         "created_ms",
         "_consumer_seq",
+        "samples",
     )
 
     def __init__(self, conn: Any, number: int) -> None:
@@ -110,6 +111,7 @@ class Channel:
         self.stats = ChannelStats()
         self.created_ms = conn.broker.now_ms()
         self._consumer_seq = 0
+        self.samples = None  # rates.Samples
 
     # -- output ----------------------------------------------------------------------------------
     def send_method(self, method: Any) -> None:
@@ -165,13 +167,13 @@ class Channel:
             self.unacked[tag] = Delivery(tag, queue, entry, consumer)
             consumer.unacked += 1
             self.consumer_unacked += 1
-            self.stats.delivered += 1
+            self.stats.deliver += 1
             if msg.stored and queue.durable and not entry.redelivered:
                 conn.broker.store.delivered(queue, msg)
         else:
-            self.stats.delivered_no_ack += 1
+            self.stats.deliver_no_ack += 1
         if entry.redelivered:
-            self.stats.redelivered += 1
+            self.stats.redeliver += 1
 
     def deliver_run(self, consumer: Consumer, queue: Queue, entries: list[Entry]) -> None:
         """Several deliveries to one consumer, encoded into one write."""
@@ -247,10 +249,10 @@ class Channel:
                     store.delivered(queue, msg)
             consumer.unacked += count
             self.consumer_unacked += count
-            self.stats.delivered += count
+            self.stats.deliver += count
         else:
-            self.stats.delivered_no_ack += count
-        self.stats.redelivered += redelivered
+            self.stats.deliver_no_ack += count
+        self.stats.redeliver += redelivered
         self.next_tag = tag
         conn.send(b"".join(parts))
 
@@ -276,10 +278,12 @@ class Channel:
         if no_ack:
             queue.settled(entry)
             self.stats.get_no_ack += 1
+            queue.stats.get_no_ack += 1
         else:
             queue.took_unacked(entry)
             self.unacked[tag] = Delivery(tag, queue, entry, None)
             self.stats.get += 1
+            queue.stats.get += 1
             if msg.stored and queue.durable and not entry.redelivered:
                 conn.broker.store.delivered(queue, msg)
 
@@ -334,7 +338,7 @@ class Channel:
     def ack(self, ds: list[Delivery]) -> None:
         for d in ds:
             d.queue.acked(d.entry)
-        self.stats.acked += len(ds)
+        self.stats.ack += len(ds)
         for q in self.release(ds):
             q.dispatch()
 
@@ -409,12 +413,14 @@ class Channel:
             # multiple=true acks every earlier unconfirmed tag: only safe from the oldest one
             out.append(confirm_frame(number, run_end, run_len > 1))
         if out:
-            self.stats.confirmed += acked
+            self.stats.confirm += acked
             self.conn.send(b"".join(out))
 
     # -- closing ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Release everything the channel holds (consumers cancelled, deliveries requeued)."""
+        if self.state == OPEN and self.conn.vhost is not None:
+            self.conn.vhost.channel_closed(self.stats)  # its counters stay in the vhost's
         self.state = CLOSED
         for c in list(self.consumers.values()):
             c.queue.remove_consumer(c)
@@ -441,18 +447,18 @@ def _with_delivery_count(msg: Any, count: int, size: int) -> bytes:
 
 
 class ChannelStats:
-    __slots__ = (
-        "published",
-        "delivered",
-        "delivered_no_ack",
-        "get",
-        "get_no_ack",
-        "acked",
-        "redelivered",
-        "confirmed",
-        "returned",
-    )
+    """A channel's message counters, named as RabbitMQ's management API names them."""
+
+    __slots__ = ("publish", "confirm", "return_unroutable", "drop_unroutable", "get",
+                 "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack", "get_empty")  # fmt: skip
 
     def __init__(self) -> None:
         for n in self.__slots__:
             setattr(self, n, 0)
+
+    def values(self) -> tuple[int, ...]:
+        """In the order of :data:`.rates.CHANNEL` (``deliver_get`` summed)."""
+        return (self.publish, self.confirm, self.return_unroutable, self.drop_unroutable,
+                self.get, self.get_no_ack, self.deliver, self.deliver_no_ack, self.redeliver,
+                self.ack, self.get + self.get_no_ack + self.deliver + self.deliver_no_ack,
+                self.get_empty)  # fmt: skip

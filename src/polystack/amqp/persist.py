@@ -95,6 +95,8 @@ class Store:
         self._sync_target = 0
         self.recovered_messages = 0
         self.recovery_seconds = 0.0
+        self.disk_reads = 0  # message bodies read back (RabbitMQ's disk_reads)
+        self.disk_writes = 0  # messages written (persistent ones, paged bodies)
 
     # -- sequence numbers ----------------------------------------------------------------------
     @property
@@ -149,6 +151,7 @@ class Store:
             )
         )
         body = msg.body or b""
+        self.disk_writes += 1
         seq, offset = self._append(head + body)
         cur = self.current
         assert cur is not None
@@ -185,6 +188,7 @@ class Store:
         append = self._append
         shift = LOCATION_SHIFT
         seq = 0
+        self.disk_writes += len(msgs)
         for msg in msgs:
             body = msg.body or b""
             seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
@@ -242,6 +246,7 @@ class Store:
             seg.log.flush(sync=False)
         if seg.fd < 0:
             seg.fd = os.open(seg.path, os.O_RDONLY)
+        self.disk_reads += 1
         return os.pread(seg.fd, size, offset)
 
     def page_out(self, broker: Any) -> None:
@@ -258,6 +263,7 @@ class Store:
                     if msg.body is None:
                         break
                     if not msg.stored:
+                        self.disk_writes += 1
                         _, offset = self._append(b"B" + msg.body)
                         cur = self.current
                         assert cur is not None

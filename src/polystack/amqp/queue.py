@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from . import flow
 from .message import Entry, Message
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,8 @@ class Queue:
         "name_bytes",
         "_prio_mixed",
         "_plain",
+        "samples",
+        "flow_waiters",
     )
 
     def __init__(
@@ -275,6 +278,8 @@ class Queue:
         )
         # publish/deliver/ack counters for the management API and /metrics
         self.stats = QueueStats()
+        self.samples = None  # rates.Samples
+        self.flow_waiters: set | None = None  # publishers held while this queue is backed up
         self.bindings: dict[tuple, Any] = {}  # bindings whose destination is this queue
 
     # -- properties ----------------------------------------------------------------------------
@@ -310,7 +315,7 @@ class Queue:
             msg.refs += 1
             self.ready.items.append(e)
             self.ready_bytes += msg.size
-            self.stats.published += 1
+            self.stats.publish += 1
             if self.consumers:
                 self.dispatch()
             return e
@@ -336,7 +341,7 @@ class Queue:
         msg.refs += 1
         self.ready.push(e)
         self.ready_bytes += msg.size
-        self.stats.published += 1
+        self.stats.publish += 1
         self._enforce_limits()
         if self.consumers:
             self.dispatch()
@@ -359,7 +364,7 @@ class Queue:
             add(Entry(m, seq))
         self._seq = seq
         self.ready_bytes += size
-        self.stats.published += len(msgs)
+        self.stats.publish += len(msgs)
         if self.consumers:
             self.dispatch()
 
@@ -397,6 +402,8 @@ class Queue:
         if self._rr >= len(self.consumers):
             self._rr = 0
         if not self.consumers:
+            if self.flow_waiters is not None:
+                flow.drained(self)
             if self.auto_delete and self.had_consumers:
                 self.host.delete_queue(self, reason="auto_delete")
                 return
@@ -475,12 +482,20 @@ class Queue:
                     self.unacked_count += 1
                     self.unacked_bytes += e.msg.size
                 c.delivered += 1
-                self.stats.delivered += 1
+                stats = self.stats
+                if c.no_ack:
+                    stats.deliver_no_ack += 1
+                else:
+                    stats.deliver += 1
+                if e.redelivered:
+                    stats.redeliver += 1
                 c.channel.deliver(c, self, e)
                 if c.no_ack:
                     self.settled(e)
         finally:
             self._dispatching = False
+        if self.flow_waiters is not None:
+            flow.drained(self)
 
     def _dispatch_run(self, c: Consumer) -> bool:
         """Deliver up to a run of ready messages to ``c``; False when it can take none."""
@@ -512,7 +527,14 @@ class Queue:
         count = len(entries)
         self.ready_bytes -= size
         c.delivered += count
-        self.stats.delivered += count
+        stats = self.stats
+        if c.no_ack:
+            stats.deliver_no_ack += count
+        else:
+            stats.deliver += count
+        for e in entries:
+            if e.redelivered:
+                stats.redeliver += 1
         if c.no_ack:
             c.channel.deliver_run(c, self, entries)
             removed = self.host.message_removed
@@ -540,7 +562,8 @@ class Queue:
                 if e.expires <= now:
                     self.host.dead_letter(self, [e], "expired")
                     continue
-            self.stats.delivered += 1
+            if e.redelivered:
+                self.stats.redeliver += 1
             return e
         return None
 
@@ -553,7 +576,7 @@ class Queue:
         """An unacknowledged delivery was acknowledged (or rejected without requeue)."""
         self.unacked_count -= 1
         self.unacked_bytes -= e.msg.size
-        self.stats.acked += 1
+        self.stats.ack += 1
         self.settled(e)
 
     def settled(self, e: Entry) -> None:
@@ -610,10 +633,14 @@ class Queue:
         self.ready_bytes = 0
         for e in entries:
             self.settled(e)
+        if self.flow_waiters is not None:
+            flow.drained(self)
         return len(entries)
 
     def drain_for_delete(self) -> list[Entry]:
         self.deleted = True
+        if self.flow_waiters is not None:
+            flow.drained(self)
         for t in (self._ttl_timer, self._expiry_timer):
             if t is not None:
                 t.cancel()
@@ -685,9 +712,20 @@ class Queue:
 
 
 class QueueStats:
-    __slots__ = ("published", "delivered", "acked")
+    """A queue's message counters, named as RabbitMQ's management API names them."""
+
+    __slots__ = ("publish", "get", "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack",
+                 "get_empty")  # fmt: skip
 
     def __init__(self) -> None:
-        self.published = 0
-        self.delivered = 0
-        self.acked = 0
+        for n in self.__slots__:
+            setattr(self, n, 0)
+
+    @property
+    def deliver_get(self) -> int:
+        return self.get + self.get_no_ack + self.deliver + self.deliver_no_ack
+
+    def values(self) -> tuple[int, ...]:
+        """In the order of :data:`.rates.QUEUE`."""
+        return (self.publish, self.get, self.get_no_ack, self.deliver, self.deliver_no_ack,
+                self.redeliver, self.ack, self.deliver_get, self.get_empty)  # fmt: skip

@@ -39,6 +39,7 @@ from .constants import (
     VERSION,
 )
 from .errors import AMQPError, FrameError
+from .flow import release_connection
 from .message import intern_bytes
 from .wire import (
     BASIC_PUBLISH,
@@ -116,6 +117,8 @@ class Connection:
         self.published = False
         self.output_paused = False
         self._yielded = False  # reading paused to give other connections the loop
+        self.flow_queues: set[Any] = set()  # backed-up queues this publisher waits for (flow)
+        self.flow_timer: Any = None
         self._unchecked = 0
         self.received = False
         self.sent = False
@@ -126,6 +129,7 @@ class Connection:
         self.recv_oct = 0
         self.send_oct = 0
         self.recv_cnt = 0
+        self.samples: Any = None  # rates.Samples
         self.name = self._name()
         broker.connections.add(self)
         broker.counters.connections_opened += 1
@@ -161,15 +165,28 @@ class Connection:
             if not self._yielded:
                 self._yielded = True
                 self.peer.pause_reading()
-            self.broker.call_later(0, self._continue)
+            if not self.flow_queues:  # else flow.release goes on with the input
+                self.broker.call_later(0, self._continue)
         elif self._yielded:
             self._yielded = False
-            if not self.blocked:
+            if not self.blocked and not self.flow_queues:
                 self.peer.resume_reading()
 
     def _continue(self) -> None:
         if self.state < CLOSED:
             self.feed(b"")
+
+    def state_closed(self) -> bool:
+        return self.state >= CLOSING_CONN
+
+    def reading_may_resume(self) -> None:
+        """Publisher flow control let go of this connection."""
+        if self.state >= CLOSED or self.blocked:
+            return
+        if self._yielded:
+            self.broker.call_later(0, self._continue)  # frames already read wait in the reader
+        else:
+            self.peer.resume_reading()
 
     def connection_lost(self) -> None:
         if self.state == CLOSED:
@@ -784,7 +801,7 @@ class Connection:
             self.blocked = False
             if self.capabilities.get("connection.blocked"):
                 self.send(method_frame(0, build(C.Unblocked)))
-            if not self._yielded:
+            if not self._yielded and not self.flow_queues:
                 self.peer.resume_reading()
 
     # -- heartbeats ---------------------------------------------------------------------------------------------
@@ -825,6 +842,8 @@ class Connection:
     def _teardown(self) -> None:
         self._release_channels()
         self.state = CLOSED
+        if self.flow_queues:
+            release_connection(self)
         for t in (self._hb_send, self._hb_check, self._close_timer, self._handshake_timer):
             if t is not None:
                 t.cancel()
@@ -833,3 +852,5 @@ class Connection:
         if self in b.connections:
             b.connections.discard(self)
             b.counters.connections_closed += 1
+            if self.vhost is not None:
+                self.vhost.connection_closed(self.recv_oct, self.send_oct)

@@ -35,6 +35,12 @@ class VHost:
         self.tags = tags or []
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
+        # counters of closed channels and connections (the vhost's totals include them)
+        from .rates import CHANNEL
+
+        self.closed_msg = [0] * len(CHANNEL)
+        self.closed_oct = [0, 0]
+        self.samples: Any = None
         self.default_exchange = Exchange("", "direct", durable=True, vhost=name, builtin=True)
         self.exchanges[""] = self.default_exchange
         for xname, xtype in DEFAULT_EXCHANGES:
@@ -46,6 +52,14 @@ class VHost:
                 vhost=name,
                 builtin=True,
             )
+
+    def channel_closed(self, stats: Any) -> None:
+        for i, x in enumerate(stats.values()):
+            self.closed_msg[i] += x
+
+    def connection_closed(self, recv_oct: int, send_oct: int) -> None:
+        self.closed_oct[0] += recv_oct
+        self.closed_oct[1] += send_oct
 
     # -- host interface for queues ---------------------------------------------------------------
     def now_ms(self) -> int:
@@ -298,6 +312,7 @@ class VHost:
     # -- routing ------------------------------------------------------------------------------------------
     def route(self, x: Exchange, routing_key: str, msg: Message) -> list[Queue]:
         if x is self.default_exchange:
+            x.messages_in += 1
             q = self.queues.get(routing_key)
             return [q] if q is not None else []
         queues, passed = self.walk(x, routing_key, msg.headers)

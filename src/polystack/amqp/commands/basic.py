@@ -9,6 +9,7 @@ from typing import Any
 
 from pamqp.commands import Basic as B
 
+from .. import flow
 from ..constants import REPLY_TO_QUEUE
 from ..errors import AMQPError
 from ..message import intern_bytes
@@ -97,19 +98,24 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
     if hdr is not None and len(bodies[0]) != _size_of(hdr, 4)[0]:
         hdr = None  # body frames longer than announced: a header with the real size
     n = len(bodies)
-    ch.stats.published += n
+    ch.stats.publish += n
     broker.counters.published += n
     rk = t.routing_key
     if ch.tx or t.reply or s.has_headers:
+        bcc: list[str] = []
+        if s.has_headers and b"\x03BCC" in props:
+            props, bcc = _strip_bcc(props)
+            hdr = None
+            s = summarize(props)
         new = broker.new_message
         for body in bodies:
             msg = new(x.name, rk, props, body, x.ename, t.rkname, hdr, s)
             if ch.tx:
-                ch.tx_ops.append(("publish", x, rk, t.mandatory, msg))
+                ch.tx_ops.append(("publish", x, rk, t.mandatory, msg, bcc))
             elif t.reply:
                 _direct_reply(conn, ch, rk, t.mandatory, msg)
             else:
-                route_message(conn, ch, x, rk, t.mandatory, msg)
+                route_message(conn, ch, x, rk, t.mandatory, msg, bcc)
         return
     queues = t.queues
     if queues is None:
@@ -123,6 +129,9 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
         x.messages_out += n
         if ch.confirm:
             ch.confirm_run(n, wait, False)
+        q = queues[0]
+        if len(q.ready) > flow.HIGH and q.consumers:
+            flow.hold(conn, q)
         return
     new = broker.new_message
     for body in bodies:
@@ -136,6 +145,7 @@ def _static_route(vhost: Any, t: PublishTarget) -> list[Any]:
     if x is vhost.default_exchange:
         q = vhost.queues.get(t.routing_key)
         t.queues = [q] if q is not None else []
+        t.passed = [x]
     else:
         t.queues, t.passed = vhost.walk(x, t.routing_key, _no_headers)
     return t.queues
@@ -145,13 +155,16 @@ def _no_headers() -> None:
     return None
 
 
-def route_message(conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any) -> int:
-    """Route and enqueue; returns the log sequence number the message's confirm waits for."""
+def route_message(
+    conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any, bcc: list[str] | None = None
+) -> int:
+    """Route and enqueue; returns the log sequence number the message's confirm waits for.
+    ``bcc``: the routing keys of a BCC header already taken out of the message."""
     vhost = conn.vhost
     if x is vhost.default_exchange and rk.startswith(REPLY_PREFIX):
         return _direct_reply(conn, ch, rk, mandatory, msg)
-    if msg.summary.has_headers:
-        cc = _cc_keys(msg)
+    if msg.summary.has_headers or bcc:
+        cc = _cc_keys(msg) + bcc if bcc else _cc_keys(msg)
         queues = vhost.route_keys(x, [rk, *cc], msg) if cc else vhost.route(x, rk, msg)
     else:
         queues = vhost.route(x, rk, msg)
@@ -165,25 +178,38 @@ def _enqueue(conn: Any, ch: Any, x: Any, queues: list[Any], mandatory: bool, msg
     if queues:
         _, rejected, seq = broker.deliver_to_queues(conn.vhost, msg, queues)
         x.messages_out += 1
+        if not ch.tx:
+            flow.check(conn, queues)
     else:
         broker.memory_used -= msg.size  # nothing holds it: it dies with this call
+        if not x.name:
+            x.messages_out += 1  # RabbitMQ counts the default exchange's publishes out anyway
         if mandatory:
             send_return(ch, 312, "NO_ROUTE", msg)
         else:
             broker.counters.dropped_unroutable += 1
+            ch.stats.drop_unroutable += 1
     if ch.confirm:
         ch.confirm_run(1, seq, rejected)
     return seq
 
 
 def _cc_keys(msg: Any) -> list[str]:
-    h = msg.properties.headers or {}
-    keys: list[str] = []
-    for name in ("CC", "BCC"):
-        v = h.get(name)
-        if isinstance(v, list):
-            keys += [k for k in v if isinstance(k, str)]
-    return keys
+    if not msg.summary.has_headers:
+        return []
+    v = (msg.properties.headers or {}).get("CC")
+    return [k for k in v if isinstance(k, str)] if isinstance(v, list) else []
+
+
+def _strip_bcc(props: bytes) -> tuple[bytes, list[str]]:
+    """RabbitMQ routes by a BCC header's keys and removes it before delivery."""
+    p = decode_properties(props)
+    h = p.headers
+    if not h or "BCC" not in h:
+        return props, []
+    v = h.pop("BCC")
+    keys = [k for k in v if isinstance(k, str)] if isinstance(v, list) else []
+    return encode_properties(p), keys
 
 
 def send_return(ch: Any, code: int, text: str, msg: Any) -> None:
@@ -192,7 +218,7 @@ def send_return(ch: Any, code: int, text: str, msg: Any) -> None:
     frames = content_frames(ch.number, msg.header, body, conn.frame_max)
     frames.insert(0, return_method(ch.number, code, text, msg.xname, msg.rkname))
     conn.send(b"".join(frames))
-    ch.stats.returned += 1
+    ch.stats.return_unroutable += 1
     conn.broker.counters.returned += 1
 
 
@@ -295,6 +321,8 @@ def basic_get(conn: Any, ch: Any, m: Any) -> None:
     if e is None:
         ch.send_method(build(B.GetEmpty, cluster_id=""))
         conn.broker.counters.get_empty += 1
+        ch.stats.get_empty += 1
+        q.stats.get_empty += 1
         return
     ch.deliver_get(q, e, m.no_ack)
 
@@ -368,8 +396,8 @@ def run_tx(conn: Any, ch: Any) -> int:
     wait = 0
     for op in ops:
         if op[0] == "publish":
-            _, x, rk, mandatory, msg = op
-            wait = max(wait, route_message(conn, ch, x, rk, mandatory, msg))
+            _, x, rk, mandatory, msg, bcc = op
+            wait = max(wait, route_message(conn, ch, x, rk, mandatory, msg, bcc))
         elif op[0] == "ack":
             ch.ack(op[1])
         else:
