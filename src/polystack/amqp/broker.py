@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import consumer_timeout
 from .auth import Permission, User, hash_password
 from .constants import CHANNEL_MAX, FRAME_MAX, HEARTBEAT
 from .errors import AMQPError
@@ -37,6 +38,7 @@ class Settings:
     cluster_name: str = "polystack@localhost"
     handshake_timeout: float = 10.0
     collect_statistics_interval: int = 5000  # ms between samples of the message rates
+    consumer_timeout: int = 1_800_000  # ms a delivery may stay unacknowledged (0: no limit)
     users: dict[str, Any] = field(default_factory=dict)
 
 
@@ -95,6 +97,7 @@ class Broker:
         self.version = 0
         self.samples: Any = None  # the node's rates (rates.collect)
         self._stats_timer: Any = None
+        self._timeout_timer: Any = None
         self._paging_threshold = self.settings.memory_high_watermark * self.settings.paging_ratio
         s = self.settings
         self.add_vhost(s.default_vhost, persist=False)
@@ -119,16 +122,28 @@ class Broker:
 
     # -- message rates ---------------------------------------------------------------------------
     def start_stats(self) -> None:
-        """Sample every object's counters every ``collect_statistics_interval`` (rates)."""
+        """The broker's periodic work: sample every object's counters every
+        ``collect_statistics_interval`` (rates), check ``consumer_timeout``."""
         if self._stats_timer is None:
             self._stats_timer = self.call_later(
                 self.settings.collect_statistics_interval / 1000, self._collect
             )
+        if self._timeout_timer is None and self.settings.consumer_timeout > 0:
+            self._timeout_timer = self.call_later(
+                consumer_timeout.interval(self.settings.consumer_timeout), self._check_timeouts
+            )
 
     def stop_stats(self) -> None:
-        if self._stats_timer is not None:
-            self._stats_timer.cancel()
-            self._stats_timer = None
+        for t in (self._stats_timer, self._timeout_timer):
+            if t is not None:
+                t.cancel()
+        self._stats_timer = self._timeout_timer = None
+
+    def _check_timeouts(self) -> None:
+        timeout = self.settings.consumer_timeout
+        self._timeout_timer = self.call_later(consumer_timeout.interval(timeout),
+                                              self._check_timeouts)  # fmt: skip
+        consumer_timeout.check(self)
 
     def _collect(self) -> None:
         from .rates import collect

@@ -83,6 +83,7 @@ class Channel:
         "created_ms",
         "_consumer_seq",
         "samples",
+        "tag_marks",
     )
 
     def __init__(self, conn: Any, number: int) -> None:
@@ -112,6 +113,7 @@ class Channel:
         self.created_ms = conn.broker.now_ms()
         self._consumer_seq = 0
         self.samples = None  # rates.Samples
+        self.tag_marks: Any = None  # consumer_timeout's (time, last tag) notes
 
     # -- output ----------------------------------------------------------------------------------
     def send_method(self, method: Any) -> None:

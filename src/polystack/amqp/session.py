@@ -556,6 +556,11 @@ class Connection:
             )
         self._error(AMQPError(501, text, connection=True), 0)
 
+    def channel_error(self, ch: Channel, e: AMQPError) -> None:
+        """Close one channel with a soft error raised outside a method (a timer)."""
+        if ch.state == OPEN:
+            self._error(e, ch.number)
+
     def _error(self, e: AMQPError, chno: int) -> None:
         if self.state >= CLOSING_CONN:
             return
