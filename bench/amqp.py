@@ -654,17 +654,42 @@ def cpu_per_message(n: int = 100_000) -> None:
         c.feed(frame.marshal(Channel.Open(), 1))
         return c
 
-    batch = publish_bytes(["q"], 1024, False, 100, 131072)
-    for mode in ("publish", "publish+deliver (no-ack)", "publish+deliver+ack (prefetch 100)"):
+    import shutil
+
+    from polystack.amqp.persist import Store
+    from polystack.runtime import log as runtime_log
+
+    runtime_log.fsync = lambda fd: None  # our layers' CPU, not the disk's (no loop to overlap)
+
+    qs = [f"q{i}" for i in range(10)]
+    modes = {
+        "publish": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish+deliver (no-ack)": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish+deliver+ack (prefetch 100)": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish 10q (alternating)": publish_bytes(qs, 1024, False, 100, 131072),
+        "persistent+confirm 1q (store, fsync skipped)": publish_bytes(
+            ["q0"], 1024, True, 100, 131072
+        ),
+        "persistent+confirm 10q (store, fsync skipped)": publish_bytes(qs, 1024, True, 100, 131072),
+    }
+    for mode, batch in modes.items():
         broker = Broker(Settings(memory_high_watermark=1 << 40), ManualClock())
+        store = None
+        if "store" in mode:
+            store = Store(Path(tempfile.mkdtemp(prefix="bench-amqp-cpu-")) / "store", "no")
+            broker.store = store
+            store.open(broker)
         pub = connect(broker)
-        pub.feed(frame.marshal(Queue.Declare(queue="q"), 1))
+        if store is not None:
+            pub.feed(frame.marshal(Confirm.Select(), 1))
+        for q in qs:
+            pub.feed(frame.marshal(Queue.Declare(queue=q, durable=store is not None), 1))
         con = None
         if mode != "publish":
             con = connect(broker)
             if "ack" in mode.split("+")[-1] and "no-ack" not in mode:
                 con.feed(frame.marshal(Basic.Qos(prefetch_count=100), 1))
-            con.feed(frame.marshal(Basic.Consume(queue="q", consumer_tag="c",
+            con.feed(frame.marshal(Basic.Consume(queue="q0", consumer_tag="c",
                                                  no_ack="no-ack" in mode), 1))  # fmt: skip
         t0 = time.process_time()
         tag = 0
@@ -673,8 +698,13 @@ def cpu_per_message(n: int = 100_000) -> None:
             if con is not None and "prefetch" in mode:
                 tag += 100
                 con.feed(frame.marshal(Basic.Ack(delivery_tag=tag, multiple=True), 1))
+            if store is not None:
+                store.logs.flush_all()  # records written, synced: the confirms go out
         us = (time.process_time() - t0) / n * 1e6
-        print(f"{mode:40s} {us:6.2f} us CPU per message")
+        print(f"{mode:42s} {us:6.2f} us CPU per message")
+        if store is not None:
+            store.close()
+            shutil.rmtree(store.dir.parent, ignore_errors=True)
 
 
 def backlog(n: int, batch: int) -> None:
