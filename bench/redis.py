@@ -5,12 +5,26 @@ alternating, and prints requests per second, the ratio polystack/redis, the
 server CPU seconds per million requests, and the load generator's own CPU time.
 
     .venv/bin/python bench/redis.py [-n 200000] [--tests set,get,incr,mset]
+    .venv/bin/python bench/redis.py --suite ds        # the data-structure commands
+    .venv/bin/python bench/redis.py --memory 1000000  # bytes per small hash / sorted set
+
+``--suite ds`` runs redis-benchmark's lpush,lpop,sadd,hset,zadd,lrange_100 tests and ZRANGE
+(``ZRANGE bench:zset 0 99`` on a 100-member sorted set loaded first).  ``--memory N`` loads N
+small hashes (``HSET hash:<i> f1 <v> f2 <v> f3 <v>``) and then N small sorted sets (``ZADD
+zset:<i> 1 a 2 b 3 c``) into each server through ``redis-cli --pipe`` and prints the memory
+each server gained per key: the process's resident set (VmRSS) for both, and Redis's
+``INFO memory`` used_memory beside it.
+
+``--tests ...,evalsha`` adds a Lua workload: EVALSHA of a cached script (a fixed-window rate
+limiter: INCR, then EXPIRE on the window's first hit) on 100,000 random keys, through
+redis-benchmark's arbitrary-command mode (the script is loaded into each server first).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import resource
@@ -69,8 +83,74 @@ class Target:
             self.proc.kill()
 
 
+ZRANGE_KEY = "bench:zset"
+# The EVALSHA workload's script: a fixed-window rate limiter.
+LIMITER = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "return n"
+)
+LIMITER_SHA = hashlib.sha1(LIMITER.encode()).hexdigest()
+CUSTOM = {
+    "zrange": ["ZRANGE", ZRANGE_KEY, "0", "99"],
+    "evalsha": ["-r", "100000", "EVALSHA", LIMITER_SHA, "1", "rl:__rand_int__", "60"],
+}
+DS_SUITE = "lpush,lpop,sadd,hset,zadd,lrange_100,zrange"
+
+
+def resp(*args: str) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a.encode()
+        out.append(b"$%d\r\n%b\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+def pipe_in(port: int, data: bytes) -> None:
+    """Send pre-encoded commands through ``redis-cli --pipe`` (replies checked by it)."""
+    subprocess.run(
+        ["redis-cli", "-p", str(port), "--pipe", "--pipe-timeout", "0"],
+        input=data,
+        check=True,
+        capture_output=True,
+    )
+
+
+def prepare(port: int) -> None:
+    """The data the custom tests read: a 100-member sorted set."""
+    members = []
+    for i in range(100):
+        members += [str(i), f"member:{i}"]
+    pipe_in(
+        port,
+        resp("DEL", ZRANGE_KEY)
+        + resp("ZADD", ZRANGE_KEY, *members)
+        + resp("SCRIPT", "LOAD", LIMITER),
+    )
+
+
 def run_benchmark(
     port: int, tests: str, n: int, clients: int, pipeline: int
+) -> tuple[dict[str, float], float]:
+    """Built-in redis-benchmark tests in one run, then each custom test (its own run)."""
+    names = tests.split(",")
+    builtin = ",".join(t for t in names if t not in CUSTOM)
+    rps: dict[str, float] = {}
+    gen = 0.0
+    if builtin:
+        got, g = _redis_benchmark(port, ["-t", builtin], n, clients, pipeline)
+        rps.update(got)
+        gen += g
+    for t in names:
+        if t in CUSTOM:
+            got, g = _redis_benchmark(port, CUSTOM[t], n, clients, pipeline)
+            rps[t] = next(iter(got.values()))
+            gen += g
+    return rps, gen
+
+
+def _redis_benchmark(
+    port: int, what: list[str], n: int, clients: int, pipeline: int
 ) -> tuple[dict[str, float], float]:
     argv = [
         "redis-benchmark",
@@ -78,8 +158,6 @@ def run_benchmark(
         "127.0.0.1",
         "-p",
         str(port),
-        "-t",
-        tests,
         "-n",
         str(n),
         "-c",
@@ -87,6 +165,7 @@ def run_benchmark(
         "-P",
         str(pipeline),
         "--csv",
+        *what,
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -94,7 +173,7 @@ def run_benchmark(
     gen_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rps: dict[str, float] = {}
     for row in csv.reader(io.StringIO(out)):
-        if not row or row[0] == "test":
+        if not row or row[0] == "test" or "needed to benchmark" in row[0]:
             continue
         name = row[0].split()[0].lower()
         rps[name] = float(row[1])
@@ -105,8 +184,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=200000)
     ap.add_argument("--tests", default="set,get,incr,mset")
+    ap.add_argument("--suite", choices=["ds"], help="ds: " + DS_SUITE)
     ap.add_argument("--rounds", type=int, default=2, help="best of N rounds per configuration")
+    ap.add_argument("--memory", type=int, default=0, help="measure memory per key for N keys")
+    ap.add_argument("--configs", default="-c 50,-c 50 -P 16,-c 1")
     args = ap.parse_args()
+    if args.suite == "ds":
+        args.tests = DS_SUITE
     if not shutil.which("redis-benchmark") or not shutil.which("redis-server"):
         print("redis-benchmark/redis-server not found: apt-get install redis-server redis-tools")
         return 1
@@ -156,7 +240,19 @@ def main() -> int:
         rport,
         tmp,
     )
-    configs = [("-c 50", 50, 1), ("-c 50 -P 16", 50, 16), ("-c 1", 1, 1)]
+    configs = []
+    for label in args.configs.split(","):
+        words = label.split()
+        c = int(words[words.index("-c") + 1])
+        p = int(words[words.index("-P") + 1]) if "-P" in words else 1
+        configs.append((label, c, p))
+    if args.memory:
+        try:
+            return memory(polystack, real, args.memory)
+        finally:
+            polystack.stop()
+            real.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
     print(
         f"redis-benchmark -t {args.tests} -n {args.n}; best of {args.rounds} rounds, servers alternating"
     )
@@ -167,6 +263,8 @@ def main() -> int:
         # warm both up
         run_benchmark(ppath, "set,get", 20000, 50, 1)
         run_benchmark(rport, "set,get", 20000, 50, 1)
+        for t in (polystack, real):
+            prepare(t.port)
         rows = []
         for label, c, p in configs:
             best: dict[str, dict[str, float]] = {"polystack": {}, "redis": {}}
@@ -187,10 +285,10 @@ def main() -> int:
                 theirs = best["redis"][test]
                 rows.append((label, test, ours, theirs))
             print(f"\n{label}")
-            print(f"  {'test':<6} {'polystack req/s':>16} {'redis req/s':>12} {'ratio':>7}")
+            print(f"  {'test':<10} {'polystack req/s':>16} {'redis req/s':>12} {'ratio':>7}")
             for lab, test, ours, theirs in rows:
                 if lab == label:
-                    print(f"  {test:<6} {ours:>16,.0f} {theirs:>12,.0f} {ours / theirs:>7.2f}")
+                    print(f"  {test:<10} {ours:>16,.0f} {theirs:>12,.0f} {ours / theirs:>7.2f}")
             for name in ("polystack", "redis"):
                 per_m = cpu[name] / max(1, reqs[name]) * 1e6
                 print(
@@ -201,6 +299,56 @@ def main() -> int:
         polystack.stop()
         real.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def used_memory(port: int) -> int:
+    out = subprocess.run(
+        ["redis-cli", "-p", str(port), "INFO", "memory"], capture_output=True, text=True
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return 0
+
+
+def _load(kind: str, n: int) -> bytes:
+    chunks = []
+    for i in range(n):
+        if kind == "hash":
+            chunks.append(resp("HSET", f"hash:{i}", "f1", f"v{i}", "f2", "value-2", "f3", "3"))
+        else:
+            chunks.append(resp("ZADD", f"zset:{i}", "1", "a", "2", "b", "3", f"m{i}"))
+    return b"".join(chunks)
+
+
+def memory(polystack: Target, real: Target, n: int) -> int:
+    print(
+        f"memory per key: {n:,} small hashes (3 fields), then {n:,} small sorted sets (3 members)"
+    )
+    print(
+        f"  {'keys':<12} {'polystack RSS/key':>18} {'redis RSS/key':>14} {'redis used_memory/key':>22}"
+    )
+    for kind in ("hash", "zset"):
+        data = _load(kind, n)
+        before = {t.name: rss_bytes(t.proc.pid) for t in (polystack, real)}
+        used0 = used_memory(real.port)
+        for t in (polystack, real):
+            pipe_in(t.port, data)
+        after = {t.name: rss_bytes(t.proc.pid) for t in (polystack, real)}
+        used1 = used_memory(real.port)
+        ours = (after["polystack"] - before["polystack"]) / n
+        theirs = (after["redis"] - before["redis"]) / n
+        print(f"  {kind:<12} {ours:>18,.0f} {theirs:>14,.0f} {(used1 - used0) / n:>22,.0f}")
+        print(f"  {'':<12} ratio polystack/redis (RSS) {ours / theirs:.2f}")
     return 0
 
 

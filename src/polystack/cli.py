@@ -17,21 +17,31 @@ import click
 
 from polystack import __version__
 
-LAZY_COMMANDS = {
-    "helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool."),
-    "amqp": ("polystack.amqp.cli", "amqp_group", "Administer the AMQP broker (rabbitmqctl)."),
-}
+LAZY_COMMANDS = {"helm": ("polystack.helm.cli", "helm_group", "Helm-compatible chart tool.")}
+
+
+def _lazy_commands() -> dict[str, tuple[str, str, str]]:
+    """helm, plus the sub-command groups the systems' specs declare (``polystack amqp``)."""
+    from polystack import systems
+
+    out = dict(LAZY_COMMANDS)
+    for spec in systems.specs().values():
+        for c in spec.commands:
+            module, attr = c.target.split(":")
+            out[c.name] = (module, attr, c.help)
+    return out
 
 
 class PolystackGroup(click.Group):
-    """Loads heavy sub-command groups (helm) only when they are used."""
+    """Loads heavy sub-command groups (helm, the systems' own) only when they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+        return sorted(set(super().list_commands(ctx)) | set(_lazy_commands()))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in LAZY_COMMANDS:
-            module, attr, help_text = LAZY_COMMANDS[name]
+        lazy = _lazy_commands()
+        if name in lazy:
+            module, attr, help_text = lazy[name]
             try:
                 return getattr(importlib.import_module(module), attr)
             except (ImportError, AttributeError) as exc:

@@ -398,7 +398,7 @@ def test_show_values_jsonpath_parse_error(chart_dir: str) -> None:
 
 def test_jsonpath_is_a_show_values_flag(chart_dir: str) -> None:
     r = CliRunner().invoke(helm_group, ["show", "chart", chart_dir, "--jsonpath", "{.name}"])
-    assert r.exit_code == 2 and "No such option '--jsonpath'" in r.output
+    assert r.exit_code == 1 and r.output == "Error: unknown flag: --jsonpath\n"
     # without values.yaml Helm's Show prints no values at all
     os.remove(os.path.join(chart_dir, "values.yaml"))
     assert show_values(chart_dir, "--jsonpath", "{@}").output == ""

@@ -46,6 +46,18 @@ def real_redis():
     rr.stop()
 
 
+# Redis 7.0's defaults for the settings scenarios change (restored before each comparison, so
+# one scenario's CONFIG SET cannot leak into the next on the shared servers).
+ENCODING_DEFAULTS = [
+    ["CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64"],
+    ["CONFIG", "SET", "zset-max-listpack-entries", "128", "zset-max-listpack-value", "64"],
+    ["CONFIG", "SET", "set-max-intset-entries", "512", "list-max-listpack-size", "-2"],
+    ["CONFIG", "SET", "list-compress-depth", "0", "hll-sparse-max-bytes", "3000"],
+    ["CONFIG", "SET", "stream-node-max-bytes", "4096", "stream-node-max-entries", "100"],
+    ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+]
+
+
 @pytest.fixture
 def differ(server, real_redis):
     """``differ(commands, resp=2)`` sends the same commands to both servers (both flushed
@@ -53,7 +65,7 @@ def differ(server, real_redis):
 
     def run(commands: list[list], resp: int = 2) -> tuple[list[bytes], list[bytes]]:
         for port in (server.redis_port, real_redis.port):
-            realredis.exchange(port, [["FLUSHALL"]])
+            realredis.exchange(port, [["FLUSHALL"], *ENCODING_DEFAULTS])
         ours = realredis.exchange(server.redis_port, commands, resp)
         theirs = realredis.exchange(real_redis.port, commands, resp)
         return ours, theirs

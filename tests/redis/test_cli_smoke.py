@@ -59,3 +59,12 @@ def test_client_commands_through_the_cli(r, server):
     assert cli(port, "client", "setname", "cli-test") == "OK\n"
     assert "cmd=client|list" in cli(port, "client", "list")
     assert cli(port, "command", "getkeys", "set", "k", "v") == "k\n"
+
+
+def test_pipe_mode(r, server):
+    """redis-cli --pipe (mass insertion): raw protocol in, then an inline "\r\n" and an ECHO
+    whose reply it waits for."""
+    data = "".join(f"*3\r\n$3\r\nSET\r\n$5\r\npipe{i}\r\n$1\r\n{i}\r\n" for i in range(10))
+    out = cli(server.redis_port, "--pipe", stdin=data)
+    assert "errors: 0, replies: 10" in out
+    assert r.get("pipe9") == b"9"

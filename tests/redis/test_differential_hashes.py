@@ -205,7 +205,7 @@ HASHES: dict[str, list[list]] = {
         ["HSET", "h6", "a", "1"],
         ["OBJECT", "ENCODING", "h6"],
         ["CONFIG", "SET", "hash-max-listpack-value", "3"],
-        ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+        ["CONFIG", "SET", "hash-max-listpack-entries", "512"],
         ["HSET", "h7", "abc", "def"],
         ["OBJECT", "ENCODING", "h7"],
         ["HSET", "h7", "abcd", "1"],
@@ -244,7 +244,7 @@ def test_hash_commands(differ, name: str, resp: int) -> None:
 def test_hashtable_contents_and_dump_restore(differ, server, real_redis) -> None:
     """A hash-table hash's order is Redis's own; compare contents, and RESTORE each server's
     DUMP on the other."""
-    setup = [["HSET", "h", *[x for i in range(200) for x in (f"f{i}", f"v{i}")]]]
+    setup = [["HSET", "h", *[x for i in range(600) for x in (f"f{i}", f"v{i}")]]]
     cmds = setup + [["HGETALL", "h"], ["HKEYS", "h"], ["HVALS", "h"], ["OBJECT", "ENCODING", "h"]]
     check(differ, cmds, loose={"HGETALL", "HKEYS", "HVALS"})
     for src, dst in ((server.redis_port, real_redis.port), (real_redis.port, server.redis_port)):
@@ -256,10 +256,10 @@ def test_hashtable_contents_and_dump_restore(differ, server, real_redis) -> None
             dst,
             [["RESTORE", "h", "0", payload], ["HLEN", "h"], ["OBJECT", "ENCODING", "h"]],
         )
-        assert got == [b"+OK\r\n", b":200\r\n", b"$9\r\nhashtable\r\n"]
+        assert got == [b"+OK\r\n", b":600\r\n", b"$9\r\nhashtable\r\n"]
         fields = parse(realredis.exchange(dst, [["HGETALL", "h"]])[0])
         assert dict(zip(fields[::2], fields[1::2], strict=True)) == {
-            f"f{i}".encode(): f"v{i}".encode() for i in range(200)
+            f"f{i}".encode(): f"v{i}".encode() for i in range(600)
         }
 
 
@@ -272,11 +272,11 @@ def test_restore_converts_as_redis_loads(differ, real_redis) -> None:
             ["FLUSHALL"],
             ["HSET", "small", "a", "1"],
             ["HSET", "longval", "a", LONG],
-            ["HSET", "big", *[x for i in range(130) for x in (f"f{i}", "v")]],
+            ["HSET", "big", *[x for i in range(600) for x in (f"f{i}", "v")]],
             ["CONFIG", "SET", "hash-max-listpack-value", "1000"],
             ["HSET", "lplong", "a", LONG],
             ["CONFIG", "SET", "hash-max-listpack-value", "64"],
-            ["HDEL", "big", *[f"f{i}" for i in range(129)]],
+            ["HDEL", "big", *[f"f{i}" for i in range(599)]],
             ["DUMP", "small"],
             ["DUMP", "longval"],
             ["DUMP", "big"],
@@ -288,14 +288,14 @@ def test_restore_converts_as_redis_loads(differ, real_redis) -> None:
     for i, d in enumerate(dumps):
         cmds += [["RESTORE", f"r{i}", "0", d], ["OBJECT", "ENCODING", f"r{i}"], ["HLEN", f"r{i}"]]
     cmds += [["CONFIG", "SET", "hash-max-listpack-entries", "0"], ["RESTORE", "x", "0", dumps[0]]]
-    cmds += [["OBJECT", "ENCODING", "x"], ["CONFIG", "SET", "hash-max-listpack-entries", "128"]]
+    cmds += [["OBJECT", "ENCODING", "x"], ["CONFIG", "SET", "hash-max-listpack-entries", "512"]]
     check(differ, cmds)
 
 
 def test_debug_reload_reencodes(differ) -> None:
     cmds = [
-        ["HSET", "h", *[x for i in range(200) for x in (f"f{i}", "v")]],
-        ["HDEL", "h", *[f"f{i}" for i in range(199)]],
+        ["HSET", "h", *[x for i in range(600) for x in (f"f{i}", "v")]],
+        ["HDEL", "h", *[f"f{i}" for i in range(599)]],
         ["HSET", "l", "a", LONG],
         ["HDEL", "l", "a"],
         ["HSET", "l", "b", LONG, "c", "1"],

@@ -339,3 +339,32 @@ def test_failed_fsync_shows_on_healthz_refuses_writes_and_recovers(monkeypatch):
         state["failing"] = False
         assert _wait(lambda: _health(s.port("admin"))[0] == 200)
         assert c.set("after", "1")
+
+
+def test_output_limit_class_follows_the_client():
+    from polystack.redis.flags import SLOW_PUBSUB
+
+    with serve(redis=True) as s:
+        c = _client(s.redis_port)
+        c.client_setname("me")
+        svc = s.service("redis")
+
+        def limits() -> list[tuple[int, int, float]]:
+            client = next(x for x in svc.clients.values() if x.name == b"me")
+            out = [(client.peer._hard, client.peer._soft, client.peer._soft_seconds)]
+            client.slow |= SLOW_PUBSUB
+            svc.apply_output_limits(client)
+            out.append((client.peer._hard, client.peer._soft, client.peer._soft_seconds))
+            client.slow &= ~SLOW_PUBSUB
+            client.repl = object()  # a replica's link
+            svc.apply_output_limits(client)
+            out.append((client.peer._hard, client.peer._soft, client.peer._soft_seconds))
+            client.repl = None
+            svc.apply_output_limits(client)
+            return out
+
+        assert s.call(limits) == [
+            (0, 0, 0),
+            (33554432, 8388608, 60),
+            (268435456, 67108864, 60),
+        ]

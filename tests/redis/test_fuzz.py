@@ -243,6 +243,31 @@ def test_request_parsing_like_redis(server, real_redis, blob):
     assert talk(server.redis_port) == talk(real_redis.port)
 
 
+@pytest.mark.parametrize(
+    ("blob", "reply"),
+    [
+        # Redis skips empty multibulks (*0) and reads on.
+        (b"*0\r\nPING\r\n", b"+PONG\r\n"),
+        # An inline command right after multibulk requests in the same read (redis-cli --pipe
+        # ends its input with "\r\n" and an ECHO): Redis decides request by request.
+        (
+            b"*1\r\n$4\r\nPING\r\n\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n",
+            b"+PONG\r\n$2\r\nhi\r\n",
+        ),
+        (
+            b"*1\r\n$4\r\nPING\r\n+x y\r\nPING\r\n",
+            b"+PONG\r\n-ERR unknown command '+x', with args beginning with: 'y' \r\n+PONG\r\n",
+        ),
+    ],
+)
+def test_inline_and_multibulk_mixed_in_one_read(server, blob, reply):
+    bad = socket.create_connection(("127.0.0.1", server.redis_port))
+    bad.sendall(blob)
+    data, _ = read_available(bad, 0.5)
+    bad.close()
+    assert data == reply
+
+
 def test_no_connection_leaks_after_fuzzing(server, good):
     """The fuzzed connections themselves are gone once their clients hang up (other tests'
     clients on the shared server may come and go meanwhile, so count only these)."""
@@ -270,3 +295,33 @@ def test_no_connection_leaks_after_fuzzing(server, good):
         time.sleep(0.01)
     left = server.call(still_open)
     assert left == [], left
+
+
+def test_mass_insertion_ending_inline(server):
+    """redis-cli --pipe's shape at scale: 20000 multibulk requests written in 64 KiB blocks
+    (so reads rarely end at a request boundary), then "\\r\\n" and an ECHO: every request
+    answered, the ECHO too, quickly (finding where the inline part starts is linear)."""
+    import threading
+
+    data = (
+        b"".join(encode([b"HSET", b"mass:%d" % i, b"f", b"v%d" % i]) for i in range(20000))
+        + b"\r\n*2\r\n$4\r\nECHO\r\n$4\r\ndone\r\n"
+    )
+    c = socket.create_connection(("127.0.0.1", server.redis_port))
+    got = bytearray()
+
+    def reader() -> None:
+        c.settimeout(30)
+        while not got.endswith(b"$4\r\ndone\r\n"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got.extend(chunk)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for i in range(0, len(data), 65536):
+        c.sendall(data[i : i + 65536])
+    t.join()
+    c.close()
+    assert got == b":1\r\n" * 20000 + b"$4\r\ndone\r\n"

@@ -142,7 +142,7 @@ def test_encoding_thresholds(r) -> None:
         r.hset("g", "d", 4)
         assert r.object("encoding", "g") == b"hashtable"
     finally:
-        r.config_set("hash-max-listpack-entries", 128)
+        r.config_set("hash-max-listpack-entries", 512)
 
 
 # -- units ---------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_listpack_entry_encodings() -> None:
     assert listpack.encode_element(long)[-2:] == bytes((202 >> 7, (202 & 127) | 128))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.binary(max_size=5000), st.integers(-(1 << 63), (1 << 63) - 1))))
 def test_listpack_round_trip(elements) -> None:
     blob = listpack.encode(elements)
@@ -190,7 +190,7 @@ def test_listpack_rejects_corruption() -> None:
 _FIELDS = st.binary(min_size=0, max_size=80)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from(["set", "del"]), _FIELDS, _FIELDS), max_size=60),
     st.integers(0, 10),

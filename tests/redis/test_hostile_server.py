@@ -314,6 +314,7 @@ def test_debug_sleep_refused_keeps_zookeeper_sessions(default):
 
 
 def test_auth_compares_passwords_in_constant_time(monkeypatch):
+    import hashlib
     import hmac
 
     calls: list[tuple] = []
@@ -323,4 +324,48 @@ def test_auth_compares_passwords_in_constant_time(monkeypatch):
         assert talk(s.redis_port, b"AUTH guess\r\nAUTH pw\r\n") == (
             b"-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n"
         )
-    assert (b"guess", b"pw") in calls and (b"pw", b"pw") in calls
+    # as Redis does: the SHA-256 digests of the given and the stored password, compared in
+    # constant time (the ACL keeps only digests)
+    guess, pw = (hashlib.sha256(x).hexdigest() for x in (b"guess", b"pw"))
+    assert (guess, pw) in calls and (pw, pw) in calls
+
+
+def test_debug_sleep_when_enabled_stops_redis_but_not_zookeeper():
+    """With enable-debug-command yes, DEBUG SLEEP stops the Redis server (another Redis
+    client's PING is answered after the sleeper's +OK) while ZooKeeper keeps serving (a
+    request made during the sleep is answered before it ends)."""
+    import threading
+
+    with polystack.testing.serve(
+        redis=True, zookeeper=True, config_overrides={"redis.enable_debug_command": "yes"}
+    ) as s:
+        zk = KazooClient(hosts=s.zookeeper_hosts, timeout=4)
+        zk.start()
+        order: list[str] = []
+        try:
+            zk.create("/lock", b"", ephemeral=True)
+            sleeper = redis.Redis(port=s.redis_port)
+            other = redis.Redis(port=s.redis_port)
+            other.ping()
+            t = threading.Thread(
+                target=lambda: order.append(
+                    "sleep:" + str(sleeper.execute_command("DEBUG", "SLEEP", "5"))
+                )
+            )
+            t.start()
+            svc = s.service("redis")
+            deadline = time.monotonic() + 10
+            while not s.call(lambda: any(c.blocked == "sleep" for c in svc.clients.values())):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            p = threading.Thread(target=lambda: order.append(f"ping:{other.ping()}"))
+            p.start()
+            zk.set("/lock", b"during the sleep")
+            order.append("zookeeper")
+            t.join(30)
+            p.join(30)
+            assert order == ["zookeeper", "sleep:b'OK'", "ping:True"]
+            assert zk.get("/lock")[0] == b"during the sleep"
+        finally:
+            zk.stop()
+            zk.close()

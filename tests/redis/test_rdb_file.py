@@ -57,6 +57,15 @@ def fill(r: redis.Redis) -> None:
     r.zadd("zset:lp", {"a": 1, "b": 2.5, "c": -3})
     r.zadd("zset:sl", {f"m{i}": i / 7 for i in range(200)})
     r.zadd("zset:inf", {"lo": float("-inf"), "hi": float("inf")})
+    if rdb.RDB_TYPE_LIST_QUICKLIST_2 in rdb.READERS:  # lists (redis-ds)
+        r.rpush("list:small", "a", "b", 1, 2)
+        r.rpush("list:big", *[f"element-{i}" * 3 for i in range(3000)])
+        r.rpush("list:huge-item", "x" * 10000, "y")
+    if rdb.RDB_TYPE_STREAM_LISTPACKS_2 in rdb.READERS:  # streams (redis-ds)
+        for i in range(5):
+            r.xadd("stream", {"f": i, "g": "v" * i})
+        r.xgroup_create("stream", "grp", id="0")
+        r.xreadgroup("grp", "alice", {"stream": ">"}, count=2)
     for db in (1, 5, 15):
         r.execute_command("SELECT", db)
         r.set(f"db{db}", f"value in {db}")

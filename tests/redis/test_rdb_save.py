@@ -4,6 +4,7 @@ checked with redis-check-rdb and a real redis-server loading the file."""
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,18 @@ import redis
 
 import polystack.testing
 from tests.processes import ServeProcess
+from tests.redis.realredis import RawClient
 from tests.redis.repl_support import check_rdb, dataset, real_server, wait_for
 
 pytestmark = pytest.mark.differential
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 
 def info(r: redis.Redis, section: str = "persistence") -> dict:
@@ -136,7 +146,9 @@ def test_a_corrupt_dump_rdb_stops_start_up_naming_the_file(tmp_path: Path) -> No
 
 
 def test_save_points_and_shutdown_save(tmp_path: Path) -> None:
-    proc = ServeProcess(tmp_path).start()
+    conf = tmp_path / "polystack.toml"
+    conf.write_text('[redis]\nshutdown_scope = "process"\n')  # SHUTDOWN ends the process
+    proc = ServeProcess(tmp_path, "--config", str(conf)).start()
     r = redis.Redis(port=proc.ports["redis"])
     r.config_set("save", "1 1")
     assert r.config_get("save") == {"save": "1 1"}
@@ -149,8 +161,9 @@ def test_save_points_and_shutdown_save(tmp_path: Path) -> None:
         r.shutdown(save=True)
     except redis.ConnectionError:
         pass
-    proc.proc.wait(30)
-    assert proc.proc.returncode == 0
+    # SHUTDOWN stops the Redis service (shutdown_scope "redis"): its port closes.
+    wait_for(lambda: not _listening(proc.ports["redis"]), 30, "the Redis service to stop")
+    proc.terminate()
     checked = check_rdb(str(path))
     assert checked.returncode == 0, checked.stdout
     with real_server(dir=str(path.parent)) as real:
@@ -184,3 +197,22 @@ def test_a_failed_bgsave_stops_writes_like_redis(tmp_path: Path) -> None:
         r.bgsave()
         wait_for(lambda: info(r)["rdb_last_bgsave_status"] == "ok", 20, "a good BGSAVE")
         assert r.set("k", "x")
+
+
+def _info_fields(port: int, section: str) -> list[str]:
+    c = RawClient(port)
+    try:
+        text = c.call("INFO", section).decode()
+    finally:
+        c.close()
+    return [line.split(":")[0] for line in text.splitlines()[2:] if line]
+
+
+@pytest.mark.parametrize("appendonly", ["yes", "no"])
+def test_info_persistence_fields_as_redis_prints_them(tmp_path: Path, appendonly: str) -> None:
+    with real_server("--appendonly", appendonly) as real:
+        theirs = _info_fields(real.port, "persistence")
+    overrides = {"redis.appendonly": appendonly == "yes"}
+    with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=overrides) as s:
+        ours = _info_fields(s.redis_port, "persistence")
+    assert ours == theirs

@@ -335,3 +335,23 @@ def test_a_restarted_replica_continues_with_a_partial_resync(tmp_path) -> None:
             if rep.proc is not None and rep.proc.poll() is None:
                 rep.proc.kill()
                 rep.proc.wait(10)
+
+
+def test_masterauth_both_ways() -> None:
+    with real_server("--requirepass", "s3cret", "--repl-diskless-sync-delay", "0") as real:
+        m = real.client(password="s3cret")
+        m.set("k", "v")
+        with polystack_redis(**{"redis.masterauth": "s3cret"}) as rep:
+            rep.replicaof("127.0.0.1", real.port)
+            link_up(rep)
+            assert rep.get("k") == b"v"
+    with (
+        polystack_redis(**{"redis.requirepass": "pw"}) as master,
+        real_server("--masterauth", "pw") as real,
+    ):
+        m = redis.Redis(port=port_of(master), password="pw")
+        m.set("k", "v")
+        rep = real.client()
+        rep.replicaof("127.0.0.1", port_of(master))
+        link_up(rep)
+        assert rep.get("k") == b"v"

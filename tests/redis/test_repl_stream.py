@@ -118,7 +118,7 @@ def recorded(port: int, client: redis.Redis) -> bytes:
 def test_propagated_stream_matches_real_redis() -> None:
     with real_server("--repl-diskless-sync-delay", "0") as real:
         theirs = recorded(real.port, real.client())
-    overrides = {"redis.repl_diskless_sync_delay": 0}
+    overrides = {"redis.repl_diskless_sync_delay": 0, "redis.enable_debug_command": "yes"}
     with polystack.testing.serve(redis=True, config_overrides=overrides) as s:
         ours = recorded(s.redis_port, redis.Redis(port=s.redis_port))
     assert b"MULTI" in theirs and b"DEL" in theirs

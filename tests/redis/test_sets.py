@@ -103,7 +103,7 @@ _MEMBERS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), _MEMBERS), max_size=80), st.integers(0, 20))
 def test_set_model_matches_python_sets(ops, max_entries) -> None:
     limits = EncodingLimits(set_max_intset_entries=max_entries)
@@ -135,7 +135,7 @@ def test_set_model_matches_python_sets(ops, max_entries) -> None:
         assert set(back.members()) == model
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 30).map(lambda i: b"%d" % i), max_size=12), min_size=1))
 def test_algebra_matches_python(groups) -> None:
     limits = EncodingLimits()

@@ -158,7 +158,7 @@ _BOUND = st.one_of(st.integers(-6, 6).map(float), st.sampled_from([-math.inf, ma
 _LEX = st.one_of(st.sampled_from([MIN_STRING, MAX_STRING]), _MEMBER)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.dictionaries(_MEMBER, _SCORE, max_size=25),
     st.booleans(),
@@ -184,7 +184,7 @@ def test_ranges_match_reference(entries, packed, kind, srange, lrange, rrange, r
     assert [m for _, m in got] == [m for _, m in want]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(_MEMBER, _SCORE), max_size=40), st.integers(0, 8), st.integers(0, 4))
 def test_encoding_one_way_and_dump_round_trip(adds, max_entries, max_value) -> None:
     limits = EncodingLimits(

@@ -72,35 +72,6 @@ def test_banner_ping_and_graceful_stop(tmp_path):
     assert proc.proc is not None and proc.proc.returncode == 0
 
 
-def test_system_not_implemented_is_refused_with_one_line(tmp_path):
-    from polystack import systems
-
-    missing = systems.unavailable()
-    if not missing:
-        pytest.skip("every system is available in this version")
-    out = run_cli("serve", "--only", f"redis,{missing[0]}", "--data-dir", str(tmp_path))
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
-    assert lines == [
-        f"polystack: {missing[0]} is not available in this version of polystack "
-        f"(available: {', '.join(systems.specs())})"
-    ]
-
-
-def test_default_serve_lists_systems_not_available(tmp_path):
-    from polystack import systems
-
-    missing = systems.unavailable()
-    if not missing:
-        pytest.skip("every system is available in this version")
-    proc = ServeProcess(tmp_path, only="").start()
-    out = proc.terminate()
-    for name in missing:
-        assert f"{name:<10} not available in this version" in out
-        assert f"{name}://" not in out
-    assert "ready" in out
-
-
 @pytest.mark.parametrize("system", ["redis", "zookeeper"])
 def test_each_server_keeps_its_own_subdirectory(tmp_path, system):
     proc = ServeProcess(tmp_path, only=system).start()

@@ -86,23 +86,52 @@ def test_sections_come_from_the_specs():
         assert getattr(cfg, name).port == spec.default_port
 
 
-def test_systems_not_available_are_refused_by_only_and_their_tables_ignored(tmp_path):
-    from polystack import systems
-
-    missing = systems.unavailable()
-    if not missing:
-        pytest.skip("every system is available in this version")
-    with pytest.raises(config.NotAvailable, match=f"{missing[0]} is not available"):
-        config.load(None, {"only": missing[0]}, environ={})
-    f = tmp_path / "p.toml"
-    f.write_text(f"[{missing[0]}]\nport = 1234\n")
-    cfg = config.load(f, environ={})
-    assert cfg.ignored == {missing[0]: {"port": 1234}}
-    assert missing[0] not in cfg.chosen
-
-
 def test_redis_output_limits_are_validated():
     with pytest.raises(
         config.ConfigError, match="client_output_buffer_limit: Invalid client class"
     ):
         config.load(None, {"redis.client_output_buffer_limit": "bogus 1 2 3"}, environ={})
+
+
+@pytest.fixture
+def ghost_system(monkeypatch):
+    """A known system whose spec module does not exist (not implemented in this version)."""
+    from polystack import systems
+
+    monkeypatch.setitem(systems.SPEC_MODULES, "ghost", "polystack.ghost.spec")
+    monkeypatch.setattr(systems, "KNOWN", (*systems.KNOWN, "ghost"))
+    systems.specs.cache_clear()
+    yield "ghost"
+    systems.specs.cache_clear()
+
+
+def test_a_system_without_spec_is_not_available(ghost_system, tmp_path):
+    from click.testing import CliRunner
+
+    from polystack import cli, systems
+
+    assert systems.unavailable() == [ghost_system]
+    with pytest.raises(config.NotAvailable, match="ghost is not available in this version"):
+        config.load(None, {"only": "redis,ghost"}, environ={})
+    f = tmp_path / "p.toml"
+    f.write_text("[ghost]\nport = 1\n")
+    cfg = config.load(f, environ={})
+    assert cfg.ignored == {"ghost": {"port": 1}} and "ghost" not in cfg.chosen
+    assert config.build_server(cfg).unavailable == ["ghost"]  # listed in the banner
+    result = CliRunner().invoke(cli.main, ["serve", "--only", "ghost", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"polystack: ghost is not available in this version of polystack "
+        f"(available: {', '.join(systems.specs())})"
+    ]
+
+
+def test_spec_commands_are_polystack_sub_commands():
+    from click.testing import CliRunner
+
+    from polystack import cli, systems
+
+    out = CliRunner().invoke(cli.main, ["--help"]).output
+    for spec in systems.specs().values():
+        for c in spec.commands:
+            assert f"  {c.name} " in out

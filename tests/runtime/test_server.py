@@ -321,3 +321,30 @@ def test_each_systems_metric_families():
     assert any(
         k[0] == ("file", "appendonly.log.00000000") for k in samples("polystack_log_size_bytes")
     )
+
+
+def test_a_forked_child_does_not_keep_the_data_directory_lock(tmp_path):
+    """Redis's BGSAVE forks: the child must not hold the lock after the server stopped."""
+    import os
+
+    async def main():
+        srv = toy_server(tmp_path, policy="no", barrier=False)
+        await srv.start()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child outlives the server's stop for a while
+            os.close(w)
+            os.read(r, 1)
+            os._exit(0)
+        os.close(r)
+        await srv.stop()
+        again = toy_server(tmp_path, policy="no", barrier=False)
+        try:
+            await again.start()  # free although the child is still running
+            await again.stop()
+        finally:
+            os.write(w, b"x")
+            os.close(w)
+            os.waitpid(pid, 0)
+
+    asyncio.run(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polystack.runtime.spec import Option, Port, SystemSpec, check_choice, check_range
+from polystack.runtime.spec import Command, Option, Port, SystemSpec, check_choice, check_range
 
 
 @dataclass(slots=True)
@@ -67,6 +67,11 @@ SPEC = SystemSpec(
             "fsync",
             "AMQP message store fsync policy (confirms always wait for their fsync).",
             choices=("always", "everysec", "no"),
+        ),
+    ),
+    commands=(
+        Command(
+            "amqp", "polystack.amqp.cli:amqp_group", "Administer the AMQP broker (rabbitmqctl)."
         ),
     ),
     fixture="polystack_amqp_url",

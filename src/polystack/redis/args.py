@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 
-from polystack.redis.errors import NOT_INTEGER, err
+from polystack.redis.errors import NOT_INTEGER, RedisError, err
+from polystack.redis.longdouble import ld_round, parse_long_double
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
@@ -111,8 +113,18 @@ def string2d(b: bytes) -> float | None:
     return value
 
 
+_PLAIN = b"0123456789.+-"
+
+
 def parse_double(b: bytes, message: str = "value is not a valid float") -> float:
     """getDoubleFromObjectOrReply."""
+    if 0 < len(b) <= 30 and not b.translate(None, _PLAIN):
+        # Plain decimal (no exponent, so no overflow or underflow): Python's float() rounds
+        # exactly as glibc's strtod does; a malformed one falls through to the full reading.
+        try:
+            return float(b)
+        except ValueError:
+            pass
     v = string2d(b)
     if v is None:
         raise err(message)
@@ -129,3 +141,26 @@ def strtod_whole(b: bytes) -> float | None:
     if used != len(b) or value != value:
         return None
     return value
+
+
+def parse_timeout_ms(b: bytes) -> int:
+    """getTimeoutFromObjectOrReply(UNIT_SECONDS): seconds as a long double, times 1000 in long
+    double arithmetic, rounded up to whole milliseconds; 0 means forever.  A value beyond
+    long long converts to LLONG_MIN as on x86-64, so it reads as negative."""
+    try:
+        seconds = parse_long_double(b)
+    except RedisError:
+        raise err("timeout is not a float or out of range") from None
+    if isinstance(seconds, float):  # an infinity
+        ms = LLONG_MIN
+    else:
+        product = ld_round(seconds * 1000)
+        if isinstance(product, float):
+            ms = LLONG_MIN
+        else:
+            ms = math.ceil(product)
+            if not LLONG_MIN <= ms <= LLONG_MAX:
+                ms = LLONG_MIN
+    if ms < 0:
+        raise err("timeout is negative")
+    return ms

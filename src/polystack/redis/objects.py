@@ -54,9 +54,27 @@ def lfu_counter(client: Any, packed: int | None) -> int:
     return max(0, counter - periods)
 
 
+_CLOCK = [0]  # the last LRU clock value handed out: keys stamped in one second share it
+
+
+def lru_clock(client: Any) -> int:
+    """The LRU clock (seconds); the same int object while the second lasts, so a million
+    keys stamped together hold one int between them, not a million."""
+    now = client.now_ms() // 1000
+    last = _CLOCK[0]
+    if now == last:
+        return last
+    _CLOCK[0] = now
+    return now
+
+
 def touch(client: Any, key: bytes) -> None:
     """An access: the LRU clock (1-second resolution), or updateLFU under an LFU policy."""
+    server = client.server
     db = client.db
+    if "lfu" not in server.config.maxmemory_policy:  # the common case, inline (hot path)
+        db.lru[key] = lru_clock(client)
+        return
     if lfu_policy(client):
         counter = lfu_counter(client, db.lru.get(key))
         if counter < 255:
@@ -73,7 +91,7 @@ def new_stamp(client: Any) -> int:
     """The lru field of a newly created object."""
     if lfu_policy(client):
         return (_minutes(client) << 8) | LFU_INIT_VAL
-    return client.now_ms() // 1000
+    return lru_clock(client)
 
 
 def stamp_new(client: Any, key: bytes) -> None:

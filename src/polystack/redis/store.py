@@ -44,7 +44,7 @@ class Database:
 
     __slots__ = (
         "id", "data", "expires", "heap", "lru", "expired_keys", "blocking_keys", "replica",
-        "on_expired",
+        "on_expired", "ready_sink",
     )  # fmt: skip
 
     def __init__(self, db_id: int) -> None:
@@ -63,6 +63,9 @@ class Database:
         # (keyspace notifications, WATCH, memory accounting: see notify.key_expired; a
         # master propagates the deletion to its replicas as a DEL).
         self.on_expired: Any = None
+        # signalKeyAsReady (the keyspace's): a stream that clients wait on in XREADGROUP is
+        # deleted or replaced, so they must be woken (with an error, or served by the new one)
+        self.ready_sink: Callable[[Database, bytes], None] | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -99,13 +102,27 @@ class Database:
     def exists(self, key: bytes, now_ms: int) -> bool:
         return self.get(key, now_ms) is not None
 
+    def stream_replaced(self, key: bytes) -> None:
+        """The value of ``key`` is about to be deleted or overwritten: if it is a stream that
+        clients are blocked on, signal the key (dbOverwrite/dbGenericDelete)."""
+        if (
+            key in self.blocking_keys
+            and self.ready_sink is not None
+            and TYPE_NAMES.get(type(self.data.get(key))) == "stream"
+        ):
+            self.ready_sink(self, key)
+
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store ``value``; a plain SET clears the key's deadline unless ``keep_ttl``."""
+        if self.blocking_keys:
+            self.stream_replaced(key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
 
     def delete(self, key: bytes) -> bool:
+        if self.blocking_keys:
+            self.stream_replaced(key)
         if self.data.pop(key, None) is None:
             return False
         if self.expires:
@@ -123,6 +140,8 @@ class Database:
         return max(0, when - now_ms)
 
     def clear(self) -> int:
+        for key in list(self.blocking_keys):  # scanDatabaseForDeletedStreams
+            self.stream_replaced(key)
         n = len(self.data)
         self.data = {}
         self.expires = {}
@@ -163,6 +182,8 @@ class Keyspace:
 
     def __init__(self, databases: int = 16) -> None:
         self.dbs = [Database(i) for i in range(databases)]
+        for db in self.dbs:
+            db.ready_sink = self.signal_key_as_ready
         self.dirty = 0  # changes since the last snapshot
         self.keyspace_hits = 0
         self.keyspace_misses = 0
@@ -205,10 +226,23 @@ class Keyspace:
 
     def swap(self, a: int, b: int) -> None:
         da, db_ = self.dbs[a], self.dbs[b]
+        # scanDatabaseForDeletedStreams: a stream waited on that the swap takes away
+        gone = [
+            (d, key)
+            for d, other in ((da, db_), (db_, da))
+            for key in d.blocking_keys
+            if type_name(d.data.get(key)) == "stream" and type_name(other.data.get(key)) != "stream"
+        ]
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da.heap, db_.heap = db_.heap, da.heap
         da.lru, db_.lru = db_.lru, da.lru
+        for d in (da, db_):  # scanDatabaseForReadyKeys: the waiters stay with the db index
+            for key in d.blocking_keys:
+                if key in d.data:
+                    self.signal_key_as_ready(d, key)
+        for d, key in gone:
+            self.signal_key_as_ready(d, key)
 
     def active_expire_cycle(
         self,

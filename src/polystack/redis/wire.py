@@ -171,23 +171,35 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 
 
+_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+
+
+def _bulks(items: list[bytes]) -> bytes:
+    """Bulk strings back to back (a prefix table for the usual short lengths)."""
+    if not items:
+        return b""
+    p = _PREFIX
+    try:
+        return b"\r\n".join([p[len(x)] + x for x in items]) + b"\r\n"
+    except IndexError:  # a long one
+        return b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items])
+
+
 def bulk_array(items: list[bytes]) -> Raw:
     """An array of bulk strings, encoded at once (the same in RESP2 and RESP3)."""
-    return Raw(
-        b"*%d\r\n%b" % (len(items), b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
-    )
+    return Raw(b"*%d\r\n" % len(items) + _bulks(items))
 
 
 def bulk_map(items: list[bytes], resp3: bool) -> Raw:
     """Field/value pairs (flattened) as a RESP3 map, or a flat array in RESP2."""
     head = b"%%%d\r\n" % (len(items) // 2) if resp3 else b"*%d\r\n" % len(items)
-    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    return Raw(head + _bulks(items))
 
 
 def bulk_set(items: list[bytes], resp3: bool) -> Raw:
     """Bulk strings as a RESP3 set (in this order), or an array in RESP2."""
     head = b"~%d\r\n" % len(items) if resp3 else b"*%d\r\n" % len(items)
-    return Raw(head + b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items]))
+    return Raw(head + _bulks(items))
 
 
 def encode_one(value: Any, resp3: bool = False) -> bytes:

@@ -1,11 +1,13 @@
 """The sorted set value (t_zset.c): members ordered by (score, member), in Redis 7.0's
 ``listpack`` and ``skiplist`` encodings.
 
-Both keep a dict from member to score.  The order is a sorted Python list of (score, member)
-while listpack encoded (at most ``zset-max-listpack-entries`` members, each at most
-``zset-max-listpack-value`` bytes, so O(n) inserts are as cheap as Redis's memmove), and a
-``sortedcontainers.SortedList`` once it is a skiplist (O(log n) inserts, ranks, ranges).
-A listpack stores an integral score as an integer, so a -0 score reads back as 0 there.
+While listpack encoded (at most ``zset-max-listpack-entries`` members, each at most
+``zset-max-listpack-value`` bytes) a sorted set is just a sorted Python list of (score, member):
+inserts are O(n) as Redis's memmove is, and a member is found by a scan, as Redis scans its
+listpack (no dict: a small sorted set costs a list and its tuples).  Once it is a skiplist it
+is a ``sortedcontainers.SortedList`` (O(log n) inserts, ranks, ranges) plus a dict from member
+to score.  ``ZSet.dict`` reads the scores either way.  A listpack stores an integral score as an
+integer, so a -0 score reads back as 0 there.
 """
 
 from __future__ import annotations
@@ -66,18 +68,64 @@ def zzl_strtod(b: bytes) -> float:
     return strtod(b)[0]
 
 
+class ListpackScores:
+    """The member -> score lookups of a listpack-encoded sorted set, by scanning its entries
+    (zzlFind), so that small sorted sets need no dict."""
+
+    __slots__ = ("sl",)
+
+    def __init__(self, sl: list[tuple[float, bytes]]) -> None:
+        self.sl = sl
+
+    def get(self, member: bytes, default: Any = None) -> Any:
+        for s, m in self.sl:
+            if m == member:
+                return s
+        return default
+
+    def __getitem__(self, member: bytes) -> float:
+        for s, m in self.sl:
+            if m == member:
+                return s
+        raise KeyError(member)
+
+    def __contains__(self, member: object) -> bool:
+        return any(m == member for _, m in self.sl)
+
+    def __iter__(self) -> Any:
+        return (m for _, m in self.sl)
+
+    def __len__(self) -> int:
+        return len(self.sl)
+
+    def keys(self) -> list[bytes]:
+        return [m for _, m in self.sl]
+
+    def values(self) -> list[float]:
+        return [s for s, _ in self.sl]
+
+    def items(self) -> list[tuple[bytes, float]]:
+        return [(m, s) for s, m in self.sl]
+
+
 class ZSet:
     """A sorted set value."""
 
-    __slots__ = ("dict", "sl", "listpack")
+    __slots__ = ("_dict", "sl", "listpack")
 
     def __init__(self, listpack: bool = True) -> None:
-        self.dict: dict[bytes, float] = {}
+        self._dict: dict[bytes, float] | None = None if listpack else {}
         self.sl: Any = [] if listpack else SortedList()
         self.listpack = listpack
 
+    @property
+    def dict(self) -> Any:
+        """member -> score (a dict once skiplist encoded; a scan of the listpack before)."""
+        d = self._dict
+        return d if d is not None else ListpackScores(self.sl)
+
     def __len__(self) -> int:
-        return len(self.dict)
+        return len(self.sl)
 
     def encoding(self) -> str:
         return "listpack" if self.listpack else "skiplist"
@@ -89,24 +137,27 @@ class ZSet:
 
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not in the set."""
-        if self.listpack and score == 0:
-            score = 0.0  # stored as the integer 0
-        self.dict[member] = score
         sl = self.sl
-        if type(sl) is list:
+        if self.listpack:
+            if score == 0:
+                score = 0.0  # stored as the integer 0
             bisect.insort(sl, (score, member))
-        else:
-            sl.add((score, member))
+            return
+        self._dict[member] = score  # type: ignore[index]
+        sl.add((score, member))
 
     def delete(self, member: bytes) -> bool:
-        score = self.dict.pop(member, None)
+        sl = self.sl
+        if self.listpack:
+            for i, (_, m) in enumerate(sl):
+                if m == member:
+                    del sl[i]
+                    return True
+            return False
+        score = self._dict.pop(member, None)  # type: ignore[union-attr]
         if score is None:
             return False
-        sl = self.sl
-        if type(sl) is list:
-            del sl[bisect.bisect_left(sl, (score, member))]
-        else:
-            sl.remove((score, member))
+        sl.remove((score, member))
         return True
 
     def set_score(self, member: bytes, score: float) -> None:
@@ -114,7 +165,12 @@ class ZSet:
         self.insert(member, score)
 
     def rank(self, member: bytes) -> int | None:
-        score = self.dict.get(member)
+        if self.listpack:
+            for i, (_, m) in enumerate(self.sl):
+                if m == member:
+                    return i
+            return None
+        score = self._dict.get(member)  # type: ignore[union-attr]
         if score is None:
             return None
         return self.bisect_left((score, member))
@@ -132,6 +188,7 @@ class ZSet:
     # -- encodings ---------------------------------------------------------------------------
     def to_skiplist(self) -> None:
         if self.listpack:
+            self._dict = {m: s for s, m in self.sl}
             self.sl = SortedList(self.sl)
             self.listpack = False
 
@@ -139,7 +196,7 @@ class ZSet:
         """zsetConvert to a listpack (a -0 score becomes 0)."""
         if not self.listpack:
             self.sl = [(0.0 if s == 0 else s, m) for s, m in self.sl]
-            self.dict = {m: s for s, m in self.sl}
+            self._dict = None
             self.listpack = True
 
     def convert_if_small(self, limits: EncodingLimits) -> None:
@@ -147,14 +204,17 @@ class ZSet:
         if (
             not self.listpack
             and len(self) <= limits.zset_max_listpack_entries
-            and max(map(len, self.dict), default=0) <= limits.zset_max_listpack_value
+            and max((len(m) for _, m in self.sl), default=0) <= limits.zset_max_listpack_value
         ):
             self.to_listpack()
 
     def copy_value(self) -> ZSet:
         z = ZSet(self.listpack)
-        z.dict = dict(self.dict)
-        z.sl = list(self.sl) if self.listpack else SortedList(self.sl)
+        if self.listpack:
+            z.sl = list(self.sl)
+        else:
+            z._dict = dict(self._dict)  # type: ignore[arg-type]
+            z.sl = SortedList(self.sl)
         return z
 
     def listpack_bytes(self) -> bytes:
@@ -180,7 +240,14 @@ def zset_add(
     """zsetAdd: (out flags, new score)."""
     if score != score:
         return OUT_NAN, score
-    cur = z.dict.get(member)
+    if z.listpack:
+        cur = None
+        for s, m in z.sl:
+            if m == member:
+                cur = s
+                break
+    else:
+        cur = z._dict.get(member)  # type: ignore[union-attr]
     if cur is not None:
         if flags & ADD_NX:
             return OUT_NOP, score

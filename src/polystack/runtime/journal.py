@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import struct
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -66,6 +69,7 @@ class Journal:
         self.compacting = False
         self.snapshot_size = 0
         self.snapshots_written = 0
+        self._child: tuple[int, threading.Thread, RecordLog] | None = None  # compact_forked
 
     def _log_path(self, gen: int) -> Path:
         return self.directory / f"{self.name}.log.{gen:08d}"
@@ -276,6 +280,110 @@ class Journal:
         self.group.run_blocking(work).add_done_callback(done)
         return result
 
+    def compact_forked(self, chunks: Iterable[bytes]) -> asyncio.Future:
+        """Like :meth:`compact_in_background`, but ``chunks`` is not iterated on the loop at all:
+        a forked child (a copy-on-write view of the data as it is now, as Redis's BGSAVE and
+        BGREWRITEAOF child) iterates it and writes, fsyncs and renames the snapshot, while the
+        loop goes on serving; appends go to a new generation meanwhile.  A thread waits for the
+        child (no I/O thread of the group is held).  Without ``os.fork`` (or outside a loop),
+        it is :meth:`compact_in_background`."""
+        loop = self.group.loop
+        if loop is None or not hasattr(os, "fork"):
+            return self.compact_in_background(chunks)
+        if self.compacting:
+            raise RuntimeError("a compaction is already running")
+        old = self.log
+        old.flush(sync=False)
+        old_written = old.written_seq
+        old_fd = old.fileno()
+        _, gen = self._begin()
+        self.compacting = True
+        status_r, status_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no logging, no loop, never returns
+            os.close(status_r)
+            code = 0
+            try:
+                self._write_snapshot(chunks, gen)
+            except BaseException as e:  # noqa: BLE001 - reported to the parent
+                code = 1
+                try:
+                    os.write(status_w, (str(e) or type(e).__name__).encode()[:4096])
+                except OSError:
+                    pass
+            os._exit(code)
+        os.close(status_w)
+        result: asyncio.Future = loop.create_future()
+
+        def wait() -> None:
+            synced: OSError | None = None
+            try:
+                fsync(old_fd)  # replies waiting on the old generation need not wait longer
+            except OSError as e:
+                synced = e
+            else:
+                loop.call_soon_threadsafe(old.mark_synced, old_written)
+            message = b""
+            while chunk := os.read(status_r, 4096):
+                message += chunk
+            os.close(status_r)
+            _, status = os.waitpid(pid, 0)
+            outcome: int | OSError
+            if status == 0 and self._child is not None:
+                try:
+                    outcome = self.snapshot_path.stat().st_size
+                    self._drop_older(gen)
+                except OSError as e:
+                    outcome = e
+            else:
+                text = message.decode("utf-8", "replace") or f"child exited with status {status}"
+                outcome = OSError(text)
+            try:
+                loop.call_soon_threadsafe(finish, synced, outcome)
+            except RuntimeError:  # the loop is gone (the process is stopping)
+                pass
+
+        def finish(synced: OSError | None, outcome: int | OSError) -> None:
+            self.compacting = False
+            if self._child is None:
+                return  # closed meanwhile: the child was killed (see close)
+            self._child = None
+            if synced is None:
+                old.mark_synced(old_written)
+                old.close()
+            else:
+                old.fail(synced, "fsync")
+            if isinstance(outcome, OSError):
+                log.error("%s: background snapshot failed: %s", self.snapshot_path, outcome)
+                self._abandon(gen)
+                result.set_exception(outcome)
+                return
+            self.snapshot_size = outcome
+            self.snapshots_written += 1
+            result.set_result(outcome)
+
+        waiter = threading.Thread(target=wait, name=f"snapshot-child-{pid}", daemon=True)
+        self._child = (pid, waiter, old)
+        waiter.start()
+        return result
+
+    def _kill_child(self) -> None:
+        """Closing while a forked compaction runs: kill the child and wait for it, as Redis
+        kills its rewrite child at shutdown (every record is in the log generations, so
+        recovery needs no snapshot from it)."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        pid, waiter, old = child
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        waiter.join(timeout=60)
+        self.compacting = False
+        self.snapshot_path.with_name(self.snapshot_path.name + ".tmp").unlink(missing_ok=True)
+        old.close()
+
     def _abandon(self, gen: int) -> None:
         """A snapshot failed: keep appending to the new generation (recovery replays every
         generation after the old snapshot, so nothing is lost)."""
@@ -285,6 +393,7 @@ class Journal:
         self.log.flush(sync)
 
     def close(self) -> None:
+        self._kill_child()
         self.log.close()
 
     @property

@@ -1,4 +1,4 @@
-"""The data-directory lock: one process per data directory."""
+"""The data-directory lock: one process (and one server) per data directory."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 
 LOCK_NAME = ".polystack.lock"
 
+# Directories locked by servers of this process (POSIX locks do not conflict within a process).
+_LOCKED: set[Path] = set()
+
 
 class DataDirInUse(RuntimeError):
-    """Another process holds the data directory."""
+    """Another process (or server) holds the data directory."""
 
     def __init__(self, directory: Path, pid: str) -> None:
         self.directory = directory
@@ -24,10 +27,11 @@ class DataDirInUse(RuntimeError):
 
 
 class DataDirLock:
-    """An exclusive ``flock`` on ``DIR/.polystack.lock`` holding the owner's pid.
+    """An exclusive POSIX lock (``lockf``) on ``DIR/.polystack.lock`` holding the owner's pid.
 
-    ``flock`` locks belong to the open file, so a second server in the same process is refused
-    too, and the lock goes away with the process however it ends.
+    A POSIX lock belongs to the process: a forked child (Redis's BGSAVE) never holds it, a
+    subprocess does not inherit the file, and the lock goes away with the process however it
+    ends.  A second server of the same process is refused through :data:`_LOCKED`.
     """
 
     def __init__(self, directory: Path | str) -> None:
@@ -37,9 +41,11 @@ class DataDirLock:
 
     def acquire(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self.directory in _LOCKED:
+            raise DataDirInUse(self.directory, str(os.getpid()))
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             try:
                 pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
@@ -51,6 +57,7 @@ class DataDirLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        _LOCKED.add(self.directory)
 
     def release(self) -> None:
         if self._fd >= 0:
@@ -58,5 +65,6 @@ class DataDirLock:
                 os.ftruncate(self._fd, 0)
             except OSError:
                 pass
-            os.close(self._fd)  # closing drops the flock
+            os.close(self._fd)  # closing drops the lock
             self._fd = -1
+            _LOCKED.discard(self.directory)

@@ -39,6 +39,17 @@ class Option:
 
 
 @dataclass(frozen=True, slots=True)
+class Command:
+    """A ``polystack <name> ...`` sub-command group of the system (AMQP's rabbitmqctl-like
+    ``polystack amqp``): ``target`` is the click group's ``"module:attribute"``, imported only
+    when the command is used."""
+
+    name: str
+    target: str
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
 class Port:
     """A listening port of the system.  The first port of a spec is its main port, configured
     by the section's ``port`` key; others (AMQP's management API) by their own key."""
@@ -71,6 +82,7 @@ class SystemSpec:
     service: str
     ports: tuple[Port, ...]
     options: tuple[Option, ...] = ()
+    commands: tuple[Command, ...] = ()
     fixture: str = ""  # the pytest fixture giving this system's address: "polystack_redis_url"
     # What that fixture (and ``ServerHandle.address(name)``) gives: "url" or "hostport"
     # ("127.0.0.1:2181", as kazoo's ``hosts`` wants it).

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from polystack.runtime.metrics import CounterMetricFamily, GaugeMetricFamily, register
 
+from .commands import TABLE
 from .errors import Code
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ def collect(s: ZooKeeperService) -> Iterable[Metric]:
     ops = CounterMetricFamily(
         "zookeeper_requests", "Requests processed, by operation.", labels=["op"]
     )
-    for name, n in sorted(zk.stats.ops.items()):
-        ops.add_metric([name], n)
+    for code, n in sorted(zk.op_counts.items()):
+        spec = TABLE.get(code)
+        ops.add_metric([spec.name if spec is not None else str(code)], n)
     yield ops
     errors = CounterMetricFamily(
         "zookeeper_errors", "Error replies, by ZooKeeper error code.", labels=["code"]

@@ -162,9 +162,17 @@ class ServerCnxn:
                 budget = peer.output_room()
                 size = 0
                 seen = len(out)
+                countdown = 8
                 while self.state == CONNECTED:
-                    if size >= budget and peer.output_full(size):
-                        break  # the rest waits in the decoder until resume_writing
+                    countdown -= 1
+                    if not countdown:
+                        # Every 8 requests: stop once the output is full (flow control); the
+                        # rest waits in the decoder until resume_writing.
+                        countdown = 8
+                        size += sum(map(len, out[seen:]))
+                        seen = len(out)
+                        if size >= budget and peer.output_full(size):
+                            break
                     pkt = dec.next_frame()
                     if pkt is None:
                         break
@@ -174,9 +182,6 @@ class ServerCnxn:
                         zk.tracker.touch_info(session, int(started * 1000))
                         touched = True
                     self.handle_packet(pkt)
-                    while seen < len(out):
-                        size += len(out[seen])
-                        seen += 1
                 n = self.packets_received - before
                 if n:
                     # time spent handling this batch (the server's processing latency)
@@ -316,7 +321,7 @@ class ServerCnxn:
             out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
             return
         self.last_op = spec.name
-        zk.stats.ops[spec.name] += 1
+        zk.op_counts[code] += 1
         try:
             req, _ = spec.record.decode(pkt, 8)
         except (JuteError, ValueError, IndexError, struct.error):

@@ -76,7 +76,6 @@ class ServerStats:
     count: int = 0
     started_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-    ops: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))  # by op name
     errors: dict[int, int] = field(default_factory=dict)  # error replies by code
 
     def count_error(self, code: int) -> None:
@@ -116,6 +115,7 @@ class ZooKeeperServer:
         self.extended_types = settings.extended_types
         self.txns_since_snapshot = 0
         self.outstanding = 0
+        self.op_counts: defaultdict[int, int] = defaultdict(int)  # requests by opcode
 
     # -----------------------------------------------------------------------------------------
     # time and output

@@ -10,6 +10,8 @@ import re
 import sys
 from importlib import resources
 
+from polystack.helm.chart import helmpath
+
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = "<CHARTNAME>"
@@ -75,10 +77,7 @@ def create(path: str) -> str:
 
 def starters_dir() -> str:
     """helmpath.DataPath("starters")."""
-    home = os.environ.get("HELM_DATA_HOME") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "helm"
-    )
-    return os.path.join(home, "starters")
+    return helmpath.data_path("starters")
 
 
 def create_from(path: str, starter: str) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 import click
 
 import polystack.helm as helm
+from polystack.helm.cli.cobra import HelmCommand, minimum
 from polystack.helm.cli.flags import (
-    HelmCommand,
     chart_path_from_kw,
     chart_path_options,
     check_install_only_flags,
@@ -89,8 +89,33 @@ def _split_commas(items: Any) -> list[str]:
 # ---------------------------------------------------------------- template
 
 
-@helm_group.command("template", cls=HelmCommand)
-@click.argument("args", nargs=-1, required=True)
+TEMPLATE_DESC = """
+Render chart templates locally and display the output.
+
+Any values that would normally be looked up or retrieved in-cluster will be
+faked locally. Additionally, none of the server-side testing of chart validity
+(e.g. whether an API is supported) is done.
+
+To specify the Kubernetes API versions used for Capabilities.APIVersions, use
+the '--api-versions' flag. This flag can be specified multiple times or as a
+comma-separated list:
+
+    $ helm template --api-versions networking.k8s.io/v1 --api-versions cert-manager.io/v1 mychart ./mychart
+
+or
+
+    $ helm template --api-versions networking.k8s.io/v1,cert-manager.io/v1 mychart ./mychart
+"""
+
+
+@helm_group.command(
+    "template",
+    cls=HelmCommand,
+    use="template [NAME] [CHART]",
+    long=TEMPLATE_DESC,
+    args_check=minimum(1),
+)
+@click.argument("args", nargs=-1)
 @_values_options
 @click.option(
     "-s",
@@ -99,7 +124,6 @@ def _split_commas(items: Any) -> list[str]:
     multiple=True,
     help="only show manifests rendered from the given templates",
 )
-@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
 @click.option(
     "--kube-version", default="", help="Kubernetes version used for Capabilities.KubeVersion"
 )
@@ -149,7 +173,6 @@ def _split_commas(items: Any) -> list[str]:
 @click.option("--enable-dns", is_flag=True, help="enable DNS lookups when rendering templates")
 @chart_path_options
 @install_only_options
-@click.option("--debug", is_flag=True, help="enable verbose output")
 def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
     """locally render templates"""
     err = check_install_only_flags(kw)  # pflag: bad flag values fail before RunE
@@ -174,7 +197,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         args=list(args),
         values=vals,
         show_only=list(kw["show_only"]),
-        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
+        namespace=os.environ.get("HELM_NAMESPACE") or "default",
         kube_version=kw["kube_version"],
         api_versions=_split_commas(kw["api_versions"]),
         include_crds=kw["include_crds"],
@@ -188,7 +211,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         skip_schema_validation=kw["skip_schema_validation"],
         render_subchart_notes=kw["render_subchart_notes"],
         dependency_update=kw["dependency_update"],
-        debug=kw["debug"],
+        debug=os.environ.get("HELM_DEBUG", "").lower() in ("1", "t", "true"),
         enable_dns=kw["enable_dns"],
         chart_path=chart_path_from_kw(kw),
     )
@@ -238,7 +261,6 @@ def create_cmd(name: str, starter: str) -> None:
     default="",
     help="Kubernetes version used for capabilities and deprecation checks",
 )
-@click.option("-n", "--namespace", default=None, help="namespace scope for this request")
 @click.option(
     "--kube-validate",
     is_flag=True,
@@ -256,7 +278,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
         strict=kw["strict"],
         with_subcharts=kw["with_subcharts"],
         quiet=kw["quiet"],
-        namespace=kw["namespace"] or os.environ.get("HELM_NAMESPACE") or "default",
+        namespace=os.environ.get("HELM_NAMESPACE") or "default",
         kube_version=kw["kube_version"],
         skip_schema_validation=kw["skip_schema_validation"],
         kube_validate=kw["kube_validate"],

@@ -17,8 +17,6 @@ from typing import Any
 import click
 
 __all__ = [
-    "AliasGroup",
-    "HelmCommand",
     "chart_path_from_kw",
     "chart_path_options",
     "check_install_only_flags",
@@ -30,50 +28,6 @@ __all__ = [
     "registry_options_from_kw",
     "tls_options",
 ]
-
-
-class AliasGroup(click.Group):
-    """A click group that also answers to the cobra aliases of its commands."""
-
-    def __init__(self, *args: Any, aliases: dict[str, str] | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.aliases: dict[str, str] = dict(aliases or {})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
-
-
-class HelmGroup(AliasGroup):
-    """The `helm` group: its command runs on a thread with a deep stack (see
-    template.limits.run_deep), so deeply nested values, charts and templates
-    end with Helm's errors, never with Python's recursion limit."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from polystack.helm.golang.runtime import run_deep
-
-        def command() -> Any:
-            with ctx:  # click's current context is per thread
-                return super(HelmGroup, self).invoke(ctx)
-
-        return run_deep(command)
-
-
-class HelmCommand(click.Command):
-    """A command whose optional-value flags behave as pflag's NoOptDefVal: a bare
-    `--wait` or `--dry-run` takes the default value and never the next word
-    (`helm template --dry-run mychart`), `--wait=legacy` sets one."""
-
-    no_opt_defaults: dict[str, str] = {"--dry-run": "unset", "--wait": "watcher"}
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        out: list[str] = []
-        for i, a in enumerate(args):
-            if a == "--":
-                out.extend(args[i:])
-                break
-            default = self.no_opt_defaults.get(a)
-            out.append(f"{a}={default}" if default is not None else a)
-        return super().parse_args(ctx, out)
 
 
 def _options(f: Callable[..., Any], opts: list[Callable[..., Any]]) -> Callable[..., Any]:

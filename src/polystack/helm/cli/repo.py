@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
+from polystack.helm.cli.cobra import AliasGroup, no_args
 from polystack.helm.cli.flags import (
-    AliasGroup,
     chart_path_from_kw,
     parse_duration,
     plain_http_option,
@@ -33,12 +33,82 @@ def tls_options_for_download(f: Callable[..., Any]) -> Callable[..., Any]:
 # ---------------------------------------------------------------- dependency
 
 
-@helm_group.group("dependency", cls=AliasGroup, aliases={"ls": "list", "up": "update"})
+DEPENDENCY_DESC = """
+Manage the dependencies of a chart.
+
+Helm charts store their dependencies in 'charts/'. For chart developers, it is
+often easier to manage dependencies in 'Chart.yaml' which declares all
+dependencies.
+
+The dependency commands operate on that file, making it easy to synchronize
+between the desired dependencies and the actual dependencies stored in the
+'charts/' directory.
+
+For example, this Chart.yaml declares two dependencies:
+
+    # Chart.yaml
+    dependencies:
+    - name: nginx
+      version: "1.2.3"
+      repository: "https://example.com/charts"
+    - name: memcached
+      version: "3.2.1"
+      repository: "https://another.example.com/charts"
+
+
+The 'name' should be the name of a chart, where that name must match the name
+in that chart's 'Chart.yaml' file.
+
+The 'version' field should contain a semantic version or version range.
+
+The 'repository' URL should point to a Chart Repository. Helm expects that by
+appending '/index.yaml' to the URL, it should be able to retrieve the chart
+repository's index. Note: 'repository' can be an alias. The alias must start
+with 'alias:' or '@'.
+
+Starting from 2.2.0, repository can be defined as the path to the directory of
+the dependency charts stored locally. The path should start with a prefix of
+"file://". For example,
+
+    # Chart.yaml
+    dependencies:
+    - name: nginx
+      version: "1.2.3"
+      repository: "file://../dependency_chart/nginx"
+
+If the dependency chart is retrieved locally, it is not required to have the
+repository added to helm by "helm add repo". Version matching is also supported
+for this case.
+"""
+
+DEPENDENCY_LIST_DESC = """
+List all of the dependencies declared in a chart.
+
+This can take chart archives and chart directories as input. It will not alter
+the contents of a chart.
+
+This will produce an error if the chart cannot be loaded.
+"""
+
+
+@helm_group.group(
+    "dependency",
+    cls=AliasGroup,
+    aliases={"ls": "list", "up": "update"},
+    use="dependency update|build|list",
+    long=DEPENDENCY_DESC,
+    cobra_aliases=("dep", "dependencies"),
+)
 def dependency_group() -> None:
     """manage a chart's dependencies"""
 
 
-@dependency_group.command("list")
+@dependency_group.command(
+    "list",
+    use="list CHART",
+    long=DEPENDENCY_LIST_DESC,
+    cobra_aliases=("ls",),
+)
 @click.argument("chart", default=".")
 @click.option(
     "--max-col-width",
@@ -237,14 +307,25 @@ def _password_reader(from_stdin: bool) -> Callable[[], str]:
     return read
 
 
-@repo_group.command("list")  # alias "ls": see repo_group
-def repo_list_cmd() -> None:
+@repo_group.command("list", use="list", cobra_aliases=("ls",), args_check=no_args)
+@click.argument("args", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    default="table",
+    help="prints the output in the specified format. Allowed values: table, json, yaml",
+)
+def repo_list_cmd(args: tuple[str, ...], output: str) -> None:
     """list chart repositories"""
     from polystack.helm.remote.chartrepo import repo_list
     from polystack.helm.remote.repo import RepoError
 
+    if output not in ("table", "json", "yaml"):
+        raise HelmCLIError(
+            f'invalid argument "{output}" for "-o, --output" flag: invalid format type \'{output}\''
+        )
     try:
-        click.echo(repo_list(), nl=False)
+        click.echo(repo_list(output), nl=False)
     except RepoError as e:
         raise HelmCLIError(str(e)) from None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from polystack.helm.encoding import jsongo, yamlgo
 from polystack.helm.remote.getter import DEFAULT_TIMEOUT, GetterOptions
 from polystack.helm.remote.repo import (
     Entry,
@@ -128,10 +129,17 @@ def repo_add(
     return f'"{entry.name}" has been added to your repositories'
 
 
-def repo_list() -> str:
+def repo_list(output: str = "table") -> str:
+    """`helm repo list [-o table|json|yaml]`."""
     repos = load_repo_file().repositories
-    if not repos:
+    if output not in ("table", "json", "yaml"):
+        raise RepoError(f"invalid format type '{output}'")
+    if not repos and output == "table":
         raise RepoError("no repositories to show")
+    if output == "json":
+        return jsongo.marshal([jsongo.Struct(name=r.name, url=r.url) for r in repos]) + "\n"
+    if output == "yaml":
+        return yamlgo.marshal_yaml([{"name": r.name, "url": r.url} for r in repos])
     return _table([["NAME", "URL"]] + [[r.name, r.url] for r in repos])
 
 

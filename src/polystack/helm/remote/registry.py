@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from typing import Any
 
+from polystack.helm.chart import helmpath
 from polystack.helm.remote.getter import GetterError, GetterOptions, go_error, tls_context
 
 __all__ = [
@@ -77,13 +78,7 @@ def digest_of(data: bytes) -> str:
 
 def registry_config_path() -> str:
     """$HELM_REGISTRY_CONFIG, else helmpath.ConfigPath("registry/config.json")."""
-    path = os.environ.get("HELM_REGISTRY_CONFIG")
-    if path:
-        return path
-    home = os.environ.get("HELM_CONFIG_HOME") or os.path.join(
-        os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "helm"
-    )
-    return os.path.join(home, "registry", "config.json")
+    return os.environ.get("HELM_REGISTRY_CONFIG") or helmpath.config_path("registry", "config.json")
 
 
 @dataclass

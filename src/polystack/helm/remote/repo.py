@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from polystack.helm.chart import helmpath
 from polystack.helm.chart.chart import (
     API_V1,
     ChartError,
@@ -333,18 +334,8 @@ def index_directory(
 def helm_dirs() -> tuple[str, str]:
     """(repositories.yaml, repository cache): HELM_REPOSITORY_CONFIG and
     HELM_REPOSITORY_CACHE, else the XDG/Helm home defaults."""
-    cfg = os.environ.get("HELM_REPOSITORY_CONFIG") or os.path.join(
-        os.environ.get("HELM_CONFIG_HOME")
-        or os.path.join(
-            os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "helm"
-        ),
-        "repositories.yaml",
-    )
-    cache = os.environ.get("HELM_REPOSITORY_CACHE") or os.path.join(
-        os.environ.get("HELM_CACHE_HOME")
-        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "helm"),
-        "repository",
-    )
+    cfg = os.environ.get("HELM_REPOSITORY_CONFIG") or helmpath.config_path("repositories.yaml")
+    cache = os.environ.get("HELM_REPOSITORY_CACHE") or helmpath.cache_path("repository")
     return cfg, cache
 
 

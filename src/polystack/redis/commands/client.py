@@ -70,12 +70,23 @@ def _fd(client: Any) -> int:
 
 def _flags(client: Any) -> str:
     flags = "S" if client.repl is not None else "M" if client.is_master else ""
+    if getattr(client, "monitor", False):
+        flags = "O"
     if client.multi is not None:
         flags += "x"
+    if getattr(client, "blocked", None) is not None:
+        flags += "b"
     if client.slow & SLOW_PUBSUB:
         flags += "P"
     if client.no_evict:
         flags += "e"
+    state = getattr(client, "tracking", None)
+    if state is not None:
+        flags += "t"
+        if state.broken_redirect:
+            flags += "R"
+        if state.bcast:
+            flags += "B"
     return flags or "N"
 
 
@@ -247,6 +258,37 @@ def client_list(client: Any, argv: list[bytes]) -> Any:
     now = client.server.clock.time()
     text = "".join(describe(c, now) + "\n" for c in clients)
     return Verbatim(text.encode("latin-1"))
+
+
+@command(
+    "unblock",
+    -3,
+    ADMIN_FLAGS,
+    group="connection",
+    since="5.0.0",
+    parent="client",
+    summary="Unblock a client blocked in a blocking command from a different connection",
+    complexity="O(log N) where N is the number of client connections",
+    arguments="client-id:integer timeout_error:oneof?{timeout:pure-token'TIMEOUT' "
+    "error:pure-token'ERROR'}",
+)
+def client_unblock(client: Any, argv: list[bytes]) -> Any:
+    if len(argv) > 4:
+        raise err(
+            "unknown subcommand or wrong number of arguments for "
+            f"'{argv[1][:128].decode('utf-8', 'replace')}'. Try CLIENT HELP."
+        )
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].lower()
+        if reason == b"error":
+            error = True
+        elif reason != b"timeout":
+            raise err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    target = client.server.clients.get(parse_int(argv[2]))
+    if target is None or getattr(target, "blocked", None) is None:
+        return 0
+    return 1 if target.unblock_by_client(error) else 0
 
 
 @command(

@@ -5,12 +5,15 @@ SET-ACTIVE-EXPIRE, HELP).  Every other DEBUG subcommand answers Redis's own
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
-from polystack.redis import objects, persist, rdb
+from polystack.redis import objects, persist, rdb, slices
 from polystack.redis.commands import command
+from polystack.redis.commands.config import memtoull
 from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.monitor import record_slow_command
 from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
 from polystack.redis.store import Keyspace, type_name
@@ -44,9 +47,42 @@ def _sleep(client: Any, argv: list[bytes]) -> Any:
         seconds = float(argv[2])
     except ValueError:
         seconds = 0.0  # Redis uses strtod: garbage sleeps 0 seconds
-    if seconds > 0:
-        time.sleep(seconds)  # DEBUG SLEEP blocks the whole server, as in Redis
+    if seconds <= 0:
+        return OK
+    if slices.can_yield(client):
+        return _sleep_redis_only(client, seconds, argv)
+    time.sleep(seconds)  # inside EXEC or a script: the whole process stops, as a Redis server
     return OK
+
+
+def _sleep_redis_only(client: Any, seconds: float, argv: list[bytes]) -> Any:
+    """DEBUG SLEEP stops the Redis server: until it ends no Redis client is read (their
+    requests wait in the socket buffers) and the sleeping client gets +OK at the end; the
+    event loop itself keeps serving the other systems (a ZooKeeper session does not expire)."""
+    paused = []
+    for other in client.server.clients.values():
+        peer = other.peer
+        if other is not client and hasattr(peer, "pause_reading"):  # (nothing else in
+            # Redis pauses a client's reading, so resuming them all at the end is right)
+            peer.pause_reading()
+            paused.append(peer)
+
+    server = client.server
+    started = server.clock.monotonic()
+    cmd = client.last_cmd
+
+    def wake() -> None:
+        for peer in paused:
+            if not peer.closed:
+                peer.resume_reading()
+        # the server stood still this long: the slow log and latency monitor see it
+        took = server.clock.monotonic() - started
+        if took >= server.timing_threshold and hasattr(cmd, "flags"):
+            record_slow_command(server, client, cmd, argv, took)
+        client.unblock(b"+OK\r\n")
+
+    server.clock.call_later(seconds, wake)
+    return client.block("sleep")
 
 
 def _object(client: Any, argv: list[bytes]) -> Any:
@@ -63,6 +99,7 @@ def _object(client: Any, argv: list[bytes]) -> Any:
         (
             f"Value at:0x{id(value):x} refcount:{refcount} encoding:{encoding_of(value)} "
             f"serializedlength:{serialized_length(value)} lru:{lru} lru_seconds_idle:{idle}"
+            + (value.debug_fields() if hasattr(value, "debug_fields") else "")
         ).encode()
     )
 
@@ -133,13 +170,37 @@ _DEBUG_HELP = [
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
 ]
 
+
 # name -> (handler, argument counts it accepts: exact or minimum when negative)
+def _quicklist_packed_threshold(client: Any, argv: list[bytes]) -> Any:
+    """Elements at least this long go into plain quicklist nodes (0 restores 1 GB)."""
+    size = memtoull(argv[2])
+    if size is None or size > (1 << 32) - (1 << 20):
+        raise err("argument must be a memory value bigger than 1 and smaller than 4gb")
+    client.ks.limits.packed_threshold = size or (1 << 30)
+    return OK
+
+
+def _change_repl_id(client: Any, argv: list[bytes]) -> Any:
+    """A new replication ID (INFO replication's master_replid)."""
+    client.server.replid = secrets.token_hex(20)
+    return OK
+
+
 _SUBCOMMANDS = {
     b"sleep": (_sleep, 3),
+    b"quicklist-packed-threshold": (_quicklist_packed_threshold, 3),
+    b"change-repl-id": (_change_repl_id, 2),
     b"object": (_object, 3),
     b"reload": (_reload, -2),
     b"set-active-expire": (_set_active_expire, 3),

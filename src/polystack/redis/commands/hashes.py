@@ -13,7 +13,7 @@ from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.hash_type import RedisHash, set_field, try_conversion
 from polystack.redis.longdouble import format_long_double, ld_add, parse_long_double
 from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
-from polystack.redis.notify import NOTIFY_HASH, modified, notify
+from polystack.redis.notify import NOTIFY_HASH, key_changed
 from polystack.redis.objects import touch
 from polystack.redis.scan import filter_pairs
 from polystack.redis.wire import OK, bulk_array, bulk_map
@@ -37,9 +37,12 @@ def _write_or_create(client: Any, key: bytes) -> RedisHash:
 
 
 def _changed(client: Any, key: bytes, event: bytes, dirty: int) -> None:
-    modified(client, key)
-    notify(client, NOTIFY_HASH, event, key)
-    client.ks.dirty += dirty
+    """signalModifiedKey, the keyspace event and dirty (skipped at once when nothing
+    listens: the hot path)."""
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, client.db, key, NOTIFY_HASH, event)
+    ks.dirty += dirty
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import copy
 import random
 from typing import Any
 
-from polystack.redis import rdb
+from polystack.redis import rdb, slices
 from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
@@ -140,11 +140,18 @@ def type_(client: Any, argv: list[bytes]) -> Any:
 
 
 # -- renaming and moving ------------------------------------------------------------------
-def _move_entry(src: Any, dst: Any, key: bytes, newkey: bytes, value: Any) -> None:
+def _signal_ready(client: Any, db: Any, key: bytes) -> None:
+    """dbAdd's signalKeyAsReady: clients blocked on ``key`` may be served."""
+    if db.blocking_keys:
+        client.ks.signal_key_as_ready(db, key)
+
+
+def _move_entry(client: Any, src: Any, dst: Any, key: bytes, newkey: bytes, value: Any) -> None:
     """Put ``value`` at ``newkey`` in ``dst`` with ``key``'s deadline and access time."""
     when = src.expires.get(key)
     lru = src.lru.get(key)
     dst.set(newkey, value)
+    _signal_ready(client, dst, newkey)
     if when is not None:
         dst.set_expire(newkey, when)
     if lru is not None:
@@ -163,7 +170,7 @@ def _rename(client: Any, argv: list[bytes], nx: bool) -> Any:
         if nx:
             return 0
         db.delete(newkey)
-    _move_entry(db, db, key, newkey, value)
+    _move_entry(client, db, db, key, newkey, value)
     notify(client, NOTIFY_NEW, b"new", newkey)  # dbAdd, even over a deleted target
     db.delete(key)
     client.ks.dirty += 1
@@ -220,7 +227,7 @@ def move(client: Any, argv: list[bytes]) -> Any:
         return 0
     if dst.get(key, client.now_ms()) is not None:
         return 0
-    _move_entry(src, dst, key, key, value)
+    _move_entry(client, src, dst, key, key, value)
     notify(client, NOTIFY_NEW, b"new", key, db=dst)
     src.delete(key)
     client.ks.dirty += 1
@@ -276,6 +283,7 @@ def copy_(client: Any, argv: list[bytes]) -> Any:
         dst.delete(newkey)
     when = src.expires.get(key)
     dst.set(newkey, copy_value(client, value))
+    _signal_ready(client, dst, newkey)
     if when is not None:
         dst.set_expire(newkey, when)
     dst.lru[newkey] = new_stamp(client)
@@ -305,6 +313,8 @@ def keys(client: Any, argv: list[bytes]) -> Any:
     match = compile_pattern(argv[1])
     expires = db.expires
     now = client.now_ms() if expires else 0
+    if len(db.data) > slices.SLICE and slices.can_yield(client):
+        return _keys_in_slices(client, list(db.data), match, dict(expires) if expires else {}, now)
     out = []
     for key in db.data:
         if match(key):
@@ -312,6 +322,21 @@ def keys(client: Any, argv: list[bytes]) -> Any:
             if when is None or when > now:
                 out.append(key)
     return out
+
+
+def _keys_in_slices(client: Any, names: list[bytes], match: Any, expires: dict, now: int) -> Any:
+    """KEYS over a large database without holding the loop: the names and deadlines are
+    copied now (the reply is the keyspace as it is now), matched a slice per loop turn."""
+    parts: list[bytes] = []
+
+    def visit(batch: list[bytes]) -> None:
+        for key in batch:
+            if match(key):
+                when = expires.get(key) if expires else None
+                if when is None or when > now:
+                    parts.append(b"$%d\r\n%b\r\n" % (len(key), key))
+
+    return slices.walk(client, names, visit, lambda: b"*%d\r\n%b" % (len(parts), b"".join(parts)))
 
 
 _CURSOR_HASH_MASK = (1 << 63) - 1
@@ -675,6 +700,7 @@ def restore(client: Any, argv: list[bytes]) -> Any:
             key_changed(client, db, key, NOTIFY_GENERIC, b"del")
         return OK
     db.set(key, value)
+    _signal_ready(client, db, key)
     notify(client, NOTIFY_NEW, b"new", key)  # dbAdd (REPLACE deleted the old key first)
     if ttl:
         db.set_expire(key, ttl)

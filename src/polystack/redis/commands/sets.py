@@ -12,7 +12,7 @@ from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, db_delete, lookup_read, read_typed, write_typed
-from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_SET, modified, notify
+from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_SET, key_changed, modified, notify
 from polystack.redis.objects import new_stamp, touch
 from polystack.redis.set_type import RedisSet, from_members
 from polystack.redis.wire import bulk_array, bulk_set
@@ -27,9 +27,12 @@ MAX_RANDOM_REPLY = 1 << 24
 
 
 def _changed(client: Any, key: bytes, event: bytes, dirty: int) -> None:
-    modified(client, key)
-    notify(client, NOTIFY_SET, event, key)
-    client.ks.dirty += dirty
+    """signalModifiedKey, the keyspace event and dirty (skipped at once when nothing
+    listens: the hot path)."""
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, client.db, key, NOTIFY_SET, event)
+    ks.dirty += dirty
 
 
 @command(

@@ -83,6 +83,7 @@ def get(client: Any, argv: list[bytes]) -> Any:
     client.ks.keyspace_hits += 1
     if type(v) is not bytes:
         raise WRONGTYPE
+    touch(client, argv[1])  # the access time (OBJECT IDLETIME, LRU/LFU eviction)
     return v
 
 
@@ -160,6 +161,8 @@ def set_(client: Any, argv: list[bytes]) -> Any:
         if db.expires and key in db.expires:
             db.get(key, client.now_ms())  # setKey's lookupKeyWrite: an expired key goes first
             db.expires.pop(key, None)
+        if db.blocking_keys:
+            db.stream_replaced(key)
         ks = client.ks
         if ks.notify_classes & NOTIFY_NEW and key not in db.data:
             notify(client, NOTIFY_NEW, b"new", key)
@@ -378,6 +381,8 @@ def _set_pairs(client: Any, argv: list[bytes]) -> None:
         if expires and key in expires:
             db.get(key, client.now_ms())  # an expired key is deleted (and notified) first
             expires.pop(key, None)
+        if db.blocking_keys:
+            db.stream_replaced(key)
         data[key] = argv[i + 1]
         lru[key] = stamp
         if signal:

@@ -1,12 +1,21 @@
 """Sorted set commands (t_zset.c), part two: ZUNION/ZINTER/ZDIFF (with WEIGHTS and
-AGGREGATE, and their STORE forms), ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP and ZRANDMEMBER."""
+AGGREGATE, and their STORE forms), ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from polystack.redis.args import LLONG_MAX, parse_double, parse_int, parse_positive, parse_range
+from polystack.redis import scan
+from polystack.redis.args import (
+    LLONG_MAX,
+    parse_double,
+    parse_int,
+    parse_positive,
+    parse_range,
+    parse_timeout_ms,
+)
+from polystack.redis.blocking import Block
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
 from polystack.redis.commands.zsets import ZGROUP, range_reply, store_result
@@ -15,7 +24,7 @@ from polystack.redis.lookup import db_delete, lookup_read, read_typed, write_typ
 from polystack.redis.notify import NOTIFY_ZSET, modified, notify
 from polystack.redis.set_type import RedisSet
 from polystack.redis.wire import NULL_ARRAY
-from polystack.redis.zset_type import ZSet
+from polystack.redis.zset_type import ZSet, ld2string_auto, listpack_score
 
 _WRONGTYPE = RedisError("WRONGTYPE", "Operation against a key holding the wrong kind of value")
 UNION, INTER, DIFF = "union", "inter", "diff"
@@ -493,3 +502,127 @@ def zrandmember(client: Any, argv: list[bytes]) -> Any:
     else:
         items = [sl[i] for i in random.sample(range(size), count)]
     return range_reply(client, items, withscores)
+
+
+# -- blocking pops ------------------------------------------------------------------------------
+def _serve_zpop(where: int, count: int, mpop: bool) -> Any:
+    """serveClientsBlockedOnSortedSetKey: pop from the ready key (logged as ZPOPMIN/MAX)."""
+
+    def serve(client: Any, key: bytes, z: ZSet) -> Any:
+        if mpop:
+            return mpop_reply(client, key, where, count, z)
+        items = pop(client, key, z, where, 1)
+        client.propagate = [[b"ZPOPMAX" if where == MAX else b"ZPOPMIN", key]]
+        score, member = items[0]
+        return [key, member, score]
+
+    return serve
+
+
+def blocking_zpop(client: Any, keys: list[bytes], where: int, timeout: int, count: int, mpop: bool):
+    """blockingGenericZpopCommand."""
+    serve = _serve_zpop(where, count, mpop)
+    for key in keys:
+        z = write_typed(client, key, ZSet)
+        if z is not None and len(z):
+            return serve(client, key, z)
+    if client.deny_blocking:
+        return NULL_ARRAY
+    return Block(keys, timeout, ZSet, serve, NULL_ARRAY)
+
+
+_BZPOP_SPECS = (spec("RW ACCESS DELETE", ("index", 1), ("range", -2, 1, 0)),)
+_TIMEOUT_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
+
+
+@command(
+    "bzpopmin",
+    -3,
+    "write noscript fast blocking",
+    (1, -2, 1),
+    ZGROUP,
+    "5.0.0",
+    "Remove and return the member with the lowest score from one or more sorted sets, or block "
+    "until one is available",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    arguments="key:key+ timeout:double",
+    history=_TIMEOUT_HISTORY,
+    specs=_BZPOP_SPECS,
+)
+def bzpopmin(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[-1])
+    return blocking_zpop(client, argv[1:-1], MIN, timeout, 1, False)
+
+
+@command(
+    "bzpopmax",
+    -3,
+    "write noscript fast blocking",
+    (1, -2, 1),
+    ZGROUP,
+    "5.0.0",
+    "Remove and return the member with the highest score from one or more sorted sets, or block "
+    "until one is available",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    arguments="key:key+ timeout:double",
+    history=_TIMEOUT_HISTORY,
+    specs=_BZPOP_SPECS,
+)
+def bzpopmax(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[-1])
+    return blocking_zpop(client, argv[1:-1], MAX, timeout, 1, False)
+
+
+@command(
+    "bzmpop",
+    -5,
+    "write blocking movablekeys",
+    (0, 0, 0),
+    ZGROUP,
+    "7.0.0",
+    "Remove and return members with scores in a sorted set or block until one is available",
+    complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number "
+    "of elements in the sorted set, and M being the number of elements popped.",
+    arguments="timeout:double numkeys:integer key:key+ "
+    "where:oneof{min:pure-token'MIN' max:pure-token'MAX'} count:integer'COUNT'?",
+    specs=(spec("RW ACCESS DELETE", ("index", 2), ("keynum", 0, 1, 1)),),
+)
+def bzmpop(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[1])
+    keys, where, count = parse_mpop(argv, 2)
+    return blocking_zpop(client, keys, where, timeout, count, True)
+
+
+# -- ZSCAN -------------------------------------------------------------------------------------
+@command(
+    "zscan",
+    -3,
+    "readonly",
+    (1, 1, 1),
+    ZGROUP,
+    "2.8.0",
+    "Incrementally iterate sorted sets elements and associated scores",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
+    "calls for the cursor to return back to 0. N is the number of elements inside the "
+    "collection..",
+    tips=("nondeterministic_output",),
+    arguments="key:key cursor:integer pattern:pattern'MATCH'? count:integer'COUNT'?",
+    specs=(single("RO ACCESS"),),
+)
+def zscan(client: Any, argv: list[bytes]) -> Any:
+    from_cursor = scan.parse_cursor(argv[2])
+    z = read_typed(client, argv[1], ZSet)
+    if z is None:
+        return [b"0", []]
+    count, match = scan.parse_options(argv, 3)
+    items: list[bytes] = []
+    if z.listpack:
+        for s, m in z.sl:
+            score = listpack_score(s)
+            items += [m, score if type(score) is bytes else b"%d" % score]
+        return scan.reply(0, scan.filter_pairs(items, match))
+    d = z.dict
+    cursor, members = scan.scan_hashtable(z, from_cursor, count, lambda: list(d), d.__contains__)
+    for m in members:
+        items += [m, ld2string_auto(d[m])]
+    return scan.reply(cursor, scan.filter_pairs(items, match))

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.redis import scan
 from polystack.redis.args import parse_double, parse_int, strtod_whole
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, db_delete, lookup_read, read_typed, write_typed
-from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_ZSET, modified, notify
+from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_ZSET, key_changed, modified, notify
 from polystack.redis.objects import new_stamp, touch
+from polystack.redis.wire import bulk_array
 from polystack.redis.zset_type import (
     ADD_GT,
     ADD_INCR,
@@ -27,9 +27,7 @@ from polystack.redis.zset_type import (
     OUT_NOP,
     OUT_UPDATED,
     ZSet,
-    ld2string_auto,
     lex_bounds,
-    listpack_score,
     new_for,
     score_bounds,
     zset_add,
@@ -45,9 +43,12 @@ _OPTIONS = {b"nx": ADD_NX, b"xx": ADD_XX, b"gt": ADD_GT, b"lt": ADD_LT, b"incr":
 
 
 def changed(client: Any, key: bytes, event: bytes, dirty: int) -> None:
-    modified(client, key)
-    notify(client, NOTIFY_ZSET, event, key)
-    client.ks.dirty += dirty
+    """signalModifiedKey, the keyspace event and dirty (skipped at once when nothing
+    listens: the hot path)."""
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, client.db, key, NOTIFY_ZSET, event)
+    ks.dirty += dirty
 
 
 def store_result(client: Any, dst: bytes, z: ZSet | None, event: bytes) -> int:
@@ -71,11 +72,16 @@ def store_result(client: Any, dst: bytes, z: ZSet | None, event: bytes) -> int:
 
 
 # -- ZADD / ZINCRBY -----------------------------------------------------------------------------
+_NUMERIC_START = frozenset(b"0123456789-+.")
+
+
 def zadd_generic(client: Any, argv: list[bytes], flags: int) -> Any:
     key = argv[1]
     ch = False
     idx = 2
     n = len(argv)
+    if n == 4 and not flags and argv[2][:1] and argv[2][0] in _NUMERIC_START:
+        return _zadd_one(client, key, parse_double(argv[2]), argv[3])
     while idx < n:
         opt = argv[idx].lower()
         bit = _OPTIONS.get(opt)
@@ -137,6 +143,28 @@ def zadd_generic(client: Any, argv: list[bytes], flags: int) -> Any:
     if incr:
         return score if processed else None
     return added + updated if ch else added
+
+
+def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
+    """ZADD key score member: the common form, without the option parsing."""
+    db = client.db
+    z = db.data.get(key)
+    if z is None or db.expires:
+        z = write_typed(client, key, ZSet)
+    elif type(z) is not ZSet:
+        raise _WRONGTYPE
+    else:
+        touch(client, key)
+    limits = client.ks.limits
+    if z is None:
+        z = new_for(member, limits)
+        db_add(client, key, z)
+    out, _ = zset_add(z, score, member, 0, limits)
+    if out & OUT_NAN:  # pragma: no cover - a parsed score is never NaN
+        raise err("resulting score is not a number (NaN)")
+    if out & (OUT_ADDED | OUT_UPDATED):
+        changed(client, key, b"zadd", 1)
+    return 1 if out & OUT_ADDED else 0
 
 
 @command(
@@ -543,7 +571,7 @@ def select_range(
 
 def range_reply(client: Any, items: list[tuple[float, bytes]], withscores: bool) -> Any:
     if not withscores:
-        return [m for _, m in items]
+        return bulk_array([m for _, m in items])
     if client.resp3:
         return [[m, s] for s, m in items]
     out: list[Any] = []
@@ -768,38 +796,3 @@ def zrangebylex(client: Any, argv: list[bytes]) -> Any:
 )
 def zrevrangebylex(client: Any, argv: list[bytes]) -> Any:
     return zrange_generic(client, argv, 1, False, LEX, True)
-
-
-# -- ZSCAN -------------------------------------------------------------------------------------
-@command(
-    "zscan",
-    -3,
-    "readonly",
-    _ONE_KEY,
-    ZGROUP,
-    "2.8.0",
-    "Incrementally iterate sorted sets elements and associated scores",
-    complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
-    "calls for the cursor to return back to 0. N is the number of elements inside the "
-    "collection..",
-    tips=("nondeterministic_output",),
-    arguments="key:key cursor:integer pattern:pattern'MATCH'? count:integer'COUNT'?",
-    specs=_RO_ACCESS,
-)
-def zscan(client: Any, argv: list[bytes]) -> Any:
-    from_cursor = scan.parse_cursor(argv[2])
-    z = read_typed(client, argv[1], ZSet)
-    if z is None:
-        return [b"0", []]
-    count, match = scan.parse_options(argv, 3)
-    items: list[bytes] = []
-    if z.listpack:
-        for s, m in z.sl:
-            score = listpack_score(s)
-            items += [m, score if type(score) is bytes else b"%d" % score]
-        return scan.reply(0, scan.filter_pairs(items, match))
-    d = z.dict
-    cursor, members = scan.scan_hashtable(z, from_cursor, count, lambda: list(d), d.__contains__)
-    for m in members:
-        items += [m, ld2string_auto(d[m])]
-    return scan.reply(cursor, scan.filter_pairs(items, match))

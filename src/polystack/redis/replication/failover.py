@@ -103,7 +103,8 @@ class Failover:
         if timed_out:
             self.abort("Replica never caught up before timeout")
             return
-        server.master_side.request_ack()
+        # No new GETACK here: each one moves the offset the replicas must reach; their ACK
+        # every second brings them level with the (paused) stream.
         self._schedule()
 
     def psync_done(self, ok: bool) -> None:

@@ -1,0 +1,158 @@
+"""The request path in one process, without sockets: real ``Peer`` objects over a fake transport,
+the Redis and ZooKeeper sessions and services, 16 pipelined requests per read.
+
+Wall-clock numbers on a shared machine swing by tens of percent, so the runtime's overhead is
+compared in instructions instead, counted by callgrind (deterministic within a few hundred
+instructions per request):
+
+    valgrind --tool=callgrind python bench/hotpath.py --system redis --only get --turns 0
+    valgrind --tool=callgrind python bench/hotpath.py --system redis --only get --turns 100
+
+(total instructions of the second run minus the first, divided by the requests it made:
+turns x 50 connections x 16).  Runs against this tree or, for a before/after comparison, an
+older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import pathlib
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+class FakeTransport:
+    def write(self, data: bytes) -> None:
+        pass
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def set_write_buffer_limits(self, *args: int) -> None:
+        pass
+
+    def get_extra_info(self, key: str) -> tuple:
+        return ("127.0.0.1", 1)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _new_api() -> bool:
+    return importlib.util.find_spec("polystack.runtime.service") is not None
+
+
+async def _service(system: str, data: pathlib.Path):
+    """(the service's session factory, the ListenerState) on either runtime API."""
+    import polystack.runtime.connection as conn
+    from polystack.runtime.clock import SYSTEM_CLOCK
+
+    if _new_api():
+        from polystack import systems
+        from polystack.runtime.alarms import ResourceAlarms
+        from polystack.runtime.http import Routes
+        from polystack.runtime.log import LogGroup
+        from polystack.runtime.metrics import new_registry
+        from polystack.runtime.service import ServerContext
+
+        spec = systems.specs()[system]
+        section = spec.config()
+        if system == "zookeeper":
+            section.fsync = "no"
+        group = LogGroup(SYSTEM_CLOCK, system)
+        ctx = ServerContext(
+            system, section, data, "127.0.0.1", SYSTEM_CLOCK, group, new_registry(),
+            ResourceAlarms(SYSTEM_CLOCK, data), Routes(), lambda reason: None,
+        )  # fmt: skip
+        svc = spec.service_class()(ctx)
+        await svc.recover()
+        factory = svc.new_client if system == "redis" else svc.new_connection
+        return conn.ListenerState(system, factory, 10000, b"", logs=group)
+    from polystack import config
+
+    cfg = config.load(None, {"data_dir": str(data), "zookeeper.fsync": "no"}, environ={})
+    if system == "redis":
+        from polystack.redis.service import RedisService
+
+        svc = RedisService(cfg, data / "redis", SYSTEM_CLOCK)
+        svc.recover()
+        return conn.ListenerState("redis", svc.new_client, 10000, b"")
+    from polystack.zookeeper.service import ZooKeeperService
+
+    svc = ZooKeeperService(cfg, data / "zookeeper", SYSTEM_CLOCK)
+    await svc.start()
+    return conn.ListenerState("zookeeper", svc.new_connection, 10000, b"")
+
+
+def _redis_requests() -> dict[str, bytes]:
+    def batch(fmt: bytes) -> bytes:
+        return b"".join(fmt % i for i in range(16))
+
+    return {
+        "set": batch(b"*3\r\n$3\r\nSET\r\n$8\r\nkey:%04d\r\n$3\r\nxxx\r\n"),
+        "get": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nkey:%04d\r\n"),
+        "getnil": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nnone:%03d\r\n"),
+        "incr": b"*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n" * 16,
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    import polystack.runtime.connection as conn
+
+    sys.path.insert(0, str(ROOT))
+    state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()))
+    peers = []
+    for _ in range(args.connections):
+        p = conn.Peer(state)
+        p.connection_made(FakeTransport())
+        peers.append(p)
+    if args.system == "redis":
+        requests = _redis_requests()
+        for p in peers:
+            p.data_received(requests["set"])  # the keys GET reads exist
+    else:
+        from tests.zookeeper import zkproto
+
+        for p in peers:
+            p.data_received(zkproto.connect())
+        await asyncio.sleep(0.01)
+        peers[0].data_received(zkproto.create(1, "/n", b"abc"))
+        requests = {
+            "getdata": b"".join(zkproto.get_data(i, "/n") for i in range(2, 18)),
+            "exists": b"".join(zkproto.exists(i, "/n") for i in range(2, 18)),
+            "setdata": b"".join(zkproto.set_data(i, "/n", b"xyz") for i in range(2, 18)),
+        }
+    await asyncio.sleep(0.01)
+    for name, req in requests.items():
+        if args.only and name != args.only:
+            continue
+        started = time.perf_counter()
+        for _ in range(args.turns):
+            for p in peers:
+                p.data_received(req)
+            await asyncio.sleep(0)
+        n = max(1, args.turns * len(peers) * 16)
+        print(f"{args.system} {name}: {(time.perf_counter() - started) / n * 1e9:,.0f} ns/request")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--system", choices=("redis", "zookeeper"), default="redis")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--connections", type=int, default=50)
+    asyncio.run(main(ap.parse_args()))

@@ -1,0 +1,796 @@
+"""List commands (t_list.c): pushes and pops, ranges, LINSERT/LSET/LREM/LTRIM/LPOS, LMOVE,
+LMPOP, and the blocking family BLPOP/BRPOP/BLMOVE/BRPOPLPUSH/BLMPOP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polystack.redis.args import LLONG_MAX, parse_int, parse_positive, parse_range, parse_timeout_ms
+from polystack.redis.blocking import Block
+from polystack.redis.commands import command
+from polystack.redis.commands.keyspecs import single, spec
+from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
+from polystack.redis.notify import NOTIFY_LIST, key_changed, modified, notify
+from polystack.redis.objects import touch
+from polystack.redis.quicklist import Quicklist
+from polystack.redis.wire import NULL_ARRAY, OK, bulk_array
+
+_LIST = "list"
+_ONE_KEY = (1, 1, 1)
+_WRONGTYPE = RedisError("WRONGTYPE", "Operation against a key holding the wrong kind of value")
+_NO_SUCH_KEY = err("no such key")
+_OUT_OF_RANGE = err("index out of range")
+HEAD, TAIL = 0, 1
+
+
+def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
+    key = argv[1]
+    db = client.db
+    q = db.data.get(key)
+    if q is None or db.expires:
+        q = write_typed(client, key, Quicklist)
+    elif type(q) is not Quicklist:
+        raise _WRONGTYPE
+    else:
+        touch(client, key)
+    if q is None:
+        if not create:
+            return 0
+        q = Quicklist.create(client.ks.limits)
+        db_add(client, key, q)
+    ks = client.ks
+    threshold = ks.limits.packed_threshold
+    push = q.push_head if where == HEAD else q.push_tail
+    for value in argv[2:]:
+        push(value, threshold)
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, db, key, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush")
+    ks.dirty += len(argv) - 2
+    return q.count
+
+
+_PUSH_COMPLEXITY = (
+    "O(1) for each element added, so O(N) to add N elements when the command is called with "
+    "multiple arguments."
+)
+
+
+@command(
+    "lpush",
+    -3,
+    "write denyoom fast",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Prepend one or multiple elements to a list",
+    complexity=_PUSH_COMPLEXITY,
+    arguments="key:key element:string+",
+    history=(("2.4.0", "Accepts multiple `element` arguments."),),
+    specs=(single("RW INSERT"),),
+)
+def lpush(client: Any, argv: list[bytes]) -> Any:
+    return _push(client, argv, HEAD, True)
+
+
+@command(
+    "rpush",
+    -3,
+    "write denyoom fast",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Append one or multiple elements to a list",
+    complexity=_PUSH_COMPLEXITY,
+    arguments="key:key element:string+",
+    history=(("2.4.0", "Accepts multiple `element` arguments."),),
+    specs=(single("RW INSERT"),),
+)
+def rpush(client: Any, argv: list[bytes]) -> Any:
+    return _push(client, argv, TAIL, True)
+
+
+@command(
+    "lpushx",
+    -3,
+    "write denyoom fast",
+    _ONE_KEY,
+    _LIST,
+    "2.2.0",
+    "Prepend an element to a list, only if the list exists",
+    complexity=_PUSH_COMPLEXITY,
+    arguments="key:key element:string+",
+    history=(("4.0.0", "Accepts multiple `element` arguments."),),
+    specs=(single("RW INSERT"),),
+)
+def lpushx(client: Any, argv: list[bytes]) -> Any:
+    return _push(client, argv, HEAD, False)
+
+
+@command(
+    "rpushx",
+    -3,
+    "write denyoom fast",
+    _ONE_KEY,
+    _LIST,
+    "2.2.0",
+    "Append an element to a list, only if the list exists",
+    complexity=_PUSH_COMPLEXITY,
+    arguments="key:key element:string+",
+    history=(("4.0.0", "Accepts multiple `element` arguments."),),
+    specs=(single("RW INSERT"),),
+)
+def rpushx(client: Any, argv: list[bytes]) -> Any:
+    return _push(client, argv, TAIL, False)
+
+
+# -- pops -------------------------------------------------------------------------------------
+def elements_removed(client: Any, key: bytes, q: Quicklist, where: int, count: int) -> None:
+    """listElementsRemoved: events, key deletion when empty, dirty."""
+    ks = client.ks
+    if ks.notify_classes or ks.new_candidates:
+        notify(client, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
+    if not q.count:
+        db_delete(client, key)
+    if ks.key_listeners:
+        modified(client, key)
+    ks.dirty += count
+
+
+def pop_range(q: Quicklist, where: int, count: int) -> list[bytes]:
+    """The first (or last, reversed) ``count`` elements, removed."""
+    n = min(count, q.count)
+    if where == HEAD:
+        items = q.range(0, n - 1)
+        q.delete_range(0, n)
+    else:
+        items = q.range(q.count - n, q.count - 1)
+        items.reverse()
+        q.delete_range(-n, n)
+    return items
+
+
+def _pop(client: Any, argv: list[bytes], where: int) -> Any:
+    if len(argv) > 3:
+        name = argv[0].decode("latin-1").lower()
+        raise err(f"wrong number of arguments for '{name}' command")
+    has_count = len(argv) == 3
+    count = parse_positive(argv[2]) if has_count else 0
+    key = argv[1]
+    q = write_typed(client, key, Quicklist)
+    if q is None:
+        return NULL_ARRAY if has_count else None
+    if has_count and not count:
+        return []
+    if not count:
+        value = q.pop_head() if where == HEAD else q.pop_tail()
+        elements_removed(client, key, q, where, 1)
+        return value
+    items = pop_range(q, where, count)
+    elements_removed(client, key, q, where, len(items))
+    return bulk_array(items)
+
+
+_POP_SPECS = (single("RW ACCESS DELETE"),)
+
+
+@command(
+    "lpop",
+    -2,
+    "write fast",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Remove and get the first elements in a list",
+    complexity="O(N) where N is the number of elements returned",
+    arguments="key:key count:integer?@6.2.0",
+    history=(("6.2.0", "Added the `count` argument."),),
+    specs=_POP_SPECS,
+)
+def lpop(client: Any, argv: list[bytes]) -> Any:
+    return _pop(client, argv, HEAD)
+
+
+@command(
+    "rpop",
+    -2,
+    "write fast",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Remove and get the last elements in a list",
+    complexity="O(N) where N is the number of elements returned",
+    arguments="key:key count:integer?@6.2.0",
+    history=(("6.2.0", "Added the `count` argument."),),
+    specs=_POP_SPECS,
+)
+def rpop(client: Any, argv: list[bytes]) -> Any:
+    return _pop(client, argv, TAIL)
+
+
+# -- reading ------------------------------------------------------------------------------------
+@command(
+    "llen",
+    2,
+    "readonly fast",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Get the length of a list",
+    complexity="O(1)",
+    arguments="key:key",
+    specs=(single("RO"),),
+)
+def llen(client: Any, argv: list[bytes]) -> Any:
+    q = read_typed(client, argv[1], Quicklist)
+    return 0 if q is None else q.count
+
+
+@command(
+    "lindex",
+    3,
+    "readonly",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Get an element from a list by its index",
+    complexity="O(N) where N is the number of elements to traverse to get to the element at "
+    "index. This makes asking for the first or the last element of the list O(1).",
+    arguments="key:key index:integer",
+    specs=(single("RO ACCESS"),),
+)
+def lindex(client: Any, argv: list[bytes]) -> Any:
+    q = read_typed(client, argv[1], Quicklist)
+    if q is None:
+        return None
+    return q.index(parse_int(argv[2]))
+
+
+def list_range(q: Quicklist, start: int, end: int) -> list[bytes]:
+    n = q.count
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if start > end or start >= n:
+        return []
+    return q.range(start, min(end, n - 1))
+
+
+@command(
+    "lrange",
+    4,
+    "readonly",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Get a range of elements from a list",
+    complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from "
+    "nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the "
+    "specified range.",
+    arguments="key:key start:integer stop:integer",
+    specs=(single("RO ACCESS"),),
+)
+def lrange(client: Any, argv: list[bytes]) -> Any:
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    q = read_typed(client, argv[1], Quicklist)
+    if q is None:
+        return []
+    return bulk_array(list_range(q, start, end))
+
+
+@command(
+    "lpos",
+    -3,
+    "readonly",
+    _ONE_KEY,
+    _LIST,
+    "6.0.6",
+    "Return the index of matching elements on a list",
+    complexity="O(N) where N is the number of elements in the list, for the average case. When "
+    "searching for elements near the head or the tail of the list, or when the MAXLEN option is "
+    "provided, the command may run in constant time.",
+    arguments="key:key element:string rank:integer'RANK'? num-matches:integer'COUNT'? "
+    "len:integer'MAXLEN'?",
+    specs=(single("RO ACCESS"),),
+)
+def lpos(client: Any, argv: list[bytes]) -> Any:
+    element = argv[2]
+    rank, count, maxlen = 1, -1, 0
+    j = 3
+    n = len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        more = n - 1 - j
+        if opt == b"rank" and more:
+            rank = parse_int(argv[j + 1])
+            if rank == 0:
+                raise err(
+                    "RANK can't be zero: use 1 to start from the first match, 2 from the "
+                    "second ... or use negative to start from the end of the list"
+                )
+        elif opt == b"count" and more:
+            count = parse_positive(argv[j + 1], "COUNT can't be negative")
+        elif opt == b"maxlen" and more:
+            maxlen = parse_positive(argv[j + 1], "MAXLEN can't be negative")
+        else:
+            raise SYNTAX
+        j += 2
+    forward = rank > 0
+    rank = abs(rank)
+    q = read_typed(client, argv[1], Quicklist)
+    if q is None:
+        return [] if count != -1 else None
+    total = q.count
+    matches = 0
+    found: list[int] = []
+    for index, value in enumerate(iter(q) if forward else q.reversed()):
+        if maxlen and index >= maxlen:
+            break
+        if value == element:
+            matches += 1
+            if matches >= rank:
+                found.append(index if forward else total - index - 1)
+                if count == -1 or (count and matches - rank + 1 >= count):
+                    break
+    if count != -1:
+        return found
+    return found[0] if found else None
+
+
+# -- editing ----------------------------------------------------------------------------------
+@command(
+    "linsert",
+    5,
+    "write denyoom",
+    _ONE_KEY,
+    _LIST,
+    "2.2.0",
+    "Insert an element before or after another element in a list",
+    complexity="O(N) where N is the number of elements to traverse before seeing the value "
+    "pivot. This means that inserting somewhere on the left end on the list (head) can be "
+    "considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+    arguments="key:key where:oneof{before:pure-token'BEFORE' after:pure-token'AFTER'} "
+    "pivot:string element:string",
+    specs=(single("RW INSERT"),),
+)
+def linsert(client: Any, argv: list[bytes]) -> Any:
+    where = argv[2].lower()
+    if where == b"after":
+        after = True
+    elif where == b"before":
+        after = False
+    else:
+        raise SYNTAX
+    key = argv[1]
+    q = write_typed(client, key, Quicklist)
+    if q is None:
+        return 0
+    pivot = argv[3]
+    for ni, node in enumerate(q.nodes):
+        items = node.items
+        if pivot in items:
+            q.insert(ni, items.index(pivot), argv[4], after, client.ks.limits.packed_threshold)
+            modified(client, key)
+            notify(client, NOTIFY_LIST, b"linsert", key)
+            client.ks.dirty += 1
+            return q.count
+    return -1
+
+
+@command(
+    "lset",
+    4,
+    "write denyoom",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Set the value of an element in a list by its index",
+    complexity="O(N) where N is the length of the list. Setting either the first or the last "
+    "element of the list is O(1).",
+    arguments="key:key index:integer element:string",
+    specs=(single("RW UPDATE"),),
+)
+def lset(client: Any, argv: list[bytes]) -> Any:
+    key = argv[1]
+    q = write_typed(client, key, Quicklist)
+    if q is None:
+        raise _NO_SUCH_KEY
+    index = parse_int(argv[2])
+    if not q.replace(index, argv[3], client.ks.limits.packed_threshold):
+        raise _OUT_OF_RANGE
+    modified(client, key)
+    notify(client, NOTIFY_LIST, b"lset", key)
+    client.ks.dirty += 1
+    return OK
+
+
+@command(
+    "lrem",
+    4,
+    "write",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Remove elements from a list",
+    complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+    arguments="key:key count:integer element:string",
+    specs=(single("RW DELETE"),),
+)
+def lrem(client: Any, argv: list[bytes]) -> Any:
+    toremove = parse_int(argv[2])
+    key = argv[1]
+    q = write_typed(client, key, Quicklist)
+    if q is None:
+        return 0
+    element = argv[3]
+    removed = 0
+    nodes = q.nodes
+    if toremove >= 0:
+        ni = 0
+        done = False
+        while ni < len(nodes) and not done:
+            node = nodes[ni]
+            off = 0
+            while off < len(node.items):
+                if node.items[off] != element:
+                    off += 1
+                    continue
+                last = len(node.items) == 1
+                q.delete_at(ni, off)
+                removed += 1
+                if toremove and removed == toremove:
+                    done = True
+                    break
+                if last:  # the node went away; the next one is now at ni
+                    break
+            else:
+                ni += 1
+    else:
+        toremove = -toremove
+        ni = len(nodes) - 1
+        while ni >= 0 and removed < toremove:
+            node = nodes[ni]
+            off = len(node.items) - 1
+            while off >= 0:
+                if node.items[off] == element:
+                    q.delete_at(ni, off)
+                    removed += 1
+                    if removed == toremove:
+                        break
+                off -= 1
+            ni -= 1
+    client.ks.dirty += removed
+    if removed:
+        modified(client, key)
+        notify(client, NOTIFY_LIST, b"lrem", key)
+    if not q.count:
+        db_delete(client, key)
+    return removed
+
+
+@command(
+    "ltrim",
+    4,
+    "write",
+    _ONE_KEY,
+    _LIST,
+    "1.0.0",
+    "Trim a list to the specified range",
+    complexity="O(N) where N is the number of elements to be removed by the operation.",
+    arguments="key:key start:integer stop:integer",
+    specs=(single("RW DELETE"),),
+)
+def ltrim(client: Any, argv: list[bytes]) -> Any:
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    key = argv[1]
+    q = write_typed(client, key, Quicklist)
+    if q is None:
+        return OK
+    n = q.count
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if start > end or start >= n:
+        ltrim_, rtrim = n, 0
+    else:
+        end = min(end, n - 1)
+        ltrim_, rtrim = start, n - end - 1
+    q.delete_range(0, ltrim_)
+    q.delete_range(-rtrim, rtrim)
+    notify(client, NOTIFY_LIST, b"ltrim", key)
+    if not q.count:
+        db_delete(client, key)
+    modified(client, key)
+    client.ks.dirty += ltrim_ + rtrim
+    return OK
+
+
+# -- LMOVE / RPOPLPUSH / LMPOP -------------------------------------------------------------------
+def parse_where(arg: bytes) -> int:
+    w = arg.lower()
+    if w == b"left":
+        return HEAD
+    if w == b"right":
+        return TAIL
+    raise SYNTAX
+
+
+def move(client: Any, src: bytes, q: Quicklist, dst: bytes, wherefrom: int, whereto: int) -> Any:
+    """lmoveGenericCommand once the source holds elements: WRONGTYPE if the destination is
+    not a list, else pop, push and the events."""
+    dq = write_typed(client, dst, Quicklist)
+    value = q.pop_head() if wherefrom == HEAD else q.pop_tail()
+    if dq is None:
+        dq = Quicklist.create(client.ks.limits)
+        db_add(client, dst, dq)
+    modified(client, dst)
+    threshold = client.ks.limits.packed_threshold
+    if whereto == HEAD:
+        dq.push_head(value, threshold)
+    else:
+        dq.push_tail(value, threshold)
+    notify(client, NOTIFY_LIST, b"lpush" if whereto == HEAD else b"rpush", dst)
+    notify(client, NOTIFY_LIST, b"lpop" if wherefrom == HEAD else b"rpop", src)
+    if not q.count:
+        db_delete(client, src)
+    modified(client, src)
+    client.ks.dirty += 1
+    return value
+
+
+_SIDES = b"LEFT", b"RIGHT"
+
+
+def _lmove(client: Any, src: bytes, dst: bytes, wherefrom: int, whereto: int) -> Any:
+    q = write_typed(client, src, Quicklist)
+    if q is None:
+        return None
+    return move(client, src, q, dst, wherefrom, whereto)
+
+
+_MOVE_SPECS = (single("RW ACCESS DELETE"), single("RW INSERT", 2))
+_SIDE = "oneof{left:pure-token'LEFT' right:pure-token'RIGHT'}"
+
+
+@command(
+    "lmove",
+    5,
+    "write denyoom",
+    (1, 2, 1),
+    _LIST,
+    "6.2.0",
+    "Pop an element from a list, push it to another list and return it",
+    complexity="O(1)",
+    arguments=f"source:key destination:key wherefrom:{_SIDE} whereto:{_SIDE}",
+    specs=_MOVE_SPECS,
+)
+def lmove(client: Any, argv: list[bytes]) -> Any:
+    wherefrom, whereto = parse_where(argv[3]), parse_where(argv[4])
+    return _lmove(client, argv[1], argv[2], wherefrom, whereto)
+
+
+@command(
+    "rpoplpush",
+    3,
+    "write denyoom",
+    (1, 2, 1),
+    _LIST,
+    "1.2.0",
+    "Remove the last element in a list, prepend it to another list and return it",
+    complexity="O(1)",
+    arguments="source:key destination:key",
+    deprecated=("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+    specs=_MOVE_SPECS,
+)
+def rpoplpush(client: Any, argv: list[bytes]) -> Any:
+    return _lmove(client, argv[1], argv[2], TAIL, HEAD)
+
+
+def parse_lmpop(argv: list[bytes], numidx: int) -> tuple[list[bytes], int, int]:
+    numkeys = parse_range(argv[numidx], 1, LLONG_MAX, "numkeys should be greater than 0")
+    where_idx = numidx + numkeys + 1
+    if where_idx >= len(argv):
+        raise SYNTAX
+    where = parse_where(argv[where_idx])
+    count = -1
+    j = where_idx + 1
+    while j < len(argv):
+        if count == -1 and argv[j].lower() == b"count" and j + 1 < len(argv):
+            count = parse_range(argv[j + 1], 1, LLONG_MAX, "count should be greater than 0")
+            j += 2
+        else:
+            raise SYNTAX
+    return argv[numidx + 1 : where_idx], where, 1 if count == -1 else count
+
+
+def pop_with_key(client: Any, key: bytes, q: Quicklist, where: int, count: int) -> list:
+    """listPopRangeAndReplyWithKey, logged as [LR]POP key count."""
+    items = pop_range(q, where, count)
+    elements_removed(client, key, q, where, len(items))
+    client.propagate = [[b"LPOP" if where == HEAD else b"RPOP", key, b"%d" % len(items)]]
+    return [key, items]
+
+
+def first_list(client: Any, keys: list[bytes]) -> tuple[bytes, Quicklist] | None:
+    for key in keys:
+        q = write_typed(client, key, Quicklist)
+        if q is not None and q.count:
+            return key, q
+    return None
+
+
+@command(
+    "lmpop",
+    -4,
+    "write movablekeys",
+    (0, 0, 0),
+    _LIST,
+    "7.0.0",
+    "Pop elements from a list",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
+    "returned.",
+    arguments=f"numkeys:integer key:key+ where:{_SIDE} count:integer'COUNT'?",
+    specs=(spec("RW ACCESS DELETE", ("index", 1), ("keynum", 0, 1, 1)),),
+)
+def lmpop(client: Any, argv: list[bytes]) -> Any:
+    keys, where, count = parse_lmpop(argv, 1)
+    found = first_list(client, keys)
+    if found is None:
+        return NULL_ARRAY
+    return pop_with_key(client, found[0], found[1], where, count)
+
+
+# -- blocking ------------------------------------------------------------------------------------
+def _serve_pop(where: int, count: int | None) -> Any:
+    """BLPOP/BRPOP (count None) and BLMPOP: pop from the ready key."""
+
+    def serve(client: Any, key: bytes, q: Quicklist) -> Any:
+        if count is not None:
+            return pop_with_key(client, key, q, where, count)
+        value = q.pop_head() if where == HEAD else q.pop_tail()
+        elements_removed(client, key, q, where, 1)
+        client.propagate = [[b"LPOP" if where == HEAD else b"RPOP", key]]
+        return [key, value]
+
+    return serve
+
+
+def blocking_pop(client: Any, keys: list[bytes], where: int, timeout: int, count: int | None):
+    """blockingPopGenericCommand: serve at once from the first non-empty list, else block."""
+    found = first_list(client, keys)
+    if found is not None:
+        key, q = found
+        return _serve_pop(where, count)(client, key, q)
+    if client.deny_blocking:
+        return NULL_ARRAY
+    return Block(keys, timeout, Quicklist, _serve_pop(where, count), NULL_ARRAY)
+
+
+_BLOCK_POP_COMPLEXITY = "O(N) where N is the number of provided keys."
+_TIMEOUT_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
+_BPOP_SPECS = (spec("RW ACCESS DELETE", ("index", 1), ("range", -2, 1, 0)),)
+
+
+@command(
+    "blpop",
+    -3,
+    "write noscript blocking",
+    (1, -2, 1),
+    _LIST,
+    "2.0.0",
+    "Remove and get the first element in a list, or block until one is available",
+    complexity=_BLOCK_POP_COMPLEXITY,
+    arguments="key:key+ timeout:double",
+    history=_TIMEOUT_HISTORY,
+    specs=_BPOP_SPECS,
+)
+def blpop(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[-1])
+    return blocking_pop(client, argv[1:-1], HEAD, timeout, None)
+
+
+@command(
+    "brpop",
+    -3,
+    "write noscript blocking",
+    (1, -2, 1),
+    _LIST,
+    "2.0.0",
+    "Remove and get the last element in a list, or block until one is available",
+    complexity=_BLOCK_POP_COMPLEXITY,
+    arguments="key:key+ timeout:double",
+    history=_TIMEOUT_HISTORY,
+    specs=_BPOP_SPECS,
+)
+def brpop(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[-1])
+    return blocking_pop(client, argv[1:-1], TAIL, timeout, None)
+
+
+@command(
+    "blmpop",
+    -5,
+    "write blocking movablekeys",
+    (0, 0, 0),
+    _LIST,
+    "7.0.0",
+    "Pop elements from a list, or block until one is available",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
+    "returned.",
+    arguments=f"timeout:double numkeys:integer key:key+ where:{_SIDE} count:integer'COUNT'?",
+    specs=(spec("RW ACCESS DELETE", ("index", 2), ("keynum", 0, 1, 1)),),
+)
+def blmpop(client: Any, argv: list[bytes]) -> Any:
+    keys, where, count = parse_lmpop(argv, 2)
+    timeout = parse_timeout_ms(argv[1])
+    return blocking_pop(client, keys, where, timeout, count)
+
+
+def _serve_move(dst: bytes, wherefrom: int, whereto: int, brpoplpush: bool) -> Any:
+    def serve(client: Any, key: bytes, q: Quicklist) -> Any:
+        value = move(client, key, q, dst, wherefrom, whereto)
+        if brpoplpush:
+            client.propagate = [[b"RPOPLPUSH", key, dst]]
+        else:
+            client.propagate = [[b"LMOVE", key, dst, _SIDES[wherefrom], _SIDES[whereto]]]
+        return value
+
+    return serve
+
+
+def blocking_move(
+    client: Any, argv: list[bytes], wherefrom: int, whereto: int, timeout: int, brpoplpush: bool
+) -> Any:
+    src, dst = argv[1], argv[2]
+    serve = _serve_move(dst, wherefrom, whereto, brpoplpush)
+    q = write_typed(client, src, Quicklist)
+    if q is not None:
+        return serve(client, src, q)
+    if client.deny_blocking:
+        return None
+    return Block([src], timeout, Quicklist, serve, NULL_ARRAY)
+
+
+@command(
+    "blmove",
+    6,
+    "write denyoom noscript blocking",
+    (1, 2, 1),
+    _LIST,
+    "6.2.0",
+    "Pop an element from a list, push it to another list and return it; or block until one is "
+    "available",
+    complexity="O(1)",
+    arguments=f"source:key destination:key wherefrom:{_SIDE} whereto:{_SIDE} timeout:double",
+    specs=_MOVE_SPECS,
+)
+def blmove(client: Any, argv: list[bytes]) -> Any:
+    wherefrom, whereto = parse_where(argv[3]), parse_where(argv[4])
+    timeout = parse_timeout_ms(argv[5])
+    return blocking_move(client, argv, wherefrom, whereto, timeout, False)
+
+
+@command(
+    "brpoplpush",
+    4,
+    "write denyoom noscript blocking",
+    (1, 2, 1),
+    _LIST,
+    "2.2.0",
+    "Pop an element from a list, push it to another list and return it; or block until one is "
+    "available",
+    complexity="O(1)",
+    arguments="source:key destination:key timeout:double",
+    history=_TIMEOUT_HISTORY,
+    deprecated=("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
+    specs=_MOVE_SPECS,
+)
+def brpoplpush(client: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout_ms(argv[3])
+    return blocking_move(client, argv, TAIL, HEAD, timeout, True)
