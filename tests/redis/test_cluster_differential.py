@@ -303,3 +303,32 @@ def test_migrate_from_a_real_redis_to_polystack(plain_ours, plain_real) -> None:
     assert src.migrate("127.0.0.1", plain_ours, ["m:hash", "m:z"], 0, 5000) == b"OK"
     assert dst.hgetall("m:hash") == {b"a": b"1", b"b": b"2"}
     assert dst.zscore("m:z", "x") == 1.5
+
+
+def test_cluster_parameters_as_redis(real, ours) -> None:
+    """CONFIG GET cluster-* (the bus port, chosen apart, masked) and CONFIG SET of them."""
+
+    def params(port: int) -> dict[str, str]:
+        values = redis.Redis(port=port, decode_responses=True).config_get("cluster-*")
+        values["cluster-port"] = "<cport>"
+        return values
+
+    assert params(ours) == params(real.port)
+    settings = [
+        ("cluster-node-timeout", "x"),
+        ("cluster-enabled", "no"),
+        ("cluster-port", "7000"),
+        ("cluster-migration-barrier", "x"),
+        ("cluster-replica-validity-factor", "-1"),
+        ("cluster-require-full-coverage", "maybe"),
+        ("cluster-allow-reads-when-down", "no"),
+        ("cluster-announce-hostname", ""),
+    ]
+    for name, value in settings:
+        replies = []
+        for port in (real.port, ours):
+            try:
+                replies.append(redis.Redis(port=port).config_set(name, value))
+            except redis.ResponseError as e:
+                replies.append(str(e))
+        assert replies[0] == replies[1], (name, value, replies)
