@@ -290,3 +290,33 @@ def test_failover_force_and_takeover(cluster, rc) -> None:
         key = next(k for k in (f"fo{i}" for i in range(10000))
                    if 5461 <= rc.keyslot(k) <= 10922)  # fmt: skip
         wait_for(lambda k=key, o=option: rc.set(k, o) and rc.get(k) == o.encode())
+
+
+def test_publish_reaches_subscribers_on_every_node(cluster) -> None:
+    """PUBLISH is cluster-wide (a PUBLISH bus message to every node); SPUBLISH goes to the
+    channel's shard, where SSUBSCRIBE listens (on the owner or its replica)."""
+    subscribers = []
+    for p in (cluster[1], cluster[2], cluster[5]):
+        ps = redis.Redis(port=p).pubsub()
+        ps.subscribe("news")
+        ps.get_message(timeout=5)  # the subscribe confirmation
+        subscribers.append(ps)
+    shard = redis.Redis(port=cluster[2]).pubsub()  # "foo" hashes to 12182, the third master's
+    shard.ssubscribe("foo")
+    shard.get_message(timeout=5)
+    try:
+        assert redis.Redis(port=cluster[0]).publish("news", "hello") == 0  # no local subscriber
+        for ps in subscribers:
+            msg = None
+            deadline = time.monotonic() + 10
+            while msg is None and time.monotonic() < deadline:
+                msg = ps.get_message(timeout=0.5)
+            assert msg is not None and msg["data"] == b"hello", msg
+        with pytest.raises(redis.exceptions.MovedError, match=r"^12182 "):
+            redis.Redis(port=cluster[0]).execute_command("SPUBLISH", "foo", "x")
+        assert redis.Redis(port=cluster[2]).execute_command("SPUBLISH", "foo", "shard") == 1
+        msg = shard.get_message(timeout=5)
+        assert msg is not None and msg["type"] == "smessage" and msg["data"] == b"shard"
+    finally:
+        for ps in [*subscribers, shard]:
+            ps.close()
