@@ -332,3 +332,34 @@ def test_cluster_parameters_as_redis(real, ours) -> None:
             except redis.ResponseError as e:
                 replies.append(str(e))
         assert replies[0] == replies[1], (name, value, replies)
+
+
+ANNOUNCED = {
+    "cluster-announce-ip": "10.1.2.3",
+    "cluster-announce-port": "7001",
+    "cluster-announce-bus-port": "17001",
+    "cluster-announce-hostname": "host.example",
+    "cluster-preferred-endpoint-type": "hostname",
+}
+
+
+def test_announced_address_in_nodes_slots_and_shards() -> None:
+    """cluster-announce-ip/port/bus-port/hostname and cluster-preferred-endpoint-type shape
+    CLUSTER NODES, SLOTS and SHARDS as in Redis."""
+    argv = [x for k, v in ANNOUNCED.items() for x in (f"--{k}", v)]
+    real = RealRedis("--cluster-enabled", "yes", "--cluster-port", str(free_port()), *argv)
+    overrides: dict = {f"redis.{k.replace('-', '_')}": v for k, v in ANNOUNCED.items()}
+    overrides["redis.cluster_announce_port"] = 7001
+    overrides["redis.cluster_announce_bus_port"] = 17001
+    overrides.update({"redis.cluster_enabled": True, "redis.cluster_port": free_port()})
+    commands = [
+        ["CLUSTER", "ADDSLOTS", "0"],
+        ["CLUSTER", "NODES"],
+        ["CLUSTER", "SLOTS"],
+        ["CLUSTER", "SHARDS"],
+    ]
+    try:
+        with polystack.testing.serve(redis=True, config_overrides=overrides) as handle:
+            compare(real.port, handle.service("redis").listening_port(), commands)
+    finally:
+        real.stop()
