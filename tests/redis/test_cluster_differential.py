@@ -363,3 +363,27 @@ def test_announced_address_in_nodes_slots_and_shards() -> None:
             compare(real.port, handle.service("redis").listening_port(), commands)
     finally:
         real.stop()
+
+
+_MIGRATE = ["COMMAND", "GETKEYS", "MIGRATE", "h", "1"]
+MIGRATE_GETKEYS = [
+    _MIGRATE + ["", "0", "5", "AUTH", "keys", "KEYS", "a", "b"],
+    _MIGRATE + ["", "0", "5", "AUTH2", "keys", "keys", "KEYS", "a"],
+    _MIGRATE + ["", "0", "5", "COPY", "REPLACE", "KEYS", "a", "b"],
+    _MIGRATE + ["k", "0", "5", "AUTH", "x"],
+    _MIGRATE + ["k", "0", "5", "KEYS", "a"],
+    _MIGRATE + ["", "0", "5"],
+    _MIGRATE + ["", "0", "5", "AUTH", "KEYS"],
+    _MIGRATE + ["", "0", "5", "KEYS", "KEYS"],
+    _MIGRATE + ["k", "0", "5", "AUTH"],
+    _MIGRATE + ["", "0", "5", "AUTH2", "u", "KEYS", "a"],
+    _MIGRATE + ["", "0", "5", "keys", "a", "KEYS", "b"],
+]
+
+
+def test_migrate_keys_as_redis_finds_them(real, ours) -> None:
+    """migrateGetKeys (what cluster routing and ACLs check): AUTH/AUTH2 arguments skipped,
+    KEYS only with an empty key argument.  (A KEYS with nothing after it is left out: there
+    redis-server's COMMAND GETKEYS answers the key argument while its routing finds no key,
+    which ARGUMENT_COMMANDS checks.)"""
+    compare(real.port, ours, MIGRATE_GETKEYS)
