@@ -44,6 +44,8 @@ class RecordType(Protocol):
     def decode(self, buf: bytes, off: int) -> tuple[Any, int]: ...
 
 
+_unpack_int = INT.unpack_from
+
 # raw ACL vector bytes -> decoded ACLs: clients send the same few ACLs over and over
 _ACL_CACHE: dict[bytes, tuple[ACL, ...]] = {}
 _ACL_CACHE_MAX = 1024
@@ -133,6 +135,11 @@ class PathWatchRequest:
 
     @classmethod
     def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
+        if off + 4 <= len(buf):  # the common case in one step: a whole path, then the flag
+            n = _unpack_int(buf, off)[0]
+            end = off + 4 + n
+            if n >= 0 and end < len(buf):
+                return cls(str(buf[off + 4 : end], "utf-8", "replace"), buf[end] != 0), end + 1
         path, off = read_path(buf, off)
         watch, off = read_bool(buf, off)
         return cls(path, watch), off
@@ -164,6 +171,19 @@ class SetDataRequest:
 
     @classmethod
     def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
+        size = len(buf)
+        if off + 4 <= size:  # the common case: a whole path and data, then the version
+            n = _unpack_int(buf, off)[0]
+            start = off + 4 + n
+            if n >= 0 and start + 4 <= size:
+                m = _unpack_int(buf, start)[0]
+                end = start + 4 + m
+                if m >= 0 and end + 4 <= size:
+                    return cls(
+                        str(buf[off + 4 : start], "utf-8", "replace"),
+                        bytes(buf[start + 4 : end]),
+                        _unpack_int(buf, end)[0],
+                    ), end + 4
         path, off = read_path(buf, off)
         data, off = read_buffer(buf, off)
         version, off = read_int(buf, off)
