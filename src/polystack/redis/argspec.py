@@ -94,6 +94,8 @@ class _Parser:
                 explicit_key_index = self.key_index
                 self.key_index += 1
             arg["key_spec_index"] = explicit_key_index
+        elif explicit_key_index is not None:  # a pattern naming keys (SORT's BY and GET)
+            arg["key_spec_index"] = explicit_key_index
         if flags:
             arg["flags"] = flags
         if typ in ("block", "oneof") and "arguments" not in arg:

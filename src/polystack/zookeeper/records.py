@@ -28,6 +28,8 @@ from .wire import (
     write_ustring,
 )
 
+_unpack_int = INT.unpack_from
+
 
 class Record(Protocol):
     """A decoded jute request record."""
@@ -43,8 +45,6 @@ class RecordType(Protocol):
 
     def decode(self, buf: bytes, off: int) -> tuple[Any, int]: ...
 
-
-_unpack_int = INT.unpack_from
 
 # raw ACL vector bytes -> decoded ACLs: clients send the same few ACLs over and over
 _ACL_CACHE: dict[bytes, tuple[ACL, ...]] = {}
