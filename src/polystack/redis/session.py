@@ -431,7 +431,7 @@ class Client:
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
             cmd.usec += took
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
@@ -785,8 +785,8 @@ class Client:
             )
             return
         if slow & SLOW_PUBSUB and not self.resp3:
-            top = (cmd.parent or cmd).name.encode()
-            if top not in _PUBSUB_CONTEXT:
+            top_name = (cmd.parent or cmd).name.encode()
+            if top_name not in _PUBSUB_CONTEXT:
                 self._reject(
                     cmd,
                     b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
