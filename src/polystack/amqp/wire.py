@@ -393,6 +393,20 @@ class Properties:
     """basic properties decoded from the raw bytes (flags + values)."""
 
     __slots__ = PROPERTY_NAMES
+    content_type: str | None
+    content_encoding: str | None
+    headers: dict[str, Any] | None  # a Table when decoded (it keeps the field types)
+    delivery_mode: int | None
+    priority: int | None
+    correlation_id: str | None
+    reply_to: str | None
+    expiration: str | None
+    message_id: str | None
+    timestamp: int | None
+    user_id: str | None
+    app_id: str | None
+    cluster_id: str | None
+    type: str | None  # last: the name would shadow the builtin in later annotations
 
     def __init__(self, **kw: Any) -> None:
         for name in PROPERTY_NAMES:
