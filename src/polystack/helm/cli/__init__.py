@@ -16,8 +16,7 @@ def _set_help_texts() -> None:
         for path, text in table.items():
             cmd: click.Command = helm_group
             for part in path.split():
-                assert isinstance(cmd, click.Group), path
-                cmd = cmd.commands[part]
+                cmd = cmd.commands[part]  # type: ignore[attr-defined]  # every parent is a group
             if getattr(cmd, attr, None) is None:
                 setattr(cmd, attr, text)
 
