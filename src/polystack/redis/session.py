@@ -431,7 +431,7 @@ class Client:
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
             cmd.usec += took
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
