@@ -34,20 +34,13 @@ def bus_port(config: Any, port: int) -> int:
     return port + 10000
 
 
-def _copy_config(cfg: Any) -> Any:
-    """A shallow copy of a node's configuration (a dataclass, or any object)."""
-    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
-        return dataclasses.replace(cfg)
-    return copy.copy(cfg)
-
-
 def make_siblings(main: Any, factory: Callable[[Any], Any]) -> list[Any]:
     """The other nodes of an in-process cluster (``main`` is node 0)."""
     cfg = main.config
     total = cfg.cluster_nodes * (1 + cfg.cluster_replicas)
     siblings = []
     for i in range(1, total):
-        sub = _copy_config(cfg)
+        sub: Any = copy.copy(cfg)
         sub.port = cfg.port + i if cfg.port else 0
         sub.cluster_nodes = 0
         sub.cluster_replicas = 0

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class MessageProcessing:
     """The receiving half of the cluster state machine (mixed into ClusterState)."""
 
-    # provided by ClusterState
+    # provided by ClusterState (state.py)
     myself: Node
     nodes: dict[str, Node]
     slots: list[Node | None]
@@ -49,8 +49,8 @@ class MessageProcessing:
     todo: int
     blacklist: dict[str, int]
     current_epoch: int
-    stats_received: list[int]
     importing_slots_from: dict[int, Node]
+    stats_received: list[int]
     failover_auth_count: int
     failover_auth_epoch: int
     failover_hook: Any
@@ -58,7 +58,7 @@ class MessageProcessing:
     mf_master_offset: int
     mf_slave: Node | None
 
-    if TYPE_CHECKING:  # ClusterState's methods this half calls (mypy checks they agree)
+    if TYPE_CHECKING:
 
         def lookup(self, name: str | bytes) -> Node | None: ...
         def add_node(self, node: Node) -> None: ...
