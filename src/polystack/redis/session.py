@@ -31,6 +31,9 @@ from polystack.redis.commands.table import Command
 from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
+    REPLY_OFF,
+    REPLY_SKIP,
+    REPLY_SKIP_NEXT,
     SLOW_ACL,
     SLOW_AUTH,
     SLOW_BLOCKED,
@@ -38,6 +41,7 @@ from polystack.redis.flags import (
     SLOW_MISCONF,
     SLOW_MULTI,
     SLOW_PUBSUB,
+    SLOW_REPLY,
     SLOW_SERVER,
     SLOW_TRACKING,
 )
@@ -111,6 +115,7 @@ class Client:
         self.acl_user = server.acl.default
         self.authenticated = default_authenticated(server)
         self.slow = slow_bits(server, self) | server.slow_all
+        self.reply_flags = 0  # CLIENT REPLY (flags.REPLY_*)
         self.created = server.clock.time()
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
@@ -645,8 +650,29 @@ class Client:
         self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
         self._count_error(code)
 
+    def _execute_quietly(self, argv: list[bytes], cmd: Command | None) -> None:
+        """A command run under CLIENT REPLY OFF or SKIP: what it answers is dropped (CLIENT
+        REPLY ON's own +OK excepted: it clears the flags first)."""
+        flags = self.reply_flags
+        if flags & REPLY_SKIP_NEXT:  # the command after CLIENT REPLY SKIP
+            flags = (flags | REPLY_SKIP) & ~REPLY_SKIP_NEXT
+        self.reply_flags = flags
+        mark = len(self._out)
+        self.slow &= ~SLOW_REPLY
+        try:
+            self._execute_slow(argv, cmd)
+        finally:
+            flags = self.reply_flags
+            if flags & (REPLY_OFF | REPLY_SKIP):
+                del self._out[mark:]
+            self.reply_flags = flags = flags & ~REPLY_SKIP
+            if flags:
+                self.slow |= SLOW_REPLY
+
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
+        if self.slow & SLOW_REPLY:
+            return self._execute_quietly(argv, cmd)
         if self.slow & SLOW_CLOSING:
             return
         bad = wire.non_bulk_error(argv)
