@@ -46,7 +46,7 @@ class _Parser:
         return self.s[start : self.i]
 
     def arguments(self, top: bool = False) -> list[dict]:
-        out = []
+        out: list[dict] = []
         while True:
             self._skip()
             if self.i >= len(self.s):

@@ -222,8 +222,8 @@ def sort_generic(client: Any, argv: list[bytes], readonly: bool) -> Any:
     if not dontsort:
         store = storekey is not None
         if alpha:
+            cmp_keys: list[Any] = []
             if sortby is not None:
-                cmp_keys = []
                 for elem in vector:
                     by = lookup_by_pattern(client, sortby, elem)
                     if by is None:

@@ -7,6 +7,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     acl,
     bitmaps,
     client,
+    cluster,
     config,
     connection,
     debug,
