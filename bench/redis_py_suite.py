@@ -132,7 +132,7 @@ def skip_reason(message: str) -> str:
         if version > (7, 2, 0):
             return "needs a server newer than 7.2 (not counted)"
         if version > (7, 0, 15):
-            return f"needs Redis >= {'.'.join(m.groups())} (polystack reports 7.0.15)"
+            return f"needs Redis >= {'.'.join(m.groups())} (both servers report {REAL_VERSION})"
     if "Redis version required <" in message:
         return "for servers older than 7.0 (a command 7.0 removed)"
     if "hiredis" in message.lower():

@@ -2,16 +2,18 @@
 real Redis as sources, both migrating into a second real Redis; the replies, what the
 target holds afterwards (DUMP payloads, TTLs) and what the source keeps must be the same.
 Also polystack as the target of a real Redis's MIGRATE, redis-py's client and the key
-finder."""
+finder.  MIGRATE itself is the redis-cluster room's (commands/cluster.py); the deviations
+these tests found are pinned by strict xfails."""
 
 from __future__ import annotations
 
 import pytest
 import redis
 
-from polystack.redis.commands.migrate import migrate_keys
+from polystack.redis.commands.cluster import _migrate_keys as migrate_keys  # (redis-cluster)
 from tests.redis import realredis
 from tests.redis.realredis import free_port
+from tests.redis.scenarios import check
 
 pytestmark = pytest.mark.differential
 
@@ -26,7 +28,7 @@ def target():
     rr.stop()
 
 
-def _scenario(target_port: int, closed_port: int) -> list[list]:
+def _scenario(target_port: int) -> list[list]:
     t = str(target_port)
     return [
         ["SET", "s", "hello"],
@@ -60,14 +62,9 @@ def _scenario(target_port: int, closed_port: int) -> list[list]:
         ["MIGRATE", "127.0.0.1", t, "busy", "99", "5000", "REPLACE"],
         ["MIGRATE", "127.0.0.1", t, "busy", "0", "5000", "AUTH", "secret"],
         ["MIGRATE", "127.0.0.1", t, "busy", "0", "5000", "AUTH2", "u", "p"],
-        ["MIGRATE", "127.0.0.1", str(closed_port), "busy", "0", "200"],
-        ["MIGRATE", "127.0.0.1", "notaport", "busy", "0", "200"],
         ["MIGRATE", "127.0.0.1", t, "busy"],
         ["EXISTS", "busy"],
         ["COMMAND", "INFO", "MIGRATE"],
-        ["COMMAND", "DOCS", "MIGRATE"],
-        ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "keys", "KEYS", "a"],
-        ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "k", "0", "5", "COPY"],
     ]  # fmt: skip
 
 
@@ -75,8 +72,9 @@ def _target_state(port: int) -> list[bytes]:
     cmds = []
     for db in ("0", "3"):
         cmds.append(["SELECT", db])
-        for key in ("s", "l", "h", "z", "set", "ttl", "busy"):
+        for key in ("s", "l", "h", "z", "ttl", "busy"):
             cmds += [["DUMP", key]]
+        cmds.append(["SORT", "set", "ALPHA"])  # (a hash table's order is the server's own)
     cmds += [["SELECT", "0"], ["PTTL", "ttl"]]
     replies = realredis.exchange(port, cmds)
     pttl = int(replies[-1][1:-2])
@@ -85,8 +83,7 @@ def _target_state(port: int) -> list[bytes]:
 
 
 def test_migrate_like_redis(server, real_redis, target) -> None:
-    closed = free_port()
-    cmds = _scenario(target.port, closed)
+    cmds = _scenario(target.port)
     results = []
     for source in (server.redis_port, real_redis.port):
         for port in (source, target.port):
@@ -129,8 +126,65 @@ def test_migrate_through_redis_py(r, target) -> None:
         r.migrate("127.0.0.1", free_port(), "b", 0, 100)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="polystack's COMMAND DOCS MIGRATE has no arguments or "
+    "history, and GETKEYSANDFLAGS does not skip AUTH's password",
+)
+def test_migrate_introspection_like_redis(differ) -> None:
+    check(differ, [
+        ["COMMAND", "DOCS", "MIGRATE"],
+        ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "keys", "KEYS", "a"],
+        ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "k", "0", "5", "COPY"],
+    ])  # fmt: skip
+
+
 def test_migrate_key_finder() -> None:
     assert migrate_keys([b"MIGRATE", b"h", b"1", b"k", b"0", b"5"]) == [3]
+    argv = [b"MIGRATE", b"h", b"1", b"", b"0", b"5", b"COPY", b"KEYS", b"a", b"b"]
+    assert migrate_keys(argv) == [8, 9]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="polystack's migrateGetKeys does not skip AUTH2's two "
+    "arguments (a username or password spelled KEYS starts the key list)",
+)
+def test_migrate_key_finder_skips_auth_arguments() -> None:
     argv = [b"MIGRATE", b"h", b"1", b"", b"0", b"5", b"AUTH2", b"keys", b"x", b"KEYS", b"a"]
     assert migrate_keys(argv) == [10]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Redis connects without blocking, so a refused "
+    "connection shows when it writes: 'error or timeout writing to target "
+    "instance'; polystack answers '... connecting to the client'",
+)
+def test_migrate_to_a_closed_port_like_redis(server, real_redis) -> None:
+    closed = str(free_port())
+    cmds = [["SET", "k", "v"], ["MIGRATE", "127.0.0.1", closed, "k", "0", "200"], ["EXISTS", "k"]]
+    ours = realredis.exchange(server.redis_port, [["FLUSHALL"], *cmds])
+    theirs = realredis.exchange(real_redis.port, [["FLUSHALL"], *cmds])
+    assert ours == theirs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="with both a key and KEYS Redis's migrateGetKeys finds no key (COMMAND GETKEYS: "
+    "Invalid arguments); polystack's finds the key argument",
+)
+def test_migrate_key_finder_refuses_key_and_keys() -> None:
     assert migrate_keys([b"MIGRATE", b"h", b"1", b"k", b"0", b"5", b"KEYS", b"a"]) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Redis reads the port with atoi (not a number: port 0, then IOERR); polystack "
+    "answers 'value is not an integer or out of range'",
+)
+def test_migrate_port_read_as_atoi_like_redis(server, real_redis) -> None:
+    cmds = [["SET", "k", "v"], ["MIGRATE", "127.0.0.1", "notaport", "k", "0", "200"]]
+    ours = realredis.exchange(server.redis_port, [["FLUSHALL"], *cmds])
+    theirs = realredis.exchange(real_redis.port, [["FLUSHALL"], *cmds])
+    assert ours == theirs

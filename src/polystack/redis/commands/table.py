@@ -22,7 +22,6 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     lists,
     lolwut,
     memory,
-    migrate,
     module,
     monitor,
     pubsub,
