@@ -163,3 +163,33 @@ def test_errorstat_keeps_bytes_that_are_not_utf8(r) -> None:
     assert b"errorstat_\xff\xfeBAD:count=1\r\n" in raw
     assert r.info("errorstats")["errorstat_\ufffd\ufffdBAD"] == {"count": 1}
     r.config_resetstat()
+
+
+@pytest.mark.differential
+def test_client_reply_silences_a_blocked_commands_answer(server, real_redis) -> None:
+    """A BLPOP that waited is answered when served; under OFF or SKIP that answer is
+    dropped too (the SKIP is used up by it)."""
+
+    def run(port: int) -> bytes:
+        a = realredis.RawClient(port)
+        b = realredis.RawClient(port)
+        try:
+            out = b""
+            for mode, key in ((b"OFF", b"k1"), (b"SKIP", b"k2")):
+                a.sock.sendall(b"DEL %s\r\nCLIENT REPLY %s\r\nBLPOP %s 0\r\n" % (key, mode, key))
+                deadline = time.monotonic() + 10
+                while b.call("CLIENT", "LIST", "TYPE", "normal").count(b"cmd=blpop") < 1:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+                assert b.call("RPUSH", key, "v") == b":1\r\n"
+                a.sock.sendall(b"CLIENT REPLY ON\r\nECHO end\r\n")
+                a.sock.settimeout(5)
+                while not out.endswith(b"end\r\n"):
+                    out += a.sock.recv(65536)
+                out += b"|"
+            return out
+        finally:
+            a.close()
+            b.close()
+
+    assert run(server.redis_port) == run(real_redis.port)

@@ -291,7 +291,8 @@ class Client:
         if self.blocked is None:
             return
         self.blocked = None
-        self.peer.write(reply)
+        if not (self.reply_flags and self._late_reply_dropped()):
+            self.peer.write(reply)
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
 
@@ -632,6 +633,7 @@ class Client:
     def deliver(self, reply: Any) -> None:
         """The reply of the blocking command this client waited in (served, timed out or
         unblocked), with its write logged; its queued input runs on the next loop turn."""
+        mark = len(self._out)
         if isinstance(reply, RedisError):
             self._out.append(reply.encode())
             self._count_error(reply.code)
@@ -642,6 +644,8 @@ class Client:
                 for p in self.propagate:
                     self._log.append((self.db_id, p))
                 self.propagate = None
+        if self.reply_flags and self._late_reply_dropped():
+            del self._out[mark:]
         self._finish_batch()
         if self._pending is not None:
             self.server.clock.call_later(0, self._resume)
@@ -687,9 +691,20 @@ class Client:
             flags = self.reply_flags
             if flags & (REPLY_OFF | REPLY_SKIP):
                 del self._out[mark:]
-            self.reply_flags = flags = flags & ~REPLY_SKIP
+            if self.blocked is None:  # (a waiting command's answer is silenced when it comes)
+                self.reply_flags = flags = flags & ~REPLY_SKIP
             if flags:
                 self.slow |= SLOW_REPLY
+
+    def _late_reply_dropped(self) -> bool:
+        """CLIENT REPLY OFF or SKIP silence the answer of a command that waited, too."""
+        flags = self.reply_flags
+        if not flags:
+            return False
+        self.reply_flags = flags & ~REPLY_SKIP
+        if not self.reply_flags:
+            self.slow &= ~SLOW_REPLY
+        return bool(flags & (REPLY_OFF | REPLY_SKIP))
 
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         if self._cluster is None:
