@@ -58,13 +58,15 @@ class Canvas:
         return 0
 
     def line(self, x1: int, y1: int, x2: int, y2: int, color: int) -> None:
-        """lwDrawLine: Bresenham."""
+        """lwDrawLine: Bresenham (pixels outside the canvas are skipped)."""
         dx, dy = abs(x2 - x1), abs(y2 - y1)
         sx = 1 if x1 < x2 else -1
         sy = 1 if y1 < y2 else -1
         error = dx - dy
+        pixels, width, height = self.pixels, self.width, self.height
         while True:
-            self.draw(x1, y1, color)
+            if 0 <= x1 < width and 0 <= y1 < height:
+                pixels[(x1, y1)] = color
             if x1 == x2 and y1 == y2:
                 break
             e2 = error * 2
@@ -119,19 +121,22 @@ def schotter(cols: int, per_row: int, per_col: int) -> Canvas:
     return canvas
 
 
-_BRAILLE_BITS = ((0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 0, 3), (1, 1, 4), (1, 2, 5), (0, 3, 6),
-                 (1, 3, 7))  # fmt: skip
+# the Braille dot of pixel (x % 2, y % 4) in its 2x4 cell
+_BRAILLE_BIT = {(0, 0): 1, (0, 1): 2, (0, 2): 4, (1, 0): 8, (1, 1): 16, (1, 2): 32, (0, 3): 64,
+                (1, 3): 128}  # fmt: skip
 
 
 def render_braille(canvas: Canvas) -> bytes:
     """Each 2x4 block of pixels as one Braille character (U+2800 + the dots' bits)."""
     rows: dict[int, dict[int, int]] = {}
+    bit_of = _BRAILLE_BIT
     for (x, y), color in canvas.pixels.items():
         if color:
-            cells = rows.setdefault(y // 4, {})
-            for dx, dy, bit in _BRAILLE_BITS:
-                if x % 2 == dx and y % 4 == dy:
-                    cells[x // 2] = cells.get(x // 2, 0) | 1 << bit
+            cells = rows.get(y >> 2)
+            if cells is None:
+                cells = rows[y >> 2] = {}
+            cx = x >> 1
+            cells[cx] = cells.get(cx, 0) | bit_of[(x & 1, y & 3)]
     ncols = (canvas.width + 1) // 2
     blank = "\u2800" * ncols
     lines = []
