@@ -4,6 +4,7 @@ bit and struct, SCRIPT commands, shebang flags; through redis-py and against Red
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import redis
@@ -20,6 +21,11 @@ from tests.redis import realredis
 class Run:
     resp3 = False
     repl_flags = 3
+    watched = False
+    killed = False
+
+    def interrupt(self):
+        pass
 
     def call(self, argv):
         return b"|".join(argv)
@@ -284,3 +290,50 @@ def _both(server, real_redis, cmds: list[list], resp: int) -> tuple[list, list]:
         realredis.exchange(port, [["FLUSHALL"], ["SCRIPT", "FLUSH"]])
         out.append(realredis.exchange(port, cmds, resp))
     return out[0], out[1]
+
+
+# -- busy scripts ------------------------------------------------------------------------------
+
+
+def _busy_transcript(port: int, script: str) -> list[bytes]:
+    """A script loops past busy-reply-threshold: another client gets -BUSY, runs what is
+    allowed, kills it (or learns it cannot); then the script's own reply."""
+    setup = realredis.RawClient(port)
+    setup.call("CONFIG", "SET", "busy-reply-threshold", "50")
+    a, b = realredis.RawClient(port), realredis.RawClient(port)
+    try:
+        a.send_raw(realredis._encode(["EVAL", script, "0"]))
+        a.send_raw(realredis._encode(["PING"]))  # held until the script ends
+        time.sleep(0.3)
+        out = [b.call("GET", "x"), b.call("PING"), b.call("MULTI"), b.call("DISCARD")]
+        out.append(b.call("SCRIPT", "KILL"))
+        out += [a.read_reply(), a.read_reply(), b.call("GET", "x")]
+        return out
+    finally:
+        setup.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+        for c in (setup, a, b):
+            c.close()
+
+
+@pytest.mark.differential
+@pytest.mark.slow
+def test_busy_script_is_killable_like_redis(server, real_redis) -> None:
+    script = "local i = 0 while true do i = i + 1 end"
+    ours = _busy_transcript(server.redis_port, script)
+    theirs = _busy_transcript(real_redis.port, script)
+    assert ours == theirs
+    assert ours[0].startswith(b"-BUSY") and ours[4] == b"+OK\r\n"
+
+
+@pytest.mark.differential
+@pytest.mark.slow
+def test_busy_script_that_wrote_is_unkillable_like_redis(server, real_redis) -> None:
+    script = (
+        "redis.call('set', 'x', 'w') local s = redis.call('time') "
+        "while true do local n = redis.call('time') "
+        "if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 1500000 then return 'done' end end"
+    )
+    ours = _busy_transcript(server.redis_port, script)
+    theirs = _busy_transcript(real_redis.port, script)
+    assert ours == theirs
+    assert ours[4].startswith(b"-UNKILLABLE") and ours[-1] == b"$1\r\nw\r\n"

@@ -14,7 +14,7 @@ import logging
 import os
 from typing import Any
 
-from polystack.redis import notify
+from polystack.redis import acl, memory, notify, ops
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
@@ -43,6 +43,7 @@ from polystack.redis.configtypes import (
     string,
 )
 from polystack.redis.flags import set_server_condition
+from polystack.redis.limits import OutputLimit
 
 _ASYNC_LOG = logging.getLogger("polystack.redis")
 
@@ -88,7 +89,23 @@ def _set_hz(server: Any, n: int) -> None:
 
 
 def _set_requirepass(server: Any, value: bytes) -> None:
+    """ACLUpdateDefaultUserPassword: the default user's only password (none: nopass)."""
     server.config.requirepass = value.decode("utf-8", "surrogateescape")
+    server.acl.update_default_password(value or None)
+    acl.refresh_clients(server)
+
+
+def _apply_tracking_max(server: Any) -> None:
+    if server.tracking is not None:
+        server.tracking.max_keys = server.extra_config.get("tracking-table-max-keys", 1000000)
+
+
+def _set_acllog_max_len(server: Any, n: int) -> None:
+    server.acl.log_max_len = n  # the log is trimmed at its next entry, as in Redis
+
+
+def _set_acl_pubsub_default(server: Any, value: str) -> None:
+    server.acl.pubsub_default = acl.SEL_ALLCHANNELS if value == "allchannels" else 0
 
 
 def _get_requirepass(server: Any) -> bytes:
@@ -112,10 +129,7 @@ def _set_port(server: Any, port: int) -> None:
 
 
 def _bind_addresses(server: Any) -> list[bytes]:
-    bind = getattr(server, "bind", None)  # the runtime's per-server context, when present
-    if bind is None:
-        bind = server.root_config.bind
-    return [a.encode() for a in bind.split()]
+    return [a.encode() for a in server.bind.split()]
 
 
 def _set_bind(server: Any, words: list[bytes]) -> None:
@@ -193,13 +207,11 @@ def _parse_output_limits(words: list[bytes]) -> dict[str, tuple[int, int, int]]:
 
 
 def _get_output_limits(server: Any) -> dict[str, tuple[int, int, int]]:
-    return server.extra_config.get("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS)
+    return {c: (v.hard, v.soft, v.soft_seconds) for c, v in server.output_limits.items()}
 
 
 def _set_output_limits(server: Any, limits: dict[str, tuple[int, int, int]]) -> None:
-    merged = dict(_get_output_limits(server))
-    merged.update(limits)
-    server.extra_config["client-output-buffer-limit"] = merged
+    server.set_output_limits({c: OutputLimit(*v) for c, v in limits.items()})
 
 
 def _format_output_limits(limits: dict[str, tuple[int, int, int]]) -> bytes:
@@ -389,6 +401,11 @@ def _get_dir(server: Any) -> bytes:
     return os.fsencode(server.rdb_dir())
 
 
+def _set_save(server: Any, points: list[tuple[int, int]]) -> None:
+    server.save_points = points
+    server.config.save = " ".join(f"{s} {c}" for s, c in points)
+
+
 def _set_dir(server: Any, value: bytes) -> None:
     """setConfigDirOption: Redis chdir()s there (dump.rdb is written there from now on)."""
     path = os.path.abspath(os.fsdecode(value))
@@ -423,29 +440,33 @@ def _params() -> list[Param]:
             "the log's fsync policy, switched at once",
         ),
         _live(numeric("auto-aof-rewrite-min-size", 0, ll, 64 << 20, MEMORY,
-                      bind="config.auto_aof_rewrite_min_size")),
+                      bind="config.auto_aof_rewrite_min_size"), "drives the automatic log rewrite"),
         _live(numeric("auto-aof-rewrite-percentage", 0, INT_MAX, 100,
-                      bind="config.auto_aof_rewrite_percentage")),
+                      bind="config.auto_aof_rewrite_percentage"),
+              "drives the automatic log rewrite"),
         _live(
-            special("save", [], _parse_save, _format_save, flags=MULTI_ARG, bind="save_points"),
-            "snapshot after <seconds> when <changes> were made",
+            special("save", [], _parse_save, _format_save, flags=MULTI_ARG, bind="save_points",
+                    setter=_set_save),
+            "save points: dump.rdb is written when enough changes are that old",
         ),
         _live(
             special("dir", b"", lambda w: w[0], lambda v: v, flags=PROTECTED | DENY_LOADING,
                     getter=_get_dir, setter=_set_dir),
-            "the data directory (protected, as in Redis)",
+            "where dump.rdb is written (the Redis data directory unless redis.conf names one); "
+            "protected, as in Redis",
         ),
         _live(
             string("requirepass", b"", flags=SENSITIVE, getter=_get_requirepass,
                    setter=_set_requirepass),
-            "the default user's password",
+            "connections opened afterwards must AUTH (existing ones stay authenticated)",
         ),
-        _live(numeric("timeout", 0, INT_MAX, 0, bind="config.timeout"), "idle client timeout"),
+        _live(numeric("timeout", 0, INT_MAX, 0, bind="config.timeout"), "idle clients are closed after this many seconds (0: never)"),
         _live(numeric("hz", 0, INT_MAX, 10, bind="config.hz", setter=_set_hz),
-              "periodic task rate, clamped to 1..500"),
+              "the periodic task rate (active expiry, log rewrite checks, save points); clamped to "
+              "1..500 like Redis"),
         _live(numeric("databases", 1, INT_MAX, 16, flags=im, bind="config.databases")),
         _live(numeric("maxclients", 1, UINT_MAX, 10000, unsigned=True, bind="config.maxclients",
-                      setter=_set_maxclients)),
+                      setter=_set_maxclients), "applies to new connections at once"),
         _live(numeric("port", 0, 65535, 6379, getter=_bound_port, setter=_set_port),
               "reports the bound port; another value is refused as a failed rebind"),
         _live(special("bind", [b"*", b"-::*"], _parse_bind, lambda v: b" ".join(v),
@@ -453,26 +474,47 @@ def _params() -> list[Param]:
               "reports the bound addresses; others are refused as a failed rebind"),
         _live(special("notify-keyspace-events", 0, _parse_notify,
                       lambda v: notify.flags_to_string(v).encode(),
-                      bind="keyspace.notify_classes", setter=_set_notify)),
+                      bind="keyspace.notify_classes", setter=_set_notify),
+              "keyspace notifications (see Pub/Sub)"),
         _live(numeric("maxmemory", 0, ULLONG_MAX, 0, MEMORY, unsigned=True,
-                      bind="config.maxmemory")),
+                      bind="config.maxmemory", setter=memory.set_maxmemory),
+              "the memory limit: keys are evicted by `maxmemory-policy`, or writes refused "
+              "with -OOM (see Memory)"),
         _live(enum("maxmemory-policy", (
             "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction",
-            bind="config.maxmemory_policy")),
-        numeric("maxmemory-samples", 1, INT_MAX, 5),
+            bind="config.maxmemory_policy"), "which keys eviction picks (see Memory)"),
+        _live(numeric("maxmemory-samples", 1, INT_MAX, 5),
+              "keys sampled per database for each eviction"),
         numeric("maxmemory-eviction-tenacity", 0, 100, 10),
         numeric("maxmemory-clients", -100, SSIZE_MAX, 0, MEMORY | PERCENT),
-        _live(numeric("lfu-log-factor", 0, INT_MAX, 10, bind="lfu_log_factor")),
-        _live(numeric("lfu-decay-time", 0, INT_MAX, 1, bind="lfu_decay_time")),
+        _live(numeric("lfu-log-factor", 0, INT_MAX, 10, bind="lfu_log_factor"),
+              "the LFU counter (OBJECT FREQ)"),
+        _live(numeric("lfu-decay-time", 0, INT_MAX, 1, bind="lfu_decay_time"),
+              "the LFU counter (OBJECT FREQ)"),
         _live(numeric("proto-max-bulk-len", 1 << 20, LONG_MAX, 512 << 20, MEMORY,
-                      bind="config.proto_max_bulk_len", setter=_set_bulk_limit)),
+                      bind="config.proto_max_bulk_len", setter=_set_bulk_limit),
+              "the longest bulk string a request may carry, and SETRANGE/APPEND results"),
         _live(numeric("client-query-buffer-limit", 1 << 20, LONG_MAX, 1 << 30, MEMORY,
                       unsigned=True, bind="config.client_query_buffer_limit",
-                      setter=_set_query_limit)),
-        special("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS, _parse_output_limits,
-                _format_output_limits, flags=MULTI_ARG, getter=_get_output_limits,
-                setter=_set_output_limits),
+                      setter=_set_query_limit),
+              "applies to every connection at once (`Protocol error: too big query buffer`)"),
+        _live(special("client-output-buffer-limit", _DEFAULT_OUTPUT_LIMITS,
+                      _parse_output_limits, _format_output_limits, flags=MULTI_ARG,
+                      getter=_get_output_limits, setter=_set_output_limits),
+              "per class (`normal`, `slave`/`replica`, `pubsub`): hard bytes, soft bytes, soft "
+              "seconds; a client over its class's hard limit (or over the soft limit for that "
+              "long) is closed"),
+        _live(string("dbfilename", b"dump.rdb", flags=pr, check=_check_dbfilename,
+                     getter=lambda s: os.fsencode(s.config.dbfilename),
+                     setter=lambda s, v: setattr(s.config, "dbfilename", os.fsdecode(v))),
+              "the RDB file's name"),
+        _live(boolean("rdbchecksum", True, flags=im, bind="config.rdbchecksum"),
+              "whether dump.rdb ends with a CRC64"),
+        _live(boolean("rdbcompression", True, bind="config.rdbcompression"),
+              "LZF compression of dump.rdb strings"),
+        _live(boolean("stop-writes-on-bgsave-error", True,
+                      bind="config.stop_writes_on_bgsave_error"), "stored with the RDB state"),
         _live(enum("loglevel", ("debug", "verbose", "notice", "warning"), "notice",
                    setter=_set_loglevel),
               "the level of polystack's Redis logger"),
@@ -502,15 +544,26 @@ def _params() -> list[Param]:
                       bind="keyspace.limits.stream_node_max_entries")),
         numeric("hll-sparse-max-bytes", 0, LONG_MAX, 3000, MEMORY, unsigned=True),
         # features that read their own parameters
-        numeric("slowlog-log-slower-than", -1, ll, 10000),
-        numeric("slowlog-max-len", 0, LONG_MAX, 128, unsigned=True),
-        numeric("latency-monitor-threshold", 0, ll, 0),
+        _live(numeric("slowlog-log-slower-than", -1, ll, 10000, apply=ops.update_timing),
+              "SLOWLOG's threshold in microseconds (-1: off)"),
+        _live(numeric("slowlog-max-len", 0, LONG_MAX, 128, unsigned=True),
+              "the SLOWLOG's length"),
+        _live(numeric("latency-monitor-threshold", 0, ll, 0, apply=ops.update_timing),
+              "the latency monitor's threshold in milliseconds (0: off)"),
         numeric("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
-        numeric("acllog-max-len", 0, LONG_MAX, 128, unsigned=True),
-        enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels"),
-        string("aclfile", b"", flags=im),
-        numeric("tracking-table-max-keys", 0, LONG_MAX, 1000000, unsigned=True),
-        boolean("latency-tracking", True),
+        _live(numeric("acllog-max-len", 0, LONG_MAX, 128, unsigned=True,
+                      getter=lambda s: s.acl.log_max_len, setter=_set_acllog_max_len),
+              "the ACL LOG's length"),
+        _live(enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels",
+                   getter=lambda s: "allchannels" if s.acl.pubsub_default else "resetchannels",
+                   setter=_set_acl_pubsub_default),
+              "the channel permissions of new users"),
+        _live(string("aclfile", b"", flags=im), "the users file of ACL LOAD and ACL SAVE, read at "
+              "start-up"),
+        _live(numeric("tracking-table-max-keys", 0, LONG_MAX, 1000000, unsigned=True,
+                      apply=_apply_tracking_max),
+              "the tracking table's size (older keys are invalidated past it)"),
+        _live(boolean("latency-tracking", True), "per-command latency histograms"),
         special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
                 lambda v: " ".join(_format_percentile(p) for p in v).encode(), flags=MULTI_ARG),
         boolean("activedefrag", False),
@@ -557,9 +610,6 @@ def _params() -> list[Param]:
         boolean("crash-log-enabled", True),
         boolean("crash-memcheck-enabled", True),
         boolean("daemonize", False, flags=im),
-        string("dbfilename", b"dump.rdb", flags=pr, check=_check_dbfilename,
-               getter=lambda s: os.fsencode(s.config.dbfilename),
-               setter=lambda s, v: setattr(s.config, "dbfilename", os.fsdecode(v))),
         boolean("disable-thp", True, flags=im),
         boolean("dynamic-hz", True),
         enum("enable-debug-command", ("no", "yes", "local"), "no", flags=im,
@@ -593,8 +643,6 @@ def _params() -> list[Param]:
               "clients from other addresses than 127.0.0.1/::1 get -DENIED while no password is set"),
         boolean("rdb-del-sync-files", False),
         boolean("rdb-save-incremental-fsync", True),
-        boolean("rdbchecksum", True, flags=im),
-        boolean("rdbcompression", True),
         numeric("repl-backlog-size", 1, ll, 1 << 20, MEMORY, apply=_clamp_backlog),
         numeric("repl-backlog-ttl", 0, LONG_MAX, 3600),
         boolean("repl-disable-tcp-nodelay", False),
@@ -624,7 +672,6 @@ def _params() -> list[Param]:
         enum("shutdown-on-sigterm", ("default", "save", "nosave", "now", "force"), "default"),
         numeric("shutdown-timeout", 0, INT_MAX, 10),
         numeric("socket-mark-id", 0, UINT_MAX, 0, flags=im, unsigned=True),
-        boolean("stop-writes-on-bgsave-error", True),
         enum("supervised", ("upstart", "systemd", "auto", "no"), "no", flags=im),
         boolean("syslog-enabled", False, flags=im),
         enum("syslog-facility", ("user", "local0", "local1", "local2", "local3", "local4",

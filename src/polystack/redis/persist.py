@@ -44,10 +44,11 @@ def register_codec(
     _BY_TAG[tag] = dec
 
 
-def dump_keyspace(ks: Keyspace) -> Iterator[bytes]:
-    """The snapshot's chunks: a header, then ``marshal`` of lists of
-    ``(db, key, tag, value, deadline)`` of about 256 KiB each."""
-    yield marshal.dumps({"version": SNAPSHOT_VERSION})
+def dump_keyspace(ks: Keyspace, extra: dict | None = None) -> Iterator[bytes]:
+    """The snapshot's chunks: a header (with ``extra``: state kept beside the keys, such as
+    the function libraries), then ``marshal`` of lists of ``(db, key, tag, value, deadline)``
+    of about 256 KiB each."""
+    yield marshal.dumps({**(extra or {}), "version": SNAPSHOT_VERSION})
     yield from chunked(_items(ks), marshal.dumps)
 
 
@@ -62,9 +63,11 @@ def _items(ks: Keyspace) -> Iterator[tuple]:
             yield (db_id, key, tag, enc(value), expires.get(key, -1))
 
 
-def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
+def load_keyspace(
+    ks: Keyspace, chunks: Iterable[bytes], on_header: Callable[[dict], None] | None = None
+) -> int:
     """Load a snapshot's chunks (or a version-1 snapshot's single payload); returns the number
-    of keys loaded."""
+    of keys loaded.  ``on_header`` gets the header (and what ``extra`` put there)."""
     n = 0
     skipped: set[int] = set()
     dbs = ks.dbs
@@ -76,6 +79,8 @@ def load_keyspace(ks: Keyspace, chunks: Iterable[bytes]) -> int:
             if version == 1:  # the first format: everything in one payload
                 items = [(db_id, *item) for db_id, its in data["dbs"] for item in its]
             elif version == SNAPSHOT_VERSION:
+                if on_header is not None:
+                    on_header(data)
                 continue
             else:
                 raise ValueError(f"unsupported snapshot version {version}")

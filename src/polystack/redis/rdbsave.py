@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,7 @@ class RDBSaver:
             save_info=save_info if save_info is not None else server.save_info(),
             policy=cfg.maxmemory_policy if cfg.maxmemory else "noeviction",
             now_ms=server.clock.time_ms(),
+            functions=server.function_codes(),
         )
 
     @property
@@ -256,6 +258,18 @@ class RDBSaver:
             os.kill(child.pid, signal.SIGUSR1)
         except ProcessLookupError:
             pass
+        # Wait (briefly) until it is gone: it shares the data directory's lock with us, and a
+        # restart right after SHUTDOWN must find the lock free.  WNOWAIT leaves the reaping to
+        # the child's watcher thread.
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                break
+            if info is not None:
+                break
+            time.sleep(0.002)
         if child.kind == "disk":
             try:
                 os.unlink(os.path.join(os.path.dirname(self.path()), f"temp-{child.pid}.rdb"))
@@ -305,6 +319,7 @@ class RDBSaver:
             return None
         started = self.server.clock.monotonic()
         result = rdbfile.load_bytes(data, ks, self.server.clock.time_ms(), skip_expired)
+        self.server.load_function_codes(result.functions)
         self.last_load_keys_loaded = result.keys
         self.last_load_keys_expired = result.expired_skipped
         log.info(

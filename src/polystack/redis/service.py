@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
+from polystack.redis.commands import config as config_params
+from polystack.redis.commands.acl import build_acl, load_users_at_startup
+from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.table import server_table
-from polystack.redis.configtable import BY_NAME
-from polystack.redis.configtypes import IMMUTABLE, LIVE, InvalidValue
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
     OutputLimit,
@@ -20,6 +21,8 @@ from polystack.redis.limits import (
     parse_output_limits,
     parse_save_points,
 )
+from polystack.redis.memory import EvictionState, set_maxmemory
+from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
 from polystack.redis.rdbsave import RDBSaver
@@ -153,7 +156,24 @@ class RedisService(Service):
         self.slow_all = 0
         self.slow_reasons: set[str] = set()
         self.scripting: Any = None  # the EVAL script cache, made on first use
+        self.functions: Any = None  # FUNCTION libraries, made on first use
+        self.acl = build_acl(self)  # users, their rules and the ACL log
+        self.acl_conf_users: list = []  # redis.conf's ``user`` lines, loaded after the rest
+        self.lua_rand: Any = None  # math.random's state, shared by scripts and functions
         self.busy_script: Any = None  # the script running past busy-reply-threshold
+        self.accountant: Any = None  # the dataset's size while maxmemory is set (memory.py)
+        self.eviction = EvictionState()
+        self.pre_command_oom_state = False  # OOM when the running script started
+        # SLOWLOG, the latency monitor, MONITOR clients (ops.py, commands/monitor.py)
+        self.slowlog = SlowLog()
+        self.latency = LatencyMonitor()
+        self.monitors: list[Any] = []
+        self.tracking: Any = None  # CLIENT TRACKING's table, made on first use
+        self.client_pause_mode: str | None = None  # CLIENT PAUSE: "write" or "all"
+        self.client_pause_end = 0.0
+        self.client_pause_timer: Any = None
+        self.timing_threshold = 0.01
+        update_timing(self)
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
@@ -164,27 +184,24 @@ class RedisService(Service):
         redis_metrics.register_service(self, self.commands)
         if self.config_file is not None:
             self._apply_conf_params(conf_rest)
+            try:
+                load_users_at_startup(self)
+            except ValueError as e:
+                raise conf.ConfigFileError(f"{self.config_file}: {e}") from None
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
         not apply are named in one warning line."""
         unsupported: list[str] = []
         for d in rest:
-            param = BY_NAME.get(d.name)
-            if param is None or (param.flags & IMMUTABLE and param.setter is None):
-                if d.name not in unsupported:
-                    unsupported.append(d.name)
-                continue
-            value = " ".join(d.args).encode("utf-8", "surrogateescape")
+            args = [a.encode("utf-8", "surrogateescape") for a in d.args]
             try:
-                param.write(self, param.parse(param.split(value)))
-                if param.apply is not None:
-                    param.apply(self)
-            except InvalidValue as e:
+                live = config_params.load_directive(self, d.name, args)
+            except config_params.InvalidValue as e:
                 raise conf.ConfigFileError(
                     f"{d.path}:{d.lineno}: >>> '{d.text.strip()}': {e}"
                 ) from None
-            if param.effect != LIVE and d.name not in unsupported:
+            if not live and d.name not in unsupported:
                 unsupported.append(d.name)
         if unsupported:
             log.warning(
@@ -228,6 +245,8 @@ class RedisService(Service):
         self.recover_data()
 
     def start(self) -> None:
+        if self.config.maxmemory:
+            set_maxmemory(self, self.config.maxmemory)
         self._schedule_cron()
         self._schedule_stats_sampler()
         self.repl.hard_limit = (
@@ -322,7 +341,11 @@ class RedisService(Service):
             self._resume = self._read_resume()
             started = self.clock.monotonic()
             snap, records = self.journal.open()
-            keys = persist.load_keyspace(self.keyspace, snap) if snap is not None else 0
+            keys = (
+                persist.load_keyspace(self.keyspace, snap, self._snapshot_header)
+                if snap is not None
+                else 0
+            )
             client = Client(self, NullPeer())  # type: ignore[arg-type]
             self.clients.pop(client.id, None)
             commands = persist.replay(client, records)
@@ -339,6 +362,17 @@ class RedisService(Service):
                 self.save()  # the journal starts from the loaded dataset
         finally:
             self.loading = False
+
+    def function_codes(self) -> list[bytes]:
+        """Each function library's code (what a snapshot or dump.rdb keeps)."""
+        return self.functions.codes() if self.functions is not None else []
+
+    def load_function_codes(self, codes: list[bytes]) -> None:
+        if codes:
+            functions_of(self).load_codes(codes)
+
+    def _snapshot_header(self, header: dict) -> None:
+        self.load_function_codes(header.get("functions", []))
 
     def _load_rdb(self) -> bool:
         try:
@@ -368,7 +402,7 @@ class RedisService(Service):
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
         BGREWRITEAOF with ``background``: the file writes and fsyncs then run off the loop)."""
-        chunks = persist.dump_keyspace(self.keyspace)
+        chunks = persist.dump_keyspace(self.keyspace, {"functions": self.function_codes()})
         journal = self.journal
         if journal is not None:
             if background:
@@ -472,8 +506,9 @@ class RedisService(Service):
     def _server_cron(self) -> None:
         self.hz_cycles += 1
         try:
-            # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a replica's master expires its keys
-            if self.active_expire and self.link.master_host is None:
+            # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a replica's master expires its keys; a
+            # busy script owns the data meanwhile
+            if self.active_expire and self.link.master_host is None and self.busy_script is None:
                 self.keyspace.active_expire_cycle(
                     self.clock.time_ms(), 0.25 / self.config.hz, self.clock.monotonic
                 )
@@ -749,6 +784,9 @@ class RedisService(Service):
         for cmd in self.commands.values():
             for c in (cmd, *cmd.subcommands.values()):
                 c.calls = c.failed_calls = c.rejected_calls = 0
+                c.usec = 0.0
+                if c.hist is not None:
+                    c.hist[:] = [0] * len(c.hist)
         ks = self.keyspace
         ks.keyspace_hits = ks.keyspace_misses = 0
         for db in ks.dbs:

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import logging
 import marshal
+import time
 from typing import TYPE_CHECKING, Any
 
+import greenlet
+
 from polystack.redis import blocked_keys, wire
+from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
+from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
+from polystack.redis.commands.acl import refusal as acl_refusal
+from polystack.redis.commands.monitor import (
+    feed_monitors,
+    record_slow_command,
+    stop_monitoring,
+)
 from polystack.redis.commands.table import Command
+from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
     SLOW_ACL,
@@ -29,6 +41,7 @@ from polystack.redis.flags import (
     SLOW_SERVER,
     SLOW_TRACKING,
 )
+from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
@@ -51,6 +64,18 @@ _PUBSUB_CONTEXT = frozenset(
 # What runs at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 _QUEUED = b"+QUEUED\r\n"
+# Commands that may run a script: they run in a greenlet of their own, so that a script past
+# busy-reply-threshold can yield to the event loop (and be killed) as Redis's scripts do.
+YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
+_YIELDED = object()  # what the script worker hands back when the script yields
+_DONE = object()  # the worker greenlet finished a command
+_perf = time.perf_counter
+_SLOW_EVAL = (
+    b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+)
+_SLOW_SCRIPT = (
+    b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
 # An HTTP request's request line or Host header read as a command (processCommand).
 _CROSS_PROTOCOL = frozenset((b"post", b"host:"))
 
@@ -82,17 +107,22 @@ class Client:
         self.name: bytes = b""
         self.lib_name: bytes = b""
         self.lib_ver: bytes = b""
-        self.user = "default"
-        self.authenticated = not server.config.requirepass
-        self.slow = (0 if self.authenticated else SLOW_AUTH) | server.slow_all
+        self.user = "default"  # the ACL user's name (CLIENT LIST, CLIENT KILL USER)
+        self.acl_user = server.acl.default
+        self.authenticated = default_authenticated(server)
+        self.slow = slow_bits(server, self) | server.slow_all
         self.created = server.clock.time()
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
         self.no_evict = False
+        self.monitor = False  # MONITOR: every command the server runs is fed to it
+        self.tracking: Any = None  # CLIENT TRACKING state (tracking.py)
+        self.executing = False  # running a command (a tracking push waits for its reply)
+        self.pending_pushes: list[bytes] = []
         self.propagate: list[list[bytes]] | None = None
-        # What the client waits for: WAIT/a FAILOVER pause (blocked.py), or a blocking
-        # command's Block (BLPOP, XREAD BLOCK ...: blocked_keys.py, with the db it waits in and
-        # its timeout timer).
+        # What the client waits for: WAIT/a FAILOVER pause/a busy script (blocked.py), or a
+        # blocking command's Block (BLPOP, XREAD BLOCK ...: blocked_keys.py, with the db it
+        # waits in and its timeout timer).
         self.blocked: Any = None
         self.blocked_db: Database | None = None
         self.block_timer: Any = None
@@ -113,9 +143,13 @@ class Client:
         self.shard_channels: dict[bytes, None] = {}
         self._out: list[bytes] = []
         self._in_batch = False
-        self._log: list[tuple[int, list[bytes]]] = []
-        # Requests parsed but not run because the connection's output is full (flow control).
+        # Requests held back while the client waits (``blocked``) or its output is full.
         self._pending: list[list[bytes]] | None = None
+        self._script: Any = None  # the greenlet of a script that yielded
+        self._worker: Any = None  # the greenlet scripts run in (see _call_yielding)
+        self._root: Any = None  # the greenlet to return to from the worker
+        self.yield_to_loop: Any = None  # set while a yielding command runs
+        self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._abort = False  # close without sending the replies (a cross-protocol request)
         self._parser = wire.RequestParser(
@@ -185,7 +219,11 @@ class Client:
         finally:
             self._in_batch = False
         self._finish_batch()
-        self.server.current_client = None
+        server = self.server
+        server.current_client = None
+        tracking = server.tracking
+        if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
+            tracking.broadcast()  # beforeSleep's BCAST invalidations
         if self.slow & SLOW_CLOSING:
             if self._abort:
                 self.peer.abort()
@@ -199,7 +237,12 @@ class Client:
         if server.current_client is self:
             server.current_client = None
         server.clients.pop(self.id, None)
+        self._pending = None
         self.unwatch_all()
+        if self.monitor:
+            stop_monitoring(server, self)
+        if self.tracking is not None:
+            stop_tracking(self)
         if self.channels or self.patterns or self.shard_channels:
             server.pubsub.forget(self)
         server.client_gone(self)
@@ -295,6 +338,8 @@ class Client:
         produced = 0
         commands_get = self._commands_get
         dispatch_get = self._dispatch_get
+        threshold = self.server.timing_threshold
+        perf = _perf
         it = iter(requests)
         for argv in it:
             if self.slow:
@@ -334,6 +379,7 @@ class Client:
             dirty = ks.dirty
             mark = len(self._log)
             self.last_cmd = cmd
+            t0 = perf()
             try:
                 reply = cmd.handler(self, argv)
             except RedisError as e:
@@ -361,6 +407,11 @@ class Client:
                     produced += sum(map(len, out[start:]))
                     if produced >= budget and self.peer.output_full(produced):
                         self._pending = list(it)  # drains ``it``: the loop ends here
+            took = perf() - t0
+            cmd.usec += took
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
+            if took >= threshold:
+                self._slow_command(cmd, argv, took)
             cmd.calls += 1
             if ks.dirty != dirty:
                 if self.propagate is None:  # the common case, inline: this is the hot path
@@ -371,6 +422,22 @@ class Client:
                     self._wrap_multi(mark)
                 if ks.ready_keys:
                     self._serve_blocked()
+
+    def _after_tracked(self, cmd: Command, argv: list[bytes]) -> None:
+        """A tracking client's command ran: remember the keys it read, send the invalidations
+        it caused itself (after its reply), end CLIENT CACHING's one-command window."""
+        state = self.tracking
+        if "readonly" in cmd.flags and not state.bcast:
+            remember_read(self, cmd, argv)
+        if self.pending_pushes and not self.executing:
+            self._out.extend(self.pending_pushes)
+            self.pending_pushes.clear()
+        if state.caching and (cmd.parent or cmd).name != "client" and self.multi is None:
+            state.caching = False
+
+    def _slow_command(self, cmd: Command, argv: list[bytes], took: float) -> None:
+        """A command past slowlog-log-slower-than or latency-monitor-threshold."""
+        record_slow_command(self.server, self, cmd, argv, took)
 
     def _record_write(self, argv: list[bytes]) -> None:
         """Queue a command that changed the dataset for the log (its propagated form, if any)."""
@@ -397,12 +464,93 @@ class Client:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call(self, cmd: Command, argv: list[bytes]) -> None:
+    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
+        """Run a command that may run a script in a greenlet: if the script yields (it is
+        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
+        event loop serves others, and the script is resumed at the next loop turn.  The
+        greenlet is the client's own and is reused (making one per call costs more than a
+        short script)."""
+        worker = self._worker
+        if worker is None or worker.dead:
+            worker = self._worker = greenlet.greenlet(self._work)
+        self._root = greenlet.getcurrent()
+        batch_out = self._out
+        self.yield_to_loop = self._yield_to_loop
+        try:
+            outcome = worker.switch(cmd, argv)
+        except BaseException:
+            self.yield_to_loop = None
+            raise
+        if outcome is not _YIELDED:
+            self.yield_to_loop = None
+            return self._finished(outcome)
+        # The script yielded: this client waits; the batch so far goes out as it is.
+        self._out = batch_out
+        self._script = worker
+        self.blocked = "script"
+        self.server.clock.call_later(0, self._continue_script)
+        return BLOCKED
+
+    def _work(self, cmd: Command, argv: list[bytes]) -> None:
+        """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
+        while True:
+            try:
+                outcome: tuple = (_DONE, True, self._call(cmd, argv))
+            except Exception as e:
+                outcome = (_DONE, False, e)
+            cmd, argv = self._root.switch(outcome)
+
+    def _yield_to_loop(self) -> None:
+        self._root.switch(_YIELDED)
+
+    @staticmethod
+    def _finished(outcome: tuple) -> Any:
+        _, ok, value = outcome
+        if not ok:
+            raise value
+        return value
+
+    def _continue_script(self) -> None:
+        """Give the yielded script another slice; when it ends, send its reply and run what
+        the client sent meanwhile."""
+        g = self._script
+        if g is None:
+            return
+        self._root = greenlet.getcurrent()
+        self.yield_to_loop = self._yield_to_loop
+        self._in_batch = True
+        outcome: Any = _YIELDED
+        try:
+            outcome = g.switch()
+            if outcome is not _YIELDED:
+                self._finished(outcome)
+        except Exception:
+            log.exception("redis: a script failed after yielding")
+        finally:
+            self._in_batch = False
+        if outcome is _YIELDED and not g.dead:
+            self._finish_batch()
+            self.server.clock.call_later(0, self._continue_script)
+            return
+        self._script = None
+        self.yield_to_loop = None
+        self.blocked = None
+        self._finish_batch()
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
+
+    def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
+        if cmd.name in YIELDING and self.yield_to_loop is None and cmd.parent is None:
+            return self._call_yielding(cmd, argv)
         ks = self.ks
         dirty = ks.dirty
         mark = len(self._log)
         self.last_cmd = cmd
+        server = self.server
+        t0 = _perf()
+        executing = self.executing
+        self.executing = True
         if ks.notify_classes & NOTIFY_NEW and cmd.write:
             data = self.db.data
             ks.new_candidates = [
@@ -422,6 +570,17 @@ class Client:
         finally:
             if ks.new_candidates:
                 ks.new_candidates = []
+        self.executing = executing
+        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
+            feed_monitors(server, self, argv, cmd)  # after the command, as 7.0's call() does
+        if self.tracking is not None:
+            self._after_tracked(cmd, argv)
+        took = _perf() - t0
+        cmd.usec += took
+        if cmd.hist is not None:
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:
             self._record_write(argv)
@@ -486,7 +645,7 @@ class Client:
         self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
         self._count_error(code)
 
-    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> None:
+    def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
         if self.slow & SLOW_CLOSING:
             return
@@ -540,11 +699,30 @@ class Client:
         if self.multi is not None and "no_multi" in cmd.flags:
             self._reject(cmd, b"-ERR Command not allowed inside a transaction", "ERR")
             return
+        if slow & SLOW_ACL:
+            refused = acl_refusal(self, cmd, argv)
+            if refused is not None:
+                self._reject(cmd, refused, "NOPERM")
+                return
+        server = self.server
+        if server.config.maxmemory and server.busy_script is None:
+            out_of_memory = not perform_evictions(server, self)
+            top = (cmd.parent or cmd).name
+            reject = "denyoom" in cmd.flags or (
+                top == "exec" and any("denyoom" in c.flags for c, _ in self.multi or ())
+            )
+            if self.multi is not None and top not in ("exec", "discard", "quit", "reset"):
+                reject = True  # queuing takes memory too
+            if out_of_memory and reject:
+                self._reject(cmd, OOM_ERROR, "OOM")
+                return
+            server.pre_command_oom_state = out_of_memory
         if slow & SLOW_MISCONF and (cmd.write or cmd.name == "ping"):
             error = self.server.misconf_reply()
             if error:
+                if self.multi is None:
+                    self._misconf_replies += 1
                 self._reject(cmd, error, "MISCONF")
-                self._misconf_replies += 1
                 return
         if cmd.write and self.server.writes_paused and self.pause(argv):  # FAILOVER
             return
@@ -570,12 +748,19 @@ class Client:
                     "ERR",
                 )
                 return
+        busy = self.server.busy_script
+        if busy is not None and "allow_busy" not in cmd.flags:
+            self._reject(cmd, _SLOW_EVAL if busy.eval_mode else _SLOW_SCRIPT, "BUSY")
+            return
+        if server.client_pause_mode is not None and pauses(server, cmd, self.multi):
+            if self.pause(argv):  # CLIENT PAUSE: it runs (from scratch) when the pause ends
+                return
         if self.multi is not None and (cmd.parent or cmd).name.encode() not in _NOT_QUEUED:
             if not (self.multi_error or self.dirty_cas):
                 self.multi.append((cmd, argv))
             self._out.append(_QUEUED)
             return
-        self._call(cmd, argv)
+        return self._call(cmd, argv)
 
     def _security_warning(self) -> None:
         """securityWarningCommand: ``POST`` and ``Host:`` are an HTTP request sent to the
@@ -607,6 +792,12 @@ class Client:
         dirty = self.ks.dirty
         try:
             for cmd, argv in queued:
+                if self.slow & SLOW_ACL:
+                    refused = acl_exec_refusal(self, cmd, argv)
+                    if refused is not None:  # the rules changed since it was queued
+                        replies.append(refused.encode())
+                        self._count_error(refused.code)
+                        continue
                 self._call(cmd, argv)
         finally:
             self._out = saved_out
@@ -664,10 +855,11 @@ class Client:
         self.db_id = db_id
         self.db = self.server.keyspace.dbs[db_id]
 
-    def set_authenticated(self, user: str = "default") -> None:
+    def set_authenticated(self) -> None:
+        """An internal client (the master's link) that no ACL restricts (Redis's NULL user)."""
         self.authenticated = True
-        self.user = user
-        self.slow &= ~SLOW_AUTH
+        self.acl_user = self.server.acl.superuser
+        self.slow &= ~(SLOW_AUTH | SLOW_ACL)
 
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING

@@ -58,6 +58,10 @@ class Command:
     calls: int = 0
     failed_calls: int = 0
     rejected_calls: int = 0
+    usec: float = 0.0  # seconds spent running it (INFO commandstats' usec)
+    # latency histogram (LATENCY HISTOGRAM, INFO latencystats): calls per power-of-two
+    # bucket of 1.024 microseconds; made by server_table, one per server
+    hist: list[int] | None = None
 
     @property
     def full_name(self) -> str:
@@ -199,6 +203,9 @@ def container(name: str, group: str, since: str, summary: str, flags: str = "") 
     command(name, -2, flags, group=group, since=since, summary=summary)(dispatch)
 
 
+HIST_BUCKETS = 48  # 1.024 us * 2**47: more than a day
+
+
 def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:
     """A copy of the command table for one server: (by lower-case name, dispatch by name as
     sent), with subcommands copied too.  The declarations are shared; the call counters
@@ -209,10 +216,12 @@ def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:
     for key, cmd in COMMANDS.items():
         mine = copy.copy(cmd)
         mine.calls = mine.failed_calls = mine.rejected_calls = 0
+        mine.usec, mine.hist = 0.0, [0] * HIST_BUCKETS
         mine.subcommands = {}
         for sub_key, sub in cmd.subcommands.items():
             sub_copy = copy.copy(sub)
             sub_copy.calls = sub_copy.failed_calls = sub_copy.rejected_calls = 0
+            sub_copy.usec, sub_copy.hist = 0.0, [0] * HIST_BUCKETS
             sub_copy.parent = mine
             mine.subcommands[sub_key] = sub_copy
         commands[key] = mine

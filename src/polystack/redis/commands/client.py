@@ -70,6 +70,8 @@ def _fd(client: Any) -> int:
 
 def _flags(client: Any) -> str:
     flags = "S" if client.repl is not None else "M" if client.is_master else ""
+    if getattr(client, "monitor", False):
+        flags = "O"
     if client.multi is not None:
         flags += "x"
     if getattr(client, "blocked", None) is not None:
@@ -78,6 +80,13 @@ def _flags(client: Any) -> str:
         flags += "P"
     if client.no_evict:
         flags += "e"
+    state = getattr(client, "tracking", None)
+    if state is not None:
+        flags += "t"
+        if state.broken_redirect:
+            flags += "R"
+        if state.bcast:
+            flags += "B"
     return flags or "N"
 
 

@@ -13,12 +13,15 @@ from typing import Any
 
 from polystack.redis import conf
 from polystack.redis.commands import command, container
+from polystack.redis.commands.acl import queue_conf_user
 from polystack.redis.commands.help import help_reply
 from polystack.redis.configtable import BY_NAME, PARAMS
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
     IMMUTABLE,
+    LIVE,
+    MULTI_ARG,
     PROTECTED,
     InvalidValue,
     Param,
@@ -105,6 +108,25 @@ def set_params(server: Any, pairs: list[tuple[bytes, bytes]], peer: Any = None) 
                 except Exception:
                     log.exception("CONFIG SET: could not restore %s", p.name)
         raise _failed(failed, str(e)) from None
+
+
+def load_directive(server: Any, name: str, args: list[bytes]) -> bool:
+    """A redis.conf line naming a parameter (loadServerConfigFromString): set it, immutable
+    ones included.  False when polystack has no such parameter or the value changes nothing
+    here (a stored parameter set to other than its default); raises InvalidValue."""
+    if name.lower() == "user":
+        queue_conf_user(server, args)
+        return True
+    param = BY_NAME.get(name.lower())
+    if param is None:
+        return False
+    if not param.flags & MULTI_ARG and len(args) != 1:
+        raise InvalidValue("wrong number of arguments")
+    value = param.parse(args)
+    param.write(server, value)
+    if param.apply is not None:
+        param.apply(server)
+    return param.effect == LIVE or value == param.default
 
 
 def get_params(server: Any, patterns: list[bytes]) -> dict[bytes, bytes]:
@@ -209,9 +231,23 @@ def config_rewrite(client: Any, argv: list[bytes]) -> Any:
             continue
         value = param.get(server).decode("utf-8", "surrogateescape")
         options[name] = _rewrite_lines(name, value)
+        if name in ("save", "dir"):  # always written, as Redis does
+            continue
         default = conf.REDIS_DEFAULTS.get(name)
-        if default is not None and name != "save":  # save is always written, as Redis does
-            defaults[name] = _rewrite_lines(name, default)
+        if default is None:
+            default = param.format(param.default).decode("utf-8", "surrogateescape")
+        defaults[name] = _rewrite_lines(name, default)
+    # rewriteConfigUserOption: the users, unless they live in an ACL file
+    acl = server.acl
+    has_file = bool(server.extra_config.get("aclfile"))
+    options["user"] = (
+        []
+        if has_file
+        else [
+            f"user {u.name.decode('utf-8', 'surrogateescape')} {acl.describe_user(u)}"
+            for u in acl.sorted_users()
+        ]
+    )
     try:
         conf.rewrite(path, options, defaults)
     except OSError as e:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
+from polystack.redis.acl import U_NOPASS, default_authenticated, slow_bits
 from polystack.redis.args import parse_int, parse_int32
 from polystack.redis.commands import command
+from polystack.redis.commands.acl import authenticate
 from polystack.redis.commands.client import valid_attribute
+from polystack.redis.commands.monitor import stop_monitoring
+from polystack.redis.commands.tracking import stop_tracking
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
-from polystack.redis.flags import SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import OK, PONG, Simple
 
@@ -84,17 +87,6 @@ def quit_(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _check_password(client: Any, user: bytes, password: bytes) -> bool:
-    """Only the ``default`` user exists; with no requirepass it accepts any password (nopass)."""
-    if user != b"default":
-        return False
-    required = client.server.config.requirepass
-    if not required:
-        return True
-    # in constant time, as Redis compares SHA-256 digests with time_independent_strcmp
-    return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
-
-
 @command(
     "auth",
     -2,
@@ -108,7 +100,7 @@ def auth(client: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise SYNTAX
     if len(argv) == 2:
-        if not client.server.config.requirepass:
+        if client.server.acl.default.flags & U_NOPASS:
             raise err(
                 "AUTH <password> called without any password configured for the default user. "
                 "Are you sure your configuration is correct?"
@@ -116,9 +108,8 @@ def auth(client: Any, argv: list[bytes]) -> Any:
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
-    if not _check_password(client, user, password):
+    if not authenticate(client, user, password, argv[0]):
         raise WRONGPASS
-    client.set_authenticated(user.decode("utf-8", "replace"))
     return OK
 
 
@@ -151,15 +142,13 @@ def hello(client: Any, argv: list[bytes]) -> Any:
             i += 2
         else:
             raise err(f"Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
-    if credentials is not None:
-        if not _check_password(client, *credentials):
-            raise WRONGPASS
-        client.set_authenticated(credentials[0].decode("utf-8", "replace"))
+    if credentials is not None and not authenticate(client, *credentials, argv[0]):
+        raise WRONGPASS
     if not client.authenticated:
         raise RedisError(
             "NOAUTH",
             "HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time",
         )
     if setname is not None:
@@ -201,8 +190,14 @@ def reset(client: Any, argv: list[bytes]) -> Any:
     client.resp3 = False
     client.name = b""
     client.no_evict = False
+    server = client.server
+    if getattr(client, "monitor", False):
+        stop_monitoring(server, client)
+        client.monitor = False
+    if getattr(client, "tracking", None) is not None:
+        stop_tracking(client)
     client.user = "default"
-    if client.server.config.requirepass:
-        client.authenticated = False
-        client.slow |= SLOW_AUTH
+    client.acl_user = server.acl.default
+    client.authenticated = default_authenticated(server)
+    client.slow = (client.slow & ~(SLOW_AUTH | SLOW_ACL)) | slow_bits(server, client)
     return RESET

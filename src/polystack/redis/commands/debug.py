@@ -13,6 +13,7 @@ from polystack.redis import objects, persist, rdb, slices
 from polystack.redis.commands import command
 from polystack.redis.commands.config import memtoull
 from polystack.redis.commands.help import help_reply
+from polystack.redis.commands.monitor import record_slow_command
 from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
 from polystack.redis.store import Keyspace, type_name
@@ -49,12 +50,12 @@ def _sleep(client: Any, argv: list[bytes]) -> Any:
     if seconds <= 0:
         return OK
     if slices.can_yield(client):
-        return _sleep_redis_only(client, seconds)
+        return _sleep_redis_only(client, seconds, argv)
     time.sleep(seconds)  # inside EXEC or a script: the whole process stops, as a Redis server
     return OK
 
 
-def _sleep_redis_only(client: Any, seconds: float) -> Any:
+def _sleep_redis_only(client: Any, seconds: float, argv: list[bytes]) -> Any:
     """DEBUG SLEEP stops the Redis server: until it ends no Redis client is read (their
     requests wait in the socket buffers) and the sleeping client gets +OK at the end; the
     event loop itself keeps serving the other systems (a ZooKeeper session does not expire)."""
@@ -66,13 +67,21 @@ def _sleep_redis_only(client: Any, seconds: float) -> Any:
             peer.pause_reading()
             paused.append(peer)
 
+    server = client.server
+    started = server.clock.monotonic()
+    cmd = client.last_cmd
+
     def wake() -> None:
         for peer in paused:
             if not peer.closed:
                 peer.resume_reading()
+        # the server stood still this long: the slow log and latency monitor see it
+        took = server.clock.monotonic() - started
+        if took >= server.timing_threshold and hasattr(cmd, "flags"):
+            record_slow_command(server, client, cmd, argv, took)
         client.unblock(b"+OK\r\n")
 
-    client.server.clock.call_later(seconds, wake)
+    server.clock.call_later(seconds, wake)
     return client.block("sleep")
 
 

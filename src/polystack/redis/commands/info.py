@@ -1,9 +1,9 @@
 """INFO: the server's state in Redis's sections and field names.
 
-Memory figures are estimates from the process's resident set size (polystack is a Python
-process and may host other servers too; there is no allocator accounting per key):
-``used_memory`` is the RSS, ``used_memory_peak`` the peak RSS.  Command timings are not
-measured on the hot path, so commandstats report ``usec=0`` and ``usec_per_call=0.00``.
+Memory figures are Redis's: ``used_memory`` is what Redis 7.0 would allocate for the same
+data (polystack/redis/memory.py), ``used_memory_rss`` the process's resident set.  Command
+timings come from the session, which times every command (commandstats' ``usec``,
+latencystats' percentiles from each command's power-of-two histogram).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from polystack.redis import memory
 from polystack.redis.commands import command
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import Verbatim
@@ -33,10 +34,16 @@ SECTIONS = (
     "errorstats",
     "cluster",
     "keyspace",
+    "latencystats",
 )
 DEFAULT = frozenset(SECTIONS) - {"commandstats"}
 ALL = frozenset(SECTIONS)
-_TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats"}
+_TITLES = {
+    "cpu": "CPU",
+    "commandstats": "Commandstats",
+    "errorstats": "Errorstats",
+    "latencystats": "Latencystats",
+}
 
 
 def bytes_to_human(n: int) -> str:
@@ -104,34 +111,90 @@ def _clients(s: Any, client: Any) -> list[str]:
         "client_recent_max_input_buffer:0",
         f"client_recent_max_output_buffer:{out_max}",
         f"blocked_clients:{blocked}",
-        "tracking_clients:0",
+        f"tracking_clients:{s.tracking.clients if s.tracking is not None else 0}",
         f"clients_in_timeout_table:{blocked}",
     ]
 
 
+def _lua_vm_bytes(engine: Any) -> int:
+    if engine is None:
+        return 0
+    try:
+        return int(engine.lua.execute('return collectgarbage("count")') * 1024)
+    except Exception:  # noqa: BLE001 - a report figure, never a failure
+        return 0
+
+
 def _memory(s: Any, client: Any) -> list[str]:
     rss = rss_bytes()
-    peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    s.memory_peak = max(getattr(s, "memory_peak", 0), peak)
+    used = memory.used_memory(s)
+    s.memory_peak = max(getattr(s, "memory_peak", 0), used)
     peak = s.memory_peak
     total = total_system_memory()
     maxmem = s.config.maxmemory
+    scripts, functions = memory.scripts_memory(s)
+    startup = memory.STARTUP
+    clients = sum(getattr(c.peer, "pending_output", 0) for c in s.clients.values())
+    overhead = startup + memory.overhead(s.keyspace) + scripts + functions + clients
+    dataset = max(0, used - overhead)
+    net = used - startup
+    vm_eval = _lua_vm_bytes(s.scripting.engine if s.scripting is not None else None)
+    vm_functions = _lua_vm_bytes(s.functions.engine if s.functions is not None else None)
+    n_scripts = len(s.scripting.scripts) if s.scripting is not None else 0
+    n_libs, n_functions = s.functions.stats() if s.functions is not None else (0, 0)
+    frag = rss / used if used else 0.0
     return [
-        f"used_memory:{rss}",
-        f"used_memory_human:{bytes_to_human(rss)}",
+        f"used_memory:{used}",
+        f"used_memory_human:{bytes_to_human(used)}",
         f"used_memory_rss:{rss}",
         f"used_memory_rss_human:{bytes_to_human(rss)}",
         f"used_memory_peak:{peak}",
         f"used_memory_peak_human:{bytes_to_human(peak)}",
-        f"used_memory_peak_perc:{rss * 100 / peak if peak else 0:.2f}%",
+        f"used_memory_peak_perc:{used * 100 / peak if peak else 0:.2f}%",
+        f"used_memory_overhead:{overhead}",
+        f"used_memory_startup:{startup}",
+        f"used_memory_dataset:{dataset}",
+        f"used_memory_dataset_perc:{dataset * 100 / net if net > 0 else 0:.2f}%",
+        f"allocator_allocated:{used}",
+        f"allocator_active:{used}",
+        f"allocator_resident:{rss}",
         f"total_system_memory:{total}",
         f"total_system_memory_human:{bytes_to_human(total)}",
+        f"used_memory_lua:{vm_eval}",
+        f"used_memory_vm_eval:{vm_eval}",
+        f"used_memory_lua_human:{bytes_to_human(vm_eval)}",
+        f"used_memory_scripts_eval:{scripts}",
+        f"number_of_cached_scripts:{n_scripts}",
+        f"number_of_functions:{n_functions}",
+        f"number_of_libraries:{n_libs}",
+        f"used_memory_vm_functions:{vm_functions}",
+        f"used_memory_vm_total:{vm_eval + vm_functions}",
+        f"used_memory_vm_total_human:{bytes_to_human(vm_eval + vm_functions)}",
+        f"used_memory_functions:{functions}",
+        f"used_memory_scripts:{scripts + functions}",
+        f"used_memory_scripts_human:{bytes_to_human(scripts + functions)}",
         f"maxmemory:{maxmem}",
         f"maxmemory_human:{bytes_to_human(maxmem)}",
         f"maxmemory_policy:{s.config.maxmemory_policy}",
-        "mem_fragmentation_ratio:1.00",
+        "allocator_frag_ratio:1.00",
+        "allocator_frag_bytes:0",
+        f"allocator_rss_ratio:{frag:.2f}",
+        f"allocator_rss_bytes:{rss - used}",
+        "rss_overhead_ratio:1.00",
+        "rss_overhead_bytes:0",
+        f"mem_fragmentation_ratio:{frag:.2f}",
+        f"mem_fragmentation_bytes:{rss - used}",
+        "mem_not_counted_for_evict:0",
+        "mem_replication_backlog:0",
+        "mem_total_replication_buffers:0",
+        "mem_clients_slaves:0",
+        f"mem_clients_normal:{clients}",
+        "mem_cluster_links:0",
+        "mem_aof_buffer:0",
         "mem_allocator:libc",
+        "active_defrag_running:0",
         "lazyfree_pending_objects:0",
+        "lazyfreed_objects:0",
     ]
 
 
@@ -201,7 +264,7 @@ def _stats(s: Any, client: Any) -> list[str]:
         f"total_net_output_bytes:{bytes_out}",
         f"rejected_connections:{s.rejected_connections()}",
         f"expired_keys:{ks.expired_keys}",
-        "evicted_keys:0",
+        f"evicted_keys:{s.eviction.evicted_keys}",
         f"keyspace_hits:{ks.keyspace_hits}",
         f"keyspace_misses:{ks.keyspace_misses}",
         f"pubsub_channels:{len(channels) if channels else 0}",
@@ -209,6 +272,9 @@ def _stats(s: Any, client: Any) -> list[str]:
         f"pubsubshard_channels:{len(s.pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
+        f"tracking_total_keys:{len(s.tracking.table) if s.tracking is not None else 0}",
+        f"tracking_total_items:{s.tracking.total_items() if s.tracking is not None else 0}",
+        f"tracking_total_prefixes:{len(s.tracking.prefixes) if s.tracking is not None else 0}",
         "unexpected_error_replies:0",
         f"total_error_replies:{failed + rejected + s.unknown_commands}",
     ]
@@ -270,10 +336,47 @@ def _commandstats(s: Any, client: Any) -> list[str]:
     for cmd in s.commands.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed_calls or c.rejected_calls:
+                usec = int(c.usec * 1_000_000)
+                per_call = usec / c.calls if c.calls else 0.0
                 lines.append(
-                    f"cmdstat_{c.full_name}:calls={c.calls},usec=0,usec_per_call=0.00,"
+                    f"cmdstat_{c.full_name}:calls={c.calls},usec={usec},"
+                    f"usec_per_call={per_call:.2f},"
                     f"rejected_calls={c.rejected_calls},failed_calls={c.failed_calls}"
                 )
+    return lines
+
+
+def _percentile_name(p: float) -> str:
+    text = f"{p:f}".rstrip("0").rstrip(".")
+    return f"p{text}"
+
+
+def _latencystats(s: Any, client: Any) -> list[str]:
+    """latency_percentiles_usec_<command>: each configured percentile from the command's
+    histogram (the upper bound of the power-of-two bucket it falls in)."""
+    if not s.extra_config.get("latency-tracking", True):
+        return []
+    percentiles = s.extra_config.get("latency-tracking-info-percentiles", [50.0, 99.0, 99.9])
+    lines = []
+    for cmd in s.commands.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            hist = c.hist
+            total = sum(hist) if hist else 0
+            if not total:
+                continue
+            parts = []
+            for p in percentiles:
+                want = max(1, -(-total * p // 100))
+                seen = 0
+                value = 0.0
+                for k, n in enumerate(hist):
+                    seen += n
+                    if seen >= want:
+                        ns = 1024 << k
+                        value = (ns + (1 << max(0, ns.bit_length() - 8)) - 1) / 1000
+                        break
+                parts.append(f"{_percentile_name(p)}={value:.3f}")
+            lines.append(f"latency_percentiles_usec_{c.full_name}:{','.join(parts)}")
     return lines
 
 
@@ -307,6 +410,7 @@ _BUILDERS: dict[str, Callable[[Any, Any], list[str]]] = {
     "errorstats": _errorstats,
     "cluster": _cluster,
     "keyspace": _keyspace,
+    "latencystats": _latencystats,
 }
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from polystack.redis.args import parse_int
-from polystack.redis.commands import COMMANDS, command, container
+from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
+from polystack.redis.commands.monitor import feed_monitors
 from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.errors import RedisError, err
+from polystack.redis.lua.bitstruct import Rand48
 from polystack.redis.lua.engine import sha1hex
 from polystack.redis.lua.scripts import ALLOW_OOM, EVAL_COMPAT_MODE, NO_WRITES, ScriptCache
 from polystack.redis.wire import OK, Raw
@@ -25,11 +27,20 @@ _EVAL_FLAGS = "noscript skip_monitor no_mandatory_keys stale"
 _CATS = ("@slow", "@scripting")
 
 
+def lua_rand(server: Any) -> Rand48:
+    """The rand48 state math.random draws from: one per server, shared by EVAL scripts and
+    functions (Redis's is process-wide)."""
+    rand = server.lua_rand
+    if rand is None:
+        rand = server.lua_rand = Rand48()
+    return rand
+
+
 def scripts_of(server: Any) -> ScriptCache:
     """The server's EVAL script cache (made on first use)."""
     cache = server.scripting
     if cache is None:
-        cache = server.scripting = ScriptCache()
+        cache = server.scripting = ScriptCache(lua_rand(server))
     return cache
 
 
@@ -51,6 +62,55 @@ def _numkeys(argv: list[bytes]) -> int:
     return n
 
 
+def prepare_run(flags: int, ro: bool) -> tuple[bool, bool]:
+    """scriptPrepareForRun's checks of the script's flags: (read_only, allow_oom)."""
+    compat = bool(flags & EVAL_COMPAT_MODE)
+    if not compat and not flags & NO_WRITES and ro:
+        raise err("Can not execute a script with write flag using *_ro command.")
+    read_only = ro or (not compat and bool(flags & NO_WRITES))
+    allow_oom = not compat and bool(flags & ALLOW_OOM)
+    return read_only, allow_oom
+
+
+def execute(
+    client: Any,
+    engine: Any,
+    fn: Any,
+    funcname: bytes,
+    flags: int,
+    ro: bool,
+    argv: list[bytes],
+    numkeys: int,
+    eval_mode: bool,
+) -> Raw:
+    """Run a script (EVAL) or a function (FCALL) for ``client``: its reply as RESP."""
+    server = client.server
+    if server.monitors:  # the script's command before its commands, as eval.c feeds it
+        feed_monitors(server, client, argv)
+    read_only, allow_oom = prepare_run(flags, ro)
+    if (
+        not flags & EVAL_COMPAT_MODE
+        and server.config.maxmemory
+        and server.pre_command_oom_state
+        and not flags & (ALLOW_OOM | NO_WRITES)
+    ):
+        raise RedisError(
+            "OOM",
+            "allow-oom flag is not set on the script, can not run it when used memory > "
+            "'maxmemory'",
+        )
+    run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode=eval_mode)
+    run.argv = argv
+    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+    try:
+        reply = engine.run(fn, funcname, client.resp3, run, keys, args, as_function=not eval_mode)
+    finally:
+        run.finish()
+        if run.wrote:
+            client.propagate = []  # its commands were logged one by one
+    return Raw(reply)
+
+
 def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     """evalGenericCommand."""
     numkeys = _numkeys(argv)
@@ -62,19 +122,10 @@ def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
             raise NOSCRIPT
     else:
         script = cache.create(argv[1])
-    flags = script.flags
-    if not flags & EVAL_COMPAT_MODE and not flags & NO_WRITES and ro:
-        raise err("Can not execute a script with write flag using *_ro command.")
-    read_only = ro or (not flags & EVAL_COMPAT_MODE and bool(flags & NO_WRITES))
-    allow_oom = not flags & EVAL_COMPAT_MODE and bool(flags & ALLOW_OOM)
-    run = ScriptRun(client, script.sha.encode(), read_only, allow_oom, eval_mode=True)
-    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
-    try:
-        reply = cache.engine.run(script.function, run.funcname, client.resp3, run, keys, args)
-    finally:
-        if run.wrote:
-            client.propagate = []  # its commands were logged one by one
-    return Raw(reply)
+    return execute(
+        client, cache.engine, script.function, script.sha.encode(), script.flags, ro, argv,
+        numkeys, True,
+    )  # fmt: skip
 
 
 _ARGS = (
@@ -149,6 +200,11 @@ def eval_ro(client: Any, argv: list[bytes]) -> Any:
 def evalsha_ro(client: Any, argv: list[bytes]) -> Any:
     return run_eval(client, argv, evalsha=True, ro=True)
 
+
+# Scripts run off the session's fast path: in a greenlet of their own, so they can yield.
+for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro"):
+    DISPATCH.pop(_name, None)
+    DISPATCH.pop(_name.upper(), None)
 
 _RW_NOTE = {
     "notes": "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"

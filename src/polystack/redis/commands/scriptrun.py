@@ -10,15 +10,23 @@ the caller's batch: the script's effects are replayed, not the script.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from polystack.redis.commands import COMMANDS, Command
+from polystack.redis.commands import Command
+from polystack.redis.commands.acl import check_command, script_refusal
+from polystack.redis.commands.monitor import feed_monitors, record_slow_command
 from polystack.redis.errors import RedisError, err
+from polystack.redis.flags import SLOW_ACL, set_server_condition
+
+log = logging.getLogger(__name__)
 
 _UNKNOWN = err("Unknown Redis command called from script")
 _ARITY = err("Wrong number of args calling Redis command from script")
 _NOSCRIPT = err("This Redis command is not allowed from script")
 _READONLY = err("Write commands are not allowed from read-only scripts.")
+_OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
 
 
 class ScriptClient:
@@ -34,6 +42,7 @@ class ScriptClient:
         self.id = caller.id
         self.name = caller.name
         self.user = caller.user
+        self.acl_user = caller.acl_user
         self.peer = caller.peer
         self.authenticated = True
         self.propagate: list[list[bytes]] | None = None
@@ -75,6 +84,7 @@ class ScriptRun:
     ) -> None:
         self.caller = caller
         self.funcname = funcname
+        self.argv: list[bytes] = []  # the caller's command (FUNCTION STATS shows it)
         self.read_only = read_only
         self.allow_oom = allow_oom
         self.eval_mode = eval_mode
@@ -82,28 +92,84 @@ class ScriptRun:
         self.repl_flags = 3  # REPL_ALL
         self.write_dirty = False  # SCRIPT_WRITE_DIRTY: a write command ran
         self.wrote = False  # the dataset changed
+        self.effects: list[tuple[int, list[bytes]]] = []  # what the log gets, at the end
         self.killed = False
+        self.timed_out = False
+        server = caller.server
+        self.server = server
+        self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
+        self.watched = self.threshold_ms > 0  # the count hook checks the time
+        self.started = server.clock.monotonic()
+        self.last_yield = self.started
         self.client = ScriptClient(self, caller, caller.now_ms())
+
+    def interrupt(self) -> None:
+        """scriptInterrupt: past busy-reply-threshold the server answers -BUSY to others and
+        the script yields to the event loop at every check, until it ends or is killed."""
+        if not self.timed_out:
+            elapsed = int((self.server.clock.monotonic() - self.started) * 1000)
+            if elapsed < self.threshold_ms:
+                return
+            log.warning(
+                "Slow script detected: still in execution after %d milliseconds. You can try "
+                "killing the script using the %s command.",
+                elapsed,
+                "SCRIPT KILL" if self.eval_mode else "FUNCTION KILL",
+            )
+            self.timed_out = True
+            self.server.busy_script = self
+            set_server_condition(self.server, "busy", True)
+        yield_to_loop = self.caller.yield_to_loop
+        if yield_to_loop is not None:
+            yield_to_loop()
+            self.last_yield = self.server.clock.monotonic()
+
+    def finish(self) -> None:
+        """scriptResetRun: the effects go to the caller's log; a busy server is free again."""
+        for db_id, argv in self.effects:
+            self.caller.log_write(db_id, argv)
+        self.effects = []
+        self.client._run = None  # no reference cycle left: freed at once, not by the GC
+        if self.timed_out:
+            self.server.busy_script = None
+            set_server_condition(self.server, "busy", False)
 
     def lookup(self, argv: list[bytes]) -> Command | None:
         """lookupCommand: a container with a second argument resolves to its subcommand."""
-        cmd = COMMANDS.get(argv[0].lower())
+        cmd = self.server.commands.get(argv[0].lower())
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             return cmd.subcommands.get(argv[1].lower())
         return cmd
 
     def call(self, argv: list[bytes]) -> Any:
         """scriptCall: the command's reply, or a RedisError (refused or failed)."""
+        if self.timed_out and self.server.clock.monotonic() - self.last_yield > 0.002:
+            self.interrupt()  # a busy script that mostly calls commands yields between them
+            if self.killed:
+                return RedisError("ERR", "Script killed by user with SCRIPT KILL...")
         cmd = self.lookup(argv)
         if cmd is None:
             return _UNKNOWN
         n = len(argv)
         if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
             return _ARITY
+        if self.caller.slow & SLOW_ACL:
+            refused = script_refusal(self.client, cmd, argv)
+            if refused is not None:
+                return refused
         if "noscript" in cmd.flags:
             return _NOSCRIPT
         if cmd.write and self.read_only:
             return _READONLY
+        server = self.server
+        if (
+            not self.allow_oom
+            and server.config.maxmemory
+            and not self.write_dirty
+            and server.pre_command_oom_state
+            and "denyoom" in cmd.flags
+        ):
+            return _OOM  # only before the script's first write: it cannot stop half-way
         if cmd.write:
             self.write_dirty = True
         sc = self.client
@@ -111,6 +177,7 @@ class ScriptRun:
         dirty = ks.dirty
         sc.propagate = None
         sc.last_cmd = cmd
+        t0 = time.perf_counter()
         try:
             reply = cmd.handler(sc, argv)
         except RedisError as e:
@@ -118,12 +185,20 @@ class ScriptRun:
             cmd.failed_calls += 1
             counts = sc.server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
+        took = time.perf_counter() - t0
+        cmd.usec += took
+        if cmd.hist is not None:
+            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+        if took >= server.timing_threshold:
+            record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
+        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
+            feed_monitors(server, sc, argv, cmd)
         if ks.dirty != dirty:
             self.wrote = True
             if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
                 for p in sc.propagate if sc.propagate is not None else [argv]:
-                    self.caller.log_write(sc.db_id, p)
+                    self.effects.append((sc.db_id, p))
         sc.propagate = None
         return reply
 
@@ -132,5 +207,5 @@ class ScriptRun:
         cmd = self.lookup(argv)
         if cmd is None:
             return None
-        check = getattr(self.caller.server, "acl_allows", None)
-        return True if check is None else bool(check(self.caller, cmd, argv))
+        result, _ = check_command(self.server, self.caller.acl_user, cmd, argv)
+        return result == 0

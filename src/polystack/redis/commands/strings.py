@@ -83,6 +83,7 @@ def get(client: Any, argv: list[bytes]) -> Any:
     client.ks.keyspace_hits += 1
     if type(v) is not bytes:
         raise WRONGTYPE
+    touch(client, argv[1])  # the access time (OBJECT IDLETIME, LRU/LFU eviction)
     return v
 
 

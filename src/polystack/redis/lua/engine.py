@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,9 +55,10 @@ def sha1hex(data: bytes) -> str:
 
 
 class LuaEngine:
-    """A Lua state with Redis's scripting environment."""
+    """A Lua state with Redis's scripting environment: EVAL's, or with ``functions`` the
+    FUNCTION engine's (libraries load with their own API; see :meth:`load_library`)."""
 
-    def __init__(self, rand: bitstruct.Rand48 | None = None) -> None:
+    def __init__(self, rand: bitstruct.Rand48 | None = None, functions: bool = False) -> None:
         self.lua = lua51.LuaRuntime(
             encoding=None,
             unpack_returned_tuples=True,
@@ -153,16 +155,44 @@ class LuaEngine:
             }
         )
         libs[b"rawset"] = fn(self._rawset)
+        self.hook_count = 100000
         libs[b"setmetatable"] = fn(self._setmetatable)
-        self.py = table({b"libs": libs, b"api": table(api), b"unwrap_error": self._unwrap_error})
-        self._run, self._compile, self.script_globals, self.env = self.lua.execute(
-            PRELUDE, self.py, name=b"=polystack"
-        )
+        self.functions = functions
+        self.registering: Any = None  # the library FUNCTION LOAD is building
+        self._load_deadline = 0.0
+        self.py = table(
+            {
+                b"libs": libs,
+                b"api": table(api),
+                b"unwrap_error": self._unwrap_error,
+                b"hook": self._hook,
+                b"functions": functions,
+                b"load_hook": self._load_hook,
+                b"lib_redis": table(
+                    {
+                        b"register_function": fn(self._register_function),
+                        b"log": redis[b"log"],
+                        **{k: redis[k] for k in (b"LOG_DEBUG", b"LOG_VERBOSE", b"LOG_NOTICE",
+                                                 b"LOG_WARNING", b"REDIS_VERSION",
+                                                 b"REDIS_VERSION_NUM")},
+                    }
+                ),
+            }
+        )  # fmt: skip
+        (
+            self._run,
+            self._compile,
+            self.script_globals,
+            self.env,
+            self._compile_lib,
+            self._load_lib,
+        ) = self.lua.execute(PRELUDE, self.py, name=b"=polystack")
         self._where_fn = self.py[b"where"]
         self._set_script_resp = self.py[b"set_script_resp"]
         self._is_readonly = self.py[b"is_readonly"]
         self._lua_rawset = self.py[b"rawset"]
         self._lua_setmetatable = self.py[b"setmetatable"]
+        self._hook_every_line = self.py[b"hook_every_line"]
 
     # -- compiling and running --------------------------------------------------------
     def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
@@ -172,6 +202,122 @@ class LuaEngine:
         if fn is None:
             raise ValueError(message.decode("utf-8", "replace"))
         return fn
+
+    def load_library(self, source: bytes, builder: Any, timeout_ms: int) -> None:
+        """luaEngineCreate: compile a library's code and run it so that it registers its
+        functions with ``builder`` (``builder.add(name, fn, description, flags)``, raising
+        ValueError with Redis's text).  Raises ValueError with the FUNCTION LOAD error."""
+        fn, message = self._compile_lib(source, b"@user_function")
+        if fn is None:
+            raise ValueError("Error compiling function: " + _decode(message))
+        self.registering = builder
+        self._load_deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else 0.0
+        try:
+            failure = self._load_lib(fn, self.hook_count)
+        finally:
+            self.registering = None
+        if failure is not None:
+            raise ValueError("Error registering functions: " + _decode(failure))
+
+    def _load_hook(self) -> None:
+        """luaEngineLoadHook: a library's code gets 500 ms to register its functions."""
+        if self._load_deadline and time.monotonic() > self._load_deadline:
+            self.py[b"load_hook_every_line"]()
+            raise TableError(self.error_table("ERR FUNCTION LOAD timeout"))
+
+    def _register_function(self, *args: Any) -> None:
+        """redis.register_function(name, callback) or redis.register_function{...}."""
+        builder = self.registering
+        if builder is None:
+            raise TableError(
+                self.error_table(
+                    "ERR redis.register_function can only be called on FUNCTION LOAD command"
+                )
+            )
+        if not 1 <= len(args) <= 2:
+            raise TableError(
+                self.error_table("ERR wrong number of arguments to redis.register_function")
+            )
+        description = None
+        flags: list[bytes] = []
+        if len(args) == 2:
+            name = _lua_string(args[0])
+            if name is None:
+                raise self._register_error(
+                    "first argument to redis.register_function must be a string"
+                )
+            callback = args[1]
+            if not _is_function(callback):
+                raise self._register_error(
+                    "second argument to redis.register_function must be a function"
+                )
+        else:
+            name, callback, description, flags = self._named_args(args[0])
+        try:
+            builder.add(name, callback, description, flags)
+        except ValueError as e:
+            raise self._register_error(str(e)) from None
+
+    def _named_args(self, table: Any) -> tuple[bytes, Any, bytes | None, list[bytes]]:
+        if lua_type(table) != "table":
+            raise self._register_error(
+                "calling redis.register_function with a single argument is only applicable to "
+                "Lua table (representing named arguments)."
+            )
+        name = description = callback = None
+        flags: list[bytes] = []
+        for key, value in table.items():
+            k = _lua_string(key)
+            if k is None:
+                raise self._register_error(
+                    "named argument key given to redis.register_function is not a string"
+                )
+            k = k.lower()
+            if k == b"function_name":
+                name = _lua_string(value)
+                if name is None:
+                    raise self._register_error(
+                        "function_name argument given to redis.register_function must be a string"
+                    )
+            elif k == b"description":
+                description = _lua_string(value)
+                if description is None:
+                    raise self._register_error(
+                        "description argument given to redis.register_function must be a string"
+                    )
+            elif k == b"callback":
+                if not _is_function(value):
+                    raise self._register_error(
+                        "callback argument given to redis.register_function must be a function"
+                    )
+                callback = value
+            elif k == b"flags":
+                if lua_type(value) != "table":
+                    raise self._register_error(
+                        "flags argument to redis.register_function must be a table "
+                        "representing function flags"
+                    )
+                flags = []
+                j = 1
+                while True:
+                    item = value[j]
+                    if item is None:
+                        break
+                    text = _lua_string(item)
+                    if text is None:
+                        raise self._register_error("unknown flag given")
+                    flags.append(text)
+                    j += 1
+            else:
+                raise self._register_error("unknown argument given to redis.register_function")
+        if name is None:
+            raise self._register_error("redis.register_function must get a function name argument")
+        if callback is None:
+            raise self._register_error("redis.register_function must get a callback argument")
+        return name, callback, description, flags
+
+    def _register_error(self, message: str) -> TableError:
+        return TableError(self.error_table("ERR " + message))
 
     def run(
         self,
@@ -189,19 +335,32 @@ class LuaEngine:
         keys_t, args_t = lua.table_from(keys), lua.table_from(args)
         previous = self.current
         self.current = run
+        hooks = self.hook_count if run.watched else 0
         try:
             if as_function:
-                kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t)
+                kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t, hooks)
             else:
                 g = self.script_globals
                 g[b"KEYS"] = keys_t
                 g[b"ARGV"] = args_t
-                kind, payload = self._run(fn, funcname, caller_resp3, None, None)
+                kind, payload = self._run(fn, funcname, caller_resp3, None, None, hooks)
         finally:
             self.current = previous
         if kind == 0:
             return payload
         raise error_from_text(payload.decode("utf-8", "surrogateescape"))
+
+    def _hook(self) -> None:
+        """scriptInterrupt, every hook_count instructions: let the run yield (it decides when
+        it is past busy-reply-threshold) and stop it once SCRIPT/FUNCTION KILL asked."""
+        run = self.current
+        if run is None:
+            return
+        if not run.killed:
+            run.interrupt()
+        if run.killed:
+            self._hook_every_line()
+            raise TableError(self.error_table("ERR Script killed by user with SCRIPT KILL..."))
 
     def _where(self) -> bytes:
         return self._where_fn()
@@ -249,9 +408,12 @@ class LuaEngine:
                 "ERR redis.call/pcall can only be called inside a script invocation"
             )
         argv = self._argv(args)
-        if isinstance(argv, str):
+        if type(argv) is str:
             return True, self.error_table(argv)
         reply = run.call(argv)
+        t = type(reply)
+        if t is bytes or t is int:
+            return False, reply
         if isinstance(reply, RedisError):
             return True, self.error_table(f"{reply.code} {reply.message}")
         return False, self.to_lua(reply, run.resp3)
@@ -500,6 +662,25 @@ def error_from_text(text: str) -> RedisError:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _decode(message: Any) -> str:
+    if isinstance(message, bytes):
+        return message.decode("utf-8", "surrogateescape")
+    return str(message)
+
+
+def _lua_string(v: Any) -> bytes | None:
+    """lua_isstring + lua_tostring: strings, and numbers as Lua prints them."""
+    if type(v) is bytes:
+        return v
+    if type(v) in (int, float):
+        return _number_text(v)
+    return None
+
+
+def _is_function(v: Any) -> bool:
+    return lua_type(v) == "function" or (lua_type(v) is None and callable(v))
+
+
 def _text(message: Any) -> bytes:
     return message if isinstance(message, bytes) else str(message).encode()
 

@@ -28,6 +28,7 @@ local setmetatable, getmetatable, xpcall, pcall, loadstring, setfenv, load =
 local concat, format, gsub, huge = table.concat, string.format, string.gsub, math.huge
 local dbg = debug
 local unwrap_error = py.unwrap_error
+local functions_mode = py.functions  -- the FUNCTION engine's state, not EVAL's
 
 G.python = nil  -- lupa's bridge is never reachable from Lua
 
@@ -114,7 +115,7 @@ end
 
 -- eval.c's __redis__err__handler: the error as a table, with the script line it came from
 -- (C frames and this chunk's frames are skipped, as Redis skips its C functions).
-function S.__redis__err__handler(err)
+local function handler(err)
   local level = 2
   local i = dbg.getinfo(level, "nSl")
   while i and (i.what == "C" or i.source == "=polystack") do
@@ -131,7 +132,7 @@ function S.__redis__err__handler(err)
   end
   return err
 end
-local handler = S.__redis__err__handler
+if not functions_mode then S.__redis__err__handler = handler end
 
 -- Redis 7's pcall hands back an error table's message, not the table.
 local function pcall_result(ok, ...)
@@ -184,9 +185,11 @@ redis.status_reply = function(...)
   end
   return {ok = s}
 end
-redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+if not functions_mode then  -- eval.c adds these; the FUNCTION engine has none of them
+  redis.replicate_commands = function() return true end
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
+end
 
 -- -- the script's result as RESP (script_lua.c's luaReplyToRedisReply) ------------------
 local script_resp = 2
@@ -295,15 +298,29 @@ local function error_text(err, funcname)
   return flat(msg)
 end
 
--- run(fn, funcname, caller3, keys, args): 0, RESP | 1, error reply text | 2, failure text
-local function run(fn, funcname, caller3, keys, args)
+-- The count hook (luaMaskCountHook): every 100000 instructions the host may yield to its
+-- event loop, or stop a killed script; once killed, it runs on every line so that a pcall
+-- in the script cannot swallow the error.
+local py_hook = py.hook
+local function hook()
+  local info = dbg.getinfo(2, "S")
+  if info and info.source == "=polystack" then return end  -- not inside this chunk
+  py_hook()
+end
+function py.hook_every_line() dbg.sethook(hook, "l") end
+
+-- run(fn, funcname, caller3, keys, args, hook_count): 0, RESP | 1, error reply text |
+-- 2, failure text
+local function run(fn, funcname, caller3, keys, args, hook_count)
   script_resp = 2
   local ok, res
+  if hook_count > 0 then dbg.sethook(hook, "", hook_count) end
   if keys then
     ok, res = xpcall(function() return fn(keys, args) end, handler)
   else
     ok, res = xpcall(fn, handler)
   end
+  if hook_count > 0 then dbg.sethook() end
   if not ok then
     if type(res) ~= "table" then
       return 2, "Error running script " .. funcname .. ", " .. tostring(res):sub(1, 100)
@@ -339,5 +356,54 @@ env = readonly(S, readonly({__index = missing}, nil))
 S._G = env
 setmetatable(S, {__index = missing})
 
-return run, compile, S, env
+-- -- FUNCTION libraries (function_lua.c) --------------------------------------------------
+-- A library's code runs with its own globals table (readonly, empty): while FUNCTION LOAD
+-- runs the code they read from the library API (redis.register_function, redis.log and
+-- the constants, nothing else); afterwards, when its functions run, from the scripts'
+-- globals.  Locals of the library's chunk stay shared by its functions.
+local compile_lib, load_lib
+if functions_mode then
+  local lib_redis = py.lib_redis
+  setmetatable(lib_redis, {__index = missing})
+  local lib = {redis = readonly(lib_redis, nil)}
+  setmetatable(lib, {__index = missing})
+  local library_api = readonly(lib, nil)
+  local umt = {__index = env, __newindex = refuse, __metatable = false}
+  local user_globals = setmetatable({}, umt)
+
+  compile_lib = function(source, chunkname)
+    local fn, err = loadstring(source, chunkname)
+    if not fn then return nil, err end
+    setfenv(fn, user_globals)
+    return fn, nil
+  end
+
+  local py_load_hook = py.load_hook
+  local function load_hook()
+    local info = dbg.getinfo(2, "S")
+    if info and info.source == "=polystack" then return end
+    py_load_hook()
+  end
+  function py.load_hook_every_line() dbg.sethook(load_hook, "l") end
+
+  -- load_lib(fn, hook_count): nil, or the error text luaExtractErrorInformation makes
+  load_lib = function(fn, hook_count)
+    umt.__index = library_api
+    if hook_count > 0 then dbg.sethook(load_hook, "", hook_count) end
+    local ok, err = pcall(fn)
+    dbg.sethook()
+    umt.__index = env
+    if ok then return nil end
+    err = from_python(err)
+    local t = type(err)
+    if t == "string" or t == "number" then return "ERR " .. err end
+    if t == "table" then
+      local m = err.err
+      if type(m) == "string" or type(m) == "number" then return tostring(m) end
+    end
+    return "(null)"
+  end
+end
+
+return run, compile, S, env, compile_lib, load_lib
 """

@@ -18,11 +18,13 @@ ALLOW_OOM = 2
 ALLOW_STALE = 4
 NO_CLUSTER = 8
 EVAL_COMPAT_MODE = 16  # no shebang: the pre-7.0 rules
+ALLOW_CROSS_SLOT = 32
 SCRIPT_FLAGS = {
     b"no-writes": NO_WRITES,
     b"allow-oom": ALLOW_OOM,
     b"allow-stale": ALLOW_STALE,
     b"no-cluster": NO_CLUSTER,
+    b"allow-cross-slot-keys": ALLOW_CROSS_SLOT,
 }
 
 
