@@ -166,3 +166,38 @@ def test_fuzz_requests_after_handshake(op, payload):
     # the server stays usable for others
     other = Conn(zk)
     assert other.send(connect())
+
+
+def _decode_field_by_field(record, buf: bytes):
+    """The general reader, one jute field at a time (what the fast paths shortcut)."""
+    if record is PathWatchRequest:
+        path, off = wire.read_path(buf, 0)
+        watch, off = wire.read_bool(buf, off)
+        return (path, watch), off
+    path, off = wire.read_path(buf, 0)
+    data, off = wire.read_buffer(buf, off)
+    version, off = wire.read_int(buf, off)
+    return (path, data, version), off
+
+
+@pytest.mark.parametrize("record", [PathWatchRequest, SetDataRequest])
+@given(st.binary(max_size=40), st.integers(-3, 40), st.integers(-3, 40), st.booleans())
+def test_one_step_decoders_agree_with_field_by_field(record, tail, n, m, memview):
+    """The one-step decoders of getData/exists/getChildren and setData read exactly what the
+    field-by-field reader reads (or fail as it fails) on any bytes, whole, short or null."""
+    buf = struct.pack(">i", n) + tail[: max(n, 0)] + struct.pack(">i", m) + tail
+    for cut in (len(buf), len(buf) - 1, 4 + max(n, 0), 4 + max(n, 0) + 1, 3, 0):
+        raw = buf[: max(cut, 0)]
+        try:
+            expected = _decode_field_by_field(record, raw)
+        except JuteError:
+            with pytest.raises(JuteError):
+                record.decode(memoryview(raw) if memview else raw, 0)
+            continue
+        req, off = record.decode(memoryview(raw) if memview else raw, 0)
+        fields = (
+            (req.path, req.watch)
+            if record is PathWatchRequest
+            else tuple(getattr(req, f) for f in ("path", "data", "version"))
+        )
+        assert (fields, off) == expected

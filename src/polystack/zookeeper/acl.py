@@ -17,7 +17,12 @@ READ_ACL_UNSAFE: tuple[ACL, ...] = (ACL(int(Perms.READ), ANYONE_ID_UNSAFE),)
 SCHEMES = ("world", "digest", "ip", "auth", "super")
 _AUTHENTICATED = {"digest": True, "ip": False, "super": True, "world": False}
 
-_interned: dict[tuple[ACL, ...], tuple[ACL, ...]] = {}
+# the two ACLs every tree starts with are the shared copies, so that ``check_acl`` can tell the
+# world-open ACL by identity
+_interned: dict[tuple[ACL, ...], tuple[ACL, ...]] = {
+    OPEN_ACL_UNSAFE: OPEN_ACL_UNSAFE,
+    READ_ACL_UNSAFE: READ_ACL_UNSAFE,
+}
 
 
 def intern_acl(acl: list[ACL] | tuple[ACL, ...]) -> tuple[ACL, ...]:
@@ -117,7 +122,7 @@ def check_acl(
     acl: tuple[ACL, ...], perm: int, auth_info: list[Id], path: str | None = None
 ) -> None:
     """ZooKeeperServer.checkACL: raise NoAuth unless one entry grants ``perm`` to the caller."""
-    if not acl:
+    if acl is OPEN_ACL_UNSAFE or not acl:  # world:anyone with every permission
         return
     for aid in auth_info:
         if aid.scheme == "super":

@@ -1,0 +1,195 @@
+"""What a fresh `polystack helm template` process loads: no server, none of the
+network code for a local chart, and only the function libraries its templates
+call (template/funcmap.py). Checked in a subprocess, by the modules it imported."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polystack.helm.funcs import sprig
+from polystack.helm.render import engine
+from polystack.helm.template import TemplateSet
+from polystack.helm.template.funcmap import LazyFunc
+
+PROBE = """
+import json, sys
+from polystack.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\n@@" + json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(args: list[str], env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    _, _, tail = r.stderr.rpartition("\n@@")
+    return r.stdout, set(json.loads(tail))
+
+
+@pytest.fixture(scope="module")
+def chart(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from polystack.helm.chart.create import create
+
+    path = tmp_path_factory.mktemp("startup") / "demo"
+    create(str(path))
+    return str(path)
+
+
+def test_helm_template_imports_no_server_and_no_network_code(chart: str) -> None:
+    out, mods = _modules_after(["helm", "template", "rel", chart])
+    assert "kind: Deployment" in out
+    loaded = sorted(
+        m
+        for m in mods
+        if m.startswith(
+            (
+                "polystack.systems",
+                "polystack.runtime",
+                "polystack.redis",
+                "polystack.zookeeper",
+                "polystack.amqp",
+                "polystack.mongo",
+                "polystack.helm.remote.getter",
+                "polystack.helm.remote.repo",
+                "polystack.helm.remote.oci",
+                "polystack.helm.remote.openpgp",
+                "polystack.helm.remote.provenance",
+                "polystack.helm.remote.downloader",
+                "polystack.helm.encoding.tomlgo",
+                "polystack.helm.funcs.sprig.crypto",
+                "polystack.helm.funcs.sprig.regex",
+                "polystack.helm.funcs.sprig.dates",
+            )
+        )
+        or m in ("ssl", "http.client", "urllib.request", "tarfile", "socket", "tempfile")
+    )
+    assert loaded == []
+
+
+def test_function_libraries_load_when_a_template_calls_them(tmp_path: Path, chart: str) -> None:
+    tpl = Path(chart) / "templates" / "regex.yaml"
+    tpl.write_text('r: {{ regexReplaceAll "a+" "caaat" "b" }}\nt: {{ toToml (dict "k" 1) }}\n')
+    try:
+        out, mods = _modules_after(["helm", "template", "rel", chart])
+    finally:
+        tpl.unlink()
+    assert "r: cbt" in out
+    assert "t: k = 1" in out
+    assert "polystack.helm.funcs.sprig.regex" in mods
+    assert "polystack.helm.funcs.sprig.crypto" not in mods
+
+
+def test_serve_still_has_every_systems_flags() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0
+    assert "--redis-port" in r.stdout and "--only" in r.stdout
+    top = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "--help"], capture_output=True, text=True
+    )
+    assert "serve" in top.stdout and "helm" in top.stdout
+
+
+def test_name_table_matches_the_modules() -> None:
+    """The lazy map's names (sprig._NAMES) are each module's FUNCS, no more, no less."""
+    for mod, names in sprig._NAMES.items():
+        module = importlib.import_module(f"polystack.helm.funcs.sprig.{mod}")
+        assert tuple(module.FUNCS) == names, mod
+    assert set(sprig.lazy_sprig_funcs()) == set(sprig.sprig_funcs()) == sprig.SPRIG_NAMES
+
+
+def test_lazy_functions_behave_as_loaded_ones() -> None:
+    lazy = sprig.lazy_sprig_funcs()
+    real = sprig.sprig_funcs()
+    assert isinstance(lazy["upper"], LazyFunc)
+    assert lazy["upper"]("ab") == real["upper"]("ab") == "AB"
+    assert lazy["upper"].load() is real["upper"]
+    text = '{{ upper "x" }} {{ regexFind "[0-9]+" "ab12" }} {{ semver "1.2.3" | toString }}'
+    ts_lazy = TemplateSet(dict(engine.base_funcs()))
+    ts_real = TemplateSet(dict(real))
+    for ts in (ts_lazy, ts_real):
+        ts.parse("t", text)
+    assert ts_lazy.execute("t", {}) == ts_real.execute("t", {})
+    # the set's own map now holds the loaded function
+    assert not isinstance(ts_lazy.funcs["upper"], LazyFunc)
+    # and a Go type error is reported as for a loaded function
+    ts = TemplateSet(dict(engine.base_funcs()))
+    ts.parse("t", "{{ upper 3 }}")
+    ts2 = TemplateSet(dict(real))
+    ts2.parse("t", "{{ upper 3 }}")
+    with pytest.raises(Exception) as a:
+        ts.execute("t", {})
+    with pytest.raises(Exception) as b:
+        ts2.execute("t", {})
+    assert str(a.value) == str(b.value)
+
+
+def test_lazy_loading_is_no_global_side_effect() -> None:
+    """The engine's shared base map keeps its LazyFunc entries: a render loads
+    functions into its own set's map only."""
+    base = engine.base_funcs()
+    ts = TemplateSet(dict(base))
+    ts.parse("t", '{{ trimSuffix "-" "a-" }}')
+    assert ts.execute("t", {}) == "a"
+    assert isinstance(base["trimSuffix"], LazyFunc)
+
+
+def test_the_helm_process_ends_with_its_output_and_status(chart: str) -> None:
+    """`polystack helm` as the process ends with os._exit (cli/process.py): every
+    byte written before is flushed, and the status is the command's."""
+    from click.testing import CliRunner
+
+    from polystack.cli import main
+
+    expected = CliRunner().invoke(main, ["helm", "template", "rel", chart]).output
+    r = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "template", "rel", chart],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout == expected and "kind: Deployment" in r.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "template", "rel", chart + "-missing"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr == f'Error: path "{chart}-missing" not found\n'
+    help_ = subprocess.run(
+        [sys.executable, "-m", "polystack.cli", "helm", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert help_.returncode == 0 and "Usage:" in help_.stdout
+
+
+def test_exit_code_is_sys_exits() -> None:
+    from polystack.helm.cli.process import exit_code
+
+    assert exit_code(None) == 0
+    assert exit_code(3) == 3
+    assert exit_code(256 + 2) == 2
+    assert exit_code("boom") == 1
