@@ -4,19 +4,23 @@ The load generator is not a client library: worker processes send pre-encoded fr
 batches (publish + content header + body, ``--batch`` messages per ``sendall``) and consumers
 count delivered bytes instead of parsing each frame (every delivery of a run has the same size,
 learnt from the first one); manual-ack consumers acknowledge with ``multiple`` every half
-prefetch.  Both servers run the same workloads in turn; the table shows messages per second,
-the ratio polystack/RabbitMQ, each server's CPU seconds and the generator's own CPU seconds.
+prefetch.  Both servers run side by side and take every workload in turn, ``--rounds`` times,
+alternating which goes first; the table shows the median rate and its spread over the rounds,
+the ratio polystack/RabbitMQ (of the medians, and the range of the per-round ratios), each
+server's CPU microseconds per message and the generator's own CPU seconds.
 
-    .venv/bin/python bench/amqp.py [--seconds 5] [--only polystack] [--workloads a,b]
+    .venv/bin/python bench/amqp.py [--seconds 4] [--rounds 3] [--only polystack] [--workloads a,b]
     .venv/bin/python bench/amqp.py --backlog 1000000    # RSS and restart time with a backlog
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -217,7 +221,10 @@ def _delivery_size(buf: bytes) -> int:
 
 
 def latency_probe(port, queue, rate, seconds, start_at, out):
-    """Publishes timestamped messages at ``rate``/s and consumes them: end-to-end latency."""
+    """Publishes timestamped messages at ``rate``/s and consumes them: end-to-end latency.
+
+    It waits in ``select`` until the next publish is due, so a delivery is read the moment it
+    arrives (no polling interval in the figures)."""
     pub = Raw(port)
     con = Raw(port)
     con.send(1, Basic.Consume(queue=queue, consumer_tag="lat", no_ack=True))
@@ -228,29 +235,36 @@ def latency_probe(port, queue, rate, seconds, start_at, out):
     interval = 1.0 / rate
     next_at = time.monotonic()
     deadline = next_at + seconds
-    con.sock.setblocking(False)
+    sock = con.sock
+    sock.setblocking(False)
     buf = b""
-    while time.monotonic() < deadline:
+    head = frame.marshal(Basic.Publish(exchange="", routing_key=queue), 1) + frame.marshal(
+        header.ContentHeader(0, 100, Basic.Properties()), 1
+    )
+    while True:
         now = time.monotonic()
+        if now >= deadline:
+            break
         if now >= next_at:
             payload = struct.pack(">d", time.monotonic()) + b"x" * 92
-            pub.sock.sendall(
-                frame.marshal(Basic.Publish(exchange="", routing_key=queue), 1)
-                + frame.marshal(header.ContentHeader(0, len(payload), Basic.Properties()), 1)
-                + frame.marshal(pbody.ContentBody(payload), 1)
-            )
+            pub.sock.sendall(head + frame.marshal(pbody.ContentBody(payload), 1))
             next_at += interval
-        try:
-            buf += con.sock.recv(1 << 16)
-        except BlockingIOError:
-            time.sleep(0.0002)
             continue
+        ready, _, _ = select.select([sock], [], [], next_at - now)
+        if not ready:
+            continue
+        try:
+            data = sock.recv(1 << 16)
+        except BlockingIOError:
+            continue
+        got = time.monotonic()
+        buf += data
         while len(buf) >= 8:
             size = struct.unpack_from(">I", buf, 3)[0]
             if len(buf) < size + 8:
                 break
             if buf[0] == 3:
-                lat.append(time.monotonic() - struct.unpack_from(">d", buf, 7)[0])
+                lat.append(got - struct.unpack_from(">d", buf, 7)[0])
             buf = buf[size + 8 :]
     out.put(("lat", lat))
 
@@ -394,7 +408,7 @@ def run_workload(server, name: str, seconds: float, publishers: int, batch: int)
                          confirm, seconds, batch, 0, start_at, out)))  # fmt: skip
     if kind == "consume":
         # prefill, then time the consumers alone
-        total = int(60000 if size <= 100 else 40000) * max(1, seconds // 5)
+        total = int((40000 if size <= 100 else 25000) * max(1, seconds))
         per_q = total // nq
         pre = [mp.Process(target=publisher, args=(server.port, [q], size, False, True, 0, batch,
                per_q, time.time(), out)) for q in queues]  # fmt: skip
@@ -430,11 +444,13 @@ def run_workload(server, name: str, seconds: float, publishers: int, batch: int)
         if confirm:
             elapsed = max(r[3] for r in results if r[0] == "pub")
             rate = confirmed / elapsed
+            n = confirmed
         else:
             # the publishers' time plus the time the broker needed for what was still in flight
             drain = _wait_depth(setup, queues, 0, total=sent)
             elapsed = max(r[3] for r in results if r[0] == "pub") + drain
             rate = sent / elapsed
+            n = sent
     elif kind == "consume":
         n = sum(r[1] for r in results)
         elapsed = max(r[2] for r in results)
@@ -443,7 +459,8 @@ def run_workload(server, name: str, seconds: float, publishers: int, batch: int)
         n = sum(r[1] for r in results if r[0] == "con")
         elapsed = max(r[2] for r in results if r[0] == "con")
         rate = n / elapsed
-    result.update(rate=rate, server_cpu=proc_cpu(server.pid) - cpu_srv0, gen_cpu=gen_cpu, wall=wall)
+    result.update(rate=rate, server_cpu=proc_cpu(server.pid) - cpu_srv0, gen_cpu=gen_cpu, wall=wall,
+                  messages=n)  # fmt: skip
     for q in queues:
         setup.call(Queue.Delete(queue=q), Queue.DeleteOk)
     setup.sock.close()
@@ -490,14 +507,22 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
 
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return (v[n // 2] + v[(n - 1) // 2]) / 2 if v else float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--seconds", type=float, default=4)
+    ap.add_argument("--rounds", type=int, default=3, help="runs of every workload on each server")
     ap.add_argument("--publishers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--only", choices=("polystack", "rabbitmq"))
     ap.add_argument("--workloads", default="", help="comma-separated names (default: all)")
     ap.add_argument("--latency-rate", type=int, default=2000)
+    ap.add_argument("--json", default="", help="write every sample to this file")
     ap.add_argument("--backlog", type=int, default=0, help="RSS/restart test with N persistent 1KB")
     ap.add_argument("--cpu", action="store_true", help="CPU per message, in-process, no sockets")
     args = ap.parse_args()
@@ -508,44 +533,87 @@ def main() -> None:
         backlog(args.backlog, args.batch)
         return
     names = [w for w in args.workloads.split(",") if w] or list(WORKLOADS)
-    servers = []
-    results: dict[str, dict[str, dict]] = {}
     kinds = [k for k in (Polystack, Rabbit) if args.only in (None, k.name)]
-    lat: dict[str, list[float]] = {}
-    for kind in kinds:
-        srv = kind()
-        servers.append(srv)
-        try:
+    servers = [k() for k in kinds]
+    # samples[workload][server] -> one result per round; lat[server] -> one list per round
+    samples: dict[str, dict[str, list[dict]]] = {n: {s.name: [] for s in servers} for n in names}
+    lat: dict[str, list[list[float]]] = {s.name: [] for s in servers}
+    started = time.time()
+    try:
+        for rnd in range(args.rounds):
             for name in names:
-                r = run_workload(srv, name, args.seconds, args.publishers, args.batch)
-                results.setdefault(name, {})[srv.name] = r
-                print(f"{srv.name:10s} {name:36s} {r['rate']:10,.0f} msg/s  server cpu "
-                      f"{r['server_cpu']:5.1f}s  generator cpu {r['gen_cpu']:5.1f}s", flush=True)  # fmt: skip
-            lat[srv.name] = run_latency(srv, args.seconds, args.latency_rate)
-        finally:
+                # alternate which server goes first, round by round and workload by workload
+                order = servers if (rnd + names.index(name)) % 2 == 0 else servers[::-1]
+                for srv in order:
+                    r = run_workload(srv, name, args.seconds, args.publishers, args.batch)
+                    samples[name][srv.name].append(r)
+                    print(f"round {rnd + 1} {srv.name:10s} {name:36s} {r['rate']:10,.0f} msg/s"
+                          f"  server cpu {r['server_cpu']:5.2f}s"
+                          f" ({_us(r):5.1f} us/msg)  generator cpu {r['gen_cpu']:5.2f}s",
+                          flush=True)  # fmt: skip
+            for srv in servers if rnd % 2 == 0 else servers[::-1]:
+                values = run_latency(srv, args.seconds, args.latency_rate)
+                lat[srv.name].append(values)
+                print(f"round {rnd + 1} {srv.name:10s} latency p50 {pct(values, .5):.2f} ms"
+                      f" p99 {pct(values, .99):.2f} ms", flush=True)  # fmt: skip
+    finally:
+        for srv in servers:
             srv.stop()
             srv.cleanup()
+    elapsed = time.time() - started
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"samples": samples, "latency": {k: [[pct(v, p) for p in (.5, .9, .99,
+                      .999, 1)] for v in vs] for k, vs in lat.items()}}, f, indent=1)  # fmt: skip
+    report(names, samples, lat, args, elapsed)
+
+
+def _us(r: dict) -> float:
+    return r["server_cpu"] / r["messages"] * 1e6 if r.get("messages") else float("nan")
+
+
+def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    if len(values) < 2:
+        return fmt.format(values[0]) if values else "-"
+    return f"{fmt.format(median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def report(names: list[str], samples: dict, lat: dict, args: argparse.Namespace,
+           elapsed: float) -> None:  # fmt: skip
+    rounds = args.rounds
     print()
-    print("| workload | polystack msg/s | RabbitMQ msg/s | ratio | server CPU s (ps / rmq) "
-          "| generator CPU s (ps / rmq) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"{rounds} round(s) of {args.seconds:g} s per workload and server, servers alternating; "
+          f"median (min-max) over the rounds; {elapsed / 60:.0f} min in all")  # fmt: skip
+    print()
+    print("| workload | polystack msg/s | RabbitMQ msg/s | ratio of medians | ratio per round "
+          "| server CPU us/msg (ps / rmq) | generator CPU s (ps / rmq) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in names:
-        r = results.get(name, {})
-        ps, rq = r.get("polystack"), r.get("rabbitmq")
-        ratio = f"{ps['rate'] / rq['rate']:.2f}" if ps and rq else "-"
-        print(f"| {name} | {ps['rate'] if ps else 0:,.0f} | {rq['rate'] if rq else 0:,.0f} | "
-              f"{ratio} | {ps['server_cpu'] if ps else 0:.1f} / {rq['server_cpu'] if rq else 0:.1f}"
-              f" | {ps['gen_cpu'] if ps else 0:.1f} / {rq['gen_cpu'] if rq else 0:.1f} |")  # fmt: skip
+        ps = samples[name].get("polystack", [])
+        rq = samples[name].get("rabbitmq", [])
+        ps_rates = [r["rate"] for r in ps]
+        rq_rates = [r["rate"] for r in rq]
+        ratio = ratios = "-"
+        if ps and rq:
+            ratio = f"{median(ps_rates) / median(rq_rates):.2f}"
+            per = [a["rate"] / b["rate"] for a, b in zip(ps, rq, strict=False) if b["rate"]]
+            ratios = f"{min(per):.2f}-{max(per):.2f}"
+        us = " / ".join(f"{median([_us(r) for r in x]):.1f}" if x else "-" for x in (ps, rq))
+        gen = " / ".join(f"{median([r['gen_cpu'] for r in x]):.2f}" if x else "-"
+                         for x in (ps, rq))  # fmt: skip
+        print(f"| {name} | {_spread(ps_rates)} | {_spread(rq_rates)} | {ratio} | {ratios} | {us}"
+              f" | {gen} |")  # fmt: skip
     print()
     print(f"End-to-end latency, {args.latency_rate} msg/s of 100 B, one publisher, one no-ack "
-          "consumer (ms):")  # fmt: skip
+          "consumer (ms; median (min-max) over the rounds):")  # fmt: skip
     print("| server | p50 | p90 | p99 | p99.9 | max |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, values in lat.items():
-        print(f"| {name} | {pct(values, .5):.2f} | {pct(values, .9):.2f} | {pct(values, .99):.2f}"
-              f" | {pct(values, .999):.2f} | {pct(values, 1):.2f} |")  # fmt: skip
+    for name, runs in lat.items():
+        cells = [_spread([pct(v, p) for v in runs], "{:.2f}") for p in (0.5, 0.9, 0.99, 0.999, 1)]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"\nGenerator processes' total CPU (user+sys): {ru.ru_utime + ru.ru_stime:.1f}s")
+    print(f"\nGenerator processes' total CPU (user+sys, set-up included): "
+          f"{ru.ru_utime + ru.ru_stime:.1f}s")  # fmt: skip
 
 
 class _NullPeer:
@@ -586,17 +654,42 @@ def cpu_per_message(n: int = 100_000) -> None:
         c.feed(frame.marshal(Channel.Open(), 1))
         return c
 
-    batch = publish_bytes(["q"], 1024, False, 100, 131072)
-    for mode in ("publish", "publish+deliver (no-ack)", "publish+deliver+ack (prefetch 100)"):
+    import shutil
+
+    from polystack.amqp.persist import Store
+    from polystack.runtime import log as runtime_log
+
+    runtime_log.fsync = lambda fd: None  # our layers' CPU, not the disk's (no loop to overlap)
+
+    qs = [f"q{i}" for i in range(10)]
+    modes = {
+        "publish": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish+deliver (no-ack)": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish+deliver+ack (prefetch 100)": publish_bytes(["q0"], 1024, False, 100, 131072),
+        "publish 10q (alternating)": publish_bytes(qs, 1024, False, 100, 131072),
+        "persistent+confirm 1q (store, fsync skipped)": publish_bytes(
+            ["q0"], 1024, True, 100, 131072
+        ),
+        "persistent+confirm 10q (store, fsync skipped)": publish_bytes(qs, 1024, True, 100, 131072),
+    }
+    for mode, batch in modes.items():
         broker = Broker(Settings(memory_high_watermark=1 << 40), ManualClock())
+        store = None
+        if "store" in mode:
+            store = Store(Path(tempfile.mkdtemp(prefix="bench-amqp-cpu-")) / "store", "no")
+            broker.store = store
+            store.open(broker)
         pub = connect(broker)
-        pub.feed(frame.marshal(Queue.Declare(queue="q"), 1))
+        if store is not None:
+            pub.feed(frame.marshal(Confirm.Select(), 1))
+        for q in qs:
+            pub.feed(frame.marshal(Queue.Declare(queue=q, durable=store is not None), 1))
         con = None
         if mode != "publish":
             con = connect(broker)
             if "ack" in mode.split("+")[-1] and "no-ack" not in mode:
                 con.feed(frame.marshal(Basic.Qos(prefetch_count=100), 1))
-            con.feed(frame.marshal(Basic.Consume(queue="q", consumer_tag="c",
+            con.feed(frame.marshal(Basic.Consume(queue="q0", consumer_tag="c",
                                                  no_ack="no-ack" in mode), 1))  # fmt: skip
         t0 = time.process_time()
         tag = 0
@@ -605,8 +698,13 @@ def cpu_per_message(n: int = 100_000) -> None:
             if con is not None and "prefetch" in mode:
                 tag += 100
                 con.feed(frame.marshal(Basic.Ack(delivery_tag=tag, multiple=True), 1))
+            if store is not None:
+                store.logs.flush_all()  # records written, synced: the confirms go out
         us = (time.process_time() - t0) / n * 1e6
-        print(f"{mode:40s} {us:6.2f} us CPU per message")
+        print(f"{mode:42s} {us:6.2f} us CPU per message")
+        if store is not None:
+            store.close()
+            shutil.rmtree(store.dir.parent, ignore_errors=True)
 
 
 def backlog(n: int, batch: int) -> None:

@@ -1,6 +1,6 @@
 """Run redis-py's own test suite against polystack's Redis and summarize the result.
 
-    .venv/bin/python bench/redis_py_suite.py [--workdir DIR] [--keep-server]
+    .venv/bin/python bench/redis_py_suite.py [--workdir DIR] [--keep-server] [--real]
 
 It downloads the source distribution of the installed redis-py version from PyPI (``pip
 download --no-binary :all: --no-deps redis==<version>``), makes a virtualenv with the suite's
@@ -12,6 +12,11 @@ failures grouped by their first error line.  Not run: the files that need Redis 
 (multidb), an Entra ID or HTTP endpoint, or a real network scenario; within the files that run,
 tests marked ``onlycluster``, ``redismod``, ``ssl``, ``replica`` or ``cp_integration`` are
 deselected.  Tests for a server version above 7.2 skip themselves (polystack reports 7.0.15).
+
+With ``--real`` the same files run against Debian's redis-server (7.0.15 here) started the
+same way, so that the failures a real Redis 7.0 shares (tests of newer server features that
+carry no version gate, tests that need a server on the default port) can be told apart from
+polystack's own; its junit and summary files get a ``-real`` suffix.
 
 The measurement is pass / (pass + fail + error); skips are reported beside it.  Not part of
 ``make test``.
@@ -92,6 +97,28 @@ def start_polystack(workdir: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("polystack did not start; see server.log")
 
 
+def start_real_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    data = workdir / "real-data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir()
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(data),
+         "--enable-debug-command", "yes"],
+        stdout=open(workdir / "real-server.log", "w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start; see real-server.log")
+
+
 def summarize(junit: Path) -> dict:
     counts = collections.Counter()
     failures: list[tuple[str, str]] = []
@@ -126,6 +153,7 @@ def main() -> int:
     ap.add_argument("--workdir", default="/tmp/polystack-redis-py-suite")
     ap.add_argument("--version", default=metadata.version("redis"))
     ap.add_argument("--keep-server", action="store_true")
+    ap.add_argument("--real", action="store_true", help="run against Debian's redis-server")
     ap.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     args = ap.parse_args()
     workdir = Path(args.workdir)
@@ -137,14 +165,15 @@ def main() -> int:
         for p in src.glob(pattern)
         if not EXCLUDED_FILES.search(p.name)
     )
-    proc, port = start_polystack(workdir)
-    junit = workdir / "junit.xml"
+    proc, port = start_real_redis(workdir) if args.real else start_polystack(workdir)
+    suffix = "-real" if args.real else ""
+    junit = workdir / f"junit{suffix}.xml"
     try:
         subprocess.run(
             [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "30",
              f"--redis-url=redis://localhost:{port}/0", "-m", DESELECT,
              f"--junitxml={junit}", *files, *args.pytest_args],
-            cwd=src, stdout=open(workdir / "pytest.log", "w"), stderr=subprocess.STDOUT,
+            cwd=src, stdout=open(workdir / f"pytest{suffix}.log", "w"), stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )  # fmt: skip
     finally:
@@ -155,8 +184,9 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     result = summarize(junit)
-    (workdir / "summary.json").write_text(json.dumps(result, indent=1))
-    print(f"redis-py {args.version} test suite against polystack ({len(files)} files)")
+    (workdir / f"summary{suffix}.json").write_text(json.dumps(result, indent=1))
+    target = "redis-server (real)" if args.real else "polystack"
+    print(f"redis-py {args.version} test suite against {target} ({len(files)} files)")
     print(
         f"passed {result['passed']}, failed {result['failed']}, errors {result['errors']}, "
         f"skipped {result['skipped']}; pass rate {result['pass_rate']:.1%} of the tests that ran"

@@ -103,8 +103,10 @@ def _serve(config_file: str | None, **flags: Any) -> None:
             if value is not None and opt.apply:
                 applies.append((opt, value))
     for opt, value in applies:
+        apply = opt.apply_fn()
+        assert apply is not None  # only options that name an apply function were collected
         try:
-            opt.apply_fn()(value, overrides)  # type: ignore[misc]
+            apply(value, overrides)
         except ValueError as e:
             _fail(f"polystack: configuration error: {e}")
     try:

@@ -224,3 +224,48 @@ def test_metrics_on_admin_port(amqp_server, amqp_port):
     for family in ("amqp_connections", "amqp_channels", "amqp_consumers",
                    "amqp_global_messages_received_total", "amqp_queue_messages_unacked"):  # fmt: skip
         assert family in text
+
+
+def _wait_stats(port: int, path: str, keys: tuple[str, ...], seconds: float = 20) -> dict:
+    """The object once its message_stats hold ``keys`` (RabbitMQ samples every 5 s)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, body = call(port, "GET", path)
+        assert status == 200, (path, body)
+        if all(k in body.get("message_stats", {}) for k in keys) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.5)
+
+
+@pytest.mark.differential
+def test_message_stats_shape_matches_real_rabbitmq(amqp_port, mport, real_rabbit):
+    q = uniq("rates")
+    for port in (amqp_port, real_rabbit.port):
+        c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
+        ch = c.channel()
+        ch.queue_declare(q)
+        ch.confirm_delivery()
+        for _ in range(3):
+            ch.basic_publish("", q, b"m")
+        method, _, _ = ch.basic_get(q)
+        ch.basic_ack(method.delivery_tag)
+        ch.basic_get(q, auto_ack=True)
+        c.close()
+    keys = ("publish", "ack", "get")
+    shapes = {}
+    for path in (f"queues/%2F/{q}", "vhosts/%2F", "overview"):
+        ours = _wait_stats(mport, path, keys)["message_stats"]
+        theirs = _wait_stats(real_rabbit.management_port, path, keys)["message_stats"]
+        missing = set(theirs) - set(ours) - ERLANG_ONLY
+        assert missing == set(), (path, missing)
+        for k, v in theirs.items():
+            if k.endswith("_details"):
+                assert set(v) == set(ours[k]), (path, k)
+        shapes[path] = ours
+    qs = shapes[f"queues/%2F/{q}"]
+    assert (qs["publish"], qs["get"], qs["get_no_ack"], qs["ack"]) == (3, 1, 1, 1)
+    assert isinstance(qs["publish_details"]["rate"], float)
+    for port in (amqp_port, real_rabbit.port):
+        c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
+        c.channel().queue_delete(q)
+        c.close()

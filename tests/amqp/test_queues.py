@@ -6,6 +6,9 @@ from pamqp.body import ContentBody
 from pamqp.commands import Basic, Exchange, Queue
 from pamqp.header import ContentHeader
 
+from polystack.amqp.broker import Broker, Settings
+from polystack.runtime.clock import ManualClock
+
 from .harness import Client, make_broker
 
 
@@ -270,3 +273,38 @@ def test_arguments_typed_L_are_integers_as_rabbitmq_reads_them():
     assert isinstance(ok, Queue.DeclareOk)
     q = b.vhosts["/"].queues["typed"]
     assert (q.message_ttl, q.max_length) == (1000, 5)
+
+
+def test_recovered_message_ttl_counts_from_its_first_enqueue(tmp_path):
+    """A persistent message's x-message-ttl runs across a restart: 10 s of TTL, 6 s spent before
+    the restart, so it expires 4 s after it (it lived another 10 s before the fix)."""
+    from polystack.amqp.persist import Store
+
+    clock = ManualClock(start=1_700_000_000.0)
+    b = Broker(Settings(), clock)
+    store = Store(tmp_path / "store")
+    b.store = store
+    store.open(b)
+    c = Client(b).open()
+    c.send(1, Queue.Declare(queue="ttl", durable=True, arguments={"x-message-ttl": 10_000}))
+    c.send(1, Queue.Declare(queue="keep", durable=True))
+    persistent = Basic.Properties(delivery_mode=2)
+    c.publish(1, b"old", routing_key="ttl", properties=persistent)
+    c.publish(1, b"kept", routing_key="keep", properties=persistent)
+    clock.advance(6)
+    c.publish(1, b"new", routing_key="ttl", properties=persistent)
+    store.logs.flush_all()
+    store.close()
+    clock = ManualClock(start=1_700_000_007.0)  # a new process a second later
+    b2 = Broker(Settings(), clock)
+    store2 = Store(tmp_path / "store")
+    b2.store = store2
+    store2.open(b2)
+    q = b2.vhosts["/"].queues["ttl"]
+    assert len(q.ready) == 2
+    clock.advance(3.5)  # 10.5 s after "old" was published, 4.5 s after "new"
+    c2 = Client(b2).open()
+    assert [get(c2, "ttl")[0] for _ in range(1)] == [b"new"]
+    assert get(c2, "ttl") is None
+    assert get(c2, "keep")[0] == b"kept"
+    store2.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import consumer_timeout
 from .auth import Permission, User, hash_password
 from .constants import CHANNEL_MAX, FRAME_MAX, HEARTBEAT
 from .errors import AMQPError
@@ -36,6 +37,8 @@ class Settings:
     node_name: str = "polystack@localhost"
     cluster_name: str = "polystack@localhost"
     handshake_timeout: float = 10.0
+    collect_statistics_interval: int = 5000  # ms between samples of the message rates
+    consumer_timeout: int = 1_800_000  # ms a delivery may stay unacknowledged (0: no limit)
     users: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,6 +61,8 @@ class Counters:
         "channels_closed",
         "queues_declared",
         "queues_deleted",
+        "queue_declare_methods",
+        "flow_paused",
     )
 
     def __init__(self) -> None:
@@ -87,6 +92,12 @@ class Broker:
         self.started_ms = self.now_ms()
         self.listeners: list[Callable[[str, Any], None]] = []
         self.reply_to: dict[str, Any] = {}  # direct reply-to name -> channel
+        # bumped by every change of exchanges, queues, bindings, users or permissions: what
+        # publishers cached about a route (exchange, permission, queues) is valid while it holds
+        self.version = 0
+        self.samples: Any = None  # the node's rates (rates.collect)
+        self._stats_timer: Any = None
+        self._timeout_timer: Any = None
         self._paging_threshold = self.settings.memory_high_watermark * self.settings.paging_ratio
         s = self.settings
         self.add_vhost(s.default_vhost, persist=False)
@@ -105,6 +116,42 @@ class Broker:
     def call_later(self, delay: float, fn: Callable[[], None]) -> Any:
         return self.clock.call_later(delay, fn)
 
+    def stats_now(self) -> int:
+        """Wall-clock milliseconds on the runtime clock (sample timestamps)."""
+        return int(self.clock.time() * 1000)
+
+    # -- message rates ---------------------------------------------------------------------------
+    def start_stats(self) -> None:
+        """The broker's periodic work: sample every object's counters every
+        ``collect_statistics_interval`` (rates), check ``consumer_timeout``."""
+        if self._stats_timer is None:
+            self._stats_timer = self.call_later(
+                self.settings.collect_statistics_interval / 1000, self._collect
+            )
+        if self._timeout_timer is None and self.settings.consumer_timeout > 0:
+            self._timeout_timer = self.call_later(
+                consumer_timeout.interval(self.settings.consumer_timeout), self._check_timeouts
+            )
+
+    def stop_stats(self) -> None:
+        for t in (self._stats_timer, self._timeout_timer):
+            if t is not None:
+                t.cancel()
+        self._stats_timer = self._timeout_timer = None
+
+    def _check_timeouts(self) -> None:
+        timeout = self.settings.consumer_timeout
+        self._timeout_timer = self.call_later(consumer_timeout.interval(timeout),
+                                              self._check_timeouts)  # fmt: skip
+        consumer_timeout.check(self)
+
+    def _collect(self) -> None:
+        from .rates import collect
+
+        interval = self.settings.collect_statistics_interval
+        self._stats_timer = self.call_later(interval / 1000, self._collect)
+        collect(self, (self.stats_now() // interval) * interval)
+
     # -- ids ------------------------------------------------------------------------------------------
     def next_queue_id(self) -> int:
         self._queue_id += 1
@@ -119,11 +166,30 @@ class Broker:
         xname: bytes | None = None,
         rkname: bytes | None = None,
         header: bytes | None = None,
+        summary: Any = None,
     ) -> Message:
         self._msg_id += 1
-        m = Message(self._msg_id, exchange, routing_key, props, body, xname, rkname, header)
+        m = Message(
+            self._msg_id, exchange, routing_key, props, body, xname, rkname, header, summary
+        )
         self.memory_used += m.size
         return m
+
+    def new_messages(
+        self, x: Any, rkname: bytes, rk: str, props: bytes, header: bytes, s: Any,
+        bodies: list[bytes],
+    ) -> list[Message]:  # fmt: skip
+        """A run of messages published with the same exchange, routing key and header."""
+        mid = self._msg_id
+        xname = x.name
+        ename = x.ename
+        out = []
+        add = out.append
+        for body in bodies:
+            mid += 1
+            add(Message(mid, xname, rk, props, body, ename, rkname, header, s))
+        self._msg_id = mid
+        return out
 
     # -- vhosts, users, permissions ---------------------------------------------------------------------
     def add_vhost(self, name: str, description: str = "", tags: list | None = None,
@@ -188,6 +254,7 @@ class Broker:
 
     # -- persistence hooks ------------------------------------------------------------------------------
     def entity_changed(self, kind: str, vhost: Any, obj: Any) -> None:
+        self.version += 1
         if kind == "queue.declare":
             self.counters.queues_declared += 1
         elif kind == "queue.delete":
@@ -263,6 +330,19 @@ class Broker:
         elif self.memory_used > self._paging_threshold:
             self._page_out()
         return len(accepted), rejected, seq
+
+    def enqueue_run(self, q: Queue, msgs: list[Message], size: int) -> int:
+        """Enqueue new messages (``size`` bytes of bodies) on one queue that takes them all
+        (``x-overflow: drop-head``); returns the log seq the last one's confirm waits for."""
+        self.memory_used += size
+        seq = 0
+        store = self.store
+        if store is not None and q.durable and msgs[0].persistent:
+            seq = store.publish_run(msgs, q)  # logged before any consumer sees them
+        q.enqueue_run(msgs, size)
+        if self.memory_used > self._paging_threshold:
+            self._page_out()
+        return seq
 
     # -- memory -------------------------------------------------------------------------------------------
     def _page_out(self) -> None:

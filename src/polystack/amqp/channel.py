@@ -82,6 +82,8 @@ class Channel:
         "stats",
         "created_ms",
         "_consumer_seq",
+        "samples",
+        "tag_marks",
     )
 
     def __init__(self, conn: Any, number: int) -> None:
@@ -97,7 +99,7 @@ class Channel:
         self.blocked = False  # the connection cannot take more output right now
         self.confirm = False
         self.publish_seq = 0
-        self.pending_confirms: deque[list[int]] = deque()  # [seq, log seq, nack]
+        self.pending_confirms: deque[list] = deque()  # [first, last, log seq, nack]
         self.tx = False
         self.tx_ops: list[tuple] = []
         self.pending_method: Any = None  # basic.publish waiting for its content
@@ -110,6 +112,8 @@ class Channel:
         self.stats = ChannelStats()
         self.created_ms = conn.broker.now_ms()
         self._consumer_seq = 0
+        self.samples = None  # rates.Samples
+        self.tag_marks: Any = None  # consumer_timeout's (time, last tag) notes
 
     # -- output ----------------------------------------------------------------------------------
     def send_method(self, method: Any) -> None:
@@ -165,13 +169,94 @@ class Channel:
             self.unacked[tag] = Delivery(tag, queue, entry, consumer)
             consumer.unacked += 1
             self.consumer_unacked += 1
-            self.stats.delivered += 1
+            self.stats.deliver += 1
             if msg.stored and queue.durable and not entry.redelivered:
                 conn.broker.store.delivered(queue, msg)
         else:
-            self.stats.delivered_no_ack += 1
+            self.stats.deliver_no_ack += 1
         if entry.redelivered:
-            self.stats.redelivered += 1
+            self.stats.redeliver += 1
+
+    def deliver_run(self, consumer: Consumer, queue: Queue, entries: list[Entry]) -> None:
+        """Several deliveries to one consumer, encoded into one write."""
+        conn = self.conn
+        n = self.number
+        max_body = conn.frame_max - 8
+        prefix = consumer.deliver_prefix
+        no_ack = consumer.no_ack
+        tag = self.next_tag
+        parts: list[bytes] = []
+        add = parts.extend
+        method_hdr = {}  # length of the method payload -> its frame header
+        hdr2: dict[int, bytes] = {}
+        end_hdr3: dict[int, bytes] = {}
+        body_of = conn.broker.body_of
+        quorum = queue.type == "quorum"
+        redelivered = 0
+        for e in entries:
+            tag += 1
+            msg = e.msg
+            body = msg.body
+            if body is None:
+                body = body_of(msg)
+            header = msg.header
+            if quorum and e.deliveries:
+                header = _with_delivery_count(msg, e.deliveries, len(body))
+            blen = len(body)
+            xr = msg.xname + msg.rkname
+            if e.redelivered:
+                redelivered += 1
+            if blen and blen <= max_body:
+                mlen = len(prefix) + 9 + len(xr)
+                mh = method_hdr.get(mlen)
+                if mh is None:
+                    mh = method_hdr[mlen] = _pack_hdr(1, n, mlen)
+                hl = len(header)
+                h2 = hdr2.get(hl)
+                if h2 is None:
+                    h2 = hdr2[hl] = _END_HDR2(n, hl)
+                h3 = end_hdr3.get(blen)
+                if h3 is None:
+                    h3 = end_hdr3[blen] = _END_HDR3(n, blen)
+                add(
+                    (
+                        mh,
+                        prefix,
+                        _pack_tag(tag),
+                        b"\x01" if e.redelivered else b"\x00",
+                        xr,
+                        h2,
+                        header,
+                        h3,
+                        body,
+                        _END,
+                    )
+                )
+            else:
+                frames = content_frames(n, header, body, conn.frame_max)
+                frames.insert(
+                    0, deliver_method(n, consumer.etag, tag, e.redelivered, msg.xname, msg.rkname)
+                )
+                add(frames)
+        count = len(entries)
+        if not no_ack:
+            unacked = self.unacked
+            store = conn.broker.store
+            t = self.next_tag
+            for e in entries:
+                t += 1
+                unacked[t] = Delivery(t, queue, e, consumer)
+                msg = e.msg
+                if msg.stored and queue.durable and not e.redelivered:
+                    store.delivered(queue, msg)
+            consumer.unacked += count
+            self.consumer_unacked += count
+            self.stats.deliver += count
+        else:
+            self.stats.deliver_no_ack += count
+        self.stats.redeliver += redelivered
+        self.next_tag = tag
+        conn.send(b"".join(parts))
 
     def deliver_get(self, queue: Queue, entry: Entry, no_ack: bool) -> None:
         self.next_tag += 1
@@ -195,10 +280,12 @@ class Channel:
         if no_ack:
             queue.settled(entry)
             self.stats.get_no_ack += 1
+            queue.stats.get_no_ack += 1
         else:
             queue.took_unacked(entry)
             self.unacked[tag] = Delivery(tag, queue, entry, None)
             self.stats.get += 1
+            queue.stats.get += 1
             if msg.stored and queue.durable and not entry.redelivered:
                 conn.broker.store.delivered(queue, msg)
 
@@ -253,7 +340,7 @@ class Channel:
     def ack(self, ds: list[Delivery]) -> None:
         for d in ds:
             d.queue.acked(d.entry)
-        self.stats.acked += len(ds)
+        self.stats.ack += len(ds)
         for q in self.release(ds):
             q.dispatch()
 
@@ -280,6 +367,23 @@ class Channel:
             self.reject(ds, True)
 
     # -- confirms ---------------------------------------------------------------------------------
+    def confirm_run(self, n: int, wait: int, nack: bool) -> None:
+        """``n`` more publishes to confirm once store record ``wait`` is durable (0: at once),
+        or to nack.  Kept as ranges [first, last, wait, nack] of publish sequence numbers."""
+        first = self.publish_seq + 1
+        self.publish_seq += n
+        pending = self.pending_confirms
+        if pending:
+            tail = pending[-1]
+            if tail[2] == wait and tail[3] == nack:
+                tail[1] = self.publish_seq
+                return
+        pending.append([first, self.publish_seq, wait, nack])
+
+    @property
+    def unconfirmed(self) -> int:
+        return sum(r[1] - r[0] + 1 for r in self.pending_confirms)
+
     def flush_confirms(self, durable_seq: int) -> None:
         """Send basic.ack/nack for confirmed publishes, in order, coalescing with ``multiple``."""
         pending = self.pending_confirms
@@ -290,32 +394,35 @@ class Channel:
         out: list[bytes] = []
         run_end = 0
         run_len = 0
+        acked = 0
+        number = self.number
         while pending:
-            seq, wait, nack = pending[0]
+            first, last, wait, nack = pending[0]
             if wait > durable_seq:
                 break
             pending.popleft()
             if nack:
                 if run_len:
-                    out.append(confirm_frame(self.number, run_end, run_len > 1))
+                    out.append(confirm_frame(number, run_end, run_len > 1))
                     run_len = 0
-                out.append(confirm_frame(self.number, seq, False, nack=True))
+                for seq in range(first, last + 1):
+                    out.append(confirm_frame(number, seq, False, nack=True))
             else:
-                run_end = seq
-                run_len += 1
+                run_end = last
+                run_len += last - first + 1
+                acked += last - first + 1
         if run_len:
             # multiple=true acks every earlier unconfirmed tag: only safe from the oldest one
-            if run_len == 1:
-                out.append(confirm_frame(self.number, run_end, False))
-            else:
-                out.append(confirm_frame(self.number, run_end, True))
+            out.append(confirm_frame(number, run_end, run_len > 1))
         if out:
-            self.stats.confirmed += len(out)
+            self.stats.confirm += acked
             self.conn.send(b"".join(out))
 
     # -- closing ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Release everything the channel holds (consumers cancelled, deliveries requeued)."""
+        if self.state == OPEN and self.conn.vhost is not None:
+            self.conn.vhost.channel_closed(self.stats)  # its counters stay in the vhost's
         self.state = CLOSED
         for c in list(self.consumers.values()):
             c.queue.remove_consumer(c)
@@ -342,18 +449,18 @@ def _with_delivery_count(msg: Any, count: int, size: int) -> bytes:
 
 
 class ChannelStats:
-    __slots__ = (
-        "published",
-        "delivered",
-        "delivered_no_ack",
-        "get",
-        "get_no_ack",
-        "acked",
-        "redelivered",
-        "confirmed",
-        "returned",
-    )
+    """A channel's message counters, named as RabbitMQ's management API names them."""
+
+    __slots__ = ("publish", "confirm", "return_unroutable", "drop_unroutable", "get",
+                 "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack", "get_empty")  # fmt: skip
 
     def __init__(self) -> None:
         for n in self.__slots__:
             setattr(self, n, 0)
+
+    def values(self) -> tuple[int, ...]:
+        """In the order of :data:`.rates.CHANNEL` (``deliver_get`` summed)."""
+        return (self.publish, self.confirm, self.return_unroutable, self.drop_unroutable,
+                self.get, self.get_no_ack, self.deliver, self.deliver_no_ack, self.redeliver,
+                self.ack, self.get + self.get_no_ack + self.deliver + self.deliver_no_ack,
+                self.get_empty)  # fmt: skip

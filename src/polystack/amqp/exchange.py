@@ -67,6 +67,7 @@ class Exchange:
         "builtin",
         "messages_in",
         "messages_out",
+        "samples",
     )
 
     def __init__(
@@ -98,6 +99,7 @@ class Exchange:
         self._headers: list[tuple[Binding, HeadersMatch]] = []
         self.messages_in = 0
         self.messages_out = 0
+        self.samples = None  # rates.Samples
 
     # -- bindings ---------------------------------------------------------------------------------
     def add_binding(self, b: Binding) -> bool:

@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from . import constants as K
+from . import rates as R
 from .auth import HASHING_ALGORITHM, check_password, hash_password
 from .errors import AMQPError
 from .management_format import (
-    _stats,
     default_bindings,
     format_binding,
     format_channel,
@@ -33,6 +33,8 @@ from .management_format import (
     format_queue,
     format_user,
     format_vhost,
+    lengths,
+    message_stats,
     properties_key,
 )
 from .table import Table, to_json
@@ -123,6 +125,8 @@ class Management:
         self.node = node_name
         self.routes = [(m, _compile(p), fn, admin) for m, p, fn, admin in ROUTES]
         self.listeners: list[dict] = []
+        # the sample ranges the request at hand asked for (msg_rates, lengths, data_rates)
+        self.ranges: dict[str, R.Range] = {}
 
     # -- dispatch --------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
@@ -160,7 +164,16 @@ class Management:
         if admin and "administrator" not in user.tags:
             raise HttpError(401, "not_authorized", "Not administrator user")
         req.user = user  # type: ignore[attr-defined]
-        return fn(self, req)
+        now = self.broker.stats_now()
+        self.ranges = {}
+        for prefix in ("msg_rates", "lengths", "data_rates"):
+            rng = R.Range.parse(req.query, prefix, now)
+            if rng is not None:
+                self.ranges[prefix] = rng
+        try:
+            return fn(self, req)
+        finally:
+            self.ranges = {}
 
     @staticmethod
     def _error(e: HttpError) -> Response:
@@ -209,10 +222,18 @@ class Management:
 @route("GET", "/api/overview")
 def overview(m: Management, req: Request) -> Response:
     b = m.broker
-    c = b.counters
     vhosts = m.vhosts_for(req)
-    ready = sum(len(q.ready) for v in vhosts for q in v.queues.values())
-    unacked = sum(q.unacked_count for v in vhosts for q in v.queues.values())
+    totals = R.vhost_totals(b)
+    values = R.overview_values(b, totals)
+    nc, nl = len(R.CHANNEL), len(R.LENGTHS)
+    stats: dict[str, Any] = {}
+    if any(values[:nc]):
+        now, interval = b.stats_now(), b.settings.collect_statistics_interval
+        stats = message_stats(m, R.CHANNEL, values[:nc], b.samples)
+        store = b.store
+        disk = (store.disk_reads, store.disk_writes) if store is not None else (0, 0)
+        stats.update(R.details(("disk_reads", "disk_writes"), disk, None, now, interval))
+    now, interval = b.stats_now(), b.settings.collect_statistics_interval
     return _json({
         "management_version": K.VERSION,
         "rates_mode": "basic",
@@ -226,22 +247,10 @@ def overview(m: Management, req: Request) -> Response:
         "erlang_full_version": "polystack (Python)",
         "disable_stats": False,
         "enable_queue_totals": False,
-        "message_stats": _stats(
-            ack=c.acked, confirm=sum(ch.stats.confirmed for cn in b.connections
-                                     for ch in cn.channels.values()),  # fmt: skip
-            deliver_get=c.delivered + c.get, get_empty=c.get_empty, publish=c.published,
-            drop_unroutable=c.dropped_unroutable, return_unroutable=c.returned,
-        ),
-        "churn_rates": _stats(
-            channel_closed=c.channels_closed, channel_created=c.channels_opened,
-            connection_closed=c.connections_closed, connection_created=c.connections_opened,
-            queue_created=c.queues_declared, queue_declared=c.queues_declared,
-            queue_deleted=c.queues_deleted,
-        ),
-        "queue_totals": {"messages": ready + unacked, "messages_details": {"rate": 0.0},
-                         "messages_ready": ready, "messages_ready_details": {"rate": 0.0},
-                         "messages_unacknowledged": unacked,
-                         "messages_unacknowledged_details": {"rate": 0.0}},  # fmt: skip
+        "message_stats": stats,
+        "churn_rates": R.details(R.CHURN, values[nc + nl :], b.samples, now, interval,
+                                 m.ranges.get("msg_rates"), nc + nl),  # fmt: skip
+        "queue_totals": lengths(m, values[nc : nc + nl], b.samples, nc),
         "object_totals": {
             "channels": sum(len(cn.channels) for cn in b.connections),
             "connections": len(b.connections),
@@ -403,7 +412,7 @@ def list_exchanges(m: Management, req: Request) -> Response:
     out = []
     for v in m.vhosts_for(req):
         for x in v.exchanges.values():
-            out.append(format_exchange(x))
+            out.append(format_exchange(m, x))
     return _json(out)
 
 
@@ -417,7 +426,7 @@ def get_exchange(m: Management, req: Request) -> Response:
     x = v.exchanges.get(_xname(req.params["name"]))
     if x is None:
         raise _not_found()
-    return _json(format_exchange(x, details=True))
+    return _json(format_exchange(m, x, details=True))
 
 
 @route("PUT", "/api/exchanges/{vhost}/{name}")
@@ -656,7 +665,8 @@ def list_consumers(m: Management, req: Request) -> Response:
 
 @route("GET", "/api/vhosts")
 def list_vhosts(m: Management, req: Request) -> Response:
-    return _json([format_vhost(m, v) for v in m.vhosts_for(req)])
+    totals = R.vhost_totals(m.broker)
+    return _json([format_vhost(m, v, totals) for v in m.vhosts_for(req)])
 
 
 @route("GET", "/api/vhosts/{vhost}")

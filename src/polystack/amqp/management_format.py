@@ -8,17 +8,42 @@ import hashlib
 import json
 from typing import Any
 
+from . import rates as R
 from .table import to_json
 
 # -- formatting -------------------------------------------------------------------------------------
 
 
-def _stats(**counts: int) -> dict:
+def _now(m: Any) -> tuple[int, int]:
+    b = m.broker
+    return b.stats_now(), b.settings.collect_statistics_interval
+
+
+def message_stats(m: Any, names: tuple, values: tuple, samples: Any, offset: int = 0) -> dict:
+    now, interval = _now(m)
+    return R.details(names, values, samples, now, interval, m.ranges.get("msg_rates"), offset)
+
+
+def lengths(m: Any, values: tuple, samples: Any, offset: int) -> dict:
+    now, interval = _now(m)
+    return R.details(R.LENGTHS, values, samples, now, interval, m.ranges.get("lengths"), offset)
+
+
+def octets(m: Any, values: tuple, samples: Any, offset: int = 0) -> dict:
+    now, interval = _now(m)
+    return R.details(R.OCTETS, values, samples, now, interval, m.ranges.get("data_rates"), offset)
+
+
+def _channel_like(m: Any, values: tuple, samples: Any) -> dict | None:
+    """RabbitMQ shows the publishing stats of a channel (or vhost) that published and the
+    delivery stats of one that delivered; neither: no message_stats at all."""
     out: dict[str, Any] = {}
-    for k, v in counts.items():
-        out[k] = v
-        out[k + "_details"] = {"rate": 0.0}
-    return out
+    nf = len(R.FINE)
+    if any(values[:nf]):
+        out.update(message_stats(m, R.FINE, values[:nf], samples))
+    if any(values[nf:]):
+        out.update(message_stats(m, R.DELIVER, values[nf:], samples, nf))
+    return out or None
 
 
 def format_queue(m: Any, q: Any, details: bool = False) -> dict:
@@ -44,21 +69,10 @@ def format_queue(m: Any, q: Any, details: bool = False) -> dict:
         "message_bytes_ram": q.ready_bytes + q.unacked_bytes,
         "message_bytes_ready": q.ready_bytes,
         "message_bytes_unacknowledged": q.unacked_bytes,
-        "message_stats": _stats(
-            publish=q.stats.published,
-            deliver_get=q.stats.delivered,
-            ack=q.stats.acked,
-        ),
-        "messages": ready + unacked,
-        "messages_details": {"rate": 0.0},
         "messages_paged_out": 0,
         "messages_persistent": 0,
         "messages_ram": ready + unacked,
-        "messages_ready": ready,
-        "messages_ready_details": {"rate": 0.0},
         "messages_ready_ram": ready,
-        "messages_unacknowledged": unacked,
-        "messages_unacknowledged_details": {"rate": 0.0},
         "messages_unacknowledged_ram": unacked,
         "name": q.name,
         "node": m.node,
@@ -70,6 +84,15 @@ def format_queue(m: Any, q: Any, details: bool = False) -> dict:
         "type": q.type,
         "vhost": q.vhost,
     }
+    values = R.queue_values(q)
+    d.update(lengths(m, values[-3:], q.samples, len(R.QUEUE)))
+    stats: dict[str, Any] = {}
+    if values[0]:
+        stats.update(message_stats(m, ("publish",), values[:1], q.samples))
+    if any(values[1 : len(R.QUEUE)]):
+        stats.update(message_stats(m, R.DELIVER, values[1 : len(R.QUEUE)], q.samples, 1))
+    if stats:
+        d["message_stats"] = stats
     if q.exclusive:
         d["owner_pid_details"] = _conn_ref(q.exclusive_owner)
     if details:
@@ -79,18 +102,21 @@ def format_queue(m: Any, q: Any, details: bool = False) -> dict:
     return d
 
 
-def format_exchange(x: Any, details: bool = False) -> dict:
-    d = {
+def format_exchange(m: Any, x: Any, details: bool = False) -> dict:
+    d: dict[str, Any] = {
         "arguments": to_json(x.arguments),
         "auto_delete": x.auto_delete,
         "durable": x.durable,
         "internal": x.internal,
-        "message_stats": _stats(publish_in=x.messages_in, publish_out=x.messages_out),
         "name": x.name,
         "type": x.type,
         "user_who_performed_action": "rmq-internal" if x.builtin else "guest",
         "vhost": x.vhost,
     }
+    if x.messages_in or x.messages_out:
+        d["message_stats"] = message_stats(
+            m, R.EXCHANGE, (x.messages_in, x.messages_out), x.samples
+        )
     if details:
         d["incoming"] = []
         d["outgoing"] = []
@@ -157,13 +183,10 @@ def format_connection(m: Any, c: Any) -> dict:
         "port": s[1],
         "protocol": "AMQP 0-9-1",
         "recv_cnt": c.recv_cnt,
-        "recv_oct": c.recv_oct,
-        "recv_oct_details": {"rate": 0.0},
-        "send_oct": c.send_oct,
-        "send_oct_details": {"rate": 0.0},
+        **octets(m, (c.recv_oct, c.send_oct), c.samples),
         "send_pend": 0,
         "ssl": False,
-        "state": "blocked" if c.blocked else "running",
+        "state": "blocked" if c.blocked else "flow" if c.flow_queues else "running",
         "timeout": c.heartbeat,
         "type": "network",
         "user": c.user.name if c.user else "",
@@ -174,25 +197,15 @@ def format_connection(m: Any, c: Any) -> dict:
 
 def format_channel(m: Any, ch: Any) -> dict:
     c = ch.conn
-    return {
+    d = {
         "acks_uncommitted": sum(1 for op in ch.tx_ops if op[0] != "publish"),
         "confirm": ch.confirm,
         "connection_details": _conn_ref(c),
         "consumer_count": len(ch.consumers),
         "global_prefetch_count": ch.global_prefetch,
-        "message_stats": _stats(
-            ack=ch.stats.acked,
-            confirm=ch.stats.confirmed,
-            deliver=ch.stats.delivered,
-            deliver_no_ack=ch.stats.delivered_no_ack,
-            get=ch.stats.get,
-            publish=ch.stats.published,
-            redeliver=ch.stats.redelivered,
-            return_unroutable=ch.stats.returned,
-        ),
         "messages_unacknowledged": len(ch.unacked),
         "messages_uncommitted": sum(1 for op in ch.tx_ops if op[0] == "publish"),
-        "messages_unconfirmed": len(ch.pending_confirms),
+        "messages_unconfirmed": ch.unconfirmed,
         "name": f"{c.name} ({ch.number})",
         "node": m.node,
         "number": ch.number,
@@ -204,6 +217,10 @@ def format_channel(m: Any, ch: Any) -> dict:
         "user_who_performed_action": c.user.name if c.user else "",
         "vhost": c.vhost.name if c.vhost else "/",
     }
+    stats = _channel_like(m, ch.stats.values(), ch.samples)
+    if stats is not None:
+        d["message_stats"] = stats
+    return d
 
 
 def format_consumer(m: Any, c: Any) -> dict:
@@ -245,32 +262,21 @@ def format_permission(p: Any) -> dict:
             "read": p.read}  # fmt: skip
 
 
-def format_vhost(m: Any, v: Any) -> dict:
-    ready = sum(len(q.ready) for q in v.queues.values())
-    unacked = sum(q.unacked_count for q in v.queues.values())
-    conns = [c for c in m.broker.connections if c.vhost is v]
-    qs = v.queues.values()
-    return {
+def format_vhost(m: Any, v: Any, totals: dict | None = None) -> dict:
+    totals = R.vhost_totals(m.broker) if totals is None else totals
+    msg, octs, lens = totals[v.name]
+    d: dict[str, Any] = {
         "cluster_state": {m.node: "running"},
-        "message_stats": _stats(
-            publish=sum(q.stats.published for q in qs),
-            deliver_get=sum(q.stats.delivered for q in qs),
-            ack=sum(q.stats.acked for q in qs),
-        ),
-        "recv_oct": sum(c.recv_oct for c in conns),
-        "recv_oct_details": {"rate": 0.0},
-        "send_oct": sum(c.send_oct for c in conns),
-        "send_oct_details": {"rate": 0.0},
+        **octets(m, tuple(octs), v.samples, len(R.CHANNEL)),
         "default_queue_type": "undefined",
         "description": v.description,
-        "messages": ready + unacked,
-        "messages_details": {"rate": 0.0},
-        "messages_ready": ready,
-        "messages_ready_details": {"rate": 0.0},
-        "messages_unacknowledged": unacked,
-        "messages_unacknowledged_details": {"rate": 0.0},
+        **lengths(m, tuple(lens), v.samples, len(R.CHANNEL) + len(R.OCTETS)),
         "metadata": {"description": v.description, "tags": list(v.tags)},
         "name": v.name,
         "tags": list(v.tags),
         "tracing": False,
     }
+    stats = _channel_like(m, tuple(msg), v.samples)
+    if stats is not None:
+        d["message_stats"] = stats
+    return d

@@ -58,6 +58,7 @@ class Message:
         xname: bytes | None = None,
         rkname: bytes | None = None,
         header: bytes | None = None,
+        summary: PropertySummary | None = None,
     ) -> None:
         self.id = id
         self.exchange = exchange
@@ -65,9 +66,10 @@ class Message:
         self.props = props
         self.body: bytes | None = body
         self.size = len(body)
-        # the publisher's own content header payload when its size matches the body
-        self.header = intern_bytes(header or CONTENT_HEADER_S.pack(60, 0, self.size) + props)
-        s = summarize(props)
+        # the publisher's own content header payload when its size matches the body (callers
+        # on the hot path pass interned header and names: a backlog shares one copy)
+        self.header = header or CONTENT_HEADER_S.pack(60, 0, self.size) + props
+        s = summary if summary is not None else summarize(props)
         self.summary: PropertySummary = s
         self.persistent = s.delivery_mode == 2
         self.refs = 0
@@ -76,9 +78,9 @@ class Message:
             xname = bytes((len(raw),)) + raw
         if rkname is None:
             raw = routing_key.encode()
-            rkname = bytes((len(raw),)) + raw
+            rkname = intern_bytes(bytes((len(raw),)) + raw)
         self.xname = xname
-        self.rkname = intern_bytes(rkname)
+        self.rkname = rkname
         self.location: int | None = None  # where the body is on disk (store's segment/offset)
         self.stored = False  # a persistent copy is in the message log
         self._decoded: Any = None

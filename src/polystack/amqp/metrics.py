@@ -40,16 +40,16 @@ def collect(b: Any) -> Iterable[Metric]:
             ready.add_metric(labels, len(q.ready))
             unacked.add_metric(labels, q.unacked_count)
             consumers.add_metric(labels, len(q.consumers))
-            q_pub.add_metric(labels, q.stats.published)
-            q_del.add_metric(labels, q.stats.delivered)
-            q_ack.add_metric(labels, q.stats.acked)
+            q_pub.add_metric(labels, q.stats.publish)
+            q_del.add_metric(labels, q.stats.deliver_get)
+            q_ack.add_metric(labels, q.stats.ack)
     yield from (ready, unacked, consumers, q_pub, q_del, q_ack)
     c = b.counters
-    confirmed = sum(ch.stats.confirmed for cn in b.connections for ch in cn.channels.values())
+    confirmed = sum(ch.stats.confirm for cn in b.connections for ch in cn.channels.values())
     for name, help_text, value in (
         ("amqp_global_messages_received", "Messages published by clients.", c.published),
         ("amqp_global_messages_delivered", "Messages delivered to consumers and basic.get.",
-         sum(q.stats.delivered for v in b.vhosts.values() for q in v.queues.values())),
+         sum(q.stats.deliver_get for v in b.vhosts.values() for q in v.queues.values())),
         ("amqp_global_messages_acknowledged", "Deliveries acknowledged by clients.", c.acked),
         ("amqp_global_messages_confirmed", "Publisher confirms sent (open channels).", confirmed),
         ("amqp_global_messages_unroutable_returned", "Unroutable mandatory messages returned.",

@@ -5,6 +5,8 @@ CRC32C framing, group commit, fsync per batch).  Every segment starts with a sna
 durable definitions (vhosts, users, permissions, durable exchanges, queues and bindings); later
 records are, in order:
 
+``T`` the wall-clock time (ms) of the ``P`` records after it (written when it changed, and at
+the start of each segment): a recovered message's TTL counts from its first enqueue,
 ``D`` a definition change (JSON), ``P`` a persistent message published to durable queues (its
 body inline: the segment is also where a paged-out body is read back from), ``A`` a message
 that left a durable queue for good (queue id, message id), ``V`` deliveries
@@ -47,6 +49,8 @@ PUB_HEAD = struct.Struct(">QH")  # msg id, number of queues
 QID = struct.Struct(">I")
 ACK = struct.Struct(">IQ")
 U32 = struct.Struct(">I")
+U16 = struct.Struct(">H")
+U64 = struct.Struct(">Q")
 
 
 class CorruptStore(RuntimeError):
@@ -93,6 +97,9 @@ class Store:
         self._sync_target = 0
         self.recovered_messages = 0
         self.recovery_seconds = 0.0
+        self.disk_reads = 0  # message bodies read back (RabbitMQ's disk_reads)
+        self.disk_writes = 0  # messages written (persistent ones, paged bodies)
+        self._time_mark = -1  # the last T record's time in the current segment
 
     # -- sequence numbers ----------------------------------------------------------------------
     @property
@@ -129,7 +136,16 @@ class Store:
         local = cur.log.append(payload)
         return cur.seq_base + local, offset
 
+    def _mark_time(self) -> None:
+        """A ``T`` record before publishes when the millisecond changed since the last one."""
+        b = self.broker
+        now = int(b.clock.time() * 1000) if b is not None else 0
+        if now != self._time_mark:
+            self._time_mark = now
+            self._append(b"T" + U64.pack(now))
+
     def publish(self, msg: Message, queues: list[Any]) -> int:
+        self._mark_time()
         qids = b"".join(QID.pack(q.qid) for q in queues)
         ex = msg.exchange.encode()
         rk = msg.routing_key.encode()
@@ -147,12 +163,51 @@ class Store:
             )
         )
         body = msg.body or b""
+        self.disk_writes += 1
         seq, offset = self._append(head + body)
         cur = self.current
         assert cur is not None
         cur.live += len(queues)
         msg.location = (cur.number << LOCATION_SHIFT) | (offset + len(head))
         msg.stored = True
+        if seq > self._sync_target:
+            self._sync_target = seq
+            if not self._sync_waiting:
+                self._sync_waiting = True
+                self.when_synced(seq, self._synced)
+        return seq
+
+    def publish_run(self, msgs: list[Message], queue: Any) -> int:
+        """``publish`` for messages that share exchange, routing key and properties, all
+        routed to one durable queue; returns the last record's seq."""
+        self._mark_time()
+        m0 = msgs[0]
+        ex = m0.exchange.encode()
+        rk = m0.routing_key.encode()
+        tail = b"".join(
+            (
+                U16.pack(1),
+                QID.pack(queue.qid),
+                bytes((len(ex),)),
+                ex,
+                bytes((len(rk),)),
+                rk,
+                U32.pack(len(m0.props)),
+                m0.props,
+            )
+        )
+        head_len = 1 + 8 + len(tail)
+        pack_id = U64.pack
+        append = self._append
+        shift = LOCATION_SHIFT
+        seq = 0
+        self.disk_writes += len(msgs)
+        for msg in msgs:
+            body = msg.body or b""
+            seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
+            msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
+            msg.stored = True
+            self.current.live += 1  # type: ignore[union-attr]
         if seq > self._sync_target:
             self._sync_target = seq
             if not self._sync_waiting:
@@ -204,6 +259,7 @@ class Store:
             seg.log.flush(sync=False)
         if seg.fd < 0:
             seg.fd = os.open(seg.path, os.O_RDONLY)
+        self.disk_reads += 1
         return os.pread(seg.fd, size, offset)
 
     def page_out(self, broker: Any) -> None:
@@ -220,6 +276,7 @@ class Store:
                     if msg.body is None:
                         break
                     if not msg.stored:
+                        self.disk_writes += 1
                         _, offset = self._append(b"B" + msg.body)
                         cur = self.current
                         assert cur is not None
@@ -309,6 +366,7 @@ class Store:
         seg.seq_base = base
         self.segments[n] = seg
         self.current = seg
+        self._time_mark = -1
         snap = b"S" + json.dumps(self.snapshot(), separators=(",", ":")).encode()
         self._append(snap)
         self._collect()
@@ -395,8 +453,10 @@ class Recovery:
                                      "exchanges": {}, "queues": {}, "bindings": {}}  # fmt: skip
         self.next_qid = 0
         self.next_msg = 0
-        # message id -> [Message, queue id or tuple of queue ids]; in publish order
+        # message id -> [Message, queue id or tuple of queue ids, enqueue time (wall ms, 0:
+        # unknown)]; in publish order
         self.messages: dict[int, list] = {}
+        self.time_mark = 0
         self.delivered: set[tuple[int, int]] = set()
 
     def snapshot(self, snap: dict) -> None:
@@ -519,8 +579,12 @@ class Recovery:
             last_id = 0
             delivered = self.delivered
             messages = self.messages
+            now_ms = broker.now_ms()
+            wall_ms = int(broker.clock.time() * 1000)
             for msg_id in list(messages):
-                msg, qids = messages.pop(msg_id)
+                msg, qids, at = messages.pop(msg_id)
+                # a TTL counts from the first enqueue: the enqueue time on the monotonic clock
+                since = max(1, now_ms - (wall_ms - at)) if at else 0
                 last_id = msg_id
                 targets = (
                     [by_qid[qids]] if type(qids) is int and qids in by_qid
@@ -531,7 +595,7 @@ class Recovery:
                     continue
                 seg.live += len(targets)
                 for q in targets:
-                    e = q.enqueue(msg)
+                    e = q.enqueue(msg, since)
                     if delivered and (q.qid, msg_id) in delivered:
                         e.redelivered = True
                 count += 1
@@ -588,6 +652,7 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
     last_key: Any = None
     last_size = -1
     qids: Any = None
+    mark = state.time_mark
     x = r = (None, b"")
     props = header = b""
     summary: Any = None
@@ -632,6 +697,7 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
                 Message.recovered(msg_id, x[0], r[0], props, body_size, base | p, x[1], r[1], header,
                                   summary),
                 qids,
+                mark,
             ]  # fmt: skip
         elif kind == 0x41:  # A: left a queue for good
             qid, msg_id = ack_unpack(mm, start + 1)
@@ -646,6 +712,8 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
                         rec[1] = rest[0] if len(rest) == 1 else rest
                     else:
                         del messages[msg_id]
+        elif kind == 0x54:  # T: the time of the publishes after it
+            mark = U64.unpack_from(mm, start + 1)[0]
         elif kind == 0x56:  # V: delivered (comes back redelivered)
             state.delivered.add(ack_unpack(mm, start + 1))
         elif kind == 0x44:  # D: a definition change
@@ -654,4 +722,5 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
             state.snapshot(json.loads(bytes(mm[start + 1 : end])))
         # B: a paged transient body, meaningless after a restart
         pos = end
+    state.time_mark = mark
     return pos

@@ -17,9 +17,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from . import flow
 from .message import Entry, Message
 
 log = logging.getLogger(__name__)
+
+RUN = 128  # deliveries encoded into one write to one consumer
+RUN_BYTES = 256 * 1024  # ... or this many bytes of bodies
 
 
 class Consumer:
@@ -62,6 +66,19 @@ class Consumer:
         self.prefetch = prefetch
         self.unacked = 0
         self.delivered = 0
+
+    def room(self) -> int:
+        """How many deliveries this consumer can take now (its channel's output and QoS)."""
+        ch = self.channel
+        if ch.blocked:
+            return 0
+        if self.no_ack:
+            return RUN
+        r = self.prefetch - self.unacked if self.prefetch else RUN
+        g = ch.global_prefetch
+        if g and g - ch.consumer_unacked < r:
+            r = g - ch.consumer_unacked
+        return r if r > 0 else 0
 
     def can_take(self) -> bool:
         ch = self.channel
@@ -198,6 +215,8 @@ class Queue:
         "name_bytes",
         "_prio_mixed",
         "_plain",
+        "samples",
+        "flow_waiters",
     )
 
     def __init__(
@@ -259,6 +278,8 @@ class Queue:
         )
         # publish/deliver/ack counters for the management API and /metrics
         self.stats = QueueStats()
+        self.samples = None  # rates.Samples
+        self.flow_waiters: set | None = None  # publishers held while this queue is backed up
         self.bindings: dict[tuple, Any] = {}  # bindings whose destination is this queue
 
     # -- properties ----------------------------------------------------------------------------
@@ -294,7 +315,7 @@ class Queue:
             msg.refs += 1
             self.ready.items.append(e)
             self.ready_bytes += msg.size
-            self.stats.published += 1
+            self.stats.publish += 1
             if self.consumers:
                 self.dispatch()
             return e
@@ -320,7 +341,7 @@ class Queue:
         msg.refs += 1
         self.ready.push(e)
         self.ready_bytes += msg.size
-        self.stats.published += 1
+        self.stats.publish += 1
         self._enforce_limits()
         if self.consumers:
             self.dispatch()
@@ -328,6 +349,24 @@ class Queue:
             self._expire(now_ms)
             self._arm_ttl()
         return e
+
+    def enqueue_run(self, msgs: list[Message], size: int) -> None:
+        """Enqueue a run of new messages (``size`` bytes of bodies in all)."""
+        if not self._plain or msgs[0].summary.expiration is not None:
+            for m in msgs:
+                self.enqueue(m)
+            return
+        seq = self._seq
+        add = self.ready.items.append
+        for m in msgs:
+            seq += 1
+            m.refs += 1
+            add(Entry(m, seq))
+        self._seq = seq
+        self.ready_bytes += size
+        self.stats.publish += len(msgs)
+        if self.consumers:
+            self.dispatch()
 
     def _enforce_limits(self) -> None:
         if self.overflow != "drop-head":
@@ -363,6 +402,8 @@ class Queue:
         if self._rr >= len(self.consumers):
             self._rr = 0
         if not self.consumers:
+            if self.flow_waiters is not None:
+                flow.drained(self)
             if self.auto_delete and self.had_consumers:
                 self.host.delete_queue(self, reason="auto_delete")
                 return
@@ -418,7 +459,13 @@ class Queue:
         try:
             ready = self.ready
             now = 0
+            consumers = self.consumers
             while ready:
+                if len(consumers) == 1 and type(ready) is ReadyList:
+                    # one consumer: runs of deliveries, encoded and written together
+                    if not self._dispatch_run(consumers[0]):
+                        break
+                    continue
                 c = self._next_consumer()
                 if c is None:
                     break
@@ -435,12 +482,71 @@ class Queue:
                     self.unacked_count += 1
                     self.unacked_bytes += e.msg.size
                 c.delivered += 1
-                self.stats.delivered += 1
+                stats = self.stats
+                if c.no_ack:
+                    stats.deliver_no_ack += 1
+                else:
+                    stats.deliver += 1
+                if e.redelivered:
+                    stats.redeliver += 1
                 c.channel.deliver(c, self, e)
                 if c.no_ack:
                     self.settled(e)
         finally:
             self._dispatching = False
+        if self.flow_waiters is not None:
+            flow.drained(self)
+
+    def _dispatch_run(self, c: Consumer) -> bool:
+        """Deliver up to a run of ready messages to ``c``; False when it can take none."""
+        room = c.room()
+        if not room:
+            return False
+        items = self.ready.items
+        take = min(room, RUN, len(items))
+        entries: list[Entry] = []
+        size = 0
+        expired: list[Entry] = []
+        now = 0
+        pop = items.popleft
+        while len(entries) < take and items and size < RUN_BYTES:
+            e = pop()
+            if e.expires:
+                if not now:
+                    now = self.host.now_ms()
+                if e.expires <= now:
+                    self.ready_bytes -= e.msg.size
+                    expired.append(e)
+                    continue
+            entries.append(e)
+            size += e.msg.size
+        if expired:
+            self.host.dead_letter(self, expired, "expired")
+        if not entries:
+            return True
+        count = len(entries)
+        self.ready_bytes -= size
+        c.delivered += count
+        stats = self.stats
+        if c.no_ack:
+            stats.deliver_no_ack += count
+        else:
+            stats.deliver += count
+        for e in entries:
+            if e.redelivered:
+                stats.redeliver += 1
+        if c.no_ack:
+            c.channel.deliver_run(c, self, entries)
+            removed = self.host.message_removed
+            for e in entries:
+                msg = e.msg
+                msg.refs -= 1
+                removed(self, msg)
+        else:
+            self.unacked_count += count
+            self.unacked_bytes += size
+            c.channel.deliver_run(c, self, entries)
+        return True
 
     # -- basic.get -----------------------------------------------------------------------------------
     def get(self) -> Entry | None:
@@ -456,7 +562,8 @@ class Queue:
                 if e.expires <= now:
                     self.host.dead_letter(self, [e], "expired")
                     continue
-            self.stats.delivered += 1
+            if e.redelivered:
+                self.stats.redeliver += 1
             return e
         return None
 
@@ -469,7 +576,7 @@ class Queue:
         """An unacknowledged delivery was acknowledged (or rejected without requeue)."""
         self.unacked_count -= 1
         self.unacked_bytes -= e.msg.size
-        self.stats.acked += 1
+        self.stats.ack += 1
         self.settled(e)
 
     def settled(self, e: Entry) -> None:
@@ -526,10 +633,14 @@ class Queue:
         self.ready_bytes = 0
         for e in entries:
             self.settled(e)
+        if self.flow_waiters is not None:
+            flow.drained(self)
         return len(entries)
 
     def drain_for_delete(self) -> list[Entry]:
         self.deleted = True
+        if self.flow_waiters is not None:
+            flow.drained(self)
         for t in (self._ttl_timer, self._expiry_timer):
             if t is not None:
                 t.cancel()
@@ -601,9 +712,20 @@ class Queue:
 
 
 class QueueStats:
-    __slots__ = ("published", "delivered", "acked")
+    """A queue's message counters, named as RabbitMQ's management API names them."""
+
+    __slots__ = ("publish", "get", "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack",
+                 "get_empty")  # fmt: skip
 
     def __init__(self) -> None:
-        self.published = 0
-        self.delivered = 0
-        self.acked = 0
+        for n in self.__slots__:
+            setattr(self, n, 0)
+
+    @property
+    def deliver_get(self) -> int:
+        return self.get + self.get_no_ack + self.deliver + self.deliver_no_ack
+
+    def values(self) -> tuple[int, ...]:
+        """In the order of :data:`.rates.QUEUE`."""
+        return (self.publish, self.get, self.get_no_ack, self.deliver, self.deliver_no_ack,
+                self.redeliver, self.ack, self.deliver_get, self.get_empty)  # fmt: skip

@@ -82,10 +82,12 @@ class AmqpService(Service):
             }  # fmt: skip
             for name, proto in (("amqp", "amqp"), ("amqp-management", "http"))
         ]
+        self.broker.start_stats()
         log.info("AMQP 0-9-1 broker serving on port %s", self.bound_ports.get("amqp"))
 
     def shutdown(self, reason: str) -> None:
         self.broker.shutting_down = True
+        self.broker.stop_stats()
 
     async def stop(self) -> None:
         self.store.close()

@@ -22,7 +22,7 @@ from pamqp.commands import Connection as C
 
 from .channel import CLOSING, OPEN, Channel
 from .commands import TABLE
-from .commands.basic import basic_publish
+from .commands.basic import PublishTarget, basic_publish, publish_target
 from .constants import (
     CAPABILITIES,
     COPYRIGHT,
@@ -39,6 +39,8 @@ from .constants import (
     VERSION,
 )
 from .errors import AMQPError, FrameError
+from .flow import release_connection
+from .message import intern_bytes
 from .wire import (
     BASIC_PUBLISH,
     HEARTBEAT_FRAME,
@@ -47,6 +49,7 @@ from .wire import (
     build,
     decode_method,
     method_frame,
+    summarize,
 )
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
 CLOSE_OK_TIMEOUT = 3.0
 OUTPUT_CHECK_BYTES = 256 * 1024
+PUBLISH_TARGETS = 256  # basic.publish methods remembered per connection
+HEADER_INFOS = 256  # content headers remembered per connection
 FRAME_BUDGET = 300  # frames handled per turn of the loop before yielding to other clients
 
 
@@ -103,13 +108,17 @@ class Connection:
         self.capabilities: dict = {}
         self.mechanism = ""
         self.exclusive_queues: set[Any] = set()
-        self.write_ok: set[str] = set()  # exchanges this user may publish to (checked once)
+        # basic.publish method bytes -> what was checked and routed for them (broker.version)
+        self.publish_targets: dict[bytes, PublishTarget] = {}
+        self.header_info: dict[bytes, tuple[bytes, bytes, Any]] = {}
         self.held: list[bytes] | None = None
         self.hold_seq = 0
         self.blocked = False  # connection.blocked sent (memory alarm)
         self.published = False
         self.output_paused = False
         self._yielded = False  # reading paused to give other connections the loop
+        self.flow_queues: set[Any] = set()  # backed-up queues this publisher waits for (flow)
+        self.flow_timer: Any = None
         self._unchecked = 0
         self.received = False
         self.sent = False
@@ -120,6 +129,7 @@ class Connection:
         self.recv_oct = 0
         self.send_oct = 0
         self.recv_cnt = 0
+        self.samples: Any = None  # rates.Samples
         self.name = self._name()
         broker.connections.add(self)
         broker.counters.connections_opened += 1
@@ -155,15 +165,28 @@ class Connection:
             if not self._yielded:
                 self._yielded = True
                 self.peer.pause_reading()
-            self.broker.call_later(0, self._continue)
+            if not self.flow_queues:  # else flow.release goes on with the input
+                self.broker.call_later(0, self._continue)
         elif self._yielded:
             self._yielded = False
-            if not self.blocked:
+            if not self.blocked and not self.flow_queues:
                 self.peer.resume_reading()
 
     def _continue(self) -> None:
         if self.state < CLOSED:
             self.feed(b"")
+
+    def state_closed(self) -> bool:
+        return self.state >= CLOSING_CONN
+
+    def reading_may_resume(self) -> None:
+        """Publisher flow control let go of this connection."""
+        if self.state >= CLOSED or self.blocked:
+            return
+        if self._yielded:
+            self.broker.call_later(0, self._continue)  # frames already read wait in the reader
+        else:
+            self.peer.resume_reading()
 
     def connection_lost(self) -> None:
         if self.state == CLOSED:
@@ -296,31 +319,60 @@ class Connection:
         self._close_socket()
 
     # -- frames --------------------------------------------------------------------------------------------
-    def _content(self, chno: int, method: bytes, header: bytes, body: bytes) -> None:
-        """A whole basic.publish (method, content header, body) arrived at once."""
+    def _content(self, chno: int, method: bytes, header: bytes, bodies: list[bytes]) -> None:
+        """Whole basic.publishes (method, content header, one body frame) arrived at once: one,
+        or a run of them with the same method and header bytes (``bodies``, one per message)."""
         ch = self.channels.get(chno)
         if ch is None or ch.state != OPEN or ch.pending_method is not None or self.state != RUNNING:
             # anything unusual takes the frame-by-frame path, which has every error reply
-            self._frame(FRAME_METHOD, chno, method)
-            self._frame(FRAME_HEADER, chno, header)
-            if body:
-                self._frame(FRAME_BODY, chno, body)
+            for body in bodies:
+                self._frame(FRAME_METHOD, chno, method)
+                self._frame(FRAME_HEADER, chno, header)
+                if body:
+                    self._frame(FRAME_BODY, chno, body)
             return
         try:
-            _, m = decode_method(method)
-            limit = self.broker.settings.max_message_size
-            if len(body) > limit:
+            size = len(bodies[0])
+            t = self.publish_targets.get(method)
+            if t is None or t.version != self.broker.version:
+                _, m = decode_method(method)
+                limit = self.broker.settings.max_message_size
+                if size > limit:
+                    raise AMQPError(
+                        406, f"message size {size} is larger than configured max size {limit}"
+                    )
+                t = self._publish_target(m, method)
+            elif size > self.broker.settings.max_message_size:
+                limit = self.broker.settings.max_message_size
                 raise AMQPError(
-                    406,
-                    f"message size {len(body)} is larger than configured max size {limit}",
-                    60,
-                    40,
+                    406, f"message size {size} is larger than configured max size {limit}"
                 )
-            ch.pending_method = m
-            ch.pending_header = header
-            self._publish(ch, body)
+            self.published = True
+            basic_publish(self, ch, t, header, bodies)
         except AMQPError as e:
+            if not e.class_id:
+                e.class_id, e.method_id = 60, 40
             self._error(e, chno)
+
+    def _publish_target(self, m: Any, raw: bytes) -> PublishTarget:
+        targets = self.publish_targets
+        if len(targets) >= PUBLISH_TARGETS:
+            targets.clear()
+        t = targets[raw] = publish_target(self, m)
+        return t
+
+    def learn_header(self, header: bytes) -> tuple[bytes, bytes, Any]:
+        """A content header's interned bytes, its properties and their summary (remembered
+        for headers that repeat: the same size and properties without a headers table)."""
+        props = header[12:]
+        s = summarize(props)
+        info = (intern_bytes(header), props, s)
+        if not s.has_headers and len(header) <= 96:
+            cache = self.header_info
+            if len(cache) >= HEADER_INFOS:
+                cache.clear()
+            cache[header] = info
+        return info
 
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
         if self.state >= CLOSED:
@@ -456,7 +508,10 @@ class Connection:
         ch.pending_header = None
         self.published = True
         try:
-            basic_publish(self, ch, m, header, body)
+            t = self.publish_targets.get(m.raw)
+            if t is None or t.version != self.broker.version:
+                t = self._publish_target(m, m.raw)
+            basic_publish(self, ch, t, header, [body])
         except AMQPError as e:
             if not e.class_id:
                 e.class_id, e.method_id = 60, 40
@@ -500,6 +555,11 @@ class Connection:
                 f"{{invalid_frame_end_marker,{marker}}}"
             )
         self._error(AMQPError(501, text, connection=True), 0)
+
+    def channel_error(self, ch: Channel, e: AMQPError) -> None:
+        """Close one channel with a soft error raised outside a method (a timer)."""
+        if ch.state == OPEN:
+            self._error(e, ch.number)
 
     def _error(self, e: AMQPError, chno: int) -> None:
         if self.state >= CLOSING_CONN:
@@ -746,7 +806,7 @@ class Connection:
             self.blocked = False
             if self.capabilities.get("connection.blocked"):
                 self.send(method_frame(0, build(C.Unblocked)))
-            if not self._yielded:
+            if not self._yielded and not self.flow_queues:
                 self.peer.resume_reading()
 
     # -- heartbeats ---------------------------------------------------------------------------------------------
@@ -787,6 +847,8 @@ class Connection:
     def _teardown(self) -> None:
         self._release_channels()
         self.state = CLOSED
+        if self.flow_queues:
+            release_connection(self)
         for t in (self._hb_send, self._hb_check, self._close_timer, self._handshake_timer):
             if t is not None:
                 t.cancel()
@@ -795,3 +857,5 @@ class Connection:
         if self in b.connections:
             b.connections.discard(self)
             b.counters.connections_closed += 1
+            if self.vhost is not None:
+                self.vhost.connection_closed(self.recv_oct, self.send_oct)

@@ -28,6 +28,12 @@ class AmqpConfig:
     memory_high_watermark: int = 256 << 20
     paging_ratio: float = 0.5
     handshake_timeout: float = 10.0
+    # milliseconds between samples of the management API's message rates (RabbitMQ's
+    # collect_statistics_interval)
+    collect_statistics_interval: int = 5000
+    # milliseconds a delivery may stay unacknowledged before its channel is closed (RabbitMQ's
+    # consumer_timeout, 30 minutes by default; 0: no limit)
+    consumer_timeout: int = 1_800_000
     # pending output after which a client that does not read is disconnected (0: no limit)
     client_output_limit: int = 0
 
@@ -40,6 +46,10 @@ class AmqpConfig:
         check_range("amqp.memory_high_watermark", self.memory_high_watermark, 1 << 20, 1 << 50)
         check_range("amqp.paging_ratio", self.paging_ratio, 0.01, 1.0)
         check_range("amqp.handshake_timeout", self.handshake_timeout, 0.1, 3600)
+        check_range("amqp.consumer_timeout", self.consumer_timeout, 0, 1 << 40)
+        check_range(
+            "amqp.collect_statistics_interval", self.collect_statistics_interval, 100, 3600000
+        )
 
 
 SPEC = SystemSpec(

@@ -35,6 +35,12 @@ class VHost:
         self.tags = tags or []
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
+        # counters of closed channels and connections (the vhost's totals include them)
+        from .rates import CHANNEL
+
+        self.closed_msg = [0] * len(CHANNEL)
+        self.closed_oct = [0, 0]
+        self.samples: Any = None
         self.default_exchange = Exchange("", "direct", durable=True, vhost=name, builtin=True)
         self.exchanges[""] = self.default_exchange
         for xname, xtype in DEFAULT_EXCHANGES:
@@ -46,6 +52,14 @@ class VHost:
                 vhost=name,
                 builtin=True,
             )
+
+    def channel_closed(self, stats: Any) -> None:
+        for i, x in enumerate(stats.values()):
+            self.closed_msg[i] += x
+
+    def connection_closed(self, recv_oct: int, send_oct: int) -> None:
+        self.closed_oct[0] += recv_oct
+        self.closed_oct[1] += send_oct
 
     # -- host interface for queues ---------------------------------------------------------------
     def now_ms(self) -> int:
@@ -298,17 +312,29 @@ class VHost:
     # -- routing ------------------------------------------------------------------------------------------
     def route(self, x: Exchange, routing_key: str, msg: Message) -> list[Queue]:
         if x is self.default_exchange:
+            x.messages_in += 1
             q = self.queues.get(routing_key)
             return [q] if q is not None else []
+        queues, passed = self.walk(x, routing_key, msg.headers)
+        for ex in passed:
+            ex.messages_in += 1
+        return queues
+
+    def walk(
+        self, x: Exchange, routing_key: str, headers: Any
+    ) -> tuple[list[Queue], list[Exchange]]:
+        """The queues a message reaches from ``x`` (exchange-to-exchange bindings and alternate
+        exchanges followed, each exchange and queue once) and the exchanges it passed through.
+        ``headers`` returns the message's headers table (headers exchanges only)."""
         queues: list[Queue] = []
+        passed: list[Exchange] = []
         seen_q: set[int] = set()
         seen_x = {x.name}
         work = [x]
-        headers = msg.headers
         while work:
             ex = work.pop()
             bindings = ex.route(routing_key, headers)
-            ex.messages_in += 1
+            passed.append(ex)
             if not bindings and ex.alternate is not None:
                 ae = self.exchanges.get(ex.alternate)
                 if ae is not None and ae.name not in seen_x:
@@ -324,7 +350,7 @@ class VHost:
                 elif t.name not in seen_x:
                     seen_x.add(t.name)
                     work.append(t)
-        return queues
+        return queues, passed
 
     def route_keys(self, x: Exchange, keys: list[str], msg: Message) -> list[Queue]:
         """Route with several routing keys (CC headers, dead-lettering), each queue once."""

@@ -43,11 +43,18 @@ BASIC_NACK = 0x003C0078
 class Publish:
     """basic.publish as decoded on the hot path (``rkname``: the routing key's wire bytes)."""
 
-    __slots__ = ("exchange", "routing_key", "mandatory", "immediate", "rkname")
+    __slots__ = ("exchange", "routing_key", "mandatory", "immediate", "rkname", "raw")
 
     def __init__(
-        self, exchange: str, routing_key: str, mandatory: bool, immediate: bool, rkname: bytes
+        self,
+        exchange: str,
+        routing_key: str,
+        mandatory: bool,
+        immediate: bool,
+        rkname: bytes,
+        raw: bytes = b"",
     ) -> None:
+        self.raw = raw  # the method frame's payload
         self.exchange = exchange
         self.routing_key = routing_key
         self.mandatory = mandatory
@@ -97,7 +104,9 @@ def decode_method(payload: bytes) -> tuple[int, Any]:
             start = pos
             rk, pos = shortstr_at(payload, pos)
             bits = payload[pos]
-            return index, Publish(exchange, rk, bool(bits & 1), bool(bits & 2), payload[start:pos])
+            return index, Publish(
+                exchange, rk, bool(bits & 1), bool(bits & 2), payload[start:pos], payload
+            )
         if index == BASIC_ACK:
             tag = U64.unpack_from(payload, 4)[0]
             return index, Ack(tag, bool(payload[12] & 1), None)
@@ -526,8 +535,9 @@ class FrameReader:
         when given; the rest stays buffered).  Returns how many frames were handled.
 
         With ``content``, a basic.publish whose content header and single body frame are
-        already in the buffer is handed over at once: ``content(channel, method, header,
-        body)`` (the hot path of a publisher; three frames, one call).
+        already in the buffer is handed over at once, together with the publishes right after
+        it that repeat its method and content header byte for byte (a publisher's usual
+        stream): ``content(channel, method, header, bodies)`` with one body per message.
         """
         buf = self.buf + data if self.buf else data
         self.buf = b""
@@ -557,45 +567,11 @@ class FrameReader:
                     and ftype == FRAME_METHOD
                     and buf[pos + 7 : pos + 11] == _PUBLISH
                 ):
-                    # the content header frame ...
-                    h = end + 1
-                    if n - h >= 7:
-                        t2, c2, s2 = unpack(buf, h)
-                        e2 = h + 7 + s2
-                        if (
-                            t2 == FRAME_HEADER
-                            and c2 == channel
-                            and 14 <= s2 <= max_size
-                            and e2 < n
-                            and buf[e2] == FRAME_END
-                        ):
-                            bsize = _unpack_q(buf, h + 11)[0]
-                            b = e2 + 1
-                            if bsize == 0:
-                                content(channel, buf[pos + 7 : end], buf[h + 7 : e2], b"")
-                                pos = b
-                                count += 2
-                                continue
-                            # ... and the one body frame
-                            if n - b >= 7:
-                                t3, c3, s3 = unpack(buf, b)
-                                e3 = b + 7 + s3
-                                if (
-                                    t3 == FRAME_BODY
-                                    and c3 == channel
-                                    and s3 == bsize
-                                    and e3 < n
-                                    and buf[e3] == FRAME_END
-                                ):
-                                    content(
-                                        channel,
-                                        buf[pos + 7 : end],
-                                        buf[h + 7 : e2],
-                                        buf[b + 7 : e3],
-                                    )
-                                    pos = e3 + 1
-                                    count += 3
-                                    continue
+                    got = self._publishes(buf, pos, end, channel, max_size, limit - count, content)
+                    if got:
+                        pos, frames = got
+                        count += frames
+                        continue
                 payload = buf[pos + 7 : end]
                 pos = end + 1
                 count += 1
@@ -604,6 +580,61 @@ class FrameReader:
             if pos < n:
                 self.buf = self.buf + buf[pos:] if self.buf else buf[pos:]
         return count
+
+    @staticmethod
+    def _publishes(
+        buf: bytes, pos: int, end: int, channel: int, max_size: int, room: int, content: Any
+    ) -> tuple[int, int] | None:
+        """A run of whole publishes starting at ``pos`` (the basic.publish frame ending at
+        ``end``): hands it to ``content``; returns (position after it, frames), or None when
+        the content is not all there (or not in one body frame)."""
+        n = len(buf)
+        h = end + 1  # the content header frame ...
+        if n - h < 7:
+            return None
+        t2, c2, s2 = FRAME_HEADER_S.unpack_from(buf, h)
+        e2 = h + 7 + s2
+        if t2 != FRAME_HEADER or c2 != channel or not 14 <= s2 <= max_size or e2 >= n:
+            return None
+        if buf[e2] != FRAME_END:
+            return None
+        bsize = _unpack_q(buf, h + 11)[0]
+        b = e2 + 1
+        if bsize:  # ... and the one body frame
+            if n - b < 7:
+                return None
+            t3, c3, s3 = FRAME_HEADER_S.unpack_from(buf, b)
+            e3 = b + 7 + s3
+            if t3 != FRAME_BODY or c3 != channel or s3 != bsize or e3 >= n or buf[e3] != 0xCE:
+                return None
+            bodies = [buf[b + 7 : e3]]
+            nxt = e3 + 1
+            prefix_end = b + 7
+        else:
+            bodies = [b""]
+            nxt = b
+            prefix_end = b
+        # the same method, content header and body frame header again: the next message of a
+        # run (one comparison instead of three frame headers)
+        prefix = buf[pos:prefix_end]
+        step = len(prefix)
+        frames = 3 if bsize else 2
+        room = room // frames
+        startswith = buf.startswith
+        if bsize:
+            while len(bodies) < room and startswith(prefix, nxt):
+                at = nxt + step
+                stop = at + bsize
+                if stop >= n or buf[stop] != 0xCE:
+                    break
+                bodies.append(buf[at:stop])
+                nxt = stop + 1
+        else:
+            while len(bodies) < room and startswith(prefix, nxt):
+                bodies.append(b"")
+                nxt += step
+        content(channel, buf[pos + 7 : end], buf[h + 7 : e2], bodies)
+        return nxt, frames * len(bodies)
 
     def has_frame(self) -> bool:
         """A complete frame is waiting (after a feed that stopped at its limit)."""

@@ -20,6 +20,7 @@ from polystack.redis import blocked_keys, wire
 from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
+from polystack.redis.cluster.routing import fast_ok, redirect
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -160,6 +161,10 @@ class Client:
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
+        # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
+        self._cluster = server.cluster
+        self.asking = False
+        self.readonly = False
         server.clients[self.id] = self
 
     # -- the runtime's interface -------------------------------------------
@@ -361,6 +366,23 @@ class Client:
             arity = cmd.arity
             if (arity > 0 and arity != n) or n < -arity:
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
+                continue
+            if self._cluster is not None and (
+                self.asking
+                or (
+                    (cmd.first_key or cmd.getkeys is not None)
+                    and not (
+                        cmd.first_key == 1
+                        and cmd.last_key == 1
+                        and fast_ok(self._cluster.state, argv[1])
+                    )
+                )
+            ):
+                self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
                 continue
             if cmd.write:
                 for a in argv:
@@ -646,6 +668,16 @@ class Client:
         self._count_error(code)
 
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
+        if self._cluster is None:
+            return self._process_command(argv, cmd)
+        asking = self.asking
+        result = self._process_command(argv, cmd)
+        # resetClient: ASKING holds for the next command only (and inside MULTI)
+        if asking and self.multi is None and not (cmd is not None and cmd.name == "asking"):
+            self.asking = False
+        return result
+
+    def _process_command(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
         if self.slow & SLOW_CLOSING:
             return
@@ -703,6 +735,20 @@ class Client:
             refused = acl_refusal(self, cmd, argv)
             if refused is not None:
                 self._reject(cmd, refused, "NOPERM")
+                return
+        if self._cluster is not None and not self.is_master and (
+            cmd.first_key or cmd.getkeys is not None or cmd.name == "exec"
+            or (cmd.parent is None and cmd.name in ("ssubscribe", "sunsubscribe", "spublish"))
+        ):  # fmt: skip
+            error = redirect(self._cluster, self, cmd, argv)
+            if error is not None:
+                if cmd.name == "exec" and cmd.parent is None:
+                    self.discard_transaction()
+                elif self.multi is not None:
+                    self.multi_error = True
+                cmd.rejected_calls += 1
+                self._out.append(error + b"\r\n")
+                self._count_error(error[1 : error.index(b" ")].decode())
                 return
         server = self.server
         if server.config.maxmemory and server.busy_script is None:

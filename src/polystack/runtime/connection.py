@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
 from polystack.runtime.log import LogGroup
@@ -180,18 +180,21 @@ class Peer(asyncio.Protocol):
 
     # -- asyncio.Protocol ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # a stream server or connection hands its protocol a Transport (asyncio types the
+        # parameter as the base class every kind of transport shares)
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
         self._loop = asyncio.get_running_loop()
         self.peername = transport.get_extra_info("peername")
         self.sockname = transport.get_extra_info("sockname")
         listener = self.listener
-        transport.set_write_buffer_limits(listener.high_water, listener.low_water)  # type: ignore[attr-defined]
+        transport.set_write_buffer_limits(listener.high_water, listener.low_water)
         listener.total_connections += 1
         if len(listener.clients) >= listener.max_clients:
             self.closed = True
             listener.rejected_connections += 1
             if listener.reject:
-                transport.write(listener.reject)  # type: ignore[attr-defined]
+                transport.write(listener.reject)
             transport.close()
             return
         listener.clients.add(self)
@@ -263,7 +266,7 @@ class Peer(asyncio.Protocol):
         self._paused_by_writes = False
         if self._limits_lowered:
             self._limits_lowered = False
-            self.transport.set_write_buffer_limits(  # type: ignore[attr-defined]
+            self.transport.set_write_buffer_limits(
                 self.listener.high_water, self.listener.low_water
             )
         if not self._paused_by_session and not self.closed and not self._shutting_down:
@@ -548,7 +551,7 @@ class Peer(asyncio.Protocol):
                 # Ask the transport to tell us when it drains to the low-water mark.
                 self._limits_lowered = True
                 low = self.listener.low_water
-                transport.set_write_buffer_limits(low, low)  # type: ignore[attr-defined]
+                transport.set_write_buffer_limits(low, low)
 
     def _release(self) -> None:
         """Move output whose log conditions hold from the head of the held queue to the

@@ -9,11 +9,21 @@ from typing import Any
 
 from pamqp.commands import Basic as B
 
+from .. import flow
 from ..constants import REPLY_TO_QUEUE
 from ..errors import AMQPError
+from ..message import intern_bytes
 from ..queue import Consumer
 from ..table import INTEGER_TYPES, TYPE_NAMES
-from ..wire import build, content_frames, deliver_method, encode_properties, return_method
+from ..wire import (
+    build,
+    content_frames,
+    decode_properties,
+    deliver_method,
+    encode_properties,
+    return_method,
+    summarize,
+)
 from . import method
 from .queue import queue_name
 
@@ -23,9 +33,33 @@ REPLY_PREFIX = REPLY_TO_QUEUE + "."
 # -- publish --------------------------------------------------------------------------------------
 
 
-@method(60, 40, content=True)
-def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> None:
+class PublishTarget:
+    """What a connection learnt about one basic.publish method (exchange, routing key, flags):
+    checked once and reused by every publish with the same method bytes while the broker's
+    definitions (``broker.version``) stay the same.  ``queues``/``passed`` are the route of a
+    message without headers (the exchanges it passes are counted), found on first use."""
+
+    __slots__ = ("version", "exchange", "routing_key", "rkname", "mandatory", "reply", "queues",
+                 "passed")  # fmt: skip
+
+    def __init__(self, version: int, x: Any, m: Any) -> None:
+        self.version = version
+        self.exchange = x
+        self.routing_key = m.routing_key
+        self.rkname = intern_bytes(m.rkname)
+        self.mandatory = m.mandatory
+        # direct reply-to: published to the default exchange with the pseudo-queue's name
+        self.reply = x.name == "" and m.routing_key.startswith(REPLY_PREFIX)
+        self.queues: list[Any] | None = None
+        self.passed: list[Any] = []
+
+
+def publish_target(conn: Any, m: Any) -> PublishTarget:
+    """The checks RabbitMQ makes before it looks at the content, in its order: write permission
+    on the exchange, the exchange exists, it is not internal."""
     vhost = conn.vhost
+    broker = conn.broker
+    broker.check(conn.user, vhost, "write", "exchange", m.exchange)
     x = vhost.exchanges.get(m.exchange)
     if x is None:
         raise AMQPError(404, f"no exchange '{m.exchange}' in vhost '{vhost.name}'")
@@ -33,82 +67,149 @@ def basic_publish(conn: Any, ch: Any, m: Any, header: bytes, body: bytes) -> Non
         raise AMQPError(
             403, f"cannot publish to internal exchange '{x.name}' in vhost '{vhost.name}'"
         )
-    if conn.user is not None and x.name not in conn.write_ok:
-        conn.broker.check(conn.user, vhost, "write", "exchange", x.name)
-        conn.write_ok.add(x.name)
-    broker = conn.broker
-    props = header[12:]
-    same = _size(header) == len(body)
-    msg = broker.new_message(
-        x.name, m.routing_key, props, body, x.ename, m.rkname, header if same else None
-    )
-    s = msg.summary
-    if s.user_id is not None and conn.user is not None and s.user_id != conn.user.name:
-        raise AMQPError(
-            406,
-            f"user_id property set to '{s.user_id}' but authenticated user was '{conn.user.name}'",
-        )
-    if s.reply_to is not None and s.reply_to == REPLY_TO_QUEUE:
-        if ch.reply_name is None:
-            raise AMQPError(406, "fast reply consumer does not exist")
-        p = msg.properties
-        p.reply_to = ch.reply_name
-        new = broker.new_message(
-            x.name, m.routing_key, encode_properties(p), body, x.ename, msg.rkname
-        )  # a new header: the properties changed
-        broker.memory_used -= msg.size
-        msg = new
-    ch.stats.published += 1
-    broker.counters.published += 1
-    if ch.tx:
-        ch.tx_ops.append(("publish", x, m.routing_key, m.mandatory, msg))
-        return
-    route_message(conn, ch, x, m.routing_key, m.mandatory, msg)
+    return PublishTarget(broker.version, x, m)
 
 
 _size_of = struct.Struct(">Q").unpack_from
 
 
-def _size(header: bytes) -> int:
-    return _size_of(header, 4)[0]
-
-
-def route_message(conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any) -> int:
-    """Route and enqueue; returns the log sequence number the message's confirm waits for."""
-    vhost = conn.vhost
+@method(60, 40, content=True)
+def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: list[bytes]) -> None:
+    """Publish one message, or a run of messages that share method and content header."""
     broker = conn.broker
+    info = conn.header_info.get(header)
+    if info is None:
+        info = conn.learn_header(header)
+    hdr, props, s = info
+    if s.reply_to is not None and s.reply_to == REPLY_TO_QUEUE:
+        if ch.reply_name is None:
+            raise AMQPError(406, "fast reply consumer does not exist")
+        p = decode_properties(props)
+        p.reply_to = ch.reply_name
+        props = encode_properties(p)  # a new header: the properties changed
+        hdr = None
+        s = summarize(props)
+    if s.user_id is not None and conn.user is not None and s.user_id != conn.user.name:
+        raise AMQPError(
+            406,
+            f"user_id property set to '{s.user_id}' but authenticated user was '{conn.user.name}'",
+        )
+    x = t.exchange
+    if hdr is not None and len(bodies[0]) != _size_of(hdr, 4)[0]:
+        hdr = None  # body frames longer than announced: a header with the real size
+    n = len(bodies)
+    ch.stats.publish += n
+    broker.counters.published += n
+    rk = t.routing_key
+    if ch.tx or t.reply or s.has_headers:
+        bcc: list[str] = []
+        if s.has_headers and b"\x03BCC" in props:
+            props, bcc = _strip_bcc(props)
+            hdr = None
+            s = summarize(props)
+        new = broker.new_message
+        for body in bodies:
+            msg = new(x.name, rk, props, body, x.ename, t.rkname, hdr, s)
+            if ch.tx:
+                ch.tx_ops.append(("publish", x, rk, t.mandatory, msg, bcc))
+            elif t.reply:
+                _direct_reply(conn, ch, rk, t.mandatory, msg)
+            else:
+                route_message(conn, ch, x, rk, t.mandatory, msg, bcc)
+        return
+    queues = t.queues
+    if queues is None:
+        queues = _static_route(conn.vhost, t)
+    for ex in t.passed:
+        ex.messages_in += n
+    if len(queues) == 1 and hdr is not None and queues[0].overflow == "drop-head":
+        # the common case: one queue that takes every message
+        msgs = broker.new_messages(x, t.rkname, rk, props, hdr, s, bodies)
+        wait = broker.enqueue_run(queues[0], msgs, n * len(bodies[0]))
+        x.messages_out += n
+        if ch.confirm:
+            ch.confirm_run(n, wait, False)
+        q = queues[0]
+        if len(q.ready) > flow.HIGH and q.consumers:
+            flow.hold(conn, q)
+        return
+    new = broker.new_message
+    for body in bodies:
+        msg = new(x.name, rk, props, body, x.ename, t.rkname, hdr, s)
+        _enqueue(conn, ch, x, queues, t.mandatory, msg)
+
+
+def _static_route(vhost: Any, t: PublishTarget) -> list[Any]:
+    """The route of a message without headers depends on the exchange and routing key only."""
+    x = t.exchange
+    if x is vhost.default_exchange:
+        q = vhost.queues.get(t.routing_key)
+        t.queues = [q] if q is not None else []
+        t.passed = [x]
+    else:
+        t.queues, t.passed = vhost.walk(x, t.routing_key, _no_headers)
+    return t.queues
+
+
+def _no_headers() -> None:
+    return None
+
+
+def route_message(
+    conn: Any, ch: Any, x: Any, rk: str, mandatory: bool, msg: Any, bcc: list[str] | None = None
+) -> int:
+    """Route and enqueue; returns the log sequence number the message's confirm waits for.
+    ``bcc``: the routing keys of a BCC header already taken out of the message."""
+    vhost = conn.vhost
     if x is vhost.default_exchange and rk.startswith(REPLY_PREFIX):
         return _direct_reply(conn, ch, rk, mandatory, msg)
-    if msg.summary.has_headers:
-        cc = _cc_keys(msg)
+    if msg.summary.has_headers or bcc:
+        cc = _cc_keys(msg) + bcc if bcc else _cc_keys(msg)
         queues = vhost.route_keys(x, [rk, *cc], msg) if cc else vhost.route(x, rk, msg)
     else:
         queues = vhost.route(x, rk, msg)
+    return _enqueue(conn, ch, x, queues, mandatory, msg)
+
+
+def _enqueue(conn: Any, ch: Any, x: Any, queues: list[Any], mandatory: bool, msg: Any) -> int:
+    broker = conn.broker
     seq = 0
     rejected = False
     if queues:
-        _, rejected, seq = broker.deliver_to_queues(vhost, msg, queues)
+        _, rejected, seq = broker.deliver_to_queues(conn.vhost, msg, queues)
         x.messages_out += 1
+        if not ch.tx:
+            flow.check(conn, queues)
     else:
         broker.memory_used -= msg.size  # nothing holds it: it dies with this call
+        if not x.name:
+            x.messages_out += 1  # RabbitMQ counts the default exchange's publishes out anyway
         if mandatory:
             send_return(ch, 312, "NO_ROUTE", msg)
         else:
             broker.counters.dropped_unroutable += 1
+            ch.stats.drop_unroutable += 1
     if ch.confirm:
-        ch.publish_seq += 1
-        ch.pending_confirms.append([ch.publish_seq, seq, rejected])
+        ch.confirm_run(1, seq, rejected)
     return seq
 
 
 def _cc_keys(msg: Any) -> list[str]:
-    h = msg.properties.headers or {}
-    keys: list[str] = []
-    for name in ("CC", "BCC"):
-        v = h.get(name)
-        if isinstance(v, list):
-            keys += [k for k in v if isinstance(k, str)]
-    return keys
+    if not msg.summary.has_headers:
+        return []
+    v = (msg.properties.headers or {}).get("CC")
+    return [k for k in v if isinstance(k, str)] if isinstance(v, list) else []
+
+
+def _strip_bcc(props: bytes) -> tuple[bytes, list[str]]:
+    """RabbitMQ routes by a BCC header's keys and removes it before delivery."""
+    p = decode_properties(props)
+    h = p.headers
+    if not h or "BCC" not in h:
+        return props, []
+    v = h.pop("BCC")
+    keys = [k for k in v if isinstance(k, str)] if isinstance(v, list) else []
+    return encode_properties(p), keys
 
 
 def send_return(ch: Any, code: int, text: str, msg: Any) -> None:
@@ -117,7 +218,7 @@ def send_return(ch: Any, code: int, text: str, msg: Any) -> None:
     frames = content_frames(ch.number, msg.header, body, conn.frame_max)
     frames.insert(0, return_method(ch.number, code, text, msg.xname, msg.rkname))
     conn.send(b"".join(frames))
-    ch.stats.returned += 1
+    ch.stats.return_unroutable += 1
     conn.broker.counters.returned += 1
 
 
@@ -146,8 +247,7 @@ def _direct_reply(conn: Any, ch: Any, rk: str, mandatory: bool, msg: Any) -> int
         tconn.send(b"".join(frames))
     conn.broker.memory_used -= msg.size
     if ch.confirm:
-        ch.publish_seq += 1
-        ch.pending_confirms.append([ch.publish_seq, 0, False])
+        ch.confirm_run(1, 0, False)
     return 0
 
 
@@ -221,6 +321,8 @@ def basic_get(conn: Any, ch: Any, m: Any) -> None:
     if e is None:
         ch.send_method(build(B.GetEmpty, cluster_id=""))
         conn.broker.counters.get_empty += 1
+        ch.stats.get_empty += 1
+        q.stats.get_empty += 1
         return
     ch.deliver_get(q, e, m.no_ack)
 
@@ -294,8 +396,8 @@ def run_tx(conn: Any, ch: Any) -> int:
     wait = 0
     for op in ops:
         if op[0] == "publish":
-            _, x, rk, mandatory, msg = op
-            wait = max(wait, route_message(conn, ch, x, rk, mandatory, msg))
+            _, x, rk, mandatory, msg, bcc = op
+            wait = max(wait, route_message(conn, ch, x, rk, mandatory, msg, bcc))
         elif op[0] == "ack":
             ch.ack(op[1])
         else:

@@ -25,6 +25,7 @@ def queue_name(ch: Any, name: str) -> str:
 @method(50, 10)
 def queue_declare(conn: Any, ch: Any, m: Any) -> None:
     vhost = conn.vhost
+    conn.broker.counters.queue_declare_methods += 1
     name = m.queue
     args = m.arguments
     if name == REPLY_TO_QUEUE or name.startswith(REPLY_TO_QUEUE + "."):

@@ -67,6 +67,8 @@ def echo(client: Any, argv: list[bytes]) -> Any:
 )
 def select(client: Any, argv: list[bytes]) -> Any:
     idx = parse_int32(argv[1])
+    if client.server.cluster is not None and idx != 0:
+        raise err("SELECT is not allowed in cluster mode")
     if not 0 <= idx < len(client.server.keyspace.dbs):
         raise err("DB index is out of range")
     client.select(idx)

@@ -179,7 +179,7 @@ def hincrby(client: Any, argv: list[bytes]) -> Any:
 )
 def hincrbyfloat(client: Any, argv: list[bytes]) -> Any:
     incr = parse_long_double(argv[3])
-    if type(incr) is float:  # inf or nan
+    if isinstance(incr, float):  # inf or nan
         raise err("value is NaN or Infinity")
     key = argv[1]
     h = _write_or_create(client, key)
@@ -191,9 +191,10 @@ def hincrbyfloat(client: Any, argv: list[bytes]) -> Any:
             value = parse_long_double(old)
         except RedisError:
             raise _NOT_FLOAT_VALUE from None
-        total = ld_add(value, incr)
-        if total is None:
+        added = ld_add(value, incr)
+        if added is None:
             raise err("increment would produce NaN or Infinity")
+        total = added
     new = format_long_double(total)
     set_field(h, argv[2], new, client.ks.limits)
     _changed(client, key, b"hincrbyfloat", 1)

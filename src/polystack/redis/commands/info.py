@@ -106,7 +106,7 @@ def _clients(s: Any, client: Any) -> list[str]:
     out_max = max((getattr(c.peer, "pending_output", 0) for c in clients), default=0)
     return [
         f"connected_clients:{len(clients)}",
-        "cluster_connections:0",
+        f"cluster_connections:{len(s.cluster.state.links) if s.cluster is not None else 0}",
         f"maxclients:{s.config.maxclients}",
         "client_recent_max_input_buffer:0",
         f"client_recent_max_output_buffer:{out_max}",
@@ -385,7 +385,7 @@ def _errorstats(s: Any, client: Any) -> list[str]:
 
 
 def _cluster(s: Any, client: Any) -> list[str]:
-    return ["cluster_enabled:0"]
+    return [f"cluster_enabled:{1 if s.cluster is not None else 0}"]
 
 
 def _keyspace(s: Any, client: Any) -> list[str]:

@@ -62,6 +62,8 @@ _REPLICAOF_DOC = dict(
     **_REPLICAOF_DOC,
 )
 def replicaof(client: Any, argv: list[bytes]) -> Any:
+    if client.server.cluster is not None:
+        raise err("REPLICAOF not allowed in cluster mode.")
     return _replicaof(client, argv)
 
 
@@ -73,6 +75,8 @@ def replicaof(client: Any, argv: list[bytes]) -> Any:
     **{**_REPLICAOF_DOC, "since": "1.0.0"},
 )
 def slaveof(client: Any, argv: list[bytes]) -> Any:
+    if client.server.cluster is not None:
+        raise err("REPLICAOF not allowed in cluster mode.")
     return _replicaof(client, argv)
 
 
