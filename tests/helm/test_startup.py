@@ -76,14 +76,17 @@ def test_helm_template_imports_no_server_and_no_network_code(chart: str) -> None
                 "polystack.helm.funcs.sprig.dates",
             )
         )
-        or m in ("ssl", "http.client", "urllib.request", "tarfile", "socket", "tempfile")
+        or m in ("ssl", "http.client", "urllib.request", "tarfile", "socket", "tempfile", "pathlib")
     )
     assert loaded == []
 
 
 def test_function_libraries_load_when_a_template_calls_them(tmp_path: Path, chart: str) -> None:
     tpl = Path(chart) / "templates" / "regex.yaml"
-    tpl.write_text('r: {{ regexReplaceAll "a+" "caaat" "b" }}\nt: {{ toToml (dict "k" 1) }}\n')
+    tpl.write_text(
+        'r: {{ regexReplaceAll "a+" "caaat" "b" }}\nt: {{ toToml (dict "k" 1) }}\n'
+        's: {{ "x" | sha256sum }}\n'
+    )
     try:
         out, mods = _modules_after(["helm", "template", "rel", chart])
     finally:
@@ -92,6 +95,9 @@ def test_function_libraries_load_when_a_template_calls_them(tmp_path: Path, char
     assert "t: k = 1" in out
     assert "polystack.helm.funcs.sprig.regex" in mods
     assert "polystack.helm.funcs.sprig.crypto" not in mods
+    # the checksum/config pattern: CPython's own SHA-256, OpenSSL not loaded
+    assert "s: 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" in out
+    assert "_hashlib" not in mods and "zlib" not in mods
 
 
 def test_serve_still_has_every_systems_flags() -> None:
