@@ -199,3 +199,32 @@ def test_exit_code_is_sys_exits() -> None:
     assert exit_code(3) == 3
     assert exit_code(256 + 2) == 2
     assert exit_code("boom") == 1
+
+
+def test_libyaml_nesting_limit_is_raised_only_when_a_document_needs_it() -> None:
+    """A fresh process loads no ctypes for shallow documents; the first document
+    nested past libyaml's own limit (1000) raises it to goyaml's and is parsed
+    again, so it loads as Go loads it (and 10001 levels fail with Go's error)."""
+    probe = """
+import json, sys
+from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.runtime import run_deep
+shallow = yamlgo.unmarshal("a: {b: [1, 2]}")
+before = "ctypes" in sys.modules
+deep = run_deep(lambda: yamlgo.unmarshal("[" * 1500 + "]" * 1500))
+depth = 0
+while isinstance(deep, list) and deep:
+    deep, depth = deep[0], depth + 1
+try:
+    run_deep(lambda: yamlgo.unmarshal("[" * 10001 + "]" * 10001))
+    err = ""
+except Exception as e:
+    err = str(e)
+print(json.dumps([shallow, before, depth, err]))
+"""
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    shallow, before, depth, err = json.loads(r.stdout)
+    assert shallow == {"a": {"b": [1, 2]}}
+    assert before is False
+    assert depth == 1499  # the innermost [] is empty
+    assert "exceeded max depth of 10000" in err
