@@ -785,8 +785,8 @@ class Client:
             )
             return
         if slow & SLOW_PUBSUB and not self.resp3:
-            top = (cmd.parent or cmd).name.encode()
-            if top not in _PUBSUB_CONTEXT:
+            top_name = (cmd.parent or cmd).name.encode()
+            if top_name not in _PUBSUB_CONTEXT:
                 self._reject(
                     cmd,
                     b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
