@@ -100,6 +100,7 @@ class Store:
         self.disk_reads = 0  # message bodies read back (RabbitMQ's disk_reads)
         self.disk_writes = 0  # messages written (persistent ones, paged bodies)
         self._time_mark = -1  # the last T record's time in the current segment
+        self._tails: dict[tuple, bytes] = {}  # publish_run's record tails by route
 
     # -- sequence numbers ----------------------------------------------------------------------
     @property
@@ -182,32 +183,36 @@ class Store:
         routed to one durable queue; returns the last record's seq."""
         self._mark_time()
         m0 = msgs[0]
-        ex = m0.exchange.encode()
-        rk = m0.routing_key.encode()
-        tail = b"".join(
-            (
-                U16.pack(1),
-                QID.pack(queue.qid),
-                bytes((len(ex),)),
-                ex,
-                bytes((len(rk),)),
-                rk,
-                U32.pack(len(m0.props)),
-                m0.props,
-            )
-        )
+        # the record's tail after the message id: the same for every message of a route
+        key = (queue.qid, m0.exchange, m0.routing_key, m0.props)
+        tail = self._tails.get(key)
+        if tail is None:
+            ex = m0.exchange.encode()
+            rk = m0.routing_key.encode()
+            tail = b"".join((U16.pack(1), QID.pack(queue.qid), bytes((len(ex),)), ex,
+                             bytes((len(rk),)), rk, U32.pack(len(m0.props)), m0.props))  # fmt: skip
+            if len(self._tails) >= 1024:
+                self._tails.clear()
+            self._tails[key] = tail
         head_len = 1 + 8 + len(tail)
         pack_id = U64.pack
         append = self._append
-        shift = LOCATION_SHIFT
         seq = 0
         self.disk_writes += len(msgs)
-        for msg in msgs:
-            body = msg.body or b""
-            seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
-            msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
-            msg.stored = True
-            self.current.live += 1  # type: ignore[union-attr]
+        if len(msgs) == 1:
+            seq, offset = append(b"".join((b"P", pack_id(m0.id), tail, m0.body or b"")))
+            cur = self.current
+            m0.location = (cur.number << LOCATION_SHIFT) | (offset + head_len)  # type: ignore[union-attr]
+            m0.stored = True
+            cur.live += 1  # type: ignore[union-attr]
+        else:
+            shift = LOCATION_SHIFT
+            for msg in msgs:
+                body = msg.body or b""
+                seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
+                msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
+                msg.stored = True
+                self.current.live += 1  # type: ignore[union-attr]
         if seq > self._sync_target:
             self._sync_target = seq
             if not self._sync_waiting:
