@@ -272,3 +272,53 @@ def test_split_manifests_long_indented_text() -> None:
     big = doc + "\n---\n" + doc + "   \n  \n---   \n" + doc
     assert split_manifests(big) == _split_by_regex(big)
     assert len(split_manifests(big)) == 3
+
+
+def test_nodes_pickle_by_builder_and_round_trip() -> None:
+    """Cached trees store each node as a builder call with its slots' values
+    (nodes.py): every node kind of a parse comes back with the same slots."""
+    import pickle
+
+    from polystack.helm.template import nodes
+
+    text = (
+        '{{- define "t" }}{{ .a.b | default "x" }}{{ end }}{{ $v := 1.5e3 }}{{ nil | not }}'
+        "{{ if true }}{{ range $i, $e := .l }}{{ break }}{{ continue }}{{ end }}"
+        '{{ else }}{{ with .m }}{{ template "t" . }}{{ end }}{{ end }}{{/* c */}}'
+        "{{ (.a).b }}{{ $v.x }}{{ 0x1F }}{{ 'c' }}{{ 1i }}"
+    )
+    ts = TemplateSet(_funcs(), missingkey="zero")
+    trees = ts.parse_trees("t.yaml", text)
+    data = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"_new_IfNode" in data and b"__newobj__" not in data
+    back = pickle.loads(data)
+    seen: set[str] = set()
+
+    def same(a: object, b: object) -> None:
+        if isinstance(a, nodes.Node):
+            assert type(a) is type(b)
+            seen.add(type(a).__name__)
+            for n in nodes._slot_names(type(a)):
+                same(getattr(a, n), getattr(b, n))
+        elif isinstance(a, list):
+            assert isinstance(b, list) and len(a) == len(b)
+            for x, y in zip(a, b, strict=True):
+                same(x, y)
+        elif n_is_src(a):
+            assert type(a) is type(b)
+        else:
+            assert a == b or (a != a and b != b)
+
+    def n_is_src(a: object) -> bool:
+        return type(a).__name__ == "_Source"
+
+    for name, tree in trees.items():
+        same(tree.root, back[name].root)
+        assert str(tree.root) == str(back[name].root)
+    assert {"IfNode", "RangeNode", "WithNode", "TemplateNode", "ChainNode", "NumberNode"} <= seen
+
+    # a node with a slot never set is stored the default way, and stays unset
+    odd = object.__new__(nodes.TextNode)
+    odd.pos = 3
+    odd2 = pickle.loads(pickle.dumps(odd))
+    assert odd2.pos == 3 and not hasattr(odd2, "text")

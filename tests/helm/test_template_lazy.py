@@ -105,3 +105,19 @@ def test_a_branch_is_compiled_once_and_only_when_it_runs() -> None:
         assert e.message == 'template: u:1:21: executing "u" at <3>: expected string; found 3'
     else:
         raise AssertionError("no error")
+
+
+def test_cached_trees_carry_their_weight(tmp_path: Path) -> None:
+    """A tree from the on-disk cache brings the weight counted when it was stored
+    (parse.Tree.__getstate__): compiling it skips the walk of its lazy branches
+    and keeps the weight an eager compile counts."""
+    import pickle
+
+    trees = _trees(CHARTS)
+    assert trees
+    for tree in trees:
+        back = pickle.loads(pickle.dumps(tree))
+        assert back.weight_known
+        compile_tree(tree, lazy=False)
+        compile_tree(back)
+        assert back.weight == tree.weight, tree.name

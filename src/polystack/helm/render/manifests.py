@@ -5,6 +5,8 @@ into, with Helm's YAML error texts."""
 from __future__ import annotations
 
 import logging
+import marshal
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -165,42 +167,104 @@ def _kind_key(kind: str) -> tuple[int, str]:
     return (0, f"{r:04d}") if r is not None else (1, kind)
 
 
-def sort_manifests(files: dict[str, str]) -> tuple[list[Hook], list[Manifest]]:
-    """releaseutil.SortManifests with InstallOrder."""
+Head = tuple[str, str, str, "dict[str, str] | None"]
+# the modules whose code decides what _simple_head returns for a document
+_HEAD_SOURCES = (
+    "render/manifests.py",
+    "encoding/yamlgo.py",
+    "encoding/yamlload.py",
+    "encoding/yamlresolve.py",
+    "encoding/yamlorder.py",
+)
+_HEADS_ID: bytes | None = None
+
+
+def _heads_id() -> bytes:
+    """polystack's version and a hash of the code that reads SimpleHeads."""
+    global _HEADS_ID
+    if _HEADS_ID is None:
+        from polystack import __version__
+        from polystack.helm.template.diskcache import blake2b
+
+        h = blake2b(b"heads\0" + __version__.encode(), digest_size=16)
+        helm_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for name in _HEAD_SOURCES:
+            try:
+                with open(os.path.join(helm_dir, name), "rb") as fh:
+                    h.update(fh.read())
+            except OSError:
+                h.update(b"?" + name.encode())
+        _HEADS_ID = h.digest()
+    return _HEADS_ID
+
+
+def _heads(docs: list[tuple[str, str]], cache: Any) -> list[Head]:
+    """The SimpleHead of each (path, manifest). With an on-disk cache
+    (template.diskcache.TreeCache) the heads of the same documents read by an
+    earlier run are reused: a second `helm template` parses no output YAML. Only
+    successful reads are stored (a document Helm rejects is parsed again, for its
+    error)."""
+    if cache is None:
+        return [_simple_head(path, m) for path, m in docs]
+    from polystack.helm.template.diskcache import blake2b
+
+    h = blake2b(_heads_id(), digest_size=20)
+    for _path, m in docs:
+        b = m.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    key = "heads-" + h.hexdigest()
+    body = cache.get_blob(key)
+    if body is not None:
+        try:
+            heads = marshal.loads(body)
+        except (EOFError, ValueError, TypeError):
+            heads = None
+        if isinstance(heads, list) and len(heads) == len(docs):
+            return heads
+    heads = [_simple_head(path, m) for path, m in docs]
+    cache.put_blob(key, marshal.dumps(heads))
+    return heads
+
+
+def sort_manifests(files: dict[str, str], cache: Any = None) -> tuple[list[Hook], list[Manifest]]:
+    """releaseutil.SortManifests with InstallOrder. ``cache``: an on-disk cache
+    of the documents' heads (see _heads), or None."""
     hooks: list[Hook] = []
     generic: list[Manifest] = []
+    docs: list[tuple[str, str]] = []
     for path in sorted(files):
         content = files[path]
         if path.rsplit("/", 1)[-1].startswith("_"):
             continue
         if content.strip() == "":
             continue
-        for m in split_manifests(content):
-            version, kind, name, ann = _simple_head(path, m)
-            if not ann or "helm.sh/hook" not in ann:
-                generic.append(Manifest(path, m, kind, version))
-                continue
-            try:
-                weight = int(ann.get("helm.sh/hook-weight", "").strip() or "x")
-            except ValueError:
-                weight = 0
-            events: list[str] = []
-            unknown = False
-            for ht in ann["helm.sh/hook"].split(","):
-                ht = ht.strip().lower()
-                if ht not in HOOK_EVENTS:
-                    unknown = True
-                    break
-                events.append("test" if ht == "test-success" else ht)
-            if unknown:
-                log.info("skipping unknown hooks: %s", ann["helm.sh/hook"])
-                continue
-            dps = [
-                p.strip().lower()
-                for p in ann.get("helm.sh/hook-delete-policy", "").split(",")
-                if "helm.sh/hook-delete-policy" in ann
-            ]
-            hooks.append(Hook(name, kind, path, m, events, weight, dps))
+        docs.extend((path, m) for m in split_manifests(content))
+    for (path, m), (version, kind, name, ann) in zip(docs, _heads(docs, cache), strict=True):
+        if not ann or "helm.sh/hook" not in ann:
+            generic.append(Manifest(path, m, kind, version))
+            continue
+        try:
+            weight = int(ann.get("helm.sh/hook-weight", "").strip() or "x")
+        except ValueError:
+            weight = 0
+        events: list[str] = []
+        unknown = False
+        for ht in ann["helm.sh/hook"].split(","):
+            ht = ht.strip().lower()
+            if ht not in HOOK_EVENTS:
+                unknown = True
+                break
+            events.append("test" if ht == "test-success" else ht)
+        if unknown:
+            log.info("skipping unknown hooks: %s", ann["helm.sh/hook"])
+            continue
+        dps = [
+            p.strip().lower()
+            for p in ann.get("helm.sh/hook-delete-policy", "").split(",")
+            if "helm.sh/hook-delete-policy" in ann
+        ]
+        hooks.append(Hook(name, kind, path, m, events, weight, dps))
     generic.sort(key=lambda m: _kind_key(m.kind))
     hooks.sort(key=lambda h: _kind_key(h.kind))
     return hooks, generic

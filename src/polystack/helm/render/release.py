@@ -57,7 +57,7 @@ def render_resources(
                 notes_paths.append(fp)
             del files[fp]
     notes_paths.sort(key=lambda p: (p.count("/charts/"), p))
-    hooks, manifests = sort_manifests(files)
+    hooks, manifests = sort_manifests(files, cache)
     b: list[str] = []
     written: list[str] = []
     file_written: dict[str, bool] = {}

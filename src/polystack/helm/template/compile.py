@@ -72,8 +72,11 @@ def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     # meanwhile (as parse does) instead of scanning them again and again
     with gc_paused():
         c = _Compiler(lazy)
+        # a weight counted before (a tree from the on-disk cache) is not counted again
+        c.count_later = not tree.weight_known
         runner = c.list_(tree.root, iface=False)
-    tree.weight = max(c.count, 1)
+    if not tree.weight_known:
+        tree.weight = max(c.count, 1)
     return runner
 
 
@@ -109,6 +112,8 @@ class _Compiler:
         self.lazy = lazy
         # the weights of the tree's lists, by node identity (weight.list_weight)
         self.weights: dict[int, int] = {}
+        # count the weight of the branches compiled lazily when they are deferred
+        self.count_later = True
 
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
@@ -195,7 +200,8 @@ class _Compiler:
         if not self.lazy:
             return self.list_(lst, iface)
         weights = self.weights
-        self.count += list_weight(lst, weights)
+        if self.count_later:
+            self.count += list_weight(lst, weights)
         iface_vars = list(self.iface_vars)
         runner: Runner | None = None
 

@@ -85,14 +85,14 @@ class TreeCache:
     def get(self, name: str, text: str, funcs_key: str) -> dict[str, Any] | None:
         """The trees parse() gave for this text before, or None."""
         path = self._path(self.key(name, text, funcs_key))
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
-            self.misses += 1
-            return None
-        trees = self._decode(data, path)
-        if trees is None:
+        body = self._read(path)
+        trees = None
+        if body is not None:
+            try:
+                trees = pickle.loads(body)
+            except Exception as e:  # noqa: BLE001 - a cache entry that does not load is a miss
+                log.debug("template cache: ignoring %s (%s)", path, e)
+        if not isinstance(trees, dict):
             self.misses += 1
             return None
         for tree in trees.values():
@@ -102,7 +102,33 @@ class TreeCache:
         self.hits += 1
         return trees
 
-    def _decode(self, data: bytes, path: str) -> dict[str, Any] | None:
+    def put(self, name: str, text: str, funcs_key: str, trees: dict[str, Any]) -> None:
+        """Store the trees of a parse (atomically: a temporary file renamed into place)."""
+        if self._broken:
+            return
+        try:
+            body = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
+            log.debug("template cache: cannot store %s: %s", name, e)
+            return
+        self._write(self._path(self.key(name, text, funcs_key)), body)
+
+    def get_blob(self, key: str) -> bytes | None:
+        """Another derived result stored under ``key`` (a hex digest the caller
+        made of everything the result depends on), or None."""
+        return self._read(os.path.join(self.dir, key + ".bin"))
+
+    def put_blob(self, key: str, body: bytes) -> None:
+        if not self._broken:
+            self._write(os.path.join(self.dir, key + ".bin"), body)
+
+    def _read(self, path: str) -> bytes | None:
+        """The body of a cache file whose magic and digest check out, or None."""
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
         head = len(MAGIC) + _DIGEST
         if len(data) < head or not data.startswith(MAGIC):
             log.debug("template cache: ignoring %s (not a cache file)", path)
@@ -111,23 +137,9 @@ class TreeCache:
         if blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
-        try:
-            trees = pickle.loads(body)
-        except Exception as e:  # noqa: BLE001 - a cache entry that does not load is a miss
-            log.debug("template cache: ignoring %s (%s)", path, e)
-            return None
-        return trees if isinstance(trees, dict) else None
+        return body
 
-    def put(self, name: str, text: str, funcs_key: str, trees: dict[str, Any]) -> None:
-        """Store the trees of a parse (atomically: a temporary file renamed into place)."""
-        if self._broken:
-            return
-        path = self._path(self.key(name, text, funcs_key))
-        try:
-            body = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
-            log.debug("template cache: cannot store %s: %s", name, e)
-            return
+    def _write(self, path: str, body: bytes) -> None:
         digest = blake2b(body, digest_size=_DIGEST).digest()
         try:
             os.makedirs(self.dir, exist_ok=True)

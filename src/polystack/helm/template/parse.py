@@ -75,6 +75,7 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.scan import lex_all, lex_items
+from polystack.helm.template.weight import list_weight
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 
@@ -164,15 +165,21 @@ class Tree:
         self.stack_depth = 0
         self.compiled: Any = None  # filled by the compiler
         self.weight = 1  # work units of one execution (set by the compiler)
+        # weight was counted before (the on-disk cache stores it): the compiler
+        # need not walk the branches it compiles lazily to count them
+        self.weight_known = False
         self._src = _Source(self.text, self.parse_name)
 
     # what the on-disk cache (diskcache.py) keeps of a parsed tree: not the parser's state
+    # and the tree's weight, counted as the compiler counts it (weight.py)
     def __getstate__(self) -> dict[str, Any]:
+        weight = max(list_weight(self.root, {}), 1) if self.root is not None else 1
         return {
             "name": self.name,
             "parse_name": self.parse_name,
             "root": self.root,
             "src": self._src,
+            "weight": weight,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -180,6 +187,9 @@ class Tree:
         self.parse_name = state["parse_name"]
         self.root = state["root"]
         self._src = state["src"]
+        if "weight" in state:
+            self.weight = state["weight"]
+            self.weight_known = True
 
     # -- token stream -----------------------------------------------------
     # Go's parser keeps a three-token lookahead over the lexer; here the items
