@@ -212,6 +212,7 @@ class _Compiler:
                 c = _Compiler()
                 c.iface_vars = iface_vars
                 c.weights = weights
+                c.count_later = False  # counted by the walk above (or stored with the tree)
                 r = runner = c.list_(lst, iface)
             r(st, dot)
 
