@@ -322,3 +322,17 @@ def test_nodes_pickle_by_builder_and_round_trip() -> None:
     odd.pos = 3
     odd2 = pickle.loads(pickle.dumps(odd))
     assert odd2.pos == 3 and not hasattr(odd2, "text")
+
+
+def test_node_builders_match_slots() -> None:
+    """Every node class has a builder taking exactly its slots, in order (a slot
+    added to a class without its builder would be lost by the cache)."""
+    import inspect
+
+    from polystack.helm.template import nodes
+
+    for name in nodes.__all__:
+        cls = getattr(nodes, name)
+        builder, _getter = nodes._BUILDERS[cls]
+        assert tuple(inspect.signature(builder).parameters) == nodes._slot_names(cls), name
+    assert set(nodes._BUILDERS) == {getattr(nodes, n) for n in nodes.__all__}

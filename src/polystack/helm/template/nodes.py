@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from polystack.helm.golang.strconv import quote
@@ -378,27 +379,286 @@ def _default_reduce(self: Node) -> tuple[Any, ...]:
     return (newobj, (type(self),), (None, state))
 
 
-def _install_builders() -> None:
-    g = globals()
-    src: list[str] = []
-    ns: dict[str, Any] = {"_new": object.__new__, "_default": _default_reduce}
-    for cls_name in __all__:
-        names = _slot_names(g[cls_name])
-        ns["_cls_" + cls_name] = g[cls_name]
-        src.append(
-            f"def _new_{cls_name}({', '.join(names)}):\n    o = _new(_cls_{cls_name})\n"
-            + "".join(f"    o.{n} = {n}\n" for n in names)
-            + f"    return o\ndef _reduce_{cls_name}(self):\n    try:\n"
-            + f"        return _new_{cls_name}, ({''.join(f'self.{n}, ' for n in names)})\n"
-            + "    except AttributeError:\n        return _default(self)\n"
-        )
-    # one compile for all: fixed text built from the classes' own slot names
-    exec("".join(src), ns)  # noqa: S102
-    for cls_name in __all__:
-        fn = ns["_new_" + cls_name]
-        fn.__module__ = __name__
-        g["_new_" + cls_name] = fn  # pickle finds the builder by its module and name
-        g[cls_name].__reduce__ = ns["_reduce_" + cls_name]
+_new = object.__new__
 
 
-_install_builders()
+def _new_Node(pos: Any, tree: Any) -> Node:
+    o = _new(Node)
+    o.pos = pos
+    o.tree = tree
+    return o
+
+
+def _new_ListNode(pos: Any, tree: Any, nodes: Any) -> ListNode:
+    o = _new(ListNode)
+    o.pos = pos
+    o.tree = tree
+    o.nodes = nodes
+    return o
+
+
+def _new_TextNode(pos: Any, tree: Any, text: Any) -> TextNode:
+    o = _new(TextNode)
+    o.pos = pos
+    o.tree = tree
+    o.text = text
+    return o
+
+
+def _new_CommentNode(pos: Any, tree: Any, text: Any) -> CommentNode:
+    o = _new(CommentNode)
+    o.pos = pos
+    o.tree = tree
+    o.text = text
+    return o
+
+
+def _new_PipeNode(pos: Any, tree: Any, line: Any, is_assign: Any, decl: Any, cmds: Any) -> PipeNode:
+    o = _new(PipeNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.is_assign = is_assign
+    o.decl = decl
+    o.cmds = cmds
+    return o
+
+
+def _new_ActionNode(pos: Any, tree: Any, line: Any, pipe: Any) -> ActionNode:
+    o = _new(ActionNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.pipe = pipe
+    return o
+
+
+def _new_CommandNode(pos: Any, tree: Any, args: Any) -> CommandNode:
+    o = _new(CommandNode)
+    o.pos = pos
+    o.tree = tree
+    o.args = args
+    return o
+
+
+def _new_IdentifierNode(pos: Any, tree: Any, ident: Any) -> IdentifierNode:
+    o = _new(IdentifierNode)
+    o.pos = pos
+    o.tree = tree
+    o.ident = ident
+    return o
+
+
+def _new_VariableNode(pos: Any, tree: Any, ident: Any) -> VariableNode:
+    o = _new(VariableNode)
+    o.pos = pos
+    o.tree = tree
+    o.ident = ident
+    return o
+
+
+def _new_DotNode(pos: Any, tree: Any) -> DotNode:
+    o = _new(DotNode)
+    o.pos = pos
+    o.tree = tree
+    return o
+
+
+def _new_NilNode(pos: Any, tree: Any) -> NilNode:
+    o = _new(NilNode)
+    o.pos = pos
+    o.tree = tree
+    return o
+
+
+def _new_FieldNode(pos: Any, tree: Any, ident: Any) -> FieldNode:
+    o = _new(FieldNode)
+    o.pos = pos
+    o.tree = tree
+    o.ident = ident
+    return o
+
+
+def _new_ChainNode(pos: Any, tree: Any, node: Any, field: Any) -> ChainNode:
+    o = _new(ChainNode)
+    o.pos = pos
+    o.tree = tree
+    o.node = node
+    o.field = field
+    return o
+
+
+def _new_BoolNode(pos: Any, tree: Any, true: Any) -> BoolNode:
+    o = _new(BoolNode)
+    o.pos = pos
+    o.tree = tree
+    o.true = true
+    return o
+
+
+def _new_NumberNode(
+    pos: Any,
+    tree: Any,
+    text: Any,
+    is_int: Any,
+    is_uint: Any,
+    is_float: Any,
+    is_complex: Any,
+    int64: Any,
+    uint64: Any,
+    float64: Any,
+    complex128: Any,
+) -> NumberNode:
+    o = _new(NumberNode)
+    o.pos = pos
+    o.tree = tree
+    o.text = text
+    o.is_int = is_int
+    o.is_uint = is_uint
+    o.is_float = is_float
+    o.is_complex = is_complex
+    o.int64 = int64
+    o.uint64 = uint64
+    o.float64 = float64
+    o.complex128 = complex128
+    return o
+
+
+def _new_StringNode(pos: Any, tree: Any, quoted: Any, text: Any) -> StringNode:
+    o = _new(StringNode)
+    o.pos = pos
+    o.tree = tree
+    o.quoted = quoted
+    o.text = text
+    return o
+
+
+def _new_EndNode(pos: Any, tree: Any) -> EndNode:
+    o = _new(EndNode)
+    o.pos = pos
+    o.tree = tree
+    return o
+
+
+def _new_ElseNode(pos: Any, tree: Any, line: Any) -> ElseNode:
+    o = _new(ElseNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    return o
+
+
+def _new_IfNode(pos: Any, tree: Any, line: Any, pipe: Any, list: Any, else_list: Any) -> IfNode:
+    o = _new(IfNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.pipe = pipe
+    o.list = list
+    o.else_list = else_list
+    return o
+
+
+def _new_RangeNode(
+    pos: Any, tree: Any, line: Any, pipe: Any, list: Any, else_list: Any
+) -> RangeNode:
+    o = _new(RangeNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.pipe = pipe
+    o.list = list
+    o.else_list = else_list
+    return o
+
+
+def _new_WithNode(pos: Any, tree: Any, line: Any, pipe: Any, list: Any, else_list: Any) -> WithNode:
+    o = _new(WithNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.pipe = pipe
+    o.list = list
+    o.else_list = else_list
+    return o
+
+
+def _new_BreakNode(pos: Any, tree: Any, line: Any) -> BreakNode:
+    o = _new(BreakNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    return o
+
+
+def _new_ContinueNode(pos: Any, tree: Any, line: Any) -> ContinueNode:
+    o = _new(ContinueNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    return o
+
+
+def _new_TemplateNode(pos: Any, tree: Any, line: Any, name: Any, pipe: Any) -> TemplateNode:
+    o = _new(TemplateNode)
+    o.pos = pos
+    o.tree = tree
+    o.line = line
+    o.name = name
+    o.pipe = pipe
+    return o
+
+
+# the builder of each class and the getter of its slots' values, in its order
+_BUILDERS: dict[type, tuple[Any, Any]] = {
+    Node: (_new_Node, attrgetter("pos", "tree")),
+    ListNode: (_new_ListNode, attrgetter("pos", "tree", "nodes")),
+    TextNode: (_new_TextNode, attrgetter("pos", "tree", "text")),
+    CommentNode: (_new_CommentNode, attrgetter("pos", "tree", "text")),
+    PipeNode: (_new_PipeNode, attrgetter("pos", "tree", "line", "is_assign", "decl", "cmds")),
+    ActionNode: (_new_ActionNode, attrgetter("pos", "tree", "line", "pipe")),
+    CommandNode: (_new_CommandNode, attrgetter("pos", "tree", "args")),
+    IdentifierNode: (_new_IdentifierNode, attrgetter("pos", "tree", "ident")),
+    VariableNode: (_new_VariableNode, attrgetter("pos", "tree", "ident")),
+    DotNode: (_new_DotNode, attrgetter("pos", "tree")),
+    NilNode: (_new_NilNode, attrgetter("pos", "tree")),
+    FieldNode: (_new_FieldNode, attrgetter("pos", "tree", "ident")),
+    ChainNode: (_new_ChainNode, attrgetter("pos", "tree", "node", "field")),
+    BoolNode: (_new_BoolNode, attrgetter("pos", "tree", "true")),
+    NumberNode: (
+        _new_NumberNode,
+        attrgetter(
+            "pos",
+            "tree",
+            "text",
+            "is_int",
+            "is_uint",
+            "is_float",
+            "is_complex",
+            "int64",
+            "uint64",
+            "float64",
+            "complex128",
+        ),
+    ),
+    StringNode: (_new_StringNode, attrgetter("pos", "tree", "quoted", "text")),
+    EndNode: (_new_EndNode, attrgetter("pos", "tree")),
+    ElseNode: (_new_ElseNode, attrgetter("pos", "tree", "line")),
+    IfNode: (_new_IfNode, attrgetter("pos", "tree", "line", "pipe", "list", "else_list")),
+    RangeNode: (_new_RangeNode, attrgetter("pos", "tree", "line", "pipe", "list", "else_list")),
+    WithNode: (_new_WithNode, attrgetter("pos", "tree", "line", "pipe", "list", "else_list")),
+    BreakNode: (_new_BreakNode, attrgetter("pos", "tree", "line")),
+    ContinueNode: (_new_ContinueNode, attrgetter("pos", "tree", "line")),
+    TemplateNode: (_new_TemplateNode, attrgetter("pos", "tree", "line", "name", "pipe")),
+}
+
+
+def _reduce(self: Node) -> tuple[Any, ...]:
+    builder, values = _BUILDERS[type(self)]
+    try:
+        return (builder, values(self))
+    except AttributeError:  # a slot never set
+        return _default_reduce(self)
+
+
+Node.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
