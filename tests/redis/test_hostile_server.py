@@ -358,13 +358,25 @@ def test_debug_sleep_when_enabled_stops_redis_but_not_zookeeper():
             while not s.call(lambda: any(c.blocked == "sleep" for c in svc.clients.values())):
                 assert time.monotonic() < deadline
                 time.sleep(0.01)
+            pings_before = s.call(lambda: svc.commands[b"ping"].calls)
             p = threading.Thread(target=lambda: order.append(f"ping:{other.ping()}"))
             p.start()
             zk.set("/lock", b"during the sleep")
             order.append("zookeeper")
+
+            def ping_ran_while_sleeping() -> bool:
+                # read in the server's loop, in one go: while the sleep lasts no PING runs
+                sleeping = any(c.blocked == "sleep" for c in svc.clients.values())
+                return sleeping and svc.commands[b"ping"].calls > pings_before
+
+            while t.is_alive():
+                assert not s.call(ping_ran_while_sleeping)
+                time.sleep(0.05)
             t.join(30)
             p.join(30)
-            assert order == ["zookeeper", "sleep:b'OK'", "ping:True"]
+            # (the two replies are read by two threads: which one appends first is theirs)
+            assert order[0] == "zookeeper"
+            assert sorted(order[1:]) == ["ping:True", "sleep:b'OK'"]
             assert zk.get("/lock")[0] == b"during the sleep"
         finally:
             zk.stop()
