@@ -248,9 +248,10 @@ def test_sort_events_and_key_lookups(server, real_redis) -> None:
 
 
 def _random_sorts(seed: int, n: int) -> list[list]:
-    """Seeded random lists, sorted sets, weights and hash fields, and SORTs over them with
-    every option; only orders Redis fixes are asked for (no constant BY over a set, no
-    ALPHA by weights with LIMIT, whose ties a partial quicksort leaves open)."""
+    """Seeded random lists, sets and sorted sets, weights and hash fields, and SORTs over
+    them with every option; only orders Redis fixes are asked for (no constant BY over a set
+    or sorted set, no ALPHA by weights with LIMIT or over a hash table, where ties keep an
+    order a partial quicksort or Redis's hash table decides)."""
     import random
 
     rng = random.Random(seed)
@@ -258,10 +259,15 @@ def _random_sorts(seed: int, n: int) -> list[list]:
             "inf", "-inf", "z1", "9223372036854775807", "1e-3", "é"]  # fmt: skip
     cmds: list[list] = []
     for i in range(n):
-        key = f"l{i}"
+        kind = rng.choice(["list", "list", "set", "zset"])
+        key = f"{kind}{i}"
         elems = [rng.choice(pool) for _ in range(rng.randint(0, 8))]
-        if elems:
+        if elems and kind == "list":
             cmds.append(["RPUSH", key, *elems])
+        elif elems and kind == "set":
+            cmds.append(["SADD", key, *elems])
+        elif elems:
+            cmds.append(["ZADD", key, *[x for e in elems for x in (str(rng.randint(0, 3)), e)]])
         for e in set(elems):
             if rng.random() < 0.6:
                 cmds.append(["SET", f"w_{e}", rng.choice(pool)])
@@ -270,6 +276,8 @@ def _random_sorts(seed: int, n: int) -> list[list]:
         opts: list[str] = []
         alpha = rng.random() < 0.5
         by = rng.choice([None, "w_*", "h_*->f", "nosort"])
+        if kind != "list" and (by == "nosort" or (alpha and by)):
+            by = None  # (a hash table's order would decide: Redis's own, not comparable)
         if by:
             opts += ["BY", by]
         limited = rng.random() < 0.4 and not (alpha and by in ("w_*", "h_*->f"))
