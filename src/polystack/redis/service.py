@@ -435,9 +435,10 @@ class RedisService(Service):
         self.rdb_changes_since_last_save += len(entries)
         journal = self.journal
         if journal is not None:
-            journal.append(encode_log_batch(entries))
-        if self.link.master_host is None:  # a replica's own writes stay local
-            self.repl.feed_commands(entries)
+            journal.log.append(encode_log_batch(entries))
+        repl = self.repl
+        if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
+            repl.feed_commands(entries)  # a replica's own writes stay local
 
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and

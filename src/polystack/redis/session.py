@@ -158,10 +158,13 @@ class Client:
         self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._abort = False  # close without sending the replies (a cross-protocol request)
+        self._unauth_feed = False  # feed() runs inside _feed_unauthenticated's loop
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
         )
         self._clock_time = server.clock.time
+        # The time in milliseconds (expiry, the LRU clock): the clock's own method, one call.
+        self.now_ms = server.clock.time_ms
         self.ks = server.keyspace
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
@@ -174,31 +177,12 @@ class Client:
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
-        if self.authenticated:
-            self._feed(data)
+        if not self.authenticated and not self._unauth_feed:
+            self._feed_unauthenticated(data)
             return
-        # Before AUTH the parser applies Redis's unauthenticated limits and hands over one
-        # request at a time: what follows an AUTH is read as the authenticated client's.
-        parser = self._parser
-        parser.unauthenticated = True
-        left = -1
-        while (
-            parser.buffered != left
-            and not self.slow & SLOW_CLOSING
-            and self.blocked is None
-            and self._pending is None
-            and not self.peer.closed
-        ):
-            left = parser.buffered + len(data)
-            self._feed(data)
-            data = b""
-            parser.unauthenticated = not self.authenticated
-            if not parser.buffered:
-                break
-
-    def _feed(self, data: bytes) -> None:
+        server = self.server
         self.last_interaction = self._clock_time()
-        self.server.current_client = self
+        server.current_client = self
         try:
             requests = self._parser.feed(data)
             error = None
@@ -218,18 +202,12 @@ class Client:
                     self._run(requests)
                 except wire.ProtocolError as e:
                     error = e
-                except (TypeError, AttributeError):
-                    # A read command tripped over an item that is not a bulk string (see _run).
-                    error = next(filter(None, map(wire.non_bulk_error, requests)), None)
-                    if error is None:
-                        raise
             if error is not None:
                 self._out.append(error.reply())
                 self.slow |= SLOW_CLOSING
         finally:
             self._in_batch = False
         self._finish_batch()
-        server = self.server
         server.current_client = None
         tracking = server.tracking
         if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
@@ -239,6 +217,30 @@ class Client:
                 self.peer.abort()
             else:
                 self.peer.close()
+
+    def _feed_unauthenticated(self, data: bytes) -> None:
+        """Before AUTH the parser applies Redis's unauthenticated limits and hands over one
+        request at a time: what follows an AUTH is read as the authenticated client's."""
+        parser = self._parser
+        parser.unauthenticated = True
+        self._unauth_feed = True
+        try:
+            left = -1
+            while (
+                parser.buffered != left
+                and not self.slow & SLOW_CLOSING
+                and self.blocked is None
+                and self._pending is None
+                and not self.peer.closed
+            ):
+                left = parser.buffered + len(data)
+                self.feed(data)
+                data = b""
+                parser.unauthenticated = not self.authenticated
+                if not parser.buffered:
+                    break
+        finally:
+            self._unauth_feed = False
 
     def connection_lost(self) -> None:
         if type(self.blocked) is Block:
@@ -345,7 +347,7 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        budget = self.peer.output_room()
+        budget = -1  # the output's room, read once a reply is not a small one
         produced = 0
         commands_get = self._commands_get
         dispatch_get = self._dispatch_get
@@ -368,9 +370,8 @@ class Client:
                     self._requeue = []
                     return
                 continue
-            n = len(argv)
             arity = cmd.arity
-            if (arity > 0 and arity != n) or n < -arity:
+            if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
             if self._cluster is not None and (
@@ -390,10 +391,7 @@ class Client:
                     self._requeue = []
                     return
                 continue
-            if cmd.write:
-                for a in argv:
-                    if type(a) is not bytes:
-                        raise wire.non_bulk_error(argv)  # type: ignore[misc]
+            if cmd.write:  # (the parser hands over bulk strings only)
                 if self.server.writes_paused and self.pause(argv):  # FAILOVER
                     self._pending = self._requeue + list(it)
                     self._requeue = []
@@ -415,29 +413,32 @@ class Client:
                 cmd.failed_calls += 1
                 self._count_error(e.code)
             else:
-                if reply is _OK:
-                    out.append(b"+OK\r\n")
-                elif reply is BLOCKED:
-                    self._pending = list(it)
-                elif type(reply) is Block:
-                    blocked_keys.block(self, reply)
-                    self._pending = list(it)
-                elif type(reply) is bytes and len(reply) < 4096:
+                t = type(reply)
+                if t is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
-                elif type(reply) is int:
+                elif reply is _OK:
+                    out.append(b"+OK\r\n")
+                elif t is int:
                     out.append(b":%d\r\n" % reply)
                 elif reply is None:
                     out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
+                elif reply is BLOCKED:
+                    self._pending = list(it)
+                elif t is Block:
+                    blocked_keys.block(self, reply)
+                    self._pending = list(it)
                 else:
                     start = len(out)
                     _encode(reply, self.resp3, out)
                     # Stop before building more once the output is full (flow control).
                     produced += sum(map(len, out[start:]))
+                    if budget < 0:
+                        budget = self.peer.output_room()
                     if produced >= budget and self.peer.output_full(produced):
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
             cmd.usec += took
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
+            cmd.hist[int(took * 976562.5).bit_length()] += 1  # type: ignore[index]  # ns >> 10
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
@@ -951,9 +952,9 @@ class Client:
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING
 
-    def now_ms(self) -> int:
-        return self.server.clock.time_ms()
-
 
 def encode_log_batch(entries: list[tuple[int, list[bytes]]]) -> bytes:
-    return _dumps(entries)
+    """One log record: the batch's ``(db, argv)`` pairs in marshal's version 2, which has no
+    back-references (versions 3 and 4 hash every object into a table of them first: four
+    times the cost for a batch of small byte strings); ``marshal.loads`` reads every version."""
+    return _dumps(entries, 2)

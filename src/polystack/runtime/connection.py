@@ -223,8 +223,31 @@ class Peer(asyncio.Protocol):
             self.abort()
             return
         self._in_feed = False
-        if self._wbuf or self._held or self._owe_resume:
+        wbuf = self._wbuf
+        if self._held or self._owe_resume or self._closing:
             self._flush()
+        elif wbuf:
+            group = self._group
+            if group.dirty:
+                # This read's records are written at the end of the loop turn, with every
+                # other client's (one write() for all): the replies go right after that.
+                if not group.scheduled:
+                    self._flush()
+                elif not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    group.after_write.append(self._scheduled_flush)
+                return
+            if group.hold_unwritten or self._hard or self._soft:
+                self._send()
+                return
+            # The common case, inline: nothing waits for the log, no output limits to check.
+            transport = self.transport
+            data = wbuf[0] if len(wbuf) == 1 else b"".join(wbuf)
+            wbuf.clear()
+            self._wbuf_size = 0
+            if transport is not None and not transport.is_closing():
+                self.bytes_out += len(data)
+                transport.write(data)
 
     def eof_received(self) -> bool | None:
         return None
@@ -499,14 +522,18 @@ class Peer(asyncio.Protocol):
         self._send()
 
     def _flush(self) -> None:
-        if self._group.dirty:
+        group = self._group
+        if group.dirty:
             # Some log has records not yet handed to the OS.  Send after it is written, at the
             # end of this loop turn, so one write() covers every client's records of the turn
             # (as Redis does in beforeSleep) and no reply precedes the record it acknowledges.
             if self._loop is not None and not self._loop.is_closed():
                 if not self._flush_scheduled:
                     self._flush_scheduled = True
-                    self._loop.call_soon(self._scheduled_flush)
+                    if group.scheduled:  # right after the write already due this turn
+                        group.after_write.append(self._scheduled_flush)
+                    else:
+                        self._loop.call_soon(self._scheduled_flush)
                 return
             self._group.write_pending()
         self._send()

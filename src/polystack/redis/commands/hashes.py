@@ -74,12 +74,18 @@ def hset(client: Any, argv: list[bytes]) -> Any:
     else:
         touch(client, key)
     limits = client.ks.limits
-    if h.listpack:
-        try_conversion(h, argv, 2, limits)
     before = len(h)
-    if n == 4:
-        h[argv[2]] = argv[3]
+    if n == 4:  # one field (the common case, inline)
+        field, value = argv[2], argv[3]
+        if h.listpack and (
+            len(field) > limits.hash_max_listpack_value
+            or len(value) > limits.hash_max_listpack_value
+        ):
+            h.listpack = False
+        h[field] = value
     else:
+        if h.listpack:
+            try_conversion(h, argv, 2, limits)
         for i in range(2, n, 2):
             h[argv[i]] = argv[i + 1]
     if h.listpack and len(h) > limits.hash_max_listpack_entries:
