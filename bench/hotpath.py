@@ -9,7 +9,10 @@ instructions per request):
     valgrind --tool=callgrind python bench/hotpath.py --system redis --only get --turns 100
 
 (total instructions of the second run minus the first, divided by the requests it made:
-turns x 50 connections x 16).  Runs against this tree or, for a before/after comparison, an
+turns x 50 connections x 16).  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
+read); ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
+lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
+(``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
 older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import importlib.util
 import pathlib
 import sys
@@ -98,16 +102,53 @@ async def _service(system: str, data: pathlib.Path):
     return conn.ListenerState("zookeeper", svc.new_connection, 10000, b"")
 
 
-def _redis_requests() -> dict[str, bytes]:
+def _cmd(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
+def _redis_requests(pipeline: int) -> dict[str, bytes]:
+    """What redis-benchmark sends (its default keys and 3-byte values), ``pipeline`` per read."""
+
     def batch(fmt: bytes) -> bytes:
-        return b"".join(fmt % i for i in range(16))
+        return b"".join(fmt % i for i in range(pipeline))
+
+    def same(req: bytes) -> bytes:
+        return req * pipeline
 
     return {
         "set": batch(b"*3\r\n$3\r\nSET\r\n$8\r\nkey:%04d\r\n$3\r\nxxx\r\n"),
         "get": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nkey:%04d\r\n"),
         "getnil": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nnone:%03d\r\n"),
-        "incr": b"*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n" * 16,
+        "incr": same(_cmd(b"INCR", b"counter")),
+        "lpush": same(_cmd(b"LPUSH", b"mylist", b"xxx")),
+        "lpop": same(_cmd(b"LPOP", b"mylist")),
+        "sadd": batch(b"*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$12\r\nelement:%04d\r\n"),
+        "hset": batch(b"*4\r\n$4\r\nHSET\r\n$10\r\nmyhash:%03d\r\n$7\r\nelement\r\n$3\r\nxxx\r\n"),
+        "zadd": batch(b"*4\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n$3\r\n%03d\r\n$7\r\nelement\r\n"),
+        "lrange_100": same(_cmd(b"LRANGE", b"mylist", b"0", b"99")),
+        "zrange": same(_cmd(b"ZRANGE", b"bench:zset", b"0", b"99")),
+        "evalsha": same(_cmd(b"EVALSHA", SCRIPT_SHA, b"1", b"bench:counter")),
     }
+
+
+SCRIPT = b"return redis.call('INCR', KEYS[1])"
+SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
+
+
+def _redis_setup() -> bytes:
+    """The data the read tests need: keys for GET, a 600-item list (LPOP/LRANGE), a
+    100-member sorted set (ZRANGE) and the EVALSHA script."""
+    members = []
+    for i in range(100):
+        members += [b"%d" % i, b"member:%d" % i]
+    return b"".join(
+        [
+            _redis_requests(16)["set"],
+            _cmd(b"RPUSH", b"mylist", *[b"xxx"] * 600),
+            _cmd(b"ZADD", b"bench:zset", *members),
+            _cmd(b"SCRIPT", b"LOAD", SCRIPT),
+        ]
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -121,7 +162,8 @@ async def main(args: argparse.Namespace) -> None:
         p.connection_made(FakeTransport())
         peers.append(p)
     if args.system == "redis":
-        requests = _redis_requests()
+        requests = _redis_requests(args.pipeline)
+        peers[0].data_received(_redis_setup())
         for p in peers:
             p.data_received(requests["set"])  # the keys GET reads exist
     else:
@@ -145,7 +187,7 @@ async def main(args: argparse.Namespace) -> None:
             for p in peers:
                 p.data_received(req)
             await asyncio.sleep(0)
-        n = max(1, args.turns * len(peers) * 16)
+        n = max(1, args.turns * len(peers) * args.pipeline)
         print(f"{args.system} {name}: {(time.perf_counter() - started) / n * 1e9:,.0f} ns/request")
 
 
@@ -155,4 +197,12 @@ if __name__ == "__main__":
     ap.add_argument("--only", default="")
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--connections", type=int, default=50)
-    asyncio.run(main(ap.parse_args()))
+    ap.add_argument("--pipeline", type=int, default=16, help="requests per read (redis)")
+    ap.add_argument("--asyncio", action="store_true", help="asyncio's own loop, not uvloop")
+    args = ap.parse_args()
+    if args.asyncio:
+        asyncio.run(main(args))
+    else:
+        import uvloop
+
+        uvloop.run(main(args))

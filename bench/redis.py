@@ -8,8 +8,12 @@ server CPU seconds per million requests, and the load generator's own CPU time.
     .venv/bin/python bench/redis.py --suite ds        # the data-structure commands
     .venv/bin/python bench/redis.py --memory 1000000  # bytes per small hash / sorted set
 
-``--suite ds`` runs redis-benchmark's lpush,lpop,sadd,hset,zadd,lrange_100 tests and ZRANGE
-(``ZRANGE bench:zset 0 99`` on a 100-member sorted set loaded first).  ``--memory N`` loads N
+``--suite ds`` runs redis-benchmark's lpush,lpop,sadd,hset,zadd,lrange_100 tests, ZRANGE
+(``ZRANGE bench:zset 0 99`` on a 100-member sorted set loaded first) and EVALSHA (below).
+``--bare`` adds a third server, ``bench/bare_redis.py``
+(a bare uvloop + hiredis loop: the ceiling of a Python server on this machine), and
+``--before DIR`` a second polystack run from another source tree (``DIR/src``), in the same
+run and alternation, for before/after comparisons on a noisy machine.  ``--memory N`` loads N
 small hashes (``HSET hash:<i> f1 <v> f2 <v> f3 <v>``) and then N small sorted sets (``ZADD
 zset:<i> 1 a 2 b 3 c``) into each server through ``redis-cli --pipe`` and prints the memory
 each server gained per key: the process's resident set (VmRSS) for both, and Redis's
@@ -67,11 +71,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Target:
-    def __init__(self, name: str, argv: list[str], port: int, workdir: str) -> None:
+    def __init__(
+        self, name: str, argv: list[str], port: int, workdir: str, env: dict | None = None
+    ) -> None:
         self.name = name
         self.port = port
         self.proc = subprocess.Popen(
-            argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            argv, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         wait_port(port, self.proc)
 
@@ -95,7 +101,8 @@ CUSTOM = {
     "zrange": ["ZRANGE", ZRANGE_KEY, "0", "99"],
     "evalsha": ["-r", "100000", "EVALSHA", LIMITER_SHA, "1", "rl:__rand_int__", "60"],
 }
-DS_SUITE = "lpush,lpop,sadd,hset,zadd,lrange_100,zrange"
+BARE_TESTS = {"set", "get", "incr", "mset", "lpush", "lpop", "sadd", "hset", "zadd"}
+DS_SUITE = "lpush,lpop,sadd,hset,zadd,lrange_100,zrange,evalsha"
 
 
 def resp(*args: str) -> bytes:
@@ -117,7 +124,7 @@ def pipe_in(port: int, data: bytes) -> None:
 
 
 def prepare(port: int) -> None:
-    """The data the custom tests read: a 100-member sorted set."""
+    """The data the custom tests read: a 100-member sorted set, and the EVALSHA script."""
     members = []
     for i in range(100):
         members += [str(i), f"member:{i}"]
@@ -180,6 +187,16 @@ def _redis_benchmark(
     return rps, gen_cpu
 
 
+def polystack_target(name: str, port: int, tmp: str, src: str | None = None) -> Target:
+    env = None
+    if src is not None:
+        env = dict(os.environ, PYTHONPATH=os.path.join(src, "src"))
+    argv = [sys.executable, "-m", "polystack.cli", "serve", "--only", "redis"]
+    argv += ["--redis-port", str(port), "--admin-port", "0"]
+    argv += ["--data-dir", os.path.join(tmp, name), "--log-level", "warning"]
+    return Target(name, argv, port, tmp, env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=200000)
@@ -188,6 +205,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2, help="best of N rounds per configuration")
     ap.add_argument("--memory", type=int, default=0, help="measure memory per key for N keys")
     ap.add_argument("--configs", default="-c 50,-c 50 -P 16,-c 1")
+    ap.add_argument("--bare", action="store_true", help="also bench/bare_redis.py (the ceiling)")
+    ap.add_argument("--before", help="also polystack from this source tree (DIR/src)")
     args = ap.parse_args()
     if args.suite == "ds":
         args.tests = DS_SUITE
@@ -195,110 +214,91 @@ def main() -> int:
         print("redis-benchmark/redis-server not found: apt-get install redis-server redis-tools")
         return 1
     tmp = tempfile.mkdtemp(prefix="bench-redis-")
-    ppath = free_port()
-    rport = free_port()
-    py = sys.executable
-    polystack = Target(
-        "polystack",
-        [
-            py,
-            "-m",
-            "polystack.cli",
-            "serve",
-            "--only",
+    targets: list[Target] = []
+    try:
+        targets.append(polystack_target("polystack", free_port(), tmp))
+        os.makedirs(os.path.join(tmp, "r"))
+        rport = free_port()
+        real = Target(
             "redis",
-            "--redis-port",
-            str(ppath),
-            "--admin-port",
-            "0",
-            "--data-dir",
-            os.path.join(tmp, "p"),
-            "--log-level",
-            "warning",
-        ],
-        ppath,
-        tmp,
-    )
-    os.makedirs(os.path.join(tmp, "r"))
-    real = Target(
-        "redis",
-        [
-            "redis-server",
-            "--port",
-            str(rport),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--dir",
-            os.path.join(tmp, "r"),
-        ],
-        rport,
-        tmp,
-    )
+            ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", os.path.join(tmp, "r")],
+            rport,
+            tmp,
+        )
+        targets.append(real)
+        if args.before:
+            targets.insert(1, polystack_target("before", free_port(), tmp, args.before))
+        if args.bare:
+            bport = free_port()
+            bare = [sys.executable, str(ROOT / "bench" / "bare_redis.py"), "--port", str(bport)]
+            targets.append(Target("bare", bare, bport, tmp))
+        if args.memory:
+            return memory(targets[0], real, args.memory)
+        return run_suite(args, targets)
+    finally:
+        for t in targets:
+            t.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_suite(args: argparse.Namespace, targets: list[Target]) -> int:
     configs = []
     for label in args.configs.split(","):
         words = label.split()
         c = int(words[words.index("-c") + 1])
         p = int(words[words.index("-P") + 1]) if "-P" in words else 1
         configs.append((label, c, p))
-    if args.memory:
-        try:
-            return memory(polystack, real, args.memory)
-        finally:
-            polystack.stop()
-            real.stop()
-            shutil.rmtree(tmp, ignore_errors=True)
+    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
+    print(f"redis-benchmark -t {args.tests} -n {args.n}; best of {args.rounds} rounds, alternating")
     print(
-        f"redis-benchmark -t {args.tests} -n {args.n}; best of {args.rounds} rounds, servers alternating"
+        "polystack: appendfsync everysec (default); redis-server "
+        f"{version.stdout.split()[2]}: --appendonly yes --appendfsync everysec"
+        + ("; bare: bench/bare_redis.py (no persistence)" if args.bare else "")
     )
-    print(
-        f"polystack: appendfsync everysec (default); redis-server {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}: --appendonly yes --appendfsync everysec"
-    )
-    try:
-        # warm both up
-        run_benchmark(ppath, "set,get", 20000, 50, 1)
-        run_benchmark(rport, "set,get", 20000, 50, 1)
-        for t in (polystack, real):
+    names = [t.name for t in targets]
+    for t in targets:  # warm up
+        run_benchmark(t.port, "set,get", 20000, 50, 1)
+        if t.name != "bare":
             prepare(t.port)
-        rows = []
-        for label, c, p in configs:
-            best: dict[str, dict[str, float]] = {"polystack": {}, "redis": {}}
-            cpu: dict[str, float] = {"polystack": 0.0, "redis": 0.0}
-            gen: dict[str, float] = {"polystack": 0.0, "redis": 0.0}
-            reqs = {"polystack": 0, "redis": 0}
-            for _ in range(args.rounds):
-                for t in (polystack, real):
-                    c0 = cpu_seconds(t.proc.pid)
-                    rps, g = run_benchmark(t.port, args.tests, args.n, c, p)
-                    cpu[t.name] += cpu_seconds(t.proc.pid) - c0
-                    gen[t.name] += g
-                    reqs[t.name] += args.n * len(rps)
-                    for k, v in rps.items():
-                        best[t.name][k] = max(best[t.name].get(k, 0.0), v)
-            for test in best["redis"]:
-                ours = best["polystack"].get(test, 0.0)
-                theirs = best["redis"][test]
-                rows.append((label, test, ours, theirs))
-            print(f"\n{label}")
-            print(f"  {'test':<10} {'polystack req/s':>16} {'redis req/s':>12} {'ratio':>7}")
-            for lab, test, ours, theirs in rows:
-                if lab == label:
-                    print(f"  {test:<10} {ours:>16,.0f} {theirs:>12,.0f} {ours / theirs:>7.2f}")
-            for name in ("polystack", "redis"):
-                per_m = cpu[name] / max(1, reqs[name]) * 1e6
-                print(
-                    f"  {name:<10} server CPU {per_m:6.2f} s per million requests; "
-                    f"load generator CPU {gen[name]:.2f} s for {reqs[name]:,} requests"
-                )
-    finally:
-        polystack.stop()
-        real.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    for label, c, p in configs:
+        best: dict[str, dict[str, float]] = {n: {} for n in names}
+        cpu = dict.fromkeys(names, 0.0)
+        gen = dict.fromkeys(names, 0.0)
+        reqs = dict.fromkeys(names, 0)
+        for _ in range(args.rounds):
+            for t in targets:
+                tests = args.tests
+                if t.name == "bare":
+                    tests = ",".join(x for x in tests.split(",") if x in BARE_TESTS)
+                    if not tests:
+                        continue
+                c0 = cpu_seconds(t.proc.pid)
+                rps, g = run_benchmark(t.port, tests, args.n, c, p)
+                cpu[t.name] += cpu_seconds(t.proc.pid) - c0
+                gen[t.name] += g
+                reqs[t.name] += args.n * len(rps)
+                for k, v in rps.items():
+                    best[t.name][k] = max(best[t.name].get(k, 0.0), v)
+        print(f"\n{label}")
+        head = f"  {'test':<10}" + "".join(f" {n + ' req/s':>16}" for n in names)
+        others = [n for n in names if n != "redis"]
+        print(head + "".join(f" {n[:9] + '/redis':>15}" for n in others))
+        for test, theirs in best["redis"].items():
+            line = f"  {test:<10}"
+            for n in names:
+                v = best[n].get(test)
+                line += f" {v:>16,.0f}" if v else f" {'-':>16}"
+            for n in others:
+                v = best[n].get(test)
+                line += f" {v / theirs:>15.2f}" if v else f" {'-':>15}"
+            print(line)
+        for n in names:
+            per_m = cpu[n] / max(1, reqs[n]) * 1e6
+            print(
+                f"  {n:<10} server CPU {per_m:6.2f} s per million requests; "
+                f"load generator CPU {gen[n]:.2f} s for {reqs[n]:,} requests"
+            )
     return 0
 
 

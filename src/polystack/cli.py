@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -33,13 +32,26 @@ def _lazy_commands() -> dict[str, tuple[str, str, str]]:
 
 
 class PolystackGroup(click.Group):
-    """Loads heavy sub-command groups (helm, the systems' own) only when they are used."""
+    """Loads heavy sub-command groups (helm, the systems' own) only when they are
+    used, and builds `serve` (whose flags come from every system's spec) only when
+    it is asked for: `polystack helm ...` imports no server and no system spec."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_lazy_commands()))
+        return sorted(set(super().list_commands(ctx)) | set(_lazy_commands()) | {"serve"})
+
+    def main(self, args: Any = None, *rest: Any, **kw: Any) -> Any:
+        if args is None and not rest and kw.get("standalone_mode", True):
+            if sys.argv[1:2] == ["helm"]:  # the process is `polystack helm ...`
+                from polystack.helm.cli.process import run_as_process
+
+                run_as_process(lambda: click.Group.main(self, None, **kw))
+        return super().main(args, *rest, **kw)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        lazy = _lazy_commands()
+        if name == "serve" and "serve" not in self.commands:
+            self.add_command(_serve_command())
+        # helm is known without the systems' specs (the specs import the servers)
+        lazy = LAZY_COMMANDS if name in LAZY_COMMANDS else _lazy_commands()
         if name in lazy:
             module, attr, help_text = lazy[name]
             try:
@@ -90,8 +102,10 @@ def _serve(config_file: str | None, **flags: Any) -> None:
             if value is not None and opt.apply:
                 applies.append((opt, value))
     for opt, value in applies:
+        apply = opt.apply_fn()
+        assert apply is not None  # only options that name an apply function were collected
         try:
-            opt.apply_fn()(value, overrides)  # type: ignore[misc]
+            apply(value, overrides)
         except ValueError as e:
             _fail(f"polystack: configuration error: {e}")
     try:
@@ -216,9 +230,6 @@ def _only_help() -> str:
     return f"Comma-separated systems to start: {','.join(systems.specs())}."
 
 
-main.add_command(_serve_command())
-
-
 @main.command()
 @click.option(
     "--admin-url", default="http://127.0.0.1:8080", help="Admin URL of a running polystack."
@@ -251,6 +262,8 @@ def repair_log(path: str, dry_run: bool) -> None:
     Start-up refuses a log whose middle is damaged (records after the damage would be lost);
     this drops the damaged record and everything after it.  Back the file up first.
     """
+    from pathlib import Path
+
     from polystack.runtime.lock import LOCK_NAME, DataDirInUse, DataDirLock
     from polystack.runtime.records import LogCorruption, LogReader, repair
 

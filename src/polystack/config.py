@@ -16,12 +16,16 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from polystack import systems
 from polystack.runtime.admin import parse_admin_auth
 from polystack.runtime.alarms import parse_size, parse_watermark
 from polystack.runtime.spec import SystemSpec
+
+if TYPE_CHECKING:
+    from polystack.runtime.clock import Clock
+    from polystack.runtime.server import Server, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +273,7 @@ def load(
     return cfg
 
 
-def server_settings(cfg: Config) -> Any:
+def server_settings(cfg: Config) -> ServerSettings:
     """The runtime's :class:`~polystack.runtime.server.ServerSettings` for ``cfg``."""
     from polystack.runtime.server import ServerSettings
 
@@ -288,7 +292,7 @@ def server_settings(cfg: Config) -> Any:
     )
 
 
-def build_server(cfg: Config, clock: Any = None) -> Any:
+def build_server(cfg: Config, clock: Clock | None = None) -> Server:
     """A :class:`~polystack.runtime.server.Server` for the chosen systems of ``cfg``."""
     from polystack.runtime.server import Server
 

@@ -27,7 +27,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from polystack.config import Config
+    from polystack.runtime.clock import Clock
+    from polystack.runtime.server import Server
 
 T = TypeVar("T")
 
@@ -39,7 +44,7 @@ class ServerHandle:
         self,
         systems: tuple[str, ...],
         data_dir: Path,
-        clock: Any = None,
+        clock: Clock | None = None,
         config_overrides: dict[str, Any] | None = None,
         admin: bool = True,
     ) -> None:
@@ -47,13 +52,13 @@ class ServerHandle:
 
         self.systems = systems
         self.data_dir = Path(data_dir)
-        self.clock = clock or SYSTEM_CLOCK
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.config_overrides = dict(config_overrides or {})
         self.admin = admin
         self.ports: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self.server: Any = None
+        self.server: Server | None = None
 
     # -- addresses -------------------------------------------------------
     @property
@@ -93,10 +98,11 @@ class ServerHandle:
         return f"http://127.0.0.1:{self.ports['admin']}"
 
     def service(self, name: str) -> Any:
+        assert self.server is not None, "the server is not started"
         return self.server.services[name]
 
     # -- lifecycle -------------------------------------------------------
-    def _config(self) -> Any:
+    def _config(self) -> Config:
         from polystack import config, systems
 
         overrides: dict[str, Any] = {
@@ -152,8 +158,9 @@ class ServerHandle:
         if self._thread is None or self._loop is None:
             return
         srv = self.server
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(srv.request_stop, "test server stopped")
+        if srv is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(srv.request_stop, "test server stopped")
         self._thread.join(timeout=60)
         self._thread = None
 
@@ -178,14 +185,19 @@ class ServerHandle:
 
     def advance(self, seconds: float) -> None:
         """Move a :class:`~polystack.runtime.clock.ManualClock` forward on the server thread."""
-        self.call(lambda: self.clock.advance(seconds))
+        from polystack.runtime.clock import ManualClock
+
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("advance() needs a server started with a ManualClock")
+        self.call(lambda: clock.advance(seconds))
 
 
 @contextlib.contextmanager
 def serve(
     *,
     data_dir: str | Path | None = None,
-    clock: Any = None,
+    clock: Clock | None = None,
     config_overrides: dict[str, Any] | None = None,
     admin: bool = True,
     **chosen: bool,

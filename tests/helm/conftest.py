@@ -46,6 +46,19 @@ def helm_live(_live_oracle: Any) -> Any:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`polystack helm template` keeps parsed templates on disk: in the tests, in a
+    directory of their own (never the user's cache), shared by every test."""
+    old = os.environ.get("POLYSTACK_HELM_TEMPLATE_CACHE")
+    os.environ["POLYSTACK_HELM_TEMPLATE_CACHE"] = str(tmp_path_factory.mktemp("tplcache"))
+    yield
+    if old is None:
+        del os.environ["POLYSTACK_HELM_TEMPLATE_CACHE"]
+    else:
+        os.environ["POLYSTACK_HELM_TEMPLATE_CACHE"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _reproducible_archives() -> Iterator[None]:
     """Our chart archives stamped with a fixed time, so an archive made in a test
     is the archive Helm's recorded answers were made from."""

@@ -76,6 +76,47 @@ def test_catalog_commands(client, db):
     assert e.value.code == 73
 
 
+def test_invalid_index_specs_show_the_spec(db):
+    # the messages quote the index spec as sent, in the shell's notation, and name BSON types
+    def create(spec):
+        with pytest.raises(OperationFailure) as e:
+            db.command("createIndexes", "c", indexes=[spec])
+        return e.value
+
+    e = create({"key": {"at": 1}, "name": "at_1", "expireAfterSeconds": "abc"})
+    assert e.code == 67
+    assert e.details["errmsg"] == (
+        "TTL index 'expireAfterSeconds' option must be numeric, but received a type of "
+        '\'string\'. Index spec: { key: { at: 1 }, name: "at_1", expireAfterSeconds: "abc" }'
+    )
+    e = create({"key": {"a": 1, "b": 1}, "name": "a_1_b_1", "expireAfterSeconds": 5})
+    assert e.code == 67
+    assert e.details["errmsg"] == (
+        "TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: "
+        '{ key: { a: 1, b: 1 }, name: "a_1_b_1", expireAfterSeconds: 5 }'
+    )
+    e = create({"key": {"a": 1}, "name": "a_1", "bogus": 1})
+    assert e.code == 197
+    assert e.details["errmsg"] == (
+        "The field 'bogus' is not valid for an index specification. Specification: "
+        '{ key: { a: 1 }, name: "a_1", bogus: 1 }'
+    )
+
+
+def test_collection_names_of_the_wrong_type_name_the_bson_type(db):
+    for command, name, type_ in (
+        ("find", [1], "array"),
+        ("find", 1.5, "double"),
+        ("count", True, "bool"),
+        ("create", None, "null"),
+        ("create", {"a": 1}, "object"),
+    ):
+        with pytest.raises(OperationFailure) as e:
+            db.command(command, name)
+        assert e.value.code == 2, command
+        assert e.value.details["errmsg"] == f"collection name has invalid type {type_}"
+
+
 def test_sessions_and_transactions_errors(client):
     s = client.admin.command("startSession")
     assert s["timeoutMinutes"] == 30

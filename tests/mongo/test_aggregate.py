@@ -340,6 +340,68 @@ def test_expression_errors(db):
     assert e.value.code == 40324
 
 
+def test_stage_arguments_of_the_wrong_type(db):
+    # the argument checks of $lookup/$out/$merge/$unionWith, not an internal error
+    db.a.insert_one({"x": 1})
+    cases = [
+        (
+            {"$lookup": {"from": "b", "localField": 1, "foreignField": "y", "as": "r"}},
+            9,
+            "$lookup argument 'localField' must be a string, found localField: 1: int",
+        ),
+        (
+            {"$lookup": {"from": "b", "localField": "x", "foreignField": 2.5, "as": "r"}},
+            9,
+            "$lookup argument 'foreignField' must be a string, found foreignField: 2.5: double",
+        ),
+        (
+            {"$lookup": {"from": "b", "localField": "x", "foreignField": "y", "as": True}},
+            9,
+            "$lookup argument 'as' must be a string, found as: true: bool",
+        ),
+        (
+            {"$lookup": {"from": 7, "localField": "x", "foreignField": "y", "as": "r"}},
+            9,
+            "$lookup 'from' field must be a string, but found int",
+        ),
+        (
+            {"$unionWith": {"coll": 5}},
+            14,
+            "BSON field '$unionWith.coll' is the wrong type 'int', expected type 'string'",
+        ),
+        (
+            {"$out": {"db": 5, "coll": "z"}},
+            14,
+            "BSON field '$out.db' is the wrong type 'int', expected type 'string'",
+        ),
+        (
+            {"$merge": {"into": {"db": 5, "coll": "z"}}},
+            14,
+            "BSON field 'into.db' is the wrong type 'int', expected type 'string'",
+        ),
+        (
+            {"$merge": {"into": {"db": db.name}}},
+            5786801,
+            "$merge 'into' field must specify a 'coll' that is not empty, null or undefined",
+        ),
+    ]
+    for stage, code, message in cases:
+        with pytest.raises(OperationFailure) as e:
+            agg(db.a, [stage])
+        assert (e.value.code, e.value.details["errmsg"]) == (code, message), stage
+
+
+def test_add_fields_errors_name_the_stage_and_bson_type(db):
+    db.a.insert_one({"x": 1})
+    for stage, message in (
+        ({"$set": [1]}, "$set specification stage must be an object, got array"),
+        ({"$addFields": 1.5}, "$addFields specification stage must be an object, got double"),
+    ):
+        with pytest.raises(OperationFailure) as e:
+            agg(db.a, [stage])
+        assert (e.value.code, e.value.details["errmsg"]) == (40272, message)
+
+
 def test_sort_memory_limit_without_disk_use(client, db):
     db.c.insert_many([{"v": i, "pad": "x" * 1000} for i in range(50)])
     client.admin.command("setParameter", 1, internalQueryMaxBlockingSortMemoryUsageBytes=10000)

@@ -8,7 +8,6 @@ random), or only by shape (``shape``: same type and length, for random picks).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import hiredis
@@ -21,10 +20,12 @@ def parse(raw: bytes) -> Any:
 
 
 def _canonical(v: Any) -> Any:
+    # sorted reprs, not a Counter: a Counter's repr follows insertion order among equal
+    # counts, so nested collections in different orders would not compare equal
     if isinstance(v, list):
-        return ("list", Counter(repr(_canonical(x)) for x in v))
+        return ("list", tuple(sorted(repr(_canonical(x)) for x in v)))
     if isinstance(v, dict):
-        return ("map", Counter(repr((_canonical(k), _canonical(x))) for k, x in v.items()))
+        return ("map", tuple(sorted(repr((_canonical(k), _canonical(x))) for k, x in v.items())))
     return v
 
 

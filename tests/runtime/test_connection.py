@@ -316,3 +316,98 @@ def test_free_socket_after_stop(tmp_path):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+class _RecordingTransport:
+    """A transport that records each write with what the log had written at that moment."""
+
+    def __init__(self, lg: logmod.RecordLog, name: str, sent: list) -> None:
+        self.lg, self.name, self.sent = lg, name, sent
+
+    def write(self, data: bytes) -> None:
+        self.sent.append((self.name, data, self.lg.written_seq))
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def set_write_buffer_limits(self, *args: int) -> None:
+        pass
+
+    def get_extra_info(self, key: str) -> tuple:
+        return ("127.0.0.1", 1)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _LoggingSession:
+    """Feeds ``w <x>`` append a record and answer ``+x``; feeds ``r <x>`` only answer."""
+
+    def __init__(self, peer, lg: logmod.RecordLog) -> None:
+        self.peer, self.lg = peer, lg
+
+    def feed(self, data: bytes) -> None:
+        op, arg = data.split()
+        if op == b"w":
+            self.lg.append(arg)
+        self.peer.write(b"+" + arg)
+
+    def connection_lost(self) -> None:
+        pass
+
+
+def test_replies_follow_the_turns_log_write_and_reads_go_out_inline(tmp_path):
+    """Replies of feeds that appended records wait for the end-of-turn write (sent by the log
+    group's one callback, after the write, each client's once), and so does every reply made
+    after them in that turn (a read may have seen those records); a feed before any of them
+    that appended nothing is answered at once."""
+    from polystack.runtime.connection import ListenerState, Peer
+
+    async def main():
+        group = logmod.LogGroup(name="t")
+        lg = group.record_log(tmp_path / "t.log", "everysec")
+        lg.open()
+        listener = ListenerState("t", lambda p: _LoggingSession(p, lg), 10, b"", logs=group)
+        sent: list = []
+        peers = {}
+        for name in ("a", "b", "c", "d"):
+            peers[name] = p = Peer(listener)
+            p.connection_made(_RecordingTransport(lg, name, sent))
+        loop = asyncio.get_running_loop()
+        callbacks = []
+        real_call_soon = loop.call_soon
+
+        def counting_call_soon(fn, *args, **kw):
+            callbacks.append(fn)
+            return real_call_soon(fn, *args, **kw)
+
+        loop.call_soon = counting_call_soon  # type: ignore[method-assign]
+        try:
+            peers["c"].data_received(b"r 0")
+            assert sent == [("c", b"+0", 0)]  # nothing logged: answered inline
+            peers["a"].data_received(b"w 1")
+            peers["b"].data_received(b"w 2")
+            peers["a"].data_received(b"w 3")
+            peers["d"].data_received(b"r 4")
+            assert len(sent) == 1
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        finally:
+            loop.call_soon = real_call_soon  # type: ignore[method-assign]
+        # every reply after the write of all three records; a's two replies in one write
+        assert sent[1:] == [("a", b"+1+3", 3), ("b", b"+2", 3), ("d", b"+4", 3)]
+        # one loop callback for the whole turn (the others are asyncio's own, for the sleeps)
+        ours = [fn for fn in callbacks if getattr(fn, "__self__", None) in (group, *peers.values())]
+        assert ours == [group.write_pending]
+        lg.close()
+
+    asyncio.run(main())

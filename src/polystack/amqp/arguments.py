@@ -75,11 +75,12 @@ def _erl(v: Any) -> str:
     return str(v)
 
 
-def _int(args: dict, key: str) -> tuple[int | None, Any]:
+def _int(args: dict, key: str) -> int | str:
+    """The argument's integer value, or the error term (a string) when it is not an integer."""
     t = _type(args, key)
     if t not in INTEGER_TYPES:
-        return None, f'"expected integer, got {TYPE_NAMES.get(t, t)}"'
-    return int(args[key]), None
+        return f'"expected integer, got {TYPE_NAMES.get(t, t)}"'
+    return int(args[key])
 
 
 def _check(args: dict, key: str) -> Any:
@@ -88,26 +89,26 @@ def _check(args: dict, key: str) -> Any:
     t = _type(args, key)
     if key in ("x-max-length", "x-max-length-bytes", "x-max-in-memory-length",
                "x-max-in-memory-bytes", "x-stream-max-segment-size-bytes"):  # fmt: skip
-        n, err = _int(args, key)
-        if err:
-            return err
+        n = _int(args, key)
+        if isinstance(n, str):
+            return n
         return ("value_negative", n) if n < 0 else None
     if key == "x-expires":
-        n, err = _int(args, key)
-        if err:
-            return err
+        n = _int(args, key)
+        if isinstance(n, str):
+            return n
         if n == 0:
             return ("value_zero", 0)
         return _expiry(n)
     if key == "x-message-ttl":
-        n, err = _int(args, key)
-        if err:
-            return err
+        n = _int(args, key)
+        if isinstance(n, str):
+            return n
         return _expiry(n)
     if key == "x-max-priority":
-        n, err = _int(args, key)
-        if err:
-            return err
+        n = _int(args, key)
+        if isinstance(n, str):
+            return n
         if n < 0:
             return ("value_negative", n)
         return ("max_value_exceeded", n) if n > 255 else None
@@ -132,9 +133,9 @@ def _check(args: dict, key: str) -> Any:
             return ("unacceptable_type", TYPE_NAMES[t])
         return None if v in ("classic", "quorum", "stream") else f"\"unsupported queue type '{v}'\""
     if key in ("x-quorum-initial-group-size", "x-initial-cluster-size"):
-        n, err = _int(args, key)
-        if err:
-            return err
+        n = _int(args, key)
+        if isinstance(n, str):
+            return n
         return ("value_zero", 0) if n == 0 else (("value_negative", n) if n < 0 else None)
     return None
 

@@ -284,6 +284,7 @@ class Store:
 
     def read_body(self, msg: Message) -> bytes:
         loc = msg.location
+        assert loc is not None, "only a stored message's body is read back"
         seg_no, offset, size = loc >> LOCATION_SHIFT, loc & OFFSET_MASK, msg.size
         seg = self.segments.get(seg_no)
         if seg is None:
@@ -628,9 +629,9 @@ class Recovery:
                     continue
                 seg.live += len(targets)
                 for q in targets:
-                    e = q.enqueue(msg, since)
+                    entry = q.enqueue(msg, since)
                     if delivered and (q.qid, msg_id) in delivered:
-                        e.redelivered = True
+                        entry.redelivered = True
                 count += 1
             store.recovered_messages = count
         finally:
@@ -686,7 +687,8 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
     last_size = -1
     qids: Any = None
     mark = state.time_mark
-    x = r = (None, b"")
+    # (name, its length-prefixed bytes) of the exchange and routing key
+    x = r = ("", b"")
     props = header = b""
     summary: Any = None
     while pos + hsize <= size:
@@ -711,19 +713,21 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
                 last_size = body_size
                 q0 = start + 1 + PUB_HEAD.size
                 if n == 1:
-                    qids: Any = qid_unpack(mm, q0)[0]
+                    qids = qid_unpack(mm, q0)[0]
                 else:
                     qids = tuple(qid_unpack(mm, q0 + 4 * i)[0] for i in range(n))
                 xp = q0 + 4 * n
                 xraw = mm[xp : xp + 1 + xl]
                 rraw = mm[xp + 1 + xl : xp + 2 + xl + rl]
                 props = intern_bytes(mm[props_at + 4 : p])
-                x = names.get(xraw)
-                if x is None:
-                    x = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
-                r = names.get(rraw)
-                if r is None:
-                    r = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                found = names.get(xraw)
+                if found is None:
+                    found = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
+                x = found
+                found = names.get(rraw)
+                if found is None:
+                    found = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                r = found
                 header = intern_bytes(CONTENT_HEADER_S.pack(60, 0, body_size) + props)
                 summary = summarize(props)
             messages[msg_id] = [

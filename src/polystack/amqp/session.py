@@ -15,7 +15,7 @@ replies stay in order.  Publisher confirms wait per message on the store's seque
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from pamqp.commands import Channel as PChannel
 from pamqp.commands import Connection as C
@@ -501,7 +501,7 @@ class Connection:
             connection=True,
         )
 
-    def _unopened(self, chno: int) -> None:
+    def _unopened(self, chno: int) -> NoReturn:
         raise AMQPError(504, "expected 'channel.open'", connection=True)
 
     def _publish(self, ch: Channel, body: bytes) -> None:

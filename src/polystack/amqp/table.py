@@ -209,8 +209,8 @@ def _encode_value(t: str, v: Any, out: list[bytes]) -> None:
     elif t == "D":
         sign, digits, exp = Decimal(v).as_tuple()
         scale = max(0, -int(exp))
-        raw = int(Decimal(v).scaleb(scale))
-        out.append(b"D" + bytes((scale,)) + _I.pack(raw))
+        unscaled = int(Decimal(v).scaleb(scale))
+        out.append(b"D" + bytes((scale,)) + _I.pack(unscaled))
     elif t == "T":
         out.append(b"T" + _LU.pack(int(v)))
     elif t == "F":

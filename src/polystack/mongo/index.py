@@ -20,7 +20,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from . import paths
-from .bsontypes import is_numeric
+from .bsontypes import is_numeric, type_name
 from .errors import MongoError
 from .keystring import MISSING, encode_key
 
@@ -352,7 +352,7 @@ def parse_index_spec(spec: Any) -> IndexSpec:
             raise MongoError(
                 67,
                 "TTL index 'expireAfterSeconds' option must be numeric, but received a "
-                "type of '" + type(ttl).__name__ + "'. Index spec: " + _disp(spec),
+                "type of '" + type_name(ttl) + "'. Index spec: " + _disp(spec),
             )
         if len(pairs) > 1:
             raise MongoError(
@@ -399,6 +399,6 @@ def parse_index_spec(spec: Any) -> IndexSpec:
 
 
 def _disp(v: Any) -> str:
-    from ..display import value
+    from .display import value
 
     return value(v)

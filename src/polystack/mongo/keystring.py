@@ -108,7 +108,7 @@ MISSING = Missing()
 
 def datetime_ms(v: datetime.datetime | DatetimeMS) -> int:
     """Milliseconds since the epoch of a BSON date."""
-    if type(v) is DatetimeMS:
+    if isinstance(v, DatetimeMS):
         return int(v)
     if v.tzinfo is not None:
         delta = v - _EPOCH_TZ

@@ -11,16 +11,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 LARGE_REQUEST = 1 << 20
 
+_malloc_trim: Callable[[int], int] | None
 try:  # pragma: no cover - depends on the C library
     _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    _malloc_trim = _libc.malloc_trim
-    _malloc_trim.argtypes = [ctypes.c_size_t]
-    _malloc_trim.restype = ctypes.c_int
+    _trim_fn = _libc.malloc_trim
+    _trim_fn.argtypes = [ctypes.c_size_t]
+    _trim_fn.restype = ctypes.c_int
+    _malloc_trim = _trim_fn
 except (OSError, AttributeError):  # not glibc
     _malloc_trim = None
 

@@ -176,10 +176,10 @@ def load(storage: Storage, chunks: Iterable[bytes] | None, records: Iterable[byt
                 storage.create_view(v["db"], v["name"], v["viewOn"], v["pipeline"], replay=True)
         elif kind == b"D":
             (coll_id,) = U32.unpack_from(chunk, 1)
-            coll = by_id.get(coll_id)
-            if coll is None:
+            owner = by_id.get(coll_id)
+            if owner is None:
                 raise ValueError(f"snapshot: documents for unknown collection id {coll_id}")
-            _load_docs(coll, chunk, 5, len(chunk))
+            _load_docs(owner, chunk, 5, len(chunk))
         else:
             raise ValueError(f"snapshot: unknown chunk kind {kind!r}")
     for coll, spec in pending_indexes:

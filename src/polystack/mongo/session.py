@@ -154,7 +154,7 @@ class MongoSession:
         return rid
 
     def _handle_message(
-        self, request_id: int, response_to: int, op_code: int, payload: bytes
+        self, request_id: int, response_to: int, op_code: int, payload: bytes | memoryview
     ) -> None:
         if op_code in wire.LEGACY_OPCODES:
             name = wire.LEGACY_OPCODES[op_code]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
+from .bsontypes import type_name
 from .collection import ID_INDEX, Collection, id_key
 from .errors import MongoError
 from .index import Index, IndexSpec, index_name
@@ -65,7 +66,7 @@ class Storage:
     @staticmethod
     def check_coll_name(db: str, name: str, for_create: bool = True) -> None:
         if not isinstance(name, str):
-            raise MongoError(2, f"collection name has invalid type {type(name).__name__}")
+            raise MongoError(2, f"collection name has invalid type {type_name(name)}")
         if not name:
             raise MongoError(73, f"Invalid namespace specified '{db}.'")
         if "\x00" in name or (name.startswith("$")) or ("$" in name and name != "oplog.$main"):

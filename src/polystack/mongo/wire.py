@@ -83,17 +83,17 @@ COMPRESSOR_IDS = {"noop": NOOP, "snappy": SNAPPY, "zlib": ZLIB, "zstd": ZSTD}
 COMPRESSOR_NAMES = {v: k for k, v in COMPRESSOR_IDS.items()}
 
 
-def _snappy():
+def _snappy() -> Any:
     import snappy
 
     return snappy
 
 
-def _zstd():
+def _zstd() -> Any:
     try:
         from compression import zstd  # type: ignore[import-not-found]
     except ImportError:
-        from backports import zstd  # type: ignore[import-not-found,no-redef]
+        from backports import zstd
     return zstd
 
 
@@ -301,7 +301,7 @@ def _read_cstring(data: Any, pos: int, end: int) -> tuple[str, int]:
         raise MongoError(22, "Invalid BSON: string is not valid UTF-8") from None
 
 
-def parse_op_msg(request_id: int, payload: bytes, response_to: int = 0) -> Request:
+def parse_op_msg(request_id: int, payload: bytes | memoryview, response_to: int = 0) -> Request:
     """Decode an OP_MSG payload (after the header).
 
     Raises :class:`ProtocolViolation` for errors after which mongod closes the connection
@@ -367,7 +367,7 @@ def parse_op_msg(request_id: int, payload: bytes, response_to: int = 0) -> Reque
     return Request(request_id, OP_MSG, body, flags, sequences, size=len(payload) + 16)
 
 
-def parse_op_query(request_id: int, payload: bytes) -> Request:
+def parse_op_query(request_id: int, payload: bytes | memoryview) -> Request:
     """Decode an OP_QUERY (flags, fullCollectionName, skip, nToReturn, query[, fields])."""
     if len(payload) < 4 + 1 + 8 + 5:
         raise ProtocolViolation("OP_QUERY is too short")
@@ -395,7 +395,7 @@ def parse_op_query(request_id: int, payload: bytes) -> Request:
 def parse_message(
     request_id: int,
     op_code: int,
-    payload: bytes,
+    payload: bytes | memoryview,
     response_to: int = 0,
     max_message_size: int = MAX_MESSAGE_SIZE,
 ) -> Request:

@@ -442,10 +442,10 @@ class ACL:
                 raise ACLError(E_ENOENT)
             self._change(s, i, False)
         elif op[:1] in (b"+", b"-") and op[1:2] == b"@":
-            c = t.category(op[2:].decode("latin-1"))
-            if c is None:
+            category = t.category(op[2:].decode("latin-1"))
+            if category is None:
                 raise ACLError(E_ENOENT)
-            self._category(s, c, op[:1] == b"+")
+            self._category(s, category, op[:1] == b"+")
         else:
             raise ACLError(E_EINVAL)
 

@@ -46,7 +46,7 @@ class _Parser:
         return self.s[start : self.i]
 
     def arguments(self, top: bool = False) -> list[dict]:
-        out = []
+        out: list[dict] = []
         while True:
             self._skip()
             if self.i >= len(self.s):
@@ -93,6 +93,8 @@ class _Parser:
             if explicit_key_index is None:
                 explicit_key_index = self.key_index
                 self.key_index += 1
+            arg["key_spec_index"] = explicit_key_index
+        elif explicit_key_index is not None:  # a pattern naming keys (SORT's BY and GET)
             arg["key_spec_index"] = explicit_key_index
         if flags:
             arg["flags"] = flags

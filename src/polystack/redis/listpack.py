@@ -122,6 +122,8 @@ def encode_element(ele: bytes | int) -> bytes:
 
 def element_size(ele: bytes | int) -> int:
     """The bytes ``ele`` takes as a listpack entry (encoding + data + backlen)."""
+    if type(ele) is bytes and len(ele) < 63 and (not ele or ele[0] > 0x39):
+        return len(ele) + 2  # a short string no integer: 1 byte of encoding, 1 of backlen
     if type(ele) is int:
         n = _int_encoded_len(ele)
     else:

@@ -73,7 +73,10 @@ def touch(client: Any, key: bytes) -> None:
     server = client.server
     db = client.db
     if "lfu" not in server.config.maxmemory_policy:  # the common case, inline (hot path)
-        db.lru[key] = lru_clock(client)
+        now = client.now_ms() // 1000  # lru_clock(client), inline
+        if now != _CLOCK[0]:
+            _CLOCK[0] = now
+        db.lru[key] = _CLOCK[0]
         return
     if lfu_policy(client):
         counter = lfu_counter(client, db.lru.get(key))

@@ -74,63 +74,68 @@ class RequestParser:
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
-        ``requests`` holds the complete requests that came before them."""
+        ``requests`` holds the complete requests that came before them.
+
+        Well-formed multibulk requests that arrive whole go through hiredis (inline here: this
+        runs once per read); hiredis hands over to :class:`QueryBuffer` at the first request it
+        cannot take whole -- an inline command, a count hiredis would allocate up front, a
+        simple string item (hiredis returns it as if it were a bulk string), a request cut by
+        the end of the read, an empty multibulk, an item that is not a bulk string."""
         requests: list[list[bytes]] = []
         q = self._query
         try:
             if q.buf or q.argv is not None or self.unauthenticated:
                 q.buf += data
                 data = self._drain(requests, True)
-            if data:
-                rest = self._fast(data, requests)
-                if rest:
-                    # QueryBuffer reads the rest of this read (never handing back again: a
-                    # read full of empty multibulks must not bounce between the two)
-                    q.buf += rest
-                    self._drain(requests, False)
+                if not data:
+                    return requests
+            elif not data:
+                return requests
+            # (find, not ``in``: bytes.__contains__ tries the argument as an int first, and
+            # raising and clearing that TypeError costs more than the search)
+            if data[0] != 0x2A or _HUGE_COUNT.search(data) is not None or data.find(b"\n+") >= 0:
+                rest = data
+            else:
+                reader = self._reader
+                join = b"".join
+                # Where the rest starts, should hiredis stop inside a request: hiredis drops
+                # the bytes it consumed (once 1 KiB or more) at the end of a gets(), so each
+                # time reader.len() drops, what is left after the request just returned is
+                # known exactly; the requests since then (under 1 KiB of them, or one big one)
+                # are measured by their encoding.
+                known = len(requests)
+                left = len(data)
+                reader.feed(data)
+                size = reader.len()
+                while True:
+                    try:
+                        req = reader.gets()
+                    except hiredis.ProtocolError:
+                        break
+                    if req is False or type(req) is not list or not req:
+                        break  # cut short, an empty multibulk, a reply type: QueryBuffer decides
+                    try:
+                        join(req)
+                    except TypeError:
+                        break  # ":5", "*1" ... inside a request: refused with Redis's words
+                    requests.append(req)
+                    if not reader.has_data():
+                        return requests  # ended exactly at a request boundary
+                    n = reader.len()
+                    if n != size:
+                        size = left = n
+                        known = len(requests)
+                # hiredis holds part of a request: QueryBuffer reads on from its first byte
+                self._reader = hiredis.Reader()
+                rest = data[len(data) - left + sum(map(encoded_length, requests[known:])) :]
+            # QueryBuffer reads the rest of this read (never handing back again: a read full
+            # of empty multibulks must not bounce between the two)
+            q.buf += rest
+            self._drain(requests, False)
         except ProtocolError as e:
             e.requests = requests
             raise
         return requests
-
-    def _fast(self, data: bytes, requests: list[list[bytes]]) -> bytes:
-        """hiredis over ``data`` (which starts at a request boundary): the complete requests
-        are appended; returns the bytes from the first request it did not take."""
-        if data[0] != 0x2A or _HUGE_COUNT.search(data) is not None or b"\n+" in data:
-            # an inline command; a count hiredis would allocate up front; a simple string
-            # item (hiredis returns it as if it were a bulk string)
-            return data
-        reader = self._reader
-        join = b"".join
-        # Where the rest starts, should hiredis stop inside a request: hiredis drops the bytes
-        # it consumed (once 1 KiB or more) at the end of a gets(), so each time reader.len()
-        # drops, what is left after the request just returned is known exactly; the requests
-        # since then (under 1 KiB of them, or one big one) are measured by their encoding.
-        known = len(requests)
-        left = len(data)
-        reader.feed(data)
-        size = reader.len()
-        while True:
-            try:
-                req = reader.gets()
-            except hiredis.ProtocolError:
-                break
-            if req is False or type(req) is not list or not req:
-                break  # cut short, an empty multibulk or a reply type: QueryBuffer decides
-            try:
-                join(req)
-            except TypeError:
-                break  # ":5", "*1" ... inside a request: refused with Redis's words
-            requests.append(req)
-            if not reader.has_data():
-                return b""  # ended exactly at a request boundary
-            n = reader.len()
-            if n != size:
-                size = left = n
-                known = len(requests)
-        # hiredis holds part of a request: QueryBuffer reads on from its first byte
-        self._reader = hiredis.Reader()
-        return data[len(data) - left + sum(map(encoded_length, requests[known:])) :]
 
     def _drain(self, requests: list[list[bytes]], may_return: bool) -> bytes:
         """Requests out of the query buffer.  With ``may_return``, once the request left over

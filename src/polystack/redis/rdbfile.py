@@ -345,8 +345,7 @@ class _Loader:
                 continue
             if t == OPCODE_AUX:
                 key = load_string()
-                value = load_string()
-                result.aux[key] = value
+                result.aux[key] = load_string()
                 if key == b"lua":
                     log.info("RDB: ignoring the Lua script of an older RDB file")
                 continue

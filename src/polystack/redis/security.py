@@ -37,7 +37,9 @@ DENIED = (
 def is_local(peer: Any) -> bool:
     """islocalClient: the client connects from 127.0.0.1 or ::1."""
     name = getattr(peer, "peername", None)
-    return bool(name) and name[0] in LOCAL_ADDRESSES
+    if not name:
+        return False
+    return name[0] in LOCAL_ADDRESSES
 
 
 def allow_protected_action(setting: str, peer: Any) -> bool:

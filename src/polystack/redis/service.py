@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
+from polystack.redis.cluster import create as cluster_create
+from polystack.redis.cluster.link import Cluster
 from polystack.redis.commands import config as config_params
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
@@ -188,6 +190,14 @@ class RedisService(Service):
                 load_users_at_startup(self)
             except ValueError as e:
                 raise conf.ConfigFileError(f"{self.config_file}: {e}") from None
+        # Redis Cluster: this node's cluster state; with --redis-cluster N, the other nodes
+        self.cluster: Cluster | None = None
+        self.siblings: list[RedisService] = []
+        if self.config.cluster_nodes:
+            self.config.cluster_enabled = True
+            self.siblings = cluster_create.make_siblings(self, RedisService)
+        if self.config.cluster_enabled:
+            self.cluster = Cluster(self)
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
@@ -220,7 +230,7 @@ class RedisService(Service):
 
     # -- runtime hooks -------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:
-        return [
+        specs = [
             ListenerSpec(
                 "redis",
                 self.config.port,
@@ -230,6 +240,14 @@ class RedisService(Service):
                 flag="--redis-port",
             )
         ]
+        if self.cluster is not None:
+            cport = cluster_create.bus_port(self.config, self.config.port)
+            specs.append(ListenerSpec("redis-bus", cport, self.cluster.accept, flag="cluster-port"))
+        for i, sibling in enumerate(self.siblings, 1):
+            for spec in sibling.listeners():
+                spec.name = spec.name.replace("redis", f"redis-node{i}", 1)
+                specs.append(spec)
+        return specs
 
     def new_client(self, peer: Peer) -> Client | DeniedConnection:
         self._listener = getattr(peer, "listener", None)
@@ -242,11 +260,27 @@ class RedisService(Service):
         return client
 
     async def recover(self) -> None:
+        if self.cluster is not None:
+            self.cluster.load()
         self.recover_data()
+        for sibling in self.siblings:
+            await sibling.recover()
 
     def start(self) -> None:
         if self.config.maxmemory:
             set_maxmemory(self, self.config.maxmemory)
+        for i, sibling in enumerate(self.siblings, 1):
+            for name in ("redis", "redis-bus"):
+                port = self.bound_ports.get(name.replace("redis", f"redis-node{i}", 1))
+                if port is not None:
+                    sibling.bound_ports[name] = port
+            sibling.start()
+        if self.cluster is not None:
+            self.config.replicaof = ""  # a cluster replica's master is in nodes.conf
+            self.cluster.start(self.listening_port(), self.bound_ports.get("redis-bus", 0))
+        if self.siblings:
+            nodes = [self, *self.siblings]
+            cluster_create.join(nodes, self.config.cluster_nodes, _host(self.bind))
         self._schedule_cron()
         self._schedule_stats_sampler()
         self.repl.hard_limit = (
@@ -264,6 +298,10 @@ class RedisService(Service):
             self.set_master(host, int(port))
 
     def shutdown(self, reason: str) -> None:
+        for sibling in self.siblings:
+            sibling.shutdown(reason)
+        if self.cluster is not None:
+            self.cluster.stop()
         if self.is_replica() and self.link.repl_state == "connected":
             self._resume = (self.repl.replid, self.repl.offset)
         self.link.unset_master()
@@ -273,6 +311,8 @@ class RedisService(Service):
         self._cron = self._sampler = None
 
     async def stop(self) -> None:
+        for sibling in self.siblings:
+            await sibling.stop()
         self.shutdown("stop")
         self.rdb.kill_child()
         if self.shutdown_save is None and self.save_points:
@@ -395,9 +435,10 @@ class RedisService(Service):
         self.rdb_changes_since_last_save += len(entries)
         journal = self.journal
         if journal is not None:
-            journal.append(encode_log_batch(entries))
-        if self.link.master_host is None:  # a replica's own writes stay local
-            self.repl.feed_commands(entries)
+            journal.log.append(encode_log_batch(entries))
+        repl = self.repl
+        if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
+            repl.feed_commands(entries)  # a replica's own writes stay local
 
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
@@ -797,8 +838,8 @@ class RedisService(Service):
         self.connections_at_reset = self.total_connections()
         self.rejected_at_reset += self.rejected_connections()
         self.closed_bytes_in = self.closed_bytes_out = 0
-        for c in self.clients.values():
-            peer = c.peer
+        for client in self.clients.values():
+            peer = client.peer
             if hasattr(peer, "bytes_in"):
                 peer.bytes_in = peer.bytes_out = 0
         self.ops_samples.clear()
@@ -847,6 +888,11 @@ _RDB_MISCONF = (
     b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     b"RDB error."
 )
+
+
+def _host(bind: str) -> str:
+    """The address the nodes of an in-process cluster announce."""
+    return "127.0.0.1" if bind in ("", "0.0.0.0", "::", "localhost") else bind
 
 
 def _run_id() -> str:

@@ -20,6 +20,7 @@ from polystack.redis import blocked_keys, wire
 from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
+from polystack.redis.cluster.routing import fast_ok, redirect
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -31,6 +32,9 @@ from polystack.redis.commands.table import Command
 from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
+    REPLY_OFF,
+    REPLY_SKIP,
+    REPLY_SKIP_NEXT,
     SLOW_ACL,
     SLOW_AUTH,
     SLOW_BLOCKED,
@@ -38,6 +42,7 @@ from polystack.redis.flags import (
     SLOW_MISCONF,
     SLOW_MULTI,
     SLOW_PUBSUB,
+    SLOW_REPLY,
     SLOW_SERVER,
     SLOW_TRACKING,
 )
@@ -111,6 +116,7 @@ class Client:
         self.acl_user = server.acl.default
         self.authenticated = default_authenticated(server)
         self.slow = slow_bits(server, self) | server.slow_all
+        self.reply_flags = 0  # CLIENT REPLY (flags.REPLY_*)
         self.created = server.clock.time()
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
@@ -152,43 +158,31 @@ class Client:
         self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._abort = False  # close without sending the replies (a cross-protocol request)
+        self._unauth_feed = False  # feed() runs inside _feed_unauthenticated's loop
         self._parser = wire.RequestParser(
             server.config.client_query_buffer_limit, server.config.proto_max_bulk_len
         )
         self._clock_time = server.clock.time
+        # The time in milliseconds (expiry, the LRU clock): the clock's own method, one call.
+        self.now_ms = server.clock.time_ms
         self.ks = server.keyspace
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
+        # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
+        self._cluster = server.cluster
+        self.asking = False
+        self.readonly = False
         server.clients[self.id] = self
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
-        if self.authenticated:
-            self._feed(data)
+        if not self.authenticated and not self._unauth_feed:
+            self._feed_unauthenticated(data)
             return
-        # Before AUTH the parser applies Redis's unauthenticated limits and hands over one
-        # request at a time: what follows an AUTH is read as the authenticated client's.
-        parser = self._parser
-        parser.unauthenticated = True
-        left = -1
-        while (
-            parser.buffered != left
-            and not self.slow & SLOW_CLOSING
-            and self.blocked is None
-            and self._pending is None
-            and not self.peer.closed
-        ):
-            left = parser.buffered + len(data)
-            self._feed(data)
-            data = b""
-            parser.unauthenticated = not self.authenticated
-            if not parser.buffered:
-                break
-
-    def _feed(self, data: bytes) -> None:
+        server = self.server
         self.last_interaction = self._clock_time()
-        self.server.current_client = self
+        server.current_client = self
         try:
             requests = self._parser.feed(data)
             error = None
@@ -208,18 +202,12 @@ class Client:
                     self._run(requests)
                 except wire.ProtocolError as e:
                     error = e
-                except (TypeError, AttributeError):
-                    # A read command tripped over an item that is not a bulk string (see _run).
-                    error = next(filter(None, map(wire.non_bulk_error, requests)), None)
-                    if error is None:
-                        raise
             if error is not None:
                 self._out.append(error.reply())
                 self.slow |= SLOW_CLOSING
         finally:
             self._in_batch = False
         self._finish_batch()
-        server = self.server
         server.current_client = None
         tracking = server.tracking
         if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
@@ -229,6 +217,30 @@ class Client:
                 self.peer.abort()
             else:
                 self.peer.close()
+
+    def _feed_unauthenticated(self, data: bytes) -> None:
+        """Before AUTH the parser applies Redis's unauthenticated limits and hands over one
+        request at a time: what follows an AUTH is read as the authenticated client's."""
+        parser = self._parser
+        parser.unauthenticated = True
+        self._unauth_feed = True
+        try:
+            left = -1
+            while (
+                parser.buffered != left
+                and not self.slow & SLOW_CLOSING
+                and self.blocked is None
+                and self._pending is None
+                and not self.peer.closed
+            ):
+                left = parser.buffered + len(data)
+                self.feed(data)
+                data = b""
+                parser.unauthenticated = not self.authenticated
+                if not parser.buffered:
+                    break
+        finally:
+            self._unauth_feed = False
 
     def connection_lost(self) -> None:
         if type(self.blocked) is Block:
@@ -281,7 +293,8 @@ class Client:
         if self.blocked is None:
             return
         self.blocked = None
-        self.peer.write(reply)
+        if not (self.reply_flags and self._late_reply_dropped()):
+            self.peer.write(reply)
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
 
@@ -334,7 +347,7 @@ class Client:
         out = self._out
         extend = out.extend
         ks = self.ks
-        budget = self.peer.output_room()
+        budget = -1  # the output's room, read once a reply is not a small one
         produced = 0
         commands_get = self._commands_get
         dispatch_get = self._dispatch_get
@@ -357,15 +370,28 @@ class Client:
                     self._requeue = []
                     return
                 continue
-            n = len(argv)
             arity = cmd.arity
-            if (arity > 0 and arity != n) or n < -arity:
+            if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
-            if cmd.write:
-                for a in argv:
-                    if type(a) is not bytes:
-                        raise wire.non_bulk_error(argv)  # type: ignore[misc]
+            if self._cluster is not None and (
+                self.asking
+                or (
+                    (cmd.first_key or cmd.getkeys is not None)
+                    and not (
+                        cmd.first_key == 1
+                        and cmd.last_key == 1
+                        and fast_ok(self._cluster.state, argv[1])
+                    )
+                )
+            ):
+                self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
+                if self.blocked is not None:
+                    self._pending = self._requeue + list(it)
+                    self._requeue = []
+                    return
+                continue
+            if cmd.write:  # (the parser hands over bulk strings only)
                 if self.server.writes_paused and self.pause(argv):  # FAILOVER
                     self._pending = self._requeue + list(it)
                     self._requeue = []
@@ -387,29 +413,32 @@ class Client:
                 cmd.failed_calls += 1
                 self._count_error(e.code)
             else:
-                if reply is _OK:
-                    out.append(b"+OK\r\n")
-                elif reply is BLOCKED:
-                    self._pending = list(it)
-                elif type(reply) is Block:
-                    blocked_keys.block(self, reply)
-                    self._pending = list(it)
-                elif type(reply) is bytes and len(reply) < 4096:
+                t = type(reply)
+                if t is bytes and len(reply) < 4096:
                     extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
-                elif type(reply) is int:
+                elif reply is _OK:
+                    out.append(b"+OK\r\n")
+                elif t is int:
                     out.append(b":%d\r\n" % reply)
                 elif reply is None:
                     out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
+                elif reply is BLOCKED:
+                    self._pending = list(it)
+                elif t is Block:
+                    blocked_keys.block(self, reply)
+                    self._pending = list(it)
                 else:
                     start = len(out)
                     _encode(reply, self.resp3, out)
                     # Stop before building more once the output is full (flow control).
                     produced += sum(map(len, out[start:]))
+                    if budget < 0:
+                        budget = self.peer.output_room()
                     if produced >= budget and self.peer.output_full(produced):
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
             cmd.usec += took
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1  # type: ignore[index]
+            cmd.hist[int(took * 976562.5).bit_length()] += 1  # type: ignore[index]  # ns >> 10
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
@@ -605,6 +634,7 @@ class Client:
     def deliver(self, reply: Any) -> None:
         """The reply of the blocking command this client waited in (served, timed out or
         unblocked), with its write logged; its queued input runs on the next loop turn."""
+        mark = len(self._out)
         if isinstance(reply, RedisError):
             self._out.append(reply.encode())
             self._count_error(reply.code)
@@ -615,6 +645,8 @@ class Client:
                 for p in self.propagate:
                     self._log.append((self.db_id, p))
                 self.propagate = None
+        if self.reply_flags and self._late_reply_dropped():
+            del self._out[mark:]
         self._finish_batch()
         if self._pending is not None:
             self.server.clock.call_later(0, self._resume)
@@ -645,8 +677,50 @@ class Client:
         self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
         self._count_error(code)
 
+    def _execute_quietly(self, argv: list[bytes], cmd: Command | None) -> None:
+        """A command run under CLIENT REPLY OFF or SKIP: what it answers is dropped (CLIENT
+        REPLY ON's own +OK excepted: it clears the flags first)."""
+        flags = self.reply_flags
+        if flags & REPLY_SKIP_NEXT:  # the command after CLIENT REPLY SKIP
+            flags = (flags | REPLY_SKIP) & ~REPLY_SKIP_NEXT
+        self.reply_flags = flags
+        mark = len(self._out)
+        self.slow &= ~SLOW_REPLY
+        try:
+            self._execute_slow(argv, cmd)
+        finally:
+            flags = self.reply_flags
+            if flags & (REPLY_OFF | REPLY_SKIP):
+                del self._out[mark:]
+            if self.blocked is None:  # (a waiting command's answer is silenced when it comes)
+                self.reply_flags = flags = flags & ~REPLY_SKIP
+            if flags:
+                self.slow |= SLOW_REPLY
+
+    def _late_reply_dropped(self) -> bool:
+        """CLIENT REPLY OFF or SKIP silence the answer of a command that waited, too."""
+        flags = self.reply_flags
+        if not flags:
+            return False
+        self.reply_flags = flags & ~REPLY_SKIP
+        if not self.reply_flags:
+            self.slow &= ~SLOW_REPLY
+        return bool(flags & (REPLY_OFF | REPLY_SKIP))
+
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
+        if self._cluster is None:
+            return self._process_command(argv, cmd)
+        asking = self.asking
+        result = self._process_command(argv, cmd)
+        # resetClient: ASKING holds for the next command only (and inside MULTI)
+        if asking and self.multi is None and not (cmd is not None and cmd.name == "asking"):
+            self.asking = False
+        return result
+
+    def _process_command(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
+        if self.slow & SLOW_REPLY:
+            return self._execute_quietly(argv, cmd)
         if self.slow & SLOW_CLOSING:
             return
         bad = wire.non_bulk_error(argv)
@@ -704,6 +778,20 @@ class Client:
             if refused is not None:
                 self._reject(cmd, refused, "NOPERM")
                 return
+        if self._cluster is not None and not self.is_master and (
+            cmd.first_key or cmd.getkeys is not None or cmd.name == "exec"
+            or (cmd.parent is None and cmd.name in ("ssubscribe", "sunsubscribe", "spublish"))
+        ):  # fmt: skip
+            error = redirect(self._cluster, self, cmd, argv)
+            if error is not None:
+                if cmd.name == "exec" and cmd.parent is None:
+                    self.discard_transaction()
+                elif self.multi is not None:
+                    self.multi_error = True
+                cmd.rejected_calls += 1
+                self._out.append(error + b"\r\n")
+                self._count_error(error[1 : error.index(b" ")].decode())
+                return
         server = self.server
         if server.config.maxmemory and server.busy_script is None:
             out_of_memory = not perform_evictions(server, self)
@@ -739,8 +827,8 @@ class Client:
             )
             return
         if slow & SLOW_PUBSUB and not self.resp3:
-            top = (cmd.parent or cmd).name.encode()
-            if top not in _PUBSUB_CONTEXT:
+            top_name = (cmd.parent or cmd).name.encode()
+            if top_name not in _PUBSUB_CONTEXT:
                 self._reject(
                     cmd,
                     b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
@@ -864,9 +952,9 @@ class Client:
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING
 
-    def now_ms(self) -> int:
-        return self.server.clock.time_ms()
-
 
 def encode_log_batch(entries: list[tuple[int, list[bytes]]]) -> bytes:
-    return _dumps(entries)
+    """One log record: the batch's ``(db, argv)`` pairs in marshal's version 2, which has no
+    back-references (versions 3 and 4 hash every object into a table of them first: four
+    times the cost for a batch of small byte strings); ``marshal.loads`` reads every version."""
+    return _dumps(entries, 2)

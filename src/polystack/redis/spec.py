@@ -66,6 +66,26 @@ class RedisConfig:
     enable_protected_configs: str = "no"
     protected_mode: bool = True
     shutdown_scope: str = "redis"
+    # Redis Cluster (docs/redis-compatibility.md, "Cluster"); cluster_nodes > 0 starts that
+    # many masters (and cluster_replicas replicas each) in this process, joined, slots assigned
+    cluster_enabled: bool = False
+    cluster_config_file: str = "nodes.conf"
+    cluster_node_timeout: int = 15000
+    cluster_port: int = 0
+    cluster_announce_ip: str = ""
+    cluster_announce_port: int = 0
+    cluster_announce_bus_port: int = 0
+    cluster_announce_hostname: str = ""
+    cluster_preferred_endpoint_type: str = "ip"
+    cluster_require_full_coverage: bool = True
+    cluster_allow_reads_when_down: bool = False
+    cluster_allow_pubsubshard_when_down: bool = True
+    cluster_replica_validity_factor: int = 10
+    cluster_replica_no_failover: bool = False
+    cluster_allow_replica_migration: bool = True
+    cluster_migration_barrier: int = 1
+    cluster_nodes: int = 0
+    cluster_replicas: int = 0
 
     def validate(self) -> None:
         check_choice("redis.appendfsync", self.appendfsync, ("always", "everysec", "no"))
@@ -75,6 +95,14 @@ class RedisConfig:
         for key in ("enable_debug_command", "enable_protected_configs"):
             check_choice(f"redis.{key}", getattr(self, key), ("no", "yes", "local"))
         check_choice("redis.shutdown_scope", self.shutdown_scope, ("redis", "process"))
+        check_range("redis.cluster_nodes", self.cluster_nodes, 0, 1000)
+        check_range("redis.cluster_replicas", self.cluster_replicas, 0, 100)
+        check_range("redis.cluster_port", self.cluster_port, 0, 65535)
+        check_choice(
+            "redis.cluster_preferred_endpoint_type",
+            self.cluster_preferred_endpoint_type,
+            ("ip", "hostname", "unknown-endpoint"),
+        )
         try:
             parse_save_points(self.save)
         except ValueError:
@@ -117,6 +145,19 @@ SPEC = SystemSpec(
             "Read a redis.conf (Redis's own format); flags and polystack's config override it.",
             type="path",
             apply="polystack.redis.conf:cli_overrides",
+        ),
+        Option(
+            "--redis-cluster",
+            "cluster_nodes",
+            "Start a Redis Cluster of N masters in this process on consecutive ports, joined "
+            "and with the slots assigned.",
+            type=int,
+        ),
+        Option(
+            "--redis-cluster-replicas",
+            "cluster_replicas",
+            "Replicas per master with --redis-cluster [default: 0].",
+            type=int,
         ),
     ),
     fixture="polystack_redis_url",

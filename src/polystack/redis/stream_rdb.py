@@ -63,7 +63,7 @@ def _int(e: bytes | int) -> int:
 
 
 def _str(e: bytes | int) -> bytes:
-    return e if type(e) is bytes else b"%d" % e  # type: ignore[return-value]
+    return e if isinstance(e, bytes) else b"%d" % e
 
 
 def node_from_listpack(master: int, lp: bytes) -> StreamNode:

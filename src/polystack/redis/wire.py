@@ -171,18 +171,22 @@ def encode(value: Any, resp3: bool, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 
 
-_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+_LENGTH = [b"$%d" % n for n in range(4096)]
+_length = _LENGTH.__getitem__
 
 
 def _bulks(items: list[bytes]) -> bytes:
-    """Bulk strings back to back (a prefix table for the usual short lengths)."""
+    """Bulk strings back to back: ``$<len>``, item, ``$<len>``, item ... joined by CRLF, the
+    lengths from a table for the usual short ones (no Python-level loop per item)."""
     if not items:
         return b""
-    p = _PREFIX
+    parts: list[bytes] = [b""] * (2 * len(items) + 1)
     try:
-        return b"\r\n".join([p[len(x)] + x for x in items]) + b"\r\n"
+        parts[:-1:2] = map(_length, map(len, items))
     except IndexError:  # a long one
         return b"".join([b"$%d\r\n%b\r\n" % (len(x), x) for x in items])
+    parts[1::2] = items
+    return b"\r\n".join(parts)
 
 
 def bulk_array(items: list[bytes]) -> Raw:

@@ -176,8 +176,9 @@ class ZSet:
         return self.bisect_left((score, member))
 
     def range(self, start: int, stop: int) -> list[tuple[float, bytes]]:
-        """Entries ``start`` to ``stop`` (exclusive) by rank."""
-        return list(self.sl[start:stop])
+        """Entries ``start`` to ``stop`` (exclusive) by rank (a new list: a slice of the list
+        or of the SortedList)."""
+        return self.sl[start:stop]
 
     def first(self) -> tuple[float, bytes]:
         return self.sl[0]

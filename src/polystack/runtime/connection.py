@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from polystack.runtime.clock import SYSTEM_CLOCK, Clock
 from polystack.runtime.log import LogGroup
@@ -180,18 +180,21 @@ class Peer(asyncio.Protocol):
 
     # -- asyncio.Protocol ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # a stream server or connection hands its protocol a Transport (asyncio types the
+        # parameter as the base class every kind of transport shares)
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
         self._loop = asyncio.get_running_loop()
         self.peername = transport.get_extra_info("peername")
         self.sockname = transport.get_extra_info("sockname")
         listener = self.listener
-        transport.set_write_buffer_limits(listener.high_water, listener.low_water)  # type: ignore[attr-defined]
+        transport.set_write_buffer_limits(listener.high_water, listener.low_water)
         listener.total_connections += 1
         if len(listener.clients) >= listener.max_clients:
             self.closed = True
             listener.rejected_connections += 1
             if listener.reject:
-                transport.write(listener.reject)  # type: ignore[attr-defined]
+                transport.write(listener.reject)
             transport.close()
             return
         listener.clients.add(self)
@@ -220,8 +223,31 @@ class Peer(asyncio.Protocol):
             self.abort()
             return
         self._in_feed = False
-        if self._wbuf or self._held or self._owe_resume:
+        wbuf = self._wbuf
+        if self._held or self._owe_resume or self._closing:
             self._flush()
+        elif wbuf:
+            group = self._group
+            if group.dirty:
+                # This read's records are written at the end of the loop turn, with every
+                # other client's (one write() for all): the replies go right after that.
+                if not group.scheduled:
+                    self._flush()
+                elif not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    group.after_write.append(self._scheduled_flush)
+                return
+            if group.hold_unwritten or self._hard or self._soft:
+                self._send()
+                return
+            # The common case, inline: nothing waits for the log, no output limits to check.
+            transport = self.transport
+            data = wbuf[0] if len(wbuf) == 1 else b"".join(wbuf)
+            wbuf.clear()
+            self._wbuf_size = 0
+            if transport is not None and not transport.is_closing():
+                self.bytes_out += len(data)
+                transport.write(data)
 
     def eof_received(self) -> bool | None:
         return None
@@ -263,7 +289,7 @@ class Peer(asyncio.Protocol):
         self._paused_by_writes = False
         if self._limits_lowered:
             self._limits_lowered = False
-            self.transport.set_write_buffer_limits(  # type: ignore[attr-defined]
+            self.transport.set_write_buffer_limits(
                 self.listener.high_water, self.listener.low_water
             )
         if not self._paused_by_session and not self.closed and not self._shutting_down:
@@ -496,14 +522,18 @@ class Peer(asyncio.Protocol):
         self._send()
 
     def _flush(self) -> None:
-        if self._group.dirty:
+        group = self._group
+        if group.dirty:
             # Some log has records not yet handed to the OS.  Send after it is written, at the
             # end of this loop turn, so one write() covers every client's records of the turn
             # (as Redis does in beforeSleep) and no reply precedes the record it acknowledges.
             if self._loop is not None and not self._loop.is_closed():
                 if not self._flush_scheduled:
                     self._flush_scheduled = True
-                    self._loop.call_soon(self._scheduled_flush)
+                    if group.scheduled:  # right after the write already due this turn
+                        group.after_write.append(self._scheduled_flush)
+                    else:
+                        self._loop.call_soon(self._scheduled_flush)
                 return
             self._group.write_pending()
         self._send()
@@ -548,7 +578,7 @@ class Peer(asyncio.Protocol):
                 # Ask the transport to tell us when it drains to the low-water mark.
                 self._limits_lowered = True
                 low = self.listener.low_water
-                transport.set_write_buffer_limits(low, low)  # type: ignore[attr-defined]
+                transport.set_write_buffer_limits(low, low)
 
     def _release(self) -> None:
         """Move output whose log conditions hold from the head of the held queue to the

@@ -100,7 +100,10 @@ class LogGroup:
         self.failed: list[RecordLog] = []
         # Set for the rest of a loop turn in which records could not be written.
         self.hold_unwritten = False
-        self._scheduled = False
+        self.scheduled = False  # write_pending is due at the end of this loop turn
+        # What runs right after that write (connections sending the replies it covers): one
+        # loop callback for all of them instead of one each.
+        self.after_write: list[Callable[[], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._on_failure: list[Callable[[RecordLog, OSError | None], None]] = []
@@ -156,12 +159,12 @@ class LogGroup:
     def _mark_dirty(self, lg: RecordLog) -> None:
         lg._dirty = True
         self.dirty.append(lg)
-        if not self._scheduled:
+        if not self.scheduled:
             loop = self.loop
             if loop is None:
                 self.write_pending()
                 return
-            self._scheduled = True
+            self.scheduled = True
             loop.call_soon(self.write_pending)
 
     def write_pending(self) -> None:
@@ -169,7 +172,7 @@ class LogGroup:
 
         Called at the end of each loop turn, and by a connection before it sends replies.
         """
-        self._scheduled = False
+        self.scheduled = False
         dirty = self.dirty
         while dirty:
             lg = dirty.pop()
@@ -181,6 +184,14 @@ class LogGroup:
                 loop = self.loop
                 if loop is not None:
                     loop.call_soon(self._end_hold)
+        after = self.after_write
+        if after:
+            self.after_write = []
+            for fn in after:
+                try:
+                    fn()
+                except Exception:  # one connection's failure must not keep the others' replies
+                    log.exception("%s: sending replies after the log write failed", self.name)
 
     def _end_hold(self) -> None:
         self.hold_unwritten = False

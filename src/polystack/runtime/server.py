@@ -12,7 +12,9 @@ import errno
 import json
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +196,8 @@ class Server:
         loop = asyncio.get_running_loop()
         bind = self.settings.bind
         problems: list[str] = []
-        plan: list[tuple[str, str, int, str, Any]] = []
+        # (system, listener, port, flag, protocol factory or HTTP server, url)
+        plan: list[tuple[str, str, int, str, Callable[[], Peer] | HttpServer, str]] = []
         for spec, section in self.systems:
             service = self.services[spec.name]
             ctx = self.contexts[spec.name]
@@ -213,7 +216,7 @@ class Server:
                 self.listener_states.append(state)
                 flag = ls.flag or spec.port.cli_flag
                 url = spec.url(_host(bind), 0)
-                plan.append((spec.name, ls.name, ls.port, flag, lambda s=state: Peer(s), url))
+                plan.append((spec.name, ls.name, ls.port, flag, partial(Peer, state), url))
             for p in spec.ports[1:]:
                 if p.scheme == "http":
                     port = getattr(section, p.key)

@@ -7,6 +7,7 @@ tests, the benchmark and the differential harness, which speak the client side).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol, Self
 
 from .errors import JuteError
 from .wire import (
@@ -29,6 +30,22 @@ from .wire import (
 
 _unpack_int = INT.unpack_from
 
+
+class Record(Protocol):
+    """A decoded jute request record."""
+
+    def encode(self) -> bytes: ...
+
+
+class RecordType(Protocol):
+    """A jute record class: decodes one record from a packet body at an offset.
+
+    The record's type depends on the opcode (the op table pairs them), so callers get ``Any``.
+    """
+
+    def decode(self, buf: bytes, off: int) -> tuple[Any, int]: ...
+
+
 # raw ACL vector bytes -> decoded ACLs: clients send the same few ACLs over and over
 _ACL_CACHE: dict[bytes, tuple[ACL, ...]] = {}
 _ACL_CACHE_MAX = 1024
@@ -42,7 +59,7 @@ class CreateRequest:
     flags: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         data, off = read_buffer(buf, off)
         end = len(buf)
@@ -74,7 +91,7 @@ class CreateTTLRequest:
     ttl: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         data, off = read_buffer(buf, off)
         acl, off = read_acl_vector(buf, off)
@@ -100,7 +117,7 @@ class PathVersionRequest:
     version: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         version, off = read_int(buf, off)
         return cls(path, version), off
@@ -117,7 +134,7 @@ class PathWatchRequest:
     watch: bool
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         if off + 4 <= len(buf):  # the common case in one step: a whole path, then the flag
             n = _unpack_int(buf, off)[0]
             end = off + 4 + n
@@ -138,7 +155,7 @@ class PathRequest:
     path: str
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         return cls(path), off
 
@@ -153,7 +170,7 @@ class SetDataRequest:
     version: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         size = len(buf)
         if off + 4 <= size:  # the common case: a whole path and data, then the version
             n = _unpack_int(buf, off)[0]
@@ -183,7 +200,7 @@ class SetACLRequest:
     version: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         acl, off = read_acl_vector(buf, off)
         version, off = read_int(buf, off)
@@ -201,7 +218,7 @@ class PathTypeRequest:
     type: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         path, off = read_path(buf, off)
         t, off = read_int(buf, off)
         return cls(path, t), off
@@ -220,7 +237,7 @@ class SetWatches:
     persistent_recursive_watches: list[str]
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         rz, off = read_long(buf, off)
         d, off = read_string_vector(buf, off)
         e, off = read_string_vector(buf, off)
@@ -240,7 +257,7 @@ class SetWatches2(SetWatches):
     __slots__ = ()
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         rz, off = read_long(buf, off)
         d, off = read_string_vector(buf, off)
         e, off = read_string_vector(buf, off)
@@ -264,7 +281,7 @@ class AuthPacket:
     auth: bytes
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         t, off = read_int(buf, off)
         scheme, off = read_path(buf, off)
         auth, off = read_buffer(buf, off)
@@ -282,7 +299,7 @@ class ReconfigRequest:
     cur_config_id: int
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         from .wire import read_ustring
 
         j, off = read_ustring(buf, off)
@@ -305,7 +322,7 @@ class SaslRequest:
     token: bytes | None
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
         token, off = read_buffer(buf, off)
         return cls(token), off
 
@@ -318,7 +335,7 @@ class EmptyRequest:
     """whoAmI, ping, closeSession: no body."""
 
     @classmethod
-    def decode(cls, buf, off):
+    def decode(cls, buf: bytes, off: int) -> tuple[EmptyRequest, int]:
         return _EMPTY, off
 
     def encode(self) -> bytes:
@@ -328,7 +345,7 @@ class EmptyRequest:
 _EMPTY = EmptyRequest()
 
 # which record each op of a multi carries (MultiOperationRecord.deserialize)
-MULTI_OP_RECORDS: dict[int, type] = {
+MULTI_OP_RECORDS: dict[int, RecordType] = {
     1: CreateRequest,
     15: CreateRequest,
     19: CreateRequest,
@@ -346,11 +363,11 @@ READ_OPS = frozenset((8, 4))
 
 @dataclass(slots=True)
 class MultiOperationRecord:
-    ops: list[tuple[int, object]]
+    ops: list[tuple[int, Record]]
 
     @classmethod
-    def decode(cls, buf, off):
-        ops: list[tuple[int, object]] = []
+    def decode(cls, buf: bytes, off: int) -> tuple[Self, int]:
+        ops: list[tuple[int, Record]] = []
         while True:
             if off + MULTI_HEADER.size > len(buf):
                 raise JuteError("short MultiHeader")

@@ -53,11 +53,11 @@ def build_settings(zc: ZooKeeperConfig, data_dir: Path) -> tuple[Settings, Path,
         v = cfg.get_int("clientPort")
         if v is not None and port == 2181:
             port = v
-        if cfg.get("dataDir"):
-            data = Path(cfg.get("dataDir"))
+        if data_dir_cfg := cfg.get("dataDir"):
+            data = Path(data_dir_cfg)
             data_log = data
-        if cfg.get("dataLogDir"):
-            data_log = Path(cfg.get("dataLogDir"))
+        if data_log_cfg := cfg.get("dataLogDir"):
+            data_log = Path(data_log_cfg)
         for key, attr in (
             ("tickTime", "tick_time"),
             ("minSessionTimeout", "min_session_timeout"),
@@ -71,8 +71,8 @@ def build_settings(zc: ZooKeeperConfig, data_dir: Path) -> tuple[Settings, Path,
             if v is not None:
                 setattr(s, attr, v)
         for key in ("extendedTypesEnabled", "zookeeper.extendedTypesEnabled"):
-            if cfg.get(key) is not None:
-                s.extended_types = cfg.get(key).strip().lower() == "true"
+            if (enabled := cfg.get(key)) is not None:
+                s.extended_types = enabled.strip().lower() == "true"
         wl = cfg.get("4lw.commands.whitelist")
         if wl is not None:
             s.four_letter_whitelist = frozenset(w.strip() for w in wl.split(",") if w.strip())

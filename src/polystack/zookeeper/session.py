@@ -152,7 +152,7 @@ class ServerCnxn:
                 pkt = dec.next_frame()
                 if pkt is None:
                     return
-                self.handle_connect(pkt)
+                self.handle_connect(pkt, out)
             session = self.session
             if session is not None and self.state == CONNECTED:
                 started = zk.clock.monotonic()
@@ -181,7 +181,7 @@ class ServerCnxn:
                         # a client looping on SASL lets its session expire, as in ZooKeeper
                         zk.tracker.touch_info(session, int(started * 1000))
                         touched = True
-                    self.handle_packet(pkt)
+                    self.handle_packet(pkt, out)
                 n = self.packets_received - before
                 if n:
                     # time spent handling this batch (the server's processing latency)
@@ -251,7 +251,7 @@ class ServerCnxn:
     # -----------------------------------------------------------------------------------------
     # handshake
 
-    def handle_connect(self, pkt: bytes) -> None:
+    def handle_connect(self, pkt: bytes, out: list[bytes]) -> None:
         zk = self.zk
         req = ConnectRequest.decode(pkt)
         old_client = len(pkt) < 8 + 4 + 4 + 8 + 4 + len(req.passwd) + 1
@@ -293,7 +293,7 @@ class ServerCnxn:
         ).encode()
         if old_client:
             resp = resp[:-1]
-        self.out.append(frame(resp))
+        out.append(frame(resp))
         if valid:
             self.session_id = sid
             self.timeout = timeout
@@ -307,7 +307,7 @@ class ServerCnxn:
     # -----------------------------------------------------------------------------------------
     # requests
 
-    def handle_packet(self, pkt: bytes) -> None:
+    def handle_packet(self, pkt: bytes, out: list[bytes]) -> None:
         if len(pkt) < 8:
             raise JuteError("short RequestHeader")
         xid, code = _unpack_header(pkt, 0)
@@ -315,7 +315,6 @@ class ServerCnxn:
         self.packets_received += 1
         zk.stats.packets_received += 1
         spec = TABLE.get(code)
-        out = self.out
         if spec is None:
             log.warning("Received packet at server of unknown type %d", code)
             out.append(reply(xid, zk.last_zxid, int(Code.UNIMPLEMENTED)))
@@ -339,7 +338,7 @@ class ServerCnxn:
                 self.state = CLOSING
             return
         if code == _AUTH:
-            self.handle_auth(xid, req)
+            self.handle_auth(xid, req, out)
             return
         try:
             body = spec.handler(zk, self, req)
@@ -359,7 +358,7 @@ class ServerCnxn:
         self.last_zxid = zxid
         out.append(reply(xid, zxid, err, body))
 
-    def handle_auth(self, xid: int, req: AuthPacket) -> None:
+    def handle_auth(self, xid: int, req: AuthPacket, out: list[bytes]) -> None:
         from .acl import generate_digest
 
         scheme = req.scheme
@@ -376,16 +375,19 @@ class ServerCnxn:
         else:
             ok = False
         if ok:
-            self.out.append(reply(AUTH_XID if xid == AUTH_XID else xid, 0, 0))
+            out.append(reply(AUTH_XID if xid == AUTH_XID else xid, 0, 0))
         else:
             log.warning("Authentication failed for scheme: %s", scheme)
             extra = self.zk.stats.extra
             extra["auth_failed"] = extra.get("auth_failed", 0) + 1
-            self.out.append(reply(xid, 0, int(Code.AUTHFAILED)))
+            out.append(reply(xid, 0, int(Code.AUTHFAILED)))
             self.state = CLOSING
 
     def add_auth(self, req: AuthPacket) -> bytes:  # used by the op table's auth entry
-        self.handle_auth(AUTH_XID, req)
+        out = self.out
+        if out is None:
+            raise RuntimeError("auth outside the handling of a packet")
+        self.handle_auth(AUTH_XID, req, out)
         return b""
 
     def _add_auth(self, ident: Id) -> None:

@@ -10,6 +10,7 @@ ZooKeeperServer.generatePasswd (java.util.Random seeded with ``id ^ superSecret`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 SUPER_SECRET = 0xB3415C00
 _MASK48 = (1 << 48) - 1
@@ -41,13 +42,21 @@ def initial_session_id(now_ms: int, server_id: int = 0) -> int:
     return nxt
 
 
+class SessionOwner(Protocol):
+    """The live connection a session is attached to (the session's ServerCnxn)."""
+
+    def session_expired(self) -> None: ...
+
+    def session_moved(self) -> None: ...
+
+
 @dataclass(slots=True, eq=False)
 class SessionInfo:
     session_id: int
     timeout: int  # negotiated, milliseconds
     expire_at: int = 0  # ms, monotonic scale
     closing: bool = False
-    owner: object | None = None  # the live connection, if any
+    owner: SessionOwner | None = None  # the live connection, if any
 
 
 class SessionTracker:

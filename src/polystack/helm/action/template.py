@@ -16,12 +16,9 @@ from polystack.helm.chart.chart import ChartError
 from polystack.helm.chart.ignore import BadPattern
 from polystack.helm.chart.ignore import match as path_match
 from polystack.helm.funcs.helm import Capabilities, parse_kube_version
-from polystack.helm.remote import downloader
-from polystack.helm.remote.downloader import ChartPathOptions
-from polystack.helm.remote.provenance import default_keyring
-from polystack.helm.remote.repo import RepoError
+from polystack.helm.remote.options import ChartPathOptions, default_keyring
 from polystack.helm.render import manifests as releaseutil
-from polystack.helm.render.engine import RenderError
+from polystack.helm.render.engine import RenderError, default_template_cache
 from polystack.helm.render.naming import name_and_chart
 from polystack.helm.render.release import render_resources
 
@@ -51,6 +48,8 @@ class TemplateOptions:
     enable_dns: bool = False
     # where the chart is and how to fetch it (downloader.ChartPathOptions)
     chart_path: Any = None
+    # keep parsed templates in the on-disk cache (render.engine.default_template_cache)
+    template_cache: bool = False
 
 
 _RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -143,6 +142,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             render_subchart_notes=o.render_subchart_notes,
             enable_dns=o.enable_dns,
             writer=writer,
+            cache=default_template_cache() if o.template_cache else None,
         )
     except RenderError as e:
         if o.debug:
@@ -191,6 +191,12 @@ def locate_chart(ref: str, cpo: Any = None) -> str:
     chart URLs and --repo (HTTP repositories); raises ChartError."""
     if cpo is None:
         cpo = ChartPathOptions(keyring=default_keyring())
+    name = ref.strip()
+    if not cpo.verify and os.path.exists(name):
+        return os.path.abspath(name)  # a local chart: none of the network code is needed
+    from polystack.helm.remote import downloader
+    from polystack.helm.remote.repo import RepoError
+
     try:
         return downloader.locate_chart(ref, cpo)
     except RepoError as e:

@@ -12,7 +12,6 @@ import io
 import logging
 import os
 import re
-import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -446,6 +445,8 @@ def load_archive(data: bytes) -> Chart:
 
 
 def archive_files(data: bytes) -> list[File]:
+    import tarfile  # archives only: not needed for a chart directory
+
     try:
         tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
     except (tarfile.TarError, OSError, EOFError) as e:

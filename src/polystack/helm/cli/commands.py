@@ -214,6 +214,7 @@ def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
         debug=os.environ.get("HELM_DEBUG", "").lower() in ("1", "t", "true"),
         enable_dns=kw["enable_dns"],
         chart_path=chart_path_from_kw(kw),
+        template_cache=True,
     )
     out, err = helm.run_template(opts)
     if out:
@@ -328,12 +329,8 @@ def package_cmd(
 ) -> None:
     """package a chart directory into a chart archive"""
     from polystack.helm.action.package import PackageError, package
-    from polystack.helm.remote.provenance import (
-        PassphraseSource,
-        ProvenanceError,
-        default_keyring,
-        sign_chart,
-    )
+    from polystack.helm.remote.options import default_keyring
+    from polystack.helm.remote.provenance import PassphraseSource, ProvenanceError, sign_chart
 
     if not paths:
         raise _fail("need at least one argument, the path to the chart")
@@ -374,7 +371,8 @@ def package_cmd(
 @click.option("--keyring", default=None, help="keyring containing public keys")
 def verify_cmd(args: tuple[str, ...], keyring: str | None) -> None:
     """verify that a chart at the given path has been signed and is valid"""
-    from polystack.helm.remote.provenance import ProvenanceError, default_keyring, verify_chart
+    from polystack.helm.remote.options import default_keyring
+    from polystack.helm.remote.provenance import ProvenanceError, verify_chart
 
     if len(args) != 1:
         raise _fail('"helm verify" requires 1 argument\n\nUsage:  helm verify PATH [flags]')

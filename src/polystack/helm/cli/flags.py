@@ -125,8 +125,7 @@ def chart_path_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def chart_path_from_kw(kw: dict[str, Any]) -> Any:
     """The downloader's ChartPathOptions from the chart_path_options flags."""
-    from polystack.helm.remote.downloader import ChartPathOptions
-    from polystack.helm.remote.provenance import default_keyring
+    from polystack.helm.remote.options import ChartPathOptions, default_keyring
 
     return ChartPathOptions(
         version=kw.get("chart_version", kw.get("version", "")) or "",

@@ -3,8 +3,6 @@ Helm ask before anything else."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import click
@@ -103,9 +101,13 @@ def env_cmd(args: tuple[str, ...]) -> None:
 
 COMPLETION_DESC = """
 Generate autocompletion scripts for Helm for the specified shell.
-"""
 
-_SHELLS = {"bash": "bash", "zsh": "zsh", "fish": "fish"}
+The script completes commands, flags and some arguments (shells, repository
+names) by asking Helm itself ('helm __complete'), as each word is typed.
+Supported shells: bash, fish and zsh. For example, in bash:
+
+    source <(helm completion bash)
+"""
 
 
 @helm_group.command(
@@ -115,26 +117,48 @@ _SHELLS = {"bash": "bash", "zsh": "zsh", "fish": "fish"}
 @click.option("--no-descriptions", is_flag=True, help="disable completion descriptions")
 def completion_cmd(shell: tuple[str, ...], no_descriptions: bool) -> None:
     """generate autocompletion scripts for the specified shell"""
+    from polystack.helm.cli.completion import SHELLS, script
+
     if not shell:
         ctx = click.get_current_context()
         click.echo(ctx.get_help())
         return
     name = shell[0]
-    if name not in _SHELLS:
+    if name not in SHELLS:
         raise HelmCLIError(f'unknown command "{name}" for "helm completion"')
-    click.echo(completion_script(name), nl=False)
+    click.echo(script(name, descriptions=not no_descriptions), nl=False)
 
 
-def completion_script(shell: str) -> str:
-    """A completion script for `polystack` (and its `helm` commands): click's,
-    which asks the program for the completions of each word as it is typed (the
-    script names only the program and its completion variable)."""
-    from click.shell_completion import get_completion_class
+def _complete(args: tuple[str, ...], descriptions: bool) -> None:
+    from polystack.helm.cli.completion import complete, directive_text
 
-    cls = get_completion_class(_SHELLS[shell])
-    assert cls is not None
-    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "polystack"
-    if prog.endswith(".py") or prog in ("python", "python3", "__main__.py", "-c"):
-        prog = "polystack"
-    comp = cls(helm_group, {}, prog, "_" + prog.upper().replace("-", "_") + "_COMPLETE")
-    return str(comp.source())
+    out, directive = complete(helm_group, list(args), descriptions)
+    for line in out:
+        click.echo(line)
+    click.echo(f":{directive}")
+    click.echo(f"Completion ended with directive: {directive_text(directive)}", err=True)
+
+
+_COMPLETE_SETTINGS = {
+    "ignore_unknown_options": True,
+    "allow_extra_args": True,
+    "help_option_names": [],
+}
+
+
+@helm_group.command(
+    "__complete", cls=click.Command, hidden=True, context_settings=_COMPLETE_SETTINGS
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def complete_cmd(args: tuple[str, ...]) -> None:
+    """the completions of the last word (used by the completion scripts)"""
+    _complete(args, True)
+
+
+@helm_group.command(
+    "__completeNoDesc", cls=click.Command, hidden=True, context_settings=_COMPLETE_SETTINGS
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def complete_no_desc_cmd(args: tuple[str, ...]) -> None:
+    """the completions of the last word, without descriptions"""
+    _complete(args, False)

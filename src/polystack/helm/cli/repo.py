@@ -144,7 +144,7 @@ def dependency_update_cmd(
     """update charts/ based on the contents of Chart.yaml"""
     from polystack.helm.action.dependency import RepoError, dependency_update
     from polystack.helm.remote.downloader import VERIFY_ALWAYS, VERIFY_NEVER
-    from polystack.helm.remote.provenance import default_keyring
+    from polystack.helm.remote.options import default_keyring
 
     try:
         dependency_update(
@@ -168,7 +168,7 @@ def dependency_build_cmd(
     """rebuild the charts/ directory based on the Chart.lock file"""
     from polystack.helm.action.dependency import RepoError, dependency_build
     from polystack.helm.remote.downloader import VERIFY_IF_POSSIBLE, VERIFY_NEVER
-    from polystack.helm.remote.provenance import default_keyring
+    from polystack.helm.remote.options import default_keyring
 
     try:
         dependency_build(

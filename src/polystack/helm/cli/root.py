@@ -25,8 +25,11 @@ Environment variables:
 | $HELM_CONFIG_HOME                  | set an alternative location for storing Helm configuration.                                                |
 | $HELM_DATA_HOME                    | set an alternative location for storing Helm data.                                                         |
 | $HELM_DEBUG                        | indicate whether or not Helm is running in Debug mode                                                      |
+| $HELM_DRIVER                       | select the release storage driver: configmap, secret, memory or sql.                                       |
+| $HELM_DRIVER_SQL_CONNECTION_STRING | set the connection string of the database the sql storage driver uses.                                     |
 | $HELM_MAX_HISTORY                  | set the maximum number of helm release history.                                                            |
 | $HELM_NAMESPACE                    | set the namespace used for the helm operations.                                                            |
+| $HELM_NO_PLUGINS                   | set to 1 to disable plugins.                                                                               |
 | $HELM_PLUGINS                      | set the path to the plugins directory                                                                      |
 | $HELM_REGISTRY_CONFIG              | set the path to the registry config file.                                                                  |
 | $HELM_REPOSITORY_CACHE             | set the path to the repository cache directory                                                             |

@@ -15,9 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from polystack.helm.encoding import jsongo, tomlgo, yamlgo
-from polystack.helm.golang import time as gotime
-from polystack.helm.golang import time_layout as golayout
+from polystack.helm.encoding import jsongo, yamlgo
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
@@ -165,6 +163,9 @@ def _toml_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         s = format_float_g(v)
         return s if "." in s or "e" in s else s + ".0"
+    from polystack.helm.golang import time as gotime  # TOML only: not at start-up
+    from polystack.helm.golang import time_layout as golayout
+
     if isinstance(v, gotime.GoTime):
         layout = _TOML_LOCAL_LAYOUTS.get(getattr(v.zone, "name", ""))
         if layout is not None:  # BurntSushi's local date/time zones print in UTC
@@ -257,6 +258,8 @@ def must_to_toml(v: Any) -> str:
 @signature("string")
 def from_toml(s: str) -> dict[str, Any]:
     """Helm's fromTOML: BurntSushi/toml's Unmarshal; a parse error becomes the Error key."""
+    from polystack.helm.encoding import tomlgo  # TOML only: not at start-up
+
     try:
         return tomlgo.loads(s)
     except tomlgo.TOMLError as e:

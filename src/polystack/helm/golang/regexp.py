@@ -1,16 +1,15 @@
-"""Go regexp (RE2 syntax) on top of Python's re.
+"""Go regexp (RE2 syntax), matched by RE2 itself.
 
-`compile_re2` parses the RE2 syntax Go accepts, rejects what Go rejects with
-Go's own ``error parsing regexp: ...`` text (backreferences, lookaround,
-nested repetition, bad escapes ...), and translates the rest into an
-equivalent Python pattern: ``$`` is end of text unless ``(?m)``, ``\\d \\w
-\\s \\b`` are ASCII, flags are scoped as RE2 scopes them, ``(?U)`` swaps
-greediness, POSIX ``[[:alpha:]]`` classes and the Unicode classes ``\\pL``,
-``\\p{Lu}``, ``\\p{Greek}``, ``\\p{Letter}`` ... are expanded into
-explicit ranges (see :mod:`.re2_unicode` for the names Go accepts).
+`compile_re2` checks the expression against the RE2 syntax Go accepts and
+rejects what Go rejects with Go's own ``error parsing regexp: ...`` text
+(backreferences, lookaround, nested repetition, bad escapes, unknown Unicode
+class names ...); the accepted text is handed to RE2 (google-re2), which
+matches in time linear in the input, with each Unicode class escape spelled as
+explicit ranges (``\\p{Letter}``, ``\\p{Greek}`` ... see
+:mod:`.regexp_unicode` for the names Go accepts).
 
 `GoRegexp` then implements Go's match iteration rules (FindAll, ReplaceAll,
-Split, Expand) which differ from Python's around empty matches.
+Split, Expand) over byte offsets.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import re2
@@ -27,7 +25,6 @@ from polystack.helm.golang import strconv as gostrconv
 from polystack.helm.golang.regexp_unicode import (
     complement,
     re2_class_body,
-    unicode_class,
     unicode_ranges,
 )
 from polystack.helm.golang.runtime import MAX_VALUE, check_items, check_size
@@ -43,60 +40,21 @@ def _err(code: str, expr: str) -> RegexpError:
     return RegexpError(f"error parsing regexp: {code}: `{expr}`")
 
 
-_WORD = "0-9A-Za-z_"
-_PERL = {
-    "d": "0-9",
-    "s": "\\t\\n\\f\\r ",
-    "w": _WORD,
-}
-_POSIX = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": "\\x00-\\x7f",
-    "blank": "\\t ",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": "\\t\\n\\v\\f\\r ",
-    "upper": "A-Z",
-    "word": _WORD,
-    "xdigit": "0-9A-Fa-f",
-}
-_WB = f"(?:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}]))"
-_NWB = f"(?:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))"
-_SPECIAL = set("\\.+*?()|[]{}^$#&~- \t\n\r\v\f")
-
-
-def _lit(c: str) -> str:
-    """A literal character for a Python pattern (outside or inside a class)."""
-    if c in _SPECIAL:
-        return (
-            "\\" + c
-            if c not in "\t\n\r\v\f"
-            else {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f"}[c]
-        )
-    if ord(c) < 0x20 or ord(c) == 0x7F:
-        return f"\\x{ord(c):02x}"
-    return c
-
-
-@dataclass(slots=True)
-class _Flags:
-    i: bool = False
-    m: bool = False
-    s: bool = False
-    u: bool = False  # (?U) ungreedy
+# the POSIX class names Go knows in [[:name:]]
+_POSIX = frozenset(
+    ("alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit").split()
+)
 
 
 class _Parser:
+    """regexp/syntax's parser reduced to what decides acceptance: it walks the
+    expression once, raising Go's error for the first construct Go rejects,
+    and records the capture groups' names (Go's SubexpNames)."""
+
     def __init__(self, expr: str) -> None:
         self.expr = expr
         self.t = expr
         self.pos = 0
-        self.ngroups = 0
         self.names: list[str | None] = []
 
     # -- helpers -----------------------------------------------------------
@@ -104,13 +62,10 @@ class _Parser:
         p = self.pos + k
         return self.t[p] if p < len(self.t) else ""
 
-    def rest(self) -> str:
-        return self.t[self.pos :]
-
     # -- escapes -----------------------------------------------------------
-    def parse_escape(self, in_class: bool) -> tuple[str, str | None]:
-        """At a backslash. Returns (kind, value): ('char', c) or ('class', body)
-        or ('neg', body) or ('assert', python-text)."""
+    def parse_escape(self, in_class: bool) -> tuple[str, str]:
+        """At a backslash. Returns (kind, text): ('char', the character),
+        ('class', ''), ('assert', '') or ('quote', the quoted text)."""
         start = self.pos
         self.pos += 1
         if self.pos >= len(self.t):
@@ -148,12 +103,9 @@ class _Parser:
         simple = {"a": "\a", "f": "\f", "t": "\t", "n": "\n", "r": "\r", "v": "\v"}
         if c in simple:
             return "char", simple[c]
-        if c in "dsw":
-            return "class", _PERL[c]
-        if c in "DSW":
-            return "neg", _PERL[c.lower()]
+        if c in "dswDSW":
+            return "class", ""
         if c in "pP":
-            neg = c == "P"
             if self.peek() == "{":
                 end = self.t.find("}", self.pos)
                 if end < 0:
@@ -166,22 +118,13 @@ class _Parser:
                     raise _err("invalid character class range", self.t[start:])
                 self.pos += 1
             if name.startswith("^"):
-                neg = not neg
                 name = name[1:]
-            table = unicode_class(name)
-            if table is None:
+            if unicode_ranges(name) is None:
                 raise _err("invalid character class range", self.t[start : self.pos])
-            body, inverted = table
-            return ("neg" if neg != inverted else "class"), body
+            return "class", ""
         if not in_class:
-            if c == "A":
-                return "assert", "\\A"
-            if c == "z":
-                return "assert", "\\Z"
-            if c == "b":
-                return "assert", _WB
-            if c == "B":
-                return "assert", _NWB
+            if c in "AzbB":
+                return "assert", ""
             if c == "Q":
                 end = self.t.find("\\E", self.pos)
                 lit = self.t[self.pos :] if end < 0 else self.t[self.pos : end]
@@ -192,15 +135,11 @@ class _Parser:
         raise _err("invalid escape sequence", self.t[start : self.pos])
 
     # -- character classes ---------------------------------------------------
-    def parse_class(self, flags: _Flags) -> str:
+    def parse_class(self) -> None:
         start = self.pos
         self.pos += 1  # [
-        neg = False
         if self.peek() == "^":
-            neg = True
             self.pos += 1
-        items: list[str] = []
-        negs: list[str] = []
         first = True
         while True:
             if self.pos >= len(self.t):
@@ -208,50 +147,28 @@ class _Parser:
             c = self.t[self.pos]
             if c == "]" and not first:
                 self.pos += 1
-                break
+                return
             first = False
             if c == "[" and self.t.startswith("[:", self.pos):
                 end = self.t.find(":]", self.pos + 2)
                 if end >= 0:
                     name = self.t[self.pos + 2 : end]
-                    pneg = name.startswith("^")
-                    if pneg:
-                        name = name[1:]
-                    if name not in _POSIX:
+                    if name.removeprefix("^") not in _POSIX:
                         raise _err("invalid character class range", self.t[self.pos : end + 2])
-                    (negs if pneg else items).append(_POSIX[name])
                     self.pos = end + 2
                     continue
             item_start = self.pos
-            lo = self._class_char(flags, items, negs)
+            lo = self._class_char()
             if lo is None:
                 continue
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 self.pos += 1
-                hi = self._class_char(flags, items, negs, range_end=True)
+                hi = self._class_char(range_end=True)
                 if hi is None or ord(hi) < ord(lo):
                     raise _err("invalid character class range", self.t[item_start : self.pos])
-                items.append(f"{_lit(lo)}-{_lit(hi)}")
-            else:
-                items.append(_lit(lo))
-        body = "".join(items)
-        if negs:
-            # [a\D] == (?:[a]|[^0-9]) ; negated: (?![a])(?:[0-9]) ...
-            alts = ([f"[{body}]"] if body else []) + [f"[^{n}]" for n in negs]
-            if neg:
-                inner = "".join(f"(?!{a})" for a in alts)
-                out = f"(?:{inner}[\\x00-\\U0010ffff])"
-            else:
-                out = "(?:" + "|".join(alts) + ")"
-        elif not body:
-            out = "[\\x00-\\U0010ffff]" if neg else "(?!)"
-        else:
-            out = f"[{'^' if neg else ''}{body}]"
-        return f"(?i:{out})" if flags.i else out
 
-    def _class_char(
-        self, flags: _Flags, items: list[str], negs: list[str], range_end: bool = False
-    ) -> str | None:
+    def _class_char(self, range_end: bool = False) -> str | None:
+        """One character of a class, or None for a class escape (``\\d``, ``\\pL``)."""
         c = self.t[self.pos]
         if c == "\\":
             esc_start = self.pos
@@ -263,45 +180,35 @@ class _Parser:
                 return val
             if range_end:
                 raise _err("invalid escape sequence", self.t[esc_start : self.pos])
-            if kind == "class":
-                items.append(val or "")
-            else:
-                negs.append(val or "")
             return None
         self.pos += 1
         return c
 
     # -- main ------------------------------------------------------------------
-    def parse(self) -> str:
-        out = self.parse_alt(_Flags(), top=True)
-        return out
+    def parse(self) -> None:
+        self.parse_alt(top=True)
 
-    def parse_alt(self, flags: _Flags, top: bool) -> str:
-        alts: list[str] = []
-        cur: list[str] = []  # emitted atoms of the current concatenation
+    def parse_alt(self, top: bool) -> None:
+        atoms = 0  # atoms of the current concatenation
         last_repeat_start = -1  # text position where the previous repeat op began
         can_repeat = False
-        flags = _Flags(flags.i, flags.m, flags.s, flags.u)
         while self.pos < len(self.t):
             c = self.t[self.pos]
             if c == "|":
                 self.pos += 1
-                alts.append("".join(cur))
-                cur = []
+                atoms = 0
                 can_repeat = False
                 last_repeat_start = -1
                 continue
             if c == ")":
                 if top:
                     raise _err("unexpected )", self.expr)
-                alts.append("".join(cur))
-                return "|".join(alts)
+                return
             if c in "*+?{":
                 op_start = self.pos
-                op = self.parse_repeat_op()
-                if op is None:  # literal {
+                if not self.parse_repeat_op():  # a literal {
                     self.pos += 1
-                    cur.append(self._flagged(_lit("{"), flags))
+                    atoms += 1
                     can_repeat = True
                     last_repeat_start = -1
                     continue
@@ -309,92 +216,50 @@ class _Parser:
                     raise _err(
                         "invalid nested repetition operator", self.t[last_repeat_start : self.pos]
                     )
-                if not can_repeat or not cur:
+                if not can_repeat or not atoms:
                     raise _err(
                         "missing argument to repetition operator", self.t[op_start : self.pos]
                     )
-                text, greedy = op
-                if flags.u:
-                    greedy = not greedy
-                cur[-1] = f"(?:{cur[-1]}){text}{'' if greedy else '?'}"
                 last_repeat_start = op_start
                 continue
             last_repeat_start = -1
             if c == "(":
-                atom = self.parse_group(flags)
-                if atom is None:  # flag group (?i) changed flags
+                if not self.parse_group():  # a flag group (?i) changed flags
                     can_repeat = False
                     continue
-                cur.append(atom)
-                can_repeat = True
-                continue
-            if c == "[":
-                cur.append(self.parse_class(flags))
-                can_repeat = True
-                continue
-            if c == "\\":
+            elif c == "[":
+                self.parse_class()
+            elif c == "\\":
                 kind, val = self.parse_escape(in_class=False)
-                if kind == "char":
-                    cur.append(self._flagged(_lit(val or ""), flags))
-                elif kind == "class":
-                    cur.append(self._flagged(f"[{val}]", flags))
-                elif kind == "neg":
-                    cur.append(self._flagged(f"[^{val}]", flags))
-                elif kind == "quote":
-                    for q in val or "":
-                        cur.append(self._flagged(_lit(q), flags))
-                    if not val:
-                        continue
-                else:
-                    cur.append(val or "")
-                can_repeat = True
-                continue
-            self.pos += 1
-            if c == ".":
-                cur.append("[\\x00-\\U0010ffff]" if flags.s else "[^\\n]")
-            elif c == "^":
-                cur.append("(?m:^)" if flags.m else "\\A")
-            elif c == "$":
-                cur.append("(?m:$)" if flags.m else "\\Z")
+                if kind == "quote" and not val:
+                    continue
             else:
-                cur.append(self._flagged(_lit(c), flags))
+                self.pos += 1
+            atoms += 1
             can_repeat = True
         if not top:
             raise _err("missing closing )", self.expr)
-        alts.append("".join(cur))
-        return "|".join(alts)
 
-    @staticmethod
-    def _flagged(atom: str, flags: _Flags) -> str:
-        return f"(?i:{atom})" if flags.i else atom
-
-    def parse_repeat_op(self) -> tuple[str, bool] | None:
+    def parse_repeat_op(self) -> bool:
+        """At ``* + ? {``: consumes a repetition operator, False for a literal ``{``."""
         c = self.t[self.pos]
         if c in "*+?":
             self.pos += 1
-            text = c
         else:
-            m = re.match(r"\{(\d+)(,(\d*))?\}", self.t[self.pos :])
+            m = _REPEAT.match(self.t, self.pos)
             if not m:
-                return None
+                return False
             lo = int(m.group(1))
             hi = lo if m.group(2) is None else (int(m.group(3)) if m.group(3) else -1)
             if lo > 1000 or hi > 1000 or (hi >= 0 and hi < lo):
                 raise _err("invalid repeat count", m.group(0))
-            self.pos += m.end()
-            if m.group(2) is None:
-                text = f"{{{lo}}}"
-            elif hi < 0:
-                text = f"{{{lo},}}"
-            else:
-                text = f"{{{lo},{hi}}}"
-        greedy = True
+            self.pos = m.end()
         if self.peek() == "?":
             self.pos += 1
-            greedy = False
-        return text, greedy
+        return True
 
-    def parse_group(self, flags: _Flags) -> str | None:
+    def parse_group(self) -> bool:
+        """At ``(``: a group (True) or a flag group such as ``(?i)`` (False)."""
         start = self.pos
         t = self.t
         if t.startswith("(?", self.pos):
@@ -406,18 +271,13 @@ class _Parser:
                 name = t[name_start:end]
                 if not name or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name):
                     raise _err("invalid named capture", t[start : end + 1])
-                dup = name in self.names
                 self.pos = end + 1
-                self.ngroups += 1
                 self.names.append(name)
-                inner = self.parse_alt(flags, top=False)
+                self.parse_alt(top=False)
                 self.pos += 1
-                # Go allows a name twice; Python does not: later ones are unnamed
-                return f"({inner})" if dup else f"(?P<{name}>{inner})"
+                return True
             # flags
             i = self.pos + 2
-            new = _Flags(flags.i, flags.m, flags.s, flags.u)
-            sign = True
             seen_minus = False
             seen_flag = False
             while True:
@@ -426,14 +286,12 @@ class _Parser:
                 ch = t[i]
                 i += 1
                 if ch in "imsU":
-                    setattr(new, "u" if ch == "U" else ch, sign)
                     seen_flag = True
                     continue
                 if ch == "-":
                     if seen_minus:
                         raise _err("invalid or unsupported Perl syntax", t[start:i])
                     seen_minus = True
-                    sign = False
                     seen_flag = False
                     continue
                 if ch in ":)":
@@ -441,18 +299,19 @@ class _Parser:
                         raise _err("invalid or unsupported Perl syntax", t[start:i])
                     self.pos = i
                     if ch == ")":
-                        flags.i, flags.m, flags.s, flags.u = new.i, new.m, new.s, new.u
-                        return None
-                    inner = self.parse_alt(new, top=False)
+                        return False
+                    self.parse_alt(top=False)
                     self.pos += 1
-                    return f"(?:{inner})"
+                    return True
                 raise _err("invalid or unsupported Perl syntax", t[start:i])
         self.pos += 1
-        self.ngroups += 1
         self.names.append(None)
-        inner = self.parse_alt(flags, top=False)
+        self.parse_alt(top=False)
         self.pos += 1
-        return f"({inner})"
+        return True
+
+
+_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
 
 
 def quote_meta(s: str) -> str:

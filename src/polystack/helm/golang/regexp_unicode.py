@@ -13,12 +13,11 @@ Go rejects it, and so does this module.
 
 General categories come from :mod:`unicodedata`; scripts from the ``regex``
 package's ``\\p{Script=...}`` tables (Python's standard library has no script
-data).  Both are turned into class bodies for Python's :mod:`re`, so only the
-class *contents* come from elsewhere: the pattern keeps being compiled and run
-with RE2 semantics by :mod:`.re2`.  The Unicode versions differ slightly from
-Go's 15.0.0 (Python 3.11's unicodedata is 14.0.0, regex 2024.11.6 is 16.0.0):
-code points assigned by one version and not the other may classify
-differently.
+data).  Both are spelled as explicit ranges in the pattern RE2 compiles
+(:func:`re2_class_body`), so only the class *contents* come from elsewhere.
+The Unicode versions differ slightly from Go's 15.0.0 (Python 3.11's
+unicodedata is 14.0.0, regex 2024.11.6 is 16.0.0): code points assigned by one
+version and not the other may classify differently.
 """
 
 from __future__ import annotations
@@ -29,9 +28,7 @@ import unicodedata
 
 __all__ = [
     "canonical_name",
-    "unicode_class",
     "unicode_ranges",
-    "class_body",
     "complement",
     "re2_class_body",
 ]
@@ -103,18 +100,6 @@ def canonical_name(name: str) -> str:
 _ALIASES = {canonical_name(k): v for k, v in CATEGORY_ALIASES.items()}
 
 
-def _lit(cp: int) -> str:
-    c = chr(cp)
-    if c.isalnum() and cp < 0x80:
-        return c
-    return f"\\x{cp:02x}" if cp < 0x100 else (f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}")
-
-
-def class_body(ranges: list[tuple[int, int]]) -> str:
-    """A Python ``re`` class body (no brackets) for inclusive code point ranges."""
-    return "".join(_lit(a) if a == b else f"{_lit(a)}-{_lit(b)}" for a, b in ranges)
-
-
 Ranges = tuple[tuple[int, int], ...]
 
 
@@ -174,14 +159,6 @@ def unicode_ranges(name: str) -> tuple[Ranges, bool] | None:
     if alias is not None:
         return _category(alias), False
     return None
-
-
-def unicode_class(name: str) -> tuple[str, bool] | None:
-    """(Python ``re`` class body, negated) for a ``\\p`` name, or None."""
-    table = unicode_ranges(name)
-    if table is None:
-        return None
-    return class_body(list(table[0])), table[1]
 
 
 def complement(ranges: Ranges) -> Ranges:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from polystack.helm.chart.archive import expand
 from polystack.helm.chart.chart import ChartError
 from polystack.helm.remote.getter import CHART_ACCEPT, GetterOptions, same_scheme_host
+from polystack.helm.remote.options import ChartPathOptions
 from polystack.helm.remote.repo import (
     Entry,
     RepoError,
@@ -29,7 +30,6 @@ from polystack.helm.remote.repo import (
 )
 
 if TYPE_CHECKING:
-    from polystack.helm.remote.oci import RegistryOptions
     from polystack.helm.remote.provenance import Verification
 
 # ChartDownloader verification strategies (pkg/downloader)
@@ -145,56 +145,6 @@ def fetch_provenance(
         return "", verify_chart(archive, archive + ".prov", keyring)
     except ProvenanceError as e:
         raise RepoError(str(e)) from None
-
-
-@dataclass
-class ChartPathOptions:
-    """action.ChartPathOptions: the flags of `template`, `show` and `pull` that
-    say where a chart is and how to fetch it."""
-
-    version: str = ""
-    devel: bool = False
-    repo_url: str = ""
-    verify: bool = False
-    keyring: str = ""
-    username: str = ""
-    password: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    ca_file: str = ""
-    insecure_skip_tls_verify: bool = False
-    pass_credentials_all: bool = False
-    plain_http: bool = False
-
-    def registry_options(self) -> RegistryOptions:
-        """The registry client's options for an oci:// chart (newRegistryClient)."""
-        from polystack.helm.remote.oci import RegistryOptions
-
-        return RegistryOptions(
-            plain_http=self.plain_http,
-            username=self.username,
-            password=self.password,
-            cert_file=self.cert_file,
-            key_file=self.key_file,
-            ca_file=self.ca_file,
-            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-        )
-
-    def getter_options(self) -> GetterOptions:
-        return GetterOptions(
-            username=self.username,
-            password=self.password,
-            pass_credentials_all=self.pass_credentials_all,
-            cert_file=self.cert_file,
-            key_file=self.key_file,
-            ca_file=self.ca_file,
-            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-        )
-
-    def constraint(self) -> str:
-        """--version, or `>0.0.0-0` with --devel (runShow/runInstall)."""
-        v = self.version.strip()
-        return v or (">0.0.0-0" if self.devel else "")
 
 
 def pull(

@@ -62,14 +62,6 @@ class Verification:
         return "".join(lines)
 
 
-def default_keyring() -> str:
-    """$GNUPGHOME/pubring.gpg, else ~/.gnupg/pubring.gpg (pkg/cmd defaultKeyring)."""
-    home = os.environ.get("GNUPGHOME")
-    if home is not None:
-        return os.path.join(home, "pubring.gpg")
-    return os.path.join(os.path.expanduser("~"), ".gnupg", "pubring.gpg")
-
-
 def _go_os_error(op: str, path: str, e: OSError) -> str:
     if isinstance(e, FileNotFoundError):
         why = "no such file or directory"

@@ -10,6 +10,7 @@ exactly as Helm rewords text/template's.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,9 +64,10 @@ def base_funcs() -> dict[str, Callable[..., Any]]:
     global _BASE_FUNCS
     if _BASE_FUNCS is None:
         from polystack.helm.funcs.helm import helm_funcs
-        from polystack.helm.funcs.sprig import sprig_funcs
+        from polystack.helm.funcs.sprig import lazy_sprig_funcs
 
-        f: dict[str, Callable[..., Any]] = dict(sprig_funcs())
+        # each Sprig module is imported when a template first calls one of its functions
+        f: dict[str, Callable[..., Any]] = lazy_sprig_funcs()
         f.pop("env", None)
         f.pop("expandenv", None)
         # Helm answers "" for every getHostByName unless --enable-dns (Engine.enable_dns).
@@ -176,6 +178,33 @@ def parse_cached(ts: Any, name: str, text: str) -> Any:
     return ts.add_parse_trees(name, trees)
 
 
+# ---------------------------------------------------------------- on-disk cache
+
+CACHE_ENV = "POLYSTACK_HELM_TEMPLATE_CACHE"
+_OFF = ("", "0", "off", "false", "no", "none")
+
+
+def default_template_cache() -> Any:
+    """The on-disk cache of parsed templates the command line uses
+    (template/diskcache.py): ``$HELM_CACHE_HOME/polystack/templates`` (Helm's
+    cache home: $XDG_CACHE_HOME/helm, ~/.cache/helm). $POLYSTACK_HELM_TEMPLATE_CACHE
+    set to a directory puts it there; set to ``off`` (or 0, false, empty) turns it off."""
+    from polystack.helm.chart.helmpath import cache_path
+    from polystack.helm.template.diskcache import TreeCache
+
+    where = os.environ.get(CACHE_ENV)
+    if where is None:
+        return TreeCache(cache_path("polystack", "templates"))
+    if where.strip().lower() in _OFF:
+        return None
+    return TreeCache(os.path.expanduser(where))
+
+
+def _funcs_key(ts: Any) -> str:
+    """What the parser knows of the functions: their names."""
+    return ",".join(sorted(ts.funcs))
+
+
 # ---------------------------------------------------------------- renderables
 
 
@@ -247,12 +276,18 @@ def sort_templates(names: list[str]) -> list[str]:
 
 class Engine:
     def __init__(
-        self, strict: bool = False, lint_mode: bool = False, enable_dns: bool = False
+        self,
+        strict: bool = False,
+        lint_mode: bool = False,
+        enable_dns: bool = False,
+        cache: Any = None,
     ) -> None:
         self.strict = strict
         self.lint_mode = lint_mode
         # Engine.EnableDNS: keep Sprig's getHostByName (net.LookupHost) instead of ""
         self.enable_dns = enable_dns
+        # a template.diskcache.TreeCache for the chart's files (not tpl texts), or None
+        self.cache = cache
 
     def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
         tmap = all_templates(chart, values)
@@ -284,11 +319,27 @@ class Engine:
         from polystack.helm.template import ParseError, TemplateError
 
         keys = sort_templates(list(tpls))
-        for name in keys:
-            try:
-                parse_cached(ts, name, tpls[name].tpl)
-            except ParseError as e:
-                raise RenderError(cleanup_parse_error(name, e)) from None
+        cache = self.cache
+        if cache is not None and not PARSE_CACHE_ENABLED:
+            fkey = _funcs_key(ts)
+            for name in keys:
+                text = tpls[name].tpl
+                trees = cache.get(name, text, fkey)
+                if trees is None:
+                    try:
+                        trees = ts.parse_trees(name, text)
+                    except ParseError as e:
+                        raise RenderError(cleanup_parse_error(name, e)) from None
+                    cache.put(name, text, fkey, trees)
+                ts.add_parse_trees(name, trees)
+            if cache.written:
+                cache.prune()
+        else:
+            for name in keys:
+                try:
+                    parse_cached(ts, name, tpls[name].tpl)
+                except ParseError as e:
+                    raise RenderError(cleanup_parse_error(name, e)) from None
         rendered: dict[str, str] = {}
         for name in keys:
             if name.rsplit("/", 1)[-1].startswith("_"):

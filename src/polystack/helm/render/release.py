@@ -35,6 +35,7 @@ def render_resources(
     strict: bool = False,
     enable_dns: bool = False,
     writer: Callable[[str, str, str, bool], None] | None = None,
+    cache: Any = None,
 ) -> RenderedRelease:
     """action.renderResources (without post-renderers)."""
     from polystack.helm.chart.values import is_compatible_range
@@ -45,7 +46,7 @@ def render_resources(
             f"chart requires kubeVersion: {kv} which is incompatible with Kubernetes"
             f" {caps.KubeVersion.String()}"
         )
-    files = Engine(strict=strict, enable_dns=enable_dns).render(chart, values)
+    files = Engine(strict=strict, enable_dns=enable_dns, cache=cache).render(chart, values)
     notes_paths: list[str] = []
     notes_map: dict[str, str] = {}
     root_notes = f"{chart.name()}/templates/{NOTES_SUFFIX}"

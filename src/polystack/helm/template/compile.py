@@ -10,6 +10,7 @@ from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.funcmap import LazyFunc, resolve
 from polystack.helm.template.limits import INVOKE_COST
 from polystack.helm.template.nodes import (
     ActionNode,
@@ -37,6 +38,7 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.parse import Tree
 from polystack.helm.template.values import MISSING, NO_VALUE
+from polystack.helm.template.weight import list_weight
 
 __all__ = ["compile_tree"]
 
@@ -45,6 +47,9 @@ State = ex.State
 # module-level aliases (not closure cells: fewer objects per compiled node)
 _printable = ex.printable
 _eval_call = ex.eval_call
+_call_plan = ex.call_plan
+_validate_type = ex.validate_type
+_RV = ex.RV
 _err_text = ex._err_text
 _charge = ex.charge
 _check_budget = ex.check_budget
@@ -58,14 +63,15 @@ Command = Callable[[State, Any, Any], Any]
 Runner = Callable[[State, Any], None]
 
 
-def compile_tree(tree: Tree) -> Runner:
+def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     """The runner of ``tree``; sets ``tree.weight`` (its node count, the work
-    units one execution costs)."""
+    units one execution costs). With ``lazy`` the branches of if/with/range are
+    compiled when they first run."""
     assert tree.root is not None
     # compiling allocates many closures that all stay alive: pause the cyclic GC
     # meanwhile (as parse does) instead of scanning them again and again
     with gc_paused():
-        c = _Compiler()
+        c = _Compiler(lazy)
         runner = c.list_(tree.root, iface=False)
     tree.weight = max(c.count, 1)
     return runner
@@ -94,11 +100,15 @@ def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, lazy: bool = True) -> None:
         # variables bound to range elements hold interface {} values
         self.iface_vars: list[str] = []
         # nodes and commands compiled so far (plus a unit per 256 bytes of text)
         self.count = 0
+        # compile the branches of if/with/range when they first run (see later)
+        self.lazy = lazy
+        # the weights of the tree's lists, by node identity (weight.list_weight)
+        self.weights: dict[int, int] = {}
 
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
@@ -178,10 +188,33 @@ class _Compiler:
 
         return run_action
 
+    def later(self, lst: ListNode, iface: bool) -> Runner:
+        """The runner of a branch, compiled when it first runs: most of a chart's
+        branches (disabled components, unset options) never do. Its weight is
+        counted now, as compiling it would."""
+        if not self.lazy:
+            return self.list_(lst, iface)
+        weights = self.weights
+        self.count += list_weight(lst, weights)
+        iface_vars = list(self.iface_vars)
+        runner: Runner | None = None
+
+        def run_later(st: State, dot: Any) -> None:
+            nonlocal runner
+            r = runner
+            if r is None:
+                c = _Compiler()
+                c.iface_vars = iface_vars
+                c.weights = weights
+                r = runner = c.list_(lst, iface)
+            r(st, dot)
+
+        return run_later
+
     def if_with(self, n: IfNode | WithNode, iface: bool, is_with: bool) -> Runner:
         pipe = self.pipeline(n.pipe, iface)
-        body = self.list_(n.list, False if is_with else iface)
-        other = self.list_(n.else_list, iface) if n.else_list is not None else None
+        body = self.later(n.list, False if is_with else iface)
+        other = self.later(n.else_list, iface) if n.else_list is not None else None
 
         def run_if(st: State, dot: Any) -> None:
             st.node = n
@@ -203,11 +236,11 @@ class _Compiler:
         self.iface_vars.extend(elem_vars)
         before = self.count
         try:
-            body = self.list_(r.list, True)
+            body = self.later(r.list, True)
         finally:
             del self.iface_vars[len(self.iface_vars) - len(elem_vars) :]
         body_weight = max(self.count - before, 1)
-        other = self.list_(r.else_list, iface) if r.else_list is not None else None
+        other = self.later(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
         ndecl = len(decl)
         is_assign = r.pipe.is_assign
@@ -557,11 +590,41 @@ class _Compiler:
         builtin_fn = BUILTINS.get(name)
 
         nargs = len(arg_fns)
+        # the argument checks of this call site, made at its first call with a
+        # function of declared Go types (ex.call_plan): [(function, plan)], one slot
+        # so that threads rendering the same tree never see a plan of another function
+        site: list[Any] = [(None, None)]
 
         def run_call(st: State, dot: Any, final: Any) -> Any:
             st.node = ident
             fn = st.ts.funcs.get(name)
+            if type(fn) is LazyFunc:
+                fn = resolve(st.ts.funcs, name)
             if fn is not None:
+                site_fn, plan = site[0]
+                if fn is not site_fn:
+                    plan = _call_plan(fn, rest, arg_fns, final is not MISSING)
+                    site[0] = (fn, plan)
+                if plan is not None:
+                    convs, final_typ = plan
+                    argv = [c(st, dot) for c in convs]
+                    if final_typ is not None:
+                        fv = _validate_type(st, final, final_typ)
+                        argv.append(None if fv is NO_VALUE and final_typ != _RV else fv)
+                    for i, v in enumerate(argv):
+                        if type(v) in POINTER_METHOD_TYPES:
+                            argv[i] = unaddressable(v)  # a copy in an interface {}
+                    try:
+                        r = fn(*argv)
+                    except (ex._Break, ex._Continue):
+                        raise
+                    except RecursionError:
+                        msg = ex.STACK_OVERFLOW
+                    except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
+                        msg = _err_text(e)
+                    else:
+                        return _charge(st, cmd, r)
+                    _call_failed(st, cmd, name, msg)
                 spec = getattr(fn, "_go_spec", None)
                 # fast path: untyped Python function called with the right arity
                 if (

@@ -298,6 +298,97 @@ def _convert_arg(st: State, dot: Any, typ: str, node: Node, fn: Callable[..., An
     fail(st, f"can't handle {node} for arg of type {typ}")
 
 
+_NO_LITERAL = object()
+
+
+def _literal_arg(node: Node, typ: str) -> Any:
+    """What _convert_arg gives for a literal argument, or _NO_LITERAL when it fails."""
+    if isinstance(node, NilNode):
+        return None if _can_be_nil(typ) else _NO_LITERAL
+    if typ == "bool":
+        return node.true if isinstance(node, BoolNode) else _NO_LITERAL
+    if typ in ("float64", "float32"):
+        ok = isinstance(node, NumberNode) and node.is_float
+        return node.float64 if ok else _NO_LITERAL  # type: ignore[attr-defined]
+    if typ in UNSIGNED_TYPES:
+        if isinstance(node, NumberNode) and node.is_uint:
+            cls = UNSIGNED_TYPES[typ]
+            return cls(node.uint64 & ((1 << cls.bits) - 1))
+        return _NO_LITERAL
+    if typ in ("int", "int64", "int32", "int8", "int16"):
+        if isinstance(node, NumberNode) and node.is_int:
+            return Int64(node.int64) if typ == "int64" else node.int64
+        return _NO_LITERAL
+    if typ == "string":
+        return node.text if isinstance(node, StringNode) else _NO_LITERAL
+    return _NO_LITERAL
+
+
+def _iface_arg(a: Callable[..., Any]) -> Callable[[State, Any], Any]:
+    def arg(st: State, dot: Any) -> Any:
+        v = a(st, dot)
+        return None if v is NO_VALUE else v
+
+    return arg
+
+
+def _typed_arg(a: Callable[..., Any], typ: str) -> Callable[[State, Any], Any]:
+    def arg(st: State, dot: Any) -> Any:
+        return validate_type(st, a(st, dot), typ)
+
+    return arg
+
+
+def _const_arg(node: Node, v: Any) -> Callable[[State, Any], Any]:
+    def arg(st: State, dot: Any) -> Any:
+        st.node = node  # as _convert_arg leaves it (a later type error is placed there)
+        return v
+
+    return arg
+
+
+def call_plan(
+    fn: Any, arg_nodes: list[Node], arg_fns: list[Callable[..., Any]], has_final: bool
+) -> tuple[list[Callable[[State, Any], Any]], str | None] | None:
+    """evalCall's argument checks done once for a call site and a function with
+    declared Go types: a converter per argument (literals converted now) and the
+    type of the piped final value. None when the call cannot succeed as written
+    (wrong count, a literal of the wrong type) or has no declared types: then
+    eval_call runs, with its errors."""
+    params, nfixed, variadic, maxn = fn_spec(fn)
+    if params is None:
+        return None
+    nargs = len(arg_fns)
+    num_in = nargs + has_final
+    if variadic:
+        if num_in < nfixed or (maxn >= 0 and num_in > maxn):
+            return None
+    elif num_in != nfixed:
+        return None
+    convs: list[Callable[[State, Any], Any]] = []
+    for i in range(nargs):
+        typ = params[i] if i < nfixed else params[-1][3:]
+        node, a = arg_nodes[i], arg_fns[i]
+        if typ == IFACE:
+            convs.append(_iface_arg(a))
+        elif typ == RV:
+            convs.append(a)
+        elif isinstance(node, _NONLITERAL):
+            convs.append(_typed_arg(a, typ))
+        else:
+            v = _literal_arg(node, typ)
+            if v is _NO_LITERAL:
+                return None
+            convs.append(_const_arg(node, v))
+    final_typ = None
+    if has_final:
+        if variadic:
+            final_typ = params[num_in - 1] if num_in - 1 < nfixed else params[-1][3:]
+        else:
+            final_typ = params[-1]
+    return convs, final_typ
+
+
 def _err_text(e: BaseException) -> str:
     msg = getattr(e, "message", None)
     if isinstance(msg, str):

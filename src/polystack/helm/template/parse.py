@@ -130,6 +130,14 @@ class _Source:
         self.text = text
         self.parse_name = parse_name
 
+    # the on-disk cache (diskcache.py) stores no text: it has the text it looked up
+    def __getstate__(self) -> str:
+        return self.parse_name
+
+    def __setstate__(self, state: str) -> None:
+        self.text = ""
+        self.parse_name = state
+
 
 def _no_function(_name: str) -> bool:
     return False
@@ -157,6 +165,21 @@ class Tree:
         self.compiled: Any = None  # filled by the compiler
         self.weight = 1  # work units of one execution (set by the compiler)
         self._src = _Source(self.text, self.parse_name)
+
+    # what the on-disk cache (diskcache.py) keeps of a parsed tree: not the parser's state
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "parse_name": self.parse_name,
+            "root": self.root,
+            "src": self._src,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["name"])  # type: ignore[misc]
+        self.parse_name = state["parse_name"]
+        self.root = state["root"]
+        self._src = state["src"]
 
     # -- token stream -----------------------------------------------------
     # Go's parser keeps a three-token lookahead over the lexer; here the items

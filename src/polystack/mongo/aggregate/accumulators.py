@@ -19,7 +19,7 @@ from ..bsontypes import is_numeric
 from ..errors import MongoError
 from ..expr import ExprContext, compile_expression
 from ..keystring import MISSING, compare, encode_key
-from ..query.sort import parse_sort, sort_key_fn
+from ..query.sort import SortKey, parse_sort, sort_key_fn
 
 ACCUMULATORS: dict[str, Callable[[Any, ExprContext], Accumulator]] = {}
 
@@ -273,7 +273,7 @@ class _NSpec(Accumulator):
             self.n_expr = compile_expression(arg["n"], ctx)
         self.arg = arg
         self.expr = compile_expression(arg[key], ctx)
-        self.sort = None
+        self.sort: SortKey | None = None
         if name in ("$top", "$bottom", "$topN", "$bottomN"):
             if "sortBy" not in arg:
                 raise MongoError(5788005, f"{name} requires a 'sortBy' field")
@@ -353,6 +353,7 @@ class MinN(MaxN):
 class TopN(_NSpec):
     name = "$topN"
     bottom = False
+    sort: SortKey  # $top/$bottom/$topN/$bottomN require sortBy (checked in _NSpec.__init__)
 
     def start(self) -> Any:
         return [None, []]

@@ -292,7 +292,7 @@ def _round_down(x: float, gran: str) -> float:
 
 
 def _granular(bounds: list[list], gran: str) -> list[list]:
-    out = []
+    out: list[list] = []
     for i, (lo, hi) in enumerate(bounds):
         nlo = _round_down(float(lo), gran) if i == 0 else out[-1][1]
         nhi = _round_up(float(hi), gran)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import paths
+from .. import display, paths
+from ..bsontypes import type_name
 from ..errors import MongoError
 from ..expr import compile_expression
 from ..expr.core import agg_get
@@ -47,10 +48,22 @@ def _lookup_values(doc: dict, path: str) -> list:
 def _lookup(spec: Any, pctx: PipelineContext) -> Stage:
     if not isinstance(spec, dict):
         raise MongoError(
-            9, f"the $lookup stage specification must be an object, but found {type(spec).__name__}"
+            9, f"the $lookup stage specification must be an object, but found {type_name(spec)}"
         )
-    for k in spec:
-        if k not in ("from", "localField", "foreignField", "as", "let", "pipeline"):
+    if "from" in spec and not isinstance(spec["from"], str | dict):
+        raise MongoError(
+            9, f"$lookup 'from' field must be a string, but found {type_name(spec['from'])}"
+        )
+    for k, v in spec.items():
+        if k in ("from", "let", "pipeline"):
+            continue
+        if not isinstance(v, str):
+            raise MongoError(
+                9,
+                f"$lookup argument '{k}' must be a string, found {k}: {display.value(v)}: "
+                f"{type_name(v)}",
+            )
+        if k not in ("localField", "foreignField", "as"):
             raise MongoError(9, f"unknown argument to $lookup: {k}")
     as_field = spec.get("as")
     if not isinstance(as_field, str):
@@ -61,8 +74,8 @@ def _lookup(spec: Any, pctx: PipelineContext) -> Stage:
     has_pipeline = "pipeline" in spec
     if not has_pipeline and from_ is None:
         raise MongoError(9, "must specify 'from' field for a $lookup")
-    local = spec.get("localField")
-    foreign = spec.get("foreignField")
+    local: str | None = spec.get("localField")
+    foreign: str | None = spec.get("foreignField")
     if (local is None) != (foreign is None):
         raise MongoError(
             9, "$lookup requires both or neither of 'localField' and 'foreignField' to be specified"
@@ -94,6 +107,7 @@ def _lookup(spec: Any, pctx: PipelineContext) -> Stage:
                 if foreign_docs is None:
                     foreign_docs = _coll_docs(pctx, from_) if from_ else []
                     index = {}
+                    assert foreign is not None  # both or neither, checked above
                     for fd in foreign_docs:
                         for v in _lookup_values(fd, foreign):
                             key = encode_key(None if v is MISSING else v)
@@ -144,6 +158,7 @@ def _lookup(spec: Any, pctx: PipelineContext) -> Stage:
 
 @stage("$unionWith")
 def _union_with(spec: Any, pctx: PipelineContext) -> Stage:
+    coll: str | None
     if isinstance(spec, str):
         coll, pipeline = spec, []
     elif isinstance(spec, dict):
@@ -151,6 +166,12 @@ def _union_with(spec: Any, pctx: PipelineContext) -> Stage:
             if k not in ("coll", "pipeline"):
                 raise MongoError(40415, f"BSON field '$unionWith.{k}' is an unknown field.")
         coll = spec.get("coll")
+        if coll is not None and not isinstance(coll, str):
+            raise MongoError(
+                14,
+                f"BSON field '$unionWith.coll' is the wrong type '{type_name(coll)}', "
+                "expected type 'string'",
+            )
         pipeline = check_pipeline(spec.get("pipeline", []))
         if coll is None and not pipeline:
             raise MongoError(40414, "BSON field '$unionWith.coll' is missing but a required field")
@@ -158,7 +179,7 @@ def _union_with(spec: Any, pctx: PipelineContext) -> Stage:
         raise MongoError(
             40379,
             "the $unionWith stage specification must be an object or "
-            "string, but found " + type(spec).__name__,
+            "string, but found " + type_name(spec),
         )
     sub = pctx.sub()
 

@@ -6,25 +6,41 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import paths, wire, writeops
+from ..bsontypes import type_name
 from ..errors import MongoError
 from ..keystring import MISSING, encode_key
 from .pipeline import PipelineContext, Stage, check_pipeline, compile_pipeline, run_stages, stage
 
 
+def _string_field(spec: dict, key: str, context: str, default: str) -> str:
+    """A string field of a stage's sub-document, with the IDL parser's type error."""
+    v = spec.get(key, default)
+    if not isinstance(v, str):
+        raise MongoError(
+            14,
+            f"BSON field '{context}.{key}' is the wrong type '{type_name(v)}', "
+            "expected type 'string'",
+        )
+    return v
+
+
 @stage("$out")
 def _out(spec: Any, pctx: PipelineContext) -> Stage:
+    db: str = pctx.db
     if isinstance(spec, str):
-        db, coll = pctx.db, spec
+        coll = spec
     elif isinstance(spec, dict):
-        db, coll = spec.get("db", pctx.db), spec.get("coll")
-        if not isinstance(coll, str):
+        db = _string_field(spec, "db", "$out", pctx.db)
+        out_coll = spec.get("coll")
+        if not isinstance(out_coll, str):
             raise MongoError(
                 16994,
                 "If an object is passed to $out it must have exactly 2 fields: 'db' and 'coll'",
             )
+        coll = out_coll
     else:
         raise MongoError(
-            16990, "$out only supports a string or object argument, not " + type(spec).__name__
+            16990, "$out only supports a string or object argument, not " + type_name(spec)
         )
     storage = pctx.storage
     storage.check_db_name(db)
@@ -75,10 +91,17 @@ def _merge(spec: Any, pctx: PipelineContext) -> Stage:
     if not isinstance(spec, dict):
         raise MongoError(51182, "$merge only supports a string or object argument")
     into = spec.get("into")
+    db: str = pctx.db
     if isinstance(into, str):
-        db, coll = pctx.db, into
+        coll = into
     elif isinstance(into, dict):
-        db, coll = into.get("db", pctx.db), into.get("coll")
+        db = _string_field(into, "db", "into", pctx.db)
+        coll = "" if into.get("coll") is None else _string_field(into, "coll", "into", "")
+        if not coll:
+            raise MongoError(
+                5786801,
+                "$merge 'into' field must specify a 'coll' that is not empty, null or undefined",
+            )
     else:
         raise MongoError(51178, "$merge 'into' field must be either a string or an object")
     for k in spec:

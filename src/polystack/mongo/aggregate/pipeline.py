@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bsontypes import type_name
 from ..errors import MongoError
 from ..expr import ExprContext, compile_expression
 from ..keystring import MISSING
@@ -174,11 +175,11 @@ def collection_source(
         check=pctx.check,
     )
 
-    def docs() -> Iterator[dict]:
+    def planned_docs() -> Iterator[dict]:
         for _, raw, doc in rows:
             yield doc if doc is not None else decode_document(raw)
 
-    return docs(), used, plan
+    return planned_docs(), used, plan
 
 
 def run_pipeline(
@@ -254,11 +255,20 @@ def _unset(spec: Any, pctx: PipelineContext) -> Stage:
     return _project({f: 0 for f in fields}, pctx)
 
 
-@stage("$addFields", "$set")
+@stage("$addFields")
 def _add_fields(spec: Any, pctx: PipelineContext) -> Stage:
+    return _add_fields_as("$addFields", spec, pctx)
+
+
+@stage("$set")
+def _set(spec: Any, pctx: PipelineContext) -> Stage:
+    return _add_fields_as("$set", spec, pctx)
+
+
+def _add_fields_as(name: str, spec: Any, pctx: PipelineContext) -> Stage:
     if not isinstance(spec, dict):
         raise MongoError(
-            40272, f"$addFields specification stage must be an object, got {type(spec).__name__}"
+            40272, f"{name} specification stage must be an object, got {type_name(spec)}"
         )
     items = []
     for k, v in spec.items():
@@ -384,8 +394,6 @@ def _replace_root(spec: Any, pctx: PipelineContext) -> Stage:
 
 
 def _tn(v: Any) -> str:
-    from ..bsontypes import type_name
-
     return type_name(v)
 
 

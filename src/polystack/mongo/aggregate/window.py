@@ -13,6 +13,7 @@ from .. import arith, paths
 from ..bsontypes import is_numeric, type_name
 from ..errors import MongoError
 from ..expr import compile_expression
+from ..expr.core import Fn
 from ..expr.date_ops import UTC, add_units, from_aware, to_aware
 from ..keystring import MISSING, encode_key
 from ..query.sort import parse_sort, sort_key_fn
@@ -61,7 +62,7 @@ class _Output:
         self.window = spec.get("window")
         self.unit = None
         self.acc = None
-        self.expr = None
+        self.expr: Fn | None = None
         self.extra: dict[str, Any] = {}
         f = self.func
         if f in RANK_FUNCS:
@@ -118,6 +119,13 @@ class _Output:
                 if bounds != ["unbounded", "unbounded"]:
                     raise MongoError(5339901, "Document-based bounds require a sortBy")
             self.unit = self.window.get("unit")
+
+    def input_expr(self) -> Fn:
+        """The compiled input of $shift, $locf, $linearFill, $expMovingAvg, $derivative and
+        $integral (their __init__ branches always compile one)."""
+        expr = self.expr
+        assert expr is not None, self.func
+        return expr
 
 
 def _bounds(spec: Any, i: int, n: int) -> tuple[int, int]:
@@ -213,7 +221,7 @@ def _compute(
     f = out.func
     if f in RANK_FUNCS:
         keys = [sort_key_fn(sort)(d) for d in part]
-        res = []
+        res: list[Any] = []
         rank = dense = 0
         prev = None
         for i, k in enumerate(keys):
@@ -227,12 +235,14 @@ def _compute(
             res.append(rank if f == "$rank" else dense)
         return res
     if f == "$shift":
-        vals = [out.expr(d, {**variables, "ROOT": d}) for d in part]
+        expr = out.input_expr()
+        vals = [expr(d, {**variables, "ROOT": d}) for d in part]
         by = out.extra["by"]
         dflt = out.extra["default"]
         return [(_nz(vals[i + by]) if 0 <= i + by < n else dflt) for i in range(n)]
     if f == "$locf":
-        vals = [out.expr(d, {**variables, "ROOT": d}) for d in part]
+        expr = out.input_expr()
+        vals = [expr(d, {**variables, "ROOT": d}) for d in part]
         res = []
         last = None
         for v in vals:
@@ -241,7 +251,8 @@ def _compute(
             res.append(last)
         return res
     if f == "$linearFill":
-        vals = [_nz(out.expr(d, {**variables, "ROOT": d})) for d in part]
+        expr = out.input_expr()
+        vals = [_nz(expr(d, {**variables, "ROOT": d})) for d in part]
         xs = [_sort_value(d, sort_parts) for d in part]
         res = list(vals)
         known = [i for i, v in enumerate(vals) if v is not None]
@@ -256,8 +267,9 @@ def _compute(
         alpha = out.extra["alpha"]
         res = []
         avg = None
+        expr = out.input_expr()
         for d in part:
-            v = out.expr(d, {**variables, "ROOT": d})
+            v = expr(d, {**variables, "ROOT": d})
             if is_numeric(v) and not isinstance(v, bool):
                 x = arith.as_float(v)
                 avg = x if avg is None else alpha * x + (1 - alpha) * avg
@@ -342,8 +354,9 @@ def _special(out: _Output, docs: list[dict], variables: dict, sort_parts: Any) -
         s = sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True))
         return s / (n - 1 if f == "$covarianceSamp" else n)
     pts = []
+    expr = out.input_expr()
     for d in docs:
-        y = out.expr(d, {**variables, "ROOT": d})
+        y = expr(d, {**variables, "ROOT": d})
         x = _sort_value(d, sort_parts)
         if x is None or not is_numeric(y):
             continue

@@ -136,7 +136,7 @@ def _explain_aggregate(
         winning: dict[str, Any] = {"stage": "EOF"}
         if coll is not None and plan is not None:
             winning = explain_plan(coll, plan, compile_filter(flt_spec), sort, 0, 0)
-        cursor_stage = {
+        cursor_stage: dict[str, Any] = {
             "$cursor": {
                 "queryPlanner": {
                     "namespace": f"{ctx.db}.{coll_name}",

@@ -9,6 +9,7 @@ from bson.int64 import Int64
 from bson.objectid import ObjectId
 
 from .. import wire
+from ..bsontypes import type_name
 from ..cursors import DEFAULT_FIRST_BATCH, Cursor, TimeBudget
 from ..errors import MongoError
 from ..expr import ExprContext
@@ -64,7 +65,7 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
 
         if isinstance(name, Binary) or hasattr(name, "bytes"):
             raise MongoError(26, "UUID-based find is not supported")
-        raise MongoError(2, f"collection name has invalid type {type(name).__name__}")
+        raise MongoError(2, f"collection name has invalid type {type_name(name)}")
     for k in cmd:
         if k not in FIND_FIELDS:
             raise MongoError(40415, f"BSON field 'FindCommandRequest.{k}' is an unknown field.")

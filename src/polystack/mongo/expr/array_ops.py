@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..bsontypes import is_integral, is_numeric, truthy, type_name
@@ -473,13 +474,16 @@ def _sort_array(args: Any, ctx: ExprContext) -> Fn:
         raise MongoError(2942500, "$sortArray requires 'input' and 'sortBy'")
     inp = compile_expression(args["input"], ctx)
     spec = args["sortBy"]
+    key: Callable[[Any], bytes]
     if isinstance(spec, dict):
         from ..query.sort import parse_sort, sort_key_fn
 
         keyfn = sort_key_fn(parse_sort(spec))
 
-        def key(e: Any) -> Any:
+        def doc_key(e: Any) -> bytes:
             return keyfn(e if type(e) is dict else {})
+
+        key = doc_key
     elif spec in (1, -1):
         key = encode_key
     else:

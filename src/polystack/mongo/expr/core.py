@@ -85,6 +85,8 @@ def _const(v: Any) -> Fn:
     def const(root: Any, vars: dict) -> Any:
         return v
 
+    # the attribute marks a constant expression (is_constant): mypy has no type for attributes
+    # set on a function, and a callable object instead would slow every evaluation
     const.constant = v  # type: ignore[attr-defined]
     return const
 
@@ -123,7 +125,8 @@ def _compile(spec: Any, ctx: ExprContext) -> Fn:
     if t is list:
         fns = [_compile(x, ctx) for x in spec]
         if all(is_constant(f) for f in fns):
-            return _const([None if f.constant is MISSING else f.constant for f in fns])  # type: ignore[attr-defined]
+            values = [f.constant for f in fns]  # type: ignore[attr-defined]  # set by _const
+            return _const([None if v is MISSING else v for v in values])
 
         def array(root: Any, vars: dict) -> Any:
             out = []

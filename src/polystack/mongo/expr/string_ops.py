@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, AnyStr
 
 from bson.regex import Regex
 
@@ -279,10 +279,8 @@ def _index_of(name: str, by_bytes: bool) -> None:
                     40092,
                     f"{name} requires a string as the second argument, found: {type_name(sub)}",
                 )
-            hay = s.encode() if by_bytes else s
-            needle = sub.encode() if by_bytes else sub
             start = 0
-            end = len(hay)
+            end: int | None = None
             if len(fns) > 2:
                 v = fns[2](root, vars)
                 if not is_numeric(v) or not is_integral(v):
@@ -303,11 +301,20 @@ def _index_of(name: str, by_bytes: bool) -> None:
                 end = int(v)
                 if end < 0:
                     raise MongoError(40097, f"{name} requires a nonnegative ending index")
-            if start > len(hay) or start > end:
-                return -1
-            return hay.find(needle, start, end)
+            if by_bytes:
+                return _find(s.encode(), sub.encode(), start, end)
+            return _find(s, sub, start, end)
 
         return index_of
+
+
+def _find(hay: AnyStr, needle: AnyStr, start: int, end: int | None) -> int:
+    """$indexOfBytes/$indexOfCP's search: -1 when the start is past the end or the string."""
+    if end is None:
+        end = len(hay)
+    if start > len(hay) or start > end:
+        return -1
+    return hay.find(needle, start, end)
 
 
 _index_of("$indexOfBytes", True)

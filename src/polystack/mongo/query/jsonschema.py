@@ -80,6 +80,26 @@ def _count(value: Any, keyword: str) -> int:
     return int(value)
 
 
+def _type_check(types: set[int]) -> Check:
+    return lambda v: v is MISSING or bson_type(v) in types
+
+
+def _all_of(fns: list[Check]) -> Check:
+    return lambda v: all(f(v) for f in fns)
+
+
+def _any_of(fns: list[Check]) -> Check:
+    return lambda v: any(f(v) for f in fns)
+
+
+def _one_of(fns: list[Check]) -> Check:
+    return lambda v: sum(1 for f in fns if f(v)) == 1
+
+
+def _has_fields(names: list[Any]) -> Check:
+    return lambda v: all(x in v for x in names)
+
+
 def _compile(schema: Any, top: bool = False) -> Check:
     if not isinstance(schema, dict):
         raise _fail("$jsonSchema must be an object", 14)
@@ -94,7 +114,7 @@ def _compile(schema: Any, top: bool = False) -> Check:
     for keyword in ("type", "bsonType"):
         if keyword in schema:
             types = _type_set(schema[keyword], keyword)
-            checks.append(lambda v, types=types: v is MISSING or bson_type(v) in types)
+            checks.append(_type_check(types))
     if "enum" in schema:
         options = schema["enum"]
         if not isinstance(options, list) or not options:
@@ -112,11 +132,11 @@ def _compile(schema: Any, top: bool = False) -> Check:
                 raise _fail(f"$jsonSchema keyword '{keyword}' must be a non-empty array", 2)
             fns = [_compile(x) for x in subs]
             if keyword == "allOf":
-                checks.append(lambda v, fns=fns: all(f(v) for f in fns))
+                checks.append(_all_of(fns))
             elif keyword == "anyOf":
-                checks.append(lambda v, fns=fns: any(f(v) for f in fns))
+                checks.append(_any_of(fns))
             else:
-                checks.append(lambda v, fns=fns: sum(1 for f in fns if f(v)) == 1)
+                checks.append(_one_of(fns))
     if "not" in schema:
         inner = _compile(schema["not"])
         checks.append(lambda v: not inner(v))
@@ -249,7 +269,7 @@ def _objects(schema: dict, checks: list[Check], top: bool) -> None:
         fns: list[tuple[str, Check]] = []
         for k, d in deps.items():
             if isinstance(d, list):
-                fns.append((k, lambda v, d=d: all(x in v for x in d)))
+                fns.append((k, _has_fields(d)))
             else:
                 sub = _compile(d)
                 fns.append((k, sub))

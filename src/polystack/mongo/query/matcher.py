@@ -250,7 +250,7 @@ def _parse_path(path: str, value: Any, ctx: Any) -> list[Node]:
         if "$ref" in value or "$id" in value or "$db" in value:
             if all(k in ("$ref", "$id", "$db") for k in value) or "$ref" in value:
                 return [_path_node(path, "$eq", value, _eq_pred(value))]
-        nodes = []
+        nodes: list[Node] = []
         regex_options = value.get("$options")
         for op, arg in value.items():
             if op == "$options":
@@ -431,6 +431,11 @@ def _all_node(path: str, arg: Any, ctx: Any) -> PathNode:
     return PathNode(all_fn, path, "$all", arg, None)
 
 
+def _as_element_pred(fn: DocPred) -> Pred:
+    """An $elemMatch operator compiled against the path ``x``, applied to one element."""
+    return lambda e: fn({"x": e})
+
+
 def _elem_match_node(path: str, arg: Any, ctx: Any) -> PathNode:
     if not isinstance(arg, dict):
         raise _bad("$elemMatch needs an Object")
@@ -450,8 +455,7 @@ def _elem_match_node(path: str, arg: Any, ctx: Any) -> PathNode:
             if vp is not None and n.expand and not n.negated:
                 checks.append(vp)
             else:
-                nf = n.fn
-                checks.append(lambda e, nf=nf: nf({"x": e}))
+                checks.append(_as_element_pred(n.fn))
 
         def elem_value(v: Any) -> bool:
             if type(v) is not list:

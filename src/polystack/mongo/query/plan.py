@@ -12,9 +12,9 @@ index only ever narrows the scan.  ``explain`` reports the chosen plan in MongoD
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bson.regex import Regex
 
@@ -82,8 +82,7 @@ FULL = Interval(b"\x00", True, b"\xff", True, "[MinKey, MaxKey]")
 class Plan:
     kind: str  # "IDHACK", "IXSCAN", "COLLSCAN", "EOF"
     index: Index | None = None
-    id_key: bytes | None = None
-    id_keys: list[bytes] | None = None
+    id_keys: Sequence[bytes] = ()  # IDHACK: the _id keys looked up
     ranges: list[tuple[bytes, bytes]] = field(default_factory=list)
     bounds: dict[str, list[str]] = field(default_factory=dict)
     reverse: bool = False
@@ -229,7 +228,7 @@ def choose_plan(
     for p in preds:
         if p.path == "_id" and not p.negated and p.op == "$eq":
             if not isinstance(p.arg, dict | list) and type(p.arg) is not Regex:
-                return Plan("IDHACK", id_key=encode_key(p.arg))
+                return Plan("IDHACK", id_keys=[encode_key(p.arg)])
         if p.path == "_id" and not p.negated and p.op == "$in":
             if all(not isinstance(v, dict | list) and type(v) is not Regex for v in p.arg):
                 if not sort:
@@ -435,8 +434,7 @@ def candidates(coll: Collection, plan: Plan) -> Iterator[tuple[bytes, bytes]]:
     records = coll.records
     if plan.kind == "IDHACK":
         coll.id_accesses += 1
-        keys = [plan.id_key] if plan.id_keys is None else plan.id_keys
-        for k in keys:
+        for k in plan.id_keys:
             plan.keys_examined += 1
             raw = records.get(k)
             if raw is not None:
@@ -504,6 +502,8 @@ def execute(
     """
     match = None if flt.is_empty else flt.match
     decode = decode_document
+    # (idkey, raw, doc) rows from a filtered scan, else (idkey, raw) candidates
+    source: Iterator[tuple[Any, ...]]
     if plan.kind == "COLLSCAN" and (match is not None or want_docs):
         source = _scan(coll, plan, flt, check)
         match = None
@@ -536,7 +536,7 @@ def execute(
                 return
         return
     keyfn = sort_key_fn(sort)
-    rows = []
+    rows: list[tuple[bytes, int, bytes, bytes, dict]] = []
     used = 0
     for item in source:
         if rows_source:
@@ -563,9 +563,10 @@ def execute(
 
 
 SCAN_CHUNK = 512
+_T = TypeVar("_T")
 
 
-def _checked(source: Iterator, check: Callable[[], None]) -> Iterator:
+def _checked(source: Iterator[_T], check: Callable[[], None]) -> Iterator[_T]:
     n = 0
     for item in source:
         n += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import paths
@@ -9,6 +10,9 @@ from ..bsontypes import is_numeric
 from ..errors import MongoError
 from ..index import UNDEFINED_KEY, invert
 from ..keystring import MISSING, NULL_KEY_BYTES, encode_key
+
+#: doc -> bytes whose byte order is the sort order
+SortKey = Callable[[dict], bytes]
 
 
 def parse_sort(spec: Any) -> list[tuple[str, int]]:
@@ -48,7 +52,7 @@ def _disp(v: Any) -> str:
     return value(v)
 
 
-def sort_key_fn(spec: list[tuple[str, int]]) -> Any:
+def sort_key_fn(spec: list[tuple[str, int]]) -> SortKey:
     """A function doc -> bytes whose byte order is the sort order (arrays: min asc / max desc)."""
     fields = [(paths.split(f), d) for f, d in spec]
 

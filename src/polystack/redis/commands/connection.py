@@ -12,7 +12,7 @@ from polystack.redis.commands.client import valid_attribute
 from polystack.redis.commands.monitor import stop_monitoring
 from polystack.redis.commands.tracking import stop_tracking
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
-from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB, SLOW_REPLY
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import OK, PONG, Simple
 
@@ -67,6 +67,8 @@ def echo(client: Any, argv: list[bytes]) -> Any:
 )
 def select(client: Any, argv: list[bytes]) -> Any:
     idx = parse_int32(argv[1])
+    if client.server.cluster is not None and idx != 0:
+        raise err("SELECT is not allowed in cluster mode")
     if not 0 <= idx < len(client.server.keyspace.dbs):
         raise err("DB index is out of range")
     client.select(idx)
@@ -185,7 +187,8 @@ def reset(client: Any, argv: list[bytes]) -> Any:
         if fn is not None:
             fn()
     client.multi = None
-    client.slow &= ~(SLOW_MULTI | SLOW_PUBSUB)
+    client.reply_flags = 0  # CLIENT REPLY ON
+    client.slow &= ~(SLOW_MULTI | SLOW_PUBSUB | SLOW_REPLY)
     client.select(0)
     client.resp3 = False
     client.name = b""

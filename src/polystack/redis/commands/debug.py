@@ -17,7 +17,7 @@ from polystack.redis.commands.monitor import record_slow_command
 from polystack.redis.commands.server import snapshot
 from polystack.redis.errors import NO_SUCH_KEY, err
 from polystack.redis.store import Keyspace, type_name
-from polystack.redis.wire import OK, Simple
+from polystack.redis.wire import OK, Raw, Simple
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,10 @@ def _sleep_redis_only(client: Any, seconds: float, argv: list[bytes]) -> Any:
     cmd = client.last_cmd
 
     def wake() -> None:
+        left = seconds - (server.clock.monotonic() - started)
+        if left > 0:  # the loop may run a timer up to its clock resolution early
+            server.clock.call_later(left, wake)
+            return
         for peer in paused:
             if not peer.closed:
                 peer.resume_reading()
@@ -158,6 +162,18 @@ def _set_active_expire(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
+def _error(client: Any, argv: list[bytes]) -> Any:
+    """An error reply with the given text (CR and LF become spaces), as a client library's
+    tests use to meet every kind of error; written as is, so INFO errorstats does not count
+    it (as in Redis, where it bypasses the error-reply accounting)."""
+    return Raw(b"-" + argv[2].replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+
+
+def _log(client: Any, argv: list[bytes]) -> Any:
+    log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
+    return OK
+
+
 _DEBUG_HELP = [
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
@@ -170,6 +186,11 @@ _DEBUG_HELP = [
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
@@ -201,6 +222,8 @@ _SUBCOMMANDS = {
     b"sleep": (_sleep, 3),
     b"quicklist-packed-threshold": (_quicklist_packed_threshold, 3),
     b"change-repl-id": (_change_repl_id, 2),
+    b"error": (_error, 3),
+    b"log": (_log, 3),
     b"object": (_object, 3),
     b"reload": (_reload, -2),
     b"set-active-expire": (_set_active_expire, 3),

@@ -74,12 +74,18 @@ def hset(client: Any, argv: list[bytes]) -> Any:
     else:
         touch(client, key)
     limits = client.ks.limits
-    if h.listpack:
-        try_conversion(h, argv, 2, limits)
     before = len(h)
-    if n == 4:
-        h[argv[2]] = argv[3]
+    if n == 4:  # one field (the common case, inline)
+        field, value = argv[2], argv[3]
+        if h.listpack and (
+            len(field) > limits.hash_max_listpack_value
+            or len(value) > limits.hash_max_listpack_value
+        ):
+            h.listpack = False
+        h[field] = value
     else:
+        if h.listpack:
+            try_conversion(h, argv, 2, limits)
         for i in range(2, n, 2):
             h[argv[i]] = argv[i + 1]
     if h.listpack and len(h) > limits.hash_max_listpack_entries:
@@ -179,7 +185,7 @@ def hincrby(client: Any, argv: list[bytes]) -> Any:
 )
 def hincrbyfloat(client: Any, argv: list[bytes]) -> Any:
     incr = parse_long_double(argv[3])
-    if type(incr) is float:  # inf or nan
+    if isinstance(incr, float):  # inf or nan
         raise err("value is NaN or Infinity")
     key = argv[1]
     h = _write_or_create(client, key)
@@ -191,9 +197,10 @@ def hincrbyfloat(client: Any, argv: list[bytes]) -> Any:
             value = parse_long_double(old)
         except RedisError:
             raise _NOT_FLOAT_VALUE from None
-        total = ld_add(value, incr)
-        if total is None:
+        added = ld_add(value, incr)
+        if added is None:
             raise err("increment would produce NaN or Infinity")
+        total = added
     new = format_long_double(total)
     set_field(h, argv[2], new, client.ks.limits)
     _changed(client, key, b"hincrbyfloat", 1)

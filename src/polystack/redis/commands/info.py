@@ -106,7 +106,7 @@ def _clients(s: Any, client: Any) -> list[str]:
     out_max = max((getattr(c.peer, "pending_output", 0) for c in clients), default=0)
     return [
         f"connected_clients:{len(clients)}",
-        "cluster_connections:0",
+        f"cluster_connections:{len(s.cluster.state.links) if s.cluster is not None else 0}",
         f"maxclients:{s.config.maxclients}",
         "client_recent_max_input_buffer:0",
         f"client_recent_max_output_buffer:{out_max}",
@@ -385,7 +385,7 @@ def _errorstats(s: Any, client: Any) -> list[str]:
 
 
 def _cluster(s: Any, client: Any) -> list[str]:
-    return ["cluster_enabled:0"]
+    return [f"cluster_enabled:{1 if s.cluster is not None else 0}"]
 
 
 def _keyspace(s: Any, client: Any) -> list[str]:
@@ -454,4 +454,10 @@ def info_text(server: Any, client: Any, args: list[bytes]) -> str:
     tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
 )
 def info(client: Any, argv: list[bytes]) -> Any:
-    return Verbatim(info_text(client.server, client, argv[1:]).encode("utf-8", "replace"))
+    text = info_text(client.server, client, argv[1:])
+    try:
+        # bytes that came in as they were (an error code a script made up, a client name)
+        # go back out as they were, as Redis sends them
+        return Verbatim(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return Verbatim(text.encode("utf-8", "replace"))

@@ -13,7 +13,7 @@ from typing import Any
 
 from polystack.redis.commands import COMMANDS, Command, command
 from polystack.redis.commands.help import help_reply
-from polystack.redis.commands.keyspecs import VARIABLE_FLAGS, Spec, specs_for
+from polystack.redis.commands.keyspecs import GETKEYS_FLAGS, VARIABLE_FLAGS, Spec, specs_for
 from polystack.redis.errors import SYNTAX, err
 from polystack.redis.glob import compile_pattern
 from polystack.redis.wire import Raw, Simple
@@ -272,6 +272,9 @@ def _spec_positions(spec: Spec, argv: list[bytes]) -> list[int] | None:
 def keys_and_flags(cmd: Command, argv: list[bytes]) -> list[tuple[int, str]]:
     specs = specs_for(cmd)
     if cmd.getkeys is not None or not specs:
+        by_position = GETKEYS_FLAGS.get(cmd.full_name)
+        if by_position is not None:
+            return [(i, by_position(argv, i)) for i in cmd.key_indexes(argv)]
         flags = "RO access" if "readonly" in cmd.flags else "RW update"
         return [(i, flags) for i in cmd.key_indexes(argv)]
     out: list[tuple[int, str]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import copy
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from polystack.redis import rdb, slices
@@ -329,7 +330,7 @@ def _keys_in_slices(client: Any, names: list[bytes], match: Any, expires: dict, 
     copied now (the reply is the keyspace as it is now), matched a slice per loop turn."""
     parts: list[bytes] = []
 
-    def visit(batch: list[bytes]) -> None:
+    def visit(batch: Sequence[bytes]) -> None:
         for key in batch:
             if match(key):
                 when = expires.get(key) if expires else None
@@ -354,10 +355,7 @@ def _scan_order(client: Any, cursor: int) -> tuple[list[int], list[bytes]]:
     any iteration still running began (keys added later may or may not be seen)."""
     db = client.db
     cached = _SCAN_ORDER.get(id(db))
-    stale = (
-        cached is None or cached[0] != id(db.data) or (cursor == 0 and cached[1] != client.ks.dirty)
-    )
-    if stale:
+    if cached is None or cached[0] != id(db.data) or (cursor == 0 and cached[1] != client.ks.dirty):
         entries = sorted((scan_position(k), k) for k in db.data)
         cached = (id(db.data), client.ks.dirty, [h for h, _ in entries], [k for _, k in entries])
         _SCAN_ORDER[id(db)] = cached

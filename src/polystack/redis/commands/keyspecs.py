@@ -131,3 +131,7 @@ def _set_flags(argv: list[bytes]) -> str:
 
 # Commands whose spec says ``variable_flags``: the flags depend on the arguments.
 VARIABLE_FLAGS = {"set": _set_flags}
+
+# Commands whose own key finder (``getkeys``) also names each key's flags, as SORT's
+# sortGetKeys does: full name -> fn(argv, position) -> flags.
+GETKEYS_FLAGS: dict[str, Any] = {}

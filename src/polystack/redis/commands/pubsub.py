@@ -218,6 +218,9 @@ def unsubscribe_all(client: Any) -> None:
     arguments=({"name": "channel", "type": "string"}, {"name": "message", "type": "string"}),
 )
 def publish(client: Any, argv: list[bytes]) -> Any:
+    cluster = client.server.cluster
+    if cluster is not None:  # clusterPropagatePublish: every node delivers it too
+        cluster.state.propagate_publish(argv[1], argv[2])
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
@@ -237,6 +240,9 @@ def publish(client: Any, argv: list[bytes]) -> Any:
     ),
 )
 def spublish(client: Any, argv: list[bytes]) -> Any:
+    cluster = client.server.cluster
+    if cluster is not None:  # to the other nodes of this shard
+        cluster.state.propagate_publish(argv[1], argv[2], shard=True)
     return client.server.pubsub.spublish(argv[1], argv[2])
 
 

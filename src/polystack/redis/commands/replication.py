@@ -46,7 +46,7 @@ def _replicaof(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-_REPLICAOF_DOC = dict(
+_REPLICAOF_DOC: dict[str, Any] = dict(
     group="server",
     since="5.0.0",
     complexity="O(1)",
@@ -62,6 +62,8 @@ _REPLICAOF_DOC = dict(
     **_REPLICAOF_DOC,
 )
 def replicaof(client: Any, argv: list[bytes]) -> Any:
+    if client.server.cluster is not None:
+        raise err("REPLICAOF not allowed in cluster mode.")
     return _replicaof(client, argv)
 
 
@@ -73,6 +75,8 @@ def replicaof(client: Any, argv: list[bytes]) -> Any:
     **{**_REPLICAOF_DOC, "since": "1.0.0"},
 )
 def slaveof(client: Any, argv: list[bytes]) -> Any:
+    if client.server.cluster is not None:
+        raise err("REPLICAOF not allowed in cluster mode.")
     return _replicaof(client, argv)
 
 

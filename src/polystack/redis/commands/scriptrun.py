@@ -33,7 +33,7 @@ class ScriptClient:
     """The client a script's commands run as (what command handlers read of a client)."""
 
     def __init__(self, run: ScriptRun, caller: Any, now_ms: int) -> None:
-        self._run = run
+        self._run: ScriptRun | None = run
         self.caller = caller
         self.server = caller.server
         self.ks = caller.ks
@@ -62,7 +62,9 @@ class ScriptClient:
 
     @property
     def resp3(self) -> bool:
-        return self._run.resp3
+        run = self._run
+        assert run is not None, "the script has finished"
+        return run.resp3
 
     def now_ms(self) -> int:
         """Time stands still while a script runs (keys expire as of its start)."""

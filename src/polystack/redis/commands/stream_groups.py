@@ -741,7 +741,7 @@ def xinfo_stream(client: Any, argv: list[bytes]) -> Any:
     info[b"entries"] = s.range(0, MAX_ID, count)
     groups = []
     for name, g in s.groups_sorted():
-        pending = []
+        pending: list[list[Any]] = []
         for sid, nack in g.pel.items():
             if count and len(pending) >= count:
                 break
@@ -749,7 +749,7 @@ def xinfo_stream(client: Any, argv: list[bytes]) -> Any:
             pending.append([id_bytes(sid), owner, nack.delivery_time, nack.delivery_count])
         consumers = []
         for c in g.consumers_sorted():
-            cpel = []
+            cpel: list[list[Any]] = []
             for sid, nack in c.pel.items():
                 if count and len(cpel) >= count:
                     break

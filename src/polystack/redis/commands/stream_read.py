@@ -211,6 +211,7 @@ def _block(
         start = 0 if gt == MAX_ID else gt + 1
         props: list[list[bytes]] = []
         if group is not None:
+            assert groupname is not None  # a group is looked up by its name
             consumer = lookup_consumer(c, group, consumername)
             if consumer is None:
                 consumer = create_consumer(c, group, consumername, key)

@@ -619,7 +619,7 @@ def zscan(client: Any, argv: list[bytes]) -> Any:
     if z.listpack:
         for s, m in z.sl:
             score = listpack_score(s)
-            items += [m, score if type(score) is bytes else b"%d" % score]
+            items += [m, score if isinstance(score, bytes) else b"%d" % score]
         return scan.reply(0, scan.filter_pairs(items, match))
     d = z.dict
     cursor, members = scan.scan_hashtable(z, from_cursor, count, lambda: list(d), d.__contains__)

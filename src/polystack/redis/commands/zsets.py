@@ -554,7 +554,8 @@ def select_range(
     if kind == SCORE:
         lo, hi = score_bounds(z, *bounds)
     else:
-        lo, hi = lex_bounds(z, *bounds, reverse=reverse)
+        lo_item, lo_ex, hi_item, hi_ex = bounds
+        lo, hi = lex_bounds(z, lo_item, lo_ex, hi_item, hi_ex, reverse=reverse)
     if offset < 0:
         return []
     count = hi - lo - offset

@@ -8,6 +8,7 @@ prelude raise the message as a Lua error at the script's line, as the C librarie
 from __future__ import annotations
 
 import struct as pystruct
+from collections.abc import Callable
 from typing import Any
 
 _M32 = 0xFFFFFFFF
@@ -285,7 +286,11 @@ def struct_size(fmt: Any) -> tuple:
     return (True, total)
 
 
-STRUCT = {"pack": struct_pack, "unpack": struct_unpack, "size": struct_size}
+STRUCT: dict[str, Callable[..., tuple]] = {
+    "pack": struct_pack,
+    "unpack": struct_unpack,
+    "size": struct_size,
+}
 
 
 # -- rand48 (rand.c), behind math.random ----------------------------------------------------

@@ -407,7 +407,7 @@ def msgpack_unpack_values(data: Any, limit: int = 0, offset: int = 0) -> tuple[l
     if not isinstance(data, bytes):
         raise ValueError
     pos = offset
-    values = []
+    values: list[Any] = []
     while pos < len(data) and (limit <= 0 or len(values) < limit):
         v, pos = _unpack(data, pos)
         values.append(v)

@@ -39,7 +39,7 @@ def new_replid() -> str:
     return secrets.token_hex(20)
 
 
-_SELECT = {}
+_SELECT: dict[int, bytes] = {}
 
 
 def encode_command(argv: Iterable[bytes]) -> bytes:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from polystack.redis.sentinel.failover import FailoverMixin
@@ -65,7 +66,7 @@ class Sentinel(FailoverMixin):
     def __init__(
         self,
         clock: Any,
-        connect: Callable[[str, int, Callable[[Any], InstanceLink]], None],
+        connect: Callable[[str, int, Callable[[Any], InstanceLink], Callable[[], None]], None],
         publish: Callable[[bytes, bytes], None],
         flush_config: Callable[[], None],
         myid: str = "",
@@ -251,8 +252,8 @@ class Sentinel(FailoverMixin):
             self.connect_fn(
                 inst.host,
                 inst.port,
-                lambda peer, owner=owner, kind=kind: InstanceLink(owner, kind, peer),
-                lambda inst=inst, kind=kind: inst.connecting.discard(kind),
+                partial(InstanceLink, owner, kind),
+                partial(inst.connecting.discard, kind),
             )
 
     # -- periodic commands --------------------------------------------------------------------

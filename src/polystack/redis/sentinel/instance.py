@@ -127,7 +127,9 @@ class Instance:
             fields.append(("s-down-time", ms(self.s_down_since)))
         if "o_down" in self.flags:
             fields.append(("o-down-time", ms(self.o_down_since)))
-        down_after = self.down_after if self.kind == MASTER else self.master.down_after
+        master = self if self.kind == MASTER else self.master
+        assert master is not None, "a replica or Sentinel instance has its master"
+        down_after = master.down_after
         fields.append(("down-after-milliseconds", down_after))
         if self.kind in (MASTER, SLAVE):
             fields += [

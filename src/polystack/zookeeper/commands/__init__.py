@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..records import RecordType
+
 
 @dataclass(frozen=True, slots=True)
 class OpSpec:
     code: int
     name: str
     write: bool
-    record: type
+    record: RecordType
     handler: Callable
     special_xid: int | None = None  # ping/auth/setWatches use their own xid
 
@@ -27,7 +29,7 @@ class OpSpec:
 TABLE: dict[int, OpSpec] = {}
 
 
-def op(code: int, name: str, record: type, *, write: bool = False, special_xid=None):
+def op(code: int, name: str, record: RecordType, *, write: bool = False, special_xid=None):
     def register(fn: Callable) -> Callable:
         TABLE[int(code)] = OpSpec(int(code), name, write, record, fn, special_xid)
         return fn

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import decimal
 import math as _m
-import secrets
 from typing import Any
 
 from polystack.helm.funcs.sprig._conv import (
@@ -70,6 +69,8 @@ def mul(a: Any, *rest: Any) -> Int64:
 
 @signature("int", "int")
 def rand_int(lo: int, hi: int) -> int:
+    import secrets  # the rand* functions only: not at start-up
+
     n = hi - lo
     if n <= 0:
         raise GoError("invalid argument to Intn")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from polystack.helm.funcs.sprig import _unicode as u
@@ -179,6 +178,8 @@ _ASCII = "".join(chr(c) for c in range(32, 127))
 
 
 def _random(count: int, alphabet: str) -> str:
+    import secrets  # the rand* functions only: not at start-up
+
     if count <= 0:
         return ""
     check_size(count, "random string")
@@ -208,6 +209,8 @@ def rand_ascii(count: int) -> str:
 @signature("string")
 def shuffle(s: str) -> str:
     """xstrings.Shuffle: Fisher-Yates over runes."""
+    import secrets  # the rand* functions only: not at start-up
+
     runes = list(s)
     for i in range(len(runes) - 1, 0, -1):
         j = secrets.randbelow(i + 1)

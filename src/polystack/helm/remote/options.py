@@ -1,0 +1,75 @@
+"""Where a chart is and how to fetch it: action.ChartPathOptions and the default
+keyring. Kept apart from the downloader so that commands given a local chart
+import none of the network code (getter, repositories, OCI, OpenPGP)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from polystack.helm.remote.getter import GetterOptions
+    from polystack.helm.remote.oci import RegistryOptions
+
+__all__ = ["ChartPathOptions", "default_keyring"]
+
+
+def default_keyring() -> str:
+    """$GNUPGHOME/pubring.gpg, else ~/.gnupg/pubring.gpg (pkg/cmd defaultKeyring)."""
+    home = os.environ.get("GNUPGHOME")
+    if home is not None:
+        return os.path.join(home, "pubring.gpg")
+    return os.path.join(os.path.expanduser("~"), ".gnupg", "pubring.gpg")
+
+
+@dataclass
+class ChartPathOptions:
+    """action.ChartPathOptions: the flags of `template`, `show` and `pull` that
+    say where a chart is and how to fetch it."""
+
+    version: str = ""
+    devel: bool = False
+    repo_url: str = ""
+    verify: bool = False
+    keyring: str = ""
+    username: str = ""
+    password: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+    insecure_skip_tls_verify: bool = False
+    pass_credentials_all: bool = False
+    plain_http: bool = False
+
+    def registry_options(self) -> RegistryOptions:
+        """The registry client's options for an oci:// chart (newRegistryClient)."""
+        from polystack.helm.remote.oci import RegistryOptions
+
+        return RegistryOptions(
+            plain_http=self.plain_http,
+            username=self.username,
+            password=self.password,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            ca_file=self.ca_file,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+        )
+
+    def getter_options(self) -> GetterOptions:
+        from polystack.helm.remote.getter import GetterOptions
+
+        return GetterOptions(
+            username=self.username,
+            password=self.password,
+            pass_credentials_all=self.pass_credentials_all,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            ca_file=self.ca_file,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+        )
+
+    def constraint(self) -> str:
+        """--version, or `>0.0.0-0` with --devel (runShow/runInstall)."""
+        v = self.version.strip()
+        return v or (">0.0.0-0" if self.devel else "")

@@ -1,0 +1,191 @@
+"""An on-disk cache of parsed templates, so that a second `helm template` of the
+same chart (a new process) skips lexing and parsing.
+
+An entry is keyed by content: the template's name and text, the names of the
+functions the parser knew (they decide "function not defined"), the polystack
+version and a hash of the engine's own source (lexer, parser, nodes), so a change
+of the chart or of polystack misses instead of reusing stale trees. Entries are
+written to a temporary file and renamed into place (processes running at once
+never see half a file), carry a digest of their body (a damaged or truncated
+file is ignored and rewritten), and the directory is pruned, oldest files first,
+when it grows past its bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import pickle
+import threading
+from typing import Any
+
+try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
+
+from polystack import __version__
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TreeCache", "engine_id"]
+
+MAGIC = b"PSTPL\x00\x01\n"
+_DIGEST = 16  # bytes of blake2b over the body
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# the modules whose code decides what a parsed tree is
+_ENGINE_SOURCES = ("scan.py", "lexer.py", "literals.py", "nodes.py", "parse.py", "diskcache.py")
+_ENGINE_ID: str | None = None
+_TMP_SEQ = itertools.count()
+
+
+def engine_id() -> str:
+    """polystack's version and a hash of the parser's source: part of every key."""
+    global _ENGINE_ID
+    if _ENGINE_ID is None:
+        h = blake2b(__version__.encode(), digest_size=16)
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in _ENGINE_SOURCES:
+            try:
+                with open(os.path.join(here, name), "rb") as fh:
+                    h.update(fh.read())
+            except OSError:
+                h.update(b"?" + name.encode())
+        _ENGINE_ID = h.hexdigest()
+    return _ENGINE_ID
+
+
+class TreeCache:
+    """Parsed trees of template texts, one file per text, under ``directory``."""
+
+    def __init__(self, directory: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = directory
+        self.dir = os.path.join(directory, engine_id()[:20])
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self.written = 0
+        self._broken = False  # the directory cannot be written: stop trying
+
+    @staticmethod
+    def key(name: str, text: str, funcs_key: str) -> str:
+        h = blake2b(digest_size=20)
+        h.update(engine_id().encode())
+        h.update(funcs_key.encode())
+        h.update(b"\0")
+        h.update(name.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.dir, key + ".tpl")
+
+    def get(self, name: str, text: str, funcs_key: str) -> dict[str, Any] | None:
+        """The trees parse() gave for this text before, or None."""
+        path = self._path(self.key(name, text, funcs_key))
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            self.misses += 1
+            return None
+        trees = self._decode(data, path)
+        if trees is None:
+            self.misses += 1
+            return None
+        for tree in trees.values():
+            src = tree._src
+            src.text = text
+            tree.text = text
+        self.hits += 1
+        return trees
+
+    def _decode(self, data: bytes, path: str) -> dict[str, Any] | None:
+        head = len(MAGIC) + _DIGEST
+        if len(data) < head or not data.startswith(MAGIC):
+            log.debug("template cache: ignoring %s (not a cache file)", path)
+            return None
+        body = data[head:]
+        if blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
+            log.debug("template cache: ignoring %s (damaged)", path)
+            return None
+        try:
+            trees = pickle.loads(body)
+        except Exception as e:  # noqa: BLE001 - a cache entry that does not load is a miss
+            log.debug("template cache: ignoring %s (%s)", path, e)
+            return None
+        return trees if isinstance(trees, dict) else None
+
+    def put(self, name: str, text: str, funcs_key: str, trees: dict[str, Any]) -> None:
+        """Store the trees of a parse (atomically: a temporary file renamed into place)."""
+        if self._broken:
+            return
+        path = self._path(self.key(name, text, funcs_key))
+        try:
+            body = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
+            log.debug("template cache: cannot store %s: %s", name, e)
+            return
+        digest = blake2b(body, digest_size=_DIGEST).digest()
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            tmp = os.path.join(
+                self.dir, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_TMP_SEQ)}"
+            )
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(MAGIC)
+                    fh.write(digest)
+                    fh.write(body)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError as e:
+            log.debug("template cache: cannot write %s: %s", self.dir, e)
+            self._broken = True
+            return
+        self.written += 1
+
+    def prune(self) -> None:
+        """Keep the cache under its bound: remove the oldest files (of every engine
+        version) until it holds at most three quarters of it."""
+        entries: list[tuple[float, int, str]] = []
+        total = 0
+        try:
+            for sub in os.scandir(self.root):
+                if not sub.is_dir(follow_symlinks=False):
+                    continue
+                for f in os.scandir(sub.path):
+                    try:
+                        st = f.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    entries.append((st.st_mtime, st.st_size, f.path))
+                    total += st.st_size
+        except OSError:
+            return
+        if total <= self.max_bytes:
+            return
+        entries.sort()
+        goal = self.max_bytes * 3 // 4
+        for _mtime, size, path in entries:
+            if total <= goal:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+        for sub in os.scandir(self.root):
+            if sub.is_dir(follow_symlinks=False) and sub.path != self.dir:
+                try:
+                    os.rmdir(sub.path)  # only when empty
+                except OSError:
+                    pass

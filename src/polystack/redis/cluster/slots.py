@@ -1,0 +1,23 @@
+"""Hash slots: CRC16 (XMODEM, as cluster.c's keyHashSlot) of the key or of its ``{hash tag}``."""
+
+from __future__ import annotations
+
+from binascii import crc_hqx
+
+CLUSTER_SLOTS = 16384
+_MASK = CLUSTER_SLOTS - 1
+
+
+def key_hash_slot(key: bytes) -> int:
+    """The slot of ``key``: only the part between the first ``{`` and the next ``}`` is
+    hashed when that part is not empty (``{user1000}.following``)."""
+    s = key.find(b"{")
+    if s != -1:
+        e = key.find(b"}", s + 1)
+        if e != -1 and e != s + 1:
+            return crc_hqx(key[s + 1 : e], 0) & _MASK
+    return crc_hqx(key, 0) & _MASK
+
+
+def crc16(data: bytes) -> int:
+    return crc_hqx(data, 0)

@@ -1,0 +1,322 @@
+"""A 3-master/3-replica polystack cluster in one process (``--redis-cluster 3
+--redis-cluster-replicas 1``), with the real clients: redis-py's RedisCluster (sync and
+asyncio) and ``redis-cli -c``, resharding with ``redis-cli --cluster reshard``, a manual
+failover."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import ClusterNode, RedisCluster
+
+import polystack.testing
+
+REDIS_CLI = shutil.which("redis-cli")
+
+
+def raw(port: int, *args: str) -> bytes:
+    """One command's reply bytes, exactly as sent."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        parts = [b"*%d\r\n" % len(args)]
+        for a in args:
+            parts.append(b"$%d\r\n%s\r\n" % (len(a), a.encode()))
+        sock.sendall(b"".join(parts))
+        data = b""
+        while not data.endswith(b"\r\n"):
+            data += sock.recv(4096)
+        return data
+
+
+def wait_for(pred, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def cluster_ok(port: int) -> bool:
+    try:
+        info = redis.Redis(port=port, socket_timeout=2).execute_command("CLUSTER INFO")
+    except redis.RedisError:
+        return False
+    if isinstance(info, dict):
+        return info.get("cluster_state") in ("ok", b"ok")
+    text = info.decode() if isinstance(info, bytes) else info
+    return "cluster_state:ok" in text
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with polystack.testing.serve(
+        redis=True,
+        config_overrides={
+            "redis.cluster_nodes": 3,
+            "redis.cluster_replicas": 1,
+            "redis.cluster_node_timeout": 2000,
+            "redis.enable_debug_command": "yes",
+        },
+    ) as handle:
+        svc = handle.service("redis")
+        ports = [svc.listening_port()] + [s.listening_port() for s in svc.siblings]
+        for p in ports:
+            wait_for(lambda p=p: cluster_ok(p), what=f"cluster_state:ok on {p}")
+        yield ports
+
+
+@pytest.fixture
+def rc(cluster):
+    client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", cluster[0])])
+    yield client
+    client.close()
+
+
+def test_every_node_agrees_on_the_slot_map(cluster) -> None:
+    maps = []
+    for p in cluster:
+        slots = redis.Redis(port=p).execute_command("CLUSTER SLOTS")
+        maps.append(sorted((s[0], s[1], s[2][1]) for s in slots))
+    assert all(m == maps[0] for m in maps)
+    assert [(a, b) for a, b, _ in maps[0]] == [(0, 5460), (5461, 10922), (10923, 16383)]
+
+
+def test_reads_writes_pipelines_and_hash_tags(rc) -> None:
+    for i in range(200):
+        rc.set(f"key:{i}", i)
+    assert [int(rc.get(f"key:{i}")) for i in range(200)] == list(range(200))
+    rc.mset({"{user1}.name": "ann", "{user1}.age": "7"})
+    assert rc.mget("{user1}.name", "{user1}.age") == [b"ann", b"7"]
+    pipe = rc.pipeline()
+    for i in range(50):
+        pipe.incr(f"counter:{i}")
+    assert pipe.execute() == [1] * 50
+    assert rc.sunionstore("{t}dst", ["{t}a", "{t}b"]) == 0
+    rc.delete(*[f"key:{i}" for i in range(200)])
+
+
+def test_asyncio_cluster_client(cluster) -> None:
+    async def run() -> list:
+        client = AsyncRedisCluster(host="127.0.0.1", port=cluster[1])
+        try:
+            await client.set("async:a", "1")
+            pipe = client.pipeline()
+            for i in range(20):
+                pipe.set(f"async:{i}", i)
+            await pipe.execute()
+            return [await client.get("async:a"), await client.get("async:19")]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [b"1", b"19"]
+
+
+def test_redirections_exactly_as_redis(cluster) -> None:
+    r = redis.Redis(port=cluster[0])
+    with pytest.raises(redis.exceptions.MovedError, match=rf"^12182 127\.0\.0\.1:{cluster[2]}$"):
+        r.get("foo")
+    assert raw(cluster[0], "MGET", "a", "b") == (
+        b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    )
+    assert raw(cluster[0], "GET", "foo") == b"-MOVED 12182 127.0.0.1:%d\r\n" % cluster[2]
+    with pytest.raises(redis.ResponseError, match="SELECT is not allowed in cluster mode"):
+        r.execute_command("SELECT", "1")
+    assert r.execute_command("SELECT", "0")
+    with pytest.raises(redis.ResponseError, match="REPLICAOF not allowed in cluster mode"):
+        r.execute_command("REPLICAOF", "NO", "ONE")
+    assert r.execute_command("CLUSTER", "KEYSLOT", "{user1000}.following") == 3443
+
+
+def test_transaction_with_a_foreign_key_is_aborted(cluster) -> None:
+    r = redis.Redis(port=cluster[0])
+    pipe = r.pipeline(transaction=True)
+    pipe.set("{a}x", 1)  # slot 15495: another master's
+    with pytest.raises(redis.ResponseError):
+        pipe.execute()
+
+
+def test_readonly_replica_reads(cluster, rc) -> None:
+    rc.set("foo", "bar")  # slot 12182, third master; its replica is the sixth node
+    replica = redis.Redis(port=cluster[5])
+    wait_for(lambda: replica.execute_command("READONLY") and replica.get("foo") == b"bar")
+    replica.execute_command("READWRITE")
+    with pytest.raises(redis.exceptions.MovedError, match="^12182 "):
+        replica.get("foo")
+    replica.execute_command("READONLY")
+    with pytest.raises(redis.exceptions.MovedError, match="^12182 "):
+        replica.set("foo", "x")
+
+
+def test_cluster_commands(cluster) -> None:
+    r = redis.Redis(port=cluster[0], decode_responses=True)
+    myid = r.execute_command("CLUSTER MYID")
+    nodes = r.execute_command("CLUSTER NODES")
+    me = nodes[f"127.0.0.1:{cluster[0]}"]
+    assert len(nodes) == 6 and me["node_id"] == myid and "myself" in me["flags"]
+    info = r.execute_command("CLUSTER INFO")
+    assert info["cluster_known_nodes"] == "6" and info["cluster_size"] == "3"
+    r3 = redis.Redis(port=cluster[0], decode_responses=True, protocol=3)
+    shards = r3.execute_command("CLUSTER SHARDS")
+    assert len(shards) == 3
+    assert all(len(s["nodes"]) == 2 for s in shards)
+    r.set("{s}one", 1)
+    slot = r.execute_command("CLUSTER KEYSLOT", "{s}one")
+    owner = redis.Redis(port=cluster[0] if slot <= 5460 else 0)
+    if slot <= 5460:
+        assert owner.execute_command("CLUSTER COUNTKEYSINSLOT", slot) == 1
+        assert owner.execute_command("CLUSTER GETKEYSINSLOT", slot, 10) == ["{s}one"]
+    links = r3.execute_command("CLUSTER LINKS")
+    assert {link["direction"] for link in links} == {"to", "from"}
+    assert r.execute_command("CLUSTER COUNT-FAILURE-REPORTS", myid) == 0
+    replicas = r.execute_command("CLUSTER REPLICAS", myid)
+    assert len(replicas) == 1
+    with pytest.raises(redis.ResponseError, match="Slot 0 is already busy"):
+        r.execute_command("CLUSTER ADDSLOTS", 0)
+    with pytest.raises(redis.ResponseError, match="Invalid or out of range slot"):
+        r.execute_command("CLUSTER ADDSLOTS", 16384)
+    with pytest.raises(redis.ResponseError, match="Unknown node"):
+        r.execute_command("CLUSTER FORGET", "0" * 40)
+    assert r.execute_command("CLUSTER SAVECONFIG")
+
+
+@pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli is not installed")
+def test_redis_cli_follows_redirections(cluster) -> None:
+    def cli(*args: str) -> str:
+        return subprocess.run(
+            [REDIS_CLI, "-c", "-p", str(cluster[0]), *args],
+            capture_output=True, text=True, timeout=20, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    assert cli("SET", "cli:foo", "bar") == "OK"
+    assert cli("GET", "cli:foo") == "bar"
+    assert cli("MSET", "{cli}a", "1", "{cli}b", "2") == "OK"
+    assert cli("MGET", "{cli}a", "{cli}b").split() == ["1", "2"]
+
+
+@pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli is not installed")
+def test_reshard_with_redis_cli_moves_keys(cluster, rc) -> None:
+    keys = [f"{{r}}k{i}" for i in range(30)] + [f"plain{i}" for i in range(60)]
+    for k in keys:
+        rc.set(k, k)
+    src = redis.Redis(port=cluster[0]).execute_command("CLUSTER MYID").decode()
+    dst = redis.Redis(port=cluster[1]).execute_command("CLUSTER MYID").decode()
+    proc = subprocess.run(
+        [REDIS_CLI, "--cluster", "reshard", f"127.0.0.1:{cluster[0]}",
+         "--cluster-from", src, "--cluster-to", dst, "--cluster-slots", "200",
+         "--cluster-yes"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    check = subprocess.run(
+        [REDIS_CLI, "--cluster", "check", f"127.0.0.1:{cluster[0]}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "All nodes agree about slots configuration" in check.stdout, check.stdout
+    fresh = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", cluster[2])])
+    try:
+        assert [fresh.get(k) for k in keys] == [k.encode() for k in keys]
+    finally:
+        fresh.close()
+    slots = redis.Redis(port=cluster[2]).execute_command("CLUSTER SLOTS")
+    assert any(s[0] == 0 and s[1] == 199 for s in slots)
+
+
+def test_manual_failover_then_clients_follow(cluster, rc) -> None:
+    rc.set("mf:key", "before")
+    replica = redis.Redis(port=cluster[3])  # the first master's replica
+    master_id = redis.Redis(port=cluster[0]).execute_command("CLUSTER MYID")
+    wait_for(lambda: replica.execute_command("ROLE")[0] == b"slave"
+             and replica.execute_command("ROLE")[3] == b"connected")  # fmt: skip
+    assert replica.execute_command("CLUSTER FAILOVER")
+    wait_for(lambda: replica.execute_command("ROLE")[0] == b"master", what="promotion")
+    wait_for(lambda: redis.Redis(port=cluster[0]).execute_command("ROLE")[0] == b"slave")
+    other = redis.Redis(port=cluster[1], decode_responses=True)
+
+    def old_master_seen_as_replica() -> bool:  # gossip reaches the other nodes a little later
+        view = other.execute_command("CLUSTER NODES")[f"127.0.0.1:{cluster[0]}"]
+        return view["flags"] == "slave" and view["master_id"] != master_id.decode()
+
+    wait_for(old_master_seen_as_replica, what="the old master seen as a replica")
+    wait_for(lambda: all(cluster_ok(p) for p in cluster))
+    rc.set("mf:key", "after")
+    assert rc.get("mf:key") == b"after"
+
+
+def test_malformed_bus_input_closes_that_link_only(cluster, caplog) -> None:
+    """clusterReadHandler: a bad signature or length frees the link ("Bad message length or
+    signature received from Cluster bus."); the node and the cluster carry on."""
+    import socket
+    import struct
+
+    raw_nodes = raw(cluster[0], "CLUSTER", "NODES").decode()
+    myself = next(line for line in raw_nodes.split("\n") if "myself" in line)
+    cport = int(myself.split()[1].split("@")[1].split(",")[0])
+    garbage = [
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\0" * 16,  # not RCmb
+        b"RCmb" + struct.pack(">I", 1 << 31) + b"\0" * 16,  # beyond the 1 GiB bound on a message
+        b"RCmb" + struct.pack(">I", 12) + b"\0" * 16,  # shorter than the header
+    ]
+    for data in garbage:
+        with socket.create_connection(("127.0.0.1", cport), timeout=10) as sock:
+            sock.sendall(data)
+            assert sock.recv(100) == b""  # closed by the node
+    assert raw(cluster[0], "PING") == b"+PONG\r\n"
+    assert all(cluster_ok(p) for p in cluster)
+
+
+def test_failover_force_and_takeover(cluster, rc) -> None:
+    """FORCE skips the handshake with the master, TAKEOVER the election too (the replica bumps
+    the epoch on its own); each time the clients follow, and the roles come back at the end."""
+    replica, master = cluster[4], cluster[1]  # the second master's replica
+    r = redis.Redis(port=replica)
+    wait_for(lambda: r.execute_command("ROLE")[0] == b"slave"
+             and r.execute_command("ROLE")[3] == b"connected")  # fmt: skip
+    rc.set("{b}force", "1")  # slot 3300, the first master's: any key works for the check
+    for option, new_master, old_master in (("FORCE", replica, master),
+                                           ("TAKEOVER", master, replica)):  # fmt: skip
+        new = redis.Redis(port=new_master)
+        assert new.execute_command("CLUSTER", "FAILOVER", option)
+        wait_for(lambda new=new: new.execute_command("ROLE")[0] == b"master", what=option)
+        old = redis.Redis(port=old_master)
+        wait_for(lambda old=old: old.execute_command("ROLE")[0] == b"slave", what="demotion")
+        wait_for(lambda: all(cluster_ok(p) for p in cluster), what="cluster ok")
+        key = next(k for k in (f"fo{i}" for i in range(10000))
+                   if 5461 <= rc.keyslot(k) <= 10922)  # fmt: skip
+        wait_for(lambda k=key, o=option: rc.set(k, o) and rc.get(k) == o.encode())
+
+
+def test_publish_reaches_subscribers_on_every_node(cluster) -> None:
+    """PUBLISH is cluster-wide (a PUBLISH bus message to every node); SPUBLISH goes to the
+    channel's shard, where SSUBSCRIBE listens (on the owner or its replica)."""
+    subscribers = []
+    for p in (cluster[1], cluster[2], cluster[5]):
+        ps = redis.Redis(port=p).pubsub()
+        ps.subscribe("news")
+        ps.get_message(timeout=5)  # the subscribe confirmation
+        subscribers.append(ps)
+    shard = redis.Redis(port=cluster[2]).pubsub()  # "foo" hashes to 12182, the third master's
+    shard.ssubscribe("foo")
+    shard.get_message(timeout=5)
+    try:
+        assert redis.Redis(port=cluster[0]).publish("news", "hello") == 0  # no local subscriber
+        for ps in subscribers:
+            msg = None
+            deadline = time.monotonic() + 10
+            while msg is None and time.monotonic() < deadline:
+                msg = ps.get_message(timeout=0.5)
+            assert msg is not None and msg["data"] == b"hello", msg
+        with pytest.raises(redis.exceptions.MovedError, match=r"^12182 "):
+            redis.Redis(port=cluster[0]).execute_command("SPUBLISH", "foo", "x")
+        assert redis.Redis(port=cluster[2]).execute_command("SPUBLISH", "foo", "shard") == 1
+        msg = shard.get_message(timeout=5)
+        assert msg is not None and msg["type"] == "smessage" and msg["data"] == b"shard"
+    finally:
+        for ps in [*subscribers, shard]:
+            ps.close()
