@@ -145,11 +145,6 @@ def test_migrate_key_finder() -> None:
     assert migrate_keys(argv) == [8, 9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="polystack's migrateGetKeys does not skip AUTH2's two "
-    "arguments (a username or password spelled KEYS starts the key list)",
-)
 def test_migrate_key_finder_skips_auth_arguments() -> None:
     argv = [b"MIGRATE", b"h", b"1", b"", b"0", b"5", b"AUTH2", b"keys", b"x", b"KEYS", b"a"]
     assert migrate_keys(argv) == [10]
@@ -169,11 +164,6 @@ def test_migrate_to_a_closed_port_like_redis(server, real_redis) -> None:
     assert ours == theirs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with both a key and KEYS Redis's migrateGetKeys finds no key (COMMAND GETKEYS: "
-    "Invalid arguments); polystack's finds the key argument",
-)
 def test_migrate_key_finder_refuses_key_and_keys() -> None:
     assert migrate_keys([b"MIGRATE", b"h", b"1", b"k", b"0", b"5", b"KEYS", b"a"]) == []
 
