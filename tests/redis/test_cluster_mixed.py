@@ -7,11 +7,7 @@ the first write through RedisCluster is printed for both kinds."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -19,11 +15,15 @@ import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
-from tests.redis.realredis import free_port
-
-REDIS_SERVER = shutil.which("redis-server")
-REDIS_CLI = shutil.which("redis-cli")
-NODE_TIMEOUT = 2000
+from tests.redis.cluster_procs import (
+    NODE_TIMEOUT,
+    REDIS_CLI,
+    REDIS_SERVER,
+    Node,
+    cli,
+    cluster_ok,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -33,98 +33,11 @@ pytestmark = [
 ]
 
 
-def wait_for(pred, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if pred():
-                return
-        except (redis.RedisError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def free_cluster_port() -> int:
-    while True:
-        p = free_port()
-        if p + 10000 < 65536:
-            return p
-
-
-class Node:
-    def __init__(self, kind: str, root: str) -> None:
-        self.kind = kind
-        self.port = free_cluster_port()
-        self.dir = os.path.join(root, f"{kind}-{self.port}")
-        os.makedirs(self.dir)
-        self.proc: subprocess.Popen | None = None
-        self.start()
-
-    def start(self) -> None:
-        if self.kind == "real":
-            argv = [
-                REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--dir", self.dir, "--cluster-enabled", "yes",
-                "--cluster-node-timeout", str(NODE_TIMEOUT),
-            ]  # fmt: skip
-        else:
-            conf = os.path.join(self.dir, "redis.conf")
-            with open(conf, "w") as f:
-                f.write(
-                    f"port {self.port}\ncluster-enabled yes\n"
-                    f"cluster-node-timeout {NODE_TIMEOUT}\nappendonly yes\n"
-                )
-            argv = [
-                sys.executable, "-m", "polystack.cli", "serve", "--only", "redis",
-                "--redis-config", conf, "--data-dir", os.path.join(self.dir, "data"),
-                "--admin-port", "0",
-            ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "log"), "w")
-        )
-        wait_for(lambda: self.client().ping(), what=f"{self.kind} node on {self.port}")
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=5, decode_responses=True)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def myid(self) -> str:
-        return self.client().execute_command("CLUSTER MYID")
-
-    def role(self) -> str:
-        return self.client().execute_command("ROLE")[0]
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [REDIS_CLI, *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 def slot_map(node: Node) -> list[tuple[int, int, str]]:
     return sorted(
         (s[0], s[1], s[2][2].decode())
         for s in redis.Redis(port=node.port).execute_command("CLUSTER SLOTS")
     )  # type: ignore[index]
-
-
-def cluster_ok(node: Node) -> bool:
-    return node.client().cluster("info")["cluster_state"] == "ok"
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +48,7 @@ def mixed():
         # masters: real, real, polystack; replicas: polystack, polystack, real (redis-cli pairs
         # each master with a replica on another "host", which here is the order given)
         for kind in ("real", "real", "polystack", "polystack", "polystack", "real"):
-            nodes.append(Node(kind, root))
+            nodes.append(Node(kind, root, real_aof=False))
         proc = cli(
             "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in nodes),
             "--cluster-replicas", "1", "--cluster-yes",
