@@ -1,6 +1,6 @@
 """Run redis-py's own test suite against polystack's Redis and summarize the result.
 
-    .venv/bin/python bench/redis_py_suite.py [--workdir DIR] [--keep-server] [--real]
+    .venv/bin/python bench/redis_py_suite.py [--workdir DIR] [--keep-server] [--real] [--hiredis]
 
 It downloads the source distribution of the installed redis-py version from PyPI (``pip
 download --no-binary :all: --no-deps redis==<version>``), makes a virtualenv with the suite's
@@ -16,7 +16,9 @@ deselected.  Tests for a server version above 7.2 skip themselves (polystack rep
 With ``--real`` the same files run against Debian's redis-server (7.0.15 here) started the
 same way, so that the failures a real Redis 7.0 shares (tests of newer server features that
 carry no version gate, tests that need a server on the default port) can be told apart from
-polystack's own; its junit and summary files get a ``-real`` suffix.
+polystack's own; its junit and summary files get a ``-real`` suffix.  ``--hiredis`` runs the
+suite with hiredis installed (redis-py's C parser, and the tests that need it), in a second
+virtualenv; its files get a ``-hiredis`` suffix.
 
 The measurement is pass / (pass + fail + error); skips are reported beside it.  Not part of
 ``make test``.
@@ -45,6 +47,7 @@ EXCLUDED_FILES = re.compile(
     r"|observability|credentials|himport|entraid"
 )
 DESELECT = "not onlycluster and not redismod and not ssl and not replica and not cp_integration"
+REAL_VERSION = "7.0.15"
 TEST_DEPS = ["pytest", "pytest-asyncio", "pytest-timeout", "packaging", "ujson"]
 
 
@@ -58,19 +61,21 @@ def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=True, **kw)
 
 
-def prepare(workdir: Path, version: str) -> tuple[Path, Path]:
-    """The extracted sdist and a virtualenv able to run its tests."""
+def prepare(workdir: Path, version: str, hiredis: bool = False) -> tuple[Path, Path]:
+    """The extracted sdist and a virtualenv able to run its tests (with hiredis installed,
+    redis-py parses replies with it: a second, separate virtualenv)."""
     src = workdir / f"redis-{version}"
     if not src.exists():
         run([sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps",
              "-d", str(workdir), f"redis=={version}"])  # fmt: skip
         with tarfile.open(workdir / f"redis-{version}.tar.gz") as tar:
             tar.extractall(workdir, filter="data")
-    venv = workdir / "venv"
+    venv = workdir / ("venv-hiredis" if hiredis else "venv")
     python = venv / "bin" / "python"
     if not python.exists():
         run([sys.executable, "-m", "venv", str(venv)])
-        run([str(python), "-m", "pip", "install", "-q", *TEST_DEPS, str(src)])
+        deps = [*TEST_DEPS, "hiredis"] if hiredis else TEST_DEPS
+        run([str(python), "-m", "pip", "install", "-q", *deps, str(src)])
     return src, python
 
 
@@ -119,9 +124,26 @@ def start_real_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("redis-server did not start; see real-server.log")
 
 
+def skip_reason(message: str) -> str:
+    """A skip's reason, with version gates grouped as the issue counts them."""
+    m = re.search(r"Redis version required >= (\d+)\.(\d+)\.(\d+)", message)
+    if m:
+        version = tuple(int(g) for g in m.groups())
+        if version > (7, 2, 0):
+            return "needs a server newer than 7.2 (not counted)"
+        if version > (7, 0, 15):
+            return f"needs Redis >= {'.'.join(m.groups())} (both servers report {REAL_VERSION})"
+    if "Redis version required <" in message:
+        return "for servers older than 7.0 (a command 7.0 removed)"
+    if "hiredis" in message.lower():
+        return "needs hiredis (the suite runs with redis-py's Python parser)"
+    return message.strip()[:100]
+
+
 def summarize(junit: Path) -> dict:
     counts = collections.Counter()
     failures: list[tuple[str, str]] = []
+    skips = collections.Counter()
     for tc in ET.parse(junit).iter("testcase"):
         name = f"{tc.get('classname')}::{tc.get('name')}"
         outcome = "passed"
@@ -132,6 +154,7 @@ def summarize(junit: Path) -> dict:
                 failures.append((name, first[0][:200] if first else ""))
             elif child.tag == "skipped":
                 outcome = "skipped"
+                skips[skip_reason(child.get("message") or "")] += 1
         counts[outcome] += 1
     ran = counts["passed"] + counts["failed"] + counts["error"]
     by_cause = collections.Counter(
@@ -144,6 +167,7 @@ def summarize(junit: Path) -> dict:
         "skipped": counts["skipped"],
         "pass_rate": counts["passed"] / ran if ran else 0.0,
         "causes": by_cause.most_common(),
+        "skips": skips.most_common(),
         "failures": failures,
     }
 
@@ -154,11 +178,12 @@ def main() -> int:
     ap.add_argument("--version", default=metadata.version("redis"))
     ap.add_argument("--keep-server", action="store_true")
     ap.add_argument("--real", action="store_true", help="run against Debian's redis-server")
+    ap.add_argument("--hiredis", action="store_true", help="redis-py parses with hiredis")
     ap.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     args = ap.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    src, python = prepare(workdir, args.version)
+    src, python = prepare(workdir, args.version, args.hiredis)
     files = sorted(
         str(p.relative_to(src))
         for pattern in ("tests/test_*.py", "tests/test_asyncio/test_*.py")
@@ -166,7 +191,7 @@ def main() -> int:
         if not EXCLUDED_FILES.search(p.name)
     )
     proc, port = start_real_redis(workdir) if args.real else start_polystack(workdir)
-    suffix = "-real" if args.real else ""
+    suffix = ("-real" if args.real else "") + ("-hiredis" if args.hiredis else "")
     junit = workdir / f"junit{suffix}.xml"
     try:
         subprocess.run(
@@ -194,6 +219,22 @@ def main() -> int:
     print("failures by cause:")
     for cause, n in result["causes"]:
         print(f"  {n:4d}  {cause}")
+    print("skips by reason:")
+    for reason, n in result["skips"]:
+        print(f"  {n:4d}  {reason}")
+    real_summary = workdir / f"summary-real{'-hiredis' if args.hiredis else ''}.json"
+    if not args.real and real_summary.exists():
+        shared_names = {name for name, _ in json.loads(real_summary.read_text())["failures"]}
+        ours = [(name, msg) for name, msg in result["failures"] if name not in shared_names]
+        shared = len(result["failures"]) - len(ours)
+        ran = result["passed"] + result["failed"] + result["errors"]
+        print(
+            f"{shared} of the failures fail on redis-server {REAL_VERSION} too (run with --real); "
+            f"without them: {result['passed'] / max(1, ran - shared):.1%}"
+        )
+        print("failing on polystack only:")
+        for name, msg in ours:
+            print(f"  {name}: {msg[:120]}")
     return 0
 
 

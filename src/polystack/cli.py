@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -263,6 +262,8 @@ def repair_log(path: str, dry_run: bool) -> None:
     Start-up refuses a log whose middle is damaged (records after the damage would be lost);
     this drops the damaged record and everything after it.  Back the file up first.
     """
+    from pathlib import Path
+
     from polystack.runtime.lock import LOCK_NAME, DataDirInUse, DataDirLock
     from polystack.runtime.records import LogCorruption, LogReader, repair
 

@@ -292,3 +292,62 @@ def test_confirms_are_ranges_acked_with_multiple_and_nacked_one_by_one():
     assert ch.unconfirmed == 0 and ch.stats.confirm == 2
     out = pub.feed(publish_bytes("nowhere", b"m") * 3)
     assert [(type(f).__name__, f.delivery_tag, f.multiple) for _, f in out] == [("Ack", 8, True)]
+
+
+# -- single publishes alternating between queues, enqueued at the end of the batch -------------
+
+
+def test_alternating_publishes_keep_order_confirms_and_take_effect_before_the_next_method(
+    tmp_path,
+):
+    from polystack.amqp.persist import Store
+
+    b = make_broker()
+    store = Store(tmp_path / "store")
+    b.store = store
+    store.open(b)
+    c = Client(b).open()
+    for q in ("a", "b", "c"):
+        c.send(1, Queue.Declare(queue=q, durable=True))
+    c.send(1, Confirm.Select())
+    persistent = Basic.Properties(delivery_mode=2)
+    data = b"".join(
+        publish_bytes("abc"[i % 3], f"m{i}".encode(), props=persistent) for i in range(30)
+    )
+    # the purge in the same read sees the 30 publishes before it (10 of them on "c")
+    out = c.feed(data + frame.marshal(Queue.Purge(queue="c"), 1))
+    purge = [f for _, f in out if isinstance(f, Queue.PurgeOk)]
+    assert purge[0].message_count == 10
+    store.logs.flush_all()
+    out += c.read()
+    acks = [f for _, f in out if isinstance(f, Basic.Ack)]
+    assert acks and acks[-1].delivery_tag == 30 and all(a.multiple for a in acks)
+    qs = b.vhosts["/"].queues
+    assert [e.msg.body for e in qs["a"].ready] == [f"m{i}".encode() for i in range(0, 30, 3)]
+    assert [e.msg.body for e in qs["b"].ready] == [f"m{i}".encode() for i in range(1, 30, 3)]
+    ids = [e.msg.id for q in ("a", "b") for e in qs[q].ready]
+    assert len(set(ids)) == 20
+    store.close()
+    b2 = make_broker()
+    store2 = Store(tmp_path / "store")
+    b2.store = store2
+    store2.open(b2)
+    q2 = b2.vhosts["/"].queues
+    assert [e.msg.id for e in q2["a"].ready] == [e.msg.id for e in qs["a"].ready]
+    assert len(q2["b"].ready) == 10 and len(q2["c"].ready) == 0
+    c2 = Client(b2).open()
+    c2.publish(1, b"new", routing_key="a")
+    assert q2["a"].ready.items[-1].msg.id > max(ids)  # no id reused after recovery
+    store2.close()
+
+
+def test_a_failing_publish_after_alternating_ones_leaves_them_enqueued():
+    b = make_broker()
+    c = Client(b).open()
+    for q in ("a", "b"):
+        c.send(1, Queue.Declare(queue=q))
+    bad = publish_bytes("a", b"x", props=Basic.Properties(user_id="someone-else"))
+    out = c.feed(publish_bytes("a", b"1") + publish_bytes("b", b"2") + bad)
+    assert [type(f).__name__ for _, f in out] == ["Close"]
+    qs = b.vhosts["/"].queues
+    assert len(qs["a"].ready) == 1 and len(qs["b"].ready) == 1

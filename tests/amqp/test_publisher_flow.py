@@ -86,13 +86,39 @@ def test_cancel_delete_purge_and_max_pause_let_publishers_go():
     assert pub.peer.reading
     publish(pub, 30)
     assert not pub.peer.reading
-    b.clock.advance(flow.MAX_PAUSE)  # a stuck consumer holds nobody for ever
-    assert pub.peer.reading and not pub.conn.flow_queues
-    publish(pub, 1)
-    assert not pub.peer.reading  # still backed up: held again
     cons.send(1, Queue.Delete(queue="q"))
     assert pub.peer.reading
     assert b.vhosts["/"].queues.get("q") is None
+
+
+def test_a_pause_bounds_the_hold_and_a_stuck_queue_holds_nobody():
+    b, cons, pub = setup()
+    q = b.vhosts["/"].queues["q"]
+    publish(pub, 30)
+    assert not pub.peer.reading
+    cons.send(1, Basic.Ack(delivery_tag=5, multiple=True))  # progress, but still behind
+    assert not pub.peer.reading
+    b.clock.advance(flow.MAX_PAUSE)  # nobody is held longer than a pause
+    assert pub.peer.reading and not pub.conn.flow_queues and not q.flow_stuck
+    publish(pub, 1)
+    assert not pub.peer.reading  # the consumer is slow, not stuck: held again
+    b.clock.advance(flow.MAX_PAUSE)  # a whole pause in which the consumer took nothing
+    assert pub.peer.reading and q.flow_stuck
+    publish(pub, 100)  # as RabbitMQ: a queue that cannot deliver keeps taking publishes
+    assert pub.peer.reading and len(q.ready) > 100
+    cons.send(1, Queue.Purge(queue="q"))  # drained: flow control applies again
+    assert not q.flow_stuck
+    publish(pub, 30)
+    assert not pub.peer.reading
+
+
+def test_a_closing_publisher_is_let_go():
+    b, cons, pub = setup()
+    q = b.vhosts["/"].queues["q"]
+    publish(pub, 30)
+    assert pub.conn.flow_queues
+    pub.conn.connection_lost()
+    assert q.flow_waiters is None and not q.flow_stuck
 
 
 def test_frames_read_before_the_hold_are_handled_after_it():

@@ -76,14 +76,17 @@ def test_helm_template_imports_no_server_and_no_network_code(chart: str) -> None
                 "polystack.helm.funcs.sprig.dates",
             )
         )
-        or m in ("ssl", "http.client", "urllib.request", "tarfile", "socket", "tempfile")
+        or m in ("ssl", "http.client", "urllib.request", "tarfile", "socket", "tempfile", "pathlib")
     )
     assert loaded == []
 
 
 def test_function_libraries_load_when_a_template_calls_them(tmp_path: Path, chart: str) -> None:
     tpl = Path(chart) / "templates" / "regex.yaml"
-    tpl.write_text('r: {{ regexReplaceAll "a+" "caaat" "b" }}\nt: {{ toToml (dict "k" 1) }}\n')
+    tpl.write_text(
+        'r: {{ regexReplaceAll "a+" "caaat" "b" }}\nt: {{ toToml (dict "k" 1) }}\n'
+        's: {{ "x" | sha256sum }}\n'
+    )
     try:
         out, mods = _modules_after(["helm", "template", "rel", chart])
     finally:
@@ -92,6 +95,9 @@ def test_function_libraries_load_when_a_template_calls_them(tmp_path: Path, char
     assert "t: k = 1" in out
     assert "polystack.helm.funcs.sprig.regex" in mods
     assert "polystack.helm.funcs.sprig.crypto" not in mods
+    # the checksum/config pattern: CPython's own SHA-256, OpenSSL not loaded
+    assert "s: 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" in out
+    assert "_hashlib" not in mods and "zlib" not in mods
 
 
 def test_serve_still_has_every_systems_flags() -> None:
@@ -193,3 +199,32 @@ def test_exit_code_is_sys_exits() -> None:
     assert exit_code(3) == 3
     assert exit_code(256 + 2) == 2
     assert exit_code("boom") == 1
+
+
+def test_libyaml_nesting_limit_is_raised_only_when_a_document_needs_it() -> None:
+    """A fresh process loads no ctypes for shallow documents; the first document
+    nested past libyaml's own limit (1000) raises it to goyaml's and is parsed
+    again, so it loads as Go loads it (and 10001 levels fail with Go's error)."""
+    probe = """
+import json, sys
+from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.runtime import run_deep
+shallow = yamlgo.unmarshal("a: {b: [1, 2]}")
+before = "ctypes" in sys.modules
+deep = run_deep(lambda: yamlgo.unmarshal("[" * 1500 + "]" * 1500))
+depth = 0
+while isinstance(deep, list) and deep:
+    deep, depth = deep[0], depth + 1
+try:
+    run_deep(lambda: yamlgo.unmarshal("[" * 10001 + "]" * 10001))
+    err = ""
+except Exception as e:
+    err = str(e)
+print(json.dumps([shallow, before, depth, err]))
+"""
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    shallow, before, depth, err = json.loads(r.stdout)
+    assert shallow == {"a": {"b": [1, 2]}}
+    assert before is False
+    assert depth == 1499  # the innermost [] is empty
+    assert "exceeded max depth of 10000" in err

@@ -247,3 +247,76 @@ def test_manual_failover_then_clients_follow(cluster, rc) -> None:
     wait_for(lambda: all(cluster_ok(p) for p in cluster))
     rc.set("mf:key", "after")
     assert rc.get("mf:key") == b"after"
+
+
+def test_malformed_bus_input_closes_that_link_only(cluster, caplog) -> None:
+    """clusterReadHandler: a bad signature or length frees the link ("Bad message length or
+    signature received from Cluster bus."); the node and the cluster carry on."""
+    import socket
+    import struct
+
+    raw_nodes = raw(cluster[0], "CLUSTER", "NODES").decode()
+    myself = next(line for line in raw_nodes.split("\n") if "myself" in line)
+    cport = int(myself.split()[1].split("@")[1].split(",")[0])
+    garbage = [
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\0" * 16,  # not RCmb
+        b"RCmb" + struct.pack(">I", 1 << 31) + b"\0" * 16,  # beyond the 1 GiB bound on a message
+        b"RCmb" + struct.pack(">I", 12) + b"\0" * 16,  # shorter than the header
+    ]
+    for data in garbage:
+        with socket.create_connection(("127.0.0.1", cport), timeout=10) as sock:
+            sock.sendall(data)
+            assert sock.recv(100) == b""  # closed by the node
+    assert raw(cluster[0], "PING") == b"+PONG\r\n"
+    assert all(cluster_ok(p) for p in cluster)
+
+
+def test_failover_force_and_takeover(cluster, rc) -> None:
+    """FORCE skips the handshake with the master, TAKEOVER the election too (the replica bumps
+    the epoch on its own); each time the clients follow, and the roles come back at the end."""
+    replica, master = cluster[4], cluster[1]  # the second master's replica
+    r = redis.Redis(port=replica)
+    wait_for(lambda: r.execute_command("ROLE")[0] == b"slave"
+             and r.execute_command("ROLE")[3] == b"connected")  # fmt: skip
+    rc.set("{b}force", "1")  # slot 3300, the first master's: any key works for the check
+    for option, new_master, old_master in (("FORCE", replica, master),
+                                           ("TAKEOVER", master, replica)):  # fmt: skip
+        new = redis.Redis(port=new_master)
+        assert new.execute_command("CLUSTER", "FAILOVER", option)
+        wait_for(lambda new=new: new.execute_command("ROLE")[0] == b"master", what=option)
+        old = redis.Redis(port=old_master)
+        wait_for(lambda old=old: old.execute_command("ROLE")[0] == b"slave", what="demotion")
+        wait_for(lambda: all(cluster_ok(p) for p in cluster), what="cluster ok")
+        key = next(k for k in (f"fo{i}" for i in range(10000))
+                   if 5461 <= rc.keyslot(k) <= 10922)  # fmt: skip
+        wait_for(lambda k=key, o=option: rc.set(k, o) and rc.get(k) == o.encode())
+
+
+def test_publish_reaches_subscribers_on_every_node(cluster) -> None:
+    """PUBLISH is cluster-wide (a PUBLISH bus message to every node); SPUBLISH goes to the
+    channel's shard, where SSUBSCRIBE listens (on the owner or its replica)."""
+    subscribers = []
+    for p in (cluster[1], cluster[2], cluster[5]):
+        ps = redis.Redis(port=p).pubsub()
+        ps.subscribe("news")
+        ps.get_message(timeout=5)  # the subscribe confirmation
+        subscribers.append(ps)
+    shard = redis.Redis(port=cluster[2]).pubsub()  # "foo" hashes to 12182, the third master's
+    shard.ssubscribe("foo")
+    shard.get_message(timeout=5)
+    try:
+        assert redis.Redis(port=cluster[0]).publish("news", "hello") == 0  # no local subscriber
+        for ps in subscribers:
+            msg = None
+            deadline = time.monotonic() + 10
+            while msg is None and time.monotonic() < deadline:
+                msg = ps.get_message(timeout=0.5)
+            assert msg is not None and msg["data"] == b"hello", msg
+        with pytest.raises(redis.exceptions.MovedError, match=r"^12182 "):
+            redis.Redis(port=cluster[0]).execute_command("SPUBLISH", "foo", "x")
+        assert redis.Redis(port=cluster[2]).execute_command("SPUBLISH", "foo", "shard") == 1
+        msg = shard.get_message(timeout=5)
+        assert msg is not None and msg["type"] == "smessage" and msg["data"] == b"shard"
+    finally:
+        for ps in [*subscribers, shard]:
+            ps.close()

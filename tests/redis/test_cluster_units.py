@@ -485,3 +485,30 @@ def test_slot_ranges_are_the_maximal_runs_of_owned_slots(slots: set[int], fill: 
         else:
             expected.append((s, s))
     assert node.slot_ranges() == expected
+
+
+def test_replica_migrates_to_an_orphaned_master() -> None:
+    """clusterHandleSlaveMigration: the master with the most replicas gives one (the one with
+    the smallest node id) to a master whose only replica failed."""
+    net = Net(6)
+    assign(net, 3)
+    net.meet_all()
+    states = net.states()
+    masters = states[:3]
+    layout = {3: 0, 4: 0, 5: 2}
+    for r, m in layout.items():
+        states[r].set_master(states[r].lookup(masters[m].myself.name))
+    net.run(3000)
+    lost = states[5]
+    net.partitioned.add(lost.myself.name)
+    for s in states:
+        n = s.lookup(lost.myself.name)
+        if s is not lost and n is not None and n.link is not None:
+            s.free_link(n.link)
+    net.run(12000)
+    movers = sorted((states[3], states[4]), key=lambda s: s.myself.name)
+    assert movers[0].myself.slaveof.name == masters[2].myself.name
+    assert movers[0].host.master == ("127.0.0.1", masters[2].myself.port)
+    assert movers[1].myself.slaveof.name == masters[0].myself.name  # the barrier keeps one
+    view = masters[1].lookup(movers[0].myself.name)
+    assert view.slaveof.name == masters[2].myself.name  # gossip tells the others

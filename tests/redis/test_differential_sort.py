@@ -202,3 +202,46 @@ def test_sort_in_scripts_and_notifications(differ) -> None:
         ["LRANGE", "dst", "0", "-1"],
     ]
     check(differ, cmds)
+
+
+def _events_and_stats(port: int, commands: list[list]) -> tuple[bytes, list[bytes]]:
+    """The keyspace events a subscriber sees while ``commands`` run, and the hit/miss
+    counters after them."""
+    from tests.redis import realredis
+
+    realredis.exchange(port, [["FLUSHALL"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"]])
+    sub = realredis.RawClient(port)
+    try:
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        realredis.exchange(port, [["CONFIG", "RESETSTAT"], *commands, ["PUBLISH", "done", "x"]])
+        # the confirmation of this subscription comes after every event sent before it
+        sub.sock.sendall(b"PSUBSCRIBE done\r\n")
+        events = b""
+        while True:
+            reply = sub._read_reply()
+            if reply.startswith(b"*3\r\n$10\r\npsubscribe\r\n$4\r\ndone\r\n"):
+                break
+            events += reply
+        stats = realredis.exchange(port, [["INFO", "stats"]])[0]
+        counters = [line for line in stats.split(b"\r\n") if line.startswith(b"keyspace_")]
+        return events, counters
+    finally:
+        sub.close()
+        realredis.exchange(port, [["CONFIG", "SET", "notify-keyspace-events", ""]])
+
+
+def test_sort_events_and_key_lookups(server, real_redis) -> None:
+    """STORE sends "sortstore" (or "del" when the result is empty); BY and GET patterns are
+    key lookups that count as hits and misses."""
+    cmds = [
+        ["RPUSH", "l", "2", "1", "3"],
+        ["SET", "w_1", "5"],
+        ["HSET", "h_2", "f", "1"],
+        ["SORT", "l", "BY", "w_*", "GET", "h_*->f", "GET", "#"],
+        ["SORT", "l", "STORE", "dst"],
+        ["SORT", "nokey", "STORE", "dst"],
+        ["SORT", "nokey", "STORE", "dst"],
+    ]
+    ours = _events_and_stats(server.redis_port, cmds)
+    assert b"sortstore" in ours[0] and b"keyspace_misses" in ours[1][1]
+    assert ours == _events_and_stats(real_redis.port, cmds)

@@ -64,6 +64,25 @@ class Counters:
         "queue_declare_methods",
         "flow_paused",
     )
+    published: int
+    delivered: int
+    delivered_no_ack: int
+    redelivered: int
+    get: int
+    get_no_ack: int
+    get_empty: int
+    acked: int
+    confirmed: int
+    returned: int
+    dropped_unroutable: int
+    connections_opened: int
+    connections_closed: int
+    channels_opened: int
+    channels_closed: int
+    queues_declared: int
+    queues_deleted: int
+    queue_declare_methods: int
+    flow_paused: int
 
     def __init__(self) -> None:
         for name in self.__slots__:
@@ -183,7 +202,7 @@ class Broker:
         mid = self._msg_id
         xname = x.name
         ename = x.ename
-        out = []
+        out: list[Message] = []
         add = out.append
         for body in bodies:
             mid += 1

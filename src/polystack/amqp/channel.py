@@ -187,7 +187,7 @@ class Channel:
         tag = self.next_tag
         parts: list[bytes] = []
         add = parts.extend
-        method_hdr = {}  # length of the method payload -> its frame header
+        method_hdr: dict[int, bytes] = {}  # length of the method payload -> its frame header
         hdr2: dict[int, bytes] = {}
         end_hdr3: dict[int, bytes] = {}
         body_of = conn.broker.body_of
@@ -453,6 +453,17 @@ class ChannelStats:
 
     __slots__ = ("publish", "confirm", "return_unroutable", "drop_unroutable", "get",
                  "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack", "get_empty")  # fmt: skip
+    publish: int
+    confirm: int
+    return_unroutable: int
+    drop_unroutable: int
+    get: int
+    get_no_ack: int
+    deliver: int
+    deliver_no_ack: int
+    redeliver: int
+    ack: int
+    get_empty: int
 
     def __init__(self) -> None:
         for n in self.__slots__:

@@ -12,7 +12,10 @@ A connection that consumes from the queue itself is never held (its acknowledgem
 drains the queue), and no publisher is held longer than :data:`MAX_PAUSE` at a time, so an
 application that publishes and consumes from one thread on two connections slows down rather
 than deadlocks — RabbitMQ's credit is granted when the queue takes a message, not when a
-consumer does, so it cannot deadlock either.
+consumer does, so it cannot deadlock either.  A queue whose consumers took nothing during a
+whole pause is *stuck* (a consumer that does not read, or holds its prefetch without acking):
+its publishers then run free until it drains to :data:`LOW` — as with RabbitMQ, whose queue
+keeps accepting publishes while it cannot deliver — and its backlog pages to disk as usual.
 """
 
 from __future__ import annotations
@@ -31,9 +34,14 @@ def check(conn: Any, queues: list[Any]) -> None:
             hold(conn, q)
 
 
+def _taken(q: Any) -> int:
+    s = q.stats
+    return s.deliver + s.deliver_no_ack + s.get + s.get_no_ack
+
+
 def hold(conn: Any, q: Any) -> None:
     held = conn.flow_queues
-    if q in held or q.deleted or conn.state_closed():
+    if q in held or q.deleted or q.flow_stuck or conn.state_closed():
         return
     for c in q.consumers:
         if c.channel.conn is conn:
@@ -41,12 +49,13 @@ def hold(conn: Any, q: Any) -> None:
     waiters = q.flow_waiters
     if waiters is None:
         waiters = q.flow_waiters = set()
+        q.flow_mark = _taken(q)
     waiters.add(conn)
     held.add(q)
     if len(held) == 1:
         conn.broker.counters.flow_paused += 1
         conn.peer.pause_reading()
-        conn.flow_timer = conn.broker.call_later(MAX_PAUSE, lambda: release_connection(conn))
+        conn.flow_timer = conn.broker.call_later(MAX_PAUSE, lambda: release_connection(conn, True))
 
 
 def drained(q: Any) -> None:
@@ -54,6 +63,7 @@ def drained(q: Any) -> None:
     publishers go once it is down to :data:`LOW`."""
     if q.consumers and len(q.ready) > LOW and not q.deleted:
         return
+    q.flow_stuck = False
     waiters = q.flow_waiters
     q.flow_waiters = None
     if waiters:
@@ -61,12 +71,16 @@ def drained(q: Any) -> None:
             _unhold(conn, q)
 
 
-def release_connection(conn: Any) -> None:
+def release_connection(conn: Any, timed_out: bool = False) -> None:
     """Let ``conn`` read again whatever holds it (MAX_PAUSE passed, or it is closing)."""
     conn.flow_timer = None
     for q in list(conn.flow_queues):
         if q.flow_waiters is not None:
             q.flow_waiters.discard(conn)
+            if timed_out and _taken(q) == q.flow_mark:
+                q.flow_stuck = True  # nothing taken in a whole pause: holding helps nobody
+            if not q.flow_waiters:
+                q.flow_waiters = None
         _unhold(conn, q)
 
 

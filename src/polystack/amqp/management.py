@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from . import constants as K
+from . import definitions as D
 from . import rates as R
 from .auth import HASHING_ALGORITHM, check_password, hash_password
 from .errors import AMQPError
@@ -794,38 +795,30 @@ def delete_permission(m: Management, req: Request) -> Response:
 
 @route("GET", "/api/definitions", admin=True)
 def definitions(m: Management, req: Request) -> Response:
-    b = m.broker
-    out: dict[str, Any] = {"rabbit_version": K.VERSION, "rabbitmq_version": K.VERSION,
-                           "product_name": K.PRODUCT, "product_version": K.VERSION,
-                           "users": [], "vhosts": [], "permissions": [], "topic_permissions": [],
-                           "parameters": [], "global_parameters": [], "policies": [],
-                           "queues": [], "exchanges": [], "bindings": []}  # fmt: skip
-    for u in b.users.values():
-        out["users"].append({"name": u.name, "password_hash": u.password_hash,
-                             "hashing_algorithm": u.hashing_algorithm, "tags": u.tags,
-                             "limits": {}})  # fmt: skip
-    for v in b.vhosts.values():
-        out["vhosts"].append({"name": v.name})
-        for q in v.queues.values():
-            if q.exclusive:
-                continue
-            out["queues"].append({"name": q.name, "vhost": v.name, "durable": q.durable,
-                                  "auto_delete": q.auto_delete,
-                                  "arguments": to_json(q.arguments)})  # fmt: skip
-        for x in v.exchanges.values():
-            if x.builtin:
-                continue
-            out["exchanges"].append({"name": x.name, "vhost": v.name, "type": x.type,
-                                     "durable": x.durable, "auto_delete": x.auto_delete,
-                                     "internal": x.internal,
-                                     "arguments": to_json(x.arguments)})  # fmt: skip
-        for bd in v.bindings_list():
-            fb = format_binding(v.name, bd)
-            fb.pop("properties_key")
-            out["bindings"].append(fb)
-    for p in b.permissions.values():
-        out["permissions"].append(format_permission(p))
-    return _json(out)
+    return _json(D.export(m.broker))
+
+
+@route("GET", "/api/definitions/{vhost}", admin=True)
+def vhost_definitions(m: Management, req: Request) -> Response:
+    return _json(D.export(m.broker, m.vhost(req.params["vhost"]).name))
+
+
+@route("POST", "/api/definitions", admin=True)
+def import_definitions(m: Management, req: Request) -> Response:
+    return _import(m, req, None)
+
+
+@route("POST", "/api/definitions/{vhost}", admin=True)
+def import_vhost_definitions(m: Management, req: Request) -> Response:
+    return _import(m, req, m.vhost(req.params["vhost"]).name)
+
+
+def _import(m: Management, req: Request, vhost: str | None) -> Response:
+    try:
+        D.import_(m.broker, req.json(), vhost)
+    except D.DefinitionsError as e:
+        raise HttpError(400, "bad_request", str(e)) from None
+    return Response(204)
 
 
 def parse_target(target: str) -> tuple[str, dict[str, str]]:

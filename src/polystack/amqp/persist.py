@@ -100,6 +100,7 @@ class Store:
         self.disk_reads = 0  # message bodies read back (RabbitMQ's disk_reads)
         self.disk_writes = 0  # messages written (persistent ones, paged bodies)
         self._time_mark = -1  # the last T record's time in the current segment
+        self._tails: dict[tuple, bytes] = {}  # publish_run's record tails by route
 
     # -- sequence numbers ----------------------------------------------------------------------
     @property
@@ -177,37 +178,69 @@ class Store:
                 self.when_synced(seq, self._synced)
         return seq
 
+    def _tail(self, queue: Any, msg: Message) -> bytes:
+        """A publish record's tail after the message id: the same for every message of a
+        route (queue, exchange, routing key, properties)."""
+        key = (queue.qid, msg.exchange, msg.routing_key, msg.props)
+        tail = self._tails.get(key)
+        if tail is None:
+            ex = msg.exchange.encode()
+            rk = msg.routing_key.encode()
+            tail = b"".join((U16.pack(1), QID.pack(queue.qid), bytes((len(ex),)), ex,
+                             bytes((len(rk),)), rk, U32.pack(len(msg.props)), msg.props))  # fmt: skip
+            if len(self._tails) >= 1024:
+                self._tails.clear()
+            self._tails[key] = tail
+        return tail
+
+    def publish_each(self, pairs: list[tuple[Message, Any]]) -> int:
+        """``publish`` of messages each routed to one durable queue, in this order; returns
+        the last record's seq."""
+        self._mark_time()
+        append = self._append
+        pack_id = U64.pack
+        tail_of = self._tail
+        seq = 0
+        for msg, queue in pairs:
+            tail = tail_of(queue, msg)
+            seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, msg.body or b"")))
+            cur = self.current
+            msg.location = (cur.number << LOCATION_SHIFT) | (offset + 9 + len(tail))  # type: ignore[union-attr]
+            msg.stored = True
+            cur.live += 1  # type: ignore[union-attr]
+        self.disk_writes += len(pairs)
+        if seq > self._sync_target:
+            self._sync_target = seq
+            if not self._sync_waiting:
+                self._sync_waiting = True
+                self.when_synced(seq, self._synced)
+        return seq
+
     def publish_run(self, msgs: list[Message], queue: Any) -> int:
         """``publish`` for messages that share exchange, routing key and properties, all
         routed to one durable queue; returns the last record's seq."""
         self._mark_time()
         m0 = msgs[0]
-        ex = m0.exchange.encode()
-        rk = m0.routing_key.encode()
-        tail = b"".join(
-            (
-                U16.pack(1),
-                QID.pack(queue.qid),
-                bytes((len(ex),)),
-                ex,
-                bytes((len(rk),)),
-                rk,
-                U32.pack(len(m0.props)),
-                m0.props,
-            )
-        )
+        tail = self._tail(queue, m0)
         head_len = 1 + 8 + len(tail)
         pack_id = U64.pack
         append = self._append
-        shift = LOCATION_SHIFT
         seq = 0
         self.disk_writes += len(msgs)
-        for msg in msgs:
-            body = msg.body or b""
-            seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
-            msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
-            msg.stored = True
-            self.current.live += 1  # type: ignore[union-attr]
+        if len(msgs) == 1:
+            seq, offset = append(b"".join((b"P", pack_id(m0.id), tail, m0.body or b"")))
+            cur = self.current
+            m0.location = (cur.number << LOCATION_SHIFT) | (offset + head_len)  # type: ignore[union-attr]
+            m0.stored = True
+            cur.live += 1  # type: ignore[union-attr]
+        else:
+            shift = LOCATION_SHIFT
+            for msg in msgs:
+                body = msg.body or b""
+                seq, offset = append(b"".join((b"P", pack_id(msg.id), tail, body)))
+                msg.location = (self.current.number << shift) | (offset + head_len)  # type: ignore[union-attr]
+                msg.stored = True
+                self.current.live += 1  # type: ignore[union-attr]
         if seq > self._sync_target:
             self._sync_target = seq
             if not self._sync_waiting:
@@ -251,6 +284,7 @@ class Store:
 
     def read_body(self, msg: Message) -> bytes:
         loc = msg.location
+        assert loc is not None, "only a stored message's body is read back"
         seg_no, offset, size = loc >> LOCATION_SHIFT, loc & OFFSET_MASK, msg.size
         seg = self.segments.get(seg_no)
         if seg is None:
@@ -595,9 +629,9 @@ class Recovery:
                     continue
                 seg.live += len(targets)
                 for q in targets:
-                    e = q.enqueue(msg, since)
+                    entry = q.enqueue(msg, since)
                     if delivered and (q.qid, msg_id) in delivered:
-                        e.redelivered = True
+                        entry.redelivered = True
                 count += 1
             store.recovered_messages = count
         finally:
@@ -653,7 +687,8 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
     last_size = -1
     qids: Any = None
     mark = state.time_mark
-    x = r = (None, b"")
+    # (name, its length-prefixed bytes) of the exchange and routing key
+    x = r = ("", b"")
     props = header = b""
     summary: Any = None
     while pos + hsize <= size:
@@ -678,19 +713,21 @@ def _replay(mm: Any, mv: memoryview, size: int, seg_no: int, state: Recovery) ->
                 last_size = body_size
                 q0 = start + 1 + PUB_HEAD.size
                 if n == 1:
-                    qids: Any = qid_unpack(mm, q0)[0]
+                    qids = qid_unpack(mm, q0)[0]
                 else:
                     qids = tuple(qid_unpack(mm, q0 + 4 * i)[0] for i in range(n))
                 xp = q0 + 4 * n
                 xraw = mm[xp : xp + 1 + xl]
                 rraw = mm[xp + 1 + xl : xp + 2 + xl + rl]
                 props = intern_bytes(mm[props_at + 4 : p])
-                x = names.get(xraw)
-                if x is None:
-                    x = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
-                r = names.get(rraw)
-                if r is None:
-                    r = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                found = names.get(xraw)
+                if found is None:
+                    found = names[xraw] = (xraw[1:].decode(), intern_bytes(xraw))
+                x = found
+                found = names.get(rraw)
+                if found is None:
+                    found = names[rraw] = (rraw[1:].decode(), intern_bytes(rraw))
+                r = found
                 header = intern_bytes(CONTENT_HEADER_S.pack(60, 0, body_size) + props)
                 summary = summarize(props)
             messages[msg_id] = [

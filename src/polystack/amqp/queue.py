@@ -217,6 +217,8 @@ class Queue:
         "_plain",
         "samples",
         "flow_waiters",
+        "flow_mark",
+        "flow_stuck",
     )
 
     def __init__(
@@ -280,6 +282,8 @@ class Queue:
         self.stats = QueueStats()
         self.samples = None  # rates.Samples
         self.flow_waiters: set | None = None  # publishers held while this queue is backed up
+        self.flow_mark = 0  # deliveries made when the first of them was held
+        self.flow_stuck = False  # its consumers took nothing in a whole pause: hold nobody
         self.bindings: dict[tuple, Any] = {}  # bindings whose destination is this queue
 
     # -- properties ----------------------------------------------------------------------------
@@ -402,7 +406,7 @@ class Queue:
         if self._rr >= len(self.consumers):
             self._rr = 0
         if not self.consumers:
-            if self.flow_waiters is not None:
+            if self.flow_waiters is not None or self.flow_stuck:
                 flow.drained(self)
             if self.auto_delete and self.had_consumers:
                 self.host.delete_queue(self, reason="auto_delete")
@@ -494,7 +498,7 @@ class Queue:
                     self.settled(e)
         finally:
             self._dispatching = False
-        if self.flow_waiters is not None:
+        if self.flow_waiters is not None or self.flow_stuck:
             flow.drained(self)
 
     def _dispatch_run(self, c: Consumer) -> bool:
@@ -633,13 +637,13 @@ class Queue:
         self.ready_bytes = 0
         for e in entries:
             self.settled(e)
-        if self.flow_waiters is not None:
+        if self.flow_waiters is not None or self.flow_stuck:
             flow.drained(self)
         return len(entries)
 
     def drain_for_delete(self) -> list[Entry]:
         self.deleted = True
-        if self.flow_waiters is not None:
+        if self.flow_waiters is not None or self.flow_stuck:
             flow.drained(self)
         for t in (self._ttl_timer, self._expiry_timer):
             if t is not None:

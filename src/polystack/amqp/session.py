@@ -15,14 +15,14 @@ replies stay in order.  Publisher confirms wait per message on the store's seque
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from pamqp.commands import Channel as PChannel
 from pamqp.commands import Connection as C
 
 from .channel import CLOSING, OPEN, Channel
 from .commands import TABLE
-from .commands.basic import PublishTarget, basic_publish, publish_target
+from .commands.basic import PublishTarget, basic_publish, flush_deferred, publish_target
 from .constants import (
     CAPABILITIES,
     COPYRIGHT,
@@ -118,6 +118,7 @@ class Connection:
         self.output_paused = False
         self._yielded = False  # reading paused to give other connections the loop
         self.flow_queues: set[Any] = set()  # backed-up queues this publisher waits for (flow)
+        self.deferred: list[tuple] = []  # single publishes enqueued at the end of the batch
         self.flow_timer: Any = None
         self._unchecked = 0
         self.received = False
@@ -375,6 +376,8 @@ class Connection:
         return info
 
     def _frame(self, ftype: int, chno: int, payload: bytes) -> None:
+        if self.deferred:
+            flush_deferred(self)  # publishes before this frame take effect before it
         if self.state >= CLOSED:
             return
         try:
@@ -498,7 +501,7 @@ class Connection:
             connection=True,
         )
 
-    def _unopened(self, chno: int) -> None:
+    def _unopened(self, chno: int) -> NoReturn:
         raise AMQPError(504, "expected 'channel.open'", connection=True)
 
     def _publish(self, ch: Channel, body: bytes) -> None:
@@ -518,6 +521,8 @@ class Connection:
             raise
 
     def _after_batch(self) -> None:
+        if self.deferred:
+            flush_deferred(self)
         if self.state != RUNNING:
             return
         self.flush_confirms()
@@ -562,6 +567,8 @@ class Connection:
             self._error(e, ch.number)
 
     def _error(self, e: AMQPError, chno: int) -> None:
+        if self.deferred:
+            flush_deferred(self)  # the publishes before the failing method stand
         if self.state >= CLOSING_CONN:
             return
         if not e.connection and chno:

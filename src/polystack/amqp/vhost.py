@@ -186,10 +186,10 @@ class VHost:
     ) -> tuple[Queue, bool]:
         arguments = arguments if arguments is not None else Table()
         if passive:
-            q = self.lookup_queue(name)
-            self.check_exclusive(q, owner)
-            q.touch()
-            return q, False
+            existing = self.lookup_queue(name)
+            self.check_exclusive(existing, owner)
+            existing.touch()
+            return existing, False
         q = self.queues.get(name)
         if q is not None:
             where = self.rs("queue", name)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pamqp import commands as _commands
 from pamqp import decode as _decode
+from pamqp.base import Frame
 
 from .constants import FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD
 from .errors import AMQPError, FrameError
@@ -139,10 +140,10 @@ def decode_method(payload: bytes) -> tuple[int, Any]:
         ) from None
 
 
-_LAYOUTS: dict[type, list[tuple[str, str]]] = {}
+_LAYOUTS: dict[type[Frame], list[tuple[str, str]]] = {}
 
 
-def _layout(cls: type) -> list[tuple[str, str]]:
+def _layout(cls: type[Frame]) -> list[tuple[str, str]]:
     lay = _LAYOUTS.get(cls)
     if lay is None:
         obj = cls.__new__(cls)
@@ -150,12 +151,13 @@ def _layout(cls: type) -> list[tuple[str, str]]:
     return lay
 
 
-def _unmarshal(cls: type, payload: bytes) -> Any:
+def _unmarshal(cls: type[Frame], payload: bytes) -> Any:
     """pamqp's field order and types; tables through :mod:`.table` (they keep their types)."""
     method = cls.__new__(cls)
     pos = 4
     bit = 0
     in_bits = False
+    value: Any
     for name, kind in _layout(cls):
         if kind == "bit":
             if in_bits and bit == 8:
@@ -207,7 +209,7 @@ def _unmarshal(cls: type, payload: bytes) -> Any:
     return method
 
 
-def build(cls: type, **fields: Any) -> Any:
+def build(cls: type[Frame], **fields: Any) -> Any:
     """A pamqp method object without pamqp's client-side validation (names RabbitMQ accepts)."""
     obj = cls.__new__(cls)
     for name in cls.__slots__:
@@ -215,10 +217,10 @@ def build(cls: type, **fields: Any) -> Any:
     return obj
 
 
-_DEFAULTS: dict[type, dict[str, Any]] = {}
+_DEFAULTS: dict[type[Frame], dict[str, Any]] = {}
 
 
-def _defaults(cls: type) -> dict[str, Any]:
+def _defaults(cls: type[Frame]) -> dict[str, Any]:
     d = _DEFAULTS.get(cls)
     if d is None:
         import inspect
@@ -391,6 +393,20 @@ class Properties:
     """basic properties decoded from the raw bytes (flags + values)."""
 
     __slots__ = PROPERTY_NAMES
+    content_type: str | None
+    content_encoding: str | None
+    headers: dict[str, Any] | None  # a Table when decoded (it keeps the field types)
+    delivery_mode: int | None
+    priority: int | None
+    correlation_id: str | None
+    reply_to: str | None
+    expiration: str | None
+    message_id: str | None
+    timestamp: int | None
+    user_id: str | None
+    app_id: str | None
+    cluster_id: str | None
+    type: str | None  # last: the name would shadow the builtin in later annotations
 
     def __init__(self, **kw: Any) -> None:
         for name in PROPERTY_NAMES:
@@ -464,10 +480,10 @@ class PropertySummary:
 
     def __init__(self) -> None:
         self.delivery_mode = 0
-        self.priority = None
-        self.expiration = None
-        self.reply_to = None
-        self.user_id = None
+        self.priority: int | None = None
+        self.expiration: str | None = None
+        self.reply_to: str | None = None
+        self.user_id: str | None = None
         self.has_headers = False
 
 

@@ -83,13 +83,13 @@ COMPRESSOR_IDS = {"noop": NOOP, "snappy": SNAPPY, "zlib": ZLIB, "zstd": ZSTD}
 COMPRESSOR_NAMES = {v: k for k, v in COMPRESSOR_IDS.items()}
 
 
-def _snappy():
+def _snappy() -> Any:
     import snappy
 
     return snappy
 
 
-def _zstd():
+def _zstd() -> Any:
     try:
         from compression import zstd  # type: ignore[import-not-found]
     except ImportError:

@@ -13,6 +13,12 @@ SLOW_SERVER = 32  # a server-wide condition (maxmemory, MONITOR, pause, busy scr
 SLOW_TRACKING = 64  # client-side caching: keys read are remembered
 SLOW_BLOCKED = 128  # waiting (paused, busy script, blocking command): input is held
 SLOW_MISCONF = 256  # the log cannot be written: writes (and PING) get -MISCONF
+SLOW_REPLY = 512  # CLIENT REPLY OFF or SKIP: replies are dropped
+
+# CLIENT REPLY's state (server.h's CLIENT_REPLY_OFF, _SKIP, _SKIP_NEXT)
+REPLY_OFF = 1  # no reply to any command
+REPLY_SKIP = 2  # no reply to the command running now
+REPLY_SKIP_NEXT = 4  # no reply to the next command (set by CLIENT REPLY SKIP)
 
 # Bits every client carries while a server-wide condition holds (see RedisService.slow_all).
 SERVER_BITS = SLOW_SERVER

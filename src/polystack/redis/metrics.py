@@ -10,12 +10,12 @@ from prometheus_client.core import Metric
 from polystack.runtime.metrics import CounterMetricFamily, GaugeMetricFamily, register
 
 
-def register_service(service: Any, commands: dict[str, Any]) -> None:
+def register_service(service: Any, commands: dict[bytes, Any]) -> None:
     """Add the families of ``service`` (the RedisService) and its command table."""
     register(service.ctx.registry, lambda: collect(service, commands))
 
 
-def collect(s: Any, commands: dict[str, Any]) -> Iterable[Metric]:
+def collect(s: Any, commands: dict[bytes, Any]) -> Iterable[Metric]:
     calls = CounterMetricFamily(
         "redis_commands", "Commands processed, by command.", labels=["command"]
     )

@@ -838,8 +838,8 @@ class RedisService(Service):
         self.connections_at_reset = self.total_connections()
         self.rejected_at_reset += self.rejected_connections()
         self.closed_bytes_in = self.closed_bytes_out = 0
-        for c in self.clients.values():
-            peer = c.peer
+        for client in self.clients.values():
+            peer = client.peer
             if hasattr(peer, "bytes_in"):
                 peer.bytes_in = peer.bytes_out = 0
         self.ops_samples.clear()

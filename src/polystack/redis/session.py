@@ -32,6 +32,9 @@ from polystack.redis.commands.table import Command
 from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
+    REPLY_OFF,
+    REPLY_SKIP,
+    REPLY_SKIP_NEXT,
     SLOW_ACL,
     SLOW_AUTH,
     SLOW_BLOCKED,
@@ -39,6 +42,7 @@ from polystack.redis.flags import (
     SLOW_MISCONF,
     SLOW_MULTI,
     SLOW_PUBSUB,
+    SLOW_REPLY,
     SLOW_SERVER,
     SLOW_TRACKING,
 )
@@ -112,6 +116,7 @@ class Client:
         self.acl_user = server.acl.default
         self.authenticated = default_authenticated(server)
         self.slow = slow_bits(server, self) | server.slow_all
+        self.reply_flags = 0  # CLIENT REPLY (flags.REPLY_*)
         self.created = server.clock.time()
         self.last_interaction = self.created
         self.last_cmd: Any = "NULL"
@@ -288,7 +293,8 @@ class Client:
         if self.blocked is None:
             return
         self.blocked = None
-        self.peer.write(reply)
+        if not (self.reply_flags and self._late_reply_dropped()):
+            self.peer.write(reply)
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
 
@@ -628,6 +634,7 @@ class Client:
     def deliver(self, reply: Any) -> None:
         """The reply of the blocking command this client waited in (served, timed out or
         unblocked), with its write logged; its queued input runs on the next loop turn."""
+        mark = len(self._out)
         if isinstance(reply, RedisError):
             self._out.append(reply.encode())
             self._count_error(reply.code)
@@ -638,6 +645,8 @@ class Client:
                 for p in self.propagate:
                     self._log.append((self.db_id, p))
                 self.propagate = None
+        if self.reply_flags and self._late_reply_dropped():
+            del self._out[mark:]
         self._finish_batch()
         if self._pending is not None:
             self.server.clock.call_later(0, self._resume)
@@ -668,6 +677,36 @@ class Client:
         self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
         self._count_error(code)
 
+    def _execute_quietly(self, argv: list[bytes], cmd: Command | None) -> None:
+        """A command run under CLIENT REPLY OFF or SKIP: what it answers is dropped (CLIENT
+        REPLY ON's own +OK excepted: it clears the flags first)."""
+        flags = self.reply_flags
+        if flags & REPLY_SKIP_NEXT:  # the command after CLIENT REPLY SKIP
+            flags = (flags | REPLY_SKIP) & ~REPLY_SKIP_NEXT
+        self.reply_flags = flags
+        mark = len(self._out)
+        self.slow &= ~SLOW_REPLY
+        try:
+            self._execute_slow(argv, cmd)
+        finally:
+            flags = self.reply_flags
+            if flags & (REPLY_OFF | REPLY_SKIP):
+                del self._out[mark:]
+            if self.blocked is None:  # (a waiting command's answer is silenced when it comes)
+                self.reply_flags = flags = flags & ~REPLY_SKIP
+            if flags:
+                self.slow |= SLOW_REPLY
+
+    def _late_reply_dropped(self) -> bool:
+        """CLIENT REPLY OFF or SKIP silence the answer of a command that waited, too."""
+        flags = self.reply_flags
+        if not flags:
+            return False
+        self.reply_flags = flags & ~REPLY_SKIP
+        if not self.reply_flags:
+            self.slow &= ~SLOW_REPLY
+        return bool(flags & (REPLY_OFF | REPLY_SKIP))
+
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         if self._cluster is None:
             return self._process_command(argv, cmd)
@@ -680,6 +719,8 @@ class Client:
 
     def _process_command(self, argv: list[bytes], cmd: Command | None) -> Any:
         """processCommand: every check Redis makes before running a command, in its order."""
+        if self.slow & SLOW_REPLY:
+            return self._execute_quietly(argv, cmd)
         if self.slow & SLOW_CLOSING:
             return
         bad = wire.non_bulk_error(argv)
@@ -786,8 +827,8 @@ class Client:
             )
             return
         if slow & SLOW_PUBSUB and not self.resp3:
-            top = (cmd.parent or cmd).name.encode()
-            if top not in _PUBSUB_CONTEXT:
+            top_name = (cmd.parent or cmd).name.encode()
+            if top_name not in _PUBSUB_CONTEXT:
                 self._reject(
                     cmd,
                     b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "

@@ -23,7 +23,7 @@ import os
 import signal
 import struct
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from crc32c import crc32c
@@ -410,7 +410,11 @@ def _snapshot_parts(chunks: Iterable[bytes], gen: int) -> Iterator[bytes]:
     yield frame(b"E" + _END.pack(count))
 
 
-def chunked(items: Iterable[object], encode, target: int = CHUNK_TARGET) -> Iterator[bytes]:
+def chunked(
+    items: Iterable[object],
+    encode: Callable[[list[object]], bytes],
+    target: int = CHUNK_TARGET,
+) -> Iterator[bytes]:
     """Group ``items`` into chunks of about ``target`` bytes: ``encode(list_of_items)`` per
     chunk, with the size estimated from the first chunk."""
     batch: list[object] = []

@@ -12,7 +12,9 @@ from polystack.runtime.connection import ListenerState, Peer, Session
 from polystack.runtime.log import LogGroup
 
 
-def outbound_state(name: str, factory: Callable[[Peer], Session], logs: LogGroup, clock: Clock):
+def outbound_state(
+    name: str, factory: Callable[[Peer], Session], logs: LogGroup, clock: Clock
+) -> ListenerState:
     """A ListenerState for connections this server opens (no client limit)."""
     return ListenerState(name, factory, max_clients=1 << 30, reject=b"", logs=logs, clock=clock)
 

@@ -102,6 +102,8 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
     broker.counters.published += n
     rk = t.routing_key
     if ch.tx or t.reply or s.has_headers:
+        if conn.deferred:
+            flush_deferred(conn)
         bcc: list[str] = []
         if s.has_headers and b"\x03BCC" in props:
             props, bcc = _strip_bcc(props)
@@ -124,6 +126,13 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
         ex.messages_in += n
     if len(queues) == 1 and hdr is not None and queues[0].overflow == "drop-head":
         # the common case: one queue that takes every message
+        if n == 1:
+            # a publish unlike the one before (publishers alternating between queues): kept
+            # until the batch of frames ends, then enqueued and logged with its neighbours
+            conn.deferred.append((ch, t, queues[0], props, hdr, s, bodies[0]))
+            return
+        if conn.deferred:
+            flush_deferred(conn)
         msgs = broker.new_messages(x, t.rkname, rk, props, hdr, s, bodies)
         wait = broker.enqueue_run(queues[0], msgs, n * len(bodies[0]))
         x.messages_out += n
@@ -133,10 +142,54 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
         if len(q.ready) > flow.HIGH and q.consumers:
             flow.hold(conn, q)
         return
+    if conn.deferred:
+        flush_deferred(conn)
     new = broker.new_message
     for body in bodies:
         msg = new(x.name, rk, props, body, x.ename, t.rkname, hdr, s)
         _enqueue(conn, ch, x, queues, t.mandatory, msg)
+
+
+def flush_deferred(conn: Any) -> None:
+    """Enqueue the single publishes kept by :func:`basic_publish`, in their order: messages
+    created in publish order, their store records written in that order at once, each
+    queue's messages handed over as one run, each channel's confirms as one range."""
+    items = conn.deferred
+    conn.deferred = []
+    broker = conn.broker
+    store = broker.store
+    new = broker.new_message
+    groups: dict[Any, list[Any]] = {}
+    stored: list[tuple[Any, Any]] = []
+    confirms: dict[Any, list[int]] = {}  # channel -> [count, has a logged message]
+    for ch, t, q, props, hdr, s, body in items:
+        x = t.exchange
+        msg = new(x.name, t.routing_key, props, body, x.ename, t.rkname, hdr, s)
+        x.messages_out += 1
+        g = groups.get(q)
+        if g is None:
+            groups[q] = [msg]
+        else:
+            g.append(msg)
+        logged = store is not None and q.durable and msg.persistent
+        if logged:
+            stored.append((msg, q))
+        if ch.confirm:
+            c = confirms.get(ch)
+            if c is None:
+                confirms[ch] = [1, logged]
+            else:
+                c[0] += 1
+                c[1] = c[1] or logged
+    seq = store.publish_each(stored) if stored else 0  # before any consumer sees them
+    for q, msgs in groups.items():
+        q.enqueue_run(msgs, sum(m.size for m in msgs))
+        if len(q.ready) > flow.HIGH and q.consumers:
+            flow.hold(conn, q)
+    if broker.memory_used > broker._paging_threshold:
+        broker._page_out()
+    for ch, (count, logged) in confirms.items():
+        ch.confirm_run(count, seq if logged else 0, False)
 
 
 def _static_route(vhost: Any, t: PublishTarget) -> list[Any]:

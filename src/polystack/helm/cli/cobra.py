@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -238,11 +239,30 @@ def _global_option(flag: GlobalFlag) -> click.Option:
     return opt
 
 
+_globals_lock = threading.Lock()
+
+
 def _add_globals(cmd: click.Command) -> None:
-    taken = {o for p in cmd.params for o in getattr(p, "opts", [])}
-    for flag in GLOBAL_FLAGS:
-        if f"--{flag.name}" not in taken:
-            cmd.params.append(_global_option(flag))
+    """Give ``cmd`` Helm's persistent flags, once: when its parameters are first
+    asked for (parsing, help, completion), so that a process builds them only for
+    the command it runs."""
+    if getattr(cmd, "_globals_added", False):
+        return
+    with _globals_lock:
+        if getattr(cmd, "_globals_added", False):
+            return
+        taken = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        for flag in GLOBAL_FLAGS:
+            if f"--{flag.name}" not in taken:
+                cmd.params.append(_global_option(flag))
+        cmd._globals_added = True  # type: ignore[attr-defined]
+
+
+def params_of(cmd: click.Command) -> list[click.Parameter]:
+    """The command's parameters, Helm's persistent flags included."""
+    if isinstance(cmd, HelmCommand | AliasGroup):
+        _add_globals(cmd)
+    return cmd.params
 
 
 # ---------------------------------------------------------------- arguments
@@ -434,7 +454,7 @@ def use_line(cmd: click.Command, ctx: click.Context) -> str:
     rest = use.split(" ", 1)[1] if " " in use else ""
     path = _path(ctx)
     line = f"{path} {rest}" if rest else path
-    if "[flags]" not in line and any(isinstance(p, click.Option) for p in cmd.params):
+    if "[flags]" not in line and any(isinstance(p, click.Option) for p in params_of(cmd)):
         line += " [flags]"
     return line
 
@@ -531,8 +551,11 @@ class HelmCommand(click.Command):
         self.example = example
         self.args_check = args_check
         self.cobra_aliases = cobra_aliases
-        _add_globals(self)
         self._ctx_path = ""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        _add_globals(self)
+        return super().get_params(ctx)
 
     def path(self) -> str:
         return self._ctx_path or f"{ROOT} {self.name}"
@@ -595,7 +618,10 @@ class AliasGroup(click.Group):
         self.long = long
         self.cobra_aliases = cobra_aliases
         self.runnable = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         _add_globals(self)
+        return super().get_params(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))

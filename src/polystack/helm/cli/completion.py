@@ -53,7 +53,9 @@ def _lookup(cmd: click.Command, word: str) -> click.Command | None:
 
 
 def _options(cmd: click.Command) -> list[click.Option]:
-    return [p for p in cmd.params if isinstance(p, click.Option) and not p.hidden]
+    from polystack.helm.cli.cobra import params_of
+
+    return [p for p in params_of(cmd) if isinstance(p, click.Option) and not p.hidden]
 
 
 def _takes_value(cmd: click.Command, flag: str) -> bool:

@@ -10,6 +10,7 @@ AND group that itself names a prerelease).  Error texts are semver's own.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -279,13 +280,21 @@ _CV = (
 # Go's alternation is leftmost-first like Python's; keep semver's order.
 _OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
 _S = r"[\t\n\f\r ]"  # RE2 \s
-_CONSTRAINT_RE = re.compile(rf"^{_S}*({_OPS}){_S}*({_CV}){_S}*$", re.ASCII)
-_RANGE_RE = re.compile(rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*", re.ASCII)
-_FIND_RE = re.compile(rf"({_OPS}){_S}*({_CV})", re.ASCII)
-_VALID_RE = re.compile(
-    rf"^({_S}*({_OPS}){_S}*({_CV}){_S}*)((?:{_S}+|,{_S}*)({_OPS}){_S}*({_CV}){_S}*)*$",
-    re.ASCII,
-)
+
+
+@functools.cache
+def _constraint_res() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The constraint grammar's patterns (constraint, hyphen range, find, valid),
+    compiled on first use: a chart without version constraints never needs them."""
+    return (
+        re.compile(rf"^{_S}*({_OPS}){_S}*({_CV}){_S}*$", re.ASCII),
+        re.compile(rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*", re.ASCII),
+        re.compile(rf"({_OPS}){_S}*({_CV})", re.ASCII),
+        re.compile(
+            rf"^({_S}*({_OPS}){_S}*({_CV}){_S}*)((?:{_S}+|,{_S}*)({_OPS}){_S}*({_CV}){_S}*)*$",
+            re.ASCII,
+        ),
+    )
 
 
 def _is_x(s: str) -> bool:
@@ -308,7 +317,7 @@ class _Constraint:
 def _parse_constraint(c: str) -> _Constraint:
     if not c:
         return _Constraint(Version(0, 0, 0, "", "", "0.0.0"), c, "", dirty=True)
-    m = _CONSTRAINT_RE.search(c)
+    m = _constraint_res()[0].search(c)
     if m is None:
         raise SemverError(f"improper constraint: {go_quote(c)}")
     g = [m.group(0)] + [x or "" for x in m.groups()]
@@ -447,7 +456,7 @@ def _caret(v: Version, c: _Constraint) -> tuple[bool, str]:
 
 
 def _rewrite_range(s: str) -> str:
-    ms = list(_RANGE_RE.finditer(s))
+    ms = list(_constraint_res()[1].finditer(s))
     if not ms:
         return s
     o = s
@@ -480,9 +489,9 @@ class Constraints:
         if len(ors) > MAX_CONSTRAINT_GROUPS:
             raise SemverError(f"too many constraint groups (max {MAX_CONSTRAINT_GROUPS})")
         for seg in ors:
-            if not _VALID_RE.search(seg):
+            if not _constraint_res()[3].search(seg):
                 raise SemverError(f"improper constraint: {go_quote(seg)}")
-            cs = [m.group(0) for m in _FIND_RE.finditer(seg)]
+            cs = [m.group(0) for m in _constraint_res()[2].finditer(seg)]
             if not cs:
                 cs = [seg]
             result = []

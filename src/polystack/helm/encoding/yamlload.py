@@ -198,8 +198,19 @@ def check_go_depth(root: yaml.Node) -> None:
 
 def _load_documents(text: str, first_only: bool, single: bool = False) -> list[Any]:
     """The documents of ``text`` (the first only, or exactly one), each checked
-    against goyaml's depth limits before it is constructed."""
+    against goyaml's depth limits before it is constructed. libyaml's own nesting
+    limit is raised to goyaml's the first time a document reaches it (the text is
+    then parsed again): most processes never load ctypes for it."""
+    try:
+        return _load_documents_once(text, first_only, single)
+    except yaml.YAMLError as e:
+        if _nest_level_set or getattr(e, "problem", None) != "exceeded maximum nesting depth":
+            raise
     _allow_go_depth()
+    return _load_documents_once(text, first_only, single)
+
+
+def _load_documents_once(text: str, first_only: bool, single: bool) -> list[Any]:
     loader = _GoLoader(text)
     docs: list[Any] = []
     try:

@@ -8,7 +8,6 @@ into ``None``.  Each builtin declares Go's parameter list in ``go_params``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
 
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, Uint8, is_unsigned, type_of
@@ -371,6 +370,8 @@ def js(*args: Any) -> str:
 
 @_builtin("...interface {}")
 def urlquery(*args: Any) -> str:
+    from urllib.parse import quote_plus  # urlquery only: not at start-up
+
     return quote_plus(eval_args(args).encode("utf-8", "surrogateescape"), safe="")
 
 

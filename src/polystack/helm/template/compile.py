@@ -107,6 +107,8 @@ class _Compiler:
         self.count = 0
         # compile the branches of if/with/range when they first run (see later)
         self.lazy = lazy
+        # the weights of the tree's lists, by node identity (weight.list_weight)
+        self.weights: dict[int, int] = {}
 
     # ------------------------------------------------------------ structure
     def list_(self, lst: ListNode, iface: bool) -> Runner:
@@ -192,7 +194,8 @@ class _Compiler:
         counted now, as compiling it would."""
         if not self.lazy:
             return self.list_(lst, iface)
-        self.count += list_weight(lst)
+        weights = self.weights
+        self.count += list_weight(lst, weights)
         iface_vars = list(self.iface_vars)
         runner: Runner | None = None
 
@@ -202,6 +205,7 @@ class _Compiler:
             if r is None:
                 c = _Compiler()
                 c.iface_vars = iface_vars
+                c.weights = weights
                 r = runner = c.list_(lst, iface)
             r(st, dot)
 

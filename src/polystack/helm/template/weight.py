@@ -32,25 +32,32 @@ __all__ = ["list_weight", "pipe_weight"]
 _LITERAL_HEADS = (BoolNode, DotNode, NilNode, NumberNode, StringNode)
 
 
-def list_weight(lst: ListNode) -> int:
-    return sum(node_weight(n) for n in lst.nodes)
+def list_weight(lst: ListNode, memo: dict[int, int]) -> int:
+    """The weight of a list; ``memo`` (by node identity, for the nodes of one
+    tree) keeps each nested list's, so that branches compiled later, one inside
+    another, do not walk their nodes again."""
+    key = id(lst)
+    w = memo.get(key)
+    if w is None:
+        w = memo[key] = sum(node_weight(n, memo) for n in lst.nodes)
+    return w
 
 
-def node_weight(n: Node) -> int:
+def node_weight(n: Node, memo: dict[int, int]) -> int:
     w = 1
     if isinstance(n, TextNode):
         w += len(n.text) >> 8
     elif isinstance(n, ActionNode):
         w += pipe_weight(n.pipe)
     elif isinstance(n, IfNode | WithNode | RangeNode):
-        w += pipe_weight(n.pipe) + list_weight(n.list)
+        w += pipe_weight(n.pipe) + list_weight(n.list, memo)
         if n.else_list is not None:
-            w += list_weight(n.else_list)
+            w += list_weight(n.else_list, memo)
     elif isinstance(n, TemplateNode):
         if n.pipe is not None:
             w += pipe_weight(n.pipe)
     elif isinstance(n, ListNode):
-        w += list_weight(n)
+        w += list_weight(n, memo)
     return w
 
 

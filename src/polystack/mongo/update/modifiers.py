@@ -55,7 +55,7 @@ class SetMod(Modifier):
     name = "$set"
     __slots__ = ()
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         return _copy(self.arg)
 
 
@@ -73,7 +73,7 @@ class UnsetMod(Modifier):
     creates = False
     __slots__ = ()
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return Modifier.NO_CHANGE
         return Modifier.REMOVE
@@ -94,7 +94,7 @@ class IncMod(Modifier):
     def combine(self, a: Any, b: Any) -> Any:
         return arith.add(a, b)
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return self.initial()
         if not is_numeric(current) or isinstance(current, bool):
@@ -126,7 +126,7 @@ class MinMod(Modifier):
     __slots__ = ()
     sign = -1
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return _copy(self.arg)
         c = compare(self.arg, current)
@@ -174,7 +174,7 @@ class CurrentDateMod(Modifier):
             "or a $type expression ({$type: 'timestamp/date'}).",
         )
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if self.as_timestamp:
             return ctx.cluster_time or Timestamp(0, 0)
         now = ctx.now or datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
@@ -188,7 +188,7 @@ class RenameFromMod(Modifier):
     creates = False
     __slots__ = ()
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return Modifier.NO_CHANGE
         return Modifier.REMOVE
@@ -202,7 +202,7 @@ class RenameToMod(Modifier):
         super().__init__(arg, path)
         self.source = path
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         value = ctx.renamed.get(self.source, MISSING)
         if value is MISSING:
             return Modifier.NO_CHANGE
@@ -251,7 +251,7 @@ class PushMod(Modifier):
         else:
             self.each = [arg]
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             arr: list = []
         elif type(current) is not list:
@@ -352,7 +352,7 @@ class AddToSetMod(Modifier):
         else:
             self.each = [arg]
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             arr: list = []
         elif type(current) is not list:
@@ -382,7 +382,7 @@ class PopMod(Modifier):
         if arg not in (1, -1):
             raise MongoError(9, f"$pop expects 1 or -1, found: {display(arg)}")
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return Modifier.NO_CHANGE
         if type(current) is not list:
@@ -426,7 +426,7 @@ class PullMod(Modifier):
                 eq = _eq_pred(arg)
                 self.pred = eq
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return Modifier.NO_CHANGE
         if type(current) is not list:
@@ -450,7 +450,7 @@ class PullAllMod(Modifier):
             )
         self.keys = {encode_key(x) for x in arg}
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             return Modifier.NO_CHANGE
         if type(current) is not list:
@@ -495,7 +495,7 @@ class BitMod(Modifier):
                 )
             self.ops.append((op, v))
 
-    def apply(self, current, ctx, path, container):
+    def apply(self, current: Any, ctx: ApplyContext, path: str, container: Any) -> Any:
         if current is MISSING:
             current = 0
         elif bson_type(current) not in (16, 18):

@@ -40,7 +40,7 @@ def make_siblings(main: Any, factory: Callable[[Any], Any]) -> list[Any]:
     total = cfg.cluster_nodes * (1 + cfg.cluster_replicas)
     siblings = []
     for i in range(1, total):
-        sub = copy.copy(cfg) if not dataclasses.is_dataclass(cfg) else dataclasses.replace(cfg)
+        sub: Any = copy.copy(cfg)
         sub.port = cfg.port + i if cfg.port else 0
         sub.cluster_nodes = 0
         sub.cluster_replicas = 0

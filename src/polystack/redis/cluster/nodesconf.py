@@ -142,11 +142,11 @@ def load(cluster: Any, path: str) -> bool:
             if word.startswith("["):
                 body = word[1:-1]
                 if "->-" in body:
-                    slot, target = body.split("->-")
-                    open_slots.append((int(slot), "migrating", target))
+                    slot_text, target = body.split("->-")
+                    open_slots.append((int(slot_text), "migrating", target))
                 elif "-<-" in body:
-                    slot, target = body.split("-<-")
-                    open_slots.append((int(slot), "importing", target))
+                    slot_text, target = body.split("-<-")
+                    open_slots.append((int(slot_text), "importing", target))
                 else:
                     raise NodesConfError(f"{path}:{lineno}: bad open slot {word!r}")
                 continue

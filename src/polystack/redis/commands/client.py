@@ -9,8 +9,8 @@ from polystack.redis.args import parse_int
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.errors import SYNTAX, err
-from polystack.redis.flags import SLOW_PUBSUB
-from polystack.redis.wire import OK, Verbatim
+from polystack.redis.flags import REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT, SLOW_PUBSUB, SLOW_REPLY
+from polystack.redis.wire import OK, Raw, Verbatim
 
 SUBCOMMAND_FLAGS = "noscript loading stale"
 ADMIN_FLAGS = "admin noscript loading stale"
@@ -331,9 +331,9 @@ def client_kill(client: Any, argv: list[bytes]) -> Any:
             elif opt == b"laddr":
                 want_laddr = val.decode("latin-1")
             elif opt == b"user":
-                if val != b"default":
+                want_user = client.server.acl.get(val)
+                if want_user is None:
                     raise err(f"No such user '{val.decode('utf-8', 'replace')}'")
-                want_user = "default"
             elif opt == b"skipme":
                 if val.lower() == b"yes":
                     skipme = True
@@ -354,7 +354,7 @@ def client_kill(client: Any, argv: list[bytes]) -> Any:
             continue
         if want_id is not None and other.id != want_id:
             continue
-        if want_user is not None and other.user != want_user:
+        if want_user is not None and getattr(other, "acl_user", None) is not want_user:
             continue
         if other is client and skipme:
             continue
@@ -370,7 +370,40 @@ def client_kill(client: Any, argv: list[bytes]) -> Any:
     return killed
 
 
+@command(
+    "reply",
+    3,
+    "noscript loading stale",
+    group="connection",
+    since="3.2.0",
+    parent="client",
+    summary="Instruct the server whether to reply to commands",
+    complexity="O(1)",
+    arguments="on_off_skip:oneof{on:pure-token'ON' off:pure-token'OFF' skip:pure-token'SKIP'}",
+)
+def client_reply(client: Any, argv: list[bytes]) -> Any:
+    """ON answers +OK; OFF silences every reply from now on, SKIP the next command's (both
+    answer nothing themselves).  The session drops the replies (Session._execute_quietly)."""
+    mode = argv[2].lower()
+    if mode == b"on":
+        client.reply_flags &= ~(REPLY_SKIP | REPLY_OFF)
+        return OK
+    if mode == b"off":
+        client.reply_flags |= REPLY_OFF
+    elif mode == b"skip":
+        if not client.reply_flags & REPLY_OFF:
+            client.reply_flags |= REPLY_SKIP_NEXT
+    else:
+        raise SYNTAX
+    client.slow |= SLOW_REPLY
+    return Raw(b"")
+
+
 _CLIENT_HELP = [
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -395,12 +428,21 @@ _CLIENT_HELP = [
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
-    "    * ID <client-id> [<client-id> ...]",
-    "      Return clients with the given IDs.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
-    "SETINFO <option> <value>",
-    "    Set client meta attributes: LIB-NAME or LIB-VER.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ]

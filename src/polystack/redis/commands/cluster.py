@@ -53,6 +53,13 @@ def _int(arg: bytes) -> int | None:
         return None
 
 
+def _wrong_args(argv: list[bytes]) -> RedisError:
+    """addReplySubcommandSyntaxError: a subcommand given an argument count clusterCommand
+    does not take (arity allows it)."""
+    name = argv[1].decode("utf-8", "replace")
+    return err(f"unknown subcommand or wrong number of arguments for '{name}'. Try CLUSTER HELP.")
+
+
 def _slot(arg: bytes) -> int:
     """getSlotOrReply."""
     slot = _int(arg)
@@ -404,7 +411,7 @@ def cluster_setslot(client: Any, argv: list[bytes]) -> Any:
 def cluster_meet(client: Any, argv: list[bytes]) -> Any:
     cl = _cluster(client)
     if len(argv) not in (4, 5):
-        raise err("wrong number of arguments for 'cluster|meet' command")
+        raise _wrong_args(argv)
     port = _int(argv[3])
     if port is None:
         raise err(f"Invalid TCP base port specified: {argv[3].decode('latin-1')}")
@@ -510,7 +517,7 @@ def cluster_failover(client: Any, argv: list[bytes]) -> Any:
         else:
             raise RedisError("ERR", "syntax error")
     elif len(argv) > 3:
-        raise RedisError("ERR", "syntax error")
+        raise _wrong_args(argv)
     try:
         cl.elections.manual_failover(force, takeover)
     except ManualFailoverError as e:
@@ -533,7 +540,7 @@ def cluster_reset(client: Any, argv: list[bytes]) -> Any:
         elif opt != b"soft":
             raise RedisError("ERR", "syntax error")
     elif len(argv) > 3:
-        raise RedisError("ERR", "syntax error")
+        raise _wrong_args(argv)
     st = cl.state
     me = st.myself
     if me.is_master and client.server.keyspace.dbs[0].data:
@@ -707,15 +714,21 @@ command("restore-asking", -4, "write denyoom asking", (1, 1, 1), group="server",
 # -- MIGRATE --------------------------------------------------------------------------------
 def _migrate_keys(argv: list[bytes]) -> list[int]:
     """migrateGetKeys: the key argument, or the keys after KEYS."""
-    for i in range(6, len(argv)):
+    i = 6
+    while i < len(argv):
         word = argv[i].lower()
-        if word == b"keys":
-            if argv[3] == b"":
-                return list(range(i + 1, len(argv)))
-            break
-        if word == b"auth":
+        if word == b"auth2":
+            i += 3  # neither the username nor the password is a key
             continue
-    return [3] if argv[3] != b"" else []
+        if word == b"auth":
+            i += 2
+            continue
+        if word == b"keys":
+            # with KEYS the key argument must be empty; otherwise no key at all (the command
+            # itself then refuses the request)
+            return list(range(i + 1, len(argv))) if argv[3] == b"" else []
+        i += 1
+    return [3]
 
 
 @command("migrate", -6, "write", (3, 3, 1), group="generic", since="2.6.0",

@@ -12,7 +12,7 @@ from polystack.redis.commands.client import valid_attribute
 from polystack.redis.commands.monitor import stop_monitoring
 from polystack.redis.commands.tracking import stop_tracking
 from polystack.redis.errors import SYNTAX, WRONGPASS, RedisError, err
-from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB
+from polystack.redis.flags import SLOW_ACL, SLOW_AUTH, SLOW_MULTI, SLOW_PUBSUB, SLOW_REPLY
 from polystack.redis.version import REDIS_VERSION
 from polystack.redis.wire import OK, PONG, Simple
 
@@ -187,7 +187,8 @@ def reset(client: Any, argv: list[bytes]) -> Any:
         if fn is not None:
             fn()
     client.multi = None
-    client.slow &= ~(SLOW_MULTI | SLOW_PUBSUB)
+    client.reply_flags = 0  # CLIENT REPLY ON
+    client.slow &= ~(SLOW_MULTI | SLOW_PUBSUB | SLOW_REPLY)
     client.select(0)
     client.resp3 = False
     client.name = b""

@@ -454,4 +454,10 @@ def info_text(server: Any, client: Any, args: list[bytes]) -> str:
     tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
 )
 def info(client: Any, argv: list[bytes]) -> Any:
-    return Verbatim(info_text(client.server, client, argv[1:]).encode("utf-8", "replace"))
+    text = info_text(client.server, client, argv[1:])
+    try:
+        # bytes that came in as they were (an error code a script made up, a client name)
+        # go back out as they were, as Redis sends them
+        return Verbatim(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return Verbatim(text.encode("utf-8", "replace"))

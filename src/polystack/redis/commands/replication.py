@@ -46,7 +46,7 @@ def _replicaof(client: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-_REPLICAOF_DOC = dict(
+_REPLICAOF_DOC: dict[str, Any] = dict(
     group="server",
     since="5.0.0",
     complexity="O(1)",

@@ -20,6 +20,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     introspection,
     keys,
     lists,
+    lolwut,
     memory,
     module,
     monitor,

@@ -4,10 +4,19 @@ and the digest functions sha1sum/sha256sum/sha512sum/adler32sum."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import zlib
 
 from polystack.helm.golang.types import signature
+
+# CPython's own digests: hashlib would load OpenSSL first (milliseconds of a fresh
+# `helm template` whose chart only puts a checksum/config annotation on a pod)
+try:
+    from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+    from _sha512 import sha512 as _sha512  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - other Pythons (3.12 has _sha2)
+    from hashlib import sha1 as _sha1
+    from hashlib import sha256 as _sha256
+    from hashlib import sha512 as _sha512
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -113,21 +122,23 @@ def b32dec(v: str) -> str:
 
 @signature("string")
 def sha1sum(s: str) -> str:
-    return hashlib.sha1(s.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha1(s.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @signature("string")
 def sha256sum(s: str) -> str:
-    return hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha256(s.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @signature("string")
 def sha512sum(s: str) -> str:
-    return hashlib.sha512(s.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha512(s.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @signature("string")
 def adler32sum(s: str) -> str:
+    import zlib  # adler32sum only
+
     return str(zlib.adler32(s.encode("utf-8", "surrogatepass")))
 
 
