@@ -4,7 +4,7 @@ path and against RabbitMQ's rules (routes follow every change of definitions and
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pamqp import body as pbody
 from pamqp import frame
@@ -168,6 +168,8 @@ def _run_stream(ops, one_by_one: bool) -> list:
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(publish_op, min_size=1, max_size=25))
+# single publishes alternating between queues consumed on one channel: delivered in publish order
+@example(ops=[("q1", 0, "plain"), ("q2", 0, "plain"), ("q1", 0, "plain")])
 def test_publish_runs_match_the_frame_by_frame_path(ops):
     """Whatever the mix of routes, sizes, properties and errors, a stream fed at once (runs)
     gets the same confirms, errors, deliveries (tags, order, QoS) and queue depths as the same

@@ -387,3 +387,47 @@ def test_migrate_keys_as_redis_finds_them(real, ours) -> None:
     redis-server's COMMAND GETKEYS answers the key argument while its routing finds no key,
     which ARGUMENT_COMMANDS checks.)"""
     compare(real.port, ours, MIGRATE_GETKEYS)
+
+
+def _wait_state(port: int, state: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    r = redis.Redis(port=port, decode_responses=True)
+    while r.cluster("info")["cluster_state"] != state:
+        assert time.monotonic() < deadline, f"cluster_state never {state} on {port}"
+        time.sleep(0.1)
+
+
+def test_down_state_replies_follow_the_coverage_and_read_settings() -> None:
+    """A lone node owning slots 0-100: with cluster-require-full-coverage yes the cluster is
+    down, and cluster-allow-reads-when-down decides between refusing everything and serving
+    reads only; with full coverage not required it serves its slots.  Same replies as Redis."""
+    real = RealRedis(
+        "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+        "--cluster-allow-reads-when-down", "yes",
+    )  # fmt: skip
+    overrides = {
+        "redis.cluster_enabled": True,
+        "redis.cluster_port": free_port(),
+        "redis.cluster_allow_reads_when_down": True,
+    }
+    key = "{06S}k"  # slot 0, this node's
+    try:
+        with polystack.testing.serve(redis=True, config_overrides=overrides) as handle:
+            ours = handle.service("redis").listening_port()
+            for port in (real.port, ours):
+                RawClient(port).call("CLUSTER", "ADDSLOTSRANGE", "0", "100")
+            compare(real.port, ours, [["CLUSTER", "KEYSLOT", key], ["GET", key],
+                                      ["SET", key, "v"], ["MGET", key, key], ["DBSIZE"],
+                                      ["GET", "foo"]])  # fmt: skip
+            for port in (real.port, ours):
+                redis.Redis(port=port).config_set("cluster-allow-reads-when-down", "no")
+            compare(real.port, ours, [["GET", key], ["SET", key, "v"], ["GET", "foo"]])
+            for port in (real.port, ours):
+                redis.Redis(port=port).config_set("cluster-require-full-coverage", "no")
+                _wait_state(port, "ok")
+            compare(real.port, ours, [["SET", key, "v"], ["GET", key], ["GET", "foo"],
+                                      ["SET", "foo", "x"], ["MSET", key, "1", "foo", "2"]])  # fmt: skip
+    finally:
+        real.stop()

@@ -320,3 +320,50 @@ def test_publish_reaches_subscribers_on_every_node(cluster) -> None:
     finally:
         for ps in [*subscribers, shard]:
             ps.close()
+
+
+def test_ask_asking_and_tryagain_while_a_slot_moves(cluster, rc) -> None:
+    """A slot MIGRATING here and IMPORTING there (what redis-cli --cluster reshard sets up):
+    keys still here are served, missing ones answered -ASK, a mix -TRYAGAIN; the target
+    serves the slot only after ASKING, for one command; RedisCluster follows the ASK."""
+    from tests.redis.realredis import RawClient
+
+    slot = rc.keyslot("{b}")
+    owners = {}
+    for start, end, owner, *_ in redis.Redis(port=cluster[1]).execute_command("CLUSTER SLOTS"):
+        owners[(start, end)] = owner[1]
+    src_port = next(p for (a, b), p in owners.items() if a <= slot <= b)
+    dst_port = next(p for (a, b), p in owners.items() if not a <= slot <= b)
+    src_id = redis.Redis(port=src_port).execute_command("CLUSTER MYID").decode()
+    dst_id = redis.Redis(port=dst_port).execute_command("CLUSTER MYID").decode()
+    rc.set("{b}here", "old")
+    rc.delete("{b}gone")
+    src, dst = RawClient(src_port), RawClient(dst_port)
+    try:
+        assert dst.call("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == b"+OK\r\n"
+        assert src.call("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == b"+OK\r\n"
+        assert src.call("GET", "{b}here") == b"$3\r\nold\r\n"
+        assert src.call("GET", "{b}gone") == b"-ASK %d 127.0.0.1:%d\r\n" % (slot, dst_port)
+        assert src.call("MGET", "{b}here", "{b}gone") == (
+            b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n"
+        )
+        assert dst.call("GET", "{b}gone") == b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, src_port)
+        assert dst.call("ASKING") == b"+OK\r\n"
+        assert dst.call("GET", "{b}gone") == b"$-1\r\n"
+        assert dst.call("GET", "{b}gone").startswith(b"-MOVED ")  # ASKING held for one command
+        assert dst.call("ASKING") == b"+OK\r\n"
+        assert dst.call("SET", "{b}gone", "new") == b"+OK\r\n"
+        assert dst.call("ASKING") == b"+OK\r\n"
+        assert dst.call("MGET", "{b}gone", "{b}absent") == (
+            b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n"
+        )
+        assert rc.get("{b}gone") == b"new"  # redis-py follows the ASK
+        assert rc.get("{b}here") == b"old"
+        assert dst.call("ASKING") == b"+OK\r\n"
+        assert dst.call("DEL", "{b}gone") == b":1\r\n"
+    finally:
+        for c in (src, dst):
+            c.call("CLUSTER", "SETSLOT", slot, "STABLE")
+            c.close()
+    assert rc.get("{b}here") == b"old"
+    assert raw(src_port, "GET", "{b}gone") == b"$-1\r\n"

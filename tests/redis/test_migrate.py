@@ -3,7 +3,8 @@ real Redis as sources, both migrating into a second real Redis; the replies, wha
 target holds afterwards (DUMP payloads, TTLs) and what the source keeps must be the same.
 Also polystack as the target of a real Redis's MIGRATE, redis-py's client and the key
 finder.  MIGRATE itself is the redis-cluster room's (commands/cluster.py); the deviations
-these tests found are pinned by strict xfails."""
+these tests found (key finder, port parsing, a refused connection's wording, COMMAND DOCS)
+are fixed there."""
 
 from __future__ import annotations
 
@@ -126,11 +127,6 @@ def test_migrate_through_redis_py(r, target) -> None:
         r.migrate("127.0.0.1", free_port(), "b", 0, 100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="polystack's COMMAND DOCS MIGRATE has no arguments or "
-    "history, and GETKEYSANDFLAGS does not skip AUTH's password",
-)
 def test_migrate_introspection_like_redis(differ) -> None:
     check(differ, [
         ["COMMAND", "DOCS", "MIGRATE"],
@@ -150,12 +146,6 @@ def test_migrate_key_finder_skips_auth_arguments() -> None:
     assert migrate_keys(argv) == [10]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Redis connects without blocking, so a refused "
-    "connection shows when it writes: 'error or timeout writing to target "
-    "instance'; polystack answers '... connecting to the client'",
-)
 def test_migrate_to_a_closed_port_like_redis(server, real_redis) -> None:
     closed = str(free_port())
     cmds = [["SET", "k", "v"], ["MIGRATE", "127.0.0.1", closed, "k", "0", "200"], ["EXISTS", "k"]]
@@ -168,11 +158,6 @@ def test_migrate_key_finder_refuses_key_and_keys() -> None:
     assert migrate_keys([b"MIGRATE", b"h", b"1", b"k", b"0", b"5", b"KEYS", b"a"]) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Redis reads the port with atoi (not a number: port 0, then IOERR); polystack "
-    "answers 'value is not an integer or out of range'",
-)
 def test_migrate_port_read_as_atoi_like_redis(server, real_redis) -> None:
     cmds = [["SET", "k", "v"], ["MIGRATE", "127.0.0.1", "notaport", "k", "0", "200"]]
     ours = realredis.exchange(server.redis_port, [["FLUSHALL"], *cmds])

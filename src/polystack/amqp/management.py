@@ -145,6 +145,7 @@ class Management:
         if not matched:
             raise _not_found()
         for m, mt, fn, admin in matched:
+            assert mt is not None
             if m == req.method or (req.method == "HEAD" and m == "GET"):
                 req.params = {k: unquote(v) for k, v in mt.groupdict().items()}
                 return self._call(fn, admin, req)

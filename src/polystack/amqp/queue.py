@@ -317,7 +317,7 @@ class Queue:
             # no TTL, priorities or length limits: the common case, kept lean
             e = Entry(msg, self._seq)
             msg.refs += 1
-            self.ready.items.append(e)
+            self.ready.items.append(e)  # type: ignore[union-attr]  # plain: a ReadyList
             self.ready_bytes += msg.size
             self.stats.publish += 1
             if self.consumers:
@@ -361,7 +361,7 @@ class Queue:
                 self.enqueue(m)
             return
         seq = self._seq
-        add = self.ready.items.append
+        add = self.ready.items.append  # type: ignore[union-attr]  # plain: a ReadyList
         for m in msgs:
             seq += 1
             m.refs += 1
@@ -506,7 +506,7 @@ class Queue:
         room = c.room()
         if not room:
             return False
-        items = self.ready.items
+        items = self.ready.items  # type: ignore[union-attr]  # the caller checked: a ReadyList
         take = min(room, RUN, len(items))
         entries: list[Entry] = []
         size = 0
@@ -720,6 +720,14 @@ class QueueStats:
 
     __slots__ = ("publish", "get", "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack",
                  "get_empty")  # fmt: skip
+    publish: int
+    get: int
+    get_no_ack: int
+    deliver: int
+    deliver_no_ack: int
+    redeliver: int
+    ack: int
+    get_empty: int
 
     def __init__(self) -> None:
         for n in self.__slots__:

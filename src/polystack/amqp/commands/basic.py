@@ -153,19 +153,30 @@ def basic_publish(conn: Any, ch: Any, t: PublishTarget, header: bytes, bodies: l
 def flush_deferred(conn: Any) -> None:
     """Enqueue the single publishes kept by :func:`basic_publish`, in their order: messages
     created in publish order, their store records written in that order at once, each
-    queue's messages handed over as one run, each channel's confirms as one range."""
+    queue's messages handed over as one run (in publish order while a queue has consumers, so
+    deliveries on a channel consuming several queues keep the order of the frame-by-frame
+    path), each channel's confirms as one range."""
     items = conn.deferred
     conn.deferred = []
     broker = conn.broker
     store = broker.store
     new = broker.new_message
-    groups: dict[Any, list[Any]] = {}
+    runs: list[tuple[Any, list[Any]]] = []  # consecutive messages to one queue
+    groups: dict[Any, list[Any]] = {}  # every message of a queue
+    consumed = False
     stored: list[tuple[Any, Any]] = []
     confirms: dict[Any, list[int]] = {}  # channel -> [count, has a logged message]
+    last_q: Any = None
     for ch, t, q, props, hdr, s, body in items:
         x = t.exchange
         msg = new(x.name, t.routing_key, props, body, x.ename, t.rkname, hdr, s)
         x.messages_out += 1
+        if q is last_q:
+            runs[-1][1].append(msg)
+        else:
+            runs.append((q, [msg]))
+            last_q = q
+            consumed = consumed or bool(q.consumers)
         g = groups.get(q)
         if g is None:
             groups[q] = [msg]
@@ -182,8 +193,9 @@ def flush_deferred(conn: Any) -> None:
                 c[0] += 1
                 c[1] = c[1] or logged
     seq = store.publish_each(stored) if stored else 0  # before any consumer sees them
-    for q, msgs in groups.items():
+    for q, msgs in runs if consumed else groups.items():
         q.enqueue_run(msgs, sum(m.size for m in msgs))
+    for q in groups:
         if len(q.ready) > flow.HIGH and q.consumers:
             flow.hold(conn, q)
     if broker.memory_used > broker._paging_threshold:

@@ -47,6 +47,18 @@ def _long(arg: bytes) -> int:
         raise err("value is not an integer or out of range") from None
 
 
+def _atoi(arg: bytes) -> int:
+    """C's atoi, as migrateCommand reads the port: leading blanks, a sign, the digits that
+    follow; 0 when there are none ("notaport" is port 0, "12x" port 12)."""
+    text = arg.lstrip(b" \t\n\v\f\r")
+    sign = 1
+    if text[:1] in (b"+", b"-"):
+        sign = -1 if text[:1] == b"-" else 1
+        text = text[1:]
+    digits = len(text) - len(text.lstrip(b"0123456789"))
+    return sign * int(text[:digits]) if digits else 0
+
+
 def parse(argv: list[bytes]) -> MigrateRequest:
     copy = replace = False
     username = password = None
@@ -85,7 +97,7 @@ def parse(argv: list[bytes]) -> MigrateRequest:
     dbid = _long(argv[4])
     if timeout <= 0:
         timeout = 1000
-    port = _long(argv[2])
+    port = _atoi(argv[2])
     return MigrateRequest(
         argv[1].decode("latin-1"), port, dbid, timeout, copy, replace, username, password, keys
     )
@@ -157,12 +169,22 @@ class Migration:
 
     async def _connect(self) -> None:
         req = self.req
+        if req.port < 0:  # no such service: the (blocking) connect itself fails
+            self._finish(b"-IOERR error or timeout connecting to the client\r\n")
+            return
+        if req.port > 65535:  # a port number beyond the range: nothing answers there
+            self._finish(b"-IOERR error or timeout writing to target instance\r\n")
+            return
         try:
             peer = await outbound.connect(
                 req.host, req.port, lambda p: _TargetSession(self, p),
                 logs=self.server.ctx.logs, clock=self.server.clock, name="redis-migrate",
                 timeout=req.timeout / 1000,
             )  # fmt: skip
+        except ConnectionRefusedError:
+            # Redis connects without blocking: a refused connection shows when it writes
+            self._finish(b"-IOERR error or timeout writing to target instance\r\n")
+            return
         except (OSError, TimeoutError, ValueError):
             self._finish(b"-IOERR error or timeout connecting to the client\r\n")
             return

@@ -20,7 +20,7 @@ from polystack.redis.cluster.slots import key_hash_slot
 from polystack.redis.commands import COMMANDS, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keys import restore
-from polystack.redis.commands.keyspecs import single, spec
+from polystack.redis.commands.keyspecs import GETKEYS_FLAGS, single, spec
 from polystack.redis.errors import RedisError, err
 from polystack.redis.wire import OK, Raw, Simple, Verbatim
 
@@ -731,12 +731,25 @@ def _migrate_keys(argv: list[bytes]) -> list[int]:
     return [3]
 
 
+# migrateGetKeys flags every key it finds RW ACCESS DELETE
+GETKEYS_FLAGS["migrate"] = lambda argv, i: "RW access delete"
+
+
 @command("migrate", -6, "write", (3, 3, 1), group="generic", since="2.6.0",
          summary="Atomically transfer a key from a Redis instance to another one.",
          complexity="This command actually executes a DUMP+DEL in the source instance, and a "
          "RESTORE in the target instance. See the pages of these commands for time "
          "complexity. Also an O(N) data transfer between the two instances is performed.",
          getkeys=_migrate_keys, categories=("@keyspace", "@write", "@slow", "@dangerous"),
+         arguments="host:string port:integer key_or_empty_string:oneof{key:key#0 "
+         "empty_string:pure-token''} destination-db:integer timeout:integer "
+         "copy:pure-token'COPY'?@3.0.0 replace:pure-token'REPLACE'?@3.0.0 "
+         "authentication:oneof?{password:string'AUTH'?@4.0.7 "
+         "username_password:block'AUTH2'?@6.0.0{username:string password:string}} "
+         "key:key'KEYS'?+@3.0.6#1",
+         history=(("3.0.0", "Added the `COPY` and `REPLACE` options."),
+                  ("3.0.6", "Added the `KEYS` option."), ("4.0.7", "Added the `AUTH` option."),
+                  ("6.0.0", "Added the `AUTH2` option.")),
          specs=(spec("RW access delete", ("index", 3), ("range", 0, 1, 0)),
                 spec("RW access delete incomplete", ("keyword", "KEYS", -2),
                      ("range", -1, 1, 0))),
