@@ -438,7 +438,7 @@ class Client:
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
             cmd.usec += took
-            cmd.hist[int(took * 976562.5).bit_length()] += 1  # type: ignore[index]  # ns >> 10
+            cmd.hist[int(took * 976562.5).bit_length()] += 1  # ns >> 10
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
