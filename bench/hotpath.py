@@ -127,11 +127,20 @@ def _redis_requests(pipeline: int) -> dict[str, bytes]:
         "zadd": batch(b"*4\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n$3\r\n%03d\r\n$7\r\nelement\r\n"),
         "lrange_100": same(_cmd(b"LRANGE", b"mylist", b"0", b"99")),
         "zrange": same(_cmd(b"ZRANGE", b"bench:zset", b"0", b"99")),
-        "evalsha": same(_cmd(b"EVALSHA", SCRIPT_SHA, b"1", b"bench:counter")),
+        "evalsha": batch(
+            b"*5\r\n$7\r\nEVALSHA\r\n$40\r\n"
+            + SCRIPT_SHA.replace(b"%", b"%%")
+            + b"\r\n$1\r\n1\r\n$7\r\nrl:%04d\r\n$2\r\n60\r\n"
+        ),
     }
 
 
-SCRIPT = b"return redis.call('INCR', KEYS[1])"
+# bench/redis.py's EVALSHA workload: a fixed-window rate limiter (INCR, EXPIRE on the first hit).
+SCRIPT = (
+    b"local n = redis.call('INCR', KEYS[1]) "
+    b"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    b"return n"
+)
 SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
 
 

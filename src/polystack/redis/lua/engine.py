@@ -28,6 +28,9 @@ log = logging.getLogger("polystack.redis")
 
 _LOG_LEVELS = (logging.DEBUG, logging.DEBUG + 5, logging.INFO, logging.WARNING)
 lua_type = lua51.lua_type
+# Up to this many keys and arguments go to Lua as call arguments (within the C stack's
+# LUAI_MAXCSTACK); a longer call builds its KEYS and ARGV tables from the host.
+_PACKED_ARGS = 200
 
 
 class TableError(Exception):
@@ -193,6 +196,7 @@ class LuaEngine:
         self._lua_rawset = self.py[b"rawset"]
         self._lua_setmetatable = self.py[b"setmetatable"]
         self._hook_every_line = self.py[b"hook_every_line"]
+        self._run_packed = self.py[b"run_packed"]
 
     # -- compiling and running --------------------------------------------------------
     def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
@@ -331,15 +335,21 @@ class LuaEngine:
     ) -> bytes:
         """Call ``fn``; its result as RESP for the caller, or raise RedisError.  EVAL
         scripts see KEYS and ARGV as globals; functions get them as arguments."""
-        lua = self.lua
-        keys_t, args_t = lua.table_from(keys), lua.table_from(args)
         previous = self.current
         self.current = run
         hooks = self.hook_count if run.watched else 0
         try:
-            if as_function:
+            if len(keys) + len(args) <= _PACKED_ARGS:  # KEYS and ARGV built in Lua
+                kind, payload = self._run_packed(
+                    fn, funcname, caller_resp3, hooks, as_function, len(keys), *keys, *args
+                )
+            elif as_function:
+                lua = self.lua
+                keys_t, args_t = lua.table_from(keys), lua.table_from(args)
                 kind, payload = self._run(fn, funcname, caller_resp3, keys_t, args_t, hooks)
             else:
+                lua = self.lua
+                keys_t, args_t = lua.table_from(keys), lua.table_from(args)
                 g = self.script_globals
                 g[b"KEYS"] = keys_t
                 g[b"ARGV"] = args_t

@@ -335,6 +335,19 @@ local function run(fn, funcname, caller3, keys, args, hook_count)
   return 0, concat(out)
 end
 
+-- run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, key..., arg...): run
+-- with KEYS and ARGV built here from the arguments (one crossing from the host, not five)
+function py.run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, ...)
+  local all = {...}
+  local keys, args = {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select("#", ...) do args[i - nkeys] = all[i] end
+  if as_function then return run(fn, funcname, caller3, keys, args, hook_count) end
+  S.KEYS = keys
+  S.ARGV = args
+  return run(fn, funcname, caller3, nil, nil, hook_count)
+end
+
 -- compile(source, chunkname): the function (in the scripts' environment), or nil and
 -- Lua's message
 local function compile(source, chunkname)
