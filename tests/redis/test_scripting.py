@@ -143,6 +143,30 @@ def test_select_inside_a_script_does_not_leak(r) -> None:
     r.execute_command("SELECT", 0)
 
 
+def test_each_script_starts_from_its_callers_state(r) -> None:
+    """The script client is reused by a connection's scripts: each starts afresh, in the
+    caller's database and RESP version, whatever the previous one selected."""
+    r.execute_command("SELECT", 0)
+    assert r.eval("redis.call('select', 5); redis.setresp(3); return 1", 0) == 1
+    assert r.eval("redis.call('set', KEYS[1], 'v'); return redis.call('type', KEYS[1])", 1, "k0")
+    assert r.get("k0") == b"v"
+    assert r.eval("return redis.call('hgetall', KEYS[1])", 1, "nohash") == []
+    r.execute_command("SELECT", 5)
+    assert r.get("k0") is None
+    r.execute_command("SELECT", 0)
+
+
+def test_many_keys_and_args_reach_the_script(r) -> None:
+    """KEYS and ARGV of any length (few go to Lua as call arguments, many as tables)."""
+    for n in (0, 1, 150, 250, 3000):
+        keys = [f"k{i}" for i in range(n)]
+        args = [f"a{i}" for i in range(n + 1)]
+        got = r.eval("return {#KEYS, #ARGV, ARGV[#ARGV], KEYS[#KEYS]}", n, *keys, *args)
+        assert got == [n, n + 1, args[-1].encode(), *([keys[-1].encode()] if n else [])]
+        got = r.eval("return {redis.call('echo', 7), redis.call('echo', ARGV[1])}", 0, "x")
+        assert got == [b"7", b"x"]
+
+
 def test_script_effects_survive_a_restart(tmp_path) -> None:
     cfg = {"redis.appendonly": True}
     with polystack.testing.serve(redis=True, data_dir=tmp_path, config_overrides=cfg) as s:

@@ -155,6 +155,7 @@ class Client:
         self._worker: Any = None  # the greenlet scripts run in (see _call_yielding)
         self._root: Any = None  # the greenlet to return to from the worker
         self.yield_to_loop: Any = None  # set while a yielding command runs
+        self.script_client: Any = None  # what its scripts' commands run as (scriptrun.py)
         self._log: list[tuple[int, list[bytes]]] = []
         self._misconf_replies = 0  # -MISCONF replies in this batch (they reveal no state)
         self._abort = False  # close without sending the replies (a cross-protocol request)
@@ -250,6 +251,7 @@ class Client:
             server.current_client = None
         server.clients.pop(self.id, None)
         self._pending = None
+        self.script_client = None
         self.unwatch_all()
         if self.monitor:
             stop_monitoring(server, self)

@@ -116,14 +116,16 @@ def run_eval(client: Any, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     numkeys = _numkeys(argv)
     cache = scripts_of(client.server)
     if evalsha:
-        sha = argv[1].decode("latin-1").lower()
-        script = cache.get(sha) if len(sha) == 40 else None
-        if script is None:
-            raise NOSCRIPT
+        script = cache.by_sha.get(argv[1])
+        if script is None:  # (not in lowercase)
+            sha = argv[1].decode("latin-1").lower()
+            script = cache.get(sha) if len(sha) == 40 else None
+            if script is None:
+                raise NOSCRIPT
     else:
         script = cache.create(argv[1])
     return execute(
-        client, cache.engine, script.function, script.sha.encode(), script.flags, ro, argv,
+        client, cache.engine, script.function, script.sha_bytes, script.flags, ro, argv,
         numkeys, True,
     )  # fmt: skip
 

@@ -26,36 +26,45 @@ _UNKNOWN = err("Unknown Redis command called from script")
 _ARITY = err("Wrong number of args calling Redis command from script")
 _NOSCRIPT = err("This Redis command is not allowed from script")
 _READONLY = err("Write commands are not allowed from read-only scripts.")
+_perf = time.perf_counter
 _OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
 
 
 class ScriptClient:
-    """The client a script's commands run as (what command handlers read of a client)."""
+    """The client a script's commands run as (what command handlers read of a client).
 
-    def __init__(self, run: ScriptRun, caller: Any, now_ms: int) -> None:
-        self._run: ScriptRun | None = run
+    One per calling client, made at its first script and reset by :meth:`start` for every
+    later one (a client runs one script at a time)."""
+
+    def __init__(self, caller: Any) -> None:
+        self._run: ScriptRun | None = None
         self.caller = caller
         self.server = caller.server
-        self.ks = caller.ks
-        self.db_id = caller.db_id
-        self.db = caller.db
         self.id = caller.id
-        self.name = caller.name
-        self.user = caller.user
-        self.acl_user = caller.acl_user
         self.peer = caller.peer
         self.authenticated = True
-        self.propagate: list[list[bytes]] | None = None
-        self.multi: list | None = [] if caller.multi is not None else None
-        self.in_exec = caller.in_exec
         self.deny_blocking = True
-        self.slow = 0
-        self.no_evict = caller.no_evict
-        self.last_cmd: Any = "NULL"
         self.watched_keys: list = []
         self.channels: dict = {}
         self.patterns: dict = {}
         self.shard_channels: dict = {}
+
+    def start(self, run: ScriptRun, now_ms: int) -> None:
+        """A new script: the caller's state as of now (its database, user, name ...)."""
+        caller = self.caller
+        self._run = run
+        self.ks = caller.ks
+        self.db_id = caller.db_id
+        self.db = caller.db
+        self.name = caller.name
+        self.user = caller.user
+        self.acl_user = caller.acl_user
+        self.propagate: list[list[bytes]] | None = None
+        self.multi: list | None = [] if caller.multi is not None else None
+        self.in_exec = caller.in_exec
+        self.slow = 0
+        self.no_evict = caller.no_evict
+        self.last_cmd: Any = "NULL"
         self.lib_name = caller.lib_name
         self.lib_ver = caller.lib_ver
         self._now = now_ms
@@ -103,7 +112,11 @@ class ScriptRun:
         self.watched = self.threshold_ms > 0  # the count hook checks the time
         self.started = server.clock.monotonic()
         self.last_yield = self.started
-        self.client = ScriptClient(self, caller, caller.now_ms())
+        client = caller.script_client
+        if client is None:
+            client = caller.script_client = ScriptClient(caller)
+        client.start(self, caller.now_ms())
+        self.client = client
 
     def interrupt(self) -> None:
         """scriptInterrupt: past busy-reply-threshold the server answers -BUSY to others and
@@ -149,10 +162,15 @@ class ScriptRun:
             self.interrupt()  # a busy script that mostly calls commands yields between them
             if self.killed:
                 return RedisError("ERR", "Script killed by user with SCRIPT KILL...")
-        cmd = self.lookup(argv)
+        server = self.server
+        cmd = server.commands.get(argv[0].lower())  # (lookup, inline: this is the hot path)
         if cmd is None:
             return _UNKNOWN
         n = len(argv)
+        if cmd.subcommands and n > 1:
+            cmd = cmd.subcommands.get(argv[1].lower())
+            if cmd is None:
+                return _UNKNOWN
         if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
             return _ARITY
         if self.caller.slow & SLOW_ACL:
@@ -163,7 +181,6 @@ class ScriptRun:
             return _NOSCRIPT
         if cmd.write and self.read_only:
             return _READONLY
-        server = self.server
         if (
             not self.allow_oom
             and server.config.maxmemory
@@ -179,7 +196,7 @@ class ScriptRun:
         dirty = ks.dirty
         sc.propagate = None
         sc.last_cmd = cmd
-        t0 = time.perf_counter()
+        t0 = _perf()
         try:
             reply = cmd.handler(sc, argv)
         except RedisError as e:
@@ -187,7 +204,7 @@ class ScriptRun:
             cmd.failed_calls += 1
             counts = sc.server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
-        took = time.perf_counter() - t0
+        took = _perf() - t0
         cmd.usec += took
         if cmd.hist is not None:
             cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
@@ -199,8 +216,11 @@ class ScriptRun:
         if ks.dirty != dirty:
             self.wrote = True
             if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
-                for p in sc.propagate if sc.propagate is not None else [argv]:
-                    self.effects.append((sc.db_id, p))
+                if sc.propagate is None:
+                    self.effects.append((sc.db_id, argv))
+                else:
+                    for p in sc.propagate:
+                        self.effects.append((sc.db_id, p))
         sc.propagate = None
         return reply
 

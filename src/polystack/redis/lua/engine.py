@@ -31,6 +31,7 @@ lua_type = lua51.lua_type
 # Up to this many keys and arguments go to Lua as call arguments (within the C stack's
 # LUAI_MAXCSTACK); a longer call builds its KEYS and ARGV tables from the host.
 _PACKED_ARGS = 200
+_ONLY_BYTES = {bytes}
 
 
 class TableError(Exception):
@@ -399,6 +400,8 @@ class LuaEngine:
         """luaArgsToRedisArgv: strings as they are, numbers as %.17g."""
         if not args:
             return "ERR Please specify at least one argument for this redis lib call"
+        if {*map(type, args)} == _ONLY_BYTES:  # the common case: strings only
+            return list(args)
         argv: list[bytes] = []
         for a in args:
             t = type(a)
@@ -429,6 +432,15 @@ class LuaEngine:
         return False, self.to_lua(reply, run.resp3)
 
     def _redis_call(self, *args: Any) -> Any:
+        run = self.current
+        if run is not None and {*map(type, args)} == _ONLY_BYTES:  # (_dispatch, inline)
+            reply = run.call(list(args))
+            t = type(reply)
+            if t is bytes or t is int:
+                return reply
+            if isinstance(reply, RedisError):
+                raise TableError(self.error_table(f"{reply.code} {reply.message}"))
+            return self.to_lua(reply, run.resp3)
         failed, value = self._dispatch(args)
         if failed:
             raise TableError(value)

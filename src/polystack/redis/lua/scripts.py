@@ -34,6 +34,7 @@ class Script:
     body: bytes
     flags: int
     function: Any
+    sha_bytes: bytes = b""  # the SHA1 as EVALSHA names it (what the cache's by_sha maps)
 
 
 def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]:
@@ -67,6 +68,7 @@ class ScriptCache:
         self.rand = rand if rand is not None else Rand48()
         self.engine = LuaEngine(self.rand)
         self.scripts: dict[str, Script] = {}
+        self.by_sha: dict[bytes, Script] = {}  # the same, by the SHA1 in lowercase bytes
         self.memory = 0  # bytes of script bodies (INFO's used_memory_scripts_eval)
 
     def get(self, sha: str) -> Script | None:
@@ -83,8 +85,9 @@ class ScriptCache:
             fn = self.engine.compile(body[shebang_len:], b"@user_script")
         except ValueError as e:
             raise err(f"Error compiling script (new function): {e}") from None
-        script = Script(sha, body, flags, fn)
+        script = Script(sha, body, flags, fn, sha.encode())
         self.scripts[sha] = script
+        self.by_sha[script.sha_bytes] = script
         self.memory += len(body) + 40
         return script
 
@@ -92,4 +95,5 @@ class ScriptCache:
         """scriptingReset: a new Lua state without any script."""
         self.engine = LuaEngine(self.rand)
         self.scripts.clear()
+        self.by_sha.clear()
         self.memory = 0
