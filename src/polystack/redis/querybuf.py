@@ -362,9 +362,14 @@ def _ishex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF"
 
 
+_BULK_ONLY = frozenset((bytes,))
+
+
 def non_bulk_error(argv: list) -> ProtocolError | None:
     """The protocol error for a request holding an item that is not a bulk string, or None
     (requests built by other means than the parser: scripts, the replication stream)."""
+    if _BULK_ONLY.issuperset(map(type, argv)):  # the common case, without a Python loop
+        return None
     for a in argv:
         if type(a) is not bytes:
             return ProtocolError(f"expected '$', got '{_first_char(a)}'")

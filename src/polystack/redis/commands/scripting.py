@@ -53,7 +53,13 @@ def eval_keys(argv: list[bytes]) -> list[int]:
     return list(range(3, 3 + n)) if 0 <= n <= len(argv) - 3 else []
 
 
+_SMALL = {b"%d" % i: i for i in range(64)}  # numkeys as most calls give it
+
+
 def _numkeys(argv: list[bytes]) -> int:
+    n = _SMALL.get(argv[2])
+    if n is not None and n <= len(argv) - 3:
+        return n
     n = parse_int(argv[2])
     if n > len(argv) - 3:
         raise err("Number of keys can't be greater than number of args")
@@ -87,7 +93,10 @@ def execute(
     server = client.server
     if server.monitors:  # the script's command before its commands, as eval.c feeds it
         feed_monitors(server, client, argv)
-    read_only, allow_oom = prepare_run(flags, ro)
+    if flags & EVAL_COMPAT_MODE:  # (prepare_run's answer without a shebang)
+        read_only, allow_oom = ro, False
+    else:
+        read_only, allow_oom = prepare_run(flags, ro)
     if (
         not flags & EVAL_COMPAT_MODE
         and server.config.maxmemory
@@ -99,11 +108,10 @@ def execute(
             "allow-oom flag is not set on the script, can not run it when used memory > "
             "'maxmemory'",
         )
-    run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode=eval_mode)
-    run.argv = argv
+    run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode, argv)
     keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
     try:
-        reply = engine.run(fn, funcname, client.resp3, run, keys, args, as_function=not eval_mode)
+        reply = engine.run(fn, funcname, client.resp3, run, keys, args, not eval_mode)
     finally:
         run.finish()
         if run.wrote:

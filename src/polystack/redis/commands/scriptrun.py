@@ -90,28 +90,36 @@ class ScriptClient:
 class ScriptRun:
     """One script invocation: what ``redis.call`` goes through (scriptRunCtx)."""
 
+    # A run's state as it starts (class attributes, shadowed once a script changes them:
+    # fewer stores per call).
+    resp3 = False
+    repl_flags = 3  # REPL_ALL
+    write_dirty = False  # SCRIPT_WRITE_DIRTY: a write command ran
+    wrote = False  # the dataset changed
+    killed = False
+    timed_out = False
+
     def __init__(
-        self, caller: Any, funcname: bytes, read_only: bool, allow_oom: bool, eval_mode: bool
+        self,
+        caller: Any,
+        funcname: bytes,
+        read_only: bool,
+        allow_oom: bool,
+        eval_mode: bool,
+        argv: list[bytes] | None = None,
     ) -> None:
         self.caller = caller
         self.funcname = funcname
-        self.argv: list[bytes] = []  # the caller's command (FUNCTION STATS shows it)
+        self.argv: list[bytes] = argv or []  # the caller's command (FUNCTION STATS shows it)
         self.read_only = read_only
         self.allow_oom = allow_oom
         self.eval_mode = eval_mode
-        self.resp3 = False
-        self.repl_flags = 3  # REPL_ALL
-        self.write_dirty = False  # SCRIPT_WRITE_DIRTY: a write command ran
-        self.wrote = False  # the dataset changed
         self.effects: list[tuple[int, list[bytes]]] = []  # what the log gets, at the end
-        self.killed = False
-        self.timed_out = False
         server = caller.server
         self.server = server
         self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
         self.watched = self.threshold_ms > 0  # the count hook checks the time
-        self.started = server.clock.monotonic()
-        self.last_yield = self.started
+        self.started = self.last_yield = server.clock.monotonic()
         client = caller.script_client
         if client is None:
             client = caller.script_client = ScriptClient(caller)
@@ -141,9 +149,10 @@ class ScriptRun:
 
     def finish(self) -> None:
         """scriptResetRun: the effects go to the caller's log; a busy server is free again."""
-        for db_id, argv in self.effects:
-            self.caller.log_write(db_id, argv)
-        self.effects = []
+        if self.effects:
+            for db_id, argv in self.effects:
+                self.caller.log_write(db_id, argv)
+            self.effects = []
         self.client._run = None  # no reference cycle left: freed at once, not by the GC
         if self.timed_out:
             self.server.busy_script = None
@@ -207,7 +216,7 @@ class ScriptRun:
         took = _perf() - t0
         cmd.usec += took
         if cmd.hist is not None:
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+            cmd.hist[int(took * 976562.5).bit_length()] += 1  # ns >> 10
         if took >= server.timing_threshold:
             record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
