@@ -22,19 +22,11 @@ from sortedcontainers import SortedList
 from . import paths
 from .bsontypes import is_numeric, type_name
 from .errors import MongoError
-from .keystring import MISSING, encode_key
+from .keystring import MISSING, UNDEFINED_KEY, encode_key, invert
 
 _LEN = struct.Struct(">I")
 _unpack_len = _LEN.unpack_from
 NULL_KEY = encode_key(None)
-UNDEFINED_KEY = b"\x0f"  # an empty array is indexed as undefined, as MongoDB does
-
-
-def invert(b: bytes) -> bytes:
-    return b.translate(_INVERT)
-
-
-_INVERT = bytes(255 - i for i in range(256))
 
 
 @dataclass(slots=True)

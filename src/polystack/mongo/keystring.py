@@ -398,3 +398,12 @@ def values_equal(a: Any, b: Any) -> bool:
 
 
 NULL_KEY_BYTES = b"\x14"
+
+
+UNDEFINED_KEY = b"\x0f"  # an empty array is indexed as undefined, as MongoDB does
+_INVERT = bytes(255 - i for i in range(256))
+
+
+def invert(b: bytes) -> bytes:
+    """A key component for a descending field: every byte complemented, so the order reverses."""
+    return b.translate(_INVERT)

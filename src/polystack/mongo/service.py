@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from polystack.runtime.journal import Journal
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
 from . import persist
@@ -37,7 +38,7 @@ class MongoService(Service):
             set_name=mc.replica_set,
         )
         self.server = MongoServer(self.settings, self.clock, oplog_window=mc.oplog_window)
-        self.journal = ctx.logs.journal(ctx.data_dir, mc.fsync, "mongo")
+        self.journal = Journal(ctx.data_dir, mc.fsync, "mongo", group=ctx.logs)
         self._ttl: Any = None
         self._cursors: Any = None
         self._compact: Any = None

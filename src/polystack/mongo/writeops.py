@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 _INT32 = struct.Struct("<i")
 _ID_FIRST = b"_id\x00"
+
+# An update given as an aggregation pipeline is run by the pipeline layer above this module,
+# which installs itself here when it loads (aggregate/stages.py)
+PIPELINE_UPDATE: list[Callable[[list, dict, Storage, Any], dict]] = []
 
 
 def _bson_too_large(size: int, limit: int) -> MongoError:
@@ -188,9 +193,7 @@ def apply_update(
 ) -> dict:
     """``doc`` after the update (``doc`` is a fresh decode and may be changed in place)."""
     if upd.kind == "pipeline":
-        from .aggregate.pipeline import apply_pipeline_update
-
-        return apply_pipeline_update(upd.pipeline or [], doc, storage, ctx_vars)
+        return PIPELINE_UPDATE[0](upd.pipeline or [], doc, storage, ctx_vars)
     position = None
     if upd.uses_positional and flt is not None and not is_insert:
         position = matched_array_position(flt, doc)

@@ -364,8 +364,8 @@ class RedisService(Service):
 
     # -- persistence ---------------------------------------------------------
     def _open_journal(self) -> Journal:
-        return self.ctx.logs.journal(
-            self.data_dir, self.config.appendfsync, "appendonly", barrier=True
+        return Journal(
+            self.data_dir, self.config.appendfsync, "appendonly", group=self.ctx.logs, barrier=True
         )
 
     def recover_data(self) -> None:

@@ -38,7 +38,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from crc32c import crc32c
 
@@ -53,8 +53,15 @@ from polystack.runtime.records import (
     truncate_file,
 )
 
-if TYPE_CHECKING:
-    from polystack.runtime.journal import Journal
+
+class SnapshotHolder(Protocol):
+    """A journal of this group (``runtime/journal.py``), as the metrics see it."""
+
+    @property
+    def snapshot_path(self) -> Path: ...
+
+    snapshot_size: int
+
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +98,7 @@ class LogGroup:
         self.clock = clock
         self.name = name
         self.logs: list[RecordLog] = []
-        self.journals: list[Journal] = []
+        self.journals: list[SnapshotHolder] = []  # journals append themselves
         self.dirty: list[RecordLog] = []
         # Barrier logs (policy always) holding records not yet fsynced: replies wait for them.
         self.barrier: list[RecordLog] = []
@@ -119,18 +126,6 @@ class LogGroup:
         self, path: Path | str, policy: str = "everysec", *, barrier: bool = False
     ) -> RecordLog:
         return RecordLog(path, policy, group=self, barrier=barrier)
-
-    def journal(
-        self,
-        directory: Path | str,
-        policy: str = "everysec",
-        name: str = "journal",
-        *,
-        barrier: bool = False,
-    ) -> Journal:
-        from polystack.runtime.journal import Journal
-
-        return Journal(directory, policy, name, group=self, barrier=barrier)
 
     # -- the loop ------------------------------------------------------------
     @property

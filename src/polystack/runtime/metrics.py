@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
-    from polystack.runtime.server import Server
+    from polystack.runtime.alarms import ResourceAlarms
+    from polystack.runtime.connection import ListenerState
+    from polystack.runtime.health import LoopMonitor
+    from polystack.runtime.service import ServerContext
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,18 @@ __all__ = [
     "register",
     "render",
 ]
+
+
+class ServerView(Protocol):
+    """What the runtime's collector reads of a server (``runtime/server.py``'s ``Server``)."""
+
+    listener_states: list[ListenerState]
+    contexts: dict[str, ServerContext]
+    alarms: ResourceAlarms | None
+    ready: bool
+    health_monitor: LoopMonitor
+
+    def uptime(self) -> float: ...
 
 
 class FunctionCollector:
@@ -72,7 +87,7 @@ def fsync_histogram(registry: CollectorRegistry) -> Histogram:
     )
 
 
-def runtime_collector(server: Server) -> Callable[[], Iterable[Metric]]:
+def runtime_collector(server: ServerView) -> Callable[[], Iterable[Metric]]:
     """The runtime's families for ``server``."""
 
     def collect() -> Iterable[Metric]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from polystack.runtime.metrics import CounterMetricFamily, GaugeMetricFamily, register
+from polystack.runtime.metrics import CounterMetricFamily, GaugeMetricFamily
 
 from .commands import TABLE
 from .errors import Code
@@ -13,15 +13,11 @@ from .errors import Code
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
-    from .service import ZooKeeperService
+    from .zkserver import ZooKeeperServer
 
 
-def register_service(service: ZooKeeperService) -> None:
-    register(service.ctx.registry, lambda: collect(service))
-
-
-def collect(s: ZooKeeperService) -> Iterable[Metric]:
-    zk = s.zk
+def collect(zk: ZooKeeperServer, serving: bool) -> Iterable[Metric]:
+    """The families of one server; ``serving`` is false while its log cannot be written."""
     ops = CounterMetricFamily(
         "zookeeper_requests", "Requests processed, by operation.", labels=["op"]
     )
@@ -61,7 +57,7 @@ def collect(s: ZooKeeperService) -> Iterable[Metric]:
     yield GaugeMetricFamily(
         "zookeeper_serving",
         "0 while the transaction log cannot be written (no client is served).",
-        value=0 if s.log_error else 1,
+        value=1 if serving else 0,
     )
 
 

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from polystack.runtime.journal import Journal
+from polystack.runtime.metrics import register
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
 from . import admin, zoocfg
-from .metrics import register_service
+from . import metrics as zk_metrics
 from .session import CLOSED, ServerCnxn
 from .zkserver import Settings, ZooKeeperServer
 
@@ -91,7 +93,7 @@ class ZooKeeperService(Service):
         self.settings, self.zk_data_dir, self.zk_log_dir, self.port = build_settings(
             zc, ctx.data_dir
         )
-        self.journal = ctx.logs.journal(self.zk_log_dir, zc.fsync, "zookeeper", barrier=True)
+        self.journal = Journal(self.zk_log_dir, zc.fsync, "zookeeper", group=ctx.logs, barrier=True)
         self.zk = ZooKeeperServer(self.settings, self.clock)
         self._tick: Any = None
         self._containers: Any = None
@@ -103,7 +105,7 @@ class ZooKeeperService(Service):
             if not admin.changes_state(path):  # the resets are POST only (no GET from a page)
                 ctx.route("GET", path, handler)
             ctx.route("POST", path, handler)
-        register_service(self)
+        register(ctx.registry, lambda: zk_metrics.collect(self.zk, not self.log_error))
 
     # -- runtime hooks -------------------------------------------------------------------------
     def listeners(self) -> list[ListenerSpec]:

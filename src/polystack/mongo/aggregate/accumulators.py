@@ -17,7 +17,7 @@ from bson.int64 import Int64
 from .. import arith
 from ..bsontypes import is_numeric
 from ..errors import MongoError
-from ..expr import ExprContext, compile_expression
+from ..expr.core import ExprContext, compile_expression
 from ..keystring import MISSING, compare, encode_key
 from ..query.sort import SortKey, parse_sort, sort_key_fn
 

@@ -692,10 +692,3 @@ def _redact(spec: Any, pctx: PipelineContext) -> Stage:
                 yield r
 
     return run
-
-
-def _load() -> None:
-    from . import group, lookup, output, sources, window  # noqa: F401  (registration)
-
-
-_load()

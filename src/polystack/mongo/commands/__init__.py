@@ -81,6 +81,7 @@ def _load() -> None:
         bulk,
         catalog,
         crud,
+        explain,
         handshake,
         indexes,
         query,

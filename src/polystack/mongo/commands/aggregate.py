@@ -1,4 +1,4 @@
-"""aggregate, explain, and reads of views."""
+"""aggregate, and reads of views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import wire
-from ..aggregate.pipeline import (
+from ..aggregate.stages import (
     PipelineContext,
     check_pipeline,
     collection_source,
@@ -18,7 +18,7 @@ from ..errors import MongoError
 from ..query.plan import explain_plan
 from . import command
 from .context import CommandContext, get_bool, get_doc
-from .query import _budget, _register, expr_context, run_find
+from .reads import _budget, _register, _server_info, expr_context
 
 
 def pipeline_context(ctx: CommandContext, cmd: dict, coll_name: str) -> PipelineContext:
@@ -152,7 +152,6 @@ def _explain_aggregate(
         rest = pipeline
     compile_pipeline(rest, pctx)
     stages_out.extend(rest)
-    from .query import _server_info
 
     return {
         "explainVersion": "1",
@@ -160,50 +159,6 @@ def _explain_aggregate(
         "serverInfo": _server_info(ctx),
         "command": cmd,
     }
-
-
-@command(
-    "explain",
-    "explain a find, aggregate, count, distinct, update, delete or findAndModify",
-    read=True,
-)
-def explain(ctx: CommandContext, cmd: dict) -> Any:
-    inner = cmd.get("explain")
-    if not isinstance(inner, dict) or not inner:
-        raise MongoError(
-            14,
-            "BSON field 'explain.explain' is the wrong type, expected type 'object'"
-            if not isinstance(inner, dict)
-            else "explain command requires a nested object",
-        )
-    verbosity = cmd.get("verbosity", "allPlansExecution")
-    if verbosity not in ("queryPlanner", "executionStats", "allPlansExecution"):
-        raise MongoError(
-            2,
-            f"Enumeration value '{verbosity}' for field 'explain.verbosity' is not a valid value.",
-        )
-    name = next(iter(inner))
-    inner = dict(inner)
-    inner.setdefault("$db", ctx.db)
-    if name == "find":
-        return run_find(ctx, inner, explain=verbosity)
-    if name == "aggregate":
-        inner["explain"] = True
-        return aggregate(ctx, inner)
-    if name in ("count", "distinct"):
-        q = inner.get("query") or {}
-        return run_find(ctx, {"find": inner[name], "filter": q}, explain=verbosity)
-    if name in ("update", "delete", "findAndModify", "findandmodify"):
-        if name == "update":
-            st = (inner.get("updates") or [{}])[0]
-            q = st.get("q", {})
-        elif name == "delete":
-            st = (inner.get("deletes") or [{}])[0]
-            q = st.get("q", {})
-        else:
-            q = inner.get("query", {})
-        return run_find(ctx, {"find": inner[name], "filter": q}, explain=verbosity)
-    raise MongoError(59, f"Explain failed due to unknown command: {name}", "CommandNotFound")
 
 
 def view_find(

@@ -147,7 +147,7 @@ def bulk_write(ctx: CommandContext, cmd: dict) -> Any:
     first = cursor.next_batch(batch_size)
     cid = 0
     if not cursor.exhausted:
-        from .query import _register
+        from .reads import _register
 
         cid = _register(ctx, cursor)
     body = wire.cursor_reply(first, cid, ns)

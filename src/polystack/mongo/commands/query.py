@@ -10,16 +10,17 @@ from bson.objectid import ObjectId
 
 from .. import wire
 from ..bsontypes import type_name
-from ..cursors import DEFAULT_FIRST_BATCH, Cursor, TimeBudget
+from ..cursors import DEFAULT_FIRST_BATCH, Cursor
 from ..errors import MongoError
-from ..expr import ExprContext
 from ..keystring import MISSING, encode_key
 from ..query.matcher import compile_filter, matched_array_position
 from ..query.plan import choose_plan, execute, explain_plan
 from ..query.projection import compile_projection
 from ..query.sort import parse_sort
 from . import command
+from .aggregate import view_find
 from .context import CommandContext, Deferred, get_bool, get_doc, get_int, ns_of
+from .reads import _budget, _register, _server_info, expr_context
 
 FIND_FIELDS = frozenset(
     {
@@ -33,25 +34,6 @@ FIND_FIELDS = frozenset(
         "rawData",
     }
 )  # fmt: skip
-
-
-def expr_context(ctx: CommandContext, let: Any) -> ExprContext:
-    import datetime
-
-    if let is not None and not isinstance(let, dict):
-        raise MongoError(14, "BSON field 'let' is the wrong type, expected type 'object'")
-    ms = ctx.server.clock.time_ms()
-    now = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
-    variables: dict[str, Any] = {}
-    ectx = ExprContext(variables, now=now, cluster_time=ctx.storage.cluster.timestamp())
-    if let:
-        from ..expr import compile_expression
-        from ..expr.misc_ops import check_var_name
-
-        for k, v in let.items():
-            check_var_name(k)
-            variables[k] = compile_expression(v, ectx)({}, ectx.initial_vars())
-    return ectx
 
 
 def _cursor_ns(ctx: CommandContext, name: str) -> str:
@@ -110,8 +92,6 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
     storage = ctx.storage
     db = storage.database(ctx.db)
     if db is not None and name in db.views:
-        from .aggregate import view_find
-
         return view_find(
             ctx, cmd, name, flt_spec, sort, proj_spec, skip, limit, batch_size, single_batch
         )
@@ -190,20 +170,6 @@ def run_find(ctx: CommandContext, cmd: dict, explain: str | None = None) -> Any:
     return wire.cursor_reply(first, cid, ns)
 
 
-def _budget(ctx: CommandContext, cmd: dict) -> TimeBudget | None:
-    ms = cmd.get("maxTimeMS")
-    if ms is None or isinstance(ms, bool) or not isinstance(ms, int | float) or ms <= 0:
-        return None
-    return TimeBudget(ctx.server.clock, int(ms))
-
-
-def _register(ctx: CommandContext, cursor: Cursor) -> int:
-    cursor.id = ctx.server.cursors.new_id()
-    cursor.lsid = ctx.request.body.get("lsid")
-    ctx.server.cursors.register(cursor)
-    return cursor.id
-
-
 def _tail_tracking(coll: Any, cursor: Cursor, source: Iterator[bytes]) -> Iterator[bytes]:
     # remember the insertion sequence of the last document returned
     return source
@@ -278,18 +244,6 @@ def _explain_empty(ctx: CommandContext, ns: str, flt: Any, cmd: dict) -> dict:
         },
         "command": cmd,
         "serverInfo": _server_info(ctx),
-    }
-
-
-def _server_info(ctx: CommandContext) -> dict:
-    from ..mongod import GIT_VERSION, VERSION
-
-    s = ctx.server.settings
-    return {
-        "host": ctx.server.host_name,
-        "port": s.port,
-        "version": VERSION,
-        "gitVersion": GIT_VERSION,
     }
 
 

@@ -21,12 +21,13 @@ from bson.regex import Regex
 from .. import display
 from ..collection import Collection
 from ..errors import MongoError
-from ..index import Index, entry_idkey, invert
+from ..index import Index, entry_idkey
 from ..keystring import (
     RANK_MAXKEY,
     RANK_MINKEY,
     RANK_NULL,
     encode_key,
+    invert,
     type_rank,
 )
 from ..wire import decode_document

@@ -8,8 +8,7 @@ from typing import Any
 from .. import paths
 from ..bsontypes import is_numeric
 from ..errors import MongoError
-from ..index import UNDEFINED_KEY, invert
-from ..keystring import MISSING, NULL_KEY_BYTES, encode_key
+from ..keystring import MISSING, NULL_KEY_BYTES, UNDEFINED_KEY, encode_key, invert
 
 #: doc -> bytes whose byte order is the sort order
 SortKey = Callable[[dict], bytes]
