@@ -367,3 +367,47 @@ def test_ask_asking_and_tryagain_while_a_slot_moves(cluster, rc) -> None:
             c.close()
     assert rc.get("{b}here") == b"old"
     assert raw(src_port, "GET", "{b}gone") == b"$-1\r\n"
+
+
+def test_routing_changes_apply_within_one_pipelined_read(cluster, rc) -> None:
+    """The request path's routing map (ClusterState.served) follows a SETSLOT run earlier in
+    the same read: the GETs after it are redirected (-ASK), then served again once the slot
+    is STABLE, all answered in one batch."""
+    from tests.redis.realredis import RawClient, _encode
+
+    slot = rc.keyslot("{p}")
+    owners = {}
+    for start, end, owner, *_ in redis.Redis(port=cluster[1]).execute_command("CLUSTER SLOTS"):
+        owners[(start, end)] = owner[1]
+    src_port = next(p for (a, b), p in owners.items() if a <= slot <= b)
+    dst_port = next(p for (a, b), p in owners.items() if not a <= slot <= b)
+    dst_id = redis.Redis(port=dst_port).execute_command("CLUSTER MYID").decode()
+    rc.set("{p}here", "v")
+    rc.delete("{p}gone")
+    src = RawClient(src_port)
+    try:
+        src.send_raw(
+            b"".join(
+                _encode(args)
+                for args in [
+                    ("GET", "{p}gone"),
+                    ("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id),
+                    ("GET", "{p}here"),
+                    ("GET", "{p}gone"),
+                    ("CLUSTER", "SETSLOT", slot, "STABLE"),
+                    ("GET", "{p}gone"),
+                ]
+            )
+        )
+        replies = [src.read_reply() for _ in range(6)]
+    finally:
+        src.call("CLUSTER", "SETSLOT", slot, "STABLE")
+        src.close()
+    assert replies == [
+        b"$-1\r\n",
+        b"+OK\r\n",
+        b"$1\r\nv\r\n",
+        b"-ASK %d 127.0.0.1:%d\r\n" % (slot, dst_port),
+        b"+OK\r\n",
+        b"$-1\r\n",
+    ]

@@ -20,7 +20,8 @@ from polystack.redis import blocked_keys, wire
 from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
-from polystack.redis.cluster.routing import fast_ok, redirect
+from polystack.redis.cluster.routing import redirect
+from polystack.redis.cluster.slots import crc_hqx, key_hash_slot
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -172,6 +173,7 @@ class Client:
         self._dispatch_get = server.dispatch.get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
+        self._routes = server.cluster.state if server.cluster is not None else None
         self.asking = False
         self.readonly = False
         server.clients[self.id] = self
@@ -355,6 +357,7 @@ class Client:
         dispatch_get = self._dispatch_get
         threshold = self.server.timing_threshold
         perf = _perf
+        routes = self._routes
         it = iter(requests)
         for argv in it:
             if self.slow:
@@ -376,14 +379,20 @@ class Client:
             if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
-            if self._cluster is not None and (
+            # Redis Cluster: a one-key command whose slot this node serves (routing.serves,
+            # inline) runs here; anything else takes routing.redirect's full check.
+            if routes is not None and (
                 self.asking
                 or (
                     (cmd.first_key or cmd.getkeys is not None)
                     and not (
                         cmd.first_key == 1
                         and cmd.last_key == 1
-                        and fast_ok(self._cluster.state, argv[1])
+                        and routes.served[
+                            crc_hqx(key, 0)  # (the map repeats every 16384)
+                            if 123 not in (key := argv[1])  # no "{": no hash tag
+                            else key_hash_slot(key)
+                        ]
                     )
                 )
             ):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from binascii import crc_hqx
 from typing import Any
 
 from polystack.redis.cluster.bus import CLUSTER_OK
@@ -20,6 +21,8 @@ _PUBSUB_SHARD = frozenset(("ssubscribe", "sunsubscribe", "spublish"))
 def redirect(cluster: Any, client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:
     """The error that replaces the command's reply (without CRLF), or None to run it here."""
     state = cluster.state
+    if state.served_stale:
+        state.rebuild_served()
     myself = state.myself
     top = cmd.parent.name if cmd.parent is not None else cmd.name
     if top == "exec":
@@ -105,13 +108,7 @@ def _is_write(client: Any, cmd: Any, top: str) -> bool:
     return False
 
 
-def fast_ok(state: Any, key: bytes) -> bool:
-    """The common case for a one-key command, checked inline: the slot is ours, stable, and
-    the cluster is up."""
-    slot = key_hash_slot(key)
-    return (
-        state.slots[slot] is state.myself
-        and state.state == CLUSTER_OK
-        and slot not in state.migrating_slots_to
-        and slot not in state.importing_slots_from
-    )
+def serves(state: Any, key: bytes) -> bool:
+    """The request path's check for a one-key command (session._run inlines it): the key's
+    slot is served here without a redirection (ClusterState.served)."""
+    return bool(state.served[crc_hqx(key, 0) if 123 not in key else key_hash_slot(key)])
