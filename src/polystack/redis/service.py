@@ -278,7 +278,7 @@ class RedisService(Service):
         if self.cluster is not None:
             self.config.replicaof = ""  # a cluster replica's master is in nodes.conf
             self.cluster.start(self.listening_port(), self.bound_ports.get("redis-bus", 0))
-        if self.siblings:
+        if self.config.cluster_nodes:  # --redis-cluster N (a single master too)
             nodes = [self, *self.siblings]
             cluster_create.join(nodes, self.config.cluster_nodes, _host(self.bind))
         self._schedule_cron()
@@ -433,6 +433,11 @@ class RedisService(Service):
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
         otherwise every reply goes out after the record's write()."""
         self.rdb_changes_since_last_save += len(entries)
+        cluster = self.cluster
+        if cluster is not None:  # the slot -> keys index follows the writes (slotkeys.py)
+            backlog = cluster.slot_keys.backlog
+            if backlog is not None:
+                backlog.extend(entries)
         journal = self.journal
         if journal is not None:
             journal.log.append(encode_log_batch(entries))

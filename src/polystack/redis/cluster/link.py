@@ -13,7 +13,7 @@ from typing import Any
 from polystack.redis.cluster import bus, nodesconf
 from polystack.redis.cluster.failover import Elections
 from polystack.redis.cluster.node import Link, Node
-from polystack.redis.cluster.slots import key_hash_slot
+from polystack.redis.cluster.slotkeys import SlotKeys
 from polystack.redis.cluster.state import ClusterState
 from polystack.runtime import outbound
 
@@ -88,8 +88,7 @@ class Cluster:
         self.path = ""
         self._cron: Any = None
         self._unpause: Any = None
-        self._slot_index: dict[int, list[bytes]] | None = None
-        self._slot_index_dirty = -1
+        self.slot_keys = SlotKeys(server.keyspace, server.commands.get)
         self.stopped = False
         self.connects_in_flight: set[str] = set()
 
@@ -147,6 +146,7 @@ class Cluster:
             return
         try:
             self.state.cron()
+            self.slot_keys.cron()
             self.before_sleep()
         except Exception:
             log.exception("cluster cron failed")
@@ -235,21 +235,14 @@ class Cluster:
         return int((now - since) * 1000)
 
     def keys_in_slot(self, slot: int) -> list[bytes]:
-        ks = self.server.keyspace
-        if self._slot_index is None or self._slot_index_dirty != ks.dirty:
-            index: dict[int, list[bytes]] = {}
-            for key in ks.dbs[0].data:
-                index.setdefault(key_hash_slot(key), []).append(key)
-            self._slot_index = index
-            self._slot_index_dirty = ks.dirty
-        return self._slot_index.get(slot, [])
+        return self.slot_keys.keys(slot)
 
     def count_keys_in_slot(self, slot: int) -> int:
-        return len(self.keys_in_slot(slot))
+        return self.slot_keys.count_in(slot)
 
     def del_keys_in_slot(self, slot: int) -> int:
         """delKeysInSlot: each deletion goes to the log and the replicas as a DEL."""
-        keys = list(self.keys_in_slot(slot))
+        keys = self.keys_in_slot(slot)
         db = self.server.keyspace.dbs[0]
         entries = []
         for key in keys:
