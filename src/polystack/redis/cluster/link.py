@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from polystack.redis.cluster import bus, nodesconf
@@ -20,6 +22,17 @@ from polystack.runtime import outbound
 log = logging.getLogger(__name__)
 
 CRON_PERIOD = 0.1
+
+# The threads that write nodes.conf files (every node of the process): their own, so that a
+# burst of cluster saves never queues the command log's fsyncs behind it.
+_writer: ThreadPoolExecutor | None = None
+
+
+def _config_writer() -> ThreadPoolExecutor:
+    global _writer
+    if _writer is None:
+        _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="polystack-nodes-conf")
+    return _writer
 
 
 class BusSession:
@@ -89,6 +102,11 @@ class Cluster:
         self._cron: Any = None
         self._unpause: Any = None
         self.slot_keys = SlotKeys(server.keyspace, server.commands.get)
+        # nodes.conf saves asked for by before_sleep: one write in flight, off the loop
+        self._save_lock = threading.Lock()
+        self._save_busy = False  # a write is scheduled or running
+        self._save_again = False  # the state changed since that write rendered it
+        self._save_fsync = False
         self.stopped = False
         self.connects_in_flight: set[str] = set()
 
@@ -106,7 +124,7 @@ class Cluster:
             log.info("Node configuration loaded, I'm %s", me.name)
         else:
             log.info("No cluster configuration found, I'm %s", self.state.myself.name)
-            self.save_config(True)
+            self.save_config_now(True)
 
     def start(self, port: int, cport: int) -> None:
         cfg = self.config
@@ -134,7 +152,7 @@ class Cluster:
         for link in list(self.state.links):
             self.state.free_link(link)
         try:
-            self.save_config(True)
+            self.save_config_now(True)  # after any write in flight (the lock)
         except OSError as e:
             log.warning("Could not save the cluster configuration: %s", e)
 
@@ -273,8 +291,57 @@ class Cluster:
         self.server.pause_writes(False)
 
     def save_config(self, fsync: bool) -> None:
+        """clusterSaveConfig, as before_sleep asks for it: the saves of one loop turn become
+        one, rendered on the loop and written (and fsynced) on threads of their own, so
+        a slow disk never holds the node's bus and clients, nor the other nodes of an
+        in-process cluster; at most one write per node is in flight and the latest state is
+        written last.  Without a running loop the file is written at once."""
+        if not self.path:
+            return
+        self._save_fsync = self._save_fsync or fsync
+        if self._save_busy:
+            self._save_again = True
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            fsync, self._save_fsync = self._save_fsync, False
+            self.save_config_now(fsync)
+            return
+        self._save_busy = True
+        loop.call_soon(self._write_config)
+
+    def _write_config(self) -> None:
+        self._save_again = False
+        fsync, self._save_fsync = self._save_fsync, False
+        if self.stopped:
+            self._save_busy = False
+            return
+        data = nodesconf.render(self.state).encode("latin-1")
+        try:
+            fut = asyncio.get_running_loop().run_in_executor(
+                _config_writer(), nodesconf.write, self.path, data, fsync, self._save_lock
+            )
+        except RuntimeError:  # the loop is closing
+            self._save_busy = False
+            return
+        fut.add_done_callback(self._config_written)
+
+    def _config_written(self, fut: Any) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            log.warning("Could not save the cluster configuration: %s", fut.exception())
+        if self._save_again and not self.stopped:
+            asyncio.get_running_loop().call_soon(self._write_config)
+        else:
+            self._save_busy = False
+
+    def save_config_now(self, fsync: bool) -> None:
+        """Write nodes.conf before returning (CLUSTER SAVECONFIG, start and stop); raises
+        OSError."""
         if self.path:
-            nodesconf.save(self.state, self.path, fsync)
+            nodesconf.write(
+                self.path, nodesconf.render(self.state).encode("latin-1"), fsync, self._save_lock
+            )
 
     # -- for the commands ----------------------------------------------------------------
     def myself(self) -> Node:

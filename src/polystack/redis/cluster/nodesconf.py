@@ -4,6 +4,7 @@ fsync, rename); read back at start (clusterLoadConfig)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -55,8 +56,19 @@ def render(cluster: Any) -> str:
 
 def save(cluster: Any, path: str, fsync: bool = True) -> None:
     """Write nodes.conf atomically; raises OSError."""
+    write(path, render(cluster).encode("latin-1"), fsync)
+
+
+def write(path: str, data: bytes, fsync: bool, lock: Any = None) -> None:
+    """Replace ``path`` by ``data`` atomically (a temporary file renamed over it), fsynced
+    with its directory when ``fsync``; ``lock`` (a threading.Lock) serializes the writers of
+    one file, which share the temporary name.  Raises OSError."""
+    with lock if lock is not None else contextlib.nullcontext():
+        _write(path, data, fsync)
+
+
+def _write(path: str, data: bytes, fsync: bool) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
-    data = render(cluster).encode("latin-1")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()

@@ -571,7 +571,7 @@ def cluster_reset(client: Any, argv: list[bytes]) -> Any:
 def cluster_saveconfig(client: Any, argv: list[bytes]) -> Any:
     cl = _cluster(client)
     try:
-        cl.save_config(True)
+        cl.save_config_now(True)
     except OSError as e:
         raise err(f"error saving the cluster node config: {e.strerror}") from None
     return OK
