@@ -73,6 +73,17 @@ def test_reader_reassembles_split_messages() -> None:
     assert len(got) == 3 and reader.buffered == 0
 
 
+@pytest.mark.parametrize("totlen", [(1 << 30) + 4096, 0xFFFFFFFF])
+def test_reader_waits_for_a_message_over_a_gigabyte(totlen: int) -> None:
+    """clusterReadHandler refuses only a bad signature or a length under the header's: a
+    PUBLISH of a 512 MB channel and a 512 MB message (over 1 GiB) is read whole."""
+    raw = (DATA / "meet_7.0.15.bin").read_bytes()
+    head = raw[:4] + struct.pack(">I", totlen) + raw[8:]
+    reader = BusReader()
+    assert reader.feed(head) == [] and reader.buffered == len(head)
+    assert reader.feed(b"\0" * 100_000) == []
+
+
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [

@@ -73,8 +73,6 @@ _EXT = struct.Struct(">IHH")
 _UPDATE = struct.Struct(">Q40s2048s")
 _PUBLISH = struct.Struct(">II")
 _MODULE = struct.Struct(">QIB")
-# The largest message accepted (a PUBLISH carries a whole Pub/Sub message).
-MAX_MESSAGE = 1 << 30
 
 assert HEADER_LEN == 2256 and GOSSIP_LEN == 104
 
@@ -382,7 +380,10 @@ class BusReader:
             if buf[:4] != SIG:
                 raise BusError("Bad message length or signature received from Cluster bus.")
             (totlen,) = struct.unpack_from(">I", buf, 4)
-            if totlen < HEADER_LEN or totlen > MAX_MESSAGE:
+            # clusterReadHandler checks only the signature and the shortest length: any
+            # length up to 2**32 - 1 is read (a PUBLISH of a 512 MB channel and a 512 MB
+            # message is over 1 GiB), then validated by its type (decode).
+            if totlen < HEADER_LEN:
                 raise BusError("Bad message length or signature received from Cluster bus.")
             if len(buf) < totlen:
                 break
