@@ -3,21 +3,24 @@ requests (real ``Peer`` objects over a fake transport, 50 connections, ``--pipel
 per read) against a one-node cluster that owns all 16384 slots (state ok), or with
 ``--standalone`` against the same service with cluster mode off.
 
-    valgrind --tool=callgrind python bench/hotpath_cluster.py --only get --turns 0
-    valgrind --tool=callgrind python bench/hotpath_cluster.py --only get --turns 100
+    valgrind --tool=callgrind --zero-before=math_gcd --dump-before=math_lcm \
+        python bench/hotpath_cluster.py --only get --turns 5
 
-(the second run's instructions minus the first's, divided by turns x 50 x pipeline requests).
-``--callgrind`` runs both under valgrind and prints instructions per request for each of
-cluster/standalone x the requests named by ``--only`` (comma-separated) x ``--pipelines``
-(``--turns`` at pipeline 16, proportionally more at smaller pipelines).
+(the run calls math.gcd just before its timed turns and math.lcm just after, so the first dump
+holds their instructions only; divide by turns x 50 x pipeline requests).  ``--callgrind`` does
+that for each of cluster/standalone x the requests named by ``--only`` (comma-separated) x
+``--pipelines`` and prints instructions per request (``--turns`` at pipeline 16,
+proportionally more at smaller pipelines).
 ``--idle SECONDS`` instead measures an idle in-process cluster's CPU (the cluster cron and
-the bus pings): ``polystack serve --redis-cluster N`` as a subprocess, CPU seconds per second.
+the bus pings): ``polystack serve --redis-cluster N`` as a subprocess, CPU seconds per second
+(``--nodes 0``: a standalone ``polystack serve``, for comparison).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import pathlib
 import random
@@ -85,42 +88,60 @@ async def run(args: argparse.Namespace) -> None:
     for name, req in requests.items():
         if args.only and name != args.only:
             continue
+        math.gcd(1, 1)  # callgrind --zero-before=math_gcd: the count starts here
         started = time.perf_counter()
         for _ in range(args.turns):
             for p in peers:
                 p.data_received(req)
             await asyncio.sleep(0)
+        math.lcm(1, 1)  # ... and --dump-before=math_lcm ends it
         n = max(1, args.turns * len(peers) * args.pipeline)
         mode = "standalone" if args.standalone else "cluster"
         print(f"redis {mode} {name}: {(time.perf_counter() - started) / n * 1e9:,.0f} ns/request")
 
 
 def _instructions(argv: list[str]) -> int:
+    """Instructions between the run's math.gcd and math.lcm calls (the timed turns only)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
+            ["valgrind", "--tool=callgrind", "--zero-before=math_gcd", "--dump-before=math_lcm",
+             f"--callgrind-out-file={out}", *argv],
             capture_output=True,
             text=True,
-        )
-        m = re.search(r"Collected : (\d+)", proc.stderr)
-        if proc.returncode != 0 or m is None:
+            env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict layouts every run
+        )  # fmt: skip
+        dumps = sorted(p for p in os.listdir(tmp) if p.startswith("cg.out."))
+        if proc.returncode != 0 or not dumps:
             raise SystemExit(f"callgrind failed:\n{proc.stderr[-2000:]}")
+        with open(os.path.join(tmp, dumps[0])) as f:
+            m = re.search(r"^summary: (\d+)", f.read(), re.M)
+        assert m is not None, "no summary in the callgrind dump"
         return int(m.group(1))
 
 
 def callgrind(args: argparse.Namespace) -> None:
+    """Both modes x requests x pipelines, four callgrind runs at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     me = [sys.executable, str(pathlib.Path(__file__).resolve())]
+    jobs = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for name in args.only.split(","):
+            for pipeline in (int(p) for p in args.pipelines.split(",")):
+                turns = max(1, args.turns * 16 // pipeline)  # the same number of requests
+                for mode in ("--standalone", "--cluster"):
+                    argv = [*me, mode, "--only", name, "--pipeline", str(pipeline),
+                            "--turns", str(turns)]  # fmt: skip
+                    jobs[name, pipeline, mode] = (
+                        pool.submit(_instructions, argv),
+                        turns * args.connections * pipeline,
+                    )
     print(f"{'request':<10} {'pipeline':>8} {'standalone':>11} {'cluster':>9} {'added':>7}")
     for name in args.only.split(","):
         for pipeline in (int(p) for p in args.pipelines.split(",")):
-            turns = max(1, args.turns * 16 // pipeline)  # the same number of requests
-            row = []
-            for mode in (["--standalone"], []):
-                base = [*me, *mode, "--only", name, "--pipeline", str(pipeline)]
-                empty = _instructions([*base, "--turns", "0"])
-                full = _instructions([*base, "--turns", str(turns)])
-                row.append((full - empty) / (turns * args.connections * pipeline))
+            row = [jobs[name, pipeline, m][0].result() / jobs[name, pipeline, m][1]
+                   for m in ("--standalone", "--cluster")]  # fmt: skip
             print(
                 f"{name:<10} {pipeline:>8} {row[0]:>11,.0f} {row[1]:>9,.0f} "
                 f"{row[1] - row[0]:>+7,.0f}"
@@ -145,11 +166,12 @@ def idle(args: argparse.Namespace) -> None:
     """CPU seconds per second of an idle ``polystack serve --redis-cluster N`` (after it has
     settled), read from /proc."""
     data = tempfile.mkdtemp()
-    port = _free_base(args.nodes * (1 + args.replicas))
+    port = _free_base(max(1, args.nodes * (1 + args.replicas)))
     exe = shutil.which("polystack", path=os.path.dirname(sys.executable)) or "polystack"
+    cluster = ["--redis-cluster", str(args.nodes), "--redis-cluster-replicas", str(args.replicas)]
     proc = subprocess.Popen(
         [exe, "serve", "--only", "redis", "--data-dir", data, "--redis-port", str(port),
-         "--redis-cluster", str(args.nodes), "--redis-cluster-replicas", str(args.replicas)],
+         *(cluster if args.nodes else [])],
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "serve.log"), "wb"),
     )  # fmt: skip
     try:
@@ -168,10 +190,12 @@ def idle(args: argparse.Namespace) -> None:
         c1, t1 = cpu(), time.monotonic()
         if proc.poll() is not None:
             raise SystemExit("polystack serve exited during the measurement")
-        print(
-            f"idle cluster ({args.nodes} masters, {args.replicas} replicas each): "
-            f"{(c1 - c0) / (t1 - t0) * 1000:.1f} ms CPU per second"
+        what = (
+            f"idle cluster ({args.nodes} masters, {args.replicas} replicas each)"
+            if args.nodes
+            else "idle standalone server"
         )
+        print(f"{what}: {(c1 - c0) / (t1 - t0) * 1000:.1f} ms CPU per second")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -181,22 +205,24 @@ def idle(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--standalone", action="store_true", help="cluster mode off")
+    ap.add_argument("--cluster", action="store_true", help="(the default)")
     ap.add_argument("--only", default="")
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--pipeline", type=int, default=16, help="requests per read")
     ap.add_argument("--callgrind", action="store_true", help="count both modes' instructions")
     ap.add_argument("--pipelines", default="1,16", help="with --callgrind")
+    ap.add_argument("--jobs", type=int, default=4, help="callgrind runs at a time")
     ap.add_argument("--idle", type=float, default=0, help="seconds of an idle cluster's CPU")
     ap.add_argument("--settle", type=float, default=5.0)
-    ap.add_argument("--nodes", type=int, default=3)
+    ap.add_argument("--nodes", type=int, default=3, help="with --idle (0: standalone)")
     ap.add_argument("--replicas", type=int, default=0)
     args = ap.parse_args()
     if args.idle:
         idle(args)
     elif args.callgrind:
         if args.turns == 200:
-            args.turns = 20
+            args.turns = 5
         callgrind(args)
     else:
         import uvloop

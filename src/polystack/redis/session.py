@@ -384,8 +384,7 @@ class Client:
             if routes is not None and (
                 self.asking
                 or (
-                    (cmd.first_key or cmd.getkeys is not None)
-                    and not (
+                    not (
                         cmd.first_key == 1
                         and cmd.last_key == 1
                         and routes.served[
@@ -394,6 +393,7 @@ class Client:
                             else key_hash_slot(key)
                         ]
                     )
+                    and (cmd.first_key or cmd.getkeys is not None)  # a command with keys
                 )
             ):
                 self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
