@@ -30,6 +30,7 @@ from polystack.helm.template.lexer import (
     _T_FIELD,
     _T_IDENTIFIER,
     _T_IF,
+    _T_KEYWORD,
     _T_LEFT_DELIM,
     _T_LEFT_PAREN,
     _T_NIL,
@@ -339,21 +340,40 @@ class Tree:
         self.add()
         self.stop_parse()
 
+    # The hot paths below inline next(), peek() and _set() (a method call per item
+    # and per node was a fifth of the parse): ``i = self.i; tok = items[i]`` is
+    # peek/next, ``if i >= self.hw: self.hw = i + 1`` is what peek adds.
     def item_list(self) -> tuple[ListNode, Node]:
-        lst = self._set(ListNode(self.peek_non_space()[1]))
-        while self.peek_non_space()[0] != _T_EOF:
-            n = self.text_or_action()
-            if isinstance(n, (EndNode, ElseNode)):
-                return lst, n  # type: ignore[return-value]
-            lst.nodes.append(n)  # type: ignore[attr-defined]
+        items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        lst = ListNode(items[i][1])
+        lst.tree = self._src
+        nodes = lst.nodes
+        text_or_action = self.text_or_action
+        while True:
+            i = self.i
+            if i >= self.hw:
+                self.hw = i + 1
+            if items[i][0] == _T_EOF:
+                break
+            n = text_or_action()
+            if type(n) is EndNode or type(n) is ElseNode:
+                return lst, n
+            nodes.append(n)
         self.errorf("unexpected EOF")
         raise AssertionError
 
     def text_or_action(self) -> Node:
-        tok = self.next_non_space()
+        i = self.i
+        tok = self.items[i]
+        self.i = i + 1
         typ = tok[0]
         if typ == _T_TEXT:
-            return self._set(TextNode(tok[1], tok[2]))
+            n = TextNode(tok[1], tok[2])
+            n.tree = self._src
+            return n
         if typ == _T_LEFT_DELIM:
             self.action_line = tok[3]
             try:
@@ -366,8 +386,17 @@ class Tree:
         raise AssertionError
 
     def action(self) -> Node:
-        tok = self.next_non_space()
+        items = self.items
+        i = self.i
+        tok = items[i]
         typ = tok[0]
+        if typ < _T_KEYWORD:  # not a keyword: backup() then peek(), inlined
+            if i + 1 > self.hw:
+                self.hw = i + 1
+            n = ActionNode(tok[1], tok[3], self.pipeline("command", _T_RIGHT_DELIM))
+            n.tree = self._src
+            return n
+        self.i = i + 1
         if typ == _T_BLOCK:
             return self.block_control()
         if typ == _T_BREAK:
@@ -407,11 +436,18 @@ class Tree:
         return self._set(ContinueNode(pos, line))
 
     def pipeline(self, context: str, end: ItemType) -> PipeNode:
-        tok = self.peek_non_space()
-        pipe = self._set(PipeNode(tok[1], tok[3]))
-        assert isinstance(pipe, PipeNode)
+        items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        tok = items[i]
+        pipe = PipeNode(tok[1], tok[3])
+        pipe.tree = self._src
         while True:  # decls:
-            v = self.peek_non_space()
+            i = self.i
+            if i >= self.hw:
+                self.hw = i + 1
+            v = items[i]
             if v[0] != _T_VARIABLE:
                 break
             mark = self.i
@@ -435,18 +471,25 @@ class Tree:
                 self.errorf(f"too many declarations in {context}")
             self.rewind(mark)  # backup3(v, space) or backup2(v)
             break
+        cmds = pipe.cmds
+        command = self.command
         while True:
-            tok = self.next_non_space()
+            i = self.i
+            tok = items[i]
             typ = tok[0]
             if typ == end:
-                self.check_pipeline(pipe, context)
+                self.i = i + 1
+                if len(cmds) != 1:
+                    self.check_pipeline(pipe, context)
                 return pipe
-            if typ in _OPERAND_START:
-                self.backup()
-                pipe.cmds.append(self.command())
-                if len(pipe.cmds) > MAX_PIPELINE_CMDS:
+            if typ in _OPERAND_START:  # next() then backup(), inlined
+                if i + 1 > self.hw:
+                    self.hw = i + 1
+                cmds.append(command())
+                if len(cmds) > MAX_PIPELINE_CMDS:
                     self.errorf("pipeline too long")
             else:
+                self.i = i + 1
                 self.unexpected(tok, context)
 
     def check_pipeline(self, pipe: PipeNode, context: str) -> None:
@@ -543,13 +586,18 @@ class Tree:
         raise AssertionError
 
     def command(self) -> CommandNode:
-        cmd = self._set(CommandNode(self.peek_non_space()[1]))
-        assert isinstance(cmd, CommandNode)
         items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        cmd = CommandNode(items[i][1])
+        cmd.tree = self._src
+        args = cmd.args
+        operand_of = self.operand
         while True:
-            operand = self.operand()
+            operand = operand_of()
             if operand is not None:
-                cmd.args.append(operand)
+                args.append(operand)
             # Go: next(); a SPACE item means another operand follows (a SPACE
             # can only come right after an operand: term backs up to the
             # non-space item). Then backup() for a delimiter, inlined.
@@ -572,18 +620,36 @@ class Tree:
         return cmd
 
     def operand(self) -> Node | None:
-        node = self.term()
-        if node is None:
-            return None
-        i = self.i  # self.peek(), inlined: a field right after the term (no space)
+        items = self.items
+        i = self.i
+        tok = items[i]
+        typ = tok[0]
+        # term(), inlined for the common terms
+        if typ == _T_FIELD:
+            self.i = i = i + 1
+            node: Node | None = FieldNode(tok[1], tok[2])
+            node.tree = self._src  # type: ignore[union-attr]
+        elif typ == _T_IDENTIFIER and self.has_function(tok[2]):
+            self.i = i = i + 1
+            node = IdentifierNode(tok[1], tok[2])
+            node.tree = self._src
+        elif typ == _T_DOT:
+            self.i = i = i + 1
+            node = DotNode(tok[1])
+            node.tree = self._src
+        else:
+            node = self.term()
+            if node is None:
+                return None
+            i = self.i
+        # self.peek(), inlined: a field right after the term (no space)
         if i >= self.hw:
             self.hw = i + 1
-        tok = self.items[i]
+        tok = items[i]
         if tok[0] == _T_FIELD and not tok[4]:
             if isinstance(node, (FieldNode, VariableNode)):
                 # the chain below, then newField/newVariable(chain.String()), directly
-                items = self.items
-                i = j = self.i
+                j = i
                 while items[j][0] == _T_FIELD and not items[j][4]:
                     j += 1
                 self.i = j
