@@ -626,12 +626,25 @@ class Tree:
         typ = tok[0]
         # term(), inlined for the common terms
         if typ == _T_FIELD:
-            self.i = i = i + 1
-            node: Node | None = FieldNode(tok[1], tok[2])
-            node.tree = self._src  # type: ignore[union-attr]
+            j = i + 1
+            nxt = items[j]
+            if nxt[0] == _T_FIELD and not nxt[4]:
+                # a chain of fields (.Values.a.b): the chain below, for a field, at once
+                j += 1
+                while items[j][0] == _T_FIELD and not items[j][4]:
+                    j += 1
+                self.i = j
+                if j >= self.hw:
+                    self.hw = j + 1  # Go's loop ends peeking the item after the chain
+                node = FieldNode(nxt[1], "".join([items[k][2] for k in range(i, j)]))
+                node.tree = self._src
+                return node
+            self.i = i = j
+            node = FieldNode(tok[1], tok[2])
+            node.tree = self._src
         elif typ == _T_IDENTIFIER and self.has_function(tok[2]):
             self.i = i = i + 1
-            node = IdentifierNode(tok[1], tok[2])
+            node: Node | None = IdentifierNode(tok[1], tok[2])
             node.tree = self._src
         elif typ == _T_DOT:
             self.i = i = i + 1
