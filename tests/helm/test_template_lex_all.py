@@ -193,6 +193,28 @@ def test_lex_all_takes_the_common_cases() -> None:
         assert check(text), text
 
 
+def test_raw_strings_holding_the_right_delimiter() -> None:
+    # Helm's way to write "}}" and "{{" in a template, and its neighbours
+    for text in [
+        "a: {{`{{`}} $labels.x {{`}}`}}/{{`}}`}}\n",
+        "{{`}}` -}}\n  x",
+        "{{`a -}}`}}",
+        "{{`a -}} b`}}{{`}}`}}",
+        "{{`}}\n}}`}} {{ 1 }}",
+        "{{`}}` }}",
+        "{{ `}}`}}",
+        "{{`}}`| print }}",
+        "{{`}}`x}}",
+        "{{`}}",
+        "{{`}}``}}`}}",
+    ]:
+        got = fast(text)
+        if got is not None:
+            assert got == slow(text), text
+    assert check("{{`{{`}} $labels.x {{`}}`}}")
+    assert check("{{`a -}}`}}")
+
+
 def test_lex_all_hands_back_errors_and_rare_forms() -> None:
     for text in [
         "{{ .Values.é }}",

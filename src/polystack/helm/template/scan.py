@@ -220,6 +220,14 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
         rtrim = close - 2 >= pos and text[close - 1] == "-" and text[close - 2] in _SPACE
         stop = close - 2 if rtrim else close
         body = text[pos:stop]
+        if body[:1] == "`" and body.find("`", 1) < 0:
+            # a raw string holding "}}" (`{{`}}`}}`, Helm's way to write "}}"): the
+            # action ends at the "}}" after its closing quote
+            j = find("`", pos + 1)
+            if j > 0 and startswith("}}", j + 1):
+                stop = j + 1
+                rtrim = False
+                body = text[pos:stop]
         proto = memo.get(body)
         if proto is None:
             toks = tokens_of(body)
