@@ -145,3 +145,14 @@ def test_fast_walk_matches_construct_document_on_generated_documents(
 ) -> None:
     text = "".join(f"{k}: {v}\n" for k, v in kvs)
     same(text)
+
+
+def test_json_depth_is_still_checked_where_the_text_could_reach_it() -> None:
+    # 6000 block sequences on one line, then 5000 flow ones: within goyaml's
+    # limits (each under 10000), but 11000 deep as JSON
+    deep = "- " * 6000 + "[" * 5000 + "]" * 5000 + "\n"
+    assert not yamlload.json_depth_bounded(deep)
+    with pytest.raises(EncodingError, match="exceeded max depth"):
+        yamlgo.unmarshal(deep)
+    assert yamlload.json_depth_bounded("a: [[1]]\n")
+    assert not yamlload.json_depth_bounded("a: &x [1]\n" + "b: *x\n" * 2000)

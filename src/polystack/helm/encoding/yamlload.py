@@ -228,6 +228,20 @@ def _may_nest_too_deep(text: str) -> bool:
     return max(map(len, text.split("\n"))) >= GO_MAX_DEPTH
 
 
+def json_depth_bounded(text: str) -> bool:
+    """Whether no value decoded from ``text`` can nest collections deeper than
+    JSON_MAX_DEPTH (then check_json_depth need not walk it): each level takes a
+    character of the text of its own -- a "[" or "{", or a column of indentation
+    (two levels per column at most: a sequence may sit at its key's column) --
+    unless aliases reuse a subtree, which the text's length still bounds."""
+    if len(text) <= JSON_MAX_DEPTH:
+        return True
+    if "*" in text:
+        return False
+    flow = text.count("[") + text.count("{")
+    return flow + 2 * max(map(len, text.split("\n"))) <= JSON_MAX_DEPTH
+
+
 def _load_documents_once(text: str, first_only: bool, single: bool) -> list[Any]:
     loader = _GoLoader(text)
     check = check_go_depth if _may_nest_too_deep(text) else _no_check
