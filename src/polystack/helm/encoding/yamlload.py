@@ -40,10 +40,24 @@ class _GoLoader(_BaseLoader):
     pass
 
 
+_ScalarNode = yaml.ScalarNode
+
+
+# the tag of each plain scalar text seen (charts repeat their keys and values
+# across documents), bounded
+_TAGS: dict[str, str] = {}
+_TAGS_MAX = 1 << 14
+
+
 def _go_resolve_node(self: Any, kind: Any, value: Any, implicit: Any) -> str:
-    if kind is yaml.ScalarNode:
+    if kind is _ScalarNode:
         if implicit[0]:
-            return resolve(value)[0]
+            tag = _TAGS.get(value)
+            if tag is None:
+                tag = resolve(value)[0]
+                if len(_TAGS) < _TAGS_MAX:
+                    _TAGS[value] = tag
+            return tag
         return STR
     if kind is yaml.SequenceNode:
         return SEQ
@@ -281,7 +295,6 @@ class _Slow(Exception):
 
 
 _BUSY = object()
-_ScalarNode = yaml.ScalarNode
 _SequenceNode = yaml.SequenceNode
 _MappingNode = yaml.MappingNode
 
