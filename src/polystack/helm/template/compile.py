@@ -246,7 +246,11 @@ class _Compiler:
             body = self.later(r.list, True)
         finally:
             del self.iface_vars[len(self.iface_vars) - len(elem_vars) :]
-        body_weight = max(self.count - before, 1)
+        # what one iteration costs: the body's weight, whether or not this compile
+        # counted it (a branch compiled later, a tree from the cache, do not)
+        body_weight = max(
+            list_weight(r.list, self.weights) if self.lazy else self.count - before, 1
+        )
         other = self.later(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
         ndecl = len(decl)
