@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,25 +56,53 @@ def _cached_set(tmp_path: Path, name: str, text: str, budget: Budget | None = No
     return ts
 
 
-def test_cached_run_builds_only_what_it_executes(tmp_path: Path) -> None:
+def test_cached_run_builds_only_what_it_executes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polystack.helm.template import compile as compile_mod
+
     text = (
         '{{ define "used" }}u{{ if .on }}{{ .x }}{{ end }}{{ end }}'
         '{{ define "unused" }}{{ range .l }}{{ . }}{{ end }}{{ end }}'
         '{{ if .on }}{{ template "used" . }}{{ else }}{{ .y | upper }}{{ end }}'
-        "{{ with .missing }}{{ .deep.er }}{{ end }}"
+        '{{ with .missing }}{{ .deep.er }}{{ end }}{{ "const" }}'
     )
+    built: list[int] = []  # the positions of the statements the compiler built nodes for
+    decode = compile_mod.decode_node
+
+    def record(e: Any, src: Any) -> Any:
+        built.append(e[1])
+        return decode(e, src)
+
+    monkeypatch.setattr(compile_mod, "decode_node", record)
     ts = _cached_set(tmp_path, "t", text)
     trees = {n: ts.tree(n) for n in ("t", "used", "unused")}
     assert all(type(t.root) is LazyListNode for t in trees.values())
     assert not any(_decoded(t.root) for t in trees.values())
-    assert ts.execute("t", {"on": True, "x": "X"}) == "uX"
-    assert not _decoded(trees["unused"].root)
-    top = trees["t"].root.nodes
-    if_node, with_node = top[0], top[1]
-    assert _decoded(if_node.list) and not _decoded(if_node.else_list)
-    assert not _decoded(with_node.list)
-    assert ts.execute("t", {"on": False, "y": "y"}) == "Y"
-    assert _decoded(if_node.else_list)
+    assert ts.execute("t", {"on": True, "x": "X"}) == "uXconst"
+    assert not any(_decoded(t.root) for t in trees.values())  # read from the tuples
+
+    # the position of each statement, by its text, from a fresh parse
+    pos: dict[str, int] = {}
+
+    def walk(lst: Any) -> None:
+        for n in lst.nodes:
+            pos[str(n).split("}}")[0] + "}}"] = n.pos
+            for sub in (getattr(n, "list", None), getattr(n, "else_list", None)):
+                if sub is not None:
+                    walk(sub)
+
+    for tree in TemplateSet(_funcs()).parse_trees("t", text).values():
+        walk(tree.root)
+    assert {pos["{{if .on}}"], pos["{{.x}}"], pos['{{template "used" .}}']} <= set(built)
+    assert pos["{{with .missing}}"] in built  # run, its body not
+    for never in ("{{range .l}}", "{{.}}", "{{.y | upper}}", "{{.deep.er}}"):
+        assert pos[never] not in built, never
+    assert pos['{{"const"}}'] not in built  # constant output: no node built
+    assert ts.execute("t", {"on": False, "y": "y"}) == "Yconst"
+    assert pos["{{.y | upper}}"] in built
+    # the nodes themselves are still there for whoever reads them (error contexts)
+    assert str(trees["t"].root).startswith('{{if .on}}{{template "used" .}}{{else}}')
 
 
 def _outcome(ts: TemplateSet) -> tuple[str, int]:

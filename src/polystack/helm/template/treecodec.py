@@ -46,7 +46,15 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.weight import list_weight
 
-__all__ = ["LazyListNode", "encode_list", "decode_list", "Unstorable"]
+__all__ = [
+    "LazyListNode",
+    "encode_list",
+    "decode_list",
+    "decode_node",
+    "constant_output",
+    "Unstorable",
+    "TEXT",
+]
 
 (
     TEXT,
@@ -228,6 +236,36 @@ def _d_list(e: tuple[Any, ...], src: Any) -> LazyListNode:
 def decode_list(e: tuple[Any, ...], src: Any) -> LazyListNode:
     """The (lazy) list of an encoded list; its nodes point at ``src`` (the tree's _Source)."""
     return _d_list(e, src)
+
+
+def decode_node(e: tuple[Any, ...], src: Any) -> Node:
+    """The node of one encoded element of a list."""
+    return _DECODE[e[0]](e, src)  # type: ignore[no-any-return]
+
+
+def constant_output(e: tuple[Any, ...]) -> tuple[str, int] | None:
+    """For an encoded element that always writes the same text and cannot fail
+    (text, a comment, an action of one string literal of at most 64 characters:
+    see compile.py's constant), that text and the units compiling the node would
+    count; else None. Lets the compiler skip building those nodes."""
+    kind = e[0]
+    if kind == TEXT:
+        text = e[2]
+        return text, 1 + (len(text) >> 8)
+    if kind == ACTION:
+        pipe = e[3]
+        if pipe[4] or len(pipe[5]) != 1:
+            return None
+        args = pipe[5][0][2]
+        if len(args) != 1 or args[0][0] != STRING:
+            return None
+        text = args[0][3]
+        if len(text) > 64:
+            return None
+        return text, 2
+    if kind == COMMENT:
+        return "", 1
+    return None
 
 
 def _d_text(e: tuple[Any, ...], src: Any) -> TextNode:
