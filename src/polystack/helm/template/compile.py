@@ -211,7 +211,7 @@ class _Compiler:
 
     def node(self, n: Node, iface: bool) -> Runner:
         self.count += 1
-        if isinstance(n, TextNode):
+        if type(n) is TextNode:
             text = n.text
             self.count += len(text) >> 8
 
@@ -219,26 +219,26 @@ class _Compiler:
                 st.out.append(text)
 
             return run_text
-        if isinstance(n, ActionNode):
+        if type(n) is ActionNode:
             return self.action(n, iface)
-        if isinstance(n, IfNode):
+        if type(n) is IfNode:
             return self.if_with(n, iface, is_with=False)
-        if isinstance(n, WithNode):
+        if type(n) is WithNode:
             return self.if_with(n, iface, is_with=True)
-        if isinstance(n, RangeNode):
+        if type(n) is RangeNode:
             return self.range_(n, iface)
-        if isinstance(n, TemplateNode):
+        if type(n) is TemplateNode:
             return self.template(n, iface)
-        if isinstance(n, CommentNode):
+        if type(n) is CommentNode:
             return _noop
-        if isinstance(n, BreakNode):
+        if type(n) is BreakNode:
 
             def run_break(st: State, dot: Any) -> None:
                 st.node = n
                 raise ex._BREAK
 
             return run_break
-        if isinstance(n, ContinueNode):
+        if type(n) is ContinueNode:
 
             def run_continue(st: State, dot: Any) -> None:
                 st.node = n
@@ -499,13 +499,13 @@ class _Compiler:
         self.count += len(cmd.args)
         first = cmd.args[0]
         rest = cmd.args[1:]
-        if isinstance(first, FieldNode):
+        if type(first) is FieldNode:
             return self.field_cmd(first, rest, iface)
-        if isinstance(first, ChainNode):
+        if type(first) is ChainNode:
             return self.chain_cmd(first, rest, iface)
-        if isinstance(first, IdentifierNode):
+        if type(first) is IdentifierNode:
             return self.function(first, cmd, rest, iface)
-        if isinstance(first, PipeNode):
+        if type(first) is PipeNode:
             check = self.not_a_function(cmd.args)
             inner = self.pipeline(first, iface)
 
@@ -514,10 +514,10 @@ class _Compiler:
                 return inner(st, dot)
 
             return run_paren
-        if isinstance(first, VariableNode):
+        if type(first) is VariableNode:
             return self.variable_cmd(first, cmd.args, rest, iface)
         check = self.not_a_function(cmd.args)
-        if isinstance(first, BoolNode):
+        if type(first) is BoolNode:
             bv = first.true
 
             def run_bool(st: State, dot: Any, final: Any) -> Any:
@@ -526,7 +526,7 @@ class _Compiler:
                 return bv
 
             return run_bool
-        if isinstance(first, DotNode):
+        if type(first) is DotNode:
 
             def run_dot(st: State, dot: Any, final: Any) -> Any:
                 st.node = first
@@ -534,7 +534,7 @@ class _Compiler:
                 return dot
 
             return run_dot
-        if isinstance(first, NilNode):
+        if type(first) is NilNode:
 
             def run_nil(st: State, dot: Any, final: Any) -> Any:
                 st.node = first
@@ -542,7 +542,7 @@ class _Compiler:
                 fail(st, "nil is not a command")
 
             return run_nil
-        if isinstance(first, NumberNode):
+        if type(first) is NumberNode:
             const = self.ideal_constant(first)
 
             def run_number(st: State, dot: Any, final: Any) -> Any:
@@ -551,7 +551,7 @@ class _Compiler:
                 return const(st, dot)
 
             return run_number
-        if isinstance(first, StringNode):
+        if type(first) is StringNode:
             text = first.text
 
             def run_string(st: State, dot: Any, final: Any) -> Any:
@@ -605,71 +605,7 @@ class _Compiler:
     # ------------------------------------------------------------ arguments
     def arg(self, n: Node, iface: bool) -> Value:
         """evalArg with an untyped / reflect.Value parameter: the raw value."""
-        if isinstance(n, DotNode):
-
-            def arg_dot(st: State, dot: Any) -> Any:
-                st.node = n
-                return dot
-
-            return arg_dot
-        if isinstance(n, NilNode):
-
-            def arg_nil(st: State, dot: Any) -> Any:
-                st.node = n
-                return NO_VALUE
-
-            return arg_nil
-        if isinstance(n, FieldNode):
-            f = self.field_cmd(n, [], iface)
-
-            def arg_field(st: State, dot: Any) -> Any:
-                st.node = n
-                return f(st, dot, MISSING)
-
-            return arg_field
-        if isinstance(n, VariableNode):
-            v = self.variable_cmd(n, None, [], iface)
-
-            def arg_var(st: State, dot: Any) -> Any:
-                st.node = n
-                return v(st, dot, MISSING)
-
-            return arg_var
-        if isinstance(n, PipeNode):
-            p = self.pipeline(n, iface)
-
-            def arg_pipe(st: State, dot: Any) -> Any:
-                st.node = n
-                return p(st, dot)
-
-            return arg_pipe
-        if isinstance(n, IdentifierNode):
-            fn = self.function(n, n, [], iface)
-
-            def arg_ident(st: State, dot: Any) -> Any:
-                st.node = n
-                return fn(st, dot, MISSING)
-
-            return arg_ident
-        if isinstance(n, ChainNode):
-            c = self.chain_cmd(n, [], iface)
-
-            def arg_chain(st: State, dot: Any) -> Any:
-                st.node = n
-                return c(st, dot, MISSING)
-
-            return arg_chain
-        if isinstance(n, BoolNode):
-            b = n.true
-
-            def arg_bool(st: State, dot: Any) -> Any:
-                st.node = n
-                return b
-
-            return arg_bool
-        if isinstance(n, NumberNode):
-            return self.ideal_constant(n)
-        if isinstance(n, StringNode):
+        if type(n) is StringNode:  # the most common argument: checked first
             s = n.text
 
             def arg_string(st: State, dot: Any) -> Any:
@@ -677,6 +613,70 @@ class _Compiler:
                 return s
 
             return arg_string
+        if type(n) is DotNode:
+
+            def arg_dot(st: State, dot: Any) -> Any:
+                st.node = n
+                return dot
+
+            return arg_dot
+        if type(n) is NilNode:
+
+            def arg_nil(st: State, dot: Any) -> Any:
+                st.node = n
+                return NO_VALUE
+
+            return arg_nil
+        if type(n) is FieldNode:
+            f = self.field_cmd(n, [], iface)
+
+            def arg_field(st: State, dot: Any) -> Any:
+                st.node = n
+                return f(st, dot, MISSING)
+
+            return arg_field
+        if type(n) is VariableNode:
+            v = self.variable_cmd(n, None, [], iface)
+
+            def arg_var(st: State, dot: Any) -> Any:
+                st.node = n
+                return v(st, dot, MISSING)
+
+            return arg_var
+        if type(n) is PipeNode:
+            p = self.pipeline(n, iface)
+
+            def arg_pipe(st: State, dot: Any) -> Any:
+                st.node = n
+                return p(st, dot)
+
+            return arg_pipe
+        if type(n) is IdentifierNode:
+            fn = self.function(n, n, [], iface)
+
+            def arg_ident(st: State, dot: Any) -> Any:
+                st.node = n
+                return fn(st, dot, MISSING)
+
+            return arg_ident
+        if type(n) is ChainNode:
+            c = self.chain_cmd(n, [], iface)
+
+            def arg_chain(st: State, dot: Any) -> Any:
+                st.node = n
+                return c(st, dot, MISSING)
+
+            return arg_chain
+        if type(n) is BoolNode:
+            b = n.true
+
+            def arg_bool(st: State, dot: Any) -> Any:
+                st.node = n
+                return b
+
+            return arg_bool
+        if type(n) is NumberNode:
+            return self.ideal_constant(n)
 
         def arg_bad(st: State, dot: Any) -> Any:
             st.node = n
