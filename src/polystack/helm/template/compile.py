@@ -305,7 +305,7 @@ class _Compiler:
             st.node = n
             mark = len(st.names)
             val = pipe(st, dot)
-            if truth(val):
+            if val is True or (val is not False and truth(val)):
                 body(st, val if is_with else dot)
             elif other is not None:
                 other(st, dot)
