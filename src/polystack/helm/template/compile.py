@@ -191,7 +191,7 @@ class _Compiler:
         if t is TextNode:
             text = n.text  # type: ignore[attr-defined]
             self.count += 1 + (len(text) >> 8)
-            return text  # type: ignore[no-any-return]
+            return text
         if t is ActionNode:
             pipe = n.pipe  # type: ignore[attr-defined]
             if pipe.decl or len(pipe.cmds) != 1:
@@ -203,7 +203,7 @@ class _Compiler:
             if len(text) > 64:
                 return None
             self.count += 2  # the node and its command's argument
-            return text  # type: ignore[no-any-return]
+            return text
         if t is CommentNode:
             self.count += 1
             return ""
@@ -445,15 +445,16 @@ class _Compiler:
         if len(pipe.cmds) == 1 and not pipe.decl:
             args = pipe.cmds[0].args
             if len(args) == 1:
-                t = type(args[0])
+                a0: Any = args[0]
+                t = type(a0)
                 # one field or one variable: read directly (what run_pipe1 over
                 # run_field / run_var does, one call less, two closures fewer)
                 if t is FieldNode:
                     self.count += 1
-                    return self.field_value(args[0], iface)
-                if t is VariableNode and len(args[0].ident) == 1:
+                    return self.field_value(a0, iface)
+                if t is VariableNode and len(a0.ident) == 1:
                     self.count += 1
-                    return self.variable_value(args[0])
+                    return self.variable_value(a0)
         cmds = [self.command(c, iface) for c in pipe.cmds]
         decl = [v.ident[0] for v in pipe.decl]
         is_assign = pipe.is_assign
