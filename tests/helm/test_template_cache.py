@@ -293,6 +293,7 @@ def test_tuple_form_round_trips_every_node_kind() -> None:
         "{{ if true }}{{ range $i, $e := .l }}{{ break }}{{ continue }}{{ end }}"
         '{{ else }}{{ with .m }}{{ template "t" . }}{{ end }}{{ end }}{{/* c */}}'
         "{{ (.a).b }}{{ $v.x }}{{ 0x1F }}{{ 'c' }}{{ 1i }}{{ $v = 2 }}{{ 18446744073709551615 }}"
+        '{{ "{{ $labels.x }}" }}{{- `raw` -}}{{ "' + "y" * 70 + '" }}'
     )
     ts = TemplateSet(_funcs(), missingkey="zero")
     trees = ts.parse_trees("t.yaml", text)

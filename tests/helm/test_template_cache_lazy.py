@@ -125,6 +125,15 @@ def test_cached_trees_render_and_charge_as_fresh_ones(tmp_path_factory: Any, tex
     assert _outcome(cached) == _outcome(fresh)
 
 
+def test_long_literal_action_charges_as_fresh(tmp_path: Path) -> None:
+    """A literal over 64 characters is written as an action (charged), from the
+    cache too; short ones are constant text."""
+    text = '{{ range until 30 }}{{ "' + "z" * 200 + '" }}{{ "s" }}{{ end }}'
+    fresh = TemplateSet(_funcs(), missingkey="zero")
+    fresh.parse("t", text)
+    assert _outcome(_cached_set(tmp_path, "t", text)) == _outcome(fresh)
+
+
 RANGE_TEXTS = [
     "{{ range $i := until 40 }}{{ $i }}{{ $i }}{{ $i }}{{ printf `%d` $i }}{{ end }}",
     "{{ if true }}{{ range $i := until 40 }}{{ $i }}{{ $i }}{{ $i }}{{ end }}{{ end }}",

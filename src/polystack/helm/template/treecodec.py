@@ -80,7 +80,8 @@ __all__ = [
     CONTINUE,
     TEMPLATE,
     LIST,
-) = range(23)
+    CONST_ACTION,
+) = range(24)
 
 _PLAIN = (str, int, float, complex, bool, type(None))
 
@@ -134,6 +135,25 @@ class _Encoder:
     def opt_list(self, lst: ListNode | None) -> tuple[Any, ...] | None:
         return None if lst is None else self.list_(lst)
 
+    def const_action(self, n: Any) -> tuple[Any, ...] | None:
+        """{{ "literal" }} (28 % of a kube-prometheus-stack-shaped chart's statements:
+        alerting rules' `{{ "{{ $labels.x }}" }}`) as one tuple instead of seven."""
+        p = n.pipe
+        if type(p) is not PipeNode or p.decl or len(p.cmds) != 1 or p.is_assign is not False:
+            return None
+        cmd = p.cmds[0]
+        if (
+            type(cmd) is not CommandNode
+            or len(cmd.args) != 1
+            or type(cmd.args[0]) is not StringNode
+        ):
+            return None
+        s = cmd.args[0]
+        ints = (n.pos, n.line, p.pos, p.line, cmd.pos, s.pos)
+        if any(type(i) is not int for i in ints):
+            return None
+        return (CONST_ACTION, *ints, _check(s.quoted), _check(s.text))
+
     def pipe(self, p: PipeNode) -> tuple[Any, ...]:
         return (
             PIPE,
@@ -152,6 +172,9 @@ class _Encoder:
         if t is TextNode:
             return (TEXT, pos, _check(n.text))
         if t is ActionNode:
+            const = self.const_action(n)
+            if const is not None:
+                return const
             return (ACTION, pos, n.line, self.pipe(n.pipe))
         if t is PipeNode:
             return self.pipe(n)
@@ -254,6 +277,9 @@ def constant_output(e: tuple[Any, ...]) -> tuple[str, int] | None:
     if kind == TEXT:
         text = e[2]
         return text, 1 + (len(text) >> 8)
+    if kind == CONST_ACTION:
+        text = e[8]
+        return (text, 2) if len(text) <= 64 else None
     if kind == ACTION:
         pipe = e[3]
         if pipe[4] or len(pipe[5]) != 1:
@@ -303,6 +329,32 @@ def _d_action(e: tuple[Any, ...], src: Any) -> ActionNode:
     o.tree = src
     o.line = e[2]
     o.pipe = _d_pipe(e[3], src)
+    return o
+
+
+def _d_const_action(e: tuple[Any, ...], src: Any) -> ActionNode:
+    _, pos, line, ppos, pline, cpos, spos, quoted, text = e
+    s = _new(StringNode)
+    s.pos = spos
+    s.tree = src
+    s.quoted = quoted
+    s.text = text
+    c = _new(CommandNode)
+    c.pos = cpos
+    c.tree = src
+    c.args = [s]
+    p = _new(PipeNode)
+    p.pos = ppos
+    p.tree = src
+    p.line = pline
+    p.is_assign = False
+    p.decl = []
+    p.cmds = [c]
+    o = _new(ActionNode)
+    o.pos = pos
+    o.tree = src
+    o.line = line
+    o.pipe = p
     return o
 
 
@@ -478,5 +530,6 @@ _DECODE: tuple[Any, ...] = (
     _d_continue,
     _d_template,
     _d_list,
+    _d_const_action,
 )
-assert len(_DECODE) == LIST + 1
+assert len(_DECODE) == CONST_ACTION + 1
