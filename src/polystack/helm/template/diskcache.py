@@ -55,6 +55,8 @@ _ENGINE_SOURCES = (
 )
 _ENGINE_ID: str | None = None
 _TMP_SEQ = itertools.count()
+# the hash state after the engine id and the function names, by both
+_KEY_PREFIXES: dict[tuple[str, str], Any] = {}
 
 
 def engine_id() -> str:
@@ -125,10 +127,17 @@ class TreeCache:
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
-        h = blake2b(digest_size=20)
-        h.update(engine_id().encode())
-        h.update(funcs_key.encode())
-        h.update(b"\0")
+        eid = engine_id()
+        prefix = _KEY_PREFIXES.get((eid, funcs_key))
+        if prefix is None:
+            prefix = blake2b(digest_size=20)
+            prefix.update(eid.encode())
+            prefix.update(funcs_key.encode())
+            prefix.update(b"\0")
+            if len(_KEY_PREFIXES) > 64:
+                _KEY_PREFIXES.clear()
+            _KEY_PREFIXES[eid, funcs_key] = prefix
+        h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
         h.update(text.encode("utf-8", "surrogatepass"))
