@@ -3,13 +3,14 @@ the Redis and ZooKeeper sessions and services, 16 pipelined requests per read.
 
 Wall-clock numbers on a shared machine swing by tens of percent, so the runtime's overhead is
 compared in instructions instead, counted by callgrind (deterministic within a few hundred
-instructions per request):
+instructions per request) over the measured turns only (``math.gcd``/``math.lcm`` mark them):
 
-    valgrind --tool=callgrind python bench/hotpath.py --system redis --only get --turns 0
-    valgrind --tool=callgrind python bench/hotpath.py --system redis --only get --turns 100
+    valgrind --tool=callgrind --zero-before=math_gcd --dump-before=math_lcm \
+        --callgrind-out-file=/tmp/cg python bench/hotpath.py --only get --turns 50
 
-(total instructions of the second run minus the first, divided by the requests it made:
-turns x 50 connections x 16).  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
+(the first dump's ``totals`` divided by the requests the turns made: turns x 50 connections x
+pipeline).  ``--layer`` stops each read at one layer (peer, feed, parse, run, handler), so
+neighbours' differences split the cost by layer.  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
 read); ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
 lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
 (``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
@@ -20,12 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import importlib.util
+import math
 import pathlib
 import sys
 import tempfile
 import time
+from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -60,10 +64,16 @@ def _new_api() -> bool:
     return importlib.util.find_spec("polystack.runtime.service") is not None
 
 
-async def _service(system: str, data: pathlib.Path):
-    """(the service's session factory, the ListenerState) on either runtime API."""
+async def _service(system: str, data: pathlib.Path, real_clock: bool = False):
+    """(the service's session factory, the ListenerState) on either runtime API.  The clock is
+    a ManualClock that never moves unless ``real_clock``: under callgrind a turn takes 50 to
+    100 times as long, so the server cron's timers (10 a second of wall time) would add cost
+    per request that depends on the machine's load."""
     import polystack.runtime.connection as conn
-    from polystack.runtime.clock import SYSTEM_CLOCK
+    from polystack.runtime.clock import SYSTEM_CLOCK, ManualClock
+
+    if not real_clock:
+        SYSTEM_CLOCK = ManualClock()  # noqa: N806
 
     if _new_api():
         from polystack import systems
@@ -164,7 +174,7 @@ async def main(args: argparse.Namespace) -> None:
     import polystack.runtime.connection as conn
 
     sys.path.insert(0, str(ROOT))
-    state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()))
+    state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()), args.real_clock)
     peers = []
     for _ in range(args.connections):
         p = conn.Peer(state)
@@ -191,13 +201,74 @@ async def main(args: argparse.Namespace) -> None:
     for name, req in requests.items():
         if args.only and name != args.only:
             continue
+        calls = _layer_calls(args.layer, peers, req)
+        for _ in range(args.warmup):
+            for call in calls:
+                call()
+            await asyncio.sleep(0)
+        math.gcd(0, 0)  # callgrind --zero-before=math_gcd: count from here
         started = time.perf_counter()
         for _ in range(args.turns):
-            for p in peers:
-                p.data_received(req)
+            for call in calls:
+                call()
             await asyncio.sleep(0)
+        math.lcm(0, 0)  # callgrind --dump-before=math_lcm: ... to here
         n = max(1, args.turns * len(peers) * args.pipeline)
         print(f"{args.system} {name}: {(time.perf_counter() - started) / n * 1e9:,.0f} ns/request")
+
+
+def _layer_calls(layer: str, peers: list, req: bytes) -> list:
+    """What one read costs down to ``layer`` (redis): ``peer`` is the whole read as the runtime
+    sees it; ``feed`` the session's (replies queued on the peer, no connection-layer work);
+    ``parse`` the request parser alone; ``run`` the session's command loop on parsed requests
+    (no parser, no reply write); ``handler`` the command handlers alone; ``noop`` the harness alone.  Each is called
+    through one Python function (the same frame cost in every layer), so subtracting
+    neighbours splits a request's cost by layer."""
+    if layer == "noop":  # the harness itself (a call per read, a loop turn per 50 reads)
+
+        def noop(p: Any) -> None:
+            pass
+
+        return [functools.partial(noop, p) for p in peers]
+    if layer == "peer":
+
+        def peer(p: Any) -> None:
+            p.data_received(req)
+
+        return [functools.partial(peer, p) for p in peers]
+    if layer == "feed":
+
+        def feed(p: Any) -> None:
+            p._in_feed = True  # the session's writes queue as they do inside data_received
+            p.session.feed(req)
+            p._in_feed = False
+            p._wbuf.clear()
+            p._wbuf_size = 0
+
+        return [functools.partial(feed, p) for p in peers]
+    sessions = [p.session for p in peers]
+    requests = sessions[0]._parser.feed(req)
+    if layer == "parse":
+
+        def parse(s: Any) -> None:
+            s._parser.feed(req)
+
+        return [functools.partial(parse, s) for s in sessions]
+    if layer == "run":
+
+        def run(s: Any) -> None:
+            s._run(requests)
+            s._out.clear()
+            s._log.clear()
+
+        return [functools.partial(run, s) for s in sessions]
+    cmds = [(sessions[0].server.commands[argv[0].lower()].handler, argv) for argv in requests]
+
+    def handlers(s: Any) -> None:
+        for handler, argv in cmds:
+            handler(s, argv)
+
+    return [functools.partial(handlers, s) for s in sessions]
 
 
 if __name__ == "__main__":
@@ -205,8 +276,16 @@ if __name__ == "__main__":
     ap.add_argument("--system", choices=("redis", "zookeeper"), default="redis")
     ap.add_argument("--only", default="")
     ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=5, help="turns run before the counted ones")
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--pipeline", type=int, default=16, help="requests per read (redis)")
+    ap.add_argument(
+        "--layer", choices=("noop", "peer", "feed", "parse", "run", "handler"), default="peer",
+        help="how deep each read goes (redis; see _layer_calls)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--real-clock", action="store_true", help="the system clock (timers fire: the cron ...)"
+    )
     ap.add_argument("--asyncio", action="store_true", help="asyncio's own loop, not uvloop")
     args = ap.parse_args()
     if args.asyncio:

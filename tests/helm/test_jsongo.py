@@ -265,7 +265,7 @@ _TREE = st.recursive(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(_TREE, st.sampled_from([None, "  ", "\t"]))
 def test_scanner_agrees_with_fast_path(v: Any, indent: str | None) -> None:
     """The Go scanner (used for errors, surrogates, overflow, depth) decodes what

@@ -109,6 +109,45 @@ def test_object_idletime_follows_the_clock(clocked, rc) -> None:
     assert rc.object("idletime", "k") == 0
 
 
+def test_set_stamps_the_access_time_of_the_value_it_stores(clocked, rc) -> None:
+    """SET makes a new object (created now): its idle time counts from the SET, on the fast
+    path (a plain SET) as on the option path, for a new key and for an overwrite."""
+    rc.set("k", "v")
+    rc.set("o", "v", nx=True)
+    clocked.advance(42)
+    assert rc.object("idletime", "k") == 42
+    assert rc.object("idletime", "o") == 42
+    rc.set("k", "w")
+    rc.set("o", "w", xx=True)
+    assert rc.object("idletime", "k") == 0
+    assert rc.object("idletime", "o") == 0
+    clocked.advance(5)
+    rc.incr("n")
+    clocked.advance(3)
+    assert rc.object("idletime", "n") == 3
+
+
+def test_lfu_policy_switch_changes_what_accesses_record(clocked, rc) -> None:
+    """CONFIG SET maxmemory-policy decides once whether accesses stamp the LRU clock or count
+    LFU frequency; an LFU counter survives a SET over its key (dbOverwrite keeps it)."""
+    rc.config_set("maxmemory-policy", "allkeys-lfu")
+    rc.set("k", "v")
+    assert rc.object("freq", "k") == 5  # LFU_INIT_VAL
+    for _ in range(300):
+        rc.get("k")
+    counted = rc.object("freq", "k")
+    assert counted > 5
+    rc.set("k", "w")
+    assert rc.object("freq", "k") >= counted
+    rc.config_set("maxmemory-policy", "allkeys-lru")
+    rc.set("k", "x")
+    clocked.advance(9)
+    assert rc.object("idletime", "k") == 9
+    rc.get("k")
+    assert rc.object("idletime", "k") == 0
+    rc.config_set("maxmemory-policy", "noeviction")
+
+
 def test_rename(r) -> None:
     with pytest.raises(redis.ResponseError, match="^no such key$"):
         r.rename("nokey", "x")
@@ -281,7 +320,9 @@ def _unit_client():
     config = SimpleNamespace(
         proto_max_bulk_len=512 * 1024 * 1024, maxmemory=0, maxmemory_policy="noeviction"
     )
-    server = SimpleNamespace(keyspace=ks, config=config, loading=False)
+    server = SimpleNamespace(
+        keyspace=ks, config=config, loading=False, lfu=False, lruclock=0, lru_until=1
+    )
     return SimpleNamespace(db=ks.dbs[0], ks=ks, server=server, propagate=None, now_ms=lambda: 0)
 
 

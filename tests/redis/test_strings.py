@@ -223,7 +223,14 @@ def _client(now_ms: int = 1_000_000) -> SimpleNamespace:
         proto_max_bulk_len=512 * 1024 * 1024, maxmemory=0, maxmemory_policy="noeviction"
     )
     server = SimpleNamespace(
-        keyspace=ks, config=config, loading=False, key_listeners=(), notify_keyspace_events=0
+        keyspace=ks,
+        config=config,
+        loading=False,
+        key_listeners=(),
+        notify_keyspace_events=0,
+        lfu=False,
+        lruclock=0,
+        lru_until=1,
     )
     return SimpleNamespace(
         db=ks.dbs[0], ks=ks, server=server, propagate=None, now_ms=lambda: now_ms

@@ -220,3 +220,39 @@ def test_huge_multibulk_count_is_not_allocated_up_front():
         RequestParser().feed(b"*3000000000\r\n")
     with pytest.raises(ProtocolError, match="invalid bulk length"):
         RequestParser(max_bulk=1 << 20).feed(b"*1\r\n$1048577\r\n")
+
+
+_TRICKY = st.sampled_from([b"\r\n", b"\r", b"\n", b"$3", b"*1", b"+OK", b":1", b"\r\n$1\r\n"])
+
+
+@given(
+    st.lists(
+        st.lists(st.one_of(st.binary(max_size=12), _TRICKY), min_size=1).map(b"".join),
+        min_size=1,
+        max_size=9,
+    ),
+    st.one_of(
+        st.just(b""),
+        _TRICKY,
+        st.binary(max_size=6),
+        st.just(encode_command("PING")),
+    ),
+    st.sampled_from([None, (b"$", b"+"), (b"$", b":"), (b"$1", b"$01"), (b"*", b"*0")]),
+)
+@settings(max_examples=300, deadline=None)
+def test_one_request_reads_parse_as_the_exact_parser_does(argv, tail, damage):
+    """A read holding one request of up to nine items (the one-request fast path, which splits
+    at CRLFs) reads exactly as processMultibulkBuffer reads it: items holding CRLFs or
+    headers, bytes after the request, a damaged header."""
+    blob = encode_command(*argv) + tail
+    if damage is not None:
+        blob = blob.replace(damage[0], damage[1], 1)
+    try:
+        exact: object = querybuf.parse_all(blob)
+    except ProtocolError as e:
+        exact = ("error", str(e))
+    try:
+        got: object = RequestParser().feed(blob)
+    except ProtocolError as e:
+        got = ("error", str(e))
+    assert got == exact

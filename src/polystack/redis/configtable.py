@@ -14,7 +14,7 @@ import logging
 import os
 from typing import Any
 
-from polystack.redis import acl, memory, notify, ops
+from polystack.redis import acl, memory, notify, objects, ops
 from polystack.redis.configtypes import (
     DENY_LOADING,
     HIDDEN,
@@ -483,7 +483,8 @@ def _params() -> list[Param]:
         _live(enum("maxmemory-policy", (
             "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction",
-            bind="config.maxmemory_policy"), "which keys eviction picks (see Memory)"),
+            bind="config.maxmemory_policy", apply=objects.policy_changed),
+            "which keys eviction picks (see Memory)"),
         _live(numeric("maxmemory-samples", 1, INT_MAX, 5),
               "keys sampled per database for each eviction"),
         numeric("maxmemory-eviction-tenacity", 0, 100, 10),

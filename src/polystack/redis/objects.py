@@ -30,12 +30,30 @@ def is_int_string(b: bytes) -> bool:
 
 # -- access time (LRU) and frequency (LFU), kept in Database.lru as Redis keeps them in
 # robj.lru: LRU clock seconds, or (minutes << 8) | logarithmic counter under an LFU policy.
+# The LRU clock is the server's ``lruclock`` (server.lruclock in Redis), refreshed once per
+# read of client input and by the server cron, not read from the clock at every access; the
+# policy is decided once, when maxmemory-policy changes (``server.lfu``).
 LFU_INIT_VAL = 5
 _LRU_MASK = (1 << 24) - 1
 
 
 def lfu_policy(client: Any) -> bool:
     return "lfu" in client.server.config.maxmemory_policy
+
+
+def policy_changed(server: Any) -> None:
+    """maxmemory-policy was set: whether accesses now count frequency (LFU) or time (LRU)."""
+    server.lfu = "lfu" in server.config.maxmemory_policy
+
+
+def refresh_lru_clock(server: Any, now_s: float) -> None:
+    """server.lruclock from the time in seconds (the same int object while the second lasts,
+    so a million keys stamped together hold one int between them, not a million);
+    ``lru_until`` is when it next changes."""
+    now = int(now_s)
+    if now != server.lruclock:
+        server.lruclock = now
+    server.lru_until = now + 1
 
 
 def _minutes(client: Any) -> int:
@@ -54,51 +72,56 @@ def lfu_counter(client: Any, packed: int | None) -> int:
     return max(0, counter - periods)
 
 
-_CLOCK = [0]  # the last LRU clock value handed out: keys stamped in one second share it
-
-
 def lru_clock(client: Any) -> int:
-    """The LRU clock (seconds); the same int object while the second lasts, so a million
-    keys stamped together hold one int between them, not a million."""
-    now = client.now_ms() // 1000
-    last = _CLOCK[0]
-    if now == last:
-        return last
-    _CLOCK[0] = now
-    return now
+    """The LRU clock (seconds): the server's, as the last read of client input or the cron
+    left it."""
+    return client.server.lruclock
 
 
 def touch(client: Any, key: bytes) -> None:
     """An access: the LRU clock (1-second resolution), or updateLFU under an LFU policy."""
     server = client.server
-    db = client.db
-    if "lfu" not in server.config.maxmemory_policy:  # the common case, inline (hot path)
-        now = client.now_ms() // 1000  # lru_clock(client), inline
-        if now != _CLOCK[0]:
-            _CLOCK[0] = now
-        db.lru[key] = _CLOCK[0]
+    if not server.lfu:  # the common case: one store (hot path)
+        client.db.lru[key] = server.lruclock
         return
-    if lfu_policy(client):
-        counter = lfu_counter(client, db.lru.get(key))
-        if counter < 255:
-            base = max(0, counter - LFU_INIT_VAL)
-            factor = getattr(client.server, "lfu_log_factor", 10)
-            if random.random() < 1.0 / (base * factor + 1):
-                counter += 1
-        db.lru[key] = (_minutes(client) << 8) | counter
-    else:
-        db.lru[key] = client.now_ms() // 1000
+    _touch_lfu(client, key)
+
+
+def _touch_lfu(client: Any, key: bytes) -> None:
+    """updateLFU: decay the counter by the idle minutes, maybe count this access."""
+    db = client.db
+    counter = lfu_counter(client, db.lru.get(key))
+    if counter < 255:
+        base = max(0, counter - LFU_INIT_VAL)
+        factor = getattr(client.server, "lfu_log_factor", 10)
+        if random.random() < 1.0 / (base * factor + 1):
+            counter += 1
+    db.lru[key] = (_minutes(client) << 8) | counter
 
 
 def new_stamp(client: Any) -> int:
     """The lru field of a newly created object."""
-    if lfu_policy(client):
+    server = client.server
+    if server.lfu:
         return (_minutes(client) << 8) | LFU_INIT_VAL
-    return lru_clock(client)
+    return server.lruclock
 
 
 def stamp_new(client: Any, key: bytes) -> None:
     client.db.lru[key] = new_stamp(client)
+
+
+def stamp_overwrite(client: Any, key: bytes, existed: bool) -> None:
+    """The lru field of a value SET stores (setKey): a new object's (created now), except that
+    under an LFU policy an overwrite keeps the old value's counter after the access
+    lookupKeyWrite counted (dbOverwrite)."""
+    server = client.server
+    if not server.lfu:
+        client.db.lru[key] = server.lruclock
+    elif existed:
+        _touch_lfu(client, key)
+    else:
+        client.db.lru[key] = (_minutes(client) << 8) | LFU_INIT_VAL
 
 
 # -- object encodings ----------------------------------------------------------------

@@ -98,15 +98,8 @@ class RequestParser:
             else:
                 reader = self._reader
                 join = b"".join
-                # Where the rest starts, should hiredis stop inside a request: hiredis drops
-                # the bytes it consumed (once 1 KiB or more) at the end of a gets(), so each
-                # time reader.len() drops, what is left after the request just returned is
-                # known exactly; the requests since then (under 1 KiB of them, or one big one)
-                # are measured by their encoding.
                 known = len(requests)
-                left = len(data)
                 reader.feed(data)
-                size = reader.len()
                 while True:
                     try:
                         req = reader.gets()
@@ -121,13 +114,10 @@ class RequestParser:
                     requests.append(req)
                     if not reader.has_data():
                         return requests  # ended exactly at a request boundary
-                    n = reader.len()
-                    if n != size:
-                        size = left = n
-                        known = len(requests)
-                # hiredis holds part of a request: QueryBuffer reads on from its first byte
+                # hiredis holds part of a request: QueryBuffer reads on from its first byte,
+                # which follows the requests hiredis returned (measured by their encoding)
                 self._reader = hiredis.Reader()
-                rest = data[len(data) - left + sum(map(encoded_length, requests[known:])) :]
+                rest = data[sum(map(encoded_length, requests[known:])) :]
             # QueryBuffer reads the rest of this read (never handing back again: a read full
             # of empty multibulks must not bounce between the two)
             q.buf += rest

@@ -13,6 +13,7 @@ from polystack.redis import metrics as redis_metrics
 from polystack.redis.cluster import create as cluster_create
 from polystack.redis.cluster.link import Cluster
 from polystack.redis.commands import config as config_params
+from polystack.redis.commands import fold_all
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.table import server_table
@@ -24,6 +25,7 @@ from polystack.redis.limits import (
     parse_save_points,
 )
 from polystack.redis.memory import EvictionState, set_maxmemory
+from polystack.redis.objects import policy_changed, refresh_lru_clock
 from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import RDBLoadError, SaveInfo
@@ -99,6 +101,9 @@ class RedisService(Service):
         self.commands, self.dispatch = server_table()
         for name in (b"debug", b"DEBUG"):  # checked against enable-debug-command (slow path)
             self.dispatch.pop(name, None)
+        for name, cmd in list(self.dispatch.items()):  # (the session's slow path finds them)
+            if cmd.subcommands:
+                del self.dispatch[name]
         self.clients: dict[int, Client] = {}
         self.journal: Journal | None = None
         self.start_time = self.clock.time()
@@ -176,6 +181,12 @@ class RedisService(Service):
         self.client_pause_timer: Any = None
         self.timing_threshold = 0.01
         update_timing(self)
+        # The LRU clock (server.lruclock) and whether accesses count LFU frequency instead.
+        self.lruclock = 0
+        self.lru_until = 0
+        refresh_lru_clock(self, self.clock.time())
+        self.lfu = False
+        policy_changed(self)
         self.keyspace.event_sink = notify.publisher(self.pubsub, self.keyspace)
         # -MISCONF while the log cannot be written (aof_last_write_status:err)
         self.aof_write_error: str = ""
@@ -551,6 +562,9 @@ class RedisService(Service):
 
     def _server_cron(self) -> None:
         self.hz_cycles += 1
+        refresh_lru_clock(self, self.clock.time())
+        if not self.hz_cycles % max(1, self.config.hz // 10):  # ten times a second
+            fold_all(self.commands)  # the calls' durations into commandstats and histograms
         try:
             # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a replica's master expires its keys; a
             # busy script owns the data meanwhile

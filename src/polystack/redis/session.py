@@ -49,6 +49,7 @@ from polystack.redis.flags import (
 )
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
+from polystack.redis.objects import refresh_lru_clock
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
@@ -180,11 +181,22 @@ class Client:
 
     # -- the runtime's interface -------------------------------------------
     def feed(self, data: bytes) -> None:
+        """Client input (or ``b""``: run what was held back), its replies written."""
+        reply = self.receive(data)
+        if reply is not None:
+            self.peer.write(reply)
+
+    def receive(self, data: bytes) -> bytes | None:
+        """The runtime's read: run the requests in ``data`` and return their replies for the
+        runtime to send after anything written meanwhile (None when there are none or they
+        went out another way: waiting for -MISCONF, a closing connection, a broadcast)."""
         if not self.authenticated and not self._unauth_feed:
             self._feed_unauthenticated(data)
-            return
+            return None
         server = self.server
-        self.last_interaction = self._clock_time()
+        now = self.last_interaction = self._clock_time()
+        if now >= server.lru_until or now < server.lruclock:
+            refresh_lru_clock(server, now)  # the LRU clock's second changed
         server.current_client = self
         try:
             requests = self._parser.feed(data)
@@ -210,16 +222,32 @@ class Client:
                 self.slow |= SLOW_CLOSING
         finally:
             self._in_batch = False
-        self._finish_batch()
+        out = self._out
+        reply = None
+        if out and not self._misconf_replies:  # _finish_batch's common case, inline
+            if self._log:
+                server.log_commands(self._log)  # the log orders the replies (see write)
+                self._log = []
+            reply = b"".join(out) if len(out) > 1 else out[0]
+            out.clear()
+        else:
+            self._finish_batch()
         server.current_client = None
         tracking = server.tracking
         if tracking is not None and tracking.prefixes and tracking.pending_broadcast():
+            if reply is not None:  # the replies go first, as beforeSleep has them buffered
+                self.peer.write(reply)
+                reply = None
             tracking.broadcast()  # beforeSleep's BCAST invalidations
         if self.slow & SLOW_CLOSING:
+            if reply is not None:
+                self.peer.write(reply)
+                reply = None
             if self._abort:
                 self.peer.abort()
             else:
                 self.peer.close()
+        return reply
 
     def _feed_unauthenticated(self, data: bytes) -> None:
         """Before AUTH the parser applies Redis's unauthenticated limits and hands over one
@@ -367,8 +395,8 @@ class Client:
                     self._requeue = []
                     return
                 continue
-            cmd = dispatch_get(argv[0])
-            if cmd is None or cmd.subcommands:
+            cmd = dispatch_get(argv[0])  # (commands with subcommands are not in it)
+            if cmd is None:
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
                     self._pending = self._requeue + list(it)
@@ -448,8 +476,7 @@ class Client:
                     if produced >= budget and self.peer.output_full(produced):
                         self._pending = list(it)  # drains ``it``: the loop ends here
             took = perf() - t0
-            cmd.usec += took
-            cmd.hist[int(took * 976562.5).bit_length()] += 1  # ns >> 10
+            cmd.durations.append(took)  # commandstats' usec and the histogram (folded later)
             if took >= threshold:
                 self._slow_command(cmd, argv, took)
             cmd.calls += 1
@@ -616,9 +643,7 @@ class Client:
         if self.tracking is not None:
             self._after_tracked(cmd, argv)
         took = _perf() - t0
-        cmd.usec += took
-        if cmd.hist is not None:
-            cmd.hist[(int(took * 1e9) >> 10).bit_length()] += 1
+        cmd.durations.append(took)
         if took >= server.timing_threshold:
             self._slow_command(cmd, argv, took)
         cmd.calls += 1

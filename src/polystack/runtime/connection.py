@@ -42,7 +42,9 @@ class Session(Protocol):
     """What each system's session implements (sans-I/O).
 
     Optional hooks, called when defined: ``pause_writing()``, ``resume_writing()``,
-    ``shutdown(reason)``.
+    ``shutdown(reason)``, and ``receive(data)``: ``feed`` that returns the read's replies
+    (bytes, or None) instead of writing them, so the common read needs no queueing (the
+    runtime sends them after anything the session wrote meanwhile, as one write would).
     """
 
     def feed(self, data: bytes) -> None: ...
@@ -136,6 +138,7 @@ class Peer(asyncio.Protocol):
         "_limits_lowered",
         "_hook_pause",
         "_hook_resume",
+        "_receive",
         "_hard",
         "_soft",
         "_soft_seconds",
@@ -171,6 +174,7 @@ class Peer(asyncio.Protocol):
         self._limits_lowered = False
         self._hook_pause: Callable[[], None] | None = None
         self._hook_resume: Callable[[], None] | None = None
+        self._receive: Callable[[bytes], bytes | None] | None = None
         self._hard = 0
         self._soft = 0
         self._soft_seconds = 0.0
@@ -204,6 +208,7 @@ class Peer(asyncio.Protocol):
             logger.exception("%s: could not start a session", listener.name)
             self.abort()
             return
+        self._receive = getattr(session, "receive", None)
         self._hook_pause = getattr(session, "pause_writing", None)
         self._hook_resume = getattr(session, "resume_writing", None)
 
@@ -214,7 +219,12 @@ class Peer(asyncio.Protocol):
         self.bytes_in += len(data)
         self._in_feed = True
         try:
-            session.feed(data)
+            receive = self._receive
+            if receive is None:
+                session.feed(data)
+                reply = None
+            else:
+                reply = receive(data)
         except Exception:
             logger.exception(
                 "%s: session failed on client input; closing that client", self.listener.name
@@ -222,12 +232,34 @@ class Peer(asyncio.Protocol):
             self._in_feed = False
             self.abort()
             return
-        self._in_feed = False
         wbuf = self._wbuf
+        group = self._group
+        if reply is not None:
+            if (
+                wbuf
+                or self._held
+                or self._owe_resume
+                or self._closing
+                or group.dirty
+                or group.barrier
+                or group.hold_unwritten
+                or self._hard
+                or self._soft
+            ):
+                self.write(reply)  # (still inside the read: queued, not scheduled)
+            else:
+                # The common case, inline: nothing written before it, nothing waits for the
+                # log, no output limits to check.
+                self._in_feed = False
+                transport = self.transport
+                if transport is not None and not transport.is_closing():
+                    self.bytes_out += len(reply)
+                    transport.write(reply)
+                return
+        self._in_feed = False
         if self._held or self._owe_resume or self._closing:
             self._flush()
         elif wbuf:
-            group = self._group
             if group.dirty:
                 # This read's records are written at the end of the loop turn, with every
                 # other client's (one write() for all): the replies go right after that.
@@ -240,7 +272,7 @@ class Peer(asyncio.Protocol):
             if group.hold_unwritten or self._hard or self._soft:
                 self._send()
                 return
-            # The common case, inline: nothing waits for the log, no output limits to check.
+            # Nothing waits for the log, no output limits to check.
             transport = self.transport
             data = wbuf[0] if len(wbuf) == 1 else b"".join(wbuf)
             wbuf.clear()

@@ -486,9 +486,11 @@ def load_values(data: bytes | str) -> dict[str, Any]:
         if not msg.startswith("error converting YAML to JSON"):
             msg = "error converting YAML to JSON: " + msg
         raise ChartError(f"cannot unmarshal yaml document: {msg}") from None
+    bounded = yamlgo.json_depth_bounded(text)
     for doc in docs:
         try:
-            yamlgo.check_json_depth(doc)
+            if not bounded:
+                yamlgo.check_json_depth(doc)
             v = yamlgo.to_json_value(doc)
         except yamlgo.EncodingError as e:
             raise ChartError(f"cannot unmarshal yaml document: {e}") from None

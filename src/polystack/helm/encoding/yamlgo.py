@@ -24,6 +24,7 @@ from polystack.helm.encoding.yamlload import (
     _GoTimestamp,
     _json_key,
     _load_documents,
+    json_depth_bounded,
 )
 from polystack.helm.encoding.yamlorder import parser_error_first
 from polystack.helm.encoding.yamlresolve import (
@@ -55,6 +56,7 @@ __all__ = [
     "load_all_raw",
     "first_document",
     "check_json_depth",
+    "json_depth_bounded",
     "json_kind",
     "to_json_value",
 ]
@@ -321,7 +323,8 @@ def unmarshal(text: str | bytes) -> Any:
         if str(e).startswith("yaml: "):  # check_go_depth's
             raise EncodingError("error converting YAML to JSON: " + str(e)) from None
         raise
-    check_json_depth(raw)
+    if not json_depth_bounded(text):
+        check_json_depth(raw)
     return to_json_value(raw)
 
 

@@ -40,10 +40,24 @@ class _GoLoader(_BaseLoader):
     pass
 
 
+_ScalarNode = yaml.ScalarNode
+
+
+# the tag of each plain scalar text seen (charts repeat their keys and values
+# across documents), bounded
+_TAGS: dict[str, str] = {}
+_TAGS_MAX = 1 << 14
+
+
 def _go_resolve_node(self: Any, kind: Any, value: Any, implicit: Any) -> str:
-    if kind is yaml.ScalarNode:
+    if kind is _ScalarNode:
         if implicit[0]:
-            return resolve(value)[0]
+            tag = _TAGS.get(value)
+            if tag is None:
+                tag = resolve(value)[0]
+                if len(_TAGS) < _TAGS_MAX:
+                    _TAGS[value] = tag
+            return tag
         return STR
     if kind is yaml.SequenceNode:
         return SEQ
@@ -196,6 +210,10 @@ def check_go_depth(root: yaml.Node) -> None:
             stack.append((child, flow, indents, column))
 
 
+def _no_check(root: yaml.Node) -> None:
+    pass
+
+
 def _load_documents(text: str, first_only: bool, single: bool = False) -> list[Any]:
     """The documents of ``text`` (the first only, or exactly one), each checked
     against goyaml's depth limits before it is constructed. libyaml's own nesting
@@ -210,26 +228,127 @@ def _load_documents(text: str, first_only: bool, single: bool = False) -> list[A
     return _load_documents_once(text, first_only, single)
 
 
+def _may_nest_too_deep(text: str) -> bool:
+    """Whether a document of ``text`` could break check_go_depth's limits: more
+    than GO_MAX_DEPTH nested flow collections take as many "[" or "{", more than
+    GO_MAX_DEPTH block indents a line of GO_MAX_DEPTH characters -- unless an
+    alias makes a node its own descendant (then the walk goes on to the limit)."""
+    if "*" in text:
+        return True
+    if len(text) <= GO_MAX_DEPTH:
+        return False
+    if text.count("[") + text.count("{") > GO_MAX_DEPTH:
+        return True
+    return max(map(len, text.split("\n"))) >= GO_MAX_DEPTH
+
+
+def json_depth_bounded(text: str) -> bool:
+    """Whether no value decoded from ``text`` can nest collections deeper than
+    JSON_MAX_DEPTH (then check_json_depth need not walk it): each level takes a
+    character of the text of its own -- a "[" or "{", or a column of indentation
+    (two levels per column at most: a sequence may sit at its key's column) --
+    unless aliases reuse a subtree, which the text's length still bounds."""
+    if len(text) <= JSON_MAX_DEPTH:
+        return True
+    if "*" in text:
+        return False
+    flow = text.count("[") + text.count("{")
+    return flow + 2 * max(map(len, text.split("\n"))) <= JSON_MAX_DEPTH
+
+
 def _load_documents_once(text: str, first_only: bool, single: bool) -> list[Any]:
     loader = _GoLoader(text)
+    check = check_go_depth if _may_nest_too_deep(text) else _no_check
     docs: list[Any] = []
     try:
         if single:
             node = loader.get_single_node()
             if node is not None:
-                check_go_depth(node)
-                docs.append(loader.construct_document(node))
+                check(node)
+                docs.append(_construct_document(loader, node))
             return docs
         while loader.check_node():
             node = loader.get_node()
             assert node is not None
-            check_go_depth(node)
-            docs.append(loader.construct_document(node))
+            check(node)
+            docs.append(_construct_document(loader, node))
             if first_only:
                 break
         return docs
     finally:
         loader.dispose()
+
+
+# ---------------------------------------------------------------- fast construction
+# PyYAML's constructor machinery (construct_object: per-node bookkeeping, a
+# generator per mapping, deferred state generators) costs more than libyaml's
+# parse of the same text. Documents of plain maps, sequences and the scalars the
+# resolver gives (what values files and rendered manifests are) are built here
+# in one walk; anything else -- merge keys, explicit or unknown tags, !!binary,
+# keys that are not strings, numbers or booleans, recursive aliases -- makes the
+# walk give up, and construct_document builds the document as before (with its
+# errors). Aliases of one anchor share one object, as with PyYAML.
+
+
+class _Slow(Exception):
+    """The fast walk met something only PyYAML's constructor builds."""
+
+
+_BUSY = object()
+_SequenceNode = yaml.SequenceNode
+_MappingNode = yaml.MappingNode
+
+
+def _construct_fast(node: yaml.Node, memo: dict[int, Any]) -> Any:
+    cls = type(node)
+    tag = node.tag
+    if cls is _ScalarNode:
+        if tag == STR:
+            return node.value
+        if tag == INT:
+            return resolve(node.value)[1]
+        if tag == NULL:
+            return None
+        if tag == BOOL:
+            return _RESOLVE_MAP[node.value][1]
+        if tag == FLOAT:
+            return _construct_float(None, node)
+        if tag == TIMESTAMP:
+            return _GoTimestamp(node.value)
+        raise _Slow
+    key = id(node)
+    done = memo.get(key)
+    if done is not None:
+        if done is _BUSY:
+            raise _Slow
+        return done
+    if cls is _MappingNode and tag == MAP:
+        memo[key] = _BUSY
+        data: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            k = _construct_fast(knode, memo)
+            v = _construct_fast(vnode, memo)
+            if type(k) is str:
+                data[k] = v
+            elif k is None or type(knode) is not _ScalarNode:
+                raise _Slow
+            else:
+                data[_json_key(k, v)] = v
+        memo[key] = data
+        return data
+    if cls is _SequenceNode and tag == SEQ:
+        memo[key] = _BUSY
+        items = [_construct_fast(n, memo) for n in node.value]
+        memo[key] = items
+        return items
+    raise _Slow
+
+
+def _construct_document(loader: Any, node: yaml.Node) -> Any:
+    try:
+        return _construct_fast(node, {})
+    except (_Slow, RecursionError):
+        return loader.construct_document(node)
 
 
 def _json_key(k: Any, val: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
 __all__ = [
     "format_float",
@@ -26,9 +25,11 @@ def shortest_digits(v: float) -> tuple[str, int]:
     """
     if v == 0:
         return "", 0
-    _, digits, exp = Decimal(repr(abs(v))).as_tuple()
-    ds = "".join(map(str, digits))
-    dp = len(ds) + exp  # type: ignore[operator]
+    # repr is the shortest round-trip form: "I.F" or "I.Fe+X" / "Ie-X"
+    mant, _, e = repr(abs(v)).partition("e")
+    ip, _, fp = mant.partition(".")
+    ds = (ip + fp).lstrip("0")
+    dp = len(ds) + (int(e) if e else 0) - len(fp)
     return ds.rstrip("0"), dp
 
 

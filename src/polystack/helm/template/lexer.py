@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["Item", "ItemType", "Lexer"]
+__all__ = ["Item", "ItemType", "Lexer", "Tok", "tok_string"]
 
 
 class ItemType(IntEnum):
@@ -124,6 +124,17 @@ class Item:
         if len(self.val) > 10:
             return quote(self.val[:10]) + "..."
         return quote(self.val)
+
+
+# The parser's items (scan.py: lex_all, lex_items) are plain tuples, cheaper to make
+# than Items: (type, pos, val, line, space), ``space`` set when a SPACE item came
+# before the item (the list holds no SPACE items).
+Tok = tuple[ItemType, int, str, int, bool]
+
+
+def tok_string(tok: Tok) -> str:
+    """item.String() of a parser item."""
+    return str(Item(tok[0], tok[1], tok[2], tok[3], tok[4]))
 
 
 _SPACE = " \t\r\n"

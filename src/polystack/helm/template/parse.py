@@ -30,6 +30,7 @@ from polystack.helm.template.lexer import (
     _T_FIELD,
     _T_IDENTIFIER,
     _T_IF,
+    _T_KEYWORD,
     _T_LEFT_DELIM,
     _T_LEFT_PAREN,
     _T_NIL,
@@ -44,8 +45,9 @@ from polystack.helm.template.lexer import (
     _T_TEXT,
     _T_VARIABLE,
     _T_WITH,
-    Item,
     ItemType,
+    Tok,
+    tok_string,
 )
 from polystack.helm.template.literals import UnquoteError, go_unquote, new_number
 from polystack.helm.template.nodes import (
@@ -155,7 +157,7 @@ class Tree:
         self.has_function = has_function or _no_function
         # the token stream: every item of the text (a sub-tree for a define or
         # block continues where its parent is, and hands the position back)
-        self.items: list[Item] = []
+        self.items: list[Tok] = []
         self.i = 0  # the next item
         self.hw = 0  # the furthest item read or peeked (Go's t.token[0] is items[hw - 1])
         self.vars: list[str] = []
@@ -194,7 +196,7 @@ class Tree:
     # -- token stream -----------------------------------------------------
     # Go's parser keeps a three-token lookahead over the lexer; here the items
     # are all lexed up front and the lookahead is an index into them.
-    def next(self) -> Item:
+    def next(self) -> Tok:
         i = self.i
         self.i = i + 1
         return self.items[i]
@@ -211,7 +213,7 @@ class Tree:
             self.hw = self.i
         self.i = mark
 
-    def peek(self) -> Item:
+    def peek(self) -> Tok:
         i = self.i
         if i >= self.hw:
             self.hw = i + 1
@@ -226,33 +228,33 @@ class Tree:
     def errorf(self, msg: str) -> None:
         self.root = None
         last = max(self.hw, self.i) - 1
-        line = self.items[last].line if last >= 0 else 1
+        line = self.items[last][3] if last >= 0 else 1
         raise _Abort(f"template: {self.parse_name}:{line}: {msg}")
 
-    def expect(self, expected: ItemType, context: str) -> Item:
+    def expect(self, expected: ItemType, context: str) -> Tok:
         tok = self.next_non_space()
-        if tok.typ != expected:
+        if tok[0] != expected:
             self.unexpected(tok, context)
         return tok
 
-    def expect_one_of(self, e1: ItemType, e2: ItemType, context: str) -> Item:
+    def expect_one_of(self, e1: ItemType, e2: ItemType, context: str) -> Tok:
         tok = self.next_non_space()
-        if tok.typ != e1 and tok.typ != e2:
+        if tok[0] != e1 and tok[0] != e2:
             self.unexpected(tok, context)
         return tok
 
-    def unexpected(self, tok: Item, context: str) -> None:
-        if tok.typ == _T_ERROR:
+    def unexpected(self, tok: Tok, context: str) -> None:
+        if tok[0] == _T_ERROR:
             extra = ""
-            if self.action_line != 0 and self.action_line != tok.line:
+            if self.action_line != 0 and self.action_line != tok[3]:
                 extra = f" in action started at {self.parse_name}:{self.action_line}"
-                if tok.val.endswith(" action"):
+                if tok[2].endswith(" action"):
                     extra = extra[len(" in action") :]
-            self.errorf(f"{tok}{extra}")
-        self.errorf(f"unexpected {tok} in {context}")
+            self.errorf(f"{tok_string(tok)}{extra}")
+        self.errorf(f"unexpected {tok_string(tok)} in {context}")
 
     # -- parsing ----------------------------------------------------------
-    def start_parse(self, items: list[Item], at: int, tree_set: dict[str, Tree]) -> None:
+    def start_parse(self, items: list[Tok], at: int, tree_set: dict[str, Tree]) -> None:
         self.root = None
         self.items = items
         self.i = self.hw = at
@@ -301,14 +303,14 @@ class Tree:
         return sub
 
     def _parse(self) -> None:
-        root = ListNode(self.peek().pos)
+        root = ListNode(self.peek()[1])
         self._set(root)
         self.root = root
-        while self.peek().typ != _T_EOF:
-            if self.peek().typ == _T_LEFT_DELIM:
+        while self.peek()[0] != _T_EOF:
+            if self.peek()[0] == _T_LEFT_DELIM:
                 mark = self.i
                 self.next()
-                if self.next_non_space().typ == _T_DEFINE:
+                if self.next_non_space()[0] == _T_DEFINE:
                     new_t = self._new_sub("definition")
                     new_t.parse_definition()
                     self.i = self.hw = new_t.i  # go on after the define's {{end}}
@@ -328,7 +330,7 @@ class Tree:
         context = "define clause"
         name = self.expect_one_of(_T_STRING, _T_RAW_STRING, context)
         try:
-            self.name = go_unquote(name.val)
+            self.name = go_unquote(name[2])
         except UnquoteError as e:
             self.errorf(str(e))
         self.expect(_T_RIGHT_DELIM, context)
@@ -338,40 +340,69 @@ class Tree:
         self.add()
         self.stop_parse()
 
+    # The hot paths below inline next(), peek() and _set() (a method call per item
+    # and per node was a fifth of the parse): ``i = self.i; tok = items[i]`` is
+    # peek/next, ``if i >= self.hw: self.hw = i + 1`` is what peek adds.
     def item_list(self) -> tuple[ListNode, Node]:
-        lst = self._set(ListNode(self.peek_non_space().pos))
-        while self.peek_non_space().typ != _T_EOF:
-            n = self.text_or_action()
-            if isinstance(n, (EndNode, ElseNode)):
-                return lst, n  # type: ignore[return-value]
-            lst.nodes.append(n)  # type: ignore[attr-defined]
+        items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        lst = ListNode(items[i][1])
+        lst.tree = self._src
+        nodes = lst.nodes
+        text_or_action = self.text_or_action
+        while True:
+            i = self.i
+            if i >= self.hw:
+                self.hw = i + 1
+            if items[i][0] == _T_EOF:
+                break
+            n = text_or_action()
+            if type(n) is EndNode or type(n) is ElseNode:
+                return lst, n
+            nodes.append(n)
         self.errorf("unexpected EOF")
         raise AssertionError
 
     def text_or_action(self) -> Node:
-        tok = self.next_non_space()
-        if tok.typ == _T_TEXT:
-            return self._set(TextNode(tok.pos, tok.val))
-        if tok.typ == _T_LEFT_DELIM:
-            self.action_line = tok.line
+        i = self.i
+        tok = self.items[i]
+        self.i = i + 1
+        typ = tok[0]
+        if typ == _T_TEXT:
+            n = TextNode(tok[1], tok[2])
+            n.tree = self._src
+            return n
+        if typ == _T_LEFT_DELIM:
+            self.action_line = tok[3]
             try:
                 return self.action()
             finally:
                 self.action_line = 0
-        if tok.typ == _T_COMMENT:
-            return self._set(CommentNode(tok.pos, tok.val))
+        if typ == _T_COMMENT:
+            return self._set(CommentNode(tok[1], tok[2]))
         self.unexpected(tok, "input")
         raise AssertionError
 
     def action(self) -> Node:
-        tok = self.next_non_space()
-        typ = tok.typ
+        items = self.items
+        i = self.i
+        tok = items[i]
+        typ = tok[0]
+        if typ < _T_KEYWORD:  # not a keyword: backup() then peek(), inlined
+            if i + 1 > self.hw:
+                self.hw = i + 1
+            n = ActionNode(tok[1], tok[3], self.pipeline("command", _T_RIGHT_DELIM))
+            n.tree = self._src
+            return n
+        self.i = i + 1
         if typ == _T_BLOCK:
             return self.block_control()
         if typ == _T_BREAK:
-            return self.break_control(tok.pos, tok.line)
+            return self.break_control(tok[1], tok[3])
         if typ == _T_CONTINUE:
-            return self.continue_control(tok.pos, tok.line)
+            return self.continue_control(tok[1], tok[3])
         if typ == _T_ELSE:
             return self.else_control()
         if typ == _T_END:
@@ -386,11 +417,11 @@ class Tree:
             return self.with_control()
         self.backup()
         tok = self.peek()
-        return self._set(ActionNode(tok.pos, tok.line, self.pipeline("command", _T_RIGHT_DELIM)))
+        return self._set(ActionNode(tok[1], tok[3], self.pipeline("command", _T_RIGHT_DELIM)))
 
     def break_control(self, pos: int, line: int) -> Node:
         tok = self.next_non_space()
-        if tok.typ != _T_RIGHT_DELIM:
+        if tok[0] != _T_RIGHT_DELIM:
             self.unexpected(tok, "{{break}}")
         if self.range_depth == 0:
             self.errorf("{{break}} outside {{range}}")
@@ -398,52 +429,67 @@ class Tree:
 
     def continue_control(self, pos: int, line: int) -> Node:
         tok = self.next_non_space()
-        if tok.typ != _T_RIGHT_DELIM:
+        if tok[0] != _T_RIGHT_DELIM:
             self.unexpected(tok, "{{continue}}")
         if self.range_depth == 0:
             self.errorf("{{continue}} outside {{range}}")
         return self._set(ContinueNode(pos, line))
 
     def pipeline(self, context: str, end: ItemType) -> PipeNode:
-        tok = self.peek_non_space()
-        pipe = self._set(PipeNode(tok.pos, tok.line))
-        assert isinstance(pipe, PipeNode)
+        items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        tok = items[i]
+        pipe = PipeNode(tok[1], tok[3])
+        pipe.tree = self._src
         while True:  # decls:
-            v = self.peek_non_space()
-            if v.typ != _T_VARIABLE:
+            i = self.i
+            if i >= self.hw:
+                self.hw = i + 1
+            v = items[i]
+            if v[0] != _T_VARIABLE:
                 break
             mark = self.i
             self.next()
             self.peek()  # Go peeks here (it matters for the line of an error)
             nxt = self.peek_non_space()
-            if nxt.typ in (_T_ASSIGN, _T_DECLARE):
-                pipe.is_assign = nxt.typ == _T_ASSIGN
+            if nxt[0] in (_T_ASSIGN, _T_DECLARE):
+                pipe.is_assign = nxt[0] == _T_ASSIGN
                 self.next_non_space()
-                pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
-                self.vars.append(v.val)
+                pipe.decl.append(self._set(VariableNode(v[1], v[2])))  # type: ignore[arg-type]
+                self.vars.append(v[2])
                 break
-            if nxt.typ == _T_CHAR and nxt.val == ",":
+            if nxt[0] == _T_CHAR and nxt[2] == ",":
                 self.next_non_space()
-                pipe.decl.append(self._set(VariableNode(v.pos, v.val)))  # type: ignore[arg-type]
-                self.vars.append(v.val)
+                pipe.decl.append(self._set(VariableNode(v[1], v[2])))  # type: ignore[arg-type]
+                self.vars.append(v[2])
                 if context == "range" and len(pipe.decl) < 2:
-                    if self.peek_non_space().typ in (_T_VARIABLE, _T_RIGHT_DELIM, _T_RIGHT_PAREN):
+                    if self.peek_non_space()[0] in (_T_VARIABLE, _T_RIGHT_DELIM, _T_RIGHT_PAREN):
                         continue
                     self.errorf("range can only initialize variables")
                 self.errorf(f"too many declarations in {context}")
             self.rewind(mark)  # backup3(v, space) or backup2(v)
             break
+        cmds = pipe.cmds
+        command = self.command
         while True:
-            tok = self.next_non_space()
-            if tok.typ == end:
-                self.check_pipeline(pipe, context)
+            i = self.i
+            tok = items[i]
+            typ = tok[0]
+            if typ == end:
+                self.i = i + 1
+                if len(cmds) != 1:
+                    self.check_pipeline(pipe, context)
                 return pipe
-            if tok.typ in _OPERAND_START:
-                self.backup()
-                pipe.cmds.append(self.command())
-                if len(pipe.cmds) > MAX_PIPELINE_CMDS:
+            if typ in _OPERAND_START:  # next() then backup(), inlined
+                if i + 1 > self.hw:
+                    self.hw = i + 1
+                cmds.append(command())
+                if len(cmds) > MAX_PIPELINE_CMDS:
                     self.errorf("pipeline too long")
             else:
+                self.i = i + 1
                 self.unexpected(tok, context)
 
     def check_pipeline(self, pipe: PipeNode, context: str) -> None:
@@ -466,11 +512,11 @@ class Tree:
                 self.range_depth -= 1
             else_list = None
             if isinstance(nxt, ElseNode):
-                if context == "if" and self.peek().typ == _T_IF:
+                if context == "if" and self.peek()[0] == _T_IF:
                     self.next()
                     else_list = self._set(ListNode(nxt.pos))
                     else_list.nodes.append(self.if_control())  # type: ignore[attr-defined]
-                elif context == "with" and self.peek().typ == _T_WITH:
+                elif context == "with" and self.peek()[0] == _T_WITH:
                     self.next()
                     else_list = self._set(ListNode(nxt.pos))
                     else_list.nodes.append(self.with_control())  # type: ignore[attr-defined]
@@ -492,14 +538,14 @@ class Tree:
         return self._set(WithNode(*self.parse_control("with")))
 
     def end_control(self) -> Node:
-        return self._set(EndNode(self.expect(_T_RIGHT_DELIM, "end").pos))
+        return self._set(EndNode(self.expect(_T_RIGHT_DELIM, "end")[1]))
 
     def else_control(self) -> Node:
         peek = self.peek_non_space()
-        if peek.typ in (_T_IF, _T_WITH):
-            return self._set(ElseNode(peek.pos, peek.line))
+        if peek[0] in (_T_IF, _T_WITH):
+            return self._set(ElseNode(peek[1], peek[3]))
         tok = self.expect(_T_RIGHT_DELIM, "else")
-        return self._set(ElseNode(tok.pos, tok.line))
+        return self._set(ElseNode(tok[1], tok[3]))
 
     def block_control(self) -> Node:
         context = "block clause"
@@ -518,43 +564,48 @@ class Tree:
         block.add()
         block.stop_parse()
         self.i = self.hw = at
-        return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
+        return self._set(TemplateNode(tok[1], tok[3], name, pipe))
 
     def template_control(self) -> Node:
         context = "template clause"
         tok = self.next_non_space()
         name = self.parse_template_name(tok, context)
         pipe = None
-        if self.next_non_space().typ != _T_RIGHT_DELIM:
+        if self.next_non_space()[0] != _T_RIGHT_DELIM:
             self.backup()
             pipe = self.pipeline(context, _T_RIGHT_DELIM)
-        return self._set(TemplateNode(tok.pos, tok.line, name, pipe))
+        return self._set(TemplateNode(tok[1], tok[3], name, pipe))
 
-    def parse_template_name(self, tok: Item, context: str) -> str:
-        if tok.typ in (_T_STRING, _T_RAW_STRING):
+    def parse_template_name(self, tok: Tok, context: str) -> str:
+        if tok[0] in (_T_STRING, _T_RAW_STRING):
             try:
-                return go_unquote(tok.val)
+                return go_unquote(tok[2])
             except UnquoteError as e:
                 self.errorf(str(e))
         self.unexpected(tok, context)
         raise AssertionError
 
     def command(self) -> CommandNode:
-        cmd = self._set(CommandNode(self.peek_non_space().pos))
-        assert isinstance(cmd, CommandNode)
         items = self.items
+        i = self.i
+        if i >= self.hw:
+            self.hw = i + 1
+        cmd = CommandNode(items[i][1])
+        cmd.tree = self._src
+        args = cmd.args
+        operand_of = self.operand
         while True:
-            operand = self.operand()
+            operand = operand_of()
             if operand is not None:
-                cmd.args.append(operand)
+                args.append(operand)
             # Go: next(); a SPACE item means another operand follows (a SPACE
             # can only come right after an operand: term backs up to the
             # non-space item). Then backup() for a delimiter, inlined.
             i = self.i
             tok = items[i]
-            if operand is not None and tok.space:
+            if operand is not None and tok[4]:
                 continue
-            typ = tok.typ
+            typ = tok[0]
             if typ == _T_RIGHT_DELIM or typ == _T_RIGHT_PAREN:
                 if i + 1 > self.hw:
                     self.hw = i + 1
@@ -569,30 +620,61 @@ class Tree:
         return cmd
 
     def operand(self) -> Node | None:
-        node = self.term()
-        if node is None:
-            return None
-        i = self.i  # self.peek(), inlined: a field right after the term (no space)
-        if i >= self.hw:
-            self.hw = i + 1
-        tok = self.items[i]
-        if tok.typ == _T_FIELD and not tok.space:
-            if isinstance(node, (FieldNode, VariableNode)):
-                # the chain below, then newField/newVariable(chain.String()), directly
-                items = self.items
-                i = j = self.i
-                while items[j].typ == _T_FIELD and not items[j].space:
+        items = self.items
+        i = self.i
+        tok = items[i]
+        typ = tok[0]
+        # term(), inlined for the common terms
+        if typ == _T_FIELD:
+            j = i + 1
+            nxt = items[j]
+            if nxt[0] == _T_FIELD and not nxt[4]:
+                # a chain of fields (.Values.a.b): the chain below, for a field, at once
+                j += 1
+                while items[j][0] == _T_FIELD and not items[j][4]:
                     j += 1
                 self.i = j
                 if j >= self.hw:
                     self.hw = j + 1  # Go's loop ends peeking the item after the chain
-                text = str(node) + "".join(items[k].val for k in range(i, j))
+                node = FieldNode(nxt[1], "".join([items[k][2] for k in range(i, j)]))
+                node.tree = self._src
+                return node
+            self.i = i = j
+            node = FieldNode(tok[1], tok[2])
+            node.tree = self._src
+        elif typ == _T_IDENTIFIER and self.has_function(tok[2]):
+            self.i = i = i + 1
+            node: Node | None = IdentifierNode(tok[1], tok[2])
+            node.tree = self._src
+        elif typ == _T_DOT:
+            self.i = i = i + 1
+            node = DotNode(tok[1])
+            node.tree = self._src
+        else:
+            node = self.term()
+            if node is None:
+                return None
+            i = self.i
+        # self.peek(), inlined: a field right after the term (no space)
+        if i >= self.hw:
+            self.hw = i + 1
+        tok = items[i]
+        if tok[0] == _T_FIELD and not tok[4]:
+            if isinstance(node, (FieldNode, VariableNode)):
+                # the chain below, then newField/newVariable(chain.String()), directly
+                j = i
+                while items[j][0] == _T_FIELD and not items[j][4]:
+                    j += 1
+                self.i = j
+                if j >= self.hw:
+                    self.hw = j + 1  # Go's loop ends peeking the item after the chain
+                text = str(node) + "".join(items[k][2] for k in range(i, j))
                 cls = FieldNode if isinstance(node, FieldNode) else VariableNode
-                return self._set(cls(items[i].pos, text))
-            chain = self._set(ChainNode(self.peek().pos, node))
+                return self._set(cls(items[i][1], text))
+            chain = self._set(ChainNode(self.peek()[1], node))
             assert isinstance(chain, ChainNode)
-            while self.peek().typ == _T_FIELD and not self.peek().space:
-                chain.add(self.next().val)
+            while self.peek()[0] == _T_FIELD and not self.peek()[4]:
+                chain.add(self.next()[2])
             if isinstance(node, FieldNode):
                 node = self._set(FieldNode(chain.pos, str(chain)))
             elif isinstance(node, VariableNode):
@@ -605,24 +687,24 @@ class Tree:
 
     def term(self) -> Node | None:
         tok = self.next_non_space()
-        typ = tok.typ
+        typ = tok[0]
         if typ == _T_IDENTIFIER:
-            if not self.has_function(tok.val):
-                self.errorf(f"function {quote(tok.val)} not defined")
-            return self._set(IdentifierNode(tok.pos, tok.val))
+            if not self.has_function(tok[2]):
+                self.errorf(f"function {quote(tok[2])} not defined")
+            return self._set(IdentifierNode(tok[1], tok[2]))
         if typ == _T_DOT:
-            return self._set(DotNode(tok.pos))
+            return self._set(DotNode(tok[1]))
         if typ == _T_NIL:
-            return self._set(NilNode(tok.pos))
+            return self._set(NilNode(tok[1]))
         if typ == _T_VARIABLE:
-            return self.use_var(tok.pos, tok.val)
+            return self.use_var(tok[1], tok[2])
         if typ == _T_FIELD:
-            return self._set(FieldNode(tok.pos, tok.val))
+            return self._set(FieldNode(tok[1], tok[2]))
         if typ == _T_BOOL:
-            return self._set(BoolNode(tok.pos, tok.val == "true"))
+            return self._set(BoolNode(tok[1], tok[2] == "true"))
         if typ in (_T_CHAR_CONSTANT, _T_COMPLEX, _T_NUMBER):
             try:
-                return self._set(new_number(tok.pos, tok.val, typ))
+                return self._set(new_number(tok[1], tok[2], typ))
             except ValueError as e:
                 self.errorf(str(e))
         if typ == _T_LEFT_PAREN:
@@ -635,10 +717,10 @@ class Tree:
                 self.stack_depth -= 1
         if typ in (_T_STRING, _T_RAW_STRING):
             try:
-                s = go_unquote(tok.val)
+                s = go_unquote(tok[2])
             except UnquoteError as e:
                 self.errorf(str(e))
-            return self._set(StringNode(tok.pos, tok.val, s))
+            return self._set(StringNode(tok[1], tok[2], s))
         self.backup()
         return None
 

@@ -31,8 +31,9 @@ from polystack.helm.template.lexer import (
     _T_STRING,
     _T_TEXT,
     _T_VARIABLE,
-    Item,
+    ItemType,
     Lexer,
+    Tok,
 )
 
 __all__ = ["lex_all", "lex_items"]
@@ -96,40 +97,102 @@ def _action_tokens(text: str, pos: int) -> tuple[list[str], int, bool] | None:
         pos += len(tok)
 
 
-def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item] | None:
+# An action's items relative to where its text starts: ((type, offset, value, lines
+# before it, space before it), ...), the length of the text, its newlines and whether
+# a space ends it. Charts repeat the same actions ("- end ", "- toYaml . | nindent 8 ")
+# across all their templates: each distinct action text is split and typed once per
+# process.
+Proto = tuple[tuple[Tok, ...], int, int, bool]
+_MEMO: dict[str, Proto] = {}
+_MEMO_MAX = 1 << 16
+
+
+def _action_items(toks: list[str], words: dict[str, ItemType]) -> Proto | None:
+    """The items of an action's tokens (see Proto), or None for an unbalanced ")"
+    or "(" (Lexer reports it)."""
+    out: list[Tok] = []
+    append = out.append
+    first = _FIRST
+    other = _OTHER_TYPE
+    depth = 0
+    pos = 0
+    line = 0
+    sp = False  # the item follows a SPACE item (folded, see lex_items)
+    for tok in toks:
+        k = first.get(tok[0], _K_OTHER)
+        if k == _K_SPACE:
+            sp = True
+            if "\n" in tok:
+                line += tok.count("\n")
+            pos += len(tok)
+            continue
+        if k == _K_WORD:
+            append((words.get(tok, _T_IDENTIFIER), pos, tok, line, sp))
+        elif k == _K_DOT:
+            if len(tok) == 1:
+                append((_T_DOT, pos, tok, line, sp))
+            elif "0" <= tok[1] <= "9":
+                append((_T_NUMBER, pos, tok, line, sp))
+            else:
+                append((_T_FIELD, pos, tok, line, sp))
+        elif k == _K_VAR:
+            append((_T_VARIABLE, pos, tok, line, sp))
+        elif k == _K_NUMBER:
+            append((_T_NUMBER, pos, tok, line, sp))
+        elif k == _K_LPAREN:
+            append((_T_LEFT_PAREN, pos, tok, line, sp))
+            depth += 1
+        elif k == _K_RPAREN:
+            append((_T_RIGHT_PAREN, pos, tok, line, sp))
+            depth -= 1
+            if depth < 0:
+                return None
+        elif k == _K_RAW:
+            append((_T_RAW_STRING, pos, tok, line, sp))
+            line += tok.count("\n")
+        else:
+            append((other.get(tok[0], _T_CHAR), pos, tok, line, sp))
+        sp = False
+        pos += len(tok)
+    if depth:
+        return None
+    return tuple(out), pos, line, sp
+
+
+def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Tok] | None:
     """All items of ``text`` (default delimiters, no comment items), or None (see above)."""
-    items: list[Item] = []
+    items: list[Tok] = []
     append = items.append
     find = text.find
     count = text.count
     startswith = text.startswith
     tokens_of = _ACTION_TOKENS
-    first = _FIRST
-    other = _OTHER_TYPE
     n = len(text)
     words = _WORD_TYPES
+    memo = _MEMO
     if not break_ok or not continue_ok:
         words = dict(words)
         if not break_ok:
             del words["break"]
         if not continue_ok:
             del words["continue"]
+        memo = {}
     start = 0  # where the pending text starts
     line = 1  # the line at ``start``
     while True:
         x = find("{{", start)
         if x < 0:
             if start < n:
-                append(Item(_T_TEXT, start, text[start:], line))
+                append((_T_TEXT, start, text[start:], line, False))
                 line += count("\n", start, n)
-            append(Item(_T_EOF, n, "", line))
+            append((_T_EOF, n, "", line, False))
             return items
         trim = x + 3 < n and text[x + 2] == "-" and text[x + 3] in _SPACE
         end = x
         if trim:
             end = start + len(text[start:x].rstrip(_SPACE))
         if end > start:
-            append(Item(_T_TEXT, start, text[start:end], line))
+            append((_T_TEXT, start, text[start:end], line, False))
         line += count("\n", start, x)
         pos = x + 4 if trim else x + 2
         if startswith("/*", pos):
@@ -147,7 +210,7 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
             line += count("\n", x, pos)
             start = pos
             continue
-        append(Item(_T_LEFT_DELIM, x, "{{", line))
+        append((_T_LEFT_DELIM, x, "{{", line, False))
         if trim:
             line += count("\n", x + 2, pos)
         close = find("}}", pos)
@@ -156,58 +219,44 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
         # " -}}": the space and the dash are the trim marker, not action text
         rtrim = close - 2 >= pos and text[close - 1] == "-" and text[close - 2] in _SPACE
         stop = close - 2 if rtrim else close
-        toks = tokens_of(text, pos, stop)
-        if sum(map(len, toks)) != stop - pos:
-            # a character no token covers: a string holding "}}", or an error
-            found = _action_tokens(text, pos)
-            if found is None:
-                return None
-            toks, stop, rtrim = found
-        depth = 0
-        sp = False  # the item follows a SPACE item (folded, see lex_items)
-        for tok in toks:
-            k = first.get(tok[0], _K_OTHER)
-            if k == _K_SPACE:
-                sp = True
-                if "\n" in tok:
-                    line += tok.count("\n")
-                pos += len(tok)
-                continue
-            if k == _K_WORD:
-                append(Item(words.get(tok, _T_IDENTIFIER), pos, tok, line, sp))
-            elif k == _K_DOT:
-                if len(tok) == 1:
-                    append(Item(_T_DOT, pos, tok, line, sp))
-                elif "0" <= tok[1] <= "9":
-                    append(Item(_T_NUMBER, pos, tok, line, sp))
-                else:
-                    append(Item(_T_FIELD, pos, tok, line, sp))
-            elif k == _K_VAR:
-                append(Item(_T_VARIABLE, pos, tok, line, sp))
-            elif k == _K_NUMBER:
-                append(Item(_T_NUMBER, pos, tok, line, sp))
-            elif k == _K_LPAREN:
-                append(Item(_T_LEFT_PAREN, pos, tok, line, sp))
-                depth += 1
-            elif k == _K_RPAREN:
-                append(Item(_T_RIGHT_PAREN, pos, tok, line, sp))
-                depth -= 1
-                if depth < 0:
+        body = text[pos:stop]
+        if body[:1] == "`" and body.find("`", 1) < 0:
+            # a raw string holding "}}" (`{{`}}`}}`, Helm's way to write "}}"): the
+            # action ends at the "}}" after its closing quote
+            j = find("`", pos + 1)
+            if j > 0 and startswith("}}", j + 1):
+                stop = j + 1
+                rtrim = False
+                body = text[pos:stop]
+        proto = memo.get(body)
+        if proto is None:
+            toks = tokens_of(body)
+            if sum(map(len, toks)) != stop - pos:
+                # a character no token covers: a string holding "}}", or an error
+                found = _action_tokens(text, pos)
+                if found is None:
                     return None
-            elif k == _K_RAW:
-                append(Item(_T_RAW_STRING, pos, tok, line, sp))
-                line += tok.count("\n")
+                toks, stop, rtrim = found
+                proto = _action_items(toks, words)
+                if proto is None:
+                    return None  # Lexer reports the unclosed paren
             else:
-                append(Item(other.get(tok[0], _T_CHAR), pos, tok, line, sp))
-            sp = False
-            pos += len(tok)
-        if depth:
-            return None  # Lexer reports the unclosed paren
+                proto = _action_items(toks, words)
+                if proto is None:
+                    return None  # Lexer reports the unclosed paren
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[body] = proto
+        its, size, lines, sp = proto
+        if its:
+            items += [(t, pos + o, v, line + d, s) for t, o, v, d, s in its]
+        pos += size
+        line += lines
         if rtrim:
             if text[pos] == "\n":
                 line += 1
             pos += 2
-        append(Item(_T_RIGHT_DELIM, pos, "}}", line, sp))
+        append((_T_RIGHT_DELIM, pos, "}}", line, sp))
         pos += 2
         if rtrim:
             m = _SPACE_RUN.match(text, pos)
@@ -217,7 +266,7 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
         start = pos
 
 
-def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:
+def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Tok]:
     """The parser's item list: every item ``Lexer`` yields up to EOF or the first
     error, then EOF items (what Go's lexer returns once it has stopped).
 
@@ -228,19 +277,17 @@ def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = T
     lx = Lexer(name, text)
     lx.break_ok = break_ok
     lx.continue_ok = continue_ok
-    items: list[Item] = []
+    items: list[Tok] = []
     sp = False
     while True:
         item = lx.next_item()
         if item.typ == _T_SPACE:
             sp = True
             continue
-        if sp:
-            item.space = True
-            sp = False
-        items.append(item)
+        items.append((item.typ, item.pos, item.val, item.line, sp))
+        sp = False
         if item.typ == _T_EOF or item.typ == _T_ERROR:
             break
-    eof = Item(_T_EOF, len(text), "", item.line)
+    eof = (_T_EOF, len(text), "", item.line, False)
     items.extend([eof] * 4)
     return items

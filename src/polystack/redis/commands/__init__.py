@@ -16,6 +16,7 @@ written to the log (its ``argv``, or what the handler put in
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ Handler = Callable[[Any, list[bytes]], Any]
 COMMANDS: dict[bytes, Command] = {}
 # The same commands keyed by lower- and upper-case names, so dispatch usually needs no lower().
 DISPATCH: dict[bytes, Command] = {}
+# A duration in seconds as a multiple of 1.024 us (ns >> 10): the latency histogram's unit.
+_PER_1024NS = (1e9 / 1024).__mul__
 
 
 @dataclass(slots=True)
@@ -58,10 +61,61 @@ class Command:
     calls: int = 0
     failed_calls: int = 0
     rejected_calls: int = 0
-    usec: float = 0.0  # seconds spent running it (INFO commandstats' usec)
+    _usec: float = 0.0  # seconds spent running it (INFO commandstats' usec)
     # latency histogram (LATENCY HISTOGRAM, INFO latencystats): calls per power-of-two
     # bucket of 1.024 microseconds; made by server_table, one per server
-    hist: list[int] | None = None
+    _hist: list[int] | None = None
+    # How long each call since the last fold took (seconds): the session appends one float
+    # per call, and usec/hist take them in when read (or when the server cron folds them),
+    # so the request path pays a list append instead of the bucket arithmetic.
+    durations: list[float] = field(default_factory=list)
+
+    @property
+    def usec(self) -> float:
+        if self.durations:
+            self.fold_durations()
+        return self._usec
+
+    @usec.setter
+    def usec(self, value: float) -> None:
+        if self.durations:
+            self.fold_durations()
+        self._usec = value
+
+    @property
+    def hist(self) -> list[int] | None:
+        if self.durations:
+            self.fold_durations()
+        return self._hist
+
+    @hist.setter
+    def hist(self, value: list[int] | None) -> None:
+        if self.durations:
+            self.fold_durations()
+        self._hist = value
+
+    def fold_durations(self) -> None:
+        """Add the recorded call durations to usec and to the histogram: sorted once, each
+        bucket's share counted by bisection at its bound (a call is in bucket k when its
+        duration in units of 1.024 us, truncated, has bit length k)."""
+        d = self.durations
+        d.sort()
+        self._usec += sum(d)
+        hist = self._hist
+        if hist is not None:
+            n = len(d)
+            lo = 0
+            last = len(hist) - 1
+            for k in range(last):
+                hi = bisect_left(d, 1 << k, lo, key=_PER_1024NS)
+                if hi > lo:
+                    hist[k] += hi - lo
+                    lo = hi
+                    if lo == n:
+                        break
+            if lo < n:
+                hist[last] += n - lo
+        d.clear()
 
     @property
     def full_name(self) -> str:
@@ -206,6 +260,16 @@ def container(name: str, group: str, since: str, summary: str, flags: str = "") 
 HIST_BUCKETS = 48  # 1.024 us * 2**47: more than a day
 
 
+def fold_all(commands: dict[bytes, Command]) -> None:
+    """Fold every command's recorded durations (the server cron: bounded memory)."""
+    for cmd in commands.values():
+        if cmd.durations:
+            cmd.fold_durations()
+        for sub in cmd.subcommands.values():
+            if sub.durations:
+                sub.fold_durations()
+
+
 def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:
     """A copy of the command table for one server: (by lower-case name, dispatch by name as
     sent), with subcommands copied too.  The declarations are shared; the call counters
@@ -216,11 +280,13 @@ def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:
     for key, cmd in COMMANDS.items():
         mine = copy.copy(cmd)
         mine.calls = mine.failed_calls = mine.rejected_calls = 0
+        mine.durations = []
         mine.usec, mine.hist = 0.0, [0] * HIST_BUCKETS
         mine.subcommands = {}
         for sub_key, sub in cmd.subcommands.items():
             sub_copy = copy.copy(sub)
             sub_copy.calls = sub_copy.failed_calls = sub_copy.rejected_calls = 0
+            sub_copy.durations = []
             sub_copy.usec, sub_copy.hist = 0.0, [0] * HIST_BUCKETS
             sub_copy.parent = mine
             mine.subcommands[sub_key] = sub_copy

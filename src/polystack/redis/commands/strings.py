@@ -35,6 +35,7 @@ from polystack.redis.objects import (
     note_encoding,
     refcount_of,
     stamp_new,
+    stamp_overwrite,
     touch,
 )
 from polystack.redis.wire import OK
@@ -72,18 +73,24 @@ def read_string(client: Any, key: bytes) -> bytes | None:
 )
 def get(client: Any, argv: list[bytes]) -> Any:
     db = client.db
-    v = db.data.get(argv[1])
-    if v is not None and db.expires and argv[1] in db.expires:
-        v = db.get(argv[1], client.now_ms())
+    key = argv[1]
+    v = db.data.get(key)
+    if v is not None and db.expires and key in db.expires:
+        v = db.get(key, client.now_ms())
     if v is None:
         client.ks.keyspace_misses += 1
         if client.ks.notify_classes:
-            key_miss(client, argv[1])
+            key_miss(client, key)
         return None
     client.ks.keyspace_hits += 1
     if type(v) is not bytes:
         raise WRONGTYPE
-    touch(client, argv[1])  # the access time (OBJECT IDLETIME, LRU/LFU eviction)
+    # the access time (OBJECT IDLETIME, LRU/LFU eviction): touch(), its common case inline
+    server = client.server
+    if server.lfu:
+        touch(client, key)
+    else:
+        db.lru[key] = server.lruclock
     return v
 
 
@@ -166,6 +173,11 @@ def set_(client: Any, argv: list[bytes]) -> Any:
         ks = client.ks
         if ks.notify_classes & NOTIFY_NEW and key not in db.data:
             notify(client, NOTIFY_NEW, b"new", key)
+        server = client.server
+        if server.lfu:
+            stamp_overwrite(client, key, key in db.data)
+        else:
+            db.lru[key] = server.lruclock  # a new object: created now (stamp_overwrite)
         db.data[key] = argv[2]
         ks.dirty += 1
         if ks.key_listeners or ks.notify_classes:
@@ -196,8 +208,8 @@ def set_generic(
     old = db.get(key, now)
     if (b"nx" in flags and old is not None) or (b"xx" in flags and old is None):
         return old if get_old else abort_reply
+    stamp_overwrite(client, key, old is not None)
     db.set(key, value, keep_ttl=b"keepttl" in flags)
-    stamp_new(client, key)
     if deadline is not None:
         db.set_expire(key, deadline)
         client.propagate = [[b"SET", key, value, b"PXAT", b"%d" % deadline]]
@@ -555,9 +567,8 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
     """incrDecrCommand (INCR is in redis-benchmark's default set: keep this lean)."""
     db = client.db
     old = db.data.get(key)
-    now = client.now_ms()
     if old is not None and db.expires and key in db.expires:
-        old = db.get(key, now)
+        old = db.get(key, client.now_ms())
     if old is None:
         value = 0
     elif type(old) is not bytes:
@@ -570,7 +581,7 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
         raise err("increment or decrement would overflow")
     value += incr
     db.data[key] = b"%d" % value  # the deadline stays
-    if "lfu" in client.server.config.maxmemory_policy:
+    if client.server.lfu:
         # Redis updates an unshared integer object in place (lookupKeyWrite counted the
         # access), else it makes a new object with a fresh counter
         in_place = (
@@ -584,7 +595,7 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
         else:
             stamp_new(client, key)
     else:
-        db.lru[key] = now // 1000
+        db.lru[key] = client.server.lruclock
     client.ks.dirty += 1
     ks = client.ks
     if ks.key_listeners or ks.notify_classes:
