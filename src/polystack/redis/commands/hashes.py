@@ -73,24 +73,31 @@ def hset(client: Any, argv: list[bytes]) -> Any:
         raise _WRONGTYPE
     else:
         touch(client, key)
-    limits = client.ks.limits
+    ks = client.ks
+    limits = ks.limits
     before = len(h)
     if n == 4:  # one field (the common case, inline)
         field, value = argv[2], argv[3]
-        if h.listpack and (
-            len(field) > limits.hash_max_listpack_value
-            or len(value) > limits.hash_max_listpack_value
-        ):
-            h.listpack = False
         h[field] = value
+        if h.listpack:
+            longest = limits.hash_max_listpack_value
+            if (
+                len(field) > longest
+                or len(value) > longest
+                or len(h) > limits.hash_max_listpack_entries
+            ):
+                h.listpack = False
+        if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+            key_changed(client, client.db, key, NOTIFY_HASH, b"hset")
+        ks.dirty += 1
     else:
         if h.listpack:
             try_conversion(h, argv, 2, limits)
         for i in range(2, n, 2):
             h[argv[i]] = argv[i + 1]
-    if h.listpack and len(h) > limits.hash_max_listpack_entries:
-        h.listpack = False
-    _changed(client, key, b"hset", (n - 2) // 2)
+        if h.listpack and len(h) > limits.hash_max_listpack_entries:
+            h.listpack = False
+        _changed(client, key, b"hset", (n - 2) // 2)
     if argv[0][1] in b"sS":
         return len(h) - before
     return OK
