@@ -97,21 +97,19 @@ def execute(
         read_only, allow_oom = ro, False
     else:
         read_only, allow_oom = prepare_run(flags, ro)
-    if (
-        not flags & EVAL_COMPAT_MODE
-        and server.config.maxmemory
-        and server.pre_command_oom_state
-        and not flags & (ALLOW_OOM | NO_WRITES)
-    ):
-        raise RedisError(
-            "OOM",
-            "allow-oom flag is not set on the script, can not run it when used memory > "
-            "'maxmemory'",
-        )
+        if (
+            server.config.maxmemory
+            and server.pre_command_oom_state
+            and not flags & (ALLOW_OOM | NO_WRITES)
+        ):
+            raise RedisError(
+                "OOM",
+                "allow-oom flag is not set on the script, can not run it when used memory > "
+                "'maxmemory'",
+            )
     run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode, argv)
-    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
     try:
-        reply = engine.run(fn, funcname, client.resp3, run, keys, args, not eval_mode)
+        reply = engine.run_argv(fn, funcname, client.resp3, run, argv, numkeys, not eval_mode)
     finally:
         run.finish()
         if run.wrote:
