@@ -174,7 +174,23 @@ def eval_(client: Any, argv: list[bytes]) -> Any:
     arguments=_SHA_ARGS,
 )
 def evalsha(client: Any, argv: list[bytes]) -> Any:
-    return run_eval(client, argv, evalsha=True, ro=False)
+    numkeys = _numkeys(argv)
+    server = client.server
+    cache = server.scripting
+    script = None if cache is None else cache.by_sha.get(argv[1])
+    if script is None or not script.flags & EVAL_COMPAT_MODE or server.monitors:
+        return run_eval(client, argv, evalsha=True, ro=False)
+    # A cached script without shebang (the usual one): execute(), inline
+    run = ScriptRun(client, script.sha_bytes, False, False, True, argv)
+    try:
+        reply = cache.engine.run_argv(
+            script.function, run.funcname, client.resp3, run, argv, numkeys
+        )
+    finally:
+        run.finish()
+        if run.wrote:
+            client.propagate = []  # its commands were logged one by one
+    return Raw(reply)
 
 
 @command(

@@ -33,8 +33,8 @@ _OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
 class ScriptClient:
     """The client a script's commands run as (what command handlers read of a client).
 
-    One per calling client, made at its first script and reset by :meth:`start` for every
-    later one (a client runs one script at a time).  What a script cannot change of it (its
+    One per calling client, made at its first script and reset by each :class:`ScriptRun` as
+    it starts (a client runs one script at a time).  What a script cannot change of it (its
     name, user, library, no-evict and EXEC state) is read from the caller when asked."""
 
     def __init__(self, caller: Any) -> None:
@@ -55,16 +55,12 @@ class ScriptClient:
         # the commands a script calls by their name as sent, when that is all there is to
         # look up (no subcommands, not refused to scripts): the common case of redis.call
         self.dispatch_get = script_dispatch(self.server).get
-
-    def start(self, run: ScriptRun, now_ms: int) -> None:
-        """A new script: the caller's state as of now (its database ...)."""
-        caller = self.caller
-        self._run = run
-        self.db_id = caller.db_id
+        # set by each ScriptRun as it starts: the caller's database, MULTI state and time
+        self.db_id: int = caller.db_id
         self.db = caller.db
-        self.multi: list | None = None if caller.multi is None else []
+        self.multi: list | None = None
         self.last_cmd: Any = "NULL"
-        self._now = now_ms
+        self._now = 0
 
     name = property(lambda self: self.caller.name)
     user = property(lambda self: self.caller.user)
@@ -145,11 +141,16 @@ class ScriptRun:
         threshold = self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
         self.watched = threshold > 0  # the count hook checks the time
         self.started = self.last_yield = server.clock.monotonic()
-        client = caller.script_client
+        client = self.client = caller.script_client
         if client is None:
-            client = caller.script_client = ScriptClient(caller)
-        client.start(self, caller.now_ms())
-        self.client = client
+            client = self.client = caller.script_client = ScriptClient(caller)
+        # ScriptClient.start, inline: the caller's state as of now
+        client._run = self
+        client.db_id = caller.db_id
+        client.db = caller.db
+        client.multi = None if caller.multi is None else []
+        client.last_cmd = "NULL"
+        client._now = caller.now_ms()
 
     def interrupt(self) -> None:
         """scriptInterrupt: past busy-reply-threshold the server answers -BUSY to others and
