@@ -123,10 +123,17 @@ def string2d(b: bytes) -> float | None:
 
 
 _PLAIN = b"0123456789.+-"
+_SMALL_FLOATS = {b"%d" % i: float(i) for i in range(-128, 1024)}
 
 
 def parse_double(b: bytes, message: str = "value is not a valid float") -> float:
     """getDoubleFromObjectOrReply."""
+    try:
+        v = _SMALL_FLOATS.get(b)  # (one float object for each small integral score)
+    except TypeError:  # a bytearray
+        v = None
+    if v is not None:
+        return v
     if 0 < len(b) <= 30 and not b.translate(None, _PLAIN):
         # Plain decimal (no exponent, so no overflow or underflow): Python's float() rounds
         # exactly as glibc's strtod does; a malformed one falls through to the full reading.
