@@ -274,65 +274,125 @@ def test_split_manifests_long_indented_text() -> None:
     assert len(split_manifests(big)) == 3
 
 
-def test_nodes_pickle_by_builder_and_round_trip() -> None:
-    """Cached trees store each node as a builder call with its slots' values
-    (nodes.py): every node kind of a parse comes back with the same slots."""
-    import pickle
+def _slot_names(cls: type) -> list[str]:
+    names: list[str] = []
+    for c in reversed(cls.__mro__):
+        for n in c.__dict__.get("__slots__", ()):
+            if n not in names and not n.startswith("_"):
+                names.append(n)
+    return names
 
+
+def test_tuple_form_round_trips_every_node_kind() -> None:
+    """Cached trees are stored as tuples (treecodec.py): every node kind of a
+    parse comes back with the same values in every slot, and the same text."""
     from polystack.helm.template import nodes
 
     text = (
         '{{- define "t" }}{{ .a.b | default "x" }}{{ end }}{{ $v := 1.5e3 }}{{ nil | not }}'
         "{{ if true }}{{ range $i, $e := .l }}{{ break }}{{ continue }}{{ end }}"
         '{{ else }}{{ with .m }}{{ template "t" . }}{{ end }}{{ end }}{{/* c */}}'
-        "{{ (.a).b }}{{ $v.x }}{{ 0x1F }}{{ 'c' }}{{ 1i }}"
+        "{{ (.a).b }}{{ $v.x }}{{ 0x1F }}{{ 'c' }}{{ 1i }}{{ $v = 2 }}{{ 18446744073709551615 }}"
+        '{{ "{{ $labels.x }}" }}{{- `raw` -}}{{ "' + "y" * 70 + '" }}'
     )
     ts = TemplateSet(_funcs(), missingkey="zero")
     trees = ts.parse_trees("t.yaml", text)
-    data = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
-    assert b"_new_IfNode" in data and b"__newobj__" not in data
-    back = pickle.loads(data)
+    back = diskcache._load_trees(diskcache._dump_trees(trees), text)
+    assert back is not None and set(back) == set(trees)
     seen: set[str] = set()
 
     def same(a: object, b: object) -> None:
         if isinstance(a, nodes.Node):
-            assert type(a) is type(b)
+            assert isinstance(b, type(a))
             seen.add(type(a).__name__)
-            for n in nodes._slot_names(type(a)):
-                same(getattr(a, n), getattr(b, n))
+            assert b.tree is not None and b.tree.text == text
+            for n in _slot_names(type(a)):
+                if n != "tree":
+                    same(getattr(a, n), getattr(b, n))
         elif isinstance(a, list):
-            assert isinstance(b, list) and len(a) == len(b)
+            assert type(b) is list and len(a) == len(b)
             for x, y in zip(a, b, strict=True):
                 same(x, y)
-        elif n_is_src(a):
-            assert type(a) is type(b)
         else:
+            assert type(a) is type(b)
             assert a == b or (a != a and b != b)
 
-    def n_is_src(a: object) -> bool:
-        return type(a).__name__ == "_Source"
-
     for name, tree in trees.items():
-        same(tree.root, back[name].root)
-        assert str(tree.root) == str(back[name].root)
-    assert {"IfNode", "RangeNode", "WithNode", "TemplateNode", "ChainNode", "NumberNode"} <= seen
-
-    # a node with a slot never set is stored the default way, and stays unset
-    odd = object.__new__(nodes.TextNode)
-    odd.pos = 3
-    odd2 = pickle.loads(pickle.dumps(odd))
-    assert odd2.pos == 3 and not hasattr(odd2, "text")
+        got = back[name]
+        same(tree.root, got.root)
+        assert str(tree.root) == str(got.root)
+        assert (got.name, got.parse_name, got.text) == (tree.name, tree.parse_name, text)
+    kinds = {"IfNode", "RangeNode", "WithNode", "TemplateNode", "ChainNode", "NumberNode"}
+    assert kinds | {"BreakNode", "ContinueNode", "VariableNode"} <= seen
 
 
-def test_node_builders_match_slots() -> None:
-    """Every node class has a builder taking exactly its slots, in order (a slot
-    added to a class without its builder would be lost by the cache)."""
-    import inspect
+def test_tuple_form_knows_every_node_class() -> None:
+    """A node class, or a slot, the codec does not know is refused (the tree is
+    then not cached) instead of being stored without it."""
+    from polystack.helm.template import nodes, treecodec
 
-    from polystack.helm.template import nodes
-
+    known = {
+        "ListNode": ("pos", "tree", "nodes"),
+        "TextNode": ("pos", "tree", "text"),
+        "CommentNode": ("pos", "tree", "text"),
+        "PipeNode": ("pos", "tree", "line", "is_assign", "decl", "cmds"),
+        "ActionNode": ("pos", "tree", "line", "pipe"),
+        "CommandNode": ("pos", "tree", "args"),
+        "IdentifierNode": ("pos", "tree", "ident"),
+        "VariableNode": ("pos", "tree", "ident"),
+        "DotNode": ("pos", "tree"),
+        "NilNode": ("pos", "tree"),
+        "FieldNode": ("pos", "tree", "ident"),
+        "ChainNode": ("pos", "tree", "node", "field"),
+        "BoolNode": ("pos", "tree", "true"),
+        "NumberNode": (
+            "pos",
+            "tree",
+            "text",
+            "is_int",
+            "is_uint",
+            "is_float",
+            "is_complex",
+            "int64",
+            "uint64",
+            "float64",
+            "complex128",
+        ),
+        "StringNode": ("pos", "tree", "quoted", "text"),
+        "EndNode": ("pos", "tree"),
+        "ElseNode": ("pos", "tree", "line"),
+        "IfNode": ("pos", "tree", "line", "pipe", "list", "else_list"),
+        "RangeNode": ("pos", "tree", "line", "pipe", "list", "else_list"),
+        "WithNode": ("pos", "tree", "line", "pipe", "list", "else_list"),
+        "BreakNode": ("pos", "tree", "line"),
+        "ContinueNode": ("pos", "tree", "line"),
+        "TemplateNode": ("pos", "tree", "line", "name", "pipe"),
+    }
     for name in nodes.__all__:
-        cls = getattr(nodes, name)
-        builder, _getter = nodes._BUILDERS[cls]
-        assert tuple(inspect.signature(builder).parameters) == nodes._slot_names(cls), name
-    assert set(nodes._BUILDERS) == {getattr(nodes, n) for n in nodes.__all__}
+        if name == "Node":
+            continue
+        assert tuple(_slot_names(getattr(nodes, name))) == known[name], name
+
+    class Odd(nodes.TextNode):
+        __slots__ = ()
+
+    lst = nodes.ListNode(0)
+    lst.nodes.append(Odd(0, "x"))
+    with pytest.raises(treecodec.Unstorable):
+        treecodec.encode_list(lst)
+
+
+def test_unstorable_tree_is_rendered_but_not_cached(tmp_path: Path) -> None:
+    from polystack.helm.golang.types import Int64
+    from polystack.helm.template.nodes import NumberNode
+
+    text = "{{ 7 }}"
+    ts = TemplateSet(_funcs(), missingkey="zero")
+    fkey = engine._funcs_key(ts)
+    trees = ts.parse_trees("t", text)
+    num = trees["t"].root.nodes[0].pipe.cmds[0].args[0]
+    assert isinstance(num, NumberNode)
+    num.int64 = Int64(7)  # not a plain int: the tuple form refuses it
+    c = TreeCache(str(tmp_path))
+    c.put("t", text, fkey, trees)
+    assert c.written == 0 and c.get("t", text, fkey) is None

@@ -9,14 +9,20 @@ written to a temporary file and renamed into place (processes running at once
 never see half a file), carry a digest of their body (a damaged or truncated
 file is ignored and rewritten), and the directory is pruned, oldest files first,
 when it grows past its bound.
+
+Trees are stored in the tuple form of treecodec.py with ``marshal`` (keyed by the
+Python version too: marshal's format is the interpreter's), and come back lazily:
+a list of nodes is built when first compiled, so a cached run builds only the
+nodes of the branches and definitions it executes.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import marshal
 import os
-import pickle
+import sys
 import threading
 from typing import Any
 
@@ -26,18 +32,31 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
 from polystack import __version__
+from polystack.helm.template.parse import Tree, _Source
+from polystack.helm.template.treecodec import decode_list, encode_list
 
 log = logging.getLogger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 
-MAGIC = b"PSTPL\x00\x01\n"
+MAGIC = b"PSTPL\x00\x02\n"
 _DIGEST = 16  # bytes of blake2b over the body
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is
-_ENGINE_SOURCES = ("scan.py", "lexer.py", "literals.py", "nodes.py", "parse.py", "diskcache.py")
+_ENGINE_SOURCES = (
+    "scan.py",
+    "lexer.py",
+    "literals.py",
+    "nodes.py",
+    "parse.py",
+    "weight.py",
+    "treecodec.py",
+    "diskcache.py",
+)
 _ENGINE_ID: str | None = None
 _TMP_SEQ = itertools.count()
+# the hash state after the engine id and the function names, by both
+_KEY_PREFIXES: dict[tuple[str, str], Any] = {}
 
 
 def engine_id() -> str:
@@ -45,6 +64,7 @@ def engine_id() -> str:
     global _ENGINE_ID
     if _ENGINE_ID is None:
         h = blake2b(__version__.encode(), digest_size=16)
+        h.update(sys.version.encode())  # marshal's format and the bytecode are the interpreter's
         here = os.path.dirname(os.path.abspath(__file__))
         for name in _ENGINE_SOURCES:
             try:
@@ -54,6 +74,43 @@ def engine_id() -> str:
                 h.update(b"?" + name.encode())
         _ENGINE_ID = h.hexdigest()
     return _ENGINE_ID
+
+
+def _dump_trees(trees: dict[str, Tree]) -> bytes:
+    """(parse name, ((name, weight, root), ...)): every tree of one parse shares
+    its _Source (the parser's), so one parse name is stored."""
+    parse_name = None
+    rows = []
+    for tname, tree in trees.items():
+        if tree.root is None:
+            raise ValueError(f"tree {tname!r} has no root")
+        if parse_name is None:
+            parse_name = tree._src.parse_name
+        elif tree._src.parse_name != parse_name or tree.parse_name != parse_name:
+            raise ValueError("trees of two parses")
+        root = encode_list(tree.root)
+        rows.append((tname, tree.name, max(root[2], 1), root))
+    return marshal.dumps((parse_name, tuple(rows)))
+
+
+def _load_trees(body: bytes, text: str) -> dict[str, Tree] | None:
+    parse_name, rows = marshal.loads(body)
+    src = _Source(text, parse_name)
+    trees: dict[str, Tree] = {}
+    for tname, name, weight, root in rows:
+        tree = Tree.__new__(Tree)
+        tree.__setstate__(
+            {
+                "name": name,
+                "parse_name": parse_name,
+                "root": decode_list(root, src),
+                "src": src,
+                "weight": weight,
+            }
+        )
+        tree.text = text
+        trees[tname] = tree
+    return trees
 
 
 class TreeCache:
@@ -70,10 +127,17 @@ class TreeCache:
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
-        h = blake2b(digest_size=20)
-        h.update(engine_id().encode())
-        h.update(funcs_key.encode())
-        h.update(b"\0")
+        eid = engine_id()
+        prefix = _KEY_PREFIXES.get((eid, funcs_key))
+        if prefix is None:
+            prefix = blake2b(digest_size=20)
+            prefix.update(eid.encode())
+            prefix.update(funcs_key.encode())
+            prefix.update(b"\0")
+            if len(_KEY_PREFIXES) > 64:
+                _KEY_PREFIXES.clear()
+            _KEY_PREFIXES[eid, funcs_key] = prefix
+        h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
         h.update(text.encode("utf-8", "surrogatepass"))
@@ -89,16 +153,12 @@ class TreeCache:
         trees = None
         if body is not None:
             try:
-                trees = pickle.loads(body)
+                trees = _load_trees(body, text)
             except Exception as e:  # noqa: BLE001 - a cache entry that does not load is a miss
                 log.debug("template cache: ignoring %s (%s)", path, e)
-        if not isinstance(trees, dict):
+        if trees is None:
             self.misses += 1
             return None
-        for tree in trees.values():
-            src = tree._src
-            src.text = text
-            tree.text = text
         self.hits += 1
         return trees
 
@@ -107,7 +167,7 @@ class TreeCache:
         if self._broken:
             return
         try:
-            body = pickle.dumps(trees, protocol=pickle.HIGHEST_PROTOCOL)
+            body = _dump_trees(trees)
         except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
             log.debug("template cache: cannot store %s: %s", name, e)
             return

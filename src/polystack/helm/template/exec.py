@@ -369,12 +369,17 @@ def call_plan(
     for i in range(nargs):
         typ = params[i] if i < nfixed else params[-1][3:]
         node, a = arg_nodes[i], arg_fns[i]
+        kind = type(node)
         if typ == IFACE:
-            convs.append(_iface_arg(a))
+            # a string or bool literal is never "no value": its own argument
+            # closure (st.node = node; return the literal) already is the converter
+            convs.append(a if kind is StringNode or kind is BoolNode else _iface_arg(a))
         elif typ == RV:
             convs.append(a)
         elif isinstance(node, _NONLITERAL):
             convs.append(_typed_arg(a, typ))
+        elif (kind is StringNode and typ == "string") or (kind is BoolNode and typ == "bool"):
+            convs.append(a)  # (as above: what _const_arg would make of it)
         else:
             v = _literal_arg(node, typ)
             if v is _NO_LITERAL:

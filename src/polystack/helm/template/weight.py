@@ -39,7 +39,11 @@ def list_weight(lst: ListNode, memo: dict[int, int]) -> int:
     key = id(lst)
     w = memo.get(key)
     if w is None:
-        w = memo[key] = sum(node_weight(n, memo) for n in lst.nodes)
+        # a list from the on-disk cache carries its weight (its nodes may be undecoded)
+        w = getattr(lst, "weight", None)
+        if w is None:
+            w = sum(node_weight(n, memo) for n in lst.nodes)
+        memo[key] = w
     return w
 
 
