@@ -155,7 +155,8 @@ SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
 
 
 def _redis_setup() -> bytes:
-    """The data the read tests need: keys for GET, a 600-item list (LPOP/LRANGE), a
+    """The data the read tests need: keys for GET, a 40,000-item list (LRANGE, and LPOP: enough
+    for 50 turns of 50 connections x 16 pops, so that every pop measured finds an element), a
     100-member sorted set (ZRANGE) and the EVALSHA script."""
     members = []
     for i in range(100):
@@ -163,7 +164,7 @@ def _redis_setup() -> bytes:
     return b"".join(
         [
             _redis_requests(16)["set"],
-            _cmd(b"RPUSH", b"mylist", *[b"xxx"] * 600),
+            _cmd(b"RPUSH", b"mylist", *[b"xxx"] * 40000),
             _cmd(b"ZADD", b"bench:zset", *members),
             _cmd(b"SCRIPT", b"LOAD", SCRIPT),
         ]

@@ -14,8 +14,9 @@ server CPU seconds per million requests, and the load generator's own CPU time.
 (a bare uvloop + hiredis loop: the ceiling of a Python server on this machine), and
 ``--before DIR`` a second polystack run from another source tree (``DIR/src``), in the same
 run and alternation, for before/after comparisons on a noisy machine.  ``--memory N`` loads N
-small hashes (``HSET hash:<i> f1 <v> f2 <v> f3 <v>``) and then N small sorted sets (``ZADD
-zset:<i> 1 a 2 b 3 c``) into each server through ``redis-cli --pipe`` and prints the memory
+small strings (``SET string:<i> value-<i>``), then N small hashes (``HSET hash:<i> f1 <v> f2 <v>
+f3 <v>``) and then N small sorted sets (``ZADD zset:<i> 1 a 2 b 3 c``) into each server (and the
+``--before`` tree's) through ``redis-cli --pipe`` and prints the memory
 each server gained per key: the process's resident set (VmRSS) for both, and Redis's
 ``INFO memory`` used_memory beside it.
 
@@ -234,7 +235,7 @@ def main() -> int:
             bare = [sys.executable, str(ROOT / "bench" / "bare_redis.py"), "--port", str(bport)]
             targets.append(Target("bare", bare, bport, tmp))
         if args.memory:
-            return memory(targets[0], real, args.memory)
+            return memory([t for t in targets if t.name != "bare"], args.memory)
         return run_suite(args, targets)
     finally:
         for t in targets:
@@ -320,35 +321,45 @@ def used_memory(port: int) -> int:
     return 0
 
 
+KINDS = ("string", "hash", "zset")
+
+
 def _load(kind: str, n: int) -> bytes:
     chunks = []
     for i in range(n):
-        if kind == "hash":
+        if kind == "string":
+            chunks.append(resp("SET", f"string:{i}", f"value-{i}"))
+        elif kind == "hash":
             chunks.append(resp("HSET", f"hash:{i}", "f1", f"v{i}", "f2", "value-2", "f3", "3"))
         else:
             chunks.append(resp("ZADD", f"zset:{i}", "1", "a", "2", "b", "3", f"m{i}"))
     return b"".join(chunks)
 
 
-def memory(polystack: Target, real: Target, n: int) -> int:
+def memory(targets: list[Target], n: int) -> int:
+    """Each kind's keys into every server (one after the other), and what each process's
+    resident set grew by, per key; Redis's own used_memory growth beside it."""
     print(
-        f"memory per key: {n:,} small hashes (3 fields), then {n:,} small sorted sets (3 members)"
+        f"memory per key: {n:,} small strings (SET string:<i> value-<i>), then {n:,} small "
+        f"hashes (3 fields), then {n:,} small sorted sets (3 members)"
     )
-    print(
-        f"  {'keys':<12} {'polystack RSS/key':>18} {'redis RSS/key':>14} {'redis used_memory/key':>22}"
-    )
-    for kind in ("hash", "zset"):
+    ours = [t for t in targets if t.name != "redis"]
+    real = next(t for t in targets if t.name == "redis")
+    head = f"  {'keys':<8}" + "".join(f" {t.name + ' RSS/key':>20}" for t in ours)
+    print(head + f" {'redis RSS/key':>14} {'redis used_memory/key':>22}")
+    for kind in KINDS:
         data = _load(kind, n)
-        before = {t.name: rss_bytes(t.proc.pid) for t in (polystack, real)}
+        grew: dict[str, float] = {}
         used0 = used_memory(real.port)
-        for t in (polystack, real):
+        for t in targets:
+            before = rss_bytes(t.proc.pid)
             pipe_in(t.port, data)
-        after = {t.name: rss_bytes(t.proc.pid) for t in (polystack, real)}
-        used1 = used_memory(real.port)
-        ours = (after["polystack"] - before["polystack"]) / n
-        theirs = (after["redis"] - before["redis"]) / n
-        print(f"  {kind:<12} {ours:>18,.0f} {theirs:>14,.0f} {(used1 - used0) / n:>22,.0f}")
-        print(f"  {'':<12} ratio polystack/redis (RSS) {ours / theirs:.2f}")
+            grew[t.name] = (rss_bytes(t.proc.pid) - before) / n
+        used = (used_memory(real.port) - used0) / n
+        line = f"  {kind:<8}" + "".join(f" {grew[t.name]:>20,.0f}" for t in ours)
+        print(line + f" {grew['redis']:>14,.0f} {used:>22,.0f}")
+        ratios = ", ".join(f"{t.name} {grew[t.name] / grew['redis']:.2f}" for t in ours)
+        print(f"  {'':<8} ratio to redis's RSS growth: {ratios}")
     return 0
 
 

@@ -16,10 +16,19 @@ INT_MIN = -(1 << 31)
 _INT32_RANGE = err("value is out of range, value must between -2147483648 and 2147483647")
 
 
+_SMALL_INTS = {b"%d" % i: i for i in range(-128, 1024)}
+
+
 def parse_int(b: bytes, message: str | None = None) -> int:
     """Redis's string2ll: optional '-', digits, no spaces/plus/leading zeros, 64-bit range
     (exactly the canonical decimal forms of 64-bit integers).  Raises "value is not an
     integer or out of range", or ``message`` when given."""
+    try:
+        v = _SMALL_INTS.get(b)  # (the usual ones: ranges, counts, indexes)
+    except TypeError:  # a bytearray
+        v = None
+    if v is not None:
+        return v
     if len(b) <= 20:
         try:
             v = int(b)
@@ -114,10 +123,17 @@ def string2d(b: bytes) -> float | None:
 
 
 _PLAIN = b"0123456789.+-"
+_SMALL_FLOATS = {b"%d" % i: float(i) for i in range(-128, 1024)}
 
 
 def parse_double(b: bytes, message: str = "value is not a valid float") -> float:
     """getDoubleFromObjectOrReply."""
+    try:
+        v = _SMALL_FLOATS.get(b)  # (one float object for each small integral score)
+    except TypeError:  # a bytearray
+        v = None
+    if v is not None:
+        return v
     if 0 < len(b) <= 30 and not b.translate(None, _PLAIN):
         # Plain decimal (no exponent, so no overflow or underflow): Python's float() rounds
         # exactly as glibc's strtod does; a malformed one falls through to the full reading.

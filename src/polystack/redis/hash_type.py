@@ -37,6 +37,24 @@ class RedisHash(dict):
         return listpack.encode([x for kv in self.items() for x in kv])
 
 
+# Field names shared between hashes: applications give thousands of hashes the same few field
+# names, which Redis stores inside each hash's listpack; here each hash would hold its own
+# copy of the name (a bytes object of 33 + n bytes) where one shared copy does.  Short names
+# only, and at most FIELD_NAMES_MAX of them (then names not known yet are kept as they come).
+FIELD_NAMES_MAX = 1 << 16
+FIELD_NAME_LONGEST = 32
+FIELD_NAMES: dict[bytes, bytes] = {}
+
+
+def shared_name(field: bytes) -> bytes:
+    """The shared copy of a field name (the name itself when not shared)."""
+    if len(field) > FIELD_NAME_LONGEST:
+        return field
+    if len(FIELD_NAMES) < FIELD_NAMES_MAX:
+        return FIELD_NAMES.setdefault(field, field)
+    return FIELD_NAMES.get(field, field)
+
+
 def try_conversion(h: RedisHash, argv: list[bytes], start: int, limits: EncodingLimits) -> None:
     """hashTypeTryConversion: any field or value over hash-max-listpack-value converts."""
     if h.listpack:
@@ -60,7 +78,7 @@ def set_field(h: RedisHash, field: bytes, value: bytes, limits: EncodingLimits) 
     ):
         h.listpack = False
     update = field in h
-    h[field] = value
+    h[shared_name(field)] = value
     if h.listpack and len(h) > limits.hash_max_listpack_entries:
         h.listpack = False
     return update
@@ -87,7 +105,7 @@ def _from_pairs(items: list[bytes], limits: EncodingLimits) -> RedisHash:
         raise rdb.RDBError("empty hash")
     h = RedisHash()
     for i in range(0, len(items), 2):
-        h[items[i]] = items[i + 1]
+        h[shared_name(items[i])] = items[i + 1]
     if len(h) * 2 != len(items):
         raise rdb.RDBError("Hash with dup elements")
     return h
@@ -109,7 +127,7 @@ def read_hash(reader: rdb.Reader, limits: EncodingLimits) -> RedisHash:
             h.listpack = False
         if field in h:
             raise rdb.RDBError("Duplicate hash fields detected")
-        h[field] = value
+        h[shared_name(field)] = value
     return h
 
 

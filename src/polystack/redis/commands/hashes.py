@@ -10,7 +10,13 @@ from polystack.redis.args import LLONG_MAX, LLONG_MIN, parse_int
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single
 from polystack.redis.errors import SYNTAX, RedisError, err
-from polystack.redis.hash_type import RedisHash, set_field, try_conversion
+from polystack.redis.hash_type import (
+    FIELD_NAMES,
+    RedisHash,
+    set_field,
+    shared_name,
+    try_conversion,
+)
 from polystack.redis.longdouble import format_long_double, ld_add, parse_long_double
 from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_HASH, key_changed
@@ -21,6 +27,7 @@ from polystack.redis.wire import OK, bulk_array, bulk_map
 _HASH = "hash"
 _ONE_KEY = (1, 1, 1)
 _LONG_MAX = LLONG_MAX
+_field_names_get = FIELD_NAMES.get
 _WRONGTYPE = RedisError("WRONGTYPE", "Operation against a key holding the wrong kind of value")
 _NOT_INTEGER_VALUE = err("hash value is not an integer")
 _NOT_FLOAT_VALUE = err("hash value is not a float")
@@ -73,24 +80,32 @@ def hset(client: Any, argv: list[bytes]) -> Any:
         raise _WRONGTYPE
     else:
         touch(client, key)
-    limits = client.ks.limits
+    ks = client.ks
+    limits = ks.limits
     before = len(h)
     if n == 4:  # one field (the common case, inline)
         field, value = argv[2], argv[3]
-        if h.listpack and (
-            len(field) > limits.hash_max_listpack_value
-            or len(value) > limits.hash_max_listpack_value
-        ):
-            h.listpack = False
-        h[field] = value
+        shared = _field_names_get(field)  # shared_name(field) of a known name, inline
+        h[shared_name(field) if shared is None else shared] = value
+        if h.listpack:
+            longest = limits.hash_max_listpack_value
+            if (
+                len(field) > longest
+                or len(value) > longest
+                or len(h) > limits.hash_max_listpack_entries
+            ):
+                h.listpack = False
+        if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+            key_changed(client, client.db, key, NOTIFY_HASH, b"hset")
+        ks.dirty += 1
     else:
         if h.listpack:
             try_conversion(h, argv, 2, limits)
         for i in range(2, n, 2):
-            h[argv[i]] = argv[i + 1]
-    if h.listpack and len(h) > limits.hash_max_listpack_entries:
-        h.listpack = False
-    _changed(client, key, b"hset", (n - 2) // 2)
+            h[shared_name(argv[i])] = argv[i + 1]
+        if h.listpack and len(h) > limits.hash_max_listpack_entries:
+            h.listpack = False
+        _changed(client, key, b"hset", (n - 2) // 2)
     if argv[0][1] in b"sS":
         return len(h) - before
     return OK

@@ -10,10 +10,11 @@ from polystack.redis.blocking import Block
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
 from polystack.redis.errors import SYNTAX, RedisError, err
+from polystack.redis.listpack import element_size as _element_size
 from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_LIST, key_changed, modified, notify
 from polystack.redis.objects import touch
-from polystack.redis.quicklist import Quicklist
+from polystack.redis.quicklist import OPTIMIZATION_LEVEL, Quicklist
 from polystack.redis.wire import NULL_ARRAY, OK, bulk_array
 
 _LIST = "list"
@@ -41,9 +42,33 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
         db_add(client, key, q)
     ks = client.ks
     threshold = ks.limits.packed_threshold
-    push = q.push_head if where == HEAD else q.push_tail
-    for value in argv[2:]:
-        push(value, threshold)
+    if len(argv) == 3 and q.nodes and q.fill < 0:
+        # One element (the common case): quicklist's push onto the end node inline when it
+        # fits there (a short string that does not read as an integer: 2 bytes of overhead)
+        value = argv[2]
+        size = len(value)
+        node = q.nodes[-where]  # HEAD: the first node, TAIL: the last
+        if (
+            size < 63
+            and (not value or value[0] > 0x39)
+            and size < threshold
+            and not node.plain
+            and node.sz + size + 8 <= OPTIMIZATION_LEVEL[-q.fill - 1]
+        ):
+            if where == HEAD:
+                node.items.insert(0, value)
+            else:
+                node.items.append(value)
+            node.sz += size + 2
+            q.count += 1
+        elif where == HEAD:
+            q.push_head(value, threshold)
+        else:
+            q.push_tail(value, threshold)
+    else:
+        push = q.push_head if where == HEAD else q.push_tail
+        for value in argv[2:]:
+            push(value, threshold)
     if ks.key_listeners or ks.notify_classes or ks.new_candidates:
         key_changed(client, db, key, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush")
     ks.dirty += len(argv) - 2
@@ -151,21 +176,47 @@ def pop_range(q: Quicklist, where: int, count: int) -> list[bytes]:
 
 
 def _pop(client: Any, argv: list[bytes], where: int) -> Any:
+    if len(argv) == 2:  # one element, no count (the common case, inline)
+        key = argv[1]
+        db = client.db
+        q = db.data.get(key)
+        if q is None or db.expires:
+            q = write_typed(client, key, Quicklist)
+            if q is None:
+                return None
+        elif type(q) is not Quicklist:
+            raise _WRONGTYPE
+        else:
+            touch(client, key)
+        nodes = q.nodes
+        node = nodes[-where]  # HEAD: the first node, TAIL: the last
+        items = node.items
+        value = items.pop() if where else items.pop(0)
+        q.count -= 1
+        if not items:
+            del nodes[-where]
+        elif not node.plain:
+            size = len(value)
+            if size < 63 and (not value or value[0] > 0x39):
+                node.sz -= size + 2  # listpack.element_size's short string
+            else:
+                node.sz -= _element_size(value)
+        ks = client.ks
+        if q.count and not (ks.notify_classes or ks.new_candidates or ks.key_listeners):
+            ks.dirty += 1
+        else:
+            elements_removed(client, key, q, where, 1)
+        return value
     if len(argv) > 3:
         name = argv[0].decode("latin-1").lower()
         raise err(f"wrong number of arguments for '{name}' command")
-    has_count = len(argv) == 3
-    count = parse_positive(argv[2]) if has_count else 0
+    count = parse_positive(argv[2])
     key = argv[1]
     q = write_typed(client, key, Quicklist)
     if q is None:
-        return NULL_ARRAY if has_count else None
-    if has_count and not count:
-        return []
+        return NULL_ARRAY
     if not count:
-        value = q.pop_head() if where == HEAD else q.pop_tail()
-        elements_removed(client, key, q, where, 1)
-        return value
+        return []
     items = pop_range(q, where, count)
     elements_removed(client, key, q, where, len(items))
     return bulk_array(items)
@@ -278,7 +329,21 @@ def lrange(client: Any, argv: list[bytes]) -> Any:
     q = read_typed(client, argv[1], Quicklist)
     if q is None:
         return []
-    return bulk_array(list_range(q, start, end))
+    n = q.count  # list_range, inline
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if start > end or start >= n:
+        return []
+    if end >= n:
+        end = n - 1
+    first = q.nodes[0].items
+    if end < len(first):  # all in the first node: one slice
+        return bulk_array(first[start : end + 1])
+    return bulk_array(q.range(start, end))
 
 
 @command(

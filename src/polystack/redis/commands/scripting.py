@@ -97,21 +97,19 @@ def execute(
         read_only, allow_oom = ro, False
     else:
         read_only, allow_oom = prepare_run(flags, ro)
-    if (
-        not flags & EVAL_COMPAT_MODE
-        and server.config.maxmemory
-        and server.pre_command_oom_state
-        and not flags & (ALLOW_OOM | NO_WRITES)
-    ):
-        raise RedisError(
-            "OOM",
-            "allow-oom flag is not set on the script, can not run it when used memory > "
-            "'maxmemory'",
-        )
+        if (
+            server.config.maxmemory
+            and server.pre_command_oom_state
+            and not flags & (ALLOW_OOM | NO_WRITES)
+        ):
+            raise RedisError(
+                "OOM",
+                "allow-oom flag is not set on the script, can not run it when used memory > "
+                "'maxmemory'",
+            )
     run = ScriptRun(client, funcname, read_only, allow_oom, eval_mode, argv)
-    keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
     try:
-        reply = engine.run(fn, funcname, client.resp3, run, keys, args, not eval_mode)
+        reply = engine.run_argv(fn, funcname, client.resp3, run, argv, numkeys, not eval_mode)
     finally:
         run.finish()
         if run.wrote:
@@ -176,7 +174,23 @@ def eval_(client: Any, argv: list[bytes]) -> Any:
     arguments=_SHA_ARGS,
 )
 def evalsha(client: Any, argv: list[bytes]) -> Any:
-    return run_eval(client, argv, evalsha=True, ro=False)
+    numkeys = _numkeys(argv)
+    server = client.server
+    cache = server.scripting
+    script = None if cache is None else cache.by_sha.get(argv[1])
+    if script is None or not script.flags & EVAL_COMPAT_MODE or server.monitors:
+        return run_eval(client, argv, evalsha=True, ro=False)
+    # A cached script without shebang (the usual one): execute(), inline
+    run = ScriptRun(client, script.sha_bytes, False, False, True, argv)
+    try:
+        reply = cache.engine.run_argv(
+            script.function, run.funcname, client.resp3, run, argv, numkeys
+        )
+    finally:
+        run.finish()
+        if run.wrote:
+            client.propagate = []  # its commands were logged one by one
+    return Raw(reply)
 
 
 @command(

@@ -33,8 +33,9 @@ _OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
 class ScriptClient:
     """The client a script's commands run as (what command handlers read of a client).
 
-    One per calling client, made at its first script and reset by :meth:`start` for every
-    later one (a client runs one script at a time)."""
+    One per calling client, made at its first script and reset by each :class:`ScriptRun` as
+    it starts (a client runs one script at a time).  What a script cannot change of it (its
+    name, user, library, no-evict and EXEC state) is read from the caller when asked."""
 
     def __init__(self, caller: Any) -> None:
         self._run: ScriptRun | None = None
@@ -48,26 +49,26 @@ class ScriptClient:
         self.channels: dict = {}
         self.patterns: dict = {}
         self.shard_channels: dict = {}
-
-    def start(self, run: ScriptRun, now_ms: int) -> None:
-        """A new script: the caller's state as of now (its database, user, name ...)."""
-        caller = self.caller
-        self._run = run
         self.ks = caller.ks
-        self.db_id = caller.db_id
-        self.db = caller.db
-        self.name = caller.name
-        self.user = caller.user
-        self.acl_user = caller.acl_user
-        self.propagate: list[list[bytes]] | None = None
-        self.multi: list | None = [] if caller.multi is not None else None
-        self.in_exec = caller.in_exec
         self.slow = 0
-        self.no_evict = caller.no_evict
+        self.propagate: list[list[bytes]] | None = None
+        # the commands a script calls by their name as sent, when that is all there is to
+        # look up (no subcommands, not refused to scripts): the common case of redis.call
+        self.dispatch_get = script_dispatch(self.server).get
+        # set by each ScriptRun as it starts: the caller's database, MULTI state and time
+        self.db_id: int = caller.db_id
+        self.db = caller.db
+        self.multi: list | None = None
         self.last_cmd: Any = "NULL"
-        self.lib_name = caller.lib_name
-        self.lib_ver = caller.lib_ver
-        self._now = now_ms
+        self._now = 0
+
+    name = property(lambda self: self.caller.name)
+    user = property(lambda self: self.caller.user)
+    acl_user = property(lambda self: self.caller.acl_user)
+    lib_name = property(lambda self: self.caller.lib_name)
+    lib_ver = property(lambda self: self.caller.lib_ver)
+    no_evict = property(lambda self: self.caller.no_evict)
+    in_exec = property(lambda self: self.caller.in_exec)
 
     @property
     def resp3(self) -> bool:
@@ -87,6 +88,26 @@ class ScriptClient:
         pass
 
 
+_DISPATCH: dict[int, tuple[Any, dict[bytes, Command]]] = {}
+
+
+def script_dispatch(server: Any) -> dict[bytes, Command]:
+    """The server's commands by the name as sent (lower or upper case) that ``redis.call``
+    may run without a closer look: no subcommands and no ``noscript`` flag."""
+    table = server.commands
+    got = _DISPATCH.get(id(table))
+    if got is not None and got[0] is table:
+        return got[1]
+    out: dict[bytes, Command] = {}
+    for name, cmd in table.items():
+        if not cmd.subcommands and "noscript" not in cmd.flags:
+            out[name] = out[name.upper()] = cmd
+    if len(_DISPATCH) > 64:  # (servers come and go in tests)
+        _DISPATCH.clear()
+    _DISPATCH[id(table)] = (table, out)
+    return out
+
+
 class ScriptRun:
     """One script invocation: what ``redis.call`` goes through (scriptRunCtx)."""
 
@@ -98,6 +119,8 @@ class ScriptRun:
     wrote = False  # the dataset changed
     killed = False
     timed_out = False
+
+    effects: Any = ()  # what the log gets, at the end (a run's own list once it writes)
 
     def __init__(
         self,
@@ -114,17 +137,20 @@ class ScriptRun:
         self.read_only = read_only
         self.allow_oom = allow_oom
         self.eval_mode = eval_mode
-        self.effects: list[tuple[int, list[bytes]]] = []  # what the log gets, at the end
-        server = caller.server
-        self.server = server
-        self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
-        self.watched = self.threshold_ms > 0  # the count hook checks the time
+        server = self.server = caller.server
+        threshold = self.threshold_ms = server.extra_config.get("busy-reply-threshold", 5000)
+        self.watched = threshold > 0  # the count hook checks the time
         self.started = self.last_yield = server.clock.monotonic()
-        client = caller.script_client
+        client = self.client = caller.script_client
         if client is None:
-            client = caller.script_client = ScriptClient(caller)
-        client.start(self, caller.now_ms())
-        self.client = client
+            client = self.client = caller.script_client = ScriptClient(caller)
+        # ScriptClient.start, inline: the caller's state as of now
+        client._run = self
+        client.db_id = caller.db_id
+        client.db = caller.db
+        client.multi = None if caller.multi is None else []
+        client.last_cmd = "NULL"
+        client._now = caller.now_ms()
 
     def interrupt(self) -> None:
         """scriptInterrupt: past busy-reply-threshold the server answers -BUSY to others and
@@ -152,7 +178,7 @@ class ScriptRun:
         if self.effects:
             for db_id, argv in self.effects:
                 self.caller.log_write(db_id, argv)
-            self.effects = []
+            self.effects = ()
         self.client._run = None  # no reference cycle left: freed at once, not by the GC
         if self.timed_out:
             self.server.busy_script = None
@@ -171,28 +197,29 @@ class ScriptRun:
             self.interrupt()  # a busy script that mostly calls commands yields between them
             if self.killed:
                 return RedisError("ERR", "Script killed by user with SCRIPT KILL...")
-        server = self.server
-        cmd = server.commands.get(argv[0].lower())  # (lookup, inline: this is the hot path)
-        if cmd is None:
-            return _UNKNOWN
-        n = len(argv)
-        if cmd.subcommands and n > 1:
-            cmd = cmd.subcommands.get(argv[1].lower())
+        sc = self.client
+        cmd = sc.dispatch_get(argv[0])  # (lookup, inline: this is the hot path)
+        plain = cmd is not None  # known to have no subcommand and no noscript flag
+        if not plain:
+            cmd = self.lookup(argv)
             if cmd is None:
                 return _UNKNOWN
-        if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
+        n = len(argv)
+        arity = cmd.arity
+        if n != arity and (arity > 0 or n < -arity):
             return _ARITY
         if self.caller.slow & SLOW_ACL:
-            refused = script_refusal(self.client, cmd, argv)
+            refused = script_refusal(sc, cmd, argv)
             if refused is not None:
                 return refused
-        if "noscript" in cmd.flags:
+        if not plain and "noscript" in cmd.flags:
             return _NOSCRIPT
         if cmd.write and self.read_only:
             return _READONLY
+        server = self.server
         if (
-            not self.allow_oom
-            and server.config.maxmemory
+            server.config.maxmemory
+            and not self.allow_oom
             and not self.write_dirty
             and server.pre_command_oom_state
             and "denyoom" in cmd.flags
@@ -200,10 +227,8 @@ class ScriptRun:
             return _OOM  # only before the script's first write: it cannot stop half-way
         if cmd.write:
             self.write_dirty = True
-        sc = self.client
         ks = sc.ks
         dirty = ks.dirty
-        sc.propagate = None
         sc.last_cmd = cmd
         t0 = _perf()
         try:
@@ -211,7 +236,7 @@ class ScriptRun:
         except RedisError as e:
             reply = e
             cmd.failed_calls += 1
-            counts = sc.server.error_counts
+            counts = server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
         took = _perf() - t0
         cmd.usec += took
@@ -225,12 +250,16 @@ class ScriptRun:
         if ks.dirty != dirty:
             self.wrote = True
             if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
+                effects = self.effects
+                if not effects:
+                    effects = self.effects = []
                 if sc.propagate is None:
-                    self.effects.append((sc.db_id, argv))
+                    effects.append((sc.db_id, argv))
                 else:
                     for p in sc.propagate:
-                        self.effects.append((sc.db_id, p))
-        sc.propagate = None
+                        effects.append((sc.db_id, p))
+        if sc.propagate is not None:
+            sc.propagate = None
         return reply
 
     def acl_check(self, argv: list[bytes]) -> bool | None:

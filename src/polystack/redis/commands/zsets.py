@@ -4,6 +4,8 @@ algebra, pops and random members are in zset_ops.py."""
 
 from __future__ import annotations
 
+from bisect import insort
+from operator import itemgetter
 from typing import Any
 
 from polystack.redis.args import parse_double, parse_int, strtod_whole
@@ -159,6 +161,33 @@ def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
     if z is None:
         z = new_for(member, limits)
         db_add(client, key, z)
+    if z.listpack:  # zset_add on a listpack, inline
+        sl = z.sl
+        i = 0
+        for cur, m in sl:
+            if m == member:
+                if score == cur:
+                    return 0
+                del sl[i]  # the new score's place: the member moves
+                insort(sl, (0.0 if score == 0 else score, member))
+                added = 0
+                break
+            i += 1
+        else:
+            if (
+                len(sl) < limits.zset_max_listpack_entries
+                and len(member) <= limits.zset_max_listpack_value
+            ):
+                insort(sl, (0.0 if score == 0 else score, member))
+            else:
+                z.to_skiplist()
+                z.insert(member, score)
+            added = 1
+        ks = client.ks
+        if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+            key_changed(client, client.db, key, NOTIFY_ZSET, b"zadd")
+        ks.dirty += 1
+        return added
     out, _ = zset_add(z, score, member, 0, limits)
     if out & OUT_NAN:  # pragma: no cover - a parsed score is never NaN
         raise err("resulting score is not a number (NaN)")
@@ -532,6 +561,7 @@ def zlexcount(client: Any, argv: list[bytes]) -> Any:
 
 # -- ZRANGE and friends -------------------------------------------------------------------------
 RANK, SCORE, LEX = "rank", "score", "lex"
+_member = itemgetter(1)  # of a (score, member) entry
 
 
 def select_range(
@@ -572,7 +602,7 @@ def select_range(
 
 def range_reply(client: Any, items: list[tuple[float, bytes]], withscores: bool) -> Any:
     if not withscores:
-        return bulk_array([m for _, m in items])
+        return bulk_array(list(map(_member, items)))
     if client.resp3:
         return [[m, s] for s, m in items]
     out: list[Any] = []
@@ -684,6 +714,23 @@ _RANGE_COMPLEXITY = (
     specs=_RO_ACCESS,
 )
 def zrange(client: Any, argv: list[bytes]) -> Any:
+    if len(argv) == 4:  # ZRANGE key start stop (by rank, no option): zrange_generic, inline
+        start, end = parse_int(argv[2]), parse_int(argv[3])
+        z = lookup_read(client, argv[1])
+        if z is None:
+            return []
+        if type(z) is not ZSet:
+            raise _WRONGTYPE
+        n = len(z.sl)  # _rank_bounds, inline
+        if start < 0:
+            start += n
+        if end < 0:
+            end += n
+        if start < 0:
+            start = 0
+        if start > end or start >= n:
+            return []
+        return bulk_array(list(map(_member, z.sl[start : end + 1])))
     return zrange_generic(client, argv, 1, False, None, None)
 
 

@@ -361,6 +361,36 @@ class LuaEngine:
             return payload
         raise error_from_text(payload.decode("utf-8", "surrogateescape"))
 
+    def run_argv(
+        self,
+        fn: Any,
+        funcname: bytes,
+        caller_resp3: bool,
+        run: Any,
+        argv: list[bytes],
+        numkeys: int,
+        as_function: bool = False,
+    ) -> bytes:
+        """:meth:`run` for an EVAL- or FCALL-like command: ``numkeys`` keys from ``argv[3]``,
+        the arguments after them."""
+        if len(argv) - 3 > _PACKED_ARGS:
+            return self.run(
+                fn, funcname, caller_resp3, run, argv[3 : 3 + numkeys], argv[3 + numkeys :],
+                as_function,
+            )  # fmt: skip
+        previous = self.current
+        self.current = run
+        try:
+            kind, payload = self._run_packed(
+                fn, funcname, caller_resp3, self.hook_count if run.watched else 0, as_function,
+                numkeys, *argv[3:],
+            )  # fmt: skip
+        finally:
+            self.current = previous
+        if kind == 0:
+            return payload
+        raise error_from_text(payload.decode("utf-8", "surrogateescape"))
+
     def _hook(self) -> None:
         """scriptInterrupt, every hook_count instructions: let the run yield (it decides when
         it is past busy-reply-threshold) and stop it once SCRIPT/FUNCTION KILL asked."""
