@@ -203,6 +203,8 @@ class FakeHost:
         self.offset = 0
         self.published: list[tuple[bytes, bytes, bool]] = []
         self.saved = 0
+        self.saved_now: list[tuple[int, int]] = []
+        self.fail_save_now = False
         self.paused = False
 
     def now_ms(self) -> int:
@@ -244,6 +246,14 @@ class FakeHost:
 
     def save_config(self, fsync: bool) -> None:
         self.saved += 1
+
+    def save_config_now(self, fsync: bool) -> None:
+        # what a vote's synchronous save sees: its epoch, and the acks sent before it
+        if self.fail_save_now:
+            raise OSError(28, "No space left on device")
+        assert self.state is not None
+        acks = self.state.stats_sent[bus.FAILOVER_AUTH_ACK]
+        self.saved_now.append((self.state.last_vote_epoch, acks))
 
     def before_sleep(self) -> None:
         assert self.state is not None
@@ -445,6 +455,48 @@ def test_replica_is_elected_when_its_master_fails() -> None:
         assert s.state == CLUSTER_OK
 
 
+def _elect(net: Net) -> tuple[ClusterState, ClusterState]:
+    replica, master = net.states()[3], net.states()[0]
+    replica.set_master(replica.lookup(master.myself.name))
+    net.run(3000)
+    net.partitioned.add(master.myself.name)
+    for s in net.states():
+        n = s.lookup(master.myself.name)
+        if n is not None and n.link is not None and s is not master:
+            s.free_link(n.link)
+    net.run(8000)
+    return replica, master
+
+
+def test_a_vote_is_saved_before_its_ack_leaves() -> None:
+    """clusterSendFailoverAuthIfNeeded: nodes.conf (lastVoteEpoch) is on disk, fsynced,
+    before the FAILOVER_AUTH_ACK is sent, so a voter that crashes cannot vote twice."""
+    net = Net(4)
+    assign(net, 3)
+    net.meet_all()
+    replica, _ = _elect(net)
+    assert replica.myself.is_master
+    voters = [h for h in net.hosts[1:3] if h.state.stats_sent[bus.FAILOVER_AUTH_ACK]]
+    assert voters
+    for h in voters:
+        epoch, acks_before = h.saved_now[-1]
+        assert epoch == h.state.last_vote_epoch == replica.myself.config_epoch
+        assert acks_before == h.state.stats_sent[bus.FAILOVER_AUTH_ACK] - 1
+
+
+def test_a_vote_that_cannot_be_saved_is_withheld() -> None:
+    net = Net(4)
+    assign(net, 3)
+    net.meet_all()
+    for h in net.hosts[1:3]:
+        h.fail_save_now = True
+    replica, _ = _elect(net)
+    assert not replica.myself.is_master  # no majority of votes
+    for h in net.hosts[1:3]:
+        assert h.state.stats_sent[bus.FAILOVER_AUTH_ACK] == 0
+        assert h.state.last_vote_epoch > 0  # the epoch's vote is spent all the same
+
+
 def test_stale_epoch_is_corrected_by_update() -> None:
     net = Net(3)
     assign(net, 3)
@@ -523,3 +575,21 @@ def test_replica_migrates_to_an_orphaned_master() -> None:
     assert movers[1].myself.slaveof.name == masters[0].myself.name  # the barrier keeps one
     view = masters[1].lookup(movers[0].myself.name)
     assert view.slaveof.name == masters[2].myself.name  # gossip tells the others
+
+
+def test_an_older_nodes_conf_render_never_overwrites_a_newer_one(tmp_path: Path) -> None:
+    """A save written at once (a vote) is not overwritten by an older render still in flight
+    on the writer threads."""
+    import threading
+
+    from polystack.redis.cluster.link import Cluster
+
+    c = object.__new__(Cluster)
+    c.path = str(tmp_path / "nodes.conf")
+    c._save_lock = threading.Lock()
+    c._written_seq = 0
+    c._write_if_newer(2, b"vars currentEpoch 2 lastVoteEpoch 2\n", False)
+    c._write_if_newer(1, b"vars currentEpoch 1 lastVoteEpoch 0\n", False)
+    assert (tmp_path / "nodes.conf").read_bytes() == b"vars currentEpoch 2 lastVoteEpoch 2\n"
+    c._write_if_newer(3, b"vars currentEpoch 3 lastVoteEpoch 2\n", False)
+    assert (tmp_path / "nodes.conf").read_bytes() == b"vars currentEpoch 3 lastVoteEpoch 2\n"

@@ -257,7 +257,16 @@ class Elections:
             return
         c.last_vote_epoch = c.current_epoch
         master.voted_time = now
-        c.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
+        # The vote is on disk before its ack leaves, as in Redis (clusterBeforeSleep saves and
+        # fsyncs nodes.conf before the event loop writes the ack): a node that crashes right
+        # after voting never votes twice in one epoch.  Redis exits when it cannot save; here
+        # the vote is withheld (the epoch's vote stays spent) and the save retried.
+        try:
+            c.host.save_config_now(True)
+        except OSError as e:
+            log.warning("Failover auth to %s withheld: nodes.conf not saved: %s", node.name, e)
+            c.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
+            return
         c.send(node.link, c.header(bus.FAILOVER_AUTH_ACK))
         log.info("Failover auth granted to %s for epoch %d", node.name, c.current_epoch)
 

@@ -107,6 +107,10 @@ class Cluster:
         self._save_busy = False  # a write is scheduled or running
         self._save_again = False  # the state changed since that write rendered it
         self._save_fsync = False
+        # Renders are numbered; a write older than the last one written is dropped (under
+        # _save_lock), so a synchronous save is never overwritten by an in-flight older one.
+        self._save_seq = 0
+        self._written_seq = 0
         self.stopped = False
         self.connects_in_flight: set[str] = set()
 
@@ -318,9 +322,10 @@ class Cluster:
             self._save_busy = False
             return
         data = nodesconf.render(self.state).encode("latin-1")
+        self._save_seq += 1
         try:
             fut = asyncio.get_running_loop().run_in_executor(
-                _config_writer(), nodesconf.write, self.path, data, fsync, self._save_lock
+                _config_writer(), self._write_if_newer, self._save_seq, data, fsync
             )
         except RuntimeError:  # the loop is closing
             self._save_busy = False
@@ -336,12 +341,21 @@ class Cluster:
             self._save_busy = False
 
     def save_config_now(self, fsync: bool) -> None:
-        """Write nodes.conf before returning (CLUSTER SAVECONFIG, start and stop); raises
-        OSError."""
+        """Write nodes.conf before returning (CLUSTER SAVECONFIG, start and stop, a failover
+        vote before its ack leaves); raises OSError."""
         if self.path:
-            nodesconf.write(
-                self.path, nodesconf.render(self.state).encode("latin-1"), fsync, self._save_lock
-            )
+            self._save_seq += 1
+            data = nodesconf.render(self.state).encode("latin-1")
+            self._write_if_newer(self._save_seq, data, fsync)
+
+    def _write_if_newer(self, seq: int, data: bytes, fsync: bool) -> None:
+        """Write one render of nodes.conf unless a later render is already on disk (runs on
+        the writer threads and on the loop)."""
+        with self._save_lock:
+            if seq < self._written_seq:
+                return
+            nodesconf.write(self.path, data, fsync)
+            self._written_seq = seq
 
     # -- for the commands ----------------------------------------------------------------
     def myself(self) -> Node:
