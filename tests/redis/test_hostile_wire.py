@@ -255,6 +255,12 @@ def test_huge_multibulk_count_reserves_nothing(server, r):
         (b"*2\r\n$3\r\nGET\r\n:5\r\n", b"-ERR Protocol error: expected '$', got ':'\r\n"),
         (b"*2\r\n$3\r\nGET\r\n+5\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
         (b"*2\r\n$6\r\nEXISTS\r\n*1\r\n", b"-ERR Protocol error: expected '$', got '*'\r\n"),
+        # RESP3 items hiredis would hand over as bulk strings (a verbatim string, a big number)
+        (
+            b"*2\r\n$3\r\nGET\r\n=7\r\ntxt:abc\r\n",
+            b"-ERR Protocol error: expected '$', got '='\r\n",
+        ),
+        (b"*2\r\n$3\r\nGET\r\n(123\r\n", b"-ERR Protocol error: expected '$', got '('\r\n"),
         (
             b"*3\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n:0\r\n",
             b"-ERR Protocol error: expected '$', got ':'\r\n",
@@ -271,6 +277,8 @@ def test_bad_lengths_and_items(server, r, blob, reply):
     [
         b"*2\r\n$3\r\nGET\r\n:5\r\n",
         b"*2\r\n$3\r\nGET\r\n+5\r\n",
+        b"*2\r\n$3\r\nGET\r\n=7\r\ntxt:abc\r\n",
+        b"*2\r\n$3\r\nGET\r\n(123\r\n",
         b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n-e\r\n",
         b"*2\r\n$6\r\nSTRLEN\r\n*0\r\n",
         b"*4294967295\r\n",

@@ -79,7 +79,8 @@ class RequestParser:
         Well-formed multibulk requests that arrive whole go through hiredis (inline here: this
         runs once per read); hiredis hands over to :class:`QueryBuffer` at the first request it
         cannot take whole -- an inline command, a count hiredis would allocate up front, a
-        simple string item (hiredis returns it as if it were a bulk string), a request cut by
+        simple string, verbatim string or big number item (hiredis returns them as if they were
+        bulk strings), a request cut by
         the end of the read, an empty multibulk, an item that is not a bulk string."""
         requests: list[list[bytes]] = []
         q = self._query
@@ -93,7 +94,15 @@ class RequestParser:
                 return requests
             # (find, not ``in``: bytes.__contains__ tries the argument as an int first, and
             # raising and clearing that TypeError costs more than the search)
-            if data[0] != 0x2A or _HUGE_COUNT.search(data) is not None or data.find(b"\n+") >= 0:
+            # Items hiredis would hand over as bulk strings although Redis refuses them: a
+            # simple string (+), a RESP3 verbatim string (=) or big number (().
+            if (
+                data[0] != 0x2A
+                or _HUGE_COUNT.search(data) is not None
+                or data.find(b"\n+") >= 0
+                or data.find(b"\n=") >= 0
+                or data.find(b"\n(") >= 0
+            ):
                 rest = data
             else:
                 reader = self._reader
