@@ -285,5 +285,7 @@ def try_fast(argv: list[str]) -> None:
     if parsed is None:
         return
     from polystack.helm.cli.process import run_as_process
+    from polystack.helm.encoding.yamlimport import import_yaml_deferring_patterns
 
+    import_yaml_deferring_patterns()  # no other thread yet
     run_as_process(lambda: _run(*parsed))
