@@ -17,7 +17,7 @@ import click
 import pytest
 
 from polystack.helm.cli import helm_group
-from polystack.helm.cli.fast import parse_template, template_defaults
+from polystack.helm.cli.fast import parse_template, parse_version, template_defaults
 
 ACCEPTED = [
     ["rel", "chart"],
@@ -184,3 +184,27 @@ def test_click_is_a_click_group_stand_in() -> None:
 
     assert isinstance(main.commands, dict)
     assert isinstance(main.get_command(click.Context(click.Group()), "status"), click.Command)
+
+
+@pytest.mark.parametrize(
+    "argv, short",
+    [([], False), (["--short"], True), (["-c", "--short"], True), (["--client"], False)]
+    + [(a, None) for a in (["--template", "{{.Version}}"], ["x"], ["--short=true"], ["-h"])],
+)
+def test_fast_version_parser(argv: list[str], short: bool | None) -> None:
+    assert parse_version(argv) is short
+
+
+@pytest.mark.parametrize("argv", [[], ["--short"], ["-c"], ["--template={{.Version}}"], ["x"]])
+def test_fast_version_equals_clicks(argv: list[str]) -> None:
+    run = [sys.executable, "-m", "polystack.cli", "helm", "version", *argv]
+    fast = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    click_run = subprocess.run(
+        [*run[:2], "polystack.cli_click", *run[3:]], capture_output=True, text=True, timeout=120
+    )
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        click_run.returncode,
+        click_run.stdout,
+        click_run.stderr,
+    )
+    assert fast.stdout or fast.stderr

@@ -1,4 +1,5 @@
-"""`polystack helm template` without click: the common command line, parsed here.
+"""`polystack helm template` (and `helm version`) without click: the common
+command line, parsed here.
 
 Importing click and building Helm's command tree costs a fresh process more than
 the render of a small chart. `parse_template` understands exactly the common part
@@ -17,7 +18,15 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["TemplateFailure", "parse_template", "template", "try_fast"]
+__all__ = [
+    "TemplateFailure",
+    "build_info",
+    "format_version",
+    "parse_template",
+    "parse_version",
+    "template",
+    "try_fast",
+]
 
 # option -> keyword of template_cmd
 _MULTI = {
@@ -270,6 +279,38 @@ def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None
         raise
 
 
+def build_info() -> Any:
+    """version.Get(): the Helm this is compatible with (.Capabilities.HelmVersion)."""
+    from polystack.helm.funcs.helm import HelmVersion
+
+    return HelmVersion()
+
+
+def format_version(short: bool) -> str:
+    """formatVersion: `%#v` of the BuildInfo, or the short version."""
+    from polystack.helm.golang.fmt import sprintf
+
+    v = build_info()
+    if short:
+        if len(v.GitCommit) >= 7:
+            return f"{v.Version}+g{v.GitCommit[:7]}"
+        return str(v.Version)
+    return str(sprintf("%#v", v))
+
+
+def parse_version(argv: list[str]) -> bool | None:
+    """--short for `helm version ARGV` (-c/--client is accepted and ignored, as
+    Helm's hidden flag); None when click must parse it (--template, any other
+    flag or argument)."""
+    if any(a not in ("--short", "-c", "--client") for a in argv):
+        return None
+    return "--short" in argv
+
+
+def _version(short: bool) -> None:
+    _echo(format_version(short) + "\n", sys.stdout)
+
+
 def _utf8(stream: Any) -> bool:
     return (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
 
@@ -277,10 +318,19 @@ def _utf8(stream: Any) -> bool:
 def try_fast(argv: list[str]) -> None:
     """Run `polystack helm ARGV` as the whole process and exit, when ARGV is a
     `template` command line parse_template understands; otherwise return."""
-    if argv[:1] != ["template"] or not (_utf8(sys.stdout) and _utf8(sys.stderr)):
+    if argv[:1] not in (["template"], ["version"]):
+        return
+    if not (_utf8(sys.stdout) and _utf8(sys.stderr)):
         return  # click rewraps a misconfigured stream; let it
     if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
         return  # shell completion
+    if argv[0] == "version":
+        short = parse_version(argv[1:])
+        if short is not None:
+            from polystack.helm.cli.process import run_as_process
+
+            run_as_process(lambda: _version(short))
+        return
     parsed = parse_template(argv[1:])
     if parsed is None:
         return
