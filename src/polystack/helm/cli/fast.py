@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 __all__ = [
@@ -317,25 +319,30 @@ def _utf8(stream: Any) -> bool:
 
 def try_fast(argv: list[str]) -> None:
     """Run `polystack helm ARGV` as the whole process and exit, when ARGV is a
-    `template` command line parse_template understands; otherwise return."""
+    `template` or `version` command line this module understands; otherwise
+    return."""
     if argv[:1] not in (["template"], ["version"]):
         return
     if not (_utf8(sys.stdout) and _utf8(sys.stderr)):
         return  # click rewraps a misconfigured stream; let it
     if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
         return  # shell completion
+    run: Callable[[], None]
     if argv[0] == "version":
         short = parse_version(argv[1:])
-        if short is not None:
-            from polystack.helm.cli.process import run_as_process
+        if short is None:
+            return
+        run = partial(_version, short)
+    else:
+        parsed = parse_template(argv[1:])
+        if parsed is None:
+            return
+        run = partial(_run, *parsed)
+    import gc
 
-            run_as_process(lambda: _version(short))
-        return
-    parsed = parse_template(argv[1:])
-    if parsed is None:
-        return
     from polystack.helm.cli.process import run_as_process
     from polystack.helm.encoding.yamlimport import import_yaml_deferring_patterns
 
+    gc.disable()  # as run_as_process does, already for the imports
     import_yaml_deferring_patterns()  # no other thread yet
-    run_as_process(lambda: _run(*parsed))
+    run_as_process(run)
