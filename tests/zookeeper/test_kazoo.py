@@ -178,7 +178,8 @@ def test_kazoo_recipes(server, root):
 
         th = threading.Thread(target=take_b)
         th.start()
-        assert lock_b.contenders() == ["a", "b"] or lock_a.contenders() == ["a", "b"]
+        # b's contender node is created by the thread: wait for it (not for a fixed time)
+        assert wait_until(lambda: lock_a.contenders() == ["a", "b"])
         order.append("a")
         lock_a.release()
         assert got_b.wait(10)

@@ -312,7 +312,7 @@ def _construct_fast(node: yaml.Node, memo: dict[int, Any]) -> Any:
         if tag == BOOL:
             return _RESOLVE_MAP[node.value][1]
         if tag == FLOAT:
-            return _construct_float(None, node)
+            return _construct_float(None, node)  # type: ignore[arg-type]
         if tag == TIMESTAMP:
             return _GoTimestamp(node.value)
         raise _Slow

@@ -620,6 +620,7 @@ class Tree:
         return cmd
 
     def operand(self) -> Node | None:
+        node: Node | None
         items = self.items
         i = self.i
         tok = items[i]
@@ -636,15 +637,15 @@ class Tree:
                 self.i = j
                 if j >= self.hw:
                     self.hw = j + 1  # Go's loop ends peeking the item after the chain
-                node = FieldNode(nxt[1], "".join([items[k][2] for k in range(i, j)]))
-                node.tree = self._src
-                return node
+                fields = FieldNode(nxt[1], "".join([items[k][2] for k in range(i, j)]))
+                fields.tree = self._src
+                return fields
             self.i = i = j
             node = FieldNode(tok[1], tok[2])
             node.tree = self._src
         elif typ == _T_IDENTIFIER and self.has_function(tok[2]):
             self.i = i = i + 1
-            node: Node | None = IdentifierNode(tok[1], tok[2])
+            node = IdentifierNode(tok[1], tok[2])
             node.tree = self._src
         elif typ == _T_DOT:
             self.i = i = i + 1

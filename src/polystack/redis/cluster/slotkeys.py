@@ -58,7 +58,7 @@ class SlotKeys:
 
     def _index(self) -> dict[int, dict[bytes, None]]:
         by_slot = self.by_slot
-        data = self.keyspace.dbs[0].data
+        data: dict[bytes, Any] = self.keyspace.dbs[0].data
         if by_slot is None or data is not self.data:
             return self._walk(data)
         backlog = self.backlog

@@ -99,7 +99,7 @@ class SlotNodes(dict[int, Node]):
         super().__delitem__(slot)
         self.changed()
 
-    def pop(self, slot: int, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, slot: int, *default: Any) -> Any:
         self.changed()
         return super().pop(slot, *default)
 
@@ -111,7 +111,7 @@ class SlotNodes(dict[int, Node]):
         super().clear()
         self.changed()
 
-    def setdefault(self, slot: int, node: Node) -> Node:  # type: ignore[override]
+    def setdefault(self, slot: int, node: Node) -> Node:
         self.changed()
         return super().setdefault(slot, node)
 
@@ -119,7 +119,7 @@ class SlotNodes(dict[int, Node]):
         super().update(*args, **kwargs)
         self.changed()
 
-    def __ior__(self, other: Any) -> SlotNodes:  # type: ignore[override]
+    def __ior__(self, other: Any) -> SlotNodes:  # type: ignore[override, misc]
         self.update(other)
         return self
 

@@ -107,7 +107,7 @@ class Command:
             lo = 0
             last = len(hist) - 1
             for k in range(last):
-                hi = bisect_left(d, 1 << k, lo, key=_PER_1024NS)
+                hi = bisect_left(d, float(1 << k), lo, key=_PER_1024NS)
                 if hi > lo:
                     hist[k] += hi - lo
                     lo = hi
