@@ -22,8 +22,6 @@ from polystack.helm.cli.cobra import HelmCommand, minimum
 from polystack.helm.cli.flags import (
     chart_path_from_kw,
     chart_path_options,
-    check_install_only_flags,
-    dry_run_strategy,
     install_only_options,
     registry_client_options,
 )
@@ -175,48 +173,12 @@ or
 @install_only_options
 def template_cmd(args: tuple[str, ...], **kw: Any) -> None:
     """locally render templates"""
-    err = check_install_only_flags(kw)  # pflag: bad flag values fail before RunE
-    if err:
-        raise _fail(err)
-    if kw["kube_version"]:
-        from polystack.helm.funcs.helm import parse_kube_version
+    from polystack.helm.cli.fast import TemplateFailure, template
 
-        try:
-            parse_kube_version(kw["kube_version"])
-        except ValueError as e:
-            raise _fail(f"invalid kube version '{kw['kube_version']}': {e}") from None
     try:
-        if dry_run_strategy(kw["dry_run"]) == "server":
-            raise _fail(
-                "--dry-run=server needs a Kubernetes cluster: not supported by polystack helm"
-            )
-    except ValueError as e:
+        out, err = template(args, kw)
+    except TemplateFailure as e:
         raise _fail(str(e)) from None
-    vals = _merge_values(kw)
-    opts = helm.TemplateOptions(
-        args=list(args),
-        values=vals,
-        show_only=list(kw["show_only"]),
-        namespace=os.environ.get("HELM_NAMESPACE") or "default",
-        kube_version=kw["kube_version"],
-        api_versions=_split_commas(kw["api_versions"]),
-        include_crds=kw["include_crds"],
-        skip_tests=kw["skip_tests"],
-        use_release_name=kw["use_release_name"],
-        output_dir=kw["output_dir"],
-        is_upgrade=kw["is_upgrade"],
-        disable_hooks=kw["no_hooks"],
-        name_template=kw["name_template"],
-        generate_name=kw["generate_name"],
-        skip_schema_validation=kw["skip_schema_validation"],
-        render_subchart_notes=kw["render_subchart_notes"],
-        dependency_update=kw["dependency_update"],
-        debug=os.environ.get("HELM_DEBUG", "").lower() in ("1", "t", "true"),
-        enable_dns=kw["enable_dns"],
-        chart_path=chart_path_from_kw(kw),
-        template_cache=True,
-    )
-    out, err = helm.run_template(opts)
     if out:
         click.echo(out, nl=False)
     if err:

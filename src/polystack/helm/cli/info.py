@@ -3,11 +3,10 @@ Helm ask before anything else."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from polystack.helm.cli.cobra import HelmCLIError, HelmCommand, maximum, no_args
+from polystack.helm.cli.fast import build_info, format_version
 from polystack.helm.cli.root import helm_group
 
 VERSION_DESC = """
@@ -34,25 +33,6 @@ the template:
 
 For example, --template='Version: {{.Version}}' outputs 'Version: v3.2.1'.
 """
-
-
-def build_info() -> Any:
-    """version.Get(): the Helm this is compatible with (.Capabilities.HelmVersion)."""
-    from polystack.helm.funcs.helm import HelmVersion
-
-    return HelmVersion()
-
-
-def format_version(short: bool) -> str:
-    """formatVersion: `%#v` of the BuildInfo, or the short version."""
-    from polystack.helm.golang.fmt import sprintf
-
-    v = build_info()
-    if short:
-        if len(v.GitCommit) >= 7:
-            return f"{v.Version}+g{v.GitCommit[:7]}"
-        return str(v.Version)
-    return str(sprintf("%#v", v))
 
 
 @helm_group.command(
