@@ -19,6 +19,7 @@ import click
 
 import polystack.helm as helm
 from polystack.helm.cli.cobra import HelmCommand, minimum
+from polystack.helm.cli.fast import merge_values
 from polystack.helm.cli.flags import (
     chart_path_from_kw,
     chart_path_options,
@@ -60,28 +61,6 @@ def _values_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for o in reversed(opts):
         f = o(f)
     return f
-
-
-def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
-    vo = helm.ValueOptions(
-        value_files=_split_commas(kw.pop("value_files", ())),
-        json_values=list(kw.pop("set_json", ())),
-        values=list(kw.pop("set_values", ())),
-        string_values=list(kw.pop("set_string", ())),
-        file_values=list(kw.pop("set_file", ())),
-        literal_values=list(kw.pop("set_literal", ())),
-    )
-    try:
-        return vo.merge_values()
-    except helm.ValuesError as e:
-        raise _fail(str(e)) from None
-
-
-def _split_commas(items: Any) -> list[str]:
-    out: list[str] = []
-    for it in items:
-        out.extend(x for x in it.split(",") if x)
-    return out
 
 
 # ---------------------------------------------------------------- template
@@ -234,7 +213,7 @@ def lint_cmd(paths: tuple[str, ...], **kw: Any) -> None:
     """examine a chart for possible issues"""
     from polystack.helm.action.lint import run_lint
 
-    vals = _merge_values(kw)
+    vals = merge_values(kw, _fail)
     out, failed = run_lint(
         list(paths) or ["."],
         vals,

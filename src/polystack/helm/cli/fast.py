@@ -160,18 +160,21 @@ class TemplateFailure(Exception):
     """An error `helm template` prints as `Error: MESSAGE` and exits 1 with."""
 
 
-def _split_commas(items: Any) -> list[str]:
+def split_commas(items: Any) -> list[str]:
+    """Values of a repeated flag that also takes comma-separated lists (Cobra's StringSlice)."""
     out: list[str] = []
     for it in items:
         out.extend(x for x in it.split(",") if x)
     return out
 
 
-def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
+def merge_values(kw: dict[str, Any], fail: Callable[[str], Exception]) -> dict[str, Any]:
+    """The values flags (-f, --set, --set-string ...) taken out of ``kw`` and merged as
+    Helm's ValueOptions.MergeValues does; its error is raised as ``fail(message)``."""
     import polystack.helm as helm
 
     vo = helm.ValueOptions(
-        value_files=_split_commas(kw.pop("value_files", ())),
+        value_files=split_commas(kw.pop("value_files", ())),
         json_values=list(kw.pop("set_json", ())),
         values=list(kw.pop("set_values", ())),
         string_values=list(kw.pop("set_string", ())),
@@ -181,7 +184,7 @@ def _merge_values(kw: dict[str, Any]) -> dict[str, Any]:
     try:
         return vo.merge_values()
     except helm.ValuesError as e:
-        raise TemplateFailure(str(e)) from None
+        raise fail(str(e)) from None
 
 
 def template(args: tuple[str, ...], kw: dict[str, Any]) -> tuple[str, str]:
@@ -210,14 +213,14 @@ def template(args: tuple[str, ...], kw: dict[str, Any]) -> tuple[str, str]:
             )
     except ValueError as e:
         raise TemplateFailure(str(e)) from None
-    vals = _merge_values(kw)
+    vals = merge_values(kw, TemplateFailure)
     opts = helm.TemplateOptions(
         args=list(args),
         values=vals,
         show_only=list(kw["show_only"]),
         namespace=os.environ.get("HELM_NAMESPACE") or "default",
         kube_version=kw["kube_version"],
-        api_versions=_split_commas(kw["api_versions"]),
+        api_versions=split_commas(kw["api_versions"]),
         include_crds=kw["include_crds"],
         skip_tests=kw["skip_tests"],
         use_release_name=kw["use_release_name"],
