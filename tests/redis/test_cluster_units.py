@@ -434,27 +434,6 @@ def test_pfail_becomes_fail_by_majority_and_minority_stops() -> None:
     assert lost.state == CLUSTER_FAIL
 
 
-def test_replica_is_elected_when_its_master_fails() -> None:
-    net = Net(4)
-    assign(net, 3)
-    net.meet_all()
-    replica, master = net.states()[3], net.states()[0]
-    replica.set_master(replica.lookup(master.myself.name))
-    net.run(3000)
-    net.partitioned.add(master.myself.name)
-    for s in net.states():
-        n = s.lookup(master.myself.name)
-        if n is not None and n.link is not None and s is not master:
-            s.free_link(n.link)
-    net.run(8000)
-    assert replica.myself.is_master
-    assert replica.myself.numslots == 16384 // 3
-    assert replica.host.master is None  # REPLICAOF NO ONE
-    for s in net.states()[1:3]:
-        assert s.slots[0].name == replica.myself.name
-        assert s.state == CLUSTER_OK
-
-
 def _elect(net: Net) -> tuple[ClusterState, ClusterState]:
     replica, master = net.states()[3], net.states()[0]
     replica.set_master(replica.lookup(master.myself.name))
@@ -466,6 +445,19 @@ def _elect(net: Net) -> tuple[ClusterState, ClusterState]:
             s.free_link(n.link)
     net.run(8000)
     return replica, master
+
+
+def test_replica_is_elected_when_its_master_fails() -> None:
+    net = Net(4)
+    assign(net, 3)
+    net.meet_all()
+    replica, master = _elect(net)
+    assert replica.myself.is_master
+    assert replica.myself.numslots == 16384 // 3
+    assert replica.host.master is None  # REPLICAOF NO ONE
+    for s in net.states()[1:3]:
+        assert s.slots[0].name == replica.myself.name
+        assert s.state == CLUSTER_OK
 
 
 def test_a_vote_is_saved_before_its_ack_leaves() -> None:
