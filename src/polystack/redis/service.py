@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.cluster import create as cluster_create
+from polystack.redis.cluster import routing as cluster_routing
 from polystack.redis.cluster.link import Cluster
 from polystack.redis.commands import config as config_params
 from polystack.redis.commands import fold_all
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
+from polystack.redis.commands.introspection import keys_and_flags
+from polystack.redis.commands.keyspecs import specs_for
 from polystack.redis.commands.table import server_table
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
@@ -209,6 +212,9 @@ class RedisService(Service):
             self.siblings = cluster_create.make_siblings(self, RedisService)
         if self.config.cluster_enabled:
             self.cluster = Cluster(self)
+            self.cluster.key_finders = cluster_routing.prepare_dispatch(
+                self.commands.values(), self.dispatch, specs_for, _key_positions
+            )
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
@@ -907,6 +913,11 @@ _RDB_MISCONF = (
     b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     b"RDB error."
 )
+
+
+def _key_positions(cmd: Any, argv: list[bytes]) -> list[int]:
+    """The positions of a command's keys as its key specs name them (COMMAND GETKEYS)."""
+    return [i for i, _ in keys_and_flags(cmd, argv)]
 
 
 def _host(bind: str) -> str:
