@@ -206,6 +206,8 @@ class RedisService(Service):
                 raise conf.ConfigFileError(f"{self.config_file}: {e}") from None
         # Redis Cluster: this node's cluster state; with --redis-cluster N, the other nodes
         self.cluster: Cluster | None = None
+        # the cluster's slot -> keys index's backlog while it has one (cluster/slotkeys.py)
+        self.slot_keys_backlog: list[tuple[int, list[bytes]]] | None = None
         self.siblings: list[RedisService] = []
         if self.config.cluster_nodes:
             self.config.cluster_enabled = True
@@ -450,11 +452,9 @@ class RedisService(Service):
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
         otherwise every reply goes out after the record's write()."""
         self.rdb_changes_since_last_save += len(entries)
-        cluster = self.cluster
-        if cluster is not None:  # the slot -> keys index follows the writes (slotkeys.py)
-            backlog = cluster.slot_keys.backlog
-            if backlog is not None:
-                backlog.extend(entries)
+        backlog = self.slot_keys_backlog
+        if backlog is not None:  # a cluster's slot -> keys index follows the writes
+            backlog.extend(entries)
         journal = self.journal
         if journal is not None:
             journal.log.append(encode_log_batch(entries))

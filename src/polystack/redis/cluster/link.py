@@ -101,7 +101,9 @@ class Cluster:
         self.path = ""
         self._cron: Any = None
         self._unpause: Any = None
-        self.slot_keys = SlotKeys(server.keyspace, server.commands.get)
+        self.slot_keys = SlotKeys(
+            server.keyspace, server.commands.get, lambda b: setattr(server, "slot_keys_backlog", b)
+        )
         # command name -> its key positions, for the commands whose keys only their key specs
         # name (routing.prepare_dispatch; the service fills it in)
         self.key_finders: dict[str, Any] = {}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from polystack.redis.cluster.bus import CLUSTER_OK
-from polystack.redis.cluster.slots import key_hash_slot
+from polystack.redis.cluster.slots import key_hash_slot, tag_crc16
 
 CROSSSLOT = b"-CROSSSLOT Keys in request don't hash to the same slot"
 TRYAGAIN = b"-TRYAGAIN Multiple keys request during rehashing of slot"
@@ -174,4 +174,4 @@ def _is_write(client: Any, cmd: Any, top: str) -> bool:
 def serves(state: Any, key: bytes) -> bool:
     """The request path's check for a one-key command (session._run inlines it): the key's
     slot is served here without a redirection (ClusterState.served)."""
-    return bool(state.served[crc_hqx(key, 0) if 123 not in key else key_hash_slot(key)])
+    return bool(state.served[crc_hqx(key, 0) if 123 not in key else tag_crc16(key)])
