@@ -361,3 +361,29 @@ def test_busy_script_that_wrote_is_unkillable_like_redis(server, real_redis) -> 
     theirs = _busy_transcript(real_redis.port, script)
     assert ours == theirs
     assert ours[4].startswith(b"-UNKILLABLE") and ours[-1] == b"$1\r\nw\r\n"
+
+
+# -- writes the server refuses (scriptVerifyWriteCommandAllow) ----------------------------------
+
+REFUSED_WRITES = [
+    ["SET", "a", "1"],
+    ["EVAL", "return redis.call('set', 'a', 'b')", "0"],
+    ["EVAL", "return redis.pcall('set', 'a', 'b')", "0"],
+    ["EVAL", "return redis.call('get', 'a')", "0"],
+    ["EVAL", "return redis.pcall('incr', 'n') ", "0"],
+    ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'a')", "0"],
+]
+
+
+@pytest.mark.differential
+def test_script_writes_refused_like_redis(server, real_redis) -> None:
+    """A script's first write on a read-only replica gets -READONLY, below
+    min-replicas-to-write -NOREPLICAS (as the error of redis.call / redis.pcall)."""
+    dead = realredis.free_port()  # a master that never answers: the link stays down
+    cmds = [["CONFIG", "SET", "min-replicas-to-write", "1"], *REFUSED_WRITES]
+    cmds += [["CONFIG", "SET", "min-replicas-to-write", "0"]]
+    cmds += [["REPLICAOF", "127.0.0.1", str(dead)], *REFUSED_WRITES, ["REPLICAOF", "NO", "ONE"]]
+    ours, theirs = _both(server, real_redis, cmds, 2)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd
+    assert any(b"READONLY" in a for a in ours) and any(b"NOREPLICAS" in a for a in ours)
