@@ -537,6 +537,10 @@ class Client:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
         self._log.append((db_id, argv))
 
+    def log_writes(self, entries: list[tuple[int, list[bytes]]]) -> None:
+        """:meth:`log_write` of each (db_id, argv) of ``entries`` (a script's effects)."""
+        self._log.extend(entries)
+
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1

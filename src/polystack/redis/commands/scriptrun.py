@@ -185,8 +185,7 @@ class ScriptRun:
     def finish(self) -> None:
         """scriptResetRun: the effects go to the caller's log; a busy server is free again."""
         if self.effects:
-            for db_id, argv in self.effects:
-                self.caller.log_write(db_id, argv)
+            self.caller.log_writes(self.effects)
             self.effects = ()
         self.client._run = None  # no reference cycle left: freed at once, not by the GC
         if self.timed_out:
