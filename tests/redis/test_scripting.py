@@ -387,3 +387,26 @@ def test_script_writes_refused_like_redis(server, real_redis) -> None:
     for cmd, a, b in zip(cmds, ours, theirs, strict=True):
         assert a == b, cmd
     assert any(b"READONLY" in a for a in ours) and any(b"NOREPLICAS" in a for a in ours)
+
+
+@pytest.mark.differential
+def test_keys_and_argv_of_every_shape_like_redis(server, real_redis) -> None:
+    """KEYS and ARGV as the script (and a function) sees them, for 0 to 3 keys and 0 to 2
+    arguments, and the scalar results returned without the general conversion."""
+    body = "return {#KEYS, #ARGV, KEYS[1] or 'nil', KEYS[#KEYS] or 'nil', ARGV[#ARGV] or 'nil'}"
+    lib = "#!lua name=shapes\nredis.register_function('shapes', function(k, a) " + (
+        "return {#k, #a, k[1] or 'nil', a[#a] or 'nil'} end)"
+    )
+    cmds: list[list] = [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", lib]]
+    for nkeys in range(4):
+        for nargs in range(3):
+            keys = [f"k{i}" for i in range(nkeys)]
+            args = [f"a{i}" for i in range(nargs)]
+            cmds.append(["EVAL", body, str(nkeys), *keys, *args])
+            cmds.append(["FCALL", "shapes", str(nkeys), *keys, *args])
+    for result in ("7", "-7.9", "'s'", "''", "nil", "true", "{err='E x'}", "2^63"):
+        cmds.append(["EVAL", f"return {result}", "0"])
+    cmds.append(["FUNCTION", "FLUSH"])
+    ours, theirs = _both(server, real_redis, cmds, 2)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd
