@@ -47,6 +47,31 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
             touch(client, key)
         else:  # (touch's common case, inline)
             db.lru[key] = server.lruclock
+        if len(argv) == 3 and q.fill < 0:
+            # One element onto an existing list (the common case): quicklist's push onto
+            # the end node inline when it fits there (a short string that does not read
+            # as an integer: 2 bytes of overhead)
+            value = argv[2]
+            size = len(value)
+            node = q.nodes[-where]  # HEAD: the first node, TAIL: the last
+            if (
+                size < 63
+                and (not value or value[0] > 0x39)
+                and not node.plain
+                and node.sz + size + 8 <= OPTIMIZATION_LEVEL[-q.fill - 1]
+                and size < client.ks.limits.packed_threshold
+            ):
+                if where:
+                    node.items.append(value)
+                else:
+                    node.items.insert(0, value)
+                node.sz += size + 2
+                q.count += 1
+                ks = client.ks
+                if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+                    key_changed(client, db, key, NOTIFY_LIST, b"rpush" if where else b"lpush")
+                ks.dirty += 1
+                return q.count
     if q is None:
         if not create:
             return 0
