@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 HELMIGNORE = ".helmignore"
@@ -76,17 +75,29 @@ def match(pattern: str, name: str) -> bool:
     return _compile(pattern).fullmatch(name) is not None
 
 
-@dataclass(slots=True)
 class _Pattern:
-    raw: str
-    negate: bool
-    must_dir: bool
-    fn: Callable[[str], bool]
+    __slots__ = ("raw", "negate", "must_dir", "fn")
+
+    def __init__(self, raw: str, negate: bool, must_dir: bool, fn: Callable[[str], bool]) -> None:
+        self.raw = raw
+        self.negate = negate
+        self.must_dir = must_dir
+        self.fn = fn
+
+    def __repr__(self) -> str:
+        return f"_Pattern(raw={self.raw!r}, negate={self.negate!r}, must_dir={self.must_dir!r})"
 
 
-@dataclass
 class Rules:
-    patterns: list[_Pattern] = field(default_factory=list)
+    """A .helmignore file's rules, in order."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, patterns: list[_Pattern] | None = None) -> None:
+        self.patterns: list[_Pattern] = [] if patterns is None else patterns
+
+    def __repr__(self) -> str:
+        return f"Rules(patterns={self.patterns!r})"
 
     @classmethod
     def parse(cls, text: str) -> Rules:

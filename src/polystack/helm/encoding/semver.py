@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, Uint64
@@ -115,17 +114,27 @@ def compare_prerelease(v: str, o: str) -> int:
     return 0
 
 
-@dataclass(slots=True, eq=False)
 class Version(GoStruct):
     """*semver.Version.  Template field access (.Major, .Prerelease ...) maps to
     the Go methods of the same name, which are methods here too."""
 
-    major: int
-    minor: int
-    patch: int
-    pre: str = ""
-    metadata: str = ""
-    original: str = ""
+    __slots__ = ("major", "minor", "patch", "pre", "metadata", "original")
+
+    def __init__(
+        self,
+        major: int,
+        minor: int,
+        patch: int,
+        pre: str = "",
+        metadata: str = "",
+        original: str = "",
+    ) -> None:
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.pre = pre
+        self.metadata = metadata
+        self.original = original
 
     go_type_name = "*semver.Version"
     go_kind = "ptr"
@@ -301,14 +310,27 @@ def _is_x(s: str) -> bool:
     return s in ("x", "*", "X")
 
 
-@dataclass(slots=True)
 class _Constraint:
-    con: Version
-    orig: str
-    op: str
-    minor_dirty: bool = False
-    dirty: bool = False
-    patch_dirty: bool = False
+    __slots__ = ("con", "orig", "op", "minor_dirty", "dirty", "patch_dirty")
+
+    def __init__(
+        self,
+        con: Version,
+        orig: str,
+        op: str,
+        minor_dirty: bool = False,
+        dirty: bool = False,
+        patch_dirty: bool = False,
+    ) -> None:
+        self.con = con
+        self.orig = orig
+        self.op = op
+        self.minor_dirty = minor_dirty
+        self.dirty = dirty
+        self.patch_dirty = patch_dirty
+
+    def __repr__(self) -> str:
+        return f"_Constraint({self.op + self.orig!r})"
 
     def string(self) -> str:
         return self.op + self.orig
@@ -467,14 +489,25 @@ def _rewrite_range(s: str) -> str:
     return o
 
 
-@dataclass(slots=True)
 class Constraints:
     """*semver.Constraints: OR of AND groups."""
 
-    groups: list[list[_Constraint]]
-    contains_pre: list[bool]
-    include_prerelease: bool = False
-    original: str = field(default="")
+    __slots__ = ("groups", "contains_pre", "include_prerelease", "original")
+
+    def __init__(
+        self,
+        groups: list[list[_Constraint]],
+        contains_pre: list[bool],
+        include_prerelease: bool = False,
+        original: str = "",
+    ) -> None:
+        self.groups = groups
+        self.contains_pre = contains_pre
+        self.include_prerelease = include_prerelease
+        self.original = original
+
+    def __repr__(self) -> str:
+        return f"Constraints({self.original!r})"
 
     @classmethod
     def parse(cls, c: str) -> Constraints:

@@ -19,7 +19,6 @@ nodes of the branches and definitions it executes.
 from __future__ import annotations
 
 import itertools
-import logging
 import marshal
 import os
 import sys
@@ -32,10 +31,11 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
 from polystack import __version__
+from polystack.helm.golang.log import get_logger
 from polystack.helm.template.parse import Tree, _Source
 from polystack.helm.template.treecodec import decode_list, encode_list
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 

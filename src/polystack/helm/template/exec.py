@@ -11,7 +11,6 @@ interface is ``None``.  A pipeline turns ``None`` into ``NO_VALUE`` as Go's
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -156,6 +155,8 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     else:
         required = optional = 0
         var = False
+        import inspect  # only for a function without go_params (rare)
+
         try:
             sig = inspect.signature(fn)
             for p in sig.parameters.values():

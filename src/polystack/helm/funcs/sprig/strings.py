@@ -578,6 +578,7 @@ def strslice(v: Any) -> StringList:
     return StringList([strval(v)])
 
 
+@signature("interface {}")
 def to_strings(v: Any) -> StringList:
     return strslice(v)
 
@@ -587,6 +588,7 @@ def join(sep: str, v: Any) -> str:
     return sep.join(strslice(v))
 
 
+@signature("interface {}")
 def to_string(v: Any) -> str:
     return strval(v)
 
