@@ -7,7 +7,6 @@ non-literal parsers. Errors carry Helm's message text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +100,8 @@ def _atoi(s: str) -> int:
 
 
 def _go_escape(s: str) -> str:
+    import json  # only for an error message
+
     return json.dumps(s, ensure_ascii=False)[1:-1]
 
 

@@ -5,7 +5,6 @@ given on the command line (pkg/cli/values) and values.schema.json validation.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from polystack.helm.chart.chart import (
@@ -247,7 +246,7 @@ def _alias_dependency(charts: list[Chart], dep: Dependency) -> Chart | None:
         if not is_compatible_range(dep.version, c.metadata.version):
             continue
         out = c.shallow_copy()
-        md = copy.copy(c.metadata)
+        md = c.metadata.copy()
         md.dependencies = [d.copy() for d in c.metadata.dependencies]
         out.metadata = md
         out.set_dependencies(*[d.shallow_copy() for d in c.dependencies()])

@@ -5,7 +5,6 @@ limits, and the documents of a stream."""
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import yaml
@@ -373,6 +372,8 @@ def _json_key(k: Any, val: Any) -> str:
 def _go_q(v: Any) -> str:
     """Go's %+#v of a decoded YAML value (the common cases)."""
     if isinstance(v, str):
+        import json  # only for an error message
+
         return json.dumps(v, ensure_ascii=False)
     if v is None:
         return "<nil>"

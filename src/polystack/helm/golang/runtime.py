@@ -19,9 +19,9 @@ when the last one ends, so library users on other threads keep theirs.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -125,12 +125,12 @@ def check_items(n: int, what: str) -> None:
 
 # ---------------------------------------------------------------- process state
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _gc_holders = 0
 _gc_was_enabled = False
 _deep_holders = 0
 _saved_limit = 0
-_local = threading.local()
+_local = _thread._local()
 
 
 @contextmanager
@@ -178,10 +178,16 @@ T = TypeVar("T")
 def run_deep(fn: Callable[[], T]) -> T:
     """Run ``fn`` on a thread whose stack holds FRAME_LIMIT frames, with the
     recursion limit raised to FRAME_LIMIT meanwhile (nested on that thread: a
-    plain call)."""
+    plain call).
+
+    The thread is started with ``_thread`` (what ``threading`` is built on):
+    importing ``threading`` is a noticeable part of a fresh `helm template`
+    process, and this thread needs none of its bookkeeping."""
     if getattr(_local, "deep", False):
         return fn()
     box: dict[str, Any] = {}
+    done = _thread.allocate_lock()
+    done.acquire()
 
     def target() -> None:
         _local.deep = True
@@ -189,17 +195,18 @@ def run_deep(fn: Callable[[], T]) -> T:
             box["v"] = fn()
         except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
             box["e"] = e
+        finally:
+            done.release()
 
     with _deep_frames():
         with _lock:
-            old_size = threading.stack_size()
+            old_size = _thread.stack_size()
             try:
-                threading.stack_size(STACK_BYTES)
-                th = threading.Thread(target=target, name="helm-render", daemon=True)
-                th.start()
+                _thread.stack_size(STACK_BYTES)
+                _thread.start_new_thread(target, ())
             finally:
-                threading.stack_size(old_size)
-        th.join()
+                _thread.stack_size(old_size)
+        done.acquire()
     if "e" in box:
         e = box.pop("e")
         raise e

@@ -45,7 +45,6 @@ parameter.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -237,6 +236,8 @@ def unaddressable(v: GoStruct) -> GoStruct:
     elements) is a copy in an interface and is not."""
     if not v.go_addressable:
         return v
+    import copy  # imported when a struct first passes through a function
+
     c = copy.copy(v)
     c.go_addressable = False
     return c

@@ -18,11 +18,11 @@ nodes of the branches and definitions it executes.
 
 from __future__ import annotations
 
+import _thread
 import itertools
 import marshal
 import os
 import sys
-import threading
 from typing import Any
 
 try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
@@ -204,7 +204,7 @@ class TreeCache:
         try:
             os.makedirs(self.dir, exist_ok=True)
             tmp = os.path.join(
-                self.dir, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_TMP_SEQ)}"
+                self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{next(_TMP_SEQ)}"
             )
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
