@@ -104,13 +104,26 @@ class TemplateOptions:
         return f"TemplateOptions({fields})"
 
 
-_RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _is_release_name(name: str) -> bool:
+    """Helm's releaseNameRegex, ``^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*
+    [a-z0-9])?)*$`` with Go's ``$`` (the end of the text, no newline before it): dot
+    separated labels of lower-case letters, digits and "-", neither starting nor
+    ending with "-"."""
+    for label in name.split("."):
+        if not label or label[0] == "-" or label[-1] == "-":
+            return False
+        if not all(c in _LABEL_CHARS for c in label):
+            return False
+    return True
 
 
 def validate_release_name(name: str) -> str | None:
     if not name:
         return "no name provided"
-    if len(name) > 53 or not _RELEASE_NAME_RE.match(name):
+    if len(name) > 53 or not _is_release_name(name):
         return (
             "invalid release name, must match regex"
             " ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"

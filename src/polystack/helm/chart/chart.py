@@ -411,18 +411,36 @@ def parse_dependencies(v: Any) -> list[Dependency]:
     return out
 
 
-_SEMVER = re.compile(
-    r"v?(0|[1-9]\d*)(\.(0|[1-9]\d*))?(\.(0|[1-9]\d*))?"
-    r"(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?"
-)
+_IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
+
+
+def _is_numeric_part(p: str) -> bool:
+    """``0|[1-9]\\d*`` (Python's \\d: a Unicode decimal digit)."""
+    return p == "0" or (p[:1] in "123456789" and p != "" and (len(p) == 1 or p[1:].isdecimal()))
+
+
+def _is_identifiers(s: str) -> bool:
+    """``[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*``."""
+    return all(part and all(c in _IDENT_CHARS for c in part) for part in s.split("."))
 
 
 def is_valid_semver(v: str) -> bool:
-    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts)."""
-    m = _SEMVER.fullmatch(v)
-    if not m:
+    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts):
+    the whole of ``v?(0|[1-9]\\d*)(\\.(0|[1-9]\\d*))?(\\.(0|[1-9]\\d*))?(-IDS)?(\\+IDS)?``
+    and no numeric prerelease identifier with a leading zero. Matched by hand (a
+    regular expression costs a fresh process more to compile than every chart's
+    check): identifiers never hold "+" and the core never holds "-", so the first
+    "+" and the first "-" split."""
+    core = v[1:] if v[:1] == "v" else v
+    core, plus, meta = core.partition("+")
+    if plus and not _is_identifiers(meta):
         return False
-    pre = m.group(7)
+    core, dash, pre = core.partition("-")
+    if dash and not _is_identifiers(pre):
+        return False
+    parts = core.split(".")
+    if len(parts) > 3 or not all(_is_numeric_part(p) for p in parts):
+        return False
     if pre:
         for part in pre.split("."):
             if part.isdigit() and len(part) > 1 and part[0] == "0":

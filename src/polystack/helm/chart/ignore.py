@@ -14,9 +14,48 @@ class BadPattern(ValueError):
         super().__init__("syntax error in pattern")
 
 
+class _Literal:
+    """A pattern without meta characters: the name itself."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fullmatch(self, name: str) -> bool | None:
+        return True if name == self.text else None
+
+
+class _Suffix:
+    """``*`` then text without meta characters or "/": a name ending in the text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fullmatch(self, name: str) -> bool | None:
+        t = self.text
+        if name.endswith(t) and "/" not in name[: len(name) - len(t)]:
+            return True
+        return None
+
+
+_META = frozenset("*?[\\")
+
+Matcher = _Literal | _Suffix | re.Pattern[str]
+
+
 @lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str]:
-    """Translate a Go filepath.Match pattern (separator '/') to a regex."""
+def _compile(pattern: str) -> Matcher:
+    """Translate a Go filepath.Match pattern (separator '/') to a matcher: the
+    common .helmignore lines (a name, ``*.ext``) without a regular expression
+    (compiling one per line costs a fresh process more than matching), the rest to
+    a regex."""
+    if not any(c in _META for c in pattern):
+        return _Literal(pattern)
+    if pattern[:1] == "*" and not any(c in _META or c == "/" for c in pattern[1:]):
+        return _Suffix(pattern[1:])
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -126,17 +165,17 @@ class Rules:
         if rule.startswith("/"):
             rx = _safe_compile(rule[1:])
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n) is not None
         elif "/" in rule:
             rx = _safe_compile(rule)
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n) is not None
         else:
             rx = _safe_compile(rule)
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n.rsplit("/", 1)[-1]) is not None
 
         self.patterns.append(_Pattern(raw, negate, must_dir, fn))
@@ -156,7 +195,7 @@ class Rules:
         return False
 
 
-def _safe_compile(pattern: str) -> re.Pattern[str] | None:
+def _safe_compile(pattern: str) -> Matcher | None:
     try:
         return _compile(pattern)
     except BadPattern:

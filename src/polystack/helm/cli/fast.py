@@ -241,8 +241,9 @@ def template(args: tuple[str, ...], kw: dict[str, Any]) -> tuple[str, str]:
     return out, err
 
 
-# click.echo's stripping of ANSI escapes when the stream is not a terminal
-_ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
+# click.echo's stripping of ANSI escapes when the stream is not a terminal (compiled
+# by re when an output first holds an escape character)
+_ANSI = r"\033\[[0-?]*[ -/]*[@-~]"
 
 
 def _echo(text: str, stream: Any) -> None:
@@ -254,7 +255,7 @@ def _echo(text: str, stream: Any) -> None:
         tty = stream.isatty()
     except ValueError:
         tty = False
-    stream.write(text if tty else _ANSI.sub("", text))
+    stream.write(text if tty or "\033" not in text else re.sub(_ANSI, "", text))
     stream.flush()
 
 

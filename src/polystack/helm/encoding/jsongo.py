@@ -21,7 +21,6 @@ Errors are `EncodingError`s (the Helm package's one Go-text error);
 from __future__ import annotations
 
 import base64
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -109,24 +108,48 @@ except ImportError:  # pragma: no cover - CPython always has _json
     from json.encoder import encode_basestring
 
 
-@functools.cache
-def _special(escape_html: bool) -> re.Pattern[str]:
-    """What encoding/json escapes beyond JSON's own escapes (compiled on first use):
-    U+2028/U+2029 even without HTML escaping; lone surrogates stand for invalid
-    UTF-8 bytes (surrogateescape) and become \\ufffd, one per byte."""
-    if escape_html:
-        return re.compile("[<>&\u2028\u2029\ud800-\udfff]")
-    return re.compile("[\u2028\u2029\ud800-\udfff]")
+class _Specials:
+    """What encoding/json escapes beyond JSON's own escapes: U+2028/U+2029 even
+    without HTML escaping (and <, >, & with it); lone surrogates stand for invalid
+    UTF-8 bytes (surrogateescape) and become \\ufffd, one per byte. The pattern is
+    compiled when a string first needs it (an ASCII string without <, >, & never
+    does)."""
+
+    __slots__ = ("escape_html", "_rx")
+
+    def __init__(self, escape_html: bool) -> None:
+        self.escape_html = escape_html
+        self._rx: re.Pattern[str] | None = None
+
+    def pattern(self) -> re.Pattern[str]:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(
+                "[<>&\u2028\u2029\ud800-\udfff]"
+                if self.escape_html
+                else "[\u2028\u2029\ud800-\udfff]"
+            )
+        return rx
+
+
+_SPECIALS = {True: _Specials(True), False: _Specials(False)}
+
+
+def _special(escape_html: bool) -> _Specials:
+    return _SPECIALS[escape_html]
 
 
 def _escape(m: re.Match[str]) -> str:
     return _ESCAPES.get(m.group(), "\\ufffd")
 
 
-def _quote(s: str, special: re.Pattern[str]) -> str:
+def _quote(s: str, special: _Specials) -> str:
     out: str = encode_basestring(s)
-    if special.search(out) is not None:
-        out = special.sub(_escape, out)
+    if out.isascii() and not (special.escape_html and ("<" in out or ">" in out or "&" in out)):
+        return out
+    rx = special.pattern()
+    if rx.search(out) is not None:
+        out = rx.sub(_escape, out)
     return out
 
 
@@ -148,7 +171,7 @@ def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> s
     return "".join(parts)
 
 
-def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl: str) -> None:
+def _encode(v: Any, put: _Put, special: _Specials, indent: str | None, nl: str) -> None:
     """Append v's JSON; ``nl`` is the newline plus the indentation v starts at."""
     t = type(v)
     if t is str:
@@ -202,7 +225,7 @@ def _go_value(v: Any) -> Any:
 
 
 def _object(
-    v: dict, ordered: bool, put: _Put, special: re.Pattern[str], indent: str | None, nl: str
+    v: dict, ordered: bool, put: _Put, special: _Specials, indent: str | None, nl: str
 ) -> None:
     if not v:
         put("{}")
@@ -235,7 +258,7 @@ def _object(
     put(nl + "}")
 
 
-def _array(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl: str) -> None:
+def _array(v: Any, put: _Put, special: _Specials, indent: str | None, nl: str) -> None:
     if not v:
         put("[]")
         return
