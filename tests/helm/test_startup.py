@@ -249,7 +249,8 @@ main()
 
 # what a fresh `helm template` of a chart that logs nothing and decodes no JSON
 # does without: dataclass creation (inspect, ast, dis, tokenize), logging (traceback,
-# string), threading (the render thread is started with _thread), json, copy
+# string), threading (the render thread is started with _thread), json, copy,
+# typing (imported by type checkers only)
 NOT_AT_START_UP = (
     "dataclasses",
     "inspect",
@@ -261,6 +262,7 @@ NOT_AT_START_UP = (
     "threading",
     "json",
     "copy",
+    "typing",
 )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 from polystack.helm.chart import chart as chartmod
 from polystack.helm.chart import values
@@ -20,6 +19,11 @@ from polystack.helm.render import manifests as releaseutil
 from polystack.helm.render.engine import RenderError, default_template_cache
 from polystack.helm.render.naming import name_and_chart
 from polystack.helm.render.release import render_resources
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["TemplateOptions", "run_template", "validate_release_name", "locate_chart"]
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from polystack.helm.chart import strvals
 from polystack.helm.chart.chart import ChartError, load_values, merge_maps
 from polystack.helm.chart.values import ValuesError
 from polystack.helm.encoding import jsongo, yamlgo
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ValueOptions", "ValuesError"]
 

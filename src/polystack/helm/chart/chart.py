@@ -12,13 +12,17 @@ import io
 import os
 import re
 import stat
-from typing import Any
 
 from polystack.helm.chart.ignore import HELMIGNORE, Rules
 from polystack.helm.encoding import yamlgo
 from polystack.helm.encoding.jsongo import StringMap
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.strconv import format_float_g
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger(__name__)
 

@@ -8,10 +8,14 @@ non-literal parsers. Errors carry Helm's message text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30

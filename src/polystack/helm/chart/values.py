@@ -5,8 +5,6 @@ given on the command line (pkg/cli/values) and values.schema.json validation.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.chart.chart import (
     Chart,
     ChartError,
@@ -16,6 +14,11 @@ from polystack.helm.encoding import semver
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.types import deep_copy, type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger(__name__)
 

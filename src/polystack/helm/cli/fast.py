@@ -18,7 +18,11 @@ import re
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "TemplateFailure",

@@ -7,7 +7,11 @@ path options built from them. No click here: the fast `helm template` path
 from __future__ import annotations
 
 import re
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["chart_path_from_kw", "check_install_only_flags", "dry_run_strategy", "parse_duration"]
 

@@ -24,12 +24,16 @@ import base64
 import math
 import re
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.runtime import CycleError, check_walk
 from polystack.helm.golang.strconv import format_float
 from polystack.helm.golang.types import StringMap, type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Struct",

@@ -5,7 +5,6 @@ limits, and the documents of a stream."""
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import yaml
 
@@ -31,6 +30,11 @@ try:  # libyaml bindings
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ---------------------------------------------------------------- YAML input
 

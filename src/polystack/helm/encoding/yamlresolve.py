@@ -7,7 +7,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"

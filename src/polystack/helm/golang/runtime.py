@@ -24,7 +24,11 @@ import gc
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 __all__ = [
     "LimitError",
@@ -172,7 +176,8 @@ def _deep_frames() -> Iterator[None]:
                 sys.setrecursionlimit(_saved_limit)
 
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 def run_deep(fn: Callable[[], T]) -> T:

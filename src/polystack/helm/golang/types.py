@@ -46,7 +46,11 @@ parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 __all__ = [
     "deep_copy",

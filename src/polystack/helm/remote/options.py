@@ -5,8 +5,9 @@ import none of the network code (getter, repositories, OCI, OpenPGP)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from polystack.helm.remote.getter import GetterOptions
     from polystack.helm.remote.oci import RegistryOptions

@@ -12,13 +12,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.runtime import gc_paused, run_deep
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.template.errors import FuncError
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger(__name__)
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 import marshal
 import os
 import re
-from typing import Any
 
 from polystack.helm.encoding import yamlgo
 from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger(__name__)
 

@@ -23,7 +23,6 @@ import itertools
 import marshal
 import os
 import sys
-from typing import Any
 
 try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
     from _blake2 import blake2b
@@ -34,6 +33,11 @@ from polystack import __version__
 from polystack.helm.golang.log import get_logger
 from polystack.helm.template.parse import Tree, _Source
 from polystack.helm.template.treecodec import decode_list, encode_list
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger(__name__)
 

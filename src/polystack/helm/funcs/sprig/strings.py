@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.funcs.sprig import _unicode as u
 from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
 from polystack.helm.golang.runtime import check_size
 from polystack.helm.golang.types import StringList, signature
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _b(s: str) -> bytes:
