@@ -137,25 +137,39 @@ _saved_limit = 0
 _local = _thread._local()
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while parsing/rendering (they allocate many small,
-    mostly acyclic objects; the collections they would trigger cost more than the
-    work). Reference-counted across threads; restored when the last holder ends."""
-    global _gc_holders, _gc_was_enabled
-    with _lock:
-        if _gc_holders == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
-                gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
+class _GCPause:
+    """The context manager gc_paused() returns (a class, not a generator-based
+    contextmanager: it is entered for every template parsed and compiled, and a
+    generator's frame per use was most of the cost of a small template's parse)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _gc_holders, _gc_was_enabled
+        with _lock:
+            if _gc_holders == 0:
+                _gc_was_enabled = gc.isenabled()
+                if _gc_was_enabled:
+                    gc.disable()
+            _gc_holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _gc_holders
         with _lock:
             _gc_holders -= 1
             if _gc_holders == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+_GC_PAUSE = _GCPause()
+
+
+def gc_paused() -> _GCPause:
+    """Pause the cyclic GC while parsing/rendering (they allocate many small,
+    mostly acyclic objects; the collections they would trigger cost more than the
+    work). Reference-counted across threads; restored when the last holder ends.
+    ``with gc_paused(): ...``"""
+    return _GC_PAUSE
 
 
 @contextmanager
