@@ -7,12 +7,15 @@ Values follow the Go value model of :mod:`.gotypes`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.golang import strconv as gostrconv
 from polystack.helm.golang.fmt_format import _LDIGITS, _UDIGITS, Format
 from polystack.helm.golang.runtime import check_walk
 from polystack.helm.golang.types import GoStruct, Int64, StringList, type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["sprint", "sprintln", "sprintf", "format_value", "print_value"]
 

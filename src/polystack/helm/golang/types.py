@@ -45,9 +45,12 @@ parameter.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from typing import Any, ClassVar
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 __all__ = [
     "deep_copy",
@@ -237,6 +240,8 @@ def unaddressable(v: GoStruct) -> GoStruct:
     elements) is a copy in an interface and is not."""
     if not v.go_addressable:
         return v
+    import copy  # imported when a struct first passes through a function
+
     c = copy.copy(v)
     c.go_addressable = False
     return c

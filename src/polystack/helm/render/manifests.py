@@ -4,17 +4,20 @@ into, with Helm's YAML error texts."""
 
 from __future__ import annotations
 
-import logging
 import marshal
 import os
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 INSTALL_ORDER = (
     "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy"
@@ -80,23 +83,42 @@ def _skip_space(text: str, i: int) -> int:
     return i
 
 
-@dataclass(slots=True)
 class Manifest:
-    name: str
-    content: str
-    kind: str
-    version: str
+    __slots__ = ("name", "content", "kind", "version")
+
+    def __init__(self, name: str, content: str, kind: str, version: str) -> None:
+        self.name = name
+        self.content = content
+        self.kind = kind
+        self.version = version
+
+    def __repr__(self) -> str:
+        return f"Manifest(name={self.name!r}, content={self.content!r}, kind={self.kind!r}, version={self.version!r})"
 
 
-@dataclass(slots=True)
 class Hook:
-    name: str
-    kind: str
-    path: str
-    manifest: str
-    events: list[str]
-    weight: int
-    delete_policies: list[str]
+    __slots__ = ("name", "kind", "path", "manifest", "events", "weight", "delete_policies")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        path: str,
+        manifest: str,
+        events: list[str],
+        weight: int,
+        delete_policies: list[str],
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.manifest = manifest
+        self.events = events
+        self.weight = weight
+        self.delete_policies = delete_policies
+
+    def __repr__(self) -> str:
+        return f"Hook(name={self.name!r}, kind={self.kind!r}, path={self.path!r}, manifest={self.manifest!r}, events={self.events!r}, weight={self.weight!r}, delete_policies={self.delete_policies!r})"
 
 
 def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:

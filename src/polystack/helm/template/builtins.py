@@ -7,12 +7,15 @@ into ``None``.  Each builtin declares Go's parameter list in ``go_params``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, Uint8, is_unsigned, type_of
 from polystack.helm.template.errors import FuncError
 from polystack.helm.template.values import NO_VALUE
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["BUILTINS", "html_escape", "js_escape", "eval_args"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
@@ -42,6 +41,11 @@ from polystack.helm.template.treecodec import TEXT, LazyListNode, constant_outpu
 from polystack.helm.template.values import MISSING, NO_VALUE
 from polystack.helm.template.weight import list_weight
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["compile_tree"]
 
 fail = ex.fail
@@ -60,9 +64,10 @@ _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
 _iface_maps = ex._IFACE_MAPS
-Value = Callable[[State, Any], Any]
-Command = Callable[[State, Any, Any], Any]
-Runner = Callable[[State, Any], None]
+# (Any as a string: typing is not imported at run time)
+Value = Callable[[State, "Any"], "Any"]
+Command = Callable[[State, "Any", "Any"], "Any"]
+Runner = Callable[[State, "Any"], None]
 
 
 def compile_tree(tree: Tree, lazy: bool = True) -> Runner:

@@ -18,13 +18,11 @@ nodes of the branches and definitions it executes.
 
 from __future__ import annotations
 
+import _thread
 import itertools
-import logging
 import marshal
 import os
 import sys
-import threading
-from typing import Any
 
 try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
     from _blake2 import blake2b
@@ -32,10 +30,16 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
 from polystack import __version__
+from polystack.helm.golang.log import get_logger
 from polystack.helm.template.parse import Tree, _Source
 from polystack.helm.template.treecodec import decode_list, encode_list
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 
@@ -204,7 +208,7 @@ class TreeCache:
         try:
             os.makedirs(self.dir, exist_ok=True)
             tmp = os.path.join(
-                self.dir, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_TMP_SEQ)}"
+                self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{next(_TMP_SEQ)}"
             )
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:

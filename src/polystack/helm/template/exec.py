@@ -11,9 +11,7 @@ interface is ``None``.  A pipeline turns ``None`` into ``NO_VALUE`` as Go's
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, LimitError
@@ -45,13 +43,18 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.values import MISSING, NO_VALUE
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
 
 MAX_EXEC_DEPTH = 100000
 RV = "reflect.Value"
 IFACE = "interface {}"
 
-Runner = Callable[["State", Any], None]
+Runner = Callable[["State", "Any"], None]  # (strings: typing is not imported)
 
 
 class State:
@@ -156,6 +159,8 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     else:
         required = optional = 0
         var = False
+        import inspect  # only for a function without go_params (rare)
+
         try:
             sig = inspect.signature(fn)
             for p in sig.parameters.values():

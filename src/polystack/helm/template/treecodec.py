@@ -16,8 +16,6 @@ parsed trees alike without decoding a branch to count it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
@@ -45,6 +43,11 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.weight import list_weight
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "LazyListNode",

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
 from polystack.helm.golang.types import deep_copy as types_deep_copy
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.funcs.sprig import _unicode as u
 from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
 from polystack.helm.golang.runtime import check_size
 from polystack.helm.golang.types import StringList, signature
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _b(s: str) -> bytes:
@@ -578,6 +581,7 @@ def strslice(v: Any) -> StringList:
     return StringList([strval(v)])
 
 
+@signature("interface {}")
 def to_strings(v: Any) -> StringList:
     return strslice(v)
 
@@ -587,6 +591,7 @@ def join(sep: str, v: Any) -> str:
     return sep.join(strslice(v))
 
 
+@signature("interface {}")
 def to_string(v: Any) -> str:
     return strval(v)
 
