@@ -1,14 +1,18 @@
 """An on-disk cache of parsed templates, so that a second `helm template` of the
 same chart (a new process) skips lexing and parsing.
 
-An entry is keyed by content: the template's name and text, the names of the
-functions the parser knew (they decide "function not defined"), the polystack
-version and a hash of the engine's own source (lexer, parser, nodes), so a change
-of the chart or of polystack misses instead of reusing stale trees. Entries are
-written to a temporary file and renamed into place (processes running at once
-never see half a file), carry a digest of their body (a damaged or truncated
-file is ignored and rewritten), and the directory is pruned, oldest files first,
-when it grows past its bound.
+An entry is keyed by content: the template's name and a fingerprint of its text
+(length and CRC-32), the names of the functions the parser knew (they decide
+"function not defined"), the polystack version and a hash of the engine's own
+source (lexer, parser, nodes), so a change of the chart or of polystack misses
+instead of reusing stale trees. The entry stores the text it was parsed from and
+is used only when that text is the one looked up: the fingerprint spreads texts
+over files, the comparison decides (a cryptographic hash of every text and entry
+cost a twentieth of a cached run of a large chart; a comparison costs nothing).
+Entries are written to a temporary file and renamed into place (processes running
+at once never see half a file), carry a check of their body (length and CRC-32: a
+damaged or truncated file is ignored and rewritten), and the directory is pruned,
+oldest files first, when it grows past its bound.
 
 Trees are stored in the tuple form of treecodec.py with ``marshal`` (keyed by the
 Python version too: marshal's format is the interpreter's), and come back lazily:
@@ -24,6 +28,7 @@ import marshal
 import os
 import sys
 import threading
+from binascii import crc32
 from typing import Any
 
 try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
@@ -39,8 +44,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 
-MAGIC = b"PSTPL\x00\x02\n"
-_DIGEST = 16  # bytes of blake2b over the body
+MAGIC = b"PSTPL\x00\x03\n"
+_DIGEST = 16  # bytes of the body's check (check_bytes)
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is
 _ENGINE_SOURCES = (
@@ -76,25 +81,44 @@ def engine_id() -> str:
     return _ENGINE_ID
 
 
+def check_bytes(body: bytes) -> bytes:
+    """What guards a cache file's body against damage (not against a writer: the
+    cache is the user's own): its length and CRC-32, 16 bytes."""
+    return len(body).to_bytes(8, "little") + crc32(body).to_bytes(4, "little") + b"\0" * 4
+
+
+def fingerprint(h: Any, data: bytes) -> None:
+    """Feed ``data``'s length and CRC-32 into the hash ``h`` (a key, not a proof:
+    the entry keeps what it was made from, and a reader compares)."""
+    h.update(len(data).to_bytes(8, "little") + crc32(data).to_bytes(4, "little"))
+
+
 def _dump_trees(trees: dict[str, Tree]) -> bytes:
-    """(parse name, ((name, weight, root), ...)): every tree of one parse shares
-    its _Source (the parser's), so one parse name is stored."""
+    """(text, parse name, ((name, weight, root), ...)): every tree of one parse
+    shares its _Source (the parser's: the text and the parse name), stored once."""
     parse_name = None
+    text = None
     rows = []
     for tname, tree in trees.items():
         if tree.root is None:
             raise ValueError(f"tree {tname!r} has no root")
         if parse_name is None:
-            parse_name = tree._src.parse_name
-        elif tree._src.parse_name != parse_name or tree.parse_name != parse_name:
+            parse_name, text = tree._src.parse_name, tree._src.text
+        elif (
+            tree._src.parse_name != parse_name
+            or tree.parse_name != parse_name
+            or tree._src.text is not text
+        ):
             raise ValueError("trees of two parses")
         root = encode_list(tree.root)
         rows.append((tname, tree.name, max(root[2], 1), root))
-    return marshal.dumps((parse_name, tuple(rows)))
+    return marshal.dumps((text, parse_name, tuple(rows)))
 
 
 def _load_trees(body: bytes, text: str) -> dict[str, Tree] | None:
-    parse_name, rows = marshal.loads(body)
+    stored, parse_name, rows = marshal.loads(body)
+    if stored != text:
+        return None  # another text with the same fingerprint: a miss
     src = _Source(text, parse_name)
     trees: dict[str, Tree] = {}
     for tname, name, weight, root in rows:
@@ -140,7 +164,7 @@ class TreeCache:
         h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
-        h.update(text.encode("utf-8", "surrogatepass"))
+        fingerprint(h, text.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
     def _path(self, key: str) -> str:
@@ -167,6 +191,8 @@ class TreeCache:
         if self._broken:
             return
         try:
+            if not trees or next(iter(trees.values()))._src.text != text:
+                raise ValueError("trees not parsed from this text")
             body = _dump_trees(trees)
         except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
             log.debug("template cache: cannot store %s: %s", name, e)
@@ -194,13 +220,13 @@ class TreeCache:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = data[head:]
-        if blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
+        if check_bytes(body) != data[len(MAGIC) : head]:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
         return body
 
     def _write(self, path: str, body: bytes) -> None:
-        digest = blake2b(body, digest_size=_DIGEST).digest()
+        digest = check_bytes(body)
         try:
             os.makedirs(self.dir, exist_ok=True)
             tmp = os.path.join(
