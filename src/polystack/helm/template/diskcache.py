@@ -81,7 +81,25 @@ def engine_id() -> str:
     return _ENGINE_ID
 
 
-def check_bytes(body: bytes) -> bytes:
+def _read_file(path: str) -> bytes:
+    """The whole file, read with one read() of its size (no buffered file object)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size)
+        if len(data) == size:
+            return data  # (a file that grew meanwhile fails its check: a miss)
+        chunks = [data]
+        while True:  # a short read
+            more = os.read(fd, 1 << 20)
+            if not more:
+                return b"".join(chunks)
+            chunks.append(more)
+    finally:
+        os.close(fd)
+
+
+def check_bytes(body: bytes | memoryview) -> bytes:
     """What guards a cache file's body against damage (not against a writer: the
     cache is the user's own): its length and CRC-32, 16 bytes."""
     return len(body).to_bytes(8, "little") + crc32(body).to_bytes(4, "little") + b"\0" * 4
@@ -115,7 +133,7 @@ def _dump_trees(trees: dict[str, Tree]) -> bytes:
     return marshal.dumps((text, parse_name, tuple(rows)))
 
 
-def _load_trees(body: bytes, text: str) -> dict[str, Tree] | None:
+def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
     stored, parse_name, rows = marshal.loads(body)
     if stored != text:
         return None  # another text with the same fingerprint: a miss
@@ -199,7 +217,7 @@ class TreeCache:
             return
         self._write(self._path(self.key(name, text, funcs_key)), body)
 
-    def get_blob(self, key: str) -> bytes | None:
+    def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller
         made of everything the result depends on), or None."""
         return self._read(os.path.join(self.dir, key + ".bin"))
@@ -208,18 +226,18 @@ class TreeCache:
         if not self._broken:
             self._write(os.path.join(self.dir, key + ".bin"), body)
 
-    def _read(self, path: str) -> bytes | None:
-        """The body of a cache file whose magic and digest check out, or None."""
+    def _read(self, path: str) -> memoryview | None:
+        """The body of a cache file whose magic and check bytes check out, or None
+        (a view of the file's bytes: a cached run reads megabytes, not copied)."""
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = _read_file(path)
         except OSError:
             return None
         head = len(MAGIC) + _DIGEST
         if len(data) < head or not data.startswith(MAGIC):
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
-        body = data[head:]
+        body = memoryview(data)[head:]
         if check_bytes(body) != data[len(MAGIC) : head]:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
