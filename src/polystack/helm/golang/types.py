@@ -274,13 +274,13 @@ def type_of(v: Any) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
-    if isinstance(v, bytes | bytearray):
+    if isinstance(v, (bytes, bytearray)):
         return "[]uint8"
     if isinstance(v, complex):
         return "complex128"
     if isinstance(v, dict):
         return "map[string]interface {}"
-    if isinstance(v, list | tuple):
+    if isinstance(v, (list, tuple)):
         return "[]interface {}"
     if callable(v):
         return "func(...interface {}) interface {}"
@@ -319,7 +319,7 @@ def kind_of(v: Any) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
-    if isinstance(v, bytes | bytearray | list | tuple):
+    if isinstance(v, (bytes, bytearray, list, tuple)):
         return "slice"
     if isinstance(v, complex):
         return "complex128"
@@ -336,7 +336,7 @@ def truth(v: Any) -> bool:
         return False
     if v is True:
         return True
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float | complex):
+    if isinstance(v, (str, bytes, bytearray, list, tuple, dict, int, float, complex)):
         return bool(v)
     return True  # structs, pointers and functions
 

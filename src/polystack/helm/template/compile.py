@@ -369,7 +369,7 @@ class _Compiler:
 
             ran = False
             try:
-                if isinstance(val, list | tuple):
+                if isinstance(val, (list, tuple)):
                     if val:
                         ran = True
                         for i, e in enumerate(val):
@@ -387,7 +387,7 @@ class _Compiler:
                         mk = Int64 if isinstance(val, Int64) else int
                         for i in range(int(val)):
                             one(NO_VALUE, mk(i))
-                elif isinstance(val, bytes | bytearray):
+                elif isinstance(val, (bytes, bytearray)):
                     if val:
                         ran = True
                         for i, e in enumerate(val):

@@ -226,7 +226,7 @@ def _assignable(v: Any, typ: str) -> bool:
         # map type (common.Values) is
         return isinstance(v, dict) and _map_type(v) == typ
     if typ == "[]uint8" or typ == "[]byte":
-        return isinstance(v, bytes | bytearray)
+        return isinstance(v, (bytes, bytearray))
     return type_of(v) == typ
 
 
