@@ -359,8 +359,19 @@ def go_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
 def deep_copy(v: Any) -> Any:
     """A copy of a tree of maps and slices (of the same types); other values are
     shared, as Go's copies of values share them."""
+    t = type(v)
+    if t is dict:  # (the common case, without a generator per map)
+        d = {}
+        for k, x in v.items():
+            d[k] = deep_copy(x) if isinstance(x, (dict, list)) else x
+        return d
+    if t is list:
+        out = []
+        for x in v:
+            out.append(deep_copy(x) if isinstance(x, (dict, list)) else x)
+        return out
     if isinstance(v, dict):
-        return type(v)((k, deep_copy(x)) for k, x in v.items())
+        return t((k, deep_copy(x)) for k, x in v.items())
     if isinstance(v, list):
-        return type(v)(deep_copy(x) for x in v)
+        return t(deep_copy(x) for x in v)
     return v

@@ -85,6 +85,9 @@ def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     return runner
 
 
+_FLOAT_MARKS = frozenset(".eEpP")
+
+
 def _noop(st: State, dot: Any) -> None:
     return None
 
@@ -455,8 +458,10 @@ class _Compiler:
                 if t is VariableNode and len(a0.ident) == 1:
                     self.count += 1
                     return self.variable_value(a0)
-        cmds = [self.command(c, iface) for c in pipe.cmds]
-        decl = [v.ident[0] for v in pipe.decl]
+        cmds = []
+        for c in pipe.cmds:  # (a loop: no comprehension's function per pipeline)
+            cmds.append(self.command(c, iface))
+        decl = [v.ident[0] for v in pipe.decl] if pipe.decl else []
         is_assign = pipe.is_assign
         if len(cmds) == 1 and not decl:
             c0 = cmds[0]
@@ -574,7 +579,8 @@ class _Compiler:
             len(text) > 2
             and text[0] == "0"
             and text[1] in "xX"
-            and not any(c in text for c in "pP")
+            and "p" not in text
+            and "P" not in text
         )
         if n.is_complex:
             value: Any = n.complex128
@@ -582,7 +588,7 @@ class _Compiler:
             n.is_float
             and not is_hex_int
             and not text.startswith("'")
-            and any(c in text for c in ".eEpP")
+            and not _FLOAT_MARKS.isdisjoint(text)
         ):
             value = n.float64
         elif n.is_int:
@@ -604,6 +610,12 @@ class _Compiler:
         return const
 
     # ------------------------------------------------------------ arguments
+    def args(self, rest: list[Node], iface: bool) -> list[Value]:
+        fns: list[Value] = []
+        for a in rest:  # (a loop: most commands have no argument after their head, or one)
+            fns.append(self.arg(a, iface))
+        return fns
+
     def arg(self, n: Node, iface: bool) -> Value:
         """evalArg with an untyped / reflect.Value parameter: the raw value."""
         if type(n) is StringNode:  # the most common argument: checked first
@@ -688,7 +700,7 @@ class _Compiler:
     # ------------------------------------------------------------ calls & fields
     def function(self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool) -> Command:
         name = ident.ident
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         builtin_fn = BUILTINS.get(name)
 
         nargs = len(arg_fns)
@@ -709,13 +721,19 @@ class _Compiler:
                     site[0] = (fn, plan)
                 if plan is not None:
                     convs, final_typ = plan
-                    argv = [c(st, dot) for c in convs]
+                    argv = []
+                    for c in convs:
+                        v = c(st, dot)
+                        if type(v) in POINTER_METHOD_TYPES:
+                            v = unaddressable(v)  # a copy in an interface {}
+                        argv.append(v)
                     if final_typ is not None:
                         fv = _validate_type(st, final, final_typ)
-                        argv.append(None if fv is NO_VALUE and final_typ != _RV else fv)
-                    for i, v in enumerate(argv):
-                        if type(v) in POINTER_METHOD_TYPES:
-                            argv[i] = unaddressable(v)  # a copy in an interface {}
+                        if fv is NO_VALUE and final_typ != _RV:
+                            fv = None
+                        elif type(fv) in POINTER_METHOD_TYPES:
+                            fv = unaddressable(fv)
+                        argv.append(fv)
                     try:
                         r = fn(*argv)
                     except (ex._Break, ex._Continue):
@@ -821,7 +839,7 @@ class _Compiler:
 
     def field_cmd(self, n: FieldNode, rest: list[Node], iface: bool) -> Command:
         idents = n.ident
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         if not rest:
             last = len(idents) - 1
 
@@ -869,7 +887,7 @@ class _Compiler:
     def chain_cmd(self, n: ChainNode, rest: list[Node], iface: bool) -> Command:
         head = self.arg(n.node, iface)
         fields = n.field
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         is_nil = isinstance(n.node, NilNode)
         text = str(n)
 
@@ -889,7 +907,7 @@ class _Compiler:
     ) -> Command:
         name = n.ident[0]
         fields = n.ident[1:]
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         if not fields:
             check = self.not_a_function(args) if args else None
 

@@ -318,8 +318,13 @@ def _d_pipe(e: tuple[Any, ...], src: Any) -> PipeNode:
     o.tree = src
     o.line = e[2]
     o.is_assign = e[3]
-    o.decl = [_DECODE[d[0]](d, src) for d in e[4]]
-    o.cmds = [_DECODE[c[0]](c, src) for c in e[5]]
+    decl = e[4]
+    # (loops, not comprehensions: most of these lists hold one element or none)
+    o.decl = [_DECODE[d[0]](d, src) for d in decl] if decl else []
+    cmds = []
+    for c in e[5]:
+        cmds.append(_DECODE[c[0]](c, src))
+    o.cmds = cmds
     return o
 
 
@@ -362,7 +367,10 @@ def _d_command(e: tuple[Any, ...], src: Any) -> CommandNode:
     o = _new(CommandNode)
     o.pos = e[1]
     o.tree = src
-    o.args = [_DECODE[a[0]](a, src) for a in e[2]]
+    args = []
+    for a in e[2]:
+        args.append(_DECODE[a[0]](a, src))
+    o.args = args
     return o
 
 
