@@ -641,29 +641,63 @@ class _Compiler:
 
             return arg_nil
         if type(n) is FieldNode:
-            f = self.field_cmd(n, [], iface)
+            # field_cmd's run_field with nothing piped in, one closure instead of two
+            idents = n.ident
 
             def arg_field(st: State, dot: Any) -> Any:
                 st.node = n
-                return f(st, dot, MISSING)
+                r = dot
+                for i, name in enumerate(idents):
+                    t = type(r)
+                    if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
+                        try:
+                            r = r[name]
+                        except KeyError:
+                            r = _missing_key(st, name)
+                    else:
+                        return _eval_field_chain(
+                            st,
+                            dot,
+                            r,
+                            n,
+                            idents[i:],
+                            None,
+                            None,
+                            MISSING,
+                            ex._head_type(r, iface) if i == 0 else "interface {}",
+                        )
+                return r
 
             return arg_field
         if type(n) is VariableNode:
-            v = self.variable_cmd(n, None, [], iface)
+            # variable_cmd's closures, without the call through them
+            name = n.ident[0]
+            fields = n.ident[1:]
+            if not fields:
 
-            def arg_var(st: State, dot: Any) -> Any:
+                def arg_var(st: State, dot: Any) -> Any:
+                    st.node = n
+                    names = st.names
+                    for i in range(len(names) - 1, -1, -1):
+                        if names[i] == name:
+                            return st.vals[i]
+                    return _var_value(st, name)  # fails: undefined variable
+
+                return arg_var
+            var_iface = name in self.iface_vars
+            no_args: list[Any] = []
+
+            def arg_var_fields(st: State, dot: Any) -> Any:
                 st.node = n
-                return v(st, dot, MISSING)
+                v = _var_value(st, name)
+                return ex.eval_field_chain(
+                    st, dot, v, n, fields, no_args, no_args, MISSING, ex._head_type(v, var_iface)
+                )
 
-            return arg_var
+            return arg_var_fields
         if type(n) is PipeNode:
-            p = self.pipeline(n, iface)
-
-            def arg_pipe(st: State, dot: Any) -> Any:
-                st.node = n
-                return p(st, dot)
-
-            return arg_pipe
+            # (the pipeline's runner sets st.node first thing: no wrapper needed)
+            return self.pipeline(n, iface)
         if type(n) is IdentifierNode:
             fn = self.function(n, n, [], iface)
 
