@@ -54,6 +54,7 @@ _validate_type = ex.validate_type
 _RV = ex.RV
 _err_text = ex._err_text
 _charge = ex.charge
+_sized = ex._SIZED
 _check_budget = ex.check_budget
 _call_failed = ex.call_failed
 _eval_field_chain = ex.eval_field_chain
@@ -777,6 +778,9 @@ class _Compiler:
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
                         msg = _err_text(e)
                     else:
+                        # (charge's own first checks, inline: most results are small)
+                        if type(r) not in _sized or len(r) < 64:
+                            return r
                         return _charge(st, cmd, r)
                     _call_failed(st, cmd, name, msg)
                 spec = getattr(fn, "_go_spec", None)
@@ -813,6 +817,9 @@ class _Compiler:
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
                         msg = _err_text(e)
                     else:
+                        # (charge's own first checks, inline: most results are small)
+                        if type(r) not in _sized or len(r) < 64:
+                            return r
                         return _charge(st, cmd, r)
                     _call_failed(st, cmd, name, msg)
                 return _eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
