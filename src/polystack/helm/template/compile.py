@@ -38,7 +38,19 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.parse import Tree
-from polystack.helm.template.treecodec import TEXT, LazyListNode, constant_output, decode_node
+from polystack.helm.template.treecodec import (
+    ACTION,
+    FIELD,
+    IF,
+    TEXT,
+    VARIABLE,
+    WITH,
+    LazyListNode,
+    NodeRef,
+    _d_list,
+    constant_output,
+    decode_node,
+)
 from polystack.helm.template.values import MISSING, NO_VALUE
 from polystack.helm.template.weight import list_weight
 
@@ -154,9 +166,12 @@ class _Compiler:
                 if pending:
                     runners.append(_text_runner("".join(pending)))
                     pending = []
-                r = self.node(decode_node(e, src), iface)
-                if r is not _noop:
-                    runners.append(r)
+                r = self.tuple_node(e, src, iface)
+                if r is None:
+                    r = self.node(decode_node(e, src), iface)
+                    if r is _noop:
+                        continue
+                runners.append(r)
         else:
             constant = self.constant
             for n in lst.nodes:
@@ -263,17 +278,35 @@ class _Compiler:
 
             return run_decl
 
-        def run_action(st: State, dot: Any) -> None:
-            st.node = n
-            v = pipe(st, dot)
-            if type(v) is not str:
-                st.node = n
-                v = _printable(st, n, v)
-            if len(v) > 64:
-                _charge_output(st, n, v)
-            st.out.append(v)
+        return _action_runner(n, pipe)
 
-        return run_action
+    def tuple_node(self, e: tuple[Any, ...], src: Any, iface: bool) -> Runner | None:
+        """An action, if or with of a cached tree whose pipeline is one field or
+        one variable (most of a chart's statements), compiled from its tuple form
+        without building its nodes (NodeRef stands for them); else None."""
+        kind = e[0]
+        if kind != ACTION and kind != IF and kind != WITH:
+            return None
+        p = e[3]
+        if p[4] or len(p[5]) != 1:
+            return None
+        args = p[5][0][2]
+        if len(args) != 1:
+            return None
+        a = args[0]
+        if a[0] == FIELD:
+            pipe = _field_value(NodeRef(a, src), a[2], iface)
+        elif a[0] == VARIABLE and len(a[2]) == 1:
+            pipe = _variable_value(NodeRef(a, src), a[2][0])
+        else:
+            return None
+        self.count += 2  # the node and its pipeline, as node() and pipeline() count them
+        if kind == ACTION:
+            return _action_runner(NodeRef(e, src), pipe)
+        is_with = kind == WITH
+        body = self.later(_d_list(e[4], src), False if is_with else iface)
+        other = self.later(_d_list(e[5], src), iface) if e[5] is not None else None
+        return _if_runner(NodeRef(e, src), pipe, body, other, is_with)
 
     def later(self, lst: ListNode, iface: bool) -> Runner:
         """The runner of a branch, compiled when it first runs: most of a chart's
@@ -304,20 +337,7 @@ class _Compiler:
         pipe = self.pipeline(n.pipe, iface)
         body = self.later(n.list, False if is_with else iface)
         other = self.later(n.else_list, iface) if n.else_list is not None else None
-
-        def run_if(st: State, dot: Any) -> None:
-            st.node = n
-            mark = len(st.names)
-            val = pipe(st, dot)
-            if val is True or (val is not False and truth(val)):
-                body(st, val if is_with else dot)
-            elif other is not None:
-                other(st, dot)
-            if len(st.names) > mark:
-                del st.names[mark:]
-                del st.vals[mark:]
-
-        return run_if
+        return _if_runner(n, pipe, body, other, is_with)
 
     def range_(self, r: RangeNode, iface: bool) -> Runner:
         pipe = self.pipeline(r.pipe, iface)
@@ -832,51 +852,11 @@ class _Compiler:
     def field_value(self, n: FieldNode, iface: bool) -> Value:
         """A pipeline of one field without arguments: run_field with nothing
         piped in, its nil turned into no value as the pipeline does."""
-        idents = n.ident
-
-        def run_pipe_field(st: State, dot: Any) -> Any:
-            st.node = n
-            r = dot
-            for i, name in enumerate(idents):
-                t = type(r)
-                # a map of interface {} (dict, or common.Values when the name is
-                # no method of it): a plain read
-                if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
-                    try:
-                        r = r[name]
-                    except KeyError:
-                        r = _missing_key(st, name)
-                else:
-                    r = _eval_field_chain(
-                        st,
-                        dot,
-                        r,
-                        n,
-                        idents[i:],
-                        None,
-                        None,
-                        MISSING,
-                        ex._head_type(r, iface) if i == 0 else "interface {}",
-                    )
-                    break
-            return NO_VALUE if r is None else r
-
-        return run_pipe_field
+        return _field_value(n, n.ident, iface)
 
     def variable_value(self, n: VariableNode) -> Value:
         """A pipeline of one variable ($x): its value, nil turned into no value."""
-        name = n.ident[0]
-
-        def run_pipe_var(st: State, dot: Any) -> Any:
-            st.node = n
-            names = st.names
-            for i in range(len(names) - 1, -1, -1):
-                if names[i] == name:
-                    v = st.vals[i]
-                    return NO_VALUE if v is None else v
-            return _var_value(st, name)  # fails: undefined variable
-
-        return run_pipe_var
+        return _variable_value(n, n.ident[0])
 
     def field_cmd(self, n: FieldNode, rest: list[Node], iface: bool) -> Command:
         idents = n.ident
@@ -971,3 +951,91 @@ class _Compiler:
             )
 
         return run_var_fields
+
+
+# ---------------------------------------------------------------- runners shared by
+# nodes and by the tuple form of cached trees (``n`` a Node or a NodeRef: only
+# errors and slow paths need the node itself, see _node)
+
+
+def _node(n: Any) -> Node:
+    return n.resolve() if type(n) is NodeRef else n  # type: ignore[no-any-return]
+
+
+def _action_runner(n: Any, pipe: Value) -> Runner:
+    def run_action(st: State, dot: Any) -> None:
+        st.node = n
+        v = pipe(st, dot)
+        if type(v) is not str:
+            st.node = n
+            v = _printable(st, _node(n), v)
+        if len(v) > 64:
+            _charge_output(st, n, v)
+        st.out.append(v)
+
+    return run_action
+
+
+def _if_runner(n: Any, pipe: Value, body: Runner, other: Runner | None, is_with: bool) -> Runner:
+    def run_if(st: State, dot: Any) -> None:
+        st.node = n
+        mark = len(st.names)
+        val = pipe(st, dot)
+        if val is True or (val is not False and truth(val)):
+            body(st, val if is_with else dot)
+        elif other is not None:
+            other(st, dot)
+        if len(st.names) > mark:
+            del st.names[mark:]
+            del st.vals[mark:]
+
+    return run_if
+
+
+def _field_value(n: Any, idents: Any, iface: bool) -> Value:
+    """A pipeline of one field (compile.py's one-field path; ``idents`` a list or,
+    from the tuple form, a tuple)."""
+
+    def run_pipe_field(st: State, dot: Any) -> Any:
+        st.node = n
+        r = dot
+        for i, name in enumerate(idents):
+            t = type(r)
+            # a map of interface {} (dict, or common.Values when the name is
+            # no method of it): a plain read
+            if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
+                try:
+                    r = r[name]
+                except KeyError:
+                    r = _missing_key(st, name)
+            else:
+                r = _eval_field_chain(
+                    st,
+                    dot,
+                    r,
+                    _node(n),
+                    list(idents[i:]),
+                    None,
+                    None,
+                    MISSING,
+                    ex._head_type(r, iface) if i == 0 else "interface {}",
+                )
+                break
+        return NO_VALUE if r is None else r
+
+    return run_pipe_field
+
+
+def _variable_value(n: Any, name: str) -> Value:
+    """A pipeline of one variable ($x): its value, nil turned into no value."""
+
+    def run_pipe_var(st: State, dot: Any) -> Any:
+        st.node = n
+        names = st.names
+        for i in range(len(names) - 1, -1, -1):
+            if names[i] == name:
+                v = st.vals[i]
+                return NO_VALUE if v is None else v
+        return _var_value(st, name)  # fails: undefined variable
+
+    return run_pipe_var

@@ -43,6 +43,7 @@ from polystack.helm.template.nodes import (
     StringNode,
     VariableNode,
 )
+from polystack.helm.template.treecodec import NodeRef
 from polystack.helm.template.values import MISSING, NO_VALUE
 
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
@@ -101,6 +102,8 @@ def error_context(node: Node) -> tuple[str, str]:
 def fail(st: State, msg: str) -> None:
     """state.errorf."""
     node = st.node
+    if type(node) is NodeRef:  # a node compiled from the cache's tuple form
+        node = st.node = node.resolve()
     if node is None:
         text = f"template: {st.name}: {msg}"
     else:
