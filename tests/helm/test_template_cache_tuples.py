@@ -77,6 +77,39 @@ CASES = [
 ]
 
 
+# pipelines of function calls (compile.py's tuple_pipeline)
+CALLS = [
+    ('{{ .Values.x | default "d" | quote }}', {"Values": {}}, ""),
+    ('{{ printf "%s-%d" .a .b }}\n{{ printf "%v" }}', {"a": "x", "b": 2}, ""),
+    ('{{ and .a .b }} {{ or .missing "y" }} {{ not .a }}', {"a": 1, "b": 0}, ""),
+    ("{{ if and .a (not .b) }}y{{ else }}n{{ end }}", {"a": 1, "b": 0}, ""),
+    ('{{ index .m "k" }}\n  {{ index .m 5 }}', {"m": {"k": 1}}, "error calling index"),
+    ("{{ upper .n }}", {"n": 5}, "wrong type for value"),
+    ('x {{ substr 1 "x" "y" }}', {}, "expected integer"),
+    ("{{ div 1 0 }}", {}, "error calling div"),
+    ("{{ $x := list 1 2 }}{{ $x }}{{ $x = 3 }}{{ $x }}", {}, ""),
+    ("{{ with $v := .a | default 1 }}{{ $v }}{{ end }}", {}, ""),
+    ('{{ .a | printf "%v" }} {{ .a | len }}', {"a": "abc"}, ""),
+    ('{{ repeat 100000 "abc" | len }}', {}, "maximum template work"),
+    ("{{ urlParse 7 }}", {}, "expected string; found 7"),
+    ('{{ call .f "a" }}', {"f": str.upper}, ""),
+    ("{{ len 1 2 }}", {}, "wrong number of args"),
+]
+
+
+@pytest.mark.parametrize(("text", "data", "expect"), CALLS)
+def test_tuple_compiled_calls_behave_as_fresh(
+    tmp_path: Path, text: str, data: Any, expect: str
+) -> None:
+    fresh, cached = (_outcome(ts, data) for ts in _sets(tmp_path, text, "zero", 3000))
+    assert cached == fresh
+    assert expect in fresh[0]
+    if expect:
+        assert fresh[0].startswith("error: template: c/t.yaml:")
+    else:
+        assert not fresh[0].startswith("error")
+
+
 @pytest.mark.parametrize(("text", "data", "missingkey", "expect"), CASES)
 def test_tuple_compiled_statements_behave_as_fresh(
     tmp_path: Path, text: str, data: Any, missingkey: str, expect: str

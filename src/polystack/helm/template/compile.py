@@ -41,6 +41,7 @@ from polystack.helm.template.parse import Tree
 from polystack.helm.template.treecodec import (
     ACTION,
     FIELD,
+    IDENT,
     IF,
     TEXT,
     VARIABLE,
@@ -288,20 +289,24 @@ class _Compiler:
         if kind != ACTION and kind != IF and kind != WITH:
             return None
         p = e[3]
-        if p[4] or len(p[5]) != 1:
-            return None
         args = p[5][0][2]
-        if len(args) != 1:
-            return None
         a = args[0]
-        if a[0] == FIELD:
-            pipe = _field_value(NodeRef(a, src), a[2], iface)
-        elif a[0] == VARIABLE and len(a[2]) == 1:
+        if a[0] == FIELD and not p[4] and len(p[5]) == 1 and len(args) == 1:
+            self.count += 2  # the node and its pipeline, as node() and pipeline() count them
+            pipe: Value | None = _field_value(NodeRef(a, src), a[2], iface)
+        elif a[0] == VARIABLE and len(a[2]) == 1 and not p[4] and len(p[5]) == 1 and len(args) == 1:
+            self.count += 2
             pipe = _variable_value(NodeRef(a, src), a[2][0])
         else:
-            return None
-        self.count += 2  # the node and its pipeline, as node() and pipeline() count them
+            before = self.count
+            pipe = self.tuple_pipeline(p, src, iface)
+            if pipe is None:
+                self.count = before
+                return None
+            self.count += 1  # the node
         if kind == ACTION:
+            if p[4]:
+                return _decl_runner(NodeRef(e, src), pipe)
             return _action_runner(NodeRef(e, src), pipe)
         is_with = kind == WITH
         body = self.later(_d_list(e[4], src), False if is_with else iface)
@@ -483,34 +488,33 @@ class _Compiler:
         for c in pipe.cmds:  # (a loop: no comprehension's function per pipeline)
             cmds.append(self.command(c, iface))
         decl = [v.ident[0] for v in pipe.decl] if pipe.decl else []
-        is_assign = pipe.is_assign
-        if len(cmds) == 1 and not decl:
-            c0 = cmds[0]
+        return _pipe_runner(pipe, cmds, decl, pipe.is_assign)
 
-            def run_pipe1(st: State, dot: Any) -> Any:
-                st.node = pipe
-                v = c0(st, dot, MISSING)
-                return NO_VALUE if v is None else v
-
-            return run_pipe1
-        seq = tuple(cmds)
-
-        def run_pipe(st: State, dot: Any) -> Any:
-            st.node = pipe
-            v: Any = MISSING
-            for c in seq:
-                v = c(st, dot, v)
-                if v is None:
-                    v = NO_VALUE
-            for name in decl:
-                if is_assign:
-                    ex._set_var(st, name, v)
-                else:
-                    st.names.append(name)
-                    st.vals.append(v)
-            return v
-
-        return run_pipe
+    def tuple_pipeline(self, p: tuple[Any, ...], src: Any, iface: bool) -> Value | None:
+        """A cached pipeline whose commands are function calls (or one field),
+        compiled from its tuple form: the pipeline, its commands and the called
+        functions' identifiers are not built into nodes (NodeRef stands for
+        them); the arguments are (call sites check their literals' types). None
+        when a command is of another kind."""
+        cmds: list[Command] = []
+        for c in p[5]:
+            args = c[2]
+            head = args[0]
+            if head[0] == IDENT:
+                rest: list[Node] = []
+                for a in args[1:]:
+                    rest.append(decode_node(a, src))
+                self.count += len(args)  # as command() counts
+                cmds.append(
+                    self.function(NodeRef(head, src), NodeRef(c, src), rest, iface, head[2])
+                )
+            elif head[0] == FIELD and len(args) == 1:
+                self.count += 1
+                cmds.append(self.field_cmd(decode_node(head, src), [], iface))
+            else:
+                return None
+        decl = [d[2][0] for d in p[4]] if p[4] else []
+        return _pipe_runner(NodeRef(p, src), cmds, decl, p[3])
 
     def not_a_function(self, args: list[Node]) -> Callable[[State, Any], None]:
         many = len(args) > 1
@@ -753,8 +757,13 @@ class _Compiler:
         return arg_bad
 
     # ------------------------------------------------------------ calls & fields
-    def function(self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool) -> Command:
-        name = ident.ident
+    def function(
+        self, ident: Any, cmd: Any, rest: list[Node], iface: bool, name: str | None = None
+    ) -> Command:
+        """A call of the function ``name`` (the identifier's); ``ident`` and
+        ``cmd`` are nodes or, from the tuple form, NodeRefs."""
+        if name is None:
+            name = ident.ident
         arg_fns = self.args(rest, iface)
         builtin_fn = BUILTINS.get(name)
 
@@ -960,6 +969,44 @@ class _Compiler:
 
 def _node(n: Any) -> Node:
     return n.resolve() if type(n) is NodeRef else n  # type: ignore[no-any-return]
+
+
+def _pipe_runner(pipe: Any, cmds: list[Command], decl: list[str], is_assign: bool) -> Value:
+    if len(cmds) == 1 and not decl:
+        c0 = cmds[0]
+
+        def run_pipe1(st: State, dot: Any) -> Any:
+            st.node = pipe
+            v = c0(st, dot, MISSING)
+            return NO_VALUE if v is None else v
+
+        return run_pipe1
+    seq = tuple(cmds)
+
+    def run_pipe(st: State, dot: Any) -> Any:
+        st.node = pipe
+        v: Any = MISSING
+        for c in seq:
+            v = c(st, dot, v)
+            if v is None:
+                v = NO_VALUE
+        for name in decl:
+            if is_assign:
+                ex._set_var(st, name, v)
+            else:
+                st.names.append(name)
+                st.vals.append(v)
+        return v
+
+    return run_pipe
+
+
+def _decl_runner(n: Any, pipe: Value) -> Runner:
+    def run_decl(st: State, dot: Any) -> None:
+        st.node = n
+        pipe(st, dot)
+
+    return run_decl
 
 
 def _action_runner(n: Any, pipe: Value) -> Runner:
