@@ -10,7 +10,7 @@ from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
 from polystack.helm.template import exec as ex
-from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.builtins import BUILTINS
 from polystack.helm.template.funcmap import LazyFunc, resolve
 from polystack.helm.template.limits import INVOKE_COST
 from polystack.helm.template.nodes import (
@@ -38,6 +38,21 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.parse import Tree
+from polystack.helm.template.runners import (
+    _action_runner,
+    _arg_bad,
+    _arg_command,
+    _arg_const,
+    _arg_dot,
+    _arg_field,
+    _arg_var,
+    _arg_var_fields,
+    _decl_runner,
+    _field_value,
+    _if_runner,
+    _pipe_runner,
+    _variable_value,
+)
 from polystack.helm.template.treecodec import (
     ACTION,
     FIELD,
@@ -60,7 +75,6 @@ __all__ = ["compile_tree"]
 fail = ex.fail
 State = ex.State
 # module-level aliases (not closure cells: fewer objects per compiled node)
-_printable = ex.printable
 _eval_call = ex.eval_call
 _call_plan = ex.call_plan
 _validate_type = ex.validate_type
@@ -111,14 +125,6 @@ def _text_runner(text: str) -> Runner:
         st.out.append(text)
 
     return run_text
-
-
-def _charge_output(st: State, n: Node, v: str) -> None:
-    """An action wrote a long string: a unit of work per 16 characters."""
-    budget = st.budget
-    budget.work += len(v) >> 4
-    if budget.work > budget.next_check:
-        _check_budget(st, n)
 
 
 def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
@@ -642,119 +648,37 @@ class _Compiler:
         return fns
 
     def arg(self, n: Node, iface: bool) -> Value:
-        """evalArg with an untyped / reflect.Value parameter: the raw value."""
-        if type(n) is StringNode:  # the most common argument: checked first
-            s = n.text
+        """evalArg with an untyped / reflect.Value parameter: the raw value.
 
-            def arg_string(st: State, dot: Any) -> Any:
-                st.node = n
-                return s
-
-            return arg_string
-        if type(n) is DotNode:
-
-            def arg_dot(st: State, dot: Any) -> Any:
-                st.node = n
-                return dot
-
-            return arg_dot
-        if type(n) is NilNode:
-
-            def arg_nil(st: State, dot: Any) -> Any:
-                st.node = n
-                return NO_VALUE
-
-            return arg_nil
-        if type(n) is FieldNode:
-            # field_cmd's run_field with nothing piped in, one closure instead of two
-            idents = n.ident
-
-            def arg_field(st: State, dot: Any) -> Any:
-                st.node = n
-                r = dot
-                for i, name in enumerate(idents):
-                    t = type(r)
-                    if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
-                        try:
-                            r = r[name]
-                        except KeyError:
-                            r = _missing_key(st, name)
-                    else:
-                        return _eval_field_chain(
-                            st,
-                            dot,
-                            r,
-                            n,
-                            idents[i:],
-                            None,
-                            None,
-                            MISSING,
-                            ex._head_type(r, iface) if i == 0 else "interface {}",
-                        )
-                return r
-
-            return arg_field
-        if type(n) is VariableNode:
-            # variable_cmd's closures, without the call through them
-            name = n.ident[0]
-            fields = n.ident[1:]
+        (The closures are made by module-level functions: a method defining them
+        all would create a cell for each of their variables at every call.)"""
+        t = type(n)
+        if t is StringNode:  # the most common argument: checked first
+            return _arg_const(n, n.text)  # type: ignore[attr-defined]
+        if t is DotNode:
+            return _arg_dot(n)
+        if t is FieldNode:
+            return _arg_field(n, n.ident, iface)  # type: ignore[attr-defined]
+        if t is VariableNode:
+            name = n.ident[0]  # type: ignore[attr-defined]
+            fields = n.ident[1:]  # type: ignore[attr-defined]
             if not fields:
-
-                def arg_var(st: State, dot: Any) -> Any:
-                    st.node = n
-                    names = st.names
-                    for i in range(len(names) - 1, -1, -1):
-                        if names[i] == name:
-                            return st.vals[i]
-                    return _var_value(st, name)  # fails: undefined variable
-
-                return arg_var
-            var_iface = name in self.iface_vars
-            no_args: list[Any] = []
-
-            def arg_var_fields(st: State, dot: Any) -> Any:
-                st.node = n
-                v = _var_value(st, name)
-                return ex.eval_field_chain(
-                    st, dot, v, n, fields, no_args, no_args, MISSING, ex._head_type(v, var_iface)
-                )
-
-            return arg_var_fields
-        if type(n) is PipeNode:
+                return _arg_var(n, name)
+            return _arg_var_fields(n, name, fields, name in self.iface_vars)
+        if t is PipeNode:
             # (the pipeline's runner sets st.node first thing: no wrapper needed)
-            return self.pipeline(n, iface)
-        if type(n) is IdentifierNode:
-            fn = self.function(n, n, [], iface)
-
-            def arg_ident(st: State, dot: Any) -> Any:
-                st.node = n
-                return fn(st, dot, MISSING)
-
-            return arg_ident
-        if type(n) is ChainNode:
-            c = self.chain_cmd(n, [], iface)
-
-            def arg_chain(st: State, dot: Any) -> Any:
-                st.node = n
-                return c(st, dot, MISSING)
-
-            return arg_chain
-        if type(n) is BoolNode:
-            b = n.true
-
-            def arg_bool(st: State, dot: Any) -> Any:
-                st.node = n
-                return b
-
-            return arg_bool
-        if type(n) is NumberNode:
-            return self.ideal_constant(n)
-
-        def arg_bad(st: State, dot: Any) -> Any:
-            st.node = n
-            fail(st, f"can't handle assignment of {n} to empty interface argument")
-
-        return arg_bad
+            return self.pipeline(n, iface)  # type: ignore[arg-type]
+        if t is NilNode:
+            return _arg_const(n, NO_VALUE)
+        if t is IdentifierNode:
+            return _arg_command(n, self.function(n, n, [], iface))
+        if t is ChainNode:
+            return _arg_command(n, self.chain_cmd(n, [], iface))  # type: ignore[arg-type]
+        if t is BoolNode:
+            return _arg_const(n, n.true)  # type: ignore[attr-defined]
+        if t is NumberNode:
+            return self.ideal_constant(n)  # type: ignore[arg-type]
+        return _arg_bad(n)
 
     # ------------------------------------------------------------ calls & fields
     def function(
@@ -960,129 +884,3 @@ class _Compiler:
             )
 
         return run_var_fields
-
-
-# ---------------------------------------------------------------- runners shared by
-# nodes and by the tuple form of cached trees (``n`` a Node or a NodeRef: only
-# errors and slow paths need the node itself, see _node)
-
-
-def _node(n: Any) -> Node:
-    return n.resolve() if type(n) is NodeRef else n  # type: ignore[no-any-return]
-
-
-def _pipe_runner(pipe: Any, cmds: list[Command], decl: list[str], is_assign: bool) -> Value:
-    if len(cmds) == 1 and not decl:
-        c0 = cmds[0]
-
-        def run_pipe1(st: State, dot: Any) -> Any:
-            st.node = pipe
-            v = c0(st, dot, MISSING)
-            return NO_VALUE if v is None else v
-
-        return run_pipe1
-    seq = tuple(cmds)
-
-    def run_pipe(st: State, dot: Any) -> Any:
-        st.node = pipe
-        v: Any = MISSING
-        for c in seq:
-            v = c(st, dot, v)
-            if v is None:
-                v = NO_VALUE
-        for name in decl:
-            if is_assign:
-                ex._set_var(st, name, v)
-            else:
-                st.names.append(name)
-                st.vals.append(v)
-        return v
-
-    return run_pipe
-
-
-def _decl_runner(n: Any, pipe: Value) -> Runner:
-    def run_decl(st: State, dot: Any) -> None:
-        st.node = n
-        pipe(st, dot)
-
-    return run_decl
-
-
-def _action_runner(n: Any, pipe: Value) -> Runner:
-    def run_action(st: State, dot: Any) -> None:
-        st.node = n
-        v = pipe(st, dot)
-        if type(v) is not str:
-            st.node = n
-            v = _printable(st, _node(n), v)
-        if len(v) > 64:
-            _charge_output(st, n, v)
-        st.out.append(v)
-
-    return run_action
-
-
-def _if_runner(n: Any, pipe: Value, body: Runner, other: Runner | None, is_with: bool) -> Runner:
-    def run_if(st: State, dot: Any) -> None:
-        st.node = n
-        mark = len(st.names)
-        val = pipe(st, dot)
-        if val is True or (val is not False and truth(val)):
-            body(st, val if is_with else dot)
-        elif other is not None:
-            other(st, dot)
-        if len(st.names) > mark:
-            del st.names[mark:]
-            del st.vals[mark:]
-
-    return run_if
-
-
-def _field_value(n: Any, idents: Any, iface: bool) -> Value:
-    """A pipeline of one field (compile.py's one-field path; ``idents`` a list or,
-    from the tuple form, a tuple)."""
-
-    def run_pipe_field(st: State, dot: Any) -> Any:
-        st.node = n
-        r = dot
-        for i, name in enumerate(idents):
-            t = type(r)
-            # a map of interface {} (dict, or common.Values when the name is
-            # no method of it): a plain read
-            if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
-                try:
-                    r = r[name]
-                except KeyError:
-                    r = _missing_key(st, name)
-            else:
-                r = _eval_field_chain(
-                    st,
-                    dot,
-                    r,
-                    _node(n),
-                    list(idents[i:]),
-                    None,
-                    None,
-                    MISSING,
-                    ex._head_type(r, iface) if i == 0 else "interface {}",
-                )
-                break
-        return NO_VALUE if r is None else r
-
-    return run_pipe_field
-
-
-def _variable_value(n: Any, name: str) -> Value:
-    """A pipeline of one variable ($x): its value, nil turned into no value."""
-
-    def run_pipe_var(st: State, dot: Any) -> Any:
-        st.node = n
-        names = st.names
-        for i in range(len(names) - 1, -1, -1):
-            if names[i] == name:
-                v = st.vals[i]
-                return NO_VALUE if v is None else v
-        return _var_value(st, name)  # fails: undefined variable
-
-    return run_pipe_var
