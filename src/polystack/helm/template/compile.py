@@ -47,10 +47,18 @@ from polystack.helm.template.runners import (
     _arg_field,
     _arg_var,
     _arg_var_fields,
+    _bad_cmd,
     _decl_runner,
+    _dot_cmd,
     _field_value,
     _if_runner,
+    _literal_cmd,
+    _nil_cmd,
+    _not_a_function,
+    _number_cmd,
+    _paren_cmd,
     _pipe_runner,
+    _raise_runner,
     _variable_value,
 )
 from polystack.helm.template.treecodec import (
@@ -237,40 +245,27 @@ class _Compiler:
 
     def node(self, n: Node, iface: bool) -> Runner:
         self.count += 1
-        if type(n) is TextNode:
-            text = n.text
+        t = type(n)
+        if t is TextNode:
+            text = n.text  # type: ignore[attr-defined]
             self.count += len(text) >> 8
-
-            def run_text(st: State, dot: Any) -> None:
-                st.out.append(text)
-
-            return run_text
-        if type(n) is ActionNode:
-            return self.action(n, iface)
-        if type(n) is IfNode:
-            return self.if_with(n, iface, is_with=False)
-        if type(n) is WithNode:
-            return self.if_with(n, iface, is_with=True)
-        if type(n) is RangeNode:
-            return self.range_(n, iface)
-        if type(n) is TemplateNode:
-            return self.template(n, iface)
-        if type(n) is CommentNode:
+            return _text_runner(text)
+        if t is ActionNode:
+            return self.action(n, iface)  # type: ignore[arg-type]
+        if t is IfNode:
+            return self.if_with(n, iface, is_with=False)  # type: ignore[arg-type]
+        if t is WithNode:
+            return self.if_with(n, iface, is_with=True)  # type: ignore[arg-type]
+        if t is RangeNode:
+            return self.range_(n, iface)  # type: ignore[arg-type]
+        if t is TemplateNode:
+            return self.template(n, iface)  # type: ignore[arg-type]
+        if t is CommentNode:
             return _noop
-        if type(n) is BreakNode:
-
-            def run_break(st: State, dot: Any) -> None:
-                st.node = n
-                raise ex._BREAK
-
-            return run_break
-        if type(n) is ContinueNode:
-
-            def run_continue(st: State, dot: Any) -> None:
-                st.node = n
-                raise ex._CONTINUE
-
-            return run_continue
+        if t is BreakNode:
+            return _raise_runner(n, ex._BREAK)
+        if t is ContinueNode:
+            return _raise_runner(n, ex._CONTINUE)
         if isinstance(n, ListNode):
             return self.list_(n, iface)
         raise AssertionError(f"unknown node: {n}")
@@ -523,14 +518,7 @@ class _Compiler:
         return _pipe_runner(NodeRef(p, src), cmds, decl, p[3])
 
     def not_a_function(self, args: list[Node]) -> Callable[[State, Any], None]:
-        many = len(args) > 1
-        first = str(args[0])
-
-        def check(st: State, final: Any) -> None:
-            if many or final is not MISSING:
-                fail(st, f"can't give argument to non-function {first}")
-
-        return check
+        return _not_a_function(len(args) > 1, args[0])
 
     def command(self, cmd: CommandNode, iface: bool) -> Command:
         self.count += len(cmd.args)
@@ -543,66 +531,21 @@ class _Compiler:
         if type(first) is IdentifierNode:
             return self.function(first, cmd, rest, iface)
         if type(first) is PipeNode:
-            check = self.not_a_function(cmd.args)
-            inner = self.pipeline(first, iface)
-
-            def run_paren(st: State, dot: Any, final: Any) -> Any:
-                check(st, final)
-                return inner(st, dot)
-
-            return run_paren
+            return _paren_cmd(self.not_a_function(cmd.args), self.pipeline(first, iface))
         if type(first) is VariableNode:
             return self.variable_cmd(first, cmd.args, rest, iface)
         check = self.not_a_function(cmd.args)
         if type(first) is BoolNode:
-            bv = first.true
-
-            def run_bool(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return bv
-
-            return run_bool
+            return _literal_cmd(first, check, first.true)
         if type(first) is DotNode:
-
-            def run_dot(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return dot
-
-            return run_dot
+            return _dot_cmd(first, check)
         if type(first) is NilNode:
-
-            def run_nil(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                fail(st, "nil is not a command")
-
-            return run_nil
+            return _nil_cmd(first, check)
         if type(first) is NumberNode:
-            const = self.ideal_constant(first)
-
-            def run_number(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return const(st, dot)
-
-            return run_number
+            return _number_cmd(first, check, self.ideal_constant(first))
         if type(first) is StringNode:
-            text = first.text
-
-            def run_string(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return text
-
-            return run_string
-
-        def run_bad(st: State, dot: Any, final: Any) -> Any:
-            st.node = first
-            fail(st, f"can't evaluate command {quote(str(first))}")
-
-        return run_bad
+            return _literal_cmd(first, check, first.text)
+        return _bad_cmd(first)
 
     def ideal_constant(self, n: NumberNode) -> Value:
         text = n.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from polystack.helm.golang.strconv import quote
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import truth
 from polystack.helm.template.nodes import Node
@@ -250,3 +251,76 @@ def _arg_bad(n: Any) -> Value:
         fail(st, f"can't handle assignment of {n} to empty interface argument")
 
     return arg_bad
+
+
+# ---------------------------------------------------------------- commands that are no call
+
+
+def _not_a_function(many: bool, first: Any) -> Callable[[State, Any], None]:
+    def check(st: State, final: Any) -> None:
+        if many or final is not MISSING:
+            fail(st, f"can't give argument to non-function {first}")
+
+    return check
+
+
+def _paren_cmd(check: Callable[[State, Any], None], inner: Value) -> Command:
+    def run_paren(st: State, dot: Any, final: Any) -> Any:
+        check(st, final)
+        return inner(st, dot)
+
+    return run_paren
+
+
+def _literal_cmd(first: Any, check: Callable[[State, Any], None], value: Any) -> Command:
+    def run_literal(st: State, dot: Any, final: Any) -> Any:
+        st.node = first
+        check(st, final)
+        return value
+
+    return run_literal
+
+
+def _dot_cmd(first: Any, check: Callable[[State, Any], None]) -> Command:
+    def run_dot(st: State, dot: Any, final: Any) -> Any:
+        st.node = first
+        check(st, final)
+        return dot
+
+    return run_dot
+
+
+def _nil_cmd(first: Any, check: Callable[[State, Any], None]) -> Command:
+    def run_nil(st: State, dot: Any, final: Any) -> Any:
+        st.node = first
+        check(st, final)
+        fail(st, "nil is not a command")
+
+    return run_nil
+
+
+def _number_cmd(first: Any, check: Callable[[State, Any], None], const: Value) -> Command:
+    def run_number(st: State, dot: Any, final: Any) -> Any:
+        st.node = first
+        check(st, final)
+        return const(st, dot)
+
+    return run_number
+
+
+def _bad_cmd(first: Any) -> Command:
+    def run_bad(st: State, dot: Any, final: Any) -> Any:
+        st.node = first
+        fail(st, f"can't evaluate command {quote(str(first))}")
+
+    return run_bad
+
+
+def _raise_runner(n: Any, exc: BaseException) -> Runner:
+    """{{break}} / {{continue}}."""
+
+    def run_raise(st: State, dot: Any) -> None:
+        st.node = n
+        raise exc
+
+    return run_raise
