@@ -9,6 +9,7 @@ import math
 import re
 from typing import Any
 
+from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
 from polystack.helm.golang.types import deep_copy as types_deep_copy
 
@@ -198,7 +199,6 @@ def to_float64(v: Any) -> float:
 
 def sprint_v(v: Any) -> str:
     """fmt.Sprintf("%v", v)."""
-    from polystack.helm.golang import fmt as gofmt
 
     return gofmt.format_value(v)
 
