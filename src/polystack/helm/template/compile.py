@@ -659,10 +659,16 @@ class _Compiler:
                             v = unaddressable(v)  # a copy in an interface {}
                         argv.append(v)
                     if final_typ is not None:
-                        fv = _validate_type(st, final, final_typ)
-                        if fv is NO_VALUE and final_typ != _RV:
-                            fv = None
-                        elif type(fv) in POINTER_METHOD_TYPES:
+                        # (validate_type's answer for the two commonest cases, inline)
+                        if final_typ == "interface {}":
+                            fv = None if final is NO_VALUE else final
+                        elif final_typ == "string" and type(final) is str:
+                            fv = final
+                        else:
+                            fv = _validate_type(st, final, final_typ)
+                            if fv is NO_VALUE and final_typ != _RV:
+                                fv = None
+                        if type(fv) in POINTER_METHOD_TYPES:
                             fv = unaddressable(fv)
                         argv.append(fv)
                     try:

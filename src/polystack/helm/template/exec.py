@@ -335,7 +335,28 @@ def _iface_arg(a: Callable[..., Any]) -> Callable[[State, Any], Any]:
     return arg
 
 
+# parameter types whose values are exactly one Python type (_assignable's first cases)
+_EXACT_PARAM_TYPES: dict[str, type] = {
+    "string": str,
+    "int": int,
+    "int64": Int64,
+    "float64": float,
+    "bool": bool,
+}
+
+
 def _typed_arg(a: Callable[..., Any], typ: str) -> Callable[[State, Any], Any]:
+    exact = _EXACT_PARAM_TYPES.get(typ)
+    if exact is not None:
+
+        def exact_arg(st: State, dot: Any) -> Any:
+            v = a(st, dot)
+            if type(v) is exact:  # (what validate_type returns for it, without the call)
+                return v
+            return validate_type(st, v, typ)
+
+        return exact_arg
+
     def arg(st: State, dot: Any) -> Any:
         return validate_type(st, a(st, dot), typ)
 
