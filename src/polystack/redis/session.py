@@ -402,7 +402,7 @@ class Client:
             cmd = dispatch_get(argv[0])  # (commands with subcommands are not in it)
             if cmd is None:
                 cmd = scripts_get(argv[0])  # EVAL, EVALSHA, FCALL ...: _run_script
-                if cmd is not None and routes is None and len(argv) >= -cmd.arity:
+                if cmd is not None and served is None and len(argv) >= -cmd.arity:
                     self._run_script(cmd, argv)
                     if self.blocked is not None:  # the script yielded
                         self._pending = self._requeue + list(it)
