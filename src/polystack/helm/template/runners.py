@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 State = ex.State
-# (Any as a string: typing is not imported at run time)
-Value = Callable[[State, "Any"], "Any"]
+Value = Callable[[State, "Any"], "Any"]  # (strings: typing is not imported)
 Command = Callable[[State, "Any", "Any"], "Any"]
 Runner = Callable[[State, "Any"], None]
 
