@@ -74,7 +74,7 @@ def check_walk(v: Any, what: str) -> None:
     """Refuse to walk ``v`` (serialize, print, copy, compare) when its tree, with
     shared parts expanded as a walk meets them, has more than MAX_WALK nodes, or
     when it contains itself. Linear in the distinct containers of ``v``."""
-    if not isinstance(v, dict | list | tuple):
+    if not isinstance(v, (dict, list, tuple)):
         return
     sizes: dict[int, int] = {}
     active: set[int] = set()
@@ -88,7 +88,7 @@ def check_walk(v: Any, what: str) -> None:
             kids = x.values() if isinstance(x, dict) else x
             n = 1
             for k in kids:
-                if isinstance(k, dict | list | tuple):
+                if isinstance(k, (dict, list, tuple)):
                     n += sizes[id(k)]
                 else:
                     n += 1
@@ -107,7 +107,7 @@ def check_walk(v: Any, what: str) -> None:
         stack.append((x, True))
         kids = x.values() if isinstance(x, dict) else x
         for k in kids:
-            if isinstance(k, dict | list | tuple):
+            if isinstance(k, (dict, list, tuple)):
                 ki = id(k)
                 if ki in active:
                     raise CycleError(f"{what}: value contains itself", k)

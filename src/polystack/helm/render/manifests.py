@@ -223,29 +223,29 @@ def _heads_id() -> bytes:
 def _heads(docs: list[tuple[str, str]], cache: Any) -> list[Head]:
     """The SimpleHead of each (path, manifest). With an on-disk cache
     (template.diskcache.TreeCache) the heads of the same documents read by an
-    earlier run are reused: a second `helm template` parses no output YAML. Only
-    successful reads are stored (a document Helm rejects is parsed again, for its
-    error)."""
+    earlier run are reused: a second `helm template` parses no output YAML. The
+    entry is keyed by the documents' lengths and CRC-32s and keeps the documents,
+    used only when they are the ones read now. Only successful reads are stored
+    (a document Helm rejects is parsed again, for its error)."""
     if cache is None:
         return [_simple_head(path, m) for path, m in docs]
-    from polystack.helm.template.diskcache import blake2b
+    from polystack.helm.template.diskcache import blake2b, fingerprint
 
+    texts = [m for _path, m in docs]
     h = blake2b(_heads_id(), digest_size=20)
-    for _path, m in docs:
-        b = m.encode("utf-8", "surrogatepass")
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
+    for m in texts:
+        fingerprint(h, m.encode("utf-8", "surrogatepass"))
     key = "heads-" + h.hexdigest()
     body = cache.get_blob(key)
     if body is not None:
         try:
-            heads = marshal.loads(body)
+            stored, heads = marshal.loads(body)
         except (EOFError, ValueError, TypeError):
-            heads = None
-        if isinstance(heads, list) and len(heads) == len(docs):
+            stored = heads = None
+        if stored == texts and isinstance(heads, list) and len(heads) == len(docs):
             return heads
     heads = [_simple_head(path, m) for path, m in docs]
-    cache.put_blob(key, marshal.dumps(heads))
+    cache.put_blob(key, marshal.dumps((texts, heads)))
     return heads
 
 

@@ -41,6 +41,7 @@ from polystack.helm.template.nodes import (
     StringNode,
     VariableNode,
 )
+from polystack.helm.template.treecodec import NodeRef
 from polystack.helm.template.values import MISSING, NO_VALUE
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -104,6 +105,8 @@ def error_context(node: Node) -> tuple[str, str]:
 def fail(st: State, msg: str) -> None:
     """state.errorf."""
     node = st.node
+    if type(node) is NodeRef:  # a node compiled from the cache's tuple form
+        node = st.node = node.resolve()
     if node is None:
         text = f"template: {st.name}: {msg}"
     else:
@@ -231,7 +234,7 @@ def _assignable(v: Any, typ: str) -> bool:
         # map type (common.Values) is
         return isinstance(v, dict) and _map_type(v) == typ
     if typ == "[]uint8" or typ == "[]byte":
-        return isinstance(v, bytes | bytearray)
+        return isinstance(v, (bytes, bytearray))
     return type_of(v) == typ
 
 
@@ -337,7 +340,28 @@ def _iface_arg(a: Callable[..., Any]) -> Callable[[State, Any], Any]:
     return arg
 
 
+# parameter types whose values are exactly one Python type (_assignable's first cases)
+_EXACT_PARAM_TYPES: dict[str, type] = {
+    "string": str,
+    "int": int,
+    "int64": Int64,
+    "float64": float,
+    "bool": bool,
+}
+
+
 def _typed_arg(a: Callable[..., Any], typ: str) -> Callable[[State, Any], Any]:
+    exact = _EXACT_PARAM_TYPES.get(typ)
+    if exact is not None:
+
+        def exact_arg(st: State, dot: Any) -> Any:
+            v = a(st, dot)
+            if type(v) is exact:  # (what validate_type returns for it, without the call)
+                return v
+            return validate_type(st, v, typ)
+
+        return exact_arg
+
     def arg(st: State, dot: Any) -> Any:
         return validate_type(st, a(st, dot), typ)
 

@@ -18,9 +18,9 @@ def empty(v: Any) -> bool:
         return True
     if isinstance(v, bool):
         return not v
-    if isinstance(v, int | float):
+    if isinstance(v, (int, float)):
         return v == 0
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict):
+    if isinstance(v, (str, bytes, bytearray, list, tuple, dict)):
         return len(v) == 0
     if isinstance(v, GoStruct):
         return False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from polystack.helm.funcs.sprig import _unicode as u
 from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import StringList, signature
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -483,8 +485,6 @@ def has_suffix(suffix: str, s: str) -> bool:
 
 @signature("...interface {}")
 def quote(*args: Any) -> str:
-    from polystack.helm.golang.strconv import quote as go_quote
-
     if len(args) == 1 and type(args[0]) is str:
         return go_quote(args[0])
     return " ".join(go_quote(strval(a)) for a in args if a is not None)
@@ -492,15 +492,11 @@ def quote(*args: Any) -> str:
 
 @signature("...interface {}")
 def squote(*args: Any) -> str:
-    from polystack.helm.golang import fmt as gofmt
-
     return " ".join("'" + gofmt.format_value(a) + "'" for a in args if a is not None)
 
 
 @signature("...interface {}")
 def cat(*args: Any) -> str:
-    from polystack.helm.golang import fmt as gofmt
-
     return " ".join(gofmt.format_value(a) for a in args if a is not None)
 
 
