@@ -11,7 +11,7 @@ instructions per request) over the measured turns only (``math.gcd``/``math.lcm`
 (the first dump's ``totals`` divided by the requests the turns made: turns x 50 connections x
 pipeline).  ``--layer`` stops each read at one layer (peer, feed, parse, run, handler), so
 neighbours' differences split the cost by layer.  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
-read); ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
+read); ``--system bare`` runs bench/bare_redis.py's loop (the ceiling) over the same reads; ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
 lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
 (``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
 older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
@@ -132,9 +132,11 @@ def _redis_requests(pipeline: int) -> dict[str, bytes]:
         "incr": same(_cmd(b"INCR", b"counter")),
         "lpush": same(_cmd(b"LPUSH", b"mylist", b"xxx")),
         "lpop": same(_cmd(b"LPOP", b"mylist")),
-        "sadd": batch(b"*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$12\r\nelement:%04d\r\n"),
-        "hset": batch(b"*4\r\n$4\r\nHSET\r\n$10\r\nmyhash:%03d\r\n$7\r\nelement\r\n$3\r\nxxx\r\n"),
-        "zadd": batch(b"*4\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n$3\r\n%03d\r\n$7\r\nelement\r\n"),
+        # redis-benchmark's own SADD/HSET/ZADD tests without -r: ``__rand_int__`` is sent as it
+        # is, so each adds or rewrites the same member of a one-member set, hash or sorted set.
+        "sadd": same(_cmd(b"SADD", b"myset", b"element:__rand_int__")),
+        "hset": same(_cmd(b"HSET", b"myhash", b"element:__rand_int__", b"xxx")),
+        "zadd": same(_cmd(b"ZADD", b"myzset", b"0", b"element:__rand_int__")),
         "lrange_100": same(_cmd(b"LRANGE", b"mylist", b"0", b"99")),
         "zrange": same(_cmd(b"ZRANGE", b"bench:zset", b"0", b"99")),
         "evalsha": batch(
@@ -175,13 +177,23 @@ async def main(args: argparse.Namespace) -> None:
     import polystack.runtime.connection as conn
 
     sys.path.insert(0, str(ROOT))
-    state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()), args.real_clock)
-    peers = []
-    for _ in range(args.connections):
-        p = conn.Peer(state)
-        p.connection_made(FakeTransport())
-        peers.append(p)
-    if args.system == "redis":
+    peers: list[Any] = []
+    if args.system == "bare":  # bench/bare_redis.py's loop: the ceiling, in instructions
+        from bench.bare_redis import BareRedis
+
+        store: dict = {}
+        for _ in range(args.connections):
+            p = BareRedis(store)
+            p.connection_made(FakeTransport())  # type: ignore[arg-type]
+            peers.append(p)
+        args.layer = "peer"
+    else:
+        state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()), args.real_clock)
+        for _ in range(args.connections):
+            p = conn.Peer(state)
+            p.connection_made(FakeTransport())
+            peers.append(p)
+    if args.system in ("redis", "bare"):
         requests = _redis_requests(args.pipeline)
         peers[0].data_received(_redis_setup())
         for p in peers:
@@ -274,7 +286,7 @@ def _layer_calls(layer: str, peers: list, req: bytes) -> list:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--system", choices=("redis", "zookeeper"), default="redis")
+    ap.add_argument("--system", choices=("redis", "zookeeper", "bare"), default="redis")
     ap.add_argument("--only", default="")
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=5, help="turns run before the counted ones")
