@@ -9,7 +9,6 @@ their variables at every call, taken branch or not.)"""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template import exec as ex
@@ -18,10 +17,15 @@ from polystack.helm.template.nodes import Node
 from polystack.helm.template.treecodec import NodeRef
 from polystack.helm.template.values import MISSING, NO_VALUE
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 State = ex.State
-Value = Callable[[State, Any], Any]
-Command = Callable[[State, Any, Any], Any]
-Runner = Callable[[State, Any], None]
+Value = Callable[[State, "Any"], "Any"]  # (strings: typing is not imported)
+Command = Callable[[State, "Any", "Any"], "Any"]
+Runner = Callable[[State, "Any"], None]
 
 fail = ex.fail
 _printable = ex.printable
