@@ -21,7 +21,7 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
-from polystack.redis.cluster.slots import crc_hqx, tag_crc16
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -429,7 +429,9 @@ class Client:
                 and not served[
                     crc_hqx(key, 0)  # (the map repeats every 16384)
                     if 123 not in (key := argv[1])  # no "{": no hash tag
-                    else tag_crc16(key)
+                    else TAG_CRCS[key]
+                    if key in TAG_CRCS
+                    else remember_tag_crc16(key)
                 ]
             ):
                 self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
