@@ -544,12 +544,12 @@ class Client(ScriptPath):
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call_yielding(self, cmd: Command, argv: list[bytes], body: Any = None) -> Any:
-        """Run a command that may run a script in a greenlet (``body(cmd, argv)``: _call, or
-        _call_script): if the script yields (it is past busy-reply-threshold), the client is
-        blocked (``blocked = "script"``) while the event loop serves others, and the script
-        is resumed at the next loop turn.  The greenlet is the client's own and is reused
-        (making one per call costs more than a short script)."""
+    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
+        """Run a command that may run a script in a greenlet: if the script yields (it is
+        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
+        event loop serves others, and the script is resumed at the next loop turn.  The
+        greenlet is the client's own and is reused (making one per call costs more than a
+        short script; the batch loop's _run_script hands it _call_script the same way)."""
         worker = self._worker
         if worker is None or worker.dead:
             worker = self._worker = greenlet.greenlet(self._work)
@@ -557,7 +557,7 @@ class Client(ScriptPath):
         batch_out = self._out
         self.yield_to_loop = self._yield_to_loop
         try:
-            outcome = worker.switch(body or self._call, cmd, argv)
+            outcome = worker.switch(self._call, cmd, argv)
         except BaseException:
             self.yield_to_loop = None
             raise
@@ -572,7 +572,8 @@ class Client(ScriptPath):
         return BLOCKED
 
     def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
-        """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
+        """The worker greenlet: run ``body(cmd, argv)`` (_call, or _call_script) as handed
+        over by _call_yielding or _run_script, one at a time."""
         while True:
             try:
                 outcome: tuple = (_DONE, True, body(cmd, argv))
