@@ -11,7 +11,7 @@ instructions per request) over the measured turns only (``math.gcd``/``math.lcm`
 (the first dump's ``totals`` divided by the requests the turns made: turns x 50 connections x
 pipeline).  ``--layer`` stops each read at one layer (peer, feed, parse, run, handler), so
 neighbours' differences split the cost by layer.  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
-read); ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
+read); ``--system bare`` runs bench/bare_redis.py's loop (the ceiling) over the same reads; ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
 lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
 (``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
 older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
@@ -177,13 +177,23 @@ async def main(args: argparse.Namespace) -> None:
     import polystack.runtime.connection as conn
 
     sys.path.insert(0, str(ROOT))
-    state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()), args.real_clock)
-    peers = []
-    for _ in range(args.connections):
-        p = conn.Peer(state)
-        p.connection_made(FakeTransport())
-        peers.append(p)
-    if args.system == "redis":
+    peers: list[Any] = []
+    if args.system == "bare":  # bench/bare_redis.py's loop: the ceiling, in instructions
+        from bench.bare_redis import BareRedis
+
+        store: dict = {}
+        for _ in range(args.connections):
+            p = BareRedis(store)
+            p.connection_made(FakeTransport())  # type: ignore[arg-type]
+            peers.append(p)
+        args.layer = "peer"
+    else:
+        state = await _service(args.system, pathlib.Path(tempfile.mkdtemp()), args.real_clock)
+        for _ in range(args.connections):
+            p = conn.Peer(state)
+            p.connection_made(FakeTransport())
+            peers.append(p)
+    if args.system in ("redis", "bare"):
         requests = _redis_requests(args.pipeline)
         peers[0].data_received(_redis_setup())
         for p in peers:
@@ -276,7 +286,7 @@ def _layer_calls(layer: str, peers: list, req: bytes) -> list:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--system", choices=("redis", "zookeeper"), default="redis")
+    ap.add_argument("--system", choices=("redis", "zookeeper", "bare"), default="redis")
     ap.add_argument("--only", default="")
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=5, help="turns run before the counted ones")

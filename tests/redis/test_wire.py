@@ -256,3 +256,47 @@ def test_one_request_reads_parse_as_the_exact_parser_does(argv, tail, damage):
     except ProtocolError as e:
         got = ("error", str(e))
     assert got == exact
+
+
+_TYPES = st.sampled_from(
+    [b"~1\r\n$1\r\na\r\n", b"%1\r\n$1\r\na\r\n$1\r\nb\r\n", b">1\r\n$1\r\na\r\n", b"+OK\r\n"]
+    + [b":1\r\n", b"_\r\n", b",1.5\r\n", b"#t\r\n", b"(12\r\n", b"=7\r\ntxt:abc\r\n"]
+    + [b"$-1\r\n", b"*-1\r\n", b"*0\r\n", b"-ERR x\r\n", b"*1\r\n*1\r\n$1\r\na\r\n"]
+)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.binary(max_size=12), min_size=1, max_size=4).map(
+                lambda a: encode_command(*a)
+            ),
+            _TYPES,
+            _TYPES.map(lambda t: b"*2\r\n$3\r\nGET\r\n" + t),
+        ),
+        min_size=2,
+        max_size=12,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_pipelined_reads_parse_as_the_exact_parser_does(parts):
+    """A read of several requests (the pipelined fast path, which lets hiredis read them all
+    and checks them after) reads exactly as processMultibulkBuffer and processInlineBuffer
+    read it, whatever reply type stands where a request or an item should."""
+    blob = b"".join(parts)
+    try:
+        exact: object = querybuf.parse_all(blob)
+    except ProtocolError as e:
+        exact = ("error", str(e))
+    try:
+        got: object = RequestParser().feed(blob)
+    except ProtocolError as e:
+        got = ("error", str(e))
+    assert got == exact
+
+
+def test_a_set_where_a_request_starts_is_an_inline_command():
+    """A RESP3 set (``~``) where a request starts is read as Redis reads any line not starting
+    with ``*``: an inline command (hiredis alone would return its items as a request)."""
+    blob = encode_command("PING") + b"~1\r\n$4\r\nPING\r\n"
+    assert RequestParser().feed(blob) == [[b"PING"], [b"~1"], [b"$4"], [b"PING"]]

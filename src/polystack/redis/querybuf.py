@@ -39,6 +39,20 @@ _ITEM_OVERHEAD = 48
 # hiredis allocates a multibulk's whole array when it reads the header: a count in the
 # millions goes to QueryBuffer, which builds the argv as the items arrive.
 _HUGE_COUNT = re.compile(rb"\*-?[0-9]{7,}")
+_join = b"".join
+
+
+def _suspect(data: bytes) -> bool:
+    """A line starting with a type hiredis reads differently from Redis: a simple string,
+    verbatim string, big number, set, map or push (or the same bytes inside a payload)."""
+    return (
+        data.find(b"\n+") >= 0
+        or data.find(b"\n=") >= 0
+        or data.find(b"\n(") >= 0
+        or data.find(b"\n~") >= 0
+        or data.find(b"\n%") >= 0
+        or data.find(b"\n>") >= 0
+    )
 
 
 class ProtocolError(Exception):
@@ -92,41 +106,26 @@ class RequestParser:
                     return requests
             elif not data:
                 return requests
-            # (find, not ``in``: bytes.__contains__ tries the argument as an int first, and
-            # raising and clearing that TypeError costs more than the search)
             # Items hiredis would hand over as bulk strings although Redis refuses them: a
-            # simple string (+), a RESP3 verbatim string (=) or big number (().
+            # simple string (+), a RESP3 verbatim string (=) or big number ((); and a set (~),
+            # map (%) or push (>) hiredis returns as a list or dict.  Their bytes are searched
+            # for (``in`` with an int: one memchr each) and only when one is there, the line
+            # starts are (find, not ``in`` with bytes: bytes.__contains__ tries the argument as
+            # an int first, and raising and clearing that TypeError costs more than the search).
             if (
                 data[0] != 0x2A
                 or _HUGE_COUNT.search(data) is not None
-                or data.find(b"\n+") >= 0
-                or data.find(b"\n=") >= 0
-                or data.find(b"\n(") >= 0
-            ):
+                or (
+                    (43 in data or 61 in data or 40 in data or 126 in data or 37 in data
+                     or 62 in data)
+                    and _suspect(data)
+                )
+            ):  # fmt: skip
                 rest = data
             else:
-                reader = self._reader
-                join = b"".join
-                known = len(requests)
-                reader.feed(data)
-                while True:
-                    try:
-                        req = reader.gets()
-                    except hiredis.ProtocolError:
-                        break
-                    if req is False or type(req) is not list or not req:
-                        break  # cut short, an empty multibulk, a reply type: QueryBuffer decides
-                    try:
-                        join(req)
-                    except TypeError:
-                        break  # ":5", "*1" ... inside a request: refused with Redis's words
-                    requests.append(req)
-                    if not reader.has_data():
-                        return requests  # ended exactly at a request boundary
-                # hiredis holds part of a request: QueryBuffer reads on from its first byte,
-                # which follows the requests hiredis returned (measured by their encoding)
-                self._reader = hiredis.Reader()
-                rest = data[sum(map(encoded_length, requests[known:])) :]
+                rest = self._hiredis(data, requests)
+                if not rest:
+                    return requests
             # QueryBuffer reads the rest of this read (never handing back again: a read full
             # of empty multibulks must not bounce between the two)
             q.buf += rest
@@ -135,6 +134,36 @@ class RequestParser:
             e.requests = requests
             raise
         return requests
+
+    def _hiredis(self, data: bytes, requests: list[list[bytes]]) -> bytes:
+        """The requests hiredis reads whole from ``data`` (appended to ``requests``); returns
+        the bytes from the first request it cannot take (for QueryBuffer), or b"".
+
+        (Tried: ``list(iter(reader.gets, False))`` with the checks after it, the loop in C:
+        the checks in Python then cost more than this loop, and after a ``gets`` that found
+        no whole request ``has_data`` no longer tells whether hiredis holds part of one.)"""
+        reader = self._reader
+        join = _join
+        known = len(requests)
+        reader.feed(data)
+        while True:
+            try:
+                req = reader.gets()
+            except hiredis.ProtocolError:
+                break
+            if req is False or type(req) is not list or not req:
+                break  # cut short, an empty multibulk, a reply type: QueryBuffer decides
+            try:
+                join(req)
+            except TypeError:
+                break  # ":5", "*1" ... inside a request: refused with Redis's words
+            requests.append(req)
+            if not reader.has_data():
+                return b""  # ended exactly at a request boundary
+        # hiredis holds part of a request: QueryBuffer reads on from its first byte, which
+        # follows the requests hiredis returned (measured by their encoding)
+        self._reader = hiredis.Reader()
+        return data[sum(map(encoded_length, requests[known:])) :]
 
     def _drain(self, requests: list[list[bytes]], may_return: bool) -> bytes:
         """Requests out of the query buffer.  With ``may_return``, once the request left over

@@ -21,7 +21,7 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
-from polystack.redis.cluster.slots import crc_hqx, key_hash_slot
+from polystack.redis.cluster.slots import crc_hqx, tag_crc16
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -37,6 +37,7 @@ from polystack.redis.flags import (
     REPLY_SKIP,
     REPLY_SKIP_NEXT,
     SLOW_ACL,
+    SLOW_ASKING,
     SLOW_AUTH,
     SLOW_BLOCKED,
     SLOW_CLOSING,
@@ -174,7 +175,8 @@ class Client(ScriptPath):
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
-        self._routes = server.cluster.state if server.cluster is not None else None
+        # (the served map: a bytearray changed in place, see ClusterState.served)
+        self._served = server.cluster.state.served if server.cluster is not None else None
         self.asking = False
         self.readonly = False
         server.clients[self.id] = self
@@ -386,7 +388,7 @@ class Client(ScriptPath):
         scripts_get = self._scripts_get
         threshold = self.server.timing_threshold
         perf = _perf
-        routes = self._routes
+        served = self._served
         it = iter(requests)
         for argv in it:
             if self.slow:
@@ -399,7 +401,7 @@ class Client(ScriptPath):
             cmd = dispatch_get(argv[0])  # (commands with subcommands are not in it)
             if cmd is None:
                 cmd = scripts_get(argv[0])  # EVAL, EVALSHA, FCALL ...: _run_script
-                if cmd is not None and routes is None and len(argv) >= -cmd.arity:
+                if cmd is not None and served is None and len(argv) >= -cmd.arity:
                     self._run_script(cmd, argv)
                     if self.blocked is not None:  # the script yielded
                         self._pending = self._requeue + list(it)
@@ -416,22 +418,18 @@ class Client(ScriptPath):
             if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 continue
-            # Redis Cluster: a one-key command whose slot this node serves (routing.serves,
-            # inline) runs here; anything else takes routing.redirect's full check.
-            if routes is not None and (
-                self.asking
-                or (
-                    not (
-                        cmd.first_key == 1
-                        and cmd.last_key == 1
-                        and routes.served[
-                            crc_hqx(key, 0)  # (the map repeats every 16384)
-                            if 123 not in (key := argv[1])  # no "{": no hash tag
-                            else key_hash_slot(key)
-                        ]
-                    )
-                    and (cmd.first_key or cmd.getkeys is not None)  # a command with keys
-                )
+            # Redis Cluster: in cluster mode the dispatch table holds keyless commands and
+            # commands whose one key is argv[1] (routing.prepare_dispatch); one whose key's
+            # slot this node serves (routing.serves, inline) runs here, any other takes
+            # routing.redirect's full check (so does every command after ASKING: SLOW_ASKING).
+            if (
+                served is not None
+                and cmd.first_key
+                and not served[
+                    crc_hqx(key, 0)  # (the map repeats every 16384)
+                    if 123 not in (key := argv[1])  # no "{": no hash tag
+                    else tag_crc16(key)
+                ]
             ):
                 self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
                 if self.blocked is not None:
@@ -765,6 +763,7 @@ class Client(ScriptPath):
         # resetClient: ASKING holds for the next command only (and inside MULTI)
         if asking and self.multi is None and not (cmd is not None and cmd.name == "asking"):
             self.asking = False
+            self.slow &= ~SLOW_ASKING
         return result
 
     def _process_command(self, argv: list[bytes], cmd: Command | None) -> Any:
@@ -830,7 +829,10 @@ class Client(ScriptPath):
                 return
         if self._cluster is not None and not self.is_master and (
             cmd.first_key or cmd.getkeys is not None or cmd.name == "exec"
-            or (cmd.parent is None and cmd.name in ("ssubscribe", "sunsubscribe", "spublish"))
+            or (cmd.parent is None and (
+                cmd.name in ("ssubscribe", "sunsubscribe", "spublish")
+                or cmd.name in self._cluster.key_finders  # keys only its key specs name
+            ))
         ):  # fmt: skip
             error = redirect(self._cluster, self, cmd, argv)
             if error is not None:
