@@ -190,14 +190,14 @@ def test_blocking_commands_inside_deny_blocking_answer_at_once(r, server) -> Non
     svc = server.service("redis")
 
     def run() -> list:
-        from polystack.redis.commands import lists, zset_ops
+        from polystack.redis.commands import list_moves, zset_ops
 
         client = next(iter(svc.clients.values()))
         client.deny_blocking = True
         try:
             return [
-                lists.blpop(client, [b"BLPOP", b"nokey", b"0"]),
-                lists.blmove(client, [b"BLMOVE", b"nokey", b"d", b"LEFT", b"LEFT", b"0"]),
+                list_moves.blpop(client, [b"BLPOP", b"nokey", b"0"]),
+                list_moves.blmove(client, [b"BLMOVE", b"nokey", b"d", b"LEFT", b"LEFT", b"0"]),
                 zset_ops.bzpopmin(client, [b"BZPOPMIN", b"nokey", b"0"]),
             ]
         finally:

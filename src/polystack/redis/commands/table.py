@@ -19,6 +19,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     info,
     introspection,
     keys,
+    list_moves,
     lists,
     lolwut,
     memory,
