@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from polystack.redis import rdb
 from polystack.redis.args import strtod_whole
-from polystack.redis.commands.zsets import LEX, RANK, SCORE, select_range
+from polystack.redis.commands.zset_ranges import LEX, RANK, SCORE, select_range
 from polystack.redis.store import EncodingLimits
 from polystack.redis.zset_type import (
     MAX_STRING,

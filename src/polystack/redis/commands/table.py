@@ -39,6 +39,7 @@ from polystack.redis.commands import (  # noqa: F401  (each family registers its
     tracking,
     transactions,
     zset_ops,
+    zset_ranges,
     zsets,
 )
 

@@ -18,7 +18,8 @@ from polystack.redis.args import (
 from polystack.redis.blocking import Block
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
-from polystack.redis.commands.zsets import ZGROUP, range_reply, store_result
+from polystack.redis.commands.zset_ranges import range_reply
+from polystack.redis.commands.zsets import ZGROUP, store_result
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_delete, lookup_read, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_ZSET, modified, notify
