@@ -19,9 +19,12 @@ from tests.redis import realredis
 DEBUG_ERROR = DEBUG_NOT_ALLOWED[1:].decode()
 
 
-def talk(port: int, blob: bytes, source: str = "127.0.0.1", wait: float = 0.5) -> bytes:
+def talk(
+    port: int, blob: bytes, source: str = "127.0.0.1", wait: float = 0.5, until: bytes = b""
+) -> bytes:
     """Connect from ``source``, read what the server says first (-DENIED comes at once),
-    send ``blob`` if still connected, and return everything received."""
+    send ``blob`` if still connected, and return everything received (as soon as it holds
+    ``until`` when that is given, else what came within ``wait`` seconds)."""
     s = socket.socket()
     s.bind((source, 0))
     s.connect(("127.0.0.1", port))
@@ -39,6 +42,8 @@ def talk(port: int, blob: bytes, source: str = "127.0.0.1", wait: float = 0.5) -
         try:
             while chunk := s.recv(65536):
                 data += chunk
+                if until and until in data:
+                    break
         except (TimeoutError, ConnectionResetError):
             pass
         return data
@@ -177,7 +182,8 @@ def test_protected_configs_local(tmp_path):
             r.config_set("dir", str(tmp_path / "missing"))
         with pytest.raises(redis.ResponseError, match="can't be a path"):
             r.config_set("dbfilename", "../x.rdb")
-        remote = talk(s.redis_port, b"CONFIG SET dbfilename x.rdb\r\n", "127.0.0.2")
+        # (the reply awaited for up to 10 s: a loaded machine may take more than 0.5 s)
+        remote = talk(s.redis_port, b"CONFIG SET dbfilename x.rdb\r\n", "127.0.0.2", 10, b"\r\n")
         assert b"can't set protected config" in remote
 
 
