@@ -5,11 +5,17 @@ cluster, in the same run.
    against each cluster (several rounds, the clusters alternating; median and spread).
    Clusters:
      redis      three redis-server processes joined by ``redis-cli --cluster create``
+     polystack-3proc  three ``polystack serve`` processes joined by ``redis-cli --cluster
+                create``, the same shape as the real cluster: the headline, whose ratios
+                the issue's targets are about
      polystack  ``polystack serve --redis-cluster 3``: the three masters in one process
-     polystack-3proc (with --procs)  three ``polystack serve`` processes joined by
-                ``redis-cli --cluster create``, the same shape as the real cluster
+                (one core; ``--no-inprocess`` leaves it out)
    Each cluster's server CPU seconds (all its processes) and redis-benchmark's own CPU time
-   are printed beside the requests per second.
+   (and how busy it kept its one thread: near 100 % means the generator was the limit) are
+   printed beside the requests per second.  Every cluster first gets ``--warmup`` requests
+   that are not counted; the clusters take turns, in reverse order every other round; the
+   load average is printed at the start and the end.  ``--idle S`` first measures each idle
+   cluster's CPU per second (the crons, the bus pings and gossip).
 2. Failover: 3 masters + 3 replicas, each node its own process (redis-server, or
    ``polystack serve``), ``cluster-node-timeout`` 2000 ms; a master is SIGKILLed and the time
    until redis-py's RedisCluster client writes a key of that master's slots is taken.
@@ -205,6 +211,7 @@ class Cluster:
 def run_benchmark(cluster: Cluster, requests: int, pipeline: int) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0 = cluster.cpu()
+    t0 = time.monotonic()
     out = subprocess.run(
         ["redis-benchmark", "--cluster", "-h", "127.0.0.1", "-p", str(cluster.ports[0]),
          "-t", "set,get", "-c", "50", "-P", str(pipeline), "-n", str(requests),
@@ -221,7 +228,20 @@ def run_benchmark(cluster: Cluster, requests: int, pipeline: int) -> dict[str, f
         raise RuntimeError(f"redis-benchmark output not understood: {out.stdout[-1000:]}")
     rps["server_cpu"] = cluster.cpu() - cpu0
     rps["bench_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    rps["bench_busy"] = rps["bench_cpu"] / (time.monotonic() - t0)
     return rps
+
+
+def idle_cpu(cluster: Cluster, seconds: float, settle: float = 3.0) -> float:
+    """CPU seconds per second of an idle cluster (the crons, the bus pings and gossip)."""
+    time.sleep(settle)
+    c0, t0 = cluster.cpu(), time.monotonic()
+    time.sleep(seconds)
+    return (cluster.cpu() - c0) / (time.monotonic() - t0)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def failover(kind: str, workdir: str) -> tuple[float, float]:
@@ -281,23 +301,42 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--failovers", type=int, default=3)
-    ap.add_argument("--procs", action="store_true", help="also a 3-process polystack cluster")
+    ap.add_argument(
+        "--procs", action="store_true", help="(kept for old command lines: always on now)"
+    )
+    ap.add_argument("--no-inprocess", action="store_true", help="leave out the in-process cluster")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument(
+        "--warmup", type=int, default=20_000, help="requests per cluster before the rounds"
+    )
+    ap.add_argument(
+        "--idle", type=float, default=0, help="first measure each idle cluster's CPU (seconds)"
+    )
     args = ap.parse_args()
     for tool in ("redis-server", "redis-cli", "redis-benchmark"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (scripts/install-test-deps)")
-    kinds = ["redis", "polystack"] + (["polystack-3proc"] if args.procs else [])
+    kinds = ["redis", "polystack-3proc"] + ([] if args.no_inprocess else ["polystack"])
     workdir = tempfile.mkdtemp(prefix="bench-cluster-")
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     failovers: dict[str, list[tuple[float, float]]] = {"redis": [], "polystack": []}
+    idle: dict[str, float] = {}
+    print(f"load average at the start: {load_average()}", flush=True)
     try:
         if not args.skip_throughput:
             clusters = {k: Cluster(k, workdir) for k in kinds}
             try:
-                for _ in range(args.rounds):
+                if args.idle:
+                    for kind in kinds:
+                        idle[kind] = idle_cpu(clusters[kind], args.idle)
+                for kind in kinds if args.warmup else []:
+                    for pipeline in (1, 16):  # not counted: code paths, buffers, the AOF file
+                        run_benchmark(clusters[kind], args.warmup * pipeline, pipeline)
+                for i in range(args.rounds):
                     for pipeline in (1, 16):
-                        for kind in kinds:
+                        # the clusters take turns, in the reverse order every other round, so
+                        # a drift of the machine's load does not favour one of them
+                        for kind in kinds if i % 2 == 0 else kinds[::-1]:
                             r = run_benchmark(clusters[kind], args.requests * pipeline, pipeline)
                             results.setdefault((kind, pipeline), []).append(r)
             finally:
@@ -308,7 +347,12 @@ def main() -> None:
                 failovers[kind].append(failover(kind, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    if not args.skip_throughput:
+    print(f"load average at the end: {load_average()}")
+    if idle:
+        print(f"idle cluster CPU over {args.idle:.0f} s (all its processes, after settling):")
+        for kind in kinds:
+            print(f"  {kind:<16} {idle[kind] * 1000:.1f} ms CPU per second")
+    if results:
         print(f"redis-benchmark --cluster -t set,get -c 50 -r 100000, {args.rounds} rounds, "
               "median (min-max) requests/s; CPU seconds per round (median)")  # fmt: skip
         for pipeline in (1, 16):
@@ -322,10 +366,14 @@ def main() -> None:
                     xs = [r[op] for r in rs]
                     ratio = statistics.median(xs) / statistics.median([r[op] for r in base])
                     line += f" {op} {spread(xs):>26} ({ratio:.2f}x)"
+                    if kind != "redis":  # each round against the real cluster's same round
+                        paired = [x / r[op] for x, r in zip(xs, base, strict=True)]
+                        line += f" [rounds {' '.join(f'{p:.2f}' for p in paired)}]"
                 cpu = statistics.median([r["server_cpu"] for r in rs])
                 line += (
                     f"  server CPU {cpu:.2f} s ({cpu / (2 * n) * 1e6:.1f} us/request)"
                     f"  redis-benchmark CPU {statistics.median([r['bench_cpu'] for r in rs]):.2f} s"
+                    f" (busy {statistics.median([r['bench_busy'] for r in rs]) * 100:.0f} %)"
                 )
                 print(line)
     if args.failovers:

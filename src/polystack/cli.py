@@ -11,7 +11,11 @@ import and building Helm's command tree cost more than rendering a small chart).
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["main"]
 

@@ -4,9 +4,12 @@ subcharts, CRDs and files, compared with real Helm where it can tell."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from polystack.helm.action.package import package
 from polystack.helm.chart import ignore
@@ -165,3 +168,35 @@ def test_oracle_loads_same_metadata(helm_oracle: Any) -> None:
 )
 def test_semver_validity(v: str, ok: bool) -> None:
     assert is_valid_semver(v) is ok
+
+
+_CHART_SEMVER = re.compile(
+    r"v?(0|[1-9]\d*)(\.(0|[1-9]\d*))?(\.(0|[1-9]\d*))?"
+    r"(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?"
+)
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.text(alphabet="v0123456789.-+aZ \u0663x", max_size=14),
+        st.from_regex(_CHART_SEMVER, fullmatch=True),
+    )
+)
+def test_is_valid_semver_is_the_pattern(v: str) -> None:
+    """chart.is_valid_semver (matched by hand) accepts what the semver pattern and
+    the leading-zero rule for numeric prerelease identifiers accept."""
+    m = _CHART_SEMVER.fullmatch(v)
+    expected = m is not None and not any(
+        p.isdigit() and len(p) > 1 and p[0] == "0" for p in (m.group(7) or "").split(".")
+    )
+    assert is_valid_semver(v) == expected
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="ab./*~_-\n", max_size=6), st.text(alphabet="ab./*~_-\n", max_size=8))
+def test_ignore_plain_patterns_match_as_their_regex(pattern: str, name: str) -> None:
+    """.helmignore lines without meta characters, or `*` and such a suffix, are
+    matched without a regular expression, as filepath.Match's translation would."""
+    translated = re.compile("".join("[^/]*" if c == "*" else re.escape(c) for c in pattern), re.S)
+    assert ignore.match(pattern, name) == (translated.fullmatch(name) is not None)

@@ -107,3 +107,30 @@ def test_cli_name_template_and_generate_name() -> None:
     assert r.output == 'Error: template: name-template:1: function "nope" not defined\n'
     r = run("template", PARENT, "--name-template", "{{ . }}")
     assert r.output.startswith('Error: release name "<no value>": invalid release name')
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("rel", True),
+        ("a.b-c.d0", True),
+        ("0", True),
+        ("a" * 53, True),
+        ("a" * 54, False),
+        ("-a", False),
+        ("a-", False),
+        ("a..b", False),
+        (".a", False),
+        ("a.", False),
+        ("Rel", False),
+        ("a_b", False),
+        ("rel\n", False),  # Go's $ is the end of the text; Python's also matches before "\n"
+        ("r\u00e9l", False),
+    ],
+)
+def test_release_name_rule_is_helms_regex(name: str, ok: bool) -> None:
+    from polystack.helm.action.template import validate_release_name
+
+    go_regex = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+    assert (go_regex.fullmatch(name) is not None and len(name) <= 53) == ok
+    assert (validate_release_name(name) is None) == ok

@@ -7,6 +7,8 @@ against real Helm.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -173,3 +175,83 @@ def test_compare_matches_tuple_order(a: int, b: int, c: int, x: int, y: int, z: 
     assert Constraints.parse(f">={a}.{b}.{c}").check(v)
     assert Constraints.parse(f"~{a}.{b}.{c}").check(v)
     assert Constraints.parse(f"^{a}.{b}.{c}").check(v)
+
+
+# ---- the hand-written matchers against semver's regular expressions
+
+_LOOSE_RE = re.compile(
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
+    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?",
+    re.ASCII,
+)
+_VERSIONISH = st.text(alphabet="v0123456789.-+xX*|aZ =<>!~^,\t٣", max_size=14)
+
+
+@given(st.one_of(_VERSIONISH, st.from_regex(_LOOSE_RE, fullmatch=True)))
+def test_match_loose_is_the_loose_regex(text: str) -> None:
+    from polystack.helm.encoding.semver import _match_loose
+
+    m = _LOOSE_RE.fullmatch(text)
+    expected = None
+    if m is not None:
+        expected = (
+            m.group(1),
+            (m.group(2) or ".")[1:],
+            (m.group(3) or ".")[1:],
+            m.group(5) or "",
+            m.group(8) or "",
+        )
+    assert _match_loose(text) == expected
+
+
+def _regex_constraints(c: str) -> list[list[tuple[object, ...]]] | str:
+    """Constraints.parse by the regular expressions only (no simple-case path)."""
+    from polystack.helm.encoding import semver
+
+    saved = semver._simple_groups
+    semver._simple_groups = lambda c: None  # type: ignore[assignment]
+    try:
+        return _shape(Constraints.parse(c))
+    except SemverError as e:
+        return str(e)
+    finally:
+        semver._simple_groups = saved  # type: ignore[assignment]
+
+
+def _shape(cs: Constraints) -> list[list[tuple[object, ...]]]:
+    return [
+        [
+            (c.op, c.orig, c.con.String(), c.con.original, c.minor_dirty, c.dirty, c.patch_dirty)
+            for c in g
+        ]
+        for g in cs.groups
+    ] + [[tuple(cs.contains_pre)], [(cs.String(),)]]
+
+
+_OPS = st.sampled_from(
+    ["", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^", "==", "<>"]
+)
+_PART = st.one_of(
+    st.sampled_from(["x", "X", "*", "0", "01", "1x", ""]),
+    st.from_regex(r"[0-9]{1,3}", fullmatch=True),
+)
+
+
+@given(
+    st.one_of(
+        _VERSIONISH,
+        st.builds(
+            lambda op, v, parts: op + v + ".".join(parts),
+            _OPS,
+            st.sampled_from(["", "v"]),
+            st.lists(_PART, min_size=1, max_size=4),
+        ),
+    )
+)
+def test_simple_constraints_parse_as_the_regexes_do(c: str) -> None:
+    try:
+        got: object = _shape(Constraints.parse(c))
+    except SemverError as e:
+        got = str(e)
+    assert got == _regex_constraints(c)

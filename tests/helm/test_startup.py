@@ -228,3 +228,80 @@ print(json.dumps([shallow, before, depth, err]))
     assert before is False
     assert depth == 1499  # the innermost [] is empty
     assert "exceeded max depth of 10000" in err
+
+
+# The console script's fast path (cli/fast.py) ends the process with os._exit:
+# the probe lists the modules loaded by then.
+FAST_PROBE = """
+import os, sys
+_exit = os._exit
+def _dump(code):
+    mods = sorted(sys.modules)
+    import json
+    sys.stdout.flush()
+    print("\\n@@" + json.dumps(mods), file=sys.stderr)
+    sys.stderr.flush()
+    _exit(code)
+os._exit = _dump
+from polystack.cli import main
+main()
+"""
+
+# what a fresh `helm template` of a chart that logs nothing and decodes no JSON
+# does without: dataclass creation (inspect, ast, dis, tokenize), logging (traceback,
+# string), threading (the render thread is started with _thread), json, copy,
+# typing (imported by type checkers only)
+NOT_AT_START_UP = (
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
+    "logging",
+    "traceback",
+    "threading",
+    "json",
+    "copy",
+    "typing",
+)
+
+
+def _fast_modules(args: list[str]) -> tuple[int, str, set[str]]:
+    r = subprocess.run(
+        [sys.executable, "-c", FAST_PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    head, _, tail = r.stderr.rpartition("\n@@")
+    assert head == "", head
+    return r.returncode, r.stdout, set(json.loads(tail))
+
+
+def test_fresh_helm_template_builds_no_dataclasses_and_imports_no_logging(chart: str) -> None:
+    code, out, mods = _fast_modules(["helm", "template", "rel", chart])
+    assert code == 0 and "kind: Deployment" in out
+    assert "polystack.helm.render.engine" in mods  # the fast path rendered it
+    assert sorted(m for m in NOT_AT_START_UP if m in mods) == []
+    code, out, mods = _fast_modules(["helm", "version", "--short"])
+    assert code == 0 and out.startswith("v")
+    assert sorted(m for m in NOT_AT_START_UP if m in mods) == []
+
+
+def test_lazy_logger_is_the_modules_logger(caplog: pytest.LogCaptureFixture) -> None:
+    """golang/log.get_logger: logging.getLogger(name)'s records, attributed to the
+    caller, created on the first call."""
+    import logging
+
+    from polystack.helm.golang.log import get_logger
+
+    log = get_logger("polystack.helm.chart.values")
+    with caplog.at_level(logging.WARNING, logger="polystack.helm.chart.values"):
+        log.warning("skipping %s", "x")
+        log.debug("not recorded")
+    (rec,) = caplog.records
+    assert (rec.name, rec.levelname, rec.getMessage()) == (
+        "polystack.helm.chart.values",
+        "WARNING",
+        "skipping x",
+    )
+    assert rec.funcName == "test_lazy_logger_is_the_modules_logger"
+    assert log.isEnabledFor(logging.WARNING)
+    assert log.getEffectiveLevel() == logging.getLogger(log.name).getEffectiveLevel()

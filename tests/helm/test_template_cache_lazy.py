@@ -68,13 +68,23 @@ def test_cached_run_builds_only_what_it_executes(
         '{{ with .missing }}{{ .deep.er }}{{ end }}{{ "const" }}'
     )
     built: list[int] = []  # the positions of the statements the compiler built nodes for
+    # ... and of those it compiled from their tuple form, without building nodes
+    from_tuples: list[int] = []
     decode = compile_mod.decode_node
+    tuple_node = compile_mod._Compiler.tuple_node
 
     def record(e: Any, src: Any) -> Any:
         built.append(e[1])
         return decode(e, src)
 
+    def record_tuple(self: Any, e: Any, src: Any, iface: bool) -> Any:
+        r = tuple_node(self, e, src, iface)
+        if r is not None:
+            from_tuples.append(e[1])
+        return r
+
     monkeypatch.setattr(compile_mod, "decode_node", record)
+    monkeypatch.setattr(compile_mod._Compiler, "tuple_node", record_tuple)
     ts = _cached_set(tmp_path, "t", text)
     trees = {n: ts.tree(n) for n in ("t", "used", "unused")}
     assert all(type(t.root) is LazyListNode for t in trees.values())
@@ -94,11 +104,15 @@ def test_cached_run_builds_only_what_it_executes(
 
     for tree in TemplateSet(_funcs()).parse_trees("t", text).values():
         walk(tree.root)
-    assert {pos["{{if .on}}"], pos["{{.x}}"], pos['{{template "used" .}}']} <= set(built)
-    assert pos["{{with .missing}}"] in built  # run, its body not
+    compiled = set(built) | set(from_tuples)
+    assert not set(built) & set(from_tuples)
+    assert {pos["{{if .on}}"], pos["{{.x}}"], pos['{{template "used" .}}']} <= compiled
+    # statements of one field: compiled from the tuples, no node built
+    assert {pos["{{if .on}}"], pos["{{.x}}"], pos["{{with .missing}}"]} <= set(from_tuples)
+    assert pos["{{with .missing}}"] in compiled  # run, its body not
     for never in ("{{range .l}}", "{{.}}", "{{.y | upper}}", "{{.deep.er}}"):
-        assert pos[never] not in built, never
-    assert pos['{{"const"}}'] not in built  # constant output: no node built
+        assert pos[never] not in compiled, never
+    assert pos['{{"const"}}'] not in compiled  # constant output: no node built
     assert ts.execute("t", {"on": False, "y": "y"}) == "Yconst"
     assert pos["{{.y | upper}}"] in built
     # the nodes themselves are still there for whoever reads them (error contexts)

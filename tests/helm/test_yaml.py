@@ -295,3 +295,27 @@ def test_random_documents_parse_like_helm(helm_oracle: Any, parse_chart: str, s:
     ours = render_chart(parse_chart, doc)["t/templates/t.yaml"]
     theirs = helm_oracle.Chart.load(parse_chart).render(values=doc)["t/templates/t.yaml"]
     assert ours == theirs
+
+
+@given(
+    st.one_of(st.text(alphabet="+-0123456789xXoObB_a.\u0663", max_size=10), st.integers().map(str))
+)
+def test_plain_scalar_ints_resolve_as_goyamls_pattern(s: str) -> None:
+    """yamlresolve._parse_go_int (decimal integers without a regular expression)
+    is strconv.ParseInt(s, 0, 64)'s grammar, as the pattern states it."""
+    import re
+
+    m = re.fullmatch(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", s)
+    expected = None
+    if m is not None:
+        sign, body = m.groups()
+        low = body.lower()
+        base = {"0x": 16, "0o": 8, "0b": 2}.get(low[:2])
+        if base:
+            v = int(body[2:], base)
+        elif len(body) > 1 and body[0] == "0":
+            v = int(body[1:], 8)
+        else:
+            v = int(body)
+        expected = -v if sign == "-" else v
+    assert yamlresolve._parse_go_int(s) == expected

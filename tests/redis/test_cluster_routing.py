@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from polystack.redis.cluster.bus import CLUSTER_FAIL, CLUSTER_OK, NODE_MASTER
 from polystack.redis.cluster.node import Node
 from polystack.redis.cluster.routing import serves
-from polystack.redis.cluster.slots import key_hash_slot
+from polystack.redis.cluster.slots import key_hash_slot, tag_crc16
 from polystack.redis.cluster.state import NOT_SERVED, ClusterState
 from tests.redis.test_cluster_units import FakeHost, config
 
@@ -105,3 +105,12 @@ def test_serves_reads_the_hash_tag() -> None:
     assert serves(state, b"foo{}{user1000}")  # an empty tag: the whole key is hashed
     state.state = CLUSTER_FAIL
     assert not serves(state, b"foo")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=12), st.binary(max_size=12), st.sampled_from([b"", b"}", b"}x}"]))
+def test_tag_crc16_picks_the_slot_key_hash_slot_picks(head: bytes, tag: bytes, tail: bytes):
+    """The request path's CRC16 of a key with a "{" (session._run) indexes the served map at
+    the key's slot: its hash tag, an empty or unclosed tag hashing the whole key."""
+    key = head + b"{" + tag + tail
+    assert tag_crc16(key) & 16383 == key_hash_slot(key)

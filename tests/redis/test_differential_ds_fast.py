@@ -5,8 +5,12 @@ inline paths keep quicklist node sizes, listpack conversions and member order ex
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.redis import realredis
 
 _VALUES = st.one_of(
     st.sampled_from([b"", b"x", b"xxx", b"0", b"12", b"-5", b"007", b"+1", b" a", b"9z"]),
@@ -122,4 +126,70 @@ def test_script_calls_through_the_lean_lookup(differ) -> None:
     )
     commands = [[b"EVAL", script, b"1", b"l"], [b"LRANGE", b"l", b"0", b"-1"]]
     ours, theirs = differ(commands)
+    assert ours == theirs
+
+
+def test_one_element_forms_beside_expiring_keys(server, real_redis) -> None:
+    """The inline forms with keys that have a deadline in the database (the handlers look at
+    the deadline of their own key only): a key past its deadline is gone (a new one is made,
+    without a deadline), one before it keeps it, and the others are left alone."""
+    kinds = {
+        b"s": [
+            [b"SADD", b"s", b"m"],
+            [b"SADD", b"s", b"n"],
+            [b"SCARD", b"s"],
+            [b"SISMEMBER", b"s", b"m"],
+        ],
+        b"l": [[b"LPUSH", b"l", b"x"], [b"RPUSH", b"l", b"y"], [b"LPOP", b"l"], [b"RPOP", b"l"]],
+        b"h": [[b"HSET", b"h", b"f", b"v"], [b"HGET", b"h", b"f"], [b"HGET", b"h", b"g"]],
+        b"z": [[b"ZADD", b"z", b"1", b"m"], [b"ZADD", b"z", b"2", b"n"], [b"ZCARD", b"z"]],
+    }
+    setup = [[b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"], [b"SET", b"other", b"v", b"EX", b"100"]]
+    for key, ops in kinds.items():
+        setup += [ops[0], [b"PEXPIRE", key, b"1"]]  # past its deadline after the sleep
+        setup += [[c[0], key + b"2", *c[2:]] for c in ops[:1]]
+        setup += [[b"EXPIRE", key + b"2", b"100"]]  # before its deadline
+    check = []
+    for key, ops in kinds.items():
+        check += ops + [[b"PTTL", key], [b"EXISTS", key]]
+        check += [[c[0], key + b"2", *c[2:]] for c in ops] + [[b"TTL", key + b"2"]]
+    check += [[b"TTL", b"other"], [b"DBSIZE"], [b"DEBUG", b"SET-ACTIVE-EXPIRE", b"1"]]
+    out = []
+    for port in (server.redis_port, real_redis.port):
+        realredis.exchange(port, [[b"FLUSHALL"]])
+        realredis.exchange(port, setup)
+        time.sleep(0.05)
+        out.append(realredis.exchange(port, check))
+    assert out[0] == out[1]
+
+
+def test_range_replies_follow_every_change(differ) -> None:
+    """LRANGE and ZRANGE by rank answer an unchanged range from their last reply: every kind
+    of change in between (a value replaced in place, by an equal or a longer one, a push, a
+    pop, a score that moves a member, another key with the same elements) shows."""
+    commands: list[list] = [[b"RPUSH", b"l", b"a", b"b", b"c", b"d"]]
+    lr = [b"LRANGE", b"l", b"0", b"2"]
+    commands += [lr, lr, [b"LSET", b"l", b"1", b"x"], lr, [b"LSET", b"l", b"1", b"x"], lr]
+    commands += [[b"LSET", b"l", b"1", b"xyz"], lr, [b"LPUSH", b"l", b"z"], lr]
+    commands += [
+        [b"RPOP", b"l"],
+        lr,
+        [b"LPOP", b"l"],
+        lr,
+        [b"LINSERT", b"l", b"BEFORE", b"c", b"q"],
+    ]
+    commands += [lr, [b"RPUSH", b"l2", b"a", b"xyz", b"q"], [b"LRANGE", b"l2", b"0", b"2"], lr]
+    commands += [[b"LRANGE", b"l", b"0", b"-1"], [b"LREM", b"l", b"0", b"q"], lr]
+    zr = [b"ZRANGE", b"z", b"0", b"2"]
+    commands += [[b"ZADD", b"z", b"1", b"a", b"2", b"b", b"3", b"c"], zr, zr]
+    commands += [[b"ZADD", b"z", b"5", b"a"], zr, [b"ZINCRBY", b"z", b"-10", b"c"], zr]
+    commands += [[b"ZADD", b"z", b"0", b"d"], zr, [b"ZREM", b"z", b"d"], zr]
+    commands += [
+        [b"ZADD", b"z2", b"1", b"c", b"2", b"b", b"3", b"a"],
+        [b"ZRANGE", b"z2", b"0", b"2"],
+    ]
+    commands += [zr, [b"DEL", b"z"], zr, [b"ZADD", b"z", b"1", b"c"], zr]
+    ours, theirs = differ(commands, 3)
+    assert ours == theirs
+    ours, theirs = differ(commands, 2)
     assert ours == theirs

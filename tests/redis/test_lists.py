@@ -150,3 +150,22 @@ def test_quicklist_matches_a_python_list(ops, fill, threshold) -> None:
         back = rdb.load_payload(rdb.dump_payload(q), EncodingLimits(list_max_listpack_size=fill))
         assert list(back) == model
         assert [n.items for n in back.nodes] == [n.items for n in q.nodes]
+
+
+def test_range_memo_answers_equal_ranges_and_keeps_small_replies_only() -> None:
+    from polystack.redis.rangememo import MAX_ITEMS, RangeMemo
+
+    memo = RangeMemo()
+    first = memo.bulk_array([b"a", b"bc"])
+    assert first == b"*2\r\n$1\r\na\r\n$2\r\nbc\r\n"
+    assert memo.bulk_array([b"a", b"bc"]) is first  # equal elements, other objects
+    assert memo.bulk_array([b"a", b"bd"]) == b"*2\r\n$1\r\na\r\n$2\r\nbd\r\n"
+    assert memo.bulk_array([]) == b"*0\r\n"
+    big = [b"x"] * (MAX_ITEMS + 1)
+    assert memo.bulk_array(big).startswith(b"*%d\r\n" % len(big))
+    assert memo.items is not big  # not kept
+    zs = RangeMemo()
+    entries = [(1.0, b"m"), (2.0, b"n")]
+    assert zs.members(entries) == b"*2\r\n$1\r\nm\r\n$1\r\nn\r\n"
+    assert zs.members([(1.0, b"m"), (3.0, b"n")]) == b"*2\r\n$1\r\nm\r\n$1\r\nn\r\n"
+    assert zs.members([(1.0, b"n"), (2.0, b"m")]) == b"*2\r\n$1\r\nn\r\n$1\r\nm\r\n"

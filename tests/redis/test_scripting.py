@@ -361,3 +361,52 @@ def test_busy_script_that_wrote_is_unkillable_like_redis(server, real_redis) -> 
     theirs = _busy_transcript(real_redis.port, script)
     assert ours == theirs
     assert ours[4].startswith(b"-UNKILLABLE") and ours[-1] == b"$1\r\nw\r\n"
+
+
+# -- writes the server refuses (scriptVerifyWriteCommandAllow) ----------------------------------
+
+REFUSED_WRITES = [
+    ["SET", "a", "1"],
+    ["EVAL", "return redis.call('set', 'a', 'b')", "0"],
+    ["EVAL", "return redis.pcall('set', 'a', 'b')", "0"],
+    ["EVAL", "return redis.call('get', 'a')", "0"],
+    ["EVAL", "return redis.pcall('incr', 'n') ", "0"],
+    ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'a')", "0"],
+]
+
+
+@pytest.mark.differential
+def test_script_writes_refused_like_redis(server, real_redis) -> None:
+    """A script's first write on a read-only replica gets -READONLY, below
+    min-replicas-to-write -NOREPLICAS (as the error of redis.call / redis.pcall)."""
+    dead = realredis.free_port()  # a master that never answers: the link stays down
+    cmds = [["CONFIG", "SET", "min-replicas-to-write", "1"], *REFUSED_WRITES]
+    cmds += [["CONFIG", "SET", "min-replicas-to-write", "0"]]
+    cmds += [["REPLICAOF", "127.0.0.1", str(dead)], *REFUSED_WRITES, ["REPLICAOF", "NO", "ONE"]]
+    ours, theirs = _both(server, real_redis, cmds, 2)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd
+    assert any(b"READONLY" in a for a in ours) and any(b"NOREPLICAS" in a for a in ours)
+
+
+@pytest.mark.differential
+def test_keys_and_argv_of_every_shape_like_redis(server, real_redis) -> None:
+    """KEYS and ARGV as the script (and a function) sees them, for 0 to 3 keys and 0 to 2
+    arguments, and the scalar results returned without the general conversion."""
+    body = "return {#KEYS, #ARGV, KEYS[1] or 'nil', KEYS[#KEYS] or 'nil', ARGV[#ARGV] or 'nil'}"
+    lib = "#!lua name=shapes\nredis.register_function('shapes', function(k, a) " + (
+        "return {#k, #a, k[1] or 'nil', a[#a] or 'nil'} end)"
+    )
+    cmds: list[list] = [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", lib]]
+    for nkeys in range(4):
+        for nargs in range(3):
+            keys = [f"k{i}" for i in range(nkeys)]
+            args = [f"a{i}" for i in range(nargs)]
+            cmds.append(["EVAL", body, str(nkeys), *keys, *args])
+            cmds.append(["FCALL", "shapes", str(nkeys), *keys, *args])
+    for result in ("7", "-7.9", "'s'", "''", "nil", "true", "{err='E x'}", "2^63"):
+        cmds.append(["EVAL", f"return {result}", "0"])
+    cmds.append(["FUNCTION", "FLUSH"])
+    ours, theirs = _both(server, real_redis, cmds, 2)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd

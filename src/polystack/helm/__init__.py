@@ -19,9 +19,12 @@ importing this package costs nothing.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from polystack.helm.action.template import (
         TemplateOptions,
         locate_chart,

@@ -124,6 +124,10 @@ def string2d(b: bytes) -> float | None:
 
 _PLAIN = b"0123456789.+-"
 _SMALL_FLOATS = {b"%d" % i: float(i) for i in range(-128, 1024)}
+# parse_int's table lookup alone (the argument's int, or None when not a usual small one)
+small_int = _SMALL_INTS.get
+# parse_double's table lookup alone (the argument's float, or None when not a small integer)
+small_float = _SMALL_FLOATS.get
 
 
 def parse_double(b: bytes, message: str = "value is not a valid float") -> float:

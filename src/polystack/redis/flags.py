@@ -14,6 +14,7 @@ SLOW_TRACKING = 64  # client-side caching: keys read are remembered
 SLOW_BLOCKED = 128  # waiting (paused, busy script, blocking command): input is held
 SLOW_MISCONF = 256  # the log cannot be written: writes (and PING) get -MISCONF
 SLOW_REPLY = 512  # CLIENT REPLY OFF or SKIP: replies are dropped
+SLOW_ASKING = 1024  # Redis Cluster's ASKING: the next command takes the full routing check
 
 # CLIENT REPLY's state (server.h's CLIENT_REPLY_OFF, _SKIP, _SKIP_NEXT)
 REPLY_OFF = 1  # no reply to any command

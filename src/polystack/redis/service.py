@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Any
 from polystack.redis import conf, notify, persist, rdbfile
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.cluster import create as cluster_create
+from polystack.redis.cluster import routing as cluster_routing
 from polystack.redis.cluster.link import Cluster
 from polystack.redis.commands import config as config_params
 from polystack.redis.commands import fold_all
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.functions import functions_of
+from polystack.redis.commands.introspection import keys_and_flags
+from polystack.redis.commands.keyspecs import specs_for
 from polystack.redis.commands.table import server_table
 from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
 from polystack.redis.limits import (
@@ -203,12 +206,17 @@ class RedisService(Service):
                 raise conf.ConfigFileError(f"{self.config_file}: {e}") from None
         # Redis Cluster: this node's cluster state; with --redis-cluster N, the other nodes
         self.cluster: Cluster | None = None
+        # the cluster's slot -> keys index's backlog while it has one (cluster/slotkeys.py)
+        self.slot_keys_backlog: list[tuple[int, list[bytes]]] | None = None
         self.siblings: list[RedisService] = []
         if self.config.cluster_nodes:
             self.config.cluster_enabled = True
             self.siblings = cluster_create.make_siblings(self, RedisService)
         if self.config.cluster_enabled:
             self.cluster = Cluster(self)
+            self.cluster.key_finders = cluster_routing.prepare_dispatch(
+                self.commands.values(), self.dispatch, specs_for, _key_positions
+            )
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
@@ -444,11 +452,9 @@ class RedisService(Service):
         ``appendfsync always`` the log is a barrier (every reply waits for its fsync), and
         otherwise every reply goes out after the record's write()."""
         self.rdb_changes_since_last_save += len(entries)
-        cluster = self.cluster
-        if cluster is not None:  # the slot -> keys index follows the writes (slotkeys.py)
-            backlog = cluster.slot_keys.backlog
-            if backlog is not None:
-                backlog.extend(entries)
+        backlog = self.slot_keys_backlog
+        if backlog is not None:  # a cluster's slot -> keys index follows the writes
+            backlog.extend(entries)
         journal = self.journal
         if journal is not None:
             journal.log.append(encode_log_batch(entries))
@@ -907,6 +913,11 @@ _RDB_MISCONF = (
     b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     b"RDB error."
 )
+
+
+def _key_positions(cmd: Any, argv: list[bytes]) -> list[int]:
+    """The positions of a command's keys as its key specs name them (COMMAND GETKEYS)."""
+    return [i for i, _ in keys_and_flags(cmd, argv)]
 
 
 def _host(bind: str) -> str:

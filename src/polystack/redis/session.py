@@ -21,7 +21,7 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
-from polystack.redis.cluster.slots import crc_hqx, key_hash_slot
+from polystack.redis.cluster.slots import crc_hqx, tag_crc16
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -37,6 +37,7 @@ from polystack.redis.flags import (
     REPLY_SKIP,
     REPLY_SKIP_NEXT,
     SLOW_ACL,
+    SLOW_ASKING,
     SLOW_AUTH,
     SLOW_BLOCKED,
     SLOW_CLOSING,
@@ -172,9 +173,11 @@ class Client:
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
+        self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
-        self._routes = server.cluster.state if server.cluster is not None else None
+        # (the served map: a bytearray changed in place, see ClusterState.served)
+        self._served = server.cluster.state.served if server.cluster is not None else None
         self.asking = False
         self.readonly = False
         server.clients[self.id] = self
@@ -383,9 +386,10 @@ class Client:
         produced = 0
         commands_get = self._commands_get
         dispatch_get = self._dispatch_get
+        scripts_get = self._scripts_get
         threshold = self.server.timing_threshold
         perf = _perf
-        routes = self._routes
+        served = self._served
         it = iter(requests)
         # Each command's duration runs from the end of the one before (one clock read per
         # command): the fast path's dispatch and checks count as part of the command.
@@ -401,6 +405,14 @@ class Client:
                 continue
             cmd = dispatch_get(argv[0])  # (commands with subcommands are not in it)
             if cmd is None:
+                cmd = scripts_get(argv[0])  # EVAL, EVALSHA, FCALL ...: _run_script
+                if cmd is not None and served is None and len(argv) >= -cmd.arity:
+                    self._run_script(cmd, argv)
+                    if self.blocked is not None:  # the script yielded
+                        self._pending = self._requeue + list(it)
+                        self._requeue = []
+                        return
+                    continue
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
                     self._pending = self._requeue + list(it)
@@ -413,22 +425,18 @@ class Client:
                 self._execute_slow(argv, cmd)  # the arity error, as processCommand words it
                 t0 = perf()
                 continue
-            # Redis Cluster: a one-key command whose slot this node serves (routing.serves,
-            # inline) runs here; anything else takes routing.redirect's full check.
-            if routes is not None and (
-                self.asking
-                or (
-                    not (
-                        cmd.first_key == 1
-                        and cmd.last_key == 1
-                        and routes.served[
-                            crc_hqx(key, 0)  # (the map repeats every 16384)
-                            if 123 not in (key := argv[1])  # no "{": no hash tag
-                            else key_hash_slot(key)
-                        ]
-                    )
-                    and (cmd.first_key or cmd.getkeys is not None)  # a command with keys
-                )
+            # Redis Cluster: in cluster mode the dispatch table holds keyless commands and
+            # commands whose one key is argv[1] (routing.prepare_dispatch); one whose key's
+            # slot this node serves (routing.serves, inline) runs here, any other takes
+            # routing.redirect's full check (so does every command after ASKING: SLOW_ASKING).
+            if (
+                served is not None
+                and cmd.first_key
+                and not served[
+                    crc_hqx(key, 0)  # (the map repeats every 16384)
+                    if 123 not in (key := argv[1])  # no "{": no hash tag
+                    else tag_crc16(key)
+                ]
             ):
                 self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
                 if self.blocked is not None:
@@ -538,16 +546,20 @@ class Client:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
         self._log.append((db_id, argv))
 
+    def log_writes(self, entries: list[tuple[int, list[bytes]]]) -> None:
+        """:meth:`log_write` of each (db_id, argv) of ``entries`` (a script's effects)."""
+        self._log.extend(entries)
+
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
-        """Run a command that may run a script in a greenlet: if the script yields (it is
-        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
-        event loop serves others, and the script is resumed at the next loop turn.  The
-        greenlet is the client's own and is reused (making one per call costs more than a
-        short script)."""
+    def _call_yielding(self, cmd: Command, argv: list[bytes], body: Any = None) -> Any:
+        """Run a command that may run a script in a greenlet (``body(cmd, argv)``: _call, or
+        _call_script): if the script yields (it is past busy-reply-threshold), the client is
+        blocked (``blocked = "script"``) while the event loop serves others, and the script
+        is resumed at the next loop turn.  The greenlet is the client's own and is reused
+        (making one per call costs more than a short script)."""
         worker = self._worker
         if worker is None or worker.dead:
             worker = self._worker = greenlet.greenlet(self._work)
@@ -555,7 +567,7 @@ class Client:
         batch_out = self._out
         self.yield_to_loop = self._yield_to_loop
         try:
-            outcome = worker.switch(cmd, argv)
+            outcome = worker.switch(body or self._call, cmd, argv)
         except BaseException:
             self.yield_to_loop = None
             raise
@@ -569,14 +581,14 @@ class Client:
         self.server.clock.call_later(0, self._continue_script)
         return BLOCKED
 
-    def _work(self, cmd: Command, argv: list[bytes]) -> None:
+    def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
         """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
         while True:
             try:
-                outcome: tuple = (_DONE, True, self._call(cmd, argv))
+                outcome: tuple = (_DONE, True, body(cmd, argv))
             except Exception as e:
                 outcome = (_DONE, False, e)
-            cmd, argv = self._root.switch(outcome)
+            body, cmd, argv = self._root.switch(outcome)
 
     def _yield_to_loop(self) -> None:
         self._root.switch(_YIELDED)
@@ -616,6 +628,73 @@ class Client:
         self._finish_batch()
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
+
+    # -- the script fast path (redis-ds) ---------------------------------------------------
+    def _run_script(self, cmd: Command, argv: list[bytes]) -> None:
+        """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
+        it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
+        directly), outside Redis Cluster: call() in the worker greenlet, so that the script
+        can still yield past busy-reply-threshold."""
+        worker = self._worker  # (_call_yielding, inline)
+        if worker is None or worker.dead:
+            worker = self._worker = greenlet.greenlet(self._work)
+        self._root = greenlet.getcurrent()
+        batch_out = self._out
+        self.yield_to_loop = self._yield_to_loop
+        try:
+            outcome = worker.switch(self._call_script, cmd, argv)
+        except BaseException:
+            self.yield_to_loop = None
+            raise
+        if outcome is _YIELDED:  # past busy-reply-threshold: the client waits
+            self._out = batch_out
+            self._script = worker
+            self.blocked = "script"
+            self.server.clock.call_later(0, self._continue_script)
+            return
+        self.yield_to_loop = None
+        if not outcome[1]:
+            raise outcome[2]
+
+    def _call_script(self, cmd: Command, argv: list[bytes]) -> None:
+        """_call for _run_script: the same work, less what cannot apply on the fast path
+        (MONITOR, keyspace ``new`` events and tracking put every client on the slow path; a
+        script never blocks; EXEC is not among these commands)."""
+        ks = self.ks
+        dirty = ks.dirty
+        mark = len(self._log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        try:
+            reply = cmd.handler(self, argv)
+        except RedisError as e:
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        else:
+            if type(reply) is wire.Raw:
+                self._out.append(reply)
+            else:
+                _encode(reply, self.resp3, self._out)
+        took = _perf() - t0
+        cmd.durations.append(took)
+        if took >= self.server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            propagate = self.propagate
+            if propagate is None:
+                self._log.append((self.db_id, argv))
+            elif propagate:
+                self._record_write(argv)
+            else:
+                self.propagate = None  # (a script's effects are logged already)
+            if len(self._log) - mark > 1:
+                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
+            if ks.ready_keys:
+                self._serve_blocked()
+        else:
+            self.propagate = None
 
     def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
@@ -762,6 +841,7 @@ class Client:
         # resetClient: ASKING holds for the next command only (and inside MULTI)
         if asking and self.multi is None and not (cmd is not None and cmd.name == "asking"):
             self.asking = False
+            self.slow &= ~SLOW_ASKING
         return result
 
     def _process_command(self, argv: list[bytes], cmd: Command | None) -> Any:
@@ -827,7 +907,10 @@ class Client:
                 return
         if self._cluster is not None and not self.is_master and (
             cmd.first_key or cmd.getkeys is not None or cmd.name == "exec"
-            or (cmd.parent is None and cmd.name in ("ssubscribe", "sunsubscribe", "spublish"))
+            or (cmd.parent is None and (
+                cmd.name in ("ssubscribe", "sunsubscribe", "spublish")
+                or cmd.name in self._cluster.key_finders  # keys only its key specs name
+            ))
         ):  # fmt: skip
             error = redirect(self._cluster, self, cmd, argv)
             if error is not None:
@@ -998,6 +1081,27 @@ class Client:
 
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING
+
+
+_SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
+_SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
+
+
+def script_commands(commands: dict[bytes, Command]) -> dict[bytes, Command]:
+    """The script-running commands of a server's table by the name as sent (lower or upper
+    case): the batch loop's _run_script."""
+    got = _SCRIPT_TABLES.get(id(commands))
+    if got is not None and got[0] is commands:
+        return got[1]
+    table: dict[bytes, Command] = {}
+    for name in _SCRIPT_COMMANDS:
+        cmd = commands.get(name.encode())
+        if cmd is not None:
+            table[name.encode()] = table[name.upper().encode()] = cmd
+    if len(_SCRIPT_TABLES) > 64:  # (servers come and go in tests)
+        _SCRIPT_TABLES.clear()
+    _SCRIPT_TABLES[id(commands)] = (commands, table)
+    return table
 
 
 def encode_log_batch(entries: list[tuple[int, list[bytes]]]) -> bytes:

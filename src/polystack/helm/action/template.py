@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from polystack.helm.chart import chart as chartmod
 from polystack.helm.chart import values
@@ -22,43 +20,114 @@ from polystack.helm.render.engine import RenderError, default_template_cache
 from polystack.helm.render.naming import name_and_chart
 from polystack.helm.render.release import render_resources
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["TemplateOptions", "run_template", "validate_release_name", "locate_chart"]
 
 
-@dataclass
 class TemplateOptions:
-    args: list[str]
-    values: dict[str, Any] = field(default_factory=dict)
-    show_only: list[str] = field(default_factory=list)
-    namespace: str = "default"
-    kube_version: str = ""
-    api_versions: list[str] = field(default_factory=list)
-    include_crds: bool = False
-    skip_tests: bool = False
-    use_release_name: bool = False
-    output_dir: str = ""
-    is_upgrade: bool = False
-    disable_hooks: bool = False
-    name_template: str = ""
-    generate_name: bool = False
-    skip_schema_validation: bool = False
-    render_subchart_notes: bool = False
-    dependency_update: bool = False
-    debug: bool = False
-    enable_dns: bool = False
-    # where the chart is and how to fetch it (downloader.ChartPathOptions)
-    chart_path: Any = None
-    # keep parsed templates in the on-disk cache (render.engine.default_template_cache)
-    template_cache: bool = False
+    """`helm template`'s flags and arguments (chart_path: where the chart is and how
+    to fetch it, a ChartPathOptions; template_cache: keep parsed templates in the
+    on-disk cache, render.engine.default_template_cache)."""
+
+    __slots__ = (
+        "args",
+        "values",
+        "show_only",
+        "namespace",
+        "kube_version",
+        "api_versions",
+        "include_crds",
+        "skip_tests",
+        "use_release_name",
+        "output_dir",
+        "is_upgrade",
+        "disable_hooks",
+        "name_template",
+        "generate_name",
+        "skip_schema_validation",
+        "render_subchart_notes",
+        "dependency_update",
+        "debug",
+        "enable_dns",
+        "chart_path",
+        "template_cache",
+    )
+
+    def __init__(
+        self,
+        args: list[str],
+        values: dict[str, Any] | None = None,
+        show_only: list[str] | None = None,
+        namespace: str = "default",
+        kube_version: str = "",
+        api_versions: list[str] | None = None,
+        include_crds: bool = False,
+        skip_tests: bool = False,
+        use_release_name: bool = False,
+        output_dir: str = "",
+        is_upgrade: bool = False,
+        disable_hooks: bool = False,
+        name_template: str = "",
+        generate_name: bool = False,
+        skip_schema_validation: bool = False,
+        render_subchart_notes: bool = False,
+        dependency_update: bool = False,
+        debug: bool = False,
+        enable_dns: bool = False,
+        chart_path: Any = None,
+        template_cache: bool = False,
+    ) -> None:
+        self.args = args
+        self.values: dict[str, Any] = {} if values is None else values
+        self.show_only: list[str] = [] if show_only is None else show_only
+        self.namespace = namespace
+        self.kube_version = kube_version
+        self.api_versions: list[str] = [] if api_versions is None else api_versions
+        self.include_crds = include_crds
+        self.skip_tests = skip_tests
+        self.use_release_name = use_release_name
+        self.output_dir = output_dir
+        self.is_upgrade = is_upgrade
+        self.disable_hooks = disable_hooks
+        self.name_template = name_template
+        self.generate_name = generate_name
+        self.skip_schema_validation = skip_schema_validation
+        self.render_subchart_notes = render_subchart_notes
+        self.dependency_update = dependency_update
+        self.debug = debug
+        self.enable_dns = enable_dns
+        self.chart_path = chart_path
+        self.template_cache = template_cache
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in TemplateOptions.__slots__)
+        return f"TemplateOptions({fields})"
 
 
-_RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _is_release_name(name: str) -> bool:
+    """Helm's releaseNameRegex, ``^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*
+    [a-z0-9])?)*$`` with Go's ``$`` (the end of the text, no newline before it): dot
+    separated labels of lower-case letters, digits and "-", neither starting nor
+    ending with "-"."""
+    for label in name.split("."):
+        if not label or label[0] == "-" or label[-1] == "-":
+            return False
+        if not all(c in _LABEL_CHARS for c in label):
+            return False
+    return True
 
 
 def validate_release_name(name: str) -> str | None:
     if not name:
         return "no name provided"
-    if len(name) > 53 or not _RELEASE_NAME_RE.match(name):
+    if len(name) > 53 or not _is_release_name(name):
         return (
             "invalid release name, must match regex"
             " ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"

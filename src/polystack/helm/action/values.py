@@ -6,27 +6,51 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Any
 
 from polystack.helm.chart import strvals
 from polystack.helm.chart.chart import ChartError, load_values, merge_maps
 from polystack.helm.chart.values import ValuesError
 from polystack.helm.encoding import jsongo, yamlgo
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["ValueOptions", "ValuesError"]
 
 
-@dataclass
 class ValueOptions:
     """pkg/cli/values.Options: -f, --set-json, --set, --set-string, --set-file, --set-literal."""
 
-    value_files: list[str] = field(default_factory=list)
-    json_values: list[str] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
-    string_values: list[str] = field(default_factory=list)
-    file_values: list[str] = field(default_factory=list)
-    literal_values: list[str] = field(default_factory=list)
+    __slots__ = (
+        "value_files",
+        "json_values",
+        "values",
+        "string_values",
+        "file_values",
+        "literal_values",
+    )
+
+    def __init__(
+        self,
+        value_files: list[str] | None = None,
+        json_values: list[str] | None = None,
+        values: list[str] | None = None,
+        string_values: list[str] | None = None,
+        file_values: list[str] | None = None,
+        literal_values: list[str] | None = None,
+    ) -> None:
+        self.value_files: list[str] = [] if value_files is None else value_files
+        self.json_values: list[str] = [] if json_values is None else json_values
+        self.values: list[str] = [] if values is None else values
+        self.string_values: list[str] = [] if string_values is None else string_values
+        self.file_values: list[str] = [] if file_values is None else file_values
+        self.literal_values: list[str] = [] if literal_values is None else literal_values
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in ValueOptions.__slots__)
+        return f"ValueOptions({fields})"
 
     def merge_values(self) -> dict[str, Any]:
         base: dict[str, Any] = {}

@@ -9,18 +9,22 @@ archives).
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Any
+import stat
 
 from polystack.helm.chart.ignore import HELMIGNORE, Rules
 from polystack.helm.encoding import yamlgo
 from polystack.helm.encoding.jsongo import StringMap
+from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.strconv import format_float_g
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 API_V1 = "v1"
 API_V2 = "v2"
@@ -30,17 +34,36 @@ class ChartError(Exception):
     """A chart that cannot be loaded or is invalid; the text is Helm's."""
 
 
-@dataclass(slots=True)
 class File:
-    name: str
-    data: bytes
+    """A file of a chart: its path in the chart and its bytes."""
+
+    __slots__ = ("name", "data")
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name = name
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"File(name={self.name!r}, data=<{len(self.data)} bytes>)"
 
 
-@dataclass
 class Maintainer:
-    name: str = ""
-    email: str = ""
-    url: str = ""
+    __slots__ = ("name", "email", "url")
+
+    def __init__(self, name: str = "", email: str = "", url: str = "") -> None:
+        self.name = name
+        self.email = email
+        self.url = url
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Maintainer):
+            return NotImplemented
+        return (self.name, self.email, self.url) == (other.name, other.email, other.url)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return f"Maintainer(name={self.name!r}, email={self.email!r}, url={self.url!r})"
 
     def go_map(self) -> dict[str, Any]:
         return {"Email": self.email, "Name": self.name, "URL": self.url}
@@ -54,16 +77,51 @@ class Maintainer:
         return out
 
 
-@dataclass
 class Dependency:
-    name: str = ""
-    version: str = ""
-    repository: str = ""
-    condition: str = ""
-    tags: list[str] = field(default_factory=list)
-    enabled: bool = False
-    import_values: list[Any] = field(default_factory=list)
-    alias: str = ""
+    __slots__ = (
+        "name",
+        "version",
+        "repository",
+        "condition",
+        "tags",
+        "enabled",
+        "import_values",
+        "alias",
+    )
+
+    def __init__(
+        self,
+        name: str = "",
+        version: str = "",
+        repository: str = "",
+        condition: str = "",
+        tags: list[str] | None = None,
+        enabled: bool = False,
+        import_values: list[Any] | None = None,
+        alias: str = "",
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.repository = repository
+        self.condition = condition
+        self.tags: list[str] = [] if tags is None else tags
+        self.enabled = enabled
+        self.import_values: list[Any] = [] if import_values is None else import_values
+        self.alias = alias
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in Dependency.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dependency):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in Dependency.__slots__)
+        return f"Dependency({fields})"
 
     def go_map(self) -> dict[str, Any]:
         return {
@@ -131,26 +189,90 @@ def _slist(v: Any) -> list[str]:
     return [_s(v)]
 
 
-@dataclass
 class Metadata:
-    name: str = ""
-    home: str = ""
-    sources: list[str] = field(default_factory=list)
-    version: str = ""
-    description: str = ""
-    keywords: list[str] = field(default_factory=list)
-    maintainers: list[Maintainer] = field(default_factory=list)
-    icon: str = ""
-    api_version: str = ""
-    condition: str = ""
-    tags: str = ""
-    app_version: str = ""
-    deprecated: bool = False
-    annotations: dict[str, str] = field(default_factory=dict)
-    annotations_nil: bool = True
-    kube_version: str = ""
-    dependencies: list[Dependency] = field(default_factory=list)
-    type: str = ""
+    """Chart.yaml (chart.Metadata)."""
+
+    __slots__ = (
+        "name",
+        "home",
+        "sources",
+        "version",
+        "description",
+        "keywords",
+        "maintainers",
+        "icon",
+        "api_version",
+        "condition",
+        "tags",
+        "app_version",
+        "deprecated",
+        "annotations",
+        "annotations_nil",
+        "kube_version",
+        "dependencies",
+        "type",
+    )
+
+    def __init__(
+        self,
+        name: str = "",
+        home: str = "",
+        sources: list[str] | None = None,
+        version: str = "",
+        description: str = "",
+        keywords: list[str] | None = None,
+        maintainers: list[Maintainer] | None = None,
+        icon: str = "",
+        api_version: str = "",
+        condition: str = "",
+        tags: str = "",
+        app_version: str = "",
+        deprecated: bool = False,
+        annotations: dict[str, str] | None = None,
+        annotations_nil: bool = True,
+        kube_version: str = "",
+        dependencies: list[Dependency] | None = None,
+        type: str = "",  # noqa: A002 - Chart.yaml's field
+    ) -> None:
+        self.name = name
+        self.home = home
+        self.sources: list[str] = [] if sources is None else sources
+        self.version = version
+        self.description = description
+        self.keywords: list[str] = [] if keywords is None else keywords
+        self.maintainers: list[Maintainer] = [] if maintainers is None else maintainers
+        self.icon = icon
+        self.api_version = api_version
+        self.condition = condition
+        self.tags = tags
+        self.app_version = app_version
+        self.deprecated = deprecated
+        self.annotations: dict[str, str] = {} if annotations is None else annotations
+        self.annotations_nil = annotations_nil
+        self.kube_version = kube_version
+        self.dependencies: list[Dependency] = [] if dependencies is None else dependencies
+        self.type = type
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in Metadata.__slots__)
+
+    def copy(self) -> Metadata:
+        """A shallow copy (the lists and maps are shared)."""
+        md = Metadata.__new__(Metadata)
+        for k in Metadata.__slots__:
+            setattr(md, k, getattr(self, k))
+        return md
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Metadata):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in Metadata.__slots__)
+        return f"Metadata({fields})"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Metadata:
@@ -293,18 +415,36 @@ def parse_dependencies(v: Any) -> list[Dependency]:
     return out
 
 
-_SEMVER = re.compile(
-    r"v?(0|[1-9]\d*)(\.(0|[1-9]\d*))?(\.(0|[1-9]\d*))?"
-    r"(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?"
-)
+_IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
+
+
+def _is_numeric_part(p: str) -> bool:
+    """``0|[1-9]\\d*`` (Python's \\d: a Unicode decimal digit)."""
+    return p == "0" or (p[:1] in "123456789" and p != "" and (len(p) == 1 or p[1:].isdecimal()))
+
+
+def _is_identifiers(s: str) -> bool:
+    """``[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*``."""
+    return all(part and all(c in _IDENT_CHARS for c in part) for part in s.split("."))
 
 
 def is_valid_semver(v: str) -> bool:
-    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts)."""
-    m = _SEMVER.fullmatch(v)
-    if not m:
+    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts):
+    the whole of ``v?(0|[1-9]\\d*)(\\.(0|[1-9]\\d*))?(\\.(0|[1-9]\\d*))?(-IDS)?(\\+IDS)?``
+    and no numeric prerelease identifier with a leading zero. Matched by hand (a
+    regular expression costs a fresh process more to compile than every chart's
+    check): identifiers never hold "+" and the core never holds "-", so the first
+    "+" and the first "-" split."""
+    core = v[1:] if v[:1] == "v" else v
+    core, plus, meta = core.partition("+")
+    if plus and not _is_identifiers(meta):
         return False
-    pre = m.group(7)
+    core, dash, pre = core.partition("-")
+    if dash and not _is_identifiers(pre):
+        return False
+    parts = core.split(".")
+    if len(parts) > 3 or not all(_is_numeric_part(p) for p in parts):
+        return False
     if pre:
         for part in pre.split("."):
             if part.isdigit() and len(part) > 1 and part[0] == "0":
@@ -312,24 +452,76 @@ def is_valid_semver(v: str) -> bool:
     return True
 
 
-@dataclass
 class Lock:
-    generated: str = ""
-    digest: str = ""
-    dependencies: list[Dependency] = field(default_factory=list)
+    """Chart.lock (chart.Lock)."""
+
+    __slots__ = ("generated", "digest", "dependencies")
+
+    def __init__(
+        self, generated: str = "", digest: str = "", dependencies: list[Dependency] | None = None
+    ) -> None:
+        self.generated = generated
+        self.digest = digest
+        self.dependencies: list[Dependency] = [] if dependencies is None else dependencies
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lock):
+            return NotImplemented
+        return (self.generated, self.digest, self.dependencies) == (
+            other.generated,
+            other.digest,
+            other.dependencies,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return (
+            f"Lock(generated={self.generated!r}, digest={self.digest!r},"
+            f" dependencies={self.dependencies!r})"
+        )
 
 
-@dataclass(eq=False)
 class Chart:
-    metadata: Metadata
-    templates: list[File] = field(default_factory=list)
-    files: list[File] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-    schema: bytes | None = None
-    raw: list[File] = field(default_factory=list)
-    lock: Lock | None = None
-    parent: Chart | None = None
-    _dependencies: list[Chart] = field(default_factory=list)
+    """A loaded chart (chart.Chart): compared by identity, as Helm's *Chart."""
+
+    __slots__ = (
+        "metadata",
+        "templates",
+        "files",
+        "values",
+        "schema",
+        "raw",
+        "lock",
+        "parent",
+        "_dependencies",
+        "__dict__",  # the engine and the values code keep per-chart state here
+    )
+
+    def __init__(
+        self,
+        metadata: Metadata,
+        templates: list[File] | None = None,
+        files: list[File] | None = None,
+        values: dict[str, Any] | None = None,
+        schema: bytes | None = None,
+        raw: list[File] | None = None,
+        lock: Lock | None = None,
+        parent: Chart | None = None,
+        _dependencies: list[Chart] | None = None,
+    ) -> None:
+        self.metadata = metadata
+        self.templates: list[File] = [] if templates is None else templates
+        self.files: list[File] = [] if files is None else files
+        self.values: dict[str, Any] = {} if values is None else values
+        self.schema = schema
+        self.raw: list[File] = [] if raw is None else raw
+        self.lock = lock
+        self.parent = parent
+        self._dependencies: list[Chart] = [] if _dependencies is None else _dependencies
+
+    def __repr__(self) -> str:
+        return f"<Chart {self.metadata.name!r}>"
 
     def name(self) -> str:
         return self.metadata.name
@@ -430,14 +622,41 @@ def load_dir(root: str) -> Chart:
             if rules.ignore(n, False):
                 continue
             full = os.path.join(dirpath, fname)
-            if not os.path.isfile(full):
-                raise ChartError(
-                    f"cannot load irregular file {full} as it has file mode type bits set"
-                )
-            with open(full, "rb") as fh:
-                files.append(File(n, fh.read()))
+            files.append(File(n, _read_regular_file(full)))
     files.sort(key=lambda f: f.name)
     return load_files(files)
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of a chart's file; ChartError for anything but a regular file (a
+    FIFO, a socket, a device, a dangling link). os.open/fstat/read: a chart's
+    hundreds of small files cost a fresh process less than open()'s file objects.
+    O_NONBLOCK: opening a FIFO never waits for a writer."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        if not os.path.isfile(path):
+            raise ChartError(
+                f"cannot load irregular file {path} as it has file mode type bits set"
+            ) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ChartError(f"cannot load irregular file {path} as it has file mode type bits set")
+        chunks: list[bytes] = []
+        size = st.st_size + 1
+        while True:
+            chunk = os.read(fd, size)
+            if not chunk:
+                return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+            chunks.append(chunk)
+            size = 1 << 20
+    finally:
+        os.close(fd)
 
 
 def load_archive(data: bytes) -> Chart:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 HELMIGNORE = ".helmignore"
@@ -15,9 +14,48 @@ class BadPattern(ValueError):
         super().__init__("syntax error in pattern")
 
 
+class _Literal:
+    """A pattern without meta characters: the name itself."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fullmatch(self, name: str) -> bool | None:
+        return True if name == self.text else None
+
+
+class _Suffix:
+    """``*`` then text without meta characters or "/": a name ending in the text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fullmatch(self, name: str) -> bool | None:
+        t = self.text
+        if name.endswith(t) and "/" not in name[: len(name) - len(t)]:
+            return True
+        return None
+
+
+_META = frozenset("*?[\\")
+
+Matcher = _Literal | _Suffix | re.Pattern[str]
+
+
 @lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str]:
-    """Translate a Go filepath.Match pattern (separator '/') to a regex."""
+def _compile(pattern: str) -> Matcher:
+    """Translate a Go filepath.Match pattern (separator '/') to a matcher: the
+    common .helmignore lines (a name, ``*.ext``) without a regular expression
+    (compiling one per line costs a fresh process more than matching), the rest to
+    a regex."""
+    if not any(c in _META for c in pattern):
+        return _Literal(pattern)
+    if pattern[:1] == "*" and not any(c in _META or c == "/" for c in pattern[1:]):
+        return _Suffix(pattern[1:])
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -76,17 +114,29 @@ def match(pattern: str, name: str) -> bool:
     return _compile(pattern).fullmatch(name) is not None
 
 
-@dataclass(slots=True)
 class _Pattern:
-    raw: str
-    negate: bool
-    must_dir: bool
-    fn: Callable[[str], bool]
+    __slots__ = ("raw", "negate", "must_dir", "fn")
+
+    def __init__(self, raw: str, negate: bool, must_dir: bool, fn: Callable[[str], bool]) -> None:
+        self.raw = raw
+        self.negate = negate
+        self.must_dir = must_dir
+        self.fn = fn
+
+    def __repr__(self) -> str:
+        return f"_Pattern(raw={self.raw!r}, negate={self.negate!r}, must_dir={self.must_dir!r})"
 
 
-@dataclass
 class Rules:
-    patterns: list[_Pattern] = field(default_factory=list)
+    """A .helmignore file's rules, in order."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, patterns: list[_Pattern] | None = None) -> None:
+        self.patterns: list[_Pattern] = [] if patterns is None else patterns
+
+    def __repr__(self) -> str:
+        return f"Rules(patterns={self.patterns!r})"
 
     @classmethod
     def parse(cls, text: str) -> Rules:
@@ -115,17 +165,17 @@ class Rules:
         if rule.startswith("/"):
             rx = _safe_compile(rule[1:])
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n) is not None
         elif "/" in rule:
             rx = _safe_compile(rule)
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n) is not None
         else:
             rx = _safe_compile(rule)
 
-            def fn(n: str, rx: re.Pattern[str] | None = rx) -> bool:
+            def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n.rsplit("/", 1)[-1]) is not None
 
         self.patterns.append(_Pattern(raw, negate, must_dir, fn))
@@ -145,7 +195,7 @@ class Rules:
         return False
 
 
-def _safe_compile(pattern: str) -> re.Pattern[str] | None:
+def _safe_compile(pattern: str) -> Matcher | None:
     try:
         return _compile(pattern)
     except BadPattern:

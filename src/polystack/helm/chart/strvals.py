@@ -7,12 +7,15 @@ non-literal parsers. Errors carry Helm's message text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30
@@ -101,6 +104,8 @@ def _atoi(s: str) -> int:
 
 
 def _go_escape(s: str) -> str:
+    import json  # only for an error message
+
     return json.dumps(s, ensure_ascii=False)[1:-1]
 
 

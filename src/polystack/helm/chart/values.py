@@ -5,21 +5,22 @@ given on the command line (pkg/cli/values) and values.schema.json validation.
 
 from __future__ import annotations
 
-import copy
-import logging
-from dataclasses import dataclass
-from typing import Any
-
 from polystack.helm.chart.chart import (
     Chart,
     ChartError,
     Dependency,
 )
 from polystack.helm.encoding import semver
+from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.types import deep_copy, type_of
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 GLOBAL_KEY = "global"
 
@@ -248,7 +249,7 @@ def _alias_dependency(charts: list[Chart], dep: Dependency) -> Chart | None:
         if not is_compatible_range(dep.version, c.metadata.version):
             continue
         out = c.shallow_copy()
-        md = copy.copy(c.metadata)
+        md = c.metadata.copy()
         md.dependencies = [d.copy() for d in c.metadata.dependencies]
         out.metadata = md
         out.set_dependencies(*[d.shallow_copy() for d in c.dependencies()])
@@ -445,13 +446,28 @@ def validate_against_schema(c: Chart, values: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- render values
 
 
-@dataclass
 class ReleaseOptions:
-    name: str = "release-name"
-    namespace: str = "default"
-    revision: int = 1
-    is_install: bool = True
-    is_upgrade: bool = False
+    """chartutil.ReleaseOptions: .Release's fields."""
+
+    __slots__ = ("name", "namespace", "revision", "is_install", "is_upgrade")
+
+    def __init__(
+        self,
+        name: str = "release-name",
+        namespace: str = "default",
+        revision: int = 1,
+        is_install: bool = True,
+        is_upgrade: bool = False,
+    ) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.revision = revision
+        self.is_install = is_install
+        self.is_upgrade = is_upgrade
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in ReleaseOptions.__slots__)
+        return f"ReleaseOptions({fields})"
 
 
 def to_render_values(

@@ -5,7 +5,10 @@ cli/fast.py (the common `helm template` command line) runs without it."""
 
 from __future__ import annotations
 
-from typing import Any
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["helm_group", "main"]
 

@@ -18,7 +18,11 @@ import re
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "TemplateFailure",
@@ -241,8 +245,9 @@ def template(args: tuple[str, ...], kw: dict[str, Any]) -> tuple[str, str]:
     return out, err
 
 
-# click.echo's stripping of ANSI escapes when the stream is not a terminal
-_ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
+# click.echo's stripping of ANSI escapes when the stream is not a terminal (compiled
+# by re when an output first holds an escape character)
+_ANSI = r"\033\[[0-?]*[ -/]*[@-~]"
 
 
 def _echo(text: str, stream: Any) -> None:
@@ -254,7 +259,7 @@ def _echo(text: str, stream: Any) -> None:
         tty = stream.isatty()
     except ValueError:
         tty = False
-    stream.write(text if tty else _ANSI.sub("", text))
+    stream.write(text if tty or "\033" not in text else re.sub(_ANSI, "", text))
     stream.flush()
 
 

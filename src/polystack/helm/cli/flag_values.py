@@ -7,7 +7,11 @@ path options built from them. No click here: the fast `helm template` path
 from __future__ import annotations
 
 import re
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["chart_path_from_kw", "check_install_only_flags", "dry_run_strategy", "parse_duration"]
 
@@ -50,7 +54,7 @@ def dry_run_strategy(value: str) -> str:
     raise ValueError(f'invalid dry-run value ("{value}"). Must be "none", "server", or "client"')
 
 
-_DURATION_RE = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
+_DURATION = r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)"  # compiled by re when first used
 _UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
 
 
@@ -68,7 +72,7 @@ def parse_duration(flag: str, s: str) -> float:
     rest = s.lstrip("+-")
     total = 0.0
     while rest and rest != "0":
-        m = _DURATION_RE.match(rest)
+        m = re.match(_DURATION, rest)
         assert m is not None
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         rest = rest[len(m.group(1)) + len(m.group(2)) :]
@@ -85,7 +89,7 @@ def _duration_error(s: str) -> str:
     if not s:
         return f'time: invalid duration "{orig}"'
     while s:
-        m = _DURATION_RE.match(s)
+        m = re.match(_DURATION, s)
         num, unit = (m.group(1), m.group(2)) if m else ("", "")
         if num in ("", "."):
             return f'time: invalid duration "{orig}"'

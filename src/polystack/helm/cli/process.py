@@ -14,11 +14,16 @@ once the output streams and logging are flushed.
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+
+from polystack.helm.golang.log import shutdown as logging_shutdown
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["run_as_process", "exit_code"]
 
@@ -51,5 +56,5 @@ def run_as_process(run: Callable[[], Any]) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what was written is all there is
             code = code or 1
-    logging.shutdown()
+    logging_shutdown()
     os._exit(code)

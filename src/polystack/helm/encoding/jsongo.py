@@ -21,17 +21,19 @@ Errors are `EncodingError`s (the Helm package's one Go-text error);
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 from collections.abc import Callable
-from json.encoder import encode_basestring
-from typing import Any
 
 from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.runtime import CycleError, check_walk
 from polystack.helm.golang.strconv import format_float
 from polystack.helm.golang.types import StringMap, type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Struct",
@@ -104,26 +106,60 @@ _ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-# U+2028/U+2029 are escaped even without HTML escaping; lone surrogates stand
-# for invalid UTF-8 bytes (surrogateescape) and become \ufffd, one per byte.
-_SPECIAL_HTML = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
-_SPECIAL_RAW = re.compile("[\u2028\u2029\ud800-\udfff]")
+try:
+    from _json import encode_basestring  # json.encoder's, without importing json
+except ImportError:  # pragma: no cover - CPython always has _json
+    from json.encoder import encode_basestring
+
+
+class _Specials:
+    """What encoding/json escapes beyond JSON's own escapes: U+2028/U+2029 even
+    without HTML escaping (and <, >, & with it); lone surrogates stand for invalid
+    UTF-8 bytes (surrogateescape) and become \\ufffd, one per byte. The pattern is
+    compiled when a string first needs it (an ASCII string without <, >, & never
+    does)."""
+
+    __slots__ = ("escape_html", "_rx")
+
+    def __init__(self, escape_html: bool) -> None:
+        self.escape_html = escape_html
+        self._rx: re.Pattern[str] | None = None
+
+    def pattern(self) -> re.Pattern[str]:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(
+                "[<>&\u2028\u2029\ud800-\udfff]"
+                if self.escape_html
+                else "[\u2028\u2029\ud800-\udfff]"
+            )
+        return rx
+
+
+_SPECIALS = {True: _Specials(True), False: _Specials(False)}
+
+
+def _special(escape_html: bool) -> _Specials:
+    return _SPECIALS[escape_html]
 
 
 def _escape(m: re.Match[str]) -> str:
     return _ESCAPES.get(m.group(), "\\ufffd")
 
 
-def _quote(s: str, special: re.Pattern[str]) -> str:
+def _quote(s: str, special: _Specials) -> str:
     out: str = encode_basestring(s)
-    if special.search(out) is not None:
-        out = special.sub(_escape, out)
+    if out.isascii() and not (special.escape_html and ("<" in out or ">" in out or "&" in out)):
+        return out
+    rx = special.pattern()
+    if rx.search(out) is not None:
+        out = rx.sub(_escape, out)
     return out
 
 
 def quote(s: str, escape_html: bool = True) -> str:
     """A JSON string literal as encoding/json writes it."""
-    return _quote(s, _SPECIAL_HTML if escape_html else _SPECIAL_RAW)
+    return _quote(s, _special(escape_html))
 
 
 def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> str:
@@ -135,11 +171,11 @@ def marshal(v: Any, *, escape_html: bool = True, indent: str | None = None) -> s
             f"json: unsupported value: encountered a cycle via {type_of(e.container)}"
         ) from None
     parts: list[str] = []
-    _encode(v, parts.append, _SPECIAL_HTML if escape_html else _SPECIAL_RAW, indent, "\n")
+    _encode(v, parts.append, _special(escape_html), indent, "\n")
     return "".join(parts)
 
 
-def _encode(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl: str) -> None:
+def _encode(v: Any, put: _Put, special: _Specials, indent: str | None, nl: str) -> None:
     """Append v's JSON; ``nl`` is the newline plus the indentation v starts at."""
     t = type(v)
     if t is str:
@@ -193,7 +229,7 @@ def _go_value(v: Any) -> Any:
 
 
 def _object(
-    v: dict, ordered: bool, put: _Put, special: re.Pattern[str], indent: str | None, nl: str
+    v: dict, ordered: bool, put: _Put, special: _Specials, indent: str | None, nl: str
 ) -> None:
     if not v:
         put("{}")
@@ -226,7 +262,7 @@ def _object(
     put(nl + "}")
 
 
-def _array(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl: str) -> None:
+def _array(v: Any, put: _Put, special: _Specials, indent: str | None, nl: str) -> None:
     if not v:
         put("[]")
         return
@@ -250,9 +286,10 @@ def _array(v: Any, put: _Put, special: re.Pattern[str], indent: str | None, nl: 
 # ---------------------------------------------------------------- Unmarshal
 
 _MAX_DEPTH = 10000  # encoding/json's maxNestingDepth
-_WS = re.compile(r"[ \t\r\n]*")
-_STR_RUN = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
-_DIGITS = re.compile(r"[0-9]*")
+# the scanner's patterns, compiled by _load_scanner when a text is first decoded
+_WS: re.Pattern[str]
+_STR_RUN: re.Pattern[str]
+_DIGITS: re.Pattern[str]
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SIMPLE_ESC = {
     '"': '"',
@@ -279,7 +316,7 @@ _GO_TARGET: dict[type, str] = {dict: "map[string]interface {}", list: "[]interfa
 # Inputs Python's json reads differently from Go: surrogates (raw ones stand
 # for invalid UTF-8 bytes; escaped lone ones become U+FFFD in Go) and numbers
 # that may overflow float64 (>= 200 digits, or an exponent of 3+ digits).
-_NEEDS_SCANNER = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]|[0-9]{200}|[eE]\+?0*[1-9][0-9]{2}")
+_NEEDS_SCANNER: re.Pattern[str]
 
 
 class _NotGo(Exception):
@@ -290,7 +327,22 @@ def _reject_constant(name: str) -> Any:
     raise _NotGo(name)
 
 
-_PY_JSON = json.JSONDecoder(parse_int=float, parse_constant=_reject_constant)
+_PY_JSON: Any = None  # Python's decoder, for the texts it reads as Go does
+
+
+def _load_scanner() -> None:
+    """Compile the scanner's patterns and make Python's decoder (on first use: a
+    process that decodes no JSON never needs them, nor the json package)."""
+    global _WS, _STR_RUN, _DIGITS, _NEEDS_SCANNER, _PY_JSON
+    import json
+
+    _WS = re.compile(r"[ \t\r\n]*")
+    _STR_RUN = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
+    _DIGITS = re.compile(r"[0-9]*")
+    _NEEDS_SCANNER = re.compile(
+        r"[\ud800-\udfff]|\\u[dD][89a-fA-F]|[0-9]{200}|[eE]\+?0*[1-9][0-9]{2}"
+    )
+    _PY_JSON = json.JSONDecoder(parse_int=float, parse_constant=_reject_constant)
 
 
 class _EOF(EncodingError):
@@ -500,6 +552,8 @@ def unmarshal(text: str, into: type | None = None) -> Any:
     The whole text is checked first, as Go does; then a value of the wrong
     kind raises UnmarshalTypeError, and so does a number beyond float64 (its
     ``value`` holds the rest, the number as None).  JSON null returns None."""
+    if _PY_JSON is None:
+        _load_scanner()
     bad = None
     value: Any = None
     fast = (
@@ -542,6 +596,8 @@ def go_json_error(text: str) -> str | None:
 def decode(text: str) -> tuple[Any, int]:
     """json.Decoder.Decode into an interface{}: the first value in `text` and
     the index after it; errors as the Decoder reports them."""
+    if _PY_JSON is None:
+        _load_scanner()
     try:
         value, end, bad = _scan(text, 0)
     except _EOF:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, Uint64
@@ -44,13 +43,34 @@ MAX_CONSTRAINT_LEN = 512
 MAX_CONSTRAINT_GROUPS = 32
 ERR_VERSION_TOO_LONG = f"version string is too long (max {MAX_VERSION_LEN} bytes)"
 
-# looseSemVerRegex (Go RE2; ASCII only, anchored).
-_LOOSE = re.compile(
-    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
-    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
-    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?",
-    re.ASCII,
-)
+
+def _is_identifiers(s: str) -> bool:
+    """``[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*``: dot-separated, non-empty, ASCII."""
+    return all(part and all(c in _ALLOWED for c in part) for part in s.split("."))
+
+
+def _match_loose(v: str) -> tuple[str, str, str, str, str] | None:
+    """The groups (major, minor, patch, prerelease, metadata; "" when absent) of
+    semver's anchored looseSemVerRegex,
+    ``v?([0-9]+)(\\.[0-9]+)?(\\.[0-9]+)?(-(IDS))?(\\+(IDS))?`` (ASCII), or None:
+    matched by hand, as a regular expression costs a fresh process more to compile
+    than all its version checks. A prerelease or metadata identifier never holds
+    "+", and the core never holds "-", so the first "+" and the first "-" split."""
+    core = v[1:] if v[:1] == "v" else v
+    core, plus, meta = core.partition("+")
+    if plus and not _is_identifiers(meta):
+        return None
+    core, dash, pre = core.partition("-")
+    if dash and not _is_identifiers(pre):
+        return None
+    parts = core.split(".")
+    if len(parts) > 3:
+        return None
+    for part in parts:
+        if not (part.isascii() and part.isdigit()):
+            return None
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], parts[2], pre, meta
 
 
 def _parse_uint(s: str) -> int:
@@ -115,17 +135,27 @@ def compare_prerelease(v: str, o: str) -> int:
     return 0
 
 
-@dataclass(slots=True, eq=False)
 class Version(GoStruct):
     """*semver.Version.  Template field access (.Major, .Prerelease ...) maps to
     the Go methods of the same name, which are methods here too."""
 
-    major: int
-    minor: int
-    patch: int
-    pre: str = ""
-    metadata: str = ""
-    original: str = ""
+    __slots__ = ("major", "minor", "patch", "pre", "metadata", "original")
+
+    def __init__(
+        self,
+        major: int,
+        minor: int,
+        patch: int,
+        pre: str = "",
+        metadata: str = "",
+        original: str = "",
+    ) -> None:
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.pre = pre
+        self.metadata = metadata
+        self.original = original
 
     go_type_name = "*semver.Version"
     go_kind = "ptr"
@@ -136,14 +166,14 @@ class Version(GoStruct):
         """semver.NewVersion (CoerceNewVersion = true, the default)."""
         if len(v.encode("utf-8", "surrogatepass")) > MAX_VERSION_LEN:
             raise SemverError(ERR_VERSION_TOO_LONG)
-        m = _LOOSE.fullmatch(v)
+        m = _match_loose(v)
         if m is None:
             raise SemverError(ERR_INVALID_SEMVER)
-        major = _parse_uint(m.group(1))
-        minor = _parse_uint(m.group(2)[1:]) if m.group(2) else 0
-        patch = _parse_uint(m.group(3)[1:]) if m.group(3) else 0
-        pre = m.group(5) or ""
-        meta = m.group(8) or ""
+        major = _parse_uint(m[0])
+        minor = _parse_uint(m[1]) if m[1] else 0
+        patch = _parse_uint(m[2]) if m[2] else 0
+        pre = m[3]
+        meta = m[4]
         if pre:
             _validate_prerelease(pre)
         if meta:
@@ -301,17 +331,71 @@ def _is_x(s: str) -> bool:
     return s in ("x", "*", "X")
 
 
-@dataclass(slots=True)
 class _Constraint:
-    con: Version
-    orig: str
-    op: str
-    minor_dirty: bool = False
-    dirty: bool = False
-    patch_dirty: bool = False
+    __slots__ = ("con", "orig", "op", "minor_dirty", "dirty", "patch_dirty")
+
+    def __init__(
+        self,
+        con: Version,
+        orig: str,
+        op: str,
+        minor_dirty: bool = False,
+        dirty: bool = False,
+        patch_dirty: bool = False,
+    ) -> None:
+        self.con = con
+        self.orig = orig
+        self.op = op
+        self.minor_dirty = minor_dirty
+        self.dirty = dirty
+        self.patch_dirty = patch_dirty
+
+    def __repr__(self) -> str:
+        return f"_Constraint({self.op + self.orig!r})"
 
     def string(self) -> str:
         return self.op + self.orig
+
+
+_OP_CHARS = frozenset("=!<>~^")
+_OPS_SET = frozenset(("", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^"))
+_X_PARTS = ("x", "X", "*")
+
+
+def _simple_groups(c: str) -> list[str] | None:
+    """The groups _parse_constraint reads ([whole, op, version, major, .minor,
+    .patch, -prerelease]) of a constraint that is one operator and one version of
+    1-3 numeric or x parts, with no space, prerelease or metadata (">= 1.2.0" has a
+    space: not simple) -- what almost every chart's dependency versions are; None
+    for anything else, which the regular expressions decide. For a simple
+    constraint the hyphen-range rewrite finds nothing, the validity pattern
+    matches, the finder yields the whole text, and the operator (leftmost-first in
+    the pattern, but a version never starts with an operator character) is the
+    run of operator characters in front."""
+    i = 0
+    n = len(c)
+    while i < n and c[i] in _OP_CHARS:
+        i += 1
+    op = c[:i]
+    if op not in _OPS_SET:
+        return None
+    ver = c[i:]
+    core = ver[1:] if ver[:1] == "v" else ver
+    parts = core.split(".")
+    if len(parts) > 3:
+        return None
+    for part in parts:
+        if part not in _X_PARTS and not (part.isascii() and part.isdigit()):
+            return None
+    return [
+        c,
+        op,
+        ver,
+        parts[0],
+        "." + parts[1] if len(parts) > 1 else "",
+        "." + parts[2] if len(parts) > 2 else "",
+        "",
+    ]
 
 
 def _parse_constraint(c: str) -> _Constraint:
@@ -320,7 +404,11 @@ def _parse_constraint(c: str) -> _Constraint:
     m = _constraint_res()[0].search(c)
     if m is None:
         raise SemverError(f"improper constraint: {go_quote(c)}")
-    g = [m.group(0)] + [x or "" for x in m.groups()]
+    return _constraint_of([m.group(0)] + [x or "" for x in m.groups()])
+
+
+def _constraint_of(g: list[str]) -> _Constraint:
+    """The constraint of a match of the constraint pattern (its groups, "" for none)."""
     # group indices follow Go: m[1]=op, m[2]=version, m[3]=major, m[4]=.minor,
     # m[5]=.patch, m[6]=-pre (with dash)
     op, ver = g[1], g[2]
@@ -467,14 +555,25 @@ def _rewrite_range(s: str) -> str:
     return o
 
 
-@dataclass(slots=True)
 class Constraints:
     """*semver.Constraints: OR of AND groups."""
 
-    groups: list[list[_Constraint]]
-    contains_pre: list[bool]
-    include_prerelease: bool = False
-    original: str = field(default="")
+    __slots__ = ("groups", "contains_pre", "include_prerelease", "original")
+
+    def __init__(
+        self,
+        groups: list[list[_Constraint]],
+        contains_pre: list[bool],
+        include_prerelease: bool = False,
+        original: str = "",
+    ) -> None:
+        self.groups = groups
+        self.contains_pre = contains_pre
+        self.include_prerelease = include_prerelease
+        self.original = original
+
+    def __repr__(self) -> str:
+        return f"Constraints({self.original!r})"
 
     @classmethod
     def parse(cls, c: str) -> Constraints:
@@ -482,6 +581,10 @@ class Constraints:
         src = c
         if len(c.encode("utf-8", "surrogatepass")) > MAX_CONSTRAINT_LEN:
             raise SemverError(f"constraint string is too long (max {MAX_CONSTRAINT_LEN} bytes)")
+        simple = _simple_groups(c)
+        if simple is not None:
+            pc = _constraint_of(simple)
+            return cls([[pc]], [bool(pc.con.pre)], False, src)
         c = _rewrite_range(c)
         groups: list[list[_Constraint]] = []
         has_pre: list[bool] = []

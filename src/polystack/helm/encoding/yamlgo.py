@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import Any
 
 import yaml
 
@@ -44,6 +43,11 @@ try:  # libyaml bindings
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "EncodingError",

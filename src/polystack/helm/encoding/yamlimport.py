@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["DeferredPattern", "import_yaml_deferring_patterns"]
 

@@ -5,8 +5,6 @@ limits, and the documents of a stream."""
 from __future__ import annotations
 
 import base64
-import json
-from typing import Any
 
 import yaml
 
@@ -32,6 +30,11 @@ try:  # libyaml bindings
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ---------------------------------------------------------------- YAML input
 
@@ -373,6 +376,8 @@ def _json_key(k: Any, val: Any) -> str:
 def _go_q(v: Any) -> str:
     """Go's %+#v of a decoded YAML value (the common cases)."""
     if isinstance(v, str):
+        import json  # only for an error message
+
         return json.dumps(v, ensure_ascii=False)
     if v is None:
         return "<nil>"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parser_error_first"]
 

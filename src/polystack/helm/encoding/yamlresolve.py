@@ -4,9 +4,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -20,9 +25,37 @@ MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 
 
+# the patterns of plain scalars, compiled on first use (most values files hold few
+# numbers other than plain decimal integers, which need none of them)
+_PATTERNS: dict[str, tuple[str, int]] = {
+    "int": (r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", 0),
+    "yaml_float": (r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", 0),
+    "base60": (r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?", 0),
+    "go_float": (
+        r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+        re.I,
+    ),
+    "timestamp": (
+        r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+        r"(?:(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
+        r"|(?: [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?))?",
+        0,
+    ),
+}
+
+
+@functools.cache
+def _pattern(name: str) -> re.Pattern[str]:
+    src, flags = _PATTERNS[name]
+    return re.compile(src, flags)
+
+
 def _parse_go_int(s: str) -> int | None:
     """strconv.ParseInt/ParseUint(s, 0, 64) value, or None (range ignored)."""
-    m = re.fullmatch(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", s)
+    digits = s[1:] if s[:1] in ("+", "-") else s
+    if digits.isascii() and digits.isdigit() and (digits[0] != "0" or digits == "0"):
+        return -int(digits) if s[0] == "-" else int(digits)  # [+-]?(0|[1-9][0-9]*)
+    m = _pattern("int").fullmatch(s)
     if not m:
         return None
     sign, body = m.groups()
@@ -40,11 +73,6 @@ def _parse_go_int(s: str) -> int | None:
     return -v if sign == "-" else v
 
 
-_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_GO_FLOAT = re.compile(
-    r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.I
-)
 _RESOLVE_MAP: dict[str, tuple[str, Any]] = {}
 for _vals, _tag, _v in (
     (("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), BOOL, True),
@@ -57,11 +85,6 @@ for _vals, _tag, _v in (
 ):
     for _s in _vals:
         _RESOLVE_MAP[_s] = (_tag, _v)
-_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-    r"(?:(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
-    r"|(?: [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?))?"
-)
 
 I64_MIN, U64_MAX = -(2**63), 2**64 - 1
 
@@ -71,7 +94,7 @@ def _go_parse_float(s: str) -> float | None:
     try:
         if re.fullmatch(r"[+-]?0[xX].*", t):
             return float.fromhex(t)
-        if not _GO_FLOAT.fullmatch(s) or not re.search(r"[0-9]|inf|nan", s, re.I):
+        if not _pattern("go_float").fullmatch(s) or not re.search(r"[0-9]|inf|nan", s, re.I):
             return None
         v = float(t)
     except (ValueError, OverflowError):
@@ -90,13 +113,13 @@ def resolve(s: str) -> tuple[str, Any]:
         if f is not None:
             return FLOAT, f
     elif c in "+-0123456789" and c:
-        if c.isdigit() and len(s) >= 8 and s[4:5] == "-" and _TIMESTAMP.fullmatch(s):
+        if c.isdigit() and len(s) >= 8 and s[4:5] == "-" and _pattern("timestamp").fullmatch(s):
             return TIMESTAMP, s
         plain = s.replace("_", "")
         iv = _parse_go_int(plain)
         if iv is not None and I64_MIN <= iv <= U64_MAX:
             return INT, iv
-        if _YAML_FLOAT.fullmatch(plain):
+        if _pattern("yaml_float").fullmatch(plain):
             f = float(plain)
             if not math.isinf(f):  # ParseFloat's range error: not a float, so a string
                 return FLOAT, f
@@ -109,7 +132,9 @@ def needs_quotes(s: str) -> bool:
     """goyaml.v2 stringv: whether a string cannot be emitted plain."""
     if s == "<<":  # the merge key is emitted plain by sigs.k8s.io/yaml
         return False
-    return resolve(s)[0] != STR or bool(s and s[0] in "+-0123456789" and _BASE60.fullmatch(s))
+    return resolve(s)[0] != STR or bool(
+        s and s[0] in "+-0123456789" and _pattern("base60").fullmatch(s)
+    )
 
 
 # ---------------------------------------------------------------- keys

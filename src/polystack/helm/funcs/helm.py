@@ -13,12 +13,16 @@ import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from polystack.helm.encoding import jsongo, yamlgo
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ---------------------------------------------------------------- YAML / JSON
 

@@ -7,12 +7,15 @@ Values follow the Go value model of :mod:`.gotypes`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.golang import strconv as gostrconv
 from polystack.helm.golang.fmt_format import _LDIGITS, _UDIGITS, Format
 from polystack.helm.golang.runtime import check_walk
 from polystack.helm.golang.types import GoStruct, Int64, StringList, type_of
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["sprint", "sprintln", "sprintf", "format_value", "print_value"]
 
@@ -150,7 +153,7 @@ class _Printer(Format):
     # ---------------------------------------------------------------- dispatch
     def print_arg(self, arg: Any, verb: str) -> None:
         self.arg = arg
-        if verb != "T" and isinstance(arg, dict | list | tuple):
+        if verb != "T" and isinstance(arg, (dict, list, tuple)):
             check_walk(arg, "print")
         if arg is None:
             if verb in "Tv":
@@ -265,7 +268,7 @@ class _Printer(Format):
                 self.print_value(v[key], verb, depth + 1)
             self.buf.append("}" if self.sharp_v else "]")
             return
-        if isinstance(v, list | tuple):
+        if isinstance(v, (list, tuple)):
             if self.sharp_v:
                 tn = "[]" + elem_type if elem_type else type_of(v)
                 self.buf.append(tn + "{")
@@ -494,7 +497,7 @@ def _str_bytes(s: str) -> bytes:
 def _sort_key(k: Any) -> tuple[int, Any]:
     if isinstance(k, bool):
         return (1, k)
-    if isinstance(k, int | float):
+    if isinstance(k, (int, float)):
         return (2, k)
     if isinstance(k, str):
         return (3, k.encode("utf-8", "surrogateescape"))

@@ -19,12 +19,16 @@ when the last one ends, so library users on other threads keep theirs.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 __all__ = [
     "LimitError",
@@ -70,7 +74,7 @@ def check_walk(v: Any, what: str) -> None:
     """Refuse to walk ``v`` (serialize, print, copy, compare) when its tree, with
     shared parts expanded as a walk meets them, has more than MAX_WALK nodes, or
     when it contains itself. Linear in the distinct containers of ``v``."""
-    if not isinstance(v, dict | list | tuple):
+    if not isinstance(v, (dict, list, tuple)):
         return
     sizes: dict[int, int] = {}
     active: set[int] = set()
@@ -84,7 +88,7 @@ def check_walk(v: Any, what: str) -> None:
             kids = x.values() if isinstance(x, dict) else x
             n = 1
             for k in kids:
-                if isinstance(k, dict | list | tuple):
+                if isinstance(k, (dict, list, tuple)):
                     n += sizes[id(k)]
                 else:
                     n += 1
@@ -103,7 +107,7 @@ def check_walk(v: Any, what: str) -> None:
         stack.append((x, True))
         kids = x.values() if isinstance(x, dict) else x
         for k in kids:
-            if isinstance(k, dict | list | tuple):
+            if isinstance(k, (dict, list, tuple)):
                 ki = id(k)
                 if ki in active:
                     raise CycleError(f"{what}: value contains itself", k)
@@ -125,33 +129,47 @@ def check_items(n: int, what: str) -> None:
 
 # ---------------------------------------------------------------- process state
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _gc_holders = 0
 _gc_was_enabled = False
 _deep_holders = 0
 _saved_limit = 0
-_local = threading.local()
+_local = _thread._local()
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while parsing/rendering (they allocate many small,
-    mostly acyclic objects; the collections they would trigger cost more than the
-    work). Reference-counted across threads; restored when the last holder ends."""
-    global _gc_holders, _gc_was_enabled
-    with _lock:
-        if _gc_holders == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
-                gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
+class _GCPause:
+    """The context manager gc_paused() returns (a class, not a generator-based
+    contextmanager: it is entered for every template parsed and compiled, and a
+    generator's frame per use was most of the cost of a small template's parse)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _gc_holders, _gc_was_enabled
+        with _lock:
+            if _gc_holders == 0:
+                _gc_was_enabled = gc.isenabled()
+                if _gc_was_enabled:
+                    gc.disable()
+            _gc_holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _gc_holders
         with _lock:
             _gc_holders -= 1
             if _gc_holders == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+_GC_PAUSE = _GCPause()
+
+
+def gc_paused() -> _GCPause:
+    """Pause the cyclic GC while parsing/rendering (they allocate many small,
+    mostly acyclic objects; the collections they would trigger cost more than the
+    work). Reference-counted across threads; restored when the last holder ends.
+    ``with gc_paused(): ...``"""
+    return _GC_PAUSE
 
 
 @contextmanager
@@ -172,16 +190,23 @@ def _deep_frames() -> Iterator[None]:
                 sys.setrecursionlimit(_saved_limit)
 
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 def run_deep(fn: Callable[[], T]) -> T:
     """Run ``fn`` on a thread whose stack holds FRAME_LIMIT frames, with the
     recursion limit raised to FRAME_LIMIT meanwhile (nested on that thread: a
-    plain call)."""
+    plain call).
+
+    The thread is started with ``_thread`` (what ``threading`` is built on):
+    importing ``threading`` is a noticeable part of a fresh `helm template`
+    process, and this thread needs none of its bookkeeping."""
     if getattr(_local, "deep", False):
         return fn()
     box: dict[str, Any] = {}
+    done = _thread.allocate_lock()
+    done.acquire()
 
     def target() -> None:
         _local.deep = True
@@ -189,17 +214,18 @@ def run_deep(fn: Callable[[], T]) -> T:
             box["v"] = fn()
         except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
             box["e"] = e
+        finally:
+            done.release()
 
     with _deep_frames():
         with _lock:
-            old_size = threading.stack_size()
+            old_size = _thread.stack_size()
             try:
-                threading.stack_size(STACK_BYTES)
-                th = threading.Thread(target=target, name="helm-render", daemon=True)
-                th.start()
+                _thread.stack_size(STACK_BYTES)
+                _thread.start_new_thread(target, ())
             finally:
-                threading.stack_size(old_size)
-        th.join()
+                _thread.stack_size(old_size)
+        done.acquire()
     if "e" in box:
         e = box.pop("e")
         raise e

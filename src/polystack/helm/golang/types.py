@@ -45,9 +45,12 @@ parameter.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from typing import Any, ClassVar
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 __all__ = [
     "deep_copy",
@@ -237,6 +240,8 @@ def unaddressable(v: GoStruct) -> GoStruct:
     elements) is a copy in an interface and is not."""
     if not v.go_addressable:
         return v
+    import copy  # imported when a struct first passes through a function
+
     c = copy.copy(v)
     c.go_addressable = False
     return c
@@ -274,13 +279,13 @@ def type_of(v: Any) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
-    if isinstance(v, bytes | bytearray):
+    if isinstance(v, (bytes, bytearray)):
         return "[]uint8"
     if isinstance(v, complex):
         return "complex128"
     if isinstance(v, dict):
         return "map[string]interface {}"
-    if isinstance(v, list | tuple):
+    if isinstance(v, (list, tuple)):
         return "[]interface {}"
     if callable(v):
         return "func(...interface {}) interface {}"
@@ -319,7 +324,7 @@ def kind_of(v: Any) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
-    if isinstance(v, bytes | bytearray | list | tuple):
+    if isinstance(v, (bytes, bytearray, list, tuple)):
         return "slice"
     if isinstance(v, complex):
         return "complex128"
@@ -336,7 +341,7 @@ def truth(v: Any) -> bool:
         return False
     if v is True:
         return True
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float | complex):
+    if isinstance(v, (str, bytes, bytearray, list, tuple, dict, int, float, complex)):
         return bool(v)
     return True  # structs, pointers and functions
 
@@ -359,8 +364,19 @@ def go_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
 def deep_copy(v: Any) -> Any:
     """A copy of a tree of maps and slices (of the same types); other values are
     shared, as Go's copies of values share them."""
+    t = type(v)
+    if t is dict:  # (the common case, without a generator per map)
+        d = {}
+        for k, x in v.items():
+            d[k] = deep_copy(x) if isinstance(x, (dict, list)) else x
+        return d
+    if t is list:
+        out = []
+        for x in v:
+            out.append(deep_copy(x) if isinstance(x, (dict, list)) else x)
+        return out
     if isinstance(v, dict):
-        return type(v)((k, deep_copy(x)) for k, x in v.items())
+        return t((k, deep_copy(x)) for k, x in v.items())
     if isinstance(v, list):
-        return type(v)(deep_copy(x) for x in v)
+        return t(deep_copy(x) for x in v)
     return v

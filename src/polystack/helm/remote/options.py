@@ -5,9 +5,9 @@ import none of the network code (getter, repositories, OCI, OpenPGP)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from polystack.helm.remote.getter import GetterOptions
     from polystack.helm.remote.oci import RegistryOptions
@@ -23,24 +23,61 @@ def default_keyring() -> str:
     return os.path.join(os.path.expanduser("~"), ".gnupg", "pubring.gpg")
 
 
-@dataclass
 class ChartPathOptions:
     """action.ChartPathOptions: the flags of `template`, `show` and `pull` that
     say where a chart is and how to fetch it."""
 
-    version: str = ""
-    devel: bool = False
-    repo_url: str = ""
-    verify: bool = False
-    keyring: str = ""
-    username: str = ""
-    password: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    ca_file: str = ""
-    insecure_skip_tls_verify: bool = False
-    pass_credentials_all: bool = False
-    plain_http: bool = False
+    __slots__ = (
+        "version",
+        "devel",
+        "repo_url",
+        "verify",
+        "keyring",
+        "username",
+        "password",
+        "cert_file",
+        "key_file",
+        "ca_file",
+        "insecure_skip_tls_verify",
+        "pass_credentials_all",
+        "plain_http",
+    )
+
+    def __init__(
+        self,
+        version: str = "",
+        devel: bool = False,
+        repo_url: str = "",
+        verify: bool = False,
+        keyring: str = "",
+        username: str = "",
+        password: str = "",
+        cert_file: str = "",
+        key_file: str = "",
+        ca_file: str = "",
+        insecure_skip_tls_verify: bool = False,
+        pass_credentials_all: bool = False,
+        plain_http: bool = False,
+    ) -> None:
+        self.version = version
+        self.devel = devel
+        self.repo_url = repo_url
+        self.verify = verify
+        self.keyring = keyring
+        self.username = username
+        self.password = password
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.ca_file = ca_file
+        self.insecure_skip_tls_verify = insecure_skip_tls_verify
+        self.pass_credentials_all = pass_credentials_all
+        self.plain_http = plain_http
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{k}={getattr(self, k)!r}" for k in ChartPathOptions.__slots__ if k != "password"
+        )
+        return f"ChartPathOptions({fields})"
 
     def registry_options(self) -> RegistryOptions:
         """The registry client's options for an oci:// chart (newRegistryClient)."""

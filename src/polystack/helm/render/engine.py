@@ -9,19 +9,22 @@ exactly as Helm rewords text/template's.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from polystack.helm.chart.chart import Chart
+from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.runtime import gc_paused, run_deep
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.template.errors import FuncError
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 WARN_START = "HELM_ERR_START"
 WARN_END = "HELM_ERR_END"
@@ -208,11 +211,16 @@ def _funcs_key(ts: Any) -> str:
 # ---------------------------------------------------------------- renderables
 
 
-@dataclass(slots=True)
 class Renderable:
-    tpl: str
-    vals: dict[str, Any]
-    base_path: str
+    __slots__ = ("tpl", "vals", "base_path")
+
+    def __init__(self, tpl: str, vals: dict[str, Any], base_path: str) -> None:
+        self.tpl = tpl
+        self.vals = vals
+        self.base_path = base_path
+
+    def __repr__(self) -> str:
+        return f"Renderable(tpl={self.tpl!r}, vals={self.vals!r}, base_path={self.base_path!r})"
 
 
 def _files_of(c: Chart) -> Any:

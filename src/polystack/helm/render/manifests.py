@@ -4,17 +4,20 @@ into, with Helm's YAML error texts."""
 
 from __future__ import annotations
 
-import logging
 import marshal
 import os
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 INSTALL_ORDER = (
     "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy"
@@ -80,23 +83,42 @@ def _skip_space(text: str, i: int) -> int:
     return i
 
 
-@dataclass(slots=True)
 class Manifest:
-    name: str
-    content: str
-    kind: str
-    version: str
+    __slots__ = ("name", "content", "kind", "version")
+
+    def __init__(self, name: str, content: str, kind: str, version: str) -> None:
+        self.name = name
+        self.content = content
+        self.kind = kind
+        self.version = version
+
+    def __repr__(self) -> str:
+        return f"Manifest(name={self.name!r}, content={self.content!r}, kind={self.kind!r}, version={self.version!r})"
 
 
-@dataclass(slots=True)
 class Hook:
-    name: str
-    kind: str
-    path: str
-    manifest: str
-    events: list[str]
-    weight: int
-    delete_policies: list[str]
+    __slots__ = ("name", "kind", "path", "manifest", "events", "weight", "delete_policies")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        path: str,
+        manifest: str,
+        events: list[str],
+        weight: int,
+        delete_policies: list[str],
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.manifest = manifest
+        self.events = events
+        self.weight = weight
+        self.delete_policies = delete_policies
+
+    def __repr__(self) -> str:
+        return f"Hook(name={self.name!r}, kind={self.kind!r}, path={self.path!r}, manifest={self.manifest!r}, events={self.events!r}, weight={self.weight!r}, delete_policies={self.delete_policies!r})"
 
 
 def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
@@ -201,29 +223,29 @@ def _heads_id() -> bytes:
 def _heads(docs: list[tuple[str, str]], cache: Any) -> list[Head]:
     """The SimpleHead of each (path, manifest). With an on-disk cache
     (template.diskcache.TreeCache) the heads of the same documents read by an
-    earlier run are reused: a second `helm template` parses no output YAML. Only
-    successful reads are stored (a document Helm rejects is parsed again, for its
-    error)."""
+    earlier run are reused: a second `helm template` parses no output YAML. The
+    entry is keyed by the documents' lengths and CRC-32s and keeps the documents,
+    used only when they are the ones read now. Only successful reads are stored
+    (a document Helm rejects is parsed again, for its error)."""
     if cache is None:
         return [_simple_head(path, m) for path, m in docs]
-    from polystack.helm.template.diskcache import blake2b
+    from polystack.helm.template.diskcache import blake2b, fingerprint
 
+    texts = [m for _path, m in docs]
     h = blake2b(_heads_id(), digest_size=20)
-    for _path, m in docs:
-        b = m.encode("utf-8", "surrogatepass")
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
+    for m in texts:
+        fingerprint(h, m.encode("utf-8", "surrogatepass"))
     key = "heads-" + h.hexdigest()
     body = cache.get_blob(key)
     if body is not None:
         try:
-            heads = marshal.loads(body)
+            stored, heads = marshal.loads(body)
         except (EOFError, ValueError, TypeError):
-            heads = None
-        if isinstance(heads, list) and len(heads) == len(docs):
+            stored = heads = None
+        if stored == texts and isinstance(heads, list) and len(heads) == len(docs):
             return heads
     heads = [_simple_head(path, m) for path, m in docs]
-    cache.put_blob(key, marshal.dumps(heads))
+    cache.put_blob(key, marshal.dumps((texts, heads)))
     return heads
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["expand_env", "name_and_chart", "template_name"]
 

@@ -5,21 +5,31 @@ manifests in install order; and render_chart, load + values + render in one call
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.render.engine import Engine, RenderError
 from polystack.helm.render.manifests import NOTES_SUFFIX, Hook, sort_manifests
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+
 class RenderedRelease:
-    manifest: str
-    hooks: list[Hook]
-    notes: str
-    files_written: list[str]
+    __slots__ = ("manifest", "hooks", "notes", "files_written")
+
+    def __init__(
+        self, manifest: str, hooks: list[Hook], notes: str, files_written: list[str]
+    ) -> None:
+        self.manifest = manifest
+        self.hooks = hooks
+        self.notes = notes
+        self.files_written = files_written
+
+    def __repr__(self) -> str:
+        return f"RenderedRelease(manifest={self.manifest!r}, hooks={self.hooks!r}, notes={self.notes!r}, files_written={self.files_written!r})"
 
 
 def render_resources(

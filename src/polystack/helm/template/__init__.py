@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template.builtins import BUILTINS
@@ -20,6 +19,11 @@ from polystack.helm.template.exec import State, fail
 from polystack.helm.template.limits import EXECUTE_COST, Budget
 from polystack.helm.template.parse import Tree, is_empty_tree, parse
 from polystack.helm.template.values import NO_VALUE
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "TemplateSet",

@@ -7,12 +7,15 @@ into ``None``.  Each builtin declares Go's parameter list in ``go_params``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, Uint8, is_unsigned, type_of
 from polystack.helm.template.errors import FuncError
 from polystack.helm.template.values import NO_VALUE
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["BUILTINS", "html_escape", "js_escape", "eval_args"]
 
@@ -47,7 +50,7 @@ def truth(v: Any) -> bool:
         return False
     if v is True:
         return True
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict | int | float | complex):
+    if isinstance(v, (str, bytes, bytearray, list, tuple, dict, int, float, complex)):
         return bool(v)
     return True  # structs, pointers and functions
 
@@ -63,7 +66,7 @@ def length(item: Any) -> int:
         raise FuncError("len of nil pointer")
     if isinstance(item, str):
         return len(item.encode("utf-8", "surrogateescape"))
-    if isinstance(item, list | tuple | dict | bytes | bytearray):
+    if isinstance(item, (list, tuple, dict, bytes, bytearray)):
         return len(item)
     raise FuncError(f"len of type {_rtype(item)}")
 
@@ -89,7 +92,7 @@ def index(item: Any, *indexes: Any) -> Any:
         ix = _iface(ix)
         if item is None:
             raise FuncError("index of nil pointer")
-        if isinstance(item, list | tuple):
+        if isinstance(item, (list, tuple)):
             x = _index_arg(ix, len(item))
             if x == len(item):
                 raise FuncError("reflect: slice index out of range")
@@ -100,7 +103,7 @@ def index(item: Any, *indexes: Any) -> Any:
             if x == len(b):
                 raise FuncError("reflect: string index out of range")
             item = Uint8(b[x])
-        elif isinstance(item, bytes | bytearray):
+        elif isinstance(item, (bytes, bytearray)):
             x = _index_arg(ix, len(item))
             if x == len(item):
                 raise FuncError("reflect: slice index out of range")
@@ -127,7 +130,7 @@ def slice_(item: Any, *indexes: Any) -> Any:
         if len(indexes) == 3:
             raise FuncError("cannot 3-index slice a string")
         data: Any = item.encode("utf-8", "surrogateescape")
-    elif isinstance(item, list | tuple | bytes | bytearray):
+    elif isinstance(item, (list, tuple, bytes, bytearray)):
         data = item
     else:
         raise FuncError(f"can't slice item of type {_rtype(item)}")
@@ -187,7 +190,7 @@ def _kind_name(v: Any) -> str:
         return "invalid"
     if isinstance(v, dict):
         return "map"
-    if isinstance(v, list | tuple | bytes):
+    if isinstance(v, (list, tuple, bytes)):
         return "slice"
     if isinstance(v, GoStruct):
         return "ptr" if v.go_type_name.startswith("*") else "struct"
@@ -232,7 +235,7 @@ def eq(arg1: Any, *arg2: Any) -> bool:
             if _is_nil(arg1) or _is_nil(arg):
                 truth_ = _is_nil(arg) == _is_nil(arg1)
             else:
-                if isinstance(arg, dict | list | tuple | bytes) or callable(arg):
+                if isinstance(arg, (dict, list, tuple, bytes)) or callable(arg):
                     raise FuncError(f"non-comparable type {_value_str(arg)}: {_rtype(arg)}")
                 truth_ = arg1 is arg or arg1 == arg
         if truth_:

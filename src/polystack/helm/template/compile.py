@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
 from polystack.helm.template import exec as ex
-from polystack.helm.template.builtins import BUILTINS, truth
+from polystack.helm.template.builtins import BUILTINS
 from polystack.helm.template.funcmap import LazyFunc, resolve
 from polystack.helm.template.limits import INVOKE_COST
 from polystack.helm.template.nodes import (
@@ -38,31 +37,73 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.parse import Tree
-from polystack.helm.template.treecodec import TEXT, LazyListNode, constant_output, decode_node
+from polystack.helm.template.runners import (
+    _action_runner,
+    _arg_bad,
+    _arg_command,
+    _arg_const,
+    _arg_dot,
+    _arg_field,
+    _arg_var,
+    _arg_var_fields,
+    _bad_cmd,
+    _decl_runner,
+    _dot_cmd,
+    _field_value,
+    _if_runner,
+    _literal_cmd,
+    _nil_cmd,
+    _not_a_function,
+    _number_cmd,
+    _paren_cmd,
+    _pipe_runner,
+    _raise_runner,
+    _variable_value,
+)
+from polystack.helm.template.treecodec import (
+    ACTION,
+    FIELD,
+    IDENT,
+    IF,
+    TEXT,
+    VARIABLE,
+    WITH,
+    LazyListNode,
+    NodeRef,
+    _d_list,
+    constant_output,
+    decode_node,
+)
 from polystack.helm.template.values import MISSING, NO_VALUE
 from polystack.helm.template.weight import list_weight
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["compile_tree"]
 
 fail = ex.fail
 State = ex.State
 # module-level aliases (not closure cells: fewer objects per compiled node)
-_printable = ex.printable
 _eval_call = ex.eval_call
 _call_plan = ex.call_plan
 _validate_type = ex.validate_type
 _RV = ex.RV
 _err_text = ex._err_text
 _charge = ex.charge
+_sized = ex._SIZED
 _check_budget = ex.check_budget
 _call_failed = ex.call_failed
 _eval_field_chain = ex.eval_field_chain
 _missing_key = ex._missing_key
 _var_value = ex._var_value
 _iface_maps = ex._IFACE_MAPS
-Value = Callable[[State, Any], Any]
-Command = Callable[[State, Any, Any], Any]
-Runner = Callable[[State, Any], None]
+# (Any as a string: typing is not imported at run time)
+Value = Callable[[State, "Any"], "Any"]
+Command = Callable[[State, "Any", "Any"], "Any"]
+Runner = Callable[[State, "Any"], None]
 
 
 def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
@@ -85,6 +126,9 @@ def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     return runner
 
 
+_FLOAT_MARKS = frozenset(".eEpP")
+
+
 def _noop(st: State, dot: Any) -> None:
     return None
 
@@ -94,14 +138,6 @@ def _text_runner(text: str) -> Runner:
         st.out.append(text)
 
     return run_text
-
-
-def _charge_output(st: State, n: Node, v: str) -> None:
-    """An action wrote a long string: a unit of work per 16 characters."""
-    budget = st.budget
-    budget.work += len(v) >> 4
-    if budget.work > budget.next_check:
-        _check_budget(st, n)
 
 
 def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
@@ -150,9 +186,12 @@ class _Compiler:
                 if pending:
                     runners.append(_text_runner("".join(pending)))
                     pending = []
-                r = self.node(decode_node(e, src), iface)
-                if r is not _noop:
-                    runners.append(r)
+                r = self.tuple_node(e, src, iface)
+                if r is None:
+                    r = self.node(decode_node(e, src), iface)
+                    if r is _noop:
+                        continue
+                runners.append(r)
         else:
             constant = self.constant
             for n in lst.nodes:
@@ -211,40 +250,27 @@ class _Compiler:
 
     def node(self, n: Node, iface: bool) -> Runner:
         self.count += 1
-        if type(n) is TextNode:
-            text = n.text
+        t = type(n)
+        if t is TextNode:
+            text = n.text  # type: ignore[attr-defined]
             self.count += len(text) >> 8
-
-            def run_text(st: State, dot: Any) -> None:
-                st.out.append(text)
-
-            return run_text
-        if type(n) is ActionNode:
-            return self.action(n, iface)
-        if type(n) is IfNode:
-            return self.if_with(n, iface, is_with=False)
-        if type(n) is WithNode:
-            return self.if_with(n, iface, is_with=True)
-        if type(n) is RangeNode:
-            return self.range_(n, iface)
-        if type(n) is TemplateNode:
-            return self.template(n, iface)
-        if type(n) is CommentNode:
+            return _text_runner(text)
+        if t is ActionNode:
+            return self.action(n, iface)  # type: ignore[arg-type]
+        if t is IfNode:
+            return self.if_with(n, iface, is_with=False)  # type: ignore[arg-type]
+        if t is WithNode:
+            return self.if_with(n, iface, is_with=True)  # type: ignore[arg-type]
+        if t is RangeNode:
+            return self.range_(n, iface)  # type: ignore[arg-type]
+        if t is TemplateNode:
+            return self.template(n, iface)  # type: ignore[arg-type]
+        if t is CommentNode:
             return _noop
-        if type(n) is BreakNode:
-
-            def run_break(st: State, dot: Any) -> None:
-                st.node = n
-                raise ex._BREAK
-
-            return run_break
-        if type(n) is ContinueNode:
-
-            def run_continue(st: State, dot: Any) -> None:
-                st.node = n
-                raise ex._CONTINUE
-
-            return run_continue
+        if t is BreakNode:
+            return _raise_runner(n, ex._BREAK)
+        if t is ContinueNode:
+            return _raise_runner(n, ex._CONTINUE)
         if isinstance(n, ListNode):
             return self.list_(n, iface)
         raise AssertionError(f"unknown node: {n}")
@@ -259,17 +285,39 @@ class _Compiler:
 
             return run_decl
 
-        def run_action(st: State, dot: Any) -> None:
-            st.node = n
-            v = pipe(st, dot)
-            if type(v) is not str:
-                st.node = n
-                v = _printable(st, n, v)
-            if len(v) > 64:
-                _charge_output(st, n, v)
-            st.out.append(v)
+        return _action_runner(n, pipe)
 
-        return run_action
+    def tuple_node(self, e: tuple[Any, ...], src: Any, iface: bool) -> Runner | None:
+        """An action, if or with of a cached tree whose pipeline is one field or
+        one variable (most of a chart's statements), compiled from its tuple form
+        without building its nodes (NodeRef stands for them); else None."""
+        kind = e[0]
+        if kind != ACTION and kind != IF and kind != WITH:
+            return None
+        p = e[3]
+        args = p[5][0][2]
+        a = args[0]
+        if a[0] == FIELD and not p[4] and len(p[5]) == 1 and len(args) == 1:
+            self.count += 2  # the node and its pipeline, as node() and pipeline() count them
+            pipe: Value | None = _field_value(NodeRef(a, src), a[2], iface)
+        elif a[0] == VARIABLE and len(a[2]) == 1 and not p[4] and len(p[5]) == 1 and len(args) == 1:
+            self.count += 2
+            pipe = _variable_value(NodeRef(a, src), a[2][0])
+        else:
+            before = self.count
+            pipe = self.tuple_pipeline(p, src, iface)
+            if pipe is None:
+                self.count = before
+                return None
+            self.count += 1  # the node
+        if kind == ACTION:
+            if p[4]:
+                return _decl_runner(NodeRef(e, src), pipe)
+            return _action_runner(NodeRef(e, src), pipe)
+        is_with = kind == WITH
+        body = self.later(_d_list(e[4], src), False if is_with else iface)
+        other = self.later(_d_list(e[5], src), iface) if e[5] is not None else None
+        return _if_runner(NodeRef(e, src), pipe, body, other, is_with)
 
     def later(self, lst: ListNode, iface: bool) -> Runner:
         """The runner of a branch, compiled when it first runs: most of a chart's
@@ -300,20 +348,7 @@ class _Compiler:
         pipe = self.pipeline(n.pipe, iface)
         body = self.later(n.list, False if is_with else iface)
         other = self.later(n.else_list, iface) if n.else_list is not None else None
-
-        def run_if(st: State, dot: Any) -> None:
-            st.node = n
-            mark = len(st.names)
-            val = pipe(st, dot)
-            if val is True or (val is not False and truth(val)):
-                body(st, val if is_with else dot)
-            elif other is not None:
-                other(st, dot)
-            if len(st.names) > mark:
-                del st.names[mark:]
-                del st.vals[mark:]
-
-        return run_if
+        return _if_runner(n, pipe, body, other, is_with)
 
     def range_(self, r: RangeNode, iface: bool) -> Runner:
         pipe = self.pipeline(r.pipe, iface)
@@ -369,7 +404,7 @@ class _Compiler:
 
             ran = False
             try:
-                if isinstance(val, list | tuple):
+                if isinstance(val, (list, tuple)):
                     if val:
                         ran = True
                         for i, e in enumerate(val):
@@ -387,7 +422,7 @@ class _Compiler:
                         mk = Int64 if isinstance(val, Int64) else int
                         for i in range(int(val)):
                             one(NO_VALUE, mk(i))
-                elif isinstance(val, bytes | bytearray):
+                elif isinstance(val, (bytes, bytearray)):
                     if val:
                         ran = True
                         for i, e in enumerate(val):
@@ -455,46 +490,40 @@ class _Compiler:
                 if t is VariableNode and len(a0.ident) == 1:
                     self.count += 1
                     return self.variable_value(a0)
-        cmds = [self.command(c, iface) for c in pipe.cmds]
-        decl = [v.ident[0] for v in pipe.decl]
-        is_assign = pipe.is_assign
-        if len(cmds) == 1 and not decl:
-            c0 = cmds[0]
+        cmds = []
+        for c in pipe.cmds:  # (a loop: no comprehension's function per pipeline)
+            cmds.append(self.command(c, iface))
+        decl = [v.ident[0] for v in pipe.decl] if pipe.decl else []
+        return _pipe_runner(pipe, cmds, decl, pipe.is_assign)
 
-            def run_pipe1(st: State, dot: Any) -> Any:
-                st.node = pipe
-                v = c0(st, dot, MISSING)
-                return NO_VALUE if v is None else v
-
-            return run_pipe1
-        seq = tuple(cmds)
-
-        def run_pipe(st: State, dot: Any) -> Any:
-            st.node = pipe
-            v: Any = MISSING
-            for c in seq:
-                v = c(st, dot, v)
-                if v is None:
-                    v = NO_VALUE
-            for name in decl:
-                if is_assign:
-                    ex._set_var(st, name, v)
-                else:
-                    st.names.append(name)
-                    st.vals.append(v)
-            return v
-
-        return run_pipe
+    def tuple_pipeline(self, p: tuple[Any, ...], src: Any, iface: bool) -> Value | None:
+        """A cached pipeline whose commands are function calls (or one field),
+        compiled from its tuple form: the pipeline, its commands and the called
+        functions' identifiers are not built into nodes (NodeRef stands for
+        them); the arguments are (call sites check their literals' types). None
+        when a command is of another kind."""
+        cmds: list[Command] = []
+        for c in p[5]:
+            args = c[2]
+            head = args[0]
+            if head[0] == IDENT:
+                rest: list[Node] = []
+                for a in args[1:]:
+                    rest.append(decode_node(a, src))
+                self.count += len(args)  # as command() counts
+                cmds.append(
+                    self.function(NodeRef(head, src), NodeRef(c, src), rest, iface, head[2])
+                )
+            elif head[0] == FIELD and len(args) == 1:
+                self.count += 1
+                cmds.append(self.field_cmd(decode_node(head, src), [], iface))
+            else:
+                return None
+        decl = [d[2][0] for d in p[4]] if p[4] else []
+        return _pipe_runner(NodeRef(p, src), cmds, decl, p[3])
 
     def not_a_function(self, args: list[Node]) -> Callable[[State, Any], None]:
-        many = len(args) > 1
-        first = str(args[0])
-
-        def check(st: State, final: Any) -> None:
-            if many or final is not MISSING:
-                fail(st, f"can't give argument to non-function {first}")
-
-        return check
+        return _not_a_function(len(args) > 1, args[0])
 
     def command(self, cmd: CommandNode, iface: bool) -> Command:
         self.count += len(cmd.args)
@@ -507,66 +536,21 @@ class _Compiler:
         if type(first) is IdentifierNode:
             return self.function(first, cmd, rest, iface)
         if type(first) is PipeNode:
-            check = self.not_a_function(cmd.args)
-            inner = self.pipeline(first, iface)
-
-            def run_paren(st: State, dot: Any, final: Any) -> Any:
-                check(st, final)
-                return inner(st, dot)
-
-            return run_paren
+            return _paren_cmd(self.not_a_function(cmd.args), self.pipeline(first, iface))
         if type(first) is VariableNode:
             return self.variable_cmd(first, cmd.args, rest, iface)
         check = self.not_a_function(cmd.args)
         if type(first) is BoolNode:
-            bv = first.true
-
-            def run_bool(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return bv
-
-            return run_bool
+            return _literal_cmd(first, check, first.true)
         if type(first) is DotNode:
-
-            def run_dot(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return dot
-
-            return run_dot
+            return _dot_cmd(first, check)
         if type(first) is NilNode:
-
-            def run_nil(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                fail(st, "nil is not a command")
-
-            return run_nil
+            return _nil_cmd(first, check)
         if type(first) is NumberNode:
-            const = self.ideal_constant(first)
-
-            def run_number(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return const(st, dot)
-
-            return run_number
+            return _number_cmd(first, check, self.ideal_constant(first))
         if type(first) is StringNode:
-            text = first.text
-
-            def run_string(st: State, dot: Any, final: Any) -> Any:
-                st.node = first
-                check(st, final)
-                return text
-
-            return run_string
-
-        def run_bad(st: State, dot: Any, final: Any) -> Any:
-            st.node = first
-            fail(st, f"can't evaluate command {quote(str(first))}")
-
-        return run_bad
+            return _literal_cmd(first, check, first.text)
+        return _bad_cmd(first)
 
     def ideal_constant(self, n: NumberNode) -> Value:
         text = n.text
@@ -574,7 +558,8 @@ class _Compiler:
             len(text) > 2
             and text[0] == "0"
             and text[1] in "xX"
-            and not any(c in text for c in "pP")
+            and "p" not in text
+            and "P" not in text
         )
         if n.is_complex:
             value: Any = n.complex128
@@ -582,7 +567,7 @@ class _Compiler:
             n.is_float
             and not is_hex_int
             and not text.startswith("'")
-            and any(c in text for c in ".eEpP")
+            and not _FLOAT_MARKS.isdisjoint(text)
         ):
             value = n.float64
         elif n.is_int:
@@ -604,91 +589,54 @@ class _Compiler:
         return const
 
     # ------------------------------------------------------------ arguments
+    def args(self, rest: list[Node], iface: bool) -> list[Value]:
+        fns: list[Value] = []
+        for a in rest:  # (a loop: most commands have no argument after their head, or one)
+            fns.append(self.arg(a, iface))
+        return fns
+
     def arg(self, n: Node, iface: bool) -> Value:
-        """evalArg with an untyped / reflect.Value parameter: the raw value."""
-        if type(n) is StringNode:  # the most common argument: checked first
-            s = n.text
+        """evalArg with an untyped / reflect.Value parameter: the raw value.
 
-            def arg_string(st: State, dot: Any) -> Any:
-                st.node = n
-                return s
-
-            return arg_string
-        if type(n) is DotNode:
-
-            def arg_dot(st: State, dot: Any) -> Any:
-                st.node = n
-                return dot
-
-            return arg_dot
-        if type(n) is NilNode:
-
-            def arg_nil(st: State, dot: Any) -> Any:
-                st.node = n
-                return NO_VALUE
-
-            return arg_nil
-        if type(n) is FieldNode:
-            f = self.field_cmd(n, [], iface)
-
-            def arg_field(st: State, dot: Any) -> Any:
-                st.node = n
-                return f(st, dot, MISSING)
-
-            return arg_field
-        if type(n) is VariableNode:
-            v = self.variable_cmd(n, None, [], iface)
-
-            def arg_var(st: State, dot: Any) -> Any:
-                st.node = n
-                return v(st, dot, MISSING)
-
-            return arg_var
-        if type(n) is PipeNode:
-            p = self.pipeline(n, iface)
-
-            def arg_pipe(st: State, dot: Any) -> Any:
-                st.node = n
-                return p(st, dot)
-
-            return arg_pipe
-        if type(n) is IdentifierNode:
-            fn = self.function(n, n, [], iface)
-
-            def arg_ident(st: State, dot: Any) -> Any:
-                st.node = n
-                return fn(st, dot, MISSING)
-
-            return arg_ident
-        if type(n) is ChainNode:
-            c = self.chain_cmd(n, [], iface)
-
-            def arg_chain(st: State, dot: Any) -> Any:
-                st.node = n
-                return c(st, dot, MISSING)
-
-            return arg_chain
-        if type(n) is BoolNode:
-            b = n.true
-
-            def arg_bool(st: State, dot: Any) -> Any:
-                st.node = n
-                return b
-
-            return arg_bool
-        if type(n) is NumberNode:
-            return self.ideal_constant(n)
-
-        def arg_bad(st: State, dot: Any) -> Any:
-            st.node = n
-            fail(st, f"can't handle assignment of {n} to empty interface argument")
-
-        return arg_bad
+        (The closures are made by module-level functions: a method defining them
+        all would create a cell for each of their variables at every call.)"""
+        t = type(n)
+        if t is StringNode:  # the most common argument: checked first
+            return _arg_const(n, n.text)  # type: ignore[attr-defined]
+        if t is DotNode:
+            return _arg_dot(n)
+        if t is FieldNode:
+            return _arg_field(n, n.ident, iface)  # type: ignore[attr-defined]
+        if t is VariableNode:
+            name = n.ident[0]  # type: ignore[attr-defined]
+            fields = n.ident[1:]  # type: ignore[attr-defined]
+            if not fields:
+                return _arg_var(n, name)
+            return _arg_var_fields(n, name, fields, name in self.iface_vars)
+        if t is PipeNode:
+            # (the pipeline's runner sets st.node first thing: no wrapper needed)
+            return self.pipeline(n, iface)  # type: ignore[arg-type]
+        if t is NilNode:
+            return _arg_const(n, NO_VALUE)
+        if t is IdentifierNode:
+            return _arg_command(n, self.function(n, n, [], iface))
+        if t is ChainNode:
+            return _arg_command(n, self.chain_cmd(n, [], iface))  # type: ignore[arg-type]
+        if t is BoolNode:
+            return _arg_const(n, n.true)  # type: ignore[attr-defined]
+        if t is NumberNode:
+            return self.ideal_constant(n)  # type: ignore[arg-type]
+        return _arg_bad(n)
 
     # ------------------------------------------------------------ calls & fields
-    def function(self, ident: IdentifierNode, cmd: Node, rest: list[Node], iface: bool) -> Command:
-        name = ident.ident
-        arg_fns = [self.arg(a, iface) for a in rest]
+    def function(
+        self, ident: Any, cmd: Any, rest: list[Node], iface: bool, name: str | None = None
+    ) -> Command:
+        """A call of the function ``name`` (the identifier's); ``ident`` and
+        ``cmd`` are nodes or, from the tuple form, NodeRefs."""
+        if name is None:
+            name = ident.ident
+        arg_fns = self.args(rest, iface)
         builtin_fn = BUILTINS.get(name)
 
         nargs = len(arg_fns)
@@ -709,13 +657,25 @@ class _Compiler:
                     site[0] = (fn, plan)
                 if plan is not None:
                     convs, final_typ = plan
-                    argv = [c(st, dot) for c in convs]
-                    if final_typ is not None:
-                        fv = _validate_type(st, final, final_typ)
-                        argv.append(None if fv is NO_VALUE and final_typ != _RV else fv)
-                    for i, v in enumerate(argv):
+                    argv = []
+                    for c in convs:
+                        v = c(st, dot)
                         if type(v) in POINTER_METHOD_TYPES:
-                            argv[i] = unaddressable(v)  # a copy in an interface {}
+                            v = unaddressable(v)  # a copy in an interface {}
+                        argv.append(v)
+                    if final_typ is not None:
+                        # (validate_type's answer for the two commonest cases, inline)
+                        if final_typ == "interface {}":
+                            fv = None if final is NO_VALUE else final
+                        elif final_typ == "string" and type(final) is str:
+                            fv = final
+                        else:
+                            fv = _validate_type(st, final, final_typ)
+                            if fv is NO_VALUE and final_typ != _RV:
+                                fv = None
+                        if type(fv) in POINTER_METHOD_TYPES:
+                            fv = unaddressable(fv)
+                        argv.append(fv)
                     try:
                         r = fn(*argv)
                     except (ex._Break, ex._Continue):
@@ -725,6 +685,9 @@ class _Compiler:
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
                         msg = _err_text(e)
                     else:
+                        # (charge's own first checks, inline: most results are small)
+                        if type(r) not in _sized or len(r) < 64:
+                            return r
                         return _charge(st, cmd, r)
                     _call_failed(st, cmd, name, msg)
                 spec = getattr(fn, "_go_spec", None)
@@ -761,6 +724,9 @@ class _Compiler:
                     except Exception as e:  # noqa: BLE001 - Go's safeCall recovers everything
                         msg = _err_text(e)
                     else:
+                        # (charge's own first checks, inline: most results are small)
+                        if type(r) not in _sized or len(r) < 64:
+                            return r
                         return _charge(st, cmd, r)
                     _call_failed(st, cmd, name, msg)
                 return _eval_call(st, dot, fn, False, cmd, name, rest, arg_fns, final)
@@ -773,55 +739,15 @@ class _Compiler:
     def field_value(self, n: FieldNode, iface: bool) -> Value:
         """A pipeline of one field without arguments: run_field with nothing
         piped in, its nil turned into no value as the pipeline does."""
-        idents = n.ident
-
-        def run_pipe_field(st: State, dot: Any) -> Any:
-            st.node = n
-            r = dot
-            for i, name in enumerate(idents):
-                t = type(r)
-                # a map of interface {} (dict, or common.Values when the name is
-                # no method of it): a plain read
-                if t is dict or ((m := _iface_maps.get(t)) is not None and name not in m):
-                    try:
-                        r = r[name]
-                    except KeyError:
-                        r = _missing_key(st, name)
-                else:
-                    r = _eval_field_chain(
-                        st,
-                        dot,
-                        r,
-                        n,
-                        idents[i:],
-                        None,
-                        None,
-                        MISSING,
-                        ex._head_type(r, iface) if i == 0 else "interface {}",
-                    )
-                    break
-            return NO_VALUE if r is None else r
-
-        return run_pipe_field
+        return _field_value(n, n.ident, iface)
 
     def variable_value(self, n: VariableNode) -> Value:
         """A pipeline of one variable ($x): its value, nil turned into no value."""
-        name = n.ident[0]
-
-        def run_pipe_var(st: State, dot: Any) -> Any:
-            st.node = n
-            names = st.names
-            for i in range(len(names) - 1, -1, -1):
-                if names[i] == name:
-                    v = st.vals[i]
-                    return NO_VALUE if v is None else v
-            return _var_value(st, name)  # fails: undefined variable
-
-        return run_pipe_var
+        return _variable_value(n, n.ident[0])
 
     def field_cmd(self, n: FieldNode, rest: list[Node], iface: bool) -> Command:
         idents = n.ident
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         if not rest:
             last = len(idents) - 1
 
@@ -869,7 +795,7 @@ class _Compiler:
     def chain_cmd(self, n: ChainNode, rest: list[Node], iface: bool) -> Command:
         head = self.arg(n.node, iface)
         fields = n.field
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         is_nil = isinstance(n.node, NilNode)
         text = str(n)
 
@@ -889,7 +815,7 @@ class _Compiler:
     ) -> Command:
         name = n.ident[0]
         fields = n.ident[1:]
-        arg_fns = [self.arg(a, iface) for a in rest]
+        arg_fns = self.args(rest, iface)
         if not fields:
             check = self.not_a_function(args) if args else None
 

@@ -1,14 +1,18 @@
 """An on-disk cache of parsed templates, so that a second `helm template` of the
 same chart (a new process) skips lexing and parsing.
 
-An entry is keyed by content: the template's name and text, the names of the
-functions the parser knew (they decide "function not defined"), the polystack
-version and a hash of the engine's own source (lexer, parser, nodes), so a change
-of the chart or of polystack misses instead of reusing stale trees. Entries are
-written to a temporary file and renamed into place (processes running at once
-never see half a file), carry a digest of their body (a damaged or truncated
-file is ignored and rewritten), and the directory is pruned, oldest files first,
-when it grows past its bound.
+An entry is keyed by content: the template's name and a fingerprint of its text
+(length and CRC-32), the names of the functions the parser knew (they decide
+"function not defined"), the polystack version and a hash of the engine's own
+source (lexer, parser, nodes), so a change of the chart or of polystack misses
+instead of reusing stale trees. The entry stores the text it was parsed from and
+is used only when that text is the one looked up: the fingerprint spreads texts
+over files, the comparison decides (a cryptographic hash of every text and entry
+cost a twentieth of a cached run of a large chart; a comparison costs nothing).
+Entries are written to a temporary file and renamed into place (processes running
+at once never see half a file), carry a check of their body (length and CRC-32: a
+damaged or truncated file is ignored and rewritten), and the directory is pruned,
+oldest files first, when it grows past its bound.
 
 Trees are stored in the tuple form of treecodec.py with ``marshal`` (keyed by the
 Python version too: marshal's format is the interpreter's), and come back lazily:
@@ -18,13 +22,12 @@ nodes of the branches and definitions it executes.
 
 from __future__ import annotations
 
+import _thread
 import itertools
-import logging
 import marshal
 import os
 import sys
-import threading
-from typing import Any
+from binascii import crc32
 
 try:  # hashlib's blake2b without loading OpenSSL (hashlib's import costs ~8 ms)
     from _blake2 import blake2b
@@ -32,15 +35,21 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
 from polystack import __version__
+from polystack.helm.golang.log import get_logger
 from polystack.helm.template.parse import Tree, _Source
 from polystack.helm.template.treecodec import decode_list, encode_list
 
-log = logging.getLogger(__name__)
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 
-MAGIC = b"PSTPL\x00\x02\n"
-_DIGEST = 16  # bytes of blake2b over the body
+MAGIC = b"PSTPL\x00\x03\n"
+_DIGEST = 16  # bytes of the body's check (check_bytes)
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is
 _ENGINE_SOURCES = (
@@ -76,25 +85,62 @@ def engine_id() -> str:
     return _ENGINE_ID
 
 
+def _read_file(path: str) -> bytes:
+    """The whole file, read with one read() of its size (no buffered file object)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size)
+        if len(data) == size:
+            return data  # (a file that grew meanwhile fails its check: a miss)
+        chunks = [data]
+        while True:  # a short read
+            more = os.read(fd, 1 << 20)
+            if not more:
+                return b"".join(chunks)
+            chunks.append(more)
+    finally:
+        os.close(fd)
+
+
+def check_bytes(body: bytes | memoryview) -> bytes:
+    """What guards a cache file's body against damage (not against a writer: the
+    cache is the user's own): its length and CRC-32, 16 bytes."""
+    return len(body).to_bytes(8, "little") + crc32(body).to_bytes(4, "little") + b"\0" * 4
+
+
+def fingerprint(h: Any, data: bytes) -> None:
+    """Feed ``data``'s length and CRC-32 into the hash ``h`` (a key, not a proof:
+    the entry keeps what it was made from, and a reader compares)."""
+    h.update(len(data).to_bytes(8, "little") + crc32(data).to_bytes(4, "little"))
+
+
 def _dump_trees(trees: dict[str, Tree]) -> bytes:
-    """(parse name, ((name, weight, root), ...)): every tree of one parse shares
-    its _Source (the parser's), so one parse name is stored."""
+    """(text, parse name, ((name, weight, root), ...)): every tree of one parse
+    shares its _Source (the parser's: the text and the parse name), stored once."""
     parse_name = None
+    text = None
     rows = []
     for tname, tree in trees.items():
         if tree.root is None:
             raise ValueError(f"tree {tname!r} has no root")
         if parse_name is None:
-            parse_name = tree._src.parse_name
-        elif tree._src.parse_name != parse_name or tree.parse_name != parse_name:
+            parse_name, text = tree._src.parse_name, tree._src.text
+        elif (
+            tree._src.parse_name != parse_name
+            or tree.parse_name != parse_name
+            or tree._src.text is not text
+        ):
             raise ValueError("trees of two parses")
         root = encode_list(tree.root)
         rows.append((tname, tree.name, max(root[2], 1), root))
-    return marshal.dumps((parse_name, tuple(rows)))
+    return marshal.dumps((text, parse_name, tuple(rows)))
 
 
-def _load_trees(body: bytes, text: str) -> dict[str, Tree] | None:
-    parse_name, rows = marshal.loads(body)
+def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
+    stored, parse_name, rows = marshal.loads(body)
+    if stored != text:
+        return None  # another text with the same fingerprint: a miss
     src = _Source(text, parse_name)
     trees: dict[str, Tree] = {}
     for tname, name, weight, root in rows:
@@ -140,7 +186,7 @@ class TreeCache:
         h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
-        h.update(text.encode("utf-8", "surrogatepass"))
+        fingerprint(h, text.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
     def _path(self, key: str) -> str:
@@ -167,13 +213,15 @@ class TreeCache:
         if self._broken:
             return
         try:
+            if not trees or next(iter(trees.values()))._src.text != text:
+                raise ValueError("trees not parsed from this text")
             body = _dump_trees(trees)
         except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
             log.debug("template cache: cannot store %s: %s", name, e)
             return
         self._write(self._path(self.key(name, text, funcs_key)), body)
 
-    def get_blob(self, key: str) -> bytes | None:
+    def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller
         made of everything the result depends on), or None."""
         return self._read(os.path.join(self.dir, key + ".bin"))
@@ -182,29 +230,29 @@ class TreeCache:
         if not self._broken:
             self._write(os.path.join(self.dir, key + ".bin"), body)
 
-    def _read(self, path: str) -> bytes | None:
-        """The body of a cache file whose magic and digest check out, or None."""
+    def _read(self, path: str) -> memoryview | None:
+        """The body of a cache file whose magic and check bytes check out, or None
+        (a view of the file's bytes: a cached run reads megabytes, not copied)."""
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = _read_file(path)
         except OSError:
             return None
         head = len(MAGIC) + _DIGEST
         if len(data) < head or not data.startswith(MAGIC):
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
-        body = data[head:]
-        if blake2b(body, digest_size=_DIGEST).digest() != data[len(MAGIC) : head]:
+        body = memoryview(data)[head:]
+        if check_bytes(body) != data[len(MAGIC) : head]:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
         return body
 
     def _write(self, path: str, body: bytes) -> None:
-        digest = blake2b(body, digest_size=_DIGEST).digest()
+        digest = check_bytes(body)
         try:
             os.makedirs(self.dir, exist_ok=True)
             tmp = os.path.join(
-                self.dir, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_TMP_SEQ)}"
+                self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{next(_TMP_SEQ)}"
             )
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:

@@ -11,9 +11,7 @@ interface is ``None``.  A pipeline turns ``None`` into ``NO_VALUE`` as Go's
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, LimitError
@@ -43,7 +41,13 @@ from polystack.helm.template.nodes import (
     StringNode,
     VariableNode,
 )
+from polystack.helm.template.treecodec import NodeRef
 from polystack.helm.template.values import MISSING, NO_VALUE
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
 
@@ -51,7 +55,7 @@ MAX_EXEC_DEPTH = 100000
 RV = "reflect.Value"
 IFACE = "interface {}"
 
-Runner = Callable[["State", Any], None]
+Runner = Callable[["State", "Any"], None]  # (strings: typing is not imported)
 
 
 class State:
@@ -101,6 +105,8 @@ def error_context(node: Node) -> tuple[str, str]:
 def fail(st: State, msg: str) -> None:
     """state.errorf."""
     node = st.node
+    if type(node) is NodeRef:  # a node compiled from the cache's tuple form
+        node = st.node = node.resolve()
     if node is None:
         text = f"template: {st.name}: {msg}"
     else:
@@ -156,6 +162,8 @@ def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     else:
         required = optional = 0
         var = False
+        import inspect  # only for a function without go_params (rare)
+
         try:
             sig = inspect.signature(fn)
             for p in sig.parameters.values():
@@ -226,7 +234,7 @@ def _assignable(v: Any, typ: str) -> bool:
         # map type (common.Values) is
         return isinstance(v, dict) and _map_type(v) == typ
     if typ == "[]uint8" or typ == "[]byte":
-        return isinstance(v, bytes | bytearray)
+        return isinstance(v, (bytes, bytearray))
     return type_of(v) == typ
 
 
@@ -332,7 +340,28 @@ def _iface_arg(a: Callable[..., Any]) -> Callable[[State, Any], Any]:
     return arg
 
 
+# parameter types whose values are exactly one Python type (_assignable's first cases)
+_EXACT_PARAM_TYPES: dict[str, type] = {
+    "string": str,
+    "int": int,
+    "int64": Int64,
+    "float64": float,
+    "bool": bool,
+}
+
+
 def _typed_arg(a: Callable[..., Any], typ: str) -> Callable[[State, Any], Any]:
+    exact = _EXACT_PARAM_TYPES.get(typ)
+    if exact is not None:
+
+        def exact_arg(st: State, dot: Any) -> Any:
+            v = a(st, dot)
+            if type(v) is exact:  # (what validate_type returns for it, without the call)
+                return v
+            return validate_type(st, v, typ)
+
+        return exact_arg
+
     def arg(st: State, dot: Any) -> Any:
         return validate_type(st, a(st, dot), typ)
 

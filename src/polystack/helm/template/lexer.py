@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import IntEnum
 
 __all__ = ["Item", "ItemType", "Lexer", "Tok", "tok_string"]
@@ -101,15 +100,37 @@ _T_TEMPLATE = ItemType.TEMPLATE
 _T_WITH = ItemType.WITH
 
 
-@dataclass(slots=True)
 class Item:
-    typ: ItemType
-    pos: int
-    val: str
-    line: int
-    # in the parser's item list, SPACE items are folded into this flag of the
-    # item after them (see lex_items)
-    space: bool = False
+    """A lexed item (lex.go's item): type, byte offset, text, line. ``space`` is
+    set in the parser's item list on the item after a SPACE item (see lex_items)."""
+
+    __slots__ = ("typ", "pos", "val", "line", "space")
+
+    def __init__(self, typ: ItemType, pos: int, val: str, line: int, space: bool = False) -> None:
+        self.typ = typ
+        self.pos = pos
+        self.val = val
+        self.line = line
+        self.space = space
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Item):
+            return NotImplemented
+        return (self.typ, self.pos, self.val, self.line, self.space) == (
+            other.typ,
+            other.pos,
+            other.val,
+            other.line,
+            other.space,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return (
+            f"Item(typ={self.typ!r}, pos={self.pos!r}, val={self.val!r}, line={self.line!r},"
+            f" space={self.space!r})"
+        )
 
     def __str__(self) -> str:
         # item.String() in lex.go

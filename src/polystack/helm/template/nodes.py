@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.golang.strconv import quote
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Node",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
@@ -78,6 +77,11 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.scan import lex_all, lex_items
 from polystack.helm.template.weight import list_weight
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 

@@ -16,8 +16,6 @@ parsed trees alike without decoding a branch to count it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.template.nodes import (
     ActionNode,
     BoolNode,
@@ -46,8 +44,14 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.weight import list_weight
 
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "LazyListNode",
+    "NodeRef",
     "encode_list",
     "decode_list",
     "decode_node",
@@ -106,6 +110,25 @@ class LazyListNode(ListNode):
         nodes = [_DECODE[e[0]](e, src) for e in self._enc]
         self.nodes = nodes
         return nodes
+
+
+class NodeRef:
+    """A node of a cached tree the compiler compiled from its tuple form without
+    building it: what ``st.node`` holds while it runs. exec.fail resolves it (an
+    error names the node); so do the rare slow paths that need the node itself."""
+
+    __slots__ = ("e", "src", "n")
+
+    def __init__(self, e: tuple[Any, ...], src: Any) -> None:
+        self.e = e
+        self.src = src
+        self.n: Node | None = None
+
+    def resolve(self) -> Node:
+        n = self.n
+        if n is None:
+            n = self.n = _DECODE[self.e[0]](self.e, self.src)
+        return n
 
 
 # ---------------------------------------------------------------- encoding
@@ -318,8 +341,13 @@ def _d_pipe(e: tuple[Any, ...], src: Any) -> PipeNode:
     o.tree = src
     o.line = e[2]
     o.is_assign = e[3]
-    o.decl = [_DECODE[d[0]](d, src) for d in e[4]]
-    o.cmds = [_DECODE[c[0]](c, src) for c in e[5]]
+    decl = e[4]
+    # (loops, not comprehensions: most of these lists hold one element or none)
+    o.decl = [_DECODE[d[0]](d, src) for d in decl] if decl else []
+    cmds = []
+    for c in e[5]:
+        cmds.append(_DECODE[c[0]](c, src))
+    o.cmds = cmds
     return o
 
 
@@ -362,7 +390,10 @@ def _d_command(e: tuple[Any, ...], src: Any) -> CommandNode:
     o = _new(CommandNode)
     o.pos = e[1]
     o.tree = src
-    o.args = [_DECODE[a[0]](a, src) for a in e[2]]
+    args = []
+    for a in e[2]:
+        args.append(_DECODE[a[0]](a, src))
+    o.args = args
     return o
 
 

@@ -53,7 +53,7 @@ def node_weight(n: Node, memo: dict[int, int]) -> int:
         w += len(n.text) >> 8
     elif isinstance(n, ActionNode):
         w += pipe_weight(n.pipe)
-    elif isinstance(n, IfNode | WithNode | RangeNode):
+    elif isinstance(n, (IfNode, WithNode, RangeNode)):
         w += pipe_weight(n.pipe) + list_weight(n.list, memo)
         if n.else_list is not None:
             w += list_weight(n.else_list, memo)

@@ -101,7 +101,12 @@ class Cluster:
         self.path = ""
         self._cron: Any = None
         self._unpause: Any = None
-        self.slot_keys = SlotKeys(server.keyspace, server.commands.get)
+        self.slot_keys = SlotKeys(
+            server.keyspace, server.commands.get, lambda b: setattr(server, "slot_keys_backlog", b)
+        )
+        # command name -> its key positions, for the commands whose keys only their key specs
+        # name (routing.prepare_dispatch; the service fills it in)
+        self.key_finders: dict[str, Any] = {}
         # nodes.conf saves asked for by before_sleep: one write in flight, off the loop
         self._save_lock = threading.Lock()
         self._save_busy = False  # a write is scheduled or running

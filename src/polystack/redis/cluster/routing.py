@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from binascii import crc_hqx
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from polystack.redis.cluster.bus import CLUSTER_OK
-from polystack.redis.cluster.slots import key_hash_slot
+from polystack.redis.cluster.slots import key_hash_slot, tag_crc16
 
 CROSSSLOT = b"-CROSSSLOT Keys in request don't hash to the same slot"
 TRYAGAIN = b"-TRYAGAIN Multiple keys request during rehashing of slot"
@@ -16,6 +17,65 @@ DOWN_RO_STATE = b"-CLUSTERDOWN The cluster is down and only accepts read command
 DOWN_UNBOUND = b"-CLUSTERDOWN Hash slot not served"
 
 _PUBSUB_SHARD = frozenset(("ssubscribe", "sunsubscribe", "spublish"))
+# A key spec naming exactly argv[1]: ("index", 1) and ("range", lastkey 0, step 1, limit 0).
+_ARGV1 = (("index", 1), ("range", 0, 1, 0))
+
+KeyFinder = Callable[[list[bytes]], list[int]]
+# Their own key finder (zunionInterDiffStoreGetKeys) names the destination after the sources:
+# the first key, whose slot is looked up first, is the first source.
+_DEST_LAST = frozenset(("zunionstore", "zinterstore", "zdiffstore"))
+
+
+def _dest_last(positions: list[int]) -> list[int]:
+    return positions[1:] + positions[:1]
+
+
+def _spec_shape(specs: list[tuple]) -> list[tuple]:
+    return [(s[1], s[2]) for s in specs]
+
+
+def one_key(cmd: Any, specs: list[tuple]) -> bool:
+    """The command's only key is always argv[1] (GET, SET, INCR, HSET ...)."""
+    return (
+        cmd.getkeys is None
+        and cmd.first_key == 1
+        and cmd.last_key == 1
+        and _spec_shape(specs) == [_ARGV1]
+    )
+
+
+def prepare_dispatch(
+    commands: Iterable[Any],
+    dispatch: dict[bytes, Any],
+    specs_for: Callable[[Any], list[tuple]],
+    keys_of: Callable[[Any, list[bytes]], list[int]],
+) -> dict[str, KeyFinder]:
+    """Cluster mode: the session's fast path (session._run) runs a command from ``dispatch``
+    after one test, the served map at argv[1]'s slot when the command has a first key, so
+    only keyless commands and commands whose one key is argv[1] stay in it; the others
+    (MSET, RENAME, ZUNIONSTORE, XREAD, EVAL, GEORADIUS ... STORE) take the slow path and
+    :func:`redirect`.  Returns the key finders :func:`redirect` needs for the commands
+    whose keys their key specs name but the legacy (first, last, step) triple misses
+    (getNodeByQuery reads the key specs: XREAD's STREAMS, ZUNIONSTORE's numkeys,
+    GEORADIUS's STORE)."""
+    finders: dict[str, KeyFinder] = {}
+    for cmd in commands:
+        specs = specs_for(cmd)
+        if cmd.getkeys is None and specs:
+            legacy: list[tuple] = []
+            if cmd.first_key > 0:
+                last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
+                legacy = [(("index", cmd.first_key), ("range", last, cmd.step or 1, 0))]
+            if _spec_shape(specs) != legacy:
+                if cmd.name in _DEST_LAST:
+                    finders[cmd.name] = lambda argv, c=cmd: _dest_last(keys_of(c, argv))
+                else:
+                    finders[cmd.name] = lambda argv, c=cmd: keys_of(c, argv)
+    for name, cmd in list(dispatch.items()):
+        keyless = cmd.first_key <= 0 and cmd.getkeys is None and not specs_for(cmd)
+        if not keyless and not one_key(cmd, specs_for(cmd)):
+            del dispatch[name]
+    return finders
 
 
 def redirect(cluster: Any, client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:
@@ -39,9 +99,12 @@ def redirect(cluster: Any, client: Any, cmd: Any, argv: list[bytes]) -> bytes | 
     migrating = importing = multiple = False
     missing = existing = 0
     data = client.server.keyspace.dbs[0].data
+    finders = cluster.key_finders
     for mcmd, margv in queued:
         if mcmd.name in _PUBSUB_SHARD and mcmd.first_key <= 0:
             indexes = list(range(1, len(margv) if mcmd.name != "spublish" else 2))
+        elif mcmd.parent is None and mcmd.name in finders:
+            indexes = finders[mcmd.name](margv)
         else:
             indexes = mcmd.key_indexes(margv)
         for i in indexes:
@@ -111,4 +174,4 @@ def _is_write(client: Any, cmd: Any, top: str) -> bool:
 def serves(state: Any, key: bytes) -> bool:
     """The request path's check for a one-key command (session._run inlines it): the key's
     slot is served here without a redirection (ClusterState.served)."""
-    return bool(state.served[crc_hqx(key, 0) if 123 not in key else key_hash_slot(key)])
+    return bool(state.served[crc_hqx(key, 0) if 123 not in key else tag_crc16(key)])

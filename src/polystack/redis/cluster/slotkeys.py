@@ -36,8 +36,15 @@ BACKLOG_SLACK = 10_000
 class SlotKeys:
     """The slot -> keys index of database 0 (the only one in cluster mode)."""
 
-    def __init__(self, keyspace: Any, commands_get: Callable[[bytes], Any]) -> None:
+    def __init__(
+        self,
+        keyspace: Any,
+        commands_get: Callable[[bytes], Any],
+        share: Callable[[list | None], None] = lambda backlog: None,
+    ) -> None:
         self.keyspace = keyspace
+        # hands the backlog (or None) to the service, which extends it per batch of writes
+        self.share = share
         self.commands_get = commands_get  # the server's table: lower-case name -> Command
         self.by_slot: dict[int, dict[bytes, None]] | None = None
         self.count = 0
@@ -85,6 +92,7 @@ class SlotKeys:
         self.count = len(data)
         if self.backlog is None:
             self.backlog = []
+            self.share(self.backlog)
         else:
             self.backlog.clear()
         self.walks += 1
@@ -155,4 +163,5 @@ class SlotKeys:
         self.by_slot = None
         self.data = None
         self.backlog = None
+        self.share(None)
         self.count = 0

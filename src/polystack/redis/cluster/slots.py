@@ -19,5 +19,14 @@ def key_hash_slot(key: bytes) -> int:
     return crc_hqx(key, 0) & _MASK
 
 
+def tag_crc16(key: bytes) -> int:
+    """The CRC16 of a key that contains ``{``, as key_hash_slot picks it (its hash tag, or the
+    whole key when the tag is empty or not closed) but without the ``& 16383``: the request
+    path's served map repeats every 16384 (ClusterState.served)."""
+    s = key.index(123) + 1
+    e = key.find(125, s)
+    return crc_hqx(key[s:e] if e > s else key, 0)
+
+
 def crc16(data: bytes) -> int:
     return crc_hqx(data, 0)

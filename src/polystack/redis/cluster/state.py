@@ -137,8 +137,9 @@ class ClusterState(MessageProcessing):
         # serves the keys of slot crc16 % 16384 without a redirection: its owner, the slot
         # neither migrating nor importing, the cluster ok.  Every change to those marks it
         # stale (NOT_SERVED, so requests take the full check, routing.redirect, which
-        # rebuilds it).
-        self.served = NOT_SERVED
+        # rebuilds it).  One bytearray for the node's lifetime, changed in place, so the
+        # sessions hold it and a change made earlier in a pipelined read applies to the rest.
+        self.served = bytearray(NOT_SERVED)
         self.served_stale = True
         self._state = CLUSTER_FAIL
         self.size = 0
@@ -185,14 +186,15 @@ class ClusterState(MessageProcessing):
         self.routes_changed()
 
     def routes_changed(self) -> None:
-        self.served = NOT_SERVED
-        self.served_stale = True
+        if not self.served_stale:
+            self.served[:] = NOT_SERVED
+            self.served_stale = True
 
     def rebuild_served(self) -> None:
         """The served map from the slot table (about 1 ms: once per change of routes)."""
         self.served_stale = False
         if self._state != CLUSTER_OK:
-            self.served = NOT_SERVED
+            self.served[:] = NOT_SERVED
             return
         me = self.myself
         served = bytearray([n is me for n in self.slots])
@@ -200,7 +202,7 @@ class ClusterState(MessageProcessing):
             served[slot] = 0
         for slot in self.importing_slots_from:
             served[slot] = 0
-        self.served = bytes(served) * 4
+        self.served[:] = served * 4
 
     # -- settings -----------------------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keys import restore
 from polystack.redis.commands.keyspecs import GETKEYS_FLAGS, single, spec
 from polystack.redis.errors import RedisError, err
+from polystack.redis.flags import SLOW_ASKING
 from polystack.redis.wire import OK, Raw, Simple, Verbatim
 
 DISABLED = err("This instance has cluster support disabled")
@@ -682,6 +683,7 @@ def cluster_help(client: Any, argv: list[bytes]) -> Any:
 def asking(client: Any, argv: list[bytes]) -> Any:
     _cluster(client)
     client.asking = True
+    client.slow |= SLOW_ASKING  # the next command takes the full routing check
     return OK
 
 

@@ -8,41 +8,54 @@ from typing import Any
 
 from polystack.redis.args import LLONG_MAX, LLONG_MIN, parse_int
 from polystack.redis.commands import command
-from polystack.redis.errors import err
+from polystack.redis.errors import RedisError, err
 from polystack.redis.lookup import lookup_read, lookup_write
 from polystack.redis.notify import NOTIFY_GENERIC, key_changed
+from polystack.redis.objects import touch
 
 _GENERIC = "generic"
 
 
 _EXPIRE_FLAGS = (b"nx", b"xx", b"gt", b"lt")
+_NO_FLAGS: frozenset[bytes] = frozenset()
+
+
+def _invalid_time(argv: list[bytes]) -> RedisError:
+    name = argv[0].decode("utf-8", "replace").lower()
+    return err(f"invalid expire time in '{name}' command")
 
 
 def _expire_generic(client: Any, argv: list[bytes], basetime: int, seconds: bool) -> Any:
     """expireGenericCommand."""
-    flags: set[bytes] = set()
-    for opt in argv[3:]:
-        low = opt.lower()
-        if low not in _EXPIRE_FLAGS:
-            raise err(f"Unsupported option {opt.decode('utf-8', 'surrogateescape')}")
-        flags.add(low)
-    if b"nx" in flags and (b"xx" in flags or b"gt" in flags or b"lt" in flags):
-        raise err("NX and XX, GT or LT options at the same time are not compatible")
-    if b"gt" in flags and b"lt" in flags:
-        raise err("GT and LT options at the same time are not compatible")
-    name = argv[0].decode("utf-8", "replace").lower()
+    flags: frozenset[bytes] | set[bytes] = _NO_FLAGS
+    if len(argv) > 3:
+        flags = set()
+        for opt in argv[3:]:
+            low = opt.lower()
+            if low not in _EXPIRE_FLAGS:
+                raise err(f"Unsupported option {opt.decode('utf-8', 'surrogateescape')}")
+            flags.add(low)
+        if b"nx" in flags and (b"xx" in flags or b"gt" in flags or b"lt" in flags):
+            raise err("NX and XX, GT or LT options at the same time are not compatible")
+        if b"gt" in flags and b"lt" in flags:
+            raise err("GT and LT options at the same time are not compatible")
     when = parse_int(argv[2])
     if seconds:
         if when > LLONG_MAX // 1000 or when < -(-LLONG_MIN // 1000):
-            raise err(f"invalid expire time in '{name}' command")
+            raise _invalid_time(argv)
         when *= 1000
     if when > LLONG_MAX - basetime:
-        raise err(f"invalid expire time in '{name}' command")
+        raise _invalid_time(argv)
     when += basetime
     key = argv[1]
     db = client.db
-    if lookup_write(client, key) is None:
+    if key in db.expires:  # (lookup_write's expiry check: only for a key with a deadline)
+        if lookup_write(client, key) is None:
+            return 0
+    elif key not in db.data:
         return 0
+    else:
+        touch(client, key)
     if flags:
         current = db.expires.get(key, -1)
         if b"nx" in flags and current != -1:
@@ -61,7 +74,9 @@ def _expire_generic(client: Any, argv: list[bytes], basetime: int, seconds: bool
         return 1
     db.set_expire(key, when)
     client.propagate = [[b"PEXPIREAT", key, b"%d" % when]]
-    key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
+    ks = client.ks
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+        key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
     return 1
 
 

@@ -74,12 +74,16 @@ def hset(client: Any, argv: list[bytes]) -> Any:
     key = argv[1]
     db = client.db
     h = db.data.get(key)
-    if h is None or db.expires:
+    if h is None or (db.expires and key in db.expires):
         h = _write_or_create(client, key)
     elif type(h) is not RedisHash:
         raise _WRONGTYPE
     else:
-        touch(client, key)
+        server = client.server
+        if server.lfu:
+            touch(client, key)
+        else:  # (touch's common case, inline)
+            db.lru[key] = server.lruclock
     ks = client.ks
     limits = ks.limits
     before = len(h)
@@ -272,9 +276,10 @@ def hdel(client: Any, argv: list[bytes]) -> Any:
 )
 def hget(client: Any, argv: list[bytes]) -> Any:
     db = client.db
-    h = db.data.get(argv[1])
-    if h is None or db.expires:
-        h = read_typed(client, argv[1], RedisHash)
+    key = argv[1]
+    h = db.data.get(key)
+    if h is None or (db.expires and key in db.expires):
+        h = read_typed(client, key, RedisHash)
         if h is None:
             return None
     else:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from polystack.redis.args import LLONG_MAX, parse_int, parse_positive, parse_range, parse_timeout_ms
+from polystack.redis.args import (
+    LLONG_MAX,
+    parse_int,
+    parse_positive,
+    parse_range,
+    parse_timeout_ms,
+    small_int,
+)
 from polystack.redis.blocking import Block
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single, spec
@@ -15,6 +22,7 @@ from polystack.redis.lookup import db_add, db_delete, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_LIST, key_changed, modified, notify
 from polystack.redis.objects import touch
 from polystack.redis.quicklist import OPTIMIZATION_LEVEL, Quicklist
+from polystack.redis.rangememo import RangeMemo
 from polystack.redis.wire import NULL_ARRAY, OK, bulk_array
 
 _LIST = "list"
@@ -29,12 +37,41 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
     key = argv[1]
     db = client.db
     q = db.data.get(key)
-    if q is None or db.expires:
+    if q is None or (db.expires and key in db.expires):
         q = write_typed(client, key, Quicklist)
     elif type(q) is not Quicklist:
         raise _WRONGTYPE
     else:
-        touch(client, key)
+        server = client.server
+        if server.lfu:
+            touch(client, key)
+        else:  # (touch's common case, inline)
+            db.lru[key] = server.lruclock
+        if len(argv) == 3 and q.fill < 0:
+            # One element onto an existing list (the common case): quicklist's push onto
+            # the end node inline when it fits there (a short string that does not read
+            # as an integer: 2 bytes of overhead)
+            value = argv[2]
+            size = len(value)
+            node = q.nodes[-where]  # HEAD: the first node, TAIL: the last
+            if (
+                size < 63
+                and (not value or value[0] > 0x39)
+                and not node.plain
+                and node.sz + size + 8 <= OPTIMIZATION_LEVEL[-q.fill - 1]
+                and size < client.ks.limits.packed_threshold
+            ):
+                if where:
+                    node.items.append(value)
+                else:
+                    node.items.insert(0, value)
+                node.sz += size + 2
+                q.count += 1
+                ks = client.ks
+                if ks.key_listeners or ks.notify_classes or ks.new_candidates:
+                    key_changed(client, db, key, NOTIFY_LIST, b"rpush" if where else b"lpush")
+                ks.dirty += 1
+                return q.count
     if q is None:
         if not create:
             return 0
@@ -180,14 +217,18 @@ def _pop(client: Any, argv: list[bytes], where: int) -> Any:
         key = argv[1]
         db = client.db
         q = db.data.get(key)
-        if q is None or db.expires:
+        if q is None or (db.expires and key in db.expires):
             q = write_typed(client, key, Quicklist)
             if q is None:
                 return None
         elif type(q) is not Quicklist:
             raise _WRONGTYPE
         else:
-            touch(client, key)
+            server = client.server
+            if server.lfu:
+                touch(client, key)
+            else:  # (touch's common case, inline)
+                db.lru[key] = server.lruclock
         nodes = q.nodes
         node = nodes[-where]  # HEAD: the first node, TAIL: the last
         items = node.items
@@ -310,6 +351,9 @@ def list_range(q: Quicklist, start: int, end: int) -> list[bytes]:
     return q.range(start, min(end, n - 1))
 
 
+_LRANGE = RangeMemo()  # the last reply (an unchanged range is not encoded again)
+
+
 @command(
     "lrange",
     4,
@@ -325,10 +369,28 @@ def list_range(q: Quicklist, start: int, end: int) -> list[bytes]:
     specs=(single("RO ACCESS"),),
 )
 def lrange(client: Any, argv: list[bytes]) -> Any:
-    start, end = parse_int(argv[2]), parse_int(argv[3])
-    q = read_typed(client, argv[1], Quicklist)
-    if q is None:
-        return []
+    start = small_int(argv[2])
+    if start is None:
+        start = parse_int(argv[2])
+    end = small_int(argv[3])
+    if end is None:
+        end = parse_int(argv[3])
+    key = argv[1]
+    db = client.db
+    q = db.data.get(key)
+    if q is None or (db.expires and key in db.expires):
+        q = read_typed(client, key, Quicklist)
+        if q is None:
+            return []
+    else:  # (read_typed's common case, inline)
+        client.ks.keyspace_hits += 1
+        server = client.server
+        if server.lfu:
+            touch(client, key)
+        else:
+            db.lru[key] = server.lruclock
+        if type(q) is not Quicklist:
+            raise _WRONGTYPE
     n = q.count  # list_range, inline
     if start < 0:
         start += n
@@ -342,8 +404,8 @@ def lrange(client: Any, argv: list[bytes]) -> Any:
         end = n - 1
     first = q.nodes[0].items
     if end < len(first):  # all in the first node: one slice
-        return bulk_array(first[start : end + 1])
-    return bulk_array(q.range(start, end))
+        return _LRANGE.bulk_array(first[start : end + 1])
+    return _LRANGE.bulk_array(q.range(start, end))
 
 
 @command(

@@ -18,7 +18,7 @@ from polystack.redis.commands.monitor import feed_monitors
 from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.errors import RedisError, err
 from polystack.redis.lua.bitstruct import Rand48
-from polystack.redis.lua.engine import sha1hex
+from polystack.redis.lua.engine import PACKED_ARGS, error_from_text, sha1hex
 from polystack.redis.lua.scripts import ALLOW_OOM, EVAL_COMPAT_MODE, NO_WRITES, ScriptCache
 from polystack.redis.wire import OK, Raw
 
@@ -174,23 +174,36 @@ def eval_(client: Any, argv: list[bytes]) -> Any:
     arguments=_SHA_ARGS,
 )
 def evalsha(client: Any, argv: list[bytes]) -> Any:
-    numkeys = _numkeys(argv)
+    n = len(argv) - 3
+    numkeys = _SMALL.get(argv[2])
+    if numkeys is None or numkeys > n:
+        numkeys = _numkeys(argv)
     server = client.server
     cache = server.scripting
     script = None if cache is None else cache.by_sha.get(argv[1])
-    if script is None or not script.flags & EVAL_COMPAT_MODE or server.monitors:
+    if script is None or not script.flags & EVAL_COMPAT_MODE or server.monitors or n > PACKED_ARGS:
         return run_eval(client, argv, evalsha=True, ro=False)
-    # A cached script without shebang (the usual one): execute(), inline
+    # A cached script without shebang (the usual one): execute() and run_argv(), inline
     run = ScriptRun(client, script.sha_bytes, False, False, True, argv)
+    engine = cache.engine
+    previous = engine.current
+    engine.current = run
     try:
-        reply = cache.engine.run_argv(
-            script.function, run.funcname, client.resp3, run, argv, numkeys
-        )
+        kind, payload = engine.run_packed(
+            script.function, script.sha_bytes, client.resp3,
+            engine.hook_count if run.watched else 0, False, numkeys, *argv[3:],
+        )  # fmt: skip
     finally:
-        run.finish()
-        if run.wrote:
-            client.propagate = []  # its commands were logged one by one
-    return Raw(reply)
+        engine.current = previous
+        if run.wrote or run.timed_out:
+            run.finish()
+            if run.wrote:
+                client.propagate = []  # its commands were logged one by one
+        else:
+            run.client._run = None  # (finish(), inline: nothing to log)
+    if kind == 0:
+        return Raw(payload)
+    raise error_from_text(payload.decode("utf-8", "surrogateescape"))
 
 
 @command(

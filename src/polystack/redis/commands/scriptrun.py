@@ -18,7 +18,7 @@ from polystack.redis.commands import Command
 from polystack.redis.commands.acl import check_command, script_refusal
 from polystack.redis.commands.monitor import feed_monitors, record_slow_command
 from polystack.redis.errors import RedisError, err
-from polystack.redis.flags import SLOW_ACL, set_server_condition
+from polystack.redis.flags import SLOW_ACL, SLOW_MISCONF, SLOW_SERVER, set_server_condition
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,16 @@ _ARITY = err("Wrong number of args calling Redis command from script")
 _NOSCRIPT = err("This Redis command is not allowed from script")
 _READONLY = err("Write commands are not allowed from read-only scripts.")
 _perf = time.perf_counter
+# A client carries these while writes may be refused (a disk error; maxmemory among the
+# server-wide conditions): the script's first write takes the closer look then.
+_WRITE_STATE = SLOW_MISCONF | SLOW_SERVER
 _OOM = RedisError("OOM", "command not allowed when used memory > 'maxmemory'.")
+
+
+def _error(reply: bytes) -> RedisError:
+    """A RedisError from an error reply (``-CODE message``)."""
+    code, _, message = reply.rstrip(b"\r\n")[1:].decode().partition(" ")
+    return RedisError(code, message)
 
 
 class ScriptClient:
@@ -176,8 +185,7 @@ class ScriptRun:
     def finish(self) -> None:
         """scriptResetRun: the effects go to the caller's log; a busy server is free again."""
         if self.effects:
-            for db_id, argv in self.effects:
-                self.caller.log_write(db_id, argv)
+            self.caller.log_writes(self.effects)
             self.effects = ()
         self.client._run = None  # no reference cycle left: freed at once, not by the GC
         if self.timed_out:
@@ -199,34 +207,39 @@ class ScriptRun:
                 return RedisError("ERR", "Script killed by user with SCRIPT KILL...")
         sc = self.client
         cmd = sc.dispatch_get(argv[0])  # (lookup, inline: this is the hot path)
-        plain = cmd is not None  # known to have no subcommand and no noscript flag
-        if not plain:
+        if cmd is None:  # not a command known to have no subcommand and no noscript flag
             cmd = self.lookup(argv)
             if cmd is None:
                 return _UNKNOWN
-        n = len(argv)
-        arity = cmd.arity
-        if n != arity and (arity > 0 or n < -arity):
-            return _ARITY
-        if self.caller.slow & SLOW_ACL:
+            n = len(argv)
+            if n != cmd.arity and (cmd.arity > 0 or n < -cmd.arity):
+                return _ARITY
+            if "noscript" in cmd.flags:
+                return _NOSCRIPT
+        else:
+            n = len(argv)
+            arity = cmd.arity
+            if n != arity and (arity > 0 or n < -arity):
+                return _ARITY
+        slow = self.caller.slow
+        if slow & SLOW_ACL:
             refused = script_refusal(sc, cmd, argv)
             if refused is not None:
                 return refused
-        if not plain and "noscript" in cmd.flags:
-            return _NOSCRIPT
-        if cmd.write and self.read_only:
-            return _READONLY
         server = self.server
-        if (
-            server.config.maxmemory
-            and not self.allow_oom
-            and not self.write_dirty
-            and server.pre_command_oom_state
-            and "denyoom" in cmd.flags
-        ):
-            return _OOM  # only before the script's first write: it cannot stop half-way
         if cmd.write:
-            self.write_dirty = True
+            if self.read_only:
+                return _READONLY
+            if not self.write_dirty:  # (once the script wrote, it cannot fail half-way)
+                if slow & _WRITE_STATE or server.write_denied is not None:
+                    refused = self._write_refusal(cmd)
+                    if refused is not None:
+                        return refused
+                self.write_dirty = True
+        elif slow & SLOW_SERVER and "denyoom" in cmd.flags:
+            refused = self._write_refusal(cmd)  # (a command that may use memory: maxmemory)
+            if refused is not None:
+                return refused
         ks = sc.ks
         dirty = ks.dirty
         sc.last_cmd = cmd
@@ -239,13 +252,16 @@ class ScriptRun:
             counts = server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
         took = _perf() - t0
-        cmd.usec += took
-        if cmd.hist is not None:
-            cmd.hist[int(took * 976562.5).bit_length()] += 1  # ns >> 10
+        cmd.durations.append(took)  # commandstats' usec and the histogram (folded later)
         if took >= server.timing_threshold:
             record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
-        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
+        if (  # (MONITOR puts every client on the slow path)
+            slow & SLOW_SERVER
+            and server.monitors
+            and "skip_monitor" not in cmd.flags
+            and "admin" not in cmd.flags
+        ):
             feed_monitors(server, sc, argv, cmd)
         if ks.dirty != dirty:
             self.wrote = True
@@ -253,14 +269,46 @@ class ScriptRun:
                 effects = self.effects
                 if not effects:
                     effects = self.effects = []
-                if sc.propagate is None:
+                propagate = sc.propagate
+                if propagate is None:
                     effects.append((sc.db_id, argv))
                 else:
-                    for p in sc.propagate:
+                    sc.propagate = None
+                    for p in propagate:
                         effects.append((sc.db_id, p))
+                return reply
         if sc.propagate is not None:
             sc.propagate = None
         return reply
+
+    def _write_refusal(self, cmd: Command) -> RedisError | None:
+        """scriptVerifyWriteCommandAllow and scriptVerifyOOM for the script's first write
+        (or a command that may use memory): a read-only replica, a log that cannot be
+        written, too few good replicas, used memory over maxmemory."""
+        server = self.server
+        if cmd.write:
+            denied = server.write_denied  # -READONLY, -NOREPLICAS
+            if denied is not None and not self.caller.is_master:
+                text = denied.rstrip(b"\r\n")[1:].decode()
+                code, _, message = text.partition(" ")
+                if code == "NOREPLICAS" and self.caller.slow & SLOW_MISCONF:
+                    misconf = server.misconf_reply()  # (a disk error comes first)
+                    if misconf is not None:
+                        return _error(misconf)
+                return RedisError(code, message)
+            if self.caller.slow & SLOW_MISCONF:  # (set on every client while it holds)
+                misconf = server.misconf_reply()
+                if misconf is not None:
+                    return _error(misconf)
+        if (
+            server.config.maxmemory
+            and not self.allow_oom
+            and not self.write_dirty
+            and server.pre_command_oom_state
+            and "denyoom" in cmd.flags
+        ):
+            return _OOM  # only before the script's first write: it cannot stop half-way
+        return None
 
     def acl_check(self, argv: list[bytes]) -> bool | None:
         """redis.acl_check_cmd: None for an unknown command."""

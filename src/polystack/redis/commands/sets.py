@@ -53,7 +53,7 @@ def sadd(client: Any, argv: list[bytes]) -> Any:
     key = argv[1]
     db = client.db
     s = db.data.get(key)
-    if s is None or db.expires:
+    if s is None or (db.expires and key in db.expires):
         s = write_typed(client, key, RedisSet)
         if s is None:
             s = RedisSet.for_member(argv[2])
@@ -61,7 +61,21 @@ def sadd(client: Any, argv: list[bytes]) -> Any:
     elif type(s) is not RedisSet:
         raise _WRONGTYPE
     else:
-        touch(client, key)
+        server = client.server
+        if server.lfu:
+            touch(client, key)
+        else:  # (touch's common case, inline)
+            db.lru[key] = server.lruclock
+        if len(argv) == 3 and s.ints is None:  # one member into a hashtable: inline
+            m = argv[2]
+            index = s.index
+            if m in index:
+                return 0
+            items = s.items
+            index[m] = len(items)
+            items.append(m)
+            _changed(client, key, b"sadd", 1)
+            return 1
     limits = client.ks.limits
     added = 0
     if s.ints is None:

@@ -8,13 +8,14 @@ from bisect import insort
 from operator import itemgetter
 from typing import Any
 
-from polystack.redis.args import parse_double, parse_int, strtod_whole
+from polystack.redis.args import parse_double, parse_int, small_float, small_int, strtod_whole
 from polystack.redis.commands import command
 from polystack.redis.commands.keyspecs import single
 from polystack.redis.errors import SYNTAX, RedisError, err
 from polystack.redis.lookup import db_add, db_delete, lookup_read, read_typed, write_typed
 from polystack.redis.notify import NOTIFY_GENERIC, NOTIFY_ZSET, key_changed, modified, notify
 from polystack.redis.objects import new_stamp, touch
+from polystack.redis.rangememo import RangeMemo
 from polystack.redis.wire import bulk_array
 from polystack.redis.zset_type import (
     ADD_GT,
@@ -112,7 +113,7 @@ def zadd_generic(client: Any, argv: list[bytes], flags: int) -> Any:
     scores = [parse_double(argv[idx + 2 * j]) for j in range(elements)]
     db = client.db
     z = db.data.get(key)
-    if z is None or db.expires:
+    if z is None or (db.expires and key in db.expires):
         z = write_typed(client, key, ZSet)
     elif type(z) is not ZSet:
         raise _WRONGTYPE
@@ -151,13 +152,18 @@ def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
     """ZADD key score member: the common form, without the option parsing."""
     db = client.db
     z = db.data.get(key)
-    if z is None or db.expires:
+    if z is None or (db.expires and key in db.expires):
         z = write_typed(client, key, ZSet)
     elif type(z) is not ZSet:
         raise _WRONGTYPE
     else:
-        touch(client, key)
-    limits = client.ks.limits
+        server = client.server
+        if server.lfu:
+            touch(client, key)
+        else:  # (touch's common case, inline)
+            db.lru[key] = server.lruclock
+    ks = client.ks
+    limits = ks.limits
     if z is None:
         z = new_for(member, limits)
         db_add(client, key, z)
@@ -183,7 +189,6 @@ def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
                 z.to_skiplist()
                 z.insert(member, score)
             added = 1
-        ks = client.ks
         if ks.key_listeners or ks.notify_classes or ks.new_candidates:
             key_changed(client, client.db, key, NOTIFY_ZSET, b"zadd")
         ks.dirty += 1
@@ -218,6 +223,10 @@ def _zadd_one(client: Any, key: bytes, score: float, member: bytes) -> int:
     specs=(single("RW UPDATE"),),
 )
 def zadd(client: Any, argv: list[bytes]) -> Any:
+    if len(argv) == 4:  # ZADD key score member (zadd_generic's first test, inline)
+        score = small_float(argv[2])
+        if score is not None:
+            return _zadd_one(client, argv[1], score, argv[3])
     return zadd_generic(client, argv, 0)
 
 
@@ -715,10 +724,26 @@ _RANGE_COMPLEXITY = (
 )
 def zrange(client: Any, argv: list[bytes]) -> Any:
     if len(argv) == 4:  # ZRANGE key start stop (by rank, no option): zrange_generic, inline
-        start, end = parse_int(argv[2]), parse_int(argv[3])
-        z = lookup_read(client, argv[1])
-        if z is None:
-            return []
+        start = small_int(argv[2])
+        if start is None:
+            start = parse_int(argv[2])
+        end = small_int(argv[3])
+        if end is None:
+            end = parse_int(argv[3])
+        key = argv[1]
+        db = client.db
+        z = db.data.get(key)
+        if z is None or (db.expires and key in db.expires):
+            z = lookup_read(client, key)
+            if z is None:
+                return []
+        else:  # (lookup_read's common case, inline)
+            client.ks.keyspace_hits += 1
+            server = client.server
+            if server.lfu:
+                touch(client, key)
+            else:
+                db.lru[key] = server.lruclock
         if type(z) is not ZSet:
             raise _WRONGTYPE
         n = len(z.sl)  # _rank_bounds, inline
@@ -730,8 +755,11 @@ def zrange(client: Any, argv: list[bytes]) -> Any:
             start = 0
         if start > end or start >= n:
             return []
-        return bulk_array(list(map(_member, z.sl[start : end + 1])))
+        return _ZRANGE.members(z.sl[start : end + 1])
     return zrange_generic(client, argv, 1, False, None, None)
+
+
+_ZRANGE = RangeMemo()  # the last reply (an unchanged range is not encoded again)
 
 
 @command(

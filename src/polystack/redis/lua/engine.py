@@ -30,7 +30,7 @@ _LOG_LEVELS = (logging.DEBUG, logging.DEBUG + 5, logging.INFO, logging.WARNING)
 lua_type = lua51.lua_type
 # Up to this many keys and arguments go to Lua as call arguments (within the C stack's
 # LUAI_MAXCSTACK); a longer call builds its KEYS and ARGV tables from the host.
-_PACKED_ARGS = 200
+PACKED_ARGS = 200
 _ONLY_BYTES = {bytes}
 
 
@@ -197,7 +197,9 @@ class LuaEngine:
         self._lua_rawset = self.py[b"rawset"]
         self._lua_setmetatable = self.py[b"setmetatable"]
         self._hook_every_line = self.py[b"hook_every_line"]
-        self._run_packed = self.py[b"run_packed"]
+        # run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, key..., arg...):
+        # (kind, payload) as run() returns it (see prelude.py)
+        self.run_packed = self._run_packed = self.py[b"run_packed"]
 
     # -- compiling and running --------------------------------------------------------
     def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
@@ -340,7 +342,7 @@ class LuaEngine:
         self.current = run
         hooks = self.hook_count if run.watched else 0
         try:
-            if len(keys) + len(args) <= _PACKED_ARGS:  # KEYS and ARGV built in Lua
+            if len(keys) + len(args) <= PACKED_ARGS:  # KEYS and ARGV built in Lua
                 kind, payload = self._run_packed(
                     fn, funcname, caller_resp3, hooks, as_function, len(keys), *keys, *args
                 )
@@ -373,7 +375,7 @@ class LuaEngine:
     ) -> bytes:
         """:meth:`run` for an EVAL- or FCALL-like command: ``numkeys`` keys from ``argv[3]``,
         the arguments after them."""
-        if len(argv) - 3 > _PACKED_ARGS:
+        if len(argv) - 3 > PACKED_ARGS:
             return self.run(
                 fn, funcname, caller_resp3, run, argv[3 : 3 + numkeys], argv[3 + numkeys :],
                 as_function,

@@ -327,7 +327,10 @@ local function run(fn, funcname, caller3, keys, args, hook_count)
     end
     return 2, error_text(res, funcname)
   end
-  if type(res) == "table" and type(rawget(res, "err")) == "string" then
+  local t = type(res)
+  if t == "number" then return 0, ":" .. int_text(res) .. "\r\n" end  -- (to_resp's, inline)
+  if t == "string" then return 0, "$" .. #res .. "\r\n" .. res .. "\r\n" end
+  if t == "table" and type(rawget(res, "err")) == "string" then
     return 1, flat(res.err)
   end
   local out = {}
@@ -338,10 +341,17 @@ end
 -- run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, key..., arg...): run
 -- with KEYS and ARGV built here from the arguments (one crossing from the host, not five)
 function py.run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, ...)
-  local all = {...}
-  local keys, args = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, select("#", ...) do args[i - nkeys] = all[i] end
+  local keys, args
+  if nkeys == 0 then
+    keys, args = {}, {...}
+  elseif nkeys == 1 then  -- (the usual call: no table of all the arguments first)
+    keys, args = {(...)}, {select(2, ...)}
+  else
+    local all = {...}
+    keys, args = {}, {}
+    for i = 1, nkeys do keys[i] = all[i] end
+    for i = nkeys + 1, select("#", ...) do args[i - nkeys] = all[i] end
+  end
   if as_function then return run(fn, funcname, caller3, keys, args, hook_count) end
   S.KEYS = keys
   S.ARGV = args

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
+from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
 from polystack.helm.golang.types import deep_copy as types_deep_copy
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -198,7 +203,6 @@ def to_float64(v: Any) -> float:
 
 def sprint_v(v: Any) -> str:
     """fmt.Sprintf("%v", v)."""
-    from polystack.helm.golang import fmt as gofmt
 
     return gofmt.format_value(v)
 
@@ -207,7 +211,7 @@ def strval(v: Any) -> str:
     """Sprig's strval: string, []byte, error, fmt.Stringer, else %v."""
     if isinstance(v, str):
         return str(v)
-    if isinstance(v, bytes | bytearray):
+    if isinstance(v, (bytes, bytearray)):
         return bytes(v).decode("utf-8", errors="replace")
     if isinstance(v, BaseException):
         return str(v)
@@ -224,12 +228,12 @@ def strval(v: Any) -> str:
 
 def is_slice(v: Any) -> bool:
     """reflect Kind is Slice or Array."""
-    return isinstance(v, list | tuple | bytes | bytearray)
+    return isinstance(v, (list, tuple, bytes, bytearray))
 
 
 def slice_items(v: Any) -> list[Any]:
     """Elements of a Go slice as interface{} values (bytes give ints: uint8)."""
-    if isinstance(v, bytes | bytearray):
+    if isinstance(v, (bytes, bytearray)):
         return [Uint8(b) for b in v]
     return list(v)
 
@@ -244,7 +248,7 @@ def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool
     """reflect.DeepEqual on Go values (types must match exactly). As Go's, it
     takes identical maps and slices as equal and compares a pair of them once
     (linear in shared structure, ends on cycles)."""
-    if a is b and isinstance(a, dict | list | tuple):
+    if a is b and isinstance(a, (dict, list, tuple)):
         return True
     if a is None or b is None:
         return a is None and b is None
@@ -252,7 +256,7 @@ def deep_equal(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool
 
     if type_of(a) != type_of(b):
         return False
-    if isinstance(a, dict | list | tuple):
+    if isinstance(a, (dict, list, tuple)):
         if len(a) != len(b):
             return False
         if seen is None:

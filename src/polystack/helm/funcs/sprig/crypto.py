@@ -142,7 +142,7 @@ def _pem_for_key(priv: Any) -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
-    if isinstance(priv, rsa.RSAPrivateKey | dsa.DSAPrivateKey | ec.EllipticCurvePrivateKey):
+    if isinstance(priv, (rsa.RSAPrivateKey, dsa.DSAPrivateKey, ec.EllipticCurvePrivateKey)):
         fmt = serialization.PrivateFormat.TraditionalOpenSSL
     else:
         fmt = serialization.PrivateFormat.PKCS8
@@ -241,7 +241,7 @@ def _sig_hash(key: Any) -> Any:
 
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
-    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+    if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         return hashes.SHA256()
     raise GoError(
         "error creating certificate: x509: certificate private key does not implement crypto.Signer"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.encoding import jsongo
 from polystack.helm.encoding.yamlgo import EncodingError
 from polystack.helm.golang.types import GoStruct, signature
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def empty(v: Any) -> bool:
@@ -15,9 +18,9 @@ def empty(v: Any) -> bool:
         return True
     if isinstance(v, bool):
         return not v
-    if isinstance(v, int | float):
+    if isinstance(v, (int, float)):
         return v == 0
-    if isinstance(v, str | bytes | bytearray | list | tuple | dict):
+    if isinstance(v, (str, bytes, bytearray, list, tuple, dict)):
         return len(v) == 0
     if isinstance(v, GoStruct):
         return False

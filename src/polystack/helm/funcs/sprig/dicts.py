@@ -96,7 +96,7 @@ def _merge_map(dst: dict[str, Any], src: dict[str, Any], overwrite: bool) -> Non
             _merge_map(dv, sv, overwrite)
             if not empty(dv):
                 continue
-        elif isinstance(sv, list | tuple) and has and not empty(dv):
+        elif isinstance(sv, (list, tuple)) and has and not empty(dv):
             if overwrite:
                 dst[key] = sv
             continue

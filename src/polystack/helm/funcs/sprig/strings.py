@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from polystack.helm.funcs.sprig import _unicode as u
 from polystack.helm.funcs.sprig._conv import GoError, StringMap, is_slice, slice_items, strval
+from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.runtime import check_size
+from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import StringList, signature
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _b(s: str) -> bytes:
@@ -480,8 +485,6 @@ def has_suffix(suffix: str, s: str) -> bool:
 
 @signature("...interface {}")
 def quote(*args: Any) -> str:
-    from polystack.helm.golang.strconv import quote as go_quote
-
     if len(args) == 1 and type(args[0]) is str:
         return go_quote(args[0])
     return " ".join(go_quote(strval(a)) for a in args if a is not None)
@@ -489,15 +492,11 @@ def quote(*args: Any) -> str:
 
 @signature("...interface {}")
 def squote(*args: Any) -> str:
-    from polystack.helm.golang import fmt as gofmt
-
     return " ".join("'" + gofmt.format_value(a) + "'" for a in args if a is not None)
 
 
 @signature("...interface {}")
 def cat(*args: Any) -> str:
-    from polystack.helm.golang import fmt as gofmt
-
     return " ".join(gofmt.format_value(a) for a in args if a is not None)
 
 
@@ -578,6 +577,7 @@ def strslice(v: Any) -> StringList:
     return StringList([strval(v)])
 
 
+@signature("interface {}")
 def to_strings(v: Any) -> StringList:
     return strslice(v)
 
@@ -587,6 +587,7 @@ def join(sep: str, v: Any) -> str:
     return sep.join(strslice(v))
 
 
+@signature("interface {}")
 def to_string(v: Any) -> str:
     return strval(v)
 
