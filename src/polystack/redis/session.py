@@ -412,6 +412,7 @@ class Client:
                         self._pending = self._requeue + list(it)
                         self._requeue = []
                         return
+                    t0 = perf()  # (_run_script times the script itself)
                     continue
                 self._execute_slow(argv, commands_get(argv[0].lower()))
                 if self.blocked is not None:
