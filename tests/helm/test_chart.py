@@ -200,3 +200,34 @@ def test_ignore_plain_patterns_match_as_their_regex(pattern: str, name: str) -> 
     matched without a regular expression, as filepath.Match's translation would."""
     translated = re.compile("".join("[^/]*" if c == "*" else re.escape(c) for c in pattern), re.S)
     assert ignore.match(pattern, name) == (translated.fullmatch(name) is not None)
+
+
+_RULE = st.text(alphabet="ab./*?~_-[]", min_size=1, max_size=6)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_RULE, max_size=6),
+    st.lists(st.text(alphabet="ab./~_-", min_size=1, max_size=8), min_size=1, max_size=5),
+    st.booleans(),
+)
+def test_ignore_shortcut_agrees_with_rules_in_order(
+    rules: list[str], paths: list[str], is_dir: bool
+) -> None:
+    """Rules.ignore's set/suffix shortcut (no negated rule) decides as trying every
+    rule in order does."""
+    r = ignore.Rules()
+    for rule in rules:
+        try:
+            r.parse_rule(rule)
+        except (ValueError, ignore.BadPattern):
+            pass
+    for path in paths:
+        in_order = False
+        for p in r.patterns if path not in ("", ".", "./") else ():
+            if p.must_dir and not is_dir:
+                continue
+            if p.fn(path):
+                in_order = True
+                break
+        assert r.ignore(path, is_dir) == in_order

@@ -152,6 +152,10 @@ def test_readonly_replica_reads(cluster, rc) -> None:
     replica.execute_command("READONLY")
     with pytest.raises(redis.exceptions.MovedError, match="^12182 "):
         replica.set("foo", "x")
+    assert replica.get("foo") == b"bar"
+    replica.execute_command("RESET")  # a fresh connection's state: READONLY is off again
+    with pytest.raises(redis.exceptions.MovedError, match="^12182 "):
+        replica.get("foo")
 
 
 def test_cluster_commands(cluster) -> None:

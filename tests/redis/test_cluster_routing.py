@@ -8,6 +8,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polystack.redis.cluster import slots
 from polystack.redis.cluster.bus import CLUSTER_FAIL, CLUSTER_OK, NODE_MASTER
 from polystack.redis.cluster.node import Node
 from polystack.redis.cluster.routing import serves
@@ -114,3 +115,19 @@ def test_tag_crc16_picks_the_slot_key_hash_slot_picks(head: bytes, tag: bytes, t
     the key's slot: its hash tag, an empty or unclosed tag hashing the whole key."""
     key = head + b"{" + tag + tail
     assert tag_crc16(key) & 16383 == key_hash_slot(key)
+
+
+def test_tag_crc16_memo_is_bounded(monkeypatch) -> None:
+    """The request path's memo of tagged keys' CRC16 keeps short keys only, and is emptied
+    when full: it never holds more than TAG_CRCS_LIMIT keys of TAG_CRCS_KEY_MAX bytes."""
+    monkeypatch.setattr(slots, "TAG_CRCS_LIMIT", 4)
+    slots.TAG_CRCS.clear()
+    keys = [b"k{%d}" % i for i in range(10)]
+    for key in keys:
+        assert slots.remember_tag_crc16(key) == tag_crc16(key)
+        assert slots.TAG_CRCS[key] == tag_crc16(key)
+        assert len(slots.TAG_CRCS) <= 4
+    long_key = b"{t}" + b"x" * slots.TAG_CRCS_KEY_MAX
+    assert slots.remember_tag_crc16(long_key) == tag_crc16(long_key)
+    assert long_key not in slots.TAG_CRCS
+    slots.TAG_CRCS.clear()

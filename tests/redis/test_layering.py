@@ -27,6 +27,7 @@ LAYER_OF = {
     "service": 5,
     "session": 4,
     "blocked_keys": 4,  # serves clients blocked on keys, beside the session
+    "scriptpath": 4,  # the session's path for the script commands (a mixin of its Client)
     "commands": 3,  # and every commands.* module
     "wire": 0,
     "querybuf": 0,  # the request side of the wire (wire.py re-exports it)

@@ -21,7 +21,7 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
-from polystack.redis.cluster.slots import crc_hqx, tag_crc16
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
@@ -51,6 +51,7 @@ from polystack.redis.flags import (
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.objects import refresh_lru_clock
+from polystack.redis.scriptpath import _DONE, _YIELDED, ScriptPath, script_commands
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 
@@ -75,8 +76,6 @@ _QUEUED = b"+QUEUED\r\n"
 # Commands that may run a script: they run in a greenlet of their own, so that a script past
 # busy-reply-threshold can yield to the event loop (and be killed) as Redis's scripts do.
 YIELDING = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"))
-_YIELDED = object()  # what the script worker hands back when the script yields
-_DONE = object()  # the worker greenlet finished a command
 _perf = time.perf_counter
 _SLOW_EVAL = (
     b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -102,7 +101,7 @@ __all__ = [
 ]
 
 
-class Client:
+class Client(ScriptPath):
     """A connected client: its database, protocol version, name and state."""
 
     def __init__(self, server: Any, peer: Peer) -> None:
@@ -436,7 +435,9 @@ class Client:
                 and not served[
                     crc_hqx(key, 0)  # (the map repeats every 16384)
                     if 123 not in (key := argv[1])  # no "{": no hash tag
-                    else tag_crc16(key)
+                    else TAG_CRCS[key]
+                    if key in TAG_CRCS
+                    else remember_tag_crc16(key)
                 ]
             ):
                 self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
@@ -555,12 +556,12 @@ class Client:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
 
-    def _call_yielding(self, cmd: Command, argv: list[bytes], body: Any = None) -> Any:
-        """Run a command that may run a script in a greenlet (``body(cmd, argv)``: _call, or
-        _call_script): if the script yields (it is past busy-reply-threshold), the client is
-        blocked (``blocked = "script"``) while the event loop serves others, and the script
-        is resumed at the next loop turn.  The greenlet is the client's own and is reused
-        (making one per call costs more than a short script)."""
+    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
+        """Run a command that may run a script in a greenlet: if the script yields (it is
+        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
+        event loop serves others, and the script is resumed at the next loop turn.  The
+        greenlet is the client's own and is reused (making one per call costs more than a
+        short script; the batch loop's _run_script hands it _call_script the same way)."""
         worker = self._worker
         if worker is None or worker.dead:
             worker = self._worker = greenlet.greenlet(self._work)
@@ -568,7 +569,7 @@ class Client:
         batch_out = self._out
         self.yield_to_loop = self._yield_to_loop
         try:
-            outcome = worker.switch(body or self._call, cmd, argv)
+            outcome = worker.switch(self._call, cmd, argv)
         except BaseException:
             self.yield_to_loop = None
             raise
@@ -583,7 +584,8 @@ class Client:
         return BLOCKED
 
     def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
-        """The worker greenlet: run commands handed over by _call_yielding, one at a time."""
+        """The worker greenlet: run ``body(cmd, argv)`` (_call, or _call_script) as handed
+        over by _call_yielding or _run_script, one at a time."""
         while True:
             try:
                 outcome: tuple = (_DONE, True, body(cmd, argv))
@@ -629,73 +631,6 @@ class Client:
         self._finish_batch()
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
-
-    # -- the script fast path (redis-ds) ---------------------------------------------------
-    def _run_script(self, cmd: Command, argv: list[bytes]) -> None:
-        """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
-        it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
-        directly), outside Redis Cluster: call() in the worker greenlet, so that the script
-        can still yield past busy-reply-threshold."""
-        worker = self._worker  # (_call_yielding, inline)
-        if worker is None or worker.dead:
-            worker = self._worker = greenlet.greenlet(self._work)
-        self._root = greenlet.getcurrent()
-        batch_out = self._out
-        self.yield_to_loop = self._yield_to_loop
-        try:
-            outcome = worker.switch(self._call_script, cmd, argv)
-        except BaseException:
-            self.yield_to_loop = None
-            raise
-        if outcome is _YIELDED:  # past busy-reply-threshold: the client waits
-            self._out = batch_out
-            self._script = worker
-            self.blocked = "script"
-            self.server.clock.call_later(0, self._continue_script)
-            return
-        self.yield_to_loop = None
-        if not outcome[1]:
-            raise outcome[2]
-
-    def _call_script(self, cmd: Command, argv: list[bytes]) -> None:
-        """_call for _run_script: the same work, less what cannot apply on the fast path
-        (MONITOR, keyspace ``new`` events and tracking put every client on the slow path; a
-        script never blocks; EXEC is not among these commands)."""
-        ks = self.ks
-        dirty = ks.dirty
-        mark = len(self._log)
-        self.last_cmd = cmd
-        t0 = _perf()
-        try:
-            reply = cmd.handler(self, argv)
-        except RedisError as e:
-            self._out.append(e.encode())
-            cmd.failed_calls += 1
-            self._count_error(e.code)
-        else:
-            if type(reply) is wire.Raw:
-                self._out.append(reply)
-            else:
-                _encode(reply, self.resp3, self._out)
-        took = _perf() - t0
-        cmd.durations.append(took)
-        if took >= self.server.timing_threshold:
-            self._slow_command(cmd, argv, took)
-        cmd.calls += 1
-        if ks.dirty != dirty:
-            propagate = self.propagate
-            if propagate is None:
-                self._log.append((self.db_id, argv))
-            elif propagate:
-                self._record_write(argv)
-            else:
-                self.propagate = None  # (a script's effects are logged already)
-            if len(self._log) - mark > 1:
-                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
-            if ks.ready_keys:
-                self._serve_blocked()
-        else:
-            self.propagate = None
 
     def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
@@ -1082,27 +1017,6 @@ class Client:
 
     def close_after_reply(self) -> None:
         self.slow |= SLOW_CLOSING
-
-
-_SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
-_SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
-
-
-def script_commands(commands: dict[bytes, Command]) -> dict[bytes, Command]:
-    """The script-running commands of a server's table by the name as sent (lower or upper
-    case): the batch loop's _run_script."""
-    got = _SCRIPT_TABLES.get(id(commands))
-    if got is not None and got[0] is commands:
-        return got[1]
-    table: dict[bytes, Command] = {}
-    for name in _SCRIPT_COMMANDS:
-        cmd = commands.get(name.encode())
-        if cmd is not None:
-            table[name.encode()] = table[name.upper().encode()] = cmd
-    if len(_SCRIPT_TABLES) > 64:  # (servers come and go in tests)
-        _SCRIPT_TABLES.clear()
-    _SCRIPT_TABLES[id(commands)] = (commands, table)
-    return table
 
 
 def encode_log_batch(entries: list[tuple[int, list[bytes]]]) -> bytes:

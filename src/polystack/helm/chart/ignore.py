@@ -115,25 +115,45 @@ def match(pattern: str, name: str) -> bool:
 
 
 class _Pattern:
-    __slots__ = ("raw", "negate", "must_dir", "fn")
+    """One rule: ``fn`` tells whether it matches a path; ``rx`` and ``base`` say how
+    (the matcher, None for a malformed pattern, and whether it matches the base name
+    or the whole path), for Rules' shortcut."""
 
-    def __init__(self, raw: str, negate: bool, must_dir: bool, fn: Callable[[str], bool]) -> None:
+    __slots__ = ("raw", "negate", "must_dir", "fn", "rx", "base")
+
+    def __init__(
+        self,
+        raw: str,
+        negate: bool,
+        must_dir: bool,
+        fn: Callable[[str], bool],
+        rx: Matcher | None = None,
+        base: bool = False,
+    ) -> None:
         self.raw = raw
         self.negate = negate
         self.must_dir = must_dir
         self.fn = fn
+        self.rx = rx
+        self.base = base
 
     def __repr__(self) -> str:
         return f"_Pattern(raw={self.raw!r}, negate={self.negate!r}, must_dir={self.must_dir!r})"
 
 
+# (plain base names, plain paths, base-name suffixes, other rules' match functions)
+_Plan = tuple[frozenset[str], frozenset[str], tuple[str, ...], tuple[Callable[[str], bool], ...]]
+
+
 class Rules:
     """A .helmignore file's rules, in order."""
 
-    __slots__ = ("patterns",)
+    __slots__ = ("patterns", "_plans")
 
     def __init__(self, patterns: list[_Pattern] | None = None) -> None:
         self.patterns: list[_Pattern] = [] if patterns is None else patterns
+        # ignore()'s shortcut per is_dir (see _plan), made on first use
+        self._plans: dict[bool, _Plan | None] = {}
 
     def __repr__(self) -> str:
         return f"Rules(patterns={self.patterns!r})"
@@ -162,6 +182,7 @@ class Rules:
         must_dir = rule.endswith("/")
         if must_dir:
             rule = rule[:-1]
+        base = False
         if rule.startswith("/"):
             rx = _safe_compile(rule[1:])
 
@@ -174,15 +195,52 @@ class Rules:
                 return rx is not None and rx.fullmatch(n) is not None
         else:
             rx = _safe_compile(rule)
+            base = True
 
             def fn(n: str, rx: Matcher | None = rx) -> bool:
                 return rx is not None and rx.fullmatch(n.rsplit("/", 1)[-1]) is not None
 
-        self.patterns.append(_Pattern(raw, negate, must_dir, fn))
+        self.patterns.append(_Pattern(raw, negate, must_dir, fn, rx, base))
+        self._plans.clear()
+
+    def _plan(self, is_dir: bool) -> _Plan | None:
+        """Without negated rules, a path is ignored when any rule that applies to it
+        matches, in any order: the plain names and paths are set lookups and the
+        ``*.ext`` rules suffix tests, the other rules are tried one by one. None
+        when a rule negates (the rules are then tried in order)."""
+        if is_dir in self._plans:
+            return self._plans[is_dir]
+        plan: _Plan | None = None
+        if not any(p.negate for p in self.patterns):
+            names: set[str] = set()
+            paths: set[str] = set()
+            suffixes: list[str] = []
+            others: list[Callable[[str], bool]] = []
+            for p in self.patterns:
+                if p.must_dir and not is_dir:
+                    continue
+                if isinstance(p.rx, _Literal):
+                    (names if p.base else paths).add(p.rx.text)
+                elif isinstance(p.rx, _Suffix) and p.base:
+                    suffixes.append(p.rx.text)
+                elif p.rx is not None:
+                    others.append(p.fn)
+            plan = (frozenset(names), frozenset(paths), tuple(suffixes), tuple(others))
+        self._plans[is_dir] = plan
+        return plan
 
     def ignore(self, path: str, is_dir: bool) -> bool:
         if path in ("", ".", "./"):
             return False
+        plan = self._plans[is_dir] if is_dir in self._plans else self._plan(is_dir)
+        if plan is not None:
+            names, paths, suffixes, others = plan
+            if path in paths:
+                return True
+            base = path.rsplit("/", 1)[-1]
+            if base in names or (suffixes and base.endswith(suffixes)):
+                return True
+            return any(fn(path) for fn in others)
         for p in self.patterns:
             if p.must_dir and not is_dir:
                 continue

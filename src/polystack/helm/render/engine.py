@@ -29,7 +29,8 @@ log = get_logger(__name__)
 WARN_START = "HELM_ERR_START"
 WARN_END = "HELM_ERR_END"
 RECURSION_MAX = 1000
-_WARN_RE = re.compile(WARN_START + r"(.*)" + WARN_END, re.S)
+# (a pattern, compiled by re's cache when an error is first reworded: not at start-up)
+_WARN_PATTERN = WARN_START + r"(.*)" + WARN_END
 
 
 class RenderError(Exception):
@@ -131,7 +132,7 @@ def reformat_exec_error(filename: str, err: Exception) -> str:
     if len(tokens) != 3:
         return f"execution error in ({filename}): {s}"
     location = tokens[1]
-    m = _WARN_RE.search(tokens[2])
+    m = re.search(_WARN_PATTERN, tokens[2], re.S)
     if m:
         return f"execution error at ({location}): {m.group(1)}"
     chain = _trace_chain(s)

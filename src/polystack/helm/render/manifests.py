@@ -42,7 +42,17 @@ HOOK_EVENTS = {
     "test",
     "test-success",
 }
-_SEP = re.compile(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*")
+# Helm's separator, as a regular expression (compiled when first asked for: split_manifests
+# does not use it, the tests compare with it)
+_SEP_PATTERN = r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_SEP":
+        return re.compile(_SEP_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 NOTES_SUFFIX = "NOTES.txt"
 
 

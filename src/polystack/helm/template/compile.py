@@ -299,16 +299,17 @@ class _Compiler:
         a = args[0]
         if a[0] == FIELD and not p[4] and len(p[5]) == 1 and len(args) == 1:
             self.count += 2  # the node and its pipeline, as node() and pipeline() count them
-            pipe: Value | None = _field_value(NodeRef(a, src), a[2], iface)
+            pipe: Value = _field_value(NodeRef(a, src), a[2], iface)
         elif a[0] == VARIABLE and len(a[2]) == 1 and not p[4] and len(p[5]) == 1 and len(args) == 1:
             self.count += 2
             pipe = _variable_value(NodeRef(a, src), a[2][0])
         else:
             before = self.count
-            pipe = self.tuple_pipeline(p, src, iface)
-            if pipe is None:
+            tp = self.tuple_pipeline(p, src, iface)
+            if tp is None:
                 self.count = before
                 return None
+            pipe = tp
             self.count += 1  # the node
         if kind == ACTION:
             if p[4]:
@@ -516,7 +517,9 @@ class _Compiler:
                 )
             elif head[0] == FIELD and len(args) == 1:
                 self.count += 1
-                cmds.append(self.field_cmd(decode_node(head, src), [], iface))
+                field = decode_node(head, src)
+                assert isinstance(field, FieldNode)
+                cmds.append(self.field_cmd(field, [], iface))
             else:
                 return None
         decl = [d[2][0] for d in p[4]] if p[4] else []
@@ -666,7 +669,7 @@ class _Compiler:
                     if final_typ is not None:
                         # (validate_type's answer for the two commonest cases, inline)
                         if final_typ == "interface {}":
-                            fv = None if final is NO_VALUE else final
+                            fv: Any = None if final is NO_VALUE else final
                         elif final_typ == "string" and type(final) is str:
                             fv = final
                         else:

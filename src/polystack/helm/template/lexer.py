@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import IntEnum
 
@@ -167,11 +168,17 @@ _EOF = ""
 
 # fast paths: runs the per-character loops below would consume the same way
 _SPACE_RUN = re.compile(r"[ \t\r\n]+")
-_ASCII_ALNUM_RUN = re.compile(r"[A-Za-z0-9_]*")
+# (the state machine runs only for texts lex_all leaves to it: these are compiled then)
+_ASCII_ALNUM_RUN = r"[A-Za-z0-9_]*"
 # an ASCII word (field ".x", variable "$x" or identifier) as the states would scan it
-_WORD = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*")
+_WORD = r"\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*"
 _TERMINATORS = " \t\r\n.,|:)("
-_QUOTED_REST = re.compile(r'(?:[^"\\\n]|\\[^\n])*"')
+_QUOTED_REST = r'(?:[^"\\\n]|\\[^\n])*"'
+
+
+@functools.cache
+def _pattern(src: str) -> re.Pattern[str]:
+    return re.compile(src)
 
 
 def _is_space(r: str) -> bool:
@@ -383,7 +390,7 @@ class Lexer:
             # next() then backup(): only the width changes
             self.width = 1
             return self.lex_space()
-        m = _WORD.match(s, pos)
+        m = _pattern(_WORD).match(s, pos)
         if m is not None:
             # fast path for a word followed by a terminator (anything else: the states)
             end = m.end()
@@ -494,7 +501,7 @@ class Lexer:
         return self.emit(_T_SPACE), self.lex_inside_action
 
     def lex_identifier(self):
-        self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
+        self.pos = _pattern(_ASCII_ALNUM_RUN).match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
             if _is_alnum(r):
@@ -529,7 +536,7 @@ class Lexer:
             if typ == _T_VARIABLE:
                 return self.emit(_T_VARIABLE), self.lex_inside_action
             return self.emit(_T_DOT), self.lex_inside_action
-        self.pos = _ASCII_ALNUM_RUN.match(self.input, self.pos).end()  # type: ignore[union-attr]
+        self.pos = _pattern(_ASCII_ALNUM_RUN).match(self.input, self.pos).end()  # type: ignore[union-attr]
         while True:
             r = self.next()
             if not _is_alnum(r):
@@ -599,7 +606,7 @@ class Lexer:
         return True
 
     def lex_quote(self):
-        m = _QUOTED_REST.match(self.input, self.pos)
+        m = _pattern(_QUOTED_REST).match(self.input, self.pos)
         if m is not None:
             self.pos = m.end()
             self.width = 1

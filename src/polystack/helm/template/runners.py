@@ -45,7 +45,7 @@ def _charge_output(st: State, n: Any, v: str) -> None:
 
 
 def _node(n: Any) -> Node:
-    return n.resolve() if type(n) is NodeRef else n  # type: ignore[no-any-return]
+    return n.resolve() if type(n) is NodeRef else n
 
 
 def _pipe_runner(pipe: Any, cmds: list[Command], decl: list[str], is_assign: bool) -> Value:

@@ -56,8 +56,8 @@ def prepare_dispatch(
     (MSET, RENAME, ZUNIONSTORE, XREAD, EVAL, GEORADIUS ... STORE) take the slow path and
     :func:`redirect`.  Returns the key finders :func:`redirect` needs for the commands
     whose keys their key specs name but the legacy (first, last, step) triple misses
-    (getNodeByQuery reads the key specs: XREAD's STREAMS, ZUNIONSTORE's numkeys,
-    GEORADIUS's STORE)."""
+    (getNodeByQuery takes every key a command's own key finder or key specs name: XREAD's
+    STREAMS, ZUNIONSTORE's numkeys, GEORADIUS's STORE)."""
     finders: dict[str, KeyFinder] = {}
     for cmd in commands:
         specs = specs_for(cmd)
@@ -67,15 +67,22 @@ def prepare_dispatch(
                 last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
                 legacy = [(("index", cmd.first_key), ("range", last, cmd.step or 1, 0))]
             if _spec_shape(specs) != legacy:
-                if cmd.name in _DEST_LAST:
-                    finders[cmd.name] = lambda argv, c=cmd: _dest_last(keys_of(c, argv))
-                else:
-                    finders[cmd.name] = lambda argv, c=cmd: keys_of(c, argv)
+                finders[cmd.name] = _finder(cmd, keys_of, cmd.name in _DEST_LAST)
     for name, cmd in list(dispatch.items()):
         keyless = cmd.first_key <= 0 and cmd.getkeys is None and not specs_for(cmd)
         if not keyless and not one_key(cmd, specs_for(cmd)):
             del dispatch[name]
     return finders
+
+
+def _finder(
+    cmd: Any, keys_of: Callable[[Any, list[bytes]], list[int]], dest_last: bool
+) -> KeyFinder:
+    def find(argv: list[bytes]) -> list[int]:
+        positions = keys_of(cmd, argv)
+        return _dest_last(positions) if dest_last else positions
+
+    return find
 
 
 def redirect(cluster: Any, client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:

@@ -193,6 +193,7 @@ def reset(client: Any, argv: list[bytes]) -> Any:
     client.resp3 = False
     client.name = b""
     client.no_evict = False
+    client.readonly = False  # Redis Cluster's READONLY (clearClientConnectionState)
     server = client.server
     if getattr(client, "monitor", False):
         stop_monitoring(server, client)

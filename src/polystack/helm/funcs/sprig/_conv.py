@@ -116,17 +116,24 @@ def parse_int(s: str, base: int = 0, bits: int = 64) -> int:
     return n
 
 
-_FLOAT_RE = re.compile(
+_FLOAT_PATTERN = (
     r"[+-]?(?:(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?"
     r"|0[xX](?:[\da-fA-F_]+\.?[\da-fA-F_]*|\.[\da-fA-F_]+)[pP][+-]?\d+"
-    r"|inf|infinity|nan)",
-    re.IGNORECASE | re.ASCII,
+    r"|inf|infinity|nan)"
 )
+_FLOAT_RE: re.Pattern[str] | None = None  # compiled at its first use, not at start-up
+
+
+def _float_re() -> re.Pattern[str]:
+    global _FLOAT_RE
+    if _FLOAT_RE is None:
+        _FLOAT_RE = re.compile(_FLOAT_PATTERN, re.IGNORECASE | re.ASCII)
+    return _FLOAT_RE
 
 
 def parse_float(s: str) -> float:
     """strconv.ParseFloat(s, 64); raises ValueError (Go text) on failure."""
-    if not _FLOAT_RE.fullmatch(s):
+    if not _float_re().fullmatch(s):
         raise ValueError(f'strconv.ParseFloat: parsing "{s}": invalid syntax')
     low = s.lower().lstrip("+-")
     if low.startswith("0x"):

@@ -1,0 +1,138 @@
+"""The batch loop's path for the script-running commands (EVAL, EVALSHA, FCALL ...): a
+mixin of the session's Client (its methods use the client's state as session.py keeps it).
+
+A client with nothing special about it (``Client.slow`` is 0) outside Redis Cluster passes
+every check processCommand makes, as for the commands the batch loop calls directly; its
+scripts still run in the client's worker greenlet, so that a script past
+busy-reply-threshold yields to the event loop (-BUSY to others, SCRIPT/FUNCTION KILL).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import greenlet
+
+from polystack.redis import wire
+from polystack.redis.commands.table import Command
+from polystack.redis.errors import RedisError
+
+_YIELDED = object()  # what the script worker hands back when the script yields
+_DONE = object()  # the worker greenlet finished a command
+_encode = wire.encode
+_perf = time.perf_counter
+
+
+class ScriptPath:
+    """Client's _run_script and _call_script (see session.Client._run)."""
+
+    # (the Client's, declared for the type checker)
+    _worker: Any
+    _root: Any
+    _out: list[bytes]
+    _log: list[tuple[int, list[bytes]]]
+    _script: Any
+    yield_to_loop: Any
+    blocked: Any
+    server: Any
+    ks: Any
+    last_cmd: Any
+    resp3: bool
+    propagate: Any
+    db_id: int
+    _work: Any
+    _yield_to_loop: Any
+    _continue_script: Any
+    _count_error: Any
+    _slow_command: Any
+    _record_write: Any
+    _wrap_multi: Any
+    _serve_blocked: Any
+
+    def _run_script(self, cmd: Command, argv: list[bytes]) -> None:
+        """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
+        it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
+        directly), outside Redis Cluster: call() in the worker greenlet, so that the script
+        can still yield past busy-reply-threshold."""
+        worker = self._worker  # (_call_yielding, inline)
+        if worker is None or worker.dead:
+            worker = self._worker = greenlet.greenlet(self._work)
+        self._root = greenlet.getcurrent()
+        batch_out = self._out
+        self.yield_to_loop = self._yield_to_loop
+        try:
+            outcome = worker.switch(self._call_script, cmd, argv)
+        except BaseException:
+            self.yield_to_loop = None
+            raise
+        if outcome is _YIELDED:  # past busy-reply-threshold: the client waits
+            self._out = batch_out
+            self._script = worker
+            self.blocked = "script"
+            self.server.clock.call_later(0, self._continue_script)
+            return
+        self.yield_to_loop = None
+        if not outcome[1]:
+            raise outcome[2]
+
+    def _call_script(self, cmd: Command, argv: list[bytes]) -> None:
+        """_call for _run_script: the same work, less what cannot apply on the fast path
+        (MONITOR, keyspace ``new`` events and tracking put every client on the slow path; a
+        script never blocks; EXEC is not among these commands)."""
+        ks = self.ks
+        dirty = ks.dirty
+        mark = len(self._log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        try:
+            reply = cmd.handler(self, argv)
+        except RedisError as e:
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        else:
+            if type(reply) is wire.Raw:
+                self._out.append(reply)
+            else:
+                _encode(reply, self.resp3, self._out)
+        took = _perf() - t0
+        cmd.durations.append(took)
+        if took >= self.server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            propagate = self.propagate
+            if propagate is None:
+                self._log.append((self.db_id, argv))
+            elif propagate:
+                self._record_write(argv)
+            else:
+                self.propagate = None  # (a script's effects are logged already)
+            if len(self._log) - mark > 1:
+                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
+            if ks.ready_keys:
+                self._serve_blocked()
+        else:
+            self.propagate = None
+
+
+_SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
+_SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
+
+
+def script_commands(commands: dict[bytes, Command]) -> dict[bytes, Command]:
+    """The script-running commands of a server's table by the name as sent (lower or upper
+    case): the batch loop's _run_script."""
+    got = _SCRIPT_TABLES.get(id(commands))
+    if got is not None and got[0] is commands:
+        return got[1]
+    table: dict[bytes, Command] = {}
+    for name in _SCRIPT_COMMANDS:
+        cmd = commands.get(name.encode())
+        if cmd is not None:
+            table[name.encode()] = table[name.upper().encode()] = cmd
+    if len(_SCRIPT_TABLES) > 64:  # (servers come and go in tests)
+        _SCRIPT_TABLES.clear()
+    _SCRIPT_TABLES[id(commands)] = (commands, table)
+    return table
