@@ -11,7 +11,7 @@ instructions per request) over the measured turns only (``math.gcd``/``math.lcm`
 (the first dump's ``totals`` divided by the requests the turns made: turns x 50 connections x
 pipeline).  ``--layer`` stops each read at one layer (peer, feed, parse, run, handler), so
 neighbours' differences split the cost by layer.  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
-read); ``--system bare`` runs bench/bare_redis.py's loop (the ceiling) over the same reads; ``--only`` picks one of set, get, getnil, incr, lpush, lpop, sadd, hset, zadd,
+read); ``--system bare`` runs bench/bare_redis.py's loop (the ceiling) over the same reads; ``--only`` picks one of set, get, getnil, incr, mset, lpush, lpop, sadd, hset, zadd,
 lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
 (``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
 older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
@@ -130,6 +130,7 @@ def _redis_requests(pipeline: int) -> dict[str, bytes]:
         "get": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nkey:%04d\r\n"),
         "getnil": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nnone:%03d\r\n"),
         "incr": same(_cmd(b"INCR", b"counter")),
+        "mset": same(_cmd(b"MSET", *[b"key:__rand_int__", b"xxx"] * 10)),
         "lpush": same(_cmd(b"LPUSH", b"mylist", b"xxx")),
         "lpop": same(_cmd(b"LPOP", b"mylist")),
         # redis-benchmark's own SADD/HSET/ZADD tests without -r: ``__rand_int__`` is sent as it

@@ -117,6 +117,21 @@ def test_mget_mset_msetnx(r) -> None:
     assert r.mget("c", "d") == [b"3", b"4"]
 
 
+def test_mset_stores_every_pair_in_order(r) -> None:
+    """A key given twice keeps its last value; an overwrite replaces any kind of value and
+    drops its TTL; every key is stamped as accessed now (OBJECT IDLETIME)."""
+    r.rpush("l", "x")
+    r.set("t", "old", ex=1000)
+    assert r.execute_command("MSET", "k", "1", "l", "2", "k", "3", "t", "4") is True
+    assert r.mget("k", "l", "t") == [b"3", b"2", b"4"]
+    assert r.type("l") == b"string"
+    assert r.ttl("t") == -1
+    assert r.object("idletime", "k") == 0
+    r.set("e", "v", ex=1000)
+    assert r.execute_command("MSET", "e", "w", "f", "z") is True  # (with a TTL in the db)
+    assert r.mget("e", "f") == [b"w", b"z"] and r.ttl("e") == -1
+
+
 def test_append_strlen_ranges(r) -> None:
     assert r.append("k", "Hello") == 5
     assert r.append("k", " World") == 11
@@ -149,6 +164,38 @@ def test_counters(r) -> None:
     r.set("t", "5", ex=1000)
     r.incr("t")
     assert r.ttl("t") == 1000
+
+
+@pytest.mark.parametrize(
+    "stored, result",
+    [
+        (b"0", 1),
+        (b"41", 42),
+        (b"-1", 0),
+        (b"999999999999999999", 1000000000000000000),
+        (b"9223372036854775806", 9223372036854775807),
+        (b"007", None),
+        (b"+5", None),
+        (b" 5", None),
+        (b"5 ", None),
+        (b"1_0", None),
+        (b"", None),
+        (b"-0", None),
+        (b"\xd9\xa3", None),
+        (b"99999999999999999999", None),
+    ],
+)
+def test_incr_reads_the_value_as_string2ll_does(r, stored, result) -> None:
+    """Only the canonical decimal form of a 64-bit integer counts (no sign but '-', no
+    leading zeros, no spaces or underscores), whatever path reads it."""
+    r.set("n", stored)
+    if result is None:
+        with pytest.raises(redis.ResponseError, match="value is not an integer or out of range"):
+            r.incr("n")
+        assert r.get("n") == stored
+    else:
+        assert r.incr("n") == result
+        assert r.get("n") == b"%d" % result
 
 
 def test_incrbyfloat(r) -> None:

@@ -240,13 +240,17 @@ class Peer(asyncio.Protocol):
                 or self._held
                 or self._owe_resume
                 or self._closing
-                or group.dirty
                 or group.barrier
                 or group.hold_unwritten
                 or self._hard
                 or self._soft
             ):
                 self.write(reply)  # (still inside the read: queued, not scheduled)
+            elif group.dirty:
+                # A write's reply, nothing else pending (write()'s common case, inline): it
+                # goes out right after this turn's log write, below.
+                wbuf.append(reply)
+                self._wbuf_size = len(reply)
             else:
                 # The common case, inline: nothing written before it, nothing waits for the
                 # log, no output limits to check.
@@ -551,7 +555,26 @@ class Peer(asyncio.Protocol):
         group = self._group
         if group.dirty:
             group.write_pending()
-        self._send()
+        wbuf = self._wbuf
+        if (
+            self._held
+            or group.hold_unwritten
+            or self._hard
+            or self._soft
+            or self._closing
+            or self._owe_resume
+            or not wbuf
+        ):
+            self._send()
+            return
+        # _send's common case, inline (the replies of a read that wrote to the log)
+        data = wbuf[0] if len(wbuf) == 1 else b"".join(wbuf)
+        wbuf.clear()
+        self._wbuf_size = 0
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            self.bytes_out += len(data)
+            transport.write(data)
 
     def _flush(self) -> None:
         group = self._group

@@ -573,6 +573,8 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
         value = 0
     elif type(old) is not bytes:
         raise WRONGTYPE
+    elif old.isdigit() and len(old) < 19 and (old[0] != 0x30 or len(old) == 1):
+        value = int(old)  # string2ll's common case: canonical, non-negative, far from overflow
     else:
         value = parse_int(old)
     if (incr < 0 and value < 0 and incr < LLONG_MIN - value) or (
@@ -581,7 +583,8 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
         raise err("increment or decrement would overflow")
     value += incr
     db.data[key] = b"%d" % value  # the deadline stays
-    if client.server.lfu:
+    server = client.server
+    if server.lfu:
         # Redis updates an unshared integer object in place (lookupKeyWrite counted the
         # access), else it makes a new object with a fresh counter
         in_place = (
@@ -595,9 +598,9 @@ def _incr(client: Any, key: bytes, incr: int) -> int:
         else:
             stamp_new(client, key)
     else:
-        db.lru[key] = client.server.lruclock
-    client.ks.dirty += 1
+        db.lru[key] = server.lruclock
     ks = client.ks
+    ks.dirty += 1
     if ks.key_listeners or ks.notify_classes:
         key_changed(client, db, key, NOTIFY_STRING, b"incrby")
     return value
