@@ -50,30 +50,40 @@ class ScriptPath:
     _wrap_multi: Any
     _serve_blocked: Any
 
-    def _run_script(self, cmd: Command, argv: list[bytes]) -> None:
-        """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
-        it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
-        directly), outside Redis Cluster: call() in the worker greenlet, so that the script
-        can still yield past busy-reply-threshold."""
-        worker = self._worker  # (_call_yielding, inline)
+    def _hand_over(self, body: Any, cmd: Command, argv: list[bytes]) -> Any:
+        """Run ``body(cmd, argv)`` in the client's worker greenlet (made once and reused:
+        making one per call costs more than a short script) and return its outcome; if the
+        script yields (past busy-reply-threshold) the client is blocked (``blocked =
+        "script"``) while the event loop serves others, the script is resumed at the next
+        loop turn, and the answer is ``_YIELDED``."""
+        worker = self._worker
         if worker is None or worker.dead:
             worker = self._worker = greenlet.greenlet(self._work)
         self._root = greenlet.getcurrent()
         batch_out = self._out
         self.yield_to_loop = self._yield_to_loop
         try:
-            outcome = worker.switch(self._call_script, cmd, argv)
+            outcome = worker.switch(body, cmd, argv)
         except BaseException:
             self.yield_to_loop = None
             raise
-        if outcome is _YIELDED:  # past busy-reply-threshold: the client waits
-            self._out = batch_out
-            self._script = worker
-            self.blocked = "script"
-            self.server.clock.call_later(0, self._continue_script)
-            return
-        self.yield_to_loop = None
-        if not outcome[1]:
+        if outcome is not _YIELDED:
+            self.yield_to_loop = None
+            return outcome
+        # The script yielded: this client waits; the batch so far goes out as it is.
+        self._out = batch_out
+        self._script = worker
+        self.blocked = "script"
+        self.server.clock.call_later(0, self._continue_script)
+        return _YIELDED
+
+    def _run_script(self, cmd: Command, argv: list[bytes]) -> None:
+        """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
+        it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
+        directly), outside Redis Cluster: call() in the worker greenlet, so that the script
+        can still yield past busy-reply-threshold."""
+        outcome = self._hand_over(self._call_script, cmd, argv)
+        if outcome is not _YIELDED and not outcome[1]:
             raise outcome[2]
 
     def _call_script(self, cmd: Command, argv: list[bytes]) -> None:

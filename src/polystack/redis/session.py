@@ -557,31 +557,12 @@ class Client(ScriptPath):
         counts[code] = counts.get(code, 0) + 1
 
     def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
-        """Run a command that may run a script in a greenlet: if the script yields (it is
-        past busy-reply-threshold), the client is blocked (``blocked = "script"``) while the
-        event loop serves others, and the script is resumed at the next loop turn.  The
-        greenlet is the client's own and is reused (making one per call costs more than a
-        short script; the batch loop's _run_script hands it _call_script the same way)."""
-        worker = self._worker
-        if worker is None or worker.dead:
-            worker = self._worker = greenlet.greenlet(self._work)
-        self._root = greenlet.getcurrent()
-        batch_out = self._out
-        self.yield_to_loop = self._yield_to_loop
-        try:
-            outcome = worker.switch(self._call, cmd, argv)
-        except BaseException:
-            self.yield_to_loop = None
-            raise
-        if outcome is not _YIELDED:
-            self.yield_to_loop = None
-            return self._finished(outcome)
-        # The script yielded: this client waits; the batch so far goes out as it is.
-        self._out = batch_out
-        self._script = worker
-        self.blocked = "script"
-        self.server.clock.call_later(0, self._continue_script)
-        return BLOCKED
+        """Run a command that may run a script in the worker greenlet (_hand_over): BLOCKED
+        if the script yielded past busy-reply-threshold."""
+        outcome = self._hand_over(self._call, cmd, argv)
+        if outcome is _YIELDED:
+            return BLOCKED
+        return self._finished(outcome)
 
     def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
         """The worker greenlet: run ``body(cmd, argv)`` (_call, or _call_script) as handed
