@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
+from polystack.helm.template import actionmemo
 from polystack.helm.template.errors import ParseError
 
 # enum members as module globals (a class attribute lookup per use is slow)
@@ -85,6 +86,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 
+_memo_get = actionmemo._MEMO.get
+_build_pipe = actionmemo.build_pipe
+_new = object.__new__
+
 MAX_STACK_DEPTH = 10000
 MAX_PIPELINE_CMDS = 100000
 
@@ -105,6 +110,11 @@ _OPERAND_START = (
     _T_VARIABLE,
     _T_LEFT_PAREN,
 )
+
+
+class _Retry(Exception):
+    """A compact action (lex_all's, without its items) whose memo entry does not
+    apply here: the text is parsed again from items of every action."""
 
 
 class _Abort(Exception):
@@ -167,6 +177,7 @@ class Tree:
         self.vars: list[str] = []
         self.tree_set: dict[str, Tree] = {}
         self.action_line = 0
+        self.action_at = 0  # the item of the last action's left delimiter
         self.range_depth = 0
         self.stack_depth = 0
         self.compiled: Any = None  # filled by the compiler
@@ -277,15 +288,25 @@ class Tree:
         self.parse_name = self.name
         break_ok = not self.has_function("break")
         continue_ok = not self.has_function("continue")
-        items = lex_all(text, break_ok, continue_ok)
+        items = lex_all(text, break_ok, continue_ok, compact=True)
         if items is None:
             items = lex_items(self.name, text, break_ok, continue_ok)
         else:
             items.extend([items[-1]] * 4)  # EOF: the lookahead may look past the end
-        self.start_parse(items, 0, tree_set)
         self.text = text
         self._src = _Source(text, self.parse_name)
-        self._parse()
+        before = dict(tree_set)
+        self.start_parse(items, 0, tree_set)
+        try:
+            self._parse()
+        except _Retry:
+            tree_set.clear()
+            tree_set.update(before)
+            items = lex_all(text, break_ok, continue_ok)
+            assert items is not None
+            items.extend([items[-1]] * 4)
+            self.start_parse(items, 0, tree_set)
+            self._parse()
         self.add()
         self.stop_parse()
 
@@ -379,15 +400,80 @@ class Tree:
             n.tree = self._src
             return n
         if typ == _T_LEFT_DELIM:
+            self.action_at = i
+            memo = None
+            if len(tok) > 5:  # lex_all's: the action's split is the memo's key
+                memo = _memo_get(id(tok[5]))
+                if memo is None or memo[0] is not tok[5]:
+                    memo = None
+                elif len(memo) > 1:
+                    kind = memo[7]
+                    if kind == 0:
+                        n = self._memo_action(i, tok, memo)
+                        if n is not None:
+                            return n
+                        if not tok[8]:
+                            raise _Retry
+                    elif kind > 0 and not tok[8]:
+                        # a compact control action: its keyword is read (parse_control
+                        # takes the pipeline from the memo)
+                        self.action_line = tok[3]
+                        try:
+                            if kind == _T_IF:
+                                return self.if_control()
+                            if kind == _T_WITH:
+                                return self.with_control()
+                            return self.range_control()
+                        finally:
+                            self.action_line = 0
             self.action_line = tok[3]
             try:
-                return self.action()
+                n = self.action()
             finally:
                 self.action_line = 0
+            if memo is None and len(tok) > 5 and type(n) is ActionNode:
+                if self.i == i + tok[8] + 2:
+                    actionmemo.record(tok[5], tok[6], tok[7], n.pipe, 0)
+            return n
         if typ == _T_COMMENT:
             return self._set(CommentNode(tok[1], tok[2]))
         self.unexpected(tok, "input")
         raise AssertionError
+
+    def _memo_action(self, at: int, tok: Tok, e: Any) -> Node | None:
+        """The plain action at item ``at`` (its left delimiter ``tok``) from its memo
+        entry ``e`` (actionmemo.py), or None when the names it uses are not all
+        defined here."""
+        pipe = self._memo_pipe(at, tok, e)
+        if pipe is None:
+            return None
+        n = _new(ActionNode)
+        n.pos = pipe.pos
+        n.tree = self._src
+        n.line = pipe.line
+        n.pipe = pipe
+        return n
+
+    def _memo_pipe(self, at: int, tok: Tok, e: Any) -> PipeNode | None:
+        """The pipeline of the action at item ``at`` from its memo entry; its items
+        up to the right delimiter read and its variables declared."""
+        _proto, enc, base_pos, base_line, refs, decls, idents, _kind = e
+        has_function = self.has_function
+        for name in idents:
+            if not has_function(name):
+                return None
+        if refs:
+            scope = self.vars
+            for ref in refs:
+                if ref not in scope and ref not in decls:
+                    return None
+        if decls:
+            self.vars.extend(decls)
+        end = at + tok[8] + 2  # type: ignore[misc]
+        self.i = end
+        if end > self.hw:
+            self.hw = end
+        return _build_pipe(enc, tok[6] - base_pos, tok[7] - base_line, self._src)  # type: ignore[misc]
 
     def action(self) -> Node:
         items = self.items
@@ -508,7 +594,28 @@ class Tree:
     def parse_control(self, context: str) -> tuple[int, int, PipeNode, ListNode, ListNode | None]:
         nvars = len(self.vars)
         try:
-            pipe = self.pipeline(context, _T_RIGHT_DELIM)
+            # the pipeline from the memo (actionmemo.py) when this action's text was
+            # parsed before; recorded when it is parsed here first
+            pipe = None
+            at = self.action_at
+            tok = self.items[at]
+            memo = None
+            if len(tok) > 5:
+                compact = not tok[8]
+                ahead = self.i - at  # 2: {{if ...}}, 3: {{else if ...}}, 1: compact
+                if compact or 2 <= ahead <= 3:
+                    memo = _memo_get(id(tok[5]))
+                    if memo is None or memo[0] is not tok[5]:
+                        memo = None
+                    elif len(memo) > 1 and memo[7]:
+                        pipe = self._memo_pipe(at, tok, memo)
+                        if pipe is None and compact:
+                            raise _Retry
+            if pipe is None:
+                pipe = self.pipeline(context, _T_RIGHT_DELIM)
+                if memo is None and len(tok) > 5 and self.i == at + tok[8] + 2:
+                    kind = self.items[at + 1][0] if ahead == 2 else -1
+                    actionmemo.record(tok[5], tok[6], tok[7], pipe, kind)
             if context == "range":
                 self.range_depth += 1
             lst, nxt = self.item_list()
