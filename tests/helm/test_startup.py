@@ -305,3 +305,29 @@ def test_lazy_logger_is_the_modules_logger(caplog: pytest.LogCaptureFixture) -> 
     assert rec.funcName == "test_lazy_logger_is_the_modules_logger"
     assert log.isEnabledFor(logging.WARNING)
     assert log.getEffectiveLevel() == logging.getLogger(log.name).getEffectiveLevel()
+
+
+def test_cached_helm_template_imports_no_lexer_or_parser(chart: str, tmp_path: Path) -> None:
+    """With every template in the on-disk cache (and no `tpl`), a fresh `helm
+    template` builds its trees from the cache: template/tree.py, not the parser."""
+    import os
+
+    env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE=str(tmp_path / "cache"))
+    runs = []
+    for _ in range(2):
+        r = subprocess.run(
+            [sys.executable, "-c", FAST_PROBE, "helm", "template", "rel", chart],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        head, _, tail = r.stderr.rpartition("\n@@")
+        assert (r.returncode, head) == (0, "")
+        runs.append((r.stdout, set(json.loads(tail))))
+    (first, cold), (second, cached) = runs
+    assert first == second and "kind: Deployment" in second
+    parser = {f"polystack.helm.template.{m}" for m in ("parse", "lexer", "scan", "actionmemo")}
+    assert parser <= cold
+    assert sorted(parser & cached) == []
+    assert "polystack.helm.template.tree" in cached

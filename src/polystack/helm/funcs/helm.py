@@ -549,12 +549,20 @@ class KubeVersion(GoStruct):
         return jsongo.Struct(Version=self.Version, Major=self.Major, Minor=self.Minor)
 
 
+_KUBE_VERSION = r"\s*v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?([-+].*)?\s*"
+
+
 def parse_kube_version(v: str) -> KubeVersion:
     """common.ParseKubeVersion (k8s version.ParseGeneric)."""
-    m = re.fullmatch(r"\s*v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?([-+].*)?\s*", v)
-    if not m:
-        raise ValueError(f'could not parse "{v}" as version')
-    major, minor, patch = m.group(1), m.group(2), m.group(3) or "0"
+    parts = (v[1:] if v[:1] == "v" else v).split(".")
+    if 2 <= len(parts) <= 3 and all(p.isascii() and p.isdigit() for p in parts):
+        # v1.36.0 (the default: a fresh `helm template` compiles no pattern for it)
+        major, minor, patch = parts[0], parts[1], parts[2] if len(parts) == 3 else "0"
+    else:
+        m = re.fullmatch(_KUBE_VERSION, v)
+        if not m:
+            raise ValueError(f'could not parse "{v}" as version')
+        major, minor, patch = m.group(1), m.group(2), m.group(3) or "0"
     for part in (major, minor, patch):
         if len(part) > 1 and part[0] == "0":
             raise ValueError(f'illegal zero-prefixed version component "{part}" in "{v}"')

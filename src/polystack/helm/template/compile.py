@@ -36,7 +36,6 @@ from polystack.helm.template.nodes import (
     VariableNode,
     WithNode,
 )
-from polystack.helm.template.parse import Tree
 from polystack.helm.template.runners import (
     _action_runner,
     _arg_bad,
@@ -60,6 +59,7 @@ from polystack.helm.template.runners import (
     _raise_runner,
     _variable_value,
 )
+from polystack.helm.template.tree import Tree
 from polystack.helm.template.treecodec import (
     ACTION,
     FIELD,

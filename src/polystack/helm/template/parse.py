@@ -77,7 +77,8 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.scan import lex_all, lex_items
-from polystack.helm.template.weight import list_weight
+from polystack.helm.template.tree import Tree as TreeData
+from polystack.helm.template.tree import _Source, is_empty_tree
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -85,6 +86,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
+
+# (Tree's data, _Source and is_empty_tree live in tree.py: a run that takes every
+# tree from the on-disk cache imports neither this parser nor the lexer)
 
 _memo_get = actionmemo._MEMO.get
 _build_pipe = actionmemo.build_pipe
@@ -122,52 +126,16 @@ class _Abort(Exception):
         self.message = message
 
 
-def is_empty_tree(n: Node | None) -> bool:
-    if n is None:
-        return True
-    if isinstance(n, CommentNode):
-        return True
-    if isinstance(n, ListNode):
-        return all(is_empty_tree(x) for x in n.nodes)
-    if isinstance(n, TextNode):
-        return n.text.strip(" \t\n\v\f\r\x85\xa0") == ""
-    return False
-
-
-class _Source:
-    """What a node needs of its tree for error contexts: the text and the parse name.
-
-    Nodes point at this instead of at their Tree so parsed trees hold no reference
-    cycles (they are freed by reference counting, not by the cyclic GC).
-    """
-
-    __slots__ = ("text", "parse_name")
-
-    def __init__(self, text: str, parse_name: str) -> None:
-        self.text = text
-        self.parse_name = parse_name
-
-    # the on-disk cache (diskcache.py) stores no text: it has the text it looked up
-    def __getstate__(self) -> str:
-        return self.parse_name
-
-    def __setstate__(self, state: str) -> None:
-        self.text = ""
-        self.parse_name = state
-
-
 def _no_function(_name: str) -> bool:
     return False
 
 
-class Tree:
-    """One parsed template (``parse.Tree``)."""
+class Tree(TreeData):
+    """One parsed template (``parse.Tree``) and, while it is parsed, the parser's
+    state: the items of the text and where the parser is in them."""
 
     def __init__(self, name: str, has_function: Callable[[str], bool] | None = None) -> None:
-        self.name = name
-        self.parse_name = name
-        self.root: ListNode | None = None
-        self.text = ""
+        TreeData.__init__(self, name)
         self.has_function = has_function or _no_function
         # the token stream: every item of the text (a sub-tree for a define or
         # block continues where its parent is, and hands the position back)
@@ -175,38 +143,11 @@ class Tree:
         self.i = 0  # the next item
         self.hw = 0  # the furthest item read or peeked (Go's t.token[0] is items[hw - 1])
         self.vars: list[str] = []
-        self.tree_set: dict[str, Tree] = {}
+        self.tree_set: dict[str, TreeData] = {}
         self.action_line = 0
         self.action_at = 0  # the item of the last action's left delimiter
         self.range_depth = 0
         self.stack_depth = 0
-        self.compiled: Any = None  # filled by the compiler
-        self.weight = 1  # work units of one execution (set by the compiler)
-        # weight was counted before (the on-disk cache stores it): the compiler
-        # need not walk the branches it compiles lazily to count them
-        self.weight_known = False
-        self._src = _Source(self.text, self.parse_name)
-
-    # what the on-disk cache (diskcache.py) keeps of a parsed tree: not the parser's state
-    # and the tree's weight, counted as the compiler counts it (weight.py)
-    def __getstate__(self) -> dict[str, Any]:
-        weight = max(list_weight(self.root, {}), 1) if self.root is not None else 1
-        return {
-            "name": self.name,
-            "parse_name": self.parse_name,
-            "root": self.root,
-            "src": self._src,
-            "weight": weight,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["name"])  # type: ignore[misc]
-        self.parse_name = state["parse_name"]
-        self.root = state["root"]
-        self._src = state["src"]
-        if "weight" in state:
-            self.weight = state["weight"]
-            self.weight_known = True
 
     # -- token stream -----------------------------------------------------
     # Go's parser keeps a three-token lookahead over the lexer; here the items
