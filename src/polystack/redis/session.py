@@ -174,7 +174,7 @@ class Client(Waiting, Replies, Transaction, ScriptPath):
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
-        # (the served map: a bytearray changed in place, see ClusterState.served)
+        # (the served map: a list changed in place, see ClusterState.served)
         self._served = server.cluster.state.served if server.cluster is not None else None
         self.asking = False
         self.readonly = False
@@ -369,24 +369,24 @@ class Client(Waiting, Replies, Transaction, ScriptPath):
             # commands whose one key is argv[1] (routing.prepare_dispatch); one whose key's
             # slot this node serves (routing.serves, inline) runs here, any other takes
             # routing.redirect's full check (so does every command after ASKING: SLOW_ASKING).
-            if (
-                served is not None
-                and cmd.first_key
-                and not served[
-                    crc_hqx(key, 0)  # (the map repeats every 16384)
-                    if 123 not in (key := argv[1])  # no "{": no hash tag
-                    else TAG_CRCS[key]
-                    if key in TAG_CRCS
-                    else remember_tag_crc16(key)
-                ]
-            ):
-                self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
-                if self.blocked is not None:
-                    self._pending = self._requeue + list(it)
-                    self._requeue = []
-                    return
-                t0 = perf()
-                continue
+            # The key's CRC16 indexes the map (which repeats every 16384); a hash-tagged key's
+            # is remembered (TAG_CRCS: one dict probe, the exception only on a first sight).
+            if served is not None and cmd.first_key:
+                if 123 in (key := argv[1]):  # "{": a hash tag, maybe
+                    try:
+                        crc = TAG_CRCS[key]
+                    except KeyError:
+                        crc = remember_tag_crc16(key)
+                else:
+                    crc = crc_hqx(key, 0)
+                if not served[crc]:
+                    self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
+                    if self.blocked is not None:
+                        self._pending = self._requeue + list(it)
+                        self._requeue = []
+                        return
+                    t0 = perf()
+                    continue
             if cmd.write:  # (the parser hands over bulk strings only)
                 if self.server.writes_paused and self.pause(argv):  # FAILOVER
                     self._pending = self._requeue + list(it)
