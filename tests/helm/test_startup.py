@@ -285,6 +285,18 @@ def test_fresh_helm_template_builds_no_dataclasses_and_imports_no_logging(chart:
     assert sorted(m for m in NOT_AT_START_UP if m in mods) == []
 
 
+def test_helm_version_imports_nothing_of_rendering() -> None:
+    """`helm version` renders nothing: no PyYAML, no re, no template functions."""
+    code, out, mods = _fast_modules(["helm", "version"])
+    assert code == 0
+    assert out == (
+        'version.BuildInfo{Version:"v4.2", GitCommit:"", GitTreeState:"",'
+        ' GoVersion:"go1.26.6", KubeClientVersion:"v1.36"}\n'
+    )
+    heavy = ("yaml", "re", "enum", "polystack.helm.funcs.helm", "polystack.helm.encoding.yamlgo")
+    assert sorted(m for m in heavy if m in mods) == []
+
+
 def test_lazy_logger_is_the_modules_logger(caplog: pytest.LogCaptureFixture) -> None:
     """golang/log.get_logger: logging.getLogger(name)'s records, attributed to the
     caller, created on the first call."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.funcs.version import GO_VERSION, HELM_VERSION, HelmVersion  # noqa: F401
 from polystack.helm.funcs.yamlemit import emit_plain
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
@@ -502,8 +503,6 @@ def as_values(v: Any) -> Values:
 # ---------------------------------------------------------------- .Capabilities
 
 DEFAULT_KUBE_VERSION = "v1.36.0"
-HELM_VERSION = "v4.2"
-GO_VERSION = "go1.26.6"
 
 DEFAULT_API_VERSIONS = (
     "v1 admissionregistration.k8s.io/v1 admissionregistration.k8s.io/v1alpha1"
@@ -580,30 +579,6 @@ class VersionSet(StringList, GoStruct):
     @signature("string")
     def Has(self, apiVersion: str) -> bool:  # noqa: N802,N803
         return apiVersion in self
-
-
-class HelmVersion(GoStruct):
-    go_type_name = "version.BuildInfo"
-    go_fields = ("Version", "GitCommit", "GitTreeState", "GoVersion", "KubeClientVersion")
-
-    def __init__(self) -> None:
-        self.Version = HELM_VERSION
-        self.GitCommit = ""
-        self.GitTreeState = ""
-        self.GoVersion = GO_VERSION
-        self.KubeClientVersion = "v1.36"
-
-    def go_json(self) -> dict[str, str]:
-        out = jsongo.Struct(version=self.Version)
-        for key, val in (
-            ("git_commit", self.GitCommit),
-            ("git_tree_state", self.GitTreeState),
-            ("go_version", self.GoVersion),
-            ("kube_client_version", self.KubeClientVersion),
-        ):
-            if val:
-                out[key] = val
-        return out
 
 
 class Capabilities(GoStruct):
