@@ -238,3 +238,79 @@ def test_processes_filling_one_cache_at_once(tmp_path: Path) -> None:
     files = list((tmp_path / "cache").rglob("*"))
     assert any(f.suffix == ".tpl" for f in files)
     assert not [f for f in files if f.name.startswith(".tmp")]
+
+
+_ENC = LazyListNode.__dict__["_enc"]  # the slot itself: reading it never unpacks
+
+
+def _unpacked(lst: ListNode) -> bool:
+    try:
+        _ENC.__get__(lst)
+    except AttributeError:
+        return False
+    return True
+
+
+def test_packed_lists_are_unmarshalled_when_first_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large list (a branch, a definition's body) is stored as its own marshal
+    bytes inside the tree's: loading the tree does not unpack it, and a branch
+    that never runs (a definition never included) is never unpacked."""
+    from polystack.helm.template import treecodec
+
+    body = "".join(f"{{{{ .a{i} }}}} line {i}\n" for i in range(20))
+    text = (
+        f'{{{{ define "unused" }}}}{body}{{{{ end }}}}'
+        f"{{{{ if .on }}}}{body}{{{{ else }}}}{body}{{{{ end }}}}"
+    )
+    fresh = TemplateSet(_funcs(), missingkey="zero")
+    trees = fresh.parse_trees("t", text)
+    root_e = treecodec.encode_list(trees["t"].root)
+    (if_e,) = treecodec._loads(root_e[3])
+    packed = {
+        "root": root_e[3],
+        "then": if_e[4][3],
+        "else": if_e[5][3],
+        "unused": treecodec.encode_list(trees["unused"].root)[3],
+    }
+    assert all(type(b) is bytes for b in packed.values())
+    unpacked: list[bytes] = []
+    loads = treecodec._loads
+
+    def record(b: bytes) -> Any:
+        unpacked.append(bytes(b))
+        return loads(b)
+
+    monkeypatch.setattr(treecodec, "_loads", record)
+    ts = _cached_set(tmp_path, "t", text)
+    root, unused = ts.tree("t").root, ts.tree("unused").root
+    assert type(root) is LazyListNode and not _unpacked(root) and not _unpacked(unused)
+    assert unpacked == []
+    out = ts.execute("t", {"on": True, "a3": "x"})
+    assert "x line 3\n" in out
+    assert _unpacked(root) and not _unpacked(unused)
+    assert sorted(unpacked) == sorted([packed["root"], packed["then"]])
+    fresh.add_parse_trees("t", trees)
+    assert fresh.execute("t", {"on": True, "a3": "x"}) == out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ALPHABET, max_size=25).map("".join))
+def test_every_list_packed_renders_and_charges_as_fresh(tmp_path_factory: Any, text: str) -> None:
+    """With every list packed (PACK_MIN 0), cached trees still render, fail and
+    charge as fresh ones."""
+    from polystack.helm.template import treecodec
+
+    fresh = TemplateSet(_funcs(), missingkey="zero")
+    try:
+        fresh.parse("t", text)
+    except ParseError:
+        return
+    saved = treecodec.PACK_MIN
+    treecodec.PACK_MIN = 0
+    try:
+        cached = _cached_set(tmp_path_factory.mktemp("c"), "t", text)
+    finally:
+        treecodec.PACK_MIN = saved
+    assert _outcome(cached) == _outcome(fresh)

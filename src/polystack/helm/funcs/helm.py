@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from polystack.helm.encoding import jsongo, yamlgo
 from polystack.helm.funcs.version import GO_VERSION, HELM_VERSION, HelmVersion  # noqa: F401
+from polystack.helm.funcs.yamlemit import emit_plain
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
@@ -30,7 +31,14 @@ if TYPE_CHECKING:
 
 @signature("interface {}")
 def to_yaml(v: Any) -> str:
-    return yamlgo.to_yaml(v)
+    """yamlgo.to_yaml, written directly for plain values (funcs/yamlemit.py)."""
+    try:
+        s = emit_plain(v)
+    except yamlgo.EncodingError:
+        return ""
+    if s is None:
+        return yamlgo.to_yaml(v)
+    return s.removesuffix("\n")
 
 
 @signature("interface {}")

@@ -11,6 +11,7 @@ import re
 from polystack.helm.encoding import yamlgo
 from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
+from polystack.helm.render.heads import scan_head
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -142,7 +143,16 @@ def _ci_get(d: dict[str, Any], key: str) -> tuple[bool, Any]:
 
 
 def _simple_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | None]:
-    """Unmarshal a manifest into releaseutil.SimpleHead: (version, kind, name, annotations)."""
+    """Unmarshal a manifest into releaseutil.SimpleHead: (version, kind, name, annotations).
+    Plain block YAML is read by a line scanner (heads.py), the rest parsed."""
+    head = scan_head(m)
+    if head is not None:
+        return head
+    return _parse_head(path, m)
+
+
+def _parse_head(path: str, m: str) -> tuple[str, str, str, dict[str, str] | None]:
+    """_simple_head by the full parse (Go's errors included)."""
 
     def bad(field: str, v: Any) -> RenderError:
         return RenderError(
@@ -203,6 +213,7 @@ Head = tuple[str, str, str, "dict[str, str] | None"]
 # the modules whose code decides what _simple_head returns for a document
 _HEAD_SOURCES = (
     "render/manifests.py",
+    "render/heads.py",
     "encoding/yamlgo.py",
     "encoding/yamlload.py",
     "encoding/yamlresolve.py",

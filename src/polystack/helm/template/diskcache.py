@@ -48,7 +48,7 @@ log = get_logger(__name__)
 
 __all__ = ["TreeCache", "engine_id"]
 
-MAGIC = b"PSTPL\x00\x03\n"
+MAGIC = b"PSTPL\x00\x04\n"
 _DIGEST = 16  # bytes of the body's check (check_bytes)
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is

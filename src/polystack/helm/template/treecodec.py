@@ -2,19 +2,23 @@
 with ``marshal``, and back.
 
 A node is a tuple ``(KIND, pos, ...its fields)``; a list of nodes is
-``(LIST, pos, weight, (node, ...))``. Only exact built-in types are stored
+``(LIST, pos, weight, (node, ...))``, or with the tuple of nodes packed into
+its own ``marshal`` bytes when large (PACK_MIN). Only exact built-in types are stored
 (str, int, float, complex, bool, None, tuples): ``marshal`` loads them without
 a call per object, where pickle calls a builder per node.
 
 Decoding is lazy: a list comes back as a ``LazyListNode`` holding its encoded
 nodes, which become node objects when the list is first read (when the compiler
 compiles it). Most of a large chart's nodes sit in branches that never run
-(disabled components, unset options), and those are never built. Each list
+(disabled components, unset options), and those are never built (nor, when
+packed, even unmarshalled). Each list
 carries its weight (weight.py), so the work budget charges cached and freshly
 parsed trees alike without decoding a branch to count it.
 """
 
 from __future__ import annotations
+
+import marshal
 
 from polystack.helm.template.nodes import (
     ActionNode,
@@ -88,6 +92,14 @@ __all__ = [
 ) = range(24)
 
 _PLAIN = (str, int, float, complex, bool, type(None))
+# A list whose elements take at least this many bytes is stored packed: its
+# elements as their own marshal bytes inside the tree's, unmarshalled when the
+# list is first compiled. Loading a cached tree then builds the tuples of the
+# lists that run only (about half of a chart's: the rest are branches not taken
+# and definitions not included), for one bytes object per packed list.
+PACK_MIN = 96
+_loads = marshal.loads
+_dumps = marshal.dumps
 
 
 class Unstorable(ValueError):
@@ -96,13 +108,20 @@ class Unstorable(ValueError):
 
 class LazyListNode(ListNode):
     """A ListNode read from the cache: ``nodes`` is an unset slot until first read,
-    then decoded from ``_enc`` (``__getattr__`` runs only for unset attributes)."""
+    then decoded from ``_enc`` (``__getattr__`` runs only for unset attributes).
+    ``_enc`` is unset too while the list's elements are still packed (``_packed``,
+    their own ``marshal`` bytes: see PACK_MIN), and unpacked when first read."""
 
-    __slots__ = ("_enc", "weight")
+    __slots__ = ("_enc", "_packed", "weight")
     _enc: tuple[Any, ...]
+    _packed: bytes
     weight: int
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_enc":
+            # (a thread unpacking the same list at once unpacks it again)
+            enc = self._enc = _loads(self._packed)
+            return enc
         if name != "nodes":
             raise AttributeError(name)
         src = self.tree
@@ -153,7 +172,9 @@ class _Encoder:
 
     def list_(self, lst: ListNode) -> tuple[Any, ...]:
         w = list_weight(lst, self.weights)
-        return (LIST, lst.pos, w, tuple(self.node(n) for n in lst.nodes))
+        elems = tuple(self.node(n) for n in lst.nodes)
+        packed = _dumps(elems)
+        return (LIST, lst.pos, w, packed if len(packed) >= PACK_MIN else elems)
 
     def opt_list(self, lst: ListNode | None) -> tuple[Any, ...] | None:
         return None if lst is None else self.list_(lst)
@@ -277,7 +298,11 @@ def _d_list(e: tuple[Any, ...], src: Any) -> LazyListNode:
     o.pos = e[1]
     o.tree = src
     o.weight = e[2]
-    o._enc = e[3]
+    elems = e[3]
+    if type(elems) is bytes:
+        o._packed = elems
+    else:
+        o._enc = elems
     return o
 
 
