@@ -215,7 +215,10 @@ async def main(args: argparse.Namespace) -> None:
     for name, req in requests.items():
         if args.only and name != args.only:
             continue
-        calls = _layer_calls(args.layer, peers, req)
+        if name == "evalsha" and args.new_keys:  # every read on keys never seen
+            calls = _fresh_calls(peers, req, args.warmup + args.turns)
+        else:
+            calls = _layer_calls(args.layer, peers, req)
         for _ in range(args.warmup):
             for call in calls:
                 call()
@@ -229,6 +232,23 @@ async def main(args: argparse.Namespace) -> None:
         math.lcm(0, 0)  # callgrind --dump-before=math_lcm: ... to here
         n = max(1, args.turns * len(peers) * args.pipeline)
         print(f"{args.system} {name}: {(time.perf_counter() - started) / n * 1e9:,.0f} ns/request")
+
+
+def _fresh_calls(peers: list, req: bytes, turns: int) -> list:
+    """The peer layer's calls for ``req`` with its ``rl:`` keys renamed per connection and
+    turn (made before the measurement, at most 75 turns): the rate limiter's INCR and EXPIRE
+    of new keys on every call."""
+    pending = [
+        [req.replace(b"rl:", bytes((65 + j % 26, 65 + j // 26, 48 + i))) for i in range(turns)]
+        for j in range(len(peers))
+    ]
+    for q in pending:
+        q.reverse()
+
+    def peer(p: Any, queue: list) -> None:
+        p.data_received(queue.pop())
+
+    return [functools.partial(peer, p, q) for p, q in zip(peers, pending, strict=True)]
 
 
 def _layer_calls(layer: str, peers: list, req: bytes) -> list:
@@ -301,6 +321,10 @@ if __name__ == "__main__":
         "--real-clock", action="store_true", help="the system clock (timers fire: the cron ...)"
     )
     ap.add_argument("--asyncio", action="store_true", help="asyncio's own loop, not uvloop")
+    ap.add_argument(
+        "--new-keys", action="store_true",
+        help="evalsha: every read on keys never seen (INCR and EXPIRE, as with -r 100000)",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.asyncio:
         asyncio.run(main(args))

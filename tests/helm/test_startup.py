@@ -285,6 +285,18 @@ def test_fresh_helm_template_builds_no_dataclasses_and_imports_no_logging(chart:
     assert sorted(m for m in NOT_AT_START_UP if m in mods) == []
 
 
+def test_helm_version_imports_nothing_of_rendering() -> None:
+    """`helm version` renders nothing: no PyYAML, no re, no template functions."""
+    code, out, mods = _fast_modules(["helm", "version"])
+    assert code == 0
+    assert out == (
+        'version.BuildInfo{Version:"v4.2", GitCommit:"", GitTreeState:"",'
+        ' GoVersion:"go1.26.6", KubeClientVersion:"v1.36"}\n'
+    )
+    heavy = ("yaml", "re", "enum", "polystack.helm.funcs.helm", "polystack.helm.encoding.yamlgo")
+    assert sorted(m for m in heavy if m in mods) == []
+
+
 def test_lazy_logger_is_the_modules_logger(caplog: pytest.LogCaptureFixture) -> None:
     """golang/log.get_logger: logging.getLogger(name)'s records, attributed to the
     caller, created on the first call."""
@@ -305,3 +317,29 @@ def test_lazy_logger_is_the_modules_logger(caplog: pytest.LogCaptureFixture) -> 
     assert rec.funcName == "test_lazy_logger_is_the_modules_logger"
     assert log.isEnabledFor(logging.WARNING)
     assert log.getEffectiveLevel() == logging.getLogger(log.name).getEffectiveLevel()
+
+
+def test_cached_helm_template_imports_no_lexer_or_parser(chart: str, tmp_path: Path) -> None:
+    """With every template in the on-disk cache (and no `tpl`), a fresh `helm
+    template` builds its trees from the cache: template/tree.py, not the parser."""
+    import os
+
+    env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE=str(tmp_path / "cache"))
+    runs = []
+    for _ in range(2):
+        r = subprocess.run(
+            [sys.executable, "-c", FAST_PROBE, "helm", "template", "rel", chart],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        head, _, tail = r.stderr.rpartition("\n@@")
+        assert (r.returncode, head) == (0, "")
+        runs.append((r.stdout, set(json.loads(tail))))
+    (first, cold), (second, cached) = runs
+    assert first == second and "kind: Deployment" in second
+    parser = {f"polystack.helm.template.{m}" for m in ("parse", "lexer", "scan", "actionmemo")}
+    assert parser <= cold
+    assert sorted(parser & cached) == []
+    assert "polystack.helm.template.tree" in cached

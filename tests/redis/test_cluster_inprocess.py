@@ -414,3 +414,60 @@ def test_routing_changes_apply_within_one_pipelined_read(cluster, rc) -> None:
         b"+OK\r\n",
         b"$-1\r\n",
     ]
+
+
+def test_one_read_of_plain_commands_is_routed_request_by_request(cluster, rc) -> None:
+    """A pipelined read of plain data commands (what redis-benchmark -P sends, and what the
+    session runs as one batch) is routed one request at a time, as Redis's processCommand
+    does: the keys of this node's slots are served, the others answered -MOVED in their
+    place, a multi-key command across slots -CROSSSLOT, an arity error worded as Redis words
+    it, and the requests after each of them served again."""
+    from tests.redis.realredis import RawClient, _encode
+
+    owners = {}
+    for start, end, owner, *_ in redis.Redis(port=cluster[1]).execute_command("CLUSTER SLOTS"):
+        owners[(start, end)] = owner[1]
+
+    def port_of(key: str) -> tuple[int, int]:
+        slot = rc.keyslot(key)
+        return slot, next(p for (a, b), p in owners.items() if a <= slot <= b)
+
+    _, here = port_of("{h}")
+    away = next(f"{{x{i}}}" for i in range(1000) if port_of(f"{{x{i}}}")[1] != here)
+    away_slot, away_port = port_of(away)
+    moved = b"-MOVED %d 127.0.0.1:%d\r\n" % (away_slot, away_port)
+    rc.delete("{h}n", "{h}list")
+    rc.delete(f"{away}k")
+    conn = RawClient(here)
+    try:
+        requests = [
+            ("SET", "{h}k", "v1"),
+            ("GET", "{h}k"),
+            ("GET", f"{away}k"),
+            ("SET", f"{away}k", "x"),
+            ("INCR", "{h}n"),
+            ("GET",),
+            ("RPUSH", "{h}list", "a", "b"),
+            ("MGET", "{h}k", "{h}n"),
+            ("MGET", "{h}k", f"{away}k"),
+            ("LRANGE", f"{away}list", 0, -1),
+            ("GET", "{h}k"),
+        ]
+        conn.send_raw(b"".join(_encode(r) for r in requests))
+        replies = [conn.read_reply() for _ in requests]
+    finally:
+        conn.close()
+    assert replies == [
+        b"+OK\r\n",
+        b"$2\r\nv1\r\n",
+        moved,
+        moved,
+        b":1\r\n",
+        b"-ERR wrong number of arguments for 'get' command\r\n",
+        b":2\r\n",
+        b"*2\r\n$2\r\nv1\r\n$1\r\n1\r\n",
+        b"-CROSSSLOT Keys in request don't hash to the same slot\r\n",
+        moved,
+        b"$2\r\nv1\r\n",
+    ]
+    assert rc.get("{h}k") == b"v1" and rc.get(f"{away}k") is None

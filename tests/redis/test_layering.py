@@ -25,9 +25,14 @@ ROOT = Path(polystack.redis.__file__).parent
 LAYER_OF = {
     "spec": 6,
     "service": 5,
+    "persistence": 5,  # the service's dataset on disk (a mixin of RedisService)
+    "replica_role": 5,  # the service's replication role (a mixin of RedisService)
     "session": 4,
     "blocked_keys": 4,  # serves clients blocked on keys, beside the session
     "scriptpath": 4,  # the session's path for the script commands (a mixin of its Client)
+    "waiting": 4,  # the session's blocking, pausing and late replies (a mixin of its Client)
+    "replies": 4,  # the session's pushes, rejections, CLIENT REPLY (a mixin of its Client)
+    "transaction": 4,  # the session's MULTI/EXEC and log replay (a mixin of its Client)
     "commands": 3,  # and every commands.* module
     "wire": 0,
     "querybuf": 0,  # the request side of the wire (wire.py re-exports it)

@@ -4,6 +4,7 @@ bit and struct, SCRIPT commands, shebang flags; through redis-py and against Red
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
 import pytest
@@ -271,6 +272,33 @@ def test_scripts_answer_like_redis(server, real_redis, resp) -> None:
     ours, theirs = _both(server, real_redis, cmds, resp)
     for cmd, a, b in zip(cmds, ours, theirs, strict=True):
         assert a == b, cmd[1]
+
+
+@pytest.mark.differential
+@pytest.mark.parametrize("resp", [2, 3])
+def test_cached_scripts_answer_like_redis(server, real_redis, resp) -> None:
+    """The same scripts through SCRIPT LOAD and EVALSHA: the batch loop's script path, brief
+    scripts called without the worker greenlet, redis.call's one-frame common case."""
+    cmds: list[list[str]] = []
+    for s in SCRIPTS:
+        sha = hashlib.sha1(s.encode()).hexdigest()
+        cmds += [["SCRIPT", "LOAD", s], ["EVALSHA", sha, "1", "k", "a1", "a2"]]
+    cmds += [
+        ["EVALSHA", hashlib.sha1(LIMITER.encode()).hexdigest(), "1", f"rl:{i % 3}", "60"]
+        for i in range(6)
+    ] + [["SCRIPT", "LOAD", LIMITER], ["TTL", "rl:0"], ["GET", "rl:1"]]
+    cmds.insert(0, ["SCRIPT", "LOAD", LIMITER])
+    ours, theirs = _both(server, real_redis, cmds, resp)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd
+
+
+# bench/redis.py's EVALSHA workload: a fixed-window rate limiter
+LIMITER = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "return n"
+)
 
 
 SCRIPT_COMMANDS = [

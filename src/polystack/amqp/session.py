@@ -24,22 +24,25 @@ from .channel import CLOSING, OPEN, Channel
 from .commands import TABLE
 from .commands.basic import PublishTarget, basic_publish, flush_deferred, publish_target
 from .constants import (
-    CAPABILITIES,
-    COPYRIGHT,
     FRAME_BODY,
     FRAME_HEADER,
     FRAME_HEARTBEAT,
     FRAME_METHOD,
-    FRAME_MIN_SIZE,
-    INFORMATION,
     METHOD_NAMES,
-    PLATFORM,
-    PRODUCT,
-    PROTOCOL_HEADER,
-    VERSION,
 )
 from .errors import AMQPError, FrameError
 from .flow import release_connection
+from .handshake import (
+    CLOSED,
+    CLOSING_CONN,
+    HEADER,
+    OPENING,
+    RUNNING,
+    START_OK,
+    STATE_NAMES,
+    TUNE_OK,
+    Handshake,
+)
 from .message import intern_bytes
 from .wire import (
     BASIC_PUBLISH,
@@ -54,25 +57,6 @@ from .wire import (
 
 log = logging.getLogger(__name__)
 
-HEADER = 0
-START_OK = 1
-TUNE_OK = 2
-OPENING = 3
-RUNNING = 4
-CLOSING_CONN = 5
-CLOSED = 6
-
-STATE_NAMES = {
-    HEADER: "starting",
-    START_OK: "starting",
-    TUNE_OK: "tuning",
-    OPENING: "opening",
-    RUNNING: "running",
-    CLOSING_CONN: "closing",
-    CLOSED: "closed",
-}
-LEGACY_HEADERS = (b"AMQP\x01\x01\x00\x09", b"AMQP\x01\x01\x09\x01")
-HTTP_PREFIXES = (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"Host")
 CHANNEL_OPEN = (20 << 16) | 10
 CHANNEL_CLOSE = (20 << 16) | 40
 CHANNEL_CLOSE_OK = (20 << 16) | 41
@@ -87,7 +71,7 @@ def _erl_binary(data: bytes) -> str:
     return "<<" + ",".join(str(b) for b in data) + ">>"
 
 
-class Connection:
+class Connection(Handshake):
     """Implements the runtime's session protocol for one AMQP client connection."""
 
     def __init__(self, broker: Any, peer: Any) -> None:
@@ -266,59 +250,6 @@ class Connection:
     _close_after_send = False
 
     # -- protocol header ---------------------------------------------------------------------------------
-    def _protocol_header(self, data: bytes) -> bytes:
-        buf = self.buf + data
-        if len(buf) < 8:
-            if buf[:4] in HTTP_PREFIXES or (len(buf) >= 4 and buf[:4] != b"AMQP"):
-                if buf[:4] in HTTP_PREFIXES:
-                    self._http_refused()
-                    return b""
-            self.buf = buf
-            return b""
-        self.buf = b""
-        head = buf[:8]
-        if head != PROTOCOL_HEADER and head not in LEGACY_HEADERS:
-            if head[:4] in HTTP_PREFIXES:
-                self._http_refused()
-                return b""
-            log.warning(
-                "closing AMQP connection %s: unsupported protocol header %r", self.name, head
-            )
-            self.peer.write(PROTOCOL_HEADER)
-            self._close_socket()
-            return b""
-        self.state = START_OK
-        self.send(
-            method_frame(
-                0,
-                build(
-                    C.Start,
-                    version_major=0,
-                    version_minor=9,
-                    server_properties={
-                        "capabilities": dict(CAPABILITIES),
-                        "cluster_name": self.broker.settings.cluster_name,
-                        "copyright": COPYRIGHT,
-                        "information": INFORMATION,
-                        "platform": PLATFORM,
-                        "product": PRODUCT,
-                        "version": VERSION,
-                    },
-                    mechanisms="AMQPLAIN PLAIN",
-                    locales="en_US",
-                ),
-            )
-        )
-        return buf[8:]
-
-    def _http_refused(self) -> None:
-        log.warning(
-            "SECURITY: an HTTP request was sent to the AMQP port from %s; connection closed "
-            "(possible cross-protocol attack)",
-            self.name,
-        )
-        self._close_socket()
-
     # -- frames --------------------------------------------------------------------------------------------
     def _content(self, chno: int, method: bytes, header: bytes, bodies: list[bytes]) -> None:
         """Whole basic.publishes (method, content header, one body frame) arrived at once: one,
@@ -661,120 +592,6 @@ class Connection:
                     index & 0xFFFF,
                     connection=True,
                 )
-
-    def _start_ok(self, m: Any) -> None:
-        from .auth import check_password, parse_response
-
-        self.client_properties = m.client_properties or {}
-        caps = self.client_properties.get("capabilities")
-        self.capabilities = caps if isinstance(caps, dict) else {}
-        mech = m.mechanism
-        self.mechanism = mech
-        if mech not in ("PLAIN", "AMQPLAIN"):
-            log.warning(
-                "closing AMQP connection %s: unknown authentication mechanism '%s'",
-                self.name,
-                mech,
-            )
-            raise AMQPError(503, f"unknown authentication mechanism '{mech}'", connection=True)
-        creds = parse_response(mech, m.response)
-        user = None
-        reason = "invalid credentials"
-        if creds is not None:
-            name, password = creds
-            u = self.broker.users.get(name)
-            if u is not None and check_password(u.password_hash, password):
-                if name in self.broker.settings.loopback_users and not self._from_loopback():
-                    reason = f"user '{name}' can only connect via localhost"
-                else:
-                    user = u
-            elif u is None:
-                reason = f"user '{name}' - invalid credentials"
-        if user is None:
-            log.warning(
-                "Error on AMQP connection %s: access refused: %s (mechanism %s)",
-                self.name,
-                reason,
-                mech,
-            )
-            if self.capabilities.get("authentication_failure_close"):
-                self.close_by_server(
-                    403,
-                    f"ACCESS_REFUSED - Login was refused using authentication mechanism {mech}. "
-                    "For details see the broker logfile.",
-                )
-            else:
-                self._close_socket()
-            return
-        self.user = user
-        s = self.broker.settings
-        self.state = TUNE_OK
-        self.send(
-            method_frame(
-                0,
-                build(
-                    C.Tune, channel_max=s.channel_max, frame_max=s.frame_max, heartbeat=s.heartbeat
-                ),
-            )
-        )
-
-    def _from_loopback(self) -> bool:
-        p = getattr(self.peer, "peername", None)
-        if not p:
-            return True
-        host = p[0]
-        return (
-            host.startswith("127.")
-            or host in ("::1", "localhost")
-            or host.startswith("::ffff:127.")
-        )
-
-    def _tune_ok(self, m: Any) -> None:
-        s = self.broker.settings
-        fm = m.frame_max or s.frame_max
-        if fm < FRAME_MIN_SIZE:
-            raise AMQPError(
-                530, f"frame_max={fm} < {FRAME_MIN_SIZE} min size", 10, 31, connection=True
-            )
-        if fm > s.frame_max:
-            raise AMQPError(
-                530, f"frame_max={fm} > {s.frame_max} max size", 10, 31, connection=True
-            )
-        self.frame_max = fm
-        self.reader.frame_max = fm
-        self.channel_max = m.channel_max or s.channel_max
-        self.heartbeat = m.heartbeat
-        self.state = OPENING
-        if self.heartbeat:
-            self._start_heartbeats()
-
-    def _open(self, m: Any) -> None:
-        b = self.broker
-        vhost = b.vhosts.get(m.virtual_host)
-        if vhost is None:
-            raise AMQPError(530, f"vhost {m.virtual_host} not found", 10, 40, connection=True)
-        if (self.user.name, vhost.name) not in b.permissions:
-            raise AMQPError(
-                530,
-                f"access to vhost '{vhost.name}' refused for user '{self.user.name}'",
-                10,
-                40,
-                connection=True,
-            )
-        self.vhost = vhost
-        self.state = RUNNING
-        if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
-            self._handshake_timer = None
-        self.send(method_frame(0, build(C.OpenOk, known_hosts="")))
-        if b.alarm and self.capabilities.get("connection.blocked"):
-            pass  # blocked only once it publishes, as RabbitMQ does
-
-    def _handshake_timeout(self) -> None:
-        self._handshake_timer = None
-        if self.state < RUNNING:
-            log.warning("closing AMQP connection %s: handshake timeout", self.name)
-            self._close_socket()
 
     # -- channels ---------------------------------------------------------------------------------------------
     def open_channel(self, number: int) -> Channel:

@@ -15,8 +15,11 @@ from typing import Any
 import greenlet
 
 from polystack.redis import wire
+from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
+from polystack.redis.lua.engine import PACKED_ARGS, error_from_text
+from polystack.redis.lua.scripts import EVAL_COMPAT_MODE
 
 _YIELDED = object()  # what the script worker hands back when the script yields
 _DONE = object()  # the worker greenlet finished a command
@@ -29,6 +32,9 @@ class ScriptPath:
 
     # (the Client's, declared for the type checker)
     _worker: Any
+    script_client: Any
+    multi: Any
+    now_ms: Any
     _root: Any
     _out: list[bytes]
     _log: list[tuple[int, list[bytes]]]
@@ -81,7 +87,15 @@ class ScriptPath:
         """The batch loop's EVAL, EVALSHA, FCALL ... for a client with nothing special about
         it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
         directly), outside Redis Cluster: call() in the worker greenlet, so that the script
-        can still yield past busy-reply-threshold."""
+        can still yield past busy-reply-threshold.  A cached script that can never get
+        there (``brief``: the count hook cannot fire while it runs) is called directly."""
+        if cmd.name == "evalsha":
+            cache = self.server.scripting
+            if cache is not None:
+                script = cache.by_sha.get(argv[1])
+                if script is not None and script.brief:
+                    self._call_brief(cmd, argv, script, cache.engine)
+                    return
         outcome = self._hand_over(self._call_script, cmd, argv)
         if outcome is not _YIELDED and not outcome[1]:
             raise outcome[2]
@@ -126,7 +140,82 @@ class ScriptPath:
         else:
             self.propagate = None
 
+    def _call_brief(self, cmd: Command, argv: list[bytes], script: Any, engine: Any) -> None:
+        """_call_script of EVALSHA with the handler's common case inline, for a cached
+        brief script (no worker greenlet, no count hook: see lua/bytecode.py) without
+        shebang, called with its arguments as call arguments."""
+        server = self.server
+        n = len(argv) - 3
+        numkeys = _SMALL_NUMKEYS.get(argv[2])
+        if (
+            numkeys is None
+            or numkeys > n
+            or n > PACKED_ARGS
+            or not script.flags & EVAL_COMPAT_MODE
+            or server.monitors
+        ):
+            self._call_script(cmd, argv)
+            return
+        ks = self.ks
+        dirty = ks.dirty
+        mark = len(self._log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        sc = self.script_client
+        run = None if sc is None else sc.brief_run
+        if run is None:
+            run = ScriptRun(self, script.sha_bytes, False, False, True, argv)
+            run.client.brief_run = run  # (kept for the client's next brief script)
+        else:  # ScriptRun(...) again, in place: what a brief run can have changed
+            run.funcname = script.sha_bytes
+            run.argv = argv
+            run.write_dirty = run.wrote = run.resp3 = False
+            run.repl_flags = 3
+            sc._run = run
+            sc.db_id = self.db_id
+            sc.db = self.db
+            sc.multi = None if self.multi is None else []
+            sc.last_cmd = "NULL"
+            sc._now = self.now_ms()
+        previous = engine.current
+        engine.current = run
+        try:
+            kind, payload = engine.run_packed(
+                script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
+            )
+        finally:
+            engine.current = previous
+            if run.wrote or run.timed_out:
+                run.finish()  # its commands' effects to the log
+            else:
+                run.client._run = None  # (finish(), inline: nothing to log)
+        if kind == 0:
+            self._out.append(payload)
+        else:
+            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        took = _perf() - t0
+        cmd.durations.append(took)
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            if not run.wrote:
+                propagate = self.propagate
+                if propagate is None:
+                    self._log.append((self.db_id, argv))
+                elif propagate:
+                    self._record_write(argv)
+            if len(self._log) - mark > 1:
+                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
+            if ks.ready_keys:
+                self._serve_blocked()
+        self.propagate = None
 
+
+_SMALL_NUMKEYS = {b"%d" % i: i for i in range(64)}  # numkeys as most calls give it
 _SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
 _SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from polystack.redis import conf, notify, persist, rdbfile
+from polystack.redis import conf, notify
 from polystack.redis import metrics as redis_metrics
 from polystack.redis.cluster import create as cluster_create
 from polystack.redis.cluster import routing as cluster_routing
@@ -16,11 +15,10 @@ from polystack.redis.cluster.link import Cluster
 from polystack.redis.commands import config as config_params
 from polystack.redis.commands import fold_all
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
-from polystack.redis.commands.functions import functions_of
 from polystack.redis.commands.introspection import keys_and_flags
 from polystack.redis.commands.keyspecs import specs_for
 from polystack.redis.commands.table import server_table
-from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB, set_server_condition
+from polystack.redis.flags import SLOW_MISCONF, SLOW_PUBSUB
 from polystack.redis.limits import (
     OutputLimit,
     format_output_limits,
@@ -30,63 +28,29 @@ from polystack.redis.limits import (
 from polystack.redis.memory import EvictionState, set_maxmemory
 from polystack.redis.objects import policy_changed, refresh_lru_clock
 from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
+from polystack.redis.persistence import Persistence
 from polystack.redis.pubsub import PubSub
-from polystack.redis.rdbfile import RDBLoadError, SaveInfo
+from polystack.redis.rdbfile import SaveInfo
 from polystack.redis.rdbsave import RDBSaver
+from polystack.redis.replica_role import ReplicationRole
 from polystack.redis.replication.failover import Failover
-from polystack.redis.replication.link import MasterLink, ReplicaSide
+from polystack.redis.replication.link import ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
 from polystack.redis.security import DeniedConnection, protected_mode_denies
 from polystack.redis.session import Client, encode_log_batch
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
-from polystack.runtime import outbound
 from polystack.runtime.journal import Journal
 from polystack.runtime.service import ListenerSpec, ServerContext, Service
 
 if TYPE_CHECKING:
     from polystack.runtime.connection import Peer
-    from polystack.runtime.log import RecordLog
 
 log = logging.getLogger(__name__)
 
 
-class NullPeer:
-    """Stands in for a socket when commands run without a client (log replay)."""
-
-    id = 0
-    peername = None
-    sockname = None
-    closed = False
-    pending_output = 0
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def write_stateless(self, data: bytes) -> None:
-        pass
-
-    def write_after(self, log: Any, data: bytes) -> None:
-        pass
-
-    def output_room(self) -> int:
-        return 1 << 62
-
-    def output_full(self, extra: int = 0) -> bool:
-        return False
-
-    def set_output_limits(self, hard: int, soft: int = 0, soft_seconds: float = 0) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-
-class RedisService(Service):
+class RedisService(Persistence, ReplicationRole, Service):
     name = "redis"
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -345,107 +309,12 @@ class RedisService(Service):
             if self._resume is not None:
                 self._write_resume(*self._resume)
 
-    # A replica's replication id and offset at a clean stop (its journal holds exactly the
-    # data up to that offset): the next start PSYNCs from there, as Redis does with the
-    # repl-id/repl-offset of the RDB it saves at shutdown.
-    RESUME_FILE = "replication.state"
-
-    def _write_resume(self, replid: str, offset: int) -> None:
-        path = os.path.join(self.data_dir, self.RESUME_FILE)
-        try:
-            with open(path, "w") as f:
-                f.write(f"{replid} {offset}\n")
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as e:
-            log.warning("redis: could not record the replication offset: %s", e)
-
-    def _read_resume(self) -> tuple[str, int] | None:
-        """The state a clean stop recorded; removed at once, so that after a crash (the
-        journal may then hold more) the next start does a full sync."""
-        path = os.path.join(self.data_dir, self.RESUME_FILE)
-        try:
-            with open(path) as f:
-                words = f.read().split()
-            os.unlink(path)
-        except OSError:
-            return None
-        if len(words) == 2 and len(words[0]) == 40 and words[1].isdigit():
-            return words[0], int(words[1])
-        return None
-
     def status(self) -> dict:
         return {"keys": sum(len(db) for db in self.keyspace.dbs), "clients": len(self.clients)}
 
     def reset_for_test(self) -> None:
         """The pytest fixture's reset: an empty dataset."""
         self.flushall()
-
-    # -- persistence ---------------------------------------------------------
-    def _open_journal(self) -> Journal:
-        return Journal(
-            self.data_dir, self.config.appendfsync, "appendonly", group=self.ctx.logs, barrier=True
-        )
-
-    def recover_data(self) -> None:
-        """Read the dataset back: the journal (snapshot + log) when ``appendonly`` is on, else
-        dump.rdb as Redis loads it.  A brand-new journal next to a dump.rdb (a user bringing a
-        snapshot from a real Redis) starts from that file."""
-        self.loading = True
-        try:
-            if not self.config.appendonly:
-                self._load_rdb()
-                return
-            self.journal = self._open_journal()
-            self._resume = self._read_resume()
-            started = self.clock.monotonic()
-            snap, records = self.journal.open()
-            keys = (
-                persist.load_keyspace(self.keyspace, snap, self._snapshot_header)
-                if snap is not None
-                else 0
-            )
-            client = Client(self, NullPeer())  # type: ignore[arg-type]
-            self.clients.pop(client.id, None)
-            commands = persist.replay(client, records)
-            self.keyspace.dirty = 0
-            self.aof_base_size = self.journal.log.size
-            if snap is not None or commands:
-                log.info(
-                    "redis: loaded %d keys from the snapshot and replayed %d commands in %.3f s",
-                    keys,
-                    commands,
-                    self.clock.monotonic() - started,
-                )
-            elif self._load_rdb():
-                self.save()  # the journal starts from the loaded dataset
-        finally:
-            self.loading = False
-
-    def function_codes(self) -> list[bytes]:
-        """Each function library's code (what a snapshot or dump.rdb keeps)."""
-        return self.functions.codes() if self.functions is not None else []
-
-    def load_function_codes(self, codes: list[bytes]) -> None:
-        if codes:
-            functions_of(self).load_codes(codes)
-
-    def _snapshot_header(self, header: dict) -> None:
-        self.load_function_codes(header.get("functions", []))
-
-    def _load_rdb(self) -> bool:
-        try:
-            result = self.rdb.load(self.keyspace)
-        except RDBLoadError as e:
-            raise RDBLoadError(f"{self.rdb.path()}: {e}") from None
-        if result is None:
-            return False
-        self.loaded_save_info = result.save_info
-        return True
-
-    def rdb_dir(self) -> str:
-        """Where dump.rdb lives: ``dir``, else the Redis data directory."""
-        return os.path.abspath(self.config.dir or self.data_dir)
 
     def log_commands(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """Append a batch of write commands.  Replies need no special handling: under
@@ -461,73 +330,6 @@ class RedisService(Service):
         repl = self.repl
         if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
             repl.feed_commands(entries)  # a replica's own writes stay local
-
-    def save(self, background: bool = False) -> None:
-        """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
-        BGREWRITEAOF with ``background``: the file writes and fsyncs then run off the loop)."""
-        chunks = persist.dump_keyspace(self.keyspace, {"functions": self.function_codes()})
-        journal = self.journal
-        if journal is not None:
-            if background:
-                if journal.compacting:
-                    return
-                fut = journal.compact_forked(chunks)  # the loop never walks the keyspace
-                fut.add_done_callback(self._background_saved)
-            else:
-                journal.compact(chunks)
-            self.aof_base_size = journal.log.size
-        self.aof_rewrites += 1
-
-    def _background_saved(self, fut: Any) -> None:
-        exc = fut.exception()
-        self.aof_last_bgrewrite_status = "ok" if exc is None else "err"
-        if exc is not None:
-            log.error("redis: background AOF rewrite failed: %s", exc)
-
-    def flushall(self) -> None:
-        """Empty every database (used by the test fixtures; logged like FLUSHALL)."""
-        self.keyspace.flushall()
-        if self.journal is not None:
-            self.journal.append(encode_log_batch([(0, [b"FLUSHALL"])]))
-
-    def _on_log_failure(self, rlog: RecordLog, error: OSError | None) -> None:
-        """A log write or fsync failed (or works again): refuse writes with -MISCONF
-        meanwhile, as Redis does after a failed AOF write."""
-        if error is not None:
-            self.aof_write_error = os.strerror(error.errno) if error.errno else str(error)
-            self.update_misconf()
-            log.warning(
-                "redis: refusing writes until the log can be written again (%s)",
-                self.aof_write_error,
-            )
-        elif not self.ctx.logs.failed:
-            self.aof_write_error = ""
-            self.update_misconf()
-            log.warning("redis: AOF write error looks solved, Redis can write again.")
-
-    def misconf_reply(self) -> bytes | None:
-        """writeCommandsDeniedByDiskError: why writes (and PING) get -MISCONF, or None: a
-        failed BGSAVE with save points and stop-writes-on-bgsave-error, then a failing log."""
-        cfg = self.config
-        if (
-            cfg.stop_writes_on_bgsave_error
-            and self.save_points
-            and self.rdb.last_bgsave_status == "err"
-            and not self.is_replica()
-        ):
-            return _RDB_MISCONF
-        if self.aof_write_error:
-            return b"-MISCONF Errors writing to the AOF file: %s" % self.aof_write_error.encode()
-        return None
-
-    def update_misconf(self) -> None:
-        """Send every client through the -MISCONF check while a disk error holds."""
-        on = self.misconf_reply() is not None
-        for c in self.clients.values():
-            if on:
-                c.slow |= SLOW_MISCONF
-            else:
-                c.slow &= ~SLOW_MISCONF
 
     def requires_auth(self) -> bool:
         return bool(self.config.requirepass)
@@ -589,18 +391,6 @@ class RedisService(Service):
             log.exception("redis: periodic task failed")
         self._schedule_cron()
 
-    def _maybe_rewrite(self) -> None:
-        j = self.journal
-        if j is None or not self.config.auto_aof_rewrite_percentage or j.compacting:
-            return
-        size = j.log.size
-        if size < self.config.auto_aof_rewrite_min_size:
-            return
-        base = self.aof_base_size or 1
-        if (size - base) * 100 // base >= self.config.auto_aof_rewrite_percentage:
-            log.info("redis: log grew to %d bytes; rewriting it behind a snapshot", size)
-            self.save(background=True)
-
     def _close_idle_clients(self) -> None:
         now = self.clock.time()
         for c in list(self.clients.values()):
@@ -617,65 +407,6 @@ class RedisService(Service):
             self.master_side.forget_waiter(client)
             self.paused_clients.discard(client)
 
-    # -- replication -------------------------------------------------------------------------
-    def is_replica(self) -> bool:
-        return self.link.master_host is not None
-
-    def repl_offset(self) -> int:
-        return self.repl.offset
-
-    def listening_port(self) -> int:
-        return self.bound_ports.get("redis", self.config.port)
-
-    def save_info(self) -> SaveInfo | None:
-        """rdbPopulateSaveInfo: the replication state an RDB carries (a master with a backlog,
-        or a replica: its master's id and offset)."""
-        st = self.repl
-        if st.backlog is None and not self.is_replica():
-            return None
-        return SaveInfo(max(st.seldb, 0), st.replid, st.offset)
-
-    def replica_attached(self, client: Client) -> None:
-        """A client became a replica: the replica class's output limits apply to it."""
-        self.apply_output_limits(client)
-        self.update_write_denied()
-
-    def set_master(self, host: str, port: int) -> None:
-        """REPLICAOF host port."""
-        self.rdb_kill_replication_child()
-        self.master_side.waiters_fail_on_replica()
-        self.replicas_must_resync()
-        self.link.set_master(host, port)
-        self.config.replicaof = f"{host} {port}"
-        for db in self.keyspace.dbs:
-            db.replica = 1
-        self.update_write_denied()
-
-    def unset_master(self) -> None:
-        """REPLICAOF NO ONE: promoted, with a new replication id (the old one stays valid as
-        replid2 up to the current offset, so siblings can PSYNC from us)."""
-        if self.link.master_host is None:
-            return
-        self.link.unset_master()
-        for db in self.keyspace.dbs:
-            db.replica = 0
-        self.repl.shift_replid()
-        self.replicas_must_resync()
-        self.repl.seldb = -1
-        self.config.replicaof = ""
-        self._forget_master_client()
-        self.update_write_denied()
-
-    def rdb_kill_replication_child(self) -> None:
-        if self.master_side.child_kind:
-            self.rdb.kill_child()
-
-    def replicas_must_resync(self) -> None:
-        """disconnectSlaves: our replicas reconnect (and PSYNC) to learn what changed."""
-        for r in list(self.repl.replicas):
-            r.client.peer.close()
-            self.master_side.replica_gone(r.client)
-
     def _key_expired(self, db: Any, key: bytes) -> None:
         """propagateDeletion: an expired key's deletion goes to the log and the replicas as a
         DEL, in order with the writes of the batch that found it expired."""
@@ -687,150 +418,6 @@ class RedisService(Service):
             client.log_write(db.id, [b"DEL", key])
         else:
             self.log_commands([(db.id, [b"DEL", key])])
-
-    @property
-    def failover_state(self) -> str:
-        return self.failover.state
-
-    def pause_writes(self, on: bool) -> None:
-        self.writes_paused = on
-        if not on:
-            paused, self.paused_clients = self.paused_clients, set()
-            for c in paused:
-                c.unpause()
-
-    def failover_to(self, host: str, port: int) -> None:
-        """FAILOVER: follow the target, asking it to take over (PSYNC ... FAILOVER)."""
-        self.link.failover_psync = True
-        self.set_master(host, port)
-
-    def unset_master_after_failed_failover(self) -> None:
-        self.link.failover_psync = False
-        self.unset_master()
-
-    def master_link_up(self, peer: Any) -> None:
-        """The master client (CLIENT LIST flags=M; CLIENT KILL TYPE master closes the link)."""
-        self._forget_master_client()
-        client = self.master_client = Client(self, peer)
-        client.is_master = True
-        client.set_authenticated()
-
-    def master_link_down(self) -> None:
-        self._forget_master_client()
-        self.update_write_denied()
-
-    def _forget_master_client(self) -> None:
-        client = self.master_client
-        if client is not None:
-            self.clients.pop(client.id, None)
-            self.master_client = None
-
-    def update_write_denied(self) -> None:
-        """What a client's write gets instead of running (-READONLY on a read-only replica,
-        -NOREPLICAS below min-replicas-to-write), or None."""
-        if self.is_replica() and self.config.replica_read_only:
-            self.write_denied = b"-READONLY You can't write against a read only replica.\r\n"
-        elif (
-            not self.is_replica()
-            and self.config.min_replicas_to_write
-            and self.master_side.good_replicas() < self.config.min_replicas_to_write
-        ):
-            self.write_denied = b"-NOREPLICAS Not enough good replicas to write.\r\n"
-        else:
-            self.write_denied = None
-        down = (
-            self.is_replica()
-            and not self.config.replica_serve_stale_data
-            and self.link.repl_state != "connected"
-        )
-        if down != self.master_down:
-            self.master_down = down
-            set_server_condition(self, "masterdown", down)  # every client on the slow path
-
-    def replication_cron(self) -> None:
-        self.update_misconf()
-        self.master_side.cron()
-        self.link.cron()
-        self.update_write_denied()
-
-    def _connect_to_master(self, host: str, port: int) -> None:
-        async def run() -> None:
-            try:
-                await outbound.connect(
-                    host,
-                    port,
-                    lambda peer: MasterLink(self.link, peer),
-                    logs=self.ctx.logs,
-                    clock=self.clock,
-                    name="redis-master-link",
-                    timeout=self.config.repl_timeout,
-                )
-            except (OSError, TimeoutError) as e:
-                self.link.connect_failed(str(e) or type(e).__name__)
-
-        asyncio.get_running_loop().create_task(run())
-
-    def load_synced_rdb(self, payload: bytes) -> bool:
-        """A full sync's RDB: loaded into a fresh keyspace; swapped in only if it loaded."""
-        fresh = Keyspace(len(self.keyspace.dbs))
-        fresh.limits = self.keyspace.limits
-        try:
-            rdbfile.load_bytes(payload, fresh, self.clock.time_ms(), skip_expired=False)
-        except rdbfile.RDBLoadError as e:
-            log.warning("Failed trying to load the MASTER synchronization DB from socket: %s", e)
-            return False
-        for old, new in zip(self.keyspace.dbs, fresh.dbs, strict=True):
-            old.data, old.expires, old.heap, old.lru = new.data, new.expires, new.heap, new.lru
-        self.keyspace.dirty += 1
-        if self.journal is not None:  # the log starts again from the master's dataset
-            self.save(background=False)
-        return True
-
-    def apply_from_master(self, batch: list[tuple[int, list[bytes]]]) -> None:
-        """Run commands from our master's stream (no replies) and log what they changed."""
-        client = self.master_client
-        if client is None:  # (the link is up before any command arrives)
-            return
-        ks = self.keyspace
-        logged = []
-        dbs = ks.dbs
-        for d in dbs:
-            d.replica = 2  # the master's commands see keys past their deadline
-        try:
-            for db, argv in batch:
-                dirty = ks.dirty
-                client.replay_command(db, argv)
-                if ks.dirty != dirty:
-                    logged.append((db, argv))
-        finally:
-            for d in dbs:
-                d.replica = 1
-        if logged:
-            self.rdb_changes_since_last_save += len(logged)
-            if self.journal is not None:
-                self.journal.append(encode_log_batch(logged))
-
-    # -- live configuration (CONFIG SET) ----------------------------------------
-    def set_appendfsync(self, policy: str) -> None:
-        """Switch the log's fsync policy now (CONFIG SET appendfsync)."""
-        self.config.appendfsync = policy
-        if self.journal is not None:
-            self.journal.set_policy(policy)
-
-    def set_appendonly(self, on: bool) -> None:
-        """Start logging (writing a snapshot of the current data first) or stop it."""
-        if on and self.journal is None:
-            journal = self._open_journal()
-            _, records = journal.open()
-            for _ in records:  # whatever an older run left is superseded by the snapshot below
-                pass
-            self.journal = journal
-            self.config.appendonly = True
-            self.save()
-        elif not on and self.journal is not None:
-            self.journal.close()
-            self.journal = None
-        self.config.appendonly = on
 
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
@@ -904,15 +491,6 @@ class RedisService(Service):
     def _check_save_points(self, now: float) -> None:
         """``save <seconds> <changes>``: BGSAVE when enough changes are that old."""
         self.rdb.check_save_points(now, self.save_points)
-
-
-_RDB_MISCONF = (
-    b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
-    b"to disk. Commands that may modify the data set are disabled, because this instance is "
-    b"configured to report errors during writes if RDB snapshotting fails "
-    b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
-    b"RDB error."
-)
 
 
 def _key_positions(cmd: Any, argv: list[bytes]) -> list[int]:

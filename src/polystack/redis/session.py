@@ -22,7 +22,6 @@ from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
 from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
-from polystack.redis.commands.acl import exec_refusal as acl_exec_refusal
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
     feed_monitors,
@@ -33,9 +32,6 @@ from polystack.redis.commands.table import Command
 from polystack.redis.commands.tracking import pauses, remember_read, stop_tracking
 from polystack.redis.errors import RedisError
 from polystack.redis.flags import (
-    REPLY_OFF,
-    REPLY_SKIP,
-    REPLY_SKIP_NEXT,
     SLOW_ACL,
     SLOW_ASKING,
     SLOW_AUTH,
@@ -51,9 +47,12 @@ from polystack.redis.flags import (
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.objects import refresh_lru_clock
+from polystack.redis.replies import Replies
 from polystack.redis.scriptpath import _DONE, _YIELDED, ScriptPath, script_commands
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
+from polystack.redis.transaction import Transaction
+from polystack.redis.waiting import Waiting
 
 if TYPE_CHECKING:
     from polystack.runtime.connection import Peer
@@ -101,7 +100,7 @@ __all__ = [
 ]
 
 
-class Client(ScriptPath):
+class Client(Waiting, Replies, Transaction, ScriptPath):
     """A connected client: its database, protocol version, name and state."""
 
     def __init__(self, server: Any, peer: Peer) -> None:
@@ -175,7 +174,7 @@ class Client(ScriptPath):
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
-        # (the served map: a bytearray changed in place, see ClusterState.served)
+        # (the served map: a list changed in place, see ClusterState.served)
         self._served = server.cluster.state.served if server.cluster is not None else None
         self.asking = False
         self.readonly = False
@@ -293,50 +292,6 @@ class Client(ScriptPath):
             server.pubsub.forget(self)
         server.client_gone(self)
 
-    # -- blocking (blocked.py) ----------------------------------------------------
-    def flush_writes(self) -> None:
-        """Hand this batch's writes to the log and the replicas now (WAIT must count them)."""
-        if self._log:
-            self.server.log_commands(self._log)
-            self._log = []
-        self.woff = self.server.repl_offset()
-
-    def block(self, what: Any) -> Any:
-        """Block on ``what`` (the handler returns the result: BLOCKED)."""
-        self.blocked = what
-        return BLOCKED
-
-    def pause(self, argv: list[bytes]) -> bool:
-        """A write while FAILOVER pauses writes: it waits (with the input after it) and runs
-        when the pause ends.  The master's and replicas' links are never paused."""
-        if self.is_master or self.repl is not None:
-            return False
-        self._requeue = [argv]
-        self.blocked = "pause"
-        self.server.paused_clients.add(self)
-        return True
-
-    def unpause(self) -> None:
-        if self.blocked == "pause":
-            self.blocked = None
-            if self._pending is not None and not self.peer.closed:
-                self.feed(b"")
-
-    def unblock(self, reply: bytes) -> None:
-        """Answer the blocked command and run the input held meanwhile."""
-        if self.blocked is None:
-            return
-        self.blocked = None
-        if not (self.reply_flags and self._late_reply_dropped()):
-            self.peer.write(reply)
-        if self._pending is not None and not self.peer.closed:
-            self.feed(b"")
-
-    def resume_writing(self) -> None:
-        """The output drained: run the requests held back while it was full."""
-        if self._pending is not None:
-            self.feed(b"")
-
     # -- batches -----------------------------------------------------------
     def _finish_batch(self) -> None:
         out = self._out
@@ -359,21 +314,6 @@ class Client(ScriptPath):
             else:
                 self.peer.write(data)
             out.clear()
-
-    def push(self, value: Any) -> None:
-        """Send an out-of-band reply (CLIENT KILL notice, invalidation ...)."""
-        out: list[bytes] = []
-        _encode(value, self.resp3, out)
-        self.push_raw(b"".join(out), None)
-
-    def push_raw(self, resp2: bytes, resp3: bytes | None) -> None:
-        """Queue a pre-encoded push (``resp3`` for a RESP3 client when given): after the
-        replies already produced, in this batch if the client is running one."""
-        data = resp3 if (self.resp3 and resp3 is not None) else resp2
-        if self._in_batch:
-            self._out.append(data)
-        else:
-            self.peer.write(data)
 
     # -- executing -----------------------------------------------------------
     def _run(self, requests: list[list[bytes]]) -> None:
@@ -429,24 +369,24 @@ class Client(ScriptPath):
             # commands whose one key is argv[1] (routing.prepare_dispatch); one whose key's
             # slot this node serves (routing.serves, inline) runs here, any other takes
             # routing.redirect's full check (so does every command after ASKING: SLOW_ASKING).
-            if (
-                served is not None
-                and cmd.first_key
-                and not served[
-                    crc_hqx(key, 0)  # (the map repeats every 16384)
-                    if 123 not in (key := argv[1])  # no "{": no hash tag
-                    else TAG_CRCS[key]
-                    if key in TAG_CRCS
-                    else remember_tag_crc16(key)
-                ]
-            ):
-                self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
-                if self.blocked is not None:
-                    self._pending = self._requeue + list(it)
-                    self._requeue = []
-                    return
-                t0 = perf()
-                continue
+            # The key's CRC16 indexes the map (which repeats every 16384); a hash-tagged key's
+            # is remembered (TAG_CRCS: one dict probe, the exception only on a first sight).
+            if served is not None and cmd.first_key:
+                if 123 in (key := argv[1]):  # "{": a hash tag, maybe
+                    try:
+                        crc = TAG_CRCS[key]
+                    except KeyError:
+                        crc = remember_tag_crc16(key)
+                else:
+                    crc = crc_hqx(key, 0)
+                if not served[crc]:
+                    self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
+                    if self.blocked is not None:
+                        self._pending = self._requeue + list(it)
+                        self._requeue = []
+                        return
+                    t0 = perf()
+                    continue
             if cmd.write:  # (the parser hands over bulk strings only)
                 if self.server.writes_paused and self.pause(argv):  # FAILOVER
                     self._pending = self._requeue + list(it)
@@ -665,91 +605,6 @@ class Client(ScriptPath):
         else:
             self.propagate = None
 
-    # -- blocking on keys (blocked_keys.py) ------------------------------------------------------
-    def _serve_blocked(self) -> None:
-        """Keys became ready: write what this client's batch logged so far first (the
-        served clients' writes follow it in the log), then serve the waiting clients."""
-        if self._log:
-            self.server.log_commands(self._log)
-            self._log = []
-        blocked_keys.handle_ready_keys(self.ks)
-
-    def deliver(self, reply: Any) -> None:
-        """The reply of the blocking command this client waited in (served, timed out or
-        unblocked), with its write logged; its queued input runs on the next loop turn."""
-        mark = len(self._out)
-        if isinstance(reply, RedisError):
-            self._out.append(reply.encode())
-            self._count_error(reply.code)
-            self.propagate = None
-        else:
-            _encode(reply, self.resp3, self._out)
-            if self.propagate is not None:
-                for p in self.propagate:
-                    self._log.append((self.db_id, p))
-                self.propagate = None
-        if self.reply_flags and self._late_reply_dropped():
-            del self._out[mark:]
-        self._finish_batch()
-        if self._pending is not None:
-            self.server.clock.call_later(0, self._resume)
-
-    def unblock_by_client(self, error: bool) -> bool:
-        """CLIENT UNBLOCK of a client blocked on keys (a timeout's reply, or -UNBLOCKED)."""
-        if type(self.blocked) is not Block:
-            return False
-        return blocked_keys.kill(self, error)
-
-    def _resume(self) -> None:
-        if self.blocked is None and self._pending is not None and not self.peer.closed:
-            self.feed(b"")
-
-    def _reject(self, cmd: Command | None, error: bytes, code: str) -> None:
-        """rejectCommand: an error reply before the command ran (which also dooms a MULTI;
-        a refused EXEC discards the transaction with -EXECABORT and the reason)."""
-        if self.multi is not None:
-            self.multi_error = True
-        if cmd is not None:
-            cmd.rejected_calls += 1
-        if cmd is not None and cmd.name == "exec" and cmd.parent is None:
-            self.discard_transaction()
-            # rejectCommandFormat's texts carry no ERR code; shared errors keep theirs
-            reason = error[5:] if error.startswith(b"-ERR ") else error[1:]
-            error = b"-EXECABORT Transaction discarded because of: " + reason
-            code = "EXECABORT"
-        self._out.append(error.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
-        self._count_error(code)
-
-    def _execute_quietly(self, argv: list[bytes], cmd: Command | None) -> None:
-        """A command run under CLIENT REPLY OFF or SKIP: what it answers is dropped (CLIENT
-        REPLY ON's own +OK excepted: it clears the flags first)."""
-        flags = self.reply_flags
-        if flags & REPLY_SKIP_NEXT:  # the command after CLIENT REPLY SKIP
-            flags = (flags | REPLY_SKIP) & ~REPLY_SKIP_NEXT
-        self.reply_flags = flags
-        mark = len(self._out)
-        self.slow &= ~SLOW_REPLY
-        try:
-            self._execute_slow(argv, cmd)
-        finally:
-            flags = self.reply_flags
-            if flags & (REPLY_OFF | REPLY_SKIP):
-                del self._out[mark:]
-            if self.blocked is None:  # (a waiting command's answer is silenced when it comes)
-                self.reply_flags = flags = flags & ~REPLY_SKIP
-            if flags:
-                self.slow |= SLOW_REPLY
-
-    def _late_reply_dropped(self) -> bool:
-        """CLIENT REPLY OFF or SKIP silence the answer of a command that waited, too."""
-        flags = self.reply_flags
-        if not flags:
-            return False
-        self.reply_flags = flags & ~REPLY_SKIP
-        if not self.reply_flags:
-            self.slow &= ~SLOW_REPLY
-        return bool(flags & (REPLY_OFF | REPLY_SKIP))
-
     def _execute_slow(self, argv: list[bytes], cmd: Command | None) -> Any:
         if self._cluster is None:
             return self._process_command(argv, cmd)
@@ -896,94 +751,6 @@ class Client(ScriptPath):
             self._out.append(_QUEUED)
             return
         return self._call(cmd, argv)
-
-    def _security_warning(self) -> None:
-        """securityWarningCommand: ``POST`` and ``Host:`` are an HTTP request sent to the
-        Redis port (a web page can make a browser send one to 127.0.0.1).  The connection is
-        dropped without a reply and without reading further; logged at most once a minute."""
-        server = self.server
-        now = self._clock_time()
-        if abs(now - server.security_warning_at) > 60:
-            server.security_warning_at = now
-            log.warning(
-                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
-                "Host: commands to Redis. This is likely due to an attacker attempting to use "
-                "Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
-            )
-        self._out.clear()
-        self.slow |= SLOW_CLOSING
-        self._abort = True
-
-    # -- MULTI / EXEC -----------------------------------------------------------
-    def exec_transaction(self) -> wire.Raw:
-        """Run the queued commands (EXEC has checked they may run); the array of replies."""
-        queued = self.multi or []
-        self.server.watches.unwatch_all(self)
-        saved_out = self._out
-        self._out = replies = []
-        old_deny = self.deny_blocking
-        self.deny_blocking = True
-        self.in_exec = True
-        dirty = self.ks.dirty
-        try:
-            for cmd, argv in queued:
-                if self.slow & SLOW_ACL:
-                    refused = acl_exec_refusal(self, cmd, argv)
-                    if refused is not None:  # the rules changed since it was queued
-                        replies.append(refused.encode())
-                        self._count_error(refused.code)
-                        continue
-                self._call(cmd, argv)
-        finally:
-            self._out = saved_out
-            self.deny_blocking = old_deny
-            self.in_exec = False
-            self.discard_transaction()
-        if self.ks.dirty != dirty:
-            self.propagate = []  # the commands were logged one by one; EXEC itself is not
-        return wire.Raw(b"*%d\r\n" % len(queued) + b"".join(replies))
-
-    def discard_transaction(self) -> None:
-        """discardTransaction: leave MULTI and forget the watches."""
-        self.multi = None
-        self.multi_error = False
-        self.dirty_cas = False
-        self.slow &= ~SLOW_MULTI
-        self.unwatch_all()
-
-    def discard_multi(self) -> None:
-        if self.multi is not None:
-            self.discard_transaction()
-
-    def unwatch_all(self) -> None:
-        if self.watched_keys:
-            self.server.watches.unwatch_all(self)
-
-    def unsubscribe_all(self) -> None:
-        if self.channels or self.patterns or self.shard_channels:
-            self.server.pubsub.forget(self)
-        self.slow &= ~SLOW_PUBSUB
-
-    # -- replay ---------------------------------------------------------------
-    def replay_command(self, db_id: int, argv: list[bytes]) -> bool:
-        """Run a command read back from the log (no reply); False when it is unknown.  The
-        MULTI/EXEC around a transaction's effects are markers for the replicas: skipped."""
-        if argv[0] in (b"MULTI", b"EXEC"):
-            return True
-        cmd = self._commands_get(argv[0].lower())
-        if cmd is None:
-            log.warning("log names an unknown command %r; skipped", argv[0])
-            return False
-        if cmd.subcommands and len(argv) > 1:
-            cmd = cmd.subcommands.get(argv[1].lower(), cmd)
-        if self.db_id != db_id:
-            self.select(db_id)
-        try:
-            cmd.handler(self, argv)
-        except Exception as e:  # a logged command that fails now must not stop recovery
-            log.warning("replaying %s failed: %s", argv[0], e)
-        self.propagate = None
-        return True
 
     # -- state changes commands make -------------------------------------
     def select(self, db_id: int) -> None:

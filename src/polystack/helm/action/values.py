@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 
-from polystack.helm.chart import strvals
 from polystack.helm.chart.chart import ChartError, load_values, merge_maps
 from polystack.helm.chart.values import ValuesError
 from polystack.helm.encoding import jsongo, yamlgo
@@ -54,6 +53,14 @@ class ValueOptions:
 
     def merge_values(self) -> dict[str, Any]:
         base: dict[str, Any] = {}
+        if (
+            self.json_values
+            or self.values
+            or self.string_values
+            or self.file_values
+            or (self.literal_values)
+        ):
+            from polystack.helm.chart import strvals  # (only for --set and its kin)
         for fp in self.value_files:
             raw = _read_file(fp)
             try:

@@ -165,7 +165,9 @@ class Dependency:
         )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# sanitizeString's control characters ([\x00-\x08\x0b-\x1f\x7f]), removed by
+# str.translate (no pattern compiled by a fresh `helm template`)
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def _s(v: Any) -> str:
@@ -306,7 +308,7 @@ class Metadata:
 
     def validate(self) -> None:
         for f in ("name", "home", "version", "description", "icon", "api_version"):
-            setattr(self, f, _CONTROL.sub("", getattr(self, f)))
+            setattr(self, f, getattr(self, f).translate(_CONTROL))
         if not self.api_version:
             raise ChartError("validation: chart.metadata.apiVersion is required")
         if not self.name:

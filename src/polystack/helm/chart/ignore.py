@@ -41,9 +41,25 @@ class _Suffix:
         return None
 
 
+class _Prefix:
+    """Text without meta characters then ``?*``: the text and at least one more
+    character, none of them "/" (Helm's default rule ``templates/.?*``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fullmatch(self, name: str) -> bool | None:
+        t = self.text
+        if len(name) > len(t) and name.startswith(t) and "/" not in name[len(t) :]:
+            return True
+        return None
+
+
 _META = frozenset("*?[\\")
 
-Matcher = _Literal | _Suffix | re.Pattern[str]
+Matcher = _Literal | _Suffix | _Prefix | re.Pattern[str]
 
 
 @lru_cache(maxsize=1024)
@@ -56,6 +72,8 @@ def _compile(pattern: str) -> Matcher:
         return _Literal(pattern)
     if pattern[:1] == "*" and not any(c in _META or c == "/" for c in pattern[1:]):
         return _Suffix(pattern[1:])
+    if pattern[-2:] == "?*" and not any(c in _META for c in pattern[:-2]):
+        return _Prefix(pattern[:-2])
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:

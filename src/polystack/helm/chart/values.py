@@ -10,7 +10,6 @@ from polystack.helm.chart.chart import (
     ChartError,
     Dependency,
 )
-from polystack.helm.encoding import semver
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.types import deep_copy, type_of
@@ -234,6 +233,8 @@ def path_value(v: dict[str, Any], path: str) -> Any:
 def is_compatible_range(constraint: str, version: str) -> bool:
     """chartutil.IsCompatibleRange: whether ``version`` satisfies ``constraint``
     (false when either does not parse)."""
+    from polystack.helm.encoding import semver  # (charts with dependencies only)
+
     try:
         c = semver.Constraints.parse(constraint)
         v = semver.Version.parse(version)

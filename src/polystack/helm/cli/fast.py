@@ -14,14 +14,13 @@ checks the parser against click's on a table of command lines.
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable
-from functools import partial
 
-# typing is imported by type checkers only (its import is a fresh command's cost)
+# typing is imported by type checkers only (its import is a fresh command's cost; so is
+# re's, which `helm version` does without)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = [
@@ -259,7 +258,11 @@ def _echo(text: str, stream: Any) -> None:
         tty = stream.isatty()
     except ValueError:
         tty = False
-    stream.write(text if tty or "\033" not in text else re.sub(_ANSI, "", text))
+    if not tty and "\033" in text:
+        import re
+
+        text = re.sub(_ANSI, "", text)
+    stream.write(text)
     stream.flush()
 
 
@@ -291,7 +294,7 @@ def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None
 
 def build_info() -> Any:
     """version.Get(): the Helm this is compatible with (.Capabilities.HelmVersion)."""
-    from polystack.helm.funcs.helm import HelmVersion
+    from polystack.helm.funcs.version import HelmVersion
 
     return HelmVersion()
 
@@ -335,22 +338,23 @@ def try_fast(argv: list[str]) -> None:
         return  # click rewraps a misconfigured stream; let it
     if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
         return  # shell completion
-    run: Callable[[], None]
-    if argv[0] == "version":
-        short = parse_version(argv[1:])
-        if short is None:
-            return
-        run = partial(_version, short)
-    else:
-        parsed = parse_template(argv[1:])
-        if parsed is None:
-            return
-        run = partial(_run, *parsed)
     import gc
 
     from polystack.helm.cli.process import run_as_process
+
+    if argv[0] == "version":
+        # (no PyYAML: `helm version` renders nothing)
+        short = parse_version(argv[1:])
+        if short is None:
+            return
+        gc.disable()  # as run_as_process does, already for the imports
+        run_as_process(lambda: _version(short))
+    parsed = parse_template(argv[1:])
+    if parsed is None:
+        return
     from polystack.helm.encoding.yamlimport import import_yaml_deferring_patterns
 
-    gc.disable()  # as run_as_process does, already for the imports
+    gc.disable()
     import_yaml_deferring_patterns()  # no other thread yet
-    run_as_process(run)
+    args, kw, env = parsed
+    run_as_process(lambda: _run(args, kw, env))

@@ -6,8 +6,6 @@ path options built from them. No click here: the fast `helm template` path
 
 from __future__ import annotations
 
-import re
-
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,7 +52,27 @@ def dry_run_strategy(value: str) -> str:
     raise ValueError(f'invalid dry-run value ("{value}"). Must be "none", "server", or "client"')
 
 
-_DURATION = r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)"  # compiled by re when first used
+_DURATION = r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)"  # what _duration_part matches
+_DIGITS = frozenset("0123456789")
+
+
+def _duration_part(s: str) -> tuple[str, str]:
+    """The number and the unit at the start of ``s``: re.match(_DURATION, s)'s two
+    groups, scanned by hand (a fresh `helm template` checks --timeout's default)."""
+    n = len(s)
+    i = 0
+    while i < n and s[i] in _DIGITS:
+        i += 1
+    if i < n and s[i] == ".":
+        i += 1
+        while i < n and s[i] in _DIGITS:
+            i += 1
+    j = i
+    while j < n and s[j] not in _DIGITS and s[j] != ".":
+        j += 1
+    return s[:i], s[i:j]
+
+
 _UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
 
 
@@ -72,10 +90,9 @@ def parse_duration(flag: str, s: str) -> float:
     rest = s.lstrip("+-")
     total = 0.0
     while rest and rest != "0":
-        m = re.match(_DURATION, rest)
-        assert m is not None
-        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-        rest = rest[len(m.group(1)) + len(m.group(2)) :]
+        num, unit = _duration_part(rest)
+        total += float(num) * _UNIT_SECONDS[unit]
+        rest = rest[len(num) + len(unit) :]
     return sign * total
 
 
@@ -89,8 +106,7 @@ def _duration_error(s: str) -> str:
     if not s:
         return f'time: invalid duration "{orig}"'
     while s:
-        m = re.match(_DURATION, s)
-        num, unit = (m.group(1), m.group(2)) if m else ("", "")
+        num, unit = _duration_part(s)
         if num in ("", "."):
             return f'time: invalid duration "{orig}"'
         if not unit:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable
 
 from polystack.helm.golang.log import shutdown as logging_shutdown
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
 __all__ = ["run_as_process", "exit_code"]

@@ -55,6 +55,8 @@ def _parse_go_int(s: str) -> int | None:
     digits = s[1:] if s[:1] in ("+", "-") else s
     if digits.isascii() and digits.isdigit() and (digits[0] != "0" or digits == "0"):
         return -int(digits) if s[0] == "-" else int(digits)  # [+-]?(0|[1-9][0-9]*)
+    if "." in s:
+        return None  # no form of "int" has a dot (a chart's `version: 1.2.3`)
     m = _pattern("int").fullmatch(s)
     if not m:
         return None
@@ -119,7 +121,8 @@ def resolve(s: str) -> tuple[str, Any]:
         iv = _parse_go_int(plain)
         if iv is not None and I64_MIN <= iv <= U64_MAX:
             return INT, iv
-        if _pattern("yaml_float").fullmatch(plain):
+        # ("yaml_float" has one dot at most: `version: 1.2.3` needs no pattern)
+        if plain.count(".") < 2 and _pattern("yaml_float").fullmatch(plain):
             f = float(plain)
             if not math.isinf(f):  # ParseFloat's range error: not a float, so a string
                 return FLOAT, f
@@ -133,7 +136,7 @@ def needs_quotes(s: str) -> bool:
     if s == "<<":  # the merge key is emitted plain by sigs.k8s.io/yaml
         return False
     return resolve(s)[0] != STR or bool(
-        s and s[0] in "+-0123456789" and _pattern("base60").fullmatch(s)
+        s and s[0] in "+-0123456789" and ":" in s and _pattern("base60").fullmatch(s)
     )
 
 

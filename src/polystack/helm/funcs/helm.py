@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.funcs.version import GO_VERSION, HELM_VERSION, HelmVersion  # noqa: F401
 from polystack.helm.funcs.yamlemit import emit_plain
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
@@ -502,8 +503,6 @@ def as_values(v: Any) -> Values:
 # ---------------------------------------------------------------- .Capabilities
 
 DEFAULT_KUBE_VERSION = "v1.36.0"
-HELM_VERSION = "v4.2"
-GO_VERSION = "go1.26.6"
 
 DEFAULT_API_VERSIONS = (
     "v1 admissionregistration.k8s.io/v1 admissionregistration.k8s.io/v1alpha1"
@@ -549,12 +548,20 @@ class KubeVersion(GoStruct):
         return jsongo.Struct(Version=self.Version, Major=self.Major, Minor=self.Minor)
 
 
+_KUBE_VERSION = r"\s*v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?([-+].*)?\s*"
+
+
 def parse_kube_version(v: str) -> KubeVersion:
     """common.ParseKubeVersion (k8s version.ParseGeneric)."""
-    m = re.fullmatch(r"\s*v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?([-+].*)?\s*", v)
-    if not m:
-        raise ValueError(f'could not parse "{v}" as version')
-    major, minor, patch = m.group(1), m.group(2), m.group(3) or "0"
+    parts = (v[1:] if v[:1] == "v" else v).split(".")
+    if 2 <= len(parts) <= 3 and all(p.isascii() and p.isdigit() for p in parts):
+        # v1.36.0 (the default: a fresh `helm template` compiles no pattern for it)
+        major, minor, patch = parts[0], parts[1], parts[2] if len(parts) == 3 else "0"
+    else:
+        m = re.fullmatch(_KUBE_VERSION, v)
+        if not m:
+            raise ValueError(f'could not parse "{v}" as version')
+        major, minor, patch = m.group(1), m.group(2), m.group(3) or "0"
     for part in (major, minor, patch):
         if len(part) > 1 and part[0] == "0":
             raise ValueError(f'illegal zero-prefixed version component "{part}" in "{v}"')
@@ -572,30 +579,6 @@ class VersionSet(StringList, GoStruct):
     @signature("string")
     def Has(self, apiVersion: str) -> bool:  # noqa: N802,N803
         return apiVersion in self
-
-
-class HelmVersion(GoStruct):
-    go_type_name = "version.BuildInfo"
-    go_fields = ("Version", "GitCommit", "GitTreeState", "GoVersion", "KubeClientVersion")
-
-    def __init__(self) -> None:
-        self.Version = HELM_VERSION
-        self.GitCommit = ""
-        self.GitTreeState = ""
-        self.GoVersion = GO_VERSION
-        self.KubeClientVersion = "v1.36"
-
-    def go_json(self) -> dict[str, str]:
-        out = jsongo.Struct(version=self.Version)
-        for key, val in (
-            ("git_commit", self.GitCommit),
-            ("git_tree_state", self.GitTreeState),
-            ("go_version", self.GoVersion),
-            ("kube_client_version", self.KubeClientVersion),
-        ):
-            if val:
-                out[key] = val
-        return out
 
 
 class Capabilities(GoStruct):

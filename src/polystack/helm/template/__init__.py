@@ -17,7 +17,7 @@ from polystack.helm.template.compile import compile_tree
 from polystack.helm.template.errors import ExecError, FuncError, ParseError, TemplateError
 from polystack.helm.template.exec import State, fail
 from polystack.helm.template.limits import EXECUTE_COST, Budget
-from polystack.helm.template.parse import Tree, is_empty_tree, parse
+from polystack.helm.template.tree import Tree, is_empty_tree
 from polystack.helm.template.values import NO_VALUE
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -80,10 +80,14 @@ class TemplateSet:
     def parse(self, name: str, text: str) -> Tree:
         """Template.New(name).Parse(text): adds ``name`` and every ``{{define}}``;
         returns the tree the new template ``name`` holds (see new_template)."""
+        from polystack.helm.template.parse import parse  # (not needed for cached trees)
+
         return self.add_parse_trees(name, parse(name, text, self._has_function))
 
     def parse_trees(self, name: str, text: str) -> dict[str, Tree]:
         """parse.Parse only: the trees of ``text`` (shareable between sets; see add_parse_trees)."""
+        from polystack.helm.template.parse import parse
+
         return parse(name, text, self._has_function)
 
     def add_parse_trees(self, name: str, trees: dict[str, Tree]) -> Tree:

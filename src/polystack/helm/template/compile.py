@@ -36,7 +36,6 @@ from polystack.helm.template.nodes import (
     VariableNode,
     WithNode,
 )
-from polystack.helm.template.parse import Tree
 from polystack.helm.template.runners import (
     _action_runner,
     _arg_bad,
@@ -61,6 +60,7 @@ from polystack.helm.template.runners import (
     _range_runner,
     _variable_value,
 )
+from polystack.helm.template.tree import Tree
 from polystack.helm.template.treecodec import (
     ACTION,
     FIELD,

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - other Pythons
 
 from polystack import __version__
 from polystack.helm.golang.log import get_logger
-from polystack.helm.template.parse import Tree, _Source
+from polystack.helm.template.tree import Tree, _Source
 from polystack.helm.template.treecodec import decode_list, encode_list
 
 # typing is imported by type checkers only (its import is a fresh command's cost)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
+from polystack.helm.template import actionmemo
 from polystack.helm.template.errors import ParseError
 
 # enum members as module globals (a class attribute lookup per use is slow)
@@ -76,7 +77,8 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.scan import lex_all, lex_items
-from polystack.helm.template.weight import list_weight
+from polystack.helm.template.tree import Tree as TreeData
+from polystack.helm.template.tree import _Source, is_empty_tree
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -84,6 +86,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
+
+# (Tree's data, _Source and is_empty_tree live in tree.py: a run that takes every
+# tree from the on-disk cache imports neither this parser nor the lexer)
+
+_memo_get = actionmemo._MEMO.get
+_build_pipe = actionmemo.build_pipe
+_new = object.__new__
 
 MAX_STACK_DEPTH = 10000
 MAX_PIPELINE_CMDS = 100000
@@ -107,57 +116,26 @@ _OPERAND_START = (
 )
 
 
+class _Retry(Exception):
+    """A compact action (lex_all's, without its items) whose memo entry does not
+    apply here: the text is parsed again from items of every action."""
+
+
 class _Abort(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
-
-
-def is_empty_tree(n: Node | None) -> bool:
-    if n is None:
-        return True
-    if isinstance(n, CommentNode):
-        return True
-    if isinstance(n, ListNode):
-        return all(is_empty_tree(x) for x in n.nodes)
-    if isinstance(n, TextNode):
-        return n.text.strip(" \t\n\v\f\r\x85\xa0") == ""
-    return False
-
-
-class _Source:
-    """What a node needs of its tree for error contexts: the text and the parse name.
-
-    Nodes point at this instead of at their Tree so parsed trees hold no reference
-    cycles (they are freed by reference counting, not by the cyclic GC).
-    """
-
-    __slots__ = ("text", "parse_name")
-
-    def __init__(self, text: str, parse_name: str) -> None:
-        self.text = text
-        self.parse_name = parse_name
-
-    # the on-disk cache (diskcache.py) stores no text: it has the text it looked up
-    def __getstate__(self) -> str:
-        return self.parse_name
-
-    def __setstate__(self, state: str) -> None:
-        self.text = ""
-        self.parse_name = state
 
 
 def _no_function(_name: str) -> bool:
     return False
 
 
-class Tree:
-    """One parsed template (``parse.Tree``)."""
+class Tree(TreeData):
+    """One parsed template (``parse.Tree``) and, while it is parsed, the parser's
+    state: the items of the text and where the parser is in them."""
 
     def __init__(self, name: str, has_function: Callable[[str], bool] | None = None) -> None:
-        self.name = name
-        self.parse_name = name
-        self.root: ListNode | None = None
-        self.text = ""
+        TreeData.__init__(self, name)
         self.has_function = has_function or _no_function
         # the token stream: every item of the text (a sub-tree for a define or
         # block continues where its parent is, and hands the position back)
@@ -165,37 +143,11 @@ class Tree:
         self.i = 0  # the next item
         self.hw = 0  # the furthest item read or peeked (Go's t.token[0] is items[hw - 1])
         self.vars: list[str] = []
-        self.tree_set: dict[str, Tree] = {}
+        self.tree_set: dict[str, TreeData] = {}
         self.action_line = 0
+        self.action_at = 0  # the item of the last action's left delimiter
         self.range_depth = 0
         self.stack_depth = 0
-        self.compiled: Any = None  # filled by the compiler
-        self.weight = 1  # work units of one execution (set by the compiler)
-        # weight was counted before (the on-disk cache stores it): the compiler
-        # need not walk the branches it compiles lazily to count them
-        self.weight_known = False
-        self._src = _Source(self.text, self.parse_name)
-
-    # what the on-disk cache (diskcache.py) keeps of a parsed tree: not the parser's state
-    # and the tree's weight, counted as the compiler counts it (weight.py)
-    def __getstate__(self) -> dict[str, Any]:
-        weight = max(list_weight(self.root, {}), 1) if self.root is not None else 1
-        return {
-            "name": self.name,
-            "parse_name": self.parse_name,
-            "root": self.root,
-            "src": self._src,
-            "weight": weight,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["name"])  # type: ignore[misc]
-        self.parse_name = state["parse_name"]
-        self.root = state["root"]
-        self._src = state["src"]
-        if "weight" in state:
-            self.weight = state["weight"]
-            self.weight_known = True
 
     # -- token stream -----------------------------------------------------
     # Go's parser keeps a three-token lookahead over the lexer; here the items
@@ -277,15 +229,25 @@ class Tree:
         self.parse_name = self.name
         break_ok = not self.has_function("break")
         continue_ok = not self.has_function("continue")
-        items = lex_all(text, break_ok, continue_ok)
+        items = lex_all(text, break_ok, continue_ok, compact=True)
         if items is None:
             items = lex_items(self.name, text, break_ok, continue_ok)
         else:
             items.extend([items[-1]] * 4)  # EOF: the lookahead may look past the end
-        self.start_parse(items, 0, tree_set)
         self.text = text
         self._src = _Source(text, self.parse_name)
-        self._parse()
+        before = dict(tree_set)
+        self.start_parse(items, 0, tree_set)
+        try:
+            self._parse()
+        except _Retry:
+            tree_set.clear()
+            tree_set.update(before)
+            items = lex_all(text, break_ok, continue_ok)
+            assert items is not None
+            items.extend([items[-1]] * 4)
+            self.start_parse(items, 0, tree_set)
+            self._parse()
         self.add()
         self.stop_parse()
 
@@ -379,15 +341,80 @@ class Tree:
             n.tree = self._src
             return n
         if typ == _T_LEFT_DELIM:
+            self.action_at = i
+            memo = None
+            if len(tok) > 5:  # lex_all's: the action's split is the memo's key
+                memo = _memo_get(id(tok[5]))
+                if memo is None or memo[0] is not tok[5]:
+                    memo = None
+                elif len(memo) > 1:
+                    kind = memo[7]
+                    if kind == 0:
+                        n = self._memo_action(i, tok, memo)
+                        if n is not None:
+                            return n
+                        if not tok[8]:
+                            raise _Retry
+                    elif kind > 0 and not tok[8]:
+                        # a compact control action: its keyword is read (parse_control
+                        # takes the pipeline from the memo)
+                        self.action_line = tok[3]
+                        try:
+                            if kind == _T_IF:
+                                return self.if_control()
+                            if kind == _T_WITH:
+                                return self.with_control()
+                            return self.range_control()
+                        finally:
+                            self.action_line = 0
             self.action_line = tok[3]
             try:
-                return self.action()
+                n = self.action()
             finally:
                 self.action_line = 0
+            if memo is None and len(tok) > 5 and type(n) is ActionNode:
+                if self.i == i + tok[8] + 2:
+                    actionmemo.record(tok[5], tok[6], tok[7], n.pipe, 0)
+            return n
         if typ == _T_COMMENT:
             return self._set(CommentNode(tok[1], tok[2]))
         self.unexpected(tok, "input")
         raise AssertionError
+
+    def _memo_action(self, at: int, tok: Tok, e: Any) -> Node | None:
+        """The plain action at item ``at`` (its left delimiter ``tok``) from its memo
+        entry ``e`` (actionmemo.py), or None when the names it uses are not all
+        defined here."""
+        pipe = self._memo_pipe(at, tok, e)
+        if pipe is None:
+            return None
+        n = _new(ActionNode)
+        n.pos = pipe.pos
+        n.tree = self._src
+        n.line = pipe.line
+        n.pipe = pipe
+        return n
+
+    def _memo_pipe(self, at: int, tok: Tok, e: Any) -> PipeNode | None:
+        """The pipeline of the action at item ``at`` from its memo entry; its items
+        up to the right delimiter read and its variables declared."""
+        _proto, enc, base_pos, base_line, refs, decls, idents, _kind = e
+        has_function = self.has_function
+        for name in idents:
+            if not has_function(name):
+                return None
+        if refs:
+            scope = self.vars
+            for ref in refs:
+                if ref not in scope and ref not in decls:
+                    return None
+        if decls:
+            self.vars.extend(decls)
+        end = at + tok[8] + 2  # type: ignore[misc]
+        self.i = end
+        if end > self.hw:
+            self.hw = end
+        return _build_pipe(enc, tok[6] - base_pos, tok[7] - base_line, self._src)  # type: ignore[misc]
 
     def action(self) -> Node:
         items = self.items
@@ -508,7 +535,28 @@ class Tree:
     def parse_control(self, context: str) -> tuple[int, int, PipeNode, ListNode, ListNode | None]:
         nvars = len(self.vars)
         try:
-            pipe = self.pipeline(context, _T_RIGHT_DELIM)
+            # the pipeline from the memo (actionmemo.py) when this action's text was
+            # parsed before; recorded when it is parsed here first
+            pipe = None
+            at = self.action_at
+            tok = self.items[at]
+            memo = None
+            if len(tok) > 5:
+                compact = not tok[8]
+                ahead = self.i - at  # 2: {{if ...}}, 3: {{else if ...}}, 1: compact
+                if compact or 2 <= ahead <= 3:
+                    memo = _memo_get(id(tok[5]))
+                    if memo is None or memo[0] is not tok[5]:
+                        memo = None
+                    elif len(memo) > 1 and memo[7]:
+                        pipe = self._memo_pipe(at, tok, memo)
+                        if pipe is None and compact:
+                            raise _Retry
+            if pipe is None:
+                pipe = self.pipeline(context, _T_RIGHT_DELIM)
+                if memo is None and len(tok) > 5 and self.i == at + tok[8] + 2:
+                    kind = self.items[at + 1][0] if ahead == 2 else -1
+                    actionmemo.record(tok[5], tok[6], tok[7], pipe, kind)
             if context == "range":
                 self.range_depth += 1
             lst, nxt = self.item_list()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from polystack.helm.template import actionmemo
 from polystack.helm.template.lexer import (
     _KEYWORDS,
     _SPACE,
@@ -37,6 +38,8 @@ from polystack.helm.template.lexer import (
 )
 
 __all__ = ["lex_all", "lex_items"]
+
+is_compact = actionmemo.compact
 
 # The state machine above yields one item per call and costs a few Python calls
 # per item. ``lex_all`` cuts each action out of the text at its closing
@@ -159,8 +162,15 @@ def _action_items(toks: list[str], words: dict[str, ItemType]) -> Proto | None:
     return tuple(out), pos, line, sp
 
 
-def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Tok] | None:
-    """All items of ``text`` (default delimiters, no comment items), or None (see above)."""
+def lex_all(
+    text: str, break_ok: bool = True, continue_ok: bool = True, compact: bool = False
+) -> list[Tok] | None:
+    """All items of ``text`` (default delimiters, no comment items), or None (see above).
+
+    Each left delimiter carries what the parser's memo (actionmemo.py) needs:
+    ``(LEFT_DELIM, pos, "{{", line, False, proto, text pos, text line, n)``, the
+    action's split, where its text starts and the number ``n`` of its items that
+    follow. ``compact``: the items of an action the memo has are left out (n = 0)."""
     items: list[Tok] = []
     append = items.append
     find = text.find
@@ -210,7 +220,7 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
             line += count("\n", x, pos)
             start = pos
             continue
-        append((_T_LEFT_DELIM, x, "{{", line, False))
+        left_line = line
         if trim:
             line += count("\n", x + 2, pos)
         close = find("}}", pos)
@@ -248,8 +258,12 @@ def lex_all(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[
                     memo.clear()
                 memo[body] = proto
         its, size, lines, sp = proto
-        if its:
-            items += [(t, pos + o, v, line + d, s) for t, o, v, d, s in its]
+        if compact and is_compact(proto):
+            append((_T_LEFT_DELIM, x, "{{", left_line, False, proto, pos, line, 0))
+        else:
+            append((_T_LEFT_DELIM, x, "{{", left_line, False, proto, pos, line, len(its)))
+            if its:
+                items += [(t, pos + o, v, line + d, s) for t, o, v, d, s in its]
         pos += size
         line += lines
         if rtrim:

@@ -28,11 +28,11 @@ def tag_crc16(key: bytes) -> int:
     return crc_hqx(key[s:e] if e > s else key, 0)
 
 
-# The request path's memo of hash-tagged keys' CRC16 (session._run): finding the tag takes
-# bytes.index, bytes.find and a slice, about 3,000 instructions in CPython 3.11, a probe of
-# this dict about 300 (the key's hash is computed once and reused by the keyspace lookup
-# that follows).  A pure function of the key, so nothing invalidates it; bounded: short keys
-# only, and emptied when full.
+# The request path's memo of hash-tagged keys' CRC16 (session._run: one probe, a KeyError
+# on a first sight): finding the tag takes bytes.index, bytes.find and a slice, about 3,000
+# instructions in CPython 3.11, a probe of this dict about 300 (the key's hash is computed
+# once and reused by the keyspace lookup that follows).  A pure function of the key, so
+# nothing invalidates it; bounded: short keys only, and emptied when full.
 TAG_CRCS: dict[bytes, int] = {}
 TAG_CRCS_LIMIT = 1 << 17
 TAG_CRCS_KEY_MAX = 64

@@ -15,6 +15,7 @@ from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
 from polystack.redis.commands.scripting import eval_keys, execute, kill_running, lua_rand
+from polystack.redis.commands.scriptrun import script_call
 from polystack.redis.configtypes import string2ll
 from polystack.redis.errors import RedisError, err
 from polystack.redis.glob import compile_pattern
@@ -37,7 +38,7 @@ def functions_of(server: Any) -> Functions:
     """The server's function libraries (made on first use)."""
     fns = server.functions
     if fns is None:
-        fns = server.functions = Functions(lua_rand(server))
+        fns = server.functions = Functions(lua_rand(server), script_call)
     return fns
 
 

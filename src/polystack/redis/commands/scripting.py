@@ -15,7 +15,7 @@ from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
 from polystack.redis.commands.monitor import feed_monitors
-from polystack.redis.commands.scriptrun import ScriptRun
+from polystack.redis.commands.scriptrun import ScriptRun, script_call
 from polystack.redis.errors import RedisError, err
 from polystack.redis.lua.bitstruct import Rand48
 from polystack.redis.lua.engine import PACKED_ARGS, error_from_text, sha1hex
@@ -40,7 +40,7 @@ def scripts_of(server: Any) -> ScriptCache:
     """The server's EVAL script cache (made on first use)."""
     cache = server.scripting
     if cache is None:
-        cache = server.scripting = ScriptCache(lua_rand(server))
+        cache = server.scripting = ScriptCache(lua_rand(server), script_call)
     return cache
 
 
@@ -191,7 +191,8 @@ def evalsha(client: Any, argv: list[bytes]) -> Any:
     try:
         kind, payload = engine.run_packed(
             script.function, script.sha_bytes, client.resp3,
-            engine.hook_count if run.watched else 0, False, numkeys, *argv[3:],
+            0 if script.brief or not run.watched else engine.hook_count, False, numkeys,
+            *argv[3:],
         )  # fmt: skip
     finally:
         engine.current = previous

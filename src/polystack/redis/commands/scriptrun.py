@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from polystack.redis.commands import Command
@@ -19,6 +20,7 @@ from polystack.redis.commands.acl import check_command, script_refusal
 from polystack.redis.commands.monitor import feed_monitors, record_slow_command
 from polystack.redis.errors import RedisError, err
 from polystack.redis.flags import SLOW_ACL, SLOW_MISCONF, SLOW_SERVER, set_server_condition
+from polystack.redis.lua.engine import TableError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class ScriptClient:
         self.multi: list | None = None
         self.last_cmd: Any = "NULL"
         self._now = 0
+        # the run of this client's brief scripts (see scriptpath), made once and reused
+        self.brief_run: ScriptRun | None = None
 
     name = property(lambda self: self.caller.name)
     user = property(lambda self: self.caller.user)
@@ -317,3 +321,83 @@ class ScriptRun:
             return None
         result, _ = check_command(self.server, self.caller.acl_user, cmd, argv)
         return result == 0
+
+
+def script_call(engine: Any) -> Callable[..., Any]:
+    """``redis.call`` for ``engine`` (see LuaEngine's ``call``): scriptCall's common case in
+    one Python frame, from the Lua arguments to the Lua reply: a run whose caller has nothing
+    special about it (``slow`` is 0: no ACL restriction, MONITOR, disk error or maxmemory),
+    not past busy-reply-threshold, string arguments, a command without subcommands that
+    scripts may run, with its arity, and a write allowed (not read-only, no -READONLY or
+    -NOREPLICAS) once the script's first write passed.  Anything else takes the engine's
+    generic path (``ScriptRun.call``), which words every refusal."""
+    generic = engine._redis_call
+    error_table = engine.error_table
+    to_lua = engine.to_lua
+    perf = _perf
+    only_bytes = {bytes}
+
+    def call(*args: Any) -> Any:
+        run = engine.current
+        if (
+            run is None
+            or run.timed_out
+            or run.caller.slow
+            or {*map(type, args)} != only_bytes  # (numbers become strings there)
+        ):
+            return generic(*args)
+        sc = run.client
+        cmd = sc.dispatch_get(args[0])
+        if cmd is None:
+            return generic(*args)
+        n = len(args)
+        arity = cmd.arity
+        if n != arity and (arity > 0 or n < -arity):
+            return generic(*args)
+        server = run.server
+        if cmd.write and not run.write_dirty:
+            if run.read_only or server.write_denied is not None:
+                return generic(*args)
+            run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
+        argv = list(args)
+        ks = sc.ks
+        dirty = ks.dirty
+        sc.last_cmd = cmd
+        t0 = perf()
+        try:
+            reply = cmd.handler(sc, argv)
+        except RedisError as e:
+            reply = e
+            cmd.failed_calls += 1
+            counts = server.error_counts
+            counts[e.code] = counts.get(e.code, 0) + 1
+        took = perf() - t0
+        cmd.durations.append(took)
+        if took >= server.timing_threshold:
+            record_slow_command(server, sc, cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            run.wrote = True
+            if run.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
+                effects = run.effects
+                if not effects:
+                    effects = run.effects = []
+                propagate = sc.propagate
+                if propagate is None:
+                    effects.append((sc.db_id, argv))
+                else:
+                    sc.propagate = None
+                    for p in propagate:
+                        effects.append((sc.db_id, p))
+            elif sc.propagate is not None:
+                sc.propagate = None
+        elif sc.propagate is not None:
+            sc.propagate = None
+        t = type(reply)
+        if t is bytes or t is int:
+            return reply
+        if isinstance(reply, RedisError):
+            raise TableError(error_table(f"{reply.code} {reply.message}"))
+        return to_lua(reply, run.resp3)
+
+    return call

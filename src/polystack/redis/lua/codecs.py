@@ -433,3 +433,118 @@ def msgpack_unpack_limit(runtime: Any, data: Any, limit: Any, offset: Any = 0) -
         return (False, "Bad data format in input.")
     next_offset = -1 if pos >= len(data) else pos
     return (True, next_offset, *(lua_value(runtime, v, None) for v in values))
+
+
+# -- cjson.encode (lua_cjson 2.1.0) ------------------------------------------------------------
+def json_encode(null: Any, *args: Any) -> tuple:
+    """cjson.encode: (True, the JSON text) or (False, the message)."""
+    if len(args) != 1:
+        return (False, "bad argument #1 to 'encode' (expected 1 argument)")
+    out: list[bytes] = []
+    _json_value(args[0], null, 0, out)
+    return (True, b"".join(out))
+
+
+def _json_value(v: Any, null: Any, depth: int, out: list[bytes]) -> None:
+    t = type(v)
+    if t is bytes:
+        out.append(_json_string(v))
+    elif t is bool:
+        out.append(b"true" if v else b"false")
+    elif t is int or t is float:
+        out.append(_json_number(v))
+    elif v is None or v == null:
+        out.append(b"null")
+    elif lupa.lua_type(v) == "table":
+        depth += 1
+        if depth > 1000:
+            raise ValueError(f"Cannot serialise, excessive nesting ({depth})")
+        items = list(v.items())
+        length = _array_length(items)
+        if length > 0:
+            out.append(b"[")
+            for i in range(1, length + 1):
+                if i > 1:
+                    out.append(b",")
+                _json_value(v[i], null, depth, out)
+            out.append(b"]")
+        else:
+            out.append(b"{")
+            for n, (k, val) in enumerate(items):
+                kt = type(k)
+                if kt is bytes:
+                    key = k
+                elif kt is int or kt is float:
+                    key = _json_number(k)
+                else:
+                    raise ValueError(
+                        f"Cannot serialise {_type_name(k).decode()}: table key must be a "
+                        "number or string"
+                    )
+                if n:
+                    out.append(b",")
+                out.append(_json_string(key) + b":")
+                _json_value(val, null, depth, out)
+            out.append(b"}")
+    else:
+        raise ValueError(f"Cannot serialise {_type_name(v).decode()}: type not supported")
+
+
+def _type_name(v: Any) -> bytes:
+    if v is None:
+        return b"nil"
+    if type(v) is bool:
+        return b"boolean"
+    if type(v) in (int, float):
+        return b"number"
+    if type(v) is bytes:
+        return b"string"
+    kind = lupa.lua_type(v)
+    return kind.encode() if kind else b"userdata"
+
+
+_JSON_ESCAPES = {
+    ord('"'): b'\\"',
+    ord("\\"): b"\\\\",
+    ord("/"): b"\\/",
+    8: b"\\b",
+    12: b"\\f",
+    10: b"\\n",
+    13: b"\\r",
+    9: b"\\t",
+}
+
+
+def _json_string(s: bytes) -> bytes:
+    out = bytearray(b'"')
+    for c in s:
+        esc = _JSON_ESCAPES.get(c)
+        if esc is not None:
+            out += esc
+        elif c < 0x20 or c == 0x7F:
+            out += b"\\u%04x" % c
+        else:
+            out.append(c)
+    out += b'"'
+    return bytes(out)
+
+
+def _json_number(n: int | float) -> bytes:
+    f = float(n)
+    if f != f or f in (math.inf, -math.inf):
+        raise ValueError("Cannot serialise number: must not be NaN or Inf")
+    return b"%.14g" % f
+
+
+def _array_length(items: list) -> int:
+    """lua_array_length: the largest index of an array table, -1 for any other key; a
+    sparse array (largest index > 10 and > twice the items) cannot be encoded."""
+    largest = 0
+    for k, _ in items:
+        if type(k) in (int, float) and k > 0 and k == int(k):
+            largest = max(largest, int(k))
+        else:
+            return -1
+    if largest > 10 and largest > 2 * len(items):
+        raise ValueError("Cannot serialise table: excessively sparse array")
+    return largest

@@ -20,7 +20,7 @@ import lupa.lua51 as lua51
 
 from polystack.redis import wire
 from polystack.redis.errors import RedisError
-from polystack.redis.lua import bitstruct, codecs
+from polystack.redis.lua import bitstruct, bytecode, codecs
 from polystack.redis.lua.prelude import PRELUDE
 from polystack.redis.version import REDIS_VERSION, REDIS_VERSION_NUM
 
@@ -62,7 +62,12 @@ class LuaEngine:
     """A Lua state with Redis's scripting environment: EVAL's, or with ``functions`` the
     FUNCTION engine's (libraries load with their own API; see :meth:`load_library`)."""
 
-    def __init__(self, rand: bitstruct.Rand48 | None = None, functions: bool = False) -> None:
+    def __init__(
+        self,
+        rand: bitstruct.Rand48 | None = None,
+        functions: bool = False,
+        call: Callable[[LuaEngine], Callable] | None = None,
+    ) -> None:
         self.lua = lua51.LuaRuntime(
             encoding=None,
             unpack_returned_tuples=True,
@@ -96,7 +101,9 @@ class LuaEngine:
 
         redis = table(
             {
-                b"call": fn(self._redis_call),
+                # the host's redis.call (``call(engine)``: scriptCall's common case in one
+                # Python frame), or the generic one that goes through ``current.call``
+                b"call": fn(self._redis_call if call is None else call(self)),
                 b"pcall": fn(self._redis_pcall),
                 b"sha1hex": fn(self._sha1hex),
                 b"log": fn(self._log),
@@ -118,7 +125,7 @@ class LuaEngine:
         )
         cjson = table(
             {
-                b"encode": lib_fn(self._json_encode),
+                b"encode": lib_fn(lambda *a: codecs.json_encode(self.null, *a)),
                 b"decode": lib_fn(lambda *a: codecs.json_decode(self.lua, self.null, *a)),
                 b"null": self.null,
                 b"_NAME": b"cjson",
@@ -200,6 +207,7 @@ class LuaEngine:
         # run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, key..., arg...):
         # (kind, payload) as run() returns it (see prelude.py)
         self.run_packed = self._run_packed = self.py[b"run_packed"]
+        self._string_dump = self.lua.execute("return string.dump")
 
     # -- compiling and running --------------------------------------------------------
     def compile(self, source: bytes, chunkname: bytes = b"@user_script") -> Any:
@@ -209,6 +217,11 @@ class LuaEngine:
         if fn is None:
             raise ValueError(message.decode("utf-8", "replace"))
         return fn
+
+    def is_brief(self, fn: Any) -> bool:
+        """Whether the compiled script ``fn`` can never run long enough for the count hook
+        to fire (see lua/bytecode.py)."""
+        return bytecode.is_brief(self._string_dump(fn))
 
     def load_library(self, source: bytes, builder: Any, timeout_ms: int) -> None:
         """luaEngineCreate: compile a library's code and run it so that it registers its
@@ -589,58 +602,6 @@ class LuaEngine:
             )
         self.rand.seed(int(n))
 
-    # -- cjson.encode (lua_cjson 2.1.0) --------------------------------------------------------
-    def _json_encode(self, *args: Any) -> tuple:
-        if len(args) != 1:
-            return (False, "bad argument #1 to 'encode' (expected 1 argument)")
-        out: list[bytes] = []
-        self._json_value(args[0], 0, out)
-        return (True, b"".join(out))
-
-    def _json_value(self, v: Any, depth: int, out: list[bytes]) -> None:
-        t = type(v)
-        if t is bytes:
-            out.append(_json_string(v))
-        elif t is bool:
-            out.append(b"true" if v else b"false")
-        elif t is int or t is float:
-            out.append(_json_number(v))
-        elif v is None or v == self.null:
-            out.append(b"null")
-        elif lua_type(v) == "table":
-            depth += 1
-            if depth > 1000:
-                raise ValueError(f"Cannot serialise, excessive nesting ({depth})")
-            items = list(v.items())
-            length = _array_length(items)
-            if length > 0:
-                out.append(b"[")
-                for i in range(1, length + 1):
-                    if i > 1:
-                        out.append(b",")
-                    self._json_value(v[i], depth, out)
-                out.append(b"]")
-            else:
-                out.append(b"{")
-                for n, (k, val) in enumerate(items):
-                    kt = type(k)
-                    if kt is bytes:
-                        key = k
-                    elif kt is int or kt is float:
-                        key = _json_number(k)
-                    else:
-                        raise ValueError(
-                            f"Cannot serialise {_type_name(k).decode()}: table key must be a "
-                            "number or string"
-                        )
-                    if n:
-                        out.append(b",")
-                    out.append(_json_string(key) + b":")
-                    self._json_value(val, depth, out)
-                out.append(b"}")
-        else:
-            raise ValueError(f"Cannot serialise {_type_name(v).decode()}: type not supported")
-
     # -- conversions -----------------------------------------------------------------------
     def error_table(self, text: str) -> Any:
         """The {err = "CODE message"} table redis.pcall returns for an error."""
@@ -767,50 +728,3 @@ def _type_name(v: Any) -> bytes:
     if type(v) is bytes:
         return b"string"
     return lua_type(v).encode() if lua_type(v) else b"userdata"
-
-
-_JSON_ESCAPES = {
-    ord('"'): b'\\"',
-    ord("\\"): b"\\\\",
-    ord("/"): b"\\/",
-    8: b"\\b",
-    12: b"\\f",
-    10: b"\\n",
-    13: b"\\r",
-    9: b"\\t",
-}
-
-
-def _json_string(s: bytes) -> bytes:
-    out = bytearray(b'"')
-    for c in s:
-        esc = _JSON_ESCAPES.get(c)
-        if esc is not None:
-            out += esc
-        elif c < 0x20 or c == 0x7F:
-            out += b"\\u%04x" % c
-        else:
-            out.append(c)
-    out += b'"'
-    return bytes(out)
-
-
-def _json_number(n: int | float) -> bytes:
-    f = float(n)
-    if f != f or f in (math.inf, -math.inf):
-        raise ValueError("Cannot serialise number: must not be NaN or Inf")
-    return b"%.14g" % f
-
-
-def _array_length(items: list) -> int:
-    """lua_array_length: the largest index of an array table, -1 for any other key; a
-    sparse array (largest index > 10 and > twice the items) cannot be encoded."""
-    largest = 0
-    for k, _ in items:
-        if type(k) in (int, float) and k > 0 and k == int(k):
-            largest = max(largest, int(k))
-        else:
-            return -1
-    if largest > 10 and largest > 2 * len(items):
-        raise ValueError("Cannot serialise table: excessively sparse array")
-    return largest

@@ -11,6 +11,7 @@ EVAL's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,9 +191,9 @@ class LibraryContext:
 class Functions:
     """The server's functions: the FUNCTION engine and the current library context."""
 
-    def __init__(self, rand: Rand48 | None = None) -> None:
+    def __init__(self, rand: Rand48 | None = None, call: Callable | None = None) -> None:
         self.rand = rand if rand is not None else Rand48()
-        self.engine = LuaEngine(self.rand, functions=True)
+        self.engine = LuaEngine(self.rand, functions=True, call=call)
         self.ctx = LibraryContext()
 
     @property

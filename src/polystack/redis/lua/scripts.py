@@ -5,6 +5,7 @@ starts a fresh Lua state, as Redis's scriptingReset does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ class Script:
     flags: int
     function: Any
     sha_bytes: bytes = b""  # the SHA1 as EVALSHA names it (what the cache's by_sha maps)
+    # the count hook can never fire while it runs (lua/bytecode.py): it can never be busy
+    brief: bool = False
 
 
 def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]:
@@ -64,9 +67,10 @@ def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]
 class ScriptCache:
     """The Lua engine of EVAL scripts and the scripts it has compiled."""
 
-    def __init__(self, rand: Rand48 | None = None) -> None:
+    def __init__(self, rand: Rand48 | None = None, call: Callable | None = None) -> None:
         self.rand = rand if rand is not None else Rand48()
-        self.engine = LuaEngine(self.rand)
+        self.call = call  # the host's redis.call (see LuaEngine)
+        self.engine = LuaEngine(self.rand, call=call)
         self.scripts: dict[str, Script] = {}
         self.by_sha: dict[bytes, Script] = {}  # the same, by the SHA1 in lowercase bytes
         self.memory = 0  # bytes of script bodies (INFO's used_memory_scripts_eval)
@@ -85,7 +89,7 @@ class ScriptCache:
             fn = self.engine.compile(body[shebang_len:], b"@user_script")
         except ValueError as e:
             raise err(f"Error compiling script (new function): {e}") from None
-        script = Script(sha, body, flags, fn, sha.encode())
+        script = Script(sha, body, flags, fn, sha.encode(), self.engine.is_brief(fn))
         self.scripts[sha] = script
         self.by_sha[script.sha_bytes] = script
         self.memory += len(body) + 40
@@ -93,7 +97,7 @@ class ScriptCache:
 
     def flush(self) -> None:
         """scriptingReset: a new Lua state without any script."""
-        self.engine = LuaEngine(self.rand)
+        self.engine = LuaEngine(self.rand, call=self.call)
         self.scripts.clear()
         self.by_sha.clear()
         self.memory = 0

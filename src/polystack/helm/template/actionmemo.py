@@ -1,0 +1,266 @@
+"""The parser's memo of actions: each distinct action text is parsed once per
+process, and every later action with the same text gets a copy of its pipeline.
+
+Charts repeat the same actions across their templates (``{{- end }}``,
+``{{ include "x.labels" . | nindent 4 }}``, ``{{- with .Values.nodeSelector }}``):
+the starter chart of bench/helm.py has 2,681 actions and 351 distinct action
+texts. lex_all (scan.py) already splits each distinct text once; it marks an
+action's left delimiter with that split (its "proto", the same object for every
+action of the same text), and the parser (parse.py) keys this memo by it.
+
+What an action's pipeline depends on besides its text: the functions that exist
+(each identifier must name one), the variables in scope (each one used must be
+declared) and where the action is (positions and lines). An entry keeps the
+pipeline in treecodec's tuple form with the positions of its first parse, the
+names it uses and declares; a hit checks the names and builds the nodes moved
+to the new position. Anything the check refuses is parsed again by the parser,
+which produces Go's error. Only plain actions and the pipelines of
+``if``/``with``/``range`` (and ``else if``/``else with``) are kept; a pipeline
+that declares a variable inside parentheses is not.
+"""
+
+from __future__ import annotations
+
+from polystack.helm.template.nodes import (
+    BoolNode,
+    ChainNode,
+    CommandNode,
+    DotNode,
+    FieldNode,
+    IdentifierNode,
+    NilNode,
+    NumberNode,
+    PipeNode,
+    StringNode,
+    VariableNode,
+)
+from polystack.helm.template.treecodec import (
+    BOOL,
+    CHAIN,
+    COMMAND,
+    DOT,
+    FIELD,
+    IDENT,
+    NIL,
+    NUMBER,
+    PIPE,
+    STRING,
+    VARIABLE,
+    Unstorable,
+    _Encoder,
+)
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["lookup", "record", "compact", "build_pipe", "clear"]
+
+# id(proto) -> Entry; an entry holds its proto, so the id stays its own
+_MEMO: dict[int, Any] = {}
+_MEMO_MAX = 1 << 16
+
+# Entry: (proto, pipe tuple, position and line where the action's text started
+# when it was parsed, variables used, variables declared, identifiers, kind (see
+# record))
+
+
+def lookup(proto: Any) -> Any:
+    """The entry of the action split as ``proto`` (``(proto,)``: not kept), or
+    None (not seen)."""
+    e = _MEMO.get(id(proto))
+    if e is None or e[0] is not proto:
+        return None
+    return e
+
+
+def _names(e: tuple[Any, ...], refs: list[str], idents: list[str]) -> bool:
+    """Collect the variables used and the identifiers of a command's argument;
+    False for a parenthesized pipeline that declares variables."""
+    kind = e[0]
+    if kind == VARIABLE:
+        refs.append(e[2][0])
+    elif kind == IDENT:
+        idents.append(e[2])
+    elif kind == CHAIN:
+        return _names(e[2], refs, idents)
+    elif kind == PIPE:
+        if e[4]:
+            return False
+        for c in e[5]:
+            for a in c[2]:
+                if not _names(a, refs, idents):
+                    return False
+    return True
+
+
+def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kind: int) -> None:
+    """Keep the pipeline parsed for the action split as ``proto`` whose text starts
+    at ``base_pos`` on line ``base_line``. ``kind``: 0 for a plain action, the
+    keyword's item type for ``{{if}}``, ``{{with}}``, ``{{range}}``, -1 for
+    ``{{else if}}``/``{{else with}}``. ``pipe`` None: the action is not kept."""
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    entry: Any = None
+    if pipe is not None:
+        try:
+            enc = _Encoder().pipe(pipe)
+        except Unstorable:
+            enc = None
+        if enc is not None:
+            refs: list[str] = []
+            idents: list[str] = []
+            ok = True
+            for c in enc[5]:
+                for a in c[2]:
+                    if not _names(a, refs, idents):
+                        ok = False
+            if ok:
+                decls = tuple(d[2][0] for d in enc[4])
+                entry = (proto, enc, base_pos, base_line, tuple(refs), decls, tuple(idents), kind)
+    if entry is None:
+        entry = (proto,)  # not kept: parsed by the parser every time
+    _MEMO[id(proto)] = entry
+
+
+def compact(proto: Any) -> bool:
+    """Whether the parser can take the action split as ``proto`` from the memo
+    without its items (lex_all then leaves them out)."""
+    e = _MEMO.get(id(proto))
+    return e is not None and e[0] is proto and len(e) > 1 and e[7] >= 0
+
+
+def clear() -> None:
+    _MEMO.clear()
+
+
+# ---------------------------------------------------------------- building
+# treecodec's decoders, with every position moved by dp and every line by dl
+
+_new = object.__new__
+
+
+def build_pipe(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> PipeNode:
+    o = _new(PipeNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.line = e[2] + dl
+    o.is_assign = e[3]
+    decl = []
+    for d in e[4]:
+        v = _new(VariableNode)
+        v.pos = d[1] + dp
+        v.tree = src
+        v.ident = list(d[2])
+        decl.append(v)
+    o.decl = decl
+    cmds = []
+    for c in e[5]:
+        cmd = _new(CommandNode)
+        cmd.pos = c[1] + dp
+        cmd.tree = src
+        cmd.args = [_ARG[a[0]](a, dp, dl, src) for a in c[2]]
+        cmds.append(cmd)
+    o.cmds = cmds
+    return o
+
+
+def _ident(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> IdentifierNode:
+    o = _new(IdentifierNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.ident = e[2]
+    return o
+
+
+def _variable(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> VariableNode:
+    o = _new(VariableNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.ident = list(e[2])
+    return o
+
+
+def _dot(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> DotNode:
+    o = _new(DotNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    return o
+
+
+def _nil(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> NilNode:
+    o = _new(NilNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    return o
+
+
+def _field(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> FieldNode:
+    o = _new(FieldNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.ident = list(e[2])
+    return o
+
+
+def _chain(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> ChainNode:
+    o = _new(ChainNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    inner = e[2]
+    o.node = _ARG[inner[0]](inner, dp, dl, src)
+    o.field = list(e[3])
+    return o
+
+
+def _bool(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> BoolNode:
+    o = _new(BoolNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.true = e[2]
+    return o
+
+
+def _number(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> NumberNode:
+    o = _new(NumberNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    (
+        o.text,
+        o.is_int,
+        o.is_uint,
+        o.is_float,
+        o.is_complex,
+        o.int64,
+        o.uint64,
+        o.float64,
+        o.complex128,
+    ) = e[2:]
+    return o
+
+
+def _string(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> StringNode:
+    o = _new(StringNode)
+    o.pos = e[1] + dp
+    o.tree = src
+    o.quoted = e[2]
+    o.text = e[3]
+    return o
+
+
+def _no_arg(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> Any:
+    raise AssertionError(f"not an argument: {e[0]}")
+
+
+_ARG: list[Any] = [_no_arg] * (max(PIPE, COMMAND, IDENT, VARIABLE, DOT, NIL, FIELD) + 16)
+_ARG[PIPE] = build_pipe
+_ARG[IDENT] = _ident
+_ARG[VARIABLE] = _variable
+_ARG[DOT] = _dot
+_ARG[NIL] = _nil
+_ARG[FIELD] = _field
+_ARG[CHAIN] = _chain
+_ARG[BOOL] = _bool
+_ARG[NUMBER] = _number
+_ARG[STRING] = _string
