@@ -22,6 +22,7 @@ that declares a variable inside parentheses is not.
 from __future__ import annotations
 
 from polystack.helm.template.nodes import (
+    ActionNode,
     BoolNode,
     ChainNode,
     CommandNode,
@@ -55,7 +56,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["lookup", "record", "compact", "build_pipe", "clear"]
+__all__ = [
+    "lookup",
+    "record",
+    "record_keyword",
+    "compact",
+    "memo_action",
+    "memo_pipe",
+    "build_pipe",
+    "clear",
+]
 
 # id(proto) -> Entry; an entry holds its proto, so the id stays its own
 _MEMO: dict[int, Any] = {}
@@ -99,7 +109,8 @@ def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kin
     """Keep the pipeline parsed for the action split as ``proto`` whose text starts
     at ``base_pos`` on line ``base_line``. ``kind``: 0 for a plain action, the
     keyword's item type for ``{{if}}``, ``{{with}}``, ``{{range}}``, -1 for
-    ``{{else if}}``/``{{else with}}``. ``pipe`` None: the action is not kept."""
+    ``{{else if}}``/``{{else with}}`` (record_keyword: ``{{end}}``, ``{{else}}``).
+    ``pipe`` None: the action is not kept."""
     if len(_MEMO) >= _MEMO_MAX:
         _MEMO.clear()
     entry: Any = None
@@ -124,6 +135,14 @@ def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kin
     _MEMO[id(proto)] = entry
 
 
+def record_keyword(proto: Any, kind: int) -> None:
+    """Keep an action that is one keyword, ``{{end}}`` or ``{{else}}`` (``kind``: its
+    item type): the parser makes its node from the right delimiter."""
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[id(proto)] = (proto, None, 0, 0, (), (), (), kind)
+
+
 def compact(proto: Any) -> bool:
     """Whether the parser can take the action split as ``proto`` from the memo
     without its items (lex_all then leaves them out)."""
@@ -133,6 +152,46 @@ def compact(proto: Any) -> bool:
 
 def clear() -> None:
     _MEMO.clear()
+
+
+# ---------------------------------------------------------------- taking
+
+
+def memo_action(t: Any, at: int, tok: Any, e: Any) -> ActionNode | None:
+    """The plain action of the parser ``t`` (parse.Tree) at item ``at`` (its left
+    delimiter ``tok``) from its entry ``e``, or None when the names it uses are not
+    all defined there."""
+    pipe = memo_pipe(t, at, tok, e)
+    if pipe is None:
+        return None
+    n = _new(ActionNode)
+    n.pos = pipe.pos
+    n.tree = t._src
+    n.line = pipe.line
+    n.pipe = pipe
+    return n
+
+
+def memo_pipe(t: Any, at: int, tok: Any, e: Any) -> PipeNode | None:
+    """The pipeline of the action at item ``at`` from its entry, its items up to
+    the right delimiter read and its variables declared (None: see memo_action)."""
+    _proto, enc, base_pos, base_line, refs, decls, idents, _kind = e
+    has_function = t.has_function
+    for name in idents:
+        if not has_function(name):
+            return None
+    if refs:
+        scope = t.vars
+        for ref in refs:
+            if ref not in scope and ref not in decls:
+                return None
+    if decls:
+        t.vars.extend(decls)
+    end = at + tok[8] + 2
+    t.i = end
+    if end > t.hw:
+        t.hw = end
+    return build_pipe(enc, tok[6] - base_pos, tok[7] - base_line, t._src)
 
 
 # ---------------------------------------------------------------- building

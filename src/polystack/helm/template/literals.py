@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from polystack.helm.golang.strconv import quote
-from polystack.helm.template.lexer import _T_CHAR_CONSTANT, _T_COMPLEX, ItemType
+from polystack.helm.template.items import _T_CHAR_CONSTANT, _T_COMPLEX, ItemType
 from polystack.helm.template.nodes import NumberNode
 
 __all__ = ["UnquoteError", "go_unquote", "new_number"]

@@ -10,7 +10,7 @@ from polystack.helm.template import actionmemo
 from polystack.helm.template.errors import ParseError
 
 # enum members as module globals (a class attribute lookup per use is slow)
-from polystack.helm.template.lexer import (
+from polystack.helm.template.items import (
     _T_ASSIGN,
     _T_BLOCK,
     _T_BOOL,
@@ -83,7 +83,7 @@ from polystack.helm.template.tree import _Source, is_empty_tree
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 
@@ -91,7 +91,8 @@ __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 # tree from the on-disk cache imports neither this parser nor the lexer)
 
 _memo_get = actionmemo._MEMO.get
-_build_pipe = actionmemo.build_pipe
+_memo_action = actionmemo.memo_action
+_memo_pipe = actionmemo.memo_pipe
 _new = object.__new__
 
 MAX_STACK_DEPTH = 10000
@@ -210,7 +211,7 @@ class Tree(TreeData):
         self.errorf(f"unexpected {tok_string(tok)} in {context}")
 
     # -- parsing ----------------------------------------------------------
-    def start_parse(self, items: list[Tok], at: int, tree_set: dict[str, Tree]) -> None:
+    def start_parse(self, items: list[Tok], at: int, tree_set: dict[str, TreeData]) -> None:
         self.root = None
         self.items = items
         self.i = self.hw = at
@@ -225,7 +226,7 @@ class Tree(TreeData):
         self.tree_set = {}
         self.has_function = _no_function
 
-    def parse(self, text: str, tree_set: dict[str, Tree]) -> None:
+    def parse(self, text: str, tree_set: dict[str, TreeData]) -> None:
         self.parse_name = self.name
         break_ok = not self.has_function("break")
         continue_ok = not self.has_function("continue")
@@ -350,11 +351,21 @@ class Tree(TreeData):
                 elif len(memo) > 1:
                     kind = memo[7]
                     if kind == 0:
-                        n = self._memo_action(i, tok, memo)
+                        n = _memo_action(self, i, tok, memo)
                         if n is not None:
                             return n
                         if not tok[8]:
                             raise _Retry
+                    elif (kind == _T_END or kind == _T_ELSE) and not tok[8]:
+                        # {{end}}, {{else}}: the node takes the right delimiter's place
+                        r = self.items[i + 1]
+                        self.i = i + 2
+                        n = _new(EndNode if kind == _T_END else ElseNode)
+                        n.pos = r[1]
+                        n.tree = self._src
+                        if kind == _T_ELSE:
+                            n.line = r[3]
+                        return n
                     elif kind > 0 and not tok[8]:
                         # a compact control action: its keyword is read (parse_control
                         # takes the pipeline from the memo)
@@ -369,52 +380,21 @@ class Tree(TreeData):
                             self.action_line = 0
             self.action_line = tok[3]
             try:
-                n = self.action()
+                node = self.action()
             finally:
                 self.action_line = 0
-            if memo is None and len(tok) > 5 and type(n) is ActionNode:
-                if self.i == i + tok[8] + 2:
-                    actionmemo.record(tok[5], tok[6], tok[7], n.pipe, 0)
-            return n
+            if memo is None and len(tok) > 5:
+                t = type(node)
+                if t is ActionNode:
+                    if self.i == i + tok[8] + 2:
+                        actionmemo.record(tok[5], tok[6], tok[7], node.pipe, 0)
+                elif (t is EndNode or t is ElseNode) and tok[8] == 1 and self.i == i + 3:
+                    actionmemo.record_keyword(tok[5], _T_END if t is EndNode else _T_ELSE)
+            return node
         if typ == _T_COMMENT:
             return self._set(CommentNode(tok[1], tok[2]))
         self.unexpected(tok, "input")
         raise AssertionError
-
-    def _memo_action(self, at: int, tok: Tok, e: Any) -> Node | None:
-        """The plain action at item ``at`` (its left delimiter ``tok``) from its memo
-        entry ``e`` (actionmemo.py), or None when the names it uses are not all
-        defined here."""
-        pipe = self._memo_pipe(at, tok, e)
-        if pipe is None:
-            return None
-        n = _new(ActionNode)
-        n.pos = pipe.pos
-        n.tree = self._src
-        n.line = pipe.line
-        n.pipe = pipe
-        return n
-
-    def _memo_pipe(self, at: int, tok: Tok, e: Any) -> PipeNode | None:
-        """The pipeline of the action at item ``at`` from its memo entry; its items
-        up to the right delimiter read and its variables declared."""
-        _proto, enc, base_pos, base_line, refs, decls, idents, _kind = e
-        has_function = self.has_function
-        for name in idents:
-            if not has_function(name):
-                return None
-        if refs:
-            scope = self.vars
-            for ref in refs:
-                if ref not in scope and ref not in decls:
-                    return None
-        if decls:
-            self.vars.extend(decls)
-        end = at + tok[8] + 2  # type: ignore[misc]
-        self.i = end
-        if end > self.hw:
-            self.hw = end
-        return _build_pipe(enc, tok[6] - base_pos, tok[7] - base_line, self._src)  # type: ignore[misc]
 
     def action(self) -> Node:
         items = self.items
@@ -548,8 +528,8 @@ class Tree(TreeData):
                     memo = _memo_get(id(tok[5]))
                     if memo is None or memo[0] is not tok[5]:
                         memo = None
-                    elif len(memo) > 1 and memo[7]:
-                        pipe = self._memo_pipe(at, tok, memo)
+                    elif len(memo) > 1 and memo[7] and memo[1] is not None:
+                        pipe = _memo_pipe(self, at, tok, memo)
                         if pipe is None and compact:
                             raise _Retry
             if pipe is None:
@@ -786,9 +766,9 @@ class Tree(TreeData):
         raise AssertionError
 
 
-def parse(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, Tree]:
+def parse(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, TreeData]:
     """parse.Parse: the trees of ``text`` (the top-level one named ``name``)."""
-    tree_set: dict[str, Tree] = {}
+    tree_set: dict[str, TreeData] = {}
     t = Tree(name, has_function)
     t.text = text
     with gc_paused():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from polystack.helm.template import actionmemo
-from polystack.helm.template.lexer import (
+from polystack.helm.template.items import (
     _KEYWORDS,
     _SPACE,
     _SPACE_RUN,
@@ -33,11 +33,15 @@ from polystack.helm.template.lexer import (
     _T_TEXT,
     _T_VARIABLE,
     ItemType,
-    Lexer,
     Tok,
 )
 
 __all__ = ["lex_all", "lex_items"]
+
+# typing is imported by type checkers only (its import is a fresh command's cost)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 is_compact = actionmemo.compact
 
@@ -171,7 +175,7 @@ def lex_all(
     ``(LEFT_DELIM, pos, "{{", line, False, proto, text pos, text line, n)``, the
     action's split, where its text starts and the number ``n`` of its items that
     follow. ``compact``: the items of an action the memo has are left out (n = 0)."""
-    items: list[Tok] = []
+    items: list[Any] = []  # Tok, and the left delimiters' longer tuples
     append = items.append
     find = text.find
     count = text.count
@@ -288,6 +292,8 @@ def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = T
     parser only ever asks whether a space separates two items (operands, field
     chains) and never stops at a SPACE item (Go's parser always reads on to the
     next item before it can fail), so nothing else depends on them."""
+    from polystack.helm.template.lexer import Lexer  # (the state machine: rare texts only)
+
     lx = Lexer(name, text)
     lx.break_ok = break_ok
     lx.continue_ok = continue_ok
