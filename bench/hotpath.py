@@ -255,7 +255,8 @@ def _layer_calls(layer: str, peers: list, req: bytes) -> list:
     """What one read costs down to ``layer`` (redis): ``peer`` is the whole read as the runtime
     sees it; ``feed`` the session's (replies queued on the peer, no connection-layer work);
     ``parse`` the request parser alone; ``run`` the session's command loop on parsed requests
-    (no parser, no reply write); ``handler`` the command handlers alone; ``noop`` the harness alone.  Each is called
+    (no parser, no reply write); ``batch`` the plain client's batch loop (_run_plain) on
+    parsed requests; ``handler`` the command handlers alone; ``noop`` the harness alone.  Each is called
     through one Python function (the same frame cost in every layer), so subtracting
     neighbours splits a request's cost by layer."""
     if layer == "noop":  # the harness itself (a call per read, a loop turn per 50 reads)
@@ -296,6 +297,14 @@ def _layer_calls(layer: str, peers: list, req: bytes) -> list:
             s._log.clear()
 
         return [functools.partial(run, s) for s in sessions]
+    if layer == "batch":
+
+        def batch(s: Any) -> None:
+            s._run_plain(requests)
+            s._out.clear()
+            s._log.clear()
+
+        return [functools.partial(batch, s) for s in sessions]
     cmds = [(sessions[0].server.commands[argv[0].lower()].handler, argv) for argv in requests]
 
     def handlers(s: Any) -> None:
@@ -314,7 +323,7 @@ if __name__ == "__main__":
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--pipeline", type=int, default=16, help="requests per read (redis)")
     ap.add_argument(
-        "--layer", choices=("noop", "peer", "feed", "parse", "run", "handler"), default="peer",
+        "--layer", choices=("noop", "peer", "feed", "parse", "run", "batch", "handler"), default="peer",
         help="how deep each read goes (redis; see _layer_calls)",
     )  # fmt: skip
     ap.add_argument(

@@ -30,6 +30,7 @@ LAYER_OF = {
     "session": 4,
     "blocked_keys": 4,  # serves clients blocked on keys, beside the session
     "scriptpath": 4,  # the session's path for the script commands (a mixin of its Client)
+    "plainbatch": 4,  # the session's batch path for plain clients (a mixin of its Client)
     "waiting": 4,  # the session's blocking, pausing and late replies (a mixin of its Client)
     "replies": 4,  # the session's pushes, rejections, CLIENT REPLY (a mixin of its Client)
     "transaction": 4,  # the session's MULTI/EXEC and log replay (a mixin of its Client)

@@ -53,7 +53,6 @@ class ScriptPath:
     _count_error: Any
     _slow_command: Any
     _record_write: Any
-    _wrap_multi: Any
     _serve_blocked: Any
 
     def _hand_over(self, body: Any, cmd: Command, argv: list[bytes]) -> Any:
@@ -133,8 +132,10 @@ class ScriptPath:
                 self._record_write(argv)
             else:
                 self.propagate = None  # (a script's effects are logged already)
-            if len(self._log) - mark > 1:
-                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
+            log = self._log
+            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
+                log.insert(mark, (log[mark][0], [b"MULTI"]))
+                log.append((log[-1][0], [b"EXEC"]))
             if ks.ready_keys:
                 self._serve_blocked()
         else:
@@ -185,10 +186,14 @@ class ScriptPath:
             )
         finally:
             engine.current = previous
-            if run.wrote or run.timed_out:
-                run.finish()  # its commands' effects to the log
-            else:
-                run.client._run = None  # (finish(), inline: nothing to log)
+            if run.timed_out:  # (it cannot be: no count hook)
+                run.finish()
+            else:  # finish(), inline: its commands' effects to the log
+                effects = run.effects
+                if effects:
+                    self._log.extend(effects)
+                    run.effects = ()
+                run.client._run = None
         if kind == 0:
             self._out.append(payload)
         else:
@@ -208,8 +213,10 @@ class ScriptPath:
                     self._log.append((self.db_id, argv))
                 elif propagate:
                     self._record_write(argv)
-            if len(self._log) - mark > 1:
-                self._wrap_multi(mark)  # the script's effects as MULTI ... EXEC
+            log = self._log
+            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
+                log.insert(mark, (log[mark][0], [b"MULTI"]))
+                log.append((log[-1][0], [b"EXEC"]))
             if ks.ready_keys:
                 self._serve_blocked()
         self.propagate = None

@@ -47,6 +47,7 @@ from polystack.redis.flags import (
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.objects import refresh_lru_clock
+from polystack.redis.plainbatch import PlainBatch
 from polystack.redis.replies import Replies
 from polystack.redis.scriptpath import _DONE, _YIELDED, ScriptPath, script_commands
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
@@ -100,7 +101,7 @@ __all__ = [
 ]
 
 
-class Client(Waiting, Replies, Transaction, ScriptPath):
+class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
     """A connected client: its database, protocol version, name and state."""
 
     def __init__(self, server: Any, peer: Peer) -> None:
@@ -171,6 +172,9 @@ class Client(Waiting, Replies, Transaction, ScriptPath):
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
+        self._lean_get = server.lean.get  # the commands of the plain batch (plainbatch.py)
+        self._get_cmd = server.commands[b"get"]
+        self._set_cmd = server.commands[b"set"]
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
@@ -215,7 +219,12 @@ class Client(Waiting, Replies, Transaction, ScriptPath):
         try:
             if requests:
                 try:
-                    self._run(requests)
+                    if not self.slow:  # a plain client: its lean requests run as a batch
+                        done = self._run_plain(requests)
+                        if done < len(requests):
+                            self._run(requests[done:] if done else requests)
+                    else:
+                        self._run(requests)
                 except wire.ProtocolError as e:
                     error = e
             if error is not None:

@@ -130,7 +130,7 @@ class TemplateSet:
         """Template.Execute of the template ``name`` holding ``tree``."""
         out: list[str] = []
         dot = NO_VALUE if data is None else data
-        st = State(self, name, dot, 0, out)
+        st = State(self, name, dot, 0, out, tree._src)
         if tree.root is None:
             fail(st, f"{quote(name)} is an incomplete or empty template")
         runner = tree.compiled

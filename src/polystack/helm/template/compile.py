@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
-from polystack.helm.golang.types import POINTER_METHOD_TYPES, Int64, unaddressable
+from polystack.helm.golang.types import POINTER_METHOD_TYPES, unaddressable
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import BUILTINS
 from polystack.helm.template.funcmap import LazyFunc, resolve
@@ -57,6 +57,7 @@ from polystack.helm.template.runners import (
     _paren_cmd,
     _pipe_runner,
     _raise_runner,
+    _range_runner,
     _variable_value,
 )
 from polystack.helm.template.tree import Tree
@@ -69,7 +70,6 @@ from polystack.helm.template.treecodec import (
     VARIABLE,
     WITH,
     LazyListNode,
-    NodeRef,
     _d_list,
     constant_output,
     decode_node,
@@ -138,16 +138,6 @@ def _text_runner(text: str) -> Runner:
         st.out.append(text)
 
     return run_text
-
-
-def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
-    keys = list(d)
-    try:
-        if all(type(k) is str for k in keys):
-            return sorted(keys, key=lambda k: k.encode("utf-8", "surrogateescape"))
-        return sorted(keys)
-    except TypeError:
-        return keys
 
 
 class _Compiler:
@@ -290,7 +280,8 @@ class _Compiler:
     def tuple_node(self, e: tuple[Any, ...], src: Any, iface: bool) -> Runner | None:
         """An action, if or with of a cached tree whose pipeline is one field or
         one variable (most of a chart's statements), compiled from its tuple form
-        without building its nodes (NodeRef stands for them); else None."""
+        without building its nodes (their tuples stand for them: exec.fail builds
+        the node of an error from its tuple and the State's src); else None."""
         kind = e[0]
         if kind != ACTION and kind != IF and kind != WITH:
             return None
@@ -299,10 +290,10 @@ class _Compiler:
         a = args[0]
         if a[0] == FIELD and not p[4] and len(p[5]) == 1 and len(args) == 1:
             self.count += 2  # the node and its pipeline, as node() and pipeline() count them
-            pipe: Value = _field_value(NodeRef(a, src), a[2], iface)
+            pipe: Value = _field_value(a, a[2], iface)
         elif a[0] == VARIABLE and len(a[2]) == 1 and not p[4] and len(p[5]) == 1 and len(args) == 1:
             self.count += 2
-            pipe = _variable_value(NodeRef(a, src), a[2][0])
+            pipe = _variable_value(a, a[2][0])
         else:
             before = self.count
             tp = self.tuple_pipeline(p, src, iface)
@@ -313,12 +304,12 @@ class _Compiler:
             self.count += 1  # the node
         if kind == ACTION:
             if p[4]:
-                return _decl_runner(NodeRef(e, src), pipe)
-            return _action_runner(NodeRef(e, src), pipe)
+                return _decl_runner(e, pipe)
+            return _action_runner(e, pipe)
         is_with = kind == WITH
         body = self.later(_d_list(e[4], src), False if is_with else iface)
         other = self.later(_d_list(e[5], src), iface) if e[5] is not None else None
-        return _if_runner(NodeRef(e, src), pipe, body, other, is_with)
+        return _if_runner(e, pipe, body, other, is_with)
 
     def later(self, lst: ListNode, iface: bool) -> Runner:
         """The runner of a branch, compiled when it first runs: most of a chart's
@@ -367,80 +358,8 @@ class _Compiler:
         )
         other = self.later(r.else_list, iface) if r.else_list is not None else None
         decl = [v.ident[0] for v in r.pipe.decl]
-        ndecl = len(decl)
         is_assign = r.pipe.is_assign
-        Break, Continue = ex._Break, ex._Continue
-
-        def run_range(st: State, dot: Any) -> None:
-            st.node = r
-            mark0 = len(st.names)
-            val = pipe(st, dot)
-            mark = len(st.names)
-            names, vals = st.names, st.vals
-
-            budget = st.budget
-
-            def one(index: Any, elem: Any) -> None:
-                budget.work += body_weight
-                if budget.work > budget.next_check:
-                    _check_budget(st, r)
-                if ndecl:
-                    if is_assign:
-                        ex._set_var(st, decl[0], index if ndecl > 1 else elem)
-                    else:
-                        vals[-1] = elem
-                if ndecl > 1:
-                    if is_assign:
-                        ex._set_var(st, decl[1], elem)
-                    else:
-                        vals[-2] = index
-                try:
-                    body(st, elem)
-                except Continue:
-                    pass
-                finally:
-                    if len(names) > mark:
-                        del names[mark:]
-                        del vals[mark:]
-
-            ran = False
-            try:
-                if isinstance(val, (list, tuple)):
-                    if val:
-                        ran = True
-                        for i, e in enumerate(val):
-                            one(i, e)
-                elif isinstance(val, dict):
-                    if val:
-                        ran = True
-                        for k in _sorted_map_keys(val):
-                            one(k, val[k])
-                elif isinstance(val, int) and not isinstance(val, bool):
-                    if ndecl > 1:
-                        fail(st, f"can't use {val} to iterate over more than one variable")
-                    if val > 0:
-                        ran = True
-                        mk = Int64 if isinstance(val, Int64) else int
-                        for i in range(int(val)):
-                            one(NO_VALUE, mk(i))
-                elif isinstance(val, (bytes, bytearray)):
-                    if val:
-                        ran = True
-                        for i, e in enumerate(val):
-                            one(i, e)
-                elif val is NO_VALUE:
-                    pass
-                else:
-                    fail(st, f"range can't iterate over {ex.gofmt.format_value(val)}")
-            except Break:
-                pass
-            if not ran and other is not None:
-                other(st, dot)
-            if len(names) > mark0:
-                del names[mark0:]
-                del vals[mark0:]
-
-        return run_range
+        return _range_runner(r, pipe, body, other, body_weight, decl, is_assign)
 
     def template(self, t: TemplateNode, iface: bool) -> Runner:
         pipe = self.pipeline(t.pipe, iface) if t.pipe is not None else None
@@ -464,7 +383,7 @@ class _Compiler:
             budget.work += tree.weight + INVOKE_COST
             if budget.work > budget.next_check:
                 _check_budget(st, t)
-            sub = State(st.ts, name, newdot, st.depth + 1, st.out)
+            sub = State(st.ts, name, newdot, st.depth + 1, st.out, tree._src)
             budget.nesting += 1
             try:
                 runner(sub, newdot)
@@ -500,7 +419,7 @@ class _Compiler:
     def tuple_pipeline(self, p: tuple[Any, ...], src: Any, iface: bool) -> Value | None:
         """A cached pipeline whose commands are function calls (or one field),
         compiled from its tuple form: the pipeline, its commands and the called
-        functions' identifiers are not built into nodes (NodeRef stands for
+        functions' identifiers are not built into nodes (their tuples stand for
         them); the arguments are (call sites check their literals' types). None
         when a command is of another kind."""
         cmds: list[Command] = []
@@ -512,9 +431,7 @@ class _Compiler:
                 for a in args[1:]:
                     rest.append(decode_node(a, src))
                 self.count += len(args)  # as command() counts
-                cmds.append(
-                    self.function(NodeRef(head, src), NodeRef(c, src), rest, iface, head[2])
-                )
+                cmds.append(self.function(head, c, rest, iface, head[2]))
             elif head[0] == FIELD and len(args) == 1:
                 self.count += 1
                 field = decode_node(head, src)
@@ -523,7 +440,7 @@ class _Compiler:
             else:
                 return None
         decl = [d[2][0] for d in p[4]] if p[4] else []
-        return _pipe_runner(NodeRef(p, src), cmds, decl, p[3])
+        return _pipe_runner(p, cmds, decl, p[3])
 
     def not_a_function(self, args: list[Node]) -> Callable[[State, Any], None]:
         return _not_a_function(len(args) > 1, args[0])
@@ -636,7 +553,7 @@ class _Compiler:
         self, ident: Any, cmd: Any, rest: list[Node], iface: bool, name: str | None = None
     ) -> Command:
         """A call of the function ``name`` (the identifier's); ``ident`` and
-        ``cmd`` are nodes or, from the tuple form, NodeRefs."""
+        ``cmd`` are nodes or, from the tuple form, their tuples."""
         if name is None:
             name = ident.ident
         arg_fns = self.args(rest, iface)

@@ -41,7 +41,7 @@ from polystack.helm.template.nodes import (
     StringNode,
     VariableNode,
 )
-from polystack.helm.template.treecodec import NodeRef
+from polystack.helm.template.treecodec import decode_node
 from polystack.helm.template.values import MISSING, NO_VALUE
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -61,10 +61,15 @@ Runner = Callable[["State", "Any"], None]  # (strings: typing is not imported)
 class State:
     """Go's ``state``: one executing template."""
 
-    __slots__ = ("ts", "name", "node", "names", "vals", "depth", "out", "budget")
+    __slots__ = ("ts", "name", "node", "names", "vals", "depth", "out", "budget", "src")
 
-    def __init__(self, ts: Any, name: str, dot: Any, depth: int, out: list[str]) -> None:
+    def __init__(
+        self, ts: Any, name: str, dot: Any, depth: int, out: list[str], src: Any = None
+    ) -> None:
         self.ts = ts
+        # the executing tree's _Source: a node compiled from the cache's tuple
+        # form is its tuple (st.node), built into a node by fail() from it
+        self.src = src
         self.budget: Budget = ts.budget
         self.name = name
         self.node: Node | None = None
@@ -105,8 +110,8 @@ def error_context(node: Node) -> tuple[str, str]:
 def fail(st: State, msg: str) -> None:
     """state.errorf."""
     node = st.node
-    if type(node) is NodeRef:  # a node compiled from the cache's tuple form
-        node = st.node = node.resolve()
+    if type(node) is tuple:  # a node compiled from the cache's tuple form
+        node = st.node = decode_node(node, st.src)
     if node is None:
         text = f"template: {st.name}: {msg}"
     else:
@@ -769,7 +774,9 @@ def _head_type(v: Any, iface: bool) -> str:
 
 
 # ---------------------------------------------------------------- printing
-def printable(st: State, node: Node, v: Any) -> str:
+def printable(st: State, node: Any, v: Any) -> str:
+    """printValue's text of an action's value; ``node`` is the action (or, compiled
+    from the cache's tuple form, its tuple: built only for an error)."""
     t = type(v)
     if t is str:
         return v
@@ -778,6 +785,8 @@ def printable(st: State, node: Node, v: Any) -> str:
     if t is int:
         return str(v)
     if callable(v) and not isinstance(v, GoStruct):
+        if type(node) is tuple:
+            node = decode_node(node, st.src)
         st.node = node
         fail(st, f"can't print {node} of type {type_of(v)}")
     try:

@@ -1,6 +1,6 @@
 """The closures compiled templates run, made by module-level functions shared by
 compile.py's two paths: from parse-tree nodes, and from the tuple form of cached
-trees (treecodec.py), where ``n`` is a NodeRef standing for a node that is built
+trees (treecodec.py), where ``n`` is a statement's tuple standing for a node that is built
 only when an error or a slow path needs it (see _node).
 
 (A compiler method defining these closures itself would create a cell for each of
@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from polystack.helm.golang.strconv import quote
+from polystack.helm.golang.types import Int64
 from polystack.helm.template import exec as ex
 from polystack.helm.template.builtins import truth
 from polystack.helm.template.nodes import Node
-from polystack.helm.template.treecodec import NodeRef
+from polystack.helm.template.treecodec import decode_node
 from polystack.helm.template.values import MISSING, NO_VALUE
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -44,8 +45,9 @@ def _charge_output(st: State, n: Any, v: str) -> None:
         _check_budget(st, n)
 
 
-def _node(n: Any) -> Node:
-    return n.resolve() if type(n) is NodeRef else n
+def _node(st: State, n: Any) -> Node:
+    """The node ``n`` stands for (a statement's tuple, from the cache, is built)."""
+    return decode_node(n, st.src) if type(n) is tuple else n
 
 
 def _pipe_runner(pipe: Any, cmds: list[Command], decl: list[str], is_assign: bool) -> Value:
@@ -92,7 +94,7 @@ def _action_runner(n: Any, pipe: Value) -> Runner:
         v = pipe(st, dot)
         if type(v) is not str:
             st.node = n
-            v = _printable(st, _node(n), v)
+            v = _printable(st, n, v)
         if len(v) > 64:
             _charge_output(st, n, v)
         st.out.append(v)
@@ -137,7 +139,7 @@ def _field_value(n: Any, idents: Any, iface: bool) -> Value:
                     st,
                     dot,
                     r,
-                    _node(n),
+                    _node(st, n),
                     list(idents[i:]),
                     None,
                     None,
@@ -328,3 +330,98 @@ def _raise_runner(n: Any, exc: BaseException) -> Runner:
         raise exc
 
     return run_raise
+
+
+def _sorted_map_keys(d: dict[Any, Any]) -> list[Any]:
+    keys = list(d)
+    try:
+        if all(type(k) is str for k in keys):
+            return sorted(keys, key=lambda k: k.encode("utf-8", "surrogateescape"))
+        return sorted(keys)
+    except TypeError:
+        return keys
+
+
+def _range_runner(
+    r: Any,
+    pipe: Value,
+    body: Runner,
+    other: Runner | None,
+    body_weight: int,
+    decl: list[str],
+    is_assign: bool,
+) -> Runner:
+    """{{range}}: each iteration charges the body's weight to the budget."""
+    ndecl = len(decl)
+    Break, Continue = ex._Break, ex._Continue
+
+    def run_range(st: State, dot: Any) -> None:
+        st.node = r
+        mark0 = len(st.names)
+        val = pipe(st, dot)
+        mark = len(st.names)
+        names, vals = st.names, st.vals
+
+        budget = st.budget
+
+        def one(index: Any, elem: Any) -> None:
+            budget.work += body_weight
+            if budget.work > budget.next_check:
+                _check_budget(st, r)
+            if ndecl:
+                if is_assign:
+                    ex._set_var(st, decl[0], index if ndecl > 1 else elem)
+                else:
+                    vals[-1] = elem
+            if ndecl > 1:
+                if is_assign:
+                    ex._set_var(st, decl[1], elem)
+                else:
+                    vals[-2] = index
+            try:
+                body(st, elem)
+            except Continue:
+                pass
+            finally:
+                if len(names) > mark:
+                    del names[mark:]
+                    del vals[mark:]
+
+        ran = False
+        try:
+            if isinstance(val, (list, tuple)):
+                if val:
+                    ran = True
+                    for i, e in enumerate(val):
+                        one(i, e)
+            elif isinstance(val, dict):
+                if val:
+                    ran = True
+                    for k in _sorted_map_keys(val):
+                        one(k, val[k])
+            elif isinstance(val, int) and not isinstance(val, bool):
+                if ndecl > 1:
+                    fail(st, f"can't use {val} to iterate over more than one variable")
+                if val > 0:
+                    ran = True
+                    mk = Int64 if isinstance(val, Int64) else int
+                    for i in range(int(val)):
+                        one(NO_VALUE, mk(i))
+            elif isinstance(val, (bytes, bytearray)):
+                if val:
+                    ran = True
+                    for i, e in enumerate(val):
+                        one(i, e)
+            elif val is NO_VALUE:
+                pass
+            else:
+                fail(st, f"range can't iterate over {ex.gofmt.format_value(val)}")
+        except Break:
+            pass
+        if not ran and other is not None:
+            other(st, dot)
+        if len(names) > mark0:
+            del names[mark0:]
+            del vals[mark0:]
+
+    return run_range

@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LazyListNode",
-    "NodeRef",
     "encode_list",
     "decode_list",
     "decode_node",
@@ -129,25 +128,6 @@ class LazyListNode(ListNode):
         nodes = [_DECODE[e[0]](e, src) for e in self._enc]
         self.nodes = nodes
         return nodes
-
-
-class NodeRef:
-    """A node of a cached tree the compiler compiled from its tuple form without
-    building it: what ``st.node`` holds while it runs. exec.fail resolves it (an
-    error names the node); so do the rare slow paths that need the node itself."""
-
-    __slots__ = ("e", "src", "n")
-
-    def __init__(self, e: tuple[Any, ...], src: Any) -> None:
-        self.e = e
-        self.src = src
-        self.n: Node | None = None
-
-    def resolve(self) -> Node:
-        n = self.n
-        if n is None:
-            n = self.n = _DECODE[self.e[0]](self.e, self.src)
-        return n
 
 
 # ---------------------------------------------------------------- encoding

@@ -345,7 +345,12 @@ function py.run_packed(fn, funcname, caller3, hook_count, as_function, nkeys, ..
   if nkeys == 0 then
     keys, args = {}, {...}
   elseif nkeys == 1 then  -- (the usual call: no table of all the arguments first)
-    keys, args = {(...)}, {select(2, ...)}
+    if select("#", ...) == 2 then  -- (one key, one argument: no select(2, ...) either)
+      local k, a = ...
+      keys, args = {k}, {a}
+    else
+      keys, args = {(...)}, {select(2, ...)}
+    end
   else
     local all = {...}
     keys, args = {}, {}

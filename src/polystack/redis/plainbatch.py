@@ -1,0 +1,231 @@
+"""The session's batch path for a plain client (a mixin of the session's Client, using its
+state as session.py keeps it): a read's requests, while they are data commands of the
+``LEAN`` set, run in one tight loop that does per batch what Redis does per command but
+need not be done so here.
+
+A client is plain when nothing about it or the server asks for per-command checks: no state
+bit in ``Client.slow`` (authenticated, not in MULTI, not subscribed, no ACL restrictions, no
+tracking, no CLIENT REPLY, no MONITOR/pause/maxmemory/busy script server-wide) and, server
+side, no cluster, no keyspace notifications, no key listeners (WATCH, tracking, memory
+accounting), no LFU policy, no write refusal (-READONLY, -NOREPLICAS, FAILOVER's pause), a
+slowlog/latency threshold above zero.  Then, per batch:
+
+* one clock read at each end: every command is counted in commandstats (calls stay exact),
+  and the batch's time is shared out evenly among its commands (usec, the latency histogram,
+  SLOWLOG and the latency monitor see that share);
+* keyspace hits and misses, and SET's dirty count, are added up and stored once;
+* the LRU clock, the database and its dicts are read once (the lean commands cannot change
+  them: SELECT, SWAPDB, FLUSHDB ... are not lean);
+* GET and SET (three arguments) run inline, the lookup's lazy-expiry check skipped while the
+  database has no volatile keys; the other lean commands call their handler.
+
+At the first request that is not lean (or has the wrong arity, or finds a condition the
+inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from polystack.redis import wire
+from polystack.redis.errors import RedisError
+
+_perf = time.perf_counter
+_encode = wire.encode
+_OK = wire.OK
+_BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+
+# Commands the batch runs itself (their handlers need only what the batch provides: no
+# blocking, no scripts, no change of database, protocol or client state, no server state a
+# later command of the batch reads).
+LEAN = frozenset(
+    (
+        "get", "set", "getrange", "strlen", "append", "incr", "decr", "incrby", "decrby",
+        "mget", "mset", "exists", "ttl", "pttl", "type",
+        "lpush", "rpush", "lpop", "rpop", "llen", "lrange", "lindex",
+        "sadd", "srem", "sismember", "scard", "smembers", "spop",
+        "hset", "hget", "hmget", "hgetall", "hincrby", "hdel", "hlen", "hexists",
+        "zadd", "zrange", "zscore", "zcard", "zrem", "zincrby", "zrank",
+    )
+)  # fmt: skip
+
+
+def lean_table(dispatch: dict[bytes, Any]) -> dict[bytes, Any]:
+    """The dispatch table's lean commands (by the names the client may send them as)."""
+    return {name: cmd for name, cmd in dispatch.items() if cmd.name in LEAN}
+
+
+class PlainBatch:
+    """Client's _run_plain."""
+
+    # (the Client's, declared for the type checker)
+    server: Any
+    peer: Any
+    ks: Any
+    db: Any
+    db_id: int
+    resp3: bool
+    propagate: Any
+    last_cmd: Any
+    tracking: Any
+    _out: list[bytes]
+    _log: list[tuple[int, list[bytes]]]
+    _pending: Any
+    _lean_get: Any
+    _get_cmd: Any
+    _set_cmd: Any
+    _count_error: Any
+    _record_write: Any
+    _wrap_multi: Any
+    _serve_blocked: Any
+    _slow_command: Any
+
+    def _run_plain(self, requests: list[list[bytes]]) -> int:
+        """Run the leading lean requests of a plain client's batch; how many it ran (the
+        caller runs the rest through ``_run``).  (Every line of the loop costs each request
+        of every pipelined read: GET and SET count their calls in their keyspace-hit, miss
+        and set counters, the other lean commands in ``ran``.)"""
+        server = self.server
+        ks = self.ks
+        if (
+            ks.notify_classes
+            or ks.key_listeners
+            or server.lfu
+            or server.cluster is not None
+            or server.writes_paused
+            or server.write_denied is not None
+            or server.timing_threshold <= 0
+        ):
+            return 0
+        lean_get = self._lean_get
+        get_cmd = self._get_cmd
+        set_cmd = self._set_cmd
+        db = self.db
+        db_id = self.db_id
+        data = db.data
+        data_get = data.get
+        expires = db.expires
+        lru = db.lru
+        clock = server.lruclock
+        out = self._out
+        append = out.append
+        extend = out.extend
+        log_append = self._log.append
+        ran: list[Any] = []  # the other lean commands run, in order
+        nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
+        hits = misses = sets = 0
+        serving = 0.0
+        full = False
+        budget = -1  # the output's room, read once a reply is not a small one
+        produced = 0
+        t0 = _perf()
+        for argv in requests:
+            cmd = lean_get(argv[0])
+            if cmd is get_cmd:
+                try:
+                    _, key = argv
+                except ValueError:
+                    break  # the arity error, as processCommand words it
+                v = data_get(key)
+                if v is None:
+                    misses += 1
+                    append(nil)
+                    continue
+                if type(v) is bytes and len(v) < 4096 and not (expires and key in expires):
+                    hits += 1
+                    lru[key] = clock
+                    extend((_BULK_PREFIX[len(v)], v, b"\r\n"))
+                    continue
+            elif cmd is set_cmd:
+                try:
+                    _, key, value = argv
+                except ValueError:
+                    key = None  # SET with options: the handler's general path
+                if key is not None and not (expires and key in expires or db.blocking_keys):
+                    lru[key] = clock  # a new object: created now (setKey)
+                    data[key] = value
+                    sets += 1
+                    log_append((db_id, argv))
+                    append(b"+OK\r\n")
+                    continue
+            elif cmd is None:
+                break
+            arity = cmd.arity
+            if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+                break  # the arity error, as processCommand words it
+            # The handler's general path (a lean command: no blocking, no scripts).
+            ran.append(cmd)
+            dirty = ks.dirty
+            log = self._log
+            mark = len(log)
+            try:
+                reply = cmd.handler(self, argv)
+            except RedisError as e:
+                append(e.encode())
+                cmd.failed_calls += 1
+                self._count_error(e.code)
+            else:
+                t = type(reply)
+                if t is bytes and len(reply) < 4096:
+                    extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                elif reply is _OK:
+                    append(b"+OK\r\n")
+                elif t is int:
+                    append(b":%d\r\n" % reply)
+                elif reply is None:
+                    append(nil)
+                else:
+                    start = len(out)
+                    _encode(reply, self.resp3, out)
+                    # Stop before building more once the output is full (flow control).
+                    produced += sum(map(len, out[start:]))
+                    if budget < 0:
+                        budget = self.peer.output_room()
+                    if produced >= budget and self.peer.output_full(produced):
+                        full = True
+            if ks.dirty != dirty:
+                if self.propagate is None:
+                    log.append((db_id, argv))
+                else:
+                    self._record_write(argv)
+                if len(log) - mark > 1:
+                    self._wrap_multi(mark)
+                if ks.ready_keys:
+                    t1 = _perf()
+                    self._serve_blocked()
+                    serving += _perf() - t1  # (the clients it served are not this batch)
+                    log_append = self._log.append
+            if full:
+                break
+        took = _perf() - t0 - serving
+        gets = hits + misses
+        done = gets + sets + len(ran)
+        if full:  # the rest runs when the output drains
+            self._pending = requests[done:]
+            n = len(requests)
+        else:
+            n = done
+        if not done:
+            return n
+        if hits:
+            ks.keyspace_hits += hits
+        if misses:
+            ks.keyspace_misses += misses
+        if sets:
+            ks.dirty += sets
+        share = took / done
+        if gets:
+            get_cmd.calls += gets
+            get_cmd.durations += [share] * gets
+        if sets:
+            set_cmd.calls += sets
+            set_cmd.durations += [share] * sets
+        for cmd in ran:
+            cmd.calls += 1
+            cmd.durations.append(share)
+        if share >= server.timing_threshold:
+            for argv in requests[:done]:
+                self._slow_command(lean_get(argv[0]), argv, share)
+        self.last_cmd = lean_get(requests[done - 1][0])
+        return n

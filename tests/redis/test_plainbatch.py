@@ -1,0 +1,238 @@
+"""The plain client's batch path (plainbatch.py): a pipelined read of lean commands runs in
+one loop that keeps per batch what Redis keeps per command.  What a client sees, and what
+INFO/commandstats/SLOWLOG/the log report, must be what the per-command path gives."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import redis
+
+from polystack.redis import plainbatch
+
+
+def _send(port: int, raw: bytes, expect: int) -> bytes:
+    """Send ``raw`` in one write and read until ``expect`` replies' bytes arrived."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(raw)
+        data = b""
+        s.settimeout(10)
+        while data.count(b"\r\n") < expect:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def _pipelined(port: int, commands: list[list[bytes]]) -> bytes:
+    """Every command in one write (one read on the server: one batch), the replies raw."""
+    end = b"$7\r\n__end__\r\n"
+    raw = b"".join(_cmd(*c) for c in commands) + _cmd(b"ECHO", b"__end__")
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.settimeout(10)
+        s.sendall(raw)
+        data = b""
+        while not data.endswith(end):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def _cmd(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
+def _stats(r: redis.Redis, name: str) -> dict:
+    return r.info("commandstats").get(f"cmdstat_{name}", {"calls": 0})
+
+
+def test_pipelined_gets_and_sets_reply_in_order(r: redis.Redis) -> None:
+    r.set("a", "1")
+    r.lpush("l", "x")
+    with r.pipeline(transaction=False) as p:
+        p.get("a").set("b", "2").get("b").get("missing").get("l").set("a", "3").get("a")
+        p.incr("n").mget("a", "b").lrange("l", 0, -1)
+        out = p.execute(raise_on_error=False)
+    assert out[:4] == [b"1", True, b"2", None]
+    assert isinstance(out[4], redis.ResponseError) and "WRONGTYPE" in str(out[4])
+    assert out[5:] == [True, b"3", 1, [b"3", b"2"], [b"x"]]
+
+
+def test_commandstats_calls_are_exact_and_usec_is_shared(r: redis.Redis) -> None:
+    r.config_resetstat()
+    with r.pipeline(transaction=False) as p:
+        for i in range(40):
+            p.set(f"k{i}", "v")
+        for i in range(50):
+            p.get(f"k{i}")
+        p.execute()
+    get, set_ = _stats(r, "get"), _stats(r, "set")
+    assert get["calls"] == 50 and set_["calls"] == 40
+    assert get["usec"] >= 0 and set_["usec"] >= 0
+    assert get["failed_calls"] == 0
+    hist = r.execute_command("LATENCY", "HISTOGRAM", "get")
+    assert hist[1][1] == 50  # every call is in the histogram
+
+
+def test_keyspace_hits_and_misses_are_counted(r: redis.Redis) -> None:
+    r.config_resetstat()
+    r.set("h", "v")
+    with r.pipeline(transaction=False) as p:
+        for _ in range(7):
+            p.get("h")
+        for _ in range(5):
+            p.get("nope")
+        p.execute()
+    stats = r.info("stats")
+    assert stats["keyspace_hits"] == 7
+    assert stats["keyspace_misses"] == 5
+
+
+def test_failed_calls_and_error_stats(r: redis.Redis) -> None:
+    r.config_resetstat()
+    r.lpush("list", "x")
+    with r.pipeline(transaction=False) as p:
+        p.get("list").get("list").incr("list")
+        p.execute(raise_on_error=False)
+    assert _stats(r, "get")["failed_calls"] == 2
+    assert _stats(r, "incrby")["failed_calls"] == 1  # (redis-py sends INCR as INCRBY)
+    assert r.info("errorstats")["errorstat_WRONGTYPE"]["count"] == 3
+
+
+def test_expired_key_in_a_batch_is_gone(r: redis.Redis) -> None:
+    r.set("e", "v", px=1)
+    r.set("keep", "v")
+    import time
+
+    time.sleep(0.01)
+    with r.pipeline(transaction=False) as p:
+        p.get("e").get("keep").set("e2", "w").get("e")
+        assert p.execute() == [None, b"v", True, None]
+    assert r.exists("e") == 0
+
+
+def test_set_over_a_volatile_key_clears_its_ttl(r: redis.Redis) -> None:
+    r.set("v", "1", ex=100)
+    with r.pipeline(transaction=False) as p:
+        p.set("v", "2").ttl("v").get("v")
+        assert p.execute() == [True, -1, b"2"]
+
+
+def test_a_non_lean_command_mid_batch_hands_over(r: redis.Redis) -> None:
+    with r.pipeline(transaction=False) as p:
+        p.set("x", "1").select(1).set("x", "2").get("x").select(0).get("x")
+        assert p.execute() == [True, True, True, b"2", True, b"1"]
+
+
+def test_arity_error_in_a_batch(server, r: redis.Redis) -> None:
+    raw = _cmd(b"SET", b"a", b"1") + _cmd(b"GET") + _cmd(b"GET", b"a")
+    out = _send(server.redis_port, raw, 3)
+    assert out == b"+OK\r\n-ERR wrong number of arguments for 'get' command\r\n$1\r\n1\r\n"
+
+
+def test_resp3_nil_in_a_batch(r3: redis.Redis) -> None:
+    with r3.pipeline(transaction=False) as p:
+        p.get("none").set("s", "x").get("s")
+        assert p.execute() == [None, True, b"x"]
+
+
+def test_resp3_raw_nil(server, r: redis.Redis) -> None:
+    raw = [[b"HELLO", b"3"], [b"GET", b"none"], [b"GET", b"none"]]
+    assert _pipelined(server.redis_port, raw).endswith(b"_\r\n_\r\n$7\r\n__end__\r\n")
+
+
+def test_last_command_in_client_list(r: redis.Redis) -> None:
+    r.client_setname("batcher")
+    with r.pipeline(transaction=False) as p:
+        p.set("a", "1").get("a")
+        p.execute()
+    conn = r.connection_pool.get_connection()
+    try:
+        conn.send_command("SET", "a", "2")
+        conn.send_command("GET", "a")
+        assert conn.read_response() == b"OK" and conn.read_response() == b"2"
+        conn.send_command("CLIENT", "INFO")
+        assert b"cmd=client|info" in conn.read_response()
+    finally:
+        r.connection_pool.release(conn)
+    listed = [c for c in r.client_list() if c["name"] == "batcher"]
+    assert listed and listed[0]["cmd"] == "client|list"
+
+
+def test_slowlog_gets_each_command_of_a_slow_batch_with_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch's time is shared out evenly: a batch of 50 that took 1 s (a clock that
+    advances a second per read) gives each command 20 ms, past slowlog-log-slower-than."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True) as s:  # (a server no other test configured)
+        r = redis.Redis(port=s.redis_port)
+        ticks = iter(range(1_000_000))
+        monkeypatch.setattr(plainbatch, "_perf", lambda: float(next(ticks)))
+        raw = [[b"SET", b"s%d" % i, b"v"] for i in range(40)]
+        raw += [[b"GET", b"s%d" % i] for i in range(5)] + [[b"INCR", b"n"]] * 5
+        _pipelined(s.redis_port, raw)
+        monkeypatch.undo()
+        entries = [e for e in r.slowlog_get(128) if e["command"] != b"ECHO __end__"]
+        assert len(entries) == 50
+        assert {e["duration"] for e in entries} == {20000}
+        assert sorted(e["command"] for e in entries)[:3] == [b"GET s0", b"GET s1", b"GET s2"]
+        assert _stats(r, "set")["usec"] == 800_000
+        assert _stats(r, "get")["usec"] == 100_000
+        assert _stats(r, "incr")["calls"] == 5 and _stats(r, "incr")["usec"] == 100_000
+        r.close()
+
+
+def test_writes_in_a_batch_are_logged_and_replayed(tmp_path) -> None:
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True, data_dir=str(tmp_path)) as s:
+        c = redis.Redis(port=s.redis_port)
+        with c.pipeline(transaction=False) as p:
+            for i in range(30):
+                p.set(f"k{i}", f"v{i}").get(f"k{i}")
+            p.sadd("set", "m").zadd("z", {"m": 1}).incr("n")
+            p.execute()
+        c.close()
+    with polystack.testing.serve(redis=True, data_dir=str(tmp_path)) as s:
+        c = redis.Redis(port=s.redis_port)
+        assert c.mget([f"k{i}" for i in range(30)]) == [b"v%d" % i for i in range(30)]
+        assert c.smembers("set") == {b"m"} and c.zscore("z", "m") == 1 and c.get("n") == b"1"
+        c.close()
+
+
+def test_watch_sees_a_batched_set(r: redis.Redis) -> None:
+    r.set("w", "1")
+    other = redis.Redis(port=r.connection_pool.connection_kwargs["port"])
+    try:
+        with r.pipeline() as p:
+            p.watch("w")
+            with other.pipeline(transaction=False) as q:
+                q.set("w", "2").get("w")
+                q.execute()
+            p.multi()
+            p.set("w", "3")
+            with pytest.raises(redis.WatchError):
+                p.execute()
+    finally:
+        other.close()
+    assert r.get("w") == b"2"
+
+
+@pytest.mark.differential
+def test_pipelined_batch_matches_real_redis(server, real_redis) -> None:
+    commands: list[list[bytes]] = [[b"FLUSHALL"]]
+    for i in range(20):
+        commands += [[b"SET", b"k%d" % (i % 7), b"v%d" % i], [b"GET", b"k%d" % (i % 9)]]
+        commands += [[b"INCR", b"n"], [b"get", b"n"]]
+    commands += [[b"LPUSH", b"l", b"a"], [b"GET", b"l"], [b"SADD", b"s", b"m"]]
+    commands += [[b"SADD", b"s", b"m"], [b"ZADD", b"z", b"1", b"m"], [b"ZRANGE", b"z", b"0", b"-1"]]
+    commands += [[b"GET"], [b"MGET", b"k1", b"l"], [b"SET", b"a"], [b"LPOP", b"l"], [b"GET", b"l"]]
+    commands += [[b"SET", b"big", b"x" * 5000], [b"GET", b"big"], [b"HSET", b"h", b"f", b"v"]]
+    commands += [[b"HGETALL", b"h"], [b"SELECT", b"1"], [b"GET", b"k1"], [b"SELECT", b"0"]]
+    assert _pipelined(server.redis_port, commands) == _pipelined(real_redis.port, commands)
