@@ -16,8 +16,9 @@ slowlog/latency threshold above zero.  Then, per batch:
 * keyspace hits and misses, and SET's dirty count, are added up and stored once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
-* GET and SET (three arguments) run inline, the lookup's lazy-expiry check skipped while the
-  database has no volatile keys; the other lean commands call their handler.
+* GET, SET (three arguments) and SADD of a member the set holds (redis-benchmark's SADD)
+  run inline, the lookup's lazy-expiry check skipped while the database has no volatile
+  keys; the other lean commands call their handler.
 
 At the first request that is not lean (or has the wrong arity, or finds a condition the
 inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
@@ -30,6 +31,7 @@ from typing import Any
 
 from polystack.redis import wire
 from polystack.redis.errors import RedisError
+from polystack.redis.set_type import RedisSet
 
 _perf = time.perf_counter
 _encode = wire.encode
@@ -75,6 +77,7 @@ class PlainBatch:
     _lean_get: Any
     _get_cmd: Any
     _set_cmd: Any
+    _sadd_cmd: Any
     _count_error: Any
     _record_write: Any
     _wrap_multi: Any
@@ -101,6 +104,7 @@ class PlainBatch:
         lean_get = self._lean_get
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
+        sadd_cmd = self._sadd_cmd
         db = self.db
         db_id = self.db_id
         data = db.data
@@ -114,7 +118,7 @@ class PlainBatch:
         log_append = self._log.append
         ran: list[Any] = []  # the other lean commands run, in order
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-        hits = misses = sets = 0
+        hits = misses = sets = sadds = 0
         serving = 0.0
         full = False
         budget = -1  # the output's room, read once a reply is not a small one
@@ -149,6 +153,25 @@ class PlainBatch:
                     log_append((db_id, argv))
                     append(b"+OK\r\n")
                     continue
+            elif cmd is sadd_cmd:
+                # SADD of one member the set holds already: :0, nothing changed (its
+                # handler's general path otherwise: a new member, an intset, a new key)
+                try:
+                    _, key, member = argv
+                except ValueError:
+                    key = None
+                if key is not None:
+                    v = data_get(key)
+                    if (
+                        type(v) is RedisSet
+                        and v.ints is None
+                        and member in v.index
+                        and not (expires and key in expires)
+                    ):
+                        lru[key] = clock  # lookupKeyWrite's access
+                        sadds += 1
+                        append(b":0\r\n")
+                        continue
             elif cmd is None:
                 break
             arity = cmd.arity
@@ -200,7 +223,7 @@ class PlainBatch:
                 break
         took = _perf() - t0 - serving
         gets = hits + misses
-        done = gets + sets + len(ran)
+        done = gets + sets + sadds + len(ran)
         if full:  # the rest runs when the output drains
             self._pending = requests[done:]
             n = len(requests)
@@ -221,6 +244,9 @@ class PlainBatch:
         if sets:
             set_cmd.calls += sets
             set_cmd.durations += [share] * sets
+        if sadds:
+            sadd_cmd.calls += sadds
+            sadd_cmd.durations += [share] * sadds
         for cmd in ran:
             cmd.calls += 1
             cmd.durations.append(share)
