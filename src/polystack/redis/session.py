@@ -219,7 +219,10 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         try:
             if requests:
                 try:
-                    if not self.slow:  # a plain client: its lean requests run as a batch
+                    # A plain client's pipelined read: its lean requests run as a batch (a
+                    # read of one request costs less through _run: callgrind, SET 39,067
+                    # instructions against 41,316, a cluster node's GET 29,368 / 33,558).
+                    if not self.slow and len(requests) > 1:
                         done = self._run_plain(requests)
                         if done < len(requests):
                             self._run(requests[done:] if done else requests)
