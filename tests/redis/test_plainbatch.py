@@ -236,3 +236,24 @@ def test_pipelined_batch_matches_real_redis(server, real_redis) -> None:
     commands += [[b"SET", b"big", b"x" * 5000], [b"GET", b"big"], [b"HSET", b"h", b"f", b"v"]]
     commands += [[b"HGETALL", b"h"], [b"SELECT", b"1"], [b"GET", b"k1"], [b"SELECT", b"0"]]
     assert _pipelined(server.redis_port, commands) == _pipelined(real_redis.port, commands)
+
+
+def test_sadd_of_a_member_held_already(r: redis.Redis) -> None:
+    r.config_resetstat()
+    r.sadd("s", "a", "b")
+    r.sadd("ints", 1, 2)
+    r.set("str", "x")
+    r.sadd("vol", "m")
+    r.pexpire("vol", 100_000)
+    with r.pipeline(transaction=False) as p:
+        p.sadd("s", "a").sadd("s", "a").sadd("s", "c").sadd("ints", 1).sadd("ints", 3)
+        p.sadd("str", "a").sadd("vol", "m").sadd("new", "m").sadd("s", "a", "d")
+        out = p.execute(raise_on_error=False)
+    assert out[:5] == [0, 0, 1, 0, 1]
+    assert isinstance(out[5], redis.ResponseError) and "WRONGTYPE" in str(out[5])
+    assert out[6:] == [0, 1, 1]
+    assert r.smembers("s") == {b"a", b"b", b"c", b"d"}
+    assert r.object("encoding", "ints") == b"intset"
+    stats = _stats(r, "sadd")
+    assert stats["calls"] == 12 and stats["failed_calls"] == 1  # (3 before the batch)
+    assert r.pttl("vol") > 0

@@ -6,9 +6,13 @@ need not be done so here.
 A client is plain when nothing about it or the server asks for per-command checks: no state
 bit in ``Client.slow`` (authenticated, not in MULTI, not subscribed, no ACL restrictions, no
 tracking, no CLIENT REPLY, no MONITOR/pause/maxmemory/busy script server-wide) and, server
-side, no cluster, no keyspace notifications, no key listeners (WATCH, tracking, memory
-accounting), no LFU policy, no write refusal (-READONLY, -NOREPLICAS, FAILOVER's pause), a
-slowlog/latency threshold above zero.  Then, per batch:
+side, no keyspace notifications, no key listeners (WATCH, tracking, memory accounting), no
+LFU policy, no write refusal (-READONLY, -NOREPLICAS, FAILOVER's pause), a slowlog/latency
+threshold above zero.  On a Redis Cluster node each request's key is routed first: one
+index of the served map (ClusterState.served) by its CRC16, as session._run does; a key
+this node does not serve as it is (another node's slot, a migrating or importing slot, the
+cluster down) ends the batch there, and _run answers it (-MOVED, -ASK, -CLUSTERDOWN ...).
+Then, per batch:
 
 * one clock read at each end: every command is counted in commandstats (calls stay exact),
   and the batch's time is shared out evenly among its commands (usec, the latency histogram,
@@ -16,8 +20,9 @@ slowlog/latency threshold above zero.  Then, per batch:
 * keyspace hits and misses, and SET's dirty count, are added up and stored once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
-* GET and SET (three arguments) run inline, the lookup's lazy-expiry check skipped while the
-  database has no volatile keys; the other lean commands call their handler.
+* GET, SET (three arguments) and SADD of a member the set holds (redis-benchmark's SADD)
+  run inline, the lookup's lazy-expiry check skipped while the database has no volatile
+  keys; the other lean commands call their handler.
 
 At the first request that is not lean (or has the wrong arity, or finds a condition the
 inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
@@ -29,7 +34,9 @@ import time
 from typing import Any
 
 from polystack.redis import wire
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.errors import RedisError
+from polystack.redis.set_type import RedisSet
 
 _perf = time.perf_counter
 _encode = wire.encode
@@ -75,11 +82,13 @@ class PlainBatch:
     _lean_get: Any
     _get_cmd: Any
     _set_cmd: Any
+    _sadd_cmd: Any
     _count_error: Any
     _record_write: Any
     _wrap_multi: Any
     _serve_blocked: Any
     _slow_command: Any
+    _served: Any
 
     def _run_plain(self, requests: list[list[bytes]]) -> int:
         """Run the leading lean requests of a plain client's batch; how many it ran (the
@@ -92,15 +101,16 @@ class PlainBatch:
             ks.notify_classes
             or ks.key_listeners
             or server.lfu
-            or server.cluster is not None
             or server.writes_paused
             or server.write_denied is not None
             or server.timing_threshold <= 0
         ):
             return 0
         lean_get = self._lean_get
+        served = self._served  # Redis Cluster's routing map (None when cluster mode is off)
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
+        sadd_cmd = self._sadd_cmd
         db = self.db
         db_id = self.db_id
         data = db.data
@@ -114,7 +124,7 @@ class PlainBatch:
         log_append = self._log.append
         ran: list[Any] = []  # the other lean commands run, in order
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-        hits = misses = sets = 0
+        hits = misses = sets = sadds = 0
         serving = 0.0
         full = False
         budget = -1  # the output's room, read once a reply is not a small one
@@ -122,6 +132,24 @@ class PlainBatch:
         t0 = _perf()
         for argv in requests:
             cmd = lean_get(argv[0])
+            if served is not None and cmd is not None:
+                # Redis Cluster: in cluster mode every lean command's one key is argv[1]
+                # (routing.prepare_dispatch keeps no other keyed command in the dispatch
+                # table the lean one is made from); its CRC16 indexes the served map, a
+                # hash-tagged key's remembered (TAG_CRCS).
+                try:
+                    key = argv[1]
+                except IndexError:
+                    break  # the arity error, as processCommand words it
+                if 123 in key:  # "{": a hash tag, maybe
+                    try:
+                        crc = TAG_CRCS[key]
+                    except KeyError:
+                        crc = remember_tag_crc16(key)
+                else:
+                    crc = crc_hqx(key, 0)
+                if not served[crc]:
+                    break  # not served here as it is: _run redirects it
             if cmd is get_cmd:
                 try:
                     _, key = argv
@@ -149,6 +177,25 @@ class PlainBatch:
                     log_append((db_id, argv))
                     append(b"+OK\r\n")
                     continue
+            elif cmd is sadd_cmd:
+                # SADD of one member the set holds already: :0, nothing changed (its
+                # handler's general path otherwise: a new member, an intset, a new key)
+                try:
+                    _, key, member = argv
+                except ValueError:
+                    key = None
+                if key is not None:
+                    v = data_get(key)
+                    if (
+                        type(v) is RedisSet
+                        and v.ints is None
+                        and member in v.index
+                        and not (expires and key in expires)
+                    ):
+                        lru[key] = clock  # lookupKeyWrite's access
+                        sadds += 1
+                        append(b":0\r\n")
+                        continue
             elif cmd is None:
                 break
             arity = cmd.arity
@@ -200,7 +247,7 @@ class PlainBatch:
                 break
         took = _perf() - t0 - serving
         gets = hits + misses
-        done = gets + sets + len(ran)
+        done = gets + sets + sadds + len(ran)
         if full:  # the rest runs when the output drains
             self._pending = requests[done:]
             n = len(requests)
@@ -221,6 +268,9 @@ class PlainBatch:
         if sets:
             set_cmd.calls += sets
             set_cmd.durations += [share] * sets
+        if sadds:
+            sadd_cmd.calls += sadds
+            sadd_cmd.durations += [share] * sadds
         for cmd in ran:
             cmd.calls += 1
             cmd.durations.append(share)

@@ -175,6 +175,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         self._lean_get = server.lean.get  # the commands of the plain batch (plainbatch.py)
         self._get_cmd = server.commands[b"get"]
         self._set_cmd = server.commands[b"set"]
+        self._sadd_cmd = server.commands[b"sadd"]
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
@@ -219,7 +220,9 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         try:
             if requests:
                 try:
-                    if not self.slow:  # a plain client: its lean requests run as a batch
+                    # A plain client's lean requests run as a batch (plainbatch.py: its setup
+                    # costs more than it saves on one or two requests, redis-benchmark's -c 50).
+                    if not self.slow and len(requests) > 2:
                         done = self._run_plain(requests)
                         if done < len(requests):
                             self._run(requests[done:] if done else requests)
