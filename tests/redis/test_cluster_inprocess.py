@@ -471,3 +471,54 @@ def test_one_read_of_plain_commands_is_routed_request_by_request(cluster, rc) ->
         b"$2\r\nv1\r\n",
     ]
     assert rc.get("{h}k") == b"v1" and rc.get(f"{away}k") is None
+
+
+def test_a_pipelined_read_of_served_keys_runs_as_one_batch(cluster, rc, monkeypatch) -> None:
+    """A cluster node runs a plain client's pipelined lean commands whose keys it serves in
+    the batch path (plainbatch.py, each key routed by one index of the served map), not
+    request by request through _run; the first key it does not serve ends the batch."""
+    from polystack.redis.session import Client
+    from tests.redis.realredis import RawClient, _encode
+
+    owners = {}
+    for start, end, owner, *_ in redis.Redis(port=cluster[1]).execute_command("CLUSTER SLOTS"):
+        owners[(start, end)] = owner[1]
+    slot = rc.keyslot("{batch}")
+    here = next(p for (a, b), p in owners.items() if a <= slot <= b)
+    away = next(
+        f"{{y{i}}}"
+        for i in range(1000)
+        if not any(a <= rc.keyslot(f"{{y{i}}}") <= b and p == here for (a, b), p in owners.items())
+    )
+    calls: list[tuple[str, int]] = []
+    run, run_plain = Client._run, Client._run_plain
+
+    def spy_run(self, requests):
+        if self.name == b"batchprobe":
+            calls.append(("_run", len(requests)))
+        return run(self, requests)
+
+    def spy_run_plain(self, requests):
+        done = run_plain(self, requests)
+        if self.name == b"batchprobe":
+            calls.append(("_run_plain", done))
+        return done
+
+    conn = RawClient(here)
+    try:
+        assert conn.call("CLIENT", "SETNAME", "batchprobe") == b"+OK\r\n"
+        monkeypatch.setattr(Client, "_run", spy_run)
+        monkeypatch.setattr(Client, "_run_plain", spy_run_plain)
+        served = [("SET", "{batch}a", "1"), ("GET", "{batch}a"), ("INCR", "{batch}a")]
+        conn.send_raw(b"".join(_encode(r) for r in served))
+        assert [conn.read_reply() for _ in served] == [b"+OK\r\n", b"$1\r\n1\r\n", b":2\r\n"]
+        assert calls == [("_run_plain", 3)]
+        calls.clear()
+        mixed = [("GET", "{batch}a"), ("GET", f"{away}a"), ("GET", "{batch}a")]
+        conn.send_raw(b"".join(_encode(r) for r in mixed))
+        replies = [conn.read_reply() for _ in mixed]
+        assert replies[0] == replies[2] == b"$1\r\n2\r\n" and replies[1].startswith(b"-MOVED ")
+        assert calls == [("_run_plain", 1), ("_run", 2)]
+    finally:
+        monkeypatch.undo()
+        conn.close()

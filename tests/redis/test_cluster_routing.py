@@ -131,3 +131,20 @@ def test_tag_crc16_memo_is_bounded(monkeypatch) -> None:
     assert slots.remember_tag_crc16(long_key) == tag_crc16(long_key)
     assert long_key not in slots.TAG_CRCS
     slots.TAG_CRCS.clear()
+
+
+def test_every_lean_command_of_a_cluster_node_has_its_one_key_in_argv1() -> None:
+    """The batch path for plain clients (plainbatch.py) routes a request by argv[1] alone: in
+    cluster mode its table may hold only commands whose one key is argv[1]."""
+    import polystack.testing
+
+    with polystack.testing.serve(
+        redis=True, admin=False, config_overrides={"redis.cluster_enabled": True}
+    ) as handle:
+        svc = handle.service("redis")
+        assert svc.cluster is not None
+        lean = {cmd.name for cmd in svc.lean.values()}
+        assert {"get", "set", "incr", "hset", "lpush", "zadd"} <= lean
+        assert not {"mget", "mset", "exists"} & lean  # several keys: _run's full check
+        for cmd in svc.lean.values():
+            assert (cmd.first_key, cmd.last_key, cmd.getkeys) == (1, 1, None), cmd.name

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import polystack.testing
 from polystack.redis.lua import bytecode
 from polystack.redis.lua.engine import LuaEngine
+from tests.redis.test_scripting import _both
 
 LIMITER = (
     b"local n = redis.call('INCR', KEYS[1]) "
@@ -127,3 +128,22 @@ def test_brief_script_writes_are_watched_and_notified(r, server) -> None:
     sub.close()
     r.config_set("notify-keyspace-events", "")
     other.close()
+
+
+@pytest.mark.differential
+def test_expire_inline_and_generic_like_redis(server, real_redis) -> None:
+    """EXPIRE key seconds (inline for a live key without a deadline) and every other form,
+    from a client and from a brief script, against redis-server."""
+    cmds = [["SET", "e", "v"], ["EXPIRE", "e", "100"], ["TTL", "e"], ["EXPIRE", "e", "50"],
+            ["TTL", "e"], ["SET", "f", "v"], ["EXPIRE", "f", "0"], ["EXISTS", "f"],
+            ["SET", "f", "v"], ["EXPIRE", "f", "-5"], ["EXISTS", "f"], ["SET", "g", "v"],
+            ["EXPIRE", "g", "x"], ["EXPIRE", "g", "9223372036854775807"],
+            ["EXPIRE", "g", "9223372036854775"], ["EXPIRE", "g", "1000000000000"], ["TTL", "g"],
+            ["EXPIRE", "nokey", "10"], ["EXPIRE", "g", "10", "nx"], ["SET", "h", "v"],
+            ["EVAL", "return redis.call('EXPIRE', KEYS[1], ARGV[1])", "1", "h", "30"],
+            ["TTL", "h"], ["EVAL", "return redis.call('EXPIRE', KEYS[1], ARGV[1])", "1", "h", "-1"],
+            ["EXISTS", "h"], ["SET", "i", "v"], ["EXPIRE", "i", "+7"], ["TTL", "i"],
+            ["EXPIRE", "i", "007"], ["TTL", "i"]]  # fmt: skip
+    ours, theirs = _both(server, real_redis, cmds, 2)
+    for cmd, a, b in zip(cmds, ours, theirs, strict=True):
+        assert a == b, cmd

@@ -6,9 +6,13 @@ need not be done so here.
 A client is plain when nothing about it or the server asks for per-command checks: no state
 bit in ``Client.slow`` (authenticated, not in MULTI, not subscribed, no ACL restrictions, no
 tracking, no CLIENT REPLY, no MONITOR/pause/maxmemory/busy script server-wide) and, server
-side, no cluster, no keyspace notifications, no key listeners (WATCH, tracking, memory
-accounting), no LFU policy, no write refusal (-READONLY, -NOREPLICAS, FAILOVER's pause), a
-slowlog/latency threshold above zero.  Then, per batch:
+side, no keyspace notifications, no key listeners (WATCH, tracking, memory accounting), no
+LFU policy, no write refusal (-READONLY, -NOREPLICAS, FAILOVER's pause), a slowlog/latency
+threshold above zero.  On a Redis Cluster node each request's key is routed first: one
+index of the served map (ClusterState.served) by its CRC16, as session._run does; a key
+this node does not serve as it is (another node's slot, a migrating or importing slot, the
+cluster down) ends the batch there, and _run answers it (-MOVED, -ASK, -CLUSTERDOWN ...).
+Then, per batch:
 
 * one clock read at each end: every command is counted in commandstats (calls stay exact),
   and the batch's time is shared out evenly among its commands (usec, the latency histogram,
@@ -30,6 +34,7 @@ import time
 from typing import Any
 
 from polystack.redis import wire
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.errors import RedisError
 from polystack.redis.set_type import RedisSet
 
@@ -83,6 +88,7 @@ class PlainBatch:
     _wrap_multi: Any
     _serve_blocked: Any
     _slow_command: Any
+    _served: Any
 
     def _run_plain(self, requests: list[list[bytes]]) -> int:
         """Run the leading lean requests of a plain client's batch; how many it ran (the
@@ -95,13 +101,13 @@ class PlainBatch:
             ks.notify_classes
             or ks.key_listeners
             or server.lfu
-            or server.cluster is not None
             or server.writes_paused
             or server.write_denied is not None
             or server.timing_threshold <= 0
         ):
             return 0
         lean_get = self._lean_get
+        served = self._served  # Redis Cluster's routing map (None when cluster mode is off)
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
         sadd_cmd = self._sadd_cmd
@@ -126,6 +132,24 @@ class PlainBatch:
         t0 = _perf()
         for argv in requests:
             cmd = lean_get(argv[0])
+            if served is not None and cmd is not None:
+                # Redis Cluster: in cluster mode every lean command's one key is argv[1]
+                # (routing.prepare_dispatch keeps no other keyed command in the dispatch
+                # table the lean one is made from); its CRC16 indexes the served map, a
+                # hash-tagged key's remembered (TAG_CRCS).
+                try:
+                    key = argv[1]
+                except IndexError:
+                    break  # the arity error, as processCommand words it
+                if 123 in key:  # "{": a hash tag, maybe
+                    try:
+                        crc = TAG_CRCS[key]
+                    except KeyError:
+                        crc = remember_tag_crc16(key)
+                else:
+                    crc = crc_hqx(key, 0)
+                if not served[crc]:
+                    break  # not served here as it is: _run redirects it
             if cmd is get_cmd:
                 try:
                     _, key = argv

@@ -633,7 +633,11 @@ class AliasGroup(click.Group):
         return render_usage(self, ctx).rstrip("\n")
 
     def invoke(self, ctx: click.Context) -> Any:
-        if ctx.invoked_subcommand is None and not ctx.protected_args and not ctx.args:
+        # Click 8.2+ keeps the subcommand's tokens in _protected_args (its protected_args
+        # property warns of its removal); Click 8.1 in the protected_args attribute.
+        state = vars(ctx)
+        protected = state.get("_protected_args", state.get("protected_args"))
+        if ctx.invoked_subcommand is None and not protected and not ctx.args:
             # cobra: a command with subcommands and no Run prints its help
             click.echo(render_help(self, ctx), nl=False)
             return None

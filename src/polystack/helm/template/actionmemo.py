@@ -219,7 +219,29 @@ def build_pipe(e: tuple[Any, ...], dp: int, dl: int, src: Any) -> PipeNode:
         cmd = _new(CommandNode)
         cmd.pos = c[1] + dp
         cmd.tree = src
-        cmd.args = [_ARG[a[0]](a, dp, dl, src) for a in c[2]]
+        args: list[Any] = []
+        n: Any
+        for a in c[2]:
+            kind = a[0]
+            # (the commonest arguments built here: a call less per node)
+            if kind == IDENT:
+                n = _new(IdentifierNode)
+                n.pos = a[1] + dp
+                n.tree = src
+                n.ident = a[2]
+            elif kind == FIELD:
+                n = _new(FieldNode)
+                n.pos = a[1] + dp
+                n.tree = src
+                n.ident = list(a[2])
+            elif kind == DOT:
+                n = _new(DotNode)
+                n.pos = a[1] + dp
+                n.tree = src
+            else:
+                n = _ARG[kind](a, dp, dl, src)
+            args.append(n)
+        cmd.args = args
         cmds.append(cmd)
     o.cmds = cmds
     return o
