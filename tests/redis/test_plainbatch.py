@@ -166,8 +166,10 @@ def test_last_command_in_client_list(r: redis.Redis) -> None:
 def test_slowlog_gets_each_command_of_a_slow_batch_with_its_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The batch's time is shared out evenly: a batch of 50 that took 1 s (a clock that
-    advances a second per read) gives each command 20 ms, past slowlog-log-slower-than."""
+    """A command that runs its handler is timed on its own; the inline GET/SET share the rest
+    of the batch's time evenly.  With a clock that advances a second per read: each INCR takes
+    one second (two reads), and the 45 inline commands share the batch's 11 s less the INCRs'
+    5 s: 133,333 us each, past slowlog-log-slower-than."""
     import polystack.testing
 
     with polystack.testing.serve(redis=True) as s:  # (a server no other test configured)
@@ -180,11 +182,36 @@ def test_slowlog_gets_each_command_of_a_slow_batch_with_its_share(
         monkeypatch.undo()
         entries = [e for e in r.slowlog_get(128) if e["command"] != b"ECHO __end__"]
         assert len(entries) == 50
-        assert {e["duration"] for e in entries} == {20000}
+        assert {e["duration"] for e in entries if e["command"] != b"INCR n"} == {133333}
+        assert {e["duration"] for e in entries if e["command"] == b"INCR n"} == {1_000_000}
         assert sorted(e["command"] for e in entries)[:3] == [b"GET s0", b"GET s1", b"GET s2"]
-        assert _stats(r, "set")["usec"] == 800_000
-        assert _stats(r, "get")["usec"] == 100_000
-        assert _stats(r, "incr")["calls"] == 5 and _stats(r, "incr")["usec"] == 100_000
+        assert [e["command"] for e in entries][:5] == [b"INCR n"] * 5  # newest first
+        assert _stats(r, "incr")["calls"] == 5 and _stats(r, "incr")["usec"] == 5_000_000
+        assert _stats(r, "get")["calls"] == 5 and _stats(r, "set")["calls"] == 40
+        r.close()
+
+
+def test_a_slow_handler_command_in_a_batch_reaches_slowlog_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One slow LRANGE among fast GETs in one pipelined read: SLOWLOG names the LRANGE with
+    its own time, as Redis (which times every call) does, not the GETs; an even share of the
+    batch's time would hide it (it did).  The clock advances a second per read."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True) as s:
+        r = redis.Redis(port=s.redis_port)
+        r.rpush("big", *range(10))
+        r.config_set("slowlog-log-slower-than", 500_000)  # 0.5 s
+        r.slowlog_reset()
+        ticks = iter(range(1_000_000))
+        monkeypatch.setattr(plainbatch, "_perf", lambda: float(next(ticks)))
+        raw = [[b"GET", b"g%d" % i] for i in range(8)] + [[b"LRANGE", b"big", b"0", b"-1"]]
+        raw += [[b"GET", b"h%d" % i] for i in range(7)]
+        _pipelined(s.redis_port, raw)
+        monkeypatch.undo()
+        entries = [e for e in r.slowlog_get(128) if e["command"] != b"ECHO __end__"]
+        assert [(e["command"], e["duration"]) for e in entries] == [(b"LRANGE big 0 -1", 1_000_000)]
         r.close()
 
 

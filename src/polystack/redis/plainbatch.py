@@ -14,9 +14,11 @@ this node does not serve as it is (another node's slot, a migrating or importing
 cluster down) ends the batch there, and _run answers it (-MOVED, -ASK, -CLUSTERDOWN ...).
 Then, per batch:
 
-* one clock read at each end: every command is counted in commandstats (calls stay exact),
-  and the batch's time is shared out evenly among its commands (usec, the latency histogram,
-  SLOWLOG and the latency monitor see that share);
+* one clock read at each end: every command is counted in commandstats (calls stay exact);
+  a command that runs its handler is timed on its own (two clock reads: LRANGE, SMEMBERS,
+  MGET ... can be slow, and SLOWLOG must name the slow one), and the rest of the batch's
+  time is shared out evenly among the inline GET/SET/SADD commands, each O(1) (usec, the
+  latency histogram, SLOWLOG and the latency monitor see that share);
 * keyspace hits and misses, and SET's dirty count, are added up and stored once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
@@ -122,13 +124,15 @@ class PlainBatch:
         append = out.append
         extend = out.extend
         log_append = self._log.append
-        ran: list[Any] = []  # the other lean commands run, in order
+        ran: list[Any] = []  # (cmd, argv, own time) of the other lean commands run, in order
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
         hits = misses = sets = sadds = 0
         serving = 0.0
+        timed = 0.0  # the handler path's own time (ran)
         full = False
         budget = -1  # the output's room, read once a reply is not a small one
         produced = 0
+        key: bytes | None
         t0 = _perf()
         for argv in requests:
             cmd = lean_get(argv[0])
@@ -201,11 +205,12 @@ class PlainBatch:
             arity = cmd.arity
             if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 break  # the arity error, as processCommand words it
-            # The handler's general path (a lean command: no blocking, no scripts).
-            ran.append(cmd)
+            # The handler's general path (a lean command: no blocking, no scripts), timed on
+            # its own: LRANGE, SMEMBERS, MGET ... can be slow, and SLOWLOG must name them.
             dirty = ks.dirty
             log = self._log
             mark = len(log)
+            t1 = _perf()
             try:
                 reply = cmd.handler(self, argv)
             except RedisError as e:
@@ -231,6 +236,9 @@ class PlainBatch:
                         budget = self.peer.output_room()
                     if produced >= budget and self.peer.output_full(produced):
                         full = True
+            own = _perf() - t1
+            ran.append((cmd, argv, own))
+            timed += own
             if ks.dirty != dirty:
                 if self.propagate is None:
                     log.append((db_id, argv))
@@ -261,7 +269,8 @@ class PlainBatch:
             ks.keyspace_misses += misses
         if sets:
             ks.dirty += sets
-        share = took / done
+        inline = done - len(ran)
+        share = (took - timed) / inline if inline else 0.0  # GET/SET/SADD inline: O(1) each
         if gets:
             get_cmd.calls += gets
             get_cmd.durations += [share] * gets
@@ -271,11 +280,24 @@ class PlainBatch:
         if sadds:
             sadd_cmd.calls += sadds
             sadd_cmd.durations += [share] * sadds
-        for cmd in ran:
+        threshold = server.timing_threshold
+        slow_ran = False
+        for cmd, _, own in ran:
             cmd.calls += 1
-            cmd.durations.append(share)
-        if share >= server.timing_threshold:
+            cmd.durations.append(own)
+            if own >= threshold:
+                slow_ran = True
+        if share >= threshold or slow_ran:
+            # in the order they ran: a handler-path command with its own time, the inline
+            # ones with their share
+            timed_runs = iter(ran)
+            run = next(timed_runs, None)
             for argv in requests[:done]:
-                self._slow_command(lean_get(argv[0]), argv, share)
+                if run is not None and run[1] is argv:
+                    if run[2] >= threshold:
+                        self._slow_command(run[0], argv, run[2])
+                    run = next(timed_runs, None)
+                elif share >= threshold:
+                    self._slow_command(lean_get(argv[0]), argv, share)
         self.last_cmd = lean_get(requests[done - 1][0])
         return n
