@@ -47,6 +47,7 @@ class ScriptPath:
     resp3: bool
     propagate: Any
     db_id: int
+    db: Any
     _work: Any
     _yield_to_loop: Any
     _continue_script: Any

@@ -47,7 +47,7 @@ class _Reader:
         self.pos += n
         return part
 
-    def int(self) -> int:
+    def int32(self) -> int:
         return struct.unpack("<i", self.take(4))[0]
 
     def size(self) -> int:
@@ -68,12 +68,12 @@ def is_brief(chunk: bytes) -> bool:
         r = _Reader(chunk, len(_HEADER))
         r.string()  # source
         r.take(8 + 4)  # linedefined, lastlinedefined, nups, numparams, is_vararg, maxstack
-        n = r.int()
+        n = r.int32()
         if not 0 <= n <= MAX_BRIEF_CODE:
             return False
         code = struct.unpack(f"<{n}I", r.take(4 * n))
         constants: list[object] = []
-        for _ in range(r.int()):
+        for _ in range(r.int32()):
             kind = r.take(1)[0]
             if kind == 0:
                 constants.append(None)
@@ -85,7 +85,7 @@ def is_brief(chunk: bytes) -> bool:
                 constants.append(r.string())
             else:
                 return False
-        if r.int() != 0:  # functions of its own
+        if r.int32() != 0:  # functions of its own
             return False
     except (ValueError, struct.error):
         return False
