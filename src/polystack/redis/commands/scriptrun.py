@@ -268,20 +268,8 @@ class ScriptRun:
         ):
             feed_monitors(server, sc, argv, cmd)
         if ks.dirty != dirty:
-            self.wrote = True
-            if self.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
-                effects = self.effects
-                if not effects:
-                    effects = self.effects = []
-                propagate = sc.propagate
-                if propagate is None:
-                    effects.append((sc.db_id, argv))
-                else:
-                    sc.propagate = None
-                    for p in propagate:
-                        effects.append((sc.db_id, p))
-                return reply
-        if sc.propagate is not None:
+            record_effects(self, sc, argv)
+        elif sc.propagate is not None:
             sc.propagate = None
         return reply
 
@@ -377,20 +365,7 @@ def script_call(engine: Any) -> Callable[..., Any]:
             record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:
-            run.wrote = True
-            if run.repl_flags & 1:  # REPL_AOF: the log gets the command's effects
-                effects = run.effects
-                if not effects:
-                    effects = run.effects = []
-                propagate = sc.propagate
-                if propagate is None:
-                    effects.append((sc.db_id, argv))
-                else:
-                    sc.propagate = None
-                    for p in propagate:
-                        effects.append((sc.db_id, p))
-            elif sc.propagate is not None:
-                sc.propagate = None
+            record_effects(run, sc, argv)
         elif sc.propagate is not None:
             sc.propagate = None
         t = type(reply)
@@ -401,3 +376,21 @@ def script_call(engine: Any) -> Callable[..., Any]:
         return to_lua(reply, run.resp3)
 
     return call
+
+
+def record_effects(run: Any, sc: Any, argv: list[bytes]) -> None:
+    """A script's command changed the dataset: the run wrote, and (REPL_AOF) the log gets
+    the command's effects — its propagated form when it has one."""
+    run.wrote = True
+    propagate = sc.propagate
+    if run.repl_flags & 1:  # REPL_AOF
+        effects = run.effects
+        if not effects:
+            effects = run.effects = []
+        if propagate is None:
+            effects.append((sc.db_id, argv))
+            return
+        for p in propagate:
+            effects.append((sc.db_id, p))
+    if propagate is not None:
+        sc.propagate = None

@@ -478,7 +478,7 @@ def _json_value(v: Any, null: Any, depth: int, out: list[bytes]) -> None:
                     key = _json_number(k)
                 else:
                     raise ValueError(
-                        f"Cannot serialise {_type_name(k).decode()}: table key must be a "
+                        f"Cannot serialise {lua_type_name(k).decode()}: table key must be a "
                         "number or string"
                     )
                 if n:
@@ -487,10 +487,11 @@ def _json_value(v: Any, null: Any, depth: int, out: list[bytes]) -> None:
                 _json_value(val, null, depth, out)
             out.append(b"}")
     else:
-        raise ValueError(f"Cannot serialise {_type_name(v).decode()}: type not supported")
+        raise ValueError(f"Cannot serialise {lua_type_name(v).decode()}: type not supported")
 
 
-def _type_name(v: Any) -> bytes:
+def lua_type_name(v: Any) -> bytes:
+    """Lua's type() of a value as lupa hands it over (the name in Lua's error texts)."""
     if v is None:
         return b"nil"
     if type(v) is bool:

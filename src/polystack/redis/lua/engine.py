@@ -579,7 +579,8 @@ class LuaEngine:
             if n is None:
                 raise MessageError(
                     self._where()
-                    + b"bad argument #%d to 'random' (number expected, got %b)" % (i, _type_name(a))
+                    + b"bad argument #%d to 'random' (number expected, got %b)"
+                    % (i, codecs.lua_type_name(a))
                 )
             bounds.append(int(n))
         if len(bounds) == 1:
@@ -596,7 +597,7 @@ class LuaEngine:
     def _randomseed(self, *args: Any) -> None:
         n = _to_number(args[0]) if args else None
         if n is None:
-            got = _type_name(args[0]) if args else b"no value"
+            got = codecs.lua_type_name(args[0]) if args else b"no value"
             raise MessageError(
                 self._where() + b"bad argument #1 to 'randomseed' (number expected, got %b)" % got
             )
@@ -716,15 +717,3 @@ def _to_number(v: Any) -> float | int | None:
 def _number_text(n: int | float) -> bytes:
     """Lua's tostring of a number (LUA_NUMBER_FMT "%.14g")."""
     return b"%.14g" % n
-
-
-def _type_name(v: Any) -> bytes:
-    if v is None:
-        return b"nil"
-    if type(v) is bool:
-        return b"boolean"
-    if type(v) in (int, float):
-        return b"number"
-    if type(v) is bytes:
-        return b"string"
-    return lua_type(v).encode() if lua_type(v) else b"userdata"
