@@ -83,26 +83,27 @@ def _string_text(s: str) -> str:
     return s
 
 
-def _string(s: str, col: int) -> str:
-    """The scalar text of the string value ``s`` starting at column ``col``."""
+def _text(s: str) -> str:
+    """_string_text of ``s``, remembered in _TEXTS (bounded)."""
     r = _TEXTS.get(s)
     if r is None:
         r = _string_text(s)
         if len(_TEXTS) >= _TEXTS_MAX:
             _TEXTS.clear()
         _TEXTS[s] = r
+    return r
+
+
+def _string(s: str, col: int) -> str:
+    """The scalar text of the string value ``s`` starting at column ``col``."""
+    r = _TEXTS.get(s) or _text(s)
     if r is _NO or (col + len(r) > WIDTH and " " in s):
         raise _NotPlain  # (libyaml may fold a long line at a space)
     return r
 
 
 def _key(s: str) -> str:
-    r = _TEXTS.get(s)
-    if r is None:
-        r = _string_text(s)
-        if len(_TEXTS) >= _TEXTS_MAX:
-            _TEXTS.clear()
-        _TEXTS[s] = r
+    r = _TEXTS.get(s) or _text(s)
     if r is _NO or len(s) > MAX_KEY:
         raise _NotPlain
     return r
