@@ -94,29 +94,7 @@ _EXPIRE_COMPLEXITY = "O(1)"
     complexity=_EXPIRE_COMPLEXITY,
 )
 def expire(client: Any, argv: list[bytes]) -> Any:
-    if len(argv) == 3:  # EXPIRE key seconds on a live key without a deadline: inline
-        db = client.db
-        key = argv[1]
-        if key in db.data and key not in db.expires:
-            seconds = parse_int(argv[2])
-            if 0 < seconds <= _MAX_INLINE_SECONDS:  # (a deadline ahead, no overflow)
-                server = client.server
-                if server.lfu:
-                    touch(client, key)
-                else:  # (touch's common case, inline)
-                    db.lru[key] = server.lruclock
-                when = client.now_ms() + seconds * 1000
-                ks = client.ks
-                ks.dirty += 1
-                db.set_expire(key, when)
-                client.propagate = [[b"PEXPIREAT", key, b"%d" % when]]
-                if ks.key_listeners or ks.notify_classes or ks.new_candidates:
-                    key_changed(client, db, key, NOTIFY_GENERIC, b"expire")
-                return 1
     return _expire_generic(client, argv, client.now_ms(), True)
-
-
-_MAX_INLINE_SECONDS = 10**12  # (far below LLONG_MAX / 1000 less any clock's milliseconds)
 
 
 @command(
