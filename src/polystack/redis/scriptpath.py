@@ -15,10 +15,11 @@ from typing import Any
 import greenlet
 
 from polystack.redis import wire
-from polystack.redis.commands.scriptrun import ScriptRun
+from polystack.redis.commands.scriptrun import ScriptRun, translated_call, translated_pcall
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.lua.engine import PACKED_ARGS, error_from_text
+from polystack.redis.lua.luavalues import Failure
 from polystack.redis.lua.scripts import EVAL_COMPAT_MODE
 
 _YIELDED = object()  # what the script worker hands back when the script yields
@@ -179,12 +180,22 @@ class ScriptPath:
             sc.multi = None if self.multi is None else []
             sc.last_cmd = "NULL"
             sc._now = self.now_ms()
+        translated = script.translated
         previous = engine.current
         engine.current = run
         try:
-            kind, payload = engine.run_packed(
-                script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
-            )
+            if translated is not None:  # (no Lua at all: see lua/translate.py)
+                try:
+                    kind, payload = translated(
+                        run, translated_call, translated_pcall, argv[3 : 3 + numkeys],
+                        argv[3 + numkeys :], self.resp3,
+                    )  # fmt: skip
+                except Failure as e:
+                    kind, payload = 2, e.reply(script.sha_bytes)
+            else:
+                kind, payload = engine.run_packed(
+                    script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
+                )
         finally:
             engine.current = previous
             if run.timed_out:  # (it cannot be: no count hook)
