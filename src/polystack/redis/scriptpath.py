@@ -190,8 +190,8 @@ class ScriptPath:
                         run, translated_call, translated_pcall, argv[3 : 3 + numkeys],
                         argv[3 + numkeys :], self.resp3,
                     )  # fmt: skip
-                except Failure as e:
-                    kind, payload = 2, e.reply(script.sha_bytes)
+                except Failure as failure:
+                    kind, payload = 2, failure.reply(script.sha_bytes)
             else:
                 kind, payload = engine.run_packed(
                     script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
