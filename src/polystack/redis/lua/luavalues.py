@@ -47,6 +47,22 @@ PCALL = Function("redis.pcall")
 STRING_FUNCTIONS: dict[bytes, Function] = {}  # filled by the translator from the Lua state
 
 
+class CallSite:
+    """A ``redis.call``/``redis.pcall`` of a translated script whose command name is a
+    constant: the command is looked up once per command table (``table``, ``cmd``: None
+    when the generic path must word a refusal: unknown, subcommands, noscript, arity)."""
+
+    __slots__ = ("name", "argc", "pcall", "line", "table", "cmd")
+
+    def __init__(self, name: bytes, argc: int, pcall: bool, line: int) -> None:
+        self.name = name
+        self.argc = argc
+        self.pcall = pcall
+        self.line = line
+        self.table: Any = None
+        self.cmd: Any = None
+
+
 class Failure(Exception):
     """A Lua error in a translated script: ``text`` is the error object's ``err`` text."""
 

@@ -254,6 +254,21 @@ class _Translator:
             raise Untranslatable("call")
         return fn
 
+    def constant_string(self, pc: int, reg: int) -> bytes | None:
+        """The string constant register ``reg`` holds at pc on every path (its last write
+        is a LOADK of a string, and nothing jumps past that write to pc), or None."""
+        d = pc - 1
+        while d >= 0 and not _writes(self.p, d, reg):
+            d -= 1
+        if d < 0:
+            return None
+        op, a, _, _, bx = _decode(self.p.code[d])
+        if op != LOADK or type(self.p.k[bx]) is not bytes:
+            return None
+        if any(src < d < dst <= pc for src, dst in self.jumps_into):
+            return None
+        return self.p.k[bx]
+
     def translate(self) -> str:
         self.scan()
         code = self.p.code
@@ -268,8 +283,10 @@ class _Translator:
                 skip_next = False
                 if pc not in self.targets:  # (a JMP only reached through the test before it)
                     continue
-            if pc == 0 or pc in self.leaders:
-                if pc and not self.ended:  # (falls through into a block of its own)
+            if pc == 0:
+                out.append("    if True:")
+            elif pc in self.leaders:
+                if not self.ended:  # (falls through into a block of its own)
                     self.emit(f"L = {pc}")
                 out.append(f"    if L == {pc}:")
                 self.ended = False
@@ -307,7 +324,8 @@ class _Translator:
                     if fused and is_k:
                         if type(kv) is float and kv.is_integer() and kv >= 1:
                             i = int(kv)
-                            self.emit(f"r{a} = {lst}[{i - 1}] if len({lst}) >= {i} else None")
+                            have = lst if i == 1 else f"len({lst}) >= {i}"
+                            self.emit(f"r{a} = {lst}[{i - 1}] if {have} else None")
                         else:
                             self.emit(f"r{a} = None")
                         skip_next = True
@@ -379,8 +397,23 @@ class _Translator:
                 else:
                     args = [f"r{r}" for r in range(a + 1, a + b)]
                 callee = "call" if fn is lv.CALL else "pcall"
+                name = self.constant_string(pc, a + 1) if b else None
+                generic = f"{callee}(run, {', '.join(args)})"
                 self.emit("try:")
-                self.emit(f"    r{a} = {callee}(run, {', '.join(args)})")
+                if name is not None:  # (the command known: CallSite)
+                    dynamic = [v for v in args[1:] if self.constant_string(pc, int(v[1:])) is None]
+                    site = self.const(lv.CallSite(name, len(args), fn is lv.PCALL, line))
+                    argv = f"[{', '.join(args)}]"
+                    check = " and ".join(f"{v}.__class__ is bytes" for v in dynamic)
+                    if check:
+                        self.emit(f"    if {check}:")
+                        self.emit(f"        r{a} = site_call(run, {site}, {argv})")
+                        self.emit("    else:")
+                        self.emit(f"        r{a} = {generic}")
+                    else:
+                        self.emit(f"    r{a} = site_call(run, {site}, {argv})")
+                else:
+                    self.emit(f"    r{a} = {generic}")
                 self.emit("except CallError as e:")
                 self.emit(f"    raise Failure(e.text, {line}) from None")
                 if c == 0 or op == TAILCALL:
@@ -401,7 +434,7 @@ class _Translator:
                 raise Untranslatable(f"opcode {op}")
         registers = ", ".join(f"r{i}" for i in range(self.p.maxstack)) or "_"
         head = [
-            "def script(run, call, pcall, K, A, caller3):",
+            "def script(run, call, pcall, site_call, K, A, caller3):",
             f"    {registers} = {(None,) * max(self.p.maxstack, 1)}",
             "    L = 0",
         ]
