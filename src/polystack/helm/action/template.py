@@ -6,7 +6,6 @@ and hooks, write them to stdout or --output-dir, and pick --show-only files."""
 from __future__ import annotations
 
 import os
-import re
 
 from polystack.helm.chart import chart as chartmod
 from polystack.helm.chart import values
@@ -235,6 +234,8 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     manifests = "".join(buf)
     out = "".join(written)
     if o.show_only:
+        import re  # (only for --show-only)
+
         docs = releaseutil.split_manifests(manifests)
         picked: list[str] = []
         for f in o.show_only:

@@ -81,29 +81,51 @@ def load(path: str, cache: TreeCache | None = None) -> Chart:
 def load_dir(root: str, cache: TreeCache | None = None) -> Chart:
     root = os.path.abspath(root)
     rules = Rules()
-    ign = os.path.join(root, HELMIGNORE)
-    if os.path.exists(ign):
-        with open(ign, encoding="utf-8", errors="replace") as fh:
+    try:
+        with open(os.path.join(root, HELMIGNORE), encoding="utf-8", errors="replace") as fh:
             rules = Rules.parse(fh.read())
+    except FileNotFoundError:
+        pass
     rules.add_defaults()
     files: list[File] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        keep = []
-        for d in sorted(dirnames):
-            n = f"{rel_dir}/{d}" if rel_dir else d
-            if not rules.ignore(n, True):
-                keep.append(d)
-        dirnames[:] = keep
-        for fname in sorted(filenames):
-            n = f"{rel_dir}/{fname}" if rel_dir else fname
-            if rules.ignore(n, False):
-                continue
-            full = os.path.join(dirpath, fname)
-            files.append(File(n, _read_regular_file(full)))
+    _walk(root, "", rules, files)
     files.sort(key=lambda f: f.name)
     return load_files(files, cache)
+
+
+def _walk(path: str, rel: str, rules: Rules, files: list[File]) -> None:
+    """The files under the directory ``path`` (``rel``: its name in the chart, with
+    a trailing "/"), as os.walk(followlinks=True) visits them: a directory's files
+    in name order, then its directories (symbolic links followed), each read once
+    with scandir; a directory that cannot be listed is skipped."""
+    dirs: list[str] = []
+    names: list[str] = []
+    try:
+        it = os.scandir(path)
+    except OSError:
+        return
+    with it:
+        while True:
+            try:
+                entry = next(it)
+            except StopIteration:
+                break
+            except OSError:
+                return
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+    ignore = rules.ignore
+    for fname in sorted(names):
+        n = rel + fname
+        if not ignore(n, False):
+            files.append(File(n, _read_regular_file(path + "/" + fname)))
+    for d in sorted(dirs):
+        n = rel + d
+        if not ignore(n, True):
+            _walk(path + "/" + d, n + "/", rules, files)
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -126,14 +148,16 @@ def _read_regular_file(path: str) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ChartError(f"cannot load irregular file {path} as it has file mode type bits set")
-        chunks: list[bytes] = []
         size = st.st_size + 1
+        data = os.read(fd, size)
+        if len(data) < size:
+            return data  # all of it (a regular file read short is at its end)
+        chunks = [data]  # it grew since fstat
         while True:
-            chunk = os.read(fd, size)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
-                return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+                return b"".join(chunks)
             chunks.append(chunk)
-            size = 1 << 20
     finally:
         os.close(fd)
 
