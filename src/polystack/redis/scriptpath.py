@@ -281,8 +281,8 @@ class ScriptPath:
                 run, translated_call, translated_pcall, translated_site_call,
                 argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3,
             )  # fmt: skip
-        except Failure as e:
-            kind, payload = 2, e.reply(script.sha_bytes)
+        except Failure as failure:
+            kind, payload = 2, failure.reply(script.sha_bytes)
         finally:  # run.finish(), inline (a translated script never times out)
             effects = run.effects
             if effects:
