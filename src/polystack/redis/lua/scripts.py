@@ -38,6 +38,8 @@ class Script:
     sha_bytes: bytes = b""  # the SHA1 as EVALSHA names it (what the cache's by_sha maps)
     # the count hook can never fire while it runs (lua/bytecode.py): it can never be busy
     brief: bool = False
+    # the brief script as a Python function (lua/translate.py), when it can be translated
+    translated: Any = None
 
 
 def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]:
@@ -67,6 +69,9 @@ def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]
 class ScriptCache:
     """The Lua engine of EVAL scripts and the scripts it has compiled."""
 
+    # whether brief scripts run translated to Python (the tests compare both ways)
+    translate_brief = True
+
     def __init__(self, rand: Rand48 | None = None, call: Callable | None = None) -> None:
         self.rand = rand if rand is not None else Rand48()
         self.call = call  # the host's redis.call (see LuaEngine)
@@ -90,6 +95,8 @@ class ScriptCache:
         except ValueError as e:
             raise err(f"Error compiling script (new function): {e}") from None
         script = Script(sha, body, flags, fn, sha.encode(), self.engine.is_brief(fn))
+        if script.brief and self.translate_brief:
+            script.translated = self.engine.translate(fn)
         self.scripts[sha] = script
         self.by_sha[script.sha_bytes] = script
         self.memory += len(body) + 40
