@@ -264,8 +264,8 @@ class ScriptPath:
             kind, payload = script.translated(
                 run, argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3
             )
-        except Failure as e:
-            kind, payload = 2, e.reply(script.sha_bytes)
+        except Failure as failure:
+            kind, payload = 2, failure.reply(script.sha_bytes)
         finally:  # run.finish(), inline (a translated script never times out)
             effects = run.effects
             if effects:

@@ -245,8 +245,10 @@ class _Translator:
         for src, dst in self.jumps_into:
             if src < g - 1 < dst <= pc:
                 raise Untranslatable("call")
-        fn = {b"call": lv.CALL, b"pcall": lv.PCALL}.get(
-            self.p.k[c & ~_BITRK] if c & _BITRK else None
+        fn = (
+            {b"call": lv.CALL, b"pcall": lv.PCALL}.get(self.p.k[c & ~_BITRK])
+            if c & _BITRK
+            else None
         )
         if fn is None:
             raise Untranslatable("call")
@@ -309,7 +311,7 @@ class _Translator:
                     and pc + 1 not in self.targets
                 )  # fmt: skip
                 if name == b"redis":
-                    if not fused:
+                    if not fused or nxt is None:
                         raise Untranslatable("redis")
                     key = self.p.k[nxt[3] & ~_BITRK] if nxt[3] & _BITRK else None
                     if key not in (b"call", b"pcall"):
@@ -320,7 +322,7 @@ class _Translator:
                     skip_next = True
                 elif name in (b"KEYS", b"ARGV"):
                     lst = "K" if name == b"KEYS" else "A"
-                    is_k, kv = self.rk_value(nxt[3]) if fused else (False, None)
+                    is_k, kv = self.rk_value(nxt[3]) if fused and nxt else (False, None)
                     if fused and is_k:
                         if type(kv) is float and kv.is_integer() and kv >= 1:
                             i = int(kv)
@@ -434,10 +436,10 @@ class _Translator:
                 self.end_block(pc)
             else:
                 raise Untranslatable(f"opcode {op}")
-        regs = ", ".join(f"r{i}" for i in range(self.p.maxstack)) or "_"
+        registers = ", ".join(f"r{i}" for i in range(self.p.maxstack)) or "_"
         head = [
             "def script(run, K, A, caller3):",
-            f"    {regs} = {(None,) * max(self.p.maxstack, 1)}",
+            f"    {registers} = {(None,) * max(self.p.maxstack, 1)}",
             "    L = 0",
         ]
         if "K" in self.needs:
