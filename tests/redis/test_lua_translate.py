@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from polystack.redis.commands.scriptrun import TRANSLATED_HOST
 from polystack.redis.lua import luavalues as lv
 from polystack.redis.lua.engine import LuaEngine
 from polystack.redis.lua.scripts import ScriptCache
@@ -48,7 +49,7 @@ def engine() -> LuaEngine:
     ],
 )
 def test_what_translates(engine, body, translated) -> None:
-    assert (engine.translate(engine.compile(body)) is not None) is translated
+    assert (engine.translate(engine.compile(body), TRANSLATED_HOST) is not None) is translated
 
 
 def test_str2number_as_lua_reads_numbers(engine) -> None:

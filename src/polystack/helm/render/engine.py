@@ -398,16 +398,24 @@ class Engine:
         cache = self.cache
         if cache is not None and not PARSE_CACHE_ENABLED:
             fkey = _funcs_key(ts)
-            for name in keys:
-                text = tpls[name].tpl
-                trees = cache.get(name, text, fkey)
-                if trees is None:
-                    try:
-                        trees = ts.parse_trees(name, text)
-                    except ParseError as e:
-                        raise RenderError(cleanup_parse_error(name, e)) from None
-                    cache.put(name, text, fkey, trees)
-                ts.add_parse_trees(name, trees)
+            items = [(name, tpls[name].tpl) for name in keys]
+            got = cache.get_set(items, fkey)
+            if got is not None:
+                for name, trees in zip(keys, got, strict=True):
+                    ts.add_parse_trees(name, trees)
+            else:
+                try:
+                    for name, text in items:
+                        trees = cache.get(name, text, fkey)
+                        if trees is None:
+                            try:
+                                trees = ts.parse_trees(name, text)
+                            except ParseError as e:
+                                raise RenderError(cleanup_parse_error(name, e)) from None
+                            cache.put(name, text, fkey, trees)
+                        ts.add_parse_trees(name, trees)
+                finally:
+                    cache.put_set(items, fkey)  # (nothing written unless all were stored)
             if cache.written:
                 cache.prune()
         else:

@@ -475,8 +475,20 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
         if took >= server.timing_threshold:
             record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
-        if ks.dirty != dirty:
-            record_effects(run, sc, argv)
+        if ks.dirty != dirty:  # (record_effects, inline)
+            run.wrote = True
+            propagate = sc.propagate
+            if run.repl_flags & 1:  # REPL_AOF
+                effects = run.effects
+                if not effects:
+                    effects = run.effects = []
+                if propagate is None:
+                    effects.append((sc.db_id, argv))
+                else:
+                    for p in propagate:
+                        effects.append((sc.db_id, p))
+            if propagate is not None:
+                sc.propagate = None
         elif sc.propagate is not None:
             sc.propagate = None
         t = type(reply)
@@ -535,6 +547,12 @@ def _generic_call(run: Any, args: tuple) -> Any:
 
 
 _ONLY_BYTES = {bytes}
+# what translated brief scripts call (lua/translate.py)
+TRANSLATED_HOST = {
+    "call": translated_call,
+    "pcall": translated_pcall,
+    "site_call": translated_site_call,
+}
 
 
 def record_effects(run: Any, sc: Any, argv: list[bytes]) -> None:
