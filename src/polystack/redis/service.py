@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ from polystack.redis.replication.link import ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
 from polystack.redis.security import DeniedConnection, protected_mode_denies
-from polystack.redis.session import Client, encode_log_batch
+from polystack.redis.session import Client
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
 from polystack.runtime.journal import Journal
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from polystack.runtime.connection import Peer
 
 log = logging.getLogger(__name__)
+_dumps = marshal.dumps  # (the log's records: encode_log_batch's format)
 
 
 class RedisService(Persistence, ReplicationRole, Service):
@@ -329,7 +331,7 @@ class RedisService(Persistence, ReplicationRole, Service):
             backlog.extend(entries)
         journal = self.journal
         if journal is not None:
-            journal.log.append(encode_log_batch(entries))
+            journal.log.append(_dumps(entries, 2))  # encode_log_batch, inline (the hot path)
         repl = self.repl
         if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
             repl.feed_commands(entries)  # a replica's own writes stay local

@@ -8,6 +8,8 @@ import functools
 import math
 import re
 
+from polystack.helm.golang.strconv import format_float_g
+
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -211,3 +213,14 @@ def sorted_keys(keys: list[str], v3: bool = False) -> list[str]:
     if _plain_sortable(keys):
         return sorted(keys)
     return sorted(keys, key=_KeyV3 if v3 else _Key)
+
+
+def number_text(j: str) -> str:
+    """A JSON number re-read by goyaml.v2 and written back."""
+    tag, val = resolve(j)
+    if tag == FLOAT:
+        s = format_float_g(val)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
+    if tag == INT:
+        return str(val)
+    return j

@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.encoding import jsongo
 from polystack.helm.funcs.version import GO_VERSION, HELM_VERSION, HelmVersion  # noqa: F401
 from polystack.helm.funcs.yamlemit import emit_plain
+from polystack.helm.golang.lazymod import LazyModule
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
@@ -25,6 +26,10 @@ from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, s
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from polystack.helm.encoding import yamlgo
+else:  # PyYAML's modules, imported when first needed
+    yamlgo = LazyModule("polystack.helm.encoding.yamlgo")
 
 # ---------------------------------------------------------------- YAML / JSON
 

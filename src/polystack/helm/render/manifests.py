@@ -8,7 +8,7 @@ import marshal
 import os
 import re
 
-from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.lazymod import LazyModule
 from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
 from polystack.helm.render.heads import scan_head
@@ -17,6 +17,10 @@ from polystack.helm.render.heads import scan_head
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from polystack.helm.encoding import yamlgo
+else:  # PyYAML's modules, imported when first needed
+    yamlgo = LazyModule("polystack.helm.encoding.yamlgo")
 
 log = get_logger(__name__)
 
