@@ -159,6 +159,21 @@ def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
     return trees
 
 
+def _key_prefix(funcs_key: str) -> Any:
+    """The hash state after the engine id and the function names (kept by both)."""
+    eid = engine_id()
+    prefix = _KEY_PREFIXES.get((eid, funcs_key))
+    if prefix is None:
+        prefix = blake2b(digest_size=20)
+        prefix.update(eid.encode())
+        prefix.update(funcs_key.encode())
+        prefix.update(b"\0")
+        if len(_KEY_PREFIXES) > 64:
+            _KEY_PREFIXES.clear()
+        _KEY_PREFIXES[eid, funcs_key] = prefix
+    return prefix
+
+
 def _load_set(body: bytes | memoryview, items: list[tuple[str, str]]) -> list[Any] | None:
     """The trees of a set file's entries (each as _load_trees reads it), or None
     when any entry is not of its text."""
@@ -196,17 +211,7 @@ class TreeCache:
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
-        eid = engine_id()
-        prefix = _KEY_PREFIXES.get((eid, funcs_key))
-        if prefix is None:
-            prefix = blake2b(digest_size=20)
-            prefix.update(eid.encode())
-            prefix.update(funcs_key.encode())
-            prefix.update(b"\0")
-            if len(_KEY_PREFIXES) > 64:
-                _KEY_PREFIXES.clear()
-            _KEY_PREFIXES[eid, funcs_key] = prefix
-        h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
+        h = _key_prefix(funcs_key).copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
         fingerprint(h, text.encode("utf-8", "surrogatepass"))
@@ -258,10 +263,13 @@ class TreeCache:
     # falls back to the entries of the single texts, and a new set is written.
 
     def set_key(self, items: list[tuple[str, str]], funcs_key: str) -> str:
-        h = blake2b(digest_size=20)
+        """What key() hashes of each text, in one hash (no digest per text)."""
+        h = _key_prefix(funcs_key).copy()
         h.update(b"set\0")
         for name, text in items:
-            h.update(self.key(name, text, funcs_key).encode())
+            data = text.encode("utf-8", "surrogatepass")
+            h.update(name.encode("utf-8", "surrogatepass"))
+            h.update(b"\0" + len(data).to_bytes(8, "little") + crc32(data).to_bytes(4, "little"))
         return h.hexdigest()
 
     def get_set(self, items: list[tuple[str, str]], funcs_key: str) -> list[Any] | None:
