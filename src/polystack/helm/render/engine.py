@@ -10,8 +10,6 @@ exactly as Helm rewords text/template's.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.log import get_logger
@@ -22,6 +20,7 @@ from polystack.helm.template.errors import FuncError
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 log = get_logger(__name__)
@@ -117,6 +116,8 @@ def _trace_chain(s: str) -> list[tuple[str, str, str]] | None:
             return None
         node, msg = rest[:j], rest[j + 3 :]
         executed = f'executing "{name}" at <{node}>:'
+        import re  # (errors only)
+
         m = re.match(r"error calling ([^:\s]+): ", msg)
         if m:
             entries.append((loc, executed, msg[: m.end() - 1]))
@@ -132,6 +133,8 @@ def reformat_exec_error(filename: str, err: Exception) -> str:
     if len(tokens) != 3:
         return f"execution error in ({filename}): {s}"
     location = tokens[1]
+    import re  # (errors only)
+
     m = re.search(_WARN_PATTERN, tokens[2], re.S)
     if m:
         return f"execution error at ({location}): {m.group(1)}"
