@@ -300,10 +300,14 @@ def _fresh(args: list[str], env: dict[str, str]) -> tuple[str, set[str]]:
 
 def test_cached_helm_template_imports_no_yaml_parser(tmp_path: Path) -> None:
     """The second `helm template` of a chart (a fresh process) takes the chart's
-    parsed files and trees from the cache: PyYAML is never imported, and the
-    output is the cold run's; values given with -f and --set still apply."""
+    parsed files and trees from the cache: PyYAML is never imported (the cold run
+    needs it for the values' block scalar), and the output is the cold run's;
+    values given with -f and --set still apply."""
     path = tmp_path / "demo"
     create(str(path))
+    # a block scalar: not the shape encoding/yamlsimple.py reads, libyaml parses it
+    with open(path / "values.yaml", "a") as fh:
+        fh.write("notes: |\n  some text\n")
     env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE=str(tmp_path / "cache"))
     cold_env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE="off")
     args = ["helm", "template", "rel", str(path)]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from polystack.redis.commands.scriptrun import TRANSLATED_HOST
 from polystack.redis.lua import luavalues as lv
 from polystack.redis.lua.engine import LuaEngine
 from polystack.redis.lua.scripts import ScriptCache
@@ -48,7 +49,7 @@ def engine() -> LuaEngine:
     ],
 )
 def test_what_translates(engine, body, translated) -> None:
-    assert (engine.translate(engine.compile(body)) is not None) is translated
+    assert (engine.translate(engine.compile(body), TRANSLATED_HOST) is not None) is translated
 
 
 def test_str2number_as_lua_reads_numbers(engine) -> None:
@@ -137,7 +138,7 @@ def _expr(draw, locals_: list[str], depth: int = 0) -> str:
         b = draw(_expr(locals_, depth + 1))
         return f"({a} {op} {b})"
     if kind == 6:
-        op = draw(st.sampled_from(["-", "not ", "#"]))
+        op = draw(st.sampled_from(["- ", "not ", "#"]))
         return f"({op}{draw(_expr(locals_, depth + 1))})"
     call = draw(st.sampled_from(_CALLS)).format(e=draw(_expr(locals_, depth + 1)))
     fn = draw(st.sampled_from(["call", "pcall"]))
@@ -174,7 +175,7 @@ _STATE = [["TYPE", k] for k in ("k1", "k2", "lst", "str", "h")] + [
 
 
 def _run(port: int, body: str, keys: list[str], args: list[str]) -> list[bytes]:
-    setup = [["FLUSHALL"], ["CONFIG", "RESETSTAT"], ["SET", "str", "abc"],
+    setup = [["FLUSHALL"], ["SCRIPT", "FLUSH"], ["CONFIG", "RESETSTAT"], ["SET", "str", "abc"],
              ["RPUSH", "lst", "a", "b"], ["SET", "k2", "5"]]  # fmt: skip
     cmds = [*setup, ["SCRIPT", "LOAD", body], ["EVALSHA", realredis_sha(body), len(keys), *keys,
                                                *args], *_STATE]  # fmt: skip
@@ -195,9 +196,13 @@ def realredis_sha(body: str) -> str:
     st.lists(st.sampled_from(_KEYS), min_size=1, max_size=2),
     st.lists(st.sampled_from(_ARGS), max_size=3),
 )
-def test_translated_scripts_behave_as_under_lua(server, monkeypatch, body, keys, args) -> None:
+def test_translated_scripts_behave_as_under_lua(
+    server, monkeypatch, request, body, keys, args
+) -> None:
     """Random brief scripts: the same replies, errors, dataset and command statistics with
-    the translation as under Lua."""
+    the translation as under Lua.  Where they differ, the translation must answer as
+    redis-server does (lupa hands integral numbers to Python as integers, so a -0 given to
+    redis.call reaches the command as "0" under Lua, where Redis's %.17g gives "-0")."""
     port = server.redis_port
     realredis.exchange(port, [["SCRIPT", "FLUSH"]])
     translated = _run(port, body, keys, args)
@@ -208,6 +213,10 @@ def test_translated_scripts_behave_as_under_lua(server, monkeypatch, body, keys,
     monkeypatch.setattr(ScriptCache, "translate_brief", False)
     under_lua = _run(port, body, keys, args)
     monkeypatch.setattr(ScriptCache, "translate_brief", True)
+    if translated[:-1] != under_lua[:-1] and realredis.available():
+        real = _run(request.getfixturevalue("real_redis").port, body, keys, args)
+        assert translated[:-1] == real[:-1], body
+        return
     stats = [_usec_free(x) for x in (translated[-1], under_lua[-1])]
     assert translated[:-1] == under_lua[:-1], body
     assert stats[0] == stats[1], body

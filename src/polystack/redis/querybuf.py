@@ -24,8 +24,6 @@ an item that is not a bulk string) and takes over again at the next request boun
 
 from __future__ import annotations
 
-import re
-
 import hiredis
 
 PROTO_INLINE_MAX_SIZE = 64 * 1024
@@ -37,8 +35,12 @@ _INT_MAX = (1 << 31) - 1
 # What one item of an argv costs beyond its bytes (a bytes object and its list slot).
 _ITEM_OVERHEAD = 48
 # hiredis allocates a multibulk's whole array when it reads the header: a count in the
-# millions goes to QueryBuffer, which builds the argv as the items arrive.
-_HUGE_COUNT = re.compile(rb"\*-?[0-9]{7,}")
+# millions goes to QueryBuffer, which builds the argv as the items arrive.  (A negative count
+# below -1 is hiredis's protocol error, which hands over to QueryBuffer too.)  One pass over
+# the read (bytes.translate) finds both that and the type bytes _suspect looks for: digits
+# read as "0", the six type bytes as "+"; a count of 7 digits or more reads as _HUGE_COUNT.
+_SCAN = bytes(0x30 if 0x30 <= c <= 0x39 else 0x2B if c in b"+=(~%>" else c for c in range(256))
+_HUGE_COUNT = b"*0000000"
 _join = b"".join
 
 
@@ -109,18 +111,12 @@ class RequestParser:
             # Items hiredis would hand over as bulk strings although Redis refuses them: a
             # simple string (+), a RESP3 verbatim string (=) or big number ((); and a set (~),
             # map (%) or push (>) hiredis returns as a list or dict.  Their bytes are searched
-            # for (``in`` with an int: one memchr each) and only when one is there, the line
-            # starts are (find, not ``in`` with bytes: bytes.__contains__ tries the argument as
-            # an int first, and raising and clearing that TypeError costs more than the search).
-            if (
-                data[0] != 0x2A
-                or _HUGE_COUNT.search(data) is not None
-                or (
-                    (43 in data or 61 in data or 40 in data or 126 in data or 37 in data
-                     or 62 in data)
-                    and _suspect(data)
-                )
-            ):  # fmt: skip
+            # for (in _SCAN's copy of the read, with the huge counts) and only when one is
+            # there, the line starts are (find, not ``in`` with bytes: bytes.__contains__
+            # tries the argument as an int first, and raising and clearing that TypeError costs
+            # more than the search).
+            scan = data.translate(_SCAN)
+            if data[0] != 0x2A or scan.find(_HUGE_COUNT) >= 0 or (43 in scan and _suspect(data)):
                 rest = data
             else:
                 rest = self._hiredis(data, requests)
@@ -139,9 +135,40 @@ class RequestParser:
         """The requests hiredis reads whole from ``data`` (appended to ``requests``); returns
         the bytes from the first request it cannot take (for QueryBuffer), or b"".
 
-        (Tried: ``list(iter(reader.gets, False))`` with the checks after it, the loop in C:
-        the checks in Python then cost more than this loop, and after a ``gets`` that found
-        no whole request ``has_data`` no longer tells whether hiredis holds part of one.)"""
+        The common read (whole requests of bulk strings, ending at a request boundary) is
+        checked per read, not per request: hiredis reads every request in one C loop
+        (``iter(gets, False)``); a read that held more than one request ends at a boundary
+        when hiredis then reads ``*0`` (an empty request) from a bare ``*0\\r\\n`` fed after it
+        (inside a request it would be an item, or a line's end); and each request is joined
+        (``b"".join``), which refuses anything but bulk strings (an integer, a nil, a nested
+        array or error) and is empty for an empty multibulk.  Any read that fails a check is
+        read again request by request (``_hiredis_each``, on a new reader)."""
+        reader = self._reader
+        reader.feed(data)
+        gets = reader.gets
+        try:
+            req = gets()
+            if not reader.has_data():  # one request (redis-benchmark's -c 50), or part of one
+                if type(req) is list and _join(req):
+                    requests.append(req)
+                    return b""
+                if req is False:  # hiredis holds the start of a request: QueryBuffer reads it
+                    self._reader = hiredis.Reader()
+                    return data
+            else:
+                found = [req, *iter(gets, False)]
+                reader.feed(b"*0\r\n")
+                if gets() == [] and all(map(_join, found)):
+                    requests += found
+                    return b""
+        except (hiredis.ProtocolError, TypeError):
+            pass
+        self._reader = hiredis.Reader()
+        return self._hiredis_each(data, requests)
+
+    def _hiredis_each(self, data: bytes, requests: list[list[bytes]]) -> bytes:
+        """``_hiredis`` for a read that is not all whole requests of bulk strings: hiredis
+        reads request by request, each checked, and hands over at the first it cannot take."""
         reader = self._reader
         join = _join
         known = len(requests)

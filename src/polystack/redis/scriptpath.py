@@ -15,12 +15,7 @@ from typing import Any
 import greenlet
 
 from polystack.redis import wire
-from polystack.redis.commands.scriptrun import (
-    ScriptRun,
-    translated_call,
-    translated_pcall,
-    translated_site_call,
-)
+from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.lua.engine import PACKED_ARGS, error_from_text
@@ -188,23 +183,12 @@ class ScriptPath:
             sc.multi = None if self.multi is None else []
             sc.last_cmd = "NULL"
             sc._now = self.now_ms()
-        translated = script.translated
         previous = engine.current
         engine.current = run
         try:
-            if translated is not None:  # (no Lua at all: see lua/translate.py)
-                try:
-                    kind, payload = translated(
-                        run, translated_call, translated_pcall, translated_site_call,
-                        argv[3 : 3 + numkeys],
-                        argv[3 + numkeys :], self.resp3,
-                    )  # fmt: skip
-                except Failure as failure:
-                    kind, payload = 2, failure.reply(script.sha_bytes)
-            else:
-                kind, payload = engine.run_packed(
-                    script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
-                )
+            kind, payload = engine.run_packed(
+                script.function, script.sha_bytes, self.resp3, 0, False, numkeys, *argv[3:]
+            )
         finally:
             engine.current = previous
             if run.timed_out:  # (it cannot be: no count hook)
@@ -278,9 +262,8 @@ class ScriptPath:
             sc._now = self.now_ms()
         try:
             kind, payload = script.translated(
-                run, translated_call, translated_pcall, translated_site_call,
-                argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3,
-            )  # fmt: skip
+                run, argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3
+            )
         except Failure as failure:
             kind, payload = 2, failure.reply(script.sha_bytes)
         finally:  # run.finish(), inline (a translated script never times out)

@@ -4,9 +4,10 @@ other files, default values, schema and subcharts (from `charts/`, as
 directories or archives). The model is chart/model.py (its names are exported
 here too).
 
-Given a cache (template/diskcache.TreeCache), what Chart.yaml, values.yaml and
-the lock and requirements files parse to is kept on disk (chart/parsed.py): a
-second load of the same chart parses none of them, and imports no YAML parser.
+Chart files of the common shape are read by encoding/yamlsimple.py, the rest by
+libyaml (encoding/yamlgo.py). Given a cache (template/diskcache.TreeCache), what
+Chart.yaml, values.yaml and the lock and requirements files parse to is kept on
+disk (chart/parsed.py): a second load of the same chart parses none of them.
 """
 
 from __future__ import annotations
@@ -199,9 +200,14 @@ def archive_files(data: bytes) -> list[File]:
 
 def load_values(data: bytes | str) -> dict[str, Any]:
     """loader.LoadValues: every YAML document merged in order."""
-    from polystack.helm.encoding import yamlgo  # (not needed for parsed files in the cache)
-
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    from polystack.helm.encoding import yamlsimple  # (not needed for files in the cache)
+
+    simple = yamlsimple.load(text)  # one document of the common shape: no PyYAML
+    if simple is not None:
+        return simple
+    from polystack.helm.encoding import yamlgo
+
     out: dict[str, Any] = {}
     try:
         docs = yamlgo.load_all_raw(text)
@@ -243,9 +249,15 @@ def merge_maps(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unmarshal_map(data: bytes) -> dict[str, Any]:
-    from polystack.helm.encoding import yamlgo  # (not needed for parsed files in the cache)
+    from polystack.helm.encoding import yamlsimple  # (not needed for files in the cache)
 
-    return yamlgo.unmarshal_map(data)
+    text = data.decode("utf-8", "replace")
+    simple = yamlsimple.load(text)  # the common shape: no PyYAML
+    if simple is not None:
+        return simple
+    from polystack.helm.encoding import yamlgo
+
+    return yamlgo.unmarshal_map(text)
 
 
 def load_files(files: list[File], cache: TreeCache | None = None) -> Chart:

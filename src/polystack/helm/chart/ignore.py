@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 # typing is imported by type checkers only (its import is a fresh command's cost); so is
 # re's, imported for a pattern that needs a regular expression
 TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HELMIGNORE = ".helmignore"
 
@@ -180,7 +180,10 @@ class _Pattern:
 
 
 # (plain base names, plain paths, base-name suffixes, other rules' match functions)
-_Plan = tuple[frozenset[str], frozenset[str], tuple[str, ...], tuple[Callable[[str], bool], ...]]
+if TYPE_CHECKING:
+    _Plan = tuple[
+        frozenset[str], frozenset[str], tuple[str, ...], tuple[Callable[[str], bool], ...]
+    ]
 
 
 class Rules:

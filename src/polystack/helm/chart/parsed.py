@@ -46,6 +46,7 @@ _PARSER_SOURCES = (
     "encoding/yamlload.py",
     "encoding/yamlorder.py",
     "encoding/yamlresolve.py",
+    "encoding/yamlsimple.py",
     "golang/strconv.py",
 )
 _PARSER_ID: bytes | None = None

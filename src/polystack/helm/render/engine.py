@@ -10,8 +10,6 @@ exactly as Helm rewords text/template's.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.log import get_logger
@@ -22,6 +20,7 @@ from polystack.helm.template.errors import FuncError
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 log = get_logger(__name__)
@@ -117,6 +116,8 @@ def _trace_chain(s: str) -> list[tuple[str, str, str]] | None:
             return None
         node, msg = rest[:j], rest[j + 3 :]
         executed = f'executing "{name}" at <{node}>:'
+        import re  # (errors only)
+
         m = re.match(r"error calling ([^:\s]+): ", msg)
         if m:
             entries.append((loc, executed, msg[: m.end() - 1]))
@@ -132,6 +133,8 @@ def reformat_exec_error(filename: str, err: Exception) -> str:
     if len(tokens) != 3:
         return f"execution error in ({filename}): {s}"
     location = tokens[1]
+    import re  # (errors only)
+
     m = re.search(_WARN_PATTERN, tokens[2], re.S)
     if m:
         return f"execution error at ({location}): {m.group(1)}"
@@ -395,16 +398,24 @@ class Engine:
         cache = self.cache
         if cache is not None and not PARSE_CACHE_ENABLED:
             fkey = _funcs_key(ts)
-            for name in keys:
-                text = tpls[name].tpl
-                trees = cache.get(name, text, fkey)
-                if trees is None:
-                    try:
-                        trees = ts.parse_trees(name, text)
-                    except ParseError as e:
-                        raise RenderError(cleanup_parse_error(name, e)) from None
-                    cache.put(name, text, fkey, trees)
-                ts.add_parse_trees(name, trees)
+            items = [(name, tpls[name].tpl) for name in keys]
+            got = cache.get_set(items, fkey)
+            if got is not None:
+                for name, trees in zip(keys, got, strict=True):
+                    ts.add_parse_trees(name, trees)
+            else:
+                try:
+                    for name, text in items:
+                        trees = cache.get(name, text, fkey)
+                        if trees is None:
+                            try:
+                                trees = ts.parse_trees(name, text)
+                            except ParseError as e:
+                                raise RenderError(cleanup_parse_error(name, e)) from None
+                            cache.put(name, text, fkey, trees)
+                        ts.add_parse_trees(name, trees)
+                finally:
+                    cache.put_set(items, fkey)  # (nothing written unless all were stored)
             if cache.written:
                 cache.prune()
         else:

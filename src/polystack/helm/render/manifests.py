@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import re
 
 from polystack.helm.golang.lazymod import LazyModule
 from polystack.helm.golang.log import get_logger
@@ -54,6 +53,8 @@ _SEP_PATTERN = r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*"
 
 def __getattr__(name: str) -> Any:
     if name == "_SEP":
+        import re
+
         return re.compile(_SEP_PATTERN)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

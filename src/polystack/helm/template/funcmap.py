@@ -10,11 +10,11 @@ imports those libraries.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["LazyFunc", "resolve"]

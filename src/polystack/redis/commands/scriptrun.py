@@ -450,7 +450,7 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
     if site.table is not table:
         _resolve(site, table)
     cmd = site.cmd
-    if cmd is None or run.timed_out or run.caller.slow:
+    if cmd is None or run.caller.slow:  # (a translated script never gets past the threshold)
         value = _generic_call(run, tuple(argv))
     else:
         server = run.server
@@ -475,8 +475,19 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
         if took >= server.timing_threshold:
             record_slow_command(server, sc, cmd, argv, took)
         cmd.calls += 1
-        if ks.dirty != dirty:
-            record_effects(run, sc, argv)
+        if ks.dirty != dirty:  # (record_effects, inline; no redis.set_repl: REPL_ALL)
+            run.wrote = True
+            effects = run.effects
+            if not effects:
+                effects = run.effects = []
+            propagate = sc.propagate
+            if propagate is None:
+                effects.append((sc.db_id, argv))
+            else:
+                db_id = sc.db_id
+                for p in propagate:
+                    effects.append((db_id, p))
+                sc.propagate = None
         elif sc.propagate is not None:
             sc.propagate = None
         t = type(reply)
@@ -535,6 +546,12 @@ def _generic_call(run: Any, args: tuple) -> Any:
 
 
 _ONLY_BYTES = {bytes}
+# what translated brief scripts call (lua/translate.py)
+TRANSLATED_HOST = {
+    "call": translated_call,
+    "pcall": translated_pcall,
+    "site_call": translated_site_call,
+}
 
 
 def record_effects(run: Any, sc: Any, argv: list[bytes]) -> None:

@@ -223,13 +223,14 @@ class LuaEngine:
         to fire (see lua/bytecode.py)."""
         return bytecode.is_brief(self._string_dump(fn))
 
-    def translate(self, fn: Any) -> Any:
-        """The brief script ``fn`` as a Python function (lua/translate.py), or None."""
+    def translate(self, fn: Any, host: dict[str, Any]) -> Any:
+        """The brief script ``fn`` as a Python function (lua/translate.py: ``host`` has
+        its redis.call), or None."""
         if not luavalues.STRING_FUNCTIONS:
             for name in self.lua.eval("string").keys():
                 luavalues.STRING_FUNCTIONS[name] = luavalues.Function("string." + name.decode())
         names = frozenset(self.script_globals.keys())
-        return translate.translate(self._string_dump(fn), names)
+        return translate.translate(self._string_dump(fn), names, host)
 
     def load_library(self, source: bytes, builder: Any, timeout_ms: int) -> None:
         """luaEngineCreate: compile a library's code and run it so that it registers its

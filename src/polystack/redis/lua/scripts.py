@@ -72,8 +72,15 @@ class ScriptCache:
     # whether brief scripts run translated to Python (the tests compare both ways)
     translate_brief = True
 
-    def __init__(self, rand: Rand48 | None = None, call: Callable | None = None) -> None:
+    def __init__(
+        self,
+        rand: Rand48 | None = None,
+        call: Callable | None = None,
+        translated_host: dict[str, Any] | None = None,
+    ) -> None:
         self.rand = rand if rand is not None else Rand48()
+        # redis.call of translated brief scripts (see lua/translate.py); none: not translated
+        self.translated_host = translated_host
         self.call = call  # the host's redis.call (see LuaEngine)
         self.engine = LuaEngine(self.rand, call=call)
         self.scripts: dict[str, Script] = {}
@@ -95,8 +102,8 @@ class ScriptCache:
         except ValueError as e:
             raise err(f"Error compiling script (new function): {e}") from None
         script = Script(sha, body, flags, fn, sha.encode(), self.engine.is_brief(fn))
-        if script.brief and self.translate_brief:
-            script.translated = self.engine.translate(fn)
+        if script.brief and self.translate_brief and self.translated_host is not None:
+            script.translated = self.engine.translate(fn, self.translated_host)
         self.scripts[sha] = script
         self.by_sha[script.sha_bytes] = script
         self.memory += len(body) + 40

@@ -316,6 +316,8 @@ class _Translator:
                     key = self.p.k[nxt[3] & ~_BITRK] if nxt[3] & _BITRK else None
                     if key not in (b"call", b"pcall"):
                         raise Untranslatable("redis." + str(key))
+                    # (the function value itself is never read: the call's result replaces
+                    # it, and the compiler frees the register once the call is made)
                     self.emit(f"r{a} = {'CALL' if key == b'call' else 'PCALL'}")
                     skip_next = True
                 elif name in (b"KEYS", b"ARGV"):
@@ -428,13 +430,15 @@ class _Translator:
                 elif b == 1:
                     self.emit("return result(None, caller3)")
                 else:
+                    self.emit(f"if r{a}.__class__ is float and -LLONG <= r{a} < LLONG:")
+                    self.emit(f"    return 0, b':%d\\r\\n' % r{a}")
                     self.emit(f"return result(r{a}, caller3)")
                 self.end_block(pc)
             else:
                 raise Untranslatable(f"opcode {op}")
         registers = ", ".join(f"r{i}" for i in range(self.p.maxstack)) or "_"
         head = [
-            "def script(run, call, pcall, site_call, K, A, caller3):",
+            "def script(run, K, A, caller3):",
             f"    {registers} = {(None,) * max(self.p.maxstack, 1)}",
             "    L = 0",
         ]
@@ -489,6 +493,7 @@ class _Translator:
 
 
 _NAMESPACE = {
+    "LLONG": 9223372036854775808.0,
     "CALL": lv.CALL,
     "PCALL": lv.PCALL,
     "CallError": lv.CallError,
@@ -513,15 +518,17 @@ def source(chunk: bytes, script_globals: frozenset[bytes]) -> str:
     return t.translate()
 
 
-def translate(chunk: bytes, script_globals: frozenset[bytes]) -> Any:
-    """``script(run, call, pcall, keys, args, caller3) -> (kind, payload)`` for a brief
-    chunk (``string.dump``), as the prelude's run() answers; None when the chunk uses
-    anything not covered.  ``script_globals`` are the sandbox's global names."""
+def translate(chunk: bytes, script_globals: frozenset[bytes], host: dict[str, Any]) -> Any:
+    """``script(run, keys, args, caller3) -> (kind, payload)`` for a brief chunk
+    (``string.dump``), as the prelude's run() answers; None when the chunk uses anything
+    not covered.  ``script_globals`` are the sandbox's global names; ``host`` has the
+    script's ``call(run, *args)``, ``pcall(run, *args)`` and ``site_call(run, site, argv)``
+    (see commands/scriptrun.py), which raise CallError or return Lua values."""
     try:
         t = _Translator(Proto(chunk), script_globals)
         text = t.translate()
     except (Untranslatable, ValueError, struct.error, IndexError):
         return None
-    namespace = dict(_NAMESPACE, **t.consts)
+    namespace = dict(_NAMESPACE, **host, **t.consts)
     exec(compile(text, "<brief script>", "exec"), namespace)  # noqa: S102
     return namespace["script"]

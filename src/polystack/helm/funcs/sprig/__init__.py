@@ -11,7 +11,6 @@ declared with ``gotypes.signature`` so the executor checks them as Go does.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
 from polystack.helm.funcs.sprig._conv import GoError
 from polystack.helm.golang.types import signature
@@ -20,6 +19,7 @@ from polystack.helm.template.funcmap import LazyFunc
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["sprig_funcs", "lazy_sprig_funcs", "SPRIG_NAMES"]
