@@ -1,8 +1,8 @@
 """A cached fresh `helm template` of a common chart imports none of the standard
 library's heavier modules: its chart files and templates come from the cache and
-nothing on its path imports re (nor enum), functools, collections, base64 or
-contextlib at module level (type-only imports are under TYPE_CHECKING; patterns
-are compiled where first used). And the hand-written matchers that replaced
+nothing on its path imports re (nor enum), functools, collections, base64,
+contextlib or importlib at module level (type-only imports are under
+TYPE_CHECKING; patterns are compiled where first used). And the hand-written matchers that replaced
 patterns on that path agree with the patterns."""
 
 from __future__ import annotations
@@ -36,7 +36,18 @@ from polystack.cli import main
 main()
 """
 
-HEAVY = ("re", "enum", "functools", "collections", "base64", "contextlib", "yaml", "json")
+HEAVY = (
+    "re",
+    "enum",
+    "functools",
+    "collections",
+    "base64",
+    "contextlib",
+    "yaml",
+    "json",
+    "importlib",
+    "warnings",
+)
 
 
 def test_cached_helm_template_imports_no_heavy_stdlib_module(tmp_path: Path) -> None:

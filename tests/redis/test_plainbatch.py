@@ -167,9 +167,9 @@ def test_slowlog_gets_each_command_of_a_slow_batch_with_its_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A command that runs its handler is timed on its own; the inline GET/SET share the rest
-    of the batch's time evenly.  With a clock that advances a second per read: each INCR takes
-    one second (two reads), and the 45 inline commands share the batch's 11 s less the INCRs'
-    5 s: 133,333 us each, past slowlog-log-slower-than."""
+    of the batch's time evenly.  With a clock that advances a second per read: each LRANGE
+    takes one second (two reads), and the 45 inline commands share the batch's 11 s less the
+    LRANGEs' 5 s: 133,333 us each, past slowlog-log-slower-than."""
     import polystack.testing
 
     with polystack.testing.serve(redis=True) as s:  # (a server no other test configured)
@@ -177,16 +177,17 @@ def test_slowlog_gets_each_command_of_a_slow_batch_with_its_share(
         ticks = iter(range(1_000_000))
         monkeypatch.setattr(plainbatch, "_perf", lambda: float(next(ticks)))
         raw = [[b"SET", b"s%d" % i, b"v"] for i in range(40)]
-        raw += [[b"GET", b"s%d" % i] for i in range(5)] + [[b"INCR", b"n"]] * 5
+        raw += [[b"GET", b"s%d" % i] for i in range(5)] + [[b"LRANGE", b"n", b"0", b"-1"]] * 5
         _pipelined(s.redis_port, raw)
         monkeypatch.undo()
         entries = [e for e in r.slowlog_get(128) if e["command"] != b"ECHO __end__"]
         assert len(entries) == 50
-        assert {e["duration"] for e in entries if e["command"] != b"INCR n"} == {133333}
-        assert {e["duration"] for e in entries if e["command"] == b"INCR n"} == {1_000_000}
+        lrange = b"LRANGE n 0 -1"
+        assert {e["duration"] for e in entries if e["command"] != lrange} == {133333}
+        assert {e["duration"] for e in entries if e["command"] == lrange} == {1_000_000}
         assert sorted(e["command"] for e in entries)[:3] == [b"GET s0", b"GET s1", b"GET s2"]
-        assert [e["command"] for e in entries][:5] == [b"INCR n"] * 5  # newest first
-        assert _stats(r, "incr")["calls"] == 5 and _stats(r, "incr")["usec"] == 5_000_000
+        assert [e["command"] for e in entries][:5] == [lrange] * 5  # newest first
+        assert _stats(r, "lrange")["calls"] == 5 and _stats(r, "lrange")["usec"] == 5_000_000
         assert _stats(r, "get")["calls"] == 5 and _stats(r, "set")["calls"] == 40
         r.close()
 
@@ -284,3 +285,53 @@ def test_sadd_of_a_member_held_already(r: redis.Redis) -> None:
     stats = _stats(r, "sadd")
     assert stats["calls"] == 12 and stats["failed_calls"] == 1  # (3 before the batch)
     assert r.pttl("vol") > 0
+
+
+_INCRS = [
+    [b"SET", b"n", b"41"], [b"INCR", b"n"], [b"INCR", b"n"], [b"INCR", b"new"],
+    [b"SET", b"z", b"0"], [b"INCR", b"z"], [b"SET", b"lead", b"007"], [b"INCR", b"lead"],
+    [b"SET", b"neg", b"-5"], [b"INCR", b"neg"], [b"SET", b"big", b"99999999999999999"],
+    [b"INCR", b"big"], [b"SET", b"top", b"9223372036854775806"], [b"INCR", b"top"],
+    [b"INCR", b"top"], [b"SET", b"s", b"abc"], [b"INCR", b"s"], [b"SET", b"sp", b" 1"],
+    [b"INCR", b"sp"], [b"RPUSH", b"l", b"x"], [b"INCR", b"l"], [b"SET", b"t", b"5"],
+    [b"PEXPIRE", b"t", b"100000"], [b"INCR", b"t"], [b"INCR", b"t", b"x"], [b"INCR"],
+    [b"GET", b"n"], [b"GET", b"z"], [b"GET", b"lead"], [b"GET", b"big"], [b"GET", b"top"],
+    [b"OBJECT", b"ENCODING", b"n"], [b"GET", b"t"],
+]  # fmt: skip
+
+
+def test_incr_in_a_batch(r: redis.Redis, server) -> None:
+    """INCR runs inline for a key holding a small canonical integer; every other case takes
+    the handler's path, with the same replies, counters and log."""
+    r.config_resetstat()
+    dirty = r.info("persistence")["rdb_changes_since_last_save"]
+    out = _pipelined(server.redis_port, _INCRS)
+    assert out.startswith(b"+OK\r\n:42\r\n:43\r\n:1\r\n+OK\r\n:1\r\n+OK\r\n-ERR value is not")
+    assert b":18446744073709551615" not in out
+    assert b"-ERR increment or decrement would overflow\r\n" in out
+    assert r.get("top") == b"9223372036854775807" and r.get("big") == b"100000000000000000"
+    assert r.get("n") == b"43" and r.object("encoding", "n") == b"int"
+    assert 0 < r.pttl("t") <= 100_000 and r.get("t") == b"6"
+    stats = _stats(r, "incr")  # 13 ran (5 of them failed), 2 refused (arity)
+    assert (stats["calls"], stats["failed_calls"], stats["rejected_calls"]) == (13, 5, 2)
+    changes = r.info("persistence")["rdb_changes_since_last_save"] - dirty
+    assert changes == 19  # 9 SET, RPUSH, PEXPIRE and the 8 INCRs that changed a value
+
+
+@pytest.mark.differential
+def test_incr_in_a_batch_matches_real_redis(server, real_redis) -> None:
+    commands = [[b"FLUSHALL"], *_INCRS]
+    assert _pipelined(server.redis_port, commands) == _pipelined(real_redis.port, commands)
+
+
+def test_incr_in_a_batch_is_logged(tmp_path) -> None:
+    """The inline INCRs reach the log: after a restart the counter is where the replies left
+    it."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+        _pipelined(s.redis_port, [[b"SET", b"c", b"1"]] + [[b"INCR", b"c"]] * 20)
+    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+        r = redis.Redis(port=s.redis_port)
+        assert r.get("c") == b"21"
+        r.close()

@@ -17,14 +17,15 @@ Then, per batch:
 * one clock read at each end: every command is counted in commandstats (calls stay exact);
   a command that runs its handler is timed on its own (two clock reads: LRANGE, SMEMBERS,
   MGET ... can be slow, and SLOWLOG must name the slow one), and the rest of the batch's
-  time is shared out evenly among the inline GET/SET/SADD commands, each O(1) (usec, the
+  time is shared out evenly among the inline GET/SET/SADD/INCR commands, each O(1) (usec, the
   latency histogram, SLOWLOG and the latency monitor see that share);
 * keyspace hits and misses, and SET's dirty count, are added up and stored once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
-* GET, SET (three arguments) and SADD of a member the set holds (redis-benchmark's SADD)
-  run inline, the lookup's lazy-expiry check skipped while the database has no volatile
-  keys; the other lean commands call their handler.
+* GET, SET (three arguments), SADD of a member the set holds (redis-benchmark's SADD) and
+  INCR of a key holding a small non-negative integer run inline, the lookup's lazy-expiry
+  check skipped while the database has no volatile keys; the other lean commands call their
+  handler.  (GET's hits are counted as the batch's GETs less its misses.)
 
 At the first request that is not lean (or has the wrong arity, or finds a condition the
 inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
@@ -60,6 +61,13 @@ LEAN = frozenset(
 )  # fmt: skip
 
 
+def _position(requests: list[list[bytes]], argv: list[bytes]) -> int:
+    for i, a in enumerate(requests):
+        if a is argv:
+            return i
+    raise ValueError("not a request of the batch")
+
+
 def lean_table(dispatch: dict[bytes, Any]) -> dict[bytes, Any]:
     """The dispatch table's lean commands (by the names the client may send them as)."""
     return {name: cmd for name, cmd in dispatch.items() if cmd.name in LEAN}
@@ -85,6 +93,7 @@ class PlainBatch:
     _get_cmd: Any
     _set_cmd: Any
     _sadd_cmd: Any
+    _incr_cmd: Any
     _count_error: Any
     _record_write: Any
     _wrap_multi: Any
@@ -113,6 +122,7 @@ class PlainBatch:
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
         sadd_cmd = self._sadd_cmd
+        incr_cmd = self._incr_cmd
         db = self.db
         db_id = self.db_id
         data = db.data
@@ -126,7 +136,7 @@ class PlainBatch:
         log_append = self._log.append
         ran: list[Any] = []  # (cmd, argv, own time) of the other lean commands run, in order
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-        hits = misses = sets = sadds = 0
+        misses = sets = sadds = incrs = 0
         serving = 0.0
         timed = 0.0  # the handler path's own time (ran)
         full = False
@@ -134,7 +144,7 @@ class PlainBatch:
         produced = 0
         key: bytes | None
         t0 = _perf()
-        for argv in requests:
+        for argv in requests:  # noqa: B007  (argv: where the loop stopped)
             cmd = lean_get(argv[0])
             if served is not None and cmd is not None:
                 # Redis Cluster: in cluster mode every lean command's one key is argv[1]
@@ -165,7 +175,6 @@ class PlainBatch:
                     append(nil)
                     continue
                 if type(v) is bytes and len(v) < 4096 and not (expires and key in expires):
-                    hits += 1
                     lru[key] = clock
                     extend((_BULK_PREFIX[len(v)], v, b"\r\n"))
                     continue
@@ -200,6 +209,29 @@ class PlainBatch:
                         sadds += 1
                         append(b":0\r\n")
                         continue
+            elif cmd is incr_cmd:
+                # INCR of a key holding a canonical non-negative integer far from overflow
+                # (string2ll's common case; the handler's general path otherwise: a new key,
+                # a deadline, another type or form)
+                try:
+                    _, key = argv
+                except ValueError:
+                    break  # the arity error, as processCommand words it
+                v = data_get(key)
+                if (
+                    type(v) is bytes
+                    and v.isdigit()
+                    and len(v) < 18
+                    and (v[0] != 0x30 or len(v) == 1)
+                    and not (expires and key in expires)
+                ):
+                    n = int(v) + 1
+                    data[key] = b"%d" % n  # a new object (the deadline stays: there is none)
+                    lru[key] = clock
+                    incrs += 1
+                    log_append((db_id, argv))
+                    append(b":%d\r\n" % n)
+                    continue
             elif cmd is None:
                 break
             arity = cmd.arity
@@ -253,9 +285,18 @@ class PlainBatch:
                     log_append = self._log.append
             if full:
                 break
+        else:
+            argv = None
         took = _perf() - t0 - serving
-        gets = hits + misses
-        done = gets + sets + sadds + len(ran)
+        # (where it stopped, by identity: a pipeline repeats equal requests)
+        if argv is None:
+            done = len(requests)
+            last = cmd  # the last request's
+        else:
+            done = _position(requests, argv) + full
+            last = None
+        gets = done - sets - sadds - incrs - len(ran)
+        hits = gets - misses
         if full:  # the rest runs when the output drains
             self._pending = requests[done:]
             n = len(requests)
@@ -267,10 +308,10 @@ class PlainBatch:
             ks.keyspace_hits += hits
         if misses:
             ks.keyspace_misses += misses
-        if sets:
-            ks.dirty += sets
+        if sets or incrs:
+            ks.dirty += sets + incrs
         inline = done - len(ran)
-        share = (took - timed) / inline if inline else 0.0  # GET/SET/SADD inline: O(1) each
+        share = (took - timed) / inline if inline else 0.0  # GET/SET/SADD/INCR inline: O(1)
         if gets:
             get_cmd.calls += gets
             get_cmd.durations += [share] * gets
@@ -280,6 +321,9 @@ class PlainBatch:
         if sadds:
             sadd_cmd.calls += sadds
             sadd_cmd.durations += [share] * sadds
+        if incrs:
+            incr_cmd.calls += incrs
+            incr_cmd.durations += [share] * incrs
         threshold = server.timing_threshold
         slow_ran = False
         for cmd, _, own in ran:
@@ -299,5 +343,5 @@ class PlainBatch:
                     run = next(timed_runs, None)
                 elif share >= threshold:
                     self._slow_command(lean_get(argv[0]), argv, share)
-        self.last_cmd = lean_get(requests[done - 1][0])
+        self.last_cmd = last if last is not None else lean_get(requests[done - 1][0])
         return n

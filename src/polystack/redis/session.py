@@ -176,6 +176,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         self._get_cmd = server.commands[b"get"]
         self._set_cmd = server.commands[b"set"]
         self._sadd_cmd = server.commands[b"sadd"]
+        self._incr_cmd = server.commands[b"incr"]
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster

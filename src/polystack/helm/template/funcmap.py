@@ -9,7 +9,7 @@ imports those libraries.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -33,7 +33,8 @@ class LazyFunc:
     def load(self) -> Callable[..., Any]:
         fn = self.fn
         if fn is None:
-            fn = self.fn = importlib.import_module(self.module).FUNCS[self.name]
+            __import__(self.module)  # (importlib's package: a fresh command's cost)
+            fn = self.fn = sys.modules[self.module].FUNCS[self.name]
         return fn
 
     def __call__(self, *args: Any) -> Any:
