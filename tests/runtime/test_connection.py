@@ -411,3 +411,67 @@ def test_replies_follow_the_turns_log_write_and_reads_go_out_inline(tmp_path):
         lg.close()
 
     asyncio.run(main())
+
+
+class _GatheringSession(_LoggingSession):
+    """``w <x>`` gathers ``x`` for the turn's one record (LogGroup.defer) and answers ``+x``."""
+
+    turn: list | None = None
+
+    def feed(self, data: bytes) -> None:
+        op, arg = data.split()
+        if op == b"w":
+            cls = _GatheringSession
+            if cls.turn is None:
+                cls.turn = [arg]
+                self.lg.group.defer(self.lg, self._append_turn)
+            else:
+                cls.turn.append(arg)
+        self.peer.write(b"+" + arg)
+
+    def _append_turn(self) -> None:
+        turn, _GatheringSession.turn = _GatheringSession.turn, None
+        self.lg.append(b",".join(turn))
+
+
+def test_deferred_records_are_one_record_written_before_the_replies(tmp_path):
+    """LogGroup.defer: the writes of a turn become one record, appended just before the
+    turn's write; until then the log counts as dirty, so every reply of the turn (and a read
+    after them) waits for that write, and nothing is appended before it."""
+    from polystack.runtime.connection import ListenerState, Peer
+
+    async def main():
+        group = logmod.LogGroup(name="t")
+        lg = group.record_log(tmp_path / "t.log", "everysec")
+        lg.open()
+        listener = ListenerState("t", lambda p: _GatheringSession(p, lg), 10, b"", logs=group)
+        sent: list = []
+        peers = {}
+        for name in ("a", "b", "c"):
+            peers[name] = p = Peer(listener)
+            p.connection_made(_RecordingTransport(lg, name, sent))
+        peers["a"].data_received(b"w 1")
+        peers["b"].data_received(b"w 2")
+        peers["c"].data_received(b"r 3")
+        assert sent == [] and lg.last_seq == 0  # gathered, not appended yet, nothing sent
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert sent == [("a", b"+1", 1), ("b", b"+2", 1), ("c", b"+3", 1)]
+        lg.close()
+        assert logmod.RecordLog(tmp_path / "t.log").open() == [b"1,2"]
+
+    asyncio.run(main())
+
+
+def test_deferred_records_are_appended_by_flush_all(tmp_path):
+    """A turn's gathered records are appended and written when the group is flushed (the
+    shutdown's flush_all) before its loop turn ends."""
+    group = logmod.LogGroup(name="t")
+    lg = group.record_log(tmp_path / "t.log", "everysec")
+    lg.open()
+    gathered = [b"x"]
+    group.before_write.append(lambda: lg.append(gathered.pop()))
+    group.flush_all()
+    assert lg.written_seq == 1 and not group.before_write
+    lg.close()
+    assert logmod.RecordLog(tmp_path / "t.log").open() == [b"x"]

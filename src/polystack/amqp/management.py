@@ -1,5 +1,8 @@
 """The RabbitMQ management HTTP API (the subset rabbitmqadmin, provisioning scripts and
-dashboards use), sans-I/O: ``handle(Request) -> Response`` over a declarative route table.
+dashboards use), sans-I/O: ``handle(Request) -> Response`` over a declarative route table
+(management_http.py).  This module holds the routes for the overview, health, queues,
+exchanges, bindings, connections, channels and consumers; management_access.py those for
+virtual hosts, users, permissions and definitions.
 
 JSON shapes follow RabbitMQ 3.10's management plugin; errors are
 ``{"error": "...", "reason": "..."}`` with RabbitMQ's statuses (401 with ``WWW-Authenticate`` for
@@ -11,18 +14,11 @@ one).
 from __future__ import annotations
 
 import base64
-import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from . import constants as K
-from . import definitions as D
+from . import management_access  # noqa: F401 - registers the vhost/user/permission routes
 from . import rates as R
-from .auth import HASHING_ALGORITHM, check_password, hash_password
-from .errors import AMQPError
 from .management_format import (
     default_bindings,
     format_binding,
@@ -30,192 +26,32 @@ from .management_format import (
     format_connection,
     format_consumer,
     format_exchange,
-    format_permission,
     format_queue,
-    format_user,
-    format_vhost,
     lengths,
     message_stats,
     properties_key,
 )
+from .management_http import (
+    ROUTES,
+    HttpError,
+    Management,
+    Request,
+    Response,
+    json_response,
+    not_found,
+    route,
+)
 from .table import Table, to_json
 from .wire import Properties, encode_properties
 
-MANAGEMENT_TAGS = frozenset({"administrator", "monitoring", "policymaker", "management"})
+__all__ = ["ROUTES", "Management", "Request"]
+
 EXCHANGE_DESCRIPTIONS = {
     "direct": "AMQP direct exchange, as per the AMQP specification",
     "fanout": "AMQP fanout exchange, as per the AMQP specification",
     "headers": "AMQP headers exchange, as per the AMQP specification",
     "topic": "AMQP topic exchange, as per the AMQP specification",
 }
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    params: dict[str, str] = field(default_factory=dict)
-
-    def basic_auth(self) -> tuple[str, str] | None:
-        h = self.headers.get("authorization", "")
-        if not h.lower().startswith("basic "):
-            return None
-        try:
-            user, _, pw = base64.b64decode(h[6:].strip()).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return user, pw
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise HttpError(400, "bad_request", "not_json") from None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, error: str, reason: str) -> None:
-        super().__init__(status, error, reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
-
-
-def _json(value: Any, status: int = 200) -> Response:
-    return Response(status, json.dumps(value, separators=(",", ":")).encode())
-
-
-def _not_found() -> HttpError:
-    return HttpError(404, "Object Not Found", "Not Found")
-
-
-Handler = Callable[["Management", Request], Response]
-ROUTES: list[tuple[str, str, Handler, bool]] = []  # method, pattern, handler, admin only
-
-
-def route(method: str, pattern: str, admin: bool = False):
-    def register(fn: Handler) -> Handler:
-        ROUTES.append((method, pattern, fn, admin))
-        return fn
-
-    return register
-
-
-def _compile(pattern: str) -> re.Pattern:
-    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "/?$")
-
-
-class Management:
-    """One broker's management API."""
-
-    def __init__(self, broker: Any, node_name: str = "polystack@localhost") -> None:
-        self.broker = broker
-        self.node = node_name
-        self.routes = [(m, _compile(p), fn, admin) for m, p, fn, admin in ROUTES]
-        self.listeners: list[dict] = []
-        # the sample ranges the request at hand asked for (msg_rates, lengths, data_rates)
-        self.ranges: dict[str, R.Range] = {}
-
-    # -- dispatch --------------------------------------------------------------------------------
-    def handle(self, req: Request) -> Response:
-        try:
-            return self._handle(req)
-        except HttpError as e:
-            return self._error(e)
-        except AMQPError as e:
-            return _json({"error": "bad_request", "reason": e.text}, 400)
-
-    def _handle(self, req: Request) -> Response:
-        path = req.path.split("?", 1)[0]
-        matched = [(m, rx.match(path), fn, admin) for m, rx, fn, admin in self.routes]
-        matched = [(m, mt, fn, admin) for m, mt, fn, admin in matched if mt is not None]
-        if not matched:
-            raise _not_found()
-        for m, mt, fn, admin in matched:
-            assert mt is not None
-            if m == req.method or (req.method == "HEAD" and m == "GET"):
-                req.params = {k: unquote(v) for k, v in mt.groupdict().items()}
-                return self._call(fn, admin, req)
-        allowed = sorted({m for m, *_ in matched})
-        return Response(405, b"", headers={"allow": ", ".join(allowed)})
-
-    def dispatch(self, fn: Handler, admin: bool, req: Request) -> Response:
-        """Run one route's handler (``req.params`` already matched and decoded)."""
-        try:
-            return self._call(fn, admin, req)
-        except HttpError as e:
-            return self._error(e)
-        except AMQPError as e:
-            return _json({"error": "bad_request", "reason": e.text}, 400)
-
-    def _call(self, fn: Handler, admin: bool, req: Request) -> Response:
-        user = self._authenticate(req)
-        if admin and "administrator" not in user.tags:
-            raise HttpError(401, "not_authorized", "Not administrator user")
-        req.user = user  # type: ignore[attr-defined]
-        now = self.broker.stats_now()
-        self.ranges = {}
-        for prefix in ("msg_rates", "lengths", "data_rates"):
-            rng = R.Range.parse(req.query, prefix, now)
-            if rng is not None:
-                self.ranges[prefix] = rng
-        try:
-            return fn(self, req)
-        finally:
-            self.ranges = {}
-
-    @staticmethod
-    def _error(e: HttpError) -> Response:
-        resp = _json({"error": e.error, "reason": e.reason}, e.status)
-        if e.status == 401:
-            resp.headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"'
-        return resp
-
-    def _authenticate(self, req: Request) -> Any:
-        creds = req.basic_auth()
-        if creds is None:
-            raise HttpError(401, "not_authorized", "Login failed")
-        u = self.broker.users.get(creds[0])
-        if u is None or not check_password(u.password_hash, creds[1]):
-            raise HttpError(401, "not_authorized", "Login failed")
-        if not MANAGEMENT_TAGS & set(u.tags):
-            raise HttpError(401, "not_authorized", "Not management user")
-        return u
-
-    # -- helpers ----------------------------------------------------------------------------------
-    def vhost(self, name: str) -> Any:
-        v = self.broker.vhosts.get(name)
-        if v is None:
-            raise _not_found()
-        return v
-
-    def visible(self, req: Request, vhost: str) -> bool:
-        u = req.user  # type: ignore[attr-defined]
-        if {"administrator", "monitoring"} & set(u.tags):
-            return True
-        return (u.name, vhost) in self.broker.permissions
-
-    def vhosts_for(self, req: Request) -> list[Any]:
-        name = req.params.get("vhost")
-        if name is not None:
-            v = self.vhost(name)
-            if not self.visible(req, v.name):
-                raise HttpError(401, "not_authorized", "Access refused.")
-            return [v]
-        return [v for v in self.broker.vhosts.values() if self.visible(req, v.name)]
 
 
 # -- routes: overview and health ---------------------------------------------------------------------
@@ -236,7 +72,7 @@ def overview(m: Management, req: Request) -> Response:
         disk = (store.disk_reads, store.disk_writes) if store is not None else (0, 0)
         stats.update(R.details(("disk_reads", "disk_writes"), disk, None, now, interval))
     now, interval = b.stats_now(), b.settings.collect_statistics_interval
-    return _json({
+    return json_response({
         "management_version": K.VERSION,
         "rates_mode": "basic",
         "exchange_types": [{"name": t, "description": EXCHANGE_DESCRIPTIONS[t], "enabled": True}
@@ -270,12 +106,12 @@ def overview(m: Management, req: Request) -> Response:
 @route("GET", "/api/whoami")
 def whoami(m: Management, req: Request) -> Response:
     u = req.user  # type: ignore[attr-defined]
-    return _json({"name": u.name, "tags": list(u.tags)})
+    return json_response({"name": u.name, "tags": list(u.tags)})
 
 
 @route("GET", "/api/healthchecks/node")
 def healthcheck(m: Management, req: Request) -> Response:
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @route("GET", "/api/aliveness-test/{vhost}")
@@ -287,16 +123,17 @@ def aliveness(m: Management, req: Request) -> Response:
     e = q.get()
     if e is not None:
         q.settled(e)
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @route("GET", "/api/nodes")
 def nodes(m: Management, req: Request) -> Response:
     b = m.broker
-    return _json([{"name": m.node, "type": "disc", "running": True, "mem_alarm": b.alarm,
-                   "disk_free_alarm": False, "mem_used": b.memory_used,
-                   "mem_limit": b.settings.memory_high_watermark,
-                   "uptime": b.now_ms() - b.started_ms, "processors": 1, "partitions": []}])  # fmt: skip
+    node = {"name": m.node, "type": "disc", "running": True, "mem_alarm": b.alarm,
+            "disk_free_alarm": False, "mem_used": b.memory_used,
+            "mem_limit": b.settings.memory_high_watermark,
+            "uptime": b.now_ms() - b.started_ms, "processors": 1, "partitions": []}  # fmt: skip
+    return json_response([node])
 
 
 # -- queues -----------------------------------------------------------------------------------------
@@ -305,21 +142,21 @@ def nodes(m: Management, req: Request) -> Response:
 @route("GET", "/api/queues")
 @route("GET", "/api/queues/{vhost}")
 def list_queues(m: Management, req: Request) -> Response:
-    return _json([format_queue(m, q) for v in m.vhosts_for(req) for q in v.queues.values()])
+    return json_response([format_queue(m, q) for v in m.vhosts_for(req) for q in v.queues.values()])
 
 
 def _queue(m: Management, req: Request) -> Any:
     v = m.vhosts_for(req)[0]
     q = v.queues.get(req.params["name"])
     if q is None:
-        raise _not_found()
+        raise not_found()
     return v, q
 
 
 @route("GET", "/api/queues/{vhost}/{name}")
 def get_queue(m: Management, req: Request) -> Response:
     _, q = _queue(m, req)
-    return _json(format_queue(m, q, details=True))
+    return json_response(format_queue(m, q, details=True))
 
 
 @route("PUT", "/api/queues/{vhost}/{name}")
@@ -357,7 +194,7 @@ def queue_bindings(m: Management, req: Request) -> Response:
     out = [{"source": "", "vhost": v.name, "destination": q.name, "destination_type": "queue",
             "routing_key": q.name, "arguments": {}, "properties_key": q.name}]  # fmt: skip
     out += [format_binding(v.name, b) for b in q.bindings.values()]
-    return _json(out)
+    return json_response(out)
 
 
 @route("POST", "/api/queues/{vhost}/{name}/get")
@@ -402,7 +239,7 @@ def queue_get(m: Management, req: Request) -> Response:
     else:
         for e in taken:
             q.acked(e)
-    return _json(out)
+    return json_response(out)
 
 
 # -- exchanges --------------------------------------------------------------------------------------
@@ -415,7 +252,7 @@ def list_exchanges(m: Management, req: Request) -> Response:
     for v in m.vhosts_for(req):
         for x in v.exchanges.values():
             out.append(format_exchange(m, x))
-    return _json(out)
+    return json_response(out)
 
 
 def _xname(name: str) -> str:
@@ -427,8 +264,8 @@ def get_exchange(m: Management, req: Request) -> Response:
     v = m.vhosts_for(req)[0]
     x = v.exchanges.get(_xname(req.params["name"]))
     if x is None:
-        raise _not_found()
-    return _json(format_exchange(m, x, details=True))
+        raise not_found()
+    return json_response(format_exchange(m, x, details=True))
 
 
 @route("PUT", "/api/exchanges/{vhost}/{name}")
@@ -454,7 +291,7 @@ def delete_exchange(m: Management, req: Request) -> Response:
     v = m.vhosts_for(req)[0]
     name = req.params["name"]
     if name not in v.exchanges:
-        raise _not_found()
+        raise not_found()
     v.delete_exchange(name, if_unused=req.query.get("if-unused") == "true")
     return Response(204)
 
@@ -464,7 +301,7 @@ def publish(m: Management, req: Request) -> Response:
     v = m.vhosts_for(req)[0]
     x = v.exchanges.get(_xname(req.params["name"]))
     if x is None:
-        raise _not_found()
+        raise not_found()
     body = req.json()
     for key in ("routing_key", "payload", "payload_encoding"):
         if key not in body:
@@ -487,7 +324,7 @@ def publish(m: Management, req: Request) -> Response:
     else:
         b.memory_used -= msg.size
     b.counters.published += 1
-    return _json({"routed": bool(queues)})
+    return json_response({"routed": bool(queues)})
 
 
 @route("GET", "/api/exchanges/{vhost}/{name}/bindings/source")
@@ -496,10 +333,10 @@ def exchange_bindings_source(m: Management, req: Request) -> Response:
     name = _xname(req.params["name"])
     x = v.exchanges.get(name)
     if x is None:
-        raise _not_found()
+        raise not_found()
     if name == "":
-        return _json(default_bindings(v))
-    return _json([format_binding(v.name, b) for b in x.bindings.values()])
+        return json_response(default_bindings(v))
+    return json_response([format_binding(v.name, b) for b in x.bindings.values()])
 
 
 @route("GET", "/api/exchanges/{vhost}/{name}/bindings/destination")
@@ -507,8 +344,8 @@ def exchange_bindings_destination(m: Management, req: Request) -> Response:
     v = m.vhosts_for(req)[0]
     name = req.params["name"]
     if name not in v.exchanges:
-        raise _not_found()
-    return _json([format_binding(v.name, b) for b in v.bindings_list()
+        raise not_found()
+    return json_response([format_binding(v.name, b) for b in v.bindings_list()
                   if b.dest_kind == "exchange" and b.destination == name])  # fmt: skip
 
 
@@ -522,7 +359,7 @@ def list_bindings(m: Management, req: Request) -> Response:
     for v in m.vhosts_for(req):
         out += default_bindings(v)
         out += [format_binding(v.name, b) for b in v.bindings_list()]
-    return _json(out)
+    return json_response(out)
 
 
 def _ends(m: Management, req: Request, kind: str) -> tuple[Any, str, str]:
@@ -530,15 +367,15 @@ def _ends(m: Management, req: Request, kind: str) -> tuple[Any, str, str]:
     src = req.params["source"]
     dst = req.params["destination"]
     if src not in v.exchanges:
-        raise _not_found()
+        raise not_found()
     if (kind == "queue" and dst not in v.queues) or (kind == "exchange" and dst not in v.exchanges):
-        raise _not_found()
+        raise not_found()
     return v, src, dst
 
 
 def _binding_list(m: Management, req: Request, kind: str) -> Response:
     v, src, dst = _ends(m, req, kind)
-    return _json([format_binding(v.name, b) for b in v.exchanges[src].bindings.values()
+    return json_response([format_binding(v.name, b) for b in v.exchanges[src].bindings.values()
                   if b.dest_kind == kind and b.destination == dst])  # fmt: skip
 
 
@@ -558,7 +395,7 @@ def _binding_find(m: Management, req: Request, kind: str) -> tuple[Any, Any]:
         if (b.dest_kind == kind and b.destination == dst
                 and properties_key(b.routing_key, b.arguments) == props):  # fmt: skip
             return v, b
-    raise _not_found()
+    raise not_found()
 
 
 @route("GET", "/api/bindings/{vhost}/e/{source}/q/{destination}")
@@ -574,7 +411,7 @@ def bind_eq(m: Management, req: Request) -> Response:
 @route("GET", "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}")
 def binding_eq(m: Management, req: Request) -> Response:
     v, b = _binding_find(m, req, "queue")
-    return _json(format_binding(v.name, b))
+    return json_response(format_binding(v.name, b))
 
 
 @route("DELETE", "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}")
@@ -597,7 +434,7 @@ def bind_ee(m: Management, req: Request) -> Response:
 @route("GET", "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}")
 def binding_ee(m: Management, req: Request) -> Response:
     v, b = _binding_find(m, req, "exchange")
-    return _json(format_binding(v.name, b))
+    return json_response(format_binding(v.name, b))
 
 
 @route("DELETE", "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}")
@@ -621,15 +458,15 @@ def _conns(m: Management, req: Request) -> list[Any]:
 
 @route("GET", "/api/connections")
 def list_connections(m: Management, req: Request) -> Response:
-    return _json([format_connection(m, c) for c in _conns(m, req)])
+    return json_response([format_connection(m, c) for c in _conns(m, req)])
 
 
 @route("GET", "/api/connections/{name}")
 def get_connection(m: Management, req: Request) -> Response:
     for c in _conns(m, req):
         if c.name == req.params["name"]:
-            return _json(format_connection(m, c))
-    raise _not_found()
+            return json_response(format_connection(m, c))
+    raise not_found()
 
 
 @route("DELETE", "/api/connections/{name}")
@@ -639,190 +476,28 @@ def close_connection(m: Management, req: Request) -> Response:
             reason = req.headers.get("x-reason", "Closed via management plugin")
             c.close_by_server(320, f"CONNECTION_FORCED - {reason}")
             return Response(204)
-    raise _not_found()
+    raise not_found()
 
 
 @route("GET", "/api/connections/{name}/channels")
 def connection_channels(m: Management, req: Request) -> Response:
     for c in _conns(m, req):
         if c.name == req.params["name"]:
-            return _json([format_channel(m, ch) for ch in c.channels.values()])
-    raise _not_found()
+            return json_response([format_channel(m, ch) for ch in c.channels.values()])
+    raise not_found()
 
 
 @route("GET", "/api/channels")
 def list_channels(m: Management, req: Request) -> Response:
-    return _json([format_channel(m, ch) for c in _conns(m, req) for ch in c.channels.values()])
+    return json_response(
+        [format_channel(m, ch) for c in _conns(m, req) for ch in c.channels.values()]
+    )
 
 
 @route("GET", "/api/consumers")
 @route("GET", "/api/consumers/{vhost}")
 def list_consumers(m: Management, req: Request) -> Response:
-    return _json([format_consumer(m, c) for v in m.vhosts_for(req) for q in v.queues.values()
-                  for c in q.consumers])  # fmt: skip
-
-
-# -- vhosts, users, permissions -----------------------------------------------------------------------
-
-
-@route("GET", "/api/vhosts")
-def list_vhosts(m: Management, req: Request) -> Response:
-    totals = R.vhost_totals(m.broker)
-    return _json([format_vhost(m, v, totals) for v in m.vhosts_for(req)])
-
-
-@route("GET", "/api/vhosts/{vhost}")
-def get_vhost(m: Management, req: Request) -> Response:
-    return _json(format_vhost(m, m.vhosts_for(req)[0]))
-
-
-@route("PUT", "/api/vhosts/{vhost}", admin=True)
-def put_vhost(m: Management, req: Request) -> Response:
-    body = req.json()
-    name = req.params["vhost"]
-    existed = name in m.broker.vhosts
-    tags = body.get("tags", [])
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",") if t.strip()]
-    v = m.broker.add_vhost(name, body.get("description", ""), tags)
-    if existed:
-        v.description = body.get("description", v.description)
-        v.tags = tags
-    return Response(204 if existed else 201)
-
-
-@route("DELETE", "/api/vhosts/{vhost}", admin=True)
-def delete_vhost(m: Management, req: Request) -> Response:
-    if req.params["vhost"] not in m.broker.vhosts:
-        raise _not_found()
-    m.broker.delete_vhost(req.params["vhost"])
-    return Response(204)
-
-
-@route("GET", "/api/vhosts/{vhost}/permissions", admin=True)
-def vhost_permissions(m: Management, req: Request) -> Response:
-    v = m.vhost(req.params["vhost"])
-    return _json([format_permission(p) for p in m.broker.permissions.values() if p.vhost == v.name])
-
-
-@route("GET", "/api/users", admin=True)
-def list_users(m: Management, req: Request) -> Response:
-    return _json([format_user(u) for u in m.broker.users.values()])
-
-
-@route("GET", "/api/users/{user}", admin=True)
-def get_user(m: Management, req: Request) -> Response:
-    u = m.broker.users.get(req.params["user"])
-    if u is None:
-        raise _not_found()
-    return _json(format_user(u))
-
-
-@route("PUT", "/api/users/{user}", admin=True)
-def put_user(m: Management, req: Request) -> Response:
-    body = req.json()
-    name = req.params["user"]
-    existed = name in m.broker.users
-    tags = body.get("tags", "")
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",") if t.strip()]
-    if "password" in body:
-        pw_hash = hash_password(str(body["password"]))
-    elif "password_hash" in body:
-        algo = body.get("hashing_algorithm", HASHING_ALGORITHM)
-        if algo != HASHING_ALGORITHM:
-            raise HttpError(400, "bad_request", f"unsupported hashing algorithm: {algo}")
-        pw_hash = body["password_hash"]
-    elif existed:
-        pw_hash = m.broker.users[name].password_hash
-    else:
-        raise HttpError(400, "bad_request", "key_missing: password or password_hash")
-    m.broker.put_user(name, pw_hash, tags)
-    return Response(204 if existed else 201)
-
-
-@route("DELETE", "/api/users/{user}", admin=True)
-def delete_user(m: Management, req: Request) -> Response:
-    if req.params["user"] not in m.broker.users:
-        raise _not_found()
-    m.broker.delete_user(req.params["user"])
-    return Response(204)
-
-
-@route("GET", "/api/users/{user}/permissions", admin=True)
-def user_permissions(m: Management, req: Request) -> Response:
-    if req.params["user"] not in m.broker.users:
-        raise _not_found()
-    return _json([format_permission(p) for p in m.broker.permissions.values()
-                  if p.user == req.params["user"]])  # fmt: skip
-
-
-@route("GET", "/api/permissions", admin=True)
-def list_permissions(m: Management, req: Request) -> Response:
-    return _json([format_permission(p) for p in m.broker.permissions.values()])
-
-
-@route("GET", "/api/permissions/{vhost}/{user}", admin=True)
-def get_permission(m: Management, req: Request) -> Response:
-    p = m.broker.permissions.get((req.params["user"], req.params["vhost"]))
-    if p is None:
-        raise _not_found()
-    return _json(format_permission(p))
-
-
-@route("PUT", "/api/permissions/{vhost}/{user}", admin=True)
-def put_permission(m: Management, req: Request) -> Response:
-    vhost, user = req.params["vhost"], req.params["user"]
-    if vhost not in m.broker.vhosts:
-        raise HttpError(400, "bad_request", "vhost_or_user_not_found")
-    if user not in m.broker.users:
-        raise HttpError(400, "bad_request", "vhost_or_user_not_found")
-    body = req.json()
-    for key in ("configure", "write", "read"):
-        if key not in body:
-            raise HttpError(400, "bad_request", f"key_missing: {key}")
-    existed = (user, vhost) in m.broker.permissions
-    m.broker.set_permissions(user, vhost, body["configure"], body["write"], body["read"])
-    return Response(204 if existed else 201)
-
-
-@route("DELETE", "/api/permissions/{vhost}/{user}", admin=True)
-def delete_permission(m: Management, req: Request) -> Response:
-    if (req.params["user"], req.params["vhost"]) not in m.broker.permissions:
-        raise _not_found()
-    m.broker.clear_permissions(req.params["user"], req.params["vhost"])
-    return Response(204)
-
-
-@route("GET", "/api/definitions", admin=True)
-def definitions(m: Management, req: Request) -> Response:
-    return _json(D.export(m.broker))
-
-
-@route("GET", "/api/definitions/{vhost}", admin=True)
-def vhost_definitions(m: Management, req: Request) -> Response:
-    return _json(D.export(m.broker, m.vhost(req.params["vhost"]).name))
-
-
-@route("POST", "/api/definitions", admin=True)
-def import_definitions(m: Management, req: Request) -> Response:
-    return _import(m, req, None)
-
-
-@route("POST", "/api/definitions/{vhost}", admin=True)
-def import_vhost_definitions(m: Management, req: Request) -> Response:
-    return _import(m, req, m.vhost(req.params["vhost"]).name)
-
-
-def _import(m: Management, req: Request, vhost: str | None) -> Response:
-    try:
-        D.import_(m.broker, req.json(), vhost)
-    except D.DefinitionsError as e:
-        raise HttpError(400, "bad_request", str(e)) from None
-    return Response(204)
-
-
-def parse_target(target: str) -> tuple[str, dict[str, str]]:
-    """Split a request target into a path (still %-encoded per segment) and its query."""
-    path, _, qs = target.partition("?")
-    return path, dict(parse_qsl(qs))
+    vhosts = m.vhosts_for(req)
+    return json_response(
+        [format_consumer(m, c) for v in vhosts for q in v.queues.values() for c in q.consumers]
+    )

@@ -18,7 +18,7 @@ importing this package costs nothing.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -89,7 +89,8 @@ def __getattr__(name: str) -> Any:
         module, attr = _API[name]
     except KeyError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
+    __import__(module)  # (importlib's package is a fresh command's cost)
+    value = getattr(sys.modules[module], attr)
     globals()[name] = value
     return value
 

@@ -69,6 +69,7 @@ class Persistence:
     keyspace: Any
     clients: Any
     journal: Any
+    append_journal_turn: Any
     rdb: Any
     functions: Any
     loading: Any
@@ -179,6 +180,7 @@ class Persistence:
     def save(self, background: bool = False) -> None:
         """Write a snapshot of every database and start a fresh log (SAVE; BGSAVE and
         BGREWRITEAOF with ``background``: the file writes and fsyncs then run off the loop)."""
+        self.append_journal_turn()  # this turn's writes go in the log the snapshot ends
         chunks = persist.dump_keyspace(self.keyspace, {"functions": self.function_codes()})
         journal = self.journal
         if journal is not None:
@@ -202,6 +204,7 @@ class Persistence:
         """Empty every database (used by the test fixtures; logged like FLUSHALL)."""
         self.keyspace.flushall()
         if self.journal is not None:
+            self.append_journal_turn()
             self.journal.append(encode_log_batch([(0, [b"FLUSHALL"])]))
 
     def _on_log_failure(self, rlog: RecordLog, error: OSError | None) -> None:
@@ -260,6 +263,7 @@ class Persistence:
         """Switch the log's fsync policy now (CONFIG SET appendfsync)."""
         self.config.appendfsync = policy
         if self.journal is not None:
+            self.append_journal_turn()  # (gathered under the policy before)
             self.journal.set_policy(policy)
 
     def set_appendonly(self, on: bool) -> None:
@@ -273,6 +277,7 @@ class Persistence:
             self.config.appendonly = True
             self.save()
         elif not on and self.journal is not None:
+            self.append_journal_turn()
             self.journal.close()
             self.journal = None
         self.config.appendonly = on

@@ -31,6 +31,7 @@ class ReplicationRole:
     keyspace: Any
     clients: Any
     journal: Any
+    append_journal_turn: Any
     rdb: Any
     repl: Any
     link: Any
@@ -226,4 +227,5 @@ class ReplicationRole:
         if logged:
             self.rdb_changes_since_last_save += len(logged)
             if self.journal is not None:
+                self.append_journal_turn()  # (in the order the writes ran)
                 self.journal.append(encode_log_batch(logged))

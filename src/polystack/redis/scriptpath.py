@@ -19,6 +19,7 @@ from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
 from polystack.redis.lua.engine import PACKED_ARGS, error_from_text
+from polystack.redis.lua.luavalues import Failure
 from polystack.redis.lua.scripts import EVAL_COMPAT_MODE
 
 _YIELDED = object()  # what the script worker hands back when the script yields
@@ -94,7 +95,10 @@ class ScriptPath:
             if cache is not None:
                 script = cache.by_sha.get(argv[1])
                 if script is not None and script.brief:
-                    self._call_brief(cmd, argv, script, cache.engine)
+                    if script.translated is not None:
+                        self._call_translated(cmd, argv, script)
+                    else:
+                        self._call_brief(cmd, argv, script, cache.engine)
                     return
         outcome = self._hand_over(self._call_script, cmd, argv)
         if outcome is not _YIELDED and not outcome[1]:
@@ -215,6 +219,79 @@ class ScriptPath:
                 elif propagate:
                     self._record_write(argv)
             log = self._log
+            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
+                log.insert(mark, (log[mark][0], [b"MULTI"]))
+                log.append((log[-1][0], [b"EXEC"]))
+            if ks.ready_keys:
+                self._serve_blocked()
+        self.propagate = None
+
+    def _call_translated(self, cmd: Command, argv: list[bytes], script: Any) -> None:
+        """_call_brief for a brief script translated to Python (lua/translate.py): the
+        same work, with no Lua at all."""
+        numkeys = _SMALL_NUMKEYS.get(argv[2])
+        if (
+            numkeys is None
+            or numkeys > len(argv) - 3
+            or not script.flags & EVAL_COMPAT_MODE
+            or self.server.monitors
+        ):
+            self._call_script(cmd, argv)
+            return
+        ks = self.ks
+        dirty = ks.dirty
+        mark = len(self._log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        sc = self.script_client
+        run = None if sc is None else sc.brief_run
+        if run is None:
+            run = ScriptRun(self, script.sha_bytes, False, False, True, argv)
+            sc = run.client
+            sc.brief_run = run  # (kept for the client's next brief script)
+        else:  # ScriptRun(...) again, in place: what a brief run can have changed
+            run.funcname = script.sha_bytes
+            run.argv = argv
+            run.write_dirty = run.wrote = run.resp3 = False
+            run.repl_flags = 3
+            sc._run = run
+            sc.db_id = self.db_id
+            sc.db = self.db
+            sc.multi = None if self.multi is None else []
+            sc.last_cmd = "NULL"
+            sc._now = self.now_ms()
+        try:
+            kind, payload = script.translated(
+                run, argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3
+            )
+        except Failure as failure:
+            kind, payload = 2, failure.reply(script.sha_bytes)
+        finally:  # run.finish(), inline (a translated script never times out)
+            effects = run.effects
+            if effects:
+                self._log.extend(effects)
+                run.effects = ()
+            sc._run = None
+        if kind == 0:
+            self._out.append(payload)
+        else:
+            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        took = _perf() - t0
+        cmd.durations.append(took)
+        if took >= self.server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            log = self._log
+            if not run.wrote:
+                propagate = self.propagate
+                if propagate is None:
+                    log.append((self.db_id, argv))
+                elif propagate:
+                    self._record_write(argv)
             if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
                 log.insert(mark, (log[mark][0], [b"MULTI"]))
                 log.append((log[-1][0], [b"EXEC"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ from polystack.redis.replication.link import ReplicaSide
 from polystack.redis.replication.master import MasterSide
 from polystack.redis.replication.state import ReplicationState
 from polystack.redis.security import DeniedConnection, protected_mode_denies
-from polystack.redis.session import Client, encode_log_batch
+from polystack.redis.session import Client
 from polystack.redis.store import Keyspace
 from polystack.redis.watch import Watches
 from polystack.runtime.journal import Journal
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from polystack.runtime.connection import Peer
 
 log = logging.getLogger(__name__)
+_dumps = marshal.dumps  # (the log's records: encode_log_batch's format)
 
 
 class RedisService(Persistence, ReplicationRole, Service):
@@ -173,6 +175,8 @@ class RedisService(Persistence, ReplicationRole, Service):
         self.cluster: Cluster | None = None
         # the cluster's slot -> keys index's backlog while it has one (cluster/slotkeys.py)
         self.slot_keys_backlog: list[tuple[int, list[bytes]]] | None = None
+        # This loop turn's writes, not yet in the journal (log_commands, append_journal_turn)
+        self._journal_turn: list[tuple[int, list[bytes]]] | None = None
         self.siblings: list[RedisService] = []
         if self.config.cluster_nodes:
             self.config.cluster_enabled = True
@@ -309,6 +313,7 @@ class RedisService(Persistence, ReplicationRole, Service):
             except OSError as e:
                 log.warning("Error trying to save the DB, can't exit: %s", e)
         if self.journal is not None:
+            self.append_journal_turn()
             self.journal.close()
             if self._resume is not None:
                 self._write_resume(*self._resume)
@@ -330,10 +335,33 @@ class RedisService(Persistence, ReplicationRole, Service):
             backlog.extend(entries)
         journal = self.journal
         if journal is not None:
-            journal.log.append(encode_log_batch(entries))
+            # One record per loop turn (as Redis writes its AOF buffer once, in beforeSleep):
+            # the turn's batches are gathered and appended just before the group's write
+            # (LogGroup.defer), replies waiting for it; under appendfsync always each batch
+            # is its own record at once (the barrier holds replies behind those records).
+            turn = self._journal_turn
+            if turn is not None:
+                turn += entries
+            elif journal.log.policy == "always":
+                journal.log.append(_dumps(entries, 2))  # (encode_log_batch)
+            else:
+                self._journal_turn = list(entries)
+                journal.log.group.defer(journal.log, self.append_journal_turn)
         repl = self.repl
         if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
             repl.feed_commands(entries)  # a replica's own writes stay local
+
+    def append_journal_turn(self) -> None:
+        """Append the writes this loop turn gathered (log_commands) to the journal as one
+        record; whatever uses the journal otherwise calls it first, so the log's order is
+        the order the writes ran in."""
+        entries = self._journal_turn
+        if entries is None:
+            return
+        self._journal_turn = None
+        journal = self.journal
+        if journal is not None:
+            journal.log.append(_dumps(entries, 2))  # (encode_log_batch)
 
     def requires_auth(self) -> bool:
         return bool(self.config.requirepass)

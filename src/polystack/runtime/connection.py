@@ -248,9 +248,17 @@ class Peer(asyncio.Protocol):
                 self.write(reply)  # (still inside the read: queued, not scheduled)
             elif group.dirty:
                 # A write's reply, nothing else pending (write()'s common case, inline): it
-                # goes out right after this turn's log write, below.
+                # goes out right after this turn's log write, which covers every client's
+                # records of the turn (one write() for all).
                 wbuf.append(reply)
                 self._wbuf_size = len(reply)
+                self._in_feed = False
+                if not group.scheduled:
+                    self._flush()
+                elif not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    group.after_write.append(self._scheduled_flush)
+                return
             else:
                 # The common case, inline: nothing written before it, nothing waits for the
                 # log, no output limits to check.

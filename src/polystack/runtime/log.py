@@ -111,6 +111,8 @@ class LogGroup:
         # What runs right after that write (connections sending the replies it covers): one
         # loop callback for all of them instead of one each.
         self.after_write: list[Callable[[], None]] = []
+        # What appends a turn's deferred records (defer) just before that write.
+        self.before_write: list[Callable[[], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._on_failure: list[Callable[[RecordLog, OSError | None], None]] = []
@@ -162,11 +164,30 @@ class LogGroup:
             self.scheduled = True
             loop.call_soon(self.write_pending)
 
+    def defer(self, lg: RecordLog, append: Callable[[], None]) -> None:
+        """``append()`` appends records to ``lg`` at the end of this loop turn, just before the
+        group writes (a service gathering a turn's records into one); until then ``lg`` counts
+        as dirty, so replies wait for that write as they do for an appended record.  Not for
+        a barrier log (policy ``always``): its replies wait for records already appended."""
+        self.before_write.append(append)
+        if not lg._dirty:
+            self._mark_dirty(lg)
+
+    def _run_deferred(self) -> None:
+        before = self.before_write
+        while before:
+            self.before_write = []
+            for fn in before:
+                fn()
+            before = self.before_write
+
     def write_pending(self) -> None:
         """Write every log's buffered records to the OS and start the fsyncs this turn needs.
 
         Called at the end of each loop turn, and by a connection before it sends replies.
         """
+        if self.before_write:
+            self._run_deferred()
         self.scheduled = False
         dirty = self.dirty
         while dirty:
@@ -216,6 +237,7 @@ class LogGroup:
     # -- closing ---------------------------------------------------------------
     def flush_all(self) -> None:
         """Write and fsync every open log now (shutdown)."""
+        self._run_deferred()
         for lg in list(self.logs):
             try:
                 lg.flush(sync=True)
@@ -223,6 +245,7 @@ class LogGroup:
                 log.error("%s: could not flush at shutdown: %s", lg.path, e)
 
     def close(self) -> None:
+        self._run_deferred()
         for lg in list(self.logs):
             try:
                 lg.close()

@@ -6,7 +6,6 @@ and hooks, write them to stdout or --output-dir, and pick --show-only files."""
 from __future__ import annotations
 
 import os
-import re
 
 from polystack.helm.chart import chart as chartmod
 from polystack.helm.chart import values
@@ -149,9 +148,11 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
         name, chart_ref = name_and_chart(o.args, "release-name", o.name_template, o.generate_name)
     except ValueError as e:
         return "", str(e)
+    # parsed templates and chart files (Chart.yaml, values.yaml ...) kept on disk
+    cache = default_template_cache() if o.template_cache else None
     try:
         chart_path = locate_chart(chart_ref, o.chart_path)
-        ch = chartmod.load(chart_path)
+        ch = chartmod.load(chart_path, cache)
     except chartmod.ChartError as e:
         return "", str(e)
     if ch.metadata.type not in ("", "application"):
@@ -166,7 +167,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
                 registry = o.chart_path.registry_options() if o.chart_path else None
                 try:
                     dependency_update(chart_path, out=lambda s: None, registry=registry)
-                    ch = chartmod.load(chart_path)
+                    ch = chartmod.load(chart_path, cache)
                 except (RepoError, chartmod.ChartError) as e2:
                     return "", str(e2)
             else:
@@ -211,7 +212,7 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
             render_subchart_notes=o.render_subchart_notes,
             enable_dns=o.enable_dns,
             writer=writer,
-            cache=default_template_cache() if o.template_cache else None,
+            cache=cache,
         )
     except RenderError as e:
         if o.debug:
@@ -233,6 +234,8 @@ def run_template(o: TemplateOptions) -> tuple[str, str]:
     manifests = "".join(buf)
     out = "".join(written)
     if o.show_only:
+        import re  # (only for --show-only)
+
         docs = releaseutil.split_manifests(manifests)
         picked: list[str] = []
         for f in o.show_only:

@@ -9,7 +9,7 @@ import sys
 
 from polystack.helm.chart.chart import ChartError, load_values, merge_maps
 from polystack.helm.chart.values import ValuesError
-from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.encoding.errors import EncodingError
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -71,9 +71,11 @@ class ValueOptions:
         for value in self.json_values:
             trimmed = value.strip()
             if trimmed.startswith("{"):
+                from polystack.helm.encoding import jsongo  # (only for --set-json)
+
                 try:
                     jm = jsongo.unmarshal(trimmed, into=dict)
-                except yamlgo.EncodingError:
+                except EncodingError:
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}") from None
                 if not isinstance(jm, dict):
                     raise ValuesError(f"failed parsing --set-json data JSON: {value}")

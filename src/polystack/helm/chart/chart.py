@@ -1,632 +1,132 @@
-"""Helm charts: the model (pkg/chart/v2) and the loader (pkg/chart/v2/loader).
+"""Helm's chart loader (pkg/chart/v2/loader): a chart from a directory
+(honouring `.helmignore`) or a `.tgz` archive, with its metadata, templates,
+other files, default values, schema and subcharts (from `charts/`, as
+directories or archives). The model is chart/model.py (its names are exported
+here too).
 
-A chart is loaded from a directory (honouring `.helmignore`) or a `.tgz`
-archive into a :class:`Chart` with its metadata, templates, other files,
-default values, schema and subcharts (from `charts/`, as directories or
-archives).
+Chart files of the common shape are read by encoding/yamlsimple.py, the rest by
+libyaml (encoding/yamlgo.py). Given a cache (template/diskcache.TreeCache), what
+Chart.yaml, values.yaml and the lock and requirements files parse to is kept on
+disk (chart/parsed.py): a second load of the same chart parses none of them.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 
 from polystack.helm.chart.ignore import HELMIGNORE, Rules
-from polystack.helm.encoding import yamlgo
-from polystack.helm.encoding.jsongo import StringMap
-from polystack.helm.golang.log import get_logger
-from polystack.helm.golang.strconv import format_float_g
+from polystack.helm.chart.model import (
+    API_V1,
+    API_V2,
+    Chart,
+    ChartError,
+    Dependency,
+    File,
+    Lock,
+    Maintainer,
+    Metadata,
+    _s,
+    is_valid_semver,
+    parse_dependencies,
+)
+from polystack.helm.chart.parsed import parse_cached
+from polystack.helm.encoding.errors import EncodingError
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-log = get_logger(__name__)
-
-API_V1 = "v1"
-API_V2 = "v2"
-
-
-class ChartError(Exception):
-    """A chart that cannot be loaded or is invalid; the text is Helm's."""
-
-
-class File:
-    """A file of a chart: its path in the chart and its bytes."""
-
-    __slots__ = ("name", "data")
-
-    def __init__(self, name: str, data: bytes) -> None:
-        self.name = name
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"File(name={self.name!r}, data=<{len(self.data)} bytes>)"
-
-
-class Maintainer:
-    __slots__ = ("name", "email", "url")
-
-    def __init__(self, name: str = "", email: str = "", url: str = "") -> None:
-        self.name = name
-        self.email = email
-        self.url = url
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Maintainer):
-            return NotImplemented
-        return (self.name, self.email, self.url) == (other.name, other.email, other.url)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-    def __repr__(self) -> str:
-        return f"Maintainer(name={self.name!r}, email={self.email!r}, url={self.url!r})"
-
-    def go_map(self) -> dict[str, Any]:
-        return {"Email": self.email, "Name": self.name, "URL": self.url}
-
-    def json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name}
-        if self.email:
-            out["email"] = self.email
-        if self.url:
-            out["url"] = self.url
-        return out
-
-
-class Dependency:
-    __slots__ = (
-        "name",
-        "version",
-        "repository",
-        "condition",
-        "tags",
-        "enabled",
-        "import_values",
-        "alias",
-    )
-
-    def __init__(
-        self,
-        name: str = "",
-        version: str = "",
-        repository: str = "",
-        condition: str = "",
-        tags: list[str] | None = None,
-        enabled: bool = False,
-        import_values: list[Any] | None = None,
-        alias: str = "",
-    ) -> None:
-        self.name = name
-        self.version = version
-        self.repository = repository
-        self.condition = condition
-        self.tags: list[str] = [] if tags is None else tags
-        self.enabled = enabled
-        self.import_values: list[Any] = [] if import_values is None else import_values
-        self.alias = alias
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in Dependency.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Dependency):
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in Dependency.__slots__)
-        return f"Dependency({fields})"
-
-    def go_map(self) -> dict[str, Any]:
-        return {
-            "Alias": self.alias,
-            "Condition": self.condition,
-            "Enabled": self.enabled,
-            "ImportValues": list(self.import_values),
-            "Name": self.name,
-            "Repository": self.repository,
-            "Tags": list(self.tags),
-            "Version": self.version,
-        }
-
-    def json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name}
-        if self.version:
-            out["version"] = self.version
-        out["repository"] = self.repository
-        if self.condition:
-            out["condition"] = self.condition
-        if self.tags:
-            out["tags"] = list(self.tags)
-        if self.enabled:
-            out["enabled"] = True
-        if self.import_values:
-            out["import-values"] = list(self.import_values)
-        if self.alias:
-            out["alias"] = self.alias
-        return out
-
-    def copy(self) -> Dependency:
-        return Dependency(
-            self.name,
-            self.version,
-            self.repository,
-            self.condition,
-            list(self.tags),
-            self.enabled,
-            list(self.import_values),
-            self.alias,
-        )
-
-
-# sanitizeString's control characters ([\x00-\x08\x0b-\x1f\x7f]), removed by
-# str.translate (no pattern compiled by a fresh `helm template`)
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
-
-
-def _s(v: Any) -> str:
-    """A Chart.yaml string field, as Helm's tolerant decoding gives it."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return format_float_g(v)
-    if isinstance(v, str):
-        return v
-    return str(v)
-
-
-def _slist(v: Any) -> list[str]:
-    if v is None:
-        return []
-    if isinstance(v, list):
-        return [_s(x) for x in v]
-    return [_s(v)]
-
-
-class Metadata:
-    """Chart.yaml (chart.Metadata)."""
-
-    __slots__ = (
-        "name",
-        "home",
-        "sources",
-        "version",
-        "description",
-        "keywords",
-        "maintainers",
-        "icon",
-        "api_version",
-        "condition",
-        "tags",
-        "app_version",
-        "deprecated",
-        "annotations",
-        "annotations_nil",
-        "kube_version",
-        "dependencies",
-        "type",
-    )
-
-    def __init__(
-        self,
-        name: str = "",
-        home: str = "",
-        sources: list[str] | None = None,
-        version: str = "",
-        description: str = "",
-        keywords: list[str] | None = None,
-        maintainers: list[Maintainer] | None = None,
-        icon: str = "",
-        api_version: str = "",
-        condition: str = "",
-        tags: str = "",
-        app_version: str = "",
-        deprecated: bool = False,
-        annotations: dict[str, str] | None = None,
-        annotations_nil: bool = True,
-        kube_version: str = "",
-        dependencies: list[Dependency] | None = None,
-        type: str = "",  # noqa: A002 - Chart.yaml's field
-    ) -> None:
-        self.name = name
-        self.home = home
-        self.sources: list[str] = [] if sources is None else sources
-        self.version = version
-        self.description = description
-        self.keywords: list[str] = [] if keywords is None else keywords
-        self.maintainers: list[Maintainer] = [] if maintainers is None else maintainers
-        self.icon = icon
-        self.api_version = api_version
-        self.condition = condition
-        self.tags = tags
-        self.app_version = app_version
-        self.deprecated = deprecated
-        self.annotations: dict[str, str] = {} if annotations is None else annotations
-        self.annotations_nil = annotations_nil
-        self.kube_version = kube_version
-        self.dependencies: list[Dependency] = [] if dependencies is None else dependencies
-        self.type = type
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in Metadata.__slots__)
-
-    def copy(self) -> Metadata:
-        """A shallow copy (the lists and maps are shared)."""
-        md = Metadata.__new__(Metadata)
-        for k in Metadata.__slots__:
-            setattr(md, k, getattr(self, k))
-        return md
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Metadata):
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in Metadata.__slots__)
-        return f"Metadata({fields})"
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Metadata:
-        md = cls(
-            name=_s(d.get("name")),
-            home=_s(d.get("home")),
-            sources=_slist(d.get("sources")),
-            version=_s(d.get("version")),
-            description=_s(d.get("description")),
-            keywords=_slist(d.get("keywords")),
-            icon=_s(d.get("icon")),
-            api_version=_s(d.get("apiVersion")),
-            condition=_s(d.get("condition")),
-            tags=_s(d.get("tags")),
-            app_version=_s(d.get("appVersion")),
-            deprecated=bool(d.get("deprecated") or False),
-            kube_version=_s(d.get("kubeVersion")),
-            type=_s(d.get("type")),
-        )
-        for m in d.get("maintainers") or []:
-            if isinstance(m, dict):
-                md.maintainers.append(
-                    Maintainer(_s(m.get("name")), _s(m.get("email")), _s(m.get("url")))
-                )
-        ann = d.get("annotations")
-        if isinstance(ann, dict):
-            md.annotations = {str(k): _s(v) for k, v in ann.items()}
-            md.annotations_nil = False
-        md.dependencies = parse_dependencies(d.get("dependencies"))
-        return md
-
-    def validate(self) -> None:
-        for f in ("name", "home", "version", "description", "icon", "api_version"):
-            setattr(self, f, getattr(self, f).translate(_CONTROL))
-        if not self.api_version:
-            raise ChartError("validation: chart.metadata.apiVersion is required")
-        if not self.name:
-            raise ChartError("validation: chart.metadata.name is required")
-        if self.name != os.path.basename(self.name) or self.name in (".", ".."):
-            raise ChartError(f'validation: chart.metadata.name "{self.name}" is invalid')
-        if not self.version:
-            raise ChartError("validation: chart.metadata.version is required")
-        if not is_valid_semver(self.version):
-            raise ChartError(f'validation: chart.metadata.version "{self.version}" is invalid')
-        if self.type not in ("", "application", "library"):
-            raise ChartError("validation: chart.metadata.type must be application or library")
-        for m in self.maintainers:
-            if not m.name:
-                raise ChartError("validation: each maintainer requires a name")
-        seen: set[str] = set()
-        for dep in self.dependencies:
-            if dep.alias and not re.fullmatch(r"[a-zA-Z0-9-_]+", dep.alias):
-                raise ChartError(
-                    f'validation: dependency "{dep.name}" has disallowed characters in the alias'
-                )
-            if not dep.name:
-                raise ChartError("validation: dependencies must have a name")
-            key = dep.alias or dep.name
-            if key in seen:
-                raise ChartError(f'validation: more than one dependency with name or alias "{key}"')
-            seen.add(key)
-
-    def go_map(self, is_root: bool) -> dict[str, Any]:
-        """What `.Chart` is in Helm 4 templates: a map keyed by Go field names."""
-        return {
-            "APIVersion": self.api_version,
-            "Annotations": StringMap(self.annotations, nil=self.annotations_nil),
-            "AppVersion": self.app_version,
-            "Condition": self.condition,
-            "Dependencies": [d.go_map() for d in self.dependencies],
-            "Deprecated": self.deprecated,
-            "Description": self.description,
-            "Home": self.home,
-            "Icon": self.icon,
-            "IsRoot": is_root,
-            "Keywords": list(self.keywords),
-            "KubeVersion": self.kube_version,
-            "Maintainers": [m.go_map() for m in self.maintainers],
-            "Name": self.name,
-            "Sources": list(self.sources),
-            "Tags": self.tags,
-            "Type": self.type,
-            "Version": self.version,
-        }
-
-    def json(self) -> dict[str, Any]:
-        """Chart.yaml as Helm writes it (json tags, omitempty)."""
-        out: dict[str, Any] = {"name": self.name}
-        if self.home:
-            out["home"] = self.home
-        if self.sources:
-            out["sources"] = list(self.sources)
-        out["version"] = self.version
-        if self.description:
-            out["description"] = self.description
-        if self.keywords:
-            out["keywords"] = list(self.keywords)
-        if self.maintainers:
-            out["maintainers"] = [m.json() for m in self.maintainers]
-        if self.icon:
-            out["icon"] = self.icon
-        out["apiVersion"] = self.api_version
-        if self.condition:
-            out["condition"] = self.condition
-        if self.tags:
-            out["tags"] = self.tags
-        if self.app_version:
-            out["appVersion"] = self.app_version
-        if self.deprecated:
-            out["deprecated"] = True
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        if self.kube_version:
-            out["kubeVersion"] = self.kube_version
-        if self.dependencies:
-            out["dependencies"] = [d.json() for d in self.dependencies]
-        if self.type:
-            out["type"] = self.type
-        return out
-
-
-def parse_dependencies(v: Any) -> list[Dependency]:
-    out: list[Dependency] = []
-    for d in v or []:
-        if not isinstance(d, dict):
-            continue
-        iv = d.get("import-values") or []
-        out.append(
-            Dependency(
-                name=_s(d.get("name")),
-                version=_s(d.get("version")),
-                repository=_s(d.get("repository")),
-                condition=_s(d.get("condition")),
-                tags=_slist(d.get("tags")),
-                enabled=bool(d.get("enabled") or False),
-                import_values=list(iv) if isinstance(iv, list) else [],
-                alias=_s(d.get("alias")),
-            )
-        )
-    return out
-
-
-_IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
-
-
-def _is_numeric_part(p: str) -> bool:
-    """``0|[1-9]\\d*`` (Python's \\d: a Unicode decimal digit)."""
-    return p == "0" or (p[:1] in "123456789" and p != "" and (len(p) == 1 or p[1:].isdecimal()))
-
-
-def _is_identifiers(s: str) -> bool:
-    """``[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*``."""
-    return all(part and all(c in _IDENT_CHARS for c in part) for part in s.split("."))
-
-
-def is_valid_semver(v: str) -> bool:
-    """Masterminds semver.NewVersion acceptance (loose: v prefix, missing parts):
-    the whole of ``v?(0|[1-9]\\d*)(\\.(0|[1-9]\\d*))?(\\.(0|[1-9]\\d*))?(-IDS)?(\\+IDS)?``
-    and no numeric prerelease identifier with a leading zero. Matched by hand (a
-    regular expression costs a fresh process more to compile than every chart's
-    check): identifiers never hold "+" and the core never holds "-", so the first
-    "+" and the first "-" split."""
-    core = v[1:] if v[:1] == "v" else v
-    core, plus, meta = core.partition("+")
-    if plus and not _is_identifiers(meta):
-        return False
-    core, dash, pre = core.partition("-")
-    if dash and not _is_identifiers(pre):
-        return False
-    parts = core.split(".")
-    if len(parts) > 3 or not all(_is_numeric_part(p) for p in parts):
-        return False
-    if pre:
-        for part in pre.split("."):
-            if part.isdigit() and len(part) > 1 and part[0] == "0":
-                return False
-    return True
-
-
-class Lock:
-    """Chart.lock (chart.Lock)."""
-
-    __slots__ = ("generated", "digest", "dependencies")
-
-    def __init__(
-        self, generated: str = "", digest: str = "", dependencies: list[Dependency] | None = None
-    ) -> None:
-        self.generated = generated
-        self.digest = digest
-        self.dependencies: list[Dependency] = [] if dependencies is None else dependencies
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Lock):
-            return NotImplemented
-        return (self.generated, self.digest, self.dependencies) == (
-            other.generated,
-            other.digest,
-            other.dependencies,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-    def __repr__(self) -> str:
-        return (
-            f"Lock(generated={self.generated!r}, digest={self.digest!r},"
-            f" dependencies={self.dependencies!r})"
-        )
-
-
-class Chart:
-    """A loaded chart (chart.Chart): compared by identity, as Helm's *Chart."""
-
-    __slots__ = (
-        "metadata",
-        "templates",
-        "files",
-        "values",
-        "schema",
-        "raw",
-        "lock",
-        "parent",
-        "_dependencies",
-        "__dict__",  # the engine and the values code keep per-chart state here
-    )
-
-    def __init__(
-        self,
-        metadata: Metadata,
-        templates: list[File] | None = None,
-        files: list[File] | None = None,
-        values: dict[str, Any] | None = None,
-        schema: bytes | None = None,
-        raw: list[File] | None = None,
-        lock: Lock | None = None,
-        parent: Chart | None = None,
-        _dependencies: list[Chart] | None = None,
-    ) -> None:
-        self.metadata = metadata
-        self.templates: list[File] = [] if templates is None else templates
-        self.files: list[File] = [] if files is None else files
-        self.values: dict[str, Any] = {} if values is None else values
-        self.schema = schema
-        self.raw: list[File] = [] if raw is None else raw
-        self.lock = lock
-        self.parent = parent
-        self._dependencies: list[Chart] = [] if _dependencies is None else _dependencies
-
-    def __repr__(self) -> str:
-        return f"<Chart {self.metadata.name!r}>"
-
-    def name(self) -> str:
-        return self.metadata.name
-
-    def is_root(self) -> bool:
-        return self.parent is None
-
-    def dependencies(self) -> list[Chart]:
-        return self._dependencies
-
-    def set_dependencies(self, *charts: Chart) -> None:
-        self._dependencies = []
-        for c in charts:
-            self.add_dependency(c)
-
-    def add_dependency(self, c: Chart) -> None:
-        c.parent = self
-        self._dependencies.append(c)
-
-    def chart_full_path(self) -> str:
-        if self.parent is None:
-            return self.name()
-        return self.parent.chart_full_path() + "/charts/" + self.name()
-
-    def chart_path(self) -> str:
-        if self.parent is None:
-            return self.name()
-        return self.parent.chart_path() + "." + self.name()
-
-    def is_library(self) -> bool:
-        return self.metadata.type.lower() == "library"
-
-    def crd_objects(self) -> list[tuple[str, str, bytes]]:
-        """(name, filename, data) of CRDs in this chart and its subcharts."""
-        out: list[tuple[str, str, bytes]] = []
-        for f in self.files:
-            if f.name.startswith("crds/") and _has_manifest_ext(f.name):
-                out.append((f.name, self.chart_full_path() + "/" + f.name, f.data))
-        for d in self._dependencies:
-            out.extend(d.crd_objects())
-        return out
-
-    def shallow_copy(self) -> Chart:
-        c = Chart(
-            metadata=self.metadata,
-            templates=self.templates,
-            files=self.files,
-            values=self.values,
-            schema=self.schema,
-            raw=self.raw,
-            lock=self.lock,
-            parent=self.parent,
-        )
-        c._dependencies = list(self._dependencies)
-        return c
-
-
-def _has_manifest_ext(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in (".yaml", ".yml", ".json")
-
+    from polystack.helm.template.diskcache import TreeCache
+
+__all__ = [
+    "API_V1",
+    "API_V2",
+    "Chart",
+    "ChartError",
+    "Dependency",
+    "File",
+    "Lock",
+    "Maintainer",
+    "Metadata",
+    "archive_files",
+    "is_valid_semver",
+    "load",
+    "load_archive",
+    "load_dir",
+    "load_files",
+    "load_values",
+    "merge_maps",
+    "parse_dependencies",
+]
 
 # ---------------------------------------------------------------- loading
 
 
-def load(path: str) -> Chart:
-    """loader.Load: a directory or an archive."""
+def load(path: str, cache: TreeCache | None = None) -> Chart:
+    """loader.Load: a directory or an archive (``cache``: where parsed chart files
+    are kept, chart/parsed.py)."""
     if not os.path.exists(path):
         raise ChartError(f"stat {path}: no such file or directory")
     from polystack.helm.golang.runtime import gc_paused
 
     with gc_paused():
         if os.path.isdir(path):
-            return load_dir(path)
+            return load_dir(path, cache)
         with open(path, "rb") as fh:
-            return load_archive(fh.read())
+            return load_archive(fh.read(), cache)
 
 
-def load_dir(root: str) -> Chart:
+def load_dir(root: str, cache: TreeCache | None = None) -> Chart:
     root = os.path.abspath(root)
     rules = Rules()
-    ign = os.path.join(root, HELMIGNORE)
-    if os.path.exists(ign):
-        with open(ign, encoding="utf-8", errors="replace") as fh:
+    try:
+        with open(os.path.join(root, HELMIGNORE), encoding="utf-8", errors="replace") as fh:
             rules = Rules.parse(fh.read())
+    except FileNotFoundError:
+        pass
     rules.add_defaults()
     files: list[File] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        keep = []
-        for d in sorted(dirnames):
-            n = f"{rel_dir}/{d}" if rel_dir else d
-            if not rules.ignore(n, True):
-                keep.append(d)
-        dirnames[:] = keep
-        for fname in sorted(filenames):
-            n = f"{rel_dir}/{fname}" if rel_dir else fname
-            if rules.ignore(n, False):
-                continue
-            full = os.path.join(dirpath, fname)
-            files.append(File(n, _read_regular_file(full)))
+    _walk(root, "", rules, files)
     files.sort(key=lambda f: f.name)
-    return load_files(files)
+    return load_files(files, cache)
+
+
+def _walk(path: str, rel: str, rules: Rules, files: list[File]) -> None:
+    """The files under the directory ``path`` (``rel``: its name in the chart, with
+    a trailing "/"), as os.walk(followlinks=True) visits them: a directory's files
+    in name order, then its directories (symbolic links followed), each read once
+    with scandir; a directory that cannot be listed is skipped."""
+    dirs: list[str] = []
+    names: list[str] = []
+    try:
+        it = os.scandir(path)
+    except OSError:
+        return
+    with it:
+        while True:
+            try:
+                entry = next(it)
+            except StopIteration:
+                break
+            except OSError:
+                return
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+    ignore = rules.ignore
+    for fname in sorted(names):
+        n = rel + fname
+        if not ignore(n, False):
+            files.append(File(n, _read_regular_file(path + "/" + fname)))
+    for d in sorted(dirs):
+        n = rel + d
+        if not ignore(n, True):
+            _walk(path + "/" + d, n + "/", rules, files)
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -649,20 +149,22 @@ def _read_regular_file(path: str) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ChartError(f"cannot load irregular file {path} as it has file mode type bits set")
-        chunks: list[bytes] = []
         size = st.st_size + 1
+        data = os.read(fd, size)
+        if len(data) < size:
+            return data  # all of it (a regular file read short is at its end)
+        chunks = [data]  # it grew since fstat
         while True:
-            chunk = os.read(fd, size)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
-                return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+                return b"".join(chunks)
             chunks.append(chunk)
-            size = 1 << 20
     finally:
         os.close(fd)
 
 
-def load_archive(data: bytes) -> Chart:
-    return load_files(archive_files(data))
+def load_archive(data: bytes, cache: TreeCache | None = None) -> Chart:
+    return load_files(archive_files(data), cache)
 
 
 def archive_files(data: bytes) -> list[File]:
@@ -699,6 +201,13 @@ def archive_files(data: bytes) -> list[File]:
 def load_values(data: bytes | str) -> dict[str, Any]:
     """loader.LoadValues: every YAML document merged in order."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    from polystack.helm.encoding import yamlsimple  # (not needed for files in the cache)
+
+    simple = yamlsimple.load(text)  # one document of the common shape: no PyYAML
+    if simple is not None:
+        return simple
+    from polystack.helm.encoding import yamlgo
+
     out: dict[str, Any] = {}
     try:
         docs = yamlgo.load_all_raw(text)
@@ -739,7 +248,19 @@ def merge_maps(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_files(files: list[File]) -> Chart:
+def _unmarshal_map(data: bytes) -> dict[str, Any]:
+    from polystack.helm.encoding import yamlsimple  # (not needed for files in the cache)
+
+    text = data.decode("utf-8", "replace")
+    simple = yamlsimple.load(text)  # the common shape: no PyYAML
+    if simple is not None:
+        return simple
+    from polystack.helm.encoding import yamlgo
+
+    return yamlgo.unmarshal_map(text)
+
+
+def load_files(files: list[File], cache: TreeCache | None = None) -> Chart:
     c = Chart(metadata=Metadata())
     subcharts: dict[str, list[File]] = {}
     have_chart_yaml = False
@@ -750,16 +271,16 @@ def load_files(files: list[File]) -> Chart:
         if n == "Chart.yaml":
             have_chart_yaml = True
             try:
-                d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.EncodingError as e:
+                d = parse_cached(cache, "map", f.data, _unmarshal_map)
+            except EncodingError as e:
                 raise ChartError(f"cannot load Chart.yaml: {e}") from None
             c.metadata = Metadata.from_dict(d)
             if not c.metadata.api_version:
                 c.metadata.api_version = API_V1
         elif n == "Chart.lock":
             try:
-                d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.EncodingError as e:
+                d = parse_cached(cache, "map", f.data, _unmarshal_map)
+            except EncodingError as e:
                 raise ChartError(f"cannot load Chart.lock: {e}") from None
             c.lock = Lock(
                 _s(d.get("generated")),
@@ -768,22 +289,22 @@ def load_files(files: list[File]) -> Chart:
             )
         elif n == "values.yaml":
             try:
-                c.values = load_values(f.data)
+                c.values = parse_cached(cache, "values", f.data, load_values)
             except ChartError as e:
                 raise ChartError(f"cannot load values.yaml: {e}") from None
         elif n == "values.schema.json":
             c.schema = f.data
         elif n == "requirements.yaml":
             try:
-                d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.EncodingError as e:
+                d = parse_cached(cache, "map", f.data, _unmarshal_map)
+            except EncodingError as e:
                 raise ChartError(f"cannot load requirements.yaml: {e}") from None
             requirements = parse_dependencies(d.get("dependencies"))
             c.files.append(f)
         elif n == "requirements.lock":
             try:
-                d = yamlgo.unmarshal_map(f.data)
-            except yamlgo.EncodingError as e:
+                d = parse_cached(cache, "map", f.data, _unmarshal_map)
+            except EncodingError as e:
                 raise ChartError(f"cannot load requirements.lock: {e}") from None
             if c.lock is None:
                 c.lock = Lock(
@@ -812,19 +333,19 @@ def load_files(files: list[File]) -> Chart:
         sfiles = subcharts[cname]
         if len(sfiles) == 1 and sfiles[0].name == cname and cname.endswith(".tgz"):
             try:
-                sc = load_archive(sfiles[0].data)
+                sc = load_archive(sfiles[0].data, cache)
             except ChartError as e:
                 raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         elif len(sfiles) == 1 and sfiles[0].name == cname:
             # a plain file directly in charts/: Helm tries to load it as an archive
             try:
-                sc = load_archive(sfiles[0].data)
+                sc = load_archive(sfiles[0].data, cache)
             except ChartError as e:
                 raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         else:
             inner = [File(sf.name[len(cname) + 1 :], sf.data) for sf in sfiles]
             try:
-                sc = load_files(inner)
+                sc = load_files(inner, cache)
             except ChartError as e:
                 raise ChartError(f"error unpacking subchart {cname} in {c.name()}: {e}") from None
         c.add_dependency(sc)

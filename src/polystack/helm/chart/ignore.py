@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from functools import lru_cache
+# typing is imported by type checkers only (its import is a fresh command's cost); so is
+# re's, imported for a pattern that needs a regular expression
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HELMIGNORE = ".helmignore"
 
@@ -59,11 +61,27 @@ class _Prefix:
 
 _META = frozenset("*?[\\")
 
-Matcher = _Literal | _Suffix | _Prefix | re.Pattern[str]
+if TYPE_CHECKING:
+    import re
+
+    Matcher = _Literal | _Suffix | _Prefix | re.Pattern[str]
+
+# pattern -> matcher, bounded (re is imported only for a pattern that needs a regex)
+_MATCHERS: dict[str, Matcher] = {}
+_MATCHERS_MAX = 1024
 
 
-@lru_cache(maxsize=1024)
 def _compile(pattern: str) -> Matcher:
+    m = _MATCHERS.get(pattern)
+    if m is None:
+        m = _translate(pattern)
+        if len(_MATCHERS) >= _MATCHERS_MAX:
+            _MATCHERS.clear()
+        _MATCHERS[pattern] = m
+    return m
+
+
+def _translate(pattern: str) -> Matcher:
     """Translate a Go filepath.Match pattern (separator '/') to a matcher: the
     common .helmignore lines (a name, ``*.ext``) without a regular expression
     (compiling one per line costs a fresh process more than matching), the rest to
@@ -74,6 +92,8 @@ def _compile(pattern: str) -> Matcher:
         return _Suffix(pattern[1:])
     if pattern[-2:] == "?*" and not any(c in _META for c in pattern[:-2]):
         return _Prefix(pattern[:-2])
+    import re
+
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -160,7 +180,10 @@ class _Pattern:
 
 
 # (plain base names, plain paths, base-name suffixes, other rules' match functions)
-_Plan = tuple[frozenset[str], frozenset[str], tuple[str, ...], tuple[Callable[[str], bool], ...]]
+if TYPE_CHECKING:
+    _Plan = tuple[
+        frozenset[str], frozenset[str], tuple[str, ...], tuple[Callable[[str], bool], ...]
+    ]
 
 
 class Rules:

@@ -230,10 +230,21 @@ def path_value(v: dict[str, Any], path: str) -> Any:
 # ---------------------------------------------------------------- dependencies
 
 
+def _is_plain_version(v: str) -> bool:
+    """``MAJOR.MINOR.PATCH`` of ASCII decimal numbers without leading zeros: as a
+    constraint (no operator: "="), satisfied by that version and no other."""
+    parts = v.split(".")
+    return len(parts) == 3 and all(
+        p.isascii() and p.isdigit() and (p == "0" or p[0] != "0") for p in parts
+    )
+
+
 def is_compatible_range(constraint: str, version: str) -> bool:
     """chartutil.IsCompatibleRange: whether ``version`` satisfies ``constraint``
     (false when either does not parse)."""
-    from polystack.helm.encoding import semver  # (charts with dependencies only)
+    if constraint == version and _is_plain_version(version):
+        return True  # "=X.Y.Z" of X.Y.Z itself: no constraint compiled
+    from polystack.helm.encoding import semver  # (a constraint other than the version)
 
     try:
         c = semver.Constraints.parse(constraint)

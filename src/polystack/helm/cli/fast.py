@@ -352,9 +352,11 @@ def try_fast(argv: list[str]) -> None:
     parsed = parse_template(argv[1:])
     if parsed is None:
         return
-    from polystack.helm.encoding.yamlimport import import_yaml_deferring_patterns
+    from polystack.helm.encoding import yamlimport
 
     gc.disable()
-    import_yaml_deferring_patterns()  # no other thread yet
+    # PyYAML, when a chart file or template needs it, is imported by the render thread
+    # while this one waits: no other thread runs meanwhile
+    yamlimport.DEFER_PATTERNS = True
     args, kw, env = parsed
     run_as_process(lambda: _run(args, kw, env))

@@ -20,10 +20,8 @@ Errors are `EncodingError`s (the Helm package's one Go-text error);
 
 from __future__ import annotations
 
-import base64
 import math
-import re
-from collections.abc import Callable
+from binascii import b2a_base64
 
 from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.runtime import CycleError, check_walk
@@ -33,7 +31,11 @@ from polystack.helm.golang.types import StringMap, type_of
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable
     from typing import Any
+
+    _Put = Callable[[str], object]  # appends output text
 
 __all__ = [
     "Struct",
@@ -47,6 +49,11 @@ __all__ = [
     "to_json_tree",
     "unmarshal",
 ]
+
+
+def _b64(v: bytes | bytearray) -> str:
+    """base64.StdEncoding of a []byte (binascii's: base64's module imports re)."""
+    return b2a_base64(bytes(v), newline=False).decode("ascii")
 
 
 class Struct(dict):
@@ -88,7 +95,7 @@ def to_json_tree(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [to_json_tree(x) for x in v]
     if isinstance(v, (bytes, bytearray)):
-        return base64.b64encode(bytes(v)).decode()
+        return _b64(v)
     hook = getattr(v, "go_json", None)
     if hook is not None:
         return to_json_tree(hook())
@@ -97,7 +104,6 @@ def to_json_tree(v: Any) -> Any:
 
 # ---------------------------------------------------------------- Marshal
 
-_Put = Callable[[str], object]  # appends output text
 
 _ESCAPES = {
     "<": "\\u003c",
@@ -128,6 +134,8 @@ class _Specials:
     def pattern(self) -> re.Pattern[str]:
         rx = self._rx
         if rx is None:
+            import re  # (when a text to quote is first checked)
+
             rx = self._rx = re.compile(
                 "[<>&\u2028\u2029\ud800-\udfff]"
                 if self.escape_html
@@ -211,7 +219,7 @@ def _encode(v: Any, put: _Put, special: _Specials, indent: str | None, nl: str) 
     elif isinstance(v, float):
         put(json_float(float(v)))
     elif isinstance(v, (bytes, bytearray)):
-        put('"' + base64.b64encode(bytes(v)).decode() + '"')
+        put('"' + _b64(v) + '"')
     else:
         _encode(_go_value(v), put, special, indent, nl)
 
@@ -335,6 +343,7 @@ def _load_scanner() -> None:
     process that decodes no JSON never needs them, nor the json package)."""
     global _WS, _STR_RUN, _DIGITS, _NEEDS_SCANNER, _PY_JSON
     import json
+    import re
 
     _WS = re.compile(r"[ \t\r\n]*")
     _STR_RUN = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')

@@ -13,10 +13,9 @@ import base64
 import math
 import re
 
-import yaml
-
 from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.encoding.jsongo import json_float, to_json_tree
+from polystack.helm.encoding.yamlimport import yaml
 from polystack.helm.encoding.yamlload import (
     GO_MAX_DEPTH,
     JSON_MAX_DEPTH,
@@ -27,16 +26,14 @@ from polystack.helm.encoding.yamlload import (
 )
 from polystack.helm.encoding.yamlorder import parser_error_first
 from polystack.helm.encoding.yamlresolve import (
-    FLOAT,
-    INT,
     MAP,
     SEQ,
     STR,
     _Key,
     needs_quotes,
-    resolve,
     sorted_keys,
 )
+from polystack.helm.encoding.yamlresolve import number_text as _number_text
 from polystack.helm.golang.strconv import format_float_g
 
 try:  # libyaml bindings
@@ -113,17 +110,6 @@ def _node(v: Any) -> yaml.Node:
     if hook is not None:
         return _node(to_json_tree(hook()))
     raise EncodingError(f"json: unsupported type: {type(v).__name__}")
-
-
-def _number_text(j: str) -> str:
-    """A JSON number re-read by goyaml.v2 and written back."""
-    tag, val = resolve(j)
-    if tag == FLOAT:
-        s = format_float_g(val)
-        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
-    if tag == INT:
-        return str(val)
-    return j
 
 
 def marshal_yaml(v: Any) -> str:

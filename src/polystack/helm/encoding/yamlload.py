@@ -7,9 +7,8 @@ from __future__ import annotations
 import base64
 import operator
 
-import yaml
-
 from polystack.helm.encoding.errors import EncodingError
+from polystack.helm.encoding.yamlimport import yaml
 from polystack.helm.encoding.yamlresolve import (
     _RESOLVE_MAP,
     BINARY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import yaml
+from polystack.helm.encoding.yamlimport import yaml
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False

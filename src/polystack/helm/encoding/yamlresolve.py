@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import re
+
+from polystack.helm.golang.strconv import format_float_g
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 STR = "tag:yaml.org,2002:str"
@@ -26,14 +27,15 @@ SEQ = "tag:yaml.org,2002:seq"
 
 
 # the patterns of plain scalars, compiled on first use (most values files hold few
-# numbers other than plain decimal integers, which need none of them)
+# numbers other than plain decimal integers and decimal floats, which need none of
+# them: re is not imported by a process that meets no other)
 _PATTERNS: dict[str, tuple[str, int]] = {
     "int": (r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", 0),
     "yaml_float": (r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", 0),
     "base60": (r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?", 0),
     "go_float": (
-        r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
-        re.I,
+        r"(?i)[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+        0,
     ),
     "timestamp": (
         r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
@@ -44,10 +46,51 @@ _PATTERNS: dict[str, tuple[str, int]] = {
 }
 
 
-@functools.cache
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
 def _pattern(name: str) -> re.Pattern[str]:
-    src, flags = _PATTERNS[name]
-    return re.compile(src, flags)
+    p = _COMPILED.get(name)
+    if p is None:
+        import re
+
+        src, flags = _PATTERNS[name]
+        p = _COMPILED[name] = re.compile(src, flags)
+    return p
+
+
+def _is_digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def is_yaml_float(s: str) -> bool:
+    """``[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?`` (_PATTERNS' yaml_float),
+    matched by hand: the commonest non-integer plain scalar needs no pattern."""
+    n = len(s)
+    i = 1 if n and s[0] in "+-" else 0
+    j = i
+    while j < n and _is_digit(s[j]):
+        j += 1
+    if j < n and s[j] == ".":
+        k = j + 1
+        while k < n and _is_digit(s[k]):
+            k += 1
+        if j == i and k == j + 1:
+            return False  # a dot without digits
+        j = k
+    elif j == i:
+        return False
+    if j < n and s[j] in "eE":
+        k = j + 1
+        if k < n and s[k] in "+-":
+            k += 1
+        m = k
+        while m < n and _is_digit(s[m]):
+            m += 1
+        if m == k:
+            return False
+        j = m
+    return j == n
 
 
 def _parse_go_int(s: str) -> int | None:
@@ -91,12 +134,20 @@ for _vals, _tag, _v in (
 I64_MIN, U64_MAX = -(2**63), 2**64 - 1
 
 
+def _has_digit_inf_nan(s: str) -> bool:
+    """``[0-9]|inf|nan`` found anywhere, case-insensitively."""
+    low = s.lower()
+    return any(_is_digit(c) for c in s) or "inf" in low or "nan" in low
+
+
 def _go_parse_float(s: str) -> float | None:
     t = s.replace("_", "") if "_" in s else s
     try:
-        if re.fullmatch(r"[+-]?0[xX].*", t):
+        # [+-]?0[xX].* (a "." stops at a newline)
+        hex_prefix = t[1:3] if t[:1] in ("+", "-") else t[:2]
+        if hex_prefix in ("0x", "0X") and "\n" not in t:
             return float.fromhex(t)
-        if not _pattern("go_float").fullmatch(s) or not re.search(r"[0-9]|inf|nan", s, re.I):
+        if not _pattern("go_float").fullmatch(s) or not _has_digit_inf_nan(s):
             return None
         v = float(t)
     except (ValueError, OverflowError):
@@ -122,7 +173,7 @@ def resolve(s: str) -> tuple[str, Any]:
         if iv is not None and I64_MIN <= iv <= U64_MAX:
             return INT, iv
         # ("yaml_float" has one dot at most: `version: 1.2.3` needs no pattern)
-        if plain.count(".") < 2 and _pattern("yaml_float").fullmatch(plain):
+        if plain.count(".") < 2 and is_yaml_float(plain):
             f = float(plain)
             if not math.isinf(f):  # ParseFloat's range error: not a float, so a string
                 return FLOAT, f
@@ -211,3 +262,14 @@ def sorted_keys(keys: list[str], v3: bool = False) -> list[str]:
     if _plain_sortable(keys):
         return sorted(keys)
     return sorted(keys, key=_KeyV3 if v3 else _Key)
+
+
+def number_text(j: str) -> str:
+    """A JSON number re-read by goyaml.v2 and written back."""
+    tag, val = resolve(j)
+    if tag == FLOAT:
+        s = format_float_g(val)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
+    if tag == INT:
+        return str(val)
+    return j

@@ -8,15 +8,12 @@ objects templates see: `$`, `.Values` and `.Template` (common.Values),
 
 from __future__ import annotations
 
-import base64
 import math
-import re
-from collections.abc import Callable
-from functools import lru_cache
 
-from polystack.helm.encoding import jsongo, yamlgo
+from polystack.helm.encoding import jsongo
 from polystack.helm.funcs.version import GO_VERSION, HELM_VERSION, HelmVersion  # noqa: F401
 from polystack.helm.funcs.yamlemit import emit_plain
+from polystack.helm.golang.lazymod import LazyModule
 from polystack.helm.golang.strconv import format_float_g
 from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, signature
@@ -24,7 +21,13 @@ from polystack.helm.golang.types import GoStruct, NilList, NilMap, StringList, s
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable
     from typing import Any
+
+    from polystack.helm.encoding import yamlgo
+else:  # PyYAML's modules, imported when first needed
+    yamlgo = LazyModule("polystack.helm.encoding.yamlgo")
 
 # ---------------------------------------------------------------- YAML / JSON
 
@@ -122,6 +125,8 @@ def from_json_array(s: str) -> list[Any]:
 
 
 def _toml_key(k: str) -> str:
+    import re  # (not imported by a render that writes no TOML)
+
     if k and re.fullmatch(r"[A-Za-z0-9_-]+", k):
         return k
     return _toml_str(k)
@@ -288,9 +293,26 @@ def lookup(api_version: str, kind: str, namespace: str, name: str) -> dict[str, 
 # ---------------------------------------------------------------- .Files
 
 
-@lru_cache(maxsize=512)
+# pattern -> its regex (None: not a valid glob), bounded; functools is not imported
+_GLOB_REGEXES: dict[str, re.Pattern[str] | None] = {}
+
+
 def _glob_regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return _GLOB_REGEXES[pattern]
+    except KeyError:
+        pass
+    rx = _glob_regex_of(pattern)
+    if len(_GLOB_REGEXES) >= 512:
+        _GLOB_REGEXES.clear()
+    _GLOB_REGEXES[pattern] = rx
+    return rx
+
+
+def _glob_regex_of(pattern: str) -> re.Pattern[str] | None:
     """gobwas/glob with '/' as separator: * ? ** [..] {a,b}."""
+    import re  # (.Files.Glob only)
+
     out: list[str] = []
     i, n = 0, len(pattern)
     depth = 0
@@ -367,6 +389,8 @@ class Files(dict):
     def AsSecrets(self) -> str:  # noqa: N802
         m: dict[str, str] = {}
         for k, v in self.items():
+            import base64
+
             m[k.rsplit("/", 1)[-1]] = base64.b64encode(v).decode()
         return yamlgo.to_yaml(m)
 
@@ -558,6 +582,8 @@ def parse_kube_version(v: str) -> KubeVersion:
         # v1.36.0 (the default: a fresh `helm template` compiles no pattern for it)
         major, minor, patch = parts[0], parts[1], parts[2] if len(parts) == 3 else "0"
     else:
+        import re
+
         m = re.fullmatch(_KUBE_VERSION, v)
         if not m:
             raise ValueError(f'could not parse "{v}" as version')

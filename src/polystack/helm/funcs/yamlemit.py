@@ -29,8 +29,8 @@ path for generated values (hypothesis).
 from __future__ import annotations
 
 from polystack.helm.encoding.jsongo import json_float
-from polystack.helm.encoding.yamlgo import _number_text
 from polystack.helm.encoding.yamlresolve import needs_quotes, sorted_keys
+from polystack.helm.encoding.yamlresolve import number_text as _number_text
 from polystack.helm.golang.runtime import MAX_WALK
 
 # typing is imported by type checkers only (its import is a fresh command's cost)

@@ -22,12 +22,11 @@ from __future__ import annotations
 import _thread
 import gc
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
 __all__ = [
@@ -172,22 +171,35 @@ def gc_paused() -> _GCPause:
     return _GC_PAUSE
 
 
-@contextmanager
-def _deep_frames() -> Iterator[None]:
-    global _deep_holders, _saved_limit
-    with _lock:
-        if _deep_holders == 0:
-            _saved_limit = sys.getrecursionlimit()
-            if _saved_limit < FRAME_LIMIT:
-                sys.setrecursionlimit(FRAME_LIMIT)
-        _deep_holders += 1
-    try:
-        yield
-    finally:
+class _DeepFrames:
+    """The recursion limit raised to FRAME_LIMIT while any holder is inside
+    (reference-counted across threads; restored when the last one leaves). A
+    class: contextlib's import is a fresh command's cost."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _deep_holders, _saved_limit
+        with _lock:
+            if _deep_holders == 0:
+                _saved_limit = sys.getrecursionlimit()
+                if _saved_limit < FRAME_LIMIT:
+                    sys.setrecursionlimit(FRAME_LIMIT)
+            _deep_holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _deep_holders
         with _lock:
             _deep_holders -= 1
             if _deep_holders == 0 and sys.getrecursionlimit() == max(_saved_limit, FRAME_LIMIT):
                 sys.setrecursionlimit(_saved_limit)
+
+
+_DEEP_FRAMES = _DeepFrames()
+
+
+def _deep_frames() -> _DeepFrames:
+    return _DEEP_FRAMES
 
 
 if TYPE_CHECKING:

@@ -45,11 +45,10 @@ parameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, ClassVar
 
 __all__ = [

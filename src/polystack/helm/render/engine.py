@@ -10,8 +10,6 @@ exactly as Helm rewords text/template's.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.log import get_logger
@@ -22,6 +20,7 @@ from polystack.helm.template.errors import FuncError
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 log = get_logger(__name__)
@@ -117,6 +116,8 @@ def _trace_chain(s: str) -> list[tuple[str, str, str]] | None:
             return None
         node, msg = rest[:j], rest[j + 3 :]
         executed = f'executing "{name}" at <{node}>:'
+        import re  # (errors only)
+
         m = re.match(r"error calling ([^:\s]+): ", msg)
         if m:
             entries.append((loc, executed, msg[: m.end() - 1]))
@@ -132,6 +133,8 @@ def reformat_exec_error(filename: str, err: Exception) -> str:
     if len(tokens) != 3:
         return f"execution error in ({filename}): {s}"
     location = tokens[1]
+    import re  # (errors only)
+
     m = re.search(_WARN_PATTERN, tokens[2], re.S)
     if m:
         return f"execution error at ({location}): {m.group(1)}"
@@ -172,6 +175,10 @@ def parse_cached(ts: Any, name: str, text: str) -> Any:
     returns the tree of the new template ``name``."""
     if not PARSE_CACHE_ENABLED:
         return ts.parse(name, text)
+    return ts.add_parse_trees(name, _parse_trees_cached(ts, name, text))
+
+
+def _parse_trees_cached(ts: Any, name: str, text: str) -> dict[str, Any]:
     key = (name, text, len(ts.funcs))
     trees = _PARSE_CACHE.get(key)
     if trees is None:
@@ -179,7 +186,7 @@ def parse_cached(ts: Any, name: str, text: str) -> Any:
         if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
             _PARSE_CACHE.clear()
         _PARSE_CACHE[key] = trees
-    return ts.add_parse_trees(name, trees)
+    return trees
 
 
 # ---------------------------------------------------------------- on-disk cache
@@ -207,6 +214,62 @@ def default_template_cache() -> Any:
 def _funcs_key(ts: Any) -> str:
     """What the parser knows of the functions: their names."""
     return ",".join(sorted(ts.funcs))
+
+
+class _TplTrees:
+    """The trees of the texts ``tpl`` parses in one render, by text.
+
+    Helm's tpl parses its text at every call (``t.New(parent.Name()).Parse(text)``);
+    the trees depend only on the text, the parse name (the set's, fixed) and the
+    function names (fixed for the render), and are never changed by executing
+    them, so a text is parsed once per render and its trees (or its parse error's
+    text) are reused by every later call: each call still adds them to its own
+    clone of the set and executes the new template, as Go does. With an on-disk
+    cache (``disk``, a TreeCache) the trees of a text are stored there too, so a
+    later render (a new process) does not lex or parse them at all.
+    """
+
+    __slots__ = ("disk", "fkey", "memo", "writes")
+
+    MAX_MEMO = 1024  # distinct texts kept per render (then the memo starts again)
+    MAX_WRITES = 256  # entries a render adds to the on-disk cache for tpl's texts
+
+    def __init__(self, disk: Any, fkey: str) -> None:
+        # (one per render: a render runs on one thread)
+        self.disk = disk
+        self.fkey = fkey
+        self.memo: dict[tuple[str, str], Any] = {}
+        self.writes = 0
+
+    def get(self, ts: Any, name: str, text: str) -> Any:
+        """The trees parse.Parse gives for ``text`` under ``name`` (a dict), or the
+        text of its parse error (a str)."""
+        key = (name, text)
+        got = self.memo.get(key)
+        if got is not None:
+            return got
+        disk = self.disk
+        if disk is not None and not PARSE_CACHE_ENABLED:
+            got = disk.get(name, text, self.fkey)
+        if got is None:
+            from polystack.helm.template.errors import ParseError
+
+            try:
+                if PARSE_CACHE_ENABLED:
+                    got = _parse_trees_cached(ts, name, text)
+                else:
+                    got = ts.parse_trees(name, text)
+            except ParseError as e:
+                got = str(e)
+            else:
+                if disk is not None and self.writes < self.MAX_WRITES and not PARSE_CACHE_ENABLED:
+                    self.writes += 1
+                    disk.put(name, text, self.fkey, got)
+        memo = self.memo
+        if len(memo) >= self.MAX_MEMO:
+            memo.clear()
+        memo[key] = got
+        return got
 
 
 # ---------------------------------------------------------------- renderables
@@ -295,7 +358,7 @@ class Engine:
         self.lint_mode = lint_mode
         # Engine.EnableDNS: keep Sprig's getHostByName (net.LookupHost) instead of ""
         self.enable_dns = enable_dns
-        # a template.diskcache.TreeCache for the chart's files (not tpl texts), or None
+        # a template.diskcache.TreeCache for the chart's files and tpl's texts, or None
         self.cache = cache
 
     def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
@@ -315,10 +378,14 @@ class Engine:
 
             funcs["getHostByName"] = get_host_by_name
         ts = TemplateSet(funcs, missingkey=self._missingkey())
-        self._install(ts)
+        parsed = _TplTrees(self.cache, "")
+        self._install(ts, parsed)
+        parsed.fkey = _funcs_key(ts)  # (the names tpl's parser knows: include, tpl ... too)
         try:
             return self._render_set(ts, tpls)
         finally:
+            if parsed.writes and self.cache is not None:
+                self.cache.prune()
             # the include/tpl closures refer to ts: break the cycle, so that the
             # trees and compiled code are freed now rather than by the cyclic GC
             ts.funcs.clear()
@@ -331,16 +398,24 @@ class Engine:
         cache = self.cache
         if cache is not None and not PARSE_CACHE_ENABLED:
             fkey = _funcs_key(ts)
-            for name in keys:
-                text = tpls[name].tpl
-                trees = cache.get(name, text, fkey)
-                if trees is None:
-                    try:
-                        trees = ts.parse_trees(name, text)
-                    except ParseError as e:
-                        raise RenderError(cleanup_parse_error(name, e)) from None
-                    cache.put(name, text, fkey, trees)
-                ts.add_parse_trees(name, trees)
+            items = [(name, tpls[name].tpl) for name in keys]
+            got = cache.get_set(items, fkey)
+            if got is not None:
+                for name, trees in zip(keys, got, strict=True):
+                    ts.add_parse_trees(name, trees)
+            else:
+                try:
+                    for name, text in items:
+                        trees = cache.get(name, text, fkey)
+                        if trees is None:
+                            try:
+                                trees = ts.parse_trees(name, text)
+                            except ParseError as e:
+                                raise RenderError(cleanup_parse_error(name, e)) from None
+                            cache.put(name, text, fkey, trees)
+                        ts.add_parse_trees(name, trees)
+                finally:
+                    cache.put_set(items, fkey)  # (nothing written unless all were stored)
             if cache.written:
                 cache.prune()
         else:
@@ -368,9 +443,9 @@ class Engine:
             rendered[name] = out.replace("<no value>", "")
         return rendered
 
-    def _install(self, ts: Any) -> None:
+    def _install(self, ts: Any, parsed: _TplTrees | None = None) -> None:
         ts.funcs["include"] = self._include_fun(ts)
-        ts.funcs["tpl"] = self._tpl_fun(ts)
+        ts.funcs["tpl"] = self._tpl_fun(ts, _TplTrees(None, "") if parsed is None else parsed)
         ts.funcs["required"] = self._required
         ts.funcs["fail"] = self._fail
 
@@ -411,9 +486,9 @@ class Engine:
 
         return include
 
-    def _tpl_fun(self, parent: Any) -> Callable[..., str]:
+    def _tpl_fun(self, parent: Any, parsed: _TplTrees) -> Callable[..., str]:
         from polystack.helm.golang.types import signature
-        from polystack.helm.template import ParseError, TemplateError
+        from polystack.helm.template import TemplateError
 
         budget = parent.budget
 
@@ -425,15 +500,15 @@ class Engine:
                 raise FuncError(nested_reference(parent.name))
             t = parent.clone()
             t.funcs["include"] = self._include_fun(t)
-            t.funcs["tpl"] = self._tpl_fun(t)
+            t.funcs["tpl"] = self._tpl_fun(t, parsed)
             msg = ""
             budget.nesting += 1
             try:
-                try:
-                    tree = parse_cached(t, parent.name, text)
-                except ParseError as e:
-                    msg = f"cannot parse template {go_quote(text)}: {e}"
+                trees = parsed.get(t, parent.name, text)
+                if type(trees) is str:
+                    msg = f"cannot parse template {go_quote(text)}: {trees}"
                 else:
+                    tree = t.add_parse_trees(parent.name, trees)
                     try:
                         out = t.execute_tree(parent.name, tree, vals)
                     except TemplateError as e:

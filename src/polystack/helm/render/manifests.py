@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import marshal
 import os
-import re
 
-from polystack.helm.encoding import yamlgo
+from polystack.helm.golang.lazymod import LazyModule
 from polystack.helm.golang.log import get_logger
 from polystack.helm.render.engine import RenderError
 from polystack.helm.render.heads import scan_head
@@ -17,6 +16,10 @@ from polystack.helm.render.heads import scan_head
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from polystack.helm.encoding import yamlgo
+else:  # PyYAML's modules, imported when first needed
+    yamlgo = LazyModule("polystack.helm.encoding.yamlgo")
 
 log = get_logger(__name__)
 
@@ -50,6 +53,8 @@ _SEP_PATTERN = r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*"
 
 def __getattr__(name: str) -> Any:
     if name == "_SEP":
+        import re
+
         return re.compile(_SEP_PATTERN)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -4,8 +4,6 @@ manifests in install order; and render_chart, load + values + render in one call
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.render.engine import Engine, RenderError
@@ -14,6 +12,7 @@ from polystack.helm.render.manifests import NOTES_SUFFIX, Hook, sort_manifests
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 

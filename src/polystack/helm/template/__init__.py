@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template.builtins import BUILTINS
 from polystack.helm.template.compile import compile_tree
@@ -23,6 +21,7 @@ from polystack.helm.template.values import NO_VALUE
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = [

@@ -385,6 +385,19 @@ def print_(*args: Any) -> str:
 
 @_builtin("string", "...interface {}")
 def printf(format: str, *args: Any) -> str:
+    # strings into a format whose only verbs are as many plain %s (most charts'
+    # printf "%s-%s" ...): each %s is the string itself
+    parts = format.split("%s")
+    if len(parts) == len(args) + 1 and "%" not in format.replace("%s", ""):
+        for a in args:
+            if type(a) is not str:
+                break
+        else:
+            out = [parts[0]]
+            for a, p in zip(args, parts[1:], strict=True):
+                out.append(a)
+                out.append(p)
+            return "".join(out)
     return gofmt.sprintf(format, *args)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
@@ -80,6 +79,7 @@ from polystack.helm.template.weight import list_weight
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["compile_tree"]
@@ -101,9 +101,10 @@ _missing_key = ex._missing_key
 _var_value = ex._var_value
 _iface_maps = ex._IFACE_MAPS
 # (Any as a string: typing is not imported at run time)
-Value = Callable[[State, "Any"], "Any"]
-Command = Callable[[State, "Any", "Any"], "Any"]
-Runner = Callable[[State, "Any"], None]
+if TYPE_CHECKING:
+    Value = Callable[[State, "Any"], "Any"]
+    Command = Callable[[State, "Any", "Any"], "Any"]
+    Runner = Callable[[State, "Any"], None]
 
 
 def compile_tree(tree: Tree, lazy: bool = True) -> Runner:

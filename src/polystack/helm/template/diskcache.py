@@ -159,6 +159,41 @@ def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
     return trees
 
 
+def _key_prefix(funcs_key: str) -> Any:
+    """The hash state after the engine id and the function names (kept by both)."""
+    eid = engine_id()
+    prefix = _KEY_PREFIXES.get((eid, funcs_key))
+    if prefix is None:
+        prefix = blake2b(digest_size=20)
+        prefix.update(eid.encode())
+        prefix.update(funcs_key.encode())
+        prefix.update(b"\0")
+        if len(_KEY_PREFIXES) > 64:
+            _KEY_PREFIXES.clear()
+        _KEY_PREFIXES[eid, funcs_key] = prefix
+    return prefix
+
+
+def _load_set(body: bytes | memoryview, items: list[tuple[str, str]]) -> list[Any] | None:
+    """The trees of a set file's entries (each as _load_trees reads it), or None
+    when any entry is not of its text."""
+    n = int.from_bytes(body[:4], "little")
+    lengths = marshal.loads(body[4 : 4 + n])
+    if len(lengths) != len(items):
+        return None
+    out = []
+    at = 4 + n
+    for (_name, text), size in zip(items, lengths, strict=True):
+        trees = _load_trees(body[at : at + size], text)
+        if trees is None:
+            return None
+        out.append(trees)
+        at += size
+    if at != len(body):
+        return None
+    return out
+
+
 class TreeCache:
     """Parsed trees of template texts, one file per text, under ``directory``."""
 
@@ -170,20 +205,13 @@ class TreeCache:
         self.misses = 0
         self.written = 0
         self._broken = False  # the directory cannot be written: stop trying
+        # the bodies of the entries read or written, by key, while a set is
+        # being gathered (see get_set/put_set); None: not gathering
+        self._bodies: dict[str, Any] | None = None
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
-        eid = engine_id()
-        prefix = _KEY_PREFIXES.get((eid, funcs_key))
-        if prefix is None:
-            prefix = blake2b(digest_size=20)
-            prefix.update(eid.encode())
-            prefix.update(funcs_key.encode())
-            prefix.update(b"\0")
-            if len(_KEY_PREFIXES) > 64:
-                _KEY_PREFIXES.clear()
-            _KEY_PREFIXES[eid, funcs_key] = prefix
-        h = prefix.copy()  # (the same bytes hashed as before, the long prefix once)
+        h = _key_prefix(funcs_key).copy()  # (the same bytes hashed as before, the long prefix once)
         h.update(name.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
         fingerprint(h, text.encode("utf-8", "surrogatepass"))
@@ -194,7 +222,8 @@ class TreeCache:
 
     def get(self, name: str, text: str, funcs_key: str) -> dict[str, Any] | None:
         """The trees parse() gave for this text before, or None."""
-        path = self._path(self.key(name, text, funcs_key))
+        key = self.key(name, text, funcs_key)
+        path = self._path(key)
         body = self._read(path)
         trees = None
         if body is not None:
@@ -206,6 +235,8 @@ class TreeCache:
             self.misses += 1
             return None
         self.hits += 1
+        if self._bodies is not None:
+            self._bodies[key] = body
         return trees
 
     def put(self, name: str, text: str, funcs_key: str, trees: dict[str, Any]) -> None:
@@ -219,7 +250,62 @@ class TreeCache:
         except Exception as e:  # noqa: BLE001 - a tree that cannot be stored is not cached
             log.debug("template cache: cannot store %s: %s", name, e)
             return
-        self._write(self._path(self.key(name, text, funcs_key)), body)
+        key = self.key(name, text, funcs_key)
+        if self._bodies is not None:
+            self._bodies[key] = body
+        self._write(self._path(key), body)
+
+    # -------------------------------------------------------- sets of texts
+    # A render reads the trees of all of a chart's files: one file holding the
+    # entries of them all (a "set", keyed by every name and text) is read with
+    # one open/read/close instead of one per template (the system calls were most
+    # of a cached read). A set that misses (a template changed, added or removed)
+    # falls back to the entries of the single texts, and a new set is written.
+
+    def set_key(self, items: list[tuple[str, str]], funcs_key: str) -> str:
+        """What key() hashes of each text, in one hash (no digest per text)."""
+        h = _key_prefix(funcs_key).copy()
+        h.update(b"set\0")
+        for name, text in items:
+            data = text.encode("utf-8", "surrogatepass")
+            h.update(name.encode("utf-8", "surrogatepass"))
+            h.update(b"\0" + len(data).to_bytes(8, "little") + crc32(data).to_bytes(4, "little"))
+        return h.hexdigest()
+
+    def get_set(self, items: list[tuple[str, str]], funcs_key: str) -> list[Any] | None:
+        """The trees of every (name, text) of ``items``, in order, from one set
+        file; None when there is none for exactly these texts (then the entries
+        read or written by get/put until put_set are gathered for a new one)."""
+        key = self.set_key(items, funcs_key)
+        path = os.path.join(self.dir, key + ".set")
+        body = self._read(path)
+        if body is not None:
+            try:
+                got = _load_set(body, items)
+            except Exception as e:  # noqa: BLE001 - a set that does not load is a miss
+                log.debug("template cache: ignoring %s (%s)", path, e)
+                got = None
+            if got is not None:
+                self.hits += len(got)
+                return got
+        self._bodies = {}
+        return None
+
+    def put_set(self, items: list[tuple[str, str]], funcs_key: str) -> None:
+        """Write the set of ``items`` from the entries gathered since get_set
+        missed (nothing when one of them is not there: a text not cached)."""
+        bodies, self._bodies = self._bodies, None
+        if bodies is None or self._broken:
+            return
+        parts = []
+        for name, text in items:
+            b = bodies.get(self.key(name, text, funcs_key))
+            if b is None:
+                return
+            parts.append(b)
+        index = marshal.dumps(tuple(len(b) for b in parts))
+        body = b"".join([len(index).to_bytes(4, "little"), index, *parts])
+        self._write(os.path.join(self.dir, self.set_key(items, funcs_key) + ".set"), body)
 
     def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller

@@ -11,8 +11,6 @@ interface is ``None``.  A pipeline turns ``None`` into ``NO_VALUE`` as Go's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.runtime import MAX_ITEMS, MAX_VALUE, LimitError
 from polystack.helm.golang.strconv import quote
@@ -47,6 +45,7 @@ from polystack.helm.template.values import MISSING, NO_VALUE
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["State", "MAX_EXEC_DEPTH", "error_context", "fail", "eval_call"]
@@ -55,7 +54,8 @@ MAX_EXEC_DEPTH = 100000
 RV = "reflect.Value"
 IFACE = "interface {}"
 
-Runner = Callable[["State", "Any"], None]  # (strings: typing is not imported)
+if TYPE_CHECKING:
+    Runner = Callable[["State", "Any"], None]  # (strings: typing is not imported)
 
 
 class State:

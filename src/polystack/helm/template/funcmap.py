@@ -9,12 +9,12 @@ imports those libraries.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import sys
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["LazyFunc", "resolve"]
@@ -33,7 +33,8 @@ class LazyFunc:
     def load(self) -> Callable[..., Any]:
         fn = self.fn
         if fn is None:
-            fn = self.fn = importlib.import_module(self.module).FUNCS[self.name]
+            __import__(self.module)  # (importlib's package: a fresh command's cost)
+            fn = self.fn = sys.modules[self.module].FUNCS[self.name]
         return fn
 
     def __call__(self, *args: Any) -> Any:

@@ -8,8 +8,6 @@ their variables at every call, taken branch or not.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from polystack.helm.golang.strconv import quote
 from polystack.helm.golang.types import Int64
 from polystack.helm.template import exec as ex
@@ -21,12 +19,14 @@ from polystack.helm.template.values import MISSING, NO_VALUE
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 State = ex.State
-Value = Callable[[State, "Any"], "Any"]  # (strings: typing is not imported)
-Command = Callable[[State, "Any", "Any"], "Any"]
-Runner = Callable[[State, "Any"], None]
+if TYPE_CHECKING:
+    Value = Callable[[State, "Any"], "Any"]  # (strings: typing is not imported)
+    Command = Callable[[State, "Any", "Any"], "Any"]
+    Runner = Callable[[State, "Any"], None]
 
 fail = ex.fail
 _printable = ex.printable

@@ -8,6 +8,7 @@ channel, sent in the command's place.  A client with any subscription is a subsc
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from polystack.redis.commands import COMMANDS, command, container
@@ -51,6 +52,33 @@ def _deny_blocking(client: Any, name: str, in_multi_allowed: bool) -> None:
         raise err(f"{name} isn't allowed for a DENY BLOCKING client")
 
 
+def _join(client: Any, kind: bytes, names: list[bytes], join: Any, count: Any) -> Raw:
+    """(P|S)SUBSCRIBE: one confirmation per name, with the client's count after it."""
+    out = []
+    for name in names:
+        join(client, name)
+        out.append(_frame(client, kind, name, count(client)))
+    client.slow |= SLOW_PUBSUB
+    return Raw(b"".join(out))
+
+
+def _leave(client: Any, kind: bytes, names: list[bytes], held: Any, leave: Any, count: Any) -> Raw:
+    """(P|S)UNSUBSCRIBE: every name given, or every one held; one confirmation each, or a
+    single one with a null name when there is nothing to leave."""
+    out = []
+    for name in names or list(held):
+        leave(client, name)
+        out.append(_frame(client, kind, name, count(client)))
+    if not out:
+        out.append(_frame(client, kind, None, count(client)))
+    _update_mode(client)
+    return Raw(b"".join(out))
+
+
+def _shard_count(client: Any) -> int:
+    return len(client.shard_channels)
+
+
 @command(
     "subscribe",
     -2,
@@ -64,13 +92,7 @@ def _deny_blocking(client: Any, name: str, in_multi_allowed: bool) -> None:
 )
 def subscribe(client: Any, argv: list[bytes]) -> Any:
     _deny_blocking(client, "SUBSCRIBE", True)
-    ps = client.server.pubsub
-    out = []
-    for channel in argv[1:]:
-        ps.subscribe(client, channel)
-        out.append(_frame(client, b"subscribe", channel, subscriptions(client)))
-    client.slow |= SLOW_PUBSUB
-    return Raw(b"".join(out))
+    return _join(client, b"subscribe", argv[1:], client.server.pubsub.subscribe, subscriptions)
 
 
 @command(
@@ -85,16 +107,8 @@ def subscribe(client: Any, argv: list[bytes]) -> Any:
     arguments=({"name": "channel", "type": "string", "flags": "optional multiple"},),
 )
 def unsubscribe(client: Any, argv: list[bytes]) -> Any:
-    ps = client.server.pubsub
-    out = []
-    channels = argv[1:] if len(argv) > 1 else list(client.channels)
-    for channel in channels:
-        ps.unsubscribe(client, channel)
-        out.append(_frame(client, b"unsubscribe", channel, subscriptions(client)))
-    if not out:
-        out.append(_frame(client, b"unsubscribe", None, subscriptions(client)))
-    _update_mode(client)
-    return Raw(b"".join(out))
+    leave = client.server.pubsub.unsubscribe
+    return _leave(client, b"unsubscribe", argv[1:], client.channels, leave, subscriptions)
 
 
 @command(
@@ -117,13 +131,7 @@ def unsubscribe(client: Any, argv: list[bytes]) -> Any:
 )
 def psubscribe(client: Any, argv: list[bytes]) -> Any:
     _deny_blocking(client, "PSUBSCRIBE", True)
-    ps = client.server.pubsub
-    out = []
-    for pattern in argv[1:]:
-        ps.psubscribe(client, pattern)
-        out.append(_frame(client, b"psubscribe", pattern, subscriptions(client)))
-    client.slow |= SLOW_PUBSUB
-    return Raw(b"".join(out))
+    return _join(client, b"psubscribe", argv[1:], client.server.pubsub.psubscribe, subscriptions)
 
 
 @command(
@@ -139,16 +147,8 @@ def psubscribe(client: Any, argv: list[bytes]) -> Any:
     arguments=({"name": "pattern", "type": "pattern", "flags": "optional multiple"},),
 )
 def punsubscribe(client: Any, argv: list[bytes]) -> Any:
-    ps = client.server.pubsub
-    out = []
-    patterns = argv[1:] if len(argv) > 1 else list(client.patterns)
-    for pattern in patterns:
-        ps.punsubscribe(client, pattern)
-        out.append(_frame(client, b"punsubscribe", pattern, subscriptions(client)))
-    if not out:
-        out.append(_frame(client, b"punsubscribe", None, subscriptions(client)))
-    _update_mode(client)
-    return Raw(b"".join(out))
+    leave = client.server.pubsub.punsubscribe
+    return _leave(client, b"punsubscribe", argv[1:], client.patterns, leave, subscriptions)
 
 
 @command(
@@ -165,13 +165,8 @@ def punsubscribe(client: Any, argv: list[bytes]) -> Any:
 )
 def ssubscribe(client: Any, argv: list[bytes]) -> Any:
     _deny_blocking(client, "SSUBSCRIBE", False)
-    ps = client.server.pubsub
-    out = []
-    for channel in argv[1:]:
-        ps.subscribe(client, channel, shard=True)
-        out.append(_frame(client, b"ssubscribe", channel, len(client.shard_channels)))
-    client.slow |= SLOW_PUBSUB
-    return Raw(b"".join(out))
+    join = functools.partial(client.server.pubsub.subscribe, shard=True)
+    return _join(client, b"ssubscribe", argv[1:], join, _shard_count)
 
 
 @command(
@@ -187,16 +182,8 @@ def ssubscribe(client: Any, argv: list[bytes]) -> Any:
     arguments=({"name": "shardchannel", "type": "string", "flags": "optional multiple"},),
 )
 def sunsubscribe(client: Any, argv: list[bytes]) -> Any:
-    ps = client.server.pubsub
-    out = []
-    channels = argv[1:] if len(argv) > 1 else list(client.shard_channels)
-    for channel in channels:
-        ps.unsubscribe(client, channel, shard=True)
-        out.append(_frame(client, b"sunsubscribe", channel, len(client.shard_channels)))
-    if not out:
-        out.append(_frame(client, b"sunsubscribe", None, len(client.shard_channels)))
-    _update_mode(client)
-    return Raw(b"".join(out))
+    leave = functools.partial(client.server.pubsub.unsubscribe, shard=True)
+    return _leave(client, b"sunsubscribe", argv[1:], client.shard_channels, leave, _shard_count)
 
 
 def unsubscribe_all(client: Any) -> None:

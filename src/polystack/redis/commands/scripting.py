@@ -15,7 +15,7 @@ from polystack.redis.commands import COMMANDS, DISPATCH, command, container
 from polystack.redis.commands.help import help_reply
 from polystack.redis.commands.keyspecs import key_specs
 from polystack.redis.commands.monitor import feed_monitors
-from polystack.redis.commands.scriptrun import ScriptRun, script_call
+from polystack.redis.commands.scriptrun import TRANSLATED_HOST, ScriptRun, script_call
 from polystack.redis.errors import RedisError, err
 from polystack.redis.lua.bitstruct import Rand48
 from polystack.redis.lua.engine import PACKED_ARGS, error_from_text, sha1hex
@@ -40,7 +40,7 @@ def scripts_of(server: Any) -> ScriptCache:
     """The server's EVAL script cache (made on first use)."""
     cache = server.scripting
     if cache is None:
-        cache = server.scripting = ScriptCache(lua_rand(server), script_call)
+        cache = server.scripting = ScriptCache(lua_rand(server), script_call, TRANSLATED_HOST)
     return cache
 
 

@@ -20,6 +20,7 @@ from polystack.redis.commands.acl import check_command, script_refusal
 from polystack.redis.commands.monitor import feed_monitors, record_slow_command
 from polystack.redis.errors import RedisError, err
 from polystack.redis.flags import SLOW_ACL, SLOW_MISCONF, SLOW_SERVER, set_server_condition
+from polystack.redis.lua import luavalues
 from polystack.redis.lua.engine import TableError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ class ScriptClient:
         self.propagate: list[list[bytes]] | None = None
         # the commands a script calls by their name as sent, when that is all there is to
         # look up (no subcommands, not refused to scripts): the common case of redis.call
-        self.dispatch_get = script_dispatch(self.server).get
+        self.dispatch = script_dispatch(self.server)
+        self.dispatch_get = self.dispatch.get
         # set by each ScriptRun as it starts: the caller's database, MULTI state and time
         self.db_id: int = caller.db_id
         self.db = caller.db
@@ -376,6 +378,180 @@ def script_call(engine: Any) -> Callable[..., Any]:
         return to_lua(reply, run.resp3)
 
     return call
+
+
+def translated_call(run: Any, *args: Any) -> Any:
+    """``redis.call`` of a translated brief script (lua/translate.py): script_call's work
+    on Lua values as luavalues.py keeps them; a failure raises CallError with the error
+    table's text."""
+    value = _translated_call(run, args)
+    if type(value) is luavalues.Table and value.h is not None and b"err" in value.h:
+        raise luavalues.CallError(value.h[b"err"].decode("utf-8", "surrogateescape"))
+    return value
+
+
+def translated_pcall(run: Any, *args: Any) -> Any:
+    """``redis.pcall`` of a translated brief script: the error table instead of a failure."""
+    return _translated_call(run, args)
+
+
+def _translated_call(run: Any, args: tuple) -> Any:
+    """The reply of redis.call(*args) as a Lua value (an error as its error table)."""
+    if run.timed_out or run.caller.slow or {*map(type, args)} != _ONLY_BYTES:
+        return _generic_call(run, args)
+    sc = run.client
+    cmd = sc.dispatch_get(args[0])
+    if cmd is None:
+        return _generic_call(run, args)
+    n = len(args)
+    arity = cmd.arity
+    if n != arity and (arity > 0 or n < -arity):
+        return _generic_call(run, args)
+    server = run.server
+    if cmd.write and not run.write_dirty:
+        if run.read_only or server.write_denied is not None:
+            return _generic_call(run, args)
+        run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
+    argv = list(args)
+    ks = sc.ks
+    dirty = ks.dirty
+    sc.last_cmd = cmd
+    t0 = _perf()
+    try:
+        reply = cmd.handler(sc, argv)
+    except RedisError as e:
+        reply = e
+        cmd.failed_calls += 1
+        counts = server.error_counts
+        counts[e.code] = counts.get(e.code, 0) + 1
+    took = _perf() - t0
+    cmd.durations.append(took)
+    if took >= server.timing_threshold:
+        record_slow_command(server, sc, cmd, argv, took)
+    cmd.calls += 1
+    if ks.dirty != dirty:
+        record_effects(run, sc, argv)
+    elif sc.propagate is not None:
+        sc.propagate = None
+    t = type(reply)
+    if t is int:
+        return float(reply)
+    if t is bytes:
+        return reply
+    return luavalues.from_reply(reply)
+
+
+def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
+    """redis.call/redis.pcall at a call site of a translated script whose command name is
+    a constant, with string arguments (``argv``): _translated_call with the command looked
+    up once per command table, in one frame."""
+    sc = run.client
+    table = sc.dispatch
+    if site.table is not table:
+        _resolve(site, table)
+    cmd = site.cmd
+    if cmd is None or run.caller.slow:  # (a translated script never gets past the threshold)
+        value = _generic_call(run, tuple(argv))
+    else:
+        server = run.server
+        if cmd.write and not run.write_dirty:
+            if run.read_only or server.write_denied is not None:
+                value = _generic_call(run, tuple(argv))
+                return _checked(value, site)
+            run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
+        ks = sc.ks
+        dirty = ks.dirty
+        sc.last_cmd = cmd
+        t0 = _perf()
+        try:
+            reply = cmd.handler(sc, argv)
+        except RedisError as e:
+            reply = e
+            cmd.failed_calls += 1
+            counts = server.error_counts
+            counts[e.code] = counts.get(e.code, 0) + 1
+        took = _perf() - t0
+        cmd.durations.append(took)
+        if took >= server.timing_threshold:
+            record_slow_command(server, sc, cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:  # (record_effects, inline; no redis.set_repl: REPL_ALL)
+            run.wrote = True
+            effects = run.effects
+            if not effects:
+                effects = run.effects = []
+            propagate = sc.propagate
+            if propagate is None:
+                effects.append((sc.db_id, argv))
+            else:
+                db_id = sc.db_id
+                for p in propagate:
+                    effects.append((db_id, p))
+                sc.propagate = None
+        elif sc.propagate is not None:
+            sc.propagate = None
+        t = type(reply)
+        if t is int:
+            return float(reply)
+        if t is bytes:
+            return reply
+        value = luavalues.from_reply(reply)
+    if type(value) is luavalues.Table and not site.pcall:
+        return _checked(value, site)
+    return value
+
+
+def _checked(value: Any, site: luavalues.CallSite) -> Any:
+    """redis.call's failure: an error reply raises CallError (redis.pcall returns it)."""
+    if (
+        not site.pcall
+        and type(value) is luavalues.Table
+        and value.h is not None
+        and b"err" in value.h
+    ):
+        raise luavalues.CallError(value.h[b"err"].decode("utf-8", "surrogateescape"))
+    return value
+
+
+def _resolve(site: luavalues.CallSite, table: dict[bytes, Command]) -> None:
+    """The site's command in ``table``: None when the generic path must run (not a
+    command scripts call without a closer look, or a wrong number of arguments)."""
+    cmd = table.get(site.name)
+    if cmd is not None:
+        arity = cmd.arity
+        if site.argc != arity and (arity > 0 or site.argc < -arity):
+            cmd = None
+    site.cmd = cmd
+    site.table = table
+
+
+def _generic_call(run: Any, args: tuple) -> Any:
+    """luaArgsToRedisArgv and ScriptRun.call for what the common case does not cover."""
+    if not args:
+        return luavalues.error_table(
+            "ERR Please specify at least one argument for this redis lib call"
+        )
+    argv: list[bytes] = []
+    for a in args:
+        t = type(a)
+        if t is bytes:
+            argv.append(a)
+        elif t is float:
+            argv.append(luavalues.argument_text(a))
+        else:
+            return luavalues.error_table(
+                "ERR Lua redis lib command arguments must be strings or integers"
+            )
+    return luavalues.from_reply(run.call(argv))
+
+
+_ONLY_BYTES = {bytes}
+# what translated brief scripts call (lua/translate.py)
+TRANSLATED_HOST = {
+    "call": translated_call,
+    "pcall": translated_pcall,
+    "site_call": translated_site_call,
+}
 
 
 def record_effects(run: Any, sc: Any, argv: list[bytes]) -> None:

@@ -20,7 +20,7 @@ import lupa.lua51 as lua51
 
 from polystack.redis import wire
 from polystack.redis.errors import RedisError
-from polystack.redis.lua import bitstruct, bytecode, codecs
+from polystack.redis.lua import bitstruct, bytecode, codecs, luavalues, translate
 from polystack.redis.lua.prelude import PRELUDE
 from polystack.redis.version import REDIS_VERSION, REDIS_VERSION_NUM
 
@@ -222,6 +222,15 @@ class LuaEngine:
         """Whether the compiled script ``fn`` can never run long enough for the count hook
         to fire (see lua/bytecode.py)."""
         return bytecode.is_brief(self._string_dump(fn))
+
+    def translate(self, fn: Any, host: dict[str, Any]) -> Any:
+        """The brief script ``fn`` as a Python function (lua/translate.py: ``host`` has
+        its redis.call), or None."""
+        if not luavalues.STRING_FUNCTIONS:
+            for name in self.lua.eval("string").keys():
+                luavalues.STRING_FUNCTIONS[name] = luavalues.Function("string." + name.decode())
+        names = frozenset(self.script_globals.keys())
+        return translate.translate(self._string_dump(fn), names, host)
 
     def load_library(self, source: bytes, builder: Any, timeout_ms: int) -> None:
         """luaEngineCreate: compile a library's code and run it so that it registers its
@@ -453,7 +462,7 @@ class LuaEngine:
             if t is bytes:
                 argv.append(a)
             elif t is int or t is float:
-                argv.append(b"%.17g" % a)
+                argv.append(luavalues.argument_text(float(a)))  # (a NaN's sign as C prints it)
             else:
                 return "ERR Lua redis lib command arguments must be strings or integers"
         return argv

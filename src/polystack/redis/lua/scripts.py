@@ -38,6 +38,8 @@ class Script:
     sha_bytes: bytes = b""  # the SHA1 as EVALSHA names it (what the cache's by_sha maps)
     # the count hook can never fire while it runs (lua/bytecode.py): it can never be busy
     brief: bool = False
+    # the brief script as a Python function (lua/translate.py), when it can be translated
+    translated: Any = None
 
 
 def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]:
@@ -67,8 +69,18 @@ def parse_shebang(body: bytes, engine_name: bytes = b"#!lua") -> tuple[int, int]
 class ScriptCache:
     """The Lua engine of EVAL scripts and the scripts it has compiled."""
 
-    def __init__(self, rand: Rand48 | None = None, call: Callable | None = None) -> None:
+    # whether brief scripts run translated to Python (the tests compare both ways)
+    translate_brief = True
+
+    def __init__(
+        self,
+        rand: Rand48 | None = None,
+        call: Callable | None = None,
+        translated_host: dict[str, Any] | None = None,
+    ) -> None:
         self.rand = rand if rand is not None else Rand48()
+        # redis.call of translated brief scripts (see lua/translate.py); none: not translated
+        self.translated_host = translated_host
         self.call = call  # the host's redis.call (see LuaEngine)
         self.engine = LuaEngine(self.rand, call=call)
         self.scripts: dict[str, Script] = {}
@@ -90,6 +102,8 @@ class ScriptCache:
         except ValueError as e:
             raise err(f"Error compiling script (new function): {e}") from None
         script = Script(sha, body, flags, fn, sha.encode(), self.engine.is_brief(fn))
+        if script.brief and self.translate_brief and self.translated_host is not None:
+            script.translated = self.engine.translate(fn, self.translated_host)
         self.scripts[sha] = script
         self.by_sha[script.sha_bytes] = script
         self.memory += len(body) + 40

@@ -10,8 +10,7 @@ declared with ``gotypes.signature`` so the executor checks them as Go does.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import sys
 
 from polystack.helm.funcs.sprig._conv import GoError
 from polystack.helm.golang.types import signature
@@ -20,6 +19,7 @@ from polystack.helm.template.funcmap import LazyFunc
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["sprig_funcs", "lazy_sprig_funcs", "SPRIG_NAMES"]
@@ -109,7 +109,8 @@ _FUNCS: dict[str, Callable[..., Any]] | None = None
 def _build() -> dict[str, Callable[..., Any]]:
     fm: dict[str, Callable[..., Any]] = {"hello": _hello, "fail": _fail}
     for mod in _NAMES:
-        fm.update(importlib.import_module(f"{_PKG}.{mod}").FUNCS)
+        __import__(f"{_PKG}.{mod}")  # (importlib's package: a fresh command's cost)
+        fm.update(sys.modules[f"{_PKG}.{mod}"].FUNCS)
     return fm
 
 

@@ -6,7 +6,6 @@ Every helper here follows the Go value model of polystack.helm.golang.types.
 from __future__ import annotations
 
 import math
-import re
 
 from polystack.helm.golang import fmt as gofmt
 from polystack.helm.golang.types import GoStruct, Int64, StringList, StringMap, Uint8
@@ -15,6 +14,7 @@ from polystack.helm.golang.types import deep_copy as types_deep_copy
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 INT64_MIN = -(1 << 63)
@@ -127,6 +127,8 @@ _FLOAT_RE: re.Pattern[str] | None = None  # compiled at its first use, not at st
 def _float_re() -> re.Pattern[str]:
     global _FLOAT_RE
     if _FLOAT_RE is None:
+        import re  # (not imported by a render that parses no float)
+
         _FLOAT_RE = re.compile(_FLOAT_PATTERN, re.IGNORECASE | re.ASCII)
     return _FLOAT_RE
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from polystack.helm.encoding import jsongo
-from polystack.helm.encoding.yamlgo import EncodingError
+from polystack.helm.encoding.errors import EncodingError
 from polystack.helm.golang.types import GoStruct, signature
 
 # typing is imported by type checkers only (its import is a fresh command's cost)

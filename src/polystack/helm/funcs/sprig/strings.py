@@ -483,11 +483,19 @@ def has_suffix(suffix: str, s: str) -> bool:
     return s.endswith(suffix)
 
 
+def _quote_str(s: str) -> str:
+    """strconv.Quote; printable ASCII without quote or backslash (most values)
+    is written as it is, so its quoting is the two quotes."""
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'
+    return go_quote(s)
+
+
 @signature("...interface {}")
 def quote(*args: Any) -> str:
     if len(args) == 1 and type(args[0]) is str:
-        return go_quote(args[0])
-    return " ".join(go_quote(strval(a)) for a in args if a is not None)
+        return _quote_str(args[0])
+    return " ".join(_quote_str(strval(a)) for a in args if a is not None)
 
 
 @signature("...interface {}")
@@ -529,6 +537,13 @@ def plural(one: str, many: str, count: int) -> str:
 
 @signature("int", "string")
 def trunc(c: int, s: str) -> str:
+    if s.isascii():  # (a byte per character: the same slices of the text)
+        n = len(s)
+        if c < 0 and n + c > 0:
+            return s[n + c :]
+        if c >= 0 and n > c:
+            return s[:c]
+        return s
     b = _b(s)
     if c < 0 and len(b) + c > 0:
         return _s(b[len(b) + c :])
