@@ -335,3 +335,35 @@ def test_incr_in_a_batch_is_logged(tmp_path) -> None:
         r = redis.Redis(port=s.redis_port)
         assert r.get("c") == b"21"
         r.close()
+
+
+def test_fast_commands_with_few_arguments_share_the_batch_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LPUSH of one element (fast, three arguments) shares the batch's time with the inline
+    GETs; LPUSH of four elements and LPOP with a count are timed on their own.  The clock
+    advances a second per read: of the batch's 5 s, those two take one each (two reads), the
+    other 3 are shared by the 4 GETs and the 2 short LPUSHes (500,000 us each)."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True) as s:
+        r = redis.Redis(port=s.redis_port)
+        r.config_set("slowlog-log-slower-than", 500_000)
+        r.slowlog_reset()
+        ticks = iter(range(1_000_000))
+        monkeypatch.setattr(plainbatch, "_perf", lambda: float(next(ticks)))
+        raw = [[b"GET", b"a"], [b"LPUSH", b"l", b"x"], [b"GET", b"b"]]
+        raw += [[b"LPUSH", b"l", b"1", b"2", b"3", b"4"], [b"LPOP", b"l", b"2"]]
+        raw += [[b"GET", b"c"], [b"LPUSH", b"l", b"y"], [b"GET", b"d"]]
+        _pipelined(s.redis_port, raw)
+        monkeypatch.undo()
+        entries = [e for e in r.slowlog_get(128) if e["command"] != b"ECHO __end__"]
+        got = sorted((e["command"], e["duration"]) for e in entries)
+        assert got == sorted(
+            [(b"GET %b" % k, 500_000) for k in (b"a", b"b", b"c", b"d")]
+            + [(b"LPUSH l x", 500_000), (b"LPUSH l y", 500_000)]
+            + [(b"LPUSH l 1 2 3 4", 1_000_000), (b"LPOP l 2", 1_000_000)]
+        )
+        assert _stats(r, "lpush")["calls"] == 3 and _stats(r, "lpop")["calls"] == 1
+        assert r.lrange("l", 0, -1) == [b"y", b"2", b"1", b"x"]
+        r.close()

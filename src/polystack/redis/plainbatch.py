@@ -16,9 +16,11 @@ Then, per batch:
 
 * one clock read at each end: every command is counted in commandstats (calls stay exact);
   a command that runs its handler is timed on its own (two clock reads: LRANGE, SMEMBERS,
-  MGET ... can be slow, and SLOWLOG must name the slow one), and the rest of the batch's
-  time is shared out evenly among the inline GET/SET/SADD/INCR commands, each O(1) (usec, the
-  latency histogram, SLOWLOG and the latency monitor see that share);
+  MGET ... can be slow, and SLOWLOG must name the slow one) unless Redis flags it ``fast``
+  and it has at most four arguments (shared_time_table: LPUSH, HSET, ZADD ... of one
+  element), and the rest of the batch's time is shared out evenly among those and the inline
+  GET/SET/SADD/INCR commands, each O(1) or O(log N) (usec, the latency histogram, SLOWLOG
+  and the latency monitor see that share);
 * keyspace hits and misses, and SET's dirty count, are added up and stored once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
@@ -73,6 +75,20 @@ def lean_table(dispatch: dict[bytes, Any]) -> dict[bytes, Any]:
     return {name: cmd for name, cmd in dispatch.items() if cmd.name in LEAN}
 
 
+# A pop with a count is O(count): without one, O(1).
+_COUNTED = frozenset(("lpop", "rpop", "spop"))
+
+
+def shared_time_table(lean: dict[bytes, Any]) -> dict[bytes, int]:
+    """The lean commands that share the batch's time when they run their handler, by the
+    names the client may send them as: the most arguments (with the name) for which they
+    do.  Those Redis flags ``fast`` (O(1) or O(log N)) with a bounded amount of work: at
+    most four arguments, a pop without a count."""
+    return {
+        name: 2 if cmd.name in _COUNTED else 4 for name, cmd in lean.items() if "fast" in cmd.flags
+    }
+
+
 class PlainBatch:
     """Client's _run_plain."""
 
@@ -90,6 +106,7 @@ class PlainBatch:
     _log: list[tuple[int, list[bytes]]]
     _pending: Any
     _lean_get: Any
+    _shared_get: Any
     _get_cmd: Any
     _set_cmd: Any
     _sadd_cmd: Any
@@ -118,6 +135,7 @@ class PlainBatch:
         ):
             return 0
         lean_get = self._lean_get
+        shared_get = self._shared_get
         served = self._served  # Redis Cluster's routing map (None when cluster mode is off)
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
@@ -135,6 +153,7 @@ class PlainBatch:
         extend = out.extend
         log_append = self._log.append
         ran: list[Any] = []  # (cmd, argv, own time) of the other lean commands run, in order
+        shared: list[Any] = []  # the commands that ran their handler and share the time
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
         misses = sets = sadds = incrs = 0
         serving = 0.0
@@ -238,11 +257,15 @@ class PlainBatch:
             if len(argv) != arity and (arity > 0 or len(argv) < -arity):
                 break  # the arity error, as processCommand words it
             # The handler's general path (a lean command: no blocking, no scripts), timed on
-            # its own: LRANGE, SMEMBERS, MGET ... can be slow, and SLOWLOG must name them.
+            # its own: LRANGE, SMEMBERS, MGET ... can be slow, and SLOWLOG must name them;
+            # a fast command with few arguments (LPUSH, HSET, ZADD ... of one element: O(1)
+            # or O(log N)) shares the batch's time with the inline ones instead.
+            short = len(argv) <= shared_get(argv[0], 0)
             dirty = ks.dirty
             log = self._log
             mark = len(log)
-            t1 = _perf()
+            if not short:
+                t1 = _perf()
             try:
                 reply = cmd.handler(self, argv)
             except RedisError as e:
@@ -268,9 +291,12 @@ class PlainBatch:
                         budget = self.peer.output_room()
                     if produced >= budget and self.peer.output_full(produced):
                         full = True
-            own = _perf() - t1
-            ran.append((cmd, argv, own))
-            timed += own
+            if short:
+                shared.append(cmd)
+            else:
+                own = _perf() - t1
+                ran.append((cmd, argv, own))
+                timed += own
             if ks.dirty != dirty:
                 if self.propagate is None:
                     log.append((db_id, argv))
@@ -295,7 +321,7 @@ class PlainBatch:
         else:
             done = _position(requests, argv) + full
             last = None
-        gets = done - sets - sadds - incrs - len(ran)
+        gets = done - sets - sadds - incrs - len(ran) - len(shared)
         hits = gets - misses
         if full:  # the rest runs when the output drains
             self._pending = requests[done:]
@@ -311,7 +337,7 @@ class PlainBatch:
         if sets or incrs:
             ks.dirty += sets + incrs
         inline = done - len(ran)
-        share = (took - timed) / inline if inline else 0.0  # GET/SET/SADD/INCR inline: O(1)
+        share = (took - timed) / inline if inline else 0.0  # the inline and shared: O(1) each
         if gets:
             get_cmd.calls += gets
             get_cmd.durations += [share] * gets
@@ -324,6 +350,9 @@ class PlainBatch:
         if incrs:
             incr_cmd.calls += incrs
             incr_cmd.durations += [share] * incrs
+        for cmd in shared:
+            cmd.calls += 1
+            cmd.durations.append(share)
         threshold = server.timing_threshold
         slow_ran = False
         for cmd, _, own in ran:

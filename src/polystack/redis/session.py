@@ -173,6 +173,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
         self._lean_get = server.lean.get  # the commands of the plain batch (plainbatch.py)
+        self._shared_get = server.lean_shared.get
         self._get_cmd = server.commands[b"get"]
         self._set_cmd = server.commands[b"set"]
         self._sadd_cmd = server.commands[b"sadd"]
