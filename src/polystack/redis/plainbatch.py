@@ -31,6 +31,9 @@ Then, per batch:
 
 At the first request that is not lean (or has the wrong arity, or finds a condition the
 inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
+
+A read that holds one request (redis-benchmark's ``-c 50``) runs ``_run_one``: ``_run``'s
+common case for a plain client without the batch's loop and state.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from polystack.redis import wire
+from polystack.redis import blocked_keys, wire
+from polystack.redis.blocked import BLOCKED
+from polystack.redis.blocking import Block
 from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.errors import RedisError
 from polystack.redis.set_type import RedisSet
@@ -117,6 +122,9 @@ class PlainBatch:
     _serve_blocked: Any
     _slow_command: Any
     _served: Any
+    _dispatch_get: Any
+    _run: Any
+    slow: int
 
     def _run_plain(self, requests: list[list[bytes]]) -> int:
         """Run the leading lean requests of a plain client's batch; how many it ran (the
@@ -374,3 +382,78 @@ class PlainBatch:
                     self._slow_command(lean_get(argv[0]), argv, share)
         self.last_cmd = last if last is not None else lean_get(requests[done - 1][0])
         return n
+
+    def _run_one(self, argv: list[bytes]) -> None:
+        """:meth:`_run` of a read that holds one request (redis-benchmark's ``-c 50``): its
+        common case without the batch's loop and state; anything else goes to ``_run``."""
+        cmd = self._dispatch_get(argv[0])
+        if self.slow or cmd is None:
+            return self._run([argv])
+        arity = cmd.arity
+        if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+            return self._run([argv])
+        served = self._served
+        if served is not None and cmd.first_key:  # Redis Cluster: as in _run
+            if 123 in (key := argv[1]):
+                try:
+                    crc = TAG_CRCS[key]
+                except KeyError:
+                    crc = remember_tag_crc16(key)
+            else:
+                crc = crc_hqx(key, 0)
+            if not served[crc]:
+                return self._run([argv])
+        server = self.server
+        if cmd.write and (server.writes_paused or server.write_denied is not None):
+            return self._run([argv])
+        ks = self.ks
+        dirty = ks.dirty
+        log = self._log
+        mark = len(log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        try:
+            reply = cmd.handler(self, argv)
+        except RedisError as e:
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        else:
+            t = type(reply)
+            if t is bytes and len(reply) < 4096:
+                self._out.extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+            elif reply is _OK:
+                self._out.append(b"+OK\r\n")
+            elif t is int:
+                self._out.append(b":%d\r\n" % reply)
+            elif reply is None:
+                self._out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
+            elif reply is BLOCKED:
+                self._pending = []
+            elif t is Block:
+                blocked_keys.block(self, reply)
+                self._pending = []
+            else:
+                out = self._out
+                start = len(out)
+                _encode(reply, self.resp3, out)
+                # flow control, as in _run: a full output holds back what the client sends next
+                produced = sum(map(len, out[start:]))
+                peer = self.peer
+                if produced >= peer.output_room() and peer.output_full(produced):
+                    self._pending = []
+        took = _perf() - t0
+        cmd.durations.append(took)  # commandstats' usec and the histogram (folded later)
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            log = self._log  # (_serve_blocked and a handler may have replaced the list)
+            if self.propagate is None:
+                log.append((self.db_id, argv))
+            else:
+                self._record_write(argv)
+            if len(log) - mark > 1:
+                self._wrap_multi(mark)
+            if ks.ready_keys:
+                self._serve_blocked()
