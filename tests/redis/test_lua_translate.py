@@ -258,6 +258,10 @@ _DIFFERENTIAL = [
     "local x = 3 return x[1]",
     "return redis.call('GET', 'nokey')",
     "return redis.call('HGETALL', 'h')",
+    "local c = 'INC' .. 'R' return redis.call(c, KEYS[1])",
+    "return redis.pcall(ARGV[4], KEYS[1])",
+    "return redis.call(ARGV[4], KEYS[1])",
+    "local c = 'GE' .. 'T' return redis.pcall(c)",
 ]
 
 

@@ -381,64 +381,23 @@ def script_call(engine: Any) -> Callable[..., Any]:
 
 
 def translated_call(run: Any, *args: Any) -> Any:
-    """``redis.call`` of a translated brief script (lua/translate.py): script_call's work
-    on Lua values as luavalues.py keeps them; a failure raises CallError with the error
-    table's text."""
-    value = _translated_call(run, args)
-    if type(value) is luavalues.Table and value.h is not None and b"err" in value.h:
-        raise luavalues.CallError(value.h[b"err"].decode("utf-8", "surrogateescape"))
-    return value
+    """``redis.call`` of a translated brief script (lua/translate.py) whose command name is
+    not a constant: translated_site_call at a site made for this call; a failure raises
+    CallError with the error table's text."""
+    return _translated_call(run, args, False)
 
 
 def translated_pcall(run: Any, *args: Any) -> Any:
     """``redis.pcall`` of a translated brief script: the error table instead of a failure."""
-    return _translated_call(run, args)
+    return _translated_call(run, args, True)
 
 
-def _translated_call(run: Any, args: tuple) -> Any:
-    """The reply of redis.call(*args) as a Lua value (an error as its error table)."""
-    if run.timed_out or run.caller.slow or {*map(type, args)} != _ONLY_BYTES:
-        return _generic_call(run, args)
-    sc = run.client
-    cmd = sc.dispatch_get(args[0])
-    if cmd is None:
-        return _generic_call(run, args)
-    n = len(args)
-    arity = cmd.arity
-    if n != arity and (arity > 0 or n < -arity):
-        return _generic_call(run, args)
-    server = run.server
-    if cmd.write and not run.write_dirty:
-        if run.read_only or server.write_denied is not None:
-            return _generic_call(run, args)
-        run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
-    argv = list(args)
-    ks = sc.ks
-    dirty = ks.dirty
-    sc.last_cmd = cmd
-    t0 = _perf()
-    try:
-        reply = cmd.handler(sc, argv)
-    except RedisError as e:
-        reply = e
-        cmd.failed_calls += 1
-        counts = server.error_counts
-        counts[e.code] = counts.get(e.code, 0) + 1
-    took = _perf() - t0
-    cmd.durations.append(took)
-    if took >= server.timing_threshold:
-        record_slow_command(server, sc, cmd, argv, took)
-    cmd.calls += 1
-    if ks.dirty != dirty:
-        record_effects(run, sc, argv)
-    elif sc.propagate is not None:
-        sc.propagate = None
-    t = type(reply)
-    if t is int:
-        return float(reply)
-    if t is bytes:
-        return reply
-    return luavalues.from_reply(reply)
+def _translated_call(run: Any, args: tuple, pcall: bool) -> Any:
+    """The reply of redis.call/pcall(*args) as a Lua value."""
+    if not args or run.timed_out or {*map(type, args)} != _ONLY_BYTES:
+        return _checked(_generic_call(run, args), pcall)
+    site = luavalues.CallSite(args[0], len(args), pcall, 0)
+    return translated_site_call(run, site, list(args))
 
 
 def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
@@ -457,7 +416,7 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
         if cmd.write and not run.write_dirty:
             if run.read_only or server.write_denied is not None:
                 value = _generic_call(run, tuple(argv))
-                return _checked(value, site)
+                return _checked(value, site.pcall)
             run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
         ks = sc.ks
         dirty = ks.dirty
@@ -497,18 +456,13 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
             return reply
         value = luavalues.from_reply(reply)
     if type(value) is luavalues.Table and not site.pcall:
-        return _checked(value, site)
+        return _checked(value, False)
     return value
 
 
-def _checked(value: Any, site: luavalues.CallSite) -> Any:
+def _checked(value: Any, pcall: bool) -> Any:
     """redis.call's failure: an error reply raises CallError (redis.pcall returns it)."""
-    if (
-        not site.pcall
-        and type(value) is luavalues.Table
-        and value.h is not None
-        and b"err" in value.h
-    ):
+    if not pcall and type(value) is luavalues.Table and value.h is not None and b"err" in value.h:
         raise luavalues.CallError(value.h[b"err"].decode("utf-8", "surrogateescape"))
     return value
 
