@@ -10,35 +10,7 @@ import marshal
 from pathlib import Path
 
 from polystack.runtime.log import RecordLog
-
-
-class _Transport:
-    def __init__(self, lg: list, name: str, sent: list) -> None:
-        self.lg, self.name, self.sent = lg, name, sent
-
-    def write(self, data: bytes) -> None:
-        self.sent.append((self.name, data, self.lg[0].written_seq))
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def is_closing(self) -> bool:
-        return False
-
-    def set_write_buffer_limits(self, *args: int) -> None:
-        pass
-
-    def get_extra_info(self, key: str) -> tuple:
-        return ("127.0.0.1", 1)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+from tests.runtime.test_connection import _RecordingTransport
 
 
 async def _service(data: Path, fsync: str = "everysec"):
@@ -79,11 +51,10 @@ def test_a_turns_writes_are_one_record_written_before_their_replies(tmp_path) ->
     async def main() -> None:
         svc, listener = await _service(tmp_path)
         sent: list = []
-        log = [svc.journal.log]
         peers = []
         for name in "abc":
             p = Peer(listener)
-            p.connection_made(_Transport(log, name, sent))
+            p.connection_made(_RecordingTransport(svc.journal.log, name, sent))
             peers.append(p)
         seq = svc.journal.log.written_seq
         peers[0].data_received(_set(b"k1", b"1"))
@@ -125,14 +96,13 @@ def test_under_appendfsync_always_each_read_is_its_own_record(tmp_path) -> None:
     async def main() -> None:
         svc, listener = await _service(tmp_path, "always")
         sent: list = []
-        log = [svc.journal.log]
         p = Peer(listener)
-        p.connection_made(_Transport(log, "a", sent))
+        p.connection_made(_RecordingTransport(svc.journal.log, "a", sent))
         seq = svc.journal.log.last_seq
         p.data_received(_set(b"k1", b"1"))
         assert svc.journal.log.last_seq == seq + 1  # appended at once: the barrier holds it
         q = Peer(listener)
-        q.connection_made(_Transport(log, "b", sent))
+        q.connection_made(_RecordingTransport(svc.journal.log, "b", sent))
         q.data_received(_set(b"k2", b"2"))
         assert svc.journal.log.last_seq == seq + 2
         for _ in range(20):
