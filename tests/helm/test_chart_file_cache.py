@@ -6,11 +6,8 @@ a fresh cached `helm template` imports no YAML parser."""
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from polystack.helm.chart import chart as chartmod
 from polystack.helm.chart import parsed
 from polystack.helm.chart.create import create
 from polystack.helm.template.diskcache import TreeCache
+from tests.helm.test_startup import _fast_modules
 
 CHART_YAML = """apiVersion: v2
 name: demo
@@ -273,29 +271,10 @@ def test_unstorable_result_is_parsed_every_time(tmp_path: Path) -> None:
     assert len(calls) == 2 and cache.written == 0
 
 
-PROBE = """
-import json, os, sys
-_exit = os._exit
-def _dump(code):
-    mods = sorted(sys.modules)
-    sys.stdout.flush()
-    import json
-    print("\\n@@" + json.dumps(mods), file=sys.stderr)
-    sys.stderr.flush()
-    _exit(code)
-os._exit = _dump
-from polystack.cli import main
-main()
-"""
-
-
 def _fresh(args: list[str], env: dict[str, str]) -> tuple[str, set[str]]:
-    r = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120, env=env
-    )
-    head, _, tail = r.stderr.rpartition("\n@@")
-    assert (r.returncode, head) == (0, ""), r.stderr
-    return r.stdout, set(json.loads(tail))
+    code, out, mods = _fast_modules(args, env)
+    assert code == 0
+    return out, mods
 
 
 def test_cached_helm_template_imports_no_yaml_parser(tmp_path: Path) -> None:

@@ -266,10 +266,12 @@ NOT_AT_START_UP = (
 )
 
 
-def _fast_modules(args: list[str]) -> tuple[int, str, set[str]]:
+def _fast_modules(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str, set[str]]:
+    """A fresh `polystack` command's exit code, output and the modules it had loaded."""
     r = subprocess.run(
-        [sys.executable, "-c", FAST_PROBE, *args], capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-c", FAST_PROBE, *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
     head, _, tail = r.stderr.rpartition("\n@@")
     assert head == "", head
     return r.returncode, r.stdout, set(json.loads(tail))

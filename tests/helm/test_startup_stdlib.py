@@ -8,11 +8,8 @@ patterns on that path agree with the patterns."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -20,21 +17,7 @@ from hypothesis import strategies as st
 
 from polystack.helm.encoding import yamlresolve
 from polystack.helm.encoding.jsongo import _b64
-
-PROBE = """
-import os, sys
-_exit = os._exit
-def _dump(code):
-    mods = sorted(sys.modules)
-    import json
-    sys.stdout.flush()
-    print("\\n@@" + json.dumps(mods), file=sys.stderr)
-    sys.stderr.flush()
-    _exit(code)
-os._exit = _dump
-from polystack.cli import main
-main()
-"""
+from tests.helm.test_startup import _fast_modules
 
 HEAVY = (
     "re",
@@ -58,16 +41,9 @@ def test_cached_helm_template_imports_no_heavy_stdlib_module(tmp_path: Path) -> 
     env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE=str(tmp_path / "cache"))
     runs = []
     for _ in range(2):
-        r = subprocess.run(
-            [sys.executable, "-c", PROBE, "helm", "template", "rel", str(chart)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
-        head, _, tail = r.stderr.rpartition("\n@@")
-        assert (r.returncode, head) == (0, ""), r.stderr
-        runs.append((r.stdout, set(json.loads(tail))))
+        code, out, mods = _fast_modules(["helm", "template", "rel", str(chart)], env)
+        assert code == 0
+        runs.append((out, mods))
     (first, _), (second, mods) = runs
     assert first == second and "kind: Deployment" in second
     assert sorted(m for m in HEAVY if m in mods) == []
