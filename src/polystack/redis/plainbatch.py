@@ -44,7 +44,7 @@ from typing import Any
 from polystack.redis import blocked_keys, wire
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
-from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, key_crc16, remember_tag_crc16
 from polystack.redis.errors import RedisError
 from polystack.redis.set_type import RedisSet
 
@@ -394,14 +394,7 @@ class PlainBatch:
             return self._run([argv])
         served = self._served
         if served is not None and cmd.first_key:  # Redis Cluster: as in _run
-            if 123 in (key := argv[1]):
-                try:
-                    crc = TAG_CRCS[key]
-                except KeyError:
-                    crc = remember_tag_crc16(key)
-            else:
-                crc = crc_hqx(key, 0)
-            if not served[crc]:
+            if not served[key_crc16(argv[1])]:
                 return self._run([argv])
         server = self.server
         if cmd.write and (server.writes_paused or server.write_denied is not None):

@@ -21,7 +21,7 @@ from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.routing import redirect
-from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
+from polystack.redis.cluster.slots import key_crc16
 from polystack.redis.commands.acl import refusal as acl_refusal
 from polystack.redis.commands.monitor import (
     feed_monitors,
@@ -388,14 +388,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
             # The key's CRC16 indexes the map (which repeats every 16384); a hash-tagged key's
             # is remembered (TAG_CRCS: one dict probe, the exception only on a first sight).
             if served is not None and cmd.first_key:
-                if 123 in (key := argv[1]):  # "{": a hash tag, maybe
-                    try:
-                        crc = TAG_CRCS[key]
-                    except KeyError:
-                        crc = remember_tag_crc16(key)
-                else:
-                    crc = crc_hqx(key, 0)
-                if not served[crc]:
+                if not served[key_crc16(argv[1])]:
                     self._execute_slow(argv, cmd)  # cluster routing (redirections, ASKING)
                     if self.blocked is not None:
                         self._pending = self._requeue + list(it)

@@ -48,5 +48,16 @@ def remember_tag_crc16(key: bytes) -> int:
     return crc
 
 
+def key_crc16(key: bytes) -> int:
+    """The CRC16 of ``key`` that indexes the served map (a hash-tagged key's remembered in
+    TAG_CRCS).  The plain batch's loop inlines it: a call per pipelined request costs."""
+    if 123 in key:  # "{": a hash tag, maybe
+        try:
+            return TAG_CRCS[key]
+        except KeyError:
+            return remember_tag_crc16(key)
+    return crc_hqx(key, 0)
+
+
 def crc16(data: bytes) -> int:
     return crc_hqx(data, 0)
