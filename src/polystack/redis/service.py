@@ -153,7 +153,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         update_timing(self)
         # The LRU clock (server.lruclock) and whether accesses count LFU frequency instead.
         self.lruclock = 0
-        self.lru_until = 0
+        self.lru_until = 0.0
         refresh_lru_clock(self, self.clock.time())
         self.lfu = False
         policy_changed(self)
@@ -351,6 +351,24 @@ class RedisService(Persistence, ReplicationRole, Service):
         if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
             repl.feed_commands(entries)  # a replica's own writes stay local
 
+    def plain_turn(self) -> list[tuple[int, list[bytes]]] | None:
+        """The list a plain client's write record may join directly, doing log_commands'
+        work for it (the one-request read, plainbatch._run_one): this loop turn's journal
+        record, started if need be; None when log_commands must take the record (no journal,
+        ``appendfsync always``, replicas or a backlog to feed, the slot index's backlog)."""
+        if self.slot_keys_backlog is not None or self.repl.backlog is not None:
+            return None
+        if self.repl.replicas:
+            return None
+        turn = self._journal_turn
+        if turn is None:
+            journal = self.journal
+            if journal is None or journal.log.policy == "always":
+                return None
+            turn = self._journal_turn = []
+            journal.log.group.defer(journal.log, self.append_journal_turn)
+        return turn
+
     def append_journal_turn(self) -> None:
         """Append the writes this loop turn gathered (log_commands) to the journal as one
         record; whatever uses the journal otherwise calls it first, so the log's order is
@@ -359,6 +377,8 @@ class RedisService(Persistence, ReplicationRole, Service):
         if entries is None:
             return
         self._journal_turn = None
+        if not entries:  # (plain_turn started it for a record that went to log_commands)
+            return
         journal = self.journal
         if journal is not None:
             journal.log.append(_dumps(entries, 2))  # (encode_log_batch)
