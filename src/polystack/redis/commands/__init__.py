@@ -273,7 +273,8 @@ _durations = attrgetter("durations")
 def fold_all(commands: dict[bytes, Command] | list[Command]) -> None:
     """Fold every command's recorded durations (the server cron: bounded memory); takes a
     table or its :func:`all_commands`."""
-    for cmd in filter(_durations, all_commands(commands) if type(commands) is dict else commands):
+    flat = all_commands(commands) if isinstance(commands, dict) else commands
+    for cmd in filter(_durations, flat):
         cmd.fold_durations()
 
 
