@@ -158,7 +158,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         update_timing(self)
         # The LRU clock (server.lruclock) and whether accesses count LFU frequency instead.
         self.lruclock = 0
-        self.lru_until = 0.0
+        self.lru_from = self.lru_until = 0.0
         refresh_lru_clock(self, self.clock.time())
         self.lfu = False
         policy_changed(self)
