@@ -388,8 +388,8 @@ class PlainBatch:
         common case without the batch's loop and state; anything else goes to ``_run``.
         GET and SET of three arguments run inline under the batch's conditions (no keyspace
         notifications, key listeners or LFU; no deadline on the key; SET: no client blocked
-        on a stream), and SET's record joins this loop turn's journal record directly when
-        nothing else follows the writes (no replicas or backlog, no slot index backlog)."""
+        on a stream), and SET's record joins this loop turn's journal record directly when no
+        replica follows the writes (no replicas, no replication backlog)."""
         cmd = self._dispatch_get(argv[0])
         if self.slow or cmd is None:
             return self._run([argv])
@@ -443,15 +443,18 @@ class PlainBatch:
                     turn = server._journal_turn
                     if (
                         turn is not None
-                        and server.slot_keys_backlog is None
                         and server.repl.backlog is None
                         and not server.repl.replicas
                     ) or (turn := server.plain_turn()) is not None:
                         if self._log:  # (this client's earlier records go first)
                             server.log_commands(self._log)
                             self._log = []
-                        turn.append((self.db_id, argv))
+                        entry = (self.db_id, argv)
+                        turn.append(entry)
                         server.rdb_changes_since_last_save += 1
+                        backlog = server.slot_keys_backlog
+                        if backlog is not None:  # a cluster's slot -> keys index follows
+                            backlog.append(entry)
                     else:
                         self._log.append((self.db_id, argv))
         if took < 0.0:  # (a float against a float: an int costs a conversion)

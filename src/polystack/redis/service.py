@@ -360,10 +360,9 @@ class RedisService(Persistence, ReplicationRole, Service):
         """The list a plain client's write record may join directly, doing log_commands'
         work for it (the one-request read, plainbatch._run_one): this loop turn's journal
         record, started if need be; None when log_commands must take the record (no journal,
-        ``appendfsync always``, replicas or a backlog to feed, the slot index's backlog)."""
-        if self.slot_keys_backlog is not None or self.repl.backlog is not None:
-            return None
-        if self.repl.replicas:
+        ``appendfsync always``, replicas or a replication backlog to feed).  (The caller
+        extends the slot index's backlog itself.)"""
+        if self.repl.backlog is not None or self.repl.replicas:
             return None
         turn = self._journal_turn
         if turn is None:
