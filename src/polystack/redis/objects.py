@@ -53,7 +53,7 @@ def refresh_lru_clock(server: Any, now_s: float) -> None:
     now = int(now_s)
     if now != server.lruclock:
         server.lruclock = now
-    server.lru_until = now + 1
+    server.lru_until = float(now + 1)  # (compared with the time, a float: an int costs more)
 
 
 def _minutes(client: Any) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template import actionmemo
@@ -81,9 +79,11 @@ from polystack.helm.template.tree import Tree as TreeData
 from polystack.helm.template.tree import _Source, is_empty_tree
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
+# typing is imported by type checkers only (its import is a fresh command's cost; so is
+# collections')
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
 
 __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 
