@@ -124,6 +124,10 @@ class PlainBatch:
     _served: Any
     _dispatch_get: Any
     _run: Any
+    _scripts_get: Any
+    _run_script: Any
+    _requeue: Any
+    blocked: Any
     slow: int
 
     def _run_plain(self, requests: list[list[bytes]]) -> int:
@@ -391,7 +395,17 @@ class PlainBatch:
         on a stream), and SET's record joins this loop turn's journal record directly when no
         replica follows the writes (no replicas, no replication backlog)."""
         cmd = self._dispatch_get(argv[0])
-        if self.slow or cmd is None:
+        if cmd is None:  # EVAL, EVALSHA, FCALL ...: _run's _run_script branch, inline
+            if not self.slow and self._served is None:
+                cmd = self._scripts_get(argv[0])
+                if cmd is not None and len(argv) >= -cmd.arity:
+                    self._run_script(cmd, argv)
+                    if self.blocked is not None:  # the script yielded
+                        self._pending = self._requeue
+                        self._requeue = []
+                    return None
+            return self._run([argv])
+        if self.slow:
             return self._run([argv])
         arity = cmd.arity
         n = len(argv)
