@@ -35,10 +35,11 @@ __all__ = ["PackageFinder", "install"]
 _external: Any = sys.modules["_frozen_importlib_external"]
 _bootstrap: Any = sys.modules["_frozen_importlib"]
 _os: Any = _external._os
+_fix_co_filename: Any = _imp.__dict__["_fix_co_filename"]  # (not in typeshed's _imp)
 _EXTENSIONS = tuple(_external.EXTENSION_SUFFIXES)
 
 
-class _CachedLoader(_external.SourceFileLoader):  # type: ignore[misc]
+class _CachedLoader(_external.SourceFileLoader):
     """A SourceFileLoader handed the module's code, already read and checked."""
 
     def __init__(self, fullname: str, path: str, code: CodeType) -> None:
@@ -48,7 +49,7 @@ class _CachedLoader(_external.SourceFileLoader):  # type: ignore[misc]
     def get_code(self, fullname: str) -> CodeType:
         code = self._code
         if code is None or fullname != self.name:
-            return super().get_code(fullname)  # type: ignore[no-any-return]
+            return super().get_code(fullname)
         self._code = None
         return code
 
@@ -127,7 +128,7 @@ class PackageFinder:
             code = marshal.loads(memoryview(data)[16:])
         except (EOFError, ValueError, TypeError):
             return None
-        _imp._fix_co_filename(code, source)
+        _fix_co_filename(code, source)
         spec = _bootstrap.ModuleSpec(fullname, _CachedLoader(fullname, source, code), origin=source)
         spec.has_location = True
         spec.cached = cached

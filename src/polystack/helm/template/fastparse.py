@@ -101,6 +101,7 @@ def build(t: Any, items: list[Any], abort: type[Exception]) -> bool:
     t_root = root  # t's root, while a definition's is built
     nodes = root.nodes
     stack: list[_Frame] = []
+    n: Any
     i = 0
     while True:
         tok = items[i]
