@@ -49,6 +49,21 @@ def test_cached_helm_template_imports_no_heavy_stdlib_module(tmp_path: Path) -> 
     assert sorted(m for m in HEAVY if m in mods) == []
 
 
+def test_cold_helm_template_imports_no_re_enum_functools_collections(tmp_path: Path) -> None:
+    """Without the cache a fresh `helm template` lexes and parses every template of a
+    common chart, still without re (the actions are split by hand: scan.py), enum (item
+    types are ints: items.py), functools or collections."""
+    from polystack.helm.chart.create import create
+
+    chart = tmp_path / "demo"
+    create(str(chart))
+    env = dict(os.environ, POLYSTACK_HELM_TEMPLATE_CACHE="off")
+    code, out, mods = _fast_modules(["helm", "template", "rel", str(chart)], env)
+    assert code == 0 and "kind: Deployment" in out
+    assert "polystack.helm.template.parse" in mods
+    assert sorted(m for m in HEAVY if m in mods) == []
+
+
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 

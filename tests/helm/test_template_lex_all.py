@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.template import ParseError
+from polystack.helm.template import ParseError, scan
 from polystack.helm.template.lexer import ItemType as T
 from polystack.helm.template.lexer import Lexer
 from polystack.helm.template.parse import parse
@@ -322,3 +323,48 @@ def test_parser_same_result_from_either_lexer(parts: list[str]) -> None:
     with _lex_all_disabled():
         slow_result = _parse_outcome(text)
     assert fast_result == slow_result, text
+
+
+_PATTERN = re.compile(scan._ACTION_TOKEN, re.VERBOSE)
+
+
+def _split_by_pattern(body: str) -> list[str] | None:
+    toks = _PATTERN.findall(body)
+    return toks if sum(map(len, toks)) == len(body) else None
+
+
+@settings(max_examples=5000, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("{}-/* \n\t\r.$:=|()\"'`a1+,é_\\9Z;~#%[]")), max_size=30)
+)
+def test_hand_split_is_the_pattern(body: str) -> None:
+    # lex_all splits a process's first action texts by hand, then by the pattern
+    assert scan._split_by_hand(body) == _split_by_pattern(body)
+
+
+def test_hand_split_on_every_action_of_the_repository_charts() -> None:
+    n = 0
+    for path in sorted((ROOT / "tests").rglob("*")):
+        if path.is_file() and path.suffix in (".yaml", ".tpl", ".txt"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for part in text.split("{{")[1:]:
+                body = part.split("}}", 1)[0].strip("- ")
+                n += 1
+                assert scan._split_by_hand(body) == _split_by_pattern(body), (path, body)
+    assert n > 100
+
+
+def test_lex_all_is_the_same_before_and_after_the_pattern_takes_over(
+    monkeypatch: Any,
+) -> None:
+    text = (ROOT / "src/polystack/helm/chart/starter/templates/deployment.yaml").read_text()
+    monkeypatch.setattr(scan, "_MEMO", {})
+    monkeypatch.setattr(scan, "_findall", None)
+    monkeypatch.setattr(scan, "_hand_left", scan.HAND_SPLIT_CHARS)
+    by_hand = lex_all(text)
+    monkeypatch.setattr(scan, "_MEMO", {})
+    monkeypatch.setattr(scan, "_hand_left", 0)
+    by_pattern = lex_all(text)
+    assert scan._findall is not None
+    assert by_hand is not None and by_pattern is not None
+    assert [it[:5] for it in by_hand] == [it[:5] for it in by_pattern]

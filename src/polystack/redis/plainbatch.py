@@ -124,6 +124,10 @@ class PlainBatch:
     _served: Any
     _dispatch_get: Any
     _run: Any
+    _scripts_get: Any
+    _run_script: Any
+    _requeue: Any
+    blocked: Any
     slow: int
 
     def _run_plain(self, requests: list[list[bytes]]) -> int:
@@ -385,25 +389,102 @@ class PlainBatch:
 
     def _run_one(self, argv: list[bytes]) -> None:
         """:meth:`_run` of a read that holds one request (redis-benchmark's ``-c 50``): its
-        common case without the batch's loop and state; anything else goes to ``_run``."""
+        common case without the batch's loop and state; anything else goes to ``_run``.
+        GET and SET of three arguments run inline under the batch's conditions (no keyspace
+        notifications, key listeners or LFU; no deadline on the key; SET: no client blocked
+        on a stream), and SET's record joins this loop turn's journal record directly when no
+        replica follows the writes (no replicas, no replication backlog)."""
         cmd = self._dispatch_get(argv[0])
-        if self.slow or cmd is None:
+        if cmd is None:  # EVAL, EVALSHA, FCALL ...: _run's _run_script branch, inline
+            if not self.slow and self._served is None:
+                cmd = self._scripts_get(argv[0])
+                if cmd is not None and len(argv) >= -cmd.arity:
+                    self._run_script(cmd, argv)
+                    if self.blocked is not None:  # the script yielded
+                        self._pending = self._requeue
+                        self._requeue = []
+                    return None
+            return self._run([argv])
+        if self.slow:
             return self._run([argv])
         arity = cmd.arity
-        if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+        n = len(argv)
+        if n != arity and (arity > 0 or n < -arity):
             return self._run([argv])
         served = self._served
         if served is not None and cmd.first_key:  # Redis Cluster: as in _run
             if not served[key_crc16(argv[1])]:
                 return self._run([argv])
         server = self.server
-        if cmd.write and (server.writes_paused or server.write_denied is not None):
-            return self._run([argv])
+        ks = self.ks
+        self.last_cmd = cmd
+        took = -1.0  # set by the inline GET or SET
+        if cmd is self._get_cmd:
+            if not (ks.notify_classes or server.lfu):
+                t0 = _perf()
+                key = argv[1]
+                db = self.db
+                v = db.data.get(key)
+                if v is None:
+                    ks.keyspace_misses += 1
+                    self._out.append(b"_\r\n" if self.resp3 else b"$-1\r\n")
+                    took = _perf() - t0
+                elif type(v) is bytes and len(v) < 4096 and not (db.expires and key in db.expires):
+                    ks.keyspace_hits += 1
+                    db.lru[key] = server.lruclock
+                    self._out.extend((_BULK_PREFIX[len(v)], v, b"\r\n"))
+                    took = _perf() - t0
+        elif cmd.write:
+            if server.writes_paused or server.write_denied is not None:
+                return self._run([argv])
+            if (
+                cmd is self._set_cmd
+                and n == 3
+                and not (ks.notify_classes or ks.key_listeners or server.lfu)
+            ):
+                db = self.db
+                key = argv[1]
+                if not (db.expires and key in db.expires or db.blocking_keys):
+                    t0 = _perf()
+                    db.lru[key] = server.lruclock  # a new object: created now (setKey)
+                    db.data[key] = argv[2]
+                    ks.dirty += 1
+                    self._out.append(b"+OK\r\n")
+                    took = _perf() - t0
+                    # log_commands' work for this one record (RedisService.plain_turn): the
+                    # turn's record is appended and written before any reply of the turn
+                    # is sent
+                    turn = server._journal_turn
+                    if (
+                        turn is not None
+                        and server.repl.backlog is None
+                        and not server.repl.replicas
+                    ) or (turn := server.plain_turn()) is not None:
+                        if self._log:  # (this client's earlier records go first)
+                            server.log_commands(self._log)
+                            self._log = []
+                        entry = (self.db_id, argv)
+                        turn.append(entry)
+                        server.rdb_changes_since_last_save += 1
+                        backlog = server.slot_keys_backlog
+                        if backlog is not None:  # a cluster's slot -> keys index follows
+                            backlog.append(entry)
+                    else:
+                        self._log.append((self.db_id, argv))
+        if took < 0.0:  # (a float against a float: an int costs a conversion)
+            self._call_one(cmd, argv)
+            return
+        cmd.durations.append(took)  # commandstats' usec and the histogram (folded later)
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+
+    def _call_one(self, cmd: Any, argv: list[bytes]) -> None:
+        """_run_one's general case: the command's handler, its reply, its record."""
         ks = self.ks
         dirty = ks.dirty
         log = self._log
         mark = len(log)
-        self.last_cmd = cmd
         t0 = _perf()
         try:
             reply = cmd.handler(self, argv)
@@ -437,7 +518,7 @@ class PlainBatch:
                     self._pending = []
         took = _perf() - t0
         cmd.durations.append(took)  # commandstats' usec and the histogram (folded later)
-        if took >= server.timing_threshold:
+        if took >= self.server.timing_threshold:
             self._slow_command(cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:

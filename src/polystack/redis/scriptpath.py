@@ -228,49 +228,42 @@ class ScriptPath:
 
     def _call_translated(self, cmd: Command, argv: list[bytes], script: Any) -> None:
         """_call_brief for a brief script translated to Python (lua/translate.py): the
-        same work, with no Lua at all."""
+        same work, with no Lua at all.  The run (and its client) is made once per client
+        and set again only where a run can leave it changed; the script's effects go
+        straight to this client's log (``run.effects`` is the log while it runs)."""
         numkeys = _SMALL_NUMKEYS.get(argv[2])
-        if (
-            numkeys is None
-            or numkeys > len(argv) - 3
-            or not script.flags & EVAL_COMPAT_MODE
-            or self.server.monitors
-        ):
-            self._call_script(cmd, argv)
+        if numkeys is None or numkeys > len(argv) - 3 or not script.flags & EVAL_COMPAT_MODE:
+            self._call_script(cmd, argv)  # (MONITOR puts every client on the slow path)
             return
         ks = self.ks
         dirty = ks.dirty
-        mark = len(self._log)
+        log = self._log
+        mark = len(log)
         self.last_cmd = cmd
         t0 = _perf()
         sc = self.script_client
-        run = None if sc is None else sc.brief_run
+        run = None if sc is None else sc.translated_run
         if run is None:
             run = ScriptRun(self, script.sha_bytes, False, False, True, argv)
             sc = run.client
-            sc.brief_run = run  # (kept for the client's next brief script)
-        else:  # ScriptRun(...) again, in place: what a brief run can have changed
+            sc.translated_run = run  # (kept for the client's next translated script)
+        else:  # ScriptRun(...) again, in place: what a translated run can have changed
             run.funcname = script.sha_bytes
             run.argv = argv
-            run.write_dirty = run.wrote = run.resp3 = False
-            run.repl_flags = 3
             sc._run = run
             sc.db_id = self.db_id
             sc.db = self.db
-            sc.multi = None if self.multi is None else []
+            if sc.multi is not None:  # (left by a script run from EXEC)
+                sc.multi = None
             sc.last_cmd = "NULL"
             sc._now = self.now_ms()
+        run.effects = log
         try:
-            kind, payload = script.translated(
-                run, argv[3 : 3 + numkeys], argv[3 + numkeys :], self.resp3
-            )
+            kind, payload = script.translated(run, argv, numkeys, self.resp3)
         except Failure as failure:
             kind, payload = 2, failure.reply(script.sha_bytes)
         finally:  # run.finish(), inline (a translated script never times out)
-            effects = run.effects
-            if effects:
-                self._log.extend(effects)
-                run.effects = ()
+            run.effects = ()
             sc._run = None
         if kind == 0:
             self._out.append(payload)
@@ -285,8 +278,10 @@ class ScriptPath:
             self._slow_command(cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:
-            log = self._log
-            if not run.wrote:
+            if run.wrote:
+                run.write_dirty = run.wrote = False
+            else:
+                run.write_dirty = False
                 propagate = self.propagate
                 if propagate is None:
                     log.append((self.db_id, argv))
@@ -297,6 +292,8 @@ class ScriptPath:
                 log.append((log[-1][0], [b"EXEC"]))
             if ks.ready_keys:
                 self._serve_blocked()
+        elif run.write_dirty:
+            run.write_dirty = False
         self.propagate = None
 
 

@@ -6,6 +6,7 @@ import logging
 import marshal
 import os
 import secrets
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from polystack.redis import conf, notify
@@ -13,8 +14,8 @@ from polystack.redis import metrics as redis_metrics
 from polystack.redis.cluster import create as cluster_create
 from polystack.redis.cluster import routing as cluster_routing
 from polystack.redis.cluster.link import Cluster
+from polystack.redis.commands import all_commands, fold_all
 from polystack.redis.commands import config as config_params
-from polystack.redis.commands import fold_all
 from polystack.redis.commands.acl import build_acl, load_users_at_startup
 from polystack.redis.commands.introspection import keys_and_flags
 from polystack.redis.commands.keyspecs import specs_for
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _dumps = marshal.dumps  # (the log's records: encode_log_batch's format)
+_calls = attrgetter("calls")
+_failed_calls = attrgetter("failed_calls")
+_rejected_calls = attrgetter("rejected_calls")
 
 
 class RedisService(Persistence, ReplicationRole, Service):
@@ -69,6 +73,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         self.keyspace = Keyspace(self.config.databases)
         # this server's copy of the command table: its counters are not shared with other servers
         self.commands, self.dispatch = server_table()
+        self._all_commands = all_commands(self.commands)  # (the cron's folds and sums)
         for name in (b"debug", b"DEBUG"):  # checked against enable-debug-command (slow path)
             self.dispatch.pop(name, None)
         for name, cmd in list(self.dispatch.items()):  # (the session's slow path finds them)
@@ -153,7 +158,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         update_timing(self)
         # The LRU clock (server.lruclock) and whether accesses count LFU frequency instead.
         self.lruclock = 0
-        self.lru_until = 0
+        self.lru_from = self.lru_until = 0.0
         refresh_lru_clock(self, self.clock.time())
         self.lfu = False
         policy_changed(self)
@@ -351,6 +356,23 @@ class RedisService(Persistence, ReplicationRole, Service):
         if (repl.replicas or repl.backlog is not None) and self.link.master_host is None:
             repl.feed_commands(entries)  # a replica's own writes stay local
 
+    def plain_turn(self) -> list[tuple[int, list[bytes]]] | None:
+        """The list a plain client's write record may join directly, doing log_commands'
+        work for it (the one-request read, plainbatch._run_one): this loop turn's journal
+        record, started if need be; None when log_commands must take the record (no journal,
+        ``appendfsync always``, replicas or a replication backlog to feed).  (The caller
+        extends the slot index's backlog itself.)"""
+        if self.repl.backlog is not None or self.repl.replicas:
+            return None
+        turn = self._journal_turn
+        if turn is None:
+            journal = self.journal
+            if journal is None or journal.log.policy == "always":
+                return None
+            turn = self._journal_turn = []
+            journal.log.group.defer(journal.log, self.append_journal_turn)
+        return turn
+
     def append_journal_turn(self) -> None:
         """Append the writes this loop turn gathered (log_commands) to the journal as one
         record; whatever uses the journal otherwise calls it first, so the log's order is
@@ -359,6 +381,8 @@ class RedisService(Persistence, ReplicationRole, Service):
         if entries is None:
             return
         self._journal_turn = None
+        if not entries:  # (plain_turn started it for a record that went to log_commands)
+            return
         journal = self.journal
         if journal is not None:
             journal.log.append(_dumps(entries, 2))  # (encode_log_batch)
@@ -404,7 +428,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         self.hz_cycles += 1
         refresh_lru_clock(self, self.clock.time())
         if not self.hz_cycles % max(1, self.config.hz // 10):  # ten times a second
-            fold_all(self.commands)  # the calls' durations into commandstats and histograms
+            fold_all(self._all_commands)  # the calls' durations into commandstats and histograms
         try:
             # DEBUG SET-ACTIVE-EXPIRE 0 turns this off; a replica's master expires its keys; a
             # busy script owns the data meanwhile
@@ -453,16 +477,12 @@ class RedisService(Persistence, ReplicationRole, Service):
 
     def command_totals(self) -> tuple[int, int, int]:
         """(calls, failed, rejected) over every command and subcommand."""
-        calls = failed = rejected = 0
-        for cmd in self.commands.values():
-            calls += cmd.calls
-            failed += cmd.failed_calls
-            rejected += cmd.rejected_calls
-            for sub in cmd.subcommands.values():
-                calls += sub.calls
-                failed += sub.failed_calls
-                rejected += sub.rejected_calls
-        return calls, failed, rejected
+        cmds = self._all_commands
+        return (
+            sum(map(_calls, cmds)),
+            sum(map(_failed_calls, cmds)),
+            sum(map(_rejected_calls, cmds)),
+        )
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero the counters INFO reports."""
@@ -507,7 +527,7 @@ class RedisService(Persistence, ReplicationRole, Service):
 
     def _sample_stats(self) -> None:
         now = self.clock.time()
-        calls = self.command_totals()[0]
+        calls = sum(map(_calls, self._all_commands))  # (command_totals' calls)
         last = self._ops_last
         if last is not None and now > last[0]:
             self.ops_samples.append(max(0, calls - last[1]) / (now - last[0]))

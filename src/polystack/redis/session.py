@@ -203,7 +203,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
             return None
         server = self.server
         now = self.last_interaction = self._clock_time()
-        if now >= server.lru_until or now < server.lruclock:
+        if now >= server.lru_until or now < server.lru_from:
             refresh_lru_clock(server, now)  # the LRU clock's second changed
         server.current_client = self
         try:

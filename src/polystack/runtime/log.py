@@ -369,7 +369,7 @@ class RecordLog:
             or self._sync_wanted > self.synced_seq
         ):
             self._start_sync()
-        if self.group.loop is None and self.policy == "always":
+        if self.policy == "always" and self.group.loop is None:
             self.flush(sync=True)
 
     def _write_out(self) -> bool:
@@ -379,13 +379,15 @@ class RecordLog:
             return True
         data = b"".join(self._buf)
         target = self.last_seq
-        view = memoryview(data)
-        done = 0
+        view: memoryview | None = None
         try:
             if self.error is not None:
                 os.ftruncate(self._fd, self.size)  # a partial write from the failed attempt
-            while done < len(data):
-                done += os.write(self._fd, view[done:])
+            done = os.write(self._fd, data)  # (the whole of it, but for a full disk or a signal)
+            if done < len(data):
+                view = memoryview(data)
+                while done < len(data):
+                    done += os.write(self._fd, view[done:])
         except OSError as e:
             try:
                 os.ftruncate(self._fd, self.size)  # no partial record stays in the file
@@ -396,7 +398,8 @@ class RecordLog:
             self._fail(e, "write")
             return False
         finally:
-            view.release()
+            if view is not None:
+                view.release()
         self._buf.clear()
         self.size += len(data)
         self.written_seq = target

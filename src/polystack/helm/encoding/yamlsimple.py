@@ -69,6 +69,13 @@ _refused_search: Any = None
 
 def _allowed_text(text: str) -> bool:
     global _refused_search
+    # (no pattern, so no re to import, for the common texts: every refused character
+    # is one str.isprintable refuses, and in ASCII the only others it refuses are the
+    # controls but the newline)
+    if text.replace("\n", "").isprintable():
+        return True
+    if text.isascii():
+        return False
     if _refused_search is None:
         import re
 

@@ -12,7 +12,6 @@ from polystack.helm.template.items import (  # noqa: F401 - lexer's names, as be
     _LEFT_COMMENT,
     _RIGHT_COMMENT,
     _SPACE,
-    _SPACE_RUN,
     _T_ASSIGN,
     _T_BLOCK,
     _T_BOOL,
@@ -64,6 +63,8 @@ _ASCII_ALNUM_RUN = r"[A-Za-z0-9_]*"
 _WORD = r"\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*"
 _TERMINATORS = " \t\r\n.,|:)("
 _QUOTED_REST = r'(?:[^"\\\n]|\\[^\n])*"'
+# a run of spaces, as the per-character loops would consume it
+_SPACE_RUN = re.compile(r"[ \t\r\n]+")
 
 
 @functools.cache

@@ -3,13 +3,10 @@ and ``lex_all``, the fast whole-text scan that produces the same list."""
 
 from __future__ import annotations
 
-import re
-
 from polystack.helm.template import actionmemo
 from polystack.helm.template.items import (
     _KEYWORDS,
     _SPACE,
-    _SPACE_RUN,
     _T_ASSIGN,
     _T_BOOL,
     _T_CHAR,
@@ -43,22 +40,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-is_compact = actionmemo.compact
-
 # The state machine above yields one item per call and costs a few Python calls
 # per item. ``lex_all`` cuts each action out of the text at its closing
-# delimiter and splits it with one ``findall``, for the texts that use the
-# default delimiters and lex without error, and returns the same items as
-# ``lex_items`` (``Lexer``'s, with the SPACE items folded). Anything else (an error, a non-ASCII word, an unusual number, a
-# string holding "}}") returns None and the parser falls back to ``Lexer``, which
+# delimiter and splits it into tokens (once per distinct action text), for the
+# texts that use the default delimiters and lex without error, and returns the same
+# items as ``lex_items`` (``Lexer``'s, with the SPACE items folded). Anything else
+# (an error, a non-ASCII word, an unusual number, a string holding "}}") returns None and the parser falls back to ``Lexer``, which
 # then produces Go's error text. tests/helm/test_template_lex_all.py checks the
 # two agree on generated texts.
 
-# An action's tokens; a word, "." and a number must end where Lexer ends them
-# (at a terminator, or at the end of the action, which is always followed by
-# one: "}}" or " -}}").
-_ACTION_TOKEN = re.compile(
-    r"""[ \t\r\n]+
+# An action's tokens, as a pattern; a word, "." and a number must end where Lexer ends
+# them (at a terminator, or at the end of the action, which is always followed by one:
+# "}}" or " -}}"). ``_token_end`` below matches the same tokens by hand: a chart's first
+# thousands of action texts are split by it, the rest by the pattern (re's import costs
+# a fresh `helm template` more than splitting a common chart's actions by hand).
+_ACTION_TOKEN = r"""[ \t\r\n]+
     |(?:\.[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\r\n.,|:)(}]|\Z)
     |"(?:[^"\\\n]|\\[^\n])*"
     |\.(?=[ \t\r\n.,|:)(}]|\Z)
@@ -66,10 +62,114 @@ _ACTION_TOKEN = re.compile(
     |:=
     |`[^`]*`
     |'(?:[^'\\\n]|\\[^\n])*'
-    |[|()=!\#%&*,/;<>?@\[\\\]^{}~]""",
-    re.VERBOSE,
-)
-_ACTION_TOKENS = _ACTION_TOKEN.findall
+    |[|()=!\#%&*,/;<>?@\[\\\]^{}~]"""
+# characters of action text split by hand before the pattern is compiled
+HAND_SPLIT_CHARS = 32 * 1024
+_hand_left = HAND_SPLIT_CHARS
+_findall: Any = None
+
+_WORD_START = frozenset("_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_WORD = frozenset("_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_DIGITS = frozenset("0123456789")
+_SPACES = frozenset(" \t\r\n")
+# what may follow a word or "." (Lexer's terminators), and a number
+_AFTER_WORD = frozenset(" \t\r\n.,|:)(}")
+_AFTER_NUMBER = frozenset(" \t\r\n)|},")
+_PUNCT = frozenset("|()=!#%&*,/;<>?@[\\]^{}~")
+
+
+def _token_end(s: str, i: int, n: int) -> int:
+    """Where the action token starting at s[i] ends (i < n = len(s)), or -1 when no
+    token starts there (Lexer then reports the error or takes the rare form)."""
+    c = s[i]
+    if c in _SPACES:
+        j = i + 1
+        while j < n and s[j] in _SPACES:
+            j += 1
+        return j
+    if c in _WORD_START or c == "$" or (c == "." and i + 1 < n and s[i + 1] in _WORD_START):
+        j = i + 1 if c != "." else i + 2
+        while j < n and s[j] in _WORD:
+            j += 1
+        return j if j == n or s[j] in _AFTER_WORD else -1
+    if c == '"' or c == "'":
+        j = i + 1
+        k = s.find(c, j)
+        if k < 0:
+            return -1
+        if s.find("\\", j, k) < 0:
+            return -1 if s.find("\n", j, k) >= 0 else k + 1
+        while j < n:
+            d = s[j]
+            if d == c:
+                return j + 1
+            if d == "\\":
+                if j + 1 >= n or s[j + 1] == "\n":
+                    return -1
+                j += 2
+            elif d == "\n":
+                return -1
+            else:
+                j += 1
+        return -1
+    if c == ".":
+        if i + 1 == n or s[i + 1] in _AFTER_WORD:
+            return i + 1
+    if c in _DIGITS or c == "." or c == "+" or c == "-":
+        j = i + 1 if c == "+" or c == "-" else i
+        k = j
+        while k < n and s[k] in _DIGITS:
+            k += 1
+        if k > j:
+            if k < n and s[k] == ".":
+                k += 1
+                while k < n and s[k] in _DIGITS:
+                    k += 1
+        elif k < n and s[k] == ".":
+            k += 1
+            while k < n and s[k] in _DIGITS:
+                k += 1
+            if k == j + 1:
+                return -1
+        else:
+            return -1
+        return k if k == n or s[k] in _AFTER_NUMBER else -1
+    if c == ":":
+        return i + 2 if s.startswith("=", i + 1) else -1
+    if c == "`":
+        j = s.find("`", i + 1)
+        return j + 1 if j > 0 else -1
+    if c in _PUNCT:
+        return i + 1
+    return -1
+
+
+def _split(body: str) -> list[str] | None:
+    """The tokens of an action's text, or None when a character starts none."""
+    global _hand_left, _findall
+    if _findall is None:
+        _hand_left -= len(body)
+        if _hand_left >= 0:
+            return _split_by_hand(body)
+        import re
+
+        _findall = re.compile(_ACTION_TOKEN, re.VERBOSE).findall
+    toks: list[str] = _findall(body)
+    return toks if sum(map(len, toks)) == len(body) else None
+
+
+def _split_by_hand(body: str) -> list[str] | None:
+    out: list[str] = []
+    i = 0
+    n = len(body)
+    while i < n:
+        j = _token_end(body, i, n)
+        if j < 0:
+            return None
+        out.append(body[i:j])
+        i = j
+    return out
+
 
 # token kinds by first character
 _K_SPACE, _K_DOT, _K_VAR, _K_WORD, _K_NUMBER, _K_LPAREN, _K_RPAREN, _K_RAW, _K_OTHER = range(9)
@@ -88,17 +188,16 @@ def _action_tokens(text: str, pos: int) -> tuple[list[str], int, bool] | None:
     Returns (tokens, where the closing " -}}" or "}}" starts, trimmed?)."""
     tokens: list[str] = []
     n = len(text)
-    match = _ACTION_TOKEN.match
     while True:
         if text.startswith("}}", pos):
             return tokens, pos, False
         if pos + 1 < n and text[pos] in _SPACE and text.startswith("-}}", pos + 1):
             return tokens, pos, True
-        m = match(text, pos)
-        if m is None:
+        end = _token_end(text, pos, n) if pos < n else -1
+        if end < 0:
             return None
-        tok = m.group()
-        if tok[0] in _SPACE and text.startswith("-}}", m.end()):
+        tok = text[pos:end]
+        if tok[0] in _SPACE and text.startswith("-}}", end):
             tok = tok[:-1]  # the last space belongs to the trim marker
         tokens.append(tok)
         pos += len(tok)
@@ -180,7 +279,7 @@ def lex_all(
     find = text.find
     count = text.count
     startswith = text.startswith
-    tokens_of = _ACTION_TOKENS
+    tokens_of = _split
     n = len(text)
     words = _WORD_TYPES
     memo = _MEMO
@@ -191,24 +290,45 @@ def lex_all(
         if not continue_ok:
             del words["continue"]
         memo = {}
+    amemo_get = actionmemo._MEMO.get
     start = 0  # where the pending text starts
     line = 1  # the line at ``start``
+    after_trim = False  # the pending text follows " -}}": its leading spaces are trimmed
     while True:
         x = find("{{", start)
+        if after_trim:
+            after_trim = False
+            seg = text[start:x] if x >= 0 else text[start:]
+            rest = seg.lstrip(_SPACE)
+            k = len(seg) - len(rest)
+            if k:
+                line += count("\n", start, start + k)
+                start += k
+        else:
+            seg = None
         if x < 0:
             if start < n:
-                append((_T_TEXT, start, text[start:], line, False))
+                append((_T_TEXT, start, text[start:] if seg is None else rest, line, False))
                 line += count("\n", start, n)
             append((_T_EOF, n, "", line, False))
             return items
         trim = x + 3 < n and text[x + 2] == "-" and text[x + 3] in _SPACE
-        end = x
+        if start < x:
+            if seg is None:
+                rest = text[start:x]
+            if trim:
+                rest = rest.rstrip(_SPACE)
+            if rest:
+                append((_T_TEXT, start, rest, line, False))
+            line += count("\n", start, x)
         if trim:
-            end = start + len(text[start:x].rstrip(_SPACE))
-        if end > start:
-            append((_T_TEXT, start, text[start:end], line, False))
-        line += count("\n", start, x)
-        pos = x + 4 if trim else x + 2
+            pos = x + 4
+            left_line = line
+            if text[x + 3] == "\n":
+                line += 1
+        else:
+            pos = x + 2
+            left_line = line
         if startswith("/*", pos):
             i = find("*/", pos + 2)
             if i < 0:
@@ -217,16 +337,13 @@ def lex_all(
             if startswith("}}", pos):
                 pos += 2
             elif pos + 1 < n and text[pos] in _SPACE and startswith("-}}", pos + 1):
-                m = _SPACE_RUN.match(text, pos + 4)
-                pos = m.end() if m is not None else pos + 4
+                pos += 4
+                after_trim = True
             else:
                 return None
-            line += count("\n", x, pos)
+            line = left_line + count("\n", x, pos)
             start = pos
             continue
-        left_line = line
-        if trim:
-            line += count("\n", x + 2, pos)
         close = find("}}", pos)
         if close < 0:
             return None
@@ -245,7 +362,7 @@ def lex_all(
         proto = memo.get(body)
         if proto is None:
             toks = tokens_of(body)
-            if sum(map(len, toks)) != stop - pos:
+            if toks is None:
                 # a character no token covers: a string holding "}}", or an error
                 found = _action_tokens(text, pos)
                 if found is None:
@@ -262,7 +379,9 @@ def lex_all(
                     memo.clear()
                 memo[body] = proto
         its, size, lines, sp = proto
-        if compact and is_compact(proto):
+        # (actionmemo.compact, inlined: one call less per action)
+        e = amemo_get(id(proto)) if compact else None
+        if e is not None and e[0] is proto and len(e) > 1 and e[7] >= 0:
             append((_T_LEFT_DELIM, x, "{{", left_line, False, proto, pos, line, 0))
         else:
             append((_T_LEFT_DELIM, x, "{{", left_line, False, proto, pos, line, len(its)))
@@ -274,14 +393,9 @@ def lex_all(
             if text[pos] == "\n":
                 line += 1
             pos += 2
+            after_trim = True
         append((_T_RIGHT_DELIM, pos, "}}", line, sp))
-        pos += 2
-        if rtrim:
-            m = _SPACE_RUN.match(text, pos)
-            if m is not None:
-                line += count("\n", pos, m.end())
-                pos = m.end()
-        start = pos
+        start = pos + 2
 
 
 def lex_items(name: str, text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Tok]:

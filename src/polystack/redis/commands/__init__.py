@@ -19,6 +19,7 @@ import copy
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from polystack.redis import argspec
@@ -260,14 +261,21 @@ def container(name: str, group: str, since: str, summary: str, flags: str = "") 
 HIST_BUCKETS = 48  # 1.024 us * 2**47: more than a day
 
 
-def fold_all(commands: dict[bytes, Command]) -> None:
-    """Fold every command's recorded durations (the server cron: bounded memory)."""
-    for cmd in commands.values():
-        if cmd.durations:
-            cmd.fold_durations()
-        for sub in cmd.subcommands.values():
-            if sub.durations:
-                sub.fold_durations()
+def all_commands(commands: dict[bytes, Command]) -> list[Command]:
+    """Every command and subcommand of a table, flat: the server cron's folds and sums (ten
+    a second) run over it in C (filter, map) instead of two nested Python loops."""
+    return [c for cmd in commands.values() for c in (cmd, *cmd.subcommands.values())]
+
+
+_durations = attrgetter("durations")
+
+
+def fold_all(commands: dict[bytes, Command] | list[Command]) -> None:
+    """Fold every command's recorded durations (the server cron: bounded memory); takes a
+    table or its :func:`all_commands`."""
+    flat = all_commands(commands) if isinstance(commands, dict) else commands
+    for cmd in filter(_durations, flat):
+        cmd.fold_durations()
 
 
 def server_table() -> tuple[dict[bytes, Command], dict[bytes, Command]]:

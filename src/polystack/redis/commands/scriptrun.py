@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from polystack.redis.args import _SMALL_INTS
 from polystack.redis.commands import Command
 from polystack.redis.commands.acl import check_command, script_refusal
 from polystack.redis.commands.monitor import feed_monitors, record_slow_command
@@ -76,6 +77,8 @@ class ScriptClient:
         self._now = 0
         # the run of this client's brief scripts (see scriptpath), made once and reused
         self.brief_run: ScriptRun | None = None
+        # the run of its translated scripts (see scriptpath._call_translated), the same way
+        self.translated_run: ScriptRun | None = None
 
     name = property(lambda self: self.caller.name)
     user = property(lambda self: self.caller.user)
@@ -403,61 +406,122 @@ def _translated_call(run: Any, args: tuple, pcall: bool) -> Any:
 def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
     """redis.call/redis.pcall at a call site of a translated script whose command name is
     a constant, with string arguments (``argv``): _translated_call with the command looked
-    up once per command table, in one frame."""
+    up once per command table, in one frame; INCR and EXPIRE's common cases inline
+    (``site.inline``).  ``run.effects`` is the caller's log (scriptpath._call_translated)."""
     sc = run.client
-    table = sc.dispatch
-    if site.table is not table:
-        _resolve(site, table)
     cmd = site.cmd
+    if site.table is not sc.dispatch:
+        _resolve(site, sc.dispatch)
+        cmd = site.cmd
     if cmd is None or run.caller.slow:  # (a translated script never gets past the threshold)
-        value = _generic_call(run, tuple(argv))
+        return _checked(_generic_call(run, tuple(argv)), site.pcall)
+    if cmd.write and not run.write_dirty:
+        if run.read_only or run.server.write_denied is not None:
+            return _checked(_generic_call(run, tuple(argv)), site.pcall)
+        run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
+    sc.last_cmd = cmd
+    inline = site.inline
+    t0 = _perf()
+    if inline is not None and (reply := inline(sc, argv, run.effects)) is not None:
+        took = _perf() - t0  # (it wrote: its effect is logged)
+        run.wrote = True
     else:
-        server = run.server
-        if cmd.write and not run.write_dirty:
-            if run.read_only or server.write_denied is not None:
-                value = _generic_call(run, tuple(argv))
-                return _checked(value, site.pcall)
-            run.write_dirty = True  # (once the script wrote, it cannot fail half-way)
         ks = sc.ks
         dirty = ks.dirty
-        sc.last_cmd = cmd
-        t0 = _perf()
         try:
             reply = cmd.handler(sc, argv)
         except RedisError as e:
             reply = e
             cmd.failed_calls += 1
-            counts = server.error_counts
+            counts = run.server.error_counts
             counts[e.code] = counts.get(e.code, 0) + 1
         took = _perf() - t0
-        cmd.durations.append(took)
-        if took >= server.timing_threshold:
-            record_slow_command(server, sc, cmd, argv, took)
-        cmd.calls += 1
         if ks.dirty != dirty:  # (record_effects, inline; no redis.set_repl: REPL_ALL)
             run.wrote = True
-            effects = run.effects
-            if not effects:
-                effects = run.effects = []
             propagate = sc.propagate
             if propagate is None:
-                effects.append((sc.db_id, argv))
+                run.effects.append((sc.db_id, argv))
             else:
                 db_id = sc.db_id
+                effects = run.effects
                 for p in propagate:
                     effects.append((db_id, p))
                 sc.propagate = None
         elif sc.propagate is not None:
             sc.propagate = None
-        t = type(reply)
-        if t is int:
-            return float(reply)
-        if t is bytes:
-            return reply
-        value = luavalues.from_reply(reply)
+    cmd.durations.append(took)
+    if took >= run.server.timing_threshold:
+        record_slow_command(run.server, sc, cmd, argv, took)
+    cmd.calls += 1
+    t = type(reply)
+    if t is int:
+        return float(reply)
+    if t is bytes:
+        return reply
+    value = luavalues.from_reply(reply)
     if type(value) is luavalues.Table and not site.pcall:
         return _checked(value, False)
     return value
+
+
+def _incr_inline(sc: Any, argv: list[bytes], effects: list) -> int | None:
+    """INCR of a new key or of one holding a canonical non-negative integer far from
+    overflow, without a deadline, no keyspace listener nor LFU policy (the plain batch's
+    inline INCR, strings._incr's common case): the new value, its effect logged; None
+    (nothing done) for anything else."""
+    key = argv[1]
+    db = sc.db
+    data = db.data
+    v = data.get(key)
+    if v is None:
+        n = 1
+    elif (
+        type(v) is bytes
+        and v.isdigit()
+        and len(v) < 18
+        and (v[0] != 0x30 or len(v) == 1)
+        and not (db.expires and key in db.expires)
+    ):
+        n = int(v) + 1
+    else:
+        return None
+    ks = sc.ks
+    server = sc.server
+    if ks.key_listeners or ks.notify_classes or server.lfu:
+        return None
+    data[key] = b"%d" % n  # (a new object; the deadline stays: there is none)
+    db.lru[key] = server.lruclock
+    ks.dirty += 1
+    effects.append((sc.db_id, argv))
+    return n
+
+
+def _expire_inline(sc: Any, argv: list[bytes], effects: list) -> int | None:
+    """EXPIRE key seconds (no option) of a live key without a deadline, a positive number
+    of seconds as written canonically, no keyspace listener nor LFU policy
+    (expire._expire_generic's common case): 1, PEXPIREAT logged; None (nothing done) for
+    anything else."""
+    if len(argv) != 3:
+        return None
+    seconds = _SMALL_INTS.get(argv[2])
+    key = argv[1]
+    db = sc.db
+    if not seconds or seconds < 0 or key not in db.data or key in db.expires:
+        return None
+    ks = sc.ks
+    server = sc.server
+    if ks.key_listeners or ks.notify_classes or ks.new_candidates or server.lfu:
+        return None
+    when = sc._now + seconds * 1000
+    db.lru[key] = server.lruclock  # (lookupKeyWrite's access)
+    ks.dirty += 1
+    db.set_expire(key, when)
+    effects.append((sc.db_id, [b"PEXPIREAT", key, b"%d" % when]))
+    return 1
+
+
+# the commands whose common case a translated site runs inline, by name
+_INLINE = {"incr": _incr_inline, "expire": _expire_inline}
 
 
 def _checked(value: Any, pcall: bool) -> Any:
@@ -477,6 +541,7 @@ def _resolve(site: luavalues.CallSite, table: dict[bytes, Command]) -> None:
             cmd = None
     site.cmd = cmd
     site.table = table
+    site.inline = None if cmd is None else _INLINE.get(cmd.name)
 
 
 def _generic_call(run: Any, args: tuple) -> Any:
@@ -515,7 +580,7 @@ def record_effects(run: Any, sc: Any, argv: list[bytes]) -> None:
     propagate = sc.propagate
     if run.repl_flags & 1:  # REPL_AOF
         effects = run.effects
-        if not effects:
+        if effects.__class__ is not list:  # (a translated run's is the caller's log)
             effects = run.effects = []
         if propagate is None:
             effects.append((sc.db_id, argv))

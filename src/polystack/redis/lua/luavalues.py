@@ -52,7 +52,7 @@ class CallSite:
     constant: the command is looked up once per command table (``table``, ``cmd``: None
     when the generic path must word a refusal: unknown, subcommands, noscript, arity)."""
 
-    __slots__ = ("name", "argc", "pcall", "line", "table", "cmd")
+    __slots__ = ("name", "argc", "pcall", "line", "table", "cmd", "inline")
 
     def __init__(self, name: bytes, argc: int, pcall: bool, line: int) -> None:
         self.name = name
@@ -61,6 +61,7 @@ class CallSite:
         self.line = line
         self.table: Any = None
         self.cmd: Any = None
+        self.inline: Any = None  # the command's common case run inline (scriptrun._INLINE)
 
 
 class Failure(Exception):

@@ -325,9 +325,13 @@ class _Translator:
                     is_k, kv = self.rk_value(nxt[3]) if fused and nxt else (False, None)
                     if fused and is_k:
                         if type(kv) is float and kv.is_integer() and kv >= 1:
-                            i = int(kv)
-                            have = lst if i == 1 else f"len({lst}) >= {i}"
-                            self.emit(f"r{a} = {lst}[{i - 1}] if {have} else None")
+                            i = int(kv)  # (KEYS are argv[3 : 3 + nk], ARGV argv[3 + nk :])
+                            if lst == "K":
+                                have = "nk" if i == 1 else f"nk >= {i}"
+                                self.emit(f"r{a} = argv[{i + 2}] if {have} else None")
+                            else:
+                                at = f"nk + {i + 2}"
+                                self.emit(f"r{a} = argv[{at}] if len(argv) > {at} else None")
                         else:
                             self.emit(f"r{a} = None")
                         skip_next = True
@@ -438,14 +442,14 @@ class _Translator:
                 raise Untranslatable(f"opcode {op}")
         registers = ", ".join(f"r{i}" for i in range(self.p.maxstack)) or "_"
         head = [
-            "def script(run, K, A, caller3):",
+            "def script(run, argv, nk, caller3):",
             f"    {registers} = {(None,) * max(self.p.maxstack, 1)}",
             "    L = 0",
         ]
         if "K" in self.needs:
-            head.append("    TK = Table(K)")
+            head.append("    TK = Table(argv[3 : 3 + nk])")
         if "A" in self.needs:
-            head.append("    TA = Table(A)")
+            head.append("    TA = Table(argv[3 + nk :])")
         return "\n".join(head + out) + "\n"
 
     def end_block(self, pc: int) -> None:
@@ -519,8 +523,10 @@ def source(chunk: bytes, script_globals: frozenset[bytes]) -> str:
 
 
 def translate(chunk: bytes, script_globals: frozenset[bytes], host: dict[str, Any]) -> Any:
-    """``script(run, keys, args, caller3) -> (kind, payload)`` for a brief chunk
-    (``string.dump``), as the prelude's run() answers; None when the chunk uses anything
+    """``script(run, argv, nk, caller3) -> (kind, payload)`` for a brief chunk
+    (``string.dump``), as the prelude's run() answers, called with the EVALSHA request
+    (``argv``: its keys are ``argv[3 : 3 + nk]``, its arguments what follows them); None
+    when the chunk uses anything
     not covered.  ``script_globals`` are the sandbox's global names; ``host`` has the
     script's ``call(run, *args)``, ``pcall(run, *args)`` and ``site_call(run, site, argv)``
     (see commands/scriptrun.py), which raise CallError or return Lua values."""
