@@ -94,12 +94,13 @@ class ScriptPath:
             cache = self.server.scripting
             if cache is not None:
                 script = cache.by_sha.get(argv[1])
-                if script is not None and script.brief:
-                    if script.translated is not None:
+                if script is not None:
+                    if script.translated is not None:  # (a brief script)
                         self._call_translated(cmd, argv, script)
-                    else:
+                        return
+                    if script.brief:
                         self._call_brief(cmd, argv, script, cache.engine)
-                    return
+                        return
         outcome = self._hand_over(self._call_script, cmd, argv)
         if outcome is not _YIELDED and not outcome[1]:
             raise outcome[2]
@@ -248,8 +249,7 @@ class ScriptPath:
             sc = run.client
             sc.translated_run = run  # (kept for the client's next translated script)
         else:  # ScriptRun(...) again, in place: what a translated run can have changed
-            run.funcname = script.sha_bytes
-            run.argv = argv
+            # (not its funcname and argv: only FUNCTION STATS of a busy script reads them)
             sc._run = run
             sc.db_id = self.db_id
             sc.db = self.db
@@ -280,24 +280,24 @@ class ScriptPath:
         if ks.dirty != dirty:
             if run.wrote:
                 run.write_dirty = run.wrote = False
-            else:
+            else:  # (the caller's propagate: None, nothing ran as the caller)
                 run.write_dirty = False
-                propagate = self.propagate
-                if propagate is None:
-                    log.append((self.db_id, argv))
-                elif propagate:
-                    self._record_write(argv)
+                log.append((self.db_id, argv))
             if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
-                log.insert(mark, (log[mark][0], [b"MULTI"]))
-                log.append((log[-1][0], [b"EXEC"]))
+                db_id = log[mark][0]
+                log.insert(mark, _MULTI[db_id] if db_id < 16 else (db_id, [b"MULTI"]))
+                db_id = log[-1][0]
+                log.append(_EXEC[db_id] if db_id < 16 else (db_id, [b"EXEC"]))
             if ks.ready_keys:
                 self._serve_blocked()
         elif run.write_dirty:
             run.write_dirty = False
-        self.propagate = None
 
 
 _SMALL_NUMKEYS = {b"%d" % i: i for i in range(64)}  # numkeys as most calls give it
+# the log entries that wrap a translated script's effects, by database (read, never changed)
+_MULTI = tuple((i, [b"MULTI"]) for i in range(16))
+_EXEC = tuple((i, [b"EXEC"]) for i in range(16))
 _SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
 _SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
 

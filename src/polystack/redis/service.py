@@ -31,7 +31,7 @@ from polystack.redis.memory import EvictionState, set_maxmemory
 from polystack.redis.objects import policy_changed, refresh_lru_clock
 from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
 from polystack.redis.persistence import Persistence
-from polystack.redis.plainbatch import lean_table, shared_time_table
+from polystack.redis.plainbatch import lean_shapes, lean_table
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import SaveInfo
 from polystack.redis.rdbsave import RDBSaver
@@ -193,7 +193,7 @@ class RedisService(Persistence, ReplicationRole, Service):
             )
         # the commands a plain client's batch runs itself (session.py's _run_plain)
         self.lean = lean_table(self.dispatch)
-        self.lean_shared = shared_time_table(self.lean)
+        self.lean_shapes = lean_shapes(self.lean)
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does

@@ -18,6 +18,7 @@ from polystack.helm.golang.strconv import quote as go_quote
 from polystack.helm.render import includememo
 from polystack.helm.render.includememo import MUTATORS, IncludeMemo, MemoInfo, MutatorFunc
 from polystack.helm.template.errors import FuncError
+from polystack.helm.template.treecodec import forget_unpacked
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -396,6 +397,8 @@ class Engine:
             # the include/tpl closures refer to ts: break the cycle, so that the
             # trees and compiled code are freed now rather than by the cyclic GC
             ts.funcs.clear()
+            if memo is not None:
+                forget_unpacked()  # (branches the memo's analysis read and no one ran)
 
     def _render_set(
         self, ts: Any, tpls: dict[str, Renderable], memo: IncludeMemo | None = None

@@ -39,8 +39,6 @@ errors.
 
 from __future__ import annotations
 
-from marshal import loads
-
 from polystack.helm.template.nodes import (
     ActionNode,
     ChainNode,
@@ -59,6 +57,7 @@ from polystack.helm.template.nodes import (
 )
 from polystack.helm.template.treecodec import (
     ACTION,
+    BOOL,
     CHAIN,
     COMMAND,
     CONST_ACTION,
@@ -67,6 +66,8 @@ from polystack.helm.template.treecodec import (
     IDENT,
     IF,
     LIST,
+    NIL,
+    NUMBER,
     PIPE,
     RANGE,
     STRING,
@@ -75,6 +76,7 @@ from polystack.helm.template.treecodec import (
     VARIABLE,
     WITH,
     LazyListNode,
+    unpack,
 )
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -224,8 +226,28 @@ def _facts(root: ListNode, pure: frozenset[str]) -> _Facts:
 
 def _tuple_facts(elems: tuple[Any, ...], pure: frozenset[str]) -> _Facts:
     """_facts of a tree from the on-disk cache, read from its tuple form
-    (template/treecodec.py) without building its nodes."""
+    (template/treecodec.py) without building its nodes. (The kinds are bound to
+    locals and the arguments of a command checked in place: a cached run
+    analyses every define it includes.)"""
     f = _Facts()
+    changing = _CHANGING_KEYS
+    k_command, k_pipe, k_action, k_ident, k_field, k_string = (
+        COMMAND,
+        PIPE,
+        ACTION,
+        IDENT,
+        FIELD,
+        STRING,
+    )
+    k_text, k_const, k_list, k_dot, k_number, k_bool, k_nil = (
+        TEXT,
+        CONST_ACTION,
+        LIST,
+        DOT,
+        NUMBER,
+        BOOL,
+        NIL,
+    )
     stack: list[Any] = list(elems)
     pop = stack.pop
     push = stack.append
@@ -233,32 +255,47 @@ def _tuple_facts(elems: tuple[Any, ...], pure: frozenset[str]) -> _Facts:
     while stack:
         e = pop()
         kind = e[0]
-        if kind == TEXT or kind == CONST_ACTION:
-            continue
-        if kind == ACTION:
-            push(e[3])
-        elif kind == LIST:
-            elems = e[3]
-            extend(loads(elems) if type(elems) is bytes else elems)
-        elif kind == IF or kind == WITH or kind == RANGE:
-            push(e[3])
-            push(e[4])
-            if e[5] is not None:
-                push(e[5])
-        elif kind == PIPE:
-            extend(e[5])
-        elif kind == COMMAND:
+        if kind == k_command:
             args = e[2]
             first = args[0]
-            if first[0] == IDENT and first[2] == "include":
-                if len(args) != 3 or args[1][0] != STRING:
+            if first[0] == k_ident and first[2] == "include":
+                if len(args) != 3 or args[1][0] != k_string:
                     f.impure = True
                     return f
                 f.targets.add(args[1][3])
                 if not _is_whole_dot_tuple(args[2]):
                     push(args[2])
-            else:
-                extend(args)
+                continue
+            for a in args:
+                k = a[0]
+                if k == k_ident:
+                    if a[2] not in pure:
+                        f.impure = True
+                        return f
+                elif k == k_field:
+                    if not changing.isdisjoint(a[2]):
+                        f.reads_changing = True
+                elif k == k_string:
+                    if a[3] in changing:
+                        f.reads_changing = True  # (index . "Template", get, dig, pick ...)
+                elif k == k_dot:
+                    f.reads_changing = True  # the whole dot (given to a function ...)
+                elif k != k_number and k != k_bool and k != k_nil:
+                    push(a)
+        elif kind == k_pipe:
+            extend(e[5])
+        elif kind == k_action:
+            extend(e[3][5])  # (its pipeline's declared variables read nothing)
+        elif kind == k_text or kind == k_const:
+            continue
+        elif kind == k_list:
+            elems = e[3]
+            extend(unpack(elems) if type(elems) is bytes else elems)
+        elif kind == IF or kind == WITH or kind == RANGE:
+            push(e[3])
+            push(e[4])
+            if e[5] is not None:
+                push(e[5])
         elif kind == TEMPLATE:
             f.targets.add(e[3])
             p = e[4]
@@ -267,24 +304,24 @@ def _tuple_facts(elems: tuple[Any, ...], pure: frozenset[str]) -> _Facts:
                     push(p)
                 elif not _is_whole_dot_tuple(p[5][0][2][0]):
                     push(p)
-        elif kind == IDENT:
+        elif kind == k_ident:
             if e[2] not in pure:
                 f.impure = True
                 return f
-        elif kind == FIELD:
-            if not _CHANGING_KEYS.isdisjoint(e[2]):
+        elif kind == k_field:
+            if not changing.isdisjoint(e[2]):
                 f.reads_changing = True
         elif kind == VARIABLE:
-            if e[2] == ("$",) or not _CHANGING_KEYS.isdisjoint(e[2]):
+            if e[2] == ("$",) or not changing.isdisjoint(e[2]):
                 f.reads_changing = True
         elif kind == CHAIN:
-            if not _CHANGING_KEYS.isdisjoint(e[3]):
+            if not changing.isdisjoint(e[3]):
                 f.reads_changing = True
             push(e[2])
-        elif kind == DOT:
+        elif kind == k_dot:
             f.reads_changing = True
-        elif kind == STRING:
-            if e[3] in _CHANGING_KEYS:
+        elif kind == k_string:
+            if e[3] in changing:
                 f.reads_changing = True
     return f
 

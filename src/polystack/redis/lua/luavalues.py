@@ -347,6 +347,11 @@ def error_table(text: str) -> Table:
     return Table([], {b"err": text.strip("\r\n").encode("utf-8", "surrogateescape")})
 
 
+# result() of the numbers a script most often returns (counters, flags): formatting a
+# float with %d costs more than this lookup
+INTEGER_RESULT = {float(i): (0, b":%d\r\n" % i) for i in range(-1, 1024)}
+
+
 def _int_text(n: float) -> bytes:
     if n != n or n >= _LLONG or n < -_LLONG:
         return b"-9223372036854775808"

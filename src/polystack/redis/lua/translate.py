@@ -434,8 +434,11 @@ class _Translator:
                 elif b == 1:
                     self.emit("return result(None, caller3)")
                 else:
-                    self.emit(f"if r{a}.__class__ is float and -LLONG <= r{a} < LLONG:")
-                    self.emit(f"    return 0, b':%d\\r\\n' % r{a}")
+                    self.emit(f"if r{a}.__class__ is float:")  # (an integer reply)
+                    self.emit(f"    if r{a} in INTEGER_RESULT:")
+                    self.emit(f"        return INTEGER_RESULT[r{a}]")
+                    self.emit(f"    if -LLONG <= r{a} < LLONG:")
+                    self.emit(f"        return 0, b':%d\\r\\n' % r{a}")
                     self.emit(f"return result(r{a}, caller3)")
                 self.end_block(pc)
             else:
@@ -498,6 +501,7 @@ class _Translator:
 
 _NAMESPACE = {
     "LLONG": 9223372036854775808.0,
+    "INTEGER_RESULT": lv.INTEGER_RESULT,
     "CALL": lv.CALL,
     "PCALL": lv.PCALL,
     "CallError": lv.CallError,
