@@ -31,6 +31,11 @@ class _Main:
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
         if not args and not kw and sys.argv[1:2] == ["helm"]:
+            # (this process is the `polystack helm` command: polystack's own modules
+            # are read from their cached bytecode directly, see helm/cli/imports.py)
+            from polystack.helm.cli.imports import install
+
+            install()
             from polystack.helm.cli.fast import try_fast
 
             try_fast(sys.argv[2:])  # ends the process when it runs the command

@@ -152,3 +152,31 @@ def test_writes_of_one_request_reads_reach_the_log(tmp_path) -> None:
         c.close()
     finally:
         proc.terminate()
+
+
+def test_writes_reach_a_replica_that_attaches(tmp_path) -> None:
+    """With a replica (or a replication backlog) SET's record takes log_commands, which feeds
+    the replicas: the writes before the attach arrive in the snapshot, those after it in the
+    stream, and WAIT counts the replica."""
+    from tests.redis.repl_support import wait_for
+
+    master = ServeProcess(tmp_path / "m", "--appendfsync", "everysec").start()
+    replica = ServeProcess(tmp_path / "r").start()
+    try:
+        m = redis.Redis(port=master.ports["redis"], socket_timeout=10)
+        m.config_set("repl-diskless-sync-delay", "0")
+        for i in range(20):
+            m.set(b"before%d" % i, b"%d" % i)
+        rep = redis.Redis(port=replica.ports["redis"], socket_timeout=10)
+        rep.replicaof("127.0.0.1", master.ports["redis"])
+        wait_for(lambda: rep.info("replication")["master_link_status"] == "up", 20, "link")
+        for i in range(20):
+            m.set(b"after%d" % i, b"%d" % i)
+        assert m.execute_command("WAIT", 1, 5000) == 1
+        assert [rep.get(b"before%d" % i) for i in range(20)] == [b"%d" % i for i in range(20)]
+        assert [rep.get(b"after%d" % i) for i in range(20)] == [b"%d" % i for i in range(20)]
+        m.close()
+        rep.close()
+    finally:
+        master.terminate()
+        replica.terminate()

@@ -400,3 +400,91 @@ def test_fast_commands_with_few_arguments_share_the_batch_time(
         assert _stats(r, "lpush")["calls"] == 3 and _stats(r, "lpop")["calls"] == 1
         assert r.lrange("l", 0, -1) == [b"y", b"2", b"1", b"x"]
         r.close()
+
+
+_PUSHES = [
+    [b"RPUSH", b"l", b"a"], [b"LPUSH", b"l", b"b"], [b"RPUSH", b"l", b"c"],
+    *[[b"LPUSH", b"l", b"xxx"]] * 1700, *[[b"RPUSH", b"l", b"yyyy"]] * 1700,
+    [b"LPUSH", b"l", b"12"], [b"RPUSH", b"l", b"-3"], [b"LPUSH", b"l", b""],
+    [b"LPUSH", b"l", b"v" * 62], [b"LPUSH", b"l", b"w" * 63], [b"RPUSH", b"l", b"e"],
+    [b"RPUSH", b"l", b"f"],
+    [b"LPUSH", b"l"], [b"SET", b"s", b"x"], [b"LPUSH", b"s", b"a"], [b"RPUSH", b"new", b"m"],
+    [b"RPUSH", b"v", b"a"], [b"PEXPIRE", b"v", b"100000"], [b"RPUSH", b"v", b"b"],
+    [b"LPUSHX", b"l", b"g"], [b"rpush", b"l", b"h"], [b"LLEN", b"l"], [b"LINDEX", b"l", b"0"],
+    [b"LRANGE", b"l", b"1700", b"1710"], [b"DUMP", b"l"], [b"DUMP", b"v"],
+    [b"OBJECT", b"ENCODING", b"l"],
+]  # fmt: skip
+
+
+def test_pushes_in_a_batch(r: redis.Redis, server) -> None:
+    """LPUSH/RPUSH of one element onto an existing list run inline while the element joins the
+    end node as a string; every other case takes the handler's path: Redis's replies, node
+    boundaries (DUMP), counters and dirty count."""
+    r.config_resetstat()
+    dirty = r.info("persistence")["rdb_changes_since_last_save"]
+    out = _pipelined(server.redis_port, _PUSHES)
+    replies = out.split(b"\r\n")
+    assert replies[:3] == [b":1", b":2", b":3"] and replies[3402] == b":3403"
+    assert b"-ERR wrong number of arguments for 'lpush' command" in out
+    assert b"-WRONGTYPE" in out
+    assert r.llen("l") == 3412 and r.lindex("l", 1) == b"w" * 63 and r.lindex("l", -1) == b"h"
+    assert r.lrange("l", 1703, 1707) == [b"xxx", b"xxx", b"b", b"a", b"c"]
+    assert 0 < r.pttl("v") <= 100_000 and r.lrange("v", 0, -1) == [b"a", b"b"]
+    stats = _stats(r, "lpush")  # 1,706 ran (one WRONGTYPE), 1 refused (arity)
+    assert (stats["calls"], stats["failed_calls"], stats["rejected_calls"]) == (1706, 1, 1)
+    assert _stats(r, "rpush")["calls"] == 1709
+    changes = r.info("persistence")["rdb_changes_since_last_save"] - dirty
+    assert changes == 3417  # 3,415 pushes (LPUSHX too), SET, PEXPIRE
+
+
+@pytest.mark.differential
+def test_pushes_in_a_batch_match_real_redis(server, real_redis) -> None:
+    commands = [[b"FLUSHALL"], *_PUSHES]
+    assert _pipelined(server.redis_port, commands) == _pipelined(real_redis.port, commands)
+
+
+def test_pushes_in_a_batch_are_logged(tmp_path) -> None:
+    """The inline pushes reach the log: after a restart the list is the one the replies
+    described, node for node."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+        _pipelined(s.redis_port, [[b"RPUSH", b"l", b"a"]] + [[b"LPUSH", b"l", b"xy"]] * 3000)
+        r = redis.Redis(port=s.redis_port)
+        dump = r.dump("l")
+        r.close()
+    with polystack.testing.serve(redis=True, data_dir=tmp_path) as s:
+        r = redis.Redis(port=s.redis_port)
+        assert r.llen("l") == 3001 and r.dump("l") == dump
+        r.close()
+
+
+_GETS = [
+    [b"SET", b"a", b"1"], [b"SET", b"big", b"x" * 5000], [b"RPUSH", b"l", b"x"],
+    [b"SET", b"v", b"2"], [b"PEXPIRE", b"v", b"100000"],
+]  # fmt: skip
+_GET_READ = [
+    [b"GET", b"a"], [b"GET", b"none"], [b"GET", b"a"], [b"GET", b"v"], [b"get", b"a"],
+    [b"GET", b"a"], [b"GET", b"big"], [b"GET", b"a"], [b"GET", b"l"], [b"GET", b"a"],
+    [b"GET"], [b"GET", b"a", b"b"], [b"GET", b"a"],
+]  # fmt: skip
+
+
+def test_a_read_of_gets(r: redis.Redis, server) -> None:
+    """A read that starts with GETs runs them in the GET loop while they come spelt alike
+    and find strings under 4 KiB or nothing; the rest goes on in the general loop."""
+    _pipelined(server.redis_port, _GETS)
+    r.config_resetstat()
+    out = _pipelined(server.redis_port, _GET_READ)
+    assert out.startswith(b"$1\r\n1\r\n$-1\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n1\r\n$5000")
+    assert out.count(b"-WRONGTYPE") == 1 and out.count(b"-ERR wrong number") == 2
+    stats = _stats(r, "get")  # 11 ran (one WRONGTYPE), 2 refused (arity)
+    assert (stats["calls"], stats["failed_calls"], stats["rejected_calls"]) == (11, 1, 2)
+    ks = r.info("stats")
+    assert (ks["keyspace_hits"], ks["keyspace_misses"]) == (10, 1)  # (the WRONGTYPE: a hit)
+
+
+@pytest.mark.differential
+def test_a_read_of_gets_matches_real_redis(server, real_redis) -> None:
+    commands = [[b"FLUSHALL"], *_GETS, *_GET_READ]
+    assert _pipelined(server.redis_port, commands) == _pipelined(real_redis.port, commands)

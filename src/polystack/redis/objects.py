@@ -49,11 +49,13 @@ def policy_changed(server: Any) -> None:
 def refresh_lru_clock(server: Any, now_s: float) -> None:
     """server.lruclock from the time in seconds (the same int object while the second lasts,
     so a million keys stamped together hold one int between them, not a million);
-    ``lru_until`` is when it next changes."""
+    ``lru_from`` and ``lru_until`` are when that second started and ends, as floats (the
+    session compares them with the time on every read: a float with an int costs more)."""
     now = int(now_s)
     if now != server.lruclock:
         server.lruclock = now
-    server.lru_until = float(now + 1)  # (compared with the time, a float: an int costs more)
+    server.lru_from = float(now)
+    server.lru_until = float(now + 1)
 
 
 def _minutes(client: Any) -> int:

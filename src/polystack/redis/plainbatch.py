@@ -17,17 +17,22 @@ Then, per batch:
 * one clock read at each end: every command is counted in commandstats (calls stay exact);
   a command that runs its handler is timed on its own (two clock reads: LRANGE, SMEMBERS,
   MGET ... can be slow, and SLOWLOG must name the slow one) unless Redis flags it ``fast``
-  and it has at most four arguments (shared_time_table: LPUSH, HSET, ZADD ... of one
-  element), and the rest of the batch's time is shared out evenly among those and the inline
-  GET/SET/SADD/INCR commands, each O(1) or O(log N) (usec, the latency histogram, SLOWLOG
-  and the latency monitor see that share);
-* keyspace hits and misses, and SET's dirty count, are added up and stored once;
+  and it has at most four arguments (lean_shapes: LPUSH, HSET, ZADD ... of one element),
+  and the rest of the batch's time is shared out evenly among those and the inline
+  commands, each O(1) or O(log N) (usec, the latency histogram, SLOWLOG and the latency
+  monitor see that share);
+* keyspace hits and misses, and the inline writes' dirty count, are added up and stored
+  once;
 * the LRU clock, the database and its dicts are read once (the lean commands cannot change
   them: SELECT, SWAPDB, FLUSHDB ... are not lean);
-* GET, SET (three arguments), SADD of a member the set holds (redis-benchmark's SADD) and
-  INCR of a key holding a small non-negative integer run inline, the lookup's lazy-expiry
-  check skipped while the database has no volatile keys; the other lean commands call their
-  handler.  (GET's hits are counted as the batch's GETs less its misses.)
+* GET, SET (three arguments), SADD of a member the set holds (redis-benchmark's SADD), ZADD
+  of a member a listpack sorted set holds at that (integral) score (redis-benchmark's ZADD),
+  LPUSH/RPUSH of one short string onto an existing list whose end node has room for it,
+  and INCR of a key holding a small non-negative integer run inline, the lookup's
+  lazy-expiry check skipped while the database has no volatile keys; the other lean
+  commands call their handler.  (GET's hits are counted as the batch's GETs less its
+  misses.)  A read that starts with GETs runs them in a loop of GET's case alone while they
+  come spelt alike (redis-benchmark's ``-P 16``: no lookup of the command per request).
 
 At the first request that is not lean (or has the wrong arity, or finds a condition the
 inline code leaves to the handler's general path), the batch hands the rest to ``_run``.
@@ -38,20 +43,27 @@ common case for a plain client without the batch's loop and state.
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from polystack.redis import blocked_keys, wire
+from polystack.redis.args import small_float
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
 from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, key_crc16, remember_tag_crc16
 from polystack.redis.errors import RedisError
+from polystack.redis.quicklist import OPTIMIZATION_LEVEL, Quicklist
 from polystack.redis.set_type import RedisSet
+from polystack.redis.zset_type import ZSet
 
 _perf = time.perf_counter
 _encode = wire.encode
 _OK = wire.OK
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+# The integer replies of small counts (ZADD, SADD, HSET ... answer 0 or 1)
+_INT_REPLY = {n: b":%d\r\n" % n for n in range(-1, 1024)}
 
 # Commands the batch runs itself (their handlers need only what the batch provides: no
 # blocking, no scripts, no change of database, protocol or client state, no server state a
@@ -82,16 +94,22 @@ def lean_table(dispatch: dict[bytes, Any]) -> dict[bytes, Any]:
 
 # A pop with a count is O(count): without one, O(1).
 _COUNTED = frozenset(("lpop", "rpop", "spop"))
+_NO_MOST = sys.maxsize
 
 
-def shared_time_table(lean: dict[bytes, Any]) -> dict[bytes, int]:
-    """The lean commands that share the batch's time when they run their handler, by the
-    names the client may send them as: the most arguments (with the name) for which they
-    do.  Those Redis flags ``fast`` (O(1) or O(log N)) with a bounded amount of work: at
-    most four arguments, a pop without a count."""
-    return {
-        name: 2 if cmd.name in _COUNTED else 4 for name, cmd in lean.items() if "fast" in cmd.flags
-    }
+def lean_shapes(lean: dict[bytes, Any]) -> dict[bytes, tuple[int, int, int]]:
+    """The lean commands' shapes, by the names the client may send them as: the fewest and
+    most arguments (with the name) their arity allows, and the most for which they share the
+    batch's time when they run their handler (0: never).  Those Redis flags ``fast`` (O(1)
+    or O(log N)) with a bounded amount of work share it: at most four arguments, a pop
+    without a count."""
+    shapes = {}
+    for name, cmd in lean.items():
+        arity = cmd.arity
+        lo, hi = (arity, arity) if arity > 0 else (-arity, _NO_MOST)
+        most = (2 if cmd.name in _COUNTED else 4) if "fast" in cmd.flags else 0
+        shapes[name] = (lo, hi, most)
+    return shapes
 
 
 class PlainBatch:
@@ -110,12 +128,15 @@ class PlainBatch:
     _out: list[bytes]
     _log: list[tuple[int, list[bytes]]]
     _pending: Any
-    _lean_get: Any
-    _shared_get: Any
+    _lean: dict[bytes, Any]
+    _shapes: dict[bytes, tuple[int, int, int]]
     _get_cmd: Any
     _set_cmd: Any
     _sadd_cmd: Any
     _incr_cmd: Any
+    _zadd_cmd: Any
+    _lpush_cmd: Any
+    _rpush_cmd: Any
     _count_error: Any
     _record_write: Any
     _wrap_multi: Any
@@ -134,7 +155,7 @@ class PlainBatch:
         """Run the leading lean requests of a plain client's batch; how many it ran (the
         caller runs the rest through ``_run``).  (Every line of the loop costs each request
         of every pipelined read: GET and SET count their calls in their keyspace-hit, miss
-        and set counters, the other lean commands in ``ran``.)"""
+        and set counters, the other lean commands in ``ran`` and ``shared``.)"""
         server = self.server
         ks = self.ks
         if (
@@ -146,13 +167,17 @@ class PlainBatch:
             or server.timing_threshold <= 0
         ):
             return 0
-        lean_get = self._lean_get
-        shared_get = self._shared_get
+        lean = self._lean
+        shapes = self._shapes
         served = self._served  # Redis Cluster's routing map (None when cluster mode is off)
         get_cmd = self._get_cmd
         set_cmd = self._set_cmd
         sadd_cmd = self._sadd_cmd
         incr_cmd = self._incr_cmd
+        zadd_cmd = self._zadd_cmd
+        lpush_cmd = self._lpush_cmd
+        rpush_cmd = self._rpush_cmd
+        packed_threshold = ks.limits.packed_threshold
         db = self.db
         db_id = self.db_id
         data = db.data
@@ -163,21 +188,59 @@ class PlainBatch:
         out = self._out
         append = out.append
         extend = out.extend
-        log_append = self._log.append
+        bulk_prefix = _BULK_PREFIX
+        int_reply = _INT_REPLY.get
+        log = self._log
+        log_append = log.append
         ran: list[Any] = []  # (cmd, argv, own time) of the other lean commands run, in order
         shared: list[Any] = []  # the commands that ran their handler and share the time
+        shared_append = shared.append
         nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-        misses = sets = sadds = incrs = 0
+        misses = sets = sadds = incrs = zadds = lpushes = rpushes = 0
         serving = 0.0
         timed = 0.0  # the handler path's own time (ran)
         full = False
         budget = -1  # the output's room, read once a reply is not a small one
         produced = 0
         key: bytes | None
+        cmd: Any = None
+        batch: Sequence[list[bytes]] = requests
+        first = requests[0]
         t0 = _perf()
-        for argv in requests:  # noqa: B007  (argv: where the loop stopped)
-            cmd = lean_get(argv[0])
-            if served is not None and cmd is not None:
+        if served is None and len(first) == 2 and lean.get(first[0]) is get_cmd:
+            # A read that starts with GETs (redis-benchmark's -P 16): the loop's GET case
+            # alone while they come, spelt as the first (no lookup of the command); the
+            # general loop takes over at the first other request or other case.
+            cmd = get_cmd
+            name = first[0]
+            for argv in requests:  # noqa: B007  (argv: where the loop stopped)
+                try:
+                    sent, key = argv
+                except ValueError:
+                    break
+                if sent != name:
+                    break
+                v = data_get(key)
+                if type(v) is bytes and not (expires and key in expires):
+                    try:
+                        extend((bulk_prefix[len(v)], v, b"\r\n"))
+                    except IndexError:
+                        break  # 4 KiB or more: the handler's path (flow control)
+                    lru[key] = clock
+                elif v is None:
+                    misses += 1
+                    append(nil)
+                else:
+                    break
+            else:
+                argv = None
+            batch = () if argv is None else requests[_position(requests, argv) :]
+        for argv in batch:  # noqa: B007  (argv: where the loop stopped)
+            try:
+                cmd = lean[argv[0]]
+            except KeyError:
+                break  # not a lean command: _run runs it
+            if served is not None:
                 # Redis Cluster: in cluster mode every lean command's one key is argv[1]
                 # (routing.prepare_dispatch keeps no other keyed command in the dispatch
                 # table the lean one is made from); its CRC16 indexes the served map, a
@@ -205,10 +268,14 @@ class PlainBatch:
                     misses += 1
                     append(nil)
                     continue
-                if type(v) is bytes and len(v) < 4096 and not (expires and key in expires):
-                    lru[key] = clock
-                    extend((_BULK_PREFIX[len(v)], v, b"\r\n"))
-                    continue
+                if type(v) is bytes and not (expires and key in expires):
+                    try:
+                        extend((bulk_prefix[len(v)], v, b"\r\n"))
+                    except IndexError:
+                        pass  # 4 KiB or more: the handler's path (flow control)
+                    else:
+                        lru[key] = clock
+                        continue
             elif cmd is set_cmd:
                 try:
                     _, key, value = argv
@@ -263,18 +330,70 @@ class PlainBatch:
                     log_append((db_id, argv))
                     append(b":%d\r\n" % n)
                     continue
-            elif cmd is None:
-                break
-            arity = cmd.arity
-            if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+            elif cmd is zadd_cmd:
+                # ZADD key score member of a member the listpack-encoded sorted set holds at
+                # that score already (an integral score: small_float): :0, nothing changed
+                # (zsetAdd's no-op; its handler's general path otherwise)
+                try:
+                    _, key, score, member = argv
+                except ValueError:
+                    key = None
+                if key is not None:
+                    v = data_get(key)
+                    if (
+                        type(v) is ZSet
+                        and v.listpack
+                        and (small_float(score), member) in v.sl
+                        and not (expires and key in expires)
+                    ):
+                        lru[key] = clock  # lookupKeyWrite's access
+                        zadds += 1
+                        append(b":0\r\n")
+                        continue
+            elif cmd is lpush_cmd or cmd is rpush_cmd:
+                # LPUSH/RPUSH of one element onto an existing list: quicklist's push onto the
+                # end node when it fits there (a short string that does not read as an
+                # integer: 2 bytes of overhead), as _push's common case (its general path
+                # otherwise: a new list, a new node, an integer, a large element)
+                try:
+                    _, key, value = argv
+                except ValueError:
+                    key = None
+                if key is not None:
+                    v = data_get(key)
+                    if (
+                        type(v) is Quicklist
+                        and v.fill < 0
+                        and (size := len(value)) < 63
+                        and value[:1] > b"9"
+                        and size < packed_threshold
+                        and not (expires and key in expires)
+                    ):
+                        tail = cmd is rpush_cmd
+                        node = v.nodes[-tail]  # LPUSH: the first node, RPUSH: the last
+                        if not node.plain and node.sz + size + 8 <= OPTIMIZATION_LEVEL[-v.fill - 1]:
+                            if tail:
+                                node.items.append(value)
+                                rpushes += 1
+                            else:
+                                node.items[:0] = (value,)  # (a memmove, as lpInsert's)
+                                lpushes += 1
+                            node.sz += size + 2
+                            v.count += 1
+                            lru[key] = clock  # lookupKeyWrite's access
+                            log_append((db_id, argv))
+                            append(b":%d\r\n" % v.count)
+                            continue
+            lo, hi, most = shapes[argv[0]]
+            n = len(argv)
+            if n < lo or n > hi:
                 break  # the arity error, as processCommand words it
             # The handler's general path (a lean command: no blocking, no scripts), timed on
             # its own: LRANGE, SMEMBERS, MGET ... can be slow, and SLOWLOG must name them;
             # a fast command with few arguments (LPUSH, HSET, ZADD ... of one element: O(1)
             # or O(log N)) shares the batch's time with the inline ones instead.
-            short = len(argv) <= shared_get(argv[0], 0)
+            short = n <= most
             dirty = ks.dirty
-            log = self._log
             mark = len(log)
             if not short:
                 t1 = _perf()
@@ -286,12 +405,12 @@ class PlainBatch:
                 self._count_error(e.code)
             else:
                 t = type(reply)
-                if t is bytes and len(reply) < 4096:
-                    extend((_BULK_PREFIX[len(reply)], reply, b"\r\n"))
+                if t is int:
+                    append(int_reply(reply) or b":%d\r\n" % reply)
+                elif t is bytes and len(reply) < 4096:
+                    extend((bulk_prefix[len(reply)], reply, b"\r\n"))
                 elif reply is _OK:
                     append(b"+OK\r\n")
-                elif t is int:
-                    append(b":%d\r\n" % reply)
                 elif reply is None:
                     append(nil)
                 else:
@@ -304,7 +423,7 @@ class PlainBatch:
                     if produced >= budget and self.peer.output_full(produced):
                         full = True
             if short:
-                shared.append(cmd)
+                shared_append(cmd)
             else:
                 own = _perf() - t1
                 ran.append((cmd, argv, own))
@@ -320,12 +439,14 @@ class PlainBatch:
                     t1 = _perf()
                     self._serve_blocked()
                     serving += _perf() - t1  # (the clients it served are not this batch)
-                    log_append = self._log.append
+                    log = self._log  # (it may have handed the records on)
+                    log_append = log.append
             if full:
                 break
         else:
             argv = None
         took = _perf() - t0 - serving
+        pushes = lpushes + rpushes
         # (where it stopped, by identity: a pipeline repeats equal requests)
         if argv is None:
             done = len(requests)
@@ -333,7 +454,7 @@ class PlainBatch:
         else:
             done = _position(requests, argv) + full
             last = None
-        gets = done - sets - sadds - incrs - len(ran) - len(shared)
+        gets = done - sets - sadds - incrs - zadds - pushes - len(ran) - len(shared)
         hits = gets - misses
         if full:  # the rest runs when the output drains
             self._pending = requests[done:]
@@ -346,8 +467,8 @@ class PlainBatch:
             ks.keyspace_hits += hits
         if misses:
             ks.keyspace_misses += misses
-        if sets or incrs:
-            ks.dirty += sets + incrs
+        if sets or incrs or pushes:
+            ks.dirty += sets + incrs + pushes
         inline = done - len(ran)
         share = (took - timed) / inline if inline else 0.0  # the inline and shared: O(1) each
         if gets:
@@ -362,9 +483,24 @@ class PlainBatch:
         if incrs:
             incr_cmd.calls += incrs
             incr_cmd.durations += [share] * incrs
-        for cmd in shared:
-            cmd.calls += 1
-            cmd.durations.append(share)
+        if zadds:
+            zadd_cmd.calls += zadds
+            zadd_cmd.durations += [share] * zadds
+        if lpushes:
+            lpush_cmd.calls += lpushes
+            lpush_cmd.durations += [share] * lpushes
+        if rpushes:
+            rpush_cmd.calls += rpushes
+            rpush_cmd.durations += [share] * rpushes
+        if shared:
+            if len(set(map(id, shared))) == 1:  # one command (a pipeline of one kind)
+                cmd = shared[0]
+                cmd.calls += len(shared)
+                cmd.durations += [share] * len(shared)
+            else:
+                for cmd in shared:
+                    cmd.calls += 1
+                    cmd.durations.append(share)
         threshold = server.timing_threshold
         slow_ran = False
         for cmd, _, own in ran:
@@ -383,8 +519,8 @@ class PlainBatch:
                         self._slow_command(run[0], argv, run[2])
                     run = next(timed_runs, None)
                 elif share >= threshold:
-                    self._slow_command(lean_get(argv[0]), argv, share)
-        self.last_cmd = last if last is not None else lean_get(requests[done - 1][0])
+                    self._slow_command(lean[argv[0]], argv, share)
+        self.last_cmd = last if last is not None else lean[requests[done - 1][0]]
         return n
 
     def _run_one(self, argv: list[bytes]) -> None:
@@ -392,8 +528,8 @@ class PlainBatch:
         common case without the batch's loop and state; anything else goes to ``_run``.
         GET and SET of three arguments run inline under the batch's conditions (no keyspace
         notifications, key listeners or LFU; no deadline on the key; SET: no client blocked
-        on a stream), and SET's record joins this loop turn's journal record directly when
-        nothing else follows the writes (no replicas or backlog, no slot index backlog)."""
+        on a stream), and SET's record joins this loop turn's journal record directly when no
+        replica follows the writes (no replicas, no replication backlog)."""
         cmd = self._dispatch_get(argv[0])
         if cmd is None:  # EVAL, EVALSHA, FCALL ...: _run's _run_script branch, inline
             if not self.slow and self._served is None:
@@ -457,15 +593,18 @@ class PlainBatch:
                     turn = server._journal_turn
                     if (
                         turn is not None
-                        and server.slot_keys_backlog is None
                         and server.repl.backlog is None
                         and not server.repl.replicas
                     ) or (turn := server.plain_turn()) is not None:
                         if self._log:  # (this client's earlier records go first)
                             server.log_commands(self._log)
                             self._log = []
-                        turn.append((self.db_id, argv))
+                        entry = (self.db_id, argv)
+                        turn.append(entry)
                         server.rdb_changes_since_last_save += 1
+                        backlog = server.slot_keys_backlog
+                        if backlog is not None:  # a cluster's slot -> keys index follows
+                            backlog.append(entry)
                     else:
                         self._log.append((self.db_id, argv))
         if took < 0.0:  # (a float against a float: an int costs a conversion)

@@ -128,7 +128,7 @@ class Quicklist:
             if fill < 0
             else allow_insert(head, fill, len(value), threshold)
         ):
-            head.items.insert(0, value)
+            head.items[:0] = (value,)  # (a memmove: list.insert moves item by item)
             head.sz += _element_size(value)
         else:
             nodes.insert(0, Node([value]))
@@ -295,7 +295,7 @@ class Quicklist:
             node.sz += _element_size(value)
         elif at_tail and avail_next:
             assert nxt is not None
-            nxt.items.insert(0, value)
+            nxt.items[:0] = (value,)
             nxt.sz += _element_size(value)
         elif at_head and avail_prev:
             assert prv is not None
@@ -306,7 +306,7 @@ class Quicklist:
         else:
             kept, new = self._split(node, off, after)
             if after:
-                new.items.insert(0, value)
+                new.items[:0] = (value,)
                 new.sz += _element_size(value)
                 nodes[ni : ni + 1] = [kept, new]
                 center = ni

@@ -31,7 +31,7 @@ from polystack.redis.memory import EvictionState, set_maxmemory
 from polystack.redis.objects import policy_changed, refresh_lru_clock
 from polystack.redis.ops import LatencyMonitor, SlowLog, update_timing
 from polystack.redis.persistence import Persistence
-from polystack.redis.plainbatch import lean_table, shared_time_table
+from polystack.redis.plainbatch import lean_shapes, lean_table
 from polystack.redis.pubsub import PubSub
 from polystack.redis.rdbfile import SaveInfo
 from polystack.redis.rdbsave import RDBSaver
@@ -158,7 +158,7 @@ class RedisService(Persistence, ReplicationRole, Service):
         update_timing(self)
         # The LRU clock (server.lruclock) and whether accesses count LFU frequency instead.
         self.lruclock = 0
-        self.lru_until = 0.0
+        self.lru_from = self.lru_until = 0.0
         refresh_lru_clock(self, self.clock.time())
         self.lfu = False
         policy_changed(self)
@@ -193,7 +193,7 @@ class RedisService(Persistence, ReplicationRole, Service):
             )
         # the commands a plain client's batch runs itself (session.py's _run_plain)
         self.lean = lean_table(self.dispatch)
-        self.lean_shared = shared_time_table(self.lean)
+        self.lean_shapes = lean_shapes(self.lean)
 
     def _apply_conf_params(self, rest: list[conf.Directive]) -> None:
         """The redis.conf directives that are CONFIG SET parameters; the ones polystack does
@@ -360,10 +360,9 @@ class RedisService(Persistence, ReplicationRole, Service):
         """The list a plain client's write record may join directly, doing log_commands'
         work for it (the one-request read, plainbatch._run_one): this loop turn's journal
         record, started if need be; None when log_commands must take the record (no journal,
-        ``appendfsync always``, replicas or a backlog to feed, the slot index's backlog)."""
-        if self.slot_keys_backlog is not None or self.repl.backlog is not None:
-            return None
-        if self.repl.replicas:
+        ``appendfsync always``, replicas or a replication backlog to feed).  (The caller
+        extends the slot index's backlog itself.)"""
+        if self.repl.backlog is not None or self.repl.replicas:
             return None
         turn = self._journal_turn
         if turn is None:

@@ -172,12 +172,15 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         # This server's own command table (its call counters are per server).
         self._commands_get = server.commands.get
         self._dispatch_get = server.dispatch.get
-        self._lean_get = server.lean.get  # the commands of the plain batch (plainbatch.py)
-        self._shared_get = server.lean_shared.get
+        self._lean = server.lean  # the commands of the plain batch (plainbatch.py)
+        self._shapes = server.lean_shapes
         self._get_cmd = server.commands[b"get"]
         self._set_cmd = server.commands[b"set"]
         self._sadd_cmd = server.commands[b"sadd"]
         self._incr_cmd = server.commands[b"incr"]
+        self._zadd_cmd = server.commands[b"zadd"]
+        self._lpush_cmd = server.commands[b"lpush"]
+        self._rpush_cmd = server.commands[b"rpush"]
         self._scripts_get = script_commands(server.commands).get
         # Redis Cluster: the node's cluster (None when off), ASKING and READONLY
         self._cluster = server.cluster
@@ -203,7 +206,7 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
             return None
         server = self.server
         now = self.last_interaction = self._clock_time()
-        if now >= server.lru_until or now < server.lruclock:
+        if now >= server.lru_until or now < server.lru_from:
             refresh_lru_clock(server, now)  # the LRU clock's second changed
         server.current_client = self
         try:

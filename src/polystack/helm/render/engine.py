@@ -15,7 +15,10 @@ from polystack.helm.chart.chart import Chart
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.runtime import gc_paused, run_deep
 from polystack.helm.golang.strconv import quote as go_quote
+from polystack.helm.render import includememo
+from polystack.helm.render.includememo import MUTATORS, IncludeMemo, MemoInfo, MutatorFunc
 from polystack.helm.template.errors import FuncError
+from polystack.helm.template.treecodec import forget_unpacked
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -379,18 +382,27 @@ class Engine:
             funcs["getHostByName"] = get_host_by_name
         ts = TemplateSet(funcs, missingkey=self._missingkey())
         parsed = _TplTrees(self.cache, "")
-        self._install(ts, parsed)
+        memo = None
+        if includememo.ENABLED:
+            memo = IncludeMemo(ts, self.lint_mode)
+            for name in MUTATORS:
+                ts.funcs[name] = MutatorFunc(ts.funcs[name], memo)
+        self._install(ts, parsed, memo)
         parsed.fkey = _funcs_key(ts)  # (the names tpl's parser knows: include, tpl ... too)
         try:
-            return self._render_set(ts, tpls)
+            return self._render_set(ts, tpls, memo)
         finally:
             if parsed.writes and self.cache is not None:
                 self.cache.prune()
             # the include/tpl closures refer to ts: break the cycle, so that the
             # trees and compiled code are freed now rather than by the cyclic GC
             ts.funcs.clear()
+            if memo is not None:
+                forget_unpacked()  # (branches the memo's analysis read and no one ran)
 
-    def _render_set(self, ts: Any, tpls: dict[str, Renderable]) -> dict[str, str]:
+    def _render_set(
+        self, ts: Any, tpls: dict[str, Renderable], memo: IncludeMemo | None = None
+    ) -> dict[str, str]:
         from polystack.helm.funcs.helm import Values
         from polystack.helm.template import ParseError, TemplateError
 
@@ -430,6 +442,8 @@ class Engine:
                 continue
             r = tpls[name]
             r.vals["Template"] = Values({"Name": name, "BasePath": r.base_path})
+            if memo is not None:
+                memo.next_file()
             err = ""
             try:
                 out = ts.execute(name, r.vals)
@@ -443,13 +457,17 @@ class Engine:
             rendered[name] = out.replace("<no value>", "")
         return rendered
 
-    def _install(self, ts: Any, parsed: _TplTrees | None = None) -> None:
-        ts.funcs["include"] = self._include_fun(ts)
-        ts.funcs["tpl"] = self._tpl_fun(ts, _TplTrees(None, "") if parsed is None else parsed)
+    def _install(
+        self, ts: Any, parsed: _TplTrees | None = None, memo: IncludeMemo | None = None
+    ) -> None:
+        ts.funcs["include"] = self._include_fun(ts, memo)
+        ts.funcs["tpl"] = self._tpl_fun(ts, _TplTrees(None, "") if parsed is None else parsed, memo)
         ts.funcs["required"] = self._required
         ts.funcs["fail"] = self._fail
 
-    def _include_fun(self, ts: Any) -> Callable[..., str]:
+    def _include_fun(self, ts: Any, memo: IncludeMemo | None = None) -> Callable[..., str]:
+        """Helm's include over ``ts``; with ``memo`` (render/includememo.py) the
+        results of the defines it proves pure are kept and given again."""
         from polystack.helm.golang.types import signature
         from polystack.helm.template import TemplateError
 
@@ -458,6 +476,24 @@ class Engine:
 
         @signature("string", "interface {}")
         def include(name: str, data: Any) -> str:
+            m = memo
+            info: MemoInfo | None = None
+            if m is not None:
+                e = m.entries.get((name, id(data)))
+                if (
+                    e is not None
+                    and e[0] is data
+                    and (e[4] < 0 or e[4] == m.file)
+                    and budget.nesting + e[3] < budget.max_nesting
+                    and budget.work + e[2] <= budget.next_check
+                ):
+                    # what executing it would do: the same text, the same work,
+                    # no limit met on the way (else it runs again, to meet it)
+                    budget.work += e[2]
+                    return e[1]
+                info = m.verdict(name)
+                if not info.ok:
+                    info = None
             n = included.get(name)
             if n is not None:
                 if n > RECURSION_MAX or budget.nesting >= budget.max_nesting:
@@ -469,8 +505,12 @@ class Engine:
                 included[name] = 1
             budget.nesting += 1
             err: TemplateError | None = None
+            work = budget.work
             try:
-                return ts.execute(name, data)
+                text = ts.execute(name, data)
+                if info is not None and m is not None:
+                    m.keep(name, data, text, budget.work - work, info)
+                return text
             except TemplateError as e:
                 err = e
             finally:
@@ -486,7 +526,9 @@ class Engine:
 
         return include
 
-    def _tpl_fun(self, parent: Any, parsed: _TplTrees) -> Callable[..., str]:
+    def _tpl_fun(
+        self, parent: Any, parsed: _TplTrees, memo: IncludeMemo | None = None
+    ) -> Callable[..., str]:
         from polystack.helm.golang.types import signature
         from polystack.helm.template import TemplateError
 
@@ -499,8 +541,6 @@ class Engine:
             if budget.nesting >= budget.max_nesting:
                 raise FuncError(nested_reference(parent.name))
             t = parent.clone()
-            t.funcs["include"] = self._include_fun(t)
-            t.funcs["tpl"] = self._tpl_fun(t, parsed)
             msg = ""
             budget.nesting += 1
             try:
@@ -508,6 +548,11 @@ class Engine:
                 if type(trees) is str:
                     msg = f"cannot parse template {go_quote(text)}: {trees}"
                 else:
+                    # the clone shares the render's include memo unless the text
+                    # defines templates (its includes may then resolve differently)
+                    shared = memo if len(trees) == 1 else None
+                    t.funcs["include"] = self._include_fun(t, shared)
+                    t.funcs["tpl"] = self._tpl_fun(t, parsed, shared)
                     tree = t.add_parse_trees(parent.name, trees)
                     try:
                         out = t.execute_tree(parent.name, tree, vals)

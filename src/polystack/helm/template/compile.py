@@ -142,6 +142,9 @@ def _text_runner(text: str) -> Runner:
 
 
 class _Compiler:
+    # (slots: one is made per branch compiled when it first runs)
+    __slots__ = ("iface_vars", "count", "lazy", "weights", "count_later")
+
     def __init__(self, lazy: bool = True) -> None:
         # variables bound to range elements hold interface {} values
         self.iface_vars: list[str] = []

@@ -6,6 +6,7 @@ from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template import actionmemo
 from polystack.helm.template.errors import ParseError
+from polystack.helm.template.fastparse import build
 
 # enum members as module globals (a class attribute lookup per use is slow)
 from polystack.helm.template.items import (
@@ -231,6 +232,7 @@ class Tree(TreeData):
         break_ok = not self.has_function("break")
         continue_ok = not self.has_function("continue")
         items = lex_all(text, break_ok, continue_ok, compact=True)
+        fast = items is not None
         if items is None:
             items = lex_items(self.name, text, break_ok, continue_ok)
         else:
@@ -240,10 +242,17 @@ class Tree(TreeData):
         before = dict(tree_set)
         self.start_parse(items, 0, tree_set)
         try:
-            self._parse()
+            if not (fast and build(self, items, _Abort)):
+                if fast:  # (fastparse handed it back: parsed again by recursive descent)
+                    tree_set.clear()
+                    tree_set.update(before)
+                    self.range_depth = 0
+                    self.start_parse(items, 0, tree_set)
+                self._parse()
         except _Retry:
             tree_set.clear()
             tree_set.update(before)
+            self.range_depth = 0
             items = lex_all(text, break_ok, continue_ok)
             assert items is not None
             items.extend([items[-1]] * 4)

@@ -61,6 +61,8 @@ __all__ = [
     "constant_output",
     "Unstorable",
     "TEXT",
+    "unpack",
+    "forget_unpacked",
 ]
 
 (
@@ -119,7 +121,9 @@ class LazyListNode(ListNode):
     def __getattr__(self, name: str) -> Any:
         if name == "_enc":
             # (a thread unpacking the same list at once unpacks it again)
-            enc = self._enc = _loads(self._packed)
+            packed = self._packed
+            got = _UNPACKED.pop(id(packed), None) if _UNPACKED else None
+            enc = self._enc = got[1] if got is not None and got[0] is packed else _loads(packed)
             return enc
         if name != "nodes":
             raise AttributeError(name)
@@ -128,6 +132,28 @@ class LazyListNode(ListNode):
         nodes = [_DECODE[e[0]](e, src) for e in self._enc]
         self.nodes = nodes
         return nodes
+
+
+# Packed lists another reader unpacked first (the include memo's analysis of a
+# whole define: render/includememo.py), by the identity of their bytes, so that
+# the list itself, compiled later, does not unpack them again. Bounded; a render
+# forgets what it left (forget_unpacked).
+_UNPACKED: dict[int, tuple[bytes, tuple[Any, ...]]] = {}
+_UNPACKED_MAX = 1024
+
+
+def unpack(packed: bytes) -> tuple[Any, ...]:
+    """The elements of a packed list (an encoded LIST's bytes), kept for the
+    LazyListNode that will stand for it."""
+    enc: tuple[Any, ...] = _loads(packed)
+    if len(_UNPACKED) >= _UNPACKED_MAX:
+        _UNPACKED.clear()
+    _UNPACKED[id(packed)] = (packed, enc)
+    return enc
+
+
+def forget_unpacked() -> None:
+    _UNPACKED.clear()
 
 
 # ---------------------------------------------------------------- encoding

@@ -60,7 +60,7 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
                 if where:
                     node.items.append(value)
                 else:
-                    node.items.insert(0, value)
+                    node.items[:0] = (value,)  # (a memmove: list.insert moves item by item)
                 node.sz += size + 2
                 q.count += 1
                 ks = client.ks
@@ -89,7 +89,7 @@ def _push(client: Any, argv: list[bytes], where: int, create: bool) -> Any:
             and node.sz + size + 8 <= OPTIMIZATION_LEVEL[-q.fill - 1]
         ):
             if where == HEAD:
-                node.items.insert(0, value)
+                node.items[:0] = (value,)  # (a memmove: list.insert moves item by item)
             else:
                 node.items.append(value)
             node.sz += size + 2
