@@ -471,27 +471,18 @@ class PlainBatch:
             ks.dirty += sets + incrs + pushes
         inline = done - len(ran)
         share = (took - timed) / inline if inline else 0.0  # the inline and shared: O(1) each
-        if gets:
-            get_cmd.calls += gets
-            get_cmd.durations += [share] * gets
-        if sets:
-            set_cmd.calls += sets
-            set_cmd.durations += [share] * sets
-        if sadds:
-            sadd_cmd.calls += sadds
-            sadd_cmd.durations += [share] * sadds
-        if incrs:
-            incr_cmd.calls += incrs
-            incr_cmd.durations += [share] * incrs
-        if zadds:
-            zadd_cmd.calls += zadds
-            zadd_cmd.durations += [share] * zadds
-        if lpushes:
-            lpush_cmd.calls += lpushes
-            lpush_cmd.durations += [share] * lpushes
-        if rpushes:
-            rpush_cmd.calls += rpushes
-            rpush_cmd.durations += [share] * rpushes
+        for inline_cmd, count in (
+            (get_cmd, gets),
+            (set_cmd, sets),
+            (sadd_cmd, sadds),
+            (incr_cmd, incrs),
+            (zadd_cmd, zadds),
+            (lpush_cmd, lpushes),
+            (rpush_cmd, rpushes),
+        ):
+            if count:
+                inline_cmd.calls += count
+                inline_cmd.durations += [share] * count
         if shared:
             if len(set(map(id, shared))) == 1:  # one command (a pipeline of one kind)
                 cmd = shared[0]
