@@ -201,7 +201,9 @@ def polystack_target(name: str, port: int, tmp: str, src: str | None = None) -> 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=200000)
-    ap.add_argument("--tests", default="set,get,incr,mset")
+    ap.add_argument(
+        "--tests", help="default: set,get,incr,mset (with --suite ds: the suite's tests)"
+    )
     ap.add_argument("--suite", choices=["ds"], help="ds: " + DS_SUITE)
     ap.add_argument("--rounds", type=int, default=2, help="best of N rounds per configuration")
     ap.add_argument("--memory", type=int, default=0, help="measure memory per key for N keys")
@@ -209,8 +211,8 @@ def main() -> int:
     ap.add_argument("--bare", action="store_true", help="also bench/bare_redis.py (the ceiling)")
     ap.add_argument("--before", help="also polystack from this source tree (DIR/src)")
     args = ap.parse_args()
-    if args.suite == "ds":
-        args.tests = DS_SUITE
+    if not args.tests:
+        args.tests = DS_SUITE if args.suite == "ds" else "set,get,incr,mset"
     if not shutil.which("redis-benchmark") or not shutil.which("redis-server"):
         print("redis-benchmark/redis-server not found: apt-get install redis-server redis-tools")
         return 1
