@@ -772,13 +772,6 @@ def key_needs(flags: str) -> int:
     return need
 
 
-def user_from_rules(acl: ACL, name: bytes, rules: Any) -> User:
-    u = acl.new_user(name)
-    for op in rules:
-        acl.set_user(u, op)
-    return u
-
-
 # -- clients ----------------------------------------------------------------------------------
 def default_authenticated(server: Any) -> bool:
     """A new connection is authenticated when the default user is nopass and enabled."""
