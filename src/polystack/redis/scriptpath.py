@@ -56,6 +56,7 @@ class ScriptPath:
     _slow_command: Any
     _record_write: Any
     _serve_blocked: Any
+    _wrap_multi: Any
 
     def _hand_over(self, body: Any, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``body(cmd, argv)`` in the client's worker greenlet (made once and reused:
@@ -138,10 +139,8 @@ class ScriptPath:
                 self._record_write(argv)
             else:
                 self.propagate = None  # (a script's effects are logged already)
-            log = self._log
-            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
-                log.insert(mark, (log[mark][0], [b"MULTI"]))
-                log.append((log[-1][0], [b"EXEC"]))
+            if len(self._log) - mark > 1:  # the script's effects as MULTI ... EXEC
+                self._wrap_multi(mark)
             if ks.ready_keys:
                 self._serve_blocked()
         else:
@@ -219,10 +218,8 @@ class ScriptPath:
                     self._log.append((self.db_id, argv))
                 elif propagate:
                     self._record_write(argv)
-            log = self._log
-            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
-                log.insert(mark, (log[mark][0], [b"MULTI"]))
-                log.append((log[-1][0], [b"EXEC"]))
+            if len(self._log) - mark > 1:  # the script's effects as MULTI ... EXEC
+                self._wrap_multi(mark)
             if ks.ready_keys:
                 self._serve_blocked()
         self.propagate = None
@@ -283,11 +280,8 @@ class ScriptPath:
             else:  # (the caller's propagate: None, nothing ran as the caller)
                 run.write_dirty = False
                 log.append((self.db_id, argv))
-            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC (_wrap_multi)
-                db_id = log[mark][0]
-                log.insert(mark, _MULTI[db_id] if db_id < 16 else (db_id, [b"MULTI"]))
-                db_id = log[-1][0]
-                log.append(_EXEC[db_id] if db_id < 16 else (db_id, [b"EXEC"]))
+            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC
+                self._wrap_multi(mark)
             if ks.ready_keys:
                 self._serve_blocked()
         elif run.write_dirty:
@@ -295,9 +289,6 @@ class ScriptPath:
 
 
 _SMALL_NUMKEYS = {b"%d" % i: i for i in range(64)}  # numkeys as most calls give it
-# the log entries that wrap a translated script's effects, by database (read, never changed)
-_MULTI = tuple((i, [b"MULTI"]) for i in range(16))
-_EXEC = tuple((i, [b"EXEC"]) for i in range(16))
 _SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
 _SCRIPT_TABLES: dict[int, tuple[Any, dict[bytes, Command]]] = {}
 

@@ -64,6 +64,10 @@ _encode = wire.encode
 _OK = wire.OK
 _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+# the log entries that wrap one command's propagated writes (_wrap_multi), by database; shared
+# by every wrap (read, never changed)
+_MULTI = tuple((i, [b"MULTI"]) for i in range(16))
+_EXEC = tuple((i, [b"EXEC"]) for i in range(16))
 
 # What a RESP2 subscriber may still run (server.c's processCommand).
 _PUBSUB_CONTEXT = frozenset(
@@ -493,8 +497,10 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         effects, an expired key's DEL before a write) reaches the log and the replicas as one
         MULTI ... EXEC."""
         entries = self._log
-        entries.insert(mark, (entries[mark][0], [b"MULTI"]))
-        entries.append((entries[-1][0], [b"EXEC"]))
+        db_id = entries[mark][0]
+        entries.insert(mark, _MULTI[db_id] if db_id < 16 else (db_id, [b"MULTI"]))
+        db_id = entries[-1][0]
+        entries.append(_EXEC[db_id] if db_id < 16 else (db_id, [b"EXEC"]))
 
     def log_write(self, db_id: int, argv: list[bytes]) -> None:
         """Log a write made on this client's behalf (a script's commands), in its batch."""
