@@ -88,6 +88,12 @@ class RequestParser:
         """Bytes received and not yet returned as requests."""
         return self._query.size()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing held: no bytes of a request received and not yet returned."""
+        q = self._query
+        return not q.buf and q.argv is None
+
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Parse ``data``.  On bytes Redis would refuse, raises :class:`ProtocolError` whose
         ``requests`` holds the complete requests that came before them.

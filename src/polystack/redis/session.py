@@ -44,6 +44,7 @@ from polystack.redis.flags import (
     SLOW_SERVER,
     SLOW_TRACKING,
 )
+from polystack.redis.getread import GET_HEAD, TWO_GETS, GetRead
 from polystack.redis.memory import OOM_ERROR, perform_evictions
 from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.objects import refresh_lru_clock
@@ -105,7 +106,7 @@ __all__ = [
 ]
 
 
-class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
+class Client(PlainBatch, GetRead, Waiting, Replies, Transaction, ScriptPath):
     """A connected client: its database, protocol version, name and state."""
 
     def __init__(self, server: Any, peer: Peer) -> None:
@@ -213,24 +214,31 @@ class Client(PlainBatch, Waiting, Replies, Transaction, ScriptPath):
         if now >= server.lru_until or now < server.lru_from:
             refresh_lru_clock(server, now)  # the LRU clock's second changed
         server.current_client = self
-        try:
-            requests = self._parser.feed(data)
-            error = None
-        except wire.ProtocolError as e:
-            requests = e.requests
-            error = e
-        if self._pending is not None:
-            requests = self._pending + requests
-            self._pending = None
-        if self.blocked is not None:  # a blocked client's input waits for unblock()
-            self._pending = requests
-            requests = []
+        error: wire.ProtocolError | None = None
+        if (
+            not self.slow  # a read of GETs of a plain client, whole: getread.py
+            and len(data) >= TWO_GETS
+            and data.startswith(GET_HEAD)
+            and self._pending is None
+            and self._parser.idle
+            and self._read_gets(data)
+        ):
+            requests: list[list[bytes]] = []
+        else:
+            try:
+                requests = self._parser.feed(data)
+            except wire.ProtocolError as e:
+                requests = e.requests
+                error = e
+            if self._pending is not None:
+                requests, self._pending = self._pending + requests, None
+            if self.blocked is not None:  # a blocked client's input waits for unblock()
+                self._pending, requests = requests, []
         self._in_batch = True
         try:
             if requests:
                 try:
-                    # A plain client's lean requests run as a batch (plainbatch.py: its setup
-                    # costs more than it saves on one or two requests, redis-benchmark's -c 50).
+                    # a plain client's lean requests: one batch (plainbatch.py) from 3 on
                     if len(requests) == 1:
                         self._run_one(requests[0])  # one request per read (-c 50)
                     elif not self.slow and len(requests) > 2:
