@@ -25,6 +25,9 @@ from polystack.redis.lua.scripts import EVAL_COMPAT_MODE
 _YIELDED = object()  # what the script worker hands back when the script yields
 _DONE = object()  # the worker greenlet finished a command
 _encode = wire.encode
+# the MULTI and EXEC log entries of databases 0-15, shared (session._wrap_multi)
+MULTI_ENTRIES = tuple((i, [b"MULTI"]) for i in range(16))
+EXEC_ENTRIES = tuple((i, [b"EXEC"]) for i in range(16))
 _perf = time.perf_counter
 
 
@@ -227,8 +230,10 @@ class ScriptPath:
     def _call_translated(self, cmd: Command, argv: list[bytes], script: Any) -> None:
         """_call_brief for a brief script translated to Python (lua/translate.py): the
         same work, with no Lua at all.  The run (and its client) is made once per client
-        and set again only where a run can leave it changed; the script's effects go
-        straight to this client's log (``run.effects`` is the log while it runs)."""
+        and set again only where a run can leave it changed; the script's effects go to
+        this client's log (``run.effects`` is the log while it runs), and when that held
+        nothing before, on to this loop turn's journal record at once (log_commands' work,
+        as _run_one does for SET) if no replica follows the writes."""
         numkeys = _SMALL_NUMKEYS.get(argv[2])
         if numkeys is None or numkeys > len(argv) - 3 or not script.flags & EVAL_COMPAT_MODE:
             self._call_script(cmd, argv)  # (MONITOR puts every client on the slow path)
@@ -270,8 +275,9 @@ class ScriptPath:
             cmd.failed_calls += 1
             self._count_error(e.code)
         took = _perf() - t0
+        server = self.server
         cmd.durations.append(took)
-        if took >= self.server.timing_threshold:
+        if took >= server.timing_threshold:
             self._slow_command(cmd, argv, took)
         cmd.calls += 1
         if ks.dirty != dirty:
@@ -280,7 +286,29 @@ class ScriptPath:
             else:  # (the caller's propagate: None, nothing ran as the caller)
                 run.write_dirty = False
                 log.append((self.db_id, argv))
-            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC
+            n = len(log) - mark
+            if not mark and n:  # log_commands' work for these records, inline
+                turn = server._journal_turn
+                if (
+                    turn is not None and server.repl.backlog is None and not server.repl.replicas
+                ) or (turn := server.plain_turn()) is not None:
+                    if n > 1:  # the script's effects as MULTI ... EXEC
+                        db_id = log[0][0]
+                        turn.append(MULTI_ENTRIES[db_id] if db_id < 16 else (db_id, [b"MULTI"]))
+                        turn += log
+                        db_id = log[-1][0]
+                        turn.append(EXEC_ENTRIES[db_id] if db_id < 16 else (db_id, [b"EXEC"]))
+                        n += 2
+                    else:
+                        turn += log
+                    server.rdb_changes_since_last_save += n
+                    backlog = server.slot_keys_backlog
+                    if backlog is not None:  # a cluster's slot -> keys index follows
+                        backlog.extend(turn[-n:])
+                    log.clear()
+                elif n > 1:
+                    self._wrap_multi(mark)
+            elif n > 1:  # the script's effects as MULTI ... EXEC
                 self._wrap_multi(mark)
             if ks.ready_keys:
                 self._serve_blocked()
