@@ -520,6 +520,10 @@ def _expire_inline(sc: Any, argv: list[bytes], effects: list) -> int | None:
     return 1
 
 
+_DIGITS = [b"%d" % i for i in range(10)]
+_LAST_WHEN: list[Any] = [-1, b"-1"]  # the last deadline _expire_site logged, and its text
+
+
 def _incr_site(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
     """translated_site_call of a site that resolved to INCR (its ``fn``): _incr_inline's
     common case and the site's bookkeeping in one frame, under translated_site_call's
@@ -558,7 +562,8 @@ def _incr_site(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
     cmd = site.cmd
     sc.last_cmd = cmd
     t0 = _perf()
-    data[key] = b"%d" % n  # (a new object; the deadline stays: there is none)
+    # (a new object, but for one digit: CPython shares those; the deadline stays: none)
+    data[key] = _DIGITS[n] if n < 10 else b"%d" % n
     db.lru[key] = server.lruclock
     ks.dirty += 1
     run.effects.append((sc.db_id, argv))
@@ -600,7 +605,11 @@ def _expire_site(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
     db.lru[key] = server.lruclock  # (lookupKeyWrite's access)
     ks.dirty += 1
     db.set_expire(key, when)
-    run.effects.append((sc.db_id, [b"PEXPIREAT", key, b"%d" % when]))
+    last = _LAST_WHEN  # (the calls of one millisecond log the same deadline)
+    if last[0] != when:
+        last[0] = when
+        last[1] = b"%d" % when
+    run.effects.append((sc.db_id, [b"PEXPIREAT", key, last[1]]))
     took = _perf() - t0
     cmd.durations.append(took)
     if took >= server.timing_threshold:

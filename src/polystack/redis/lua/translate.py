@@ -318,7 +318,7 @@ class _Translator:
                         raise Untranslatable("redis." + str(key))
                     # (the function value itself is never read: the call's result replaces
                     # it, and the compiler frees the register once the call is made)
-                    self.emit(f"r{a} = {'CALL' if key == b'call' else 'PCALL'}")
+                    # (nor stored: the call sets the register)
                     skip_next = True
                 elif name in (b"KEYS", b"ARGV"):
                     lst = "K" if name == b"KEYS" else "A"
