@@ -3,8 +3,9 @@ same chart (a new process) skips lexing and parsing.
 
 An entry is keyed by content: the template's name and a fingerprint of its text
 (length and CRC-32), the names of the functions the parser knew (they decide
-"function not defined"), the polystack version and a hash of the engine's own
-source (lexer, parser, nodes), so a change of the chart or of polystack misses
+"function not defined"), the polystack version and the identity of the engine's
+own source files (lexer, parser, nodes: their modification times and sizes, as
+Python checks its bytecode cache), so a change of the chart or of polystack misses
 instead of reusing stale trees. The entry stores the text it was parsed from and
 is used only when that text is the one looked up: the fingerprint spreads texts
 over files, the comparison decides (a cryptographic hash of every text and entry
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-__all__ = ["TreeCache", "engine_id"]
+__all__ = ["TreeCache", "engine_id", "sources_stamp"]
 
 MAGIC = b"PSTPL\x00\x04\n"
 _DIGEST = 16  # bytes of the body's check (check_bytes)
@@ -68,19 +69,30 @@ _TMP_SEQ = itertools.count()
 _KEY_PREFIXES: dict[tuple[str, str], Any] = {}
 
 
+def sources_stamp(h: Any, directory: str, names: tuple[str, ...]) -> None:
+    """Feed what identifies the source files ``names`` under ``directory`` into the
+    hash ``h``: each file's name, modification time (ns) and size -- what Python
+    itself checks before it reuses a module's cached bytecode (at a finer grain),
+    with no file read (reading and hashing the sources cost a cached run more
+    than the rest of the key)."""
+    stat = os.stat
+    for name in names:
+        try:
+            st = stat(os.path.join(directory, name))
+        except OSError:
+            h.update(b"?" + name.encode() + b"\0")
+        else:
+            h.update(f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+
+
 def engine_id() -> str:
-    """polystack's version and a hash of the parser's source: part of every key."""
+    """polystack's version and the identity of the parser's source files (their
+    modification times and sizes, see sources_stamp): part of every key."""
     global _ENGINE_ID
     if _ENGINE_ID is None:
         h = blake2b(__version__.encode(), digest_size=16)
         h.update(sys.version.encode())  # marshal's format and the bytecode are the interpreter's
-        here = os.path.dirname(os.path.abspath(__file__))
-        for name in _ENGINE_SOURCES:
-            try:
-                with open(os.path.join(here, name), "rb") as fh:
-                    h.update(fh.read())
-            except OSError:
-                h.update(b"?" + name.encode())
+        sources_stamp(h, os.path.dirname(os.path.abspath(__file__)), _ENGINE_SOURCES)
         _ENGINE_ID = h.hexdigest()
     return _ENGINE_ID
 
