@@ -200,3 +200,20 @@ def test_random_templates_run_once_as_compiled(tmp_path_factory: Any, text: str)
     assert trees is not None
     cached.add_parse_trees("t", trees)
     assert _runs_of(cached, DATA) == _runs_of(fresh, DATA)
+
+
+def test_cached_trees_have_a_fresh_trees_attributes(tmp_path: Path) -> None:
+    """diskcache builds a cached Tree's attributes directly (no __setstate__ call):
+    the same attributes as Tree's own, of the cached values."""
+    from polystack.helm.template.tree import Tree
+
+    text = '{{ define "d" }}x{{ end }}{{ template "d" . }}'
+    (_fresh, _), (cached, _) = _sets(tmp_path, text, "zero", 3000)
+    want = set(vars(Tree("x")))
+    for name in ("c/t.yaml", "d"):
+        tree = cached.tree(name)
+        assert tree is not None
+        assert set(vars(tree)) == want
+        assert tree.weight_known and tree.compiled is None and tree.text == text
+        assert tree._src.text == text and tree.parse_name == "c/t.yaml"
+    assert cached.execute("c/t.yaml", {}) == "x"

@@ -408,6 +408,7 @@ class Engine:
 
         keys = sort_templates(list(tpls))
         cache = self.cache
+        set_id: str | None = None  # the set file of the trees (see includememo.facts_key)
         if cache is not None and not PARSE_CACHE_ENABLED:
             fkey = _funcs_key(ts)
             items = [(name, tpls[name].tpl) for name in keys]
@@ -428,6 +429,7 @@ class Engine:
                         ts.add_parse_trees(name, trees)
                 finally:
                     cache.put_set(items, fkey)  # (nothing written unless all were stored)
+            set_id = cache.last_set
             if cache.written:
                 cache.prune()
         else:
@@ -436,6 +438,13 @@ class Engine:
                     parse_cached(ts, name, tpls[name].tpl)
                 except ParseError as e:
                     raise RenderError(cleanup_parse_error(name, e)) from None
+        facts = None
+        if memo is not None and cache is not None and set_id is not None:
+            # the defines' facts, analysed by an earlier render of these trees
+            facts = includememo.facts_key(set_id, self.lint_mode)
+            body = cache.get_blob(facts)
+            if body is not None:
+                memo.load_facts(body)
         rendered: dict[str, str] = {}
         for name in keys:
             if name.rsplit("/", 1)[-1].startswith("_"):
@@ -455,6 +464,10 @@ class Engine:
                 # raised outside the handler: no chain of the nested errors is kept
                 raise RenderError(err)
             rendered[name] = out.replace("<no value>", "")
+        if facts is not None and memo is not None:
+            learned = memo.dump_facts()
+            if learned is not None:
+                cache.put_blob(facts, learned)
         return rendered
 
     def _install(

@@ -143,18 +143,20 @@ def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
         return None  # another text with the same fingerprint: a miss
     src = _Source(text, parse_name)
     trees: dict[str, Tree] = {}
+    new = Tree.__new__
     for tname, name, weight, root in rows:
-        tree = Tree.__new__(Tree)
-        tree.__setstate__(
-            {
-                "name": name,
-                "parse_name": parse_name,
-                "root": decode_list(root, src),
-                "src": src,
-                "weight": weight,
-            }
+        # (what Tree.__setstate__ makes of the stored state, without its calls)
+        tree = new(Tree)
+        tree.__dict__.update(
+            name=name,
+            parse_name=parse_name,
+            root=decode_list(root, src),
+            text=text,
+            compiled=None,
+            weight=weight,
+            weight_known=True,
+            _src=src,
         )
-        tree.text = text
         trees[tname] = tree
     return trees
 
@@ -208,6 +210,11 @@ class TreeCache:
         # the bodies of the entries read or written, by key, while a set is
         # being gathered (see get_set/put_set); None: not gathering
         self._bodies: dict[str, Any] | None = None
+        # the set file read by get_set or written by put_set: its key and the check
+        # bytes of its body (what results derived from exactly those trees are
+        # stored under: see render/includememo.py's facts), or None
+        self.last_set: str | None = None
+        self._last_check = b""
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
@@ -278,6 +285,7 @@ class TreeCache:
         read or written by get/put until put_set are gathered for a new one)."""
         key = self.set_key(items, funcs_key)
         path = os.path.join(self.dir, key + ".set")
+        self.last_set = None
         body = self._read(path)
         if body is not None:
             try:
@@ -287,6 +295,7 @@ class TreeCache:
                 got = None
             if got is not None:
                 self.hits += len(got)
+                self.last_set = key + self._last_check.hex()
                 return got
         self._bodies = {}
         return None
@@ -305,7 +314,11 @@ class TreeCache:
             parts.append(b)
         index = marshal.dumps(tuple(len(b) for b in parts))
         body = b"".join([len(index).to_bytes(4, "little"), index, *parts])
-        self._write(os.path.join(self.dir, self.set_key(items, funcs_key) + ".set"), body)
+        key = self.set_key(items, funcs_key)
+        written = self.written
+        self._write(os.path.join(self.dir, key + ".set"), body)
+        if self.written > written:
+            self.last_set = key + check_bytes(body).hex()
 
     def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller
@@ -328,9 +341,11 @@ class TreeCache:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = memoryview(data)[head:]
-        if check_bytes(body) != data[len(MAGIC) : head]:
+        check = data[len(MAGIC) : head]
+        if check_bytes(body) != check:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
+        self._last_check = check
         return body
 
     def _write(self, path: str, body: bytes) -> None:
