@@ -1,5 +1,5 @@
 """The parser's one-request read (querybuf.RequestParser.feed): a read shorter than
-ONE_REQUEST_MAX that splits at its CRLFs into one canonical request of two to four bulk
+ONE_REQUEST_MAX that splits at its CRLFs into one canonical request of two to five bulk
 strings is taken without hiredis; anything else (a CRLF inside an item, a partial or
 pipelined read, an inline command, a non-canonical header, a parser holding part of an
 earlier request) falls back to the general path.  Whatever the bytes, the result is what
