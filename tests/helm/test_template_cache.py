@@ -423,17 +423,3 @@ def test_sources_stamp_changes_with_a_source_edit(tmp_path: Path) -> None:
     assert stamp() != second
     (tmp_path / "gone.py").write_text("")
     assert stamp() != second
-
-
-def test_stored_tree_is_the_unpickled_one() -> None:
-    """Tree.stored (what a cached run builds) gives the tree __setstate__ gives."""
-    from polystack.helm.template.tree import Tree, _Source
-
-    src = _Source("text {{ . }}", "parse-name")
-    root = TemplateSet(_funcs()).parse_trees("t", "text {{ . }}")["t"].root
-    assert root is not None
-    a = Tree.stored("t", "parse-name", root, src, 7)
-    b = Tree.__new__(Tree)
-    b.__setstate__({"name": "t", "parse_name": "parse-name", "root": root, "src": src, "weight": 7})
-    b.text = src.text
-    assert vars(a) == vars(b)

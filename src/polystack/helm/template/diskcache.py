@@ -92,15 +92,22 @@ def sources_stamp(h: Any, directory: str, names: tuple[str, ...]) -> None:
 
 
 def engine_id() -> str:
-    """polystack's version and the identity of the parser's source files (their
-    modification times and sizes, see sources_stamp): part of every key."""
+    """polystack's version and the parser's source files: part of every key."""
     global _ENGINE_ID
     if _ENGINE_ID is None:
-        h = blake2b(__version__.encode(), digest_size=16)
-        h.update(sys.version.encode())  # marshal's format and the bytecode are the interpreter's
-        sources_stamp(h, os.path.dirname(os.path.abspath(__file__)), _ENGINE_SOURCES)
-        _ENGINE_ID = h.hexdigest()
+        _ENGINE_ID = _engine_id(os.path.dirname(os.path.abspath(__file__)))
     return _ENGINE_ID
+
+
+def _engine_id(here: str) -> str:
+    """polystack's version, the interpreter's (marshal's format and the bytecode are
+    its) and the size and modification time of each of the engine's source files
+    in ``here``: what Python's own bytecode cache checks of a source (reading and
+    hashing the ~110 KB of them cost every cached run ~1.8 M instructions)."""
+    h = blake2b(__version__.encode(), digest_size=16)
+    h.update(sys.version.encode())
+    sources_stamp(h, here, _ENGINE_SOURCES)
+    return h.hexdigest()
 
 
 def _read_file(path: str) -> bytes:
@@ -161,9 +168,21 @@ def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
         return None  # another text with the same fingerprint: a miss
     src = _Source(text, parse_name)
     trees: dict[str, Tree] = {}
-    stored = Tree.stored
+    new = Tree.__new__
     for tname, name, weight, root in rows:
-        trees[tname] = stored(name, parse_name, decode_list(root, src), src, weight)
+        # (what Tree.__setstate__ makes of the stored state, without its calls)
+        tree = new(Tree)
+        tree.__dict__.update(
+            name=name,
+            parse_name=parse_name,
+            root=decode_list(root, src),
+            text=text,
+            compiled=None,
+            weight=weight,
+            weight_known=True,
+            _src=src,
+        )
+        trees[tname] = tree
     return trees
 
 
@@ -216,6 +235,11 @@ class TreeCache:
         # the bodies of the entries read or written, by key, while a set is
         # being gathered (see get_set/put_set); None: not gathering
         self._bodies: dict[str, Any] | None = None
+        # the set file read by get_set or written by put_set: its key and the check
+        # bytes of its body (what results derived from exactly those trees are
+        # stored under: see render/includememo.py's facts), or None
+        self.last_set: str | None = None
+        self._last_check = b""
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
@@ -286,6 +310,7 @@ class TreeCache:
         read or written by get/put until put_set are gathered for a new one)."""
         key = self.set_key(items, funcs_key)
         path = os.path.join(self.dir, key + ".set")
+        self.last_set = None
         body = self._read(path)
         if body is not None:
             try:
@@ -295,6 +320,7 @@ class TreeCache:
                 got = None
             if got is not None:
                 self.hits += len(got)
+                self.last_set = key + self._last_check.hex()
                 return got
         self._bodies = {}
         return None
@@ -313,7 +339,11 @@ class TreeCache:
             parts.append(b)
         index = marshal.dumps(tuple(len(b) for b in parts))
         body = b"".join([len(index).to_bytes(4, "little"), index, *parts])
-        self._write(os.path.join(self.dir, self.set_key(items, funcs_key) + ".set"), body)
+        key = self.set_key(items, funcs_key)
+        written = self.written
+        self._write(os.path.join(self.dir, key + ".set"), body)
+        if self.written > written:
+            self.last_set = key + check_bytes(body).hex()
 
     def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller
@@ -336,9 +366,11 @@ class TreeCache:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = memoryview(data)[head:]
-        if check_bytes(body) != data[len(MAGIC) : head]:
+        check = data[len(MAGIC) : head]
+        if check_bytes(body) != check:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
+        self._last_check = check
         return body
 
     def _write(self, path: str, body: bytes) -> None:

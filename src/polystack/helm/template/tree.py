@@ -86,19 +86,3 @@ class Tree:
         if "weight" in state:
             self.weight = state["weight"]
             self.weight_known = True
-
-    @classmethod
-    def stored(cls, name: str, parse_name: str, root: ListNode, src: _Source, weight: int) -> Tree:
-        """The tree __setstate__ makes of what the on-disk cache stored (its text
-        is the source's), without building a state mapping and a source of its own
-        first: a cached run makes one per template and definition."""
-        tree = cls.__new__(cls)
-        tree.name = name
-        tree.parse_name = parse_name
-        tree.root = root
-        tree.text = src.text
-        tree.compiled = None
-        tree.weight = weight
-        tree.weight_known = True
-        tree._src = src
-        return tree
