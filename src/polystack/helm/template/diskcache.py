@@ -3,10 +3,10 @@ same chart (a new process) skips lexing and parsing.
 
 An entry is keyed by content: the template's name and a fingerprint of its text
 (length and CRC-32), the names of the functions the parser knew (they decide
-"function not defined"), the polystack version and the size and modification
-time of the engine's own source files (lexer, parser, nodes: what Python's
-bytecode cache checks), so a change of the chart or of polystack misses instead
-of reusing stale trees. The entry stores the text it was parsed from and
+"function not defined"), the polystack version and the identity of the engine's
+own source files (lexer, parser, nodes: their modification times and sizes, as
+Python checks its bytecode cache), so a change of the chart or of polystack misses
+instead of reusing stale trees. The entry stores the text it was parsed from and
 is used only when that text is the one looked up: the fingerprint spreads texts
 over files, the comparison decides (a cryptographic hash of every text and entry
 cost a twentieth of a cached run of a large chart; a comparison costs nothing).
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-__all__ = ["TreeCache", "engine_id", "stamp_sources"]
+__all__ = ["TreeCache", "engine_id", "sources_stamp"]
 
 MAGIC = b"PSTPL\x00\x04\n"
 _DIGEST = 16  # bytes of the body's check (check_bytes)
@@ -69,6 +69,22 @@ _TMP_SEQ = itertools.count()
 _KEY_PREFIXES: dict[tuple[str, str], Any] = {}
 
 
+def sources_stamp(h: Any, directory: str, names: tuple[str, ...]) -> None:
+    """Feed what identifies the source files ``names`` under ``directory`` into the
+    hash ``h``: each file's name, modification time (ns) and size -- what Python
+    itself checks before it reuses a module's cached bytecode (at a finer grain),
+    with no file read (reading and hashing the sources cost a cached run more
+    than the rest of the key)."""
+    stat = os.stat
+    for name in names:
+        try:
+            st = stat(os.path.join(directory, name))
+        except OSError:
+            h.update(b"?" + name.encode() + b"\0")
+        else:
+            h.update(f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+
+
 def engine_id() -> str:
     """polystack's version and the parser's source files: part of every key."""
     global _ENGINE_ID
@@ -84,21 +100,8 @@ def _engine_id(here: str) -> str:
     hashing the ~110 KB of them cost every cached run ~1.8 M instructions)."""
     h = blake2b(__version__.encode(), digest_size=16)
     h.update(sys.version.encode())
-    stamp_sources(h, here, _ENGINE_SOURCES)
+    sources_stamp(h, here, _ENGINE_SOURCES)
     return h.hexdigest()
-
-
-def stamp_sources(h: Any, here: str, names: tuple[str, ...]) -> None:
-    """Feed the hash ``h`` the name, size and modification time of each source
-    file ``names`` (relative to ``here``): a key that changes with the code that
-    made what it keys, as Python's bytecode cache checks a source."""
-    for name in names:
-        try:
-            st = os.stat(os.path.join(here, name))
-        except OSError:
-            h.update(b"?" + name.encode())
-        else:
-            h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
 
 
 def _read_file(path: str) -> bytes:
