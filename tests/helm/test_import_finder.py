@@ -264,6 +264,7 @@ def test_damaged_bundle_is_ignored_and_rewritten(tmp_path: Path, damage) -> None
 
 
 def test_another_pythons_bundle_is_ignored(tmp_path: Path) -> None:
+    import importlib.util
     import marshal
 
     from polystack.helm.cli.imports import BUNDLE_MAGIC, Bundle
@@ -273,6 +274,8 @@ def test_another_pythons_bundle_is_ignored(tmp_path: Path) -> None:
     entry = (str(tmp_path / "a.py"), "", 0, 0, False, code)
     path.write_bytes(BUNDLE_MAGIC + marshal.dumps((b"\0\0\r\n", {"demo.a": entry})))
     assert Bundle(str(path)).entries() == {}
+    path.write_bytes(BUNDLE_MAGIC + marshal.dumps((importlib.util.MAGIC_NUMBER, {"demo.a": entry})))
+    assert list(Bundle(str(path)).entries()) == ["demo.a"]  # (this Python's: read)
 
 
 def test_helm_template_writes_and_reads_the_bundle(tmp_path: Path, chart: str) -> None:
@@ -303,16 +306,16 @@ def test_helm_template_writes_and_reads_the_bundle(tmp_path: Path, chart: str) -
 
 
 def test_bundle_path_follows_the_template_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    from polystack.helm.cli import fast
+    from polystack.helm.cli import imports
     from polystack.helm.render import engine
 
-    assert (fast._CACHE_ENV, fast._CACHE_OFF) == (engine.CACHE_ENV, engine._OFF)
+    assert (imports._CACHE_ENV, imports._CACHE_OFF) == (engine.CACHE_ENV, engine._OFF)
     tag = sys.implementation.cache_tag
     monkeypatch.setenv(engine.CACHE_ENV, "/somewhere/tc")
-    assert fast.module_bundle_path() == f"/somewhere/tc/modules.{tag}.bundle"
+    assert imports.module_bundle_path() == f"/somewhere/tc/modules.{tag}.bundle"
     monkeypatch.setenv(engine.CACHE_ENV, "Off")
-    assert fast.module_bundle_path() is None
+    assert imports.module_bundle_path() is None
     monkeypatch.delenv(engine.CACHE_ENV)
     monkeypatch.setenv("HELM_CACHE_HOME", "/hc")
-    assert fast.module_bundle_path() == f"/hc/polystack/templates/modules.{tag}.bundle"
+    assert imports.module_bundle_path() == f"/hc/polystack/templates/modules.{tag}.bundle"
     assert engine.default_template_cache().root == "/hc/polystack/templates"

@@ -217,3 +217,35 @@ def test_cached_trees_have_a_fresh_trees_attributes(tmp_path: Path) -> None:
         assert tree.weight_known and tree.compiled is None and tree.text == text
         assert tree._src.text == text and tree.parse_name == "c/t.yaml"
     assert cached.execute("c/t.yaml", {}) == "x"
+
+
+def test_threads_running_a_cached_set_at_once(tmp_path: Path) -> None:
+    """Threads executing the same cached trees at once (first runs from the tuples
+    on some threads while others compile them) give the output of a fresh parse."""
+    import threading
+
+    text = (
+        '{{ define "x.name" }}{{ .b | upper }}{{ end }}'
+        '{{ range $i, $e := .a.l }}{{ if $e }}{{ include "x.name" $.a | nindent 2 }}'
+        '{{ template "x.name" $.a }}{{ else }}none{{ end }}{{ end }}'
+        '{{ with .m }}{{ .k | quote }}{{ end }} {{ printf "%s-%d" .s .a.n }}'
+    )
+    (fresh, _fc), (cached, _cc) = _sets(tmp_path, text, "zero", 10**9)
+    want = fresh.execute("c/t.yaml", VALUES)
+    got: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(5):
+            out = cached.execute("c/t.yaml", VALUES)
+            with lock:
+                got.append(out)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [want] * 40

@@ -101,6 +101,9 @@ def test_a_request_cut_in_two_reads(blob: bytes, data) -> None:
         b"SET k\r\n$1\r\nk\r\n\r\n",
         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r",  # partial
         b"*0\r\n\r\n\r\n\r\n\r\n",
+        b"PING\r\n" * 20,  # more CRLFs than the split takes
+        b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" * 5,
+        b"*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n\r\n",
         b"*2\r\n*1\r\n$1\r\nk\r\n\r\n",
     ],
 )

@@ -266,28 +266,6 @@ def _echo(text: str, stream: Any) -> None:
     stream.flush()
 
 
-# render/engine.py's CACHE_ENV and its values for "off" (not imported from there:
-# the bundle of modules is attached before the engine is imported)
-_CACHE_ENV = "POLYSTACK_HELM_TEMPLATE_CACHE"
-_CACHE_OFF = ("", "0", "off", "false", "no", "none")
-
-
-def module_bundle_path() -> str | None:
-    """Where the bytecode bundle of a `helm template` process is kept
-    (helm/cli/imports.py): in the on-disk template cache's directory, one per Python
-    (its bytecode is the interpreter's); None when that cache is off."""
-    where = os.environ.get(_CACHE_ENV)
-    if where is None:
-        from polystack.helm.chart.helmpath import cache_path
-
-        root = cache_path("polystack", "templates")
-    elif where.strip().lower() in _CACHE_OFF:
-        return None
-    else:
-        root = os.path.expanduser(where)
-    return os.path.join(root, f"modules.{sys.implementation.cache_tag}.bundle")
-
-
 def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None:
     """What the click path does around template_cmd: the global flags' variables,
     the render on a deep stack, `Error: ...` and click's exits."""
@@ -297,17 +275,13 @@ def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None
     from polystack.helm.golang.runtime import run_deep
 
     os.environ.update(env)
-    bundle = module_bundle_path()
-    if bundle is not None:
-        imports.attach_bundle(bundle)
     try:
         try:
             out, err = run_deep(lambda: template(args, kw))
         except TemplateFailure as e:
             out, err = "", str(e)
         _echo(out, sys.stdout)
-        if bundle is not None:
-            imports.save_bundle()  # (after the output: only when a module was new to it)
+        imports.save_bundle()  # (after the output; only when a module was new to the bundle)
         if err:
             _echo(f"Error: {err}\n", sys.stderr)
             raise SystemExit(1)

@@ -30,6 +30,7 @@ the template cache's trees, which the render executes, are.)
 from __future__ import annotations
 
 import _imp
+import gc as _gc
 import marshal
 import os
 import sys
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from types import CodeType, ModuleType
     from typing import Any
 
-__all__ = ["PackageFinder", "attach_bundle", "install", "save_bundle"]
+__all__ = ["PackageFinder", "attach_bundle", "install", "module_bundle_path", "save_bundle"]
 
 _external: Any = sys.modules["_frozen_importlib_external"]
 _bootstrap: Any = sys.modules["_frozen_importlib"]
@@ -210,7 +211,14 @@ class Bundle:
                 data = _os.read(fd, size)
                 if data[:8] != BUNDLE_MAGIC or len(data) != size:
                     raise ValueError("not a bundle")
-                magic, entries = marshal.loads(memoryview(data)[8:])
+                # (thousands of code objects and tuples: no collection of them meanwhile)
+                gc_was = _gc.isenabled()
+                _gc.disable()
+                try:
+                    magic, entries = marshal.loads(memoryview(data)[8:])
+                finally:
+                    if gc_was:
+                        _gc.enable()
                 if magic != _external.MAGIC_NUMBER or not isinstance(entries, dict):
                     raise ValueError("another Python's")
             except (OSError, EOFError, ValueError, TypeError):
@@ -278,10 +286,37 @@ class Bundle:
         return True
 
 
-def install() -> None:
-    """Put a PackageFinder first on sys.meta_path (once)."""
+# render/engine.py's CACHE_ENV and its values for "off" (not imported from there:
+# the bundle is attached before the engine is imported)
+_CACHE_ENV = "POLYSTACK_HELM_TEMPLATE_CACHE"
+_CACHE_OFF = ("", "0", "off", "false", "no", "none")
+
+
+def module_bundle_path() -> str | None:
+    """Where the bundle of a `helm template` process is kept: in the on-disk
+    template cache's directory (render/engine.default_template_cache), one per
+    Python (its bytecode is the interpreter's); None when that cache is off."""
+    where = os.environ.get(_CACHE_ENV)
+    if where is None:
+        from polystack.helm.chart.helmpath import cache_path
+
+        root = cache_path("polystack", "templates")
+    elif where.strip().lower() in _CACHE_OFF:
+        return None
+    else:
+        root = os.path.expanduser(where)
+    return os.path.join(root, f"modules.{sys.implementation.cache_tag}.bundle")
+
+
+def install(bundle: bool = False) -> None:
+    """Put a PackageFinder first on sys.meta_path (once); with ``bundle`` (a
+    `helm template` process), attach the bundle of module_bundle_path() to it."""
     if not any(isinstance(f, PackageFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, PackageFinder())
+    if bundle:
+        path = module_bundle_path()
+        if path is not None:
+            attach_bundle(path)
 
 
 def _finder() -> PackageFinder | None:

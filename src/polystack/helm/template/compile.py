@@ -59,7 +59,6 @@ from polystack.helm.template.runners import (
     _range_runner,
     _variable_value,
 )
-from polystack.helm.template.runonce import run_once as _run_once
 from polystack.helm.template.tree import Tree
 from polystack.helm.template.treecodec import (
     ACTION,
@@ -145,6 +144,18 @@ def _text_runner(text: str) -> Runner:
     return run_text
 
 
+# runonce.run_once, imported when a cached list first runs (a run without the
+# on-disk cache never needs it)
+_RUN_ONCE: list[Callable[..., None]] = []
+
+
+def _load_run_once() -> Callable[..., None]:
+    from polystack.helm.template.runonce import run_once
+
+    _RUN_ONCE[:] = [run_once]
+    return run_once
+
+
 def _later_runner(
     lst: ListNode, iface: bool, iface_vars: list[str], weights: dict[int, int]
 ) -> Runner:
@@ -163,7 +174,8 @@ def _later_runner(
             c.count_later = False  # counted by the walk above (or stored with the tree)
             if once:
                 once = False
-                _run_once(c, st, dot, lst, iface)  # type: ignore[arg-type]
+                run = _RUN_ONCE[0] if _RUN_ONCE else _load_run_once()
+                run(c, st, dot, lst, iface)
                 return
             r = runner = c.list_(lst, iface)
         r(st, dot)

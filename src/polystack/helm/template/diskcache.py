@@ -24,7 +24,6 @@ nodes of the branches and definitions it executes.
 from __future__ import annotations
 
 import _thread
-import itertools
 import marshal
 import os
 import sys
@@ -64,9 +63,16 @@ _ENGINE_SOURCES = (
     "diskcache.py",
 )
 _ENGINE_ID: str | None = None
-_TMP_SEQ = itertools.count()
+_TMP_SEQ = [0]  # (a counter, as itertools.count(): without importing itertools)
+_TMP_LOCK = _thread.allocate_lock()
 # the hash state after the engine id and the function names, by both
 _KEY_PREFIXES: dict[tuple[str, str], Any] = {}
+
+
+def _next_tmp() -> int:
+    with _TMP_LOCK:
+        _TMP_SEQ[0] += 1
+        return _TMP_SEQ[0]
 
 
 def sources_stamp(h: Any, directory: str, names: tuple[str, ...]) -> None:
@@ -371,9 +377,7 @@ class TreeCache:
         digest = check_bytes(body)
         try:
             os.makedirs(self.dir, exist_ok=True)
-            tmp = os.path.join(
-                self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{next(_TMP_SEQ)}"
-            )
+            tmp = os.path.join(self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{_next_tmp()}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 with os.fdopen(fd, "wb") as fh:
