@@ -32,10 +32,16 @@ class _Main:
     def __call__(self, *args: Any, **kw: Any) -> Any:
         if not args and not kw and sys.argv[1:2] == ["helm"]:
             # (this process is the `polystack helm` command: polystack's own modules
-            # are read from their cached bytecode directly, see helm/cli/imports.py)
+            # are read from their cached bytecode directly, for `helm template` from
+            # one bundle in the template cache, see helm/cli/imports.py)
+            # (and its cyclic collector is off from here on, as helm/cli/process.py
+            # keeps it for the command: already while its modules are read)
+            import gc
+
+            gc.disable()
             from polystack.helm.cli.imports import install
 
-            install()
+            install(bundle=sys.argv[2:3] == ["template"])
             from polystack.helm.cli.fast import try_fast
 
             try_fast(sys.argv[2:])  # ends the process when it runs the command

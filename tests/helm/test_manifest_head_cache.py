@@ -76,3 +76,23 @@ def test_rejected_document_not_stored(tmp_path: Path) -> None:
         with pytest.raises(RenderError, match="into Go struct field SimpleHead.kind"):
             sort_manifests(files, c)
         assert c.written == 0
+
+
+def test_heads_id_follows_the_reading_codes_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heads' key holds the identity (mtime, size) of the code that reads them:
+    a changed source is another key, read from no earlier entry."""
+    import os
+
+    src = tmp_path / "heads.py"
+    src.write_text("x = 1\n")
+    monkeypatch.setattr(manifests, "_HEAD_SOURCES", (str(src),))
+    monkeypatch.setattr(manifests, "_HEADS_ID", None)
+    first = manifests._heads_id()
+    monkeypatch.setattr(manifests, "_HEADS_ID", None)
+    assert manifests._heads_id() == first
+    st = os.stat(src)
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    monkeypatch.setattr(manifests, "_HEADS_ID", None)
+    assert manifests._heads_id() != first

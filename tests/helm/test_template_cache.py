@@ -396,3 +396,30 @@ def test_unstorable_tree_is_rendered_but_not_cached(tmp_path: Path) -> None:
     c = TreeCache(str(tmp_path))
     c.put("t", text, fkey, trees)
     assert c.written == 0 and c.get("t", text, fkey) is None
+
+
+def test_sources_stamp_changes_with_a_source_edit(tmp_path: Path) -> None:
+    """The engine's identity is its sources' modification times and sizes (no
+    read): an edit of the same length, or a touch, changes it; nothing else does."""
+    import os
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+
+    def stamp() -> str:
+        h = diskcache.blake2b(digest_size=16)
+        diskcache.sources_stamp(h, str(tmp_path), ("a.py", "b.py", "gone.py"))
+        return h.hexdigest()
+
+    first = stamp()
+    assert stamp() == first
+    st = os.stat(tmp_path / "a.py")
+    (tmp_path / "a.py").write_text("x = 3\n")  # same size
+    os.utime(tmp_path / "a.py", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second = stamp()
+    assert second != first
+    (tmp_path / "b.py").write_text("y = 22\n")  # another size, mtime kept
+    os.utime(tmp_path / "b.py", ns=(st.st_atime_ns, os.stat(tmp_path / "b.py").st_mtime_ns))
+    assert stamp() != second
+    (tmp_path / "gone.py").write_text("")
+    assert stamp() != second

@@ -60,6 +60,7 @@ def test_cached_run_builds_only_what_it_executes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from polystack.helm.template import compile as compile_mod
+    from polystack.helm.template import runonce
 
     text = (
         '{{ define "used" }}u{{ if .on }}{{ .x }}{{ end }}{{ end }}'
@@ -84,6 +85,7 @@ def test_cached_run_builds_only_what_it_executes(
         return r
 
     monkeypatch.setattr(compile_mod, "decode_node", record)
+    monkeypatch.setattr(runonce, "decode_node", record)
     monkeypatch.setattr(compile_mod._Compiler, "tuple_node", record_tuple)
     ts = _cached_set(tmp_path, "t", text)
     trees = {n: ts.tree(n) for n in ("t", "used", "unused")}
@@ -91,6 +93,13 @@ def test_cached_run_builds_only_what_it_executes(
     assert not any(_decoded(t.root) for t in trees.values())
     assert ts.execute("t", {"on": True, "x": "X"}) == "uXconst"
     assert not any(_decoded(t.root) for t in trees.values())  # read from the tuples
+    # a first run runs the statements from their tuples (template/runonce.py): none
+    # compiled but a {{template}} (compiled alone), no list's nodes built; a list run a
+    # second time is compiled (the define's if-branch at its third run)
+    assert not from_tuples and len(built) == 1
+    for _ in range(2):
+        assert ts.execute("t", {"on": True, "x": "X"}) == "uXconst"
+    assert not any(_decoded(t.root) for t in trees.values())
 
     # the position of each statement, by its text, from a fresh parse
     pos: dict[str, int] = {}
@@ -113,6 +122,8 @@ def test_cached_run_builds_only_what_it_executes(
     for never in ("{{range .l}}", "{{.}}", "{{.y | upper}}", "{{.deep.er}}"):
         assert pos[never] not in compiled, never
     assert pos['{{"const"}}'] not in compiled  # constant output: no node built
+    assert ts.execute("t", {"on": False, "y": "y"}) == "Yconst"  # the else branch's 1st run
+    assert pos["{{.y | upper}}"] not in built
     assert ts.execute("t", {"on": False, "y": "y"}) == "Yconst"
     assert pos["{{.y | upper}}"] in built
     # the nodes themselves are still there for whoever reads them (error contexts)

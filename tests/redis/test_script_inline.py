@@ -155,3 +155,46 @@ def test_translated_scripts_log_their_effects_as_multi_exec(tmp_path: Path) -> N
         [b"INCR", b"c"],
         [b"INCR", b"b"],
     ]  # fmt: skip
+
+
+def test_translated_effects_keep_their_place_in_the_turns_record(tmp_path: Path) -> None:
+    """A translated script's effects join the loop turn's journal record directly: writes
+    before it in the same read (this client's) and other clients' writes of the turn keep
+    their order around them."""
+    from polystack.runtime.connection import Peer
+    from tests.runtime.test_connection import _RecordingTransport
+
+    def _set(key: bytes) -> bytes:
+        return b"*3\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$1\r\nv\r\n" % (len(key), key)
+
+    async def main() -> list:
+        svc, listener = await _service(tmp_path)
+        sent: list = []
+        a, b = Peer(listener), Peer(listener)
+        a.connection_made(_RecordingTransport(svc.journal.log, "a", sent))
+        b.connection_made(_RecordingTransport(svc.journal.log, "b", sent))
+        a.data_received(
+            b"*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%d\r\n%b\r\n" % (len(LIMITER), LIMITER)
+        )
+        await asyncio.sleep(0)
+        limiter = hashlib.sha1(LIMITER).hexdigest().encode()
+        b.data_received(_set(b"b1"))
+        a.data_received(_set(b"a1") + _evalsha(limiter, b"1", b"k", b"60") + _set(b"a2"))
+        b.data_received(_evalsha(limiter, b"1", b"m", b"60"))
+        a.data_received(_evalsha(limiter, b"1", b"k", b"60"))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        a.transport = b.transport = None
+        svc.journal.close()
+        return [marshal.loads(r) for r in RecordLog(svc.journal.log.path).open()]
+
+    records = asyncio.run(main())
+    entries = [argv for record in records for _, argv in record if argv[0] != b"SCRIPT"]
+    shape = [argv[:2] + [b"<ms>"] if argv[0] == b"PEXPIREAT" else argv[:2] for argv in entries]
+    assert shape == [
+        [b"SET", b"b1"], [b"SET", b"a1"],
+        [b"MULTI"], [b"INCR", b"k"], [b"PEXPIREAT", b"k", b"<ms>"], [b"EXEC"],
+        [b"SET", b"a2"],
+        [b"MULTI"], [b"INCR", b"m"], [b"PEXPIREAT", b"m", b"<ms>"], [b"EXEC"],
+        [b"INCR", b"k"],
+    ]  # fmt: skip

@@ -52,7 +52,7 @@ from polystack.redis import blocked_keys, wire
 from polystack.redis.args import small_float
 from polystack.redis.blocked import BLOCKED
 from polystack.redis.blocking import Block
-from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, key_crc16, remember_tag_crc16
+from polystack.redis.cluster.slots import TAG_CRCS, crc_hqx, remember_tag_crc16
 from polystack.redis.errors import RedisError
 from polystack.redis.quicklist import OPTIMIZATION_LEVEL, Quicklist
 from polystack.redis.set_type import RedisSet
@@ -540,7 +540,15 @@ class PlainBatch:
             return self._run([argv])
         served = self._served
         if served is not None and cmd.first_key:  # Redis Cluster: as in _run
-            if not served[key_crc16(argv[1])]:
+            key = argv[1]
+            if 123 in key:  # key_crc16 inline (a call per read costs): "{", a hash tag maybe
+                try:
+                    crc = TAG_CRCS[key]
+                except KeyError:
+                    crc = remember_tag_crc16(key)
+            else:
+                crc = crc_hqx(key, 0)
+            if not served[crc]:
                 return self._run([argv])
         server = self.server
         ks = self.ks

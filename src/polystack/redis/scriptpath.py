@@ -25,6 +25,9 @@ from polystack.redis.lua.scripts import EVAL_COMPAT_MODE
 _YIELDED = object()  # what the script worker hands back when the script yields
 _DONE = object()  # the worker greenlet finished a command
 _encode = wire.encode
+# the MULTI and EXEC log entries of databases 0-15, shared (session._wrap_multi)
+MULTI_ENTRIES = tuple((i, [b"MULTI"]) for i in range(16))
+EXEC_ENTRIES = tuple((i, [b"EXEC"]) for i in range(16))
 _perf = time.perf_counter
 
 
@@ -96,8 +99,17 @@ class ScriptPath:
             if cache is not None:
                 script = cache.by_sha.get(argv[1])
                 if script is not None:
-                    if script.translated is not None:  # (a brief script)
-                        self._call_translated(cmd, argv, script)
+                    translated = script.translated
+                    if translated is not None:  # (a brief script)
+                        numkeys = _SMALL_NUMKEYS.get(argv[2])
+                        if (
+                            numkeys is not None
+                            and numkeys <= len(argv) - 3
+                            and script.flags & EVAL_COMPAT_MODE
+                        ):
+                            self._call_translated(cmd, argv, script, translated, numkeys)
+                        else:  # (MONITOR puts every client on the slow path)
+                            self._call_script(cmd, argv)
                         return
                     if script.brief:
                         self._call_brief(cmd, argv, script, cache.engine)
@@ -105,6 +117,92 @@ class ScriptPath:
         outcome = self._hand_over(self._call_script, cmd, argv)
         if outcome is not _YIELDED and not outcome[1]:
             raise outcome[2]
+
+    def _call_translated(
+        self, cmd: Command, argv: list[bytes], script: Any, translated: Any, numkeys: int
+    ) -> None:
+        """_call_brief for a brief script translated to Python (lua/translate.py): the
+        same work, with no Lua at all.  The run (and its client) is made once per client
+        and set again only where a run can leave it changed; the script's effects go to
+        this client's log (``run.effects`` is the log while it runs), and when that held
+        nothing before, on to this loop turn's journal record at once (log_commands' work,
+        as _run_one does for SET) if no replica follows the writes."""
+        ks = self.ks
+        dirty = ks.dirty
+        log = self._log
+        mark = len(log)
+        self.last_cmd = cmd
+        t0 = _perf()
+        sc = self.script_client
+        run = None if sc is None else sc.translated_run
+        if run is None:
+            run = ScriptRun(self, script.sha_bytes, False, False, True, argv)
+            sc = run.client
+            sc.translated_run = run  # (kept for the client's next translated script)
+        else:  # ScriptRun(...) again, in place: what a translated run can have changed
+            # (not its funcname and argv: only FUNCTION STATS of a busy script reads them)
+            sc._run = run
+            sc.db_id = self.db_id
+            sc.db = self.db
+            if sc.multi is not None:  # (left by a script run from EXEC)
+                sc.multi = None
+            sc.last_cmd = "NULL"
+            sc._now = self.now_ms()
+        run.effects = log
+        try:
+            kind, payload = translated(run, argv, numkeys, self.resp3)
+        except Failure as failure:
+            kind, payload = 2, failure.reply(script.sha_bytes)
+        finally:  # run.finish(), inline (a translated script never times out)
+            run.effects = ()
+            sc._run = None
+        if kind == 0:
+            self._out.append(payload)
+        else:
+            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
+            self._out.append(e.encode())
+            cmd.failed_calls += 1
+            self._count_error(e.code)
+        took = _perf() - t0
+        server = self.server
+        cmd.durations.append(took)
+        if took >= server.timing_threshold:
+            self._slow_command(cmd, argv, took)
+        cmd.calls += 1
+        if ks.dirty != dirty:
+            if run.wrote:
+                run.write_dirty = run.wrote = False
+            else:  # (the caller's propagate: None, nothing ran as the caller)
+                run.write_dirty = False
+                log.append((self.db_id, argv))
+            n = len(log) - mark
+            if not mark and n:  # log_commands' work for these records, inline
+                turn = server._journal_turn
+                if (
+                    turn is not None and server.repl.backlog is None and not server.repl.replicas
+                ) or (turn := server.plain_turn()) is not None:
+                    if n > 1:  # the script's effects as MULTI ... EXEC
+                        db_id = log[0][0]
+                        turn.append(MULTI_ENTRIES[db_id] if db_id < 16 else (db_id, [b"MULTI"]))
+                        turn += log
+                        db_id = log[-1][0]
+                        turn.append(EXEC_ENTRIES[db_id] if db_id < 16 else (db_id, [b"EXEC"]))
+                        n += 2
+                    else:
+                        turn += log
+                    server.rdb_changes_since_last_save += n
+                    backlog = server.slot_keys_backlog
+                    if backlog is not None:  # a cluster's slot -> keys index follows
+                        backlog.extend(turn[-n:])
+                    log.clear()
+                elif n > 1:
+                    self._wrap_multi(mark)
+            elif n > 1:  # the script's effects as MULTI ... EXEC
+                self._wrap_multi(mark)
+            if ks.ready_keys:
+                self._serve_blocked()
+        elif run.write_dirty:
+            run.write_dirty = False
 
     def _call_script(self, cmd: Command, argv: list[bytes]) -> None:
         """_call for _run_script: the same work, less what cannot apply on the fast path
@@ -223,69 +321,6 @@ class ScriptPath:
             if ks.ready_keys:
                 self._serve_blocked()
         self.propagate = None
-
-    def _call_translated(self, cmd: Command, argv: list[bytes], script: Any) -> None:
-        """_call_brief for a brief script translated to Python (lua/translate.py): the
-        same work, with no Lua at all.  The run (and its client) is made once per client
-        and set again only where a run can leave it changed; the script's effects go
-        straight to this client's log (``run.effects`` is the log while it runs)."""
-        numkeys = _SMALL_NUMKEYS.get(argv[2])
-        if numkeys is None or numkeys > len(argv) - 3 or not script.flags & EVAL_COMPAT_MODE:
-            self._call_script(cmd, argv)  # (MONITOR puts every client on the slow path)
-            return
-        ks = self.ks
-        dirty = ks.dirty
-        log = self._log
-        mark = len(log)
-        self.last_cmd = cmd
-        t0 = _perf()
-        sc = self.script_client
-        run = None if sc is None else sc.translated_run
-        if run is None:
-            run = ScriptRun(self, script.sha_bytes, False, False, True, argv)
-            sc = run.client
-            sc.translated_run = run  # (kept for the client's next translated script)
-        else:  # ScriptRun(...) again, in place: what a translated run can have changed
-            # (not its funcname and argv: only FUNCTION STATS of a busy script reads them)
-            sc._run = run
-            sc.db_id = self.db_id
-            sc.db = self.db
-            if sc.multi is not None:  # (left by a script run from EXEC)
-                sc.multi = None
-            sc.last_cmd = "NULL"
-            sc._now = self.now_ms()
-        run.effects = log
-        try:
-            kind, payload = script.translated(run, argv, numkeys, self.resp3)
-        except Failure as failure:
-            kind, payload = 2, failure.reply(script.sha_bytes)
-        finally:  # run.finish(), inline (a translated script never times out)
-            run.effects = ()
-            sc._run = None
-        if kind == 0:
-            self._out.append(payload)
-        else:
-            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
-            self._out.append(e.encode())
-            cmd.failed_calls += 1
-            self._count_error(e.code)
-        took = _perf() - t0
-        cmd.durations.append(took)
-        if took >= self.server.timing_threshold:
-            self._slow_command(cmd, argv, took)
-        cmd.calls += 1
-        if ks.dirty != dirty:
-            if run.wrote:
-                run.write_dirty = run.wrote = False
-            else:  # (the caller's propagate: None, nothing ran as the caller)
-                run.write_dirty = False
-                log.append((self.db_id, argv))
-            if len(log) - mark > 1:  # the script's effects as MULTI ... EXEC
-                self._wrap_multi(mark)
-            if ks.ready_keys:
-                self._serve_blocked()
-        elif run.write_dirty:
-            run.write_dirty = False
 
 
 _SMALL_NUMKEYS = {b"%d" % i: i for i in range(64)}  # numkeys as most calls give it

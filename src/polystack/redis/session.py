@@ -50,7 +50,14 @@ from polystack.redis.notify import NOTIFY_NEW
 from polystack.redis.objects import refresh_lru_clock
 from polystack.redis.plainbatch import PlainBatch
 from polystack.redis.replies import Replies
-from polystack.redis.scriptpath import _DONE, _YIELDED, ScriptPath, script_commands
+from polystack.redis.scriptpath import (
+    _DONE,
+    _YIELDED,
+    EXEC_ENTRIES,
+    MULTI_ENTRIES,
+    ScriptPath,
+    script_commands,
+)
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
 from polystack.redis.store import Database
 from polystack.redis.transaction import Transaction
@@ -67,8 +74,8 @@ _dumps = marshal.dumps
 _BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
 # the log entries that wrap one command's propagated writes (_wrap_multi), by database; shared
 # by every wrap (read, never changed)
-_MULTI = tuple((i, [b"MULTI"]) for i in range(16))
-_EXEC = tuple((i, [b"EXEC"]) for i in range(16))
+_MULTI = MULTI_ENTRIES
+_EXEC = EXEC_ENTRIES
 
 # What a RESP2 subscriber may still run (server.c's processCommand).
 _PUBSUB_CONTEXT = frozenset(

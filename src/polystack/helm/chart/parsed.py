@@ -4,9 +4,10 @@ process) reads what Chart.yaml, values.yaml, Chart.lock and requirements.yaml/
 
 An entry is keyed by content, as the template cache's (template/diskcache.py)
 are, and lives in the same directory: what kind of file it is, the length and
-CRC-32 of its bytes, polystack's version, the Python version and a hash of the
-source of the code that decides what a file parses to (the YAML decoding in
-encoding/, the loader in chart/chart.py and this module). The entry keeps the
+CRC-32 of its bytes, polystack's version, the Python version and the identity
+(modification times and sizes) of the source files of the code that decides what
+a file parses to (the YAML decoding in encoding/, the loader in chart/chart.py
+and this module). The entry keeps the
 bytes it was parsed from and is used only when they are the bytes being loaded;
 its body is checked (length and CRC-32) and written atomically by TreeCache. A
 file that does not parse is never stored: its error is raised as before, from a
@@ -22,7 +23,7 @@ import sys
 
 from polystack import __version__
 from polystack.helm.golang.log import get_logger
-from polystack.helm.template.diskcache import blake2b, fingerprint
+from polystack.helm.template.diskcache import blake2b, fingerprint, sources_stamp
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -53,19 +54,15 @@ _PARSER_ID: bytes | None = None
 
 
 def parser_id() -> bytes:
-    """polystack's version, the Python version (marshal's format) and a hash of
-    the parsing code's source: part of every key."""
+    """polystack's version, the Python version (marshal's format) and the identity
+    of the parsing code's source files (modification times and sizes, as the
+    template cache's engine_id): part of every key."""
     global _PARSER_ID
     if _PARSER_ID is None:
         h = blake2b(b"chart-files\0" + __version__.encode(), digest_size=16)
         h.update(sys.version.encode())
         helm = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        for name in _PARSER_SOURCES:
-            try:
-                with open(os.path.join(helm, name), "rb") as fh:
-                    h.update(fh.read())
-            except OSError:
-                h.update(b"?" + name.encode())
+        sources_stamp(h, helm, _PARSER_SOURCES)
         _PARSER_ID = h.digest()
     return _PARSER_ID
 

@@ -271,6 +271,7 @@ def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None
     the render on a deep stack, `Error: ...` and click's exits."""
     import errno
 
+    from polystack.helm.cli import imports
     from polystack.helm.golang.runtime import run_deep
 
     os.environ.update(env)
@@ -280,6 +281,7 @@ def _run(args: tuple[str, ...], kw: dict[str, Any], env: dict[str, str]) -> None
         except TemplateFailure as e:
             out, err = "", str(e)
         _echo(out, sys.stdout)
+        imports.save_bundle()  # (after the output; only when a module was new to the bundle)
         if err:
             _echo(f"Error: {err}\n", sys.stderr)
             raise SystemExit(1)

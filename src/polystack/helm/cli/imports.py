@@ -14,12 +14,25 @@ the source loader reads it), checked as the source loader checks a timestamp
 any name outside polystack) is left to the import system, which finds, compiles
 and caches it as always. The module gets the spec, loader (a SourceFileLoader),
 ``__file__`` and ``__cached__`` the path finder would give it.
+
+With the on-disk template cache on, the code of the modules a `helm template`
+run imported is also kept in one file of that cache (a "bundle", see Bundle),
+written when a run imported a module it lacked or one whose source changed. A
+later run reads it once (no directory listing, path computation, open, read or
+close per module) and uses a module's code from it only when the module's source
+still has the modification time (ns) and size it was compiled from; anything
+else is read from its ``.pyc`` as above. Modules are still imported by the import
+system, when and in the order their importers ask: the bundle replaces reading
+and unmarshalling files, nothing else. (The cache directory is the user's own, as
+the template cache's trees, which the render executes, are.)
 """
 
 from __future__ import annotations
 
 import _imp
+import gc as _gc
 import marshal
+import os
 import sys
 from _io import open_code
 
@@ -30,7 +43,7 @@ if TYPE_CHECKING:
     from types import CodeType, ModuleType
     from typing import Any
 
-__all__ = ["PackageFinder", "install"]
+__all__ = ["PackageFinder", "attach_bundle", "install", "module_bundle_path", "save_bundle"]
 
 _external: Any = sys.modules["_frozen_importlib_external"]
 _bootstrap: Any = sys.modules["_frozen_importlib"]
@@ -60,6 +73,9 @@ class PackageFinder:
     def __init__(self, prefix: str = "polystack.") -> None:
         self.prefix = prefix
         self._listings: dict[str, frozenset[str]] = {}
+        self.bundle: Bundle | None = None
+        # the modules found here (with a bundle attached), in the order found
+        self.found: dict[str, Entry] = {}
 
     def invalidate_caches(self) -> None:
         """importlib.invalidate_caches(): directories are listed again."""
@@ -83,6 +99,10 @@ class PackageFinder:
         directory = path[0]
         if not isinstance(directory, str) or not directory.startswith("/"):
             return None
+        if self.bundle is not None:
+            spec = self.bundle.spec(fullname, directory, self.found)
+            if spec is not None:
+                return spec
         tail = fullname.rpartition(".")[2]
         names = self._listing(directory)
         # the path finder's order: a package, extension modules, then source
@@ -128,16 +148,196 @@ class PackageFinder:
             code = marshal.loads(memoryview(data)[16:])
         except (EOFError, ValueError, TypeError):
             return None
-        _fix_co_filename(code, source)
-        spec = _bootstrap.ModuleSpec(fullname, _CachedLoader(fullname, source, code), origin=source)
-        spec.has_location = True
-        spec.cached = cached
-        if search is not None:
-            spec.submodule_search_locations = search
-        return spec
+        if self.bundle is not None:
+            self.found[fullname] = (
+                source,
+                cached,
+                st.st_mtime_ns,
+                st.st_size,
+                search is not None,
+                code,
+            )
+        return _spec(fullname, source, cached, code, search is not None)
 
 
-def install() -> None:
-    """Put a PackageFinder first on sys.meta_path (once)."""
+def _spec(fullname: str, source: str, cached: str, code: CodeType, package: bool) -> Any:
+    """The spec the path finder gives a module of ``source`` (its code already read)."""
+    _fix_co_filename(code, source)
+    spec = _bootstrap.ModuleSpec(fullname, _CachedLoader(fullname, source, code), origin=source)
+    spec.has_location = True
+    spec.cached = cached
+    if package:
+        spec.submodule_search_locations = [source.rpartition("/")[0]]
+    return spec
+
+
+BUNDLE_MAGIC = b"PSMOD\x00\x02\n"
+# what a bundle (and the finder's record of a run) holds of a module: its source,
+# cached bytecode path, the source's mtime (ns) and size, whether it is a
+# package, and its code
+Entry = tuple[str, str, int, int, bool, "CodeType"]
+
+
+class Bundle:
+    """The code of the modules a run imported, kept in one file (see the module's
+    docstring): ``marshal`` of Python's magic number and the entries by module
+    name, in one stream (the names, constants and file names the modules share
+    are read once: a third fewer instructions than reading each module's own
+    bytecode). Read when the finder first needs it; an unreadable or damaged
+    file, or one of another Python, is no bundle."""
+
+    __slots__ = ("path", "_entries", "size")
+
+    # a bundle more than this share of whose modules a run did not import (and
+    # that lacked none it did) is written again with only the ones it did; a run
+    # that needs modules it lacks adds them (runs of different charts share it)
+    UNUSED_SHARE = 0.1
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._entries: dict[str, Entry] | None = None
+        self.size = 0
+
+    def entries(self) -> dict[str, Entry]:
+        """The bundle's entries by module name ({} when there is none to use)."""
+        if self._entries is None:
+            self._entries = {}
+            try:
+                fd = _os.open(self.path, _os.O_RDONLY | getattr(_os, "O_CLOEXEC", 0))
+            except OSError:
+                return self._entries
+            try:
+                size = _os.fstat(fd).st_size
+                data = _os.read(fd, size)
+                if data[:8] != BUNDLE_MAGIC or len(data) != size:
+                    raise ValueError("not a bundle")
+                # (thousands of code objects and tuples: no collection of them meanwhile)
+                gc_was = _gc.isenabled()
+                _gc.disable()
+                try:
+                    magic, entries = marshal.loads(memoryview(data)[8:])
+                finally:
+                    if gc_was:
+                        _gc.enable()
+                if magic != _external.MAGIC_NUMBER or not isinstance(entries, dict):
+                    raise ValueError("another Python's")
+            except (OSError, EOFError, ValueError, TypeError):
+                return self._entries
+            finally:
+                _os.close(fd)
+            self._entries = entries
+            self.size = size
+        return self._entries
+
+    def spec(self, fullname: str, directory: str, found: dict[str, Entry]) -> Any:
+        """The spec of ``fullname`` from the bundle, when it has the module as its
+        source is now (in ``directory``, the parent package's path); else None."""
+        entry = self.entries().get(fullname)
+        if entry is None:
+            return None
+        source, cached, mtime_ns, size, package, code = entry
+        if source.rpartition("/")[0] != (
+            directory + "/" + fullname.rpartition(".")[2] if package else directory
+        ):
+            return None
+        try:
+            st = _os.stat(source)
+        except OSError:
+            return None
+        if st.st_mtime_ns != mtime_ns or st.st_size != size:
+            return None
+        found[fullname] = entry
+        return _spec(fullname, source, cached, code, package)
+
+    def save(self, found: dict[str, Entry]) -> bool:
+        """Write the bundle again when a module ``found`` this run was not in it as
+        found (a new module, a changed source: added to it), or else when much of
+        it was not imported (then it keeps only what was); True when written."""
+        entries = self.entries()
+        new = any(entries.get(k) is not v for k, v in found.items())
+        if new:
+            merged = {**entries, **found}
+        elif found and len(entries) - len(found) > len(entries) * self.UNUSED_SHARE:
+            merged = found  # (much of it not imported by this run: only what was)
+        else:
+            return False
+        try:
+            body = BUNDLE_MAGIC + marshal.dumps((_external.MAGIC_NUMBER, merged))
+        except ValueError:
+            return False
+        directory = self.path.rpartition("/")[0]
+        tmp = f"{self.path}.{_os.getpid()}.tmp"
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd = _os.open(tmp, _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC, 0o644)
+            try:
+                view = memoryview(body)
+                while view:
+                    view = view[_os.write(fd, view) :]
+            finally:
+                _os.close(fd)
+            _os.replace(tmp, self.path)
+        except OSError:
+            try:
+                _os.unlink(tmp)
+            except OSError:
+                pass
+            return False
+        return True
+
+
+# render/engine.py's CACHE_ENV and its values for "off" (not imported from there:
+# the bundle is attached before the engine is imported)
+_CACHE_ENV = "POLYSTACK_HELM_TEMPLATE_CACHE"
+_CACHE_OFF = ("", "0", "off", "false", "no", "none")
+
+
+def module_bundle_path() -> str | None:
+    """Where the bundle of a `helm template` process is kept: in the on-disk
+    template cache's directory (render/engine.default_template_cache), one per
+    Python (its bytecode is the interpreter's); None when that cache is off."""
+    where = os.environ.get(_CACHE_ENV)
+    if where is None:
+        from polystack.helm.chart.helmpath import cache_path
+
+        root = cache_path("polystack", "templates")
+    elif where.strip().lower() in _CACHE_OFF:
+        return None
+    else:
+        root = os.path.expanduser(where)
+    return os.path.join(root, f"modules.{sys.implementation.cache_tag}.bundle")
+
+
+def install(bundle: bool = False) -> None:
+    """Put a PackageFinder first on sys.meta_path (once); with ``bundle`` (a
+    `helm template` process), attach the bundle of module_bundle_path() to it."""
     if not any(isinstance(f, PackageFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, PackageFinder())
+    if bundle:
+        path = module_bundle_path()
+        if path is not None:
+            attach_bundle(path)
+
+
+def _finder() -> PackageFinder | None:
+    for f in sys.meta_path:
+        if isinstance(f, PackageFinder):
+            return f
+    return None
+
+
+def attach_bundle(path: str) -> None:
+    """Have the installed PackageFinder read modules from the bundle at ``path``
+    (and record what it finds, for save_bundle)."""
+    f = _finder()
+    if f is not None and f.bundle is None:
+        f.bundle = Bundle(path)
+
+
+def save_bundle() -> bool:
+    """Write the attached bundle again if this process found a module outside it
+    (a new module, or a changed source); True when written."""
+    f = _finder()
+    if f is None or f.bundle is None:
+        return False
+    return f.bundle.save(f.found)

@@ -112,10 +112,22 @@ _ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-try:
-    from _json import encode_basestring  # json.encoder's, without importing json
-except ImportError:  # pragma: no cover - CPython always has _json
-    from json.encoder import encode_basestring
+
+
+def _load_encode_basestring(s: str) -> str:
+    """json.encoder's encode_basestring (_json's, without importing json), bound
+    on the first call: a render that writes no JSON string loads no _json (an
+    extension module: loading one is a fresh command's cost)."""
+    global encode_basestring
+    try:
+        from _json import encode_basestring as fn
+    except ImportError:  # pragma: no cover - CPython always has _json
+        from json.encoder import encode_basestring as fn
+    encode_basestring = fn
+    return fn(s)
+
+
+encode_basestring = _load_encode_basestring
 
 
 class _Specials:

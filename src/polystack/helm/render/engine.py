@@ -9,6 +9,7 @@ exactly as Helm rewords text/template's.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from polystack.helm.chart.chart import Chart
@@ -194,6 +195,14 @@ def _parse_trees_cached(ts: Any, name: str, text: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- on-disk cache
 
+# The template set of the last render made with the cyclic GC off (a `polystack
+# helm` process: cli/process.py turns it off for the command and ends with
+# os._exit), kept: freeing its trees one object at a time when the render ends
+# cost a cached `helm template` of a ~130-template chart ~2 M instructions that
+# the process's exit does not need. Only the last one: a long-running caller
+# that turned the GC off holds one render's set at most.
+_RETAINED: list[Any] = []
+
 CACHE_ENV = "POLYSTACK_HELM_TEMPLATE_CACHE"
 _OFF = ("", "0", "off", "false", "no", "none")
 
@@ -366,13 +375,16 @@ class Engine:
 
     def render(self, chart: Chart, values: dict[str, Any]) -> dict[str, str]:
         tmap = all_templates(chart, values)
+        # the cyclic GC off already: `polystack helm` is the process (cli/process.py),
+        # which ends with os._exit; the render's set is kept (see _RETAINED)
+        keep = not gc.isenabled()
         with gc_paused():
-            return run_deep(lambda: self._render(tmap))
+            return run_deep(lambda: self._render(tmap, keep))
 
     def _missingkey(self) -> str:
         return "error" if self.strict else "zero"
 
-    def _render(self, tpls: dict[str, Renderable]) -> dict[str, str]:
+    def _render(self, tpls: dict[str, Renderable], keep: bool = False) -> dict[str, str]:
         from polystack.helm.template import TemplateSet
 
         funcs = dict(base_funcs())
@@ -399,6 +411,8 @@ class Engine:
             ts.funcs.clear()
             if memo is not None:
                 forget_unpacked()  # (branches the memo's analysis read and no one ran)
+            if keep:
+                _RETAINED[:] = [ts]
 
     def _render_set(
         self, ts: Any, tpls: dict[str, Renderable], memo: IncludeMemo | None = None
@@ -408,6 +422,7 @@ class Engine:
 
         keys = sort_templates(list(tpls))
         cache = self.cache
+        set_id: str | None = None  # the set file of the trees (see includememo.facts_key)
         if cache is not None and not PARSE_CACHE_ENABLED:
             fkey = _funcs_key(ts)
             items = [(name, tpls[name].tpl) for name in keys]
@@ -428,6 +443,7 @@ class Engine:
                         ts.add_parse_trees(name, trees)
                 finally:
                     cache.put_set(items, fkey)  # (nothing written unless all were stored)
+            set_id = cache.last_set
             if cache.written:
                 cache.prune()
         else:
@@ -436,6 +452,13 @@ class Engine:
                     parse_cached(ts, name, tpls[name].tpl)
                 except ParseError as e:
                     raise RenderError(cleanup_parse_error(name, e)) from None
+        facts = None
+        if memo is not None and cache is not None and set_id is not None:
+            # the defines' facts, analysed by an earlier render of these trees
+            facts = includememo.facts_key(set_id, self.lint_mode)
+            body = cache.get_blob(facts)
+            if body is not None:
+                memo.load_facts(body)
         rendered: dict[str, str] = {}
         for name in keys:
             if name.rsplit("/", 1)[-1].startswith("_"):
@@ -455,6 +478,10 @@ class Engine:
                 # raised outside the handler: no chain of the nested errors is kept
                 raise RenderError(err)
             rendered[name] = out.replace("<no value>", "")
+        if facts is not None and memo is not None:
+            learned = memo.dump_facts()
+            if learned is not None:
+                cache.put_blob(facts, learned)
         return rendered
 
     def _install(

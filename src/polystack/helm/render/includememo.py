@@ -39,6 +39,8 @@ errors.
 
 from __future__ import annotations
 
+import marshal
+
 from polystack.helm.template.nodes import (
     ActionNode,
     ChainNode,
@@ -351,11 +353,35 @@ class MemoInfo:
 _NOT_OK = MemoInfo(False, False, 0)
 
 
+# The facts of the defines a render analysed are kept in the on-disk template
+# cache (a blob beside the chart's set of trees), so that a cached run reads
+# them instead of walking every define it includes. Their key: the set file's
+# (its trees exactly: its key and its body's check bytes), lint mode, and what the
+# analysis depends on besides the trees (FACTS_VERSION, the pure functions, the
+# changing keys).
+FACTS_VERSION = "1"
+_FACTS_SALT: str | None = None
+
+
+def facts_key(set_id: str, lint_mode: bool) -> str:
+    """The cache blob's key of the facts of the set file ``set_id``
+    (template.diskcache.TreeCache.last_set)."""
+    global _FACTS_SALT
+    if _FACTS_SALT is None:
+        from polystack.helm.template.diskcache import blake2b
+
+        h = blake2b(FACTS_VERSION.encode(), digest_size=16)
+        h.update("\0".join(sorted(PURE_FUNCS)).encode())
+        h.update(b"\1" + "\0".join(sorted(_CHANGING_KEYS)).encode())
+        _FACTS_SALT = h.hexdigest()
+    return f"memo-{set_id}-{_FACTS_SALT}-{int(lint_mode)}"
+
+
 class IncludeMemo:
     """One render's include results (shared by the render's set and the ``tpl``
     clones that define no template of their own)."""
 
-    __slots__ = ("ts", "pure", "info", "entries", "file")
+    __slots__ = ("ts", "pure", "info", "entries", "file", "known", "learned")
 
     def __init__(self, ts: Any, lint_mode: bool = False) -> None:
         self.ts = ts  # the render's set: the defines are looked up there
@@ -365,6 +391,28 @@ class IncludeMemo:
         # (name, id(data)) -> (data, result, work units, nesting depth, file or -1)
         self.entries: dict[tuple[str, int], tuple[Any, str, int, int, int]] = {}
         self.file = 0  # the top-level file being rendered (see next_file)
+        # the facts of defines read from the cache (load_facts), and those analysed
+        # here: name -> (impure, reads the changing keys, the defines it names)
+        self.known: dict[str, tuple[bool, bool, tuple[str, ...]]] = {}
+        self.learned: dict[str, tuple[bool, bool, tuple[str, ...]]] = {}
+
+    def load_facts(self, body: bytes | memoryview) -> None:
+        """The facts stored by dump_facts for the same trees (a damaged or foreign
+        body is ignored: the defines are analysed)."""
+        try:
+            known = marshal.loads(body)
+        except (EOFError, ValueError, TypeError):
+            return
+        if type(known) is dict and all(
+            type(v) is tuple and len(v) == 3 and type(v[2]) is tuple for v in known.values()
+        ):
+            self.known = known
+
+    def dump_facts(self) -> bytes | None:
+        """The facts known and learned, when this render learned any (else None)."""
+        if not self.learned:
+            return None
+        return marshal.dumps({**self.known, **self.learned})
 
     def next_file(self) -> None:
         """The render sets .Template for its next top-level file."""
@@ -394,18 +442,24 @@ class IncludeMemo:
         ):
             self.info[name] = _NOT_OK
             return _NOT_OK
-        root = tree.root
-        if type(root) is LazyListNode:  # from the on-disk cache: its tuples are read
-            f = _tuple_facts(root._enc, self.pure)
+        known = self.known.get(name)
+        if known is not None:
+            impure, reads_changing, targets = known
         else:
-            f = _facts(root, self.pure)
-        if f.impure:
+            root = tree.root
+            if type(root) is LazyListNode:  # from the on-disk cache: its tuples are read
+                f = _tuple_facts(root._enc, self.pure)
+            else:
+                f = _facts(root, self.pure)
+            impure, reads_changing, targets = f.impure, f.reads_changing, tuple(f.targets)
+            self.learned[name] = (impure, reads_changing, targets)
+        if impure:
             info = _NOT_OK
         else:
-            per_file = f.reads_changing
+            per_file = reads_changing
             depth = 0
             path.append(name)
-            for target in f.targets:
+            for target in targets:
                 sub = self._analyse(target, path)
                 if not sub.ok:
                     info = _NOT_OK

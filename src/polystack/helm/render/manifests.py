@@ -228,20 +228,16 @@ _HEADS_ID: bytes | None = None
 
 
 def _heads_id() -> bytes:
-    """polystack's version and a hash of the code that reads SimpleHeads."""
+    """polystack's version and the identity (modification times and sizes) of the
+    source files of the code that reads SimpleHeads (diskcache.sources_stamp)."""
     global _HEADS_ID
     if _HEADS_ID is None:
         from polystack import __version__
-        from polystack.helm.template.diskcache import blake2b
+        from polystack.helm.template.diskcache import blake2b, sources_stamp
 
         h = blake2b(b"heads\0" + __version__.encode(), digest_size=16)
         helm_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        for name in _HEAD_SOURCES:
-            try:
-                with open(os.path.join(helm_dir, name), "rb") as fh:
-                    h.update(fh.read())
-            except OSError:
-                h.update(b"?" + name.encode())
+        sources_stamp(h, helm_dir, _HEAD_SOURCES)
         _HEADS_ID = h.digest()
     return _HEADS_ID
 

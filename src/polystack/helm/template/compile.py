@@ -114,6 +114,9 @@ def compile_tree(tree: Tree, lazy: bool = True) -> Runner:
     assert tree.root is not None
     # compiling allocates many closures that all stay alive: pause the cyclic GC
     # meanwhile (as parse does) instead of scanning them again and again
+    if lazy and tree.weight_known and type(tree.root) is LazyListNode:
+        # from the on-disk cache: its first run reads its tuples, a second compiles
+        return _later_runner(tree.root, False, [], {})
     c = _Compiler(lazy)
     # a weight counted before (a tree from the on-disk cache) is not counted again
     c.count_later = not tree.weight_known
@@ -139,6 +142,45 @@ def _text_runner(text: str) -> Runner:
         st.out.append(text)
 
     return run_text
+
+
+# runonce.run_once, imported when a cached list first runs (a run without the
+# on-disk cache never needs it)
+_RUN_ONCE: list[Callable[..., None]] = []
+
+
+def _load_run_once() -> Callable[..., None]:
+    from polystack.helm.template.runonce import run_once
+
+    _RUN_ONCE[:] = [run_once]
+    return run_once
+
+
+def _later_runner(
+    lst: ListNode, iface: bool, iface_vars: list[str], weights: dict[int, int]
+) -> Runner:
+    """A list's runner that compiles it when it runs; a list from the on-disk cache
+    runs its first time from its tuples (runonce.py) and is compiled at its second."""
+    runner: Runner | None = None
+    once = type(lst) is LazyListNode
+
+    def run_later(st: State, dot: Any) -> None:
+        nonlocal runner, once
+        r = runner
+        if r is None:
+            c = _Compiler()
+            c.iface_vars = iface_vars
+            c.weights = weights
+            c.count_later = False  # counted by the walk above (or stored with the tree)
+            if once:
+                once = False
+                run = _RUN_ONCE[0] if _RUN_ONCE else _load_run_once()
+                run(c, st, dot, lst, iface)
+                return
+            r = runner = c.list_(lst, iface)
+        r(st, dot)
+
+    return run_later
 
 
 class _Compiler:
@@ -324,21 +366,7 @@ class _Compiler:
         weights = self.weights
         if self.count_later:
             self.count += list_weight(lst, weights)
-        iface_vars = list(self.iface_vars)
-        runner: Runner | None = None
-
-        def run_later(st: State, dot: Any) -> None:
-            nonlocal runner
-            r = runner
-            if r is None:
-                c = _Compiler()
-                c.iface_vars = iface_vars
-                c.weights = weights
-                c.count_later = False  # counted by the walk above (or stored with the tree)
-                r = runner = c.list_(lst, iface)
-            r(st, dot)
-
-        return run_later
+        return _later_runner(lst, iface, list(self.iface_vars), weights)
 
     def if_with(self, n: IfNode | WithNode, iface: bool, is_with: bool) -> Runner:
         pipe = self.pipeline(n.pipe, iface)

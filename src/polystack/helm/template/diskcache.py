@@ -3,8 +3,9 @@ same chart (a new process) skips lexing and parsing.
 
 An entry is keyed by content: the template's name and a fingerprint of its text
 (length and CRC-32), the names of the functions the parser knew (they decide
-"function not defined"), the polystack version and a hash of the engine's own
-source (lexer, parser, nodes), so a change of the chart or of polystack misses
+"function not defined"), the polystack version and the identity of the engine's
+own source files (lexer, parser, nodes: their modification times and sizes, as
+Python checks its bytecode cache), so a change of the chart or of polystack misses
 instead of reusing stale trees. The entry stores the text it was parsed from and
 is used only when that text is the one looked up: the fingerprint spreads texts
 over files, the comparison decides (a cryptographic hash of every text and entry
@@ -23,7 +24,6 @@ nodes of the branches and definitions it executes.
 from __future__ import annotations
 
 import _thread
-import itertools
 import marshal
 import os
 import sys
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-__all__ = ["TreeCache", "engine_id"]
+__all__ = ["TreeCache", "engine_id", "sources_stamp"]
 
 MAGIC = b"PSTPL\x00\x04\n"
 _DIGEST = 16  # bytes of the body's check (check_bytes)
@@ -63,26 +63,51 @@ _ENGINE_SOURCES = (
     "diskcache.py",
 )
 _ENGINE_ID: str | None = None
-_TMP_SEQ = itertools.count()
+_TMP_SEQ = [0]  # (a counter, as itertools.count(): without importing itertools)
+_TMP_LOCK = _thread.allocate_lock()
 # the hash state after the engine id and the function names, by both
 _KEY_PREFIXES: dict[tuple[str, str], Any] = {}
 
 
+def _next_tmp() -> int:
+    with _TMP_LOCK:
+        _TMP_SEQ[0] += 1
+        return _TMP_SEQ[0]
+
+
+def sources_stamp(h: Any, directory: str, names: tuple[str, ...]) -> None:
+    """Feed what identifies the source files ``names`` under ``directory`` into the
+    hash ``h``: each file's name, modification time (ns) and size -- what Python
+    itself checks before it reuses a module's cached bytecode (at a finer grain),
+    with no file read (reading and hashing the sources cost a cached run more
+    than the rest of the key)."""
+    stat = os.stat
+    for name in names:
+        try:
+            st = stat(os.path.join(directory, name))
+        except OSError:
+            h.update(b"?" + name.encode() + b"\0")
+        else:
+            h.update(f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+
+
 def engine_id() -> str:
-    """polystack's version and a hash of the parser's source: part of every key."""
+    """polystack's version and the parser's source files: part of every key."""
     global _ENGINE_ID
     if _ENGINE_ID is None:
-        h = blake2b(__version__.encode(), digest_size=16)
-        h.update(sys.version.encode())  # marshal's format and the bytecode are the interpreter's
-        here = os.path.dirname(os.path.abspath(__file__))
-        for name in _ENGINE_SOURCES:
-            try:
-                with open(os.path.join(here, name), "rb") as fh:
-                    h.update(fh.read())
-            except OSError:
-                h.update(b"?" + name.encode())
-        _ENGINE_ID = h.hexdigest()
+        _ENGINE_ID = _engine_id(os.path.dirname(os.path.abspath(__file__)))
     return _ENGINE_ID
+
+
+def _engine_id(here: str) -> str:
+    """polystack's version, the interpreter's (marshal's format and the bytecode are
+    its) and the size and modification time of each of the engine's source files
+    in ``here``: what Python's own bytecode cache checks of a source (reading and
+    hashing the ~110 KB of them cost every cached run ~1.8 M instructions)."""
+    h = blake2b(__version__.encode(), digest_size=16)
+    h.update(sys.version.encode())
+    sources_stamp(h, here, _ENGINE_SOURCES)
+    return h.hexdigest()
 
 
 def _read_file(path: str) -> bytes:
@@ -143,18 +168,20 @@ def _load_trees(body: bytes | memoryview, text: str) -> dict[str, Tree] | None:
         return None  # another text with the same fingerprint: a miss
     src = _Source(text, parse_name)
     trees: dict[str, Tree] = {}
+    new = Tree.__new__
     for tname, name, weight, root in rows:
-        tree = Tree.__new__(Tree)
-        tree.__setstate__(
-            {
-                "name": name,
-                "parse_name": parse_name,
-                "root": decode_list(root, src),
-                "src": src,
-                "weight": weight,
-            }
+        # (what Tree.__setstate__ makes of the stored state, without its calls)
+        tree = new(Tree)
+        tree.__dict__.update(
+            name=name,
+            parse_name=parse_name,
+            root=decode_list(root, src),
+            text=text,
+            compiled=None,
+            weight=weight,
+            weight_known=True,
+            _src=src,
         )
-        tree.text = text
         trees[tname] = tree
     return trees
 
@@ -208,6 +235,11 @@ class TreeCache:
         # the bodies of the entries read or written, by key, while a set is
         # being gathered (see get_set/put_set); None: not gathering
         self._bodies: dict[str, Any] | None = None
+        # the set file read by get_set or written by put_set: its key and the check
+        # bytes of its body (what results derived from exactly those trees are
+        # stored under: see render/includememo.py's facts), or None
+        self.last_set: str | None = None
+        self._last_check = b""
 
     @staticmethod
     def key(name: str, text: str, funcs_key: str) -> str:
@@ -278,6 +310,7 @@ class TreeCache:
         read or written by get/put until put_set are gathered for a new one)."""
         key = self.set_key(items, funcs_key)
         path = os.path.join(self.dir, key + ".set")
+        self.last_set = None
         body = self._read(path)
         if body is not None:
             try:
@@ -287,6 +320,7 @@ class TreeCache:
                 got = None
             if got is not None:
                 self.hits += len(got)
+                self.last_set = key + self._last_check.hex()
                 return got
         self._bodies = {}
         return None
@@ -305,7 +339,11 @@ class TreeCache:
             parts.append(b)
         index = marshal.dumps(tuple(len(b) for b in parts))
         body = b"".join([len(index).to_bytes(4, "little"), index, *parts])
-        self._write(os.path.join(self.dir, self.set_key(items, funcs_key) + ".set"), body)
+        key = self.set_key(items, funcs_key)
+        written = self.written
+        self._write(os.path.join(self.dir, key + ".set"), body)
+        if self.written > written:
+            self.last_set = key + check_bytes(body).hex()
 
     def get_blob(self, key: str) -> memoryview | None:
         """Another derived result stored under ``key`` (a hex digest the caller
@@ -328,18 +366,18 @@ class TreeCache:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = memoryview(data)[head:]
-        if check_bytes(body) != data[len(MAGIC) : head]:
+        check = data[len(MAGIC) : head]
+        if check_bytes(body) != check:
             log.debug("template cache: ignoring %s (damaged)", path)
             return None
+        self._last_check = check
         return body
 
     def _write(self, path: str, body: bytes) -> None:
         digest = check_bytes(body)
         try:
             os.makedirs(self.dir, exist_ok=True)
-            tmp = os.path.join(
-                self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{next(_TMP_SEQ)}"
-            )
+            tmp = os.path.join(self.dir, f".tmp-{os.getpid()}-{_thread.get_ident()}-{_next_tmp()}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 with os.fdopen(fd, "wb") as fh:

@@ -72,7 +72,7 @@ class State:
         self.src = src
         self.budget: Budget = ts.budget
         self.name = name
-        self.node: Node | None = None
+        self.node: Node | tuple[Any, ...] | None = None
         self.names: list[str] = ["$"]
         self.vals: list[Any] = [dot]
         self.depth = depth
@@ -110,7 +110,7 @@ def error_context(node: Node) -> tuple[str, str]:
 def fail(st: State, msg: str) -> None:
     """state.errorf."""
     node = st.node
-    if type(node) is tuple:  # a node compiled from the cache's tuple form
+    if isinstance(node, tuple):  # a node compiled from the cache's tuple form
         node = st.node = decode_node(node, st.src)
     if node is None:
         text = f"template: {st.name}: {msg}"
@@ -524,7 +524,7 @@ def eval_call(
 STACK_OVERFLOW = "stack overflow: value nested too deeply"
 
 
-def call_failed(st: State, node: Node, name: str, msg: str) -> None:
+def call_failed(st: State, node: Node | tuple[Any, ...], name: str, msg: str) -> None:
     """safeCall's error, raised outside the handler of the function's exception
     (so a chain of nested include/tpl errors is not kept alive)."""
     st.node = node
@@ -542,7 +542,7 @@ _SIZED: dict[type, bool] = {
 }
 
 
-def charge(st: State, node: Node, v: Any) -> Any:
+def charge(st: State, node: Node | tuple[Any, ...], v: Any) -> Any:
     """Account a function's result to the render's work budget (a unit per 16
     characters of a string or 16 elements of a list or map); refuse values over
     the size limits."""
@@ -566,7 +566,7 @@ def charge(st: State, node: Node, v: Any) -> Any:
     return v
 
 
-def check_budget(st: State, node: Node) -> None:
+def check_budget(st: State, node: Node | tuple[Any, ...]) -> None:
     """The budget's work passed its next check: fail if over a limit."""
     msg = st.budget.over()
     if msg:

@@ -520,8 +520,107 @@ def _expire_inline(sc: Any, argv: list[bytes], effects: list) -> int | None:
     return 1
 
 
-# the commands whose common case a translated site runs inline, by name
-_INLINE = {"incr": _incr_inline, "expire": _expire_inline}
+_DIGITS = [b"%d" % i for i in range(10)]
+_LAST_WHEN: list[Any] = [-1, b"-1"]  # the last deadline _expire_site logged, and its text
+
+
+def _incr_site(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
+    """translated_site_call of a site that resolved to INCR (its ``fn``): _incr_inline's
+    common case and the site's bookkeeping in one frame, under translated_site_call's
+    conditions (the site's table current, a plain caller, the write allowed); anything
+    else goes to translated_site_call."""
+    sc = run.client
+    key = argv[1]
+    db = sc.db
+    data = db.data
+    v = data.get(key)
+    if v is None:
+        n = 1
+    elif (
+        type(v) is bytes
+        and v.isdigit()
+        and len(v) < 18
+        and (v[0] != 0x30 or len(v) == 1)
+        and not (db.expires and key in db.expires)
+    ):
+        n = int(v) + 1
+    else:
+        return translated_site_call(run, site, argv)
+    ks = sc.ks
+    server = run.server
+    if (
+        site.table is not sc.dispatch
+        or run.caller.slow
+        or ks.key_listeners
+        or ks.notify_classes
+        or server.lfu
+        or not run.write_dirty
+        and (run.read_only or server.write_denied is not None)
+    ):
+        return translated_site_call(run, site, argv)
+    run.write_dirty = run.wrote = True
+    cmd = site.cmd
+    sc.last_cmd = cmd
+    t0 = _perf()
+    # (a new object, but for one digit: CPython shares those; the deadline stays: none)
+    data[key] = _DIGITS[n] if n < 10 else b"%d" % n
+    db.lru[key] = server.lruclock
+    ks.dirty += 1
+    run.effects.append((sc.db_id, argv))
+    took = _perf() - t0
+    cmd.durations.append(took)
+    if took >= server.timing_threshold:
+        record_slow_command(server, sc, cmd, argv, took)
+    cmd.calls += 1
+    return float(n)
+
+
+def _expire_site(run: Any, site: luavalues.CallSite, argv: list[bytes]) -> Any:
+    """translated_site_call of a site that resolved to EXPIRE key seconds (its ``fn``):
+    _expire_inline's common case and the site's bookkeeping in one frame, as _incr_site."""
+    seconds = _SMALL_INTS.get(argv[2])
+    key = argv[1]
+    sc = run.client
+    db = sc.db
+    if not seconds or seconds < 0 or key not in db.data or key in db.expires:
+        return translated_site_call(run, site, argv)
+    ks = sc.ks
+    server = run.server
+    if (
+        site.table is not sc.dispatch
+        or run.caller.slow
+        or ks.key_listeners
+        or ks.notify_classes
+        or ks.new_candidates
+        or server.lfu
+        or not run.write_dirty
+        and (run.read_only or server.write_denied is not None)
+    ):
+        return translated_site_call(run, site, argv)
+    run.write_dirty = run.wrote = True
+    cmd = site.cmd
+    sc.last_cmd = cmd
+    t0 = _perf()
+    when = sc._now + seconds * 1000
+    db.lru[key] = server.lruclock  # (lookupKeyWrite's access)
+    ks.dirty += 1
+    db.set_expire(key, when)
+    last = _LAST_WHEN  # (the calls of one millisecond log the same deadline)
+    if last[0] != when:
+        last[0] = when
+        last[1] = b"%d" % when
+    run.effects.append((sc.db_id, [b"PEXPIREAT", key, last[1]]))
+    took = _perf() - t0
+    cmd.durations.append(took)
+    if took >= server.timing_threshold:
+        record_slow_command(server, sc, cmd, argv, took)
+    cmd.calls += 1
+    return 1.0
+
+
+# the commands whose common case a translated site runs inline, by name: (the inline
+# function translated_site_call runs, the site's own ``fn`` and the argument count it takes)
+_INLINE = {"incr": (_incr_inline, _incr_site, 2), "expire": (_expire_inline, _expire_site, 3)}
 
 
 def _checked(value: Any, pcall: bool) -> Any:
@@ -541,7 +640,13 @@ def _resolve(site: luavalues.CallSite, table: dict[bytes, Command]) -> None:
             cmd = None
     site.cmd = cmd
     site.table = table
-    site.inline = None if cmd is None else _INLINE.get(cmd.name)
+    fast = None if cmd is None else _INLINE.get(cmd.name)
+    if fast is None:
+        site.inline = None
+        site.fn = translated_site_call
+    else:
+        site.inline = fast[0]
+        site.fn = fast[1] if site.argc == fast[2] else translated_site_call
 
 
 def _generic_call(run: Any, args: tuple) -> Any:

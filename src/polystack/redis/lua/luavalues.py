@@ -50,9 +50,11 @@ STRING_FUNCTIONS: dict[bytes, Function] = {}  # filled by the translator from th
 class CallSite:
     """A ``redis.call``/``redis.pcall`` of a translated script whose command name is a
     constant: the command is looked up once per command table (``table``, ``cmd``: None
-    when the generic path must word a refusal: unknown, subcommands, noscript, arity)."""
+    when the generic path must word a refusal: unknown, subcommands, noscript, arity).
+    The translated script calls ``fn(run, site, argv)``: the host's ``site_call`` until the
+    site resolves to a command whose common case has a function of its own."""
 
-    __slots__ = ("name", "argc", "pcall", "line", "table", "cmd", "inline")
+    __slots__ = ("name", "argc", "pcall", "line", "table", "cmd", "inline", "fn")
 
     def __init__(self, name: bytes, argc: int, pcall: bool, line: int) -> None:
         self.name = name
@@ -62,6 +64,7 @@ class CallSite:
         self.table: Any = None
         self.cmd: Any = None
         self.inline: Any = None  # the command's common case run inline (scriptrun._INLINE)
+        self.fn: Any = None  # (set by translate.translate and the host's site_call)
 
 
 class Failure(Exception):

@@ -318,7 +318,7 @@ class _Translator:
                         raise Untranslatable("redis." + str(key))
                     # (the function value itself is never read: the call's result replaces
                     # it, and the compiler frees the register once the call is made)
-                    self.emit(f"r{a} = {'CALL' if key == b'call' else 'PCALL'}")
+                    # (nor stored: the call sets the register)
                     skip_next = True
                 elif name in (b"KEYS", b"ARGV"):
                     lst = "K" if name == b"KEYS" else "A"
@@ -413,11 +413,11 @@ class _Translator:
                     check = " and ".join(f"{v}.__class__ is bytes" for v in dynamic)
                     if check:
                         self.emit(f"    if {check}:")
-                        self.emit(f"        r{a} = site_call(run, {site}, {argv})")
+                        self.emit(f"        r{a} = {site}.fn(run, {site}, {argv})")
                         self.emit("    else:")
                         self.emit(f"        r{a} = {generic}")
                     else:
-                        self.emit(f"    r{a} = site_call(run, {site}, {argv})")
+                        self.emit(f"    r{a} = {site}.fn(run, {site}, {argv})")
                 else:
                     self.emit(f"    r{a} = {generic}")
                 self.emit("except CallError as e:")
@@ -533,12 +533,16 @@ def translate(chunk: bytes, script_globals: frozenset[bytes], host: dict[str, An
     when the chunk uses anything
     not covered.  ``script_globals`` are the sandbox's global names; ``host`` has the
     script's ``call(run, *args)``, ``pcall(run, *args)`` and ``site_call(run, site, argv)``
-    (see commands/scriptrun.py), which raise CallError or return Lua values."""
+    (see commands/scriptrun.py: a call site's first ``fn``), which raise CallError or
+    return Lua values."""
     try:
         t = _Translator(Proto(chunk), script_globals)
         text = t.translate()
     except (Untranslatable, ValueError, struct.error, IndexError):
         return None
     namespace = dict(_NAMESPACE, **host, **t.consts)
+    for value in t.consts.values():
+        if type(value) is lv.CallSite:
+            value.fn = host["site_call"]
     exec(compile(text, "<brief script>", "exec"), namespace)  # noqa: S102
     return namespace["script"]

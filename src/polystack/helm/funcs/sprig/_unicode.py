@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-import unicodedata
+
+def _load_category(c: str) -> str:
+    """unicodedata.category, bound on the first call: unicodedata is an extension
+    module, not loaded by a render that asks no rune's category."""
+    global _category
+    from unicodedata import category
+
+    _category = category
+    return category(c)
+
+
+_category = _load_category
 
 _LATIN1_SPACE = frozenset("\t\n\v\f\r \x85\xa0")
 _WHITE_SPACE = frozenset(
@@ -17,31 +28,31 @@ def is_space(c: str) -> bool:
 
 
 def is_upper(c: str) -> bool:
-    return unicodedata.category(c) == "Lu"
+    return _category(c) == "Lu"
 
 
 def is_lower(c: str) -> bool:
-    return unicodedata.category(c) == "Ll"
+    return _category(c) == "Ll"
 
 
 def is_title(c: str) -> bool:
-    return unicodedata.category(c) == "Lt"
+    return _category(c) == "Lt"
 
 
 def is_letter(c: str) -> bool:
-    return unicodedata.category(c)[0] == "L"
+    return _category(c)[0] == "L"
 
 
 def is_digit(c: str) -> bool:
-    return unicodedata.category(c) == "Nd"
+    return _category(c) == "Nd"
 
 
 def is_number(c: str) -> bool:
-    return unicodedata.category(c)[0] == "N"
+    return _category(c)[0] == "N"
 
 
 def is_punct(c: str) -> bool:
-    return unicodedata.category(c)[0] == "P"
+    return _category(c)[0] == "P"
 
 
 def to_upper(c: str) -> str:
