@@ -9,12 +9,14 @@ busy-reply-threshold yields to the event loop (-BUSY to others, SCRIPT/FUNCTION 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import greenlet
 
 from polystack.redis import wire
+from polystack.redis.blocked import BLOCKED
 from polystack.redis.commands.scriptrun import ScriptRun
 from polystack.redis.commands.table import Command
 from polystack.redis.errors import RedisError
@@ -29,6 +31,7 @@ _encode = wire.encode
 MULTI_ENTRIES = tuple((i, [b"MULTI"]) for i in range(16))
 EXEC_ENTRIES = tuple((i, [b"EXEC"]) for i in range(16))
 _perf = time.perf_counter
+log = logging.getLogger(__name__)
 
 
 class ScriptPath:
@@ -52,14 +55,74 @@ class ScriptPath:
     propagate: Any
     db_id: int
     db: Any
-    _work: Any
-    _yield_to_loop: Any
-    _continue_script: Any
+    _call: Any
+    _in_batch: bool
+    _finish_batch: Any
+    _pending: Any
+    peer: Any
+    feed: Any
     _count_error: Any
     _slow_command: Any
     _record_write: Any
     _serve_blocked: Any
     _wrap_multi: Any
+
+    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
+        """Run a command that may run a script in the worker greenlet (_hand_over): BLOCKED
+        if the script yielded past busy-reply-threshold."""
+        outcome = self._hand_over(self._call, cmd, argv)
+        if outcome is _YIELDED:
+            return BLOCKED
+        return self._finished(outcome)
+
+    def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
+        """The worker greenlet: run ``body(cmd, argv)`` (_call, or _call_script) as handed
+        over by _call_yielding or _run_script, one at a time."""
+        while True:
+            try:
+                outcome: tuple = (_DONE, True, body(cmd, argv))
+            except Exception as e:
+                outcome = (_DONE, False, e)
+            body, cmd, argv = self._root.switch(outcome)
+
+    def _yield_to_loop(self) -> None:
+        self._root.switch(_YIELDED)
+
+    @staticmethod
+    def _finished(outcome: tuple) -> Any:
+        _, ok, value = outcome
+        if not ok:
+            raise value
+        return value
+
+    def _continue_script(self) -> None:
+        """Give the yielded script another slice; when it ends, send its reply and run what
+        the client sent meanwhile."""
+        g = self._script
+        if g is None:
+            return
+        self._root = greenlet.getcurrent()
+        self.yield_to_loop = self._yield_to_loop
+        self._in_batch = True
+        outcome: Any = _YIELDED
+        try:
+            outcome = g.switch()
+            if outcome is not _YIELDED:
+                self._finished(outcome)
+        except Exception:
+            log.exception("redis: a script failed after yielding")
+        finally:
+            self._in_batch = False
+        if outcome is _YIELDED and not g.dead:
+            self._finish_batch()
+            self.server.clock.call_later(0, self._continue_script)
+            return
+        self._script = None
+        self.yield_to_loop = None
+        self.blocked = None
+        self._finish_batch()
+        if self._pending is not None and not self.peer.closed:
+            self.feed(b"")
 
     def _hand_over(self, body: Any, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``body(cmd, argv)`` in the client's worker greenlet (made once and reused:

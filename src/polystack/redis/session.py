@@ -14,8 +14,6 @@ import marshal
 import time
 from typing import TYPE_CHECKING, Any
 
-import greenlet
-
 from polystack.redis import blocked_keys, wire
 from polystack.redis.acl import default_authenticated, slow_bits
 from polystack.redis.blocked import BLOCKED
@@ -51,8 +49,6 @@ from polystack.redis.objects import refresh_lru_clock
 from polystack.redis.plainbatch import PlainBatch
 from polystack.redis.replies import Replies
 from polystack.redis.scriptpath import (
-    _DONE,
-    _YIELDED,
     EXEC_ENTRIES,
     MULTI_ENTRIES,
     ScriptPath,
@@ -528,63 +524,6 @@ class Client(PlainBatch, GetRead, Waiting, Replies, Transaction, ScriptPath):
     def _count_error(self, code: str) -> None:
         counts = self.server.error_counts
         counts[code] = counts.get(code, 0) + 1
-
-    def _call_yielding(self, cmd: Command, argv: list[bytes]) -> Any:
-        """Run a command that may run a script in the worker greenlet (_hand_over): BLOCKED
-        if the script yielded past busy-reply-threshold."""
-        outcome = self._hand_over(self._call, cmd, argv)
-        if outcome is _YIELDED:
-            return BLOCKED
-        return self._finished(outcome)
-
-    def _work(self, body: Any, cmd: Command, argv: list[bytes]) -> None:
-        """The worker greenlet: run ``body(cmd, argv)`` (_call, or _call_script) as handed
-        over by _call_yielding or _run_script, one at a time."""
-        while True:
-            try:
-                outcome: tuple = (_DONE, True, body(cmd, argv))
-            except Exception as e:
-                outcome = (_DONE, False, e)
-            body, cmd, argv = self._root.switch(outcome)
-
-    def _yield_to_loop(self) -> None:
-        self._root.switch(_YIELDED)
-
-    @staticmethod
-    def _finished(outcome: tuple) -> Any:
-        _, ok, value = outcome
-        if not ok:
-            raise value
-        return value
-
-    def _continue_script(self) -> None:
-        """Give the yielded script another slice; when it ends, send its reply and run what
-        the client sent meanwhile."""
-        g = self._script
-        if g is None:
-            return
-        self._root = greenlet.getcurrent()
-        self.yield_to_loop = self._yield_to_loop
-        self._in_batch = True
-        outcome: Any = _YIELDED
-        try:
-            outcome = g.switch()
-            if outcome is not _YIELDED:
-                self._finished(outcome)
-        except Exception:
-            log.exception("redis: a script failed after yielding")
-        finally:
-            self._in_batch = False
-        if outcome is _YIELDED and not g.dead:
-            self._finish_batch()
-            self.server.clock.call_later(0, self._continue_script)
-            return
-        self._script = None
-        self.yield_to_loop = None
-        self.blocked = None
-        self._finish_batch()
-        if self._pending is not None and not self.peer.closed:
-            self.feed(b"")
 
     def _call(self, cmd: Command, argv: list[bytes]) -> Any:
         """call(): run ``cmd`` and queue its reply."""
