@@ -506,6 +506,12 @@ def eval_call(
         else:
             return charge(st, node, r)
         call_failed(st, node, "call", msg)
+    return safe_call(st, node, name, fn, argv)
+
+
+def safe_call(st: State, node: Node | tuple[Any, ...], name: str, fn: Any, argv: list[Any]) -> Any:
+    """safeCall: ``fn(*argv)``, its result charged to the budget; a failure (but a
+    break or continue) becomes Go's "error calling NAME: ..." at ``node``."""
     try:
         r = fn(*argv)
     except (_Break, _Continue):
@@ -517,6 +523,7 @@ def eval_call(
     else:
         return charge(st, node, r)
     call_failed(st, node, name, msg)
+    return None  # (call_failed raises)
 
 
 # a function ran out of stack: a value nested deeper than Python's frames allow

@@ -63,10 +63,7 @@ _head_type = ex._head_type
 _fn_spec = ex.fn_spec
 _validate_type = ex.validate_type
 _exact_types = ex._EXACT_PARAM_TYPES
-_err_text = ex._err_text
-_charge = ex.charge
-_sized = ex._SIZED
-_call_failed = ex.call_failed
+_safe_call = ex.safe_call
 _literal_arg = ex._literal_arg
 _NO_LITERAL = ex._NO_LITERAL
 IFACE = ex.IFACE
@@ -401,20 +398,7 @@ def _call(
         if type(fv) in POINTER_METHOD_TYPES:
             fv = unaddressable(fv)
         argv.append(fv)
-    try:
-        r = fn(*argv)
-    except (ex._Break, ex._Continue):
-        raise
-    except RecursionError:
-        msg = ex.STACK_OVERFLOW
-    except Exception as err:  # noqa: BLE001 - Go's safeCall recovers everything
-        msg = _err_text(err)
-    else:
-        if type(r) not in _sized or len(r) < 64:
-            return r
-        return _charge(st, cmd, r)
-    _call_failed(st, cmd, name, msg)
-    return None  # (call_failed raises)
+    return _safe_call(st, cmd, name, fn, argv)
 
 
 def _builtin_call(
@@ -485,20 +469,7 @@ def _builtin_call(
                 t = params[-1]
             fv = _validate_type(st, final, t)
             argv.append(None if fv is NO_VALUE and t != RV else fv)
-    try:
-        r = fn(*argv)
-    except (ex._Break, ex._Continue):
-        raise
-    except RecursionError:
-        msg = ex.STACK_OVERFLOW
-    except Exception as err:  # noqa: BLE001 - Go's safeCall recovers everything
-        msg = _err_text(err)
-    else:
-        if type(r) not in _sized or len(r) < 64:
-            return r
-        return _charge(st, cmd, r)
-    _call_failed(st, cmd, name, msg)
-    return None  # (call_failed raises)
+    return _safe_call(st, cmd, name, fn, argv)
 
 
 def _untyped_call(
@@ -538,20 +509,7 @@ def _untyped_call(
         elif type(final) in POINTER_METHOD_TYPES:
             final = unaddressable(final)
         argv.append(final)
-    try:
-        r = fn(*argv)
-    except (ex._Break, ex._Continue):
-        raise
-    except RecursionError:
-        msg = ex.STACK_OVERFLOW
-    except Exception as err:  # noqa: BLE001 - Go's safeCall recovers everything
-        msg = _err_text(err)
-    else:
-        if type(r) not in _sized or len(r) < 64:
-            return r
-        return _charge(st, cmd, r)
-    _call_failed(st, cmd, args[0][2], msg)
-    return None  # (call_failed raises)
+    return _safe_call(st, cmd, args[0][2], fn, argv)
 
 
 def _compiled_call(
