@@ -124,6 +124,14 @@ class ScriptPath:
         if self._pending is not None and not self.peer.closed:
             self.feed(b"")
 
+    def _script_failed(self, cmd: Command, payload: bytes) -> None:
+        """A script's error reply (its text as the run gave it): queued, and counted as a
+        failed call and by its code."""
+        e = error_from_text(payload.decode("utf-8", "surrogateescape"))
+        self._out.append(e.encode())
+        cmd.failed_calls += 1
+        self._count_error(e.code)
+
     def _hand_over(self, body: Any, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``body(cmd, argv)`` in the client's worker greenlet (made once and reused:
         making one per call costs more than a short script) and return its outcome; if the
@@ -222,10 +230,7 @@ class ScriptPath:
         if kind == 0:
             self._out.append(payload)
         else:
-            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
-            self._out.append(e.encode())
-            cmd.failed_calls += 1
-            self._count_error(e.code)
+            self._script_failed(cmd, payload)
         took = _perf() - t0
         server = self.server
         cmd.durations.append(took)
@@ -363,10 +368,7 @@ class ScriptPath:
         if kind == 0:
             self._out.append(payload)
         else:
-            e = error_from_text(payload.decode("utf-8", "surrogateescape"))
-            self._out.append(e.encode())
-            cmd.failed_calls += 1
-            self._count_error(e.code)
+            self._script_failed(cmd, payload)
         took = _perf() - t0
         cmd.durations.append(took)
         if took >= server.timing_threshold:
