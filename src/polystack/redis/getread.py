@@ -6,8 +6,8 @@ runs Python opcodes per request; a read of GETs is checked and answered here wit
 calls per read instead:
 
 * shape (:func:`split_gets`): the read is ``k`` copies of
-  ``*2\\r\\n$3\\r\\n<name>\\r\\n$<n>\\r\\n<key>\\r\\n`` with one spelling of the command (the
-  one the dispatch table maps to GET: a renamed command stays renamed) and keys of one length
+  ``*2\\r\\n$3\\r\\n<name>\\r\\n$<n>\\r\\n<key>\\r\\n`` with one spelling of the command (GET
+  in any case) and keys of one length
   ``n`` (written canonically: no sign, no leading zero).  The keys are sliced out at their
   fixed offsets (one ``struct`` unpack) and the read rebuilt from them (one join) must equal
   the bytes received: whatever does not match exactly (a key of another length, another
