@@ -1,0 +1,364 @@
+"""A read made of one request repeated (redis-benchmark's ``-P 16`` without ``-r``: ``LPUSH
+mylist xxx``, ``LPOP mylist``, ``SADD myset element:__rand_int__``, ``HSET myhash
+element:__rand_int__ xxx``, ``ZADD myzset 0 element:__rand_int__``, each 16 times), answered
+per read (a mixin of the session's Client, as getread.py and plainbatch.py are).
+
+The parser's hiredis path builds a list and its bytes objects per request and the batch loop
+runs its opcodes per request; a read that is ``k`` copies of one request is checked with a few
+C calls and its ``k`` commands applied at once:
+
+* shape (:func:`split_same`): the read's bytes are exactly ``k`` (2 to 4096) copies of one
+  request of at most 1 KiB, written as Redis writes a request (``*<n>`` then ``$<len>`` and
+  the bytes of each argument, canonical lengths); the request is parsed once and remembered
+  by its bytes (a few hundred at most).  Anything else (a request cut by the end of the read,
+  two kinds of request, an inline command) goes to the parser and the batch as before;
+* the client and server are those of the plain batch (plainbatch.py) with nothing more to
+  check per request: no state bit in ``Client.slow``, no keyspace notifications, no key
+  listeners (WATCH, tracking, memory accounting), no LFU policy, no write refusal, a
+  slowlog/latency threshold above zero, not a Redis Cluster node, nothing to propagate in
+  another form, the parser holding no partial request and no held-back requests;
+* the command is one of those below, in the case its handler's common path takes, checked
+  before anything changes (otherwise nothing is done and the general path runs the read):
+
+  - SADD key member on an existing hashtable-encoded set: the first adds the member if the set
+    lacks it (``:1``, one write to the log, dirty), every other answers ``:0``;
+  - ZADD key score member of a member a sorted set holds at that (integral) score: ``:0``
+    each (zsetAdd's no-op);
+  - LPUSH/RPUSH key element of a short string that does not read as an integer onto an
+    existing list: the elements that fit join the end node at once (one memmove), the rest go
+    through the quicklist's own push (new nodes), each push logged, replies ``:<length>``;
+  - LPOP/RPOP key (no count) while the end node keeps at least one element: the ``k``
+    elements taken off at once, each pop logged, bulk replies (under 4 KiB each);
+  - HSET key field value on an existing hash: the first sets the field (``:1`` if new), the
+    rest set it again (``:0``), each logged (hsetCommand counts every call dirty), the
+    listpack -> hashtable conversion checked as the handler does;
+
+* what the batch does per request is done per read: the LRU clock stored (lookupKeyWrite's
+  touch), dirty counted, the writes appended to the log in order (one entry per write, as
+  Redis propagates each), the read's time shared out evenly among its ``k`` calls
+  (commandstats, the latency histogram, SLOWLOG and the latency monitor see each call's
+  share), ``last_cmd`` set.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from polystack.redis.args import small_float
+from polystack.redis.hash_type import FIELD_NAMES, RedisHash, shared_name
+from polystack.redis.listpack import element_size
+from polystack.redis.quicklist import OPTIMIZATION_LEVEL, Quicklist
+from polystack.redis.set_type import RedisSet
+from polystack.redis.zset_type import ZSet
+
+_perf = time.perf_counter
+_BULK_PREFIX = [b"$%d\r\n" % n for n in range(4096)]
+# b"\r\n$<n>\r\n" (between bulk replies of length n)
+_BULK_SEP = [b"\r\n$%d\r\n" % n for n in range(4096)]
+HEAD_SIZE = 12  # the bytes of the first request that find the second ("*3\r\n$4\r\nSADD" ...)
+_MOST_REQUESTS = 4096
+_LONGEST_REQUEST = 1024
+_MOST_ARGS = 8
+# requests met, by their bytes: the argument tuple (() for bytes that are not one request
+# written canonically); cleared when a client sends many
+_REQUESTS: dict[bytes, tuple[bytes, ...]] = {}
+_MOST_SHAPES = 256
+
+
+def parse_request(req: bytes) -> tuple[bytes, ...]:
+    """The arguments of ``req`` when it is exactly one request written as Redis writes one
+    (``*<n>\\r\\n`` then ``$<len>\\r\\n<bytes>\\r\\n`` per argument, lengths canonical, 1 to
+    :data:`_MOST_ARGS` arguments); ``()`` otherwise."""
+    if req[:1] != b"*":
+        return ()
+    end = req.find(b"\r\n")
+    if end < 0 or not req[1:end].isdigit():
+        return ()
+    n = int(req[1:end])
+    if not 0 < n <= _MOST_ARGS:
+        return ()
+    args = []
+    at = end + 2
+    for _ in range(n):
+        if req[at : at + 1] != b"$":
+            return ()
+        end = req.find(b"\r\n", at)
+        if end < 0 or not req[at + 1 : end].isdigit():
+            return ()
+        size = int(req[at + 1 : end])
+        at = end + 2
+        args.append(req[at : at + size])
+        at += size
+        if req[at : at + 2] != b"\r\n":
+            return ()
+        at += 2
+    if at != len(req):
+        return ()
+    canonical = b"*%d\r\n" % n + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+    return tuple(args) if canonical == req else ()
+
+
+def split_same(data: bytes) -> tuple[tuple[bytes, ...], int] | None:
+    """(the request's arguments, k) when ``data`` is ``k`` >= 2 copies of one request (see
+    :func:`parse_request`); None otherwise."""
+    size = data.find(data[:HEAD_SIZE], 1)
+    if size < HEAD_SIZE or size > _LONGEST_REQUEST:
+        return None
+    k, rest = divmod(len(data), size)
+    if rest or k > _MOST_REQUESTS:
+        return None
+    req = data[:size]
+    if req * k != data:
+        return None
+    args = _REQUESTS.get(req)
+    if args is None:
+        if len(_REQUESTS) >= _MOST_SHAPES:
+            _REQUESTS.clear()
+        args = _REQUESTS[req] = parse_request(req)
+    if not args:
+        return None
+    return args, k
+
+
+# -- the commands, k at a time ---------------------------------------------------------------
+# Each takes (client, argv, k) and returns False, having changed nothing, when the request is
+# not its common case (the general path runs the read); else it appends the k replies, logs
+# the writes and counts dirty.
+
+
+def _sadd(c: Any, argv: list[bytes], k: int) -> bool:
+    if len(argv) != 3:
+        return False
+    key = argv[1]
+    db = c.db
+    s = db.data.get(key)
+    if type(s) is not RedisSet or s.ints is not None or (db.expires and key in db.expires):
+        return False  # a new key, an intset (conversions), another type, a deadline
+    db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
+    member = argv[2]
+    index = s.index
+    if member in index:
+        c._out.append(b":0\r\n" * k)
+        return True
+    items = s.items
+    index[member] = len(items)
+    items.append(member)
+    c.ks.dirty += 1
+    c._log.append((c.db_id, argv))
+    c._out.append(b":1\r\n" + b":0\r\n" * (k - 1))
+    return True
+
+
+def _zadd(c: Any, argv: list[bytes], k: int) -> bool:
+    if len(argv) != 4:
+        return False
+    score = small_float(argv[2])
+    if score is None:
+        return False  # another score's form, or an option (ZADD key NX member ...)
+    key = argv[1]
+    db = c.db
+    z = db.data.get(key)
+    if type(z) is not ZSet or (db.expires and key in db.expires):
+        return False
+    member = argv[3]
+    if z.listpack:
+        if (score, member) not in z.sl:
+            return False
+    elif z.dict.get(member) != score:  # (a dict once skiplist encoded)
+        return False
+    db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
+    c._out.append(b":0\r\n" * k)  # zsetAdd's no-op: nothing changed, nothing logged
+    return True
+
+
+def _push(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
+    if len(argv) != 3:
+        return False
+    key = argv[1]
+    db = c.db
+    q = db.data.get(key)
+    if type(q) is not Quicklist or q.fill >= 0 or (db.expires and key in db.expires):
+        return False
+    value = argv[2]
+    size = len(value)
+    threshold = c.ks.limits.packed_threshold
+    if size >= 63 or value[:1] <= b"9" or size >= threshold:
+        return False  # an integer, a longer string (another listpack entry size), plain
+    node = q.nodes[-tail]  # LPUSH: the first node, RPUSH: the last
+    grow = size + 2  # a short string's listpack entry
+    # the pushes that join the node (_quicklistNodeAllowInsert's size test for fill < 0:
+    # each push checks sz + size + 8 against the level before adding its entry)
+    room = OPTIMIZATION_LEVEL[-q.fill - 1] - node.sz - size - 8
+    fit = 0 if node.plain or room < 0 else min(k, room // grow + 1)
+    if fit:
+        if tail:
+            node.items += (value,) * fit
+        else:
+            node.items[:0] = (value,) * fit  # (one memmove, as lpInsert's for each)
+        node.sz += grow * fit
+        q.count += fit
+    if fit < k:  # the node is full: the quicklist's own push (a new node, as the handler's)
+        push = q.push_tail if tail else q.push_head
+        for _ in range(k - fit):
+            push(value, threshold)  # (it counts the element)
+    count = q.count
+    db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
+    c.ks.dirty += k
+    c._log += [(c.db_id, argv)] * k
+    c._out.append((b":%d\r\n" * k) % tuple(range(count - k + 1, count + 1)))
+    return True
+
+
+def _lpush(c: Any, argv: list[bytes], k: int) -> bool:
+    return _push(c, argv, k, 0)
+
+
+def _rpush(c: Any, argv: list[bytes], k: int) -> bool:
+    return _push(c, argv, k, 1)
+
+
+def _pop(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
+    if len(argv) != 2:
+        return False
+    key = argv[1]
+    db = c.db
+    q = db.data.get(key)
+    if type(q) is not Quicklist or (db.expires and key in db.expires):
+        return False
+    node = q.nodes[-tail]  # LPOP: the first node, RPOP: the last
+    items = node.items
+    if node.plain or len(items) <= k:
+        return False  # the node (maybe the key) goes: the handler's path
+    if tail:
+        popped = items[-k:]
+        popped.reverse()  # (the last first)
+    else:
+        popped = items[:k]
+    sizes = list(map(len, popped))
+    longest = max(sizes)
+    if longest >= 4096:
+        return False  # larger replies take the handler's path (flow control)
+    if longest < 63 and min(popped) >= b":":  # short strings that do not read as integers
+        node.sz -= sum(sizes) + 2 * k
+    else:
+        node.sz -= sum(map(element_size, popped))
+    if tail:
+        del items[-k:]
+    else:
+        del items[:k]
+    q.count -= k
+    db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
+    c.ks.dirty += k
+    c._log += [(c.db_id, argv)] * k
+    m = sizes[0]
+    if sizes.count(m) == k:  # elements of one length (redis-benchmark's)
+        c._out += (_BULK_PREFIX[m], _BULK_SEP[m].join(popped), b"\r\n")
+    else:
+        c._out += [b"$%d\r\n%b\r\n" % (len(v), v) for v in popped]
+    return True
+
+
+def _lpop(c: Any, argv: list[bytes], k: int) -> bool:
+    return _pop(c, argv, k, 0)
+
+
+def _rpop(c: Any, argv: list[bytes], k: int) -> bool:
+    return _pop(c, argv, k, 1)
+
+
+_field_names_get = FIELD_NAMES.get
+
+
+def _hset(c: Any, argv: list[bytes], k: int) -> bool:
+    if len(argv) != 4 or argv[0][1] not in b"sS":
+        return False  # (the handler answers +OK to a name not spelt HSET)
+    key = argv[1]
+    db = c.db
+    h = db.data.get(key)
+    if type(h) is not RedisHash or (db.expires and key in db.expires):
+        return False
+    field = argv[2]
+    value = argv[3]
+    new = field not in h
+    shared = _field_names_get(field)  # shared_name(field) of a known name, inline
+    h[shared_name(field) if shared is None else shared] = value
+    if h.listpack:
+        limits = c.ks.limits
+        longest = limits.hash_max_listpack_value
+        if (
+            len(field) > longest
+            or len(value) > longest
+            or len(h) > limits.hash_max_listpack_entries
+        ):
+            h.listpack = False
+    db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
+    c.ks.dirty += k  # (every HSET counts its fields dirty, changed or not)
+    c._log += [(c.db_id, argv)] * k
+    c._out.append((b":1\r\n" if new else b":0\r\n") + b":0\r\n" * (k - 1))
+    return True
+
+
+FOLDS = {
+    "sadd": _sadd,
+    "zadd": _zadd,
+    "lpush": _lpush,
+    "rpush": _rpush,
+    "lpop": _lpop,
+    "rpop": _rpop,
+    "hset": _hset,
+}
+
+
+class ShapeRead:
+    """Client's _read_same."""
+
+    # (the Client's, declared for the type checker)
+    server: Any
+    ks: Any
+    last_cmd: Any
+    propagate: Any
+    _lean: dict[bytes, Any]
+    _served: Any
+    _slow_command: Any
+
+    def _read_same(self, data: bytes) -> bool:
+        """Answer ``data`` if it is one request repeated that needs nothing but its common
+        case (see the module's docstring); False (nothing done) otherwise.  The caller
+        checked that the client is plain (``slow`` clear) and nothing is pending or held in
+        the parser."""
+        same = split_same(data)
+        if same is None:
+            return False
+        args, k = same
+        cmd = self._lean.get(args[0])
+        if cmd is None:
+            return False
+        fold = FOLDS.get(cmd.name)
+        if fold is None:
+            return False
+        server = self.server
+        ks = self.ks
+        if (
+            ks.notify_classes
+            or ks.key_listeners
+            or server.lfu
+            or server.writes_paused
+            or server.write_denied is not None
+            or server.timing_threshold <= 0
+            or self._served is not None
+            or self.propagate is not None
+        ):
+            return False
+        t0 = _perf()
+        argv = list(args)
+        if not fold(self, argv, k):
+            return False
+        share = (_perf() - t0) / k
+        cmd.calls += k
+        cmd.durations += [share] * k
+        self.last_cmd = cmd
+        if share >= server.timing_threshold:
+            for _ in range(k):
+                self._slow_command(cmd, argv, share)
+        return True
