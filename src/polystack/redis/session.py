@@ -55,6 +55,7 @@ from polystack.redis.scriptpath import (
     script_commands,
 )
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
+from polystack.redis.shaperead import ShapeRead
 from polystack.redis.store import Database
 from polystack.redis.transaction import Transaction
 from polystack.redis.waiting import Waiting
@@ -109,7 +110,7 @@ __all__ = [
 ]
 
 
-class Client(PlainBatch, GetRead, Waiting, Replies, Transaction, ScriptPath):
+class Client(PlainBatch, GetRead, ShapeRead, Waiting, Replies, Transaction, ScriptPath):
     """A connected client: its database, protocol version, name and state."""
 
     def __init__(self, server: Any, peer: Peer) -> None:
@@ -225,6 +226,11 @@ class Client(PlainBatch, GetRead, Waiting, Replies, Transaction, ScriptPath):
             and self._pending is None
             and self._parser.idle
             and self._read_gets(data)
+        ) or (
+            not self.slow  # one request repeated, of a plain client: shaperead.py
+            and self._pending is None
+            and self._parser.idle
+            and self._read_same(data)
         ):
             requests: list[list[bytes]] = []
         else:
