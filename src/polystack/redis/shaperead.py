@@ -64,6 +64,22 @@ _MOST_ARGS = 8
 # written canonically); cleared when a client sends many
 _REQUESTS: dict[bytes, tuple[bytes, ...]] = {}
 _MOST_SHAPES = 256
+# How a read this module may take starts, its first 13 bytes (``*<n>\r\n$<len>\r\n`` and
+# the name, upper or lower case, and the "\r" after a name of 4 letters)
+SHAPE_HEADS = frozenset(
+    (b"*%d\r\n$%d\r\n%b\r\n" % (n, len(name), spelt))[:13]
+    for name, n in (
+        (b"sadd", 3), (b"zadd", 4), (b"lpush", 3), (b"rpush", 3), (b"lpop", 2), (b"rpop", 2),
+        (b"hset", 4),
+    )
+    for spelt in (name.upper(), name)
+)  # fmt: skip
+# What the session tests before calling _read_same, so that other reads pay no Python call (a
+# slice or a method call costs more than 1,000 instructions): the read's size (SHAPE_LEAST
+# bytes at least: a read of one request of redis-benchmark's -c 50, and of a few short ones,
+# is shorter) and the name's second letter (data[9]: GET, SET, INCR, LRANGE ... differ).
+SHAPE_LEAST = 100
+SHAPE_LETTERS = frozenset(head[9] for head in SHAPE_HEADS)
 
 
 def parse_request(req: bytes) -> tuple[bytes, ...]:
@@ -99,10 +115,12 @@ def parse_request(req: bytes) -> tuple[bytes, ...]:
     return tuple(args) if canonical == req else ()
 
 
-def split_same(data: bytes) -> tuple[tuple[bytes, ...], int] | None:
+def split_same(data: bytes, size: int = -1) -> tuple[tuple[bytes, ...], int] | None:
     """(the request's arguments, k) when ``data`` is ``k`` >= 2 copies of one request (see
-    :func:`parse_request`); None otherwise."""
-    size = data.find(data[:HEAD_SIZE], 1)
+    :func:`parse_request`); None otherwise.  (``size``: where the second copy starts, found
+    already by the caller.)"""
+    if size < 0:
+        size = data.find(data[:HEAD_SIZE], HEAD_SIZE)
     if size < HEAD_SIZE or size > _LONGEST_REQUEST:
         return None
     k, rest = divmod(len(data), size)
@@ -318,6 +336,8 @@ class ShapeRead:
     ks: Any
     last_cmd: Any
     propagate: Any
+    _pending: Any
+    _parser: Any
     _lean: dict[bytes, Any]
     _served: Any
     _slow_command: Any
@@ -325,9 +345,13 @@ class ShapeRead:
     def _read_same(self, data: bytes) -> bool:
         """Answer ``data`` if it is one request repeated that needs nothing but its common
         case (see the module's docstring); False (nothing done) otherwise.  The caller
-        checked that the client is plain (``slow`` clear) and nothing is pending or held in
-        the parser."""
-        same = split_same(data)
+        checked that the client is plain (``slow`` clear)."""
+        if data[:13] not in SHAPE_HEADS:
+            return False
+        size = data.find(data[:HEAD_SIZE], HEAD_SIZE)
+        if size < 0 or self._pending is not None or not self._parser.idle:
+            return False
+        same = split_same(data, size)
         if same is None:
             return False
         args, k = same
