@@ -55,7 +55,7 @@ from polystack.redis.scriptpath import (
     script_commands,
 )
 from polystack.redis.security import DEBUG_NOT_ALLOWED, allow_protected_action
-from polystack.redis.shaperead import ShapeRead
+from polystack.redis.shaperead import SHAPE_LEAST, SHAPE_LETTERS, ShapeRead
 from polystack.redis.store import Database
 from polystack.redis.transaction import Transaction
 from polystack.redis.waiting import Waiting
@@ -226,13 +226,15 @@ class Client(PlainBatch, GetRead, ShapeRead, Waiting, Replies, Transaction, Scri
             and self._pending is None
             and self._parser.idle
             and self._read_gets(data)
-        ) or (
-            not self.slow  # one request repeated, of a plain client: shaperead.py
-            and self._pending is None
-            and self._parser.idle
-            and self._read_same(data)
         ):
             requests: list[list[bytes]] = []
+        elif (
+            len(data) >= SHAPE_LEAST
+            and data[9] in SHAPE_LETTERS
+            and not self.slow
+            and self._read_same(data)
+        ):
+            requests = []  # one request repeated, of a plain client: shaperead.py
         else:
             try:
                 requests = self._parser.feed(data)
