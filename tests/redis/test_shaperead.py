@@ -28,19 +28,37 @@ def _cmd(*args: bytes) -> bytes:
 # -- the shape (sans-I/O) -------------------------------------------------------------------------
 def test_split_same_takes_one_request_repeated() -> None:
     req = _cmd(b"SADD", b"myset", b"element:__rand_int__")
-    assert split_same(req * 16) == ((b"SADD", b"myset", b"element:__rand_int__"), 16)
-    assert split_same(_cmd(b"LPOP", b"l") * 2) == ((b"LPOP", b"l"), 2)
-    assert split_same(_cmd(b"X", b"a\r\nb", b"") * 3) == ((b"X", b"a\r\nb", b""), 3)
+    args = (b"SADD", b"myset", b"element:__rand_int__")
+    assert split_same(req * 16) == (args, (b"element:__rand_int__",) * 16, 16)
+    assert split_same(_cmd(b"LPOP", b"l") * 2) == ((b"LPOP", b"l"), (), 2)
+    assert split_same(_cmd(b"X", b"a\r\nb", b"") * 3) == ((b"X", b"a\r\nb", b""), (b"",) * 3, 3)
     assert split_same(req) is None  # one request: the session's _run_one
     assert split_same(req * 16 + req[:5]) is None  # cut by the end of the read
-    assert split_same(req + _cmd(b"SADD", b"myset", b"element:__rand_int_X")) is None
     assert split_same(b"PING\r\nPING\r\n") is None  # inline
-    assert split_same(b"*1\r\n$4\r\nPING\r\n" * 4) == ((b"PING",), 4)
-    assert split_same(b"*01\r\n$4\r\nPING\r\n" * 4) is None  # not written as Redis writes
-    assert split_same(b"*1\r\n$04\r\nPING\r\n" * 4) is None
-    assert split_same(b"*1\r\n$+4\r\nPING\r\n" * 4) is None
-    assert split_same(b"*1\r\n$3\r\nPING\r\n" * 4) is None
-    assert split_same(b"*2\r\n$4\r\nPING\r\n" * 4) is None  # two requests' worth per "copy"
+    assert split_same(b"*1\r\n$4\r\nPING\r\n" * 4) is None  # no key
+    assert split_same(b"*2\r\n$4\r\nLPOP\r\n$1\r\nl\r\n" * 4) == ((b"LPOP", b"l"), (), 4)
+    assert split_same(b"*02\r\n$4\r\nLPOP\r\n$1\r\nl\r\n" * 4) is None  # not as Redis writes
+    assert split_same(b"*2\r\n$04\r\nLPOP\r\n$1\r\nl\r\n" * 4) is None
+    assert split_same(b"*2\r\n$+4\r\nLPOP\r\n$1\r\nl\r\n" * 4) is None
+    assert split_same(b"*2\r\n$3\r\nLPOP\r\n$1\r\nl\r\n" * 4) is None
+    assert split_same(b"*3\r\n$4\r\nLPOP\r\n$1\r\nl\r\n" * 4) is None  # two requests' worth
+
+
+def test_split_same_takes_one_shape_with_other_arguments() -> None:
+    """redis-benchmark's -r: one name and key, the other arguments of one length each."""
+    members = [b"element:%012d" % i for i in range(16)]
+    data = b"".join(_cmd(b"SADD", b"myset", m) for m in members)
+    assert split_same(data) == ((b"SADD", b"myset", members[0]), tuple(members), 16)
+    pairs = [(b"%012d" % i, b"m%%%d" % (i % 10)) for i in range(5)]
+    data = b"".join(_cmd(b"ZADD", b"z%", s, m) for s, m in pairs)
+    assert split_same(data) == (
+        (b"ZADD", b"z%", *pairs[0]),
+        tuple(x for p in pairs for x in p),
+        5,
+    )
+    assert split_same(_cmd(b"SADD", b"s", b"a") + _cmd(b"SADD", b"t", b"b")) is None  # two keys
+    assert split_same(_cmd(b"SADD", b"s", b"a") + _cmd(b"sadd", b"s", b"b")) is None  # spelling
+    assert split_same(_cmd(b"SADD", b"s", b"a") + _cmd(b"SADD", b"s", b"bb")) is None  # lengths
     assert split_same(_cmd(b"A", b"B") + _cmd(b"A", b"C")) is None
 
 
@@ -58,9 +76,18 @@ _ARG = st.binary(max_size=12) | st.sampled_from([b"SADD", b"*1\r\n", b"$3\r\n", 
 
 @st.composite
 def repeated(draw: st.DrawFn) -> bytes:
-    """One request repeated, maybe damaged (a byte changed, cut, extended, another request)."""
+    """One request repeated, or requests of one shape (the arguments after the second of
+    one length, their bytes drawn), maybe damaged (a byte changed, cut, extended, another
+    request)."""
     args = draw(st.lists(_ARG, min_size=1, max_size=9))
-    data = _cmd(*args) * draw(st.integers(1, 20))
+    k = draw(st.integers(1, 20))
+    if draw(st.booleans()):
+        data = _cmd(*args) * k
+    else:
+        data = b""
+        for _ in range(k):
+            other = [draw(st.binary(min_size=len(a), max_size=len(a))) for a in args[2:]]
+            data += _cmd(*args[:2], *other)
     change = draw(st.sampled_from(["none", "byte", "cut", "extend", "other"]))
     if change == "byte" and data:
         i = draw(st.integers(0, len(data) - 1))
@@ -82,10 +109,13 @@ def test_split_same_agrees_with_the_parser(data: bytes) -> None:
     got = split_same(data)
     if got is None:
         return
-    args, k = got
+    args, rest, k = got
     assert k >= 2
-    assert parse_all(data) == [list(args)] * k
-    assert b"".join([_cmd(*args)] * k) == data
+    w = len(args) - 2
+    requests = [[*args[:2], *rest[i * w : i * w + w]] for i in range(k)]
+    assert requests[0] == list(args)
+    assert parse_all(data) == requests
+    assert b"".join(_cmd(*r) for r in requests) == data
 
 
 @settings(max_examples=600, deadline=None)
@@ -93,8 +123,9 @@ def test_split_same_agrees_with_the_parser(data: bytes) -> None:
 def test_split_same_on_any_bytes(data: bytes) -> None:
     got = split_same(data)
     if got is not None:
-        args, k = got
-        assert parse_all(data) == [list(args)] * k
+        args, rest, k = got
+        w = len(args) - 2
+        assert parse_all(data) == [[*args[:2], *rest[i * w : i * w + w]] for i in range(k)]
 
 
 # -- against the general path -----------------------------------------------------------------------
@@ -166,9 +197,15 @@ def _state(server: Any, r: redis.Redis, key: bytes, name: str) -> dict:
     }
 
 
-def _run(server: Any, spy: _Spy, setup: list[list[bytes]], request: list[bytes], k: int):
-    """Flush, run ``setup``, then send ``request`` ``k`` times in one write: the replies,
-    the log's records of that read and the state before and after it."""
+def _run(server: Any, spy: _Spy, setup: list[list[bytes]], request: list, k: int):
+    """Flush, run ``setup``, then send ``request`` ``k`` times in one write (``request``: one
+    request, or a list of ``k`` requests of one shape): the replies, the log's records of
+    that read and the state before and after it."""
+    if isinstance(request[0], list):
+        raw = b"".join(_cmd(*argv) for argv in request)
+        request = request[0]
+    else:
+        raw = _cmd(*request) * k
     r = redis.Redis(port=server.redis_port)
     try:
         r.flushall()
@@ -178,7 +215,7 @@ def _run(server: Any, spy: _Spy, setup: list[list[bytes]], request: list[bytes],
         name = request[0].decode().lower()
         before = _state(server, r, key, name)
         spy.logged.clear()
-        replies = _exchange(server.redis_port, _cmd(*request) * k, k)
+        replies = _exchange(server.redis_port, raw, k)
         logged = list(spy.logged)
         after = _state(server, r, key, name)
     finally:
@@ -263,6 +300,24 @@ def scenarios(draw: st.DrawFn) -> tuple[list, list, int]:
         setup.append(_EXPIRE)
     if draw(st.integers(0, 14)) == 0:
         setup = _WRONG
+    if len(request) > 2 and draw(st.booleans()):
+        # redis-benchmark's -r: each request's arguments after the key differ (same lengths)
+        options = {
+            "sadd": [b"element:%012d", b"m%d"],
+            "zadd": [b"%d", b"1%d", b"element:%012d"],
+            "hset": [b"element:%012d", b"f%d", b"v%d"],
+        }.get(kind, [b"x%d", b"%d", b"y%d"])
+        requests = []
+        for _ in range(k):
+            argv = list(request)
+            for i in range(2, len(argv)):
+                if draw(st.booleans()):
+                    fmt = draw(st.sampled_from(options))
+                    v = fmt % draw(st.integers(0, 3))
+                    argv[i] = v if len(v) == len(request[i]) else request[i]
+            requests.append(argv)
+        requests[0] = list(request)
+        return setup, requests, k
     return setup, request, k
 
 
@@ -273,7 +328,9 @@ def scenarios(draw: st.DrawFn) -> tuple[list, list, int]:
 def test_a_repeated_request_matches_the_general_path(server, spy: _Spy, scenario) -> None:
     setup, request, k = scenario
     taken = _compare(server, spy, setup, request, k)
-    event(f"{request[0].decode().lower()} {'taken' if taken else 'general'}")
+    first = request[0] if isinstance(request[0], list) else request
+    shape = " (one shape)" if first is not request else ""
+    event(f"{first[0].decode().lower()}{shape} {'taken' if taken else 'general'}")
 
 
 # The benchmark's reads, and the edges of each case, are taken (and still match).
@@ -298,6 +355,45 @@ def test_a_repeated_request_matches_the_general_path(server, spy: _Spy, scenario
 )  # fmt: skip
 def test_the_common_cases_are_taken(server, spy: _Spy, setup: list, argv: list) -> None:
     assert _compare(server, spy, setup, argv, 16)
+
+
+_RAND = [b"%012d" % (i * 7919 % 13) for i in range(16)]  # redis-benchmark -r's (repeats too)
+
+
+@pytest.mark.parametrize(
+    ("setup", "requests"),
+    [
+        ([[b"SADD", b"myset", b"x"]], [[b"SADD", b"myset", b"element:" + r] for r in _RAND]),
+        (
+            [[b"HSET", b"myhash", b"x", b"y"]],
+            [[b"HSET", b"myhash", b"element:" + r, b"xxx"] for r in _RAND],
+        ),
+        (
+            [[b"HSET", b"myhash", *[b"f%03d" % i for i in range(250)]]],
+            [[b"HSET", b"myhash", b"element:" + r, b"xxx"] for r in _RAND],
+        ),
+        (
+            [[b"ZADD", b"myzset", *[x for r in _RAND for x in (b"1", b"element:" + r)]]],
+            [[b"ZADD", b"myzset", b"1", b"element:" + r] for r in _RAND],
+        ),
+        ([[b"RPUSH", b"l", b"a"]], [[b"LPUSH", b"l", b"v" + r] for r in _RAND]),
+        (_push_many(b"l", [b"xxx"] * 1630), [[b"LPUSH", b"l", b"v" + r] for r in _RAND]),
+        (_push_many(b"l", [b"xxx"] * 1630), [[b"RPUSH", b"l", b"v" + r] for r in _RAND]),
+    ],
+)
+def test_reads_of_one_shape_are_taken(server, spy: _Spy, setup: list, requests: list) -> None:
+    """redis-benchmark -r's reads: one name and key, the members, fields, values differ."""
+    assert _compare(server, spy, setup, requests, 16)
+
+
+def test_a_read_of_one_shape_that_is_not_the_common_case(server, spy: _Spy) -> None:
+    """ZADD of new members, LPUSH of integers: the general way, nothing done before."""
+    setup = [[b"ZADD", b"myzset", b"1", b"element:" + _RAND[0]]]
+    requests = [[b"ZADD", b"myzset", b"1", b"element:" + r] for r in _RAND]
+    assert not _compare(server, spy, setup, requests, 16)
+    requests = [[b"LPUSH", b"l", b"v" + r] for r in _RAND]
+    requests[5] = [b"LPUSH", b"l", b"1" + _RAND[5]]
+    assert not _compare(server, spy, [[b"RPUSH", b"l", b"a"]], requests, 16)
 
 
 @pytest.mark.parametrize(

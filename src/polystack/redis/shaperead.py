@@ -1,17 +1,22 @@
-"""A read made of one request repeated (redis-benchmark's ``-P 16`` without ``-r``: ``LPUSH
-mylist xxx``, ``LPOP mylist``, ``SADD myset element:__rand_int__``, ``HSET myhash
-element:__rand_int__ xxx``, ``ZADD myzset 0 element:__rand_int__``, each 16 times), answered
-per read (a mixin of the session's Client, as getread.py and plainbatch.py are).
+"""A read made of requests of one shape (redis-benchmark's ``-P 16``: ``LPUSH mylist xxx``,
+``LPOP mylist``, ``SADD myset element:__rand_int__``, ``HSET myhash element:__rand_int__ xxx``,
+``ZADD myzset 0 element:__rand_int__``, each 16 times, the same bytes each time, or with
+``-r`` members, fields and scores that differ but keep their lengths), answered per read (a
+mixin of the session's Client, as getread.py and plainbatch.py are).
 
 The parser's hiredis path builds a list and its bytes objects per request and the batch loop
-runs its opcodes per request; a read that is ``k`` copies of one request is checked with a few
-C calls and its ``k`` commands applied at once:
+runs its opcodes per request; a read of ``k`` requests of one shape is checked with a few C
+calls and its ``k`` commands applied at once:
 
-* shape (:func:`split_same`): the read's bytes are exactly ``k`` (2 to 4096) copies of one
-  request of at most 1 KiB, written as Redis writes a request (``*<n>`` then ``$<len>`` and
-  the bytes of each argument, canonical lengths); the request is parsed once and remembered
-  by its bytes (a few hundred at most).  Anything else (a request cut by the end of the read,
-  two kinds of request, an inline command) goes to the parser and the batch as before;
+* shape (:func:`split_same`): the read's bytes are exactly ``k`` (2 to 4096) requests of at
+  most 1 KiB each, written as Redis writes a request (``*<n>`` then ``$<len>`` and the bytes
+  of each argument, canonical lengths), with one name (one spelling) and one key, the other
+  arguments of one length each.  The first request is parsed (and remembered by its bytes
+  when the read is that request repeated, a few hundred at most); the others' arguments are
+  cut out with one ``struct`` unpack per shape and the read rebuilt from them (one ``%``
+  format) must be the bytes received.  Anything else (a request cut by the end of the read,
+  two kinds of request, two keys, an inline command) goes to the parser and the batch as
+  before;
 * the client and server are those of the plain batch (plainbatch.py) with nothing more to
   check per request: no state bit in ``Client.slow``, no keyspace notifications, no key
   listeners (WATCH, tracking, memory accounting), no LFU policy, no write refusal, a
@@ -20,18 +25,19 @@ C calls and its ``k`` commands applied at once:
 * the command is one of those below, in the case its handler's common path takes, checked
   before anything changes (otherwise nothing is done and the general path runs the read):
 
-  - SADD key member on an existing hashtable-encoded set: the first adds the member if the set
-    lacks it (``:1``, one write to the log, dirty), every other answers ``:0``;
-  - ZADD key score member of a member a sorted set holds at that (integral) score: ``:0``
-    each (zsetAdd's no-op);
-  - LPUSH/RPUSH key element of a short string that does not read as an integer onto an
-    existing list: the elements that fit join the end node at once (one memmove), the rest go
+  - SADD key member on an existing hashtable-encoded set: each member the set lacks is added
+    (``:1``, one write to the log, dirty), a held one answers ``:0``;
+  - ZADD key score member where the sorted set holds each member at that (integral) score:
+    ``:0`` each (zsetAdd's no-op; a new member or score: the general way);
+  - LPUSH/RPUSH key element of short strings that do not read as integers onto an existing
+    list: the elements that fit join the end node at once (one memmove), the rest go
     through the quicklist's own push (new nodes), each push logged, replies ``:<length>``;
   - LPOP/RPOP key (no count) while the end node keeps at least one element: the ``k``
     elements taken off at once, each pop logged, bulk replies (under 4 KiB each);
-  - HSET key field value on an existing hash: the first sets the field (``:1`` if new), the
-    rest set it again (``:0``), each logged (hsetCommand counts every call dirty), the
-    listpack -> hashtable conversion checked as the handler does;
+  - HSET key field value on an existing hash: each sets its field (``:1`` if new, ``:0``
+    otherwise), each logged (hsetCommand counts every call dirty), the listpack ->
+    hashtable conversion checked as the handler does (the lengths are the first request's;
+    the entry count after the read: conversions are one-way);
 
 * what the batch does per request is done per read: the LRU clock stored (lookupKeyWrite's
   touch), dirty counted, the writes appended to the log in order (one entry per write, as
@@ -42,6 +48,7 @@ C calls and its ``k`` commands applied at once:
 
 from __future__ import annotations
 
+import struct
 import time
 from typing import Any
 
@@ -115,10 +122,31 @@ def parse_request(req: bytes) -> tuple[bytes, ...]:
     return tuple(args) if canonical == req else ()
 
 
-def split_same(data: bytes, size: int = -1) -> tuple[tuple[bytes, ...], int] | None:
-    """(the request's arguments, k) when ``data`` is ``k`` >= 2 copies of one request (see
-    :func:`parse_request`); None otherwise.  (``size``: where the second copy starts, found
-    already by the caller.)"""
+# the shapes met (name, key, the other arguments' lengths): (the template the read must equal
+# once formatted with the varying arguments, the struct unpacking them); cleared when many
+_SHAPES: dict[tuple[bytes, bytes, tuple[int, ...], int], tuple[bytes, Any]] = {}
+
+
+def _shape(name: bytes, key: bytes, sizes: tuple[int, ...], k: int) -> tuple[bytes, Any]:
+    """The template and the unpacking struct of ``k`` requests ``name key <args of sizes>``."""
+    if len(_SHAPES) >= _MOST_SHAPES:
+        _SHAPES.clear()
+    n = 2 + len(sizes)
+    fixed = b"*%d\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (n, len(name), name, len(key), key)
+    template = fixed.replace(b"%", b"%%") + b"".join(b"$%d\r\n%%b\r\n" % m for m in sizes)
+    layout = f"{len(fixed)}x" + "".join(f"{len(b'$%d' % m) + 2}x{m}s2x" for m in sizes)
+    entry = _SHAPES[(name, key, sizes, k)] = (template * k, struct.Struct(layout * k).unpack)
+    return entry
+
+
+def split_same(
+    data: bytes, size: int = -1
+) -> tuple[tuple[bytes, ...], tuple[bytes, ...], int] | None:
+    """(the first request's arguments, the arguments after the key of all ``k`` requests in
+    order, k) when ``data`` is ``k`` >= 2 requests (see :func:`parse_request`) of one name
+    and key whose other arguments have the same lengths in each (their bytes may differ:
+    redis-benchmark's ``-r``); None otherwise.  (``size``: where the second request starts,
+    found already by the caller.)"""
     if size < 0:
         size = data.find(data[:HEAD_SIZE], HEAD_SIZE)
     if size < HEAD_SIZE or size > _LONGEST_REQUEST:
@@ -127,81 +155,109 @@ def split_same(data: bytes, size: int = -1) -> tuple[tuple[bytes, ...], int] | N
     if rest or k > _MOST_REQUESTS:
         return None
     req = data[:size]
-    if req * k != data:
-        return None
+    same = req * k == data  # one request repeated (redis-benchmark without -r)
     args = _REQUESTS.get(req)
     if args is None:
-        if len(_REQUESTS) >= _MOST_SHAPES:
-            _REQUESTS.clear()
-        args = _REQUESTS[req] = parse_request(req)
-    if not args:
+        args = parse_request(req)
+        if same:  # (-r's requests differ from read to read: not remembered)
+            if len(_REQUESTS) >= _MOST_SHAPES:
+                _REQUESTS.clear()
+            _REQUESTS[req] = args
+    if len(args) < 2:
         return None
-    return args, k
+    if same:
+        return args, args[2:] * k, k
+    sizes = tuple(map(len, args[2:]))
+    template, unpack = _SHAPES.get((args[0], args[1], sizes, k)) or _shape(
+        args[0], args[1], sizes, k
+    )
+    rest_args = unpack(data)
+    if template % rest_args != data:
+        return None
+    return args, rest_args, k
 
 
 # -- the commands, k at a time ---------------------------------------------------------------
-# Each takes (client, argv, k) and returns False, having changed nothing, when the request is
-# not its common case (the general path runs the read); else it appends the k replies, logs
-# the writes and counts dirty.
+# Each takes (client, the first request's arguments, the arguments after the key of all k
+# requests, k) and returns False, having changed nothing, when the read is not its common case
+# (the general path runs it); else it appends the k replies, logs the writes (one record per
+# write, each request's own arguments) and counts dirty.
 
 
-def _sadd(c: Any, argv: list[bytes], k: int) -> bool:
-    if len(argv) != 3:
+def _sadd(c: Any, args: tuple[bytes, ...], members: tuple[bytes, ...], k: int) -> bool:
+    if len(args) != 3:
         return False
-    key = argv[1]
+    key = args[1]
     db = c.db
     s = db.data.get(key)
     if type(s) is not RedisSet or s.ints is not None or (db.expires and key in db.expires):
         return False  # a new key, an intset (conversions), another type, a deadline
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
-    member = argv[2]
     index = s.index
-    if member in index:
-        c._out.append(b":0\r\n" * k)
-        return True
     items = s.items
-    index[member] = len(items)
-    items.append(member)
-    c.ks.dirty += 1
-    c._log.append((c.db_id, argv))
-    c._out.append(b":1\r\n" + b":0\r\n" * (k - 1))
+    member = members[0]
+    if members.count(member) == k:  # one member (redis-benchmark without -r)
+        if member in index:
+            c._out.append(b":0\r\n" * k)
+            return True
+        index[member] = len(items)
+        items.append(member)
+        c.ks.dirty += 1
+        c._log.append((c.db_id, list(args)))
+        c._out.append(b":1\r\n" + b":0\r\n" * (k - 1))
+        return True
+    out = []
+    log = c._log
+    db_id = c.db_id
+    name = args[0]
+    added = 0
+    for member in members:
+        if member in index:
+            out.append(b":0\r\n")
+        else:
+            index[member] = len(items)
+            items.append(member)
+            added += 1
+            log.append((db_id, [name, key, member]))
+            out.append(b":1\r\n")
+    c.ks.dirty += added
+    c._out += out
     return True
 
 
-def _zadd(c: Any, argv: list[bytes], k: int) -> bool:
-    if len(argv) != 4:
+def _zadd(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    if len(args) != 4:
         return False
-    score = small_float(argv[2])
-    if score is None:
-        return False  # another score's form, or an option (ZADD key NX member ...)
-    key = argv[1]
+    key = args[1]
     db = c.db
     z = db.data.get(key)
     if type(z) is not ZSet or (db.expires and key in db.expires):
         return False
-    member = argv[3]
-    if z.listpack:
-        if (score, member) not in z.sl:
+    for score_arg, member in set(zip(rest[::2], rest[1::2], strict=True)):  # (one, mostly)
+        score = small_float(score_arg)
+        if score is None:
+            return False  # another score's form, or an option (ZADD key NX member ...)
+        if z.listpack:
+            if (score, member) not in z.sl:
+                return False
+        elif z.dict.get(member) != score:  # (a dict once skiplist encoded)
             return False
-    elif z.dict.get(member) != score:  # (a dict once skiplist encoded)
-        return False
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c._out.append(b":0\r\n" * k)  # zsetAdd's no-op: nothing changed, nothing logged
     return True
 
 
-def _push(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
-    if len(argv) != 3:
+def _push(c: Any, args: tuple[bytes, ...], values: tuple[bytes, ...], k: int, tail: int) -> bool:
+    if len(args) != 3:
         return False
-    key = argv[1]
+    key = args[1]
     db = c.db
     q = db.data.get(key)
     if type(q) is not Quicklist or q.fill >= 0 or (db.expires and key in db.expires):
         return False
-    value = argv[2]
-    size = len(value)
+    size = len(args[2])  # (every value has this length)
     threshold = c.ks.limits.packed_threshold
-    if size >= 63 or value[:1] <= b"9" or size >= threshold:
+    if size >= 63 or min(values)[:1] <= b"9" or size >= threshold:
         return False  # an integer, a longer string (another listpack entry size), plain
     node = q.nodes[-tail]  # LPUSH: the first node, RPUSH: the last
     grow = size + 2  # a short string's listpack entry
@@ -211,35 +267,37 @@ def _push(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
     fit = 0 if node.plain or room < 0 else min(k, room // grow + 1)
     if fit:
         if tail:
-            node.items += (value,) * fit
+            node.items += values[:fit]
         else:
-            node.items[:0] = (value,) * fit  # (one memmove, as lpInsert's for each)
+            node.items[:0] = values[fit - 1 :: -1]  # (one memmove, as lpInsert's for each)
         node.sz += grow * fit
         q.count += fit
     if fit < k:  # the node is full: the quicklist's own push (a new node, as the handler's)
         push = q.push_tail if tail else q.push_head
-        for _ in range(k - fit):
+        for value in values[fit:]:
             push(value, threshold)  # (it counts the element)
     count = q.count
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k
-    c._log += [(c.db_id, argv)] * k
+    db_id = c.db_id
+    name = args[0]
+    c._log += [(db_id, [name, key, value]) for value in values]
     c._out.append((b":%d\r\n" * k) % tuple(range(count - k + 1, count + 1)))
     return True
 
 
-def _lpush(c: Any, argv: list[bytes], k: int) -> bool:
-    return _push(c, argv, k, 0)
+def _lpush(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    return _push(c, args, rest, k, 0)
 
 
-def _rpush(c: Any, argv: list[bytes], k: int) -> bool:
-    return _push(c, argv, k, 1)
+def _rpush(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    return _push(c, args, rest, k, 1)
 
 
-def _pop(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
-    if len(argv) != 2:
+def _pop(c: Any, args: tuple[bytes, ...], k: int, tail: int) -> bool:
+    if len(args) != 2:
         return False
-    key = argv[1]
+    key = args[1]
     db = c.db
     q = db.data.get(key)
     if type(q) is not Quicklist or (db.expires and key in db.expires):
@@ -268,7 +326,7 @@ def _pop(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
     q.count -= k
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k
-    c._log += [(c.db_id, argv)] * k
+    c._log += [(c.db_id, list(args))] * k
     m = sizes[0]
     if sizes.count(m) == k:  # elements of one length (redis-benchmark's)
         c._out += (_BULK_PREFIX[m], _BULK_SEP[m].join(popped), b"\r\n")
@@ -277,43 +335,46 @@ def _pop(c: Any, argv: list[bytes], k: int, tail: int) -> bool:
     return True
 
 
-def _lpop(c: Any, argv: list[bytes], k: int) -> bool:
-    return _pop(c, argv, k, 0)
+def _lpop(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    return _pop(c, args, k, 0)
 
 
-def _rpop(c: Any, argv: list[bytes], k: int) -> bool:
-    return _pop(c, argv, k, 1)
+def _rpop(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    return _pop(c, args, k, 1)
 
 
 _field_names_get = FIELD_NAMES.get
 
 
-def _hset(c: Any, argv: list[bytes], k: int) -> bool:
-    if len(argv) != 4 or argv[0][1] not in b"sS":
+def _hset(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> bool:
+    if len(args) != 4 or args[0][1] not in b"sS":
         return False  # (the handler answers +OK to a name not spelt HSET)
-    key = argv[1]
+    key = args[1]
     db = c.db
     h = db.data.get(key)
     if type(h) is not RedisHash or (db.expires and key in db.expires):
         return False
-    field = argv[2]
-    value = argv[3]
-    new = field not in h
-    shared = _field_names_get(field)  # shared_name(field) of a known name, inline
-    h[shared_name(field) if shared is None else shared] = value
-    if h.listpack:
+    out = []
+    for i in range(0, 2 * k, 2):
+        field = rest[i]
+        out.append(b":0\r\n" if field in h else b":1\r\n")
+        shared = _field_names_get(field)  # shared_name(field) of a known name, inline
+        h[shared_name(field) if shared is None else shared] = rest[i + 1]
+    if h.listpack:  # (every field and every value has the first's length; the hash grew)
         limits = c.ks.limits
         longest = limits.hash_max_listpack_value
         if (
-            len(field) > longest
-            or len(value) > longest
+            len(args[2]) > longest
+            or len(args[3]) > longest
             or len(h) > limits.hash_max_listpack_entries
         ):
             h.listpack = False
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k  # (every HSET counts its fields dirty, changed or not)
-    c._log += [(c.db_id, argv)] * k
-    c._out.append((b":1\r\n" if new else b":0\r\n") + b":0\r\n" * (k - 1))
+    db_id = c.db_id
+    name = args[0]
+    c._log += [(db_id, [name, key, rest[i], rest[i + 1]]) for i in range(0, 2 * k, 2)]
+    c._out += out
     return True
 
 
@@ -354,7 +415,7 @@ class ShapeRead:
         same = split_same(data, size)
         if same is None:
             return False
-        args, k = same
+        args, rest, k = same
         cmd = self._lean.get(args[0])
         if cmd is None:
             return False
@@ -375,14 +436,14 @@ class ShapeRead:
         ):
             return False
         t0 = _perf()
-        argv = list(args)
-        if not fold(self, argv, k):
+        if not fold(self, args, rest, k):
             return False
         share = (_perf() - t0) / k
         cmd.calls += k
         cmd.durations += [share] * k
         self.last_cmd = cmd
         if share >= server.timing_threshold:
-            for _ in range(k):
-                self._slow_command(cmd, argv, share)
+            w = len(args) - 2
+            for i in range(0, w * k, w) if w else range(k):
+                self._slow_command(cmd, [*args[:2], *rest[i : i + w]], share)
         return True
