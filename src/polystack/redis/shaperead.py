@@ -122,20 +122,27 @@ def parse_request(req: bytes) -> tuple[bytes, ...]:
     return tuple(args) if canonical == req else ()
 
 
-# the shapes met (name, key, the other arguments' lengths): (the template the read must equal
-# once formatted with the varying arguments, the struct unpacking them); cleared when many
-_SHAPES: dict[tuple[bytes, bytes, tuple[int, ...], int], tuple[bytes, Any]] = {}
+# the shapes met (name, key, the other arguments' lengths, k): (the bytes every request starts
+# with, the template the read must equal once formatted with the other arguments, the struct
+# unpacking them, (name, key)); also by the read's request size and k (the last shape met
+# with those: a read of another shape is told by its start or by the template); both cleared
+# when many
+_SHAPES: dict[tuple[bytes, bytes, tuple[int, ...], int], tuple[bytes, bytes, Any, tuple]] = {}
+_BY_SIZE: dict[int, tuple[bytes, bytes, Any, tuple]] = {}
 
 
-def _shape(name: bytes, key: bytes, sizes: tuple[int, ...], k: int) -> tuple[bytes, Any]:
-    """The template and the unpacking struct of ``k`` requests ``name key <args of sizes>``."""
+def _shape(
+    name: bytes, key: bytes, sizes: tuple[int, ...], k: int
+) -> tuple[bytes, bytes, Any, tuple]:
+    """The shape of ``k`` requests ``name key <arguments of sizes>`` (see _SHAPES)."""
     if len(_SHAPES) >= _MOST_SHAPES:
         _SHAPES.clear()
     n = 2 + len(sizes)
     fixed = b"*%d\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (n, len(name), name, len(key), key)
     template = fixed.replace(b"%", b"%%") + b"".join(b"$%d\r\n%%b\r\n" % m for m in sizes)
     layout = f"{len(fixed)}x" + "".join(f"{len(b'$%d' % m) + 2}x{m}s2x" for m in sizes)
-    entry = _SHAPES[(name, key, sizes, k)] = (template * k, struct.Struct(layout * k).unpack)
+    entry = (fixed, template * k, struct.Struct(layout * k).unpack, (name, key))
+    _SHAPES[(name, key, sizes, k)] = entry
     return entry
 
 
@@ -155,26 +162,32 @@ def split_same(
     if rest or k > _MOST_REQUESTS:
         return None
     req = data[:size]
-    same = req * k == data  # one request repeated (redis-benchmark without -r)
     args = _REQUESTS.get(req)
-    if args is None:
-        args = parse_request(req)
-        if same:  # (-r's requests differ from read to read: not remembered)
-            if len(_REQUESTS) >= _MOST_SHAPES:
-                _REQUESTS.clear()
-            _REQUESTS[req] = args
+    if args is not None and req * k == data:  # one request repeated, met before
+        return (args, args[2:] * k, k) if args else None
+    # a shape met before with this request size (redis-benchmark -r's reads: each differs)
+    entry = _BY_SIZE.get(size << 13 | k)
+    if entry is not None and data.startswith(entry[0]):
+        others = entry[2](data)
+        if entry[1] % others == data:
+            return entry[3] + others[: len(others) // k], others, k
+    args = parse_request(req)
+    if req * k == data:  # one request repeated (redis-benchmark without -r)
+        if len(_REQUESTS) >= _MOST_SHAPES:
+            _REQUESTS.clear()
+        _REQUESTS[req] = args
+        return (args, args[2:] * k, k) if len(args) >= 2 else None
     if len(args) < 2:
         return None
-    if same:
-        return args, args[2:] * k, k
     sizes = tuple(map(len, args[2:]))
-    template, unpack = _SHAPES.get((args[0], args[1], sizes, k)) or _shape(
-        args[0], args[1], sizes, k
-    )
-    rest_args = unpack(data)
-    if template % rest_args != data:
+    entry = _SHAPES.get((args[0], args[1], sizes, k)) or _shape(args[0], args[1], sizes, k)
+    others = entry[2](data)
+    if entry[1] % others != data:
         return None
-    return args, rest_args, k
+    if len(_BY_SIZE) >= _MOST_SHAPES:
+        _BY_SIZE.clear()
+    _BY_SIZE[size << 13 | k] = entry
+    return args, others, k
 
 
 # -- the commands, k at a time ---------------------------------------------------------------
@@ -280,8 +293,11 @@ def _push(c: Any, args: tuple[bytes, ...], values: tuple[bytes, ...], k: int, ta
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k
     db_id = c.db_id
-    name = args[0]
-    c._log += [(db_id, [name, key, value]) for value in values]
+    if values.count(values[0]) == k:  # one request repeated: one argument list for its k
+        c._log += [(db_id, list(args))] * k
+    else:
+        name = args[0]
+        c._log += [(db_id, [name, key, value]) for value in values]
     c._out.append((b":%d\r\n" * k) % tuple(range(count - k + 1, count + 1)))
     return True
 
@@ -354,12 +370,19 @@ def _hset(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> b
     h = db.data.get(key)
     if type(h) is not RedisHash or (db.expires and key in db.expires):
         return False
-    out = []
-    for i in range(0, 2 * k, 2):
-        field = rest[i]
-        out.append(b":0\r\n" if field in h else b":1\r\n")
+    field = args[2]
+    repeated = rest.count(field) == k and rest.count(args[3]) == k  # one request, k times
+    if repeated:
+        out = [(b":0\r\n" if field in h else b":1\r\n") + b":0\r\n" * (k - 1)]
         shared = _field_names_get(field)  # shared_name(field) of a known name, inline
-        h[shared_name(field) if shared is None else shared] = rest[i + 1]
+        h[shared_name(field) if shared is None else shared] = args[3]
+    else:
+        out = []
+        for i in range(0, 2 * k, 2):
+            field = rest[i]
+            out.append(b":0\r\n" if field in h else b":1\r\n")
+            shared = _field_names_get(field)
+            h[shared_name(field) if shared is None else shared] = rest[i + 1]
     if h.listpack:  # (every field and every value has the first's length; the hash grew)
         limits = c.ks.limits
         longest = limits.hash_max_listpack_value
@@ -372,8 +395,11 @@ def _hset(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> b
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k  # (every HSET counts its fields dirty, changed or not)
     db_id = c.db_id
-    name = args[0]
-    c._log += [(db_id, [name, key, rest[i], rest[i + 1]]) for i in range(0, 2 * k, 2)]
+    if repeated:
+        c._log += [(db_id, list(args))] * k
+    else:
+        name = args[0]
+        c._log += [(db_id, [name, key, rest[i], rest[i + 1]]) for i in range(0, 2 * k, 2)]
     c._out += out
     return True
 
