@@ -129,6 +129,17 @@ def test_split_same_on_any_bytes(data: bytes) -> None:
 
 
 # -- against the general path -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    """This module's own server (conftest's is shared by the whole session: once an earlier
+    module used client tracking, its table's key listener stays and every read here would go
+    the general way)."""
+    import polystack.testing
+
+    with polystack.testing.serve(redis=True) as s:
+        yield s
+
+
 class _Spy:
     """What ``_read_same`` answered and what reached the log (``log_commands``)."""
 
