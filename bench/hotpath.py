@@ -136,6 +136,8 @@ def _redis_requests(pipeline: int) -> dict[str, bytes]:
         "set": batch(b"*3\r\n$3\r\nSET\r\n$8\r\nkey:%04d\r\n$3\r\nxxx\r\n"),
         "get": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nkey:%04d\r\n"),
         "getnil": batch(b"*2\r\n$3\r\nGET\r\n$8\r\nnone:%03d\r\n"),
+        # redis-benchmark's own ``-t get`` without -r: the one key ``key:__rand_int__``
+        "getone": same(_cmd(b"GET", b"key:__rand_int__")),
         "incr": same(_cmd(b"INCR", b"counter")),
         "mset": same(_cmd(b"MSET", *[b"key:__rand_int__", b"xxx"] * 10)),
         "lpush": same(_cmd(b"LPUSH", b"mylist", b"xxx")),
@@ -174,6 +176,7 @@ def _redis_setup() -> bytes:
     return b"".join(
         [
             _redis_requests(16)["set"],
+            _cmd(b"SET", b"key:__rand_int__", b"xxx"),
             _cmd(b"RPUSH", b"mylist", *[b"xxx"] * 40000),
             _cmd(b"ZADD", b"bench:zset", *members),
             _cmd(b"SCRIPT", b"LOAD", SCRIPT),
