@@ -65,14 +65,14 @@ def server() -> Iterator[Any]:
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """What each call of ``_read_gets`` answered (True: the read was taken whole)."""
+    """Whether each call of ``_read_gets`` answered (True: the read was taken whole)."""
     seen: list[bool] = []
     original = GetRead._read_gets
 
-    def spy(self: GetRead, data: bytes) -> bool:
-        taken = original(self, data)
-        seen.append(taken)
-        return taken
+    def spy(self: GetRead, data: bytes) -> bytes | None:
+        reply = original(self, data)
+        seen.append(reply is not None)
+        return reply
 
     monkeypatch.setattr(GetRead, "_read_gets", spy)
     yield seen
@@ -255,10 +255,10 @@ def test_the_shortcuts_agree_with_the_general_path(
             shortcut: bool = shortcut,
             original: Any = original,
             taken: list[bool] = taken,
-        ) -> bool:
-            got = original(self, data) if shortcut else False
-            taken.append(got)
-            return got
+        ) -> bytes | None:
+            reply = original(self, data) if shortcut else None
+            taken.append(reply is not None)
+            return reply
 
         replies = []
         with pytest.MonkeyPatch.context() as mp:

@@ -64,6 +64,8 @@ _MOST_REQUESTS = 4096
 # a read equal to it is not split again (and its keys' hashes are known)
 _last: tuple[bytes, tuple[bytes, ...], bool] = (b"", (), False)
 _MOST_CACHED = 1 << 16
+# the last reply of a read of one key found: (the value object, the GETs, the reply)
+_last_reply: tuple[bytes, int, bytes] = (b"", 0, b"")
 
 
 def _head(head: bytes) -> tuple[int, bytes]:
@@ -116,17 +118,17 @@ class GetRead:
     db: Any
     resp3: bool
     last_cmd: Any
-    _out: list[bytes]
     _get_cmd: Any
     _served: Any
     _slow_command: Any
 
-    def _read_gets(self, data: bytes) -> bool:
-        """Answer ``data`` if it is a read of whole GETs of one key length that needs nothing
-        but the lookups (see the module's docstring); False (nothing done) otherwise.  The
-        caller checked that the client is plain (``slow`` clear), nothing is pending or held
-        in the parser, and ``data`` starts with :data:`GET_HEAD`."""
-        global _last
+    def _read_gets(self, data: bytes) -> bytes | None:
+        """The replies to ``data`` if it is a read of whole GETs of one key length that needs
+        nothing but the lookups (see the module's docstring); None (nothing done) otherwise.
+        The caller checked that the client is plain (``slow`` clear), nothing is pending or
+        held in the parser, nothing is queued in ``_out``, and ``data`` starts with
+        :data:`GET_HEAD`."""
+        global _last, _last_reply
         server = self.server
         ks = self.ks
         if (
@@ -136,13 +138,13 @@ class GetRead:
             or server.timing_threshold <= 0
             or self._served is not None
         ):
-            return False
+            return None
         t0 = _perf()
         last, keys, one = _last
         if data != last:  # (a memcmp: redis-benchmark's clients send one read over and over)
             split = split_gets(data)
             if split is None:
-                return False
+                return None
             keys = split
             one = keys[0] == keys[-1] and keys.count(keys[0]) == len(keys)
             if len(data) <= _MOST_CACHED:
@@ -151,24 +153,29 @@ class GetRead:
         k = len(keys)
         db = self.db
         expires = db.expires
+        reply: bytes
         if one:
             # one key (redis-benchmark's GET without -r): one lookup, its reply repeated
             key = keys[0]
             if expires and key in expires:
-                return False  # a deadline: lazy expiry on the general path
+                return None  # a deadline: lazy expiry on the general path
             value = db.data.get(key)
             if value is None:
-                self._out.append((b"_\r\n" if self.resp3 else b"$-1\r\n") * k)
+                reply = (b"_\r\n" if self.resp3 else b"$-1\r\n") * k
                 misses = k
             elif type(value) is bytes and len(value) < 4096:
-                self._out.append(b"".join((_BULK_PREFIX[len(value)], value, b"\r\n")) * k)
+                held, times, reply = _last_reply
+                if value is not held or k != times:  # (the value object itself, held here)
+                    reply = b"".join((_BULK_PREFIX[len(value)], value, b"\r\n")) * k
+                    if len(reply) <= _MOST_CACHED:
+                        _last_reply = (value, k, reply)
                 db.lru[key] = server.lruclock
                 misses = 0
             else:
-                return False  # another type (-WRONGTYPE) or a large value: the general path
+                return None  # another type (-WRONGTYPE) or a large value: the general path
         else:
             if expires and not expires.keys().isdisjoint(keys):
-                return False  # a key with a deadline: lazy expiry on the general path
+                return None  # a key with a deadline: lazy expiry on the general path
             values = list(map(db.data.get, keys))
             sizes: list[int] | None
             try:
@@ -180,9 +187,9 @@ class GetRead:
                 try:
                     # (only bytes among db.data's values have the buffer protocol: a list,
                     # set, hash ... is refused here, TypeError, and answered -WRONGTYPE later)
-                    self._out += (_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n")
+                    reply = b"".join((_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n"))
                 except TypeError:
-                    return False
+                    return None
                 clock = server.lruclock
                 lru = db.lru
                 for key in keys:
@@ -190,12 +197,14 @@ class GetRead:
                 misses = 0
             else:
                 if not set(map(type, values)) <= _WITH_MISSES:
-                    return False  # another type: -WRONGTYPE from the general path
+                    return None  # another type: -WRONGTYPE from the general path
                 found = [v for v in values if v is not None]
                 if found and max(map(len, found)) >= 4096:
-                    return False  # the handler's path (flow control)
+                    return None  # the handler's path (flow control)
                 nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-                self._out += [nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values]
+                reply = b"".join(
+                    [nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values]
+                )
                 clock = server.lruclock
                 lru = db.lru
                 for key, v in zip(keys, values, strict=True):
@@ -214,4 +223,4 @@ class GetRead:
             name = data[8:11]
             for key in keys:
                 self._slow_command(get_cmd, [name, key], share)
-        return True
+        return reply
