@@ -50,6 +50,8 @@ __all__ = ["TreeCache", "engine_id", "sources_stamp"]
 
 MAGIC = b"PSTPL\x00\x04\n"
 _DIGEST = 16  # bytes of the body's check (check_bytes)
+# files at least this large are mapped (map_file), smaller ones read
+MAP_MIN = 64 * 1024
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # the modules whose code decides what a parsed tree is
 _ENGINE_SOURCES = (
@@ -110,11 +112,34 @@ def _engine_id(here: str) -> str:
     return h.hexdigest()
 
 
-def _read_file(path: str) -> bytes:
-    """The whole file, read with one read() of its size (no buffered file object)."""
+def map_file(fd: int, size: int) -> Any:
+    """The ``size`` bytes of the open file ``fd`` mapped read-only and private, with
+    its pages mapped at once (MAP_POPULATE): the page cache's own pages, not a
+    fresh buffer the kernel copies them into. A read of a large file into a new
+    buffer costs a page fault per 4 KiB of it (~3 us each on this project's
+    machines: a cached starter run read 1.3 MB of cache files, ~320 faults); a
+    populated mapping costs one system call. None where the platform cannot map
+    it (then the file is read). (Cache files are replaced by rename, never
+    rewritten in place, so a mapping never sees its file shrink.)"""
+    try:
+        import mmap
+
+        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
+        return mmap.mmap(fd, size, flags=flags, prot=mmap.PROT_READ)
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return None
+
+
+def _read_file(path: str) -> Any:
+    """The whole file, read with one read() of its size (no buffered file object),
+    or mapped when large (MAP_MIN: see map_file): bytes or an mmap."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         size = os.fstat(fd).st_size
+        if size >= MAP_MIN:
+            mapped = map_file(fd, size)
+            if mapped is not None:
+                return mapped
         data = os.read(fd, size)
         if len(data) == size:
             return data  # (a file that grew meanwhile fails its check: a miss)
@@ -356,13 +381,14 @@ class TreeCache:
 
     def _read(self, path: str) -> memoryview | None:
         """The body of a cache file whose magic and check bytes check out, or None
-        (a view of the file's bytes: a cached run reads megabytes, not copied)."""
+        (a view of the file's bytes or of its mapping: a cached run reads megabytes,
+        not copied)."""
         try:
             data = _read_file(path)
         except OSError:
             return None
         head = len(MAGIC) + _DIGEST
-        if len(data) < head or not data.startswith(MAGIC):
+        if len(data) < head or data[: len(MAGIC)] != MAGIC:
             log.debug("template cache: ignoring %s (not a cache file)", path)
             return None
         body = memoryview(data)[head:]
