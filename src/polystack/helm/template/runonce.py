@@ -38,9 +38,10 @@ from polystack.helm.template.treecodec import (
     TEXT,
     VARIABLE,
     WITH,
-    _d_list,
     constant_output,
     decode_node,
+    elements,
+    unpacked,
 )
 from polystack.helm.template.values import MISSING, NO_VALUE
 
@@ -113,14 +114,14 @@ def _variable(st: State, a: tuple[Any, ...]) -> Any:
 def run_once(c: Any, st: State, dot: Any, lst: LazyListNode, iface: bool) -> None:
     """Run the cached list ``lst`` once; ``c`` is the compiler (compile._Compiler,
     with the list's variables of interface type) of the statements run compiled."""
-    _run(c, st, dot, lst._enc, lst.tree, iface)
+    _run(c, st, dot, elements(lst), lst.tree, iface)
 
 
 def _elems(le: tuple[Any, ...], src: Any) -> tuple[Any, ...]:
     """The elements of an encoded list (unpacked when packed: treecodec.PACK_MIN)."""
     elems = le[3]
     if type(elems) is bytes:
-        return _d_list(le, src)._enc
+        return unpacked(elems)
     return elems
 
 
