@@ -123,7 +123,9 @@ def fail(st: State, msg: str) -> None:
 # ---------------------------------------------------------------- variables
 def _var_value(st: State, name: str) -> Any:
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             return st.vals[i]
     fail(st, f"undefined variable: {name}")
@@ -131,7 +133,9 @@ def _var_value(st: State, name: str) -> Any:
 
 def _set_var(st: State, name: str, value: Any) -> None:
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             st.vals[i] = value
             return

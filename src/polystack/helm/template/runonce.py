@@ -104,7 +104,9 @@ def _variable(st: State, a: tuple[Any, ...]) -> Any:
     st.node = a
     name = a[2][0]
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             v = st.vals[i]
             return NO_VALUE if v is None else v
@@ -285,7 +287,9 @@ def _arg_value(c: Any, st: State, dot: Any, a: tuple[Any, ...], src: Any, iface:
     if k == VARIABLE:
         name = a[2][0]
         names = st.names
-        for i in range(len(names) - 1, -1, -1):
+        i = len(names)
+        while i:  # (newest first; a while loop, not a range object per lookup)
+            i -= 1
             if names[i] == name:
                 return st.vals[i]
         return _var_value(st, name)  # fails: undefined variable
@@ -344,7 +348,8 @@ def _call(
         return _compiled_call(c, st, dot, cmd, final, src, iface)
     # the literals' conversions (call_plan's, made before any argument is read)
     lits: dict[int, Any] = {}
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         k = args[i + 1][0]
         if k == STRING or k == NUMBER:
             typ = params[i] if i < nfixed else params[-1][3:]
@@ -361,7 +366,8 @@ def _call(
                     return _compiled_call(c, st, dot, cmd, final, src, iface)
                 lits[i] = lit
     argv = []
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         a = args[i + 1]
         k = a[0]
         if k == STRING:
@@ -423,7 +429,8 @@ def _builtin_call(
             return _compiled_call(c, st, dot, cmd, final, src, iface)
     elif num_in != nfixed:
         return _compiled_call(c, st, dot, cmd, final, src, iface)
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         k = args[i + 1][0]
         if k == NUMBER:
             return _compiled_call(c, st, dot, cmd, final, src, iface)
@@ -446,7 +453,8 @@ def _builtin_call(
             v = final
         return v
     argv = []
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         a = args[i + 1]
         if a[0] == STRING:
             st.node = a
