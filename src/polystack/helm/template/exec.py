@@ -148,10 +148,9 @@ _SPEC_CACHE: dict[Any, tuple[Any, ...]] = {}
 
 def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     """(Go parameter types or None, fixed count, variadic, max count)."""
-    try:
-        return fn._go_spec
-    except AttributeError:
-        pass
+    got = getattr(fn, "_go_spec", None)  # (no AttributeError formatted when absent)
+    if got is not None:
+        return got
     key = getattr(fn, "__func__", None)
     bound = key is not None
     if key is None:
