@@ -299,10 +299,15 @@ def test_packed_lists_are_unmarshalled_when_first_compiled(
     assert unpacked == []
     out = ts.execute("t", {"on": True, "a3": "x"})
     assert "x line 3\n" in out
-    assert _unpacked(root) and not _unpacked(unused)
+    # a list's first run reads its tuples without keeping them (most run once)
+    assert not _unpacked(root) and not _unpacked(unused)
     assert sorted(unpacked) == sorted([packed["root"], packed["then"]])
     fresh.add_parse_trees("t", trees)
     assert fresh.execute("t", {"on": True, "a3": "x"}) == out
+    # its second run compiles it: unpacked again, and kept with its nodes
+    assert ts.execute("t", {"on": True, "a3": "x"}) == out
+    assert _unpacked(root) and not _unpacked(unused)
+    assert unpacked.count(packed["root"]) == 2 and packed["unused"] not in unpacked
 
 
 @settings(max_examples=150, deadline=None)

@@ -40,7 +40,6 @@ from polystack.helm.template.treecodec import (
     WITH,
     constant_output,
     decode_node,
-    elements,
     unpacked,
 )
 from polystack.helm.template.values import MISSING, NO_VALUE
@@ -116,7 +115,13 @@ def _variable(st: State, a: tuple[Any, ...]) -> Any:
 def run_once(c: Any, st: State, dot: Any, lst: LazyListNode, iface: bool) -> None:
     """Run the cached list ``lst`` once; ``c`` is the compiler (compile._Compiler,
     with the list's variables of interface type) of the statements run compiled."""
-    _run(c, st, dot, elements(lst), lst.tree, iface)
+    enc = lst._enc
+    if enc is None:
+        # packed: unpacked for this run only, not kept (most lists run once; the
+        # memory of this one's tuples is then reused by the next one's, not
+        # new pages; a list that runs again unpacks them again to compile)
+        enc = unpacked(lst._packed)
+    _run(c, st, dot, enc, lst.tree, iface)
 
 
 def _elems(le: tuple[Any, ...], src: Any) -> tuple[Any, ...]:
