@@ -148,9 +148,10 @@ _SPEC_CACHE: dict[Any, tuple[Any, ...]] = {}
 
 def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     """(Go parameter types or None, fixed count, variadic, max count)."""
-    got = getattr(fn, "_go_spec", None)  # (no AttributeError formatted when absent)
-    if got is not None:
-        return got
+    try:
+        return fn._go_spec  # (set on a function's first call below: the common case)
+    except AttributeError:
+        pass
     key = getattr(fn, "__func__", None)
     bound = key is not None
     if key is None:
