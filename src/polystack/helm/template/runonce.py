@@ -340,7 +340,11 @@ def _call(
         fn = resolve(funcs, name)
     if fn is None:
         return _builtin_call(c, st, dot, cmd, final, src, iface)
-    params, nfixed, variadic, maxn = _fn_spec(fn)
+    try:
+        spec = fn._go_spec  # (exec.fn_spec's first step, without its call)
+    except AttributeError:
+        spec = _fn_spec(fn)
+    params, nfixed, variadic, maxn = spec
     nargs = len(args) - 1
     has_final = final is not MISSING
     if params is None:
