@@ -296,7 +296,13 @@ class Bundle:
         else:
             return False
         try:
-            body = BUNDLE_MAGIC + marshal.dumps((_external.MAGIC_NUMBER, merged))
+            # each module's code written from a fresh copy of it: marshal marks every
+            # object referenced more than once when written (a function's code is, by
+            # its function too) for its reader's table of shared objects; in a copy
+            # only what the stream itself shares is (and interned names, which the
+            # modules share), so that table stays small when read
+            fresh = {k: (*e[:5], marshal.loads(marshal.dumps(e[5]))) for k, e in merged.items()}
+            body = BUNDLE_MAGIC + marshal.dumps((_external.MAGIC_NUMBER, fresh))
         except ValueError:
             return False
         directory = self.path.rpartition("/")[0]
