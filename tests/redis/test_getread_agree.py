@@ -1,8 +1,8 @@
-"""getread.py's two shortcuts: a read equal to the last one split is not split again (its keys
-are reused), and a read of GETs of one key (redis-benchmark's ``-t get`` without ``-r``) is
-answered with one lookup and its reply repeated.  Both must give what the general path gives:
-the replies, the calls and keyspace hits/misses, the latency histogram and the LRU clock; any
-condition they do not cover (another type, a deadline, a large value) goes the general way."""
+"""getread.py's per-read answer (returned by ``_read_gets`` and sent by ``Client.receive`` at
+once) against the general path (the parser and the batch), on reads repeated and varied: the
+replies, the calls and keyspace hits/misses, the latency histogram and the LRU clock must be
+the same; any condition the per-read answer does not cover (another type, a deadline, a large
+value) goes the general way."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_one_key_read_repeated(server, r: redis.Redis, answered: list[bool]) -> 
     _reset(server, [b"key:__rand_int__"])
     with socket.create_connection(("127.0.0.1", server.redis_port)) as s:
         s.settimeout(10)
-        for _ in range(3):  # (the second and third: the cached split)
+        for _ in range(3):
             assert _send(s, raw, len(want)) == want
     assert answered == [True] * 3
     seen = _observe(server, [b"key:__rand_int__"])
@@ -140,7 +140,7 @@ def test_one_key_misses(server, r: redis.Redis, answered: list[bool]) -> None:
         s.settimeout(10)
         assert _send(s, raw, 25) == b"$-1\r\n" * 5
         assert _send(s, _cmd(b"HELLO", b"3"), 1).startswith(b"%")
-        assert _send(s, raw, 15) == b"_\r\n" * 5  # (the same read, cached: RESP3's nil)
+        assert _send(s, raw, 15) == b"_\r\n" * 5  # (RESP3's nil)
     assert answered == [True, True]
     seen = _observe(server, [b"nokey"])
     assert (seen["calls"], seen["hits"], seen["misses"], seen["keys"]) == (10, 0, 10, [])
@@ -166,11 +166,10 @@ def test_one_key_conditions_go_the_general_way(
     assert r.info("commandstats")["cmdstat_get"]["failed_calls"] == 3
 
 
-def test_a_deadline_set_after_the_read_was_cached(
+def test_a_deadline_a_new_value_a_deletion_between_reads(
     server, r: redis.Redis, answered: list[bool]
 ) -> None:
-    """The cache holds the split only: a deadline, a new value or a deletion after it is seen
-    by the next read."""
+    """A deadline, a new value or a deletion between two equal reads is seen by the next."""
     r.set("d1", "v")
     raw = _gets(b"d1") * 4
     with socket.create_connection(("127.0.0.1", server.redis_port)) as s:
@@ -187,7 +186,7 @@ def test_a_deadline_set_after_the_read_was_cached(
     assert r.exists("d1") == 0
 
 
-# -- the shortcut against the general path, on any reads --------------------------------------
+# -- the per-read answer against the general path, on any reads -----------------------------
 POOL = [b"k1", b"k2", b"k3", b"kk", b"lst", b"ttl", b"big", b"abc"]
 
 contents = st.fixed_dictionaries(
@@ -204,8 +203,8 @@ contents = st.fixed_dictionaries(
 
 @st.composite
 def read_lists(draw: st.DrawFn) -> list[bytes]:
-    """Reads of whole GETs: mostly of one key repeated, some of keys of one length, spelt in
-    one case or another; each read may come twice in a row (the cached split)."""
+    """Reads of whole GETs: of one key repeated, or of keys of one length, spelt in one case
+    or another; a read may come twice in a row."""
     reads = []
     for _ in range(draw(st.integers(1, 5))):
         name = draw(st.sampled_from([b"GET", b"get", b"gEt"]))
@@ -225,15 +224,15 @@ def read_lists(draw: st.DrawFn) -> list[bytes]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(contents, st.sets(st.sampled_from([b"lst", b"ttl", b"k1"])), read_lists())
-def test_the_shortcuts_agree_with_the_general_path(
+def test_the_per_read_answer_agrees_with_the_general_path(
     server, r: redis.Redis, values: dict[bytes, bytes], special: set[bytes], reads: list[bytes]
 ) -> None:
     """Each list of reads is run twice on the same data: through _read_gets, and with
     _read_gets refusing every read (the parser and the batch); the replies and what the reads
     leave behind must be the same, and a read of one key whose value is a short string (or
-    that holds nothing) must have been taken by the shortcut."""
+    that holds nothing) must have been taken per read."""
     seen_runs = []
-    for shortcut in (True, False):
+    for per_read in (True, False):
         server.call(server.service("redis").flushall)
         strings = dict(values)
         for k, v in strings.items():
@@ -252,11 +251,11 @@ def test_the_shortcuts_agree_with_the_general_path(
         def spy(
             self: GetRead,
             data: bytes,
-            shortcut: bool = shortcut,
+            per_read: bool = per_read,
             original: Any = original,
             taken: list[bool] = taken,
         ) -> bytes | None:
-            reply = original(self, data) if shortcut else None
+            reply = original(self, data) if per_read else None
             taken.append(reply is not None)
             return reply
 
@@ -269,7 +268,7 @@ def test_the_shortcuts_agree_with_the_general_path(
                 for raw in reads:
                     replies.append(_send(s, raw, _reply_length(raw, strings, wrong)))
         seen_runs.append((replies, _observe(server, POOL)))
-        if shortcut:
+        if per_read:
             for raw, got in zip(reads, taken, strict=True):
                 one = raw.split(b"*2\r\n")[1]
                 key = one.split(b"\r\n")[3]

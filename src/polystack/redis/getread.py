@@ -12,17 +12,12 @@ calls per read instead:
   fixed offsets (one ``struct`` unpack) and the read rebuilt from them (one join) must equal
   the bytes received: whatever does not match exactly (a key of another length, another
   command, a request cut by the end of the read, a malformed header) goes to the parser and
-  the batch as before, with nothing done.  The last read split (and its keys) is kept: a read
-  equal to it (one compare; redis-benchmark's clients send one read over and over) is not
-  split again, and its keys' hashes are already known;
+  the batch as before, with nothing done;
 * the client and server are those of the plain batch (plainbatch.py) with nothing more to
   check per key: no state bit in ``Client.slow``, no keyspace notifications, no key
   listeners (WATCH, tracking, memory accounting), no LFU policy, a slowlog/latency
   threshold above zero, not a Redis Cluster node, the parser holding no partial request and
   no held-back requests;
-* a read of one key (redis-benchmark's ``-t get`` without ``-r``: ``key:__rand_int__``) is
-  one lookup, its reply repeated; the same conditions as below (no deadline, a ``bytes``
-  value under 4 KiB or none);
 * the keys are looked up in one ``map``; none may hold a deadline (lazy expiry: the general
   path), every value must be a string (``bytes``: another type is -WRONGTYPE, the general
   path) under 4 KiB (larger replies take the handler's path and its flow control) or absent
@@ -30,7 +25,9 @@ calls per read instead:
 * what the batch does for GET is done per read: the calls and keyspace hits/misses counted,
   the LRU clock stored for each key found (lookupKey's touch), the read's time shared out
   evenly among its GETs (commandstats, the latency histogram, SLOWLOG and the latency
-  monitor see each GET's share), ``last_cmd`` set.
+  monitor see each GET's share), ``last_cmd`` set;
+* the replies are returned to ``Client.receive``, which returns them to the runtime at once
+  (nothing else was produced, logged or queued: the batch's bookkeeping has nothing to do).
 """
 
 from __future__ import annotations
@@ -60,12 +57,6 @@ _NOT_GET = (-1, b"")
 _UNPACK: dict[int, Any] = {}
 _MOST_SHAPES = 256
 _MOST_REQUESTS = 4096
-# the last read split (at most _MOST_CACHED bytes), its keys and whether they are all one key:
-# a read equal to it is not split again (and its keys' hashes are known)
-_last: tuple[bytes, tuple[bytes, ...], bool] = (b"", (), False)
-_MOST_CACHED = 1 << 16
-# the last reply of a read of one key found: (the value object, the GETs, the reply)
-_last_reply: tuple[bytes, int, bytes] = (b"", 0, b"")
 
 
 def _head(head: bytes) -> tuple[int, bytes]:
@@ -128,7 +119,6 @@ class GetRead:
         The caller checked that the client is plain (``slow`` clear), nothing is pending or
         held in the parser, nothing is queued in ``_out``, and ``data`` starts with
         :data:`GET_HEAD`."""
-        global _last, _last_reply
         server = self.server
         ks = self.ks
         if (
@@ -140,77 +130,49 @@ class GetRead:
         ):
             return None
         t0 = _perf()
-        last, keys, one = _last
-        if data != last:  # (a memcmp: redis-benchmark's clients send one read over and over)
-            split = split_gets(data)
-            if split is None:
-                return None
-            keys = split
-            one = keys[0] == keys[-1] and keys.count(keys[0]) == len(keys)
-            if len(data) <= _MOST_CACHED:
-                _last = (data, keys, one)
+        keys = split_gets(data)
+        if keys is None:
+            return None
         get_cmd = self._get_cmd
         k = len(keys)
         db = self.db
         expires = db.expires
         reply: bytes
-        if one:
-            # one key (redis-benchmark's GET without -r): one lookup, its reply repeated
-            key = keys[0]
-            if expires and key in expires:
-                return None  # a deadline: lazy expiry on the general path
-            value = db.data.get(key)
-            if value is None:
-                reply = (b"_\r\n" if self.resp3 else b"$-1\r\n") * k
-                misses = k
-            elif type(value) is bytes and len(value) < 4096:
-                held, times, reply = _last_reply
-                if value is not held or k != times:  # (the value object itself, held here)
-                    reply = b"".join((_BULK_PREFIX[len(value)], value, b"\r\n")) * k
-                    if len(reply) <= _MOST_CACHED:
-                        _last_reply = (value, k, reply)
-                db.lru[key] = server.lruclock
-                misses = 0
-            else:
-                return None  # another type (-WRONGTYPE) or a large value: the general path
-        else:
-            if expires and not expires.keys().isdisjoint(keys):
-                return None  # a key with a deadline: lazy expiry on the general path
-            values = list(map(db.data.get, keys))
-            sizes: list[int] | None
+        if expires and not expires.keys().isdisjoint(keys):
+            return None  # a key with a deadline: lazy expiry on the general path
+        values = list(map(db.data.get, keys))
+        sizes: list[int] | None
+        try:
+            sizes = list(map(len, values))
+        except TypeError:  # a miss (None), or a value without a length (not a string)
+            sizes = None
+        if sizes is not None and sizes.count(m := sizes[0]) == k and m < 4096:
+            # hits of one length (redis-benchmark's -r)
             try:
-                sizes = list(map(len, values))
-            except TypeError:  # a miss (None), or a value without a length (not a string)
-                sizes = None
-            if sizes is not None and sizes.count(m := sizes[0]) == k and m < 4096:
-                # hits of one length (redis-benchmark's -r)
-                try:
-                    # (only bytes among db.data's values have the buffer protocol: a list,
-                    # set, hash ... is refused here, TypeError, and answered -WRONGTYPE later)
-                    reply = b"".join((_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n"))
-                except TypeError:
-                    return None
-                clock = server.lruclock
-                lru = db.lru
-                for key in keys:
+                # (only bytes among db.data's values have the buffer protocol: a list,
+                # set, hash ... is refused here, TypeError, and answered -WRONGTYPE later)
+                reply = b"".join((_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n"))
+            except TypeError:
+                return None
+            clock = server.lruclock
+            lru = db.lru
+            for key in keys:
+                lru[key] = clock
+            misses = 0
+        else:
+            if not set(map(type, values)) <= _WITH_MISSES:
+                return None  # another type: -WRONGTYPE from the general path
+            found = [v for v in values if v is not None]
+            if found and max(map(len, found)) >= 4096:
+                return None  # the handler's path (flow control)
+            nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
+            reply = b"".join([nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values])
+            clock = server.lruclock
+            lru = db.lru
+            for key, v in zip(keys, values, strict=True):
+                if v is not None:
                     lru[key] = clock
-                misses = 0
-            else:
-                if not set(map(type, values)) <= _WITH_MISSES:
-                    return None  # another type: -WRONGTYPE from the general path
-                found = [v for v in values if v is not None]
-                if found and max(map(len, found)) >= 4096:
-                    return None  # the handler's path (flow control)
-                nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-                reply = b"".join(
-                    [nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values]
-                )
-                clock = server.lruclock
-                lru = db.lru
-                for key, v in zip(keys, values, strict=True):
-                    if v is not None:
-                        lru[key] = clock
-                misses = k - len(found)
+            misses = k - len(found)
         share = (_perf() - t0) / k
         if misses:
             ks.keyspace_misses += misses
