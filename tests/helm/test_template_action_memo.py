@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.template import TemplateSet, actionmemo, scan
+from polystack.helm.template import TemplateSet, actionmemo, fastparse, scan
 from polystack.helm.template.errors import ExecError, ParseError
 from polystack.helm.template.nodes import Node
 from polystack.helm.template.parse import parse
+from polystack.helm.template.treecodec import LIST, LazyListNode
 
 parse_module = sys.modules["polystack.helm.template.parse"]
 
@@ -32,10 +33,11 @@ def _funcs(name: str) -> bool:
 
 
 def dump(n: Any, text: str) -> Any:
-    """Every field of a node tree (positions and lines included), recursively."""
+    """Every field of a node tree (positions and lines included), recursively (a
+    list in the tuple form, see flat, as the list of its nodes)."""
     if isinstance(n, Node):
         assert n.tree is not None and n.tree.text == text
-        out: list[Any] = [type(n).__name__]
+        out: list[Any] = ["ListNode" if type(n) is LazyListNode else type(n).__name__]
         for cls in type(n).__mro__:
             for slot in getattr(cls, "__slots__", ()):
                 if slot in ("tree", "_enc", "weight") or not hasattr(n, slot):
@@ -47,12 +49,24 @@ def dump(n: Any, text: str) -> Any:
     return n
 
 
+def flat(tree: Any) -> Any:
+    """A tree's root in treecodec's tuple form (lists unpacked) and its weight: the
+    parser's loop builds its trees in that form (the tuples and weights the encoder
+    makes of the recursive descent's nodes), the recursive descent its nodes."""
+    root = tree.root
+    if type(root) is LazyListNode:
+        assert tree.weight_known and tree.weight == max(root.weight, 1)
+        assert type(root._enc) is tuple
+        return (LIST, root.pos, root.weight, root._enc)
+    return fastparse.encode_flat(root)[0]
+
+
 def outcome(text: str, has_function: Callable[[str], bool] = _funcs) -> Any:
     try:
         trees = parse("t", text, has_function)
     except ParseError as e:
         return "err", str(e)
-    return "ok", {name: dump(tree.root, text) for name, tree in trees.items()}
+    return "ok", {name: (flat(tree), dump(tree.root, text)) for name, tree in trees.items()}
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from polystack.helm.template.nodes import (
     StringNode,
     VariableNode,
 )
+from polystack.helm.template.treecodec import ACTION as ACTION_KIND
 from polystack.helm.template.treecodec import (
     BOOL,
     CHAIN,
@@ -50,6 +51,7 @@ from polystack.helm.template.treecodec import (
     Unstorable,
     _Encoder,
 )
+from polystack.helm.template.weight import pipe_weight
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
 TYPE_CHECKING = False
@@ -58,6 +60,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "lookup",
+    "take",
+    "shift_pipe",
+    "shift_action",
     "record",
     "record_keyword",
     "compact",
@@ -73,7 +78,8 @@ _MEMO_MAX = 1 << 16
 
 # Entry: (proto, pipe tuple, position and line where the action's text started
 # when it was parsed, variables used, variables declared, identifiers, kind (see
-# record))
+# record), the pipeline's weight (weight.pipe_weight), the plain action's tuple
+# (treecodec's ACTION or CONST_ACTION form; None for the other kinds))
 
 
 def lookup(proto: Any) -> Any:
@@ -129,7 +135,23 @@ def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kin
                         ok = False
             if ok:
                 decls = tuple(d[2][0] for d in enc[4])
-                entry = (proto, enc, base_pos, base_line, tuple(refs), decls, tuple(idents), kind)
+                act = None
+                if kind == 0:
+                    n = ActionNode(pipe.pos, pipe.line, pipe)
+                    n.tree = pipe.tree
+                    act = _Encoder().node(n)
+                entry = (
+                    proto,
+                    enc,
+                    base_pos,
+                    base_line,
+                    tuple(refs),
+                    decls,
+                    tuple(idents),
+                    kind,
+                    pipe_weight(pipe),
+                    act,
+                )
     if entry is None:
         entry = (proto,)  # not kept: parsed by the parser every time
     _MEMO[id(proto)] = entry
@@ -140,7 +162,7 @@ def record_keyword(proto: Any, kind: int) -> None:
     item type): the parser makes its node from the right delimiter."""
     if len(_MEMO) >= _MEMO_MAX:
         _MEMO.clear()
-    _MEMO[id(proto)] = (proto, None, 0, 0, (), (), (), kind)
+    _MEMO[id(proto)] = (proto, None, 0, 0, (), (), (), kind, 0, None)
 
 
 def compact(proto: Any) -> bool:
@@ -175,7 +197,7 @@ def memo_action(t: Any, at: int, tok: Any, e: Any) -> ActionNode | None:
 def memo_pipe(t: Any, at: int, tok: Any, e: Any) -> PipeNode | None:
     """The pipeline of the action at item ``at`` from its entry, its items up to
     the right delimiter read and its variables declared (None: see memo_action)."""
-    _proto, enc, base_pos, base_line, refs, decls, idents, _kind = e
+    _proto, enc, base_pos, base_line, refs, decls, idents, _kind, _w, _act = e
     has_function = t.has_function
     for name in idents:
         if not has_function(name):
@@ -192,6 +214,79 @@ def memo_pipe(t: Any, at: int, tok: Any, e: Any) -> PipeNode | None:
     if end > t.hw:
         t.hw = end
     return build_pipe(enc, tok[6] - base_pos, tok[7] - base_line, t._src)
+
+
+def take(t: Any, at: int, tok: Any, e: Any) -> bool:
+    """memo_pipe's checks and bookkeeping without building anything: whether the
+    entry ``e`` applies at item ``at`` of the parser ``t`` (its names defined there);
+    if so its items up to the right delimiter are read and its variables declared."""
+    has_function = t.has_function
+    for name in e[6]:
+        if not has_function(name):
+            return False
+    refs = e[4]
+    if refs:
+        scope = t.vars
+        decls = e[5]
+        for ref in refs:
+            if ref not in scope and ref not in decls:
+                return False
+    if e[5]:
+        t.vars.extend(e[5])
+    end = at + tok[8] + 2
+    t.i = end
+    if end > t.hw:
+        t.hw = end
+    return True
+
+
+# ---------------------------------------------------------------- tuples
+# An entry's tuples (treecodec's form, what the on-disk cache stores) moved to
+# another place: every position by dp, every line by dl. Tuples are never
+# changed, so an action at the place of its first parse shares them.
+
+
+def shift_pipe(p: tuple[Any, ...], dp: int, dl: int) -> tuple[Any, ...]:
+    decl = p[4]
+    if decl:
+        decl = tuple([(d[0], d[1] + dp, d[2]) for d in decl])
+    cmds = []
+    for c in p[5]:
+        args = []
+        for a in c[2]:
+            k = a[0]
+            if k == PIPE:
+                args.append(shift_pipe(a, dp, dl))
+            elif k == CHAIN:
+                args.append(_shift_chain(a, dp, dl))
+            elif len(a) == 3:  # ident, field, variable, bool
+                args.append((k, a[1] + dp, a[2]))
+            elif len(a) == 2:  # dot, nil
+                args.append((k, a[1] + dp))
+            else:  # string, number
+                args.append((k, a[1] + dp, *a[2:]))
+        cmds.append((COMMAND, c[1] + dp, tuple(args)))
+    return (PIPE, p[1] + dp, p[2] + dl, p[3], decl, tuple(cmds))
+
+
+def _shift_chain(a: tuple[Any, ...], dp: int, dl: int) -> tuple[Any, ...]:
+    inner = a[2]
+    k = inner[0]
+    if k == PIPE:
+        inner = shift_pipe(inner, dp, dl)
+    elif k == CHAIN:
+        inner = _shift_chain(inner, dp, dl)
+    else:
+        inner = (k, inner[1] + dp, *inner[2:])
+    return (CHAIN, a[1] + dp, inner, a[3])
+
+
+def shift_action(a: tuple[Any, ...], dp: int, dl: int) -> tuple[Any, ...]:
+    """A plain action's tuple (ACTION or CONST_ACTION) moved."""
+    if a[0] == ACTION_KIND:
+        return (ACTION_KIND, a[1] + dp, a[2] + dl, shift_pipe(a[3], dp, dl))
+    _, pos, line, ppos, pline, cpos, spos, quoted, text = a
+    return (a[0], pos + dp, line + dl, ppos + dp, pline + dl, cpos + dp, spos + dp, quoted, text)
 
 
 # ---------------------------------------------------------------- building
