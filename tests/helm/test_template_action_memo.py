@@ -72,15 +72,16 @@ def outcome(text: str, has_function: Callable[[str], bool] = _funcs) -> Any:
 @contextmanager
 def no_memo() -> Iterator[None]:
     """Parse without the memo: nothing looked up, nothing recorded, nothing compact."""
-    saved = (parse_module._memo_get, actionmemo.record)
+    saved = (parse_module._memo_get, actionmemo.record, actionmemo.record_keyword)
     parse_module._memo_get = lambda key: None  # type: ignore[assignment]
     actionmemo.record = lambda *a, **k: None  # type: ignore[assignment]
+    actionmemo.record_keyword = lambda *a, **k: None  # type: ignore[assignment]
     actionmemo.clear()
     scan._MEMO.clear()
     try:
         yield
     finally:
-        parse_module._memo_get, actionmemo.record = saved
+        parse_module._memo_get, actionmemo.record, actionmemo.record_keyword = saved
 
 
 def reference(text: str, has_function: Callable[[str], bool] = _funcs) -> Any:

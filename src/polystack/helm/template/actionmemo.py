@@ -40,6 +40,7 @@ from polystack.helm.template.treecodec import (
     BOOL,
     CHAIN,
     COMMAND,
+    CONST_ACTION,
     DOT,
     FIELD,
     IDENT,
@@ -135,11 +136,7 @@ def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kin
                         ok = False
             if ok:
                 decls = tuple(d[2][0] for d in enc[4])
-                act = None
-                if kind == 0:
-                    n = ActionNode(pipe.pos, pipe.line, pipe)
-                    n.tree = pipe.tree
-                    act = _Encoder().node(n)
+                act = _action_tuple(enc) if kind == 0 else None
                 entry = (
                     proto,
                     enc,
@@ -155,6 +152,19 @@ def record(proto: Any, base_pos: int, base_line: int, pipe: PipeNode | None, kin
     if entry is None:
         entry = (proto,)  # not kept: parsed by the parser every time
     _MEMO[id(proto)] = entry
+
+
+def _action_tuple(p: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The tuple treecodec's encoder makes of the plain action whose pipeline's tuple
+    is ``p`` (the action is where its pipeline is): CONST_ACTION for one string
+    literal (_Encoder.const_action), else ACTION."""
+    cmds = p[5]
+    if not p[4] and len(cmds) == 1 and p[3] is False:
+        args = cmds[0][2]
+        if len(args) == 1 and args[0][0] == STRING:
+            s = args[0]
+            return (CONST_ACTION, p[1], p[2], p[1], p[2], cmds[0][1], s[1], s[2], s[3])
+    return (ACTION_KIND, p[1], p[2], p)
 
 
 def record_keyword(proto: Any, kind: int) -> None:
@@ -237,6 +247,25 @@ def take(t: Any, at: int, tok: Any, e: Any) -> bool:
     t.i = end
     if end > t.hw:
         t.hw = end
+    return True
+
+
+def take_names(t: Any, e: Any) -> bool:
+    """take's checks for the parser ``t`` without items (fastparse.direct): whether the
+    names the entry ``e`` uses are defined there; if so its variables are declared."""
+    has_function = t.has_function
+    for name in e[6]:
+        if not has_function(name):
+            return False
+    refs = e[4]
+    if refs:
+        scope = t.vars
+        decls = e[5]
+        for ref in refs:
+            if ref not in scope and ref not in decls:
+                return False
+    if e[5]:
+        t.vars.extend(e[5])
     return True
 
 
