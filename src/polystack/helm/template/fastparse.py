@@ -666,7 +666,7 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
             elems = []
             w = 0
             continue
-        mini = [(_T_LEFT_DELIM, x, "{{", left_line, False, proto, tpos, tline, nits)]
+        mini: list[Any] = [(_T_LEFT_DELIM, x, "{{", left_line, False, proto, tpos, tline, nits)]
         mini += [(ty, tpos + o, v, tline + d, s) for ty, o, v, d, s in its]
         end_item = (_T_RIGHT_DELIM, pos, "}}", line, sp)
         mini.append(end_item)
