@@ -301,7 +301,16 @@ def scan_head(doc: str) -> Head | None:
         return None
 
 
+# The entry lines of mappings the head does not read that passed the checks, by their
+# text (indentation stripped): True when the value is on the following lines. Charts
+# render the same lines in many manifests (labels, probes, resources).
+_LINES: dict[str, bool] = {}
+_LINES_MAX = 1 << 14
+
+
 def _scan(doc: str) -> Head:
+    known_lines = _LINES
+    lines_get = known_lines.get
     sc = _Scanner(doc.split("\n"))
     lines = sc.lines
     # open collections: [indent, is_seq, keys of a mapping the head is read from,
@@ -384,7 +393,13 @@ def _scan(doc: str) -> Head:
             pending = _entry(sc, top, s, found, ann)
             continue
         # an entry of a mapping the head does not read (most of a manifest): the
-        # checks of _key, value and _plain, inline
+        # checks of _key, value and _plain, inline; what they found of a line is kept
+        # (_LINES: they read nothing but the line)
+        known = lines_get(s)
+        if known is not None:
+            if known:
+                pending = (ind, _ITEM, False)
+            continue
         j = s.find(": ")
         if j > 0:
             key = s[:j]
@@ -401,12 +416,17 @@ def _scan(doc: str) -> Head:
                 raise _Fallback
         if rest and rest[0] == " ":
             rest = rest.lstrip(" ")
+        if len(known_lines) >= _LINES_MAX:
+            known_lines.clear()
         if not rest or rest[0] == "#":
             pending = (ind, _ITEM, False)
+            known_lines[s] = True
             continue
         c = rest[0]
         if c in _SPECIAL_FIRST:
             sc.value(rest, ind)
+            if c != "|" and c != ">":  # (a block scalar's lines are the following ones)
+                known_lines[s] = False
             continue
         k = rest.find(" #")
         v = rest[:k].rstrip(" ") if k >= 0 else rest.rstrip(" ")
@@ -414,6 +434,7 @@ def _scan(doc: str) -> Head:
             _plain(v)
         elif ": " in v:
             raise _Fallback
+        known_lines[s] = False
     if pending is not None and pending[1] is not _ITEM:
         _found(found, ann, pending[1], _NULL)
     return _head(found, ann)
