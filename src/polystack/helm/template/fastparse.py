@@ -120,6 +120,7 @@ class _Frame:
         "ow",
         "nvars",
         "in_range",
+        "chain",
     )
 
     def __init__(
@@ -143,6 +144,9 @@ class _Frame:
         self.ow = ow
         self.nvars = nvars
         self.in_range = kind == RANGE
+        # direct: the structure whose {{else if}}/{{else with}} this one is (its {{end}}
+        # ends both)
+        self.chain: _Frame | None = None
 
 
 def _close(cur: Any, f: _Frame, elems: list[Any], w: int) -> tuple[tuple[Any, ...], int]:
@@ -442,6 +446,44 @@ class _Root:
         self.pos = 0
 
 
+_CHAINS = (_T_IF, _T_WITH)
+
+
+def _mini(
+    x: int,
+    left_line: int,
+    proto: Any,
+    tpos: int,
+    tline: int,
+    its: Any,
+    pos: int,
+    line: int,
+    sp: bool,
+    n: int,
+) -> list[Any]:
+    """The items lex_all gives one action (its left delimiter at ``x``, its text at
+    ``tpos`` on line ``tline``, its right delimiter at ``pos`` on ``line``), then EOF."""
+    mini: list[Any] = [(_T_LEFT_DELIM, x, "{{", left_line, False, proto, tpos, tline, len(its))]
+    mini += [(ty, tpos + o, v, tline + d, s) for ty, o, v, d, s in its]
+    mini.append((_T_RIGHT_DELIM, pos, "}}", line, sp))
+    mini += [(_T_EOF, n, "", line, False)] * 5
+    return mini
+
+
+def _end(cur: Any, stack: list[_Frame], elems: list[Any], w: int) -> tuple[list[Any], int]:
+    """An {{end}}: the innermost structure closed (and those it is the {{else if}} of);
+    returns the list that holds it and its weight."""
+    f = stack.pop()
+    nd, nw = _close(cur, f, elems, w)
+    while f.chain is not None:
+        parent = stack.pop()  # (f.chain)
+        nd, nw = _close(cur, parent, [nd], nw)
+        f = parent
+    outer = f.outer
+    outer.append(nd)
+    return outer, f.ow + nw
+
+
 def direct(t: Any, text: str, abort: type[Exception]) -> bool:
     """Parse ``text`` into the parser ``t`` (parse.Tree, after start_parse, with the
     default delimiters and ``break``/``continue`` keywords) as ``build`` does from
@@ -547,18 +589,30 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
         rtrim = close - 2 >= pos and text[close - 1] == "-" and text[close - 2] in space
         body = text[pos : close - 2 if rtrim else close]
         if body[:1] == "`" and body.find("`", 1) < 0:
-            return False  # a raw string holding "}}"
+            # a raw string holding "}}" (lex_all's case)
+            j = find("`", pos + 1)
+            if j > 0 and startswith("}}", j + 1):
+                rtrim = False
+                body = text[pos : j + 1]
         proto = smemo.get(body)
         if proto is None:
             toks = scan._split(body)
             if toks is None:
-                return False
-            proto = scan._action_items(toks, scan._WORD_TYPES)
-            if proto is None:
-                return False
-            if len(smemo) >= scan._MEMO_MAX:
-                smemo.clear()
-            smemo[body] = proto
+                # a string holding "}}" (or an error): the tokens one by one (lex_all's)
+                found = scan._action_tokens(text, pos)
+                if found is None:
+                    return False
+                toks, _stop, rtrim = found
+                proto = scan._action_items(toks, scan._WORD_TYPES)
+                if proto is None:
+                    return False
+            else:
+                proto = scan._action_items(toks, scan._WORD_TYPES)
+                if proto is None:
+                    return False
+                if len(smemo) >= scan._MEMO_MAX:
+                    smemo.clear()
+                smemo[body] = proto
         if want is not None:
             want.pos = x
             want = None
@@ -574,7 +628,52 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
             after_trim = True
         start = pos + 2
         e = amemo_get(id(proto))
-        if e is not None and (e[0] is not proto or len(e) < 2 or e[7] < 0):
+        if e is not None and (e[0] is not proto or len(e) < 2):
+            e = None
+        nits = len(its)
+        if nits > 1 and its[0][0] == _T_ELSE and its[1][0] in _CHAINS:
+            # {{else if ...}} / {{else with ...}}: the else-list holds one structure, the
+            # rest of the chain, whose {{end}} ends both (parse_control's else branch)
+            chain = its[1][0]
+            if not stack or stack[-1].lst is not None or stack[-1].kind != _BRANCH[chain]:
+                return False
+            f = stack[-1]
+            nvars = len(cur.vars)
+            if e is not None and e[7] < 0 and e[1] is not None:
+                if not names_ok(cur, e):
+                    return False
+                dp = tpos - e[2]
+                dl = tline - e[3]
+                pipe = e[1] if dp == 0 and dl == 0 else shift_pipe(e[1], dp, dl)
+                pw = e[8]
+            else:
+                cur.items = _mini(x, left_line, proto, tpos, tline, its, pos, line, sp, n)
+                cur.action_at = 0
+                cur.action_line = left_line
+                cur.i = cur.hw = 3
+                try:
+                    p = cur.pipeline(_CONTEXT[chain], _T_RIGHT_DELIM)
+                except abort:
+                    return False
+                cur.action_line = 0
+                if cur.i != nits + 2:
+                    return False
+                actionmemo.record(proto, tpos, tline, p, -1)
+                e = amemo_get(id(proto))
+                if e is not None and e[0] is proto and len(e) > 2:
+                    pipe, pw = e[1], e[8]
+                else:
+                    pipe, pw = _Flat().pipe(p), pipe_weight(p)
+            f.lst = (LIST, f.pos, w, tuple(elems))
+            f.pos = tpos + its[1][1]  # (the else-list is where the keyword is)
+            inner = _Frame(_BRANCH[chain], pipe, pw, 0, [], 0, nvars)
+            inner.chain = f
+            stack.append(inner)
+            want = inner
+            elems = []
+            w = 0
+            continue
+        if e is not None and e[7] < 0:
             e = None
         if e is not None:
             kind = e[7]
@@ -589,11 +688,7 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
                 continue
             if kind == _T_END:
                 if stack:
-                    f = stack.pop()
-                    nd, nw = _close(cur, f, elems, w)
-                    elems = f.outer
-                    w = f.ow + nw
-                    elems.append(nd)
+                    elems, w = _end(cur, stack, elems, w)
                     continue
                 if define is None:
                     return False
@@ -645,7 +740,6 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
         if not its:
             return False
         k0 = its[0][0]
-        nits = len(its)
         if k0 == _T_DEFINE:
             if (
                 stack
@@ -666,12 +760,7 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
             elems = []
             w = 0
             continue
-        mini: list[Any] = [(_T_LEFT_DELIM, x, "{{", left_line, False, proto, tpos, tline, nits)]
-        mini += [(ty, tpos + o, v, tline + d, s) for ty, o, v, d, s in its]
-        end_item = (_T_RIGHT_DELIM, pos, "}}", line, sp)
-        mini.append(end_item)
-        mini += [(_T_EOF, n, "", line, False)] * 5
-        cur.items = mini
+        cur.items = _mini(x, left_line, proto, tpos, tline, its, pos, line, sp, n)
         bkind = _BRANCH.get(k0)
         if bkind is not None:
             if len(stack) >= MAX_DEPTH:
@@ -711,11 +800,7 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
         nt = type(nd)
         if nt is EndNode:
             if stack:
-                f = stack.pop()
-                nd, nw = _close(cur, f, elems, w)
-                elems = f.outer
-                w = f.ow + nw
-                elems.append(nd)
+                elems, w = _end(cur, stack, elems, w)
                 continue
             if define is None:
                 return False
