@@ -322,9 +322,11 @@ def _scan(doc: str) -> Head:
     # what the head's fields hold: path -> kind, or (kind, text)
     found: dict[tuple[str, ...], Any] = {}
     ann: dict[str, str] = {}
-    while sc.i < sc.n:
-        line = lines[sc.i]
-        sc.i += 1
+    i = 0  # the next line (sc.i while the scanner reads a value: a block scalar's lines)
+    n = sc.n
+    while i < n:
+        line = lines[i]
+        i += 1
         s = line.lstrip(" ")
         if not s or s[0] == "#":
             continue
@@ -335,7 +337,7 @@ def _scan(doc: str) -> Head:
         if pending is not None:
             p_ind, p_path, p_item = pending
             pending = None
-            if ind > p_ind and not dash and _strip_comment(s) in ("{}", "[]"):
+            if ind > p_ind and (s[0] == "{" or s[0] == "[") and _strip_comment(s) in ("{}", "[]"):
                 # the value of the key above: an empty flow collection on its own line
                 if p_path is not _ITEM:
                     _found(found, ann, p_path, _MAP if s[0] == "{" else _SEQ)
@@ -377,7 +379,9 @@ def _scan(doc: str) -> Head:
             if rest[0] == "-" and rest[1:2] in ("", " "):
                 raise _Fallback  # a sequence in a sequence on one line
             if rest.find(": ") < 0 and not rest.endswith(":"):
+                sc.i = i
                 sc.value(rest, ind)
+                i = sc.i
                 continue
             # a mapping starting on the item's line, at the key's column
             ind += len(s) - len(rest)
@@ -390,7 +394,9 @@ def _scan(doc: str) -> Head:
                 raise _Fallback
             top = stack[-1]
         if top[3] is not None:
+            sc.i = i
             pending = _entry(sc, top, s, found, ann)
+            i = sc.i
             continue
         # an entry of a mapping the head does not read (most of a manifest): the
         # checks of _key, value and _plain, inline; what they found of a line is kept
@@ -424,7 +430,9 @@ def _scan(doc: str) -> Head:
             continue
         c = rest[0]
         if c in _SPECIAL_FIRST:
+            sc.i = i
             sc.value(rest, ind)
+            i = sc.i
             if c != "|" and c != ">":  # (a block scalar's lines are the following ones)
                 known_lines[s] = False
             continue
