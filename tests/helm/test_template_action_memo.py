@@ -94,6 +94,25 @@ ACTIONS = [
     "{{- .a.b }}",
     "{{ f . | g }}",
     '{{- include "x" . | nindent 4 }}',
+    # the same shapes with other strings (actionmemo.from_shape)
+    '{{- include "yy.z" . | nindent 4 }}',
+    '{{- include "" . | nindent 4 }}',
+    '{{ f "a" "bcd" | g }}',
+    '{{ f "abc" "" | g }}',
+    '{{ if f "x" }}',
+    '{{- if f "long one" }}',
+    '{{ else if f "e" }}',
+    '{{ else if f "eee" }}',
+    '{{ $s := f "v" }}',
+    '{{ $s := f "vv" }}',
+    '{{ f "q" ("r" | g) }}',
+    '{{ f "qq" ("" | g) }}',
+    '{{ (g "s").t }}',
+    '{{ (g "ss").t }}',
+    '{{ "lit" }}',
+    '{{ "a longer literal" }}',
+    '{{ f "\\n" }}',
+    '{{ f "a\\"b" }}',
     "{{ $x := .a }}",
     "{{ $x }}",
     "{{ $x.y }}",
@@ -210,3 +229,47 @@ def test_exec_errors_name_the_position_of_the_copy() -> None:
     assert want.startswith('template: t:3:8: executing "t" at <.a.b>')
     _exec_error("{{ .a.b }}")
     assert _exec_error(text) == want
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (
+            '{{ include "a.labels" . | nindent 4 }}',
+            '{{ include "a.selectorLabels" . | nindent 4 }}',
+        ),
+        ('{{- if f "x" "y" }}{{ end }}', '{{- if f "" "longer" }}{{ end }}'),
+        ('{{ $v := f "k" }}{{ $v }}', '{{ $v := f "kkk" }}{{ $v }}'),
+        ('{{ f "q" (g "r").s }}', '{{ f "qqq" (g "").s }}'),
+        ('{{ if .a }}{{ else if f "e" }}{{ end }}', '{{ if .a }}{{ else if f "eee" }}{{ end }}'),
+        ('{{ "lit" }}', '{{ "a longer literal" }}'),
+        # not of a shape the memo takes: escapes, other quotes, a newline
+        ('{{ f "a" }}', '{{ f "a\\"b" }}'),
+        ('{{ f "a" }}', "{{ f 'a' }}"),
+        ('{{ f "a" "b" }}', '{{ f "a" `"b` }}'),
+    ],
+)
+def test_actions_of_a_known_shape(first: str, then: str) -> None:
+    """An action that differs from a known one only in its strings' text gets its
+    split and entry from that one (actionmemo.from_shape): the same trees, positions
+    and errors as the parser gives it."""
+    text = f"x\n{first}\n  {then} {then}"
+    want = reference(text)
+    actionmemo.clear()
+    scan._MEMO.clear()
+    calls: list[bool] = []
+    real = actionmemo.from_shape
+
+    def counting(body: str, string_type: Any) -> Any:
+        got = real(body, string_type)
+        calls.append(got is not None)
+        return got
+
+    actionmemo.from_shape = counting  # type: ignore[assignment]
+    try:
+        assert outcome(first) == reference(first)
+        assert outcome(text) == want
+    finally:
+        actionmemo.from_shape = real  # type: ignore[assignment]
+    shaped = '"' in then and "\\" not in then and "'" not in then and "`" not in then
+    assert any(calls) == shaped

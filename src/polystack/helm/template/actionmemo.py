@@ -225,6 +225,7 @@ def compact(proto: Any) -> bool:
 
 def clear() -> None:
     _MEMO.clear()
+    _SHAPES.clear()
 
 
 # ---------------------------------------------------------------- taking
@@ -510,3 +511,117 @@ _ARG[CHAIN] = _chain
 _ARG[BOOL] = _bool
 _ARG[NUMBER] = _number
 _ARG[STRING] = _string
+
+
+# ---------------------------------------------------------------- shapes
+# Actions that differ only in the text of their string literals ({{ include
+# "a.labels" . }}, {{ include "a.selectorLabels" . }}, each subchart's own names)
+# split and parse alike: only the strings' items and nodes (and the positions after
+# them) differ. A new action text of a shape seen before (its strings double-quoted,
+# without escapes) gets its split and entry from that one's, strings put in and
+# positions moved, instead of being split and parsed (fastparse.direct).
+
+_SHAPES: dict[str, Any] = {}  # shape -> the split (scan.py's proto) of an action of it
+_SHAPES_MAX = 1 << 14
+
+
+def _shape(body: str) -> list[str] | None:
+    """The action text cut at its double quotes (even items: outside the strings), or
+    None when its strings may hold escapes or other quotes."""
+    if "\\" in body or "'" in body or "`" in body or "\0" in body:
+        return None
+    parts = body.split('"')
+    return parts if len(parts) & 1 and len(parts) > 1 else None
+
+
+def learn_shape(body: str, proto: Any) -> None:
+    """Remember ``proto`` (the split of the action text ``body``) for its shape."""
+    if '"' not in body:
+        return
+    parts = _shape(body)
+    if parts is None:
+        return
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
+    _SHAPES["\0".join(parts[::2])] = proto
+
+
+def from_shape(body: str, string_type: Any) -> Any:
+    """The split of the action text ``body`` made from one of its shape whose memo
+    entry is kept (that entry, the strings put in, kept for it too), or None."""
+    if '"' not in body:
+        return None
+    parts = _shape(body)
+    if parts is None:
+        return None
+    old = _SHAPES.get("\0".join(parts[::2]))
+    if old is None:
+        return None
+    e = _MEMO.get(id(old))
+    if e is None or e[0] is not old or len(e) < 2 or e[1] is None:
+        return None
+    its, size, lines, sp = old
+    strings = parts[1::2]
+    new_its = []
+    offs: dict[int, int] = {}  # an item's offset in the old text -> in the new
+    texts: dict[int, tuple[str, str]] = {}  # a string's new offset -> (quoted, text)
+    delta = 0
+    k = 0
+    for item in its:
+        ty, off, val, dl, s = item
+        noff = off + delta
+        offs[off] = noff
+        if ty == string_type:
+            if k >= len(strings):
+                return None
+            c = strings[k]
+            k += 1
+            if "\n" in c:
+                return None
+            q = '"' + c + '"'
+            texts[noff] = (q, c)  # (strconv.Unquote of a string without escapes)
+            delta += len(q) - len(val)
+            new_its.append((ty, noff, q, dl, s))
+        else:
+            new_its.append((ty, noff, val, dl, s) if delta else item)
+    if k != len(strings):
+        return None
+    proto = (tuple(new_its), size + delta, lines, sp)
+    base = e[2]
+    try:
+        enc = _remap_pipe(e[1], base, offs, texts)
+    except KeyError:  # (a position that is no item's: not this shape's)
+        return None
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    act = _action_tuple(enc) if e[7] == 0 else None
+    _MEMO[id(proto)] = (proto, enc, base, e[3], e[4], e[5], e[6], e[7], e[8], act)
+    return proto
+
+
+def _remap_pipe(
+    p: tuple[Any, ...], base: int, offs: dict[int, int], texts: dict[int, tuple[str, str]]
+) -> tuple[Any, ...]:
+    decl = p[4]
+    if decl:
+        decl = tuple([(d[0], base + offs[d[1] - base], d[2]) for d in decl])
+    cmds = []
+    for c in p[5]:
+        args = [_remap_arg(a, base, offs, texts) for a in c[2]]
+        cmds.append((COMMAND, base + offs[c[1] - base], tuple(args)))
+    return (PIPE, base + offs[p[1] - base], p[2], p[3], decl, tuple(cmds))
+
+
+def _remap_arg(
+    a: tuple[Any, ...], base: int, offs: dict[int, int], texts: dict[int, tuple[str, str]]
+) -> tuple[Any, ...]:
+    k = a[0]
+    if k == PIPE:
+        return _remap_pipe(a, base, offs, texts)
+    rel = offs[a[1] - base]
+    if k == CHAIN:
+        return (CHAIN, base + rel, _remap_arg(a[2], base, offs, texts), a[3])
+    if k == STRING:
+        q, text = texts[rel]
+        return (STRING, base + rel, q, text)
+    return (k, base + rel, *a[2:])

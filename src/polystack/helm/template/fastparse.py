@@ -500,6 +500,8 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
     names_ok = actionmemo.take_names
     shift_pipe = actionmemo.shift_pipe
     shift_action = actionmemo.shift_action
+    from_shape = actionmemo.from_shape
+    learn_shape = actionmemo.learn_shape
     src = t._src
     tree_set = t.tree_set
     find = text.find
@@ -596,20 +598,27 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
                 body = text[pos : j + 1]
         proto = smemo.get(body)
         if proto is None:
-            toks = scan._split(body)
-            if toks is None:
-                # a string holding "}}" (or an error): the tokens one by one (lex_all's)
-                found = scan._action_tokens(text, pos)
-                if found is None:
-                    return False
-                toks, _stop, rtrim = found
-                proto = scan._action_items(toks, scan._WORD_TYPES)
-                if proto is None:
-                    return False
-            else:
-                proto = scan._action_items(toks, scan._WORD_TYPES)
-                if proto is None:
-                    return False
+            # an action of a shape seen before: its split and entry from that one's
+            # (the same tokens but for the strings' text: actionmemo.from_shape)
+            proto = from_shape(body, _T_STRING)
+            if proto is None:
+                toks = scan._split(body)
+                if toks is None:
+                    # a string holding "}}" (or an error): the tokens one by one (lex_all's)
+                    found = scan._action_tokens(text, pos)
+                    if found is None:
+                        return False
+                    toks, _stop, rtrim = found
+                    proto = scan._action_items(toks, scan._WORD_TYPES)
+                    if proto is None:
+                        return False
+                    body = ""  # (not kept: lex_all keeps no such split)
+                else:
+                    proto = scan._action_items(toks, scan._WORD_TYPES)
+                    if proto is None:
+                        return False
+                    learn_shape(body, proto)
+            if body:
                 if len(smemo) >= scan._MEMO_MAX:
                     smemo.clear()
                 smemo[body] = proto
