@@ -502,6 +502,8 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
     shift_action = actionmemo.shift_action
     from_shape = actionmemo.from_shape
     learn_shape = actionmemo.learn_shape
+    has_function = t.has_function
+    known: set[tuple[str, ...]] = set()  # the function names found defined
     src = t._src
     tree_set = t.tree_set
     find = text.find
@@ -637,6 +639,23 @@ def _direct(t: Any, text: str, abort: type[Exception]) -> bool:  # noqa: C901
             after_trim = True
         start = pos + 2
         e = amemo_get(id(proto))
+        if e is not None and e[0] is proto and len(e) > 1 and e[7] == 0:
+            # a plain action the memo has (the commonest): take_names, its function
+            # names checked once per template
+            if e[4] or e[5]:
+                if not names_ok(cur, e):
+                    return False
+            elif e[6] and e[6] not in known:
+                for name in e[6]:
+                    if not has_function(name):
+                        return False
+                known.add(e[6])
+            dp = tpos - e[2]
+            dl = tline - e[3]
+            act = e[9]
+            elems.append(act if dp == 0 and dl == 0 else shift_action(act, dp, dl))
+            w += 1 + e[8]
+            continue
         if e is not None and (e[0] is not proto or len(e) < 2):
             e = None
         nits = len(its)
