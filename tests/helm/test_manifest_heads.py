@@ -265,6 +265,9 @@ def test_known_lines_are_the_checked_ones() -> None:
     assert scan_head(doc) == ("v1", "K", "", None)
     assert heads._LINES == {"a: 1": False, "b:": True, "e: 'q'": False}
     assert scan_head(doc) == ("v1", "K", "", None)
+    long = "f: " + "x" * heads._LINE_MAX_KEPT  # (checked each time: the memo stays small)
+    assert scan_head(doc + "  " + long + "\n") == ("v1", "K", "", None)
+    assert long not in heads._LINES
 
 
 # ordinary documents: the head's fields strings (metadata a map), everything else

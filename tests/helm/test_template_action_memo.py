@@ -273,3 +273,9 @@ def test_actions_of_a_known_shape(first: str, then: str) -> None:
         actionmemo.from_shape = real  # type: ignore[assignment]
     shaped = '"' in then and "\\" not in then and "'" not in then and "`" not in then
     assert any(calls) == shaped
+
+
+def test_long_actions_have_no_shape() -> None:
+    """The memo of shapes keeps short action texts only (it stays small)."""
+    assert actionmemo._shape('include "x" .') == ["include ", "x", " ."]
+    assert actionmemo._shape("f " * 300 + '"x"') is None

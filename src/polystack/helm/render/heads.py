@@ -306,6 +306,7 @@ def scan_head(doc: str) -> Head | None:
 # render the same lines in many manifests (labels, probes, resources).
 _LINES: dict[str, bool] = {}
 _LINES_MAX = 1 << 14
+_LINE_MAX_KEPT = 256  # (longer lines are checked each time: the memo's size stays small)
 
 
 def _scan(doc: str) -> Head:
@@ -424,16 +425,18 @@ def _scan(doc: str) -> Head:
             rest = rest.lstrip(" ")
         if len(known_lines) >= _LINES_MAX:
             known_lines.clear()
+        keep = len(s) <= _LINE_MAX_KEPT
         if not rest or rest[0] == "#":
             pending = (ind, _ITEM, False)
-            known_lines[s] = True
+            if keep:
+                known_lines[s] = True
             continue
         c = rest[0]
         if c in _SPECIAL_FIRST:
             sc.i = i
             sc.value(rest, ind)
             i = sc.i
-            if c != "|" and c != ">":  # (a block scalar's lines are the following ones)
+            if keep and c != "|" and c != ">":  # (a block scalar's lines are the following ones)
                 known_lines[s] = False
             continue
         k = rest.find(" #")
@@ -442,7 +445,8 @@ def _scan(doc: str) -> Head:
             _plain(v)
         elif ": " in v:
             raise _Fallback
-        known_lines[s] = False
+        if keep:
+            known_lines[s] = False
     if pending is not None and pending[1] is not _ITEM:
         _found(found, ann, pending[1], _NULL)
     return _head(found, ann)

@@ -523,12 +523,14 @@ _ARG[STRING] = _string
 
 _SHAPES: dict[str, Any] = {}  # shape -> the split (scan.py's proto) of an action of it
 _SHAPES_MAX = 1 << 14
+_SHAPE_MAX_TEXT = 512
 
 
 def _shape(body: str) -> list[str] | None:
     """The action text cut at its double quotes (even items: outside the strings), or
-    None when its strings may hold escapes or other quotes."""
-    if "\\" in body or "'" in body or "`" in body or "\0" in body:
+    None when its strings may hold escapes or other quotes (or it is long: the memo of
+    shapes stays small)."""
+    if len(body) > _SHAPE_MAX_TEXT or "\\" in body or "'" in body or "`" in body or "\0" in body:
         return None
     parts = body.split('"')
     return parts if len(parts) & 1 and len(parts) > 1 else None
