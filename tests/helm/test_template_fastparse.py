@@ -55,7 +55,7 @@ def reference(text: str) -> Any:
 
 def check(text: str, warm: str = "") -> None:
     want = reference(text)
-    for direct in (True, False):  # from the text (fastparse.direct), from lex_all's items
+    for direct in (True, False):  # from the text (textparse.direct), from lex_all's items
         with no_direct() if not direct else nullcontext():
             actionmemo.clear()
             scan._MEMO.clear()
@@ -115,7 +115,7 @@ def test_same_trees_and_errors_as_the_recursive_descent(warm: list[str], parts: 
         '{{ if .a }}{{ define "d" }}{{ end }}{{ end }}',
         "{{ $x := 1 }}{{ if $y := 2 }}{{ $y }}{{ else }}{{ $y }}{{ end }}{{ $y }}",
         "{{ if $y := 2 }}{{ else if $z := $y }}{{ $z }}{{ end }}{{ $z }}",
-        # chains (fastparse.direct: the else-list's structure ends with the chain's {{end}})
+        # chains (textparse.direct: the else-list's structure ends with the chain's {{end}})
         "{{ if .a }}1{{ else if .b }}2{{ else if .c }}3{{ else }}4{{ end }}5",
         "{{ if .a }}{{ $v := 1 }}{{ else if $v }}{{ $v }}{{ end }}{{ $v }}",
         "{{ with .a }}{{ else with $w := .b }}{{ $w }}{{ else }}{{ $w }}{{ end }}",

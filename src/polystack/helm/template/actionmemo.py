@@ -293,7 +293,7 @@ def take(t: Any, at: int, tok: Any, e: Any) -> bool:
 
 
 def take_names(t: Any, e: Any) -> bool:
-    """take's checks for the parser ``t`` without items (fastparse.direct): whether the
+    """take's checks for the parser ``t`` without items (textparse.direct): whether the
     names the entry ``e`` uses are defined there; if so its variables are declared."""
     has_function = t.has_function
     for name in e[6]:
@@ -519,7 +519,7 @@ _ARG[STRING] = _string
 # split and parse alike: only the strings' items and nodes (and the positions after
 # them) differ. A new action text of a shape seen before (its strings double-quoted,
 # without escapes) gets its split and entry from that one's, strings put in and
-# positions moved, instead of being split and parsed (fastparse.direct).
+# positions moved, instead of being split and parsed (textparse.direct).
 
 _SHAPES: dict[str, Any] = {}  # shape -> the split (scan.py's proto) of an action of it
 _SHAPES_MAX = 1 << 14

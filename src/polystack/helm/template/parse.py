@@ -6,7 +6,7 @@ from polystack.helm.golang.runtime import gc_paused
 from polystack.helm.golang.strconv import quote
 from polystack.helm.template import actionmemo
 from polystack.helm.template.errors import ParseError
-from polystack.helm.template.fastparse import build, direct
+from polystack.helm.template.fastparse import build
 
 # enum members as module globals (a class attribute lookup per use is slow)
 from polystack.helm.template.items import (
@@ -76,6 +76,7 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.scan import lex_all, lex_items
+from polystack.helm.template.textparse import direct
 from polystack.helm.template.tree import Tree as TreeData
 from polystack.helm.template.tree import _Source, is_empty_tree
 
@@ -92,7 +93,7 @@ __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 # tree from the on-disk cache imports neither this parser nor the lexer)
 
 _memo_get = actionmemo._MEMO.get
-# fastparse.direct (None: every text is lexed into items first; the tests compare both)
+# textparse.direct (None: every text is lexed into items first; the tests compare both)
 _direct: Callable[..., bool] | None = direct
 _memo_action = actionmemo.memo_action
 _memo_pipe = actionmemo.memo_pipe
