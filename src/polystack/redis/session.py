@@ -224,17 +224,20 @@ class Client(PlainBatch, GetRead, ShapeRead, Waiting, Replies, Transaction, Scri
             and len(data) >= TWO_GETS
             and data.startswith(GET_HEAD)
             and self._pending is None
+            and not self._out
             and self._parser.idle
-            and self._read_gets(data)
         ):
-            requests: list[list[bytes]] = []
-        elif (
+            reply = self._read_gets(data)
+            if reply is not None:  # (nothing logged, nothing else to send or to close)
+                server.current_client = None
+                return reply
+        if (
             len(data) >= SHAPE_LEAST
             and data[9] in SHAPE_LETTERS
             and not self.slow
             and self._read_same(data)
         ):
-            requests = []  # one request repeated, of a plain client: shaperead.py
+            requests: list[list[bytes]] = []  # one shape, a plain client: shaperead.py
         else:
             try:
                 requests = self._parser.feed(data)
