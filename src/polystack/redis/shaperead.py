@@ -11,10 +11,10 @@ calls and its ``k`` commands applied at once:
 * shape (:func:`split_same`): the read's bytes are exactly ``k`` (2 to 4096) requests of at
   most 1 KiB each, written as Redis writes a request (``*<n>`` then ``$<len>`` and the bytes
   of each argument, canonical lengths), with one name (one spelling) and one key, the other
-  arguments of one length each.  The first request is parsed (and remembered by its bytes
-  when the read is that request repeated, a few hundred at most); the others' arguments are
-  cut out with one ``struct`` unpack per shape and the read rebuilt from them (one ``%``
-  format) must be the bytes received.  Anything else (a request cut by the end of the read,
+  arguments of one length each.  The arguments after the key are cut out with one ``struct``
+  unpack per shape (the shape last met with the read's request size, or the one the first
+  request, parsed, shows) and the read rebuilt from them (one ``%`` format) must be the
+  bytes received; one request repeated is no special case.  Anything else (a request cut by the end of the read,
   two kinds of request, two keys, an inline command) goes to the parser and the batch as
   before;
 * the client and server are those of the plain batch (plainbatch.py) with nothing more to
@@ -67,9 +67,6 @@ HEAD_SIZE = 12  # the bytes of the first request that find the second ("*3\r\n$4
 _MOST_REQUESTS = 4096
 _LONGEST_REQUEST = 1024
 _MOST_ARGS = 8
-# requests met, by their bytes: the argument tuple (() for bytes that are not one request
-# written canonically); cleared when a client sends many
-_REQUESTS: dict[bytes, tuple[bytes, ...]] = {}
 _MOST_SHAPES = 256
 # How a read this module may take starts, its first 13 bytes (``*<n>\r\n$<len>\r\n`` and
 # the name, upper or lower case, and the "\r" after a name of 4 letters)
@@ -161,22 +158,13 @@ def split_same(
     k, rest = divmod(len(data), size)
     if rest or k > _MOST_REQUESTS:
         return None
-    req = data[:size]
-    args = _REQUESTS.get(req)
-    if args is not None and req * k == data:  # one request repeated, met before
-        return (args, args[2:] * k, k) if args else None
-    # a shape met before with this request size (redis-benchmark -r's reads: each differs)
+    # a shape met before with this request size (redis-benchmark's reads: one shape)
     entry = _BY_SIZE.get(size << 13 | k)
     if entry is not None and data.startswith(entry[0]):
         others = entry[2](data)
         if entry[1] % others == data:
             return entry[3] + others[: len(others) // k], others, k
-    args = parse_request(req)
-    if req * k == data:  # one request repeated (redis-benchmark without -r)
-        if len(_REQUESTS) >= _MOST_SHAPES:
-            _REQUESTS.clear()
-        _REQUESTS[req] = args
-        return (args, args[2:] * k, k) if len(args) >= 2 else None
+    args = parse_request(data[:size])
     if len(args) < 2:
         return None
     sizes = tuple(map(len, args[2:]))
@@ -208,17 +196,6 @@ def _sadd(c: Any, args: tuple[bytes, ...], members: tuple[bytes, ...], k: int) -
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     index = s.index
     items = s.items
-    member = members[0]
-    if members.count(member) == k:  # one member (redis-benchmark without -r)
-        if member in index:
-            c._out.append(b":0\r\n" * k)
-            return True
-        index[member] = len(items)
-        items.append(member)
-        c.ks.dirty += 1
-        c._log.append((c.db_id, list(args)))
-        c._out.append(b":1\r\n" + b":0\r\n" * (k - 1))
-        return True
     out = []
     log = c._log
     db_id = c.db_id
@@ -293,11 +270,8 @@ def _push(c: Any, args: tuple[bytes, ...], values: tuple[bytes, ...], k: int, ta
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k
     db_id = c.db_id
-    if values.count(values[0]) == k:  # one request repeated: one argument list for its k
-        c._log += [(db_id, list(args))] * k
-    else:
-        name = args[0]
-        c._log += [(db_id, [name, key, value]) for value in values]
+    name = args[0]
+    c._log += [(db_id, [name, key, value]) for value in values]
     c._out.append((b":%d\r\n" * k) % tuple(range(count - k + 1, count + 1)))
     return True
 
@@ -370,19 +344,12 @@ def _hset(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> b
     h = db.data.get(key)
     if type(h) is not RedisHash or (db.expires and key in db.expires):
         return False
-    field = args[2]
-    repeated = rest.count(field) == k and rest.count(args[3]) == k  # one request, k times
-    if repeated:
-        out = [(b":0\r\n" if field in h else b":1\r\n") + b":0\r\n" * (k - 1)]
+    out = []
+    for i in range(0, 2 * k, 2):
+        field = rest[i]
+        out.append(b":0\r\n" if field in h else b":1\r\n")
         shared = _field_names_get(field)  # shared_name(field) of a known name, inline
-        h[shared_name(field) if shared is None else shared] = args[3]
-    else:
-        out = []
-        for i in range(0, 2 * k, 2):
-            field = rest[i]
-            out.append(b":0\r\n" if field in h else b":1\r\n")
-            shared = _field_names_get(field)
-            h[shared_name(field) if shared is None else shared] = rest[i + 1]
+        h[shared_name(field) if shared is None else shared] = rest[i + 1]
     if h.listpack:  # (every field and every value has the first's length; the hash grew)
         limits = c.ks.limits
         longest = limits.hash_max_listpack_value
@@ -395,11 +362,8 @@ def _hset(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> b
     db.lru[key] = c.server.lruclock  # lookupKeyWrite's access
     c.ks.dirty += k  # (every HSET counts its fields dirty, changed or not)
     db_id = c.db_id
-    if repeated:
-        c._log += [(db_id, list(args))] * k
-    else:
-        name = args[0]
-        c._log += [(db_id, [name, key, rest[i], rest[i + 1]]) for i in range(0, 2 * k, 2)]
+    name = args[0]
+    c._log += [(db_id, [name, key, rest[i], rest[i + 1]]) for i in range(0, 2 * k, 2)]
     c._out += out
     return True
 
@@ -430,7 +394,7 @@ class ShapeRead:
     _slow_command: Any
 
     def _read_same(self, data: bytes) -> bool:
-        """Answer ``data`` if it is one request repeated that needs nothing but its common
+        """Answer ``data`` if it is requests of one shape that need nothing but their common
         case (see the module's docstring); False (nothing done) otherwise.  The caller
         checked that the client is plain (``slow`` clear)."""
         if data[:13] not in SHAPE_HEADS:
