@@ -223,7 +223,7 @@ def _zadd(c: Any, args: tuple[bytes, ...], rest: tuple[bytes, ...], k: int) -> b
     z = db.data.get(key)
     if type(z) is not ZSet or (db.expires and key in db.expires):
         return False
-    for score_arg, member in set(zip(rest[::2], rest[1::2], strict=True)):  # (one, mostly)
+    for score_arg, member in zip(rest[::2], rest[1::2], strict=True):
         score = small_float(score_arg)
         if score is None:
             return False  # another score's form, or an option (ZADD key NX member ...)
