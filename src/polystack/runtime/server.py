@@ -528,8 +528,10 @@ def tune_gc_for_serving() -> None:
     (gc.freeze after a collection: a full collection never walks it again), and the youngest
     generation is collected every SERVING_GC_THRESHOLD net container allocations, so that
     what one loop turn keeps until its end (the turn's log entries, a pipelined read's
-    requests) is freed before a collection walks it.  Process-wide: not for an embedding
-    application (polystack.testing)."""
+    requests) is freed before a collection walks it.  (A frozen object that becomes part of
+    unreachable cycles later stays allocated: at most what start-up made, and the systems'
+    data hold no cycles.)  Process-wide: not for an embedding application
+    (polystack.testing)."""
     gc.collect()
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
