@@ -23,6 +23,9 @@ each server gained per key: the process's resident set (VmRSS) for both, and Red
 ``--tests ...,evalsha`` adds a Lua workload: EVALSHA of a cached script (a fixed-window rate
 limiter: INCR, then EXPIRE on the window's first hit) on 100,000 random keys, through
 redis-benchmark's arbitrary-command mode (the script is loaded into each server first).
+``--keyspace N`` passes ``-r N`` to the built-in tests: without it redis-benchmark sends the
+same bytes for every request of a test (``key:__rand_int__`` as written); with it each request's
+key or member differs (same length), as an application's do.
 """
 
 from __future__ import annotations
@@ -138,15 +141,18 @@ def prepare(port: int) -> None:
 
 
 def run_benchmark(
-    port: int, tests: str, n: int, clients: int, pipeline: int
+    port: int, tests: str, n: int, clients: int, pipeline: int, keyspace: int = 0
 ) -> tuple[dict[str, float], float]:
-    """Built-in redis-benchmark tests in one run, then each custom test (its own run)."""
+    """Built-in redis-benchmark tests in one run, then each custom test (its own run).
+    ``keyspace``: redis-benchmark's ``-r`` for the built-in tests (0: its default, every
+    request of a test the same bytes)."""
     names = tests.split(",")
     builtin = ",".join(t for t in names if t not in CUSTOM)
     rps: dict[str, float] = {}
     gen = 0.0
     if builtin:
-        got, g = _redis_benchmark(port, ["-t", builtin], n, clients, pipeline)
+        rand = ["-r", str(keyspace)] if keyspace else []
+        got, g = _redis_benchmark(port, [*rand, "-t", builtin], n, clients, pipeline)
         rps.update(got)
         gen += g
     for t in names:
@@ -209,6 +215,12 @@ def main() -> int:
     ap.add_argument("--memory", type=int, default=0, help="measure memory per key for N keys")
     ap.add_argument("--configs", default="-c 50,-c 50 -P 16,-c 1")
     ap.add_argument("--bare", action="store_true", help="also bench/bare_redis.py (the ceiling)")
+    ap.add_argument(
+        "--keyspace",
+        type=int,
+        default=0,
+        help="redis-benchmark -r N for the built-in tests (keys and members differ per request)",
+    )
     ap.add_argument("--before", help="also polystack from this source tree (DIR/src)")
     args = ap.parse_args()
     if not args.tests:
@@ -253,7 +265,11 @@ def run_suite(args: argparse.Namespace, targets: list[Target]) -> int:
         p = int(words[words.index("-P") + 1]) if "-P" in words else 1
         configs.append((label, c, p))
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
-    print(f"redis-benchmark -t {args.tests} -n {args.n}; best of {args.rounds} rounds, alternating")
+    rand = f" -r {args.keyspace}" if args.keyspace else ""
+    print(
+        f"redis-benchmark -t {args.tests} -n {args.n}{rand}; best of {args.rounds} rounds, "
+        "alternating"
+    )
     print(
         "polystack: appendfsync everysec (default); redis-server "
         f"{version.stdout.split()[2]}: --appendonly yes --appendfsync everysec"
@@ -277,7 +293,7 @@ def run_suite(args: argparse.Namespace, targets: list[Target]) -> int:
                     if not tests:
                         continue
                 c0 = cpu_seconds(t.proc.pid)
-                rps, g = run_benchmark(t.port, tests, args.n, c, p)
+                rps, g = run_benchmark(t.port, tests, args.n, c, p, args.keyspace)
                 cpu[t.name] += cpu_seconds(t.proc.pid) - c0
                 gen[t.name] += g
                 reqs[t.name] += args.n * len(rps)
