@@ -12,7 +12,8 @@ instructions per request) over the measured turns only (``math.gcd``/``math.lcm`
 pipeline).  ``--layer`` stops each read at one layer (peer, feed, parse, run, handler), so
 neighbours' differences split the cost by layer.  ``--pipeline 1`` is redis-benchmark's ``-c 50`` (one request per
 read); ``--system bare`` runs bench/bare_redis.py's loop (the ceiling) over the same reads; ``--only`` picks one of set, get, getnil, incr, mset, lpush, lpop, sadd, hset, zadd,
-lrange_100, zrange, evalsha.  The loop is uvloop's, as ``polystack serve`` runs
+lrange_100, zrange, evalsha; ``--vary`` gives set, get and getnil other keys (of
+the same length) on every connection and turn, as redis-benchmark ``-r`` does.  The loop is uvloop's, as ``polystack serve`` runs
 (``--asyncio`` for asyncio's own).  Runs against this tree or, for a before/after comparison, an
 older one on PYTHONPATH (it detects the runtime API of the tree it runs on).
 """
@@ -123,6 +124,38 @@ def _cmd(*args: bytes) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
+# --vary: the keys a turn's reads take their keys from (every one set: GET finds them all)
+VARY_KEYS = 10000
+# the cases --vary varies, by the request each key index is formatted into (one key length)
+VARY_FORMATS = {
+    "set": b"*3\r\n$3\r\nSET\r\n$8\r\nkey:%04d\r\n$3\r\nxxx\r\n",
+    "get": b"*2\r\n$3\r\nGET\r\n$8\r\nkey:%04d\r\n",
+    "getnil": b"*2\r\n$3\r\nGET\r\n$9\r\nnone:%04d\r\n",
+}
+
+
+def _varied_calls(peers: list, name: str, pipeline: int, turns: int) -> list:
+    """The peer layer's calls for ``name`` with other keys (of the same length) on every
+    connection and turn, as redis-benchmark -r sends (made before the measurement): no two
+    reads are equal, nor two requests of a read, so nothing gains from identical requests."""
+    fmt = VARY_FORMATS[name]
+    mod = VARY_KEYS
+    pending = []
+    for j in range(len(peers)):
+        reads = []
+        for t in range(turns):
+            i = t * len(peers) + j  # (shifted by one more key each time the keys wrap)
+            first = i * pipeline + i * pipeline // mod
+            reads.append(b"".join(fmt % ((first + n) * 7919 % mod) for n in range(pipeline)))
+        reads.reverse()
+        pending.append(reads)
+
+    def peer(p: Any, queue: list) -> None:
+        p.data_received(queue.pop())
+
+    return [functools.partial(peer, p, q) for p, q in zip(peers, pending, strict=True)]
+
+
 def _redis_requests(pipeline: int) -> dict[str, bytes]:
     """What redis-benchmark sends (its default keys and 3-byte values), ``pipeline`` per read."""
 
@@ -174,6 +207,7 @@ def _redis_setup() -> bytes:
     return b"".join(
         [
             _redis_requests(16)["set"],
+            _cmd(b"MSET", *[a for i in range(VARY_KEYS) for a in (b"key:%04d" % i, b"xxx")]),
             _cmd(b"RPUSH", b"mylist", *[b"xxx"] * 40000),
             _cmd(b"ZADD", b"bench:zset", *members),
             _cmd(b"SCRIPT", b"LOAD", SCRIPT),
@@ -224,6 +258,8 @@ async def main(args: argparse.Namespace) -> None:
             continue
         if name == "evalsha" and args.new_keys:  # every read on keys never seen
             calls = _fresh_calls(peers, req, args.warmup + args.turns)
+        elif args.vary and name in VARY_FORMATS:
+            calls = _varied_calls(peers, name, args.pipeline, args.warmup + args.turns)
         else:
             calls = _layer_calls(args.layer, peers, req)
         for _ in range(args.warmup):
@@ -337,6 +373,10 @@ if __name__ == "__main__":
         "--real-clock", action="store_true", help="the system clock (timers fire: the cron ...)"
     )
     ap.add_argument("--asyncio", action="store_true", help="asyncio's own loop, not uvloop")
+    ap.add_argument(
+        "--vary", action="store_true",
+        help="set, get, getnil: other keys (one length) on every connection and turn (-r)",
+    )  # fmt: skip
     ap.add_argument(
         "--new-keys", action="store_true",
         help="evalsha: every read on keys never seen (INCR and EXPIRE, as with -r 100000)",

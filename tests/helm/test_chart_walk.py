@@ -131,6 +131,32 @@ def test_a_file_growing_while_read_is_read_whole(tmp_path: Path) -> None:
         os.fstat = real_fstat
 
 
+@pytest.mark.parametrize("size", [0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 200_000])
+def test_listed_regular_files_of_every_size_load_as_os_walk_reads_them(
+    tree: Path, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the listing says is regular is read without an fstat when shorter
+    than one read (_READ_SIZE); one that fills it, a link to a file and anything
+    unlisted go through fstat: every way gives the file's bytes."""
+    (tree / "files" / "sized.bin").write_bytes(os.urandom(size))
+    (tree / "files" / "to-sized").symlink_to(tree / "files" / "sized.bin")
+    fstats: list[int] = []
+    real_fstat = os.fstat
+
+    def counting_fstat(fd: int) -> os.stat_result:
+        fstats.append(fd)
+        return real_fstat(fd)
+
+    monkeypatch.setattr(os, "fstat", counting_fstat)
+    ch = chartmod.load(str(tree))
+    got = sorted((f.name, f.data) for f in ch.raw)
+    monkeypatch.setattr(os, "fstat", real_fstat)
+    assert got == _os_walk_files(str(tree))
+    assert dict(got)["files/to-sized"] == dict(got)["files/sized.bin"]
+    # fstat only for the link, big.bin (300 KB) and a sized file that fills a read
+    assert len(fstats) == 2 + (size >= chartmod._READ_SIZE)
+
+
 _plain = st.tuples(*[st.integers(0, 120)] * 3).map(lambda t: ".".join(map(str, t)))
 _loose = st.one_of(
     _plain,

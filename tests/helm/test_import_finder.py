@@ -34,6 +34,7 @@ for name, m in sorted(sys.modules.items()):
         list(locs) if locs is not None else None, isinstance(m.__loader__, SFL),
         getattr(m.__loader__, "name", None), getattr(m.__loader__, "path", None),
         m.__loader__.get_filename(name) if isinstance(m.__loader__, SFL) else None,
+        sorted(k for k in vars(m) if k.startswith("__")), path is locs,
     ]
 via = sorted(n for n, m in sys.modules.items() if isinstance(m.__loader__, _CachedLoader))
 print(json.dumps([out, via]))

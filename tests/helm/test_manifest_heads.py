@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from polystack.helm.render import heads
 from polystack.helm.render.heads import scan_head
 from polystack.helm.render.manifests import RenderError, _parse_head, split_manifests
 
@@ -247,9 +248,26 @@ def test_scanner_answers_only_what_the_full_parse_reads(node: Any, r: Any, mutat
     if mutate:
         lines = _mutate(lines, r)
     doc = "\n".join(lines)
+    heads._LINES.clear()
     head = scan_head(doc)
+    # the lines checked are kept (heads._LINES, and across examples): the same
+    # document again gives the same answer
+    assert scan_head(doc) == head, doc
     if head is not None:
         assert head == _full(doc), doc
+
+
+def test_known_lines_are_the_checked_ones() -> None:
+    """A line is kept only when its checks passed and read nothing beyond it (not a
+    block scalar's header, whose lines follow)."""
+    heads._LINES.clear()
+    doc = "apiVersion: v1\nkind: K\nspec:\n  a: 1\n  b:\n    - c\n  d: |\n    x\n  e: 'q'\n"
+    assert scan_head(doc) == ("v1", "K", "", None)
+    assert heads._LINES == {"a: 1": False, "b:": True, "e: 'q'": False}
+    assert scan_head(doc) == ("v1", "K", "", None)
+    long = "f: " + "x" * heads._LINE_MAX_KEPT  # (checked each time: the memo stays small)
+    assert scan_head(doc + "  " + long + "\n") == ("v1", "K", "", None)
+    assert long not in heads._LINES
 
 
 # ordinary documents: the head's fields strings (metadata a map), everything else

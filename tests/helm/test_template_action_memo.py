@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polystack.helm.template import TemplateSet, actionmemo, scan
+from polystack.helm.template import TemplateSet, actionmemo, fastparse, scan
 from polystack.helm.template.errors import ExecError, ParseError
 from polystack.helm.template.nodes import Node
 from polystack.helm.template.parse import parse
+from polystack.helm.template.treecodec import LIST, LazyListNode
 
 parse_module = sys.modules["polystack.helm.template.parse"]
 
@@ -32,10 +33,11 @@ def _funcs(name: str) -> bool:
 
 
 def dump(n: Any, text: str) -> Any:
-    """Every field of a node tree (positions and lines included), recursively."""
+    """Every field of a node tree (positions and lines included), recursively (a
+    list in the tuple form, see flat, as the list of its nodes)."""
     if isinstance(n, Node):
         assert n.tree is not None and n.tree.text == text
-        out: list[Any] = [type(n).__name__]
+        out: list[Any] = ["ListNode" if type(n) is LazyListNode else type(n).__name__]
         for cls in type(n).__mro__:
             for slot in getattr(cls, "__slots__", ()):
                 if slot in ("tree", "_enc", "weight") or not hasattr(n, slot):
@@ -47,26 +49,39 @@ def dump(n: Any, text: str) -> Any:
     return n
 
 
+def flat(tree: Any) -> Any:
+    """A tree's root in treecodec's tuple form (lists unpacked) and its weight: the
+    parser's loop builds its trees in that form (the tuples and weights the encoder
+    makes of the recursive descent's nodes), the recursive descent its nodes."""
+    root = tree.root
+    if type(root) is LazyListNode:
+        assert tree.weight_known and tree.weight == max(root.weight, 1)
+        assert type(root._enc) is tuple
+        return (LIST, root.pos, root.weight, root._enc)
+    return fastparse.encode_flat(root)[0]
+
+
 def outcome(text: str, has_function: Callable[[str], bool] = _funcs) -> Any:
     try:
         trees = parse("t", text, has_function)
     except ParseError as e:
         return "err", str(e)
-    return "ok", {name: dump(tree.root, text) for name, tree in trees.items()}
+    return "ok", {name: (flat(tree), dump(tree.root, text)) for name, tree in trees.items()}
 
 
 @contextmanager
 def no_memo() -> Iterator[None]:
     """Parse without the memo: nothing looked up, nothing recorded, nothing compact."""
-    saved = (parse_module._memo_get, actionmemo.record)
+    saved = (parse_module._memo_get, actionmemo.record, actionmemo.record_keyword)
     parse_module._memo_get = lambda key: None  # type: ignore[assignment]
     actionmemo.record = lambda *a, **k: None  # type: ignore[assignment]
+    actionmemo.record_keyword = lambda *a, **k: None  # type: ignore[assignment]
     actionmemo.clear()
     scan._MEMO.clear()
     try:
         yield
     finally:
-        parse_module._memo_get, actionmemo.record = saved
+        parse_module._memo_get, actionmemo.record, actionmemo.record_keyword = saved
 
 
 def reference(text: str, has_function: Callable[[str], bool] = _funcs) -> Any:
@@ -79,6 +94,25 @@ ACTIONS = [
     "{{- .a.b }}",
     "{{ f . | g }}",
     '{{- include "x" . | nindent 4 }}',
+    # the same shapes with other strings (actionmemo.from_shape)
+    '{{- include "yy.z" . | nindent 4 }}',
+    '{{- include "" . | nindent 4 }}',
+    '{{ f "a" "bcd" | g }}',
+    '{{ f "abc" "" | g }}',
+    '{{ if f "x" }}',
+    '{{- if f "long one" }}',
+    '{{ else if f "e" }}',
+    '{{ else if f "eee" }}',
+    '{{ $s := f "v" }}',
+    '{{ $s := f "vv" }}',
+    '{{ f "q" ("r" | g) }}',
+    '{{ f "qq" ("" | g) }}',
+    '{{ (g "s").t }}',
+    '{{ (g "ss").t }}',
+    '{{ "lit" }}',
+    '{{ "a longer literal" }}',
+    '{{ f "\\n" }}',
+    '{{ f "a\\"b" }}',
     "{{ $x := .a }}",
     "{{ $x }}",
     "{{ $x.y }}",
@@ -195,3 +229,53 @@ def test_exec_errors_name_the_position_of_the_copy() -> None:
     assert want.startswith('template: t:3:8: executing "t" at <.a.b>')
     _exec_error("{{ .a.b }}")
     assert _exec_error(text) == want
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (
+            '{{ include "a.labels" . | nindent 4 }}',
+            '{{ include "a.selectorLabels" . | nindent 4 }}',
+        ),
+        ('{{- if f "x" "y" }}{{ end }}', '{{- if f "" "longer" }}{{ end }}'),
+        ('{{ $v := f "k" }}{{ $v }}', '{{ $v := f "kkk" }}{{ $v }}'),
+        ('{{ f "q" (g "r").s }}', '{{ f "qqq" (g "").s }}'),
+        ('{{ if .a }}{{ else if f "e" }}{{ end }}', '{{ if .a }}{{ else if f "eee" }}{{ end }}'),
+        ('{{ "lit" }}', '{{ "a longer literal" }}'),
+        # not of a shape the memo takes: escapes, other quotes, a newline
+        ('{{ f "a" }}', '{{ f "a\\"b" }}'),
+        ('{{ f "a" }}', "{{ f 'a' }}"),
+        ('{{ f "a" "b" }}', '{{ f "a" `"b` }}'),
+    ],
+)
+def test_actions_of_a_known_shape(first: str, then: str) -> None:
+    """An action that differs from a known one only in its strings' text gets its
+    split and entry from that one (actionmemo.from_shape): the same trees, positions
+    and errors as the parser gives it."""
+    text = f"x\n{first}\n  {then} {then}"
+    want = reference(text)
+    actionmemo.clear()
+    scan._MEMO.clear()
+    calls: list[bool] = []
+    real = actionmemo.from_shape
+
+    def counting(body: str, string_type: Any) -> Any:
+        got = real(body, string_type)
+        calls.append(got is not None)
+        return got
+
+    actionmemo.from_shape = counting  # type: ignore[assignment]
+    try:
+        assert outcome(first) == reference(first)
+        assert outcome(text) == want
+    finally:
+        actionmemo.from_shape = real  # type: ignore[assignment]
+    shaped = '"' in then and "\\" not in then and "'" not in then and "`" not in then
+    assert any(calls) == shaped
+
+
+def test_long_actions_have_no_shape() -> None:
+    """The memo of shapes keeps short action texts only (it stays small)."""
+    assert actionmemo._shape('include "x" .') == ["include ", "x", " ."]
+    assert actionmemo._shape("f " * 300 + '"x"') is None

@@ -256,10 +256,9 @@ _ENC = LazyListNode.__dict__["_enc"]  # the slot itself: reading it never unpack
 
 def _unpacked(lst: ListNode) -> bool:
     try:
-        _ENC.__get__(lst)
+        return _ENC.__get__(lst) is not None  # (None: still packed)
     except AttributeError:
         return False
-    return True
 
 
 def test_packed_lists_are_unmarshalled_when_first_compiled(
@@ -300,10 +299,15 @@ def test_packed_lists_are_unmarshalled_when_first_compiled(
     assert unpacked == []
     out = ts.execute("t", {"on": True, "a3": "x"})
     assert "x line 3\n" in out
-    assert _unpacked(root) and not _unpacked(unused)
+    # a list's first run reads its tuples without keeping them (most run once)
+    assert not _unpacked(root) and not _unpacked(unused)
     assert sorted(unpacked) == sorted([packed["root"], packed["then"]])
     fresh.add_parse_trees("t", trees)
     assert fresh.execute("t", {"on": True, "a3": "x"}) == out
+    # its second run compiles it: unpacked again, and kept with its nodes
+    assert ts.execute("t", {"on": True, "a3": "x"}) == out
+    assert _unpacked(root) and not _unpacked(unused)
+    assert unpacked.count(packed["root"]) == 2 and packed["unused"] not in unpacked
 
 
 @settings(max_examples=150, deadline=None)
@@ -325,3 +329,33 @@ def test_every_list_packed_renders_and_charges_as_fresh(tmp_path_factory: Any, t
     finally:
         treecodec.PACK_MIN = saved
     assert _outcome(cached) == _outcome(fresh)
+
+
+def test_a_packed_lists_elements_are_read_without_an_attribute_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A packed list holds None for its elements until ``elements`` unpacks them
+    (no unset slot read: its AttributeError costs more than the unpacking's
+    check); ``nodes`` decodes from them as before."""
+    from polystack.helm.template import treecodec
+
+    text = "".join(f"{{{{ .a{i} }}}} line {i}\n" for i in range(20))
+    fresh = TemplateSet(_funcs(), missingkey="zero")
+    trees = fresh.parse_trees("t", text)
+    e = treecodec.encode_list(trees["t"].root)
+    assert type(e[3]) is bytes
+    asked: list[str] = []
+    real = treecodec.LazyListNode.__getattr__
+
+    def spy(self: Any, name: str) -> Any:
+        asked.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(treecodec.LazyListNode, "__getattr__", spy)
+    lst = treecodec.decode_list(e, trees["t"]._src)
+    assert _ENC.__get__(lst) is None
+    elems = treecodec.elements(lst)
+    assert elems == treecodec._loads(e[3]) and treecodec.elements(lst) is elems
+    assert asked == []
+    assert [type(n) for n in lst.nodes] == [type(n) for n in trees["t"].root.nodes]
+    assert asked == ["nodes"]

@@ -98,29 +98,45 @@ def test_changed_chart_misses_the_set_and_writes_a_new_one(tmp_path: Path, chang
     assert again.misses == 0 and again.written == 0
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "index"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "flip-text", "index", "text-length"])
 def test_damaged_set_is_ignored(tmp_path: Path, damage: str) -> None:
+    import marshal
+
+    from polystack.helm.template.diskcache import SET_MAGIC, check_bytes
+
     cache_dir = tmp_path / "cache"
     chart = _chart(tmp_path)
     plain = _render(chart, {"n": "x"}, None)
     _render(chart, {"n": "x"}, TreeCache(str(cache_dir)))
     (path,) = _sets(cache_dir)
     data = path.read_bytes()
+    head = len(SET_MAGIC) + 16 + 8
+    ntexts = int.from_bytes(data[head - 8 : head], "little")
     if damage == "truncate":
         path.write_bytes(data[:-10])
-    elif damage == "flip":
-        path.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])
+    elif damage == "flip":  # in the trees: the check fails
+        at = head + ntexts + 40
+        path.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
+    elif damage == "flip-text":  # in the texts: not the texts loaded
+        at = head + 5
+        path.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
     else:  # a well-checked body whose index does not fit its entries
-        from polystack.helm.template.diskcache import MAGIC, check_bytes
-
-        body = data[len(MAGIC) + 16 :]
-        n = int.from_bytes(body[:4], "little")
-        import marshal
-
-        lengths = marshal.loads(body[4 : 4 + n])
-        index = marshal.dumps((lengths[0] + 1, *lengths[1:]))
-        body = len(index).to_bytes(4, "little") + index + body[4 + n :]
-        path.write_bytes(MAGIC + check_bytes(body) + body)
+        checked = data[head + ntexts :]
+        n = int.from_bytes(checked[:4], "little")
+        text_lens, tree_lens = marshal.loads(checked[4 : 4 + n])
+        if damage == "index":
+            tree_lens = (tree_lens[0] + 1, *tree_lens[1:])
+        else:
+            text_lens = (text_lens[0] + 1, text_lens[1] - 1, *text_lens[2:])
+        index = marshal.dumps((text_lens, tree_lens))
+        checked = len(index).to_bytes(4, "little") + index + checked[4 + n :]
+        path.write_bytes(
+            data[: len(SET_MAGIC)]
+            + check_bytes(checked)
+            + data[head - 8 : head]
+            + data[head : head + ntexts]
+            + checked
+        )
     c = TreeCache(str(cache_dir))
     assert _render(chart, {"n": "x"}, c) == plain
     assert c.misses == 0 and c.hits == 3  # from the single entries
@@ -137,3 +153,22 @@ def test_parse_error_writes_no_set(tmp_path: Path) -> None:
             _render(chart, {"n": "x"}, TreeCache(str(cache_dir)))
         assert "parse error at (demo/templates/bad.yaml:1): missing value for if" in str(e.value)
     assert _sets(cache_dir) == []
+
+
+def test_an_edit_of_the_same_length_misses_the_set_and_rewrites_it(tmp_path: Path) -> None:
+    """The set's key spreads by names and lengths; its texts decide: an edit that
+    keeps a template's length finds the old set, which is not of these texts."""
+    cache_dir = tmp_path / "cache"
+    chart = _chart(tmp_path)
+    _render(chart, {"n": "x"}, TreeCache(str(cache_dir)))
+    files = dict(FILES)
+    files["b.yaml"] = files["b.yaml"].replace("b:", "c:")  # same length
+    chart = _chart(tmp_path, files)
+    c = TreeCache(str(cache_dir))
+    out = _render(chart, {"n": "x"}, c)
+    assert out == _render(chart, {"n": "x"}, None) and "c: " in out["demo/templates/b.yaml"]
+    assert c.misses == 1 and c.hits == 2 and c.last_set is not None  # the set written anew
+    assert len(_sets(cache_dir)) == 1
+    again = TreeCache(str(cache_dir))
+    assert _render(chart, {"n": "x"}, again) == out
+    assert again.misses == 0 and again.written == 0 and again.hits == 3

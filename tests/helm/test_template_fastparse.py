@@ -7,7 +7,7 @@ from __future__ import annotations
 import pathlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from hypothesis import given, settings
@@ -27,12 +27,24 @@ if TYPE_CHECKING:
 
 @contextmanager
 def no_loop() -> Iterator[None]:
-    saved = parse_module.build
+    saved = parse_module.build, parse_module._direct
     parse_module.build = lambda t, items, abort: False
+    parse_module._direct = None
     try:
         yield
     finally:
-        parse_module.build = saved
+        parse_module.build, parse_module._direct = saved
+
+
+@contextmanager
+def no_direct() -> Iterator[None]:
+    """The loop over lex_all's items only (fastparse.build): no text read directly."""
+    saved = parse_module._direct
+    parse_module._direct = None
+    try:
+        yield
+    finally:
+        parse_module._direct = saved
 
 
 def reference(text: str) -> Any:
@@ -43,14 +55,16 @@ def reference(text: str) -> Any:
 
 def check(text: str, warm: str = "") -> None:
     want = reference(text)
-    actionmemo.clear()
-    scan._MEMO.clear()
-    assert outcome(text) == want, text  # first occurrences: each parsed by the parser
-    assert outcome(text) == want, text  # the memo full: compact items, the loop's nodes
-    actionmemo.clear()
-    scan._MEMO.clear()
-    outcome(warm)  # the memo learns some actions (or none) ...
-    assert outcome(text) == want, text
+    for direct in (True, False):  # from the text (textparse.direct), from lex_all's items
+        with no_direct() if not direct else nullcontext():
+            actionmemo.clear()
+            scan._MEMO.clear()
+            assert outcome(text) == want, text  # first occurrences: each parsed by the parser
+            assert outcome(text) == want, text  # the memo full: compact items, the loop's
+            actionmemo.clear()
+            scan._MEMO.clear()
+            outcome(warm)  # the memo learns some actions (or none) ...
+            assert outcome(text) == want, text
 
 
 MORE = [
@@ -101,6 +115,20 @@ def test_same_trees_and_errors_as_the_recursive_descent(warm: list[str], parts: 
         '{{ if .a }}{{ define "d" }}{{ end }}{{ end }}',
         "{{ $x := 1 }}{{ if $y := 2 }}{{ $y }}{{ else }}{{ $y }}{{ end }}{{ $y }}",
         "{{ if $y := 2 }}{{ else if $z := $y }}{{ $z }}{{ end }}{{ $z }}",
+        # chains (textparse.direct: the else-list's structure ends with the chain's {{end}})
+        "{{ if .a }}1{{ else if .b }}2{{ else if .c }}3{{ else }}4{{ end }}5",
+        "{{ if .a }}{{ $v := 1 }}{{ else if $v }}{{ $v }}{{ end }}{{ $v }}",
+        "{{ with .a }}{{ else with $w := .b }}{{ $w }}{{ else }}{{ $w }}{{ end }}",
+        "{{ if .a }}{{ else if .b }}{{ if .c }}{{ else if .d }}{{ end }}{{ else }}{{ end }}",
+        "{{ range .a }}{{ if .b }}{{ break }}{{ else if .c }}{{ continue }}{{ end }}{{ end }}",
+        "{{- if .a -}}\n x \n{{- else if .b -}}\n y\n{{- end -}}\n",
+        "{{ if .a }}{{ else if .b }}",
+        "{{ if .a }}{{ else if .b }}{{ else if }}{{ end }}",
+        "{{ if .a }}{{ else }}{{ else if .b }}{{ end }}",
+        # strings and raw strings holding "}}"
+        '{{ "{{ x }}" }} and {{- "}}" -}} {{ `}}` }}',
+        '{{ if .a }}{{ "a }} b" | f }}{{ end }}{{ "}}" }}',
+        "{{`}}`}}{{ `x` }}",
         "{{ .a }}{{ end }}",
         "{{ if .a }}" * 1200 + "{{ end }}" * 1200,
         # the template redefined by its own text: the error's line is where parsing ended
@@ -135,21 +163,28 @@ def test_every_chart_template_in_the_repository() -> None:
 
 
 def _any_function(name: str) -> bool:
-    return True
+    return name not in ("break", "continue")  # (the keywords, as in Helm's function map)
 
 
 def test_the_loop_builds_the_common_templates() -> None:
     """The starter chart's templates, their actions in the memo, are built by the loop
-    (none handed back to the recursive descent)."""
-    calls: list[bool] = []
-    real = fastparse.build
+    (none handed back to the recursive descent), read from the text directly (NOTES.txt
+    too: {{else if}} chains, a string holding "}}")."""
+    calls: list[tuple[str, bool]] = []
+    real_build, real_direct = fastparse.build, parse_module._direct
 
     def counting(t: Any, items: Any, abort: Any) -> bool:
-        ok = real(t, items, abort)
-        calls.append(ok)
+        ok = real_build(t, items, abort)
+        calls.append(("build", ok))
+        return ok
+
+    def counting_direct(t: Any, text: str, abort: Any) -> bool:
+        ok = real_direct(t, text, abort)
+        calls.append(("direct", ok))
         return ok
 
     parse_module.build = counting
+    parse_module._direct = counting_direct
     try:
         for path in sorted((ROOT / "src/polystack/helm/chart/starter/templates").glob("*")):
             if path.is_file():
@@ -157,6 +192,7 @@ def test_the_loop_builds_the_common_templates() -> None:
                 outcome(text, _any_function)
                 calls.clear()
                 assert outcome(text, _any_function)[0] == "ok"
-                assert calls == [True], path
+                assert calls == [("direct", True)], path
     finally:
-        parse_module.build = real
+        parse_module.build = real_build
+        parse_module._direct = real_direct

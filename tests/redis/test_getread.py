@@ -52,14 +52,14 @@ def _exchange(port: int, raw: bytes, expect: bytes | None = None, pause: int = 0
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """What each call of ``_read_gets`` answered (True: the read was taken whole)."""
+    """Whether each call of ``_read_gets`` answered (True: the read was taken whole)."""
     seen: list[bool] = []
     original = GetRead._read_gets
 
-    def spy(self: GetRead, data: bytes) -> bool:
-        taken = original(self, data)
-        seen.append(taken)
-        return taken
+    def spy(self: GetRead, data: bytes) -> bytes | None:
+        reply = original(self, data)
+        seen.append(reply is not None)
+        return reply
 
     monkeypatch.setattr(GetRead, "_read_gets", spy)
     yield seen

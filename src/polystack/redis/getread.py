@@ -25,7 +25,9 @@ calls per read instead:
 * what the batch does for GET is done per read: the calls and keyspace hits/misses counted,
   the LRU clock stored for each key found (lookupKey's touch), the read's time shared out
   evenly among its GETs (commandstats, the latency histogram, SLOWLOG and the latency
-  monitor see each GET's share), ``last_cmd`` set.
+  monitor see each GET's share), ``last_cmd`` set;
+* the replies are returned to ``Client.receive``, which returns them to the runtime at once
+  (nothing else was produced, logged or queued: the batch's bookkeeping has nothing to do).
 """
 
 from __future__ import annotations
@@ -107,16 +109,16 @@ class GetRead:
     db: Any
     resp3: bool
     last_cmd: Any
-    _out: list[bytes]
     _get_cmd: Any
     _served: Any
     _slow_command: Any
 
-    def _read_gets(self, data: bytes) -> bool:
-        """Answer ``data`` if it is a read of whole GETs of one key length that needs nothing
-        but the lookups (see the module's docstring); False (nothing done) otherwise.  The
-        caller checked that the client is plain (``slow`` clear), nothing is pending or held
-        in the parser, and ``data`` starts with :data:`GET_HEAD`."""
+    def _read_gets(self, data: bytes) -> bytes | None:
+        """The replies to ``data`` if it is a read of whole GETs of one key length that needs
+        nothing but the lookups (see the module's docstring); None (nothing done) otherwise.
+        The caller checked that the client is plain (``slow`` clear), nothing is pending or
+        held in the parser, nothing is queued in ``_out``, and ``data`` starts with
+        :data:`GET_HEAD`."""
         server = self.server
         ks = self.ks
         if (
@@ -126,17 +128,18 @@ class GetRead:
             or server.timing_threshold <= 0
             or self._served is not None
         ):
-            return False
+            return None
         t0 = _perf()
         keys = split_gets(data)
         if keys is None:
-            return False
+            return None
         get_cmd = self._get_cmd
         k = len(keys)
         db = self.db
         expires = db.expires
+        reply: bytes
         if expires and not expires.keys().isdisjoint(keys):
-            return False  # a key with a deadline: lazy expiry on the general path
+            return None  # a key with a deadline: lazy expiry on the general path
         values = list(map(db.data.get, keys))
         sizes: list[int] | None
         try:
@@ -144,13 +147,13 @@ class GetRead:
         except TypeError:  # a miss (None), or a value without a length (not a string)
             sizes = None
         if sizes is not None and sizes.count(m := sizes[0]) == k and m < 4096:
-            # hits of one length (redis-benchmark's)
+            # hits of one length (redis-benchmark's -r)
             try:
                 # (only bytes among db.data's values have the buffer protocol: a list,
                 # set, hash ... is refused here, TypeError, and answered -WRONGTYPE later)
-                self._out += (_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n")
+                reply = b"".join((_BULK_PREFIX[m], _BULK_SEP[m].join(values), b"\r\n"))
             except TypeError:
-                return False
+                return None
             clock = server.lruclock
             lru = db.lru
             for key in keys:
@@ -158,12 +161,12 @@ class GetRead:
             misses = 0
         else:
             if not set(map(type, values)) <= _WITH_MISSES:
-                return False  # another type: -WRONGTYPE from the general path
+                return None  # another type: -WRONGTYPE from the general path
             found = [v for v in values if v is not None]
             if found and max(map(len, found)) >= 4096:
-                return False  # the handler's path (flow control)
+                return None  # the handler's path (flow control)
             nil = b"_\r\n" if self.resp3 else b"$-1\r\n"
-            self._out += [nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values]
+            reply = b"".join([nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values])
             clock = server.lruclock
             lru = db.lru
             for key, v in zip(keys, values, strict=True):
@@ -182,4 +185,4 @@ class GetRead:
             name = data[8:11]
             for key in keys:
                 self._slow_command(get_cmd, [name, key], share)
-        return True
+        return reply

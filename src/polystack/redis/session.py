@@ -223,20 +223,22 @@ class Client(PlainBatch, GetRead, Waiting, Replies, Transaction, ScriptPath):
             and len(data) >= TWO_GETS
             and data.startswith(GET_HEAD)
             and self._pending is None
+            and not self._out
             and self._parser.idle
-            and self._read_gets(data)
         ):
-            requests: list[list[bytes]] = []
-        else:
-            try:
-                requests = self._parser.feed(data)
-            except wire.ProtocolError as e:
-                requests = e.requests
-                error = e
-            if self._pending is not None:
-                requests, self._pending = self._pending + requests, None
-            if self.blocked is not None:  # a blocked client's input waits for unblock()
-                self._pending, requests = requests, []
+            reply = self._read_gets(data)
+            if reply is not None:  # (nothing logged, nothing else to send or to close)
+                server.current_client = None
+                return reply
+        try:
+            requests = self._parser.feed(data)
+        except wire.ProtocolError as e:
+            requests = e.requests
+            error = e
+        if self._pending is not None:
+            requests, self._pending = self._pending + requests, None
+        if self.blocked is not None:  # a blocked client's input waits for unblock()
+            self._pending, requests = requests, []
         self._in_batch = True
         try:
             if requests:

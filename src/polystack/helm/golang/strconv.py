@@ -221,6 +221,19 @@ _SIMPLE_ESC = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11
 
 
 def _quote_with(s: str, quote: str, ascii_only: bool) -> str:
+    if s.isascii() and s.isprintable():
+        # (printable ASCII, 0x20-0x7E, is written as it is but for the quote and
+        # the backslash: str methods in C, not the loop below per character)
+        if "\\" in s:
+            s = s.replace("\\", "\\\\")
+        if quote in s:
+            s = s.replace(quote, "\\" + quote)
+        return quote + s + quote
+    return _quote_with_loop(s, quote, ascii_only)
+
+
+def _quote_with_loop(s: str, quote: str, ascii_only: bool) -> str:
+    """strconv's quoting, one character at a time (every string)."""
     out = [quote]
     for ch in s:
         r = ord(ch)

@@ -13,12 +13,14 @@ import gc
 import os
 
 from polystack.helm.chart.chart import Chart
+from polystack.helm.funcs.helm import Files, Values, as_values
 from polystack.helm.golang.log import get_logger
 from polystack.helm.golang.runtime import gc_paused, run_deep
 from polystack.helm.golang.strconv import quote as go_quote
+from polystack.helm.golang.types import signature
 from polystack.helm.render import includememo
 from polystack.helm.render.includememo import MUTATORS, IncludeMemo, MemoInfo, MutatorFunc
-from polystack.helm.template.errors import FuncError
+from polystack.helm.template.errors import FuncError, ParseError, TemplateError
 from polystack.helm.template.treecodec import forget_unpacked
 
 # typing is imported by type checkers only (its import is a fresh command's cost)
@@ -300,8 +302,6 @@ class Renderable:
 
 
 def _files_of(c: Chart) -> Any:
-    from polystack.helm.funcs.helm import Files
-
     return Files({f.name: f.data for f in c.files})
 
 
@@ -318,8 +318,6 @@ def _rec_all(c: Chart, templates: dict[str, Renderable], vals: dict[str, Any]) -
     the same maps seen from the parent (`.Subcharts.<name>`, `.Values.<name>`)
     are plain maps: see ValuesView.
     """
-    from polystack.helm.funcs.helm import Values, as_values
-
     sub: dict[str, Any] = {}
     nxt: dict[str, Any] = {
         "Chart": c.metadata.go_map(c.is_root()),
@@ -417,9 +415,6 @@ class Engine:
     def _render_set(
         self, ts: Any, tpls: dict[str, Renderable], memo: IncludeMemo | None = None
     ) -> dict[str, str]:
-        from polystack.helm.funcs.helm import Values
-        from polystack.helm.template import ParseError, TemplateError
-
         keys = sort_templates(list(tpls))
         cache = self.cache
         set_id: str | None = None  # the set file of the trees (see includememo.facts_key)
@@ -495,9 +490,6 @@ class Engine:
     def _include_fun(self, ts: Any, memo: IncludeMemo | None = None) -> Callable[..., str]:
         """Helm's include over ``ts``; with ``memo`` (render/includememo.py) the
         results of the defines it proves pure are kept and given again."""
-        from polystack.helm.golang.types import signature
-        from polystack.helm.template import TemplateError
-
         budget = ts.budget
         included = budget.included
 
@@ -556,9 +548,6 @@ class Engine:
     def _tpl_fun(
         self, parent: Any, parsed: _TplTrees, memo: IncludeMemo | None = None
     ) -> Callable[..., str]:
-        from polystack.helm.golang.types import signature
-        from polystack.helm.template import TemplateError
-
         budget = parent.budget
 
         @signature("string", "interface {}")
@@ -596,8 +585,6 @@ class Engine:
 
     @property
     def _required(self) -> Callable[..., Any]:
-        from polystack.helm.golang.types import signature
-
         lint_mode = self.lint_mode
 
         @signature("string", "interface {}")
@@ -613,8 +600,6 @@ class Engine:
 
     @property
     def _fail(self) -> Callable[..., Any]:
-        from polystack.helm.golang.types import signature
-
         lint_mode = self.lint_mode
 
         @signature("string")

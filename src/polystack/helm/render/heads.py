@@ -301,7 +301,17 @@ def scan_head(doc: str) -> Head | None:
         return None
 
 
+# The entry lines of mappings the head does not read that passed the checks, by their
+# text (indentation stripped): True when the value is on the following lines. Charts
+# render the same lines in many manifests (labels, probes, resources).
+_LINES: dict[str, bool] = {}
+_LINES_MAX = 1 << 14
+_LINE_MAX_KEPT = 256  # (longer lines are checked each time: the memo's size stays small)
+
+
 def _scan(doc: str) -> Head:
+    known_lines = _LINES
+    lines_get = known_lines.get
     sc = _Scanner(doc.split("\n"))
     lines = sc.lines
     # open collections: [indent, is_seq, keys of a mapping the head is read from,
@@ -313,9 +323,11 @@ def _scan(doc: str) -> Head:
     # what the head's fields hold: path -> kind, or (kind, text)
     found: dict[tuple[str, ...], Any] = {}
     ann: dict[str, str] = {}
-    while sc.i < sc.n:
-        line = lines[sc.i]
-        sc.i += 1
+    i = 0  # the next line (sc.i while the scanner reads a value: a block scalar's lines)
+    n = sc.n
+    while i < n:
+        line = lines[i]
+        i += 1
         s = line.lstrip(" ")
         if not s or s[0] == "#":
             continue
@@ -326,7 +338,7 @@ def _scan(doc: str) -> Head:
         if pending is not None:
             p_ind, p_path, p_item = pending
             pending = None
-            if ind > p_ind and not dash and _strip_comment(s) in ("{}", "[]"):
+            if ind > p_ind and (s[0] == "{" or s[0] == "[") and _strip_comment(s) in ("{}", "[]"):
                 # the value of the key above: an empty flow collection on its own line
                 if p_path is not _ITEM:
                     _found(found, ann, p_path, _MAP if s[0] == "{" else _SEQ)
@@ -368,7 +380,9 @@ def _scan(doc: str) -> Head:
             if rest[0] == "-" and rest[1:2] in ("", " "):
                 raise _Fallback  # a sequence in a sequence on one line
             if rest.find(": ") < 0 and not rest.endswith(":"):
+                sc.i = i
                 sc.value(rest, ind)
+                i = sc.i
                 continue
             # a mapping starting on the item's line, at the key's column
             ind += len(s) - len(rest)
@@ -381,10 +395,18 @@ def _scan(doc: str) -> Head:
                 raise _Fallback
             top = stack[-1]
         if top[3] is not None:
+            sc.i = i
             pending = _entry(sc, top, s, found, ann)
+            i = sc.i
             continue
         # an entry of a mapping the head does not read (most of a manifest): the
-        # checks of _key, value and _plain, inline
+        # checks of _key, value and _plain, inline; what they found of a line is kept
+        # (_LINES: they read nothing but the line)
+        known = lines_get(s)
+        if known is not None:
+            if known:
+                pending = (ind, _ITEM, False)
+            continue
         j = s.find(": ")
         if j > 0:
             key = s[:j]
@@ -401,12 +423,21 @@ def _scan(doc: str) -> Head:
                 raise _Fallback
         if rest and rest[0] == " ":
             rest = rest.lstrip(" ")
+        if len(known_lines) >= _LINES_MAX:
+            known_lines.clear()
+        keep = len(s) <= _LINE_MAX_KEPT
         if not rest or rest[0] == "#":
             pending = (ind, _ITEM, False)
+            if keep:
+                known_lines[s] = True
             continue
         c = rest[0]
         if c in _SPECIAL_FIRST:
+            sc.i = i
             sc.value(rest, ind)
+            i = sc.i
+            if keep and c != "|" and c != ">":  # (a block scalar's lines are the following ones)
+                known_lines[s] = False
             continue
         k = rest.find(" #")
         v = rest[:k].rstrip(" ") if k >= 0 else rest.rstrip(" ")
@@ -414,6 +445,8 @@ def _scan(doc: str) -> Head:
             _plain(v)
         elif ": " in v:
             raise _Fallback
+        if keep:
+            known_lines[s] = False
     if pending is not None and pending[1] is not _ITEM:
         _found(found, ann, pending[1], _NULL)
     return _head(found, ann)

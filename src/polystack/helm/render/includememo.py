@@ -78,6 +78,7 @@ from polystack.helm.template.treecodec import (
     VARIABLE,
     WITH,
     LazyListNode,
+    elements,
     unpack,
 )
 
@@ -448,7 +449,7 @@ class IncludeMemo:
         else:
             root = tree.root
             if type(root) is LazyListNode:  # from the on-disk cache: its tuples are read
-                f = _tuple_facts(root._enc, self.pure)
+                f = _tuple_facts(elements(root), self.pure)
             else:
                 f = _facts(root, self.pure)
             impure, reads_changing, targets = f.impure, f.reads_changing, tuple(f.targets)

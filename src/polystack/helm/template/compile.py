@@ -72,6 +72,7 @@ from polystack.helm.template.treecodec import (
     _d_list,
     constant_output,
     decode_node,
+    elements,
 )
 from polystack.helm.template.values import MISSING, NO_VALUE
 from polystack.helm.template.weight import list_weight
@@ -208,7 +209,7 @@ class _Compiler:
             # from the on-disk cache: constant output is read from the tuple form,
             # without building its nodes (most of a chart's statements)
             src = lst.tree
-            for e in lst._enc:
+            for e in elements(lst):
                 if e[0] == TEXT:  # (constant_output's first case, inline: the most common)
                     text = e[2]
                     pending.append(text)

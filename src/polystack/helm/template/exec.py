@@ -123,7 +123,9 @@ def fail(st: State, msg: str) -> None:
 # ---------------------------------------------------------------- variables
 def _var_value(st: State, name: str) -> Any:
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             return st.vals[i]
     fail(st, f"undefined variable: {name}")
@@ -131,7 +133,9 @@ def _var_value(st: State, name: str) -> Any:
 
 def _set_var(st: State, name: str, value: Any) -> None:
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             st.vals[i] = value
             return
@@ -145,7 +149,7 @@ _SPEC_CACHE: dict[Any, tuple[Any, ...]] = {}
 def fn_spec(fn: Any) -> tuple[tuple[str, ...] | None, int, bool, int]:
     """(Go parameter types or None, fixed count, variadic, max count)."""
     try:
-        return fn._go_spec
+        return fn._go_spec  # (set on a function's first call below: the common case)
     except AttributeError:
         pass
     key = getattr(fn, "__func__", None)

@@ -76,6 +76,7 @@ from polystack.helm.template.nodes import (
     WithNode,
 )
 from polystack.helm.template.scan import lex_all, lex_items
+from polystack.helm.template.textparse import direct
 from polystack.helm.template.tree import Tree as TreeData
 from polystack.helm.template.tree import _Source, is_empty_tree
 
@@ -92,6 +93,8 @@ __all__ = ["Tree", "parse", "is_empty_tree", "go_unquote", "UnquoteError"]
 # tree from the on-disk cache imports neither this parser nor the lexer)
 
 _memo_get = actionmemo._MEMO.get
+# textparse.direct (None: every text is lexed into items first; the tests compare both)
+_direct: Callable[..., bool] | None = direct
 _memo_action = actionmemo.memo_action
 _memo_pipe = actionmemo.memo_pipe
 _new = object.__new__
@@ -231,15 +234,25 @@ class Tree(TreeData):
         self.parse_name = self.name
         break_ok = not self.has_function("break")
         continue_ok = not self.has_function("continue")
+        self.text = text
+        self._src = _Source(text, self.parse_name)
+        before = dict(tree_set)
+        if break_ok and continue_ok and _direct is not None:
+            # the text read by the parser's loop itself, without an item list
+            self.start_parse([], 0, tree_set)
+            if _direct(self, text, _Abort):
+                self.add()
+                self.stop_parse()
+                return
+            tree_set.clear()
+            tree_set.update(before)
+            self.range_depth = 0
         items = lex_all(text, break_ok, continue_ok, compact=True)
         fast = items is not None
         if items is None:
             items = lex_items(self.name, text, break_ok, continue_ok)
         else:
             items.extend([items[-1]] * 4)  # EOF: the lookahead may look past the end
-        self.text = text
-        self._src = _Source(text, self.parse_name)
-        before = dict(tree_set)
         self.start_parse(items, 0, tree_set)
         try:
             if not (fast and build(self, items, _Abort)):

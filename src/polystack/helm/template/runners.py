@@ -158,7 +158,9 @@ def _variable_value(n: Any, name: str) -> Value:
     def run_pipe_var(st: State, dot: Any) -> Any:
         st.node = n
         names = st.names
-        for i in range(len(names) - 1, -1, -1):
+        i = len(names)
+        while i:  # (newest first; a while loop, not a range object per lookup)
+            i -= 1
             if names[i] == name:
                 v = st.vals[i]
                 return NO_VALUE if v is None else v
@@ -222,7 +224,9 @@ def _arg_var(n: Any, name: str) -> Value:
     def arg_var(st: State, dot: Any) -> Any:
         st.node = n
         names = st.names
-        for i in range(len(names) - 1, -1, -1):
+        i = len(names)
+        while i:  # (newest first; a while loop, not a range object per lookup)
+            i -= 1
             if names[i] == name:
                 return st.vals[i]
         return _var_value(st, name)  # fails: undefined variable

@@ -38,9 +38,9 @@ from polystack.helm.template.treecodec import (
     TEXT,
     VARIABLE,
     WITH,
-    _d_list,
     constant_output,
     decode_node,
+    unpacked,
 )
 from polystack.helm.template.values import MISSING, NO_VALUE
 
@@ -103,7 +103,9 @@ def _variable(st: State, a: tuple[Any, ...]) -> Any:
     st.node = a
     name = a[2][0]
     names = st.names
-    for i in range(len(names) - 1, -1, -1):
+    i = len(names)
+    while i:  # (newest first; a while loop, not a range object per lookup)
+        i -= 1
         if names[i] == name:
             v = st.vals[i]
             return NO_VALUE if v is None else v
@@ -113,14 +115,20 @@ def _variable(st: State, a: tuple[Any, ...]) -> Any:
 def run_once(c: Any, st: State, dot: Any, lst: LazyListNode, iface: bool) -> None:
     """Run the cached list ``lst`` once; ``c`` is the compiler (compile._Compiler,
     with the list's variables of interface type) of the statements run compiled."""
-    _run(c, st, dot, lst._enc, lst.tree, iface)
+    enc = lst._enc
+    if enc is None:
+        # packed: unpacked for this run only, not kept (most lists run once; the
+        # memory of this one's tuples is then reused by the next one's, not
+        # new pages; a list that runs again unpacks them again to compile)
+        enc = unpacked(lst._packed)
+    _run(c, st, dot, enc, lst.tree, iface)
 
 
 def _elems(le: tuple[Any, ...], src: Any) -> tuple[Any, ...]:
     """The elements of an encoded list (unpacked when packed: treecodec.PACK_MIN)."""
     elems = le[3]
     if type(elems) is bytes:
-        return _d_list(le, src)._enc
+        return unpacked(elems)
     return elems
 
 
@@ -284,7 +292,9 @@ def _arg_value(c: Any, st: State, dot: Any, a: tuple[Any, ...], src: Any, iface:
     if k == VARIABLE:
         name = a[2][0]
         names = st.names
-        for i in range(len(names) - 1, -1, -1):
+        i = len(names)
+        while i:  # (newest first; a while loop, not a range object per lookup)
+            i -= 1
             if names[i] == name:
                 return st.vals[i]
         return _var_value(st, name)  # fails: undefined variable
@@ -330,7 +340,11 @@ def _call(
         fn = resolve(funcs, name)
     if fn is None:
         return _builtin_call(c, st, dot, cmd, final, src, iface)
-    params, nfixed, variadic, maxn = _fn_spec(fn)
+    try:
+        spec = fn._go_spec  # (exec.fn_spec's first step, without its call)
+    except AttributeError:
+        spec = _fn_spec(fn)
+    params, nfixed, variadic, maxn = spec
     nargs = len(args) - 1
     has_final = final is not MISSING
     if params is None:
@@ -343,7 +357,8 @@ def _call(
         return _compiled_call(c, st, dot, cmd, final, src, iface)
     # the literals' conversions (call_plan's, made before any argument is read)
     lits: dict[int, Any] = {}
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         k = args[i + 1][0]
         if k == STRING or k == NUMBER:
             typ = params[i] if i < nfixed else params[-1][3:]
@@ -360,7 +375,8 @@ def _call(
                     return _compiled_call(c, st, dot, cmd, final, src, iface)
                 lits[i] = lit
     argv = []
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         a = args[i + 1]
         k = a[0]
         if k == STRING:
@@ -422,7 +438,8 @@ def _builtin_call(
             return _compiled_call(c, st, dot, cmd, final, src, iface)
     elif num_in != nfixed:
         return _compiled_call(c, st, dot, cmd, final, src, iface)
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         k = args[i + 1][0]
         if k == NUMBER:
             return _compiled_call(c, st, dot, cmd, final, src, iface)
@@ -445,7 +462,8 @@ def _builtin_call(
             v = final
         return v
     argv = []
-    for i in range(nargs):
+    i = -1
+    while (i := i + 1) < nargs:  # (no range object per call)
         a = args[i + 1]
         if a[0] == STRING:
             st.node = a

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LazyListNode",
+    "elements",
+    "unpacked",
     "encode_list",
     "decode_list",
     "decode_node",
@@ -109,29 +111,44 @@ class Unstorable(ValueError):
 
 class LazyListNode(ListNode):
     """A ListNode read from the cache: ``nodes`` is an unset slot until first read,
-    then decoded from ``_enc`` (``__getattr__`` runs only for unset attributes).
-    ``_enc`` is unset too while the list's elements are still packed (``_packed``,
-    their own ``marshal`` bytes: see PACK_MIN), and unpacked when first read."""
+    then decoded from its encoded elements (``__getattr__`` runs only for unset
+    attributes). ``_enc`` holds those elements, or None while they are still
+    packed (``_packed``, their own ``marshal`` bytes: see PACK_MIN): read them
+    with ``elements``, which unpacks them when first asked. (None, not an unset
+    slot: the AttributeError of reading an unset slot is formatted before
+    ``__getattr__`` is called, ~2,200 instructions per list.)"""
 
     __slots__ = ("_enc", "_packed", "weight")
-    _enc: tuple[Any, ...]
+    _enc: tuple[Any, ...] | None
     _packed: bytes
     weight: int
 
     def __getattr__(self, name: str) -> Any:
-        if name == "_enc":
-            # (a thread unpacking the same list at once unpacks it again)
-            packed = self._packed
-            got = _UNPACKED.pop(id(packed), None) if _UNPACKED else None
-            enc = self._enc = got[1] if got is not None and got[0] is packed else _loads(packed)
-            return enc
         if name != "nodes":
             raise AttributeError(name)
         src = self.tree
-        # (_enc is kept: a thread decoding the same list at once decodes it again)
-        nodes = [_DECODE[e[0]](e, src) for e in self._enc]
+        # (the elements are kept: a thread decoding the same list at once decodes it again)
+        nodes = [_DECODE[e[0]](e, src) for e in elements(self)]
         self.nodes = nodes
         return nodes
+
+
+def elements(lst: LazyListNode) -> tuple[Any, ...]:
+    """The encoded elements of a cached list, unpacked when first read (and kept)."""
+    enc = lst._enc
+    if enc is None:
+        # (a thread unpacking the same list at once unpacks it again)
+        enc = lst._enc = unpacked(lst._packed)
+    return enc
+
+
+def unpacked(packed: bytes) -> tuple[Any, ...]:
+    """The elements of a packed list: the ones ``unpack`` read first, else read now."""
+    got = _UNPACKED.pop(id(packed), None) if _UNPACKED else None
+    if got is not None and got[0] is packed:
+        return got[1]
+    enc: tuple[Any, ...] = _loads(packed)
+    return enc
 
 
 # Packed lists another reader unpacked first (the include memo's analysis of a
@@ -307,6 +324,7 @@ def _d_list(e: tuple[Any, ...], src: Any) -> LazyListNode:
     elems = e[3]
     if type(elems) is bytes:
         o._packed = elems
+        o._enc = None
     else:
         o._enc = elems
     return o
