@@ -134,6 +134,7 @@ def _serve(config_file: str | None, **flags: Any) -> None:
     except (OSError, ValueError) as e:
         loop.close()
         _fail(f"polystack: failed to start: {e}")
+    servermod.tune_gc_for_serving()
     click.echo(f"polystack {__version__} ready (data dir {cfg.data_dir})")
     for ep in srv.endpoints:
         click.echo(f"  {ep.name:<10} {ep.url}")

@@ -1,4 +1,4 @@
-"""The translated scripts' own paths (scriptpath._call_translated, scriptrun's
+"""The translated scripts' own paths (scriptpath._run_script, scriptrun's
 translated_site_call and the inline common cases of INCR and EXPIRE): the same replies,
 deadlines, statistics and logged effects as the command handlers and as redis-server,
 and every case the inline code does not cover (a deadline, another type or form, an

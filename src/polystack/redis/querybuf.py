@@ -178,8 +178,10 @@ class RequestParser:
             # there, the line starts are (find, not ``in`` with bytes: bytes.__contains__
             # tries the argument as an int first, and raising and clearing that TypeError costs
             # more than the search).
+            # (rfind: searched from the end, the candidate test is the needle's rare "*",
+            # where find's is its last "0", which every digit of the read matches)
             scan = data.translate(_SCAN)
-            if data[0] != 0x2A or scan.find(_HUGE_COUNT) >= 0 or (43 in scan and _suspect(data)):
+            if data[0] != 0x2A or scan.rfind(_HUGE_COUNT) >= 0 or (43 in scan and _suspect(data)):
                 rest = data
             else:
                 rest = self._hiredis(data, requests)

@@ -31,6 +31,7 @@ _encode = wire.encode
 MULTI_ENTRIES = tuple((i, [b"MULTI"]) for i in range(16))
 EXEC_ENTRIES = tuple((i, [b"EXEC"]) for i in range(16))
 _perf = time.perf_counter
+
 log = logging.getLogger(__name__)
 
 
@@ -164,40 +165,32 @@ class ScriptPath:
         it (``slow`` is 0: processCommand's checks all pass, as for the commands _run calls
         directly), outside Redis Cluster: call() in the worker greenlet, so that the script
         can still yield past busy-reply-threshold.  A cached script that can never get
-        there (``brief``: the count hook cannot fire while it runs) is called directly."""
+        there (``brief``: the count hook cannot fire while it runs) is called directly.
+
+        A brief script translated to Python (lua/translate.py) runs here, in this frame
+        (_call_brief's work, with no Lua at all).  The run (and its client) is made once per
+        client and set again only where a run can leave it changed; the script's effects go
+        to this client's log (``run.effects`` is the log while it runs), and when that held
+        nothing before, on to this loop turn's journal record at once (log_commands' work,
+        as _run_one does for SET) if no replica follows the writes."""
+        script = None
         if cmd.name == "evalsha":
             cache = self.server.scripting
             if cache is not None:
                 script = cache.by_sha.get(argv[1])
-                if script is not None:
-                    translated = script.translated
-                    if translated is not None:  # (a brief script)
-                        numkeys = _SMALL_NUMKEYS.get(argv[2])
-                        if (
-                            numkeys is not None
-                            and numkeys <= len(argv) - 3
-                            and script.flags & EVAL_COMPAT_MODE
-                        ):
-                            self._call_translated(cmd, argv, script, translated, numkeys)
-                        else:  # (MONITOR puts every client on the slow path)
-                            self._call_script(cmd, argv)
-                        return
-                    if script.brief:
-                        self._call_brief(cmd, argv, script, cache.engine)
-                        return
-        outcome = self._hand_over(self._call_script, cmd, argv)
-        if outcome is not _YIELDED and not outcome[1]:
-            raise outcome[2]
-
-    def _call_translated(
-        self, cmd: Command, argv: list[bytes], script: Any, translated: Any, numkeys: int
-    ) -> None:
-        """_call_brief for a brief script translated to Python (lua/translate.py): the
-        same work, with no Lua at all.  The run (and its client) is made once per client
-        and set again only where a run can leave it changed; the script's effects go to
-        this client's log (``run.effects`` is the log while it runs), and when that held
-        nothing before, on to this loop turn's journal record at once (log_commands' work,
-        as _run_one does for SET) if no replica follows the writes."""
+        if script is None or (translated := script.translated) is None:
+            if script is not None and script.brief:
+                self._call_brief(cmd, argv, script, self.server.scripting.engine)
+                return
+            outcome = self._hand_over(self._call_script, cmd, argv)
+            if outcome is not _YIELDED and not outcome[1]:
+                raise outcome[2]
+            return
+        # (a brief script, translated)
+        numkeys = _SMALL_NUMKEYS.get(argv[2])
+        if numkeys is None or numkeys > len(argv) - 3 or not script.flags & EVAL_COMPAT_MODE:
+            self._call_script(cmd, argv)  # (MONITOR puts every client on the slow path)
+            return
         ks = self.ks
         dirty = ks.dirty
         log = self._log

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import json
 import logging
 import signal
@@ -514,3 +515,24 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     except ImportError:
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
+
+
+# The serving process's youngest generation is collected every this many net container
+# allocations (CPython's default: 700).
+SERVING_GC_THRESHOLD = 10_000
+
+
+def tune_gc_for_serving() -> None:
+    """The cyclic collector of a process that serves clients (``polystack serve``, once
+    started): what start-up made (modules, recovered data) leaves the generations for good
+    (gc.freeze after a collection: a full collection never walks it again), and the youngest
+    generation is collected every SERVING_GC_THRESHOLD net container allocations, so that
+    what one loop turn keeps until its end (the turn's log entries, a pipelined read's
+    requests) is freed before a collection walks it.  (A frozen object that becomes part of
+    unreachable cycles later stays allocated: at most what start-up made, and the systems'
+    data hold no cycles.)  Process-wide: not for an embedding application
+    (polystack.testing)."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(SERVING_GC_THRESHOLD, gen1, gen2)

@@ -77,7 +77,7 @@ class ScriptClient:
         self._now = 0
         # the run of this client's brief scripts (see scriptpath), made once and reused
         self.brief_run: ScriptRun | None = None
-        # the run of its translated scripts (see scriptpath._call_translated), the same way
+        # the run of its translated scripts (see scriptpath._run_script), the same way
         self.translated_run: ScriptRun | None = None
 
     name = property(lambda self: self.caller.name)
@@ -407,7 +407,7 @@ def translated_site_call(run: Any, site: luavalues.CallSite, argv: list[bytes]) 
     """redis.call/redis.pcall at a call site of a translated script whose command name is
     a constant, with string arguments (``argv``): _translated_call with the command looked
     up once per command table, in one frame; INCR and EXPIRE's common cases inline
-    (``site.inline``).  ``run.effects`` is the caller's log (scriptpath._call_translated)."""
+    (``site.inline``).  ``run.effects`` is the caller's log (scriptpath._run_script)."""
     sc = run.client
     cmd = site.cmd
     if site.table is not sc.dispatch:
